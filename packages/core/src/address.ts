@@ -1,0 +1,67 @@
+/** Peer addresses: the key sessions are found by, and the forms people type them in. */
+import { isIP } from 'node:net';
+import { errors } from './errors.js';
+
+/** A numeric IP address (v4 or v6, never IPv4-mapped) and a UDP port. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** "::ffff:1.2.3.4" (how a dual-stack socket reports an IPv4 peer) becomes "1.2.3.4". */
+export function normalizeHost(host: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
+  return mapped?.[1] ?? host.toLowerCase();
+}
+
+/** "1.2.3.4:5555" or "[::1]:5555": a stable key and the form shown to people. */
+export function formatAddress(address: Address): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+export function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/** A host as typed (an IP or a host name, not yet resolved) and a port. */
+export interface PeerSpec {
+  readonly host: string;
+  readonly port: number;
+}
+
+const hostName = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+function checkHost(host: string, original: string): string {
+  if (isIP(host) || hostName.test(host)) return host;
+  throw errors.invalidAddress(original, `"${host}" is not an IP address or host name`);
+}
+
+/**
+ * Reads a peer as people type it: "IP PORT" (the original prompt's form), "HOST:PORT",
+ * "[IPv6]:PORT", or "IPv6 PORT". Throws INVALID_ADDRESS with a reason people can act on.
+ */
+export function parsePeerSpec(text: string): PeerSpec {
+  const trimmed = text.trim();
+  if (trimmed === '') throw errors.invalidAddress(text, 'expected IP and port, e.g. 127.0.0.1 6666');
+  const parts = trimmed.split(/\s+/);
+  let host: string;
+  let portText: string;
+  if (parts.length === 2) {
+    [host, portText] = parts as [string, string];
+    host = host.replace(/^\[(.*)\]$/, '$1');
+  } else if (parts.length === 1) {
+    const bracketed = /^\[([^\]]+)\]:(.*)$/.exec(trimmed);
+    const plain = /^([^:]+):([^:]*)$/.exec(trimmed);
+    const match = bracketed ?? plain;
+    if (!match) throw errors.invalidAddress(text, 'expected IP and port, e.g. 127.0.0.1 6666 or [::1]:6666');
+    host = match[1] as string;
+    portText = match[2] as string;
+  } else {
+    throw errors.invalidAddress(text, 'expected IP and port, e.g. 127.0.0.1 6666');
+  }
+  const port = parsePort(portText);
+  if (port === undefined) throw errors.invalidAddress(text, `"${portText}" is not a port (1-65535)`);
+  return { host: checkHost(host, text), port };
+}

@@ -1,0 +1,40 @@
+/**
+ * Errors the caller can cause (h11's LocalProtocolError). Misbehaving peers never raise errors:
+ * their datagrams are dropped and counted in `EndpointStats`.
+ * Each error has a stable `code`, made by one factory per code.
+ */
+export type NetchatErrorCode =
+  | 'NO_SUCH_SESSION'
+  | 'SESSION_NOT_OPEN'
+  | 'NOT_A_REQUEST'
+  | 'MESSAGE_TOO_LARGE'
+  | 'EMPTY_MESSAGE'
+  | 'SEND_QUEUE_FULL'
+  | 'TOO_MANY_SESSIONS'
+  | 'INVALID_ADDRESS'
+  | 'INVALID_OPTIONS';
+
+export class NetchatError extends Error {
+  override readonly name = 'NetchatError';
+  constructor(
+    readonly code: NetchatErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const errors = {
+  noSuchSession: (id: number) => new NetchatError('NO_SUCH_SESSION', `no session ${id}`),
+  sessionNotOpen: (id: number, state: string) =>
+    new NetchatError('SESSION_NOT_OPEN', `session ${id} is ${state}, not open`),
+  notARequest: (id: number) => new NetchatError('NOT_A_REQUEST', `session ${id} is not an incoming request`),
+  messageTooLarge: (bytes: number, max: number) =>
+    new NetchatError('MESSAGE_TOO_LARGE', `message of ${bytes} bytes exceeds the maximum of ${max} bytes`),
+  emptyMessage: () => new NetchatError('EMPTY_MESSAGE', 'message is empty'),
+  sendQueueFull: (max: number) =>
+    new NetchatError('SEND_QUEUE_FULL', `more than ${max} bytes are waiting to be sent to this peer`),
+  tooManySessions: (max: number) => new NetchatError('TOO_MANY_SESSIONS', `already at the limit of ${max} sessions`),
+  invalidAddress: (text: string, why: string) => new NetchatError('INVALID_ADDRESS', `invalid address "${text}": ${why}`),
+  invalidOptions: (why: string) => new NetchatError('INVALID_OPTIONS', `invalid options: ${why}`),
+};

@@ -1,0 +1,202 @@
+/**
+ * The node:dgram adapter around an Endpoint: it owns the one socket, the one timer and the
+ * clock, and turns the endpoint's events into EventEmitter events. No protocol logic lives here.
+ */
+import { lookup } from 'node:dns/promises';
+import type dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { type Address, normalizeHost } from '../address.js';
+import { Endpoint } from '../endpoint.js';
+import { errors } from '../errors.js';
+import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from '../events.js';
+import type { EndpointOptionsInput } from '../options.js';
+import type { SessionInfo } from '../session/session.js';
+import type { DeclineReason } from '../wire/messages.js';
+import { openUdpSocket } from './udp-socket.js';
+
+export interface PeerOptions extends EndpointOptionsInput {
+  /** Local UDP port; 0 picks a free one. */
+  port: number;
+  /** Local numeric address to bind; by default every interface, IPv6 and IPv4. */
+  host?: string;
+  /** Milliseconds on a monotonic clock; injectable for tests. */
+  clock?: () => number;
+}
+
+export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
+  /** Every endpoint event, for logging. */
+  event: [NetchatEvent];
+  /** A datagram could not be sent (no route, and the like). The session goes on. */
+  send_error: [Error & { to: Address }];
+};
+
+export class NetchatPeer extends EventEmitter<PeerEvents> {
+  readonly endpoint: Endpoint;
+  private readonly socket: dgram.Socket;
+  private readonly clock: () => number;
+  private readonly dualStack: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private pumping = false;
+  private pumpAgain = false;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  private constructor(socket: dgram.Socket, options: PeerOptions) {
+    super();
+    const { port: _port, host: _host, clock, ...endpointOptions } = options;
+    this.endpoint = new Endpoint(endpointOptions);
+    this.socket = socket;
+    this.clock = clock ?? (() => performance.now());
+    this.dualStack = socket.address().family === 'IPv6' && options.host === undefined;
+    socket.on('message', (data, rinfo) => {
+      this.endpoint.handleDatagram(data, { host: normalizeHost(rinfo.address), port: rinfo.port }, this.clock());
+      this.pump();
+    });
+    // Errors on a bound UDP socket are per-datagram (ICMP unreachable and the like): not fatal.
+    socket.on('error', () => {});
+  }
+
+  /** Opens the socket and starts listening. Rejects with a BindError (code EADDRINUSE, ...). */
+  static async listen(options: PeerOptions): Promise<NetchatPeer> {
+    const socket = await openUdpSocket(options.port, options.host);
+    try {
+      return new NetchatPeer(socket, options);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+  }
+
+  /** The local address the socket is bound to. */
+  get address(): Address {
+    const local = this.socket.address();
+    return { host: normalizeHost(local.address), port: local.port };
+  }
+
+  /** Resolves a host name (or takes a numeric address) into an address this socket can reach. */
+  async resolve(host: string, port: number): Promise<Address> {
+    if (isIP(host)) return { host: normalizeHost(host), port };
+    const family = this.socket.address().family === 'IPv4' ? 4 : 0;
+    try {
+      const found = await lookup(host, { family });
+      return { host: normalizeHost(found.address), port };
+    } catch {
+      throw errors.invalidAddress(host, 'host name not found');
+    }
+  }
+
+  /** Asks a peer to chat; `accepted`, `declined` or `no_answer` follows for the returned session. */
+  async connect(host: string, port: number): Promise<SessionId> {
+    const address = await this.resolve(host, port);
+    return this.call(() => this.endpoint.connect(address, this.clock()));
+  }
+
+  accept(session: SessionId): void {
+    this.call(() => this.endpoint.accept(session, this.clock()));
+  }
+
+  decline(session: SessionId, reason?: DeclineReason, detail?: string): void {
+    this.call(() => this.endpoint.decline(session, this.clock(), reason, detail));
+  }
+
+  send(session: SessionId, text: string): MessageId {
+    return this.call(() => this.endpoint.send(session, text, this.clock()));
+  }
+
+  closeSession(session: SessionId): void {
+    this.call(() => this.endpoint.close(session, this.clock()));
+  }
+
+  session(id: SessionId): SessionInfo | undefined {
+    return this.endpoint.session(id);
+  }
+
+  /** Milliseconds on this peer's clock (the one `SessionInfo.lastHeard` is on). */
+  now(): number {
+    return this.clock();
+  }
+
+  /** Resolves when no session is left (each closed, lost or ended), or after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (!this.endpoint.busy) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (idle: boolean) => {
+        clearTimeout(timer);
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
+        resolve(idle);
+      };
+      const onIdle = () => finish(true);
+      this.idleWaiters.push(onIdle);
+    });
+  }
+
+  /** Closes every session, waits (at most `timeoutMs`) for the disconnects to be acknowledged, then the socket. */
+  async close(timeoutMs = 1000): Promise<void> {
+    if (this.closed) return;
+    this.call(() => this.endpoint.closeAll(this.clock()));
+    await this.whenIdle(timeoutMs);
+    this.closed = true;
+    clearTimeout(this.timer);
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private call<T>(action: () => T): T {
+    try {
+      return action();
+    } finally {
+      this.pump();
+    }
+  }
+
+  /** Sends what the endpoint queued, emits its events, and re-arms the timer. Safe to re-enter. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit()) this.sendDatagram(t.to, t.data);
+        for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
+          (this.emit as (type: string, event: NetchatEvent) => boolean)('event', e);
+          (this.emit as (type: string, event: NetchatEvent) => boolean)(e.type, e);
+        }
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+    this.arm();
+    if (!this.endpoint.busy && this.idleWaiters.length > 0) for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  private sendDatagram(to: Address, data: Uint8Array): void {
+    if (this.closed) return;
+    const host = this.dualStack && isIP(to.host) === 4 ? `::ffff:${to.host}` : to.host;
+    this.socket.send(data, to.port, host, (error) => {
+      if (error) this.emit('send_error', Object.assign(error, { to }));
+    });
+  }
+
+  /** One timer for the whole endpoint, moved only when the next deadline comes sooner. */
+  private arm(): void {
+    if (this.closed) return;
+    const at = this.endpoint.nextTimeout();
+    if (at === undefined || at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    // +1: setTimeout has millisecond resolution and may fire a fraction early.
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(at - this.clock()) + 1));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.endpoint.handleTimeout(this.clock());
+    this.pump();
+  }
+}

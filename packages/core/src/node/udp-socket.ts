@@ -1,0 +1,64 @@
+/** Opening the one UDP socket a peer uses: dual-stack by default, with a clear error if the port is taken. */
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+
+export class BindError extends Error {
+  override readonly name = 'BindError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    // ipv6Only false: one '::' socket also serves IPv4 peers (as ::ffff:a.b.c.d).
+    const socket = dgram.createSocket({ type, ipv6Only: false });
+    const onError = (error: NodeJS.ErrnoException) => {
+      socket.close();
+      reject(error);
+    };
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+function describe(error: NodeJS.ErrnoException, port: number, host: string): BindError {
+  const code = error.code ?? 'EBIND';
+  if (code === 'EADDRINUSE') return new BindError(code, `port ${port} is already in use`);
+  if (code === 'EACCES') return new BindError(code, `not allowed to listen on port ${port}`);
+  if (code === 'EADDRNOTAVAIL') return new BindError(code, `address ${host} is not on this machine`);
+  return new BindError(code, `cannot listen on ${host} port ${port}: ${error.message}`);
+}
+
+/**
+ * Binds `host` (a numeric address) or, without one, every interface: IPv6 and IPv4 on one
+ * socket where the machine has IPv6, else IPv4 alone.
+ */
+export async function openUdpSocket(port: number, host?: string): Promise<dgram.Socket> {
+  if (host !== undefined) {
+    try {
+      return await bind(isIP(host) === 6 ? 'udp6' : 'udp4', port, host);
+    } catch (error) {
+      throw describe(error as NodeJS.ErrnoException, port, host);
+    }
+  }
+  try {
+    return await bind('udp6', port, '::');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') {
+      throw describe(error as NodeJS.ErrnoException, port, '::');
+    }
+  }
+  try {
+    return await bind('udp4', port, '0.0.0.0');
+  } catch (error) {
+    throw describe(error as NodeJS.ErrnoException, port, '0.0.0.0');
+  }
+}

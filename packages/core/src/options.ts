@@ -1,0 +1,54 @@
+/** Endpoint settings, validated once with zod when an endpoint is made. All durations in milliseconds. */
+import { z } from 'zod';
+import { errors } from './errors.js';
+import { MAX_NICK_BYTES } from './wire/messages.js';
+
+const duration = z.number().finite().positive();
+
+export const EndpointOptions = z.strictObject({
+  /** Sent with connect requests and accepts, shown to the peer. */
+  nick: z
+    .string()
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+    .refine((nick) => new TextEncoder().encode(nick).length <= MAX_NICK_BYTES, `at most ${MAX_NICK_BYTES} bytes`)
+    .default(''),
+  heartbeatInterval: duration.default(25_000),
+  /** A peer silent for this many consecutive heartbeat intervals is lost. */
+  missLimit: z.number().int().min(1).max(1000).default(3),
+  /** How long a connect request is retried before it is reported as no answer. */
+  connectTimeout: duration.default(30_000),
+  /** First connect-request retransmission; doubles up to `connectRetryMax`. */
+  connectRetryInitial: duration.default(500),
+  connectRetryMax: duration.default(4_000),
+  /** Retransmission timeout bounds (RFC 6298 computes the value between them). */
+  minRto: duration.default(200),
+  maxRto: duration.default(10_000),
+  /** An in-order text datagram is acknowledged within this time, or with the next one. */
+  ackDelay: z.number().finite().min(0).default(10),
+  /** Text fragments in flight, unacknowledged, per session. */
+  window: z.number().int().min(1).max(1024).default(64),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024 * 1024)
+    .default(64 * 1024),
+  /** Bytes queued for one peer (not yet acknowledged) before `send` refuses more. */
+  maxQueuedBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024),
+  /** Sessions of every state, incoming requests included. */
+  maxSessions: z.number().int().min(1).default(1000),
+  /** Disconnects sent before giving up on an acknowledgement. */
+  disconnectAttempts: z.number().int().min(1).max(20).default(4),
+});
+export type EndpointOptions = z.infer<typeof EndpointOptions>;
+export type EndpointOptionsInput = z.input<typeof EndpointOptions>;
+
+export function resolveOptions(input: EndpointOptionsInput = {}): EndpointOptions {
+  const parsed = EndpointOptions.safeParse(input);
+  if (!parsed.success) throw errors.invalidOptions(z.prettifyError(parsed.error).replace(/\n/g, '; '));
+  return parsed.data;
+}

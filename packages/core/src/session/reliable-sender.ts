@@ -1,0 +1,155 @@
+/**
+ * The sending half of reliable delivery: splits messages into fragments with consecutive
+ * sequence numbers, keeps at most `window` of them in flight, learns from cumulative and
+ * selective acknowledgements what arrived, and says what to retransmit and when.
+ */
+import type { MessageId } from '../events.js';
+import { MAX_FRAGMENT_BYTES } from '../wire/messages.js';
+import type { RttEstimator } from './rtt-estimator.js';
+
+export interface OutgoingFragment {
+  readonly seq: number;
+  readonly messageId: MessageId;
+  readonly index: number;
+  readonly count: number;
+  readonly payload: Uint8Array;
+  transmissions: number;
+  lastSentAt: number;
+}
+
+/** A fragment this many sequence numbers behind a selectively acknowledged one is taken as lost. */
+const REORDER_THRESHOLD = 3;
+/** Backoff doubles the timeout at most this many times in a row. */
+const MAX_BACKOFF_EXPONENT = 6;
+
+export class ReliableSender {
+  private nextSeq = 0;
+  /** Lowest sequence number not yet acknowledged. */
+  private unacked = 0;
+  /** Lowest sequence number never sent. */
+  private unsent = 0;
+  /** Every fragment not yet acknowledged, sent or not, by sequence number (insertion order is seq order). */
+  private readonly fragments = new Map<number, OutgoingFragment>();
+  /** Fragments still unacknowledged per message. */
+  private readonly remaining = new Map<MessageId, number>();
+  private backoff = 0;
+  /** The highest sequence number a selective acknowledgement has named: fragments well below it are lost. */
+  private highestAcked = -1;
+  queuedBytes = 0;
+
+  constructor(
+    private readonly window: number,
+    private readonly rtt: RttEstimator,
+  ) {}
+
+  enqueue(messageId: MessageId, bytes: Uint8Array): void {
+    const count = Math.max(1, Math.ceil(bytes.length / MAX_FRAGMENT_BYTES));
+    for (let index = 0; index < count; index++) {
+      const payload = bytes.subarray(index * MAX_FRAGMENT_BYTES, (index + 1) * MAX_FRAGMENT_BYTES);
+      const seq = this.nextSeq++;
+      this.fragments.set(seq, { seq, messageId, index, count, payload, transmissions: 0, lastSentAt: 0 });
+    }
+    this.remaining.set(messageId, count);
+    this.queuedBytes += bytes.length;
+  }
+
+  /** Fragments never sent that the window now allows, marked as sent at `now`. */
+  takeNew(now: number): OutgoingFragment[] {
+    const out: OutgoingFragment[] = [];
+    while (this.unsent < this.nextSeq && this.unsent < this.unacked + this.window) {
+      const fragment = this.fragments.get(this.unsent++);
+      if (fragment) out.push(this.markSent(fragment, now));
+    }
+    return out;
+  }
+
+  /**
+   * Applies an acknowledgement; returns the messages now wholly delivered, in send order.
+   * `ack` is the next sequence number the peer expects; bit i of `sack` stands for ack + 1 + i.
+   */
+  onAck(ack: number, sack: number, now: number): MessageId[] {
+    const delivered: MessageId[] = [];
+    const progressed = ack > this.unacked;
+    for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++) this.acknowledge(seq, now, delivered);
+    if (ack > this.unacked) this.unacked = Math.min(ack, this.unsent);
+    for (let bit = 0; bit < 32 && sack >>> bit !== 0; bit++) {
+      if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, now, delivered);
+    }
+    if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, ack + 32 - Math.clz32(sack));
+    if (progressed) this.backoff = 0;
+    return delivered;
+  }
+
+  private acknowledge(seq: number, now: number, delivered: MessageId[]): void {
+    const fragment = this.fragments.get(seq);
+    if (!fragment || seq >= this.unsent) return;
+    this.fragments.delete(seq);
+    if (fragment.transmissions === 1) this.rtt.sample(now - fragment.lastSentAt);
+    this.queuedBytes -= fragment.payload.length;
+    const left = (this.remaining.get(fragment.messageId) ?? 1) - 1;
+    if (left === 0) {
+      this.remaining.delete(fragment.messageId);
+      delivered.push(fragment.messageId);
+    } else {
+      this.remaining.set(fragment.messageId, left);
+    }
+  }
+
+  /** The retransmission timeout with the session's backoff applied. */
+  private timeout(): number {
+    return this.rtt.rto * 2 ** this.backoff;
+  }
+
+  /**
+   * Fragments to send again now: those whose timeout passed (which also doubles the timeout),
+   * and those that later acknowledged fragments show to be lost (at most once per round trip).
+   */
+  takeRetransmissions(now: number): OutgoingFragment[] {
+    const out: OutgoingFragment[] = [];
+    const timeout = this.timeout();
+    const highestAcked = this.highestAcked;
+    const roundTrip = this.rtt.srtt ?? this.rtt.rto;
+    let timedOut = false;
+    for (const fragment of this.fragments.values()) {
+      if (fragment.seq >= this.unsent) break;
+      const expired = now >= fragment.lastSentAt + timeout;
+      const skipped = fragment.seq + REORDER_THRESHOLD <= highestAcked && now - fragment.lastSentAt >= roundTrip;
+      if (expired || skipped) out.push(this.markSent(fragment, now));
+      if (expired) timedOut = true;
+    }
+    if (timedOut) this.backoff = Math.min(MAX_BACKOFF_EXPONENT, this.backoff + 1);
+    return out;
+  }
+
+  /** When the earliest in-flight fragment times out, or undefined with nothing in flight. */
+  nextDeadline(): number | undefined {
+    const timeout = this.timeout();
+    let earliest: number | undefined;
+    for (const fragment of this.fragments.values()) {
+      if (fragment.seq >= this.unsent) break;
+      const at = fragment.lastSentAt + timeout;
+      if (earliest === undefined || at < earliest) earliest = at;
+    }
+    return earliest;
+  }
+
+  /** Every message not yet delivered, in send order; the sender is emptied. */
+  drainUndelivered(): MessageId[] {
+    const ids = [...this.remaining.keys()];
+    this.remaining.clear();
+    this.fragments.clear();
+    this.queuedBytes = 0;
+    this.unacked = this.unsent = this.nextSeq;
+    return ids;
+  }
+
+  get pendingMessages(): number {
+    return this.remaining.size;
+  }
+
+  private markSent(fragment: OutgoingFragment, now: number): OutgoingFragment {
+    fragment.transmissions++;
+    fragment.lastSentAt = now;
+    return fragment;
+  }
+}

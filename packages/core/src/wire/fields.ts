@@ -1,0 +1,111 @@
+/**
+ * Field codecs: each pairs a zod schema (what a value may be) with how it is laid out in bytes.
+ * A message is an ordered record of these, so one definition gives the type, the validation
+ * and the byte layout, and they cannot drift apart.
+ */
+import { z } from 'zod';
+
+/** Thrown only inside the decoder and caught there; never leaves `decodeDatagram`. */
+export class TruncatedError extends Error {}
+
+export interface Field<T> {
+  readonly schema: z.ZodType<T>;
+  /** Encoded size in bytes of `value`. */
+  size(value: T): number;
+  /** Writes `value` at `offset` and returns the offset after it. */
+  write(view: DataView, bytes: Uint8Array, offset: number, value: T): number;
+  /** Reads a value at `offset`; returns it with the offset after it. */
+  read(view: DataView, bytes: Uint8Array, offset: number): [T, number];
+}
+
+const utf8Encoder = new TextEncoder();
+// fatal: a datagram with invalid UTF-8 is malformed, not silently repaired.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+function need(bytes: Uint8Array, offset: number, length: number): void {
+  if (offset + length > bytes.length) throw new TruncatedError('datagram truncated');
+}
+
+function unsigned(bits: 8 | 16 | 32): Field<number> {
+  const width = bits / 8;
+  return {
+    schema: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** bits - 1),
+    size: () => width,
+    write(view, _bytes, offset, value) {
+      if (bits === 8) view.setUint8(offset, value);
+      else if (bits === 16) view.setUint16(offset, value);
+      else view.setUint32(offset, value);
+      return offset + width;
+    },
+    read(view, bytes, offset) {
+      need(bytes, offset, width);
+      const value =
+        bits === 8 ? view.getUint8(offset) : bits === 16 ? view.getUint16(offset) : view.getUint32(offset);
+      return [value, offset + width];
+    },
+  };
+}
+
+export const u8 = unsigned(8);
+export const u16 = unsigned(16);
+export const u32 = unsigned(32);
+
+/** A UTF-8 string preceded by its byte length in one byte, at most `maxBytes` long. */
+export function str8(maxBytes: number, schema: z.ZodType<string> = z.string()): Field<string> {
+  const byteLength = (value: string) => utf8Encoder.encode(value).length;
+  return {
+    schema: schema.refine((value) => byteLength(value) <= maxBytes, `longer than ${maxBytes} bytes`),
+    size: (value) => 1 + byteLength(value),
+    write(view, bytes, offset, value) {
+      const { written } = utf8Encoder.encodeInto(value, bytes.subarray(offset + 1));
+      view.setUint8(offset, written);
+      return offset + 1 + written;
+    },
+    read(view, bytes, offset) {
+      need(bytes, offset, 1);
+      const length = view.getUint8(offset);
+      need(bytes, offset + 1, length);
+      return [utf8Decoder.decode(bytes.subarray(offset + 1, offset + 1 + length)), offset + 1 + length];
+    },
+  };
+}
+
+/** Every byte up to the end of the datagram. Decoding does not copy: it is a view of the datagram. */
+export function rest(minBytes: number, maxBytes: number): Field<Uint8Array> {
+  return {
+    schema: z
+      .instanceof(Uint8Array)
+      .refine((value) => value.length >= minBytes && value.length <= maxBytes, `must be ${minBytes}..${maxBytes} bytes`),
+    size: (value) => value.length,
+    write(_view, bytes, offset, value) {
+      bytes.set(value, offset);
+      return offset + value.length;
+    },
+    read(_view, bytes, offset) {
+      return [bytes.subarray(offset), bytes.length];
+    },
+  };
+}
+
+/** A one-byte code standing for one of a fixed list of names. */
+export function enum8<const T extends readonly [string, ...string[]]>(names: T): Field<T[number]> {
+  const schema = z.enum(names);
+  return {
+    schema,
+    size: () => 1,
+    write(view, _bytes, offset, value) {
+      view.setUint8(offset, names.indexOf(value));
+      return offset + 1;
+    },
+    read(view, bytes, offset) {
+      need(bytes, offset, 1);
+      const index = view.getUint8(offset);
+      // An unknown code becomes a value the schema rejects, so it is counted as malformed.
+      return [(names[index] ?? `unknown(${index})`) as T[number], offset + 1];
+    },
+  };
+}

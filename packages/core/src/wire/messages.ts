@@ -1,0 +1,120 @@
+/**
+ * Every datagram netchat sends, defined once. The order of fields in each definition is their
+ * order on the wire (all integers big-endian). PROTOCOL.md describes the same layout in prose.
+ */
+import { z } from 'zod';
+import { enum8, type Field, rest, str8, u16, u32 } from './fields.js';
+
+/** "NC": lets a peer reject foreign traffic after two bytes. */
+export const MAGIC = 0x4e43;
+export const PROTOCOL_VERSION = 1;
+/** Magic (2 bytes), version (1), message code (1). */
+export const HEADER_BYTES = 4;
+/** Fits inside the IPv6 minimum MTU (1280) with room for IP and UDP headers. */
+export const MAX_DATAGRAM_BYTES = 1200;
+/** Session id, seq, ack, sack bitmap (4 bytes each), fragment index and count (2 each). */
+export const TEXT_OVERHEAD_BYTES = HEADER_BYTES + 4 * 4 + 2 * 2;
+export const MAX_FRAGMENT_BYTES = MAX_DATAGRAM_BYTES - TEXT_OVERHEAD_BYTES;
+export const MAX_NICK_BYTES = 32;
+
+export const DECLINE_REASONS = ['declined', 'busy', 'not_allowed', 'too_many_sessions'] as const;
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+
+// Nicks are shown on other people's terminals: no control characters, so no escape sequences.
+const nick = str8(MAX_NICK_BYTES, z.string().regex(/^[^\p{Cc}]*$/u, 'nick contains control characters'));
+
+type Fields = Record<string, Field<never> | Field<number> | Field<string> | Field<Uint8Array>>;
+type ShapeOf<F extends Fields> = { [K in keyof F]: F[K]['schema'] };
+
+export interface MessageDefinition<Name extends string = string, F extends Fields = Fields> {
+  readonly name: Name;
+  readonly code: number;
+  readonly fields: F;
+  readonly schema: z.ZodType<{ type: Name } & { [K in keyof F]: z.infer<F[K]['schema']> }>;
+}
+
+function define<const Name extends string, const F extends Fields>(
+  name: Name,
+  code: number,
+  fields: F,
+  refine?: (value: z.infer<z.ZodObject<ShapeOf<F>>>) => string | undefined,
+) {
+  const shape = Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.schema]));
+  let schema = z.strictObject({ type: z.literal(name), ...(shape as ShapeOf<F>) });
+  if (refine) {
+    schema = schema.superRefine((value, ctx) => {
+      const problem = refine(value as never);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+  }
+  return { name, code, fields, schema };
+}
+
+const session = u32;
+/** Cumulative acknowledgement: the next sequence number expected, so every lower one has arrived. */
+const ack = u32;
+/** Bit i (least significant first) set: sequence number ack + 1 + i has arrived too. */
+const sack = u32;
+
+export const Text = define(
+  'text',
+  1,
+  {
+    session,
+    seq: u32,
+    ack,
+    sack,
+    fragmentIndex: u16,
+    fragmentCount: u16,
+    payload: rest(1, MAX_FRAGMENT_BYTES),
+  },
+  (value) =>
+    value.fragmentCount === 0 || value.fragmentIndex >= value.fragmentCount
+      ? 'fragmentIndex must be below fragmentCount'
+      : undefined,
+);
+export const Heartbeat = define('heartbeat', 2, { session, ack, sack });
+export const ConnectRequest = define('connect_request', 3, { session, nick });
+export const Accept = define('accept', 4, { session, nick });
+export const Decline = define('decline', 5, {
+  session,
+  reason: enum8(DECLINE_REASONS),
+  detail: str8(200, z.string().regex(/^[^\p{Cc}]*$/u, 'detail contains control characters')),
+});
+export const Disconnect = define('disconnect', 6, { session });
+export const Ack = define('ack', 7, { session, ack, sack });
+export const DisconnectAck = define('disconnect_ack', 8, { session });
+
+export const MESSAGE_DEFINITIONS = [
+  Text,
+  Heartbeat,
+  ConnectRequest,
+  Accept,
+  Decline,
+  Disconnect,
+  Ack,
+  DisconnectAck,
+] as const;
+
+export type Text = z.infer<typeof Text.schema>;
+export type Heartbeat = z.infer<typeof Heartbeat.schema>;
+export type ConnectRequest = z.infer<typeof ConnectRequest.schema>;
+export type Accept = z.infer<typeof Accept.schema>;
+export type Decline = z.infer<typeof Decline.schema>;
+export type Disconnect = z.infer<typeof Disconnect.schema>;
+export type Ack = z.infer<typeof Ack.schema>;
+export type DisconnectAck = z.infer<typeof DisconnectAck.schema>;
+
+/** Any datagram, discriminated by `type`. */
+export const Datagram = z.discriminatedUnion('type', [
+  Text.schema,
+  Heartbeat.schema,
+  ConnectRequest.schema,
+  Accept.schema,
+  Decline.schema,
+  Disconnect.schema,
+  Ack.schema,
+  DisconnectAck.schema,
+]);
+export type Datagram = z.infer<typeof Datagram>;
+export type DatagramType = Datagram['type'];

@@ -1,0 +1,374 @@
+import { describe, expect, it } from 'vitest';
+import { decodeDatagram, encodeDatagram } from '../src/index.js';
+import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
+
+const typesSent = (sent: { data: Uint8Array }[]) =>
+  sent.map((s) => {
+    const d = decodeDatagram(s.data);
+    return d.ok ? d.datagram.type : 'malformed';
+  });
+
+describe('connecting', () => {
+  it('opens a session when the peer accepts, with nicks both ways', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa, sb } = openPair(net);
+    expect(eventsOf(b, 'request')[0]).toMatchObject({ nick: 'alice', peer: a.address });
+    expect(eventsOf(a, 'accepted')[0]).toMatchObject({ session: sa, nick: 'bob', peer: b.address });
+    expect(a.endpoint.session(sa)?.state).toBe('open');
+    expect(b.endpoint.session(sb)?.state).toBe('open');
+    // The handshake round trip (2 x 5 ms) seeds the RTT estimate.
+    expect(a.endpoint.session(sa)?.rtt).toBe(10);
+  });
+
+  it('reports a decline with its reason, and answers a retried request with the same decline', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    let declines = 0;
+    net.filter = (from, _to, data) => {
+      const d = decodeDatagram(data);
+      // Lose b's first decline, so a retries its request.
+      if (d.ok && d.datagram.type === 'decline' && from.port === 2222 && declines++ === 0) return false;
+      return true;
+    };
+    const sa = a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    b.endpoint.decline(eventsOf(b, 'request')[0]?.session ?? -1, net.now, 'busy', 'in another chat');
+    net.run(() => eventsOf(a, 'declined').length > 0, 10_000);
+    expect(eventsOf(a, 'declined')).toEqual([
+      expect.objectContaining({ session: sa, reason: 'busy', detail: 'in another chat' }),
+    ]);
+    expect(eventsOf(b, 'request')).toHaveLength(1);
+    expect(a.endpoint.session(sa)).toBeUndefined();
+  });
+
+  it('retries the request with doubling backoff and reports no answer at the connect timeout', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const nobody = { host: '127.0.0.9', port: 9 };
+    a.endpoint.connect(nobody, 0);
+    net.run(() => eventsOf(a, 'no_answer').length > 0);
+    const requestTimes = a.sent.filter((s) => typesSent([s])[0] === 'connect_request').map((s) => s.at);
+    expect(requestTimes.slice(0, 6)).toEqual([0, 500, 1500, 3500, 7500, 11500]);
+    expect(requestTimes.at(-1)).toBe(27500);
+    expect(eventsOf(a, 'no_answer')[0]?.at).toBe(30_000);
+    // Giving up withdraws the request so the peer stops asking its user.
+    expect(typesSent(a.sent).at(-1)).toBe('disconnect');
+    expect(a.endpoint.busy).toBe(false);
+  });
+
+  it('honours a custom connect timeout', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111, { connectTimeout: 2_000 });
+    a.endpoint.connect({ host: '127.0.0.9', port: 9 }, 0);
+    net.run(() => eventsOf(a, 'no_answer').length > 0);
+    expect(eventsOf(a, 'no_answer')[0]?.at).toBe(2_000);
+  });
+
+  it('tells the peer when a request is withdrawn before it is answered', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    const sa = a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    a.endpoint.close(sa, net.now);
+    net.run(() => eventsOf(b, 'closed').length > 0, 1_000);
+    expect(eventsOf(b, 'closed')).toHaveLength(1);
+    expect(b.endpoint.listSessions()).toEqual([]);
+  });
+
+  it('drops an unanswered request once the requester must have given up', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    a.endpoint.connect(b.address, 0);
+    net.filter = (_f, _t, data) => typesSent([{ data }])[0] !== 'disconnect';
+    net.run(() => eventsOf(b, 'lost').length > 0);
+    expect(eventsOf(a, 'no_answer')[0]?.at).toBe(30_000);
+    // The last retry reached b at 27.5 s + 5 ms; b waits connect timeout + max retry gap after it.
+    expect(eventsOf(b, 'lost')[0]?.at).toBe(27_505 + 34_000);
+    expect(b.endpoint.busy).toBe(false);
+  });
+
+  it('makes exactly one session when two peers ask each other at the same moment', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const net = new VirtualNetwork(seed);
+      const a = net.add('127.0.0.1', 1111, {}, seed);
+      const b = net.add('127.0.0.2', 2222, {}, seed + 100);
+      const sa = a.endpoint.connect(b.address, 0);
+      const sb = b.endpoint.connect(a.address, 0);
+      net.runFor(2_000);
+      expect(eventsOf(a, 'accepted').map((e) => e.session)).toEqual([sa]);
+      expect(eventsOf(b, 'accepted').map((e) => e.session)).toEqual([sb]);
+      expect(eventsOf(a, 'request')).toEqual([]);
+      expect(eventsOf(b, 'request')).toEqual([]);
+      expect(a.endpoint.listSessions()).toHaveLength(1);
+      expect(b.endpoint.listSessions()).toHaveLength(1);
+      a.endpoint.send(sa, 'hi b', net.now);
+      b.endpoint.send(sb, 'hi a', net.now);
+      net.runFor(1_000);
+      expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['hi b']);
+      expect(eventsOf(a, 'message').map((e) => e.text)).toEqual(['hi a']);
+    }
+  });
+
+  it('accepts a waiting request when the application connects to the same peer', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    const sb = b.endpoint.connect(a.address, net.now);
+    net.runFor(1_000);
+    expect(sb).toBe(eventsOf(b, 'request')[0]?.session);
+    expect(eventsOf(b, 'accepted')).toHaveLength(1);
+    expect(eventsOf(a, 'accepted')).toHaveLength(1);
+    expect(b.endpoint.listSessions()).toHaveLength(1);
+  });
+
+  it('declines requests past maxSessions without keeping any state for them', () => {
+    const net = new VirtualNetwork();
+    const b = net.add('127.0.0.2', 2222, { maxSessions: 2 });
+    const askers = [1, 2, 3].map((i) => net.add('127.0.0.1', 1000 + i));
+    for (const asker of askers) asker.endpoint.connect(b.address, 0);
+    net.runFor(100);
+    expect(eventsOf(b, 'request')).toHaveLength(2);
+    expect(eventsOf(askers[2] ?? askers[0]!, 'declined')[0]).toMatchObject({ reason: 'too_many_sessions' });
+    expect(b.endpoint.stats.refusedOverLimit).toBe(1);
+  });
+});
+
+describe('heartbeats and liveness', () => {
+  it('sends a heartbeat every interval to the millisecond', () => {
+    const net = new VirtualNetwork();
+    const { a } = openPair(net);
+    const openedAt = eventsOf(a, 'accepted')[0]?.at ?? 0;
+    net.runFor(100_000);
+    const times = eventsOf(a, 'heartbeat_sent').map((e) => e.at - openedAt);
+    expect(times).toEqual([25_000, 50_000, 75_000, 100_000]);
+    expect(eventsOf(a, 'heartbeat_missed')).toEqual([]);
+  });
+
+  it('honours a custom interval (0.2 s) and miss limit', () => {
+    const net = new VirtualNetwork();
+    const { a, b } = openPair(net, { heartbeatInterval: 200, missLimit: 5 });
+    const silentFrom = net.now;
+    net.filter = (from) => from.port !== b.address.port;
+    net.run(() => eventsOf(a, 'lost').length > 0);
+    expect(eventsOf(a, 'heartbeat_missed').map((e) => [e.count, e.at - silentFrom])).toEqual([
+      [1, 200],
+      [2, 400],
+      [3, 600],
+      [4, 800],
+      [5, 1_000],
+    ]);
+    expect(eventsOf(a, 'lost')[0]).toMatchObject({ missed: 5, at: silentFrom + 1_000 });
+  });
+
+  it('reports each missed interval and loses a peer silent for three intervals, failing its messages', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    const lastHeard = a.endpoint.session(sa)?.lastHeard ?? 0;
+    net.filter = (from) => from.port !== b.address.port; // b goes silent
+    const id = a.endpoint.send(sa, 'are you there?', net.now);
+    net.run(() => eventsOf(a, 'lost').length > 0);
+    expect(eventsOf(a, 'heartbeat_missed').map((e) => [e.count, e.at - lastHeard])).toEqual([
+      [1, 25_000],
+      [2, 50_000],
+      [3, 75_000],
+    ]);
+    expect(eventsOf(a, 'lost')).toEqual([expect.objectContaining({ missed: 3, at: lastHeard + 75_000 })]);
+    expect(eventsOf(a, 'failed')).toEqual([expect.objectContaining({ messageId: id, reason: 'lost' })]);
+    expect(a.endpoint.listSessions()).toEqual([]);
+  });
+
+  it('counts any valid datagram as proof of life, and starts counting again after it', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net, { heartbeatInterval: 1_000 });
+    net.filter = (from) => from.port !== b.address.port;
+    net.runFor(1_500);
+    expect(eventsOf(a, 'heartbeat_missed').map((e) => e.count)).toEqual([1]);
+    net.filter = () => true;
+    net.runFor(1_000);
+    net.filter = (from) => from.port !== b.address.port;
+    net.run(() => eventsOf(a, 'lost').length > 0);
+    expect(eventsOf(a, 'heartbeat_missed').map((e) => e.count)).toEqual([1, 1, 2, 3]);
+    expect(a.endpoint.session(sa)).toBeUndefined();
+  });
+});
+
+describe('reliable text', () => {
+  it('delivers in order, exactly once, and tells the sender', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    const ids = ['one', 'two', 'three'].map((t) => a.endpoint.send(sa, t, net.now));
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
+    expect(eventsOf(a, 'delivered').map((e) => e.messageId)).toEqual(ids);
+  });
+
+  it('survives 30% loss, duplication and reordering each way: 1,000 messages exactly once, in order', () => {
+    const net = new VirtualNetwork(42);
+    const { a, b, sa, sb } = openPair(net);
+    net.conditions = { latency: 20, jitter: 30, loss: 0.3, duplicate: 0.1 };
+    const sent: string[] = [];
+    for (let i = 0; i < 1_000; i++) {
+      sent.push(`message ${i}`);
+      a.endpoint.send(sa, `message ${i}`, net.now);
+      b.endpoint.send(sb, `reply ${i}`, net.now);
+      net.runFor(7);
+    }
+    net.run(() => eventsOf(a, 'delivered').length === 1_000 && eventsOf(b, 'delivered').length === 1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(sent);
+    expect(eventsOf(a, 'message').map((e) => e.text)).toEqual(sent.map((s) => s.replace('message', 'reply')));
+    expect(eventsOf(a, 'failed')).toEqual([]);
+    expect(a.endpoint.stats.malformed + b.endpoint.stats.malformed).toBe(0);
+  });
+
+  it('retransmits on timeout with exponential backoff until the peer is heard again', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net, { minRto: 200 });
+    net.filter = (from, _to, data) => from.port !== a.address.port || typesSent([{ data }])[0] !== 'text';
+    const sentAt = net.now;
+    a.endpoint.send(sa, 'hello?', net.now);
+    net.runFor(20_000);
+    const textTimes = a.sent.filter((s) => typesSent([s])[0] === 'text').map((s) => Math.round(s.at - sentAt));
+    // RTO = srtt + 4 rttvar = 10 + 20 = 30, raised to minRto 200; then doubling.
+    expect(textTimes.slice(0, 6)).toEqual([0, 200, 600, 1400, 3000, 6200]);
+    net.filter = () => true;
+    net.run(() => eventsOf(b, 'message').length > 0);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['hello?']);
+  });
+
+  it('measures the round trip and derives the timeout from it', () => {
+    const net = new VirtualNetwork();
+    net.conditions.latency = 50;
+    const { a, sa } = openPair(net, { minRto: 10 });
+    for (let i = 0; i < 20; i++) {
+      a.endpoint.send(sa, `m${i}`, net.now);
+      net.runFor(300);
+    }
+    expect(a.endpoint.session(sa)?.rtt).toBeGreaterThanOrEqual(100);
+    // Delayed acks add at most ackDelay (10 ms) to a sample.
+    expect(a.endpoint.session(sa)?.rtt).toBeLessThanOrEqual(110);
+  });
+
+  it('splits and reassembles a 64 KiB message, and refuses a larger one clearly', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    net.conditions = { latency: 5, jitter: 10, loss: 0.2, duplicate: 0.05 };
+    const big = 'é'.repeat(32 * 1024); // 64 KiB of UTF-8, two bytes a character
+    a.endpoint.send(sa, big, net.now);
+    net.run(() => eventsOf(b, 'message').length > 0);
+    expect(eventsOf(b, 'message')[0]?.text).toBe(big);
+    expect(() => a.endpoint.send(sa, `${big}x`, net.now)).toThrow(/exceeds the maximum of 65536 bytes/);
+    expect(() => a.endpoint.send(sa, '', net.now)).toThrow(/empty/);
+  });
+
+  it('refuses to send on a session that is not open', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const sa = a.endpoint.connect({ host: '127.0.0.9', port: 9 }, 0);
+    expect(() => a.endpoint.send(sa, 'too early', 0)).toThrow(expect.objectContaining({ code: 'SESSION_NOT_OPEN' }));
+    expect(() => a.endpoint.send(999, 'x', 0)).toThrow(expect.objectContaining({ code: 'NO_SUCH_SESSION' }));
+  });
+
+  it('bounds what one peer may queue', () => {
+    const net = new VirtualNetwork();
+    const { a, sa } = openPair(net, { maxQueuedBytes: 3_000 });
+    net.filter = () => false;
+    a.endpoint.send(sa, 'x'.repeat(2_000), net.now);
+    expect(() => a.endpoint.send(sa, 'x'.repeat(2_000), net.now)).toThrow(
+      expect.objectContaining({ code: 'SEND_QUEUE_FULL' }),
+    );
+  });
+});
+
+describe('closing', () => {
+  it('tells the other side the peer closed, and fails what was not delivered', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    net.filter = (from, _t, data) => from.port !== a.address.port || typesSent([{ data }])[0] !== 'text';
+    const id = a.endpoint.send(sa, 'never arrives', net.now);
+    a.endpoint.close(sa, net.now);
+    expect(eventsOf(a, 'failed')).toEqual([]); // events are collected by the network on the next step
+    net.runFor(1_000);
+    expect(eventsOf(a, 'failed')).toEqual([expect.objectContaining({ messageId: id, reason: 'closed' })]);
+    expect(eventsOf(b, 'closed')).toHaveLength(1);
+    expect(a.endpoint.busy).toBe(false);
+    expect(b.endpoint.busy).toBe(false);
+  });
+
+  it('retries a lost disconnect a bounded number of times', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net, { disconnectAttempts: 4 });
+    net.filter = (from) => from.port !== a.address.port; // everything a sends is lost
+    a.endpoint.close(sa, net.now);
+    const closedAt = net.now;
+    net.runFor(10_000);
+    expect(typesSent(a.sent.filter((s) => s.at >= closedAt)).filter((t) => t === 'disconnect')).toHaveLength(4);
+    expect(a.endpoint.busy).toBe(false);
+    net.runFor(70_000);
+    // b never heard: it loses a after three silent intervals.
+    expect(eventsOf(b, 'lost')).toHaveLength(1);
+  });
+
+  it('ends a session both sides close at once', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa, sb } = openPair(net);
+    a.endpoint.close(sa, net.now);
+    b.endpoint.close(sb, net.now);
+    net.runFor(5_000);
+    expect(a.endpoint.busy || b.endpoint.busy).toBe(false);
+  });
+
+  it('tells a peer that talks to a session we no longer have (we restarted)', () => {
+    const net = new VirtualNetwork();
+    const { a, sa } = openPair(net);
+    const restarted = net.add('127.0.0.2', 2222); // replaces b at the same address
+    a.endpoint.send(sa, 'still there?', net.now);
+    net.run(() => eventsOf(a, 'closed').length > 0, net.now + 5_000);
+    expect(eventsOf(a, 'closed')).toHaveLength(1);
+    expect(restarted.endpoint.stats.unknownSession).toBeGreaterThan(0);
+  });
+});
+
+describe('hostile and broken input', () => {
+  it('drops garbage, counts it, and the session carries on', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    const garbage = [new Uint8Array(0), new Uint8Array([0x4e]), new Uint8Array([0x4e, 0x43, 1, 99]), new Uint8Array(2000)];
+    for (const g of garbage) net.inject(b, a.address, g);
+    expect(b.endpoint.stats.malformed).toBe(garbage.length);
+    a.endpoint.send(sa, 'after the garbage', net.now);
+    net.runFor(500);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['after the garbage']);
+  });
+
+  it('counts fragments that do not form a message, without throwing', () => {
+    const net = new VirtualNetwork();
+    const { a, b } = openPair(net);
+    const wireId = decodeDatagram(a.sent[0]?.data ?? new Uint8Array()).ok
+      ? (decodeDatagram(a.sent[0]!.data) as { datagram: { session: number } }).datagram.session
+      : 0;
+    const fragment = (seq: number, index: number, count: number, text: string) =>
+      encodeDatagram({
+        type: 'text',
+        session: wireId,
+        seq,
+        ack: 0,
+        sack: 0,
+        fragmentIndex: index,
+        fragmentCount: count,
+        payload: new TextEncoder().encode(text),
+      });
+    net.inject(b, a.address, fragment(0, 1, 2, 'starts in the middle'));
+    net.inject(b, a.address, fragment(1, 0, 1, 'whole'));
+    expect(b.endpoint.stats.protocolErrors).toBe(1);
+    net.inject(b, a.address, fragment(2, 0, 1, '\u{1F600}').subarray(0, -1)); // cut inside a character: not UTF-8
+    expect(b.endpoint.stats.protocolErrors).toBe(2);
+    expect(b.endpoint.stats.malformed).toBe(0);
+    net.runFor(100);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['whole']);
+  });
+});
