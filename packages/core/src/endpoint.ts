@@ -15,7 +15,7 @@ import { DeadlineQueue } from './deadline-queue.js';
 import { type EndpointOptionsInput, resolveOptions, type EndpointOptions } from './options.js';
 import { Session, type SessionContext, type SessionInfo } from './session/session.js';
 import { decodeDatagram, encodeDatagram } from './wire/codec.js';
-import type { ConnectRequest, Datagram, DeclineReason } from './wire/messages.js';
+import { type ConnectRequest, type Datagram, Decline, type DeclineReason } from './wire/messages.js';
 
 export interface Transmit {
   readonly to: Address;
@@ -110,6 +110,8 @@ export class Endpoint {
   }
 
   decline(id: SessionId, now: number, reason: DeclineReason = 'declined', detail = ''): void {
+    const checked = Decline.fields.detail.schema.safeParse(detail);
+    if (!checked.success) throw errors.invalidArgument('decline detail', checked.error.issues[0]?.message ?? '');
     const session = this.get(id);
     session.decline(now, reason, detail);
     this.requested.delete(formatAddress(session.peer));

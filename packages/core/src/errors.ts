@@ -12,6 +12,7 @@ export type NetchatErrorCode =
   | 'SEND_QUEUE_FULL'
   | 'TOO_MANY_SESSIONS'
   | 'INVALID_ADDRESS'
+  | 'INVALID_ARGUMENT'
   | 'INVALID_OPTIONS';
 
 export class NetchatError extends Error {
@@ -36,5 +37,6 @@ export const errors = {
     new NetchatError('SEND_QUEUE_FULL', `more than ${max} bytes are waiting to be sent to this peer`),
   tooManySessions: (max: number) => new NetchatError('TOO_MANY_SESSIONS', `already at the limit of ${max} sessions`),
   invalidAddress: (text: string, why: string) => new NetchatError('INVALID_ADDRESS', `invalid address "${text}": ${why}`),
+  invalidArgument: (what: string, why: string) => new NetchatError('INVALID_ARGUMENT', `invalid ${what}: ${why}`),
   invalidOptions: (why: string) => new NetchatError('INVALID_OPTIONS', `invalid options: ${why}`),
 };

@@ -8,33 +8,33 @@ import type { DeclineReason } from './wire/messages.js';
 export type SessionId = number;
 export type MessageId = number;
 
-interface Base {
+export interface EventBase {
   readonly session: SessionId;
   readonly peer: Address;
 }
 
 export type NetchatEvent =
   /** A peer asks to chat: answer with `accept` or `decline`. */
-  | (Base & { readonly type: 'request'; readonly nick: string })
+  | (EventBase & { readonly type: 'request'; readonly nick: string })
   /** A session is open: the peer accepted ours (or both asked each other at once). */
-  | (Base & { readonly type: 'accepted'; readonly nick: string })
-  | (Base & { readonly type: 'declined'; readonly reason: DeclineReason; readonly detail: string })
+  | (EventBase & { readonly type: 'accepted'; readonly nick: string })
+  | (EventBase & { readonly type: 'declined'; readonly reason: DeclineReason; readonly detail: string })
   /** The connect timeout passed with no answer. */
-  | (Base & { readonly type: 'no_answer' })
-  | (Base & { readonly type: 'message'; readonly text: string })
-  | (Base & { readonly type: 'delivered'; readonly messageId: MessageId })
-  | (Base & {
+  | (EventBase & { readonly type: 'no_answer' })
+  | (EventBase & { readonly type: 'message'; readonly text: string })
+  | (EventBase & { readonly type: 'delivered'; readonly messageId: MessageId })
+  | (EventBase & {
       readonly type: 'failed';
       readonly messageId: MessageId;
       readonly reason: 'closed' | 'lost' | 'peer_closed';
     })
-  | (Base & { readonly type: 'heartbeat_sent' })
+  | (EventBase & { readonly type: 'heartbeat_sent' })
   /** `count` consecutive heartbeat intervals have passed without a word from the peer. */
-  | (Base & { readonly type: 'heartbeat_missed'; readonly count: number })
+  | (EventBase & { readonly type: 'heartbeat_missed'; readonly count: number })
   /** The peer was silent for the miss limit, or a pending request was never answered. */
-  | (Base & { readonly type: 'lost'; readonly missed: number })
+  | (EventBase & { readonly type: 'lost'; readonly missed: number })
   /** The peer closed the session (or withdrew its request). */
-  | (Base & { readonly type: 'closed' });
+  | (EventBase & { readonly type: 'closed' });
 
 export type NetchatEventType = NetchatEvent['type'];
 export type EventOf<T extends NetchatEventType> = Extract<NetchatEvent, { type: T }>;

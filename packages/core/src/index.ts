@@ -2,7 +2,7 @@
 export { type Address, formatAddress, normalizeHost, type PeerSpec, parsePeerSpec, parsePort } from './address.js';
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';
-export type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from './events.js';
+export type { EventBase, EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from './events.js';
 export { NetchatPeer, type PeerEvents, type PeerOptions } from './node/netchat-peer.js';
 export { BindError } from './node/udp-socket.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';

@@ -2,7 +2,7 @@
  * Text from a peer is shown on our terminal: control characters (escape sequences among them)
  * could move the cursor, recolour or retitle it. Every front-end shows peer text through this.
  */
-const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const controls = /(?![\t\n])\p{Cc}/gu;
 
 /** Replaces control characters (but tab and newline) with U+FFFD. */
 export function terminalSafe(text: string): string {

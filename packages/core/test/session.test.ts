@@ -133,7 +133,9 @@ describe('connecting', () => {
     for (const asker of askers) asker.endpoint.connect(b.address, 0);
     net.runFor(100);
     expect(eventsOf(b, 'request')).toHaveLength(2);
-    expect(eventsOf(askers[2] ?? askers[0]!, 'declined')[0]).toMatchObject({ reason: 'too_many_sessions' });
+    const third = askers[2];
+    if (!third) throw new Error('three askers expected');
+    expect(eventsOf(third, 'declined')[0]).toMatchObject({ reason: 'too_many_sessions' });
     expect(b.endpoint.stats.refusedOverLimit).toBe(1);
   });
 });
@@ -348,9 +350,9 @@ describe('hostile and broken input', () => {
   it('counts fragments that do not form a message, without throwing', () => {
     const net = new VirtualNetwork();
     const { a, b } = openPair(net);
-    const wireId = decodeDatagram(a.sent[0]?.data ?? new Uint8Array()).ok
-      ? (decodeDatagram(a.sent[0]!.data) as { datagram: { session: number } }).datagram.session
-      : 0;
+    const first = decodeDatagram(a.sent[0]?.data ?? new Uint8Array());
+    if (!first.ok) throw new Error('a sent a connect request first');
+    const wireId = first.datagram.session;
     const fragment = (seq: number, index: number, count: number, text: string) =>
       encodeDatagram({
         type: 'text',
@@ -370,5 +372,29 @@ describe('hostile and broken input', () => {
     expect(b.endpoint.stats.malformed).toBe(0);
     net.runFor(100);
     expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['whole']);
+  });
+});
+
+describe('the application API', () => {
+  it('refuses a decline detail that could not go on the wire', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    const id = eventsOf(b, 'request')[0]?.session ?? -1;
+    expect(() => b.endpoint.decline(id, net.now, 'busy', 'x'.repeat(201))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => b.endpoint.decline(id, net.now, 'busy', 'bell\u0007')).toThrow(/control characters/);
+    b.endpoint.decline(id, net.now, 'busy', 'ok');
+    net.runFor(100);
+    expect(eventsOf(a, 'declined')[0]).toMatchObject({ detail: 'ok' });
+  });
+
+  it('rejects invalid options with one clear line', () => {
+    const net = new VirtualNetwork();
+    expect(() => net.add('127.0.0.1', 1, { heartbeatInterval: -1 })).toThrow(/heartbeatInterval/);
+    expect(() => net.add('127.0.0.1', 1, { nick: 'x'.repeat(33) })).toThrow(/nick/);
   });
 });

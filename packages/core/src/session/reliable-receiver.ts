@@ -33,7 +33,8 @@ export class ReliableReceiver {
     if (text.seq < this.next || this.early.has(text.seq)) return { kind: 'duplicate' };
     if (text.seq >= this.next + this.window) return { kind: 'out_of_window' };
     this.unacknowledged++;
-    const inOrder = text.seq === this.next;
+    // Filling a gap counts as out of order too: the sender is waiting to hear about it.
+    const inOrder = text.seq === this.next && this.early.size === 0;
     this.early.set(text.seq, text);
     const messages: Uint8Array[] = [];
     for (let fragment = this.early.get(this.next); fragment; fragment = this.early.get(this.next)) {

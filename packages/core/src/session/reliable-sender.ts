@@ -19,8 +19,12 @@ export interface OutgoingFragment {
 
 /** A fragment this many sequence numbers behind a selectively acknowledged one is taken as lost. */
 const REORDER_THRESHOLD = 3;
-/** Backoff doubles the timeout at most this many times in a row. */
-const MAX_BACKOFF_EXPONENT = 6;
+/**
+ * Backoff doubles the timeout at most this many times in a row. Kept low: under heavy two-way
+ * loss each retry fails about half the time, and doubling without a low cap makes the expected
+ * stall grow without bound. A dead path still costs only one datagram per timeout.
+ */
+const MAX_BACKOFF_EXPONENT = 4;
 
 export class ReliableSender {
   private nextSeq = 0;
@@ -35,6 +39,8 @@ export class ReliableSender {
   private backoff = 0;
   /** The highest sequence number a selective acknowledgement has named: fragments well below it are lost. */
   private highestAcked = -1;
+  /** The one retransmission timer (RFC 6298 5.1-5.7): runs while anything is in flight. */
+  private rtoDeadline: number | undefined;
   queuedBytes = 0;
 
   constructor(
@@ -60,6 +66,7 @@ export class ReliableSender {
       const fragment = this.fragments.get(this.unsent++);
       if (fragment) out.push(this.markSent(fragment, now));
     }
+    if (out.length > 0 && this.rtoDeadline === undefined) this.rtoDeadline = now + this.timeout();
     return out;
   }
 
@@ -69,14 +76,18 @@ export class ReliableSender {
    */
   onAck(ack: number, sack: number, now: number): MessageId[] {
     const delivered: MessageId[] = [];
-    const progressed = ack > this.unacked;
+    const before = this.fragments.size;
     for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++) this.acknowledge(seq, now, delivered);
     if (ack > this.unacked) this.unacked = Math.min(ack, this.unsent);
     for (let bit = 0; bit < 32 && sack >>> bit !== 0; bit++) {
       if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, now, delivered);
     }
     if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, ack + 32 - Math.clz32(sack));
-    if (progressed) this.backoff = 0;
+    // Anything newly acknowledged proves the path works again: stop backing off, restart the timer.
+    if (this.fragments.size < before) {
+      this.backoff = 0;
+      this.rtoDeadline = this.unacked < this.unsent ? now + this.timeout() : undefined;
+    }
     return delivered;
   }
 
@@ -101,36 +112,34 @@ export class ReliableSender {
   }
 
   /**
-   * Fragments to send again now: those whose timeout passed (which also doubles the timeout),
-   * and those that later acknowledged fragments show to be lost (at most once per round trip).
+   * Fragments to send again now. When the timer expires: the whole flight the first time (the
+   * path may just have had a bad moment), then only the oldest fragment, doubling the timeout
+   * each time. Besides, any fragment that later selectively acknowledged ones show to be lost
+   * (at most once per round trip).
    */
   takeRetransmissions(now: number): OutgoingFragment[] {
     const out: OutgoingFragment[] = [];
-    const timeout = this.timeout();
-    const highestAcked = this.highestAcked;
+    const expired = this.rtoDeadline !== undefined && now >= this.rtoDeadline;
+    const wholeFlight = expired && this.backoff === 0;
     const roundTrip = this.rtt.srtt ?? this.rtt.rto;
-    let timedOut = false;
+    let first = true;
     for (const fragment of this.fragments.values()) {
       if (fragment.seq >= this.unsent) break;
-      const expired = now >= fragment.lastSentAt + timeout;
-      const skipped = fragment.seq + REORDER_THRESHOLD <= highestAcked && now - fragment.lastSentAt >= roundTrip;
-      if (expired || skipped) out.push(this.markSent(fragment, now));
-      if (expired) timedOut = true;
+      const byTimer = expired && (first || wholeFlight);
+      const bySack = fragment.seq + REORDER_THRESHOLD <= this.highestAcked && now - fragment.lastSentAt >= roundTrip;
+      if (byTimer || bySack) out.push(this.markSent(fragment, now));
+      first = false;
     }
-    if (timedOut) this.backoff = Math.min(MAX_BACKOFF_EXPONENT, this.backoff + 1);
+    if (expired) {
+      this.backoff = Math.min(MAX_BACKOFF_EXPONENT, this.backoff + 1);
+      this.rtoDeadline = now + this.timeout();
+    }
     return out;
   }
 
-  /** When the earliest in-flight fragment times out, or undefined with nothing in flight. */
+  /** When the retransmission timer expires, or undefined with nothing in flight. */
   nextDeadline(): number | undefined {
-    const timeout = this.timeout();
-    let earliest: number | undefined;
-    for (const fragment of this.fragments.values()) {
-      if (fragment.seq >= this.unsent) break;
-      const at = fragment.lastSentAt + timeout;
-      if (earliest === undefined || at < earliest) earliest = at;
-    }
-    return earliest;
+    return this.rtoDeadline;
   }
 
   /** Every message not yet delivered, in send order; the sender is emptied. */
@@ -140,6 +149,7 @@ export class ReliableSender {
     this.fragments.clear();
     this.queuedBytes = 0;
     this.unacked = this.unsent = this.nextSeq;
+    this.rtoDeadline = undefined;
     return ids;
   }
 

@@ -59,7 +59,12 @@ export function str8(maxBytes: number, schema: z.ZodType<string> = z.string()): 
   const byteLength = (value: string) => utf8Encoder.encode(value).length;
   return {
     schema: schema.refine((value) => byteLength(value) <= maxBytes, `longer than ${maxBytes} bytes`),
-    size: (value) => 1 + byteLength(value),
+    size(value) {
+      const length = byteLength(value);
+      // Checked even on the trusted encode path: a longer string would corrupt its length byte.
+      if (length > maxBytes) throw new RangeError(`string of ${length} bytes exceeds ${maxBytes}`);
+      return 1 + length;
+    },
     write(view, bytes, offset, value) {
       const { written } = utf8Encoder.encodeInto(value, bytes.subarray(offset + 1));
       view.setUint8(offset, written);

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type Datagram, decodeDatagram, encodeDatagram, MAX_DATAGRAM_BYTES, MAX_FRAGMENT_BYTES } from '../src/index.js';
+import { seededRandom } from './support/random.js';
+
+const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
+const blocks = (kind: string) =>
+  [...protocol.matchAll(new RegExp(`\`\`\`${kind}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => {
+    const fields: Record<string, string> = Object.fromEntries(
+      (m[1] ?? '')
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
+    );
+    const text = (name: string) => fields[name] ?? '';
+    return {
+      bytes: Uint8Array.from(Buffer.from(text('hex').replace(/ /g, ''), 'hex')),
+      json: text('json'),
+      why: text('why'),
+    };
+  });
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+/** JSON as PROTOCOL.md writes it: byte fields as hex strings. */
+const toJson = (datagram: Datagram) =>
+  JSON.parse(JSON.stringify(datagram, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)));
+const fromJson = (json: string): Datagram => {
+  const value = JSON.parse(json);
+  if (value.type === 'text') value.payload = Uint8Array.from(Buffer.from(value.payload, 'hex'));
+  return value;
+};
+
+describe('PROTOCOL.md test vectors', () => {
+  const vectors = blocks('vector');
+  const invalid = blocks('invalid');
+
+  it('has a vector for every message type and several invalid ones', () => {
+    const types = vectors.map((v) => JSON.parse(v.json).type);
+    expect(new Set(types)).toEqual(
+      new Set(['text', 'heartbeat', 'connect_request', 'accept', 'decline', 'disconnect', 'ack', 'disconnect_ack']),
+    );
+    expect(invalid.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(vectors.map((v) => [JSON.parse(v.json).type, v] as const))('%s decodes and re-encodes', (_t, v) => {
+    const decoded = decodeDatagram(v.bytes);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(toJson(decoded.datagram)).toEqual(JSON.parse(v.json));
+    expect(hex(encodeDatagram(fromJson(v.json)))).toBe(hex(v.bytes));
+  });
+
+  it.each(invalid.map((v) => [v.why, v] as const))('drops: %s', (_why, v) => {
+    expect(decodeDatagram(v.bytes).ok).toBe(false);
+  });
+});
+
+const samples: Datagram[] = [
+  {
+    type: 'text',
+    session: 1,
+    seq: 2 ** 32 - 1,
+    ack: 0,
+    sack: 2 ** 32 - 1,
+    fragmentIndex: 41,
+    fragmentCount: 42,
+    payload: new Uint8Array(MAX_FRAGMENT_BYTES).fill(0x61),
+  },
+  { type: 'heartbeat', session: 0, ack: 1, sack: 0 },
+  { type: 'connect_request', session: 9, nick: 'ナオミ🌸' },
+  { type: 'accept', session: 9, nick: '' },
+  { type: 'decline', session: 9, reason: 'too_many_sessions', detail: '' },
+  { type: 'disconnect', session: 9 },
+  { type: 'ack', session: 9, ack: 5, sack: 1 },
+  { type: 'disconnect_ack', session: 9 },
+];
+
+describe('round trip', () => {
+  it.each(samples.map((s) => [s.type, s] as const))('%s', (_t, sample) => {
+    const bytes = encodeDatagram(sample);
+    expect(bytes.length).toBeLessThanOrEqual(MAX_DATAGRAM_BYTES);
+    expect(decodeDatagram(bytes)).toEqual({ ok: true, datagram: sample });
+  });
+
+  it('a full text fragment is exactly the maximum datagram size', () => {
+    expect(encodeDatagram(samples[0] as Datagram).length).toBe(MAX_DATAGRAM_BYTES);
+  });
+});
+
+describe('malformed input never throws and is always rejected or valid', () => {
+  it('rejects every truncation of every message', () => {
+    for (const sample of samples) {
+      const bytes = encodeDatagram(sample);
+      for (let length = 0; length < bytes.length; length++) {
+        const result = decodeDatagram(bytes.subarray(0, length));
+        // A text cut inside its payload is still a (shorter) valid text; anything else is not.
+        if (sample.type !== 'text' || length <= 24) expect(result.ok, `${sample.type} cut to ${length}`).toBe(false);
+      }
+    }
+  });
+
+  it('rejects a nick or detail that is too long, and an oversized datagram', () => {
+    const long = encodeDatagram({ type: 'connect_request', session: 1, nick: '' });
+    const withLongNick = new Uint8Array([...long.subarray(0, 8), 33, ...new Uint8Array(33).fill(0x61)]);
+    expect(decodeDatagram(withLongNick)).toMatchObject({ ok: false });
+    expect(decodeDatagram(new Uint8Array(MAX_DATAGRAM_BYTES + 1))).toMatchObject({ ok: false });
+    expect(() => encodeDatagram({ type: 'connect_request', session: 1, nick: 'x'.repeat(300) })).toThrow();
+  });
+
+  it('survives every single-bit flip of every message', () => {
+    for (const sample of samples) {
+      const bytes = encodeDatagram(sample);
+      for (let bit = 0; bit < Math.min(bytes.length, 64) * 8; bit++) {
+        const flipped = Uint8Array.from(bytes);
+        flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+        const result = decodeDatagram(flipped);
+        if (result.ok) expect(encodeDatagram(result.datagram)).toEqual(flipped);
+      }
+    }
+  });
+
+  it('survives 20,000 random datagrams (seeded), with and without a valid header', () => {
+    const random = seededRandom(7);
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256));
+      if (i % 2 === 0 && bytes.length >= 4) bytes.set([0x4e, 0x43, 0x01, 1 + Math.floor(random() * 8)]);
+      const result = decodeDatagram(bytes);
+      if (result.ok) {
+        accepted++;
+        expect(encodeDatagram(result.datagram)).toEqual(bytes);
+      }
+    }
+    // Random bytes behind a valid header sometimes form a valid message; that is fine, as long
+    // as whatever is accepted re-encodes to the very same bytes.
+    expect(accepted).toBeLessThan(20_000);
+  });
+});

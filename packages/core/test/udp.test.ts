@@ -1,0 +1,118 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetchatPeer, type PeerOptions } from '../src/index.js';
+import { LossyRelay } from './support/lossy-relay.js';
+
+const open: { close(): unknown }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function listen(options: Partial<PeerOptions> & { host?: string } = {}): Promise<NetchatPeer> {
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', ...options });
+  open.push({ close: () => peer.close(200) });
+  return peer;
+}
+
+/** Resolves with the first event of `type`, or rejects after `ms`. */
+function next<T>(emitter: NetchatPeer, type: string, ms = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} within ${ms} ms`)), ms);
+    emitter.once(type as 'message', (event) => {
+      clearTimeout(timer);
+      resolve(event as T);
+    });
+  });
+}
+
+async function connectPair(a: NetchatPeer, b: NetchatPeer, host = '127.0.0.1', port = b.address.port) {
+  b.once('request', (e) => b.accept(e.session));
+  const accepted = next<{ session: number }>(a, 'accepted');
+  await a.connect(host, port);
+  return (await accepted).session;
+}
+
+describe('over real UDP on loopback', () => {
+  it('chats both ways', async () => {
+    const a = await listen({ nick: 'alice' });
+    const b = await listen({ nick: 'bob' });
+    const session = await connectPair(a, b);
+    const got = next<{ text: string }>(b, 'message');
+    a.send(session, 'hello over UDP');
+    expect((await got).text).toBe('hello over UDP');
+  });
+
+  it('delivers 1,000 messages exactly once and in order through 30% loss each way', async () => {
+    const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
+    const b = await listen(fast);
+    const a = await listen(fast);
+    const relay = await LossyRelay.start(b.address.port, { loss: 0.3, duplicate: 0.05, delay: 0.2, maxDelayMs: 15 }, 2026);
+    open.push(relay);
+    const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
+    const received: string[] = [];
+    b.on('message', (e) => received.push(e.text));
+    let delivered = 0;
+    let failed = 0;
+    a.on('delivered', () => delivered++);
+    a.on('failed', () => failed++);
+    const expected = Array.from({ length: 1_000 }, (_, i) => `message ${i}`);
+    for (const text of expected) a.send(session, text);
+    const deadline = Date.now() + 60_000;
+    while (delivered + failed < 1_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(failed).toBe(0);
+    expect(delivered).toBe(1_000);
+    expect(received).toEqual(expected);
+    expect(relay.dropped).toBeGreaterThan(300);
+  });
+
+  it('works over IPv6 loopback', async () => {
+    const a = await listen({ host: '::1' });
+    const b = await listen({ host: '::1' });
+    const session = await connectPair(a, b, '::1');
+    const got = next<{ text: string; peer: { host: string } }>(b, 'message');
+    a.send(session, 'v6');
+    expect(await got).toMatchObject({ text: 'v6', peer: { host: '::1' } });
+  });
+
+  it('listens on every interface by default and resolves host names such as localhost', async () => {
+    const a = await listen({ host: undefined });
+    const b = await listen({ host: undefined });
+    const session = await connectPair(a, b, 'localhost');
+    const got = next<{ text: string }>(b, 'message');
+    a.send(session, 'by name');
+    expect((await got).text).toBe('by name');
+    await expect(a.connect('no-such-host.invalid', 1)).rejects.toThrow(/host name not found/);
+  });
+
+  it('reports a port already in use clearly', async () => {
+    const a = await listen();
+    await expect(NetchatPeer.listen({ port: a.address.port, host: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+      message: `port ${a.address.port} is already in use`,
+    });
+  });
+
+  it('drops and counts garbage from the network without harm', async () => {
+    const a = await listen();
+    const b = await listen();
+    const session = await connectPair(a, b);
+    const raw = dgram.createSocket('udp4');
+    open.push(raw);
+    for (const junk of ['', 'hello', '\x4e\x43\x01\x01']) raw.send(Buffer.from(junk, 'latin1'), b.address.port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.endpoint.stats.malformed).toBe(3);
+    const got = next<{ text: string }>(b, 'message');
+    a.send(session, 'still fine');
+    expect((await got).text).toBe('still fine');
+  });
+
+  it('closes gracefully: the peer hears the session closed', async () => {
+    const a = await listen();
+    const b = await listen();
+    await connectPair(a, b);
+    const closed = next(b, 'closed');
+    await a.close();
+    await closed;
+    expect(b.endpoint.busy).toBe(false);
+  });
+});
