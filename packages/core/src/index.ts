@@ -26,6 +26,7 @@ export {
   MAX_DATAGRAM_BYTES,
   MAX_FRAGMENT_BYTES,
   MAX_NICK_BYTES,
+  MIN_HEARTBEAT_MS,
   PROTOCOL_VERSION,
   Text,
 } from './wire/messages.js';

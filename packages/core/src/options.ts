@@ -1,7 +1,7 @@
 /** Endpoint settings, validated once with zod when an endpoint is made. All durations in milliseconds. */
 import { z } from 'zod';
 import { errors } from './errors.js';
-import { MAX_NICK_BYTES } from './wire/messages.js';
+import { MAX_NICK_BYTES, MIN_HEARTBEAT_MS } from './wire/messages.js';
 
 const duration = z.number().finite().positive();
 
@@ -12,7 +12,7 @@ export const EndpointOptions = z.strictObject({
     .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
     .refine((nick) => new TextEncoder().encode(nick).length <= MAX_NICK_BYTES, `at most ${MAX_NICK_BYTES} bytes`)
     .default(''),
-  heartbeatInterval: duration.default(25_000),
+  heartbeatInterval: z.number().int().min(MIN_HEARTBEAT_MS).max(2 ** 32 - 1).default(25_000),
   /** A peer silent for this many consecutive heartbeat intervals is lost. */
   missLimit: z.number().int().min(1).max(1000).default(3),
   /** How long a connect request is retried before it is reported as no answer. */
@@ -41,6 +41,8 @@ export const EndpointOptions = z.strictObject({
     .default(1024 * 1024),
   /** Sessions of every state, incoming requests included. */
   maxSessions: z.number().int().min(1).default(1000),
+  /** On close, how long messages in flight may still be delivered before they fail. */
+  closeLinger: z.number().finite().min(0).default(3_000),
   /** Disconnects sent before giving up on an acknowledgement. */
   disconnectAttempts: z.number().int().min(1).max(20).default(4),
 });

@@ -67,8 +67,8 @@ const samples: Datagram[] = [
     payload: new Uint8Array(MAX_FRAGMENT_BYTES).fill(0x61),
   },
   { type: 'heartbeat', session: 0, ack: 1, sack: 0 },
-  { type: 'connect_request', session: 9, nick: 'ナオミ🌸' },
-  { type: 'accept', session: 9, nick: '' },
+  { type: 'connect_request', session: 9, heartbeatMs: 25_000, nick: 'ナオミ🌸' },
+  { type: 'accept', session: 9, heartbeatMs: 2 ** 32 - 1, nick: '' },
   { type: 'decline', session: 9, reason: 'too_many_sessions', detail: '' },
   { type: 'disconnect', session: 9 },
   { type: 'ack', session: 9, ack: 5, sack: 1 },
@@ -100,11 +100,11 @@ describe('malformed input never throws and is always rejected or valid', () => {
   });
 
   it('rejects a nick or detail that is too long, and an oversized datagram', () => {
-    const long = encodeDatagram({ type: 'connect_request', session: 1, nick: '' });
-    const withLongNick = new Uint8Array([...long.subarray(0, 8), 33, ...new Uint8Array(33).fill(0x61)]);
+    const long = encodeDatagram({ type: 'connect_request', session: 1, heartbeatMs: 1000, nick: '' });
+    const withLongNick = new Uint8Array([...long.subarray(0, 12), 33, ...new Uint8Array(33).fill(0x61)]);
     expect(decodeDatagram(withLongNick)).toMatchObject({ ok: false });
     expect(decodeDatagram(new Uint8Array(MAX_DATAGRAM_BYTES + 1))).toMatchObject({ ok: false });
-    expect(() => encodeDatagram({ type: 'connect_request', session: 1, nick: 'x'.repeat(300) })).toThrow();
+    expect(() => encodeDatagram({ type: 'connect_request', session: 1, heartbeatMs: 1000, nick: 'x'.repeat(300) })).toThrow();
   });
 
   it('survives every single-bit flip of every message', () => {

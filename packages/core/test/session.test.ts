@@ -287,15 +287,33 @@ describe('reliable text', () => {
 });
 
 describe('closing', () => {
-  it('tells the other side the peer closed, and fails what was not delivered', () => {
+  it('lets messages in flight arrive before it disconnects (send, then close at once)', () => {
+    const net = new VirtualNetwork();
+    net.conditions = { latency: 20, jitter: 0, loss: 0, duplicate: 0 };
+    const { a, b, sa } = openPair(net);
+    const id = a.endpoint.send(sa, 'last words', net.now);
+    a.endpoint.close(sa, net.now);
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['last words']);
+    expect(eventsOf(a, 'delivered').map((e) => e.messageId)).toEqual([id]);
+    expect(eventsOf(a, 'failed')).toEqual([]);
+    // The disconnect went after the acknowledgement, so b saw the message before the close.
+    expect(b.events.findIndex((e) => e.type === 'message')).toBeLessThan(b.events.findIndex((e) => e.type === 'closed'));
+    expect(a.endpoint.busy || b.endpoint.busy).toBe(false);
+  });
+
+  it('fails what cannot be delivered within the linger time, then tells the peer it closed', () => {
     const net = new VirtualNetwork();
     const { a, b, sa } = openPair(net);
     net.filter = (from, _t, data) => from.port !== a.address.port || typesSent([{ data }])[0] !== 'text';
     const id = a.endpoint.send(sa, 'never arrives', net.now);
+    const closedAt = net.now;
     a.endpoint.close(sa, net.now);
-    expect(eventsOf(a, 'failed')).toEqual([]); // events are collected by the network on the next step
-    net.runFor(1_000);
-    expect(eventsOf(a, 'failed')).toEqual([expect.objectContaining({ messageId: id, reason: 'closed' })]);
+    net.runFor(5_000);
+    expect(eventsOf(a, 'failed')).toEqual([
+      expect.objectContaining({ messageId: id, reason: 'closed', at: closedAt + 3_000 }),
+    ]);
+    expect(eventsOf(b, 'message')).toEqual([]);
     expect(eventsOf(b, 'closed')).toHaveLength(1);
     expect(a.endpoint.busy).toBe(false);
     expect(b.endpoint.busy).toBe(false);
@@ -396,5 +414,37 @@ describe('the application API', () => {
     const net = new VirtualNetwork();
     expect(() => net.add('127.0.0.1', 1, { heartbeatInterval: -1 })).toThrow(/heartbeatInterval/);
     expect(() => net.add('127.0.0.1', 1, { nick: 'x'.repeat(33) })).toThrow(/nick/);
+  });
+});
+
+describe('agreeing on the heartbeat interval', () => {
+  it('uses the smaller interval on both sides, so neither thinks the other silent', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111, { heartbeatInterval: 1_000 });
+    const b = net.add('127.0.0.2', 2222, { heartbeatInterval: 25_000 });
+    a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    b.endpoint.accept(eventsOf(b, 'request')[0]?.session ?? -1, net.now);
+    net.runFor(10_000);
+    expect(eventsOf(a, 'heartbeat_missed')).toEqual([]);
+    expect(eventsOf(b, 'heartbeat_sent').length).toBeGreaterThanOrEqual(9);
+    expect(eventsOf(a, 'lost')).toEqual([]);
+  });
+
+  it('is the requester offer when that is smaller, and the responder setting otherwise', () => {
+    for (const [mine, theirs, agreed] of [
+      [300, 900, 300],
+      [900, 300, 300],
+    ] as const) {
+      const net = new VirtualNetwork();
+      const x = net.add('127.0.0.3', 3333, { heartbeatInterval: mine });
+      const y = net.add('127.0.0.4', 4444, { heartbeatInterval: theirs });
+      x.endpoint.connect(y.address, net.now);
+      net.run(() => eventsOf(y, 'request').length > 0);
+      y.endpoint.accept(eventsOf(y, 'request')[0]?.session ?? -1, net.now);
+      const openedAt = net.now;
+      net.runFor(agreed * 2 + 50);
+      expect(eventsOf(x, 'heartbeat_sent').map((e) => Math.round(e.at - openedAt))).toEqual([agreed + 5, 2 * agreed + 5]); // x opens when the accept lands, 5 ms later
+    }
   });
 });

@@ -89,7 +89,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   /** Asks a peer to chat; `accepted`, `declined` or `no_answer` follows for the returned session. */
   async connect(host: string, port: number): Promise<SessionId> {
-    const address = await this.resolve(host, port);
+    return this.connectTo(await this.resolve(host, port));
+  }
+
+  /** Asks a peer at a resolved address to chat. Its events may be emitted before this returns. */
+  connectTo(address: Address): SessionId {
     return this.call(() => this.endpoint.connect(address, this.clock()));
   }
 

@@ -6,8 +6,9 @@
  * (the peer asked: the application accepts or declines). Once `open`, both sides send a
  * heartbeat every interval, text travels reliably (see ReliableSender / ReliableReceiver), and
  * any valid datagram from the peer proves it alive; missLimit silent intervals mean `lost`.
- * Closing sends a disconnect, resent until acknowledged or disconnectAttempts run out
- * (`closing`). A declined request lingers `draining` to answer the requester's retransmissions.
+ * Closing (`closing`) first lingers, up to closeLinger, until the messages in flight are
+ * acknowledged (like TCP's FIN after the data), then sends a disconnect, resent until
+ * acknowledged or disconnectAttempts run out. A declined request lingers `draining` to answer the requester's retransmissions.
  * `closed` is final: the endpoint forgets the session.
  *
  * Every reaction to a datagram is one entry in TRANSITIONS below, by state and datagram type;
@@ -62,6 +63,8 @@ export class Session {
   state: SessionState;
   peerNick = '';
   lastHeard: number;
+  /** Agreed at open: the smaller of the intervals the two peers asked for. */
+  private heartbeatInterval: number;
   private missed = 0;
   private readonly timers = new Timers();
   private readonly rtt: RttEstimator;
@@ -85,6 +88,7 @@ export class Session {
     const o = ctx.options;
     this.state = initiator ? 'connecting' : 'requested';
     this.lastHeard = now;
+    this.heartbeatInterval = o.heartbeatInterval;
     this.connectDelay = o.connectRetryInitial;
     this.rtt = new RttEstimator(o.minRto, o.maxRto);
     this.sender = new ReliableSender(o.window, this.rtt);
@@ -104,6 +108,7 @@ export class Session {
   static incoming(ctx: SessionContext, id: SessionId, request: ConnectRequest, peer: Address, now: number): Session {
     const session = new Session(ctx, id, request.session, peer, false, now);
     session.peerNick = request.nick;
+    session.agreeHeartbeat(request.heartbeatMs);
     session.refreshRequestExpiry(now);
     ctx.emit({ type: 'request', session: id, peer, nick: request.nick });
     return session;
@@ -168,10 +173,13 @@ export class Session {
         this.end();
         return;
       case 'open':
-        this.failUndelivered('closed');
         this.timers.clearAll();
         this.state = 'closing';
-        this.sendDisconnect(now);
+        if (this.sender.pendingMessages === 0) this.sendDisconnect(now);
+        else {
+          this.timers.set('linger', now + this.ctx.options.closeLinger);
+          this.armRetransmit();
+        }
         return;
       default:
         return;
@@ -199,11 +207,16 @@ export class Session {
   private heard(now: number): void {
     this.lastHeard = now;
     this.missed = 0;
-    if (this.state === 'open') this.timers.set('liveness', now + this.ctx.options.heartbeatInterval);
+    if (this.state === 'open') this.timers.set('liveness', now + this.heartbeatInterval);
+  }
+
+  private agreeHeartbeat(offered: number): void {
+    this.heartbeatInterval = Math.min(this.ctx.options.heartbeatInterval, offered);
   }
 
   private onAccept(accept: Accept, now: number): void {
     this.peerNick = accept.nick;
+    this.agreeHeartbeat(accept.heartbeatMs);
     // The handshake is a round trip too: measure it if the request went out only once.
     if (this.connectAttempts === 1) this.rtt.sample(now - this.connectStartedAt);
     this.open(now);
@@ -214,6 +227,7 @@ export class Session {
   adoptPeerRequest(request: ConnectRequest, now: number): void {
     this.wireId = request.session;
     this.peerNick = request.nick;
+    this.agreeHeartbeat(request.heartbeatMs);
     this.sendAccept();
     this.open(now);
     this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: request.nick });
@@ -229,7 +243,7 @@ export class Session {
     this.state = 'open';
     this.timers.clear('connectRetry');
     this.timers.clear('connectGiveUp');
-    const interval = this.ctx.options.heartbeatInterval;
+    const interval = this.heartbeatInterval;
     this.timers.set('heartbeat', now + interval);
     this.timers.set('liveness', now + interval);
   }
@@ -262,10 +276,27 @@ export class Session {
     for (const messageId of this.sender.onAck(ack, sack, now)) {
       this.ctx.emit({ type: 'delivered', session: this.id, peer: this.peer, messageId });
     }
+    if (this.isLingering() && this.sender.pendingMessages === 0) {
+      this.timers.clear('linger');
+      this.timers.clear('retransmit');
+      this.sendDisconnect(now);
+      return;
+    }
     // The window may have opened, and the acknowledgement may show holes.
     this.transmitFragments(this.sender.takeRetransmissions(now));
     this.transmitFragments(this.sender.takeNew(now));
     this.armRetransmit();
+  }
+
+  /** Closing, but still waiting for messages in flight to be acknowledged. */
+  private isLingering(): boolean {
+    return this.state === 'closing' && this.timers.get('linger') !== undefined;
+  }
+
+  private onLingerOver(now: number): void {
+    this.failUndelivered('closed');
+    this.timers.clear('retransmit');
+    this.sendDisconnect(now);
   }
 
   private onPeerDisconnect(): void {
@@ -302,7 +333,7 @@ export class Session {
   private onHeartbeatDue(now: number): void {
     this.ctx.transmit(this.peer, { type: 'heartbeat', session: this.wireId, ...this.takeAckFields() });
     this.ctx.emit({ type: 'heartbeat_sent', session: this.id, peer: this.peer });
-    this.timers.set('heartbeat', now + this.ctx.options.heartbeatInterval);
+    this.timers.set('heartbeat', now + this.heartbeatInterval);
   }
 
   private onSilentInterval(): void {
@@ -314,10 +345,11 @@ export class Session {
       this.ctx.emit({ type: 'lost', session: this.id, peer: this.peer, missed: this.missed });
       return;
     }
-    this.timers.set('liveness', this.lastHeard + this.ctx.options.heartbeatInterval * (this.missed + 1));
+    this.timers.set('liveness', this.lastHeard + this.heartbeatInterval * (this.missed + 1));
   }
 
   private onRetransmitDue(now: number): void {
+    if (this.state !== 'open' && !this.isLingering()) return;
     this.transmitFragments(this.sender.takeRetransmissions(now));
     this.armRetransmit();
   }
@@ -336,12 +368,13 @@ export class Session {
 
   private sendConnectRequest(now: number): void {
     this.connectAttempts++;
-    this.ctx.transmit(this.peer, { type: 'connect_request', session: this.wireId, nick: this.ctx.options.nick });
+    const { nick, heartbeatInterval } = this.ctx.options;
+    this.ctx.transmit(this.peer, { type: 'connect_request', session: this.wireId, heartbeatMs: heartbeatInterval, nick });
     this.timers.set('connectRetry', now + this.connectDelay);
   }
 
   private sendAccept(): void {
-    this.ctx.transmit(this.peer, { type: 'accept', session: this.wireId, nick: this.ctx.options.nick });
+    this.ctx.transmit(this.peer, { type: 'accept', session: this.wireId, heartbeatMs: this.heartbeatInterval, nick: this.ctx.options.nick });
   }
 
   private resendDecline(): void {
@@ -421,10 +454,15 @@ export class Session {
       disconnect: (s) => s.onPeerDisconnect(),
     },
     closing: {
+      // While lingering, acknowledgements still count; new text from the peer is not taken.
+      text: (s, d, now) => s.isLingering() && s.onAckFields(d.ack, d.sack, now),
+      heartbeat: (s, d, now) => s.isLingering() && s.onAckFields(d.ack, d.sack, now),
+      ack: (s, d, now) => s.isLingering() && s.onAckFields(d.ack, d.sack, now),
       disconnect_ack: (s) => s.end(),
-      // Both sides closed at once.
+      // Both sides closed at once (or the peer closed while we lingered).
       disconnect: (s) => {
         s.ctx.transmit(s.peer, { type: 'disconnect_ack', session: s.wireId });
+        s.failUndelivered('peer_closed');
         s.end();
       },
     },
@@ -442,6 +480,7 @@ export class Session {
     liveness: (s) => s.onSilentInterval(),
     retransmit: (s, now) => s.onRetransmitDue(now),
     ack: (s) => s.sendAck(),
+    linger: (s, now) => s.onLingerOver(now),
     disconnectRetry: (s, now) => s.onDisconnectRetry(now),
     drain: (s) => s.end(),
   };

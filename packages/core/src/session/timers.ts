@@ -17,6 +17,8 @@ export const TIMER_NAMES = [
   'retransmit',
   /** open: an in-order text datagram has waited ackDelay for its acknowledgement. */
   'ack',
+  /** closing: messages in flight had closeLinger to be delivered; fail the rest and disconnect. */
+  'linger',
   /** closing: resend the disconnect, or give up after disconnectAttempts. */
   'disconnectRetry',
   /** draining: stop answering retransmitted requests after a decline. */

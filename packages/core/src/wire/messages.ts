@@ -74,8 +74,14 @@ export const Text = define(
       : undefined,
 );
 export const Heartbeat = define('heartbeat', 2, { session, ack, sack });
-export const ConnectRequest = define('connect_request', 3, { session, nick });
-export const Accept = define('accept', 4, { session, nick });
+/**
+ * The heartbeat interval the sender wants, in ms. Both peers use the smaller of the two offered,
+ * so they agree on when a heartbeat is missed. The floor keeps a peer from making us flood it.
+ */
+export const MIN_HEARTBEAT_MS = 50;
+const heartbeatMs = { ...u32, schema: u32.schema.pipe(z.number().min(MIN_HEARTBEAT_MS)) };
+export const ConnectRequest = define('connect_request', 3, { session, heartbeatMs, nick });
+export const Accept = define('accept', 4, { session, heartbeatMs, nick });
 export const Decline = define('decline', 5, {
   session,
   reason: enum8(DECLINE_REASONS),

@@ -1,0 +1,127 @@
+/**
+ * The command-line options every netchat front-end shares, parsed with node's util.parseArgs
+ * and validated with zod at this one boundary. A bad flag becomes a UsageError: one line,
+ * exit code 2.
+ */
+import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
+import { MAX_NICK_BYTES, MIN_HEARTBEAT_MS, parsePeerSpec, type PeerOptions, type PeerSpec } from '@netchat/core';
+import { z } from 'zod';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+/** The flags of a peer: the port to listen on and how sessions behave. */
+export const peerFlags = {
+  host: { type: 'string' },
+  'heartbeat-interval': { type: 'string' },
+  'miss-limit': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  nick: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+const port = z
+  .string({ error: 'is required (the UDP port to listen on)' })
+  .regex(/^\d{1,5}$/, 'must be a port number (1-65535)')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be a port number (1-65535)').max(65535, 'must be a port number (1-65535)'));
+
+const seconds = z
+  .string()
+  .regex(/^\d*\.?\d+$/, 'must be a number of seconds, e.g. 25 or 0.2')
+  .transform((text) => Number(text) * 1000)
+  .pipe(z.number().positive('must be more than 0 seconds'));
+
+const heartbeatSeconds = seconds.pipe(z.number().min(MIN_HEARTBEAT_MS, 'must be at least 0.05 seconds'));
+
+const count = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number')
+  .transform(Number)
+  .pipe(z.number().int().min(1, 'must be at least 1'));
+
+const nick = z
+  .string()
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+  .refine((text) => Buffer.byteLength(text) <= MAX_NICK_BYTES, `must be at most ${MAX_NICK_BYTES} bytes`);
+
+const host = z.string().refine((text) => isIP(text) !== 0, 'must be a numeric IP address, e.g. 0.0.0.0 or ::1');
+
+/** "HOST:PORT" or "[IPv6]:PORT" (also "HOST PORT"). */
+export const peerArgument = z.string().transform((text, ctx): PeerSpec => {
+  try {
+    return parsePeerSpec(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** The validated shared flags (`port` is the first positional argument). */
+export const PeerArguments = z.object({
+  port,
+  host: host.optional(),
+  'heartbeat-interval': heartbeatSeconds.optional(),
+  'miss-limit': count.optional(),
+  'connect-timeout': seconds.optional(),
+  nick: nick.optional(),
+  help: z.boolean().optional(),
+  version: z.boolean().optional(),
+});
+export type PeerArguments = z.infer<typeof PeerArguments>;
+
+type FlagConfig = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+/**
+ * Parses `argv` against `flags` and validates the result with `schema`. `--help` and
+ * `--version` skip validation, so they work whatever else is on the line.
+ */
+export function parseCommandLine<S extends z.ZodType>(
+  argv: string[],
+  flags: FlagConfig,
+  schema: S,
+): z.infer<S> | { help: true } | { version: true } {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
+  } catch (error) {
+    // Node's messages go on to advise about '--'; the first sentence is the useful part.
+    throw new UsageError((error as Error).message.split(/\.\s|\n/)[0] ?? 'invalid arguments');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
+  if (values.version) return { version: true };
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  const result = schema.safeParse({ ...values, port: positionals[0] });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue?.path[0] ?? '');
+    const label = name === 'port' ? 'port' : `--${name}`;
+    throw new UsageError(`${label} ${issue?.message ?? 'is invalid'}`);
+  }
+  return result.data;
+}
+
+/** The core settings the shared flags stand for. */
+export function peerOptionsFrom(args: PeerArguments): PeerOptions {
+  const options: PeerOptions = { port: args.port };
+  if (args.host !== undefined) options.host = args.host;
+  if (args['heartbeat-interval'] !== undefined) options.heartbeatInterval = args['heartbeat-interval'];
+  if (args['miss-limit'] !== undefined) options.missLimit = args['miss-limit'];
+  if (args['connect-timeout'] !== undefined) options.connectTimeout = args['connect-timeout'];
+  if (args.nick !== undefined) options.nick = args.nick;
+  return options;
+}
+
+/** Help text for the shared flags, aligned like the rest of a usage page. */
+export const peerFlagsHelp = `  --host ADDR                 bind to this IP address (default: all interfaces, IPv4 and IPv6)
+  --heartbeat-interval SECS   seconds between heartbeats (default 25; decimals allowed, e.g. 0.2)
+  --miss-limit N              heartbeats missed in a row before the peer is lost (default 3)
+  --connect-timeout SECS      seconds to wait for an answer to a request (default 30)
+  --nick NAME                 your name, sent with requests and shown to the peer (at most ${MAX_NICK_BYTES} bytes)
+  -h, --help                  show this help
+  -V, --version               show the version`;
