@@ -67,12 +67,20 @@ export class ChatFlow {
   ) {
     peer.on('request', (e) => this.onRequest(e));
     peer.on('accepted', (e) => this.onAccepted(e));
-    peer.on('declined', (e) => this.onConnectFailed(e.session, `Connection declined by ${spaced(e.peer)} (${e.reason}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}).`));
+    peer.on('declined', (e) =>
+      this.onConnectFailed(
+        e.session,
+        `Connection declined by ${spaced(e.peer)} (${e.reason}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}).`,
+      ),
+    );
     peer.on('no_answer', (e) => this.onConnectFailed(e.session, `No answer from ${spaced(e.peer)}.`));
     peer.on('message', (e) => this.onMessage(e));
     peer.on('delivered', (e) => this.settle(e.messageId));
     peer.on('failed', (e) => this.onFailed(e));
-    peer.on('heartbeat_sent', (e) => this.options.verbose && this.out.say(`Heartbeat sent to ${formatAddress(e.peer)}`));
+    peer.on(
+      'heartbeat_sent',
+      (e) => this.options.verbose && this.out.say(`Heartbeat sent to ${formatAddress(e.peer)}`),
+    );
     peer.on('heartbeat_missed', (e) => this.onHeartbeatMissed(e));
     peer.on('lost', (e) => this.onLost(e));
     peer.on('closed', (e) => this.onClosed(e));
@@ -112,25 +120,35 @@ export class ChatFlow {
   private handleLine(text: string): void {
     switch (this.state.name) {
       case 'idle':
-        return this.onStartLine(text);
+        this.onStartLine(text);
+        return;
       case 'asking':
-        return this.onAnswer(text, this.state);
+        this.onAnswer(text, this.state);
+        return;
       case 'chatting':
-        return this.onChatLine(text, this.state);
+        this.onChatLine(text, this.state);
+        return;
       default:
         return;
     }
   }
 
   private onStartLine(text: string): void {
-    if (text === '') return this.becomeIdle();
-    if (text === 'exit') return void this.quit();
+    if (text === '') {
+      this.becomeIdle();
+      return;
+    }
+    if (text === 'exit') {
+      void this.quit();
+      return;
+    }
     let spec: PeerSpec;
     try {
       spec = parsePeerSpec(text);
     } catch (error) {
       this.out.warn(`${(error as Error).message}`);
-      return this.becomeIdle();
+      this.becomeIdle();
+      return;
     }
     void this.connect(spec);
   }
@@ -154,7 +172,8 @@ export class ChatFlow {
     if (text === 'exit') {
       this.out.say('Closing session with peer...');
       this.peer.closeSession(state.session);
-      return this.becomeIdle();
+      this.becomeIdle();
+      return;
     }
     if (text !== '') {
       try {
@@ -194,7 +213,8 @@ export class ChatFlow {
     if (this.options.yes) {
       this.peer.accept(e.session);
       this.out.say('Accepted (--yes).');
-      return this.becomeChatting(e.session, e.peer);
+      this.becomeChatting(e.session, e.peer);
+      return;
     }
     this.state = { name: 'asking', session: e.session, peer: e.peer };
     this.out.prompt(`[${formatAddress(e.peer)}] Accept connection? (y/n): `);
@@ -203,7 +223,9 @@ export class ChatFlow {
 
   private onAccepted(e: EventOf<'accepted'>): void {
     const s = this.state;
-    const ours = s.name === 'connecting' && (s.session === e.session || (s.address && formatAddress(s.address) === formatAddress(e.peer)));
+    const ours =
+      s.name === 'connecting' &&
+      (s.session === e.session || (s.address && formatAddress(s.address) === formatAddress(e.peer)));
     if (!ours) return;
     this.out.say(`Connected to ${spaced(e.peer)}${withNick(e.nick)}.`);
     this.becomeChatting(e.session, e.peer);
@@ -218,7 +240,9 @@ export class ChatFlow {
   private onMessage(e: EventOf<'message'>): void {
     if (!this.isCurrent(e.session)) return;
     const nick = this.peer.session(e.session)?.peerNick;
-    this.out.say(`[${formatAddress(e.peer)}] ${nick ? `${terminalSafe(nick)}: ` : ''}${terminalSafe(e.text)}`);
+    this.out.say(
+      `[${formatAddress(e.peer)}] ${nick ? `${terminalSafe(nick)}: ` : ''}${terminalSafe(e.text)}`,
+    );
   }
 
   private onFailed(e: EventOf<'failed'>): void {
@@ -236,7 +260,8 @@ export class ChatFlow {
   private onLost(e: EventOf<'lost'>): void {
     if (this.state.name === 'asking' && this.state.session === e.session) {
       this.out.say(`The connection request from ${spaced(e.peer)} expired.`);
-      return this.becomeIdle();
+      this.becomeIdle();
+      return;
     }
     if (!this.isCurrent(e.session)) return;
     this.out.say(`Missed ${e.missed} heartbeats`);
@@ -247,11 +272,13 @@ export class ChatFlow {
   private onClosed(e: EventOf<'closed'>): void {
     if (this.state.name === 'asking' && this.state.session === e.session) {
       this.out.say(`The connection request from ${spaced(e.peer)} was withdrawn.`);
-      return this.becomeIdle();
+      this.becomeIdle();
+      return;
     }
     if (this.state.name === 'connecting' && this.state.session === e.session) {
       this.out.say(`${spaced(e.peer)} ended the session.`);
-      return this.becomeIdle();
+      this.becomeIdle();
+      return;
     }
     if (!this.isCurrent(e.session)) return;
     this.out.say('Peer closed the session.');
@@ -267,7 +294,10 @@ export class ChatFlow {
   private becomeIdle(): void {
     this.state = { name: 'idle' };
     if (this.quitting) return;
-    if (this.inputEnded && this.lines.length === 0) return this.finishIfDone();
+    if (this.inputEnded && this.lines.length === 0) {
+      this.finishIfDone();
+      return;
+    }
     this.out.prompt('Start chat with? (IP Port): ');
     this.consumeLines();
   }
@@ -299,9 +329,11 @@ export class ChatFlow {
           this.drainTimer ??= setTimeout(() => void this.quit(), this.options.drainTimeoutMs);
           return;
         }
-        return void this.quit();
+        void this.quit();
+        return;
       default:
-        return void this.quit();
+        void this.quit();
+        return;
     }
   }
 

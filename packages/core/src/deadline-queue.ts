@@ -59,7 +59,10 @@ export class DeadlineQueue<T> {
       if (right < heap.length && (heap[right] as { at: number }).at < (heap[smallest] as { at: number }).at)
         smallest = right;
       if (smallest === i) break;
-      [heap[i], heap[smallest]] = [heap[smallest] as { at: number; item: T }, heap[i] as { at: number; item: T }];
+      [heap[i], heap[smallest]] = [
+        heap[smallest] as { at: number; item: T },
+        heap[i] as { at: number; item: T },
+      ];
       i = smallest;
     }
     return top;

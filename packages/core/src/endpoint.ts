@@ -73,7 +73,8 @@ export class Endpoint {
 
   constructor(options: EndpointOptionsInput = {}, dependencies: EndpointDependencies = {}) {
     this.options = resolveOptions(options);
-    this.randomU32 = dependencies.randomU32 ?? (() => crypto.getRandomValues(new Uint32Array(1))[0] as number);
+    this.randomU32 =
+      dependencies.randomU32 ?? (() => crypto.getRandomValues(new Uint32Array(1))[0] as number);
     this.context = {
       options: this.options,
       transmit: (to, datagram) => this.transmit(to, datagram),
@@ -94,7 +95,8 @@ export class Endpoint {
       this.settle(waiting);
       return waiting.id;
     }
-    if (this.sessions.size >= this.options.maxSessions) throw errors.tooManySessions(this.options.maxSessions);
+    if (this.sessions.size >= this.options.maxSessions)
+      throw errors.tooManySessions(this.options.maxSessions);
     const session = Session.outgoing(this.context, this.nextSessionId++, this.randomU32(), peer, now);
     this.register(session);
     this.connecting.set(key, session);
@@ -111,7 +113,8 @@ export class Endpoint {
 
   decline(id: SessionId, now: number, reason: DeclineReason = 'declined', detail = ''): void {
     const checked = Decline.fields.detail.schema.safeParse(detail);
-    if (!checked.success) throw errors.invalidArgument('decline detail', checked.error.issues[0]?.message ?? '');
+    if (!checked.success)
+      throw errors.invalidArgument('decline detail', checked.error.issues[0]?.message ?? '');
     const session = this.get(id);
     session.decline(now, reason, detail);
     this.requested.delete(formatAddress(session.peer));
@@ -225,7 +228,12 @@ export class Endpoint {
     }
     if (this.sessions.size >= this.options.maxSessions) {
       this.stats.refusedOverLimit++;
-      this.transmit(from, { type: 'decline', session: request.session, reason: 'too_many_sessions', detail: '' });
+      this.transmit(from, {
+        type: 'decline',
+        session: request.session,
+        reason: 'too_many_sessions',
+        detail: '',
+      });
       return;
     }
     const session = Session.incoming(this.context, this.nextSessionId++, request, from, now);

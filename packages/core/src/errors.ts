@@ -35,8 +35,11 @@ export const errors = {
   emptyMessage: () => new NetchatError('EMPTY_MESSAGE', 'message is empty'),
   sendQueueFull: (max: number) =>
     new NetchatError('SEND_QUEUE_FULL', `more than ${max} bytes are waiting to be sent to this peer`),
-  tooManySessions: (max: number) => new NetchatError('TOO_MANY_SESSIONS', `already at the limit of ${max} sessions`),
-  invalidAddress: (text: string, why: string) => new NetchatError('INVALID_ADDRESS', `invalid address "${text}": ${why}`),
-  invalidArgument: (what: string, why: string) => new NetchatError('INVALID_ARGUMENT', `invalid ${what}: ${why}`),
+  tooManySessions: (max: number) =>
+    new NetchatError('TOO_MANY_SESSIONS', `already at the limit of ${max} sessions`),
+  invalidAddress: (text: string, why: string) =>
+    new NetchatError('INVALID_ADDRESS', `invalid address "${text}": ${why}`),
+  invalidArgument: (what: string, why: string) =>
+    new NetchatError('INVALID_ARGUMENT', `invalid ${what}: ${why}`),
   invalidOptions: (why: string) => new NetchatError('INVALID_OPTIONS', `invalid options: ${why}`),
 };

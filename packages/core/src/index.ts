@@ -1,5 +1,12 @@
 /** @netchat/core: the public API. Everything not exported here is private to the package. */
-export { type Address, formatAddress, normalizeHost, type PeerSpec, parsePeerSpec, parsePort } from './address.js';
+export {
+  type Address,
+  formatAddress,
+  normalizeHost,
+  type PeerSpec,
+  parsePeerSpec,
+  parsePort,
+} from './address.js';
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';
 export type { EventBase, EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from './events.js';

@@ -10,9 +10,17 @@ export const EndpointOptions = z.strictObject({
   nick: z
     .string()
     .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
-    .refine((nick) => new TextEncoder().encode(nick).length <= MAX_NICK_BYTES, `at most ${MAX_NICK_BYTES} bytes`)
+    .refine(
+      (nick) => new TextEncoder().encode(nick).length <= MAX_NICK_BYTES,
+      `at most ${MAX_NICK_BYTES} bytes`,
+    )
     .default(''),
-  heartbeatInterval: z.number().int().min(MIN_HEARTBEAT_MS).max(2 ** 32 - 1).default(25_000),
+  heartbeatInterval: z
+    .number()
+    .int()
+    .min(MIN_HEARTBEAT_MS)
+    .max(2 ** 32 - 1)
+    .default(25_000),
   /** A peer silent for this many consecutive heartbeat intervals is lost. */
   missLimit: z.number().int().min(1).max(1000).default(3),
   /** How long a connect request is retried before it is reported as no answer. */

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type Datagram, decodeDatagram, encodeDatagram, MAX_DATAGRAM_BYTES, MAX_FRAGMENT_BYTES } from '../src/index.js';
+import {
+  type Datagram,
+  decodeDatagram,
+  encodeDatagram,
+  MAX_DATAGRAM_BYTES,
+  MAX_FRAGMENT_BYTES,
+} from '../src/index.js';
 import { seededRandom } from './support/random.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -37,7 +43,16 @@ describe('PROTOCOL.md test vectors', () => {
   it('has a vector for every message type and several invalid ones', () => {
     const types = vectors.map((v) => JSON.parse(v.json).type);
     expect(new Set(types)).toEqual(
-      new Set(['text', 'heartbeat', 'connect_request', 'accept', 'decline', 'disconnect', 'ack', 'disconnect_ack']),
+      new Set([
+        'text',
+        'heartbeat',
+        'connect_request',
+        'accept',
+        'decline',
+        'disconnect',
+        'ack',
+        'disconnect_ack',
+      ]),
     );
     expect(invalid.length).toBeGreaterThanOrEqual(10);
   });
@@ -94,7 +109,8 @@ describe('malformed input never throws and is always rejected or valid', () => {
       for (let length = 0; length < bytes.length; length++) {
         const result = decodeDatagram(bytes.subarray(0, length));
         // A text cut inside its payload is still a (shorter) valid text; anything else is not.
-        if (sample.type !== 'text' || length <= 24) expect(result.ok, `${sample.type} cut to ${length}`).toBe(false);
+        if (sample.type !== 'text' || length <= 24)
+          expect(result.ok, `${sample.type} cut to ${length}`).toBe(false);
       }
     }
   });
@@ -104,7 +120,9 @@ describe('malformed input never throws and is always rejected or valid', () => {
     const withLongNick = new Uint8Array([...long.subarray(0, 12), 33, ...new Uint8Array(33).fill(0x61)]);
     expect(decodeDatagram(withLongNick)).toMatchObject({ ok: false });
     expect(decodeDatagram(new Uint8Array(MAX_DATAGRAM_BYTES + 1))).toMatchObject({ ok: false });
-    expect(() => encodeDatagram({ type: 'connect_request', session: 1, heartbeatMs: 1000, nick: 'x'.repeat(300) })).toThrow();
+    expect(() =>
+      encodeDatagram({ type: 'connect_request', session: 1, heartbeatMs: 1000, nick: 'x'.repeat(300) }),
+    ).toThrow();
   });
 
   it('survives every single-bit flip of every message', () => {

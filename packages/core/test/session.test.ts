@@ -234,7 +234,9 @@ describe('reliable text', () => {
     const sentAt = net.now;
     a.endpoint.send(sa, 'hello?', net.now);
     net.runFor(20_000);
-    const textTimes = a.sent.filter((s) => typesSent([s])[0] === 'text').map((s) => Math.round(s.at - sentAt));
+    const textTimes = a.sent
+      .filter((s) => typesSent([s])[0] === 'text')
+      .map((s) => Math.round(s.at - sentAt));
     // RTO = srtt + 4 rttvar = 10 + 20 = 30, raised to minRto 200; then doubling.
     expect(textTimes.slice(0, 6)).toEqual([0, 200, 600, 1400, 3000, 6200]);
     net.filter = () => true;
@@ -271,7 +273,9 @@ describe('reliable text', () => {
     const net = new VirtualNetwork();
     const a = net.add('127.0.0.1', 1111);
     const sa = a.endpoint.connect({ host: '127.0.0.9', port: 9 }, 0);
-    expect(() => a.endpoint.send(sa, 'too early', 0)).toThrow(expect.objectContaining({ code: 'SESSION_NOT_OPEN' }));
+    expect(() => a.endpoint.send(sa, 'too early', 0)).toThrow(
+      expect.objectContaining({ code: 'SESSION_NOT_OPEN' }),
+    );
     expect(() => a.endpoint.send(999, 'x', 0)).toThrow(expect.objectContaining({ code: 'NO_SUCH_SESSION' }));
   });
 
@@ -298,7 +302,9 @@ describe('closing', () => {
     expect(eventsOf(a, 'delivered').map((e) => e.messageId)).toEqual([id]);
     expect(eventsOf(a, 'failed')).toEqual([]);
     // The disconnect went after the acknowledgement, so b saw the message before the close.
-    expect(b.events.findIndex((e) => e.type === 'message')).toBeLessThan(b.events.findIndex((e) => e.type === 'closed'));
+    expect(b.events.findIndex((e) => e.type === 'message')).toBeLessThan(
+      b.events.findIndex((e) => e.type === 'closed'),
+    );
     expect(a.endpoint.busy || b.endpoint.busy).toBe(false);
   });
 
@@ -326,7 +332,9 @@ describe('closing', () => {
     a.endpoint.close(sa, net.now);
     const closedAt = net.now;
     net.runFor(10_000);
-    expect(typesSent(a.sent.filter((s) => s.at >= closedAt)).filter((t) => t === 'disconnect')).toHaveLength(4);
+    expect(typesSent(a.sent.filter((s) => s.at >= closedAt)).filter((t) => t === 'disconnect')).toHaveLength(
+      4,
+    );
     expect(a.endpoint.busy).toBe(false);
     net.runFor(70_000);
     // b never heard: it loses a after three silent intervals.
@@ -357,7 +365,12 @@ describe('hostile and broken input', () => {
   it('drops garbage, counts it, and the session carries on', () => {
     const net = new VirtualNetwork();
     const { a, b, sa } = openPair(net);
-    const garbage = [new Uint8Array(0), new Uint8Array([0x4e]), new Uint8Array([0x4e, 0x43, 1, 99]), new Uint8Array(2000)];
+    const garbage = [
+      new Uint8Array(0),
+      new Uint8Array([0x4e]),
+      new Uint8Array([0x4e, 0x43, 1, 99]),
+      new Uint8Array(2000),
+    ];
     for (const g of garbage) net.inject(b, a.address, g);
     expect(b.endpoint.stats.malformed).toBe(garbage.length);
     a.endpoint.send(sa, 'after the garbage', net.now);
@@ -444,7 +457,10 @@ describe('agreeing on the heartbeat interval', () => {
       y.endpoint.accept(eventsOf(y, 'request')[0]?.session ?? -1, net.now);
       const openedAt = net.now;
       net.runFor(agreed * 2 + 50);
-      expect(eventsOf(x, 'heartbeat_sent').map((e) => Math.round(e.at - openedAt))).toEqual([agreed + 5, 2 * agreed + 5]); // x opens when the accept lands, 5 ms later
+      expect(eventsOf(x, 'heartbeat_sent').map((e) => Math.round(e.at - openedAt))).toEqual([
+        agreed + 5,
+        2 * agreed + 5,
+      ]); // x opens when the accept lands, 5 ms later
     }
   });
 });

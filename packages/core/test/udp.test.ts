@@ -46,7 +46,11 @@ describe('over real UDP on loopback', () => {
     const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
     const b = await listen(fast);
     const a = await listen(fast);
-    const relay = await LossyRelay.start(b.address.port, { loss: 0.3, duplicate: 0.05, delay: 0.2, maxDelayMs: 15 }, 2026);
+    const relay = await LossyRelay.start(
+      b.address.port,
+      { loss: 0.3, duplicate: 0.05, delay: 0.2, maxDelayMs: 15 },
+      2026,
+    );
     open.push(relay);
     const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
     const received: string[] = [];
@@ -98,7 +102,8 @@ describe('over real UDP on loopback', () => {
     const session = await connectPair(a, b);
     const raw = dgram.createSocket('udp4');
     open.push(raw);
-    for (const junk of ['', 'hello', '\x4e\x43\x01\x01']) raw.send(Buffer.from(junk, 'latin1'), b.address.port, '127.0.0.1');
+    for (const junk of ['', 'hello', '\x4e\x43\x01\x01'])
+      raw.send(Buffer.from(junk, 'latin1'), b.address.port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 100));
     expect(b.endpoint.stats.malformed).toBe(3);
     const got = next<{ text: string }>(b, 'message');

@@ -5,7 +5,13 @@
  */
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
-import { MAX_NICK_BYTES, MIN_HEARTBEAT_MS, parsePeerSpec, type PeerOptions, type PeerSpec } from '@netchat/core';
+import {
+  MAX_NICK_BYTES,
+  MIN_HEARTBEAT_MS,
+  parsePeerSpec,
+  type PeerOptions,
+  type PeerSpec,
+} from '@netchat/core';
 import { z } from 'zod';
 
 export class UsageError extends Error {
@@ -49,7 +55,9 @@ const nick = z
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
   .refine((text) => Buffer.byteLength(text) <= MAX_NICK_BYTES, `must be at most ${MAX_NICK_BYTES} bytes`);
 
-const host = z.string().refine((text) => isIP(text) !== 0, 'must be a numeric IP address, e.g. 0.0.0.0 or ::1');
+const host = z
+  .string()
+  .refine((text) => isIP(text) !== 0, 'must be a numeric IP address, e.g. 0.0.0.0 or ::1');
 
 /** "HOST:PORT" or "[IPv6]:PORT" (also "HOST PORT"). */
 export const peerArgument = z.string().transform((text, ctx): PeerSpec => {

@@ -8,7 +8,17 @@ const parse = (...argv: string[]) => parseCommandLine(argv, flags, schema);
 
 describe('shared command-line options', () => {
   it('reads the port, flags and seconds with decimals', () => {
-    const args = parse('5555', '--heartbeat-interval', '0.2', '--miss-limit', '5', '--nick', 'ana', '--connect', '[::1]:6666');
+    const args = parse(
+      '5555',
+      '--heartbeat-interval',
+      '0.2',
+      '--miss-limit',
+      '5',
+      '--nick',
+      'ana',
+      '--connect',
+      '[::1]:6666',
+    );
     expect(args).toMatchObject({ port: 5555, 'heartbeat-interval': 200, 'miss-limit': 5, nick: 'ana' });
     expect((args as { connect: unknown }).connect).toEqual({ host: '::1', port: 6666 });
     expect(peerOptionsFrom(args as PeerArguments)).toEqual({
@@ -34,7 +44,9 @@ describe('shared command-line options', () => {
     [['5555', '--connect', 'nowhere'], /^--connect invalid address/],
     [['5555', '--bogus'], /Unknown option '--bogus'/],
   ])('refuses %j with one line', (argv, message) => {
-    expect(() => parse(...argv)).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(message) }));
+    expect(() => parse(...argv)).toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringMatching(message) }),
+    );
   });
 
   it('lets --help and --version through whatever else is wrong', () => {

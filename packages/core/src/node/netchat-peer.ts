@@ -51,7 +51,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     this.clock = clock ?? (() => performance.now());
     this.dualStack = socket.address().family === 'IPv6' && options.host === undefined;
     socket.on('message', (data, rinfo) => {
-      this.endpoint.handleDatagram(data, { host: normalizeHost(rinfo.address), port: rinfo.port }, this.clock());
+      this.endpoint.handleDatagram(
+        data,
+        { host: normalizeHost(rinfo.address), port: rinfo.port },
+        this.clock(),
+      );
       this.pump();
     });
     // Errors on a bound UDP socket are per-datagram (ICMP unreachable and the like): not fatal.
@@ -165,7 +169,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     try {
       do {
         this.pumpAgain = false;
-        for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit()) this.sendDatagram(t.to, t.data);
+        for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit())
+          this.sendDatagram(t.to, t.data);
         for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
           (this.emit as (type: string, event: NetchatEvent) => boolean)('event', e);
           (this.emit as (type: string, event: NetchatEvent) => boolean)(e.type, e);
@@ -175,7 +180,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       this.pumping = false;
     }
     this.arm();
-    if (!this.endpoint.busy && this.idleWaiters.length > 0) for (const waiter of [...this.idleWaiters]) waiter();
+    if (!this.endpoint.busy && this.idleWaiters.length > 0)
+      for (const waiter of [...this.idleWaiters]) waiter();
   }
 
   private sendDatagram(to: Address, data: Uint8Array): void {

@@ -77,7 +77,8 @@ export class ReliableSender {
   onAck(ack: number, sack: number, now: number): MessageId[] {
     const delivered: MessageId[] = [];
     const before = this.fragments.size;
-    for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++) this.acknowledge(seq, now, delivered);
+    for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++)
+      this.acknowledge(seq, now, delivered);
     if (ack > this.unacked) this.unacked = Math.min(ack, this.unsent);
     for (let bit = 0; bit < 32 && sack >>> bit !== 0; bit++) {
       if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, now, delivered);
@@ -126,7 +127,8 @@ export class ReliableSender {
     for (const fragment of this.fragments.values()) {
       if (fragment.seq >= this.unsent) break;
       const byTimer = expired && (first || wholeFlight);
-      const bySack = fragment.seq + REORDER_THRESHOLD <= this.highestAcked && now - fragment.lastSentAt >= roundTrip;
+      const bySack =
+        fragment.seq + REORDER_THRESHOLD <= this.highestAcked && now - fragment.lastSentAt >= roundTrip;
       if (byTimer || bySack) out.push(this.markSent(fragment, now));
       first = false;
     }

@@ -105,7 +105,13 @@ export class Session {
   }
 
   /** The peer asks us to chat; the application will accept or decline. */
-  static incoming(ctx: SessionContext, id: SessionId, request: ConnectRequest, peer: Address, now: number): Session {
+  static incoming(
+    ctx: SessionContext,
+    id: SessionId,
+    request: ConnectRequest,
+    peer: Address,
+    now: number,
+  ): Session {
     const session = new Session(ctx, id, request.session, peer, false, now);
     session.peerNick = request.nick;
     session.agreeHeartbeat(request.heartbeatMs);
@@ -369,12 +375,22 @@ export class Session {
   private sendConnectRequest(now: number): void {
     this.connectAttempts++;
     const { nick, heartbeatInterval } = this.ctx.options;
-    this.ctx.transmit(this.peer, { type: 'connect_request', session: this.wireId, heartbeatMs: heartbeatInterval, nick });
+    this.ctx.transmit(this.peer, {
+      type: 'connect_request',
+      session: this.wireId,
+      heartbeatMs: heartbeatInterval,
+      nick,
+    });
     this.timers.set('connectRetry', now + this.connectDelay);
   }
 
   private sendAccept(): void {
-    this.ctx.transmit(this.peer, { type: 'accept', session: this.wireId, heartbeatMs: this.heartbeatInterval, nick: this.ctx.options.nick });
+    this.ctx.transmit(this.peer, {
+      type: 'accept',
+      session: this.wireId,
+      heartbeatMs: this.heartbeatInterval,
+      nick: this.ctx.options.nick,
+    });
   }
 
   private resendDecline(): void {

@@ -24,7 +24,9 @@ function fieldsOf(definition: Definition): [string, AnyField][] {
   return Object.entries(definition.fields) as [string, AnyField][];
 }
 // Precomputed so the per-datagram path does no Object.entries.
-const fieldLists = new Map<Definition, [string, AnyField][]>(MESSAGE_DEFINITIONS.map((d) => [d, fieldsOf(d)]));
+const fieldLists = new Map<Definition, [string, AnyField][]>(
+  MESSAGE_DEFINITIONS.map((d) => [d, fieldsOf(d)]),
+);
 
 export function encodeDatagram(datagram: Datagram): Uint8Array {
   const definition = byName.get(datagram.type);
@@ -33,7 +35,8 @@ export function encodeDatagram(datagram: Datagram): Uint8Array {
   const values = datagram as unknown as Record<string, unknown>;
   let size = HEADER_BYTES;
   for (const [key, field] of fields) size += field.size(values[key]);
-  if (size > MAX_DATAGRAM_BYTES) throw new RangeError(`datagram of ${size} bytes exceeds ${MAX_DATAGRAM_BYTES}`);
+  if (size > MAX_DATAGRAM_BYTES)
+    throw new RangeError(`datagram of ${size} bytes exceeds ${MAX_DATAGRAM_BYTES}`);
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   view.setUint16(0, MAGIC);
@@ -49,7 +52,8 @@ export function decodeDatagram(bytes: Uint8Array): DecodeResult {
   if (bytes.length > MAX_DATAGRAM_BYTES) return { ok: false, reason: 'longer than the maximum datagram' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint16(0) !== MAGIC) return { ok: false, reason: 'bad magic' };
-  if (view.getUint8(2) !== PROTOCOL_VERSION) return { ok: false, reason: `unsupported version ${view.getUint8(2)}` };
+  if (view.getUint8(2) !== PROTOCOL_VERSION)
+    return { ok: false, reason: `unsupported version ${view.getUint8(2)}` };
   const definition = byCode.get(view.getUint8(3));
   if (!definition) return { ok: false, reason: `unknown message code ${view.getUint8(3)}` };
   const value: Record<string, unknown> = { type: definition.name };

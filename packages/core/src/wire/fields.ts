@@ -84,7 +84,10 @@ export function rest(minBytes: number, maxBytes: number): Field<Uint8Array> {
   return {
     schema: z
       .instanceof(Uint8Array)
-      .refine((value) => value.length >= minBytes && value.length <= maxBytes, `must be ${minBytes}..${maxBytes} bytes`),
+      .refine(
+        (value) => value.length >= minBytes && value.length <= maxBytes,
+        `must be ${minBytes}..${maxBytes} bytes`,
+      ),
     size: (value) => value.length,
     write(_view, bytes, offset, value) {
       bytes.set(value, offset);

@@ -33,7 +33,9 @@ export class LossyRelay {
 
   static async start(bPort: number, conditions: RelayConditions, seed = 1): Promise<LossyRelay> {
     const relay = new LossyRelay(bPort, conditions, seed);
-    await Promise.all([relay.forA, relay.forB].map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))));
+    await Promise.all(
+      [relay.forA, relay.forB].map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))),
+    );
     relay.forA.on('message', (data, rinfo) => {
       relay.peerA = { port: rinfo.port };
       relay.pass(relay.forB, data, relay.bPort);

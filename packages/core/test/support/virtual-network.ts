@@ -2,7 +2,13 @@
  * Endpoints on virtual time, joined by a virtual network with latency, loss, duplication and
  * reordering. `run` advances the clock from one datagram or deadline to the next: no test sleeps.
  */
-import { type Address, Endpoint, type EndpointOptionsInput, formatAddress, type NetchatEvent } from '../../src/index.js';
+import {
+  type Address,
+  Endpoint,
+  type EndpointOptionsInput,
+  formatAddress,
+  type NetchatEvent,
+} from '../../src/index.js';
 import { seededRandom, seededU32 } from './random.js';
 
 export interface LinkConditions {
@@ -69,7 +75,8 @@ export class VirtualNetwork {
         node.sent.push({ at: this.now, to: t.to, data: t.data });
         this.launch(node.address, t.to, t.data);
       }
-      for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent()) node.events.push({ ...e, at: this.now });
+      for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent())
+        node.events.push({ ...e, at: this.now });
     }
   }
 
@@ -108,9 +115,12 @@ export class VirtualNetwork {
         return until();
       }
       this.now = Math.max(this.now, next);
-      const due = this.inFlight.filter((d) => d.at <= this.now).sort((a, b) => a.at - b.at || a.order - b.order);
+      const due = this.inFlight
+        .filter((d) => d.at <= this.now)
+        .sort((a, b) => a.at - b.at || a.order - b.order);
       this.inFlight = this.inFlight.filter((d) => d.at > this.now);
-      for (const d of due) this.nodes.get(formatAddress(d.to))?.endpoint.handleDatagram(d.data, d.from, this.now);
+      for (const d of due)
+        this.nodes.get(formatAddress(d.to))?.endpoint.handleDatagram(d.data, d.from, this.now);
       for (const node of this.nodes.values()) node.endpoint.handleTimeout(this.now);
       this.collect();
     }

@@ -1,0 +1,179 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, NetchatProcess } from './support/netchat-process.js';
+
+const running: NetchatProcess[] = [];
+function netchat(...args: string[]): NetchatProcess {
+  const process = new NetchatProcess(args);
+  running.push(process);
+  return process;
+}
+afterEach(() => {
+  for (const p of running.splice(0)) p.kill('SIGKILL');
+});
+
+describe('two netchat processes chatting', () => {
+  it('follows the original flow: request, accept, chat both ways, exit', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const a = netchat(String(portA), '--nick', 'alice');
+    const b = netchat(String(portB), '--nick', 'bob');
+    await a.waitFor('Start chat with? (IP Port): ');
+    await b.waitFor('Start chat with? (IP Port): ');
+    a.type(`127.0.0.1 ${portB}`);
+    await b.waitFor(
+      `Connection request from: 127.0.0.1 ${portA}\nNick: alice\n[127.0.0.1:${portA}] Accept connection? (y/n): `,
+    );
+    b.type('y');
+    await a.waitFor(`Connected to 127.0.0.1 ${portB} (bob).`);
+    await a.waitFor(`[127.0.0.1:${portB}] Your message: `);
+    a.type('hello bob');
+    await b.waitFor(`[127.0.0.1:${portA}] alice: hello bob`);
+    b.type('hi alice ✓');
+    await a.waitFor(`[127.0.0.1:${portB}] bob: hi alice ✓`);
+    a.type('exit');
+    await a.waitFor('Closing session with peer...');
+    await b.waitFor('Peer closed the session.');
+    await a.waitFor('Start chat with? (IP Port): ', 5_000, 2);
+    await b.waitFor('Start chat with? (IP Port): ', 5_000, 2);
+    a.type('exit');
+    expect(await a.exited).toBe(0);
+    b.endInput();
+    expect(await b.exited).toBe(0);
+  });
+
+  it('prints JSON events, sends piped lines after the session opens, and exits once they are delivered', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--json', '--yes', '--nick', 'bob');
+    const a = netchat(String(portA), '--json', '--connect', `127.0.0.1:${portB}`);
+    for (const line of ['one', 'two', 'three']) a.type(line);
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitFor('"type":"closed"');
+    const fromB = b.events();
+    expect(fromB.map((e) => e.type)).toEqual(['request', 'message', 'message', 'message', 'closed']);
+    expect(fromB.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
+    expect(fromB[1]).toMatchObject({ peer: `127.0.0.1:${portA}` });
+    const fromA = a.events();
+    expect(fromA[0]).toMatchObject({ type: 'accepted', nick: 'bob', peer: `127.0.0.1:${portB}` });
+    expect(fromA.filter((e) => e.type === 'delivered')).toHaveLength(3);
+    expect(fromA.filter((e) => e.type === 'failed')).toHaveLength(0);
+    expect(a.stdout).not.toContain('Start chat with?');
+  });
+
+  it('reports a lost peer with the real count of missed heartbeats', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes', '--heartbeat-interval', '0.2');
+    const a = netchat(
+      String(portA),
+      '--verbose',
+      '--heartbeat-interval',
+      '0.2',
+      '--connect',
+      `127.0.0.1:${portB}`,
+    );
+    await a.waitFor('Connected to');
+    await a.waitFor(`Heartbeat sent to 127.0.0.1:${portB}`);
+    b.kill('SIGKILL');
+    await a.waitFor('Connection lost. Ending session.');
+    expect(a.stdout).toContain('Missed 3 heartbeats\nConnection lost. Ending session.');
+    expect(a.stdout).toContain(`Missed 1 heartbeat from 127.0.0.1:${portB}`);
+    await a.waitFor(/Start chat with\? \(IP Port\): $/);
+  });
+
+  it('declines a request that arrives during a chat as busy, and tells both people', async () => {
+    const [portA, portB, portC] = [await freePort(), await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes');
+    const a = netchat(String(portA), '--connect', `127.0.0.1:${portB}`);
+    await a.waitFor('Connected to');
+    const c = netchat(String(portC), '--connect', `127.0.0.1:${portB}`);
+    await c.waitFor(`Connection declined by 127.0.0.1 ${portB} (busy: in another chat).`);
+    await b.waitFor(`Declined a connection request from 127.0.0.1 ${portC}: busy.`);
+    await c.waitFor('Start chat with? (IP Port): ');
+  });
+
+  it('reports a declined request and no answer, then prompts again', async () => {
+    const [portA, portB, silent] = [await freePort(), await freePort(), await freePort()];
+    const b = netchat(String(portB));
+    const a = netchat(String(portA), '--connect-timeout', '1', '--connect', `127.0.0.1:${portB}`);
+    await b.waitFor('Accept connection? (y/n): ');
+    b.type('n');
+    await a.waitFor(`Connection declined by 127.0.0.1 ${portB} (declined).`);
+    a.type(`127.0.0.1 ${silent}`);
+    await a.waitFor(`No answer from 127.0.0.1 ${silent}.`, 5_000);
+    await a.waitFor('Start chat with? (IP Port): ', 5_000, 2);
+  });
+
+  it('chats over IPv6 with --connect [::1]:PORT', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes', '--host', '::1');
+    const a = netchat(String(portA), '--host', '::1', '--connect', `[::1]:${portB}`);
+    await a.waitFor(`Connected to ::1 ${portB}.`);
+    a.type('over v6');
+    await b.waitFor(`[[::1]:${portA}] over v6`);
+  });
+
+  it('closes the session on Ctrl-C (SIGINT) so the peer hears it', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes');
+    const a = netchat(String(portA), '--connect', `127.0.0.1:${portB}`);
+    await a.waitFor('Connected to');
+    a.kill('SIGINT');
+    expect(await a.exited).toBe(0);
+    await b.waitFor('Peer closed the session.');
+  });
+
+  it('shows escape sequences from a peer harmlessly', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes');
+    const a = netchat(String(portA), '--connect', `127.0.0.1:${portB}`);
+    await a.waitFor('Connected to');
+    a.type('\u001b[2Jcleared?');
+    await b.waitFor('[2Jcleared?');
+    expect(b.stdout).not.toContain('\u001b');
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    [['0'], /^netchat: port must be a port number \(1-65535\)/],
+    [['5555', '--miss-limit', 'many'], /^netchat: --miss-limit must be a whole number/],
+    [['5555', '--connect', 'nowhere'], /^netchat: --connect invalid address "nowhere"/],
+    [['5555', '--bogus'], /^netchat: Unknown option '--bogus'/],
+    [[], /^netchat: port is required/],
+  ])('%j exits 2 with one line', async (args, message) => {
+    const p = netchat(...args);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr).toMatch(message);
+    expect(p.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a port already in use exits 1 with a clear message', async () => {
+    const socket = dgram.createSocket('udp6');
+    await new Promise<void>((resolve) => socket.bind(0, '::', resolve));
+    const p = netchat(String(socket.address().port));
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.trim()).toBe(`netchat: port ${socket.address().port} is already in use`);
+    socket.close();
+  });
+
+  it('a bad address at the prompt gets a message and the prompt again', async () => {
+    const a = netchat(String(await freePort()));
+    await a.waitFor('Start chat with? (IP Port): ');
+    a.type('not an address at all');
+    await a.waitFor('invalid address "not an address at all": expected IP and port, e.g. 127.0.0.1 6666');
+    a.type('127.0.0.1 99999');
+    await a.waitFor('"99999" is not a port (1-65535)');
+    await a.waitFor('Start chat with? (IP Port): ', 5_000, 3);
+    a.type('exit');
+    expect(await a.exited).toBe(0);
+  });
+
+  it('--help and --version print and exit 0', async () => {
+    const help = netchat('--help');
+    expect(await help.exited).toBe(0);
+    expect(help.stdout).toContain('Usage: netchat [options] <port>');
+    const version = netchat('--version');
+    expect(await version.exited).toBe(0);
+    expect(version.stdout).toMatch(/^netchat \d+\.\d+\.\d+\n$/);
+  });
+});
