@@ -31,7 +31,7 @@ export interface EndpointStats {
   protocolErrors: number;
   /** Valid datagrams for a session this endpoint does not have. */
   unknownSession: number;
-  /** Connect requests declined because maxSessions was reached. */
+  /** Connect requests declined because maxSessions or maxSessionsPerPeer was reached. */
   refusedOverLimit: number;
   /** Why the most recent malformed or protocol-breaking datagram was dropped. */
   lastDropReason: string;
@@ -60,6 +60,8 @@ export class Endpoint {
   private readonly connecting = new Map<string, Session>();
   /** Requests waiting for the application, by peer, so connecting to that peer accepts. */
   private readonly requested = new Map<string, Session>();
+  /** How many sessions each peer address has, for maxSessionsPerPeer. */
+  private readonly perPeer = new Map<string, number>();
   private readonly deadlines = new DeadlineQueue<Session>((s) => s.nextDeadline());
   private readonly scheduled = new Map<Session, number>();
   private readonly outbox: Transmit[] = [];
@@ -226,7 +228,8 @@ export class Endpoint {
       this.settle(ours);
       return;
     }
-    if (this.sessions.size >= this.options.maxSessions) {
+    const { maxSessions, maxSessionsPerPeer } = this.options;
+    if (this.sessions.size >= maxSessions || (this.perPeer.get(peerKey) ?? 0) >= maxSessionsPerPeer) {
       this.stats.refusedOverLimit++;
       this.transmit(from, {
         type: 'decline',
@@ -257,8 +260,10 @@ export class Endpoint {
   }
 
   private register(session: Session): void {
+    const key = formatAddress(session.peer);
     this.sessions.set(session.id, session);
-    this.byWire.set(`${formatAddress(session.peer)}/${session.wireId}`, session);
+    this.byWire.set(`${key}/${session.wireId}`, session);
+    this.perPeer.set(key, (this.perPeer.get(key) ?? 0) + 1);
   }
 
   /** After anything touched a session: forget it if it ended, else reschedule its deadline. */
@@ -270,6 +275,9 @@ export class Endpoint {
       if (this.connecting.get(key) === session) this.connecting.delete(key);
       if (this.requested.get(key) === session) this.requested.delete(key);
       this.scheduled.delete(session);
+      const left = (this.perPeer.get(key) ?? 1) - 1;
+      if (left > 0) this.perPeer.set(key, left);
+      else this.perPeer.delete(key);
       return;
     }
     if (session.state !== 'connecting' && this.connecting.get(formatAddress(session.peer)) === session) {

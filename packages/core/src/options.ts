@@ -49,6 +49,8 @@ export const EndpointOptions = z.strictObject({
     .default(1024 * 1024),
   /** Sessions of every state, incoming requests included. */
   maxSessions: z.number().int().min(1).default(1000),
+  /** Sessions with any one peer address (IP and port), so one peer cannot take every slot. */
+  maxSessionsPerPeer: z.number().int().min(1).default(4),
   /** On close, how long messages in flight may still be delivered before they fail. */
   closeLinger: z.number().finite().min(0).default(3_000),
   /** Disconnects sent before giving up on an acknowledgement. */

@@ -140,6 +140,28 @@ describe('connecting', () => {
   });
 });
 
+describe('limits', () => {
+  it('bounds the sessions one peer address can hold, whatever session ids it makes up', () => {
+    const net = new VirtualNetwork();
+    const b = net.add('127.0.0.2', 2222, { maxSessionsPerPeer: 4 });
+    const attacker = { host: '127.0.0.1', port: 6666 };
+    for (let id = 1; id <= 50; id++) {
+      net.inject(
+        b,
+        attacker,
+        encodeDatagram({ type: 'connect_request', session: id, heartbeatMs: 25_000, nick: '' }),
+      );
+    }
+    expect(b.endpoint.listSessions()).toHaveLength(4);
+    expect(b.endpoint.stats.refusedOverLimit).toBe(46);
+    // Another peer still gets through.
+    const friend = net.add('127.0.0.3', 3333);
+    friend.endpoint.connect(b.address, net.now);
+    net.runFor(100);
+    expect(eventsOf(b, 'request').map((e) => e.peer)).toContainEqual(friend.address);
+  });
+});
+
 describe('heartbeats and liveness', () => {
   it('sends a heartbeat every interval to the millisecond', () => {
     const net = new VirtualNetwork();
