@@ -30,6 +30,8 @@ export interface FlowConsole {
   warn(line: string): void;
   /** Waits for the next line behind this prompt. */
   prompt(text: string): void;
+  /** No more prompts: the program is quitting. */
+  stopPrompting(): void;
 }
 
 export interface FlowOptions {
@@ -341,6 +343,7 @@ export class ChatFlow {
     if (this.quitting) return;
     this.quitting = true;
     clearTimeout(this.drainTimer);
+    this.out.stopPrompting();
     if (this.state.name === 'chatting') this.out.say('Closing session with peer...');
     await this.peer.close(1000);
     this.onQuit();

@@ -66,6 +66,13 @@ export class LineConsole implements FlowConsole {
     }
   }
 
+  stopPrompting(): void {
+    if (this.interactive && this.prompting) {
+      this.streams.output.write('\n');
+    }
+    this.prompting = false;
+  }
+
   /** Ends any half-written line and stops reading. */
   close(): void {
     if (this.midLine) this.streams.output.write('\n');
