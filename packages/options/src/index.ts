@@ -44,11 +44,19 @@ const seconds = z
 
 const heartbeatSeconds = seconds.pipe(z.number().min(MIN_HEARTBEAT_MS, 'must be at least 0.05 seconds'));
 
-const count = z
+/** A whole number of at least 1, as typed on a command line. */
+export const wholeNumberArgument = z
   .string()
   .regex(/^\d+$/, 'must be a whole number')
   .transform(Number)
   .pipe(z.number().int().min(1, 'must be at least 1'));
+
+/** A number above 0, decimals allowed, as typed on a command line. */
+export const positiveNumberArgument = z
+  .string()
+  .regex(/^\d*\.?\d+$/, 'must be a number, e.g. 20 or 0.5')
+  .transform(Number)
+  .pipe(z.number().positive('must be more than 0'));
 
 const nick = z
   .string()
@@ -74,7 +82,7 @@ export const PeerArguments = z.object({
   port,
   host: host.optional(),
   'heartbeat-interval': heartbeatSeconds.optional(),
-  'miss-limit': count.optional(),
+  'miss-limit': wholeNumberArgument.optional(),
   'connect-timeout': seconds.optional(),
   nick: nick.optional(),
   help: z.boolean().optional(),

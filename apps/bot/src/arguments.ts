@@ -1,0 +1,74 @@
+/** The `netchat-bot` command line: the shared peer flags plus the bot's own. */
+import {
+  PeerArguments,
+  parseCommandLine,
+  peerArgument,
+  peerFlags,
+  peerFlagsHelp,
+  positiveNumberArgument,
+  wholeNumberArgument,
+} from '@netchat/options';
+import { z } from 'zod';
+import { parseAllowEntry } from './access-policy.js';
+
+const flags = {
+  ...peerFlags,
+  accept: { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  'max-sessions': { type: 'string' },
+  rules: { type: 'string' },
+  rate: { type: 'string' },
+  connect: { type: 'string', multiple: true },
+  'log-level': { type: 'string' },
+} as const;
+
+const allowEntry = z.string().transform((text, ctx) => {
+  try {
+    return parseAllowEntry(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const BotArguments = PeerArguments.extend({
+  nick: PeerArguments.shape.nick.default('netchat-bot'),
+  accept: z.enum(['all', 'none', 'allow'], { error: 'must be all, none or allow' }).optional(),
+  allow: z.array(allowEntry).default([]),
+  'max-sessions': wholeNumberArgument.default(1000),
+  rules: z.string().optional(),
+  rate: positiveNumberArgument.default(20),
+  connect: z.array(peerArgument).default([]),
+  'log-level': z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+})
+  // --allow alone means --accept allow; --accept allow needs someone to allow.
+  .transform((args) => ({ ...args, accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all') }))
+  .refine((args) => args.accept !== 'allow' || args.allow.length > 0, {
+    path: ['accept'],
+    message: 'allow needs at least one --allow HOST[:PORT]',
+  });
+export type BotArguments = z.infer<typeof BotArguments>;
+
+export function parseBotArguments(argv: string[]) {
+  return parseCommandLine(argv, flags, BotArguments);
+}
+
+export const usage = `Usage: netchat-bot [options] <port>
+
+A headless netchat peer that answers everyone (or those you allow) with an echo or your rules.
+Logs one JSON object a line on stdout.
+
+Options:
+${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot), sent')}
+  --accept all|none|allow     who may connect (default all; with --allow, allow)
+  --allow HOST[:PORT]         may connect (repeatable); everyone else is declined
+  --max-sessions N            sessions at once; past it requests are declined as busy (default 1000)
+  --rules FILE                JSON rules to reply by (default: echo every message)
+  --rate N                    replies per second to one peer, at most (default 20)
+  --connect HOST:PORT         also ask this peer to chat at start (repeatable)
+  --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
+
+SIGTERM or SIGINT closes every session and exits 0 within 2 seconds.
+`;

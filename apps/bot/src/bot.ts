@@ -1,0 +1,150 @@
+/**
+ * The bot: a NetchatPeer that answers requests by its access policy, greets, replies by its
+ * rules within a per-peer rate, logs every event as JSON, and shuts down gracefully.
+ */
+import { type EventOf, formatAddress, type NetchatPeer, type SessionId } from '@netchat/core';
+import type { Logger } from 'pino';
+import type { AccessPolicy } from './access-policy.js';
+import type { ReplyRateLimiter } from './reply-rate-limiter.js';
+import { type RulesEngine, truncateUtf8 } from './rules.js';
+
+export interface BotSettings {
+  maxSessions: number;
+  maxMessageBytes: number;
+}
+
+export interface BotSummary {
+  sessionsServed: number;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+export class Bot {
+  private readonly open = new Set<SessionId>();
+  private accepting = true;
+  readonly summary: BotSummary = { sessionsServed: 0, messagesIn: 0, messagesOut: 0 };
+
+  constructor(
+    private readonly peer: NetchatPeer,
+    private readonly rules: RulesEngine,
+    private readonly policy: AccessPolicy,
+    private readonly limiter: ReplyRateLimiter,
+    private readonly log: Logger,
+    private readonly settings: BotSettings,
+  ) {
+    peer.on('request', (e) => this.onRequest(e));
+    peer.on('accepted', (e) => this.onOpen(e.session, e.nick));
+    peer.on('declined', (e) =>
+      this.log.info({ event: 'declined', peer: at(e), reason: e.reason, detail: e.detail }, 'declined'),
+    );
+    peer.on('no_answer', (e) => this.log.warn({ event: 'no_answer', peer: at(e) }, 'no answer'));
+    peer.on('message', (e) => this.onMessage(e));
+    peer.on('delivered', (e) =>
+      this.log.info({ event: 'delivered', peer: at(e), messageId: e.messageId }, 'delivered'),
+    );
+    peer.on('failed', (e) =>
+      this.log.warn({ event: 'failed', peer: at(e), messageId: e.messageId, reason: e.reason }, 'failed'),
+    );
+    peer.on('heartbeat_missed', (e) =>
+      this.log.debug({ event: 'heartbeat_missed', peer: at(e), count: e.count }, 'heartbeat missed'),
+    );
+    peer.on('lost', (e) => this.onEnded(e, 'lost'));
+    peer.on('closed', (e) => this.onEnded(e, 'closed'));
+  }
+
+  /** Asks a peer to chat (`--connect`). */
+  async connect(host: string, port: number): Promise<void> {
+    try {
+      const session = await this.peer.connect(host, port);
+      this.log.info(
+        { event: 'connect', peer: formatAddress(await this.peer.resolve(host, port)), session },
+        'connecting',
+      );
+    } catch (error) {
+      this.log.error(
+        { event: 'connect_failed', peer: `${host}:${port}`, error: (error as Error).message },
+        'cannot connect',
+      );
+    }
+  }
+
+  /** Stops accepting, closes every session (waiting at most `timeoutMs`), and logs a summary. */
+  async shutdown(timeoutMs: number): Promise<BotSummary> {
+    this.accepting = false;
+    this.log.info({ event: 'shutdown', sessions: this.open.size }, 'shutting down');
+    await this.peer.close(timeoutMs);
+    this.log.info({ event: 'summary', ...this.summary }, 'stopped');
+    return this.summary;
+  }
+
+  private onRequest(e: EventOf<'request'>): void {
+    const peer = at(e);
+    this.log.info({ event: 'request', peer, nick: e.nick, session: e.session }, 'request');
+    const refusal = this.accepting ? this.policy.refusal(e.peer) : 'shutting down';
+    if (refusal) {
+      this.decline(e.session, peer, this.accepting ? 'not_allowed' : 'busy', refusal);
+      return;
+    }
+    if (this.open.size >= this.settings.maxSessions) {
+      this.decline(e.session, peer, 'busy', 'too many chats');
+      return;
+    }
+    this.peer.accept(e.session);
+    this.log.info({ event: 'accept', peer, session: e.session }, 'accepted');
+    this.onOpen(e.session, e.nick);
+  }
+
+  private decline(session: SessionId, peer: string, reason: 'busy' | 'not_allowed', detail: string): void {
+    this.peer.decline(session, reason, detail);
+    this.log.info({ event: 'decline', peer, session, reason, detail }, 'declined');
+  }
+
+  private onOpen(session: SessionId, nick: string): void {
+    this.open.add(session);
+    this.summary.sessionsServed++;
+    const info = this.peer.session(session);
+    if (!info) return;
+    const greeting = this.rules.greeting({ nick, peer: formatAddress(info.peer) });
+    if (greeting) this.reply(session, formatAddress(info.peer), greeting, 'greeting');
+  }
+
+  private onMessage(e: EventOf<'message'>): void {
+    const peer = at(e);
+    this.summary.messagesIn++;
+    this.log.info({ event: 'message_in', peer, session: e.session, text: e.text }, 'message in');
+    const nick = this.peer.session(e.session)?.peerNick ?? '';
+    const reply = this.rules.reply({ text: e.text, nick, peer });
+    if (reply !== undefined) this.reply(e.session, peer, reply, 'reply');
+  }
+
+  private reply(session: SessionId, peer: string, text: string, kind: 'reply' | 'greeting'): void {
+    if (text === '') return;
+    if (!this.limiter.tryTake(peer)) {
+      this.log.warn({ event: 'rate_limited', peer, session }, 'reply dropped: peer over its rate');
+      return;
+    }
+    const cut = truncateUtf8(text, this.settings.maxMessageBytes);
+    try {
+      const messageId = this.peer.send(session, cut);
+      this.summary.messagesOut++;
+      this.log.info(
+        { event: 'reply_out', kind, peer, session, messageId, text: cut, cut: cut !== text },
+        kind,
+      );
+    } catch (error) {
+      this.log.warn(
+        { event: 'reply_failed', peer, session, error: (error as Error).message },
+        'reply not sent',
+      );
+    }
+  }
+
+  private onEnded(e: EventOf<'lost'> | EventOf<'closed'>, event: 'lost' | 'closed'): void {
+    this.open.delete(e.session);
+    this.log.info({ event, peer: at(e), session: e.session }, event);
+  }
+}
+
+function at(e: { peer: { host: string; port: number } }): string {
+  return formatAddress(e.peer);
+}

@@ -1,0 +1,207 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EventOf, NetchatPeer, type NetchatEventType } from '@netchat/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BotProcess } from './support/bot-process.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanup.splice(0).map((f) => f()));
+});
+
+let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
+function bot(...args: string[]): BotProcess {
+  const process = new BotProcess([String(nextPort++), '--host', '127.0.0.1', ...args]);
+  cleanup.push(() => process.kill());
+  return process;
+}
+
+async function peer(nick = 'tester'): Promise<NetchatPeer> {
+  const p = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick });
+  cleanup.push(() => p.close(100));
+  return p;
+}
+
+function next<T extends NetchatEventType>(p: NetchatPeer, type: T, ms = 10_000): Promise<EventOf<T>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} within ${ms} ms`)), ms);
+    p.once(type as 'message', (e) => {
+      clearTimeout(timer);
+      resolve(e as EventOf<T>);
+    });
+  });
+}
+
+/** Collects the next `count` messages a peer receives. */
+function messages(p: NetchatPeer, count: number, ms = 10_000): Promise<string[]> {
+  const texts: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`only ${texts.length} of ${count} messages: ${texts}`)),
+      ms,
+    );
+    p.on('message', (e) => {
+      texts.push(e.text);
+      if (texts.length === count) {
+        clearTimeout(timer);
+        resolve(texts);
+      }
+    });
+  });
+}
+
+async function connect(p: NetchatPeer, port: number): Promise<number> {
+  const accepted = next(p, 'accepted');
+  await p.connect('127.0.0.1', port);
+  return (await accepted).session;
+}
+
+const rulesFile = (rules: object) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'netchat-bot-')), 'rules.json');
+  writeFileSync(path, JSON.stringify(rules));
+  return path;
+};
+
+describe('netchat-bot with real peers on loopback', () => {
+  it('greets, answers by its rules in order, and logs every step as JSON', async () => {
+    const b = bot(
+      '--rules',
+      rulesFile({
+        greeting: 'hello {nick}, I am a bot',
+        rules: [
+          { match: '^ping$', reply: 'pong' },
+          { match: '^say (.+)$', flags: 'i', reply: 'you said $1' },
+        ],
+        fallback: 'echo: {text} from {peer}',
+      }),
+    );
+    const port = await b.port();
+    const p = await peer('ana');
+    const received = messages(p, 4);
+    const session = await connect(p, port);
+    for (const text of ['ping', 'SAY it loud', 'other']) p.send(session, text);
+    expect(await received).toEqual([
+      'hello ana, I am a bot',
+      'pong',
+      'you said it loud',
+      `echo: other from 127.0.0.1:${p.address.port}`,
+    ]);
+    const logs = await b.waitForLogs((l) => l.event === 'delivered', 4);
+    expect(logs.every((l) => l.peer === `127.0.0.1:${p.address.port}`)).toBe(true);
+    const events = new Set(b.logs().map((l) => l.event));
+    for (const event of ['request', 'accept', 'message_in', 'reply_out', 'delivered'])
+      expect(events).toContain(event);
+  });
+
+  it('echoes every message without a rules file', async () => {
+    const port = await bot().port();
+    const p = await peer();
+    const received = messages(p, 2);
+    const session = await connect(p, port);
+    p.send(session, 'one');
+    p.send(session, 'two ✓');
+    expect(await received).toEqual(['echo: one', 'echo: two ✓']);
+  });
+
+  it('declines a peer not on the allow list, with a reason, and accepts one on it', async () => {
+    const allowed = await peer();
+    const b = bot('--allow', `127.0.0.1:${allowed.address.port}`);
+    const port = await b.port();
+    const stranger = await peer();
+    const declined = next(stranger, 'declined');
+    await stranger.connect('127.0.0.1', port);
+    expect(await declined).toMatchObject({ reason: 'not_allowed', detail: 'not on the allow list' });
+    await connect(allowed, port);
+    await b.waitForLogs((l) => l.event === 'decline' && l.peer === `127.0.0.1:${stranger.address.port}`);
+  });
+
+  it('declines as busy past --max-sessions', async () => {
+    const port = await bot('--max-sessions', '1').port();
+    await connect(await peer(), port);
+    const second = await peer();
+    const declined = next(second, 'declined');
+    await second.connect('127.0.0.1', port);
+    expect(await declined).toMatchObject({ reason: 'busy' });
+  });
+
+  it('limits replies per peer to --rate a second', async () => {
+    const b = bot('--rate', '3');
+    const port = await b.port();
+    const p = await peer();
+    const session = await connect(p, port);
+    for (let i = 0; i < 10; i++) p.send(session, `m${i}`);
+    await b.waitForLogs((l) => l.event === 'message_in', 10);
+    await b.waitForLogs((l) => l.event === 'rate_limited', 7);
+    expect(b.logs().filter((l) => l.event === 'reply_out')).toHaveLength(3);
+  });
+
+  it('serves 100 concurrent peers, each with its own correct replies', async () => {
+    const port = await bot().port();
+    const peers = await Promise.all(Array.from({ length: 100 }, (_, i) => peer(`p${i}`)));
+    const replies = await Promise.all(
+      peers.map(async (p, i) => {
+        const received = messages(p, 2, 20_000);
+        const session = await connect(p, port);
+        p.send(session, `I am ${i}`);
+        p.send(session, `bye from ${i}`);
+        return received;
+      }),
+    );
+    for (const [i, texts] of replies.entries()) expect(texts).toEqual([`echo: I am ${i}`, `echo: bye from ${i}`]);
+  });
+
+  it('on SIGTERM tells every peer the session closed, logs a summary, and exits 0 within 2 s', async () => {
+    const b = bot();
+    const port = await b.port();
+    const peers = await Promise.all([peer(), peer(), peer()]);
+    for (const p of peers) {
+      const received = messages(p, 1);
+      p.send(await connect(p, port), 'hi');
+      await received;
+    }
+    const closed = peers.map((p) => next(p, 'closed', 3_000));
+    const start = Date.now();
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(Date.now() - start).toBeLessThan(2_000);
+    await Promise.all(closed);
+    const [summary] = await b.waitForLogs((l) => l.event === 'summary');
+    expect(summary).toMatchObject({ sessionsServed: 3, messagesIn: 3, messagesOut: 3 });
+  });
+
+  it('connects to peers itself with --connect, and greets them', async () => {
+    const p = await peer('target');
+    p.on('request', (e) => p.accept(e.session));
+    const greeted = next(p, 'message');
+    bot(
+      '--connect',
+      `127.0.0.1:${p.address.port}`,
+      '--rules',
+      rulesFile({ greeting: 'hi {nick}, bot here' }),
+    );
+    expect((await greeted).text).toBe('hi target, bot here');
+  });
+});
+
+describe('bad start-up input', () => {
+  it.each([
+    [['--rules', '/nonexistent/rules.json'], /^netchat-bot: cannot read rules file/],
+    [['--accept', 'some'], /^netchat-bot: --accept must be all, none or allow/],
+    [['--rate', '0'], /^netchat-bot: --rate must be more than 0/],
+    [['--log-level', 'loud'], /^netchat-bot: --log-level must be one of/],
+    [['--allow', '1.2.3.4:0'], /^netchat-bot: --allow "0" in "1.2.3.4:0" is not a port/],
+  ])('%j exits 2 with one line', async (args, message) => {
+    const b = bot(...args);
+    expect(await b.exited).toBe(2);
+    expect(b.stderr).toMatch(message);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+    expect(b.stdout).toBe('');
+  });
+
+  it('a rules file with a bad field: one line naming the field, exit 2', async () => {
+    const b = bot('--rules', rulesFile({ rules: [{ match: '[', reply: 'x' }] }));
+    expect(await b.exited).toBe(2);
+    expect(b.stderr).toMatch(/rules\[0\]\.match is not a valid regular expression/);
+  });
+});
