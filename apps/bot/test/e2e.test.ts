@@ -148,7 +148,8 @@ describe('netchat-bot with real peers on loopback', () => {
         return received;
       }),
     );
-    for (const [i, texts] of replies.entries()) expect(texts).toEqual([`echo: I am ${i}`, `echo: bye from ${i}`]);
+    for (const [i, texts] of replies.entries())
+      expect(texts).toEqual([`echo: I am ${i}`, `echo: bye from ${i}`]);
   });
 
   it('on SIGTERM tells every peer the session closed, logs a summary, and exits 0 within 2 s', async () => {

@@ -12,7 +12,7 @@ import { type Address, formatAddress } from './address.js';
 import { errors } from './errors.js';
 import type { MessageId, NetchatEvent, SessionId } from './events.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { type EndpointOptionsInput, resolveOptions, type EndpointOptions } from './options.js';
+import { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 import { Session, type SessionContext, type SessionInfo } from './session/session.js';
 import { decodeDatagram, encodeDatagram } from './wire/codec.js';
 import { type ConnectRequest, type Datagram, Decline, type DeclineReason } from './wire/messages.js';
@@ -144,6 +144,13 @@ export class Endpoint {
   /** Closes every session. */
   closeAll(now: number): void {
     for (const id of [...this.sessions.keys()]) this.close(id, now);
+  }
+
+  /** Changes the nick sent with future requests and accepts. Throws INVALID_ARGUMENT if it cannot go on the wire. */
+  setNick(nick: string): void {
+    const checked = EndpointOptions.shape.nick.safeParse(nick);
+    if (!checked.success) throw errors.invalidArgument('nick', checked.error.issues[0]?.message ?? '');
+    this.options.nick = checked.data;
   }
 
   session(id: SessionId): SessionInfo | undefined {

@@ -445,6 +445,19 @@ describe('the application API', () => {
     expect(eventsOf(a, 'declined')[0]).toMatchObject({ detail: 'ok' });
   });
 
+  it('changes the nick sent with later requests, and refuses one that cannot go on the wire', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111, { nick: 'old' });
+    const b = net.add('127.0.0.2', 2222);
+    a.endpoint.setNick('new name');
+    expect(() => a.endpoint.setNick('x'.repeat(40))).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    expect(eventsOf(b, 'request')[0]?.nick).toBe('new name');
+  });
+
   it('rejects invalid options with one clear line', () => {
     const net = new VirtualNetwork();
     expect(() => net.add('127.0.0.1', 1, { heartbeatInterval: -1 })).toThrow(/heartbeatInterval/);

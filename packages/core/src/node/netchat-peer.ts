@@ -113,6 +113,10 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.call(() => this.endpoint.send(session, text, this.clock()));
   }
 
+  setNick(nick: string): void {
+    this.endpoint.setNick(nick);
+  }
+
   closeSession(session: SessionId): void {
     this.call(() => this.endpoint.close(session, this.clock()));
   }

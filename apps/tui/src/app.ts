@@ -1,0 +1,70 @@
+/** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
+import { formatAddress, type NetchatPeer, type PeerSpec } from '@netchat/core';
+import { type PeerPort, TuiModel } from './model/tui-model.js';
+import { TuiView, type ViewOptions } from './view/tui-view.js';
+
+export interface AppOptions extends ViewOptions {
+  acceptAll: boolean;
+  verbose: boolean;
+  connect?: PeerSpec;
+  /** Called once every session is closed (or the wait ran out) and the terminal is restored. */
+  onExit(): void;
+}
+
+/** How often "heard Ns ago" in the status bar is brought up to date. */
+const STATUS_REFRESH_MS = 1000;
+
+export class TuiApp {
+  readonly model: TuiModel;
+  readonly view: TuiView;
+  private readonly ticker: NodeJS.Timeout;
+  private quitting = false;
+
+  constructor(
+    private readonly peer: NetchatPeer,
+    private readonly options: AppOptions,
+  ) {
+    const port: PeerPort = {
+      resolve: (host, p) => peer.resolve(host, p),
+      connectTo: (address) => peer.connectTo(address),
+      accept: (session) => peer.accept(session),
+      decline: (session) => peer.decline(session, 'declined'),
+      send: (session, text) => peer.send(session, text),
+      close: (session) => peer.closeSession(session),
+      setNick: (nick) => peer.setNick(nick),
+      session: (session) => peer.session(session),
+      now: () => peer.now(),
+      quit: () => void this.quit(),
+    };
+    const local = peer.address;
+    this.model = new TuiModel(port, {
+      nick: peer.endpoint.options.nick,
+      localAddress: formatAddress(local),
+      acceptAll: options.acceptAll,
+      verbose: options.verbose,
+    });
+    this.view = new TuiView(this.model, options);
+    peer.on('event', (event) => {
+      this.model.onEvent(event);
+      this.view.render();
+    });
+    this.ticker = setInterval(() => this.view.render(), STATUS_REFRESH_MS);
+    this.ticker.unref();
+  }
+
+  start(): void {
+    if (this.options.connect) this.model.run({ name: 'connect', peer: this.options.connect });
+    this.view.render();
+  }
+
+  /** Closes every session gracefully (bounded), restores the terminal, then calls onExit. */
+  async quit(): Promise<void> {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.view.render();
+    clearInterval(this.ticker);
+    await this.peer.close(1000);
+    this.view.destroy();
+    this.options.onExit();
+  }
+}

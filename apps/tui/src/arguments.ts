@@ -1,0 +1,35 @@
+/** The `netchat-tui` command line: the same options as `netchat`, except --json. */
+import { PeerArguments, parseCommandLine, peerArgument, peerFlags, peerFlagsHelp } from '@netchat/options';
+import { z } from 'zod';
+
+const flags = {
+  ...peerFlags,
+  connect: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
+export const TuiArguments = PeerArguments.extend({
+  connect: peerArgument.optional(),
+  yes: z.boolean().default(false),
+  verbose: z.boolean().default(false),
+});
+export type TuiArguments = z.infer<typeof TuiArguments>;
+
+export function parseTuiArguments(argv: string[]) {
+  return parseCommandLine(argv, flags, TuiArguments);
+}
+
+export const usage = `Usage: netchat-tui [options] <port>
+
+A full-screen netchat client: several conversations in tabs, requests in a dialog.
+
+Options:
+${peerFlagsHelp}
+  --connect HOST:PORT         open a tab to this peer at start ([::1]:6666 for IPv6)
+  -y, --yes                   accept every connection request without asking
+  -v, --verbose               also show heartbeats sent
+
+Inside: /connect IP PORT, /accept, /decline, /requests, /close, /nick, /me, /clear, /help (F1),
+/quit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch tabs. Honours NO_COLOR.
+`;

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `netchat-tui <port>`: starts the full-screen client, and makes sure the terminal is given back
+ * in its normal state however it ends: /quit, Ctrl+C, SIGTERM, or an uncaught error (which is
+ * also written to a log file whose path is printed).
+ */
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BindError, NetchatPeer } from '@netchat/core';
+import { peerOptionsFrom, UsageError } from '@netchat/options';
+import { TuiApp } from './app.js';
+import { parseTuiArguments, usage } from './arguments.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`netchat-tui: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseTuiArguments>;
+  try {
+    parsed = parseTuiArguments(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) fail(`${error.message} (see 'netchat-tui --help')`, error.exitCode);
+    throw error;
+  }
+  if ('help' in parsed && parsed.help) return void process.stdout.write(usage);
+  if ('version' in parsed && parsed.version) return void process.stdout.write(`netchat-tui ${version}\n`);
+  const args = parsed as Exclude<typeof parsed, { help: true } | { version: true }>;
+  if (!process.stdout.isTTY || !process.stdin.isTTY)
+    fail('needs a terminal; for scripts use netchat --json', 2);
+
+  let peer: NetchatPeer;
+  try {
+    peer = await NetchatPeer.listen(peerOptionsFrom(args));
+  } catch (error) {
+    if (error instanceof BindError) fail(error.message, 1);
+    throw error;
+  }
+
+  const app = new TuiApp(peer, {
+    noColor: Boolean(process.env.NO_COLOR),
+    acceptAll: args.yes,
+    verbose: args.verbose,
+    connect: args.connect,
+    onExit: () => process.exit(0),
+  });
+
+  const crash = (error: unknown) => {
+    const path = join(tmpdir(), `netchat-tui-${process.pid}.log`);
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    try {
+      writeFileSync(path, `${new Date().toISOString()} netchat-tui ${version}\n${detail}\n`);
+    } catch {}
+    app.view.destroy();
+    process.stderr.write(
+      `netchat-tui: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.stderr.write(`netchat-tui: details written to ${path}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) process.on(signal, () => void app.quit());
+  // For the crash test only: lets a test prove the terminal is restored after an uncaught error.
+  if (process.env.NETCHAT_TUI_CRASH_AFTER_MS) {
+    setTimeout(() => {
+      throw new Error('crash requested by NETCHAT_TUI_CRASH_AFTER_MS');
+    }, Number(process.env.NETCHAT_TUI_CRASH_AFTER_MS));
+  }
+  app.start();
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error), 1));

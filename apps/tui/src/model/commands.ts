@@ -1,0 +1,93 @@
+/** What a line typed in the TUI asks for: a slash command, the original `exit`, or text to send. */
+import { type PeerSpec, parsePeerSpec } from '@netchat/core';
+
+export type Command =
+  | { name: 'say'; text: string }
+  | { name: 'me'; action: string }
+  | { name: 'connect'; peer: PeerSpec }
+  | { name: 'accept'; index: number }
+  | { name: 'decline'; index: number }
+  | { name: 'requests' }
+  | { name: 'close' }
+  | { name: 'nick'; nick: string }
+  | { name: 'clear' }
+  | { name: 'help' }
+  | { name: 'whoami' }
+  | { name: 'quit' }
+  /** `exit` typed alone: close the current session, as in the CLI. */
+  | { name: 'exit_session' }
+  | { name: 'nothing' }
+  | { name: 'invalid'; message: string };
+
+export const COMMAND_HELP: readonly [string, string][] = [
+  ['/connect IP PORT', 'chat with a peer, in a new tab'],
+  ['/accept [N]', 'accept waiting request N (first)'],
+  ['/decline [N]', 'decline waiting request N (first)'],
+  ['/requests', 'list the waiting requests'],
+  ['/close', 'close this chat; again: the tab'],
+  ['/nick NAME', 'your nick for new requests'],
+  ['/me ACTION', 'send * you ACTION'],
+  ['/clear', 'clear this tab'],
+  ['/whoami', 'your nick and address'],
+  ['/help, F1', 'this help'],
+  ['/quit, /exit', 'close every chat and quit'],
+  ['exit', 'alone: close this chat'],
+  ['//text', 'send text starting with /'],
+];
+
+export const KEY_HELP: readonly [string, string][] = [
+  ['Ctrl+N, Ctrl+P', 'next, previous tab'],
+  ['Alt+1 … Alt+9', 'tab 1 … 9 (Alt+0: home)'],
+  ['PgUp, PgDn, wheel', 'scroll the conversation'],
+  ['Up, Down', 'recall what you typed'],
+  ['y, n, Esc', 'answer a request; Esc: later'],
+  ['Ctrl+C', 'close every chat and quit'],
+];
+
+function index(argument: string | undefined, usage: string): Command | number {
+  if (argument === undefined || argument === '') return 1;
+  if (!/^\d+$/.test(argument) || Number(argument) < 1) return { name: 'invalid', message: `usage: ${usage}` };
+  return Number(argument);
+}
+
+export function parseInput(line: string): Command {
+  const text = line.trim();
+  if (text === '') return { name: 'nothing' };
+  if (text === 'exit') return { name: 'exit_session' };
+  if (text.startsWith('//')) return { name: 'say', text: line.trimStart().slice(1) };
+  if (!text.startsWith('/')) return { name: 'say', text: line };
+  const [word = '', ...rest] = text.slice(1).split(/\s+/);
+  const argument = rest.join(' ');
+  switch (word.toLowerCase()) {
+    case 'connect':
+      try {
+        return { name: 'connect', peer: parsePeerSpec(argument) };
+      } catch (error) {
+        return { name: 'invalid', message: `${(error as Error).message} (usage: /connect IP PORT)` };
+      }
+    case 'accept':
+    case 'decline': {
+      const n = index(rest[0], `/${word} [N]`);
+      return typeof n === 'number' ? { name: word.toLowerCase() as 'accept' | 'decline', index: n } : n;
+    }
+    case 'requests':
+      return { name: 'requests' };
+    case 'close':
+      return { name: 'close' };
+    case 'nick':
+      return argument ? { name: 'nick', nick: argument } : { name: 'invalid', message: 'usage: /nick NAME' };
+    case 'me':
+      return argument ? { name: 'me', action: argument } : { name: 'invalid', message: 'usage: /me ACTION' };
+    case 'clear':
+      return { name: 'clear' };
+    case 'help':
+      return { name: 'help' };
+    case 'whoami':
+      return { name: 'whoami' };
+    case 'quit':
+    case 'exit':
+      return { name: 'quit' };
+    default:
+      return { name: 'invalid', message: `unknown command /${word}: type /help for the list` };
+  }
+}

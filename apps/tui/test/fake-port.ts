@@ -1,0 +1,48 @@
+/** A PeerPort that records calls and lets a test play the network. */
+import type { Address, SessionInfo } from '@netchat/core';
+import type { PeerPort } from '../src/model/tui-model.js';
+
+export class FakePort implements PeerPort {
+  calls: string[] = [];
+  nowMs = 10_000;
+  infos = new Map<number, SessionInfo>();
+  private nextMessageId = 1;
+  private nextSession = 100;
+  failSend: Error | undefined;
+
+  async resolve(host: string, port: number): Promise<Address> {
+    if (host === 'nowhere.invalid') throw new Error('invalid address "nowhere.invalid": host name not found');
+    return { host: host === 'localhost' ? '127.0.0.1' : host, port };
+  }
+  connectTo(address: Address): number {
+    this.calls.push(`connect ${address.host}:${address.port}`);
+    return this.nextSession++;
+  }
+  accept(session: number): void {
+    this.calls.push(`accept ${session}`);
+  }
+  decline(session: number): void {
+    this.calls.push(`decline ${session}`);
+  }
+  send(session: number, text: string): number {
+    if (this.failSend) throw this.failSend;
+    this.calls.push(`send ${session} ${text}`);
+    return this.nextMessageId++;
+  }
+  close(session: number): void {
+    this.calls.push(`close ${session}`);
+  }
+  setNick(nick: string): void {
+    if (nick.length > 32) throw new Error('invalid nick: at most 32 bytes');
+    this.calls.push(`nick ${nick}`);
+  }
+  session(session: number): SessionInfo | undefined {
+    return this.infos.get(session);
+  }
+  now(): number {
+    return this.nowMs;
+  }
+  quit(): void {
+    this.calls.push('quit');
+  }
+}

@@ -1,0 +1,336 @@
+import { describe, expect, it } from 'vitest';
+import { parseInput } from '../src/model/commands.js';
+import { LineEditor } from '../src/model/line-editor.js';
+import { TuiModel } from '../src/model/tui-model.js';
+import { FakePort } from './fake-port.js';
+
+const alice = { host: '127.0.0.1', port: 5555 };
+const bob = { host: '127.0.0.1', port: 6666 };
+const at = new Date('2026-11-24T10:30:00');
+
+function setup(settings: Partial<ConstructorParameters<typeof TuiModel>[1]> = {}) {
+  const port = new FakePort();
+  const model = new TuiModel(port, {
+    nick: 'me',
+    localAddress: '[::]:7000',
+    acceptAll: false,
+    verbose: false,
+    clock: () => at,
+    ...settings,
+  });
+  const type = (text: string) => {
+    model.editor.insert(text);
+    model.submit();
+  };
+  const texts = (index = model.current) => model.tabs[index]?.lines.map((l) => l.text) ?? [];
+  return { port, model, type, texts };
+}
+
+/** Opens a chat tab with `peer` through a request, as the network would. */
+function acceptFrom(model: TuiModel, session: number, peer = alice, nick = 'alice') {
+  model.onEvent({ type: 'request', session, peer, nick });
+  model.answerDialog(true);
+}
+
+describe('requests and the dialog', () => {
+  it('queues requests, shows the first in the dialog, and y accepts it into a new tab', () => {
+    const { model, port } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 2, peer: bob, nick: 'bob' });
+    expect(model.dialogRequest).toMatchObject({ session: 1, nick: 'alice' });
+    model.answerDialog(true);
+    expect(port.calls).toEqual(['accept 1']);
+    expect(model.currentTab).toMatchObject({ session: 1, state: 'open', peerNick: 'alice' });
+    expect(model.dialogRequest).toMatchObject({ session: 2 });
+    model.answerDialog(false);
+    expect(port.calls).toEqual(['accept 1', 'decline 2']);
+    expect(model.dialogRequest).toBeUndefined();
+  });
+
+  it('keeps what you were typing while the dialog is up', () => {
+    const { model } = setup();
+    model.editor.insert('half a thought');
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '' });
+    model.answerDialog(true);
+    expect(model.editor.text).toBe('half a thought');
+  });
+
+  it('Esc leaves a request waiting for /requests, /accept N and /decline N', () => {
+    const { model, port, type, texts } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 2, peer: bob, nick: '' });
+    model.dismissDialog();
+    expect(model.dialogRequest?.session).toBe(2);
+    model.dismissDialog();
+    expect(model.dialogRequest).toBeUndefined();
+    type('/requests');
+    expect(texts().slice(-2)).toEqual([
+      '1. 127.0.0.1 5555 (alice) since 10:30',
+      '2. 127.0.0.1 6666 since 10:30',
+    ]);
+    type('/decline 2');
+    type('/accept');
+    expect(port.calls).toEqual(['decline 2', 'accept 1']);
+    type('/accept 3');
+    expect(texts().at(-1)).toBe('no waiting request 3: see /requests');
+  });
+
+  it('drops a request the peer withdrew, and says so', () => {
+    const { model, texts } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '' });
+    model.onEvent({ type: 'closed', session: 1, peer: alice });
+    expect(model.requests).toEqual([]);
+    expect(texts(0).at(-1)).toBe('The request from 127.0.0.1 5555 was withdrawn.');
+  });
+
+  it('accepts everything with --yes', () => {
+    const { model, port } = setup({ acceptAll: true });
+    model.onEvent({ type: 'request', session: 7, peer: alice, nick: 'alice' });
+    expect(port.calls).toEqual(['accept 7']);
+    expect(model.currentTab.session).toBe(7);
+    expect(model.dialogRequest).toBeUndefined();
+  });
+});
+
+describe('tabs and unread', () => {
+  it('counts unread messages on other tabs and clears them when you switch there', () => {
+    const { model } = setup();
+    acceptFrom(model, 1, alice, 'alice');
+    acceptFrom(model, 2, bob, 'bob');
+    expect(model.current).toBe(2);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'psst' });
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'psst again' });
+    model.onEvent({ type: 'message', session: 2, peer: bob, text: 'here' });
+    expect(model.tabBar().map((t) => [t.label, t.unread, t.current])).toEqual([
+      ['0 home', 0, false],
+      ['1 alice', 2, false],
+      ['2 bob', 0, true],
+    ]);
+    model.previousTab();
+    expect(model.current).toBe(1);
+    expect(model.tabBar()[1]?.unread).toBe(0);
+    model.nextTab();
+    model.nextTab();
+    expect(model.current).toBe(0);
+    model.selectTab(2);
+    expect(model.current).toBe(2);
+    model.selectTab(9);
+    expect(model.current).toBe(2);
+  });
+
+  it('opens a tab for /connect and matches an answer that comes before connectTo returns', async () => {
+    const { model, port, type } = setup();
+    type('/connect localhost 6666');
+    expect(model.currentTab).toMatchObject({ state: 'connecting', label: 'localhost:6666' });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
+    model.onEvent({ type: 'accepted', session: 100, peer: { host: '127.0.0.1', port: 6666 }, nick: 'bob' });
+    expect(model.currentTab).toMatchObject({ state: 'open', session: 100, peerNick: 'bob' });
+  });
+
+  it('reports a host that does not resolve in the tab', async () => {
+    const { model, type, texts } = setup();
+    type('/connect nowhere.invalid 1');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(model.currentTab.state).toBe('ended');
+    expect(texts().at(-1)).toMatch(/host name not found/);
+  });
+
+  it('/close closes the session, then the tab; exit alone closes the session', () => {
+    const { model, port, type, texts } = setup();
+    acceptFrom(model, 1);
+    type('exit');
+    expect(port.calls.at(-1)).toBe('close 1');
+    expect(model.currentTab.state).toBe('ended');
+    expect(texts().at(-1)).toBe('Closing session with peer...');
+    type('/close');
+    expect(model.tabs).toHaveLength(1);
+    expect(model.current).toBe(0);
+    type('/close');
+    expect(texts().at(-1)).toBe('The home tab has no session to close.');
+  });
+
+  it('marks a tab ended when the peer is lost or closes', () => {
+    const { model, texts } = setup();
+    acceptFrom(model, 1);
+    model.onEvent({ type: 'heartbeat_missed', session: 1, peer: alice, count: 2 });
+    expect(model.currentTab.missed).toBe(2);
+    model.onEvent({ type: 'lost', session: 1, peer: alice, missed: 3 });
+    expect(model.currentTab.state).toBe('ended');
+    expect(texts().at(-1)).toBe('Missed 3 heartbeats. Connection lost. Ending session.');
+    expect(model.tabBar()[1]?.ended).toBe(true);
+  });
+});
+
+describe('sending and marks', () => {
+  it('marks own messages pending, then delivered or failed', () => {
+    const { model, port, type } = setup();
+    acceptFrom(model, 1);
+    type('first');
+    type('second');
+    expect(port.calls.slice(-2)).toEqual(['send 1 first', 'send 1 second']);
+    const own = () => model.currentTab.lines.filter((l) => l.kind === 'own').map((l) => [l.text, l.mark]);
+    expect(own()).toEqual([
+      ['first', 'pending'],
+      ['second', 'pending'],
+    ]);
+    model.onEvent({ type: 'delivered', session: 1, peer: alice, messageId: 1 });
+    model.onEvent({ type: 'failed', session: 1, peer: alice, messageId: 2, reason: 'lost' });
+    expect(own()).toEqual([
+      ['first', 'delivered'],
+      ['second', 'failed'],
+    ]);
+  });
+
+  it('sends /me as an action and shows a peer action as one', () => {
+    const { model, port, type } = setup();
+    acceptFrom(model, 1, alice, 'alice');
+    type('/me waves');
+    expect(port.calls.at(-1)).toBe('send 1 /me waves');
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: '/me bows' });
+    expect(model.currentTab.lines.slice(-2).map((l) => [l.kind, l.sender, l.text])).toEqual([
+      ['own_action', 'me', 'waves'],
+      ['peer_action', 'alice', 'bows'],
+    ]);
+  });
+
+  it('sends text starting with / when it is doubled, and never sends an unknown command', () => {
+    const { model, port, type, texts } = setup();
+    acceptFrom(model, 1);
+    type('//etc/passwd is a path');
+    expect(port.calls.at(-1)).toBe('send 1 /etc/passwd is a path');
+    type('/frobnicate now');
+    expect(port.calls.at(-1)).toBe('send 1 /etc/passwd is a path');
+    expect(texts().at(-1)).toBe('unknown command /frobnicate: type /help for the list');
+  });
+
+  it('explains why text cannot be sent on the home tab or an ended chat, and a send error', () => {
+    const { model, port, type, texts } = setup();
+    type('hello?');
+    expect(texts(0).at(-1)).toBe('Not sent: this is the home tab: /connect IP PORT to chat.');
+    acceptFrom(model, 1);
+    port.failSend = new Error('message of 70000 bytes exceeds the maximum of 65536 bytes');
+    type('x');
+    expect(texts().at(-1)).toBe('Not sent: message of 70000 bytes exceeds the maximum of 65536 bytes');
+  });
+
+  it('neutralises escape sequences in what peers send', () => {
+    const { model } = setup();
+    acceptFrom(model, 1, alice, 'ev\u001bil');
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: '\u001b[2Jboo' });
+    const line = model.currentTab.lines.at(-1);
+    expect(line?.text).toBe('\uFFFD[2Jboo');
+    expect(line?.sender).toBe('ev\uFFFDil');
+  });
+
+  it('/nick changes the nick, and reports one the core refuses', () => {
+    const { model, port, type, texts } = setup();
+    type('/nick zed');
+    expect(port.calls).toEqual(['nick zed']);
+    expect(model.nick).toBe('zed');
+    type(`/nick ${'x'.repeat(40)}`);
+    expect(texts().at(-1)).toBe('invalid nick: at most 32 bytes');
+    expect(model.nick).toBe('zed');
+  });
+
+  it('/clear empties the tab, /help opens the overlay, /quit asks the app to quit', () => {
+    const { model, port, type } = setup();
+    type('/clear');
+    expect(model.currentTab.lines).toEqual([]);
+    type('/help');
+    expect(model.helpOpen).toBe(true);
+    type('/exit');
+    expect(port.calls).toEqual(['quit']);
+  });
+});
+
+describe('status bar', () => {
+  it('on the home tab: who you are, chats, waiting requests', () => {
+    const { model } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '' });
+    expect(model.statusBar(false)).toBe('me@[::]:7000 │ home │ 0 chats │ 1 waiting (/requests)');
+  });
+
+  it('on a chat: the peer, state, round trip, last heard, missed heartbeats, and more below', () => {
+    const { model, port } = setup();
+    acceptFrom(model, 1, alice, 'alice');
+    port.infos.set(1, {
+      id: 1,
+      peer: alice,
+      peerNick: 'alice',
+      state: 'open',
+      initiator: false,
+      rtt: 12.4,
+      lastHeard: 7_000,
+      missedHeartbeats: 0,
+      pendingMessages: 0,
+    });
+    expect(model.statusBar(false)).toBe(
+      'me@[::]:7000 │ alice 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago',
+    );
+    model.onEvent({ type: 'heartbeat_missed', session: 1, peer: alice, count: 1 });
+    expect(model.statusBar(true)).toBe(
+      'me@[::]:7000 │ alice 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago │ ⚠ 1 heartbeat missed │ ▼ more below',
+    );
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'back' });
+    expect(model.statusBar(false)).not.toContain('missed');
+  });
+});
+
+describe('line editor', () => {
+  it('edits by code point, so an emoji is one step', () => {
+    const e = new LineEditor();
+    e.insert('a😀b');
+    e.left();
+    e.backspace();
+    expect(e.text).toBe('ab');
+    e.home();
+    e.insert('>');
+    e.end();
+    e.deleteWordBack();
+    expect(e.text).toBe('');
+  });
+
+  it('recalls history with Up and Down and keeps the draft', () => {
+    const e = new LineEditor();
+    for (const line of ['one', 'two', 'two', '  ']) {
+      e.insert(line);
+      e.take();
+    }
+    e.insert('draft');
+    e.up();
+    expect(e.text).toBe('two');
+    e.up();
+    expect(e.text).toBe('one');
+    e.up();
+    expect(e.text).toBe('one');
+    e.down();
+    e.down();
+    expect(e.text).toBe('draft');
+  });
+});
+
+describe('command parsing', () => {
+  it.each([
+    ['hello', { name: 'say', text: 'hello' }],
+    ['exit', { name: 'exit_session' }],
+    ['/connect 127.0.0.1 6666', { name: 'connect', peer: { host: '127.0.0.1', port: 6666 } }],
+    ['/connect [::1]:6666', { name: 'connect', peer: { host: '::1', port: 6666 } }],
+    ['/accept', { name: 'accept', index: 1 }],
+    ['/decline 2', { name: 'decline', index: 2 }],
+    ['/QUIT', { name: 'quit' }],
+    ['   ', { name: 'nothing' }],
+  ])('%j', (line, command) => expect(parseInput(line)).toEqual(command));
+
+  it.each([
+    ['/connect', /expected IP and port.*usage: \/connect IP PORT/],
+    ['/accept x', /usage: \/accept \[N\]/],
+    ['/nick', /usage: \/nick NAME/],
+    ['/me', /usage: \/me ACTION/],
+  ])('%j gets a one-line hint', (line, message) => {
+    const command = parseInput(line);
+    expect(command.name).toBe('invalid');
+    expect(command.name === 'invalid' && command.message).toMatch(message);
+  });
+});

@@ -1,0 +1,188 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TuiModel } from '../src/model/tui-model.js';
+import { TuiView } from '../src/view/tui-view.js';
+import { FakePort } from './fake-port.js';
+
+const alice = { host: '127.0.0.1', port: 5555 };
+const ESC = String.fromCharCode(27);
+const views: TuiView[] = [];
+afterEach(() => {
+  for (const v of views.splice(0)) v.destroy();
+});
+
+type Terminal = PassThrough & { columns: number; rows: number; isTTY: boolean };
+
+function build(columns = 80, rows = 24, noColor = false) {
+  const input = new PassThrough() as Terminal;
+  const output = new PassThrough() as Terminal;
+  Object.assign(output, { columns, rows, isTTY: true });
+  Object.assign(input, { isTTY: true, setRawMode: () => input });
+  let written = '';
+  output.on('data', (chunk: Buffer) => {
+    written += chunk.toString();
+  });
+  const port = new FakePort();
+  const model = new TuiModel(port, {
+    nick: 'me',
+    localAddress: '[::]:7000',
+    acceptAll: false,
+    verbose: false,
+    clock: () => new Date('2026-11-24T10:30:00'),
+  });
+  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor });
+  views.push(view);
+  view.render();
+  /** Types raw bytes as a terminal would send them, then waits for blessed to handle them. */
+  const keys = async (bytes: string) => {
+    input.write(bytes);
+    await new Promise((r) => setTimeout(r, 20));
+  };
+  const screenText = () => view.text();
+  return { input, output, port, model, view, keys, screenText, written: () => written };
+}
+
+describe('the blessed screen', () => {
+  it('lays out status bar, conversation, input line and tab bar', () => {
+    const { screenText } = build();
+    const rows = screenText();
+    expect(rows).toHaveLength(24);
+    expect(rows[0]).toMatch(/^me@\[::\]:7000 │ home │ 0 chats\s*$/);
+    expect(rows[1]).toContain('10:30 -- netchat: listening on [::]:7000');
+    expect(rows[22]).toMatch(/^> \s*$/);
+    expect(rows[23]).toMatch(/^ 0 home \s*$/);
+  });
+
+  it('types into the input line and sends on Enter, marking the message until it is delivered', async () => {
+    const { model, keys, screenText, port, view } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.answerDialog(true);
+    view.render();
+    await keys('hello 😀');
+    expect(screenText()[22]).toMatch(/^> hello 😀 \s*$/);
+    await keys('\r');
+    expect(port.calls.at(-1)).toBe('send 1 hello 😀');
+    expect(screenText().some((r) => r.includes('10:30 <me> hello 😀 …'))).toBe(true);
+    model.onEvent({ type: 'delivered', session: 1, peer: alice, messageId: 1 });
+    view.render();
+    expect(screenText().some((r) => r.includes('<me> hello 😀 ✓'))).toBe(true);
+    expect(screenText()[23]).toMatch(/ 0 home │ 1 alice /);
+  });
+
+  it('shows a request in a dialog, keeps the half-typed line, and y accepts', async () => {
+    const { model, keys, screenText, view, port } = build();
+    await keys('not finished');
+    model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice' });
+    view.render();
+    const text = screenText().join('\n');
+    expect(text).toContain('Connection request from: 127.0.0.1 5555');
+    expect(text).toContain('Nick: alice');
+    expect(text).toContain('Accept connection? (y/n)');
+    await keys('x'); // not typed while the dialog is up
+    await keys('y');
+    expect(port.calls).toEqual(['accept 4']);
+    expect(screenText().join('\n')).not.toContain('Accept connection?');
+    expect(screenText()[22]).toMatch(/^> not finished \s*$/);
+  });
+
+  it('switches tabs with Ctrl+N, Ctrl+P and Alt+digit, and highlights unread ones', async () => {
+    const { model, keys, screenText, view } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.answerDialog(true);
+    await keys('\x10'); // Ctrl+P: back to home
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'new' });
+    view.render();
+    expect(screenText()[23]).toContain(' 1 alice *1 ');
+    await keys('\x0e'); // Ctrl+N
+    expect(model.current).toBe(1);
+    expect(screenText()[23]).not.toContain('*1');
+    await keys('\x1b0'); // Alt+0
+    expect(model.current).toBe(0);
+  });
+
+  it('scrolls with PgUp and PgDn and says when more is below', async () => {
+    const { model, keys, screenText, view } = build(80, 12);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.answerDialog(true);
+    for (let i = 0; i < 40; i++)
+      model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
+    view.render();
+    expect(screenText().some((r) => r.includes('line 39'))).toBe(true);
+    await keys('\x1b[5~'); // PgUp
+    expect(screenText()[0]).toContain('▼ more below');
+    expect(screenText().some((r) => r.includes('line 39'))).toBe(false);
+    await keys('\x1b[6~'); // PgDn
+    expect(screenText()[0]).not.toContain('more below');
+    expect(screenText().some((r) => r.includes('line 39'))).toBe(true);
+  });
+
+  it('recalls input history with Up, opens help with F1 and closes it with Esc', async () => {
+    const { keys, screenText } = build();
+    await keys('/whoami\r');
+    await keys('\x1b[A'); // Up
+    expect(screenText()[22]).toMatch(/^> \/whoami \s*$/);
+    await keys('\x1bOP'); // F1
+    expect(screenText().join('\n')).toContain('netchat help (Esc closes)');
+    expect(screenText().join('\n')).toContain('/connect IP PORT');
+    await keys('\x1b');
+    await new Promise((r) => setTimeout(r, 100)); // a lone Esc is told from Alt+key by a short wait
+    expect(screenText().join('\n')).not.toContain('netchat help');
+  });
+
+  it('aligns emoji and full-width characters: each takes two cells', () => {
+    const { model, view, screenText } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.answerDialog(true);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: '😀|漢字|x' });
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: '12|3456|x' });
+    view.render();
+    const rows = screenText();
+    const wide = rows.find((r) => r.includes('😀|漢字|x')) ?? '';
+    const narrow = rows.find((r) => r.includes('12|3456|x')) ?? '';
+    // The cells, not the string lengths, must line up: count cells by the screen's own grid.
+    const cells = (view.screen as unknown as { lines: [unknown, string][][] }).lines;
+    const wideRow = cells[rows.indexOf(wide)] ?? [];
+    const narrowRow = cells[rows.indexOf(narrow)] ?? [];
+    const lastBar = (row: [unknown, string][]) => row.map((c) => c[1]).lastIndexOf('|');
+    expect(lastBar(wideRow)).toBeGreaterThan(0);
+    expect(lastBar(wideRow)).toBe(lastBar(narrowRow));
+  });
+
+  it('works at 40×10 and redraws on resize', async () => {
+    const { output, screenText, model, view } = build(40, 10);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    view.render();
+    let rows = screenText();
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => Array.from(r).length <= 40)).toBe(true);
+    expect(rows.join('\n')).toContain('Accept connection? (y/n)');
+    model.answerDialog(true);
+    view.render();
+    expect(screenText()[0]).toMatch(/…$/); // the status bar is cut to fit
+    Object.assign(output, { columns: 100, rows: 30 });
+    output.emit('resize');
+    await new Promise((r) => setTimeout(r, 50));
+    rows = screenText();
+    expect(rows).toHaveLength(30);
+    expect(rows[0]).toBe('me@[::]:7000 │ alice 127.0.0.1:5555 │ open'.padEnd(100));
+  });
+
+  it('uses no colours with NO_COLOR, only inverse video and text marks', async () => {
+    const colored = build(80, 24, false);
+    colored.view.render();
+    await new Promise((r) => setTimeout(r, 20)); // blessed flushes its output on a later tick
+    expect(colored.written()).toMatch(new RegExp(`${ESC}\\[(3[0-7]|4[0-7]|38;5;\\d+|48;5;\\d+)(;\\d+)*m`));
+    const plain = build(80, 24, true);
+    plain.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    plain.model.answerDialog(true);
+    plain.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'hi' });
+    plain.view.render();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(plain.written()).toContain('<alice>');
+    // SGR sequences may set bold (1), inverse (7) and reset (0), never a colour.
+    const sgr = [...plain.written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].map((m) => m[1] ?? '');
+    const colours = sgr.filter((params) => params.split(';').some((p) => /^(3\d|4\d|9\d|10\d)$/.test(p)));
+    expect(colours).toEqual([]);
+    expect(plain.screenText().some((r) => r.includes('<alice> hi'))).toBe(true);
+  });
+});

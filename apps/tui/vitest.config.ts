@@ -1,0 +1,10 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    // The JSON report is what .ci/run adds up into its "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.test-report.json' }]],
+  },
+});
