@@ -116,6 +116,22 @@ describe('the blessed screen', () => {
     expect(screenText().some((r) => r.includes('line 39'))).toBe(true);
   });
 
+  it('scrolls with the mouse wheel over the conversation', async () => {
+    const { model, keys, screenText, view } = build(80, 12);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.answerDialog(true);
+    for (let i = 0; i < 40; i++)
+      model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
+    view.render();
+    // X10 mouse report: ESC [ M, then button 64 (wheel up) and column 10, row 5, each plus 32.
+    const wheel = (button: number) => `${ESC}[M${String.fromCharCode(32 + button, 32 + 10, 32 + 5)}`;
+    await keys(wheel(64));
+    expect(model.currentTab.scrollUp).toBe(3);
+    expect(screenText()[0]).toContain('▼ more below');
+    await keys(wheel(65));
+    expect(model.currentTab.scrollUp).toBe(0);
+  });
+
   it('recalls input history with Up, opens help with F1 and closes it with Esc', async () => {
     const { keys, screenText } = build();
     await keys('/whoami\r');

@@ -363,6 +363,19 @@ describe('closing', () => {
     expect(eventsOf(b, 'lost')).toHaveLength(1);
   });
 
+  it('lets go at once of a declined request when closed (nothing to wait for at shutdown)', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    b.endpoint.decline(eventsOf(b, 'request')[0]?.session ?? -1, net.now);
+    net.collect(); // the decline goes out
+    expect(b.endpoint.busy).toBe(true); // draining, to answer retried requests
+    b.endpoint.closeAll(net.now);
+    expect(b.endpoint.busy).toBe(false);
+  });
+
   it('ends a session both sides close at once', () => {
     const net = new VirtualNetwork();
     const { a, b, sa, sb } = openPair(net);

@@ -178,6 +178,10 @@ export class Session {
         this.ctx.transmit(this.peer, { type: 'disconnect', session: this.wireId });
         this.end();
         return;
+      case 'draining':
+        // Only there to answer retries of a declined request: nothing to wait for.
+        this.end();
+        return;
       case 'open':
         this.timers.clearAll();
         this.state = 'closing';
