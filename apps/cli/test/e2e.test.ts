@@ -1,5 +1,7 @@
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { hasTmux, TmuxTerminal } from '@netchat/testkit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort, NetchatProcess } from './support/netchat-process.js';
 
 const running: NetchatProcess[] = [];
@@ -175,5 +177,52 @@ describe('bad input', () => {
     const version = netchat('--version');
     expect(await version.exited).toBe(0);
     expect(version.stdout).toMatch(/^netchat \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
+  const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+  const terminals: TmuxTerminal[] = [];
+  afterEach(() => {
+    for (const t of terminals.splice(0)) t.close();
+  });
+  afterAll(() => TmuxTerminal.stopServer());
+
+  it('shows an incoming message above the prompt without losing what you were typing', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes');
+    const t = new TmuxTerminal([process.execPath, bin, String(portA)]);
+    terminals.push(t);
+    await t.waitFor('Start chat with? (IP Port):');
+    t.type(`127.0.0.1 ${portB}`);
+    t.press('Enter');
+    await t.waitFor(`[127.0.0.1:${portB}] Your message:`);
+    t.type('half a thought');
+    b.type('incoming!');
+    const shown = await t.waitFor(`[127.0.0.1:${portB}] incoming!`);
+    const lines = shown.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(`[127.0.0.1:${portB}] Your message: half a thought`);
+    t.press('Enter');
+    await b.waitFor(`[127.0.0.1:${portA}] half a thought`);
+    t.press('C-d');
+    await t.waitFor('AFTER-EXIT 0');
+    await b.waitFor('Peer closed the session.');
+  });
+
+  it('asks again after a bad answer to a request, then chats', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const t = new TmuxTerminal([process.execPath, bin, String(portA)]);
+    terminals.push(t);
+    await t.waitFor('Start chat with? (IP Port):');
+    const b = netchat(String(portB), '--connect', `127.0.0.1:${portA}`);
+    await t.waitFor(`[127.0.0.1:${portB}] Accept connection? (y/n):`);
+    t.type('maybe');
+    t.press('Enter');
+    await t.waitFor('Please answer y or n.');
+    t.type('y');
+    t.press('Enter');
+    await b.waitFor('Connected to');
+    t.press('C-c');
+    await t.waitFor('AFTER-EXIT 0');
   });
 });

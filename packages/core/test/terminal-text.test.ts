@@ -7,4 +7,9 @@ describe('terminalSafe', () => {
     expect(terminalSafe('a\tb\nc \u{1F600} ナ')).toBe('a\tb\nc \u{1F600} ナ');
     expect(terminalSafe('\u009b31m')).toBe('\uFFFD31m');
   });
+
+  it('neutralises bidi overrides and isolates, which could make text read as something else', () => {
+    expect(terminalSafe('abc\u202edcba')).toBe('abc\uFFFDdcba');
+    expect(terminalSafe('\u2066x\u2069 \u200fرسالة')).toBe('\uFFFDx\uFFFD \u200fرسالة');
+  });
 });

@@ -1,6 +1,5 @@
 /** Runs the built `netchat` as a child process and talks to it through its stdin and stdout. */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -60,11 +59,4 @@ export class NetchatProcess {
   }
 }
 
-/** A UDP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
+export { freePort } from '@netchat/testkit';

@@ -1,0 +1,2 @@
+export { freePort } from './free-port.js';
+export { hasTmux, TmuxTerminal } from './tmux.js';

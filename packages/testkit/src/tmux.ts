@@ -1,0 +1,86 @@
+/**
+ * Runs a program in a real terminal (a tmux window on a private tmux server) so a test can type
+ * into it and read the screen as a person would. Prints BEFORE before the program and
+ * `AFTER-EXIT <code>` after it, so a test can see the exit code and what the terminal shows then.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+export class TmuxTerminal {
+  private static count = 0;
+  private readonly socket = `netchat-test-${process.pid}`;
+  readonly name = `w${TmuxTerminal.count++}`;
+
+  /** `argv` is run by sh after the env assignments; quote arguments that need it. */
+  constructor(argv: string[], env: Record<string, string> = {}, size = { columns: 80, rows: 20 }) {
+    const vars = Object.entries(env)
+      .map(([k, v]) => `${k}=${v} `)
+      .join('');
+    const command = `printf 'BEFORE\\n'; ${vars}${argv.join(' ')}; echo AFTER-EXIT $?; sleep 60`;
+    const { columns, rows } = size;
+    this.tmux(
+      '-u',
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(columns),
+      '-y',
+      String(rows),
+      'sh',
+      '-c',
+      command,
+    );
+  }
+
+  /** Types text literally (no key names). */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  /** Presses keys by tmux name: Enter, C-c, C-d, Escape, F1… */
+  press(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** Waits (at most `ms`) until the screen shows `text`; returns the screen. */
+  async waitFor(text: string, ms = 10_000): Promise<string> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const shown = this.screen();
+      if (shown.includes(text)) return shown;
+      if (Date.now() > deadline) throw new Error(`"${text}" never appeared; the screen:\n${shown}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** "alternate-screen cursor-visible mouse": "0 1 0" is a terminal in its normal state. */
+  state(): string {
+    return this.tmux(
+      'display-message',
+      '-p',
+      '-t',
+      this.name,
+      '#{alternate_on} #{cursor_flag} #{mouse_any_flag}',
+    ).trim();
+  }
+
+  close(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-session', '-t', this.name]);
+  }
+
+  /** Stops this process's tmux server (call once, after all tests). */
+  static stopServer(): void {
+    spawnSync('tmux', ['-L', `netchat-test-${process.pid}`, 'kill-server']);
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  }
+}
