@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { BindError, NetchatPeer } from '@netchat/core';
-import { peerOptionsFrom, UsageError } from '@netchat/options';
+import { exitWith, listenOrExit, peerOptionsFrom, readCommandLine } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { parseBotArguments, usage } from './arguments.js';
@@ -11,28 +10,14 @@ import { ReplyRateLimiter } from './reply-rate-limiter.js';
 import { loadRulesFile, RulesEngine } from './rules.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const program = { name: 'netchat-bot', version, usage };
 /** Shutdown must finish within 2 s: this leaves room to log and exit. */
 const SHUTDOWN_WAIT_MS = 1500;
 /** Room above --max-sessions for requests that are being declined as busy. */
 const DECLINE_HEADROOM = 64;
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`netchat-bot: ${message}\n`);
-  process.exit(code);
-}
-
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseBotArguments>;
-  try {
-    parsed = parseBotArguments(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) fail(`${error.message} (see 'netchat-bot --help')`, error.exitCode);
-    throw error;
-  }
-  if ('help' in parsed && parsed.help) return void process.stdout.write(usage);
-  if ('version' in parsed && parsed.version) return void process.stdout.write(`netchat-bot ${version}\n`);
-  const args = parsed as Exclude<typeof parsed, { help: true } | { version: true }>;
-
+  const args = readCommandLine(program, parseBotArguments);
   let rules: RulesEngine;
   let policy: AccessPolicy;
   try {
@@ -40,22 +25,16 @@ async function main(): Promise<void> {
     policy = await AccessPolicy.create(args.accept, args.allow);
   } catch (error) {
     // A bad rules file or an --allow host that does not resolve: a bad argument, like any other.
-    fail((error as Error).message, 2);
+    exitWith(program, (error as Error).message, 2);
   }
 
   const log = pino({ level: args['log-level'], base: { app: 'netchat-bot' } });
-  let peer: NetchatPeer;
-  try {
-    peer = await NetchatPeer.listen({
-      ...peerOptionsFrom(args),
-      maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
-      // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
-      closeLinger: 500,
-    });
-  } catch (error) {
-    if (error instanceof BindError) fail(error.message, 1);
-    throw error;
-  }
+  const peer = await listenOrExit(program, {
+    ...peerOptionsFrom(args),
+    maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
+    // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
+    closeLinger: 500,
+  });
   const limiter = new ReplyRateLimiter(args.rate, () => peer.now());
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
@@ -78,4 +57,6 @@ async function main(): Promise<void> {
   for (const target of args.connect) void bot.connect(target.host, target.port);
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error), 1));
+main().catch((error: unknown) =>
+  exitWith(program, error instanceof Error ? error.message : String(error), 1),
+);

@@ -1,39 +1,18 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { BindError, NetchatPeer } from '@netchat/core';
-import { peerOptionsFrom, UsageError } from '@netchat/options';
+import { exitWith, listenOrExit, peerOptionsFrom, readCommandLine } from '@netchat/options';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
 import { LineConsole } from './line-console.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-
-function fail(message: string, code: number, hint = false): never {
-  process.stderr.write(`netchat: ${message}${hint ? " (see 'netchat --help')" : ''}\n`);
-  process.exit(code);
-}
+const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
-  let args: ReturnType<typeof parseCliArguments>;
-  try {
-    args = parseCliArguments(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) fail(error.message, error.exitCode, true);
-    throw error;
-  }
-  if ('help' in args && args.help) return void process.stdout.write(usage);
-  if ('version' in args && args.version) return void process.stdout.write(`netchat ${version}\n`);
-  const cli = args as Exclude<typeof args, { help: true } | { version: true }>;
-
-  let peer: NetchatPeer;
-  try {
-    peer = await NetchatPeer.listen(peerOptionsFrom(cli));
-  } catch (error) {
-    if (error instanceof BindError) fail(error.message, 1);
-    throw error;
-  }
+  const cli = readCommandLine(program, parseCliArguments);
+  const peer = await listenOrExit(program, peerOptionsFrom(cli));
   if (cli.json) peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
 
   let flow: ChatFlow | undefined;
@@ -56,4 +35,6 @@ async function main(): Promise<void> {
   flow.start();
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error), 1));
+main().catch((error: unknown) =>
+  exitWith(program, error instanceof Error ? error.message : String(error), 1),
+);

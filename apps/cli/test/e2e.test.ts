@@ -11,7 +11,7 @@ function netchat(...args: string[]): NetchatProcess {
   return process;
 }
 afterEach(() => {
-  for (const p of running.splice(0)) p.kill('SIGKILL');
+  for (const p of running.splice(0)) p.kill();
 });
 
 describe('two netchat processes chatting', () => {

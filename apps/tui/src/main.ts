@@ -8,39 +8,18 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BindError, NetchatPeer } from '@netchat/core';
-import { peerOptionsFrom, UsageError } from '@netchat/options';
+import { exitWith, listenOrExit, peerOptionsFrom, readCommandLine } from '@netchat/options';
 import { TuiApp } from './app.js';
 import { parseTuiArguments, usage } from './arguments.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-
-function fail(message: string, code: number): never {
-  process.stderr.write(`netchat-tui: ${message}\n`);
-  process.exit(code);
-}
+const program = { name: 'netchat-tui', version, usage };
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseTuiArguments>;
-  try {
-    parsed = parseTuiArguments(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError) fail(`${error.message} (see 'netchat-tui --help')`, error.exitCode);
-    throw error;
-  }
-  if ('help' in parsed && parsed.help) return void process.stdout.write(usage);
-  if ('version' in parsed && parsed.version) return void process.stdout.write(`netchat-tui ${version}\n`);
-  const args = parsed as Exclude<typeof parsed, { help: true } | { version: true }>;
+  const args = readCommandLine(program, parseTuiArguments);
   if (!process.stdout.isTTY || !process.stdin.isTTY)
-    fail('needs a terminal; for scripts use netchat --json', 2);
-
-  let peer: NetchatPeer;
-  try {
-    peer = await NetchatPeer.listen(peerOptionsFrom(args));
-  } catch (error) {
-    if (error instanceof BindError) fail(error.message, 1);
-    throw error;
-  }
+    exitWith(program, 'needs a terminal; for scripts use netchat --json', 2);
+  const peer = await listenOrExit(program, peerOptionsFrom(args));
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),
@@ -75,4 +54,6 @@ async function main(): Promise<void> {
   app.start();
 }
 
-main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error), 1));
+main().catch((error: unknown) =>
+  exitWith(program, error instanceof Error ? error.message : String(error), 1),
+);

@@ -1,6 +1,6 @@
 /** A PeerPort that records calls and lets a test play the network. */
 import type { Address, SessionInfo } from '@netchat/core';
-import type { PeerPort } from '../src/model/tui-model.js';
+import { type ModelSettings, type PeerPort, TuiModel } from '../src/model/tui-model.js';
 
 export class FakePort implements PeerPort {
   calls: string[] = [];
@@ -45,4 +45,18 @@ export class FakePort implements PeerPort {
   quit(): void {
     this.calls.push('quit');
   }
+}
+
+/** A model on a fake port, at a fixed time, as the tests want it. */
+export function testModel(settings: Partial<ModelSettings> = {}): { port: FakePort; model: TuiModel } {
+  const port = new FakePort();
+  const model = new TuiModel(port, {
+    nick: 'me',
+    localAddress: '[::]:7000',
+    acceptAll: false,
+    verbose: false,
+    clock: () => new Date('2026-11-24T10:30:00'),
+    ...settings,
+  });
+  return { port, model };
 }

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseInput } from '../src/model/commands.js';
 import { LineEditor } from '../src/model/line-editor.js';
-import { TuiModel } from '../src/model/tui-model.js';
-import { FakePort } from './fake-port.js';
+import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
+import { testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const bob = { host: '127.0.0.1', port: 6666 };
-const at = new Date('2026-11-24T10:30:00');
 
-function setup(settings: Partial<ConstructorParameters<typeof TuiModel>[1]> = {}) {
-  const port = new FakePort();
-  const model = new TuiModel(port, {
-    nick: 'me',
-    localAddress: '[::]:7000',
-    acceptAll: false,
-    verbose: false,
-    clock: () => at,
-    ...settings,
-  });
+function setup(settings: Partial<ModelSettings> = {}) {
+  const { port, model } = testModel(settings);
   const type = (text: string) => {
     model.editor.insert(text);
     model.submit();

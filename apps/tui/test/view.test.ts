@@ -1,8 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TuiModel } from '../src/model/tui-model.js';
 import { TuiView } from '../src/view/tui-view.js';
-import { FakePort } from './fake-port.js';
+import { testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const ESC = String.fromCharCode(27);
@@ -22,14 +21,7 @@ function build(columns = 80, rows = 24, noColor = false) {
   output.on('data', (chunk: Buffer) => {
     written += chunk.toString();
   });
-  const port = new FakePort();
-  const model = new TuiModel(port, {
-    nick: 'me',
-    localAddress: '[::]:7000',
-    acceptAll: false,
-    verbose: false,
-    clock: () => new Date('2026-11-24T10:30:00'),
-  });
+  const { port, model } = testModel();
   const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor });
   views.push(view);
   view.render();

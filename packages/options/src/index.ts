@@ -14,10 +14,9 @@ import {
 } from '@netchat/core';
 import { z } from 'zod';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-  readonly exitCode = 2;
-}
+import { UsageError } from './usage-error.js';
+
+export { UsageError } from './usage-error.js';
 
 /** The flags of a peer: the port to listen on and how sessions behave. */
 export const peerFlags = {
@@ -141,3 +140,5 @@ export const peerFlagsHelp = `  --host ADDR                 bind to this IP addr
   --nick NAME                 your name, sent with requests and shown to the peer (at most ${MAX_NICK_BYTES} bytes)
   -h, --help                  show this help
   -V, --version               show the version`;
+
+export { exitWith, listenOrExit, type ProgramInfo, readCommandLine } from './program.js';

@@ -1,0 +1,55 @@
+/**
+ * What every netchat program does the same way at start-up: read its command line (printing
+ * help or version, or a one-line usage error with exit code 2) and open its peer (a port that
+ * cannot be bound is a one-line error with exit code 1).
+ */
+import { BindError, NetchatPeer, type PeerOptions } from '@netchat/core';
+import { UsageError } from './usage-error.js';
+
+export interface ProgramInfo {
+  /** As typed: netchat, netchat-bot, netchat-tui. */
+  name: string;
+  version: string;
+  usage: string;
+}
+
+/** Prints `name: message` on stderr and exits with `code`. */
+export function exitWith(program: ProgramInfo, message: string, code: number): never {
+  process.stderr.write(`${program.name}: ${message}\n`);
+  process.exit(code);
+}
+
+/** The parsed arguments, or (for --help, --version and usage errors) the process ends here. */
+export function readCommandLine<T extends object>(
+  program: ProgramInfo,
+  parse: (argv: string[]) => T | { help: true } | { version: true },
+  argv: string[] = process.argv.slice(2),
+): T {
+  let parsed: T | { help: true } | { version: true };
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    if (error instanceof UsageError)
+      exitWith(program, `${error.message} (see '${program.name} --help')`, error.exitCode);
+    throw error;
+  }
+  if ('help' in parsed && parsed.help === true) {
+    process.stdout.write(program.usage);
+    process.exit(0);
+  }
+  if ('version' in parsed && parsed.version === true) {
+    process.stdout.write(`${program.name} ${program.version}\n`);
+    process.exit(0);
+  }
+  return parsed as T;
+}
+
+/** Opens the peer's socket, or ends the process with the bind error's one line and exit code 1. */
+export async function listenOrExit(program: ProgramInfo, options: PeerOptions): Promise<NetchatPeer> {
+  try {
+    return await NetchatPeer.listen(options);
+  } catch (error) {
+    if (error instanceof BindError) exitWith(program, error.message, 1);
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+/** A program run as a child process, its stdin written to and its stdout and stderr collected. */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+
+export class ProgramProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  stdout = '';
+  stderr = '';
+  /** The exit code (null if killed by a signal). */
+  readonly exited: Promise<number | null>;
+
+  /** Runs `node script ...args`. */
+  constructor(script: string, args: string[]) {
+    this.child = spawn(process.execPath, [script, ...args], { stdio: 'pipe' });
+    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  type(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  endInput(): void {
+    this.child.stdin.end();
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+
+  /** Waits (at most `ms`) until `done()` holds; the error shows what the program printed. */
+  protected async until(done: () => boolean, what: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${what}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
