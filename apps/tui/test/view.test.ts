@@ -34,6 +34,17 @@ function build(columns = 80, rows = 24, noColor = false) {
   return { input, output, port, model, view, keys, screenText, written: () => written };
 }
 
+/** A 80×12 screen on a chat tab holding more lines than fit. */
+function chatWithFortyLines() {
+  const built = build(80, 12);
+  built.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+  built.model.answerDialog(true);
+  for (let i = 0; i < 40; i++)
+    built.model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
+  built.view.render();
+  return built;
+}
+
 describe('the blessed screen', () => {
   it('lays out status bar, conversation, input line and tab bar', () => {
     const { screenText } = build();
@@ -93,12 +104,7 @@ describe('the blessed screen', () => {
   });
 
   it('scrolls with PgUp and PgDn and says when more is below', async () => {
-    const { model, keys, screenText, view } = build(80, 12);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
-    model.answerDialog(true);
-    for (let i = 0; i < 40; i++)
-      model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
-    view.render();
+    const { keys, screenText } = chatWithFortyLines();
     expect(screenText().some((r) => r.includes('line 39'))).toBe(true);
     await keys('\x1b[5~'); // PgUp
     expect(screenText()[0]).toContain('▼ more below');
@@ -109,12 +115,7 @@ describe('the blessed screen', () => {
   });
 
   it('scrolls with the mouse wheel over the conversation', async () => {
-    const { model, keys, screenText, view } = build(80, 12);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
-    model.answerDialog(true);
-    for (let i = 0; i < 40; i++)
-      model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
-    view.render();
+    const { model, keys, screenText } = chatWithFortyLines();
     // X10 mouse report: ESC [ M, then button 64 (wheel up) and column 10, row 5, each plus 32.
     const wheel = (button: number) => `${ESC}[M${String.fromCharCode(32 + button, 32 + 10, 32 + 5)}`;
     await keys(wheel(64));
