@@ -512,3 +512,35 @@ describe('agreeing on the heartbeat interval', () => {
     }
   });
 });
+
+describe('reassembly after a protocol error', () => {
+  it('keeps delivering fragments that were already waiting behind the bad one', () => {
+    const net = new VirtualNetwork();
+    const { a, b } = openPair(net);
+    const first = decodeDatagram(a.sent[0]?.data ?? new Uint8Array());
+    if (!first.ok) throw new Error('a sent a connect request first');
+    const fragment = (seq: number, index: number, count: number, text: string) =>
+      encodeDatagram({
+        type: 'text',
+        session: first.datagram.session,
+        seq,
+        ack: 0,
+        sack: 0,
+        fragmentIndex: index,
+        fragmentCount: count,
+        payload: new TextEncoder().encode(text),
+      });
+    // Seq 1 and 2 arrive early; seq 0 then arrives and is bad (starts mid-message).
+    net.inject(b, a.address, fragment(1, 0, 1, 'after'));
+    net.inject(b, a.address, fragment(2, 0, 1, 'the bad one'));
+    net.inject(b, a.address, fragment(0, 1, 2, 'bad'));
+    expect(b.endpoint.stats.protocolErrors).toBe(1);
+    net.runFor(100);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['after', 'the bad one']);
+    // A retransmission of a fragment already delivered is a duplicate, and nothing stalls.
+    net.inject(b, a.address, fragment(1, 0, 1, 'after'));
+    net.inject(b, a.address, fragment(3, 0, 1, 'and later'));
+    net.runFor(100);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['after', 'the bad one', 'and later']);
+  });
+});

@@ -37,11 +37,14 @@ export class ReliableReceiver {
     const inOrder = text.seq === this.next && this.early.size === 0;
     this.early.set(text.seq, text);
     const messages: Uint8Array[] = [];
+    let firstProblem: string | undefined;
+    // Drain everything now in order, even past a bad fragment: what waits behind it must not stall.
     for (let fragment = this.early.get(this.next); fragment; fragment = this.early.get(this.next)) {
       this.early.delete(this.next++);
       const problem = this.append(fragment, messages);
-      if (problem) return { kind: 'protocol_error', reason: problem, messages };
+      firstProblem ??= problem;
     }
+    if (firstProblem) return { kind: 'protocol_error', reason: firstProblem, messages };
     return { kind: 'accepted', messages, inOrder };
   }
 
