@@ -13,11 +13,17 @@ export interface EventBase {
   readonly peer: Address;
 }
 
+/** Who the peer is, as the handshake proved: its static public key (hex) and short fingerprint. */
+export interface PeerIdentity {
+  readonly publicKey: string;
+  readonly fingerprint: string;
+}
+
 export type NetchatEvent =
-  /** A peer asks to chat: answer with `accept` or `decline`. */
-  | (EventBase & { readonly type: 'request'; readonly nick: string })
+  /** A peer asks to chat: answer with `accept` or `decline`. Its key is verified by the handshake. */
+  | (EventBase & { readonly type: 'request'; readonly nick: string } & PeerIdentity)
   /** A session is open: the peer accepted ours (or both asked each other at once). */
-  | (EventBase & { readonly type: 'accepted'; readonly nick: string })
+  | (EventBase & { readonly type: 'accepted'; readonly nick: string } & PeerIdentity)
   | (EventBase & { readonly type: 'declined'; readonly reason: DeclineReason; readonly detail: string })
   /** The connect timeout passed with no answer. */
   | (EventBase & { readonly type: 'no_answer' })

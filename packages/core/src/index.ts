@@ -9,13 +9,41 @@ export {
 } from './address.js';
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';
-export type { EventBase, EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from './events.js';
+export type { EventBase, EventOf, MessageId, NetchatEvent, NetchatEventType, PeerIdentity, SessionId } from './events.js';
 export { NetchatPeer, type PeerEvents, type PeerOptions } from './node/netchat-peer.js';
 export { BindError } from './node/udp-socket.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
-export type { SessionInfo, SessionState } from './session/session.js';
+export type { Route, SessionInfo, SessionState } from './session/session.js';
 export { terminalSafe } from './terminal-text.js';
-export { type DecodeResult, decodeDatagram, encodeDatagram } from './wire/codec.js';
+export { type Codec, type DecodeResult, makeCodec } from './wire/codec.js';
+export {
+  COOKIE_BYTES,
+  CookieReply,
+  DATA_HEADER_BYTES,
+  Data,
+  decodePacket,
+  encodePacket,
+  HandshakeFinal,
+  HandshakeInit,
+  HandshakeResponse,
+  PACKET_VERSION,
+  type Packet,
+} from './wire/packets.js';
+export { dataHeader, EPOCH_PACKETS, REKEY_AFTER_MS } from './secure/channel.js';
+export {
+  blake2b,
+  fingerprint,
+  generateKeyPair,
+  type KeyPair,
+  keyPairFromSecret,
+  open as openSealed,
+  rekey,
+  seal,
+  toHex,
+} from './secure/crypto.js';
+export { REPLAY_WINDOW, ReplayWindow } from './secure/replay-window.js';
+export { PROLOGUE, type SecureStats } from './secure/secure-transport.js';
+export { TokenBuckets } from './token-buckets.js';
 export {
   Accept,
   Ack,
@@ -25,15 +53,19 @@ export {
   type DatagramType,
   Decline,
   type DeclineReason,
+  decodeDatagram,
   Disconnect,
   DisconnectAck,
+  encodeDatagram,
   HEADER_BYTES,
   Heartbeat,
   MAGIC,
   MAX_DATAGRAM_BYTES,
   MAX_FRAGMENT_BYTES,
+  MAX_MESSAGE_DATAGRAM_BYTES,
+  PACKET_OVERHEAD_BYTES,
+  MESSAGE_VERSION,
   MAX_NICK_BYTES,
   MIN_HEARTBEAT_MS,
-  PROTOCOL_VERSION,
   Text,
 } from './wire/messages.js';

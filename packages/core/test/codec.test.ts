@@ -6,6 +6,8 @@ import {
   encodeDatagram,
   MAX_DATAGRAM_BYTES,
   MAX_FRAGMENT_BYTES,
+  MAX_MESSAGE_DATAGRAM_BYTES,
+  PACKET_OVERHEAD_BYTES,
 } from '../src/index.js';
 import { seededRandom } from './support/random.js';
 
@@ -97,8 +99,9 @@ describe('round trip', () => {
     expect(decodeDatagram(bytes)).toEqual({ ok: true, datagram: sample });
   });
 
-  it('a full text fragment is exactly the maximum datagram size', () => {
-    expect(encodeDatagram(samples[0] as Datagram).length).toBe(MAX_DATAGRAM_BYTES);
+  it('a full text fragment is the largest session message, whose sealed packet is exactly one datagram', () => {
+    expect(encodeDatagram(samples[0] as Datagram).length).toBe(MAX_MESSAGE_DATAGRAM_BYTES);
+    expect(MAX_MESSAGE_DATAGRAM_BYTES + PACKET_OVERHEAD_BYTES).toBe(MAX_DATAGRAM_BYTES);
   });
 });
 

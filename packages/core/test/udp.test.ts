@@ -105,7 +105,7 @@ describe('over real UDP on loopback', () => {
     for (const junk of ['', 'hello', '\x4e\x43\x01\x01'])
       raw.send(Buffer.from(junk, 'latin1'), b.address.port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, 100));
-    expect(b.endpoint.stats.malformed).toBe(3);
+    expect(b.endpoint.secureStats.malformedPackets).toBe(3);
     const got = next<{ text: string }>(b, 'message');
     a.send(session, 'still fine');
     expect((await got).text).toBe('still fine');

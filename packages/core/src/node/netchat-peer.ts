@@ -11,6 +11,7 @@ import { Endpoint } from '../endpoint.js';
 import { errors } from '../errors.js';
 import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from '../events.js';
 import type { EndpointOptionsInput } from '../options.js';
+import type { KeyPair } from '../secure/crypto.js';
 import type { SessionInfo } from '../session/session.js';
 import type { DeclineReason } from '../wire/messages.js';
 import { openUdpSocket } from './udp-socket.js';
@@ -22,6 +23,8 @@ export interface PeerOptions extends EndpointOptionsInput {
   host?: string;
   /** Milliseconds on a monotonic clock; injectable for tests. */
   clock?: () => number;
+  /** Our long-term key pair (see loadIdentity); a throwaway one if not given. */
+  identity?: KeyPair;
 }
 
 export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
@@ -45,8 +48,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   private constructor(socket: dgram.Socket, options: PeerOptions) {
     super();
-    const { port: _port, host: _host, clock, ...endpointOptions } = options;
-    this.endpoint = new Endpoint(endpointOptions);
+    const { port: _port, host: _host, clock, identity, ...endpointOptions } = options;
+    this.endpoint = new Endpoint(endpointOptions, identity ? { identity } : {});
     this.socket = socket;
     this.clock = clock ?? (() => performance.now());
     this.dualStack = socket.address().family === 'IPv6' && options.host === undefined;

@@ -17,6 +17,7 @@
  */
 import type { Address } from '../address.js';
 import { errors } from '../errors.js';
+import { fingerprint, toHex } from '../secure/crypto.js';
 import type { MessageId, NetchatEvent, SessionId } from '../events.js';
 import type { EndpointOptions } from '../options.js';
 import type { Accept, ConnectRequest, Datagram, DeclineReason, Decline, Text } from '../wire/messages.js';
@@ -27,10 +28,18 @@ import { type TimerName, Timers } from './timers.js';
 
 export type SessionState = 'connecting' | 'requested' | 'open' | 'closing' | 'draining' | 'closed';
 
+/** The secure channel a session speaks over: its peer's current address and verified key. */
+export interface Route {
+  readonly id: number;
+  readonly address: Address;
+  /** The peer's static public key, once the handshake completed. */
+  readonly remoteStatic: Uint8Array | undefined;
+}
+
 /** What a session needs from its endpoint. */
 export interface SessionContext {
   readonly options: EndpointOptions;
-  transmit(to: Address, datagram: Datagram): void;
+  transmit(route: Route, datagram: Datagram): void;
   emit(event: NetchatEvent): void;
   /** Counts a datagram from the peer that broke the protocol rules. */
   protocolError(reason: string): void;
@@ -41,6 +50,9 @@ export interface SessionInfo {
   readonly id: SessionId;
   readonly peer: Address;
   readonly peerNick: string;
+  /** The peer's verified static public key (hex), and its short fingerprint; empty before the handshake. */
+  readonly publicKey: string;
+  readonly fingerprint: string;
   readonly state: SessionState;
   readonly initiator: boolean;
   /** Smoothed round-trip time in ms, once measured. */
@@ -81,7 +93,8 @@ export class Session {
     readonly id: SessionId,
     /** The id both peers put in every datagram of this session; the initiator picks it. */
     public wireId: number,
-    readonly peer: Address,
+    /** The secure channel it speaks over (changes only when a simultaneous open is resolved). */
+    public route: Route,
     readonly initiator: boolean,
     now: number,
   ) {
@@ -95,29 +108,42 @@ export class Session {
     this.receiver = new ReliableReceiver(o.window, o.maxMessageBytes);
   }
 
-  /** We ask the peer to chat. */
-  static outgoing(ctx: SessionContext, id: SessionId, wireId: number, peer: Address, now: number): Session {
-    const session = new Session(ctx, id, wireId, peer, true, now);
-    session.connectStartedAt = now;
+  /**
+   * We ask the peer to chat. The connect timeout runs from now (the handshake counts); the
+   * request goes out once the route is open (`routeOpened`).
+   */
+  static outgoing(ctx: SessionContext, id: SessionId, wireId: number, route: Route, now: number): Session {
+    const session = new Session(ctx, id, wireId, route, true, now);
     session.timers.set('connectGiveUp', now + ctx.options.connectTimeout);
-    session.sendConnectRequest(now);
     return session;
   }
 
-  /** The peer asks us to chat; the application will accept or decline. */
-  static incoming(
-    ctx: SessionContext,
-    id: SessionId,
-    request: ConnectRequest,
-    peer: Address,
-    now: number,
-  ): Session {
-    const session = new Session(ctx, id, request.session, peer, false, now);
+  /** The peer asks us to chat (over an open route); the application will accept or decline. */
+  static incoming(ctx: SessionContext, id: SessionId, request: ConnectRequest, route: Route, now: number): Session {
+    const session = new Session(ctx, id, request.session, route, false, now);
     session.peerNick = request.nick;
     session.agreeHeartbeat(request.heartbeatMs);
     session.refreshRequestExpiry(now);
-    ctx.emit({ type: 'request', session: id, peer, nick: request.nick });
+    ctx.emit({ type: 'request', session: id, peer: session.peer, nick: request.nick, ...session.identity() });
     return session;
+  }
+
+  /** The peer's current address (it moves with the route when the peer roams). */
+  get peer(): Address {
+    return this.route.address;
+  }
+
+  /** The peer's verified key, as events and SessionInfo carry it. */
+  identity(): { publicKey: string; fingerprint: string } {
+    const key = this.route.remoteStatic;
+    return key ? { publicKey: toHex(key), fingerprint: fingerprint(key) } : { publicKey: '', fingerprint: '' };
+  }
+
+  /** The route finished its handshake: now the request can go. */
+  routeOpened(now: number): void {
+    if (this.state !== 'connecting' || this.connectAttempts > 0) return;
+    this.connectStartedAt = now;
+    this.sendConnectRequest(now);
   }
 
   info(): SessionInfo {
@@ -125,6 +151,7 @@ export class Session {
       id: this.id,
       peer: this.peer,
       peerNick: this.peerNick,
+      ...this.identity(),
       state: this.state,
       initiator: this.initiator,
       rtt: this.rtt.srtt,
@@ -150,7 +177,7 @@ export class Session {
   decline(now: number, reason: DeclineReason, detail: string): void {
     if (this.state !== 'requested') throw errors.notARequest(this.id);
     this.declineSent = { type: 'decline', session: this.wireId, reason, detail };
-    this.ctx.transmit(this.peer, this.declineSent);
+    this.ctx.transmit(this.route, this.declineSent);
     this.timers.clearAll();
     this.state = 'draining';
     this.timers.set('drain', now + this.ctx.options.connectTimeout);
@@ -175,7 +202,7 @@ export class Session {
         return;
       case 'connecting':
         // Withdraw the request once, so the peer stops asking its user.
-        this.ctx.transmit(this.peer, { type: 'disconnect', session: this.wireId });
+        this.ctx.transmit(this.route, { type: 'disconnect', session: this.wireId });
         this.end();
         return;
       case 'draining':
@@ -230,23 +257,24 @@ export class Session {
     // The handshake is a round trip too: measure it if the request went out only once.
     if (this.connectAttempts === 1) this.rtt.sample(now - this.connectStartedAt);
     this.open(now);
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: accept.nick });
+    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: accept.nick, ...this.identity() });
   }
 
-  /** Simultaneous open: the peer's request won the tie-break, so take its id and accept it. */
-  adoptPeerRequest(request: ConnectRequest, now: number): void {
+  /** Simultaneous open: the peer's request won the tie-break, so take its id (and route) and accept it. */
+  adoptPeerRequest(request: ConnectRequest, route: Route, now: number): void {
+    this.route = route;
     this.wireId = request.session;
     this.peerNick = request.nick;
     this.agreeHeartbeat(request.heartbeatMs);
     this.sendAccept();
     this.open(now);
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: request.nick });
+    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: request.nick, ...this.identity() });
   }
 
   /** The application connects to a peer whose request is waiting: that is a yes. */
   acceptAsConnect(now: number): void {
     this.accept(now);
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: this.peerNick });
+    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: this.peerNick, ...this.identity() });
   }
 
   private open(now: number): void {
@@ -310,7 +338,7 @@ export class Session {
   }
 
   private onPeerDisconnect(): void {
-    this.ctx.transmit(this.peer, { type: 'disconnect_ack', session: this.wireId });
+    this.ctx.transmit(this.route, { type: 'disconnect_ack', session: this.wireId });
     this.failUndelivered('peer_closed');
     this.end();
     this.ctx.emit({ type: 'closed', session: this.id, peer: this.peer });
@@ -335,13 +363,13 @@ export class Session {
   }
 
   private onConnectGiveUp(): void {
-    this.ctx.transmit(this.peer, { type: 'disconnect', session: this.wireId });
+    this.ctx.transmit(this.route, { type: 'disconnect', session: this.wireId });
     this.end();
     this.ctx.emit({ type: 'no_answer', session: this.id, peer: this.peer });
   }
 
   private onHeartbeatDue(now: number): void {
-    this.ctx.transmit(this.peer, { type: 'heartbeat', session: this.wireId, ...this.takeAckFields() });
+    this.ctx.transmit(this.route, { type: 'heartbeat', session: this.wireId, ...this.takeAckFields() });
     this.ctx.emit({ type: 'heartbeat_sent', session: this.id, peer: this.peer });
     this.timers.set('heartbeat', now + this.heartbeatInterval);
   }
@@ -379,7 +407,7 @@ export class Session {
   private sendConnectRequest(now: number): void {
     this.connectAttempts++;
     const { nick, heartbeatInterval } = this.ctx.options;
-    this.ctx.transmit(this.peer, {
+    this.ctx.transmit(this.route, {
       type: 'connect_request',
       session: this.wireId,
       heartbeatMs: heartbeatInterval,
@@ -389,7 +417,7 @@ export class Session {
   }
 
   private sendAccept(): void {
-    this.ctx.transmit(this.peer, {
+    this.ctx.transmit(this.route, {
       type: 'accept',
       session: this.wireId,
       heartbeatMs: this.heartbeatInterval,
@@ -398,17 +426,17 @@ export class Session {
   }
 
   private resendDecline(): void {
-    if (this.declineSent) this.ctx.transmit(this.peer, this.declineSent);
+    if (this.declineSent) this.ctx.transmit(this.route, this.declineSent);
   }
 
   private sendDisconnect(now: number): void {
     this.disconnectsSent++;
-    this.ctx.transmit(this.peer, { type: 'disconnect', session: this.wireId });
+    this.ctx.transmit(this.route, { type: 'disconnect', session: this.wireId });
     this.timers.set('disconnectRetry', now + this.rtt.rto);
   }
 
   private sendAck(): void {
-    this.ctx.transmit(this.peer, { type: 'ack', session: this.wireId, ...this.takeAckFields() });
+    this.ctx.transmit(this.route, { type: 'ack', session: this.wireId, ...this.takeAckFields() });
   }
 
   /** The current acknowledgement, which any datagram carrying it satisfies. */
@@ -420,7 +448,7 @@ export class Session {
 
   private transmitFragments(fragments: OutgoingFragment[]): void {
     for (const f of fragments) {
-      this.ctx.transmit(this.peer, {
+      this.ctx.transmit(this.route, {
         type: 'text',
         session: this.wireId,
         seq: f.seq,
@@ -481,7 +509,7 @@ export class Session {
       disconnect_ack: (s) => s.end(),
       // Both sides closed at once (or the peer closed while we lingered).
       disconnect: (s) => {
-        s.ctx.transmit(s.peer, { type: 'disconnect_ack', session: s.wireId });
+        s.ctx.transmit(s.route, { type: 'disconnect_ack', session: s.wireId });
         s.failUndelivered('peer_closed');
         s.end();
       },

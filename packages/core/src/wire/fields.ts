@@ -117,3 +117,37 @@ export function enum8<const T extends readonly [string, ...string[]]>(names: T):
     },
   };
 }
+
+/** Exactly `length` bytes. Decoding does not copy. */
+export function fixedBytes(length: number): Field<Uint8Array> {
+  return {
+    schema: z.instanceof(Uint8Array).refine((value) => value.length === length, `must be ${length} bytes`),
+    size: () => length,
+    write(_view, bytes, offset, value) {
+      bytes.set(value, offset);
+      return offset + length;
+    },
+    read(_view, bytes, offset) {
+      need(bytes, offset, length);
+      return [bytes.subarray(offset, offset + length), offset + length];
+    },
+  };
+}
+
+/** A 64-bit unsigned integer, big-endian, held as a JS number (so at most 2^53 - 1). */
+export const u64: Field<number> = {
+  schema: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  size: () => 8,
+  write(view, _bytes, offset, value) {
+    view.setUint32(offset, Math.floor(value / 2 ** 32));
+    view.setUint32(offset + 4, value >>> 0);
+    return offset + 8;
+  },
+  read(view, bytes, offset) {
+    need(bytes, offset, 8);
+    const high = view.getUint32(offset);
+    // Above 2^53 a number would lose precision: make it a value the schema rejects.
+    const value = high >= 2 ** 21 ? -1 : high * 2 ** 32 + view.getUint32(offset + 4);
+    return [value, offset + 8];
+  },
+};

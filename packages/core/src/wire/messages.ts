@@ -1,20 +1,26 @@
 /**
- * Every datagram netchat sends, defined once. The order of fields in each definition is their
- * order on the wire (all integers big-endian). PROTOCOL.md describes the same layout in prose.
+ * Every session message netchat sends, defined once. The order of fields in each definition is
+ * their order on the wire (all integers big-endian). Since protocol version 2 these travel
+ * only inside encrypted `data` packets (see packets.ts). PROTOCOL.md describes the same layout.
  */
 import { z } from 'zod';
+import { makeCodec } from './codec.js';
+import { HEADER_BYTES } from './header.js';
+
+export { HEADER_BYTES, MAGIC } from './header.js';
 import { enum8, type Field, rest, str8, u16, u32 } from './fields.js';
 
-/** "NC": lets a peer reject foreign traffic after two bytes. */
-export const MAGIC = 0x4e43;
-export const PROTOCOL_VERSION = 1;
-/** Magic (2 bytes), version (1), message code (1). */
-export const HEADER_BYTES = 4;
-/** Fits inside the IPv6 minimum MTU (1280) with room for IP and UDP headers. */
+/** The version byte of session messages (inside encrypted packets). */
+export const MESSAGE_VERSION = 1;
+/** A whole UDP datagram: fits inside the IPv6 minimum MTU (1280) with room for IP and UDP headers. */
 export const MAX_DATAGRAM_BYTES = 1200;
+/** What a data packet adds around a session message: header, receiver index, counter, tag. */
+export const PACKET_OVERHEAD_BYTES = HEADER_BYTES + 4 + 8 + 16;
+/** The longest session message, so that its data packet fits in one datagram. */
+export const MAX_MESSAGE_DATAGRAM_BYTES = MAX_DATAGRAM_BYTES - PACKET_OVERHEAD_BYTES;
 /** Session id, seq, ack, sack bitmap (4 bytes each), fragment index and count (2 each). */
 export const TEXT_OVERHEAD_BYTES = HEADER_BYTES + 4 * 4 + 2 * 2;
-export const MAX_FRAGMENT_BYTES = MAX_DATAGRAM_BYTES - TEXT_OVERHEAD_BYTES;
+export const MAX_FRAGMENT_BYTES = MAX_MESSAGE_DATAGRAM_BYTES - TEXT_OVERHEAD_BYTES;
 export const MAX_NICK_BYTES = 32;
 
 export const DECLINE_REASONS = ['declined', 'busy', 'not_allowed', 'too_many_sessions'] as const;
@@ -23,7 +29,7 @@ export type DeclineReason = (typeof DECLINE_REASONS)[number];
 // Nicks are shown on other people's terminals: no control characters, so no escape sequences.
 const nick = str8(MAX_NICK_BYTES, z.string().regex(/^[^\p{Cc}]*$/u, 'nick contains control characters'));
 
-type Fields = Record<string, Field<never> | Field<number> | Field<string> | Field<Uint8Array>>;
+export type Fields = Record<string, Field<never> | Field<number> | Field<string> | Field<Uint8Array>>;
 type ShapeOf<F extends Fields> = { [K in keyof F]: F[K]['schema'] };
 
 export interface MessageDefinition<Name extends string = string, F extends Fields = Fields> {
@@ -33,7 +39,7 @@ export interface MessageDefinition<Name extends string = string, F extends Field
   readonly schema: z.ZodType<{ type: Name } & { [K in keyof F]: z.infer<F[K]['schema']> }>;
 }
 
-function define<const Name extends string, const F extends Fields>(
+export function define<const Name extends string, const F extends Fields>(
   name: Name,
   code: number,
   fields: F,
@@ -124,3 +130,9 @@ export const Datagram = z.discriminatedUnion('type', [
 ]);
 export type Datagram = z.infer<typeof Datagram>;
 export type DatagramType = Datagram['type'];
+
+const messageCodec = makeCodec<Datagram>(MESSAGE_VERSION, MESSAGE_DEFINITIONS, MAX_MESSAGE_DATAGRAM_BYTES);
+/** A session message as bytes (magic, version 1, code, fields). */
+export const encodeDatagram = messageCodec.encode;
+/** Bytes to a session message, or why they are not one. Never throws. */
+export const decodeDatagram = messageCodec.decode;

@@ -14,3 +14,9 @@ export function seededU32(seed: number): () => number {
   const next = seededRandom(seed);
   return () => Math.floor(next() * 2 ** 32) >>> 0;
 }
+
+/** Seeded bytes (for indices and cookie secrets in virtual-time tests; keys still come from libsodium). */
+export function seededBytes(seed: number): (length: number) => Uint8Array {
+  const next = seededRandom(seed ^ 0x5eed);
+  return (length) => Uint8Array.from({ length }, () => Math.floor(next() * 256));
+}

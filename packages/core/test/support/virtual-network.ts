@@ -4,12 +4,13 @@
  */
 import {
   type Address,
+  type Datagram,
   Endpoint,
   type EndpointOptionsInput,
   formatAddress,
   type NetchatEvent,
 } from '../../src/index.js';
-import { seededRandom, seededU32 } from './random.js';
+import { seededBytes, seededRandom, seededU32 } from './random.js';
 
 export interface LinkConditions {
   /** One-way delay in ms. */
@@ -28,23 +29,40 @@ interface InFlight {
   data: Uint8Array;
 }
 
-export interface Node {
-  endpoint: Endpoint;
+/** One datagram a node sent: the bytes on the wire and, for data packets, the session message sealed inside. */
+export interface Sent {
+  at: number;
+  to: Address;
+  data: Uint8Array;
+  message?: Datagram;
+}
+
+/** What the network needs of a node: an Endpoint, or a test's raw peer. */
+export interface NodeEndpoint {
+  handleDatagram(bytes: Uint8Array, from: Address, now: number): void;
+  handleTimeout(now: number): void;
+  nextTimeout(): number | undefined;
+  pollTransmit(): { to: Address; data: Uint8Array; message?: Datagram } | undefined;
+  pollEvent(): NetchatEvent | undefined;
+}
+
+export interface Node<E extends NodeEndpoint = Endpoint> {
+  endpoint: E;
   address: Address;
   events: (NetchatEvent & { at: number })[];
   /** Every datagram this node sent, with its send time. */
-  sent: { at: number; to: Address; data: Uint8Array }[];
+  sent: Sent[];
 }
 
 export class VirtualNetwork {
   now = 0;
-  private readonly nodes = new Map<string, Node>();
+  private readonly nodes = new Map<string, Node<NodeEndpoint>>();
   private inFlight: InFlight[] = [];
   private order = 0;
   private readonly random: () => number;
   conditions: LinkConditions = { latency: 5, jitter: 0, loss: 0, duplicate: 0 };
-  /** Return false to drop a datagram (for partitions and targeted loss). */
-  filter: (from: Address, to: Address, data: Uint8Array) => boolean = () => true;
+  /** Return false to drop a datagram (for partitions and targeted loss); `message` is what it seals. */
+  filter: (from: Address, to: Address, data: Uint8Array, message?: Datagram) => boolean = () => true;
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
@@ -53,7 +71,7 @@ export class VirtualNetwork {
   add(host: string, port: number, options: EndpointOptionsInput = {}, seed = port): Node {
     const address = { host, port };
     const node: Node = {
-      endpoint: new Endpoint(options, { randomU32: seededU32(seed) }),
+      endpoint: new Endpoint(options, { randomU32: seededU32(seed), randomBytes: seededBytes(seed) }),
       address,
       events: [],
       sent: [],
@@ -62,8 +80,15 @@ export class VirtualNetwork {
     return node;
   }
 
+  /** Adds a node of the test's own making (a raw peer). */
+  attach<E extends NodeEndpoint>(endpoint: E, host: string, port: number): Node<E> {
+    const node: Node<E> = { endpoint, address: { host, port }, events: [], sent: [] };
+    this.nodes.set(formatAddress(node.address), node);
+    return node;
+  }
+
   /** Delivers a datagram from outside (a spoofer, a fuzzer) to a node now. */
-  inject(to: Node, from: Address, data: Uint8Array): void {
+  inject(to: Node<NodeEndpoint>, from: Address, data: Uint8Array): void {
     to.endpoint.handleDatagram(data, from, this.now);
     this.collect();
   }
@@ -72,17 +97,17 @@ export class VirtualNetwork {
   collect(): void {
     for (const node of this.nodes.values()) {
       for (let t = node.endpoint.pollTransmit(); t; t = node.endpoint.pollTransmit()) {
-        node.sent.push({ at: this.now, to: t.to, data: t.data });
-        this.launch(node.address, t.to, t.data);
+        node.sent.push({ at: this.now, to: t.to, data: t.data, ...(t.message ? { message: t.message } : {}) });
+        this.launch(node.address, t.to, t.data, t.message);
       }
       for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent())
         node.events.push({ ...e, at: this.now });
     }
   }
 
-  private launch(from: Address, to: Address, data: Uint8Array): void {
+  private launch(from: Address, to: Address, data: Uint8Array, message?: Datagram): void {
     const c = this.conditions;
-    if (!this.filter(from, to, data) || this.random() < c.loss) return;
+    if (!this.filter(from, to, data, message) || this.random() < c.loss) return;
     const copies = this.random() < c.duplicate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const at = this.now + c.latency + this.random() * c.jitter;
@@ -133,7 +158,7 @@ export class VirtualNetwork {
   }
 }
 
-export function eventsOf<T extends NetchatEvent['type']>(node: Node, type: T) {
+export function eventsOf<T extends NetchatEvent['type']>(node: Node<NodeEndpoint>, type: T) {
   return node.events.filter((e): e is Extract<NetchatEvent, { type: T }> & { at: number } => e.type === type);
 }
 

@@ -1,0 +1,126 @@
+/**
+ * One secure channel: the keys a completed Noise handshake gave two peers, and what sealing and
+ * opening packets under them needs.
+ *
+ * Keys change without a message: the counter decides. Counter c is sealed under the key of
+ * epoch floor(c / EPOCH_PACKETS), and each epoch's key is Noise REKEY of the one before. A sender
+ * moves to the next epoch when an epoch's packets run out or REKEY_AFTER_MS has passed (it then
+ * skips its counter to the next epoch's first value). A receiver keeps the keys of the highest
+ * epoch it has authenticated and the one before (for late packets), and derives the next one on
+ * demand, so at most one REKEY runs per packet.
+ */
+import type { Address } from '../address.js';
+import { DATA_HEADER_BYTES, Data, PACKET_VERSION } from '../wire/packets.js';
+import { MAGIC } from '../wire/header.js';
+import { open, rekey, seal } from './crypto.js';
+import { ReplayWindow } from './replay-window.js';
+
+/** Packets sealed under one key. */
+export const EPOCH_PACKETS = 2 ** 24;
+/** The longest one key is used to seal. */
+export const REKEY_AFTER_MS = 120_000;
+/** Past this counter a channel is not used any more (a new handshake is needed); about 2^53. */
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER - EPOCH_PACKETS;
+
+export type OpenResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: 'replay' | 'forged' | 'stale_epoch' };
+
+export class Channel {
+  remoteIndex = 0;
+  remoteStatic: Uint8Array | undefined;
+  /** Where packets go; moves only after the peer answered a challenge from the new address. */
+  address: Address;
+  lastReceivedAt: number;
+  private txKey: Uint8Array | undefined;
+  private txEpoch = 0;
+  private txEpochStartedAt = 0;
+  private txCounter = 0;
+  private readonly rxKeys = new Map<number, Uint8Array>();
+  private rxEpoch = 0;
+  private readonly replay = new ReplayWindow();
+
+  constructor(
+    /** Our index: the peer puts it in every packet for this channel. */
+    readonly localIndex: number,
+    address: Address,
+    readonly initiator: boolean,
+    now: number,
+  ) {
+    this.address = address;
+    this.lastReceivedAt = now;
+  }
+
+  /** The id sessions know the channel by. */
+  get id(): number {
+    return this.localIndex;
+  }
+
+  get isOpen(): boolean {
+    return this.txKey !== undefined;
+  }
+
+  /** Installs the transport keys of a completed handshake. */
+  establish(remoteIndex: number, remoteStatic: Uint8Array, tx: Uint8Array, rx: Uint8Array, now: number): void {
+    this.remoteIndex = remoteIndex;
+    this.remoteStatic = remoteStatic;
+    this.txKey = tx;
+    this.txEpochStartedAt = now;
+    this.rxKeys.set(0, rx);
+  }
+
+  /** A whole data packet carrying `plaintext`. */
+  seal(plaintext: Uint8Array, now: number): Uint8Array {
+    if (!this.txKey) throw new Error('channel is not open');
+    const epochOver = now - this.txEpochStartedAt >= REKEY_AFTER_MS && this.txCounter % EPOCH_PACKETS !== 0;
+    if (epochOver) this.txCounter = (Math.floor(this.txCounter / EPOCH_PACKETS) + 1) * EPOCH_PACKETS;
+    const epoch = Math.floor(this.txCounter / EPOCH_PACKETS);
+    while (this.txEpoch < epoch) {
+      this.txKey = rekey(this.txKey);
+      this.txEpoch++;
+      this.txEpochStartedAt = now;
+    }
+    const counter = this.txCounter++;
+    const header = dataHeader(this.remoteIndex, counter);
+    const ciphertext = seal(this.txKey, counter, header, plaintext);
+    const packet = new Uint8Array(header.length + ciphertext.length);
+    packet.set(header);
+    packet.set(ciphertext, header.length);
+    return packet;
+  }
+
+  /** Opens a data packet's ciphertext; `header` is the packet's first DATA_HEADER_BYTES. */
+  open(counter: number, header: Uint8Array, ciphertext: Uint8Array): OpenResult {
+    if (!this.replay.mayAccept(counter)) return { ok: false, reason: 'replay' };
+    const epoch = Math.floor(counter / EPOCH_PACKETS);
+    if (epoch < this.rxEpoch - 1 || epoch > this.rxEpoch + 1) return { ok: false, reason: 'stale_epoch' };
+    const current = this.rxKeys.get(this.rxEpoch) as Uint8Array;
+    const key = epoch === this.rxEpoch + 1 ? rekey(current) : this.rxKeys.get(epoch);
+    if (!key) return { ok: false, reason: 'stale_epoch' };
+    const plaintext = open(key, counter, header, ciphertext);
+    if (!plaintext) return { ok: false, reason: 'forged' };
+    this.replay.mark(counter);
+    if (epoch > this.rxEpoch) {
+      this.rxKeys.set(epoch, key);
+      this.rxKeys.delete(this.rxEpoch - 1);
+      this.rxEpoch = epoch;
+    }
+    return { ok: true, plaintext };
+  }
+
+  /** For tests and the rekey limit: the next counter this channel will seal with. */
+  get sendCounter(): number {
+    return this.txCounter;
+  }
+}
+
+/** Magic, version 2, type 5 (data), receiver index, counter: the associated data of the seal. */
+export function dataHeader(receiverIndex: number, counter: number): Uint8Array {
+  const header = new Uint8Array(DATA_HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  view.setUint16(0, MAGIC);
+  view.setUint8(2, PACKET_VERSION);
+  view.setUint8(3, Data.code);
+  view.setUint32(4, receiverIndex);
+  view.setUint32(8, Math.floor(counter / 2 ** 32));
+  view.setUint32(12, counter >>> 0);
+  return header;
+}

@@ -1,0 +1,108 @@
+/**
+ * The cryptographic primitives netchat uses, all from libsodium (sodium-native): X25519 keys,
+ * ChaCha20-Poly1305 (IETF) sealing with Noise's nonce layout, Noise's REKEY, BLAKE2b for
+ * fingerprints and cookies. Nothing here is hand-rolled cryptography; it only arranges bytes.
+ */
+import sodium from 'sodium-native';
+
+export interface KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+export const KEY_BYTES = 32;
+export const TAG_BYTES = 16;
+
+export function generateKeyPair(): KeyPair {
+  const publicKey = Buffer.alloc(sodium.crypto_kx_PUBLICKEYBYTES);
+  const secretKey = Buffer.alloc(sodium.crypto_kx_SECRETKEYBYTES);
+  sodium.crypto_kx_keypair(publicKey, secretKey);
+  return { publicKey, secretKey };
+}
+
+/** The key pair of an X25519 secret key (for keys read from a file, and fixed test keys). */
+export function keyPairFromSecret(secret: Uint8Array): KeyPair {
+  const secretKey = Buffer.from(secret);
+  const publicKey = Buffer.alloc(sodium.crypto_scalarmult_BYTES);
+  sodium.crypto_scalarmult_base(publicKey, secretKey);
+  return { publicKey, secretKey };
+}
+
+export function randomBytes(length: number): Uint8Array {
+  const bytes = Buffer.alloc(length);
+  sodium.randombytes_buf(bytes);
+  return bytes;
+}
+
+/** Noise's ChaChaPoly nonce: 32 zero bits, then the 64-bit counter little-endian. */
+function nonce(counter: number): Buffer {
+  const n = Buffer.alloc(sodium.crypto_aead_chacha20poly1305_ietf_NPUBBYTES);
+  n.writeUInt32LE(counter >>> 0, 4);
+  n.writeUInt32LE(Math.floor(counter / 2 ** 32) >>> 0, 8);
+  return n;
+}
+
+export function seal(key: Uint8Array, counter: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const out = Buffer.alloc(plaintext.length + TAG_BYTES);
+  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad, null, nonce(counter), key);
+  return out;
+}
+
+/** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */
+export function open(key: Uint8Array, counter: number, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  if (ciphertext.length < TAG_BYTES) return undefined;
+  const out = Buffer.alloc(ciphertext.length - TAG_BYTES);
+  try {
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, ciphertext, ad, nonce(counter), key);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Noise REKEY(k): the first 32 bytes of ENCRYPT(k, 2^64 - 1, empty, 32 zero bytes). */
+export function rekey(key: Uint8Array): Uint8Array {
+  const n = Buffer.alloc(sodium.crypto_aead_chacha20poly1305_ietf_NPUBBYTES, 0xff);
+  n.fill(0, 0, 4);
+  const out = Buffer.alloc(KEY_BYTES + TAG_BYTES);
+  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, Buffer.alloc(KEY_BYTES), null, null, n, key);
+  return out.subarray(0, KEY_BYTES);
+}
+
+/** BLAKE2b with an optional key, `length` bytes out. */
+export function blake2b(length: number, data: Uint8Array, key?: Uint8Array): Uint8Array {
+  const out = Buffer.alloc(length);
+  sodium.crypto_generichash(out, Buffer.from(data), key ? Buffer.from(key) : undefined);
+  return out;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const FINGERPRINT_DOMAIN = new TextEncoder().encode('netchat fingerprint v1');
+
+/**
+ * A short, read-aloud form of a public key: 80 bits of BLAKE2b over a domain tag and the key,
+ * in base32 (no 0/1/8/9 to confuse with letters), in four groups: "MZXW-6YTB-OI4D-LMNQ".
+ */
+export function fingerprint(publicKey: Uint8Array): string {
+  const digest = blake2b(32, new Uint8Array([...FINGERPRINT_DOMAIN, ...publicKey]));
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of digest.subarray(0, 10)) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return (out.match(/.{4}/g) ?? []).join('-');
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && sodium.sodium_memcmp(Buffer.from(a), Buffer.from(b));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
