@@ -73,13 +73,27 @@ export class Bot {
     this.accepting = false;
     this.log.info({ event: 'shutdown', sessions: this.open.size }, 'shutting down');
     await this.peer.close(timeoutMs);
-    this.log.info({ event: 'summary', ...this.summary }, 'stopped');
+    this.log.info({ event: 'summary', ...this.summary, security: this.securityCounters() }, 'stopped');
     return this.summary;
+  }
+
+  /** What was dropped and why: forged, replayed, malformed, rate-limited, and paths moved. */
+  securityCounters(): Record<string, number> {
+    const { malformed, protocolErrors, unknownSession, refusedOverLimit } = this.peer.endpoint.stats;
+    return { ...this.peer.endpoint.secureStats, malformed, protocolErrors, unknownSession, refusedOverLimit };
+  }
+
+  /** Logs the counters (called every minute). */
+  logStats(): void {
+    this.log.info({ event: 'stats', sessions: this.open.size, security: this.securityCounters() }, 'stats');
   }
 
   private onRequest(e: EventOf<'request'>): void {
     const peer = at(e);
-    this.log.info({ event: 'request', peer, nick: e.nick, session: e.session }, 'request');
+    this.log.info(
+      { event: 'request', peer, nick: e.nick, fingerprint: e.fingerprint, session: e.session },
+      'request',
+    );
     const refusal = this.accepting ? this.policy.refusal(e.peer) : 'shutting down';
     if (refusal) {
       this.decline(e.session, peer, this.accepting ? 'not_allowed' : 'busy', refusal);

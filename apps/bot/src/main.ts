@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { exitWith, listenOrExit, peerOptionsFrom, readCommandLine } from '@netchat/options';
+import { fingerprint } from '@netchat/core';
+import {
+  exitWith,
+  listenOrExit,
+  loadIdentityOrExit,
+  peerOptionsFrom,
+  readCommandLine,
+} from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { parseBotArguments, usage } from './arguments.js';
@@ -15,6 +22,8 @@ const program = { name: 'netchat-bot', version, usage };
 const SHUTDOWN_WAIT_MS = 1500;
 /** Room above --max-sessions for requests that are being declined as busy. */
 const DECLINE_HEADROOM = 64;
+/** How often the security counters are logged. */
+const STATS_EVERY_MS = 60_000;
 
 async function main(): Promise<void> {
   const args = readCommandLine(program, parseBotArguments);
@@ -29,8 +38,10 @@ async function main(): Promise<void> {
   }
 
   const log = pino({ level: args['log-level'], base: { app: 'netchat-bot' } });
+  const identity = loadIdentityOrExit(program);
   const peer = await listenOrExit(program, {
     ...peerOptionsFrom(args),
+    identity: identity.keyPair,
     maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
@@ -41,9 +52,16 @@ async function main(): Promise<void> {
     maxMessageBytes: peer.endpoint.options.maxMessageBytes,
   });
   log.info(
-    { event: 'listening', host: peer.address.host, port: peer.address.port, accept: args.accept },
+    {
+      event: 'listening',
+      host: peer.address.host,
+      port: peer.address.port,
+      accept: args.accept,
+      fingerprint: fingerprint(identity.keyPair.publicKey),
+    },
     'listening',
   );
+  setInterval(() => bot.logStats(), STATS_EVERY_MS).unref();
 
   let stopping = false;
   const stop = async () => {

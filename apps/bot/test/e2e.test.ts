@@ -88,6 +88,9 @@ describe('netchat-bot with real peers on loopback', () => {
       `echo: other from 127.0.0.1:${p.address.port}`,
     ]);
     const logs = await b.waitForLogs((l) => l.event === 'delivered', 4);
+    // It says who it is, and logs who asked, by fingerprint.
+    expect(b.logs()[0]?.fingerprint).toMatch(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/);
+    expect(b.logs().find((l) => l.event === 'request')?.fingerprint).toMatch(/^[A-Z2-7]{4}-/);
     expect(logs.every((l) => l.peer === `127.0.0.1:${p.address.port}`)).toBe(true);
     const events = new Set(b.logs().map((l) => l.event));
     for (const event of ['request', 'accept', 'message_in', 'reply_out', 'delivered'])
@@ -169,6 +172,8 @@ describe('netchat-bot with real peers on loopback', () => {
     await Promise.all(closed);
     const [summary] = await b.waitForLogs((l) => l.event === 'summary');
     expect(summary).toMatchObject({ sessionsServed: 3, messagesIn: 3, messagesOut: 3 });
+    // The security counters are in the log too.
+    expect(summary?.security).toMatchObject({ forged: 0, replayed: 0, handshakesCompleted: 3 });
   });
 
   it('connects to peers itself with --connect, and greets them', async () => {

@@ -13,7 +13,9 @@
  */
 import {
   type Address,
+  describeTrust,
   type EventOf,
+  type KnownPeers,
   formatAddress,
   type MessageId,
   type NetchatPeer,
@@ -46,7 +48,7 @@ export interface FlowOptions {
 type State =
   | { name: 'idle' }
   | { name: 'connecting'; address?: Address; session?: SessionId }
-  | { name: 'asking'; session: SessionId; peer: Address }
+  | { name: 'asking'; session: SessionId; peer: Address; request: EventOf<'request'> }
   | { name: 'chatting'; session: SessionId; peer: Address };
 
 const spaced = (peer: Address) => `${peer.host} ${peer.port}`;
@@ -65,6 +67,7 @@ export class ChatFlow {
     private readonly peer: NetchatPeer,
     private readonly out: FlowConsole,
     private readonly options: FlowOptions,
+    private readonly knownPeers: KnownPeers,
     private readonly onQuit: () => void,
   ) {
     peer.on('request', (e) => this.onRequest(e));
@@ -159,6 +162,7 @@ export class ChatFlow {
     const answer = text.toLowerCase();
     if (answer === 'y' || answer === 'yes') {
       this.peer.accept(state.session);
+      this.trust(state.request);
       this.becomeChatting(state.session, state.peer);
     } else if (answer === 'n' || answer === 'no') {
       this.peer.decline(state.session, 'declined');
@@ -212,13 +216,15 @@ export class ChatFlow {
     }
     this.out.say(`Connection request from: ${spaced(e.peer)}`);
     if (e.nick) this.out.say(`Nick: ${terminalSafe(e.nick)}`);
+    this.showIdentity(e);
     if (this.options.yes) {
       this.peer.accept(e.session);
+      this.trust(e);
       this.out.say('Accepted (--yes).');
       this.becomeChatting(e.session, e.peer);
       return;
     }
-    this.state = { name: 'asking', session: e.session, peer: e.peer };
+    this.state = { name: 'asking', session: e.session, peer: e.peer, request: e };
     this.out.prompt(`[${formatAddress(e.peer)}] Accept connection? (y/n): `);
     this.consumeLines();
   }
@@ -230,7 +236,21 @@ export class ChatFlow {
       (s.session === e.session || (s.address && formatAddress(s.address) === formatAddress(e.peer)));
     if (!ours) return;
     this.out.say(`Connected to ${spaced(e.peer)}${withNick(e.nick)}.`);
+    this.showIdentity(e);
+    this.trust(e);
     this.becomeChatting(e.session, e.peer);
+  }
+
+  /** The peer's verified key: known, new, or (loudly) a new key using a known nick. */
+  private showIdentity(e: EventOf<'request'> | EventOf<'accepted'>): void {
+    for (const line of describeTrust(e.fingerprint, e.nick, this.knownPeers.check(e.publicKey, e.nick))) {
+      this.out.say(line);
+    }
+  }
+
+  /** Chatting with a key is trusting it from now on (trust on first use). */
+  private trust(e: EventOf<'request'> | EventOf<'accepted'>): void {
+    this.knownPeers.remember(e.publicKey, e.nick, e.fingerprint);
   }
 
   private onConnectFailed(session: SessionId, message: string): void {

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { exitWith, listenOrExit, peerOptionsFrom, readCommandLine } from '@netchat/options';
+import {
+  exitWith,
+  listenOrExit,
+  loadIdentityOrExit,
+  loadKnownPeersOrExit,
+  peerOptionsFrom,
+  readCommandLine,
+} from '@netchat/options';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
@@ -12,7 +19,9 @@ const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
   const cli = readCommandLine(program, parseCliArguments);
-  const peer = await listenOrExit(program, peerOptionsFrom(cli));
+  const identity = loadIdentityOrExit(program);
+  const knownPeers = loadKnownPeersOrExit(program, identity.home);
+  const peer = await listenOrExit(program, { ...peerOptionsFrom(cli), identity: identity.keyPair });
   if (cli.json) peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
 
   let flow: ChatFlow | undefined;
@@ -25,6 +34,7 @@ async function main(): Promise<void> {
     peer,
     terminal,
     { yes: cli.yes, verbose: cli.verbose, connect: cli.connect, drainTimeoutMs: 10_000 },
+    knownPeers,
     () => {
       terminal.close();
       process.stdout.write('', () => process.exit(0));

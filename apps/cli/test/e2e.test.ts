@@ -22,8 +22,12 @@ describe('two netchat processes chatting', () => {
     await a.waitFor('Start chat with? (IP Port): ');
     await b.waitFor('Start chat with? (IP Port): ');
     a.type(`127.0.0.1 ${portB}`);
-    await b.waitFor(
-      `Connection request from: 127.0.0.1 ${portA}\nNick: alice\n[127.0.0.1:${portA}] Accept connection? (y/n): `,
+    await b.waitFor(`[127.0.0.1:${portA}] Accept connection? (y/n): `);
+    // Who is asking, with the fingerprint of the key the handshake verified (new: never seen).
+    expect(b.stdout).toMatch(
+      new RegExp(
+        String.raw`Connection request from: 127\.0\.0\.1 ${portA}\nNick: alice\nFingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3} \(new: this key has not been seen before\)\n`,
+      ),
     );
     b.type('y');
     await a.waitFor(`Connected to 127.0.0.1 ${portB} (bob).`);

@@ -1,9 +1,10 @@
 /** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
-import { formatAddress, type NetchatPeer, type PeerSpec } from '@netchat/core';
+import { fingerprint, formatAddress, type KnownPeers, type NetchatPeer, type PeerSpec } from '@netchat/core';
 import { type PeerPort, TuiModel } from './model/tui-model.js';
 import { TuiView, type ViewOptions } from './view/tui-view.js';
 
 export interface AppOptions extends ViewOptions {
+  knownPeers: KnownPeers;
   acceptAll: boolean;
   verbose: boolean;
   connect?: PeerSpec;
@@ -35,6 +36,9 @@ export class TuiApp {
       session: (session) => peer.session(session),
       now: () => peer.now(),
       quit: () => void this.quit(),
+      fingerprint: () => fingerprint(peer.endpoint.identity.publicKey),
+      trust: (publicKey, nick) => options.knownPeers.check(publicKey, nick),
+      remember: (publicKey, nick, print) => options.knownPeers.remember(publicKey, nick, print),
     };
     const local = peer.address;
     this.model = new TuiModel(port, {

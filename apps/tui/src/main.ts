@@ -8,7 +8,14 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitWith, listenOrExit, peerOptionsFrom, readCommandLine } from '@netchat/options';
+import {
+  exitWith,
+  listenOrExit,
+  loadIdentityOrExit,
+  loadKnownPeersOrExit,
+  peerOptionsFrom,
+  readCommandLine,
+} from '@netchat/options';
 import { TuiApp } from './app.js';
 import { parseTuiArguments, usage } from './arguments.js';
 
@@ -19,10 +26,13 @@ async function main(): Promise<void> {
   const args = readCommandLine(program, parseTuiArguments);
   if (!process.stdout.isTTY || !process.stdin.isTTY)
     exitWith(program, 'needs a terminal; for scripts use netchat --json', 2);
-  const peer = await listenOrExit(program, peerOptionsFrom(args));
+  const identity = loadIdentityOrExit(program);
+  const knownPeers = loadKnownPeersOrExit(program, identity.home);
+  const peer = await listenOrExit(program, { ...peerOptionsFrom(args), identity: identity.keyPair });
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),
+    knownPeers,
     acceptAll: args.yes,
     verbose: args.verbose,
     connect: args.connect,

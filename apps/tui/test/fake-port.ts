@@ -1,5 +1,5 @@
 /** A PeerPort that records calls and lets a test play the network. */
-import type { Address, SessionInfo } from '@netchat/core';
+import type { Address, PeerTrust, SessionInfo } from '@netchat/core';
 import { type ModelSettings, type PeerPort, TuiModel } from '../src/model/tui-model.js';
 
 export class FakePort implements PeerPort {
@@ -45,6 +45,25 @@ export class FakePort implements PeerPort {
   quit(): void {
     this.calls.push('quit');
   }
+  /** Keys the test says are known, by public key: the nick they are known as. */
+  known = new Map<string, string>();
+  fingerprint(): string {
+    return 'MYFP-MYFP-MYFP-MYFP';
+  }
+  trust(publicKey: string, nick: string): PeerTrust {
+    const knownAs = this.known.get(publicKey);
+    if (knownAs !== undefined) return { status: 'known', knownAs };
+    for (const [key, name] of this.known)
+      if (name === nick && key !== publicKey)
+        return { status: 'nick_conflict', knownFingerprint: 'KNWN-KNWN-KNWN-KNWN' };
+    return { status: 'new' };
+  }
+  /** Nicks whose keys the model asked to remember, in order. */
+  remembered: string[] = [];
+  remember(publicKey: string, nick: string): void {
+    this.remembered.push(nick);
+    this.known.set(publicKey, nick);
+  }
 }
 
 /** A model on a fake port, at a fixed time, as the tests want it. */
@@ -59,4 +78,12 @@ export function testModel(settings: Partial<ModelSettings> = {}): { port: FakePo
     ...settings,
   });
   return { port, model };
+}
+
+/** A stable made-up identity per nick, for request and accepted events in tests. */
+export function identityOf(nick: string): { publicKey: string; fingerprint: string } {
+  return {
+    publicKey: Buffer.from(nick.padEnd(32, '_').slice(0, 32)).toString('hex'),
+    fingerprint: `${`${nick.toUpperCase()}XXXX`.slice(0, 4)}-FPFP-FPFP-FPFP`,
+  };
 }

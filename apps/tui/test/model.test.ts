@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInput } from '../src/model/commands.js';
 import { LineEditor } from '../src/model/line-editor.js';
 import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
-import { testModel } from './fake-port.js';
+import { identityOf, testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const bob = { host: '127.0.0.1', port: 6666 };
@@ -19,15 +19,15 @@ function setup(settings: Partial<ModelSettings> = {}) {
 
 /** Opens a chat tab with `peer` through a request, as the network would. */
 function acceptFrom(model: TuiModel, session: number, peer = alice, nick = 'alice') {
-  model.onEvent({ type: 'request', session, peer, nick });
+  model.onEvent({ type: 'request', session, peer, nick, ...identityOf(nick) });
   model.answerDialog(true);
 }
 
 describe('requests and the dialog', () => {
   it('queues requests, shows the first in the dialog, and y accepts it into a new tab', () => {
     const { model, port } = setup();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
-    model.onEvent({ type: 'request', session: 2, peer: bob, nick: 'bob' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.onEvent({ type: 'request', session: 2, peer: bob, nick: 'bob', ...identityOf('bob') });
     expect(model.dialogRequest).toMatchObject({ session: 1, nick: 'alice' });
     model.answerDialog(true);
     expect(port.calls).toEqual(['accept 1']);
@@ -41,15 +41,15 @@ describe('requests and the dialog', () => {
   it('keeps what you were typing while the dialog is up', () => {
     const { model } = setup();
     model.editor.insert('half a thought');
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
     model.answerDialog(true);
     expect(model.editor.text).toBe('half a thought');
   });
 
   it('Esc leaves a request waiting for /requests, /accept N and /decline N', () => {
     const { model, port, type, texts } = setup();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
-    model.onEvent({ type: 'request', session: 2, peer: bob, nick: '' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.onEvent({ type: 'request', session: 2, peer: bob, nick: '', ...identityOf('') });
     model.dismissDialog();
     expect(model.dialogRequest?.session).toBe(2);
     model.dismissDialog();
@@ -68,7 +68,7 @@ describe('requests and the dialog', () => {
 
   it('drops a request the peer withdrew, and says so', () => {
     const { model, texts } = setup();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
     model.onEvent({ type: 'closed', session: 1, peer: alice });
     expect(model.requests).toEqual([]);
     expect(texts(0).at(-1)).toBe('The request from 127.0.0.1 5555 was withdrawn.');
@@ -76,10 +76,45 @@ describe('requests and the dialog', () => {
 
   it('accepts everything with --yes', () => {
     const { model, port } = setup({ acceptAll: true });
-    model.onEvent({ type: 'request', session: 7, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 7, peer: alice, nick: 'alice', ...identityOf('alice') });
     expect(port.calls).toEqual(['accept 7']);
     expect(model.currentTab.session).toBe(7);
     expect(model.dialogRequest).toBeUndefined();
+  });
+});
+
+describe('who is asking: fingerprints and trust on first use', () => {
+  it('shows the fingerprint of a new key, and remembers the key once accepted', () => {
+    const { model, port, texts } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    expect(model.dialogRequest?.trustLines).toEqual([
+      'Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen before)',
+    ]);
+    expect(texts(0).at(-1)).toBe('Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen before)');
+    model.answerDialog(true);
+    expect(port.remembered).toEqual(['alice']);
+    model.onEvent({ type: 'request', session: 2, peer: bob, nick: 'alice', ...identityOf('alice') });
+    expect(model.dialogRequest?.trustLines).toEqual(['Fingerprint: ALIC-FPFP-FPFP-FPFP (known as alice)']);
+  });
+
+  it('warns loudly when a new key uses the nick of a known peer', () => {
+    const { model, port, texts } = setup();
+    port.known.set(identityOf('alice').publicKey, 'alice');
+    model.onEvent({ type: 'request', session: 1, peer: bob, nick: 'alice', ...identityOf('mallory') });
+    const lines = model.dialogRequest?.trustLines ?? [];
+    expect(lines[0]).toMatch(
+      /^WARNING: this peer calls itself "alice", but its key is not the key of the alice you know/,
+    );
+    expect(model.tabs[0]?.lines.some((l) => l.kind === 'warning' && l.text.startsWith('WARNING'))).toBe(true);
+    model.answerDialog(false);
+    expect(port.remembered).toEqual([]);
+    expect(texts(0).at(-1)).toBe('Declined the request from 127.0.0.1 6666.');
+  });
+
+  it('/whoami shows your own fingerprint', () => {
+    const { type, texts } = setup();
+    type('/whoami');
+    expect(texts().slice(-2)).toEqual(['You are me on [::]:7000.', 'Your fingerprint: MYFP-MYFP-MYFP-MYFP']);
   });
 });
 
@@ -116,7 +151,13 @@ describe('tabs and unread', () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
-    model.onEvent({ type: 'accepted', session: 100, peer: { host: '127.0.0.1', port: 6666 }, nick: 'bob' });
+    model.onEvent({
+      type: 'accepted',
+      session: 100,
+      peer: { host: '127.0.0.1', port: 6666 },
+      nick: 'bob',
+      ...identityOf('bob'),
+    });
     expect(model.currentTab).toMatchObject({ state: 'open', session: 100, peerNick: 'bob' });
   });
 
@@ -239,7 +280,7 @@ describe('sending and marks', () => {
 describe('status bar', () => {
   it('on the home tab: who you are, chats, waiting requests', () => {
     const { model } = setup();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
     expect(model.statusBar(false)).toBe('me@[::]:7000 │ home │ 0 chats │ 1 waiting (/requests)');
   });
 
@@ -250,6 +291,7 @@ describe('status bar', () => {
       id: 1,
       peer: alice,
       peerNick: 'alice',
+      ...identityOf('alice'),
       state: 'open',
       initiator: false,
       rtt: 12.4,

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TuiView } from '../src/view/tui-view.js';
-import { testModel } from './fake-port.js';
+import { identityOf, testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const ESC = String.fromCharCode(27);
@@ -37,7 +37,7 @@ function build(columns = 80, rows = 24, noColor = false) {
 /** A 80×12 screen on a chat tab holding more lines than fit. */
 function chatWithFortyLines() {
   const built = build(80, 12);
-  built.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+  built.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
   built.model.answerDialog(true);
   for (let i = 0; i < 40; i++)
     built.model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
@@ -58,7 +58,7 @@ describe('the blessed screen', () => {
 
   it('types into the input line and sends on Enter, marking the message until it is delivered', async () => {
     const { model, keys, screenText, port, view } = build();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
     view.render();
     await keys('hello 😀');
@@ -75,11 +75,12 @@ describe('the blessed screen', () => {
   it('shows a request in a dialog, keeps the half-typed line, and y accepts', async () => {
     const { model, keys, screenText, view, port } = build();
     await keys('not finished');
-    model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice', ...identityOf('alice') });
     view.render();
     const text = screenText().join('\n');
     expect(text).toContain('Connection request from: 127.0.0.1 5555');
     expect(text).toContain('Nick: alice');
+    expect(text).toContain('Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen');
     expect(text).toContain('Accept connection? (y/n)');
     await keys('x'); // not typed while the dialog is up
     await keys('y');
@@ -90,7 +91,7 @@ describe('the blessed screen', () => {
 
   it('switches tabs with Ctrl+N, Ctrl+P and Alt+digit, and highlights unread ones', async () => {
     const { model, keys, screenText, view } = build();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
     await keys('\x10'); // Ctrl+P: back to home
     model.onEvent({ type: 'message', session: 1, peer: alice, text: 'new' });
@@ -140,7 +141,7 @@ describe('the blessed screen', () => {
 
   it('aligns emoji and full-width characters: each takes two cells', () => {
     const { model, view, screenText } = build();
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
     model.onEvent({ type: 'message', session: 1, peer: alice, text: '😀|漢字|x' });
     model.onEvent({ type: 'message', session: 1, peer: alice, text: '12|3456|x' });
@@ -159,7 +160,7 @@ describe('the blessed screen', () => {
 
   it('works at 40×10 and redraws on resize', async () => {
     const { output, screenText, model, view } = build(40, 10);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     view.render();
     let rows = screenText();
     expect(rows).toHaveLength(10);
@@ -182,7 +183,7 @@ describe('the blessed screen', () => {
     await new Promise((r) => setTimeout(r, 20)); // blessed flushes its output on a later tick
     expect(colored.written()).toMatch(new RegExp(`${ESC}\\[(3[0-7]|4[0-7]|38;5;\\d+|48;5;\\d+)(;\\d+)*m`));
     const plain = build(80, 24, true);
-    plain.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice' });
+    plain.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     plain.model.answerDialog(true);
     plain.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'hi' });
     plain.view.render();

@@ -101,7 +101,8 @@ export class Endpoint {
 
   constructor(options: EndpointOptionsInput = {}, dependencies: EndpointDependencies = {}) {
     this.options = resolveOptions(options);
-    this.randomU32 = dependencies.randomU32 ?? (() => crypto.getRandomValues(new Uint32Array(1))[0] as number);
+    this.randomU32 =
+      dependencies.randomU32 ?? (() => crypto.getRandomValues(new Uint32Array(1))[0] as number);
     this.identity = dependencies.identity ?? generateKeyPair();
     const o = this.options;
     this.secure = new SecureTransport(
@@ -159,7 +160,8 @@ export class Endpoint {
       this.settle(waiting);
       return waiting.id;
     }
-    if (this.sessions.size >= this.options.maxSessions) throw errors.tooManySessions(this.options.maxSessions);
+    if (this.sessions.size >= this.options.maxSessions)
+      throw errors.tooManySessions(this.options.maxSessions);
     const channel = this.secure.connect(peer, now);
     const session = Session.outgoing(this.context, this.nextSessionId++, this.randomU32(), channel, now);
     this.register(session, key);
@@ -180,7 +182,8 @@ export class Endpoint {
   decline(id: SessionId, now: number, reason: DeclineReason = 'declined', detail = ''): void {
     this.now = now;
     const checked = Decline.fields.detail.schema.safeParse(detail);
-    if (!checked.success) throw errors.invalidArgument('decline detail', checked.error.issues[0]?.message ?? '');
+    if (!checked.success)
+      throw errors.invalidArgument('decline detail', checked.error.issues[0]?.message ?? '');
     const session = this.get(id);
     session.decline(now, reason, detail);
     this.requested.delete(formatAddress(session.peer));
@@ -322,7 +325,12 @@ export class Endpoint {
     const { maxSessions, maxSessionsPerPeer } = this.options;
     if (this.sessions.size >= maxSessions || (this.perPeer.get(peerKey) ?? 0) >= maxSessionsPerPeer) {
       this.stats.refusedOverLimit++;
-      this.transmit(channel, { type: 'decline', session: request.session, reason: 'too_many_sessions', detail: '' });
+      this.transmit(channel, {
+        type: 'decline',
+        session: request.session,
+        reason: 'too_many_sessions',
+        detail: '',
+      });
       return;
     }
     const session = Session.incoming(this.context, this.nextSessionId++, request, channel, now);

@@ -9,7 +9,15 @@ export {
 } from './address.js';
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';
-export type { EventBase, EventOf, MessageId, NetchatEvent, NetchatEventType, PeerIdentity, SessionId } from './events.js';
+export type {
+  EventBase,
+  EventOf,
+  MessageId,
+  NetchatEvent,
+  NetchatEventType,
+  PeerIdentity,
+  SessionId,
+} from './events.js';
 export { NetchatPeer, type PeerEvents, type PeerOptions } from './node/netchat-peer.js';
 export { BindError } from './node/udp-socket.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
@@ -69,3 +77,11 @@ export {
   MIN_HEARTBEAT_MS,
   Text,
 } from './wire/messages.js';
+export {
+  IdentityError,
+  identityPath,
+  type LoadedIdentity,
+  loadIdentity,
+  netchatHome,
+} from './node/identity-store.js';
+export { describeTrust, KnownPeers, type PeerTrust } from './node/known-peers.js';

@@ -41,6 +41,7 @@ export class TokenBuckets {
     const refillMs = (this.burst / this.rate) * 1000;
     if (now - this.lastSweep < refillMs) return;
     this.lastSweep = now;
-    for (const [key, bucket] of this.buckets) if (now - bucket.updatedAt >= refillMs) this.buckets.delete(key);
+    for (const [key, bucket] of this.buckets)
+      if (now - bucket.updatedAt >= refillMs) this.buckets.delete(key);
   }
 }

@@ -9,7 +9,8 @@ const packetType = (data: Uint8Array) => {
 };
 
 /** The session messages sent, in order (packets that seal none, such as handshakes, are left out). */
-const typesSent = (sent: { message?: Datagram }[]) => sent.flatMap((s) => (s.message ? [s.message.type] : []));
+const typesSent = (sent: { message?: Datagram }[]) =>
+  sent.flatMap((s) => (s.message ? [s.message.type] : []));
 
 describe('connecting', () => {
   it('opens a session when the peer accepts, with nicks both ways', () => {

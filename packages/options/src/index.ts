@@ -27,6 +27,7 @@ export const peerFlags = {
   nick: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
+  fingerprint: { type: 'boolean' },
 } as const;
 
 const port = z
@@ -86,20 +87,21 @@ export const PeerArguments = z.object({
   nick: nick.optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
+  fingerprint: z.boolean().optional(),
 });
 export type PeerArguments = z.infer<typeof PeerArguments>;
 
 type FlagConfig = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 /**
- * Parses `argv` against `flags` and validates the result with `schema`. `--help` and
- * `--version` skip validation, so they work whatever else is on the line.
+ * Parses `argv` against `flags` and validates the result with `schema`. `--help`, `--version`
+ * and `--fingerprint` skip validation, so they work whatever else is on the line.
  */
 export function parseCommandLine<S extends z.ZodType>(
   argv: string[],
   flags: FlagConfig,
   schema: S,
-): z.infer<S> | { help: true } | { version: true } {
+): z.infer<S> | { help: true } | { version: true } | { fingerprint: true } {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
@@ -110,6 +112,7 @@ export function parseCommandLine<S extends z.ZodType>(
   const { values, positionals } = parsed;
   if (values.help) return { help: true };
   if (values.version) return { version: true };
+  if (values.fingerprint) return { fingerprint: true };
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
   const result = schema.safeParse({ ...values, port: positionals[0] });
   if (!result.success) {
@@ -139,6 +142,16 @@ export const peerFlagsHelp = `  --host ADDR                 bind to this IP addr
   --connect-timeout SECS      seconds to wait for an answer to a request (default 30)
   --nick NAME                 your name, sent with requests and shown to the peer (at most ${MAX_NICK_BYTES} bytes)
   -h, --help                  show this help
-  -V, --version               show the version`;
+  -V, --version               show the version
+  --fingerprint               show your key's fingerprint (to read to the people you chat with)
 
-export { exitWith, listenOrExit, type ProgramInfo, readCommandLine } from './program.js';
+Your key is kept in $NETCHAT_HOME, else $XDG_CONFIG_HOME/netchat, else ~/.config/netchat.`;
+
+export {
+  exitWith,
+  listenOrExit,
+  loadIdentityOrExit,
+  loadKnownPeersOrExit,
+  type ProgramInfo,
+  readCommandLine,
+} from './program.js';

@@ -3,7 +3,17 @@
  * help or version, or a one-line usage error with exit code 2) and open its peer (a port that
  * cannot be bound is a one-line error with exit code 1).
  */
-import { BindError, NetchatPeer, type PeerOptions } from '@netchat/core';
+import {
+  BindError,
+  fingerprint,
+  IdentityError,
+  type KeyPair,
+  KnownPeers,
+  loadIdentity,
+  NetchatPeer,
+  netchatHome,
+  type PeerOptions,
+} from '@netchat/core';
 import { UsageError } from './usage-error.js';
 
 export interface ProgramInfo {
@@ -19,13 +29,13 @@ export function exitWith(program: ProgramInfo, message: string, code: number): n
   process.exit(code);
 }
 
-/** The parsed arguments, or (for --help, --version and usage errors) the process ends here. */
+/** The parsed arguments, or (for --help, --version, --fingerprint and usage errors) the process ends here. */
 export function readCommandLine<T extends object>(
   program: ProgramInfo,
-  parse: (argv: string[]) => T | { help: true } | { version: true },
+  parse: (argv: string[]) => T | { help: true } | { version: true } | { fingerprint: true },
   argv: string[] = process.argv.slice(2),
 ): T {
-  let parsed: T | { help: true } | { version: true };
+  let parsed: T | { help: true } | { version: true } | { fingerprint: true };
   try {
     parsed = parse(argv);
   } catch (error) {
@@ -41,7 +51,33 @@ export function readCommandLine<T extends object>(
     process.stdout.write(`${program.name} ${program.version}\n`);
     process.exit(0);
   }
+  if ('fingerprint' in parsed && parsed.fingerprint === true) {
+    const { keyPair, path } = loadIdentityOrExit(program);
+    process.stdout.write(`Your fingerprint: ${fingerprint(keyPair.publicKey)}\nKey file: ${path}\n`);
+    process.exit(0);
+  }
   return parsed as T;
+}
+
+/** The user's key pair from the netchat home (made on first run), or a one-line error and exit 1. */
+export function loadIdentityOrExit(program: ProgramInfo): { keyPair: KeyPair; path: string; home: string } {
+  const home = netchatHome();
+  try {
+    return { ...loadIdentity(home), home };
+  } catch (error) {
+    if (error instanceof IdentityError) exitWith(program, error.message, 1);
+    throw error;
+  }
+}
+
+/** The peers the user trusts (known_peers.json in the netchat home), or a one-line error and exit 1. */
+export function loadKnownPeersOrExit(program: ProgramInfo, home: string): KnownPeers {
+  try {
+    return KnownPeers.load(home);
+  } catch (error) {
+    if (error instanceof IdentityError) exitWith(program, error.message, 1);
+    throw error;
+  }
 }
 
 /** Opens the peer's socket, or ends the process with the bind error's one line and exit code 1. */

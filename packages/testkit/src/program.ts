@@ -1,5 +1,6 @@
 /** A program run as a child process, its stdin written to and its stdout and stderr collected. */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { freshHome } from './fresh-home.js';
 
 export class ProgramProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -8,9 +9,12 @@ export class ProgramProcess {
   /** The exit code (null if killed by a signal). */
   readonly exited: Promise<number | null>;
 
-  /** Runs `node script ...args`. */
-  constructor(script: string, args: string[]) {
-    this.child = spawn(process.execPath, [script, ...args], { stdio: 'pipe' });
+  /** Runs `node script ...args`, with its own new netchat home unless `env` names one. */
+  constructor(script: string, args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [script, ...args], {
+      stdio: 'pipe',
+      env: { ...process.env, NETCHAT_HOME: freshHome(), ...env },
+    });
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
     });

@@ -4,6 +4,7 @@
  * `AFTER-EXIT <code>` after it, so a test can see the exit code and what the terminal shows then.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { freshHome } from './fresh-home.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
@@ -12,9 +13,9 @@ export class TmuxTerminal {
   private readonly socket = `netchat-test-${process.pid}`;
   readonly name = `w${TmuxTerminal.count++}`;
 
-  /** `argv` is run by sh after the env assignments; quote arguments that need it. */
+  /** `argv` is run by sh after the env assignments (a new netchat home unless `env` names one). */
   constructor(argv: string[], env: Record<string, string> = {}, size = { columns: 80, rows: 20 }) {
-    const vars = Object.entries(env)
+    const vars = Object.entries({ NETCHAT_HOME: freshHome(), ...env })
       .map(([k, v]) => `${k}=${v} `)
       .join('');
     const command = `printf 'BEFORE\\n'; ${vars}${argv.join(' ')}; echo AFTER-EXIT $?; sleep 60`;

@@ -6,7 +6,9 @@
  */
 import {
   type Address,
+  describeTrust,
   formatAddress,
+  type PeerTrust,
   type MessageId,
   type NetchatEvent,
   type SessionId,
@@ -29,6 +31,12 @@ export interface PeerPort {
   /** The peer's clock (ms), the one SessionInfo.lastHeard is on. */
   now(): number;
   quit(): void;
+  /** Our own key's fingerprint. */
+  fingerprint(): string;
+  /** Whether a peer's key is known (trust on first use). */
+  trust(publicKey: string, nick: string): PeerTrust;
+  /** Trusts a peer's key from now on. */
+  remember(publicKey: string, nick: string, fingerprint: string): void;
 }
 
 export type Mark = 'pending' | 'delivered' | 'failed';
@@ -65,6 +73,10 @@ export interface WaitingRequest {
   readonly peer: Address;
   readonly nick: string;
   readonly time: Date;
+  readonly publicKey: string;
+  readonly fingerprint: string;
+  /** The fingerprint and whether the key is known; a warning first if it takes a known nick. */
+  readonly trustLines: string[];
 }
 
 export interface TabBarEntry {
@@ -170,6 +182,7 @@ export class TuiModel {
         return;
       case 'whoami':
         this.notice(tab, `You are ${this.nick || '(no nick)'} on ${this.settings.localAddress}.`);
+        this.notice(tab, `Your fingerprint: ${this.port.fingerprint()}`);
         return;
       case 'quit':
         this.notice(tab, 'Closing every session…');
@@ -223,7 +236,7 @@ export class TuiModel {
   onEvent(e: NetchatEvent): void {
     switch (e.type) {
       case 'request':
-        this.onRequest(e.session, e.peer, e.nick);
+        this.onRequest(e);
         return;
       case 'accepted': {
         const tab = this.tabFor(e.session, e.peer);
@@ -232,6 +245,8 @@ export class TuiModel {
         tab.state = 'open';
         tab.peerNick = e.nick;
         this.notice(tab, `Connected to ${spaced(e.peer)}${e.nick ? ` (${terminalSafe(e.nick)})` : ''}.`);
+        this.showTrust(tab, describeTrust(e.fingerprint, e.nick, this.port.trust(e.publicKey, e.nick)));
+        this.port.remember(e.publicKey, e.nick, e.fingerprint);
         return;
       }
       case 'declined':
@@ -312,18 +327,38 @@ export class TuiModel {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  private onRequest(session: SessionId, peer: Address, nick: string): void {
+  private onRequest(e: Extract<NetchatEvent, { type: 'request' }>): void {
+    const { session, peer, nick } = e;
     const who = `${spaced(peer)}${nick ? ` (${terminalSafe(nick)})` : ''}`;
+    const request: WaitingRequest = {
+      session,
+      peer,
+      nick,
+      time: this.clock(),
+      publicKey: e.publicKey,
+      fingerprint: e.fingerprint,
+      trustLines: describeTrust(e.fingerprint, nick, this.port.trust(e.publicKey, nick)),
+    };
     if (this.settings.acceptAll) {
       this.port.accept(session);
+      this.port.remember(e.publicKey, nick, e.fingerprint);
       this.openTabFor(session, peer, nick, `Accepted a request from ${who} (--yes).`);
+      this.showTrust(this.currentTab, request.trustLines);
       return;
     }
-    this.requests.push({ session, peer, nick, time: this.clock() });
+    this.requests.push(request);
     this.notice(
       this.home,
       `Connection request from: ${who}. y/n in the dialog, or /accept ${this.requests.length}.`,
     );
+    this.showTrust(this.home, request.trustLines);
+  }
+
+  private showTrust(tab: Tab, lines: string[]): void {
+    for (const line of lines) {
+      if (line.startsWith('WARNING')) this.warn(tab, line);
+      else this.notice(tab, line);
+    }
   }
 
   private answer(request: WaitingRequest | undefined, accept: boolean, index: number): void {
@@ -336,7 +371,9 @@ export class TuiModel {
     const who = spaced(request.peer);
     if (accept) {
       this.port.accept(request.session);
+      this.port.remember(request.publicKey, request.nick, request.fingerprint);
       this.openTabFor(request.session, request.peer, request.nick, `Accepted the request from ${who}.`);
+      this.showTrust(this.currentTab, request.trustLines);
     } else {
       this.port.decline(request.session);
       this.notice(this.home, `Declined the request from ${who}.`);

@@ -4,6 +4,7 @@
  * turns key presses into model calls; all decisions live in the model.
  */
 import type { Readable, Writable } from 'node:stream';
+import { terminalSafe } from '@netchat/core';
 import blessed from 'blessed';
 import { COMMAND_HELP, KEY_HELP } from '../model/commands.js';
 import { type ChatLine, clockTime, type TuiModel } from '../model/tui-model.js';
@@ -100,7 +101,7 @@ export class TuiView {
       top: 'center',
       left: 'center',
       width: '80%',
-      height: 7,
+      height: 10,
       border: { type: 'line' },
       tags: true,
       hidden: true,
@@ -227,9 +228,14 @@ export class TuiView {
       this.dialog.hide();
       return;
     }
-    const nick = request.nick ? `\nNick: ${blessed.escape(request.nick)}` : '';
+    const nick = request.nick ? `\nNick: ${blessed.escape(terminalSafe(request.nick))}` : '';
+    const trust = request.trustLines
+      .map((line) =>
+        line.startsWith('WARNING') ? `{bold}${blessed.escape(line)}{/bold}` : blessed.escape(line),
+      )
+      .join('\n');
     this.dialog.setContent(
-      `Connection request from: ${request.peer.host} ${request.peer.port}${nick}\n{bold}Accept connection? (y/n){/bold}  Esc: later`,
+      `Connection request from: ${request.peer.host} ${request.peer.port}${nick}\n${trust}\n{bold}Accept connection? (y/n){/bold}  Esc: later`,
     );
     this.dialog.show();
   }

@@ -22,7 +22,9 @@ export const REKEY_AFTER_MS = 120_000;
 /** Past this counter a channel is not used any more (a new handshake is needed); about 2^53. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER - EPOCH_PACKETS;
 
-export type OpenResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: 'replay' | 'forged' | 'stale_epoch' };
+export type OpenResult =
+  | { ok: true; plaintext: Uint8Array }
+  | { ok: false; reason: 'replay' | 'forged' | 'stale_epoch' };
 
 export class Channel {
   remoteIndex = 0;
@@ -59,7 +61,13 @@ export class Channel {
   }
 
   /** Installs the transport keys of a completed handshake. */
-  establish(remoteIndex: number, remoteStatic: Uint8Array, tx: Uint8Array, rx: Uint8Array, now: number): void {
+  establish(
+    remoteIndex: number,
+    remoteStatic: Uint8Array,
+    tx: Uint8Array,
+    rx: Uint8Array,
+    now: number,
+  ): void {
     this.remoteIndex = remoteIndex;
     this.remoteStatic = remoteStatic;
     this.txKey = tx;

@@ -49,7 +49,12 @@ export function seal(key: Uint8Array, counter: number, ad: Uint8Array, plaintext
 }
 
 /** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */
-export function open(key: Uint8Array, counter: number, ad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+export function open(
+  key: Uint8Array,
+  counter: number,
+  ad: Uint8Array,
+  ciphertext: Uint8Array,
+): Uint8Array | undefined {
   if (ciphertext.length < TAG_BYTES) return undefined;
   const out = Buffer.alloc(ciphertext.length - TAG_BYTES);
   try {

@@ -385,11 +385,21 @@ export class SecureTransport {
       this.restartHandshake(channel, state);
       return;
     }
-    const final: HandshakeFinal = { type: 'handshake_final', receiverIndex: response.senderIndex, noise: state.noise.send() };
+    const final: HandshakeFinal = {
+      type: 'handshake_final',
+      receiverIndex: response.senderIndex,
+      noise: state.noise.send(),
+    };
     state.final = encodePacket(final);
     this.sink.transmit(channel.address, state.final);
     const { noise } = state;
-    channel.establish(response.senderIndex, noise.rs as Uint8Array, noise.tx as Uint8Array, noise.rx as Uint8Array, now);
+    channel.establish(
+      response.senderIndex,
+      noise.rs as Uint8Array,
+      noise.tx as Uint8Array,
+      noise.rx as Uint8Array,
+      now,
+    );
     this.stats.handshakesCompleted++;
     this.opened(channel, now);
   }
@@ -428,7 +438,13 @@ export class SecureTransport {
     }
     const { noise } = pending;
     const channel = new Channel(pending.localIndex, pending.address, false, now);
-    channel.establish(pending.remoteIndex, noise.rs as Uint8Array, noise.tx as Uint8Array, noise.rx as Uint8Array, now);
+    channel.establish(
+      pending.remoteIndex,
+      noise.rs as Uint8Array,
+      noise.tx as Uint8Array,
+      noise.rx as Uint8Array,
+      now,
+    );
     this.channels.set(channel.id, channel);
     this.stats.handshakesCompleted++;
     // An empty data packet confirms the handshake to the initiator.
@@ -495,7 +511,8 @@ export class SecureTransport {
 
   private onPathResponse(channel: Channel, token: Uint8Array, from: Address): void {
     const open = this.challenges.get(channel.id);
-    if (!open || !equalBytes(open.token, token) || formatAddress(open.address) !== formatAddress(from)) return;
+    if (!open || !equalBytes(open.token, token) || formatAddress(open.address) !== formatAddress(from))
+      return;
     this.challenges.delete(channel.id);
     const previous = channel.address;
     channel.address = from;
@@ -580,14 +597,23 @@ export class SecureTransport {
   private newIndex(): number {
     for (;;) {
       const bytes = this.random(4);
-      const index = ((bytes[0] as number) << 24) | ((bytes[1] as number) << 16) | ((bytes[2] as number) << 8) | (bytes[3] as number);
+      const index =
+        ((bytes[0] as number) << 24) |
+        ((bytes[1] as number) << 16) |
+        ((bytes[2] as number) << 8) |
+        (bytes[3] as number);
       const candidate = index >>> 0;
-      if (candidate !== 0 && !this.channels.has(candidate) && !this.pendingByIndex.has(candidate)) return candidate;
+      if (candidate !== 0 && !this.channels.has(candidate) && !this.pendingByIndex.has(candidate))
+        return candidate;
     }
   }
 
   /** Counts of what is held, for tests and logs: proof that floods stay bounded. */
   get sizes(): { channels: number; pending: number; rateLimitedAddresses: number } {
-    return { channels: this.channels.size, pending: this.pending.size, rateLimitedAddresses: this.limiter.size };
+    return {
+      channels: this.channels.size,
+      pending: this.pending.size,
+      rateLimitedAddresses: this.limiter.size,
+    };
   }
 }

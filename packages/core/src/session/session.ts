@@ -119,7 +119,13 @@ export class Session {
   }
 
   /** The peer asks us to chat (over an open route); the application will accept or decline. */
-  static incoming(ctx: SessionContext, id: SessionId, request: ConnectRequest, route: Route, now: number): Session {
+  static incoming(
+    ctx: SessionContext,
+    id: SessionId,
+    request: ConnectRequest,
+    route: Route,
+    now: number,
+  ): Session {
     const session = new Session(ctx, id, request.session, route, false, now);
     session.peerNick = request.nick;
     session.agreeHeartbeat(request.heartbeatMs);
@@ -136,7 +142,9 @@ export class Session {
   /** The peer's verified key, as events and SessionInfo carry it. */
   identity(): { publicKey: string; fingerprint: string } {
     const key = this.route.remoteStatic;
-    return key ? { publicKey: toHex(key), fingerprint: fingerprint(key) } : { publicKey: '', fingerprint: '' };
+    return key
+      ? { publicKey: toHex(key), fingerprint: fingerprint(key) }
+      : { publicKey: '', fingerprint: '' };
   }
 
   /** The route finished its handshake: now the request can go. */
@@ -257,7 +265,13 @@ export class Session {
     // The handshake is a round trip too: measure it if the request went out only once.
     if (this.connectAttempts === 1) this.rtt.sample(now - this.connectStartedAt);
     this.open(now);
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: accept.nick, ...this.identity() });
+    this.ctx.emit({
+      type: 'accepted',
+      session: this.id,
+      peer: this.peer,
+      nick: accept.nick,
+      ...this.identity(),
+    });
   }
 
   /** Simultaneous open: the peer's request won the tie-break, so take its id (and route) and accept it. */
@@ -268,13 +282,25 @@ export class Session {
     this.agreeHeartbeat(request.heartbeatMs);
     this.sendAccept();
     this.open(now);
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: request.nick, ...this.identity() });
+    this.ctx.emit({
+      type: 'accepted',
+      session: this.id,
+      peer: this.peer,
+      nick: request.nick,
+      ...this.identity(),
+    });
   }
 
   /** The application connects to a peer whose request is waiting: that is a yes. */
   acceptAsConnect(now: number): void {
     this.accept(now);
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick: this.peerNick, ...this.identity() });
+    this.ctx.emit({
+      type: 'accepted',
+      session: this.id,
+      peer: this.peer,
+      nick: this.peerNick,
+      ...this.identity(),
+    });
   }
 
   private open(now: number): void {

@@ -24,13 +24,27 @@ export const HandshakeInit = define('handshake_init', 1, {
 /** The responder's answer to an init without a valid cookie: come back with this one. */
 export const CookieReply = define('cookie_reply', 2, { receiverIndex, cookie: fixedBytes(COOKIE_BYTES) });
 /** Noise XX message 2: e, ee, s, es (and an empty encrypted payload). */
-export const HandshakeResponse = define('handshake_response', 3, { senderIndex, receiverIndex, noise: rest(96, 96) });
+export const HandshakeResponse = define('handshake_response', 3, {
+  senderIndex,
+  receiverIndex,
+  noise: rest(96, 96),
+});
 /** Noise XX message 3: s, se (and an empty encrypted payload). */
 export const HandshakeFinal = define('handshake_final', 4, { receiverIndex, noise: rest(64, 64) });
 /** A sealed payload: a session message, a path challenge or response, or nothing (a keepalive). */
-export const Data = define('data', 5, { receiverIndex, counter: u64, ciphertext: rest(16, MAX_DATAGRAM_BYTES) });
+export const Data = define('data', 5, {
+  receiverIndex,
+  counter: u64,
+  ciphertext: rest(16, MAX_DATAGRAM_BYTES),
+});
 
-export const PACKET_DEFINITIONS = [HandshakeInit, CookieReply, HandshakeResponse, HandshakeFinal, Data] as const;
+export const PACKET_DEFINITIONS = [
+  HandshakeInit,
+  CookieReply,
+  HandshakeResponse,
+  HandshakeFinal,
+  Data,
+] as const;
 
 export type HandshakeInit = z.infer<typeof HandshakeInit.schema>;
 export type CookieReply = z.infer<typeof CookieReply.schema>;

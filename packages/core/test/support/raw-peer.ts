@@ -3,7 +3,13 @@
  * authentic) and then seals whatever session messages the test writes, well-formed or not. It is
  * how the tests play a misbehaving or malicious peer that holds a valid key.
  */
-import { type Address, type Datagram, encodeDatagram, generateKeyPair, type NetchatEvent } from '../../src/index.js';
+import {
+  type Address,
+  type Datagram,
+  encodeDatagram,
+  generateKeyPair,
+  type NetchatEvent,
+} from '../../src/index.js';
 import type { Channel } from '../../src/secure/channel.js';
 import { SecureTransport } from '../../src/secure/secure-transport.js';
 import type { NodeEndpoint } from './virtual-network.js';

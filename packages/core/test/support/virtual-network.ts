@@ -97,7 +97,12 @@ export class VirtualNetwork {
   collect(): void {
     for (const node of this.nodes.values()) {
       for (let t = node.endpoint.pollTransmit(); t; t = node.endpoint.pollTransmit()) {
-        node.sent.push({ at: this.now, to: t.to, data: t.data, ...(t.message ? { message: t.message } : {}) });
+        node.sent.push({
+          at: this.now,
+          to: t.to,
+          data: t.data,
+          ...(t.message ? { message: t.message } : {}),
+        });
         this.launch(node.address, t.to, t.data, t.message);
       }
       for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent())
