@@ -38,7 +38,8 @@ export class Channel {
   private txCounter = 0;
   private readonly rxKeys = new Map<number, Uint8Array>();
   private rxEpoch = 0;
-  private readonly replay = new ReplayWindow();
+  /** A replay window per epoch (current and previous): a sender skips counters when it rekeys by time. */
+  private readonly replay = new Map<number, ReplayWindow>([[0, new ReplayWindow()]]);
 
   constructor(
     /** Our index: the peer puts it in every packet for this channel. */
@@ -97,18 +98,21 @@ export class Channel {
 
   /** Opens a data packet's ciphertext; `header` is the packet's first DATA_HEADER_BYTES. */
   open(counter: number, header: Uint8Array, ciphertext: Uint8Array): OpenResult {
-    if (!this.replay.mayAccept(counter)) return { ok: false, reason: 'replay' };
     const epoch = Math.floor(counter / EPOCH_PACKETS);
     if (epoch < this.rxEpoch - 1 || epoch > this.rxEpoch + 1) return { ok: false, reason: 'stale_epoch' };
+    const window = this.replay.get(epoch) ?? new ReplayWindow();
+    if (!window.mayAccept(counter)) return { ok: false, reason: 'replay' };
     const current = this.rxKeys.get(this.rxEpoch) as Uint8Array;
     const key = epoch === this.rxEpoch + 1 ? rekey(current) : this.rxKeys.get(epoch);
     if (!key) return { ok: false, reason: 'stale_epoch' };
     const plaintext = open(key, counter, header, ciphertext);
     if (!plaintext) return { ok: false, reason: 'forged' };
-    this.replay.mark(counter);
+    window.mark(counter);
+    this.replay.set(epoch, window);
     if (epoch > this.rxEpoch) {
       this.rxKeys.set(epoch, key);
       this.rxKeys.delete(this.rxEpoch - 1);
+      this.replay.delete(this.rxEpoch - 1);
       this.rxEpoch = epoch;
     }
     return { ok: true, plaintext };

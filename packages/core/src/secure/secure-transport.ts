@@ -196,7 +196,7 @@ export class SecureTransport {
     noise.initialise(PROLOGUE);
     const state: InitiatorState = {
       noise,
-      message1: noise.send(),
+      message1: copy(noise.send()),
       cookie: new Uint8Array(COOKIE_BYTES),
       confirmed: false,
       retryDelay: this.options.handshakeRetryInitial,
@@ -327,8 +327,11 @@ export class SecureTransport {
     }
     const noise = new NoiseState('XX', false, this.identity);
     noise.initialise(PROLOGUE);
+    let message2: Uint8Array;
     try {
       noise.recv(init.noise);
+      // send() does the Diffie-Hellman with the peer's ephemeral key: a degenerate key throws here.
+      message2 = copy(noise.send());
     } catch {
       this.stats.badHandshakes++;
       return;
@@ -339,7 +342,7 @@ export class SecureTransport {
       type: 'handshake_response',
       senderIndex: localIndex,
       receiverIndex: init.senderIndex,
-      noise: noise.send(),
+      noise: message2,
     };
     const pending: PendingResponse = {
       noise,
@@ -378,8 +381,10 @@ export class SecureTransport {
       this.sink.transmit(channel.address, state.final);
       return;
     }
+    let message3: Uint8Array;
     try {
       state.noise.recv(response.noise);
+      message3 = copy(state.noise.send());
     } catch {
       this.stats.badHandshakes++;
       this.restartHandshake(channel, state);
@@ -388,18 +393,12 @@ export class SecureTransport {
     const final: HandshakeFinal = {
       type: 'handshake_final',
       receiverIndex: response.senderIndex,
-      noise: state.noise.send(),
+      noise: message3,
     };
     state.final = encodePacket(final);
     this.sink.transmit(channel.address, state.final);
     const { noise } = state;
-    channel.establish(
-      response.senderIndex,
-      noise.rs as Uint8Array,
-      noise.tx as Uint8Array,
-      noise.rx as Uint8Array,
-      now,
-    );
+    channel.establish(response.senderIndex, copy(noise.rs), copy(noise.tx), copy(noise.rx), now);
     this.stats.handshakesCompleted++;
     this.opened(channel, now);
   }
@@ -408,7 +407,7 @@ export class SecureTransport {
   private restartHandshake(channel: Channel, state: InitiatorState): void {
     state.noise = new NoiseState('XX', true, this.identity);
     state.noise.initialise(PROLOGUE);
-    state.message1 = state.noise.send();
+    state.message1 = copy(state.noise.send());
     this.sendInit(channel, state);
   }
 
@@ -438,13 +437,7 @@ export class SecureTransport {
     }
     const { noise } = pending;
     const channel = new Channel(pending.localIndex, pending.address, false, now);
-    channel.establish(
-      pending.remoteIndex,
-      noise.rs as Uint8Array,
-      noise.tx as Uint8Array,
-      noise.rx as Uint8Array,
-      now,
-    );
+    channel.establish(pending.remoteIndex, copy(noise.rs), copy(noise.tx), copy(noise.rx), now);
     this.channels.set(channel.id, channel);
     this.stats.handshakesCompleted++;
     // An empty data packet confirms the handshake to the initiator.
@@ -616,4 +609,10 @@ export class SecureTransport {
       rateLimitedAddresses: this.limiter.size,
     };
   }
+}
+
+/** Our own copy of bytes a Noise state handed out: the library wipes its buffers when done. */
+function copy(bytes: Uint8Array | null): Uint8Array {
+  if (!bytes) throw new Error('handshake incomplete');
+  return Uint8Array.from(bytes);
 }

@@ -57,6 +57,8 @@ export interface Node<E extends NodeEndpoint = Endpoint> {
 export class VirtualNetwork {
   now = 0;
   private readonly nodes = new Map<string, Node<NodeEndpoint>>();
+  /** NAT rebinding: the address a node's datagrams now appear from (and are answered at). */
+  private readonly apparent = new Map<Node<NodeEndpoint>, Address>();
   private inFlight: InFlight[] = [];
   private order = 0;
   private readonly random: () => number;
@@ -78,6 +80,14 @@ export class VirtualNetwork {
     };
     this.nodes.set(formatAddress(address), node);
     return node;
+  }
+
+  /** From now on `node`'s datagrams come from `port` on its host, as after a NAT rebinding. */
+  rebind(node: Node<NodeEndpoint>, port: number): Address {
+    const address = { host: node.address.host, port };
+    this.apparent.set(node, address);
+    this.nodes.set(formatAddress(address), node);
+    return address;
   }
 
   /** Adds a node of the test's own making (a raw peer). */
@@ -103,7 +113,7 @@ export class VirtualNetwork {
           data: t.data,
           ...(t.message ? { message: t.message } : {}),
         });
-        this.launch(node.address, t.to, t.data, t.message);
+        this.launch(this.apparent.get(node) ?? node.address, t.to, t.data, t.message);
       }
       for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent())
         node.events.push({ ...e, at: this.now });
