@@ -1,12 +1,18 @@
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { hasTmux, TmuxTerminal } from '@netchat/testkit';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { freshHome, hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freePort, NetchatProcess } from './support/netchat-process.js';
 
 const running: NetchatProcess[] = [];
 function netchat(...args: string[]): NetchatProcess {
-  const process = new NetchatProcess(args);
+  return netchatAt({}, ...args);
+}
+/** With its netchat home (and so its key) chosen by the test. */
+function netchatAt(env: Record<string, string>, ...args: string[]): NetchatProcess {
+  const process = new NetchatProcess(args, env);
   running.push(process);
   return process;
 }
@@ -136,6 +142,43 @@ describe('two netchat processes chatting', () => {
     a.type('\u001b[2Jcleared?');
     await b.waitFor('[2Jcleared?');
     expect(b.stdout).not.toContain('\u001b');
+  });
+});
+
+describe('identity', () => {
+  it('--fingerprint prints your key\'s fingerprint, the same every run', async () => {
+    const home = freshHome();
+    const first = netchatAt({ NETCHAT_HOME: home }, '--fingerprint');
+    expect(await first.exited).toBe(0);
+    expect(first.stdout).toMatch(/^Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}\nKey file: .*identity\.key\n$/);
+    const again = netchatAt({ NETCHAT_HOME: home }, '--fingerprint');
+    await again.exited;
+    expect(again.stdout).toBe(first.stdout);
+  });
+
+  it('warns loudly when a new key comes with the nick of a peer you know', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const b = netchat(String(portB), '--yes');
+    const alice = netchat(String(portA), '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
+    await alice.waitFor('Connected to');
+    alice.endInput();
+    await alice.exited;
+    await b.waitFor('Peer closed the session.');
+    expect(b.stdout).toContain('(new: this key has not been seen before)');
+    // Someone else, with another key, calls itself alice.
+    const impostor = netchat(String(await freePort()), '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
+    await b.waitFor('WARNING: this peer calls itself "alice", but its key is not the key of the alice you know');
+    impostor.kill();
+  });
+
+  it('refuses a key file others can read, saying how to fix it', async () => {
+    const home = freshHome();
+    const setup = netchatAt({ NETCHAT_HOME: home }, '--fingerprint');
+    await setup.exited;
+    chmodSync(join(home, 'identity.key'), 0o644);
+    const p = netchatAt({ NETCHAT_HOME: home }, String(await freePort()));
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.trim()).toMatch(/identity\.key can be read by others \(mode 644\); run: chmod 600 /);
   });
 });
 

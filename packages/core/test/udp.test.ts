@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NetchatPeer, type PeerOptions } from '../src/index.js';
+import NoiseState from 'noise-handshake';
+import { decodePacket, encodePacket, generateKeyPair, NetchatPeer, type PeerOptions, PROLOGUE } from '../src/index.js';
 import { LossyRelay } from './support/lossy-relay.js';
 
 const open: { close(): unknown }[] = [];
@@ -23,6 +24,15 @@ function next<T>(emitter: NetchatPeer, type: string, ms = 10_000): Promise<T> {
       resolve(event as T);
     });
   });
+}
+
+/** Waits (at most 10 s, polling) until `done()` holds. */
+async function until(done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 async function connectPair(a: NetchatPeer, b: NetchatPeer, host = '127.0.0.1', port = b.address.port) {
@@ -67,6 +77,63 @@ describe('over real UDP on loopback', () => {
     expect(delivered).toBe(1_000);
     expect(received).toEqual(expected);
     expect(relay.dropped).toBeGreaterThan(300);
+  });
+
+  it('keeps the chat when the peer changes address mid-chat (a relay switches its source port)', async () => {
+    const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
+    const b = await listen(fast);
+    const a = await listen(fast);
+    const relay = await LossyRelay.start(b.address.port, { loss: 0, duplicate: 0, delay: 0, maxDelayMs: 0 }, 1);
+    open.push(relay);
+    const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
+    const received: string[] = [];
+    b.on('message', (e) => received.push(e.text));
+    const replies: string[] = [];
+    a.on('message', (e) => replies.push(e.text));
+    b.on('message', (e) => b.send(e.session, `re: ${e.text}`));
+    for (let i = 0; i < 20; i++) a.send(session, `before ${i}`);
+    await until(() => replies.length === 20);
+    const newPort = await relay.switchPort();
+    for (let i = 0; i < 20; i++) a.send(session, `after ${i}`);
+    await until(() => replies.length === 40);
+    const expected = [...Array.from({ length: 20 }, (_, i) => `before ${i}`), ...Array.from({ length: 20 }, (_, i) => `after ${i}`)];
+    expect(received).toEqual(expected);
+    expect(replies).toEqual(expected.map((t) => `re: ${t}`));
+    expect(b.endpoint.secureStats.pathMoves).toBe(1);
+    expect(b.endpoint.listSessions()[0]?.peer).toEqual({ host: '127.0.0.1', port: newPort });
+  });
+
+  it('under a handshake flood from many source ports, stays bounded and still lets a real peer in', async () => {
+    const b = await listen();
+    const flooders = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const s = dgram.createSocket('udp4');
+        await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+        open.push(s);
+        return s;
+      }),
+    );
+    // Each flooder does the cookie round trip properly, then sends valid message 1s and never finishes.
+    for (const s of flooders) {
+      const noise = new NoiseState('XX', true, generateKeyPair());
+      noise.initialise(PROLOGUE);
+      const message1 = Uint8Array.from(noise.send());
+      s.on('message', (data) => {
+        const reply = decodePacket(data);
+        if (!reply.ok || reply.datagram.type !== 'cookie_reply') return;
+        const init = encodePacket({ type: 'handshake_init', senderIndex: 7, cookie: reply.datagram.cookie, noise: message1 });
+        for (let i = 0; i < 3; i++) s.send(init, b.address.port, '127.0.0.1');
+      });
+      s.send(encodePacket({ type: 'handshake_init', senderIndex: 7, cookie: new Uint8Array(16), noise: message1 }), b.address.port, '127.0.0.1');
+    }
+    const a = await listen();
+    const session = await connectPair(a, b);
+    const got = next<{ text: string }>(b, 'message');
+    a.send(session, 'through the flood');
+    expect((await got).text).toBe('through the flood');
+    await until(() => b.endpoint.secureStats.cookiesSent >= 200);
+    expect(b.endpoint.secureSizes.pending).toBeLessThanOrEqual(1024);
+    expect(b.endpoint.secureSizes.channels).toBeLessThanOrEqual(2);
   });
 
   it('works over IPv6 loopback', async () => {

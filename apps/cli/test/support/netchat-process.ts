@@ -5,8 +5,8 @@ import { ProgramProcess } from '@netchat/testkit';
 const bin = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export class NetchatProcess extends ProgramProcess {
-  constructor(args: string[]) {
-    super(bin, args);
+  constructor(args: string[], env: Record<string, string> = {}) {
+    super(bin, args, env);
   }
 
   /** Waits (at most `ms`) until stdout matches `pattern` at least `times` times. */

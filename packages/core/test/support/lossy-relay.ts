@@ -16,7 +16,7 @@ export interface RelayConditions {
 
 export class LossyRelay {
   private readonly forA = dgram.createSocket('udp4');
-  private readonly forB = dgram.createSocket('udp4');
+  private forB = dgram.createSocket('udp4');
   private readonly random: () => number;
   private peerA: { port: number } | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -44,6 +44,21 @@ export class LossyRelay {
       if (relay.peerA) relay.pass(relay.forA, data, relay.peerA.port);
     });
     return relay;
+  }
+
+  /**
+   * A's traffic now reaches B from a new port (a NAT rebinding): the old socket is closed, so
+   * whatever B still sends to the old port is lost until B learns the new one.
+   */
+  async switchPort(): Promise<number> {
+    const old = this.forB;
+    this.forB = dgram.createSocket('udp4');
+    await new Promise<void>((r) => this.forB.bind(0, '127.0.0.1', r));
+    this.forB.on('message', (data) => {
+      if (this.peerA) this.pass(this.forA, data, this.peerA.port);
+    });
+    old.close();
+    return this.forB.address().port;
   }
 
   /** The port A should send to in order to reach B. */
