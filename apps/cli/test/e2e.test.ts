@@ -146,11 +146,13 @@ describe('two netchat processes chatting', () => {
 });
 
 describe('identity', () => {
-  it('--fingerprint prints your key\'s fingerprint, the same every run', async () => {
+  it("--fingerprint prints your key's fingerprint, the same every run", async () => {
     const home = freshHome();
     const first = netchatAt({ NETCHAT_HOME: home }, '--fingerprint');
     expect(await first.exited).toBe(0);
-    expect(first.stdout).toMatch(/^Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}\nKey file: .*identity\.key\n$/);
+    expect(first.stdout).toMatch(
+      /^Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}\nKey file: .*identity\.key\n$/,
+    );
     const again = netchatAt({ NETCHAT_HOME: home }, '--fingerprint');
     await again.exited;
     expect(again.stdout).toBe(first.stdout);
@@ -167,7 +169,9 @@ describe('identity', () => {
     expect(b.stdout).toContain('(new: this key has not been seen before)');
     // Someone else, with another key, calls itself alice.
     const impostor = netchat(String(await freePort()), '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
-    await b.waitFor('WARNING: this peer calls itself "alice", but its key is not the key of the alice you know');
+    await b.waitFor(
+      'WARNING: this peer calls itself "alice", but its key is not the key of the alice you know',
+    );
     impostor.kill();
   });
 

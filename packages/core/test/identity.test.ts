@@ -2,7 +2,15 @@ import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeTrust, fingerprint, identityPath, KnownPeers, loadIdentity, netchatHome, toHex } from '../src/index.js';
+import {
+  describeTrust,
+  fingerprint,
+  identityPath,
+  KnownPeers,
+  loadIdentity,
+  netchatHome,
+  toHex,
+} from '../src/index.js';
 
 const home = () => mkdtempSync(join(tmpdir(), 'netchat-identity-'));
 
@@ -22,7 +30,9 @@ describe('identity key file', () => {
     const dir = home();
     const { path } = loadIdentity(dir);
     chmodSync(path, 0o644);
-    expect(() => loadIdentity(dir)).toThrow(`${path} can be read by others (mode 644); run: chmod 600 ${path}`);
+    expect(() => loadIdentity(dir)).toThrow(
+      `${path} can be read by others (mode 644); run: chmod 600 ${path}`,
+    );
   });
 
   it('reports a corrupt file clearly', () => {

@@ -1,7 +1,14 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import NoiseState from 'noise-handshake';
-import { decodePacket, encodePacket, generateKeyPair, NetchatPeer, type PeerOptions, PROLOGUE } from '../src/index.js';
+import {
+  decodePacket,
+  encodePacket,
+  generateKeyPair,
+  NetchatPeer,
+  type PeerOptions,
+  PROLOGUE,
+} from '../src/index.js';
 import { LossyRelay } from './support/lossy-relay.js';
 
 const open: { close(): unknown }[] = [];
@@ -83,7 +90,11 @@ describe('over real UDP on loopback', () => {
     const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
     const b = await listen(fast);
     const a = await listen(fast);
-    const relay = await LossyRelay.start(b.address.port, { loss: 0, duplicate: 0, delay: 0, maxDelayMs: 0 }, 1);
+    const relay = await LossyRelay.start(
+      b.address.port,
+      { loss: 0, duplicate: 0, delay: 0, maxDelayMs: 0 },
+      1,
+    );
     open.push(relay);
     const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
     const received: string[] = [];
@@ -96,7 +107,10 @@ describe('over real UDP on loopback', () => {
     const newPort = await relay.switchPort();
     for (let i = 0; i < 20; i++) a.send(session, `after ${i}`);
     await until(() => replies.length === 40);
-    const expected = [...Array.from({ length: 20 }, (_, i) => `before ${i}`), ...Array.from({ length: 20 }, (_, i) => `after ${i}`)];
+    const expected = [
+      ...Array.from({ length: 20 }, (_, i) => `before ${i}`),
+      ...Array.from({ length: 20 }, (_, i) => `after ${i}`),
+    ];
     expect(received).toEqual(expected);
     expect(replies).toEqual(expected.map((t) => `re: ${t}`));
     expect(b.endpoint.secureStats.pathMoves).toBe(1);
@@ -121,10 +135,19 @@ describe('over real UDP on loopback', () => {
       s.on('message', (data) => {
         const reply = decodePacket(data);
         if (!reply.ok || reply.datagram.type !== 'cookie_reply') return;
-        const init = encodePacket({ type: 'handshake_init', senderIndex: 7, cookie: reply.datagram.cookie, noise: message1 });
+        const init = encodePacket({
+          type: 'handshake_init',
+          senderIndex: 7,
+          cookie: reply.datagram.cookie,
+          noise: message1,
+        });
         for (let i = 0; i < 3; i++) s.send(init, b.address.port, '127.0.0.1');
       });
-      s.send(encodePacket({ type: 'handshake_init', senderIndex: 7, cookie: new Uint8Array(16), noise: message1 }), b.address.port, '127.0.0.1');
+      s.send(
+        encodePacket({ type: 'handshake_init', senderIndex: 7, cookie: new Uint8Array(16), noise: message1 }),
+        b.address.port,
+        '127.0.0.1',
+      );
     }
     const a = await listen();
     const session = await connectPair(a, b);

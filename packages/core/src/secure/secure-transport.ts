@@ -329,7 +329,7 @@ export class SecureTransport {
     noise.initialise(PROLOGUE);
     let message2: Uint8Array;
     try {
-      noise.recv(init.noise);
+      noise.recv(copy(init.noise)); // copies: the library later wipes what it was given
       // send() does the Diffie-Hellman with the peer's ephemeral key: a degenerate key throws here.
       message2 = copy(noise.send());
     } catch {
@@ -383,7 +383,7 @@ export class SecureTransport {
     }
     let message3: Uint8Array;
     try {
-      state.noise.recv(response.noise);
+      state.noise.recv(copy(response.noise));
       message3 = copy(state.noise.send());
     } catch {
       this.stats.badHandshakes++;
@@ -430,7 +430,7 @@ export class SecureTransport {
     }
     this.forgetPending(key);
     try {
-      pending.noise.recv(final.noise);
+      pending.noise.recv(copy(final.noise));
     } catch {
       this.stats.badHandshakes++;
       return;

@@ -1,0 +1,67 @@
+/** The handshake, sealing, rekey, cookie and fingerprint vectors of PROTOCOL.md, recomputed. */
+import { readFileSync } from 'node:fs';
+import NoiseState from 'noise-handshake';
+import { describe, expect, it } from 'vitest';
+import { blake2b, fingerprint, keyPairFromSecret, PROLOGUE, rekey, toHex } from '../src/index.js';
+import { Channel } from '../src/secure/channel.js';
+
+const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
+const vectors = new Map<string, string>();
+for (const block of protocol.matchAll(/```crypto\n([\s\S]*?)```/g)) {
+  for (const line of (block[1] ?? '').trim().split('\n')) {
+    const at = line.indexOf(':');
+    vectors.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
+  }
+}
+
+/** "42 × 32" is 32 bytes of 0x42; anything else is hex. */
+function bytes(name: string): Uint8Array {
+  const text = vectors.get(name);
+  if (text === undefined) throw new Error(`PROTOCOL.md has no vector "${name}"`);
+  const repeated = /^([0-9a-f]{2}) × (\d+)$/.exec(text);
+  if (repeated) return new Uint8Array(Number(repeated[2])).fill(Number.parseInt(repeated[1] as string, 16));
+  return Uint8Array.from(Buffer.from(text, 'hex'));
+}
+const hex = (name: string) => toHex(bytes(name));
+
+describe('PROTOCOL.md crypto vectors', () => {
+  it('the XX handshake with fixed keys gives the listed messages, keys and fingerprint', () => {
+    const initiatorStatic = keyPairFromSecret(bytes('initiator static secret'));
+    const responderStatic = keyPairFromSecret(bytes('responder static secret'));
+    expect(toHex(initiatorStatic.publicKey)).toBe(hex('initiator static public'));
+    expect(toHex(responderStatic.publicKey)).toBe(hex('responder static public'));
+    const ephemeral = (name: string) => {
+      const pair = keyPairFromSecret(bytes(name));
+      return { publicKey: Buffer.from(pair.publicKey), secretKey: Buffer.from(pair.secretKey) };
+    };
+    const initiator = new NoiseState('XX', true, initiatorStatic);
+    initiator.initialise(PROLOGUE);
+    initiator.e = ephemeral('initiator ephemeral secret');
+    const responder = new NoiseState('XX', false, responderStatic);
+    responder.initialise(PROLOGUE);
+    responder.e = ephemeral('responder ephemeral secret');
+    const message1 = toHex(initiator.send());
+    responder.recv(bytes('message1'));
+    const message2 = toHex(responder.send());
+    initiator.recv(bytes('message2'));
+    const message3 = toHex(initiator.send());
+    responder.recv(bytes('message3'));
+    expect([message1, message2, message3]).toEqual([hex('message1'), hex('message2'), hex('message3')]);
+    expect(toHex(initiator.tx as Uint8Array)).toBe(hex('initiator send key'));
+    expect(toHex(initiator.rx as Uint8Array)).toBe(hex('initiator receive key'));
+    expect(toHex(responder.rx as Uint8Array)).toBe(hex('initiator send key'));
+    expect(fingerprint(responderStatic.publicKey)).toBe(vectors.get('responder fingerprint'));
+  });
+
+  it('a data packet, the next epoch key and a cookie are as listed', () => {
+    const key = bytes('data key');
+    const channel = new Channel(1, { host: '127.0.0.1', port: 1 }, true, 0);
+    channel.establish(0x01020304, new Uint8Array(32), key, key, 0);
+    for (let i = 0; i < 5; i++) channel.seal(new Uint8Array(0), 0); // counters 0-4
+    const heartbeat = Uint8Array.from(Buffer.from('4e4301021234abcd0000000800000000', 'hex'));
+    expect(toHex(channel.seal(heartbeat, 0))).toBe(hex('data packet'));
+    expect(toHex(rekey(key))).toBe(hex('rekey of data key'));
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
+    expect(toHex(blake2b(16, new TextEncoder().encode('127.0.0.1:5555'), secret))).toBe(hex('cookie'));
+  });
+});
