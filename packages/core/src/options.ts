@@ -31,10 +31,12 @@ export const EndpointOptions = z.strictObject({
   /** Retransmission timeout bounds (RFC 6298 computes the value between them). */
   minRto: duration.default(200),
   maxRto: duration.default(10_000),
-  /** An in-order text datagram is acknowledged within this time, or with the next one. */
+  /** An in-order text fragment is acknowledged within this time... */
   ackDelay: z.number().finite().min(0).default(10),
-  /** Text fragments in flight, unacknowledged, per session. */
-  window: z.number().int().min(1).max(1024).default(64),
+  /** ...or as soon as this many in-order fragments wait (fewer acks: more throughput). */
+  ackEvery: z.number().int().min(1).max(64).default(8),
+  /** Text fragments in flight, unacknowledged, per session (and held out of order by a receiver). */
+  window: z.number().int().min(1).max(1024).default(128),
   maxMessageBytes: z
     .number()
     .int()

@@ -157,3 +157,36 @@ describe('malformed input never throws and is always rejected or valid', () => {
     expect(accepted).toBeLessThan(20_000);
   });
 });
+
+describe('the data-packet fast path', () => {
+  it('agrees with the schema-checked decoder on valid packets, near-misses and garbage', async () => {
+    const { decodePacket, encodePacket, readDataPacket } = await import('../src/wire/packets.js');
+    const random = seededRandom(11);
+    const cases: Uint8Array[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const valid = encodePacket({
+        type: 'data',
+        receiverIndex: Math.floor(random() * 2 ** 32),
+        counter: Math.floor(random() * 2 ** 53),
+        ciphertext: new Uint8Array(16 + Math.floor(random() * 100)),
+      });
+      cases.push(valid);
+      const mutated = Uint8Array.from(valid);
+      mutated[Math.floor(random() * 16)] = Math.floor(random() * 256);
+      cases.push(mutated, valid.subarray(0, Math.floor(random() * valid.length)));
+    }
+    for (const bytes of cases) {
+      const slow = decodePacket(bytes);
+      const fast = readDataPacket(bytes);
+      if (slow.ok && slow.datagram.type === 'data') {
+        expect(fast).toEqual({
+          receiverIndex: slow.datagram.receiverIndex,
+          counter: slow.datagram.counter,
+          ciphertext: slow.datagram.ciphertext,
+        });
+      } else {
+        expect(fast).toBeUndefined();
+      }
+    }
+  });
+});

@@ -12,7 +12,7 @@
 import type { Address } from '../address.js';
 import { DATA_HEADER_BYTES, Data, PACKET_VERSION } from '../wire/packets.js';
 import { MAGIC } from '../wire/header.js';
-import { open, rekey, seal } from './crypto.js';
+import { open, rekey, sealInto, TAG_BYTES } from './crypto.js';
 import { ReplayWindow } from './replay-window.js';
 
 /** Packets sealed under one key. */
@@ -88,11 +88,9 @@ export class Channel {
       this.txEpochStartedAt = now;
     }
     const counter = this.txCounter++;
-    const header = dataHeader(this.remoteIndex, counter);
-    const ciphertext = seal(this.txKey, counter, header, plaintext);
-    const packet = new Uint8Array(header.length + ciphertext.length);
-    packet.set(header);
-    packet.set(ciphertext, header.length);
+    const packet = new Uint8Array(DATA_HEADER_BYTES + plaintext.length + TAG_BYTES);
+    const header = writeDataHeader(packet, this.remoteIndex, counter);
+    sealInto(packet.subarray(DATA_HEADER_BYTES), this.txKey, counter, header, plaintext);
     return packet;
   }
 
@@ -126,8 +124,13 @@ export class Channel {
 
 /** Magic, version 2, type 5 (data), receiver index, counter: the associated data of the seal. */
 export function dataHeader(receiverIndex: number, counter: number): Uint8Array {
-  const header = new Uint8Array(DATA_HEADER_BYTES);
-  const view = new DataView(header.buffer);
+  return writeDataHeader(new Uint8Array(DATA_HEADER_BYTES), receiverIndex, counter);
+}
+
+/** Writes the data header at the start of `packet`; returns that part of it. */
+function writeDataHeader(packet: Uint8Array, receiverIndex: number, counter: number): Uint8Array {
+  const header = packet.subarray(0, DATA_HEADER_BYTES);
+  const view = new DataView(header.buffer, header.byteOffset, DATA_HEADER_BYTES);
   view.setUint16(0, MAGIC);
   view.setUint8(2, PACKET_VERSION);
   view.setUint8(3, Data.code);

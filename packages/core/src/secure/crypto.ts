@@ -35,8 +35,11 @@ export function randomBytes(length: number): Uint8Array {
 }
 
 /** Noise's ChaChaPoly nonce: 32 zero bits, then the 64-bit counter little-endian. */
+const nonceScratch = Buffer.alloc(12);
 function nonce(counter: number): Buffer {
-  const n = Buffer.alloc(sodium.crypto_aead_chacha20poly1305_ietf_NPUBBYTES);
+  // One buffer reused: sodium reads it synchronously, and nothing keeps it.
+  const n = nonceScratch;
+  n.writeUInt32LE(0, 0);
   n.writeUInt32LE(counter >>> 0, 4);
   n.writeUInt32LE(Math.floor(counter / 2 ** 32) >>> 0, 8);
   return n;
@@ -44,8 +47,20 @@ function nonce(counter: number): Buffer {
 
 export function seal(key: Uint8Array, counter: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const out = Buffer.alloc(plaintext.length + TAG_BYTES);
-  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad, null, nonce(counter), key);
+  sealInto(out, key, counter, ad, plaintext);
   return out;
+}
+
+/** Seals into `out` (plaintext length + 16 bytes), so a packet can be built without a copy. */
+export function sealInto(
+  out: Uint8Array,
+  key: Uint8Array,
+  counter: number,
+  ad: Uint8Array,
+  plaintext: Uint8Array,
+): void {
+  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(target, plaintext, ad, null, nonce(counter), key);
 }
 
 /** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */

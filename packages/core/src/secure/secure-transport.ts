@@ -34,6 +34,7 @@ import {
   type HandshakeFinal,
   type HandshakeInit,
   type HandshakeResponse,
+  readDataPacket,
 } from '../wire/packets.js';
 import { Channel } from './channel.js';
 import { blake2b, equalBytes, type KeyPair, randomBytes } from './crypto.js';
@@ -249,6 +250,11 @@ export class SecureTransport {
 
   /** One datagram from the network. Never throws. */
   receive(bytes: Uint8Array, from: Address, now: number): void {
+    const data = readDataPacket(bytes);
+    if (data) {
+      this.onData(data, bytes, from, now);
+      return;
+    }
     const decoded = decodePacket(bytes);
     if (!decoded.ok) {
       this.stats.malformedPackets++;
@@ -456,7 +462,12 @@ export class SecureTransport {
 
   // ---- data ---------------------------------------------------------------------------------
 
-  private onData(packet: Data, bytes: Uint8Array, from: Address, now: number): void {
+  private onData(
+    packet: Pick<Data, 'receiverIndex' | 'counter' | 'ciphertext'>,
+    bytes: Uint8Array,
+    from: Address,
+    now: number,
+  ): void {
     const channel = this.channels.get(packet.receiverIndex);
     if (!channel?.isOpen) {
       this.stats.unknownChannel++;

@@ -319,8 +319,11 @@ export class Session {
       for (const bytes of outcome.messages) this.deliver(bytes);
     }
     if (outcome.kind === 'protocol_error') this.ctx.protocolError(outcome.reason);
-    // Ack at once when something looks wrong (a gap, a repeat) or two datagrams wait; else soon.
-    const urgent = outcome.kind !== 'accepted' || !outcome.inOrder || this.receiver.unacknowledged >= 2;
+    // Ack at once when something looks wrong (a gap, a repeat) or ackEvery fragments wait; else soon.
+    const urgent =
+      outcome.kind !== 'accepted' ||
+      !outcome.inOrder ||
+      this.receiver.unacknowledged >= this.ctx.options.ackEvery;
     if (urgent) this.sendAck();
     else if (this.timers.get('ack') === undefined) this.timers.set('ack', now + this.ctx.options.ackDelay);
   }
