@@ -2,10 +2,15 @@
  * The bot: a NetchatPeer that answers requests by its access policy, greets, replies by its
  * rules within a per-peer rate, logs every event as JSON, and shuts down gracefully.
  */
-import { type EventOf, formatAddress, type NetchatPeer, type SessionId } from '@netchat/core';
+import {
+  type EventOf,
+  formatAddress,
+  type NetchatPeer,
+  type SessionId,
+  type TokenBuckets,
+} from '@netchat/core';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from './access-policy.js';
-import type { ReplyRateLimiter } from './reply-rate-limiter.js';
 import { type RulesEngine, truncateUtf8 } from './rules.js';
 
 export interface BotSettings {
@@ -28,7 +33,8 @@ export class Bot {
     private readonly peer: NetchatPeer,
     private readonly rules: RulesEngine,
     private readonly policy: AccessPolicy,
-    private readonly limiter: ReplyRateLimiter,
+    /** Replies each peer may still get: --rate a second, in bursts of --rate. */
+    private readonly limiter: TokenBuckets,
     private readonly log: Logger,
     private readonly settings: BotSettings,
   ) {
@@ -133,7 +139,7 @@ export class Bot {
 
   private reply(session: SessionId, peer: string, text: string, kind: 'reply' | 'greeting'): void {
     if (text === '') return;
-    if (!this.limiter.tryTake(peer)) {
+    if (!this.limiter.tryTake(peer, this.peer.now())) {
       this.log.warn({ event: 'rate_limited', peer, session }, 'reply dropped: peer over its rate');
       return;
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { fingerprint } from '@netchat/core';
+import { fingerprint, TokenBuckets } from '@netchat/core';
 import {
   exitWith,
   listenOrExit,
@@ -13,7 +13,6 @@ import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { parseBotArguments, usage } from './arguments.js';
 import { Bot } from './bot.js';
-import { ReplyRateLimiter } from './reply-rate-limiter.js';
 import { loadRulesFile, RulesEngine } from './rules.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -46,7 +45,8 @@ async function main(): Promise<void> {
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
   });
-  const limiter = new ReplyRateLimiter(args.rate, () => peer.now());
+  // A token bucket per peer: no peer can make the bot flood anyone.
+  const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
     maxMessageBytes: peer.endpoint.options.maxMessageBytes,

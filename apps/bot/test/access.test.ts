@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { AccessPolicy, parseAllowEntry } from '../src/access-policy.js';
-import { ReplyRateLimiter } from '../src/reply-rate-limiter.js';
 
 describe('allow list entries', () => {
   it.each([
@@ -27,29 +26,5 @@ describe('access policy', () => {
     expect(byPort.refusal({ host: '127.0.0.1', port: 6666 })).toBeUndefined();
     const mapped = await AccessPolicy.create('allow', [{ host: '::ffff:127.0.0.1' }]);
     expect(mapped.refusal(peer)).toBeUndefined();
-  });
-});
-
-describe('reply rate limiter', () => {
-  it('allows a burst of `rate`, then `rate` a second, per peer', () => {
-    let now = 0;
-    const limiter = new ReplyRateLimiter(5, () => now);
-    const burst = Array.from({ length: 8 }, () => limiter.tryTake('a'));
-    expect(burst).toEqual([true, true, true, true, true, false, false, false]);
-    expect(limiter.tryTake('b')).toBe(true); // another peer has its own bucket
-    now = 200; // one token back (5 a second)
-    expect([limiter.tryTake('a'), limiter.tryTake('a')]).toEqual([true, false]);
-    now = 10_000;
-    expect(Array.from({ length: 6 }, () => limiter.tryTake('a')).filter(Boolean)).toHaveLength(5);
-  });
-
-  it('forgets idle peers, so the table stays small', () => {
-    let now = 0;
-    const limiter = new ReplyRateLimiter(1, () => now);
-    for (let i = 0; i < 1000; i++) limiter.tryTake(`peer${i}`);
-    expect(limiter.trackedPeers).toBe(1000);
-    now = 5_000;
-    limiter.tryTake('fresh');
-    expect(limiter.trackedPeers).toBe(1);
   });
 });
