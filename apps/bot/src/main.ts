@@ -2,13 +2,7 @@
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
 import { fingerprint, TokenBuckets } from '@netchat/core';
-import {
-  exitWith,
-  listenOrExit,
-  loadIdentityOrExit,
-  peerOptionsFrom,
-  readCommandLine,
-} from '@netchat/options';
+import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { parseBotArguments, usage } from './arguments.js';
@@ -37,10 +31,8 @@ async function main(): Promise<void> {
   }
 
   const log = pino({ level: args['log-level'], base: { app: 'netchat-bot' } });
-  const identity = loadIdentityOrExit(program);
-  const peer = await listenOrExit(program, {
+  const { peer, keyPair } = await startPeerOrExit(program, {
     ...peerOptionsFrom(args),
-    identity: identity.keyPair,
     maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
@@ -57,7 +49,7 @@ async function main(): Promise<void> {
       host: peer.address.host,
       port: peer.address.port,
       accept: args.accept,
-      fingerprint: fingerprint(identity.keyPair.publicKey),
+      fingerprint: fingerprint(keyPair.publicKey),
     },
     'listening',
   );

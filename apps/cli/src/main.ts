@@ -1,14 +1,7 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import {
-  exitWith,
-  listenOrExit,
-  loadIdentityOrExit,
-  loadKnownPeersOrExit,
-  peerOptionsFrom,
-  readCommandLine,
-} from '@netchat/options';
+import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
@@ -19,9 +12,7 @@ const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
   const cli = readCommandLine(program, parseCliArguments);
-  const identity = loadIdentityOrExit(program);
-  const knownPeers = loadKnownPeersOrExit(program, identity.home);
-  const peer = await listenOrExit(program, { ...peerOptionsFrom(cli), identity: identity.keyPair });
+  const { peer, knownPeers } = await startPeerOrExit(program, peerOptionsFrom(cli));
   if (cli.json) peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
 
   let flow: ChatFlow | undefined;

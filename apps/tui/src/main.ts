@@ -8,14 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  exitWith,
-  listenOrExit,
-  loadIdentityOrExit,
-  loadKnownPeersOrExit,
-  peerOptionsFrom,
-  readCommandLine,
-} from '@netchat/options';
+import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { TuiApp } from './app.js';
 import { parseTuiArguments, usage } from './arguments.js';
 
@@ -26,9 +19,7 @@ async function main(): Promise<void> {
   const args = readCommandLine(program, parseTuiArguments);
   if (!process.stdout.isTTY || !process.stdin.isTTY)
     exitWith(program, 'needs a terminal; for scripts use netchat --json', 2);
-  const identity = loadIdentityOrExit(program);
-  const knownPeers = loadKnownPeersOrExit(program, identity.home);
-  const peer = await listenOrExit(program, { ...peerOptionsFrom(args), identity: identity.keyPair });
+  const { peer, knownPeers } = await startPeerOrExit(program, peerOptionsFrom(args));
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),

@@ -154,4 +154,5 @@ export {
   loadKnownPeersOrExit,
   type ProgramInfo,
   readCommandLine,
+  startPeerOrExit,
 } from './program.js';

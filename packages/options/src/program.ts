@@ -89,3 +89,17 @@ export async function listenOrExit(program: ProgramInfo, options: PeerOptions): 
     throw error;
   }
 }
+
+/**
+ * Everything a program needs to start talking: the user's key (made on first run), the peers
+ * they trust, and the socket, with the key in the peer. Each failure is one line and an exit.
+ */
+export async function startPeerOrExit(
+  program: ProgramInfo,
+  options: PeerOptions,
+): Promise<{ peer: NetchatPeer; keyPair: KeyPair; knownPeers: KnownPeers }> {
+  const identity = loadIdentityOrExit(program);
+  const knownPeers = loadKnownPeersOrExit(program, identity.home);
+  const peer = await listenOrExit(program, { ...options, identity: identity.keyPair });
+  return { peer, keyPair: identity.keyPair, knownPeers };
+}
