@@ -14,6 +14,11 @@ export function normalizeHost(host: string): string {
   return mapped?.[1] ?? host.toLowerCase();
 }
 
+/** Whether two (normalised) addresses are the same, without building strings on the hot path. */
+export function sameAddress(a: Address, b: Address): boolean {
+  return a.port === b.port && a.host === b.host;
+}
+
 /** "1.2.3.4:5555" or "[::1]:5555": a stable key and the form shown to people. */
 export function formatAddress(address: Address): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;

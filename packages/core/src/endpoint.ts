@@ -114,8 +114,6 @@ export class Endpoint {
         },
         opened: (channel, now) => this.onChannelOpened(channel, now),
         message: (channel, plaintext, now) => this.onSessionMessage(channel, plaintext, now),
-        moved: () => {},
-        closed: () => {},
       },
       {
         ...DEFAULT_SECURE_OPTIONS,

@@ -6,6 +6,7 @@ export {
   type PeerSpec,
   parsePeerSpec,
   parsePort,
+  sameAddress,
 } from './address.js';
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';

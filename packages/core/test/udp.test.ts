@@ -9,7 +9,7 @@ import {
   type PeerOptions,
   PROLOGUE,
 } from '../src/index.js';
-import { LossyRelay } from './support/lossy-relay.js';
+import { LossyRelay, type RelayConditions } from './support/lossy-relay.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -42,6 +42,17 @@ async function until(done: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/** a talks to b through a relay on loopback with these conditions (fast retransmission for tests). */
+async function relayedPair(conditions: RelayConditions, seed: number) {
+  const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
+  const b = await listen(fast);
+  const a = await listen(fast);
+  const relay = await LossyRelay.start(b.address.port, conditions, seed);
+  open.push(relay);
+  const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
+  return { a, b, relay, session };
+}
+
 async function connectPair(a: NetchatPeer, b: NetchatPeer, host = '127.0.0.1', port = b.address.port) {
   b.once('request', (e) => b.accept(e.session));
   const accepted = next<{ session: number }>(a, 'accepted');
@@ -60,16 +71,10 @@ describe('over real UDP on loopback', () => {
   });
 
   it('delivers 1,000 messages exactly once and in order through 30% loss each way', async () => {
-    const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
-    const b = await listen(fast);
-    const a = await listen(fast);
-    const relay = await LossyRelay.start(
-      b.address.port,
+    const { a, b, relay, session } = await relayedPair(
       { loss: 0.3, duplicate: 0.05, delay: 0.2, maxDelayMs: 15 },
       2026,
     );
-    open.push(relay);
-    const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
     const received: string[] = [];
     b.on('message', (e) => received.push(e.text));
     let delivered = 0;
@@ -78,8 +83,7 @@ describe('over real UDP on loopback', () => {
     a.on('failed', () => failed++);
     const expected = Array.from({ length: 1_000 }, (_, i) => `message ${i}`);
     for (const text of expected) a.send(session, text);
-    const deadline = Date.now() + 60_000;
-    while (delivered + failed < 1_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => delivered + failed === 1_000, 60_000);
     expect(failed).toBe(0);
     expect(delivered).toBe(1_000);
     expect(received).toEqual(expected);
@@ -87,16 +91,7 @@ describe('over real UDP on loopback', () => {
   });
 
   it('keeps the chat when the peer changes address mid-chat (a relay switches its source port)', async () => {
-    const fast = { minRto: 30, ackDelay: 5, connectRetryInitial: 100 };
-    const b = await listen(fast);
-    const a = await listen(fast);
-    const relay = await LossyRelay.start(
-      b.address.port,
-      { loss: 0, duplicate: 0, delay: 0, maxDelayMs: 0 },
-      1,
-    );
-    open.push(relay);
-    const session = await connectPair(a, b, '127.0.0.1', relay.portForA);
+    const { a, b, relay, session } = await relayedPair({ loss: 0, duplicate: 0, delay: 0, maxDelayMs: 0 }, 1);
     const received: string[] = [];
     b.on('message', (e) => received.push(e.text));
     const replies: string[] = [];

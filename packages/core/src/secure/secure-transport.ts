@@ -20,7 +20,7 @@
  * out through the sink.
  */
 import NoiseState from 'noise-handshake';
-import { type Address, formatAddress } from '../address.js';
+import { type Address, formatAddress, sameAddress } from '../address.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { TokenBuckets } from '../token-buckets.js';
 import { MAGIC } from '../wire/header.js';
@@ -106,10 +106,6 @@ export interface SecureSink {
   opened(channel: Channel, now: number): void;
   /** An authentic session message arrived (`from` may differ from channel.address while roaming). */
   message(channel: Channel, plaintext: Uint8Array, now: number): void;
-  /** The peer answered a challenge from a new address: the channel now sends there. */
-  moved(channel: Channel, previous: Address): void;
-  /** An initiator's handshake gave up, or an unused channel was closed. */
-  closed(channel: Channel): void;
 }
 
 interface InitiatorState {
@@ -190,7 +186,7 @@ export class SecureTransport {
 
   // ---- calls from the endpoint --------------------------------------------------------------
 
-  /** Starts a handshake with `address`; the channel opens (sink.opened) or closes (sink.closed). */
+  /** Starts a handshake with `address`; sink.opened follows, or the channel is dropped at the handshake timeout. */
   connect(address: Address, now: number): Channel {
     const channel = new Channel(this.newIndex(), address, true, now);
     const noise = new NoiseState('XX', true, this.identity);
@@ -367,7 +363,7 @@ export class SecureTransport {
   private onCookie(reply: CookieReply, from: Address): void {
     const channel = this.channels.get(reply.receiverIndex);
     const state = this.initiators.get(reply.receiverIndex);
-    if (!channel || !state || state.final || formatAddress(from) !== formatAddress(channel.address)) {
+    if (!channel || !state || state.final || !sameAddress(from, channel.address)) {
       this.stats.unknownChannel++;
       return;
     }
@@ -378,7 +374,7 @@ export class SecureTransport {
   private onResponse(response: HandshakeResponse, from: Address, now: number): void {
     const channel = this.channels.get(response.receiverIndex);
     const state = this.initiators.get(response.receiverIndex);
-    if (!channel || !state || formatAddress(from) !== formatAddress(channel.address)) {
+    if (!channel || !state || !sameAddress(from, channel.address)) {
       this.stats.unknownChannel++;
       return;
     }
@@ -423,14 +419,14 @@ export class SecureTransport {
     if (!pending || key === undefined) {
       const open = this.channels.get(final.receiverIndex);
       // Our confirmation was lost: confirm again.
-      if (open?.isOpen && !open.initiator && formatAddress(from) === formatAddress(open.address)) {
+      if (open?.isOpen && !open.initiator && sameAddress(from, open.address)) {
         this.sink.transmit(open.address, open.seal(new Uint8Array(0), now));
       } else {
         this.stats.unknownChannel++;
       }
       return;
     }
-    if (formatAddress(from) !== formatAddress(pending.address)) {
+    if (!sameAddress(from, pending.address)) {
       this.stats.unknownChannel++;
       return;
     }
@@ -482,8 +478,7 @@ export class SecureTransport {
     channel.lastReceivedAt = now;
     const initiator = this.initiators.get(channel.id);
     if (initiator) initiator.confirmed = true;
-    const moved = formatAddress(from) !== formatAddress(channel.address);
-    if (moved) this.challenge(channel, from, now);
+    if (!sameAddress(from, channel.address)) this.challenge(channel, from, now);
     const plaintext = opened.plaintext;
     if (plaintext.length === 0) return; // a keepalive or confirmation
     if (plaintext[0] === PATH_CHALLENGE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
@@ -504,7 +499,7 @@ export class SecureTransport {
   /** Asks the peer to prove it receives at `address` (at most one challenge per round of retries). */
   private challenge(channel: Channel, address: Address, now: number): void {
     const open = this.challenges.get(channel.id);
-    if (open && formatAddress(open.address) === formatAddress(address) && now - open.sentAt < 1000) return;
+    if (open && sameAddress(open.address, address) && now - open.sentAt < 1000) return;
     const token = this.random(PATH_TOKEN_BYTES);
     this.challenges.set(channel.id, { address, token, sentAt: now });
     const payload = new Uint8Array(1 + PATH_TOKEN_BYTES);
@@ -515,13 +510,11 @@ export class SecureTransport {
 
   private onPathResponse(channel: Channel, token: Uint8Array, from: Address): void {
     const open = this.challenges.get(channel.id);
-    if (!open || !equalBytes(open.token, token) || formatAddress(open.address) !== formatAddress(from))
-      return;
+    if (!open || !equalBytes(open.token, token) || !sameAddress(open.address, from)) return;
     this.challenges.delete(channel.id);
-    const previous = channel.address;
+    // Sessions read their peer's address from the channel, so they follow without being told.
     channel.address = from;
     this.stats.pathMoves++;
-    this.sink.moved(channel, previous);
   }
 
   // ---- timers -------------------------------------------------------------------------------
@@ -575,7 +568,6 @@ export class SecureTransport {
     this.queued.delete(channel.id);
     this.challenges.delete(channel.id);
     this.unusedUntil.delete(channel.id);
-    this.sink.closed(channel);
   }
 
   private expirePending(key: string, now: number): void {

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { makeCodec } from './codec.js';
 import { fixedBytes, rest, u32, u64 } from './fields.js';
+import { MAGIC } from './header.js';
 import { define, MAX_DATAGRAM_BYTES } from './messages.js';
 
 export const PACKET_VERSION = 2;

@@ -29,8 +29,6 @@ export class RawPeer implements NodeEndpoint {
         this.channel = channel;
       },
       message: (_channel, plaintext) => this.received.push(plaintext),
-      moved: () => {},
-      closed: () => {},
     });
   }
 
