@@ -71,9 +71,8 @@ export function readDataPacket(
   bytes: Uint8Array,
 ): { receiverIndex: number; counter: number; ciphertext: Uint8Array } | undefined {
   if (bytes.length < DATA_HEADER_BYTES + 16 || bytes.length > MAX_DATAGRAM_BYTES) return undefined;
-  if (bytes[0] !== 0x4e || bytes[1] !== 0x43 || bytes[2] !== PACKET_VERSION || bytes[3] !== Data.code)
-    return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint16(0) !== MAGIC || bytes[2] !== PACKET_VERSION || bytes[3] !== Data.code) return undefined;
   const high = view.getUint32(8);
   if (high >= 2 ** 21) return undefined;
   return {
