@@ -69,7 +69,7 @@ describe('requests and the dialog', () => {
   it('drops a request the peer withdrew, and says so', () => {
     const { model, texts } = setup();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
-    model.onEvent({ type: 'closed', session: 1, peer: alice });
+    model.onEvent({ type: 'closed', session: 1, peer: alice, reason: 'peer_closed' });
     expect(model.requests).toEqual([]);
     expect(texts(0).at(-1)).toBe('The request from 127.0.0.1 5555 was withdrawn.');
   });

@@ -32,15 +32,24 @@ export type NetchatEvent =
   | (EventBase & {
       readonly type: 'failed';
       readonly messageId: MessageId;
-      readonly reason: 'closed' | 'lost' | 'peer_closed';
+      readonly reason: FailReason;
     })
   | (EventBase & { readonly type: 'heartbeat_sent' })
   /** `count` consecutive heartbeat intervals have passed without a word from the peer. */
   | (EventBase & { readonly type: 'heartbeat_missed'; readonly count: number })
   /** The peer was silent for the miss limit, or a pending request was never answered. */
   | (EventBase & { readonly type: 'lost'; readonly missed: number })
-  /** The peer closed the session (or withdrew its request). */
-  | (EventBase & { readonly type: 'closed' });
+  /** The session ended from the peer's side: it closed (or withdrew its request), or it restarted. */
+  | (EventBase & { readonly type: 'closed'; readonly reason: CloseReason });
+
+/**
+ * Why a session ended from the peer's side. `peer_restarted`: the same key completed a new
+ * handshake from the same address, so the old session is dead (only the key's holder can do that).
+ */
+export type CloseReason = 'peer_closed' | 'peer_restarted';
+
+/** Why a message was not confirmed delivered. */
+export type FailReason = 'closed' | 'lost' | 'peer_closed' | 'peer_restarted';
 
 export type NetchatEventType = NetchatEvent['type'];
 export type EventOf<T extends NetchatEventType> = Extract<NetchatEvent, { type: T }>;

@@ -11,7 +11,9 @@ export {
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';
 export type {
+  CloseReason,
   EventBase,
+  FailReason,
   EventOf,
   MessageId,
   NetchatEvent,

@@ -32,6 +32,8 @@ export class Channel {
   /** Where packets go; moves only after the peer answered a challenge from the new address. */
   address: Address;
   lastReceivedAt: number;
+  /** The round trip the handshake measured (ms); undefined until it completes. */
+  handshakeRtt: number | undefined;
   private txKey: Uint8Array | undefined;
   private txEpoch = 0;
   private txEpochStartedAt = 0;

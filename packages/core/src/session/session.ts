@@ -34,6 +34,8 @@ export interface Route {
   readonly address: Address;
   /** The peer's static public key, once the handshake completed. */
   readonly remoteStatic: Uint8Array | undefined;
+  /** The round trip the handshake measured (ms), so a session knows its RTT before any text. */
+  readonly handshakeRtt: number | undefined;
 }
 
 /** What a session needs from its endpoint. */
@@ -370,7 +372,7 @@ export class Session {
     this.ctx.transmit(this.route, { type: 'disconnect_ack', session: this.wireId });
     this.failUndelivered('peer_closed');
     this.end();
-    this.ctx.emit({ type: 'closed', session: this.id, peer: this.peer });
+    this.ctx.emit({ type: 'closed', session: this.id, peer: this.peer, reason: 'peer_closed' });
   }
 
   private onDecline(decline: Decline): void {
