@@ -1,6 +1,7 @@
 /** Endpoint settings, validated once with zod when an endpoint is made. All durations in milliseconds. */
 import { z } from 'zod';
 import { errors } from './errors.js';
+import { MAX_ACK_DELAY_MS } from './session/rtt-estimator.js';
 import { MAX_NICK_BYTES, MIN_HEARTBEAT_MS } from './wire/messages.js';
 
 const duration = z.number().finite().positive();
@@ -21,7 +22,7 @@ export const EndpointOptions = z.strictObject({
     .min(MIN_HEARTBEAT_MS)
     .max(2 ** 32 - 1)
     .default(25_000),
-  /** A peer silent for this many consecutive heartbeat intervals is lost. */
+  /** A peer silent for this many heartbeat intervals, plus half an interval of margin, is lost. */
   missLimit: z.number().int().min(1).max(1000).default(3),
   /** How long a connect request is retried before it is reported as no answer. */
   connectTimeout: duration.default(30_000),
@@ -31,8 +32,11 @@ export const EndpointOptions = z.strictObject({
   /** Retransmission timeout bounds (RFC 6298 computes the value between them). */
   minRto: duration.default(200),
   maxRto: duration.default(10_000),
-  /** An in-order text fragment is acknowledged within this time... */
-  ackDelay: z.number().finite().min(0).default(10),
+  /**
+   * An in-order text fragment is acknowledged within this time... The protocol promises 10 ms
+   * (max_ack_delay, which the peer's timeouts allow for); 5 leaves room for timers that fire late.
+   */
+  ackDelay: z.number().finite().min(0).max(MAX_ACK_DELAY_MS).default(5),
   /** ...or as soon as this many in-order fragments wait (fewer acks: more throughput). */
   ackEvery: z.number().int().min(1).max(64).default(8),
   /** Text fragments in flight, unacknowledged, per session (and held out of order by a receiver). */

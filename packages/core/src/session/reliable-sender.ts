@@ -42,6 +42,10 @@ export class ReliableSender {
   /** The one retransmission timer (RFC 6298 5.1-5.7): runs while anything is in flight. */
   private rtoDeadline: number | undefined;
   queuedBytes = 0;
+  /** Messages the last `onAck` completed, in send order. Reused: read them before the next call. */
+  readonly delivered: MessageId[] = [];
+  /** What the last `takeNew` / `takeRetransmissions` returned. Reused, like `delivered`. */
+  private readonly batch: OutgoingFragment[] = [];
 
   constructor(
     private readonly window: number,
@@ -60,8 +64,9 @@ export class ReliableSender {
   }
 
   /** Fragments never sent that the window now allows, marked as sent at `now`. */
-  takeNew(now: number): OutgoingFragment[] {
-    const out: OutgoingFragment[] = [];
+  takeNew(now: number): readonly OutgoingFragment[] {
+    const out = this.batch;
+    out.length = 0;
     while (this.unsent < this.nextSeq && this.unsent < this.unacked + this.window) {
       const fragment = this.fragments.get(this.unsent++);
       if (fragment) out.push(this.markSent(fragment, now));
@@ -71,32 +76,41 @@ export class ReliableSender {
   }
 
   /**
-   * Applies an acknowledgement; returns the messages now wholly delivered, in send order.
-   * `ack` is the next sequence number the peer expects; bit i of `sack` stands for ack + 1 + i.
+   * Applies an acknowledgement; the messages now wholly delivered are left in `delivered`, in
+   * send order. `ack` is the next sequence number the peer expects; bit i of `sack` stands for
+   * ack + 1 + i; `ackDelayMs` is how long the peer held it since the newest fragment it covers
+   * arrived. Returns whether it acknowledged anything new.
    */
-  onAck(ack: number, sack: number, now: number): MessageId[] {
-    const delivered: MessageId[] = [];
+  onAck(ack: number, sack: number, ackDelayMs: number, now: number): boolean {
+    const delivered = this.delivered;
+    delivered.length = 0;
     const before = this.fragments.size;
-    for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++)
-      this.acknowledge(seq, now, delivered);
+    // One round-trip sample per acknowledgement, from the newest fragment it covers, and only if
+    // that one is newly acknowledged and was sent once (QUIC's rule, and Karn's): the peer's
+    // ack delay is measured from exactly that fragment's arrival.
+    const newest = sack === 0 ? ack - 1 : ack + 32 - Math.clz32(sack);
+    const newestFragment = newest < this.unsent ? this.fragments.get(newest) : undefined;
+    if (newestFragment && newestFragment.transmissions === 1)
+      this.rtt.sample(now - newestFragment.lastSentAt, ackDelayMs);
+    for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++) this.acknowledge(seq, delivered);
     if (ack > this.unacked) this.unacked = Math.min(ack, this.unsent);
     for (let bit = 0; bit < 32 && sack >>> bit !== 0; bit++) {
-      if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, now, delivered);
+      if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, delivered);
     }
-    if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, ack + 32 - Math.clz32(sack));
+    if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, newest);
     // Anything newly acknowledged proves the path works again: stop backing off, restart the timer.
     if (this.fragments.size < before) {
       this.backoff = 0;
       this.rtoDeadline = this.unacked < this.unsent ? now + this.timeout() : undefined;
+      return true;
     }
-    return delivered;
+    return false;
   }
 
-  private acknowledge(seq: number, now: number, delivered: MessageId[]): void {
+  private acknowledge(seq: number, delivered: MessageId[]): void {
     const fragment = this.fragments.get(seq);
     if (!fragment || seq >= this.unsent) return;
     this.fragments.delete(seq);
-    if (fragment.transmissions === 1) this.rtt.sample(now - fragment.lastSentAt);
     this.queuedBytes -= fragment.payload.length;
     const left = (this.remaining.get(fragment.messageId) ?? 1) - 1;
     if (left === 0) {
@@ -118,8 +132,9 @@ export class ReliableSender {
    * each time. Besides, any fragment that later selectively acknowledged ones show to be lost
    * (at most once per round trip).
    */
-  takeRetransmissions(now: number): OutgoingFragment[] {
-    const out: OutgoingFragment[] = [];
+  takeRetransmissions(now: number): readonly OutgoingFragment[] {
+    const out = this.batch;
+    out.length = 0;
     const expired = this.rtoDeadline !== undefined && now >= this.rtoDeadline;
     const wholeFlight = expired && this.backoff === 0;
     const roundTrip = this.rtt.srtt ?? this.rtt.rto;
@@ -157,6 +172,11 @@ export class ReliableSender {
 
   get pendingMessages(): number {
     return this.remaining.size;
+  }
+
+  /** Whether any fragment was sent and not yet acknowledged. */
+  get inFlight(): boolean {
+    return this.unacked < this.unsent;
   }
 
   private markSent(fragment: OutgoingFragment, now: number): OutgoingFragment {

@@ -1,6 +1,7 @@
 /**
  * The named timers of one session, each with the one rule that says when it fires.
- * A session keeps at most one deadline per name; its next deadline is the smallest.
+ * A session keeps at most one deadline per name; its next deadline is the smallest. Expiry is
+ * one lookup by name in session.ts (`Session.timeouts`).
  */
 export const TIMER_NAMES = [
   /** connecting: resend the connect request (backoff doubles up to connectRetryMax). */
@@ -9,15 +10,19 @@ export const TIMER_NAMES = [
   'connectGiveUp',
   /** requested: the requester stopped retrying; drop the request. */
   'requestExpiry',
-  /** open: send the next heartbeat (every heartbeat interval). */
+  /** open, lingering, closing: send the next heartbeat, on a fixed grid (previous deadline + interval). */
   'heartbeat',
-  /** open: one more heartbeat interval passed with nothing heard from the peer. */
+  /** open, lingering, closing: the peer has been silent for (missed + 1) intervals + the margin. */
   'liveness',
-  /** open: the oldest unacknowledged text fragment is due for retransmission. */
+  /** after a missed interval: send another heartbeat (every interval / 8) until the peer is heard. */
+  'keepaliveProbe',
+  /** after `probe()`: the peer had 2 RTO to answer the heartbeat sent then; if it did not, it is lost. */
+  'probeAnswer',
+  /** open, lingering: the oldest unacknowledged text fragment is due for retransmission. */
   'retransmit',
-  /** open: an in-order text datagram has waited ackDelay for its acknowledgement. */
+  /** open: an in-order text fragment has waited ackDelay for its acknowledgement. */
   'ack',
-  /** closing: messages in flight had closeLinger to be delivered; fail the rest and disconnect. */
+  /** lingering: messages in flight had closeLinger to be delivered; fail the rest and disconnect. */
   'linger',
   /** closing: resend the disconnect, or give up after disconnectAttempts. */
   'disconnectRetry',
@@ -26,42 +31,46 @@ export const TIMER_NAMES = [
 ] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
+const INDEX = Object.fromEntries(TIMER_NAMES.map((name, i) => [name, i])) as Record<TimerName, number>;
+const UNSET = Number.POSITIVE_INFINITY;
+
 export class Timers {
-  private readonly deadlines = new Map<TimerName, number>();
+  /** Deadline by timer index; Infinity when unset. A flat array: no allocation when timers move. */
+  private readonly deadlines = new Float64Array(TIMER_NAMES.length).fill(UNSET);
 
   set(name: TimerName, at: number): void {
-    this.deadlines.set(name, at);
+    this.deadlines[INDEX[name]] = at;
   }
 
   clear(name: TimerName): void {
-    this.deadlines.delete(name);
+    this.deadlines[INDEX[name]] = UNSET;
   }
 
   clearAll(): void {
-    this.deadlines.clear();
+    this.deadlines.fill(UNSET);
   }
 
   get(name: TimerName): number | undefined {
-    return this.deadlines.get(name);
+    const at = this.deadlines[INDEX[name]] as number;
+    return at === UNSET ? undefined : at;
   }
 
   /** The earliest deadline, or undefined when no timer is set. */
   next(): number | undefined {
-    let earliest: number | undefined;
-    for (const at of this.deadlines.values()) if (earliest === undefined || at < earliest) earliest = at;
-    return earliest;
+    let earliest = UNSET;
+    for (const at of this.deadlines) if (at < earliest) earliest = at;
+    return earliest === UNSET ? undefined : earliest;
   }
 
-  /** Removes and returns, in TIMER_NAMES order, every timer due at `now`. */
-  takeExpired(now: number): TimerName[] {
-    const due: TimerName[] = [];
-    for (const name of TIMER_NAMES) {
-      const at = this.deadlines.get(name);
-      if (at !== undefined && at <= now) {
-        this.deadlines.delete(name);
-        due.push(name);
-      }
-    }
-    return due;
+  /**
+   * If `name` is due at `now`, clears it and returns the deadline it had (so periodic timers can
+   * keep to their grid); else undefined.
+   */
+  take(name: TimerName, now: number): number | undefined {
+    const i = INDEX[name];
+    const at = this.deadlines[i] as number;
+    if (at > now) return undefined;
+    this.deadlines[i] = UNSET;
+    return at;
   }
 }

@@ -10,16 +10,16 @@ import { HEADER_BYTES } from './header.js';
 export { HEADER_BYTES, MAGIC } from './header.js';
 import { enum8, type Field, rest, str8, u16, u32 } from './fields.js';
 
-/** The version byte of session messages (inside encrypted packets). */
-export const MESSAGE_VERSION = 1;
+/** The version byte of session messages (inside encrypted packets). 2: acknowledgements carry ackDelay. */
+export const MESSAGE_VERSION = 2;
 /** A whole UDP datagram: fits inside the IPv6 minimum MTU (1280) with room for IP and UDP headers. */
 export const MAX_DATAGRAM_BYTES = 1200;
 /** What a data packet adds around a session message: header, receiver index, counter, tag. */
 export const PACKET_OVERHEAD_BYTES = HEADER_BYTES + 4 + 8 + 16;
 /** The longest session message, so that its data packet fits in one datagram. */
 export const MAX_MESSAGE_DATAGRAM_BYTES = MAX_DATAGRAM_BYTES - PACKET_OVERHEAD_BYTES;
-/** Session id, seq, ack, sack bitmap (4 bytes each), fragment index and count (2 each). */
-export const TEXT_OVERHEAD_BYTES = HEADER_BYTES + 4 * 4 + 2 * 2;
+/** Session id, seq, ack, sack bitmap (4 bytes each), ack delay, fragment index and count (2 each). */
+export const TEXT_OVERHEAD_BYTES = HEADER_BYTES + 4 * 4 + 3 * 2;
 export const MAX_FRAGMENT_BYTES = MAX_MESSAGE_DATAGRAM_BYTES - TEXT_OVERHEAD_BYTES;
 export const MAX_NICK_BYTES = 32;
 
@@ -61,6 +61,25 @@ const session = u32;
 const ack = u32;
 /** Bit i (least significant first) set: sequence number ack + 1 + i has arrived too. */
 const sack = u32;
+/**
+ * How long the acknowledgement was held back: from the arrival of the newest fragment it covers
+ * (the highest `sack` bit, else ack − 1) to sending it, in units of ACK_DELAY_UNIT_US,
+ * saturating at 65535. The sender takes it off its round-trip sample (as QUIC's ack_delay).
+ */
+const ackDelay = u16;
+/** 8 µs: QUIC's default ack_delay_exponent (3). u16 then spans 0.5 s, far above any honest delay. */
+export const ACK_DELAY_UNIT_US = 8;
+const ACK_DELAY_MAX_UNITS = 0xffff;
+
+/** ms to the wire's ackDelay units, rounded, saturating. */
+export function ackDelayToWire(ms: number): number {
+  return Math.min(ACK_DELAY_MAX_UNITS, Math.max(0, Math.round((ms * 1000) / ACK_DELAY_UNIT_US)));
+}
+
+/** The wire's ackDelay units to ms. */
+export function ackDelayFromWire(units: number): number {
+  return (units * ACK_DELAY_UNIT_US) / 1000;
+}
 
 export const Text = define(
   'text',
@@ -70,6 +89,7 @@ export const Text = define(
     seq: u32,
     ack,
     sack,
+    ackDelay,
     fragmentIndex: u16,
     fragmentCount: u16,
     payload: rest(1, MAX_FRAGMENT_BYTES),
@@ -79,7 +99,7 @@ export const Text = define(
       ? 'fragmentIndex must be below fragmentCount'
       : undefined,
 );
-export const Heartbeat = define('heartbeat', 2, { session, ack, sack });
+export const Heartbeat = define('heartbeat', 2, { session, ack, sack, ackDelay });
 /**
  * The heartbeat interval the sender wants, in ms. Both peers use the smaller of the two offered,
  * so they agree on when a heartbeat is missed. The floor keeps a peer from making us flood it.
@@ -94,7 +114,7 @@ export const Decline = define('decline', 5, {
   detail: str8(200, z.string().regex(/^[^\p{Cc}]*$/u, 'detail contains control characters')),
 });
 export const Disconnect = define('disconnect', 6, { session });
-export const Ack = define('ack', 7, { session, ack, sack });
+export const Ack = define('ack', 7, { session, ack, sack, ackDelay });
 export const DisconnectAck = define('disconnect_ack', 8, { session });
 
 export const MESSAGE_DEFINITIONS = [
@@ -132,7 +152,7 @@ export type Datagram = z.infer<typeof Datagram>;
 export type DatagramType = Datagram['type'];
 
 const messageCodec = makeCodec<Datagram>(MESSAGE_VERSION, MESSAGE_DEFINITIONS, MAX_MESSAGE_DATAGRAM_BYTES);
-/** A session message as bytes (magic, version 1, code, fields). */
+/** A session message as bytes (magic, MESSAGE_VERSION, code, fields). */
 export const encodeDatagram = messageCodec.encode;
 /** Bytes to a session message, or why they are not one. Never throws. */
 export const decodeDatagram = messageCodec.decode;
