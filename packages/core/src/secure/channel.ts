@@ -78,6 +78,20 @@ export class Channel {
     this.rxKeys.set(0, rx);
   }
 
+  /**
+   * Forgets the keys of a handshake that is starting over (same channel, same id): until the
+   * new one completes the channel is not open, and sends wait in its queue.
+   */
+  reset(): void {
+    this.txKey = undefined;
+    this.txEpoch = 0;
+    this.txCounter = 0;
+    this.rxKeys.clear();
+    this.rxEpoch = 0;
+    this.replay.clear();
+    this.replay.set(0, new ReplayWindow());
+  }
+
   /** A whole data packet carrying `plaintext`. */
   seal(plaintext: Uint8Array, now: number): Uint8Array {
     if (!this.txKey) throw new Error('channel is not open');

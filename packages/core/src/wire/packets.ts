@@ -4,9 +4,9 @@
  * `data` packets sealed with ChaCha20-Poly1305 under an explicit 64-bit counter. Everything a
  * session says (requests, text, heartbeats, closing) travels inside `data`.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { makeCodec } from './codec.js';
-import { fixedBytes, rest, u32, u64 } from './fields.js';
+import { type Field, fixedBytes, rest, TruncatedError, u32, u64 } from './fields.js';
 import { MAGIC } from './header.js';
 import { define, MAX_DATAGRAM_BYTES } from './messages.js';
 
@@ -16,11 +16,38 @@ export const COOKIE_BYTES = 16;
 const senderIndex = u32;
 const receiverIndex = u32;
 
+/** A handshake_response: header, two indices, Noise message 2 (e, ee, s, es, empty payload). */
+export const HANDSHAKE_RESPONSE_BYTES = 4 + 4 + 4 + 96;
+/**
+ * Zeros that make an init as long as the response it may get without a cookie round trip, so
+ * that a responder never answers an address it has not proven with more bytes than it sent.
+ */
+export const INIT_PADDING_BYTES = HANDSHAKE_RESPONSE_BYTES - (4 + 4 + COOKIE_BYTES + 32);
+export const HANDSHAKE_INIT_BYTES = HANDSHAKE_RESPONSE_BYTES;
+
+/**
+ * `length` bytes sent as zeros and ignored when read: no value to give when encoding, undefined
+ * when decoded. (Typed `never` because the field lists take no `undefined` fields; the packet
+ * type below says what it really is.)
+ */
+function padding(length: number): Field<never> {
+  return {
+    schema: z.undefined().optional() as unknown as z.ZodType<never>,
+    size: () => length,
+    write: (_view, _bytes, offset) => offset + length, // a new packet's bytes are already zero
+    read(_view, bytes, offset) {
+      if (offset + length > bytes.length) throw new TruncatedError('datagram truncated');
+      return [undefined as never, offset + length];
+    },
+  };
+}
+
 /** Noise XX message 1 (the initiator's ephemeral key), with the cookie once the responder gave one. */
 export const HandshakeInit = define('handshake_init', 1, {
   senderIndex,
   cookie: fixedBytes(COOKIE_BYTES),
-  noise: rest(32, 32),
+  noise: fixedBytes(32),
+  padding: padding(INIT_PADDING_BYTES),
 });
 /** The responder's answer to an init without a valid cookie: come back with this one. */
 export const CookieReply = define('cookie_reply', 2, { receiverIndex, cookie: fixedBytes(COOKIE_BYTES) });
@@ -47,7 +74,7 @@ export const PACKET_DEFINITIONS = [
   Data,
 ] as const;
 
-export type HandshakeInit = z.infer<typeof HandshakeInit.schema>;
+export type HandshakeInit = Omit<z.infer<typeof HandshakeInit.schema>, 'padding'> & { padding?: undefined };
 export type CookieReply = z.infer<typeof CookieReply.schema>;
 export type HandshakeResponse = z.infer<typeof HandshakeResponse.schema>;
 export type HandshakeFinal = z.infer<typeof HandshakeFinal.schema>;
@@ -79,5 +106,29 @@ export function readDataPacket(
     receiverIndex: view.getUint32(4),
     counter: high * 2 ** 32 + view.getUint32(12),
     ciphertext: bytes.subarray(DATA_HEADER_BYTES),
+  };
+}
+
+/** Where an init's fields are: the responder reads them in place, before (and often instead of) decoding. */
+export const INIT_SENDER_INDEX_OFFSET = 4;
+export const INIT_COOKIE_OFFSET = 8;
+export const INIT_NOISE_OFFSET = INIT_COOKIE_OFFSET + COOKIE_BYTES;
+
+/**
+ * An init read straight from its bytes, with the checks the schema makes (length, magic,
+ * version, type); undefined for anything else. Views, not copies. The tests hold it to the same
+ * answers as decodePacket.
+ */
+export function readInitPacket(
+  bytes: Uint8Array,
+): { senderIndex: number; cookie: Uint8Array; noise: Uint8Array } | undefined {
+  if (bytes.length !== HANDSHAKE_INIT_BYTES) return undefined;
+  if (bytes[0] !== MAGIC >> 8 || bytes[1] !== (MAGIC & 0xff) || bytes[2] !== PACKET_VERSION) return undefined;
+  if (bytes[3] !== HandshakeInit.code) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    senderIndex: view.getUint32(INIT_SENDER_INDEX_OFFSET),
+    cookie: bytes.subarray(INIT_COOKIE_OFFSET, INIT_NOISE_OFFSET),
+    noise: bytes.subarray(INIT_NOISE_OFFSET, INIT_NOISE_OFFSET + 32),
   };
 }
