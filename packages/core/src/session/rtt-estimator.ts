@@ -25,13 +25,16 @@ export class RttEstimator {
   /**
    * A round trip measured on something sent once (Karn's rule: never on a retransmission).
    * `ackDelay` is how long the peer says it held the acknowledgement back; it is taken off the
-   * sample (at most MAX_ACK_DELAY_MS), but never so far that the sample falls below the smallest
-   * round trip seen: a peer cannot make the path look faster than it has ever been.
+   * sample (at most MAX_ACK_DELAY_MS), but never below the smallest round trip seen, so a peer
+   * cannot make the path look faster than it has ever been. (QUIC keeps the whole sample when the
+   * subtraction would go below; we stop at the minimum instead, because our minimum often comes
+   * from the handshake, which costs a few key exchanges more than a data round trip: QUIC's rule
+   * would then keep the whole 5 ms ack delay in every loopback sample.)
    */
   sample(rtt: number, ackDelay = 0): void {
     if (rtt < this.minimum) this.minimum = rtt;
     const delay = Math.min(ackDelay, MAX_ACK_DELAY_MS);
-    const adjusted = rtt - delay >= this.minimum ? rtt - delay : rtt;
+    const adjusted = Math.max(this.minimum, rtt - delay);
     if (this.smoothed === undefined) {
       this.smoothed = adjusted;
       this.variation = adjusted / 2;
