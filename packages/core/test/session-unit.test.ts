@@ -373,7 +373,8 @@ describe('acknowledgements', () => {
     session.send(1, 'mine', h.now);
     session.close(h.now);
     expect(session.state).toBe('lingering');
-    const from = (h.now = 50);
+    const from = 50;
+    h.now = from;
     receive(h, session, text(1, 'after close'));
     expect(typesOf(h, from)).toEqual([]);
     receive(h, session, text(0, 'before'));
