@@ -64,16 +64,19 @@ export class DataPath {
     }
     channel.lastReceivedAt = now;
     if (record.initiator !== undefined) this.initiator.confirmed(record);
-    if (!sameAddress(from, channel.address)) this.paths.challenge(record, from, now);
     const plaintext = opened.plaintext;
-    if (plaintext.length === 0) return; // a keepalive or confirmation
     const first = plaintext[0];
+    if (first === PATH_RESPONSE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
+      // Before any new challenge: the packet that answers one must not replace it.
+      this.paths.onResponse(record, plaintext.subarray(1), from, now);
+      return;
+    }
+    if (!sameAddress(from, channel.address)) this.paths.challenge(record, from, now);
+    if (plaintext.length === 0) return; // a keepalive or confirmation
     if (first === SESSION_MESSAGE_FIRST_BYTE) {
       ctx.sink.message(channel, plaintext, now);
     } else if (first === PATH_CHALLENGE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
       this.paths.answer(record, plaintext, from, now);
-    } else if (first === PATH_RESPONSE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
-      this.paths.onResponse(record, plaintext.subarray(1), from, now);
     } else {
       ctx.stats.malformedPackets++;
     }

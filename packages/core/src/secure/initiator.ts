@@ -121,7 +121,8 @@ export class Initiator {
       case 'finalRetry':
         // Not backed off: the final is small, and it must get through (with its confirmation)
         // before the restart timer, whatever the loss. Ten tries at the defaults.
-        if (handshake.final) ctx.sink.transmit(record.channel.address, handshake.final);
+        if (!handshake.final) return; // the handshake started over at this same moment
+        ctx.sink.transmit(record.channel.address, handshake.final);
         record.timers.set('finalRetry', now + ctx.options.handshakeRetryInitial);
         return;
       case 'restart':

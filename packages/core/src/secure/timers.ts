@@ -7,10 +7,10 @@
 export const CHANNEL_TIMER_NAMES = [
   /** initiator, before message 2: resend the init (backoff doubles up to handshakeRetryMax). */
   'initRetry',
-  /** initiator, final sent and unconfirmed: resend handshake_final (every handshakeRetryInitial). */
-  'finalRetry',
   /** initiator: the final stayed unconfirmed for pendingHandshakeTtl; start the handshake over. */
   'restart',
+  /** initiator, final sent and unconfirmed: resend handshake_final (every handshakeRetryInitial). */
+  'finalRetry',
   /** initiator: handshakeTimeout passed without a confirmed handshake; close the channel. */
   'giveUp',
   /** no session used the channel for unusedChannelTtl; close it. */
