@@ -64,7 +64,7 @@ Options:
 ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot), sent')}
   --accept all|none|allow     who may connect (default all; with --allow, allow)
   --allow HOST[:PORT]         may connect (repeatable); everyone else is declined
-  --max-sessions N            sessions at once; past it requests are declined as busy (default 1000)
+  --max-sessions N            sessions at once; past it requests are declined (too_many_sessions) (default 1000)
   --rules FILE                JSON rules to reply by (default: echo every message)
   --rate N                    replies per second to one peer, at most (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)

@@ -3,8 +3,10 @@
  * rules within a per-peer rate, logs every event as JSON, and shuts down gracefully.
  */
 import {
+  type DeclineReason,
   type EventOf,
   formatAddress,
+  type NetchatEvent,
   type NetchatPeer,
   type SessionId,
   type TokenBuckets,
@@ -38,24 +40,49 @@ export class Bot {
     private readonly log: Logger,
     private readonly settings: BotSettings,
   ) {
-    peer.on('request', (e) => this.onRequest(e));
-    peer.on('accepted', (e) => this.onOpen(e.session, e.nick));
-    peer.on('declined', (e) =>
-      this.log.info({ event: 'declined', peer: at(e), reason: e.reason, detail: e.detail }, 'declined'),
-    );
-    peer.on('no_answer', (e) => this.log.warn({ event: 'no_answer', peer: at(e) }, 'no answer'));
-    peer.on('message', (e) => this.onMessage(e));
-    peer.on('delivered', (e) =>
-      this.log.info({ event: 'delivered', peer: at(e), messageId: e.messageId }, 'delivered'),
-    );
-    peer.on('failed', (e) =>
-      this.log.warn({ event: 'failed', peer: at(e), messageId: e.messageId, reason: e.reason }, 'failed'),
-    );
-    peer.on('heartbeat_missed', (e) =>
-      this.log.debug({ event: 'heartbeat_missed', peer: at(e), count: e.count }, 'heartbeat missed'),
-    );
-    peer.on('lost', (e) => this.onEnded(e, 'lost'));
-    peer.on('closed', (e) => this.onEnded(e, 'closed'));
+    peer.on('event', (e) => this.onEvent(e));
+  }
+
+  /** Every peer event, by type: the compiler flags an event type this does not handle. */
+  private onEvent(e: NetchatEvent): void {
+    switch (e.type) {
+      case 'request':
+        this.onRequest(e);
+        return;
+      case 'accepted':
+        this.onOpen(e.session, e.nick);
+        return;
+      case 'declined':
+        this.log.info({ event: 'declined', peer: at(e), reason: e.reason, detail: e.detail }, 'declined');
+        return;
+      case 'no_answer':
+        this.log.warn({ event: 'no_answer', peer: at(e) }, 'no answer');
+        return;
+      case 'message':
+        this.onMessage(e);
+        return;
+      case 'delivered':
+        this.log.info({ event: 'delivered', peer: at(e), messageId: e.messageId }, 'delivered');
+        return;
+      case 'failed':
+        this.log.warn({ event: 'failed', peer: at(e), messageId: e.messageId, reason: e.reason }, 'failed');
+        return;
+      case 'heartbeat_sent':
+        return;
+      case 'heartbeat_missed':
+        this.log.debug({ event: 'heartbeat_missed', peer: at(e), count: e.count }, 'heartbeat missed');
+        return;
+      case 'lost':
+        this.onEnded(e, 'lost');
+        return;
+      case 'closed':
+        this.onEnded(e, 'closed');
+        return;
+      default: {
+        const unhandled: never = e;
+        void unhandled;
+      }
+    }
   }
 
   /** Asks a peer to chat (`--connect`). */
@@ -106,7 +133,7 @@ export class Bot {
       return;
     }
     if (this.open.size >= this.settings.maxSessions) {
-      this.decline(e.session, peer, 'busy', 'too many chats');
+      this.decline(e.session, peer, 'too_many_sessions', 'too many chats');
       return;
     }
     this.peer.accept(e.session);
@@ -114,7 +141,7 @@ export class Bot {
     this.onOpen(e.session, e.nick);
   }
 
-  private decline(session: SessionId, peer: string, reason: 'busy' | 'not_allowed', detail: string): void {
+  private decline(session: SessionId, peer: string, reason: DeclineReason, detail: string): void {
     this.peer.decline(session, reason, detail);
     this.log.info({ event: 'decline', peer, session, reason, detail }, 'declined');
   }
@@ -161,7 +188,8 @@ export class Bot {
 
   private onEnded(e: EventOf<'lost'> | EventOf<'closed'>, event: 'lost' | 'closed'): void {
     this.open.delete(e.session);
-    this.log.info({ event, peer: at(e), session: e.session }, event);
+    const reason = e.type === 'closed' ? { reason: e.reason } : {};
+    this.log.info({ event, peer: at(e), session: e.session, ...reason }, event);
   }
 }
 

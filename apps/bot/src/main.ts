@@ -13,7 +13,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 const program = { name: 'netchat-bot', version, usage };
 /** Shutdown must finish within 2 s: this leaves room to log and exit. */
 const SHUTDOWN_WAIT_MS = 1500;
-/** Room above --max-sessions for requests that are being declined as busy. */
+/** Room above --max-sessions for requests that are being declined (too_many_sessions). */
 const DECLINE_HEADROOM = 64;
 /** How often the security counters are logged. */
 const STATS_EVERY_MS = 60_000;

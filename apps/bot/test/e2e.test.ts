@@ -10,9 +10,9 @@ afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((f) => f()));
 });
 
-let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
+/** A bot on port 0: the system picks a free port, and the bot logs it (`listening`). */
 function bot(...args: string[]): BotProcess {
-  const process = new BotProcess([String(nextPort++), '--host', '127.0.0.1', ...args]);
+  const process = new BotProcess(['0', '--host', '127.0.0.1', ...args]);
   cleanup.push(() => process.kill());
   return process;
 }
@@ -119,13 +119,13 @@ describe('netchat-bot with real peers on loopback', () => {
     await b.waitForLogs((l) => l.event === 'decline' && l.peer === `127.0.0.1:${stranger.address.port}`);
   });
 
-  it('declines as busy past --max-sessions', async () => {
+  it('declines with too_many_sessions past --max-sessions', async () => {
     const port = await bot('--max-sessions', '1').port();
     await connect(await peer(), port);
     const second = await peer();
     const declined = next(second, 'declined');
     await second.connect('127.0.0.1', port);
-    expect(await declined).toMatchObject({ reason: 'busy' });
+    expect(await declined).toMatchObject({ reason: 'too_many_sessions' });
   });
 
   it('limits replies per peer to --rate a second', async () => {

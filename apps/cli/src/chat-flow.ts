@@ -18,6 +18,7 @@ import {
   type KnownPeers,
   formatAddress,
   type MessageId,
+  type NetchatEvent,
   type NetchatPeer,
   type PeerSpec,
   parsePeerSpec,
@@ -70,25 +71,53 @@ export class ChatFlow {
     private readonly knownPeers: KnownPeers,
     private readonly onQuit: () => void,
   ) {
-    peer.on('request', (e) => this.onRequest(e));
-    peer.on('accepted', (e) => this.onAccepted(e));
-    peer.on('declined', (e) =>
-      this.onConnectFailed(
-        e.session,
-        `Connection declined by ${spaced(e.peer)} (${e.reason}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}).`,
-      ),
-    );
-    peer.on('no_answer', (e) => this.onConnectFailed(e.session, `No answer from ${spaced(e.peer)}.`));
-    peer.on('message', (e) => this.onMessage(e));
-    peer.on('delivered', (e) => this.settle(e.messageId));
-    peer.on('failed', (e) => this.onFailed(e));
-    peer.on(
-      'heartbeat_sent',
-      (e) => this.options.verbose && this.out.say(`Heartbeat sent to ${formatAddress(e.peer)}`),
-    );
-    peer.on('heartbeat_missed', (e) => this.onHeartbeatMissed(e));
-    peer.on('lost', (e) => this.onLost(e));
-    peer.on('closed', (e) => this.onClosed(e));
+    peer.on('event', (e) => this.onEvent(e));
+  }
+
+  /** Every peer event, by type: the compiler flags an event type this does not handle. */
+  private onEvent(e: NetchatEvent): void {
+    switch (e.type) {
+      case 'request':
+        this.onRequest(e);
+        return;
+      case 'accepted':
+        this.onAccepted(e);
+        return;
+      case 'declined':
+        this.onConnectFailed(
+          e.session,
+          `Connection declined by ${spaced(e.peer)} (${e.reason}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}).`,
+        );
+        return;
+      case 'no_answer':
+        this.onConnectFailed(e.session, `No answer from ${spaced(e.peer)}.`);
+        return;
+      case 'message':
+        this.onMessage(e);
+        return;
+      case 'delivered':
+        this.settle(e.messageId);
+        return;
+      case 'failed':
+        this.onFailed(e);
+        return;
+      case 'heartbeat_sent':
+        if (this.options.verbose) this.out.say(`Heartbeat sent to ${formatAddress(e.peer)}`);
+        return;
+      case 'heartbeat_missed':
+        this.onHeartbeatMissed(e);
+        return;
+      case 'lost':
+        this.onLost(e);
+        return;
+      case 'closed':
+        this.onClosed(e);
+        return;
+      default: {
+        const unhandled: never = e;
+        void unhandled;
+      }
+    }
   }
 
   start(): void {
@@ -303,7 +332,9 @@ export class ChatFlow {
       return;
     }
     if (!this.isCurrent(e.session)) return;
-    this.out.say('Peer closed the session.');
+    this.out.say(
+      e.reason === 'peer_restarted' ? 'The peer restarted: this session ended.' : 'Peer closed the session.',
+    );
     this.becomeIdle();
   }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
+import { fingerprint } from '@netchat/core';
+import { exitWith, peerOptionsFrom, reachableAddresses, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
@@ -12,8 +13,18 @@ const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
   const cli = readCommandLine(program, parseCliArguments);
-  const { peer, knownPeers } = await startPeerOrExit(program, peerOptionsFrom(cli));
-  if (cli.json) peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
+  const { peer, knownPeers, keyPair } = await startPeerOrExit(program, peerOptionsFrom(cli));
+  // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
+  const port = peer.address.port;
+  const addresses = reachableAddresses(peer.address.host);
+  const ownFingerprint = fingerprint(keyPair.publicKey);
+  if (cli.json) {
+    process.stdout.write(`${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`);
+    peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
+  } else {
+    const reach = addresses.map((host) => `${host} ${port}`).join(', ');
+    process.stdout.write(`Listening on UDP port ${port}. Others can reach you at: ${reach}\nYour fingerprint: ${ownFingerprint}\n`);
+  }
 
   let flow: ChatFlow | undefined;
   const terminal = new LineConsole(
@@ -32,7 +43,6 @@ async function main(): Promise<void> {
     },
   );
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => flow?.interrupt());
-  if (cli.verbose) terminal.say(`Listening on ${peer.address.host} port ${peer.address.port}`);
   flow.start();
 }
 

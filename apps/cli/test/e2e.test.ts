@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshHome, hasTmux, TmuxTerminal } from '@netchat/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort, NetchatProcess } from './support/netchat-process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetchatProcess } from './support/netchat-process.js';
 
 const running: NetchatProcess[] = [];
 function netchat(...args: string[]): NetchatProcess {
@@ -20,11 +20,34 @@ afterEach(() => {
   for (const p of running.splice(0)) p.kill();
 });
 
+/** netchat on port 0 (the system picks a free one), and the port it reports at start. */
+async function started(...args: string[]): Promise<[NetchatProcess, number]> {
+  const p = netchat('0', ...args);
+  return [p, await p.port()];
+}
+
+/** A UDP socket that never answers: a peer that is not there. */
+async function silentPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  silent.push(socket);
+  return socket.address().port;
+}
+const silent: dgram.Socket[] = [];
+afterEach(() => {
+  for (const s of silent.splice(0)) s.close();
+});
+
 describe('two netchat processes chatting', () => {
   it('follows the original flow: request, accept, chat both ways, exit', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const a = netchat(String(portA), '--nick', 'alice');
-    const b = netchat(String(portB), '--nick', 'bob');
+    const [a, portA] = await started('--nick', 'alice');
+    const [b, portB] = await started('--nick', 'bob');
+    // Where we are, first: the port the system picked, and what to tell a friend.
+    expect(a.stdout).toMatch(
+      new RegExp(String.raw`^Listening on UDP port ${portA}\. Others can reach you at: .+ ${portA}
+Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
+`),
+    );
     await a.waitFor('Start chat with? (IP Port): ');
     await b.waitFor('Start chat with? (IP Port): ');
     a.type(`127.0.0.1 ${portB}`);
@@ -54,29 +77,28 @@ describe('two netchat processes chatting', () => {
   });
 
   it('prints JSON events, sends piped lines after the session opens, and exits once they are delivered', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--json', '--yes', '--nick', 'bob');
-    const a = netchat(String(portA), '--json', '--connect', `127.0.0.1:${portB}`);
+    const [b, portB] = await started('--json', '--yes', '--nick', 'bob');
+    const [a, portA] = await started('--json', '--connect', `127.0.0.1:${portB}`);
     for (const line of ['one', 'two', 'three']) a.type(line);
     a.endInput();
     expect(await a.exited).toBe(0);
     await b.waitFor('"type":"closed"');
     const fromB = b.events();
-    expect(fromB.map((e) => e.type)).toEqual(['request', 'message', 'message', 'message', 'closed']);
+    expect(fromB.map((e) => e.type)).toEqual(['listening', 'request', 'message', 'message', 'message', 'closed']);
+    expect(fromB[0]).toMatchObject({ port: portB, fingerprint: expect.stringMatching(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/) });
     expect(fromB.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
-    expect(fromB[1]).toMatchObject({ peer: `127.0.0.1:${portA}` });
+    expect(fromB[2]).toMatchObject({ peer: `127.0.0.1:${portA}` });
     const fromA = a.events();
-    expect(fromA[0]).toMatchObject({ type: 'accepted', nick: 'bob', peer: `127.0.0.1:${portB}` });
+    expect(fromA[1]).toMatchObject({ type: 'accepted', nick: 'bob', peer: `127.0.0.1:${portB}` });
     expect(fromA.filter((e) => e.type === 'delivered')).toHaveLength(3);
     expect(fromA.filter((e) => e.type === 'failed')).toHaveLength(0);
     expect(a.stdout).not.toContain('Start chat with?');
   });
 
   it('reports a lost peer with the real count of missed heartbeats', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes', '--heartbeat-interval', '0.2');
+    const [b, portB] = await started('--yes', '--heartbeat-interval', '0.2');
     const a = netchat(
-      String(portA),
+      '0',
       '--verbose',
       '--heartbeat-interval',
       '0.2',
@@ -93,41 +115,38 @@ describe('two netchat processes chatting', () => {
   });
 
   it('declines a request that arrives during a chat as busy, and tells both people', async () => {
-    const [portA, portB, portC] = [await freePort(), await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes');
-    const a = netchat(String(portA), '--connect', `127.0.0.1:${portB}`);
+    const [b, portB] = await started('--yes');
+    const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
-    const c = netchat(String(portC), '--connect', `127.0.0.1:${portB}`);
+    const [c, portC] = await started('--connect', `127.0.0.1:${portB}`);
     await c.waitFor(`Connection declined by 127.0.0.1 ${portB} (busy: in another chat).`);
     await b.waitFor(`Declined a connection request from 127.0.0.1 ${portC}: busy.`);
     await c.waitFor('Start chat with? (IP Port): ');
   });
 
   it('reports a declined request and no answer, then prompts again', async () => {
-    const [portA, portB, silent] = [await freePort(), await freePort(), await freePort()];
-    const b = netchat(String(portB));
-    const a = netchat(String(portA), '--connect-timeout', '1', '--connect', `127.0.0.1:${portB}`);
+    const [b, portB] = await started();
+    const nobody = await silentPort();
+    const a = netchat('0', '--connect-timeout', '1', '--connect', `127.0.0.1:${portB}`);
     await b.waitFor('Accept connection? (y/n): ');
     b.type('n');
     await a.waitFor(`Connection declined by 127.0.0.1 ${portB} (declined).`);
-    a.type(`127.0.0.1 ${silent}`);
-    await a.waitFor(`No answer from 127.0.0.1 ${silent}.`, 5_000);
+    a.type(`127.0.0.1 ${nobody}`);
+    await a.waitFor(`No answer from 127.0.0.1 ${nobody}.`, 5_000);
     await a.waitFor('Start chat with? (IP Port): ', 5_000, 2);
   });
 
   it('chats over IPv6 with --connect [::1]:PORT', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes', '--host', '::1');
-    const a = netchat(String(portA), '--host', '::1', '--connect', `[::1]:${portB}`);
+    const [b, portB] = await started('--yes', '--host', '::1');
+    const [a, portA] = await started('--host', '::1', '--connect', `[::1]:${portB}`);
     await a.waitFor(`Connected to ::1 ${portB}.`);
     a.type('over v6');
     await b.waitFor(`[[::1]:${portA}] over v6`);
   });
 
   it('closes the session on Ctrl-C (SIGINT) so the peer hears it', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes');
-    const a = netchat(String(portA), '--connect', `127.0.0.1:${portB}`);
+    const [b, portB] = await started('--yes');
+    const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
     a.kill('SIGINT');
     expect(await a.exited).toBe(0);
@@ -135,9 +154,8 @@ describe('two netchat processes chatting', () => {
   });
 
   it('shows escape sequences from a peer harmlessly', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes');
-    const a = netchat(String(portA), '--connect', `127.0.0.1:${portB}`);
+    const [b, portB] = await started('--yes');
+    const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
     a.type('\u001b[2Jcleared?');
     await b.waitFor('[2Jcleared?');
@@ -159,16 +177,15 @@ describe('identity', () => {
   });
 
   it('warns loudly when a new key comes with the nick of a peer you know', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes');
-    const alice = netchat(String(portA), '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
+    const [b, portB] = await started('--yes');
+    const alice = netchat('0', '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
     await alice.waitFor('Connected to');
     alice.endInput();
     await alice.exited;
     await b.waitFor('Peer closed the session.');
     expect(b.stdout).toContain('(new: this key has not been seen before)');
     // Someone else, with another key, calls itself alice.
-    const impostor = netchat(String(await freePort()), '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
+    const impostor = netchat('0', '--nick', 'alice', '--connect', `127.0.0.1:${portB}`);
     await b.waitFor(
       'WARNING: this peer calls itself "alice", but its key is not the key of the alice you know',
     );
@@ -180,7 +197,7 @@ describe('identity', () => {
     const setup = netchatAt({ NETCHAT_HOME: home }, '--fingerprint');
     await setup.exited;
     chmodSync(join(home, 'identity.key'), 0o644);
-    const p = netchatAt({ NETCHAT_HOME: home }, String(await freePort()));
+    const p = netchatAt({ NETCHAT_HOME: home }, '0');
     expect(await p.exited).toBe(1);
     expect(p.stderr.trim()).toMatch(/identity\.key can be read by others \(mode 644\); run: chmod 600 /);
   });
@@ -188,7 +205,7 @@ describe('identity', () => {
 
 describe('bad input', () => {
   it.each([
-    [['0'], /^netchat: port must be a port number \(1-65535\)/],
+    [['65536'], /^netchat: port must be a port number \(0-65535; 0 picks a free one\)/],
     [['5555', '--miss-limit', 'many'], /^netchat: --miss-limit must be a whole number/],
     [['5555', '--connect', 'nowhere'], /^netchat: --connect invalid address "nowhere"/],
     [['5555', '--bogus'], /^netchat: Unknown option '--bogus'/],
@@ -210,7 +227,7 @@ describe('bad input', () => {
   });
 
   it('a bad address at the prompt gets a message and the prompt again', async () => {
-    const a = netchat(String(await freePort()));
+    const a = netchat('0');
     await a.waitFor('Start chat with? (IP Port): ');
     a.type('not an address at all');
     await a.waitFor('invalid address "not an address at all": expected IP and port, e.g. 127.0.0.1 6666');
@@ -237,14 +254,14 @@ describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
   afterEach(() => {
     for (const t of terminals.splice(0)) t.close();
   });
-  afterAll(() => TmuxTerminal.stopServer());
+  /** The port netchat reported on the screen. */
+  const portShown = (screen: string) => Number(/Listening on UDP port (\d+)\./.exec(screen)?.[1]);
 
   it('shows an incoming message above the prompt without losing what you were typing', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const b = netchat(String(portB), '--yes');
-    const t = new TmuxTerminal([process.execPath, bin, String(portA)]);
+    const [b, portB] = await started('--yes');
+    const t = new TmuxTerminal([process.execPath, bin, '0']);
     terminals.push(t);
-    await t.waitFor('Start chat with? (IP Port):');
+    const portA = portShown(await t.waitFor('Start chat with? (IP Port):'));
     t.type(`127.0.0.1 ${portB}`);
     t.press('Enter');
     await t.waitFor(`[127.0.0.1:${portB}] Your message:`);
@@ -261,11 +278,10 @@ describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
   });
 
   it('asks again after a bad answer to a request, then chats', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const t = new TmuxTerminal([process.execPath, bin, String(portA)]);
+    const t = new TmuxTerminal([process.execPath, bin, '0']);
     terminals.push(t);
-    await t.waitFor('Start chat with? (IP Port):');
-    const b = netchat(String(portB), '--connect', `127.0.0.1:${portA}`);
+    const portA = portShown(await t.waitFor('Start chat with? (IP Port):'));
+    const [b, portB] = await started('--connect', `127.0.0.1:${portA}`);
     await t.waitFor(`[127.0.0.1:${portB}] Accept connection? (y/n):`);
     t.type('maybe');
     t.press('Enter');

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetchatPeer } from '@netchat/core';
-import { freePort, hasTmux, TmuxTerminal } from '@netchat/testkit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { hasTmux, TmuxTerminal } from '@netchat/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const peers: NetchatPeer[] = [];
@@ -15,9 +15,6 @@ const terminals: TmuxTerminal[] = [];
 afterEach(async () => {
   for (const t of terminals.splice(0)) t.close();
   await Promise.all(peers.splice(0).map((p) => p.close(100)));
-});
-afterAll(() => {
-  if (hasTmux) TmuxTerminal.stopServer();
 });
 
 /** A real peer that accepts everyone and echoes. */
@@ -39,7 +36,7 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   it('chats with a real peer, then quits on Ctrl+C and restores the terminal', async () => {
     const peer = await echoPeer();
     const closed = new Promise((resolve) => peer.once('closed', resolve));
-    const t = tui([String(await freePort()), '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`]);
+    const t = tui(['0', '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`]);
     await t.waitFor(`Connected to 127.0.0.1 ${peer.address.port} (echo-peer).`);
     expect(t.state()).toBe('1 0 1'); // full screen: alternate screen, its own cursor, mouse on
     t.type('hello from tmux 😀');
@@ -55,7 +52,7 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   });
 
   it('quits on /quit and restores the terminal', async () => {
-    const t = tui([String(await freePort())]);
+    const t = tui(['0']);
     await t.waitFor('netchat: listening on');
     t.type('/quit');
     t.press('Enter');
@@ -64,17 +61,16 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   });
 
   it('quits on SIGTERM and restores the terminal', async () => {
-    const port = await freePort();
-    const t = tui([String(port)]);
+    const t = tui(['0']);
     await t.waitFor('netchat: listening on');
     // Anchored, so it signals node and not the shell whose command line also names it.
-    execFileSync('pkill', ['-TERM', '-f', `^${process.execPath} ${bin} ${port}`]);
+    execFileSync('pkill', ['-TERM', '-f', `^${process.execPath} ${bin} 0$`]);
     await t.waitFor('AFTER-EXIT 0');
     expect(t.state()).toBe('0 1 0');
   });
 
   it('on an uncaught error restores the terminal and prints where the details are', async () => {
-    const t = tui([String(await freePort())], { NETCHAT_TUI_CRASH_AFTER_MS: '500' });
+    const t = tui(['0'], { NETCHAT_TUI_CRASH_AFTER_MS: '500' });
     const shown = await t.waitFor('AFTER-EXIT 1');
     expect(t.state()).toBe('0 1 0');
     expect(shown).toContain('netchat-tui: unexpected error: crash requested by NETCHAT_TUI_CRASH_AFTER_MS');

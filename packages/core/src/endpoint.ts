@@ -8,16 +8,24 @@
  * channel, and sessions speak over channels, never in clear. The endpoint routes each session
  * message by (channel, session id), answers messages for sessions it does not have, breaks the
  * tie when two peers ask each other at once, and bounds the sessions peers can make it hold.
+ *
+ * Restarts. One channel per peer address: our own second session to a peer reuses the channel
+ * the first one speaks over. So when a handshake proves a key that already has sessions on
+ * another channel, the peer has lost that channel: from the same address it restarted (its old
+ * sessions end at once, `closed` with reason `peer_restarted`; only the key's holder can cause
+ * this); from another address it may be a restart on a new port or a second device, so the old
+ * sessions are probed at once instead of waiting out the heartbeats.
  */
-import { type Address, formatAddress } from './address.js';
+import { type Address, formatAddress, sameAddress } from './address.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { errors } from './errors.js';
 import type { MessageId, NetchatEvent, SessionId } from './events.js';
 import { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
-import { generateKeyPair, type KeyPair, randomBytes } from './secure/crypto.js';
+import { generateKeyPair, type KeyPair, randomBytes, toHex } from './secure/crypto.js';
 import { DEFAULT_SECURE_OPTIONS, SecureTransport, type SecureStats } from './secure/secure-transport.js';
 import { Session, type SessionContext, type SessionInfo } from './session/session.js';
+import { type SessionRecord, SessionTable } from './session-table.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -45,6 +53,10 @@ export interface EndpointStats {
   unknownSession: number;
   /** Connect requests declined because maxSessions or maxSessionsPerPeer was reached. */
   refusedOverLimit: number;
+  /** Sessions ended because their peer restarted (the same key handshook again from the same address). */
+  superseded: number;
+  /** Sessions probed because their peer's key appeared from another address. */
+  probed: number;
   /** Why the most recent malformed or protocol-breaking message was dropped. */
   lastDropReason: string;
 }
@@ -68,24 +80,17 @@ export class Endpoint {
     protocolErrors: 0,
     unknownSession: 0,
     refusedOverLimit: 0,
+    superseded: 0,
+    probed: 0,
     lastDropReason: '',
   };
   private readonly secure: SecureTransport;
-  private readonly sessions = new Map<SessionId, Session>();
-  /** Sessions by `${channel}/${session id}`: how messages find their session. */
-  private readonly byWire = new Map<string, Session>();
-  /** Our outgoing requests by peer address, to notice two peers asking each other at once. */
-  private readonly connecting = new Map<string, Session>();
-  /** Requests waiting for the application, by peer address, so connecting to that peer accepts. */
-  private readonly requested = new Map<string, Session>();
-  /** Outgoing sessions waiting for their channel's handshake, by channel. */
-  private readonly awaitingRoute = new Map<number, Session>();
-  /** The peer address each session counts against, for maxSessionsPerPeer. */
-  private readonly countedUnder = new Map<Session, string>();
-  private readonly perPeer = new Map<string, number>();
-  private readonly perChannel = new Map<number, number>();
-  private readonly deadlines = new DeadlineQueue<Session>((s) => s.nextDeadline());
-  private readonly scheduled = new Map<Session, number>();
+  private readonly table = new SessionTable();
+  /** Records that ended by silence (`lost`): their channel is suspect. */
+  private readonly lost = new WeakSet<SessionRecord>();
+  private readonly deadlines = new DeadlineQueue<SessionRecord>((r) => this.scheduledAt.get(r));
+  /** The deadline each record is filed under in `deadlines` (the heap skips stale entries). */
+  private readonly scheduledAt = new Map<SessionRecord, number>();
   private readonly outbox: Transmit[] = [];
   private outboxHead = 0;
   private readonly events: NetchatEvent[] = [];
@@ -121,13 +126,22 @@ export class Endpoint {
         handshakeRetryMax: o.connectRetryMax,
         handshakeTimeout: o.connectTimeout,
         unusedChannelTtl: o.connectTimeout,
+        // Every session may have its own channel, and handshakes that have not brought their
+        // request yet need room too: the channel limit follows the session limit, never below it.
+        maxChannels: 2 * o.maxSessions + 64,
       },
       dependencies.randomBytes ?? randomBytes,
     );
     this.context = {
       options: this.options,
       transmit: (route, datagram) => this.transmit(route as Channel, datagram),
-      emit: (event) => this.events.push(event),
+      emit: (event) => {
+        if (event.type === 'lost') {
+          const record = this.table.get(event.session);
+          if (record) this.lost.add(record);
+        }
+        this.events.push(event);
+      },
       protocolError: (reason) => this.drop('protocolErrors', reason),
     };
   }
@@ -145,36 +159,37 @@ export class Endpoint {
   // ---- the application's calls --------------------------------------------------------------
 
   /**
-   * Asks `peer` to chat: a handshake first, then the request. If that peer is already asking
-   * us, this accepts its request instead.
+   * Asks `peer` to chat: a handshake first (unless a channel to that address is already in use),
+   * then the request. If that peer is already asking us, this accepts its request instead.
    */
   connect(peer: Address, now: number): SessionId {
     this.now = now;
     const key = formatAddress(peer);
-    const waiting = this.requested.get(key);
+    const waiting = this.find(key, (s) => s.state === 'requested');
     if (waiting) {
-      this.requested.delete(key);
-      waiting.acceptAsConnect(now);
+      waiting.session.acceptAsConnect(now);
       this.settle(waiting);
-      return waiting.id;
+      return waiting.session.id;
     }
-    if (this.sessions.size >= this.options.maxSessions)
-      throw errors.tooManySessions(this.options.maxSessions);
-    const channel = this.secure.connect(peer, now);
+    if (this.table.size >= this.options.maxSessions) throw errors.tooManySessions(this.options.maxSessions);
+    const reused = this.channelInUse(peer);
+    const channel = reused ?? this.secure.connect(peer, now);
     const session = Session.outgoing(this.context, this.nextSessionId++, this.randomU32(), channel, now);
-    this.register(session, key);
-    this.connecting.set(key, session);
-    this.awaitingRoute.set(channel.id, session);
-    this.settle(session);
+    const record = this.register(session, channel);
+    if (reused) {
+      // The channel may have died with a peer that restarted: prove it alive before relying on it.
+      this.probeChannel(this.table.channel(reused.id), now);
+      session.routeOpened(now);
+    }
+    this.settle(record);
     return session.id;
   }
 
   accept(id: SessionId, now: number): void {
     this.now = now;
-    const session = this.get(id);
-    session.accept(now);
-    this.requested.delete(formatAddress(session.peer));
-    this.settle(session);
+    const record = this.get(id);
+    record.session.accept(now);
+    this.settle(record);
   }
 
   decline(id: SessionId, now: number, reason: DeclineReason = 'declined', detail = ''): void {
@@ -182,35 +197,34 @@ export class Endpoint {
     const checked = Decline.fields.detail.schema.safeParse(detail);
     if (!checked.success)
       throw errors.invalidArgument('decline detail', checked.error.issues[0]?.message ?? '');
-    const session = this.get(id);
-    session.decline(now, reason, detail);
-    this.requested.delete(formatAddress(session.peer));
-    this.settle(session);
+    const record = this.get(id);
+    record.session.decline(now, reason, detail);
+    this.settle(record);
   }
 
   /** Queues `text` for reliable, ordered delivery; a `delivered` or `failed` event follows. */
   send(id: SessionId, text: string, now: number): MessageId {
     this.now = now;
-    const session = this.get(id);
+    const record = this.get(id);
     const messageId = this.nextMessageId;
-    session.send(messageId, text, now);
+    record.session.send(messageId, text, now);
     this.nextMessageId++;
-    this.settle(session);
+    this.settle(record);
     return messageId;
   }
 
   /** Closes a session (declines it, if it is a request). Undelivered messages fail. */
   close(id: SessionId, now: number): void {
     this.now = now;
-    const session = this.sessions.get(id);
-    if (!session) return;
-    session.close(now);
-    this.settle(session);
+    const record = this.table.get(id);
+    if (!record) return;
+    record.session.close(now);
+    this.settle(record);
   }
 
   /** Closes every session. */
   closeAll(now: number): void {
-    for (const id of [...this.sessions.keys()]) this.close(id, now);
+    for (const record of [...this.table.sessions()]) this.close(record.session.id, now);
   }
 
   /** Changes the nick sent with future requests and accepts. Throws INVALID_ARGUMENT if it cannot go on the wire. */
@@ -221,16 +235,16 @@ export class Endpoint {
   }
 
   session(id: SessionId): SessionInfo | undefined {
-    return this.sessions.get(id)?.info();
+    return this.table.get(id)?.session.info();
   }
 
   listSessions(): SessionInfo[] {
-    return [...this.sessions.values()].map((s) => s.info());
+    return [...this.table.sessions()].map((r) => r.session.info());
   }
 
   /** True while any session exists (closing ones included) or anything waits to be sent. */
   get busy(): boolean {
-    return this.sessions.size > 0 || this.outboxHead < this.outbox.length;
+    return this.table.size > 0 || this.outboxHead < this.outbox.length;
   }
 
   // ---- input --------------------------------------------------------------------------------
@@ -248,10 +262,10 @@ export class Endpoint {
   handleTimeout(now: number): void {
     this.now = now;
     this.secure.handleTimeout(now);
-    for (const session of this.deadlines.takeDue(now)) {
-      this.scheduled.delete(session);
-      session.handleTimeout(now);
-      this.settle(session);
+    for (const record of this.deadlines.takeDue(now)) {
+      this.scheduledAt.delete(record);
+      record.session.handleTimeout(now);
+      this.settle(record);
     }
   }
 
@@ -281,12 +295,62 @@ export class Endpoint {
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /** A handshake completed (or completed again after a restart of it): its requests can go. */
   private onChannelOpened(channel: Channel, now: number): void {
-    const waiting = this.awaitingRoute.get(channel.id);
-    if (!waiting) return;
-    this.awaitingRoute.delete(channel.id);
-    waiting.routeOpened(now);
-    this.settle(waiting);
+    this.table.proved(channel.id);
+    this.retireOlderChannels(channel, now);
+    const record = this.table.channel(channel.id);
+    if (!record) return;
+    for (const r of [...record.sessions.values()]) {
+      r.session.routeOpened(now);
+      this.settle(r);
+    }
+  }
+
+  /**
+   * `fresh` proved a peer's key. Sessions with that key on any other channel speak over a
+   * channel the peer no longer has (we reuse channels, and so does every peer that follows
+   * PROTOCOL.md): from the same address the peer restarted, so they end now; from another
+   * address they are probed. Our own requests still waiting are left alone: a simultaneous
+   * open looks the same, and the request resolves it.
+   */
+  private retireOlderChannels(fresh: Channel, now: number): void {
+    const key = fresh.remoteStatic;
+    if (!key) return;
+    for (const older of [...this.table.withStaticKey(toHex(key))]) {
+      if (older.channel.id === fresh.id) continue;
+      const restarted = sameAddress(older.channel.address, fresh.address);
+      if (!restarted) {
+        this.probeChannel(older, now);
+        continue;
+      }
+      for (const r of [...older.sessions.values()]) {
+        if (r.session.state === 'connecting') continue;
+        r.session.supersede(now);
+        this.stats.superseded++;
+        this.settle(r);
+      }
+    }
+  }
+
+  /** Probes the open sessions on a channel: each must hear from its peer within a round trip or two. */
+  private probeChannel(record: ReturnType<SessionTable['channel']>, now: number): void {
+    if (!record) return;
+    for (const r of [...record.sessions.values()]) {
+      if (r.session.state === 'connecting' || r.session.state === 'requested') continue;
+      r.session.probe(now);
+      this.stats.probed++;
+      this.settle(r);
+    }
+  }
+
+  /** An open channel to `peer` that sessions use, if any: new sessions to that address share it. */
+  private channelInUse(peer: Address): Channel | undefined {
+    for (const r of this.table.ofPeer(formatAddress(peer))) {
+      const channel = r.channel.channel;
+      if (channel.isOpen && sameAddress(channel.address, peer)) return channel;
+    }
+    return undefined;
   }
 
   private onSessionMessage(channel: Channel, plaintext: Uint8Array, now: number): void {
@@ -296,10 +360,10 @@ export class Endpoint {
       return;
     }
     const datagram = decoded.datagram;
-    const session = this.byWire.get(`${channel.id}/${datagram.session}`);
-    if (session) {
-      session.handle(datagram, now);
-      this.settle(session);
+    const record = this.table.route(channel.id, datagram.session);
+    if (record) {
+      record.session.handle(datagram, now);
+      this.settle(record);
     } else if (datagram.type === 'connect_request') {
       this.onNewRequest(datagram, channel, now);
     } else {
@@ -309,38 +373,41 @@ export class Endpoint {
 
   private onNewRequest(request: ConnectRequest, channel: Channel, now: number): void {
     const peerKey = formatAddress(channel.address);
-    const ours = this.connecting.get(peerKey);
-    if (ours && ours.state === 'connecting') {
+    const ours = this.find(peerKey, (s) => s.state === 'connecting');
+    if (ours) {
       // Both asked at once. The larger id wins on both sides, so they agree on one session.
-      if (request.session < ours.wireId) return;
-      if (request.session === ours.wireId) return; // cannot tell the two apart; both will time out
-      this.unbind(ours);
-      ours.adoptPeerRequest(request, channel, now);
-      this.bind(ours);
+      if (request.session < ours.session.wireId) return;
+      if (request.session === ours.session.wireId) return; // cannot tell the two apart; both will time out
+      ours.session.adoptPeerRequest(request, channel, now);
+      const left = this.table.rebind(ours, channel);
+      if (left) this.secure.release(left, now);
+      this.secure.retain(channel);
       this.settle(ours);
       return;
     }
-    const { maxSessions, maxSessionsPerPeer } = this.options;
-    if (this.sessions.size >= maxSessions || (this.perPeer.get(peerKey) ?? 0) >= maxSessionsPerPeer) {
+    if (this.overLimit(peerKey)) {
       this.stats.refusedOverLimit++;
-      this.transmit(channel, {
-        type: 'decline',
-        session: request.session,
-        reason: 'too_many_sessions',
-        detail: '',
-      });
+      this.transmit(channel, { type: 'decline', session: request.session, reason: 'too_many_sessions', detail: '' });
       return;
     }
     const session = Session.incoming(this.context, this.nextSessionId++, request, channel, now);
-    this.register(session, peerKey);
-    this.requested.set(peerKey, session);
-    this.settle(session);
+    this.settle(this.register(session, channel));
+  }
+
+  /** Past maxSessions, or maxSessionsPerPeer live sessions with this peer (declined ones draining do not count). */
+  private overLimit(peerKey: string): boolean {
+    const { maxSessions, maxSessionsPerPeer } = this.options;
+    if (this.table.size >= maxSessions) return true;
+    let counted = 0;
+    for (const r of this.table.ofPeer(peerKey)) if (r.session.countsTowardPeerLimit) counted++;
+    return counted >= maxSessionsPerPeer;
   }
 
   /**
    * A message for a session we do not have (it ended, or we restarted and the peer made a new
    * channel). Tell an accepting or talking peer that the session is gone; acknowledge a
-   * disconnect so its retries stop. Answers are never answered.
+   * disconnect so its retries stop. A `disconnect` or `disconnect_ack` is never answered with a
+   * `disconnect`, so two peers cannot keep answering each other.
    */
   private onUnknownSession(datagram: Datagram, channel: Channel): void {
     this.stats.unknownSession++;
@@ -351,62 +418,59 @@ export class Endpoint {
     }
   }
 
-  private register(session: Session, peerKey: string): void {
-    this.sessions.set(session.id, session);
-    this.countedUnder.set(session, peerKey);
-    this.perPeer.set(peerKey, (this.perPeer.get(peerKey) ?? 0) + 1);
-    this.bind(session);
-  }
-
-  /** Routes a session's messages to it, and keeps its channel alive. */
-  private bind(session: Session): void {
-    const channel = session.route as Channel;
-    this.byWire.set(`${channel.id}/${session.wireId}`, session);
-    this.perChannel.set(channel.id, (this.perChannel.get(channel.id) ?? 0) + 1);
+  private register(session: Session, channel: Channel): SessionRecord {
+    const record = this.table.add(session, channel);
     this.secure.retain(channel);
-  }
-
-  /** The opposite of bind; an unused channel is closed after a while. */
-  private unbind(session: Session): void {
-    const channel = session.route as Channel;
-    this.byWire.delete(`${channel.id}/${session.wireId}`);
-    this.awaitingRoute.delete(channel.id);
-    const left = (this.perChannel.get(channel.id) ?? 1) - 1;
-    if (left > 0) this.perChannel.set(channel.id, left);
-    else {
-      this.perChannel.delete(channel.id);
-      this.secure.release(channel, this.now);
-    }
+    return record;
   }
 
   /** After anything touched a session: forget it if it ended, else reschedule its deadline. */
-  private settle(session: Session): void {
-    const key = formatAddress(session.peer);
+  private settle(record: SessionRecord): void {
+    const session = record.session;
     if (session.state === 'closed') {
-      this.sessions.delete(session.id);
-      this.unbind(session);
-      if (this.connecting.get(key) === session) this.connecting.delete(key);
-      if (this.requested.get(key) === session) this.requested.delete(key);
-      this.scheduled.delete(session);
-      const counted = this.countedUnder.get(session) ?? key;
-      this.countedUnder.delete(session);
-      const left = (this.perPeer.get(counted) ?? 1) - 1;
-      if (left > 0) this.perPeer.set(counted, left);
-      else this.perPeer.delete(counted);
+      this.scheduledAt.delete(record);
+      const channelRecord = record.channel;
+      const left = this.table.remove(record);
+      if (left) this.secure.release(left, this.now);
+      else if (this.lost.has(record)) this.rehandshakeWaiting(channelRecord);
       return;
     }
-    if (session.state !== 'connecting' && this.connecting.get(key) === session) this.connecting.delete(key);
     const at = session.nextDeadline();
-    if (at !== undefined && this.scheduled.get(session) !== at) {
-      this.scheduled.set(session, at);
-      this.deadlines.push(session, at);
+    if (at === undefined) this.scheduledAt.delete(record);
+    else if (this.scheduledAt.get(record) !== at) {
+      this.scheduledAt.set(record, at);
+      this.deadlines.push(record, at);
     }
   }
 
-  private get(id: SessionId): Session {
-    const session = this.sessions.get(id);
-    if (!session) throw errors.noSuchSession(id);
-    return session;
+  /**
+   * A session on this channel was lost: the channel itself may be gone at the peer (it
+   * restarted). If only our requests are left on it, move them to a new handshake so they do
+   * not wait out the connect timeout on a dead channel.
+   */
+  private rehandshakeWaiting(channelRecord: ReturnType<SessionTable['channel']>): void {
+    if (!channelRecord) return;
+    const waiting = [...channelRecord.sessions.values()];
+    if (waiting.some((r) => r.session.state !== 'connecting')) return;
+    const fresh = this.secure.connect(channelRecord.channel.address, this.now);
+    for (const r of waiting) {
+      r.session.route = fresh;
+      const left = this.table.rebind(r, fresh);
+      if (left) this.secure.release(left, this.now);
+    }
+    this.secure.retain(fresh);
+  }
+
+  /** A session made for `peerKey` in the state `wanted` picks. */
+  private find(peerKey: string, wanted: (session: Session) => boolean): SessionRecord | undefined {
+    for (const r of this.table.ofPeer(peerKey)) if (wanted(r.session)) return r;
+    return undefined;
+  }
+
+  private get(id: SessionId): SessionRecord {
+    const record = this.table.get(id);
+    if (!record) throw errors.noSuchSession(id);
+    return record;
   }
 
   private transmit(channel: Channel, datagram: Datagram): void {

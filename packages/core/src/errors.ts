@@ -12,6 +12,8 @@ export type NetchatErrorCode =
   | 'SEND_QUEUE_FULL'
   | 'TOO_MANY_SESSIONS'
   | 'INVALID_ADDRESS'
+  | 'SELF_CONNECT'
+  | 'ADDRESS_FAMILY'
   | 'INVALID_ARGUMENT'
   | 'INVALID_OPTIONS';
 
@@ -39,6 +41,13 @@ export const errors = {
     new NetchatError('TOO_MANY_SESSIONS', `already at the limit of ${max} sessions`),
   invalidAddress: (text: string, why: string) =>
     new NetchatError('INVALID_ADDRESS', `invalid address "${text}": ${why}`),
+  selfConnect: (address: string) =>
+    new NetchatError('SELF_CONNECT', `${address} is this peer's own address: connect to another peer`),
+  addressFamily: (address: string, bound: string) =>
+    new NetchatError(
+      'ADDRESS_FAMILY',
+      `cannot reach ${address} from a socket bound to ${bound} (use an address of the same IP version, or bind to all interfaces)`,
+    ),
   invalidArgument: (what: string, why: string) =>
     new NetchatError('INVALID_ARGUMENT', `invalid ${what}: ${why}`),
   invalidOptions: (why: string) => new NetchatError('INVALID_OPTIONS', `invalid options: ${why}`),

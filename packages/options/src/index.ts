@@ -32,9 +32,9 @@ export const peerFlags = {
 
 const port = z
   .string({ error: 'is required (the UDP port to listen on)' })
-  .regex(/^\d{1,5}$/, 'must be a port number (1-65535)')
+  .regex(/^\d{1,5}$/, 'must be a port number (0-65535; 0 picks a free one)')
   .transform(Number)
-  .pipe(z.number().min(1, 'must be a port number (1-65535)').max(65535, 'must be a port number (1-65535)'));
+  .pipe(z.number().max(65535, 'must be a port number (0-65535; 0 picks a free one)'));
 
 const seconds = z
   .string()
@@ -156,3 +156,4 @@ export {
   readCommandLine,
   startPeerOrExit,
 } from './program.js';
+export { reachableAddresses } from './reachable-addresses.js';

@@ -29,9 +29,13 @@ describe('shared command-line options', () => {
     });
   });
 
+  it('takes port 0: the system picks a free port, and the program reports it', () => {
+    expect(parse('0')).toMatchObject({ port: 0 });
+  });
+
   it.each([
     [[], /^port is required/],
-    [['0'], /^port must be a port number/],
+    [['65536'], /^port must be a port number \(0-65535; 0 picks a free one\)/],
     [['70000'], /^port must be a port number/],
     [['port'], /^port must be a port number/],
     [['5555', '6666'], /unexpected argument "6666"/],

@@ -1,4 +1,3 @@
-export { freePort } from './free-port.js';
 export { ProgramProcess } from './program.js';
 export { hasTmux, TmuxTerminal } from './tmux.js';
 export { freshHome } from './fresh-home.js';

@@ -8,6 +8,8 @@ export class ProgramProcess {
   stderr = '';
   /** The exit code (null if killed by a signal). */
   readonly exited: Promise<number | null>;
+  /** Set once the child has exited: waits stop at once instead of running out their time. */
+  private exitCode: number | null | undefined;
 
   /** Runs `node script ...args`, with its own new netchat home unless `env` names one. */
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
@@ -21,7 +23,12 @@ export class ProgramProcess {
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
     });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      }),
+    );
   }
 
   type(line: string): void {
@@ -36,14 +43,17 @@ export class ProgramProcess {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
 
-  /** Waits (at most `ms`) until `done()` holds; the error shows what the program printed. */
+  /**
+   * Waits (at most `ms`) until `done()` holds. Fails at once if the program exits first (after a
+   * last look at what it printed); the error shows what the program printed.
+   */
   protected async until(done: () => boolean, what: string, ms: number): Promise<void> {
     const deadline = Date.now() + ms;
     while (!done()) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${what}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`,
-        );
+      const gone = this.exitCode !== undefined;
+      if (gone || Date.now() > deadline) {
+        const why = gone ? `the program exited (${this.exitCode}) before` : 'timed out waiting for';
+        throw new Error(`${why} ${what}\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }

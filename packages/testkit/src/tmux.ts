@@ -10,8 +10,9 @@ export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 export class TmuxTerminal {
   private static count = 0;
-  private readonly socket = `netchat-test-${process.pid}`;
   readonly name = `w${TmuxTerminal.count++}`;
+  /** A tmux server of its own: one terminal's trouble (or its server's exit) never reaches another test's. */
+  private readonly socket = `netchat-test-${process.pid}-${this.name}`;
 
   /** `argv` is run by sh after the env assignments (a new netchat home unless `env` names one). */
   constructor(argv: string[], env: Record<string, string> = {}, size = { columns: 80, rows: 20 }) {
@@ -72,13 +73,9 @@ export class TmuxTerminal {
     ).trim();
   }
 
+  /** Ends the program's terminal and its tmux server. */
   close(): void {
-    spawnSync('tmux', ['-L', this.socket, 'kill-session', '-t', this.name]);
-  }
-
-  /** Stops this process's tmux server (call once, after all tests). */
-  static stopServer(): void {
-    spawnSync('tmux', ['-L', `netchat-test-${process.pid}`, 'kill-server']);
+    spawnSync('tmux', ['-L', this.socket, 'kill-server']);
   }
 
   private tmux(...args: string[]): string {

@@ -18,6 +18,14 @@ export class NetchatProcess extends ProgramProcess {
     return this.until(() => count() >= times, String(pattern), ms);
   }
 
+  /** The port it listens on, as it reports at start (a line, or a `listening` event with --json). */
+  async port(ms = 10_000): Promise<number> {
+    const reported = /^Listening on UDP port (\d+)\.|^\{"type":"listening","port":(\d+)/m;
+    await this.until(() => reported.test(this.stdout), 'the port it listens on', ms);
+    const [, line, json] = reported.exec(this.stdout) ?? [];
+    return Number(line ?? json);
+  }
+
   /** The JSON events printed so far (with --json). */
   events(): Record<string, unknown>[] {
     return this.stdout
@@ -26,5 +34,3 @@ export class NetchatProcess extends ProgramProcess {
       .map((line) => JSON.parse(line));
   }
 }
-
-export { freePort } from '@netchat/testkit';

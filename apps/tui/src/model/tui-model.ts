@@ -281,9 +281,18 @@ export class TuiModel {
         this.endTab(e.session, `Missed ${e.missed} heartbeats. Connection lost. Ending session.`, true);
         return;
       case 'closed':
-        if (this.dropRequest(e.session, 'was withdrawn')) return;
-        this.endTab(e.session, 'The peer closed the session.');
+        if (this.dropRequest(e.session, e.reason === 'peer_restarted' ? 'ended: the peer restarted' : 'was withdrawn'))
+          return;
+        this.endTab(
+          e.session,
+          e.reason === 'peer_restarted' ? 'The peer restarted: this session ended.' : 'The peer closed the session.',
+        );
         return;
+      default: {
+        // The compiler flags an event type this switch does not handle.
+        const unhandled: never = e;
+        void unhandled;
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { type Address, normalizeHost } from '../address.js';
+import { type Address, formatAddress, normalizeHost } from '../address.js';
 import { Endpoint } from '../endpoint.js';
 import { errors } from '../errors.js';
 import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from '../events.js';
@@ -14,6 +14,7 @@ import type { EndpointOptionsInput } from '../options.js';
 import type { KeyPair } from '../secure/crypto.js';
 import type { SessionInfo } from '../session/session.js';
 import type { DeclineReason } from '../wire/messages.js';
+import { canReach, isOwnAddress } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
 
 export interface PeerOptions extends EndpointOptionsInput {
@@ -101,6 +102,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   /** Asks a peer at a resolved address to chat. Its events may be emitted before this returns. */
   connectTo(address: Address): SessionId {
+    const local = this.socket.address();
+    const binding = { host: normalizeHost(local.address), port: local.port };
+    if (!canReach(address, binding, this.dualStack))
+      throw errors.addressFamily(formatAddress(address), formatAddress(binding));
+    if (isOwnAddress(address, binding)) throw errors.selfConnect(formatAddress(address));
     return this.call(() => this.endpoint.connect(address, this.clock()));
   }
 

@@ -82,6 +82,30 @@ export class VirtualNetwork {
     return node;
   }
 
+  /**
+   * The node's program crashed and started again: a new endpoint with the same key pair at the
+   * same address (or at `port`, as a restart on a new port would be). Datagrams in flight to the
+   * old address reach the new endpoint; every session it had is forgotten.
+   */
+  restart(node: Node, options: EndpointOptionsInput = {}, port = node.address.port): Node {
+    this.nodes.delete(formatAddress(node.address));
+    return this.twin(node, node.address.host, port, options);
+  }
+
+  /** A second endpoint with `node`'s key pair at another address (a second device), beside it. */
+  twin(node: Node, host: string, port: number, options: EndpointOptionsInput = {}, seed = port + 7): Node {
+    const identity = node.endpoint.identity;
+    const address = { host, port };
+    const fresh: Node = {
+      endpoint: new Endpoint(options, { randomU32: seededU32(seed), randomBytes: seededBytes(seed), identity }),
+      address,
+      events: [],
+      sent: [],
+    };
+    this.nodes.set(formatAddress(address), fresh);
+    return fresh;
+  }
+
   /** From now on `node`'s datagrams come from `port` on its host, as after a NAT rebinding. */
   rebind(node: Node<NodeEndpoint>, port: number): Address {
     const address = { host: node.address.host, port };

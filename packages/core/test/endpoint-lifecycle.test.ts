@@ -1,0 +1,151 @@
+/**
+ * The endpoint's part of a session's life: peers that restart (same key, same or new address),
+ * second sessions to one peer, the per-peer and global limits, and its one record per session.
+ * Virtual time throughout: a 25 s heartbeat interval costs nothing here.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventsOf, type Node, openPair, VirtualNetwork } from './support/virtual-network.js';
+
+/** Runs until `node` has a request, accepts it, and returns its session id. */
+function acceptNext(net: VirtualNetwork, node: Node, already = eventsOf(node, 'request').length): number {
+  net.run(() => eventsOf(node, 'request').length > already, net.now + 10_000);
+  const request = eventsOf(node, 'request')[already];
+  if (!request) throw new Error('no request arrived');
+  node.endpoint.accept(request.session, net.now);
+  return request.session;
+}
+
+describe('a peer that restarts', () => {
+  it('on the same address ends the old session at once, and its new request is a request like any other', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net); // default 25 s heartbeats: waiting them out would take 75 s
+    a.endpoint.send(sa, 'in flight when b crashed', net.now);
+    const crashedAt = net.now;
+    const b2 = net.restart(b);
+    const sb2 = b2.endpoint.connect(a.address, net.now);
+    net.run(() => eventsOf(a, 'request').length > 0, net.now + 5_000);
+    expect(eventsOf(a, 'closed')).toEqual([expect.objectContaining({ session: sa, reason: 'peer_restarted' })]);
+    expect(eventsOf(a, 'failed').map((e) => e.reason)).toEqual(
+      eventsOf(a, 'delivered').length > 0 ? [] : ['peer_restarted'],
+    );
+    expect(eventsOf(a, 'lost')).toEqual([]);
+    const request = eventsOf(a, 'request')[0];
+    // The same key as before the crash (the handshake proved it).
+    expect(request).toMatchObject({ peer: b.address, publicKey: eventsOf(a, 'accepted')[0]?.publicKey });
+    expect(a.endpoint.listSessions().map((s) => s.state)).toEqual(['requested']);
+    a.endpoint.accept(request?.session ?? -1, net.now);
+    net.run(() => eventsOf(b2, 'accepted').length > 0, net.now + 5_000);
+    expect(eventsOf(b2, 'accepted').map((e) => e.session)).toEqual([sb2]);
+    expect(net.now - crashedAt).toBeLessThan(1_000);
+    expect(a.endpoint.stats.superseded).toBe(1);
+  });
+
+  it('is found at once when we ask it first: the old channel is probed, and the request moves to a new handshake', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    const b2 = net.restart(b);
+    const sa2 = a.endpoint.connect(b.address, net.now); // a still thinks its session with b is open
+    const askedAt = net.now;
+    acceptNext(net, b2);
+    net.run(() => eventsOf(a, 'accepted').length > 1, net.now + 10_000);
+    expect(eventsOf(a, 'lost')).toEqual([expect.objectContaining({ session: sa })]);
+    expect(eventsOf(a, 'accepted').map((e) => e.session)).toEqual([sa, sa2]);
+    expect(eventsOf(a, 'no_answer')).toEqual([]);
+    expect(net.now - askedAt).toBeLessThan(3_000);
+  });
+
+  it('on a new port (same key) has its old session probed and lost within a round trip or two', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    const b2 = net.restart(b, {}, 2223);
+    b2.endpoint.connect(a.address, net.now);
+    const startedAt = net.now;
+    net.run(() => eventsOf(a, 'lost').length > 0, net.now + 10_000);
+    expect(eventsOf(a, 'lost')).toEqual([expect.objectContaining({ session: sa })]);
+    expect(net.now - startedAt).toBeLessThan(2_000);
+    expect(a.endpoint.stats.probed).toBe(1);
+    expect(eventsOf(a, 'request').map((e) => e.peer)).toEqual([b2.address]);
+  });
+
+  it('does not end a live session when the same key also talks from a second device', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa, sb } = openPair(net);
+    // The same key pair on another host: a second device, while the first is alive.
+    const device2 = net.twin(b, '127.0.0.3', 3333);
+    device2.endpoint.connect(a.address, net.now);
+    acceptNext(net, a);
+    net.runFor(5_000);
+    expect(eventsOf(a, 'lost')).toEqual([]);
+    expect(a.endpoint.session(sa)?.state).toBe('open');
+    a.endpoint.send(sa, 'still here', net.now);
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['still here']);
+    expect(b.endpoint.session(sb)?.state).toBe('open');
+  });
+});
+
+describe('one channel per peer address', () => {
+  it('a second session to the same peer shares the channel and leaves the first one alone', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa, sb } = openPair(net);
+    const sa2 = a.endpoint.connect(b.address, net.now);
+    acceptNext(net, b);
+    net.run(() => eventsOf(a, 'accepted').length > 1, net.now + 5_000);
+    expect(eventsOf(a, 'accepted').map((e) => e.session)).toEqual([sa, sa2]);
+    expect(eventsOf(b, 'closed')).toEqual([]);
+    expect(b.endpoint.session(sb)?.state).toBe('open');
+    expect(a.endpoint.secureSizes.channels).toBe(1);
+    expect(b.endpoint.stats.superseded).toBe(0);
+  });
+});
+
+describe('limits', () => {
+  it('does not count declined requests still draining toward the per-peer limit', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222, { maxSessionsPerPeer: 2 });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      a.endpoint.connect(b.address, net.now);
+      net.run(() => eventsOf(b, 'request').length > attempt, net.now + 5_000);
+      const request = eventsOf(b, 'request')[attempt];
+      b.endpoint.decline(request?.session ?? -1, net.now, 'busy');
+      net.run(() => eventsOf(a, 'declined').length > attempt, net.now + 5_000);
+    }
+    expect(eventsOf(a, 'declined').map((e) => e.reason)).toEqual(['busy', 'busy', 'busy', 'busy', 'busy']);
+    expect(b.endpoint.stats.refusedOverLimit).toBe(0);
+  });
+
+  it('answers a peer past the session limit with a decline, never silence', () => {
+    const net = new VirtualNetwork();
+    const b = net.add('127.0.0.2', 2222, { maxSessions: 3 });
+    const askers = Array.from({ length: 10 }, (_, i) => net.add('127.0.0.1', 3000 + i));
+    for (const asker of askers) asker.endpoint.connect(b.address, 0);
+    net.runFor(2_000);
+    expect(eventsOf(b, 'request')).toHaveLength(3);
+    const declined = askers.filter((n) => eventsOf(n, 'declined')[0]?.reason === 'too_many_sessions');
+    expect(declined).toHaveLength(7);
+    expect(askers.filter((n) => eventsOf(n, 'no_answer').length > 0)).toEqual([]);
+  });
+});
+
+describe('one record per session', () => {
+  it('forgets a request whose peer roamed, so connecting to the old address later starts a new session', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    const oldAddress = a.address;
+    a.endpoint.connect(b.address, 0);
+    net.run(() => eventsOf(b, 'request').length > 0);
+    net.rebind(a, 1112); // a's NAT gives it a new port while its request waits
+    net.runFor(3_000); // retries from the new port move b's channel there
+    const request = eventsOf(b, 'request')[0];
+    b.endpoint.accept(request?.session ?? -1, net.now);
+    net.run(() => eventsOf(a, 'accepted').length > 0, net.now + 5_000);
+    b.endpoint.close(request?.session ?? -1, net.now);
+    net.runFor(5_000);
+    expect(b.endpoint.listSessions()).toEqual([]);
+    // Today's bug: a stale "waiting request" entry under the old address made this throw.
+    expect(() => b.endpoint.connect(oldAddress, net.now)).not.toThrow();
+    expect(b.endpoint.listSessions().map((s) => s.state)).toEqual(['connecting']);
+  });
+});
