@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_FRAGMENT_BYTES } from '../src/index.js';
+import { ReliableSender } from '../src/session/reliable-sender.js';
+import { RttEstimator } from '../src/session/rtt-estimator.js';
+
+const bytes = (n: number) => new Uint8Array(n).fill(0x61);
+const seqs = (fragments: readonly { seq: number }[]) => fragments.map((f) => f.seq);
+/** A sack bitmap naming the given sequence numbers above `ack`. */
+const sackOf = (ack: number, ...acked: number[]) =>
+  acked.reduce((bits, seq) => bits | (1 << (seq - ack - 1)), 0) >>> 0;
+
+function sender(window = 128, rtt = new RttEstimator(200, 10_000)) {
+  return { rtt, sender: new ReliableSender(window, rtt) };
+}
+
+describe('ReliableSender', () => {
+  it('cuts a message into fragments of at most MAX_FRAGMENT_BYTES with consecutive seq', () => {
+    const { sender: s } = sender();
+    s.enqueue(1, bytes(2 * MAX_FRAGMENT_BYTES + 5));
+    s.enqueue(2, bytes(3));
+    const sent = s.takeNew(0).map((f) => [f.seq, f.messageId, f.index, f.count, f.payload.length]);
+    expect(sent).toEqual([
+      [0, 1, 0, 3, MAX_FRAGMENT_BYTES],
+      [1, 1, 1, 3, MAX_FRAGMENT_BYTES],
+      [2, 1, 2, 3, 5],
+      [3, 2, 0, 1, 3],
+    ]);
+    expect(s.queuedBytes).toBe(2 * MAX_FRAGMENT_BYTES + 8);
+  });
+
+  it('keeps at most `window` fragments in flight in total, and sends more as acks come', () => {
+    const { sender: s } = sender(4);
+    for (let id = 1; id <= 6; id++) s.enqueue(id, bytes(1));
+    expect(seqs(s.takeNew(0))).toEqual([0, 1, 2, 3]);
+    expect(seqs(s.takeNew(0))).toEqual([]);
+    // A selective ack does not move the window: its lower edge is the lowest unacknowledged.
+    s.onAck(0, sackOf(0, 1, 2, 3), 0, 10);
+    expect(seqs(s.takeNew(10))).toEqual([]);
+    s.onAck(4, 0, 0, 20);
+    expect(seqs(s.takeNew(20))).toEqual([4, 5]);
+  });
+
+  it('reports a message delivered only when all its fragments are acknowledged, in send order', () => {
+    const { sender: s } = sender();
+    s.enqueue(1, bytes(MAX_FRAGMENT_BYTES + 1)); // seq 0, 1
+    s.enqueue(2, bytes(1)); // seq 2
+    s.takeNew(0);
+    expect(s.onAck(0, sackOf(0, 2), 0, 10)).toBe(true);
+    expect(s.delivered).toEqual([2]);
+    expect(s.onAck(1, sackOf(1, 2), 0, 11)).toBe(true);
+    expect(s.delivered).toEqual([]);
+    expect(s.onAck(3, 0, 0, 12)).toBe(true);
+    expect(s.delivered).toEqual([1]);
+    expect(s.pendingMessages).toBe(0);
+    expect(s.inFlight).toBe(false);
+    // The same acknowledgement again is no progress.
+    expect(s.onAck(3, 0, 0, 13)).toBe(false);
+    expect(s.delivered).toEqual([]);
+  });
+
+  it('ignores acknowledgements of what was never sent', () => {
+    const { sender: s } = sender(2);
+    for (let id = 1; id <= 4; id++) s.enqueue(id, bytes(1));
+    s.takeNew(0); // seq 0, 1 in flight; 2, 3 queued
+    s.onAck(4, 0, 0, 5);
+    expect(s.delivered).toEqual([1, 2]);
+    expect(seqs(s.takeNew(5))).toEqual([2, 3]);
+  });
+
+  it('on timeout resends the whole flight first, then only the oldest, doubling the timeout up to 2^4', () => {
+    const { sender: s, rtt } = sender();
+    rtt.sample(10); // RTO is then minRto: 200
+    for (let id = 1; id <= 3; id++) s.enqueue(id, bytes(1));
+    s.takeNew(0);
+    expect(s.nextDeadline()).toBe(200);
+    const resends: [number, number[]][] = [];
+    for (let i = 0; i < 7; i++) {
+      const at = s.nextDeadline() as number;
+      resends.push([at, seqs(s.takeRetransmissions(at))]);
+    }
+    expect(resends).toEqual([
+      [200, [0, 1, 2]],
+      [600, [0]],
+      [1_400, [0]],
+      [3_000, [0]],
+      [6_200, [0]],
+      [9_400, [0]], // capped: 200 × 2^4
+      [12_600, [0]],
+    ]);
+    // Progress resets the backoff.
+    s.onAck(1, 0, 0, 12_700);
+    expect(s.nextDeadline()).toBe(12_900);
+  });
+
+  it('resends at once a fragment three below a selectively acknowledged one, once per round trip', () => {
+    const { sender: s, rtt } = sender();
+    rtt.sample(50);
+    for (let id = 1; id <= 5; id++) s.enqueue(id, bytes(1));
+    s.takeNew(0);
+    // seq 0 lost; 1 and 2 arrived: not yet enough evidence.
+    s.onAck(0, sackOf(0, 1, 2), 0, 60);
+    expect(seqs(s.takeRetransmissions(60))).toEqual([]);
+    // seq 3 arrived too: 0 is three below it, and older than a round trip.
+    s.onAck(0, sackOf(0, 1, 2, 3), 0, 61);
+    expect(seqs(s.takeRetransmissions(61))).toEqual([0]);
+    // More evidence within the same round trip does not resend it again.
+    s.onAck(0, sackOf(0, 1, 2, 3, 4), 0, 70);
+    expect(seqs(s.takeRetransmissions(70))).toEqual([]);
+    expect(seqs(s.takeRetransmissions(61 + 60))).toEqual([0]); // a round trip (srtt ≈ 52) later
+  });
+
+  it('measures the round trip on the newest fragment an ack covers, minus the peer ack delay, never on a resend', () => {
+    const { sender: s, rtt } = sender();
+    s.enqueue(1, bytes(1));
+    s.takeNew(0);
+    s.enqueue(2, bytes(1));
+    s.takeNew(40);
+    // Covers seq 0 (sent at 0) and seq 1 (sent at 40): one sample, from seq 1: 48 − 40 = 8. It is
+    // the smallest round trip seen, so the 5 ms the peer reports cannot come off it.
+    s.onAck(2, 0, 5, 48);
+    expect(rtt.srtt).toBe(8);
+    s.enqueue(3, bytes(1));
+    s.takeNew(100);
+    s.onAck(3, 0, 5, 120); // 20 − 5 = 15
+    expect(rtt.srtt).toBe(8 * 0.875 + 15 * 0.125);
+    // A fragment sent twice gives no sample (Karn).
+    s.enqueue(4, bytes(1));
+    s.takeNew(200);
+    const before = rtt.srtt;
+    s.takeRetransmissions(200 + rtt.rto);
+    s.onAck(4, 0, 0, 200 + rtt.rto + 1);
+    expect(rtt.srtt).toBe(before);
+  });
+
+  it('gives back every undelivered message when drained, and is empty after', () => {
+    const { sender: s } = sender(1);
+    for (let id = 1; id <= 3; id++) s.enqueue(id, bytes(10));
+    s.takeNew(0);
+    s.onAck(1, 0, 0, 5);
+    expect(s.drainUndelivered()).toEqual([2, 3]);
+    expect(s.pendingMessages).toBe(0);
+    expect(s.queuedBytes).toBe(0);
+    expect(s.nextDeadline()).toBeUndefined();
+    expect(s.takeNew(6)).toEqual([]);
+  });
+});
