@@ -311,6 +311,9 @@ describe('a flood of unsolicited inits (200 source addresses, 150,000 a second)'
       expect(s.initsDropped).toBeGreaterThan(140_000);
       expect(s.cookiesSent).toBeLessThanOrEqual(200 * 10 * 2 + 10);
       expect(b.transport.sizes.channels).toBe(1);
+      // Under load the real peer too proved its address first: one round trip more, no more.
+      const toPeer = b.sent.filter((x) => x.to.port === 1111).map((x) => packetType(x.bytes));
+      expect(toPeer).toEqual([COOKIE, RESPONSE, DATA]);
       expect(b.transport.sizes.rateLimitedAddresses).toBeLessThanOrEqual(3 * 201);
       console.log(
         `${name}: 150,000 inits handled in ${elapsedMs.toFixed(0)} ms of CPU (with the network), peer open after ${(openedAt ?? 0) - 500} ms`,

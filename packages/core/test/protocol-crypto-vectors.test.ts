@@ -2,8 +2,18 @@
 import { readFileSync } from 'node:fs';
 import NoiseState from 'noise-handshake';
 import { describe, expect, it } from 'vitest';
-import { blake2b, fingerprint, keyPairFromSecret, PROLOGUE, rekey, toHex } from '../src/index.js';
+import {
+  blake2b,
+  decodePacket,
+  encodePacket,
+  fingerprint,
+  keyPairFromSecret,
+  PROLOGUE,
+  rekey,
+  toHex,
+} from '../src/index.js';
 import { Channel } from '../src/secure/channel.js';
+import { readInitPacket } from '../src/wire/packets.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 const vectors = new Map<string, string>();
@@ -63,5 +73,28 @@ describe('PROTOCOL.md crypto vectors', () => {
     expect(toHex(rekey(key))).toBe(hex('rekey of data key'));
     const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
     expect(toHex(blake2b(16, new TextEncoder().encode('127.0.0.1:5555'), secret))).toBe(hex('cookie'));
+  });
+
+  it('the first two handshake packets are as listed, the init padded to the length of the response', () => {
+    const init = encodePacket({
+      type: 'handshake_init',
+      senderIndex: 0x01020304,
+      cookie: new Uint8Array(16),
+      noise: bytes('message1'),
+    });
+    const response = encodePacket({
+      type: 'handshake_response',
+      senderIndex: 0x05060708,
+      receiverIndex: 0x01020304,
+      noise: bytes('message2'),
+    });
+    expect(toHex(init)).toBe(hex('init packet'));
+    expect(toHex(response)).toBe(hex('response packet'));
+    expect(init.length).toBe(response.length);
+    const decoded = decodePacket(bytes('init packet'));
+    expect(decoded.ok && decoded.datagram.type === 'handshake_init' && toHex(decoded.datagram.noise)).toBe(
+      hex('message1'),
+    );
+    expect(toHex(readInitPacket(bytes('init packet'))?.noise ?? new Uint8Array())).toBe(hex('message1'));
   });
 });
