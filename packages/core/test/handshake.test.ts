@@ -176,6 +176,36 @@ describe('the first contact', () => {
   });
 });
 
+describe('index 0', () => {
+  it('is never picked, and an init or response that names it is malformed and unanswered', () => {
+    const { net, a, b } = pair();
+    const zeroInit = encodePacket({
+      type: 'handshake_init',
+      senderIndex: 0,
+      cookie: new Uint8Array(16),
+      noise: new Uint8Array(32).fill(9),
+    });
+    net.inject(b, a.address, zeroInit);
+    expect(b.transport.stats.malformedPackets).toBe(1);
+    expect(b.sent).toEqual([]);
+    const channel = a.transport.connect(b.address, 0);
+    expect(channel.id).not.toBe(0);
+    net.inject(
+      a,
+      b.address,
+      encodePacket({
+        type: 'handshake_response',
+        senderIndex: 0,
+        receiverIndex: channel.id,
+        noise: new Uint8Array(96),
+      }),
+    );
+    expect(a.transport.stats.unknownChannel).toBe(1);
+    expect(a.transport.stats.badHandshakes).toBe(0);
+    expect(net.run(completed(a, b, channel.id), 1_000)).toBe(true);
+  });
+});
+
 describe('cookies', () => {
   it('are good for their address until two rotations have passed', () => {
     const cookies = new Cookies(120_000, seededBytes(3));

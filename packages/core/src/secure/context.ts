@@ -21,11 +21,11 @@ export interface SecureContext {
   /** A random non-zero index no channel or half-done handshake of ours uses. */
   newIndex(): number;
   /** Closes unused channels, least recently used first, until one more fits; false if none can go. */
-  makeRoom(now: number): boolean;
+  makeRoom(): boolean;
   /** Forgets a channel and everything about it. */
   close(record: ChannelRecord): void;
   /** No session uses the channel any more: it closes after unusedChannelTtl unless one takes it. */
-  release(record: ChannelRecord, now: number): void;
+  releaseRecord(record: ChannelRecord, now: number): void;
   /** The handshake completed: tell the sink, then send what waited for the channel. */
   opened(record: ChannelRecord, now: number): void;
   /** Seals and sends on an open channel. */

@@ -25,7 +25,7 @@ export class Initiator {
    */
   connect(address: Address, now: number): Channel {
     const { ctx } = this;
-    if (ctx.channels.size >= ctx.options.maxChannels) ctx.makeRoom(now);
+    if (ctx.channels.size >= ctx.options.maxChannels) ctx.makeRoom();
     const channel = new Channel(ctx.newIndex(), address, true, now);
     const record = newChannelRecord(channel);
     const noise = newNoise(true, ctx.identity);

@@ -184,7 +184,7 @@ export class Responder {
       ctx.stats.badHandshakes++;
       return;
     }
-    if (!ctx.makeRoom(now)) {
+    if (!ctx.makeRoom()) {
       ctx.stats.handshakesRefused++;
       return;
     }
@@ -198,7 +198,7 @@ export class Responder {
     // An empty data packet confirms the handshake to the initiator.
     ctx.sendSealed(channel, EMPTY, now);
     // Until a session takes it (a connect request comes), the channel is unused.
-    ctx.release(record, now);
+    ctx.releaseRecord(record, now);
     ctx.opened(record, now);
   }
 

@@ -100,14 +100,9 @@ export class SecureTransport implements SecureContext {
   }
 
   /** No session uses the channel any more: close it after a grace time (late packets, retries). */
-  release(channel: Channel, now: number): void;
-  release(record: ChannelRecord, now: number): void;
-  release(target: Channel | ChannelRecord, now: number): void {
-    const record = 'kind' in target ? target : this.channels.get(target.id);
-    if (!record || ('kind' in target ? false : record.channel !== target)) return;
-    this.channels.markUnused(record, now);
-    record.timers.set('unused', now + this.options.unusedChannelTtl);
-    this.schedule(record);
+  release(channel: Channel, now: number): void {
+    const record = this.channels.get(channel.id);
+    if (record?.channel === channel) this.releaseRecord(record, now);
   }
 
   nextTimeout(): number | undefined {
@@ -199,14 +194,19 @@ export class SecureTransport implements SecureContext {
     }
   }
 
-  makeRoom(now: number): boolean {
+  releaseRecord(record: ChannelRecord, now: number): void {
+    this.channels.markUnused(record, now);
+    record.timers.set('unused', now + this.options.unusedChannelTtl);
+    this.schedule(record);
+  }
+
+  makeRoom(): boolean {
     while (this.channels.size >= this.options.maxChannels) {
       const victim = this.channels.leastRecentlyUsed();
       if (!victim) return false;
       this.close(victim);
       this.stats.channelsEvicted++;
     }
-    void now;
     return true;
   }
 
