@@ -344,11 +344,17 @@ export class Endpoint {
     }
   }
 
-  /** An open channel to `peer` that sessions use, if any: new sessions to that address share it. */
+  /**
+   * An open channel to `peer` that a live chat uses, if any: new sessions to that address share
+   * it. Only a chat that is open (or lingering) counts: it can be probed, so a channel the peer
+   * lost is found out at once. A channel that carries only closing or unanswered sessions may be
+   * dead already, so a new handshake is made instead (at the peer it supersedes only those).
+   */
   private channelInUse(peer: Address): Channel | undefined {
     for (const r of this.table.ofPeer(formatAddress(peer))) {
       const channel = r.channel.channel;
-      if (channel.isOpen && sameAddress(channel.address, peer)) return channel;
+      const live = r.session.state === 'open' || r.session.state === 'lingering';
+      if (live && channel.isOpen && sameAddress(channel.address, peer)) return channel;
     }
     return undefined;
   }

@@ -54,6 +54,18 @@ describe('a peer that restarts', () => {
     expect(net.now - askedAt).toBeLessThan(3_000);
   });
 
+  it('is reached at once by a new request right after we closed the dead chat', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    const b2 = net.restart(b);
+    a.endpoint.close(sa, net.now); // still sending its disconnects into the dead channel
+    a.endpoint.connect(b.address, net.now);
+    const askedAt = net.now;
+    net.run(() => eventsOf(b2, 'request').length > 0, net.now + 10_000);
+    expect(eventsOf(b2, 'request')).toHaveLength(1);
+    expect(net.now - askedAt).toBeLessThan(1_000);
+  });
+
   it('on a new port (same key) has its old session probed and lost within a round trip or two', () => {
     const net = new VirtualNetwork();
     const { a, b, sa } = openPair(net);
