@@ -115,14 +115,13 @@ describe('ReliableSender', () => {
     s.takeNew(0);
     s.enqueue(2, bytes(1));
     s.takeNew(40);
-    // Covers seq 0 (sent at 0) and seq 1 (sent at 40): one sample, from seq 1: 48 − 40 = 8. It is
-    // the smallest round trip seen, so the 5 ms the peer reports cannot come off it.
+    // Covers seq 0 (sent at 0) and seq 1 (sent at 40): one sample, from seq 1: 48 − 40 − 5 = 3.
     s.onAck(2, 0, 5, 48);
-    expect(rtt.srtt).toBe(8);
+    expect(rtt.srtt).toBe(3);
     s.enqueue(3, bytes(1));
     s.takeNew(100);
     s.onAck(3, 0, 5, 120); // 20 − 5 = 15
-    expect(rtt.srtt).toBe(8 * 0.875 + 15 * 0.125);
+    expect(rtt.srtt).toBe(3 * 0.875 + 15 * 0.125);
     // A fragment sent twice gives no sample (Karn).
     s.enqueue(4, bytes(1));
     s.takeNew(200);

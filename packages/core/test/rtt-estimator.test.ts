@@ -30,7 +30,7 @@ describe('RttEstimator', () => {
 
   it('takes the peer ack delay off a sample, at most max_ack_delay, never below the minimum', () => {
     const rtt = new RttEstimator(1, 60_000);
-    rtt.sample(0.4); // from the handshake: an immediate answer
+    rtt.sample(0.4); // a heartbeat's answer: immediate, so a minimum
     rtt.sample(5.5, 5);
     expect(rtt.srtt).toBeCloseTo(0.4 * 0.875 + 0.5 * 0.125, 9);
     // A delay beyond 10 ms is believed only up to 10 ms.
@@ -44,6 +44,24 @@ describe('RttEstimator', () => {
     floored.sample(8, 8);
     expect(floored.srtt).toBe(3);
     expect(floored.minRtt).toBe(3);
+    // Before any immediate answer, delayed samples lose their delay: nothing to hold them up.
+    const delayedOnly = new RttEstimator(1, 60_000);
+    delayedOnly.sample(6.9, 6.6);
+    expect(delayedOnly.srtt).toBeCloseTo(0.3, 9);
+    expect(delayedOnly.minRtt).toBeUndefined();
+  });
+
+  it('starts from the handshake round trip, which the first real sample replaces', () => {
+    const rtt = new RttEstimator(1, 60_000);
+    rtt.seed(9.5); // a cold handshake: key exchanges included
+    expect(rtt.srtt).toBe(9.5);
+    expect(rtt.minRtt).toBeUndefined();
+    rtt.sample(0.3);
+    expect(rtt.srtt).toBe(0.3);
+    rtt.seed(50); // only ever the first estimate
+    expect(rtt.srtt).toBe(0.3);
+    rtt.sample(0.5);
+    expect(rtt.srtt).toBeCloseTo(0.3 * 0.875 + 0.5 * 0.125, 9);
   });
 
   it('clamps the timeout to its bounds', () => {

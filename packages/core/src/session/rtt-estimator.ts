@@ -9,13 +9,16 @@
  * always leaves room for it (QUIC's max_ack_delay).
  */
 export const MAX_ACK_DELAY_MS = 10;
+const UNKNOWN = Number.POSITIVE_INFINITY;
 /** The clock's granularity (ms): the smallest variation term the timeout allows. */
 const GRANULARITY_MS = 1;
 
 export class RttEstimator {
   private smoothed: number | undefined;
   private variation = 0;
-  private minimum = Number.POSITIVE_INFINITY;
+  private minimum = UNKNOWN;
+  /** Only the handshake's estimate so far. */
+  private seededOnly = false;
 
   constructor(
     private readonly minRto: number,
@@ -25,16 +28,44 @@ export class RttEstimator {
   /**
    * A round trip measured on something sent once (Karn's rule: never on a retransmission).
    * `ackDelay` is how long the peer says it held the acknowledgement back; it is taken off the
-   * sample (at most MAX_ACK_DELAY_MS), but never below the smallest round trip seen, so a peer
-   * cannot make the path look faster than it has ever been. (QUIC keeps the whole sample when the
-   * subtraction would go below; we stop at the minimum instead, because our minimum often comes
-   * from the handshake, which costs a few key exchanges more than a data round trip: QUIC's rule
-   * would then keep the whole 5 ms ack delay in every loopback sample.)
+   * sample (believed up to MAX_ACK_DELAY_MS), but not below the smallest round trip answered at
+   * once (no ack delay: heartbeat answers, immediate acks), so an inflated claim cannot make the
+   * path look faster than it has been. QUIC takes its minimum over every raw sample; its first
+   * ones are immediate handshake acks. Most of ours are delayed acks, and with their delay still
+   * in, such a minimum would hold the whole 5 ms in every sample until the first heartbeat is
+   * answered (25 s by default).
    */
   sample(rtt: number, ackDelay = 0): void {
-    if (rtt < this.minimum) this.minimum = rtt;
     const delay = Math.min(ackDelay, MAX_ACK_DELAY_MS);
-    const adjusted = Math.max(this.minimum, rtt - delay);
+    let adjusted = rtt;
+    if (delay === 0) {
+      if (rtt < this.minimum) this.minimum = rtt;
+    } else if (rtt - delay >= this.minimum) {
+      adjusted = rtt - delay;
+    } else if (this.minimum !== UNKNOWN) {
+      adjusted = Math.min(rtt, this.minimum);
+    } else if (rtt - delay > 0) {
+      adjusted = rtt - delay;
+    }
+    // The first real sample replaces the handshake's estimate instead of averaging with it.
+    if (this.seededOnly) this.smoothed = undefined;
+    this.seededOnly = false;
+    this.smooth(adjusted);
+  }
+
+  /**
+   * The handshake's round trip, before any other sample: a first estimate, so a session knows
+   * its RTT before it sends anything. The first real sample replaces it, and it is never a
+   * minimum: it includes the key exchanges' work on both sides (milliseconds on a cold start),
+   * more than any later round trip.
+   */
+  seed(rtt: number): void {
+    if (this.smoothed !== undefined) return;
+    this.smooth(rtt);
+    this.seededOnly = true;
+  }
+
+  private smooth(adjusted: number): void {
     if (this.smoothed === undefined) {
       this.smoothed = adjusted;
       this.variation = adjusted / 2;
@@ -49,9 +80,9 @@ export class RttEstimator {
     return this.smoothed;
   }
 
-  /** The smallest round trip measured, or undefined before the first sample. */
+  /** The smallest round trip answered at once, or undefined before one was. */
   get minRtt(): number | undefined {
-    return this.smoothed === undefined ? undefined : this.minimum;
+    return this.minimum === UNKNOWN ? undefined : this.minimum;
   }
 
   /**

@@ -382,7 +382,7 @@ export class Session {
   /** The handshake's round trip is the first sample, so an accepted session knows its RTT at once. */
   private seedRtt(): void {
     const measured = this.route.handshakeRtt;
-    if (measured !== undefined && this.rtt.srtt === undefined) this.rtt.sample(measured);
+    if (measured !== undefined) this.rtt.seed(measured);
   }
 
   private onPeerAccept(accept: Accept, now: number): void {
