@@ -3,7 +3,7 @@
  * (5 ms) must not show in it, and a session we accepted knows it before sending anything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { NetchatPeer } from '../src/index.js';
+import { type EventOf, NetchatPeer } from '../src/index.js';
 
 const open: NetchatPeer[] = [];
 afterEach(async () => {
@@ -16,12 +16,16 @@ async function listen(): Promise<NetchatPeer> {
   return peer;
 }
 
-function next<T>(peer: NetchatPeer, type: 'accepted' | 'request' | 'delivered', ms = 5_000): Promise<T> {
+function next<T extends 'accepted' | 'request' | 'delivered'>(
+  peer: NetchatPeer,
+  type: T,
+  ms = 5_000,
+): Promise<EventOf<T>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${type} within ${ms} ms`)), ms);
-    peer.once(type, (event) => {
+    peer.once(type as 'accepted', (event: EventOf<'accepted'>) => {
       clearTimeout(timer);
-      resolve(event as T);
+      resolve(event as unknown as EventOf<T>);
     });
   });
 }
@@ -30,8 +34,8 @@ describe('round-trip time on loopback', () => {
   it('reads well under the 5 ms ack delay, on both sides', async () => {
     const a = await listen();
     const b = await listen();
-    const request = next<{ session: number }>(b, 'request');
-    const accepted = next<{ session: number }>(a, 'accepted');
+    const request = next(b, 'request');
+    const accepted = next(a, 'accepted');
     await a.connect('127.0.0.1', b.address.port);
     const sb = (await request).session;
     b.accept(sb);
