@@ -47,9 +47,16 @@ function diagnose(trial) {
   const parts = [];
   parts.push(types.includes('request') ? 'responder saw the request' : 'responder never saw a request');
   if (types.includes('request')) parts.push(`responder events: ${[...new Set(types)].join(',')}`);
-  parts.push(`responder handshakesCompleted=${sec.handshakesCompleted ?? '?'} unknownChannel=${sec.unknownChannel ?? '?'}`);
+  const rep = r.stats?.endpoint ?? {};
+  parts.push(
+    `responder handshakesCompleted=${sec.handshakesCompleted ?? '?'} unknownChannel=${sec.unknownChannel ?? '?'}` +
+      ` cookiesSent=${sec.cookiesSent ?? '?'} datagrams in/out=${rep.datagramsIn ?? '?'}/${rep.datagramsOut ?? '?'}`,
+  );
   const isec = trial.stats?.secure ?? {};
-  parts.push(`initiator handshakesCompleted=${isec.handshakesCompleted ?? '?'}`);
+  const iep = trial.stats?.endpoint ?? {};
+  parts.push(
+    `initiator handshakesCompleted=${isec.handshakesCompleted ?? '?'} datagrams in/out=${iep.datagramsIn ?? '?'}/${iep.datagramsOut ?? '?'}`,
+  );
   return parts.join('; ');
 }
 
@@ -154,7 +161,8 @@ function frozen() {
   const line = figure(
     `frozen peer heartbeat=${hb / 1000} s missLimit=${missLimit}: ${lost}/${rows.length} lost; ` +
       `after last heard median ${quantile(fromHeard, 0.5)} ms, max ${quantile(fromHeard, 1)} ms (bound ${bound} ms); ` +
-      `after the freeze median ${quantile(fromFreeze, 0.5)} ms, max ${quantile(fromFreeze, 1)} ms`,
+      `after the freeze median ${quantile(fromFreeze, 0.5)} ms, max ${quantile(fromFreeze, 1)} ms` +
+      (lost < rows.length || quantile(fromHeard, 1) > bound ? ' (NOT within the bound)' : ' (within the bound)'),
   );
   save({
     test: 'frozen',
