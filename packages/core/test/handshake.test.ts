@@ -280,6 +280,20 @@ describe('the channel limit', () => {
     expect(channel.isOpen).toBe(true);
   });
 
+  it('keeps its unused timer through release, retain and release again in one instant', () => {
+    const { net, a, b } = pair();
+    a.transport.connect(b.address, 0);
+    net.runFor(100);
+    const channel = b.opened[0]?.channel as SecureNode['opened'][0]['channel'];
+    b.transport.release(channel, net.now);
+    b.transport.retain(channel);
+    b.transport.nextTimeout(); // the queue drops the entry of the released state as stale
+    b.transport.release(channel, net.now);
+    expect(b.transport.nextTimeout()).toBe(net.now + DEFAULT_SECURE_OPTIONS.unusedChannelTtl);
+    net.runFor(DEFAULT_SECURE_OPTIONS.unusedChannelTtl);
+    expect(b.transport.sizes.channels).toBe(0);
+  });
+
   it('closes a channel no session took after unusedChannelTtl', () => {
     const { net, a, b } = pair();
     a.transport.connect(b.address, 0);

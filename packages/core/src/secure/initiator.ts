@@ -106,6 +106,7 @@ export class Initiator {
     record.timers.clear('finalRetry');
     record.timers.clear('restart');
     record.timers.clear('giveUp');
+    this.ctx.schedule(record);
   }
 
   onTimer(record: ChannelRecord, name: Exclude<ChannelTimerName, 'unused'>, now: number): void {

@@ -97,6 +97,7 @@ export class SecureTransport implements SecureContext {
     if (record?.channel !== channel) return;
     this.channels.markUsed(record);
     record.timers.clear('unused');
+    this.schedule(record);
   }
 
   /** No session uses the channel any more: close it after a grace time (late packets, retries). */
@@ -110,7 +111,8 @@ export class SecureTransport implements SecureContext {
   }
 
   handleTimeout(now: number): void {
-    for (const item of this.timers.takeDue(now)) {
+    // A record can be queued twice for one deadline (its deadline moved away and back): once is enough.
+    for (const item of new Set(this.timers.takeDue(now))) {
       item.scheduledAt = undefined;
       if (item.kind === 'pending') {
         this.responder.expire(item, now);
@@ -173,11 +175,16 @@ export class SecureTransport implements SecureContext {
 
   // ---- the context the parts share ----------------------------------------------------------
 
+  /**
+   * Called after every change to a record's timers, so that `scheduledAt` is always the record's
+   * live deadline: the queue then never needs a second entry for it, and an entry the queue
+   * dropped as stale is never mistaken for a live one.
+   */
   schedule(item: ChannelRecord | PendingHandshake): void {
     const at = this.deadlineOf(item);
-    if (at === undefined || at === item.scheduledAt) return;
+    if (at === item.scheduledAt) return;
     item.scheduledAt = at;
-    this.timers.push(item, at);
+    if (at !== undefined) this.timers.push(item, at);
   }
 
   newIndex(): number {
