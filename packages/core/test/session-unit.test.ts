@@ -285,6 +285,32 @@ describe('the calls the endpoint makes when a peer restarts or moves', () => {
   });
 });
 
+describe('simultaneous open', () => {
+  it('adopts the winning request with its id and the channel it arrived on', () => {
+    const h = harness();
+    const ours = Session.outgoing(h.ctx, 1, 0x1000, h.route, 0);
+    ours.routeOpened(0);
+    const theirChannel = { ...h.route, id: 2 };
+    const transmittedOn: number[] = [];
+    const transmit = h.ctx.transmit;
+    (h.ctx as { transmit: typeof transmit }).transmit = (route, datagram) => {
+      transmittedOn.push(route.id);
+      transmit(route, datagram);
+    };
+    ours.adoptPeerRequest(
+      { type: 'connect_request', session: 0x2000, heartbeatMs: 25_000, nick: 'them' },
+      theirChannel,
+      5,
+    );
+    expect(ours.state).toBe('open');
+    expect(ours.route).toBe(theirChannel);
+    expect(ours.wireId).toBe(0x2000);
+    expect(h.sent.at(-1)).toMatchObject({ type: 'accept', session: 0x2000 });
+    expect(transmittedOn).toEqual([2]);
+    expect(h.events.at(-1)).toMatchObject({ type: 'accepted', nick: 'them' });
+  });
+});
+
 describe('round-trip time', () => {
   it('is known from the handshake for an accepted session before anything is sent', () => {
     const h = harness({}, { handshakeRtt: 0.3 });
