@@ -352,6 +352,24 @@ describe('acknowledgements', () => {
     expect(typesOf(h, 3)).toEqual(['ack']);
   });
 
+  it('answers heartbeats while lingering and closing too, and keeps its own going', () => {
+    const h = harness();
+    const session = openResponder(h, 1_000);
+    session.send(1, 'pending', h.now);
+    session.close(h.now);
+    h.now = 100;
+    receive(h, session, heartbeat);
+    expect(session.state).toBe('lingering');
+    expect(typesOf(h, 100)).toEqual(['ack']);
+    receive(h, session, ackOf(1));
+    expect(session.state).toBe('closing');
+    h.now = 200;
+    receive(h, session, heartbeat);
+    expect(typesOf(h, 200)).toEqual(['ack']);
+    advance(h, session, 1_000);
+    expect(typesOf(h, 201)).toContain('heartbeat');
+  });
+
   it('acknowledges an in-order fragment within ackDelay (5 ms by default), reporting the delay', () => {
     const h = harness();
     const session = openResponder(h);
