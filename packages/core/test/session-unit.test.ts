@@ -3,10 +3,11 @@
  * the calls the endpoint makes on restarts, and the acknowledgement rules.
  */
 import { describe, expect, it } from 'vitest';
-import { type Datagram, MAX_FRAGMENT_BYTES } from '../src/index.js';
+import { type Datagram, MAX_FRAGMENT_BYTES, NetchatError } from '../src/index.js';
 import { Session } from '../src/session/session.js';
 import { SESSION_STATES, type SessionState, TRANSITIONS } from '../src/session/transitions.js';
 import { ackDelayToWire } from '../src/wire/messages.js';
+import { seededRandom } from './support/random.js';
 import {
   advance,
   eventTypes,
@@ -28,6 +29,7 @@ const text = (seq: number, body: string | Uint8Array, index = 0, count = 1): Dat
   fragmentCount: count,
   payload: typeof body === 'string' ? new TextEncoder().encode(body) : body,
 });
+type ConnectRequestLike = Extract<Datagram, { type: 'connect_request' }>;
 const heartbeat: Datagram = { type: 'heartbeat', session: WIRE_ID, ack: 0, sack: 0, ackDelay: 0 };
 const ackOf = (ack: number, ackDelayMs = 0): Datagram => ({
   type: 'ack',
@@ -92,6 +94,60 @@ describe('the transition table', () => {
     session.close(h.now);
     expect(session.state).toBe('closing');
     expect(typesOf(h).at(-1)).toBe('disconnect');
+  });
+});
+
+describe('any sequence of calls, datagrams and timeouts', () => {
+  it('only ever throws the caller-misuse errors, and a closed session holds no timer', () => {
+    const peerSays: Datagram[] = [
+      { type: 'connect_request', session: WIRE_ID, heartbeatMs: 200, nick: 'p' },
+      { type: 'accept', session: WIRE_ID, heartbeatMs: 200, nick: 'p' },
+      { type: 'decline', session: WIRE_ID, reason: 'busy', detail: '' },
+      { type: 'disconnect', session: WIRE_ID },
+      { type: 'disconnect_ack', session: WIRE_ID },
+      heartbeat,
+      ackOf(0),
+      ackOf(1),
+      ackOf(3, 2),
+      text(0, 'a'),
+      text(1, 'b', 0, 2),
+      text(2, 'c', 1, 2),
+      text(500, 'far'),
+    ];
+    for (let seed = 1; seed <= 300; seed++) {
+      const random = seededRandom(seed);
+      const pick = (n: number) => Math.floor(random() * n);
+      const h = harness({ heartbeatInterval: 200, closeLinger: 500, connectTimeout: 3_000 });
+      const session =
+        random() < 0.5
+          ? Session.outgoing(h.ctx, 1, WIRE_ID, h.route, 0)
+          : Session.incoming(h.ctx, 1, peerSays[0] as ConnectRequestLike, h.route, 0);
+      let messageId = 1;
+      for (let step = 0; step < 60 && session.state !== 'closed'; step++) {
+        h.now += pick(300);
+        const calls = [
+          () => session.routeOpened(h.now),
+          () => session.accept(h.now),
+          () => session.decline(h.now, 'declined', ''),
+          () => session.send(messageId++, 'x'.repeat(1 + pick(3_000)), h.now),
+          () => session.close(h.now),
+          () => session.probe(h.now),
+          () => (random() < 0.1 ? session.supersede(h.now) : undefined),
+          () => session.handle(peerSays[pick(peerSays.length)] as Datagram, h.now),
+          () => session.handleTimeout(h.now),
+          () => advance(h, session, h.now + pick(2_000)),
+        ];
+        try {
+          (calls[pick(calls.length)] as () => void)();
+        } catch (error) {
+          expect(error, `seed ${seed} step ${step}`).toBeInstanceOf(NetchatError);
+        }
+        expect(SESSION_STATES).toContain(session.state);
+      }
+      advance(h, session, h.now + 120_000);
+      expect(session.state, `seed ${seed}`).toBe('closed');
+      expect(session.nextDeadline()).toBeUndefined();
+    }
   });
 });
 
