@@ -68,7 +68,7 @@ describe('PROTOCOL.md crypto vectors', () => {
     const channel = new Channel(1, { host: '127.0.0.1', port: 1 }, true, 0);
     channel.establish(0x01020304, new Uint8Array(32), key, key, 0);
     for (let i = 0; i < 5; i++) channel.seal(new Uint8Array(0), 0); // counters 0-4
-    const heartbeat = Uint8Array.from(Buffer.from('4e4301021234abcd0000000800000000', 'hex'));
+    const heartbeat = Uint8Array.from(Buffer.from('4e4302021234abcd00000008000000000000', 'hex'));
     expect(toHex(channel.seal(heartbeat, 0))).toBe(hex('data packet'));
     expect(toHex(rekey(key))).toBe(hex('rekey of data key'));
     const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
