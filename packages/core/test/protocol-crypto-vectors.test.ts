@@ -1,3 +1,4 @@
+import { createCipheriv } from 'node:crypto';
 /** The handshake, sealing, rekey, cookie and fingerprint vectors of PROTOCOL.md, recomputed. */
 import { readFileSync } from 'node:fs';
 import NoiseState from 'noise-handshake';
@@ -70,6 +71,15 @@ describe('PROTOCOL.md crypto vectors', () => {
     for (let i = 0; i < 5; i++) channel.seal(new Uint8Array(0), 0); // counters 0-4
     const heartbeat = Uint8Array.from(Buffer.from('4e4302021234abcd00000008000000000000', 'hex'));
     expect(toHex(channel.seal(heartbeat, 0))).toBe(hex('data packet'));
+    // The same bytes from another implementation of ChaCha20-Poly1305 (OpenSSL's, in node:crypto),
+    // built from PROTOCOL.md's words: nonce = 4 zero bytes + counter (u64 LE), AD = the 16-byte header.
+    const header = Buffer.from('4e430205010203040000000000000005', 'hex');
+    const nonce = Buffer.alloc(12);
+    nonce.writeBigUInt64LE(5n, 4);
+    const cipher = createCipheriv('chacha20-poly1305', Buffer.from(key), nonce, { authTagLength: 16 });
+    cipher.setAAD(header);
+    const sealed = Buffer.concat([header, cipher.update(heartbeat), cipher.final(), cipher.getAuthTag()]);
+    expect(sealed.toString('hex')).toBe(hex('data packet'));
     expect(toHex(rekey(key))).toBe(hex('rekey of data key'));
     const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
     expect(toHex(blake2b(16, new TextEncoder().encode('127.0.0.1:5555'), secret))).toBe(hex('cookie'));
