@@ -87,4 +87,11 @@ export {
   loadIdentity,
   netchatHome,
 } from './node/identity-store.js';
-export { describeTrust, KnownPeers, type PeerTrust } from './node/known-peers.js';
+export {
+  assessTrust,
+  describeTrust,
+  KnownPeers,
+  type PeerTrust,
+  type TrustAssessment,
+  type TrustLevel,
+} from './node/known-peers.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  assessTrust,
   describeTrust,
   fingerprint,
   identityPath,
@@ -78,6 +79,26 @@ describe('known peers (trust on first use)', () => {
     expect(lines[0]).toBe(
       'WARNING: this peer calls itself "alice", but its key is not the key of the alice you know (AAAA-AAAA-AAAA-AAAA). It may be someone else.',
     );
+  });
+
+  it('gives the trust decision as data: a level and the facts', () => {
+    const peers = KnownPeers.inMemory();
+    expect(assessTrust('AAAA-AAAA-AAAA-AAAA', 'alice', peers.check(alice, 'alice'))).toEqual({
+      level: 'new',
+      fingerprint: 'AAAA-AAAA-AAAA-AAAA',
+      nick: 'alice',
+    });
+    peers.remember(alice, 'alice', 'AAAA-AAAA-AAAA-AAAA');
+    expect(assessTrust('AAAA-AAAA-AAAA-AAAA', 'al', peers.check(alice, 'al'))).toMatchObject({
+      level: 'known',
+      knownAs: 'alice',
+    });
+    expect(assessTrust('MMMM-MMMM-MMMM-MMMM', 'alice', peers.check(mallory, 'alice'))).toEqual({
+      level: 'impersonation',
+      fingerprint: 'MMMM-MMMM-MMMM-MMMM',
+      nick: 'alice',
+      knownFingerprint: 'AAAA-AAAA-AAAA-AAAA',
+    });
   });
 
   it('reports a corrupt list clearly', () => {

@@ -82,6 +82,34 @@ export class KnownPeers {
   }
 }
 
+/** How far a peer's key can be trusted: seen before, never seen, or a new key using a known nick. */
+export type TrustLevel = 'known' | 'new' | 'impersonation';
+
+/** The trust decision as data, for front-ends to word and style (no strings to sniff). */
+export interface TrustAssessment {
+  readonly level: TrustLevel;
+  /** The peer's key fingerprint, as the handshake proved it. */
+  readonly fingerprint: string;
+  /** The nick the peer gave now (raw: make it terminal-safe before showing it). */
+  readonly nick: string;
+  /** `known`: the nick this key had when it was remembered. */
+  readonly knownAs?: string;
+  /** `impersonation`: the fingerprint of the key that the known peer with this nick has. */
+  readonly knownFingerprint?: string;
+}
+
+/** The structured form of `KnownPeers.check` for one peer. */
+export function assessTrust(fingerprint: string, nick: string, trust: PeerTrust): TrustAssessment {
+  switch (trust.status) {
+    case 'known':
+      return { level: 'known', fingerprint, nick, knownAs: trust.knownAs };
+    case 'new':
+      return { level: 'new', fingerprint, nick };
+    case 'nick_conflict':
+      return { level: 'impersonation', fingerprint, nick, knownFingerprint: trust.knownFingerprint };
+  }
+}
+
 /**
  * What to tell a person about a peer's key, one line each: the fingerprint and whether it is
  * known, or a loud warning first when a new key uses a known nick.

@@ -7,10 +7,11 @@ import type dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { type Address, formatAddress, normalizeHost } from '../address.js';
-import { Endpoint } from '../endpoint.js';
+import { Endpoint, type EndpointStats } from '../endpoint.js';
 import { errors } from '../errors.js';
 import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from '../events.js';
-import type { EndpointOptionsInput } from '../options.js';
+import type { EndpointOptions, EndpointOptionsInput } from '../options.js';
+import type { SecureStats } from '../secure/secure-transport.js';
 import type { KeyPair } from '../secure/crypto.js';
 import type { SessionInfo } from '../session/session.js';
 import type { DeclineReason } from '../wire/messages.js';
@@ -132,6 +133,31 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   session(id: SessionId): SessionInfo | undefined {
     return this.endpoint.session(id);
+  }
+
+  /** Every session this peer has, in any state. */
+  listSessions(): SessionInfo[] {
+    return this.endpoint.listSessions();
+  }
+
+  /** The endpoint settings in force (defaults filled in). */
+  get options(): Readonly<EndpointOptions> {
+    return this.endpoint.options;
+  }
+
+  /** What the endpoint counted: datagrams, drops, refusals, restarts. */
+  get stats(): Readonly<EndpointStats> {
+    return this.endpoint.stats;
+  }
+
+  /** What the secure layer counted: handshakes, cookies, rate limits. */
+  get secureStats(): Readonly<SecureStats> {
+    return this.endpoint.secureStats;
+  }
+
+  /** Our long-term public key (hex is `toHex(publicKey)`). */
+  get publicKey(): Uint8Array {
+    return this.endpoint.identity.publicKey;
   }
 
   /** Milliseconds on this peer's clock (the one `SessionInfo.lastHeard` is on). */

@@ -1,0 +1,404 @@
+/**
+ * The chat logic both people-facing front-ends share, with no terminal in it: conversations and
+ * their states, the queue of waiting requests, each sent message's fate, and trust on first use.
+ * Feed it the peer's events with `handle`; it answers with `ClientUpdate`s to its listeners.
+ *
+ * Requests: a request waits in the queue for `accept` or `decline`, unless the client is at
+ * capacity (then it is declined as busy at once) or accepts all (`acceptAll`, --yes).
+ * Messages: `send` hands a text to the peer, or holds it back while the peer's send queue is full
+ * and sends it as room comes (so input read faster than the network is never dropped); a `room`
+ * update says the backlog has drained. Every message ends `delivered`, `not_confirmed` (sent,
+ * never acknowledged) or `not_sent` (the chat ended before it could go).
+ */
+import {
+  type Address,
+  assessTrust,
+  type DeclineReason,
+  type EventOf,
+  formatAddress,
+  type NetchatEvent,
+  NetchatError,
+  type PeerSpec,
+  type SessionId,
+} from '@netchat/core';
+import type { Conversation, EndReason } from './conversation.js';
+import type { OutgoingMessage } from './outgoing-message.js';
+import { checkPeer } from './peer-address.js';
+import type { PeerPort, TrustStore } from './peer-port.js';
+import { RequestQueue, type WaitingRequest } from './waiting-request.js';
+
+export type ClientUpdate =
+  /** A request waits for `accept` or `decline`. */
+  | { readonly type: 'request'; readonly request: WaitingRequest }
+  /** A request was declined at once: the client is at capacity, or closing. */
+  | { readonly type: 'request_refused'; readonly request: WaitingRequest }
+  /** A waiting request went away before it was answered. */
+  | {
+      readonly type: 'request_gone';
+      readonly request: WaitingRequest;
+      readonly why: 'withdrawn' | 'expired' | 'peer_restarted';
+    }
+  | {
+      readonly type: 'opened';
+      readonly conversation: Conversation;
+      /** `connected`: our request was accepted; `accepted`: we accepted theirs; `auto`: by acceptAll. */
+      readonly how: 'connected' | 'accepted' | 'auto';
+    }
+  /** The conversation ended, or (see `neverOpened`) its request failed; `conversation.ended` says why. */
+  | { readonly type: 'ended'; readonly conversation: Conversation }
+  | { readonly type: 'message'; readonly conversation: Conversation; readonly text: string }
+  | { readonly type: 'delivered'; readonly message: OutgoingMessage }
+  /** The message is settled without a confirmation: `status` is `not_confirmed` or `not_sent`. */
+  | { readonly type: 'not_delivered'; readonly message: OutgoingMessage }
+  /** The backlog of a conversation has drained: everything typed so far has been handed to the peer. */
+  | { readonly type: 'room'; readonly conversation: Conversation }
+  | { readonly type: 'heartbeat_sent'; readonly conversation: Conversation }
+  | { readonly type: 'heartbeat_missed'; readonly conversation: Conversation; readonly count: number };
+
+export interface ClientSettings {
+  /** Accept every request (--yes) while there is capacity. */
+  acceptAll?: boolean;
+  /**
+   * How many conversations (connecting or open) and waiting requests at once; a request beyond
+   * that is declined as busy. The line client has 1; the TUI no limit.
+   */
+  capacity?: number;
+  /** The client's clock in ms (for `WaitingRequest.since`). */
+  clock?: () => number;
+}
+
+export class ChatClient {
+  readonly requests = new RequestQueue();
+  /** The conversations connecting or open, in the order they began (ended ones leave the list). */
+  readonly conversations: Conversation[] = [];
+  private readonly inFlight = new Map<number, OutgoingMessage>();
+  private readonly listeners: ((update: ClientUpdate) => void)[] = [];
+  private nextConversationId = 1;
+  private nextMessageId = 1;
+  private refusing = false;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly port: PeerPort,
+    private readonly trustStore: TrustStore,
+    private readonly settings: ClientSettings = {},
+  ) {
+    this.clock = settings.clock ?? (() => Date.now());
+  }
+
+  /** Calls `listener` with every update, in order. */
+  subscribe(listener: (update: ClientUpdate) => void): void {
+    this.listeners.push(listener);
+  }
+
+  // ---- what the person does -------------------------------------------------------------------
+
+  /**
+   * Asks a peer to chat. The conversation starts `connecting` at once; `opened` or `ended`
+   * follows (`ended` with `unreachable` if the address cannot be used).
+   */
+  connect(target: PeerSpec): Conversation {
+    const conversation = this.add('outgoing', target);
+    void this.dial(conversation);
+    return conversation;
+  }
+
+  /** Withdraws a request still waiting for its answer. */
+  cancel(conversation: Conversation): void {
+    if (conversation.state !== 'connecting') return;
+    if (conversation.session !== undefined) this.port.closeSession(conversation.session);
+    this.end(conversation, { kind: 'cancelled' });
+  }
+
+  accept(request: WaitingRequest): Conversation {
+    this.requests.take(request.session);
+    this.port.accept(request.session);
+    return this.openIncoming(request, 'accepted');
+  }
+
+  decline(request: WaitingRequest, reason: DeclineReason = 'declined', detail = ''): void {
+    if (!this.requests.take(request.session)) return;
+    this.port.decline(request.session, reason, detail);
+  }
+
+  /**
+   * Sends `text` in an open conversation, now or (while the peer's send queue is full) as soon as
+   * there is room. Throws NetchatError for what can never be sent (empty, too large, not open).
+   */
+  send(conversation: Conversation, text: string): OutgoingMessage {
+    if (conversation.state !== 'open' || conversation.session === undefined)
+      throw new NetchatError('SESSION_NOT_OPEN', `the chat is ${conversation.state}, not open`);
+    const message: OutgoingMessage = {
+      id: this.nextMessageId++,
+      conversation,
+      text,
+      status: 'pending',
+      messageId: undefined,
+      reason: undefined,
+    };
+    if (conversation.backlog.length > 0 || !this.handOver(message)) conversation.backlog.push(message);
+    return message;
+  }
+
+  /** Whether everything sent in this conversation has been handed to the peer (no backlog). */
+  hasRoom(conversation: Conversation): boolean {
+    return conversation.backlog.length === 0;
+  }
+
+  /** Closes a conversation (withdraws it, if still connecting). Messages in flight may still be confirmed. */
+  close(conversation: Conversation): void {
+    if (conversation.state === 'connecting') {
+      this.cancel(conversation);
+      return;
+    }
+    if (conversation.state !== 'open') return;
+    if (conversation.session !== undefined) this.port.closeSession(conversation.session);
+    this.end(conversation, { kind: 'closed' });
+  }
+
+  /** Closes every conversation, declines every waiting request, and refuses new ones from now on. */
+  closeAll(): void {
+    this.refusing = true;
+    for (const request of [...this.requests.list()]) this.decline(request, 'busy', 'closing');
+    for (const conversation of [...this.conversations]) this.close(conversation);
+  }
+
+  /** Messages not yet settled (delivered or reported), in every conversation. */
+  unsettled(): OutgoingMessage[] {
+    const held = this.conversations.flatMap((c) => c.backlog);
+    return [...held, ...this.inFlight.values()].sort((a, b) => a.id - b.id);
+  }
+
+  // ---- what the peer does ---------------------------------------------------------------------
+
+  /** One peer event. Every type is handled: the compiler flags a new one. */
+  handle(e: NetchatEvent): void {
+    switch (e.type) {
+      case 'request':
+        this.onRequest(e);
+        return;
+      case 'accepted':
+        this.onAccepted(e);
+        return;
+      case 'declined': {
+        const c = this.connecting(e.session);
+        if (c) this.end(c, { kind: 'declined', reason: e.reason, detail: e.detail });
+        return;
+      }
+      case 'no_answer': {
+        const c = this.connecting(e.session);
+        if (c) this.end(c, { kind: 'no_answer' });
+        return;
+      }
+      case 'message': {
+        const c = this.open(e.session);
+        if (!c) return;
+        c.missed = 0;
+        this.emit({ type: 'message', conversation: c, text: e.text });
+        return;
+      }
+      case 'delivered':
+      case 'failed':
+        this.onOutcome(e);
+        return;
+      case 'heartbeat_sent': {
+        const c = this.open(e.session);
+        if (c) this.emit({ type: 'heartbeat_sent', conversation: c });
+        return;
+      }
+      case 'heartbeat_missed': {
+        const c = this.open(e.session);
+        if (!c) return;
+        c.missed = e.count;
+        this.emit({ type: 'heartbeat_missed', conversation: c, count: e.count });
+        return;
+      }
+      case 'lost':
+        this.onGone(e.session, 'expired', { kind: 'lost', missed: e.missed });
+        return;
+      case 'closed':
+        this.onGone(
+          e.session,
+          e.reason === 'peer_restarted' ? 'peer_restarted' : 'withdrawn',
+          e.reason === 'peer_restarted' ? { kind: 'peer_restarted' } : { kind: 'peer_closed' },
+        );
+        return;
+      default: {
+        const unhandled: never = e;
+        void unhandled;
+      }
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private async dial(conversation: Conversation): Promise<void> {
+    try {
+      checkPeer(conversation.target);
+      const address = await this.port.resolve(conversation.target.host, conversation.target.port);
+      if (conversation.state !== 'connecting') return;
+      conversation.peer = address;
+      const session = this.port.connectTo(address);
+      // An immediate answer (the peer was already asking us) may have opened it already.
+      conversation.session ??= session;
+    } catch (error) {
+      if (conversation.state !== 'connecting') return;
+      this.end(conversation, { kind: 'unreachable', message: (error as Error).message });
+    }
+  }
+
+  private onRequest(e: EventOf<'request'>): void {
+    const request: WaitingRequest = {
+      session: e.session,
+      peer: e.peer,
+      nick: e.nick,
+      publicKey: e.publicKey,
+      fingerprint: e.fingerprint,
+      trust: assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick)),
+      since: this.clock(),
+    };
+    const load = this.conversations.length + this.requests.size;
+    if (this.refusing || load >= (this.settings.capacity ?? Number.POSITIVE_INFINITY)) {
+      this.port.decline(e.session, 'busy', this.refusing ? 'closing' : 'in another chat');
+      this.emit({ type: 'request_refused', request });
+      return;
+    }
+    if (this.settings.acceptAll) {
+      this.port.accept(e.session);
+      this.openIncoming(request, 'auto');
+      return;
+    }
+    this.requests.add(request);
+    this.emit({ type: 'request', request });
+  }
+
+  private onAccepted(e: EventOf<'accepted'>): void {
+    // Our connect may have answered a request the peer had already sent us: it is no longer waiting.
+    this.requests.take(e.session);
+    const conversation =
+      this.conversations.find((c) => c.state === 'connecting' && c.session === e.session) ??
+      this.conversations.find(
+        (c) =>
+          c.state === 'connecting' &&
+          c.session === undefined &&
+          c.peer !== undefined &&
+          formatAddress(c.peer) === formatAddress(e.peer),
+      );
+    if (!conversation) return;
+    conversation.session = e.session;
+    conversation.peer = e.peer;
+    conversation.nick = e.nick;
+    conversation.trust = assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick));
+    conversation.state = 'open';
+    // Chatting with a key is trusting it from now on (trust on first use).
+    this.trustStore.remember(e.publicKey, e.nick, e.fingerprint);
+    this.emit({ type: 'opened', conversation, how: 'connected' });
+  }
+
+  private openIncoming(request: WaitingRequest, how: 'accepted' | 'auto'): Conversation {
+    const conversation = this.add('incoming', request.peer);
+    conversation.peer = request.peer;
+    conversation.session = request.session;
+    conversation.nick = request.nick;
+    conversation.trust = request.trust;
+    conversation.state = 'open';
+    this.trustStore.remember(request.publicKey, request.nick, request.fingerprint);
+    this.emit({ type: 'opened', conversation, how });
+    return conversation;
+  }
+
+  private onGone(
+    session: SessionId,
+    requestWhy: 'withdrawn' | 'expired' | 'peer_restarted',
+    why: EndReason,
+  ): void {
+    const request = this.requests.take(session);
+    if (request) {
+      this.emit({ type: 'request_gone', request, why: requestWhy });
+      return;
+    }
+    const conversation = this.conversations.find((c) => c.state !== 'ended' && c.session === session);
+    if (conversation) this.end(conversation, why);
+  }
+
+  private onOutcome(e: EventOf<'delivered'> | EventOf<'failed'>): void {
+    const message = this.inFlight.get(e.messageId);
+    if (!message) return;
+    this.inFlight.delete(e.messageId);
+    if (e.type === 'delivered') {
+      message.status = 'delivered';
+      this.emit({ type: 'delivered', message });
+    } else {
+      message.status = 'not_confirmed';
+      message.reason = e.reason;
+      this.emit({ type: 'not_delivered', message });
+    }
+    if (e.type === 'delivered') this.flush(message.conversation);
+  }
+
+  /** Hands held-back texts to the peer while it has room. */
+  private flush(conversation: Conversation): void {
+    if (conversation.backlog.length === 0 || conversation.state !== 'open') return;
+    while (conversation.backlog.length > 0) {
+      const next = conversation.backlog[0] as OutgoingMessage;
+      if (!this.handOver(next)) return;
+      conversation.backlog.shift();
+    }
+    this.emit({ type: 'room', conversation });
+  }
+
+  /** Sends one message now; false if the peer's send queue is full. Other errors are thrown. */
+  private handOver(message: OutgoingMessage): boolean {
+    try {
+      message.messageId = this.port.send(message.conversation.session as SessionId, message.text);
+    } catch (error) {
+      if (error instanceof NetchatError && error.code === 'SEND_QUEUE_FULL') return false;
+      throw error;
+    }
+    this.inFlight.set(message.messageId, message);
+    return true;
+  }
+
+  private end(conversation: Conversation, why: EndReason): void {
+    conversation.state = 'ended';
+    conversation.ended = why;
+    conversation.missed = 0;
+    this.conversations.splice(this.conversations.indexOf(conversation), 1);
+    const held = conversation.backlog.splice(0);
+    this.emit({ type: 'ended', conversation });
+    for (const message of held) {
+      message.status = 'not_sent';
+      this.emit({ type: 'not_delivered', message });
+    }
+  }
+
+  private add(direction: Conversation['direction'], target: PeerSpec | Address): Conversation {
+    const conversation: Conversation = {
+      id: this.nextConversationId++,
+      direction,
+      target: { host: target.host, port: target.port },
+      peer: undefined,
+      session: undefined,
+      nick: '',
+      trust: undefined,
+      state: 'connecting',
+      ended: undefined,
+      missed: 0,
+      backlog: [],
+    };
+    this.conversations.push(conversation);
+    return conversation;
+  }
+
+  private connecting(session: SessionId): Conversation | undefined {
+    return this.conversations.find((c) => c.state === 'connecting' && c.session === session);
+  }
+
+  private open(session: SessionId): Conversation | undefined {
+    return this.conversations.find((c) => c.state === 'open' && c.session === session);
+  }
+
+  private emit(update: ClientUpdate): void {
+    for (const listener of this.listeners) listener(update);
+  }
+}

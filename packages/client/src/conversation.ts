@@ -1,0 +1,54 @@
+/**
+ * A conversation with one peer, as the people-facing front-ends see it: asked for (connecting),
+ * open, or ended, and why it ended. One record per conversation; the client changes it.
+ */
+import type { Address, DeclineReason, PeerSpec, SessionId, TrustAssessment } from '@netchat/core';
+import type { OutgoingMessage } from './outgoing-message.js';
+
+export type ConversationState = 'connecting' | 'open' | 'ended';
+
+/** Why a conversation ended (or never opened). */
+export type EndReason =
+  /** The peer said no (`declined`: a person declined; `busy`: in another chat; ...). */
+  | { readonly kind: 'declined'; readonly reason: DeclineReason; readonly detail: string }
+  /** The connect timeout passed with no answer. */
+  | { readonly kind: 'no_answer' }
+  /** The address could not be used (no such host, our own address, the wrong IP version). */
+  | { readonly kind: 'unreachable'; readonly message: string }
+  /** We withdrew our request before it was answered. */
+  | { readonly kind: 'cancelled' }
+  /** We closed it. */
+  | { readonly kind: 'closed' }
+  | { readonly kind: 'peer_closed' }
+  /** The same key came back from the same address: the peer's program restarted. */
+  | { readonly kind: 'peer_restarted' }
+  /** The peer fell silent for `missed` heartbeat intervals. */
+  | { readonly kind: 'lost'; readonly missed: number };
+
+export interface Conversation {
+  /** The client's handle, stable for the conversation's life. */
+  readonly id: number;
+  /** Who asked: we did (`outgoing`) or the peer did (`incoming`). */
+  readonly direction: 'outgoing' | 'incoming';
+  /** The address as typed, before any look-up. */
+  readonly target: PeerSpec;
+  /** The numeric address, once resolved. */
+  peer: Address | undefined;
+  session: SessionId | undefined;
+  /** The peer's nick (raw: texts make it terminal-safe). */
+  nick: string;
+  /** What is known about the peer's key, once the handshake proved it. */
+  trust: TrustAssessment | undefined;
+  state: ConversationState;
+  ended: EndReason | undefined;
+  /** Heartbeat intervals missed in a row (0 after anything is heard). */
+  missed: number;
+  /** Texts accepted but not handed to the peer yet: its send queue was full (backpressure). */
+  readonly backlog: OutgoingMessage[];
+}
+
+/** Whether a conversation ended before it ever opened (a failed or cancelled request). */
+export function neverOpened(conversation: Conversation): boolean {
+  const kind = conversation.ended?.kind;
+  return kind === 'declined' || kind === 'no_answer' || kind === 'unreachable' || kind === 'cancelled';
+}

@@ -1,0 +1,24 @@
+/**
+ * What the client needs of a peer: `NetchatPeer` in the apps, an `Endpoint` on virtual time in
+ * tests. The client never reaches past this interface.
+ */
+import type { Address, DeclineReason, MessageId, PeerTrust, SessionId, SessionInfo } from '@netchat/core';
+
+export interface PeerPort {
+  /** A host as typed into an address (a look-up for names). Rejects with INVALID_ADDRESS. */
+  resolve(host: string, port: number): Promise<Address>;
+  /** Asks a peer to chat. Its events may come before this returns. */
+  connectTo(address: Address): SessionId;
+  accept(session: SessionId): void;
+  decline(session: SessionId, reason?: DeclineReason, detail?: string): void;
+  /** Throws SEND_QUEUE_FULL when the peer's send queue has no room: the client holds the text. */
+  send(session: SessionId, text: string): MessageId;
+  closeSession(session: SessionId): void;
+  session(session: SessionId): SessionInfo | undefined;
+}
+
+/** Who we trust (KnownPeers in the apps): trust on first use. */
+export interface TrustStore {
+  check(publicKey: string, nick: string): PeerTrust;
+  remember(publicKey: string, nick: string, fingerprint: string): void;
+}

@@ -1,0 +1,153 @@
+/**
+ * What the people-facing front-ends say, in one place: the same words in the CLI and the TUI.
+ * Every text from the peer (nicks, details) passes through `terminalSafe` here.
+ */
+import {
+  type Address,
+  formatAddress,
+  type PeerSpec,
+  terminalSafe,
+  type TrustAssessment,
+} from '@netchat/core';
+import type { Conversation } from './conversation.js';
+import type { OutgoingMessage } from './outgoing-message.js';
+import type { WaitingRequest } from './waiting-request.js';
+
+/** A line for the person; `warning` ones deserve to stand out. */
+export interface Notice {
+  readonly text: string;
+  readonly warning: boolean;
+}
+
+const info = (text: string): Notice => ({ text, warning: false });
+const warning = (text: string): Notice => ({ text, warning: true });
+
+/** "127.0.0.1 6666", as the original netchat prompt takes it. */
+export function spaced(peer: Address | PeerSpec): string {
+  return `${peer.host} ${peer.port}`;
+}
+
+/** "127.0.0.1 6666 (bob)", or without the nick if there is none. */
+export function who(peer: Address | PeerSpec, nick = ''): string {
+  return nick ? `${spaced(peer)} (${terminalSafe(nick)})` : spaced(peer);
+}
+
+function conversationWho(c: Conversation): string {
+  return who(c.peer ?? c.target, c.nick);
+}
+
+/** The peer's key: known, new, or (loudly, first) a new key using the nick of a peer we know. */
+export function trustNotices(trust: TrustAssessment): Notice[] {
+  const nick = terminalSafe(trust.nick);
+  switch (trust.level) {
+    case 'known':
+      return [info(`Fingerprint: ${trust.fingerprint} (known as ${terminalSafe(trust.knownAs ?? '')})`)];
+    case 'new':
+      return [info(`Fingerprint: ${trust.fingerprint} (new: this key has not been seen before)`)];
+    case 'impersonation':
+      return [
+        warning(
+          `WARNING: this peer calls itself "${nick}", but its key is not the key of the ${nick} you know (${trust.knownFingerprint ?? ''}). It may be someone else.`,
+        ),
+        info(`Fingerprint: ${trust.fingerprint} (new)`),
+      ];
+  }
+}
+
+/** A request that waits for an answer: who asks, and what is known of their key. */
+export function requestNotices(request: WaitingRequest): Notice[] {
+  const lines = [info(`Connection request from: ${spaced(request.peer)}`)];
+  if (request.nick) lines.push(info(`Nick: ${terminalSafe(request.nick)}`));
+  return [...lines, ...trustNotices(request.trust)];
+}
+
+export function refusedText(request: WaitingRequest): string {
+  return `Declined a connection request from ${who(request.peer, request.nick)}: busy.`;
+}
+
+export function requestGoneText(
+  request: WaitingRequest,
+  why: 'withdrawn' | 'expired' | 'peer_restarted',
+): string {
+  const what = {
+    withdrawn: 'was withdrawn',
+    expired: 'expired',
+    peer_restarted: 'ended: the peer restarted',
+  }[why];
+  return `The connection request from ${who(request.peer, request.nick)} ${what}.`;
+}
+
+export function connectingText(target: PeerSpec): string {
+  return `Sending connection request to ${spaced(target)}...`;
+}
+
+/** How a conversation opened, then what is known of the peer's key. */
+export function openedNotices(c: Conversation, how: 'connected' | 'accepted' | 'auto'): Notice[] {
+  const first = {
+    connected: `Connected to ${conversationWho(c)}.`,
+    accepted: `Accepted the request from ${conversationWho(c)}.`,
+    auto: `Accepted the request from ${conversationWho(c)} (--yes).`,
+  }[how];
+  return [info(first), ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
+}
+
+/** Why a conversation ended, or why its request came to nothing. */
+export function endedNotice(c: Conversation): Notice {
+  const peer = conversationWho(c);
+  const why = c.ended ?? { kind: 'closed' };
+  switch (why.kind) {
+    case 'declined': {
+      const detail = why.detail ? ` (${terminalSafe(why.detail)})` : '';
+      return why.reason === 'declined'
+        ? info(`Connection declined by ${peer}${detail}.`)
+        : info(`Connection declined by ${peer}: ${why.reason.replace(/_/g, ' ')}${detail}.`);
+    }
+    case 'no_answer':
+      return info(`No answer from ${peer}.`);
+    case 'unreachable':
+      return warning(why.message);
+    case 'cancelled':
+      return info(`Cancelled the connection request to ${peer}.`);
+    case 'closed':
+      return info('Closing session with peer...');
+    case 'peer_closed':
+      return info(
+        c.direction === 'outgoing' && c.trust === undefined
+          ? `${peer} ended the session.`
+          : 'Peer closed the session.',
+      );
+    case 'peer_restarted':
+      return info('The peer restarted: this session ended.');
+    case 'lost':
+      return warning('Connection lost. Ending session.');
+  }
+}
+
+/** `Missed N heartbeats`: said once, by the heartbeat that crossed the limit or the loss itself. */
+export function missedText(count: number, peer?: Address): string {
+  return `Missed ${count} heartbeat${count === 1 ? '' : 's'}${peer ? ` from ${formatAddress(peer)}` : ''}`;
+}
+
+export function heartbeatSentText(peer: Address): string {
+  return `Heartbeat sent to ${formatAddress(peer)}`;
+}
+
+/** A message from the peer, as the original netchat shows it. */
+export function messageText(c: Conversation, text: string): string {
+  const peer = c.peer ? formatAddress(c.peer) : spaced(c.target);
+  return `[${peer}] ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
+}
+
+/** What is known of a message that was never confirmed, and to whom it went. */
+export function notDeliveredText(message: OutgoingMessage): string {
+  const to = conversationWho(message.conversation);
+  const text = terminalSafe(message.text);
+  return message.status === 'not_sent'
+    ? `Not sent to ${to} (the chat ended first): ${text}`
+    : `Not confirmed delivered to ${to}: ${text}`;
+}
+
+/** The short mark the TUI shows beside a sent line. */
+export function statusMark(message: Pick<OutgoingMessage, 'status'>): string {
+  return { pending: '…', delivered: '✓', not_confirmed: '?', not_sent: '✗' }[message.status];
+}
