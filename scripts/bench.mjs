@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench`: runs every benchmark, each in its own process, one after the other; prints a
+ * table and writes every figure to bench-results.json. Each figure stands next to the runtime's
+ * own limit measured in the same run (raw node:dgram), or next to its absolute goal.
+ *
+ *   pnpm bench                    everything (builds the bot first: its benchmark runs dist/)
+ *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rate, hold)
+ *   pnpm bench --readme           also rewrite README's performance table from the results
+ *   pnpm bench --readme-only      only rewrite README's table from bench-results.json
+ *
+ * Benchmarks print figures; nothing here fails on a slow figure (the machine may be busy).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const core = join(root, 'packages/core');
+const bot = join(root, 'apps/bot');
+const RESULTS = join(root, 'bench-results.json');
+const README = join(root, 'README.md');
+
+const BENCHES = {
+  roundtrip: { cwd: core, args: ['--import', 'tsx', 'bench/roundtrip.ts'] },
+  throughput: { cwd: core, args: ['--import', 'tsx', 'bench/throughput.ts'] },
+  connect: { cwd: core, args: ['--import', 'tsx', 'bench/connect.ts'] },
+  rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: true },
+  hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: true },
+};
+
+const argv = process.argv.slice(2);
+const flags = new Set(argv.filter((a) => a.startsWith('--')));
+const chosen = argv.filter((a) => !a.startsWith('--'));
+for (const name of chosen) if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}`);
+const names = chosen.length > 0 ? chosen : Object.keys(BENCHES);
+
+function run(name, { cwd, args }) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buffered = '';
+    const results = [];
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.startsWith('@@bench ')) results.push(JSON.parse(line.slice(8)));
+        else console.log(line);
+        newline = buffered.indexOf('\n');
+      }
+    });
+    child.on('exit', (code) => {
+      if (code !== 0) console.log(`(${name} exited with ${code})`);
+      resolve(results);
+    });
+  });
+}
+
+const fmt = (n, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const met = (ok) => (ok === undefined ? '' : ok ? 'yes' : 'NO');
+
+/** The results as rows: figure, netchat, the runtime's limit, ratio, goal, met. */
+function rows(r) {
+  const out = [];
+  const rt = r.roundtrip;
+  if (rt) {
+    out.push([
+      'Round trip, 64 B, median',
+      `${fmt(rt.netchat.medianUs, 1)} µs`,
+      `${fmt(rt.raw.medianUs, 1)} µs`,
+      `${rt.medianRatio}×`,
+      '≤ 1.5×',
+      met(rt.medianRatio <= 1.5),
+    ]);
+    out.push([
+      'Round trip, 64 B, p99',
+      `${fmt(rt.netchat.p99Us, 1)} µs`,
+      `${fmt(rt.raw.p99Us, 1)} µs`,
+      `${rt.p99Ratio}×`,
+      '≤ 3×',
+      met(rt.p99Ratio <= 3),
+    ]);
+  }
+  const tp = r.throughput;
+  if (tp)
+    out.push([
+      'One-way throughput, 64 B messages',
+      `${fmt(tp.netchat.perSecond)} msg/s`,
+      `${fmt(tp.raw.perSecond)} msg/s (lost ${tp.raw.lost})`,
+      `${tp.ratio}`,
+      '≥ 0.5',
+      met(tp.ratio >= 0.5),
+    ]);
+  const c = r.connect;
+  if (c) {
+    out.push([
+      'Connect, first contact, median',
+      `${fmt(c.firstContact.medianUs / 1000, 2)} ms`,
+      `${fmt(c.rawRoundTrip.medianUs, 1)} µs round trip`,
+      `${c.firstContactInRawRoundTrips} round trips`,
+      '',
+      '',
+    ]);
+    out.push([
+      'Connect, existing peer, median',
+      `${fmt(c.existingChannel.medianUs / 1000, 2)} ms`,
+      `${fmt(c.rawRoundTrip.medianUs, 1)} µs round trip`,
+      `${c.existingChannelInRawRoundTrips} round trips`,
+      '',
+      '',
+    ]);
+  }
+  const s = r.sessionRate;
+  if (s)
+    out.push([
+      `New sessions/s (bot, ${s.inFlight} in flight)`,
+      `${fmt(s.perSecond)}/s`,
+      `bot CPU ${s.botCpuPercent}%, clients ${s.clientsCpuPercent}%`,
+      '',
+      '≥ 1,000/s',
+      met(s.perSecond >= 1000 && s.failed === 0),
+    ]);
+  const h = r.hold;
+  if (h) {
+    const all = h.sessions >= h.goalSessions;
+    out.push([
+      'Sessions held by one bot',
+      fmt(h.sessions),
+      '',
+      '',
+      fmt(h.goalSessions),
+      met(all),
+    ]);
+    out.push([
+      `  RSS with ${fmt(h.sessions)} sessions`,
+      `${fmt(h.rssMB, 1)} MB`,
+      `${fmt(h.rssEmptyMB, 1)} MB empty`,
+      '',
+      '≤ 200 MB',
+      met(all && h.rssMB <= 200),
+    ]);
+    out.push([
+      `  Idle CPU, ${h.idleSeconds} s, heartbeats ${h.heartbeatSeconds} s`,
+      `${fmt(h.idleCpuPercent, 2)}% of a core`,
+      '',
+      '',
+      '≤ 5%',
+      met(all && h.idleCpuPercent <= 5),
+    ]);
+  }
+  return out;
+}
+
+const HEAD = ['Figure', 'netchat', 'Runtime limit (same run)', 'Ratio', 'Goal', 'Met'];
+
+function printTable(table) {
+  const widths = HEAD.map((h, i) => Math.max(h.length, ...table.map((row) => String(row[i]).length)));
+  const line = (row) => row.map((cell, i) => String(cell).padEnd(widths[i])).join('  ');
+  console.log(line(HEAD));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of table) console.log(line(row));
+}
+
+function markdown(results) {
+  const m = results.meta;
+  const lines = [
+    `| ${HEAD.join(' | ')} |`,
+    `| ${HEAD.map(() => '---').join(' | ')} |`,
+    ...rows(results).map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `Measured ${m.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpus} × ${m.cpuModel}, node ${m.node}, ` +
+      `load average ${m.loadBefore} before; commit ${m.commit}. Loopback, encryption on. ` +
+      'Regenerate with `pnpm bench --readme`.',
+  ];
+  return lines.join('\n');
+}
+
+function updateReadme(results) {
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const text = readFileSync(README, 'utf8');
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < 0) throw new Error(`README.md has no ${start} … ${end} section`);
+  writeFileSync(README, `${text.slice(0, from + start.length)}\n${markdown(results)}\n${text.slice(to)}`);
+  console.log('README.md performance table updated.');
+}
+
+if (flags.has('--readme-only')) {
+  updateReadme(JSON.parse(readFileSync(RESULTS, 'utf8')));
+  process.exit(0);
+}
+
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+  commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim(),
+  dirtyTree: spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' })
+    .stdout.trim() !== '',
+  loadBefore: load(),
+};
+
+let built = true;
+if (names.some((n) => BENCHES[n].needsBuild) && !flags.has('--no-build')) {
+  console.log('Building the bot and what it uses (its benchmark runs dist/) ...');
+  const b = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@netchat/bot...', '--output-logs=errors-only'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  built = b.status === 0;
+  if (!built) console.log('Build failed: the bot benchmarks are skipped.');
+}
+
+const results = { meta };
+for (const name of names) {
+  if (BENCHES[name].needsBuild && !built) continue;
+  console.log(`\n== ${name}`);
+  for (const r of await run(name, BENCHES[name])) {
+    const { name: key, ...figures } = r;
+    results[key] = figures;
+  }
+}
+meta.loadAfter = load();
+
+// Benchmarks not run this time keep their last figures, marked as such.
+let previous = {};
+try {
+  previous = JSON.parse(readFileSync(RESULTS, 'utf8'));
+} catch {}
+for (const [key, value] of Object.entries(previous))
+  if (!(key in results) && key !== 'meta') results[key] = { ...value, fromEarlierRun: value.fromEarlierRun ?? previous.meta?.date };
+writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+
+console.log(`\nnetchat ${meta.commit}${meta.dirtyTree ? ' (tree with changes)' : ''}, node ${meta.node}, ${meta.cpus} CPUs, load ${meta.loadBefore} → ${meta.loadAfter}\n`);
+printTable(rows(results));
+console.log(`\nWritten to ${RESULTS}`);
+if (flags.has('--readme')) updateReadme(results);
