@@ -1,13 +1,19 @@
 /**
  * Bytes <-> typed messages, for any list of message definitions under one magic and version.
- * Decoding reads the fields once and validates once with the message's schema; it never
- * throws: anything wrong comes back as a reason to drop and count.
+ * Decoding reads the fields once and validates once; it never throws: anything wrong comes back
+ * as a reason to drop and count.
+ *
+ * Validation gives the answers of the message's zod schema. On the per-datagram path it does
+ * not call zod: when every field still has the schema its factory in fields.ts made, each value
+ * is checked by that factory's exact check, and the message's own refinements run as plain
+ * functions. A message whose schema is anything else goes through `safeParse`, as before.
  */
-import { type Field, TruncatedError } from './fields.js';
+import { type ExactCheck, exactCheckOf, type Field, TruncatedError } from './fields.js';
 import { HEADER_BYTES, MAGIC } from './header.js';
 import type { MessageDefinition } from './messages.js';
 
 type AnyField = Field<unknown>;
+type Value = Record<string, unknown>;
 
 export type DecodeResult<M> = { ok: true; datagram: M } | { ok: false; reason: string };
 
@@ -16,31 +22,91 @@ export interface Codec<M extends { type: string }> {
   decode(bytes: Uint8Array): DecodeResult<M>;
 }
 
+/** One definition, laid out for the per-datagram path: parallel arrays, no Object.entries. */
+interface Plan {
+  readonly definition: MessageDefinition;
+  readonly keys: readonly string[];
+  readonly fields: readonly AnyField[];
+  /** Set when zod can be skipped: per field (null: nothing to check), then the whole message. */
+  readonly fast?: {
+    readonly fields: readonly (ExactCheck | null)[];
+    readonly message: readonly ExactCheck[];
+  };
+}
+
+interface ZodInternals {
+  _zod?: {
+    def?: {
+      type?: string;
+      shape?: Record<string, unknown>;
+      checks?: { _zod?: { check?: unknown; def?: { check?: string; when?: unknown } } }[];
+    };
+  };
+}
+
+/**
+ * The message-level refinements of a schema that `define` built (a strict object whose shape is
+ * `type` and exactly these fields' schemas, then custom refinements), as plain functions; or
+ * undefined if the schema is anything else, and only zod can tell.
+ */
+function messageChecks(definition: MessageDefinition, plan: Omit<Plan, 'fast'>): ExactCheck[] | undefined {
+  const def = (definition.schema as unknown as ZodInternals)._zod?.def;
+  if (def?.type !== 'object' || !def.shape) return undefined;
+  const shapeKeys = Object.keys(def.shape);
+  if (shapeKeys.length !== plan.keys.length + 1 || shapeKeys[0] !== 'type') return undefined;
+  for (let i = 0; i < plan.keys.length; i++) {
+    const key = plan.keys[i] as string;
+    if (shapeKeys[i + 1] !== key || def.shape[key] !== plan.fields[i]?.schema) return undefined;
+  }
+  const checks: ExactCheck[] = [];
+  for (const check of def.checks ?? []) {
+    const run = check._zod?.check;
+    if (typeof run !== 'function' || check._zod?.def?.check !== 'custom' || check._zod.def.when)
+      return undefined;
+    checks.push((value) => {
+      const payload = { value, issues: [] as { message?: string }[] };
+      run(payload);
+      return payload.issues.length > 0 ? (payload.issues[0]?.message ?? 'invalid') : undefined;
+    });
+  }
+  return checks;
+}
+
+function planFor(definition: MessageDefinition): Plan {
+  const entries = Object.entries(definition.fields) as [string, AnyField][];
+  const base = { definition, keys: entries.map(([key]) => key), fields: entries.map(([, field]) => field) };
+  const fieldChecks = base.fields.map(exactCheckOf);
+  const message = messageChecks(definition, base);
+  if (message === undefined || fieldChecks.some((check) => check === undefined)) return base;
+  return { ...base, fast: { fields: fieldChecks as (ExactCheck | null)[], message } };
+}
+
 export function makeCodec<M extends { type: string }>(
   version: number,
   definitions: readonly MessageDefinition[],
   maxBytes: number,
 ): Codec<M> {
-  const byCode = new Map(definitions.map((d) => [d.code, d]));
-  const byName = new Map(definitions.map((d) => [d.name, d]));
-  // Precomputed so the per-datagram path does no Object.entries.
-  const fieldLists = new Map(definitions.map((d) => [d, Object.entries(d.fields) as [string, AnyField][]]));
+  const plans = definitions.map(planFor);
+  const byCode: (Plan | undefined)[] = [];
+  for (const plan of plans) byCode[plan.definition.code] = plan;
+  const byName = new Map(plans.map((plan) => [plan.definition.name, plan]));
 
   function encode(message: M): Uint8Array {
-    const definition = byName.get(message.type);
-    if (!definition) throw new TypeError(`unknown message type ${message.type}`);
-    const fields = fieldLists.get(definition) ?? [];
-    const values = message as unknown as Record<string, unknown>;
+    const plan = byName.get(message.type);
+    if (!plan) throw new TypeError(`unknown message type ${message.type}`);
+    const { keys, fields } = plan;
+    const values = message as unknown as Value;
     let size = HEADER_BYTES;
-    for (const [key, field] of fields) size += field.size(values[key]);
+    for (let i = 0; i < fields.length; i++) size += (fields[i] as AnyField).size(values[keys[i] as string]);
     if (size > maxBytes) throw new RangeError(`message of ${size} bytes exceeds ${maxBytes}`);
     const bytes = new Uint8Array(size);
     const view = new DataView(bytes.buffer);
     view.setUint16(0, MAGIC);
-    view.setUint8(2, version);
-    view.setUint8(3, definition.code);
+    bytes[2] = version;
+    bytes[3] = plan.definition.code;
     let offset = HEADER_BYTES;
-    for (const [key, field] of fields) offset = field.write(view, bytes, offset, values[key]);
+    for (let i = 0; i < fields.length; i++)
+      offset = (fields[i] as AnyField).write(view, bytes, offset, values[keys[i] as string]);
     return bytes;
   }
 
@@ -49,14 +115,17 @@ export function makeCodec<M extends { type: string }>(
     if (bytes.length > maxBytes) return { ok: false, reason: `longer than ${maxBytes} bytes` };
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (view.getUint16(0) !== MAGIC) return { ok: false, reason: 'bad magic' };
-    if (view.getUint8(2) !== version) return { ok: false, reason: `unsupported version ${view.getUint8(2)}` };
-    const definition = byCode.get(view.getUint8(3));
-    if (!definition) return { ok: false, reason: `unknown message code ${view.getUint8(3)}` };
-    const value: Record<string, unknown> = { type: definition.name };
+    if (bytes[2] !== version) return { ok: false, reason: `unsupported version ${bytes[2]}` };
+    const plan = byCode[bytes[3] as number];
+    if (!plan) return { ok: false, reason: `unknown message code ${bytes[3]}` };
+    const { definition, keys, fields } = plan;
+    const value: Value = { type: definition.name };
     let offset = HEADER_BYTES;
     try {
-      for (const [key, field] of fieldLists.get(definition) ?? []) {
-        [value[key], offset] = field.read(view, bytes, offset);
+      for (let i = 0; i < fields.length; i++) {
+        const [read, next] = (fields[i] as AnyField).read(view, bytes, offset);
+        value[keys[i] as string] = read;
+        offset = next;
       }
     } catch (error) {
       if (error instanceof TruncatedError) return { ok: false, reason: `${definition.name}: truncated` };
@@ -64,6 +133,18 @@ export function makeCodec<M extends { type: string }>(
       return { ok: false, reason: `${definition.name}: invalid UTF-8` };
     }
     if (offset !== bytes.length) return { ok: false, reason: `${definition.name}: trailing bytes` };
+    const fast = plan.fast;
+    if (fast) {
+      for (let i = 0; i < fast.fields.length; i++) {
+        const problem = fast.fields[i]?.(value[keys[i] as string]);
+        if (problem !== undefined) return { ok: false, reason: `${definition.name}: ${problem}` };
+      }
+      for (const check of fast.message) {
+        const problem = check(value);
+        if (problem !== undefined) return { ok: false, reason: `${definition.name}: ${problem}` };
+      }
+      return { ok: true, datagram: value as unknown as M };
+    }
     const parsed = definition.schema.safeParse(value);
     if (!parsed.success) {
       return { ok: false, reason: `${definition.name}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };

@@ -26,14 +26,39 @@ function need(bytes: Uint8Array, offset: number, length: number): void {
   if (offset + length > bytes.length) throw new TruncatedError('datagram truncated');
 }
 
+/** What a value breaks, or undefined if it is valid: the same answer as the field's schema. */
+export type ExactCheck = (value: unknown) => string | undefined;
+
+/**
+ * For each schema a factory below made, a check that gives the same answer as the schema for
+ * any value the field's own `read` returns (null: `read` returns only valid values). The decoder
+ * uses these instead of zod on the per-datagram path. Keyed by the schema itself, so a field whose
+ * schema was replaced (`{ ...u32, schema: stricter }`) is not found, and goes through zod.
+ */
+const exactChecks = new WeakMap<z.ZodType, ExactCheck | null>();
+
+function exact<S extends z.ZodType>(schema: S, check: ExactCheck | null): S {
+  exactChecks.set(schema, check);
+  return schema;
+}
+
+/** The exact check for `field` (null: none needed), or undefined if only its schema can tell. */
+export function exactCheckOf(field: Field<unknown>): ExactCheck | null | undefined {
+  return exactChecks.get(field.schema);
+}
+
 function unsigned(bits: 8 | 16 | 32): Field<number> {
   const width = bits / 8;
   return {
-    schema: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** bits - 1),
+    // `read` yields bits-wide unsigned integers only.
+    schema: exact(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** bits - 1),
+      null,
+    ),
     size: () => width,
     write(view, _bytes, offset, value) {
       if (bits === 8) view.setUint8(offset, value);
@@ -55,10 +80,15 @@ export const u16 = unsigned(16);
 export const u32 = unsigned(32);
 
 /** A UTF-8 string preceded by its byte length in one byte, at most `maxBytes` long. */
-export function str8(maxBytes: number, schema: z.ZodType<string> = z.string()): Field<string> {
+export function str8(maxBytes: number, schema?: z.ZodType<string>): Field<string> {
   const byteLength = (value: string) => utf8Encoder.encode(value).length;
+  const tooLong = `longer than ${maxBytes} bytes`;
+  const refined = (schema ?? z.string()).refine((value) => byteLength(value) <= maxBytes, tooLong);
   return {
-    schema: schema.refine((value) => byteLength(value) <= maxBytes, `longer than ${maxBytes} bytes`),
+    // Only the plain string is checked without zod; a caller's own schema may say more.
+    schema: schema
+      ? refined
+      : exact(refined, (value) => (byteLength(value as string) <= maxBytes ? undefined : tooLong)),
     size(value) {
       const length = byteLength(value);
       // Checked even on the trusted encode path: a longer string would corrupt its length byte.
@@ -81,13 +111,12 @@ export function str8(maxBytes: number, schema: z.ZodType<string> = z.string()): 
 
 /** Every byte up to the end of the datagram. Decoding does not copy: it is a view of the datagram. */
 export function rest(minBytes: number, maxBytes: number): Field<Uint8Array> {
+  const wrongLength = `must be ${minBytes}..${maxBytes} bytes`;
+  const inRange = (value: Uint8Array) => value.length >= minBytes && value.length <= maxBytes;
   return {
-    schema: z
-      .instanceof(Uint8Array)
-      .refine(
-        (value) => value.length >= minBytes && value.length <= maxBytes,
-        `must be ${minBytes}..${maxBytes} bytes`,
-      ),
+    schema: exact(z.instanceof(Uint8Array).refine(inRange, wrongLength), (value) =>
+      inRange(value as Uint8Array) ? undefined : wrongLength,
+    ),
     size: (value) => value.length,
     write(_view, bytes, offset, value) {
       bytes.set(value, offset);
@@ -101,7 +130,10 @@ export function rest(minBytes: number, maxBytes: number): Field<Uint8Array> {
 
 /** A one-byte code standing for one of a fixed list of names. */
 export function enum8<const T extends readonly [string, ...string[]]>(names: T): Field<T[number]> {
-  const schema = z.enum(names);
+  const known = new Set<string>(names);
+  const schema = exact(z.enum(names), (value) =>
+    known.has(value as string) ? undefined : `expected one of ${names.join('|')}`,
+  );
   return {
     schema,
     size: () => 1,
@@ -121,7 +153,11 @@ export function enum8<const T extends readonly [string, ...string[]]>(names: T):
 /** Exactly `length` bytes. Decoding does not copy. */
 export function fixedBytes(length: number): Field<Uint8Array> {
   return {
-    schema: z.instanceof(Uint8Array).refine((value) => value.length === length, `must be ${length} bytes`),
+    // `read` yields exactly `length` bytes or throws.
+    schema: exact(
+      z.instanceof(Uint8Array).refine((value) => value.length === length, `must be ${length} bytes`),
+      null,
+    ),
     size: () => length,
     write(_view, bytes, offset, value) {
       bytes.set(value, offset);
@@ -136,7 +172,10 @@ export function fixedBytes(length: number): Field<Uint8Array> {
 
 /** A 64-bit unsigned integer, big-endian, held as a JS number (so at most 2^53 - 1). */
 export const u64: Field<number> = {
-  schema: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  // `read` yields an integer in 0..2^53 - 1, or -1.
+  schema: exact(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), (value) =>
+    (value as number) >= 0 ? undefined : 'above 2^53 - 1',
+  ),
   size: () => 8,
   write(view, _bytes, offset, value) {
     view.setUint32(offset, Math.floor(value / 2 ** 32));
