@@ -56,11 +56,9 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     this.clock = clock ?? (() => performance.now());
     this.dualStack = socket.address().family === 'IPv6' && options.host === undefined;
     socket.on('message', (data, rinfo) => {
-      this.endpoint.handleDatagram(
-        data,
-        { host: normalizeHost(rinfo.address), port: rinfo.port },
-        this.clock(),
-      );
+      // Node reports IPv4 peers in normal form already; only IPv6 (and v4-mapped) needs work.
+      const host = rinfo.family === 'IPv4' ? rinfo.address : normalizeHost(rinfo.address);
+      this.endpoint.handleDatagram(data, { host, port: rinfo.port }, this.clock());
       this.pump();
     });
     // Errors on a bound UDP socket are per-datagram (ICMP unreachable and the like): not fatal.
@@ -225,7 +223,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   private sendDatagram(to: Address, data: Uint8Array): void {
     if (this.closed) return;
-    const host = this.dualStack && isIP(to.host) === 4 ? `::ffff:${to.host}` : to.host;
+    // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
+    const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
     this.socket.send(data, to.port, host, (error) => {
       if (error) this.emit('send_error', Object.assign(error, { to }));
     });

@@ -1,5 +1,6 @@
 /** Opening the one UDP socket a peer uses: dual-stack by default, with a clear error if the port is taken. */
 import dgram from 'node:dgram';
+import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 
 export class BindError extends Error {
@@ -12,10 +13,25 @@ export class BindError extends Error {
   }
 }
 
+/**
+ * Every address the adapter sends to is numeric. Node's default lookup sends even those through
+ * dns.lookup and a process.nextTick before each datagram goes out; this answers them at once.
+ * Names still go to dns.lookup.
+ */
+function numericLookup(
+  address: string,
+  family: number,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const version = isIP(address);
+  if (version !== 0) callback(null, address, version);
+  else lookup(address, { family }, (error, found, foundFamily) => callback(error, found, foundFamily));
+}
+
 function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     // ipv6Only false: one '::' socket also serves IPv4 peers (as ::ffff:a.b.c.d).
-    const socket = dgram.createSocket({ type, ipv6Only: false });
+    const socket = dgram.createSocket({ type, ipv6Only: false, lookup: numericLookup as never });
     const onError = (error: NodeJS.ErrnoException) => {
       socket.close();
       reject(error);
