@@ -4,6 +4,7 @@ import {
   parseCommandLine,
   peerArgument,
   peerFlags,
+  keyHomeHelp,
   peerFlagsHelp,
   positiveNumberArgument,
   wholeNumberArgument,
@@ -69,6 +70,8 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot), sent
   --rate N                    replies per second to one peer, at most (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
+
+${keyHomeHelp}
 
 SIGTERM or SIGINT closes every session and exits 0 within 2 seconds.
 `;

@@ -1,5 +1,12 @@
 /** The `netchat` command line: the shared peer flags plus the CLI's own. */
-import { PeerArguments, parseCommandLine, peerArgument, peerFlags, peerFlagsHelp } from '@netchat/options';
+import {
+  keyHomeHelp,
+  PeerArguments,
+  parseCommandLine,
+  peerArgument,
+  peerFlags,
+  peerFlagsHelp,
+} from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
@@ -33,8 +40,16 @@ ${peerFlagsHelp}
   -v, --verbose               also show heartbeats sent and missed
   --json                      print every event as one JSON object a line, and no prompts
 
+${keyHomeHelp}
+
 At the prompts: type "IP Port" (or HOST:PORT) to start a chat, y or n to answer a request,
-and "exit" to close the chat (or, at the start prompt, to quit). Ctrl-D or Ctrl-C quits.
+"cancel" to stop waiting for an answer, and "exit" to close the chat (or, at the start prompt,
+to quit). Ctrl-C clears a half-typed line; on an empty line it quits, as Ctrl-D does.
+
+With --connect and piped input, every line is a message to that peer ("exit" closes the chat).
+Exit codes: 0 done (every message delivered), 1 cannot start (port, key file), 2 bad arguments,
+3 the chat never opened (no answer, declined, bad address), 4 it ended early or a message was
+not confirmed delivered.
 
 Example:
   netchat 5555                       # then type: 127.0.0.1 6666

@@ -1,40 +1,47 @@
 /**
  * The conversation flow people know from the original netchat, as a state machine over typed
- * lines and peer events:
+ * lines and the client's updates:
  *
- *   idle        "Start chat with? (IP Port): "      a line names a peer -> connecting
- *   connecting  (no prompt; typed lines wait)       accepted -> chatting; declined/no answer -> idle
- *   asking      "[IP:PORT] Accept connection? (y/n): "  y -> chatting; n -> idle
- *   chatting    "[IP:PORT] Your message: "          "exit", peer closed, lost -> idle
+ *   idle        "Start chat with? (IP Port): "          a line names a peer -> connecting
+ *   connecting  (no prompt)                              accepted -> chatting; declined, no answer,
+ *                                                        "cancel" -> idle
+ *   asking      "[IP:PORT] Accept connection? (y/n): "   y -> chatting; n -> idle
+ *   chatting    "[IP:PORT] Your message: "               "exit", peer closed, lost -> idle
  *
- * Requests arriving while not idle are declined as busy. When input ends, the flow lets
- * pending work finish (a connect in progress, messages not yet delivered), closes and quits.
- * It knows nothing of terminals: it talks to a FlowConsole.
+ * Lines are never re-purposed: typed while connecting they are refused (at a terminal) or held
+ * for the chat (piped); the first line after a chat ended under the person's fingers is not
+ * taken as an address unless it is one. A script (`--connect` with piped input) only ever sends
+ * its lines as messages: when its chat cannot open or ends early, the program quits with a code
+ * that says so. Input is read only as fast as it can be sent (the console pauses).
+ * Requests arriving while not idle are declined as busy (the client's capacity is 1). When input
+ * ends, every message is delivered or reported, the chat is closed (the peer is always told),
+ * and then the flow quits. It knows nothing of terminals: it talks to a FlowConsole.
  */
 import {
-  type Address,
-  describeTrust,
-  type EventOf,
-  type KnownPeers,
-  formatAddress,
-  type MessageId,
-  type NetchatEvent,
-  type NetchatPeer,
-  type PeerSpec,
-  parsePeerSpec,
-  type SessionId,
-  terminalSafe,
-} from '@netchat/core';
+  ChatClient,
+  type ClientUpdate,
+  type Conversation,
+  neverOpened,
+  type PeerPort,
+  parsePeer,
+  type TrustStore,
+  texts,
+  type WaitingRequest,
+} from '@netchat/client';
+import { formatAddress, type PeerSpec } from '@netchat/core';
 
 export interface FlowConsole {
   /** A line of conversation or status for the person. */
   say(line: string): void;
-  /** A one-line complaint about what the person typed. */
+  /** A one-line complaint, or news that should stand out. */
   warn(line: string): void;
-  /** Waits for the next line behind this prompt. */
-  prompt(text: string): void;
-  /** No more prompts: the program is quitting. */
-  stopPrompting(): void;
+  /** Waits for the next line behind this prompt. A `question` sets a half-typed line aside. */
+  prompt(text: string, kind?: 'line' | 'question'): void;
+  /** No prompt (while connecting, and when quitting). */
+  hidePrompt(): void;
+  /** Backpressure: stop reading input until `resumeInput`. */
+  pauseInput(): void;
+  resumeInput(): void;
 }
 
 export interface FlowOptions {
@@ -42,86 +49,57 @@ export interface FlowOptions {
   verbose: boolean;
   /** Connect to this peer at start instead of prompting. */
   connect?: PeerSpec;
-  /** After input ends, how long to wait for undelivered messages before closing anyway. */
-  drainTimeoutMs: number;
+  /** A person types at a terminal (else lines come down a pipe). */
+  interactive: boolean;
 }
+
+/** How the program ends; see README "Exit codes". */
+export const EXIT = {
+  ok: 0,
+  /** A script's chat never opened: no answer, declined, a bad address. */
+  notConnected: 3,
+  /** A script's chat ended before its input did, or a message was not confirmed delivered. */
+  notDelivered: 4,
+} as const;
 
 type State =
   | { name: 'idle' }
-  | { name: 'connecting'; address?: Address; session?: SessionId }
-  | { name: 'asking'; session: SessionId; peer: Address; request: EventOf<'request'> }
-  | { name: 'chatting'; session: SessionId; peer: Address };
-
-const spaced = (peer: Address) => `${peer.host} ${peer.port}`;
-const withNick = (nick: string) => (nick ? ` (${terminalSafe(nick)})` : '');
+  | { name: 'connecting'; conversation: Conversation }
+  | { name: 'asking'; request: WaitingRequest }
+  | { name: 'chatting'; conversation: Conversation }
+  | { name: 'quitting' };
 
 export class ChatFlow {
+  readonly client: ChatClient;
   private state: State = { name: 'idle' };
   private readonly lines: string[] = [];
   private inputEnded = false;
-  private quitting = false;
-  /** Texts sent and not yet delivered or failed, to name them if they fail. */
-  private readonly undelivered = new Map<MessageId, string>();
-  private drainTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  /** The chat that just ended under the person's fingers: the next line is not an address by accident. */
+  private justEnded: Conversation | undefined;
+  /** The last `Missed N heartbeats` said, so a loss does not say it again. */
+  private missedShown = 0;
+  private exitCode: number = EXIT.ok;
+  private quitReported = false;
 
   constructor(
-    private readonly peer: NetchatPeer,
+    port: PeerPort,
     private readonly out: FlowConsole,
     private readonly options: FlowOptions,
-    private readonly knownPeers: KnownPeers,
-    private readonly onQuit: () => void,
+    trustStore: TrustStore,
+    private readonly onQuit: (code: number) => void,
   ) {
-    peer.on('event', (e) => this.onEvent(e));
+    this.client = new ChatClient(port, trustStore, { capacity: 1, acceptAll: options.yes });
+    this.client.subscribe((u) => this.onUpdate(u));
   }
 
-  /** Every peer event, by type: the compiler flags an event type this does not handle. */
-  private onEvent(e: NetchatEvent): void {
-    switch (e.type) {
-      case 'request':
-        this.onRequest(e);
-        return;
-      case 'accepted':
-        this.onAccepted(e);
-        return;
-      case 'declined':
-        this.onConnectFailed(
-          e.session,
-          `Connection declined by ${spaced(e.peer)} (${e.reason}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}).`,
-        );
-        return;
-      case 'no_answer':
-        this.onConnectFailed(e.session, `No answer from ${spaced(e.peer)}.`);
-        return;
-      case 'message':
-        this.onMessage(e);
-        return;
-      case 'delivered':
-        this.settle(e.messageId);
-        return;
-      case 'failed':
-        this.onFailed(e);
-        return;
-      case 'heartbeat_sent':
-        if (this.options.verbose) this.out.say(`Heartbeat sent to ${formatAddress(e.peer)}`);
-        return;
-      case 'heartbeat_missed':
-        this.onHeartbeatMissed(e);
-        return;
-      case 'lost':
-        this.onLost(e);
-        return;
-      case 'closed':
-        this.onClosed(e);
-        return;
-      default: {
-        const unhandled: never = e;
-        void unhandled;
-      }
-    }
+  /** A script: its lines are only ever messages for the one peer named by --connect. */
+  private get script(): boolean {
+    return this.options.connect !== undefined && !this.options.interactive;
   }
 
   start(): void {
-    if (this.options.connect) void this.connect(this.options.connect);
+    if (this.options.connect) this.connect(this.options.connect);
     else this.becomeIdle();
   }
 
@@ -133,220 +111,256 @@ export class ChatFlow {
 
   /** End of input (Ctrl-D, or the pipe closed). */
   endOfInput(): void {
+    if (this.inputEnded) return;
     this.inputEnded = true;
+    if (this.options.interactive) {
+      // Ctrl-D: the person wants to quit. Say what happens to what is pending.
+      const s = this.state;
+      if (s.name === 'connecting') {
+        this.out.say('Quitting: withdrawing the connection request.');
+        this.client.cancel(s.conversation);
+      } else if (s.name === 'asking') {
+        this.out.say(`Quitting: declining the request from ${texts.spaced(s.request.peer)}.`);
+        this.client.decline(s.request, 'busy', 'quitting');
+        this.becomeIdle();
+      }
+    }
     this.consumeLines();
     this.finishIfDone();
   }
 
-  /** Ctrl-C or a signal: close whatever is open and quit now. */
+  /** Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. */
   interrupt(): void {
-    void this.quit();
+    if (this.state.name === 'quitting') return;
+    this.lines.length = 0;
+    this.quit();
   }
 
   // ---- lines --------------------------------------------------------------------------------
 
   private consumeLines(): void {
-    while (this.lines.length > 0 && !this.quitting && this.state.name !== 'connecting') {
+    while (this.lines.length > 0 && this.readyForLine()) {
       this.handleLine((this.lines.shift() as string).trim());
     }
+    this.flowControl();
+  }
+
+  /** Whether the next line can be taken now; if not it waits (and input pauses). */
+  private readyForLine(): boolean {
+    const s = this.state;
+    if (s.name === 'quitting') return false;
+    if (s.name === 'connecting') return this.options.interactive;
+    if (s.name === 'chatting') return this.client.hasRoom(s.conversation);
+    return true;
+  }
+
+  /** Reads input only while lines can be taken: nothing piles up, nothing is dropped. */
+  private flowControl(): void {
+    const hold =
+      this.lines.length > 0 ||
+      (this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation));
+    if (hold && !this.paused) this.out.pauseInput();
+    if (!hold && this.paused) this.out.resumeInput();
+    this.paused = hold;
   }
 
   private handleLine(text: string): void {
-    switch (this.state.name) {
+    const s = this.state;
+    const ended = this.justEnded;
+    this.justEnded = undefined;
+    switch (s.name) {
       case 'idle':
-        this.onStartLine(text);
+        this.onStartLine(text, ended);
+        return;
+      case 'connecting':
+        if (text === 'cancel') this.client.cancel(s.conversation);
+        else
+          this.out.warn(
+            `Not sent: still waiting for ${texts.spaced(s.conversation.target)} to answer. Type "cancel" to stop waiting.`,
+          );
         return;
       case 'asking':
-        this.onAnswer(text, this.state);
+        this.onAnswer(text, s.request);
         return;
       case 'chatting':
-        this.onChatLine(text, this.state);
+        this.onChatLine(text, s.conversation);
         return;
-      default:
+      case 'quitting':
         return;
     }
   }
 
-  private onStartLine(text: string): void {
+  private onStartLine(text: string, ended: Conversation | undefined): void {
     if (text === '') {
       this.becomeIdle();
       return;
     }
     if (text === 'exit') {
-      void this.quit();
+      this.quit();
       return;
     }
     let spec: PeerSpec;
     try {
-      spec = parsePeerSpec(text);
+      spec = parsePeer(text);
     } catch (error) {
-      this.out.warn(`${(error as Error).message}`);
+      // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
+      if (ended)
+        this.out.warn(
+          `Not sent: the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended.`,
+        );
+      else this.out.warn((error as Error).message);
       this.becomeIdle();
       return;
     }
-    void this.connect(spec);
+    this.connect(spec);
   }
 
-  private onAnswer(text: string, state: Extract<State, { name: 'asking' }>): void {
+  private onAnswer(text: string, request: WaitingRequest): void {
     const answer = text.toLowerCase();
     if (answer === 'y' || answer === 'yes') {
-      this.peer.accept(state.session);
-      this.trust(state.request);
-      this.becomeChatting(state.session, state.peer);
+      this.client.accept(request);
     } else if (answer === 'n' || answer === 'no') {
-      this.peer.decline(state.session, 'declined');
+      this.client.decline(request);
       this.out.say('Connection declined.');
       this.becomeIdle();
     } else {
       this.out.warn('Please answer y or n.');
-      this.out.prompt(`[${formatAddress(state.peer)}] Accept connection? (y/n): `);
+      this.promptAnswer(request);
     }
   }
 
-  private onChatLine(text: string, state: Extract<State, { name: 'chatting' }>): void {
+  private onChatLine(text: string, conversation: Conversation): void {
     if (text === 'exit') {
-      this.out.say('Closing session with peer...');
-      this.peer.closeSession(state.session);
-      this.becomeIdle();
+      this.client.close(conversation);
       return;
     }
     if (text !== '') {
       try {
-        this.undelivered.set(this.peer.send(state.session, text), text);
+        this.client.send(conversation, text);
       } catch (error) {
         this.out.warn(`Not sent: ${(error as Error).message}`);
       }
     }
-    this.promptChat(state.peer);
+    if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
   }
 
-  private async connect(spec: PeerSpec): Promise<void> {
-    const state: Extract<State, { name: 'connecting' }> = { name: 'connecting' };
-    this.state = state;
-    this.out.say(`Sending connection request to ${spec.host} ${spec.port}...`);
-    try {
-      state.address = await this.peer.resolve(spec.host, spec.port);
-      if (this.state !== state) return;
-      state.session = this.peer.connectTo(state.address);
-    } catch (error) {
-      if (this.state !== state) return;
-      this.out.warn(`${(error as Error).message}`);
-      this.becomeIdle();
+  private connect(spec: PeerSpec): void {
+    this.out.say(texts.connectingText(spec));
+    this.out.hidePrompt();
+    // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update.
+    this.state = { name: 'connecting', conversation: this.client.connect(spec) };
+  }
+
+  // ---- updates ------------------------------------------------------------------------------
+
+  private onUpdate(u: ClientUpdate): void {
+    switch (u.type) {
+      case 'request':
+        this.onRequest(u.request);
+        return;
+      case 'request_refused':
+        this.out.say(texts.refusedText(u.request));
+        return;
+      case 'request_gone':
+        if (this.state.name === 'asking' && this.state.request === u.request) {
+          this.out.say(texts.requestGoneText(u.request, u.why));
+          this.becomeIdle();
+        }
+        return;
+      case 'opened':
+        this.onOpened(u.conversation, u.how, u.request);
+        return;
+      case 'ended':
+        this.onEnded(u.conversation);
+        return;
+      case 'message':
+        if (this.isCurrent(u.conversation)) this.out.say(texts.messageText(u.conversation, u.text));
+        return;
+      case 'delivered':
+        this.finishIfDone();
+        return;
+      case 'not_delivered':
+        this.out.warn(texts.notDeliveredText(u.message));
+        if (this.script) this.exitCode = EXIT.notDelivered;
+        this.finishIfDone();
+        return;
+      case 'room':
+        this.consumeLines();
+        this.finishIfDone();
+        return;
+      case 'heartbeat_sent':
+        if (this.options.verbose && u.conversation.peer)
+          this.out.say(texts.heartbeatSentText(u.conversation.peer));
+        return;
+      case 'heartbeat_missed':
+        if (this.options.verbose && this.isCurrent(u.conversation)) {
+          this.out.say(texts.missedText(u.count, u.conversation.peer));
+          this.missedShown = u.count;
+        }
+        return;
+      default: {
+        const unhandled: never = u;
+        void unhandled;
+      }
     }
   }
 
-  // ---- events -------------------------------------------------------------------------------
-
-  private onRequest(e: EventOf<'request'>): void {
-    if (this.state.name !== 'idle' || this.quitting) {
-      this.peer.decline(e.session, 'busy', 'in another chat');
-      this.out.say(`Declined a connection request from ${spaced(e.peer)}${withNick(e.nick)}: busy.`);
-      return;
-    }
-    this.out.say(`Connection request from: ${spaced(e.peer)}`);
-    if (e.nick) this.out.say(`Nick: ${terminalSafe(e.nick)}`);
-    this.showIdentity(e);
-    if (this.options.yes) {
-      this.peer.accept(e.session);
-      this.trust(e);
-      this.out.say('Accepted (--yes).');
-      this.becomeChatting(e.session, e.peer);
-      return;
-    }
-    this.state = { name: 'asking', session: e.session, peer: e.peer, request: e };
-    this.out.prompt(`[${formatAddress(e.peer)}] Accept connection? (y/n): `);
+  private onRequest(request: WaitingRequest): void {
+    for (const notice of texts.requestNotices(request)) this.notice(notice);
+    this.state = { name: 'asking', request };
+    this.promptAnswer(request);
     this.consumeLines();
   }
 
-  private onAccepted(e: EventOf<'accepted'>): void {
-    const s = this.state;
-    const ours =
-      s.name === 'connecting' &&
-      (s.session === e.session || (s.address && formatAddress(s.address) === formatAddress(e.peer)));
-    if (!ours) return;
-    this.out.say(`Connected to ${spaced(e.peer)}${withNick(e.nick)}.`);
-    this.showIdentity(e);
-    this.trust(e);
-    this.becomeChatting(e.session, e.peer);
+  private onOpened(
+    conversation: Conversation,
+    how: 'connected' | 'accepted' | 'auto',
+    request?: WaitingRequest,
+  ): void {
+    if (how === 'auto' && request) for (const notice of texts.requestNotices(request)) this.notice(notice);
+    if (how !== 'accepted') for (const notice of texts.openedNotices(conversation, how)) this.notice(notice);
+    this.state = { name: 'chatting', conversation };
+    this.missedShown = 0;
+    this.promptChat(conversation);
+    this.consumeLines();
+    this.finishIfDone();
   }
 
-  /** The peer's verified key: known, new, or (loudly) a new key using a known nick. */
-  private showIdentity(e: EventOf<'request'> | EventOf<'accepted'>): void {
-    for (const line of describeTrust(e.fingerprint, e.nick, this.knownPeers.check(e.publicKey, e.nick))) {
-      this.out.say(line);
-    }
-  }
-
-  /** Chatting with a key is trusting it from now on (trust on first use). */
-  private trust(e: EventOf<'request'> | EventOf<'accepted'>): void {
-    this.knownPeers.remember(e.publicKey, e.nick, e.fingerprint);
-  }
-
-  private onConnectFailed(session: SessionId, message: string): void {
-    if (this.state.name !== 'connecting' || this.state.session !== session) return;
-    this.out.say(message);
-    this.becomeIdle();
-  }
-
-  private onMessage(e: EventOf<'message'>): void {
-    if (!this.isCurrent(e.session)) return;
-    const nick = this.peer.session(e.session)?.peerNick;
-    this.out.say(
-      `[${formatAddress(e.peer)}] ${nick ? `${terminalSafe(nick)}: ` : ''}${terminalSafe(e.text)}`,
-    );
-  }
-
-  private onFailed(e: EventOf<'failed'>): void {
-    const text = this.undelivered.get(e.messageId);
-    if (text !== undefined) this.out.say(`Not delivered: ${text}`);
-    this.settle(e.messageId);
-  }
-
-  private onHeartbeatMissed(e: EventOf<'heartbeat_missed'>): void {
-    if (this.options.verbose && this.isCurrent(e.session)) {
-      this.out.say(`Missed ${e.count} heartbeat${e.count === 1 ? '' : 's'} from ${formatAddress(e.peer)}`);
-    }
-  }
-
-  private onLost(e: EventOf<'lost'>): void {
-    if (this.state.name === 'asking' && this.state.session === e.session) {
-      this.out.say(`The connection request from ${spaced(e.peer)} expired.`);
-      this.becomeIdle();
+  private onEnded(conversation: Conversation): void {
+    const current = this.stateOf(conversation) === this.state;
+    if (!current && this.state.name !== 'quitting') return;
+    const why = conversation.ended;
+    if (why?.kind === 'lost' && why.missed !== this.missedShown) this.out.say(texts.missedText(why.missed));
+    if (why?.kind !== 'closed' || this.state.name !== 'quitting')
+      this.notice(texts.endedNotice(conversation));
+    if (this.state.name === 'quitting') return;
+    if (this.script) {
+      // A script has one peer: when its chat cannot open or ends, the rest of its lines have nowhere to go.
+      if (neverOpened(conversation)) this.exitCode = EXIT.notConnected;
+      else if (why?.kind !== 'closed') this.exitCode = EXIT.notDelivered;
+      this.quit();
       return;
     }
-    if (!this.isCurrent(e.session)) return;
-    this.out.say(`Missed ${e.missed} heartbeats`);
-    this.out.say('Connection lost. Ending session.');
-    this.becomeIdle();
-  }
-
-  private onClosed(e: EventOf<'closed'>): void {
-    if (this.state.name === 'asking' && this.state.session === e.session) {
-      this.out.say(`The connection request from ${spaced(e.peer)} was withdrawn.`);
-      this.becomeIdle();
-      return;
-    }
-    if (this.state.name === 'connecting' && this.state.session === e.session) {
-      this.out.say(`${spaced(e.peer)} ended the session.`);
-      this.becomeIdle();
-      return;
-    }
-    if (!this.isCurrent(e.session)) return;
-    this.out.say(
-      e.reason === 'peer_restarted' ? 'The peer restarted: this session ended.' : 'Peer closed the session.',
-    );
+    if (why?.kind === 'lost' || why?.kind === 'peer_closed' || why?.kind === 'peer_restarted')
+      this.justEnded = conversation;
     this.becomeIdle();
   }
 
   // ---- states -------------------------------------------------------------------------------
 
-  private isCurrent(session: SessionId): boolean {
-    return this.state.name === 'chatting' && this.state.session === session;
+  private stateOf(conversation: Conversation): State | undefined {
+    const s = this.state;
+    return (s.name === 'connecting' || s.name === 'chatting') && s.conversation === conversation
+      ? s
+      : undefined;
+  }
+
+  private isCurrent(conversation: Conversation): boolean {
+    return this.state.name === 'chatting' && this.state.conversation === conversation;
   }
 
   private becomeIdle(): void {
     this.state = { name: 'idle' };
-    if (this.quitting) return;
     if (this.inputEnded && this.lines.length === 0) {
       this.finishIfDone();
       return;
@@ -355,48 +369,56 @@ export class ChatFlow {
     this.consumeLines();
   }
 
-  private becomeChatting(session: SessionId, peer: Address): void {
-    this.state = { name: 'chatting', session, peer };
-    this.promptChat(peer);
-    this.consumeLines();
-    this.finishIfDone();
+  private promptChat(conversation: Conversation): void {
+    if (conversation.peer) this.out.prompt(`[${formatAddress(conversation.peer)}] Your message: `);
   }
 
-  private promptChat(peer: Address): void {
-    this.out.prompt(`[${formatAddress(peer)}] Your message: `);
+  private promptAnswer(request: WaitingRequest): void {
+    this.out.prompt(`[${formatAddress(request.peer)}] Accept connection? (y/n): `, 'question');
   }
 
-  private settle(messageId: MessageId): void {
-    this.undelivered.delete(messageId);
-    if (this.undelivered.size === 0 && this.drainTimer) this.finishIfDone();
+  private notice(notice: texts.Notice): void {
+    if (notice.warning) this.out.warn(notice.text);
+    else this.out.say(notice.text);
   }
 
-  /** With input over and nothing queued: quit once the current state has nothing left to do. */
+  /** With input over and every line taken: close what is done, then quit once every message is settled. */
   private finishIfDone(): void {
-    if (!this.inputEnded || this.lines.length > 0 || this.quitting) return;
-    switch (this.state.name) {
+    const s = this.state;
+    if (s.name === 'quitting') {
+      if (this.client.unsettled().length === 0 && !this.quitReported) {
+        this.quitReported = true;
+        this.onQuit(this.exitCode);
+      }
+      return;
+    }
+    if (!this.inputEnded || this.lines.length > 0) return;
+    switch (s.name) {
       case 'connecting':
         return; // its outcome decides
-      case 'chatting':
-        if (this.undelivered.size > 0) {
-          this.drainTimer ??= setTimeout(() => void this.quit(), this.options.drainTimeoutMs);
-          return;
-        }
-        void this.quit();
+      case 'asking':
+        // No answer can come any more.
+        this.client.decline(s.request, 'busy', 'quitting');
+        this.quit();
         return;
-      default:
-        void this.quit();
+      case 'chatting':
+        if (!this.client.hasRoom(s.conversation)) return; // the rest is still being sent
+        this.quit();
+        return;
+      case 'idle':
+        this.quit();
         return;
     }
   }
 
-  private async quit(): Promise<void> {
-    if (this.quitting) return;
-    this.quitting = true;
-    clearTimeout(this.drainTimer);
-    this.out.stopPrompting();
-    if (this.state.name === 'chatting') this.out.say('Closing session with peer...');
-    await this.peer.close(1000);
-    this.onQuit();
+  /** Closes everything (the peer is told), then quits once every message is delivered or reported. */
+  private quit(): void {
+    if (this.state.name === 'quitting') return;
+    const chatting = this.state.name === 'chatting';
+    this.state = { name: 'quitting' };
+    this.out.hidePrompt();
+    if (chatting) this.out.say('Closing session with peer...');
+    this.client.closeAll();
+    this.finishIfDone();
   }
 }

@@ -1,6 +1,11 @@
 /**
  * The terminal edge of the CLI: reads lines (from a person at a terminal, or a pipe) and
  * shows prompts and messages without garbling what the person is typing.
+ *
+ * At a terminal: a message is printed above the prompt and the half-typed draft (however many
+ * rows it wraps over), which are then drawn again; a question (y/n) sets the draft aside and
+ * gives it back at the same prompt afterwards; Ctrl-C clears a half-typed line as shells do, and
+ * quits on an empty line.
  */
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -18,13 +23,22 @@ export interface ConsoleHandlers {
   interrupt(): void;
 }
 
+/** readline's editing state, which its typings leave out. */
+interface EditableLine {
+  line: string;
+  cursor: number;
+}
+
 /** Human-readable output: prompts and messages on stdout. */
 export class LineConsole implements FlowConsole {
   private readonly rl: readline.Interface;
-  private readonly interactive: boolean;
+  readonly interactive: boolean;
   /** Piped mode: a prompt was written and no newline followed it yet. */
   private midLine = false;
   private prompting = false;
+  private promptText = '';
+  /** A draft set aside for a question, and the prompt it was typed at. */
+  private stashed: { prompt: string; text: string } | undefined;
 
   constructor(
     private readonly streams: ConsoleStreams,
@@ -41,7 +55,17 @@ export class LineConsole implements FlowConsole {
     this.rl.on('line', handlers.line);
     this.rl.on('close', handlers.end);
     // At a terminal readline turns Ctrl-C into this event instead of a signal.
-    this.rl.on('SIGINT', handlers.interrupt);
+    this.rl.on('SIGINT', () => {
+      if (this.draft() === '') {
+        handlers.interrupt();
+        return;
+      }
+      // As shells do: ^C drops the half-typed line and gives a fresh prompt.
+      this.moveToEndOfDraft();
+      this.streams.output.write('^C\n');
+      this.setDraft('');
+      if (this.prompting) this.rl.prompt();
+    });
   }
 
   say(line: string): void {
@@ -53,29 +77,56 @@ export class LineConsole implements FlowConsole {
     this.writeLine(this.quiet ? this.streams.errors : this.streams.output, line);
   }
 
-  prompt(text: string): void {
+  prompt(text: string, kind: 'line' | 'question' = 'line'): void {
     if (this.quiet) return;
-    this.prompting = true;
-    if (this.interactive) {
-      this.rl.setPrompt(text);
-      this.rl.prompt(true);
-    } else {
+    if (!this.interactive) {
       // Piped input is not echoed: start each prompt on a line of its own.
+      this.prompting = true;
       this.streams.output.write(this.midLine ? `\n${text}` : text);
       this.midLine = true;
+      return;
     }
+    this.clearShown();
+    if (kind === 'question') {
+      // What was half typed belongs to the prompt it was typed at, not to the answer.
+      const draft = this.draft();
+      if (draft !== '') this.stashed = { prompt: this.promptText, text: draft };
+      this.setDraft('');
+    } else if (this.stashed && this.stashed.prompt === text) {
+      this.setDraft(this.stashed.text);
+      this.stashed = undefined;
+    }
+    this.prompting = true;
+    this.promptText = text;
+    this.rl.setPrompt(text);
+    this.rl.prompt(true);
   }
 
-  stopPrompting(): void {
-    if (this.interactive && this.prompting) {
+  hidePrompt(): void {
+    if (!this.prompting) return;
+    if (this.interactive) {
+      this.clearShown();
+      this.rl.setPrompt('');
+    } else if (this.midLine) {
       this.streams.output.write('\n');
+      this.midLine = false;
     }
     this.prompting = false;
+    this.promptText = '';
+  }
+
+  pauseInput(): void {
+    this.rl.pause();
+  }
+
+  resumeInput(): void {
+    this.rl.resume();
   }
 
   /** Ends any half-written line and stops reading. */
   close(): void {
     if (this.midLine) this.streams.output.write('\n');
+    if (this.interactive && this.prompting) this.streams.output.write('\n');
     this.midLine = false;
     this.prompting = false;
     this.rl.removeAllListeners('close');
@@ -84,15 +135,41 @@ export class LineConsole implements FlowConsole {
 
   private writeLine(stream: Writable, line: string): void {
     if (this.interactive && stream === this.streams.output) {
-      // Clear the prompt and the half-typed input, print, then draw them again below.
-      readline.clearLine(stream, 0);
-      readline.cursorTo(stream, 0);
+      // Clear the prompt and the draft (every row it wraps over), print, then draw them again below.
+      this.clearShown();
       stream.write(`${line}\n`);
-      if (this.prompting) this.rl.prompt(true);
+      if (this.prompting || this.draft() !== '') this.rl.prompt(true);
       return;
     }
     if (this.midLine && stream === this.streams.output) stream.write('\n');
     this.midLine = false;
     stream.write(`${line}\n`);
+  }
+
+  /** Erases the prompt and the draft from the screen, from their first row down. */
+  private clearShown(): void {
+    const out = this.streams.output;
+    const rows = this.rl.getCursorPos().rows;
+    if (rows > 0) readline.moveCursor(out, 0, -rows);
+    readline.cursorTo(out, 0);
+    readline.clearScreenDown(out);
+  }
+
+  private draft(): string {
+    return this.interactive ? (this.rl as unknown as EditableLine).line : '';
+  }
+
+  private setDraft(text: string): void {
+    const editable = this.rl as unknown as EditableLine;
+    editable.line = text;
+    editable.cursor = text.length;
+  }
+
+  private moveToEndOfDraft(): void {
+    const editable = this.rl as unknown as EditableLine;
+    const end = this.rl.getCursorPos();
+    editable.cursor = editable.line.length;
+    const after = this.rl.getCursorPos();
+    readline.moveCursor(this.streams.output, after.cols - end.cols, after.rows - end.rows);
   }
 }

@@ -2,7 +2,13 @@
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
 import { fingerprint } from '@netchat/core';
-import { exitWith, peerOptionsFrom, reachableAddresses, readCommandLine, startPeerOrExit } from '@netchat/options';
+import {
+  exitWith,
+  peerOptionsFrom,
+  reachableAddresses,
+  readCommandLine,
+  startPeerOrExit,
+} from '@netchat/options';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
@@ -19,30 +25,42 @@ async function main(): Promise<void> {
   const addresses = reachableAddresses(peer.address.host);
   const ownFingerprint = fingerprint(keyPair.publicKey);
   if (cli.json) {
-    process.stdout.write(`${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`,
+    );
     peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
   } else {
     const reach = addresses.map((host) => `${host} ${port}`).join(', ');
-    process.stdout.write(`Listening on UDP port ${port}. Others can reach you at: ${reach}\nYour fingerprint: ${ownFingerprint}\n`);
+    process.stdout.write(
+      `Listening on UDP port ${port}. Others can reach you at: ${reach}\nYour fingerprint: ${ownFingerprint}\n`,
+    );
   }
 
   let flow: ChatFlow | undefined;
+  let quitting = false;
   const terminal = new LineConsole(
     { input: process.stdin, output: process.stdout, errors: process.stderr },
-    { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => flow?.interrupt() },
+    { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => interrupt() },
     cli.json,
   );
+  const quit = async (code: number) => {
+    quitting = true;
+    terminal.close();
+    // Long enough for messages in flight to linger and for the disconnect to be acknowledged.
+    await peer.close(peer.options.closeLinger + 5_000);
+    process.stdout.write('', () => process.exit(code));
+  };
+  // A second interrupt while closing quits at once.
+  const interrupt = () => (quitting ? process.exit(130) : flow?.interrupt());
   flow = new ChatFlow(
     peer,
     terminal,
-    { yes: cli.yes, verbose: cli.verbose, connect: cli.connect, drainTimeoutMs: 10_000 },
+    { yes: cli.yes, verbose: cli.verbose, connect: cli.connect, interactive: terminal.interactive },
     knownPeers,
-    () => {
-      terminal.close();
-      process.stdout.write('', () => process.exit(0));
-    },
+    (code) => void quit(code),
   );
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => flow?.interrupt());
+  peer.on('event', (event) => flow?.client.handle(event));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
   flow.start();
 }
 

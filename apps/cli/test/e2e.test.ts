@@ -84,8 +84,18 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(await a.exited).toBe(0);
     await b.waitFor('"type":"closed"');
     const fromB = b.events();
-    expect(fromB.map((e) => e.type)).toEqual(['listening', 'request', 'message', 'message', 'message', 'closed']);
-    expect(fromB[0]).toMatchObject({ port: portB, fingerprint: expect.stringMatching(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/) });
+    expect(fromB.map((e) => e.type)).toEqual([
+      'listening',
+      'request',
+      'message',
+      'message',
+      'message',
+      'closed',
+    ]);
+    expect(fromB[0]).toMatchObject({
+      port: portB,
+      fingerprint: expect.stringMatching(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/),
+    });
     expect(fromB.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
     expect(fromB[2]).toMatchObject({ peer: `127.0.0.1:${portA}` });
     const fromA = a.events();
@@ -95,23 +105,19 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(a.stdout).not.toContain('Start chat with?');
   });
 
-  it('reports a lost peer with the real count of missed heartbeats', async () => {
+  it('reports a lost peer with the real count of missed heartbeats, once; a script then exits 4', async () => {
     const [b, portB] = await started('--yes', '--heartbeat-interval', '0.2');
-    const a = netchat(
-      '0',
-      '--verbose',
-      '--heartbeat-interval',
-      '0.2',
-      '--connect',
-      `127.0.0.1:${portB}`,
-    );
+    const a = netchat('0', '--verbose', '--heartbeat-interval', '0.2', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
     await a.waitFor(`Heartbeat sent to 127.0.0.1:${portB}`);
     b.kill('SIGKILL');
     await a.waitFor('Connection lost. Ending session.');
-    expect(a.stdout).toContain('Missed 3 heartbeats\nConnection lost. Ending session.');
+    expect(a.stdout).toContain(
+      `Missed 3 heartbeats from 127.0.0.1:${portB}\nConnection lost. Ending session.`,
+    );
+    expect(a.stdout.split('Missed 3 heartbeats')).toHaveLength(2);
     expect(a.stdout).toContain(`Missed 1 heartbeat from 127.0.0.1:${portB}`);
-    await a.waitFor(/Start chat with\? \(IP Port\): $/);
+    expect(await a.exited).toBe(4);
   });
 
   it('declines a request that arrives during a chat as busy, and tells both people', async () => {
@@ -119,21 +125,42 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
     const [c, portC] = await started('--connect', `127.0.0.1:${portB}`);
-    await c.waitFor(`Connection declined by 127.0.0.1 ${portB} (busy: in another chat).`);
+    await c.waitFor(`Connection declined by 127.0.0.1 ${portB}: busy (in another chat).`);
     await b.waitFor(`Declined a connection request from 127.0.0.1 ${portC}: busy.`);
-    await c.waitFor('Start chat with? (IP Port): ');
+    // A script whose chat could not open exits 3.
+    expect(await c.exited).toBe(3);
   });
 
-  it('reports a declined request and no answer, then prompts again', async () => {
+  it('a script that is declined exits 3 and never takes its lines for addresses', async () => {
     const [b, portB] = await started();
-    const nobody = await silentPort();
-    const a = netchat('0', '--connect-timeout', '1', '--connect', `127.0.0.1:${portB}`);
+    const [c, portC] = await started();
+    const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
+    a.type(`127.0.0.1 ${portC}`);
     await b.waitFor('Accept connection? (y/n): ');
     b.type('n');
-    await a.waitFor(`Connection declined by 127.0.0.1 ${portB} (declined).`);
+    await a.waitFor(`Connection declined by 127.0.0.1 ${portB}.`);
+    expect(await a.exited).toBe(3);
+    expect(a.stdout).not.toContain(`Sending connection request to 127.0.0.1 ${portC}`);
+    expect(c.stdout).not.toContain('Connection request from');
+  });
+
+  it('reports no answer, then prompts again', async () => {
+    const nobody = await silentPort();
+    const [a] = await started('--connect-timeout', '1');
     a.type(`127.0.0.1 ${nobody}`);
     await a.waitFor(`No answer from 127.0.0.1 ${nobody}.`, 5_000);
     await a.waitFor('Start chat with? (IP Port): ', 5_000, 2);
+  });
+
+  it('at the end of piped input sends every line (200 of 10 KB), tells the peer, and exits 0', async () => {
+    const [b, portB] = await started('--yes');
+    const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
+    const line = 'q'.repeat(10_000);
+    for (let i = 0; i < 200; i++) a.type(`${i} ${line}`);
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitFor('Peer closed the session.', 20_000);
+    expect(b.stdout.split(line)).toHaveLength(201);
   });
 
   it('chats over IPv6 with --connect [::1]:PORT', async () => {
@@ -208,7 +235,11 @@ describe('bad input', () => {
     [['65536'], /^netchat: port must be a port number \(0-65535; 0 picks a free one\)/],
     [['5555', '--miss-limit', 'many'], /^netchat: --miss-limit must be a whole number/],
     [['5555', '--connect', 'nowhere'], /^netchat: --connect invalid address "nowhere"/],
-    [['5555', '--bogus'], /^netchat: Unknown option '--bogus'/],
+    [['5555', '--bogus'], /^netchat: unknown option --bogus \(see 'netchat --help'\)\n/],
+    [
+      ['5555', '--heartbeat-interval', '-1'],
+      /^netchat: --heartbeat-interval needs a value \(for a value that starts/,
+    ],
     [[], /^netchat: port is required/],
   ])('%j exits 2 with one line', async (args, message) => {
     const p = netchat(...args);

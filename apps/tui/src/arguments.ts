@@ -1,5 +1,12 @@
 /** The `netchat-tui` command line: the same options as `netchat`, except --json. */
-import { PeerArguments, parseCommandLine, peerArgument, peerFlags, peerFlagsHelp } from '@netchat/options';
+import {
+  PeerArguments,
+  parseCommandLine,
+  peerArgument,
+  keyHomeHelp,
+  peerFlags,
+  peerFlagsHelp,
+} from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
@@ -29,6 +36,8 @@ ${peerFlagsHelp}
   --connect HOST:PORT         open a tab to this peer at start ([::1]:6666 for IPv6)
   -y, --yes                   accept every connection request without asking
   -v, --verbose               also show heartbeats sent
+
+${keyHomeHelp}
 
 Inside: /connect IP PORT, /accept, /decline, /requests, /close, /nick, /me, /clear, /help (F1),
 /quit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch tabs. Honours NO_COLOR.

@@ -14,7 +14,7 @@ async function run(...args: string[]) {
 describe('netchat-tui command line', () => {
   it.each([
     [['65536'], /^netchat-tui: port must be a port number \(0-65535/],
-    [['5555', '--json'], /^netchat-tui: Unknown option '--json'/],
+    [['5555', '--json'], /^netchat-tui: unknown option --json /],
     [['5555', '--heartbeat-interval', 'x'], /^netchat-tui: --heartbeat-interval must be a number of seconds/],
   ])('%j exits 2 with one line', async (args, message) => {
     const { code, stderr } = await run(...args);

@@ -43,6 +43,8 @@ export type ClientUpdate =
       readonly conversation: Conversation;
       /** `connected`: our request was accepted; `accepted`: we accepted theirs; `auto`: by acceptAll. */
       readonly how: 'connected' | 'accepted' | 'auto';
+      /** The peer's request, when it asked (`accepted`, `auto`). */
+      readonly request?: WaitingRequest;
     }
   /** The conversation ended, or (see `neverOpened`) its request failed; `conversation.ended` says why. */
   | { readonly type: 'ended'; readonly conversation: Conversation }
@@ -233,6 +235,8 @@ export class ChatClient {
   // ---- internals ------------------------------------------------------------------------------
 
   private async dial(conversation: Conversation): Promise<void> {
+    // Every outcome comes after `connect` returned, so the caller can hold the conversation first.
+    await Promise.resolve();
     try {
       checkPeer(conversation.target);
       const address = await this.port.resolve(conversation.target.host, conversation.target.port);
@@ -303,7 +307,7 @@ export class ChatClient {
     conversation.trust = request.trust;
     conversation.state = 'open';
     this.trustStore.remember(request.publicKey, request.nick, request.fingerprint);
-    this.emit({ type: 'opened', conversation, how });
+    this.emit({ type: 'opened', conversation, how, request });
     return conversation;
   }
 
@@ -352,7 +356,8 @@ export class ChatClient {
     try {
       message.messageId = this.port.send(message.conversation.session as SessionId, message.text);
     } catch (error) {
-      if (error instanceof NetchatError && error.code === 'SEND_QUEUE_FULL') return false;
+      // By code, not class: the peer may come from another copy of core.
+      if ((error as { code?: unknown }).code === 'SEND_QUEUE_FULL') return false;
       throw error;
     }
     this.inFlight.set(message.messageId, message);

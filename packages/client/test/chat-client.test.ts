@@ -7,12 +7,7 @@ import {
   type Conversation,
   texts,
 } from '../src/index.js';
-import {
-  settle,
-  type VirtualNetwork as Net,
-  VirtualNetwork,
-  type VirtualPeer,
-} from './support/virtual-network.js';
+import { settle, type VirtualNetwork as Net, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 
 function clientOn(peer: VirtualPeer, settings: ClientSettings = {}) {
   const client = new ChatClient(peer, peer.knownPeers, { clock: () => peer.net.now, ...settings });

@@ -106,8 +106,7 @@ export function parseCommandLine<S extends z.ZodType>(
   try {
     parsed = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
   } catch (error) {
-    // Node's messages go on to advise about '--'; the first sentence is the useful part.
-    throw new UsageError((error as Error).message.split(/\.\s|\n/)[0] ?? 'invalid arguments');
+    throw new UsageError(parseArgsProblem(error as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
   if (values.help) return { help: true };
@@ -122,6 +121,19 @@ export function parseCommandLine<S extends z.ZodType>(
     throw new UsageError(`${label} ${issue?.message ?? 'is invalid'}`);
   }
   return result.data;
+}
+
+/** Node's parseArgs complaint, in our words (its own texts speak of "ambiguous" arguments). */
+function parseArgsProblem(error: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1] ?? 'an option';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (/does not take an argument/.test(error.message)) return `${option} takes no value`;
+    if (/ambiguous/.test(error.message))
+      return `${option} needs a value (for a value that starts with "-", write ${option}=VALUE)`;
+    return `${option} needs a value`;
+  }
+  return 'the command line could not be read';
 }
 
 /** The core settings the shared flags stand for. */
@@ -143,9 +155,11 @@ export const peerFlagsHelp = `  --host ADDR                 bind to this IP addr
   --nick NAME                 your name, sent with requests and shown to the peer (at most ${MAX_NICK_BYTES} bytes)
   -h, --help                  show this help
   -V, --version               show the version
-  --fingerprint               show your key's fingerprint (to read to the people you chat with)
+  --fingerprint               show your key's fingerprint (to read to the people you chat with)`;
 
-Your key is kept in $NETCHAT_HOME, else $XDG_CONFIG_HOME/netchat, else ~/.config/netchat.`;
+/** Where the key lives: a paragraph for after the options list. */
+export const keyHomeHelp =
+  'Your key is kept in $NETCHAT_HOME, else $XDG_CONFIG_HOME/netchat, else ~/.config/netchat.';
 
 export {
   exitWith,

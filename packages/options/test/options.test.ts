@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PeerArguments, parseCommandLine, peerArgument, peerFlags, peerOptionsFrom } from '../src/index.js';
+import {
+  PeerArguments,
+  parseCommandLine,
+  peerArgument,
+  peerFlags,
+  peerFlagsHelp,
+  peerOptionsFrom,
+} from '../src/index.js';
 
 const flags = { ...peerFlags, connect: { type: 'string' }, yes: { type: 'boolean' } } as const;
 const schema = PeerArguments.extend({ connect: peerArgument.optional(), yes: z.boolean().optional() });
@@ -46,11 +53,23 @@ describe('shared command-line options', () => {
     [['5555', '--host', 'example.org'], /^--host must be a numeric IP/],
     [['5555', '--nick', 'x'.repeat(33)], /^--nick must be at most 32 bytes/],
     [['5555', '--connect', 'nowhere'], /^--connect invalid address/],
-    [['5555', '--bogus'], /Unknown option '--bogus'/],
+    [['5555', '--bogus'], /^unknown option --bogus$/],
+    [['5555', '-x'], /^unknown option -x$/],
+    [['5555', '--heartbeat-interval'], /^--heartbeat-interval needs a value$/],
+    [
+      ['5555', '--heartbeat-interval', '-1'],
+      /^--heartbeat-interval needs a value \(for a value that starts with "-", write --heartbeat-interval=VALUE\)$/,
+    ],
+    [['5555', '--yes=1'], /^--yes takes no value$/],
   ])('refuses %j with one line', (argv, message) => {
     expect(() => parse(...argv)).toThrow(
       expect.objectContaining({ exitCode: 2, message: expect.stringMatching(message) }),
     );
+  });
+
+  it('keeps the flags help a list: no paragraph inside it', () => {
+    const lines = peerFlagsHelp.split('\n');
+    expect(lines.every((line) => /^ {2}-/.test(line))).toBe(true);
   });
 
   it('lets --help and --version through whatever else is wrong', () => {

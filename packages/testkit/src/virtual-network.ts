@@ -1,8 +1,9 @@
 /**
  * Real Endpoints on virtual time, joined by a virtual network with latency and loss, each behind
- * the client's PeerPort as NetchatPeer would put it. `run` moves the clock from one datagram or
- * deadline to the next and hands each endpoint's events to its listeners: no test sleeps.
- * (A small copy of core's test network: tests do not import another package's test files.)
+ * the peer interface the client layer uses (`PeerPort`, as NetchatPeer offers it). `run` moves
+ * the clock from one datagram or deadline to the next and hands each endpoint's events to its
+ * listeners: front-end logic is tested in-process, and no test sleeps. (Core's own tests have a
+ * richer network of their own, for the protocol.)
  */
 import {
   type Address,
@@ -15,7 +16,6 @@ import {
   type NetchatEvent,
   type SessionId,
 } from '@netchat/core';
-import type { PeerPort } from '../../src/index.js';
 
 /** mulberry32: the same "random" numbers on every run. */
 function seededRandom(seed: number): () => number {
@@ -38,7 +38,7 @@ interface InFlight {
 }
 
 /** One program on the network: its endpoint, its port for the client, and what it saw. */
-export class VirtualPeer implements PeerPort {
+export class VirtualPeer {
   readonly events: NetchatEvent[] = [];
   readonly knownPeers = KnownPeers.inMemory();
   private readonly listeners: ((event: NetchatEvent) => void)[] = [];

@@ -1,0 +1,321 @@
+/**
+ * The CLI's chat flow in-process: real Endpoints on a virtual network and virtual time, a console
+ * that records what a person would see. No child processes, no sleeps.
+ */
+import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
+import { describe, expect, it } from 'vitest';
+import { ChatFlow, EXIT, type FlowConsole, type FlowOptions } from '../src/chat-flow.js';
+
+/** What a person sees: lines (warnings marked "! "), and the prompt now showing. */
+class RecordingConsole implements FlowConsole {
+  readonly lines: string[] = [];
+  prompt_: string | undefined;
+  readonly prompts: string[] = [];
+  paused = false;
+  timesPaused = 0;
+  say(line: string): void {
+    this.lines.push(line);
+  }
+  warn(line: string): void {
+    this.lines.push(`! ${line}`);
+  }
+  prompt(text: string): void {
+    this.prompt_ = text;
+    this.prompts.push(text);
+  }
+  hidePrompt(): void {
+    this.prompt_ = undefined;
+  }
+  pauseInput(): void {
+    this.paused = true;
+    this.timesPaused++;
+  }
+  resumeInput(): void {
+    this.paused = false;
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+interface Program {
+  peer: VirtualPeer;
+  console: RecordingConsole;
+  flow: ChatFlow;
+  exitCode: number | undefined;
+}
+
+function program(peer: VirtualPeer, options: Partial<FlowOptions> = {}): Program {
+  const console = new RecordingConsole();
+  const p: Program = { peer, console, exitCode: undefined } as Program;
+  p.flow = new ChatFlow(
+    peer,
+    console,
+    { yes: false, verbose: false, interactive: true, ...options },
+    peer.knownPeers,
+    (code) => {
+      p.exitCode = code;
+    },
+  );
+  peer.onEvent((e) => p.flow.client.handle(e));
+  p.flow.start();
+  return p;
+}
+
+function setUp(options = {}) {
+  const net = new VirtualNetwork();
+  const alice = net.add('127.0.0.1', 1111, { nick: 'alice', ...options });
+  const bob = net.add('127.0.0.2', 2222, { nick: 'bob', ...options });
+  return { net, alice, bob };
+}
+
+/** Types a line and lets the address look-up finish. */
+async function type(p: Program, line: string): Promise<void> {
+  p.flow.line(line);
+  await settle();
+}
+
+/** Runs until `p` shows `text` (bounded in virtual time). */
+function runUntilSeen(net: VirtualNetwork, p: Program, text: string, ms = 60_000): void {
+  if (!net.run(() => p.console.text().includes(text), ms))
+    throw new Error(`never saw "${text}"; saw:\n${p.console.text()}`);
+}
+
+/** Pipes `lines` into a flow as readline would: only while input is not paused, then end of input. */
+function pipe(p: Program, lines: string[]): () => void {
+  let next = 0;
+  let ended = false;
+  return () => {
+    while (next < lines.length && !p.console.paused) p.flow.line(lines[next++] as string);
+    if (next === lines.length && !ended) {
+      ended = true;
+      p.flow.endOfInput();
+    }
+  };
+}
+
+/** Runs the network, feeding the pipe as it goes, until the program quits. */
+function runPiped(net: VirtualNetwork, p: Program, feed: () => void, ms: number): boolean {
+  return net.run(() => {
+    feed();
+    return p.exitCode !== undefined;
+  }, ms);
+}
+
+describe('ChatFlow', () => {
+  it('runs a whole chat as the original netchat did', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob);
+    expect(a.console.prompt_).toBe('Start chat with? (IP Port): ');
+    await type(a, '127.0.0.2 2222');
+    expect(a.console.lines).toContain('Sending connection request to 127.0.0.2 2222...');
+    expect(a.console.prompt_).toBeUndefined();
+    runUntilSeen(net, b, 'Connection request from: 127.0.0.1 1111');
+    expect(b.console.prompt_).toBe('[127.0.0.1:1111] Accept connection? (y/n): ');
+    await type(b, 'y');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).');
+    expect(a.console.prompt_).toBe('[127.0.0.2:2222] Your message: ');
+    await type(a, 'hello bob');
+    runUntilSeen(net, b, '[127.0.0.1:1111] alice: hello bob');
+    await type(b, 'exit');
+    runUntilSeen(net, a, 'Peer closed the session.');
+    expect(a.console.prompt_).toBe('Start chat with? (IP Port): ');
+    expect(b.console.prompt_).toBe('Start chat with? (IP Port): ');
+  });
+
+  it('shows no prompt while connecting and never re-purposes a line typed then', async () => {
+    const { net, alice, bob } = setUp();
+    const carol = net.add('127.0.0.3', 3333);
+    const a = program(alice);
+    const b = program(bob);
+    program(carol);
+    await type(a, '127.0.0.2 2222');
+    await type(a, '127.0.0.3 3333');
+    expect(a.console.prompt_).toBeUndefined();
+    expect(a.console.lines.at(-1)).toBe(
+      '! Not sent: still waiting for 127.0.0.2 2222 to answer. Type "cancel" to stop waiting.',
+    );
+    runUntilSeen(net, b, 'Connection request from');
+    await type(b, 'y');
+    runUntilSeen(net, a, 'Connected to');
+    net.runFor(5_000);
+    expect(b.console.text()).not.toContain('127.0.0.3 3333');
+    expect(carol.events).toEqual([]);
+  });
+
+  it('cancels a waiting outgoing request', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob);
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, b, 'Connection request from');
+    await type(a, 'cancel');
+    expect(a.console.lines).toContain('Cancelled the connection request to 127.0.0.2 2222.');
+    expect(a.console.prompt_).toBe('Start chat with? (IP Port): ');
+    runUntilSeen(net, b, 'The connection request from 127.0.0.1 1111 (alice) was withdrawn.');
+    expect(b.console.prompt_).toBe('Start chat with? (IP Port): ');
+  });
+
+  it('a script whose connect gets no answer sends nothing anywhere and exits 3', async () => {
+    const { net, alice } = setUp({ connectTimeout: 2_000 });
+    const carol = net.add('127.0.0.3', 3333);
+    const a = program(alice, { connect: { host: '127.0.0.9', port: 9999 }, interactive: false });
+    const feed = pipe(a, ['127.0.0.3 3333', 'hello']);
+    await settle();
+    expect(runPiped(net, a, feed, 60_000)).toBe(true);
+    expect(a.exitCode).toBe(EXIT.notConnected);
+    expect(a.console.lines).toContain('No answer from 127.0.0.9 9999.');
+    expect(a.console.text()).not.toContain('Sending connection request to 127.0.0.3');
+    expect(carol.events).toEqual([]);
+  });
+
+  it('a script that is declined exits 3, and the decline is worded once', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice, { connect: bob.address, interactive: false });
+    const b = program(bob);
+    const feed = pipe(a, ['hello']);
+    await settle();
+    runUntilSeen(net, b, 'Connection request from');
+    await type(b, 'n');
+    expect(runPiped(net, a, feed, 60_000)).toBe(true);
+    expect(a.exitCode).toBe(EXIT.notConnected);
+    expect(a.console.lines).toContain('Connection declined by 127.0.0.2 2222.');
+  });
+
+  it('at the end of input, waits until every message is delivered, tells the peer, and exits 0', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice, { connect: bob.address, interactive: false });
+    const b = program(bob, { yes: true });
+    const feed = pipe(a, ['one', 'two', 'three']);
+    await settle();
+    expect(runPiped(net, a, feed, 60_000)).toBe(true);
+    expect(a.exitCode).toBe(EXIT.ok);
+    expect(a.flow.client.unsettled()).toEqual([]);
+    runUntilSeen(net, b, 'Peer closed the session.');
+    expect(b.console.lines.filter((l) => l.startsWith('[127.0.0.1:1111]'))).toEqual([
+      '[127.0.0.1:1111] alice: one',
+      '[127.0.0.1:1111] alice: two',
+      '[127.0.0.1:1111] alice: three',
+    ]);
+  });
+
+  it('reports a message the frozen peer never confirmed, naming it, and exits 4 after telling it', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice, { connect: bob.address, interactive: false });
+    program(bob, { yes: true });
+    await settle();
+    net.run(() => a.console.text().includes('Connected to'), 10_000);
+    bob.frozen = true;
+    const feed = pipe(a, ['are you there?']);
+    expect(runPiped(net, a, feed, 60_000)).toBe(true);
+    expect(a.exitCode).toBe(EXIT.notDelivered);
+    expect(a.console.lines).toContain('! Not confirmed delivered to 127.0.0.2 2222 (bob): are you there?');
+    expect(alice.endpoint.listSessions().map((s) => s.state)).not.toContain('open');
+  });
+
+  it('reads piped input only as fast as it can be sent: 200 lines of 10 KB all arrive', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice, { connect: bob.address, interactive: false });
+    const b = program(bob, { yes: true });
+    const lines = Array.from({ length: 200 }, (_, i) => `${i} ${'z'.repeat(10_000)}`);
+    const feed = pipe(a, lines);
+    await settle();
+    expect(runPiped(net, a, feed, 300_000)).toBe(true);
+    expect(a.exitCode).toBe(EXIT.ok);
+    expect(a.console.timesPaused).toBeGreaterThan(0);
+    const got = b.console.lines.filter((l) => l.startsWith('[127.0.0.1:1111]'));
+    expect(got).toHaveLength(200);
+    expect(got.map((l) => l.split(' ')[2])).toEqual(lines.map((_, i) => String(i)));
+  });
+
+  it('does not take a line typed just after "Connection lost." as an address; -v says Missed 3 heartbeats once', async () => {
+    const { net, alice, bob } = setUp({ heartbeatInterval: 1_000 });
+    const a = program(alice, { verbose: true });
+    program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to');
+    net.filter = () => false;
+    runUntilSeen(net, a, 'Connection lost. Ending session.');
+    expect(a.console.lines.filter((l) => l.includes('Missed 3 heartbeats'))).toHaveLength(1);
+    await type(a, 'sorry, I was saying');
+    expect(a.console.lines.at(-1)).toBe('! Not sent: the chat with 127.0.0.2 2222 (bob) had ended.');
+    expect(a.console.text()).not.toContain('invalid address');
+    await type(a, 'nonsense');
+    expect(a.console.lines.at(-1)).toMatch(/^! invalid address "nonsense"/);
+  });
+
+  it('says Missed 3 heartbeats once without -v too', async () => {
+    const { net, alice, bob } = setUp({ heartbeatInterval: 1_000 });
+    const a = program(alice);
+    program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to');
+    net.filter = () => false;
+    runUntilSeen(net, a, 'Connection lost. Ending session.');
+    expect(a.console.text()).toContain('Missed 3 heartbeats\n! Connection lost. Ending session.');
+  });
+
+  it('Ctrl-D while our request waits says so, withdraws it and quits', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob);
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, b, 'Connection request from');
+    a.flow.endOfInput();
+    expect(a.console.lines).toContain('Quitting: withdrawing the connection request.');
+    expect(a.exitCode).toBe(EXIT.ok);
+    runUntilSeen(net, b, 'was withdrawn');
+  });
+
+  it('Ctrl-D while a request asks us declines it and quits, without opening a chat', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob);
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, b, 'Connection request from');
+    b.flow.endOfInput();
+    expect(b.console.lines).toContain('Quitting: declining the request from 127.0.0.1 1111.');
+    expect(b.exitCode).toBe(EXIT.ok);
+    runUntilSeen(net, a, 'Connection declined by 127.0.0.2 2222: busy (quitting).');
+    expect(b.console.text()).not.toContain('Your message');
+  });
+
+  it('declines a request as busy during a chat, and the asker reads why', async () => {
+    const { net, alice, bob } = setUp();
+    const carol = net.add('127.0.0.3', 3333, { nick: 'carol' });
+    const a = program(alice);
+    const b = program(bob, { yes: true });
+    const c = program(carol);
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to');
+    await type(c, '127.0.0.2 2222');
+    runUntilSeen(net, c, 'Connection declined by 127.0.0.2 2222: busy (in another chat).');
+    expect(b.console.lines).toContain('Declined a connection request from 127.0.0.3 3333 (carol): busy.');
+    expect(c.console.prompt_).toBe('Start chat with? (IP Port): ');
+  });
+
+  it('ends the chat at once when the peer restarts, and answers its new request', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to');
+    const bob2 = program(net.restart(bob, { nick: 'bob' }));
+    await type(bob2, '127.0.0.1 1111');
+    runUntilSeen(net, a, 'The peer restarted: this session ended.');
+    runUntilSeen(net, a, 'Fingerprint:');
+    expect(a.console.text()).toContain('(known as bob)');
+    expect(a.console.prompt_).toBe('[127.0.0.2:2222] Accept connection? (y/n): ');
+  });
+
+  it('does not look up 256.1.1.1 as a host name', async () => {
+    const { alice } = setUp();
+    const a = program(alice);
+    await type(a, '256.1.1.1 6666');
+    expect(a.console.lines.at(-1)).toBe(
+      '! invalid address "256.1.1.1 6666": "256.1.1.1" is not an IPv4 address (four numbers, each 0-255)',
+    );
+    expect(a.console.prompt_).toBe('Start chat with? (IP Port): ');
+  });
+});
