@@ -28,6 +28,23 @@ function numericLookup(
   else lookup(address, { family }, (error, found, foundFamily) => callback(error, found, foundFamily));
 }
 
+/**
+ * One socket takes every peer's datagrams, and the event loop reads them only between other work
+ * (a handshake's Diffie-Hellman, a burst of sends): a burst of requests or a full send window
+ * overflows the kernel's default buffer (about 200 KB, some 200 small datagrams on loopback),
+ * and every datagram lost there costs a retransmission timeout. The kernel caps what is asked
+ * (net.core.rmem_max); a refusal is not an error.
+ */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+function enlargeReceiveBuffer(socket: dgram.Socket): void {
+  try {
+    if (socket.getRecvBufferSize() < RECEIVE_BUFFER_BYTES) socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+  } catch {
+    // Not permitted here: the default buffer still works, with more loss under bursts.
+  }
+}
+
 function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     // ipv6Only false: one '::' socket also serves IPv4 peers (as ::ffff:a.b.c.d).
@@ -39,6 +56,7 @@ function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.
     socket.once('error', onError);
     socket.bind(port, host, () => {
       socket.off('error', onError);
+      enlargeReceiveBuffer(socket);
       resolve(socket);
     });
   });
