@@ -55,13 +55,21 @@ function peerOptions(port) {
   return o;
 }
 
-/** Engine counters, including the secure layer's (a private field: read defensively, for diagnosis only). */
+/**
+ * Engine counters, for diagnosis only: `peer.stats` and `peer.secureStats` where the build has them,
+ * else the endpoint's (older builds kept the secure layer's counters in a private field).
+ */
 function stats(peer) {
-  const endpoint = peer.endpoint ?? {};
   const out = {};
-  if (endpoint.stats) out.endpoint = { ...endpoint.stats };
-  const secure = endpoint.secure;
-  if (secure?.stats) out.secure = { ...secure.stats };
+  try {
+    const endpoint = peer.endpoint ?? {};
+    const plain = peer.stats ?? endpoint.stats;
+    const secure = peer.secureStats ?? endpoint.secureStats ?? endpoint.secure?.stats;
+    if (plain) out.endpoint = { ...plain };
+    if (secure) out.secure = { ...secure };
+  } catch (error) {
+    out.error = String(error?.message ?? error);
+  }
   return out;
 }
 
