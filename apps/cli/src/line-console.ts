@@ -27,6 +27,8 @@ export interface ConsoleHandlers {
 interface EditableLine {
   line: string;
   cursor: number;
+  /** Rows above the cursor readline moves up before it redraws: 0 once we cleared them. */
+  prevRows: number;
 }
 
 /** Human-readable output: prompts and messages on stdout. */
@@ -63,6 +65,7 @@ export class LineConsole implements FlowConsole {
       // As shells do: ^C drops the half-typed line and gives a fresh prompt.
       this.moveToEndOfDraft();
       this.streams.output.write('^C\n');
+      (this.rl as unknown as EditableLine).prevRows = 0;
       this.setDraft('');
       if (this.prompting) this.rl.prompt();
     });
@@ -153,6 +156,8 @@ export class LineConsole implements FlowConsole {
     if (rows > 0) readline.moveCursor(out, 0, -rows);
     readline.cursorTo(out, 0);
     readline.clearScreenDown(out);
+    // The rows are gone: readline must not move up over them (onto our line) when it redraws.
+    (this.rl as unknown as EditableLine).prevRows = 0;
   }
 
   private draft(): string {

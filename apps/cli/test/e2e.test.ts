@@ -235,6 +235,10 @@ describe('bad input', () => {
     [['65536'], /^netchat: port must be a port number \(0-65535; 0 picks a free one\)/],
     [['5555', '--miss-limit', 'many'], /^netchat: --miss-limit must be a whole number/],
     [['5555', '--connect', 'nowhere'], /^netchat: --connect invalid address "nowhere"/],
+    [
+      ['5555', '--connect', '256.1.1.1:5'],
+      /^netchat: --connect invalid address "256.1.1.1 5": "256.1.1.1" is not an IPv4/,
+    ],
     [['5555', '--bogus'], /^netchat: unknown option --bogus \(see 'netchat --help'\)\n/],
     [
       ['5555', '--heartbeat-interval', '-1'],
@@ -321,6 +325,54 @@ describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
     t.press('Enter');
     await b.waitFor('Connected to');
     t.press('C-c');
+    await t.waitFor('AFTER-EXIT 0');
+  });
+
+  it('keeps a draft that wraps over several rows intact when messages arrive; Ctrl-C clears it, then quits', async () => {
+    const [b, portB] = await started('--yes');
+    const t = new TmuxTerminal([process.execPath, bin, '0']);
+    terminals.push(t);
+    await t.waitFor('Start chat with? (IP Port):');
+    t.type(`127.0.0.1 ${portB}`);
+    t.press('Enter');
+    await t.waitFor(`[127.0.0.1:${portB}] Your message:`);
+    const draft = `${'d'.repeat(120)} end`;
+    t.type(draft);
+    for (const word of ['one', 'two', 'three']) {
+      b.type(`message ${word}`);
+      await t.waitFor(`[127.0.0.1:${portB}] message ${word}`);
+    }
+    const rows = (await t.waitFor('message three')).trimEnd().split('\n');
+    // The prompt and the draft, wrapped at the terminal's 80 columns.
+    const full = `[127.0.0.1:${portB}] Your message: ${draft}`;
+    expect(rows.slice(-5)).toEqual([
+      `[127.0.0.1:${portB}] message one`,
+      `[127.0.0.1:${portB}] message two`,
+      `[127.0.0.1:${portB}] message three`,
+      full.slice(0, 80),
+      full.slice(80),
+    ]);
+    t.press('C-c');
+    await t.waitFor('end^C');
+    expect(t.screen().trimEnd().split('\n').at(-1)).toBe(`[127.0.0.1:${portB}] Your message:`);
+    t.press('C-c');
+    await t.waitFor('AFTER-EXIT 0');
+    await b.waitFor('Peer closed the session.');
+  });
+
+  it('sets a half-typed address aside for the y/n question and gives it back at its prompt', async () => {
+    const t = new TmuxTerminal([process.execPath, bin, '0']);
+    terminals.push(t);
+    const portA = portShown(await t.waitFor('Start chat with? (IP Port):'));
+    t.type('127.0.0.1 12');
+    const [b, portB] = await started('--connect', `127.0.0.1:${portA}`);
+    const asked = await t.waitFor(`[127.0.0.1:${portB}] Accept connection? (y/n):`);
+    expect(asked.trimEnd().split('\n').at(-1)).toBe(`[127.0.0.1:${portB}] Accept connection? (y/n):`);
+    t.type('n');
+    t.press('Enter');
+    await b.waitFor(`Connection declined by 127.0.0.1 ${portA}.`);
+    await t.waitFor('Start chat with? (IP Port): 127.0.0.1 12');
+    t.press('C-c', 'C-c');
     await t.waitFor('AFTER-EXIT 0');
   });
 });

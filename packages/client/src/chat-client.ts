@@ -74,6 +74,8 @@ export class ChatClient {
   /** The conversations connecting or open, in the order they began (ended ones leave the list). */
   readonly conversations: Conversation[] = [];
   private readonly inFlight = new Map<number, OutgoingMessage>();
+  /** Messages that failed because their chat is ending: reported after the `ended` that says why. */
+  private readonly failing = new Map<Conversation, OutgoingMessage[]>();
   private readonly listeners: ((update: ClientUpdate) => void)[] = [];
   private nextConversationId = 1;
   private nextMessageId = 1;
@@ -335,6 +337,12 @@ export class ChatClient {
     } else {
       message.status = 'not_confirmed';
       message.reason = e.reason;
+      const conversation = message.conversation;
+      if (e.reason !== 'closed' && conversation.state !== 'ended') {
+        // The engine fails the messages first, then says the chat is lost or closed: tell it in that order.
+        this.failing.set(conversation, [...(this.failing.get(conversation) ?? []), message]);
+        return;
+      }
       this.emit({ type: 'not_delivered', message });
     }
     if (e.type === 'delivered') this.flush(message.conversation);
@@ -370,7 +378,10 @@ export class ChatClient {
     conversation.missed = 0;
     this.conversations.splice(this.conversations.indexOf(conversation), 1);
     const held = conversation.backlog.splice(0);
+    const failed = this.failing.get(conversation) ?? [];
+    this.failing.delete(conversation);
     this.emit({ type: 'ended', conversation });
+    for (const message of failed) this.emit({ type: 'not_delivered', message });
     for (const message of held) {
       message.status = 'not_sent';
       this.emit({ type: 'not_delivered', message });

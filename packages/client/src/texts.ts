@@ -86,7 +86,7 @@ export function openedNotices(c: Conversation, how: 'connected' | 'accepted' | '
   const first = {
     connected: `Connected to ${conversationWho(c)}.`,
     accepted: `Accepted the request from ${conversationWho(c)}.`,
-    auto: `Accepted the request from ${conversationWho(c)} (--yes).`,
+    auto: `Accepted (--yes) the request from ${conversationWho(c)}.`,
   }[how];
   return [info(first), ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
 }

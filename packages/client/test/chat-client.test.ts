@@ -198,6 +198,9 @@ describe('ChatClient', () => {
     expect(texts.endedNotice(mine)).toEqual({ text: 'Connection lost. Ending session.', warning: true });
     net.run(() => stuck.status !== 'pending', 10_000);
     expect(stuck).toMatchObject({ status: 'not_confirmed', reason: 'lost' });
+    // Why the chat ended comes first, then what it means for the message.
+    const order = a.updates.map((u) => u.type).filter((t) => t === 'ended' || t === 'not_delivered');
+    expect(order).toEqual(['ended', 'not_delivered']);
     expect(texts.notDeliveredText(stuck)).toBe('Not confirmed delivered to 127.0.0.2 2222 (bob): anyone?');
     expect(a.of('heartbeat_missed').map((u) => u.count)).toEqual([1, 2, 3]);
   });
@@ -272,7 +275,7 @@ describe('ChatClient', () => {
     net.run(() => mine.state === 'open', 10_000);
     expect(b.of('opened')[0]).toMatchObject({ how: 'auto' });
     expect(texts.openedNotices(must(b.of('opened')[0]).conversation, 'auto')[0]?.text).toBe(
-      'Accepted the request from 127.0.0.1 1111 (alice) (--yes).',
+      'Accepted (--yes) the request from 127.0.0.1 1111 (alice).',
     );
     b.client.closeAll();
     net.run(() => mine.state === 'ended', 10_000);
