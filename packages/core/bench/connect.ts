@@ -47,7 +47,7 @@ export async function connectTime() {
   const first: number[] = [];
   const again: number[] = [];
   for (let i = 0; i < CONNECTS + 10; i++) {
-    const host = `127.3.${i >> 8}.${(i & 255) + 1}`;
+    const host = `127.3.${Math.floor(i / 254)}.${(i % 254) + 1}`;
     const a = await NetchatPeer.listen({ port: 0, host });
     const start = performance.now();
     const session = a.connectTo(b.address);
