@@ -29,20 +29,20 @@ export class TuiApp {
       resolve: (host, p) => peer.resolve(host, p),
       connectTo: (address) => peer.connectTo(address),
       accept: (session) => peer.accept(session),
-      decline: (session) => peer.decline(session, 'declined'),
+      decline: (session, reason, detail) => peer.decline(session, reason, detail),
       send: (session, text) => peer.send(session, text),
-      close: (session) => peer.closeSession(session),
+      closeSession: (session) => peer.closeSession(session),
       setNick: (nick) => peer.setNick(nick),
       session: (session) => peer.session(session),
       now: () => peer.now(),
       quit: () => void this.quit(),
-      fingerprint: () => fingerprint(peer.endpoint.identity.publicKey),
+      fingerprint: () => fingerprint(peer.publicKey),
       trust: (publicKey, nick) => options.knownPeers.check(publicKey, nick),
       remember: (publicKey, nick, print) => options.knownPeers.remember(publicKey, nick, print),
     };
     const local = peer.address;
     this.model = new TuiModel(port, {
-      nick: peer.endpoint.options.nick,
+      nick: peer.options.nick,
       localAddress: formatAddress(local),
       acceptAll: options.acceptAll,
       verbose: options.verbose,
@@ -67,7 +67,8 @@ export class TuiApp {
     this.quitting = true;
     this.view.render();
     clearInterval(this.ticker);
-    await this.peer.close(1000);
+    // Long enough for messages in flight to linger (3 s) and the disconnects to be acknowledged.
+    await this.peer.close(this.peer.options.closeLinger + 2_000);
     this.view.destroy();
     this.options.onExit();
   }

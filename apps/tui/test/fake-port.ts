@@ -29,7 +29,7 @@ export class FakePort implements PeerPort {
     this.calls.push(`send ${session} ${text}`);
     return this.nextMessageId++;
   }
-  close(session: number): void {
+  closeSession(session: number): void {
     this.calls.push(`close ${session}`);
   }
   setNick(nick: string): void {

@@ -1,8 +1,13 @@
+import { texts } from '@netchat/client';
 import { describe, expect, it } from 'vitest';
 import { parseInput } from '../src/model/commands.js';
 import { LineEditor } from '../src/model/line-editor.js';
 import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
 import { identityOf, testModel } from './fake-port.js';
+
+/** The lines the dialog shows about the request's key. */
+const trustLines = (request: TuiModel['requests'][number] | undefined) =>
+  request ? texts.trustNotices(request.trust).map((n) => n.text) : [];
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const bob = { host: '127.0.0.1', port: 6666 };
@@ -71,7 +76,7 @@ describe('requests and the dialog', () => {
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
     model.onEvent({ type: 'closed', session: 1, peer: alice, reason: 'peer_closed' });
     expect(model.requests).toEqual([]);
-    expect(texts(0).at(-1)).toBe('The request from 127.0.0.1 5555 was withdrawn.');
+    expect(texts(0).at(-1)).toBe('The connection request from 127.0.0.1 5555 was withdrawn.');
   });
 
   it('accepts everything with --yes', () => {
@@ -87,21 +92,21 @@ describe('who is asking: fingerprints and trust on first use', () => {
   it('shows the fingerprint of a new key, and remembers the key once accepted', () => {
     const { model, port, texts } = setup();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-    expect(model.dialogRequest?.trustLines).toEqual([
+    expect(trustLines(model.dialogRequest)).toEqual([
       'Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen before)',
     ]);
     expect(texts(0).at(-1)).toBe('Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen before)');
     model.answerDialog(true);
     expect(port.remembered).toEqual(['alice']);
     model.onEvent({ type: 'request', session: 2, peer: bob, nick: 'alice', ...identityOf('alice') });
-    expect(model.dialogRequest?.trustLines).toEqual(['Fingerprint: ALIC-FPFP-FPFP-FPFP (known as alice)']);
+    expect(trustLines(model.dialogRequest)).toEqual(['Fingerprint: ALIC-FPFP-FPFP-FPFP (known as alice)']);
   });
 
   it('warns loudly when a new key uses the nick of a known peer', () => {
     const { model, port, texts } = setup();
     port.known.set(identityOf('alice').publicKey, 'alice');
     model.onEvent({ type: 'request', session: 1, peer: bob, nick: 'alice', ...identityOf('mallory') });
-    const lines = model.dialogRequest?.trustLines ?? [];
+    const lines = trustLines(model.dialogRequest) ?? [];
     expect(lines[0]).toMatch(
       /^WARNING: this peer calls itself "alice", but its key is not the key of the alice you know/,
     );
@@ -196,7 +201,7 @@ describe('tabs and unread', () => {
 });
 
 describe('sending and marks', () => {
-  it('marks own messages pending, then delivered or failed', () => {
+  it('marks own messages pending, then delivered or not confirmed (never "not delivered")', () => {
     const { model, port, type } = setup();
     acceptFrom(model, 1);
     type('first');
@@ -209,9 +214,11 @@ describe('sending and marks', () => {
     ]);
     model.onEvent({ type: 'delivered', session: 1, peer: alice, messageId: 1 });
     model.onEvent({ type: 'failed', session: 1, peer: alice, messageId: 2, reason: 'lost' });
+    // The engine fails a message in flight, then says the chat is lost.
+    model.onEvent({ type: 'lost', session: 1, peer: alice, missed: 3 });
     expect(own()).toEqual([
       ['first', 'delivered'],
-      ['second', 'failed'],
+      ['second', 'not_confirmed'],
     ]);
   });
 

@@ -1,33 +1,38 @@
 /**
  * The TUI's state and logic, with no terminal in it: tabs (a home tab plus one per
- * conversation), the queue of waiting requests and its dialog, the input line, what each
- * conversation shows (with pending / delivered / failed marks), unread counts and the text of
- * the status and tab bars. The view renders it; the app feeds it peer events and key presses.
+ * conversation), the request dialog, the input line, what each conversation shows (with
+ * pending / delivered / not confirmed marks), unread counts and the text of the status and tab
+ * bars. The conversations, the queue of waiting requests, message fates, trust and the wording
+ * come from @netchat/client's ChatClient, shared with the CLI; each tab shows one conversation.
+ * The view renders this model; the app feeds it peer events and key presses.
  */
 import {
+  ChatClient,
+  type ClientUpdate,
+  type Conversation,
+  type MessageStatus,
+  type OutgoingMessage,
+  type PeerPort as ClientPort,
+  texts,
+  type WaitingRequest,
+} from '@netchat/client';
+import {
   type Address,
-  describeTrust,
   formatAddress,
-  type PeerTrust,
-  type MessageId,
   type NetchatEvent,
+  type PeerTrust,
   type SessionId,
-  type SessionInfo,
   terminalSafe,
 } from '@netchat/core';
 import { type Command, parseInput } from './commands.js';
 import { LineEditor } from './line-editor.js';
 
-/** What the model needs from the peer; NetchatPeer in the app, a fake in tests. */
-export interface PeerPort {
-  resolve(host: string, port: number): Promise<Address>;
-  connectTo(address: Address): SessionId;
-  accept(session: SessionId): void;
-  decline(session: SessionId): void;
-  send(session: SessionId, text: string): MessageId;
-  close(session: SessionId): void;
+/**
+ * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
+ * the TUI's own extras. NetchatPeer in the app, a fake in tests.
+ */
+export interface PeerPort extends ClientPort {
   setNick(nick: string): void;
-  session(session: SessionId): SessionInfo | undefined;
   /** The peer's clock (ms), the one SessionInfo.lastHeard is on. */
   now(): number;
   quit(): void;
@@ -39,7 +44,8 @@ export interface PeerPort {
   remember(publicKey: string, nick: string, fingerprint: string): void;
 }
 
-export type Mark = 'pending' | 'delivered' | 'failed';
+/** A sent line's mark: the fate of its message (the client's MessageStatus). */
+export type Mark = MessageStatus;
 export type LineKind = 'own' | 'peer' | 'own_action' | 'peer_action' | 'notice' | 'warning';
 
 export interface ChatLine {
@@ -66,18 +72,11 @@ export interface Tab {
   scrollUp: number;
   /** The text typed for `/connect`, shown until the address is resolved. */
   label: string;
+  /** The client's conversation this tab shows. */
+  conversation?: Conversation;
 }
 
-export interface WaitingRequest {
-  readonly session: SessionId;
-  readonly peer: Address;
-  readonly nick: string;
-  readonly time: Date;
-  readonly publicKey: string;
-  readonly fingerprint: string;
-  /** The fingerprint and whether the key is known; a warning first if it takes a known nick. */
-  readonly trustLines: string[];
-}
+export type { WaitingRequest } from '@netchat/client';
 
 export interface TabBarEntry {
   readonly label: string;
@@ -102,14 +101,15 @@ const MAX_LINES_PER_TAB = 5000;
 export class TuiModel {
   readonly tabs: Tab[];
   current = 0;
-  readonly requests: WaitingRequest[] = [];
+  /** Conversations, waiting requests, message fates and trust: shared with the CLI. */
+  readonly client: ChatClient;
   /** Requests whose dialog was put aside with Esc: answered later with /accept N. */
   private readonly dismissed = new Set<SessionId>();
   helpOpen = false;
   readonly editor = new LineEditor();
   nick: string;
   private readonly clock: () => Date;
-  private readonly sentLines = new Map<MessageId, ChatLine>();
+  private readonly sentLines = new Map<OutgoingMessage, ChatLine>();
   private nextTabId = 1;
 
   constructor(
@@ -118,6 +118,15 @@ export class TuiModel {
   ) {
     this.nick = settings.nick;
     this.clock = settings.clock ?? (() => new Date());
+    this.client = new ChatClient(
+      port,
+      {
+        check: (key, nick) => port.trust(key, nick),
+        remember: (key, nick, print) => port.remember(key, nick, print),
+      },
+      { acceptAll: settings.acceptAll, clock: () => this.clock().getTime() },
+    );
+    this.client.subscribe((u) => this.onUpdate(u));
     this.tabs = [this.makeTab('home', 'home')];
     this.notice(
       this.home,
@@ -131,6 +140,11 @@ export class TuiModel {
 
   private get home(): Tab {
     return this.tabs[0] as Tab;
+  }
+
+  /** The requests waiting for an answer, oldest first. */
+  get requests(): readonly WaitingRequest[] {
+    return this.client.requests.list();
   }
 
   /** The request the dialog asks about, if any. */
@@ -157,7 +171,7 @@ export class TuiModel {
         this.sendText(tab, command.action, true);
         return;
       case 'connect':
-        void this.connect(command.peer.host, command.peer.port);
+        this.connect(command.peer.host, command.peer.port);
         return;
       case 'accept':
       case 'decline':
@@ -207,7 +221,7 @@ export class TuiModel {
     this.dismissed.add(request.session);
     this.notice(
       this.home,
-      `Request from ${spaced(request.peer)} is waiting: /accept or /decline (see /requests).`,
+      `Request from ${texts.spaced(request.peer)} is waiting: /accept or /decline (see /requests).`,
     );
   }
 
@@ -234,63 +248,60 @@ export class TuiModel {
   // ---- peer events --------------------------------------------------------------------------
 
   onEvent(e: NetchatEvent): void {
-    switch (e.type) {
+    this.client.handle(e);
+  }
+
+  private onUpdate(u: ClientUpdate): void {
+    switch (u.type) {
       case 'request':
-        this.onRequest(e);
+        this.onRequest(u.request);
         return;
-      case 'accepted': {
-        const tab = this.tabFor(e.session, e.peer);
-        if (!tab) return;
-        tab.session = e.session;
-        tab.state = 'open';
-        tab.peerNick = e.nick;
-        this.notice(tab, `Connected to ${spaced(e.peer)}${e.nick ? ` (${terminalSafe(e.nick)})` : ''}.`);
-        this.showTrust(tab, describeTrust(e.fingerprint, e.nick, this.port.trust(e.publicKey, e.nick)));
-        this.port.remember(e.publicKey, e.nick, e.fingerprint);
+      case 'request_refused':
+        this.notice(this.home, texts.refusedText(u.request));
+        return;
+      case 'request_gone':
+        this.dismissed.delete(u.request.session);
+        this.notice(this.home, texts.requestGoneText(u.request, u.why));
+        return;
+      case 'opened':
+        this.onOpened(u.conversation, u.how);
+        return;
+      case 'ended': {
+        const tab = this.tabOf(u.conversation);
+        if (!tab || tab.state === 'ended') return;
+        tab.state = 'ended';
+        tab.missed = 0;
+        tab.peer ??= u.conversation.peer;
+        const why = u.conversation.ended;
+        const notice = texts.endedNotice(u.conversation);
+        const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
+        if (notice.warning) this.warn(tab, text);
+        else this.notice(tab, text);
         return;
       }
-      case 'declined':
-        this.endTab(
-          e.session,
-          `Connection declined by ${spaced(e.peer)} (${e.reason}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}).`,
-        );
-        return;
-      case 'no_answer':
-        this.endTab(e.session, `No answer from ${spaced(e.peer)}.`);
-        return;
       case 'message':
-        this.onMessage(e.session, e.text);
+        this.onMessage(u.conversation, u.text);
         return;
       case 'delivered':
-      case 'failed':
-        this.markSent(e.messageId, e.type);
+      case 'not_delivered':
+        this.markSent(u.message);
+        return;
+      case 'room':
         return;
       case 'heartbeat_sent':
-        if (this.settings.verbose) {
-          const tab = this.tabFor(e.session);
-          if (tab) this.notice(tab, `Heartbeat sent to ${formatAddress(e.peer)}`);
+        if (this.settings.verbose && u.conversation.peer) {
+          const tab = this.tabOf(u.conversation);
+          if (tab) this.notice(tab, texts.heartbeatSentText(u.conversation.peer));
         }
         return;
       case 'heartbeat_missed': {
-        const tab = this.tabFor(e.session);
-        if (tab) tab.missed = e.count;
+        const tab = this.tabOf(u.conversation);
+        if (tab) tab.missed = u.count;
         return;
       }
-      case 'lost':
-        if (this.dropRequest(e.session, 'expired')) return;
-        this.endTab(e.session, `Missed ${e.missed} heartbeats. Connection lost. Ending session.`, true);
-        return;
-      case 'closed':
-        if (this.dropRequest(e.session, e.reason === 'peer_restarted' ? 'ended: the peer restarted' : 'was withdrawn'))
-          return;
-        this.endTab(
-          e.session,
-          e.reason === 'peer_restarted' ? 'The peer restarted: this session ended.' : 'The peer closed the session.',
-        );
-        return;
       default: {
-        // The compiler flags an event type this switch does not handle.
-        const unhandled: never = e;
+        // The compiler flags an update type this switch does not handle.
+        const unhandled: never = u;
         void unhandled;
       }
     }
@@ -336,37 +347,42 @@ export class TuiModel {
 
   // ---- internals ----------------------------------------------------------------------------
 
-  private onRequest(e: Extract<NetchatEvent, { type: 'request' }>): void {
-    const { session, peer, nick } = e;
-    const who = `${spaced(peer)}${nick ? ` (${terminalSafe(nick)})` : ''}`;
-    const request: WaitingRequest = {
-      session,
-      peer,
-      nick,
-      time: this.clock(),
-      publicKey: e.publicKey,
-      fingerprint: e.fingerprint,
-      trustLines: describeTrust(e.fingerprint, nick, this.port.trust(e.publicKey, nick)),
-    };
-    if (this.settings.acceptAll) {
-      this.port.accept(session);
-      this.port.remember(e.publicKey, nick, e.fingerprint);
-      this.openTabFor(session, peer, nick, `Accepted a request from ${who} (--yes).`);
-      this.showTrust(this.currentTab, request.trustLines);
-      return;
-    }
-    this.requests.push(request);
+  private onRequest(request: WaitingRequest): void {
     this.notice(
       this.home,
-      `Connection request from: ${who}. y/n in the dialog, or /accept ${this.requests.length}.`,
+      `Connection request from: ${texts.who(request.peer, request.nick)}. y/n in the dialog, or /accept ${this.requests.length}.`,
     );
-    this.showTrust(this.home, request.trustLines);
+    this.showNotices(this.home, texts.trustNotices(request.trust));
   }
 
-  private showTrust(tab: Tab, lines: string[]): void {
-    for (const line of lines) {
-      if (line.startsWith('WARNING')) this.warn(tab, line);
-      else this.notice(tab, line);
+  private onOpened(conversation: Conversation, how: 'connected' | 'accepted' | 'auto'): void {
+    if (how === 'connected') {
+      const tab = this.tabOf(conversation);
+      if (!tab) return;
+      tab.session = conversation.session;
+      tab.peer = conversation.peer;
+      tab.state = 'open';
+      tab.peerNick = conversation.nick;
+      this.showNotices(tab, texts.openedNotices(conversation, how));
+      return;
+    }
+    const tab = this.makeTab('open', formatAddress(conversation.peer ?? conversation.target));
+    Object.assign(tab, {
+      session: conversation.session,
+      peer: conversation.peer,
+      peerNick: conversation.nick,
+      conversation,
+    });
+    this.tabs.push(tab);
+    this.showNotices(tab, texts.openedNotices(conversation, how));
+    if (conversation.trust) this.showNotices(tab, texts.trustNotices(conversation.trust));
+    this.selectTab(this.tabs.length - 1);
+  }
+
+  private showNotices(tab: Tab, notices: texts.Notice[]): void {
+    for (const notice of notices) {
+      if (notice.warning) this.warn(tab, notice.text);
+      else this.notice(tab, notice.text);
     }
   }
 
@@ -375,34 +391,13 @@ export class TuiModel {
       this.warn(this.currentTab, `no waiting request ${index}: see /requests`);
       return;
     }
-    this.requests.splice(this.requests.indexOf(request), 1);
     this.dismissed.delete(request.session);
-    const who = spaced(request.peer);
     if (accept) {
-      this.port.accept(request.session);
-      this.port.remember(request.publicKey, request.nick, request.fingerprint);
-      this.openTabFor(request.session, request.peer, request.nick, `Accepted the request from ${who}.`);
-      this.showTrust(this.currentTab, request.trustLines);
+      this.client.accept(request);
     } else {
-      this.port.decline(request.session);
-      this.notice(this.home, `Declined the request from ${who}.`);
+      this.client.decline(request);
+      this.notice(this.home, `Declined the request from ${texts.spaced(request.peer)}.`);
     }
-  }
-
-  private openTabFor(session: SessionId, peer: Address, nick: string, text: string): void {
-    const tab = this.makeTab('open', formatAddress(peer));
-    Object.assign(tab, { session, peer, peerNick: nick });
-    this.tabs.push(tab);
-    this.notice(tab, text);
-    this.selectTab(this.tabs.length - 1);
-  }
-
-  private dropRequest(session: SessionId, what: string): boolean {
-    const index = this.requests.findIndex((r) => r.session === session);
-    if (index < 0) return false;
-    const [request] = this.requests.splice(index, 1);
-    if (request) this.notice(this.home, `The request from ${spaced(request.peer)} ${what}.`);
-    return true;
   }
 
   private listRequests(tab: Tab): void {
@@ -411,31 +406,21 @@ export class TuiModel {
       return;
     }
     this.requests.forEach((r, i) => {
-      this.notice(
-        tab,
-        `${i + 1}. ${spaced(r.peer)}${r.nick ? ` (${terminalSafe(r.nick)})` : ''} since ${clockTime(r.time)}`,
-      );
+      this.notice(tab, `${i + 1}. ${texts.who(r.peer, r.nick)} since ${clockTime(new Date(r.since))}`);
     });
   }
 
-  private async connect(host: string, port: number): Promise<void> {
+  private connect(host: string, port: number): void {
     const tab = this.makeTab('connecting', `${host}:${port}`);
     this.tabs.push(tab);
     this.selectTab(this.tabs.length - 1);
-    this.notice(tab, `Sending connection request to ${host} ${port}…`);
-    try {
-      tab.peer = await this.port.resolve(host, port);
-      const session = this.port.connectTo(tab.peer);
-      // An immediate answer (the peer was already asking us) may have set it already.
-      tab.session ??= session;
-    } catch (error) {
-      tab.state = 'ended';
-      this.warn(tab, (error as Error).message);
-    }
+    this.notice(tab, texts.connectingText({ host, port }).replace(/\.\.\.$/, '…'));
+    // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update.
+    tab.conversation = this.client.connect({ host, port });
   }
 
   private sendText(tab: Tab, text: string, action: boolean): void {
-    if (tab.state !== 'open' || tab.session === undefined) {
+    if (tab.state !== 'open' || tab.conversation === undefined) {
       const hint =
         tab.state === 'home'
           ? 'this is the home tab: /connect IP PORT to chat'
@@ -444,22 +429,22 @@ export class TuiModel {
       return;
     }
     try {
-      const messageId = this.port.send(tab.session, action ? `${ACTION_PREFIX}${text}` : text);
+      const message = this.client.send(tab.conversation, action ? `${ACTION_PREFIX}${text}` : text);
       const line = this.add(tab, {
         kind: action ? 'own_action' : 'own',
         sender: this.nick || 'you',
         text,
         mark: 'pending',
       });
-      this.sentLines.set(messageId, line);
+      this.sentLines.set(message, line);
       tab.scrollUp = 0;
     } catch (error) {
       this.warn(tab, `Not sent: ${(error as Error).message}`);
     }
   }
 
-  private onMessage(session: SessionId, text: string): void {
-    const tab = this.tabFor(session);
+  private onMessage(conversation: Conversation, text: string): void {
+    const tab = this.tabOf(conversation);
     if (!tab) return;
     const sender = tab.peerNick || (tab.peer ? formatAddress(tab.peer) : 'peer');
     const action = text.startsWith(ACTION_PREFIX);
@@ -472,11 +457,11 @@ export class TuiModel {
     if (tab !== this.currentTab) tab.unread++;
   }
 
-  private markSent(messageId: MessageId, outcome: 'delivered' | 'failed'): void {
-    const line = this.sentLines.get(messageId);
+  private markSent(message: OutgoingMessage): void {
+    const line = this.sentLines.get(message);
     if (!line) return;
-    line.mark = outcome;
-    this.sentLines.delete(messageId);
+    line.mark = message.status;
+    this.sentLines.delete(message);
   }
 
   private closeTab(tab: Tab, removeIfEnded: boolean): void {
@@ -489,9 +474,8 @@ export class TuiModel {
       else this.warn(tab, 'This session has ended; /close closes the tab.');
       return;
     }
-    if (tab.session !== undefined) this.port.close(tab.session);
-    tab.state = 'ended';
-    this.notice(tab, 'Closing session with peer...');
+    // The client says how it ended ("Closing session with peer...", or a withdrawn request).
+    if (tab.conversation) this.client.close(tab.conversation);
   }
 
   private removeTab(tab: Tab): void {
@@ -510,23 +494,8 @@ export class TuiModel {
     }
   }
 
-  private endTab(session: SessionId, text: string, warning = false): void {
-    const tab = this.tabFor(session);
-    if (!tab || tab.state === 'ended') return;
-    tab.state = 'ended';
-    tab.missed = 0;
-    if (warning) this.warn(tab, text);
-    else this.notice(tab, text);
-  }
-
-  /** The tab of a session; or, for an answer that came before connectTo returned, the connecting tab to that peer. */
-  private tabFor(session: SessionId, peer?: Address): Tab | undefined {
-    const bySession = this.tabs.find((t) => t.session === session);
-    if (bySession || !peer) return bySession;
-    const key = formatAddress(peer);
-    return this.tabs.find(
-      (t) => t.state === 'connecting' && t.session === undefined && t.peer && formatAddress(t.peer) === key,
-    );
+  private tabOf(conversation: Conversation): Tab | undefined {
+    return this.tabs.find((t) => t.conversation === conversation);
   }
 
   private makeTab(state: TabState, label: string): Tab {
@@ -548,8 +517,6 @@ export class TuiModel {
     return full;
   }
 }
-
-const spaced = (peer: Address) => `${peer.host} ${peer.port}`;
 
 export function clockTime(time: Date): string {
   return time.toTimeString().slice(0, 5);

@@ -4,6 +4,7 @@
  * turns key presses into model calls; all decisions live in the model.
  */
 import type { Readable, Writable } from 'node:stream';
+import { texts } from '@netchat/client';
 import { terminalSafe } from '@netchat/core';
 import blessed from 'blessed';
 import { COMMAND_HELP, KEY_HELP } from '../model/commands.js';
@@ -26,7 +27,13 @@ interface Key {
   meta?: boolean;
 }
 
-const MARKS = { pending: ' …', delivered: ' ✓', failed: ' ✗ not delivered' } as const;
+/** A sent line's mark; without an acknowledgement, say only what is known. */
+const MARKS = {
+  pending: ' …',
+  delivered: ' ✓',
+  not_confirmed: ' ? not confirmed delivered',
+  not_sent: ' ✗ not sent',
+} as const;
 
 export class TuiView {
   readonly screen: blessed.Widgets.Screen;
@@ -173,7 +180,11 @@ export class TuiView {
     const sender = blessed.escape(line.sender);
     const c = (color: string, s: string) => (this.options.noColor ? s : `{${color}-fg}${s}{/${color}-fg}`);
     const stamp = this.options.noColor ? `${clockTime(line.time)} ` : time;
-    const mark = line.mark ? (line.mark === 'failed' ? c('red', MARKS.failed) : MARKS[line.mark]) : '';
+    const mark = line.mark
+      ? line.mark === 'not_confirmed' || line.mark === 'not_sent'
+        ? c('red', MARKS[line.mark])
+        : MARKS[line.mark]
+      : '';
     switch (line.kind) {
       case 'own':
         return `${stamp}${c('green', `<${sender}>`)} ${text}${mark}`;
@@ -229,10 +240,9 @@ export class TuiView {
       return;
     }
     const nick = request.nick ? `\nNick: ${blessed.escape(terminalSafe(request.nick))}` : '';
-    const trust = request.trustLines
-      .map((line) =>
-        line.startsWith('WARNING') ? `{bold}${blessed.escape(line)}{/bold}` : blessed.escape(line),
-      )
+    const trust = texts
+      .trustNotices(request.trust)
+      .map((n) => (n.warning ? `{bold}${blessed.escape(n.text)}{/bold}` : blessed.escape(n.text)))
       .join('\n');
     this.dialog.setContent(
       `Connection request from: ${request.peer.host} ${request.peer.port}${nick}\n${trust}\n{bold}Accept connection? (y/n){/bold}  Esc: later`,
