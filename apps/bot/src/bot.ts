@@ -112,8 +112,8 @@ export class Bot {
 
   /** What was dropped and why: forged, replayed, malformed, rate-limited, and paths moved. */
   securityCounters(): Record<string, number> {
-    const { malformed, protocolErrors, unknownSession, refusedOverLimit } = this.peer.endpoint.stats;
-    return { ...this.peer.endpoint.secureStats, malformed, protocolErrors, unknownSession, refusedOverLimit };
+    const { malformed, protocolErrors, unknownSession, refusedOverLimit } = this.peer.stats;
+    return { ...this.peer.secureStats, malformed, protocolErrors, unknownSession, refusedOverLimit };
   }
 
   /** Logs the counters (called every minute). */

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
-    maxMessageBytes: peer.endpoint.options.maxMessageBytes,
+    maxMessageBytes: peer.options.maxMessageBytes,
   });
   log.info(
     {
