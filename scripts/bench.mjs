@@ -62,7 +62,7 @@ function run(name, { cwd, args }) {
 
 const fmt = (n, digits = 0) =>
   n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
-const met = (ok) => (ok === undefined ? '' : ok ? 'yes' : 'NO');
+const met = (ok) => (ok === undefined ? '' : ok ? 'yes' : 'no');
 
 /** The results as rows: figure, netchat, the runtime's limit, ratio, goal, met. */
 function rows(r) {
@@ -107,7 +107,7 @@ function rows(r) {
       '',
     ]);
     out.push([
-      'Connect, existing peer, median',
+      'Connect, known peer (new session), median',
       `${fmt(c.existingChannel.medianUs / 1000, 2)} ms`,
       `${fmt(c.rawRoundTrip.medianUs, 1)} µs round trip`,
       `${c.existingChannelInRawRoundTrips} round trips`,
@@ -129,7 +129,7 @@ function rows(r) {
   if (h) {
     const all = h.sessions >= h.goalSessions;
     out.push([
-      'Sessions held by one bot',
+      `Sessions one bot holds (heartbeats ${h.heartbeatSeconds} s)`,
       fmt(h.sessions),
       '',
       '',
@@ -137,7 +137,7 @@ function rows(r) {
       met(all),
     ]);
     out.push([
-      `  RSS with ${fmt(h.sessions)} sessions`,
+      'Bot with them: RSS',
       `${fmt(h.rssMB, 1)} MB`,
       `${fmt(h.rssEmptyMB, 1)} MB empty`,
       '',
@@ -145,7 +145,7 @@ function rows(r) {
       met(all && h.rssMB <= 200),
     ]);
     out.push([
-      `  Idle CPU, ${h.idleSeconds} s, heartbeats ${h.heartbeatSeconds} s`,
+      `Bot with them: idle CPU over ${h.idleSeconds} s`,
       `${fmt(h.idleCpuPercent, 2)}% of a core`,
       '',
       '',
@@ -202,7 +202,9 @@ const meta = {
   node: process.version,
   cpus: os.cpus().length,
   cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-  commit: spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim(),
+  commit:
+    process.env.BENCH_COMMIT ??
+    spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim(),
   dirtyTree: spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' })
     .stdout.trim() !== '',
   loadBefore: load(),
