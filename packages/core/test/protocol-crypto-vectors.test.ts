@@ -77,7 +77,7 @@ describe('PROTOCOL.md crypto vectors', () => {
     const nonce = Buffer.alloc(12);
     nonce.writeBigUInt64LE(5n, 4);
     const cipher = createCipheriv('chacha20-poly1305', Buffer.from(key), nonce, { authTagLength: 16 });
-    cipher.setAAD(header);
+    cipher.setAAD(header, { plaintextLength: heartbeat.length });
     const sealed = Buffer.concat([header, cipher.update(heartbeat), cipher.final(), cipher.getAuthTag()]);
     expect(sealed.toString('hex')).toBe(hex('data packet'));
     expect(toHex(rekey(key))).toBe(hex('rekey of data key'));
