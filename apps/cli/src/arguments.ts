@@ -7,7 +7,6 @@ import {
   peerFlags,
   peerFlagsHelp,
 } from '@netchat/options';
-import { checkPeer } from '@netchat/client';
 import { z } from 'zod';
 
 const flags = {
@@ -19,16 +18,7 @@ const flags = {
 } as const;
 
 export const CliArguments = PeerArguments.extend({
-  connect: peerArgument
-    .transform((spec, ctx) => {
-      try {
-        return checkPeer(spec);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    })
-    .optional(),
+  connect: peerArgument.optional(),
   yes: z.boolean().default(false),
   verbose: z.boolean().default(false),
   json: z.boolean().default(false),

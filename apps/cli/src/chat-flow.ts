@@ -23,12 +23,11 @@ import {
   type Conversation,
   neverOpened,
   type PeerPort,
-  parsePeer,
   type TrustStore,
   texts,
   type WaitingRequest,
 } from '@netchat/client';
-import { formatAddress, type PeerSpec } from '@netchat/core';
+import { formatAddress, type PeerSpec, parsePeerSpec } from '@netchat/core';
 
 export interface FlowConsole {
   /** A line of conversation or status for the person. */
@@ -201,7 +200,7 @@ export class ChatFlow {
     }
     let spec: PeerSpec;
     try {
-      spec = parsePeer(text);
+      spec = parsePeerSpec(text);
     } catch (error) {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
       if (ended)

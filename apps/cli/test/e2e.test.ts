@@ -237,7 +237,7 @@ describe('bad input', () => {
     [['5555', '--connect', 'nowhere'], /^netchat: --connect invalid address "nowhere"/],
     [
       ['5555', '--connect', '256.1.1.1:5'],
-      /^netchat: --connect invalid address "256.1.1.1 5": "256.1.1.1" is not an IPv4/,
+      /^netchat: --connect invalid address "256.1.1.1:5": "256.1.1.1" is not an IPv4/,
     ],
     [['5555', '--bogus'], /^netchat: unknown option --bogus \(see 'netchat --help'\)\n/],
     [

@@ -13,6 +13,7 @@
 import {
   type Address,
   assessTrust,
+  checkPeerSpec,
   type DeclineReason,
   type EventOf,
   formatAddress,
@@ -23,7 +24,6 @@ import {
 } from '@netchat/core';
 import type { Conversation, EndReason } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import { checkPeer } from './peer-address.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
@@ -240,7 +240,7 @@ export class ChatClient {
     // Every outcome comes after `connect` returned, so the caller can hold the conversation first.
     await Promise.resolve();
     try {
-      checkPeer(conversation.target);
+      checkPeerSpec(conversation.target);
       const address = await this.port.resolve(conversation.target.host, conversation.target.port);
       if (conversation.state !== 'connecting') return;
       conversation.peer = address;

@@ -2,7 +2,6 @@
 export { ChatClient, type ClientSettings, type ClientUpdate } from './chat-client.js';
 export { type Conversation, type ConversationState, type EndReason, neverOpened } from './conversation.js';
 export { isSettled, type MessageStatus, type OutgoingMessage } from './outgoing-message.js';
-export { checkPeer, parsePeer } from './peer-address.js';
 export type { PeerPort, TrustStore } from './peer-port.js';
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';

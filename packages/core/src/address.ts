@@ -39,8 +39,19 @@ export interface PeerSpec {
 const hostName = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function checkHost(host: string, original: string): string {
+  // Only digits and dots is a mistyped IPv4 address (256.1.1.1), never a host name to look up.
+  if (/^[\d.]+$/.test(host) && isIP(host) !== 4)
+    throw errors.invalidAddress(original, `"${host}" is not an IPv4 address (four numbers, each 0-255)`);
   if (isIP(host) || hostName.test(host)) return host;
   throw errors.invalidAddress(original, `"${host}" is not an IP address or host name`);
+}
+
+/** Checks a peer given as data rather than typed (host and port), as parsePeerSpec checks typed ones. */
+export function checkPeerSpec(spec: PeerSpec): PeerSpec {
+  const typed = `${spec.host} ${spec.port}`;
+  if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535)
+    throw errors.invalidAddress(typed, `"${spec.port}" is not a port (1-65535)`);
+  return { host: checkHost(spec.host, typed), port: spec.port };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** @netchat/core: the public API. Everything not exported here is private to the package. */
 export {
   type Address,
+  checkPeerSpec,
   formatAddress,
   normalizeHost,
   type PeerSpec,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress, normalizeHost, parsePeerSpec, parsePort } from '../src/index.js';
+import { checkPeerSpec, formatAddress, normalizeHost, parsePeerSpec, parsePort } from '../src/index.js';
 
 describe('addresses', () => {
   it.each([
@@ -24,8 +24,18 @@ describe('addresses', () => {
     ['1 2 3', /expected IP and port/],
     ['bad_host! 5', /not an IP address or host name/],
     ['::1:6666', /expected IP and port/],
+    ['256.1.1.1 6666', /"256\.1\.1\.1" is not an IPv4 address \(four numbers, each 0-255\)/],
+    ['1.2.3 6666', /is not an IPv4 address/],
   ])('refuses %j with a reason', (text, reason) => {
     expect(() => parsePeerSpec(text)).toThrow(reason);
+  });
+
+  it('checks a peer given as data the same way', () => {
+    expect(checkPeerSpec({ host: '10.0.0.1', port: 5 })).toEqual({ host: '10.0.0.1', port: 5 });
+    expect(() => checkPeerSpec({ host: '256.1.1.1', port: 6666 })).toThrow(
+      'invalid address "256.1.1.1 6666": "256.1.1.1" is not an IPv4 address (four numbers, each 0-255)',
+    );
+    expect(() => checkPeerSpec({ host: '10.0.0.1', port: 0 })).toThrow(/not a port/);
   });
 
   it('formats and normalises', () => {
