@@ -301,10 +301,15 @@ describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
     t.press('Enter');
     await t.waitFor(`[127.0.0.1:${portB}] Your message:`);
     t.type('half a thought');
+    // Only once the terminal shows every key typed does the peer's message come in.
+    await t.waitFor(`[127.0.0.1:${portB}] Your message: half a thought`);
     b.type('incoming!');
-    const shown = await t.waitFor(`[127.0.0.1:${portB}] incoming!`);
-    const lines = shown.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe(`[127.0.0.1:${portB}] Your message: half a thought`);
+    const lastLine = (screen: string) => screen.trimEnd().split('\n').at(-1);
+    const shown = await t.waitUntil(
+      (screen) => screen.includes(`[127.0.0.1:${portB}] incoming!`) && lastLine(screen)?.includes('Your message:') === true,
+      'the message above the prompt',
+    );
+    expect(lastLine(shown)).toBe(`[127.0.0.1:${portB}] Your message: half a thought`);
     t.press('Enter');
     await b.waitFor(`[127.0.0.1:${portA}] half a thought`);
     t.press('C-d');

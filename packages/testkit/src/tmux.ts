@@ -52,12 +52,20 @@ export class TmuxTerminal {
   }
 
   /** Waits (at most `ms`) until the screen shows `text`; returns the screen. */
-  async waitFor(text: string, ms = 10_000): Promise<string> {
+  waitFor(text: string, ms = 10_000): Promise<string> {
+    return this.waitUntil((shown) => shown.includes(text), `"${text}"`, ms);
+  }
+
+  /**
+   * Waits (at most `ms`) until the screen satisfies `check` (what a person would see once the
+   * program has caught up with the keys typed); returns the screen.
+   */
+  async waitUntil(check: (screen: string) => boolean, what: string, ms = 10_000): Promise<string> {
     const deadline = Date.now() + ms;
     for (;;) {
       const shown = this.screen();
-      if (shown.includes(text)) return shown;
-      if (Date.now() > deadline) throw new Error(`"${text}" never appeared; the screen:\n${shown}`);
+      if (check(shown)) return shown;
+      if (Date.now() > deadline) throw new Error(`${what} never appeared; the screen:\n${shown}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
