@@ -178,12 +178,12 @@ export class Endpoint {
     }
     if (this.table.size >= this.options.maxSessions) throw errors.tooManySessions(this.options.maxSessions);
     const reused = this.channelInUse(peer);
-    const channel = reused ?? this.secure.connect(peer, now);
+    const channel = reused?.channel ?? this.secure.connect(peer, now);
     const session = Session.outgoing(this.context, this.nextSessionId++, this.randomU32(), channel, now);
     const record = this.register(session, channel);
-    if (reused) {
+    if (reused && !reused.handshaking) {
       // The channel may have died with a peer that restarted: prove it alive before relying on it.
-      this.probeChannel(this.table.channel(reused.id), now);
+      this.probeChannel(this.table.channel(channel.id), now);
       session.routeOpened(now);
     }
     this.settle(record);
@@ -355,11 +355,14 @@ export class Endpoint {
    * lost is found out at once. A channel that carries only closing or unanswered sessions may be
    * dead already, so a new handshake is made instead (at the peer it supersedes only those).
    */
-  private channelInUse(peer: Address): Channel | undefined {
+  private channelInUse(peer: Address): { channel: Channel; handshaking: boolean } | undefined {
     for (const r of this.table.ofPeer(formatAddress(peer))) {
       const channel = r.channel.channel;
+      if (!sameAddress(channel.address, peer)) continue;
+      // Our own handshake still under way: the request waits for it like the first one does.
+      if (!channel.isOpen && channel.initiator) return { channel, handshaking: true };
       const live = r.session.state === 'open' || r.session.state === 'lingering';
-      if (live && channel.isOpen && sameAddress(channel.address, peer)) return channel;
+      if (live && channel.isOpen) return { channel, handshaking: false };
     }
     return undefined;
   }

@@ -109,6 +109,19 @@ describe('one channel per peer address', () => {
     expect(a.endpoint.secureSizes.channels).toBe(1);
     expect(b.endpoint.stats.superseded).toBe(0);
   });
+
+  it('several requests at once, before any handshake completed, share one handshake and all open', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    const ids = [1, 2, 3, 4].map(() => a.endpoint.connect(b.address, 0));
+    for (let i = 0; i < 4; i++) acceptNext(net, b, i);
+    net.run(() => eventsOf(a, 'accepted').length === 4, net.now + 5_000);
+    expect(eventsOf(a, 'accepted').map((e) => e.session).sort()).toEqual(ids);
+    expect(eventsOf(b, 'closed')).toEqual([]);
+    expect(b.endpoint.listSessions().map((s) => s.state)).toEqual(['open', 'open', 'open', 'open']);
+    expect(a.endpoint.secureSizes.channels).toBe(1);
+  });
 });
 
 describe('limits', () => {
