@@ -71,7 +71,8 @@ export function open(
   ciphertext: Uint8Array,
 ): Uint8Array | undefined {
   if (ciphertext.length < TAG_BYTES) return undefined;
-  const out = Buffer.alloc(ciphertext.length - TAG_BYTES);
+  // Not zeroed: decryption writes every byte, and a failed one returns nothing.
+  const out = Buffer.allocUnsafe(ciphertext.length - TAG_BYTES);
   try {
     sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, ciphertext, ad, nonce(counter), key);
     return out;

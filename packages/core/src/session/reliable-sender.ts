@@ -139,8 +139,14 @@ export class ReliableSender {
     const wholeFlight = expired && this.backoff === 0;
     const roundTrip = this.rtt.srtt ?? this.rtt.rto;
     let first = true;
-    for (const fragment of this.fragments.values()) {
-      if (fragment.seq >= this.unsent) break;
+    // Walk by sequence number, not over the map: a Map used as a queue keeps the slots of
+    // deleted entries until it rehashes, so iterating it from the start on every ack walked over
+    // every fragment acknowledged since (the largest item of a throughput profile). Without an
+    // expired timer, only fragments REORDER_THRESHOLD below the highest sack can be lost.
+    const end = expired ? this.unsent : Math.min(this.unsent, this.highestAcked - REORDER_THRESHOLD + 1);
+    for (let seq = this.unacked; seq < end; seq++) {
+      const fragment = this.fragments.get(seq);
+      if (!fragment) continue;
       const byTimer = expired && (first || wholeFlight);
       const bySack =
         fragment.seq + REORDER_THRESHOLD <= this.highestAcked && now - fragment.lastSentAt >= roundTrip;
