@@ -28,10 +28,28 @@ function build(columns = 80, rows = 24, noColor = false) {
   /** Types raw bytes as a terminal would send them, then waits for blessed to handle them. */
   const keys = async (bytes: string) => {
     input.write(bytes);
-    await new Promise((r) => setTimeout(r, 20));
+    await settle();
   };
   const screenText = () => view.text();
   return { input, output, port, model, view, keys, screenText, written: () => written };
+}
+
+/**
+ * Lets blessed finish what it does on later ticks: it reads keys when the input stream emits
+ * them (on a next tick) and flushes its output on setImmediate. Waiting for the check phase to
+ * run is exact; a short timer is not (on a loaded machine it can fire before the flush).
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Waits (polling, at most 5 s) until `check()` holds: for what blessed does on its own timers. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** A 80×12 screen on a chat tab holding more lines than fit. */
@@ -135,8 +153,8 @@ describe('the blessed screen', () => {
     expect(screenText().join('\n')).toContain('netchat help (Esc closes)');
     expect(screenText().join('\n')).toContain('/connect IP PORT');
     await keys('\x1b');
-    await new Promise((r) => setTimeout(r, 100)); // a lone Esc is told from Alt+key by a short wait
-    expect(screenText().join('\n')).not.toContain('netchat help');
+    // A lone Esc may be told from Alt+key only after a short wait: wait for the help to close.
+    await until(() => !screenText().join('\n').includes('netchat help'), 'the help closing on Esc');
   });
 
   it('aligns emoji and full-width characters: each takes two cells', () => {
@@ -171,7 +189,7 @@ describe('the blessed screen', () => {
     expect(screenText()[0]).toMatch(/…$/); // the status bar is cut to fit
     Object.assign(output, { columns: 100, rows: 30 });
     output.emit('resize');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => screenText().length === 30, 'the redraw after the resize');
     rows = screenText();
     expect(rows).toHaveLength(30);
     expect(rows[0]).toBe('me@[::]:7000 │ alice 127.0.0.1:5555 │ open'.padEnd(100));
@@ -180,14 +198,14 @@ describe('the blessed screen', () => {
   it('uses no colours with NO_COLOR, only inverse video and text marks', async () => {
     const colored = build(80, 24, false);
     colored.view.render();
-    await new Promise((r) => setTimeout(r, 20)); // blessed flushes its output on a later tick
+    await settle(); // blessed flushes its output on a later tick
     expect(colored.written()).toMatch(new RegExp(`${ESC}\\[(3[0-7]|4[0-7]|38;5;\\d+|48;5;\\d+)(;\\d+)*m`));
     const plain = build(80, 24, true);
     plain.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     plain.model.answerDialog(true);
     plain.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'hi' });
     plain.view.render();
-    await new Promise((r) => setTimeout(r, 20));
+    await settle();
     expect(plain.written()).toContain('<alice>');
     // SGR sequences may set bold (1), inverse (7) and reset (0), never a colour.
     const sgr = [...plain.written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].map((m) => m[1] ?? '');
