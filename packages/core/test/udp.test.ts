@@ -194,7 +194,7 @@ describe('over real UDP on loopback', () => {
     open.push(raw);
     for (const junk of ['', 'hello', '\x4e\x43\x01\x01'])
       raw.send(Buffer.from(junk, 'latin1'), b.address.port, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => b.endpoint.secureStats.malformedPackets >= 3);
     expect(b.endpoint.secureStats.malformedPackets).toBe(3);
     const got = next<{ text: string }>(b, 'message');
     a.send(session, 'still fine');
