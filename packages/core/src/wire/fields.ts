@@ -79,16 +79,29 @@ export const u8 = unsigned(8);
 export const u16 = unsigned(16);
 export const u32 = unsigned(32);
 
-/** A UTF-8 string preceded by its byte length in one byte, at most `maxBytes` long. */
-export function str8(maxBytes: number, schema?: z.ZodType<string>): Field<string> {
+/** A rule a string field's text must follow (a regular expression), and what breaking it is called. */
+export interface TextRule {
+  readonly pattern: RegExp;
+  readonly message: string;
+}
+
+/**
+ * A UTF-8 string preceded by its byte length in one byte, at most `maxBytes` long, and matching
+ * `rule` if given. Both checks have exact equivalents, so such a field never needs zod per datagram.
+ */
+export function str8(maxBytes: number, rule?: TextRule): Field<string> {
   const byteLength = (value: string) => utf8Encoder.encode(value).length;
   const tooLong = `longer than ${maxBytes} bytes`;
-  const refined = (schema ?? z.string()).refine((value) => byteLength(value) <= maxBytes, tooLong);
+  const base = rule ? z.string().regex(rule.pattern, rule.message) : z.string();
   return {
-    // Only the plain string is checked without zod; a caller's own schema may say more.
-    schema: schema
-      ? refined
-      : exact(refined, (value) => (byteLength(value as string) <= maxBytes ? undefined : tooLong)),
+    // zod reports the pattern before the length, and so does the exact check.
+    schema: exact(
+      base.refine((value) => byteLength(value) <= maxBytes, tooLong),
+      (value) => {
+        if (rule && !rule.pattern.test(value as string)) return rule.message;
+        return byteLength(value as string) <= maxBytes ? undefined : tooLong;
+      },
+    ),
     size(value) {
       const length = byteLength(value);
       // Checked even on the trusted encode path: a longer string would corrupt its length byte.
