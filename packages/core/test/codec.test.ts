@@ -10,7 +10,7 @@ import {
   PACKET_OVERHEAD_BYTES,
 } from '../src/index.js';
 import { Decline, Presence } from '../src/wire/messages.js';
-import { exactCheckOf } from '../src/wire/fields.js';
+import { exactCheckOf, utf8Length } from '../src/wire/fields.js';
 import { seededRandom } from './support/random.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -164,6 +164,25 @@ describe('malformed input never throws and is always rejected or valid', () => {
 });
 
 describe('the string fast path', () => {
+  it('counts UTF-8 bytes as TextEncoder does, lone surrogates included', () => {
+    const random = seededRandom(5);
+    const units = [
+      0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000, 0xffff, 0x1b,
+    ];
+    for (let i = 0; i < 5_000; i++) {
+      const length = Math.floor(random() * 8);
+      const text = String.fromCharCode(
+        ...Array.from({ length }, () =>
+          random() < 0.5
+            ? (units[Math.floor(random() * units.length)] as number)
+            : Math.floor(random() * 0x10000),
+        ),
+      );
+      expect(utf8Length(text), JSON.stringify(text)).toBe(new TextEncoder().encode(text).length);
+    }
+    expect(utf8Length('ナオミ🌸')).toBe(13);
+  });
+
   it('gives the answer of the zod schema for nicks and details, valid or not', () => {
     const strings = [
       '',
