@@ -134,15 +134,23 @@ describe('malformed input never throws and is always rejected or valid', () => {
   });
 
   it('survives every single-bit flip of every message', () => {
+    // Compared with Buffer.equals and reported once at the end: a deep `toEqual` per accepted
+    // flip made this test take 6-30 s, and time out on a loaded machine.
+    const notReencoded: string[] = [];
+    let flips = 0;
     for (const sample of samples) {
       const bytes = encodeDatagram(sample);
       for (let bit = 0; bit < Math.min(bytes.length, 64) * 8; bit++) {
         const flipped = Uint8Array.from(bytes);
         flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+        flips++;
         const result = decodeDatagram(flipped);
-        if (result.ok) expect(encodeDatagram(result.datagram)).toEqual(flipped);
+        if (result.ok && !Buffer.from(encodeDatagram(result.datagram)).equals(flipped))
+          notReencoded.push(`${sample.type} bit ${bit}`);
       }
     }
+    expect(flips).toBeGreaterThan(1_000);
+    expect(notReencoded).toEqual([]);
   });
 
   it('survives 20,000 random datagrams (seeded), with and without a valid header', () => {
