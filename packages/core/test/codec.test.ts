@@ -234,18 +234,26 @@ describe('the data-packet fast path', () => {
       mutated[Math.floor(random() * 16)] = Math.floor(random() * 256);
       cases.push(mutated, valid.subarray(0, Math.floor(random() * valid.length)));
     }
-    for (const bytes of cases) {
+    // Compared field by field and reported once: a deep `toEqual` per case took up to 24 s on
+    // a loaded machine.
+    const disagreements: number[] = [];
+    let validData = 0;
+    cases.forEach((bytes, i) => {
       const slow = decodePacket(bytes);
       const fast = readDataPacket(bytes);
       if (slow.ok && slow.datagram.type === 'data') {
-        expect(fast).toEqual({
-          receiverIndex: slow.datagram.receiverIndex,
-          counter: slow.datagram.counter,
-          ciphertext: slow.datagram.ciphertext,
-        });
-      } else {
-        expect(fast).toBeUndefined();
+        validData++;
+        const same =
+          fast !== undefined &&
+          fast.receiverIndex === slow.datagram.receiverIndex &&
+          fast.counter === slow.datagram.counter &&
+          Buffer.from(fast.ciphertext).equals(slow.datagram.ciphertext);
+        if (!same) disagreements.push(i);
+      } else if (fast !== undefined) {
+        disagreements.push(i);
       }
-    }
+    });
+    expect(validData).toBeGreaterThan(2_000);
+    expect(disagreements).toEqual([]);
   });
 });
