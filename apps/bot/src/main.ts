@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { fingerprint, TokenBuckets } from '@netchat/core';
+import { fingerprint, serveRendezvous, TokenBuckets } from '@netchat/core';
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
   });
+  // --rendezvous: the bot also introduces the peers it accepts to each other (hole punching).
+  const rendezvous = args.rendezvous ? serveRendezvous(peer) : undefined;
   // A token bucket per peer: no peer can make the bot flood anyone.
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
@@ -49,11 +51,16 @@ async function main(): Promise<void> {
       host: peer.address.host,
       port: peer.address.port,
       accept: args.accept,
+      rendezvous: args.rendezvous,
       fingerprint: fingerprint(keyPair.publicKey),
     },
     'listening',
   );
-  setInterval(() => bot.logStats(), STATS_EVERY_MS).unref();
+  setInterval(() => {
+    bot.logStats();
+    if (rendezvous)
+      log.info({ event: 'rendezvous_stats', registered: rendezvous.size, ...rendezvous.stats }, 'rendezvous stats');
+  }, STATS_EVERY_MS).unref();
 
   let stopping = false;
   const stop = async () => {

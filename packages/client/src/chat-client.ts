@@ -25,6 +25,7 @@ import {
 import type { Conversation, EndReason } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
+import { isNamedTarget } from './peer-target.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
 export type ClientUpdate =
@@ -240,8 +241,7 @@ export class ChatClient {
     // Every outcome comes after `connect` returned, so the caller can hold the conversation first.
     await Promise.resolve();
     try {
-      checkPeerSpec(conversation.target);
-      const address = await this.port.resolve(conversation.target.host, conversation.target.port);
+      const address = await this.locate(conversation.target);
       if (conversation.state !== 'connecting') return;
       conversation.peer = address;
       const session = this.port.connectTo(address);
@@ -251,6 +251,16 @@ export class ChatClient {
       if (conversation.state !== 'connecting') return;
       this.end(conversation, { kind: 'unreachable', message: (error as Error).message });
     }
+  }
+
+  /** The address to connect to: looked up, or (for a fingerprint) found through the rendezvous. */
+  private async locate(target: PeerSpec): Promise<Address> {
+    if (!isNamedTarget(target)) {
+      checkPeerSpec(target);
+      return this.port.resolve(target.host, target.port);
+    }
+    if (!this.port.find) throw new Error('no rendezvous configured (--rendezvous HOST:PORT)');
+    return this.port.find(target.host);
   }
 
   private onRequest(e: EventOf<'request'>): void {

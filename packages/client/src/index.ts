@@ -6,3 +6,4 @@ export type { PeerPort, TrustStore } from './peer-port.js';
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
+export { type Contact, isNamedTarget, parseTarget, withFinder } from './peer-target.js';

@@ -24,7 +24,8 @@ const warning = (text: string): Notice => ({ text, warning: true });
 
 /** "127.0.0.1 6666", as the original netchat prompt takes it. */
 export function spaced(peer: Address | PeerSpec): string {
-  return `${peer.host} ${peer.port}`;
+  // A peer named by fingerprint (port 0, see peer-target.ts) has no port yet.
+  return peer.port === 0 ? peer.host : `${peer.host} ${peer.port}`;
 }
 
 /** "127.0.0.1 6666 (bob)", or without the nick if there is none. */

@@ -125,3 +125,4 @@ export {
   type RendezvousServerOptions,
   type RendezvousServerStats,
 } from './rendezvous/server.js';
+export { RendezvousLink, type RendezvousLinkOptions, serveRendezvous } from './node/rendezvous-link.js';

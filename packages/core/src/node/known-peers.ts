@@ -52,6 +52,11 @@ export class KnownPeers {
     return new KnownPeers(undefined, []);
   }
 
+  /** Every known peer (key as hex), oldest first: whom to accept introductions from, and nicks to find. */
+  list(): readonly Readonly<Pick<Entry, 'publicKey' | 'nick' | 'fingerprint'>>[] {
+    return this.entries;
+  }
+
   check(publicKey: string, nick: string): PeerTrust {
     const known = this.entries.find((e) => e.publicKey === publicKey);
     if (known) return { status: 'known', knownAs: known.nick };
