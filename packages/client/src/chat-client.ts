@@ -241,7 +241,12 @@ export class ChatClient {
     // Every outcome comes after `connect` returned, so the caller can hold the conversation first.
     await Promise.resolve();
     try {
-      const address = await this.locate(conversation.target);
+      const target = conversation.target;
+      // A fingerprint is found through the rendezvous; an address is looked up (no extra await: callers count ticks).
+      if (!isNamedTarget(target)) checkPeerSpec(target);
+      const address = await (isNamedTarget(target)
+        ? this.find(target.host)
+        : this.port.resolve(target.host, target.port));
       if (conversation.state !== 'connecting') return;
       conversation.peer = address;
       const session = this.port.connectTo(address);
@@ -253,14 +258,11 @@ export class ChatClient {
     }
   }
 
-  /** The address to connect to: looked up, or (for a fingerprint) found through the rendezvous. */
-  private async locate(target: PeerSpec): Promise<Address> {
-    if (!isNamedTarget(target)) {
-      checkPeerSpec(target);
-      return this.port.resolve(target.host, target.port);
-    }
-    if (!this.port.find) throw new Error('no rendezvous configured (--rendezvous HOST:PORT)');
-    return this.port.find(target.host);
+  /** The peer with this fingerprint, through the rendezvous: resolves at the moment to connect. */
+  private find(fingerprint: string): Promise<Address> {
+    if (!this.port.find)
+      return Promise.reject(new Error('no rendezvous configured (--rendezvous HOST:PORT)'));
+    return this.port.find(fingerprint);
   }
 
   private onRequest(e: EventOf<'request'>): void {

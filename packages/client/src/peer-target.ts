@@ -41,7 +41,10 @@ export function parseTarget(text: string, contacts: readonly Contact[], rendezvo
 }
 
 /** `port` with `find` added (a RendezvousLink's), for the front-ends; `port` itself when there is none. */
-export function withFinder(port: PeerPort, find: ((fingerprint: string) => Promise<Address>) | undefined): PeerPort {
+export function withFinder(
+  port: PeerPort,
+  find: ((fingerprint: string) => Promise<Address>) | undefined,
+): PeerPort {
   if (!find) return port;
   return {
     resolve: (host, p) => port.resolve(host, p),
