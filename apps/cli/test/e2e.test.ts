@@ -306,7 +306,9 @@ describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
     b.type('incoming!');
     const lastLine = (screen: string) => screen.trimEnd().split('\n').at(-1);
     const shown = await t.waitUntil(
-      (screen) => screen.includes(`[127.0.0.1:${portB}] incoming!`) && lastLine(screen)?.includes('Your message:') === true,
+      (screen) =>
+        screen.includes(`[127.0.0.1:${portB}] incoming!`) &&
+        lastLine(screen)?.includes('Your message:') === true,
       'the message above the prompt',
     );
     expect(lastLine(shown)).toBe(`[127.0.0.1:${portB}] Your message: half a thought`);
