@@ -199,6 +199,7 @@ export class ChatClient {
         const c = this.open(e.session);
         if (!c) return;
         c.missed = 0;
+        c.peer = e.peer; // where the peer is now: it roamed, or a relayed chat went direct
         this.emit({ type: 'message', conversation: c, text: e.text });
         return;
       }

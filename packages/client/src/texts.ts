@@ -5,6 +5,7 @@
 import {
   type Address,
   formatAddress,
+  isRelayed,
   type PeerSpec,
   terminalSafe,
   type TrustAssessment,
@@ -89,8 +90,12 @@ export function openedNotices(c: Conversation, how: 'connected' | 'accepted' | '
     accepted: `Accepted the request from ${conversationWho(c)}.`,
     auto: `Accepted (--yes) the request from ${conversationWho(c)}.`,
   }[how];
-  return [info(first), ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
+  const relayed = c.peer !== undefined && isRelayed(c.peer) ? [info(RELAYED_TEXT)] : [];
+  return [info(first), ...relayed, ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
 }
+
+export const RELAYED_TEXT =
+  'Relayed through the rendezvous: no direct path opened (still encrypted end to end; it moves to a direct path if one opens).';
 
 /** Why a conversation ended, or why its request came to nothing. */
 export function endedNotice(c: Conversation): Notice {

@@ -28,6 +28,7 @@ import { Session, type SessionContext, type SessionInfo } from './session/sessio
 import { type SessionRecord, SessionTable } from './session-table.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 import { isRendezvousPayload } from './rendezvous/messages.js';
+import { isRelayPacket, RELAY_HOST } from './rendezvous/relay.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -122,6 +123,13 @@ export class Endpoint {
       this.identity,
       {
         transmit: (to, data) => {
+          if (to.host === RELAY_HOST) {
+            // A peer reached through the relay: the sealed packet goes inside a relay packet.
+            const wrapped = this.extension?.wrapRelay?.(to, data);
+            if (!wrapped) return;
+            to = wrapped.to;
+            data = wrapped.data;
+          }
           this.stats.datagramsOut++;
           this.outbox.push(this.sealing ? { to, data, message: this.sealing } : { to, data });
         },
@@ -267,8 +275,13 @@ export class Endpoint {
   handleDatagram(bytes: Uint8Array, from: Address, now: number): void {
     this.now = now;
     this.stats.datagramsIn++;
+    const extension = this.extension;
+    if (extension?.onRelay && isRelayPacket(bytes) && extension.onRelay(bytes, from, now)) {
+      this.runExtension(now, false);
+      return;
+    }
     this.secure.receive(bytes, from, now);
-    if (this.extension) this.runExtension(now, false);
+    if (extension) this.runExtension(now, false);
   }
 
   handleTimeout(now: number): void {
@@ -364,6 +377,47 @@ export class Endpoint {
       },
       channelOf: (session) => this.view(this.table.get(session)?.channel.channel),
       openChannel: (channelId) => this.view(this.secure.channel(channelId)),
+      transmit: (to, data) => {
+        this.stats.datagramsOut++;
+        this.outbox.push({ to, data });
+      },
+      receive: (bytes, from, now) => {
+        this.now = now;
+        this.secure.receive(bytes, from, now);
+      },
+      relayConnect: (direct, relayed, now) => {
+        this.now = now;
+        let moved = false;
+        for (const r of this.table.ofPeer(formatAddress(direct))) {
+          const channel = r.channel.channel;
+          if (r.session.state !== 'connecting' || channel.isOpen || !channel.initiator) continue;
+          // The handshake goes on as it was (same init, same timers), through the relay.
+          channel.address = relayed;
+          moved = true;
+        }
+        return moved;
+      },
+      openTo: (address) => {
+        for (const r of this.table.ofPeer(formatAddress(address))) if (r.channel.channel.isOpen) return true;
+        return false;
+      },
+      probeDirect: (relayed, direct, now) => {
+        this.now = now;
+        // Our own connect is filed under the direct address it began with; the peer's under the relayed one.
+        const records = [
+          ...this.table.ofPeer(formatAddress(relayed)),
+          ...this.table.ofPeer(formatAddress(direct)),
+        ];
+        for (const r of records) {
+          const channel = r.channel.channel;
+          if (!channel.isOpen || channel.address.host !== RELAY_HOST || channel.address.port !== relayed.port)
+            continue;
+          this.stats.datagramsOut++;
+          this.outbox.push({ to: direct, data: channel.seal(new Uint8Array(0), now) });
+          return true;
+        }
+        return false;
+      },
       rtt: (channelId) => {
         for (const r of this.table.channel(channelId)?.sessions.values() ?? []) {
           const rtt = r.session.info().rtt;

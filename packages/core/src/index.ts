@@ -126,3 +126,4 @@ export {
   type RendezvousServerStats,
 } from './rendezvous/server.js';
 export { RendezvousLink, type RendezvousLinkOptions, serveRendezvous } from './node/rendezvous-link.js';
+export { isRelayed, RELAY_HOST, relayAddress } from './rendezvous/relay.js';

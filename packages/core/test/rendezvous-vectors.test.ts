@@ -12,6 +12,7 @@ import {
   generateKeyPair,
   type RendezvousMessage,
 } from '../src/index.js';
+import { decodeRelay, encodeRelay, type RelayPacket } from '../src/rendezvous/relay.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 const blocks = (kind: string) =>
@@ -31,7 +32,7 @@ const blocks = (kind: string) =>
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const toJson = (message: RendezvousMessage) =>
   JSON.parse(JSON.stringify(message, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)));
-const BYTE_FIELDS = new Set(['padding', 'keys', 'fingerprint', 'key', 'ip']);
+const BYTE_FIELDS = new Set(['padding', 'keys', 'fingerprint', 'key', 'ip', 'inner']);
 const fromJson = (json: string): RendezvousMessage =>
   JSON.parse(json, (k, v) => (BYTE_FIELDS.has(k) ? Uint8Array.from(Buffer.from(v, 'hex')) : v));
 
@@ -60,6 +61,20 @@ describe('PROTOCOL.md rendezvous vectors', () => {
 
   it.each(invalid.map((v) => [v.why, v] as const))('drops: %s', (_why, v) => {
     expect(decodeRendezvous(v.bytes).ok).toBe(false);
+  });
+
+  it("relay packet: decodes and re-encodes; its inner packet is the crypto vectors' data packet", () => {
+    const [relay] = blocks('relay');
+    if (!relay) throw new Error('PROTOCOL.md has no relay vector');
+    const decoded = decodeRelay(relay.bytes);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(
+      JSON.parse(JSON.stringify(decoded.datagram, (_k, v) => (v instanceof Uint8Array ? hex(v) : v))),
+    ).toEqual(JSON.parse(relay.json));
+    expect(hex(encodeRelay(fromJson(relay.json) as unknown as RelayPacket))).toBe(hex(relay.bytes));
+    expect(protocol).toContain(`data packet: ${hex(decoded.datagram.inner)}`);
+    expect(decodeRelay(relay.bytes.subarray(0, 8)).ok).toBe(false); // nothing inside
   });
 
   it('writes the addresses and the fingerprint the notes under the vectors name', () => {

@@ -6,7 +6,7 @@
  * The session is the extension's own: the application never sees its events. When it ends
  * (the rendezvous restarted, the path died), a new one is made after a back-off.
  */
-import type { Address } from '../address.js';
+import { type Address, formatAddress, sameAddress } from '../address.js';
 import type { NetchatEvent, SessionId } from '../events.js';
 import { equalBytes, fingerprint } from '../secure/crypto.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
@@ -23,6 +23,7 @@ import {
   REGISTER_PADDING_BYTES,
   type RendezvousMessage,
 } from './messages.js';
+import { decodeRelay, encodeRelay, relayAddress } from './relay.js';
 
 export interface RendezvousClientOptions {
   server: Address;
@@ -38,6 +39,13 @@ export const INTRODUCE_TIMEOUT_MS = 5_000;
 /** Back-off before a new session when the one with the rendezvous ended: doubling up to the max. */
 export const RECONNECT_INITIAL_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
+/** A connect that has not opened its channel by then goes through the relay. */
+export const RELAY_AFTER_MS = 3_000;
+/** While relayed, a keepalive goes straight to the peer's public address this often, for this long. */
+export const DIRECT_PROBE_EVERY_MS = 5_000;
+export const DIRECT_PROBE_FOR_MS = 60_000;
+/** Relay paths followed at most (older ones stop probing). */
+const MAX_PATHS = 16;
 /** Punches kept scheduled at most (introductions others asked for). */
 const MAX_SCHEDULED_PUNCHES = 16;
 
@@ -52,7 +60,19 @@ export type RendezvousUpdate =
   | { readonly type: 'ready'; readonly request: number; readonly address: Address; readonly key: Uint8Array }
   | { readonly type: 'failed'; readonly request: number; readonly reason: IntroduceFailure }
   /** Someone asked for us: we sent handshakes to `address` (its request, if any, comes as usual). */
-  | { readonly type: 'punched'; readonly address: Address; readonly key: Uint8Array };
+  | { readonly type: 'punched'; readonly address: Address; readonly key: Uint8Array }
+  /** No direct path opened to `address` in time: our connect goes through the relay as `relayed`. */
+  | { readonly type: 'relayed'; readonly address: Address; readonly relayed: Address };
+
+/** An introduced peer: its public address, its relayed address, and what we still do about the path. */
+interface PeerPath {
+  readonly direct: Address;
+  readonly relayed: Address;
+  /** For our own connect: when to give up on the direct path. */
+  switchAt: number | undefined;
+  nextProbe: number;
+  readonly probeUntil: number;
+}
 
 interface PendingIntroduction {
   readonly request: number;
@@ -71,10 +91,20 @@ export interface RendezvousClientStats {
   malformed: number;
   introductionsReceived: number;
   punches: number;
+  /** Connects moved to the relay, and keepalives sent straight to a relayed peer's public address. */
+  relayedConnects: number;
+  directProbes: number;
 }
 
 export class RendezvousClient implements EndpointExtension {
-  readonly stats: RendezvousClientStats = { malformed: 0, introductionsReceived: 0, punches: 0 };
+  readonly stats: RendezvousClientStats = {
+    malformed: 0,
+    introductionsReceived: 0,
+    punches: 0,
+    relayedConnects: 0,
+    directProbes: 0,
+  };
+  private paths: PeerPath[] = [];
   private session: SessionId | undefined;
   private channelId: number | undefined;
   private registered = false;
@@ -187,6 +217,26 @@ export class RendezvousClient implements EndpointExtension {
     const due = this.starts.filter((s) => s.at <= now);
     this.starts = this.starts.filter((s) => s.at > now);
     for (const start of due) this.begin(start.introduction, now);
+    this.followPaths(now);
+  }
+
+  /** A relay packet from our rendezvous: its inner packet comes from the relayed address of its tag. */
+  onRelay(bytes: Uint8Array, from: Address, now: number): boolean {
+    const channel = this.channelId === undefined ? undefined : this.host.openChannel(this.channelId);
+    if (!channel || !sameAddress(channel.address, from)) return false; // not from our rendezvous: the secure layer drops it
+    const decoded = decodeRelay(bytes);
+    if (!decoded.ok) {
+      this.stats.malformed++;
+      return true;
+    }
+    this.host.receive(decoded.datagram.inner, relayAddress(decoded.datagram.tag), now);
+    return true;
+  }
+
+  wrapRelay(to: Address, bytes: Uint8Array): { to: Address; data: Uint8Array } | undefined {
+    const channel = this.channelId === undefined ? undefined : this.host.openChannel(this.channelId);
+    if (!channel) return undefined; // no rendezvous now: the packet is lost like any other, and resent
+    return { to: channel.address, data: encodeRelay({ type: 'relay', tag: to.port, inner: bytes }) };
   }
 
   nextTimeout(): number | undefined {
@@ -198,6 +248,10 @@ export class RendezvousClient implements EndpointExtension {
     consider(this.registerResendAt);
     for (const pending of this.pending.values()) consider(Math.min(pending.deadline, pending.resendAt));
     for (const start of this.starts) consider(start.at);
+    for (const path of this.paths) {
+      consider(path.switchAt);
+      if (path.nextProbe <= path.probeUntil) consider(path.nextProbe);
+    }
     return next;
   }
 
@@ -248,13 +302,50 @@ export class RendezvousClient implements EndpointExtension {
   private begin(introduction: Introduction, now: number): void {
     const address = addressFromWire(introduction.ip, introduction.port);
     const key = Uint8Array.from(introduction.key);
-    if (introduction.role === 'requester') {
+    const requester = introduction.role === 'requester';
+    if (introduction.relayTag !== 0)
+      this.follow(address, relayAddress(introduction.relayTag), requester, now);
+    if (requester) {
       this.updates.push({ type: 'ready', request: introduction.request, address, key });
       return;
     }
     this.stats.punches++;
     this.host.punch(address, now);
     this.updates.push({ type: 'punched', address, key });
+  }
+
+  private follow(direct: Address, relayed: Address, requester: boolean, now: number): void {
+    this.paths = this.paths.filter((p) => formatAddress(p.direct) !== formatAddress(direct));
+    this.paths.push({
+      direct,
+      relayed,
+      switchAt: requester ? now + RELAY_AFTER_MS : undefined,
+      nextProbe: now + RELAY_AFTER_MS + DIRECT_PROBE_EVERY_MS,
+      probeUntil: now + DIRECT_PROBE_FOR_MS,
+    });
+    if (this.paths.length > MAX_PATHS) this.paths.shift();
+  }
+
+  /**
+   * Our connect that has no open channel by its deadline moves to the relay; while a chat is
+   * relayed, both sides now and then send a keepalive straight to the other's public address:
+   * once one gets through, path validation moves the chat there.
+   */
+  private followPaths(now: number): void {
+    for (const path of this.paths) {
+      if (path.switchAt !== undefined && now >= path.switchAt) {
+        path.switchAt = undefined;
+        if (!this.host.openTo(path.direct) && this.host.relayConnect(path.direct, path.relayed, now)) {
+          this.stats.relayedConnects++;
+          this.updates.push({ type: 'relayed', address: path.direct, relayed: path.relayed });
+        }
+      }
+      if (now >= path.nextProbe && path.nextProbe <= path.probeUntil) {
+        path.nextProbe = now + DIRECT_PROBE_EVERY_MS;
+        if (this.host.probeDirect(path.relayed, path.direct, now)) this.stats.directProbes++;
+      }
+    }
+    this.paths = this.paths.filter((p) => p.switchAt !== undefined || p.nextProbe <= p.probeUntil);
   }
 
   private sendRegister(now: number): void {

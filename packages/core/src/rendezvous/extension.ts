@@ -26,9 +26,29 @@ export interface EndpointHost {
   openChannel(channelId: number): ChannelView | undefined;
   /** The smoothed round trip of a session on the channel, if measured. */
   rtt(channelId: number): number | undefined;
+  /** Sends a datagram as it is (a relay packet: its contents are sealed already). */
+  transmit(to: Address, bytes: Uint8Array): void;
+  /** Takes a packet that came out of a relay packet as if it came from `from` (a relayed address). */
+  receive(bytes: Uint8Array, from: Address, now: number): void;
+  /**
+   * Our unopened connect to `direct` goes through the relay instead: its channel moves to the
+   * relayed address (its init is resent there). False if there is no such connect.
+   */
+  relayConnect(direct: Address, relayed: Address, now: number): boolean;
+  /** Whether a channel to `address` (with a session on it) is open. */
+  openTo(address: Address): boolean;
+  /**
+   * Sends a keepalive sealed on the channel of the session with `relayed` straight to `direct`:
+   * if it gets through, the peer moves the channel there (path validation, as roaming does).
+   */
+  probeDirect(relayed: Address, direct: Address, now: number): boolean;
 }
 
 export interface EndpointExtension {
+  /** A datagram that looks like a relay packet; true if the extension took it. Never throws. */
+  onRelay?(bytes: Uint8Array, from: Address, now: number): boolean;
+  /** The relay packet (and where it goes) for a packet to a relayed address; undefined: dropped. */
+  wrapRelay?(to: Address, bytes: Uint8Array): { to: Address; data: Uint8Array } | undefined;
   /** A rendezvous message arrived sealed on `channel`. Never throws: malformed is counted. */
   onControl(channel: ChannelView, bytes: Uint8Array, now: number): void;
   /** Whether an event is the extension's own (its session's): then the application never sees it. */

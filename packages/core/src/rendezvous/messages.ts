@@ -31,10 +31,10 @@ const request = u32;
 /**
  * Zeros (ignored when read) that make each request as long as the longest answer it can bring:
  * the rendezvous never sends more bytes than it was sent. register (26) ≥ registered (26);
- * introduce (61) ≥ introduction (61) ≥ introduce_failed (9).
+ * introduce (65) ≥ introduction (65) ≥ introduce_failed (9).
  */
 export const REGISTER_PADDING_BYTES = 17;
-export const INTRODUCE_PADDING_BYTES = 43;
+export const INTRODUCE_PADDING_BYTES = 47;
 const ip = fixedBytes(IP_BYTES);
 const port = u16;
 
@@ -69,6 +69,8 @@ export const Introduction = define('introduction', 4, {
   ip,
   port,
   startIn: u16,
+  /** The other peer's relay tag: where relay packets for it go (see relay.ts). */
+  relayTag: u32,
 });
 /** Rendezvous → client: no introduction (the peer is unknown, or does not accept you: alike on purpose). */
 export const IntroduceFailed = define('introduce_failed', 5, { request, reason: enum8(FAILURE_REASONS) });

@@ -9,7 +9,7 @@
  * handshake or path validation proved: nothing is ever sent to an unproven address, and each
  * answer is no longer than the request it answers (tested). Requests are limited per host.
  */
-import type { Address } from '../address.js';
+import { type Address, formatAddress, sameAddress } from '../address.js';
 import type { NetchatEvent } from '../events.js';
 import { hostKey } from '../secure/host-key.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
@@ -25,6 +25,7 @@ import {
   KEY_BYTES,
   type Register,
 } from './messages.js';
+import { decodeRelay, encodeRelay } from './relay.js';
 
 export interface RendezvousServerOptions {
   /** Registered keys kept at most (the least recently registered is dropped first). */
@@ -32,6 +33,12 @@ export interface RendezvousServerOptions {
   /** Requests (register, introduce) a second from one host, and the burst. */
   requestsPerSecond: number;
   requestBurst: number;
+  /** Relayed bytes a second one introduced pair may send each way, and the burst (bytes). */
+  relayBytesPerSecond: number;
+  relayBurstBytes: number;
+  /** Introduced pairs kept for relaying at most, and how long one is kept unused (ms). */
+  maxRelayPairs: number;
+  relayPairIdleMs: number;
   /** Added to half the slower client's round trip: how far ahead both are told to start. */
   startMarginMs: number;
   /**
@@ -46,6 +53,10 @@ export const DEFAULT_RENDEZVOUS_SERVER_OPTIONS: RendezvousServerOptions = {
   maxRegistrations: 10_000,
   requestsPerSecond: 5,
   requestBurst: 10,
+  relayBytesPerSecond: 64 * 1024,
+  relayBurstBytes: 128 * 1024,
+  maxRelayPairs: 10_000,
+  relayPairIdleMs: 120_000,
   startMarginMs: 50,
   requesterLagMs: 20,
 };
@@ -60,6 +71,11 @@ export interface RendezvousServerStats {
   refused: number;
   rateLimited: number;
   malformed: number;
+  /** Packets (and their bytes) relayed between introduced pairs. */
+  relayed: number;
+  relayedBytes: number;
+  /** Relay packets dropped: from an unregistered address, for a pair never introduced, or over the pair's bandwidth. */
+  relayDropped: number;
 }
 
 interface Registration {
@@ -67,6 +83,14 @@ interface Registration {
   readonly key: Uint8Array;
   readonly acceptFrom: AcceptFrom;
   readonly listed: ReadonlySet<string>;
+  /** Its number in relay packets (PROTOCOL.md, "Relay"). */
+  readonly tag: number;
+}
+
+/** One direction of an introduced pair, as the relay keeps it: a byte budget and when it was last used. */
+interface RelayPair {
+  tokens: number;
+  updatedAt: number;
 }
 
 export class RendezvousServer implements EndpointExtension {
@@ -76,7 +100,16 @@ export class RendezvousServer implements EndpointExtension {
     refused: 0,
     rateLimited: 0,
     malformed: 0,
+    relayed: 0,
+    relayedBytes: 0,
+    relayDropped: 0,
   };
+  private readonly byTag = new Map<number, string>();
+  /** `${from tag}>${to tag}` for each introduced pair, both directions; the Map's order is least recently used first. */
+  private readonly pairs = new Map<string, RelayPair>();
+  /** Which registration speaks from an address (formatAddress), refreshed when a channel moved. */
+  private readonly byAddress = new Map<string, string>();
+  private nextTag = 1;
   /** By fingerprint text; the Map's order is the order of registration (oldest first). */
   private readonly registrations = new Map<string, Registration>();
   private readonly limits: TokenBuckets;
@@ -132,15 +165,22 @@ export class RendezvousServer implements EndpointExtension {
     for (let at = 0; at < message.keys.length; at += KEY_BYTES)
       listed.add(toHex(message.keys.subarray(at, at + KEY_BYTES)));
     const name = fingerprint(channel.remoteKey);
+    const tag = this.registrations.get(name)?.tag ?? this.newTag();
     this.registrations.delete(name);
     this.registrations.set(name, {
       channelId: channel.id,
       key: channel.remoteKey,
       acceptFrom: message.acceptFrom,
       listed,
+      tag,
     });
-    if (this.registrations.size > this.options.maxRegistrations)
-      this.registrations.delete(this.registrations.keys().next().value as string);
+    this.byTag.set(tag, name);
+    this.byAddress.set(formatAddress(channel.address), name);
+    if (this.registrations.size > this.options.maxRegistrations) {
+      const oldest = this.registrations.keys().next().value as string;
+      this.byTag.delete(this.registrations.get(oldest)?.tag as number);
+      this.registrations.delete(oldest);
+    }
     this.stats.registrations++;
     this.reply(
       channel,
@@ -168,9 +208,95 @@ export class RendezvousServer implements EndpointExtension {
     const at = Math.max(rttAsker, rttTarget) / 2 + this.options.startMarginMs;
     const startIn = (rtt: number) => Math.min(65_535, Math.round(at - rtt / 2));
     this.stats.introductions++;
-    this.send(target, introduction(0, 'introduced', asker, startIn(rttTarget)), now);
+    const askerTag = this.find(fingerprint(asker.remoteKey))?.registration.tag ?? 0;
+    if (askerTag !== 0) {
+      this.pair(askerTag, target.registration.tag, now);
+      this.pair(target.registration.tag, askerTag, now);
+    }
+    this.send(target, introduction(0, 'introduced', asker, startIn(rttTarget), askerTag), now);
     const lagged = Math.min(65_535, startIn(rttAsker) + this.options.requesterLagMs);
-    this.reply(asker, introduction(message.request, 'requester', target, lagged), now);
+    this.reply(
+      asker,
+      introduction(message.request, 'requester', target, lagged, target.registration.tag),
+      now,
+    );
+  }
+
+  /**
+   * A relay packet: from a registered client's current (proven) address, for a peer it was
+   * introduced to, within the pair's bandwidth. Forwarded as it came, with the sender's tag in
+   * place of the receiver's, to the receiver's proven address: the same size, so no amplification.
+   */
+  onRelay(bytes: Uint8Array, from: Address, now: number): boolean {
+    const decoded = decodeRelay(bytes);
+    if (!decoded.ok) {
+      this.stats.relayDropped++;
+      return true;
+    }
+    const sender = this.senderAt(from);
+    const receiver = this.byTag.get(decoded.datagram.tag);
+    const target = receiver === undefined ? undefined : this.find(receiver);
+    const pair = sender && target && this.pairs.get(`${sender.tag}>${target.registration.tag}`);
+    if (!sender || !target || !pair || !this.spend(pair, bytes.length, now)) {
+      this.stats.relayDropped++;
+      return true;
+    }
+    this.stats.relayed++;
+    this.stats.relayedBytes += bytes.length;
+    this.host.transmit(
+      target.address,
+      encodeRelay({ type: 'relay', tag: sender.tag, inner: decoded.datagram.inner }),
+    );
+    return true;
+  }
+
+  /** The registration whose channel is now at `address`, if any (a channel that moved is looked up again). */
+  private senderAt(address: Address): Registration | undefined {
+    const key = formatAddress(address);
+    const name = this.byAddress.get(key);
+    const found = name === undefined ? undefined : this.find(name);
+    if (found && sameAddress(found.address, address)) return found.registration;
+    this.byAddress.delete(key);
+    for (const [other, registration] of this.registrations) {
+      const channel = this.host.openChannel(registration.channelId);
+      if (channel && sameAddress(channel.address, address)) {
+        this.byAddress.set(key, other);
+        return registration;
+      }
+    }
+    return undefined;
+  }
+
+  private pair(from: number, to: number, now: number): void {
+    const key = `${from}>${to}`;
+    this.pairs.delete(key);
+    this.pairs.set(key, { tokens: this.options.relayBurstBytes, updatedAt: now });
+    while (this.pairs.size > this.options.maxRelayPairs)
+      this.pairs.delete(this.pairs.keys().next().value as string);
+    // Pairs unused for long are forgotten (the oldest come first).
+    for (const [k, p] of this.pairs) {
+      if (now - p.updatedAt < this.options.relayPairIdleMs) break;
+      this.pairs.delete(k);
+    }
+  }
+
+  /** Takes `bytes` from the pair's budget (refilled at relayBytesPerSecond), if there is enough. */
+  private spend(pair: RelayPair, bytes: number, now: number): boolean {
+    const { relayBytesPerSecond, relayBurstBytes, relayPairIdleMs } = this.options;
+    if (now - pair.updatedAt > relayPairIdleMs) return false;
+    pair.tokens = Math.min(
+      relayBurstBytes,
+      pair.tokens + ((now - pair.updatedAt) / 1000) * relayBytesPerSecond,
+    );
+    pair.updatedAt = now;
+    if (pair.tokens < bytes) return false;
+    pair.tokens -= bytes;
+    return true;
+  }
+
+  private newTag(): number {
+    while (this.byTag.has(this.nextTag) || this.nextTag === 0) this.nextTag = (this.nextTag + 1) >>> 0;
+    return this.nextTag++;
   }
 
   /** The registration for a fingerprint, if its channel is still open (else it is forgotten). */
@@ -199,6 +325,7 @@ function introduction(
   role: 'requester' | 'introduced',
   other: { remoteKey: Uint8Array; address: Address },
   startIn: number,
+  relayTag: number,
 ) {
   return {
     type: 'introduction' as const,
@@ -207,5 +334,6 @@ function introduction(
     key: other.remoteKey,
     ...addressToWire(other.address),
     startIn,
+    relayTag,
   };
 }
