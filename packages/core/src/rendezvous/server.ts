@@ -304,7 +304,7 @@ export class RendezvousServer implements EndpointExtension {
     const registration = this.registrations.get(name);
     if (!registration) return undefined;
     const channel = this.host.openChannel(registration.channelId);
-    if (!channel || toHex(channel.remoteKey) !== toHex(registration.key)) {
+    if (!channel || !sameKey(channel.remoteKey, registration.key)) {
       this.registrations.delete(name);
       return undefined;
     }
@@ -318,6 +318,11 @@ export class RendezvousServer implements EndpointExtension {
   private send(channel: ChannelView, message: Parameters<typeof encodeRendezvous>[0], now: number): void {
     this.host.sendControl(channel.id, encodeRendezvous(message), now);
   }
+}
+
+/** The same channel gives the same key object; compare bytes only when it does not. */
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || Buffer.compare(a, b) === 0;
 }
 
 function introduction(
