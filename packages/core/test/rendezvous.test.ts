@@ -57,6 +57,32 @@ describe('rendezvous: registration', () => {
   });
 });
 
+describe('rendezvous: a rendezvous that restarted', () => {
+  it('is found lost by the heartbeats, and the client registers again with it', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    lab.restartRendezvous();
+    expect(lab.server.size).toBe(0);
+    expect(lab.run(() => lab.registered(a, b) && lab.server.size === 2, 200_000)).toBe(true);
+    expect(lab.updatesOf(a, 'unregistered')[0]).toMatchObject({ wasRegistered: true, retryIn: 1_000 });
+    // Registered again, so found again.
+    expect(chat(lab, a, b).accepted).toBeDefined();
+  });
+
+  it('tells a client once that it cannot reach the rendezvous', () => {
+    const lab = new RendezvousLab();
+    lab.net.filter = (_from, to) => to.host !== '198.51.100.1';
+    const a = lab.home('endpoint-independent');
+    lab.runFor(100_000);
+    const tries = lab.updatesOf(a, 'unregistered');
+    expect(tries).toHaveLength(1);
+    expect(tries[0]).toMatchObject({ wasRegistered: false, retryIn: 1_000 });
+    // It keeps trying, further and further apart: 30 s connect timeouts, gaps 1 s, 2 s, 4 s...
+    const attempts = a.node.sent.filter((s) => s.to.host === '198.51.100.1' && s.data[3] === 1 && s.at > 0);
+    expect(attempts.length).toBeGreaterThan(1);
+    expect(a.client.isRegistered).toBe(false);
+  });
+});
+
 describe('rendezvous: hole punching', () => {
   it('opens a direct chat between two homes behind endpoint-independent NATs', () => {
     const { lab, a, b } = registeredLab('endpoint-independent');

@@ -122,7 +122,9 @@ export async function startRendezvousOrExit(
         `Registered with the rendezvous ${formatAddress(server)}; it sees you at ${formatAddress(u.publicAddress)}.`,
       );
     if (u.type === 'unregistered')
-      say(`Lost the rendezvous ${formatAddress(server)}; trying again in ${u.retryIn / 1000} s.`);
+      say(
+        `${u.wasRegistered ? 'Lost' : 'Cannot reach'} the rendezvous ${formatAddress(server)}; trying again in ${u.retryIn / 1000} s.`,
+      );
   });
   return link;
 }

@@ -54,8 +54,8 @@ export type IntroduceFailure = FailureReason | 'timeout' | 'not_registered' | 'w
 export type RendezvousUpdate =
   /** Registered; `publicAddress` is where the rendezvous sees us (our NAT's public side). */
   | { readonly type: 'registered'; readonly publicAddress: Address }
-  /** The session with the rendezvous ended; a new one follows after `retryIn` ms. */
-  | { readonly type: 'unregistered'; readonly retryIn: number }
+  /** The session with the rendezvous ended (or never opened); a new one follows after `retryIn` ms. */
+  | { readonly type: 'unregistered'; readonly retryIn: number; readonly wasRegistered: boolean }
   /** Our introduction: connect to `address` now (the peer sends its handshakes at this moment too). */
   | { readonly type: 'ready'; readonly request: number; readonly address: Address; readonly key: Uint8Array }
   | { readonly type: 'failed'; readonly request: number; readonly reason: IntroduceFailure }
@@ -374,7 +374,7 @@ export class RendezvousClient implements EndpointExtension {
     this.registerResendAt = undefined;
     this.reconnectAt = now + this.reconnectGap;
     if (wasRegistered || this.reconnectGap === RECONNECT_INITIAL_MS)
-      this.updates.push({ type: 'unregistered', retryIn: this.reconnectGap });
+      this.updates.push({ type: 'unregistered', retryIn: this.reconnectGap, wasRegistered });
     this.reconnectGap = Math.min(RECONNECT_MAX_MS, this.reconnectGap * 2);
   }
 }

@@ -28,8 +28,8 @@ export interface Home {
 
 export class RendezvousLab {
   readonly net = new VirtualNetwork(3);
-  readonly rendezvous: Node;
-  readonly server: RendezvousServer;
+  rendezvous: Node;
+  server: RendezvousServer;
   readonly homes: Home[] = [];
   private readonly nats: Nat[] = [];
 
@@ -42,6 +42,12 @@ export class RendezvousLab {
       (host) => new RendezvousServer(host, { ...DEFAULT_RENDEZVOUS_SERVER_OPTIONS, ...serverOptions }),
     );
     this.net.translate = natRouting(this.nats);
+  }
+
+  /** The rendezvous program crashed and started again: same key and address, nothing remembered. */
+  restartRendezvous(): void {
+    this.rendezvous = this.net.restart(this.rendezvous, { nick: 'rendezvous' });
+    this.server = this.rendezvous.endpoint.use((host) => new RendezvousServer(host));
   }
 
   /** A home network 10.N.0.0 behind a NAT at 203.0.113.N, with one client in it. */
