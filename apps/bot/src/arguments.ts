@@ -72,8 +72,7 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot), sent
   --rate N                    replies per second to one peer, at most (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
-  --rendezvous                also be a rendezvous: introduce the peers it accepts to each other
-                              (they name it with --rendezvous HOST:PORT); needs a reachable address
+  --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)
 
 ${keyHomeHelp}
 

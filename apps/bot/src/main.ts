@@ -59,7 +59,10 @@ async function main(): Promise<void> {
   setInterval(() => {
     bot.logStats();
     if (rendezvous)
-      log.info({ event: 'rendezvous_stats', registered: rendezvous.size, ...rendezvous.stats }, 'rendezvous stats');
+      log.info(
+        { event: 'rendezvous_stats', registered: rendezvous.size, ...rendezvous.stats },
+        'rendezvous stats',
+      );
   }, STATS_EVERY_MS).unref();
 
   let stopping = false;
