@@ -61,6 +61,9 @@ export const DEFAULT_RENDEZVOUS_SERVER_OPTIONS: RendezvousServerOptions = {
   requesterLagMs: 20,
 };
 
+/** The least time between two re-indexings of registrations by address (see senderAt). */
+const REINDEX_EVERY_MS = 1_000;
+
 /** Assumed for a client whose round trip is not measured yet. */
 const UNMEASURED_RTT_MS = 200;
 
@@ -110,6 +113,7 @@ export class RendezvousServer implements EndpointExtension {
   /** Which registration speaks from an address (formatAddress), refreshed when a channel moved. */
   private readonly byAddress = new Map<string, string>();
   private nextTag = 1;
+  private lastReindex = Number.NEGATIVE_INFINITY;
   /** By fingerprint text; the Map's order is the order of registration (oldest first). */
   private readonly registrations = new Map<string, Registration>();
   private readonly limits: TokenBuckets;
@@ -233,7 +237,7 @@ export class RendezvousServer implements EndpointExtension {
       this.stats.relayDropped++;
       return true;
     }
-    const sender = this.senderAt(from);
+    const sender = this.senderAt(from, now);
     const receiver = this.byTag.get(decoded.datagram.tag);
     const target = receiver === undefined ? undefined : this.find(receiver);
     const pair = sender && target && this.pairs.get(`${sender.tag}>${target.registration.tag}`);
@@ -250,21 +254,25 @@ export class RendezvousServer implements EndpointExtension {
     return true;
   }
 
-  /** The registration whose channel is now at `address`, if any (a channel that moved is looked up again). */
-  private senderAt(address: Address): Registration | undefined {
+  /**
+   * The registration whose channel is now at `address`, if any. A channel that moved (roaming)
+   * is found by re-indexing every registration: at most once a second, so relay packets from
+   * unknown (or spoofed) addresses cannot make the rendezvous scan its table for each one.
+   */
+  private senderAt(address: Address, now: number): Registration | undefined {
     const key = formatAddress(address);
     const name = this.byAddress.get(key);
     const found = name === undefined ? undefined : this.find(name);
     if (found && sameAddress(found.address, address)) return found.registration;
-    this.byAddress.delete(key);
+    if (now - this.lastReindex < REINDEX_EVERY_MS) return undefined;
+    this.lastReindex = now;
+    this.byAddress.clear();
     for (const [other, registration] of this.registrations) {
       const channel = this.host.openChannel(registration.channelId);
-      if (channel && sameAddress(channel.address, address)) {
-        this.byAddress.set(key, other);
-        return registration;
-      }
+      if (channel) this.byAddress.set(formatAddress(channel.address), other);
     }
-    return undefined;
+    const again = this.byAddress.get(key);
+    return again === undefined ? undefined : this.registrations.get(again);
   }
 
   private pair(from: number, to: number, now: number): void {
