@@ -1,12 +1,12 @@
 /**
  * `--stun HOST:PORT`: the address the Internet sees us at, from a standard STUN server (an
- * RFC 8489 binding request, encoded and decoded by the `stun` package), sent from the peer's own
+ * RFC 8489 binding request, encoded and decoded by the `webrtc-stun` package), sent from the peer's own
  * UDP socket so that the answer names the NAT mapping of the port netchat listens on. The
  * answer also reaches the peer's endpoint, which drops it (not a netchat packet) and counts it.
  */
 import type dgram from 'node:dgram';
 import { type Address, normalizeHost } from '@netchat/core';
-import stun from 'stun';
+import * as stun from 'webrtc-stun';
 
 /** Resends of the binding request (RFC 8489's initial RTO of 500 ms, doubling), then give up. */
 const RETRY_MS = [500, 1_000, 2_000];
@@ -21,8 +21,8 @@ function isStunMessage(bytes: Buffer): boolean {
  * answer, or rejects with a one-line reason after the last resend went unanswered.
  */
 export function stunBinding(socket: dgram.Socket, server: Address): Promise<Address> {
-  const request = stun.createMessage(stun.constants.STUN_BINDING_REQUEST);
-  const bytes = request.toBuffer();
+  const transactionId = stun.generateTransactionId();
+  const bytes = stun.createBindingRequest(transactionId).setFingerprintAttribute().toBuffer();
   const dualStack = socket.address().family === 'IPv6';
   const host = dualStack && !server.host.includes(':') ? `::ffff:${server.host}` : server.host;
   return new Promise((resolve, reject) => {
@@ -35,14 +35,10 @@ export function stunBinding(socket: dgram.Socket, server: Address): Promise<Addr
     };
     const onMessage = (data: Buffer) => {
       if (!isStunMessage(data)) return;
-      let answer: ReturnType<typeof stun.decode>;
-      try {
-        answer = stun.decode(data);
-      } catch {
-        return; // not a message we can read: keep waiting
-      }
-      if (!answer.transactionId.equals(request.transactionId)) return;
-      const mapped = answer.getXorAddress() ?? answer.getAddress();
+      const answer = stun.createBlank();
+      // Not a message we can read, or not the answer to ours: keep waiting.
+      if (!answer.loadBuffer(data) || !answer.isBindingResponseSuccess({ transactionId })) return;
+      const mapped = answer.getXorMappedAddressAttribute() ?? answer.getMappedAddressAttribute();
       if (!mapped) finish(new Error('the STUN server answered without an address'));
       else finish({ host: normalizeHost(mapped.address), port: mapped.port });
     };

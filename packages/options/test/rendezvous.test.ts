@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetchatPeer } from '@netchat/core';
-import stun from 'stun';
+import * as stun from 'webrtc-stun';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -69,16 +69,20 @@ describe('settings.json', () => {
 });
 
 describe('STUN binding request', () => {
+  /** A STUN server on loopback, answering binding requests with the webrtc-stun package's own messages. */
   async function stunServer() {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    const server = stun.createServer({ type: 'udp4', socket });
     let requests = 0;
-    server.on('bindingRequest', (request, rinfo) => {
+    socket.on('message', (data, rinfo) => {
+      const request = stun.createBlank();
+      if (!request.loadBuffer(data) || !request.isBindingRequest({ fingerprint: true })) return;
       requests++;
-      const answer = stun.createMessage(stun.constants.STUN_BINDING_RESPONSE, request.transactionId);
-      answer.addXorAddress(rinfo.address, rinfo.port);
-      server.send(answer, rinfo.port, rinfo.address);
+      const answer = request
+        .createBindingResponse(true)
+        .setXorMappedAddressAttribute(rinfo)
+        .setFingerprintAttribute();
+      socket.send(answer.toBuffer(), rinfo.port, rinfo.address);
     });
     return { port: socket.address().port, close: () => socket.close(), requests: () => requests };
   }
