@@ -27,6 +27,7 @@ const BENCHES = {
   roundtrip: { cwd: core, args: ['--import', 'tsx', 'bench/roundtrip.ts'] },
   throughput: { cwd: core, args: ['--import', 'tsx', 'bench/throughput.ts'] },
   connect: { cwd: core, args: ['--import', 'tsx', 'bench/connect.ts'] },
+  rendezvous: { cwd: core, args: ['--import', 'tsx', 'bench/rendezvous.ts'] },
   rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: true },
   hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: true },
 };
@@ -111,6 +112,33 @@ function rows(r) {
       `${fmt(c.existingChannel.medianUs / 1000, 2)} ms`,
       `${fmt(c.rawRoundTrip.medianUs, 1)} µs round trip`,
       `${c.existingChannelInRawRoundTrips} round trips`,
+      '',
+      '',
+    ]);
+  }
+  const rv = r.rendezvous;
+  if (rv) {
+    out.push([
+      'Open by fingerprint, direct (hole punch), 20 ms links',
+      `${fmt(rv.openDirectMs)} ms`,
+      '(virtual time)',
+      '',
+      '',
+      '',
+    ]);
+    out.push([
+      'Open by fingerprint, relayed (port-randomising NATs)',
+      `${fmt(rv.openRelayedMs)} ms`,
+      '(virtual time; 3 s waiting for a direct path)',
+      '',
+      '',
+      '',
+    ]);
+    out.push([
+      'Relay cost per packet at the rendezvous',
+      `${fmt(rv.relayUsPerPacket, 2)} µs, +${rv.relayOverheadBytes} B`,
+      `${fmt(rv.bareForwardUsPerPacket, 2)} µs bare forwarding`,
+      `${fmt(rv.relayUsPerPacket / rv.bareForwardUsPerPacket, 1)}×`,
       '',
       '',
     ]);

@@ -21,6 +21,7 @@ const flags = {
   rate: { type: 'string' },
   connect: { type: 'string', multiple: true },
   'log-level': { type: 'string' },
+  rendezvous: { type: 'boolean' },
 } as const;
 
 const allowEntry = z.string().transform((text, ctx) => {
@@ -50,6 +51,7 @@ export const BotArguments = PeerArguments.extend({
   rate: positiveNumberArgument.default(20),
   connect: z.array(peerArgument).default([]),
   'log-level': z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  rendezvous: z.boolean().default(false),
 })
   // --allow alone means --accept allow; --accept allow needs someone to allow.
   .transform((args) => ({ ...args, accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all') }))
@@ -77,6 +79,7 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --rate N                    replies per second to one peer, at most (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
+  --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)
 
 ${keyHomeHelp}
 

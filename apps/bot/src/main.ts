@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { fingerprint, TokenBuckets } from '@netchat/core';
+import { fingerprint, serveRendezvous, TokenBuckets } from '@netchat/core';
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
@@ -39,6 +39,8 @@ async function main(): Promise<void> {
   });
   // Before anyone is answered (the Bot below answers): every accept and request carries it.
   if (args.nick === undefined) peer.setNick(defaultBotNick(fingerprint(keyPair.publicKey)));
+  // --rendezvous: the bot also introduces the peers it accepts to each other (hole punching).
+  const rendezvous = args.rendezvous ? serveRendezvous(peer) : undefined;
   // A token bucket per peer: no peer can make the bot flood anyone.
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
@@ -52,11 +54,19 @@ async function main(): Promise<void> {
       port: peer.address.port,
       accept: args.accept,
       nick: peer.options.nick,
+      rendezvous: args.rendezvous,
       fingerprint: fingerprint(keyPair.publicKey),
     },
     'listening',
   );
-  setInterval(() => bot.logStats(), STATS_EVERY_MS).unref();
+  setInterval(() => {
+    bot.logStats();
+    if (rendezvous)
+      log.info(
+        { event: 'rendezvous_stats', registered: rendezvous.size, ...rendezvous.stats },
+        'rendezvous stats',
+      );
+  }, STATS_EVERY_MS).unref();
 
   let stopping = false;
   const stop = async () => {

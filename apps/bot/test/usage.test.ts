@@ -10,3 +10,14 @@ describe('--help', () => {
     expect(after.split('\n\n')[1]).toMatch(/^Your key is kept in \$NETCHAT_HOME/);
   });
 });
+
+describe('--rendezvous', () => {
+  it('is a switch, off by default', async () => {
+    const { parseBotArguments } = await import('../src/arguments.js');
+    expect(parseBotArguments(['7000', '--rendezvous'])).toMatchObject({ rendezvous: true });
+    expect(parseBotArguments(['7000'])).toMatchObject({ rendezvous: false });
+    expect(() => parseBotArguments(['7000', '--rendezvous=1.2.3.4:5'])).toThrow(
+      '--rendezvous takes no value',
+    );
+  });
+});

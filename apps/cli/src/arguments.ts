@@ -6,18 +6,23 @@ import {
   peerArgument,
   peerFlags,
   peerFlagsHelp,
+  RendezvousArguments,
+  rendezvousFlags,
+  rendezvousFlagsHelp,
+  settingsHelp,
 } from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
   ...peerFlags,
+  ...rendezvousFlags,
   connect: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   verbose: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
 } as const;
 
-export const CliArguments = PeerArguments.extend({
+export const CliArguments = PeerArguments.extend(RendezvousArguments).extend({
   connect: peerArgument.optional(),
   yes: z.boolean().default(false),
   verbose: z.boolean().default(false),
@@ -39,10 +44,13 @@ ${peerFlagsHelp}
   -y, --yes                   accept every connection request without asking
   -v, --verbose               also show heartbeats sent and missed
   --json                      print every event as one JSON object a line, and no prompts
+${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
+${settingsHelp}
 
-At the prompts: type "IP Port" (or HOST:PORT) to start a chat, y or n to answer a request,
+At the prompts: type "IP Port" (or HOST:PORT; with a rendezvous, also a fingerprint or the nick
+of a known peer) to start a chat, y or n to answer a request,
 "cancel" to stop waiting for an answer, and "exit" to close the chat (or, at the start prompt,
 to quit). Ctrl-C clears a half-typed line; on an empty line it quits, as Ctrl-D does.
 

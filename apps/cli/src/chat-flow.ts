@@ -20,15 +20,17 @@
 import {
   ChatClient,
   type ClientUpdate,
+  type Contact,
   type Conversation,
   neverOpened,
+  parseTarget,
   type PeerPort,
   type PresenceUpdate,
   type TrustStore,
   texts,
   type WaitingRequest,
 } from '@netchat/client';
-import { formatAddress, type PeerSpec, parsePeerSpec } from '@netchat/core';
+import { formatAddress, type PeerSpec } from '@netchat/core';
 
 export interface FlowConsole {
   /** A line of conversation or status for the person. */
@@ -51,6 +53,10 @@ export interface FlowOptions {
   connect?: PeerSpec;
   /** A person types at a terminal (else lines come down a pipe). */
   interactive: boolean;
+  /** A rendezvous is configured: a fingerprint or a known nick names a peer too. */
+  rendezvous?: boolean;
+  /** Known peers, whose nicks name them (with a rendezvous). */
+  contacts?: () => readonly Contact[];
 }
 
 /** How the program ends; see README "Exit codes". */
@@ -202,7 +208,7 @@ export class ChatFlow {
     }
     let spec: PeerSpec;
     try {
-      spec = parsePeerSpec(text);
+      spec = parseTarget(text, this.options.contacts?.() ?? [], this.options.rendezvous ?? false);
     } catch (error) {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
       if (ended)

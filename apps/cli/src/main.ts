@@ -8,7 +8,9 @@ import {
   reachableAddresses,
   readCommandLine,
   startPeerOrExit,
+  startRendezvousOrExit,
 } from '@netchat/options';
+import { withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
@@ -19,7 +21,7 @@ const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
   const cli = readCommandLine(program, parseCliArguments);
-  const { peer, knownPeers, keyPair } = await startPeerOrExit(program, peerOptionsFrom(cli));
+  const { peer, knownPeers, keyPair, home } = await startPeerOrExit(program, peerOptionsFrom(cli));
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
   const port = peer.address.port;
   const addresses = reachableAddresses(peer.address.host);
@@ -36,6 +38,11 @@ async function main(): Promise<void> {
     );
   }
 
+  // Rendezvous and STUN news: plain lines until the console owns the terminal, then above the prompt.
+  let say = (line: string) =>
+    process.stdout.write(cli.json ? `${JSON.stringify({ type: 'rendezvous', text: line })}\n` : `${line}\n`);
+  const link = await startRendezvousOrExit(program, peer, cli, home, knownPeers, (line) => say(line));
+
   let flow: ChatFlow | undefined;
   let quitting = false;
   const terminal = new LineConsole(
@@ -50,12 +57,24 @@ async function main(): Promise<void> {
     await peer.close(peer.options.closeLinger + 5_000);
     process.stdout.write('', () => process.exit(code));
   };
+  if (!cli.json)
+    say = (line) => {
+      terminal.say(line);
+      return true;
+    };
   // A second interrupt while closing quits at once.
   const interrupt = () => (quitting ? process.exit(130) : flow?.interrupt());
   flow = new ChatFlow(
-    peer,
+    withFinder(peer, link && ((fingerprint) => link.find(fingerprint))),
     terminal,
-    { yes: cli.yes, verbose: cli.verbose, connect: cli.connect, interactive: terminal.interactive },
+    {
+      yes: cli.yes,
+      verbose: cli.verbose,
+      connect: cli.connect,
+      interactive: terminal.interactive,
+      rendezvous: link !== undefined,
+      contacts: () => knownPeers.list(),
+    },
     knownPeers,
     (code) => void quit(code),
   );

@@ -1,5 +1,12 @@
 /** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
-import { fingerprint, formatAddress, type KnownPeers, type NetchatPeer, type PeerSpec } from '@netchat/core';
+import {
+  type Address,
+  fingerprint,
+  formatAddress,
+  type KnownPeers,
+  type NetchatPeer,
+  type PeerSpec,
+} from '@netchat/core';
 import { type PeerPort, TuiModel } from './model/tui-model.js';
 import { TuiView, type ViewOptions } from './view/tui-view.js';
 
@@ -8,6 +15,9 @@ export interface AppOptions extends ViewOptions {
   acceptAll: boolean;
   verbose: boolean;
   connect?: PeerSpec;
+  /** With a rendezvous: finds a peer by fingerprint, and /connect reads fingerprints and nicks. */
+  find?: (fingerprint: string) => Promise<Address>;
+  peerFrom?: (text: string) => PeerSpec;
   /** Called once every session is closed (or the wait ran out) and the terminal is restored. */
   onExit(): void;
 }
@@ -39,6 +49,7 @@ export class TuiApp {
       fingerprint: () => fingerprint(peer.publicKey),
       trust: (publicKey, nick) => options.knownPeers.check(publicKey, nick),
       remember: (publicKey, nick, print) => options.knownPeers.remember(publicKey, nick, print),
+      ...(options.find ? { find: options.find } : {}),
     };
     const local = peer.address;
     this.model = new TuiModel(port, {
@@ -46,6 +57,7 @@ export class TuiApp {
       localAddress: formatAddress(local),
       acceptAll: options.acceptAll,
       verbose: options.verbose,
+      ...(options.peerFrom ? { peerFrom: options.peerFrom } : {}),
     });
     this.view = new TuiView(this.model, options);
     peer.on('event', (event) => {

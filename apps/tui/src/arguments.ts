@@ -6,17 +6,21 @@ import {
   keyHomeHelp,
   peerFlags,
   peerFlagsHelp,
+  RendezvousArguments,
+  rendezvousFlags,
+  rendezvousFlagsHelp,
 } from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
   ...peerFlags,
+  ...rendezvousFlags,
   connect: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   verbose: { type: 'boolean', short: 'v' },
 } as const;
 
-export const TuiArguments = PeerArguments.extend({
+export const TuiArguments = PeerArguments.extend(RendezvousArguments).extend({
   connect: peerArgument.optional(),
   yes: z.boolean().default(false),
   verbose: z.boolean().default(false),
@@ -36,6 +40,7 @@ ${peerFlagsHelp}
   --connect HOST:PORT         open a tab to this peer at start ([::1]:6666 for IPv6)
   -y, --yes                   accept every connection request without asking
   -v, --verbose               also show heartbeats sent
+${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
 

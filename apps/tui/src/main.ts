@@ -8,7 +8,14 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
+import { parseTarget } from '@netchat/client';
+import {
+  exitWith,
+  peerOptionsFrom,
+  readCommandLine,
+  startPeerOrExit,
+  startRendezvousOrExit,
+} from '@netchat/options';
 import { TuiApp } from './app.js';
 import { parseTuiArguments, usage } from './arguments.js';
 
@@ -19,7 +26,13 @@ async function main(): Promise<void> {
   const args = readCommandLine(program, parseTuiArguments);
   if (!process.stdout.isTTY || !process.stdin.isTTY)
     exitWith(program, 'needs a terminal; for scripts use netchat --json', 2);
-  const { peer, knownPeers } = await startPeerOrExit(program, peerOptionsFrom(args));
+  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(args));
+  // Rendezvous and STUN news is printed only before the screen is taken (it would tear the screen).
+  let screenTaken = false;
+  const link = await startRendezvousOrExit(program, peer, args, home, knownPeers, (line) => {
+    if (!screenTaken) process.stderr.write(`${line}\n`);
+  });
+  screenTaken = true;
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),
@@ -27,6 +40,10 @@ async function main(): Promise<void> {
     acceptAll: args.yes,
     verbose: args.verbose,
     connect: args.connect,
+    ...(link && {
+      find: (print: string) => link.find(print),
+      peerFrom: (text: string) => parseTarget(text, knownPeers.list(), true),
+    }),
     onExit: () => process.exit(0),
   });
 

@@ -31,6 +31,7 @@ import type { Conversation, EndReason } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
 import { isPeerTyping, PRESENCE_TYPING_EXPIRY_MS, type PresenceUpdate, typingNoticeDue } from './presence.js';
+import { isNamedTarget } from './peer-target.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
 export type ClientUpdate =
@@ -280,6 +281,7 @@ export class ChatClient {
         this.settings.history?.append(c, 'in', e.text);
         // Its message is what the peer was typing.
         this.peerStoppedTyping(c);
+        c.peer = e.peer; // where the peer is now: it roamed, or a relayed chat went direct
         this.emit({ type: 'message', conversation: c, text: e.text });
         return;
       }
@@ -325,8 +327,12 @@ export class ChatClient {
     // Every outcome comes after `connect` returned, so the caller can hold the conversation first.
     await Promise.resolve();
     try {
-      checkPeerSpec(conversation.target);
-      const address = await this.port.resolve(conversation.target.host, conversation.target.port);
+      const target = conversation.target;
+      // A fingerprint is found through the rendezvous; an address is looked up (no extra await: callers count ticks).
+      if (!isNamedTarget(target)) checkPeerSpec(target);
+      const address = await (isNamedTarget(target)
+        ? this.find(target.host)
+        : this.port.resolve(target.host, target.port));
       if (conversation.state !== 'connecting') return;
       conversation.peer = address;
       const session = this.port.connectTo(address);
@@ -336,6 +342,13 @@ export class ChatClient {
       if (conversation.state !== 'connecting') return;
       this.end(conversation, { kind: 'unreachable', message: (error as Error).message });
     }
+  }
+
+  /** The peer with this fingerprint, through the rendezvous: resolves at the moment to connect. */
+  private find(fingerprint: string): Promise<Address> {
+    if (!this.port.find)
+      return Promise.reject(new Error('no rendezvous configured (--rendezvous HOST:PORT)'));
+    return this.port.find(fingerprint);
   }
 
   private onRequest(e: EventOf<'request'>): void {

@@ -21,3 +21,4 @@ export {
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
+export { type Contact, isNamedTarget, parseTarget, withFinder } from './peer-target.js';

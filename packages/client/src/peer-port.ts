@@ -15,6 +15,11 @@ import type {
 export interface PeerPort {
   /** A host as typed into an address (a look-up for names). Rejects with INVALID_ADDRESS. */
   resolve(host: string, port: number): Promise<Address>;
+  /**
+   * Finds the peer with this fingerprint through a rendezvous (RendezvousLink.find); resolves at
+   * the moment to connect. Absent when no rendezvous is configured.
+   */
+  find?(fingerprint: string): Promise<Address>;
   /** Asks a peer to chat. Its events may come before this returns. */
   connectTo(address: Address): SessionId;
   accept(session: SessionId): void;

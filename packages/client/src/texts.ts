@@ -5,6 +5,7 @@
 import {
   type Address,
   formatAddress,
+  isRelayed,
   type KnownPeer,
   type PeerSpec,
   terminalSafe,
@@ -26,7 +27,8 @@ const warning = (text: string): Notice => ({ text, warning: true });
 
 /** "127.0.0.1 6666", as the original netchat prompt takes it. */
 export function spaced(peer: Address | PeerSpec): string {
-  return `${peer.host} ${peer.port}`;
+  // A peer named by fingerprint (port 0, see peer-target.ts) has no port yet.
+  return peer.port === 0 ? peer.host : `${peer.host} ${peer.port}`;
 }
 
 /** "127.0.0.1 6666 (bob)", or without the nick if there is none. */
@@ -90,8 +92,12 @@ export function openedNotices(c: Conversation, how: 'connected' | 'accepted' | '
     accepted: `Accepted the request from ${conversationWho(c)}.`,
     auto: `Accepted (--yes) the request from ${conversationWho(c)}.`,
   }[how];
-  return [info(first), ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
+  const relayed = c.peer !== undefined && isRelayed(c.peer) ? [info(RELAYED_TEXT)] : [];
+  return [info(first), ...relayed, ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
 }
+
+export const RELAYED_TEXT =
+  'Relayed through the rendezvous: no direct path opened (still encrypted end to end; it moves to a direct path if one opens).';
 
 /** Why a conversation ended, or why its request came to nothing. */
 export function endedNotice(c: Conversation): Notice {

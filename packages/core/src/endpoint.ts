@@ -26,6 +26,9 @@ import { generateKeyPair, type KeyPair, randomBytes, toHex } from './secure/cryp
 import { DEFAULT_SECURE_OPTIONS, SecureTransport, type SecureStats } from './secure/secure-transport.js';
 import { Session, type SessionContext, type SessionInfo } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
+import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
+import { isRendezvousPayload } from './rendezvous/messages.js';
+import { isRelayPacket, RELAY_HOST } from './rendezvous/relay.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -106,6 +109,9 @@ export class Endpoint {
   private sealing: Datagram | undefined;
   private readonly randomU32: () => number;
   private readonly context: SessionContext;
+  /** A rendezvous role (rendezvous/*.ts), if one is in use; its own session's events wait here. */
+  private extension: EndpointExtension | undefined;
+  private claimed: NetchatEvent[] = [];
 
   constructor(options: EndpointOptionsInput = {}, dependencies: EndpointDependencies = {}) {
     this.options = resolveOptions(options);
@@ -117,6 +123,13 @@ export class Endpoint {
       this.identity,
       {
         transmit: (to, data) => {
+          if (to.host === RELAY_HOST) {
+            // A peer reached through the relay: the sealed packet goes inside a relay packet.
+            const wrapped = this.extension?.wrapRelay?.(to, data);
+            if (!wrapped) return;
+            to = wrapped.to;
+            data = wrapped.data;
+          }
           this.stats.datagramsOut++;
           this.outbox.push(this.sealing ? { to, data, message: this.sealing } : { to, data });
         },
@@ -145,7 +158,8 @@ export class Endpoint {
           const record = this.table.get(event.session);
           if (record) this.lost.add(record);
         }
-        this.events.push(event);
+        if (this.extension?.claims(event)) this.claimed.push(event);
+        else this.events.push(event);
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
     };
@@ -280,7 +294,13 @@ export class Endpoint {
   handleDatagram(bytes: Uint8Array, from: Address, now: number): void {
     this.now = now;
     this.stats.datagramsIn++;
+    const extension = this.extension;
+    if (extension?.onRelay && isRelayPacket(bytes) && extension.onRelay(bytes, from, now)) {
+      this.runExtension(now, false);
+      return;
+    }
     this.secure.receive(bytes, from, now);
+    if (extension) this.runExtension(now, false);
   }
 
   handleTimeout(now: number): void {
@@ -291,6 +311,7 @@ export class Endpoint {
       record.session.handleTimeout(now);
       this.settle(record);
     }
+    if (this.extension) this.runExtension(now, true);
   }
 
   // ---- output -------------------------------------------------------------------------------
@@ -313,8 +334,117 @@ export class Endpoint {
   nextTimeout(): number | undefined {
     const sessions = this.deadlines.peek();
     const secure = this.secure.nextTimeout();
-    if (sessions === undefined) return secure;
-    return secure === undefined ? sessions : Math.min(sessions, secure);
+    const next =
+      sessions === undefined ? secure : secure === undefined ? sessions : Math.min(sessions, secure);
+    const extension = this.extension?.nextTimeout();
+    return extension === undefined ? next : next === undefined ? extension : Math.min(next, extension);
+  }
+
+  // ---- rendezvous ---------------------------------------------------------------------------
+
+  /** Puts a rendezvous role (client or server) on this endpoint; one at most. */
+  use<E extends EndpointExtension>(make: (host: EndpointHost) => E): E {
+    if (this.extension) throw errors.invalidArgument('extension', 'this endpoint already has one');
+    const extension = make(this.host());
+    this.extension = extension;
+    return extension;
+  }
+
+  private runExtension(now: number, timeout: boolean): void {
+    const extension = this.extension as EndpointExtension;
+    if (timeout) extension.handleTimeout(now);
+    while (this.claimed.length > 0) {
+      const claimed = this.claimed;
+      this.claimed = [];
+      for (const event of claimed) extension.onEvent(event, now);
+    }
+  }
+
+  private onControl(channel: Channel, plaintext: Uint8Array, now: number): void {
+    const view = this.view(channel);
+    if (!this.extension || !view) {
+      this.drop('malformed', 'rendezvous message to a peer that plays no rendezvous role');
+      return;
+    }
+    this.extension.onControl(view, plaintext, now);
+  }
+
+  private view(channel: Channel | undefined): ChannelView | undefined {
+    if (!channel?.isOpen || !channel.remoteStatic) return undefined;
+    return { id: channel.id, address: channel.address, remoteKey: channel.remoteStatic };
+  }
+
+  /** What an extension may ask of the endpoint (see EndpointHost). */
+  private host(): EndpointHost {
+    return {
+      sendControl: (channelId, bytes, now) => {
+        const channel = this.secure.channel(channelId);
+        if (!channel?.isOpen) return false;
+        this.now = now;
+        this.secure.send(channel, bytes, now);
+        return true;
+      },
+      connect: (peer, now) => this.connect(peer, now),
+      punch: (peer, now) => {
+        this.now = now;
+        if (this.table.ofPeer(formatAddress(peer)).size > 0) return;
+        // One init, at once forgotten: it opens our NAT for the peer's handshake, and never
+        // completes a second channel (see PROTOCOL.md, "Hole punching").
+        const channel = this.secure.connect(peer, now);
+        const record = this.secure.channels.get(channel.id);
+        if (record) this.secure.close(record);
+      },
+      channelOf: (session) => this.view(this.table.get(session)?.channel.channel),
+      openChannel: (channelId) => this.view(this.secure.channel(channelId)),
+      transmit: (to, data) => {
+        this.stats.datagramsOut++;
+        this.outbox.push({ to, data });
+      },
+      receive: (bytes, from, now) => {
+        this.now = now;
+        this.secure.receive(bytes, from, now);
+      },
+      relayConnect: (direct, relayed, now) => {
+        this.now = now;
+        let moved = false;
+        for (const r of this.table.ofPeer(formatAddress(direct))) {
+          const channel = r.channel.channel;
+          if (r.session.state !== 'connecting' || channel.isOpen || !channel.initiator) continue;
+          // The handshake goes on as it was (same init, same timers), through the relay.
+          channel.address = relayed;
+          moved = true;
+        }
+        return moved;
+      },
+      openTo: (address) => {
+        for (const r of this.table.ofPeer(formatAddress(address))) if (r.channel.channel.isOpen) return true;
+        return false;
+      },
+      probeDirect: (relayed, direct, now) => {
+        this.now = now;
+        // Our own connect is filed under the direct address it began with; the peer's under the relayed one.
+        const records = [
+          ...this.table.ofPeer(formatAddress(relayed)),
+          ...this.table.ofPeer(formatAddress(direct)),
+        ];
+        for (const r of records) {
+          const channel = r.channel.channel;
+          if (!channel.isOpen || channel.address.host !== RELAY_HOST || channel.address.port !== relayed.port)
+            continue;
+          this.stats.datagramsOut++;
+          this.outbox.push({ to: direct, data: channel.seal(new Uint8Array(0), now) });
+          return true;
+        }
+        return false;
+      },
+      rtt: (channelId) => {
+        for (const r of this.table.channel(channelId)?.sessions.values() ?? []) {
+          const rtt = r.session.info().rtt;
+          if (rtt !== undefined) return rtt;
+        }
+        return undefined;
+      },
+    };
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -387,6 +517,10 @@ export class Endpoint {
   }
 
   private onSessionMessage(channel: Channel, plaintext: Uint8Array, now: number): void {
+    if (isRendezvousPayload(plaintext)) {
+      this.onControl(channel, plaintext, now);
+      return;
+    }
     const decoded = decodeDatagram(plaintext);
     if (!decoded.ok) {
       this.drop('malformed', decoded.reason);

@@ -103,3 +103,34 @@ export {
   type TrustAssessment,
   type TrustLevel,
 } from './node/known-peers.js';
+export type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
+export { fingerprintBytes, fingerprintText, isFingerprint } from './rendezvous/fingerprint.js';
+export {
+  ACCEPT_FROM,
+  type AcceptFrom,
+  addressFromWire,
+  addressToWire,
+  decodeRendezvous,
+  encodeRendezvous,
+  Introduce,
+  IntroduceFailed,
+  Introduction,
+  RENDEZVOUS_VERSION,
+  Register,
+  Registered,
+  type RendezvousMessage,
+} from './rendezvous/messages.js';
+export {
+  type IntroduceFailure,
+  RendezvousClient,
+  type RendezvousClientOptions,
+  type RendezvousUpdate,
+} from './rendezvous/client.js';
+export {
+  DEFAULT_RENDEZVOUS_SERVER_OPTIONS,
+  RendezvousServer,
+  type RendezvousServerOptions,
+  type RendezvousServerStats,
+} from './rendezvous/server.js';
+export { RendezvousLink, type RendezvousLinkOptions, serveRendezvous } from './node/rendezvous-link.js';
+export { isRelayed, RELAY_HOST, relayAddress } from './rendezvous/relay.js';

@@ -171,3 +171,13 @@ export {
   startPeerOrExit,
 } from './program.js';
 export { reachableAddresses } from './reachable-addresses.js';
+export {
+  loadSettingsOrExit,
+  RendezvousArguments,
+  rendezvousFlags,
+  rendezvousFlagsHelp,
+  Settings,
+  settingsHelp,
+  startRendezvousOrExit,
+} from './rendezvous.js';
+export { stunBinding } from './stun.js';

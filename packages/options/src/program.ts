@@ -97,9 +97,9 @@ export async function listenOrExit(program: ProgramInfo, options: PeerOptions): 
 export async function startPeerOrExit(
   program: ProgramInfo,
   options: PeerOptions,
-): Promise<{ peer: NetchatPeer; keyPair: KeyPair; knownPeers: KnownPeers }> {
+): Promise<{ peer: NetchatPeer; keyPair: KeyPair; knownPeers: KnownPeers; home: string }> {
   const identity = loadIdentityOrExit(program);
   const knownPeers = loadKnownPeersOrExit(program, identity.home);
   const peer = await listenOrExit(program, { ...options, identity: identity.keyPair });
-  return { peer, keyPair: identity.keyPair, knownPeers };
+  return { peer, keyPair: identity.keyPair, knownPeers, home: identity.home };
 }

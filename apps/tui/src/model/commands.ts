@@ -50,7 +50,8 @@ function index(argument: string | undefined, usage: string): Command | number {
   return Number(argument);
 }
 
-export function parseInput(line: string): Command {
+/** `peerFrom` reads /connect's argument (with a rendezvous, client's parseTarget: also fingerprints and nicks). */
+export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = parsePeerSpec): Command {
   const text = line.trim();
   if (text === '') return { name: 'nothing' };
   if (text === 'exit') return { name: 'exit_session' };
@@ -61,7 +62,7 @@ export function parseInput(line: string): Command {
   switch (word.toLowerCase()) {
     case 'connect':
       try {
-        return { name: 'connect', peer: parsePeerSpec(argument) };
+        return { name: 'connect', peer: peerFrom(argument) };
       } catch (error) {
         return { name: 'invalid', message: `${(error as Error).message} (usage: /connect IP PORT)` };
       }

@@ -93,6 +93,8 @@ export interface ModelSettings {
   acceptAll: boolean;
   verbose: boolean;
   clock?: () => Date;
+  /** How /connect reads a peer (default: IP PORT only). */
+  peerFrom?: (text: string) => import('@netchat/core').PeerSpec;
 }
 
 const ACTION_PREFIX = '/me ';
@@ -156,7 +158,7 @@ export class TuiModel {
 
   /** Enter: run what is on the input line. */
   submit(): void {
-    this.run(parseInput(this.editor.take()));
+    this.run(parseInput(this.editor.take(), this.settings.peerFrom));
   }
 
   run(command: Command): void {

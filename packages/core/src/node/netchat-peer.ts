@@ -34,6 +34,8 @@ export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
   event: [NetchatEvent];
   /** A datagram could not be sent (no route, and the like). The session goes on. */
   send_error: [Error & { to: Address }];
+  /** The endpoint was just run (datagram, timer or call): a rendezvous link reads its updates. */
+  pumped: [];
 };
 
 export class NetchatPeer extends EventEmitter<PeerEvents> {
@@ -74,6 +76,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       socket.close();
       throw error;
     }
+  }
+
+  /** The UDP socket itself, for a STUN binding request from netchat's own port (options' stun.ts). */
+  get udpSocket(): dgram.Socket {
+    return this.socket;
   }
 
   /** The local address the socket is bound to. */
@@ -194,6 +201,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
+  /** Runs `action` on the endpoint at this peer's clock, then sends what it queued (for rendezvous-link.ts). */
+  run<T>(action: (endpoint: Endpoint, now: number) => T): T {
+    return this.call(() => action(this.endpoint, this.clock()));
+  }
+
   private call<T>(action: () => T): T {
     try {
       return action();
@@ -223,6 +235,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       this.pumping = false;
     }
     this.arm();
+    this.emit('pumped');
     if (!this.endpoint.busy && this.idleWaiters.length > 0)
       for (const waiter of [...this.idleWaiters]) waiter();
   }

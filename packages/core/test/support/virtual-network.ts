@@ -65,6 +65,11 @@ export class VirtualNetwork {
   conditions: LinkConditions = { latency: 5, jitter: 0, loss: 0, duplicate: 0 };
   /** Return false to drop a datagram (for partitions and targeted loss); `message` is what it seals. */
   filter: (from: Address, to: Address, data: Uint8Array, message?: Datagram) => boolean = () => true;
+  /**
+   * Address translation on the way (NAT routers, see nat.ts): the addresses a datagram travels
+   * with after it, or undefined to drop it. None by default.
+   */
+  translate: ((from: Address, to: Address) => { from: Address; to: Address } | undefined) | undefined;
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
@@ -148,7 +153,10 @@ export class VirtualNetwork {
     }
   }
 
-  private launch(from: Address, to: Address, data: Uint8Array, message?: Datagram): void {
+  private launch(sender: Address, receiver: Address, data: Uint8Array, message?: Datagram): void {
+    const routed = this.translate ? this.translate(sender, receiver) : { from: sender, to: receiver };
+    if (!routed) return;
+    const { from, to } = routed;
     const c = this.conditions;
     if (!this.filter(from, to, data, message) || this.random() < c.loss) return;
     const copies = this.random() < c.duplicate ? 2 : 1;

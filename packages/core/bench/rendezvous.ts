@@ -1,0 +1,98 @@
+/**
+ * Rendezvous figures. Time from asking for a fingerprint to an open chat, direct (hole punching
+ * through endpoint-independent NATs) and relayed (port-randomising NATs), on virtual time with
+ * 20 ms one-way links: protocol time, the same on any machine. And the relay's cost per message:
+ * the rendezvous's CPU time per relayed packet (sans-IO: handleDatagram to the packet out),
+ * beside the runtime's limit for the same forwarding done bare (read the tag, look up, copy), in
+ * the same run; and the bytes it adds.
+ */
+import { eventsOf } from '../test/support/virtual-network.js';
+import { RendezvousLab } from '../test/support/rendezvous-lab.js';
+import { report, round } from './util.js';
+
+const BATCHES = 20;
+const PER_BATCH = 2_000;
+
+function openTime(kind: 'endpoint-independent' | 'port-randomising') {
+  const lab = new RendezvousLab({}, { relayBytesPerSecond: 1e12, relayBurstBytes: 1e12 });
+  lab.net.conditions = { latency: 20, jitter: 0, loss: 0, duplicate: 0 };
+  const a = lab.home(kind);
+  const b = lab.home(kind);
+  lab.run(() => lab.registered(a, b), 10_000);
+  lab.runFor(1_000); // round trips measured
+  const start = lab.net.now;
+  const request = a.client.introduce(b.fingerprint, lab.net.now);
+  lab.run(() => lab.updatesOf(a, 'ready').some((u) => u.request === request));
+  const ready = lab.updatesOf(a, 'ready')[0];
+  if (!ready) throw new Error('no introduction');
+  const session = a.node.endpoint.connect(ready.address, lab.net.now);
+  lab.run(() => eventsOf(b.node, 'request').length > 0, 20_000);
+  const incoming = eventsOf(b.node, 'request')[0];
+  if (!incoming) throw new Error('no request');
+  b.node.endpoint.accept(incoming.session, lab.net.now);
+  lab.run(() => eventsOf(a.node, 'accepted').length > 0, 20_000);
+  const accepted = eventsOf(a.node, 'accepted')[0];
+  if (!accepted) throw new Error('not accepted');
+  return { lab, a, b, session, ms: accepted.at - start, relayed: accepted.peer.host === 'relay' };
+}
+
+const direct = openTime('endpoint-independent');
+const relayed = openTime('port-randomising');
+
+// A relay packet as the relayed chat sends it: a's text, sealed, wrapped for b.
+const { lab, a } = relayed;
+a.node.endpoint.send(relayed.session, 'x'.repeat(64), lab.net.now);
+lab.net.collect();
+const packet = a.node.sent.filter((s) => s.data[3] === 6).at(-1);
+if (!packet) throw new Error('no relay packet');
+// The address a's packets reach the rendezvous from (its NAT's port for that destination).
+const rendezvous = lab.rendezvous.endpoint;
+const aAtRendezvous = rendezvous.listSessions().find((s) => s.peer.host === '203.0.113.1')?.peer;
+if (!aAtRendezvous) throw new Error('a has no session at the rendezvous');
+
+function perPacketUs(forward: () => void): number[] {
+  const samples: number[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const start = performance.now();
+    for (let i = 0; i < PER_BATCH; i++) forward();
+    samples.push(((performance.now() - start) * 1000) / PER_BATCH);
+  }
+  return samples.sort((x, y) => x - y);
+}
+
+const before = lab.server.stats.relayed;
+const netchat = perPacketUs(() => {
+  rendezvous.handleDatagram(packet.data, aAtRendezvous, lab.net.now);
+  while (rendezvous.pollTransmit()) {}
+});
+const forwarded = lab.server.stats.relayed - before;
+
+// The same forwarding done bare: read the tag, look it up, copy the packet with the sender's tag.
+const table = new Map([[2, { host: '203.0.113.2', port: 1 }]]);
+const out: Uint8Array[] = [];
+const bare = perPacketUs(() => {
+  const view = new DataView(packet.data.buffer, packet.data.byteOffset, packet.data.byteLength);
+  const to = table.get(view.getUint32(4));
+  const copy = Uint8Array.from(packet.data);
+  new DataView(copy.buffer).setUint32(4, 1);
+  if (to) out.push(copy);
+  if (out.length > 1000) out.length = 0;
+});
+
+const median = (s: number[]) => round(s[Math.floor(s.length / 2)] as number, 3);
+const figures = {
+  openDirectMs: round(direct.ms, 0),
+  openDirectRelayed: direct.relayed,
+  openRelayedMs: round(relayed.ms, 0),
+  openRelayedRelayed: relayed.relayed,
+  oneWayLatencyMs: 20,
+  relayUsPerPacket: median(netchat),
+  bareForwardUsPerPacket: median(bare),
+  forwardedInBench: forwarded,
+  relayPacketBytes: packet.data.length,
+  relayOverheadBytes: 8,
+};
+console.log(
+  `open, 20 ms links: direct ${figures.openDirectMs} ms, relayed ${figures.openRelayedMs} ms (virtual time); relay: ${figures.relayUsPerPacket} µs per packet at the rendezvous (bare forwarding: ${figures.bareForwardUsPerPacket} µs), +8 bytes (${figures.relayPacketBytes} B for a 64 B text)`,
+);
+report('rendezvous', figures);

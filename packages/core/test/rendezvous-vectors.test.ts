@@ -1,0 +1,113 @@
+/** PROTOCOL.md's rendezvous vectors, and the address and fingerprint forms they use. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  addressFromWire,
+  addressToWire,
+  decodeRendezvous,
+  encodeRendezvous,
+  fingerprint,
+  fingerprintBytes,
+  fingerprintText,
+  generateKeyPair,
+  type RendezvousMessage,
+} from '../src/index.js';
+import { decodeRelay, encodeRelay, type RelayPacket } from '../src/rendezvous/relay.js';
+
+const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
+const blocks = (kind: string) =>
+  [...protocol.matchAll(new RegExp(`\`\`\`${kind}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => {
+    const line = (name: string) =>
+      (m[1] ?? '')
+        .split('\n')
+        .find((l) => l.startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim() ?? '';
+    return {
+      bytes: Uint8Array.from(Buffer.from(line('hex').replace(/ /g, ''), 'hex')),
+      json: line('json'),
+      why: line('why'),
+    };
+  });
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const toJson = (message: RendezvousMessage) =>
+  JSON.parse(JSON.stringify(message, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)));
+const BYTE_FIELDS = new Set(['padding', 'keys', 'fingerprint', 'key', 'ip', 'inner']);
+const fromJson = (json: string): RendezvousMessage =>
+  JSON.parse(json, (k, v) => (BYTE_FIELDS.has(k) ? Uint8Array.from(Buffer.from(v, 'hex')) : v));
+
+describe('PROTOCOL.md rendezvous vectors', () => {
+  const vectors = blocks('rendezvous');
+  const invalid = blocks('rendezvous-invalid');
+
+  it('has one vector per message type and several invalid ones', () => {
+    expect(vectors.map((v) => JSON.parse(v.json).type)).toEqual([
+      'register',
+      'registered',
+      'introduce',
+      'introduction',
+      'introduce_failed',
+    ]);
+    expect(invalid.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(vectors.map((v) => [JSON.parse(v.json).type, v] as const))('%s decodes and re-encodes', (_t, v) => {
+    const decoded = decodeRendezvous(v.bytes);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(toJson(decoded.datagram)).toEqual(JSON.parse(v.json));
+    expect(hex(encodeRendezvous(fromJson(v.json)))).toBe(hex(v.bytes));
+  });
+
+  it.each(invalid.map((v) => [v.why, v] as const))('drops: %s', (_why, v) => {
+    expect(decodeRendezvous(v.bytes).ok).toBe(false);
+  });
+
+  it("relay packet: decodes and re-encodes; its inner packet is the crypto vectors' data packet", () => {
+    const [relay] = blocks('relay');
+    if (!relay) throw new Error('PROTOCOL.md has no relay vector');
+    const decoded = decodeRelay(relay.bytes);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(
+      JSON.parse(JSON.stringify(decoded.datagram, (_k, v) => (v instanceof Uint8Array ? hex(v) : v))),
+    ).toEqual(JSON.parse(relay.json));
+    expect(hex(encodeRelay(fromJson(relay.json) as unknown as RelayPacket))).toBe(hex(relay.bytes));
+    expect(protocol).toContain(`data packet: ${hex(decoded.datagram.inner)}`);
+    expect(decodeRelay(relay.bytes.subarray(0, 8)).ok).toBe(false); // nothing inside
+  });
+
+  it('writes the addresses and the fingerprint the notes under the vectors name', () => {
+    const registered = decodeRendezvous(vectors[1]?.bytes as Uint8Array);
+    const introduction = decodeRendezvous(vectors[3]?.bytes as Uint8Array);
+    if (!registered.ok || registered.datagram.type !== 'registered') throw new Error('vector');
+    if (!introduction.ok || introduction.datagram.type !== 'introduction') throw new Error('vector');
+    expect(addressFromWire(registered.datagram.ip, registered.datagram.port)).toEqual({
+      host: '203.0.113.7',
+      port: 40000,
+    });
+    expect(addressFromWire(introduction.datagram.ip, introduction.datagram.port)).toEqual({
+      host: '2001:db8::7',
+      port: 5555,
+    });
+    expect(fingerprintText(Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]))).toBe('AAAQ-EAYE-AUDA-OCAJ');
+  });
+});
+
+describe('rendezvous forms', () => {
+  it.each(['127.0.0.1', '::1', '2001:db8::7', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '::'])(
+    '%s survives the wire',
+    (host) => {
+      const wire = addressToWire({ host, port: 9 });
+      expect(addressFromWire(wire.ip, wire.port)).toEqual({ host, port: 9 });
+    },
+  );
+
+  it('reads a fingerprint as people type it, and its bytes give it back', () => {
+    const text = fingerprint(generateKeyPair().publicKey);
+    const bytes = fingerprintBytes(text.toLowerCase().replaceAll('-', '')) as Uint8Array;
+    expect(fingerprintText(bytes)).toBe(text);
+    expect(fingerprintBytes('not-a-fingerprint')).toBeUndefined();
+    expect(fingerprintBytes('AAAA-BBBB-CCCC-DDD1')).toBeUndefined();
+  });
+});

@@ -1,0 +1,362 @@
+/** Rendezvous and hole punching on virtual time, through modelled NAT routers (support/nat.ts). */
+import { describe, expect, it } from 'vitest';
+import { decodeRendezvous, type EndpointHost, encodeRendezvous } from '../src/index.js';
+import { RELAY_AFTER_MS } from '../src/rendezvous/client.js';
+import { type Home, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
+
+/** A asks for B, connects when told, B accepts: the chat's events, or undefined if it never opened. */
+function chat(lab: RendezvousLab, a: Home, b: Home, waitMs = 40_000) {
+  const request = a.client.introduce(b.fingerprint, lab.net.now);
+  const askedAt = lab.net.now;
+  lab.run(
+    () =>
+      lab.updatesOf(a, 'ready').some((u) => u.request === request) || lab.updatesOf(a, 'failed').length > 0,
+  );
+  const ready = lab.updatesOf(a, 'ready').find((u) => u.request === request);
+  if (!ready) return { ready, failed: lab.updatesOf(a, 'failed')[0] };
+  const session = a.node.endpoint.connect(ready.address, lab.net.now);
+  lab.run(() => eventsOf(b.node, 'request').length > 0 || eventsOf(a.node, 'no_answer').length > 0, waitMs);
+  const incoming = eventsOf(b.node, 'request')[0];
+  if (incoming) b.node.endpoint.accept(incoming.session, lab.net.now);
+  lab.run(() => eventsOf(a.node, 'accepted').length > 0 || eventsOf(a.node, 'no_answer').length > 0, waitMs);
+  const accepted = eventsOf(a.node, 'accepted')[0];
+  return { ready, session, incoming, accepted, openedIn: accepted ? accepted.at - askedAt : undefined };
+}
+
+function registeredLab(kind: 'endpoint-independent' | 'port-randomising') {
+  const lab = new RendezvousLab();
+  const a = lab.home(kind);
+  const b = lab.home(kind);
+  expect(lab.run(() => lab.registered(a, b))).toBe(true);
+  return { lab, a, b };
+}
+
+describe('rendezvous: registration', () => {
+  it('registers each client under its key and tells it the address its NAT shows', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    expect(lab.server.size).toBe(2);
+    expect(lab.updatesOf(a, 'registered')[0]?.publicAddress).toEqual({ host: '203.0.113.1', port: 40_000 });
+    expect(lab.updatesOf(b, 'registered')[0]?.publicAddress).toEqual({ host: '203.0.113.2', port: 40_000 });
+    // The client's own session never reaches its application.
+    expect(eventsOf(a.node, 'accepted')).toHaveLength(0);
+  });
+
+  it('keeps the session with heartbeats, and survives its NAT forgetting the mapping', () => {
+    const { lab, a } = registeredLab('endpoint-independent');
+    lab.runFor(120_000);
+    expect(a.client.isRegistered).toBe(true);
+    expect(lab.updatesOf(a, 'unregistered')).toHaveLength(0);
+    // The NAT forgets every mapping (conntrack -F): the next heartbeat makes a new one, the
+    // rendezvous validates the new path and carries on with it.
+    a.nat.flush();
+    lab.runFor(60_000);
+    expect(a.client.isRegistered).toBe(true);
+    expect(lab.updatesOf(a, 'unregistered')).toHaveLength(0);
+    expect(lab.rendezvous.endpoint.secureStats.pathMoves).toBe(1);
+  });
+});
+
+describe('rendezvous: a rendezvous that restarted', () => {
+  it('is found lost by the heartbeats, and the client registers again with it', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    lab.restartRendezvous();
+    expect(lab.server.size).toBe(0);
+    expect(lab.run(() => lab.registered(a, b) && lab.server.size === 2, 200_000)).toBe(true);
+    expect(lab.updatesOf(a, 'unregistered')[0]).toMatchObject({ wasRegistered: true, retryIn: 1_000 });
+    // Registered again, so found again.
+    expect(chat(lab, a, b).accepted).toBeDefined();
+  });
+
+  it('tells a client once that it cannot reach the rendezvous', () => {
+    const lab = new RendezvousLab();
+    lab.net.filter = (_from, to) => to.host !== '198.51.100.1';
+    const a = lab.home('endpoint-independent');
+    lab.runFor(100_000);
+    const tries = lab.updatesOf(a, 'unregistered');
+    expect(tries).toHaveLength(1);
+    expect(tries[0]).toMatchObject({ wasRegistered: false, retryIn: 1_000 });
+    // It keeps trying, further and further apart: 30 s connect timeouts, gaps 1 s, 2 s, 4 s...
+    const attempts = a.node.sent.filter((s) => s.to.host === '198.51.100.1' && s.data[3] === 1 && s.at > 0);
+    expect(attempts.length).toBeGreaterThan(1);
+    expect(a.client.isRegistered).toBe(false);
+  });
+});
+
+describe('rendezvous: hole punching', () => {
+  it('opens a direct chat between two homes behind endpoint-independent NATs', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    const result = chat(lab, a, b);
+    expect(result.ready?.address).toEqual({ host: '203.0.113.2', port: 40_000 });
+    expect(result.incoming?.fingerprint).toBe(a.fingerprint);
+    expect(result.accepted?.fingerprint).toBe(b.fingerprint);
+    // Direct: the chat's packets go between the two public addresses, never to the rendezvous.
+    const before = lab.rendezvous.sent.length;
+    a.node.endpoint.send(result.session as number, 'hello through two NATs', lab.net.now);
+    lab.run(() => eventsOf(b.node, 'message').length > 0);
+    expect(eventsOf(b.node, 'message')[0]?.text).toBe('hello through two NATs');
+    expect(lab.rendezvous.sent.length).toBe(before);
+    expect(result.openedIn).toBeLessThan(2_000);
+  });
+
+  it('ends with one channel between the two peers: the punch is one init, never a second channel', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    const result = chat(lab, a, b);
+    expect(result.accepted).toBeDefined();
+    expect(b.client.stats.punches).toBe(1);
+    lab.runFor(40_000);
+    expect(eventsOf(a.node, 'closed')).toHaveLength(0);
+    // One channel to the rendezvous and one to the peer, on each side.
+    expect(a.node.endpoint.secureSizes.channels).toBe(2);
+    expect(b.node.endpoint.secureSizes.channels).toBe(2);
+    expect(a.node.endpoint.listSessions().filter((s) => s.state === 'open')).toHaveLength(2);
+  });
+
+  it('finds a peer again after its NAT mapping expired', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    b.nat.flush();
+    lab.runFor(30_000); // a heartbeat on the new mapping; the rendezvous moves to it
+    const result = chat(lab, a, b);
+    expect(result.ready?.address).toEqual({ host: '203.0.113.2', port: 40_001 });
+    expect(result.accepted).toBeDefined();
+  });
+});
+
+describe('rendezvous: who may be introduced', () => {
+  it('introduces only to a peer that accepts the asker', () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent');
+    const strict = lab.home('endpoint-independent', 'listed', []);
+    expect(lab.run(() => lab.registered(a, strict))).toBe(true);
+    const result = chat(lab, a, strict);
+    expect(result.failed?.reason).toBe('unavailable');
+    expect(lab.updatesOf(strict, 'punched')).toHaveLength(0);
+    expect(lab.server.stats.refused).toBe(1);
+  });
+
+  it("introduces to a peer that lists the asker's key", () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent');
+    const friend = lab.home('endpoint-independent', 'listed', [a.node.endpoint.identity.publicKey]);
+    expect(lab.run(() => lab.registered(a, friend))).toBe(true);
+    expect(chat(lab, a, friend).accepted).toBeDefined();
+  });
+
+  it('answers an unknown fingerprint exactly as a refusal', () => {
+    const { lab, a } = registeredLab('endpoint-independent');
+    const request = a.client.introduce('AAAA-BBBB-CCCC-DDDD', lab.net.now);
+    lab.run(() => lab.updatesOf(a, 'failed').length > 0);
+    expect(lab.updatesOf(a, 'failed')[0]).toMatchObject({ request, reason: 'unavailable' });
+  });
+
+  it('fails at once when not registered', () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent');
+    a.client.introduce('AAAA-BBBB-CCCC-DDDD', lab.net.now);
+    lab.step();
+    expect(lab.updatesOf(a, 'failed')[0]?.reason).toBe('not_registered');
+  });
+
+  it('limits requests per host', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    for (let i = 0; i < 30; i++) a.client.introduce(b.fingerprint, lab.net.now);
+    lab.run(() => lab.updatesOf(a, 'failed').length + lab.updatesOf(a, 'ready').length >= 30);
+    expect(lab.updatesOf(a, 'failed').filter((u) => u.reason === 'rate_limited').length).toBeGreaterThan(0);
+    expect(lab.server.stats.introductions).toBeLessThanOrEqual(10);
+    // The introduced side schedules a bounded number of punches whatever the flood.
+    expect(b.client.stats.punches).toBeLessThanOrEqual(16);
+  });
+});
+
+describe('rendezvous: never amplifies, never throws', () => {
+  it('answers each request with no more bytes than the request', () => {
+    const size = (m: Parameters<typeof encodeRendezvous>[0]) => encodeRendezvous(m).length;
+    const ip = new Uint8Array(16);
+    const register = size({
+      type: 'register',
+      request: 1,
+      acceptFrom: 'anyone',
+      padding: new Uint8Array(17),
+      keys: new Uint8Array(0),
+    });
+    const introduce = size({
+      type: 'introduce',
+      request: 1,
+      fingerprint: new Uint8Array(10),
+      padding: new Uint8Array(47),
+    });
+    expect(size({ type: 'registered', request: 1, ip, port: 1 })).toBeLessThanOrEqual(register);
+    expect(
+      size({
+        type: 'introduction',
+        request: 1,
+        role: 'requester',
+        key: new Uint8Array(32),
+        ip,
+        port: 1,
+        startIn: 0,
+        relayTag: 1,
+      }),
+    ).toBeLessThanOrEqual(introduce);
+    expect(size({ type: 'introduce_failed', request: 1, reason: 'rate_limited' })).toBeLessThanOrEqual(
+      introduce,
+    );
+  });
+
+  it('sends a client no packet larger than the largest it sent', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    chat(lab, a, b);
+    const largestIn = Math.max(
+      ...a.node.sent.filter((s) => s.to.host === RENDEZVOUS_ADDRESS.host).map((s) => s.data.length),
+    );
+    const largestOut = Math.max(
+      ...lab.rendezvous.sent.filter((s) => s.to.host === '203.0.113.1').map((s) => s.data.length),
+    );
+    expect(largestOut).toBeLessThanOrEqual(largestIn);
+  });
+
+  it('drops and counts malformed rendezvous messages, at a rendezvous and at a peer without a role', () => {
+    const { lab, a } = registeredLab('endpoint-independent');
+    const host = (a.client as unknown as { channelId: number }).channelId;
+    const garbage = [
+      Uint8Array.from([0x4e, 0x43, 0x10, 0x09, 0, 0, 0, 1]), // unknown code
+      Uint8Array.from([0x4e, 0x43, 0x10, 0x03, 0, 0, 0]), // truncated
+      encodeRendezvous({ type: 'introduce_failed', request: 1, reason: 'unavailable' }), // only a rendezvous sends it
+    ];
+    const send = (
+      a.node.endpoint as unknown as {
+        host(): { sendControl: (id: number, b: Uint8Array, n: number) => boolean };
+      }
+    ).host();
+    for (const bytes of garbage) expect(send.sendControl(host, bytes, lab.net.now)).toBe(true);
+    lab.runFor(100);
+    expect(lab.server.stats.malformed).toBe(3);
+    expect(a.client.isRegistered).toBe(true);
+
+    expect(decodeRendezvous(garbage[0] as Uint8Array).ok).toBe(false);
+  });
+
+  it('a peer that plays no rendezvous role drops a rendezvous message and counts it', () => {
+    const net = new VirtualNetwork(5);
+    const { a, b } = openPair(net);
+    const channelId = (a.endpoint as unknown as { host(): EndpointHost })
+      .host()
+      .channelOf(eventsOf(a, 'accepted')[0]?.session as number)?.id as number;
+    const before = b.endpoint.stats.malformed;
+    const sender = (a.endpoint as unknown as { host(): EndpointHost }).host();
+    expect(
+      sender.sendControl(
+        channelId,
+        encodeRendezvous({ type: 'introduce_failed', request: 1, reason: 'unavailable' }),
+        net.now,
+      ),
+    ).toBe(true);
+    net.runFor(100);
+    expect(b.endpoint.stats.malformed).toBe(before + 1);
+    expect(b.endpoint.listSessions()[0]?.state).toBe('open');
+  });
+
+  it('keeps a bounded number of registrations (the oldest goes first)', () => {
+    const lab = new RendezvousLab({}, { maxRegistrations: 2 });
+    const homes = [lab.home('endpoint-independent')];
+    expect(lab.run(() => lab.registered(...homes))).toBe(true);
+    homes.push(lab.home('endpoint-independent'), lab.home('endpoint-independent'));
+    expect(lab.run(() => lab.registered(...homes))).toBe(true);
+    expect(lab.server.size).toBe(2);
+    const [first, , third] = homes as [Home, Home, Home];
+    const request = third.client.introduce(first.fingerprint, lab.net.now);
+    lab.run(() => lab.updatesOf(third, 'failed').length > 0);
+    expect(lab.updatesOf(third, 'failed')[0]).toMatchObject({ request, reason: 'unavailable' });
+  });
+});
+
+const contains = (haystack: Uint8Array, needle: Uint8Array) =>
+  Buffer.from(haystack).includes(Buffer.from(needle));
+
+describe('rendezvous: relay fallback', () => {
+  it('behind port-randomising NATs the chat goes through the relay, sealed end to end', () => {
+    const { lab, a, b } = registeredLab('port-randomising');
+    const result = chat(lab, a, b);
+    expect(result.accepted).toBeDefined();
+    expect(lab.updatesOf(a, 'relayed')).toHaveLength(1);
+    expect(result.accepted?.peer.host).toBe('relay');
+    expect(result.incoming?.peer.host).toBe('relay');
+    expect(result.accepted?.fingerprint).toBe(b.fingerprint);
+    const secret = 'the relay must never read this';
+    a.node.endpoint.send(result.session as number, secret, lab.net.now);
+    lab.run(() => eventsOf(b.node, 'message').length > 0);
+    expect(eventsOf(b.node, 'message')[0]?.text).toBe(secret);
+    expect(lab.server.stats.relayed).toBeGreaterThan(0);
+    // Everything the relay carried, in and out: never the plaintext.
+    const plain = new TextEncoder().encode(secret);
+    const carried = [...lab.rendezvous.sent, ...a.node.sent, ...b.node.sent].filter((s) => s.data[3] === 6);
+    expect(carried.length).toBeGreaterThan(0);
+    expect(carried.some((s) => contains(s.data, plain))).toBe(false);
+    expect(result.openedIn).toBeLessThan(RELAY_AFTER_MS + 3_000);
+  });
+
+  it('limits the bandwidth of each relayed pair', () => {
+    const lab = new RendezvousLab({}, { relayBytesPerSecond: 4_000, relayBurstBytes: 8_000 });
+    const a = lab.home('port-randomising');
+    const b = lab.home('port-randomising');
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const result = chat(lab, a, b);
+    expect(result.accepted).toBeDefined();
+    const toB = () =>
+      lab.rendezvous.sent
+        .filter((s) => s.to.host === '203.0.113.2' && s.data[3] === 6)
+        .reduce((sum, s) => sum + s.data.length, 0);
+    const before = { at: lab.net.now, bytes: toB() };
+    for (let i = 0; i < 40; i++)
+      a.node.endpoint.send(result.session as number, 'x'.repeat(1000), lab.net.now);
+    lab.runFor(5_000);
+    const seconds = (lab.net.now - before.at) / 1000;
+    expect(lab.server.stats.relayDropped).toBeGreaterThan(0);
+    // One direction of the pair: at most its burst plus its rate (the burst was partly spent on the handshake).
+    expect(toB() - before.bytes).toBeLessThanOrEqual(8_000 + 4_000 * seconds);
+    expect(toB() - before.bytes).toBeGreaterThan(4_000 * seconds * 0.5);
+  });
+
+  it('drops relay packets from an address that is not registered, or for a pair never introduced', () => {
+    const { lab } = registeredLab('endpoint-independent');
+    // Tags are given in order of registration: home 1 has tag 1, home 2 tag 2.
+    const forTag = (tag: number) =>
+      Uint8Array.from([0x4e, 0x43, 0x02, 0x06, 0, 0, 0, tag, 0x4e, 0x43, 0x02, 0x05]);
+    const sent = lab.rendezvous.sent.length;
+    lab.net.inject(lab.rendezvous, { host: '192.0.2.66', port: 4444 }, forTag(2));
+    expect(lab.server.stats.relayDropped).toBe(1);
+    // Home 1 is registered, but was never introduced to home 2: its relay packet goes nowhere.
+    lab.net.inject(lab.rendezvous, { host: '203.0.113.1', port: 40_000 }, forTag(2));
+    expect(lab.server.stats.relayDropped).toBe(2);
+    expect(lab.server.stats.relayed).toBe(0);
+    expect(lab.rendezvous.sent.length).toBe(sent);
+  });
+
+  it('moves a relayed chat to a direct path once one opens (path validation)', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    // The two homes cannot reach each other at first (a firewall), only the rendezvous.
+    // (The filter sees a datagram after the NATs: from one home's public address to the other's inside one.)
+    let blocked = true;
+    lab.net.filter = (from, to) =>
+      !(blocked && from.host.startsWith('203.0.113.') && to.host.startsWith('10.'));
+    const result = chat(lab, a, b);
+    expect(result.accepted?.peer.host).toBe('relay');
+    blocked = false;
+    lab.run(() => a.node.endpoint.session(result.session as number)?.peer.host === '203.0.113.2', 30_000);
+    expect(a.node.endpoint.session(result.session as number)?.peer).toEqual({
+      host: '203.0.113.2',
+      port: 40_000,
+    });
+    lab.run(
+      () => b.node.endpoint.session(result.incoming?.session as number)?.peer.host === '203.0.113.1',
+      30_000,
+    );
+    expect(b.node.endpoint.session(result.incoming?.session as number)?.peer.host).toBe('203.0.113.1');
+    // From now on the relay carries nothing of this chat.
+    const relayed = lab.server.stats.relayed;
+    a.node.endpoint.send(result.session as number, 'direct now', lab.net.now);
+    lab.run(() => eventsOf(b.node, 'message').length > 0);
+    expect(eventsOf(b.node, 'message')[0]?.text).toBe('direct now');
+    expect(lab.server.stats.relayed).toBe(relayed);
+  });
+});

@@ -1,0 +1,124 @@
+/** The rendezvous and STUN flags, settings.json, and a binding request to a STUN server on loopback. */
+import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NetchatPeer } from '@netchat/core';
+import * as stun from 'webrtc-stun';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  PeerArguments,
+  parseCommandLine,
+  peerFlags,
+  RendezvousArguments,
+  rendezvousFlags,
+  Settings,
+  stunBinding,
+} from '../src/index.js';
+
+const schema = PeerArguments.extend(RendezvousArguments);
+const parse = (argv: string[]) =>
+  parseCommandLine(argv, { ...peerFlags, ...rendezvousFlags }, schema) as z.infer<typeof schema>;
+
+describe('rendezvous flags', () => {
+  it('reads --rendezvous, --introductions and --stun', () => {
+    const args = parse([
+      '5555',
+      '--rendezvous',
+      '203.0.113.9:3478',
+      '--introductions',
+      'known',
+      '--stun',
+      '[::1]:3478',
+    ]);
+    expect(args.rendezvous).toEqual({ host: '203.0.113.9', port: 3478 });
+    expect(args.introductions).toBe('known');
+    expect(args.stun).toEqual({ host: '::1', port: 3478 });
+  });
+
+  it('refuses a bad value with one line naming the flag', () => {
+    expect(() => parse(['5555', '--rendezvous', 'nowhere'])).toThrow(/^--rendezvous .*HOST:PORT/);
+    expect(() => parse(['5555', '--introductions', 'friends'])).toThrow(
+      '--introductions must be anyone or known',
+    );
+    expect(() => parse(['5555', '--stun'])).toThrow('--stun needs a value');
+  });
+});
+
+describe('settings.json', () => {
+  it('takes the history switch the chat client writes there (/log off) beside the rendezvous', () => {
+    expect(Settings.parse({ rendezvous: 'example.org:3478', history: false })).toEqual({
+      rendezvous: { host: 'example.org', port: 3478 },
+      history: false,
+    });
+    expect(Settings.safeParse({ history: 'off' }).success).toBe(false);
+  });
+
+  it('takes a rendezvous, whom to accept and the history switch, and nothing else', () => {
+    expect(Settings.parse({ rendezvous: 'example.org:3478', introductions: 'known' })).toEqual({
+      rendezvous: { host: 'example.org', port: 3478 },
+      introductions: 'known',
+    });
+    expect(Settings.safeParse({ rendezvous: 'x' }).success).toBe(false);
+    expect(Settings.safeParse({ relay: true }).success).toBe(false);
+  });
+
+  it('a broken file stops the program with one line and exit code 1', () => {
+    const home = mkdtempSync(join(tmpdir(), 'netchat-settings-'));
+    writeFileSync(join(home, 'settings.json'), '{"introductions": "everyone"}');
+    const script = `import('${new URL('../dist/index.js', import.meta.url).href}').then((o) => o.loadSettingsOrExit({ name: 'netchat', version: '0', usage: '' }, ${JSON.stringify(home)}))`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^netchat: .*settings\.json: introductions /);
+  });
+});
+
+describe('STUN binding request', () => {
+  /** A STUN server on loopback, answering binding requests with the webrtc-stun package's own messages. */
+  async function stunServer() {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    let requests = 0;
+    socket.on('message', (data, rinfo) => {
+      const request = stun.createBlank();
+      if (!request.loadBuffer(data) || !request.isBindingRequest({ fingerprint: true })) return;
+      requests++;
+      const answer = request
+        .createBindingResponse(true)
+        .setXorMappedAddressAttribute(rinfo)
+        .setFingerprintAttribute();
+      socket.send(answer.toBuffer(), rinfo.port, rinfo.address);
+    });
+    return { port: socket.address().port, close: () => socket.close(), requests: () => requests };
+  }
+
+  it("learns the address a STUN server sees, from the peer's own socket", async () => {
+    const server = await stunServer();
+    const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const seen = await stunBinding(peer.udpSocket, { host: '127.0.0.1', port: server.port });
+      expect(seen).toEqual({ host: '127.0.0.1', port: peer.address.port });
+      expect(server.requests()).toBe(1);
+    } finally {
+      await peer.close();
+      server.close();
+    }
+  });
+
+  it('gives up with one line when nobody answers', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', () => resolve()));
+    const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      await expect(
+        stunBinding(peer.udpSocket, { host: '127.0.0.1', port: silent.address().port }),
+      ).rejects.toThrow('the STUN server did not answer');
+    } finally {
+      await peer.close();
+      silent.close();
+    }
+  }, 15_000);
+});
