@@ -171,3 +171,6 @@ export {
   startPeerOrExit,
 } from './program.js';
 export { reachableAddresses } from './reachable-addresses.js';
+export { type EarlyProgram, answerEarly, earlyAnswer } from './early.js';
+export { completionScript, SHELLS, type Shell, type UsageOption, usageOptions } from './completion.js';
+export { MAX_PEER_ADDRESSES, readPeerAddresses, rememberPeerAddress } from './peer-addresses.js';

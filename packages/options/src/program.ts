@@ -14,6 +14,8 @@ import {
   netchatHome,
   type PeerOptions,
 } from '@netchat/core';
+import { earlyAnswer } from './early.js';
+import { readPeerAddresses, rememberAcceptedPeers } from './peer-addresses.js';
 import { UsageError } from './usage-error.js';
 
 export interface ProgramInfo {
@@ -29,12 +31,25 @@ export function exitWith(program: ProgramInfo, message: string, code: number): n
   process.exit(code);
 }
 
-/** The parsed arguments, or (for --help, --version, --fingerprint and usage errors) the process ends here. */
+/**
+ * The parsed arguments, or (for --help, --version, --fingerprint, `completion …` and usage
+ * errors) the process ends here.
+ */
 export function readCommandLine<T extends object>(
   program: ProgramInfo,
   parse: (argv: string[]) => T | { help: true } | { version: true } | { fingerprint: true },
   argv: string[] = process.argv.slice(2),
 ): T {
+  const early = earlyAnswer({ ...program, version: () => program.version }, argv);
+  if (early !== undefined) {
+    process.stdout.write(early);
+    process.exit(0);
+  }
+  if (argv.length === 2 && argv[0] === 'completion' && argv[1] === 'peers') {
+    // For shell completion of --connect: one address a line, newest first.
+    for (const entry of readPeerAddresses(netchatHome())) process.stdout.write(`${entry.address}\n`);
+    process.exit(0);
+  }
   let parsed: T | { help: true } | { version: true } | { fingerprint: true };
   try {
     parsed = parse(argv);
@@ -93,6 +108,7 @@ export async function listenOrExit(program: ProgramInfo, options: PeerOptions): 
 /**
  * Everything a program needs to start talking: the user's key (made on first run), the peers
  * they trust, and the socket, with the key in the peer. Each failure is one line and an exit.
+ * The addresses of peers that accept a chat are remembered for shell completion of --connect.
  */
 export async function startPeerOrExit(
   program: ProgramInfo,
@@ -101,5 +117,6 @@ export async function startPeerOrExit(
   const identity = loadIdentityOrExit(program);
   const knownPeers = loadKnownPeersOrExit(program, identity.home);
   const peer = await listenOrExit(program, { ...options, identity: identity.keyPair });
+  rememberAcceptedPeers(peer, identity.home);
   return { peer, keyPair: identity.keyPair, knownPeers };
 }
