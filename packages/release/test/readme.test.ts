@@ -94,7 +94,7 @@ describe('README: chatting', () => {
   }
 
   it('the worked example runs as shown: Alice asks, Bob accepts and writes, Alice exits', async () => {
-    const [alice, bob] = transcripts().slice(0, 2).map((t) => /^\$ (.*)$/m.exec(t)?.[1] ?? '');
+    const [alice = '', bob = ''] = transcripts().slice(0, 2).map((t) => /^\$ (.*)$/m.exec(t)?.[1] ?? '');
     expect(alice).toBe('NETCHAT_HOME=/tmp/alice netchat 5555 --nick alice');
     expect(bob).toBe('NETCHAT_HOME=/tmp/bob netchat 6666 --nick bob');
     const ports = new Map([
