@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshHome, hasTmux, TmuxTerminal } from '@netchat/testkit';
+import { freshHome, hasIpv6Loopback, hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetchatProcess } from './support/netchat-process.js';
 
@@ -163,13 +163,16 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(b.stdout.split(line)).toHaveLength(201);
   });
 
-  it('chats over IPv6 with --connect [::1]:PORT', async () => {
-    const [b, portB] = await started('--yes', '--host', '::1');
-    const [a, portA] = await started('--host', '::1', '--connect', `[::1]:${portB}`);
-    await a.waitFor(`Connected to ::1 ${portB}.`);
-    a.type('over v6');
-    await b.waitFor(`[[::1]:${portA}] over v6`);
-  });
+  it.skipIf(!hasIpv6Loopback)(
+    'chats over IPv6 with --connect [::1]:PORT (skipped where ::1 is missing)',
+    async () => {
+      const [b, portB] = await started('--yes', '--host', '::1');
+      const [a, portA] = await started('--host', '::1', '--connect', `[::1]:${portB}`);
+      await a.waitFor(`Connected to ::1 ${portB}.`);
+      a.type('over v6');
+      await b.waitFor(`[[::1]:${portA}] over v6`);
+    },
+  );
 
   it('closes the session on Ctrl-C (SIGINT) so the peer hears it', async () => {
     const [b, portB] = await started('--yes');
@@ -306,7 +309,9 @@ describe.skipIf(!hasTmux)('netchat at a real terminal', () => {
     b.type('incoming!');
     const lastLine = (screen: string) => screen.trimEnd().split('\n').at(-1);
     const shown = await t.waitUntil(
-      (screen) => screen.includes(`[127.0.0.1:${portB}] incoming!`) && lastLine(screen)?.includes('Your message:') === true,
+      (screen) =>
+        screen.includes(`[127.0.0.1:${portB}] incoming!`) &&
+        lastLine(screen)?.includes('Your message:') === true,
       'the message above the prompt',
     );
     expect(lastLine(shown)).toBe(`[127.0.0.1:${portB}] Your message: half a thought`);

@@ -28,7 +28,7 @@ export const EndpointOptions = z.strictObject({
   connectTimeout: duration.default(30_000),
   /** First connect-request retransmission; doubles up to `connectRetryMax`. */
   connectRetryInitial: duration.default(500),
-  connectRetryMax: duration.default(4_000),
+  connectRetryMax: duration.default(2_000),
   /** Retransmission timeout bounds (RFC 6298 computes the value between them). */
   minRto: duration.default(200),
   maxRto: duration.default(10_000),

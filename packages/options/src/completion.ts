@@ -1,7 +1,7 @@
 /**
  * Shell completion for bash and zsh, written from the program's own `--help` text: the options
  * listed there are the options completed, so the two cannot drift apart. `--connect` completes
- * the addresses of peers chatted with before (`<program> completion peers` lists them).
+ * where known peers were last seen (`<program> completion peers` lists them).
  * Imports nothing, so `completion bash` answers as fast as `--help`.
  */
 export const SHELLS = ['bash', 'zsh'] as const;

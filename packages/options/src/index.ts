@@ -173,4 +173,4 @@ export {
 export { reachableAddresses } from './reachable-addresses.js';
 export { type EarlyProgram, answerEarly, earlyAnswer } from './early.js';
 export { completionScript, SHELLS, type Shell, type UsageOption, usageOptions } from './completion.js';
-export { MAX_PEER_ADDRESSES, readPeerAddresses, rememberPeerAddress } from './peer-addresses.js';
+export { knownPeerAddresses } from './known-addresses.js';

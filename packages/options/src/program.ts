@@ -15,7 +15,7 @@ import {
   type PeerOptions,
 } from '@netchat/core';
 import { earlyAnswer } from './early.js';
-import { readPeerAddresses, rememberAcceptedPeers } from './peer-addresses.js';
+import { knownPeerAddresses } from './known-addresses.js';
 import { UsageError } from './usage-error.js';
 
 export interface ProgramInfo {
@@ -46,8 +46,8 @@ export function readCommandLine<T extends object>(
     process.exit(0);
   }
   if (argv.length === 2 && argv[0] === 'completion' && argv[1] === 'peers') {
-    // For shell completion of --connect: one address a line, newest first.
-    for (const entry of readPeerAddresses(netchatHome())) process.stdout.write(`${entry.address}\n`);
+    // For shell completion of --connect: where known peers were last seen, most recent first.
+    for (const address of knownPeerAddresses(netchatHome())) process.stdout.write(`${address}\n`);
     process.exit(0);
   }
   let parsed: T | { help: true } | { version: true } | { fingerprint: true };
@@ -108,7 +108,6 @@ export async function listenOrExit(program: ProgramInfo, options: PeerOptions): 
 /**
  * Everything a program needs to start talking: the user's key (made on first run), the peers
  * they trust, and the socket, with the key in the peer. Each failure is one line and an exit.
- * The addresses of peers that accept a chat are remembered for shell completion of --connect.
  */
 export async function startPeerOrExit(
   program: ProgramInfo,
@@ -117,6 +116,5 @@ export async function startPeerOrExit(
   const identity = loadIdentityOrExit(program);
   const knownPeers = loadKnownPeersOrExit(program, identity.home);
   const peer = await listenOrExit(program, { ...options, identity: identity.keyPair });
-  rememberAcceptedPeers(peer, identity.home);
   return { peer, keyPair: identity.keyPair, knownPeers };
 }

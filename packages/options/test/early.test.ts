@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { completionScript, earlyAnswer, usageOptions } from '../src/index.js';
-import { MAX_PEER_ADDRESSES, readPeerAddresses, rememberPeerAddress } from '../src/peer-addresses.js';
+import { completionScript, earlyAnswer, knownPeerAddresses, usageOptions } from '../src/index.js';
+import { KnownPeers } from '@netchat/core';
 
 const usage = `Usage: demo [options] <port>
 
@@ -78,27 +78,24 @@ describe('completion', () => {
   });
 });
 
-describe('peer addresses', () => {
+describe('known peer addresses (for --connect)', () => {
   const home = () => mkdtempSync(join(tmpdir(), 'netchat-options-'));
+  const key = (n: number) => n.toString(16).padStart(64, '0');
 
-  it('keeps each address once, newest first, at most MAX_PEER_ADDRESSES', () => {
+  it('are where each known peer was last seen, most recent first, once each; peers never seen at an address are left out', () => {
     const dir = home();
-    for (let port = 1; port <= MAX_PEER_ADDRESSES + 5; port++) rememberPeerAddress(dir, { host: '127.0.0.1', port }, 'p');
-    rememberPeerAddress(dir, { host: '::1', port: 10 }, 'six');
-    rememberPeerAddress(dir, { host: '127.0.0.1', port: 7 }, 'seven');
-    const list = readPeerAddresses(dir);
-    expect(list).toHaveLength(MAX_PEER_ADDRESSES);
-    expect(list.slice(0, 3).map((e) => e.address)).toEqual(['127.0.0.1:7', '[::1]:10', `127.0.0.1:${MAX_PEER_ADDRESSES + 5}`]);
-    expect(list.filter((e) => e.address === '127.0.0.1:7')).toHaveLength(1);
-    expect(JSON.parse(readFileSync(join(dir, 'peer_addresses.json'), 'utf8')).version).toBe(1);
+    const peers = KnownPeers.load(dir);
+    peers.remember(key(1), 'bob', 'F1', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-01') });
+    peers.remember(key(2), 'carol', 'F2', { address: { host: '::1', port: 7000 }, at: new Date('2026-01-03') });
+    peers.remember(key(3), 'dave', 'F3', { at: new Date('2026-01-04') });
+    peers.remember(key(4), 'bob2', 'F4', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-02') });
+    expect(knownPeerAddresses(dir)).toEqual(['[::1]:7000', '127.0.0.1:6666']);
   });
 
-  it('a missing or corrupt file is an empty list, and is replaced by the next address', () => {
+  it('none when there is no list, or it cannot be read', () => {
     const dir = home();
-    expect(readPeerAddresses(dir)).toEqual([]);
-    writeFileSync(join(dir, 'peer_addresses.json'), '{"version":1,"peers":[{"address":1}]}');
-    expect(readPeerAddresses(dir)).toEqual([]);
-    rememberPeerAddress(dir, { host: '127.0.0.1', port: 6666 }, 'bob');
-    expect(readPeerAddresses(dir).map((e) => e.address)).toEqual(['127.0.0.1:6666']);
+    expect(knownPeerAddresses(dir)).toEqual([]);
+    writeFileSync(join(dir, 'known_peers.json'), '{"version":1,"peers":[{"publicKey":1}]}');
+    expect(knownPeerAddresses(dir)).toEqual([]);
   });
 });

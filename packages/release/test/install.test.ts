@@ -1,7 +1,7 @@
 /** The three commands as installed by `npm install -g`: on the PATH, as processes, with man pages and completion. */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rememberPeerAddress } from '@netchat/options';
+import { KnownPeers } from '@netchat/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { home, type Installation, installGlobally, Running, repoRoot, run } from './installed.js';
 
@@ -106,10 +106,11 @@ describe('shell completion', () => {
     expect(bashOffers('netchat-bot', 'netchat-bot --accept a').sort()).toEqual(['all', 'allow']);
   });
 
-  it('completes --connect with the addresses of peers that accepted before, newest first', () => {
+  it('completes --connect with where the known peers were last seen, most recent first', () => {
     const netchatHome = home();
-    rememberPeerAddress(netchatHome, { host: '127.0.0.1', port: 6666 }, 'bob');
-    rememberPeerAddress(netchatHome, { host: '::1', port: 7000 }, 'carol');
+    const known = KnownPeers.load(netchatHome);
+    known.remember('1'.repeat(64), 'bob', 'F1', { address: { host: '127.0.0.1', port: 6666 }, at: new Date(1) });
+    known.remember('2'.repeat(64), 'carol', 'F2', { address: { host: '::1', port: 7000 }, at: new Date(2) });
     const env = { ...installed.env, NETCHAT_HOME: netchatHome };
     expect(run('netchat', ['completion', 'peers'], env).stdout).toBe('[::1]:7000\n127.0.0.1:6666\n');
     expect(bashOffers('netchat', 'netchat 5555 --connect ', env)).toEqual(['[::1]:7000', '127.0.0.1:6666']);

@@ -1,4 +1,5 @@
 export { ProgramProcess } from './program.js';
 export { hasTmux, TmuxTerminal } from './tmux.js';
 export { freshHome } from './fresh-home.js';
+export { hasIpv6Loopback } from './ipv6.js';
 export { settle, VirtualNetwork, VirtualPeer } from './virtual-network.js';

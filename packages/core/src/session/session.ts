@@ -39,6 +39,7 @@ import {
   type Datagram,
   type Decline,
   type DeclineReason,
+  type Presence,
   type Text,
 } from '../wire/messages.js';
 import { ReliableReceiver } from './reliable-receiver.js';
@@ -101,6 +102,13 @@ const LIVENESS_MARGIN = 0.5;
 const PROBES_PER_INTERVAL = 8;
 /** After `probe()`, the peer has this many retransmission timeouts to answer. */
 const PROBE_ANSWER_RTOS = 2;
+/**
+ * Presence messages taken from a peer: bursts of this many, then one a second. An honest peer
+ * sends one typing notice per 3 s and a nick change now and then; more only costs us (each may
+ * redraw a screen or rewrite the contacts file), so the rest are dropped and counted.
+ */
+export const PRESENCE_BURST = 5;
+const PRESENCE_PER_SECOND = 1;
 
 type Handler<D extends Datagram = Datagram> = (session: Session, datagram: D, now: number) => void;
 type HandlersFor = { readonly [T in Datagram['type']]?: Handler<Extract<Datagram, { type: T }>> };
@@ -111,6 +119,11 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 export class Session {
   state: SessionState;
   peerNick = '';
+  /** Whether our last presence said we are typing (a nick change repeats it). */
+  private typing = false;
+  /** Presence messages the peer may still send now (a token bucket: PRESENCE_BURST, PRESENCE_PER_SECOND). */
+  private presenceBudget = PRESENCE_BURST;
+  private presenceBudgetAt = 0;
   lastHeard: number;
   /** Agreed at open: the smaller of the intervals the two peers asked for. */
   private heartbeatInterval: number;
@@ -253,8 +266,27 @@ export class Session {
     if (bytes.length > maxMessageBytes) throw errors.messageTooLarge(bytes.length, maxMessageBytes);
     if (this.sender.queuedBytes + bytes.length > maxQueuedBytes) throw errors.sendQueueFull(maxQueuedBytes);
     this.sender.enqueue(messageId, bytes);
+    // A message ends typing at the peer (PROTOCOL.md, Presence): a later presence says idle.
+    this.typing = false;
     this.transmitFragments(this.sender.takeNew(now), now);
     this.armRetransmit();
+  }
+
+  /**
+   * Tells the peer our nick and whether we are typing, in one unreliable `presence`: never
+   * retransmitted or acknowledged. `typing` undefined repeats the last state (a nick change).
+   * Only an open session has a peer to tell: false (nothing sent) otherwise.
+   */
+  sendPresence(typing?: boolean): boolean {
+    if (this.state !== 'open') return false;
+    if (typing !== undefined) this.typing = typing;
+    this.ctx.transmit(this.route, {
+      type: 'presence',
+      session: this.wireId,
+      activity: this.typing ? 'typing' : 'idle',
+      nick: this.ctx.options.nick,
+    });
+    return true;
   }
 
   /** Closes (declines a request, withdraws our own). Ignored where closing means nothing more. */
@@ -450,6 +482,25 @@ export class Session {
     if (sentAt !== undefined && !progressed && !this.pingAmbiguous && !this.sender.inFlight)
       this.rtt.sample(now - sentAt);
     this.pingSentAt = undefined;
+  }
+
+  private onPresence(presence: Presence, now: number): void {
+    const refill = ((now - this.presenceBudgetAt) / 1000) * PRESENCE_PER_SECOND;
+    this.presenceBudget = Math.min(PRESENCE_BURST, this.presenceBudget + Math.max(0, refill));
+    this.presenceBudgetAt = now;
+    if (this.presenceBudget < 1) {
+      this.ctx.protocolError('presence faster than the peer may send it');
+      return;
+    }
+    this.presenceBudget -= 1;
+    this.peerNick = presence.nick;
+    this.ctx.emit({
+      type: 'presence',
+      session: this.id,
+      peer: this.peer,
+      nick: presence.nick,
+      typing: presence.activity === 'typing',
+    });
   }
 
   private deliver(bytes: Uint8Array): void {
@@ -708,6 +759,7 @@ export class Session {
       text: (s, d, now) => s.onText(d, now),
       heartbeat: (s, d, now) => s.onHeartbeat(d, now),
       ack: (s, d, now) => s.onAck(d, now),
+      presence: (s, d, now) => s.onPresence(d, now),
       disconnect: (s, _d, now) => s.onPeerDisconnect(now),
     },
     lingering: {
