@@ -5,7 +5,7 @@
  * own limit measured in the same run (raw node:dgram), or next to its absolute goal.
  *
  *   pnpm bench                    everything (builds the bot first: its benchmark runs dist/)
- *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rate, hold)
+ *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rate, hold, startup)
  *   pnpm bench --readme           also rewrite README's performance table from the results
  *   pnpm bench --readme-only      only rewrite README's table from bench-results.json
  *
@@ -28,8 +28,10 @@ const BENCHES = {
   throughput: { cwd: core, args: ['--import', 'tsx', 'bench/throughput.ts'] },
   connect: { cwd: core, args: ['--import', 'tsx', 'bench/connect.ts'] },
   rendezvous: { cwd: core, args: ['--import', 'tsx', 'bench/rendezvous.ts'] },
-  rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: true },
-  hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: true },
+  rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: '@netchat/bot' },
+  hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: '@netchat/bot' },
+  // The installed commands (packages/release/dist) against `node -e 0`.
+  startup: { cwd: root, args: ['scripts/bench-startup.mjs'], needsBuild: '@netchat/release' },
 };
 
 const argv = process.argv.slice(2);
@@ -181,6 +183,18 @@ function rows(r) {
       met(all && h.idleCpuPercent <= 5),
     ]);
   }
+  const st = r.startup;
+  if (st) {
+    const node = `${fmt(st.nodeMs, 1)} ms (node -e 0)`;
+    for (const name of ['netchat --version', 'netchat --help', 'netchat-tui --help', 'netchat-bot --version']) {
+      const c = st.commands[name];
+      if (c) out.push([`Start-up: ${name}`, `${fmt(c.medianMs, 1)} ms`, node, `${c.ratio}×`, '≤ 1.5×', met(c.ratio <= 1.5)]);
+    }
+    for (const name of ['netchat 0 until its prompt', 'netchat-bot 0 until listening']) {
+      const c = st.commands[name];
+      if (c) out.push([`Start-up: ${name}`, `${fmt(c.medianMs, 1)} ms`, node, `${c.ratio}×`, '', '']);
+    }
+  }
   return out;
 }
 
@@ -239,14 +253,17 @@ const meta = {
 };
 
 let built = true;
-if (names.some((n) => BENCHES[n].needsBuild) && !flags.has('--no-build')) {
-  console.log('Building the bot and what it uses (its benchmark runs dist/) ...');
-  const b = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@netchat/bot...', '--output-logs=errors-only'], {
+const toBuild = [...new Set(names.map((n) => BENCHES[n].needsBuild).filter(Boolean))];
+if (toBuild.length > 0 && !flags.has('--no-build')) {
+  console.log(`Building ${toBuild.join(', ')} and what they use (their benchmarks run dist/) ...`);
+  const filters = toBuild.map((name) => `--filter=${name}...`);
+  const b = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', ...filters, '--output-logs=errors-only'], {
     cwd: root,
     stdio: 'inherit',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
   });
   built = b.status === 0;
-  if (!built) console.log('Build failed: the bot benchmarks are skipped.');
+  if (!built) console.log('Build failed: the benchmarks that run dist/ are skipped.');
 }
 
 const results = { meta };

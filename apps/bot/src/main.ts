@@ -47,6 +47,16 @@ async function main(): Promise<void> {
     maxSessions: args['max-sessions'],
     maxMessageBytes: peer.options.maxMessageBytes,
   });
+  // Before the listening line: whoever waits for it may send SIGTERM at once.
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(0); // a second signal: leave at once
+    stopping = true;
+    await bot.shutdown(SHUTDOWN_WAIT_MS);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
   log.info(
     {
       event: 'listening',
@@ -68,15 +78,6 @@ async function main(): Promise<void> {
       );
   }, STATS_EVERY_MS).unref();
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) process.exit(0); // a second signal: leave at once
-    stopping = true;
-    await bot.shutdown(SHUTDOWN_WAIT_MS);
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
   for (const target of args.connect) void bot.connect(target.host, target.port);
 }
 

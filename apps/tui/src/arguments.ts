@@ -44,6 +44,6 @@ ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
 
-Inside: /connect IP PORT, /accept, /decline, /requests, /close, /nick, /me, /clear, /help (F1),
-/quit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch tabs. Honours NO_COLOR.
+Inside: /connect IP PORT, /accept, /decline, /requests, /close, /nick, /me, /clear, /whoami,
+/help (F1), /quit or /exit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch tabs. Honours NO_COLOR.
 `;

@@ -181,3 +181,6 @@ export {
   startRendezvousOrExit,
 } from './rendezvous.js';
 export { stunBinding } from './stun.js';
+export { type EarlyProgram, answerEarly, earlyAnswer } from './early.js';
+export { completionScript, SHELLS, type Shell, type UsageOption, usageOptions } from './completion.js';
+export { knownPeerAddresses } from './known-addresses.js';

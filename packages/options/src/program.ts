@@ -14,6 +14,8 @@ import {
   netchatHome,
   type PeerOptions,
 } from '@netchat/core';
+import { earlyAnswer } from './early.js';
+import { knownPeerAddresses } from './known-addresses.js';
 import { UsageError } from './usage-error.js';
 
 export interface ProgramInfo {
@@ -29,12 +31,25 @@ export function exitWith(program: ProgramInfo, message: string, code: number): n
   process.exit(code);
 }
 
-/** The parsed arguments, or (for --help, --version, --fingerprint and usage errors) the process ends here. */
+/**
+ * The parsed arguments, or (for --help, --version, --fingerprint, `completion …` and usage
+ * errors) the process ends here.
+ */
 export function readCommandLine<T extends object>(
   program: ProgramInfo,
   parse: (argv: string[]) => T | { help: true } | { version: true } | { fingerprint: true },
   argv: string[] = process.argv.slice(2),
 ): T {
+  const early = earlyAnswer({ ...program, version: () => program.version }, argv);
+  if (early !== undefined) {
+    process.stdout.write(early);
+    process.exit(0);
+  }
+  if (argv.length === 2 && argv[0] === 'completion' && argv[1] === 'peers') {
+    // For shell completion of --connect: where known peers were last seen, most recent first.
+    for (const address of knownPeerAddresses(netchatHome())) process.stdout.write(`${address}\n`);
+    process.exit(0);
+  }
   let parsed: T | { help: true } | { version: true } | { fingerprint: true };
   try {
     parsed = parse(argv);

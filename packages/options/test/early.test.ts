@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { completionScript, earlyAnswer, knownPeerAddresses, usageOptions } from '../src/index.js';
+import { KnownPeers } from '@netchat/core';
+
+const usage = `Usage: demo [options] <port>
+
+Options:
+  --host ADDR                 bind to this IP address
+  -h, --help                  show this help
+  -V, --version               show the version
+  --accept all|none|allow     who may connect
+  --connect HOST:PORT         ask this peer at start ([::1]:6666 for IPv6)
+  -y, --yes                   accept every request
+
+Your key is kept somewhere.
+`;
+let versionReads = 0;
+const program = {
+  name: 'demo',
+  usage,
+  version: () => {
+    versionReads++;
+    return '1.2.3';
+  },
+};
+
+describe('earlyAnswer', () => {
+  it('answers a command line that is only --help, -h, --version or -V', () => {
+    expect(earlyAnswer(program, ['--help'])).toBe(usage);
+    expect(earlyAnswer(program, ['-h'])).toBe(usage);
+    expect(earlyAnswer(program, ['--version'])).toBe('demo 1.2.3\n');
+    expect(earlyAnswer(program, ['-V'])).toBe('demo 1.2.3\n');
+  });
+
+  it('leaves every other command line to the full parser (which may call it an error)', () => {
+    for (const argv of [[], ['5555'], ['--nick', '--help'], ['5555', '--help'], ['--help', 'x'], ['completion'], ['completion', 'fish'], ['completion', 'peers']])
+      expect(earlyAnswer(program, argv)).toBeUndefined();
+  });
+
+  it('reads the version only when asked for it', () => {
+    versionReads = 0;
+    earlyAnswer(program, ['--help']);
+    expect(versionReads).toBe(0);
+  });
+
+  it('answers completion bash and zsh with a script for that program', () => {
+    expect(earlyAnswer(program, ['completion', 'bash'])).toContain('complete -F _demo demo');
+    expect(earlyAnswer(program, ['completion', 'zsh'])).toMatch(/^#compdef demo\n/);
+  });
+});
+
+describe('completion', () => {
+  it('reads the options, their short forms and their values from the usage text', () => {
+    expect(usageOptions(usage)).toEqual([
+      { long: 'host', value: 'ADDR', description: 'bind to this IP address' },
+      { long: 'help', short: 'h', description: 'show this help' },
+      { long: 'version', short: 'V', description: 'show the version' },
+      { long: 'accept', value: 'all|none|allow', description: 'who may connect' },
+      { long: 'connect', value: 'HOST:PORT', description: 'ask this peer at start ([::1]:6666 for IPv6)' },
+      { long: 'yes', short: 'y', description: 'accept every request' },
+    ]);
+  });
+
+  it('bash: offers the choices of a value, and known peers after --connect', () => {
+    const script = completionScript('demo', usage, 'bash');
+    expect(script).toContain('--accept) _netchat_words "all none allow"; return ;;');
+    expect(script).toContain('--connect) _netchat_words "$(demo completion peers 2>/dev/null)"; return ;;');
+    expect(script).toContain('--host) return ;;');
+  });
+
+  it('zsh: escapes brackets and colons in descriptions', () => {
+    const script = completionScript('demo', usage, 'zsh');
+    expect(script).toContain("'--connect[ask this peer at start (\\[\\:\\:1\\]\\:6666 for IPv6)]:host\\:port:->peers'");
+    expect(script).toContain("'--accept[who may connect]:all|none|allow:(all none allow)'");
+  });
+});
+
+describe('known peer addresses (for --connect)', () => {
+  const home = () => mkdtempSync(join(tmpdir(), 'netchat-options-'));
+  const key = (n: number) => n.toString(16).padStart(64, '0');
+
+  it('are where each known peer was last seen, most recent first, once each; peers never seen at an address are left out', () => {
+    const dir = home();
+    const peers = KnownPeers.load(dir);
+    peers.remember(key(1), 'bob', 'F1', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-01') });
+    peers.remember(key(2), 'carol', 'F2', { address: { host: '::1', port: 7000 }, at: new Date('2026-01-03') });
+    peers.remember(key(3), 'dave', 'F3', { at: new Date('2026-01-04') });
+    peers.remember(key(4), 'bob2', 'F4', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-02') });
+    expect(knownPeerAddresses(dir)).toEqual(['[::1]:7000', '127.0.0.1:6666']);
+  });
+
+  it('none when there is no list, or it cannot be read', () => {
+    const dir = home();
+    expect(knownPeerAddresses(dir)).toEqual([]);
+    writeFileSync(join(dir, 'known_peers.json'), '{"version":1,"peers":[{"publicKey":1}]}');
+    expect(knownPeerAddresses(dir)).toEqual([]);
+  });
+});

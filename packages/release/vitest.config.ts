@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Installing the tarball and starting programs on a loaded machine takes seconds.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // The JSON report is what .ci/run adds up into its "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.test-report.json' }]],
+  },
+});
