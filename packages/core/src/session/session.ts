@@ -105,7 +105,6 @@ const PROBE_ANSWER_RTOS = 2;
 type Handler<D extends Datagram = Datagram> = (session: Session, datagram: D, now: number) => void;
 type HandlersFor = { readonly [T in Datagram['type']]?: Handler<Extract<Datagram, { type: T }>> };
 
-const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 export class Session {
@@ -247,7 +246,9 @@ export class Session {
   /** Throws SESSION_NOT_OPEN unless the session is `open`. */
   send(messageId: MessageId, text: string, now: number): void {
     if (this.state !== 'open') throw errors.sessionNotOpen(this.id, this.state);
-    const bytes = utf8.encode(text);
+    // Buffer.from, not TextEncoder: small strings are carved out of Node's pool (~0.1 µs), where
+    // TextEncoder gives each a zeroed backing store of its own (~1 µs, a tenth of a round trip).
+    const bytes = Buffer.from(text, 'utf8');
     if (bytes.length === 0) throw errors.emptyMessage();
     const { maxMessageBytes, maxQueuedBytes } = this.ctx.options;
     if (bytes.length > maxMessageBytes) throw errors.messageTooLarge(bytes.length, maxMessageBytes);
