@@ -15,6 +15,10 @@ export interface OutgoingFragment {
   readonly payload: Uint8Array;
   transmissions: number;
   lastSentAt: number;
+  /** The message's first fragment, which counts the message's fragments not yet acknowledged. */
+  readonly first: OutgoingFragment;
+  /** On a message's first fragment: how many of the message's fragments are unacknowledged. */
+  left: number;
 }
 
 /** A fragment this many sequence numbers behind a selectively acknowledged one is taken as lost. */
@@ -32,10 +36,18 @@ export class ReliableSender {
   private unacked = 0;
   /** Lowest sequence number never sent. */
   private unsent = 0;
-  /** Every fragment not yet acknowledged, sent or not, by sequence number (insertion order is seq order). */
-  private readonly fragments = new Map<number, OutgoingFragment>();
-  /** Fragments still unacknowledged per message. */
-  private readonly remaining = new Map<MessageId, number>();
+  /**
+   * Every fragment not yet acknowledged, sent or not: seq s is at `queue[s - queueStart]`, and
+   * an acknowledged one leaves a hole until the front is trimmed. An array, not a Map: a Map used
+   * as a queue reallocates its table every few messages as entries come and go.
+   */
+  private queue: (OutgoingFragment | undefined)[] = [];
+  /** The sequence number of `queue[0]`. */
+  private queueStart = 0;
+  /** Fragments in `queue` not yet acknowledged. */
+  private unacknowledged = 0;
+  /** Messages with a fragment not yet acknowledged. */
+  private messages = 0;
   private backoff = 0;
   /** The highest sequence number a selective acknowledgement has named: fragments well below it are lost. */
   private highestAcked = -1;
@@ -54,13 +66,34 @@ export class ReliableSender {
 
   enqueue(messageId: MessageId, bytes: Uint8Array): void {
     const count = Math.max(1, Math.ceil(bytes.length / MAX_FRAGMENT_BYTES));
+    let first: OutgoingFragment | undefined;
     for (let index = 0; index < count; index++) {
-      const payload = bytes.subarray(index * MAX_FRAGMENT_BYTES, (index + 1) * MAX_FRAGMENT_BYTES);
+      const payload =
+        count === 1 ? bytes : bytes.subarray(index * MAX_FRAGMENT_BYTES, (index + 1) * MAX_FRAGMENT_BYTES);
       const seq = this.nextSeq++;
-      this.fragments.set(seq, { seq, messageId, index, count, payload, transmissions: 0, lastSentAt: 0 });
+      const fragment: OutgoingFragment = {
+        seq,
+        messageId,
+        index,
+        count,
+        payload,
+        transmissions: 0,
+        lastSentAt: 0,
+        first: first as OutgoingFragment,
+        left: index === 0 ? count : 0,
+      };
+      // The first fragment is its own `first`: set once the object exists.
+      if (!first) first = (fragment as { first: OutgoingFragment }).first = fragment;
+      this.queue.push(fragment);
     }
-    this.remaining.set(messageId, count);
+    this.unacknowledged += count;
+    this.messages++;
     this.queuedBytes += bytes.length;
+  }
+
+  /** The unacknowledged fragment with sequence number `seq`, if any. */
+  private fragment(seq: number): OutgoingFragment | undefined {
+    return seq >= this.queueStart ? this.queue[seq - this.queueStart] : undefined;
   }
 
   /** Fragments never sent that the window now allows, marked as sent at `now`. */
@@ -68,7 +101,7 @@ export class ReliableSender {
     const out = this.batch;
     out.length = 0;
     while (this.unsent < this.nextSeq && this.unsent < this.unacked + this.window) {
-      const fragment = this.fragments.get(this.unsent++);
+      const fragment = this.fragment(this.unsent++);
       if (fragment) out.push(this.markSent(fragment, now));
     }
     if (out.length > 0 && this.rtoDeadline === undefined) this.rtoDeadline = now + this.timeout();
@@ -84,12 +117,12 @@ export class ReliableSender {
   onAck(ack: number, sack: number, ackDelayMs: number, now: number): boolean {
     const delivered = this.delivered;
     delivered.length = 0;
-    const before = this.fragments.size;
+    const before = this.unacknowledged;
     // One round-trip sample per acknowledgement, from the newest fragment it covers, and only if
     // that one is newly acknowledged and was sent once (QUIC's rule, and Karn's): the peer's
     // ack delay is measured from exactly that fragment's arrival.
     const newest = sack === 0 ? ack - 1 : ack + 32 - Math.clz32(sack);
-    const newestFragment = newest < this.unsent ? this.fragments.get(newest) : undefined;
+    const newestFragment = newest < this.unsent ? this.fragment(newest) : undefined;
     if (newestFragment && newestFragment.transmissions === 1)
       this.rtt.sample(now - newestFragment.lastSentAt, ackDelayMs);
     for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++) this.acknowledge(seq, delivered);
@@ -98,8 +131,9 @@ export class ReliableSender {
       if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, delivered);
     }
     if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, newest);
+    this.trim();
     // Anything newly acknowledged proves the path works again: stop backing off, restart the timer.
-    if (this.fragments.size < before) {
+    if (this.unacknowledged < before) {
       this.backoff = 0;
       this.rtoDeadline = this.unacked < this.unsent ? now + this.timeout() : undefined;
       return true;
@@ -108,16 +142,34 @@ export class ReliableSender {
   }
 
   private acknowledge(seq: number, delivered: MessageId[]): void {
-    const fragment = this.fragments.get(seq);
+    const fragment = this.fragment(seq);
     if (!fragment || seq >= this.unsent) return;
-    this.fragments.delete(seq);
+    this.queue[seq - this.queueStart] = undefined;
+    this.unacknowledged--;
     this.queuedBytes -= fragment.payload.length;
-    const left = (this.remaining.get(fragment.messageId) ?? 1) - 1;
-    if (left === 0) {
-      this.remaining.delete(fragment.messageId);
+    if (--fragment.first.left === 0) {
+      this.messages--;
       delivered.push(fragment.messageId);
-    } else {
-      this.remaining.set(fragment.messageId, left);
+    }
+  }
+
+  /**
+   * Drops the acknowledged fragments from the front of the queue: all of it once it is empty,
+   * else in one splice once they are most of it (amortised O(1) per fragment).
+   */
+  private trim(): void {
+    const queue = this.queue;
+    if (this.unacknowledged === 0) {
+      this.queueStart += queue.length;
+      queue.length = 0;
+      return;
+    }
+    let head = 0;
+    const limit = this.unacked - this.queueStart;
+    while (head < limit && queue[head] === undefined) head++;
+    if (head >= 64 && head * 2 >= queue.length) {
+      queue.splice(0, head);
+      this.queueStart += head;
     }
   }
 
@@ -145,7 +197,7 @@ export class ReliableSender {
     // expired timer, only fragments REORDER_THRESHOLD below the highest sack can be lost.
     const end = expired ? this.unsent : Math.min(this.unsent, this.highestAcked - REORDER_THRESHOLD + 1);
     for (let seq = this.unacked; seq < end; seq++) {
-      const fragment = this.fragments.get(seq);
+      const fragment = this.fragment(seq);
       if (!fragment) continue;
       const byTimer = expired && (first || wholeFlight);
       const bySack =
@@ -167,9 +219,14 @@ export class ReliableSender {
 
   /** Every message not yet delivered, in send order; the sender is emptied. */
   drainUndelivered(): MessageId[] {
-    const ids = [...this.remaining.keys()];
-    this.remaining.clear();
-    this.fragments.clear();
+    const ids: MessageId[] = [];
+    // Fragments are in send order, and a message's fragments are consecutive.
+    for (const fragment of this.queue)
+      if (fragment && ids[ids.length - 1] !== fragment.messageId) ids.push(fragment.messageId);
+    this.queueStart += this.queue.length;
+    this.queue = [];
+    this.unacknowledged = 0;
+    this.messages = 0;
     this.queuedBytes = 0;
     this.unacked = this.unsent = this.nextSeq;
     this.rtoDeadline = undefined;
@@ -177,7 +234,7 @@ export class ReliableSender {
   }
 
   get pendingMessages(): number {
-    return this.remaining.size;
+    return this.messages;
   }
 
   /** Whether any fragment was sent and not yet acknowledged. */
@@ -191,3 +248,4 @@ export class ReliableSender {
     return fragment;
   }
 }
+
