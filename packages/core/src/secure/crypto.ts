@@ -37,11 +37,18 @@ export function randomBytes(length: number): Uint8Array {
 /** Noise's ChaChaPoly nonce: 32 zero bits, then the 64-bit counter little-endian. */
 const nonceScratch = Buffer.alloc(12);
 function nonce(counter: number): Buffer {
-  // One buffer reused: sodium reads it synchronously, and nothing keeps it.
+  // One buffer reused: sodium reads it synchronously, and nothing keeps it. Bytes 0-3 stay 0.
   const n = nonceScratch;
-  n.writeUInt32LE(0, 0);
-  n.writeUInt32LE(counter >>> 0, 4);
-  n.writeUInt32LE(Math.floor(counter / 2 ** 32) >>> 0, 8);
+  const low = counter >>> 0;
+  const high = Math.floor(counter / 2 ** 32) >>> 0;
+  n[4] = low;
+  n[5] = low >>> 8;
+  n[6] = low >>> 16;
+  n[7] = low >>> 24;
+  n[8] = high;
+  n[9] = high >>> 8;
+  n[10] = high >>> 16;
+  n[11] = high >>> 24;
   return n;
 }
 
@@ -59,8 +66,8 @@ export function sealInto(
   ad: Uint8Array,
   plaintext: Uint8Array,
 ): void {
-  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(target, plaintext, ad, null, nonce(counter), key);
+  // sodium-native takes any typed array (its types say Buffer): no Buffer wrapper per packet.
+  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out as Buffer, plaintext, ad, null, nonce(counter), key);
 }
 
 /** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */
