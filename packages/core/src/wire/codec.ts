@@ -27,6 +27,8 @@ interface Plan {
   readonly definition: MessageDefinition;
   readonly keys: readonly string[];
   readonly fields: readonly AnyField[];
+  /** Per field: its `unsignedBytes` (read and written inline), or 0. */
+  readonly widths: readonly number[];
   /** Set when zod can be skipped: per field (null: nothing to check), then the whole message. */
   readonly fast?: {
     readonly fields: readonly (ExactCheck | null)[];
@@ -74,7 +76,12 @@ function messageChecks(definition: MessageDefinition, plan: Omit<Plan, 'fast'>):
 
 function planFor(definition: MessageDefinition): Plan {
   const entries = Object.entries(definition.fields) as [string, AnyField][];
-  const base = { definition, keys: entries.map(([key]) => key), fields: entries.map(([, field]) => field) };
+  const base = {
+    definition,
+    keys: entries.map(([key]) => key),
+    fields: entries.map(([, field]) => field),
+    widths: entries.map(([, field]) => field.unsignedBytes ?? 0),
+  };
   const fieldChecks = base.fields.map(exactCheckOf);
   const message = messageChecks(definition, base);
   if (message === undefined || fieldChecks.some((check) => check === undefined)) return base;
@@ -103,6 +110,20 @@ function allocate(size: number): Uint8Array {
   return bytes;
 }
 
+/** Big-endian, `width` bytes (1, 2 or 4). */
+function writeUnsigned(bytes: Uint8Array, offset: number, width: number, value: number): void {
+  for (let i = width - 1; i >= 0; i--) {
+    bytes[offset + i] = value;
+    value >>>= 8;
+  }
+}
+
+function readUnsigned(bytes: Uint8Array, offset: number, width: number): number {
+  let value = 0;
+  for (let i = 0; i < width; i++) value = value * 256 + (bytes[offset + i] as number);
+  return value;
+}
+
 export function makeCodec<M extends { type: string }>(
   version: number,
   definitions: readonly MessageDefinition[],
@@ -116,35 +137,56 @@ export function makeCodec<M extends { type: string }>(
   function encode(message: M): Uint8Array {
     const plan = byName.get(message.type);
     if (!plan) throw new TypeError(`unknown message type ${message.type}`);
-    const { keys, fields } = plan;
+    const { keys, fields, widths } = plan;
     const values = message as unknown as Value;
     let size = HEADER_BYTES;
-    for (let i = 0; i < fields.length; i++) size += (fields[i] as AnyField).size(values[keys[i] as string]);
+    for (let i = 0; i < fields.length; i++) {
+      const width = widths[i] as number;
+      size += width > 0 ? width : (fields[i] as AnyField).size(values[keys[i] as string]);
+    }
     if (size > maxBytes) throw new RangeError(`message of ${size} bytes exceeds ${maxBytes}`);
     const bytes = allocate(size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-    view.setUint16(0, MAGIC);
+    let view: DataView | undefined;
+    bytes[0] = MAGIC >>> 8;
+    bytes[1] = MAGIC & 0xff;
     bytes[2] = version;
     bytes[3] = plan.definition.code;
     let offset = HEADER_BYTES;
-    for (let i = 0; i < fields.length; i++)
-      offset = (fields[i] as AnyField).write(view, bytes, offset, values[keys[i] as string]);
+    for (let i = 0; i < fields.length; i++) {
+      const width = widths[i] as number;
+      const value = values[keys[i] as string];
+      if (width > 0) {
+        writeUnsigned(bytes, offset, width, value as number);
+        offset += width;
+      } else {
+        view ??= new DataView(bytes.buffer, bytes.byteOffset, size);
+        offset = (fields[i] as AnyField).write(view, bytes, offset, value);
+      }
+    }
     return bytes;
   }
 
   function decode(bytes: Uint8Array): DecodeResult<M> {
     if (bytes.length < HEADER_BYTES) return { ok: false, reason: 'shorter than the header' };
     if (bytes.length > maxBytes) return { ok: false, reason: `longer than ${maxBytes} bytes` };
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (view.getUint16(0) !== MAGIC) return { ok: false, reason: 'bad magic' };
+    if (bytes[0] !== MAGIC >>> 8 || bytes[1] !== (MAGIC & 0xff)) return { ok: false, reason: 'bad magic' };
     if (bytes[2] !== version) return { ok: false, reason: `unsupported version ${bytes[2]}` };
     const plan = byCode[bytes[3] as number];
     if (!plan) return { ok: false, reason: `unknown message code ${bytes[3]}` };
-    const { definition, keys, fields } = plan;
+    const { definition, keys, fields, widths } = plan;
     const value: Value = { type: definition.name };
+    let view: DataView | undefined;
     let offset = HEADER_BYTES;
     try {
       for (let i = 0; i < fields.length; i++) {
+        const width = widths[i] as number;
+        if (width > 0) {
+          if (offset + width > bytes.length) throw new TruncatedError('datagram truncated');
+          value[keys[i] as string] = readUnsigned(bytes, offset, width);
+          offset += width;
+          continue;
+        }
+        view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const [read, next] = (fields[i] as AnyField).read(view, bytes, offset);
         value[keys[i] as string] = read;
         offset = next;
