@@ -4,6 +4,7 @@
  * (and how long the newest fragment it acknowledges has waited: the ack delay).
  */
 import type { Text } from '../wire/messages.js';
+import { emptied } from './reliable-sender.js';
 
 export type ReceiveOutcome =
   /** New, and the next expected with nothing held early: an acknowledgement may wait a little. */
@@ -57,7 +58,7 @@ export class ReliableReceiver {
    * form one is dropped and `problem` says why (what waits behind it is still delivered).
    */
   receive(text: Text, now: number): ReceiveOutcome {
-    this.completed.length = 0;
+    emptied(this.completed);
     this.problem = undefined;
     const seq = text.seq;
     if (this.has(seq)) return 'duplicate';

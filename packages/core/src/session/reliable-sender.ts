@@ -98,8 +98,7 @@ export class ReliableSender {
 
   /** Fragments never sent that the window now allows, marked as sent at `now`. */
   takeNew(now: number): readonly OutgoingFragment[] {
-    const out = this.batch;
-    out.length = 0;
+    const out = emptied(this.batch);
     while (this.unsent < this.nextSeq && this.unsent < this.unacked + this.window) {
       const fragment = this.fragment(this.unsent++);
       if (fragment) out.push(this.markSent(fragment, now));
@@ -115,8 +114,7 @@ export class ReliableSender {
    * arrived. Returns whether it acknowledged anything new.
    */
   onAck(ack: number, sack: number, ackDelayMs: number, now: number): boolean {
-    const delivered = this.delivered;
-    delivered.length = 0;
+    const delivered = emptied(this.delivered);
     const before = this.unacknowledged;
     // One round-trip sample per acknowledgement, from the newest fragment it covers, and only if
     // that one is newly acknowledged and was sent once (QUIC's rule, and Karn's): the peer's
@@ -185,8 +183,7 @@ export class ReliableSender {
    * (at most once per round trip).
    */
   takeRetransmissions(now: number): readonly OutgoingFragment[] {
-    const out = this.batch;
-    out.length = 0;
+    const out = emptied(this.batch);
     const expired = this.rtoDeadline !== undefined && now >= this.rtoDeadline;
     const wholeFlight = expired && this.backoff === 0;
     const roundTrip = this.rtt.srtt ?? this.rtt.rto;
@@ -249,3 +246,11 @@ export class ReliableSender {
   }
 }
 
+/**
+ * `array`, emptied for reuse. Popping keeps the backing store; `length = 0` is a runtime call
+ * that drops it, so the next push allocates again (this runs a few times per datagram).
+ */
+export function emptied<T>(array: T[]): T[] {
+  while (array.length > 0) array.pop();
+  return array;
+}
