@@ -108,6 +108,12 @@ export class ReliableReceiver {
       this.fail(`message longer than ${this.maxMessageBytes} bytes`);
       return;
     }
+    if (fragment.fragmentCount === 1) {
+      // The common case, a message in one fragment: no parts to gather.
+      this.completed.push(fragment.payload);
+      this.partialBytes = 0;
+      return;
+    }
     this.partial.push(fragment.payload);
     if (index === fragment.fragmentCount - 1) {
       this.completed.push(concat(this.partial, this.partialBytes));

@@ -159,7 +159,7 @@ export class ReliableSender {
     const queue = this.queue;
     if (this.unacknowledged === 0) {
       this.queueStart += queue.length;
-      queue.length = 0;
+      emptied(queue);
       return;
     }
     let head = 0;

@@ -21,6 +21,8 @@ export interface Field<T> {
    * writes those inline, without a call, a DataView or a tuple per field (the per-datagram path).
    */
   readonly unsignedBytes?: 1 | 2 | 4;
+  /** Set on `rest`: every byte to the end of the datagram, which the codec copies or views inline. */
+  readonly restOfDatagram?: true;
 }
 
 const utf8Encoder = new TextEncoder();
@@ -120,6 +122,7 @@ export function rest(minBytes: number, maxBytes: number): Field<Uint8Array> {
   const wrongLength = `must be ${minBytes}..${maxBytes} bytes`;
   const inRange = (value: Uint8Array) => value.length >= minBytes && value.length <= maxBytes;
   return {
+    restOfDatagram: true,
     schema: exact(z.instanceof(Uint8Array).refine(inRange, wrongLength), (value) =>
       inRange(value as Uint8Array) ? undefined : wrongLength,
     ),
