@@ -11,6 +11,7 @@
  */
 import type { Address } from '../address.js';
 import { DATA_HEADER_BYTES, Data, PACKET_VERSION } from '../wire/packets.js';
+import { allocate } from '../slab.js';
 import { MAGIC } from '../wire/header.js';
 import { open, rekey, sealInto, TAG_BYTES } from './crypto.js';
 import { ReplayWindow } from './replay-window.js';
@@ -104,9 +105,7 @@ export class Channel {
       this.txEpochStartedAt = now;
     }
     const counter = this.txCounter++;
-    // Not zeroed: the header and the sealed bytes below write every byte of it. (A zeroed typed
-    // array over 64 bytes costs ~0.3 µs, a tenth of the engine's part of a round trip.)
-    const packet = Buffer.allocUnsafe(DATA_HEADER_BYTES + plaintext.length + TAG_BYTES);
+    const packet = allocate(DATA_HEADER_BYTES + plaintext.length + TAG_BYTES);
     writeDataHeader(packet, this.remoteIndex, counter);
     const header = packet.subarray(0, DATA_HEADER_BYTES);
     sealInto(packet.subarray(DATA_HEADER_BYTES), this.txKey, counter, header, plaintext);

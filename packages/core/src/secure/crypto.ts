@@ -4,6 +4,7 @@
  * fingerprints and cookies. Nothing here is hand-rolled cryptography; it only arranges bytes.
  */
 import sodium from 'sodium-native';
+import { allocate } from '../slab.js';
 
 export interface KeyPair {
   readonly publicKey: Uint8Array;
@@ -78,10 +79,9 @@ export function open(
   ciphertext: Uint8Array,
 ): Uint8Array | undefined {
   if (ciphertext.length < TAG_BYTES) return undefined;
-  // Not zeroed: decryption writes every byte, and a failed one returns nothing.
-  const out = Buffer.allocUnsafe(ciphertext.length - TAG_BYTES);
+  const out = allocate(ciphertext.length - TAG_BYTES);
   try {
-    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, ciphertext, ad, nonce(counter), key);
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out as Buffer, null, ciphertext, ad, nonce(counter), key);
     return out;
   } catch {
     return undefined;

@@ -9,6 +9,7 @@
  * functions. A message whose schema is anything else goes through `safeParse`, as before.
  */
 import { type ExactCheck, exactCheckOf, type Field, TruncatedError } from './fields.js';
+import { allocate } from '../slab.js';
 import { HEADER_BYTES, MAGIC } from './header.js';
 import type { MessageDefinition } from './messages.js';
 
@@ -92,28 +93,6 @@ function planFor(definition: MessageDefinition): Plan {
   const message = messageChecks(definition, base);
   if (message === undefined || fieldChecks.some((check) => check === undefined)) return base;
   return { ...base, fast: { fields: fieldChecks as (ExactCheck | null)[], message } };
-}
-
-/**
- * Encoded messages are carved out of a shared ArrayBuffer. `new Uint8Array(n)` for n above 64
- * bytes gets a zeroed off-heap backing store of its own (about 330 ns here, and external memory
- * the GC must account for); a view of a slab costs about 30 ns. A new slab is all zeros (padding
- * fields rely on that) and no byte is handed out twice. An encoded message kept for long keeps its
- * slab alive, so slabs are small: today only pending handshakes keep theirs, for seconds.
- */
-const SLAB_BYTES = 16 * 1024;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-function allocate(size: number): Uint8Array {
-  if (size > SLAB_BYTES / 4) return new Uint8Array(size);
-  if (slabUsed + size > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const bytes = new Uint8Array(slab, slabUsed, size);
-  slabUsed += (size + 7) & ~7; // 8-byte aligned, as a backing store of its own would be
-  return bytes;
 }
 
 /** The width that stands for a `rest` field in a plan. */
