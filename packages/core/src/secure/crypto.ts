@@ -81,7 +81,14 @@ export function open(
   if (ciphertext.length < TAG_BYTES) return undefined;
   const out = allocate(ciphertext.length - TAG_BYTES);
   try {
-    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out as Buffer, null, ciphertext, ad, nonce(counter), key);
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(
+      out as Buffer,
+      null,
+      ciphertext,
+      ad,
+      nonce(counter),
+      key,
+    );
     return out;
   } catch {
     return undefined;

@@ -60,7 +60,8 @@ export class Timers {
     let earliest = UNSET;
     // An index loop: for-of here made an iterator (and boxed numbers) on every settle.
     const deadlines = this.deadlines;
-    for (let i = 0; i < deadlines.length; i++) if ((deadlines[i] as number) < earliest) earliest = deadlines[i] as number;
+    for (let i = 0; i < deadlines.length; i++)
+      if ((deadlines[i] as number) < earliest) earliest = deadlines[i] as number;
     return earliest === UNSET ? undefined : earliest;
   }
 

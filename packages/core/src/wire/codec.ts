@@ -10,6 +10,14 @@
  */
 import { type ExactCheck, exactCheckOf, type Field, TruncatedError } from './fields.js';
 import { allocate } from '../slab.js';
+import {
+  type CompiledDecoder,
+  type CompiledEncoder,
+  compilable,
+  compileDecoder,
+  compileEncoder,
+  REST,
+} from './compiled.js';
 import { HEADER_BYTES, MAGIC } from './header.js';
 import type { MessageDefinition } from './messages.js';
 
@@ -40,6 +48,8 @@ interface Plan {
     readonly fields: readonly (ExactCheck | null)[];
     readonly message: readonly ExactCheck[];
   };
+  /** Straight-line versions of decode and encode (compiled.ts), where the layout allows. */
+  readonly compiled?: { readonly decode: CompiledDecoder; readonly encode: CompiledEncoder };
 }
 
 interface ZodInternals {
@@ -95,9 +105,6 @@ function planFor(definition: MessageDefinition): Plan {
   return { ...base, fast: { fields: fieldChecks as (ExactCheck | null)[], message } };
 }
 
-/** The width that stands for a `rest` field in a plan. */
-const REST = -1;
-
 /** Big-endian, `width` bytes (1, 2 or 4). */
 function writeUnsigned(bytes: Uint8Array, offset: number, width: number, value: number): void {
   for (let i = width - 1; i >= 0; i--) {
@@ -112,12 +119,36 @@ function readUnsigned(bytes: Uint8Array, offset: number, width: number): number 
   return value;
 }
 
+/** Adds the compiled decoder and encoder to a plan whose checks are known and layout allows. */
+function compiled(plan: Plan, version: number, maxBytes: number): Plan {
+  const fields = plan.keys.map((key, i) => ({ key, width: plan.widths[i] as number }));
+  if (!plan.fast || !compilable(fields)) return plan;
+  const fieldChecks: { key: string; check: ExactCheck }[] = [];
+  plan.fast.fields.forEach((check, i) => {
+    if (check) fieldChecks.push({ key: plan.keys[i] as string, check });
+  });
+  const { name, code } = plan.definition;
+  return {
+    ...plan,
+    compiled: {
+      decode: compileDecoder(name, fields, fieldChecks, plan.fast.message),
+      encode: compileEncoder(code, version, fields, maxBytes, allocate),
+    },
+  };
+}
+
+/**
+ * `compile: false` keeps every message on the generic loops (the tests compare the two paths).
+ */
 export function makeCodec<M extends { type: string }>(
   version: number,
   definitions: readonly MessageDefinition[],
   maxBytes: number,
+  options: { compile?: boolean } = {},
 ): Codec<M> {
-  const plans = definitions.map(planFor);
+  const plans = definitions
+    .map(planFor)
+    .map((plan) => (options.compile === false ? plan : compiled(plan, version, maxBytes)));
   const byCode: (Plan | undefined)[] = [];
   for (const plan of plans) byCode[plan.definition.code] = plan;
   const byName = new Map(plans.map((plan) => [plan.definition.name, plan]));
@@ -125,13 +156,19 @@ export function makeCodec<M extends { type: string }>(
   function encode(message: M): Uint8Array {
     const plan = byName.get(message.type);
     if (!plan) throw new TypeError(`unknown message type ${message.type}`);
+    if (plan.compiled) return plan.compiled.encode(message as unknown as Value);
     const { keys, fields, widths } = plan;
     const values = message as unknown as Value;
     let size = HEADER_BYTES;
     for (let i = 0; i < fields.length; i++) {
       const width = widths[i] as number;
       const value = values[keys[i] as string];
-      size += width > 0 ? width : width === REST ? (value as Uint8Array).length : (fields[i] as AnyField).size(value);
+      size +=
+        width > 0
+          ? width
+          : width === REST
+            ? (value as Uint8Array).length
+            : (fields[i] as AnyField).size(value);
     }
     if (size > maxBytes) throw new RangeError(`message of ${size} bytes exceeds ${maxBytes}`);
     const bytes = allocate(size);
@@ -165,6 +202,7 @@ export function makeCodec<M extends { type: string }>(
     if (bytes[2] !== version) return { ok: false, reason: `unsupported version ${bytes[2]}` };
     const plan = byCode[bytes[3] as number];
     if (!plan) return { ok: false, reason: `unknown message code ${bytes[3]}` };
+    if (plan.compiled) return plan.compiled.decode(bytes) as DecodeResult<M>;
     const { definition, keys, fields, widths } = plan;
     const value: Value = { ...plan.template };
     let view: DataView | undefined;

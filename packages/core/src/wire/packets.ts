@@ -114,7 +114,9 @@ export function readDataPacket(
 function readU32(bytes: Uint8Array, offset: number): number {
   return (
     (bytes[offset] as number) * 0x1000000 +
-    (((bytes[offset + 1] as number) << 16) | ((bytes[offset + 2] as number) << 8) | (bytes[offset + 3] as number))
+    (((bytes[offset + 1] as number) << 16) |
+      ((bytes[offset + 2] as number) << 8) |
+      (bytes[offset + 3] as number))
   );
 }
 
