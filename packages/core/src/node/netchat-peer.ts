@@ -225,10 +225,21 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     if (this.closed) return;
     // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
     const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
-    this.socket.send(data, to.port, host, (error) => {
-      if (error) this.emit('send_error', Object.assign(error, { to }));
-    });
+    this.socket.send(data, to.port, host, this.onSent);
   }
+
+  /**
+   * One callback for every datagram, not a closure per send. Node's send errors carry the
+   * address and port the datagram was for, as given to `send`.
+   */
+  private readonly onSent = (error: Error | null): void => {
+    if (!error) return;
+    const { address, port } = error as Error & { address?: string; port?: number };
+    this.emit(
+      'send_error',
+      Object.assign(error, { to: { host: normalizeHost(address ?? ''), port: port ?? 0 } }),
+    );
+  };
 
   /** One timer for the whole endpoint, moved only when the next deadline comes sooner. */
   private arm(): void {
