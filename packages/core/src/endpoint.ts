@@ -19,6 +19,7 @@
 import { type Address, formatAddress, sameAddress } from './address.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { errors } from './errors.js';
+import { Fifo } from './fifo.js';
 import type { MessageId, NetchatEvent, SessionId } from './events.js';
 import { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
@@ -97,10 +98,8 @@ export class Endpoint {
   private readonly deadlines = new DeadlineQueue<SessionRecord>((r) => this.scheduledAt.get(r));
   /** The deadline each record is filed under in `deadlines` (the heap skips stale entries). */
   private readonly scheduledAt = new Map<SessionRecord, number>();
-  private readonly outbox: Transmit[] = [];
-  private outboxHead = 0;
-  private readonly events: NetchatEvent[] = [];
-  private eventsHead = 0;
+  private readonly outbox = new Fifo<Transmit>();
+  private readonly events = new Fifo<NetchatEvent>();
   private nextSessionId = 1;
   private nextMessageId = 1;
   /** The latest time any call brought: sealing needs it, and sessions transmit without one. */
@@ -282,7 +281,7 @@ export class Endpoint {
 
   /** True while any session exists (closing ones included) or anything waits to be sent. */
   get busy(): boolean {
-    return this.table.size > 0 || this.outboxHead < this.outbox.length;
+    return this.table.size > 0 || this.outbox.size > 0;
   }
 
   // ---- input --------------------------------------------------------------------------------
@@ -317,17 +316,11 @@ export class Endpoint {
   // ---- output -------------------------------------------------------------------------------
 
   pollTransmit(): Transmit | undefined {
-    if (this.outboxHead >= this.outbox.length) return undefined;
-    const next = this.outbox[this.outboxHead++];
-    if (this.outboxHead === this.outbox.length) this.outbox.length = this.outboxHead = 0;
-    return next;
+    return this.outbox.shift();
   }
 
   pollEvent(): NetchatEvent | undefined {
-    if (this.eventsHead >= this.events.length) return undefined;
-    const next = this.events[this.eventsHead++];
-    if (this.eventsHead === this.events.length) this.events.length = this.eventsHead = 0;
-    return next;
+    return this.events.shift();
   }
 
   /** When `handleTimeout` must next be called (endpoint clock, ms), or undefined if never. */

@@ -142,4 +142,24 @@ describe('ReliableSender', () => {
     expect(s.nextDeadline()).toBeUndefined();
     expect(s.takeNew(6)).toEqual([]);
   });
+  it('keeps messages beyond the window as their text until they go, in order, and drains them as undelivered', () => {
+    const { sender: s } = sender(2);
+    s.enqueue(1, bytes(1));
+    s.enqueue(2, bytes(1));
+    s.enqueue(3, 'drei ✓', 8);
+    s.enqueue(4, bytes(2));
+    expect(s.pendingMessages).toBe(4);
+    expect(s.queuedBytes).toBe(12);
+    expect(seqs(s.takeNew(0))).toEqual([0, 1]);
+    s.onAck(2, 0, 0, 10);
+    const next = s.takeNew(10);
+    expect(next.map((f) => [f.seq, f.messageId, Buffer.from(f.payload).toString()])).toEqual([
+      [2, 3, 'drei ✓'],
+      [3, 4, 'aa'],
+    ]);
+    s.enqueue(5, 'fünf', 5);
+    expect(s.drainUndelivered()).toEqual([3, 4, 5]);
+    expect(s.pendingMessages).toBe(0);
+    expect(s.queuedBytes).toBe(0);
+  });
 });

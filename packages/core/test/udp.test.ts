@@ -182,6 +182,18 @@ describe('over real UDP on loopback', () => {
     await expect(a.connect('no-such-host.invalid', 1)).rejects.toThrow(/host name not found/);
   });
 
+  it('reports a datagram the socket cannot send as send_error, with the address it was for', async () => {
+    const peer = await listen();
+    const failed = next<Error & { to: { host: string; port: number } }>(peer, 'send_error');
+    // An IPv6 destination on an IPv4 socket: refused by the socket at once, nothing leaves.
+    // (Through the endpoint: connectTo itself refuses such an address before anything is sent.)
+    peer.endpoint.connect({ host: '::1', port: 9 }, peer.now());
+    peer.closeSession(-1); // any call sends what the endpoint queued
+    const error = await failed;
+    expect(error.to).toEqual({ host: '::1', port: 9 });
+    expect(error).toBeInstanceOf(Error);
+  });
+
   it('reports a port already in use clearly', async () => {
     const a = await listen();
     await expect(NetchatPeer.listen({ port: a.address.port, host: '127.0.0.1' })).rejects.toMatchObject({

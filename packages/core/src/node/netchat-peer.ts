@@ -32,7 +32,10 @@ export interface PeerOptions extends EndpointOptionsInput {
 export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
   /** Every endpoint event, for logging. */
   event: [NetchatEvent];
-  /** A datagram could not be sent (no route, and the like). The session goes on. */
+  /**
+   * A datagram could not be sent (no route, and the like). The session goes on. Checked only
+   * while this event has a listener (each check costs the socket a callback per datagram).
+   */
   send_error: [Error & { to: Address }];
   /** The endpoint was just run (datagram, timer or call): a rendezvous link reads its updates. */
   pumped: [];
@@ -244,10 +247,23 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     if (this.closed) return;
     // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
     const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
-    this.socket.send(data, to.port, host, (error) => {
-      if (error) this.emit('send_error', Object.assign(error, { to }));
-    });
+    // A send callback costs a process.nextTick per datagram (≈0.5 µs a round trip): asked for
+    // only while someone listens for send_error, the only thing it is for.
+    this.socket.send(data, to.port, host, this.listenerCount('send_error') > 0 ? this.onSent : undefined);
   }
+
+  /**
+   * One callback for every datagram, not a closure per send. Node's send errors carry the
+   * address and port the datagram was for, as given to `send`.
+   */
+  private readonly onSent = (error: Error | null): void => {
+    if (!error) return;
+    const { address, port } = error as Error & { address?: string; port?: number };
+    this.emit(
+      'send_error',
+      Object.assign(error, { to: { host: normalizeHost(address ?? ''), port: port ?? 0 } }),
+    );
+  };
 
   /** One timer for the whole endpoint, moved only when the next deadline comes sooner. */
   private arm(): void {

@@ -13,6 +13,9 @@ export class BindError extends Error {
   }
 }
 
+let lastAddress = '';
+let lastVersion = 0;
+
 /**
  * Every address the adapter sends to is numeric. Node's default lookup sends even those through
  * dns.lookup and a process.nextTick before each datagram goes out; this answers them at once.
@@ -23,7 +26,16 @@ function numericLookup(
   family: number,
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
+  // A peer's replies go to the same host string again and again: skip isIP's regex for it.
+  if (address === lastAddress) {
+    callback(null, address, lastVersion);
+    return;
+  }
   const version = isIP(address);
+  if (version !== 0) {
+    lastAddress = address;
+    lastVersion = version;
+  }
   if (version !== 0) callback(null, address, version);
   else lookup(address, { family }, (error, found, foundFamily) => callback(error, found, foundFamily));
 }

@@ -11,6 +11,7 @@
  */
 import type { Address } from '../address.js';
 import { DATA_HEADER_BYTES, Data, PACKET_VERSION } from '../wire/packets.js';
+import { allocate } from '../slab.js';
 import { MAGIC } from '../wire/header.js';
 import { open, rekey, sealInto, TAG_BYTES } from './crypto.js';
 import { ReplayWindow } from './replay-window.js';
@@ -104,10 +105,9 @@ export class Channel {
       this.txEpochStartedAt = now;
     }
     const counter = this.txCounter++;
-    // Not zeroed: the header and the sealed bytes below write every byte of it. (A zeroed typed
-    // array over 64 bytes costs ~0.3 µs, a tenth of the engine's part of a round trip.)
-    const packet = Buffer.allocUnsafe(DATA_HEADER_BYTES + plaintext.length + TAG_BYTES);
-    const header = writeDataHeader(packet, this.remoteIndex, counter);
+    const packet = allocate(DATA_HEADER_BYTES + plaintext.length + TAG_BYTES);
+    writeDataHeader(packet, this.remoteIndex, counter);
+    const header = packet.subarray(0, DATA_HEADER_BYTES);
     sealInto(packet.subarray(DATA_HEADER_BYTES), this.txKey, counter, header, plaintext);
     return packet;
   }
@@ -116,7 +116,8 @@ export class Channel {
   open(counter: number, header: Uint8Array, ciphertext: Uint8Array): OpenResult {
     const epoch = Math.floor(counter / EPOCH_PACKETS);
     if (epoch < this.rxEpoch - 1 || epoch > this.rxEpoch + 1) return { ok: false, reason: 'stale_epoch' };
-    const window = this.replay.get(epoch) ?? new ReplayWindow();
+    const known = this.replay.get(epoch);
+    const window = known ?? new ReplayWindow();
     if (!window.mayAccept(counter)) return { ok: false, reason: 'replay' };
     const current = this.rxKeys.get(this.rxEpoch) as Uint8Array;
     const key = epoch === this.rxEpoch + 1 ? rekey(current) : this.rxKeys.get(epoch);
@@ -124,7 +125,7 @@ export class Channel {
     const plaintext = open(key, counter, header, ciphertext);
     if (!plaintext) return { ok: false, reason: 'forged' };
     window.mark(counter);
-    this.replay.set(epoch, window);
+    if (!known) this.replay.set(epoch, window);
     if (epoch > this.rxEpoch) {
       this.rxKeys.set(epoch, key);
       this.rxKeys.delete(this.rxEpoch - 1);
@@ -142,18 +143,26 @@ export class Channel {
 
 /** Magic, version 2, type 5 (data), receiver index, counter: the associated data of the seal. */
 export function dataHeader(receiverIndex: number, counter: number): Uint8Array {
-  return writeDataHeader(new Uint8Array(DATA_HEADER_BYTES), receiverIndex, counter);
+  const header = new Uint8Array(DATA_HEADER_BYTES);
+  writeDataHeader(header, receiverIndex, counter);
+  return header;
 }
 
-/** Writes the data header at the start of `packet`; returns that part of it. */
-function writeDataHeader(packet: Uint8Array, receiverIndex: number, counter: number): Uint8Array {
-  const header = packet.subarray(0, DATA_HEADER_BYTES);
-  const view = new DataView(header.buffer, header.byteOffset, DATA_HEADER_BYTES);
-  view.setUint16(0, MAGIC);
-  view.setUint8(2, PACKET_VERSION);
-  view.setUint8(3, Data.code);
-  view.setUint32(4, receiverIndex);
-  view.setUint32(8, Math.floor(counter / 2 ** 32));
-  view.setUint32(12, counter >>> 0);
-  return header;
+/** Writes the data header at the start of `packet`, byte by byte (a DataView per packet costs more). */
+function writeDataHeader(packet: Uint8Array, receiverIndex: number, counter: number): void {
+  packet[0] = MAGIC >>> 8;
+  packet[1] = MAGIC & 0xff;
+  packet[2] = PACKET_VERSION;
+  packet[3] = Data.code;
+  writeU32(packet, 4, receiverIndex);
+  writeU32(packet, 8, Math.floor(counter / 2 ** 32));
+  writeU32(packet, 12, counter);
+}
+
+/** Big-endian. */
+function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value >>> 24;
+  bytes[offset + 1] = value >>> 16;
+  bytes[offset + 2] = value >>> 8;
+  bytes[offset + 3] = value;
 }

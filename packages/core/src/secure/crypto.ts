@@ -4,6 +4,7 @@
  * fingerprints and cookies. Nothing here is hand-rolled cryptography; it only arranges bytes.
  */
 import sodium from 'sodium-native';
+import { allocate } from '../slab.js';
 
 export interface KeyPair {
   readonly publicKey: Uint8Array;
@@ -37,11 +38,18 @@ export function randomBytes(length: number): Uint8Array {
 /** Noise's ChaChaPoly nonce: 32 zero bits, then the 64-bit counter little-endian. */
 const nonceScratch = Buffer.alloc(12);
 function nonce(counter: number): Buffer {
-  // One buffer reused: sodium reads it synchronously, and nothing keeps it.
+  // One buffer reused: sodium reads it synchronously, and nothing keeps it. Bytes 0-3 stay 0.
   const n = nonceScratch;
-  n.writeUInt32LE(0, 0);
-  n.writeUInt32LE(counter >>> 0, 4);
-  n.writeUInt32LE(Math.floor(counter / 2 ** 32) >>> 0, 8);
+  const low = counter >>> 0;
+  const high = Math.floor(counter / 2 ** 32) >>> 0;
+  n[4] = low;
+  n[5] = low >>> 8;
+  n[6] = low >>> 16;
+  n[7] = low >>> 24;
+  n[8] = high;
+  n[9] = high >>> 8;
+  n[10] = high >>> 16;
+  n[11] = high >>> 24;
   return n;
 }
 
@@ -59,8 +67,8 @@ export function sealInto(
   ad: Uint8Array,
   plaintext: Uint8Array,
 ): void {
-  const target = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(target, plaintext, ad, null, nonce(counter), key);
+  // sodium-native takes any typed array (its types say Buffer): no Buffer wrapper per packet.
+  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out as Buffer, plaintext, ad, null, nonce(counter), key);
 }
 
 /** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */
@@ -71,10 +79,16 @@ export function open(
   ciphertext: Uint8Array,
 ): Uint8Array | undefined {
   if (ciphertext.length < TAG_BYTES) return undefined;
-  // Not zeroed: decryption writes every byte, and a failed one returns nothing.
-  const out = Buffer.allocUnsafe(ciphertext.length - TAG_BYTES);
+  const out = allocate(ciphertext.length - TAG_BYTES);
   try {
-    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(out, null, ciphertext, ad, nonce(counter), key);
+    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(
+      out as Buffer,
+      null,
+      ciphertext,
+      ad,
+      nonce(counter),
+      key,
+    );
     return out;
   } catch {
     return undefined;

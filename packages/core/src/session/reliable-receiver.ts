@@ -4,6 +4,7 @@
  * (and how long the newest fragment it acknowledges has waited: the ack delay).
  */
 import type { Text } from '../wire/messages.js';
+import { emptied } from './reliable-sender.js';
 
 export type ReceiveOutcome =
   /** New, and the next expected with nothing held early: an acknowledgement may wait a little. */
@@ -57,7 +58,7 @@ export class ReliableReceiver {
    * form one is dropped and `problem` says why (what waits behind it is still delivered).
    */
   receive(text: Text, now: number): ReceiveOutcome {
-    this.completed.length = 0;
+    emptied(this.completed);
     this.problem = undefined;
     const seq = text.seq;
     if (this.has(seq)) return 'duplicate';
@@ -105,6 +106,12 @@ export class ReliableReceiver {
     this.partialBytes += fragment.payload.length;
     if (this.partialBytes > this.maxMessageBytes) {
       this.fail(`message longer than ${this.maxMessageBytes} bytes`);
+      return;
+    }
+    if (fragment.fragmentCount === 1) {
+      // The common case, a message in one fragment: no parts to gather.
+      this.completed.push(fragment.payload);
+      this.partialBytes = 0;
       return;
     }
     this.partial.push(fragment.payload);

@@ -9,6 +9,15 @@
  * functions. A message whose schema is anything else goes through `safeParse`, as before.
  */
 import { type ExactCheck, exactCheckOf, type Field, TruncatedError } from './fields.js';
+import { allocate } from '../slab.js';
+import {
+  type CompiledDecoder,
+  type CompiledEncoder,
+  compilable,
+  compileDecoder,
+  compileEncoder,
+  REST,
+} from './compiled.js';
 import { HEADER_BYTES, MAGIC } from './header.js';
 import type { MessageDefinition } from './messages.js';
 
@@ -27,11 +36,20 @@ interface Plan {
   readonly definition: MessageDefinition;
   readonly keys: readonly string[];
   readonly fields: readonly AnyField[];
+  /** Per field: its `unsignedBytes` (read and written inline), REST (inline too), or 0. */
+  readonly widths: readonly number[];
+  /**
+   * `type` and every field, in order: decoding starts from a copy, so the value gets all its
+   * properties at once instead of growing one by one (a new property store per field).
+   */
+  readonly template: Readonly<Value>;
   /** Set when zod can be skipped: per field (null: nothing to check), then the whole message. */
   readonly fast?: {
     readonly fields: readonly (ExactCheck | null)[];
     readonly message: readonly ExactCheck[];
   };
+  /** Straight-line versions of decode and encode (compiled.ts), where the layout allows. */
+  readonly compiled?: { readonly decode: CompiledDecoder; readonly encode: CompiledEncoder };
 }
 
 interface ZodInternals {
@@ -74,41 +92,63 @@ function messageChecks(definition: MessageDefinition, plan: Omit<Plan, 'fast'>):
 
 function planFor(definition: MessageDefinition): Plan {
   const entries = Object.entries(definition.fields) as [string, AnyField][];
-  const base = { definition, keys: entries.map(([key]) => key), fields: entries.map(([, field]) => field) };
+  const base = {
+    definition,
+    keys: entries.map(([key]) => key),
+    fields: entries.map(([, field]) => field),
+    widths: entries.map(([, field]) => (field.restOfDatagram ? REST : (field.unsignedBytes ?? 0))),
+    template: Object.fromEntries([['type', definition.name], ...entries.map(([key]) => [key, 0])]),
+  };
   const fieldChecks = base.fields.map(exactCheckOf);
   const message = messageChecks(definition, base);
   if (message === undefined || fieldChecks.some((check) => check === undefined)) return base;
   return { ...base, fast: { fields: fieldChecks as (ExactCheck | null)[], message } };
 }
 
-/**
- * Encoded messages are carved out of a shared ArrayBuffer. `new Uint8Array(n)` for n above 64
- * bytes gets a zeroed off-heap backing store of its own (about 330 ns here, and external memory
- * the GC must account for); a view of a slab costs about 30 ns. A new slab is all zeros (padding
- * fields rely on that) and no byte is handed out twice. An encoded message kept for long keeps its
- * slab alive, so slabs are small: today only pending handshakes keep theirs, for seconds.
- */
-const SLAB_BYTES = 16 * 1024;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabUsed = 0;
-
-function allocate(size: number): Uint8Array {
-  if (size > SLAB_BYTES / 4) return new Uint8Array(size);
-  if (slabUsed + size > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
+/** Big-endian, `width` bytes (1, 2 or 4). */
+function writeUnsigned(bytes: Uint8Array, offset: number, width: number, value: number): void {
+  for (let i = width - 1; i >= 0; i--) {
+    bytes[offset + i] = value;
+    value >>>= 8;
   }
-  const bytes = new Uint8Array(slab, slabUsed, size);
-  slabUsed += (size + 7) & ~7; // 8-byte aligned, as a backing store of its own would be
-  return bytes;
 }
 
+function readUnsigned(bytes: Uint8Array, offset: number, width: number): number {
+  let value = 0;
+  for (let i = 0; i < width; i++) value = value * 256 + (bytes[offset + i] as number);
+  return value;
+}
+
+/** Adds the compiled decoder and encoder to a plan whose checks are known and layout allows. */
+function compiled(plan: Plan, version: number, maxBytes: number): Plan {
+  const fields = plan.keys.map((key, i) => ({ key, width: plan.widths[i] as number }));
+  if (!plan.fast || !compilable(fields)) return plan;
+  const fieldChecks: { key: string; check: ExactCheck }[] = [];
+  plan.fast.fields.forEach((check, i) => {
+    if (check) fieldChecks.push({ key: plan.keys[i] as string, check });
+  });
+  const { name, code } = plan.definition;
+  return {
+    ...plan,
+    compiled: {
+      decode: compileDecoder(name, fields, fieldChecks, plan.fast.message),
+      encode: compileEncoder(code, version, fields, maxBytes, allocate),
+    },
+  };
+}
+
+/**
+ * `compile: false` keeps every message on the generic loops (the tests compare the two paths).
+ */
 export function makeCodec<M extends { type: string }>(
   version: number,
   definitions: readonly MessageDefinition[],
   maxBytes: number,
+  options: { compile?: boolean } = {},
 ): Codec<M> {
-  const plans = definitions.map(planFor);
+  const plans = definitions
+    .map(planFor)
+    .map((plan) => (options.compile === false ? plan : compiled(plan, version, maxBytes)));
   const byCode: (Plan | undefined)[] = [];
   for (const plan of plans) byCode[plan.definition.code] = plan;
   const byName = new Map(plans.map((plan) => [plan.definition.name, plan]));
@@ -116,35 +156,73 @@ export function makeCodec<M extends { type: string }>(
   function encode(message: M): Uint8Array {
     const plan = byName.get(message.type);
     if (!plan) throw new TypeError(`unknown message type ${message.type}`);
-    const { keys, fields } = plan;
+    if (plan.compiled) return plan.compiled.encode(message as unknown as Value);
+    const { keys, fields, widths } = plan;
     const values = message as unknown as Value;
     let size = HEADER_BYTES;
-    for (let i = 0; i < fields.length; i++) size += (fields[i] as AnyField).size(values[keys[i] as string]);
+    for (let i = 0; i < fields.length; i++) {
+      const width = widths[i] as number;
+      const value = values[keys[i] as string];
+      size +=
+        width > 0
+          ? width
+          : width === REST
+            ? (value as Uint8Array).length
+            : (fields[i] as AnyField).size(value);
+    }
     if (size > maxBytes) throw new RangeError(`message of ${size} bytes exceeds ${maxBytes}`);
     const bytes = allocate(size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-    view.setUint16(0, MAGIC);
+    let view: DataView | undefined;
+    bytes[0] = MAGIC >>> 8;
+    bytes[1] = MAGIC & 0xff;
     bytes[2] = version;
     bytes[3] = plan.definition.code;
     let offset = HEADER_BYTES;
-    for (let i = 0; i < fields.length; i++)
-      offset = (fields[i] as AnyField).write(view, bytes, offset, values[keys[i] as string]);
+    for (let i = 0; i < fields.length; i++) {
+      const width = widths[i] as number;
+      const value = values[keys[i] as string];
+      if (width > 0) {
+        writeUnsigned(bytes, offset, width, value as number);
+        offset += width;
+      } else if (width === REST) {
+        bytes.set(value as Uint8Array, offset);
+        offset += (value as Uint8Array).length;
+      } else {
+        view ??= new DataView(bytes.buffer, bytes.byteOffset, size);
+        offset = (fields[i] as AnyField).write(view, bytes, offset, value);
+      }
+    }
     return bytes;
   }
 
   function decode(bytes: Uint8Array): DecodeResult<M> {
     if (bytes.length < HEADER_BYTES) return { ok: false, reason: 'shorter than the header' };
     if (bytes.length > maxBytes) return { ok: false, reason: `longer than ${maxBytes} bytes` };
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (view.getUint16(0) !== MAGIC) return { ok: false, reason: 'bad magic' };
+    if (bytes[0] !== MAGIC >>> 8 || bytes[1] !== (MAGIC & 0xff)) return { ok: false, reason: 'bad magic' };
     if (bytes[2] !== version) return { ok: false, reason: `unsupported version ${bytes[2]}` };
     const plan = byCode[bytes[3] as number];
     if (!plan) return { ok: false, reason: `unknown message code ${bytes[3]}` };
-    const { definition, keys, fields } = plan;
-    const value: Value = { type: definition.name };
+    if (plan.compiled) return plan.compiled.decode(bytes) as DecodeResult<M>;
+    const { definition, keys, fields, widths } = plan;
+    const value: Value = { ...plan.template };
+    let view: DataView | undefined;
     let offset = HEADER_BYTES;
     try {
       for (let i = 0; i < fields.length; i++) {
+        const width = widths[i] as number;
+        if (width > 0) {
+          if (offset + width > bytes.length) throw new TruncatedError('datagram truncated');
+          value[keys[i] as string] = readUnsigned(bytes, offset, width);
+          offset += width;
+          continue;
+        }
+        if (width === REST) {
+          // A view, not a copy.
+          value[keys[i] as string] = bytes.subarray(offset);
+          offset = bytes.length;
+          continue;
+        }
+        view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         const [read, next] = (fields[i] as AnyField).read(view, bytes, offset);
         value[keys[i] as string] = read;
         offset = next;

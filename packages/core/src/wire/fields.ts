@@ -16,6 +16,13 @@ export interface Field<T> {
   write(view: DataView, bytes: Uint8Array, offset: number, value: T): number;
   /** Reads a value at `offset`; returns it with the offset after it. */
   read(view: DataView, bytes: Uint8Array, offset: number): [T, number];
+  /**
+   * Set on unsigned big-endian integers of this many bytes (u8, u16, u32): the codec reads and
+   * writes those inline, without a call, a DataView or a tuple per field (the per-datagram path).
+   */
+  readonly unsignedBytes?: 1 | 2 | 4;
+  /** Set on `rest`: every byte to the end of the datagram, which the codec copies or views inline. */
+  readonly restOfDatagram?: true;
 }
 
 const utf8Encoder = new TextEncoder();
@@ -48,8 +55,9 @@ export function exactCheckOf(field: Field<unknown>): ExactCheck | null | undefin
 }
 
 function unsigned(bits: 8 | 16 | 32): Field<number> {
-  const width = bits / 8;
+  const width = (bits / 8) as 1 | 2 | 4;
   return {
+    unsignedBytes: width,
     // `read` yields bits-wide unsigned integers only.
     schema: exact(
       z
@@ -149,6 +157,7 @@ export function rest(minBytes: number, maxBytes: number): Field<Uint8Array> {
   const wrongLength = `must be ${minBytes}..${maxBytes} bytes`;
   const inRange = (value: Uint8Array) => value.length >= minBytes && value.length <= maxBytes;
   return {
+    restOfDatagram: true,
     schema: exact(z.instanceof(Uint8Array).refine(inRange, wrongLength), (value) =>
       inRange(value as Uint8Array) ? undefined : wrongLength,
     ),
