@@ -7,6 +7,7 @@ export interface AppOptions extends ViewOptions {
   knownPeers: KnownPeers;
   acceptAll: boolean;
   verbose: boolean;
+  bell: boolean;
   connect?: PeerSpec;
   /** Called once every session is closed (or the wait ran out) and the terminal is restored. */
   onExit(): void;
@@ -46,11 +47,13 @@ export class TuiApp {
       localAddress: formatAddress(local),
       acceptAll: options.acceptAll,
       verbose: options.verbose,
+      bell: options.bell,
     });
     this.view = new TuiView(this.model, options);
     peer.on('event', (event) => {
       this.model.onEvent(event);
-      this.view.render();
+      // A burst of events (a busy chat) is drawn once.
+      this.view.scheduleRender();
     });
     this.ticker = setInterval(() => this.view.render(), STATUS_REFRESH_MS);
     this.ticker.unref();

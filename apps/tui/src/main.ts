@@ -23,6 +23,8 @@ async function main(): Promise<void> {
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),
+    mouse: args.mouse,
+    bell: !args['no-bell'],
     knownPeers,
     acceptAll: args.yes,
     verbose: args.verbose,

@@ -8,6 +8,8 @@ export type Command =
   | { name: 'accept'; index: number }
   | { name: 'decline'; index: number }
   | { name: 'requests' }
+  | { name: 'list' }
+  | { name: 'bell'; on: boolean }
   | { name: 'close' }
   | { name: 'nick'; nick: string }
   | { name: 'clear' }
@@ -24,11 +26,13 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ['/accept [N]', 'accept waiting request N (first)'],
   ['/decline [N]', 'decline waiting request N (first)'],
   ['/requests', 'list the waiting requests'],
+  ['/list', 'the conversations and their state'],
   ['/close', 'close this chat; again: the tab'],
   ['/nick NAME', 'your nick for new requests'],
   ['/me ACTION', 'send * you ACTION'],
   ['/clear', 'clear this tab'],
   ['/whoami', 'your nick and address'],
+  ['/bell on|off', 'bell for requests, other tabs'],
   ['/help, F1', 'this help'],
   ['/quit, /exit', 'close every chat and quit'],
   ['exit', 'alone: close this chat'],
@@ -38,10 +42,34 @@ export const COMMAND_HELP: readonly [string, string][] = [
 export const KEY_HELP: readonly [string, string][] = [
   ['Ctrl+N, Ctrl+P', 'next, previous tab'],
   ['Alt+1 … Alt+9', 'tab 1 … 9 (Alt+0: home)'],
-  ['PgUp, PgDn, wheel', 'scroll the conversation'],
+  ['PgUp, PgDn', 'scroll the conversation'],
+  ['Home, End', 'oldest line; back to the newest'],
   ['Up, Down', 'recall what you typed'],
+  ['Tab', 'complete a command or nick'],
+  ['Ctrl+A, Ctrl+E', 'start, end of the input'],
+  ['Alt+B, Alt+F', 'word left, right'],
+  ['Ctrl+W, Ctrl+U, Ctrl+K', 'delete word, to start, to end'],
+  ['Ctrl+J', 'new line in the message'],
   ['y, n, Esc', 'answer a request; Esc: later'],
-  ['Ctrl+C', 'close every chat and quit'],
+  ['Ctrl+C', 'quit (asks if chats are open)'],
+];
+
+/** The commands Tab completes. */
+export const COMMAND_NAMES: readonly string[] = [
+  '/connect',
+  '/accept',
+  '/decline',
+  '/requests',
+  '/list',
+  '/close',
+  '/nick',
+  '/me',
+  '/clear',
+  '/whoami',
+  '/bell',
+  '/help',
+  '/quit',
+  '/exit',
 ];
 
 function index(argument: string | undefined, usage: string): Command | number {
@@ -54,6 +82,8 @@ export function parseInput(line: string): Command {
   const text = line.trim();
   if (text === '') return { name: 'nothing' };
   if (text === 'exit') return { name: 'exit_session' };
+  // A command is one line: a multi-line paste is text, whatever it starts with.
+  if (line.includes('\n')) return { name: 'say', text: line };
   if (text.startsWith('//')) return { name: 'say', text: line.trimStart().slice(1) };
   if (!text.startsWith('/')) return { name: 'say', text: line };
   const [word = '', ...rest] = text.slice(1).split(/\s+/);
@@ -72,6 +102,12 @@ export function parseInput(line: string): Command {
     }
     case 'requests':
       return { name: 'requests' };
+    case 'list':
+      return { name: 'list' };
+    case 'bell':
+      return argument === 'on' || argument === 'off'
+        ? { name: 'bell', on: argument === 'on' }
+        : { name: 'invalid', message: 'usage: /bell on|off' };
     case 'close':
       return { name: 'close' };
     case 'nick':

@@ -11,6 +11,7 @@ import {
   type ClientUpdate,
   type Conversation,
   type MessageStatus,
+  neverOpened,
   type OutgoingMessage,
   type PeerPort as ClientPort,
   texts,
@@ -24,8 +25,12 @@ import {
   type SessionId,
   terminalSafe,
 } from '@netchat/core';
-import { type Command, parseInput } from './commands.js';
-import { LineEditor } from './line-editor.js';
+import { COMMAND_NAMES, type Command, parseInput } from './commands.js';
+import { Completer } from './completion.js';
+import { InputHistory, LineEditor } from './line-editor.js';
+import { type ScrollAnchor, scrollAnchor, topAnchor, type Viewport } from './scroll.js';
+import { SEPARATOR, type StatusField } from './status-fields.js';
+import type { TabBarEntry } from './tab-bar.js';
 
 /**
  * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
@@ -53,6 +58,8 @@ export interface ChatLine {
   readonly kind: LineKind;
   readonly sender: string;
   readonly text: string;
+  /** Increases by one per line in a tab: what the scroll position holds on to. */
+  readonly seq: number;
   mark?: Mark;
 }
 
@@ -68,8 +75,13 @@ export interface Tab {
   unread: number;
   /** Consecutive heartbeat intervals without a word from the peer (a warning before loss). */
   missed: number;
-  /** Rows scrolled up from the bottom; 0 follows new lines. */
-  scrollUp: number;
+  /** The last visible row while scrolled back; undefined follows new lines. */
+  anchor: ScrollAnchor | undefined;
+  /** The newest line's seq when the view was scrolled back: lines after it are "new below". */
+  seenSeq: number;
+  nextSeq: number;
+  /** This tab's own draft (the history of what was sent is shared). */
+  readonly editor: LineEditor;
   /** The text typed for `/connect`, shown until the address is resolved. */
   label: string;
   /** The client's conversation this tab shows. */
@@ -78,12 +90,7 @@ export interface Tab {
 
 export type { WaitingRequest } from '@netchat/client';
 
-export interface TabBarEntry {
-  readonly label: string;
-  readonly current: boolean;
-  readonly unread: number;
-  readonly ended: boolean;
-}
+export type { TabBarEntry } from './tab-bar.js';
 
 export interface ModelSettings {
   nick: string;
@@ -92,6 +99,8 @@ export interface ModelSettings {
   /** Accept every request (--yes). */
   acceptAll: boolean;
   verbose: boolean;
+  /** Ring the terminal bell for requests and for messages in other tabs (--no-bell: off). */
+  bell?: boolean;
   clock?: () => Date;
 }
 
@@ -106,7 +115,13 @@ export class TuiModel {
   /** Requests whose dialog was put aside with Esc: answered later with /accept N. */
   private readonly dismissed = new Set<SessionId>();
   helpOpen = false;
-  readonly editor = new LineEditor();
+  /** Ctrl+C with chats open: the question "close them all and quit?" is up. */
+  confirmingQuit = false;
+  bell: boolean;
+  /** Bells asked for since the view last rang (it rings once per redraw at most). */
+  private bellsDue = 0;
+  private readonly history = new InputHistory();
+  readonly completer = new Completer();
   nick: string;
   private readonly clock: () => Date;
   private readonly sentLines = new Map<OutgoingMessage, ChatLine>();
@@ -117,6 +132,7 @@ export class TuiModel {
     private readonly settings: ModelSettings,
   ) {
     this.nick = settings.nick;
+    this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
     this.client = new ChatClient(
       port,
@@ -136,6 +152,11 @@ export class TuiModel {
 
   get currentTab(): Tab {
     return this.tabs[this.current] as Tab;
+  }
+
+  /** The current tab's input. */
+  get editor(): LineEditor {
+    return this.currentTab.editor;
   }
 
   private get home(): Tab {
@@ -180,6 +201,13 @@ export class TuiModel {
       case 'requests':
         this.listRequests(tab);
         return;
+      case 'list':
+        this.listTabs(tab);
+        return;
+      case 'bell':
+        this.bell = command.on;
+        this.notice(tab, `Bell ${command.on ? 'on' : 'off'} for requests and messages in other tabs.`);
+        return;
       case 'close':
       case 'exit_session':
         this.closeTab(tab, command.name === 'close');
@@ -189,7 +217,7 @@ export class TuiModel {
         return;
       case 'clear':
         tab.lines = [];
-        tab.scrollUp = 0;
+        tab.anchor = undefined;
         return;
       case 'help':
         this.helpOpen = true;
@@ -199,6 +227,7 @@ export class TuiModel {
         this.notice(tab, `Your fingerprint: ${this.port.fingerprint()}`);
         return;
       case 'quit':
+        this.confirmingQuit = false;
         this.notice(tab, 'Closing every session…');
         this.port.quit();
         return;
@@ -239,10 +268,65 @@ export class TuiModel {
     this.currentTab.unread = 0;
   }
 
-  /** Scrolls the current tab by `rows` (positive: back in time). The view clamps it. */
-  scroll(rows: number): void {
+  /** Scrolls the current tab by `rows` (positive: back in time); new lines then leave the view still. */
+  scroll(rows: number, view: Viewport): void {
     const tab = this.currentTab;
-    tab.scrollUp = Math.max(0, tab.scrollUp + rows);
+    if (tab.anchor === undefined) tab.seenSeq = tab.nextSeq - 1;
+    tab.anchor = scrollAnchor(tab.lines, tab.anchor, rows, view);
+  }
+
+  /** Home: to the oldest line kept. */
+  scrollToTop(view: Viewport): void {
+    const tab = this.currentTab;
+    if (tab.anchor === undefined) tab.seenSeq = tab.nextSeq - 1;
+    tab.anchor = topAnchor(tab.lines, view);
+  }
+
+  /** End: back to the newest line, following again. */
+  scrollToBottom(): void {
+    this.currentTab.anchor = undefined;
+  }
+
+  /** Lines that arrived below the view since it was scrolled back (0 when following). */
+  newBelow(tab = this.currentTab): number {
+    return tab.anchor === undefined ? 0 : tab.nextSeq - 1 - tab.seenSeq;
+  }
+
+  /** A bracketed paste: inserted whole (line breaks kept), unless a dialog has the keyboard. */
+  paste(text: string): void {
+    if (this.helpOpen || this.confirmingQuit || this.dialogRequest) return;
+    this.completer.reset();
+    this.editor.insert(text);
+  }
+
+  /** Tab: complete the command or nick before the cursor. */
+  complete(): void {
+    const nicks = this.tabs.map((t) => t.peerNick).filter((n) => n !== '');
+    this.completer.complete(this.editor, COMMAND_NAMES, nicks);
+  }
+
+  /** Ctrl+C: quit at once with no chat open, or ask first. */
+  askToQuit(): void {
+    const open = this.tabs.filter((t) => t.state === 'open' || t.state === 'connecting').length;
+    if (open === 0 || this.confirmingQuit) this.run({ name: 'quit' });
+    else this.confirmingQuit = true;
+  }
+
+  answerQuit(yes: boolean): void {
+    if (yes) this.run({ name: 'quit' });
+    else this.confirmingQuit = false;
+  }
+
+  /** The number of open and connecting chats Ctrl+C would close. */
+  get openChats(): number {
+    return this.tabs.filter((t) => t.state === 'open' || t.state === 'connecting').length;
+  }
+
+  /** Whether to ring the bell now (once for all that asked since the last time). */
+  takeBell(): boolean {
+    const due = this.bellsDue > 0 && this.bell;
+    this.bellsDue = 0;
+    return due;
   }
 
   // ---- peer events --------------------------------------------------------------------------
@@ -266,19 +350,9 @@ export class TuiModel {
       case 'opened':
         this.onOpened(u.conversation, u.how);
         return;
-      case 'ended': {
-        const tab = this.tabOf(u.conversation);
-        if (!tab || tab.state === 'ended') return;
-        tab.state = 'ended';
-        tab.missed = 0;
-        tab.peer ??= u.conversation.peer;
-        const why = u.conversation.ended;
-        const notice = texts.endedNotice(u.conversation);
-        const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
-        if (notice.warning) this.warn(tab, text);
-        else this.notice(tab, text);
+      case 'ended':
+        this.onEnded(u.conversation);
         return;
-      }
       case 'message':
         this.onMessage(u.conversation, u.text);
         return;
@@ -309,45 +383,88 @@ export class TuiModel {
 
   // ---- what the view shows ------------------------------------------------------------------
 
-  /** The status bar: who you are, who this tab talks to, and how the link is doing. */
-  statusBar(moreBelow: boolean): string {
-    const me = `${this.nick || 'you'}@${this.settings.localAddress}`;
+  /**
+   * The status bar: who you are, who this tab talks to, and how the link is doing, each field
+   * ranked so a narrow screen drops the least important first (see fitStatus).
+   */
+  statusFields(): StatusField[] {
     const tab = this.currentTab;
-    const parts = [me];
+    const fields: StatusField[] = [{ text: `${this.nick || 'you'}@${this.settings.localAddress}`, rank: 1 }];
     if (tab.state === 'home') {
       const chats = this.tabs.filter((t) => t.state === 'open').length;
-      parts.push('home', `${chats} chat${chats === 1 ? '' : 's'}`);
-      if (this.requests.length > 0) parts.push(`${this.requests.length} waiting (/requests)`);
+      fields.push({ text: 'home', rank: 6 }, { text: `${chats} chat${chats === 1 ? '' : 's'}`, rank: 3 });
+      if (this.requests.length > 0)
+        fields.push({ text: `${this.requests.length} waiting (/requests)`, rank: 7 });
     } else {
-      const who = tab.peerNick
-        ? `${terminalSafe(tab.peerNick)} ${tab.peer ? formatAddress(tab.peer) : tab.label}`
-        : tab.peer
-          ? formatAddress(tab.peer)
-          : tab.label;
-      parts.push(who, tab.state);
+      if (tab.peerNick) fields.push({ text: this.labelOf(tab), rank: 5 });
+      fields.push({ text: tab.peer ? formatAddress(tab.peer) : tab.label, rank: tab.peerNick ? 2 : 5 });
+      fields.push({ text: tab.state, rank: 8 });
       const info = tab.session === undefined ? undefined : this.port.session(tab.session);
       if (tab.state === 'open' && info) {
-        parts.push(info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`);
-        parts.push(`heard ${formatAge(this.port.now() - info.lastHeard)} ago`);
-        if (tab.missed > 0) parts.push(`⚠ ${tab.missed} heartbeat${tab.missed === 1 ? '' : 's'} missed`);
+        fields.push({ text: info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`, rank: 4 });
+        fields.push({ text: `heard ${formatAge(this.port.now() - info.lastHeard)} ago`, rank: 3 });
+        // Live from the session: it is back to 0 as soon as any datagram of the peer arrives.
+        const missed = info.missedHeartbeats;
+        if (missed > 0)
+          fields.push({ text: `⚠ ${missed} heartbeat${missed === 1 ? '' : 's'} missed`, rank: 9 });
       }
     }
-    if (moreBelow) parts.push('▼ more below');
-    return parts.join(' │ ');
+    const below = this.newBelow(tab);
+    if (tab.anchor !== undefined)
+      fields.push({
+        text: below > 0 ? `▼ ${below} new line${below === 1 ? '' : 's'} below (End)` : '▼ more below',
+        rank: 10,
+      });
+    return fields;
+  }
+
+  /** The status bar's full text (the view fits it to the width). */
+  statusBar(): string {
+    return this.statusFields()
+      .map((f) => f.text)
+      .join(SEPARATOR);
   }
 
   tabBar(): TabBarEntry[] {
     return this.tabs.map((tab, index) => ({
-      label: `${index} ${tab.state === 'home' ? 'home' : tab.peerNick ? terminalSafe(tab.peerNick) : tab.peer ? formatAddress(tab.peer) : tab.label}`,
+      label: `${index} ${tab.state === 'home' ? 'home' : this.labelOf(tab)}`,
       current: index === this.current,
       unread: tab.unread,
+      waiting: tab.state === 'home' ? this.requests.length : 0,
       ended: tab.state === 'ended',
     }));
+  }
+
+  /**
+   * A tab's name: the peer's nick, with a short fingerprint when another tab or a waiting
+   * request uses the same nick with another key (every bot used to be "netchat-bot").
+   */
+  labelOf(tab: Tab): string {
+    if (!tab.peerNick) return tab.peer ? formatAddress(tab.peer) : tab.label;
+    const nick = terminalSafe(tab.peerNick);
+    const print = fingerprintOf(tab);
+    if (!print) return nick;
+    const clash =
+      this.tabs.some((t) => t !== tab && t.peerNick === tab.peerNick && fingerprintOf(t) !== print) ||
+      this.requests.some((r) => r.nick === tab.peerNick && r.fingerprint !== print);
+    return clash ? `${nick}#${shortPrint(print)}` : nick;
+  }
+
+  /** The request's nick, with a short fingerprint when a tab or another request uses the same one. */
+  requestNick(request: WaitingRequest): string {
+    const nick = terminalSafe(request.nick);
+    const clash =
+      this.tabs.some((t) => t.peerNick === request.nick && fingerprintOf(t) !== request.fingerprint) ||
+      this.requests.some(
+        (r) => r !== request && r.nick === request.nick && r.fingerprint !== request.fingerprint,
+      );
+    return clash ? `${nick}#${shortPrint(request.fingerprint)}` : nick;
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
   private onRequest(request: WaitingRequest): void {
+    this.bellsDue++;
     this.notice(
       this.home,
       `Connection request from: ${texts.who(request.peer, request.nick)}. y/n in the dialog, or /accept ${this.requests.length}.`,
@@ -372,7 +489,7 @@ export class TuiModel {
       peer: conversation.peer,
       peerNick: conversation.nick,
       conversation,
-    });
+    } satisfies Partial<Tab>);
     this.tabs.push(tab);
     this.showNotices(tab, texts.openedNotices(conversation, how));
     if (conversation.trust) this.showNotices(tab, texts.trustNotices(conversation.trust));
@@ -410,7 +527,44 @@ export class TuiModel {
     });
   }
 
+  private listTabs(tab: Tab): void {
+    if (this.tabs.length === 1) {
+      this.notice(tab, 'No conversations: /connect IP PORT to start one.');
+      return;
+    }
+    this.tabs.forEach((t, i) => {
+      if (t.state === 'home') return;
+      const info = t.session === undefined ? undefined : this.port.session(t.session);
+      const details = [
+        t.peer ? formatAddress(t.peer) : t.label,
+        t.state,
+        t.state === 'open' && info?.rtt !== undefined ? `rtt ${Math.round(info.rtt)} ms` : '',
+        t.unread > 0 ? `${t.unread} unread` : '',
+      ].filter(Boolean);
+      this.notice(tab, `${i}. ${t.peerNick ? this.labelOf(t) : '(no nick)'}: ${details.join(', ')}`);
+    });
+  }
+
+  /** A tab already talking to (or asking) this address, if any. */
+  private tabFor(host: string, port: number): Tab | undefined {
+    const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    return this.tabs.find((t) => {
+      if (t.state !== 'open' && t.state !== 'connecting') return false;
+      const at = t.peer ?? t.conversation?.target;
+      return at !== undefined && at.port === port && at.host.toLowerCase() === bare;
+    });
+  }
+
   private connect(host: string, port: number): void {
+    const open = this.tabFor(host, port);
+    if (open) {
+      this.selectTab(this.tabs.indexOf(open));
+      this.notice(
+        open,
+        `Already ${open.state === 'open' ? 'chatting with' : 'asking'} ${host} ${port}: this tab.`,
+      );
+      return;
+    }
     const tab = this.makeTab('connecting', `${host}:${port}`);
     this.tabs.push(tab);
     this.selectTab(this.tabs.length - 1);
@@ -437,7 +591,7 @@ export class TuiModel {
         mark: 'pending',
       });
       this.sentLines.set(message, line);
-      tab.scrollUp = 0;
+      tab.anchor = undefined;
     } catch (error) {
       this.warn(tab, `Not sent: ${(error as Error).message}`);
     }
@@ -454,7 +608,33 @@ export class TuiModel {
       text: terminalSafe(action ? text.slice(ACTION_PREFIX.length) : text),
     });
     tab.missed = 0;
-    if (tab !== this.currentTab) tab.unread++;
+    if (tab !== this.currentTab) {
+      tab.unread++;
+      this.bellsDue++;
+    }
+  }
+
+  private onEnded(conversation: Conversation): void {
+    const tab = this.tabOf(conversation);
+    if (!tab || tab.state === 'ended') return;
+    const notice = texts.endedNotice(conversation);
+    if (neverOpened(conversation)) {
+      // A request that came to nothing (refused, unanswered, cancelled, bad address) was never a
+      // chat: its tab goes, and why is said on the home tab.
+      const wasCurrent = tab === this.currentTab;
+      this.tabs.splice(this.tabs.indexOf(tab), 1);
+      if (wasCurrent) this.selectTab(0);
+      else this.current = Math.min(this.current, this.tabs.length - 1);
+      this.showNotices(this.home, [notice]);
+      return;
+    }
+    tab.state = 'ended';
+    tab.missed = 0;
+    tab.peer ??= conversation.peer;
+    const why = conversation.ended;
+    const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
+    if (notice.warning) this.warn(tab, text);
+    else this.notice(tab, text);
   }
 
   private markSent(message: OutgoingMessage): void {
@@ -474,7 +654,8 @@ export class TuiModel {
       else this.warn(tab, 'This session has ended; /close closes the tab.');
       return;
     }
-    // The client says how it ended ("Closing session with peer...", or a withdrawn request).
+    // The client says how it ended ("Closing session with peer...", or a withdrawn request);
+    // a request withdrawn before any answer takes its tab with it (see onEnded).
     if (tab.conversation) this.client.close(tab.conversation);
   }
 
@@ -499,7 +680,19 @@ export class TuiModel {
   }
 
   private makeTab(state: TabState, label: string): Tab {
-    return { id: this.nextTabId++, peerNick: '', state, lines: [], unread: 0, missed: 0, scrollUp: 0, label };
+    return {
+      id: this.nextTabId++,
+      peerNick: '',
+      state,
+      lines: [],
+      unread: 0,
+      missed: 0,
+      anchor: undefined,
+      seenSeq: 0,
+      nextSeq: 1,
+      editor: new LineEditor(this.history),
+      label,
+    };
   }
 
   private notice(tab: Tab, text: string): void {
@@ -510,8 +703,8 @@ export class TuiModel {
     this.add(tab, { kind: 'warning', sender: '', text });
   }
 
-  private add(tab: Tab, line: Omit<ChatLine, 'time'>): ChatLine {
-    const full: ChatLine = { ...line, time: this.clock() };
+  private add(tab: Tab, line: Omit<ChatLine, 'time' | 'seq'>): ChatLine {
+    const full: ChatLine = { ...line, time: this.clock(), seq: tab.nextSeq++ };
     tab.lines.push(full);
     if (tab.lines.length > MAX_LINES_PER_TAB) tab.lines.splice(0, tab.lines.length - MAX_LINES_PER_TAB);
     return full;
@@ -520,6 +713,15 @@ export class TuiModel {
 
 export function clockTime(time: Date): string {
   return time.toTimeString().slice(0, 5);
+}
+
+function fingerprintOf(tab: Tab): string {
+  return tab.conversation?.trust?.fingerprint ?? '';
+}
+
+/** The first group of a fingerprint ("ABCD" of "ABCD-EFGH-…"): enough to tell two peers apart. */
+function shortPrint(print: string): string {
+  return print.slice(0, 4);
 }
 
 function formatAge(ms: number): string {
