@@ -253,4 +253,92 @@ describe('the blessed screen', () => {
     expect(b.screenText().some((r) => r.includes('<alice> hi'))).toBe(true);
     expect(b.screenText().some((r) => r.includes('<me> sent ? not confirmed delivered'))).toBe(true);
   });
+
+  it('takes a bracketed paste whole: one multi-line message, the input showing its tail', async () => {
+    const { model, keys, screenText, port, written } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    await settle();
+    expect(written()).toContain(`${ESC}[?2004h`); // bracketed paste asked for
+    const big = `first line\r\n${'z'.repeat(20_000)}`;
+    await keys(`${ESC}[200~${big}${ESC}[201~`);
+    const input = screenText()[22] ?? '';
+    expect(input).toMatch(/^… z+ +\[20011\]\s*$/);
+    expect(Array.from(input).length).toBe(80);
+    await keys('\r');
+    expect(port.calls.filter((c) => c.startsWith('send'))).toEqual([
+      `send 1 first line\n${'z'.repeat(20_000)}`,
+    ]);
+  });
+
+  it('Ctrl+J puts a line break in the message, shown as ↵ while typing', async () => {
+    const { model, keys, screenText, port } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    await keys('one\ntwo');
+    expect(screenText()[22]).toMatch(/^> one↵two /);
+    await keys('\r');
+    expect(port.calls.at(-1)).toBe('send 1 one\ntwo');
+    const rows = screenText();
+    const at = rows.findIndex((r) => r.includes('<me> one'));
+    expect(rows[at + 1]).toMatch(/^ {6}two …/);
+  });
+
+  it('keeps a scrolled-back view still as lines arrive, says how many wait below, End jumps down', async () => {
+    const { model, keys, screenText, view } = chatWithFortyLines();
+    await keys('\x1b[5~'); // PgUp
+    const before = screenText().slice(1, 9);
+    for (let i = 0; i < 4; i++)
+      model.onEvent({ type: 'message', session: 1, peer: alice, text: `late ${i}` });
+    view.render();
+    expect(screenText().slice(1, 9)).toEqual(before);
+    expect(screenText()[0]).toContain('▼ 4 new lines below (End)');
+    await keys('\x1b[4~'); // End
+    expect(screenText().some((r) => r.includes('late 3'))).toBe(true);
+    expect(screenText()[0]).not.toContain('below');
+    await keys('\x1b[1~'); // Home
+    expect(screenText()[1]).toContain('Accepted the request from 127.0.0.1 5555 (alice).');
+  });
+
+  it('does not take the mouse unless asked (--mouse)', async () => {
+    const plain = build();
+    await settle();
+    expect(plain.written()).not.toMatch(/\x1b\[\?100[0236]h/);
+    const mouse = chatWithFortyLines({ mouse: true });
+    await settle();
+    expect(mouse.written()).toMatch(/\x1b\[\?1000h/);
+  });
+
+  it('at 40×10 the help scrolls to its last line', async () => {
+    const { keys, screenText } = build(40, 10);
+    await keys('\x1bOP'); // F1
+    const shown = () => screenText().join('\n');
+    expect(shown()).toContain(' /connect IP PORT');
+    expect(shown()).not.toContain('Ctrl+C');
+    await keys('\x1b[B'); // Down: one line
+    expect(shown()).not.toContain(' /connect IP PORT');
+    for (let i = 0; i < 20 && !shown().includes('Ctrl+C'); i++) await keys('\x1b[6~'); // PgDn
+    expect(shown()).toContain('Ctrl+C');
+    expect(shown()).not.toContain('/connect IP PORT');
+  });
+
+  it('shows the current tab and counts hidden ones when the tabs do not fit', async () => {
+    const { model, screenText, view } = build(40, 10);
+    for (let i = 1; i <= 8; i++)
+      model.onEvent({
+        type: 'request',
+        session: i,
+        peer: { host: '127.0.0.1', port: 5000 + i },
+        nick: `peer${i}`,
+        ...identityOf(`peer${i}`),
+      });
+    for (let i = 1; i <= 8; i++) model.answerDialog(true);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'unread on tab 1' });
+    model.selectTab(6);
+    view.render();
+    const bar = screenText()[9] ?? '';
+    expect(bar).toContain('6 peer6');
+    expect(bar).toMatch(/^«\d+ \*1 /);
+    expect(bar).toMatch(/\d+» *$/);
+  });
 });

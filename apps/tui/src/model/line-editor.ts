@@ -33,13 +33,11 @@ export class LineEditor {
   private left: string[] = [];
   /** After the cursor, reversed: the next code point is last. */
   private right: string[] = [];
-  /** Index into history while browsing it with Up/Down; history length means "the draft". */
-  private browsing: number;
+  /** Index into history while browsing it with Up/Down; undefined: the draft. */
+  private browsing: number | undefined;
   private draft = '';
 
-  constructor(private readonly history = new InputHistory()) {
-    this.browsing = history.lines.length;
-  }
+  constructor(private readonly history = new InputHistory()) {}
 
   get text(): string {
     return this.left.join('') + this.right.slice().reverse().join('');
@@ -148,25 +146,30 @@ export class LineEditor {
   }
 
   up(): void {
-    if (this.browsing === 0) return;
-    if (this.browsing === this.history.lines.length) this.draft = this.text;
+    const lines = this.history.lines;
+    if (this.browsing === 0 || lines.length === 0) return;
+    if (this.browsing === undefined) {
+      this.draft = this.text;
+      this.browsing = lines.length;
+    }
     this.browsing--;
-    this.set(this.history.lines[this.browsing] ?? '');
+    this.set(lines[this.browsing] ?? '');
   }
 
   down(): void {
-    if (this.browsing >= this.history.lines.length) return;
+    if (this.browsing === undefined) return;
     this.browsing++;
-    this.set(
-      this.browsing === this.history.lines.length ? this.draft : (this.history.lines[this.browsing] ?? ''),
-    );
+    if (this.browsing >= this.history.lines.length) {
+      this.browsing = undefined;
+      this.set(this.draft);
+    } else this.set(this.history.lines[this.browsing] ?? '');
   }
 
   /** Returns the text and empties the editor, remembering the text in the history. */
   take(): string {
     const text = this.text;
     this.history.add(text);
-    this.browsing = this.history.lines.length;
+    this.browsing = undefined;
     this.draft = '';
     this.set('');
     return text;

@@ -20,9 +20,12 @@ export function cleanPaste(text: string): string {
   return text.replace(/\r\n?/g, '\n').replace(UNPASTABLE, '').replace(/\n+$/, '');
 }
 
-/** How much of `text`'s end could be the start of `marker` (held until the next chunk). */
-function partialMarkerAtEnd(text: string, marker: string): number {
-  for (let n = Math.min(marker.length - 1, text.length); n >= 3; n--)
+/**
+ * How much of `text`'s end could be the start of `marker` (held until the next chunk). Outside a
+ * paste, a lone ESC at the end is not held: it is the Esc key, which must act at once.
+ */
+function partialMarkerAtEnd(text: string, marker: string, shortest: number): number {
+  for (let n = Math.min(marker.length - 1, text.length); n >= shortest; n--)
     if (text.endsWith(marker.slice(0, n))) return n;
   return 0;
 }
@@ -44,7 +47,7 @@ export class PasteFilter {
       const marker = this.pasting ? PASTE_END : PASTE_START;
       const at = text.indexOf(marker);
       if (at < 0) {
-        const partial = partialMarkerAtEnd(text, marker);
+        const partial = partialMarkerAtEnd(text, marker, this.pasting ? 1 : 2);
         this.held = text.slice(text.length - partial);
         this.take(text.slice(0, text.length - partial));
         return;

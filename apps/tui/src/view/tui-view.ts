@@ -60,6 +60,7 @@ export class TuiView {
   private readonly output: Writable;
   private destroyed = false;
   private renderQueued = false;
+  private helpWidth = 0;
 
   constructor(
     private readonly model: TuiModel,
@@ -145,12 +146,11 @@ export class TuiView {
       width: '90%',
       height: '90%',
       border: { type: 'line' },
-      label: ' help: Esc closes, ↑↓ PgUp PgDn scroll ',
+      label: ' help: Esc closes, ↑↓ scroll ',
       tags: false,
       hidden: true,
       scrollable: true,
       alwaysScroll: true,
-      content: helpText(),
     });
     this.screen.on('keypress', (ch: string | undefined, key: Key) => this.onKey(ch, key));
     this.screen.on('resize', () => this.render());
@@ -178,8 +178,14 @@ export class TuiView {
       this.confirm.setContent(`{bold}Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n){/bold}`);
       this.confirm.show();
     } else this.confirm.hide();
-    if (m.helpOpen) this.help.show();
-    else this.help.hide();
+    if (m.helpOpen) {
+      const inner = Math.max(1, Number(this.help.width) - 2);
+      if (this.helpWidth !== inner) {
+        this.help.setContent(helpText(inner));
+        this.helpWidth = inner;
+      }
+      this.help.show();
+    } else this.help.hide();
     if (m.takeBell()) this.screen.program.bell();
     this.screen.render();
   }
@@ -350,8 +356,15 @@ function strWidth(text: string): number {
   return (blessed as unknown as { unicode: { strWidth(s: string): number } }).unicode.strWidth(text);
 }
 
-function helpText(): string {
+/** The help in two columns, or (too narrow for that) each explanation under its command. */
+export function helpText(width: number): string {
   const rows = [...COMMAND_HELP, ['', ''] as [string, string], ...KEY_HELP];
   const pad = Math.max(...rows.map(([what]) => what.length));
-  return rows.map(([what, why]) => (what ? ` ${what.padEnd(pad)}  ${why}` : '')).join('\n');
+  const wide = rows.every(([what, why]) => 1 + pad + 2 + why.length <= width) || width >= 1 + pad + 2 + 20;
+  return rows
+    .map(([what, why]) => {
+      if (!what) return '';
+      return wide ? ` ${what.padEnd(pad)}  ${why}` : ` ${what}\n   ${why}`;
+    })
+    .join('\n');
 }
