@@ -360,7 +360,8 @@ function strWidth(text: string): number {
 export function helpText(width: number): string {
   const rows = [...COMMAND_HELP, ['', ''] as [string, string], ...KEY_HELP];
   const pad = Math.max(...rows.map(([what]) => what.length));
-  const wide = rows.every(([what, why]) => 1 + pad + 2 + why.length <= width) || width >= 1 + pad + 2 + 20;
+  const longest = Math.max(...rows.map(([, why]) => why.length));
+  const wide = 1 + pad + 2 + longest <= width;
   return rows
     .map(([what, why]) => {
       if (!what) return '';
