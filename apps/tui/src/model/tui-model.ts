@@ -105,7 +105,7 @@ export interface ModelSettings {
 }
 
 const ACTION_PREFIX = '/me ';
-const MAX_LINES_PER_TAB = 5000;
+const MAX_LINES_PER_TAB = 10_000;
 
 export class TuiModel {
   readonly tabs: Tab[];

@@ -133,7 +133,7 @@ export class TuiView {
       top: 'center',
       left: 'center',
       width: '80%',
-      height: 4,
+      height: 3,
       border: { type: 'line' },
       tags: true,
       hidden: true,
