@@ -34,8 +34,15 @@ const allowEntry = z.string().transform((text, ctx) => {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * The bot's nick when --nick is not given: `netchat-bot-` and the first group of its key's
+ * fingerprint, so two bots are told apart at a glance (and the nick names the key it stands for).
+ */
+export function defaultBotNick(keyFingerprint: string): string {
+  return `netchat-bot-${keyFingerprint.slice(0, 4)}`;
+}
+
 export const BotArguments = PeerArguments.extend({
-  nick: PeerArguments.shape.nick.default('netchat-bot'),
   accept: z.enum(['all', 'none', 'allow'], { error: 'must be all, none or allow' }).optional(),
   allow: z.array(allowEntry).default([]),
   'max-sessions': wholeNumberArgument.default(1000),
@@ -62,7 +69,7 @@ A headless netchat peer that answers everyone (or those you allow) with an echo 
 Logs one JSON object a line on stdout.
 
 Options:
-${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot), sent')}
+${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, XXXX the start of its fingerprint), sent')}
   --accept all|none|allow     who may connect (default all; with --allow, allow)
   --allow HOST[:PORT]         may connect (repeatable); everyone else is declined
   --max-sessions N            sessions at once; past it requests are declined (too_many_sessions) (default 1000)

@@ -28,6 +28,8 @@ export interface BotSummary {
 
 export class Bot {
   private readonly open = new Set<SessionId>();
+  /** Each open session's peer nick, as last logged: a presence that changes it is logged. */
+  private readonly nicks = new Map<SessionId, string>();
   private accepting = true;
   readonly summary: BotSummary = { sessionsServed: 0, messagesIn: 0, messagesOut: 0 };
 
@@ -68,6 +70,13 @@ export class Bot {
         this.log.warn({ event: 'failed', peer: at(e), messageId: e.messageId, reason: e.reason }, 'failed');
         return;
       case 'heartbeat_sent':
+        return;
+      case 'presence':
+        // Typing comes and goes every few seconds: only a nick change is worth a line.
+        if (e.nick !== this.nicks.get(e.session)) {
+          this.log.info({ event: 'nick', peer: at(e), nick: e.nick }, 'peer changed nick');
+          this.nicks.set(e.session, e.nick);
+        }
         return;
       case 'heartbeat_missed':
         this.log.debug({ event: 'heartbeat_missed', peer: at(e), count: e.count }, 'heartbeat missed');
@@ -148,6 +157,7 @@ export class Bot {
 
   private onOpen(session: SessionId, nick: string): void {
     this.open.add(session);
+    this.nicks.set(session, nick);
     this.summary.sessionsServed++;
     const info = this.peer.session(session);
     if (!info) return;
@@ -188,6 +198,7 @@ export class Bot {
 
   private onEnded(e: EventOf<'lost'> | EventOf<'closed'>, event: 'lost' | 'closed'): void {
     this.open.delete(e.session);
+    this.nicks.delete(e.session);
     const reason = e.type === 'closed' ? { reason: e.reason } : {};
     this.log.info({ event, peer: at(e), session: e.session, ...reason }, event);
   }

@@ -5,7 +5,7 @@ import { fingerprint, TokenBuckets } from '@netchat/core';
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
-import { parseBotArguments, usage } from './arguments.js';
+import { defaultBotNick, parseBotArguments, usage } from './arguments.js';
 import { Bot } from './bot.js';
 import { loadRulesFile, RulesEngine } from './rules.js';
 
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
   });
+  // Before anyone is answered (the Bot below answers): every accept and request carries it.
+  if (args.nick === undefined) peer.setNick(defaultBotNick(fingerprint(keyPair.publicKey)));
   // A token bucket per peer: no peer can make the bot flood anyone.
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       host: peer.address.host,
       port: peer.address.port,
       accept: args.accept,
+      nick: peer.options.nick,
       fingerprint: fingerprint(keyPair.publicKey),
     },
     'listening',

@@ -97,6 +97,26 @@ describe('netchat-bot with real peers on loopback', () => {
       expect(events).toContain(event);
   });
 
+  it('is called netchat-bot and the start of its fingerprint, so two bots differ; --nick still wins', async () => {
+    const bots = [bot(), bot(), bot('--nick', 'helper')];
+    const ports = await Promise.all(bots.map((b) => b.port()));
+    const p = await peer();
+    const nicks: string[] = [];
+    for (const port of ports) {
+      const accepted = next(p, 'accepted');
+      await p.connect('127.0.0.1', port);
+      nicks.push((await accepted).nick);
+    }
+    const [first = '', second = ''] = bots.map((b) => String(b.logs()[0]?.fingerprint));
+    expect(nicks).toEqual([
+      `netchat-bot-${first.slice(0, 4)}`,
+      `netchat-bot-${second.slice(0, 4)}`,
+      'helper',
+    ]);
+    expect(nicks[0]).not.toBe(nicks[1]);
+    expect(bots.map((b) => b.logs()[0]?.nick)).toEqual(nicks);
+  });
+
   it('echoes every message without a rules file', async () => {
     const port = await bot().port();
     const p = await peer();
@@ -197,7 +217,10 @@ describe('bad start-up input', () => {
     [['--rate', '0'], /^netchat-bot: --rate must be more than 0/],
     [['--log-level', 'loud'], /^netchat-bot: --log-level must be one of/],
     [['--allow', '1.2.3.4:0'], /^netchat-bot: --allow "0" in "1.2.3.4:0" is not a port/],
-    [['--connect', '256.1.1.1:6666'], /^netchat-bot: --connect invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4/],
+    [
+      ['--connect', '256.1.1.1:6666'],
+      /^netchat-bot: --connect invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4/,
+    ],
   ])('%j exits 2 with one line', async (args, message) => {
     const b = bot(...args);
     expect(await b.exited).toBe(2);

@@ -23,6 +23,7 @@ import {
   type Conversation,
   neverOpened,
   type PeerPort,
+  type PresenceUpdate,
   type TrustStore,
   texts,
   type WaitingRequest,
@@ -90,6 +91,7 @@ export class ChatFlow {
   ) {
     this.client = new ChatClient(port, trustStore, { capacity: 1, acceptAll: options.yes });
     this.client.subscribe((u) => this.onUpdate(u));
+    this.client.subscribePresence((u) => this.onPresence(u));
   }
 
   /** A script: its lines are only ever messages for the one peer named by --connect. */
@@ -352,6 +354,15 @@ export class ChatFlow {
     return (s.name === 'connecting' || s.name === 'chatting') && s.conversation === conversation
       ? s
       : undefined;
+  }
+
+  /** A peer's nick change is a line ("bob is now known as robert"); typing is not shown here. */
+  private onPresence(u: PresenceUpdate): void {
+    if (u.type !== 'nick' || !this.isCurrent(u.conversation)) return;
+    for (const notice of texts.nickChangeNotices(u)) {
+      if (notice.warning) this.out.warn(notice.text);
+      else this.out.say(notice.text);
+    }
   }
 
   private isCurrent(conversation: Conversation): boolean {

@@ -124,6 +124,32 @@ describe('ChatFlow', () => {
     expect(b.console.prompt_).toBe('Start chat with? (IP Port): ');
   });
 
+  it("shows the peer's nick change as a line, and its later messages under the new nick; typing is not shown", async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob);
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, b, 'Connection request from: 127.0.0.1 1111');
+    await type(b, 'y');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).');
+    const before = a.console.lines.length;
+    b.flow.client.setNick('robert');
+    runUntilSeen(net, a, 'bob is now known as robert');
+    expect(a.console.lines.slice(before)).toEqual(['bob is now known as robert']);
+
+    const conversation = b.flow.client.conversations[0];
+    if (!conversation) throw new Error('no conversation');
+    expect(b.flow.client.notifyTyping(conversation)).toBe(true);
+    net.runFor(100);
+    b.flow.client.stopTyping(conversation);
+    net.runFor(100);
+    expect(alice.events.filter((e) => e.type === 'presence')).toHaveLength(3);
+    expect(a.console.lines.slice(before)).toEqual(['bob is now known as robert']);
+    await type(b, 'hi');
+    runUntilSeen(net, a, '[127.0.0.2:2222] robert: hi');
+    expect(a.console.prompt_).toBe('[127.0.0.2:2222] Your message: ');
+  });
+
   it('shows no prompt while connecting and never re-purposes a line typed then', async () => {
     const { net, alice, bob } = setUp();
     const carol = net.add('127.0.0.3', 3333);

@@ -9,6 +9,10 @@
  * and sends it as room comes (so input read faster than the network is never dropped); a `room`
  * update says the backlog has drained. Every message ends `delivered`, `not_confirmed` (sent,
  * never acknowledged) or `not_sent` (the chat ended before it could go).
+ * Presence: `setNick` reaches every open conversation's peer; `notifyTyping` / `stopTyping` tell
+ * one peer we type (paced here); the peer's nick changes and typing come as `PresenceUpdate`s to
+ * `subscribePresence` listeners (a separate channel, so exhaustive `ClientUpdate` switches in
+ * front-ends stay valid), its typing expiring on the client's own timer.
  */
 import {
   type Address,
@@ -22,9 +26,11 @@ import {
   type PeerSpec,
   type SessionId,
 } from '@netchat/core';
+import type { ChatHistory } from './chat-history.js';
 import type { Conversation, EndReason } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
+import { isPeerTyping, PRESENCE_TYPING_EXPIRY_MS, type PresenceUpdate, typingNoticeDue } from './presence.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
 export type ClientUpdate =
@@ -65,9 +71,29 @@ export interface ClientSettings {
    * that is declined as busy. The line client has 1; the TUI no limit.
    */
   capacity?: number;
-  /** The client's clock in ms (for `WaitingRequest.since`). */
+  /** The client's clock in ms (for `WaitingRequest.since`, and typing: notices and expiry). */
   clock?: () => number;
+  /** The timer that ends a peer's typing when it expires; setTimeout (unref'd) by default. */
+  timers?: ClientTimers;
+  /** Where conversations are logged (messages both ways), if anywhere; it has its own on/off. */
+  history?: ChatHistory;
 }
+
+/** One timer at a time, in ms of real time; injectable so tests run on virtual time. */
+export interface ClientTimers {
+  set(run: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: ClientTimers = {
+  set(run, delayMs) {
+    const timer = setTimeout(run, delayMs);
+    // A typing indicator must never keep a program alive.
+    timer.unref?.();
+    return timer;
+  },
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export class ChatClient {
   readonly requests = new RequestQueue();
@@ -77,6 +103,10 @@ export class ChatClient {
   /** Messages that failed because their chat is ending: reported after the `ended` that says why. */
   private readonly failing = new Map<Conversation, OutgoingMessage[]>();
   private readonly listeners: ((update: ClientUpdate) => void)[] = [];
+  private readonly presenceListeners: ((update: PresenceUpdate) => void)[] = [];
+  private readonly timers: ClientTimers;
+  private typingTimer: unknown;
+  private typingTimerAt: number | undefined;
   private nextConversationId = 1;
   private nextMessageId = 1;
   private refusing = false;
@@ -88,6 +118,7 @@ export class ChatClient {
     private readonly settings: ClientSettings = {},
   ) {
     this.clock = settings.clock ?? (() => Date.now());
+    this.timers = settings.timers ?? realTimers;
   }
 
   /** Calls `listener` with every update, in order. */
@@ -95,7 +126,51 @@ export class ChatClient {
     this.listeners.push(listener);
   }
 
+  /** Calls `listener` with every presence update (a peer's nick change, its typing), in order. */
+  subscribePresence(listener: (update: PresenceUpdate) => void): void {
+    this.presenceListeners.push(listener);
+  }
+
   // ---- what the person does -------------------------------------------------------------------
+
+  /**
+   * Our nick from now on: sent with later requests and accepts, and at once (unreliably, in a
+   * `presence`) to every open conversation's peer. Throws INVALID_ARGUMENT for a nick that
+   * cannot go on the wire (over 32 bytes, control characters), and changes nothing then.
+   */
+  setNick(nick: string): void {
+    if (!this.port.setNick) throw new NetchatError('INVALID_ARGUMENT', 'this peer cannot change its nick');
+    this.port.setNick(nick);
+  }
+
+  /**
+   * The person typed in this conversation (call it on every keystroke that edits the draft):
+   * tells the peer at once, then at most once per PRESENCE_TYPING_REFRESH_MS. Returns whether a
+   * notice went out. Nothing for a conversation that is not open.
+   */
+  notifyTyping(conversation: Conversation, now = this.clock()): boolean {
+    if (conversation.state !== 'open' || conversation.session === undefined) return false;
+    if (!typingNoticeDue(conversation, now) || !this.port.setTyping) return false;
+    if (!this.port.setTyping(conversation.session, true)) return false;
+    conversation.typingSentAt = now;
+    return true;
+  }
+
+  /**
+   * The person stopped typing without sending (cleared the draft, left the tab): one `idle`
+   * notice, if the peer was told we type. Sending a message needs no call: it ends typing.
+   */
+  stopTyping(conversation: Conversation): void {
+    if (conversation.typingSentAt === undefined) return;
+    conversation.typingSentAt = undefined;
+    if (conversation.state === 'open' && conversation.session !== undefined)
+      this.port.setTyping?.(conversation.session, false);
+  }
+
+  /** Whether the peer of this conversation is typing at `now` (at most PRESENCE_TYPING_EXPIRY_MS after its last notice). */
+  peerTyping(conversation: Conversation, now = this.clock()): boolean {
+    return isPeerTyping(conversation, now);
+  }
 
   /**
    * Asks a peer to chat. The conversation starts `connecting` at once; `opened` or `ended`
@@ -132,6 +207,8 @@ export class ChatClient {
   send(conversation: Conversation, text: string): OutgoingMessage {
     if (conversation.state !== 'open' || conversation.session === undefined)
       throw new NetchatError('SESSION_NOT_OPEN', `the chat is ${conversation.state}, not open`);
+    // The message ends our typing at the peer (PROTOCOL.md, Presence): the next keystroke tells it again.
+    conversation.typingSentAt = undefined;
     const message: OutgoingMessage = {
       id: this.nextMessageId++,
       conversation,
@@ -141,6 +218,8 @@ export class ChatClient {
       reason: undefined,
     };
     if (conversation.backlog.length > 0 || !this.handOver(message)) conversation.backlog.push(message);
+    // Logged once accepted (sent or held back); one the peer refused (empty, too large) threw above.
+    this.settings.history?.append(conversation, 'out', text);
     return message;
   }
 
@@ -198,9 +277,15 @@ export class ChatClient {
         const c = this.open(e.session);
         if (!c) return;
         c.missed = 0;
+        this.settings.history?.append(c, 'in', e.text);
+        // Its message is what the peer was typing.
+        this.peerStoppedTyping(c);
         this.emit({ type: 'message', conversation: c, text: e.text });
         return;
       }
+      case 'presence':
+        this.onPresence(e);
+        return;
       case 'delivered':
       case 'failed':
         this.onOutcome(e);
@@ -294,10 +379,11 @@ export class ChatClient {
     conversation.session = e.session;
     conversation.peer = e.peer;
     conversation.nick = e.nick;
+    conversation.publicKey = e.publicKey;
     conversation.trust = assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick));
     conversation.state = 'open';
-    // Chatting with a key is trusting it from now on (trust on first use).
-    this.trustStore.remember(e.publicKey, e.nick, e.fingerprint);
+    // Chatting with a key is trusting it from now on (trust on first use), seen here and now.
+    this.trustStore.remember(e.publicKey, e.nick, e.fingerprint, { address: e.peer });
     this.emit({ type: 'opened', conversation, how: 'connected' });
   }
 
@@ -306,9 +392,10 @@ export class ChatClient {
     conversation.peer = request.peer;
     conversation.session = request.session;
     conversation.nick = request.nick;
+    conversation.publicKey = request.publicKey;
     conversation.trust = request.trust;
     conversation.state = 'open';
-    this.trustStore.remember(request.publicKey, request.nick, request.fingerprint);
+    this.trustStore.remember(request.publicKey, request.nick, request.fingerprint, { address: request.peer });
     this.emit({ type: 'opened', conversation, how, request });
     return conversation;
   }
@@ -325,6 +412,72 @@ export class ChatClient {
     }
     const conversation = this.conversations.find((c) => c.state !== 'ended' && c.session === session);
     if (conversation) this.end(conversation, why);
+  }
+
+  private onPresence(e: EventOf<'presence'>): void {
+    const c = this.open(e.session);
+    if (!c) return;
+    c.missed = 0;
+    if (e.nick !== c.nick) this.onPeerNick(c, e.nick);
+    if (!e.typing) {
+      this.peerStoppedTyping(c);
+      return;
+    }
+    const was = c.peerTypingUntil !== undefined;
+    c.peerTypingUntil = this.clock() + PRESENCE_TYPING_EXPIRY_MS;
+    this.armTypingTimer();
+    if (!was) this.emitPresence({ type: 'typing', conversation: c, typing: true });
+  }
+
+  /**
+   * The peer calls itself something else now. Its key stays what the handshake proved; the new
+   * nick is remembered for it, unless another known key has that nick (then it is flagged).
+   */
+  private onPeerNick(c: Conversation, nick: string): void {
+    const previous = c.nick;
+    c.nick = nick;
+    const conflict =
+      nick === ''
+        ? []
+        : (this.trustStore.list?.() ?? [])
+            .filter((p) => p.publicKey !== c.publicKey && p.nick === nick)
+            .map((p) => p.fingerprint);
+    if (conflict.length === 0 && c.publicKey !== undefined && c.trust)
+      this.trustStore.remember(c.publicKey, nick, c.trust.fingerprint, c.peer ? { address: c.peer } : {});
+    this.emitPresence(
+      conflict.length > 0
+        ? { type: 'nick', conversation: c, previous, nick, conflict }
+        : { type: 'nick', conversation: c, previous, nick },
+    );
+  }
+
+  private peerStoppedTyping(c: Conversation): void {
+    if (c.peerTypingUntil === undefined) return;
+    c.peerTypingUntil = undefined;
+    this.emitPresence({ type: 'typing', conversation: c, typing: false });
+  }
+
+  /** One timer, for the earliest expiry of a peer's typing. */
+  private armTypingTimer(): void {
+    let at: number | undefined;
+    for (const c of this.conversations)
+      if (c.peerTypingUntil !== undefined && (at === undefined || c.peerTypingUntil < at))
+        at = c.peerTypingUntil;
+    if (at === this.typingTimerAt) return;
+    if (this.typingTimer !== undefined) this.timers.clear(this.typingTimer);
+    this.typingTimer = undefined;
+    this.typingTimerAt = at;
+    if (at !== undefined)
+      this.typingTimer = this.timers.set(() => this.onTypingTimer(), Math.max(0, at - this.clock()));
+  }
+
+  private onTypingTimer(): void {
+    this.typingTimer = undefined;
+    this.typingTimerAt = undefined;
+    const now = this.clock();
+    for (const c of [...this.conversations])
+      if (c.peerTypingUntil !== undefined && c.peerTypingUntil <= now) this.peerStoppedTyping(c);
+    this.armTypingTimer();
   }
 
   private onOutcome(e: EventOf<'delivered'> | EventOf<'failed'>): void {
@@ -376,7 +529,11 @@ export class ChatClient {
     conversation.state = 'ended';
     conversation.ended = why;
     conversation.missed = 0;
+    // An ended chat has no one typing in it ('ended' says so): no update of its own.
+    conversation.peerTypingUntil = undefined;
+    conversation.typingSentAt = undefined;
     this.conversations.splice(this.conversations.indexOf(conversation), 1);
+    this.armTypingTimer();
     const held = conversation.backlog.splice(0);
     const failed = this.failing.get(conversation) ?? [];
     this.failing.delete(conversation);
@@ -396,11 +553,14 @@ export class ChatClient {
       peer: undefined,
       session: undefined,
       nick: '',
+      publicKey: undefined,
       trust: undefined,
       state: 'connecting',
       ended: undefined,
       missed: 0,
       backlog: [],
+      peerTypingUntil: undefined,
+      typingSentAt: undefined,
     };
     this.conversations.push(conversation);
     return conversation;
@@ -416,5 +576,9 @@ export class ChatClient {
 
   private emit(update: ClientUpdate): void {
     for (const listener of this.listeners) listener(update);
+  }
+
+  private emitPresence(update: PresenceUpdate): void {
+    for (const listener of this.presenceListeners) listener(update);
   }
 }

@@ -35,8 +35,10 @@ export interface Conversation {
   /** The numeric address, once resolved. */
   peer: Address | undefined;
   session: SessionId | undefined;
-  /** The peer's nick (raw: texts make it terminal-safe). */
+  /** The peer's nick (raw: texts make it terminal-safe); follows the peer's `/nick` (presence). */
   nick: string;
+  /** The peer's verified static key (hex), once open: the key its history and contact are filed under. */
+  publicKey: string | undefined;
   /** What is known about the peer's key, once the handshake proved it. */
   trust: TrustAssessment | undefined;
   state: ConversationState;
@@ -45,6 +47,10 @@ export interface Conversation {
   missed: number;
   /** Texts accepted but not handed to the peer yet: its send queue was full (backpressure). */
   readonly backlog: OutgoingMessage[];
+  /** Until when (client clock, ms) the peer counts as typing; undefined when it is not. See `ChatClient.peerTyping`. */
+  peerTypingUntil: number | undefined;
+  /** When we last told the peer we are typing (client clock, ms); undefined while we are not. */
+  typingSentAt: number | undefined;
 }
 
 /** Whether a conversation ended before it ever opened (a failed or cancelled request). */

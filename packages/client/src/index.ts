@@ -1,8 +1,23 @@
 /** @netchat/client: the chat logic the people-facing front-ends share. */
-export { ChatClient, type ClientSettings, type ClientUpdate } from './chat-client.js';
+export { ChatClient, type ClientSettings, type ClientTimers, type ClientUpdate } from './chat-client.js';
+export {
+  ChatHistory,
+  type ChatHistoryOptions,
+  DEFAULT_MAX_BYTES_PER_PEER,
+  HISTORY_ON_BY_DEFAULT,
+  HistoryEntry,
+  type HistoryStats,
+} from './chat-history.js';
+export { ContactError, type ContactErrorCode, findContact, matchContacts } from './contacts.js';
 export { type Conversation, type ConversationState, type EndReason, neverOpened } from './conversation.js';
 export { isSettled, type MessageStatus, type OutgoingMessage } from './outgoing-message.js';
 export type { PeerPort, TrustStore } from './peer-port.js';
+export {
+  isPeerTyping,
+  PRESENCE_TYPING_EXPIRY_MS,
+  PRESENCE_TYPING_REFRESH_MS,
+  type PresenceUpdate,
+} from './presence.js';
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';

@@ -2,7 +2,15 @@
  * What the client needs of a peer: `NetchatPeer` in the apps, an `Endpoint` on virtual time in
  * tests. The client never reaches past this interface.
  */
-import type { Address, DeclineReason, MessageId, PeerTrust, SessionId, SessionInfo } from '@netchat/core';
+import type {
+  Address,
+  DeclineReason,
+  KnownPeer,
+  MessageId,
+  PeerTrust,
+  SessionId,
+  SessionInfo,
+} from '@netchat/core';
 
 export interface PeerPort {
   /** A host as typed into an address (a look-up for names). Rejects with INVALID_ADDRESS. */
@@ -15,10 +23,21 @@ export interface PeerPort {
   send(session: SessionId, text: string): MessageId;
   closeSession(session: SessionId): void;
   session(session: SessionId): SessionInfo | undefined;
+  /**
+   * Our nick from now on; every open session's peer hears of a change (a `presence`). Throws
+   * INVALID_ARGUMENT for a nick that cannot go on the wire. Optional so that older test doubles
+   * still fit; without it `ChatClient.setNick` throws.
+   */
+  setNick?(nick: string): void;
+  /** Tells an open session's peer whether we are typing (one unreliable `presence`); false if not open. */
+  setTyping?(session: SessionId, typing: boolean): boolean;
 }
 
 /** Who we trust (KnownPeers in the apps): trust on first use. */
 export interface TrustStore {
   check(publicKey: string, nick: string): PeerTrust;
-  remember(publicKey: string, nick: string, fingerprint: string): void;
+  /** Trusts the key under `nick`, seen now at `seen.address` (KnownPeers keeps both for the contacts). */
+  remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
+  /** Every known peer: lets a nick change be checked against the nicks of other known keys. */
+  list?(): readonly KnownPeer[];
 }

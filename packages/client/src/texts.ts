@@ -5,12 +5,14 @@
 import {
   type Address,
   formatAddress,
+  type KnownPeer,
   type PeerSpec,
   terminalSafe,
   type TrustAssessment,
 } from '@netchat/core';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import type { PresenceUpdate } from './presence.js';
 import type { WaitingRequest } from './waiting-request.js';
 
 /** A line for the person; `warning` ones deserve to stand out. */
@@ -150,4 +152,37 @@ export function notDeliveredText(message: OutgoingMessage): string {
 /** The short mark the TUI shows beside a sent line. */
 export function statusMark(message: Pick<OutgoingMessage, 'status'>): string {
   return { pending: '…', delivered: '✓', not_confirmed: '?', not_sent: '✗' }[message.status];
+}
+
+/**
+ * "bob is now known as robert", and a warning first when another known key has that nick (the
+ * peer may be posing as someone you know).
+ */
+export function nickChangeNotices(update: Extract<PresenceUpdate, { type: 'nick' }>): Notice[] {
+  const before =
+    terminalSafe(update.previous) || spaced(update.conversation.peer ?? update.conversation.target);
+  const after = terminalSafe(update.nick);
+  const line = after ? `${before} is now known as ${after}` : `${before} no longer gives a nick`;
+  if (!update.conflict || update.conflict.length === 0) return [info(line)];
+  return [
+    warning(
+      `WARNING: ${after} is the nick of another key you know (${update.conflict.join(', ')}); this is still ${update.conversation.trust?.fingerprint ?? 'the same key'}.`,
+    ),
+    info(line),
+  ];
+}
+
+/** "alice is typing…" (the TUI shows it; the line client does not). */
+export function typingText(c: Conversation): string {
+  return `${terminalSafe(c.nick) || spaced(c.peer ?? c.target)} is typing…`;
+}
+
+/** One known peer on one line: nick, fingerprint, last address, last seen (UTC, to the minute). */
+export function contactText(contact: KnownPeer): string {
+  const nick = terminalSafe(contact.nick) || '(no nick)';
+  const where = contact.lastAddress ? spaced(contact.lastAddress) : 'no address yet';
+  const when = contact.lastSeen
+    ? `last seen ${contact.lastSeen.slice(0, 16).replace('T', ' ')} UTC`
+    : 'not seen since';
+  return `${nick}  ${contact.fingerprint}  ${where}  ${when}`;
 }

@@ -232,11 +232,30 @@ export class Endpoint {
     for (const record of [...this.table.sessions()]) this.close(record.session.id, now);
   }
 
-  /** Changes the nick sent with future requests and accepts. Throws INVALID_ARGUMENT if it cannot go on the wire. */
-  setNick(nick: string): void {
+  /**
+   * Changes the nick sent with future requests and accepts, and (given `now`) tells every open
+   * session's peer in a `presence` if it changed. Throws INVALID_ARGUMENT if it cannot go on the wire.
+   */
+  setNick(nick: string, now?: number): void {
     const checked = EndpointOptions.shape.nick.safeParse(nick);
     if (!checked.success) throw errors.invalidArgument('nick', checked.error.issues[0]?.message ?? '');
+    const changed = checked.data !== this.options.nick;
     this.options.nick = checked.data;
+    if (!changed || now === undefined) return;
+    this.now = now;
+    for (const record of [...this.table.sessions()]) record.session.sendPresence();
+  }
+
+  /**
+   * Tells an open session's peer whether we are typing, in one unreliable `presence` (with our
+   * nick). The caller keeps the pace (PROTOCOL.md: at most one `typing` per
+   * PRESENCE_TYPING_REFRESH_MS, then one `idle`). False, and nothing sent, unless the session is open.
+   */
+  setTyping(id: SessionId, typing: boolean, now: number): boolean {
+    this.now = now;
+    const record = this.table.get(id);
+    if (!record) return false;
+    return record.session.sendPresence(typing);
   }
 
   session(id: SessionId): SessionInfo | undefined {
@@ -401,7 +420,12 @@ export class Endpoint {
     }
     if (this.overLimit(peerKey)) {
       this.stats.refusedOverLimit++;
-      this.transmit(channel, { type: 'decline', session: request.session, reason: 'too_many_sessions', detail: '' });
+      this.transmit(channel, {
+        type: 'decline',
+        session: request.session,
+        reason: 'too_many_sessions',
+        detail: '',
+      });
       return;
     }
     const session = Session.incoming(this.context, this.nextSessionId++, request, channel, now);

@@ -39,6 +39,12 @@ export type NetchatEvent =
   | (EventBase & { readonly type: 'heartbeat_missed'; readonly count: number })
   /** The peer was silent for the miss limit, or a pending request was never answered. */
   | (EventBase & { readonly type: 'lost'; readonly missed: number })
+  /**
+   * The peer's presence (open sessions only): its current nick (SessionInfo.peerNick follows it)
+   * and whether it is typing. Unreliable: a front-end shows `typing` for at most
+   * PRESENCE_TYPING_EXPIRY_MS after the last one, and stops at the peer's next message.
+   */
+  | (EventBase & { readonly type: 'presence'; readonly nick: string; readonly typing: boolean })
   /** The session ended from the peer's side: it closed (or withdrew its request), or it restarted. */
   | (EventBase & { readonly type: 'closed'; readonly reason: CloseReason });
 

@@ -57,8 +57,10 @@ export { REPLAY_WINDOW, ReplayWindow } from './secure/replay-window.js';
 export { PROLOGUE, type SecureStats } from './secure/secure-transport.js';
 export { TokenBuckets } from './token-buckets.js';
 export {
+  ACTIVITIES,
   Accept,
   Ack,
+  type Activity,
   ConnectRequest,
   DECLINE_REASONS,
   Datagram,
@@ -79,6 +81,9 @@ export {
   MESSAGE_VERSION,
   MAX_NICK_BYTES,
   MIN_HEARTBEAT_MS,
+  PRESENCE_TYPING_EXPIRY_MS,
+  PRESENCE_TYPING_REFRESH_MS,
+  Presence,
   Text,
 } from './wire/messages.js';
 export {
@@ -91,8 +96,10 @@ export {
 export {
   assessTrust,
   describeTrust,
+  type KnownPeer,
   KnownPeers,
   type PeerTrust,
+  type Sighting,
   type TrustAssessment,
   type TrustLevel,
 } from './node/known-peers.js';

@@ -126,7 +126,8 @@ export class SessionTable {
   /** Takes a session out of its channel's record; drops the record when it empties. */
   private unfile(record: SessionRecord): Channel | undefined {
     const channel = record.channel;
-    if (channel.sessions.get(record.session.wireId) === record) channel.sessions.delete(record.session.wireId);
+    if (channel.sessions.get(record.session.wireId) === record)
+      channel.sessions.delete(record.session.wireId);
     else {
       // The wire id changed since it was filed (simultaneous open): find it by value.
       for (const [wireId, r] of channel.sessions) if (r === record) channel.sessions.delete(wireId);

@@ -9,6 +9,8 @@ import {
   MAX_MESSAGE_DATAGRAM_BYTES,
   PACKET_OVERHEAD_BYTES,
 } from '../src/index.js';
+import { Decline, Presence } from '../src/wire/messages.js';
+import { exactCheckOf, utf8Length } from '../src/wire/fields.js';
 import { seededRandom } from './support/random.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -54,6 +56,7 @@ describe('PROTOCOL.md test vectors', () => {
         'disconnect',
         'ack',
         'disconnect_ack',
+        'presence',
       ]),
     );
     expect(invalid.length).toBeGreaterThanOrEqual(10);
@@ -91,6 +94,7 @@ const samples: Datagram[] = [
   { type: 'disconnect', session: 9 },
   { type: 'ack', session: 9, ack: 5, sack: 1, ackDelay: 0 },
   { type: 'disconnect_ack', session: 9 },
+  { type: 'presence', session: 9, activity: 'typing', nick: 'ナオミ🌸' },
 ];
 
 describe('round trip', () => {
@@ -156,6 +160,52 @@ describe('malformed input never throws and is always rejected or valid', () => {
     // Random bytes behind a valid header sometimes form a valid message; that is fine, as long
     // as whatever is accepted re-encodes to the very same bytes.
     expect(accepted).toBeLessThan(20_000);
+  });
+});
+
+describe('the string fast path', () => {
+  it('counts UTF-8 bytes as TextEncoder does, lone surrogates included', () => {
+    const random = seededRandom(5);
+    const units = [
+      0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xe000, 0xffff, 0x1b,
+    ];
+    for (let i = 0; i < 5_000; i++) {
+      const length = Math.floor(random() * 8);
+      const text = String.fromCharCode(
+        ...Array.from({ length }, () =>
+          random() < 0.5
+            ? (units[Math.floor(random() * units.length)] as number)
+            : Math.floor(random() * 0x10000),
+        ),
+      );
+      expect(utf8Length(text), JSON.stringify(text)).toBe(new TextEncoder().encode(text).length);
+    }
+    expect(utf8Length('ナオミ🌸')).toBe(13);
+  });
+
+  it('gives the answer of the zod schema for nicks and details, valid or not', () => {
+    const strings = [
+      '',
+      'alice',
+      'ナオミ🌸',
+      'x'.repeat(32),
+      'x'.repeat(33),
+      'é'.repeat(17),
+      'a\u001bb',
+      'tab\t',
+      '\u0085',
+      'ok\u200b',
+    ];
+    for (const definition of [Presence, Decline]) {
+      const field = definition.name === 'presence' ? Presence.fields.nick : Decline.fields.detail;
+      const check = exactCheckOf(field);
+      expect(typeof check).toBe('function');
+      for (const value of [...strings, 'y'.repeat(201)]) {
+        const zod = field.schema.safeParse(value);
+        const exact = (check as (v: unknown) => string | undefined)(value);
+        expect(exact, JSON.stringify(value)).toBe(zod.success ? undefined : zod.error.issues[0]?.message);
+      }
+    }
   });
 });
 

@@ -24,7 +24,9 @@ describe('a peer that restarts', () => {
     const b2 = net.restart(b);
     const sb2 = b2.endpoint.connect(a.address, net.now);
     net.run(() => eventsOf(a, 'request').length > 0, net.now + 5_000);
-    expect(eventsOf(a, 'closed')).toEqual([expect.objectContaining({ session: sa, reason: 'peer_restarted' })]);
+    expect(eventsOf(a, 'closed')).toEqual([
+      expect.objectContaining({ session: sa, reason: 'peer_restarted' }),
+    ]);
     expect(eventsOf(a, 'failed').map((e) => e.reason)).toEqual(
       eventsOf(a, 'delivered').length > 0 ? [] : ['peer_restarted'],
     );
@@ -117,7 +119,11 @@ describe('one channel per peer address', () => {
     const ids = [1, 2, 3, 4].map(() => a.endpoint.connect(b.address, 0));
     for (let i = 0; i < 4; i++) acceptNext(net, b, i);
     net.run(() => eventsOf(a, 'accepted').length === 4, net.now + 5_000);
-    expect(eventsOf(a, 'accepted').map((e) => e.session).sort()).toEqual(ids);
+    expect(
+      eventsOf(a, 'accepted')
+        .map((e) => e.session)
+        .sort(),
+    ).toEqual(ids);
     expect(eventsOf(b, 'closed')).toEqual([]);
     expect(b.endpoint.listSessions().map((s) => s.state)).toEqual(['open', 'open', 'open', 'open']);
     expect(a.endpoint.secureSizes.channels).toBe(1);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,6 +99,45 @@ describe('known peers (trust on first use)', () => {
       nick: 'alice',
       knownFingerprint: 'AAAA-AAAA-AAAA-AAAA',
     });
+  });
+
+  it('loads a list written before it kept last address and last seen, and adds them as peers are seen', () => {
+    const dir = home();
+    const old = {
+      version: 1,
+      peers: [
+        {
+          publicKey: alice,
+          nick: 'alice',
+          fingerprint: 'AAAA-AAAA-AAAA-AAAA',
+          firstSeen: '2026-01-01T00:00:00.000Z',
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'known_peers.json'), JSON.stringify(old));
+    const peers = KnownPeers.load(dir);
+    expect(peers.list()).toEqual([
+      {
+        publicKey: alice,
+        nick: 'alice',
+        fingerprint: 'AAAA-AAAA-AAAA-AAAA',
+        firstSeen: '2026-01-01T00:00:00.000Z',
+        lastAddress: undefined,
+        lastSeen: undefined,
+      },
+    ]);
+    peers.remember(mallory, 'mallory', 'MMMM-MMMM-MMMM-MMMM', { at: new Date('2026-11-01T10:00:00Z') });
+    peers.remember(alice, 'al', 'AAAA-AAAA-AAAA-AAAA', {
+      address: { host: '::1', port: 7000 },
+      at: new Date('2026-11-24T10:00:00Z'),
+    });
+    const reloaded = KnownPeers.load(dir).list();
+    expect(reloaded.map((p) => [p.nick, p.lastSeen, p.lastAddress])).toEqual([
+      ['al', '2026-11-24T10:00:00.000Z', { host: '::1', port: 7000 }],
+      ['mallory', '2026-11-01T10:00:00.000Z', undefined],
+    ]);
+    expect(reloaded[0]?.firstSeen).toBe('2026-01-01T00:00:00.000Z');
+    expect(JSON.parse(readFileSync(join(dir, 'known_peers.json'), 'utf8')).version).toBe(1);
   });
 
   it('reports a corrupt list clearly', () => {

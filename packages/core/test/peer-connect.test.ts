@@ -43,7 +43,9 @@ describe('connecting to this peer itself', () => {
 
   it('bound to one address, refuses that address and its port only', async () => {
     const peer = await listen({ host: '127.0.0.1' });
-    await expect(peer.connect('127.0.0.1', peer.address.port)).rejects.toMatchObject({ code: 'SELF_CONNECT' });
+    await expect(peer.connect('127.0.0.1', peer.address.port)).rejects.toMatchObject({
+      code: 'SELF_CONNECT',
+    });
     // 127.0.0.2 on the same port is somebody else (this socket does not receive there).
     expect(() => peer.connectTo({ host: '127.0.0.2', port: peer.address.port })).not.toThrow();
   });

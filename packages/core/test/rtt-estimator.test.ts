@@ -72,4 +72,11 @@ describe('RttEstimator', () => {
     fast.sample(1);
     expect(fast.rto).toBe(200);
   });
+
+  it('doubles the timeout per backoff step, never past the maximum', () => {
+    const rtt = new RttEstimator(200, 10_000);
+    expect(rtt.backedOff(0)).toBe(1_000);
+    expect(rtt.backedOff(3)).toBe(8_000);
+    expect(rtt.backedOff(4)).toBe(10_000);
+  });
 });

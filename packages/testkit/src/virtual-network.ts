@@ -88,6 +88,14 @@ export class VirtualPeer {
     this.endpoint.close(session, this.net.now);
   }
 
+  setNick(nick: string): void {
+    this.endpoint.setNick(nick, this.net.now);
+  }
+
+  setTyping(session: SessionId, typing: boolean): boolean {
+    return this.endpoint.setTyping(session, typing, this.net.now);
+  }
+
   session(session: SessionId) {
     return this.endpoint.session(session);
   }

@@ -2,10 +2,15 @@
  * The peers whose keys the user has accepted, with the nick they used: trust on first use, as
  * SSH's known_hosts. A request is then from a known key (and as whom), a new key, or (loudly) a
  * new key using the nick of a known peer: possibly someone pretending to be them.
+ *
+ * The same list is the user's contacts: each entry also keeps where and when the peer was last
+ * seen (`lastAddress`, `lastSeen`), so `/connect NICK` can find it again. Those two fields came
+ * later and are optional: a file written before them still loads, and gains them as peers are seen.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Address } from '../address.js';
 import { terminalSafe } from '../terminal-text.js';
 import { IdentityError } from './identity-store.js';
 
@@ -14,9 +19,31 @@ const Entry = z.strictObject({
   nick: z.string().max(200),
   fingerprint: z.string(),
   firstSeen: z.string(),
+  /** Where the peer was last seen (its address in the last chat). */
+  lastAddress: z
+    .strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })
+    .optional(),
+  /** When the peer was last seen (ISO 8601): a chat with it opened or ended. */
+  lastSeen: z.string().optional(),
 });
 const KnownPeersFile = z.strictObject({ version: z.literal(1), peers: z.array(Entry) });
 type Entry = z.infer<typeof Entry>;
+
+/** One known peer, as a contacts list shows it. */
+export interface KnownPeer {
+  readonly publicKey: string;
+  readonly nick: string;
+  readonly fingerprint: string;
+  readonly firstSeen: string;
+  readonly lastAddress: Address | undefined;
+  readonly lastSeen: string | undefined;
+}
+
+/** When and where a peer was seen, for `remember`. */
+export interface Sighting {
+  readonly address?: Address;
+  readonly at?: Date;
+}
 
 export type PeerTrust =
   | { status: 'known'; knownAs: string }
@@ -59,15 +86,35 @@ export class KnownPeers {
     return sameNick ? { status: 'nick_conflict', knownFingerprint: sameNick.fingerprint } : { status: 'new' };
   }
 
-  /** Trusts `publicKey` from now on, under `nick`. */
-  remember(publicKey: string, nick: string, fingerprint: string, now = new Date()): void {
-    const existing = this.entries.find((e) => e.publicKey === publicKey);
-    if (existing) {
-      if (nick) existing.nick = nick;
-    } else {
-      this.entries.push({ publicKey, nick, fingerprint, firstSeen: now.toISOString() });
+  /** Trusts `publicKey` from now on, under `nick` (unless empty), seen now (and at `seen.address`). */
+  remember(publicKey: string, nick: string, fingerprint: string, seen: Sighting = {}): void {
+    const at = (seen.at ?? new Date()).toISOString();
+    let entry = this.entries.find((e) => e.publicKey === publicKey);
+    if (!entry) {
+      entry = { publicKey, nick, fingerprint, firstSeen: at };
+      this.entries.push(entry);
+    } else if (nick) {
+      entry.nick = nick;
     }
+    entry.lastSeen = at;
+    if (seen.address) entry.lastAddress = { host: seen.address.host, port: seen.address.port };
     this.save();
+  }
+
+  /** Every known peer, the most recently seen first (never seen since the file gained `lastSeen`: last). */
+  list(): KnownPeer[] {
+    const peers = this.entries.map(
+      (e): KnownPeer => ({
+        publicKey: e.publicKey,
+        nick: e.nick,
+        fingerprint: e.fingerprint,
+        firstSeen: e.firstSeen,
+        lastAddress: e.lastAddress ? { ...e.lastAddress } : undefined,
+        lastSeen: e.lastSeen,
+      }),
+    );
+    const seen = (p: KnownPeer) => p.lastSeen ?? '';
+    return peers.sort((a, b) => seen(b).localeCompare(seen(a)) || a.nick.localeCompare(b.nick));
   }
 
   private save(): void {
@@ -75,6 +122,7 @@ export class KnownPeers {
     const dir = join(this.path, '..');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const temporary = `${this.path}.${process.pid}.tmp`;
+    // Still version 1: the new fields are optional, so an older netchat's file loads here.
     writeFileSync(temporary, `${JSON.stringify({ version: 1, peers: this.entries }, null, 2)}\n`, {
       mode: 0o600,
     });

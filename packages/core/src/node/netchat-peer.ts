@@ -121,8 +121,14 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.call(() => this.endpoint.send(session, text, this.clock()));
   }
 
+  /** Our nick from now on; every open session's peer hears of a change (a `presence`). */
   setNick(nick: string): void {
-    this.endpoint.setNick(nick);
+    this.call(() => this.endpoint.setNick(nick, this.clock()));
+  }
+
+  /** Tells an open session's peer whether we are typing; false if the session is not open. */
+  setTyping(session: SessionId, typing: boolean): boolean {
+    return this.call(() => this.endpoint.setTyping(session, typing, this.clock()));
   }
 
   closeSession(session: SessionId): void {

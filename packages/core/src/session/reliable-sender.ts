@@ -123,7 +123,7 @@ export class ReliableSender {
 
   /** The retransmission timeout with the session's backoff applied. */
   private timeout(): number {
-    return this.rtt.rto * 2 ** this.backoff;
+    return this.rtt.backedOff(this.backoff);
   }
 
   /**

@@ -97,4 +97,12 @@ export class RttEstimator {
         : this.smoothed + Math.max(GRANULARITY_MS, 4 * this.variation) + MAX_ACK_DELAY_MS;
     return Math.min(this.maxRto, Math.max(this.minRto, raw));
   }
+
+  /**
+   * The RTO doubled `exponent` times, still within the maximum: on a loaded machine the RTO can
+   * reach seconds, and sixteen times that would leave a lost fragment unsent for minutes.
+   */
+  backedOff(exponent: number): number {
+    return Math.min(this.maxRto, this.rto * 2 ** exponent);
+  }
 }

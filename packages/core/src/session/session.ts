@@ -39,6 +39,7 @@ import {
   type Datagram,
   type Decline,
   type DeclineReason,
+  type Presence,
   type Text,
 } from '../wire/messages.js';
 import { ReliableReceiver } from './reliable-receiver.js';
@@ -111,6 +112,8 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 export class Session {
   state: SessionState;
   peerNick = '';
+  /** Whether our last presence said we are typing (a nick change repeats it). */
+  private typing = false;
   lastHeard: number;
   /** Agreed at open: the smaller of the intervals the two peers asked for. */
   private heartbeatInterval: number;
@@ -253,8 +256,27 @@ export class Session {
     if (bytes.length > maxMessageBytes) throw errors.messageTooLarge(bytes.length, maxMessageBytes);
     if (this.sender.queuedBytes + bytes.length > maxQueuedBytes) throw errors.sendQueueFull(maxQueuedBytes);
     this.sender.enqueue(messageId, bytes);
+    // A message ends typing at the peer (PROTOCOL.md, Presence): a later presence says idle.
+    this.typing = false;
     this.transmitFragments(this.sender.takeNew(now), now);
     this.armRetransmit();
+  }
+
+  /**
+   * Tells the peer our nick and whether we are typing, in one unreliable `presence`: never
+   * retransmitted or acknowledged. `typing` undefined repeats the last state (a nick change).
+   * Only an open session has a peer to tell: false (nothing sent) otherwise.
+   */
+  sendPresence(typing?: boolean): boolean {
+    if (this.state !== 'open') return false;
+    if (typing !== undefined) this.typing = typing;
+    this.ctx.transmit(this.route, {
+      type: 'presence',
+      session: this.wireId,
+      activity: this.typing ? 'typing' : 'idle',
+      nick: this.ctx.options.nick,
+    });
+    return true;
   }
 
   /** Closes (declines a request, withdraws our own). Ignored where closing means nothing more. */
@@ -450,6 +472,17 @@ export class Session {
     if (sentAt !== undefined && !progressed && !this.pingAmbiguous && !this.sender.inFlight)
       this.rtt.sample(now - sentAt);
     this.pingSentAt = undefined;
+  }
+
+  private onPresence(presence: Presence): void {
+    this.peerNick = presence.nick;
+    this.ctx.emit({
+      type: 'presence',
+      session: this.id,
+      peer: this.peer,
+      nick: presence.nick,
+      typing: presence.activity === 'typing',
+    });
   }
 
   private deliver(bytes: Uint8Array): void {
@@ -708,6 +741,7 @@ export class Session {
       text: (s, d, now) => s.onText(d, now),
       heartbeat: (s, d, now) => s.onHeartbeat(d, now),
       ack: (s, d, now) => s.onAck(d, now),
+      presence: (s, d) => s.onPresence(d),
       disconnect: (s, _d, now) => s.onPeerDisconnect(now),
     },
     lingering: {

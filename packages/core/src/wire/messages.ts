@@ -27,7 +27,7 @@ export const DECLINE_REASONS = ['declined', 'busy', 'not_allowed', 'too_many_ses
 export type DeclineReason = (typeof DECLINE_REASONS)[number];
 
 // Nicks are shown on other people's terminals: no control characters, so no escape sequences.
-const nick = str8(MAX_NICK_BYTES, z.string().regex(/^[^\p{Cc}]*$/u, 'nick contains control characters'));
+const nick = str8(MAX_NICK_BYTES, { pattern: /^[^\p{Cc}]*$/u, message: 'nick contains control characters' });
 
 export type Fields = Record<string, Field<never> | Field<number> | Field<string> | Field<Uint8Array>>;
 type ShapeOf<F extends Fields> = { [K in keyof F]: F[K]['schema'] };
@@ -111,11 +111,27 @@ export const Accept = define('accept', 4, { session, heartbeatMs, nick });
 export const Decline = define('decline', 5, {
   session,
   reason: enum8(DECLINE_REASONS),
-  detail: str8(200, z.string().regex(/^[^\p{Cc}]*$/u, 'detail contains control characters')),
+  detail: str8(200, { pattern: /^[^\p{Cc}]*$/u, message: 'detail contains control characters' }),
 });
 export const Disconnect = define('disconnect', 6, { session });
 export const Ack = define('ack', 7, { session, ack, sack, ackDelay });
 export const DisconnectAck = define('disconnect_ack', 8, { session });
+/** What a presence message says the sender is doing: nothing in particular, or typing to us. */
+export const ACTIVITIES = ['idle', 'typing'] as const;
+export type Activity = (typeof ACTIVITIES)[number];
+/**
+ * The sender's current nick and whether it is typing. Unreliable, like a heartbeat: never
+ * retransmitted, never acknowledged; the next one (or a message) corrects a lost one. So that a
+ * lost `idle` does not leave "typing" shown for ever, `typing` expires (PRESENCE_TYPING_EXPIRY_MS).
+ */
+export const Presence = define('presence', 9, { session, activity: enum8(ACTIVITIES), nick });
+/** A typing sender refreshes its `typing` presence at most this often (ms). */
+export const PRESENCE_TYPING_REFRESH_MS = 3_000;
+/**
+ * A receiver stops showing "typing" this long (ms) after the last `typing` presence: two refresh
+ * periods and some, so one lost refresh does not make the indicator flicker.
+ */
+export const PRESENCE_TYPING_EXPIRY_MS = 7_000;
 
 export const MESSAGE_DEFINITIONS = [
   Text,
@@ -126,6 +142,7 @@ export const MESSAGE_DEFINITIONS = [
   Disconnect,
   Ack,
   DisconnectAck,
+  Presence,
 ] as const;
 
 export type Text = z.infer<typeof Text.schema>;
@@ -136,6 +153,7 @@ export type Decline = z.infer<typeof Decline.schema>;
 export type Disconnect = z.infer<typeof Disconnect.schema>;
 export type Ack = z.infer<typeof Ack.schema>;
 export type DisconnectAck = z.infer<typeof DisconnectAck.schema>;
+export type Presence = z.infer<typeof Presence.schema>;
 
 /** Any datagram, discriminated by `type`. */
 export const Datagram = z.discriminatedUnion('type', [
@@ -147,6 +165,7 @@ export const Datagram = z.discriminatedUnion('type', [
   Disconnect.schema,
   Ack.schema,
   DisconnectAck.schema,
+  Presence.schema,
 ]);
 export type Datagram = z.infer<typeof Datagram>;
 export type DatagramType = Datagram['type'];

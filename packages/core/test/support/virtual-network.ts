@@ -97,7 +97,11 @@ export class VirtualNetwork {
     const identity = node.endpoint.identity;
     const address = { host, port };
     const fresh: Node = {
-      endpoint: new Endpoint(options, { randomU32: seededU32(seed), randomBytes: seededBytes(seed), identity }),
+      endpoint: new Endpoint(options, {
+        randomU32: seededU32(seed),
+        randomBytes: seededBytes(seed),
+        identity,
+      }),
       address,
       events: [],
       sent: [],

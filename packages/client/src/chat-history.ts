@@ -1,0 +1,235 @@
+/**
+ * Chat history: every conversation logged per peer key in the netchat home, so reopening a chat
+ * with a known peer can show its last lines.
+ *
+ * Layout: `<home>/history/<peer public key hex>.jsonl` (directory 0700, files 0600, like the
+ * identity key beside them), one JSON object per line, appended as messages go and come. Each
+ * file is bounded: past `maxBytesPerPeer` (256 KiB) it is rewritten with only its newest lines,
+ * up to three quarters of the bound (so it is not rewritten on every message). Lines are checked
+ * with `HistoryEntry` when read: a line that is not one (a torn write, an edit by hand) is skipped
+ * and counted, never thrown. Writing never throws either: a chat must not end because a disk is
+ * full; failures are counted, with the last one's reason.
+ *
+ * On or off is a setting in `<home>/settings.json` (`"history": true|false`), on when absent: see
+ * README for why.
+ */
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Conversation } from './conversation.js';
+
+/** One logged message. `nick` is the peer's nick when it was said, whoever said it. */
+export const HistoryEntry = z.strictObject({
+  /** When (ISO 8601). */
+  at: z.string().min(1),
+  /** `in`: the peer said it; `out`: we did. */
+  direction: z.enum(['in', 'out']),
+  nick: z.string().max(200),
+  text: z.string(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/** The settings file the client keeps in the netchat home; unknown keys are kept as they are. */
+const SettingsFile = z.looseObject({ history: z.boolean().optional() });
+
+/** 256 KiB per peer: thousands of chat lines, and nothing a full disk would notice. */
+export const DEFAULT_MAX_BYTES_PER_PEER = 256 * 1024;
+/** Logging is on unless the person turned it off (README: why). */
+export const HISTORY_ON_BY_DEFAULT = true;
+
+const publicKeyHex = /^[0-9a-f]{64}$/;
+
+export interface ChatHistoryOptions {
+  maxBytesPerPeer?: number;
+  /** For the `at` of each entry. */
+  clock?: () => Date;
+}
+
+export interface HistoryStats {
+  /** Lines skipped when reading, because they were not a valid entry. */
+  corruptLines: number;
+  /** Appends or trims that failed (the message was not logged). */
+  writeErrors: number;
+  lastError: string;
+}
+
+export class ChatHistory {
+  readonly stats: HistoryStats = { corruptLines: 0, writeErrors: 0, lastError: '' };
+  readonly directory: string;
+  private readonly settingsPath: string;
+  private readonly maxBytes: number;
+  private readonly clock: () => Date;
+  /** Each file's size as we know it (after our own writes), so an append needs no stat. */
+  private readonly sizes = new Map<string, number>();
+  private on: boolean;
+
+  /** Reads the on/off setting from `home`. Throws, with one line, only if settings.json is corrupt. */
+  constructor(
+    readonly home: string,
+    options: ChatHistoryOptions = {},
+  ) {
+    this.directory = join(home, 'history');
+    this.settingsPath = join(home, 'settings.json');
+    this.maxBytes = options.maxBytesPerPeer ?? DEFAULT_MAX_BYTES_PER_PEER;
+    this.clock = options.clock ?? (() => new Date());
+    this.on = this.readSettings().history ?? HISTORY_ON_BY_DEFAULT;
+  }
+
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  /** Turns logging on or off, from now on and for later runs (settings.json). Logged lines stay. */
+  setEnabled(on: boolean): void {
+    const settings = { ...this.readSettings(), history: on };
+    mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    const temporary = `${this.settingsPath}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+    renameSync(temporary, this.settingsPath);
+    this.on = on;
+  }
+
+  /** Logs a message of this conversation (nothing while off, or before the peer's key is known). Never throws. */
+  append(conversation: Conversation, direction: HistoryEntry['direction'], text: string): void {
+    if (!this.on || conversation.publicKey === undefined) return;
+    this.record(conversation.publicKey, {
+      at: this.clock().toISOString(),
+      direction,
+      nick: conversation.nick,
+      text,
+    });
+  }
+
+  /** Appends one entry to the peer's file, trimming the file past its bound. Never throws. */
+  record(publicKey: string, entry: HistoryEntry): void {
+    try {
+      const path = this.pathOf(publicKey);
+      let size = this.sizes.get(path);
+      let line = `${JSON.stringify(entry)}\n`;
+      if (size === undefined) {
+        mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+        size = sizeOf(path);
+        // A torn last line (a crash mid-write) must not swallow this one.
+        if (size > 0 && !endsWithNewline(path, size)) line = `\n${line}`;
+      }
+      appendFileSync(path, line, { mode: 0o600 });
+      size += Buffer.byteLength(line);
+      this.sizes.set(path, size);
+      if (size > this.maxBytes) this.trim(path);
+    } catch (error) {
+      this.stats.writeErrors++;
+      this.stats.lastError = (error as Error).message;
+    }
+  }
+
+  /** The peer's last `n` valid entries, oldest first; [] if none. Corrupt lines are skipped and counted. */
+  recent(publicKey: string, n: number): HistoryEntry[] {
+    let text: string;
+    try {
+      text = readFileSync(this.pathOf(publicKey), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const lines = text.split('\n');
+    const found: HistoryEntry[] = [];
+    for (let i = lines.length - 1; i >= 0 && found.length < n; i--) {
+      const line = lines[i] as string;
+      if (line === '') continue;
+      const entry = parseLine(line);
+      if (entry) found.push(entry);
+      else this.stats.corruptLines++;
+    }
+    return found.reverse();
+  }
+
+  /** Forgets everything logged with this peer. */
+  clear(publicKey: string): void {
+    const path = this.pathOf(publicKey);
+    rmSync(path, { force: true });
+    this.sizes.delete(path);
+  }
+
+  /** The file a peer's history is in. Throws RangeError for anything but a key in hex (no path tricks). */
+  pathOf(publicKey: string): string {
+    if (!publicKeyHex.test(publicKey)) throw new RangeError(`not a public key: ${publicKey.slice(0, 80)}`);
+    return join(this.directory, `${publicKey}.jsonl`);
+  }
+
+  /** Keeps the newest whole lines that fit in three quarters of the bound (at least the newest one). */
+  private trim(path: string): void {
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const budget = Math.floor((this.maxBytes * 3) / 4);
+    const kept: string[] = [];
+    let bytes = 0;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i] as string;
+      if (line === '') continue;
+      const cost = Buffer.byteLength(line) + 1;
+      if (kept.length > 0 && bytes + cost > budget) break;
+      kept.push(line);
+      bytes += cost;
+    }
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${kept.reverse().join('\n')}\n`, { mode: 0o600 });
+    chmodSync(temporary, 0o600);
+    renameSync(temporary, path);
+    this.sizes.set(path, bytes);
+  }
+
+  private readSettings(): z.infer<typeof SettingsFile> {
+    let text: string;
+    try {
+      text = readFileSync(this.settingsPath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new Error(`cannot read ${this.settingsPath}: ${(error as Error).message}`);
+    }
+    try {
+      return SettingsFile.parse(JSON.parse(text));
+    } catch {
+      throw new Error(`${this.settingsPath} is corrupt; fix it or move it away`);
+    }
+  }
+}
+
+function parseLine(line: string): HistoryEntry | undefined {
+  try {
+    const parsed = HistoryEntry.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
+function endsWithNewline(path: string, size: number): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
