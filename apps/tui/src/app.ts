@@ -1,4 +1,5 @@
 /** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
+import type { ChatHistory } from '@netchat/client';
 import { fingerprint, formatAddress, type KnownPeers, type NetchatPeer, type PeerSpec } from '@netchat/core';
 import { type PeerPort, TuiModel } from './model/tui-model.js';
 import { TuiView, type ViewOptions } from './view/tui-view.js';
@@ -8,6 +9,8 @@ export interface AppOptions extends ViewOptions {
   acceptAll: boolean;
   verbose: boolean;
   bell: boolean;
+  /** Chat history in the netchat home (undefined: none this run). */
+  history?: ChatHistory;
   connect?: PeerSpec;
   /** Called once every session is closed (or the wait ran out) and the terminal is restored. */
   onExit(): void;
@@ -34,12 +37,14 @@ export class TuiApp {
       send: (session, text) => peer.send(session, text),
       closeSession: (session) => peer.closeSession(session),
       setNick: (nick) => peer.setNick(nick),
+      setTyping: (session, typing) => peer.setTyping(session, typing),
       session: (session) => peer.session(session),
       now: () => peer.now(),
       quit: () => void this.quit(),
       fingerprint: () => fingerprint(peer.publicKey),
       trust: (publicKey, nick) => options.knownPeers.check(publicKey, nick),
-      remember: (publicKey, nick, print) => options.knownPeers.remember(publicKey, nick, print),
+      remember: (publicKey, nick, print, seen) => options.knownPeers.remember(publicKey, nick, print, seen),
+      contacts: () => options.knownPeers.list(),
     };
     const local = peer.address;
     this.model = new TuiModel(port, {
@@ -48,6 +53,8 @@ export class TuiApp {
       acceptAll: options.acceptAll,
       verbose: options.verbose,
       bell: options.bell,
+      history: options.history,
+      onChange: () => this.view.scheduleRender(),
     });
     this.view = new TuiView(this.model, options);
     peer.on('event', (event) => {

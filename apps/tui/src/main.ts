@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChatHistory } from '@netchat/client';
+import { netchatHome } from '@netchat/core';
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { TuiApp } from './app.js';
 import { parseTuiArguments, usage } from './arguments.js';
@@ -20,11 +22,19 @@ async function main(): Promise<void> {
   if (!process.stdout.isTTY || !process.stdin.isTTY)
     exitWith(program, 'needs a terminal; for scripts use netchat --json', 2);
   const { peer, knownPeers } = await startPeerOrExit(program, peerOptionsFrom(args));
+  let history: ChatHistory;
+  try {
+    history = new ChatHistory(netchatHome());
+  } catch (error) {
+    await peer.close(0);
+    exitWith(program, error instanceof Error ? error.message : String(error), 1);
+  }
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),
     mouse: args.mouse,
     bell: !args['no-bell'],
+    history,
     knownPeers,
     acceptAll: args.yes,
     verbose: args.verbose,

@@ -127,4 +127,23 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
       'an rtt in the status bar',
     );
   });
+
+  it('shows the peer typing, and /nick reaches the peer', async () => {
+    const peer = await echoPeer();
+    const renamed = new Promise<string>((resolve) =>
+      peer.on('presence', (e) => {
+        if (e.nick === 'zed') resolve(e.nick);
+      }),
+    );
+    const t = tui(['0', '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`]);
+    await t.waitFor('Connected to');
+    const session = peer.listSessions()[0]?.id;
+    if (session === undefined) throw new Error('no session at the peer');
+    peer.setTyping(session, true);
+    await t.waitFor('echo-peer is typing…');
+    t.type('/nick zed');
+    t.press('Enter');
+    expect(await renamed).toBe('zed');
+    await t.waitFor('You are now zed (your 1 open chat is told).');
+  });
 });

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { invisibleAsDim } from '../src/view/dim.js';
 import { TuiView } from '../src/view/tui-view.js';
 import { identityOf, testModel } from './fake-port.js';
 
@@ -340,5 +341,36 @@ describe('the blessed screen', () => {
     expect(bar).toContain('6 peer6');
     expect(bar).toMatch(/^«\d+ \*1 /);
     expect(bar).toMatch(/\d+» *$/);
+  });
+
+  it('draws history lines dim (SGR 2), never invisible', async () => {
+    const { model, view, written, screenText } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    const tab = model.currentTab;
+    tab.lines.unshift({
+      kind: 'peer',
+      sender: 'alice',
+      text: 'from last week',
+      time: new Date(),
+      old: true,
+      seq: 0,
+    });
+    view.render();
+    await settle();
+    const params = [...written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].flatMap((m) =>
+      (m[1] ?? '').split(';'),
+    );
+    expect(params).toContain('2');
+    expect(params).not.toContain('8');
+    expect(screenText().some((r) => r.includes('<alice> from last week'))).toBe(true);
+  });
+});
+
+describe('dim from invisible', () => {
+  it('rewrites SGR 8 and 28, and leaves colour arguments alone', () => {
+    expect(invisibleAsDim(`${ESC}[1;8m${ESC}[28m${ESC}[38;5;8m${ESC}[48;2;8;8;8;8m`)).toBe(
+      `${ESC}[1;2m${ESC}[22m${ESC}[38;5;8m${ESC}[48;2;8;8;8;2m`,
+    );
   });
 });

@@ -5,6 +5,10 @@ export type Command =
   | { name: 'say'; text: string }
   | { name: 'me'; action: string }
   | { name: 'connect'; peer: PeerSpec }
+  /** `/connect NICK`: a known peer, at the address it was last seen at. */
+  | { name: 'connect_contact'; contact: string }
+  | { name: 'contacts' }
+  | { name: 'log'; on: boolean | undefined }
   | { name: 'accept'; index: number }
   | { name: 'decline'; index: number }
   | { name: 'requests' }
@@ -23,6 +27,8 @@ export type Command =
 
 export const COMMAND_HELP: readonly [string, string][] = [
   ['/connect IP PORT', 'chat with a peer, in a new tab'],
+  ['/connect NICK', 'a known peer, at its last address'],
+  ['/contacts', 'the known peers'],
   ['/accept [N]', 'accept waiting request N (first)'],
   ['/decline [N]', 'decline waiting request N (first)'],
   ['/requests', 'list the waiting requests'],
@@ -33,6 +39,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ['/clear', 'clear this tab'],
   ['/whoami', 'your nick and address'],
   ['/bell on|off', 'bell for requests, other tabs'],
+  ['/log [on|off]', 'chat history: state, on, off'],
   ['/help, F1', 'this help'],
   ['/quit, /exit', 'close every chat and quit'],
   ['exit', 'alone: close this chat'],
@@ -93,8 +100,21 @@ export function parseInput(line: string): Command {
       try {
         return { name: 'connect', peer: parsePeerSpec(argument) };
       } catch (error) {
-        return { name: 'invalid', message: `${(error as Error).message} (usage: /connect IP PORT)` };
+        // One word that is no address: the nick (or fingerprint start) of a known peer.
+        if (rest.length === 1 && !/[:.[\]]/.test(argument))
+          return { name: 'connect_contact', contact: argument };
+        return {
+          name: 'invalid',
+          message: `${(error as Error).message} (usage: /connect IP PORT or /connect NICK)`,
+        };
       }
+    case 'contacts':
+      return { name: 'contacts' };
+    case 'log':
+      if (argument === '') return { name: 'log', on: undefined };
+      return argument === 'on' || argument === 'off'
+        ? { name: 'log', on: argument === 'on' }
+        : { name: 'invalid', message: 'usage: /log [on|off]' };
     case 'accept':
     case 'decline': {
       const n = index(rest[0], `/${word} [N]`);

@@ -47,6 +47,11 @@ export class LineEditor {
     return this.left.length;
   }
 
+  /** The first code point ('' when empty), without building the text. */
+  get first(): string {
+    return this.left[0] ?? this.right.at(-1) ?? '';
+  }
+
   get length(): number {
     return this.left.length + this.right.length;
   }

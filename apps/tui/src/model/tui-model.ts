@@ -7,19 +7,25 @@
  * The view renders this model; the app feeds it peer events and key presses.
  */
 import {
+  type ChatHistory,
   ChatClient,
+  type ClientTimers,
+  ContactError,
   type ClientUpdate,
+  findContact,
   type Conversation,
   type MessageStatus,
   neverOpened,
   type OutgoingMessage,
   type PeerPort as ClientPort,
+  type PresenceUpdate,
   texts,
   type WaitingRequest,
 } from '@netchat/client';
 import {
   type Address,
   formatAddress,
+  type KnownPeer,
   type NetchatEvent,
   type PeerTrust,
   type SessionId,
@@ -45,8 +51,10 @@ export interface PeerPort extends ClientPort {
   fingerprint(): string;
   /** Whether a peer's key is known (trust on first use). */
   trust(publicKey: string, nick: string): PeerTrust;
-  /** Trusts a peer's key from now on. */
-  remember(publicKey: string, nick: string, fingerprint: string): void;
+  /** Trusts a peer's key from now on, seen now at `seen.address`. */
+  remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
+  /** The known peers (contacts), most recently seen first. */
+  contacts(): readonly KnownPeer[];
 }
 
 /** A sent line's mark: the fate of its message (the client's MessageStatus). */
@@ -58,6 +66,8 @@ export interface ChatLine {
   readonly kind: LineKind;
   readonly sender: string;
   readonly text: string;
+  /** A line from the chat history of an earlier conversation (shown dimmed). */
+  readonly old?: boolean;
   /** Increases by one per line in a tab: what the scroll position holds on to. */
   readonly seq: number;
   mark?: Mark;
@@ -101,10 +111,18 @@ export interface ModelSettings {
   verbose: boolean;
   /** Ring the terminal bell for requests and for messages in other tabs (--no-bell: off). */
   bell?: boolean;
+  /** Where conversations are logged, per peer key; shown (dimmed) when a chat with a known peer opens. */
+  history?: ChatHistory;
+  /** Called when something changes without a peer event (a peer's typing expired): redraw. */
+  onChange?: () => void;
+  /** The timer that ends a peer's typing (real timers by default; virtual ones in tests). */
+  timers?: ClientTimers;
   clock?: () => Date;
 }
 
 const ACTION_PREFIX = '/me ';
+/** How many lines of history a reopened chat shows. */
+export const HISTORY_LINES = 10;
 const MAX_LINES_PER_TAB = 10_000;
 
 export class TuiModel {
@@ -138,11 +156,18 @@ export class TuiModel {
       port,
       {
         check: (key, nick) => port.trust(key, nick),
-        remember: (key, nick, print) => port.remember(key, nick, print),
+        remember: (key, nick, print, seen) => port.remember(key, nick, print, seen),
+        list: () => port.contacts(),
       },
-      { acceptAll: settings.acceptAll, clock: () => this.clock().getTime() },
+      {
+        acceptAll: settings.acceptAll,
+        clock: () => this.clock().getTime(),
+        history: settings.history,
+        timers: settings.timers,
+      },
     );
     this.client.subscribe((u) => this.onUpdate(u));
+    this.client.subscribePresence((u) => this.onPresence(u));
     this.tabs = [this.makeTab('home', 'home')];
     this.notice(
       this.home,
@@ -193,6 +218,15 @@ export class TuiModel {
         return;
       case 'connect':
         this.connect(command.peer.host, command.peer.port);
+        return;
+      case 'connect_contact':
+        this.connectContact(tab, command.contact);
+        return;
+      case 'contacts':
+        this.listContacts(tab);
+        return;
+      case 'log':
+        this.setLog(tab, command.on);
         return;
       case 'accept':
       case 'decline':
@@ -264,6 +298,8 @@ export class TuiModel {
 
   selectTab(index: number): void {
     if (index < 0 || index >= this.tabs.length) return;
+    const leaving = this.tabs[this.current]?.conversation;
+    if (index !== this.current && leaving?.state === 'open') this.client.stopTyping(leaving);
     this.current = index;
     this.currentTab.unread = 0;
   }
@@ -299,9 +335,24 @@ export class TuiModel {
     this.editor.insert(text);
   }
 
+  /**
+   * The draft of the current tab changed (a key typed or deleted, a paste): tells the peer we
+   * type (the client paces it), or that we stopped when the draft is empty again.
+   */
+  typed(): void {
+    const c = this.currentTab.conversation;
+    if (!c || c.state !== 'open') return;
+    // A command being typed is not a message being written.
+    const writing = this.editor.length > 0 && this.editor.first !== '/';
+    if (writing) this.client.notifyTyping(c);
+    else this.client.stopTyping(c);
+  }
+
   /** Tab: complete the command or nick before the cursor. */
   complete(): void {
-    const nicks = this.tabs.map((t) => t.peerNick).filter((n) => n !== '');
+    const nicks = [...this.tabs.map((t) => t.peerNick), ...this.port.contacts().map((c) => c.nick)].filter(
+      (n) => n !== '',
+    );
     this.completer.complete(this.editor, COMMAND_NAMES, nicks);
   }
 
@@ -399,6 +450,8 @@ export class TuiModel {
       if (tab.peerNick) fields.push({ text: this.labelOf(tab), rank: 5 });
       fields.push({ text: tab.peer ? formatAddress(tab.peer) : tab.label, rank: tab.peerNick ? 2 : 5 });
       fields.push({ text: tab.state, rank: 8 });
+      if (tab.conversation && this.client.peerTyping(tab.conversation))
+        fields.push({ text: texts.typingText(tab.conversation), rank: 7 });
       const info = tab.session === undefined ? undefined : this.port.session(tab.session);
       if (tab.state === 'open' && info) {
         fields.push({ text: info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`, rank: 4 });
@@ -480,6 +533,7 @@ export class TuiModel {
       tab.peer = conversation.peer;
       tab.state = 'open';
       tab.peerNick = conversation.nick;
+      this.showHistory(tab, conversation);
       this.showNotices(tab, texts.openedNotices(conversation, how));
       return;
     }
@@ -491,9 +545,86 @@ export class TuiModel {
       conversation,
     } satisfies Partial<Tab>);
     this.tabs.push(tab);
+    this.showHistory(tab, conversation);
     this.showNotices(tab, texts.openedNotices(conversation, how));
     if (conversation.trust) this.showNotices(tab, texts.trustNotices(conversation.trust));
     this.selectTab(this.tabs.length - 1);
+  }
+
+  /** The last lines of earlier conversations with this key, dimmed, before the new one starts. */
+  private showHistory(tab: Tab, conversation: Conversation): void {
+    const history = this.settings.history;
+    if (!history?.enabled || conversation.publicKey === undefined) return;
+    let entries: ReturnType<ChatHistory['recent']>;
+    try {
+      entries = history.recent(conversation.publicKey, HISTORY_LINES);
+    } catch (error) {
+      this.warn(tab, `Chat history could not be read: ${(error as Error).message}`);
+      return;
+    }
+    for (const entry of entries) {
+      const action = entry.text.startsWith(ACTION_PREFIX);
+      const own = entry.direction === 'out';
+      const kind: LineKind = own ? (action ? 'own_action' : 'own') : action ? 'peer_action' : 'peer';
+      const time = new Date(entry.at);
+      tab.lines.push({
+        kind,
+        sender: terminalSafe(own ? this.nick || 'you' : entry.nick || 'peer'),
+        text: terminalSafe(action ? entry.text.slice(ACTION_PREFIX.length) : entry.text),
+        time: Number.isNaN(time.getTime()) ? this.clock() : time,
+        old: true,
+        seq: tab.nextSeq++,
+      });
+    }
+    if (entries.length > 0) this.notice(tab, `(the last ${entries.length} lines of earlier chats, dimmed)`);
+  }
+
+  private onPresence(u: PresenceUpdate): void {
+    const tab = this.tabOf(u.conversation);
+    if (tab && u.type === 'nick') {
+      tab.peerNick = u.nick;
+      this.showNotices(tab, texts.nickChangeNotices(u));
+    }
+    this.settings.onChange?.();
+  }
+
+  private connectContact(tab: Tab, name: string): void {
+    try {
+      const contact = findContact(this.port.contacts(), name);
+      this.connect(contact.lastAddress.host, contact.lastAddress.port);
+    } catch (error) {
+      if (!(error instanceof ContactError)) throw error;
+      this.warn(tab, error.message);
+    }
+  }
+
+  private listContacts(tab: Tab): void {
+    const contacts = this.port.contacts();
+    if (contacts.length === 0) {
+      this.notice(tab, 'No known peers yet: they are added as you chat.');
+      return;
+    }
+    for (const contact of contacts) this.notice(tab, texts.contactText(contact));
+  }
+
+  private setLog(tab: Tab, on: boolean | undefined): void {
+    const history = this.settings.history;
+    if (!history) {
+      this.warn(tab, 'Chat history is not available in this run.');
+      return;
+    }
+    try {
+      if (on !== undefined) history.setEnabled(on);
+    } catch (error) {
+      this.warn(tab, `Could not change the history setting: ${(error as Error).message}`);
+      return;
+    }
+    this.notice(
+      tab,
+      history.enabled
+        ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
+        : 'Chat history is off: nothing is logged (/log on starts it).',
+    );
   }
 
   private showNotices(tab: Tab, notices: texts.Notice[]): void {
@@ -667,9 +798,13 @@ export class TuiModel {
 
   private changeNick(tab: Tab, nick: string): void {
     try {
-      this.port.setNick(nick);
+      this.client.setNick(nick);
       this.nick = nick;
-      this.notice(tab, `You are now ${terminalSafe(nick)} (sent with new requests and accepts).`);
+      const open = this.tabs.filter((t) => t.state === 'open').length;
+      this.notice(
+        tab,
+        `You are now ${terminalSafe(nick)}${open > 0 ? ` (your ${open} open chat${open === 1 ? ' is' : 's are'} told)` : ''}.`,
+      );
     } catch (error) {
       this.warn(tab, (error as Error).message);
     }

@@ -18,6 +18,8 @@ export interface LogStyles {
   readonly notice: Style;
   readonly warning: Style;
   readonly failed: Style;
+  /** Lines from the history of earlier chats. */
+  readonly old: Style;
 }
 
 /** A sent line's mark; without an acknowledgement, say only what is known. */
@@ -98,6 +100,11 @@ export class LogRows {
   }
 
   private spans(line: ChatLine): Span[] {
+    if (line.old) return this.kindSpans(line).map((span) => ({ text: span.text, style: this.styles.old }));
+    return this.kindSpans(line);
+  }
+
+  private kindSpans(line: ChatLine): Span[] {
     const s = this.styles;
     const time: Span = { text: `${clockTime(line.time)} `, style: s.plain };
     const body = line.text.replace(/\t/g, '    ');

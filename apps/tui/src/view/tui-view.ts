@@ -17,6 +17,7 @@ import { fitStatus } from '../model/status-fields.js';
 import { hiddenText, layoutTabBar, tabText } from '../model/tab-bar.js';
 import type { ChatLine, TuiModel } from '../model/tui-model.js';
 import { LogRows, type LogStyles, type Style } from './log-rows.js';
+import { DIM, invisibleAsDim } from './dim.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, filteredInput } from './paste-filter.js';
 import { teachBlessedWideCharacters } from './wide-characters.js';
 
@@ -43,7 +44,7 @@ const BOLD: Style = ['{bold}', '{/bold}'];
 
 function logStyles(noColor: boolean): LogStyles {
   const red: Style = noColor ? BOLD : ['{bold}{red-fg}', '{/red-fg}{/bold}'];
-  return { plain: PLAIN, own: PLAIN, peer: BOLD, notice: PLAIN, warning: red, failed: red };
+  return { plain: PLAIN, own: PLAIN, peer: BOLD, notice: PLAIN, warning: red, failed: red, old: DIM };
 }
 
 export class TuiView {
@@ -70,6 +71,7 @@ export class TuiView {
     this.output = options.output ?? process.stdout;
     const input = filteredInput(options.input ?? process.stdin, (text) => {
       model.paste(text);
+      model.typed();
       this.scheduleRender();
     });
     this.closeInput = input.close;
@@ -88,6 +90,9 @@ export class TuiView {
     // Draw box lines as UTF-8 characters rather than through the alternate character set (as
     // ncurses does with NCURSES_NO_UTF8_ACS): the text is UTF-8 anyway, and it reads the same.
     (this.screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+    const program = this.screen.program as unknown as { _write(text: string): unknown };
+    const write = program._write.bind(program);
+    program._write = (text: string) => write(invisibleAsDim(text));
     this.logRows = new LogRows(logStyles(options.noColor));
     const bar = { inverse: true };
     this.status = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: 1, style: bar });
@@ -346,9 +351,13 @@ export class TuiView {
   private onEditingKey(name: string, ch: string | undefined, key: Key): void {
     const action = this.editingKeys[name];
     const altDigit = /^M-(\d)$/.exec(name);
+    const editor = this.model.editor;
+    const length = editor.length;
     if (action) action(this);
     else if (altDigit) this.model.selectTab(Number(altDigit[1]));
-    else if (ch && !key.ctrl && !key.meta && !/^\p{Cc}$/u.test(ch)) this.model.editor.insert(ch);
+    else if (ch && !key.ctrl && !key.meta && !/^\p{Cc}$/u.test(ch)) editor.insert(ch);
+    // The draft changed: the peer may hear that we type (the client paces it).
+    if (this.model.editor === editor && editor.length !== length) this.model.typed();
   }
 }
 
