@@ -27,7 +27,7 @@ export type Command =
 
 export const COMMAND_HELP: readonly [string, string][] = [
   ['/connect IP PORT', 'chat with a peer, in a new tab'],
-  ['/connect NICK', 'a known peer, at its last address'],
+  ['/connect NICK', 'a known peer, last address'],
   ['/contacts', 'the known peers'],
   ['/accept [N]', 'accept waiting request N (first)'],
   ['/decline [N]', 'decline waiting request N (first)'],
