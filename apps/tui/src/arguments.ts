@@ -45,6 +45,7 @@ ${peerFlagsHelp}
 
 ${keyHomeHelp}
 
-Inside: /connect IP PORT, /accept, /decline, /requests, /list, /close, /nick, /me, /clear,
-/bell, /help (F1), /quit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch tabs. Honours NO_COLOR.
+Inside: /connect IP PORT (or NICK), /contacts, /accept, /decline, /requests, /list, /close,
+/nick, /me, /clear, /bell, /log, /help (F1), /quit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch
+tabs. Honours NO_COLOR.
 `;

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { invisibleAsDim } from '../src/view/dim.js';
 import { TuiView } from '../src/view/tui-view.js';
 import { identityOf, testModel } from './fake-port.js';
@@ -245,6 +245,16 @@ describe('the blessed screen', () => {
       expect(b.screenText()[23]).toContain(' 0 home !1 │ 1 alice ');
     },
   );
+
+  it('writes nothing to stderr under TERM=screen-256color (blessed prints what terminfo it cannot compile)', () => {
+    const error = vi.spyOn(console, 'error');
+    try {
+      build(80, 24, false, { terminal: 'screen-256color' });
+      expect(error).not.toHaveBeenCalled();
+    } finally {
+      error.mockRestore();
+    }
+  });
 
   it('uses no colours at all with NO_COLOR, only attributes and text marks', async () => {
     const b = await everythingStyled(true, 'xterm-256color');

@@ -75,18 +75,20 @@ export class TuiView {
       this.scheduleRender();
     });
     this.closeInput = input.close;
-    this.screen = blessed.screen({
-      input: input.stream,
-      output: this.output,
-      terminal: options.terminal,
-      fullUnicode: true,
-      // netchat shows Unicode text anyway; do not fall back to line-drawing letters without a UTF-8 locale.
-      forceUnicode: true,
-      smartCSR: true,
-      warnings: false,
-      title: 'netchat',
-      autoPadding: false,
-    } as unknown as blessed.Widgets.IScreenOptions);
+    this.screen = quietly(() =>
+      blessed.screen({
+        input: input.stream,
+        output: this.output,
+        terminal: options.terminal,
+        fullUnicode: true,
+        // netchat shows Unicode text anyway; do not fall back to line-drawing letters without a UTF-8 locale.
+        forceUnicode: true,
+        smartCSR: true,
+        warnings: false,
+        title: 'netchat',
+        autoPadding: false,
+      } as unknown as blessed.Widgets.IScreenOptions),
+    );
     // Draw box lines as UTF-8 characters rather than through the alternate character set (as
     // ncurses does with NCURSES_NO_UTF8_ACS): the text is UTF-8 anyway, and it reads the same.
     (this.screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
@@ -358,6 +360,21 @@ export class TuiView {
     else if (ch && !key.ctrl && !key.meta && !/^\p{Cc}$/u.test(ch)) editor.insert(ch);
     // The draft changed: the peer may hear that we type (the client paces it).
     if (this.model.editor === editor && editor.length !== length) this.model.typed();
+  }
+}
+
+/**
+ * Runs `make` with console.error silenced. blessed compiles every terminfo string when it makes a
+ * screen; some it cannot (screen-256color's plab_norm), and then it prints the generated code to
+ * stderr, which lands on the person's terminal, before it carries on without that capability.
+ */
+function quietly<T>(make: () => T): T {
+  const error = console.error;
+  console.error = () => {};
+  try {
+    return make();
+  } finally {
+    console.error = error;
   }
 }
 
