@@ -25,6 +25,9 @@ export type Command =
   | { name: 'nothing' }
   | { name: 'invalid'; message: string };
 
+/** How an action travels: as the text `/me ACTION` (the original netchat has no action message). */
+export const ACTION_PREFIX = '/me ';
+
 export const COMMAND_HELP: readonly [string, string][] = [
   ['/connect IP PORT', 'chat with a peer, in a new tab'],
   ['/connect NICK', 'a known peer, last address'],

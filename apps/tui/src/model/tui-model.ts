@@ -14,7 +14,6 @@ import {
   type ClientUpdate,
   findContact,
   type Conversation,
-  type MessageStatus,
   neverOpened,
   type OutgoingMessage,
   type PeerPort as ClientPort,
@@ -31,11 +30,21 @@ import {
   type SessionId,
   terminalSafe,
 } from '@netchat/core';
-import { COMMAND_NAMES, type Command, parseInput } from './commands.js';
+import { ACTION_PREFIX, COMMAND_NAMES, type Command, parseInput } from './commands.js';
 import { Completer } from './completion.js';
 import { InputHistory, LineEditor } from './line-editor.js';
-import { type ScrollAnchor, scrollAnchor, topAnchor, type Viewport } from './scroll.js';
+import { historyLines } from './history-lines.js';
+import { scrollAnchor, topAnchor, type Viewport } from './scroll.js';
 import { SEPARATOR, type StatusField } from './status-fields.js';
+import {
+  type ChatLine,
+  clockTime,
+  fingerprintOf,
+  newTab,
+  shortPrint,
+  type Tab,
+  type TabState,
+} from './tab.js';
 import type { TabBarEntry } from './tab-bar.js';
 
 /**
@@ -57,46 +66,8 @@ export interface PeerPort extends ClientPort {
   contacts(): readonly KnownPeer[];
 }
 
-/** A sent line's mark: the fate of its message (the client's MessageStatus). */
-export type Mark = MessageStatus;
-export type LineKind = 'own' | 'peer' | 'own_action' | 'peer_action' | 'notice' | 'warning';
-
-export interface ChatLine {
-  readonly time: Date;
-  readonly kind: LineKind;
-  readonly sender: string;
-  readonly text: string;
-  /** A line from the chat history of an earlier conversation (shown dimmed). */
-  readonly old?: boolean;
-  /** Increases by one per line in a tab: what the scroll position holds on to. */
-  readonly seq: number;
-  mark?: Mark;
-}
-
-export type TabState = 'home' | 'connecting' | 'open' | 'ended';
-
-export interface Tab {
-  readonly id: number;
-  peer?: Address;
-  peerNick: string;
-  session?: SessionId;
-  state: TabState;
-  lines: ChatLine[];
-  unread: number;
-  /** Consecutive heartbeat intervals without a word from the peer (a warning before loss). */
-  missed: number;
-  /** The last visible row while scrolled back; undefined follows new lines. */
-  anchor: ScrollAnchor | undefined;
-  /** The newest line's seq when the view was scrolled back: lines after it are "new below". */
-  seenSeq: number;
-  nextSeq: number;
-  /** This tab's own draft (the history of what was sent is shared). */
-  readonly editor: LineEditor;
-  /** The text typed for `/connect`, shown until the address is resolved. */
-  label: string;
-  /** The client's conversation this tab shows. */
-  conversation?: Conversation;
-}
+export type { ChatLine, LineKind, Mark, Tab, TabState } from './tab.js';
+export { clockTime } from './tab.js';
 
 export type { WaitingRequest } from '@netchat/client';
 
@@ -120,7 +91,6 @@ export interface ModelSettings {
   clock?: () => Date;
 }
 
-const ACTION_PREFIX = '/me ';
 /** How many lines of history a reopened chat shows. */
 export const HISTORY_LINES = 10;
 const MAX_LINES_PER_TAB = 10_000;
@@ -341,7 +311,7 @@ export class TuiModel {
    */
   typed(): void {
     const c = this.currentTab.conversation;
-    if (!c || c.state !== 'open') return;
+    if (c?.state !== 'open') return;
     // A command being typed is not a message being written.
     const writing = this.editor.length > 0 && this.editor.first !== '/';
     if (writing) this.client.notifyTyping(c);
@@ -562,20 +532,8 @@ export class TuiModel {
       this.warn(tab, `Chat history could not be read: ${(error as Error).message}`);
       return;
     }
-    for (const entry of entries) {
-      const action = entry.text.startsWith(ACTION_PREFIX);
-      const own = entry.direction === 'out';
-      const kind: LineKind = own ? (action ? 'own_action' : 'own') : action ? 'peer_action' : 'peer';
-      const time = new Date(entry.at);
-      tab.lines.push({
-        kind,
-        sender: terminalSafe(own ? this.nick || 'you' : entry.nick || 'peer'),
-        text: terminalSafe(action ? entry.text.slice(ACTION_PREFIX.length) : entry.text),
-        time: Number.isNaN(time.getTime()) ? this.clock() : time,
-        old: true,
-        seq: tab.nextSeq++,
-      });
-    }
+    for (const line of historyLines(entries, this.nick || 'you', this.clock()))
+      tab.lines.push({ ...line, seq: tab.nextSeq++ });
     if (entries.length > 0) this.notice(tab, `(the last ${entries.length} lines of earlier chats, dimmed)`);
   }
 
@@ -815,19 +773,7 @@ export class TuiModel {
   }
 
   private makeTab(state: TabState, label: string): Tab {
-    return {
-      id: this.nextTabId++,
-      peerNick: '',
-      state,
-      lines: [],
-      unread: 0,
-      missed: 0,
-      anchor: undefined,
-      seenSeq: 0,
-      nextSeq: 1,
-      editor: new LineEditor(this.history),
-      label,
-    };
+    return newTab(this.nextTabId++, state, label, new LineEditor(this.history));
   }
 
   private notice(tab: Tab, text: string): void {
@@ -844,19 +790,6 @@ export class TuiModel {
     if (tab.lines.length > MAX_LINES_PER_TAB) tab.lines.splice(0, tab.lines.length - MAX_LINES_PER_TAB);
     return full;
   }
-}
-
-export function clockTime(time: Date): string {
-  return time.toTimeString().slice(0, 5);
-}
-
-function fingerprintOf(tab: Tab): string {
-  return tab.conversation?.trust?.fingerprint ?? '';
-}
-
-/** The first group of a fingerprint ("ABCD" of "ABCD-EFGH-…"): enough to tell two peers apart. */
-function shortPrint(print: string): string {
-  return print.slice(0, 4);
 }
 
 function formatAge(ms: number): string {

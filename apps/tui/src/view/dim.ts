@@ -6,7 +6,8 @@
  */
 export const DIM: readonly [string, string] = ['{invisible}', '{/invisible}'];
 
-const SGR = new RegExp(String.raw`\u001b\[([\d;]*)m`, 'g');
+const ESC = String.fromCharCode(27);
+const SGR = new RegExp(`${ESC}\\[([\\d;]*)m`, 'g');
 
 /** `text` with every SGR 8 turned into 2 and 28 into 22; colour arguments (38;5;8 …) untouched. */
 export function invisibleAsDim(text: string): string {
@@ -21,6 +22,6 @@ export function invisibleAsDim(text: string): string {
       else if (p === '8') params[i] = '2';
       else if (p === '28') params[i] = '22';
     }
-    return `\u001b[${params.join(';')}m`;
+    return `${ESC}[${params.join(';')}m`;
   });
 }
