@@ -245,4 +245,20 @@ describe('what people expect', () => {
     model.complete();
     expect(model.editor.text).toBe('hi alice ');
   });
+
+  it('puts a message that could not be sent back into the input', () => {
+    const { model, port } = setup();
+    model.paste('lost?');
+    model.submit();
+    expect(model.editor.text).toBe('lost?');
+    model.editor.clear();
+    acceptFrom(model, 1);
+    port.failSend = new Error('message of 70000 bytes exceeds the maximum of 65536 bytes');
+    model.paste('z'.repeat(70_000));
+    model.submit();
+    expect(model.editor.length).toBe(70_000);
+    expect(model.currentTab.lines.at(-1)?.text).toBe(
+      'Not sent: message of 70000 bytes exceeds the maximum of 65536 bytes',
+    );
+  });
 });

@@ -108,6 +108,8 @@ export class TuiModel {
   bell: boolean;
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
+  /** The last submitted text was refused (not sent): it goes back into the input. */
+  private refused = false;
   private readonly history = new InputHistory();
   readonly completer = new Completer();
   nick: string;
@@ -172,7 +174,12 @@ export class TuiModel {
 
   /** Enter: run what is on the input line. */
   submit(): void {
-    this.run(parseInput(this.editor.take()));
+    const editor = this.editor;
+    const text = editor.take();
+    this.refused = false;
+    this.run(parseInput(text));
+    // A message that could not be sent (too large, chat not open) goes back to the input: nothing typed is lost.
+    if (this.refused && editor.length === 0) editor.insert(text);
   }
 
   run(command: Command): void {
@@ -668,6 +675,7 @@ export class TuiModel {
         tab.state === 'home'
           ? 'this is the home tab: /connect IP PORT to chat'
           : `this session is ${tab.state}`;
+      this.refused = true;
       this.warn(tab, `Not sent: ${hint}.`);
       return;
     }
@@ -682,6 +690,7 @@ export class TuiModel {
       this.sentLines.set(message, line);
       tab.anchor = undefined;
     } catch (error) {
+      this.refused = true;
       this.warn(tab, `Not sent: ${(error as Error).message}`);
     }
   }
