@@ -143,6 +143,18 @@ describe('/connect', () => {
     expect(port.calls).toEqual(['accept 1']);
   });
 
+  it('/connect by another name for a peer with an open tab asks no one and shows that tab', async () => {
+    const { model, port, type, texts } = setup();
+    acceptFrom(model, 1, bob, 'bob');
+    model.selectTab(0);
+    type('/connect localhost 6666');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(port.calls).toEqual(['accept 1']);
+    expect(model.tabs).toHaveLength(2);
+    expect(model.current).toBe(1);
+    expect(texts().at(-1)).toBe('Already chatting with 127.0.0.1 6666: this tab.');
+  });
+
   it('a declined or unanswered /connect leaves no tab, and says why on the home tab', async () => {
     const { model, type, texts } = setup();
     type('/connect 127.0.0.1 6666');

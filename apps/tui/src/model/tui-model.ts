@@ -108,6 +108,8 @@ export class TuiModel {
   bell: boolean;
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
+  /** The open tab a /connect turned out to be for, once its address was resolved. */
+  private twin: Tab | undefined;
   /** The last submitted text was refused (not sent): it goes back into the input. */
   private refused = false;
   private readonly history = new InputHistory();
@@ -125,7 +127,7 @@ export class TuiModel {
     this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
     this.client = new ChatClient(
-      port,
+      this.guardedPort(port),
       {
         check: (key, nick) => port.trust(key, nick),
         remember: (key, nick, print, seen) => port.remember(key, nick, print, seen),
@@ -712,10 +714,47 @@ export class TuiModel {
     }
   }
 
+  /**
+   * The peer as the client sees it, but for one check once a /connect's address is resolved: a
+   * peer that already has an open tab (typed differently, `localhost` for `127.0.0.1`) is not
+   * asked again; the dial fails and that tab is shown instead (see onEnded).
+   */
+  private guardedPort(port: PeerPort): ClientPort {
+    return {
+      resolve: (host, p) => port.resolve(host, p),
+      connectTo: (address) => {
+        const twin = this.tabFor(address.host, address.port);
+        if (twin && twin.conversation?.state === 'open') {
+          this.twin = twin;
+          throw new Error(`already chatting with ${texts.spaced(address)}`);
+        }
+        return port.connectTo(address);
+      },
+      accept: (session) => port.accept(session),
+      decline: (session, reason, detail) => port.decline(session, reason, detail),
+      send: (session, text) => port.send(session, text),
+      closeSession: (session) => port.closeSession(session),
+      session: (session) => port.session(session),
+      setNick: (nick) => port.setNick(nick),
+      setTyping: port.setTyping ? (session, typing) => port.setTyping?.(session, typing) ?? false : undefined,
+    };
+  }
+
   private onEnded(conversation: Conversation): void {
     const tab = this.tabOf(conversation);
     if (!tab || tab.state === 'ended') return;
     const notice = texts.endedNotice(conversation);
+    const twin = this.twin;
+    this.twin = undefined;
+    if (twin && conversation.ended?.kind === 'unreachable' && this.tabs.includes(twin)) {
+      this.tabs.splice(this.tabs.indexOf(tab), 1);
+      this.selectTab(this.tabs.indexOf(twin));
+      this.notice(
+        twin,
+        `Already chatting with ${texts.spaced(conversation.peer ?? conversation.target)}: this tab.`,
+      );
+      return;
+    }
     if (neverOpened(conversation)) {
       // A request that came to nothing (refused, unanswered, cancelled, bad address) was never a
       // chat: its tab goes, and why is said on the home tab.
