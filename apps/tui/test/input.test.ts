@@ -45,6 +45,14 @@ describe('bracketed paste', () => {
     expect(forwarded).toEqual(['\u001b', '\u001b[A']);
   });
 
+  it('inserts a long run of plain text whole without bracketed paste; keys around it go on', () => {
+    const { f, forwarded, pasted } = filter();
+    const long = 'w'.repeat(100);
+    f.feed(`ab\u001b[A${long}\rshort`);
+    expect(pasted).toEqual([long]);
+    expect(forwarded).toEqual(['ab\u001b[A', '\rshort']);
+  });
+
   it('drops control characters from pasted text and a trailing line break', () => {
     expect(cleanPaste('a\u001b[31mb\u0007\tc\n\n')).toBe('a[31mb\tc');
   });

@@ -282,6 +282,15 @@ describe('the blessed screen', () => {
     ]);
   });
 
+  it('inserts a long bare paste (no bracketed paste) whole, and the keys after it still work', async () => {
+    const { model, keys, screenText, port } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    await keys(`${'b'.repeat(5_000)}\x1b[D\x1b[D!\r`); // then Left, Left, "!", Enter
+    expect(port.calls.at(-1)).toBe(`send 1 ${'b'.repeat(4_998)}!bb`);
+    expect(screenText()[22]).toMatch(/^> \s*$/);
+  });
+
   it('Ctrl+J puts a line break in the message, shown as ↵ while typing', async () => {
     const { model, keys, screenText, port } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });

@@ -12,6 +12,15 @@ export const PASTE_END = '\u001b[201~';
 export const BRACKETED_PASTE_ON = '\u001b[?2004h';
 export const BRACKETED_PASTE_OFF = '\u001b[?2004l';
 
+/**
+ * An escape sequence (group 1: CSI, SS3 or ESC + one character), or (group 2) a run of text with
+ * no control character too long to be typed between two reads of the terminal.
+ */
+const KEY_OR_LONG_TEXT = new RegExp(
+  `(${String.fromCharCode(27)}(?:\\[[0-9;?<>=]*[ -/]*[@-~]|O[\\s\\S]|[\\s\\S])?)|([^\\p{Cc}]{64,})`,
+  'gu',
+);
+
 /** Control characters a paste may not carry into the input (all but tab and line breaks). */
 const UNPASTABLE = /(?![\t\n])\p{Cc}/gu;
 
@@ -64,8 +73,22 @@ export class PasteFilter {
 
   private take(text: string): void {
     if (text === '') return;
-    if (this.pasting) this.pasted.push(text);
-    else this.forward(text);
+    if (this.pasting) {
+      this.pasted.push(text);
+      return;
+    }
+    // Without bracketed paste a paste comes as plain text: a long run of it is inserted whole too,
+    // rather than handed to blessed as one key press per character. Key sequences and line breaks
+    // around it still go to blessed, in order.
+    let from = 0;
+    for (const match of text.matchAll(KEY_OR_LONG_TEXT)) {
+      const run = match[2];
+      if (run === undefined) continue; // a key sequence: stays with the keys around it
+      if (match.index > from) this.forward(text.slice(from, match.index));
+      this.onPaste(run);
+      from = match.index + run.length;
+    }
+    if (from < text.length) this.forward(text.slice(from));
   }
 }
 
