@@ -154,6 +154,25 @@ describe('presence from a hostile or different peer', () => {
     expect(b.endpoint.session(sb)?.state).toBe('open');
   });
 
+  it('takes presence in bursts of 5, then one a second, and counts the rest', () => {
+    const { net, b, raw, session, sb } = rawSession();
+    for (let i = 0; i < 20; i++) raw.send({ type: 'presence', session, activity: 'typing', nick: `n${i}` });
+    net.runFor(20);
+    expect(eventsOf(b, 'presence').map((e) => e.nick)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
+    expect(b.endpoint.stats.protocolErrors).toBe(15);
+    expect(b.endpoint.session(sb)?.peerNick).toBe('n4');
+    net.runFor(1_000);
+    raw.send({ type: 'presence', session, activity: 'idle', nick: 'later' });
+    raw.send({ type: 'presence', session, activity: 'idle', nick: 'too soon' });
+    net.runFor(20);
+    expect(
+      eventsOf(b, 'presence')
+        .map((e) => e.nick)
+        .slice(5),
+    ).toEqual(['later']);
+    expect(b.endpoint.session(sb)?.state).toBe('open');
+  });
+
   it('drops a presence for a session it does not have, without answering', () => {
     const { net, b, raw } = rawSession();
     const before = raw.received.length;

@@ -102,6 +102,13 @@ const LIVENESS_MARGIN = 0.5;
 const PROBES_PER_INTERVAL = 8;
 /** After `probe()`, the peer has this many retransmission timeouts to answer. */
 const PROBE_ANSWER_RTOS = 2;
+/**
+ * Presence messages taken from a peer: bursts of this many, then one a second. An honest peer
+ * sends one typing notice per 3 s and a nick change now and then; more only costs us (each may
+ * redraw a screen or rewrite the contacts file), so the rest are dropped and counted.
+ */
+export const PRESENCE_BURST = 5;
+const PRESENCE_PER_SECOND = 1;
 
 type Handler<D extends Datagram = Datagram> = (session: Session, datagram: D, now: number) => void;
 type HandlersFor = { readonly [T in Datagram['type']]?: Handler<Extract<Datagram, { type: T }>> };
@@ -114,6 +121,9 @@ export class Session {
   peerNick = '';
   /** Whether our last presence said we are typing (a nick change repeats it). */
   private typing = false;
+  /** Presence messages the peer may still send now (a token bucket: PRESENCE_BURST, PRESENCE_PER_SECOND). */
+  private presenceBudget = PRESENCE_BURST;
+  private presenceBudgetAt = 0;
   lastHeard: number;
   /** Agreed at open: the smaller of the intervals the two peers asked for. */
   private heartbeatInterval: number;
@@ -474,7 +484,15 @@ export class Session {
     this.pingSentAt = undefined;
   }
 
-  private onPresence(presence: Presence): void {
+  private onPresence(presence: Presence, now: number): void {
+    const refill = ((now - this.presenceBudgetAt) / 1000) * PRESENCE_PER_SECOND;
+    this.presenceBudget = Math.min(PRESENCE_BURST, this.presenceBudget + Math.max(0, refill));
+    this.presenceBudgetAt = now;
+    if (this.presenceBudget < 1) {
+      this.ctx.protocolError('presence faster than the peer may send it');
+      return;
+    }
+    this.presenceBudget -= 1;
     this.peerNick = presence.nick;
     this.ctx.emit({
       type: 'presence',
@@ -741,7 +759,7 @@ export class Session {
       text: (s, d, now) => s.onText(d, now),
       heartbeat: (s, d, now) => s.onHeartbeat(d, now),
       ack: (s, d, now) => s.onAck(d, now),
-      presence: (s, d) => s.onPresence(d),
+      presence: (s, d, now) => s.onPresence(d, now),
       disconnect: (s, _d, now) => s.onPeerDisconnect(now),
     },
     lingering: {
