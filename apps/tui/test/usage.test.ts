@@ -23,6 +23,13 @@ describe('the README', () => {
       expect(usage + readme).toContain(what.split(' ')[0]?.replace(/,$/, ''));
   });
 
+  it('has Tab complete every command the help lists', () => {
+    const listed = COMMAND_HELP.flatMap(([what]) => what.match(/\/[a-z]+/g) ?? []).filter(
+      (c) => c !== '/text',
+    );
+    expect([...new Set(listed)].sort()).toEqual([...COMMAND_NAMES].sort());
+  });
+
   it('documents every key the help lists', () => {
     for (const [keys] of KEY_HELP)
       for (const key of keys.split(', '))

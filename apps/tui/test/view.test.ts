@@ -291,6 +291,23 @@ describe('the blessed screen', () => {
     expect(screenText()[22]).toMatch(/^> \s*$/);
   });
 
+  it('edits with Ctrl+A/E/K/U/W and Alt+B/F, completes with Tab', async () => {
+    const { model, keys } = build();
+    const text = () => model.editor.text;
+    await keys('one two three');
+    await keys('\x1bb'); // Alt+B: before "three"
+    await keys('\x0b'); // Ctrl+K
+    expect(text()).toBe('one two ');
+    await keys('\x01X'); // Ctrl+A, X
+    expect(text()).toBe('Xone two ');
+    await keys('\x1bf\x15'); // Alt+F (after "Xone"), Ctrl+U
+    expect(text()).toBe(' two ');
+    await keys('\x05\x17'); // Ctrl+E, Ctrl+W
+    expect(text()).toBe(' ');
+    await keys('\x15/cont\t'); // Ctrl+U, "/cont", Tab
+    expect(text()).toBe('/contacts ');
+  });
+
   it('Ctrl+J puts a line break in the message, shown as ↵ while typing', async () => {
     const { model, keys, screenText, port } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });

@@ -67,6 +67,7 @@ export const KEY_HELP: readonly [string, string][] = [
 /** The commands Tab completes. */
 export const COMMAND_NAMES: readonly string[] = [
   '/connect',
+  '/contacts',
   '/accept',
   '/decline',
   '/requests',
@@ -77,6 +78,7 @@ export const COMMAND_NAMES: readonly string[] = [
   '/clear',
   '/whoami',
   '/bell',
+  '/log',
   '/help',
   '/quit',
   '/exit',
