@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { usage } from '../src/arguments.js';
+import { parseTuiArguments, usage } from '../src/arguments.js';
 import { COMMAND_HELP, COMMAND_NAMES, KEY_HELP } from '../src/model/commands.js';
 
 describe('--help', () => {
@@ -11,6 +11,13 @@ describe('--help', () => {
     expect(list.length).toBeGreaterThan(8);
     for (const line of list) expect(line).toMatch(/^ {2}-/);
     expect(after.split('\n\n')[1]).toMatch(/^Your key is kept in \$NETCHAT_HOME/);
+  });
+});
+
+describe('flags', () => {
+  it('--mouse and --no-bell are off unless given', () => {
+    expect(parseTuiArguments(['5555'])).toMatchObject({ mouse: false, 'no-bell': false });
+    expect(parseTuiArguments(['5555', '--mouse', '--no-bell'])).toMatchObject({ mouse: true, 'no-bell': true });
   });
 });
 
