@@ -128,6 +128,8 @@ describe('tab completion', () => {
     expect(c.complete(e, COMMAND_NAMES, [])).toBe(true);
     expect(e.text).toBe('/connect ');
     c.complete(e, COMMAND_NAMES, []);
+    expect(e.text).toBe('/contacts ');
+    c.complete(e, COMMAND_NAMES, []);
     expect(e.text).toBe('/close ');
     c.complete(e, COMMAND_NAMES, []);
     expect(e.text).toBe('/clear ');
