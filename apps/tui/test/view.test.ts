@@ -308,6 +308,29 @@ describe('the blessed screen', () => {
     expect(text()).toBe('/contacts ');
   });
 
+  it('rings the bell once for a message in another tab, not for one in this tab', async () => {
+    const { model, view, written } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    view.render();
+    await settle();
+    const BEL = String.fromCharCode(7);
+    // BEL also ends the title sequence (OSC 0); those are not bells.
+    const title = new RegExp(`${ESC}\\][^${BEL}]*${BEL}`, 'g');
+    const bells = () => written().replace(title, '').split(BEL).length - 1;
+    const before = bells();
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'here' });
+    view.render();
+    await settle();
+    expect(bells()).toBe(before);
+    model.selectTab(0);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'elsewhere' });
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'and again' });
+    view.render();
+    await settle();
+    expect(bells()).toBe(before + 1);
+  });
+
   it('Ctrl+J puts a line break in the message, shown as ↵ while typing', async () => {
     const { model, keys, screenText, port } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
