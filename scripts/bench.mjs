@@ -5,7 +5,7 @@
  * own limit measured in the same run (raw node:dgram), or next to its absolute goal.
  *
  *   pnpm bench                    everything (builds the bot first: its benchmark runs dist/)
- *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rate, hold, startup)
+ *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rendezvous, rate, hold, startup, tui)
  *   pnpm bench --readme           also rewrite README's performance table from the results
  *   pnpm bench --readme-only      only rewrite README's table from bench-results.json
  *
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const core = join(root, 'packages/core');
 const bot = join(root, 'apps/bot');
+const tui = join(root, 'apps/tui');
 const RESULTS = join(root, 'bench-results.json');
 const README = join(root, 'README.md');
 
@@ -32,6 +33,7 @@ const BENCHES = {
   hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: '@netchat/bot' },
   // The installed commands (packages/release/dist) against `node -e 0`.
   startup: { cwd: root, args: ['scripts/bench-startup.mjs'], needsBuild: '@netchat/release' },
+  tui: { cwd: tui, args: ['--import', 'tsx', 'bench/render.ts'] },
 };
 
 const argv = process.argv.slice(2);
@@ -194,6 +196,42 @@ function rows(r) {
       const c = st.commands[name];
       if (c) out.push([`Start-up: ${name}`, `${fmt(c.medianMs, 1)} ms`, node, `${c.ratio}×`, '', '']);
     }
+  }
+  const t = r.tui;
+  if (t) {
+    out.push([
+      'TUI redraw, 80×24, 10,000 lines + 20 KB input, median',
+      `${fmt(t.renderBig.medianMs, 2)} ms (p99 ${fmt(t.renderBig.p99Ms, 1)})`,
+      `${fmt(t.renderSmall.medianMs, 2)} ms with 10 lines, 200-char input`,
+      `${t.renderRatio}×`,
+      '≤ 2 ms, ≤ 1.5×',
+      met(t.renderBig.medianMs <= 2 && t.renderRatio <= 1.5),
+    ]);
+    out.push([
+      'TUI 20 KB bracketed paste: sent, drawn',
+      `${fmt(t.pasteBracketed.toSentMs, 1)} ms, ${fmt(t.pasteBracketed.toDrawnMs, 1)} ms`,
+      '',
+      '',
+      '≤ 100 ms',
+      met(t.pasteBracketed.toDrawnMs <= 100),
+    ]);
+    out.push([
+      'TUI 20 KB paste without bracketed paste: drawn',
+      `${fmt(t.pasteKeys.toDrawnMs, 1)} ms`,
+      '',
+      '',
+      '≤ 100 ms',
+      met(t.pasteKeys.toDrawnMs <= 100),
+    ]);
+    const block = Math.max(t.pasteBracketed.longestBlockMs, t.pasteKeys.longestBlockMs);
+    out.push([
+      'TUI longest event-loop block during a paste',
+      `${fmt(block, 1)} ms`,
+      `${t.minHeartbeatMs} ms shortest heartbeat interval`,
+      `${Math.round((block / t.minHeartbeatMs) * 100) / 100}`,
+      '≤ 0.5',
+      met(block <= t.minHeartbeatMs / 2),
+    ]);
   }
   return out;
 }

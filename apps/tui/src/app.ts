@@ -1,4 +1,5 @@
 /** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
+import type { ChatHistory } from '@netchat/client';
 import {
   type Address,
   fingerprint,
@@ -14,6 +15,9 @@ export interface AppOptions extends ViewOptions {
   knownPeers: KnownPeers;
   acceptAll: boolean;
   verbose: boolean;
+  bell: boolean;
+  /** Chat history in the netchat home (undefined: none this run). */
+  history?: ChatHistory;
   connect?: PeerSpec;
   /** With a rendezvous: finds a peer by fingerprint, and /connect reads fingerprints and nicks. */
   find?: (fingerprint: string) => Promise<Address>;
@@ -43,12 +47,14 @@ export class TuiApp {
       send: (session, text) => peer.send(session, text),
       closeSession: (session) => peer.closeSession(session),
       setNick: (nick) => peer.setNick(nick),
+      setTyping: (session, typing) => peer.setTyping(session, typing),
       session: (session) => peer.session(session),
       now: () => peer.now(),
       quit: () => void this.quit(),
       fingerprint: () => fingerprint(peer.publicKey),
       trust: (publicKey, nick) => options.knownPeers.check(publicKey, nick),
-      remember: (publicKey, nick, print) => options.knownPeers.remember(publicKey, nick, print),
+      remember: (publicKey, nick, print, seen) => options.knownPeers.remember(publicKey, nick, print, seen),
+      contacts: () => options.knownPeers.list(),
       ...(options.find ? { find: options.find } : {}),
     };
     const local = peer.address;
@@ -58,11 +64,15 @@ export class TuiApp {
       acceptAll: options.acceptAll,
       verbose: options.verbose,
       ...(options.peerFrom ? { peerFrom: options.peerFrom } : {}),
+      bell: options.bell,
+      history: options.history,
+      onChange: () => this.view.scheduleRender(),
     });
     this.view = new TuiView(this.model, options);
     peer.on('event', (event) => {
       this.model.onEvent(event);
-      this.view.render();
+      // A burst of events (a busy chat) is drawn once.
+      this.view.scheduleRender();
     });
     this.ticker = setInterval(() => this.view.render(), STATUS_REFRESH_MS);
     this.ticker.unref();

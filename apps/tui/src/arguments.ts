@@ -18,12 +18,16 @@ const flags = {
   connect: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   verbose: { type: 'boolean', short: 'v' },
+  mouse: { type: 'boolean' },
+  'no-bell': { type: 'boolean' },
 } as const;
 
 export const TuiArguments = PeerArguments.extend(RendezvousArguments).extend({
   connect: peerArgument.optional(),
   yes: z.boolean().default(false),
   verbose: z.boolean().default(false),
+  mouse: z.boolean().default(false),
+  'no-bell': z.boolean().default(false),
 });
 export type TuiArguments = z.infer<typeof TuiArguments>;
 
@@ -40,10 +44,13 @@ ${peerFlagsHelp}
   --connect HOST:PORT         open a tab to this peer at start ([::1]:6666 for IPv6)
   -y, --yes                   accept every connection request without asking
   -v, --verbose               also show heartbeats sent
+  --mouse                     take the mouse (wheel scrolls); without it drag-to-copy works
+  --no-bell                   no bell for requests and messages in other tabs (/bell on|off)
 ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
 
-Inside: /connect IP PORT, /accept, /decline, /requests, /close, /nick, /me, /clear, /whoami,
-/help (F1), /quit or /exit (Ctrl+C). Ctrl+N / Ctrl+P or Alt+1…9 switch tabs. Honours NO_COLOR.
+Inside: /connect IP PORT (or NICK), /contacts, /accept, /decline, /requests, /list, /close,
+/nick, /me, /clear, /bell, /log, /whoami, /help (F1), /quit or /exit (Ctrl+C). Ctrl+N / Ctrl+P
+or Alt+1…9 switch tabs. Honours NO_COLOR.
 `;

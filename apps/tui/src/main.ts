@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTarget } from '@netchat/client';
+import { ChatHistory, parseTarget } from '@netchat/client';
 import {
   exitWith,
   peerOptionsFrom,
@@ -33,9 +33,19 @@ async function main(): Promise<void> {
     if (!screenTaken) process.stderr.write(`${line}\n`);
   });
   screenTaken = true;
+  let history: ChatHistory;
+  try {
+    history = new ChatHistory(home);
+  } catch (error) {
+    await peer.close(0);
+    exitWith(program, error instanceof Error ? error.message : String(error), 1);
+  }
 
   const app = new TuiApp(peer, {
     noColor: Boolean(process.env.NO_COLOR),
+    mouse: args.mouse,
+    bell: !args['no-bell'],
+    history,
     knownPeers,
     acceptAll: args.yes,
     verbose: args.verbose,

@@ -1,5 +1,5 @@
 /** A PeerPort that records calls and lets a test play the network. */
-import type { Address, PeerTrust, SessionInfo } from '@netchat/core';
+import type { Address, KnownPeer, PeerTrust, SessionInfo } from '@netchat/core';
 import { type ModelSettings, type PeerPort, TuiModel } from '../src/model/tui-model.js';
 
 export class FakePort implements PeerPort {
@@ -35,6 +35,15 @@ export class FakePort implements PeerPort {
   setNick(nick: string): void {
     if (nick.length > 32) throw new Error('invalid nick: at most 32 bytes');
     this.calls.push(`nick ${nick}`);
+  }
+  setTyping(session: number, typing: boolean): boolean {
+    this.calls.push(`typing ${session} ${typing}`);
+    return true;
+  }
+  /** The known peers /contacts lists and /connect NICK looks up. */
+  contactList: KnownPeer[] = [];
+  contacts(): readonly KnownPeer[] {
+    return this.contactList;
   }
   session(session: number): SessionInfo | undefined {
     return this.infos.get(session);

@@ -43,11 +43,14 @@ describe('requests and the dialog', () => {
     expect(model.dialogRequest).toBeUndefined();
   });
 
-  it('keeps what you were typing while the dialog is up', () => {
+  it('keeps what you were typing while the dialog is up, in the tab it was typed in', () => {
     const { model } = setup();
     model.editor.insert('half a thought');
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
     model.answerDialog(true);
+    expect(model.current).toBe(1);
+    expect(model.editor.text).toBe('');
+    model.selectTab(0);
     expect(model.editor.text).toBe('half a thought');
   });
 
@@ -166,12 +169,14 @@ describe('tabs and unread', () => {
     expect(model.currentTab).toMatchObject({ state: 'open', session: 100, peerNick: 'bob' });
   });
 
-  it('reports a host that does not resolve in the tab', async () => {
+  it('reports a host that does not resolve on the home tab, and leaves no tab behind', async () => {
     const { model, type, texts } = setup();
     type('/connect nowhere.invalid 1');
+    expect(model.tabs).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 0));
-    expect(model.currentTab.state).toBe('ended');
-    expect(texts().at(-1)).toMatch(/host name not found/);
+    expect(model.tabs).toHaveLength(1);
+    expect(model.current).toBe(0);
+    expect(texts(0).at(-1)).toMatch(/host name not found/);
   });
 
   it('/close closes the session, then the tab; exit alone closes the session', () => {
@@ -288,7 +293,7 @@ describe('status bar', () => {
   it('on the home tab: who you are, chats, waiting requests', () => {
     const { model } = setup();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: '', ...identityOf('') });
-    expect(model.statusBar(false)).toBe('me@[::]:7000 │ home │ 0 chats │ 1 waiting (/requests)');
+    expect(model.statusBar()).toBe('me@[::]:7000 │ home │ 0 chats │ 1 waiting (/requests)');
   });
 
   it('on a chat: the peer, state, round trip, last heard, missed heartbeats, and more below', () => {
@@ -306,15 +311,28 @@ describe('status bar', () => {
       missedHeartbeats: 0,
       pendingMessages: 0,
     });
-    expect(model.statusBar(false)).toBe(
-      'me@[::]:7000 │ alice 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago',
-    );
+    expect(model.statusBar()).toBe('me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago');
+    const info = port.infos.get(1);
+    if (!info) throw new Error('no info');
+    port.infos.set(1, { ...info, missedHeartbeats: 1 });
     model.onEvent({ type: 'heartbeat_missed', session: 1, peer: alice, count: 1 });
-    expect(model.statusBar(true)).toBe(
-      'me@[::]:7000 │ alice 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago │ ⚠ 1 heartbeat missed │ ▼ more below',
+    model.scroll(1, { height: 1, rowsOf: () => 1 });
+    expect(model.statusBar()).toBe(
+      'me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago │ ⚠ 1 heartbeat missed │ ▼ more below',
     );
-    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'back' });
-    expect(model.statusBar(false)).not.toContain('missed');
+  });
+
+  it('clears the heartbeat warning as soon as the session hears any datagram, message or not', () => {
+    const { model, port } = setup();
+    acceptFrom(model, 1, alice, 'alice');
+    const info = { id: 1, peer: alice, peerNick: 'alice', ...identityOf('alice'), state: 'open' as const };
+    const rest = { initiator: false, rtt: 3, lastHeard: 7_000, pendingMessages: 0 };
+    port.infos.set(1, { ...info, ...rest, missedHeartbeats: 2 });
+    model.onEvent({ type: 'heartbeat_missed', session: 1, peer: alice, count: 2 });
+    expect(model.statusBar()).toContain('⚠ 2 heartbeats missed');
+    // A heartbeat answer (no event reaches the client) resets the session's count in core.
+    port.infos.set(1, { ...info, ...rest, missedHeartbeats: 0 });
+    expect(model.statusBar()).not.toContain('missed');
   });
 });
 
@@ -322,7 +340,7 @@ describe('line editor', () => {
   it('edits by code point, so an emoji is one step', () => {
     const e = new LineEditor();
     e.insert('a😀b');
-    e.left();
+    e.left1();
     e.backspace();
     expect(e.text).toBe('ab');
     e.home();

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { invisibleAsDim } from '../src/view/dim.js';
 import { TuiView } from '../src/view/tui-view.js';
 import { identityOf, testModel } from './fake-port.js';
 
@@ -12,7 +13,12 @@ afterEach(() => {
 
 type Terminal = PassThrough & { columns: number; rows: number; isTTY: boolean };
 
-function build(columns = 80, rows = 24, noColor = false) {
+function build(
+  columns = 80,
+  rows = 24,
+  noColor = false,
+  options: { terminal?: string; mouse?: boolean } = {},
+) {
   const input = new PassThrough() as Terminal;
   const output = new PassThrough() as Terminal;
   Object.assign(output, { columns, rows, isTTY: true });
@@ -22,7 +28,7 @@ function build(columns = 80, rows = 24, noColor = false) {
     written += chunk.toString();
   });
   const { port, model } = testModel();
-  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor });
+  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor, ...options });
   views.push(view);
   view.render();
   /** Types raw bytes as a terminal would send them, then waits for blessed to handle them. */
@@ -53,8 +59,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 /** A 80×12 screen on a chat tab holding more lines than fit. */
-function chatWithFortyLines() {
-  const built = build(80, 12);
+function chatWithFortyLines(options: { mouse?: boolean } = {}) {
+  const built = build(80, 12, false, options);
   built.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
   built.model.answerDialog(true);
   for (let i = 0; i < 40; i++)
@@ -104,6 +110,9 @@ describe('the blessed screen', () => {
     await keys('y');
     expect(port.calls).toEqual(['accept 4']);
     expect(screenText().join('\n')).not.toContain('Accept connection?');
+    // The new chat's tab is shown; the draft waits in the tab it was typed in.
+    expect(screenText()[22]).toMatch(/^> \s*$/);
+    await keys('\x1b0'); // Alt+0: home
     expect(screenText()[22]).toMatch(/^> not finished \s*$/);
   });
 
@@ -133,15 +142,15 @@ describe('the blessed screen', () => {
     expect(screenText().some((r) => r.includes('line 39'))).toBe(true);
   });
 
-  it('scrolls with the mouse wheel over the conversation', async () => {
-    const { model, keys, screenText } = chatWithFortyLines();
+  it('scrolls with the mouse wheel over the conversation with --mouse', async () => {
+    const { model, keys, screenText } = chatWithFortyLines({ mouse: true });
     // X10 mouse report: ESC [ M, then button 64 (wheel up) and column 10, row 5, each plus 32.
     const wheel = (button: number) => `${ESC}[M${String.fromCharCode(32 + button, 32 + 10, 32 + 5)}`;
     await keys(wheel(64));
-    expect(model.currentTab.scrollUp).toBe(3);
+    expect(model.currentTab.anchor).toBeDefined();
     expect(screenText()[0]).toContain('▼ more below');
     await keys(wheel(65));
-    expect(model.currentTab.scrollUp).toBe(0);
+    expect(model.currentTab.anchor).toBeUndefined();
   });
 
   it('recalls input history with Up, opens help with F1 and closes it with Esc', async () => {
@@ -150,11 +159,11 @@ describe('the blessed screen', () => {
     await keys('\x1b[A'); // Up
     expect(screenText()[22]).toMatch(/^> \/whoami \s*$/);
     await keys('\x1bOP'); // F1
-    expect(screenText().join('\n')).toContain('netchat help (Esc closes)');
+    expect(screenText().join('\n')).toContain('help: Esc closes');
     expect(screenText().join('\n')).toContain('/connect IP PORT');
     await keys('\x1b');
     // A lone Esc may be told from Alt+key only after a short wait: wait for the help to close.
-    await until(() => !screenText().join('\n').includes('netchat help'), 'the help closing on Esc');
+    await until(() => !screenText().join('\n').includes('help: Esc closes'), 'the help closing on Esc');
   });
 
   it('aligns emoji and full-width characters: each takes two cells', () => {
@@ -186,31 +195,241 @@ describe('the blessed screen', () => {
     expect(rows.join('\n')).toContain('Accept connection? (y/n)');
     model.answerDialog(true);
     view.render();
-    expect(screenText()[0]).toMatch(/…$/); // the status bar is cut to fit
+    // Too narrow for the whole status bar: your own address goes first, the session's state stays.
+    expect(screenText()[0]).toBe('alice │ 127.0.0.1:5555 │ open'.padEnd(40));
     Object.assign(output, { columns: 100, rows: 30 });
     output.emit('resize');
     await until(() => screenText().length === 30, 'the redraw after the resize');
     rows = screenText();
     expect(rows).toHaveLength(30);
-    expect(rows[0]).toBe('me@[::]:7000 │ alice 127.0.0.1:5555 │ open'.padEnd(100));
+    expect(rows[0]).toBe('me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open'.padEnd(100));
   });
 
-  it('uses no colours with NO_COLOR, only inverse video and text marks', async () => {
-    const colored = build(80, 24, false);
-    colored.view.render();
+  /** Every SGR parameter list the program wrote. */
+  const sgrs = (written: string) =>
+    [...written.matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].map((m) => (m[1] ?? '').split(';'));
+  /** Colour parameters: foreground or background, normal, bright or 256. */
+  const isColour = (p: string) => /^(3\d|4\d|9\d|10\d)$/.test(p);
+
+  /** A screen showing everything that is styled: a warning, a failed mark, unread and waiting tabs. */
+  async function everythingStyled(noColor: boolean, terminal: string) {
+    const b = build(80, 24, noColor, { terminal });
+    b.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    b.model.answerDialog(true);
+    b.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'hi' });
+    await b.keys('sent\r');
+    b.model.onEvent({ type: 'failed', session: 1, peer: alice, messageId: 1, reason: 'closed' });
+    b.model.selectTab(0);
+    b.model.run({ name: 'invalid', message: 'a warning' });
+    b.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'unread' });
+    b.model.onEvent({ type: 'request', session: 2, peer: alice, nick: 'bob', ...identityOf('bob') });
+    b.model.dismissDialog();
+    b.view.render();
     await settle(); // blessed flushes its output on a later tick
-    expect(colored.written()).toMatch(new RegExp(`${ESC}\\[(3[0-7]|4[0-7]|38;5;\\d+|48;5;\\d+)(;\\d+)*m`));
-    const plain = build(80, 24, true);
-    plain.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-    plain.model.answerDialog(true);
-    plain.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'hi' });
-    plain.view.render();
+    b.model.selectTab(1); // now the home tab, with its waiting request, is not the current one
+    b.view.render();
     await settle();
-    expect(plain.written()).toContain('<alice>');
-    // SGR sequences may set bold (1), inverse (7) and reset (0), never a colour.
-    const sgr = [...plain.written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].map((m) => m[1] ?? '');
-    const colours = sgr.filter((params) => params.split(';').some((p) => /^(3\d|4\d|9\d|10\d)$/.test(p)));
-    expect(colours).toEqual([]);
-    expect(plain.screenText().some((r) => r.includes('<alice> hi'))).toBe(true);
+    return b;
+  }
+
+  it.each(['screen', 'screen-256color', 'tmux-256color', 'xterm', 'xterm-256color'])(
+    'under TERM=%s uses default colours and attributes: no black, no grey, red only for trouble',
+    async (terminal) => {
+      const b = await everythingStyled(false, terminal);
+      const params = sgrs(b.written()).flat();
+      expect(params.filter(isColour).every((p) => p === '31')).toBe(true);
+      expect(params).toContain('31'); // the warning
+      expect(params).toContain('7'); // the bars and the current tab: inverse video
+      expect(params).toContain('1'); // unread tab, peer nick: bold
+      expect(params).toContain('4'); // the home tab with a waiting request: underlined
+      expect(b.screenText()[23]).toContain(' 0 home !1 │ 1 alice ');
+    },
+  );
+
+  it('writes nothing to stderr under TERM=screen-256color (blessed prints what terminfo it cannot compile)', () => {
+    const error = vi.spyOn(console, 'error');
+    try {
+      build(80, 24, false, { terminal: 'screen-256color' });
+      expect(error).not.toHaveBeenCalled();
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('uses no colours at all with NO_COLOR, only attributes and text marks', async () => {
+    const b = await everythingStyled(true, 'xterm-256color');
+    const params = sgrs(b.written()).flat();
+    expect(params.filter(isColour)).toEqual([]);
+    expect(params).toContain('7');
+    expect(b.screenText().some((r) => r.includes('<alice> hi'))).toBe(true);
+    expect(b.screenText().some((r) => r.includes('<me> sent ? not confirmed delivered'))).toBe(true);
+  });
+
+  it('takes a bracketed paste whole: one multi-line message, the input showing its tail', async () => {
+    const { model, keys, screenText, port, written } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    await settle();
+    expect(written()).toContain(`${ESC}[?2004h`); // bracketed paste asked for
+    const big = `first line\r\n${'z'.repeat(20_000)}`;
+    await keys(`${ESC}[200~${big}${ESC}[201~`);
+    const input = screenText()[22] ?? '';
+    expect(input).toMatch(/^… z+ +\[20011\]\s*$/);
+    expect(Array.from(input).length).toBe(80);
+    await keys('\r');
+    expect(port.calls.filter((c) => c.startsWith('send'))).toEqual([
+      `send 1 first line\n${'z'.repeat(20_000)}`,
+    ]);
+  });
+
+  it('inserts a long bare paste (no bracketed paste) whole, and the keys after it still work', async () => {
+    const { model, keys, screenText, port } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    await keys(`${'b'.repeat(5_000)}\x1b[D\x1b[D!\r`); // then Left, Left, "!", Enter
+    expect(port.calls.at(-1)).toBe(`send 1 ${'b'.repeat(4_998)}!bb`);
+    expect(screenText()[22]).toMatch(/^> \s*$/);
+  });
+
+  it('edits with Ctrl+A/E/K/U/W and Alt+B/F, completes with Tab', async () => {
+    const { model, keys } = build();
+    const text = () => model.editor.text;
+    await keys('one two three');
+    await keys('\x1bb'); // Alt+B: before "three"
+    await keys('\x0b'); // Ctrl+K
+    expect(text()).toBe('one two ');
+    await keys('\x01X'); // Ctrl+A, X
+    expect(text()).toBe('Xone two ');
+    await keys('\x1bf\x15'); // Alt+F (after "Xone"), Ctrl+U
+    expect(text()).toBe(' two ');
+    await keys('\x05\x17'); // Ctrl+E, Ctrl+W
+    expect(text()).toBe(' ');
+    await keys('\x15/cont\t'); // Ctrl+U, "/cont", Tab
+    expect(text()).toBe('/contacts ');
+  });
+
+  it('rings the bell once for a message in another tab, not for one in this tab', async () => {
+    const { model, view, written } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    view.render();
+    await settle();
+    const BEL = String.fromCharCode(7);
+    // BEL also ends the title sequence (OSC 0); those are not bells.
+    const title = new RegExp(`${ESC}\\][^${BEL}]*${BEL}`, 'g');
+    const bells = () => written().replace(title, '').split(BEL).length - 1;
+    const before = bells();
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'here' });
+    view.render();
+    await settle();
+    expect(bells()).toBe(before);
+    model.selectTab(0);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'elsewhere' });
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'and again' });
+    view.render();
+    await settle();
+    expect(bells()).toBe(before + 1);
+  });
+
+  it('Ctrl+J puts a line break in the message, shown as ↵ while typing', async () => {
+    const { model, keys, screenText, port } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    await keys('one\ntwo');
+    expect(screenText()[22]).toMatch(/^> one↵two /);
+    await keys('\r');
+    expect(port.calls.at(-1)).toBe('send 1 one\ntwo');
+    const rows = screenText();
+    const at = rows.findIndex((r) => r.includes('<me> one'));
+    expect(rows[at + 1]).toMatch(/^ {6}two …/);
+  });
+
+  it('keeps a scrolled-back view still as lines arrive, says how many wait below, End jumps down', async () => {
+    const { model, keys, screenText, view } = chatWithFortyLines();
+    await keys('\x1b[5~'); // PgUp
+    const before = screenText().slice(1, 9);
+    for (let i = 0; i < 4; i++)
+      model.onEvent({ type: 'message', session: 1, peer: alice, text: `late ${i}` });
+    view.render();
+    expect(screenText().slice(1, 9)).toEqual(before);
+    expect(screenText()[0]).toContain('▼ 4 new lines below (End)');
+    await keys('\x1b[4~'); // End
+    expect(screenText().some((r) => r.includes('late 3'))).toBe(true);
+    expect(screenText()[0]).not.toContain('below');
+    await keys('\x1b[1~'); // Home
+    expect(screenText()[1]).toContain('Accepted the request from 127.0.0.1 5555 (alice).');
+  });
+
+  it('does not take the mouse unless asked (--mouse)', async () => {
+    const plain = build();
+    await settle();
+    expect(plain.written()).not.toMatch(new RegExp(`${ESC}\\[\\?100[0236]h`));
+    const mouse = chatWithFortyLines({ mouse: true });
+    await settle();
+    expect(mouse.written()).toContain(`${ESC}[?1000h`);
+  });
+
+  it('at 40×10 the help scrolls to its last line', async () => {
+    const { keys, screenText } = build(40, 10);
+    await keys('\x1bOP'); // F1
+    const shown = () => screenText().join('\n');
+    expect(shown()).toContain(' /connect IP PORT');
+    expect(shown()).not.toContain('Ctrl+C');
+    await keys('\x1b[B'); // Down: one line
+    expect(shown()).not.toContain(' /connect IP PORT');
+    for (let i = 0; i < 20 && !shown().includes('Ctrl+C'); i++) await keys('\x1b[6~'); // PgDn
+    expect(shown()).toContain('Ctrl+C');
+    expect(shown()).not.toContain('/connect IP PORT');
+  });
+
+  it('shows the current tab and counts hidden ones when the tabs do not fit', async () => {
+    const { model, screenText, view } = build(40, 10);
+    for (let i = 1; i <= 8; i++)
+      model.onEvent({
+        type: 'request',
+        session: i,
+        peer: { host: '127.0.0.1', port: 5000 + i },
+        nick: `peer${i}`,
+        ...identityOf(`peer${i}`),
+      });
+    for (let i = 1; i <= 8; i++) model.answerDialog(true);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'unread on tab 1' });
+    model.selectTab(6);
+    view.render();
+    const bar = screenText()[9] ?? '';
+    expect(bar).toContain('6 peer6');
+    expect(bar).toMatch(/^«\d+ \*1 /);
+    expect(bar).toMatch(/\d+» *$/);
+  });
+
+  it('draws history lines dim (SGR 2), never invisible', async () => {
+    const { model, view, written, screenText } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    const tab = model.currentTab;
+    tab.lines.unshift({
+      kind: 'peer',
+      sender: 'alice',
+      text: 'from last week',
+      time: new Date(),
+      old: true,
+      seq: 0,
+    });
+    view.render();
+    await settle();
+    const params = [...written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].flatMap((m) =>
+      (m[1] ?? '').split(';'),
+    );
+    expect(params).toContain('2');
+    expect(params).not.toContain('8');
+    expect(screenText().some((r) => r.includes('<alice> from last week'))).toBe(true);
+  });
+});
+
+describe('dim from invisible', () => {
+  it('rewrites SGR 8 and 28, and leaves colour arguments alone', () => {
+    expect(invisibleAsDim(`${ESC}[1;8m${ESC}[28m${ESC}[38;5;8m${ESC}[48;2;8;8;8;8m`)).toBe(
+      `${ESC}[1;2m${ESC}[22m${ESC}[38;5;8m${ESC}[48;2;8;8;8;2m`,
+    );
   });
 });

@@ -4,6 +4,9 @@
  * `AFTER-EXIT <code>` after it, so a test can see the exit code and what the terminal shows then.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { freshHome } from './fresh-home.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
@@ -40,6 +43,18 @@ export class TmuxTerminal {
   /** Types text literally (no key names). */
   type(text: string): void {
     this.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  /**
+   * Pastes text as a terminal does: in bracketed-paste markers if the program asked for them
+   * (tmux paste-buffer -p), all at once.
+   */
+  paste(text: string): void {
+    const file = join(mkdtempSync(join(tmpdir(), 'netchat-paste-')), 'buffer');
+    writeFileSync(file, text);
+    this.tmux('load-buffer', '-b', 'paste', file);
+    this.tmux('paste-buffer', '-p', '-d', '-b', 'paste', '-t', this.name);
+    rmSync(dirname(file), { recursive: true, force: true });
   }
 
   /** Presses keys by tmux name: Enter, C-c, C-d, Escape, F1… */

@@ -5,9 +5,15 @@ export type Command =
   | { name: 'say'; text: string }
   | { name: 'me'; action: string }
   | { name: 'connect'; peer: PeerSpec }
+  /** `/connect NICK`: a known peer, at the address it was last seen at. */
+  | { name: 'connect_contact'; contact: string }
+  | { name: 'contacts' }
+  | { name: 'log'; on: boolean | undefined }
   | { name: 'accept'; index: number }
   | { name: 'decline'; index: number }
   | { name: 'requests' }
+  | { name: 'list' }
+  | { name: 'bell'; on: boolean }
   | { name: 'close' }
   | { name: 'nick'; nick: string }
   | { name: 'clear' }
@@ -19,16 +25,24 @@ export type Command =
   | { name: 'nothing' }
   | { name: 'invalid'; message: string };
 
+/** How an action travels: as the text `/me ACTION` (the original netchat has no action message). */
+export const ACTION_PREFIX = '/me ';
+
 export const COMMAND_HELP: readonly [string, string][] = [
   ['/connect IP PORT', 'chat with a peer, in a new tab'],
+  ['/connect NICK', 'a known peer, last address'],
+  ['/contacts', 'the known peers'],
   ['/accept [N]', 'accept waiting request N (first)'],
   ['/decline [N]', 'decline waiting request N (first)'],
   ['/requests', 'list the waiting requests'],
+  ['/list', 'the conversations and their state'],
   ['/close', 'close this chat; again: the tab'],
   ['/nick NAME', 'your nick for new requests'],
   ['/me ACTION', 'send * you ACTION'],
   ['/clear', 'clear this tab'],
   ['/whoami', 'your nick and address'],
+  ['/bell on|off', 'bell for requests, other tabs'],
+  ['/log [on|off]', 'chat history: state, on, off'],
   ['/help, F1', 'this help'],
   ['/quit, /exit', 'close every chat and quit'],
   ['exit', 'alone: close this chat'],
@@ -38,10 +52,36 @@ export const COMMAND_HELP: readonly [string, string][] = [
 export const KEY_HELP: readonly [string, string][] = [
   ['Ctrl+N, Ctrl+P', 'next, previous tab'],
   ['Alt+1 … Alt+9', 'tab 1 … 9 (Alt+0: home)'],
-  ['PgUp, PgDn, wheel', 'scroll the conversation'],
+  ['PgUp, PgDn', 'scroll the conversation'],
+  ['Home, End', 'oldest line; back to the newest'],
   ['Up, Down', 'recall what you typed'],
+  ['Tab', 'complete a command or nick'],
+  ['Ctrl+A, Ctrl+E', 'start, end of the input'],
+  ['Alt+B, Alt+F', 'word left, right'],
+  ['Ctrl+W, Ctrl+U, Ctrl+K', 'delete word, to start, to end'],
+  ['Ctrl+J', 'new line in the message'],
   ['y, n, Esc', 'answer a request; Esc: later'],
-  ['Ctrl+C', 'close every chat and quit'],
+  ['Ctrl+C', 'quit (asks if chats are open)'],
+];
+
+/** The commands Tab completes. */
+export const COMMAND_NAMES: readonly string[] = [
+  '/connect',
+  '/contacts',
+  '/accept',
+  '/decline',
+  '/requests',
+  '/list',
+  '/close',
+  '/nick',
+  '/me',
+  '/clear',
+  '/whoami',
+  '/bell',
+  '/log',
+  '/help',
+  '/quit',
+  '/exit',
 ];
 
 function index(argument: string | undefined, usage: string): Command | number {
@@ -55,6 +95,8 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
   const text = line.trim();
   if (text === '') return { name: 'nothing' };
   if (text === 'exit') return { name: 'exit_session' };
+  // A command is one line: a multi-line paste is text, whatever it starts with.
+  if (line.includes('\n')) return { name: 'say', text: line };
   if (text.startsWith('//')) return { name: 'say', text: line.trimStart().slice(1) };
   if (!text.startsWith('/')) return { name: 'say', text: line };
   const [word = '', ...rest] = text.slice(1).split(/\s+/);
@@ -64,8 +106,21 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
       try {
         return { name: 'connect', peer: peerFrom(argument) };
       } catch (error) {
-        return { name: 'invalid', message: `${(error as Error).message} (usage: /connect IP PORT)` };
+        // One word that is no address: the nick (or fingerprint start) of a known peer.
+        if (rest.length === 1 && !/[:.[\]]/.test(argument))
+          return { name: 'connect_contact', contact: argument };
+        return {
+          name: 'invalid',
+          message: `${(error as Error).message} (usage: /connect IP PORT or /connect NICK)`,
+        };
       }
+    case 'contacts':
+      return { name: 'contacts' };
+    case 'log':
+      if (argument === '') return { name: 'log', on: undefined };
+      return argument === 'on' || argument === 'off'
+        ? { name: 'log', on: argument === 'on' }
+        : { name: 'invalid', message: 'usage: /log [on|off]' };
     case 'accept':
     case 'decline': {
       const n = index(rest[0], `/${word} [N]`);
@@ -73,6 +128,12 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
     }
     case 'requests':
       return { name: 'requests' };
+    case 'list':
+      return { name: 'list' };
+    case 'bell':
+      return argument === 'on' || argument === 'off'
+        ? { name: 'bell', on: argument === 'on' }
+        : { name: 'invalid', message: 'usage: /bell on|off' };
     case 'close':
       return { name: 'close' };
     case 'nick':

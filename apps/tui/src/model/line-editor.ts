@@ -1,101 +1,187 @@
 /**
- * The input line: text with a cursor, edited by code point (so emoji are never split), and a
- * history recalled with Up and Down, keeping the unsent draft.
+ * The input of one tab: text with a cursor, edited by code point (so emoji are never split), and
+ * a history (shared by every tab) recalled with Up and Down, keeping the unsent draft.
+ *
+ * A gap buffer: the code points before the cursor in order, those after it in reverse, so typing,
+ * deleting and moving by one cost the same however long the text is (a 20 KB paste stays cheap to
+ * type after), and `window` shows the part around the cursor without walking the whole text.
  */
-export class LineEditor {
-  private chars: string[] = [];
-  cursor = 0;
-  private readonly history: string[] = [];
-  /** Index into history while browsing it with Up/Down; history.length means "the draft". */
-  private browsing = 0;
-  private draft: string[] = [];
+export class InputHistory {
+  readonly lines: string[] = [];
+  constructor(readonly max = 200) {}
 
-  constructor(private readonly maxHistory = 200) {}
+  add(text: string): void {
+    if (text.trim() === '' || this.lines.at(-1) === text) return;
+    this.lines.push(text);
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+}
+
+/** What the input line shows: up to `room` code points around the cursor. */
+export interface InputWindow {
+  readonly before: string;
+  readonly at: string;
+  readonly after: string;
+  /** Whether text is hidden left or right of the window. */
+  readonly clippedLeft: boolean;
+  readonly clippedRight: boolean;
+}
+
+const isSpace = (ch: string | undefined) => ch !== undefined && /\s/u.test(ch);
+
+export class LineEditor {
+  private left: string[] = [];
+  /** After the cursor, reversed: the next code point is last. */
+  private right: string[] = [];
+  /** Index into history while browsing it with Up/Down; undefined: the draft. */
+  private browsing: number | undefined;
+  private draft = '';
+
+  constructor(private readonly history = new InputHistory()) {}
 
   get text(): string {
-    return this.chars.join('');
+    return this.left.join('') + this.right.slice().reverse().join('');
   }
 
-  /** The text as code points, for a view that must place the cursor. */
-  get codePoints(): readonly string[] {
-    return this.chars;
+  get cursor(): number {
+    return this.left.length;
+  }
+
+  /** The first code point ('' when empty), without building the text. */
+  get first(): string {
+    return this.left[0] ?? this.right.at(-1) ?? '';
+  }
+
+  get length(): number {
+    return this.left.length + this.right.length;
   }
 
   insert(text: string): void {
-    const added = Array.from(text);
-    this.chars.splice(this.cursor, 0, ...added);
-    this.cursor += added.length;
+    for (const ch of text) this.left.push(ch);
   }
 
   backspace(): void {
-    if (this.cursor === 0) return;
-    this.chars.splice(--this.cursor, 1);
+    this.left.pop();
   }
 
   deleteForward(): void {
-    this.chars.splice(this.cursor, 1);
+    this.right.pop();
   }
 
-  left(): void {
-    this.cursor = Math.max(0, this.cursor - 1);
+  left1(): void {
+    const ch = this.left.pop();
+    if (ch !== undefined) this.right.push(ch);
   }
 
-  right(): void {
-    this.cursor = Math.min(this.chars.length, this.cursor + 1);
+  right1(): void {
+    const ch = this.right.pop();
+    if (ch !== undefined) this.left.push(ch);
   }
 
+  /** Ctrl+A. */
   home(): void {
-    this.cursor = 0;
+    while (this.left.length > 0) this.left1();
   }
 
+  /** Ctrl+E. */
   end(): void {
-    this.cursor = this.chars.length;
+    while (this.right.length > 0) this.right1();
   }
 
-  /** Ctrl+U: clear the line. */
+  /** Alt+B: to the start of this word (or the previous one). */
+  wordLeft(): void {
+    while (isSpace(this.left.at(-1))) this.left1();
+    while (this.left.length > 0 && !isSpace(this.left.at(-1))) this.left1();
+  }
+
+  /** Alt+F: to the end of this word (or the next one). */
+  wordRight(): void {
+    while (isSpace(this.right.at(-1))) this.right1();
+    while (this.right.length > 0 && !isSpace(this.right.at(-1))) this.right1();
+  }
+
+  /** Ctrl+K: delete from the cursor to the end. */
+  killToEnd(): void {
+    this.right = [];
+  }
+
+  /** Ctrl+U: delete from the start to the cursor. */
+  killToStart(): void {
+    this.left = [];
+  }
+
   clear(): void {
-    this.set([]);
+    this.set('');
   }
 
   /** Ctrl+W: delete the word before the cursor. */
   deleteWordBack(): void {
-    let start = this.cursor;
-    while (start > 0 && this.chars[start - 1] === ' ') start--;
-    while (start > 0 && this.chars[start - 1] !== ' ') start--;
-    this.chars.splice(start, this.cursor - start);
-    this.cursor = start;
+    while (isSpace(this.left.at(-1))) this.left.pop();
+    while (this.left.length > 0 && !isSpace(this.left.at(-1))) this.left.pop();
+  }
+
+  /** The word the cursor ends (for completion), and where it starts. */
+  wordBeforeCursor(): { word: string; start: number } {
+    let start = this.left.length;
+    while (start > 0 && !isSpace(this.left[start - 1])) start--;
+    return { word: this.left.slice(start).join(''), start };
+  }
+
+  /** Replaces the code points from `start` to the cursor with `text`. */
+  replaceBeforeCursor(start: number, text: string): void {
+    this.left.length = start;
+    this.insert(text);
+  }
+
+  /** Up to `room` code points around the cursor, the cursor near the right end as it types. */
+  window(room: number): InputWindow {
+    const spare = Math.max(1, room) - 1;
+    const beforeCount = Math.min(this.left.length, spare);
+    const afterAvailable = Math.max(0, this.right.length - 1);
+    const afterCount = Math.min(afterAvailable, spare - beforeCount);
+    const after: string[] = [];
+    for (let i = 2; i <= afterCount + 1; i++) after.push(this.right[this.right.length - i] as string);
+    return {
+      before: this.left.slice(this.left.length - beforeCount).join(''),
+      at: this.right.at(-1) ?? '',
+      after: after.join(''),
+      clippedLeft: beforeCount < this.left.length,
+      clippedRight: afterCount < afterAvailable,
+    };
   }
 
   up(): void {
-    if (this.browsing === 0) return;
-    if (this.browsing === this.history.length) this.draft = this.chars;
+    const lines = this.history.lines;
+    if (this.browsing === 0 || lines.length === 0) return;
+    if (this.browsing === undefined) {
+      this.draft = this.text;
+      this.browsing = lines.length;
+    }
     this.browsing--;
-    this.set(Array.from(this.history[this.browsing] ?? ''));
+    this.set(lines[this.browsing] ?? '');
   }
 
   down(): void {
-    if (this.browsing >= this.history.length) return;
+    if (this.browsing === undefined) return;
     this.browsing++;
-    this.set(
-      this.browsing === this.history.length ? this.draft : Array.from(this.history[this.browsing] ?? ''),
-    );
+    if (this.browsing >= this.history.lines.length) {
+      this.browsing = undefined;
+      this.set(this.draft);
+    } else this.set(this.history.lines[this.browsing] ?? '');
   }
 
-  /** Returns the line and empties the editor, remembering the line in the history. */
+  /** Returns the text and empties the editor, remembering the text in the history. */
   take(): string {
     const text = this.text;
-    if (text.trim() !== '' && this.history.at(-1) !== text) {
-      this.history.push(text);
-      if (this.history.length > this.maxHistory) this.history.shift();
-    }
-    this.browsing = this.history.length;
-    this.draft = [];
-    this.set([]);
+    this.history.add(text);
+    this.browsing = undefined;
+    this.draft = '';
+    this.set('');
     return text;
   }
 
-  private set(chars: string[]): void {
-    this.chars = [...chars];
-    this.cursor = this.chars.length;
+  private set(text: string): void {
+    this.left = Array.from(text);
+    this.right = [];
   }
 }

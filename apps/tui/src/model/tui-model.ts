@@ -7,25 +7,45 @@
  * The view renders this model; the app feeds it peer events and key presses.
  */
 import {
+  type ChatHistory,
   ChatClient,
+  type ClientTimers,
+  ContactError,
   type ClientUpdate,
+  findContact,
   type Conversation,
-  type MessageStatus,
+  neverOpened,
   type OutgoingMessage,
   type PeerPort as ClientPort,
+  type PresenceUpdate,
   texts,
   type WaitingRequest,
 } from '@netchat/client';
 import {
   type Address,
   formatAddress,
+  type KnownPeer,
   type NetchatEvent,
   type PeerTrust,
   type SessionId,
   terminalSafe,
 } from '@netchat/core';
-import { type Command, parseInput } from './commands.js';
-import { LineEditor } from './line-editor.js';
+import { ACTION_PREFIX, COMMAND_NAMES, type Command, parseInput } from './commands.js';
+import { Completer } from './completion.js';
+import { InputHistory, LineEditor } from './line-editor.js';
+import { historyLines } from './history-lines.js';
+import { scrollAnchor, topAnchor, type Viewport } from './scroll.js';
+import { SEPARATOR, type StatusField } from './status-fields.js';
+import {
+  type ChatLine,
+  clockTime,
+  fingerprintOf,
+  newTab,
+  shortPrint,
+  type Tab,
+  type TabState,
+} from './tab.js';
+import type { TabBarEntry } from './tab-bar.js';
 
 /**
  * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
@@ -40,50 +60,18 @@ export interface PeerPort extends ClientPort {
   fingerprint(): string;
   /** Whether a peer's key is known (trust on first use). */
   trust(publicKey: string, nick: string): PeerTrust;
-  /** Trusts a peer's key from now on. */
-  remember(publicKey: string, nick: string, fingerprint: string): void;
+  /** Trusts a peer's key from now on, seen now at `seen.address`. */
+  remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
+  /** The known peers (contacts), most recently seen first. */
+  contacts(): readonly KnownPeer[];
 }
 
-/** A sent line's mark: the fate of its message (the client's MessageStatus). */
-export type Mark = MessageStatus;
-export type LineKind = 'own' | 'peer' | 'own_action' | 'peer_action' | 'notice' | 'warning';
-
-export interface ChatLine {
-  readonly time: Date;
-  readonly kind: LineKind;
-  readonly sender: string;
-  readonly text: string;
-  mark?: Mark;
-}
-
-export type TabState = 'home' | 'connecting' | 'open' | 'ended';
-
-export interface Tab {
-  readonly id: number;
-  peer?: Address;
-  peerNick: string;
-  session?: SessionId;
-  state: TabState;
-  lines: ChatLine[];
-  unread: number;
-  /** Consecutive heartbeat intervals without a word from the peer (a warning before loss). */
-  missed: number;
-  /** Rows scrolled up from the bottom; 0 follows new lines. */
-  scrollUp: number;
-  /** The text typed for `/connect`, shown until the address is resolved. */
-  label: string;
-  /** The client's conversation this tab shows. */
-  conversation?: Conversation;
-}
+export type { ChatLine, LineKind, Mark, Tab, TabState } from './tab.js';
+export { clockTime } from './tab.js';
 
 export type { WaitingRequest } from '@netchat/client';
 
-export interface TabBarEntry {
-  readonly label: string;
-  readonly current: boolean;
-  readonly unread: number;
-  readonly ended: boolean;
-}
+export type { TabBarEntry } from './tab-bar.js';
 
 export interface ModelSettings {
   nick: string;
@@ -92,13 +80,22 @@ export interface ModelSettings {
   /** Accept every request (--yes). */
   acceptAll: boolean;
   verbose: boolean;
+  /** Ring the terminal bell for requests and for messages in other tabs (--no-bell: off). */
+  bell?: boolean;
+  /** Where conversations are logged, per peer key; shown (dimmed) when a chat with a known peer opens. */
+  history?: ChatHistory;
+  /** Called when something changes without a peer event (a peer's typing expired): redraw. */
+  onChange?: () => void;
+  /** The timer that ends a peer's typing (real timers by default; virtual ones in tests). */
+  timers?: ClientTimers;
   clock?: () => Date;
   /** How /connect reads a peer (default: IP PORT only). */
   peerFrom?: (text: string) => import('@netchat/core').PeerSpec;
 }
 
-const ACTION_PREFIX = '/me ';
-const MAX_LINES_PER_TAB = 5000;
+/** How many lines of history a reopened chat shows. */
+export const HISTORY_LINES = 10;
+const MAX_LINES_PER_TAB = 10_000;
 
 export class TuiModel {
   readonly tabs: Tab[];
@@ -108,7 +105,17 @@ export class TuiModel {
   /** Requests whose dialog was put aside with Esc: answered later with /accept N. */
   private readonly dismissed = new Set<SessionId>();
   helpOpen = false;
-  readonly editor = new LineEditor();
+  /** Ctrl+C with chats open: the question "close them all and quit?" is up. */
+  confirmingQuit = false;
+  bell: boolean;
+  /** Bells asked for since the view last rang (it rings once per redraw at most). */
+  private bellsDue = 0;
+  /** The open tab a /connect turned out to be for, once its address was resolved. */
+  private twin: Tab | undefined;
+  /** The last submitted text was refused (not sent): it goes back into the input. */
+  private refused = false;
+  private readonly history = new InputHistory();
+  readonly completer = new Completer();
   nick: string;
   private readonly clock: () => Date;
   private readonly sentLines = new Map<OutgoingMessage, ChatLine>();
@@ -119,16 +126,24 @@ export class TuiModel {
     private readonly settings: ModelSettings,
   ) {
     this.nick = settings.nick;
+    this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
     this.client = new ChatClient(
-      port,
+      this.guardedPort(port),
       {
         check: (key, nick) => port.trust(key, nick),
-        remember: (key, nick, print) => port.remember(key, nick, print),
+        remember: (key, nick, print, seen) => port.remember(key, nick, print, seen),
+        list: () => port.contacts(),
       },
-      { acceptAll: settings.acceptAll, clock: () => this.clock().getTime() },
+      {
+        acceptAll: settings.acceptAll,
+        clock: () => this.clock().getTime(),
+        history: settings.history,
+        timers: settings.timers,
+      },
     );
     this.client.subscribe((u) => this.onUpdate(u));
+    this.client.subscribePresence((u) => this.onPresence(u));
     this.tabs = [this.makeTab('home', 'home')];
     this.notice(
       this.home,
@@ -138,6 +153,11 @@ export class TuiModel {
 
   get currentTab(): Tab {
     return this.tabs[this.current] as Tab;
+  }
+
+  /** The current tab's input. */
+  get editor(): LineEditor {
+    return this.currentTab.editor;
   }
 
   private get home(): Tab {
@@ -158,7 +178,12 @@ export class TuiModel {
 
   /** Enter: run what is on the input line. */
   submit(): void {
-    this.run(parseInput(this.editor.take(), this.settings.peerFrom));
+    const editor = this.editor;
+    const text = editor.take();
+    this.refused = false;
+    this.run(parseInput(text, this.settings.peerFrom));
+    // A message that could not be sent (too large, chat not open) goes back to the input: nothing typed is lost.
+    if (this.refused && editor.length === 0) editor.insert(text);
   }
 
   run(command: Command): void {
@@ -175,12 +200,28 @@ export class TuiModel {
       case 'connect':
         this.connect(command.peer.host, command.peer.port);
         return;
+      case 'connect_contact':
+        this.connectContact(tab, command.contact);
+        return;
+      case 'contacts':
+        this.listContacts(tab);
+        return;
+      case 'log':
+        this.setLog(tab, command.on);
+        return;
       case 'accept':
       case 'decline':
         this.answer(this.requests[command.index - 1], command.name === 'accept', command.index);
         return;
       case 'requests':
         this.listRequests(tab);
+        return;
+      case 'list':
+        this.listTabs(tab);
+        return;
+      case 'bell':
+        this.bell = command.on;
+        this.notice(tab, `Bell ${command.on ? 'on' : 'off'} for requests and messages in other tabs.`);
         return;
       case 'close':
       case 'exit_session':
@@ -191,7 +232,7 @@ export class TuiModel {
         return;
       case 'clear':
         tab.lines = [];
-        tab.scrollUp = 0;
+        tab.anchor = undefined;
         return;
       case 'help':
         this.helpOpen = true;
@@ -201,6 +242,7 @@ export class TuiModel {
         this.notice(tab, `Your fingerprint: ${this.port.fingerprint()}`);
         return;
       case 'quit':
+        this.confirmingQuit = false;
         this.notice(tab, 'Closing every session…');
         this.port.quit();
         return;
@@ -237,14 +279,86 @@ export class TuiModel {
 
   selectTab(index: number): void {
     if (index < 0 || index >= this.tabs.length) return;
+    const leaving = this.tabs[this.current]?.conversation;
+    if (index !== this.current && leaving?.state === 'open') this.client.stopTyping(leaving);
     this.current = index;
     this.currentTab.unread = 0;
   }
 
-  /** Scrolls the current tab by `rows` (positive: back in time). The view clamps it. */
-  scroll(rows: number): void {
+  /** Scrolls the current tab by `rows` (positive: back in time); new lines then leave the view still. */
+  scroll(rows: number, view: Viewport): void {
     const tab = this.currentTab;
-    tab.scrollUp = Math.max(0, tab.scrollUp + rows);
+    if (tab.anchor === undefined) tab.seenSeq = tab.nextSeq - 1;
+    tab.anchor = scrollAnchor(tab.lines, tab.anchor, rows, view);
+  }
+
+  /** Home: to the oldest line kept. */
+  scrollToTop(view: Viewport): void {
+    const tab = this.currentTab;
+    if (tab.anchor === undefined) tab.seenSeq = tab.nextSeq - 1;
+    tab.anchor = topAnchor(tab.lines, view);
+  }
+
+  /** End: back to the newest line, following again. */
+  scrollToBottom(): void {
+    this.currentTab.anchor = undefined;
+  }
+
+  /** Lines that arrived below the view since it was scrolled back (0 when following). */
+  newBelow(tab = this.currentTab): number {
+    return tab.anchor === undefined ? 0 : tab.nextSeq - 1 - tab.seenSeq;
+  }
+
+  /** A bracketed paste: inserted whole (line breaks kept), unless a dialog has the keyboard. */
+  paste(text: string): void {
+    if (this.helpOpen || this.confirmingQuit || this.dialogRequest) return;
+    this.completer.reset();
+    this.editor.insert(text);
+  }
+
+  /**
+   * The draft of the current tab changed (a key typed or deleted, a paste): tells the peer we
+   * type (the client paces it), or that we stopped when the draft is empty again.
+   */
+  typed(): void {
+    const c = this.currentTab.conversation;
+    if (c?.state !== 'open') return;
+    // A command being typed is not a message being written.
+    const writing = this.editor.length > 0 && this.editor.first !== '/';
+    if (writing) this.client.notifyTyping(c);
+    else this.client.stopTyping(c);
+  }
+
+  /** Tab: complete the command or nick before the cursor. */
+  complete(): void {
+    const nicks = [...this.tabs.map((t) => t.peerNick), ...this.port.contacts().map((c) => c.nick)].filter(
+      (n) => n !== '',
+    );
+    this.completer.complete(this.editor, COMMAND_NAMES, nicks);
+  }
+
+  /** Ctrl+C: quit at once with no chat open, or ask first. */
+  askToQuit(): void {
+    const open = this.tabs.filter((t) => t.state === 'open' || t.state === 'connecting').length;
+    if (open === 0 || this.confirmingQuit) this.run({ name: 'quit' });
+    else this.confirmingQuit = true;
+  }
+
+  answerQuit(yes: boolean): void {
+    if (yes) this.run({ name: 'quit' });
+    else this.confirmingQuit = false;
+  }
+
+  /** The number of open and connecting chats Ctrl+C would close. */
+  get openChats(): number {
+    return this.tabs.filter((t) => t.state === 'open' || t.state === 'connecting').length;
+  }
+
+  /** Whether to ring the bell now (once for all that asked since the last time). */
+  takeBell(): boolean {
+    const due = this.bellsDue > 0 && this.bell;
+    this.bellsDue = 0;
+    return due;
   }
 
   // ---- peer events --------------------------------------------------------------------------
@@ -268,19 +382,9 @@ export class TuiModel {
       case 'opened':
         this.onOpened(u.conversation, u.how);
         return;
-      case 'ended': {
-        const tab = this.tabOf(u.conversation);
-        if (!tab || tab.state === 'ended') return;
-        tab.state = 'ended';
-        tab.missed = 0;
-        tab.peer ??= u.conversation.peer;
-        const why = u.conversation.ended;
-        const notice = texts.endedNotice(u.conversation);
-        const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
-        if (notice.warning) this.warn(tab, text);
-        else this.notice(tab, text);
+      case 'ended':
+        this.onEnded(u.conversation);
         return;
-      }
       case 'message':
         this.onMessage(u.conversation, u.text);
         return;
@@ -311,45 +415,90 @@ export class TuiModel {
 
   // ---- what the view shows ------------------------------------------------------------------
 
-  /** The status bar: who you are, who this tab talks to, and how the link is doing. */
-  statusBar(moreBelow: boolean): string {
-    const me = `${this.nick || 'you'}@${this.settings.localAddress}`;
+  /**
+   * The status bar: who you are, who this tab talks to, and how the link is doing, each field
+   * ranked so a narrow screen drops the least important first (see fitStatus).
+   */
+  statusFields(): StatusField[] {
     const tab = this.currentTab;
-    const parts = [me];
+    const fields: StatusField[] = [{ text: `${this.nick || 'you'}@${this.settings.localAddress}`, rank: 1 }];
     if (tab.state === 'home') {
       const chats = this.tabs.filter((t) => t.state === 'open').length;
-      parts.push('home', `${chats} chat${chats === 1 ? '' : 's'}`);
-      if (this.requests.length > 0) parts.push(`${this.requests.length} waiting (/requests)`);
+      fields.push({ text: 'home', rank: 6 }, { text: `${chats} chat${chats === 1 ? '' : 's'}`, rank: 3 });
+      if (this.requests.length > 0)
+        fields.push({ text: `${this.requests.length} waiting (/requests)`, rank: 7 });
     } else {
-      const who = tab.peerNick
-        ? `${terminalSafe(tab.peerNick)} ${tab.peer ? formatAddress(tab.peer) : tab.label}`
-        : tab.peer
-          ? formatAddress(tab.peer)
-          : tab.label;
-      parts.push(who, tab.state);
+      if (tab.peerNick) fields.push({ text: this.labelOf(tab), rank: 5 });
+      fields.push({ text: tab.peer ? formatAddress(tab.peer) : tab.label, rank: tab.peerNick ? 2 : 5 });
+      fields.push({ text: tab.state, rank: 8 });
+      if (tab.conversation && this.client.peerTyping(tab.conversation))
+        fields.push({ text: texts.typingText(tab.conversation), rank: 7 });
       const info = tab.session === undefined ? undefined : this.port.session(tab.session);
       if (tab.state === 'open' && info) {
-        parts.push(info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`);
-        parts.push(`heard ${formatAge(this.port.now() - info.lastHeard)} ago`);
-        if (tab.missed > 0) parts.push(`⚠ ${tab.missed} heartbeat${tab.missed === 1 ? '' : 's'} missed`);
+        fields.push({ text: info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`, rank: 4 });
+        fields.push({ text: `heard ${formatAge(this.port.now() - info.lastHeard)} ago`, rank: 3 });
+        // Live from the session: it is back to 0 as soon as any datagram of the peer arrives.
+        const missed = info.missedHeartbeats;
+        if (missed > 0)
+          fields.push({ text: `⚠ ${missed} heartbeat${missed === 1 ? '' : 's'} missed`, rank: 9 });
       }
     }
-    if (moreBelow) parts.push('▼ more below');
-    return parts.join(' │ ');
+    const below = this.newBelow(tab);
+    if (tab.anchor !== undefined)
+      fields.push({
+        text: below > 0 ? `▼ ${below} new line${below === 1 ? '' : 's'} below (End)` : '▼ more below',
+        rank: 10,
+      });
+    return fields;
+  }
+
+  /** The status bar's full text (the view fits it to the width). */
+  statusBar(): string {
+    return this.statusFields()
+      .map((f) => f.text)
+      .join(SEPARATOR);
   }
 
   tabBar(): TabBarEntry[] {
     return this.tabs.map((tab, index) => ({
-      label: `${index} ${tab.state === 'home' ? 'home' : tab.peerNick ? terminalSafe(tab.peerNick) : tab.peer ? formatAddress(tab.peer) : tab.label}`,
+      label: `${index} ${tab.state === 'home' ? 'home' : this.labelOf(tab)}`,
       current: index === this.current,
       unread: tab.unread,
+      waiting: tab.state === 'home' ? this.requests.length : 0,
       ended: tab.state === 'ended',
     }));
+  }
+
+  /**
+   * A tab's name: the peer's nick, with a short fingerprint when another tab or a waiting
+   * request uses the same nick with another key (every bot used to be "netchat-bot").
+   */
+  labelOf(tab: Tab): string {
+    if (!tab.peerNick) return tab.peer ? formatAddress(tab.peer) : tab.label;
+    const nick = terminalSafe(tab.peerNick);
+    const print = fingerprintOf(tab);
+    if (!print) return nick;
+    const clash =
+      this.tabs.some((t) => t !== tab && t.peerNick === tab.peerNick && fingerprintOf(t) !== print) ||
+      this.requests.some((r) => r.nick === tab.peerNick && r.fingerprint !== print);
+    return clash ? `${nick}#${shortPrint(print)}` : nick;
+  }
+
+  /** The request's nick, with a short fingerprint when a tab or another request uses the same one. */
+  requestNick(request: WaitingRequest): string {
+    const nick = terminalSafe(request.nick);
+    const clash =
+      this.tabs.some((t) => t.peerNick === request.nick && fingerprintOf(t) !== request.fingerprint) ||
+      this.requests.some(
+        (r) => r !== request && r.nick === request.nick && r.fingerprint !== request.fingerprint,
+      );
+    return clash ? `${nick}#${shortPrint(request.fingerprint)}` : nick;
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
   private onRequest(request: WaitingRequest): void {
+    this.bellsDue++;
     this.notice(
       this.home,
       `Connection request from: ${texts.who(request.peer, request.nick)}. y/n in the dialog, or /accept ${this.requests.length}.`,
@@ -365,6 +514,7 @@ export class TuiModel {
       tab.peer = conversation.peer;
       tab.state = 'open';
       tab.peerNick = conversation.nick;
+      this.showHistory(tab, conversation);
       this.showNotices(tab, texts.openedNotices(conversation, how));
       return;
     }
@@ -374,11 +524,76 @@ export class TuiModel {
       peer: conversation.peer,
       peerNick: conversation.nick,
       conversation,
-    });
+    } satisfies Partial<Tab>);
     this.tabs.push(tab);
+    this.showHistory(tab, conversation);
     this.showNotices(tab, texts.openedNotices(conversation, how));
     if (conversation.trust) this.showNotices(tab, texts.trustNotices(conversation.trust));
     this.selectTab(this.tabs.length - 1);
+  }
+
+  /** The last lines of earlier conversations with this key, dimmed, before the new one starts. */
+  private showHistory(tab: Tab, conversation: Conversation): void {
+    const history = this.settings.history;
+    if (!history?.enabled || conversation.publicKey === undefined) return;
+    let entries: ReturnType<ChatHistory['recent']>;
+    try {
+      entries = history.recent(conversation.publicKey, HISTORY_LINES);
+    } catch (error) {
+      this.warn(tab, `Chat history could not be read: ${(error as Error).message}`);
+      return;
+    }
+    for (const line of historyLines(entries, this.nick || 'you', this.clock()))
+      tab.lines.push({ ...line, seq: tab.nextSeq++ });
+    if (entries.length > 0) this.notice(tab, `(the last ${entries.length} lines of earlier chats, dimmed)`);
+  }
+
+  private onPresence(u: PresenceUpdate): void {
+    const tab = this.tabOf(u.conversation);
+    if (tab && u.type === 'nick') {
+      tab.peerNick = u.nick;
+      this.showNotices(tab, texts.nickChangeNotices(u));
+    }
+    this.settings.onChange?.();
+  }
+
+  private connectContact(tab: Tab, name: string): void {
+    try {
+      const contact = findContact(this.port.contacts(), name);
+      this.connect(contact.lastAddress.host, contact.lastAddress.port);
+    } catch (error) {
+      if (!(error instanceof ContactError)) throw error;
+      this.warn(tab, error.message);
+    }
+  }
+
+  private listContacts(tab: Tab): void {
+    const contacts = this.port.contacts();
+    if (contacts.length === 0) {
+      this.notice(tab, 'No known peers yet: they are added as you chat.');
+      return;
+    }
+    for (const contact of contacts) this.notice(tab, texts.contactText(contact));
+  }
+
+  private setLog(tab: Tab, on: boolean | undefined): void {
+    const history = this.settings.history;
+    if (!history) {
+      this.warn(tab, 'Chat history is not available in this run.');
+      return;
+    }
+    try {
+      if (on !== undefined) history.setEnabled(on);
+    } catch (error) {
+      this.warn(tab, `Could not change the history setting: ${(error as Error).message}`);
+      return;
+    }
+    this.notice(
+      tab,
+      history.enabled
+        ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
+        : 'Chat history is off: nothing is logged (/log on starts it).',
+    );
   }
 
   private showNotices(tab: Tab, notices: texts.Notice[]): void {
@@ -412,7 +627,44 @@ export class TuiModel {
     });
   }
 
+  private listTabs(tab: Tab): void {
+    if (this.tabs.length === 1) {
+      this.notice(tab, 'No conversations: /connect IP PORT to start one.');
+      return;
+    }
+    this.tabs.forEach((t, i) => {
+      if (t.state === 'home') return;
+      const info = t.session === undefined ? undefined : this.port.session(t.session);
+      const details = [
+        t.peer ? formatAddress(t.peer) : t.label,
+        t.state,
+        t.state === 'open' && info?.rtt !== undefined ? `rtt ${Math.round(info.rtt)} ms` : '',
+        t.unread > 0 ? `${t.unread} unread` : '',
+      ].filter(Boolean);
+      this.notice(tab, `${i}. ${t.peerNick ? this.labelOf(t) : '(no nick)'}: ${details.join(', ')}`);
+    });
+  }
+
+  /** A tab already talking to (or asking) this address, if any. */
+  private tabFor(host: string, port: number): Tab | undefined {
+    const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    return this.tabs.find((t) => {
+      if (t.state !== 'open' && t.state !== 'connecting') return false;
+      const at = t.peer ?? t.conversation?.target;
+      return at !== undefined && at.port === port && at.host.toLowerCase() === bare;
+    });
+  }
+
   private connect(host: string, port: number): void {
+    const open = this.tabFor(host, port);
+    if (open) {
+      this.selectTab(this.tabs.indexOf(open));
+      this.notice(
+        open,
+        `Already ${open.state === 'open' ? 'chatting with' : 'asking'} ${host} ${port}: this tab.`,
+      );
+      return;
+    }
     const tab = this.makeTab('connecting', `${host}:${port}`);
     this.tabs.push(tab);
     this.selectTab(this.tabs.length - 1);
@@ -427,6 +679,7 @@ export class TuiModel {
         tab.state === 'home'
           ? 'this is the home tab: /connect IP PORT to chat'
           : `this session is ${tab.state}`;
+      this.refused = true;
       this.warn(tab, `Not sent: ${hint}.`);
       return;
     }
@@ -439,8 +692,9 @@ export class TuiModel {
         mark: 'pending',
       });
       this.sentLines.set(message, line);
-      tab.scrollUp = 0;
+      tab.anchor = undefined;
     } catch (error) {
+      this.refused = true;
       this.warn(tab, `Not sent: ${(error as Error).message}`);
     }
   }
@@ -456,7 +710,70 @@ export class TuiModel {
       text: terminalSafe(action ? text.slice(ACTION_PREFIX.length) : text),
     });
     tab.missed = 0;
-    if (tab !== this.currentTab) tab.unread++;
+    if (tab !== this.currentTab) {
+      tab.unread++;
+      this.bellsDue++;
+    }
+  }
+
+  /**
+   * The peer as the client sees it, but for one check once a /connect's address is resolved: a
+   * peer that already has an open tab (typed differently, `localhost` for `127.0.0.1`) is not
+   * asked again; the dial fails and that tab is shown instead (see onEnded).
+   */
+  private guardedPort(port: PeerPort): ClientPort {
+    return {
+      resolve: (host, p) => port.resolve(host, p),
+      connectTo: (address) => {
+        const twin = this.tabFor(address.host, address.port);
+        if (twin && twin.conversation?.state === 'open') {
+          this.twin = twin;
+          throw new Error(`already chatting with ${texts.spaced(address)}`);
+        }
+        return port.connectTo(address);
+      },
+      accept: (session) => port.accept(session),
+      decline: (session, reason, detail) => port.decline(session, reason, detail),
+      send: (session, text) => port.send(session, text),
+      closeSession: (session) => port.closeSession(session),
+      session: (session) => port.session(session),
+      setNick: (nick) => port.setNick(nick),
+      setTyping: port.setTyping ? (session, typing) => port.setTyping?.(session, typing) ?? false : undefined,
+    };
+  }
+
+  private onEnded(conversation: Conversation): void {
+    const tab = this.tabOf(conversation);
+    if (!tab || tab.state === 'ended') return;
+    const notice = texts.endedNotice(conversation);
+    const twin = this.twin;
+    this.twin = undefined;
+    if (twin && conversation.ended?.kind === 'unreachable' && this.tabs.includes(twin)) {
+      this.tabs.splice(this.tabs.indexOf(tab), 1);
+      this.selectTab(this.tabs.indexOf(twin));
+      this.notice(
+        twin,
+        `Already chatting with ${texts.spaced(conversation.peer ?? conversation.target)}: this tab.`,
+      );
+      return;
+    }
+    if (neverOpened(conversation)) {
+      // A request that came to nothing (refused, unanswered, cancelled, bad address) was never a
+      // chat: its tab goes, and why is said on the home tab.
+      const wasCurrent = tab === this.currentTab;
+      this.tabs.splice(this.tabs.indexOf(tab), 1);
+      if (wasCurrent) this.selectTab(0);
+      else this.current = Math.min(this.current, this.tabs.length - 1);
+      this.showNotices(this.home, [notice]);
+      return;
+    }
+    tab.state = 'ended';
+    tab.missed = 0;
+    tab.peer ??= conversation.peer;
+    const why = conversation.ended;
+    const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
+    if (notice.warning) this.warn(tab, text);
+    else this.notice(tab, text);
   }
 
   private markSent(message: OutgoingMessage): void {
@@ -476,7 +793,8 @@ export class TuiModel {
       else this.warn(tab, 'This session has ended; /close closes the tab.');
       return;
     }
-    // The client says how it ended ("Closing session with peer...", or a withdrawn request).
+    // The client says how it ended ("Closing session with peer...", or a withdrawn request);
+    // a request withdrawn before any answer takes its tab with it (see onEnded).
     if (tab.conversation) this.client.close(tab.conversation);
   }
 
@@ -488,9 +806,13 @@ export class TuiModel {
 
   private changeNick(tab: Tab, nick: string): void {
     try {
-      this.port.setNick(nick);
+      this.client.setNick(nick);
       this.nick = nick;
-      this.notice(tab, `You are now ${terminalSafe(nick)} (sent with new requests and accepts).`);
+      const open = this.tabs.filter((t) => t.state === 'open').length;
+      this.notice(
+        tab,
+        `You are now ${terminalSafe(nick)}${open > 0 ? ` (your ${open} open chat${open === 1 ? ' is' : 's are'} told)` : ''}.`,
+      );
     } catch (error) {
       this.warn(tab, (error as Error).message);
     }
@@ -501,7 +823,7 @@ export class TuiModel {
   }
 
   private makeTab(state: TabState, label: string): Tab {
-    return { id: this.nextTabId++, peerNick: '', state, lines: [], unread: 0, missed: 0, scrollUp: 0, label };
+    return newTab(this.nextTabId++, state, label, new LineEditor(this.history));
   }
 
   private notice(tab: Tab, text: string): void {
@@ -512,16 +834,12 @@ export class TuiModel {
     this.add(tab, { kind: 'warning', sender: '', text });
   }
 
-  private add(tab: Tab, line: Omit<ChatLine, 'time'>): ChatLine {
-    const full: ChatLine = { ...line, time: this.clock() };
+  private add(tab: Tab, line: Omit<ChatLine, 'time' | 'seq'>): ChatLine {
+    const full: ChatLine = { ...line, time: this.clock(), seq: tab.nextSeq++ };
     tab.lines.push(full);
     if (tab.lines.length > MAX_LINES_PER_TAB) tab.lines.splice(0, tab.lines.length - MAX_LINES_PER_TAB);
     return full;
   }
-}
-
-export function clockTime(time: Date): string {
-  return time.toTimeString().slice(0, 5);
 }
 
 function formatAge(ms: number): string {

@@ -1,0 +1,97 @@
+/**
+ * Which tabs the tab bar shows when they do not all fit: the current one with as many neighbours
+ * as fit, and for each side the count of tabs left out, with how many of them have unread messages
+ * or waiting requests ("«3 *1" on the left, "*1 !1 4»" on the right).
+ */
+export interface TabBarEntry {
+  readonly label: string;
+  readonly current: boolean;
+  readonly unread: number;
+  /** Requests waiting for an answer (the home tab holds them). */
+  readonly waiting: number;
+  readonly ended: boolean;
+}
+
+export interface HiddenTabs {
+  readonly count: number;
+  /** How many of them have unread messages, and how many waiting requests. */
+  readonly unread: number;
+  readonly waiting: number;
+}
+
+export interface TabBarLayout {
+  readonly left: HiddenTabs;
+  readonly shown: readonly TabBarEntry[];
+  readonly right: HiddenTabs;
+}
+
+/** The text of a tab in the bar, marks included. */
+export function tabText(entry: TabBarEntry): string {
+  const marks = [
+    entry.unread > 0 ? `*${entry.unread}` : '',
+    entry.waiting > 0 ? `!${entry.waiting}` : '',
+    entry.ended ? '(ended)' : '',
+  ].filter(Boolean);
+  return ` ${[entry.label, ...marks].join(' ')} `;
+}
+
+/** The text of the marker for hidden tabs on one side ('' when none are hidden). */
+export function hiddenText(hidden: HiddenTabs, side: 'left' | 'right'): string {
+  if (hidden.count === 0) return '';
+  const marks = [
+    hidden.unread > 0 ? `*${hidden.unread}` : '',
+    hidden.waiting > 0 ? `!${hidden.waiting}` : '',
+  ].filter(Boolean);
+  return side === 'left'
+    ? `«${hidden.count}${marks.map((m) => ` ${m}`).join('')} `
+    : ` ${[...marks, `${hidden.count}»`].join(' ')}`;
+}
+
+const SEPARATOR = 1;
+
+function hidden(entries: readonly TabBarEntry[]): HiddenTabs {
+  return {
+    count: entries.length,
+    unread: entries.filter((e) => e.unread > 0).length,
+    waiting: entries.filter((e) => e.waiting > 0).length,
+  };
+}
+
+/** Lays the bar out in `width` cells; `measure` gives a text's width in cells. */
+export function layoutTabBar(
+  entries: readonly TabBarEntry[],
+  width: number,
+  measure: (text: string) => number = (t) => Array.from(t).length,
+): TabBarLayout {
+  const current = Math.max(
+    0,
+    entries.findIndex((e) => e.current),
+  );
+  const widthOf = (from: number, to: number) => {
+    let total = 0;
+    for (let i = from; i <= to; i++)
+      total += measure(tabText(entries[i] as TabBarEntry)) + (i > from ? SEPARATOR : 0);
+    const left = hiddenText(hidden(entries.slice(0, from)), 'left');
+    const right = hiddenText(hidden(entries.slice(to + 1)), 'right');
+    return total + measure(left) + measure(right);
+  };
+  let from = current;
+  let to = current;
+  // Grow around the current tab, one neighbour each side in turn, while it fits.
+  for (let grew = true; grew; ) {
+    grew = false;
+    if (to + 1 < entries.length && widthOf(from, to + 1) <= width) {
+      to++;
+      grew = true;
+    }
+    if (from > 0 && widthOf(from - 1, to) <= width) {
+      from--;
+      grew = true;
+    }
+  }
+  return {
+    left: hidden(entries.slice(0, from)),
+    shown: entries.slice(from, to + 1),
+    right: hidden(entries.slice(to + 1)),
+  };
+}

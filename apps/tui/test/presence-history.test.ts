@@ -1,0 +1,191 @@
+/** The TUI on the client's presence, chat history and contacts (issue 10, with 10b's client). */
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChatHistory } from '@netchat/client';
+import { describe, expect, it } from 'vitest';
+import type { ModelSettings } from '../src/model/tui-model.js';
+import { identityOf, testModel } from './fake-port.js';
+
+const alice = { host: '127.0.0.1', port: 5555 };
+
+/** A model on a clock and timers the test moves. */
+function onVirtualTime(settings: Partial<ModelSettings> = {}) {
+  let now = new Date('2026-11-24T10:30:00Z').getTime();
+  const pending: { at: number; run: () => void; handle: number }[] = [];
+  let nextHandle = 1;
+  let changes = 0;
+  const built = testModel({
+    clock: () => new Date(now),
+    timers: {
+      set: (run, delay) => {
+        const handle = nextHandle++;
+        pending.push({ at: now + delay, run, handle });
+        return handle;
+      },
+      clear: (handle) => {
+        const i = pending.findIndex((t) => t.handle === handle);
+        if (i >= 0) pending.splice(i, 1);
+      },
+    },
+    onChange: () => changes++,
+    ...settings,
+  });
+  /** Moves the clock, firing the timers that come due, in order. */
+  const advance = (ms: number) => {
+    const until = now + ms;
+    for (let fired = 0; fired < 100; fired++) {
+      pending.sort((a, b) => a.at - b.at);
+      const next = pending[0];
+      if (!next || next.at > until) break;
+      pending.shift();
+      now = next.at;
+      next.run();
+    }
+    now = until;
+  };
+  const open = (session = 1, nick = 'alice') => {
+    built.model.onEvent({ type: 'request', session, peer: alice, nick, ...identityOf(nick) });
+    built.model.answerDialog(true);
+  };
+  return { ...built, advance, open, changes: () => changes };
+}
+
+describe('typing', () => {
+  it('shows "alice is typing…" in the status bar until her message, or until it expires', () => {
+    const { model, advance, open, changes } = onVirtualTime();
+    open();
+    model.onEvent({ type: 'presence', session: 1, peer: alice, nick: 'alice', typing: true });
+    expect(model.statusBar()).toContain('alice is typing…');
+    expect(changes()).toBeGreaterThan(0);
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'done' });
+    expect(model.statusBar()).not.toContain('typing');
+    model.onEvent({ type: 'presence', session: 1, peer: alice, nick: 'alice', typing: true });
+    advance(6_000);
+    expect(model.statusBar()).toContain('alice is typing…');
+    const before = changes();
+    advance(2_000);
+    expect(model.statusBar()).not.toContain('typing');
+    expect(changes()).toBe(before + 1); // the expiry asked for a redraw
+  });
+
+  it('tells the peer we type, at most once per refresh period, and that we stopped when the draft is emptied', () => {
+    const { model, port, advance, open } = onVirtualTime();
+    open();
+    const typing = () => port.calls.filter((c) => c.startsWith('typing'));
+    for (const ch of 'hello') {
+      model.editor.insert(ch);
+      model.typed();
+      advance(100);
+    }
+    expect(typing()).toEqual(['typing 1 true']);
+    advance(3_000);
+    model.editor.insert('!');
+    model.typed();
+    expect(typing()).toEqual(['typing 1 true', 'typing 1 true']);
+    model.editor.clear();
+    model.typed();
+    expect(typing()).toEqual(['typing 1 true', 'typing 1 true', 'typing 1 false']);
+    // A command is not a message being written.
+    model.editor.insert('/list');
+    model.typed();
+    expect(typing()).toHaveLength(3);
+  });
+});
+
+describe('nicks', () => {
+  it("/nick reaches the open chats, and a peer's new nick renames its tab", () => {
+    const { model, port, open } = onVirtualTime();
+    open();
+    model.editor.insert('/nick zed');
+    model.submit();
+    expect(port.calls).toContain('nick zed');
+    expect(model.currentTab.lines.at(-1)?.text).toBe('You are now zed (your 1 open chat is told).');
+    model.onEvent({ type: 'presence', session: 1, peer: alice, nick: 'alicia', typing: false });
+    expect(model.tabBar()[1]?.label).toBe('1 alicia');
+    expect(model.currentTab.lines.at(-1)?.text).toBe('alice is now known as alicia');
+  });
+});
+
+describe('chat history', () => {
+  it('logs a chat per peer key (0600) and shows its last lines dimmed when the peer comes back', () => {
+    const home = mkdtempSync(join(tmpdir(), 'netchat-tui-history-'));
+    const history = new ChatHistory(home);
+    const first = onVirtualTime({ history });
+    first.open();
+    first.model.editor.insert('hello alice');
+    first.model.submit();
+    first.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'hi me' });
+    const file = join(home, 'history', `${identityOf('alice').publicKey}.jsonl`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const again = onVirtualTime({ history: new ChatHistory(home) });
+    again.open(7);
+    const lines = again.model.currentTab.lines;
+    expect(lines.filter((l) => l.old).map((l) => [l.kind, l.sender, l.text])).toEqual([
+      ['own', 'me', 'hello alice'],
+      ['peer', 'alice', 'hi me'],
+    ]);
+    expect(lines.find((l) => !l.old)?.text).toBe('(the last 2 lines of earlier chats, dimmed)');
+  });
+
+  it('/log off stops logging (and says so), /log on starts it again, /log tells the state', () => {
+    const home = mkdtempSync(join(tmpdir(), 'netchat-tui-history-'));
+    const history = new ChatHistory(home);
+    const { model, open } = onVirtualTime({ history });
+    const say = (text: string) => {
+      model.editor.insert(text);
+      model.submit();
+      return model.currentTab.lines.at(-1)?.text;
+    };
+    expect(say('/log')).toMatch(
+      /^Chat history is on: conversations are logged in .*history \(\/log off stops it\)\.$/,
+    );
+    expect(say('/log off')).toBe('Chat history is off: nothing is logged (/log on starts it).');
+    expect(new ChatHistory(home).enabled).toBe(false); // kept for later runs
+    open();
+    say('not logged');
+    expect(history.recent(identityOf('alice').publicKey, 10)).toEqual([]);
+    say('/log on');
+    say('logged');
+    expect(history.recent(identityOf('alice').publicKey, 10).map((e) => e.text)).toEqual(['logged']);
+    expect(say('/log maybe')).toBe('usage: /log [on|off]');
+  });
+});
+
+describe('contacts', () => {
+  const known = {
+    publicKey: identityOf('bob').publicKey,
+    nick: 'bob',
+    fingerprint: 'BOBB-FPFP-FPFP-FPFP',
+    lastAddress: { host: '127.0.0.1', port: 6666 },
+    firstSeen: '2026-11-20T08:00:00.000Z',
+    lastSeen: '2026-11-24T09:15:00.000Z',
+  };
+
+  it('/contacts lists the known peers; /connect NICK dials the last address', async () => {
+    const { model, port } = onVirtualTime();
+    const say = (text: string) => {
+      model.editor.insert(text);
+      model.submit();
+      return model.currentTab.lines.at(-1)?.text;
+    };
+    expect(say('/contacts')).toBe('No known peers yet: they are added as you chat.');
+    port.contactList = [known];
+    expect(say('/contacts')).toBe('bob  BOBB-FPFP-FPFP-FPFP  127.0.0.1 6666  last seen 2026-11-24 09:15 UTC');
+    say('/connect bob');
+    expect(model.currentTab).toMatchObject({ state: 'connecting', label: '127.0.0.1:6666' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
+    model.selectTab(0);
+    expect(say('/connect carol')).toBe('No known peer is called "carol" (see /contacts).');
+  });
+
+  it('completes known nicks with Tab', () => {
+    const { model, port } = onVirtualTime();
+    port.contactList = [known];
+    model.editor.insert('/connect b');
+    model.complete();
+    expect(model.editor.text).toBe('/connect bob ');
+  });
+});
