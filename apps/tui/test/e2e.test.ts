@@ -123,7 +123,7 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
     peer.connectTo({ host: '127.0.0.1', port });
     await t.waitFor('Accepted (--yes) the request');
     await t.waitUntil(
-      (s) => /asker │ 127\.0\.0\.1:\d+ │ open │ rtt \d+ ms/.test(s),
+      (s) => /asker │ 127\.0\.0\.1:\d+ │ open │ direct │ rtt \d+ ms/.test(s),
       'an rtt in the status bar',
     );
   });

@@ -1,4 +1,5 @@
 import { texts } from '@netchat/client';
+import { relayAddress } from '@netchat/core';
 import { describe, expect, it } from 'vitest';
 import { parseInput } from '../src/model/commands.js';
 import { LineEditor } from '../src/model/line-editor.js';
@@ -311,15 +312,18 @@ describe('status bar', () => {
       missedHeartbeats: 0,
       pendingMessages: 0,
     });
-    expect(model.statusBar()).toBe('me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago');
+    expect(model.statusBar()).toBe('me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ direct │ rtt 12 ms │ heard 3s ago');
     const info = port.infos.get(1);
     if (!info) throw new Error('no info');
     port.infos.set(1, { ...info, missedHeartbeats: 1 });
     model.onEvent({ type: 'heartbeat_missed', session: 1, peer: alice, count: 1 });
     model.scroll(1, { height: 1, rowsOf: () => 1 });
     expect(model.statusBar()).toBe(
-      'me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ rtt 12 ms │ heard 3s ago │ ⚠ 1 heartbeat missed │ ▼ more below',
+      'me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ direct │ rtt 12 ms │ heard 3s ago │ ⚠ 1 heartbeat missed │ ▼ more below',
     );
+    // Through the rendezvous's relay, the same chat says so (and its address is the relay's tag).
+    port.infos.set(1, { ...info, peer: relayAddress(7), missedHeartbeats: 0 });
+    expect(model.statusBar()).toContain('│ open │ relayed │ rtt 12 ms');
   });
 
   it('clears the heartbeat warning as soon as the session hears any datagram, message or not', () => {

@@ -48,7 +48,7 @@ describe('the status bar on a real session', () => {
     const model = tuiOn(net, me, true);
     asker.connectTo(me.address);
     net.run(() => model.currentTab.state === 'open', 10_000);
-    expect(model.statusBar()).toMatch(/asker │ 10\.0\.0\.1:5000 │ open │ rtt \d+ ms/);
+    expect(model.statusBar()).toMatch(/asker │ 10\.0\.0\.1:5000 │ open │ direct │ rtt \d+ ms/);
   });
 
   it('warns of missed heartbeats, and the warning goes as soon as any datagram arrives (no message needed)', async () => {

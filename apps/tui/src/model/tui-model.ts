@@ -24,6 +24,7 @@ import {
 import {
   type Address,
   formatAddress,
+  isRelayed,
   type KnownPeer,
   type NetchatEvent,
   type PeerTrust,
@@ -435,6 +436,9 @@ export class TuiModel {
         fields.push({ text: texts.typingText(tab.conversation), rank: 7 });
       const info = tab.session === undefined ? undefined : this.port.session(tab.session);
       if (tab.state === 'open' && info) {
+        // How the datagrams travel: straight to the peer, or through the rendezvous's relay
+        // (still sealed end to end); it changes when a direct path opens later.
+        fields.push({ text: isRelayed(info.peer) ? 'relayed' : 'direct', rank: 6 });
         fields.push({ text: info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`, rank: 4 });
         fields.push({ text: `heard ${formatAge(this.port.now() - info.lastHeard)} ago`, rank: 3 });
         // Live from the session: it is back to 0 as soon as any datagram of the peer arrives.
