@@ -176,7 +176,7 @@ describe('README: chatting', () => {
   });
 
   it.skipIf(!hasTmux)('netchat-tui 5555 starts the full-screen client in a terminal; /quit quits', async () => {
-    expect(readme).toContain('`netchat-tui 5555`\nstarts it');
+    expect(readme.replace(/\s+/g, ' ')).toContain('`netchat-tui 5555` starts it');
     const terminal = new TmuxTerminal([join(installed.bin, 'netchat-tui'), String(await portFor(5555))], {
       NETCHAT_HOME: home(),
     });
