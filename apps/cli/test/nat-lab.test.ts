@@ -78,7 +78,9 @@ afterEach(() => {
 let serial = 0;
 /** Builds a lab; returns its prefix (namespaces PREFIX-pub, -ra, -rb, -a, -b). */
 function lab(mode: 'eim' | 'random'): string {
-  const prefix = `n12${process.pid % 1000}${serial++}`;
+  // Unique to this process (two suites may run side by side), and short: interface names are
+  // the prefix plus two characters, within Linux's 15.
+  const prefix = `n${process.pid.toString(36)}x${serial++}`;
   labs.push(prefix);
   const made = spawnSync(labScript, ['up', prefix, mode], { encoding: 'utf8', timeout: 30_000 });
   if (made.status !== 0) throw new Error(`nat-lab.sh up failed: ${made.stderr}`);
