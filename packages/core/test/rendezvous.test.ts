@@ -1,6 +1,6 @@
 /** Rendezvous and hole punching on virtual time, through modelled NAT routers (support/nat.ts). */
 import { describe, expect, it } from 'vitest';
-import { decodeRendezvous, type EndpointHost, encodeRendezvous } from '../src/index.js';
+import { type Address, decodeRendezvous, type EndpointHost, encodeRendezvous } from '../src/index.js';
 import { RELAY_AFTER_MS } from '../src/rendezvous/client.js';
 import { type Home, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
@@ -110,6 +110,37 @@ describe('rendezvous: hole punching', () => {
     expect(a.node.endpoint.secureSizes.channels).toBe(2);
     expect(b.node.endpoint.secureSizes.channels).toBe(2);
     expect(a.node.endpoint.listSessions().filter((s) => s.state === 'open')).toHaveLength(2);
+  });
+
+  it('when both people ask for each other at the same moment, one chat opens and one channel stays', () => {
+    const { lab, a, b } = registeredLab('endpoint-independent');
+    const requestA = a.client.introduce(b.fingerprint, lab.net.now);
+    const requestB = b.client.introduce(a.fingerprint, lab.net.now);
+    const readyOf = (home: Home, request: number) =>
+      lab.updatesOf(home, 'ready').find((u) => u.request === request);
+    expect(lab.run(() => readyOf(a, requestA) !== undefined && readyOf(b, requestB) !== undefined)).toBe(true);
+    const sessionA = a.node.endpoint.connect((readyOf(a, requestA) as { address: Address }).address, lab.net.now);
+    const sessionB = b.node.endpoint.connect((readyOf(b, requestB) as { address: Address }).address, lab.net.now);
+    // Simultaneous open: each side's own request is accepted by the other's, with nobody asked.
+    expect(
+      lab.run(() => eventsOf(a.node, 'accepted').length > 0 && eventsOf(b.node, 'accepted').length > 0, 10_000),
+    ).toBe(true);
+    expect(eventsOf(a.node, 'accepted').map((e) => e.session)).toEqual([sessionA]);
+    expect(eventsOf(b.node, 'accepted').map((e) => e.session)).toEqual([sessionB]);
+    expect(eventsOf(a.node, 'request')).toHaveLength(0);
+    expect(eventsOf(b.node, 'request')).toHaveLength(0);
+    a.node.endpoint.send(sessionA, 'hi from a', lab.net.now);
+    b.node.endpoint.send(sessionB, 'hi from b', lab.net.now);
+    lab.run(() => eventsOf(a.node, 'message').length > 0 && eventsOf(b.node, 'message').length > 0);
+    expect(eventsOf(b.node, 'message').map((e) => e.text)).toEqual(['hi from a']);
+    expect(eventsOf(a.node, 'message').map((e) => e.text)).toEqual(['hi from b']);
+    // The second handshake's channel carries no session and closes as unused: one channel to the
+    // rendezvous and one to the peer remain on each side, and the chat is never ended by it.
+    lab.runFor(40_000);
+    expect(eventsOf(a.node, 'closed')).toHaveLength(0);
+    expect(eventsOf(b.node, 'closed')).toHaveLength(0);
+    expect(a.node.endpoint.secureSizes.channels).toBe(2);
+    expect(b.node.endpoint.secureSizes.channels).toBe(2);
   });
 
   it('finds a peer again after its NAT mapping expired', () => {
