@@ -5,7 +5,6 @@
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,24 +48,6 @@ export function home(): string {
 export function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
   const result = spawnSync(command, args, { env, cwd: tmpdir(), encoding: 'utf8', timeout: 30_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** A UDP port that was free a moment ago (bound to port 0 and let go). */
-export async function freePort(): Promise<number> {
-  const socket = createSocket('udp6');
-  await new Promise<void>((resolve) => socket.bind(0, resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
-
-/** Whether UDP `port` can be bound now. */
-export async function portIsFree(port: number): Promise<boolean> {
-  const socket = createSocket('udp6');
-  return new Promise((resolve) => {
-    socket.once('error', () => resolve(false));
-    socket.bind(port, () => socket.close(() => resolve(true)));
-  });
 }
 
 /** A command started as a process (no `node` in front: its shebang runs it). */

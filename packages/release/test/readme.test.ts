@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, home, type Installation, installGlobally, portIsFree, Running, repoRoot, run } from './installed.js';
+import { home, type Installation, installGlobally, Running, repoRoot, run } from './installed.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const rootManifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
@@ -33,9 +33,13 @@ function setupParts(): string[] {
   return (shellBlocks[0] ?? '').split(' && ');
 }
 
-/** The documented port if it is free here, else a free one. */
-async function portFor(documented: number): Promise<number> {
-  return (await portIsFree(documented)) ? documented : freePort();
+/**
+ * The programs run on port 0 instead of the README's ports (two suites, or a peer someone
+ * runs, may hold 5555), and the port each reports stands in for the documented one.
+ */
+async function reportedPort(program: Running): Promise<number> {
+  await program.waitFor(/Listening on UDP port \d+\./);
+  return Number(/Listening on UDP port (\d+)\./.exec(program.stdout)?.[1]);
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
@@ -65,7 +69,8 @@ describe('README: set-up', () => {
     // beforeAll ran that install into a temporary prefix; now the last command, from anywhere.
     const [name, port] = netchat?.split(' ') ?? [];
     expect(name).toBe('netchat');
-    const peer = start([name ?? '', String(await portFor(Number(port)))]);
+    expect(port).toBe('5555');
+    const peer = start([name ?? '', '0']);
     await peer.waitFor(/Listening on UDP port \d+\. Others can reach you at: .*\nYour fingerprint: .*\nStart chat with\? \(IP Port\): /);
     peer.type('exit');
     expect(await peer.exit()).toBe(0);
@@ -97,17 +102,17 @@ describe('README: chatting', () => {
     const [alice = '', bob = ''] = transcripts().slice(0, 2).map((t) => /^\$ (.*)$/m.exec(t)?.[1] ?? '');
     expect(alice).toBe('NETCHAT_HOME=/tmp/alice netchat 5555 --nick alice');
     expect(bob).toBe('NETCHAT_HOME=/tmp/bob netchat 6666 --nick bob');
-    const ports = new Map([
-      ['5555', await portFor(5555)],
-      ['6666', await portFor(6666)],
-    ]);
     const argv = (line: string) =>
       line
         .replace(/^NETCHAT_HOME=\S+ /, '')
         .split(' ')
-        .map((word) => (ports.has(word) ? String(ports.get(word)) : word));
+        .map((word) => (word === '5555' || word === '6666' ? '0' : word));
     const a = start(argv(alice));
     const b = start(argv(bob));
+    const ports = new Map([
+      ['5555', await reportedPort(a)],
+      ['6666', await reportedPort(b)],
+    ]);
     await a.waitFor('Start chat with? (IP Port): ');
     await b.waitFor('Start chat with? (IP Port): ');
     a.type(`127.0.0.1 ${ports.get('6666')}`);
@@ -153,10 +158,10 @@ describe('README: chatting', () => {
     const command = shellBlocks.find((b) => b.includes('--json --connect'))?.split('\n') ?? [];
     const [line = '', ...shown] = command;
     expect(line).toBe("printf 'hello\\nbye\\n' | netchat 5555 --json --connect 127.0.0.1:6666");
-    const [a, b] = [await portFor(5555), await portFor(6666)];
-    const bob = start(['netchat', String(b), '--nick', 'bob', '--yes']);
+    const bob = start(['netchat', '0', '--nick', 'bob', '--yes']);
+    const b = await reportedPort(bob);
     await bob.waitFor('Start chat with? (IP Port): ');
-    const got = run('bash', ['-c', line.replace('5555', String(a)).replace('6666', String(b))], {
+    const got = run('bash', ['-c', line.replace('5555', '0').replace('6666', String(b))], {
       ...installed.env,
       NETCHAT_HOME: home(),
     });
@@ -169,7 +174,7 @@ describe('README: chatting', () => {
 
   it('netchat-bot 7000 starts a bot; SIGTERM stops it', async () => {
     expect(readme).toContain('`netchat-bot 7000` starts one');
-    const bot = start(['netchat-bot', String(await portFor(7000))]);
+    const bot = start(['netchat-bot', '0']);
     await bot.waitFor('"event":"listening"');
     bot.child.kill('SIGTERM');
     expect(await bot.exit(5_000)).toBe(0);
@@ -177,7 +182,7 @@ describe('README: chatting', () => {
 
   it.skipIf(!hasTmux)('netchat-tui 5555 starts the full-screen client in a terminal; /quit quits', async () => {
     expect(readme.replace(/\s+/g, ' ')).toContain('`netchat-tui 5555` starts it');
-    const terminal = new TmuxTerminal([join(installed.bin, 'netchat-tui'), String(await portFor(5555))], {
+    const terminal = new TmuxTerminal([join(installed.bin, 'netchat-tui'), '0'], {
       NETCHAT_HOME: home(),
     });
     terminals.push(terminal);
