@@ -325,12 +325,10 @@ export class Endpoint {
 
   /** When `handleTimeout` must next be called (endpoint clock, ms), or undefined if never. */
   nextTimeout(): number | undefined {
-    const sessions = this.deadlines.peek();
-    const secure = this.secure.nextTimeout();
-    const next =
-      sessions === undefined ? secure : secure === undefined ? sessions : Math.min(sessions, secure);
-    const extension = this.extension?.nextTimeout();
-    return extension === undefined ? next : next === undefined ? extension : Math.min(next, extension);
+    return earliest(
+      earliest(this.deadlines.peek(), this.secure.nextTimeout()),
+      this.extension?.nextTimeout(),
+    );
   }
 
   // ---- rendezvous ---------------------------------------------------------------------------
@@ -651,4 +649,10 @@ export class Endpoint {
     this.stats[counter]++;
     this.stats.lastDropReason = reason;
   }
+}
+
+/** The earlier of two deadlines, either of which may be absent. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : Math.min(a, b);
 }
