@@ -175,8 +175,25 @@ describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
         });
         expect(flushed.status).toBe(0);
       }
-      // Two heartbeat intervals: each client's heartbeat makes a new mapping, the rendezvous follows it.
-      await new Promise((r) => setTimeout(r, 4_500));
+      // Each client's next heartbeat makes a new mapping, and the rendezvous's answer through it
+      // proves the rendezvous follows it: wait until both routers hold such a replied mapping.
+      const mappingAnswered = (router: string) => {
+        const listed = spawnSync(
+          'ip',
+          ['netns', 'exec', `${prefix}-${router}`, 'conntrack', '-L', '-p', 'udp', '--dport', '3478'],
+          {
+            encoding: 'utf8',
+          },
+        );
+        return listed.stdout
+          .split('\n')
+          .some((line) => line.includes('dport=3478') && !line.includes('[UNREPLIED]'));
+      };
+      const deadline = Date.now() + 15_000;
+      while (!(mappingAnswered('ra') && mappingAnswered('rb'))) {
+        if (Date.now() > deadline) throw new Error('no heartbeat was answered through a new mapping in 15 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const { opened } = await chatByFingerprint(alice, bob);
       console.log(`[nat-lab] after conntrack -F on both routers: chat open after ${opened.toFixed(0)} ms`);
       expect(alice.stdout).not.toContain('Lost the rendezvous');
