@@ -95,9 +95,8 @@ export class Endpoint {
   private readonly table = new SessionTable();
   /** Records that ended by silence (`lost`): their channel is suspect. */
   private readonly lost = new WeakSet<SessionRecord>();
-  private readonly deadlines = new DeadlineQueue<SessionRecord>((r) => this.scheduledAt.get(r));
-  /** The deadline each record is filed under in `deadlines` (the heap skips stale entries). */
-  private readonly scheduledAt = new Map<SessionRecord, number>();
+  /** Each record is filed under its `scheduledAt` (the heap skips stale entries). */
+  private readonly deadlines = new DeadlineQueue<SessionRecord>((r) => r.scheduledAt);
   private readonly outbox = new Fifo<Transmit>();
   private readonly events = new Fifo<NetchatEvent>();
   private nextSessionId = 1;
@@ -306,7 +305,7 @@ export class Endpoint {
     this.now = now;
     this.secure.handleTimeout(now);
     for (const record of this.deadlines.takeDue(now)) {
-      this.scheduledAt.delete(record);
+      record.scheduledAt = undefined;
       record.session.handleTimeout(now);
       this.settle(record);
     }
@@ -323,7 +322,10 @@ export class Endpoint {
     return this.events.shift();
   }
 
-  /** When `handleTimeout` must next be called (endpoint clock, ms), or undefined if never. */
+  /**
+   * When `handleTimeout` must next be called (endpoint clock, ms), or undefined if never. It may
+   * come before any timer is due (a deadline that moved later is found out then), never after.
+   */
   nextTimeout(): number | undefined {
     return earliest(
       earliest(this.deadlines.peek(), this.secure.nextTimeout()),
@@ -591,19 +593,22 @@ export class Endpoint {
   private settle(record: SessionRecord): void {
     const session = record.session;
     if (session.state === 'closed') {
-      this.scheduledAt.delete(record);
+      record.scheduledAt = undefined;
       const channelRecord = record.channel;
       const left = this.table.remove(record);
       if (left) this.secure.release(left, this.now);
       else if (this.lost.has(record)) this.rehandshakeWaiting(channelRecord);
       return;
     }
+    // Only a deadline earlier than the one filed is filed now. A later one (the ack and
+    // retransmission timers move on with every datagram) is filed when the earlier entry comes
+    // due and handleTimeout finds nothing to do yet: one early wake-up instead of a heap push
+    // and a stale pop per datagram.
     const at = session.nextDeadline();
-    if (at === undefined) this.scheduledAt.delete(record);
-    else if (this.scheduledAt.get(record) !== at) {
-      this.scheduledAt.set(record, at);
-      this.deadlines.push(record, at);
-    }
+    const filed = record.scheduledAt;
+    if (at === undefined || (filed !== undefined && filed <= at)) return;
+    record.scheduledAt = at;
+    this.deadlines.push(record, at);
   }
 
   /**

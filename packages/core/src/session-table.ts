@@ -21,6 +21,12 @@ export interface SessionRecord {
   readonly peerKey: string;
   /** The channel the session speaks over now (it changes when a simultaneous open is resolved). */
   channel: ChannelRecord;
+  /**
+   * The deadline the endpoint filed this record under in its deadline queue (the queue skips
+   * entries that no longer match it); undefined when none is filed. A field, not a map beside
+   * the table: the endpoint reads and writes it on every datagram.
+   */
+  scheduledAt: number | undefined;
 }
 
 /** A channel that carries sessions. A channel with none is not here: the secure layer ages it out. */
@@ -74,6 +80,7 @@ export class SessionTable {
       session,
       peerKey: formatAddress(session.peer),
       channel: this.channelRecord(channel),
+      scheduledAt: undefined,
     };
     this.byId.set(session.id, record);
     record.channel.sessions.set(session.wireId, record);

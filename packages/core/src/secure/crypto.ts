@@ -4,6 +4,13 @@
  * fingerprints and cookies. Nothing here is hand-rolled cryptography; it only arranges bytes.
  */
 import sodium from 'sodium-native';
+/**
+ * The per-packet AEAD calls go to sodium-native's addon itself. Its index.js wraps each call in
+ * nine argument assertions (about 80 ns, four calls a round trip: 3 % of the round-trip
+ * benchmark); sealInto and open check the one thing those protect here, the lengths, themselves.
+ * The addon asserts the lengths again in C, so a bug here aborts instead of corrupting memory.
+ */
+import aead from 'sodium-native/binding.js';
 import { allocate } from '../slab.js';
 
 export interface KeyPair {
@@ -67,8 +74,9 @@ export function sealInto(
   ad: Uint8Array,
   plaintext: Uint8Array,
 ): void {
-  // sodium-native takes any typed array (its types say Buffer): no Buffer wrapper per packet.
-  sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out as Buffer, plaintext, ad, null, nonce(counter), key);
+  if (out.length !== plaintext.length + TAG_BYTES || key.length !== KEY_BYTES)
+    throw new RangeError('sealInto: output must be the plaintext + 16 bytes, and the key 32');
+  aead.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad, nonce(counter), key);
 }
 
 /** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */
@@ -79,20 +87,11 @@ export function open(
   ciphertext: Uint8Array,
 ): Uint8Array | undefined {
   if (ciphertext.length < TAG_BYTES) return undefined;
+  if (key.length !== KEY_BYTES) throw new RangeError('open: the key must be 32 bytes');
   const out = allocate(ciphertext.length - TAG_BYTES);
-  try {
-    sodium.crypto_aead_chacha20poly1305_ietf_decrypt(
-      out as Buffer,
-      null,
-      ciphertext,
-      ad,
-      nonce(counter),
-      key,
-    );
-    return out;
-  } catch {
-    return undefined;
-  }
+  // Negative when the tag does not verify (the wrapper would throw; a forgery is not exceptional).
+  const opened = aead.crypto_aead_chacha20poly1305_ietf_decrypt(out, ciphertext, ad, nonce(counter), key);
+  return opened < 0 ? undefined : out;
 }
 
 /** Noise REKEY(k): the first 32 bytes of ENCRYPT(k, 2^64 - 1, empty, 32 zero bytes). */
