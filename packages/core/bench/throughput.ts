@@ -8,7 +8,8 @@
 import { median, netchatPair, report, round, tick, udpPair } from './util.js';
 
 const MESSAGES = Number(process.env.BENCH_THROUGHPUT_MESSAGES ?? 50_000);
-const ROUNDS = 3;
+const ROUNDS = 5;
+const WARMUP_ROUNDS = 2;
 const BURST = 32;
 
 /** 64 bytes that carry their index, so the receiver can check the order. */
@@ -69,9 +70,12 @@ async function netchatRound(): Promise<{ perSecond: number; outOfOrder: number }
 export async function throughput() {
   const raws: Awaited<ReturnType<typeof rawRound>>[] = [];
   const ours: Awaited<ReturnType<typeof netchatRound>>[] = [];
-  // A short warm-up of each, not counted.
-  await rawRound();
-  await netchatRound();
+  // Warm-up rounds of each, not counted: netchat's first round after one warm-up still ran
+  // 10-20 % below the rest (the JIT and the heap still settling), which made the median swing.
+  for (let i = 0; i < WARMUP_ROUNDS; i++) {
+    await rawRound();
+    await netchatRound();
+  }
   for (let i = 0; i < ROUNDS; i++) {
     raws.push(await rawRound());
     ours.push(await netchatRound());
