@@ -2,14 +2,15 @@
  * Round trip of a 64-byte message on 127.0.0.1, one at a time: netchat through the public API
  * (A sends, B's `message` handler replies, A's `message` handler measures; encrypted and
  * reliable) against raw node:dgram ping-pong, in the same process and the same run. The two
- * alternate in blocks, so a burst of load from elsewhere on the machine hits both alike.
+ * alternate in blocks of 200, so a burst of load from elsewhere on the machine hits both alike
+ * (blocks of 1,000 let one stretch of a noisy machine land on one side).
  * Run: pnpm --filter @netchat/core bench (or pnpm bench at the root for every benchmark).
  */
 import { netchatPair, PAYLOAD, PAYLOAD_BYTES, report, round, stats, udpPair } from './util.js';
 
 const SAMPLES = Number(process.env.BENCH_RTT_SAMPLES ?? 20_000);
 const WARMUP = 2_000;
-const BLOCK = 1_000;
+const BLOCK = 200;
 
 /** Something that does one round trip per call of `once`, measured from send to reply. */
 interface PingPong {
