@@ -304,8 +304,11 @@ export class Endpoint {
   handleTimeout(now: number): void {
     this.now = now;
     this.secure.handleTimeout(now);
-    for (const record of this.deadlines.takeDue(now)) {
-      record.scheduledAt = undefined;
+    // A record can surface twice (a stale entry that equals its deadline again): once is enough.
+    const due = new Set(this.deadlines.takeDue(now));
+    // All taken off the heap first: a record left marked as filed would never be filed again.
+    for (const record of due) record.scheduledAt = undefined;
+    for (const record of due) {
       record.session.handleTimeout(now);
       this.settle(record);
     }

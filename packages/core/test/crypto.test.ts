@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { KEY_BYTES, open, seal, sealInto, TAG_BYTES } from '../src/secure/crypto.js';
 
-// crypto.ts calls sodium-native's addon directly; the addon checks lengths with C asserts,
-// which abort the whole process. These show the checks in front of it turn a wrong length into
-// an ordinary error, and that a failed tag is an answer, not an exception.
+// crypto.ts calls sodium-native's addon directly, and the addon's release build checks nothing:
+// a wrong size would have libsodium write past an array. These show the checks in front of it
+// turn a wrong size or array type into an ordinary error, and that a failed tag is an answer,
+// not an exception.
 describe('sealing and opening one packet', () => {
   const key = new Uint8Array(KEY_BYTES).fill(7);
   const ad = new Uint8Array([1, 2, 3]);
@@ -32,5 +33,12 @@ describe('sealing and opening one packet', () => {
       sealInto(new Uint8Array(plaintext.length + TAG_BYTES), key.subarray(1), 0, ad, plaintext),
     ).toThrow(RangeError);
     expect(() => open(key.subarray(1), 0, ad, new Uint8Array(32))).toThrow(RangeError);
+  });
+
+  it('refuses typed arrays other than Uint8Array, whose length is not their size in bytes', () => {
+    // 116 elements = 100 + 16, but 232 bytes against the 216 a Uint16Array plaintext of 100 is.
+    expect(() => sealInto(new Uint8Array(116), key, 0, ad, new Uint16Array(100) as never)).toThrow(TypeError);
+    expect(() => open(key, 0, ad, new Uint16Array(100) as never)).toThrow(TypeError);
+    expect(() => open(new Uint32Array(8) as never, 0, ad, new Uint8Array(32))).toThrow(TypeError);
   });
 });
