@@ -2,13 +2,19 @@
  * The view-model on real endpoints joined by testkit's virtual network, on virtual time: what the
  * status bar says about a link is what the sessions measure, not what a fake says.
  */
-import { fingerprint } from '@netchat/core';
+import { parseTarget } from '@netchat/client';
+import { type Address, fingerprint } from '@netchat/core';
 import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { type PeerPort, TuiModel } from '../src/model/tui-model.js';
+import { type ModelSettings, type PeerPort, TuiModel } from '../src/model/tui-model.js';
 
 /** The TUI's port on a virtual peer: the client's calls, plus the TUI's extras. */
-function tuiOn(net: VirtualNetwork, peer: VirtualPeer, acceptAll = false): TuiModel {
+function tuiOn(
+  net: VirtualNetwork,
+  peer: VirtualPeer,
+  acceptAll = false,
+  rendezvous?: Pick<PeerPort, 'find'> & Pick<ModelSettings, 'peerFrom'>,
+): TuiModel {
   const port: PeerPort = {
     resolve: (host, p) => peer.resolve(host, p),
     connectTo: (address) => peer.connectTo(address),
@@ -25,6 +31,7 @@ function tuiOn(net: VirtualNetwork, peer: VirtualPeer, acceptAll = false): TuiMo
     trust: (key, nick) => peer.knownPeers.check(key, nick),
     remember: (key, nick, print, seen) => peer.knownPeers.remember(key, nick, print, seen),
     contacts: () => peer.knownPeers.list(),
+    ...(rendezvous?.find && { find: rendezvous.find }),
   };
   const model = new TuiModel(port, {
     nick: 'me',
@@ -33,6 +40,7 @@ function tuiOn(net: VirtualNetwork, peer: VirtualPeer, acceptAll = false): TuiMo
     verbose: false,
     clock: () => new Date(net.now),
     bell: false,
+    ...(rendezvous?.peerFrom && { peerFrom: rendezvous.peerFrom }),
   });
   peer.onEvent((e) => model.onEvent(e));
   return model;
@@ -73,5 +81,29 @@ describe('the status bar on a real session', () => {
     expect(model.statusBar()).not.toContain('missed');
     expect(model.currentTab.state).toBe('open');
     expect(me.events.filter((e) => e.type === 'message')).toHaveLength(messagesBefore);
+  });
+});
+
+describe('/connect with a rendezvous', () => {
+  it('finds a peer named by fingerprint through the rendezvous and opens the chat', async () => {
+    const net = new VirtualNetwork();
+    const other = net.add('10.0.0.1', 5000, { nick: 'other' });
+    other.onEvent((e) => {
+      if (e.type === 'request') other.accept(e.session);
+    });
+    const me = net.add('10.0.0.2', 6000);
+    const asked: string[] = [];
+    const find = async (print: string): Promise<Address> => {
+      asked.push(print);
+      return other.address;
+    };
+    const model = tuiOn(net, me, false, { find, peerFrom: (text) => parseTarget(text, [], true) });
+    const print = fingerprint(other.endpoint.identity.publicKey);
+    model.editor.insert(`/connect ${print}`);
+    model.submit();
+    await settle(); // the rendezvous look-up
+    net.run(() => model.currentTab.state === 'open', 10_000);
+    expect(asked).toEqual([print]);
+    expect(model.currentTab.state).toBe('open');
   });
 });

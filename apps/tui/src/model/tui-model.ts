@@ -743,6 +743,8 @@ export class TuiModel {
       session: (session) => port.session(session),
       setNick: (nick) => port.setNick(nick),
       setTyping: port.setTyping ? (session, typing) => port.setTyping?.(session, typing) ?? false : undefined,
+      // Without it, a fingerprint or a nick typed with --rendezvous always failed "no rendezvous configured".
+      ...(port.find && { find: (fingerprint: string) => port.find?.(fingerprint) as Promise<Address> }),
     };
   }
 
