@@ -1,5 +1,5 @@
 /** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
-import type { ChatHistory } from '@netchat/client';
+import { type ChatHistory, portOf } from '@netchat/client';
 import {
   type Address,
   fingerprint,
@@ -40,15 +40,7 @@ export class TuiApp {
     private readonly options: AppOptions,
   ) {
     const port: PeerPort = {
-      resolve: (host, p) => peer.resolve(host, p),
-      connectTo: (address) => peer.connectTo(address),
-      accept: (session) => peer.accept(session),
-      decline: (session, reason, detail) => peer.decline(session, reason, detail),
-      send: (session, text) => peer.send(session, text),
-      closeSession: (session) => peer.closeSession(session),
-      setNick: (nick) => peer.setNick(nick),
-      setTyping: (session, typing) => peer.setTyping(session, typing),
-      session: (session) => peer.session(session),
+      ...portOf(peer),
       now: () => peer.now(),
       quit: () => void this.quit(),
       fingerprint: () => fingerprint(peer.publicKey),

@@ -2,7 +2,7 @@
  * The view-model on real endpoints joined by testkit's virtual network, on virtual time: what the
  * status bar says about a link is what the sessions measure, not what a fake says.
  */
-import { parseTarget } from '@netchat/client';
+import { parseTarget, portOf } from '@netchat/client';
 import { type Address, fingerprint } from '@netchat/core';
 import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
@@ -16,15 +16,7 @@ function tuiOn(
   rendezvous?: Pick<PeerPort, 'find'> & Pick<ModelSettings, 'peerFrom'>,
 ): TuiModel {
   const port: PeerPort = {
-    resolve: (host, p) => peer.resolve(host, p),
-    connectTo: (address) => peer.connectTo(address),
-    accept: (session) => peer.accept(session),
-    decline: (session, reason, detail) => peer.decline(session, reason, detail),
-    send: (session, text) => peer.send(session, text),
-    closeSession: (session) => peer.closeSession(session),
-    session: (session) => peer.session(session),
-    setNick: (nick) => peer.setNick(nick),
-    setTyping: (session, typing) => peer.setTyping(session, typing),
+    ...portOf(peer),
     now: () => net.now,
     quit: () => {},
     fingerprint: () => fingerprint(peer.endpoint.identity.publicKey),

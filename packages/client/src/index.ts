@@ -11,7 +11,7 @@ export {
 export { ContactError, type ContactErrorCode, findContact, matchContacts } from './contacts.js';
 export { type Conversation, type ConversationState, type EndReason, neverOpened } from './conversation.js';
 export { isSettled, type MessageStatus, type OutgoingMessage } from './outgoing-message.js';
-export type { PeerPort, TrustStore } from './peer-port.js';
+export { type PeerPort, portOf, type TrustStore } from './peer-port.js';
 export {
   isPeerTyping,
   PRESENCE_TYPING_EXPIRY_MS,

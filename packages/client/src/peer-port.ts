@@ -46,3 +46,26 @@ export interface TrustStore {
   /** Every known peer: lets a nick change be checked against the nicks of other known keys. */
   list?(): readonly KnownPeer[];
 }
+
+/**
+ * The PeerPort members of `peer` (a NetchatPeer, a test's virtual peer, another port), each bound
+ * to it and the optional ones only if it has them: an object to spread and add to. The one copy:
+ * a hand-written one that forgot a member silently turned off what it offers (the TUI's lost
+ * `find`, and with it every connect by fingerprint).
+ */
+export function portOf(peer: PeerPort): PeerPort {
+  return {
+    resolve: (host, port) => peer.resolve(host, port),
+    connectTo: (address) => peer.connectTo(address),
+    accept: (session) => peer.accept(session),
+    decline: (session, reason, detail) => peer.decline(session, reason, detail),
+    send: (session, text) => peer.send(session, text),
+    closeSession: (session) => peer.closeSession(session),
+    session: (session) => peer.session(session),
+    ...(peer.setNick && { setNick: (nick: string) => peer.setNick?.(nick) }),
+    ...(peer.setTyping && {
+      setTyping: (session: SessionId, typing: boolean) => peer.setTyping?.(session, typing) ?? false,
+    }),
+    ...(peer.find && { find: (fingerprint: string) => peer.find?.(fingerprint) as Promise<Address> }),
+  };
+}

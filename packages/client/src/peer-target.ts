@@ -4,15 +4,8 @@
  * fingerprint is held as a PeerSpec with port 0 (no peer listens on port 0): its address comes
  * from the rendezvous when the conversation dials.
  */
-import {
-  type Address,
-  fingerprintBytes,
-  fingerprintText,
-  type PeerSpec,
-  parsePeerSpec,
-  type SessionId,
-} from '@netchat/core';
-import type { PeerPort } from './peer-port.js';
+import { type Address, fingerprintBytes, fingerprintText, type PeerSpec, parsePeerSpec } from '@netchat/core';
+import { type PeerPort, portOf } from './peer-port.js';
 
 /** A known peer, as the trust store lists it. */
 export interface Contact {
@@ -52,21 +45,5 @@ export function withFinder(
   port: PeerPort,
   find: ((fingerprint: string) => Promise<Address>) | undefined,
 ): PeerPort {
-  if (!find) return port;
-  // Every member delegated, the optional ones too: a wrapper that forgot one would silently
-  // turn off what it offers (a nick change reaching the peers, typing notices).
-  return {
-    resolve: (host, p) => port.resolve(host, p),
-    connectTo: (address) => port.connectTo(address),
-    accept: (session) => port.accept(session),
-    decline: (session, reason, detail) => port.decline(session, reason, detail),
-    send: (session, text) => port.send(session, text),
-    closeSession: (session) => port.closeSession(session),
-    session: (session) => port.session(session),
-    ...(port.setNick && { setNick: (nick: string) => port.setNick?.(nick) }),
-    ...(port.setTyping && {
-      setTyping: (session: SessionId, typing: boolean) => port.setTyping?.(session, typing) ?? false,
-    }),
-    find,
-  };
+  return find ? { ...portOf(port), find } : port;
 }

@@ -6,9 +6,9 @@ import {
   ChatClient,
   type ClientUpdate,
   isNamedTarget,
-  type PeerPort,
   parseTarget,
   texts,
+  withFinder,
 } from '../src/index.js';
 
 const known = fingerprint(generateKeyPair().publicKey);
@@ -47,17 +47,7 @@ describe('ChatClient with a rendezvous', () => {
     const net = new VirtualNetwork();
     const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
     const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
-    const port: PeerPort = {
-      resolve: (host, p) => alice.resolve(host, p),
-      connectTo: (address) => alice.connectTo(address),
-      accept: (s) => alice.accept(s),
-      decline: (s, r, d) => alice.decline(s, r, d),
-      send: (s, t) => alice.send(s, t),
-      closeSession: (s) => alice.closeSession(s),
-      session: (s) => alice.session(s),
-      find,
-    };
-    const client = new ChatClient(port, alice.knownPeers, { clock: () => net.now });
+    const client = new ChatClient(withFinder(alice, find), alice.knownPeers, { clock: () => net.now });
     const updates: ClientUpdate[] = [];
     client.subscribe((u) => updates.push(u));
     alice.onEvent((e) => client.handle(e));

@@ -17,6 +17,7 @@ import {
   neverOpened,
   type OutgoingMessage,
   type PeerPort as ClientPort,
+  portOf,
   type PresenceUpdate,
   texts,
   type WaitingRequest,
@@ -53,7 +54,6 @@ import type { TabBarEntry } from './tab-bar.js';
  * the TUI's own extras. NetchatPeer in the app, a fake in tests.
  */
 export interface PeerPort extends ClientPort {
-  setNick(nick: string): void;
   /** The peer's clock (ms), the one SessionInfo.lastHeard is on. */
   now(): number;
   quit(): void;
@@ -727,7 +727,7 @@ export class TuiModel {
    */
   private guardedPort(port: PeerPort): ClientPort {
     return {
-      resolve: (host, p) => port.resolve(host, p),
+      ...portOf(port),
       connectTo: (address) => {
         const twin = this.tabFor(address.host, address.port);
         if (twin && twin.conversation?.state === 'open') {
@@ -736,15 +736,6 @@ export class TuiModel {
         }
         return port.connectTo(address);
       },
-      accept: (session) => port.accept(session),
-      decline: (session, reason, detail) => port.decline(session, reason, detail),
-      send: (session, text) => port.send(session, text),
-      closeSession: (session) => port.closeSession(session),
-      session: (session) => port.session(session),
-      setNick: (nick) => port.setNick(nick),
-      setTyping: port.setTyping ? (session, typing) => port.setTyping?.(session, typing) ?? false : undefined,
-      // Without it, a fingerprint or a nick typed with --rendezvous always failed "no rendezvous configured".
-      ...(port.find && { find: (fingerprint: string) => port.find?.(fingerprint) as Promise<Address> }),
     };
   }
 
