@@ -9,7 +9,7 @@ import {
   Presence,
 } from '../src/index.js';
 import { MESSAGE_DEFINITIONS } from '../src/wire/messages.js';
-import { RawPeer } from './support/raw-peer.js';
+import { rawSession } from './support/raw-peer.js';
 import { eventsOf, type Node, openPair, VirtualNetwork } from './support/virtual-network.js';
 
 const sentOfType = (node: Node, type: Datagram['type'], since = 0) =>
@@ -120,23 +120,6 @@ describe('presence', () => {
   });
 });
 
-/** b accepts a session with a peer the test writes byte by byte. */
-function rawSession() {
-  const net = new VirtualNetwork();
-  const b = net.add('127.0.0.2', 2222);
-  const node = net.attach(new RawPeer(), '127.0.0.1', 1111);
-  const raw = node.endpoint;
-  raw.connect(b.address, 0);
-  net.run(() => raw.channel !== undefined, 1_000);
-  const session = 77;
-  raw.send({ type: 'connect_request', session, heartbeatMs: 25_000, nick: 'raw' });
-  net.run(() => eventsOf(b, 'request').length > 0, 1_000);
-  const sb = eventsOf(b, 'request')[0]?.session ?? -1;
-  b.endpoint.accept(sb, net.now);
-  net.runFor(50);
-  return { net, b, raw, session, sb };
-}
-
 describe('presence from a hostile or different peer', () => {
   it('drops a malformed presence, counts it, and the session carries on', () => {
     const { net, b, raw, session, sb } = rawSession();
@@ -195,7 +178,7 @@ describe('presence from a hostile or different peer', () => {
     expect(decodeDatagram(presence).ok).toBe(true);
 
     // That is the path this endpoint takes for a code it does not know (10), inside an open session.
-    const { net, b, raw, session, sb } = rawSession();
+    const { net, b, raw, sb, fragment } = rawSession();
     const unknown = Uint8Array.from(presence);
     unknown[3] = 10;
     const answersBefore = raw.received.length;
@@ -209,17 +192,7 @@ describe('presence from a hostile or different peer', () => {
     });
     expect(raw.received.length).toBe(answersBefore);
     expect(b.endpoint.session(sb)).toMatchObject({ state: 'open', lastHeard: heardBefore });
-    raw.send({
-      type: 'text',
-      session,
-      seq: 0,
-      ack: 0,
-      sack: 0,
-      ackDelay: 0,
-      fragmentIndex: 0,
-      fragmentCount: 1,
-      payload: new TextEncoder().encode('still here'),
-    });
+    raw.send(fragment(0, 0, 1, 'still here'));
     net.runFor(50);
     expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['still here']);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Datagram, decodePacket, encodeDatagram } from '../src/index.js';
-import { RawPeer } from './support/raw-peer.js';
+import { RawPeer, rawSession } from './support/raw-peer.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
 
 const packetType = (data: Uint8Array) => {
@@ -595,30 +595,3 @@ describe('reassembly after a protocol error', () => {
     expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['after', 'the bad one', 'and later']);
   });
 });
-
-/** b has accepted a session with a raw peer, which can then send b any session message it likes. */
-function rawSession() {
-  const net = new VirtualNetwork();
-  const b = net.add('127.0.0.2', 2222);
-  const node = net.attach(new RawPeer(), '127.0.0.1', 1111);
-  const raw = node.endpoint;
-  raw.connect(b.address, 0);
-  net.run(() => raw.channel !== undefined, 1_000);
-  const session = 77;
-  raw.send({ type: 'connect_request', session, heartbeatMs: 25_000, nick: 'raw' });
-  net.run(() => eventsOf(b, 'request').length > 0, 1_000);
-  b.endpoint.accept(eventsOf(b, 'request')[0]?.session ?? -1, net.now);
-  net.runFor(50);
-  const fragment = (seq: number, index: number, count: number, text: string): Datagram => ({
-    type: 'text',
-    session,
-    seq,
-    ack: 0,
-    sack: 0,
-    ackDelay: 0,
-    fragmentIndex: index,
-    fragmentCount: count,
-    payload: new TextEncoder().encode(text),
-  });
-  return { net, b, raw, fragment };
-}

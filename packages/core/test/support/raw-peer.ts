@@ -12,7 +12,7 @@ import {
 } from '../../src/index.js';
 import type { Channel } from '../../src/secure/channel.js';
 import { SecureTransport } from '../../src/secure/secure-transport.js';
-import type { NodeEndpoint } from './virtual-network.js';
+import { eventsOf, type NodeEndpoint, VirtualNetwork } from './virtual-network.js';
 
 export class RawPeer implements NodeEndpoint {
   readonly transport: SecureTransport;
@@ -68,4 +68,35 @@ export class RawPeer implements NodeEndpoint {
   pollEvent(): NetchatEvent | undefined {
     return undefined;
   }
+}
+
+/**
+ * b has accepted a session (wire id `session`, b's id `sb`) with a raw peer, which can then send
+ * b any session message it likes; `fragment` writes a text fragment of that session.
+ */
+export function rawSession() {
+  const net = new VirtualNetwork();
+  const b = net.add('127.0.0.2', 2222);
+  const node = net.attach(new RawPeer(), '127.0.0.1', 1111);
+  const raw = node.endpoint;
+  raw.connect(b.address, 0);
+  net.run(() => raw.channel !== undefined, 1_000);
+  const session = 77;
+  raw.send({ type: 'connect_request', session, heartbeatMs: 25_000, nick: 'raw' });
+  net.run(() => eventsOf(b, 'request').length > 0, 1_000);
+  const sb = eventsOf(b, 'request')[0]?.session ?? -1;
+  b.endpoint.accept(sb, net.now);
+  net.runFor(50);
+  const fragment = (seq: number, index: number, count: number, text: string): Datagram => ({
+    type: 'text',
+    session,
+    seq,
+    ack: 0,
+    sack: 0,
+    ackDelay: 0,
+    fragmentIndex: index,
+    fragmentCount: count,
+    payload: new TextEncoder().encode(text),
+  });
+  return { net, b, raw, session, sb, fragment };
 }
