@@ -7,7 +7,8 @@ import {
   type Conversation,
   texts,
 } from '../src/index.js';
-import { settle, type VirtualNetwork as Net, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
+import { openChat } from './support/open-chat.js';
+import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 
 function clientOn(peer: VirtualPeer, settings: ClientSettings = {}) {
   const client = new ChatClient(peer, peer.knownPeers, { clock: () => peer.net.now, ...settings });
@@ -19,21 +20,9 @@ function clientOn(peer: VirtualPeer, settings: ClientSettings = {}) {
   return { client, updates, of };
 }
 
-type Side = ReturnType<typeof clientOn>;
-
 function must<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('expected a value');
   return value;
-}
-
-/** alice asks bob, bob accepts: both conversations open. */
-async function chat(net: Net, a: Side, b: Side, bob: VirtualPeer) {
-  const mine = a.client.connect(bob.address);
-  await settle();
-  expect(net.run(() => b.client.requests.size > 0, 10_000)).toBe(true);
-  const theirs = b.client.accept(must(b.client.requests.first()));
-  expect(net.run(() => mine.state === 'open', 10_000)).toBe(true);
-  return { mine, theirs };
 }
 
 function setUp(options = {}) {
@@ -81,10 +70,10 @@ describe('ChatClient', () => {
 
   it('knows a key the second time and warns loudly when a new key takes a known nick', async () => {
     const { net, bob, a, b } = setUp();
-    const first = await chat(net, a, b, bob);
+    const first = await openChat(net, a.client, b.client, bob.address);
     a.client.close(first.mine);
     net.run(() => first.theirs.state === 'ended', 10_000);
-    const again = await chat(net, a, b, bob);
+    const again = await openChat(net, a.client, b.client, bob.address);
     expect(again.theirs.trust).toMatchObject({ level: 'known', knownAs: 'alice' });
     expect(again.mine.trust).toMatchObject({ level: 'known', knownAs: 'bob' });
 
@@ -114,7 +103,7 @@ describe('ChatClient', () => {
     const a = clientOn(alice);
     const b = clientOn(bob, { capacity: 1 });
     const c = clientOn(carol);
-    await chat(net, a, b, bob);
+    await openChat(net, a.client, b.client, bob.address);
     const asking = c.client.connect(bob.address);
     await settle();
     net.run(() => asking.state === 'ended', 10_000);
@@ -162,7 +151,7 @@ describe('ChatClient', () => {
 
   it('ends a chat at once when the peer restarts with the same key, and takes its new request', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine } = await chat(net, a, b, bob);
+    const { mine } = await openChat(net, a.client, b.client, bob.address);
     const pending = a.client.send(mine, 'are you there?');
     const restarted = net.restart(bob, { nick: 'bob' });
     const b2 = clientOn(restarted);
@@ -181,7 +170,7 @@ describe('ChatClient', () => {
 
   it('delivers every message in order through 20% loss', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine } = await chat(net, a, b, bob);
+    const { mine } = await openChat(net, a.client, b.client, bob.address);
     net.loss = 0.2;
     const sent = Array.from({ length: 50 }, (_, i) => a.client.send(mine, `line ${i}`));
     net.run(() => sent.every((m) => m.status === 'delivered'), 120_000);
@@ -190,7 +179,7 @@ describe('ChatClient', () => {
 
   it('reports messages in flight as not confirmed, naming the peer, when the peer is lost', async () => {
     const { net, bob, a, b } = setUp({ heartbeatInterval: 1_000 });
-    const { mine } = await chat(net, a, b, bob);
+    const { mine } = await openChat(net, a.client, b.client, bob.address);
     net.filter = () => false; // the network between them goes down
     const stuck = a.client.send(mine, 'anyone?');
     net.run(() => mine.state === 'ended', 60_000);
@@ -207,7 +196,7 @@ describe('ChatClient', () => {
 
   it('settles every message when we close while the peer is frozen: confirmed or reported, never silent', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine } = await chat(net, a, b, bob);
+    const { mine } = await openChat(net, a.client, b.client, bob.address);
     bob.frozen = true;
     const stuck = a.client.send(mine, 'still there?');
     a.client.close(mine);
@@ -218,7 +207,7 @@ describe('ChatClient', () => {
 
   it('holds texts back while the send queue is full and sends them as room comes (200 x 10 KB)', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine } = await chat(net, a, b, bob);
+    const { mine } = await openChat(net, a.client, b.client, bob.address);
     const line = 'x'.repeat(10_000);
     const sent = Array.from({ length: 200 }, (_, i) => a.client.send(mine, `${i} ${line}`));
     expect(a.client.hasRoom(mine)).toBe(false);
@@ -231,7 +220,7 @@ describe('ChatClient', () => {
 
   it('reports held-back texts as not sent when the chat ends before they could go', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine, theirs } = await chat(net, a, b, bob);
+    const { mine, theirs } = await openChat(net, a.client, b.client, bob.address);
     const sent = Array.from({ length: 150 }, (_, i) => a.client.send(mine, `${i} ${'y'.repeat(10_000)}`));
     b.client.close(theirs);
     net.run(() => a.client.unsettled().length === 0, 60_000);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '@netchat/core';
 import { ChatClient, ChatHistory, type Conversation, type HistoryEntry } from '../src/index.js';
-import { settle, VirtualNetwork } from '@netchat/testkit';
+import { openChat } from './support/open-chat.js';
+import { VirtualNetwork } from '@netchat/testkit';
 
 const home = () => mkdtempSync(join(tmpdir(), 'netchat-history-'));
 const alice = 'a1'.repeat(32);
@@ -111,13 +112,7 @@ describe('ChatHistory', () => {
     const cb = new ChatClient(b, b.knownPeers, { clock: () => net.now });
     a.onEvent((e) => ca.handle(e));
     b.onEvent((e) => cb.handle(e));
-    const mine = ca.connect(b.address);
-    await settle();
-    net.run(() => cb.requests.size > 0, 10_000);
-    const request = cb.requests.first();
-    if (!request) throw new Error('no request');
-    const theirs = cb.accept(request);
-    net.run(() => mine.state === 'open', 10_000);
+    const { mine, theirs } = await openChat(net, ca, cb, b.address);
     const sent = ca.send(mine, 'hello bob');
     cb.send(theirs, 'hi alice');
     net.run(() => sent.status === 'delivered' && ca.unsettled().length === 0, 10_000);

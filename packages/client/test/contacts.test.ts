@@ -2,7 +2,8 @@
 import { KnownPeers } from '@netchat/core';
 import { describe, expect, it } from 'vitest';
 import { ChatClient, ContactError, findContact, matchContacts, texts } from '../src/index.js';
-import { settle, VirtualNetwork } from '@netchat/testkit';
+import { openChat } from './support/open-chat.js';
+import { VirtualNetwork } from '@netchat/testkit';
 
 const key = (byte: string) => byte.repeat(32);
 
@@ -88,13 +89,7 @@ describe('contacts', () => {
     const b = new ChatClient(bob, bob.knownPeers, { clock: () => net.now });
     alice.onEvent((e) => a.handle(e));
     bob.onEvent((e) => b.handle(e));
-    const mine = a.connect(bob.address);
-    await settle();
-    net.run(() => b.requests.size > 0, 10_000);
-    const request = b.requests.first();
-    if (!request) throw new Error('no request');
-    b.accept(request);
-    net.run(() => mine.state === 'open', 10_000);
+    const { mine } = await openChat(net, a, b, bob.address);
     const found = findContact(alice.knownPeers.list(), 'bob');
     expect(found.lastAddress).toEqual({ host: '127.0.0.2', port: 2222 });
     expect(found.fingerprint).toBe(mine.trust?.fingerprint);

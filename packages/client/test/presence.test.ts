@@ -4,11 +4,11 @@ import {
   ChatClient,
   type ClientTimers,
   type ClientUpdate,
-  type Conversation,
   PRESENCE_TYPING_EXPIRY_MS,
   type PresenceUpdate,
   texts,
 } from '../src/index.js';
+import { openChat } from './support/open-chat.js';
 import { settle, type VirtualNetwork as Net, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 
 /** Timers on the network's virtual clock: `fire` runs the ones due. */
@@ -50,22 +50,6 @@ const typingOf = (side: Side) => side.presence.flatMap((u) => (u.type === 'typin
 /** How many presence messages reached this peer's endpoint. */
 const presenceHeard = (peer: VirtualPeer) => peer.events.filter((e) => e.type === 'presence').length;
 
-async function chat(
-  net: Net,
-  a: Side,
-  b: Side,
-  bob: VirtualPeer,
-): Promise<{ mine: Conversation; theirs: Conversation }> {
-  const mine = a.client.connect(bob.address);
-  await settle();
-  expect(net.run(() => b.client.requests.size > 0, 10_000)).toBe(true);
-  const request = b.client.requests.first();
-  if (!request) throw new Error('no request');
-  const theirs = b.client.accept(request);
-  expect(net.run(() => mine.state === 'open', 10_000)).toBe(true);
-  return { mine, theirs };
-}
-
 function setUp() {
   const net = new VirtualNetwork();
   const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
@@ -76,10 +60,10 @@ function setUp() {
 describe('nick changes', () => {
   it('reach every open conversation, and the peer shows "alice is now known as alicia"', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine, theirs } = await chat(net, a, b, bob);
+    const { mine, theirs } = await openChat(net, a.client, b.client, bob.address);
     const carol = net.add('127.0.0.3', 3333, { nick: 'carol' });
     const c = clientOn(carol);
-    await chat(net, a, c, carol);
+    await openChat(net, a.client, c.client, carol.address);
 
     a.client.setNick('alicia');
     net.runFor(100);
@@ -99,7 +83,7 @@ describe('nick changes', () => {
 
   it('refuses a nick that cannot go on the wire, and tells no one', async () => {
     const { net, bob, a, b } = setUp();
-    await chat(net, a, b, bob);
+    await openChat(net, a.client, b.client, bob.address);
     expect(() => a.client.setNick('x'.repeat(33))).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
@@ -112,10 +96,10 @@ describe('nick changes', () => {
     const { net, bob, a, b } = setUp();
     const carol = net.add('127.0.0.3', 3333, { nick: 'carol' });
     const c = clientOn(carol);
-    const first = await chat(net, c, b, bob);
+    const first = await openChat(net, c.client, b.client, bob.address);
     c.client.close(first.mine);
     net.run(() => first.theirs.state === 'ended', 10_000);
-    const { theirs } = await chat(net, a, b, bob);
+    const { theirs } = await openChat(net, a.client, b.client, bob.address);
 
     a.client.setNick('carol');
     net.runFor(100);
@@ -135,7 +119,7 @@ describe('nick changes', () => {
 describe('typing', () => {
   it('tells the peer at the first keystroke, then at most once per 3 s, and the peer shows it once', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine, theirs } = await chat(net, a, b, bob);
+    const { mine, theirs } = await openChat(net, a.client, b.client, bob.address);
     expect(a.client.notifyTyping(mine)).toBe(true);
     net.runFor(1_000);
     expect(a.client.notifyTyping(mine)).toBe(false);
@@ -152,7 +136,7 @@ describe('typing', () => {
 
   it('stops showing at an idle notice, at the message, and at the expiry', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine, theirs } = await chat(net, a, b, bob);
+    const { mine, theirs } = await openChat(net, a.client, b.client, bob.address);
 
     a.client.notifyTyping(mine);
     net.runFor(50);
@@ -188,7 +172,7 @@ describe('typing', () => {
 
   it('keeps showing while the peer refreshes, and loses one refresh without a flicker', async () => {
     const { net, bob, a, b } = setUp();
-    const { mine, theirs } = await chat(net, a, b, bob);
+    const { mine, theirs } = await openChat(net, a.client, b.client, bob.address);
     let dropped = 0;
     net.filter = () => true;
     a.client.notifyTyping(mine);
