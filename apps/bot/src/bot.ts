@@ -13,6 +13,7 @@ import {
 } from '@netchat/core';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from './access-policy.js';
+import { displayName } from './display-name.js';
 import { type RulesEngine, truncateUtf8 } from './rules.js';
 
 export interface BotSettings {
@@ -161,7 +162,10 @@ export class Bot {
     this.summary.sessionsServed++;
     const info = this.peer.session(session);
     if (!info) return;
-    const greeting = this.rules.greeting({ nick, peer: formatAddress(info.peer) });
+    const greeting = this.rules.greeting({
+      nick: displayName(nick, info.fingerprint),
+      peer: formatAddress(info.peer),
+    });
     if (greeting) this.reply(session, formatAddress(info.peer), greeting, 'greeting');
   }
 
@@ -169,7 +173,9 @@ export class Bot {
     const peer = at(e);
     this.summary.messagesIn++;
     this.log.info({ event: 'message_in', peer, session: e.session, text: e.text }, 'message in');
-    const nick = this.peer.session(e.session)?.peerNick ?? '';
+    const info = this.peer.session(e.session);
+    if (!info) return;
+    const nick = displayName(info.peerNick, info.fingerprint);
     const reply = this.rules.reply({ text: e.text, nick, peer });
     if (reply !== undefined) this.reply(e.session, peer, reply, 'reply');
   }

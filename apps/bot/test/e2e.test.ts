@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventOf, NetchatPeer, type NetchatEventType } from '@netchat/core';
+import { type EventOf, fingerprint, NetchatPeer, type NetchatEventType } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
 
@@ -57,8 +57,11 @@ async function connect(p: NetchatPeer, port: number): Promise<number> {
   return (await accepted).session;
 }
 
+/** A rules file in a folder of its own, removed after the test (pass or fail). */
 const rulesFile = (rules: object) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'netchat-bot-')), 'rules.json');
+  const dir = mkdtempSync(join(tmpdir(), 'netchat-bot-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'rules.json');
   writeFileSync(path, JSON.stringify(rules));
   return path;
 };
@@ -95,6 +98,18 @@ describe('netchat-bot with real peers on loopback', () => {
     const events = new Set(b.logs().map((l) => l.event));
     for (const event of ['request', 'accept', 'message_in', 'reply_out', 'delivered'])
       expect(events).toContain(event);
+  });
+
+  it('calls a peer without a nick by its fingerprint\'s first group, never an empty name', async () => {
+    const port = await bot(
+      '--rules',
+      rulesFile({ greeting: 'hello {nick}, I am a bot', fallback: '{nick} said {text}' }),
+    ).port();
+    const p = await peer('');
+    const received = messages(p, 2);
+    p.send(await connect(p, port), 'hi');
+    const group = fingerprint(p.publicKey).slice(0, 4);
+    expect(await received).toEqual([`hello ${group}, I am a bot`, `${group} said hi`]);
   });
 
   it('is called netchat-bot and the start of its fingerprint, so two bots differ; --nick still wins', async () => {
