@@ -100,7 +100,7 @@ describe('netchat-bot with real peers on loopback', () => {
       expect(events).toContain(event);
   });
 
-  it('calls a peer without a nick by its fingerprint\'s first group, never an empty name', async () => {
+  it("calls a peer without a nick by its fingerprint's first group, never an empty name", async () => {
     const port = await bot(
       '--rules',
       rulesFile({ greeting: 'hello {nick}, I am a bot', fallback: '{nick} said {text}' }),
@@ -244,9 +244,15 @@ describe('bad start-up input', () => {
     expect(b.stdout).toBe('');
   });
 
-  it('a rules file with a bad field: one line naming the field, exit 2', async () => {
-    const b = bot('--rules', rulesFile({ rules: [{ match: '[', reply: 'x' }] }));
+  it.each([
+    [{ rules: [{ match: '[', reply: 'x' }] }, /: "match" in rule 1 is not a valid regular expression \(/],
+    [{ greting: 'hi' }, /: unknown key "greting" at the top level \(did you mean "greeting"\?\)$/],
+  ])('a rules file with a mistake: one line saying where and what to fix, exit 2', async (rules, message) => {
+    const path = rulesFile(rules);
+    const b = bot('--rules', path);
     expect(await b.exited).toBe(2);
-    expect(b.stderr).toMatch(/rules\[0\]\.match is not a valid regular expression/);
+    expect(b.stderr.trimEnd()).toMatch(new RegExp(`^netchat-bot: rules file ${path}${message.source}`));
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+    expect(b.stdout).toBe('');
   });
 });
