@@ -232,6 +232,7 @@ describe('bad start-up input', () => {
     [['--rate', '0'], /^netchat-bot: --rate must be more than 0/],
     [['--log-level', 'loud'], /^netchat-bot: --log-level must be one of/],
     [['--allow', '1.2.3.4:0'], /^netchat-bot: --allow "0" in "1.2.3.4:0" is not a port/],
+    [['--allow', '256.1.1.1'], /^netchat-bot: --allow "256\.1\.1\.1" is not an IPv4 address/],
     [
       ['--connect', '256.1.1.1:6666'],
       /^netchat-bot: --connect invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4/,
