@@ -25,14 +25,21 @@ export interface BotSummary {
   sessionsServed: number;
   messagesIn: number;
   messagesOut: number;
+  /** Replies not sent because their peer was over --rate. */
+  repliesRateLimited: number;
 }
 
 export class Bot {
   private readonly open = new Set<SessionId>();
   /** Each open session's peer nick, as last logged: a presence that changes it is logged. */
   private readonly nicks = new Map<SessionId, string>();
+  /**
+   * Replies dropped by the rate limit since the last report, by peer (IP:PORT): a fast script
+   * would otherwise log a line per message it sent (1,971 in one run).
+   */
+  private readonly rateLimited = new Map<string, number>();
   private accepting = true;
-  readonly summary: BotSummary = { sessionsServed: 0, messagesIn: 0, messagesOut: 0 };
+  readonly summary: BotSummary = { sessionsServed: 0, messagesIn: 0, messagesOut: 0, repliesRateLimited: 0 };
 
   constructor(
     private readonly peer: NetchatPeer,
@@ -116,6 +123,7 @@ export class Bot {
     this.accepting = false;
     this.log.info({ event: 'shutdown', sessions: this.open.size }, 'shutting down');
     await this.peer.close(timeoutMs);
+    this.reportRateLimited();
     this.log.info({ event: 'summary', ...this.summary, security: this.securityCounters() }, 'stopped');
     return this.summary;
   }
@@ -129,6 +137,16 @@ export class Bot {
   /** Logs the counters (called every minute). */
   logStats(): void {
     this.log.info({ event: 'stats', sessions: this.open.size, security: this.securityCounters() }, 'stats');
+  }
+
+  /**
+   * One `rate_limited` line for each peer that had replies dropped since the last report, with
+   * how many (called every few seconds, and at shutdown), then starts counting afresh.
+   */
+  reportRateLimited(): void {
+    for (const [peer, dropped] of this.rateLimited)
+      this.log.warn({ event: 'rate_limited', peer, dropped }, 'replies dropped: peer over its rate');
+    this.rateLimited.clear();
   }
 
   private onRequest(e: EventOf<'request'>): void {
@@ -183,7 +201,8 @@ export class Bot {
   private reply(session: SessionId, peer: string, text: string, kind: 'reply' | 'greeting'): void {
     if (text === '') return;
     if (!this.limiter.tryTake(peer, this.peer.now())) {
-      this.log.warn({ event: 'rate_limited', peer, session }, 'reply dropped: peer over its rate');
+      this.summary.repliesRateLimited++;
+      this.rateLimited.set(peer, (this.rateLimited.get(peer) ?? 0) + 1);
       return;
     }
     const cut = truncateUtf8(text, this.settings.maxMessageBytes);

@@ -163,15 +163,30 @@ describe('netchat-bot with real peers on loopback', () => {
     expect(await declined).toMatchObject({ reason: 'too_many_sessions' });
   });
 
-  it('limits replies per peer to --rate a second', async () => {
+  it('limits replies per peer to --rate a second, and counts what it dropped instead of a line each', async () => {
     const b = bot('--rate', '3');
     const port = await b.port();
     const p = await peer();
     const session = await connect(p, port);
-    for (let i = 0; i < 10; i++) p.send(session, `m${i}`);
-    await b.waitForLogs((l) => l.event === 'message_in', 10);
-    await b.waitForLogs((l) => l.event === 'rate_limited', 7);
-    expect(b.logs().filter((l) => l.event === 'reply_out')).toHaveLength(3);
+    // A fast script: 200 lines at once, far over 3 a second.
+    for (let i = 0; i < 200; i++) p.send(session, `m${i}`);
+    await b.waitForLogs((l) => l.event === 'message_in', 200);
+    const replies = () => b.logs().filter((l) => l.event === 'reply_out').length;
+    expect(replies()).toBeGreaterThanOrEqual(3);
+    expect(replies()).toBeLessThan(20);
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    // Nothing was reported before the 10 s report; at exit, one line with the count.
+    const reports = b.logs().filter((l) => l.event === 'rate_limited');
+    expect(reports).toEqual([
+      expect.objectContaining({ peer: `127.0.0.1:${p.address.port}`, dropped: 200 - replies() }),
+    ]);
+    const summary = b.logs().find((l) => l.event === 'summary');
+    expect(summary).toMatchObject({
+      messagesIn: 200,
+      messagesOut: replies(),
+      repliesRateLimited: 200 - replies(),
+    });
   });
 
   it('serves 100 concurrent peers, each with its own correct replies', async () => {
