@@ -45,7 +45,7 @@ export class AccessPolicy {
         continue;
       }
       const addresses = await lookup(entry.host, { all: true }).catch(() => {
-        throw new Error(`--allow ${entry.host}: host name not found`);
+        throw new Error(`--allow ${entry.host}: host name not found (check it, or give an IP address)`);
       });
       for (const a of addresses) resolved.push({ ...entry, host: normalizeHost(a.address) });
     }

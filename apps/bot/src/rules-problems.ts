@@ -15,13 +15,13 @@ export interface RulesKeys {
 }
 
 /**
- * The first problem worth fixing, as one line. An unknown key comes first: a typo (`"rply"`) also
- * makes the key it meant look missing, and naming the typo says both.
+ * The first problem worth fixing, as one line. An unknown key comes first, the top level's before
+ * a rule's (as it is read): a typo (`"rply"`) also makes the key it meant look missing, and
+ * naming the typo says both.
  */
 export function describeRulesProblem(issues: readonly Issue[], json: unknown, keys: RulesKeys): string {
-  const ordered = [...issues].sort(
-    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
-  );
+  const rank = (issue: Issue) => (issue.code === 'unrecognized_keys' ? issue.path.length : Infinity);
+  const ordered = [...issues].sort((a, b) => rank(a) - rank(b));
   const [first] = ordered;
   if (!first) return 'is invalid';
   const more = ordered.length - 1;

@@ -103,6 +103,10 @@ describe('rules files', () => {
     expect(problem('{ "rules": [ { "mtach": "a", "reply": "x" } ] }')).toMatch(
       /^unknown key "mtach" in rule 1 \(did you mean "match"\?\)/,
     );
+    // The top level's typo first, as the file is read.
+    expect(problem('{ "greting": "hi", "rules": [ { "mtach": "a", "reply": "x" } ] }')).toBe(
+      'unknown key "greting" at the top level (did you mean "greeting"?) (and 2 more problems)',
+    );
     expect(problem('{ "colour": "red" }')).toBe(
       'unknown key "colour" at the top level (the keys are "greeting", "rules", "fallback")',
     );
