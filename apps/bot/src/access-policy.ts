@@ -20,6 +20,10 @@ export function parseAllowEntry(text: string): AllowEntry {
       ? [hostPort[1], hostPort[2]]
       : [text, undefined];
   if (!host || /\s/.test(host)) throw new Error(`"${text}" is not HOST or HOST:PORT`);
+  // Only digits and dots is a mistyped IPv4 address, never a host name to look up (as the CLI reads it).
+  if (/^[\d.]+$/.test(host) && isIP(host) !== 4)
+    throw new Error(`"${host}" is not an IPv4 address (four numbers, each 0-255)`);
+  if (bracketed && isIP(host) !== 6) throw new Error(`"${text}": brackets are for IPv6 addresses only`);
   if (portText === undefined) return { host };
   const port = parsePort(portText);
   if (port === undefined) throw new Error(`"${portText}" in "${text}" is not a port (1-65535)`);
@@ -41,7 +45,7 @@ export class AccessPolicy {
         continue;
       }
       const addresses = await lookup(entry.host, { all: true }).catch(() => {
-        throw new Error(`--allow ${entry.host}: host name not found`);
+        throw new Error(`--allow ${entry.host}: host name not found (check it, or give an IP address)`);
       });
       for (const a of addresses) resolved.push({ ...entry, host: normalizeHost(a.address) });
     }

@@ -73,10 +73,10 @@ Logs one JSON object a line on stdout.
 Options:
 ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, XXXX the start of its fingerprint), sent')}
   --accept all|none|allow     who may connect (default all; with --allow, allow)
-  --allow HOST[:PORT]         may connect (repeatable); everyone else is declined
+  --allow HOST[:PORT]         may connect (repeatable; host names are looked up at start-up); everyone else is declined
   --max-sessions N            sessions at once; past it requests are declined (too_many_sessions) (default 1000)
   --rules FILE                JSON rules to reply by (default: echo every message)
-  --rate N                    replies per second to one peer, at most (default 20)
+  --rate N                    replies per second to one peer, at most; the rest are dropped and counted (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
   --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)

@@ -13,6 +13,7 @@ import {
 } from '@netchat/core';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from './access-policy.js';
+import { displayName } from './display-name.js';
 import { type RulesEngine, truncateUtf8 } from './rules.js';
 
 export interface BotSettings {
@@ -24,14 +25,21 @@ export interface BotSummary {
   sessionsServed: number;
   messagesIn: number;
   messagesOut: number;
+  /** Replies not sent because their peer was over --rate. */
+  repliesRateLimited: number;
 }
 
 export class Bot {
   private readonly open = new Set<SessionId>();
   /** Each open session's peer nick, as last logged: a presence that changes it is logged. */
   private readonly nicks = new Map<SessionId, string>();
+  /**
+   * Replies dropped by the rate limit since the last report, by peer (IP:PORT): a fast script
+   * would otherwise log a line per message it sent (1,971 in one run).
+   */
+  private readonly rateLimited = new Map<string, number>();
   private accepting = true;
-  readonly summary: BotSummary = { sessionsServed: 0, messagesIn: 0, messagesOut: 0 };
+  readonly summary: BotSummary = { sessionsServed: 0, messagesIn: 0, messagesOut: 0, repliesRateLimited: 0 };
 
   constructor(
     private readonly peer: NetchatPeer,
@@ -115,6 +123,7 @@ export class Bot {
     this.accepting = false;
     this.log.info({ event: 'shutdown', sessions: this.open.size }, 'shutting down');
     await this.peer.close(timeoutMs);
+    this.reportRateLimited();
     this.log.info({ event: 'summary', ...this.summary, security: this.securityCounters() }, 'stopped');
     return this.summary;
   }
@@ -128,6 +137,16 @@ export class Bot {
   /** Logs the counters (called every minute). */
   logStats(): void {
     this.log.info({ event: 'stats', sessions: this.open.size, security: this.securityCounters() }, 'stats');
+  }
+
+  /**
+   * One `rate_limited` line for each peer that had replies dropped since the last report, with
+   * how many (called every few seconds, and at shutdown), then starts counting afresh.
+   */
+  reportRateLimited(): void {
+    for (const [peer, dropped] of this.rateLimited)
+      this.log.warn({ event: 'rate_limited', peer, dropped }, 'replies dropped: peer over its rate');
+    this.rateLimited.clear();
   }
 
   private onRequest(e: EventOf<'request'>): void {
@@ -161,7 +180,10 @@ export class Bot {
     this.summary.sessionsServed++;
     const info = this.peer.session(session);
     if (!info) return;
-    const greeting = this.rules.greeting({ nick, peer: formatAddress(info.peer) });
+    const greeting = this.rules.greeting({
+      nick: displayName(nick, info.fingerprint),
+      peer: formatAddress(info.peer),
+    });
     if (greeting) this.reply(session, formatAddress(info.peer), greeting, 'greeting');
   }
 
@@ -169,7 +191,9 @@ export class Bot {
     const peer = at(e);
     this.summary.messagesIn++;
     this.log.info({ event: 'message_in', peer, session: e.session, text: e.text }, 'message in');
-    const nick = this.peer.session(e.session)?.peerNick ?? '';
+    const info = this.peer.session(e.session);
+    if (!info) return;
+    const nick = displayName(info.peerNick, info.fingerprint);
     const reply = this.rules.reply({ text: e.text, nick, peer });
     if (reply !== undefined) this.reply(e.session, peer, reply, 'reply');
   }
@@ -177,7 +201,8 @@ export class Bot {
   private reply(session: SessionId, peer: string, text: string, kind: 'reply' | 'greeting'): void {
     if (text === '') return;
     if (!this.limiter.tryTake(peer, this.peer.now())) {
-      this.log.warn({ event: 'rate_limited', peer, session }, 'reply dropped: peer over its rate');
+      this.summary.repliesRateLimited++;
+      this.rateLimited.set(peer, (this.rateLimited.get(peer) ?? 0) + 1);
       return;
     }
     const cut = truncateUtf8(text, this.settings.maxMessageBytes);

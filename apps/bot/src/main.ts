@@ -17,6 +17,8 @@ const SHUTDOWN_WAIT_MS = 1500;
 const DECLINE_HEADROOM = 64;
 /** How often the security counters are logged. */
 const STATS_EVERY_MS = 60_000;
+/** How often replies dropped by --rate are reported: one line per peer that had any. */
+const RATE_LIMITED_EVERY_MS = 10_000;
 
 async function main(): Promise<void> {
   const args = readCommandLine(program, parseBotArguments);
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
         'rendezvous stats',
       );
   }, STATS_EVERY_MS).unref();
+  setInterval(() => bot.reportRateLimited(), RATE_LIMITED_EVERY_MS).unref();
 
   for (const target of args.connect) void bot.connect(target.host, target.port);
 }

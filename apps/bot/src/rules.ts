@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { describeRulesProblem } from './rules-problems.js';
 
-const pattern = z
+/** One rule: a regular expression and the reply it gives. */
+const Rule = z
   .strictObject({
     match: z.string().min(1, 'must not be empty'),
     flags: z
@@ -29,7 +31,7 @@ const pattern = z
 
 export const RulesFile = z.strictObject({
   greeting: z.string().optional(),
-  rules: z.array(pattern).default([]),
+  rules: z.array(Rule).default([]),
   fallback: z.string().optional(),
 });
 export type RulesFile = z.infer<typeof RulesFile>;
@@ -38,31 +40,40 @@ export class RulesError extends Error {
   override readonly name = 'RulesError';
 }
 
-/** Reads and validates a rules file; a problem becomes one line naming the file and the field. */
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'a folder, not a file',
+};
+
+/** JSON.parse's complaint, with its character offset turned into the line and column editors show. */
+function jsonProblem(error: Error, raw: string): string {
+  return error.message.replace(/ in JSON at position (\d+).*$/, (_all, offset: string) => {
+    const before = raw.slice(0, Number(offset)).split('\n');
+    return ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+  });
+}
+
+/** Reads and validates a rules file; a problem becomes one line naming the file, the place and the fix. */
 export function loadRulesFile(path: string): RulesFile {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new RulesError(
-      `cannot read rules file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new RulesError(`cannot read rules file ${path}: ${READ_PROBLEMS[code] ?? 'read failed'} (${code})`);
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    throw new RulesError(`rules file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new RulesError(`rules file ${path} is not valid JSON: ${jsonProblem(error as Error, raw)}`);
   }
   const parsed = RulesFile.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = (issue?.path ?? [])
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('');
-    throw new RulesError(
-      `rules file ${path}: ${where.replace(/^\./, '') || 'the file'} ${issue?.message ?? 'is invalid'}`,
-    );
+    const keys = { file: Object.keys(RulesFile.shape), rule: Object.keys(Rule.shape) };
+    throw new RulesError(`rules file ${path}: ${describeRulesProblem(parsed.error.issues, json, keys)}`);
   }
   return parsed.data;
 }

@@ -12,6 +12,16 @@ describe('allow list entries', () => {
   ])('reads %s', (text, entry) => expect(parseAllowEntry(text)).toEqual(entry));
 
   it('refuses a bad port', () => expect(() => parseAllowEntry('1.2.3.4:99999')).toThrow(/not a port/));
+
+  it.each([
+    ['256.1.1.1', /^"256\.1\.1\.1" is not an IPv4 address \(four numbers, each 0-255\)$/],
+    ['1.2.3:5555', /^"1\.2\.3" is not an IPv4 address/],
+    ['12345', /^"12345" is not an IPv4 address/],
+    ['[example.com]:5555', /brackets are for IPv6 addresses only/],
+    ['[1.2.3.4]', /brackets are for IPv6 addresses only/],
+  ])('refuses %s without looking it up as a host name', (text, message) =>
+    expect(() => parseAllowEntry(text)).toThrow(message),
+  );
 });
 
 describe('access policy', () => {

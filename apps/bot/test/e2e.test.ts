@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventOf, NetchatPeer, type NetchatEventType } from '@netchat/core';
+import { type EventOf, fingerprint, NetchatPeer, type NetchatEventType } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
 
@@ -57,8 +57,11 @@ async function connect(p: NetchatPeer, port: number): Promise<number> {
   return (await accepted).session;
 }
 
+/** A rules file in a folder of its own, removed after the test (pass or fail). */
 const rulesFile = (rules: object) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'netchat-bot-')), 'rules.json');
+  const dir = mkdtempSync(join(tmpdir(), 'netchat-bot-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'rules.json');
   writeFileSync(path, JSON.stringify(rules));
   return path;
 };
@@ -95,6 +98,18 @@ describe('netchat-bot with real peers on loopback', () => {
     const events = new Set(b.logs().map((l) => l.event));
     for (const event of ['request', 'accept', 'message_in', 'reply_out', 'delivered'])
       expect(events).toContain(event);
+  });
+
+  it("calls a peer without a nick by its fingerprint's first group, never an empty name", async () => {
+    const port = await bot(
+      '--rules',
+      rulesFile({ greeting: 'hello {nick}, I am a bot', fallback: '{nick} said {text}' }),
+    ).port();
+    const p = await peer('');
+    const received = messages(p, 2);
+    p.send(await connect(p, port), 'hi');
+    const group = fingerprint(p.publicKey).slice(0, 4);
+    expect(await received).toEqual([`hello ${group}, I am a bot`, `${group} said hi`]);
   });
 
   it('is called netchat-bot and the start of its fingerprint, so two bots differ; --nick still wins', async () => {
@@ -148,15 +163,30 @@ describe('netchat-bot with real peers on loopback', () => {
     expect(await declined).toMatchObject({ reason: 'too_many_sessions' });
   });
 
-  it('limits replies per peer to --rate a second', async () => {
+  it('limits replies per peer to --rate a second, and counts what it dropped instead of a line each', async () => {
     const b = bot('--rate', '3');
     const port = await b.port();
     const p = await peer();
     const session = await connect(p, port);
-    for (let i = 0; i < 10; i++) p.send(session, `m${i}`);
-    await b.waitForLogs((l) => l.event === 'message_in', 10);
-    await b.waitForLogs((l) => l.event === 'rate_limited', 7);
-    expect(b.logs().filter((l) => l.event === 'reply_out')).toHaveLength(3);
+    // A fast script: 200 lines at once, far over 3 a second.
+    for (let i = 0; i < 200; i++) p.send(session, `m${i}`);
+    await b.waitForLogs((l) => l.event === 'message_in', 200);
+    const replies = () => b.logs().filter((l) => l.event === 'reply_out').length;
+    expect(replies()).toBeGreaterThanOrEqual(3);
+    expect(replies()).toBeLessThan(20);
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    // Nothing was reported before the 10 s report; at exit, one line with the count.
+    const reports = b.logs().filter((l) => l.event === 'rate_limited');
+    expect(reports).toEqual([
+      expect.objectContaining({ peer: `127.0.0.1:${p.address.port}`, dropped: 200 - replies() }),
+    ]);
+    const summary = b.logs().find((l) => l.event === 'summary');
+    expect(summary).toMatchObject({
+      messagesIn: 200,
+      messagesOut: replies(),
+      repliesRateLimited: 200 - replies(),
+    });
   });
 
   it('serves 100 concurrent peers, each with its own correct replies', async () => {
@@ -217,6 +247,7 @@ describe('bad start-up input', () => {
     [['--rate', '0'], /^netchat-bot: --rate must be more than 0/],
     [['--log-level', 'loud'], /^netchat-bot: --log-level must be one of/],
     [['--allow', '1.2.3.4:0'], /^netchat-bot: --allow "0" in "1.2.3.4:0" is not a port/],
+    [['--allow', '256.1.1.1'], /^netchat-bot: --allow "256\.1\.1\.1" is not an IPv4 address/],
     [
       ['--connect', '256.1.1.1:6666'],
       /^netchat-bot: --connect invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4/,
@@ -229,9 +260,15 @@ describe('bad start-up input', () => {
     expect(b.stdout).toBe('');
   });
 
-  it('a rules file with a bad field: one line naming the field, exit 2', async () => {
-    const b = bot('--rules', rulesFile({ rules: [{ match: '[', reply: 'x' }] }));
+  it.each([
+    [{ rules: [{ match: '[', reply: 'x' }] }, /: "match" in rule 1 is not a valid regular expression \(/],
+    [{ greting: 'hi' }, /: unknown key "greting" at the top level \(did you mean "greeting"\?\)$/],
+  ])('a rules file with a mistake: one line saying where and what to fix, exit 2', async (rules, message) => {
+    const path = rulesFile(rules);
+    const b = bot('--rules', path);
     expect(await b.exited).toBe(2);
-    expect(b.stderr).toMatch(/rules\[0\]\.match is not a valid regular expression/);
+    expect(b.stderr.trimEnd()).toMatch(new RegExp(`^netchat-bot: rules file ${path}${message.source}`));
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+    expect(b.stdout).toBe('');
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadRulesFile, RulesEngine, truncateUtf8 } from '../src/rules.js';
+import { closest } from '../src/rules-problems.js';
 
 const context = { nick: 'ana', peer: '127.0.0.1:5555' };
 const engine = new RulesEngine({
@@ -53,10 +54,23 @@ describe('rules engine', () => {
 
 describe('rules files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'netchat-rules-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
     return path;
+  };
+  /** The one line loading `text` as a rules file throws, without the `rules file PATH: ` before it. */
+  const problem = (text: string): string => {
+    const path = file('rules.json', text);
+    try {
+      loadRulesFile(path);
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).not.toContain('\n');
+      return message.replace(`rules file ${path}: `, '').replace(`rules file ${path} `, '');
+    }
+    throw new Error(`${text} loaded without a problem`);
   };
 
   it('loads the documented example', () => {
@@ -74,29 +88,77 @@ describe('rules files', () => {
     expect(loadRulesFile(path).rules).toHaveLength(2);
   });
 
+  it('names an unknown key, where it is, and the key it most likely meant', () => {
+    expect(problem('{ "greting": "typo" }')).toBe(
+      'unknown key "greting" at the top level (did you mean "greeting"?)',
+    );
+    const rules = [
+      { match: 'a', reply: 'x' },
+      { match: 'b', reply: 'y' },
+    ];
+    expect(problem(JSON.stringify({ rules: [...rules, { match: 'c', rply: 'z' }] }))).toBe(
+      // The typo also leaves "reply" missing: the typo is named, the rest counted.
+      'unknown key "rply" in rule 3 (did you mean "reply"?) (and 1 more problem)',
+    );
+    expect(problem('{ "rules": [ { "mtach": "a", "reply": "x" } ] }')).toMatch(
+      /^unknown key "mtach" in rule 1 \(did you mean "match"\?\)/,
+    );
+    // The top level's typo first, as the file is read.
+    expect(problem('{ "greting": "hi", "rules": [ { "mtach": "a", "reply": "x" } ] }')).toBe(
+      'unknown key "greting" at the top level (did you mean "greeting"?) (and 2 more problems)',
+    );
+    expect(problem('{ "colour": "red" }')).toBe(
+      'unknown key "colour" at the top level (the keys are "greeting", "rules", "fallback")',
+    );
+  });
+
   it.each([
-    ['missing.json', undefined, /cannot read rules file .*missing.json: ENOENT/],
-    ['broken.json', '{ "rules": [', /is not valid JSON/],
+    ['{ "fallback": 3 }', '"fallback" must be a string, not the number 3'],
+    ['{ "rules": { "match": "a" } }', '"rules" must be a list ([ ... ]), not an object'],
+    ['{ "rules": [ "ping" ] }', 'rule 1 must be an object ({ ... }), not a string'],
+    ['[]', 'the file must be an object ({ ... }), not a list'],
+    ['{ "rules": [ { "match": "a" } ] }', 'rule 1 needs "reply" (a string)'],
+    ['{ "rules": [ { "match": "", "reply": "x" } ] }', '"match" in rule 1 must not be empty'],
     [
-      'bad-regex.json',
-      '{ "rules": [ { "match": "(", "reply": "x" } ] }',
-      /rules\[0\]\.match is not a valid regular expression/,
-    ],
-    [
-      'bad-flags.json',
       '{ "rules": [ { "match": "a", "flags": "g", "reply": "x" } ] }',
-      /rules\[0\]\.flags may hold only/,
+      '"flags" in rule 1 may hold only the flags i, m, s and u',
     ],
-    ['no-reply.json', '{ "rules": [ { "match": "a" } ] }', /rules\[0\]\.reply/],
-    ['unknown-key.json', '{ "greting": "typo" }', /Unrecognized key.*greting/],
-    ['wrong-type.json', '{ "fallback": 3 }', /fallback/],
-  ])('%s: one clear line naming the field', (name, text, message) => {
-    const path = text === undefined ? join(dir, name) : file(name, text);
-    expect(() => loadRulesFile(path)).toThrow(message);
-    try {
-      loadRulesFile(path);
-    } catch (error) {
-      expect((error as Error).message).not.toContain('\n');
-    }
+  ])('%s: %s', (text, expected) => expect(problem(text)).toBe(expected));
+
+  it('says which rule holds a bad regular expression, and why', () => {
+    expect(problem('{ "rules": [ { "match": "(", "reply": "x" } ] }')).toMatch(
+      /^"match" in rule 1 is not a valid regular expression \(.*Unterminated group\)$/,
+    );
+  });
+
+  it('points at the line and column of broken JSON', () => {
+    expect(problem('{\n  "rules": [\n    { "match": "a" "reply": "x" }\n  ]\n}')).toMatch(
+      /^is not valid JSON: .* at line 3, column 20$/,
+    );
+    expect(problem('{ "rules": [')).toMatch(/^is not valid JSON: /);
+  });
+
+  it('says why a file cannot be read', () => {
+    expect(() => loadRulesFile(join(dir, 'missing.json'))).toThrow(
+      /^cannot read rules file .*missing\.json: no such file \(ENOENT\)$/,
+    );
+    expect(() => loadRulesFile(dir)).toThrow(/: a folder, not a file \(EISDIR\)$/);
+    if (process.getuid?.() === 0) return; // root reads any file
+    const locked = file('locked.json', '{}');
+    chmodSync(locked, 0);
+    expect(() => loadRulesFile(locked)).toThrow(/: permission denied \(EACCES\)$/);
+  });
+});
+
+describe('did you mean', () => {
+  it('suggests a key one or two edits away, and nothing for a word far from every key', () => {
+    const keys = ['greeting', 'rules', 'fallback'];
+    expect(closest('greting', keys)).toBe('greeting');
+    expect(closest('Rules', keys)).toBe('rules');
+    expect(closest('rule', keys)).toBe('rules');
+    expect(closest('fallbak', keys)).toBe('fallback');
+    expect(closest('colour', keys)).toBeUndefined();
+    expect(closest('x', ['match', 'flags', 'reply'])).toBeUndefined();
+    expect(closest('mtach', ['match', 'flags', 'reply'])).toBe('match');
   });
 });

@@ -3,7 +3,7 @@
  * (help overlay, --help, README, man page), and every program's options in its man page.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshHome } from '@netchat/testkit';
@@ -17,8 +17,17 @@ const helpOf = async (app: string): Promise<string> =>
 
 /** Runs the built bot on a free port, stops it with SIGTERM, and returns its summary log line. */
 async function botSummary(): Promise<Record<string, unknown>> {
+  const home = freshHome();
+  try {
+    return await summaryOfBot(home);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function summaryOfBot(home: string): Promise<Record<string, unknown>> {
   const bot = spawn(process.execPath, [join(repoRoot, 'apps/bot/dist/main.js'), '0'], {
-    env: { ...process.env, NETCHAT_HOME: freshHome() },
+    env: { ...process.env, NETCHAT_HOME: home },
   });
   let out = '';
   bot.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -1,9 +1,12 @@
 /** A program run as a child process, its stdin written to and its stdout and stderr collected. */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { freshHome } from './fresh-home.js';
 
 export class ProgramProcess {
   readonly child: ChildProcessWithoutNullStreams;
+  /** Its netchat home: `env`'s NETCHAT_HOME, else a new one that is removed once it exits. */
+  readonly home: string;
   stdout = '';
   stderr = '';
   /** The exit code (null if killed by a signal). */
@@ -13,9 +16,11 @@ export class ProgramProcess {
 
   /** Runs `node script ...args`, with its own new netchat home unless `env` names one. */
   constructor(script: string, args: string[], env: Record<string, string> = {}) {
+    const madeHome = env.NETCHAT_HOME === undefined;
+    this.home = env.NETCHAT_HOME ?? freshHome();
     this.child = spawn(process.execPath, [script, ...args], {
       stdio: 'pipe',
-      env: { ...process.env, NETCHAT_HOME: freshHome(), ...env },
+      env: { ...process.env, ...env, NETCHAT_HOME: this.home },
     });
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
@@ -25,6 +30,8 @@ export class ProgramProcess {
     });
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code) => {
+        // The home it made goes with it: a test that looks inside afterwards names its own.
+        if (madeHome) rmSync(this.home, { recursive: true, force: true });
         this.exitCode = code;
         resolve(code);
       }),
@@ -39,8 +46,10 @@ export class ProgramProcess {
     this.child.stdin.end();
   }
 
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+  /** Sends `signal` if it still runs; resolves with its exit code once it has exited (and its home is gone). */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
   }
 
   /**
