@@ -159,9 +159,9 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     const binding = this.binding;
     if (!canReach(address, binding, this.dualStack))
       throw errors.addressFamily(formatAddress(address), formatAddress(binding));
+    if (isOwnAddress(address, binding)) throw errors.selfConnect(formatAddress(address));
     if (!this.peers.usable(address.host, address.port))
       throw errors.invalidAddress(formatAddress(address), UNUSABLE);
-    if (isOwnAddress(address, binding)) throw errors.selfConnect(formatAddress(address));
     return this.call(() => this.endpoint.connect(address, this.clock()));
   }
 
