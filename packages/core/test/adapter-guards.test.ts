@@ -5,7 +5,8 @@
  * socket's own `message` event is emitted with the source a forged datagram would have (a real
  * one from port 0 needs a raw socket; the apps' tests send one), and `send` is made to throw.
  */
-import type { RemoteInfo } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import dgram, { type RemoteInfo } from 'node:dgram';
 import NoiseState from 'noise-handshake';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -110,6 +111,36 @@ describe('datagrams from sources the socket cannot answer', () => {
       expect(b.stats).toMatchObject({ datagramsIn: 1, datagramsOut: 1 });
     },
   );
+});
+
+describe('garbage on a real socket', () => {
+  it('of every length 0 to 1500, random and behind an init header: counted, nothing thrown, the chat goes on', async () => {
+    const a = await listen();
+    const b = await listen();
+    await chats(a, b, 'before');
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.1', resolve));
+    const base = b.stats.datagramsIn;
+    let sent = 0;
+    // In batches, each waited for: the kernel's receive buffer may be smaller than all of it.
+    for (let from = 0; from <= 1500; from += 100) {
+      for (let length = from; length < Math.min(from + 100, 1501); length++) {
+        for (const header of [[], [0x4e, 0x43, 0x02, 0x01]]) {
+          const garbage = randomBytes(length);
+          garbage.set(header.slice(0, length));
+          stranger.send(garbage, b.address.port, '127.0.0.1');
+          sent++;
+        }
+      }
+      await until(() => b.stats.datagramsIn - base >= sent);
+    }
+    stranger.close();
+    expect(b.stats.datagramsIn - base).toBe(sent);
+    expect(b.endpoint.secureSizes.channels).toBe(1);
+    const got = new Promise<string>((resolve) => b.once('message', (e) => resolve(e.text)));
+    a.send(a.listSessions()[0]?.id ?? -1, 'after 3,002 datagrams of garbage');
+    expect(await got).toBe('after 3,002 datagrams of garbage');
+  });
 });
 
 describe('destinations the socket cannot send to', () => {
