@@ -89,7 +89,7 @@ describe('truncated and extended handshake messages', () => {
     const b = net.add('10.0.0.2', 2222);
     const captured: { to: Node; from: Node; bytes: Uint8Array }[] = [];
     // Each handshake message is captured and mangled on its way, then let through intact.
-    net.filter = (from, to, data) => {
+    net.filter = (from, _to, data) => {
       if (data[3] !== undefined && data[3] <= 4 && captured.every((c) => c.bytes[3] !== data[3])) {
         const [sender, receiver] = from.port === 1111 ? [a, b] : [b, a];
         captured.push({ to: receiver, from: sender, bytes: data });
