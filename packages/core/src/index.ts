@@ -22,7 +22,13 @@ export type {
   PeerIdentity,
   SessionId,
 } from './events.js';
-export { NetchatPeer, type PeerEvents, type PeerOptions } from './node/netchat-peer.js';
+export {
+  type AdapterStats,
+  NetchatPeer,
+  type PeerEvents,
+  type PeerOptions,
+  type PeerStats,
+} from './node/netchat-peer.js';
 export { BindError } from './node/udp-socket.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 export type { Route, SessionInfo, SessionState } from './session/session.js';

@@ -37,7 +37,12 @@ export class TokenBuckets {
     return this.buckets.size;
   }
 
-  private sweep(now: number): void {
+  /**
+   * Drops the keys idle long enough to be full again (at most once per refill time; tryTake does
+   * it too). For a table that is consulted only sometimes (under load), so that what a flood
+   * left in it goes once the flood is over.
+   */
+  sweep(now: number): void {
     const refillMs = (this.burst / this.rate) * 1000;
     if (now - this.lastSweep < refillMs) return;
     this.lastSweep = now;

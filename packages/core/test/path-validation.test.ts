@@ -1,18 +1,22 @@
 /**
- * Path validation per address: challenges are kept per (channel, address), at most
- * MAX_PATH_CHALLENGES, each good for PATH_CHALLENGE_TTL, at most one a second to each address.
- * Datagrams are carried by hand here, so each test says exactly which path each one took.
+ * Path validation per address: candidate paths are kept per (channel, address), at most
+ * MAX_PATH_CANDIDATES, each challenge good for PATH_CHALLENGE_TTL, at most one a second to each
+ * address, and never more bytes to an unproven address than came from it. Datagrams are carried
+ * by hand here, so each test says exactly which path each one took.
  */
 import { describe, expect, it } from 'vitest';
 import type { Address } from '../src/index.js';
 import {
-  MAX_PATH_CHALLENGES,
+  MAX_PATH_CANDIDATES,
   PATH_CHALLENGE_INTERVAL,
   PATH_CHALLENGE_TTL,
+  PATH_PACKET_BYTES,
 } from '../src/secure/path-validation.js';
 import { SecureNet } from './support/secure-net.js';
 
 const message = (text: string) => new Uint8Array([0x4e, 0x43, ...new TextEncoder().encode(text)]);
+/** A session message whose packet is longer than a challenge: it alone pays for one. */
+const HELLO = message('hello from wherever I am');
 const via = (port: number): Address => ({ host: '10.0.0.1', port });
 
 function roamingPair() {
@@ -25,9 +29,9 @@ function roamingPair() {
   if (!cb) throw new Error('no channel');
   net.filter = () => false; // from here on, the test carries every datagram
   /** An authentic packet from a, arriving at b from `from`; returns the challenge b sent there, if any. */
-  const arriveFrom = (from: Address) => {
+  const arriveFrom = (from: Address, plaintext = HELLO) => {
     const before = b.sent.length;
-    a.transport.send(ca, message('hi'), net.now);
+    a.transport.send(ca, plaintext, net.now);
     net.inject(b, from, a.sent.at(-1)?.bytes as Uint8Array);
     return b.sent.slice(before).find((s) => s.to.port === from.port)?.bytes;
   };
@@ -70,7 +74,7 @@ describe('path validation, per address', () => {
     expect(cb.address).toEqual(via(5001));
   });
 
-  it(`keeps at most ${MAX_PATH_CHALLENGES} outstanding: a fifth address replaces the oldest`, () => {
+  it(`keeps at most ${MAX_PATH_CANDIDATES} candidates: a fifth address replaces the one heard from longest ago`, () => {
     const { cb, arriveFrom, answerFrom } = roamingPair();
     const challenges = [5001, 5002, 5003, 5004, 5005].map((port) => arriveFrom(via(port)) as Uint8Array);
     expect(challenges.every(Boolean)).toBe(true);
@@ -92,5 +96,48 @@ describe('path validation, per address', () => {
     // A packet from there now is challenged afresh, and that answer moves the channel.
     answerFrom(arriveFrom(via(5001)) as Uint8Array, via(5001));
     expect(cb.address).toEqual(via(5001));
+  });
+});
+
+describe('path validation never amplifies', () => {
+  it(`a keepalive (32 bytes) alone does not pay for a ${PATH_PACKET_BYTES}-byte challenge; the next one from there does`, () => {
+    const { net, b, arriveFrom, answerFrom, cb } = roamingPair();
+    const keepalive = new Uint8Array(0);
+    expect(arriveFrom(via(5001), keepalive)).toBeUndefined();
+    net.now += 5_000; // the next keepalive, as a relayed peer probing a direct path sends them
+    const challenge = arriveFrom(via(5001), keepalive);
+    expect(challenge?.length).toBe(PATH_PACKET_BYTES);
+    answerFrom(challenge as Uint8Array, via(5001));
+    expect(cb.address).toEqual(via(5001));
+    expect(b.transport.stats).toMatchObject({ pathChallengesSent: 1, pathMoves: 1 });
+  });
+
+  it('answers a challenge from an unproven address with the credit it brought, and challenges back only with more', () => {
+    const { net, a, b, ca, cb } = roamingPair();
+    const token = [1, 2, 3, 4, 5, 6, 7, 8];
+    a.transport.send(ca, new Uint8Array([0x01, ...token]), net.now);
+    const before = b.sent.length;
+    net.inject(b, via(5001), a.sent.at(-1)?.bytes as Uint8Array);
+    const toX = b.sent.slice(before).filter((s) => s.to.port === 5001);
+    expect(toX).toHaveLength(1); // the answer, and no challenge of ours: 41 bytes came, 41 went
+    net.inject(a, b.address, toX[0]?.bytes as Uint8Array);
+    expect(a.messages).toHaveLength(0); // a path response is not a message
+    expect(cb.address.port).toBe(1111);
+    a.transport.send(ca, HELLO, net.now);
+    net.inject(b, via(5001), a.sent.at(-1)?.bytes as Uint8Array);
+    expect(b.sent.slice(before + 1).filter((s) => s.to.port === 5001)).toHaveLength(1); // now our challenge
+  });
+
+  it('challenges one host at most 10 times a second (burst 10), whatever the ports', () => {
+    const { net, b, arriveFrom } = roamingPair();
+    const victim = (port: number): Address => ({ host: '10.9.9.9', port });
+    const challenges = (from: number) =>
+      Array.from({ length: 100 }, (_, i) => arriveFrom(victim(from + i))).filter(Boolean).length;
+    expect(challenges(10_000)).toBe(10);
+    net.now += 1_000;
+    expect(challenges(20_000)).toBe(10);
+    expect(b.transport.stats.pathPacketsLimited).toBe(180);
+    // Another host has a budget of its own.
+    expect(Boolean(arriveFrom({ host: '10.9.9.10', port: 1 }))).toBe(true);
   });
 });

@@ -5,15 +5,19 @@ import NoiseState from 'noise-handshake';
 import { describe, expect, it } from 'vitest';
 import {
   blake2b,
+  dataHeader,
   decodePacket,
   encodePacket,
   fingerprint,
+  formatAddress,
   keyPairFromSecret,
+  normalizeHost,
   PROLOGUE,
   rekey,
   toHex,
 } from '../src/index.js';
 import { Channel } from '../src/secure/channel.js';
+import { cookieFor } from '../src/secure/cookies.js';
 import { readInitPacket } from '../src/wire/packets.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -34,6 +38,11 @@ function bytes(name: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text, 'hex'));
 }
 const hex = (name: string) => toHex(bytes(name));
+function text(name: string): string {
+  const value = vectors.get(name);
+  if (value === undefined) throw new Error(`PROTOCOL.md has no vector "${name}"`);
+  return value;
+}
 
 describe('PROTOCOL.md crypto vectors', () => {
   it('the XX handshake with fixed keys gives the listed messages, keys and fingerprint', () => {
@@ -64,26 +73,41 @@ describe('PROTOCOL.md crypto vectors', () => {
     expect(fingerprint(responderStatic.publicKey)).toBe(vectors.get('responder fingerprint'));
   });
 
-  it('a data packet, the next epoch key and a cookie are as listed', () => {
+  it('a data packet (its plaintext, index and counter as listed) and the next epoch key are as listed', () => {
     const key = bytes('data key');
+    const index = Buffer.from(bytes('data receiver index')).readUInt32BE(0);
+    const counter = Number(text('data counter'));
+    const plaintext = bytes('data plaintext');
     const channel = new Channel(1, { host: '127.0.0.1', port: 1 }, true, 0);
-    channel.establish(0x01020304, new Uint8Array(32), key, key, 0);
-    for (let i = 0; i < 5; i++) channel.seal(new Uint8Array(0), 0); // counters 0-4
-    const heartbeat = Uint8Array.from(Buffer.from('4e4302021234abcd00000008000000000000', 'hex'));
-    expect(toHex(channel.seal(heartbeat, 0))).toBe(hex('data packet'));
+    channel.establish(index, new Uint8Array(32), key, key, 0);
+    for (let i = 0; i < counter; i++) channel.seal(new Uint8Array(0), 0); // the counters before it
+    expect(toHex(channel.seal(plaintext, 0))).toBe(hex('data packet'));
     // The same bytes from another implementation of ChaCha20-Poly1305 (OpenSSL's, in node:crypto),
     // built from PROTOCOL.md's words: nonce = 4 zero bytes + counter (u64 LE), AD = the 16-byte header.
-    const header = Buffer.from('4e430205010203040000000000000005', 'hex');
+    const header = Buffer.from(dataHeader(index, counter));
+    expect(header.toString('hex')).toBe(hex('data packet').slice(0, 32));
     const nonce = Buffer.alloc(12);
-    nonce.writeBigUInt64LE(5n, 4);
+    nonce.writeBigUInt64LE(BigInt(counter), 4);
     const cipher = createCipheriv('chacha20-poly1305', Buffer.from(key), nonce, { authTagLength: 16 });
-    cipher.setAAD(header, { plaintextLength: heartbeat.length });
-    const sealed = Buffer.concat([header, cipher.update(heartbeat), cipher.final(), cipher.getAuthTag()]);
+    cipher.setAAD(header, { plaintextLength: plaintext.length });
+    const sealed = Buffer.concat([header, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     expect(sealed.toString('hex')).toBe(hex('data packet'));
     expect(toHex(rekey(key))).toBe(hex('rekey of data key'));
-    const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
-    expect(toHex(blake2b(16, new TextEncoder().encode('127.0.0.1:5555'), secret))).toBe(hex('cookie'));
   });
+
+  it.each(['', ' (IPv6)'])(
+    'the cookie%s: the peer as a socket reports it, the text hashed, the cookie',
+    (v) => {
+      const [host = '', port = ''] = text(`cookie peer${v}`).split(' ');
+      // As the adapter does with what the socket reports, then as the responder writes it.
+      const peer = { host: normalizeHost(host), port: Number(port) };
+      expect(formatAddress(peer)).toBe(text(`cookie address${v}`));
+      expect(toHex(cookieFor(peer, bytes('cookie secret')))).toBe(hex(`cookie${v}`));
+      // And the listed text itself, hashed as PROTOCOL.md says (keyed BLAKE2b, 16 bytes out).
+      const listed = new TextEncoder().encode(text(`cookie address${v}`));
+      expect(toHex(blake2b(16, listed, bytes('cookie secret')))).toBe(hex(`cookie${v}`));
+    },
+  );
 
   it('the first two handshake packets are as listed, the init padded to the length of the response', () => {
     const init = encodePacket({

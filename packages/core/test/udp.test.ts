@@ -185,7 +185,7 @@ describe('over real UDP on loopback', () => {
   it('reports a datagram the socket cannot send as send_error, with the address it was for', async () => {
     const peer = await listen();
     const failed = next<Error & { to: { host: string; port: number } }>(peer, 'send_error');
-    // An IPv6 destination on an IPv4 socket: refused by the socket at once, nothing leaves.
+    // An IPv6 destination on an IPv4 socket: refused before the socket (adapter-guards.test.ts), nothing leaves.
     // (Through the endpoint: connectTo itself refuses such an address before anything is sent.)
     peer.endpoint.connect({ host: '::1', port: 9 }, peer.now());
     peer.closeSession(-1); // any call sends what the endpoint queued

@@ -3,3 +3,4 @@ export { hasTmux, TmuxTerminal } from './tmux.js';
 export { freshHome } from './fresh-home.js';
 export { hasIpv6Loopback } from './ipv6.js';
 export { settle, VirtualNetwork, VirtualPeer } from './virtual-network.js';
+export { forgedUdpUnavailable, sendForgedUdp, strangersInit, type UdpEndpoint } from './forged-udp.js';

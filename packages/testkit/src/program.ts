@@ -46,6 +46,16 @@ export class ProgramProcess {
     this.child.stdin.end();
   }
 
+  /** Settles as `promise` does, unless the program exits first: then fails at once, with its stderr. */
+  whileRunning<T>(promise: Promise<T>): Promise<T> {
+    const exit = this.exited.then((code) => {
+      throw new Error(
+        `the program exited (${code}) while a test waited on it\n--- stderr ---\n${this.stderr}`,
+      );
+    });
+    return Promise.race([promise, exit]);
+  }
+
   /** Sends `signal` if it still runs; resolves with its exit code once it has exited (and its home is gone). */
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);

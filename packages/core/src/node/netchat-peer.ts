@@ -1,6 +1,11 @@
 /**
  * The node:dgram adapter around an Endpoint: it owns the one socket, the one timer and the
  * clock, and turns the endpoint's events into EventEmitter events. No protocol logic lives here.
+ *
+ * Nothing that comes from the network may throw out of here: a datagram from an address the
+ * socket cannot answer (port 0, unspecified, multicast, broadcast, another IP version) is dropped
+ * and counted before the endpoint sees it, every destination is checked the same way before a
+ * send, and a send that throws anyway is counted and reported (`send_error`), never rethrown.
  */
 import { lookup } from 'node:dns/promises';
 import type dgram from 'node:dgram';
@@ -15,7 +20,7 @@ import type { SecureStats } from '../secure/secure-transport.js';
 import type { KeyPair } from '../secure/crypto.js';
 import type { SessionInfo } from '../session/session.js';
 import type { DeclineReason } from '../wire/messages.js';
-import { canReach, isOwnAddress } from './local-address.js';
+import { type Binding, canReach, isDualStack, isOwnAddress, PeerAddresses } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
 
 export interface PeerOptions extends EndpointOptionsInput {
@@ -29,29 +34,57 @@ export interface PeerOptions extends EndpointOptionsInput {
   identity?: KeyPair;
 }
 
+/** What the adapter itself counted: datagrams that never reached the endpoint or the wire. */
+export interface AdapterStats {
+  /** Datagrams dropped on arrival: their source cannot be answered (see PeerAddresses). */
+  unusableSources: number;
+  /** Datagrams not sent: the endpoint named a destination the socket cannot send to. */
+  unusableDestinations: number;
+  /**
+   * Sends that failed: thrown by the socket at once (always counted), or reported by its callback
+   * (counted only while someone listens for `send_error`: only then is the callback asked for).
+   */
+  sendErrors: number;
+}
+
+/** `NetchatPeer.stats`: the endpoint's counts and the adapter's. */
+export type PeerStats = EndpointStats & AdapterStats;
+
+/** setTimeout's longest delay: a longer one fires after 1 ms instead (with a warning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
   /** Every endpoint event, for logging. */
   event: [NetchatEvent];
   /**
-   * A datagram could not be sent (no route, and the like). The session goes on. Checked only
-   * while this event has a listener (each check costs the socket a callback per datagram).
+   * A datagram could not be sent (no route, a destination the socket cannot send to, and the
+   * like). The session goes on. The socket's own reports are asked for only while this event
+   * has a listener (each costs the socket a callback per datagram).
    */
   send_error: [Error & { to: Address }];
   /** The endpoint was just run (datagram, timer or call): a rendezvous link reads its updates. */
   pumped: [];
 };
 
+const UNUSABLE =
+  'no datagram can go there (port 0, an unspecified, multicast or broadcast address, or an IP version the socket does not speak)';
+
 export class NetchatPeer extends EventEmitter<PeerEvents> {
   readonly endpoint: Endpoint;
   private readonly socket: dgram.Socket;
   private readonly clock: () => number;
+  /** Read once: socket.address() throws once the socket is closed. */
+  private readonly binding: Binding;
   private readonly dualStack: boolean;
+  private readonly peers: PeerAddresses;
+  private readonly counts: AdapterStats = { unusableSources: 0, unusableDestinations: 0, sendErrors: 0 };
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping = false;
   private pumpAgain = false;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(socket: dgram.Socket, options: PeerOptions) {
     super();
@@ -59,10 +92,17 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     this.endpoint = new Endpoint(endpointOptions, identity ? { identity } : {});
     this.socket = socket;
     this.clock = clock ?? (() => performance.now());
-    this.dualStack = socket.address().family === 'IPv6' && options.host === undefined;
+    const local = socket.address();
+    this.binding = { host: normalizeHost(local.address), port: local.port };
+    this.dualStack = isDualStack(this.binding);
+    this.peers = new PeerAddresses(this.binding);
     socket.on('message', (data, rinfo) => {
       // Node reports IPv4 peers in normal form already; only IPv6 (and v4-mapped) needs work.
       const host = rinfo.family === 'IPv4' ? rinfo.address : normalizeHost(rinfo.address);
+      if (!this.peers.usable(host, rinfo.port)) {
+        this.counts.unusableSources++;
+        return;
+      }
       // A plain view, not the Buffer: the data path takes two views of every datagram, and a
       // Buffer's subarray costs about twice a typed array's.
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
@@ -91,14 +131,13 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   /** The local address the socket is bound to. */
   get address(): Address {
-    const local = this.socket.address();
-    return { host: normalizeHost(local.address), port: local.port };
+    return this.binding;
   }
 
   /** Resolves a host name (or takes a numeric address) into an address this socket can reach. */
   async resolve(host: string, port: number): Promise<Address> {
     if (isIP(host)) return { host: normalizeHost(host), port };
-    const family = this.socket.address().family === 'IPv4' ? 4 : 0;
+    const family = isIP(this.binding.host) === 4 ? 4 : 0;
     try {
       const found = await lookup(host, { family });
       return { host: normalizeHost(found.address), port };
@@ -112,13 +151,17 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.connectTo(await this.resolve(host, port));
   }
 
-  /** Asks a peer at a resolved address to chat. Its events may be emitted before this returns. */
+  /**
+   * Asks a peer at a resolved address to chat. Its events may be emitted before this returns.
+   * Throws INVALID_ADDRESS for an address no datagram can go to (port 0, multicast, …).
+   */
   connectTo(address: Address): SessionId {
-    const local = this.socket.address();
-    const binding = { host: normalizeHost(local.address), port: local.port };
+    const binding = this.binding;
     if (!canReach(address, binding, this.dualStack))
       throw errors.addressFamily(formatAddress(address), formatAddress(binding));
     if (isOwnAddress(address, binding)) throw errors.selfConnect(formatAddress(address));
+    if (!this.peers.usable(address.host, address.port))
+      throw errors.invalidAddress(formatAddress(address), UNUSABLE);
     return this.call(() => this.endpoint.connect(address, this.clock()));
   }
 
@@ -162,9 +205,12 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.endpoint.options;
   }
 
-  /** What the endpoint counted: datagrams, drops, refusals, restarts. */
-  get stats(): Readonly<EndpointStats> {
-    return this.endpoint.stats;
+  /**
+   * What the endpoint counted (datagrams, drops, refusals, restarts) and what the adapter did
+   * (datagrams from or to addresses the socket cannot use, failed sends): a snapshot.
+   */
+  get stats(): Readonly<PeerStats> {
+    return { ...this.endpoint.stats, ...this.counts };
   }
 
   /** What the secure layer counted: handshakes, cookies, rate limits. */
@@ -197,9 +243,16 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     });
   }
 
-  /** Closes every session, waits (at most `timeoutMs`) for the disconnects to be acknowledged, then the socket. */
-  async close(timeoutMs = 1000): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Closes every session, waits (at most `timeoutMs`) for the disconnects to be acknowledged, then
+   * the socket. A second call while the first runs waits for the same close (the socket closes once).
+   */
+  close(timeoutMs = 1000): Promise<void> {
+    this.closing ??= this.shutDown(timeoutMs);
+    return this.closing;
+  }
+
+  private async shutDown(timeoutMs: number): Promise<void> {
     this.call(() => this.endpoint.closeAll(this.clock()));
     await this.whenIdle(timeoutMs);
     this.closed = true;
@@ -246,13 +299,31 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       for (const waiter of [...this.idleWaiters]) waiter();
   }
 
+  /** Sends one datagram, or counts why not. Never throws: `to` may come from the network. */
   private sendDatagram(to: Address, data: Uint8Array): void {
     if (this.closed) return;
+    if (!this.peers.usable(to.host, to.port)) {
+      this.counts.unusableDestinations++;
+      this.reportSendError(errors.invalidAddress(formatAddress(to), UNUSABLE), to);
+      return;
+    }
     // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
     const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
     // A send callback costs a process.nextTick per datagram (≈0.5 µs a round trip): asked for
     // only while someone listens for send_error, the only thing it is for.
-    this.socket.send(data, to.port, host, this.listenerCount('send_error') > 0 ? this.onSent : undefined);
+    const listening = this.listenerCount('send_error') > 0;
+    try {
+      this.socket.send(data, to.port, host, listening ? this.onSent : undefined);
+    } catch (error) {
+      // Node throws at once on what it validates itself (a port, a closed socket): whatever
+      // slipped past the checks above, the datagram is lost and the receive path goes on.
+      this.counts.sendErrors++;
+      this.reportSendError(error instanceof Error ? error : new Error(String(error)), to);
+    }
+  }
+
+  private reportSendError(error: Error, to: Address): void {
+    if (this.listenerCount('send_error') > 0) this.emit('send_error', Object.assign(error, { to }));
   }
 
   /**
@@ -261,11 +332,9 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
    */
   private readonly onSent = (error: Error | null): void => {
     if (!error) return;
+    this.counts.sendErrors++;
     const { address, port } = error as Error & { address?: string; port?: number };
-    this.emit(
-      'send_error',
-      Object.assign(error, { to: { host: normalizeHost(address ?? ''), port: port ?? 0 } }),
-    );
+    this.reportSendError(error, { host: normalizeHost(address ?? ''), port: port ?? 0 });
   };
 
   /** One timer for the whole endpoint, moved only when the next deadline comes sooner. */
@@ -275,8 +344,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     if (at === undefined || at >= this.timerAt) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    // +1: setTimeout has millisecond resolution and may fire a fraction early.
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(at - this.clock()) + 1));
+    // +1: setTimeout has millisecond resolution and may fire a fraction early. A deadline beyond
+    // setTimeout's range (a heartbeat interval of weeks) wakes us at the range's end instead:
+    // nothing is due then, and the timer is set again.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - this.clock()) + 1));
+    this.timer = setTimeout(() => this.onTimer(), delay);
   }
 
   private onTimer(): void {

@@ -66,11 +66,16 @@ function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.
       reject(error);
     };
     socket.once('error', onError);
-    socket.bind(port, host, () => {
-      socket.off('error', onError);
-      enlargeReceiveBuffer(socket);
-      resolve(socket);
-    });
+    try {
+      socket.bind(port, host, () => {
+        socket.off('error', onError);
+        enlargeReceiveBuffer(socket);
+        resolve(socket);
+      });
+    } catch (error) {
+      // bind throws at once on what it checks itself (ERR_SOCKET_BAD_PORT and the like).
+      onError(error as NodeJS.ErrnoException);
+    }
   });
 }
 
@@ -87,6 +92,8 @@ function describe(error: NodeJS.ErrnoException, port: number, host: string): Bin
  * socket where the machine has IPv6, else IPv4 alone.
  */
 export async function openUdpSocket(port: number, host?: string): Promise<dgram.Socket> {
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new BindError('EINVAL', `cannot listen on port ${port}: a port is 0 (any free one) to 65535`);
   if (host !== undefined) {
     try {
       return await bind(isIP(host) === 6 ? 'udp6' : 'udp4', port, host);

@@ -24,11 +24,20 @@ export interface InitiatorHandshake {
   initSentAt: number;
 }
 
-/** An outstanding path challenge: the peer must echo `token` from `address`. */
-export interface PathChallenge {
+/**
+ * An address other than the channel's that authentic packets came from: a path the peer may
+ * have moved to, not proven yet (see path-validation.ts).
+ */
+export interface PathCandidate {
   readonly address: Address;
-  readonly token: Uint8Array;
-  readonly sentAt: number;
+  /** Bytes of authentic packets from there not yet spent on packets sent there (the anti-amplification credit). */
+  credit: number;
+  /** When a packet from there last arrived: a new candidate replaces the one heard from longest ago. */
+  heardAt: number;
+  /** The outstanding challenge, if one was sent: the peer must echo `token` from `address`. */
+  token: Uint8Array | undefined;
+  /** When that challenge went. */
+  sentAt: number | undefined;
 }
 
 export interface ChannelRecord {
@@ -38,8 +47,8 @@ export interface ChannelRecord {
   initiator: InitiatorHandshake | undefined;
   /** Session messages sent before the channel opened (the latest MAX_QUEUED). */
   queued: Uint8Array[] | undefined;
-  /** Path challenges outstanding, one per address, at most MAX_PATH_CHALLENGES. */
-  paths: PathChallenge[] | undefined;
+  /** Candidate paths, one per address, at most MAX_PATH_CANDIDATES; dropped when the channel moves. */
+  paths: PathCandidate[] | undefined;
   /** Set while no session uses the channel. */
   unusedSince: number | undefined;
   readonly timers: ChannelTimers;

@@ -71,15 +71,17 @@ export class DataPath {
       this.paths.onResponse(record, plaintext.subarray(1), from, now);
       return;
     }
-    if (!sameAddress(from, channel.address)) this.paths.challenge(record, from, now);
-    if (plaintext.length === 0) return; // a keepalive or confirmation
-    if (first === SESSION_MESSAGE_FIRST_BYTE) {
-      ctx.sink.message(channel, plaintext, now);
-    } else if (first === PATH_CHALLENGE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
-      this.paths.answer(record, plaintext, from, now);
-    } else {
-      ctx.stats.malformedPackets++;
-    }
+    const candidate = sameAddress(from, channel.address)
+      ? undefined
+      : this.paths.heard(record, from, bytes.length, now);
+    const isChallenge = first === PATH_CHALLENGE && plaintext.length === 1 + PATH_TOKEN_BYTES;
+    // The answer before our own challenge: the peer is proving its path, and the credit this
+    // packet brought pays for the answer first.
+    if (isChallenge) this.paths.answer(record, plaintext, from, candidate, now);
+    if (candidate) this.paths.challenge(record, candidate, now);
+    if (plaintext.length === 0 || isChallenge) return; // a keepalive or confirmation; or answered
+    if (first === SESSION_MESSAGE_FIRST_BYTE) ctx.sink.message(channel, plaintext, now);
+    else ctx.stats.malformedPackets++;
   }
 }
 

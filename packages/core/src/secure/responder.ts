@@ -70,6 +70,7 @@ export class Responder {
     }
     this.load.countInit(now);
     const underLoad = this.load.underLoad(now, ctx.pending.size);
+    if (!underLoad) this.forgetFlood(now);
     const where = formatAddress(from);
     if (underLoad && !this.initGate.tryTake(where, now)) {
       ctx.stats.initsDropped++;
@@ -89,6 +90,13 @@ export class Responder {
       return;
     }
     this.respond(key, init.senderIndex, init.noise, from, now);
+  }
+
+  /** The gates are consulted only under load: once it is over, they forget the sources a flood left. */
+  private forgetFlood(now: number): void {
+    this.initGate.sweep(now);
+    this.cookieGate.sweep(now);
+    this.handshakeGate.sweep(now);
   }
 
   /** Under load: a valid cookie and the host's handshake budget let an init through; else a cookie reply. */

@@ -44,6 +44,18 @@ export interface SecureOptions {
   maxChannels: number;
   /** The cookie secret changes this often; a cookie from the previous secret is still good. */
   cookieRotation: number;
+  /**
+   * Path challenges and answers to unproven addresses (path-validation.ts), per second and burst,
+   * to one host (IPv4 address, IPv6 /64) across every channel: a victim host gets at most this
+   * many 41-byte packets a second (410 B/s) however many channels or ports are forged, while
+   * ten peers behind one NAT that rebound at once are each challenged within a second or two.
+   */
+  pathPacketsPerSecondPerHost: number;
+  /**
+   * The same in total, to every host together (41 KB/s at most): many forged hosts cannot make
+   * it more. A real move needs one challenge, so a thousand peers a second can still roam.
+   */
+  pathPacketsPerSecond: number;
 }
 
 export const DEFAULT_SECURE_OPTIONS: SecureOptions = {
@@ -61,6 +73,8 @@ export const DEFAULT_SECURE_OPTIONS: SecureOptions = {
   unusedChannelTtl: 30_000,
   maxChannels: 4096,
   cookieRotation: 120_000,
+  pathPacketsPerSecondPerHost: 10,
+  pathPacketsPerSecond: 1_000,
 };
 
 export interface SecureStats {
@@ -90,6 +104,13 @@ export interface SecureStats {
   channelsEvicted: number;
   /** Times a channel moved to a new, validated address. */
   pathMoves: number;
+  /** Path challenges sent (to addresses authentic packets came from: a peer that may have moved). */
+  pathChallengesSent: number;
+  /**
+   * Path challenges and answers to unproven addresses withheld by the per-host or the total limit
+   * (a peer sending forged sources to reflect them at a victim, or a host where very many roam).
+   */
+  pathPacketsLimited: number;
 }
 
 export function newSecureStats(): SecureStats {
@@ -108,6 +129,8 @@ export function newSecureStats(): SecureStats {
     handshakesRestarted: 0,
     channelsEvicted: 0,
     pathMoves: 0,
+    pathChallengesSent: 0,
+    pathPacketsLimited: 0,
   };
 }
 

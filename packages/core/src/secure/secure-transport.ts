@@ -58,6 +58,7 @@ export class SecureTransport implements SecureContext {
   private readonly initiator: Initiator;
   private readonly responder: Responder;
   private readonly dataPath: DataPath;
+  private readonly paths: PathValidation;
 
   constructor(
     readonly identity: KeyPair,
@@ -68,7 +69,8 @@ export class SecureTransport implements SecureContext {
     this.timers = new DeadlineQueue((item) => this.deadlineOf(item));
     this.initiator = new Initiator(this);
     this.responder = new Responder(this);
-    this.dataPath = new DataPath(this, this.initiator, new PathValidation(this));
+    this.paths = new PathValidation(this);
+    this.dataPath = new DataPath(this, this.initiator, this.paths);
   }
 
   get publicKey(): Uint8Array {
@@ -169,7 +171,7 @@ export class SecureTransport implements SecureContext {
     return {
       channels: this.channels.size,
       pending: this.pending.size,
-      rateLimitedAddresses: this.responder.limitedKeys,
+      rateLimitedAddresses: this.responder.limitedKeys + this.paths.limitedHosts,
     };
   }
 
