@@ -40,22 +40,45 @@ describe('ReliableSender', () => {
     expect(seqs(s.takeNew(20))).toEqual([4, 5]);
   });
 
-  it('reports a message delivered only when all its fragments are acknowledged, in send order', () => {
+  it('reports a message delivered only when the cumulative ack passes its last fragment, in send order', () => {
     const { sender: s } = sender();
     s.enqueue(1, bytes(MAX_FRAGMENT_BYTES + 1)); // seq 0, 1
     s.enqueue(2, bytes(1)); // seq 2
     s.takeNew(0);
+    // Message 2 is selectively acknowledged, but the peer's program cannot have it before message 1.
     expect(s.onAck(0, sackOf(0, 2), 0, 10)).toBe(true);
-    expect(s.delivered).toEqual([2]);
+    expect(s.delivered).toEqual([]);
     expect(s.onAck(1, sackOf(1, 2), 0, 11)).toBe(true);
     expect(s.delivered).toEqual([]);
+    expect(s.pendingMessages).toBe(2);
+    // The gap fills: both are handed over, in send order.
     expect(s.onAck(3, 0, 0, 12)).toBe(true);
-    expect(s.delivered).toEqual([1]);
+    expect(s.delivered).toEqual([1, 2]);
     expect(s.pendingMessages).toBe(0);
     expect(s.inFlight).toBe(false);
     // The same acknowledgement again is no progress.
     expect(s.onAck(3, 0, 0, 13)).toBe(false);
     expect(s.delivered).toEqual([]);
+  });
+
+  it('never reports delivered what waits behind a gap that is never filled; a selective ack only stops its resends', () => {
+    const { sender: s, rtt } = sender();
+    rtt.sample(10); // RTO 200
+    for (let id = 1; id <= 4; id++) s.enqueue(id, bytes(1)); // seq 0 … 3
+    s.takeNew(0);
+    // seq 0 never arrives; the peer holds 1, 2 and 3 and says so again and again.
+    for (let at = 10; at < 100; at += 10) s.onAck(0, sackOf(0, 1, 2, 3), 0, at);
+    expect(s.delivered).toEqual([]);
+    expect(s.pendingMessages).toBe(4);
+    // The fast resend and every timeout resend only seq 0: 1 … 3 are selectively acknowledged.
+    const resent = [seqs(s.takeRetransmissions(100))];
+    for (let i = 0; i < 3; i++) {
+      const at = s.nextDeadline() as number;
+      resent.push(seqs(s.takeRetransmissions(at)));
+    }
+    expect(resent).toEqual([[0], [0], [0], [0]]);
+    // The session ends with the gap still open: all four fail, none was delivered.
+    expect(s.drainUndelivered()).toEqual([1, 2, 3, 4]);
   });
 
   it('ignores acknowledgements of what was never sent', () => {
