@@ -25,7 +25,7 @@ import { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './op
 import type { Channel } from './secure/channel.js';
 import { generateKeyPair, type KeyPair, randomBytes, toHex } from './secure/crypto.js';
 import { DEFAULT_SECURE_OPTIONS, SecureTransport, type SecureStats } from './secure/secure-transport.js';
-import { Session, type SessionContext, type SessionInfo } from './session/session.js';
+import { presencePace, Session, type SessionContext, type SessionInfo } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 import { isRendezvousPayload } from './rendezvous/messages.js';
@@ -160,6 +160,7 @@ export class Endpoint {
         else this.events.push(event);
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
+      presencePace: presencePace(),
     };
   }
 

@@ -8,7 +8,7 @@ import {
   type NetchatEvent,
   resolveOptions,
 } from '../../src/index.js';
-import { type Route, Session, type SessionContext } from '../../src/session/session.js';
+import { presencePace, type Route, Session, type SessionContext } from '../../src/session/session.js';
 
 export interface Harness {
   readonly ctx: SessionContext;
@@ -38,6 +38,7 @@ export function harness(options: EndpointOptionsInput = {}, route: Partial<Route
       transmit: (_route, datagram) => h.sent.push({ ...datagram, at: h.now }),
       emit: (event) => h.events.push({ ...event, at: h.now }),
       protocolError: (reason) => h.protocolErrors.push(reason),
+      presencePace: presencePace(),
     },
   };
   return h;
