@@ -40,4 +40,18 @@ describe('delivered', () => {
     net.runFor(20);
     expect(eventsOf(b, 'delivered').map((e) => e.messageId)).toEqual(ids);
   });
+
+  it('fails, on close, the messages only selectively acknowledged', () => {
+    const { net, b, raw, session, sb } = rawSession();
+    const ids = ['lost', 'held', 'held too'].map((text) => b.endpoint.send(sb, text, net.now));
+    net.runFor(20);
+    raw.send({ type: 'ack', session, ack: 0, sack: 0b11, ackDelay: 0 });
+    net.runFor(20);
+    b.endpoint.close(sb, net.now, { linger: false });
+    net.runFor(20);
+    expect(eventsOf(b, 'delivered')).toEqual([]);
+    expect(eventsOf(b, 'failed').map((e) => [e.messageId, e.reason])).toEqual(
+      ids.map((id) => [id, 'closed']),
+    );
+  });
 });

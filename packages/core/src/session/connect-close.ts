@@ -31,7 +31,7 @@ export function refreshRequestExpiry(s: Session, now: number): void {
 
 export function onRequestExpired(s: Session, now: number): void {
   s.fire('request_expired', now);
-  s.ctx.emit({ type: 'lost', session: s.id, peer: s.peer, missed: 0 });
+  s.ctx.emit({ type: 'request_expired', session: s.id, peer: s.peer });
 }
 
 export function enterOpen(s: Session, now: number): void {
@@ -43,16 +43,51 @@ export function enterOpen(s: Session, now: number): void {
 
 // ---- closing ------------------------------------------------------------------------------
 
+/**
+ * How long a close may linger: `true` while the peer is alive and acknowledgements make progress
+ * (PROTOCOL.md, Closing), `false` not at all (what is in flight fails at once), a number of ms at
+ * most that long (and no longer than `true` would).
+ */
+export type Linger = boolean | number;
+
+/**
+ * A lingering close gives up when the retransmission timer expires this many times in a row with
+ * nothing newly acknowledged: the peer answers heartbeats (else liveness ends the session) but
+ * takes none of our text. Every resend is a fresh chance (about half at 30 % loss each way), so
+ * 16 in a row fail by chance about once in 50,000 stalls; at the smallest RTO (200 ms, doubling
+ * up to 16 times) that is about 41 s.
+ */
+export const LINGER_STALL_TIMEOUTS = 16;
+
 export function enterLingering(s: Session, now: number): void {
   // What we delivered must be acknowledged before the peer hears that we are closing.
   flushAck(s, now);
   if (s.sender.pendingMessages === 0) s.fire('all_delivered', now);
-  else s.timers.set('linger', now + s.ctx.options.closeLinger);
 }
 
-export function onLingerOver(s: Session, now: number): void {
+/** Bounds the linger (a close while lingering may only shorten it). */
+export function limitLinger(s: Session, now: number, linger: Linger): void {
+  if (linger === true) return;
+  if (linger === false || linger <= 0) {
+    giveUpLinger(s, now);
+    return;
+  }
+  const at = now + linger;
+  const current = s.timers.get('linger');
+  if (current === undefined || at < current) s.timers.set('linger', at);
+}
+
+/** The linger ends before everything was delivered: what is left fails, and the disconnect goes. */
+export function giveUpLinger(s: Session, now: number): void {
   failUndelivered(s, 'closed');
   s.fire('linger_over', now);
+}
+
+/** The retransmission timer expired while lingering: true if that ended the linger (the peer took nothing for too long). */
+export function lingerStalled(s: Session, now: number): boolean {
+  if (s.sender.stalledTimeouts + 1 < LINGER_STALL_TIMEOUTS) return false;
+  giveUpLinger(s, now);
+  return true;
 }
 
 export function enterClosing(s: Session, now: number): void {

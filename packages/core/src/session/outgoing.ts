@@ -119,6 +119,12 @@ export function sendText(s: Session, now: number): void {
   armRetransmit(s);
 }
 
+/** The retransmission timer expired: resend what it says, and rearm it. */
+export function resendLost(s: Session, now: number): void {
+  transmitFragments(s, s.sender.takeRetransmissions(now), now);
+  armRetransmit(s);
+}
+
 export function armRetransmit(s: Session): void {
   const at = s.sender.nextDeadline();
   if (at === undefined) s.timers.clear('retransmit');

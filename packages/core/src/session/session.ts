@@ -31,16 +31,20 @@ import type { EndpointOptions } from '../options.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
 import { TokenBuckets } from '../token-buckets.js';
 import type { ConnectRequest, Datagram, Decline, DeclineReason } from '../wire/messages.js';
+export type { Linger } from './connect-close.js';
 import {
   enterClosing,
   enterDraining,
   enterLingering,
   enterOpen,
   failUndelivered,
+  giveUpLinger,
+  type Linger,
+  limitLinger,
+  lingerStalled,
   onConnectGiveUp,
   onConnectRetry,
   onDisconnectRetry,
-  onLingerOver,
   onRequestExpired,
   refreshRequestExpiry,
 } from './connect-close.js';
@@ -48,6 +52,7 @@ import { type Handler, HANDLERS } from './datagram-handlers.js';
 import { Liveness } from './liveness.js';
 import {
   armRetransmit,
+  resendLost,
   sendAccept,
   sendAck,
   sendConnectRequest,
@@ -81,6 +86,18 @@ export interface SessionContext {
   protocolError(reason: string): void;
   /** The pace of presence messages taken from each session's peer (PRESENCE_BURST, PRESENCE_PER_SECOND). */
   readonly presencePace: TokenBuckets<SessionId>;
+}
+
+/** How `Endpoint.close` closes a session: see Linger (default `true`). */
+export interface CloseOptions {
+  readonly linger?: Linger;
+}
+
+/** `linger` as the caller gave it, or INVALID_ARGUMENT: a number must be finite and not negative. */
+export function checkedLinger(linger: Linger): Linger {
+  if (typeof linger === 'number' && !(Number.isFinite(linger) && linger >= 0))
+    throw errors.invalidArgument('linger', `${linger} is not a number of milliseconds (0 or more)`);
+  return linger;
 }
 
 /** A read-only view of a session for applications (status bars, logs). */
@@ -288,16 +305,26 @@ export class Session {
     return true;
   }
 
-  /** Closes (declines a request, withdraws our own). Ignored where closing means nothing more. */
-  close(now: number): void {
+  /**
+   * Closes: declines a request, withdraws our own, and an open session lingers first (`linger`:
+   * see Linger) until what is in flight is delivered. Closing a lingering session again may only
+   * shorten its linger; elsewhere closing means nothing more and is ignored.
+   */
+  close(now: number, linger: Linger = true): void {
     if (this.state === 'requested') {
       this.decline(now, 'declined', '');
+      return;
+    }
+    if (this.state === 'lingering') {
+      limitLinger(this, now, linger);
       return;
     }
     if (TRANSITIONS[this.state].close === undefined) return;
     // Withdraw our request once, so the peer stops asking its user.
     if (this.state === 'connecting') sendWithdrawal(this);
     this.fire('close', now);
+    // Still lingering (something is in flight): the caller's limit applies.
+    if ((this.state as SessionState) === 'lingering') limitLinger(this, now, linger);
   }
 
   /**
@@ -401,12 +428,11 @@ const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void
   keepaliveProbe: (s, now) => s.liveness.onProbeDue(now),
   probeAnswer: (s, now) => s.liveness.onProbeAnswerDue(now),
   retransmit: (s, now) => {
-    if (s.state !== 'open' && s.state !== 'lingering') return;
-    transmitFragments(s, s.sender.takeRetransmissions(now), now);
-    armRetransmit(s);
+    if (s.state === 'lingering' && lingerStalled(s, now)) return;
+    if (s.state === 'open' || s.state === 'lingering') resendLost(s, now);
   },
   ack: sendAck,
-  linger: onLingerOver,
+  linger: giveUpLinger,
   disconnectRetry: onDisconnectRetry,
   drain: (s, now) => s.fire('drained', now),
 };
