@@ -115,6 +115,19 @@ describe('ReliableSender', () => {
     expect(s.nextDeadline()).toBe(12_900);
   });
 
+  it('on timeout resends only fragments not selectively acknowledged, the first time and after', () => {
+    const { sender: s, rtt } = sender();
+    rtt.sample(10); // RTO 200
+    for (let id = 1; id <= 5; id++) s.enqueue(id, bytes(1)); // seq 0 … 4
+    s.takeNew(0);
+    s.onAck(0, sackOf(0, 1, 2), 0, 10); // 1 and 2 arrived (not enough above 0 for a fast resend)
+    expect(seqs(s.takeRetransmissions(10))).toEqual([]);
+    expect(seqs(s.takeRetransmissions(210))).toEqual([0, 3, 4]); // the whole flight, less 1 and 2
+    s.onAck(0, sackOf(0, 1, 2, 4), 0, 220); // 4 arrived: progress resets the backoff
+    expect(seqs(s.takeRetransmissions(s.nextDeadline() as number))).toEqual([0, 3]);
+    expect(seqs(s.takeRetransmissions(s.nextDeadline() as number))).toEqual([0]); // then the oldest
+  });
+
   it('resends at once a fragment three below a selectively acknowledged one, once per round trip', () => {
     const { sender: s, rtt } = sender();
     rtt.sample(50);

@@ -5,6 +5,7 @@
  * does is here (ENTER in session.ts points at these); the state itself changes only through
  * `Session.fire`.
  */
+import { errors } from '../errors.js';
 import type { FailReason } from '../events.js';
 import { flushAck, sendConnectRequest, sendDisconnect, sendWithdrawal } from './outgoing.js';
 import type { Session } from './session.js';
@@ -49,6 +50,18 @@ export function enterOpen(s: Session, now: number): void {
  * most that long (and no longer than `true` would).
  */
 export type Linger = boolean | number;
+
+/** How `Endpoint.close` closes a session: see Linger (default `true`). */
+export interface CloseOptions {
+  readonly linger?: Linger;
+}
+
+/** `linger` as the caller gave it, or INVALID_ARGUMENT: a number must be finite and not negative. */
+export function checkedLinger(linger: Linger): Linger {
+  if (typeof linger === 'number' && !(Number.isFinite(linger) && linger >= 0))
+    throw errors.invalidArgument('linger', `${linger} is not a number of milliseconds (0 or more)`);
+  return linger;
+}
 
 /**
  * A lingering close gives up when the retransmission timer expires this many times in a row with

@@ -7,7 +7,7 @@
  * Dispatch is two property lookups and a call, with no allocation: text, acks and heartbeats are
  * on the round-trip hot path.
  */
-import type { Accept, Datagram, Decline, Presence, Text } from '../wire/messages.js';
+import type { Accept, Datagram, Decline, Text } from '../wire/messages.js';
 import { ackDelayFromWire } from '../wire/messages.js';
 import { failUndelivered, refreshRequestExpiry } from './connect-close.js';
 import {
@@ -18,6 +18,7 @@ import {
   sendDisconnectAck,
   sendText,
 } from './outgoing.js';
+import { onPresence } from './presence.js';
 import type { Session } from './session.js';
 import type { SessionState } from './transitions.js';
 
@@ -87,21 +88,6 @@ function onAck(s: Session, ack: Datagram & { type: 'ack' }, now: number): void {
   const progressed = onAckFields(s, ack.ack, ack.sack, ack.ackDelay, now);
   const sample = s.heartbeatRtt.answered(now, progressed, s.sender.inFlight);
   if (sample !== undefined) s.rtt.sample(sample);
-}
-
-function onPresence(s: Session, presence: Presence, now: number): void {
-  if (!s.ctx.presencePace.tryTake(s.id, now)) {
-    s.ctx.protocolError('presence faster than the peer may send it');
-    return;
-  }
-  s.peerNick = presence.nick;
-  s.ctx.emit({
-    type: 'presence',
-    session: s.id,
-    peer: s.peer,
-    nick: presence.nick,
-    typing: presence.activity === 'typing',
-  });
 }
 
 function deliver(s: Session, bytes: Uint8Array): void {

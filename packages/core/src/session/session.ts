@@ -29,9 +29,9 @@ import { errors } from '../errors.js';
 import type { MessageId, NetchatEvent, SessionId } from '../events.js';
 import type { EndpointOptions } from '../options.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
-import { TokenBuckets } from '../token-buckets.js';
+import type { TokenBuckets } from '../token-buckets.js';
 import type { ConnectRequest, Datagram, Decline, DeclineReason } from '../wire/messages.js';
-export type { Linger } from './connect-close.js';
+export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
 import {
   enterClosing,
   enterDraining,
@@ -50,6 +50,7 @@ import {
 } from './connect-close.js';
 import { type Handler, HANDLERS } from './datagram-handlers.js';
 import { Liveness } from './liveness.js';
+import { sendPresence } from './presence.js';
 import {
   armRetransmit,
   resendLost,
@@ -88,18 +89,6 @@ export interface SessionContext {
   readonly presencePace: TokenBuckets<SessionId>;
 }
 
-/** How `Endpoint.close` closes a session: see Linger (default `true`). */
-export interface CloseOptions {
-  readonly linger?: Linger;
-}
-
-/** `linger` as the caller gave it, or INVALID_ARGUMENT: a number must be finite and not negative. */
-export function checkedLinger(linger: Linger): Linger {
-  if (typeof linger === 'number' && !(Number.isFinite(linger) && linger >= 0))
-    throw errors.invalidArgument('linger', `${linger} is not a number of milliseconds (0 or more)`);
-  return linger;
-}
-
 /** A read-only view of a session for applications (status bars, logs). */
 export interface SessionInfo {
   readonly id: SessionId;
@@ -120,18 +109,7 @@ export interface SessionInfo {
   readonly pendingMessages: number;
 }
 
-/**
- * Presence messages taken from a peer: bursts of this many, then one a second. An honest peer
- * sends one typing notice per 3 s and a nick change now and then; more only costs us (each may
- * redraw a screen or rewrite the contacts file), so the rest are dropped and counted.
- */
-export const PRESENCE_BURST = 5;
-const PRESENCE_PER_SECOND = 1;
-
-/** The presence pace of an endpoint's sessions: one bucket per session, dropped once it is full again. */
-export function presencePace(): TokenBuckets<SessionId> {
-  return new TokenBuckets<SessionId>(PRESENCE_PER_SECOND, PRESENCE_BURST);
-}
+export { PRESENCE_BURST, presencePace } from './presence.js';
 
 /**
  * The session's record. Its fields are the session's own: only this file and the concept files
@@ -288,21 +266,9 @@ export class Session {
     armRetransmit(this);
   }
 
-  /**
-   * Tells the peer our nick and whether we are typing, in one unreliable `presence`: never
-   * retransmitted or acknowledged. `typing` undefined repeats the last state (a nick change).
-   * Only an open session has a peer to tell: false (nothing sent) otherwise.
-   */
+  /** Tells the peer our nick and whether we are typing (presence.ts); false unless open. */
   sendPresence(typing?: boolean): boolean {
-    if (this.state !== 'open') return false;
-    if (typing !== undefined) this.typing = typing;
-    this.ctx.transmit(this.route, {
-      type: 'presence',
-      session: this.wireId,
-      activity: this.typing ? 'typing' : 'idle',
-      nick: this.ctx.options.nick,
-    });
-    return true;
+    return sendPresence(this, typing);
   }
 
   /**
