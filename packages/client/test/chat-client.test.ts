@@ -200,7 +200,8 @@ describe('ChatClient', () => {
     bob.frozen = true;
     const stuck = a.client.send(mine, 'still there?');
     a.client.close(mine);
-    net.run(() => a.client.unsettled().length === 0, 30_000);
+    // A close lingers while the peer may still answer: a frozen one is lost after 3 × 25 s + 12.5 s.
+    net.run(() => a.client.unsettled().length === 0, 120_000);
     expect(stuck.status).toBe('not_confirmed');
     expect(a.of('not_delivered').map((u) => u.message)).toEqual([stuck]);
   });
