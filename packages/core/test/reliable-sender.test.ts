@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_FRAGMENT_BYTES } from '../src/index.js';
 import { ReliableSender } from '../src/session/reliable-sender.js';
 import { RttEstimator } from '../src/session/rtt-estimator.js';
+import { seededRandom } from './support/random.js';
 
 const bytes = (n: number) => new Uint8Array(n).fill(0x61);
 const seqs = (fragments: readonly { seq: number }[]) => fragments.map((f) => f.seq);
@@ -197,5 +198,52 @@ describe('ReliableSender', () => {
     expect(s.drainUndelivered()).toEqual([3, 4, 5]);
     expect(s.pendingMessages).toBe(0);
     expect(s.queuedBytes).toBe(0);
+  });
+});
+
+describe('ReliableSender against a receiver that says anything', () => {
+  it('reports delivered only what the highest cumulative ack passed, in order, and every message exactly once in the end', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = seededRandom(seed);
+      const pick = (n: number) => Math.floor(random() * n);
+      const rtt = new RttEstimator(200, 10_000);
+      const s = new ReliableSender(8, rtt);
+      const lastSeq = new Map<number, number>(); // message id → seq of its last fragment
+      const enqueued: number[] = [];
+      const delivered: number[] = [];
+      let highestAck = 0;
+      let now = 0;
+      const track = (
+        fragments: readonly { seq: number; messageId: number; index: number; count: number }[],
+      ) => {
+        for (const f of fragments) if (f.index === f.count - 1) lastSeq.set(f.messageId, f.seq);
+      };
+      for (let step = 0; step < 300; step++) {
+        now += pick(50);
+        const what = pick(4);
+        if (what === 0 && enqueued.length < 60) {
+          const id = enqueued.length + 1;
+          enqueued.push(id);
+          s.enqueue(id, bytes(1 + pick(3 * MAX_FRAGMENT_BYTES)));
+        } else if (what === 1) {
+          track(s.takeNew(now));
+          track(s.takeRetransmissions(now));
+        } else {
+          // Anything: behind, ahead, beyond what was sent, with any selective bits.
+          const sent = Math.max(0, ...lastSeq.values()) + 1;
+          const ack = pick(sent + 3);
+          const progressed = s.onAck(ack, (random() * 2 ** 32) >>> 0, pick(20), now);
+          if (s.delivered.length > 0) expect(progressed, `seed ${seed}`).toBe(true);
+          delivered.push(...s.delivered);
+          highestAck = Math.max(highestAck, ack);
+        }
+        // Delivered: a prefix of what was sent, in order, each passed by the cumulative ack.
+        expect(delivered, `seed ${seed}`).toEqual(enqueued.slice(0, delivered.length));
+        for (const id of delivered)
+          expect(lastSeq.get(id) ?? Infinity, `seed ${seed}`).toBeLessThan(highestAck);
+        expect(s.pendingMessages, `seed ${seed}`).toBe(enqueued.length - delivered.length);
+      }
+      expect([...delivered, ...s.drainUndelivered()], `seed ${seed}`).toEqual(enqueued);
+    }
   });
 });

@@ -152,7 +152,7 @@ export class ReliableSender {
    * fragment) are left in `delivered`, in send order. `ack` is the next sequence number the peer
    * expects; bit i of `sack` stands for ack + 1 + i; `ackDelayMs` is how long the peer held it
    * since the newest fragment it covers arrived. Returns whether it acknowledged anything new
-   * (cumulatively or selectively: either is progress for the timer).
+   * (cumulatively or selectively: either is progress for the timer) or delivered anything.
    */
   onAck(ack: number, sack: number, ackDelayMs: number, now: number): boolean {
     const delivered = emptied(this.delivered);
@@ -173,7 +173,9 @@ export class ReliableSender {
     if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, newest);
     this.trim();
     // Anything newly acknowledged proves the path works again: stop backing off, restart the timer.
-    if (this.unacknowledged < before) {
+    // (A cumulative ack that only passes fragments already selectively acknowledged acknowledges
+    // nothing new, but it delivers: that is progress too, and the caller must hear of it.)
+    if (this.unacknowledged < before || delivered.length > 0) {
       this.backoff = 0;
       this.stalledTimeouts = 0;
       this.rtoDeadline = this.unacked < this.unsent ? now + this.timeout() : undefined;
