@@ -7,18 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { type Datagram, resolveOptions } from '../src/index.js';
 import { ReliableReceiver } from '../src/session/reliable-receiver.js';
 import { PRESENCE_BURST } from '../src/session/session.js';
-import { ackDelayToWire } from '../src/wire/messages.js';
 import { rawSession } from './support/raw-peer.js';
-import { advance, harness, openResponder, receive, WIRE_ID } from './support/session-harness.js';
+import { ackOf, advance, harness, openResponder, receive } from './support/session-harness.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
-
-const ackOf = (ack: number, ackDelayMs = 0): Datagram => ({
-  type: 'ack',
-  session: WIRE_ID,
-  ack,
-  sack: 0,
-  ackDelay: ackDelayToWire(ackDelayMs),
-});
 
 describe('what PROTOCOL.md answers', () => {
   it('ackDelay is 0 while nothing has been received (the acknowledgement covers no fragment)', () => {
@@ -58,18 +49,6 @@ describe('what PROTOCOL.md answers', () => {
     // The handshake's 10 ms round trip puts the RTO at minRto: 200 ms.
     expect(disconnects).toEqual([0, 200, 400, 600]);
     expect(net.now - closedAt).toBe(800);
-  });
-
-  it('a withdrawn request is answered with disconnect_ack, like any disconnect', () => {
-    const net = new VirtualNetwork();
-    const a = net.add('127.0.0.1', 1111);
-    const b = net.add('127.0.0.2', 2222);
-    const sa = a.endpoint.connect(b.address, 0);
-    net.run(() => eventsOf(b, 'request').length > 0);
-    a.endpoint.close(sa, net.now);
-    net.runFor(100);
-    expect(eventsOf(b, 'closed')).toEqual([expect.objectContaining({ reason: 'peer_closed' })]);
-    expect(b.sent.map((s) => s.message?.type).filter((t) => t !== undefined)).toEqual(['disconnect_ack']);
   });
 
   it('a presence dropped for pace still counts as a sign of life (it is authentic and of the session)', () => {

@@ -78,6 +78,8 @@ describe('connecting', () => {
     net.run(() => eventsOf(b, 'closed').length > 0, 1_000);
     expect(eventsOf(b, 'closed')).toHaveLength(1);
     expect(b.endpoint.listSessions()).toEqual([]);
+    // The withdrawal is answered with disconnect_ack, as every disconnect is (PROTOCOL.md, Connecting).
+    expect(typesSent(b.sent)).toEqual(['disconnect_ack']);
   });
 
   it('drops an unanswered request once the requester must have given up', () => {

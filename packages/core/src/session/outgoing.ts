@@ -54,27 +54,19 @@ export function sendDisconnectAck(s: Session): void {
 }
 
 export function sendHeartbeat(s: Session, now: number): void {
-  const { ack, sack, ackDelayMs } = takeAck(s, now);
-  s.ctx.transmit(s.route, {
-    type: 'heartbeat',
-    session: s.wireId,
-    ack,
-    sack,
-    ackDelay: ackDelayToWire(ackDelayMs),
-  });
+  transmitAcknowledgement(s, 'heartbeat', now);
   s.ctx.emit({ type: 'heartbeat_sent', session: s.id, peer: s.peer });
   s.heartbeatRtt.sent(now, s.sender.inFlight);
 }
 
 export function sendAck(s: Session, now: number): void {
+  transmitAcknowledgement(s, 'ack', now);
+}
+
+/** An `ack` or a `heartbeat`: the same fields, the current acknowledgement. */
+function transmitAcknowledgement(s: Session, type: 'ack' | 'heartbeat', now: number): void {
   const { ack, sack, ackDelayMs } = takeAck(s, now);
-  s.ctx.transmit(s.route, {
-    type: 'ack',
-    session: s.wireId,
-    ack,
-    sack,
-    ackDelay: ackDelayToWire(ackDelayMs),
-  });
+  s.ctx.transmit(s.route, { type, session: s.wireId, ack, sack, ackDelay: ackDelayToWire(ackDelayMs) });
 }
 
 /** Sends the acknowledgement the ack timer is holding back, if any. */
