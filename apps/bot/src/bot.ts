@@ -92,6 +92,9 @@ export class Bot {
       case 'lost':
         this.onEnded(e, 'lost');
         return;
+      case 'request_expired':
+        this.log.info({ event: 'request_expired', peer: at(e) }, 'request expired');
+        return;
       case 'closed':
         this.onEnded(e, 'closed');
         return;

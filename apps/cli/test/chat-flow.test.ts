@@ -335,6 +335,26 @@ describe('ChatFlow', () => {
     expect(a.console.prompt_).toBe('[127.0.0.2:2222] Accept connection? (y/n): ');
   });
 
+  it('a script piped to a live peer through 30 % loss delivers every line, then exits 0 (several seeds)', async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const net = new VirtualNetwork(seed);
+      net.latency = 40;
+      const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
+      const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
+      const a = program(alice, { connect: bob.address, interactive: false });
+      const b = program(bob, { yes: true });
+      const lines = Array.from({ length: 300 }, (_, i) => `line ${i}`);
+      const feed = pipe(a, lines);
+      await settle();
+      net.loss = 0.3;
+      expect(runPiped(net, a, feed, 600_000), `seed ${seed}`).toBe(true);
+      expect(a.console.lines.filter((l) => l.startsWith('!')), `seed ${seed}`).toEqual([]);
+      expect(a.exitCode, `seed ${seed}`).toBe(EXIT.ok);
+      const got = b.console.lines.filter((l) => l.startsWith('[127.0.0.1:1111]'));
+      expect(got, `seed ${seed}`).toEqual(lines.map((l) => `[127.0.0.1:1111] alice: ${l}`));
+    }
+  });
+
   it('does not look up 256.1.1.1 as a host name', async () => {
     const { alice } = setUp();
     const a = program(alice);

@@ -307,6 +307,9 @@ export class ChatClient {
       case 'lost':
         this.onGone(e.session, 'expired', { kind: 'lost', missed: e.missed });
         return;
+      case 'request_expired':
+        this.onGone(e.session, 'expired', { kind: 'lost', missed: 0 });
+        return;
       case 'closed':
         this.onGone(
           e.session,

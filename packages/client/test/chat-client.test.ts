@@ -200,7 +200,9 @@ describe('ChatClient', () => {
     bob.frozen = true;
     const stuck = a.client.send(mine, 'still there?');
     a.client.close(mine);
-    net.run(() => a.client.unsettled().length === 0, 30_000);
+    // A close lingers while the peer may still take the text: a frozen one is given up after 16
+    // unanswered retransmission timeouts (41.4 s here), or lost by the liveness rule (87.5 s).
+    net.run(() => a.client.unsettled().length === 0, 120_000);
     expect(stuck.status).toBe('not_confirmed');
     expect(a.of('not_delivered').map((u) => u.message)).toEqual([stuck]);
   });

@@ -25,7 +25,14 @@ import { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './op
 import type { Channel } from './secure/channel.js';
 import { generateKeyPair, type KeyPair, randomBytes, toHex } from './secure/crypto.js';
 import { DEFAULT_SECURE_OPTIONS, SecureTransport, type SecureStats } from './secure/secure-transport.js';
-import { Session, type SessionContext, type SessionInfo } from './session/session.js';
+import {
+  type CloseOptions,
+  checkedLinger,
+  presencePace,
+  Session,
+  type SessionContext,
+  type SessionInfo,
+} from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 import { isRendezvousPayload } from './rendezvous/messages.js';
@@ -160,6 +167,7 @@ export class Endpoint {
         else this.events.push(event);
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
+      presencePace: presencePace(),
     };
   }
 
@@ -230,18 +238,25 @@ export class Endpoint {
     return messageId;
   }
 
-  /** Closes a session (declines it, if it is a request). Undelivered messages fail. */
-  close(id: SessionId, now: number): void {
+  /**
+   * Closes a session (declines it, if it is a request). An open one lingers first: its messages
+   * in flight go on until delivered while the peer is alive and takes them (`linger: true`, the
+   * default); `linger: false` closes at once, a number of ms lingers at most that long. What is
+   * not delivered fails. Throws INVALID_ARGUMENT for a negative or non-finite linger.
+   */
+  close(id: SessionId, now: number, options: CloseOptions = {}): void {
+    const linger = checkedLinger(options.linger ?? true);
     this.now = now;
     const record = this.table.get(id);
     if (!record) return;
-    record.session.close(now);
+    record.session.close(now, linger);
     this.settle(record);
   }
 
-  /** Closes every session. */
-  closeAll(now: number): void {
-    for (const record of [...this.table.sessions()]) this.close(record.session.id, now);
+  /** Closes every session, as at shutdown: each lingers at most `closeLinger` unless `options` say otherwise. */
+  closeAll(now: number, options: CloseOptions = {}): void {
+    const linger = options.linger ?? this.options.closeLinger;
+    for (const record of [...this.table.sessions()]) this.close(record.session.id, now, { linger });
   }
 
   /**

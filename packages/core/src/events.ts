@@ -37,8 +37,14 @@ export type NetchatEvent =
   | (EventBase & { readonly type: 'heartbeat_sent' })
   /** `count` consecutive heartbeat intervals have passed without a word from the peer. */
   | (EventBase & { readonly type: 'heartbeat_missed'; readonly count: number })
-  /** The peer was silent for the miss limit, or a pending request was never answered. */
+  /** The peer of a session past `requested` was silent for the miss limit (or never answered a probe). */
   | (EventBase & { readonly type: 'lost'; readonly missed: number })
+  /**
+   * A request we had not answered yet is gone: the requester stopped asking (nothing heard for
+   * connect timeout + the longest retry gap), so it gave up or went away. Not a loss of the
+   * channel: the endpoint does not suspect it.
+   */
+  | (EventBase & { readonly type: 'request_expired' })
   /**
    * The peer's presence (open sessions only): its current nick (SessionInfo.peerNick follows it)
    * and whether it is typing. Unreliable: a front-end shows `typing` for at most

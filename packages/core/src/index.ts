@@ -31,7 +31,7 @@ export {
 } from './node/netchat-peer.js';
 export { BindError } from './node/udp-socket.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
-export type { Route, SessionInfo, SessionState } from './session/session.js';
+export type { CloseOptions, Linger, Route, SessionInfo, SessionState } from './session/session.js';
 export { terminalSafe } from './terminal-text.js';
 export { type Codec, type DecodeResult, makeCodec } from './wire/codec.js';
 export {

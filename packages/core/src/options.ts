@@ -62,7 +62,11 @@ export const EndpointOptions = z.strictObject({
   maxSessions: z.number().int().min(1).default(1000),
   /** Sessions with any one peer address (IP and port), so one peer cannot take every slot. */
   maxSessionsPerPeer: z.number().int().min(1).default(4),
-  /** On close, how long messages in flight may still be delivered before they fail. */
+  /**
+   * At shutdown (`closeAll`, and so `NetchatPeer.close`): the longest messages in flight may
+   * linger before they fail. Closing one session (`close`) lingers instead while the peer is
+   * alive and acknowledges (PROTOCOL.md, Closing), unless its caller says otherwise.
+   */
   closeLinger: z.number().finite().min(0).default(3_000),
   /** Disconnects sent before giving up on an acknowledgement. */
   disconnectAttempts: z.number().int().min(1).max(20).default(4),

@@ -1,5 +1,5 @@
 /**
- * Token buckets by key: each key may take `rate` tokens a second, in bursts of `burst`. A bucket
+ * Token buckets by key (a string, or any Map key): each key may take `rate` tokens a second, in bursts of `burst`. A bucket
  * idle long enough to be full again is the same as a new one, so idle buckets are dropped and
  * the table stays as small as the set of keys active in the last refill time; `maxKeys` bounds
  * it even under a flood of new keys (the oldest are dropped first, which only forgives them).
@@ -9,8 +9,8 @@ interface Bucket {
   updatedAt: number;
 }
 
-export class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket>();
+export class TokenBuckets<K = string> {
+  private readonly buckets = new Map<K, Bucket>();
   private lastSweep = 0;
 
   constructor(
@@ -20,14 +20,14 @@ export class TokenBuckets {
   ) {}
 
   /** Takes a token for `key` at time `now` (ms) if one is left. */
-  tryTake(key: string, now: number): boolean {
+  tryTake(key: K, now: number): boolean {
     this.sweep(now);
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.rate);
     bucket.updatedAt = now;
     this.buckets.delete(key); // re-inserted last: the Map's order is least recently used first
     this.buckets.set(key, bucket);
-    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as string);
+    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as K);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;

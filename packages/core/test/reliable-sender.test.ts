@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_FRAGMENT_BYTES } from '../src/index.js';
 import { ReliableSender } from '../src/session/reliable-sender.js';
 import { RttEstimator } from '../src/session/rtt-estimator.js';
+import { seededRandom } from './support/random.js';
 
 const bytes = (n: number) => new Uint8Array(n).fill(0x61);
 const seqs = (fragments: readonly { seq: number }[]) => fragments.map((f) => f.seq);
@@ -40,22 +41,45 @@ describe('ReliableSender', () => {
     expect(seqs(s.takeNew(20))).toEqual([4, 5]);
   });
 
-  it('reports a message delivered only when all its fragments are acknowledged, in send order', () => {
+  it('reports a message delivered only when the cumulative ack passes its last fragment, in send order', () => {
     const { sender: s } = sender();
     s.enqueue(1, bytes(MAX_FRAGMENT_BYTES + 1)); // seq 0, 1
     s.enqueue(2, bytes(1)); // seq 2
     s.takeNew(0);
+    // Message 2 is selectively acknowledged, but the peer's program cannot have it before message 1.
     expect(s.onAck(0, sackOf(0, 2), 0, 10)).toBe(true);
-    expect(s.delivered).toEqual([2]);
+    expect(s.delivered).toEqual([]);
     expect(s.onAck(1, sackOf(1, 2), 0, 11)).toBe(true);
     expect(s.delivered).toEqual([]);
+    expect(s.pendingMessages).toBe(2);
+    // The gap fills: both are handed over, in send order.
     expect(s.onAck(3, 0, 0, 12)).toBe(true);
-    expect(s.delivered).toEqual([1]);
+    expect(s.delivered).toEqual([1, 2]);
     expect(s.pendingMessages).toBe(0);
     expect(s.inFlight).toBe(false);
     // The same acknowledgement again is no progress.
     expect(s.onAck(3, 0, 0, 13)).toBe(false);
     expect(s.delivered).toEqual([]);
+  });
+
+  it('never reports delivered what waits behind a gap that is never filled; a selective ack only stops its resends', () => {
+    const { sender: s, rtt } = sender();
+    rtt.sample(10); // RTO 200
+    for (let id = 1; id <= 4; id++) s.enqueue(id, bytes(1)); // seq 0 … 3
+    s.takeNew(0);
+    // seq 0 never arrives; the peer holds 1, 2 and 3 and says so again and again.
+    for (let at = 10; at < 100; at += 10) s.onAck(0, sackOf(0, 1, 2, 3), 0, at);
+    expect(s.delivered).toEqual([]);
+    expect(s.pendingMessages).toBe(4);
+    // The fast resend and every timeout resend only seq 0: 1 … 3 are selectively acknowledged.
+    const resent = [seqs(s.takeRetransmissions(100))];
+    for (let i = 0; i < 3; i++) {
+      const at = s.nextDeadline() as number;
+      resent.push(seqs(s.takeRetransmissions(at)));
+    }
+    expect(resent).toEqual([[0], [0], [0], [0]]);
+    // The session ends with the gap still open: all four fail, none was delivered.
+    expect(s.drainUndelivered()).toEqual([1, 2, 3, 4]);
   });
 
   it('ignores acknowledgements of what was never sent', () => {
@@ -90,6 +114,19 @@ describe('ReliableSender', () => {
     // Progress resets the backoff.
     s.onAck(1, 0, 0, 12_700);
     expect(s.nextDeadline()).toBe(12_900);
+  });
+
+  it('on timeout resends only fragments not selectively acknowledged, the first time and after', () => {
+    const { sender: s, rtt } = sender();
+    rtt.sample(10); // RTO 200
+    for (let id = 1; id <= 5; id++) s.enqueue(id, bytes(1)); // seq 0 … 4
+    s.takeNew(0);
+    s.onAck(0, sackOf(0, 1, 2), 0, 10); // 1 and 2 arrived (not enough above 0 for a fast resend)
+    expect(seqs(s.takeRetransmissions(10))).toEqual([]);
+    expect(seqs(s.takeRetransmissions(210))).toEqual([0, 3, 4]); // the whole flight, less 1 and 2
+    s.onAck(0, sackOf(0, 1, 2, 4), 0, 220); // 4 arrived: progress resets the backoff
+    expect(seqs(s.takeRetransmissions(s.nextDeadline() as number))).toEqual([0, 3]);
+    expect(seqs(s.takeRetransmissions(s.nextDeadline() as number))).toEqual([0]); // then the oldest
   });
 
   it('resends at once a fragment three below a selectively acknowledged one, once per round trip', () => {
@@ -161,5 +198,53 @@ describe('ReliableSender', () => {
     expect(s.drainUndelivered()).toEqual([3, 4, 5]);
     expect(s.pendingMessages).toBe(0);
     expect(s.queuedBytes).toBe(0);
+  });
+});
+
+describe('ReliableSender against a receiver that says anything', () => {
+  it('reports delivered only what the highest cumulative ack passed, in order, and every message exactly once in the end', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = seededRandom(seed);
+      const pick = (n: number) => Math.floor(random() * n);
+      const rtt = new RttEstimator(200, 10_000);
+      const s = new ReliableSender(8, rtt);
+      const lastSeq = new Map<number, number>(); // message id → seq of its last fragment
+      const enqueued: number[] = [];
+      const delivered: number[] = [];
+      let highestAck = 0;
+      let now = 0;
+      const track = (
+        fragments: readonly { seq: number; messageId: number; index: number; count: number }[],
+      ) => {
+        for (const f of fragments) if (f.index === f.count - 1) lastSeq.set(f.messageId, f.seq);
+      };
+      for (let step = 0; step < 300; step++) {
+        now += pick(50);
+        const what = pick(4);
+        if (what === 0 && enqueued.length < 60) {
+          const id = enqueued.length + 1;
+          enqueued.push(id);
+          s.enqueue(id, bytes(1 + pick(3 * MAX_FRAGMENT_BYTES)));
+        } else if (what === 1) {
+          track(s.takeNew(now));
+          track(s.takeRetransmissions(now));
+        } else {
+          // Anything: behind, ahead, beyond what was sent, with any selective bits.
+          const sent = Math.max(0, ...lastSeq.values()) + 1;
+          const ack = pick(sent + 3);
+          const progressed = s.onAck(ack, (random() * 2 ** 32) >>> 0, pick(20), now);
+          if (s.delivered.length > 0 && !progressed) expect({ seed, step }).toBe('reported as progress');
+          delivered.push(...s.delivered);
+          highestAck = Math.max(highestAck, ack);
+        }
+        // Delivered: a prefix of what was sent, in order, each passed by the cumulative ack.
+        const wrong =
+          delivered.some((id, i) => id !== enqueued[i] || (lastSeq.get(id) ?? Infinity) >= highestAck) ||
+          s.pendingMessages !== enqueued.length - delivered.length;
+        if (wrong)
+          expect({ seed, step, delivered, highestAck, pending: s.pendingMessages }).toBe('consistent');
+      }
+      expect([...delivered, ...s.drainUndelivered()], `seed ${seed}`).toEqual(enqueued);
+    }
   });
 });

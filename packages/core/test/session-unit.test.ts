@@ -9,6 +9,7 @@ import { SESSION_STATES, type SessionState, TRANSITIONS } from '../src/session/t
 import { ackDelayToWire } from '../src/wire/messages.js';
 import { seededRandom } from './support/random.js';
 import {
+  ackOf,
   advance,
   eventTypes,
   harness,
@@ -31,13 +32,6 @@ const text = (seq: number, body: string | Uint8Array, index = 0, count = 1): Dat
 });
 type ConnectRequestLike = Extract<Datagram, { type: 'connect_request' }>;
 const heartbeat: Datagram = { type: 'heartbeat', session: WIRE_ID, ack: 0, sack: 0, ackDelay: 0 };
-const ackOf = (ack: number, ackDelayMs = 0): Datagram => ({
-  type: 'ack',
-  session: WIRE_ID,
-  ack,
-  sack: 0,
-  ackDelay: ackDelayToWire(ackDelayMs),
-});
 
 describe('the transition table', () => {
   it('names only real states, ends nowhere but closed, and lets every live state end', () => {

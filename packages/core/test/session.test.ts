@@ -78,6 +78,8 @@ describe('connecting', () => {
     net.run(() => eventsOf(b, 'closed').length > 0, 1_000);
     expect(eventsOf(b, 'closed')).toHaveLength(1);
     expect(b.endpoint.listSessions()).toEqual([]);
+    // The withdrawal is answered with disconnect_ack, as every disconnect is (PROTOCOL.md, Connecting).
+    expect(typesSent(b.sent)).toEqual(['disconnect_ack']);
   });
 
   it('drops an unanswered request once the requester must have given up', () => {
@@ -86,13 +88,17 @@ describe('connecting', () => {
     const b = net.add('127.0.0.2', 2222);
     a.endpoint.connect(b.address, 0);
     net.filter = (_f, _t, _data, message) => message?.type !== 'disconnect';
-    net.run(() => eventsOf(b, 'lost').length > 0);
+    net.run(() => eventsOf(b, 'request_expired').length > 0);
     expect(eventsOf(a, 'no_answer')[0]?.at).toBe(30_000);
     // The request went once the handshake was done, then was retried 0.5, 1.5, 3.5, 5.5, 7.5 ... s
     // after that; b waits connect timeout + max retry gap after the last.
     const requests = a.sent.filter((s) => s.message?.type === 'connect_request').map((s) => s.at);
     expect(requests.slice(0, 5).map((t) => t - (requests[0] ?? 0))).toEqual([0, 500, 1500, 3500, 5500]);
-    expect(eventsOf(b, 'lost')[0]?.at).toBe((requests.at(-1) ?? 0) + 5 + 32_000);
+    expect(eventsOf(b, 'request_expired')).toEqual([
+      expect.objectContaining({ at: (requests.at(-1) ?? 0) + 5 + 32_000, peer: a.address }),
+    ]);
+    // A request that expires is no lost peer: b says nothing of a loss.
+    expect(eventsOf(b, 'lost')).toEqual([]);
     expect(b.endpoint.busy).toBe(false);
   });
 
@@ -279,16 +285,22 @@ describe('liveness on real links', () => {
 
   it('keeps heartbeating while lingering, so a slow close does not look like a lost peer', () => {
     const net = new VirtualNetwork();
-    const { a, b, sa } = openPair(net, { heartbeatInterval: 200, closeLinger: 3_000 });
-    // a's text never arrives, so a lingers the whole closeLinger (15 intervals).
+    const { a, b, sa } = openPair(net, { heartbeatInterval: 200 });
+    // a's text never arrives, but b answers everything else: a lingers while b is alive, until its
+    // retransmission timer has expired 16 times in a row with nothing taken (3 s, then 3.2 s each
+    // at the capped backoff: 41.4 s), 207 intervals without a missed heartbeat on either side.
     net.filter = (from, _t, _d, message) => from.port !== a.address.port || message?.type !== 'text';
-    a.endpoint.send(sa, 'stuck', net.now);
+    const sentAt = net.now;
+    const id = a.endpoint.send(sa, 'stuck', net.now);
     a.endpoint.close(sa, net.now);
     expect(a.endpoint.session(sa)?.state).toBe('lingering');
-    net.runFor(2_900);
+    net.runFor(41_399);
     expect(a.endpoint.session(sa)?.state).toBe('lingering');
     expect([...eventsOf(a, 'heartbeat_missed'), ...eventsOf(b, 'heartbeat_missed')]).toEqual([]);
     net.runFor(1_000);
+    expect(eventsOf(a, 'failed')).toEqual([
+      expect.objectContaining({ messageId: id, reason: 'closed', at: sentAt + 41_400 }),
+    ]);
     expect(eventsOf(b, 'closed')).toEqual([expect.objectContaining({ reason: 'peer_closed' })]);
     expect(eventsOf(b, 'lost')).toEqual([]);
   });
@@ -406,16 +418,18 @@ describe('closing', () => {
     expect(a.endpoint.busy || b.endpoint.busy).toBe(false);
   });
 
-  it('fails what cannot be delivered within the linger time, then tells the peer it closed', () => {
+  it('fails what the peer takes none of for 16 timeouts in a row, then tells the peer it closed', () => {
     const net = new VirtualNetwork();
     const { a, b, sa } = openPair(net);
     net.filter = (from, _t, _data, message) => from.port !== a.address.port || message?.type !== 'text';
     const id = a.endpoint.send(sa, 'never arrives', net.now);
     const closedAt = net.now;
     a.endpoint.close(sa, net.now);
-    net.runFor(5_000);
+    net.runFor(45_000);
+    // RTO 200 ms (the handshake's 10 ms round trip is below minRto), doubling up to 2^4: the 16th
+    // expiry is 41.4 s after the message went. b heard a's heartbeats all along: never lost.
     expect(eventsOf(a, 'failed')).toEqual([
-      expect.objectContaining({ messageId: id, reason: 'closed', at: closedAt + 3_000 }),
+      expect.objectContaining({ messageId: id, reason: 'closed', at: closedAt + 41_400 }),
     ]);
     expect(eventsOf(b, 'message')).toEqual([]);
     expect(eventsOf(b, 'closed')).toHaveLength(1);

@@ -18,7 +18,7 @@ import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } fr
 import type { EndpointOptions, EndpointOptionsInput } from '../options.js';
 import type { SecureStats } from '../secure/secure-transport.js';
 import type { KeyPair } from '../secure/crypto.js';
-import type { SessionInfo } from '../session/session.js';
+import type { CloseOptions, SessionInfo } from '../session/session.js';
 import type { DeclineReason } from '../wire/messages.js';
 import { type Binding, canReach, isDualStack, isOwnAddress, PeerAddresses } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
@@ -187,8 +187,9 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.call(() => this.endpoint.setTyping(session, typing, this.clock()));
   }
 
-  closeSession(session: SessionId): void {
-    this.call(() => this.endpoint.close(session, this.clock()));
+  /** Closes one session; `{ linger: false }` at once (see Endpoint.close). */
+  closeSession(session: SessionId, options?: CloseOptions): void {
+    this.call(() => this.endpoint.close(session, this.clock(), options));
   }
 
   session(id: SessionId): SessionInfo | undefined {

@@ -23,6 +23,8 @@ export interface AckFields {
   readonly ackDelayMs: number;
 }
 
+const NOTHING_RECEIVED: AckFields = { ack: 0, sack: 0, ackDelayMs: 0 };
+
 export class ReliableReceiver {
   /** The next sequence number expected: everything below it has arrived. */
   private next = 0;
@@ -130,8 +132,12 @@ export class ReliableReceiver {
     this.discarding = true;
   }
 
-  /** The acknowledgement describing everything received so far, as of `now`. */
+  /**
+   * The acknowledgement describing everything received so far, as of `now`. With nothing
+   * received it covers no fragment, so there is no delay to report: 0 (PROTOCOL.md, ackDelay).
+   */
   ackFields(now: number): AckFields {
+    if (this.next === 0 && this.early.size === 0) return NOTHING_RECEIVED;
     let sack = 0;
     let newestAt = this.contiguousAt;
     if (this.early.size > 0) {

@@ -2,6 +2,11 @@
  * The sending half of reliable delivery: splits messages into fragments with consecutive
  * sequence numbers, keeps at most `window` of them in flight, learns from cumulative and
  * selective acknowledgements what arrived, and says what to retransmit and when.
+ *
+ * Delivered means the peer's program has the message. The receiver hands messages over in
+ * order, so a message is delivered only when the cumulative `ack` passes its last fragment:
+ * everything before it has been handed over too. A selective ack says a fragment arrived but may
+ * wait behind a gap that is never filled; it only stops that fragment's retransmissions.
  */
 import type { MessageId } from '../events.js';
 import { Fifo } from '../fifo.js';
@@ -16,10 +21,8 @@ export interface OutgoingFragment {
   readonly payload: Uint8Array;
   transmissions: number;
   lastSentAt: number;
-  /** The message's first fragment, which counts the message's fragments not yet acknowledged. */
-  readonly first: OutgoingFragment;
-  /** On a message's first fragment: how many of the message's fragments are unacknowledged. */
-  left: number;
+  /** Selectively acknowledged: arrived, but perhaps behind a gap, so kept until the cumulative ack passes it. */
+  sacked: boolean;
 }
 
 /** A fragment this many sequence numbers behind a selectively acknowledged one is taken as lost. */
@@ -38,16 +41,17 @@ export class ReliableSender {
   /** Lowest sequence number never sent. */
   private unsent = 0;
   /**
-   * Every fragment not yet acknowledged, sent or not: seq s is at `queue[s - queueStart]`, and
-   * an acknowledged one leaves a hole until the front is trimmed. An array, not a Map: a Map used
-   * as a queue reallocates its table every few messages as entries come and go.
+   * Every fragment the cumulative ack has not passed, sent or not: seq s is at
+   * `queue[s - queueStart]` (selectively acknowledged ones stay, marked, until the cumulative ack
+   * passes them), and the front below `unacked` is trimmed now and then. An array, not a Map: a
+   * Map used as a queue reallocates its table every few messages as entries come and go.
    */
   private queue: (OutgoingFragment | undefined)[] = [];
   /** The sequence number of `queue[0]`. */
   private queueStart = 0;
-  /** Fragments in `queue` not yet acknowledged. */
+  /** Fragments in `queue` not yet acknowledged, cumulatively or selectively. */
   private unacknowledged = 0;
-  /** Messages with a fragment not yet acknowledged (waiting ones included). */
+  /** Messages not yet delivered (waiting ones included). */
   private messages = 0;
   /**
    * Messages not yet cut into fragments, oldest first: a message becomes fragments (and its
@@ -58,12 +62,14 @@ export class ReliableSender {
   private readonly waitingIds = new Fifo<MessageId>();
   private readonly waitingBodies = new Fifo<string | Uint8Array>();
   private backoff = 0;
+  /** Retransmission timeouts in a row with nothing newly acknowledged (a lingering close gives up on many). */
+  stalledTimeouts = 0;
   /** The highest sequence number a selective acknowledgement has named: fragments well below it are lost. */
   private highestAcked = -1;
   /** The one retransmission timer (RFC 6298 5.1-5.7): runs while anything is in flight. */
   private rtoDeadline: number | undefined;
   queuedBytes = 0;
-  /** Messages the last `onAck` completed, in send order. Reused: read them before the next call. */
+  /** Messages the last `onAck` delivered, in send order. Reused: read them before the next call. */
   readonly delivered: MessageId[] = [];
   /** What the last `takeNew` / `takeRetransmissions` returned. Reused, like `delivered`. */
   private readonly batch: OutgoingFragment[] = [];
@@ -107,30 +113,24 @@ export class ReliableSender {
   /** Appends a message's fragments to the queue. */
   private cut(messageId: MessageId, bytes: Uint8Array): void {
     const count = Math.max(1, Math.ceil(bytes.length / MAX_FRAGMENT_BYTES));
-    let first: OutgoingFragment | undefined;
     for (let index = 0; index < count; index++) {
       const payload =
         count === 1 ? bytes : bytes.subarray(index * MAX_FRAGMENT_BYTES, (index + 1) * MAX_FRAGMENT_BYTES);
-      const seq = this.nextSeq++;
-      const fragment: OutgoingFragment = {
-        seq,
+      this.queue.push({
+        seq: this.nextSeq++,
         messageId,
         index,
         count,
         payload,
         transmissions: 0,
         lastSentAt: 0,
-        first: first as OutgoingFragment,
-        left: index === 0 ? count : 0,
-      };
-      // The first fragment is its own `first`: set once the object exists.
-      if (!first) first = (fragment as { first: OutgoingFragment }).first = fragment;
-      this.queue.push(fragment);
+        sacked: false,
+      });
     }
     this.unacknowledged += count;
   }
 
-  /** The unacknowledged fragment with sequence number `seq`, if any. */
+  /** The fragment with sequence number `seq` the cumulative ack has not passed, if any. */
   private fragment(seq: number): OutgoingFragment | undefined {
     return seq >= this.queueStart ? this.queue[seq - this.queueStart] : undefined;
   }
@@ -148,10 +148,11 @@ export class ReliableSender {
   }
 
   /**
-   * Applies an acknowledgement; the messages now wholly delivered are left in `delivered`, in
-   * send order. `ack` is the next sequence number the peer expects; bit i of `sack` stands for
-   * ack + 1 + i; `ackDelayMs` is how long the peer held it since the newest fragment it covers
-   * arrived. Returns whether it acknowledged anything new.
+   * Applies an acknowledgement; the messages it delivered (the cumulative ack passed their last
+   * fragment) are left in `delivered`, in send order. `ack` is the next sequence number the peer
+   * expects; bit i of `sack` stands for ack + 1 + i; `ackDelayMs` is how long the peer held it
+   * since the newest fragment it covers arrived. Returns whether it acknowledged anything new
+   * (cumulatively or selectively: either is progress for the timer) or delivered anything.
    */
   onAck(ack: number, sack: number, ackDelayMs: number, now: number): boolean {
     const delivered = emptied(this.delivered);
@@ -161,48 +162,62 @@ export class ReliableSender {
     // ack delay is measured from exactly that fragment's arrival.
     const newest = sack === 0 ? ack - 1 : ack + 32 - Math.clz32(sack);
     const newestFragment = newest < this.unsent ? this.fragment(newest) : undefined;
-    if (newestFragment && newestFragment.transmissions === 1)
+    if (newestFragment && newestFragment.transmissions === 1 && !newestFragment.sacked)
       this.rtt.sample(now - newestFragment.lastSentAt, ackDelayMs);
-    for (let seq = this.unacked; seq < Math.min(ack, this.unsent); seq++) this.acknowledge(seq, delivered);
-    if (ack > this.unacked) this.unacked = Math.min(ack, this.unsent);
+    const passed = Math.min(ack, this.unsent);
+    for (let seq = this.unacked; seq < passed; seq++) this.pass(seq, delivered);
+    if (passed > this.unacked) this.unacked = passed;
     for (let bit = 0; bit < 32 && sack >>> bit !== 0; bit++) {
-      if ((sack >>> bit) & 1) this.acknowledge(ack + 1 + bit, delivered);
+      if ((sack >>> bit) & 1) this.markSacked(ack + 1 + bit);
     }
     if (sack !== 0) this.highestAcked = Math.max(this.highestAcked, newest);
     this.trim();
     // Anything newly acknowledged proves the path works again: stop backing off, restart the timer.
-    if (this.unacknowledged < before) {
+    // (A cumulative ack that only passes fragments already selectively acknowledged acknowledges
+    // nothing new, but it delivers: that is progress too, and the caller must hear of it.)
+    if (this.unacknowledged < before || delivered.length > 0) {
       this.backoff = 0;
+      this.stalledTimeouts = 0;
       this.rtoDeadline = this.unacked < this.unsent ? now + this.timeout() : undefined;
       return true;
     }
     return false;
   }
 
-  private acknowledge(seq: number, delivered: MessageId[]): void {
-    const fragment = this.fragment(seq);
-    if (!fragment || seq >= this.unsent) return;
+  /** The cumulative ack passed `seq` (below `unsent`): its message is delivered if it was the last fragment. */
+  private pass(seq: number, delivered: MessageId[]): void {
+    const fragment = this.queue[seq - this.queueStart];
+    if (!fragment) return;
     this.queue[seq - this.queueStart] = undefined;
-    this.unacknowledged--;
+    if (!fragment.sacked) this.unacknowledged--;
     this.queuedBytes -= fragment.payload.length;
-    if (--fragment.first.left === 0) {
+    if (fragment.index === fragment.count - 1) {
       this.messages--;
       delivered.push(fragment.messageId);
     }
   }
 
+  /** A selective ack named `seq`: it arrived, so it is not resent; its message is not delivered yet. */
+  private markSacked(seq: number): void {
+    const fragment = seq < this.unsent ? this.fragment(seq) : undefined;
+    if (!fragment || fragment.sacked) return;
+    fragment.sacked = true;
+    this.unacknowledged--;
+  }
+
   /**
-   * Drops the acknowledged fragments from the front of the queue: all of it once it is empty,
-   * else in one splice once they are most of it (amortised O(1) per fragment).
+   * Drops the fragments the cumulative ack passed from the front of the queue: all of it once
+   * the ack passed everything, else in one splice once they are most of it (amortised O(1) per
+   * fragment).
    */
   private trim(): void {
     const queue = this.queue;
-    if (this.unacknowledged === 0) {
+    if (this.unacked === this.nextSeq) {
       this.queueStart += queue.length;
       emptied(queue);
       return;
     }
-    // Everything below `unacked` is acknowledged: no need to look (scanning the holes from the
+    // Everything below `unacked` is passed: no need to look (scanning the holes from the
     // front on every ack was quadratic with a long queue: 4 % of a throughput profile).
     const head = this.unacked - this.queueStart;
     if (head >= 64 && head * 2 >= queue.length) {
@@ -217,10 +232,10 @@ export class ReliableSender {
   }
 
   /**
-   * Fragments to send again now. When the timer expires: the whole flight the first time (the
-   * path may just have had a bad moment), then only the oldest fragment, doubling the timeout
-   * each time. Besides, any fragment that later selectively acknowledged ones show to be lost
-   * (at most once per round trip).
+   * Fragments to send again now, never one selectively acknowledged. When the timer expires: the
+   * whole flight the first time (the path may just have had a bad moment), then only the oldest
+   * fragment, doubling the timeout each time. Besides, any fragment that later selectively
+   * acknowledged ones show to be lost (at most once per round trip).
    */
   takeRetransmissions(now: number): readonly OutgoingFragment[] {
     const out = emptied(this.batch);
@@ -235,7 +250,7 @@ export class ReliableSender {
     const end = expired ? this.unsent : Math.min(this.unsent, this.highestAcked - REORDER_THRESHOLD + 1);
     for (let seq = this.unacked; seq < end; seq++) {
       const fragment = this.fragment(seq);
-      if (!fragment) continue;
+      if (!fragment || fragment.sacked) continue;
       const byTimer = expired && (first || wholeFlight);
       const bySack =
         fragment.seq + REORDER_THRESHOLD <= this.highestAcked && now - fragment.lastSentAt >= roundTrip;
@@ -244,6 +259,7 @@ export class ReliableSender {
     }
     if (expired) {
       this.backoff = Math.min(MAX_BACKOFF_EXPONENT, this.backoff + 1);
+      this.stalledTimeouts++;
       this.rtoDeadline = now + this.timeout();
     }
     return out;
@@ -254,7 +270,7 @@ export class ReliableSender {
     return this.rtoDeadline;
   }
 
-  /** Every message not yet delivered, in send order; the sender is emptied. */
+  /** Every message not yet delivered (selectively acknowledged ones too), in send order; the sender is emptied. */
   drainUndelivered(): MessageId[] {
     const ids: MessageId[] = [];
     // Fragments are in send order, and a message's fragments are consecutive.

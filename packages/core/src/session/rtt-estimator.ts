@@ -106,3 +106,32 @@ export class RttEstimator {
     return Math.min(this.maxRto, this.rto * 2 ** exponent);
   }
 }
+
+/**
+ * A round trip from the answer to a heartbeat (PROTOCOL.md: a heartbeat is answered at once with
+ * an `ack`). Only a clean one counts: the heartbeat was the only one outstanding, no text was in
+ * flight when it went, and the answer acknowledges no new text, so it can only be this answer.
+ */
+export class HeartbeatSampler {
+  /** The oldest heartbeat not yet answered. */
+  private sentAt: number | undefined;
+  /** More than one heartbeat (or text) was outstanding: an answer cannot be matched to one. */
+  private ambiguous = false;
+
+  sent(now: number, textInFlight: boolean): void {
+    if (this.sentAt === undefined) {
+      this.sentAt = now;
+      this.ambiguous = textInFlight;
+    } else {
+      this.ambiguous = true;
+    }
+  }
+
+  /** An `ack` arrived; the sample it gives, if it is a clean answer (immediate: no ack delay to take off). */
+  answered(now: number, acknowledgedText: boolean, textInFlight: boolean): number | undefined {
+    const sentAt = this.sentAt;
+    this.sentAt = undefined;
+    if (sentAt === undefined || acknowledgedText || this.ambiguous || textInFlight) return undefined;
+    return now - sentAt;
+  }
+}

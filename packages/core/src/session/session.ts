@@ -6,45 +6,63 @@
  * (the peer asked: the application accepts or declines). Once `open`, both sides send a
  * heartbeat on a fixed grid of intervals and answer each other's heartbeats with an `ack`, text
  * travels reliably (see ReliableSender / ReliableReceiver), and any valid datagram from the peer
- * proves it alive (see Liveness below). Closing first lingers (`lingering`, up to closeLinger)
- * until the messages in flight are acknowledged, like TCP's FIN after the data, then sends a
- * disconnect (`closing`), resent until acknowledged or disconnectAttempts run out. A declined
- * request stays `draining` to answer the requester's retransmissions. `closed` is final: the
- * endpoint forgets the session.
+ * proves it alive (liveness.ts). Closing first lingers (`lingering`) until the messages in flight
+ * are acknowledged, like TCP's FIN after the data, then sends a disconnect (`closing`), resent
+ * until acknowledged or disconnectAttempts run out. A declined request stays `draining` to
+ * answer the requester's retransmissions. `closed` is final: the endpoint forgets the session.
  *
- * Where things live: every state change is one entry of TRANSITIONS (transitions.ts), reached
- * only through `fire`; what entering a state does is ENTER below; what each datagram does in
- * each state is HANDLERS below (a datagram with no handler for the current state is ignored);
- * what each named timer does is TIMEOUTS. Dispatching a datagram is two property lookups and
- * allocates nothing: it is on the round-trip hot path.
+ * Where things live, one concept a file:
+ * - transitions.ts: every state change, as a table (h11-style); reached only through `fire`.
+ * - timers.ts: the named timers (quinn-style); what each does when it fires is TIMEOUTS below.
+ * - datagram-handlers.ts: what each datagram does in each state (HANDLERS).
+ * - liveness.ts: heartbeats on the grid, missed intervals, probes.
+ * - outgoing.ts: building what is sent, and the acknowledgements every datagram carries.
+ * - connect-close.ts: connect retries, request expiry, the lingering close, disconnects; what
+ *   entering each state does (ENTER below points there).
+ * This file keeps the session's record and the application's calls.
  *
- * Liveness. With interval I and margin M = I/2: the n-th interval counts as missed when nothing
- * was heard for n·I + M (so timer jitter on a healthy link is never a miss), and the peer is lost
- * at missLimit·I + M of silence. After the first miss the session probes: a heartbeat every I/8
- * until something is heard (as TCP keepalive probes), so only real silence ends a session.
- *
- * This file does not know about sockets, clocks or other sessions: the endpoint hands it
+ * The session does not know about sockets, clocks or other sessions: the endpoint hands it
  * datagrams, the time and timeouts.
  */
 import type { Address } from '../address.js';
 import { errors } from '../errors.js';
-import type { FailReason, MessageId, NetchatEvent, SessionId } from '../events.js';
+import type { MessageId, NetchatEvent, SessionId } from '../events.js';
 import type { EndpointOptions } from '../options.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
+import type { TokenBuckets } from '../token-buckets.js';
+import type { ConnectRequest, Datagram, Decline, DeclineReason } from '../wire/messages.js';
+export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
 import {
-  type Accept,
-  ackDelayFromWire,
-  ackDelayToWire,
-  type ConnectRequest,
-  type Datagram,
-  type Decline,
-  type DeclineReason,
-  type Presence,
-  type Text,
-} from '../wire/messages.js';
+  enterClosing,
+  enterDraining,
+  enterLingering,
+  enterOpen,
+  failUndelivered,
+  giveUpLinger,
+  type Linger,
+  limitLinger,
+  lingerStalled,
+  onConnectGiveUp,
+  onConnectRetry,
+  onDisconnectRetry,
+  onRequestExpired,
+  refreshRequestExpiry,
+} from './connect-close.js';
+import { type Handler, HANDLERS } from './datagram-handlers.js';
+import { Liveness } from './liveness.js';
+import { sendPresence } from './presence.js';
+import {
+  armRetransmit,
+  resendLost,
+  sendAccept,
+  sendAck,
+  sendConnectRequest,
+  sendWithdrawal,
+  transmitFragments,
+} from './outgoing.js';
 import { ReliableReceiver } from './reliable-receiver.js';
-import { type OutgoingFragment, ReliableSender } from './reliable-sender.js';
-import { RttEstimator } from './rtt-estimator.js';
+import { ReliableSender } from './reliable-sender.js';
+import { HeartbeatSampler, RttEstimator } from './rtt-estimator.js';
 import { TIMER_NAMES, type TimerName, Timers } from './timers.js';
 import { type SessionEvent, type SessionState, TRANSITIONS } from './transitions.js';
 
@@ -67,6 +85,8 @@ export interface SessionContext {
   emit(event: NetchatEvent): void;
   /** Counts a datagram from the peer that broke the protocol rules. */
   protocolError(reason: string): void;
+  /** The pace of presence messages taken from each session's peer (PRESENCE_BURST, PRESENCE_PER_SECOND). */
+  readonly presencePace: TokenBuckets<SessionId>;
 }
 
 /** A read-only view of a session for applications (status bars, logs). */
@@ -85,68 +105,36 @@ export interface SessionInfo {
   readonly lastHeard: number;
   /** Consecutive heartbeat intervals (plus the margin) without a word from the peer. */
   readonly missedHeartbeats: number;
-  /** Messages sent but not yet acknowledged. */
+  /** Messages sent but not yet delivered. */
   readonly pendingMessages: number;
 }
 
+export { PRESENCE_BURST, presencePace } from './presence.js';
+
 /**
- * Probes after a missed interval go every interval / 8, but never closer than this: at the
- * smallest interval (50 ms) that would be one every 6 ms, faster than an answer can come back
- * from a peer that delays acknowledgements up to 10 ms, and more than a hundred datagrams a
- * second for a peer that may simply be busy.
+ * The session's record. Its fields are the session's own: only this file and the concept files
+ * beside it (listed above) read or write them; nothing outside `session/` does (the endpoint
+ * reads `state`, `id`, `wireId`, `route` and `peer`, and sets `route` when it moves a request to
+ * a new handshake).
  */
-export const MIN_PROBE_GAP_MS = 10;
-/** A heartbeat interval counts as missed only after this fraction of an interval more. */
-const LIVENESS_MARGIN = 0.5;
-/** Fast probes after a miss: this many per interval. */
-const PROBES_PER_INTERVAL = 8;
-/** After `probe()`, the peer has this many retransmission timeouts to answer. */
-const PROBE_ANSWER_RTOS = 2;
-/**
- * Presence messages taken from a peer: bursts of this many, then one a second. An honest peer
- * sends one typing notice per 3 s and a nick change now and then; more only costs us (each may
- * redraw a screen or rewrite the contacts file), so the rest are dropped and counted.
- */
-export const PRESENCE_BURST = 5;
-const PRESENCE_PER_SECOND = 1;
-
-type Handler<D extends Datagram = Datagram> = (session: Session, datagram: D, now: number) => void;
-type HandlersFor = { readonly [T in Datagram['type']]?: Handler<Extract<Datagram, { type: T }>> };
-
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
 export class Session {
   state: SessionState;
   peerNick = '';
   /** Whether our last presence said we are typing (a nick change repeats it). */
-  private typing = false;
-  /** Presence messages the peer may still send now (a token bucket: PRESENCE_BURST, PRESENCE_PER_SECOND). */
-  private presenceBudget = PRESENCE_BURST;
-  private presenceBudgetAt = 0;
-  lastHeard: number;
-  /** Agreed at open: the smaller of the intervals the two peers asked for. */
-  private heartbeatInterval: number;
-  /** Intervals missed so far in the current silence (each reported once). */
-  private missed = 0;
-  /** When the session opened: liveness counts silence from here or the last datagram, whichever is later. */
-  private openedAt = 0;
-  private readonly timers = new Timers();
-  private readonly rtt: RttEstimator;
-  private readonly sender: ReliableSender;
-  private readonly receiver: ReliableReceiver;
-  private connectAttempts = 0;
-  private connectDelay: number;
-  private disconnectsSent = 0;
-  private declineSent: Decline | undefined;
-  /** When `probe()` last sent its heartbeat. */
-  private probeSentAt = Number.NEGATIVE_INFINITY;
-  /** The oldest heartbeat not yet answered, for a round-trip sample from its answer. */
-  private pingSentAt: number | undefined;
-  /** More than one heartbeat (or text) was outstanding: an answer cannot be matched to one. */
-  private pingAmbiguous = false;
+  typing = false;
+  readonly timers = new Timers();
+  readonly rtt: RttEstimator;
+  readonly heartbeatRtt = new HeartbeatSampler();
+  readonly sender: ReliableSender;
+  readonly receiver: ReliableReceiver;
+  readonly liveness: Liveness;
+  connectAttempts = 0;
+  connectDelay: number;
+  disconnectsSent = 0;
+  declineSent: Decline | undefined;
 
   private constructor(
-    private readonly ctx: SessionContext,
+    readonly ctx: SessionContext,
     readonly id: SessionId,
     /** The id both peers put in every datagram of this session; the initiator picks it. */
     public wireId: number,
@@ -157,12 +145,11 @@ export class Session {
   ) {
     const o = ctx.options;
     this.state = initiator ? 'connecting' : 'requested';
-    this.lastHeard = now;
-    this.heartbeatInterval = o.heartbeatInterval;
     this.connectDelay = o.connectRetryInitial;
     this.rtt = new RttEstimator(o.minRto, o.maxRto);
     this.sender = new ReliableSender(o.window, this.rtt);
     this.receiver = new ReliableReceiver(o.window, o.maxMessageBytes);
+    this.liveness = new Liveness(this, now);
   }
 
   /**
@@ -185,9 +172,9 @@ export class Session {
   ): Session {
     const session = new Session(ctx, id, request.session, route, false, now);
     session.peerNick = request.nick;
-    session.agreeHeartbeat(request.heartbeatMs);
+    session.liveness.agree(request.heartbeatMs);
     session.seedRtt();
-    session.refreshRequestExpiry(now);
+    refreshRequestExpiry(session, now);
     ctx.emit({ type: 'request', session: id, peer: session.peer, nick: request.nick, ...session.identity() });
     return session;
   }
@@ -209,7 +196,7 @@ export class Session {
   routeOpened(now: number): void {
     if (this.state !== 'connecting' || this.connectAttempts > 0) return;
     this.seedRtt();
-    this.sendConnectRequest(now);
+    sendConnectRequest(this, now);
   }
 
   /**
@@ -229,8 +216,8 @@ export class Session {
       state: this.state,
       initiator: this.initiator,
       rtt: this.rtt.srtt,
-      lastHeard: this.lastHeard,
-      missedHeartbeats: this.missed,
+      lastHeard: this.liveness.lastHeard,
+      missedHeartbeats: this.liveness.missed,
       pendingMessages: this.sender.pendingMessages,
     };
   }
@@ -244,7 +231,7 @@ export class Session {
   /** Throws NOT_A_REQUEST unless the session is `requested`. */
   accept(now: number): void {
     if (this.state !== 'requested') throw errors.notARequest(this.id);
-    this.sendAccept();
+    sendAccept(this);
     this.fire('accept', now);
   }
 
@@ -263,49 +250,47 @@ export class Session {
     // sender encodes it when it goes) and only measured. Buffer.from, not TextEncoder: small
     // strings are carved out of Node's pool (~0.1 µs), where TextEncoder gives each a zeroed
     // backing store of its own (~1 µs, a tenth of a round trip).
-    const waits = this.sender.backlogged;
+    const sender = this.sender;
+    const waits = sender.backlogged;
     const bytes = waits ? undefined : Buffer.from(text, 'utf8');
     const length = bytes ? bytes.length : Buffer.byteLength(text, 'utf8');
     if (length === 0) throw errors.emptyMessage();
     const { maxMessageBytes, maxQueuedBytes } = this.ctx.options;
     if (length > maxMessageBytes) throw errors.messageTooLarge(length, maxMessageBytes);
-    if (this.sender.queuedBytes + length > maxQueuedBytes) throw errors.sendQueueFull(maxQueuedBytes);
-    if (bytes) this.sender.enqueue(messageId, bytes);
-    else this.sender.enqueue(messageId, text, length);
+    if (sender.queuedBytes + length > maxQueuedBytes) throw errors.sendQueueFull(maxQueuedBytes);
+    if (bytes) sender.enqueue(messageId, bytes);
+    else sender.enqueue(messageId, text, length);
     // A message ends typing at the peer (PROTOCOL.md, Presence): a later presence says idle.
     this.typing = false;
-    this.transmitFragments(this.sender.takeNew(now), now);
-    this.armRetransmit();
+    transmitFragments(this, sender.takeNew(now), now);
+    armRetransmit(this);
+  }
+
+  /** Tells the peer our nick and whether we are typing (presence.ts); false unless open. */
+  sendPresence(typing?: boolean): boolean {
+    return sendPresence(this, typing);
   }
 
   /**
-   * Tells the peer our nick and whether we are typing, in one unreliable `presence`: never
-   * retransmitted or acknowledged. `typing` undefined repeats the last state (a nick change).
-   * Only an open session has a peer to tell: false (nothing sent) otherwise.
+   * Closes: declines a request, withdraws our own, and an open session lingers first (`linger`:
+   * see Linger) until what is in flight is delivered. Closing a lingering session again may only
+   * shorten its linger; elsewhere closing means nothing more and is ignored.
    */
-  sendPresence(typing?: boolean): boolean {
-    if (this.state !== 'open') return false;
-    if (typing !== undefined) this.typing = typing;
-    this.ctx.transmit(this.route, {
-      type: 'presence',
-      session: this.wireId,
-      activity: this.typing ? 'typing' : 'idle',
-      nick: this.ctx.options.nick,
-    });
-    return true;
-  }
-
-  /** Closes (declines a request, withdraws our own). Ignored where closing means nothing more. */
-  close(now: number): void {
+  close(now: number, linger: Linger = true): void {
     if (this.state === 'requested') {
       this.decline(now, 'declined', '');
       return;
     }
+    if (this.state === 'lingering') {
+      limitLinger(this, now, linger);
+      return;
+    }
     if (TRANSITIONS[this.state].close === undefined) return;
     // Withdraw our request once, so the peer stops asking its user.
-    if (this.state === 'connecting')
-      this.ctx.transmit(this.route, { type: 'disconnect', session: this.wireId });
+    if (this.state === 'connecting') sendWithdrawal(this);
     this.fire('close', now);
+    // Still lingering (something is in flight): the caller's limit applies.
+    if ((this.state as SessionState) === 'lingering') limitLinger(this, now, linger);
   }
 
   /**
@@ -314,7 +299,7 @@ export class Session {
    */
   supersede(now: number): void {
     if (this.state === 'closed') return;
-    this.failUndelivered('peer_restarted');
+    failUndelivered(this, 'peer_restarted');
     this.fire('peer_restarted', now);
     this.ctx.emit({ type: 'closed', session: this.id, peer: this.peer, reason: 'peer_restarted' });
   }
@@ -325,9 +310,7 @@ export class Session {
    */
   probe(now: number): void {
     if (this.state !== 'open' && this.state !== 'lingering') return;
-    this.probeSentAt = now;
-    this.sendHeartbeat(now);
-    this.timers.set('probeAnswer', now + PROBE_ANSWER_RTOS * this.rtt.rto);
+    this.liveness.probe(now);
   }
 
   /** Simultaneous open: the peer's request won the tie-break, so take its id and the channel it came on, and accept it. */
@@ -335,9 +318,9 @@ export class Session {
     this.route = route;
     this.wireId = request.session;
     this.peerNick = request.nick;
-    this.agreeHeartbeat(request.heartbeatMs);
+    this.liveness.agree(request.heartbeatMs);
     this.seedRtt();
-    this.sendAccept();
+    sendAccept(this);
     this.fire('adopted', now);
     this.emitAccepted(request.nick);
   }
@@ -353,10 +336,8 @@ export class Session {
   handle(datagram: Datagram, now: number): void {
     const handler = (HANDLERS[this.state] as Record<string, Handler | undefined>)[datagram.type];
     if (!handler) return;
-    // Any valid datagram of the session proves the peer alive. Liveness and probe timers check
-    // lastHeard when they fire, so hearing moves no timer here.
-    this.lastHeard = now;
-    this.missed = 0;
+    // Any valid datagram of the session that its state acts on proves the peer alive.
+    this.liveness.heard(now);
     handler(this, datagram, now);
   }
 
@@ -371,9 +352,9 @@ export class Session {
   // ---- state changes ------------------------------------------------------------------------
 
   /** The one place the state changes: by the table, then what entering the new state does. */
-  private fire(event: SessionEvent, now: number): void {
+  fire(event: SessionEvent, now: number): void {
     const next = TRANSITIONS[this.state][event];
-    // Callers check first; reaching this is a bug in this file, not the peer's or the caller's.
+    // Callers check first; reaching this is a bug in session/, not the peer's or the caller's.
     if (next === undefined)
       throw new Error(`session ${this.id}: no transition for ${event} in ${this.state}`);
     if (next === this.state) return;
@@ -381,430 +362,43 @@ export class Session {
     ENTER[next](this, now);
   }
 
-  private enterOpen(now: number): void {
-    this.openedAt = now;
-    this.missed = 0;
-    this.timers.clear('connectRetry');
-    this.timers.clear('connectGiveUp');
-    this.timers.clear('requestExpiry');
-    const interval = this.heartbeatInterval;
-    this.timers.set('heartbeat', now + interval);
-    this.timers.set('liveness', now + interval * (1 + LIVENESS_MARGIN));
+  emitAccepted(nick: string): void {
+    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick, ...this.identity() });
   }
 
-  private enterLingering(now: number): void {
-    // What we delivered must be acknowledged before the peer hears that we are closing.
-    this.flushAck(now);
-    if (this.sender.pendingMessages === 0) this.fire('all_delivered', now);
-    else this.timers.set('linger', now + this.ctx.options.closeLinger);
-  }
-
-  private enterClosing(now: number): void {
-    this.timers.clear('linger');
-    this.timers.clear('retransmit');
-    this.flushAck(now);
-    this.sendDisconnect(now);
-  }
-
-  private enterDraining(now: number): void {
-    this.timers.clearAll();
-    this.timers.set('drain', now + this.ctx.options.connectTimeout);
-  }
-
-  // ---- reactions to datagrams ---------------------------------------------------------------
-
-  private agreeHeartbeat(offered: number): void {
-    this.heartbeatInterval = Math.min(this.ctx.options.heartbeatInterval, offered);
-  }
-
-  /** The handshake's round trip is the first sample, so an accepted session knows its RTT at once. */
+  /** The handshake's round trip is the first estimate, so an accepted session knows its RTT at once. */
   private seedRtt(): void {
     const measured = this.route.handshakeRtt;
     if (measured !== undefined) this.rtt.seed(measured);
   }
-
-  private onPeerAccept(accept: Accept, now: number): void {
-    this.peerNick = accept.nick;
-    this.agreeHeartbeat(accept.heartbeatMs);
-    // No round-trip sample from request to accept: it includes the time a person took to decide.
-    this.fire('peer_accepted', now);
-    this.emitAccepted(accept.nick);
-  }
-
-  private onPeerDecline(decline: Decline, now: number): void {
-    this.fire('peer_declined', now);
-    this.ctx.emit({
-      type: 'declined',
-      session: this.id,
-      peer: this.peer,
-      reason: decline.reason,
-      detail: decline.detail,
-    });
-  }
-
-  private onPeerDisconnect(now: number): void {
-    // Our own close already told the application; the peer's disconnect only ends it sooner.
-    const weClosed = this.state === 'lingering' || this.state === 'closing';
-    this.ctx.transmit(this.route, { type: 'disconnect_ack', session: this.wireId });
-    this.failUndelivered('peer_closed');
-    this.fire('peer_disconnected', now);
-    if (!weClosed)
-      this.ctx.emit({ type: 'closed', session: this.id, peer: this.peer, reason: 'peer_closed' });
-  }
-
-  private onText(text: Text, now: number): void {
-    this.onAckFields(text.ack, text.sack, text.ackDelay, now);
-    const outcome = this.receiver.receive(text, now);
-    for (const bytes of this.receiver.completed) this.deliver(bytes);
-    if (this.receiver.problem !== undefined) this.ctx.protocolError(this.receiver.problem);
-    // Beyond the window: dropped without a word; the sender retransmits once the window moves.
-    if (outcome === 'out_of_window') return;
-    // Ack at once when something looks wrong (a gap, a repeat) or ackEvery fragments wait; else soon.
-    if (outcome !== 'in_order' || this.receiver.unacknowledged >= this.ctx.options.ackEvery)
-      this.sendAck(now);
-    else if (this.timers.get('ack') === undefined) this.timers.set('ack', now + this.ctx.options.ackDelay);
-  }
-
-  /**
-   * Text while we close: nothing new is taken (or acknowledged, so its sender does not count it
-   * delivered); a fragment we already have is acknowledged again, as our ack of it may be lost.
-   */
-  private onTextWhileClosing(text: Text, now: number): void {
-    this.onAckFields(text.ack, text.sack, text.ackDelay, now);
-    if (this.state !== 'closed' && this.receiver.has(text.seq)) this.sendAck(now);
-  }
-
-  private onHeartbeat(heartbeat: Datagram & { type: 'heartbeat' }, now: number): void {
-    this.onAckFields(heartbeat.ack, heartbeat.sack, heartbeat.ackDelay, now);
-    // Answered at once, so a probing peer hears back and measures a round trip (acks are never answered).
-    if (this.state !== 'closed') this.sendAck(now);
-  }
-
-  private onAck(ack: Datagram & { type: 'ack' }, now: number): void {
-    const sentAt = this.pingSentAt;
-    const progressed = this.onAckFields(ack.ack, ack.sack, ack.ackDelay, now);
-    // An ack that acknowledges no text, with no text in flight, can only answer our heartbeat:
-    // a round-trip sample (answers are immediate, so there is no ack delay to take off).
-    if (sentAt !== undefined && !progressed && !this.pingAmbiguous && !this.sender.inFlight)
-      this.rtt.sample(now - sentAt);
-    this.pingSentAt = undefined;
-  }
-
-  private onPresence(presence: Presence, now: number): void {
-    const refill = ((now - this.presenceBudgetAt) / 1000) * PRESENCE_PER_SECOND;
-    this.presenceBudget = Math.min(PRESENCE_BURST, this.presenceBudget + Math.max(0, refill));
-    this.presenceBudgetAt = now;
-    if (this.presenceBudget < 1) {
-      this.ctx.protocolError('presence faster than the peer may send it');
-      return;
-    }
-    this.presenceBudget -= 1;
-    this.peerNick = presence.nick;
-    this.ctx.emit({
-      type: 'presence',
-      session: this.id,
-      peer: this.peer,
-      nick: presence.nick,
-      typing: presence.activity === 'typing',
-    });
-  }
-
-  private deliver(bytes: Uint8Array): void {
-    let text: string;
-    try {
-      text = utf8Strict.decode(bytes);
-    } catch {
-      this.ctx.protocolError('message is not valid UTF-8');
-      return;
-    }
-    this.ctx.emit({ type: 'message', session: this.id, peer: this.peer, text });
-  }
-
-  /** Applies the peer's acknowledgement of our text; returns whether it acknowledged anything new. */
-  private onAckFields(ack: number, sack: number, ackDelay: number, now: number): boolean {
-    const progressed = this.sender.onAck(ack, sack, ackDelayFromWire(ackDelay), now);
-    if (!progressed) return false;
-    for (const messageId of this.sender.delivered) {
-      this.ctx.emit({ type: 'delivered', session: this.id, peer: this.peer, messageId });
-    }
-    if (this.state === 'lingering' && this.sender.pendingMessages === 0) {
-      this.fire('all_delivered', now);
-      return true;
-    }
-    if (this.state === 'open' || this.state === 'lingering') {
-      // The window may have opened, and the acknowledgement may show holes.
-      this.transmitFragments(this.sender.takeRetransmissions(now), now);
-      this.transmitFragments(this.sender.takeNew(now), now);
-      this.armRetransmit();
-    }
-    return true;
-  }
-
-  // ---- timeouts -----------------------------------------------------------------------------
-
-  private onConnectRetry(now: number): void {
-    this.connectDelay = Math.min(this.connectDelay * 2, this.ctx.options.connectRetryMax);
-    this.sendConnectRequest(now);
-  }
-
-  private onConnectGiveUp(now: number): void {
-    this.ctx.transmit(this.route, { type: 'disconnect', session: this.wireId });
-    this.fire('connect_timed_out', now);
-    this.ctx.emit({ type: 'no_answer', session: this.id, peer: this.peer });
-  }
-
-  private onRequestExpired(now: number): void {
-    this.fire('request_expired', now);
-    this.ctx.emit({ type: 'lost', session: this.id, peer: this.peer, missed: 0 });
-  }
-
-  /** On the grid: the next heartbeat is due one interval after this one was, never after `now`. */
-  private onHeartbeatDue(now: number, due: number): void {
-    this.sendHeartbeat(now);
-    const interval = this.heartbeatInterval;
-    let next = due + interval;
-    // Fired very late (a suspended laptop): skip to the first grid point after now.
-    if (next <= now) next = due + interval * (Math.floor((now - due) / interval) + 1);
-    this.timers.set('heartbeat', next);
-  }
-
-  /** Counts each interval of silence (beyond the margin) once; loses the peer at missLimit. */
-  private onLivenessCheck(now: number): void {
-    const interval = this.heartbeatInterval;
-    const since = Math.max(this.lastHeard, this.openedAt);
-    const margin = interval * LIVENESS_MARGIN;
-    while (now >= since + (this.missed + 1) * interval + margin) {
-      this.missed++;
-      this.ctx.emit({ type: 'heartbeat_missed', session: this.id, peer: this.peer, count: this.missed });
-      if (this.missed >= this.ctx.options.missLimit) {
-        this.lose(now);
-        return;
-      }
-    }
-    if (this.missed > 0 && this.timers.get('keepaliveProbe') === undefined) this.onKeepaliveProbe(now);
-    this.timers.set('liveness', since + (this.missed + 1) * interval + margin);
-  }
-
-  /** After a miss: one more heartbeat, and the next one interval/8 later, until the peer is heard. */
-  private onKeepaliveProbe(now: number): void {
-    if (this.missed === 0) return;
-    this.sendHeartbeat(now);
-    this.timers.set(
-      'keepaliveProbe',
-      now + Math.max(MIN_PROBE_GAP_MS, this.heartbeatInterval / PROBES_PER_INTERVAL),
-    );
-  }
-
-  private onProbeAnswerDue(now: number): void {
-    if (this.lastHeard <= this.probeSentAt) this.lose(now);
-  }
-
-  private lose(now: number): void {
-    this.failUndelivered('lost');
-    this.fire('peer_lost', now);
-    this.ctx.emit({ type: 'lost', session: this.id, peer: this.peer, missed: this.missed });
-  }
-
-  private onRetransmitDue(now: number): void {
-    if (this.state !== 'open' && this.state !== 'lingering') return;
-    this.transmitFragments(this.sender.takeRetransmissions(now), now);
-    this.armRetransmit();
-  }
-
-  private onLingerOver(now: number): void {
-    this.failUndelivered('closed');
-    this.fire('linger_over', now);
-  }
-
-  private onDisconnectRetry(now: number): void {
-    if (this.disconnectsSent >= this.ctx.options.disconnectAttempts) this.fire('disconnect_given_up', now);
-    else this.sendDisconnect(now);
-  }
-
-  // ---- sending ------------------------------------------------------------------------------
-
-  private sendConnectRequest(now: number): void {
-    this.connectAttempts++;
-    const { nick, heartbeatInterval } = this.ctx.options;
-    this.ctx.transmit(this.route, {
-      type: 'connect_request',
-      session: this.wireId,
-      heartbeatMs: heartbeatInterval,
-      nick,
-    });
-    this.timers.set('connectRetry', now + this.connectDelay);
-  }
-
-  private sendAccept(): void {
-    this.ctx.transmit(this.route, {
-      type: 'accept',
-      session: this.wireId,
-      heartbeatMs: this.heartbeatInterval,
-      nick: this.ctx.options.nick,
-    });
-  }
-
-  private resendDecline(): void {
-    if (this.declineSent) this.ctx.transmit(this.route, this.declineSent);
-  }
-
-  private sendDisconnect(now: number): void {
-    this.disconnectsSent++;
-    this.ctx.transmit(this.route, { type: 'disconnect', session: this.wireId });
-    this.timers.set('disconnectRetry', now + this.rtt.rto);
-  }
-
-  private sendHeartbeat(now: number): void {
-    const { ack, sack, ackDelayMs } = this.takeAck(now);
-    this.ctx.transmit(this.route, {
-      type: 'heartbeat',
-      session: this.wireId,
-      ack,
-      sack,
-      ackDelay: ackDelayToWire(ackDelayMs),
-    });
-    this.ctx.emit({ type: 'heartbeat_sent', session: this.id, peer: this.peer });
-    // Only the answer to a lone heartbeat, sent with no text in flight, makes a clean sample.
-    if (this.pingSentAt === undefined) {
-      this.pingSentAt = now;
-      this.pingAmbiguous = this.sender.inFlight;
-    } else {
-      this.pingAmbiguous = true;
-    }
-  }
-
-  private sendAck(now: number): void {
-    const { ack, sack, ackDelayMs } = this.takeAck(now);
-    this.ctx.transmit(this.route, {
-      type: 'ack',
-      session: this.wireId,
-      ack,
-      sack,
-      ackDelay: ackDelayToWire(ackDelayMs),
-    });
-  }
-
-  /** Sends the acknowledgement the ack timer is holding back, if any. */
-  private flushAck(now: number): void {
-    if (this.timers.get('ack') !== undefined) this.sendAck(now);
-  }
-
-  /** The current acknowledgement, which any datagram carrying it satisfies. */
-  private takeAck(now: number) {
-    this.receiver.unacknowledged = 0;
-    this.timers.clear('ack');
-    return this.receiver.ackFields(now);
-  }
-
-  private transmitFragments(fragments: readonly OutgoingFragment[], now: number): void {
-    for (const f of fragments) {
-      const { ack, sack, ackDelayMs } = this.takeAck(now);
-      this.ctx.transmit(this.route, {
-        type: 'text',
-        session: this.wireId,
-        seq: f.seq,
-        ack,
-        sack,
-        ackDelay: ackDelayToWire(ackDelayMs),
-        fragmentIndex: f.index,
-        fragmentCount: f.count,
-        payload: f.payload,
-      });
-    }
-  }
-
-  private armRetransmit(): void {
-    const at = this.sender.nextDeadline();
-    if (at === undefined) this.timers.clear('retransmit');
-    else this.timers.set('retransmit', at);
-  }
-
-  private refreshRequestExpiry(now: number): void {
-    const { connectTimeout, connectRetryMax } = this.ctx.options;
-    this.timers.set('requestExpiry', now + connectTimeout + connectRetryMax);
-  }
-
-  private failUndelivered(reason: FailReason): void {
-    for (const messageId of this.sender.drainUndelivered()) {
-      this.ctx.emit({ type: 'failed', session: this.id, peer: this.peer, messageId, reason });
-    }
-  }
-
-  private emitAccepted(nick: string): void {
-    this.ctx.emit({ type: 'accepted', session: this.id, peer: this.peer, nick, ...this.identity() });
-  }
-
-  // The tables reach the private reactions through these static members.
-
-  /** What entering each state does (a state is entered only through `fire`). */
-  static readonly enter: Record<SessionState, (session: Session, now: number) => void> = {
-    connecting: () => {},
-    requested: () => {},
-    open: (s, now) => s.enterOpen(now),
-    lingering: (s, now) => s.enterLingering(now),
-    closing: (s, now) => s.enterClosing(now),
-    draining: (s, now) => s.enterDraining(now),
-    closed: (s) => s.timers.clearAll(),
-  };
-
-  /** What each datagram does in each state; the state changes only through `fire`. */
-  static readonly handlers: Record<SessionState, HandlersFor> = {
-    connecting: {
-      accept: (s, d, now) => s.onPeerAccept(d, now),
-      decline: (s, d, now) => s.onPeerDecline(d, now),
-      disconnect: (s, _d, now) => s.onPeerDisconnect(now),
-    },
-    requested: {
-      // The requester is still asking: it is still there.
-      connect_request: (s, _d, now) => s.refreshRequestExpiry(now),
-      disconnect: (s, _d, now) => s.onPeerDisconnect(now),
-    },
-    open: {
-      // Our accept was lost: the requester is still asking.
-      connect_request: (s) => s.sendAccept(),
-      text: (s, d, now) => s.onText(d, now),
-      heartbeat: (s, d, now) => s.onHeartbeat(d, now),
-      ack: (s, d, now) => s.onAck(d, now),
-      presence: (s, d, now) => s.onPresence(d, now),
-      disconnect: (s, _d, now) => s.onPeerDisconnect(now),
-    },
-    lingering: {
-      // Acknowledgements still count; new text from the peer is not taken.
-      text: (s, d, now) => s.onTextWhileClosing(d, now),
-      heartbeat: (s, d, now) => s.onHeartbeat(d, now),
-      ack: (s, d, now) => s.onAck(d, now),
-      disconnect: (s, _d, now) => s.onPeerDisconnect(now),
-    },
-    closing: {
-      text: (s, d, now) => s.onTextWhileClosing(d, now),
-      heartbeat: (s, d, now) => s.onHeartbeat(d, now),
-      ack: () => {},
-      disconnect_ack: (s, _d, now) => s.fire('disconnect_acknowledged', now),
-      disconnect: (s, _d, now) => s.onPeerDisconnect(now),
-    },
-    draining: {
-      connect_request: (s) => s.resendDecline(),
-    },
-    closed: {},
-  };
-
-  /** What each named timer does when it fires (`due` is the deadline it had). */
-  static readonly timeouts: Record<TimerName, (session: Session, now: number, due: number) => void> = {
-    connectRetry: (s, now) => s.onConnectRetry(now),
-    connectGiveUp: (s, now) => s.onConnectGiveUp(now),
-    requestExpiry: (s, now) => s.onRequestExpired(now),
-    heartbeat: (s, now, due) => s.onHeartbeatDue(now, due),
-    liveness: (s, now) => s.onLivenessCheck(now),
-    keepaliveProbe: (s, now) => s.onKeepaliveProbe(now),
-    probeAnswer: (s, now) => s.onProbeAnswerDue(now),
-    retransmit: (s, now) => s.onRetransmitDue(now),
-    ack: (s, now) => s.sendAck(now),
-    linger: (s, now) => s.onLingerOver(now),
-    disconnectRetry: (s, now) => s.onDisconnectRetry(now),
-    drain: (s, now) => s.fire('drained', now),
-  };
 }
 
-const ENTER = Session.enter;
-const HANDLERS = Session.handlers;
-const TIMEOUTS = Session.timeouts;
+/** What entering each state does (a state is entered only through `fire`). */
+const ENTER: Record<SessionState, (s: Session, now: number) => void> = {
+  connecting: () => {},
+  requested: () => {},
+  open: enterOpen,
+  lingering: enterLingering,
+  closing: enterClosing,
+  draining: enterDraining,
+  closed: (s) => s.timers.clearAll(),
+};
+
+/** What each named timer does when it fires (`due` is the deadline it had). */
+const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void> = {
+  connectRetry: onConnectRetry,
+  connectGiveUp: onConnectGiveUp,
+  requestExpiry: onRequestExpired,
+  heartbeat: (s, now, due) => s.liveness.onHeartbeatDue(now, due),
+  liveness: (s, now) => s.liveness.onCheck(now),
+  keepaliveProbe: (s, now) => s.liveness.onProbeDue(now),
+  probeAnswer: (s, now) => s.liveness.onProbeAnswerDue(now),
+  retransmit: (s, now) => {
+    if (s.state === 'lingering' && lingerStalled(s, now)) return;
+    if (s.state === 'open' || s.state === 'lingering') resendLost(s, now);
+  },
+  ack: sendAck,
+  linger: giveUpLinger,
+  disconnectRetry: onDisconnectRetry,
+  drain: (s, now) => s.fire('drained', now),
+};

@@ -22,7 +22,7 @@ export const TIMER_NAMES = [
   'retransmit',
   /** open: an in-order text fragment has waited ackDelay for its acknowledgement. */
   'ack',
-  /** lingering: messages in flight had closeLinger to be delivered; fail the rest and disconnect. */
+  /** lingering, when the close set a limit: the linger's time is up; fail what is left and disconnect. */
   'linger',
   /** closing: resend the disconnect, or give up after disconnectAttempts. */
   'disconnectRetry',

@@ -28,7 +28,7 @@ export const SESSION_STATES = [
   'requested',
   /** Both sides talk: text, heartbeats, acknowledgements. */
   'open',
-  /** We are closing: waiting (up to closeLinger) for our messages in flight to be acknowledged. */
+  /** We are closing: our messages in flight go on until delivered, while the peer is alive and takes them. */
   'lingering',
   /** We sent `disconnect` and resend it until it is acknowledged or the attempts run out. */
   'closing',
@@ -58,6 +58,7 @@ export type SessionEvent =
   | 'request_expired'
   | 'peer_lost'
   | 'all_delivered'
+  /** The linger gave up: the peer took nothing for too long, or the close's own limit passed. */
   | 'linger_over'
   | 'disconnect_given_up'
   | 'drained';
@@ -113,8 +114,3 @@ export const TRANSITIONS: {
   },
   closed: {},
 };
-
-/** The next state, or undefined when `event` is not allowed in `state`. */
-export function nextState(state: SessionState, event: SessionEvent): SessionState | undefined {
-  return TRANSITIONS[state][event];
-}

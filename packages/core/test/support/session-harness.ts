@@ -8,7 +8,8 @@ import {
   type NetchatEvent,
   resolveOptions,
 } from '../../src/index.js';
-import { type Route, Session, type SessionContext } from '../../src/session/session.js';
+import { ackDelayToWire } from '../../src/wire/messages.js';
+import { presencePace, type Route, Session, type SessionContext } from '../../src/session/session.js';
 
 export interface Harness {
   readonly ctx: SessionContext;
@@ -38,6 +39,7 @@ export function harness(options: EndpointOptionsInput = {}, route: Partial<Route
       transmit: (_route, datagram) => h.sent.push({ ...datagram, at: h.now }),
       emit: (event) => h.events.push({ ...event, at: h.now }),
       protocolError: (reason) => h.protocolErrors.push(reason),
+      presencePace: presencePace(),
     },
   };
   return h;
@@ -76,6 +78,15 @@ export function advance(h: Harness, session: Session, until: number): void {
 export function receive(h: Harness, session: Session, datagram: Datagram): void {
   session.handle(datagram, h.now);
 }
+
+/** The peer's acknowledgement up to (not including) `ack`, held back `ackDelayMs`. */
+export const ackOf = (ack: number, ackDelayMs = 0): Datagram => ({
+  type: 'ack',
+  session: WIRE_ID,
+  ack,
+  sack: 0,
+  ackDelay: ackDelayToWire(ackDelayMs),
+});
 
 export const typesOf = (h: Harness, from = 0) => h.sent.filter((d) => d.at >= from).map((d) => d.type);
 export const eventTypes = (h: Harness) => h.events.map((e) => e.type);

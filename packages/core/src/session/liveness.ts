@@ -1,0 +1,131 @@
+/**
+ * Whether the peer of an open session is still there (PROTOCOL.md, Heartbeats and liveness).
+ *
+ * Heartbeats go on a fixed grid (I, 2I, 3I … after the session opened), whatever else is sent.
+ * With interval I and margin M = I/2, the n-th interval counts as missed when nothing was heard
+ * for n·I + M (so timer jitter on a healthy link is never a miss), and the peer is lost at
+ * missLimit·I + M of silence. The first miss sends a probe at once, and more follow every I/8
+ * (never closer than MIN_PROBE_GAP_MS) until something is heard, as TCP keepalive probes do: only
+ * real silence ends a session. `probe()` asks a possibly dead channel at once instead (the
+ * endpoint's restart rules): the peer then has PROBE_ANSWER_RTOS timeouts to answer.
+ *
+ * This owns the liveness state and its four timers (heartbeat, liveness, keepaliveProbe,
+ * probeAnswer); it acts through the session (sending heartbeats, telling the application, ending
+ * the session).
+ */
+import { lose } from './connect-close.js';
+import { sendHeartbeat } from './outgoing.js';
+import type { Session } from './session.js';
+
+/**
+ * Probes after a missed interval go every interval / 8, but never closer than this: at the
+ * smallest interval (50 ms) that would be one every 6 ms, faster than an answer can come back
+ * from a peer that delays acknowledgements up to 10 ms, and more than a hundred datagrams a
+ * second for a peer that may simply be busy.
+ */
+export const MIN_PROBE_GAP_MS = 10;
+/** A heartbeat interval counts as missed only after this fraction of an interval more. */
+const LIVENESS_MARGIN = 0.5;
+/** Fast probes after a miss: this many per interval. */
+const PROBES_PER_INTERVAL = 8;
+/** After `probe()`, the peer has this many retransmission timeouts to answer. */
+const PROBE_ANSWER_RTOS = 2;
+
+export class Liveness {
+  /** Agreed at open: the smaller of the intervals the two peers asked for. */
+  interval: number;
+  /** When anything of the session was last heard from the peer. */
+  lastHeard: number;
+  /** Intervals missed so far in the current silence (each reported once). */
+  missed = 0;
+  /** When the session opened: silence counts from here or the last datagram, whichever is later. */
+  private openedAt = 0;
+  /** When `probe()` last sent its heartbeat. */
+  private probeSentAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly session: Session,
+    now: number,
+  ) {
+    this.interval = session.ctx.options.heartbeatInterval;
+    this.lastHeard = now;
+  }
+
+  /** The peer offered `offered` ms: both use the smaller of it and ours. */
+  agree(offered: number): void {
+    this.interval = Math.min(this.session.ctx.options.heartbeatInterval, offered);
+  }
+
+  /**
+   * Something of the session came from the peer: it is alive. The liveness and probe timers read
+   * `lastHeard` when they fire, so hearing moves no timer (this is on the hot path).
+   */
+  heard(now: number): void {
+    this.lastHeard = now;
+    this.missed = 0;
+  }
+
+  /** The session opened: the grid and the silence count start now. */
+  start(now: number): void {
+    this.openedAt = now;
+    this.missed = 0;
+    const timers = this.session.timers;
+    timers.set('heartbeat', now + this.interval);
+    timers.set('liveness', now + this.interval * (1 + LIVENESS_MARGIN));
+  }
+
+  /** On the grid: the next heartbeat is due one interval after this one was, never after `now`. */
+  onHeartbeatDue(now: number, due: number): void {
+    sendHeartbeat(this.session, now);
+    const interval = this.interval;
+    let next = due + interval;
+    // Fired very late (a suspended laptop): skip to the first grid point after now.
+    if (next <= now) next = due + interval * (Math.floor((now - due) / interval) + 1);
+    this.session.timers.set('heartbeat', next);
+  }
+
+  /** Counts each interval of silence (beyond the margin) once; loses the peer at missLimit. */
+  onCheck(now: number): void {
+    const session = this.session;
+    const interval = this.interval;
+    const since = Math.max(this.lastHeard, this.openedAt);
+    const margin = interval * LIVENESS_MARGIN;
+    while (now >= since + (this.missed + 1) * interval + margin) {
+      this.missed++;
+      session.ctx.emit({
+        type: 'heartbeat_missed',
+        session: session.id,
+        peer: session.peer,
+        count: this.missed,
+      });
+      if (this.missed >= session.ctx.options.missLimit) {
+        lose(session, now);
+        return;
+      }
+    }
+    // The first miss probes at once; the probe timer then keeps going until the peer is heard.
+    if (this.missed > 0 && session.timers.get('keepaliveProbe') === undefined) this.onProbeDue(now);
+    session.timers.set('liveness', since + (this.missed + 1) * interval + margin);
+  }
+
+  /** After a miss: one more heartbeat, and the next one interval/8 later, until the peer is heard. */
+  onProbeDue(now: number): void {
+    if (this.missed === 0) return;
+    sendHeartbeat(this.session, now);
+    this.session.timers.set(
+      'keepaliveProbe',
+      now + Math.max(MIN_PROBE_GAP_MS, this.interval / PROBES_PER_INTERVAL),
+    );
+  }
+
+  /** Asks at once whether the peer is still there: it must be heard within PROBE_ANSWER_RTOS timeouts. */
+  probe(now: number): void {
+    this.probeSentAt = now;
+    sendHeartbeat(this.session, now);
+    this.session.timers.set('probeAnswer', now + PROBE_ANSWER_RTOS * this.session.rtt.rto);
+  }
+
+  onProbeAnswerDue(now: number): void {
+    if (this.lastHeard <= this.probeSentAt) lose(this.session, now);
+  }
+}
