@@ -28,7 +28,9 @@ function build(
     written += chunk.toString();
   });
   const { port, model } = testModel();
-  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor, ...options });
+  let now = 0;
+  const clock = () => now;
+  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor, clock, ...options });
   views.push(view);
   view.render();
   /** Types raw bytes as a terminal would send them, then waits for blessed to handle them. */
@@ -37,7 +39,11 @@ function build(
     await settle();
   };
   const screenText = () => view.text();
-  return { input, output, port, model, view, keys, screenText, written: () => written };
+  /** Moves the view's clock (how long the dialog has been on screen). */
+  const wait = (ms: number) => {
+    now += ms;
+  };
+  return { input, output, port, model, view, keys, screenText, wait, written: () => written };
 }
 
 /**
@@ -96,8 +102,8 @@ describe('the blessed screen', () => {
     expect(screenText()[23]).toMatch(/ 0 home │ 1 alice /);
   });
 
-  it('shows a request in a dialog, keeps the half-typed line, and y accepts', async () => {
-    const { model, keys, screenText, view, port } = build();
+  it('shows a request in a dialog; typing goes on into the draft, and only Alt+Y, once seen, accepts', async () => {
+    const { model, keys, screenText, view, port, wait } = build();
     await keys('not finished');
     model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice', ...identityOf('alice') });
     view.render();
@@ -105,15 +111,19 @@ describe('the blessed screen', () => {
     expect(text).toContain('Connection request from: 127.0.0.1 5555');
     expect(text).toContain('Nick: alice');
     expect(text).toContain('Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen');
-    expect(text).toContain('Accept connection? (y/n)');
-    await keys('x'); // not typed while the dialog is up
-    await keys('y');
+    expect(text).toContain('Accept? Alt+Y accept · Alt+N decline · Esc later');
+    await keys(' yes, n'); // letters typed in flow go on into the draft, never to the dialog
+    await keys('\x1by'); // Alt+Y pressed before the dialog could be seen: nothing
+    expect(port.calls).toEqual([]);
+    wait(500);
+    await keys('\x1by');
     expect(port.calls).toEqual(['accept 4']);
-    expect(screenText().join('\n')).not.toContain('Accept connection?');
-    // The new chat's tab is shown; the draft waits in the tab it was typed in.
+    expect(screenText().join('\n')).not.toContain('Alt+Y accept');
+    // The new chat's tab is shown; the draft waits, exactly as typed, in the tab it was typed in.
     expect(screenText()[22]).toMatch(/^> \s*$/);
     await keys('\x1b0'); // Alt+0: home
-    expect(screenText()[22]).toMatch(/^> not finished \s*$/);
+    expect(model.editor.text).toBe('not finished yes, n');
+    expect(screenText()[22]).toMatch(/^> not finished yes, n \s*$/);
   });
 
   it('switches tabs with Ctrl+N, Ctrl+P and Alt+digit, and highlights unread ones', async () => {
@@ -147,10 +157,10 @@ describe('the blessed screen', () => {
     // X10 mouse report: ESC [ M, then button 64 (wheel up) and column 10, row 5, each plus 32.
     const wheel = (button: number) => `${ESC}[M${String.fromCharCode(32 + button, 32 + 10, 32 + 5)}`;
     await keys(wheel(64));
-    expect(model.currentTab.anchor).toBeDefined();
+    expect(model.currentTab.log.anchor).toBeDefined();
     expect(screenText()[0]).toContain('▼ more below');
     await keys(wheel(65));
-    expect(model.currentTab.anchor).toBeUndefined();
+    expect(model.currentTab.log.anchor).toBeUndefined();
   });
 
   it('recalls input history with Up, opens help with F1 and closes it with Esc', async () => {
@@ -192,7 +202,10 @@ describe('the blessed screen', () => {
     let rows = screenText();
     expect(rows).toHaveLength(10);
     expect(rows.every((r) => Array.from(r).length <= 40)).toBe(true);
-    expect(rows.join('\n')).toContain('Accept connection? (y/n)');
+    expect(rows.join('\n')).toContain('Alt+Y accept');
+    // The dialog leaves the input line and the tab bar in view: typing goes on under it.
+    expect(rows[8]).toMatch(/^> /);
+    expect(rows[9]).toMatch(/^ 0 home !1 /);
     model.answerDialog(true);
     view.render();
     // Too narrow for the whole status bar: your own address goes first, the session's state stays.
@@ -406,15 +419,7 @@ describe('the blessed screen', () => {
     const { model, view, written, screenText } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
-    const tab = model.currentTab;
-    tab.lines.unshift({
-      kind: 'peer',
-      sender: 'alice',
-      text: 'from last week',
-      time: new Date(),
-      old: true,
-      seq: 0,
-    });
+    model.currentTab.log.prepend([{ kind: 'peer', sender: 'alice', text: 'from last week', old: true }]);
     view.render();
     await settle();
     const params = [...written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].flatMap((m) =>

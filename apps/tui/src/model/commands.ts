@@ -37,7 +37,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ['/requests', 'list the waiting requests'],
   ['/list', 'the conversations and their state'],
   ['/close', 'close this chat; again: the tab'],
-  ['/nick NAME', 'your nick for new requests'],
+  ['/nick NAME', 'your nick; open chats are told'],
   ['/me ACTION', 'send * you ACTION'],
   ['/clear', 'clear this tab'],
   ['/whoami', 'your nick and address'],
@@ -60,7 +60,8 @@ export const KEY_HELP: readonly [string, string][] = [
   ['Alt+B, Alt+F', 'word left, right'],
   ['Ctrl+W, Ctrl+U, Ctrl+K', 'delete word, to start, to end'],
   ['Ctrl+J', 'new line in the message'],
-  ['y, n, Esc', 'answer a request; Esc: later'],
+  ['Alt+Y, Alt+N', 'accept, decline the request'],
+  ['Esc', 'request: answer it later'],
   ['Ctrl+C', 'quit (asks if chats are open)'],
 ];
 
