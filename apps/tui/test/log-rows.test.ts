@@ -20,7 +20,11 @@ describe('wrapping a line into rows', () => {
   });
 
   it('breaks a word longer than the row anywhere, keeps line breaks, and ends after a trailing one', () => {
-    expect(texts(wrap(plain('x'.repeat(25)), 10, 0))).toEqual(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(5)]);
+    expect(texts(wrap(plain('x'.repeat(25)), 10, 0))).toEqual([
+      'x'.repeat(10),
+      'x'.repeat(10),
+      'x'.repeat(5),
+    ]);
     expect(texts(wrap(plain('a\nb\n'), 10, 2))).toEqual(['a', '  b', '  ']);
     expect(texts(wrap(plain(''), 10, 2))).toEqual(['']);
   });

@@ -311,7 +311,9 @@ describe('status bar', () => {
       missedHeartbeats: 0,
       pendingMessages: 0,
     });
-    expect(model.statusBar()).toBe('me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ direct │ rtt 12 ms │ heard 3s ago');
+    expect(model.statusBar()).toBe(
+      'me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open │ direct │ rtt 12 ms │ heard 3s ago',
+    );
     const info = port.infos.get(1);
     if (!info) throw new Error('no info');
     port.infos.set(1, { ...info, missedHeartbeats: 1 });

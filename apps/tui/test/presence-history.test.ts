@@ -156,7 +156,13 @@ describe('chat history', () => {
     model.submit();
     await new Promise((r) => setTimeout(r, 0));
     expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
-    model.onEvent({ type: 'accepted', session: 100, peer: { host: '127.0.0.1', port: 6666 }, nick: 'bob', ...identityOf('bob') });
+    model.onEvent({
+      type: 'accepted',
+      session: 100,
+      peer: { host: '127.0.0.1', port: 6666 },
+      nick: 'bob',
+      ...identityOf('bob'),
+    });
     const lines = model.currentTab.lines.map((l) => l.text);
     expect(lines.slice(0, 4)).toEqual([
       'Earlier chats with this key: the last 1 line, dimmed.',

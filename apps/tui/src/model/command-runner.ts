@@ -81,7 +81,9 @@ function say(model: TuiModel, tab: Tab, text: string, action: boolean): boolean 
   const conversation = tab.conversation;
   if (tab.state !== 'open' || conversation === undefined) {
     const hint =
-      tab.state === 'home' ? 'this is the home tab: /connect IP PORT to chat' : `this session is ${tab.state}`;
+      tab.state === 'home'
+        ? 'this is the home tab: /connect IP PORT to chat'
+        : `this session is ${tab.state}`;
     tab.log.warn(`Not sent: ${hint}.`);
     return false;
   }

@@ -5,11 +5,7 @@ import { ACTION_PREFIX } from './commands.js';
 import type { LineKind, NewLine } from './tab-log.js';
 
 /** `entries` as lines, oldest first; `ownNick` for what we said; `fallback` for an unreadable time. */
-export function historyLines(
-  entries: readonly HistoryEntry[],
-  ownNick: string,
-  fallback: Date,
-): NewLine[] {
+export function historyLines(entries: readonly HistoryEntry[], ownNick: string, fallback: Date): NewLine[] {
   return entries.map((entry) => {
     const action = entry.text.startsWith(ACTION_PREFIX);
     const own = entry.direction === 'out';

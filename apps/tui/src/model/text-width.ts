@@ -80,7 +80,8 @@ export function textWidth(text: string): number {
     const code = text.charCodeAt(i);
     // Plain ASCII needs no segmenting (most of what is measured). Past it, the cluster may have
     // begun with the ASCII character before (a keycap: 1 + U+FE0F + U+20E3).
-    if (code < 0x20 || code >= 0x7f) return i === 0 ? clustersWidth(text) : total - 1 + clustersWidth(text.slice(i - 1));
+    if (code < 0x20 || code >= 0x7f)
+      return i === 0 ? clustersWidth(text) : total - 1 + clustersWidth(text.slice(i - 1));
     total++;
   }
   return total;

@@ -7,87 +7,28 @@
  * status-fields.ts, the tab bar in tab-bar.ts, a tab's lines in tab-log.ts. The view renders this
  * model; the app feeds it peer events and key presses.
  */
-import {
-  type ChatHistory,
-  ChatClient,
-  type ClientTimers,
-  type ClientUpdate,
-  type Conversation,
-  neverOpened,
-  type OutgoingMessage,
-  type PeerPort as ClientPort,
-  portOf,
-  type PresenceUpdate,
-  texts,
-  type WaitingRequest,
-} from '@netchat/client';
-import {
-  type Address,
-  formatAddress,
-  type KnownPeer,
-  type NetchatEvent,
-  type PeerSpec,
-  type PeerTrust,
-  terminalSafe,
-} from '@netchat/core';
+import { ChatClient, type Conversation, texts, type WaitingRequest } from '@netchat/client';
+import type { NetchatEvent } from '@netchat/core';
+import { ClientUpdates } from './client-updates.js';
 import { runCommand } from './command-runner.js';
 import { ACTION_PREFIX, COMMAND_NAMES, type Command, parseInput } from './commands.js';
 import { Completer } from './completion.js';
-import { historyLines } from './history-lines.js';
 import { InputHistory, LineEditor } from './line-editor.js';
 import { RequestDialog } from './request-dialog.js';
 import { SaveWarnings } from './save-warnings.js';
 import type { Viewport } from './scroll.js';
-import { type StatusField, statusFields, SEPARATOR } from './status-fields.js';
+import type { ModelSettings, PeerPort } from './settings.js';
+import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
 import { Tab } from './tab.js';
 import { type Crowd, requestNick, type TabBarEntry, tabBarEntries, tabLabel } from './tab-bar.js';
-import { type ChatLine, TabLog } from './tab-log.js';
+import { TabLog } from './tab-log.js';
 
-/**
- * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
- * the TUI's own extras. NetchatPeer in the app, a fake in tests.
- */
-export interface PeerPort extends ClientPort {
-  /** The peer's clock (ms), the one SessionInfo.lastHeard is on. */
-  now(): number;
-  quit(): void;
-  /** Our own key's fingerprint. */
-  fingerprint(): string;
-  /** Whether a peer's key is known (trust on first use). */
-  trust(publicKey: string, nick: string): PeerTrust;
-  /** Trusts a peer's key from now on, seen now at `seen.address`. May throw if it cannot be saved. */
-  remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
-  /** The known peers (contacts), most recently seen first. */
-  contacts(): readonly KnownPeer[];
-}
-
+export { HISTORY_LINES } from './client-updates.js';
+export type { ModelSettings, PeerPort } from './settings.js';
 export type { ChatLine, LineKind, Mark } from './tab-log.js';
 export { clockTime, Tab, type TabState } from './tab.js';
 export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
-
-export interface ModelSettings {
-  nick: string;
-  /** Where we listen, as shown in the status bar. */
-  localAddress: string;
-  /** Accept every request (--yes). */
-  acceptAll: boolean;
-  verbose: boolean;
-  /** Ring the terminal bell for requests and for messages in other tabs (--no-bell: off). */
-  bell?: boolean;
-  /** Where conversations are logged, per peer key; shown (dimmed) when a chat with a known peer opens. */
-  history?: ChatHistory;
-  /** Called when something changes without a peer event (a peer's typing expired): redraw. */
-  onChange?: () => void;
-  /** The timer that ends a peer's typing (real timers by default; virtual ones in tests). */
-  timers?: ClientTimers;
-  clock?: () => Date;
-  /** How /connect reads a peer (default: IP PORT only). */
-  peerFrom?: (text: string) => PeerSpec;
-}
-
-/** How many lines of history a reopened chat shows. */
-export const HISTORY_LINES = 10;
 
 export class TuiModel {
   readonly tabs: Tab[];
@@ -107,10 +48,8 @@ export class TuiModel {
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
   private readonly history = new InputHistory();
-  private readonly sentLines = new Map<OutgoingMessage, ChatLine>();
+  private readonly updates = new ClientUpdates(this);
   private nextTabId = 1;
-  /** The open tab a /connect turned out to be for, once its address was resolved (see guardedPort). */
-  private twin: Tab | undefined;
 
   constructor(
     readonly port: PeerPort,
@@ -120,7 +59,7 @@ export class TuiModel {
     this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
     this.client = new ChatClient(
-      this.guardedPort(port),
+      this.updates.guard(port),
       {
         check: (key, nick) => port.trust(key, nick),
         remember: (key, nick, print, seen) =>
@@ -134,11 +73,13 @@ export class TuiModel {
         timers: settings.timers,
       },
     );
-    this.client.subscribe((u) => this.onUpdate(u));
-    this.client.subscribePresence((u) => this.onPresence(u));
+    this.client.subscribe((u) => this.updates.apply(u));
+    this.client.subscribePresence((u) => this.updates.presence(u));
     this.dialog = new RequestDialog(() => this.requests);
     this.tabs = [this.newTab()];
-    this.home.log.notice(`netchat: listening on ${settings.localAddress}. /connect IP PORT to chat, F1 for help.`);
+    this.home.log.notice(
+      `netchat: listening on ${settings.localAddress}. /connect IP PORT to chat, F1 for help.`,
+    );
   }
 
   get currentTab(): Tab {
@@ -289,6 +230,11 @@ export class TuiModel {
     else this.confirmingQuit = false;
   }
 
+  /** Something deserves the bell (a request, a message in a tab not shown). */
+  ringLater(): void {
+    this.bellsDue++;
+  }
+
   /** Whether to ring the bell now (once for all that asked since the last time). */
   takeBell(): boolean {
     const due = this.bellsDue > 0 && this.bell;
@@ -342,7 +288,13 @@ export class TuiModel {
 
   /** A new tab for a conversation (or the home tab), not yet in the list. */
   newTab(conversation?: Conversation, label?: string): Tab {
-    return new Tab(this.nextTabId++, new TabLog(this.clock), new LineEditor(this.history), conversation, label);
+    return new Tab(
+      this.nextTabId++,
+      new TabLog(this.clock),
+      new LineEditor(this.history),
+      conversation,
+      label,
+    );
   }
 
   /** Shows `tab` (added at the end if new). */
@@ -363,8 +315,13 @@ export class TuiModel {
   /** Sends a message (or an action) in an open tab and shows it, marked until its fate is known. */
   send(tab: Tab, conversation: Conversation, text: string, action: boolean): void {
     const message = this.client.send(conversation, action ? `${ACTION_PREFIX}${text}` : text);
-    const line = tab.log.add({ kind: action ? 'own_action' : 'own', sender: this.nick || 'you', text, mark: 'pending' });
-    this.sentLines.set(message, line);
+    const line = tab.log.add({
+      kind: action ? 'own_action' : 'own',
+      sender: this.nick || 'you',
+      text,
+      mark: 'pending',
+    });
+    this.updates.track(message, line);
     tab.log.scrollToBottom();
   }
 
@@ -377,167 +334,11 @@ export class TuiModel {
     });
   }
 
-  /**
-   * The peer as the client sees it, but for one check once a /connect's address is resolved: a
-   * peer that already has an open tab (typed differently, `localhost` for `127.0.0.1`) is not
-   * asked again; the dial fails and that tab is shown instead (see onEnded).
-   */
-  private guardedPort(port: PeerPort): ClientPort {
-    return {
-      ...portOf(port),
-      connectTo: (address) => {
-        const twin = this.tabFor(address.host, address.port);
-        if (twin?.state === 'open') {
-          this.twin = twin;
-          throw new Error(`already chatting with ${texts.spaced(address)}`);
-        }
-        return port.connectTo(address);
-      },
-    };
-  }
-
   // ---- peer events --------------------------------------------------------------------------
 
   onEvent(e: NetchatEvent): void {
     this.client.handle(e);
     this.showSaveWarnings();
-  }
-
-  private onUpdate(u: ClientUpdate): void {
-    switch (u.type) {
-      case 'request':
-        this.bellsDue++;
-        this.home.log.notice(
-          `${texts.requestFromText(u.request.peer, u.request.nick)}. Alt+Y / Alt+N in the dialog, or /accept ${this.requests.length}.`,
-        );
-        this.showNotices(this.home, texts.trustNotices(u.request.trust));
-        return;
-      case 'request_refused':
-        this.home.log.notice(texts.refusedText(u.request));
-        return;
-      case 'request_gone':
-        this.dialog.forget(u.request.session);
-        this.home.log.notice(texts.requestGoneText(u.request, u.why));
-        return;
-      case 'opened':
-        this.onOpened(u.conversation, u.how);
-        return;
-      case 'ended':
-        this.onEnded(u.conversation);
-        return;
-      case 'message':
-        this.onMessage(u.conversation, u.text);
-        return;
-      case 'delivered':
-      case 'not_delivered':
-        this.markSent(u.message);
-        return;
-      case 'room':
-      case 'heartbeat_missed':
-        // The status bar reads missed heartbeats from the session itself, live.
-        return;
-      case 'heartbeat_sent':
-        if (this.settings.verbose && u.conversation.peer)
-          this.tabOf(u.conversation)?.log.notice(texts.heartbeatSentText(u.conversation.peer));
-        return;
-      default: {
-        // The compiler flags an update type this switch does not handle.
-        const unhandled: never = u;
-        void unhandled;
-      }
-    }
-  }
-
-  private onOpened(conversation: Conversation, how: 'connected' | 'accepted' | 'auto'): void {
-    let tab = this.tabOf(conversation);
-    if (!tab) {
-      if (how === 'connected') return;
-      tab = this.newTab(conversation, formatAddress(conversation.peer ?? conversation.target));
-    }
-    this.showHistory(tab, conversation);
-    this.showNotices(tab, texts.openedNotices(conversation, how));
-    if (how !== 'connected' && conversation.trust) this.showNotices(tab, texts.trustNotices(conversation.trust));
-    if (how !== 'connected') this.show(tab);
-  }
-
-  /**
-   * The last lines of earlier conversations with this key, dimmed, above everything the tab
-   * shows so far (a /connect's "Sending connection request…" included): their heading first,
-   * then the lines, then this chat.
-   */
-  private showHistory(tab: Tab, conversation: Conversation): void {
-    const history = this.settings.history;
-    if (!history?.enabled || conversation.publicKey === undefined) return;
-    let entries: ReturnType<ChatHistory['recent']>;
-    try {
-      entries = history.recent(conversation.publicKey, HISTORY_LINES);
-    } catch (error) {
-      tab.log.warn(`Chat history could not be read: ${(error as Error).message}`);
-      return;
-    }
-    if (entries.length === 0) return;
-    const heading = {
-      kind: 'notice' as const,
-      sender: '',
-      text: `Earlier chats with this key: the last ${entries.length} line${entries.length === 1 ? '' : 's'}, dimmed.`,
-    };
-    tab.log.prepend([heading, ...historyLines(entries, this.nick || 'you', this.clock())]);
-  }
-
-  private onPresence(u: PresenceUpdate): void {
-    const tab = this.tabOf(u.conversation);
-    if (tab && u.type === 'nick') this.showNotices(tab, texts.nickChangeNotices(u));
-    this.settings.onChange?.();
-  }
-
-  private onMessage(conversation: Conversation, text: string): void {
-    const tab = this.tabOf(conversation);
-    if (!tab) return;
-    const sender = tab.nick || (tab.peer ? formatAddress(tab.peer) : 'peer');
-    const action = text.startsWith(ACTION_PREFIX);
-    tab.log.add({
-      kind: action ? 'peer_action' : 'peer',
-      sender: terminalSafe(sender),
-      text: terminalSafe(action ? text.slice(ACTION_PREFIX.length) : text),
-    });
-    if (tab !== this.currentTab) {
-      tab.unread++;
-      this.bellsDue++;
-    }
-  }
-
-  private onEnded(conversation: Conversation): void {
-    const tab = this.tabOf(conversation);
-    if (!tab) return;
-    const notice = texts.endedNotice(conversation);
-    const twin = this.twin;
-    this.twin = undefined;
-    if (twin && conversation.ended?.kind === 'unreachable' && this.tabs.includes(twin)) {
-      this.removeTab(tab);
-      this.show(twin);
-      twin.log.notice(`Already chatting with ${texts.spaced(conversation.peer ?? conversation.target)}: this tab.`);
-      return;
-    }
-    if (neverOpened(conversation)) {
-      // A request that came to nothing (refused, unanswered, cancelled, bad address) was never a
-      // chat: its tab goes, and why is said on the home tab.
-      const wasCurrent = tab === this.currentTab;
-      this.removeTab(tab);
-      if (wasCurrent) this.selectTab(0);
-      this.showNotices(this.home, [notice]);
-      return;
-    }
-    const why = conversation.ended;
-    const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
-    if (notice.warning) tab.log.warn(text);
-    else tab.log.notice(text);
-  }
-
-  private markSent(message: OutgoingMessage): void {
-    const line = this.sentLines.get(message);
-    if (!line) return;
-    line.mark = message.status;
-    this.sentLines.delete(message);
   }
 
   showNotices(tab: Tab, notices: readonly texts.Notice[]): void {

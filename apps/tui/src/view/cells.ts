@@ -50,8 +50,7 @@ const RED = 1;
 
 /** blessed's attribute code for a look: flags, foreground, background. */
 export function attrOf(look: Look): number {
-  const flags =
-    (look.bold ? 1 : 0) | (look.underline ? 2 : 0) | (look.inverse ? 8 : 0) | (look.dim ? 16 : 0);
+  const flags = (look.bold ? 1 : 0) | (look.underline ? 2 : 0) | (look.inverse ? 8 : 0) | (look.dim ? 16 : 0);
   return (flags << 18) | ((look.red ? RED : DEFAULT_COLOUR) << 9) | DEFAULT_COLOUR;
 }
 

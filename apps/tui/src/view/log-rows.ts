@@ -102,11 +102,21 @@ export class LogRows {
       : [];
     switch (line.kind) {
       case 'own':
-        return [time, { text: `<${line.sender}>`, look: s.own }, { text: ` ${body}`, look: s.plain }, ...mark];
+        return [
+          time,
+          { text: `<${line.sender}>`, look: s.own },
+          { text: ` ${body}`, look: s.plain },
+          ...mark,
+        ];
       case 'peer':
         return [time, { text: `<${line.sender}>`, look: s.peer }, { text: ` ${body}`, look: s.plain }];
       case 'own_action':
-        return [time, { text: `* ${line.sender}`, look: s.own }, { text: ` ${body}`, look: s.plain }, ...mark];
+        return [
+          time,
+          { text: `* ${line.sender}`, look: s.own },
+          { text: ` ${body}`, look: s.plain },
+          ...mark,
+        ];
       case 'peer_action':
         return [time, { text: `* ${line.sender}`, look: s.peer }, { text: ` ${body}`, look: s.plain }];
       case 'notice':

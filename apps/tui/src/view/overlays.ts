@@ -20,7 +20,12 @@ export function dialogBox(
   // Rows 1 … height-3: the status bar may be covered, never the input line or the tab bar.
   const room = Math.max(3, screen.height - 3);
   const height = Math.min(room, rowsNeeded + 2);
-  return { top: 1 + Math.floor((room - height) / 2), left: Math.floor((screen.width - width) / 2), width, height };
+  return {
+    top: 1 + Math.floor((room - height) / 2),
+    left: Math.floor((screen.width - width) / 2),
+    width,
+    height,
+  };
 }
 
 /**

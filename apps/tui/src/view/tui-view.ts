@@ -46,7 +46,15 @@ const AUTOWRAP_ON = '\u001b[?7h';
 
 function logStyles(noColor: boolean): LogStyles {
   const red: Look = noColor ? BOLD : { bold: true, red: true };
-  return { plain: PLAIN, own: PLAIN, peer: BOLD, notice: PLAIN, warning: red, failed: red, old: { dim: true } };
+  return {
+    plain: PLAIN,
+    own: PLAIN,
+    peer: BOLD,
+    notice: PLAIN,
+    warning: red,
+    failed: red,
+    old: { dim: true },
+  };
 }
 
 export class TuiView {
@@ -106,7 +114,9 @@ export class TuiView {
     });
     const line = { parent: this.screen, left: 0, width: '100%', height: 1 } as const;
     drawnBox({ ...line, top: 0 }, (width) => [this.statusRow(width)], INVERSE);
-    this.log = drawnBox({ ...line, top: 1, height: '100%-3' }, (width, height) => this.logRowsShown(width, height));
+    this.log = drawnBox({ ...line, top: 1, height: '100%-3' }, (width, height) =>
+      this.logRowsShown(width, height),
+    );
     drawnBox({ ...line, bottom: 1 }, (width) => [this.inputRow(width)]);
     drawnBox({ ...line, bottom: 0 }, (width) => [this.tabBarRow(width)]);
     this.dialog = drawnBox(
@@ -117,14 +127,32 @@ export class TuiView {
       },
     );
     this.confirm = drawnBox(
-      { parent: this.screen, top: 'center', left: 'center', width: '80%', height: 3, border: { type: 'line' }, hidden: true, label: ' Quit ' },
+      {
+        parent: this.screen,
+        top: 'center',
+        left: 'center',
+        width: '80%',
+        height: 3,
+        border: { type: 'line' },
+        hidden: true,
+        label: ' Quit ',
+      },
       () => {
         const n = this.model.openChats;
         return [[{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }]];
       },
     );
     this.help = drawnBox(
-      { parent: this.screen, top: 'center', left: 'center', width: '90%', height: '90%', border: { type: 'line' }, hidden: true, label: ' help: Esc closes, ↑↓ scroll ' },
+      {
+        parent: this.screen,
+        top: 'center',
+        left: 'center',
+        width: '90%',
+        height: '90%',
+        border: { type: 'line' },
+        hidden: true,
+        label: ' help: Esc closes, ↑↓ scroll ',
+      },
       (width, height) => {
         const lines = helpText(width);
         this.helpTop = helpScroll(this.helpTop, 0, lines.length, height);
@@ -254,7 +282,8 @@ export class TuiView {
     const needed = dialogRows(this.model, request, Math.max(1, inner), Number.POSITIVE_INFINITY).length;
     Object.assign(this.dialog, dialogBox(screen, needed));
     this.dialog.show();
-    if (this.dialogSeen?.session !== request.session) this.dialogSeen = { session: request.session, at: this.clock() };
+    if (this.dialogSeen?.session !== request.session)
+      this.dialogSeen = { session: request.session, at: this.clock() };
   }
 
   /** Whether the dialog has been on screen long enough to take an answer. */
@@ -297,7 +326,14 @@ export class TuiView {
   private onHelpKey(name: string): void {
     const height = Math.max(1, Number(this.help.height) - 2);
     const lines = helpText(Math.max(1, Number(this.help.width) - 2)).length;
-    const moves: Record<string, number> = { up: -1, down: 1, pageup: -(height - 1), pagedown: height - 1, home: -lines, end: lines };
+    const moves: Record<string, number> = {
+      up: -1,
+      down: 1,
+      pageup: -(height - 1),
+      pagedown: height - 1,
+      home: -lines,
+      end: lines,
+    };
     if (name === 'escape' || name === 'f1' || name === 'q') this.model.helpOpen = false;
     else if (moves[name] !== undefined) this.helpTop = helpScroll(this.helpTop, moves[name], lines, height);
   }
