@@ -126,6 +126,25 @@ describe('the blessed screen', () => {
     expect(screenText()[22]).toMatch(/^> not finished yes, n \s*$/);
   });
 
+  it('typing "hello sunny day" key by key while a request arrives: every key goes to the draft, none answers', async () => {
+    const { model, keys, port, screenText, wait } = build();
+    const typed = 'hello sunny day';
+    for (const [i, ch] of Array.from(typed).entries()) {
+      // The request comes in after "hello s": the keys after it were in flight or typed on.
+      if (i === 7)
+        model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice', ...identityOf('alice') });
+      await keys(ch);
+      wait(150); // a fast typist: the dialog has been on screen long enough halfway through "sunny"
+    }
+    expect(port.calls).toEqual([]);
+    expect(model.editor.text).toBe(typed);
+    expect(screenText()[22]).toMatch(/^> hello sunny day \s*$/);
+    expect(screenText().join('\n')).toContain('Alt+Y accept · Alt+N decline');
+    await keys('\x1bn'); // Alt+N
+    expect(port.calls).toEqual(['decline 4']);
+    expect(model.editor.text).toBe(typed);
+  });
+
   it('switches tabs with Ctrl+N, Ctrl+P and Alt+digit, and highlights unread ones', async () => {
     const { model, keys, screenText, view } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });

@@ -62,6 +62,7 @@ export const KEY_HELP: readonly [string, string][] = [
   ['Ctrl+J', 'new line in the message'],
   ['Alt+Y, Alt+N', 'accept, decline the request'],
   ['Esc', 'request: answer it later'],
+  ['Ctrl+L', 'redraw the screen'],
   ['Ctrl+C', 'quit (asks if chats are open)'],
 ];
 

@@ -13,8 +13,10 @@
  * Terminals still disagree on some clusters (tmux 3.3 draws 👍🏽 as four cells and ❤️ as one;
  * kitty, WezTerm and string-width say two). So a cluster that is an emoji or more than one code
  * point is drawn guarded: its cells are erased first (ECH), then it is drawn, then the cursor is
- * put where our measure says the next cell is (CUP). However wide the terminal draws it, the rest
- * of the row stays in place and no stale cell is left; at worst that one cluster looks clipped.
+ * put where our measure says the next cell is (CUP), and the cells after it are written again
+ * even where blessed thinks they did not change (a terminal that drew the cluster wider drew over
+ * them). However wide the terminal draws it, the rest of the row stays in place and no stale cell
+ * is left; at worst that one cluster looks clipped (tmux 3.3 then shows 👍 without its tone).
  * Autowrap is off while the screen is ours (see tui-view.ts), so nothing drawn wider than its
  * row can spill into the next one.
  */
@@ -57,10 +59,14 @@ export function attrOf(look: Look): number {
 /** Clusters terminals may draw wider or narrower than string-width says: drawn guarded. */
 const UNCERTAIN = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
 
-function guarded(cluster: string): boolean {
+/**
+ * 0 for a cluster every terminal draws as measured; else how many cells past our measure a
+ * terminal might draw it (each code point two cells wide, none joined): those are written again.
+ */
+function guarded(cluster: string): number {
   let codePoints = 0;
   for (const _ of cluster) codePoints++;
-  return codePoints > 1 || UNCERTAIN.test(cluster);
+  return codePoints > 1 || UNCERTAIN.test(cluster) ? Math.max(1, 2 * codePoints - clusterWidth(cluster)) : 0;
 }
 
 /** The cells a cell string of ours takes when blessed writes it (see teachBlessedCells). */
@@ -99,7 +105,11 @@ export interface Region {
 }
 
 type Cell = [attr: number, ch: string];
-type ScreenLines = (Cell[] & { dirty?: boolean })[];
+/** blessed's screen buffers: what the next draw shows, and what was last written. */
+interface Screen {
+  readonly lines: (Cell[] & { dirty?: boolean })[];
+  readonly olines: Cell[][];
+}
 
 /**
  * Writes `rows` into `lines` over `region`: each cluster in one cell (a filler after a two-cell
@@ -107,18 +117,25 @@ type ScreenLines = (Cell[] & { dirty?: boolean })[];
  * spaces, and every other cell of the region blanked with `fill`, so nothing of an earlier frame
  * stays. Rows past the region's height are not drawn.
  */
-export function drawRows(lines: ScreenLines, region: Region, rows: readonly Row[], fill: Look = PLAIN): void {
+export function drawRows(screen: Screen, region: Region, rows: readonly Row[], fill: Look = PLAIN): void {
   const blank = attrOf(fill);
   for (let r = 0; r < region.height; r++) {
-    const line = lines[region.top + r];
+    const line = screen.lines[region.top + r];
+    const written = screen.olines[region.top + r];
     if (!line) break;
     const end = Math.min(line.length, region.left + region.width);
     let x = region.left;
+    /** Cells up to here are written again, whatever blessed last wrote there. */
+    let rewriteTo = 0;
     const put = (attr: number, ch: string) => {
       const cell = line[x];
       if (cell && (cell[0] !== attr || cell[1] !== ch)) {
         cell[0] = attr;
         cell[1] = ch;
+        line.dirty = true;
+      }
+      if (x < rewriteTo && written?.[x]) {
+        (written[x] as Cell)[1] = '\0';
         line.dirty = true;
       }
       x++;
@@ -132,9 +149,11 @@ export function drawRows(lines: ScreenLines, region: Region, rows: readonly Row[
           while (x < end) put(attr, ' ');
           break spans;
         }
-        if (!guarded(cluster)) put(attr, cluster);
+        const extra = guarded(cluster);
+        if (extra === 0) put(attr, cluster);
         else put(attr, `${ESC}[${width}X${cluster}${ESC}[${region.top + r + 1};${x + width + 1}H`);
         if (width === 2) put(attr, FILLER);
+        rewriteTo = Math.max(rewriteTo, x + extra);
       }
     }
     while (x < end) put(blank, ' ');
@@ -177,7 +196,7 @@ export function drawnBox(
     iright: number;
     itop: number;
     ibottom: number;
-    screen: { lines: ScreenLines };
+    screen: Screen;
   };
   const render = element.render.bind(box);
   element.render = () => {
@@ -187,7 +206,7 @@ export function drawnBox(
     const height = coords.yl - coords.yi - element.itop - element.ibottom;
     if (width > 0 && height > 0) {
       const region = { left: coords.xi + element.ileft, top: coords.yi + element.itop, width, height };
-      drawRows(element.screen.lines, region, rows(width, height), fill);
+      drawRows(element.screen, region, rows(width, height), fill);
     }
     return coords;
   };

@@ -307,6 +307,9 @@ export class TuiView {
     if (name !== 'tab') m.completer.reset();
     if (name === 'C-c') {
       m.askToQuit();
+    } else if (name === 'C-l') {
+      // As in irssi and shells: clear the terminal and draw every cell again.
+      (this.screen as unknown as { realloc(): void }).realloc();
     } else if (m.confirmingQuit) {
       if (name === 'y' || name === 'n' || name === 'escape') m.answerQuit(name === 'y');
     } else if (m.helpOpen) {

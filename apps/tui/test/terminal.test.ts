@@ -1,0 +1,198 @@
+/**
+ * Issue 18 in a real terminal (tmux, which draws as a terminal does): every word of lines with
+ * emoji, CJK and right-to-left text at 100×30 and 40×10 with no stale cell after redraws; the
+ * request dialog while typing; and a netchat home the program cannot write.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadIdentity, NetchatPeer } from '@netchat/core';
+import { hasTmux, TmuxTerminal } from '@netchat/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const peers: NetchatPeer[] = [];
+const terminals: TmuxTerminal[] = [];
+const homes: string[] = [];
+afterEach(async () => {
+  for (const t of terminals.splice(0)) t.close();
+  await Promise.all(peers.splice(0).map((p) => p.close(100)));
+  for (const home of homes.splice(0)) {
+    chmodSync(home, 0o700); // a test may have made it read-only
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+function newHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'netchat-tui-terminal-'));
+  homes.push(home);
+  return home;
+}
+
+function tui(
+  args: string[],
+  size = { columns: 100, rows: 30 },
+  home = newHome(),
+  prefix: string[] = [],
+): TmuxTerminal {
+  const terminal = new TmuxTerminal(
+    [...prefix, process.execPath, bin, ...args],
+    { NETCHAT_HOME: home },
+    size,
+  );
+  terminals.push(terminal);
+  return terminal;
+}
+
+async function echoPeer(): Promise<NetchatPeer> {
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'echo' });
+  peers.push(peer);
+  peer.on('request', (e) => peer.accept(e.session));
+  peer.on('message', (e) => peer.send(e.session, `echo: ${e.text}`));
+  return peer;
+}
+
+/** The screen's rows from the one that starts the echo of `first` down to the input line, as one text. */
+function echoed(screen: string, first: string): string {
+  const rows = screen.split('\n');
+  const from = rows.findLastIndex((r) => r.includes(`<echo> echo: ${first}`));
+  const input = rows.findLastIndex((r) => /^(>|…)( |$)/.test(r));
+  if (from < 0 || input < from) return '';
+  return rows
+    .slice(from, input)
+    .map((r) => r.trim())
+    .join(' ')
+    .trim();
+}
+
+const WORDS =
+  'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen';
+const LINES: { text: string; shown: string[] }[] = [
+  { text: `basic ${'😀'.repeat(8)} ${WORDS}`, shown: ['basic', '😀'.repeat(8), ...WORDS.split(' ')] },
+  { text: 'cjk 漢字テスト then 한국어 done', shown: ['cjk', '漢字テスト', 'then', '한국어', 'done'] },
+  {
+    text: 'rtl שלום עולם and مرحبا بالعالم end',
+    shown: ['rtl', 'שלום', 'עולם', 'and', 'مرحبا', 'بالعالم', 'end'],
+  },
+  // tmux 3.3 joins ZWJ sequences and flags, but draws a skin tone as a second emoji: the TUI
+  // keeps the rest of the row in place, so every word shows (👍 without its tone, in tmux).
+  {
+    text: 'clusters 👨‍👩‍👧 family 🇺🇸 flag 👍🏽 tone café last',
+    shown: ['clusters', '👨‍👩‍👧', 'family', '🇺🇸', 'flag', 'tone', 'café', 'last'],
+  },
+];
+
+/** Waits until the screen stops changing below the status bar (its "heard Ns ago" ticks). */
+async function settled(t: TmuxTerminal): Promise<string> {
+  let last = '';
+  return t.waitUntil((screen) => {
+    const body = screen.split('\n').slice(1).join('\n');
+    const same = body === last;
+    last = body;
+    return same;
+  }, 'a still screen');
+}
+
+describe.skipIf(!hasTmux)('netchat-tui in a terminal: issue 18', () => {
+  it.each([
+    [100, 30],
+    [40, 10],
+  ])(
+    'at %i×%i shows every word of lines with emoji, CJK and right-to-left text; a redraw leaves no stale cell',
+    async (columns, rows) => {
+      const peer = await echoPeer();
+      const t = tui(['0', '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`], { columns, rows });
+      await t.waitFor('Connected to');
+      for (const line of LINES) {
+        t.type(line.text);
+        t.press('Enter');
+        const first = line.shown[0] as string;
+        const shown = await t.waitUntil(
+          (s) => echoed(s, first).endsWith(line.shown.at(-1) as string),
+          `the echo of "${first} …"`,
+        );
+        const words = echoed(shown, first).split(/ +/);
+        for (const word of line.shown) expect(words).toContain(word);
+      }
+      // Text drawn over text: an emoji draft deleted, the help opened and closed, a line scrolled.
+      t.type('draft 👨‍👩‍👧 漢字 👍🏽 שלום');
+      await t.waitFor('draft');
+      t.press('C-u');
+      t.press('F1');
+      await t.waitFor('help: Esc closes');
+      t.press('Escape');
+      await t.waitUntil((s) => !s.includes('help: Esc closes'), 'the help closing');
+      t.press('PageUp');
+      t.press('End');
+      const drawn = await settled(t);
+      // Ctrl+L clears the terminal and draws every cell again: it must show exactly the same.
+      t.press('C-l');
+      const redrawn = await settled(t);
+      expect(redrawn.split('\n').slice(1)).toEqual(drawn.split('\n').slice(1));
+    },
+  );
+
+  it('a request that arrives while "hello sunny day" is typed takes no key: the draft is exact, Alt+Y accepts', async () => {
+    const t = tui(['0', '--nick', 'zoe']);
+    const shown = await t.waitFor('netchat: listening on');
+    const port = Number(/listening on \S+:(\d+)\./.exec(shown)?.[1]);
+    const asker = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'asker' });
+    peers.push(asker);
+    const answers: string[] = [];
+    asker.on('accepted', () => answers.push('accepted'));
+    asker.on('declined', () => answers.push('declined'));
+    const typed = 'hello sunny day';
+    for (const ch of typed.slice(0, 7)) t.type(ch);
+    asker.connectTo({ host: '127.0.0.1', port });
+    await t.waitFor('Alt+Y accept · Alt+N decline');
+    // Typed on while the dialog is up: the n and the y of "sunny" and "day" among them.
+    for (const ch of typed.slice(7)) t.type(ch);
+    await t.waitFor(`> ${typed}`);
+    expect(answers).toEqual([]);
+    expect(t.screen()).toContain('Alt+Y accept');
+    // Alt+Y answers once the dialog has been on screen a moment: press until it has.
+    for (let i = 0; i < 30 && answers.length === 0; i++) {
+      t.press('M-y');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answers).toEqual(['accepted']);
+    await t.waitFor('Accepted the request from');
+    t.press('M-0');
+    await t.waitFor(`> ${typed}`);
+  });
+
+  it('with a netchat home it cannot write: one warning line, the chat goes on, the draft is kept', async () => {
+    const home = newHome();
+    loadIdentity(home);
+    // Another owner's home (read-only to us). Root writes anywhere, so as root the program runs
+    // as "nobody", as it would for a person whose home belongs to someone else.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && spawnSync('setpriv', ['--version']).status !== 0) return;
+    const prefix = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+    if (asRoot) {
+      chownSync(join(home, 'identity.key'), 65534, 65534);
+      chmodSync(home, 0o755);
+    } else {
+      chmodSync(home, 0o500);
+    }
+    const peer = await echoPeer();
+    const t = tui(
+      ['0', '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`],
+      undefined,
+      home,
+      prefix,
+    );
+    const shown = await t.waitFor('Could not save the known peers');
+    expect(shown).toMatch(/!! Could not save the known peers: EACCES: permission denied/);
+    expect(shown).toContain('Connected to');
+    t.type('hello from a read-only home');
+    t.press('Enter');
+    const after = await t.waitFor('<echo> echo: hello from a read-only home');
+    expect(after).toMatch(/!! Could not save the chat history: EACCES/);
+    t.type('draft kept');
+    await t.waitFor('> draft kept');
+    expect(t.screen()).not.toContain('unexpected error');
+  });
+});
