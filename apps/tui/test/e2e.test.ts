@@ -3,7 +3,9 @@
  * the reply off the screen, quit, and check the terminal was given back in its normal state.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetchatPeer } from '@netchat/core';
 import { hasTmux, TmuxTerminal } from '@netchat/testkit';
@@ -12,8 +14,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const peers: NetchatPeer[] = [];
 const terminals: TmuxTerminal[] = [];
+/** Files and folders a test made (netchat homes, the crash log): removed whatever the outcome. */
+const files: string[] = [];
 afterEach(async () => {
   for (const t of terminals.splice(0)) t.close();
+  for (const file of files.splice(0)) if (file) rmSync(file, { recursive: true, force: true });
   await Promise.all(peers.splice(0).map((p) => p.close(100)));
 });
 
@@ -31,7 +36,9 @@ function tui(
   env: Record<string, string> = {},
   size?: { columns: number; rows: number },
 ): TmuxTerminal {
-  const terminal = new TmuxTerminal([process.execPath, bin, ...args], env, size);
+  const home = mkdtempSync(join(tmpdir(), 'netchat-tui-e2e-'));
+  files.push(home);
+  const terminal = new TmuxTerminal([process.execPath, bin, ...args], { NETCHAT_HOME: home, ...env }, size);
   terminals.push(terminal);
   return terminal;
 }
@@ -76,11 +83,13 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   });
 
   it('on an uncaught error restores the terminal and prints where the details are', async () => {
-    const t = tui(['0'], { NETCHAT_TUI_CRASH_AFTER_MS: '500' });
+    // Wide enough that the log's path is on one line.
+    const t = tui(['0'], { NETCHAT_TUI_CRASH_AFTER_MS: '500' }, { columns: 200, rows: 20 });
     const shown = await t.waitFor('AFTER-EXIT 1');
     expect(t.state()).toBe('0 1 0');
     expect(shown).toContain('netchat-tui: unexpected error: crash requested by NETCHAT_TUI_CRASH_AFTER_MS');
     const path = /details written to (\S+)/.exec(shown)?.[1] ?? '';
+    files.push(path);
     expect(existsSync(path)).toBe(true);
     expect(readFileSync(path, 'utf8')).toContain('crash requested');
   });
