@@ -63,7 +63,8 @@ export class LineEditor {
   insert(text: string): void {
     if (text === '') return;
     const last = this.left.pop();
-    for (const cluster of graphemes(last === undefined ? text : last + text)) this.left.push(cluster);
+    const clusters = graphemes(last === undefined ? text : last + text);
+    for (let i = 0; i < clusters.length; i++) this.left.push(clusters[i] as string);
   }
 
   backspace(): void {
@@ -202,7 +203,7 @@ export class LineEditor {
   }
 
   private set(text: string): void {
-    this.left = [...graphemes(text)];
+    this.left = graphemes(text);
     this.right = [];
   }
 }

@@ -20,20 +20,25 @@ const MAX_CACHED = 4096;
  */
 const CHUNK = 256;
 
+/** Printable ASCII only: every character is a cluster of its own, one cell wide. */
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
 /**
  * The grapheme clusters of `text`, in order. A boundary depends only on what comes before it and
  * the code point after it, so text can be segmented a chunk at a time, each chunk starting again
  * at the cluster the previous one ended with (which more text may extend). Plain ASCII, where
  * every character is a cluster, is not segmented at all.
  */
-export function* graphemes(text: string): Generator<string> {
+export function graphemes(text: string): string[] {
+  if (PLAIN_ASCII.test(text)) return text.split('');
+  const out: string[] = [];
   let from = 0;
   while (from < text.length) {
     // Printable ASCII followed by printable ASCII (or the end) is a cluster of its own.
     const code = text.charCodeAt(from);
     const next = from + 1 < text.length ? text.charCodeAt(from + 1) : 0x20;
     if (code >= 0x20 && code < 0x7f && next >= 0x20 && next < 0x7f) {
-      yield text[from] as string;
+      out.push(text[from] as string);
       from++;
       continue;
     }
@@ -43,19 +48,20 @@ export function* graphemes(text: string): Generator<string> {
     if (to < text.length && before >= 0xd800 && before < 0xdc00) to--;
     let last: { segment: string; index: number } | undefined;
     for (const piece of segmenter.segment(text.slice(from, to))) {
-      if (last) yield last.segment;
+      if (last) out.push(last.segment);
       last = piece;
     }
-    if (!last) return;
+    if (!last) break;
     if (to === text.length || last.index === 0) {
       // The end of the text; or one cluster longer than a chunk (a letter under hundreds of marks).
-      yield last.segment;
+      out.push(last.segment);
       from += last.index + last.segment.length;
     } else {
       // The chunk's last cluster may go on past the cut: segment again from its start.
       from += last.index;
     }
   }
+  return out;
 }
 
 /** The cells one grapheme cluster takes: 0 (invisible: controls, lone marks, joiners), 1 or 2. */

@@ -127,11 +127,11 @@ export class LogRows {
   }
 }
 
-/** One grapheme cluster with how it looks and the cells it takes. */
-interface Unit {
-  readonly text: string;
-  readonly look: Look;
-  readonly width: number;
+/** A line's grapheme clusters, each with how it looks and the cells it takes (parallel arrays). */
+interface Units {
+  readonly texts: string[];
+  readonly looks: Look[];
+  readonly widths: number[];
 }
 
 /**
@@ -140,10 +140,15 @@ interface Unit {
  * with `indent` spaces.
  */
 export function wrap(spans: readonly Span[], width: number, indent: number): Row[] {
-  const units: Unit[] = [];
+  const units: Units = { texts: [], looks: [], widths: [] };
   for (const span of spans)
-    for (const text of graphemes(span.text))
-      units.push({ text, look: span.look, width: text === '\n' ? 0 : clusterWidth(text) });
+    for (const text of graphemes(span.text)) {
+      units.texts.push(text);
+      units.looks.push(span.look);
+      units.widths.push(text === '\n' ? 0 : clusterWidth(text));
+    }
+  const { texts, widths } = units;
+  const count = texts.length;
   const rows: Row[] = [];
   const room = (first: boolean) => Math.max(1, first ? width : width - indent);
   const pad = (): Span[] => (indent > 0 ? [{ text: ' '.repeat(Math.min(indent, width - 1)), look: {} }] : []);
@@ -154,26 +159,26 @@ export function wrap(spans: readonly Span[], width: number, indent: number): Row
     let used = 0;
     let end = start;
     let lastSpace = -1;
-    while (end < units.length && units[end]?.text !== '\n') {
-      const unit = units[end] as Unit;
-      if (used + unit.width > limit) break;
-      if (unit.text === ' ') lastSpace = end;
-      used += unit.width;
+    while (end < count && texts[end] !== '\n') {
+      const w = widths[end] as number;
+      if (used + w > limit) break;
+      if (texts[end] === ' ') lastSpace = end;
+      used += w;
       end++;
     }
     let next = end;
-    const atBreak = end < units.length && units[end]?.text === '\n';
+    const atBreak = end < count && texts[end] === '\n';
     if (atBreak) next = end + 1;
-    else if (end < units.length && lastSpace > start) {
+    else if (end < count && lastSpace > start) {
       end = lastSpace;
       next = lastSpace + 1;
-    } else if (end === start && end < units.length) {
+    } else if (end === start && end < count) {
       // A cluster wider than the row: show it alone rather than loop.
       end = start + 1;
       next = end;
     }
     rows.push([...(first ? [] : pad()), ...spansOf(units, start, end)]);
-    if (next >= units.length) {
+    if (next >= count) {
       if (atBreak) rows.push(pad());
       break;
     }
@@ -183,14 +188,15 @@ export function wrap(spans: readonly Span[], width: number, indent: number): Row
 }
 
 /** Units `from` to `to` as spans, one per run of the same look. */
-function spansOf(units: readonly Unit[], from: number, to: number): Span[] {
+function spansOf(units: Units, from: number, to: number): Span[] {
   const out: Span[] = [];
   let i = from;
   while (i < to) {
-    const look = (units[i] as Unit).look;
-    let text = '';
-    while (i < to && (units[i] as Unit).look === look) text += (units[i++] as Unit).text;
-    out.push({ text, look });
+    const look = units.looks[i] as Look;
+    let j = i;
+    while (j < to && units.looks[j] === look) j++;
+    out.push({ text: units.texts.slice(i, j).join(''), look });
+    i = j;
   }
   return out;
 }
