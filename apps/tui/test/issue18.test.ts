@@ -131,6 +131,20 @@ describe('what people saw wrong (issue 18, 13)', () => {
   });
 });
 
+describe('a /connect NICK through a rendezvous (issue 18, 13)', () => {
+  it('names the tab by the nick typed, not the fingerprint it stands for', () => {
+    const bobPrint = identityOf('bob').fingerprint;
+    const { model, type } = setup({
+      peerFrom: (text) => {
+        if (text === 'bob') return { host: bobPrint, port: 0 };
+        throw new Error('not an address');
+      },
+    });
+    type('/connect bob');
+    expect(model.tabBar()[1]?.label).toBe('1 bob');
+  });
+});
+
 describe('tabs read their conversation (issue 18, structure)', () => {
   it("a tab's state, peer, nick and session are the conversation's, never a copy", () => {
     const { model } = setup();

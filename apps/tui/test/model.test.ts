@@ -378,8 +378,11 @@ describe('command parsing', () => {
   it.each([
     ['hello', { name: 'say', text: 'hello' }],
     ['exit', { name: 'exit_session' }],
-    ['/connect 127.0.0.1 6666', { name: 'connect', peer: { host: '127.0.0.1', port: 6666 } }],
-    ['/connect [::1]:6666', { name: 'connect', peer: { host: '::1', port: 6666 } }],
+    [
+      '/connect 127.0.0.1 6666',
+      { name: 'connect', peer: { host: '127.0.0.1', port: 6666 }, typed: '127.0.0.1 6666' },
+    ],
+    ['/connect [::1]:6666', { name: 'connect', peer: { host: '::1', port: 6666 }, typed: '[::1]:6666' }],
     ['/accept', { name: 'accept', index: 1 }],
     ['/decline 2', { name: 'decline', index: 2 }],
     ['/QUIT', { name: 'quit' }],

@@ -19,10 +19,13 @@ export function runCommand(model: TuiModel, command: Command): boolean {
       return say(model, tab, command.text, false);
     case 'me':
       return say(model, tab, command.action, true);
-    case 'connect':
-      // A fingerprint (through a rendezvous) has no port yet: the tab is named by what was typed.
-      connect(model, command.peer, command.peer.port === 0 ? command.peer.host : formatAddress(command.peer));
+    case 'connect': {
+      // A peer named by fingerprint or nick (through a rendezvous) has no address yet: the tab
+      // is named by what was typed; an address, as the status bar writes it.
+      const { peer, typed } = command;
+      connect(model, peer, peer.port === 0 ? (typed ?? peer.host) : formatAddress(peer));
       return true;
+    }
     case 'connect_contact':
       connectContact(model, tab, command.contact);
       return true;

@@ -4,7 +4,8 @@ import { type PeerSpec, parsePeerSpec } from '@netchat/core';
 export type Command =
   | { name: 'say'; text: string }
   | { name: 'me'; action: string }
-  | { name: 'connect'; peer: PeerSpec }
+  /** `typed`: the words after /connect (a nick or fingerprint names the tab until the peer gives its nick). */
+  | { name: 'connect'; peer: PeerSpec; typed?: string }
   /** `/connect NICK`: a known peer, at the address it was last seen at. */
   | { name: 'connect_contact'; contact: string }
   | { name: 'contacts' }
@@ -106,7 +107,7 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
   switch (word.toLowerCase()) {
     case 'connect':
       try {
-        return { name: 'connect', peer: peerFrom(argument) };
+        return { name: 'connect', peer: peerFrom(argument), typed: argument };
       } catch (error) {
         // One word that is no address: the nick (or fingerprint start) of a known peer.
         if (rest.length === 1 && !/[:.[\]]/.test(argument))
