@@ -156,7 +156,7 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal: issue 18', () => {
     for (const ch of typed.slice(7)) t.type(ch);
     await t.waitUntil((s) => s.includes(`> ${typed}`) || answers.length > 0, 'the draft or an answer');
     expect(answers).toEqual([]);
-    expect(t.screen()).toContain('Alt+Y accept');
+    expect(t.screen()).toContain('Accept? Alt+Y yes');
     // Alt+Y answers once the dialog has been on screen a moment: press until it has.
     for (let i = 0; i < 30 && answers.length === 0; i++) {
       t.press('M-y');

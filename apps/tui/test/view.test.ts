@@ -111,14 +111,14 @@ describe('the blessed screen', () => {
     expect(text).toContain('Connection request from: 127.0.0.1 5555');
     expect(text).toContain('Nick: alice');
     expect(text).toContain('Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen');
-    expect(text).toContain('Accept? Alt+Y accept · Alt+N decline · Esc later');
+    expect(text).toContain('Accept? Alt+Y yes, Alt+N no, Esc later');
     await keys(' yes, n'); // letters typed in flow go on into the draft, never to the dialog
     await keys('\x1by'); // Alt+Y pressed before the dialog could be seen: nothing
     expect(port.calls).toEqual([]);
     wait(500);
     await keys('\x1by');
     expect(port.calls).toEqual(['accept 4']);
-    expect(screenText().join('\n')).not.toContain('Alt+Y accept');
+    expect(screenText().join('\n')).not.toContain('Accept? Alt+Y');
     // The new chat's tab is shown; the draft waits, exactly as typed, in the tab it was typed in.
     expect(screenText()[22]).toMatch(/^> \s*$/);
     await keys('\x1b0'); // Alt+0: home
@@ -139,7 +139,7 @@ describe('the blessed screen', () => {
     expect(port.calls).toEqual([]);
     expect(model.editor.text).toBe(typed);
     expect(screenText()[22]).toMatch(/^> hello sunny day \s*$/);
-    expect(screenText().join('\n')).toContain('Alt+Y accept · Alt+N decline');
+    expect(screenText().join('\n')).toContain('Accept? Alt+Y yes, Alt+N no');
     await keys('\x1bn'); // Alt+N
     expect(port.calls).toEqual(['decline 4']);
     expect(model.editor.text).toBe(typed);
@@ -221,7 +221,7 @@ describe('the blessed screen', () => {
     let rows = screenText();
     expect(rows).toHaveLength(10);
     expect(rows.every((r) => Array.from(r).length <= 40)).toBe(true);
-    expect(rows.join('\n')).toContain('Alt+Y accept');
+    expect(rows.join('\n')).toContain('Accept? Alt+Y yes');
     // The dialog leaves the input line and the tab bar in view: typing goes on under it.
     expect(rows[8]).toMatch(/^> /);
     expect(rows[9]).toMatch(/^ 0 home !1 /);

@@ -14,7 +14,7 @@ import type { SessionId } from '@netchat/core';
 export const DIALOG_ARM_MS = 500;
 
 /** The keys that answer it, as the dialog and the help say them. */
-export const DIALOG_KEYS = 'Alt+Y accept · Alt+N decline · Esc later';
+export const DIALOG_KEYS = 'Alt+Y yes, Alt+N no, Esc later';
 
 export class RequestDialog {
   /** Requests whose dialog was put aside with Esc: answered later with /accept N. */

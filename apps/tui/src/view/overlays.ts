@@ -17,11 +17,11 @@ export function dialogBox(
   rowsNeeded: number,
 ): { top: number; left: number; width: number; height: number } {
   const width = screen.width < 60 ? screen.width : Math.floor(screen.width * 0.8);
-  // Rows 1 … height-3: the status bar may be covered, never the input line or the tab bar.
-  const room = Math.max(3, screen.height - 3);
+  // It may cover the status bar (at 40×10 every row counts), never the input line or the tab bar.
+  const room = Math.max(3, screen.height - 2);
   const height = Math.min(room, rowsNeeded + 2);
   return {
-    top: 1 + Math.floor((room - height) / 2),
+    top: Math.floor((room - height) / 2),
     left: Math.floor((screen.width - width) / 2),
     width,
     height,
