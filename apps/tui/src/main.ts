@@ -57,7 +57,17 @@ async function main(): Promise<void> {
     onExit: () => process.exit(0),
   });
 
+  // The terminal went away (its window closed, tmux killed): the pty answers writes with EIO or
+  // EPIPE. That is a hangup, not a crash: close the sessions (the peers are told) and leave no log.
+  const terminalGone = (error: unknown) => {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code !== 'EIO' && code !== 'EPIPE') return false;
+    void app.quit();
+    return true;
+  };
+  for (const stream of [process.stdout, process.stdin]) stream.on('error', terminalGone);
   const crash = (error: unknown) => {
+    if (terminalGone(error)) return;
     const path = join(tmpdir(), `netchat-tui-${process.pid}.log`);
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     try {

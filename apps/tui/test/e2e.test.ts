@@ -6,39 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NetchatPeer } from '@netchat/core';
-import { hasTmux, TmuxTerminal } from '@netchat/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { hasTmux } from '@netchat/testkit';
+import { describe, expect, it } from 'vitest';
+import { closeAfter, echoPeer, removeAfter, tui } from './tmux-tui.js';
 
 const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const peers: NetchatPeer[] = [];
-const terminals: TmuxTerminal[] = [];
-afterEach(async () => {
-  for (const t of terminals.splice(0)) t.close();
-  await Promise.all(peers.splice(0).map((p) => p.close(100)));
-});
-
-/** A real peer that accepts everyone and echoes. */
-async function echoPeer(): Promise<NetchatPeer> {
-  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'echo-peer' });
-  peers.push(peer);
-  peer.on('request', (e) => peer.accept(e.session));
-  peer.on('message', (e) => peer.send(e.session, `echo: ${e.text}`));
-  return peer;
-}
-
-function tui(
-  args: string[],
-  env: Record<string, string> = {},
-  size?: { columns: number; rows: number },
-): TmuxTerminal {
-  const terminal = new TmuxTerminal([process.execPath, bin, ...args], env, size);
-  terminals.push(terminal);
-  return terminal;
-}
 
 describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   it('chats with a real peer, then quits on Ctrl+C (asked, then again) and restores the terminal', async () => {
-    const peer = await echoPeer();
+    const peer = await echoPeer('echo-peer');
     const closed = new Promise((resolve) => peer.once('closed', resolve));
     const t = tui(['0', '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`]);
     await t.waitFor(`Connected to 127.0.0.1 ${peer.address.port} (echo-peer).`);
@@ -76,18 +52,19 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   });
 
   it('on an uncaught error restores the terminal and prints where the details are', async () => {
-    const t = tui(['0'], { NETCHAT_TUI_CRASH_AFTER_MS: '500' });
+    // Wide enough that the log's path is on one line.
+    const t = tui(['0'], { env: { NETCHAT_TUI_CRASH_AFTER_MS: '500' }, size: { columns: 200, rows: 20 } });
     const shown = await t.waitFor('AFTER-EXIT 1');
     expect(t.state()).toBe('0 1 0');
     expect(shown).toContain('netchat-tui: unexpected error: crash requested by NETCHAT_TUI_CRASH_AFTER_MS');
     const path = /details written to (\S+)/.exec(shown)?.[1] ?? '';
+    removeAfter(path);
     expect(existsSync(path)).toBe(true);
     expect(readFileSync(path, 'utf8')).toContain('crash requested');
   });
 
   it('sends a 20,000-character bracketed paste whole, at once, and the chat stays alive', async () => {
-    const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'counter' });
-    peers.push(peer);
+    const peer = closeAfter(await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'counter' }));
     peer.on('request', (e) => peer.accept(e.session));
     peer.on('message', (e) => peer.send(e.session, `got ${e.text.length} characters`));
     const got = new Promise<string>((resolve) => peer.once('message', (e) => resolve(e.text)));
@@ -118,8 +95,7 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
     const t = tui(['0', '--yes']);
     const shown = await t.waitFor('netchat: listening on');
     const port = Number(/listening on \S+:(\d+)\./.exec(shown)?.[1]);
-    const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'asker' });
-    peers.push(peer);
+    const peer = closeAfter(await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'asker' }));
     peer.connectTo({ host: '127.0.0.1', port });
     await t.waitFor('Accepted (--yes) the request');
     await t.waitUntil(
@@ -129,7 +105,7 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   });
 
   it('shows the peer typing, and /nick reaches the peer', async () => {
-    const peer = await echoPeer();
+    const peer = await echoPeer('echo-peer');
     const renamed = new Promise<string>((resolve) =>
       peer.on('presence', (e) => {
         if (e.nick === 'zed') resolve(e.nick);

@@ -69,7 +69,10 @@ export class FakePort implements PeerPort {
   }
   /** Nicks whose keys the model asked to remember, in order. */
   remembered: string[] = [];
+  /** Set: remembering throws it, as KnownPeers does when the netchat home cannot be written. */
+  rememberFails: Error | undefined;
   remember(publicKey: string, nick: string): void {
+    if (this.rememberFails) throw this.rememberFails;
     this.remembered.push(nick);
     this.known.set(publicKey, nick);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES } from '../src/model/commands.js';
 import { Completer } from '../src/model/completion.js';
 import { InputHistory, LineEditor } from '../src/model/line-editor.js';
+import { clusterWidth } from '../src/model/text-width.js';
 import { cleanPaste, PASTE_END, PASTE_START, PasteFilter } from '../src/view/paste-filter.js';
 
 function filter() {
@@ -91,7 +92,7 @@ describe('the input line', () => {
   it('shows a window around the cursor, whatever the length of the text', () => {
     const e = new LineEditor();
     e.insert('x'.repeat(20_000));
-    expect(e.window(10)).toEqual({
+    expect(e.window(10, clusterWidth)).toEqual({
       before: 'x'.repeat(9),
       at: '',
       after: '',
@@ -99,9 +100,30 @@ describe('the input line', () => {
       clippedRight: false,
     });
     e.home();
-    const start = e.window(10);
+    const start = e.window(10, clusterWidth);
     expect(start).toMatchObject({ before: '', at: 'x', clippedLeft: false, clippedRight: true });
     expect(start.after).toHaveLength(9);
+  });
+
+  it('fits the window in cells: two-cell clusters count two', () => {
+    const e = new LineEditor();
+    e.insert('ab😀😀😀');
+    expect(e.window(5, clusterWidth)).toMatchObject({ before: '😀😀', at: '', clippedLeft: true });
+    e.home();
+    expect(e.window(5, clusterWidth)).toMatchObject({ at: 'a', after: 'b😀', clippedRight: true });
+  });
+
+  it('edits by grapheme cluster: a skin tone, a ZWJ family or a flag is one step, even typed piece by piece', () => {
+    const e = new LineEditor();
+    // As a terminal sends them: one code point per key event.
+    for (const ch of Array.from('hi 👨‍👩‍👧👍🏽🇺🇸!')) e.insert(ch);
+    expect(e.length).toBe(7);
+    e.backspace();
+    e.backspace();
+    expect(e.text).toBe('hi 👨‍👩‍👧👍🏽');
+    e.left1();
+    e.backspace();
+    expect(e.text).toBe('hi 👍🏽');
   });
 
   it('shares the history between tabs but keeps one draft per editor', () => {

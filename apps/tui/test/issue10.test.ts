@@ -31,14 +31,14 @@ describe('scrollback', () => {
     acceptFrom(model, 1);
     for (let i = 0; i < 30; i++) model.onEvent({ type: 'message', session: 1, peer: alice, text: `m${i}` });
     model.scroll(10, rows5);
-    const anchor = model.currentTab.anchor;
+    const anchor = model.currentTab.log.anchor;
     expect(anchor).toBeDefined();
     for (let i = 0; i < 3; i++) model.onEvent({ type: 'message', session: 1, peer: alice, text: `new${i}` });
-    expect(model.currentTab.anchor).toEqual(anchor);
+    expect(model.currentTab.log.anchor).toEqual(anchor);
     expect(model.newBelow()).toBe(3);
     expect(model.statusBar()).toContain('▼ 3 new lines below (End)');
     model.scrollToBottom();
-    expect(model.currentTab.anchor).toBeUndefined();
+    expect(model.currentTab.log.anchor).toBeUndefined();
     expect(model.statusBar()).not.toContain('below');
   });
 
@@ -50,22 +50,22 @@ describe('scrollback', () => {
     // The last line takes 12 rows, every other line 1.
     const view = { height: 5, rowsOf: (l: { seq: number }) => (l.seq === last?.seq ? 12 : 1) };
     model.scroll(3, view);
-    expect(model.currentTab.anchor).toEqual({ seq: last?.seq, row: 8 });
+    expect(model.currentTab.log.anchor).toEqual({ seq: last?.seq, row: 8 });
     model.scroll(-2, view);
-    expect(model.currentTab.anchor).toEqual({ seq: last?.seq, row: 10 });
+    expect(model.currentTab.log.anchor).toEqual({ seq: last?.seq, row: 10 });
     model.scroll(-5, view);
-    expect(model.currentTab.anchor).toBeUndefined();
+    expect(model.currentTab.log.anchor).toBeUndefined();
     model.scrollToTop(view);
     // The first five rows fill the screen: the fifth is the last one shown.
     const lines = model.currentTab.lines;
     expect(lines.length).toBeGreaterThan(2);
-    expect(model.currentTab.anchor).toEqual(
+    expect(model.currentTab.log.anchor).toEqual(
       lines.length >= 6 ? { seq: lines[4]?.seq, row: 0 } : { seq: last?.seq, row: 5 - lines.length },
     );
     // Back in time from the top goes nowhere.
-    const top = model.currentTab.anchor;
+    const top = model.currentTab.log.anchor;
     model.scroll(100, view);
-    expect(model.currentTab.anchor).toEqual(top);
+    expect(model.currentTab.log.anchor).toEqual(top);
   });
 
   it('jumps to the bottom when you send', () => {
@@ -74,7 +74,7 @@ describe('scrollback', () => {
     for (let i = 0; i < 20; i++) model.onEvent({ type: 'message', session: 1, peer: alice, text: `m${i}` });
     model.scroll(5, rows5);
     type('back');
-    expect(model.currentTab.anchor).toBeUndefined();
+    expect(model.currentTab.log.anchor).toBeUndefined();
   });
 });
 

@@ -1,9 +1,9 @@
 /** The TUI on the client's presence, chat history and contacts (issue 10, with 10b's client). */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatHistory } from '@netchat/client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSettings } from '../src/model/tui-model.js';
 import { identityOf, testModel } from './fake-port.js';
 
@@ -49,6 +49,17 @@ function onVirtualTime(settings: Partial<ModelSettings> = {}) {
     built.model.answerDialog(true);
   };
   return { ...built, advance, open, changes: () => changes };
+}
+
+/** Temporary netchat homes, removed after each test whatever its outcome. */
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+function temporaryHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'netchat-tui-history-'));
+  homes.push(home);
+  return home;
 }
 
 describe('typing', () => {
@@ -109,7 +120,7 @@ describe('nicks', () => {
 
 describe('chat history', () => {
   it('logs a chat per peer key (0600) and shows its last lines dimmed when the peer comes back', () => {
-    const home = mkdtempSync(join(tmpdir(), 'netchat-tui-history-'));
+    const home = temporaryHome();
     const history = new ChatHistory(home);
     const first = onVirtualTime({ history });
     first.open();
@@ -121,16 +132,51 @@ describe('chat history', () => {
 
     const again = onVirtualTime({ history: new ChatHistory(home) });
     again.open(7);
-    const lines = again.model.currentTab.lines;
-    expect(lines.filter((l) => l.old).map((l) => [l.kind, l.sender, l.text])).toEqual([
-      ['own', 'me', 'hello alice'],
-      ['peer', 'alice', 'hi me'],
+    // The heading, then the dimmed lines, then this chat (issue 18: the heading came after them).
+    expect(again.model.currentTab.lines.map((l) => [l.old === true, l.kind, l.sender, l.text])).toEqual([
+      [false, 'notice', '', 'Earlier chats with this key: the last 2 lines, dimmed.'],
+      [true, 'own', 'me', 'hello alice'],
+      [true, 'peer', 'alice', 'hi me'],
+      [false, 'notice', '', 'Accepted the request from 127.0.0.1 5555 (alice).'],
+      [false, 'notice', '', 'Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen before)'],
     ]);
-    expect(lines.find((l) => !l.old)?.text).toBe('(the last 2 lines of earlier chats, dimmed)');
+  });
+
+  it('a reopened /connect shows the heading and the dimmed history above "Sending connection request…"', async () => {
+    const home = temporaryHome();
+    const history = new ChatHistory(home);
+    history.record(identityOf('bob').publicKey, {
+      at: '2026-11-23T09:00:00.000Z',
+      direction: 'in',
+      nick: 'bob',
+      text: 'see you tomorrow',
+    });
+    const { model, port } = onVirtualTime({ history });
+    model.editor.insert('/connect 127.0.0.1 6666');
+    model.submit();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
+    model.onEvent({
+      type: 'accepted',
+      session: 100,
+      peer: { host: '127.0.0.1', port: 6666 },
+      nick: 'bob',
+      ...identityOf('bob'),
+    });
+    const lines = model.currentTab.lines.map((l) => l.text);
+    expect(lines.slice(0, 4)).toEqual([
+      'Earlier chats with this key: the last 1 line, dimmed.',
+      'see you tomorrow',
+      'Sending connection request to 127.0.0.1 6666…',
+      'Connected to 127.0.0.1 6666 (bob).',
+    ]);
+    // Numbered in the order shown, so scrolling holds on to the right line.
+    const seqs = model.currentTab.lines.map((l) => l.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
   });
 
   it('/log off stops logging (and says so), /log on starts it again, /log tells the state', () => {
-    const home = mkdtempSync(join(tmpdir(), 'netchat-tui-history-'));
+    const home = temporaryHome();
     const history = new ChatHistory(home);
     const { model, open } = onVirtualTime({ history });
     const say = (text: string) => {
@@ -174,7 +220,9 @@ describe('contacts', () => {
     port.contactList = [known];
     expect(say('/contacts')).toBe('bob  BOBB-FPFP-FPFP-FPFP  127.0.0.1 6666  last seen 2026-11-24 09:15 UTC');
     say('/connect bob');
-    expect(model.currentTab).toMatchObject({ state: 'connecting', label: '127.0.0.1:6666' });
+    // The tab is named by the nick it was opened by, not the address (issue 18).
+    expect(model.currentTab).toMatchObject({ state: 'connecting', label: 'bob' });
+    expect(model.tabBar()[1]?.label).toBe('1 bob');
     await new Promise((r) => setTimeout(r, 0));
     expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
     model.selectTab(0);

@@ -17,7 +17,10 @@ describe('--help', () => {
 describe('flags', () => {
   it('--mouse and --no-bell are off unless given', () => {
     expect(parseTuiArguments(['5555'])).toMatchObject({ mouse: false, 'no-bell': false });
-    expect(parseTuiArguments(['5555', '--mouse', '--no-bell'])).toMatchObject({ mouse: true, 'no-bell': true });
+    expect(parseTuiArguments(['5555', '--mouse', '--no-bell'])).toMatchObject({
+      mouse: true,
+      'no-bell': true,
+    });
   });
 });
 

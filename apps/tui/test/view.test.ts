@@ -1,73 +1,7 @@
-import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { invisibleAsDim } from '../src/view/dim.js';
-import { TuiView } from '../src/view/tui-view.js';
-import { identityOf, testModel } from './fake-port.js';
-
-const alice = { host: '127.0.0.1', port: 5555 };
-const ESC = String.fromCharCode(27);
-const views: TuiView[] = [];
-afterEach(() => {
-  for (const v of views.splice(0)) v.destroy();
-});
-
-type Terminal = PassThrough & { columns: number; rows: number; isTTY: boolean };
-
-function build(
-  columns = 80,
-  rows = 24,
-  noColor = false,
-  options: { terminal?: string; mouse?: boolean } = {},
-) {
-  const input = new PassThrough() as Terminal;
-  const output = new PassThrough() as Terminal;
-  Object.assign(output, { columns, rows, isTTY: true });
-  Object.assign(input, { isTTY: true, setRawMode: () => input });
-  let written = '';
-  output.on('data', (chunk: Buffer) => {
-    written += chunk.toString();
-  });
-  const { port, model } = testModel();
-  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor, ...options });
-  views.push(view);
-  view.render();
-  /** Types raw bytes as a terminal would send them, then waits for blessed to handle them. */
-  const keys = async (bytes: string) => {
-    input.write(bytes);
-    await settle();
-  };
-  const screenText = () => view.text();
-  return { input, output, port, model, view, keys, screenText, written: () => written };
-}
-
-/**
- * Lets blessed finish what it does on later ticks: it reads keys when the input stream emits
- * them (on a next tick) and flushes its output on setImmediate. Waiting for the check phase to
- * run is exact; a short timer is not (on a loaded machine it can fire before the flush).
- */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-}
-
-/** Waits (polling, at most 5 s) until `check()` holds: for what blessed does on its own timers. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A 80×12 screen on a chat tab holding more lines than fit. */
-function chatWithFortyLines(options: { mouse?: boolean } = {}) {
-  const built = build(80, 12, false, options);
-  built.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-  built.model.answerDialog(true);
-  for (let i = 0; i < 40; i++)
-    built.model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
-  built.view.render();
-  return built;
-}
+import { alice, build, chatWithFortyLines, ESC, settle, until } from './blessed-screen.js';
+import { identityOf } from './fake-port.js';
 
 describe('the blessed screen', () => {
   it('lays out status bar, conversation, input line and tab bar', () => {
@@ -96,8 +30,8 @@ describe('the blessed screen', () => {
     expect(screenText()[23]).toMatch(/ 0 home │ 1 alice /);
   });
 
-  it('shows a request in a dialog, keeps the half-typed line, and y accepts', async () => {
-    const { model, keys, screenText, view, port } = build();
+  it('shows a request in a dialog; typing goes on into the draft, and only Alt+Y, once seen, accepts', async () => {
+    const { model, keys, screenText, view, port, wait } = build();
     await keys('not finished');
     model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice', ...identityOf('alice') });
     view.render();
@@ -105,15 +39,38 @@ describe('the blessed screen', () => {
     expect(text).toContain('Connection request from: 127.0.0.1 5555');
     expect(text).toContain('Nick: alice');
     expect(text).toContain('Fingerprint: ALIC-FPFP-FPFP-FPFP (new: this key has not been seen');
-    expect(text).toContain('Accept connection? (y/n)');
-    await keys('x'); // not typed while the dialog is up
-    await keys('y');
+    expect(text).toContain('Accept? Alt+Y yes, Alt+N no, Esc later');
+    await keys(' yes, n'); // letters typed in flow go on into the draft, never to the dialog
+    await keys('\x1by'); // Alt+Y pressed before the dialog could be seen: nothing
+    expect(port.calls).toEqual([]);
+    wait(500);
+    await keys('\x1by');
     expect(port.calls).toEqual(['accept 4']);
-    expect(screenText().join('\n')).not.toContain('Accept connection?');
-    // The new chat's tab is shown; the draft waits in the tab it was typed in.
+    expect(screenText().join('\n')).not.toContain('Accept? Alt+Y');
+    // The new chat's tab is shown; the draft waits, exactly as typed, in the tab it was typed in.
     expect(screenText()[22]).toMatch(/^> \s*$/);
     await keys('\x1b0'); // Alt+0: home
-    expect(screenText()[22]).toMatch(/^> not finished \s*$/);
+    expect(model.editor.text).toBe('not finished yes, n');
+    expect(screenText()[22]).toMatch(/^> not finished yes, n \s*$/);
+  });
+
+  it('typing "hello sunny day" key by key while a request arrives: every key goes to the draft, none answers', async () => {
+    const { model, keys, port, screenText, wait } = build();
+    const typed = 'hello sunny day';
+    for (const [i, ch] of Array.from(typed).entries()) {
+      // The request comes in after "hello s": the keys after it were in flight or typed on.
+      if (i === 7)
+        model.onEvent({ type: 'request', session: 4, peer: alice, nick: 'alice', ...identityOf('alice') });
+      await keys(ch);
+      wait(150); // a fast typist: the dialog has been on screen long enough halfway through "sunny"
+    }
+    expect(port.calls).toEqual([]);
+    expect(model.editor.text).toBe(typed);
+    expect(screenText()[22]).toMatch(/^> hello sunny day \s*$/);
+    expect(screenText().join('\n')).toContain('Accept? Alt+Y yes, Alt+N no');
+    await keys('\x1bn'); // Alt+N
+    expect(port.calls).toEqual(['decline 4']);
+    expect(model.editor.text).toBe(typed);
   });
 
   it('switches tabs with Ctrl+N, Ctrl+P and Alt+digit, and highlights unread ones', async () => {
@@ -147,10 +104,10 @@ describe('the blessed screen', () => {
     // X10 mouse report: ESC [ M, then button 64 (wheel up) and column 10, row 5, each plus 32.
     const wheel = (button: number) => `${ESC}[M${String.fromCharCode(32 + button, 32 + 10, 32 + 5)}`;
     await keys(wheel(64));
-    expect(model.currentTab.anchor).toBeDefined();
+    expect(model.currentTab.log.anchor).toBeDefined();
     expect(screenText()[0]).toContain('▼ more below');
     await keys(wheel(65));
-    expect(model.currentTab.anchor).toBeUndefined();
+    expect(model.currentTab.log.anchor).toBeUndefined();
   });
 
   it('recalls input history with Up, opens help with F1 and closes it with Esc', async () => {
@@ -192,7 +149,10 @@ describe('the blessed screen', () => {
     let rows = screenText();
     expect(rows).toHaveLength(10);
     expect(rows.every((r) => Array.from(r).length <= 40)).toBe(true);
-    expect(rows.join('\n')).toContain('Accept connection? (y/n)');
+    expect(rows.join('\n')).toContain('Accept? Alt+Y yes');
+    // The dialog leaves the input line and the tab bar in view: typing goes on under it.
+    expect(rows[8]).toMatch(/^> /);
+    expect(rows[9]).toMatch(/^ 0 home !1 /);
     model.answerDialog(true);
     view.render();
     // Too narrow for the whole status bar: your own address goes first, the session's state stays.
@@ -406,15 +366,7 @@ describe('the blessed screen', () => {
     const { model, view, written, screenText } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
-    const tab = model.currentTab;
-    tab.lines.unshift({
-      kind: 'peer',
-      sender: 'alice',
-      text: 'from last week',
-      time: new Date(),
-      old: true,
-      seq: 0,
-    });
+    model.currentTab.log.prepend([{ kind: 'peer', sender: 'alice', text: 'from last week', old: true }]);
     view.render();
     await settle();
     const params = [...written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].flatMap((m) =>

@@ -58,9 +58,14 @@ export function trustNotices(trust: TrustAssessment): Notice[] {
   }
 }
 
+/** "Connection request from: 127.0.0.1 5555" (with the nick, if given: "… 5555 (alice)"). */
+export function requestFromText(peer: Address, nick = ''): string {
+  return `Connection request from: ${who(peer, nick)}`;
+}
+
 /** A request that waits for an answer: who asks, and what is known of their key. */
 export function requestNotices(request: WaitingRequest): Notice[] {
-  const lines = [info(`Connection request from: ${spaced(request.peer)}`)];
+  const lines = [info(requestFromText(request.peer))];
   if (request.nick) lines.push(info(`Nick: ${terminalSafe(request.nick)}`));
   return [...lines, ...trustNotices(request.trust)];
 }

@@ -4,7 +4,8 @@ import { type PeerSpec, parsePeerSpec } from '@netchat/core';
 export type Command =
   | { name: 'say'; text: string }
   | { name: 'me'; action: string }
-  | { name: 'connect'; peer: PeerSpec }
+  /** `typed`: the words after /connect (a nick or fingerprint names the tab until the peer gives its nick). */
+  | { name: 'connect'; peer: PeerSpec; typed?: string }
   /** `/connect NICK`: a known peer, at the address it was last seen at. */
   | { name: 'connect_contact'; contact: string }
   | { name: 'contacts' }
@@ -37,7 +38,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ['/requests', 'list the waiting requests'],
   ['/list', 'the conversations and their state'],
   ['/close', 'close this chat; again: the tab'],
-  ['/nick NAME', 'your nick for new requests'],
+  ['/nick NAME', 'your nick; open chats are told'],
   ['/me ACTION', 'send * you ACTION'],
   ['/clear', 'clear this tab'],
   ['/whoami', 'your nick and address'],
@@ -60,7 +61,9 @@ export const KEY_HELP: readonly [string, string][] = [
   ['Alt+B, Alt+F', 'word left, right'],
   ['Ctrl+W, Ctrl+U, Ctrl+K', 'delete word, to start, to end'],
   ['Ctrl+J', 'new line in the message'],
-  ['y, n, Esc', 'answer a request; Esc: later'],
+  ['Alt+Y, Alt+N', 'accept, decline the request'],
+  ['Esc', 'request: answer it later'],
+  ['Ctrl+L', 'redraw the screen'],
   ['Ctrl+C', 'quit (asks if chats are open)'],
 ];
 
@@ -104,7 +107,7 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
   switch (word.toLowerCase()) {
     case 'connect':
       try {
-        return { name: 'connect', peer: peerFrom(argument) };
+        return { name: 'connect', peer: peerFrom(argument), typed: argument };
       } catch (error) {
         // One word that is no address: the nick (or fingerprint start) of a known peer.
         if (rest.length === 1 && !/[:.[\]]/.test(argument))

@@ -2,14 +2,10 @@
 import type { HistoryEntry } from '@netchat/client';
 import { terminalSafe } from '@netchat/core';
 import { ACTION_PREFIX } from './commands.js';
-import type { ChatLine, LineKind } from './tab.js';
+import type { LineKind, NewLine } from './tab-log.js';
 
 /** `entries` as lines, oldest first; `ownNick` for what we said; `fallback` for an unreadable time. */
-export function historyLines(
-  entries: readonly HistoryEntry[],
-  ownNick: string,
-  fallback: Date,
-): Omit<ChatLine, 'seq'>[] {
+export function historyLines(entries: readonly HistoryEntry[], ownNick: string, fallback: Date): NewLine[] {
   return entries.map((entry) => {
     const action = entry.text.startsWith(ACTION_PREFIX);
     const own = entry.direction === 'out';

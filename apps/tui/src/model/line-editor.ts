@@ -1,11 +1,14 @@
 /**
- * The input of one tab: text with a cursor, edited by code point (so emoji are never split), and
- * a history (shared by every tab) recalled with Up and Down, keeping the unsent draft.
+ * The input of one tab: text with a cursor, edited by grapheme cluster (so an emoji with its skin
+ * tone, a flag or 👨‍👩‍👧 is one step and one Backspace, never split), and a history (shared by
+ * every tab) recalled with Up and Down, keeping the unsent draft.
  *
- * A gap buffer: the code points before the cursor in order, those after it in reverse, so typing,
+ * A gap buffer: the clusters before the cursor in order, those after it in reverse, so typing,
  * deleting and moving by one cost the same however long the text is (a 20 KB paste stays cheap to
  * type after), and `window` shows the part around the cursor without walking the whole text.
  */
+import { graphemes } from './text-width.js';
+
 export class InputHistory {
   readonly lines: string[] = [];
   constructor(readonly max = 200) {}
@@ -17,7 +20,7 @@ export class InputHistory {
   }
 }
 
-/** What the input line shows: up to `room` code points around the cursor. */
+/** What the input line shows: the clusters around the cursor that fit in `room` cells. */
 export interface InputWindow {
   readonly before: string;
   readonly at: string;
@@ -31,7 +34,7 @@ const isSpace = (ch: string | undefined) => ch !== undefined && /\s/u.test(ch);
 
 export class LineEditor {
   private left: string[] = [];
-  /** After the cursor, reversed: the next code point is last. */
+  /** After the cursor, reversed: the next cluster is last. */
   private right: string[] = [];
   /** Index into history while browsing it with Up/Down; undefined: the draft. */
   private browsing: number | undefined;
@@ -47,7 +50,7 @@ export class LineEditor {
     return this.left.length;
   }
 
-  /** The first code point ('' when empty), without building the text. */
+  /** The first cluster ('' when empty), without building the text. */
   get first(): string {
     return this.left[0] ?? this.right.at(-1) ?? '';
   }
@@ -56,8 +59,12 @@ export class LineEditor {
     return this.left.length + this.right.length;
   }
 
+  /** Inserts at the cursor; what is typed after a cluster may extend it (a skin tone after 👍, a ZWJ and 👧 after 👨). */
   insert(text: string): void {
-    for (const ch of text) this.left.push(ch);
+    if (text === '') return;
+    const last = this.left.pop();
+    const clusters = graphemes(last === undefined ? text : last + text);
+    for (let i = 0; i < clusters.length; i++) this.left.push(clusters[i] as string);
   }
 
   backspace(): void {
@@ -127,26 +134,41 @@ export class LineEditor {
     return { word: this.left.slice(start).join(''), start };
   }
 
-  /** Replaces the code points from `start` to the cursor with `text`. */
+  /** Replaces the clusters from `start` to the cursor with `text`. */
   replaceBeforeCursor(start: number, text: string): void {
     this.left.length = start;
     this.insert(text);
   }
 
-  /** Up to `room` code points around the cursor, the cursor near the right end as it types. */
-  window(room: number): InputWindow {
-    const spare = Math.max(1, room) - 1;
-    const beforeCount = Math.min(this.left.length, spare);
-    const afterAvailable = Math.max(0, this.right.length - 1);
-    const afterCount = Math.min(afterAvailable, spare - beforeCount);
+  /**
+   * What fits in `room` cells around the cursor (the cluster at the cursor, or a space after the
+   * end, takes at least one), the cursor near the right end as it types; `cells` measures a
+   * cluster as it is shown.
+   */
+  window(room: number, cells: (cluster: string) => number): InputWindow {
+    const at = this.right.at(-1) ?? '';
+    let spare = Math.max(1, room) - Math.max(1, at === '' ? 1 : cells(at));
+    let beforeCount = 0;
+    while (beforeCount < this.left.length) {
+      const w = cells(this.left[this.left.length - 1 - beforeCount] as string);
+      if (w > spare) break;
+      spare -= w;
+      beforeCount++;
+    }
     const after: string[] = [];
-    for (let i = 2; i <= afterCount + 1; i++) after.push(this.right[this.right.length - i] as string);
+    for (let i = this.right.length - 2; i >= 0; i--) {
+      const cluster = this.right[i] as string;
+      const w = cells(cluster);
+      if (w > spare) break;
+      spare -= w;
+      after.push(cluster);
+    }
     return {
       before: this.left.slice(this.left.length - beforeCount).join(''),
-      at: this.right.at(-1) ?? '',
+      at,
       after: after.join(''),
       clippedLeft: beforeCount < this.left.length,
-      clippedRight: afterCount < afterAvailable,
+      clippedRight: after.length < Math.max(0, this.right.length - 1),
     };
   }
 
@@ -181,7 +203,7 @@ export class LineEditor {
   }
 
   private set(text: string): void {
-    this.left = Array.from(text);
+    this.left = graphemes(text);
     this.right = [];
   }
 }

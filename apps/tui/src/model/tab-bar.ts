@@ -1,8 +1,14 @@
 /**
- * Which tabs the tab bar shows when they do not all fit: the current one with as many neighbours
+ * The tab bar: each tab's name (a peer's nick, told apart by its fingerprint when two peers share
+ * it), and which tabs it shows when they do not all fit: the current one with as many neighbours
  * as fit, and for each side the count of tabs left out, with how many of them have unread messages
  * or waiting requests ("«3 *1" on the left, "*1 !1 4»" on the right).
  */
+import type { WaitingRequest } from '@netchat/client';
+import { terminalSafe } from '@netchat/core';
+import { shortPrint, type Tab } from './tab.js';
+import { textWidth } from './text-width.js';
+
 export interface TabBarEntry {
   readonly label: string;
   readonly current: boolean;
@@ -61,7 +67,7 @@ function hidden(entries: readonly TabBarEntry[]): HiddenTabs {
 export function layoutTabBar(
   entries: readonly TabBarEntry[],
   width: number,
-  measure: (text: string) => number = (t) => Array.from(t).length,
+  measure: (text: string) => number = textWidth,
 ): TabBarLayout {
   const current = Math.max(
     0,
@@ -94,4 +100,49 @@ export function layoutTabBar(
     shown: entries.slice(from, to + 1),
     right: hidden(entries.slice(to + 1)),
   };
+}
+
+/** The tabs and waiting requests there are: who else might use the same nick. */
+export interface Crowd {
+  readonly tabs: readonly Tab[];
+  readonly requests: readonly WaitingRequest[];
+}
+
+/**
+ * A tab's name: the peer's nick, with a short fingerprint when another tab or a waiting request
+ * uses the same nick with another key (every bot used to be "netchat-bot"); before the peer gave
+ * a nick, what the tab was opened by (the nick typed in `/connect bob`, the address typed).
+ */
+export function tabLabel(tab: Tab, crowd: Crowd): string {
+  if (tab.state === 'home') return 'home';
+  if (!tab.nick) return tab.label;
+  const nick = terminalSafe(tab.nick);
+  const print = tab.fingerprint;
+  if (!print) return nick;
+  const clash =
+    crowd.tabs.some((t) => t !== tab && t.nick === tab.nick && t.fingerprint !== print) ||
+    crowd.requests.some((r) => r.nick === tab.nick && r.fingerprint !== print);
+  return clash ? `${nick}#${shortPrint(print)}` : nick;
+}
+
+/** The request's nick, with a short fingerprint when a tab or another request uses the same one. */
+export function requestNick(request: WaitingRequest, crowd: Crowd): string {
+  const nick = terminalSafe(request.nick);
+  const clash =
+    crowd.tabs.some((t) => t.nick === request.nick && t.fingerprint !== request.fingerprint) ||
+    crowd.requests.some(
+      (r) => r !== request && r.nick === request.nick && r.fingerprint !== request.fingerprint,
+    );
+  return clash ? `${nick}#${shortPrint(request.fingerprint)}` : nick;
+}
+
+/** The bar's entries, tab by tab: "0 home !1", "1 alice *2", "2 bob (ended)". */
+export function tabBarEntries(crowd: Crowd, current: number): TabBarEntry[] {
+  return crowd.tabs.map((tab, index) => ({
+    label: `${index} ${tabLabel(tab, crowd)}`,
+    current: index === current,
+    unread: tab.unread,
+    waiting: tab.state === 'home' ? crowd.requests.length : 0,
+    ended: tab.state === 'ended',
+  }));
 }

@@ -1,77 +1,64 @@
 /**
- * A tab: one conversation (or the home tab) as the TUI shows it: its lines, unread count, scroll
- * position and draft. Plain records the model changes; the helpers here only read them.
+ * A tab: the home tab, or one conversation as the TUI shows it. What the conversation is (its
+ * state, peer, nick, session, key) is read from the client's Conversation, never copied; the tab
+ * adds only what is the TUI's own: its log, unread count, draft and the name it was opened by.
  */
-import type { Conversation, MessageStatus } from '@netchat/client';
+import type { Conversation, ConversationState } from '@netchat/client';
 import type { Address, SessionId } from '@netchat/core';
 import type { LineEditor } from './line-editor.js';
-import type { ScrollAnchor } from './scroll.js';
+import type { ChatLine, TabLog } from './tab-log.js';
 
-/** A sent line's mark: the fate of its message (the client's MessageStatus). */
-export type Mark = MessageStatus;
-export type LineKind = 'own' | 'peer' | 'own_action' | 'peer_action' | 'notice' | 'warning';
+export type TabState = 'home' | ConversationState;
 
-export interface ChatLine {
-  readonly time: Date;
-  readonly kind: LineKind;
-  readonly sender: string;
-  readonly text: string;
-  /** A line from the chat history of an earlier conversation (shown dimmed). */
-  readonly old?: boolean;
-  /** Increases by one per line in a tab: what the scroll position holds on to. */
-  readonly seq: number;
-  mark?: Mark;
-}
+export class Tab {
+  unread = 0;
 
-export type TabState = 'home' | 'connecting' | 'open' | 'ended';
+  constructor(
+    readonly id: number,
+    readonly log: TabLog,
+    /** This tab's own draft (the history of what was sent is shared). */
+    readonly editor: LineEditor,
+    /** The client's conversation this tab shows; none for the home tab. */
+    readonly conversation?: Conversation,
+    /** What the tab was opened by (the text typed for /connect, a contact's nick, the asker's address). */
+    readonly label = 'home',
+  ) {}
 
-export interface Tab {
-  readonly id: number;
-  peer?: Address;
-  peerNick: string;
-  session?: SessionId;
-  state: TabState;
-  lines: ChatLine[];
-  unread: number;
-  /** Consecutive heartbeat intervals without a word from the peer (a warning before loss). */
-  missed: number;
-  /** The last visible row while scrolled back; undefined follows new lines. */
-  anchor: ScrollAnchor | undefined;
-  /** The newest line's seq when the view was scrolled back: lines after it are "new below". */
-  seenSeq: number;
-  nextSeq: number;
-  /** This tab's own draft (the history of what was sent is shared). */
-  readonly editor: LineEditor;
-  /** The text typed for `/connect`, shown until the address is resolved. */
-  label: string;
-  /** The client's conversation this tab shows. */
-  conversation?: Conversation;
-}
+  get state(): TabState {
+    return this.conversation?.state ?? 'home';
+  }
 
-/** A fresh tab with nothing in it yet. */
-export function newTab(id: number, state: TabState, label: string, editor: LineEditor): Tab {
-  return {
-    id,
-    peerNick: '',
-    state,
-    lines: [],
-    unread: 0,
-    missed: 0,
-    anchor: undefined,
-    seenSeq: 0,
-    nextSeq: 1,
-    editor,
-    label,
-  };
+  /** The peer's numeric address, once known. */
+  get peer(): Address | undefined {
+    return this.conversation?.peer;
+  }
+
+  /** The peer's nick as it gives it now (raw: make it terminal-safe to show it); '' for none. */
+  get nick(): string {
+    return this.conversation?.nick ?? '';
+  }
+
+  get session(): SessionId | undefined {
+    return this.conversation?.session;
+  }
+
+  /** The fingerprint of the peer's key, once the handshake proved it ('' before). */
+  get fingerprint(): string {
+    return this.conversation?.trust?.fingerprint ?? '';
+  }
+
+  /** Open or on its way: what Ctrl+C would close. */
+  get live(): boolean {
+    return this.state === 'open' || this.state === 'connecting';
+  }
+
+  get lines(): readonly ChatLine[] {
+    return this.log.lines;
+  }
 }
 
 export function clockTime(time: Date): string {
   return time.toTimeString().slice(0, 5);
-}
-
-/** The fingerprint of the tab's peer's key, once the handshake proved it ('' before). */
-export function fingerprintOf(tab: Tab): string {
-  return tab.conversation?.trust?.fingerprint ?? '';
 }
 
 /** The first group of a fingerprint ("ABCD" of "ABCD-EFGH-…"): enough to tell two peers apart. */

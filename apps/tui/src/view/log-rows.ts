@@ -1,25 +1,25 @@
 /**
- * The conversation as screen rows: each line wrapped to the width (at spaces when it can, a hanging
- * indent under the time), styled with blessed tags, and only the rows the screen shows are built
- * per redraw, so a redraw costs the same with 10 lines or 10,000, and a 20 KB message is wrapped
- * once per width and mark, not at every key press.
+ * The conversation as screen rows: each line wrapped to the width (at spaces when it can, a
+ * hanging indent under the time), styled, and only the rows the screen shows are built per
+ * redraw, so a redraw costs the same with 10 lines or 10,000, and a 20 KB message is wrapped once
+ * per width and mark, not at every key press. Widths are those of text-width.ts, by grapheme
+ * cluster, the measure the drawing uses (cells.ts): a row wrapped to fit is drawn whole, and a
+ * cluster (an emoji with its skin tone, a flag, 👨‍👩‍👧) is never cut in two.
  */
-import blessed from 'blessed';
-import { type ChatLine, clockTime } from '../model/tui-model.js';
 import { indexOfSeq, type ScrollAnchor } from '../model/scroll.js';
-
-/** blessed tags around a span; '' for the terminal's default look. */
-export type Style = readonly [open: string, close: string];
+import { clusterWidth, graphemes } from '../model/text-width.js';
+import { type ChatLine, clockTime } from '../model/tui-model.js';
+import type { Look, Row, Span } from './cells.js';
 
 export interface LogStyles {
-  readonly plain: Style;
-  readonly own: Style;
-  readonly peer: Style;
-  readonly notice: Style;
-  readonly warning: Style;
-  readonly failed: Style;
+  readonly plain: Look;
+  readonly own: Look;
+  readonly peer: Look;
+  readonly notice: Look;
+  readonly warning: Look;
+  readonly failed: Look;
   /** Lines from the history of earlier chats. */
-  readonly old: Style;
+  readonly old: Look;
 }
 
 /** A sent line's mark; without an acknowledgement, say only what is known. */
@@ -32,26 +32,10 @@ export const MARKS = {
 
 const TIME_WIDTH = 6;
 
-interface Span {
-  readonly text: string;
-  readonly style: Style;
-}
-
 interface Cached {
   readonly width: number;
   readonly mark: ChatLine['mark'];
-  readonly rows: readonly string[];
-}
-
-interface BlessedUnicode {
-  charWidth(str: string, i?: number): number;
-}
-const unicode = (blessed as unknown as { unicode: BlessedUnicode }).unicode;
-
-/** Cells a code point takes on the terminal (blessed's table, taught emoji). */
-function cells(ch: string): number {
-  if (ch.length === 1 && ch >= ' ' && ch < '\u0300') return 1;
-  return Math.max(0, unicode.charWidth(ch, 0));
+  readonly rows: readonly Row[];
 }
 
 export class LogRows {
@@ -64,8 +48,8 @@ export class LogRows {
     return this.rows(line, width).length;
   }
 
-  /** `line` as tagged rows at `width`. */
-  rows(line: ChatLine, width: number): readonly string[] {
+  /** `line` as styled rows at `width`. */
+  rows(line: ChatLine, width: number): readonly Row[] {
     const cached = this.cache.get(line);
     if (cached && cached.width === width && cached.mark === line.mark) return cached.rows;
     const rows = wrap(this.spans(line), Math.max(1, width), width >= 24 ? TIME_WIDTH : 0);
@@ -79,7 +63,7 @@ export class LogRows {
     anchor: ScrollAnchor | undefined,
     width: number,
     height: number,
-  ): string[] {
+  ): Row[] {
     if (lines.length === 0) return [];
     let index = lines.length - 1;
     let upTo = Number.POSITIVE_INFINITY;
@@ -87,7 +71,7 @@ export class LogRows {
       index = Math.min(indexOfSeq(lines, anchor.seq), lines.length - 1);
       if (lines[index]?.seq === anchor.seq) upTo = anchor.row;
     }
-    const out: string[][] = [];
+    const out: Row[][] = [];
     let count = 0;
     for (let i = index; i >= 0 && count < height; i--) {
       const rows = this.rows(lines[i] as ChatLine, width);
@@ -100,19 +84,19 @@ export class LogRows {
   }
 
   private spans(line: ChatLine): Span[] {
-    if (line.old) return this.kindSpans(line).map((span) => ({ text: span.text, style: this.styles.old }));
+    if (line.old) return this.kindSpans(line).map((span) => ({ text: span.text, look: this.styles.old }));
     return this.kindSpans(line);
   }
 
   private kindSpans(line: ChatLine): Span[] {
     const s = this.styles;
-    const time: Span = { text: `${clockTime(line.time)} `, style: s.plain };
+    const time: Span = { text: `${clockTime(line.time)} `, look: s.plain };
     const body = line.text.replace(/\t/g, '    ');
     const mark: Span[] = line.mark
       ? [
           {
             text: MARKS[line.mark],
-            style: line.mark === 'not_confirmed' || line.mark === 'not_sent' ? s.failed : s.plain,
+            look: line.mark === 'not_confirmed' || line.mark === 'not_sent' ? s.failed : s.plain,
           },
         ]
       : [];
@@ -120,43 +104,54 @@ export class LogRows {
       case 'own':
         return [
           time,
-          { text: `<${line.sender}>`, style: s.own },
-          { text: ` ${body}`, style: s.plain },
+          { text: `<${line.sender}>`, look: s.own },
+          { text: ` ${body}`, look: s.plain },
           ...mark,
         ];
       case 'peer':
-        return [time, { text: `<${line.sender}>`, style: s.peer }, { text: ` ${body}`, style: s.plain }];
+        return [time, { text: `<${line.sender}>`, look: s.peer }, { text: ` ${body}`, look: s.plain }];
       case 'own_action':
         return [
           time,
-          { text: `* ${line.sender}`, style: s.own },
-          { text: ` ${body}`, style: s.plain },
+          { text: `* ${line.sender}`, look: s.own },
+          { text: ` ${body}`, look: s.plain },
           ...mark,
         ];
       case 'peer_action':
-        return [time, { text: `* ${line.sender}`, style: s.peer }, { text: ` ${body}`, style: s.plain }];
+        return [time, { text: `* ${line.sender}`, look: s.peer }, { text: ` ${body}`, look: s.plain }];
       case 'notice':
-        return [time, { text: `-- ${body}`, style: s.notice }];
+        return [time, { text: `-- ${body}`, look: s.notice }];
       case 'warning':
-        return [time, { text: `!! ${body}`, style: s.warning }];
+        return [time, { text: `!! ${body}`, look: s.warning }];
     }
   }
 }
 
+/** A line's grapheme clusters, each with how it looks and the cells it takes (parallel arrays). */
+interface Units {
+  readonly texts: string[];
+  readonly looks: Look[];
+  readonly widths: number[];
+}
+
 /**
  * Wraps styled spans into rows of at most `width` cells: at a line break, at the last space that
- * fits, or (a word longer than the row) anywhere; rows after the first start with `indent` spaces.
+ * fits, or (a word longer than the row) anywhere between two clusters; rows after the first start
+ * with `indent` spaces.
  */
-export function wrap(spans: readonly Span[], width: number, indent: number): string[] {
-  const chars: string[] = [];
-  const styles: Style[] = [];
+export function wrap(spans: readonly Span[], width: number, indent: number): Row[] {
+  const units: Units = { texts: [], looks: [], widths: [] };
   for (const span of spans)
-    for (const ch of span.text) {
-      chars.push(ch);
-      styles.push(span.style);
+    for (const text of graphemes(span.text)) {
+      units.texts.push(text);
+      units.looks.push(span.look);
+      units.widths.push(text === '\n' ? 0 : clusterWidth(text));
     }
-  const rows: string[] = [];
+  const { texts, widths } = units;
+  const count = texts.length;
+  const rows: Row[] = [];
   const room = (first: boolean) => Math.max(1, first ? width : width - indent);
+  const pad = (): Span[] => (indent > 0 ? [{ text: ' '.repeat(Math.min(indent, width - 1)), look: {} }] : []);
   let start = 0;
   for (;;) {
     const first = rows.length === 0;
@@ -164,28 +159,27 @@ export function wrap(spans: readonly Span[], width: number, indent: number): str
     let used = 0;
     let end = start;
     let lastSpace = -1;
-    while (end < chars.length && chars[end] !== '\n') {
-      const w = cells(chars[end] as string);
+    while (end < count && texts[end] !== '\n') {
+      const w = widths[end] as number;
       if (used + w > limit) break;
-      if (chars[end] === ' ') lastSpace = end;
+      if (texts[end] === ' ') lastSpace = end;
       used += w;
       end++;
     }
     let next = end;
-    const atBreak = end < chars.length && chars[end] === '\n';
+    const atBreak = end < count && texts[end] === '\n';
     if (atBreak) next = end + 1;
-    else if (end < chars.length && lastSpace > start) {
+    else if (end < count && lastSpace > start) {
       end = lastSpace;
       next = lastSpace + 1;
-    } else if (end === start && end < chars.length) {
-      // A character wider than the row: show it alone rather than loop.
+    } else if (end === start && end < count) {
+      // A cluster wider than the row: show it alone rather than loop.
       end = start + 1;
       next = end;
     }
-    const pad = first ? '' : ' '.repeat(Math.min(indent, width - 1));
-    rows.push(pad + tagged(chars, styles, start, end));
-    if (next >= chars.length) {
-      if (atBreak) rows.push(' '.repeat(Math.min(indent, width - 1)));
+    rows.push([...(first ? [] : pad()), ...spansOf(units, start, end)]);
+    if (next >= count) {
+      if (atBreak) rows.push(pad());
       break;
     }
     start = next;
@@ -193,14 +187,15 @@ export function wrap(spans: readonly Span[], width: number, indent: number): str
   return rows;
 }
 
-function tagged(chars: readonly string[], styles: readonly Style[], from: number, to: number): string {
-  let out = '';
+/** Units `from` to `to` as spans, one per run of the same look. */
+function spansOf(units: Units, from: number, to: number): Span[] {
+  const out: Span[] = [];
   let i = from;
   while (i < to) {
-    const style = styles[i] as Style;
+    const look = units.looks[i] as Look;
     let j = i;
-    while (j < to && styles[j] === style) j++;
-    out += `${style[0]}${blessed.escape(chars.slice(i, j).join(''))}${style[1]}`;
+    while (j < to && units.looks[j] === look) j++;
+    out.push({ text: units.texts.slice(i, j).join(''), look });
     i = j;
   }
   return out;

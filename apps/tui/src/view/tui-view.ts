@@ -2,6 +2,8 @@
  * The blessed edge of the TUI: a status bar on top, the conversation, one input line, and the
  * tab bar at the bottom, plus the request dialog, the quit question and the help overlay. It
  * renders a TuiModel and turns key presses into model calls; all decisions live in the model.
+ * Every text is drawn by cells.ts (grapheme clusters, measured as wrapped); blessed keeps the
+ * screen, the borders, the keys and the diffing.
  *
  * Colours: only the terminal's default colours and attributes (inverse, bold, underline), plus
  * red for what went wrong. Under TERM=screen or xterm blessed knows 8 colours, and grey or black
@@ -9,17 +11,19 @@
  * on both. NO_COLOR drops the red too.
  */
 import type { Readable, Writable } from 'node:stream';
-import { texts } from '@netchat/client';
 import blessed from 'blessed';
-import { COMMAND_HELP, KEY_HELP } from '../model/commands.js';
+import { DIALOG_ARM_MS } from '../model/request-dialog.js';
 import type { Viewport } from '../model/scroll.js';
 import { fitStatus } from '../model/status-fields.js';
 import { hiddenText, layoutTabBar, tabText } from '../model/tab-bar.js';
+import { clusterWidth } from '../model/text-width.js';
 import type { ChatLine, TuiModel } from '../model/tui-model.js';
-import { LogRows, type LogStyles, type Style } from './log-rows.js';
-import { DIM, invisibleAsDim } from './dim.js';
+import { type Look, PLAIN, type Row, type Span, drawnBox, shownCell, teachBlessedCells } from './cells.js';
+import { invisibleAsDim } from './dim.js';
+import { type EditingKeys, editingKeys, type Key } from './keys.js';
+import { LogRows, type LogStyles } from './log-rows.js';
+import { dialogBox, dialogRows, helpScroll, helpText } from './overlays.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, filteredInput } from './paste-filter.js';
-import { teachBlessedWideCharacters } from './wide-characters.js';
 
 export interface ViewOptions {
   input?: Readable;
@@ -30,45 +34,53 @@ export interface ViewOptions {
   noColor: boolean;
   /** --mouse: take the mouse (wheel scrolls); off, the terminal keeps drag-to-copy. */
   mouse?: boolean;
+  /** A clock in ms for how long the dialog has been on screen (tests move their own). */
+  clock?: () => number;
 }
 
-interface Key {
-  name?: string;
-  full?: string;
-  ctrl?: boolean;
-  meta?: boolean;
-}
-
-const PLAIN: Style = ['', ''];
-const BOLD: Style = ['{bold}', '{/bold}'];
+const BOLD: Look = { bold: true };
+const INVERSE: Look = { inverse: true };
+/** Autowrap off while the screen is ours (see cells.ts), and back on. */
+const AUTOWRAP_OFF = '\u001b[?7l';
+const AUTOWRAP_ON = '\u001b[?7h';
 
 function logStyles(noColor: boolean): LogStyles {
-  const red: Style = noColor ? BOLD : ['{bold}{red-fg}', '{/red-fg}{/bold}'];
-  return { plain: PLAIN, own: PLAIN, peer: BOLD, notice: PLAIN, warning: red, failed: red, old: DIM };
+  const red: Look = noColor ? BOLD : { bold: true, red: true };
+  return {
+    plain: PLAIN,
+    own: PLAIN,
+    peer: BOLD,
+    notice: PLAIN,
+    warning: red,
+    failed: red,
+    old: { dim: true },
+  };
 }
 
 export class TuiView {
   readonly screen: blessed.Widgets.Screen;
-  private readonly status: blessed.Widgets.BoxElement;
   private readonly log: blessed.Widgets.BoxElement;
-  private readonly input: blessed.Widgets.BoxElement;
-  private readonly tabs: blessed.Widgets.BoxElement;
   private readonly dialog: blessed.Widgets.BoxElement;
   private readonly confirm: blessed.Widgets.BoxElement;
   private readonly help: blessed.Widgets.BoxElement;
   private readonly logRows: LogRows;
+  private readonly keys: EditingKeys;
   private readonly closeInput: () => void;
   private readonly output: Writable;
+  private readonly clock: () => number;
   private destroyed = false;
   private renderQueued = false;
-  private helpWidth = 0;
+  /** The request the dialog shows, and since when (keys answer it only once it could be seen). */
+  private dialogSeen: { session: number; at: number } | undefined;
+  private helpTop = 0;
 
   constructor(
     private readonly model: TuiModel,
     options: ViewOptions,
   ) {
-    teachBlessedWideCharacters();
+    teachBlessedCells();
     this.output = options.output ?? process.stdout;
+    this.clock = options.clock ?? (() => performance.now());
     const input = filteredInput(options.input ?? process.stdin, (text) => {
       model.paste(text);
       model.typed();
@@ -96,69 +108,57 @@ export class TuiView {
     const write = program._write.bind(program);
     program._write = (text: string) => write(invisibleAsDim(text));
     this.logRows = new LogRows(logStyles(options.noColor));
-    const bar = { inverse: true };
-    this.status = blessed.box({ parent: this.screen, top: 0, left: 0, width: '100%', height: 1, style: bar });
-    this.log = blessed.box({
-      parent: this.screen,
-      top: 1,
-      left: 0,
-      width: '100%',
-      height: '100%-3',
-      tags: true,
-      // Rows come wrapped to the width (LogRows); blessed only draws them.
-      wrap: false,
+    this.keys = editingKeys(model, {
+      page: () => Math.max(1, Number(this.log.height) - 1),
+      viewport: () => this.viewport(),
     });
-    this.input = blessed.box({
-      parent: this.screen,
-      bottom: 1,
-      left: 0,
-      width: '100%',
-      height: 1,
-      tags: true,
-    });
-    this.tabs = blessed.box({
-      parent: this.screen,
-      bottom: 0,
-      left: 0,
-      width: '100%',
-      height: 1,
-      tags: true,
-    });
-    this.dialog = blessed.box({
-      parent: this.screen,
-      top: 'center',
-      left: 'center',
-      width: '80%',
-      height: 10,
-      border: { type: 'line' },
-      tags: true,
-      hidden: true,
-      label: ' Connection request ',
-    });
-    this.confirm = blessed.box({
-      parent: this.screen,
-      top: 'center',
-      left: 'center',
-      width: '80%',
-      height: 3,
-      border: { type: 'line' },
-      tags: true,
-      hidden: true,
-      label: ' Quit ',
-    });
-    this.help = blessed.box({
-      parent: this.screen,
-      top: 'center',
-      left: 'center',
-      width: '90%',
-      height: '90%',
-      border: { type: 'line' },
-      label: ' help: Esc closes, ↑↓ scroll ',
-      tags: false,
-      hidden: true,
-      scrollable: true,
-      alwaysScroll: true,
-    });
+    const line = { parent: this.screen, left: 0, width: '100%', height: 1 } as const;
+    drawnBox({ ...line, top: 0 }, (width) => [this.statusRow(width)], INVERSE);
+    this.log = drawnBox({ ...line, top: 1, height: '100%-3' }, (width, height) =>
+      this.logRowsShown(width, height),
+    );
+    drawnBox({ ...line, bottom: 1 }, (width) => [this.inputRow(width)]);
+    drawnBox({ ...line, bottom: 0 }, (width) => [this.tabBarRow(width)]);
+    this.dialog = drawnBox(
+      { parent: this.screen, border: { type: 'line' }, hidden: true, label: ' Connection request ' },
+      (width, height) => {
+        const request = this.model.dialogRequest;
+        return request ? dialogRows(this.model, request, width, height) : [];
+      },
+    );
+    this.confirm = drawnBox(
+      {
+        parent: this.screen,
+        top: 'center',
+        left: 'center',
+        width: '80%',
+        height: 3,
+        border: { type: 'line' },
+        hidden: true,
+        label: ' Quit ',
+      },
+      () => {
+        const n = this.model.openChats;
+        return [[{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }]];
+      },
+    );
+    this.help = drawnBox(
+      {
+        parent: this.screen,
+        top: 'center',
+        left: 'center',
+        width: '90%',
+        height: '90%',
+        border: { type: 'line' },
+        hidden: true,
+        label: ' help: Esc closes, ↑↓ scroll ',
+      },
+      (width, height) => {
+        const lines = helpText(width);
+        this.helpTop = helpScroll(this.helpTop, 0, lines.length, height);
+        return lines.slice(this.helpTop, this.helpTop + height).map((text) => [{ text, look: PLAIN }]);
+      },
+    );
     this.screen.on('keypress', (ch: string | undefined, key: Key) => this.onKey(ch, key));
     this.screen.on('resize', () => this.render());
     if (options.mouse) {
@@ -166,7 +166,7 @@ export class TuiView {
       this.log.on('wheeldown', () => this.scrollBy(-3));
       this.log.enableMouse();
     }
-    this.output.write(BRACKETED_PASTE_ON);
+    this.output.write(BRACKETED_PASTE_ON + AUTOWRAP_OFF);
     this.screen.program.hideCursor();
   }
 
@@ -174,25 +174,14 @@ export class TuiView {
   render(): void {
     if (this.destroyed) return;
     const m = this.model;
-    const width = Math.max(1, Number(this.screen.width));
-    this.renderLog(width);
-    this.status.setContent(blessed.escape(fitStatus(m.statusFields(), width, strWidth)));
-    this.tabs.setContent(this.tabBar(width));
-    this.input.setContent(this.inputLine(width));
-    this.renderDialog();
-    if (m.confirmingQuit) {
-      const n = m.openChats;
-      this.confirm.setContent(`{bold}Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n){/bold}`);
-      this.confirm.show();
-    } else this.confirm.hide();
-    if (m.helpOpen) {
-      const inner = Math.max(1, Number(this.help.width) - 2);
-      if (this.helpWidth !== inner) {
-        this.help.setContent(helpText(inner));
-        this.helpWidth = inner;
-      }
-      this.help.show();
-    } else this.help.hide();
+    this.placeDialog();
+    if (m.confirmingQuit) this.confirm.show();
+    else this.confirm.hide();
+    if (m.helpOpen) this.help.show();
+    else {
+      this.help.hide();
+      this.helpTop = 0;
+    }
     if (m.takeBell()) this.screen.program.bell();
     this.screen.render();
   }
@@ -211,7 +200,7 @@ export class TuiView {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.output.write(BRACKETED_PASTE_OFF);
+    this.output.write(BRACKETED_PASTE_OFF + AUTOWRAP_ON);
     this.screen.destroy();
     this.closeInput();
   }
@@ -219,7 +208,7 @@ export class TuiView {
   /** The visible text, row by row (what a person would see); for tests. */
   text(): string[] {
     const lines = (this.screen as unknown as { lines: [unknown, string][][] }).lines;
-    return lines.map((row) => row.map((cell) => (cell[1] === '\x03' ? '' : cell[1])).join(''));
+    return lines.map((row) => row.map((cell) => shownCell(cell[1])).join(''));
   }
 
   /** The conversation's size and how many rows each line takes, for scrolling by rows. */
@@ -231,55 +220,80 @@ export class TuiView {
     };
   }
 
-  private renderLog(width: number): void {
+  private logRowsShown(width: number, height: number): Row[] {
     const tab = this.model.currentTab;
-    const height = Math.max(1, Number(this.log.height));
-    this.log.setContent(this.logRows.visible(tab.lines, tab.anchor, width, height).join('\n'));
+    return this.logRows.visible(tab.lines, tab.log.anchor, width, height);
   }
 
-  private tabBar(width: number): string {
-    const layout = layoutTabBar(this.model.tabBar(), width, strWidth);
-    const parts = layout.shown.map((entry) => {
-      const label = blessed.escape(tabText(entry));
-      if (entry.current) return `{inverse}${label}{/inverse}`;
-      if (entry.waiting > 0) return `{bold}{underline}${label}{/underline}{/bold}`;
-      if (entry.unread > 0) return `{bold}${label}{/bold}`;
-      return label;
+  private statusRow(width: number): Row {
+    return [{ text: fitStatus(this.model.statusFields(), width), look: INVERSE }];
+  }
+
+  private tabBarRow(width: number): Row {
+    const layout = layoutTabBar(this.model.tabBar(), width);
+    const row: Span[] = [];
+    const hiddenLook = (h: typeof layout.left): Look => (h.unread > 0 || h.waiting > 0 ? BOLD : PLAIN);
+    row.push({ text: hiddenText(layout.left, 'left'), look: hiddenLook(layout.left) });
+    layout.shown.forEach((entry, i) => {
+      if (i > 0) row.push({ text: '│', look: PLAIN });
+      const look: Look = entry.current
+        ? INVERSE
+        : entry.waiting > 0
+          ? { bold: true, underline: true }
+          : entry.unread > 0
+            ? BOLD
+            : PLAIN;
+      row.push({ text: tabText(entry), look });
     });
-    const left = hiddenText(layout.left, 'left');
-    const right = hiddenText(layout.right, 'right');
-    const mark = (text: string, h: typeof layout.left) =>
-      text && (h.unread > 0 || h.waiting > 0) ? `{bold}${blessed.escape(text)}{/bold}` : blessed.escape(text);
-    return `${mark(left, layout.left)}${parts.join('│')}${mark(right, layout.right)}`;
+    row.push({ text: hiddenText(layout.right, 'right'), look: hiddenLook(layout.right) });
+    return row;
   }
 
-  private inputLine(width: number): string {
+  /** The input line: the part around the cursor, and the length once it does not all show. */
+  private inputRow(width: number): Row {
     const editor = this.model.editor;
-    const count = editor.length > 0 ? ` [${editor.length}]` : '';
-    const summary = editor.length >= width - 4 ? count : '';
-    const room = Math.max(1, width - 2 - summary.length - 1);
-    const w = editor.window(room);
-    const show = (s: string) => blessed.escape(s.replace(/\n/g, '↵').replace(/\t/g, ' '));
-    const prompt = w.clippedLeft ? '…' : '>';
-    const at = w.at === '' ? ' ' : w.at;
-    return `${prompt} ${show(w.before)}{inverse}${show(at)}{/inverse}${show(w.after)}${summary ? `{bold}${summary}{/bold}` : ''}`;
+    const room = Math.max(1, width - 3);
+    let w = editor.window(room, shownWidth);
+    let summary = '';
+    if (w.clippedLeft || w.clippedRight) {
+      summary = ` [${editor.length}]`;
+      w = editor.window(Math.max(1, room - summary.length), shownWidth);
+    }
+    const show = (s: string) => s.replace(/\n/g, '↵').replace(/\t/g, ' ');
+    return [
+      { text: w.clippedLeft ? '… ' : '> ', look: PLAIN },
+      { text: show(w.before), look: PLAIN },
+      { text: w.at === '' || shownWidth(w.at) === 0 ? ' ' : show(w.at), look: INVERSE },
+      { text: show(w.after), look: PLAIN },
+      { text: summary, look: BOLD },
+    ];
   }
 
-  private renderDialog(): void {
+  /** Shows the dialog, sized to its text and the screen, and notes when a new request was first shown. */
+  private placeDialog(): void {
     const request = this.model.dialogRequest;
-    if (!request) {
+    if (!request || this.model.helpOpen || this.model.confirmingQuit) {
       this.dialog.hide();
+      if (!request) this.dialogSeen = undefined;
       return;
     }
-    const nick = request.nick ? `\nNick: ${blessed.escape(this.model.requestNick(request))}` : '';
-    const trust = texts
-      .trustNotices(request.trust)
-      .map((n) => (n.warning ? `{bold}${blessed.escape(n.text)}{/bold}` : blessed.escape(n.text)))
-      .join('\n');
-    this.dialog.setContent(
-      `Connection request from: ${request.peer.host} ${request.peer.port}${nick}\n${trust}\n{bold}Accept connection? (y/n){/bold}  Esc: later`,
-    );
+    const screen = { width: Number(this.screen.width), height: Number(this.screen.height) };
+    const inner = (screen.width < 60 ? screen.width : Math.floor(screen.width * 0.8)) - 2;
+    const needed = dialogRows(this.model, request, Math.max(1, inner), Number.POSITIVE_INFINITY).length;
+    Object.assign(this.dialog, dialogBox(screen, needed));
     this.dialog.show();
+    if (this.dialogSeen?.session !== request.session)
+      this.dialogSeen = { session: request.session, at: this.clock() };
+  }
+
+  /** Whether the dialog has been on screen long enough to take an answer. */
+  private dialogReady(): boolean {
+    const seen = this.dialogSeen;
+    return (
+      seen !== undefined &&
+      seen.session === this.model.dialogRequest?.session &&
+      this.clock() - seen.at >= DIALOG_ARM_MS
+    );
   }
 
   private scrollBy(rows: number): void {
@@ -293,74 +307,53 @@ export class TuiView {
     if (name !== 'tab') m.completer.reset();
     if (name === 'C-c') {
       m.askToQuit();
+    } else if (name === 'C-l') {
+      // As in irssi and shells: clear the terminal and draw every cell again.
+      (this.screen as unknown as { realloc(): void }).realloc();
     } else if (m.confirmingQuit) {
       if (name === 'y' || name === 'n' || name === 'escape') m.answerQuit(name === 'y');
     } else if (m.helpOpen) {
       this.onHelpKey(name);
-    } else if (m.dialogRequest && (name === 'y' || name === 'n' || name === 'escape')) {
-      if (name === 'escape') m.dismissDialog();
-      else m.answerDialog(name === 'y');
-    } else if (m.dialogRequest) {
-      // While the dialog is up, other keys are not typed: the input line keeps what it had.
+    } else if (m.dialogRequest && DIALOG_ANSWERS[name] !== undefined) {
+      // Only keys no one types in flow answer it, and only once it could be seen.
+      if (this.dialogReady()) {
+        if (name === 'escape') m.dismissDialog();
+        else m.answerDialog(DIALOG_ANSWERS[name] === 'accept');
+      }
     } else {
-      this.onEditingKey(name, ch, key);
+      this.keys.press(name, ch, key);
     }
     this.scheduleRender();
   }
 
   private onHelpKey(name: string): void {
-    const page = Math.max(1, Number(this.help.height) - 3);
-    const moves: Record<string, number> = { up: -1, down: 1, pageup: -page, pagedown: page };
+    const height = Math.max(1, Number(this.help.height) - 2);
+    const lines = helpText(Math.max(1, Number(this.help.width) - 2)).length;
+    const moves: Record<string, number> = {
+      up: -1,
+      down: 1,
+      pageup: -(height - 1),
+      pagedown: height - 1,
+      home: -lines,
+      end: lines,
+    };
     if (name === 'escape' || name === 'f1' || name === 'q') this.model.helpOpen = false;
-    else if (name === 'home') this.help.setScroll(0);
-    else if (name === 'end') this.help.setScrollPerc(100);
-    else if (moves[name] !== undefined) this.help.scroll(moves[name]);
+    else if (moves[name] !== undefined) this.helpTop = helpScroll(this.helpTop, moves[name], lines, height);
   }
+}
 
-  private readonly editingKeys: Record<string, (view: TuiView) => void> = {
-    enter: (v) => v.model.submit(),
-    backspace: (v) => v.model.editor.backspace(),
-    delete: (v) => v.model.editor.deleteForward(),
-    left: (v) => v.model.editor.left1(),
-    right: (v) => v.model.editor.right1(),
-    'C-a': (v) => v.model.editor.home(),
-    'C-e': (v) => v.model.editor.end(),
-    'C-k': (v) => v.model.editor.killToEnd(),
-    'C-u': (v) => v.model.editor.killToStart(),
-    'C-w': (v) => v.model.editor.deleteWordBack(),
-    'M-b': (v) => v.model.editor.wordLeft(),
-    'M-f': (v) => v.model.editor.wordRight(),
-    linefeed: (v) => v.model.editor.insert('\n'),
-    'C-j': (v) => v.model.editor.insert('\n'),
-    tab: (v) => v.model.complete(),
-    up: (v) => v.model.editor.up(),
-    down: (v) => v.model.editor.down(),
-    'C-n': (v) => v.model.nextTab(),
-    'C-p': (v) => v.model.previousTab(),
-    pageup: (v) => v.model.scroll(v.page(), v.viewport()),
-    pagedown: (v) => v.model.scroll(-v.page(), v.viewport()),
-    home: (v) => v.model.scrollToTop(v.viewport()),
-    end: (v) => v.model.scrollToBottom(),
-    f1: (v) => {
-      v.model.helpOpen = true;
-    },
-  };
+/** The keys the dialog takes: never a letter typed in flow. */
+const DIALOG_ANSWERS: Record<string, 'accept' | 'decline' | 'later'> = {
+  'M-y': 'accept',
+  'M-Y': 'accept',
+  'M-n': 'decline',
+  'M-N': 'decline',
+  escape: 'later',
+};
 
-  private page(): number {
-    return Math.max(1, Number(this.log.height) - 1);
-  }
-
-  private onEditingKey(name: string, ch: string | undefined, key: Key): void {
-    const action = this.editingKeys[name];
-    const altDigit = /^M-(\d)$/.exec(name);
-    const editor = this.model.editor;
-    const length = editor.length;
-    if (action) action(this);
-    else if (altDigit) this.model.selectTab(Number(altDigit[1]));
-    else if (ch && !key.ctrl && !key.meta && !/^\p{Cc}$/u.test(ch)) editor.insert(ch);
-    // The draft changed: the peer may hear that we type (the client paces it).
-    if (this.model.editor === editor && editor.length !== length) this.model.typed();
-  }
+/** A cluster's cells in the input line, where a line break shows as ↵ and a tab as a space. */
+function shownWidth(cluster: string): number {
+  return cluster === '\n' || cluster === '\t' ? 1 : clusterWidth(cluster);
 }
 
 /**
@@ -376,22 +369,4 @@ function quietly<T>(make: () => T): T {
   } finally {
     console.error = error;
   }
-}
-
-function strWidth(text: string): number {
-  return (blessed as unknown as { unicode: { strWidth(s: string): number } }).unicode.strWidth(text);
-}
-
-/** The help in two columns, or (too narrow for that) each explanation under its command. */
-export function helpText(width: number): string {
-  const rows = [...COMMAND_HELP, ['', ''] as [string, string], ...KEY_HELP];
-  const pad = Math.max(...rows.map(([what]) => what.length));
-  const longest = Math.max(...rows.map(([, why]) => why.length));
-  const wide = 1 + pad + 2 + longest <= width;
-  return rows
-    .map(([what, why]) => {
-      if (!what) return '';
-      return wide ? ` ${what.padEnd(pad)}  ${why}` : ` ${what}\n   ${why}`;
-    })
-    .join('\n');
 }

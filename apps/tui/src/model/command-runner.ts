@@ -1,0 +1,211 @@
+/**
+ * What each typed command does (commands.ts reads the line; this carries it out on the model):
+ * sending, /connect, answering requests, the lists (/requests, /list, /contacts), /log, /nick,
+ * /close and the rest. Every refusal is one line in the tab, never an exception.
+ */
+import { ContactError, findContact, texts } from '@netchat/client';
+import { formatAddress, type PeerSpec, terminalSafe } from '@netchat/core';
+import type { Command } from './commands.js';
+import { clockTime, type Tab } from './tab.js';
+import type { TuiModel } from './tui-model.js';
+
+/** Runs `command` in the current tab; false if it was a message that could not be sent. */
+export function runCommand(model: TuiModel, command: Command): boolean {
+  const tab = model.currentTab;
+  switch (command.name) {
+    case 'nothing':
+      return true;
+    case 'say':
+      return say(model, tab, command.text, false);
+    case 'me':
+      return say(model, tab, command.action, true);
+    case 'connect': {
+      // A peer named by fingerprint or nick (through a rendezvous) has no address yet: the tab
+      // is named by what was typed; an address, as the status bar writes it.
+      const { peer, typed } = command;
+      connect(model, peer, peer.port === 0 ? (typed ?? peer.host) : formatAddress(peer));
+      return true;
+    }
+    case 'connect_contact':
+      connectContact(model, tab, command.contact);
+      return true;
+    case 'contacts':
+      listContacts(model, tab);
+      return true;
+    case 'log':
+      setLog(model, tab, command.on);
+      return true;
+    case 'accept':
+    case 'decline': {
+      const request = model.requests[command.index - 1];
+      if (request) model.answer(request, command.name === 'accept');
+      else tab.log.warn(`no waiting request ${command.index}: see /requests`);
+      return true;
+    }
+    case 'requests':
+      listRequests(model, tab);
+      return true;
+    case 'list':
+      listTabs(model, tab);
+      return true;
+    case 'bell':
+      model.bell = command.on;
+      tab.log.notice(`Bell ${command.on ? 'on' : 'off'} for requests and messages in other tabs.`);
+      return true;
+    case 'close':
+    case 'exit_session':
+      closeTab(model, tab, command.name === 'close');
+      return true;
+    case 'nick':
+      changeNick(model, tab, command.nick);
+      return true;
+    case 'clear':
+      tab.log.clear();
+      return true;
+    case 'help':
+      model.helpOpen = true;
+      return true;
+    case 'whoami':
+      tab.log.notice(`You are ${model.nick || '(no nick)'} on ${model.settings.localAddress}.`);
+      tab.log.notice(`Your fingerprint: ${model.port.fingerprint()}`);
+      return true;
+    case 'quit':
+      model.confirmingQuit = false;
+      tab.log.notice('Closing every session…');
+      model.port.quit();
+      return true;
+    case 'invalid':
+      tab.log.warn(command.message);
+      return true;
+  }
+}
+
+function say(model: TuiModel, tab: Tab, text: string, action: boolean): boolean {
+  const conversation = tab.conversation;
+  if (tab.state !== 'open' || conversation === undefined) {
+    const hint =
+      tab.state === 'home'
+        ? 'this is the home tab: /connect IP PORT to chat'
+        : `this session is ${tab.state}`;
+    tab.log.warn(`Not sent: ${hint}.`);
+    return false;
+  }
+  try {
+    model.send(tab, conversation, text, action);
+    return true;
+  } catch (error) {
+    tab.log.warn(`Not sent: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+/** Opens a tab named `label` and asks the peer; a peer already open or asked in a tab: that tab. */
+function connect(model: TuiModel, peer: PeerSpec, label: string): void {
+  const open = model.tabFor(peer.host, peer.port);
+  if (open) {
+    model.show(open);
+    open.log.notice(
+      `Already ${open.state === 'open' ? 'chatting with' : 'asking'} ${texts.spaced(peer)}: this tab.`,
+    );
+    return;
+  }
+  // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update, later.
+  const tab = model.newTab(model.client.connect(peer), label);
+  model.show(tab);
+  tab.log.notice(texts.connectingText(peer).replace(/\.\.\.$/, '…'));
+}
+
+/** `/connect bob`: the known peer at the address it was last seen at, in a tab named bob. */
+function connectContact(model: TuiModel, tab: Tab, name: string): void {
+  try {
+    const contact = findContact(model.port.contacts(), name);
+    connect(model, contact.lastAddress, terminalSafe(contact.nick) || name);
+  } catch (error) {
+    if (!(error instanceof ContactError)) throw error;
+    tab.log.warn(error.message);
+  }
+}
+
+function listContacts(model: TuiModel, tab: Tab): void {
+  const contacts = model.port.contacts();
+  if (contacts.length === 0) {
+    tab.log.notice('No known peers yet: they are added as you chat.');
+    return;
+  }
+  for (const contact of contacts) tab.log.notice(texts.contactText(contact));
+}
+
+function setLog(model: TuiModel, tab: Tab, on: boolean | undefined): void {
+  const history = model.settings.history;
+  if (!history) {
+    tab.log.warn('Chat history is not available in this run.');
+    return;
+  }
+  try {
+    if (on !== undefined) history.setEnabled(on);
+  } catch (error) {
+    tab.log.warn(`Could not change the history setting: ${(error as Error).message}`);
+    return;
+  }
+  tab.log.notice(
+    history.enabled
+      ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
+      : 'Chat history is off: nothing is logged (/log on starts it).',
+  );
+}
+
+function listRequests(model: TuiModel, tab: Tab): void {
+  if (model.requests.length === 0) {
+    tab.log.notice('No requests are waiting.');
+    return;
+  }
+  model.requests.forEach((r, i) => {
+    tab.log.notice(`${i + 1}. ${texts.who(r.peer, r.nick)} since ${clockTime(new Date(r.since))}`);
+  });
+}
+
+function listTabs(model: TuiModel, tab: Tab): void {
+  if (model.tabs.length === 1) {
+    tab.log.notice('No conversations: /connect IP PORT to start one.');
+    return;
+  }
+  model.tabs.forEach((t, i) => {
+    if (t.state === 'home') return;
+    const info = t.session === undefined ? undefined : model.port.session(t.session);
+    const details = [
+      t.peer ? formatAddress(t.peer) : t.label,
+      t.state,
+      t.state === 'open' && info?.rtt !== undefined ? `rtt ${Math.round(info.rtt)} ms` : '',
+      t.unread > 0 ? `${t.unread} unread` : '',
+    ].filter(Boolean);
+    tab.log.notice(`${i}. ${t.nick ? model.labelOf(t) : '(no nick)'}: ${details.join(', ')}`);
+  });
+}
+
+function closeTab(model: TuiModel, tab: Tab, removeIfEnded: boolean): void {
+  if (tab.state === 'home') {
+    tab.log.warn('The home tab has no session to close.');
+    return;
+  }
+  if (tab.state === 'ended') {
+    if (removeIfEnded) model.removeTab(tab);
+    else tab.log.warn('This session has ended; /close closes the tab.');
+    return;
+  }
+  // The client says how it ended ("Closing session with peer...", or a withdrawn request);
+  // a request withdrawn before any answer takes its tab with it (see the model's onEnded).
+  if (tab.conversation) model.client.close(tab.conversation);
+}
+
+function changeNick(model: TuiModel, tab: Tab, nick: string): void {
+  try {
+    model.client.setNick(nick);
+    model.nick = nick;
+    const open = model.tabs.filter((t) => t.state === 'open').length;
+    tab.log.notice(
+      `You are now ${terminalSafe(nick)}${open > 0 ? ` (your ${open} open chat${open === 1 ? ' is' : 's are'} told)` : ''}.`,
+    );
+  } catch (error) {
+    tab.log.warn((error as Error).message);
+  }
+}

@@ -1,0 +1,41 @@
+/** What the TUI's model is given: the peer it talks through, and its settings. */
+import type { ChatHistory, ClientTimers, PeerPort as ClientPort } from '@netchat/client';
+import type { Address, KnownPeer, PeerSpec, PeerTrust } from '@netchat/core';
+
+/**
+ * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
+ * the TUI's own extras. NetchatPeer in the app, a fake in tests.
+ */
+export interface PeerPort extends ClientPort {
+  /** The peer's clock (ms), the one SessionInfo.lastHeard is on. */
+  now(): number;
+  quit(): void;
+  /** Our own key's fingerprint. */
+  fingerprint(): string;
+  /** Whether a peer's key is known (trust on first use). */
+  trust(publicKey: string, nick: string): PeerTrust;
+  /** Trusts a peer's key from now on, seen now at `seen.address`. May throw if it cannot be saved. */
+  remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
+  /** The known peers (contacts), most recently seen first. */
+  contacts(): readonly KnownPeer[];
+}
+
+export interface ModelSettings {
+  nick: string;
+  /** Where we listen, as shown in the status bar. */
+  localAddress: string;
+  /** Accept every request (--yes). */
+  acceptAll: boolean;
+  verbose: boolean;
+  /** Ring the terminal bell for requests and for messages in other tabs (--no-bell: off). */
+  bell?: boolean;
+  /** Where conversations are logged, per peer key; shown (dimmed) when a chat with a known peer opens. */
+  history?: ChatHistory;
+  /** Called when something changes without a peer event (a peer's typing expired): redraw. */
+  onChange?: () => void;
+  /** The timer that ends a peer's typing (real timers by default; virtual ones in tests). */
+  timers?: ClientTimers;
+  clock?: () => Date;
+  /** How /connect reads a peer (default: IP PORT only). */
+  peerFrom?: (text: string) => PeerSpec;
+}

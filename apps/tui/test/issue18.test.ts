@@ -1,0 +1,164 @@
+/**
+ * The view-model's answers to issue 18: a netchat home that cannot be written, the request
+ * dialog while typing, the texts and tab names people saw wrong, and tabs that read their
+ * conversation. (The terminal itself: view.test.ts and terminal.test.ts.)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChatHistory } from '@netchat/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COMMAND_HELP } from '../src/model/commands.js';
+import { identityOf, testModel } from './fake-port.js';
+
+const alice = { host: '127.0.0.1', port: 5555 };
+const bob = { host: '127.0.0.1', port: 6666 };
+const EACCES = Object.assign(
+  new Error("EACCES: permission denied, open '/home/zoe/.config/netchat/known_peers.json.4242.tmp'"),
+  { code: 'EACCES' },
+);
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+
+function setup(settings: Parameters<typeof testModel>[0] = {}) {
+  const { port, model } = testModel(settings);
+  const type = (text: string) => {
+    model.editor.insert(text);
+    model.submit();
+  };
+  const warnings = (index = model.current) =>
+    model.tabs[index]?.lines.filter((l) => l.kind === 'warning').map((l) => l.text) ?? [];
+  return { port, model, type, warnings };
+}
+
+describe('a netchat home that cannot be written (issue 18, 1)', () => {
+  it('known peers that cannot be saved: one warning, the chat opens and goes on, the draft is kept', () => {
+    const { port, model, type, warnings } = setup();
+    port.rememberFails = EACCES;
+    model.editor.insert('half a thought');
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    expect(() => model.answerDialog(true)).not.toThrow();
+    expect(port.calls).toEqual(['accept 1']);
+    expect(model.currentTab).toMatchObject({ state: 'open', nick: 'alice' });
+    expect(warnings()).toEqual([
+      "Could not save the known peers: EACCES: permission denied, open '/home/zoe/.config/netchat/known_peers.json.4242.tmp' (the chat goes on).",
+    ]);
+    type('still chatting');
+    expect(port.calls.at(-1)).toBe('send 1 still chatting');
+    // Our own request accepted by a second peer: the same failure, not said again.
+    type('/connect 127.0.0.1 6666');
+    return new Promise<void>((done) =>
+      setTimeout(() => {
+        model.onEvent({ type: 'accepted', session: 100, peer: bob, nick: 'bob', ...identityOf('bob') });
+        expect(model.currentTab).toMatchObject({ state: 'open', nick: 'bob' });
+        expect(model.tabs.flatMap((_, i) => warnings(i))).toHaveLength(1);
+        model.selectTab(0);
+        expect(model.editor.text).toBe('half a thought');
+        done();
+      }, 0),
+    );
+  });
+
+  it('a chat history that cannot be written (a file where its folder should be): one warning', () => {
+    const home = mkdtempSync(join(tmpdir(), 'netchat-tui-unwritable-'));
+    homes.push(home);
+    writeFileSync(join(home, 'history'), 'not a folder');
+    const { model, type, warnings } = setup({ history: new ChatHistory(home) });
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    type('one');
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: 'two' });
+    type('three');
+    // Said once each: the history that could not be read when the chat opened, and the writes.
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[0]).toMatch(/^Chat history could not be read: ENOTDIR: /);
+    expect(warnings()[1]).toMatch(
+      /^Could not save the chat history: EEXIST: .*history' \(the chat goes on\)\.$/,
+    );
+    expect(model.currentTab.lines.filter((l) => l.kind === 'own').map((l) => l.text)).toEqual([
+      'one',
+      'three',
+    ]);
+  });
+});
+
+describe('the request dialog while typing (issue 18, 2)', () => {
+  it('a paste while the dialog is up goes into the draft', () => {
+    const { model } = setup();
+    model.editor.insert('hello ');
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.paste('sunny day');
+    expect(model.editor.text).toBe('hello sunny day');
+    expect(model.dialogRequest?.session).toBe(1);
+  });
+
+  it('says how to answer on the home tab: Alt+Y / Alt+N, or /accept N', () => {
+    const { model } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    expect(model.home.lines.map((l) => l.text)).toContain(
+      'Connection request from: 127.0.0.1 5555 (alice). Alt+Y / Alt+N in the dialog, or /accept 1.',
+    );
+  });
+});
+
+describe('what people saw wrong (issue 18, 13)', () => {
+  it('/help says what /nick does: open chats are told at once', () => {
+    const nick = COMMAND_HELP.find(([what]) => what.startsWith('/nick'));
+    expect(nick?.[1]).toBe('your nick; open chats are told');
+  });
+
+  it('a /connect NICK tab is named by the nick, before and after it opens', async () => {
+    const { port, model, type } = setup();
+    port.contactList = [
+      {
+        publicKey: identityOf('bob').publicKey,
+        nick: 'bob',
+        fingerprint: identityOf('bob').fingerprint,
+        firstSeen: '2026-11-20T08:00:00.000Z',
+        lastAddress: bob,
+        lastSeen: '2026-11-24T09:15:00.000Z',
+      },
+    ];
+    type('/connect bob');
+    expect(model.tabBar()[1]?.label).toBe('1 bob');
+    expect(model.statusBar()).toContain('│ bob │ connecting');
+    await new Promise((r) => setTimeout(r, 0));
+    model.onEvent({ type: 'accepted', session: 100, peer: bob, nick: 'bob', ...identityOf('bob') });
+    expect(model.tabBar()[1]?.label).toBe('1 bob');
+  });
+});
+
+describe('a /connect NICK through a rendezvous (issue 18, 13)', () => {
+  it('names the tab by the nick typed, not the fingerprint it stands for', () => {
+    const bobPrint = identityOf('bob').fingerprint;
+    const { model, type } = setup({
+      peerFrom: (text) => {
+        if (text === 'bob') return { host: bobPrint, port: 0 };
+        throw new Error('not an address');
+      },
+    });
+    type('/connect bob');
+    expect(model.tabBar()[1]?.label).toBe('1 bob');
+  });
+});
+
+describe('tabs read their conversation (issue 18, structure)', () => {
+  it("a tab's state, peer, nick and session are the conversation's, never a copy", () => {
+    const { model } = setup();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    const tab = model.currentTab;
+    const conversation = tab.conversation;
+    if (!conversation) throw new Error('no conversation');
+    expect(Object.keys(tab)).not.toEqual(
+      expect.arrayContaining(['state', 'peer', 'nick', 'session', 'missed']),
+    );
+    model.onEvent({ type: 'presence', session: 1, peer: alice, nick: 'alicia', typing: false });
+    expect([tab.nick, conversation.nick]).toEqual(['alicia', 'alicia']);
+    model.onEvent({ type: 'closed', session: 1, peer: alice, reason: 'peer_closed' });
+    expect([tab.state, conversation.state]).toEqual(['ended', 'ended']);
+  });
+});
