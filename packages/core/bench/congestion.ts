@@ -11,7 +11,13 @@
  * on 100 Mbit/s at 50 ms, 10 Mbit/s at 200 ms and 1 Gbit/s at 10 ms, with a drop-tail buffer of
  * one bandwidth-delay product. Same figures every run (seeded).
  *
- *   node --import tsx bench/congestion.ts [--quick] [--only=bbr,newreno] [--path=100M,1G]
+ * Then a model of loopback between two processes, where no link is the bottleneck but the
+ * receiver is: it takes 800 Mbit/s of datagrams, its socket buffer holds 200 KB, the path is
+ * 0.1 ms, and it acknowledges once per event-loop turn (every 16 datagrams or 1 ms). The figure
+ * is the share of the receiver's rate the sender keeps it busy with (goal: the controller must
+ * not hold the window below that), and the datagrams the socket buffer dropped.
+ *
+ *   node --import tsx bench/congestion.ts [--quick] [--only=bbr,newreno] [--path=100M,1G,loopback]
  *
  * Benchmarks print figures; nothing here fails on a missed goal.
  */
@@ -101,13 +107,33 @@ const mbit = (bytesPerSecond: number) => `${round((bytesPerSecond * 8) / 1e6, 1)
 const pct = (x: number) => `${round(x * 100, 1)} %`;
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
 
+/** The loopback model (see the top of this file): one flow for 5 s, figures from 1 s on. */
+function loopback(make: (seed: number) => ControllerFactory) {
+  const path: PathOptions = {
+    bitsPerSecond: 800e6,
+    rtt: 0.1,
+    bufferBytes: 200_000,
+    ackEvery: 16,
+    maxAckDelay: 1,
+    sampleFrom: 1_000,
+  };
+  const sim = simulate(path, [{ controller: make(7) }], 5_000);
+  const delays = [...sim.queueDelays].sort((a, b) => a - b);
+  return {
+    utilisation: sim.goodput(0, 1_000, 5_000) / sim.bandwidth,
+    queueP95: percentile(delays, 0.95),
+    dropped: sim.forward.stats.droppedFull / sim.forward.stats.sent,
+  };
+}
+
 const controllers = option('only') ?? Object.keys(CONTROLLERS);
 const paths = option('path') ?? Object.keys(PATHS);
 for (const name of [...controllers, ...paths])
-  if (!(name in CONTROLLERS) && !(name in PATHS)) throw new Error(`unknown controller or path ${name}`);
+  if (!(name in CONTROLLERS) && !(name in PATHS) && name !== 'loopback')
+    throw new Error(`unknown controller or path ${name}`);
 
 console.log(`congestion control on simulated paths (buffer 1 BDP)${quick ? ', quick: half durations' : ''}`);
-for (const pathName of paths) {
+for (const pathName of paths.filter((p) => p in PATHS)) {
   const path = PATHS[pathName] as PathOptions;
   console.log(`\n${mbit(path.bitsPerSecond / 8)}, ${path.rtt} ms round trip`);
   console.log(
@@ -145,6 +171,33 @@ for (const pathName of paths) {
       fairLate: round(f.fairLate, 3),
       lossRateMbit: round((f.lossRate * 8) / 1e6, 2),
       mathisMbit: round((f.mathis * 8) / 1e6, 2),
+    });
+  }
+}
+
+if (!option('path') || paths.includes('loopback')) {
+  console.log(
+    '\nloopback model: receiver takes 800 Mbit/s, 200 KB socket buffer, 0.1 ms, an ACK every 16 datagrams or 1 ms',
+  );
+  console.log(
+    ['controller'.padEnd(12), 'receiver busy ≥90%'.padEnd(22), 'queue p95'.padEnd(10), 'dropped'].join(' '),
+  );
+  for (const name of controllers) {
+    const f = loopback(CONTROLLERS[name] as (seed: number) => ControllerFactory);
+    console.log(
+      [
+        name.padEnd(12),
+        `${mark(f.utilisation >= GOALS.utilisation)} ${pct(f.utilisation)}`.padEnd(22),
+        `${round(f.queueP95, 2)} ms`.padEnd(10),
+        pct(f.dropped),
+      ].join(' '),
+    );
+    report('congestion', {
+      controller: name,
+      path: 'loopback',
+      utilisation: round(f.utilisation, 4),
+      queueP95Ms: round(f.queueP95, 3),
+      dropped: round(f.dropped, 5),
     });
   }
 }

@@ -62,6 +62,8 @@ export const EXTRA_ACKED_MAX_MS = 100;
 export const LOSS_THRESHOLD = 0.02;
 export const LOSS_MIN_BYTES = 3 * MAX_DATAGRAM_SIZE;
 export const LOSS_BETA = 0.7;
+/** Startup ends on loss only after at least this much of it in a round (BBRv2's full_loss_cnt: 8). */
+export const STARTUP_LOSS_MIN_BYTES = 8 * MAX_DATAGRAM_SIZE;
 
 export type BbrMode = 'startup' | 'drain' | 'probe_bw' | 'probe_rtt';
 
@@ -221,7 +223,8 @@ export class Bbr implements CongestionController {
   /** A round ended: too much loss lowers the bound on what is in flight; a round against it raises it. */
   private endRound(): void {
     const lost = this.roundLost;
-    if (lost >= LOSS_MIN_BYTES && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
+    const minimum = this.mode === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES;
+    if (lost >= minimum && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
       this.inflightHi = Math.max(MIN_PIPE_CWND, LOSS_BETA * Math.min(this.inflightHi, this.roundMaxInFlight));
       this.probeUpIncrement = MAX_DATAGRAM_SIZE;
       // Startup overflowed the buffer: the pipe is full (BBRv2), whatever the bandwidth did.

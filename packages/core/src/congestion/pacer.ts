@@ -15,7 +15,7 @@ import { MAX_DATAGRAM_SIZE } from './controller.js';
 /** The extra rate over window / RTT (RFC 9002 §7.7's N = 1.25). */
 export const PACING_GAIN = 1.25;
 /** The burst the bucket aims at (ms of sending) and the most it holds (ms). */
-export const TARGET_BURST_INTERVAL = 2;
+export const TARGET_BURST_INTERVAL = 1;
 export const MAX_BURST_INTERVAL = 10;
 /** The bucket's size in datagrams, at least and at most. */
 export const MIN_BURST_DATAGRAMS = 10;

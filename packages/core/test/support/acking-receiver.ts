@@ -1,6 +1,6 @@
 /**
  * The receiving end of a simulated bulk flow, acknowledging as QUIC does (RFC 9000 §13.2): an
- * ACK with ranges after every second packet, or `maxAckDelay` after the first unacknowledged
+ * ACK with ranges after every second packet (`ackEvery`), or `maxAckDelay` after the first unacknowledged
  * one, and at once when a packet arrives out of order. It counts the payload it got once (a
  * chunk retransmitted after a spurious loss counts once), in 100 ms buckets, so a benchmark can
  * take the goodput of any interval.
@@ -51,6 +51,7 @@ export class AckingReceiver {
     private readonly flow: number,
     private readonly reverse: Link<AckDatagram | DataDatagram>,
     private readonly maxAckDelay = 10,
+    private readonly ackEvery = 2,
   ) {}
 
   onData(now: number, datagram: DataDatagram): void {
@@ -63,7 +64,7 @@ export class AckingReceiver {
     if (datagram.pn > priorLargest) this.largestAt = now;
     this.count(now, datagram.chunk, datagram.bytes);
     this.unacknowledged++;
-    if (outOfOrder || this.unacknowledged >= 2) this.sendAck(now);
+    if (outOfOrder || this.unacknowledged >= this.ackEvery) this.sendAck(now);
     else if (this.ackDeadline === Number.POSITIVE_INFINITY) this.ackDeadline = now + this.maxAckDelay;
   }
 

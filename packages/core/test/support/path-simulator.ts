@@ -18,8 +18,12 @@ export interface PathOptions {
   bitsPerSecond: number;
   /** Round-trip propagation delay (ms): half each way. */
   rtt: number;
-  /** Drop-tail buffer in bandwidth-delay products (default 1). */
+  /** Drop-tail buffer in bandwidth-delay products (default 1), or in bytes. */
   bufferBdp?: number;
+  bufferBytes?: number;
+  /** The receivers' ACK policy: every `ackEvery` packets (default 2), or after `maxAckDelay` ms (10). */
+  ackEvery?: number;
+  maxAckDelay?: number;
   /** Random loss of the forward (data) direction, 0 to 1. */
   loss?: number;
   seed?: number;
@@ -60,7 +64,7 @@ export class PathSimulator {
   ) {
     this.bandwidth = path.bitsPerSecond / 8;
     this.bdp = (this.bandwidth * path.rtt) / 1000;
-    const buffer = this.bdp * (path.bufferBdp ?? 1);
+    const buffer = path.bufferBytes ?? this.bdp * (path.bufferBdp ?? 1);
     const seed = path.seed ?? 1;
     const link = (loss: number, linkSeed: number) =>
       new Link<Datagram>({ bandwidth: this.bandwidth, delay: path.rtt / 2, buffer, loss, seed: linkSeed });
@@ -69,7 +73,7 @@ export class PathSimulator {
     flows.forEach((flow, index) => {
       const options = { flow: index, start: flow.start ?? 0, limit: flow.limit ?? Number.POSITIVE_INFINITY };
       this.senders.push(new BulkSender(options, flow.controller, this.forward));
-      this.receivers.push(new AckingReceiver(index, this.reverse));
+      this.receivers.push(new AckingReceiver(index, this.reverse, path.maxAckDelay, path.ackEvery));
     });
     this.random = seededRandom(seed + 2);
     this.sampleEvery = path.sampleEvery ?? 10;
