@@ -74,11 +74,11 @@ export interface BbrOptions {
 
 export class Bbr implements CongestionController {
   readonly name = 'bbr';
-  mode: BbrMode = 'startup';
+  private state: BbrMode = 'startup';
   private cwnd = INITIAL_WINDOW;
   private pacing: number | undefined;
-  private pacingGain = HIGH_GAIN;
-  private cwndGain = HIGH_GAIN;
+  private paceGain = HIGH_GAIN;
+  private windowGain = HIGH_GAIN;
   private readonly btlBwFilter = new WindowedMax(BTL_BW_FILTER_ROUNDS);
   /** BBR.rtprop (ms) and when it was last measured. */
   private rtProp = Number.POSITIVE_INFINITY;
@@ -120,6 +120,20 @@ export class Bbr implements CongestionController {
     this.randomU32 = options.randomU32 ?? (() => Math.floor(Math.random() * 2 ** 32));
   }
 
+  /** The state: Startup, Drain, ProbeBW or ProbeRTT. */
+  get mode(): BbrMode {
+    return this.state;
+  }
+
+  /** BBR.pacing_gain and BBR.cwnd_gain now. */
+  get pacingGain(): number {
+    return this.paceGain;
+  }
+
+  get cwndGain(): number {
+    return this.windowGain;
+  }
+
   /** BBR.BtlBw: the bottleneck bandwidth estimate (bytes/s), 0 before any sample. */
   get bandwidth(): number {
     return this.btlBwFilter.value;
@@ -143,7 +157,7 @@ export class Bbr implements CongestionController {
     if (priorInFlight !== 0 || !appLimited) return;
     this.idleRestart = true;
     this.ackEpochAcked = 0;
-    if (this.mode === 'probe_bw') this.setPacingRateWithGain(1);
+    if (this.state === 'probe_bw') this.setPacingRateWithGain(1);
   }
 
   onAck(_now: number, packet: AckedPacket): void {
@@ -181,12 +195,12 @@ export class Bbr implements CongestionController {
     }
     this.updateBtlBw(s);
     this.updateAckAggregation(now, s);
-    if (this.mode === 'probe_bw' && this.isNextCyclePhase(now, s)) this.advanceCyclePhase(now);
+    if (this.state === 'probe_bw' && this.isNextCyclePhase(now, s)) this.advanceCyclePhase(now);
     this.checkFullPipe(s);
     this.checkDrain(now, s);
     this.updateRtProp(now, s);
     this.checkProbeRtt(now, s);
-    this.setPacingRateWithGain(this.pacingGain);
+    this.setPacingRateWithGain(this.paceGain);
     this.setCwnd(s);
     this.lostBytes = 0;
   }
@@ -223,13 +237,13 @@ export class Bbr implements CongestionController {
   /** A round ended: too much loss lowers the bound on what is in flight; a round against it raises it. */
   private endRound(): void {
     const lost = this.roundLost;
-    const minimum = this.mode === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES;
+    const minimum = this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES;
     if (lost >= minimum && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
       this.inflightHi = Math.max(MIN_PIPE_CWND, LOSS_BETA * Math.min(this.inflightHi, this.roundMaxInFlight));
       this.probeUpIncrement = MAX_DATAGRAM_SIZE;
       // Startup overflowed the buffer: the pipe is full (BBRv2), whatever the bandwidth did.
-      if (this.mode === 'startup') this.filledPipe = true;
-    } else if (this.mode === 'probe_bw' && this.roundMaxInFlight + MAX_DATAGRAM_SIZE >= this.inflightHi) {
+      if (this.state === 'startup') this.filledPipe = true;
+    } else if (this.state === 'probe_bw' && this.roundMaxInFlight + MAX_DATAGRAM_SIZE >= this.inflightHi) {
       this.inflightHi += this.probeUpIncrement;
       this.probeUpIncrement *= 2;
     }
@@ -258,9 +272,9 @@ export class Bbr implements CongestionController {
 
   private isNextCyclePhase(now: number, s: AckSummary): boolean {
     const fullLength = now - this.cycleStamp > this.rtProp;
-    if (this.pacingGain === 1) return fullLength;
-    if (this.pacingGain > 1)
-      return fullLength && (this.lostBytes > 0 || s.priorInFlight >= this.inflight(this.pacingGain));
+    if (this.paceGain === 1) return fullLength;
+    if (this.paceGain > 1)
+      return fullLength && (this.lostBytes > 0 || s.priorInFlight >= this.inflight(this.paceGain));
     return fullLength || s.priorInFlight <= this.inflight(1);
   }
 
@@ -269,7 +283,7 @@ export class Bbr implements CongestionController {
     this.cycleIndex = (this.cycleIndex + 1) % PACING_GAIN_CYCLE.length;
     const gain = PACING_GAIN_CYCLE[this.cycleIndex] as number;
     const bound = Math.min(gain - 1 > 0 ? gain - 1 : 1 - gain, PROBE_QUEUE_MS / this.rtProp);
-    this.pacingGain = gain > 1 ? 1 + bound : gain < 1 ? 1 - bound : 1;
+    this.paceGain = gain > 1 ? 1 + bound : gain < 1 ? 1 - bound : 1;
   }
 
   private checkFullPipe(s: AckSummary): void {
@@ -283,18 +297,18 @@ export class Bbr implements CongestionController {
   }
 
   private checkDrain(now: number, s: AckSummary): void {
-    if (this.mode === 'startup' && this.filledPipe) {
-      this.mode = 'drain';
-      this.pacingGain = 1 / HIGH_GAIN;
-      this.cwndGain = HIGH_GAIN;
+    if (this.state === 'startup' && this.filledPipe) {
+      this.state = 'drain';
+      this.paceGain = 1 / HIGH_GAIN;
+      this.windowGain = HIGH_GAIN;
     }
-    if (this.mode === 'drain' && s.bytesInFlight <= this.inflight(1)) this.enterProbeBw(now);
+    if (this.state === 'drain' && s.bytesInFlight <= this.inflight(1)) this.enterProbeBw(now);
   }
 
   private enterProbeBw(now: number): void {
-    this.mode = 'probe_bw';
-    this.pacingGain = 1;
-    this.cwndGain = PROBE_BW_CWND_GAIN;
+    this.state = 'probe_bw';
+    this.paceGain = 1;
+    this.windowGain = PROBE_BW_CWND_GAIN;
     // Start at a random phase, but never at 0.75: there is no probing queue to drain yet.
     const length = PACING_GAIN_CYCLE.length;
     this.cycleIndex = length - 1 - (this.randomU32() % (length - 1));
@@ -302,9 +316,9 @@ export class Bbr implements CongestionController {
   }
 
   private enterStartup(): void {
-    this.mode = 'startup';
-    this.pacingGain = HIGH_GAIN;
-    this.cwndGain = HIGH_GAIN;
+    this.state = 'startup';
+    this.paceGain = HIGH_GAIN;
+    this.windowGain = HIGH_GAIN;
   }
 
   private updateRtProp(now: number, s: AckSummary): void {
@@ -316,14 +330,14 @@ export class Bbr implements CongestionController {
   }
 
   private checkProbeRtt(now: number, s: AckSummary): void {
-    if (this.mode !== 'probe_rtt' && this.rtPropExpired && !this.idleRestart) {
-      this.mode = 'probe_rtt';
-      this.pacingGain = 1;
-      this.cwndGain = 1;
+    if (this.state !== 'probe_rtt' && this.rtPropExpired && !this.idleRestart) {
+      this.state = 'probe_rtt';
+      this.paceGain = 1;
+      this.windowGain = 1;
       this.saveCwnd();
       this.probeRttDoneStamp = 0;
     }
-    if (this.mode === 'probe_rtt') this.handleProbeRtt(now, s);
+    if (this.state === 'probe_rtt') this.handleProbeRtt(now, s);
     this.idleRestart = false;
   }
 
@@ -352,7 +366,7 @@ export class Bbr implements CongestionController {
 
   private saveCwnd(): void {
     this.priorCwnd =
-      !this.inRecovery && this.mode !== 'probe_rtt' ? this.cwnd : Math.max(this.priorCwnd, this.cwnd);
+      !this.inRecovery && this.state !== 'probe_rtt' ? this.cwnd : Math.max(this.priorCwnd, this.cwnd);
   }
 
   /** BBRSetCwnd, with BBRModulateCwndForRecovery and ForProbeRTT. */
@@ -367,7 +381,7 @@ export class Bbr implements CongestionController {
     }
     if (this.packetConservation) this.cwnd = Math.max(this.cwnd, s.bytesInFlight + s.ackedBytes);
     else {
-      let target = this.inflight(this.cwndGain);
+      let target = this.inflight(this.windowGain);
       if (this.filledPipe) {
         const extra = Math.max(this.extraAcked[0] as number, this.extraAcked[1] as number);
         target += Math.min(extra, (this.bandwidth * EXTRA_ACKED_MAX_MS) / 1000);
@@ -376,6 +390,6 @@ export class Bbr implements CongestionController {
       this.cwnd = Math.max(this.cwnd, MIN_PIPE_CWND);
     }
     this.cwnd = Math.max(MIN_PIPE_CWND, Math.min(this.cwnd, this.inflightHi));
-    if (this.mode === 'probe_rtt') this.cwnd = Math.min(this.cwnd, MIN_PIPE_CWND);
+    if (this.state === 'probe_rtt') this.cwnd = Math.min(this.cwnd, MIN_PIPE_CWND);
   }
 }

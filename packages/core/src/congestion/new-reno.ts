@@ -57,8 +57,9 @@ export class NewReno implements CongestionController {
 
   onPacketSent(now: number, _bytes: number, priorInFlight: number, _appLimited: boolean): void {
     const idle = now - this.lastSentAt;
+    const first = this.lastSentAt === Number.NEGATIVE_INFINITY;
     this.lastSentAt = now;
-    if (priorInFlight > 0 || !(idle > this.rtt.rto)) return;
+    if (first || priorInFlight > 0 || !(idle > this.rtt.rto)) return;
     const halvings = Math.ceil(idle / this.rtt.rto) - 1;
     const restart = Math.min(INITIAL_WINDOW, this.cwnd);
     this.threshold = Math.max(this.threshold, Math.floor((3 * this.cwnd) / 4));
