@@ -17,13 +17,19 @@
  * is the share of the receiver's rate the sender keeps it busy with (goal: the controller must
  * not hold the window below that), and the datagrams the socket buffer dropped.
  *
- *   node --import tsx bench/congestion.ts [--quick] [--only=bbr,newreno] [--path=100M,1G,loopback]
+ * Last, the cost on the hot path: loss detection, the controller and the pacer for one datagram
+ * sent and acknowledged (an ACK every 2, a thousand in flight), in ns of this machine's CPU.
+ *
+ *   node --import tsx bench/congestion.ts [--quick] [--only=bbr,newreno] [--path=100M,10M,1G,loopback,hot]
  *
  * Benchmarks print figures; nothing here fails on a missed goal.
  */
 import { Bbr } from '../src/congestion/bbr.js';
 import { MAX_DATAGRAM_SIZE } from '../src/congestion/controller.js';
 import { Ledbat } from '../src/congestion/ledbat.js';
+import { LossDetection } from '../src/congestion/loss-detection.js';
+import { Pacer } from '../src/congestion/pacer.js';
+import { RttEstimator } from '../src/session/rtt-estimator.js';
 import { NewReno } from '../src/congestion/new-reno.js';
 import type { ControllerFactory } from '../test/support/bulk-sender.js';
 import { type FlowOptions, type PathOptions, PathSimulator } from '../test/support/path-simulator.js';
@@ -126,10 +132,34 @@ function loopback(make: (seed: number) => ControllerFactory) {
   };
 }
 
+/** ns per datagram sent and acknowledged through loss detection, the controller and the pacer. */
+function hotPath(make: (seed: number) => ControllerFactory, count: number): number {
+  const rtt = new RttEstimator(1, 60_000);
+  const cc = make(8)(rtt);
+  const loss = new LossDetection(rtt, cc);
+  const pacer = new Pacer();
+  const ranges = new Float64Array(2);
+  const lag = 1_000; // datagrams in flight
+  let now = 0;
+  const started = process.hrtime.bigint();
+  for (let pn = 0; pn < count; pn++) {
+    now += 0.01;
+    pacer.nextSendTime(now, MAX_DATAGRAM_SIZE, cc.window(), rtt.srtt, cc.pacingRate());
+    pacer.onSent(MAX_DATAGRAM_SIZE);
+    loss.onPacketSent(now, MAX_DATAGRAM_SIZE, pn);
+    if (pn % 2 === 1 && pn >= lag) {
+      // QUIC repeats the acknowledged range: one range from 0 to the newest, every time.
+      ranges[1] = pn - lag;
+      loss.onAckReceived(now, ranges, 1, 0);
+    }
+  }
+  return Number(process.hrtime.bigint() - started) / count;
+}
+
 const controllers = option('only') ?? Object.keys(CONTROLLERS);
 const paths = option('path') ?? Object.keys(PATHS);
 for (const name of [...controllers, ...paths])
-  if (!(name in CONTROLLERS) && !(name in PATHS) && name !== 'loopback')
+  if (!(name in CONTROLLERS) && !(name in PATHS) && name !== 'loopback' && name !== 'hot')
     throw new Error(`unknown controller or path ${name}`);
 
 console.log(`congestion control on simulated paths (buffer 1 BDP)${quick ? ', quick: half durations' : ''}`);
@@ -200,4 +230,16 @@ if (!option('path') || paths.includes('loopback')) {
       dropped: round(f.dropped, 5),
     });
   }
+}
+
+if (!option('path') || paths.includes('hot'))
+  console.log('\nhot path: one datagram sent and acknowledged (loss detection + controller + pacer)');
+for (const name of !option('path') || paths.includes('hot') ? controllers : []) {
+  const make = CONTROLLERS[name] as (seed: number) => ControllerFactory;
+  hotPath(make, 200_000); // warm-up
+  const ns = Math.min(hotPath(make, 1_000_000), hotPath(make, 1_000_000));
+  console.log(
+    `${name.padEnd(12)} ${round(ns, 0)} ns a datagram (${round(1e3 / ns, 2)} M datagrams/s of one core)`,
+  );
+  report('congestion-hot-path', { controller: name, nsPerDatagram: round(ns, 1) });
 }

@@ -112,6 +112,21 @@ describe('LossDetection (RFC 9002 §6)', () => {
     expect(loss.deadline).toBeUndefined();
   });
 
+  it('finds the packet lost when its timer fires, whatever the rounding of now - loss_delay', () => {
+    // Times where (sent + delay) - delay < sent in floating point: judged by "sent <= now -
+    // loss_delay", the timer at loss_time would find nothing lost and fire again at once, forever.
+    const { loss } = setup();
+    const rtt = 15 * 1.37 + 0.013;
+    const sent = 3000 + 7 / 997;
+    send(loss, 0, 1);
+    ack(loss, rtt, [[0, 0]]);
+    send(loss, sent, 4);
+    ack(loss, sent + rtt, [[4, 4]]);
+    const deadline = loss.deadline as number;
+    expect(loss.onTimeout(deadline)).toBe('lost');
+    expect(loss.lost).toEqual([2, 3]);
+  });
+
   it('uses at least kGranularity as the loss delay', () => {
     const { loss } = setup();
     send(loss, 0, 1);
