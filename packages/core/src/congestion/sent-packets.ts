@@ -115,13 +115,6 @@ export class SentPackets {
       this.lowest++;
   }
 
-  /** Forgets everything (a path that is abandoned); returns nothing in flight afterwards. */
-  clear(): void {
-    this.lowest = this.upcoming;
-    this.bytesInFlight = 0;
-    this.ackElicitingInFlight = 0;
-  }
-
   /** Doubles the ring, keeping each held packet at its packet number's new slot. */
   private grow(): void {
     const oldMask = this.mask;
