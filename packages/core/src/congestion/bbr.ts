@@ -1,0 +1,395 @@
+/**
+ * BBR version 1 (draft-cardwell-iccrg-bbr-congestion-control-00; libudx's udx_bbr.c and quinn's
+ * congestion/bbr were read to learn): a model of the path instead of a reaction to loss. It
+ * estimates the bottleneck bandwidth (the windowed maximum of delivery-rate samples over 10
+ * round trips) and the round-trip propagation time (the minimum RTT over 10 s), paces at about
+ * that bandwidth and keeps about two bandwidth-delay products in flight, so the bottleneck queue
+ * stays short (a chat line does not wait behind a full buffer) while the link stays busy.
+ *
+ * States, as the draft: Startup (pacing gain 2/ln 2 until the bandwidth stops growing by 25 %
+ * for 3 rounds), Drain (the inverse gain, until in flight ≤ one BDP), ProbeBW (gains 1.25, 0.75,
+ * then six rounds of 1, starting at a random phase), ProbeRTT (every 10 s without a new minimum:
+ * at most 4 datagrams in flight for 200 ms and a round, to measure the propagation time again).
+ * Loss: packet conservation for the first round of a recovery period, the window restored after.
+ *
+ * In bytes and ms, rates in bytes/s. Beyond draft-00, as Linux's bbr and libudx do: the window
+ * also holds the recent ack aggregation (`extra_acked`: acks that arrive in bursts, as delayed
+ * acks and an event loop's batching make them, must not starve the link), and pacing is 1 %
+ * under the estimate so the model's own queue drains.
+ */
+import {
+  type AckedPacket,
+  type AckSummary,
+  type CongestionController,
+  INITIAL_WINDOW,
+  MAX_DATAGRAM_SIZE,
+} from './controller.js';
+import { burstCapacity } from './pacer.js';
+import { WindowedMax } from './windowed-max.js';
+
+/** 2/ln(2): the smallest gain that doubles the delivery rate every round in Startup. */
+export const HIGH_GAIN = 2 / Math.LN2;
+export const PROBE_BW_CWND_GAIN = 2;
+export const PACING_GAIN_CYCLE = [1.25, 0.75, 1, 1, 1, 1, 1, 1] as const;
+/**
+ * The queue (ms) one bandwidth probe may build. ProbeBW's 1.25 phase builds a quarter of the
+ * propagation time: 50 ms on a 200 ms path, which a chat line sent then would wait behind. So
+ * the probe gain is 1 + min(0.25, PROBE_QUEUE_MS / rtprop), and the drain after it the mirror
+ * image (netchat's deviation from the draft: on long paths bandwidth increases are found more
+ * slowly, 5 % a cycle at 200 ms, instead of 25 %).
+ */
+export const PROBE_QUEUE_MS = 10;
+/** The bandwidth filter's window, in round trips. */
+export const BTL_BW_FILTER_ROUNDS = 10;
+/** How long a minimum RTT is believed without being measured again (ms). */
+export const RTPROP_FILTER_MS = 10_000;
+export const PROBE_RTT_DURATION_MS = 200;
+/** The smallest window (BBRMinPipeCwnd: 4 datagrams), and ProbeRTT's. */
+export const MIN_PIPE_CWND = 4 * MAX_DATAGRAM_SIZE;
+/** Startup ends after this many rounds in which the bandwidth grew by less than 25 %. */
+export const FULL_BW_ROUNDS = 3;
+export const FULL_BW_GROWTH = 1.25;
+/** Pacing a little under the estimate (Linux's bbr_pacing_margin_percent). */
+export const PACING_MARGIN = 0.01;
+/** The ack aggregation estimate: the max over two windows of this many rounds, at most this long (ms) of sending. */
+export const EXTRA_ACKED_ROUNDS = 5;
+export const EXTRA_ACKED_MAX_MS = 100;
+/**
+ * BBRv2's loss bound: a round that lost more than 2 % of its bytes (and at least 3 datagrams)
+ * caps what may be in flight at 0.7 of the round's peak; each round the flow then spends
+ * against the cap raises it, by one datagram, then two, four... (BBRv2's probe up).
+ */
+export const LOSS_THRESHOLD = 0.02;
+export const LOSS_MIN_BYTES = 3 * MAX_DATAGRAM_SIZE;
+export const LOSS_BETA = 0.7;
+/** Startup ends on loss only after at least this much of it in a round (BBRv2's full_loss_cnt: 8). */
+export const STARTUP_LOSS_MIN_BYTES = 8 * MAX_DATAGRAM_SIZE;
+
+export type BbrMode = 'startup' | 'drain' | 'probe_bw' | 'probe_rtt';
+
+export interface BbrOptions {
+  /** Picks ProbeBW's starting phase; a uniformly random unsigned 32-bit integer. */
+  randomU32?: () => number;
+}
+
+export class Bbr implements CongestionController {
+  readonly name = 'bbr';
+  private state: BbrMode = 'startup';
+  private cwnd = INITIAL_WINDOW;
+  private pacing: number | undefined;
+  private paceGain = HIGH_GAIN;
+  private windowGain = HIGH_GAIN;
+  private readonly btlBwFilter = new WindowedMax(BTL_BW_FILTER_ROUNDS);
+  /** BBR.rtprop (ms) and when it was last measured. */
+  private rtProp = Number.POSITIVE_INFINITY;
+  private rtPropStamp = 0;
+  private rtPropExpired = false;
+  private roundCount = 0;
+  private nextRoundDelivered = 0;
+  private roundStart = false;
+  private filledPipe = false;
+  private fullBw = 0;
+  private fullBwCount = 0;
+  private cycleIndex = 0;
+  private cycleStamp = 0;
+  private probeRttDoneStamp = 0;
+  private probeRttRoundDone = false;
+  /** Rate samples are treated as application-limited until `delivered` passes this (ProbeRTT's). */
+  private ignoreSamplesUntil = 0;
+  private priorCwnd = 0;
+  private idleRestart = false;
+  private inRecovery = false;
+  private recoveryStart = Number.NEGATIVE_INFINITY;
+  private enteringRecovery = false;
+  private packetConservation = false;
+  private lostBytes = 0;
+  /** BBRv2's inflight_hi (Infinity until a round loses too much) and how much the next round adds. */
+  private inflightHi = Number.POSITIVE_INFINITY;
+  private probeUpIncrement = MAX_DATAGRAM_SIZE;
+  private roundAcked = 0;
+  private roundLost = 0;
+  private roundMaxInFlight = 0;
+  private ackEpochStart = 0;
+  private ackEpochAcked = 0;
+  private readonly extraAcked = [0, 0];
+  private extraAckedIndex = 0;
+  private extraAckedRounds = 0;
+  private readonly randomU32: () => number;
+
+  constructor(options: BbrOptions = {}) {
+    this.randomU32 = options.randomU32 ?? (() => Math.floor(Math.random() * 2 ** 32));
+  }
+
+  /** The state: Startup, Drain, ProbeBW or ProbeRTT. */
+  get mode(): BbrMode {
+    return this.state;
+  }
+
+  /** BBR.pacing_gain and BBR.cwnd_gain now. */
+  get pacingGain(): number {
+    return this.paceGain;
+  }
+
+  get cwndGain(): number {
+    return this.windowGain;
+  }
+
+  /** BBR.BtlBw: the bottleneck bandwidth estimate (bytes/s), 0 before any sample. */
+  get bandwidth(): number {
+    return this.btlBwFilter.value;
+  }
+
+  /** BBR.rtprop (ms), Infinity before any sample. */
+  get minRtt(): number {
+    return this.rtProp;
+  }
+
+  window(): number {
+    return this.cwnd;
+  }
+
+  pacingRate(): number | undefined {
+    return this.pacing;
+  }
+
+  /** BBRHandleRestartFromIdle (BBROnTransmit). */
+  onPacketSent(_now: number, _bytes: number, priorInFlight: number, appLimited: boolean): void {
+    if (priorInFlight !== 0 || !appLimited) return;
+    this.idleRestart = true;
+    this.ackEpochAcked = 0;
+    if (this.state === 'probe_bw') this.setPacingRateWithGain(1);
+  }
+
+  onAck(_now: number, packet: AckedPacket): void {
+    // A packet sent after the recovery period began is acknowledged: the period is over.
+    if (this.inRecovery && packet.sentAt > this.recoveryStart) {
+      this.inRecovery = false;
+      this.packetConservation = false;
+      this.cwnd = Math.max(this.cwnd, this.priorCwnd);
+    }
+  }
+
+  onCongestionEvent(now: number, sentAt: number, persistent: boolean, lostBytes: number): void {
+    this.lostBytes += lostBytes;
+    if (persistent) {
+      // As a retransmission timeout: keep what the window was, start over from the minimum.
+      this.saveCwnd();
+      this.cwnd = MIN_PIPE_CWND;
+      this.inRecovery = false;
+      this.packetConservation = false;
+      this.fullBw = 0;
+      return;
+    }
+    if (this.inRecovery || sentAt <= this.recoveryStart) return;
+    this.saveCwnd();
+    this.inRecovery = true;
+    this.recoveryStart = now;
+    this.enteringRecovery = true;
+  }
+
+  /** BBRUpdateOnACK: the model and state, then the pacing rate and the window. */
+  onAckEnd(now: number, s: AckSummary): void {
+    if (Number.isNaN(s.latestRtt) === false && this.pacing === undefined) {
+      // The first round trip measured: pace the initial window at Startup's gain over it.
+      this.pacing = (HIGH_GAIN * INITIAL_WINDOW * 1000) / Math.max(s.latestRtt, 1);
+    }
+    this.updateBtlBw(s);
+    this.updateAckAggregation(now, s);
+    if (this.state === 'probe_bw' && this.isNextCyclePhase(now, s)) this.advanceCyclePhase(now);
+    this.checkFullPipe(s);
+    this.checkDrain(now, s);
+    this.updateRtProp(now, s);
+    this.checkProbeRtt(now, s);
+    this.setPacingRateWithGain(this.paceGain);
+    this.setCwnd(s);
+    this.lostBytes = 0;
+  }
+
+  /** BBRInflight(gain): gain × the estimated BDP, plus one pacer burst. */
+  private inflight(gain: number): number {
+    if (this.rtProp === Number.POSITIVE_INFINITY || this.bandwidth === 0) return INITIAL_WINDOW;
+    const bdp = (this.bandwidth * this.rtProp) / 1000;
+    return gain * bdp + burstCapacity(this.bandwidth);
+  }
+
+  /** The upper bound on bytes in flight that losses set (Infinity without one). */
+  get inflightBound(): number {
+    return this.inflightHi;
+  }
+
+  private updateBtlBw(s: AckSummary): void {
+    this.roundStart = false;
+    this.roundAcked += s.ackedBytes;
+    this.roundLost += this.lostBytes;
+    if (s.priorInFlight > this.roundMaxInFlight) this.roundMaxInFlight = s.priorInFlight;
+    if (s.priorDelivered >= 0 && s.priorDelivered >= this.nextRoundDelivered) {
+      this.endRound();
+      this.nextRoundDelivered = s.delivered;
+      this.roundCount++;
+      this.roundStart = true;
+      this.packetConservation = false;
+    }
+    const appLimited = s.rateAppLimited || s.delivered <= this.ignoreSamplesUntil;
+    if (s.deliveryRate > 0 && (s.deliveryRate >= this.bandwidth || !appLimited))
+      this.btlBwFilter.update(this.roundCount, s.deliveryRate);
+  }
+
+  /** A round ended: too much loss lowers the bound on what is in flight; a round against it raises it. */
+  private endRound(): void {
+    const lost = this.roundLost;
+    const minimum = this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES;
+    if (lost >= minimum && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
+      this.inflightHi = Math.max(MIN_PIPE_CWND, LOSS_BETA * Math.min(this.inflightHi, this.roundMaxInFlight));
+      this.probeUpIncrement = MAX_DATAGRAM_SIZE;
+      // Startup overflowed the buffer: the pipe is full (BBRv2), whatever the bandwidth did.
+      if (this.state === 'startup') this.filledPipe = true;
+    } else if (this.state === 'probe_bw' && this.roundMaxInFlight + MAX_DATAGRAM_SIZE >= this.inflightHi) {
+      this.inflightHi += this.probeUpIncrement;
+      this.probeUpIncrement *= 2;
+    }
+    this.roundAcked = this.roundLost = this.roundMaxInFlight = 0;
+  }
+
+  /** How many more bytes were acknowledged than the bandwidth estimate explains (Linux's extra_acked). */
+  private updateAckAggregation(now: number, s: AckSummary): void {
+    if (s.ackedBytes <= 0) return;
+    if (this.roundStart && ++this.extraAckedRounds >= EXTRA_ACKED_ROUNDS) {
+      this.extraAckedRounds = 0;
+      this.extraAckedIndex ^= 1;
+      this.extraAcked[this.extraAckedIndex] = 0;
+    }
+    let expected = (this.bandwidth * (now - this.ackEpochStart)) / 1000;
+    if (this.ackEpochAcked <= expected) {
+      this.ackEpochAcked = 0;
+      this.ackEpochStart = now;
+      expected = 0;
+    }
+    this.ackEpochAcked += s.ackedBytes;
+    const extra = Math.min(this.ackEpochAcked - expected, this.cwnd);
+    if (extra > (this.extraAcked[this.extraAckedIndex] as number))
+      this.extraAcked[this.extraAckedIndex] = extra;
+  }
+
+  private isNextCyclePhase(now: number, s: AckSummary): boolean {
+    const fullLength = now - this.cycleStamp > this.rtProp;
+    if (this.paceGain === 1) return fullLength;
+    if (this.paceGain > 1)
+      return fullLength && (this.lostBytes > 0 || s.priorInFlight >= this.inflight(this.paceGain));
+    return fullLength || s.priorInFlight <= this.inflight(1);
+  }
+
+  private advanceCyclePhase(now: number): void {
+    this.cycleStamp = now;
+    this.cycleIndex = (this.cycleIndex + 1) % PACING_GAIN_CYCLE.length;
+    const gain = PACING_GAIN_CYCLE[this.cycleIndex] as number;
+    const bound = Math.min(gain - 1 > 0 ? gain - 1 : 1 - gain, PROBE_QUEUE_MS / this.rtProp);
+    this.paceGain = gain > 1 ? 1 + bound : gain < 1 ? 1 - bound : 1;
+  }
+
+  private checkFullPipe(s: AckSummary): void {
+    if (this.filledPipe || !this.roundStart || s.rateAppLimited) return;
+    if (this.bandwidth >= this.fullBw * FULL_BW_GROWTH) {
+      this.fullBw = this.bandwidth;
+      this.fullBwCount = 0;
+      return;
+    }
+    if (++this.fullBwCount >= FULL_BW_ROUNDS) this.filledPipe = true;
+  }
+
+  private checkDrain(now: number, s: AckSummary): void {
+    if (this.state === 'startup' && this.filledPipe) {
+      this.state = 'drain';
+      this.paceGain = 1 / HIGH_GAIN;
+      this.windowGain = HIGH_GAIN;
+    }
+    if (this.state === 'drain' && s.bytesInFlight <= this.inflight(1)) this.enterProbeBw(now);
+  }
+
+  private enterProbeBw(now: number): void {
+    this.state = 'probe_bw';
+    this.paceGain = 1;
+    this.windowGain = PROBE_BW_CWND_GAIN;
+    // Start at a random phase, but never at 0.75: there is no probing queue to drain yet.
+    const length = PACING_GAIN_CYCLE.length;
+    this.cycleIndex = length - 1 - (this.randomU32() % (length - 1));
+    this.advanceCyclePhase(now);
+  }
+
+  private enterStartup(): void {
+    this.state = 'startup';
+    this.paceGain = HIGH_GAIN;
+    this.windowGain = HIGH_GAIN;
+  }
+
+  private updateRtProp(now: number, s: AckSummary): void {
+    this.rtPropExpired = now > this.rtPropStamp + RTPROP_FILTER_MS;
+    if (s.latestRtt >= 0 && (s.latestRtt <= this.rtProp || this.rtPropExpired)) {
+      this.rtProp = s.latestRtt;
+      this.rtPropStamp = now;
+    }
+  }
+
+  private checkProbeRtt(now: number, s: AckSummary): void {
+    if (this.state !== 'probe_rtt' && this.rtPropExpired && !this.idleRestart) {
+      this.state = 'probe_rtt';
+      this.paceGain = 1;
+      this.windowGain = 1;
+      this.saveCwnd();
+      this.probeRttDoneStamp = 0;
+    }
+    if (this.state === 'probe_rtt') this.handleProbeRtt(now, s);
+    this.idleRestart = false;
+  }
+
+  private handleProbeRtt(now: number, s: AckSummary): void {
+    // The low rate of a drained pipe says nothing about the bottleneck.
+    this.ignoreSamplesUntil = s.delivered + s.bytesInFlight;
+    if (this.probeRttDoneStamp === 0 && s.bytesInFlight <= MIN_PIPE_CWND) {
+      this.probeRttDoneStamp = now + PROBE_RTT_DURATION_MS;
+      this.probeRttRoundDone = false;
+      this.nextRoundDelivered = s.delivered;
+    } else if (this.probeRttDoneStamp !== 0) {
+      if (this.roundStart) this.probeRttRoundDone = true;
+      if (this.probeRttRoundDone && now > this.probeRttDoneStamp) {
+        this.rtPropStamp = now;
+        this.cwnd = Math.max(this.cwnd, this.priorCwnd);
+        if (this.filledPipe) this.enterProbeBw(now);
+        else this.enterStartup();
+      }
+    }
+  }
+
+  private setPacingRateWithGain(gain: number): void {
+    const rate = gain * this.bandwidth * (1 - PACING_MARGIN);
+    if (rate > 0 && (this.filledPipe || this.pacing === undefined || rate > this.pacing)) this.pacing = rate;
+  }
+
+  private saveCwnd(): void {
+    this.priorCwnd =
+      !this.inRecovery && this.state !== 'probe_rtt' ? this.cwnd : Math.max(this.priorCwnd, this.cwnd);
+  }
+
+  /** BBRSetCwnd, with BBRModulateCwndForRecovery and ForProbeRTT. */
+  private setCwnd(s: AckSummary): void {
+    if (this.lostBytes > 0) this.cwnd = Math.max(this.cwnd - this.lostBytes, MAX_DATAGRAM_SIZE);
+    if (this.enteringRecovery) {
+      // Packet conservation for a round: send one for one acknowledged.
+      this.enteringRecovery = false;
+      this.packetConservation = true;
+      this.nextRoundDelivered = s.delivered;
+      this.cwnd = s.bytesInFlight + Math.max(s.ackedBytes, MAX_DATAGRAM_SIZE);
+    }
+    if (this.packetConservation) this.cwnd = Math.max(this.cwnd, s.bytesInFlight + s.ackedBytes);
+    else {
+      let target = this.inflight(this.windowGain);
+      if (this.filledPipe) {
+        const extra = Math.max(this.extraAcked[0] as number, this.extraAcked[1] as number);
+        target += Math.min(extra, (this.bandwidth * EXTRA_ACKED_MAX_MS) / 1000);
+        this.cwnd = Math.min(this.cwnd + s.ackedBytes, target);
+      } else if (this.cwnd < target || s.delivered < INITIAL_WINDOW) this.cwnd += s.ackedBytes;
+      this.cwnd = Math.max(this.cwnd, MIN_PIPE_CWND);
+    }
+    this.cwnd = Math.max(MIN_PIPE_CWND, Math.min(this.cwnd, this.inflightHi));
+    if (this.state === 'probe_rtt') this.cwnd = Math.min(this.cwnd, MIN_PIPE_CWND);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Pacing (RFC 9002 §7.7; quinn's connection/pacing.rs is the model): a token bucket of bytes,
+ * refilled at the controller's own rate if it has one (BBR), else at 1.25 × window / smoothed
+ * RTT, so a window is spread over a round trip instead of leaving in one burst that the
+ * bottleneck's queue (and every chat line behind it) would have to absorb.
+ *
+ * The bucket holds about 2 ms of sending (at least 10 datagrams, the initial window; at most 256
+ * datagrams or 10 ms), and when it runs dry the sender waits until it is full again: Node's
+ * timers fire at millisecond granularity, so pacing by single datagrams at 100 Mbit/s (one every
+ * 0.1 ms) would cost a wake-up per datagram and still burst whenever a timer came late. After an
+ * idle period the bucket is full at most: a burst is never larger than its capacity.
+ */
+import { MAX_DATAGRAM_SIZE } from './controller.js';
+
+/** The extra rate over window / RTT (RFC 9002 §7.7's N = 1.25). */
+export const PACING_GAIN = 1.25;
+/** The burst the bucket aims at (ms of sending) and the most it holds (ms). */
+export const TARGET_BURST_INTERVAL = 1;
+export const MAX_BURST_INTERVAL = 10;
+/** The bucket's size in datagrams, at least and at most. */
+export const MIN_BURST_DATAGRAMS = 10;
+export const MAX_BURST_DATAGRAMS = 256;
+
+export class Pacer {
+  private tokens = MIN_BURST_DATAGRAMS * MAX_DATAGRAM_SIZE;
+  private refilledAt = Number.NaN;
+  private maxRate: number | undefined;
+
+  /** Caps the rate (bytes/s) whatever the controller says: a relay's budget. Undefined: no cap. */
+  setMaxRate(bytesPerSecond: number | undefined): void {
+    this.maxRate = bytesPerSecond;
+  }
+
+  /**
+   * The rate (bytes/s) to pace at, from the controller's own rate or the window and smoothed
+   * RTT (ms); undefined before any RTT sample and without a cap (then nothing is paced).
+   */
+  rate(window: number, srtt: number | undefined, controllerRate: number | undefined): number | undefined {
+    let rate = controllerRate;
+    if (rate === undefined && srtt !== undefined && srtt > 0) rate = (PACING_GAIN * window * 1000) / srtt;
+    if (this.maxRate !== undefined) rate = rate === undefined ? this.maxRate : Math.min(rate, this.maxRate);
+    return rate;
+  }
+
+  /**
+   * When a datagram of `bytes` may leave: `now` if at once (then call `onSent`), else the time
+   * (ms) to ask again.
+   */
+  nextSendTime(
+    now: number,
+    bytes: number,
+    window: number,
+    srtt: number | undefined,
+    controllerRate: number | undefined,
+  ): number {
+    const rate = this.rate(window, srtt, controllerRate);
+    if (rate === undefined || !(rate > 0)) return now;
+    const capacity = burstCapacity(rate);
+    const elapsed = Number.isNaN(this.refilledAt) ? 0 : Math.max(0, now - this.refilledAt);
+    this.refilledAt = now;
+    this.tokens = Math.min(capacity, this.tokens + (rate * elapsed) / 1000);
+    if (this.tokens >= bytes) return now;
+    // Wait for a whole burst, not for one datagram's worth (see the top of this file).
+    return now + ((Math.max(bytes, capacity) - this.tokens) * 1000) / rate;
+  }
+
+  /** A datagram of `bytes` left (paced or not: probes and priority traffic use tokens too). */
+  onSent(bytes: number): void {
+    this.tokens = Math.max(0, this.tokens - bytes);
+  }
+}
+
+/** The bucket's size (bytes) at `rate` bytes/s. */
+export function burstCapacity(rate: number): number {
+  const target = (rate * TARGET_BURST_INTERVAL) / 1000;
+  const ceiling = Math.max((rate * MAX_BURST_INTERVAL) / 1000, MAX_DATAGRAM_SIZE);
+  const clamped = Math.min(
+    Math.max(target, MIN_BURST_DATAGRAMS * MAX_DATAGRAM_SIZE),
+    MAX_BURST_DATAGRAMS * MAX_DATAGRAM_SIZE,
+  );
+  return Math.min(clamped, ceiling);
+}
