@@ -1,14 +1,13 @@
 /** Chat history in a temporary netchat home: per-key files, modes, the bound, corrupt lines, the setting. */
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '@netchat/core';
 import { ChatClient, ChatHistory, type Conversation, type HistoryEntry } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
-import { VirtualNetwork } from '@netchat/testkit';
+import { VirtualNetwork, temporaryDirectory } from '@netchat/testkit';
 
-const home = () => mkdtempSync(join(tmpdir(), 'netchat-history-'));
+const home = () => temporaryDirectory('netchat-history-');
 const alice = 'a1'.repeat(32);
 const bob = 'b2'.repeat(32);
 const entry = (text: string, direction: HistoryEntry['direction'] = 'in'): HistoryEntry => ({

@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { completionScript, earlyAnswer, knownPeerAddresses, usageOptions } from '../src/index.js';
 import { KnownPeers } from '@netchat/core';
@@ -36,7 +36,16 @@ describe('earlyAnswer', () => {
   });
 
   it('leaves every other command line to the full parser (which may call it an error)', () => {
-    for (const argv of [[], ['5555'], ['--nick', '--help'], ['5555', '--help'], ['--help', 'x'], ['completion'], ['completion', 'fish'], ['completion', 'peers']])
+    for (const argv of [
+      [],
+      ['5555'],
+      ['--nick', '--help'],
+      ['5555', '--help'],
+      ['--help', 'x'],
+      ['completion'],
+      ['completion', 'fish'],
+      ['completion', 'peers'],
+    ])
       expect(earlyAnswer(program, argv)).toBeUndefined();
   });
 
@@ -73,22 +82,33 @@ describe('completion', () => {
 
   it('zsh: escapes brackets and colons in descriptions', () => {
     const script = completionScript('demo', usage, 'zsh');
-    expect(script).toContain("'--connect[ask this peer at start (\\[\\:\\:1\\]\\:6666 for IPv6)]:host\\:port:->peers'");
+    expect(script).toContain(
+      "'--connect[ask this peer at start (\\[\\:\\:1\\]\\:6666 for IPv6)]:host\\:port:->peers'",
+    );
     expect(script).toContain("'--accept[who may connect]:all|none|allow:(all none allow)'");
   });
 });
 
 describe('known peer addresses (for --connect)', () => {
-  const home = () => mkdtempSync(join(tmpdir(), 'netchat-options-'));
+  const home = () => temporaryDirectory('netchat-options-');
   const key = (n: number) => n.toString(16).padStart(64, '0');
 
   it('are where each known peer was last seen, most recent first, once each; peers never seen at an address are left out', () => {
     const dir = home();
     const peers = KnownPeers.load(dir);
-    peers.remember(key(1), 'bob', 'F1', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-01') });
-    peers.remember(key(2), 'carol', 'F2', { address: { host: '::1', port: 7000 }, at: new Date('2026-01-03') });
+    peers.remember(key(1), 'bob', 'F1', {
+      address: { host: '127.0.0.1', port: 6666 },
+      at: new Date('2026-01-01'),
+    });
+    peers.remember(key(2), 'carol', 'F2', {
+      address: { host: '::1', port: 7000 },
+      at: new Date('2026-01-03'),
+    });
     peers.remember(key(3), 'dave', 'F3', { at: new Date('2026-01-04') });
-    peers.remember(key(4), 'bob2', 'F4', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-02') });
+    peers.remember(key(4), 'bob2', 'F4', {
+      address: { host: '127.0.0.1', port: 6666 },
+      at: new Date('2026-01-02'),
+    });
     expect(knownPeerAddresses(dir)).toEqual(['[::1]:7000', '127.0.0.1:6666']);
   });
 

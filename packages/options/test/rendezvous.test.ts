@@ -1,11 +1,11 @@
 /** The rendezvous and STUN flags, settings.json, and a binding request to a STUN server on loopback. */
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetchatPeer } from '@netchat/core';
 import * as stun from 'webrtc-stun';
+import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -66,7 +66,7 @@ describe('settings.json', () => {
   });
 
   it('a broken file stops the program with one line and exit code 1', () => {
-    const home = mkdtempSync(join(tmpdir(), 'netchat-settings-'));
+    const home = temporaryDirectory('netchat-settings-');
     writeFileSync(join(home, 'settings.json'), '{"introductions": "everyone"}');
     const script = `import('${new URL('../dist/index.js', import.meta.url).href}').then((o) => o.loadSettingsOrExit({ name: 'netchat', version: '0', usage: '' }, ${JSON.stringify(home)}))`;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
