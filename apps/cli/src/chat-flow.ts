@@ -26,9 +26,11 @@ import {
   parseTarget,
   type PeerPort,
   type PresenceUpdate,
+  type StorageSources,
   type TrustStore,
   texts,
   type WaitingRequest,
+  watchStorage,
 } from '@netchat/client';
 import { formatAddress, type PeerSpec } from '@netchat/core';
 
@@ -57,6 +59,8 @@ export interface FlowOptions {
   rendezvous?: boolean;
   /** Known peers, whose nicks name them (with a rendezvous). */
   contacts?: () => readonly Contact[];
+  /** Files of the netchat home whose failed saves are told as one warning each (the chat goes on). */
+  storage?: StorageSources;
 }
 
 /** How the program ends; see README "Exit codes". */
@@ -98,6 +102,7 @@ export class ChatFlow {
     this.client = new ChatClient(port, trustStore, { capacity: 1, acceptAll: options.yes });
     this.client.subscribe((u) => this.onUpdate(u));
     this.client.subscribePresence((u) => this.onPresence(u));
+    if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
   }
 
   /** A script: its lines are only ever messages for the one peer named by --connect. */

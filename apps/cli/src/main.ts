@@ -74,6 +74,7 @@ async function main(): Promise<void> {
       interactive: terminal.interactive,
       rendezvous: link !== undefined,
       contacts: () => knownPeers.list(),
+      storage: { knownPeers },
     },
     knownPeers,
     (code) => void quit(code),

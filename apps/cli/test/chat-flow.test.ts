@@ -2,6 +2,8 @@
  * The CLI's chat flow in-process: real Endpoints on a virtual network and virtual time, a console
  * that records what a person would see. No child processes, no sleeps.
  */
+import type { TrustStore } from '@netchat/client';
+import { KnownPeers } from '@netchat/core';
 import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { ChatFlow, EXIT, type FlowConsole, type FlowOptions } from '../src/chat-flow.js';
@@ -45,14 +47,18 @@ interface Program {
   exitCode: number | undefined;
 }
 
-function program(peer: VirtualPeer, options: Partial<FlowOptions> = {}): Program {
+function program(
+  peer: VirtualPeer,
+  options: Partial<FlowOptions> = {},
+  trustStore: TrustStore = peer.knownPeers,
+): Program {
   const console = new RecordingConsole();
   const p: Program = { peer, console, exitCode: undefined } as Program;
   p.flow = new ChatFlow(
     peer,
     console,
     { yes: false, verbose: false, interactive: true, ...options },
-    peer.knownPeers,
+    trustStore,
     (code) => {
       p.exitCode = code;
     },
@@ -343,5 +349,34 @@ describe('ChatFlow', () => {
       '! invalid address "256.1.1.1 6666": "256.1.1.1" is not an IPv4 address (four numbers, each 0-255)',
     );
     expect(a.console.prompt_).toBe('Start chat with? (IP Port): ');
+  });
+
+  it('a home where known peers cannot be saved: one warning, and the chat goes on both ways', async () => {
+    const { net, alice, bob } = setUp();
+    // As a read-only home fails: the write throws (as root too, where chmod would not stop it).
+    const failing = KnownPeers.load('/nonexistent/netchat-home', {
+      writeFile: (path) => {
+        throw Object.assign(new Error(`EROFS: read-only file system, open '${path}'`), { code: 'EROFS' });
+      },
+    });
+    const a = program(alice, { storage: { knownPeers: failing } }, failing);
+    const b = program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).');
+    const warnings = a.console.lines.filter((l) => l.startsWith('! Could not save'));
+    expect(warnings).toEqual([
+      "! Could not save the known peers (/nonexistent/netchat-home/known_peers.json: read-only file system): the chat goes on, but peers' keys and addresses are not remembered after you quit.",
+    ]);
+    await type(a, 'still here');
+    runUntilSeen(net, b, '[127.0.0.1:1111] alice: still here');
+    await type(b, 'and me');
+    runUntilSeen(net, a, '[127.0.0.2:2222] bob: and me');
+    // Remembered for this run, and said once however often it fails.
+    const bobKey = Buffer.from(bob.endpoint.identity.publicKey).toString('hex');
+    expect(failing.check(bobKey, 'bob').status).toBe('known');
+    await type(a, 'exit');
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).');
+    expect(a.console.lines.filter((l) => l.startsWith('! Could not save'))).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshHome, hasIpv6Loopback, hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -231,6 +232,63 @@ describe('identity', () => {
     expect(await p.exited).toBe(1);
     expect(p.stderr.trim()).toMatch(/identity\.key can be read by others \(mode 644\); run: chmod 600 /);
   });
+});
+
+/**
+ * Runs a program with `folder` mounted read-only, in a mount namespace of its own (root, or a
+ * user namespace): a home that cannot be written even by root, which chmod cannot give.
+ */
+function readOnly(folder: string): string[] | undefined {
+  const script = 'mount --bind -o ro "$0" "$0" && exec "$@"';
+  for (const flags of [['-m'], ['-r', '-m']]) {
+    const probe = spawnSync('unshare', [
+      ...flags,
+      'sh',
+      '-c',
+      script,
+      folder,
+      'sh',
+      '-c',
+      '! touch "$0/probe" 2>/dev/null',
+      folder,
+    ]);
+    if (probe.status === 0) return ['unshare', ...flags, 'sh', '-c', script, folder];
+  }
+  return undefined;
+}
+
+describe('a netchat home that cannot be written', () => {
+  const home = freshHome();
+  const wrapper = readOnly(home);
+
+  it.skipIf(!wrapper)(
+    'read-only (a bind mount): one warning, the chat goes on both ways, and the peer hears the close',
+    async () => {
+      const setup = netchatAt({ NETCHAT_HOME: home }, '--fingerprint'); // the key is made before the home turns read-only
+      expect(await setup.exited).toBe(0);
+      const [b, portB] = await started('--yes', '--nick', 'bob');
+      const a = new NetchatProcess(
+        ['0', '--connect', `127.0.0.1:${portB}`],
+        { NETCHAT_HOME: home },
+        { wrapper },
+      );
+      running.push(a);
+      await a.waitFor(`Connected to 127.0.0.1 ${portB} (bob).`);
+      await a.waitFor(
+        `Could not save the known peers (${join(home, 'known_peers.json')}: read-only file system): the chat goes on`,
+      );
+      a.type('sent all the same');
+      await b.waitFor('sent all the same');
+      b.type('and answered');
+      await a.waitFor('bob: and answered');
+      a.endInput();
+      expect(await a.exited).toBe(0);
+      await b.waitFor('Peer closed the session.');
+      expect(a.stderr).toBe('');
+      expect(a.stdout.match(/Could not save/g)).toHaveLength(1);
+      expect(existsSync(join(home, 'known_peers.json'))).toBe(false);
+    },
+  );
 });
 
 describe('bad input', () => {

@@ -8,25 +8,23 @@
  * up to three quarters of the bound (so it is not rewritten on every message). Lines are checked
  * with `HistoryEntry` when read: a line that is not one (a torn write, an edit by hand) is skipped
  * and counted, never thrown. Writing never throws either: a chat must not end because a disk is
- * full; failures are counted, with the last one's reason.
+ * full; failures are counted, with the last one's reason, and told to `onWriteFailure` listeners.
  *
  * On or off is a setting in `<home>/settings.json` (`"history": true|false`), on when absent: see
  * README for why.
  */
 import {
   appendFileSync,
-  chmodSync,
   closeSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { fileProblem, type SaveFailure, trySave, writeFileAtomically } from '@netchat/core';
 import { z } from 'zod';
 import type { Conversation } from './conversation.js';
 
@@ -74,6 +72,7 @@ export class ChatHistory {
   /** Each file's size as we know it (after our own writes), so an append needs no stat. */
   private readonly sizes = new Map<string, number>();
   private on: boolean;
+  private readonly failureListeners: ((failure: SaveFailure) => void)[] = [];
 
   /** Reads the on/off setting from `home`. Throws, with one line, only if settings.json is corrupt. */
   constructor(
@@ -91,14 +90,27 @@ export class ChatHistory {
     return this.on;
   }
 
-  /** Turns logging on or off, from now on and for later runs (settings.json). Logged lines stay. */
-  setEnabled(on: boolean): void {
-    const settings = { ...this.readSettings(), history: on };
-    mkdirSync(this.home, { recursive: true, mode: 0o700 });
-    const temporary = `${this.settingsPath}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-    renameSync(temporary, this.settingsPath);
+  /**
+   * Calls `listener` when a write failed (an unwritable home, a full disk): the message was not
+   * logged, or the setting not saved. Nothing is thrown into the chat.
+   */
+  onWriteFailure(listener: (failure: SaveFailure) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /**
+   * Turns logging on or off, from now on and for later runs (settings.json). Logged lines stay.
+   * Never throws: if settings.json cannot be written the change holds for this run only (the
+   * write-failure listeners hear why), and false is returned.
+   */
+  setEnabled(on: boolean): boolean {
     this.on = on;
+    const failure = trySave(this.settingsPath, () => {
+      const settings = { ...this.readSettings(), history: on };
+      writeFileAtomically(this.settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
+    });
+    if (failure) this.failed(failure);
+    return failure === undefined;
   }
 
   /** Logs a message of this conversation (nothing while off, or before the peer's key is known). Never throws. */
@@ -114,8 +126,9 @@ export class ChatHistory {
 
   /** Appends one entry to the peer's file, trimming the file past its bound. Never throws. */
   record(publicKey: string, entry: HistoryEntry): void {
+    let path = this.directory;
     try {
-      const path = this.pathOf(publicKey);
+      path = this.pathOf(publicKey);
       let size = this.sizes.get(path);
       let line = `${JSON.stringify(entry)}\n`;
       if (size === undefined) {
@@ -131,7 +144,12 @@ export class ChatHistory {
     } catch (error) {
       this.stats.writeErrors++;
       this.stats.lastError = (error as Error).message;
+      this.failed({ path, reason: fileProblem(error) });
     }
+  }
+
+  private failed(failure: SaveFailure): void {
+    for (const listener of this.failureListeners) listener(failure);
   }
 
   /** The peer's last `n` valid entries, oldest first; [] if none. Corrupt lines are skipped and counted. */
@@ -182,10 +200,7 @@ export class ChatHistory {
       kept.push(line);
       bytes += cost;
     }
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${kept.reverse().join('\n')}\n`, { mode: 0o600 });
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, path);
+    writeFileAtomically(path, `${kept.reverse().join('\n')}\n`);
     this.sizes.set(path, bytes);
   }
 

@@ -22,3 +22,10 @@ export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
 export { type Contact, isNamedTarget, parseTarget, withFinder } from './peer-target.js';
+export {
+  type StorageSources,
+  type StorageWarning,
+  type StoredThing,
+  storageWarningText,
+  watchStorage,
+} from './storage-warnings.js';

@@ -7,11 +7,12 @@
  * seen (`lastAddress`, `lastSeen`), so `/connect NICK` can find it again. Those two fields came
  * later and are optional: a file written before them still loads, and gains them as peers are seen.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Address } from '../address.js';
 import { terminalSafe } from '../terminal-text.js';
+import { type FileWriter, type SaveFailure, trySave, writeFileAtomically } from './home-files.js';
 import { IdentityError } from './identity-store.js';
 
 const Entry = z.strictObject({
@@ -51,27 +52,48 @@ export type PeerTrust =
   /** The key is new, but a known peer used this nick: warn before the user answers. */
   | { status: 'nick_conflict'; knownFingerprint: string };
 
+export interface KnownPeersOptions {
+  /** How the file is written (tests inject one that fails); whole or not at all by default. */
+  writeFile?: FileWriter;
+}
+
 export class KnownPeers {
+  private readonly saveListeners: ((failure: SaveFailure) => void)[] = [];
+  private readonly writeFile: FileWriter;
+  /** The last save that failed, until one works again. */
+  lastSaveFailure: SaveFailure | undefined;
+
   private constructor(
     private readonly path: string | undefined,
     private readonly entries: Entry[],
-  ) {}
+    options: KnownPeersOptions = {},
+  ) {
+    this.writeFile = options.writeFile ?? writeFileAtomically;
+  }
 
   /** Reads `known_peers.json` in `home` (none yet is fine). Throws IdentityError if corrupt. */
-  static load(home: string): KnownPeers {
+  static load(home: string, options: KnownPeersOptions = {}): KnownPeers {
     const path = join(home, 'known_peers.json');
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new KnownPeers(path, []);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new KnownPeers(path, [], options);
       throw new IdentityError(`cannot read ${path}: ${(error as Error).message}`);
     }
     try {
-      return new KnownPeers(path, KnownPeersFile.parse(JSON.parse(text)).peers);
+      return new KnownPeers(path, KnownPeersFile.parse(JSON.parse(text)).peers, options);
     } catch {
       throw new IdentityError(`${path} is corrupt; move it away to start a new list of known peers`);
     }
+  }
+
+  /**
+   * Calls `listener` when the list could not be saved (a read-only home, a full disk): the change
+   * holds in memory for this run, and nothing is thrown into the chat that made it.
+   */
+  onSaveFailure(listener: (failure: SaveFailure) => void): void {
+    this.saveListeners.push(listener);
   }
 
   /** A list kept in memory only (tests, and a bot that trusts no one in particular). */
@@ -117,16 +139,16 @@ export class KnownPeers {
     return peers.sort((a, b) => seen(b).localeCompare(seen(a)) || a.nick.localeCompare(b.nick));
   }
 
-  private save(): void {
-    if (!this.path) return;
-    const dir = join(this.path, '..');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temporary = `${this.path}.${process.pid}.tmp`;
+  /** Writes the list; a failure goes to the save listeners (never thrown). Returns whether it was saved. */
+  private save(): boolean {
+    const path = this.path;
+    if (!path) return true;
     // Still version 1: the new fields are optional, so an older netchat's file loads here.
-    writeFileSync(temporary, `${JSON.stringify({ version: 1, peers: this.entries }, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    renameSync(temporary, this.path);
+    const text = `${JSON.stringify({ version: 1, peers: this.entries }, null, 2)}\n`;
+    const failure = trySave(path, () => this.writeFile(path, text));
+    this.lastSaveFailure = failure;
+    if (failure) for (const listener of this.saveListeners) listener(failure);
+    return failure === undefined;
   }
 }
 
