@@ -8,6 +8,7 @@ import {
   peerFlagsHelp,
   RendezvousArguments,
   rendezvousFlags,
+  secondsArgument,
   rendezvousFlagsHelp,
   settingsHelp,
 } from '@netchat/options';
@@ -20,6 +21,7 @@ const flags = {
   yes: { type: 'boolean', short: 'y' },
   verbose: { type: 'boolean', short: 'v' },
   json: { type: 'boolean' },
+  wait: { type: 'string' },
 } as const;
 
 export const CliArguments = PeerArguments.extend(RendezvousArguments).extend({
@@ -27,6 +29,7 @@ export const CliArguments = PeerArguments.extend(RendezvousArguments).extend({
   yes: z.boolean().default(false),
   verbose: z.boolean().default(false),
   json: z.boolean().default(false),
+  wait: secondsArgument.optional(),
 });
 export type CliArguments = z.infer<typeof CliArguments>;
 
@@ -44,6 +47,7 @@ ${peerFlagsHelp}
   -y, --yes                   accept every connection request without asking
   -v, --verbose               also show heartbeats sent and missed
   --json                      print every event as one JSON object a line, and no prompts
+  --wait SECS                 when input ends, listen until the peer is quiet for SECS, then close
 ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
@@ -54,10 +58,12 @@ of a known peer) to start a chat, y or n to answer a request,
 "cancel" to stop waiting for an answer, and "exit" to close the chat (or, at the start prompt,
 to quit). Ctrl-C clears a half-typed line; on an empty line it quits, as Ctrl-D does.
 
-With --connect and piped input, every line is a message to that peer ("exit" closes the chat).
-Exit codes: 0 done (every message delivered), 1 cannot start (port, key file), 2 bad arguments,
-3 the chat never opened (no answer, declined, bad address), 4 it ended early or a message was
-not confirmed delivered.
+With --connect and piped input, every line is a message to that peer ("exit" closes the chat);
+when the input ends the chat closes at once, or after --wait SECS of quiet from the peer.
+Exit codes: 0 done (every message delivered), 1 cannot start (port, home, key file),
+2 bad arguments, 3 the chat never opened (no answer, declined, bad address), 4 a message was not
+delivered (not confirmed, or not sent) or the chat ended early, 128+N stopped by signal N
+while a request waited or before the input ended (130 SIGINT, 143 SIGTERM).
 
 Example:
   netchat 5555                       # then type: 127.0.0.1 6666

@@ -19,6 +19,7 @@
  */
 import {
   ChatClient,
+  type ClientTimers,
   type ClientUpdate,
   type Contact,
   type Conversation,
@@ -32,7 +33,9 @@ import {
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import { formatAddress, type PeerSpec } from '@netchat/core';
+import { type Address, formatAddress, type PeerSpec } from '@netchat/core';
+import { constants } from 'node:os';
+import type { LocalEvent, NotSentReason } from './json-events.js';
 
 export interface FlowConsole {
   /** A line of conversation or status for the person. */
@@ -43,9 +46,13 @@ export interface FlowConsole {
   prompt(text: string, kind?: 'line' | 'question'): void;
   /** No prompt (while connecting, and when quitting). */
   hidePrompt(): void;
+  /** Whether a line is half typed at this moment (at a terminal; never down a pipe). */
+  hasDraft(): boolean;
   /** Backpressure: stop reading input until `resumeInput`. */
   pauseInput(): void;
   resumeInput(): void;
+  /** What only this side knows of (printed with --json; the words above say it to a person). */
+  event(event: LocalEvent): void;
 }
 
 export interface FlowOptions {
@@ -61,15 +68,30 @@ export interface FlowOptions {
   contacts?: () => readonly Contact[];
   /** Files of the netchat home whose failed saves are told as one warning each (the chat goes on). */
   storage?: StorageSources;
+  /**
+   * --wait: after the input ends, keep the chat open until the peer has sent nothing for this
+   * many ms (what it sends is shown), then close. Without it the chat closes at once.
+   */
+  waitMs?: number;
+  /** The timer --wait runs on (tests: the virtual network's); setTimeout by default. */
+  timers?: ClientTimers;
 }
+
+const realTimers: ClientTimers = {
+  set: (run, delayMs) => setTimeout(run, delayMs),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 /** How the program ends; see README "Exit codes". */
 export const EXIT = {
+  /** Everything asked for happened: every message line was delivered. */
   ok: 0,
   /** A script's chat never opened: no answer, declined, a bad address. */
   notConnected: 3,
-  /** A script's chat ended before its input did, or a message was not confirmed delivered. */
+  /** A message was not delivered (not confirmed, or never sent), or a script's chat ended before its input did. */
   notDelivered: 4,
+  /** A signal stopped a request that waited, or a script before its input ended: 128 + the signal's number. */
+  interrupted: (signal: NodeJS.Signals) => 128 + (constants.signals[signal] ?? 0),
 } as const;
 
 type State =
@@ -85,12 +107,20 @@ export class ChatFlow {
   private readonly lines: string[] = [];
   private inputEnded = false;
   private paused = false;
-  /** The chat that just ended under the person's fingers: the next line is not an address by accident. */
-  private justEnded: Conversation | undefined;
+  /**
+   * The chat that just ended under the person's fingers, and how many lines were begun for it
+   * then (read and waiting, or half typed): those are not taken as addresses by accident. Lines
+   * begun after the end are read at the prompt they were typed at.
+   */
+  private justEnded: { conversation: Conversation; lines: number } | undefined;
   /** The last `Missed N heartbeats` said, so a loss does not say it again. */
   private missedShown = 0;
   private exitCode: number = EXIT.ok;
+  /** Messages that ended without being delivered: the exit code is not 0 then. */
+  private undelivered = 0;
   private quitReported = false;
+  /** --wait: the timer that closes the chat once the peer has been quiet long enough. */
+  private quietTimer: unknown;
 
   constructor(
     port: PeerPort,
@@ -133,7 +163,7 @@ export class ChatFlow {
         this.client.cancel(s.conversation);
       } else if (s.name === 'asking') {
         this.out.say(`Quitting: declining the request from ${texts.spaced(s.request.peer)}.`);
-        this.client.decline(s.request, 'busy', 'quitting');
+        this.decline(s.request, 'busy', 'quitting');
         this.becomeIdle();
       }
     }
@@ -141,10 +171,19 @@ export class ChatFlow {
     this.finishIfDone();
   }
 
-  /** Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. */
-  interrupt(): void {
+  /**
+   * Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. A request that
+   * waits (ours or the peer's), or a script whose input had not ended, was stopped before it was
+   * done: the exit code says so (128 + the signal's number) and --json prints `interrupted`.
+   */
+  interrupt(signal: NodeJS.Signals = 'SIGINT'): void {
     if (this.state.name === 'quitting') return;
-    this.lines.length = 0;
+    const name = this.state.name;
+    if (name === 'connecting' || name === 'asking' || (this.script && !this.inputEnded)) {
+      this.setExitCode(EXIT.interrupted(signal));
+      this.out.event({ type: 'interrupted', signal });
+    }
+    this.dropLines('chat_ended', 'the program was stopped first');
     this.quit();
   }
 
@@ -152,7 +191,8 @@ export class ChatFlow {
 
   private consumeLines(): void {
     while (this.lines.length > 0 && this.readyForLine()) {
-      this.handleLine((this.lines.shift() as string).trim());
+      // Only the line ending comes off: a message keeps its indentation (commands are trimmed where read).
+      this.handleLine((this.lines.shift() as string).replace(/\r$/, ''));
     }
     this.flowControl();
   }
@@ -176,23 +216,29 @@ export class ChatFlow {
     this.paused = hold;
   }
 
+  /** One line, as typed: `text` is a message's exact text; `command` the same, trimmed, for everything else. */
   private handleLine(text: string): void {
     const s = this.state;
+    const command = text.trim();
     const ended = this.justEnded;
-    this.justEnded = undefined;
+    if (ended && --ended.lines <= 0) this.justEnded = undefined;
     switch (s.name) {
       case 'idle':
-        this.onStartLine(text, ended);
+        this.onStartLine(command, ended?.conversation);
         return;
       case 'connecting':
-        if (text === 'cancel') this.client.cancel(s.conversation);
+        if (command === 'cancel') this.client.cancel(s.conversation);
         else
-          this.out.warn(
-            `Not sent: still waiting for ${texts.spaced(s.conversation.target)} to answer. Type "cancel" to stop waiting.`,
+          this.notSent(
+            text,
+            'waiting',
+            `still waiting for ${texts.spaced(s.conversation.target)} to answer`,
+            undefined,
+            'Type "cancel" to stop waiting.',
           );
         return;
       case 'asking':
-        this.onAnswer(text, s.request);
+        this.onAnswer(command, s.request);
         return;
       case 'chatting':
         this.onChatLine(text, s.conversation);
@@ -217,8 +263,10 @@ export class ChatFlow {
     } catch (error) {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
       if (ended)
-        this.out.warn(
-          `Not sent: the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended.`,
+        this.notSent(
+          text,
+          'chat_ended',
+          `the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended`,
         );
       else this.out.warn((error as Error).message);
       this.becomeIdle();
@@ -232,7 +280,7 @@ export class ChatFlow {
     if (answer === 'y' || answer === 'yes') {
       this.client.accept(request);
     } else if (answer === 'n' || answer === 'no') {
-      this.client.decline(request);
+      this.decline(request, 'declined', '');
       this.out.say('Connection declined.');
       this.becomeIdle();
     } else {
@@ -242,15 +290,16 @@ export class ChatFlow {
   }
 
   private onChatLine(text: string, conversation: Conversation): void {
-    if (text === 'exit') {
+    const command = text.trim();
+    if (command === 'exit') {
       this.client.close(conversation);
       return;
     }
-    if (text !== '') {
+    if (command !== '') {
       try {
         this.client.send(conversation, text);
       } catch (error) {
-        this.out.warn(`Not sent: ${(error as Error).message}`);
+        this.notSent(text, notSentReason(error), (error as Error).message, conversation);
       }
     }
     if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
@@ -286,16 +335,30 @@ export class ChatFlow {
         this.onEnded(u.conversation);
         return;
       case 'message':
-        if (this.isCurrent(u.conversation)) this.out.say(texts.messageText(u.conversation, u.text));
+        if (!this.isCurrent(u.conversation)) return;
+        this.out.say(texts.messageText(u.conversation, u.text));
+        // --wait: the peer is not quiet yet.
+        if (this.quietTimer !== undefined) this.listenUntilQuiet(true);
         return;
       case 'delivered':
         this.finishIfDone();
         return;
-      case 'not_delivered':
-        this.out.warn(texts.notDeliveredText(u.message));
-        if (this.script) this.exitCode = EXIT.notDelivered;
+      case 'not_delivered': {
+        const message = u.message;
+        this.out.warn(texts.notDeliveredText(message));
+        this.undelivered++;
+        // A message the engine had is a `failed` event already; one that never left is said here.
+        if (message.status === 'not_sent')
+          this.out.event({
+            type: 'not_sent',
+            reason: 'chat_ended',
+            detail: 'the chat ended before it could be sent',
+            text: message.text,
+            ...this.where(message.conversation),
+          });
         this.finishIfDone();
         return;
+      }
       case 'room':
         this.consumeLines();
         this.finishIfDone();
@@ -330,6 +393,15 @@ export class ChatFlow {
     request?: WaitingRequest,
   ): void {
     if (how === 'auto' && request) for (const notice of texts.requestNotices(request)) this.notice(notice);
+    if (request && conversation.session !== undefined)
+      this.out.event({
+        type: 'accepted',
+        session: conversation.session,
+        peer: request.peer,
+        nick: request.nick,
+        publicKey: request.publicKey,
+        fingerprint: request.fingerprint,
+      });
     if (how !== 'accepted') for (const notice of texts.openedNotices(conversation, how)) this.notice(notice);
     this.state = { name: 'chatting', conversation };
     this.missedShown = 0;
@@ -342,19 +414,27 @@ export class ChatFlow {
     const current = this.stateOf(conversation) === this.state;
     if (!current && this.state.name !== 'quitting') return;
     const why = conversation.ended;
+    this.endedEvent(conversation);
     if (why?.kind === 'lost' && why.missed !== this.missedShown) this.out.say(texts.missedText(why.missed));
     if (why?.kind !== 'closed' || this.state.name !== 'quitting')
       this.notice(texts.endedNotice(conversation));
     if (this.state.name === 'quitting') return;
     if (this.script) {
       // A script has one peer: when its chat cannot open or ends, the rest of its lines have nowhere to go.
-      if (neverOpened(conversation)) this.exitCode = EXIT.notConnected;
-      else if (why?.kind !== 'closed') this.exitCode = EXIT.notDelivered;
+      if (neverOpened(conversation)) {
+        this.setExitCode(EXIT.notConnected);
+        this.dropLines('not_connected', 'the chat never opened');
+      } else if (why?.kind !== 'closed' && !(this.inputEnded && this.lines.length === 0)) {
+        this.setExitCode(EXIT.notDelivered);
+        this.dropLines('chat_ended', 'the chat ended before it could be sent');
+      }
       this.quit();
       return;
     }
-    if (why?.kind === 'lost' || why?.kind === 'peer_closed' || why?.kind === 'peer_restarted')
-      this.justEnded = conversation;
+    if (why?.kind === 'lost' || why?.kind === 'peer_closed' || why?.kind === 'peer_restarted') {
+      const begun = this.lines.length + (this.out.hasDraft() ? 1 : 0);
+      this.justEnded = begun > 0 ? { conversation, lines: begun } : undefined;
+    }
     this.becomeIdle();
   }
 
@@ -398,6 +478,58 @@ export class ChatFlow {
     this.out.prompt(`[${formatAddress(request.peer)}] Accept connection? (y/n): `, 'question');
   }
 
+  /** The end of a conversation that only this side knows of, for --json (the peer's side are core events). */
+  private endedEvent(c: Conversation): void {
+    const why = c.ended;
+    const target = texts.spaced(c.target);
+    if (why?.kind === 'closed' && c.session !== undefined && c.peer)
+      this.out.event({ type: 'closed', session: c.session, peer: c.peer, reason: 'local' });
+    else if (why?.kind === 'cancelled') this.out.event({ type: 'cancelled', target, ...this.where(c) });
+    else if (why?.kind === 'unreachable')
+      this.out.event({ type: 'unreachable', target, detail: why.message });
+  }
+
+  /** The session and peer of a conversation, as far as they are known. */
+  private where(c: Conversation): { session?: number; peer?: Address } {
+    return {
+      ...(c.session !== undefined && { session: c.session }),
+      ...(c.peer !== undefined && { peer: c.peer }),
+    };
+  }
+
+  private decline(request: WaitingRequest, reason: 'declined' | 'busy', detail: string): void {
+    this.client.decline(request, reason, detail);
+    this.out.event({
+      type: 'declined',
+      session: request.session,
+      peer: request.peer,
+      reason,
+      detail,
+      by: 'local',
+    });
+  }
+
+  /** A line meant as a message that never left: said (a warning), counted, and an event. */
+  private notSent(
+    text: string,
+    reason: NotSentReason,
+    detail: string,
+    conversation?: Conversation,
+    hint = '',
+  ): void {
+    this.out.warn(`Not sent: ${detail}.${hint ? ` ${hint}` : ''}`);
+    this.undelivered++;
+    this.out.event({ type: 'not_sent', reason, detail, text, ...(conversation && this.where(conversation)) });
+  }
+
+  /** Lines read and never taken (a script whose chat did not open, a program stopped): each is not sent. */
+  private dropLines(reason: NotSentReason, detail: string): void {
+    for (const text of this.lines.splice(0)) {
+      this.undelivered++;
+      this.out.event({ type: 'not_sent', reason, detail, text });
+    }
+  }
+
   private notice(notice: texts.Notice): void {
     if (notice.warning) this.out.warn(notice.text);
     else this.out.say(notice.text);
@@ -409,6 +541,7 @@ export class ChatFlow {
     if (s.name === 'quitting') {
       if (this.client.unsettled().length === 0 && !this.quitReported) {
         this.quitReported = true;
+        if (this.undelivered > 0) this.setExitCode(EXIT.notDelivered);
         this.onQuit(this.exitCode);
       }
       return;
@@ -418,13 +551,13 @@ export class ChatFlow {
       case 'connecting':
         return; // its outcome decides
       case 'asking':
-        // No answer can come any more.
-        this.client.decline(s.request, 'busy', 'quitting');
+        // No answer can come any more: quitting declines it.
         this.quit();
         return;
       case 'chatting':
         if (!this.client.hasRoom(s.conversation)) return; // the rest is still being sent
-        this.quit();
+        if (this.options.waitMs !== undefined) this.listenUntilQuiet(false);
+        else this.quit();
         return;
       case 'idle':
         this.quit();
@@ -432,14 +565,43 @@ export class ChatFlow {
     }
   }
 
+  /** --wait: closes the chat once the peer has sent nothing for waitMs (`again`: it just did; start over). */
+  private listenUntilQuiet(again: boolean): void {
+    const timers = this.options.timers ?? realTimers;
+    if (this.quietTimer !== undefined) {
+      if (!again) return;
+      timers.clear(this.quietTimer);
+    }
+    this.quietTimer = timers.set(() => {
+      this.quietTimer = undefined;
+      if (this.state.name === 'chatting') this.quit();
+    }, this.options.waitMs ?? 0);
+  }
+
+  /** The first reason not to exit 0 is the one reported. */
+  private setExitCode(code: number): void {
+    if (this.exitCode === EXIT.ok) this.exitCode = code;
+  }
+
   /** Closes everything (the peer is told), then quits once every message is delivered or reported. */
   private quit(): void {
     if (this.state.name === 'quitting') return;
     const chatting = this.state.name === 'chatting';
+    if (this.state.name === 'asking') this.decline(this.state.request, 'busy', 'quitting');
+    if (this.quietTimer !== undefined) (this.options.timers ?? realTimers).clear(this.quietTimer);
+    this.quietTimer = undefined;
     this.state = { name: 'quitting' };
     this.out.hidePrompt();
     if (chatting) this.out.say('Closing session with peer...');
     this.client.closeAll();
     this.finishIfDone();
   }
+}
+
+/** The engine's refusal of a text, as a reason a script can test. */
+function notSentReason(error: unknown): NotSentReason {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'MESSAGE_TOO_LARGE') return 'too_large';
+  if (code === 'SESSION_NOT_OPEN') return 'chat_ended';
+  return typeof code === 'string' ? code.toLowerCase() : 'refused';
 }

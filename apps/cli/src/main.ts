@@ -12,7 +12,7 @@ import {
 } from '@netchat/options';
 import { withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
-import { ChatFlow } from './chat-flow.js';
+import { ChatFlow, EXIT } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
 import { LineConsole } from './line-console.js';
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   let quitting = false;
   const terminal = new LineConsole(
     { input: process.stdin, output: process.stdout, errors: process.stderr },
-    { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => interrupt() },
+    { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => interrupt('SIGINT') },
     cli.json,
   );
   const quit = async (code: number) => {
@@ -63,7 +63,8 @@ async function main(): Promise<void> {
       return true;
     };
   // A second interrupt while closing quits at once.
-  const interrupt = () => (quitting ? process.exit(130) : flow?.interrupt());
+  const interrupt = (signal: NodeJS.Signals) =>
+    quitting ? process.exit(EXIT.interrupted(signal)) : flow?.interrupt(signal);
   flow = new ChatFlow(
     withFinder(peer, link && ((fingerprint) => link.find(fingerprint))),
     terminal,
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       rendezvous: link !== undefined,
       contacts: () => knownPeers.list(),
       storage: { knownPeers },
+      ...(cli.wait !== undefined && { waitMs: cli.wait }),
     },
     knownPeers,
     (code) => void quit(code),

@@ -21,6 +21,9 @@ afterEach(() => {
   for (const p of running.splice(0)) p.kill();
 });
 
+/** The fingerprint a program reported in its `listening` event (--json). */
+const fromA0 = (p: NetchatProcess) => p.events()[0]?.fingerprint;
+
 /** netchat on port 0 (the system picks a free one), and the port it reports at start. */
 async function started(...args: string[]): Promise<[NetchatProcess, number]> {
   const p = netchat('0', ...args);
@@ -88,6 +91,7 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(fromB.map((e) => e.type)).toEqual([
       'listening',
       'request',
+      'accepted',
       'message',
       'message',
       'message',
@@ -98,12 +102,45 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
       fingerprint: expect.stringMatching(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/),
     });
     expect(fromB.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
-    expect(fromB[2]).toMatchObject({ peer: `127.0.0.1:${portA}` });
+    // This side accepted: the same fields as the asker's `accepted`.
+    expect(fromB[2]).toMatchObject({ type: 'accepted', peer: `127.0.0.1:${portA}`, fingerprint: fromA0(a) });
+    expect(fromB[3]).toMatchObject({ peer: `127.0.0.1:${portA}` });
     const fromA = a.events();
     expect(fromA[1]).toMatchObject({ type: 'accepted', nick: 'bob', peer: `127.0.0.1:${portB}` });
     expect(fromA.filter((e) => e.type === 'delivered')).toHaveLength(3);
     expect(fromA.filter((e) => e.type === 'failed')).toHaveLength(0);
+    // This side closed (at the end of input; what is in flight still arrives).
+    expect(fromA).toContainEqual({ type: 'closed', session: 1, reason: 'local', peer: `127.0.0.1:${portB}` });
     expect(a.stdout).not.toContain('Start chat with?');
+  });
+
+  it('--json: a 200 KB line is a not_sent event with its reason, the others are delivered, and the exit code is 4', async () => {
+    const [, portB] = await started('--json', '--yes');
+    const [a] = await started('--json', '--connect', `127.0.0.1:${portB}`);
+    a.type('first');
+    a.type('y'.repeat(200_000));
+    a.type('last');
+    a.endInput();
+    expect(await a.exited).toBe(4);
+    const events = a.events();
+    expect(events.filter((e) => e.type === 'delivered')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'not_sent')).toEqual([
+      expect.objectContaining({ reason: 'too_large', peer: `127.0.0.1:${portB}`, text: 'y'.repeat(200_000) }),
+    ]);
+    expect(a.stderr).toContain('Not sent: message of 200000 bytes exceeds the maximum of 65536 bytes.');
+  });
+
+  it('--json: SIGTERM while the request waits for an answer withdraws it, prints interrupted and cancelled, and exits 143', async () => {
+    const nobody = await silentPort();
+    const [a] = await started('--json', '--connect', `127.0.0.1:${nobody}`);
+    a.type('hello?');
+    a.kill('SIGTERM');
+    expect(await a.exited).toBe(143);
+    expect(a.events().slice(1)).toEqual([
+      { type: 'interrupted', signal: 'SIGTERM' },
+      expect.objectContaining({ type: 'not_sent', text: 'hello?' }),
+      expect.objectContaining({ type: 'cancelled', target: `127.0.0.1 ${nobody}` }),
+    ]);
   });
 
   it('reports a lost peer with the real count of missed heartbeats, once; a script then exits 4', async () => {
@@ -175,12 +212,12 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     },
   );
 
-  it('closes the session on Ctrl-C (SIGINT) so the peer hears it', async () => {
+  it('closes the session on Ctrl-C (SIGINT) so the peer hears it; a script stopped before its input ended exits 130', async () => {
     const [b, portB] = await started('--yes');
     const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
     a.kill('SIGINT');
-    expect(await a.exited).toBe(0);
+    expect(await a.exited).toBe(130);
     await b.waitFor('Peer closed the session.');
   });
 

@@ -25,7 +25,12 @@ export function usageOptions(usage: string): UsageOption[] {
     const match = OPTION_LINE.exec(line);
     if (!match) continue;
     const [, short, long = '', value, description = ''] = match;
-    options.push({ long, description: description.trim(), ...(short ? { short } : {}), ...(value ? { value } : {}) });
+    options.push({
+      long,
+      description: description.trim(),
+      ...(short ? { short } : {}),
+      ...(value ? { value } : {}),
+    });
   }
   return options;
 }
@@ -105,8 +110,7 @@ function zshScript(program: string, options: UsageOption[]): string {
     }
     // A repeatable option (--allow, the bot's --connect) may be given again: prefix with '*'.
     const repeat = /repeatable/.test(o.description) ? '*' : '';
-    if (o.short)
-      return `    '(-${o.short} --${o.long})'{-${o.short},--${o.long}}'[${description}]${action}'`;
+    if (o.short) return `    '(-${o.short} --${o.long})'{-${o.short},--${o.long}}'[${description}]${action}'`;
     return `    '${repeat}--${o.long}[${description}]${action}'`;
   });
   const fn = functionName(program);
