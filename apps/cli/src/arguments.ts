@@ -1,9 +1,10 @@
 /** The `netchat` command line: the shared peer flags plus the CLI's own. */
 import {
+  FrontEndArguments,
+  frontEndFlags,
   keyHomeHelp,
   PeerArguments,
   parseCommandLine,
-  peerArgument,
   peerFlags,
   peerFlagsHelp,
   RendezvousArguments,
@@ -11,26 +12,24 @@ import {
   secondsArgument,
   rendezvousFlagsHelp,
   settingsHelp,
+  yesFlagHelp,
 } from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
   ...peerFlags,
   ...rendezvousFlags,
-  connect: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  verbose: { type: 'boolean', short: 'v' },
+  ...frontEndFlags,
   json: { type: 'boolean' },
   wait: { type: 'string' },
 } as const;
 
-export const CliArguments = PeerArguments.extend(RendezvousArguments).extend({
-  connect: peerArgument.optional(),
-  yes: z.boolean().default(false),
-  verbose: z.boolean().default(false),
-  json: z.boolean().default(false),
-  wait: secondsArgument.optional(),
-});
+export const CliArguments = PeerArguments.extend(RendezvousArguments)
+  .extend(FrontEndArguments)
+  .extend({
+    json: z.boolean().default(false),
+    wait: secondsArgument.optional(),
+  });
 export type CliArguments = z.infer<typeof CliArguments>;
 
 export function parseCliArguments(argv: string[]) {
@@ -43,8 +42,8 @@ Peer-to-peer chat over UDP. Listens on <port>, asks whom to chat with, and answe
 
 Options:
 ${peerFlagsHelp}
-  --connect HOST:PORT         ask this peer at start instead of prompting ([::1]:6666 for IPv6)
-  -y, --yes                   accept every connection request without asking
+  --connect PEER              ask this peer at start: HOST:PORT ([::1]:6666), a fingerprint or a nick
+${yesFlagHelp}
   -v, --verbose               also show heartbeats sent and missed
   --json                      print every event as one JSON object a line, and no prompts
   --wait SECS                 when input ends, listen until the peer is quiet for SECS, then close

@@ -24,16 +24,17 @@ import {
   type Contact,
   type Conversation,
   neverOpened,
-  parseTarget,
   type PeerPort,
   type PresenceUpdate,
+  resolveTarget,
   type StorageSources,
+  type Target,
   type TrustStore,
   texts,
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import { type Address, formatAddress, type PeerSpec } from '@netchat/core';
+import type { Address, PeerSpec } from '@netchat/core';
 import { constants } from 'node:os';
 import type { LocalEvent, NotSentReason } from './json-events.js';
 
@@ -58,14 +59,16 @@ export interface FlowConsole {
 export interface FlowOptions {
   yes: boolean;
   verbose: boolean;
-  /** Connect to this peer at start instead of prompting. */
-  connect?: PeerSpec;
+  /** Connect to this peer at start instead of prompting (an address, or a resolved Target). */
+  connect?: PeerSpec | Target;
   /** A person types at a terminal (else lines come down a pipe). */
   interactive: boolean;
   /** A rendezvous is configured: a fingerprint or a known nick names a peer too. */
   rendezvous?: boolean;
-  /** Known peers, whose nicks name them (with a rendezvous). */
+  /** Known peers: their nicks and fingerprints name them (see the client's resolveTarget). */
   contacts?: () => readonly Contact[];
+  /** Our own fingerprint: typing it gets a clear message. */
+  ownFingerprint?: string;
   /** Files of the netchat home whose failed saves are told as one warning each (the chat goes on). */
   storage?: StorageSources;
   /**
@@ -129,7 +132,11 @@ export class ChatFlow {
     trustStore: TrustStore,
     private readonly onQuit: (code: number) => void,
   ) {
-    this.client = new ChatClient(port, trustStore, { capacity: 1, acceptAll: options.yes });
+    this.client = new ChatClient(port, trustStore, {
+      capacity: 1,
+      acceptAll: options.yes,
+      oneChatPerPeer: true,
+    });
     this.client.subscribe((u) => this.onUpdate(u));
     this.client.subscribePresence((u) => this.onPresence(u));
     if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
@@ -141,7 +148,8 @@ export class ChatFlow {
   }
 
   start(): void {
-    if (this.options.connect) this.connect(this.options.connect);
+    const first = this.options.connect;
+    if (first) this.connect('kind' in first ? first : { kind: 'address', spec: first });
     else this.becomeIdle();
   }
 
@@ -257,10 +265,12 @@ export class ChatFlow {
       this.quit();
       return;
     }
-    let spec: PeerSpec;
-    try {
-      spec = parseTarget(text, this.options.contacts?.() ?? [], this.options.rendezvous ?? false);
-    } catch (error) {
+    const resolved = resolveTarget(text, {
+      contacts: this.options.contacts?.() ?? [],
+      rendezvous: this.options.rendezvous ?? false,
+      ownFingerprint: this.options.ownFingerprint,
+    });
+    if (!resolved.ok) {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
       if (ended)
         this.notSent(
@@ -268,11 +278,11 @@ export class ChatFlow {
           'chat_ended',
           `the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended`,
         );
-      else this.out.warn((error as Error).message);
+      else this.out.warn(resolved.problem.message);
       this.becomeIdle();
       return;
     }
-    this.connect(spec);
+    this.connect(resolved.target);
   }
 
   private onAnswer(text: string, request: WaitingRequest): void {
@@ -305,11 +315,11 @@ export class ChatFlow {
     if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
   }
 
-  private connect(spec: PeerSpec): void {
-    this.out.say(texts.connectingText(spec));
+  private connect(target: Target): void {
+    this.out.say(texts.connectingText(target.spec));
     this.out.hidePrompt();
     // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update.
-    this.state = { name: 'connecting', conversation: this.client.connect(spec) };
+    this.state = { name: 'connecting', conversation: this.client.connect(target) };
   }
 
   // ---- updates ------------------------------------------------------------------------------
@@ -471,11 +481,11 @@ export class ChatFlow {
   }
 
   private promptChat(conversation: Conversation): void {
-    if (conversation.peer) this.out.prompt(`[${formatAddress(conversation.peer)}] Your message: `);
+    if (conversation.peer) this.out.prompt(`${texts.peerTag(conversation.peer)} Your message: `);
   }
 
   private promptAnswer(request: WaitingRequest): void {
-    this.out.prompt(`[${formatAddress(request.peer)}] Accept connection? (y/n): `, 'question');
+    this.out.prompt(`${texts.peerTag(request.peer)} Accept connection? (y/n): `, 'question');
   }
 
   /** The end of a conversation that only this side knows of, for --json (the peer's side are core events). */

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { fingerprint } from '@netchat/core';
+import { fingerprint, netchatHome } from '@netchat/core';
 import {
   exitWith,
+  loadSettingsOrExit,
+  openHomeOrExit,
   peerOptionsFrom,
   reachableAddresses,
   readCommandLine,
+  rendezvousFinder,
   startPeerOrExit,
   startRendezvousOrExit,
 } from '@netchat/options';
-import { withFinder } from '@netchat/client';
+import { resolveTarget, type Target, withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow, EXIT } from './chat-flow.js';
 import { eventToJson } from './json-events.js';
@@ -21,11 +24,34 @@ const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
   const cli = readCommandLine(program, parseCliArguments);
-  const { peer, knownPeers, keyPair, home } = await startPeerOrExit(program, peerOptionsFrom(cli));
+  // Everything that can be wrong with the home or the command line is said before any banner.
+  const settings = loadSettingsOrExit(program, netchatHome());
+  const opened = openHomeOrExit(program);
+  const ownFingerprint = fingerprint(opened.keyPair.publicKey);
+  const rendezvous = (cli.rendezvous ?? settings.rendezvous) !== undefined;
+  let connect: Target | undefined;
+  if (cli.connect !== undefined) {
+    const resolved = resolveTarget(cli.connect, {
+      contacts: opened.knownPeers.list(),
+      rendezvous,
+      ownFingerprint,
+    });
+    if (!resolved.ok) {
+      const why = resolved.problem;
+      exitWith(
+        program,
+        why.code === 'invalid_address'
+          ? `--connect ${why.message}`
+          : `--connect ${cli.connect}: ${why.message}`,
+        2,
+      );
+    }
+    connect = resolved.target;
+  }
+  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(cli), opened);
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
   const port = peer.address.port;
   const addresses = reachableAddresses(peer.address.host);
-  const ownFingerprint = fingerprint(keyPair.publicKey);
   if (cli.json) {
     process.stdout.write(
       `${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`,
@@ -41,7 +67,15 @@ async function main(): Promise<void> {
   // Rendezvous and STUN news: plain lines until the console owns the terminal, then above the prompt.
   let say = (line: string) =>
     process.stdout.write(cli.json ? `${JSON.stringify({ type: 'rendezvous', text: line })}\n` : `${line}\n`);
-  const link = await startRendezvousOrExit(program, peer, cli, home, knownPeers, (line) => say(line));
+  const link = await startRendezvousOrExit(
+    program,
+    peer,
+    cli,
+    home,
+    knownPeers,
+    (line) => say(line),
+    settings,
+  );
 
   let flow: ChatFlow | undefined;
   let quitting = false;
@@ -66,15 +100,17 @@ async function main(): Promise<void> {
   const interrupt = (signal: NodeJS.Signals) =>
     quitting ? process.exit(EXIT.interrupted(signal)) : flow?.interrupt(signal);
   flow = new ChatFlow(
-    withFinder(peer, link && ((fingerprint) => link.find(fingerprint))),
+    // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
+    withFinder(peer, link && rendezvousFinder(link, peer.options.connectTimeout)),
     terminal,
     {
       yes: cli.yes,
       verbose: cli.verbose,
-      connect: cli.connect,
+      connect,
       interactive: terminal.interactive,
       rendezvous: link !== undefined,
       contacts: () => knownPeers.list(),
+      ownFingerprint,
       storage: { knownPeers },
       ...(cli.wait !== undefined && { waitMs: cli.wait }),
     },

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshHome, hasIpv6Loopback, hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,12 +30,16 @@ async function started(...args: string[]): Promise<[NetchatProcess, number]> {
   return [p, await p.port()];
 }
 
-/** A UDP socket that never answers: a peer that is not there. */
+/** A UDP socket that never answers: a peer that is not there. `asked` resolves when a datagram comes. */
 async function silentPort(): Promise<number> {
+  return (await silentPeer()).port;
+}
+async function silentPeer(): Promise<{ port: number; asked: Promise<void> }> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   silent.push(socket);
-  return socket.address().port;
+  const asked = new Promise<void>((resolve) => socket.once('message', () => resolve()));
+  return { port: socket.address().port, asked };
 }
 const silent: dgram.Socket[] = [];
 afterEach(() => {
@@ -131,15 +135,14 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
   });
 
   it('--json: SIGTERM while the request waits for an answer withdraws it, prints interrupted and cancelled, and exits 143', async () => {
-    const nobody = await silentPort();
-    const [a] = await started('--json', '--connect', `127.0.0.1:${nobody}`);
-    a.type('hello?');
+    const nobody = await silentPeer();
+    const [a] = await started('--json', '--connect', `127.0.0.1:${nobody.port}`);
+    await nobody.asked; // the request is on its way: the program is running its flow
     a.kill('SIGTERM');
     expect(await a.exited).toBe(143);
     expect(a.events().slice(1)).toEqual([
       { type: 'interrupted', signal: 'SIGTERM' },
-      expect.objectContaining({ type: 'not_sent', text: 'hello?' }),
-      expect.objectContaining({ type: 'cancelled', target: `127.0.0.1 ${nobody}` }),
+      expect.objectContaining({ type: 'cancelled', target: `127.0.0.1 ${nobody.port}`, peer: `127.0.0.1:${nobody.port}` }),
     ]);
   });
 
@@ -207,8 +210,11 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
       const [b, portB] = await started('--yes', '--host', '::1');
       const [a, portA] = await started('--host', '::1', '--connect', `[::1]:${portB}`);
       await a.waitFor(`Connected to ::1 ${portB}.`);
+      // An IPv6 address is bracketed once, in the prompt and before the peer's lines.
+      await a.waitFor(`[::1]:${portB} Your message: `);
       a.type('over v6');
-      await b.waitFor(`[[::1]:${portA}] over v6`);
+      await b.waitFor(`[::1]:${portA} over v6`);
+      expect(a.stdout + b.stdout).not.toContain('[[');
     },
   );
 
@@ -348,6 +354,38 @@ describe('bad input', () => {
     expect(await p.exited).toBe(2);
     expect(p.stderr).toMatch(message);
     expect(p.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an invalid settings.json is one line saying what to fix, before anything is printed; exit 1', async () => {
+    const home = freshHome();
+    writeFileSync(join(home, 'settings.json'), '{"rendezvous": "rv.example.org:3478", "greting": 1}');
+    const p = netchatAt({ NETCHAT_HOME: home }, '0');
+    expect(await p.exited).toBe(1);
+    expect(p.stdout).toBe('');
+    expect(p.stderr).toBe(
+      `netchat: ${join(home, 'settings.json')} has an unknown setting "greting" (the settings are rendezvous, introductions, history); fix it or move it away\n`,
+    );
+  });
+
+  it('a netchat home that cannot be made is one line saying what to do; exit 1', async () => {
+    const file = join(freshHome(), 'a-file');
+    writeFileSync(file, 'not a folder');
+    const p = netchatAt({ NETCHAT_HOME: join(file, 'netchat') }, '0');
+    expect(await p.exited).toBe(1);
+    expect(p.stderr).toBe(
+      `netchat: cannot make the netchat home ${join(file, 'netchat')}: a file is where a folder should be; set NETCHAT_HOME to a folder you can write\n`,
+    );
+  });
+
+  it('completion with no shell, or an unknown one, names the shells; exit 2', async () => {
+    const none = netchat('completion');
+    expect(await none.exited).toBe(2);
+    expect(none.stderr).toBe(
+      'netchat: completion needs a shell: bash, zsh or fish (e.g. source <(netchat completion bash))\n',
+    );
+    const fish = netchat('completion', 'fish');
+    expect(await fish.exited).toBe(0);
+    expect(fish.stdout).toMatch(/^# fish completion for netchat\./);
   });
 
   it('a port already in use exits 1 with a clear message', async () => {

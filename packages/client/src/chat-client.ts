@@ -31,7 +31,7 @@ import type { Conversation, EndReason } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
 import { isPeerTyping, PRESENCE_TYPING_EXPIRY_MS, type PresenceUpdate, typingNoticeDue } from './presence.js';
-import { isNamedTarget } from './peer-target.js';
+import { isNamedTarget, sameAddress, type Target } from './peer-target.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
 export type ClientUpdate =
@@ -78,6 +78,12 @@ export interface ClientSettings {
   timers?: ClientTimers;
   /** Where conversations are logged (messages both ways), if anywhere; it has its own on/off. */
   history?: ChatHistory;
+  /**
+   * One chat per peer: a connect to a peer already in a chat or a request with us is not sent,
+   * and ends as `duplicate` (see `duplicateOf`). Off by default only until the TUI, which still
+   * guards this itself, uses it; the CLI turns it on.
+   */
+  oneChatPerPeer?: boolean;
 }
 
 /** One timer at a time, in ms of real time; injectable so tests run on virtual time. */
@@ -174,13 +180,37 @@ export class ChatClient {
   }
 
   /**
-   * Asks a peer to chat. The conversation starts `connecting` at once; `opened` or `ended`
-   * follows (`ended` with `unreachable` if the address cannot be used).
+   * Asks a peer to chat: an address, or a `Target` from `resolveTarget` (a peer known by key
+   * opens only with that key). The conversation starts `connecting` at once; `opened` or `ended`
+   * follows: `unreachable` if the address cannot be used, `duplicate` (with the existing
+   * conversation) if that peer is already in a chat or a request with us, `wrong_key` if
+   * another key answered (its session is closed at once).
    */
-  connect(target: PeerSpec): Conversation {
-    const conversation = this.add('outgoing', target);
+  connect(target: PeerSpec | Target): Conversation {
+    const spec = 'kind' in target ? target.spec : target;
+    const expected =
+      'kind' in target && target.kind === 'key'
+        ? { fingerprint: target.fingerprint, nick: target.nick }
+        : undefined;
+    const conversation = this.add('outgoing', spec, expected);
     void this.dial(conversation);
     return conversation;
+  }
+
+  /**
+   * The conversation (connecting or open) already with the peer `conversation` asks for, other
+   * than itself: the same key, or the same address (once known, or as typed). One chat per peer.
+   */
+  duplicateOf(conversation: Conversation): Conversation | undefined {
+    const fingerprint = conversation.expected?.fingerprint;
+    const at = conversation.peer ?? (isNamedTarget(conversation.target) ? undefined : conversation.target);
+    return this.conversations.find((c) => {
+      if (c === conversation || c.state === 'ended') return false;
+      if (fingerprint !== undefined && (c.trust?.fingerprint ?? c.expected?.fingerprint) === fingerprint)
+        return true;
+      const theirs = c.peer ?? (isNamedTarget(c.target) ? undefined : c.target);
+      return at !== undefined && theirs !== undefined && sameAddress(at, theirs);
+    });
   }
 
   /** Withdraws a request still waiting for its answer. */
@@ -328,6 +358,7 @@ export class ChatClient {
     await Promise.resolve();
     try {
       const target = conversation.target;
+      if (this.endIfDuplicate(conversation)) return;
       // A fingerprint is found through the rendezvous; an address is looked up (no extra await: callers count ticks).
       if (!isNamedTarget(target)) checkPeerSpec(target);
       const address = await (isNamedTarget(target)
@@ -335,6 +366,8 @@ export class ChatClient {
         : this.port.resolve(target.host, target.port));
       if (conversation.state !== 'connecting') return;
       conversation.peer = address;
+      // `localhost 6666` and `127.0.0.1 6666` are one peer: checked again now the address is known.
+      if (this.endIfDuplicate(conversation)) return;
       const session = this.port.connectTo(address);
       // An immediate answer (the peer was already asking us) may have opened it already.
       conversation.session ??= session;
@@ -342,6 +375,14 @@ export class ChatClient {
       if (conversation.state !== 'connecting') return;
       this.end(conversation, { kind: 'unreachable', message: (error as Error).message });
     }
+  }
+
+  /** Ends a conversation that would be a second chat with the same peer (a typed reason, not an error). */
+  private endIfDuplicate(conversation: Conversation): boolean {
+    if (!this.settings.oneChatPerPeer) return false;
+    const existing = this.duplicateOf(conversation);
+    if (existing) this.end(conversation, { kind: 'duplicate', existing });
+    return existing !== undefined;
   }
 
   /** The peer with this fingerprint, through the rendezvous: resolves at the moment to connect. */
@@ -391,6 +432,13 @@ export class ChatClient {
     if (!conversation) return;
     conversation.session = e.session;
     conversation.peer = e.peer;
+    const expected = conversation.expected?.fingerprint;
+    if (expected !== undefined && e.fingerprint !== expected) {
+      // Not the peer that was asked for (its last address is someone else's now): never opened, never trusted.
+      this.port.closeSession(e.session);
+      this.end(conversation, { kind: 'wrong_key', expected, got: e.fingerprint });
+      return;
+    }
     conversation.nick = e.nick;
     conversation.publicKey = e.publicKey;
     conversation.trust = assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick));
@@ -558,11 +606,16 @@ export class ChatClient {
     }
   }
 
-  private add(direction: Conversation['direction'], target: PeerSpec | Address): Conversation {
+  private add(
+    direction: Conversation['direction'],
+    target: PeerSpec | Address,
+    expected?: Conversation['expected'],
+  ): Conversation {
     const conversation: Conversation = {
       id: this.nextConversationId++,
       direction,
       target: { host: target.host, port: target.port },
+      expected,
       peer: undefined,
       session: undefined,
       nick: '',

@@ -21,7 +21,20 @@ export {
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
-export { type Contact, isNamedTarget, parseTarget, withFinder } from './peer-target.js';
+export {
+  type Contact,
+  isNamedTarget,
+  parseTarget,
+  resolveTarget,
+  sameAddress,
+  type Target,
+  type TargetContext,
+  type TargetProblem,
+  type TargetProblemCode,
+  type TargetResult,
+  withFinder,
+} from './peer-target.js';
+export { peerName } from '@netchat/core';
 export {
   type StorageSources,
   type StorageWarning,

@@ -8,6 +8,7 @@ import {
   isRelayed,
   type KnownPeer,
   type PeerSpec,
+  peerName,
   terminalSafe,
   type TrustAssessment,
 } from '@netchat/core';
@@ -36,8 +37,18 @@ export function who(peer: Address | PeerSpec, nick = ''): string {
   return nick ? `${spaced(peer)} (${terminalSafe(nick)})` : spaced(peer);
 }
 
+/**
+ * The peer of a conversation: its address and nick; before it answered, the name it was asked
+ * by (a known nick, else its fingerprint), so a request by fingerprint never reads as an address only.
+ */
 function conversationWho(c: Conversation): string {
-  return who(c.peer ?? c.target, c.nick);
+  const at = c.peer ?? c.target;
+  if (c.nick) return who(at, c.nick);
+  if (c.expected) {
+    const name = c.expected.nick || c.expected.fingerprint;
+    return c.peer ? `${spaced(c.peer)} (${terminalSafe(name)})` : terminalSafe(name);
+  }
+  return spaced(at);
 }
 
 /** The peer's key: known, new, or (loudly, first) a new key using the nick of a peer we know. */
@@ -45,7 +56,11 @@ export function trustNotices(trust: TrustAssessment): Notice[] {
   const nick = terminalSafe(trust.nick);
   switch (trust.level) {
     case 'known':
-      return [info(`Fingerprint: ${trust.fingerprint} (known as ${terminalSafe(trust.knownAs ?? '')})`)];
+      return [
+        info(
+          `Fingerprint: ${trust.fingerprint} (known as ${terminalSafe(peerName(trust.knownAs ?? '', trust.fingerprint))})`,
+        ),
+      ];
     case 'new':
       return [info(`Fingerprint: ${trust.fingerprint} (new: this key has not been seen before)`)];
     case 'impersonation':
@@ -128,6 +143,15 @@ export function endedNotice(c: Conversation): Notice {
       return info('The peer restarted: this session ended.');
     case 'lost':
       return warning('Connection lost. Ending session.');
+    case 'duplicate': {
+      const other = why.existing;
+      const doing = other.state === 'open' ? 'Already chatting with' : 'Already asking';
+      return info(`${doing} ${conversationWho(other)}.`);
+    }
+    case 'wrong_key':
+      return warning(
+        `Not opened: the peer at ${spaced(c.peer ?? c.target)} has the key ${why.got}, not ${c.expected?.nick ? `the key of ${terminalSafe(c.expected.nick)} ` : ''}(${why.expected}). It may be someone else; to chat with it anyway, type its address.`,
+      );
   }
 }
 
@@ -140,10 +164,19 @@ export function heartbeatSentText(peer: Address): string {
   return `Heartbeat sent to ${formatAddress(peer)}`;
 }
 
+/**
+ * The peer in brackets before its lines and prompts, as the original netchat shows it:
+ * `[127.0.0.1:6666]`; an IPv6 address is bracketed once (`[::1]:6666`), not `[[::1]:6666]`.
+ */
+export function peerTag(peer: Address | PeerSpec): string {
+  if (peer.port === 0) return `[${peer.host}]`;
+  const address = formatAddress(peer);
+  return address.startsWith('[') ? address : `[${address}]`;
+}
+
 /** A message from the peer, as the original netchat shows it. */
 export function messageText(c: Conversation, text: string): string {
-  const peer = c.peer ? formatAddress(c.peer) : spaced(c.target);
-  return `[${peer}] ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
+  return `${peerTag(c.peer ?? c.target)} ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
 }
 
 /** What is known of a message that was never confirmed, and to whom it went. */

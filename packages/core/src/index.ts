@@ -100,6 +100,7 @@ export {
   KnownPeers,
   type KnownPeersOptions,
   type PeerTrust,
+  peerName,
   type Sighting,
   type TrustAssessment,
   type TrustLevel,

@@ -169,6 +169,8 @@ export {
   listenOrExit,
   loadIdentityOrExit,
   loadKnownPeersOrExit,
+  type OpenedHome,
+  openHomeOrExit,
   type ProgramInfo,
   readCommandLine,
   startPeerOrExit,
@@ -178,12 +180,22 @@ export {
   loadSettingsOrExit,
   RendezvousArguments,
   rendezvousFlags,
+  rendezvousFinder,
   rendezvousFlagsHelp,
   Settings,
   settingsHelp,
+  settingsProblem,
   startRendezvousOrExit,
 } from './rendezvous.js';
 export { stunBinding } from './stun.js';
 export { type EarlyProgram, answerEarly, earlyAnswer } from './early.js';
-export { completionScript, SHELLS, type Shell, type UsageOption, usageOptions } from './completion.js';
+export {
+  completionProblem,
+  completionScript,
+  SHELLS,
+  type Shell,
+  type UsageOption,
+  usageOptions,
+} from './completion.js';
 export { knownPeerAddresses } from './known-addresses.js';
+export { FrontEndArguments, frontEndFlags, peerNameArgument, yesFlagHelp } from './front-end.js';

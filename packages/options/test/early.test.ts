@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { completionScript, earlyAnswer, knownPeerAddresses, usageOptions } from '../src/index.js';
+import {
+  completionProblem,
+  completionScript,
+  earlyAnswer,
+  knownPeerAddresses,
+  usageOptions,
+} from '../src/index.js';
 import { KnownPeers } from '@netchat/core';
 
 const usage = `Usage: demo [options] <port>
@@ -43,7 +49,7 @@ describe('earlyAnswer', () => {
       ['5555', '--help'],
       ['--help', 'x'],
       ['completion'],
-      ['completion', 'fish'],
+      ['completion', 'tcsh'],
       ['completion', 'peers'],
     ])
       expect(earlyAnswer(program, argv)).toBeUndefined();
@@ -55,9 +61,10 @@ describe('earlyAnswer', () => {
     expect(versionReads).toBe(0);
   });
 
-  it('answers completion bash and zsh with a script for that program', () => {
+  it('answers completion bash, zsh and fish with a script for that program', () => {
     expect(earlyAnswer(program, ['completion', 'bash'])).toContain('complete -F _demo demo');
     expect(earlyAnswer(program, ['completion', 'zsh'])).toMatch(/^#compdef demo\n/);
+    expect(earlyAnswer(program, ['completion', 'fish'])).toMatch(/^# fish completion for demo\./);
   });
 });
 
@@ -86,6 +93,25 @@ describe('completion', () => {
       "'--connect[ask this peer at start (\\[\\:\\:1\\]\\:6666 for IPv6)]:host\\:port:->peers'",
     );
     expect(script).toContain("'--accept[who may connect]:all|none|allow:(all none allow)'");
+  });
+});
+
+describe('completion: fish, and a missing or unknown shell', () => {
+  it('fish: each option with its description, choices, and known peers after --connect', () => {
+    const script = completionScript('demo', usage, 'fish');
+    expect(script).toContain("complete -c demo -l host -x -d 'bind to this IP address'");
+    expect(script).toContain("complete -c demo -s y -l yes -d 'accept every request'");
+    expect(script).toContain("complete -c demo -l accept -x -a 'all none allow' -d 'who may connect'");
+    expect(script).toContain("complete -c demo -l connect -x -a '(demo completion peers 2>/dev/null)'");
+  });
+
+  it('says which shells there are, instead of a port error', () => {
+    expect(completionProblem('demo', undefined)).toBe(
+      'completion needs a shell: bash, zsh or fish (e.g. source <(demo completion bash))',
+    );
+    expect(completionProblem('demo', 'tcsh')).toBe(
+      'no completion for "tcsh": the shells are bash, zsh and fish',
+    );
   });
 });
 

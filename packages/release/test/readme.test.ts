@@ -151,7 +151,7 @@ describe('README: chatting', () => {
     const block = blocks.find((b) => b.text.startsWith('netchat [options] <port>\n'))?.text ?? '';
     const help = run('netchat', ['--help'], installed.env).stdout;
     const listed = (help.split('Options:\n')[1] ?? '').split('\n\n')[0] ?? '';
-    expect(block).toBe(`netchat [options] <port>\n${listed}\n\nnetchat completion bash|zsh     print a shell completion script\n`);
+    expect(block).toBe(`netchat [options] <port>\n${listed}\n\nnetchat completion bash|zsh|fish   print a shell completion script\n`);
   });
 
   it('the --json example prints the events shown, each with the fields shown, and exits 0', async () => {

@@ -152,6 +152,14 @@ export class KnownPeers {
   }
 }
 
+/**
+ * What to call a peer: its nick, or when it has none (an empty nick is allowed on the wire) the
+ * first group of its fingerprint ("YRZP"), never an empty name. Raw: make it terminal-safe.
+ */
+export function peerName(nick: string, fingerprint: string): string {
+  return nick !== '' ? nick : (fingerprint.split('-')[0] ?? fingerprint);
+}
+
 /** How far a peer's key can be trusted: seen before, never seen, or a new key using a known nick. */
 export type TrustLevel = 'known' | 'new' | 'impersonation';
 
@@ -188,7 +196,7 @@ export function describeTrust(fingerprint: string, nick: string, trust: PeerTrus
   const shownNick = terminalSafe(nick);
   switch (trust.status) {
     case 'known':
-      return [`Fingerprint: ${fingerprint} (known as ${terminalSafe(trust.knownAs)})`];
+      return [`Fingerprint: ${fingerprint} (known as ${terminalSafe(peerName(trust.knownAs, fingerprint))})`];
     case 'new':
       return [`Fingerprint: ${fingerprint} (new: this key has not been seen before)`];
     case 'nick_conflict':
