@@ -34,27 +34,13 @@ import {
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import type { Address, PeerSpec } from '@netchat/core';
-import { constants } from 'node:os';
-import type { LocalEvent, NotSentReason } from './json-events.js';
+import type { PeerSpec } from '@netchat/core';
+import { EXIT, FlowOutcome, notSentReason } from './flow-outcome.js';
+import type { FlowConsole } from './flow-console.js';
+import { QuietWait } from './quiet-wait.js';
 
-export interface FlowConsole {
-  /** A line of conversation or status for the person. */
-  say(line: string): void;
-  /** A one-line complaint, or news that should stand out. */
-  warn(line: string): void;
-  /** Waits for the next line behind this prompt. A `question` sets a half-typed line aside. */
-  prompt(text: string, kind?: 'line' | 'question'): void;
-  /** No prompt (while connecting, and when quitting). */
-  hidePrompt(): void;
-  /** Whether a line is half typed at this moment (at a terminal; never down a pipe). */
-  hasDraft(): boolean;
-  /** Backpressure: stop reading input until `resumeInput`. */
-  pauseInput(): void;
-  resumeInput(): void;
-  /** What only this side knows of (printed with --json; the words above say it to a person). */
-  event(event: LocalEvent): void;
-}
+export { EXIT } from './flow-outcome.js';
+export type { FlowConsole } from './flow-console.js';
 
 export interface FlowOptions {
   yes: boolean;
@@ -80,23 +66,6 @@ export interface FlowOptions {
   timers?: ClientTimers;
 }
 
-const realTimers: ClientTimers = {
-  set: (run, delayMs) => setTimeout(run, delayMs),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-/** How the program ends; see README "Exit codes". */
-export const EXIT = {
-  /** Everything asked for happened: every message line was delivered. */
-  ok: 0,
-  /** A script's chat never opened: no answer, declined, a bad address. */
-  notConnected: 3,
-  /** A message was not delivered (not confirmed, or never sent), or a script's chat ended before its input did. */
-  notDelivered: 4,
-  /** A signal stopped a request that waited, or a script before its input ended: 128 + the signal's number. */
-  interrupted: (signal: NodeJS.Signals) => 128 + (constants.signals[signal] ?? 0),
-} as const;
-
 type State =
   | { name: 'idle' }
   | { name: 'connecting'; conversation: Conversation }
@@ -118,12 +87,11 @@ export class ChatFlow {
   private justEnded: { conversation: Conversation; lines: number } | undefined;
   /** The last `Missed N heartbeats` said, so a loss does not say it again. */
   private missedShown = 0;
-  private exitCode: number = EXIT.ok;
-  /** Messages that ended without being delivered: the exit code is not 0 then. */
-  private undelivered = 0;
+  /** The exit code so far, the undelivered lines, and the events of this side. */
+  private readonly outcome: FlowOutcome;
   private quitReported = false;
-  /** --wait: the timer that closes the chat once the peer has been quiet long enough. */
-  private quietTimer: unknown;
+  /** --wait: closes the chat once the peer has been quiet long enough after the input ended. */
+  private readonly quiet: QuietWait | undefined;
 
   constructor(
     port: PeerPort,
@@ -137,6 +105,13 @@ export class ChatFlow {
       acceptAll: options.yes,
       oneChatPerPeer: true,
     });
+    this.outcome = new FlowOutcome(out);
+    this.quiet =
+      options.waitMs === undefined
+        ? undefined
+        : new QuietWait(options.waitMs, options.timers, () => {
+            if (this.state.name === 'chatting') this.quit();
+          });
     this.client.subscribe((u) => this.onUpdate(u));
     this.client.subscribePresence((u) => this.onPresence(u));
     if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
@@ -187,11 +162,9 @@ export class ChatFlow {
   interrupt(signal: NodeJS.Signals = 'SIGINT'): void {
     if (this.state.name === 'quitting') return;
     const name = this.state.name;
-    if (name === 'connecting' || name === 'asking' || (this.script && !this.inputEnded)) {
-      this.setExitCode(EXIT.interrupted(signal));
-      this.out.event({ type: 'interrupted', signal });
-    }
-    this.dropLines('chat_ended', 'the program was stopped first');
+    if (name === 'connecting' || name === 'asking' || (this.script && !this.inputEnded))
+      this.outcome.interrupted(signal);
+    this.outcome.dropped(this.lines.splice(0), 'chat_ended', 'the program was stopped first');
     this.quit();
   }
 
@@ -237,7 +210,7 @@ export class ChatFlow {
       case 'connecting':
         if (command === 'cancel') this.client.cancel(s.conversation);
         else
-          this.notSent(
+          this.outcome.notSent(
             text,
             'waiting',
             `still waiting for ${texts.spaced(s.conversation.target)} to answer`,
@@ -273,7 +246,7 @@ export class ChatFlow {
     if (!resolved.ok) {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
       if (ended)
-        this.notSent(
+        this.outcome.notSent(
           text,
           'chat_ended',
           `the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended`,
@@ -309,7 +282,7 @@ export class ChatFlow {
       try {
         this.client.send(conversation, text);
       } catch (error) {
-        this.notSent(text, notSentReason(error), (error as Error).message, conversation);
+        this.outcome.notSent(text, notSentReason(error), (error as Error).message, conversation);
       }
     }
     if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
@@ -348,27 +321,15 @@ export class ChatFlow {
         if (!this.isCurrent(u.conversation)) return;
         this.out.say(texts.messageText(u.conversation, u.text));
         // --wait: the peer is not quiet yet.
-        if (this.quietTimer !== undefined) this.listenUntilQuiet(true);
+        this.quiet?.heard();
         return;
       case 'delivered':
         this.finishIfDone();
         return;
-      case 'not_delivered': {
-        const message = u.message;
-        this.out.warn(texts.notDeliveredText(message));
-        this.undelivered++;
-        // A message the engine had is a `failed` event already; one that never left is said here.
-        if (message.status === 'not_sent')
-          this.out.event({
-            type: 'not_sent',
-            reason: 'chat_ended',
-            detail: 'the chat ended before it could be sent',
-            text: message.text,
-            ...this.where(message.conversation),
-          });
+      case 'not_delivered':
+        this.outcome.notDelivered(u.message);
         this.finishIfDone();
         return;
-      }
       case 'room':
         this.consumeLines();
         this.finishIfDone();
@@ -403,15 +364,7 @@ export class ChatFlow {
     request?: WaitingRequest,
   ): void {
     if (how === 'auto' && request) for (const notice of texts.requestNotices(request)) this.notice(notice);
-    if (request && conversation.session !== undefined)
-      this.out.event({
-        type: 'accepted',
-        session: conversation.session,
-        peer: request.peer,
-        nick: request.nick,
-        publicKey: request.publicKey,
-        fingerprint: request.fingerprint,
-      });
+    if (request) this.outcome.accepted(conversation, request);
     if (how !== 'accepted') for (const notice of texts.openedNotices(conversation, how)) this.notice(notice);
     this.state = { name: 'chatting', conversation };
     this.missedShown = 0;
@@ -424,7 +377,7 @@ export class ChatFlow {
     const current = this.stateOf(conversation) === this.state;
     if (!current && this.state.name !== 'quitting') return;
     const why = conversation.ended;
-    this.endedEvent(conversation);
+    this.outcome.ended(conversation);
     if (why?.kind === 'lost' && why.missed !== this.missedShown) this.out.say(texts.missedText(why.missed));
     if (why?.kind !== 'closed' || this.state.name !== 'quitting')
       this.notice(texts.endedNotice(conversation));
@@ -432,11 +385,11 @@ export class ChatFlow {
     if (this.script) {
       // A script has one peer: when its chat cannot open or ends, the rest of its lines have nowhere to go.
       if (neverOpened(conversation)) {
-        this.setExitCode(EXIT.notConnected);
-        this.dropLines('not_connected', 'the chat never opened');
+        this.outcome.fail(EXIT.notConnected);
+        this.outcome.dropped(this.lines.splice(0), 'not_connected', 'the chat never opened');
       } else if (why?.kind !== 'closed' && !(this.inputEnded && this.lines.length === 0)) {
-        this.setExitCode(EXIT.notDelivered);
-        this.dropLines('chat_ended', 'the chat ended before it could be sent');
+        this.outcome.fail(EXIT.notDelivered);
+        this.outcome.dropped(this.lines.splice(0), 'chat_ended', 'the chat ended before it could be sent');
       }
       this.quit();
       return;
@@ -488,56 +441,9 @@ export class ChatFlow {
     this.out.prompt(`${texts.peerTag(request.peer)} Accept connection? (y/n): `, 'question');
   }
 
-  /** The end of a conversation that only this side knows of, for --json (the peer's side are core events). */
-  private endedEvent(c: Conversation): void {
-    const why = c.ended;
-    const target = texts.spaced(c.target);
-    if (why?.kind === 'closed' && c.session !== undefined && c.peer)
-      this.out.event({ type: 'closed', session: c.session, peer: c.peer, reason: 'local' });
-    else if (why?.kind === 'cancelled') this.out.event({ type: 'cancelled', target, ...this.where(c) });
-    else if (why?.kind === 'unreachable')
-      this.out.event({ type: 'unreachable', target, detail: why.message });
-  }
-
-  /** The session and peer of a conversation, as far as they are known. */
-  private where(c: Conversation): { session?: number; peer?: Address } {
-    return {
-      ...(c.session !== undefined && { session: c.session }),
-      ...(c.peer !== undefined && { peer: c.peer }),
-    };
-  }
-
   private decline(request: WaitingRequest, reason: 'declined' | 'busy', detail: string): void {
     this.client.decline(request, reason, detail);
-    this.out.event({
-      type: 'declined',
-      session: request.session,
-      peer: request.peer,
-      reason,
-      detail,
-      by: 'local',
-    });
-  }
-
-  /** A line meant as a message that never left: said (a warning), counted, and an event. */
-  private notSent(
-    text: string,
-    reason: NotSentReason,
-    detail: string,
-    conversation?: Conversation,
-    hint = '',
-  ): void {
-    this.out.warn(`Not sent: ${detail}.${hint ? ` ${hint}` : ''}`);
-    this.undelivered++;
-    this.out.event({ type: 'not_sent', reason, detail, text, ...(conversation && this.where(conversation)) });
-  }
-
-  /** Lines read and never taken (a script whose chat did not open, a program stopped): each is not sent. */
-  private dropLines(reason: NotSentReason, detail: string): void {
-    for (const text of this.lines.splice(0)) {
-      this.undelivered++;
-      this.out.event({ type: 'not_sent', reason, detail, text });
-    }
+    this.outcome.declined(request, reason, detail);
   }
 
   private notice(notice: texts.Notice): void {
@@ -551,8 +457,7 @@ export class ChatFlow {
     if (s.name === 'quitting') {
       if (this.client.unsettled().length === 0 && !this.quitReported) {
         this.quitReported = true;
-        if (this.undelivered > 0) this.setExitCode(EXIT.notDelivered);
-        this.onQuit(this.exitCode);
+        this.onQuit(this.outcome.exitCode());
       }
       return;
     }
@@ -566,7 +471,7 @@ export class ChatFlow {
         return;
       case 'chatting':
         if (!this.client.hasRoom(s.conversation)) return; // the rest is still being sent
-        if (this.options.waitMs !== undefined) this.listenUntilQuiet(false);
+        if (this.quiet) this.quiet.start();
         else this.quit();
         return;
       case 'idle':
@@ -575,43 +480,16 @@ export class ChatFlow {
     }
   }
 
-  /** --wait: closes the chat once the peer has sent nothing for waitMs (`again`: it just did; start over). */
-  private listenUntilQuiet(again: boolean): void {
-    const timers = this.options.timers ?? realTimers;
-    if (this.quietTimer !== undefined) {
-      if (!again) return;
-      timers.clear(this.quietTimer);
-    }
-    this.quietTimer = timers.set(() => {
-      this.quietTimer = undefined;
-      if (this.state.name === 'chatting') this.quit();
-    }, this.options.waitMs ?? 0);
-  }
-
-  /** The first reason not to exit 0 is the one reported. */
-  private setExitCode(code: number): void {
-    if (this.exitCode === EXIT.ok) this.exitCode = code;
-  }
-
   /** Closes everything (the peer is told), then quits once every message is delivered or reported. */
   private quit(): void {
     if (this.state.name === 'quitting') return;
     const chatting = this.state.name === 'chatting';
     if (this.state.name === 'asking') this.decline(this.state.request, 'busy', 'quitting');
-    if (this.quietTimer !== undefined) (this.options.timers ?? realTimers).clear(this.quietTimer);
-    this.quietTimer = undefined;
+    this.quiet?.stop();
     this.state = { name: 'quitting' };
     this.out.hidePrompt();
     if (chatting) this.out.say('Closing session with peer...');
     this.client.closeAll();
     this.finishIfDone();
   }
-}
-
-/** The engine's refusal of a text, as a reason a script can test. */
-function notSentReason(error: unknown): NotSentReason {
-  const code = (error as { code?: unknown }).code;
-  if (code === 'MESSAGE_TOO_LARGE') return 'too_large';
-  if (code === 'SESSION_NOT_OPEN') return 'chat_ended';
-  return typeof code === 'string' ? code.toLowerCase() : 'refused';
 }
