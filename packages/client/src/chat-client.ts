@@ -285,6 +285,12 @@ export class ChatClient {
       trust: assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick)),
       since: this.clock(),
     };
+    if (request.trust.level === 'impersonation' && request.trust.verified) {
+      // A new key with the nick of a peer whose key the user verified: refused, as SSH refuses a changed host key.
+      this.port.decline(e.session, 'not_allowed', '');
+      this.emit({ type: 'request_refused', request });
+      return;
+    }
     const load = this.conversations.length + this.requests.size;
     if (this.refusing || load >= (this.settings.capacity ?? Number.POSITIVE_INFINITY)) {
       this.port.decline(e.session, 'busy', this.refusing ? 'closing' : 'in another chat');
@@ -315,16 +321,24 @@ export class ChatClient {
     if (!conversation) return;
     conversation.session = e.session;
     conversation.peer = e.peer;
-    const expected = conversation.expected?.fingerprint;
-    if (expected !== undefined && e.fingerprint !== expected) {
-      // Not the peer that was asked for (its last address is someone else's now): never opened, never trusted.
+    const trust = assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick));
+    const asked = conversation.expected;
+    // Not the peer that was asked for (its last address is someone else's now), or a new key with
+    // a verified peer's nick: never opened, never trusted.
+    const wrong =
+      asked && e.fingerprint !== asked.fingerprint
+        ? { expected: asked.fingerprint, nick: asked.nick }
+        : trust.level === 'impersonation' && trust.verified
+          ? { expected: trust.knownFingerprint ?? '', nick: e.nick }
+          : undefined;
+    if (wrong) {
       this.port.closeSession(e.session);
-      this.end(conversation, { kind: 'wrong_key', expected, got: e.fingerprint });
+      this.end(conversation, { kind: 'wrong_key', ...wrong, got: e.fingerprint });
       return;
     }
     conversation.nick = e.nick;
     conversation.publicKey = e.publicKey;
-    conversation.trust = assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick));
+    conversation.trust = trust;
     conversation.state = 'open';
     // Chatting with a key is trusting it from now on (trust on first use), seen here and now.
     this.trustStore.remember(e.publicKey, e.nick, e.fingerprint, { address: e.peer });

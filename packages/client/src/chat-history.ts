@@ -18,6 +18,7 @@ import {
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   rmSync,
@@ -53,6 +54,26 @@ export interface ChatHistoryOptions {
   maxBytesPerPeer?: number;
   /** For the `at` of each entry. */
   clock?: () => Date;
+}
+
+/**
+ * Where a page of history began: `page` with it as `before` reads the lines just older (the
+ * TUI's scroll-up). Opaque to callers.
+ */
+export interface HistoryCursor {
+  /** The byte offset of the page's first line in the file as it was. */
+  readonly offset: number;
+  /** The file then (its inode): a trim rewrites the file, and its offsets no longer hold. */
+  readonly file: number;
+  /** When the page's first line was said: where older lines begin in a rewritten file. */
+  readonly at: string;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  readonly entries: HistoryEntry[];
+  /** For the lines before these; undefined once the start of the log is reached. */
+  readonly before: HistoryCursor | undefined;
 }
 
 export interface HistoryStats {
@@ -154,23 +175,66 @@ export class ChatHistory {
 
   /** The peer's last `n` valid entries, oldest first; [] if none. Corrupt lines are skipped and counted. */
   recent(publicKey: string, n: number): HistoryEntry[] {
-    let text: string;
+    return this.page(publicKey, n).entries;
+  }
+
+  /**
+   * Up to `count` entries just older than `before` (from the newest when it is absent), oldest
+   * first, and the cursor for the page before them. Appends since the last page do not move it;
+   * a trim in between is followed by time. Corrupt lines are skipped and counted.
+   */
+  page(publicKey: string, count: number, before?: HistoryCursor): HistoryPage {
+    const path = this.pathOf(publicKey);
+    let bytes: Buffer;
+    let file: number;
     try {
-      text = readFileSync(this.pathOf(publicKey), 'utf8');
+      file = statSync(path).ino;
+      bytes = readFileSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], before: undefined };
+      throw error;
+    }
+    let end = bytes.length;
+    if (before && before.file === file) end = Math.min(before.offset, end);
+    else if (before) end = this.offsetOfFirstAtOrAfter(bytes, before.at);
+    const found: { entry: HistoryEntry; offset: number }[] = [];
+    let lineEnd = end;
+    while (lineEnd > 0 && found.length < count) {
+      // The line ending at lineEnd (exclusive of its newline) starts after the newline before it.
+      const searchFrom = lineEnd - 1 - (bytes[lineEnd - 1] === 0x0a ? 1 : 0);
+      const start = searchFrom < 0 ? 0 : bytes.lastIndexOf(0x0a, searchFrom) + 1;
+      const line = bytes.toString('utf8', start, lineEnd).replace(/\n$/, '');
+      if (line !== '') {
+        const entry = parseLine(line);
+        if (entry) found.push({ entry, offset: start });
+        else this.stats.corruptLines++;
+      }
+      lineEnd = start;
+    }
+    found.reverse();
+    const first = found[0];
+    const more = first !== undefined && lineEnd > 0;
+    return {
+      entries: found.map((f) => f.entry),
+      before: more && first ? { offset: first.offset, file, at: first.entry.at } : undefined,
+    };
+  }
+
+  /** Every entry logged with this peer, oldest first (the whole file: at most its bound). */
+  all(publicKey: string): HistoryEntry[] {
+    return this.page(publicKey, Number.POSITIVE_INFINITY).entries;
+  }
+
+  /** The public keys (hex) there is history with, in no order. */
+  peers(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const lines = text.split('\n');
-    const found: HistoryEntry[] = [];
-    for (let i = lines.length - 1; i >= 0 && found.length < n; i--) {
-      const line = lines[i] as string;
-      if (line === '') continue;
-      const entry = parseLine(line);
-      if (entry) found.push(entry);
-      else this.stats.corruptLines++;
-    }
-    return found.reverse();
+    return names.filter((n) => /^[0-9a-f]{64}\.jsonl$/.test(n)).map((n) => n.slice(0, 64));
   }
 
   /** Forgets everything logged with this peer. */
@@ -184,6 +248,19 @@ export class ChatHistory {
   pathOf(publicKey: string): string {
     if (!publicKeyHex.test(publicKey)) throw new RangeError(`not a public key: ${publicKey.slice(0, 80)}`);
     return join(this.directory, `${publicKey}.jsonl`);
+  }
+
+  /** The offset of the first line said at `at` or later (a rewritten file: where a page left off). */
+  private offsetOfFirstAtOrAfter(bytes: Buffer, at: string): number {
+    let start = 0;
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline < 0 ? bytes.length : newline;
+      const entry = parseLine(bytes.toString('utf8', start, end));
+      if (entry && entry.at >= at) return start;
+      start = end + 1;
+    }
+    return bytes.length;
   }
 
   /** Keeps the newest whole lines that fit in three quarters of the bound (at least the newest one). */

@@ -27,10 +27,11 @@ export type EndReason =
   /** Not asked: `existing` is already a chat (or a request) with that peer. */
   | { readonly kind: 'duplicate'; readonly existing: Conversation }
   /**
-   * Asked for a peer known by key (`expected`), but the peer that answered has another key
-   * (`got`): its session is closed at once, and its key is not remembered.
+   * The peer that answered has the key `got`, not `expected`: we asked for a peer known by key
+   * (a fingerprint, or a known nick), or it uses the nick of a peer whose key the user verified.
+   * `nick` is that peer's nick ('' if none). Its session is closed at once; its key is not remembered.
    */
-  | { readonly kind: 'wrong_key'; readonly expected: string; readonly got: string };
+  | { readonly kind: 'wrong_key'; readonly expected: string; readonly got: string; readonly nick: string };
 
 export interface Conversation {
   /** The client's handle, stable for the conversation's life. */

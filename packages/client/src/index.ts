@@ -1,11 +1,14 @@
 /** @netchat/client: the chat logic the people-facing front-ends share. */
+export { ACTION_PREFIX, actionOf, actionText } from './actions.js';
 export { ChatClient, type ClientSettings, type ClientTimers, type ClientUpdate } from './chat-client.js';
 export {
   ChatHistory,
   type ChatHistoryOptions,
   DEFAULT_MAX_BYTES_PER_PEER,
   HISTORY_ON_BY_DEFAULT,
+  type HistoryCursor,
   HistoryEntry,
+  type HistoryPage,
   type HistoryStats,
 } from './chat-history.js';
 export { ContactError, type ContactErrorCode, findContact, matchContacts } from './contacts.js';

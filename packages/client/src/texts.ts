@@ -12,6 +12,7 @@ import {
   terminalSafe,
   type TrustAssessment,
 } from '@netchat/core';
+import { actionOf } from './actions.js';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceUpdate } from './presence.js';
@@ -55,12 +56,12 @@ function conversationWho(c: Conversation): string {
 export function trustNotices(trust: TrustAssessment): Notice[] {
   const nick = terminalSafe(trust.nick);
   switch (trust.level) {
-    case 'known':
+    case 'known': {
+      const name = terminalSafe(peerName(trust.knownAs ?? '', trust.fingerprint));
       return [
-        info(
-          `Fingerprint: ${trust.fingerprint} (known as ${terminalSafe(peerName(trust.knownAs ?? '', trust.fingerprint))})`,
-        ),
+        info(`Fingerprint: ${trust.fingerprint} (known as ${name}${trust.verified ? ', verified' : ''})`),
       ];
+    }
     case 'new':
       return [info(`Fingerprint: ${trust.fingerprint} (new: this key has not been seen before)`)];
     case 'impersonation':
@@ -80,7 +81,13 @@ export function requestNotices(request: WaitingRequest): Notice[] {
   return [...lines, ...trustNotices(request.trust)];
 }
 
+/** A request declined at once: busy, or (a warning) a new key using the nick of a peer whose key is verified. */
 export function refusedText(request: WaitingRequest): string {
+  const { trust } = request;
+  if (trust.level === 'impersonation' && trust.verified) {
+    const nick = terminalSafe(request.nick);
+    return `Refused a connection request from ${spaced(request.peer)}: it calls itself "${nick}", but the key of the ${nick} you verified is ${trust.knownFingerprint ?? ''}, and this key is ${trust.fingerprint}. If ${nick} really has a new key, run: netchat contacts forget ${nick}`;
+  }
   return `Declined a connection request from ${who(request.peer, request.nick)}: busy.`;
 }
 
@@ -148,10 +155,15 @@ export function endedNotice(c: Conversation): Notice {
       const doing = other.state === 'open' ? 'Already chatting with' : 'Already asking';
       return info(`${doing} ${conversationWho(other)}.`);
     }
-    case 'wrong_key':
+    case 'wrong_key': {
+      const whose = why.nick ? `the key of ${terminalSafe(why.nick)} ` : '';
+      const fix = c.expected
+        ? 'to chat with it anyway, type its address'
+        : `if ${terminalSafe(why.nick)} really has a new key, run: netchat contacts forget ${terminalSafe(why.nick)}`;
       return warning(
-        `Not opened: the peer at ${spaced(c.peer ?? c.target)} has the key ${why.got}, not ${c.expected?.nick ? `the key of ${terminalSafe(c.expected.nick)} ` : ''}(${why.expected}). It may be someone else; to chat with it anyway, type its address.`,
+        `Not opened: the peer at ${spaced(c.peer ?? c.target)} has the key ${why.got}, not ${whose}(${why.expected}). It may be someone else; ${fix}.`,
       );
+    }
   }
 }
 
@@ -174,9 +186,13 @@ export function peerTag(peer: Address | PeerSpec): string {
   return address.startsWith('[') ? address : `[${address}]`;
 }
 
-/** A message from the peer, as the original netchat shows it. */
+/** A message from the peer, as the original netchat shows it; an action as `* bob waves`. */
 export function messageText(c: Conversation, text: string): string {
-  return `${peerTag(c.peer ?? c.target)} ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
+  const tag = peerTag(c.peer ?? c.target);
+  const does = actionOf(text);
+  if (does === undefined) return `${tag} ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
+  const name = c.trust ? peerName(c.nick, c.trust.fingerprint) : c.nick || spaced(c.peer ?? c.target);
+  return `${tag} * ${terminalSafe(name)} ${terminalSafe(does)}`;
 }
 
 /** What is known of a message that was never confirmed, and to whom it went. */
@@ -216,12 +232,13 @@ export function typingText(c: Conversation): string {
   return `${terminalSafe(c.nick) || spaced(c.peer ?? c.target)} is typing…`;
 }
 
-/** One known peer on one line: nick, fingerprint, last address, last seen (UTC, to the minute). */
+/** One known peer on one line: nick, fingerprint, last address, last seen (UTC, to the minute), verified. */
 export function contactText(contact: KnownPeer): string {
   const nick = terminalSafe(contact.nick) || '(no nick)';
   const where = contact.lastAddress ? spaced(contact.lastAddress) : 'no address yet';
   const when = contact.lastSeen
     ? `last seen ${contact.lastSeen.slice(0, 16).replace('T', ' ')} UTC`
     : 'not seen since';
-  return `${nick}  ${contact.fingerprint}  ${where}  ${when}`;
+  const marks = [contact.verified ? 'verified' : '', contact.named ? 'renamed' : ''].filter(Boolean);
+  return `${nick}  ${contact.fingerprint}  ${where}  ${when}${marks.length > 0 ? `  (${marks.join(', ')})` : ''}`;
 }

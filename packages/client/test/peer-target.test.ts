@@ -206,6 +206,7 @@ describe('ChatClient: one chat per peer, and the key asked for', () => {
       kind: 'wrong_key',
       expected: bobFingerprint,
       got: malloryFingerprint,
+      nick: 'bob',
     });
     expect(texts.endedNotice(conversation)).toEqual({
       warning: true,

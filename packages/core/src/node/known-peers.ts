@@ -6,6 +6,9 @@
  * The same list is the user's contacts: each entry also keeps where and when the peer was last
  * seen (`lastAddress`, `lastSeen`), so `/connect NICK` can find it again. Those two fields came
  * later and are optional: a file written before them still loads, and gains them as peers are seen.
+ * So did `verified` (the user compared the fingerprint aloud: `netchat contacts verify`; a new key
+ * using that nick is then refused, as SSH refuses a changed host key) and `named` (the user gave
+ * the nick: `netchat contacts rename`; the peer's own nick no longer replaces it).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +29,10 @@ const Entry = z.strictObject({
     .optional(),
   /** When the peer was last seen (ISO 8601): a chat with it opened or ended. */
   lastSeen: z.string().optional(),
+  /** When the user verified this key (ISO 8601), having compared its fingerprint with the peer. */
+  verified: z.string().optional(),
+  /** The nick is the user's name for the peer (contacts rename): the peer's own nick does not replace it. */
+  named: z.literal(true).optional(),
 });
 const KnownPeersFile = z.strictObject({ version: z.literal(1), peers: z.array(Entry) });
 type Entry = z.infer<typeof Entry>;
@@ -38,6 +45,10 @@ export interface KnownPeer {
   readonly firstSeen: string;
   readonly lastAddress: Address | undefined;
   readonly lastSeen: string | undefined;
+  /** When the user verified the key, if they did. */
+  readonly verified: string | undefined;
+  /** True when the nick is the user's own name for the peer (renamed); absent otherwise. */
+  readonly named?: true;
 }
 
 /** When and where a peer was seen, for `remember`. */
@@ -47,10 +58,14 @@ export interface Sighting {
 }
 
 export type PeerTrust =
-  | { status: 'known'; knownAs: string }
+  /** `verified`: the user verified this key. */
+  | { status: 'known'; knownAs: string; verified?: true }
   | { status: 'new' }
-  /** The key is new, but a known peer used this nick: warn before the user answers. */
-  | { status: 'nick_conflict'; knownFingerprint: string };
+  /**
+   * The key is new, but a known peer used this nick: warn before the user answers. `verified`:
+   * the user verified that peer's key, so this one is refused until that peer is forgotten.
+   */
+  | { status: 'nick_conflict'; knownFingerprint: string; verified?: true };
 
 export interface KnownPeersOptions {
   /** How the file is written (tests inject one that fails); whole or not at all by default. */
@@ -103,9 +118,17 @@ export class KnownPeers {
 
   check(publicKey: string, nick: string): PeerTrust {
     const known = this.entries.find((e) => e.publicKey === publicKey);
-    if (known) return { status: 'known', knownAs: known.nick };
-    const sameNick = nick === '' ? undefined : this.entries.find((e) => e.nick === nick);
-    return sameNick ? { status: 'nick_conflict', knownFingerprint: sameNick.fingerprint } : { status: 'new' };
+    if (known)
+      return { status: 'known', knownAs: known.nick, ...(known.verified && { verified: true as const }) };
+    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick);
+    // A verified key with that nick weighs most: this one is then refused, not only warned about.
+    const conflict = sameNick.find((e) => e.verified) ?? sameNick[0];
+    if (!conflict) return { status: 'new' };
+    return {
+      status: 'nick_conflict',
+      knownFingerprint: conflict.fingerprint,
+      ...(conflict.verified && { verified: true as const }),
+    };
   }
 
   /** Trusts `publicKey` from now on, under `nick` (unless empty), seen now (and at `seen.address`). */
@@ -115,7 +138,7 @@ export class KnownPeers {
     if (!entry) {
       entry = { publicKey, nick, fingerprint, firstSeen: at };
       this.entries.push(entry);
-    } else if (nick) {
+    } else if (nick && !entry.named) {
       entry.nick = nick;
     }
     entry.lastSeen = at;
@@ -133,10 +156,44 @@ export class KnownPeers {
         firstSeen: e.firstSeen,
         lastAddress: e.lastAddress ? { ...e.lastAddress } : undefined,
         lastSeen: e.lastSeen,
+        verified: e.verified,
+        ...(e.named && { named: true as const }),
       }),
     );
     const seen = (p: KnownPeer) => p.lastSeen ?? '';
     return peers.sort((a, b) => seen(b).localeCompare(seen(a)) || a.nick.localeCompare(b.nick));
+  }
+
+  /**
+   * Forgets the peer with this key (its key is new again next time, and a verified nick is free
+   * for another key). Returns false if it was not known, or the list could not be saved (see
+   * `lastSaveFailure`; the change holds for this run).
+   */
+  forget(publicKey: string): boolean {
+    const index = this.entries.findIndex((e) => e.publicKey === publicKey);
+    if (index < 0) return false;
+    this.entries.splice(index, 1);
+    return this.save();
+  }
+
+  /** Names the peer `nick` from now on, whatever nick it gives itself. False if unknown or not saved. */
+  rename(publicKey: string, nick: string): boolean {
+    const entry = this.entries.find((e) => e.publicKey === publicKey);
+    if (!entry) return false;
+    entry.nick = nick;
+    entry.named = true;
+    return this.save();
+  }
+
+  /**
+   * Marks the peer's key verified (the user compared its fingerprint with the peer, aloud): its
+   * requests say so, and a new key using its nick is refused. False if unknown or not saved.
+   */
+  verify(publicKey: string, at: Date = new Date()): boolean {
+    const entry = this.entries.find((e) => e.publicKey === publicKey);
+    if (!entry) return false;
+    entry.verified = at.toISOString();
+    return this.save();
   }
 
   /** Writes the list; a failure goes to the save listeners (never thrown). Returns whether it was saved. */
@@ -172,6 +229,11 @@ export interface TrustAssessment {
   readonly nick: string;
   /** `known`: the nick this key had when it was remembered. */
   readonly knownAs?: string;
+  /**
+   * `known`: the user verified this key. `impersonation`: the user verified the key of the known
+   * peer with this nick, so this key is refused (until that peer is forgotten).
+   */
+  readonly verified?: boolean;
   /** `impersonation`: the fingerprint of the key that the known peer with this nick has. */
   readonly knownFingerprint?: string;
 }
@@ -180,11 +242,23 @@ export interface TrustAssessment {
 export function assessTrust(fingerprint: string, nick: string, trust: PeerTrust): TrustAssessment {
   switch (trust.status) {
     case 'known':
-      return { level: 'known', fingerprint, nick, knownAs: trust.knownAs };
+      return {
+        level: 'known',
+        fingerprint,
+        nick,
+        knownAs: trust.knownAs,
+        ...(trust.verified && { verified: true }),
+      };
     case 'new':
       return { level: 'new', fingerprint, nick };
     case 'nick_conflict':
-      return { level: 'impersonation', fingerprint, nick, knownFingerprint: trust.knownFingerprint };
+      return {
+        level: 'impersonation',
+        fingerprint,
+        nick,
+        knownFingerprint: trust.knownFingerprint,
+        ...(trust.verified && { verified: true }),
+      };
   }
 }
 
