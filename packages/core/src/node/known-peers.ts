@@ -45,8 +45,8 @@ export interface KnownPeer {
   readonly firstSeen: string;
   readonly lastAddress: Address | undefined;
   readonly lastSeen: string | undefined;
-  /** When the user verified the key, if they did. */
-  readonly verified: string | undefined;
+  /** When the user verified the key (ISO 8601); absent if they did not. */
+  readonly verified?: string;
   /** True when the nick is the user's own name for the peer (renamed); absent otherwise. */
   readonly named?: true;
 }
@@ -156,7 +156,7 @@ export class KnownPeers {
         firstSeen: e.firstSeen,
         lastAddress: e.lastAddress ? { ...e.lastAddress } : undefined,
         lastSeen: e.lastSeen,
-        verified: e.verified,
+        ...(e.verified && { verified: e.verified }),
         ...(e.named && { named: true as const }),
       }),
     );
