@@ -36,6 +36,14 @@ export function parseCliArguments(argv: string[]) {
   return parseCommandLine(argv, flags, CliArguments);
 }
 
+export const homeCommandsHelp = `Commands (they read and change the netchat home; no network):
+  netchat history NAME [--json] [--grep TEXT]   print the chat history with a peer (nick or fingerprint)
+  netchat contacts [--json]                     list known peers: nick, fingerprint, where, last seen
+  netchat contacts forget NAME                  forget a peer (its key is new again next time)
+  netchat contacts rename NAME NEW              call a peer NEW, whatever nick it gives itself
+  netchat contacts verify FINGERPRINT           mark a key verified once you compared it aloud
+  netchat completion bash|zsh|fish              print a shell completion script`;
+
 export const usage = `Usage: netchat [options] <port>
 
 Peer-to-peer chat over UDP. Listens on <port>, asks whom to chat with, and answers requests.
@@ -52,10 +60,11 @@ ${rendezvousFlagsHelp}
 ${keyHomeHelp}
 ${settingsHelp}
 
-At the prompts: type "IP Port" (or HOST:PORT; with a rendezvous, also a fingerprint or the nick
-of a known peer) to start a chat, y or n to answer a request,
-"cancel" to stop waiting for an answer, and "exit" to close the chat (or, at the start prompt,
-to quit). Ctrl-C clears a half-typed line; on an empty line it quits, as Ctrl-D does.
+At the prompts: type "IP Port" (or HOST:PORT, a fingerprint or the nick of a known peer) to
+start a chat, y or n to answer a request, "cancel" to stop waiting for an answer, and "exit" to
+close the chat (or, at the start prompt, to quit). In a chat: /me ACTION, /history [N] (the last
+N lines with this peer), /log [on|off] (chat history). Ctrl-C clears a half-typed line; on an
+empty line it quits, as Ctrl-D does.
 
 With --connect and piped input, every line is a message to that peer ("exit" closes the chat);
 when the input ends the chat closes at once, or after --wait SECS of quiet from the peer.
@@ -63,6 +72,8 @@ Exit codes: 0 done (every message delivered), 1 cannot start (port, home, key fi
 2 bad arguments, 3 the chat never opened (no answer, declined, bad address), 4 a message was not
 delivered (not confirmed, or not sent) or the chat ended early, 128+N stopped by signal N
 while a request waited or before the input ended (130 SIGINT, 143 SIGTERM).
+
+${homeCommandsHelp}
 
 Example:
   netchat 5555                       # then type: 127.0.0.1 6666

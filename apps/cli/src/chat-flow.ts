@@ -22,6 +22,7 @@ import {
   type ClientTimers,
   type ClientUpdate,
   type Contact,
+  type ChatHistory,
   type Conversation,
   neverOpened,
   type PeerPort,
@@ -35,6 +36,7 @@ import {
   watchStorage,
 } from '@netchat/client';
 import type { PeerSpec } from '@netchat/core';
+import { readChatLine, setLog, showHistory } from './chat-commands.js';
 import { EXIT, FlowOutcome, notSentReason } from './flow-outcome.js';
 import type { FlowConsole } from './flow-console.js';
 import { QuietWait } from './quiet-wait.js';
@@ -57,6 +59,8 @@ export interface FlowOptions {
   ownFingerprint?: string;
   /** Files of the netchat home whose failed saves are told as one warning each (the chat goes on). */
   storage?: StorageSources;
+  /** Where chats are logged (/history, /log); none in tests that do not need it. */
+  history?: ChatHistory;
   /**
    * --wait: after the input ends, keep the chat open until the peer has sent nothing for this
    * many ms (what it sends is shown), then close. Without it the chat closes at once.
@@ -104,6 +108,7 @@ export class ChatFlow {
       capacity: 1,
       acceptAll: options.yes,
       oneChatPerPeer: true,
+      ...(options.history && { history: options.history }),
     });
     this.outcome = new FlowOutcome(out);
     this.quiet =
@@ -273,17 +278,29 @@ export class ChatFlow {
   }
 
   private onChatLine(text: string, conversation: Conversation): void {
-    const command = text.trim();
-    if (command === 'exit') {
-      this.client.close(conversation);
-      return;
-    }
-    if (command !== '') {
-      try {
-        this.client.send(conversation, text);
-      } catch (error) {
-        this.outcome.notSent(text, notSentReason(error), (error as Error).message, conversation);
-      }
+    const command = readChatLine(text);
+    switch (command.name) {
+      case 'exit':
+        this.client.close(conversation);
+        return;
+      case 'message':
+        try {
+          this.client.send(conversation, command.text);
+        } catch (error) {
+          this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
+        }
+        break;
+      case 'history':
+        showHistory(this.out, this.options.history, conversation, command.count);
+        break;
+      case 'log':
+        setLog(this.out, this.options.history, command.on);
+        break;
+      case 'invalid':
+        this.out.warn(command.message);
+        break;
+      case 'nothing':
+        break;
     }
     if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
   }

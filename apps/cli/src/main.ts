@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { fingerprint, netchatHome } from '@netchat/core';
 import {
   exitWith,
+  loadKnownPeersOrExit,
   loadSettingsOrExit,
   openHomeOrExit,
   peerOptionsFrom,
@@ -13,9 +14,10 @@ import {
   startPeerOrExit,
   startRendezvousOrExit,
 } from '@netchat/options';
-import { resolveTarget, type Target, withFinder } from '@netchat/client';
+import { ChatHistory, resolveTarget, type Target, withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow, EXIT } from './chat-flow.js';
+import { contactsCommand, historyCommand } from './home-commands.js';
 import { eventToJson } from './json-events.js';
 import { LineConsole } from './line-console.js';
 
@@ -23,6 +25,20 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'history' || command === 'contacts') {
+    // The home, read (and changed) from the command line: no socket, no banner.
+    const home = netchatHome();
+    loadSettingsOrExit(program, home);
+    const files = { knownPeers: loadKnownPeersOrExit(program, home), history: new ChatHistory(home) };
+    const io = {
+      out: (line: string) => process.stdout.write(`${line}\n`),
+      err: (line: string) => process.stderr.write(`${line}\n`),
+    };
+    const code = command === 'history' ? historyCommand(rest, files, io) : contactsCommand(rest, files, io);
+    process.stdout.write('', () => process.exit(code));
+    return;
+  }
   const cli = readCommandLine(program, parseCliArguments);
   // Everything that can be wrong with the home or the command line is said before any banner.
   const settings = loadSettingsOrExit(program, netchatHome());
@@ -49,6 +65,8 @@ async function main(): Promise<void> {
     connect = resolved.target;
   }
   const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(cli), opened);
+  // Its on/off comes from settings.json, read (and checked) above.
+  const history = new ChatHistory(home);
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
   const port = peer.address.port;
   const addresses = reachableAddresses(peer.address.host);
@@ -111,7 +129,8 @@ async function main(): Promise<void> {
       rendezvous: link !== undefined,
       contacts: () => knownPeers.list(),
       ownFingerprint,
-      storage: { knownPeers },
+      storage: { knownPeers, history },
+      history,
       ...(cli.wait !== undefined && { waitMs: cli.wait }),
     },
     knownPeers,

@@ -2,9 +2,9 @@
  * The CLI's chat flow in-process: real Endpoints on a virtual network and virtual time, a console
  * that records what a person would see. No child processes, no sleeps.
  */
-import type { TrustStore } from '@netchat/client';
+import { ChatHistory, type TrustStore } from '@netchat/client';
 import { KnownPeers } from '@netchat/core';
-import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
+import { settle, temporaryDirectory, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { ChatFlow, EXIT, type FlowConsole, type FlowOptions } from '../src/chat-flow.js';
 import type { LocalEvent } from '../src/json-events.js';
@@ -574,6 +574,54 @@ describe('ChatFlow', () => {
       a.flow.interrupt('SIGINT');
       expect(a.exitCode).toBe(EXIT.ok);
       expect(a.console.events).toEqual([]);
+    });
+  });
+
+  describe('in a chat: /me, /history, /log', () => {
+    it('/me is an action the peer sees as * alice waves; //history sends the command word as text', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice);
+      const b = program(bob, { yes: true });
+      await type(a, '127.0.0.2 2222');
+      runUntilSeen(net, a, 'Connected to');
+      await type(a, '/me waves 👋');
+      runUntilSeen(net, b, '[127.0.0.1:1111] * alice waves 👋');
+      await type(a, '//history');
+      runUntilSeen(net, b, '[127.0.0.1:1111] alice: /history');
+      await type(a, '/me');
+      expect(a.console.lines.at(-1)).toBe('! usage: /me ACTION (e.g. /me waves)');
+      await type(a, '/usr/bin is where it is');
+      runUntilSeen(net, b, 'alice: /usr/bin is where it is');
+    });
+
+    it('/history [N] shows the last lines logged with this peer; /log off stops the logging', async () => {
+      const { net, alice, bob } = setUp();
+      const history = new ChatHistory(temporaryDirectory('netchat-home-'));
+      const a = program(alice, { history });
+      const b = program(bob, { yes: true });
+      await type(a, '127.0.0.2 2222');
+      runUntilSeen(net, a, 'Connected to');
+      await type(a, 'one');
+      await type(b, 'two');
+      runUntilSeen(net, a, 'bob: two');
+      await type(b, '/me nods');
+      runUntilSeen(net, a, '* bob nods');
+      await type(a, '/history 2');
+      const shown = a.console.lines.slice(-3);
+      expect(shown[0]).toBe('The last 2 lines with 127.0.0.2 2222 (bob):');
+      expect(shown[1]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}bob: two$/);
+      expect(shown[2]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}\* bob nods$/);
+      await type(a, '/log off');
+      expect(a.console.lines.at(-1)).toBe('Chat history is off: nothing is logged (/log on starts it).');
+      await type(a, 'not logged');
+      const conversation = a.flow.client.conversations[0];
+      expect(history.all(conversation?.publicKey ?? '').map((e) => e.text)).toEqual([
+        'one',
+        'two',
+        '/me nods',
+      ]);
+      await type(a, '/history 0');
+      expect(a.console.lines.at(-1)).toBe('! usage: /history [N] (N from 1 to 1000)');
     });
   });
 });

@@ -142,7 +142,11 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(await a.exited).toBe(143);
     expect(a.events().slice(1)).toEqual([
       { type: 'interrupted', signal: 'SIGTERM' },
-      expect.objectContaining({ type: 'cancelled', target: `127.0.0.1 ${nobody.port}`, peer: `127.0.0.1:${nobody.port}` }),
+      expect.objectContaining({
+        type: 'cancelled',
+        target: `127.0.0.1 ${nobody.port}`,
+        peer: `127.0.0.1:${nobody.port}`,
+      }),
     ]);
   });
 
@@ -234,6 +238,29 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     a.type('\u001b[2Jcleared?');
     await b.waitFor('[2Jcleared?');
     expect(b.stdout).not.toContain('\u001b');
+  });
+});
+
+describe('netchat contacts and netchat history', () => {
+  it('read the home without a socket: the contacts a chat left, its history, and exit 1 for no such peer', async () => {
+    const home = freshHome();
+    const [b, portB] = await started('--yes', '--nick', 'bob');
+    const a = netchatAt({ NETCHAT_HOME: home }, '0', '--connect', `127.0.0.1:${portB}`);
+    a.type('    kept as typed');
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitFor('kept as typed');
+    const contacts = netchatAt({ NETCHAT_HOME: home }, 'contacts');
+    expect(await contacts.exited).toBe(0);
+    expect(contacts.stdout).toMatch(
+      new RegExp(`^bob  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}  127\\.0\\.0\\.1 ${portB}  last seen `),
+    );
+    const history = netchatAt({ NETCHAT_HOME: home }, 'history', 'bob');
+    expect(await history.exited).toBe(0);
+    expect(history.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d {2}you: {5}kept as typed\n$/);
+    const nobody = netchatAt({ NETCHAT_HOME: home }, 'history', 'nobody');
+    expect(await nobody.exited).toBe(1);
+    expect(nobody.stderr).toBe('netchat: no known peer is called "nobody" (see netchat contacts)\n');
   });
 });
 

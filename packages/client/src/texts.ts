@@ -13,6 +13,7 @@ import {
   type TrustAssessment,
 } from '@netchat/core';
 import { actionOf } from './actions.js';
+import type { ChatHistory, HistoryEntry } from './chat-history.js';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceUpdate } from './presence.js';
@@ -241,4 +242,24 @@ export function contactText(contact: KnownPeer): string {
     : 'not seen since';
   const marks = [contact.verified ? 'verified' : '', contact.named ? 'renamed' : ''].filter(Boolean);
   return `${nick}  ${contact.fingerprint}  ${where}  ${when}${marks.length > 0 ? `  (${marks.join(', ')})` : ''}`;
+}
+
+/**
+ * One logged line, as `/history` and `netchat history` print it: when (UTC, to the minute), who
+ * (`ownName` for what we said, the peer's nick then otherwise) and what; an action as `* bob waves`.
+ */
+export function historyText(entry: HistoryEntry, ownName = 'you'): string {
+  const when = entry.at.slice(0, 16).replace('T', ' ');
+  const sender = terminalSafe(entry.direction === 'out' ? ownName : entry.nick || 'peer');
+  const does = actionOf(entry.text);
+  return does === undefined
+    ? `${when}  ${sender}: ${terminalSafe(entry.text)}`
+    : `${when}  * ${sender} ${terminalSafe(does)}`;
+}
+
+/** Whether chat history is kept, and how to change it (`/log`). */
+export function historyStatusText(history: ChatHistory): string {
+  return history.enabled
+    ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
+    : 'Chat history is off: nothing is logged (/log on starts it).';
 }
