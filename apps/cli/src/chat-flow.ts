@@ -19,56 +19,26 @@
  */
 import {
   ChatClient,
-  type ClientTimers,
   type ClientUpdate,
-  type Contact,
-  type ChatHistory,
   type Conversation,
   neverOpened,
   type PeerPort,
   type PresenceUpdate,
   resolveTarget,
-  type StorageSources,
   type Target,
   type TrustStore,
   texts,
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import type { PeerSpec } from '@netchat/core';
 import { readChatLine, setLog, showHistory } from './chat-commands.js';
 import { EXIT, FlowOutcome, notSentReason } from './flow-outcome.js';
-import type { FlowConsole } from './flow-console.js';
+import type { FlowConsole, FlowOptions } from './flow-console.js';
+import { LineIntake } from './line-intake.js';
 import { QuietWait } from './quiet-wait.js';
 
 export { EXIT } from './flow-outcome.js';
-export type { FlowConsole } from './flow-console.js';
-
-export interface FlowOptions {
-  yes: boolean;
-  verbose: boolean;
-  /** Connect to this peer at start instead of prompting (an address, or a resolved Target). */
-  connect?: PeerSpec | Target;
-  /** A person types at a terminal (else lines come down a pipe). */
-  interactive: boolean;
-  /** A rendezvous is configured: a fingerprint or a known nick names a peer too. */
-  rendezvous?: boolean;
-  /** Known peers: their nicks and fingerprints name them (see the client's resolveTarget). */
-  contacts?: () => readonly Contact[];
-  /** Our own fingerprint: typing it gets a clear message. */
-  ownFingerprint?: string;
-  /** Files of the netchat home whose failed saves are told as one warning each (the chat goes on). */
-  storage?: StorageSources;
-  /** Where chats are logged (/history, /log); none in tests that do not need it. */
-  history?: ChatHistory;
-  /**
-   * --wait: after the input ends, keep the chat open until the peer has sent nothing for this
-   * many ms (what it sends is shown), then close. Without it the chat closes at once.
-   */
-  waitMs?: number;
-  /** The timer --wait runs on (tests: the virtual network's); setTimeout by default. */
-  timers?: ClientTimers;
-}
+export type { FlowConsole, FlowOptions } from './flow-console.js';
 
 type State =
   | { name: 'idle' }
@@ -80,15 +50,8 @@ type State =
 export class ChatFlow {
   readonly client: ChatClient;
   private state: State = { name: 'idle' };
-  private readonly lines: string[] = [];
-  private inputEnded = false;
-  private paused = false;
-  /**
-   * The chat that just ended under the person's fingers, and how many lines were begun for it
-   * then (read and waiting, or half typed): those are not taken as addresses by accident. Lines
-   * begun after the end are read at the prompt they were typed at.
-   */
-  private justEnded: { conversation: Conversation; lines: number } | undefined;
+  /** The lines read and not yet taken, and which were begun for a chat that then ended. */
+  private readonly intake: LineIntake;
   /** The last `Missed N heartbeats` said, so a loss does not say it again. */
   private missedShown = 0;
   /** The exit code so far, the undelivered lines, and the events of this side. */
@@ -111,6 +74,7 @@ export class ChatFlow {
       ...(options.history && { history: options.history }),
     });
     this.outcome = new FlowOutcome(out);
+    this.intake = new LineIntake(out);
     this.quiet =
       options.waitMs === undefined
         ? undefined
@@ -135,14 +99,14 @@ export class ChatFlow {
 
   /** A line the person typed (or that came down the pipe). */
   line(text: string): void {
-    this.lines.push(text);
+    this.intake.push(text);
     this.consumeLines();
   }
 
   /** End of input (Ctrl-D, or the pipe closed). */
   endOfInput(): void {
-    if (this.inputEnded) return;
-    this.inputEnded = true;
+    if (this.intake.inputEnded) return;
+    this.intake.end();
     if (this.options.interactive) {
       // Ctrl-D: the person wants to quit. Say what happens to what is pending.
       const s = this.state;
@@ -167,20 +131,20 @@ export class ChatFlow {
   interrupt(signal: NodeJS.Signals = 'SIGINT'): void {
     if (this.state.name === 'quitting') return;
     const name = this.state.name;
-    if (name === 'connecting' || name === 'asking' || (this.script && !this.inputEnded))
+    if (name === 'connecting' || name === 'asking' || (this.script && !this.intake.inputEnded))
       this.outcome.interrupted(signal);
-    this.outcome.dropped(this.lines.splice(0), 'chat_ended', 'the program was stopped first');
+    this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the program was stopped first');
     this.quit();
   }
 
   // ---- lines --------------------------------------------------------------------------------
 
   private consumeLines(): void {
-    while (this.lines.length > 0 && this.readyForLine()) {
-      // Only the line ending comes off: a message keeps its indentation (commands are trimmed where read).
-      this.handleLine((this.lines.shift() as string).replace(/\r$/, ''));
-    }
-    this.flowControl();
+    this.intake.drain(
+      () => this.readyForLine(),
+      (text, endedChat) => this.handleLine(text, endedChat),
+      () => this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation),
+    );
   }
 
   /** Whether the next line can be taken now; if not it waits (and input pauses). */
@@ -192,25 +156,16 @@ export class ChatFlow {
     return true;
   }
 
-  /** Reads input only while lines can be taken: nothing piles up, nothing is dropped. */
-  private flowControl(): void {
-    const hold =
-      this.lines.length > 0 ||
-      (this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation));
-    if (hold && !this.paused) this.out.pauseInput();
-    if (!hold && this.paused) this.out.resumeInput();
-    this.paused = hold;
-  }
-
-  /** One line, as typed: `text` is a message's exact text; `command` the same, trimmed, for everything else. */
-  private handleLine(text: string): void {
+  /**
+   * One line, as typed: `text` is a message's exact text; `command` the same, trimmed, for
+   * everything else. `endedChat`: the chat it was begun for ended under the person's fingers.
+   */
+  private handleLine(text: string, endedChat: Conversation | undefined): void {
     const s = this.state;
     const command = text.trim();
-    const ended = this.justEnded;
-    if (ended && --ended.lines <= 0) this.justEnded = undefined;
     switch (s.name) {
       case 'idle':
-        this.onStartLine(command, ended?.conversation);
+        this.onStartLine(command, endedChat);
         return;
       case 'connecting':
         if (command === 'cancel') this.client.cancel(s.conversation);
@@ -403,18 +358,16 @@ export class ChatFlow {
       // A script has one peer: when its chat cannot open or ends, the rest of its lines have nowhere to go.
       if (neverOpened(conversation)) {
         this.outcome.fail(EXIT.notConnected);
-        this.outcome.dropped(this.lines.splice(0), 'not_connected', 'the chat never opened');
-      } else if (why?.kind !== 'closed' && !(this.inputEnded && this.lines.length === 0)) {
+        this.outcome.dropped(this.intake.takeAll(), 'not_connected', 'the chat never opened');
+      } else if (why?.kind !== 'closed' && !this.intake.done) {
         this.outcome.fail(EXIT.notDelivered);
-        this.outcome.dropped(this.lines.splice(0), 'chat_ended', 'the chat ended before it could be sent');
+        this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the chat ended before it could be sent');
       }
       this.quit();
       return;
     }
-    if (why?.kind === 'lost' || why?.kind === 'peer_closed' || why?.kind === 'peer_restarted') {
-      const begun = this.lines.length + (this.out.hasDraft() ? 1 : 0);
-      this.justEnded = begun > 0 ? { conversation, lines: begun } : undefined;
-    }
+    if (why?.kind === 'lost' || why?.kind === 'peer_closed' || why?.kind === 'peer_restarted')
+      this.intake.chatEnded(conversation);
     this.becomeIdle();
   }
 
@@ -429,11 +382,8 @@ export class ChatFlow {
 
   /** A peer's nick change is a line ("bob is now known as robert"); typing is not shown here. */
   private onPresence(u: PresenceUpdate): void {
-    if (u.type !== 'nick' || !this.isCurrent(u.conversation)) return;
-    for (const notice of texts.nickChangeNotices(u)) {
-      if (notice.warning) this.out.warn(notice.text);
-      else this.out.say(notice.text);
-    }
+    if (u.type === 'nick' && this.isCurrent(u.conversation))
+      for (const notice of texts.nickChangeNotices(u)) this.notice(notice);
   }
 
   private isCurrent(conversation: Conversation): boolean {
@@ -442,7 +392,7 @@ export class ChatFlow {
 
   private becomeIdle(): void {
     this.state = { name: 'idle' };
-    if (this.inputEnded && this.lines.length === 0) {
+    if (this.intake.done) {
       this.finishIfDone();
       return;
     }
@@ -478,7 +428,7 @@ export class ChatFlow {
       }
       return;
     }
-    if (!this.inputEnded || this.lines.length > 0) return;
+    if (!this.intake.done) return;
     switch (s.name) {
       case 'connecting':
         return; // its outcome decides
