@@ -8,6 +8,7 @@ import {
   type ChatHistory,
   type Conversation,
   type HistoryEntry,
+  peerName,
   texts,
 } from '@netchat/client';
 import type { FlowConsole } from './flow-console.js';
@@ -83,7 +84,8 @@ export function showHistory(
     return;
   }
   out.say(`The last ${entries.length} lines with ${name}:`);
-  for (const entry of entries) out.say(`  ${texts.historyText(entry)}`);
+  const peer = conversation.trust ? peerName('', conversation.trust.fingerprint) : 'peer';
+  for (const entry of entries) out.say(`  ${texts.historyText(entry, { peer })}`);
 }
 
 /** `/log [on|off]`: chat history on or off, from now on and for later runs. */

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { homeCommandsHelp } from './arguments.js';
-import { type ChatHistory, matchContacts, texts } from '@netchat/client';
+import { type ChatHistory, matchContacts, peerName, texts } from '@netchat/client';
 import {
   fingerprint,
   fingerprintBytes,
@@ -59,7 +59,9 @@ export function historyCommand(argv: string[], files: HomeFiles, io: CommandOutp
   const entries = history
     .all(keys[0]?.publicKey ?? '')
     .filter((e) => grep === undefined || e.text.toLowerCase().includes(grep));
-  for (const entry of entries) io.out(parsed.values.json ? JSON.stringify(entry) : texts.historyText(entry));
+  const peer = peerName('', keys[0]?.fingerprint ?? '');
+  for (const entry of entries)
+    io.out(parsed.values.json ? JSON.stringify(entry) : texts.historyText(entry, { peer }));
   return 0;
 }
 

@@ -246,11 +246,14 @@ export function contactText(contact: KnownPeer): string {
 
 /**
  * One logged line, as `/history` and `netchat history` print it: when (UTC, to the minute), who
- * (`ownName` for what we said, the peer's nick then otherwise) and what; an action as `* bob waves`.
+ * (`names.own` for what we said; the peer's nick then, else `names.peer`, e.g. the first group of
+ * its fingerprint) and what; an action as `* bob waves`.
  */
-export function historyText(entry: HistoryEntry, ownName = 'you'): string {
+export function historyText(entry: HistoryEntry, names: { own?: string; peer?: string } = {}): string {
   const when = entry.at.slice(0, 16).replace('T', ' ');
-  const sender = terminalSafe(entry.direction === 'out' ? ownName : entry.nick || 'peer');
+  const sender = terminalSafe(
+    entry.direction === 'out' ? (names.own ?? 'you') : entry.nick || (names.peer ?? 'peer'),
+  );
   const does = actionOf(entry.text);
   return does === undefined
     ? `${when}  ${sender}: ${terminalSafe(entry.text)}`
