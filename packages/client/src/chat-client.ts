@@ -26,7 +26,7 @@ import {
   type SessionId,
 } from '@netchat/core';
 import { backgroundTimers, type ClientSettings, type ClientUpdate } from './client-update.js';
-import type { Conversation, EndReason } from './conversation.js';
+import { type Conversation, type EndReason, newConversation } from './conversation.js';
 import { Dialler } from './dialler.js';
 import { MessageFates } from './message-fates.js';
 import type { OutgoingMessage } from './outgoing-message.js';
@@ -389,23 +389,7 @@ export class ChatClient {
     target: PeerSpec | Address,
     expected?: Conversation['expected'],
   ): Conversation {
-    const conversation: Conversation = {
-      id: this.nextConversationId++,
-      direction,
-      target: { host: target.host, port: target.port },
-      expected,
-      peer: undefined,
-      session: undefined,
-      nick: '',
-      publicKey: undefined,
-      trust: undefined,
-      state: 'connecting',
-      ended: undefined,
-      missed: 0,
-      backlog: [],
-      peerTypingUntil: undefined,
-      typingSentAt: undefined,
-    };
+    const conversation = newConversation(this.nextConversationId++, direction, target, expected);
     this.conversations.push(conversation);
     return conversation;
   }

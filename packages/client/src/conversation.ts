@@ -78,3 +78,29 @@ export function neverOpened(conversation: Conversation): boolean {
     kind === 'wrong_key'
   );
 }
+
+/** A conversation as it starts: connecting, with nothing known of the peer yet. */
+export function newConversation(
+  id: number,
+  direction: Conversation['direction'],
+  target: PeerSpec | Address,
+  expected?: Conversation['expected'],
+): Conversation {
+  return {
+    id,
+    direction,
+    target: { host: target.host, port: target.port },
+    expected,
+    peer: undefined,
+    session: undefined,
+    nick: '',
+    publicKey: undefined,
+    trust: undefined,
+    state: 'connecting',
+    ended: undefined,
+    missed: 0,
+    backlog: [],
+    peerTypingUntil: undefined,
+    typingSentAt: undefined,
+  };
+}
