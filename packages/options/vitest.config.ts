@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: { alias: { '@netchat/core': fileURLToPath(new URL('../core/src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
+    // Each test file gets a temp folder of its own, cleaned when it ends; anything left fails it.
+    setupFiles: ['@netchat/testkit/vitest-setup'],
     testTimeout: 30_000,
     // The JSON report is what .ci/run adds up into its "N passed, N failed" line.
     reporters: ['default', ['json', { outputFile: '.test-report.json' }]],

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Each test file gets a temp folder of its own, cleaned when it ends; anything left fails it.
+    setupFiles: ['@netchat/testkit/vitest-setup'],
     // Installing the tarball and starting programs on a loaded machine takes seconds.
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -1,38 +1,48 @@
 /** The `netchat` command line: the shared peer flags plus the CLI's own. */
 import {
+  FrontEndArguments,
+  frontEndFlags,
   keyHomeHelp,
   PeerArguments,
   parseCommandLine,
-  peerArgument,
   peerFlags,
   peerFlagsHelp,
   RendezvousArguments,
   rendezvousFlags,
+  secondsArgument,
   rendezvousFlagsHelp,
   settingsHelp,
+  yesFlagHelp,
 } from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
   ...peerFlags,
   ...rendezvousFlags,
-  connect: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  verbose: { type: 'boolean', short: 'v' },
+  ...frontEndFlags,
   json: { type: 'boolean' },
+  wait: { type: 'string' },
 } as const;
 
-export const CliArguments = PeerArguments.extend(RendezvousArguments).extend({
-  connect: peerArgument.optional(),
-  yes: z.boolean().default(false),
-  verbose: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
+export const CliArguments = PeerArguments.extend(RendezvousArguments)
+  .extend(FrontEndArguments)
+  .extend({
+    json: z.boolean().default(false),
+    wait: secondsArgument.optional(),
+  });
 export type CliArguments = z.infer<typeof CliArguments>;
 
 export function parseCliArguments(argv: string[]) {
   return parseCommandLine(argv, flags, CliArguments);
 }
+
+export const homeCommandsHelp = `Commands (they read and change the netchat home; no network):
+  netchat history NAME [--json] [--grep TEXT]   print the chat history with a peer (nick or fingerprint)
+  netchat contacts [--json]                     list known peers: nick, fingerprint, where, last seen
+  netchat contacts forget NAME                  forget a peer (its key is new again next time)
+  netchat contacts rename NAME NEW              call a peer NEW, whatever nick it gives itself
+  netchat contacts verify FINGERPRINT           mark a key verified once you compared it aloud
+  netchat completion bash|zsh|fish              print a shell completion script`;
 
 export const usage = `Usage: netchat [options] <port>
 
@@ -40,24 +50,30 @@ Peer-to-peer chat over UDP. Listens on <port>, asks whom to chat with, and answe
 
 Options:
 ${peerFlagsHelp}
-  --connect HOST:PORT         ask this peer at start instead of prompting ([::1]:6666 for IPv6)
-  -y, --yes                   accept every connection request without asking
+  --connect PEER              ask this peer at start: HOST:PORT ([::1]:6666), a fingerprint or a nick
+${yesFlagHelp}
   -v, --verbose               also show heartbeats sent and missed
   --json                      print every event as one JSON object a line, and no prompts
+  --wait SECS                 when input ends, listen until the peer is quiet for SECS, then close
 ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
 ${settingsHelp}
 
-At the prompts: type "IP Port" (or HOST:PORT; with a rendezvous, also a fingerprint or the nick
-of a known peer) to start a chat, y or n to answer a request,
-"cancel" to stop waiting for an answer, and "exit" to close the chat (or, at the start prompt,
-to quit). Ctrl-C clears a half-typed line; on an empty line it quits, as Ctrl-D does.
+At the prompts: type "IP Port" (or HOST:PORT, a fingerprint or the nick of a known peer) to
+start a chat, y or n to answer a request, "cancel" to stop waiting for an answer, and "exit" to
+close the chat (or, at the start prompt, to quit). In a chat: /me ACTION, /history [N] (the last
+N lines with this peer), /log [on|off] (chat history). Ctrl-C clears a half-typed line; on an
+empty line it quits, as Ctrl-D does.
 
-With --connect and piped input, every line is a message to that peer ("exit" closes the chat).
-Exit codes: 0 done (every message delivered), 1 cannot start (port, key file), 2 bad arguments,
-3 the chat never opened (no answer, declined, bad address), 4 it ended early or a message was
-not confirmed delivered.
+With --connect and piped input, every line is a message to that peer ("exit" closes the chat);
+when the input ends the chat closes at once, or after --wait SECS of quiet from the peer.
+Exit codes: 0 done (every message delivered), 1 cannot start (port, home, key file),
+2 bad arguments, 3 the chat never opened (no answer, declined, bad address), 4 a message was not
+delivered (not confirmed, or not sent) or the chat ended early, 128+N stopped by signal N
+while a request waited or before the input ended (130 SIGINT, 143 SIGTERM).
+
+${homeCommandsHelp}
 
 Example:
   netchat 5555                       # then type: 127.0.0.1 6666

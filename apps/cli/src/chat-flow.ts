@@ -20,53 +20,25 @@
 import {
   ChatClient,
   type ClientUpdate,
-  type Contact,
   type Conversation,
   neverOpened,
-  parseTarget,
   type PeerPort,
   type PresenceUpdate,
+  resolveTarget,
+  type Target,
   type TrustStore,
   texts,
   type WaitingRequest,
+  watchStorage,
 } from '@netchat/client';
-import { formatAddress, type PeerSpec } from '@netchat/core';
+import { readChatLine, setLog, showHistory } from './chat-commands.js';
+import { EXIT, FlowOutcome, notSentReason } from './flow-outcome.js';
+import type { FlowConsole, FlowOptions } from './flow-console.js';
+import { LineIntake } from './line-intake.js';
+import { QuietWait } from './quiet-wait.js';
 
-export interface FlowConsole {
-  /** A line of conversation or status for the person. */
-  say(line: string): void;
-  /** A one-line complaint, or news that should stand out. */
-  warn(line: string): void;
-  /** Waits for the next line behind this prompt. A `question` sets a half-typed line aside. */
-  prompt(text: string, kind?: 'line' | 'question'): void;
-  /** No prompt (while connecting, and when quitting). */
-  hidePrompt(): void;
-  /** Backpressure: stop reading input until `resumeInput`. */
-  pauseInput(): void;
-  resumeInput(): void;
-}
-
-export interface FlowOptions {
-  yes: boolean;
-  verbose: boolean;
-  /** Connect to this peer at start instead of prompting. */
-  connect?: PeerSpec;
-  /** A person types at a terminal (else lines come down a pipe). */
-  interactive: boolean;
-  /** A rendezvous is configured: a fingerprint or a known nick names a peer too. */
-  rendezvous?: boolean;
-  /** Known peers, whose nicks name them (with a rendezvous). */
-  contacts?: () => readonly Contact[];
-}
-
-/** How the program ends; see README "Exit codes". */
-export const EXIT = {
-  ok: 0,
-  /** A script's chat never opened: no answer, declined, a bad address. */
-  notConnected: 3,
-  /** A script's chat ended before its input did, or a message was not confirmed delivered. */
-  notDelivered: 4,
-} as const;
+export { EXIT } from './flow-outcome.js';
+export type { FlowConsole, FlowOptions } from './flow-console.js';
 
 type State =
   | { name: 'idle' }
@@ -78,15 +50,15 @@ type State =
 export class ChatFlow {
   readonly client: ChatClient;
   private state: State = { name: 'idle' };
-  private readonly lines: string[] = [];
-  private inputEnded = false;
-  private paused = false;
-  /** The chat that just ended under the person's fingers: the next line is not an address by accident. */
-  private justEnded: Conversation | undefined;
+  /** The lines read and not yet taken, and which were begun for a chat that then ended. */
+  private readonly intake: LineIntake;
   /** The last `Missed N heartbeats` said, so a loss does not say it again. */
   private missedShown = 0;
-  private exitCode: number = EXIT.ok;
+  /** The exit code so far, the undelivered lines, and the events of this side. */
+  private readonly outcome: FlowOutcome;
   private quitReported = false;
+  /** --wait: closes the chat once the peer has been quiet long enough after the input ended. */
+  private readonly quiet: QuietWait | undefined;
 
   constructor(
     port: PeerPort,
@@ -95,9 +67,23 @@ export class ChatFlow {
     trustStore: TrustStore,
     private readonly onQuit: (code: number) => void,
   ) {
-    this.client = new ChatClient(port, trustStore, { capacity: 1, acceptAll: options.yes });
+    this.client = new ChatClient(port, trustStore, {
+      capacity: 1,
+      acceptAll: options.yes,
+      oneChatPerPeer: true,
+      ...(options.history && { history: options.history }),
+    });
+    this.outcome = new FlowOutcome(out);
+    this.intake = new LineIntake(out);
+    this.quiet =
+      options.waitMs === undefined
+        ? undefined
+        : new QuietWait(options.waitMs, options.timers, () => {
+            if (this.state.name === 'chatting') this.quit();
+          });
     this.client.subscribe((u) => this.onUpdate(u));
     this.client.subscribePresence((u) => this.onPresence(u));
+    if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
   }
 
   /** A script: its lines are only ever messages for the one peer named by --connect. */
@@ -106,20 +92,21 @@ export class ChatFlow {
   }
 
   start(): void {
-    if (this.options.connect) this.connect(this.options.connect);
+    const first = this.options.connect;
+    if (first) this.connect('kind' in first ? first : { kind: 'address', spec: first });
     else this.becomeIdle();
   }
 
   /** A line the person typed (or that came down the pipe). */
   line(text: string): void {
-    this.lines.push(text);
+    this.intake.push(text);
     this.consumeLines();
   }
 
   /** End of input (Ctrl-D, or the pipe closed). */
   endOfInput(): void {
-    if (this.inputEnded) return;
-    this.inputEnded = true;
+    if (this.intake.inputEnded) return;
+    this.intake.end();
     if (this.options.interactive) {
       // Ctrl-D: the person wants to quit. Say what happens to what is pending.
       const s = this.state;
@@ -128,7 +115,7 @@ export class ChatFlow {
         this.client.cancel(s.conversation);
       } else if (s.name === 'asking') {
         this.out.say(`Quitting: declining the request from ${texts.spaced(s.request.peer)}.`);
-        this.client.decline(s.request, 'busy', 'quitting');
+        this.decline(s.request, 'busy', 'quitting');
         this.becomeIdle();
       }
     }
@@ -136,20 +123,28 @@ export class ChatFlow {
     this.finishIfDone();
   }
 
-  /** Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. */
-  interrupt(): void {
+  /**
+   * Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. A request that
+   * waits (ours or the peer's), or a script whose input had not ended, was stopped before it was
+   * done: the exit code says so (128 + the signal's number) and --json prints `interrupted`.
+   */
+  interrupt(signal: NodeJS.Signals = 'SIGINT'): void {
     if (this.state.name === 'quitting') return;
-    this.lines.length = 0;
+    const name = this.state.name;
+    if (name === 'connecting' || name === 'asking' || (this.script && !this.intake.inputEnded))
+      this.outcome.interrupted(signal);
+    this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the program was stopped first');
     this.quit();
   }
 
   // ---- lines --------------------------------------------------------------------------------
 
   private consumeLines(): void {
-    while (this.lines.length > 0 && this.readyForLine()) {
-      this.handleLine((this.lines.shift() as string).trim());
-    }
-    this.flowControl();
+    this.intake.drain(
+      () => this.readyForLine(),
+      (text, endedChat) => this.handleLine(text, endedChat),
+      () => this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation),
+    );
   }
 
   /** Whether the next line can be taken now; if not it waits (and input pauses). */
@@ -161,33 +156,30 @@ export class ChatFlow {
     return true;
   }
 
-  /** Reads input only while lines can be taken: nothing piles up, nothing is dropped. */
-  private flowControl(): void {
-    const hold =
-      this.lines.length > 0 ||
-      (this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation));
-    if (hold && !this.paused) this.out.pauseInput();
-    if (!hold && this.paused) this.out.resumeInput();
-    this.paused = hold;
-  }
-
-  private handleLine(text: string): void {
+  /**
+   * One line, as typed: `text` is a message's exact text; `command` the same, trimmed, for
+   * everything else. `endedChat`: the chat it was begun for ended under the person's fingers.
+   */
+  private handleLine(text: string, endedChat: Conversation | undefined): void {
     const s = this.state;
-    const ended = this.justEnded;
-    this.justEnded = undefined;
+    const command = text.trim();
     switch (s.name) {
       case 'idle':
-        this.onStartLine(text, ended);
+        this.onStartLine(command, endedChat);
         return;
       case 'connecting':
-        if (text === 'cancel') this.client.cancel(s.conversation);
+        if (command === 'cancel') this.client.cancel(s.conversation);
         else
-          this.out.warn(
-            `Not sent: still waiting for ${texts.spaced(s.conversation.target)} to answer. Type "cancel" to stop waiting.`,
+          this.outcome.notSent(
+            text,
+            'waiting',
+            `still waiting for ${texts.spaced(s.conversation.target)} to answer`,
+            undefined,
+            'Type "cancel" to stop waiting.',
           );
         return;
       case 'asking':
-        this.onAnswer(text, s.request);
+        this.onAnswer(command, s.request);
         return;
       case 'chatting':
         this.onChatLine(text, s.conversation);
@@ -206,20 +198,24 @@ export class ChatFlow {
       this.quit();
       return;
     }
-    let spec: PeerSpec;
-    try {
-      spec = parseTarget(text, this.options.contacts?.() ?? [], this.options.rendezvous ?? false);
-    } catch (error) {
+    const resolved = resolveTarget(text, {
+      contacts: this.options.contacts?.() ?? [],
+      rendezvous: this.options.rendezvous ?? false,
+      ownFingerprint: this.options.ownFingerprint,
+    });
+    if (!resolved.ok) {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
       if (ended)
-        this.out.warn(
-          `Not sent: the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended.`,
+        this.outcome.notSent(
+          text,
+          'chat_ended',
+          `the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended`,
         );
-      else this.out.warn((error as Error).message);
+      else this.out.warn(resolved.problem.message);
       this.becomeIdle();
       return;
     }
-    this.connect(spec);
+    this.connect(resolved.target);
   }
 
   private onAnswer(text: string, request: WaitingRequest): void {
@@ -227,7 +223,7 @@ export class ChatFlow {
     if (answer === 'y' || answer === 'yes') {
       this.client.accept(request);
     } else if (answer === 'n' || answer === 'no') {
-      this.client.decline(request);
+      this.decline(request, 'declined', '');
       this.out.say('Connection declined.');
       this.becomeIdle();
     } else {
@@ -237,25 +233,38 @@ export class ChatFlow {
   }
 
   private onChatLine(text: string, conversation: Conversation): void {
-    if (text === 'exit') {
-      this.client.close(conversation);
-      return;
-    }
-    if (text !== '') {
-      try {
-        this.client.send(conversation, text);
-      } catch (error) {
-        this.out.warn(`Not sent: ${(error as Error).message}`);
-      }
+    const command = readChatLine(text);
+    switch (command.name) {
+      case 'exit':
+        this.client.close(conversation);
+        return;
+      case 'message':
+        try {
+          this.client.send(conversation, command.text);
+        } catch (error) {
+          this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
+        }
+        break;
+      case 'history':
+        showHistory(this.out, this.options.history, conversation, command.count);
+        break;
+      case 'log':
+        setLog(this.out, this.options.history, command.on);
+        break;
+      case 'invalid':
+        this.out.warn(command.message);
+        break;
+      case 'nothing':
+        break;
     }
     if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
   }
 
-  private connect(spec: PeerSpec): void {
-    this.out.say(texts.connectingText(spec));
+  private connect(target: Target): void {
+    this.out.say(texts.connectingText(target.spec));
     this.out.hidePrompt();
     // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update.
-    this.state = { name: 'connecting', conversation: this.client.connect(spec) };
+    this.state = { name: 'connecting', conversation: this.client.connect(target) };
   }
 
   // ---- updates ------------------------------------------------------------------------------
@@ -281,14 +290,16 @@ export class ChatFlow {
         this.onEnded(u.conversation);
         return;
       case 'message':
-        if (this.isCurrent(u.conversation)) this.out.say(texts.messageText(u.conversation, u.text));
+        if (!this.isCurrent(u.conversation)) return;
+        this.out.say(texts.messageText(u.conversation, u.text));
+        // --wait: the peer is not quiet yet.
+        this.quiet?.heard();
         return;
       case 'delivered':
         this.finishIfDone();
         return;
       case 'not_delivered':
-        this.out.warn(texts.notDeliveredText(u.message));
-        if (this.script) this.exitCode = EXIT.notDelivered;
+        this.outcome.notDelivered(u.message);
         this.finishIfDone();
         return;
       case 'room':
@@ -325,6 +336,7 @@ export class ChatFlow {
     request?: WaitingRequest,
   ): void {
     if (how === 'auto' && request) for (const notice of texts.requestNotices(request)) this.notice(notice);
+    if (request) this.outcome.accepted(conversation, request);
     if (how !== 'accepted') for (const notice of texts.openedNotices(conversation, how)) this.notice(notice);
     this.state = { name: 'chatting', conversation };
     this.missedShown = 0;
@@ -337,19 +349,25 @@ export class ChatFlow {
     const current = this.stateOf(conversation) === this.state;
     if (!current && this.state.name !== 'quitting') return;
     const why = conversation.ended;
+    this.outcome.ended(conversation);
     if (why?.kind === 'lost' && why.missed !== this.missedShown) this.out.say(texts.missedText(why.missed));
     if (why?.kind !== 'closed' || this.state.name !== 'quitting')
       this.notice(texts.endedNotice(conversation));
     if (this.state.name === 'quitting') return;
     if (this.script) {
       // A script has one peer: when its chat cannot open or ends, the rest of its lines have nowhere to go.
-      if (neverOpened(conversation)) this.exitCode = EXIT.notConnected;
-      else if (why?.kind !== 'closed') this.exitCode = EXIT.notDelivered;
+      if (neverOpened(conversation)) {
+        this.outcome.fail(EXIT.notConnected);
+        this.outcome.dropped(this.intake.takeAll(), 'not_connected', 'the chat never opened');
+      } else if (why?.kind !== 'closed' && !this.intake.done) {
+        this.outcome.fail(EXIT.notDelivered);
+        this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the chat ended before it could be sent');
+      }
       this.quit();
       return;
     }
     if (why?.kind === 'lost' || why?.kind === 'peer_closed' || why?.kind === 'peer_restarted')
-      this.justEnded = conversation;
+      this.intake.chatEnded(conversation);
     this.becomeIdle();
   }
 
@@ -364,11 +382,8 @@ export class ChatFlow {
 
   /** A peer's nick change is a line ("bob is now known as robert"); typing is not shown here. */
   private onPresence(u: PresenceUpdate): void {
-    if (u.type !== 'nick' || !this.isCurrent(u.conversation)) return;
-    for (const notice of texts.nickChangeNotices(u)) {
-      if (notice.warning) this.out.warn(notice.text);
-      else this.out.say(notice.text);
-    }
+    if (u.type === 'nick' && this.isCurrent(u.conversation))
+      for (const notice of texts.nickChangeNotices(u)) this.notice(notice);
   }
 
   private isCurrent(conversation: Conversation): boolean {
@@ -377,7 +392,7 @@ export class ChatFlow {
 
   private becomeIdle(): void {
     this.state = { name: 'idle' };
-    if (this.inputEnded && this.lines.length === 0) {
+    if (this.intake.done) {
       this.finishIfDone();
       return;
     }
@@ -386,11 +401,16 @@ export class ChatFlow {
   }
 
   private promptChat(conversation: Conversation): void {
-    if (conversation.peer) this.out.prompt(`[${formatAddress(conversation.peer)}] Your message: `);
+    if (conversation.peer) this.out.prompt(`${texts.peerTag(conversation.peer)} Your message: `);
   }
 
   private promptAnswer(request: WaitingRequest): void {
-    this.out.prompt(`[${formatAddress(request.peer)}] Accept connection? (y/n): `, 'question');
+    this.out.prompt(`${texts.peerTag(request.peer)} Accept connection? (y/n): `, 'question');
+  }
+
+  private decline(request: WaitingRequest, reason: 'declined' | 'busy', detail: string): void {
+    this.client.decline(request, reason, detail);
+    this.outcome.declined(request, reason, detail);
   }
 
   private notice(notice: texts.Notice): void {
@@ -404,22 +424,22 @@ export class ChatFlow {
     if (s.name === 'quitting') {
       if (this.client.unsettled().length === 0 && !this.quitReported) {
         this.quitReported = true;
-        this.onQuit(this.exitCode);
+        this.onQuit(this.outcome.exitCode());
       }
       return;
     }
-    if (!this.inputEnded || this.lines.length > 0) return;
+    if (!this.intake.done) return;
     switch (s.name) {
       case 'connecting':
         return; // its outcome decides
       case 'asking':
-        // No answer can come any more.
-        this.client.decline(s.request, 'busy', 'quitting');
+        // No answer can come any more: quitting declines it.
         this.quit();
         return;
       case 'chatting':
         if (!this.client.hasRoom(s.conversation)) return; // the rest is still being sent
-        this.quit();
+        if (this.quiet) this.quiet.start();
+        else this.quit();
         return;
       case 'idle':
         this.quit();
@@ -431,6 +451,8 @@ export class ChatFlow {
   private quit(): void {
     if (this.state.name === 'quitting') return;
     const chatting = this.state.name === 'chatting';
+    if (this.state.name === 'asking') this.decline(this.state.request, 'busy', 'quitting');
+    this.quiet?.stop();
     this.state = { name: 'quitting' };
     this.out.hidePrompt();
     if (chatting) this.out.say('Closing session with peer...');

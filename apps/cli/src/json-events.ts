@@ -1,6 +1,73 @@
-/** `--json`: every endpoint event as one JSON object a line, with the peer as "IP:PORT". */
-import { formatAddress, type NetchatEvent } from '@netchat/core';
+/**
+ * `--json`: every endpoint event as one JSON object a line, with the peer as "IP:PORT", and the
+ * events only this side knows of (README, "Scripts and pipes"): what it accepted, declined,
+ * closed or withdrew, each line that was never sent and why, and a signal that stopped it.
+ * With them every message ends as an event (`delivered`, `failed` or `not_sent`) and every
+ * request as one (`accepted`, `declined`, `no_answer`, `unreachable`, `cancelled`, ...).
+ */
+import { type Address, type DeclineReason, formatAddress, type NetchatEvent } from '@netchat/core';
+
+/** Why a line meant as a message never left. */
+export type NotSentReason =
+  /** Over the largest message (64 KiB by default). */
+  | 'too_large'
+  /** The chat ended before it could go (held back for room, or typed as it ended). */
+  | 'chat_ended'
+  /** Typed while our request still waited for its answer. */
+  | 'waiting'
+  /** A script's chat never opened. */
+  | 'not_connected'
+  /** Anything else the engine refused (its code, lower case). */
+  | (string & {});
+
+export type LocalEvent =
+  /** We accepted a request (y, or --yes): the same fields as the asker's `accepted`. */
+  | {
+      readonly type: 'accepted';
+      readonly session: number;
+      readonly peer: Address;
+      readonly nick: string;
+      readonly publicKey: string;
+      readonly fingerprint: string;
+    }
+  /** We declined a request (n, busy, quitting). */
+  | {
+      readonly type: 'declined';
+      readonly session: number;
+      readonly peer: Address;
+      readonly reason: DeclineReason;
+      readonly detail: string;
+      readonly by: 'local';
+    }
+  /** We closed the chat (exit, end of input, a signal). */
+  | { readonly type: 'closed'; readonly session: number; readonly peer: Address; readonly reason: 'local' }
+  /** We withdrew our request before it was answered (cancel, Ctrl-D, a signal). */
+  | {
+      readonly type: 'cancelled';
+      readonly target: string;
+      readonly session?: number;
+      readonly peer?: Address;
+    }
+  /** Our request could not be sent: a bad or unreachable address, no rendezvous, our own key. */
+  | { readonly type: 'unreachable'; readonly target: string; readonly detail: string }
+  /** A line meant as a message that never left. */
+  | {
+      readonly type: 'not_sent';
+      readonly reason: NotSentReason;
+      readonly detail: string;
+      readonly text: string;
+      readonly session?: number;
+      readonly peer?: Address;
+    }
+  /** A signal stopped the program while something was pending; the exit code is 128 + its number. */
+  | { readonly type: 'interrupted'; readonly signal: string };
 
 export function eventToJson(event: NetchatEvent): string {
   return JSON.stringify({ ...event, peer: formatAddress(event.peer) });
+}
+
+export function localEventToJson(event: LocalEvent): string {
+  if ('peer' in event && event.peer !== undefined)
+    return JSON.stringify({ ...event, peer: formatAddress(event.peer) });
+  return JSON.stringify(event);
 }

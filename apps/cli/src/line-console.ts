@@ -10,6 +10,7 @@
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { FlowConsole } from './chat-flow.js';
+import { type LocalEvent, localEventToJson } from './json-events.js';
 
 export interface ConsoleStreams {
   input: Readable & { isTTY?: boolean };
@@ -80,6 +81,11 @@ export class LineConsole implements FlowConsole {
     this.writeLine(this.quiet ? this.streams.errors : this.streams.output, line);
   }
 
+  /** With --json (quiet), one JSON object a line on stdout; a person reads the words instead. */
+  event(event: LocalEvent): void {
+    if (this.quiet) this.streams.output.write(`${localEventToJson(event)}\n`);
+  }
+
   prompt(text: string, kind: 'line' | 'question' = 'line'): void {
     if (this.quiet) return;
     if (!this.interactive) {
@@ -116,6 +122,10 @@ export class LineConsole implements FlowConsole {
     }
     this.prompting = false;
     this.promptText = '';
+  }
+
+  hasDraft(): boolean {
+    return this.draft() !== '';
   }
 
   pauseInput(): void {

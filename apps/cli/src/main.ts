@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { fingerprint } from '@netchat/core';
+import { fingerprint, netchatHome } from '@netchat/core';
 import {
   exitWith,
+  loadKnownPeersOrExit,
+  loadSettingsOrExit,
+  openHomeOrExit,
   peerOptionsFrom,
   reachableAddresses,
   readCommandLine,
+  rendezvousFinder,
   startPeerOrExit,
   startRendezvousOrExit,
 } from '@netchat/options';
-import { withFinder } from '@netchat/client';
+import { ChatHistory, resolveTarget, type Target, withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
-import { ChatFlow } from './chat-flow.js';
+import { ChatFlow, EXIT } from './chat-flow.js';
+import { contactsCommand, historyCommand } from './home-commands.js';
 import { eventToJson } from './json-events.js';
 import { LineConsole } from './line-console.js';
 
@@ -20,12 +25,51 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 const program = { name: 'netchat', version, usage };
 
 async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'history' || command === 'contacts') {
+    // The home, read (and changed) from the command line: no socket, no banner.
+    const home = netchatHome();
+    loadSettingsOrExit(program, home);
+    const files = { knownPeers: loadKnownPeersOrExit(program, home), history: new ChatHistory(home) };
+    const io = {
+      out: (line: string) => process.stdout.write(`${line}\n`),
+      err: (line: string) => process.stderr.write(`${line}\n`),
+    };
+    const code = command === 'history' ? historyCommand(rest, files, io) : contactsCommand(rest, files, io);
+    process.stdout.write('', () => process.exit(code));
+    return;
+  }
   const cli = readCommandLine(program, parseCliArguments);
-  const { peer, knownPeers, keyPair, home } = await startPeerOrExit(program, peerOptionsFrom(cli));
+  // Everything that can be wrong with the home or the command line is said before any banner.
+  const settings = loadSettingsOrExit(program, netchatHome());
+  const opened = openHomeOrExit(program);
+  const ownFingerprint = fingerprint(opened.keyPair.publicKey);
+  const rendezvous = (cli.rendezvous ?? settings.rendezvous) !== undefined;
+  let connect: Target | undefined;
+  if (cli.connect !== undefined) {
+    const resolved = resolveTarget(cli.connect, {
+      contacts: opened.knownPeers.list(),
+      rendezvous,
+      ownFingerprint,
+    });
+    if (!resolved.ok) {
+      const why = resolved.problem;
+      exitWith(
+        program,
+        why.code === 'invalid_address'
+          ? `--connect ${why.message}`
+          : `--connect ${cli.connect}: ${why.message}`,
+        2,
+      );
+    }
+    connect = resolved.target;
+  }
+  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(cli), opened);
+  // Its on/off comes from settings.json, read (and checked) above.
+  const history = new ChatHistory(home);
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
   const port = peer.address.port;
   const addresses = reachableAddresses(peer.address.host);
-  const ownFingerprint = fingerprint(keyPair.publicKey);
   if (cli.json) {
     process.stdout.write(
       `${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`,
@@ -41,13 +85,21 @@ async function main(): Promise<void> {
   // Rendezvous and STUN news: plain lines until the console owns the terminal, then above the prompt.
   let say = (line: string) =>
     process.stdout.write(cli.json ? `${JSON.stringify({ type: 'rendezvous', text: line })}\n` : `${line}\n`);
-  const link = await startRendezvousOrExit(program, peer, cli, home, knownPeers, (line) => say(line));
+  const link = await startRendezvousOrExit(
+    program,
+    peer,
+    cli,
+    home,
+    knownPeers,
+    (line) => say(line),
+    settings,
+  );
 
   let flow: ChatFlow | undefined;
   let quitting = false;
   const terminal = new LineConsole(
     { input: process.stdin, output: process.stdout, errors: process.stderr },
-    { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => interrupt() },
+    { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => interrupt('SIGINT') },
     cli.json,
   );
   const quit = async (code: number) => {
@@ -63,17 +115,23 @@ async function main(): Promise<void> {
       return true;
     };
   // A second interrupt while closing quits at once.
-  const interrupt = () => (quitting ? process.exit(130) : flow?.interrupt());
+  const interrupt = (signal: NodeJS.Signals) =>
+    quitting ? process.exit(EXIT.interrupted(signal)) : flow?.interrupt(signal);
   flow = new ChatFlow(
-    withFinder(peer, link && ((fingerprint) => link.find(fingerprint))),
+    // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
+    withFinder(peer, link && rendezvousFinder(link, peer.options.connectTimeout)),
     terminal,
     {
       yes: cli.yes,
       verbose: cli.verbose,
-      connect: cli.connect,
+      connect,
       interactive: terminal.interactive,
       rendezvous: link !== undefined,
       contacts: () => knownPeers.list(),
+      ownFingerprint,
+      storage: { knownPeers, history },
+      history,
+      ...(cli.wait !== undefined && { waitMs: cli.wait }),
     },
     knownPeers,
     (code) => void quit(code),

@@ -2,13 +2,22 @@
  * The CLI's chat flow in-process: real Endpoints on a virtual network and virtual time, a console
  * that records what a person would see. No child processes, no sleeps.
  */
-import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
+import { ChatHistory, type TrustStore } from '@netchat/client';
+import { KnownPeers } from '@netchat/core';
+import { settle, temporaryDirectory, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { ChatFlow, EXIT, type FlowConsole, type FlowOptions } from '../src/chat-flow.js';
+import type { LocalEvent } from '../src/json-events.js';
 
 /** What a person sees: lines (warnings marked "! "), and the prompt now showing. */
 class RecordingConsole implements FlowConsole {
   readonly lines: string[] = [];
+  readonly events: LocalEvent[] = [];
+  /** What the person has half typed (a terminal's draft). */
+  draft = '';
+  hasDraft(): boolean {
+    return this.draft !== '';
+  }
   prompt_: string | undefined;
   readonly prompts: string[] = [];
   paused = false;
@@ -33,6 +42,9 @@ class RecordingConsole implements FlowConsole {
   resumeInput(): void {
     this.paused = false;
   }
+  event(event: LocalEvent): void {
+    this.events.push(event);
+  }
   text(): string {
     return this.lines.join('\n');
   }
@@ -45,14 +57,18 @@ interface Program {
   exitCode: number | undefined;
 }
 
-function program(peer: VirtualPeer, options: Partial<FlowOptions> = {}): Program {
+function program(
+  peer: VirtualPeer,
+  options: Partial<FlowOptions> = {},
+  trustStore: TrustStore = peer.knownPeers,
+): Program {
   const console = new RecordingConsole();
   const p: Program = { peer, console, exitCode: undefined } as Program;
   p.flow = new ChatFlow(
     peer,
     console,
     { yes: false, verbose: false, interactive: true, ...options },
-    peer.knownPeers,
+    trustStore,
     (code) => {
       p.exitCode = code;
     },
@@ -262,13 +278,47 @@ describe('ChatFlow', () => {
     await type(a, '127.0.0.2 2222');
     runUntilSeen(net, a, 'Connected to');
     net.filter = () => false;
+    a.console.draft = 'sorry, I was';
     runUntilSeen(net, a, 'Connection lost. Ending session.');
     expect(a.console.lines.filter((l) => l.includes('Missed 3 heartbeats'))).toHaveLength(1);
+    a.console.draft = '';
     await type(a, 'sorry, I was saying');
     expect(a.console.lines.at(-1)).toBe('! Not sent: the chat with 127.0.0.2 2222 (bob) had ended.');
     expect(a.console.text()).not.toContain('invalid address');
     await type(a, 'nonsense');
     expect(a.console.lines.at(-1)).toMatch(/^! invalid address "nonsense"/);
+  });
+
+  it('a line begun after "Peer closed the session." is read at the prompt it was typed at, however late', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to');
+    await type(b, 'exit');
+    runUntilSeen(net, a, 'Peer closed the session.');
+    net.runFor(120_000);
+    await type(a, 'see you');
+    expect(a.console.lines.at(-1)).toMatch(/^! invalid address "see you"/);
+    expect(a.console.text()).not.toContain('had ended');
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).\nFingerprint');
+  });
+
+  it('sends a message exactly as typed but for the line ending: indentation stays; commands may have spaces', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice, { connect: bob.address, interactive: false });
+    const b = program(bob, { yes: true });
+    const feed = pipe(a, ['    indented(code);', '\ttabbed\r', 'trailing   ', '  exit  ']);
+    await settle();
+    expect(runPiped(net, a, feed, 60_000)).toBe(true);
+    expect(a.exitCode).toBe(EXIT.ok);
+    runUntilSeen(net, b, 'Peer closed the session.');
+    expect(b.console.lines.filter((l) => l.startsWith('[127.0.0.1:1111]'))).toEqual([
+      '[127.0.0.1:1111] alice:     indented(code);',
+      '[127.0.0.1:1111] alice: \ttabbed',
+      '[127.0.0.1:1111] alice: trailing   ',
+    ]);
   });
 
   it('says Missed 3 heartbeats once without -v too', async () => {
@@ -363,5 +413,235 @@ describe('ChatFlow', () => {
       '! invalid address "256.1.1.1 6666": "256.1.1.1" is not an IPv4 address (four numbers, each 0-255)',
     );
     expect(a.console.prompt_).toBe('Start chat with? (IP Port): ');
+  });
+
+  it('a home where known peers cannot be saved: one warning, and the chat goes on both ways', async () => {
+    const { net, alice, bob } = setUp();
+    // As a read-only home fails: the write throws (as root too, where chmod would not stop it).
+    const failing = KnownPeers.load('/nonexistent/netchat-home', {
+      writeFile: (path) => {
+        throw Object.assign(new Error(`EROFS: read-only file system, open '${path}'`), { code: 'EROFS' });
+      },
+    });
+    const a = program(alice, { storage: { knownPeers: failing } }, failing);
+    const b = program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).');
+    const warnings = a.console.lines.filter((l) => l.startsWith('! Could not save'));
+    expect(warnings).toEqual([
+      "! Could not save the known peers (/nonexistent/netchat-home/known_peers.json: read-only file system): the chat goes on, but peers' keys and addresses are not remembered after you quit.",
+    ]);
+    await type(a, 'still here');
+    runUntilSeen(net, b, '[127.0.0.1:1111] alice: still here');
+    await type(b, 'and me');
+    runUntilSeen(net, a, '[127.0.0.2:2222] bob: and me');
+    // Remembered for this run, and said once however often it fails.
+    const bobKey = Buffer.from(bob.endpoint.identity.publicKey).toString('hex');
+    expect(failing.check(bobKey, 'bob').status).toBe('known');
+    await type(a, 'exit');
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to 127.0.0.2 2222 (bob).');
+    expect(a.console.lines.filter((l) => l.startsWith('! Could not save'))).toHaveLength(1);
+  });
+
+  describe('--wait: replies after the last line', () => {
+    /** bob answers every message after `delayMs` (an echo bot that thinks). */
+    function echo(net: VirtualNetwork, b: Program, delayMs: number): void {
+      b.flow.client.subscribe((u) => {
+        if (u.type === 'message')
+          net.timers.set(() => {
+            if (u.conversation.state === 'open') b.flow.client.send(u.conversation, `echo: ${u.text}`);
+          }, delayMs);
+      });
+    }
+
+    it('with --wait 2, replies that come after the input ended are shown, then the chat closes after 2 s of quiet', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice, {
+        connect: bob.address,
+        interactive: false,
+        waitMs: 2_000,
+        timers: net.timers,
+      });
+      const b = program(bob, { yes: true });
+      echo(net, b, 1_500);
+      const feed = pipe(a, ['hello', 'bye']);
+      await settle();
+      let lastEcho = 0;
+      expect(
+        runPiped(
+          net,
+          a,
+          () => {
+            feed();
+            if (lastEcho === 0 && a.console.text().includes('echo: bye')) lastEcho = net.now;
+          },
+          60_000,
+        ),
+      ).toBe(true);
+      expect(a.exitCode).toBe(EXIT.ok);
+      expect(a.console.lines.filter((l) => l.includes('echo:'))).toEqual([
+        '[127.0.0.2:2222] bob: echo: hello',
+        '[127.0.0.2:2222] bob: echo: bye',
+      ]);
+      // Closed once 2 s passed after the last reply, not 2 s after the input ended.
+      expect(lastEcho).toBeGreaterThan(0);
+      runUntilSeen(net, b, 'Peer closed the session.');
+      const closedAt = net.now;
+      expect(closedAt - lastEcho).toBeGreaterThanOrEqual(2_000);
+    });
+
+    it('without --wait the chat closes as soon as every line is delivered, and a later reply is not shown', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice, { connect: bob.address, interactive: false });
+      const b = program(bob, { yes: true });
+      echo(net, b, 1_500);
+      const feed = pipe(a, ['hello']);
+      await settle();
+      expect(runPiped(net, a, feed, 60_000)).toBe(true);
+      expect(a.exitCode).toBe(EXIT.ok);
+      net.runFor(5_000);
+      expect(a.console.text()).not.toContain('echo:');
+    });
+  });
+
+  describe('exit codes and the events of this side (--json)', () => {
+    it('a line over the largest message is not sent: an event with the reason, and the script exits 4', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice, { connect: bob.address, interactive: false });
+      const b = program(bob, { yes: true });
+      const huge = 'x'.repeat(200_000);
+      const feed = pipe(a, ['before', huge, 'after']);
+      await settle();
+      expect(runPiped(net, a, feed, 60_000)).toBe(true);
+      expect(a.exitCode).toBe(EXIT.notDelivered);
+      expect(a.console.events).toEqual([
+        expect.objectContaining({
+          type: 'not_sent',
+          reason: 'too_large',
+          detail: 'message of 200000 bytes exceeds the maximum of 65536 bytes',
+          text: huge,
+          session: expect.any(Number),
+        }),
+        expect.objectContaining({ type: 'closed', reason: 'local' }),
+      ]);
+      runUntilSeen(net, b, 'Peer closed the session.');
+      expect(b.console.lines.filter((l) => l.startsWith('[127.0.0.1:1111]'))).toEqual([
+        '[127.0.0.1:1111] alice: before',
+        '[127.0.0.1:1111] alice: after',
+      ]);
+    });
+
+    it('SIGTERM while our request waits: the request is withdrawn, `interrupted` and `cancelled`, exit 143', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice, { connect: bob.address, interactive: false });
+      const b = program(bob);
+      a.flow.line('never sent');
+      await settle();
+      runUntilSeen(net, b, 'Connection request from');
+      a.flow.interrupt('SIGTERM');
+      expect(a.exitCode).toBe(143);
+      expect(a.console.events).toEqual([
+        { type: 'interrupted', signal: 'SIGTERM' },
+        {
+          type: 'not_sent',
+          reason: 'chat_ended',
+          detail: 'the program was stopped first',
+          text: 'never sent',
+        },
+        expect.objectContaining({ type: 'cancelled', target: '127.0.0.2 2222', peer: bob.address }),
+      ]);
+      runUntilSeen(net, b, 'was withdrawn');
+    });
+
+    it('SIGINT while a request asks us: declined (by us), exit 130; accepting and closing are events too', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice);
+      const b = program(bob);
+      await type(a, '127.0.0.2 2222');
+      runUntilSeen(net, b, 'Connection request from');
+      await type(b, 'y');
+      runUntilSeen(net, a, 'Connected to');
+      expect(b.console.events).toEqual([
+        {
+          type: 'accepted',
+          session: expect.any(Number),
+          peer: alice.address,
+          nick: 'alice',
+          publicKey: Buffer.from(alice.endpoint.identity.publicKey).toString('hex'),
+          fingerprint: expect.stringMatching(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/),
+        },
+      ]);
+      await type(a, 'exit');
+      expect(a.console.events).toEqual([
+        { type: 'closed', session: expect.any(Number), peer: bob.address, reason: 'local' },
+      ]);
+      runUntilSeen(net, b, 'Peer closed the session.');
+      await type(a, '127.0.0.2 2222');
+      expect(net.run(() => b.console.prompt_?.includes('Accept connection?') === true, 10_000)).toBe(true);
+      b.flow.interrupt('SIGINT');
+      expect(b.exitCode).toBe(130);
+      expect(b.console.events.slice(1)).toEqual([
+        { type: 'interrupted', signal: 'SIGINT' },
+        expect.objectContaining({ type: 'declined', reason: 'busy', detail: 'quitting', by: 'local' }),
+      ]);
+      runUntilSeen(net, a, 'busy (quitting)');
+    });
+
+    it('Ctrl-C at an idle prompt with nothing pending exits 0', () => {
+      const { alice } = setUp();
+      const a = program(alice);
+      a.flow.interrupt('SIGINT');
+      expect(a.exitCode).toBe(EXIT.ok);
+      expect(a.console.events).toEqual([]);
+    });
+  });
+
+  describe('in a chat: /me, /history, /log', () => {
+    it('/me is an action the peer sees as * alice waves; //history sends the command word as text', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice);
+      const b = program(bob, { yes: true });
+      await type(a, '127.0.0.2 2222');
+      runUntilSeen(net, a, 'Connected to');
+      await type(a, '/me waves 👋');
+      runUntilSeen(net, b, '[127.0.0.1:1111] * alice waves 👋');
+      await type(a, '//history');
+      runUntilSeen(net, b, '[127.0.0.1:1111] alice: /history');
+      await type(a, '/me');
+      expect(a.console.lines.at(-1)).toBe('! usage: /me ACTION (e.g. /me waves)');
+      await type(a, '/usr/bin is where it is');
+      runUntilSeen(net, b, 'alice: /usr/bin is where it is');
+    });
+
+    it('/history [N] shows the last lines logged with this peer; /log off stops the logging', async () => {
+      const { net, alice, bob } = setUp();
+      const history = new ChatHistory(temporaryDirectory('netchat-home-'));
+      const a = program(alice, { history });
+      const b = program(bob, { yes: true });
+      await type(a, '127.0.0.2 2222');
+      runUntilSeen(net, a, 'Connected to');
+      await type(a, 'one');
+      await type(b, 'two');
+      runUntilSeen(net, a, 'bob: two');
+      await type(b, '/me nods');
+      runUntilSeen(net, a, '* bob nods');
+      await type(a, '/history 2');
+      const shown = a.console.lines.slice(-3);
+      expect(shown[0]).toBe('The last 2 lines with 127.0.0.2 2222 (bob):');
+      expect(shown[1]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}bob: two$/);
+      expect(shown[2]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}\* bob nods$/);
+      await type(a, '/log off');
+      expect(a.console.lines.at(-1)).toBe('Chat history is off: nothing is logged (/log on starts it).');
+      await type(a, 'not logged');
+      const conversation = a.flow.client.conversations[0];
+      expect(history.all(conversation?.publicKey ?? '').map((e) => e.text)).toEqual([
+        'one',
+        'two',
+        '/me nods',
+      ]);
+      await type(a, '/history 0');
+      expect(a.console.lines.at(-1)).toBe('! usage: /history [N] (N from 1 to 1000)');
+    });
   });
 });

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshHome, hasIpv6Loopback, hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,18 +21,25 @@ afterEach(() => {
   for (const p of running.splice(0)) p.kill();
 });
 
+/** The fingerprint a program reported in its `listening` event (--json). */
+const fromA0 = (p: NetchatProcess) => p.events()[0]?.fingerprint;
+
 /** netchat on port 0 (the system picks a free one), and the port it reports at start. */
 async function started(...args: string[]): Promise<[NetchatProcess, number]> {
   const p = netchat('0', ...args);
   return [p, await p.port()];
 }
 
-/** A UDP socket that never answers: a peer that is not there. */
+/** A UDP socket that never answers: a peer that is not there. `asked` resolves when a datagram comes. */
 async function silentPort(): Promise<number> {
+  return (await silentPeer()).port;
+}
+async function silentPeer(): Promise<{ port: number; asked: Promise<void> }> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   silent.push(socket);
-  return socket.address().port;
+  const asked = new Promise<void>((resolve) => socket.once('message', () => resolve()));
+  return { port: socket.address().port, asked };
 }
 const silent: dgram.Socket[] = [];
 afterEach(() => {
@@ -87,6 +95,7 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(fromB.map((e) => e.type)).toEqual([
       'listening',
       'request',
+      'accepted',
       'message',
       'message',
       'message',
@@ -97,12 +106,48 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
       fingerprint: expect.stringMatching(/^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/),
     });
     expect(fromB.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
-    expect(fromB[2]).toMatchObject({ peer: `127.0.0.1:${portA}` });
+    // This side accepted: the same fields as the asker's `accepted`.
+    expect(fromB[2]).toMatchObject({ type: 'accepted', peer: `127.0.0.1:${portA}`, fingerprint: fromA0(a) });
+    expect(fromB[3]).toMatchObject({ peer: `127.0.0.1:${portA}` });
     const fromA = a.events();
     expect(fromA[1]).toMatchObject({ type: 'accepted', nick: 'bob', peer: `127.0.0.1:${portB}` });
     expect(fromA.filter((e) => e.type === 'delivered')).toHaveLength(3);
     expect(fromA.filter((e) => e.type === 'failed')).toHaveLength(0);
+    // This side closed (at the end of input; what is in flight still arrives).
+    expect(fromA).toContainEqual({ type: 'closed', session: 1, reason: 'local', peer: `127.0.0.1:${portB}` });
     expect(a.stdout).not.toContain('Start chat with?');
+  });
+
+  it('--json: a 200 KB line is a not_sent event with its reason, the others are delivered, and the exit code is 4', async () => {
+    const [, portB] = await started('--json', '--yes');
+    const [a] = await started('--json', '--connect', `127.0.0.1:${portB}`);
+    a.type('first');
+    a.type('y'.repeat(200_000));
+    a.type('last');
+    a.endInput();
+    expect(await a.exited).toBe(4);
+    const events = a.events();
+    expect(events.filter((e) => e.type === 'delivered')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'not_sent')).toEqual([
+      expect.objectContaining({ reason: 'too_large', peer: `127.0.0.1:${portB}`, text: 'y'.repeat(200_000) }),
+    ]);
+    expect(a.stderr).toContain('Not sent: message of 200000 bytes exceeds the maximum of 65536 bytes.');
+  });
+
+  it('--json: SIGTERM while the request waits for an answer withdraws it, prints interrupted and cancelled, and exits 143', async () => {
+    const nobody = await silentPeer();
+    const [a] = await started('--json', '--connect', `127.0.0.1:${nobody.port}`);
+    await nobody.asked; // the request is on its way: the program is running its flow
+    a.kill('SIGTERM');
+    expect(await a.exited).toBe(143);
+    expect(a.events().slice(1)).toEqual([
+      { type: 'interrupted', signal: 'SIGTERM' },
+      expect.objectContaining({
+        type: 'cancelled',
+        target: `127.0.0.1 ${nobody.port}`,
+        peer: `127.0.0.1:${nobody.port}`,
+      }),
+    ]);
   });
 
   it('reports a lost peer with the real count of missed heartbeats, once; a script then exits 4', async () => {
@@ -169,17 +214,20 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
       const [b, portB] = await started('--yes', '--host', '::1');
       const [a, portA] = await started('--host', '::1', '--connect', `[::1]:${portB}`);
       await a.waitFor(`Connected to ::1 ${portB}.`);
+      // An IPv6 address is bracketed once, in the prompt and before the peer's lines.
+      await a.waitFor(`[::1]:${portB} Your message: `);
       a.type('over v6');
-      await b.waitFor(`[[::1]:${portA}] over v6`);
+      await b.waitFor(`[::1]:${portA} over v6`);
+      expect(a.stdout + b.stdout).not.toContain('[[');
     },
   );
 
-  it('closes the session on Ctrl-C (SIGINT) so the peer hears it', async () => {
+  it('closes the session on Ctrl-C (SIGINT) so the peer hears it; a script stopped before its input ended exits 130', async () => {
     const [b, portB] = await started('--yes');
     const a = netchat('0', '--connect', `127.0.0.1:${portB}`);
     await a.waitFor('Connected to');
     a.kill('SIGINT');
-    expect(await a.exited).toBe(0);
+    expect(await a.exited).toBe(130);
     await b.waitFor('Peer closed the session.');
   });
 
@@ -190,6 +238,29 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     a.type('\u001b[2Jcleared?');
     await b.waitFor('[2Jcleared?');
     expect(b.stdout).not.toContain('\u001b');
+  });
+});
+
+describe('netchat contacts and netchat history', () => {
+  it('read the home without a socket: the contacts a chat left, its history, and exit 1 for no such peer', async () => {
+    const home = freshHome();
+    const [b, portB] = await started('--yes', '--nick', 'bob');
+    const a = netchatAt({ NETCHAT_HOME: home }, '0', '--connect', `127.0.0.1:${portB}`);
+    a.type('    kept as typed');
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitFor('kept as typed');
+    const contacts = netchatAt({ NETCHAT_HOME: home }, 'contacts');
+    expect(await contacts.exited).toBe(0);
+    expect(contacts.stdout).toMatch(
+      new RegExp(`^bob  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}  127\\.0\\.0\\.1 ${portB}  last seen `),
+    );
+    const history = netchatAt({ NETCHAT_HOME: home }, 'history', 'bob');
+    expect(await history.exited).toBe(0);
+    expect(history.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d {2}you: {5}kept as typed\n$/);
+    const nobody = netchatAt({ NETCHAT_HOME: home }, 'history', 'nobody');
+    expect(await nobody.exited).toBe(1);
+    expect(nobody.stderr).toBe('netchat: no known peer is called "nobody" (see netchat contacts)\n');
   });
 });
 
@@ -233,6 +304,63 @@ describe('identity', () => {
   });
 });
 
+/**
+ * Runs a program with `folder` mounted read-only, in a mount namespace of its own (root, or a
+ * user namespace): a home that cannot be written even by root, which chmod cannot give.
+ */
+function readOnly(folder: string): string[] | undefined {
+  const script = 'mount --bind -o ro "$0" "$0" && exec "$@"';
+  for (const flags of [['-m'], ['-r', '-m']]) {
+    const probe = spawnSync('unshare', [
+      ...flags,
+      'sh',
+      '-c',
+      script,
+      folder,
+      'sh',
+      '-c',
+      '! touch "$0/probe" 2>/dev/null',
+      folder,
+    ]);
+    if (probe.status === 0) return ['unshare', ...flags, 'sh', '-c', script, folder];
+  }
+  return undefined;
+}
+
+describe('a netchat home that cannot be written', () => {
+  const home = freshHome();
+  const wrapper = readOnly(home);
+
+  it.skipIf(!wrapper)(
+    'read-only (a bind mount): one warning, the chat goes on both ways, and the peer hears the close',
+    async () => {
+      const setup = netchatAt({ NETCHAT_HOME: home }, '--fingerprint'); // the key is made before the home turns read-only
+      expect(await setup.exited).toBe(0);
+      const [b, portB] = await started('--yes', '--nick', 'bob');
+      const a = new NetchatProcess(
+        ['0', '--connect', `127.0.0.1:${portB}`],
+        { NETCHAT_HOME: home },
+        { wrapper },
+      );
+      running.push(a);
+      await a.waitFor(`Connected to 127.0.0.1 ${portB} (bob).`);
+      await a.waitFor(
+        `Could not save the known peers (${join(home, 'known_peers.json')}: read-only file system): the chat goes on`,
+      );
+      a.type('sent all the same');
+      await b.waitFor('sent all the same');
+      b.type('and answered');
+      await a.waitFor('bob: and answered');
+      a.endInput();
+      expect(await a.exited).toBe(0);
+      await b.waitFor('Peer closed the session.');
+      expect(a.stderr).toBe('');
+      expect(a.stdout.match(/Could not save/g)).toHaveLength(1);
+      expect(existsSync(join(home, 'known_peers.json'))).toBe(false);
+    },
+  );
+});
+
 describe('bad input', () => {
   it.each([
     [['65536'], /^netchat: port must be a port number \(0-65535; 0 picks a free one\)/],
@@ -253,6 +381,38 @@ describe('bad input', () => {
     expect(await p.exited).toBe(2);
     expect(p.stderr).toMatch(message);
     expect(p.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an invalid settings.json is one line saying what to fix, before anything is printed; exit 1', async () => {
+    const home = freshHome();
+    writeFileSync(join(home, 'settings.json'), '{"rendezvous": "rv.example.org:3478", "greting": 1}');
+    const p = netchatAt({ NETCHAT_HOME: home }, '0');
+    expect(await p.exited).toBe(1);
+    expect(p.stdout).toBe('');
+    expect(p.stderr).toBe(
+      `netchat: ${join(home, 'settings.json')} has an unknown setting "greting" (the settings are rendezvous, introductions, history); fix it or move it away\n`,
+    );
+  });
+
+  it('a netchat home that cannot be made is one line saying what to do; exit 1', async () => {
+    const file = join(freshHome(), 'a-file');
+    writeFileSync(file, 'not a folder');
+    const p = netchatAt({ NETCHAT_HOME: join(file, 'netchat') }, '0');
+    expect(await p.exited).toBe(1);
+    expect(p.stderr).toBe(
+      `netchat: cannot make the netchat home ${join(file, 'netchat')}: a file is where a folder should be; set NETCHAT_HOME to a folder you can write\n`,
+    );
+  });
+
+  it('completion with no shell, or an unknown one, names the shells; exit 2', async () => {
+    const none = netchat('completion');
+    expect(await none.exited).toBe(2);
+    expect(none.stderr).toBe(
+      'netchat: completion needs a shell: bash, zsh or fish (e.g. source <(netchat completion bash))\n',
+    );
+    const fish = netchat('completion', 'fish');
+    expect(await fish.exited).toBe(0);
+    expect(fish.stdout).toMatch(/^# fish completion for netchat\./);
   });
 
   it('a port already in use exits 1 with a clear message', async () => {

@@ -1,5 +1,7 @@
 /** The `netchat-tui` command line: the same options as `netchat`, except --json. */
 import {
+  FrontEndArguments,
+  frontEndFlags,
   PeerArguments,
   parseCommandLine,
   peerArgument,
@@ -9,26 +11,26 @@ import {
   RendezvousArguments,
   rendezvousFlags,
   rendezvousFlagsHelp,
+  yesFlagHelp,
 } from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
   ...peerFlags,
   ...rendezvousFlags,
-  connect: { type: 'string' },
-  yes: { type: 'boolean', short: 'y' },
-  verbose: { type: 'boolean', short: 'v' },
+  ...frontEndFlags,
   mouse: { type: 'boolean' },
   'no-bell': { type: 'boolean' },
 } as const;
 
-export const TuiArguments = PeerArguments.extend(RendezvousArguments).extend({
-  connect: peerArgument.optional(),
-  yes: z.boolean().default(false),
-  verbose: z.boolean().default(false),
-  mouse: z.boolean().default(false),
-  'no-bell': z.boolean().default(false),
-});
+export const TuiArguments = PeerArguments.extend(RendezvousArguments)
+  .extend(FrontEndArguments)
+  .extend({
+    // Still an address until the TUI reads --connect with the client's resolveTarget, as the CLI does.
+    connect: peerArgument.optional(),
+    mouse: z.boolean().default(false),
+    'no-bell': z.boolean().default(false),
+  });
 export type TuiArguments = z.infer<typeof TuiArguments>;
 
 export function parseTuiArguments(argv: string[]) {
@@ -42,7 +44,7 @@ A full-screen netchat client: several conversations in tabs, requests in a dialo
 Options:
 ${peerFlagsHelp}
   --connect HOST:PORT         open a tab to this peer at start ([::1]:6666 for IPv6)
-  -y, --yes                   accept every connection request without asking
+${yesFlagHelp}
   -v, --verbose               also show heartbeats sent
   --mouse                     take the mouse (wheel scrolls); without it drag-to-copy works
   --no-bell                   no bell for requests and messages in other tabs (/bell on|off)

@@ -8,25 +8,24 @@
  * up to three quarters of the bound (so it is not rewritten on every message). Lines are checked
  * with `HistoryEntry` when read: a line that is not one (a torn write, an edit by hand) is skipped
  * and counted, never thrown. Writing never throws either: a chat must not end because a disk is
- * full; failures are counted, with the last one's reason.
+ * full; failures are counted, with the last one's reason, and told to `onWriteFailure` listeners.
  *
  * On or off is a setting in `<home>/settings.json` (`"history": true|false`), on when absent: see
  * README for why.
  */
 import {
   appendFileSync,
-  chmodSync,
   closeSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
-  renameSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { fileProblem, type SaveFailure, trySave, writeFileAtomically } from '@netchat/core';
 import { z } from 'zod';
 import type { Conversation } from './conversation.js';
 
@@ -57,6 +56,26 @@ export interface ChatHistoryOptions {
   clock?: () => Date;
 }
 
+/**
+ * Where a page of history began: `page` with it as `before` reads the lines just older (the
+ * TUI's scroll-up). Opaque to callers.
+ */
+export interface HistoryCursor {
+  /** The byte offset of the page's first line in the file as it was. */
+  readonly offset: number;
+  /** The file then (its inode): a trim rewrites the file, and its offsets no longer hold. */
+  readonly file: number;
+  /** When the page's first line was said: where older lines begin in a rewritten file. */
+  readonly at: string;
+}
+
+export interface HistoryPage {
+  /** Oldest first. */
+  readonly entries: HistoryEntry[];
+  /** For the lines before these; undefined once the start of the log is reached. */
+  readonly before: HistoryCursor | undefined;
+}
+
 export interface HistoryStats {
   /** Lines skipped when reading, because they were not a valid entry. */
   corruptLines: number;
@@ -74,6 +93,7 @@ export class ChatHistory {
   /** Each file's size as we know it (after our own writes), so an append needs no stat. */
   private readonly sizes = new Map<string, number>();
   private on: boolean;
+  private readonly failureListeners: ((failure: SaveFailure) => void)[] = [];
 
   /** Reads the on/off setting from `home`. Throws, with one line, only if settings.json is corrupt. */
   constructor(
@@ -91,14 +111,27 @@ export class ChatHistory {
     return this.on;
   }
 
-  /** Turns logging on or off, from now on and for later runs (settings.json). Logged lines stay. */
-  setEnabled(on: boolean): void {
-    const settings = { ...this.readSettings(), history: on };
-    mkdirSync(this.home, { recursive: true, mode: 0o700 });
-    const temporary = `${this.settingsPath}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-    renameSync(temporary, this.settingsPath);
+  /**
+   * Calls `listener` when a write failed (an unwritable home, a full disk): the message was not
+   * logged, or the setting not saved. Nothing is thrown into the chat.
+   */
+  onWriteFailure(listener: (failure: SaveFailure) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /**
+   * Turns logging on or off, from now on and for later runs (settings.json). Logged lines stay.
+   * Never throws: if settings.json cannot be written the change holds for this run only (the
+   * write-failure listeners hear why), and false is returned.
+   */
+  setEnabled(on: boolean): boolean {
     this.on = on;
+    const failure = trySave(this.settingsPath, () => {
+      const settings = { ...this.readSettings(), history: on };
+      writeFileAtomically(this.settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
+    });
+    if (failure) this.failed(failure);
+    return failure === undefined;
   }
 
   /** Logs a message of this conversation (nothing while off, or before the peer's key is known). Never throws. */
@@ -114,8 +147,9 @@ export class ChatHistory {
 
   /** Appends one entry to the peer's file, trimming the file past its bound. Never throws. */
   record(publicKey: string, entry: HistoryEntry): void {
+    let path = this.directory;
     try {
-      const path = this.pathOf(publicKey);
+      path = this.pathOf(publicKey);
       let size = this.sizes.get(path);
       let line = `${JSON.stringify(entry)}\n`;
       if (size === undefined) {
@@ -131,28 +165,76 @@ export class ChatHistory {
     } catch (error) {
       this.stats.writeErrors++;
       this.stats.lastError = (error as Error).message;
+      this.failed({ path, reason: fileProblem(error) });
     }
+  }
+
+  private failed(failure: SaveFailure): void {
+    for (const listener of this.failureListeners) listener(failure);
   }
 
   /** The peer's last `n` valid entries, oldest first; [] if none. Corrupt lines are skipped and counted. */
   recent(publicKey: string, n: number): HistoryEntry[] {
-    let text: string;
+    return this.page(publicKey, n).entries;
+  }
+
+  /**
+   * Up to `count` entries just older than `before` (from the newest when it is absent), oldest
+   * first, and the cursor for the page before them. Appends since the last page do not move it;
+   * a trim in between is followed by time. Corrupt lines are skipped and counted.
+   */
+  page(publicKey: string, count: number, before?: HistoryCursor): HistoryPage {
+    const path = this.pathOf(publicKey);
+    let bytes: Buffer;
+    let file: number;
     try {
-      text = readFileSync(this.pathOf(publicKey), 'utf8');
+      file = statSync(path).ino;
+      bytes = readFileSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], before: undefined };
+      throw error;
+    }
+    let end = bytes.length;
+    if (before && before.file === file) end = Math.min(before.offset, end);
+    else if (before) end = this.offsetOfFirstAtOrAfter(bytes, before.at);
+    const found: { entry: HistoryEntry; offset: number }[] = [];
+    let lineEnd = end;
+    while (lineEnd > 0 && found.length < count) {
+      // The line ending at lineEnd (exclusive of its newline) starts after the newline before it.
+      const searchFrom = lineEnd - 1 - (bytes[lineEnd - 1] === 0x0a ? 1 : 0);
+      const start = searchFrom < 0 ? 0 : bytes.lastIndexOf(0x0a, searchFrom) + 1;
+      const line = bytes.toString('utf8', start, lineEnd).replace(/\n$/, '');
+      if (line !== '') {
+        const entry = parseLine(line);
+        if (entry) found.push({ entry, offset: start });
+        else this.stats.corruptLines++;
+      }
+      lineEnd = start;
+    }
+    found.reverse();
+    const first = found[0];
+    const more = first !== undefined && lineEnd > 0;
+    return {
+      entries: found.map((f) => f.entry),
+      before: more && first ? { offset: first.offset, file, at: first.entry.at } : undefined,
+    };
+  }
+
+  /** Every entry logged with this peer, oldest first (the whole file: at most its bound). */
+  all(publicKey: string): HistoryEntry[] {
+    return this.page(publicKey, Number.POSITIVE_INFINITY).entries;
+  }
+
+  /** The public keys (hex) there is history with, in no order. */
+  peers(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.directory);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const lines = text.split('\n');
-    const found: HistoryEntry[] = [];
-    for (let i = lines.length - 1; i >= 0 && found.length < n; i--) {
-      const line = lines[i] as string;
-      if (line === '') continue;
-      const entry = parseLine(line);
-      if (entry) found.push(entry);
-      else this.stats.corruptLines++;
-    }
-    return found.reverse();
+    return names.filter((n) => /^[0-9a-f]{64}\.jsonl$/.test(n)).map((n) => n.slice(0, 64));
   }
 
   /** Forgets everything logged with this peer. */
@@ -166,6 +248,19 @@ export class ChatHistory {
   pathOf(publicKey: string): string {
     if (!publicKeyHex.test(publicKey)) throw new RangeError(`not a public key: ${publicKey.slice(0, 80)}`);
     return join(this.directory, `${publicKey}.jsonl`);
+  }
+
+  /** The offset of the first line said at `at` or later (a rewritten file: where a page left off). */
+  private offsetOfFirstAtOrAfter(bytes: Buffer, at: string): number {
+    let start = 0;
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline < 0 ? bytes.length : newline;
+      const entry = parseLine(bytes.toString('utf8', start, end));
+      if (entry && entry.at >= at) return start;
+      start = end + 1;
+    }
+    return bytes.length;
   }
 
   /** Keeps the newest whole lines that fit in three quarters of the bound (at least the newest one). */
@@ -182,10 +277,7 @@ export class ChatHistory {
       kept.push(line);
       bytes += cost;
     }
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${kept.reverse().join('\n')}\n`, { mode: 0o600 });
-    chmodSync(temporary, 0o600);
-    renameSync(temporary, path);
+    writeFileAtomically(path, `${kept.reverse().join('\n')}\n`);
     this.sizes.set(path, bytes);
   }
 

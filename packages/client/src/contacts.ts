@@ -26,7 +26,10 @@ const normalFingerprint = (text: string) => text.toUpperCase().replace(/-/g, '')
  * The known peers `name` means: those with exactly that nick; else with that nick in another
  * case; else (4 characters or more) those whose fingerprint starts with it (dashes optional).
  */
-export function matchContacts(contacts: readonly KnownPeer[], name: string): KnownPeer[] {
+export function matchContacts<C extends Pick<KnownPeer, 'nick' | 'fingerprint'>>(
+  contacts: readonly C[],
+  name: string,
+): C[] {
   const exact = contacts.filter((c) => c.nick === name);
   if (exact.length > 0 || name === '') return exact;
   const folded = name.toLowerCase();

@@ -23,15 +23,28 @@ export type EndReason =
   /** The same key came back from the same address: the peer's program restarted. */
   | { readonly kind: 'peer_restarted' }
   /** The peer fell silent for `missed` heartbeat intervals. */
-  | { readonly kind: 'lost'; readonly missed: number };
+  | { readonly kind: 'lost'; readonly missed: number }
+  /** Not asked: `existing` is already a chat (or a request) with that peer. */
+  | { readonly kind: 'duplicate'; readonly existing: Conversation }
+  /**
+   * The peer that answered has the key `got`, not `expected`: we asked for a peer known by key
+   * (a fingerprint, or a known nick), or it uses the nick of a peer whose key the user verified.
+   * `nick` is that peer's nick ('' if none). Its session is closed at once; its key is not remembered.
+   */
+  | { readonly kind: 'wrong_key'; readonly expected: string; readonly got: string; readonly nick: string };
 
 export interface Conversation {
   /** The client's handle, stable for the conversation's life. */
   readonly id: number;
   /** Who asked: we did (`outgoing`) or the peer did (`incoming`). */
   readonly direction: 'outgoing' | 'incoming';
-  /** The address as typed, before any look-up. */
+  /** The address as typed, before any look-up (for a peer found through the rendezvous, its fingerprint and port 0). */
   readonly target: PeerSpec;
+  /**
+   * Asked for by key (a fingerprint or a known nick: see peer-target.ts): the fingerprint it must
+   * have, and the nick it is known by ('' if none). It opens only with that key.
+   */
+  readonly expected: { readonly fingerprint: string; readonly nick: string } | undefined;
   /** The numeric address, once resolved. */
   peer: Address | undefined;
   session: SessionId | undefined;
@@ -56,5 +69,38 @@ export interface Conversation {
 /** Whether a conversation ended before it ever opened (a failed or cancelled request). */
 export function neverOpened(conversation: Conversation): boolean {
   const kind = conversation.ended?.kind;
-  return kind === 'declined' || kind === 'no_answer' || kind === 'unreachable' || kind === 'cancelled';
+  return (
+    kind === 'declined' ||
+    kind === 'no_answer' ||
+    kind === 'unreachable' ||
+    kind === 'cancelled' ||
+    kind === 'duplicate' ||
+    kind === 'wrong_key'
+  );
+}
+
+/** A conversation as it starts: connecting, with nothing known of the peer yet. */
+export function newConversation(
+  id: number,
+  direction: Conversation['direction'],
+  target: PeerSpec | Address,
+  expected?: Conversation['expected'],
+): Conversation {
+  return {
+    id,
+    direction,
+    target: { host: target.host, port: target.port },
+    expected,
+    peer: undefined,
+    session: undefined,
+    nick: '',
+    publicKey: undefined,
+    trust: undefined,
+    state: 'connecting',
+    ended: undefined,
+    missed: 0,
+    backlog: [],
+    peerTypingUntil: undefined,
+    typingSentAt: undefined,
+  };
 }

@@ -1,11 +1,14 @@
 /** @netchat/client: the chat logic the people-facing front-ends share. */
+export { ACTION_PREFIX, actionOf, actionText } from './actions.js';
 export { ChatClient, type ClientSettings, type ClientTimers, type ClientUpdate } from './chat-client.js';
 export {
   ChatHistory,
   type ChatHistoryOptions,
   DEFAULT_MAX_BYTES_PER_PEER,
   HISTORY_ON_BY_DEFAULT,
+  type HistoryCursor,
   HistoryEntry,
+  type HistoryPage,
   type HistoryStats,
 } from './chat-history.js';
 export { ContactError, type ContactErrorCode, findContact, matchContacts } from './contacts.js';
@@ -21,4 +24,24 @@ export {
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
-export { type Contact, isNamedTarget, parseTarget, withFinder } from './peer-target.js';
+export {
+  type Contact,
+  isNamedTarget,
+  parseTarget,
+  resolveTarget,
+  sameAddress,
+  type Target,
+  type TargetContext,
+  type TargetProblem,
+  type TargetProblemCode,
+  type TargetResult,
+  withFinder,
+} from './peer-target.js';
+export { peerName } from '@netchat/core';
+export {
+  type StorageSources,
+  type StorageWarning,
+  type StoredThing,
+  storageWarningText,
+  watchStorage,
+} from './storage-warnings.js';

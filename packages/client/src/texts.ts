@@ -8,9 +8,12 @@ import {
   isRelayed,
   type KnownPeer,
   type PeerSpec,
+  peerName,
   terminalSafe,
   type TrustAssessment,
 } from '@netchat/core';
+import { actionOf } from './actions.js';
+import type { ChatHistory, HistoryEntry } from './chat-history.js';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PresenceUpdate } from './presence.js';
@@ -36,16 +39,30 @@ export function who(peer: Address | PeerSpec, nick = ''): string {
   return nick ? `${spaced(peer)} (${terminalSafe(nick)})` : spaced(peer);
 }
 
+/**
+ * The peer of a conversation: its address and nick; before it answered, the name it was asked
+ * by (a known nick, else its fingerprint), so a request by fingerprint never reads as an address only.
+ */
 function conversationWho(c: Conversation): string {
-  return who(c.peer ?? c.target, c.nick);
+  const at = c.peer ?? c.target;
+  if (c.nick) return who(at, c.nick);
+  if (c.expected) {
+    const name = c.expected.nick || c.expected.fingerprint;
+    return c.peer ? `${spaced(c.peer)} (${terminalSafe(name)})` : terminalSafe(name);
+  }
+  return spaced(at);
 }
 
 /** The peer's key: known, new, or (loudly, first) a new key using the nick of a peer we know. */
 export function trustNotices(trust: TrustAssessment): Notice[] {
   const nick = terminalSafe(trust.nick);
   switch (trust.level) {
-    case 'known':
-      return [info(`Fingerprint: ${trust.fingerprint} (known as ${terminalSafe(trust.knownAs ?? '')})`)];
+    case 'known': {
+      const name = terminalSafe(peerName(trust.knownAs ?? '', trust.fingerprint));
+      return [
+        info(`Fingerprint: ${trust.fingerprint} (known as ${name}${trust.verified ? ', verified' : ''})`),
+      ];
+    }
     case 'new':
       return [info(`Fingerprint: ${trust.fingerprint} (new: this key has not been seen before)`)];
     case 'impersonation':
@@ -70,7 +87,13 @@ export function requestNotices(request: WaitingRequest): Notice[] {
   return [...lines, ...trustNotices(request.trust)];
 }
 
+/** A request declined at once: busy, or (a warning) a new key using the nick of a peer whose key is verified. */
 export function refusedText(request: WaitingRequest): string {
+  const { trust } = request;
+  if (trust.level === 'impersonation' && trust.verified) {
+    const nick = terminalSafe(request.nick);
+    return `Refused a connection request from ${spaced(request.peer)}: it calls itself "${nick}", but the key of the ${nick} you verified is ${trust.knownFingerprint ?? ''}, and this key is ${trust.fingerprint}. If ${nick} really has a new key, run: netchat contacts forget ${nick}`;
+  }
   return `Declined a connection request from ${who(request.peer, request.nick)}: busy.`;
 }
 
@@ -133,6 +156,20 @@ export function endedNotice(c: Conversation): Notice {
       return info('The peer restarted: this session ended.');
     case 'lost':
       return warning('Connection lost. Ending session.');
+    case 'duplicate': {
+      const other = why.existing;
+      const doing = other.state === 'open' ? 'Already chatting with' : 'Already asking';
+      return info(`${doing} ${conversationWho(other)}.`);
+    }
+    case 'wrong_key': {
+      const whose = why.nick ? `the key of ${terminalSafe(why.nick)} ` : '';
+      const fix = c.expected
+        ? 'to chat with it anyway, type its address'
+        : `if ${terminalSafe(why.nick)} really has a new key, run: netchat contacts forget ${terminalSafe(why.nick)}`;
+      return warning(
+        `Not opened: the peer at ${spaced(c.peer ?? c.target)} has the key ${why.got}, not ${whose}(${why.expected}). It may be someone else; ${fix}.`,
+      );
+    }
   }
 }
 
@@ -145,10 +182,23 @@ export function heartbeatSentText(peer: Address): string {
   return `Heartbeat sent to ${formatAddress(peer)}`;
 }
 
-/** A message from the peer, as the original netchat shows it. */
+/**
+ * The peer in brackets before its lines and prompts, as the original netchat shows it:
+ * `[127.0.0.1:6666]`; an IPv6 address is bracketed once (`[::1]:6666`), not `[[::1]:6666]`.
+ */
+export function peerTag(peer: Address | PeerSpec): string {
+  if (peer.port === 0) return `[${peer.host}]`;
+  const address = formatAddress(peer);
+  return address.startsWith('[') ? address : `[${address}]`;
+}
+
+/** A message from the peer, as the original netchat shows it; an action as `* bob waves`. */
 export function messageText(c: Conversation, text: string): string {
-  const peer = c.peer ? formatAddress(c.peer) : spaced(c.target);
-  return `[${peer}] ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
+  const tag = peerTag(c.peer ?? c.target);
+  const does = actionOf(text);
+  if (does === undefined) return `${tag} ${c.nick ? `${terminalSafe(c.nick)}: ` : ''}${terminalSafe(text)}`;
+  const name = c.trust ? peerName(c.nick, c.trust.fingerprint) : c.nick || spaced(c.peer ?? c.target);
+  return `${tag} * ${terminalSafe(name)} ${terminalSafe(does)}`;
 }
 
 /** What is known of a message that was never confirmed, and to whom it went. */
@@ -188,12 +238,36 @@ export function typingText(c: Conversation): string {
   return `${terminalSafe(c.nick) || spaced(c.peer ?? c.target)} is typing…`;
 }
 
-/** One known peer on one line: nick, fingerprint, last address, last seen (UTC, to the minute). */
+/** One known peer on one line: nick, fingerprint, last address, last seen (UTC, to the minute), verified. */
 export function contactText(contact: KnownPeer): string {
   const nick = terminalSafe(contact.nick) || '(no nick)';
   const where = contact.lastAddress ? spaced(contact.lastAddress) : 'no address yet';
   const when = contact.lastSeen
     ? `last seen ${contact.lastSeen.slice(0, 16).replace('T', ' ')} UTC`
     : 'not seen since';
-  return `${nick}  ${contact.fingerprint}  ${where}  ${when}`;
+  const marks = [contact.verified ? 'verified' : '', contact.named ? 'renamed' : ''].filter(Boolean);
+  return `${nick}  ${contact.fingerprint}  ${where}  ${when}${marks.length > 0 ? `  (${marks.join(', ')})` : ''}`;
+}
+
+/**
+ * One logged line, as `/history` and `netchat history` print it: when (UTC, to the minute), who
+ * (`names.own` for what we said; the peer's nick then, else `names.peer`, e.g. the first group of
+ * its fingerprint) and what; an action as `* bob waves`.
+ */
+export function historyText(entry: HistoryEntry, names: { own?: string; peer?: string } = {}): string {
+  const when = entry.at.slice(0, 16).replace('T', ' ');
+  const sender = terminalSafe(
+    entry.direction === 'out' ? (names.own ?? 'you') : entry.nick || (names.peer ?? 'peer'),
+  );
+  const does = actionOf(entry.text);
+  return does === undefined
+    ? `${when}  ${sender}: ${terminalSafe(entry.text)}`
+    : `${when}  * ${sender} ${terminalSafe(does)}`;
+}
+
+/** Whether chat history is kept, and how to change it (`/log`). */
+export function historyStatusText(history: ChatHistory): string {
+  return history.enabled
+    ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
+    : 'Chat history is off: nothing is logged (/log on starts it).';
 }

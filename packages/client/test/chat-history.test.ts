@@ -1,14 +1,13 @@
 /** Chat history in a temporary netchat home: per-key files, modes, the bound, corrupt lines, the setting. */
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '@netchat/core';
 import { ChatClient, ChatHistory, type Conversation, type HistoryEntry } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
-import { VirtualNetwork } from '@netchat/testkit';
+import { VirtualNetwork, temporaryDirectory } from '@netchat/testkit';
 
-const home = () => mkdtempSync(join(tmpdir(), 'netchat-history-'));
+const home = () => temporaryDirectory('netchat-history-');
 const alice = 'a1'.repeat(32);
 const bob = 'b2'.repeat(32);
 const entry = (text: string, direction: HistoryEntry['direction'] = 'in'): HistoryEntry => ({
@@ -124,5 +123,65 @@ describe('ChatHistory', () => {
       ['out', 'bob', 'hello bob'],
       ['in', 'bob', 'hi alice'],
     ]);
+  });
+});
+
+describe('ChatHistory.page: older lines, N at a time (scrolling up)', () => {
+  const numbered = (i: number): HistoryEntry => ({
+    at: `2026-11-24T10:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000Z`,
+    direction: i % 2 ? 'out' : 'in',
+    nick: 'alice',
+    text: `line ${i}`,
+  });
+
+  it('pages back from the newest to the first line, and says when there is no more', () => {
+    const history = new ChatHistory(home());
+    for (let i = 0; i < 25; i++) history.record(alice, numbered(i));
+    const texts: string[][] = [];
+    let page = history.page(alice, 10);
+    texts.push(page.entries.map((e) => e.text));
+    while (page.before) {
+      page = history.page(alice, 10, page.before);
+      texts.push(page.entries.map((e) => e.text));
+    }
+    expect(texts).toEqual([
+      Array.from({ length: 10 }, (_, i) => `line ${15 + i}`),
+      Array.from({ length: 10 }, (_, i) => `line ${5 + i}`),
+      Array.from({ length: 5 }, (_, i) => `line ${i}`),
+    ]);
+    expect(history.page(bob, 10)).toEqual({ entries: [], before: undefined });
+  });
+
+  it('lines logged after a page do not move the next page; a trim in between is followed by time', () => {
+    // About 95 bytes a line: the trim keeps 1200 bytes, line 5 onwards.
+    const history = new ChatHistory(home(), { maxBytesPerPeer: 1600 });
+    for (let i = 0; i < 12; i++) history.record(alice, numbered(i));
+    const first = history.page(alice, 4);
+    expect(first.entries.map((e) => e.text)).toEqual(['line 8', 'line 9', 'line 10', 'line 11']);
+    history.record(alice, numbered(12));
+    expect(history.page(alice, 2, first.before).entries.map((e) => e.text)).toEqual(['line 6', 'line 7']);
+    // New lines until the file is trimmed (rewritten: its offsets change); the page still ends just before line 8.
+    const inode = statSync(history.pathOf(alice)).ino;
+    for (let i = 13; i < 100 && statSync(history.pathOf(alice)).ino === inode; i++)
+      history.record(alice, numbered(i));
+    expect(statSync(history.pathOf(alice)).ino).not.toBe(inode);
+    const kept = history.all(alice).map((e) => e.text);
+    expect(kept[0]).not.toBe('line 0');
+    expect(kept.indexOf('line 8')).toBeGreaterThanOrEqual(2);
+    const after = history.page(alice, 2, first.before);
+    expect(after.entries.map((e) => e.text)).toEqual(
+      kept.slice(kept.indexOf('line 8') - 2, kept.indexOf('line 8')),
+    );
+  });
+
+  it('skips a corrupt line and counts it, and lists the peers it has history with', () => {
+    const history = new ChatHistory(home());
+    history.record(alice, numbered(0));
+    appendFileSync(history.pathOf(alice), 'not json\n');
+    history.record(alice, numbered(1));
+    expect(history.page(alice, 5).entries.map((e) => e.text)).toEqual(['line 0', 'line 1']);
+    expect(history.stats.corruptLines).toBe(1);
+    history.record(bob, numbered(2));
+    expect(history.peers().sort()).toEqual([alice, bob].sort());
   });
 });

@@ -5,14 +5,23 @@ import { describe, expect, it } from 'vitest';
 import {
   ChatClient,
   type ClientUpdate,
+  type Contact,
   isNamedTarget,
   parseTarget,
+  resolveTarget,
+  sameAddress,
   texts,
   withFinder,
 } from '../src/index.js';
 
 const known = fingerprint(generateKeyPair().publicKey);
 const contacts = [{ nick: 'bob', fingerprint: known }];
+const own = fingerprint(generateKeyPair().publicKey);
+const carol = fingerprint(generateKeyPair().publicKey);
+const seen: Contact[] = [
+  { nick: 'bob', fingerprint: known, lastAddress: { host: '127.0.0.2', port: 2222 } },
+  { nick: 'carol', fingerprint: carol },
+];
 
 describe('parseTarget', () => {
   it('takes addresses as before, whatever the rendezvous', () => {
@@ -31,14 +40,181 @@ describe('parseTarget', () => {
     expect(parseTarget('bob', contacts, true)).toEqual({ host: known, port: 0 });
   });
 
-  it('says a rendezvous is needed for a fingerprint or nick without one', () => {
-    expect(() => parseTarget(known, contacts, false)).toThrow(/need a rendezvous \(--rendezvous HOST:PORT\)/);
-    expect(() => parseTarget('bob', contacts, false)).toThrow(/to reach "bob" you need a rendezvous/);
+  it('says a rendezvous is needed for a fingerprint it knows no address for', () => {
+    expect(() => parseTarget(fingerprint(generateKeyPair().publicKey), contacts, false)).toThrow(
+      /to reach a fingerprint you need a rendezvous \(--rendezvous HOST:PORT\)/,
+    );
+    expect(() => parseTarget('bob', contacts, false)).toThrow(
+      `no address is known for bob (${known}) yet: connect by "IP Port" once, or use a rendezvous (--rendezvous HOST:PORT)`,
+    );
   });
 
   it('keeps the address error for anything else', () => {
     expect(() => parseTarget('hello', contacts, true)).toThrow(/port/i);
     expect(() => parseTarget('alice', contacts, true)).toThrow();
+  });
+});
+
+describe('resolveTarget: one meaning for a name', () => {
+  const context = (rendezvous: boolean) => ({ contacts: seen, rendezvous, ownFingerprint: own });
+
+  it('an address is an address, with or without a rendezvous', () => {
+    expect(resolveTarget(' localhost 6666 ', context(true))).toEqual({
+      ok: true,
+      target: { kind: 'address', spec: { host: 'localhost', port: 6666 } },
+    });
+  });
+
+  it('a known peer goes through the rendezvous where there is one, else to where it was last seen', () => {
+    expect(resolveTarget('bob', context(true))).toEqual({
+      ok: true,
+      target: {
+        kind: 'key',
+        spec: { host: known, port: 0 },
+        fingerprint: known,
+        nick: 'bob',
+        via: 'rendezvous',
+      },
+    });
+    for (const name of ['bob', 'BOB', known.toLowerCase(), known.slice(0, 4)])
+      expect(resolveTarget(name, context(false))).toEqual({
+        ok: true,
+        target: {
+          kind: 'key',
+          spec: { host: '127.0.0.2', port: 2222 },
+          fingerprint: known,
+          nick: 'bob',
+          via: 'last_address',
+        },
+      });
+  });
+
+  it('a known peer never seen at an address, without a rendezvous: a problem that says what to do', () => {
+    expect(resolveTarget('carol', context(false))).toEqual({
+      ok: false,
+      problem: {
+        code: 'no_route',
+        message: `no address is known for carol (${carol}) yet: connect by "IP Port" once, or use a rendezvous (--rendezvous HOST:PORT)`,
+      },
+    });
+  });
+
+  it('our own fingerprint is named as ours, not sent to the rendezvous', () => {
+    const result = resolveTarget(own.replaceAll('-', ''), context(true));
+    expect(result).toMatchObject({ ok: false, problem: { code: 'own_key' } });
+    expect(result.ok ? '' : result.problem.message).toBe(
+      `${own} is your own fingerprint: give the other person's (they see theirs with netchat --fingerprint)`,
+    );
+  });
+
+  it('a shared nick lists the peers it could mean', () => {
+    const twins = [...seen, { nick: 'bob', fingerprint: carol }];
+    const result = resolveTarget('bob', { contacts: twins, rendezvous: true });
+    expect(result).toMatchObject({
+      ok: false,
+      problem: { code: 'ambiguous', candidates: [twins[0], twins[2]] },
+    });
+  });
+
+  it('anything else keeps the address problem, and a lone word says no peer has that name', () => {
+    expect(resolveTarget('nobody', context(true))).toEqual({
+      ok: false,
+      problem: {
+        code: 'invalid_address',
+        message:
+          'invalid address "nobody": expected IP and port, e.g. 127.0.0.1 6666 or [::1]:6666; no known peer is called "nobody" either',
+      },
+    });
+    expect(resolveTarget('256.1.1.1 5', context(true))).toMatchObject({
+      ok: false,
+      problem: {
+        code: 'invalid_address',
+        message: expect.stringMatching(/"256.1.1.1" is not an IPv4 address/),
+      },
+    });
+  });
+
+  it('sameAddress ignores case, brackets and the IPv4-in-IPv6 form', () => {
+    expect(sameAddress({ host: '[::1]', port: 5 }, { host: '::1', port: 5 })).toBe(true);
+    expect(sameAddress({ host: '::FFFF:10.0.0.1', port: 5 }, { host: '10.0.0.1', port: 5 })).toBe(true);
+    expect(sameAddress({ host: '10.0.0.1', port: 5 }, { host: '10.0.0.1', port: 6 })).toBe(false);
+  });
+});
+
+describe('ChatClient: one chat per peer, and the key asked for', () => {
+  function setUp() {
+    const net = new VirtualNetwork();
+    const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
+    const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
+    const mallory = net.add('127.0.0.3', 3333, { nick: '' });
+    const client = new ChatClient(alice, alice.knownPeers, { clock: () => net.now, oneChatPerPeer: true });
+    const updates: ClientUpdate[] = [];
+    client.subscribe((u) => updates.push(u));
+    alice.onEvent((e) => client.handle(e));
+    const bobClient = new ChatClient(bob, bob.knownPeers, { clock: () => net.now, acceptAll: true });
+    bob.onEvent((e) => bobClient.handle(e));
+    const malloryClient = new ChatClient(mallory, mallory.knownPeers, {
+      clock: () => net.now,
+      acceptAll: true,
+    });
+    mallory.onEvent((e) => malloryClient.handle(e));
+    return { net, bob, mallory, client, updates };
+  }
+
+  it('a second connect to a peer already in a chat ends as `duplicate` with the existing conversation, typed differently or not', async () => {
+    const { net, client } = setUp();
+    const first = client.connect({ host: '127.0.0.2', port: 2222 });
+    await settle();
+    expect(net.run(() => first.state === 'open', 10_000)).toBe(true);
+    for (const typed of [
+      { host: '127.0.0.2', port: 2222 },
+      { host: '::ffff:127.0.0.2', port: 2222 },
+    ]) {
+      const again = client.connect(typed);
+      await settle();
+      expect(again.ended).toEqual({ kind: 'duplicate', existing: first });
+      expect(texts.endedNotice(again).text).toBe('Already chatting with 127.0.0.2 2222 (bob).');
+    }
+    // By key too: the fingerprint of the peer already open.
+    const byKey = client.connect({
+      kind: 'key',
+      spec: { host: '10.9.9.9', port: 9 },
+      fingerprint: first.trust?.fingerprint ?? '',
+      nick: 'bob',
+      via: 'last_address',
+    });
+    await settle();
+    expect(byKey.ended).toEqual({ kind: 'duplicate', existing: first });
+    expect(client.conversations).toEqual([first]);
+  });
+
+  it('a peer asked for by key that answers with another key is closed at once, named, and not remembered', async () => {
+    const { net, bob, mallory, client } = setUp();
+    const bobFingerprint = fingerprint(bob.endpoint.identity.publicKey);
+    // bob's last address is mallory's now.
+    const conversation = client.connect({
+      kind: 'key',
+      spec: mallory.address,
+      fingerprint: bobFingerprint,
+      nick: 'bob',
+      via: 'last_address',
+    });
+    await settle();
+    expect(net.run(() => conversation.state === 'ended', 10_000)).toBe(true);
+    const malloryFingerprint = fingerprint(mallory.endpoint.identity.publicKey);
+    expect(conversation.ended).toEqual({
+      kind: 'wrong_key',
+      expected: bobFingerprint,
+      got: malloryFingerprint,
+      nick: 'bob',
+    });
+    expect(texts.endedNotice(conversation)).toEqual({
+      warning: true,
+      text: `Not opened: the peer at 127.0.0.3 3333 has the key ${malloryFingerprint}, not the key of bob (${bobFingerprint}). It may be someone else; to chat with it anyway, type its address.`,
+    });
+    expect(client.conversations).toEqual([]);
+    net.runFor(5_000);
+    expect(mallory.events.filter((e) => e.type === 'closed')).toHaveLength(1);
   });
 });
 
@@ -70,6 +246,28 @@ describe('ChatClient with a rendezvous', () => {
     bobClient.accept(bobClient.requests.first() as NonNullable<ReturnType<typeof bobClient.requests.first>>);
     expect(net.run(() => conversation.state === 'open', 10_000)).toBe(true);
     expect(conversation.peer).toEqual(bob.address);
+  });
+
+  it('a request by fingerprint that is declined names the nick, or the fingerprint, not only the address', async () => {
+    let bobAddress: Address = { host: '', port: 0 };
+    const { net, bob, client, bobClient } = setUp(async () => bobAddress);
+    bobAddress = bob.address;
+    const bobFingerprint = fingerprint(bob.endpoint.identity.publicKey);
+    const conversation = client.connect({
+      kind: 'key',
+      spec: { host: bobFingerprint, port: 0 },
+      fingerprint: bobFingerprint,
+      nick: '',
+      via: 'rendezvous',
+    });
+    await settle();
+    await settle();
+    expect(net.run(() => bobClient.requests.size > 0, 10_000)).toBe(true);
+    bobClient.decline(bobClient.requests.first() as NonNullable<ReturnType<typeof bobClient.requests.first>>);
+    expect(net.run(() => conversation.state === 'ended', 10_000)).toBe(true);
+    expect(texts.endedNotice(conversation).text).toBe(
+      `Connection declined by 127.0.0.2 2222 (${bobFingerprint}).`,
+    );
   });
 
   it("ends the conversation as unreachable with the rendezvous's reason", async () => {

@@ -104,11 +104,20 @@ export {
   describeTrust,
   type KnownPeer,
   KnownPeers,
+  type KnownPeersOptions,
   type PeerTrust,
+  peerName,
   type Sighting,
   type TrustAssessment,
   type TrustLevel,
 } from './node/known-peers.js';
+export {
+  type FileWriter,
+  fileProblem,
+  type SaveFailure,
+  trySave,
+  writeFileAtomically,
+} from './node/home-files.js';
 export type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 export { fingerprintBytes, fingerprintText, isFingerprint } from './rendezvous/fingerprint.js';
 export {

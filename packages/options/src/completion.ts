@@ -1,10 +1,10 @@
 /**
- * Shell completion for bash and zsh, written from the program's own `--help` text: the options
+ * Shell completion for bash, zsh and fish, written from the program's own `--help` text: the options
  * listed there are the options completed, so the two cannot drift apart. `--connect` completes
  * where known peers were last seen (`<program> completion peers` lists them).
  * Imports nothing, so `completion bash` answers as fast as `--help`.
  */
-export const SHELLS = ['bash', 'zsh'] as const;
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
 /** One option line of a usage page, e.g. `  -y, --yes   accept every …` or `  --accept all|none|allow   …`. */
@@ -25,7 +25,12 @@ export function usageOptions(usage: string): UsageOption[] {
     const match = OPTION_LINE.exec(line);
     if (!match) continue;
     const [, short, long = '', value, description = ''] = match;
-    options.push({ long, description: description.trim(), ...(short ? { short } : {}), ...(value ? { value } : {}) });
+    options.push({
+      long,
+      description: description.trim(),
+      ...(short ? { short } : {}),
+      ...(value ? { value } : {}),
+    });
   }
   return options;
 }
@@ -42,7 +47,19 @@ function functionName(program: string): string {
 
 export function completionScript(program: string, usage: string, shell: Shell): string {
   const options = usageOptions(usage);
+  if (shell === 'fish') return fishScript(program, options);
   return shell === 'bash' ? bashScript(program, options) : zshScript(program, options);
+}
+
+/**
+ * What `completion` with no shell, or one we have no script for, says (exit code 2): which
+ * shells there are, and how to load one.
+ */
+export function completionProblem(program: string, shell: string | undefined): string {
+  const shells = (last: string) => `${SHELLS.slice(0, -1).join(', ')} ${last} ${SHELLS.at(-1)}`;
+  return shell === undefined
+    ? `completion needs a shell: ${shells('or')} (e.g. source <(${program} completion bash))`
+    : `no completion for "${shell}": the shells are ${shells('and')}`;
 }
 
 function bashScript(program: string, options: UsageOption[]): string {
@@ -87,6 +104,30 @@ complete -F ${fn} ${program}
 `;
 }
 
+/** Text for inside single quotes in fish (only \\ and \' are special there). */
+function fishText(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+function fishScript(program: string, options: UsageOption[]): string {
+  const lines = options.map((o) => {
+    const names = `${o.short ? `-s ${o.short} ` : ''}-l ${o.long}`;
+    const described = `-d '${fishText(o.description)}'`;
+    if (!o.value) return `complete -c ${program} ${names} ${described}`;
+    if (o.long === 'connect')
+      return `complete -c ${program} ${names} -x -a '(${program} completion peers 2>/dev/null)' ${described}`;
+    if (choices(o).length > 0)
+      return `complete -c ${program} ${names} -x -a '${choices(o).join(' ')}' ${described}`;
+    if (o.value === 'FILE') return `complete -c ${program} ${names} -r -F ${described}`;
+    return `complete -c ${program} ${names} -x ${described}`;
+  });
+  return `# fish completion for ${program}. Load it with: ${program} completion fish | source
+# (or save it as ~/.config/fish/completions/${program}.fish).
+complete -c ${program} -f
+${lines.join('\n')}
+`;
+}
+
 /** Text for inside a single-quoted zsh _arguments spec: brackets and colons escaped for _arguments. */
 function zshText(text: string): string {
   return text.replace(/([[\]:\\])/g, '\\$1').replace(/'/g, "'\\''");
@@ -105,8 +146,7 @@ function zshScript(program: string, options: UsageOption[]): string {
     }
     // A repeatable option (--allow, the bot's --connect) may be given again: prefix with '*'.
     const repeat = /repeatable/.test(o.description) ? '*' : '';
-    if (o.short)
-      return `    '(-${o.short} --${o.long})'{-${o.short},--${o.long}}'[${description}]${action}'`;
+    if (o.short) return `    '(-${o.short} --${o.long})'{-${o.short},--${o.long}}'[${description}]${action}'`;
     return `    '${repeat}--${o.long}[${description}]${action}'`;
   });
   const fn = functionName(program);

@@ -36,13 +36,16 @@ const port = z
   .transform(Number)
   .pipe(z.number().max(65535, 'must be a port number (0-65535; 0 picks a free one)'));
 
-const seconds = z
+/** A number of seconds above 0 (decimals allowed), as typed on a command line; in ms. */
+export const secondsArgument = z
   .string()
   .regex(/^\d*\.?\d+$/, 'must be a number of seconds, e.g. 25 or 0.2')
   .transform((text) => Number(text) * 1000)
   .pipe(z.number().positive('must be more than 0 seconds'));
 
-const heartbeatSeconds = seconds.pipe(z.number().min(MIN_HEARTBEAT_MS, 'must be at least 0.05 seconds'));
+const heartbeatSeconds = secondsArgument.pipe(
+  z.number().min(MIN_HEARTBEAT_MS, 'must be at least 0.05 seconds'),
+);
 
 /** A whole number of at least 1, as typed on a command line. */
 export const wholeNumberArgument = z
@@ -83,7 +86,7 @@ export const PeerArguments = z.object({
   host: host.optional(),
   'heartbeat-interval': heartbeatSeconds.optional(),
   'miss-limit': wholeNumberArgument.optional(),
-  'connect-timeout': seconds.optional(),
+  'connect-timeout': secondsArgument.optional(),
   nick: nick.optional(),
   help: z.boolean().optional(),
   version: z.boolean().optional(),
@@ -166,6 +169,8 @@ export {
   listenOrExit,
   loadIdentityOrExit,
   loadKnownPeersOrExit,
+  type OpenedHome,
+  openHomeOrExit,
   type ProgramInfo,
   readCommandLine,
   startPeerOrExit,
@@ -175,12 +180,22 @@ export {
   loadSettingsOrExit,
   RendezvousArguments,
   rendezvousFlags,
+  rendezvousFinder,
   rendezvousFlagsHelp,
   Settings,
   settingsHelp,
+  settingsProblem,
   startRendezvousOrExit,
 } from './rendezvous.js';
 export { stunBinding } from './stun.js';
 export { type EarlyProgram, answerEarly, earlyAnswer } from './early.js';
-export { completionScript, SHELLS, type Shell, type UsageOption, usageOptions } from './completion.js';
+export {
+  completionProblem,
+  completionScript,
+  SHELLS,
+  type Shell,
+  type UsageOption,
+  usageOptions,
+} from './completion.js';
 export { knownPeerAddresses } from './known-addresses.js';
+export { FrontEndArguments, frontEndFlags, peerNameArgument, yesFlagHelp } from './front-end.js';

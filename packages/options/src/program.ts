@@ -14,6 +14,7 @@ import {
   netchatHome,
   type PeerOptions,
 } from '@netchat/core';
+import { completionProblem } from './completion.js';
 import { earlyAnswer } from './early.js';
 import { knownPeerAddresses } from './known-addresses.js';
 import { UsageError } from './usage-error.js';
@@ -50,6 +51,8 @@ export function readCommandLine<T extends object>(
     for (const address of knownPeerAddresses(netchatHome())) process.stdout.write(`${address}\n`);
     process.exit(0);
   }
+  // `completion` with no shell or an unknown one (a known one was answered early): say which exist.
+  if (argv[0] === 'completion') exitWith(program, completionProblem(program.name, argv[1]), 2);
   let parsed: T | { help: true } | { version: true } | { fingerprint: true };
   try {
     parsed = parse(argv);
@@ -105,16 +108,33 @@ export async function listenOrExit(program: ProgramInfo, options: PeerOptions): 
   }
 }
 
+/** The netchat home as a program uses it: the user's key and the peers they trust. */
+export interface OpenedHome {
+  home: string;
+  keyPair: KeyPair;
+  knownPeers: KnownPeers;
+}
+
+/** The user's key (made on first run) and known peers, before anything is bound or printed; each failure one line and exit 1. */
+export function openHomeOrExit(program: ProgramInfo): OpenedHome {
+  const identity = loadIdentityOrExit(program);
+  return {
+    home: identity.home,
+    keyPair: identity.keyPair,
+    knownPeers: loadKnownPeersOrExit(program, identity.home),
+  };
+}
+
 /**
  * Everything a program needs to start talking: the user's key (made on first run), the peers
  * they trust, and the socket, with the key in the peer. Each failure is one line and an exit.
+ * A program that reads more of the home first (settings, --connect by nick) passes it opened.
  */
 export async function startPeerOrExit(
   program: ProgramInfo,
   options: PeerOptions,
+  opened: OpenedHome = openHomeOrExit(program),
 ): Promise<{ peer: NetchatPeer; keyPair: KeyPair; knownPeers: KnownPeers; home: string }> {
-  const identity = loadIdentityOrExit(program);
-  const knownPeers = loadKnownPeersOrExit(program, identity.home);
-  const peer = await listenOrExit(program, { ...options, identity: identity.keyPair });
-  return { peer, keyPair: identity.keyPair, knownPeers, home: identity.home };
+  const peer = await listenOrExit(program, { ...options, identity: opened.keyPair });
+  return { peer, ...opened };
 }

@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  type Address,
+  fileProblem,
   formatAddress,
   type KnownPeers,
   type NetchatPeer,
@@ -52,27 +54,49 @@ export const settingsHelp =
 /** settings.json in the netchat home: defaults for the flags above (a flag wins). */
 export const Settings = z.strictObject({
   rendezvous: hostPort('the rendezvous peer').optional(),
-  introductions: z.enum(INTRODUCTIONS).optional(),
-  /** Chat history on or off: written by the client's ChatHistory (`/log on|off` in the TUI). */
-  history: z.boolean().optional(),
+  introductions: z.enum(INTRODUCTIONS, { error: 'must be "anyone" or "known"' }).optional(),
+  /** Chat history on or off: written by the client's ChatHistory (`/log on|off`). */
+  history: z.boolean({ error: 'must be true or false' }).optional(),
 });
 export type Settings = z.infer<typeof Settings>;
 
-/** The settings in `home` (none if the file is absent); a file that is not valid is one line and exit 1. */
+/**
+ * What is wrong with settings.json's text, as one line that says what to fix; undefined if it is
+ * valid. Every program that reads the file says the same.
+ */
+export function settingsProblem(text: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return `is not valid JSON (${(error as Error).message})`;
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return 'must hold one JSON object, e.g. {"rendezvous": "rv.example.org:3478"}';
+  const parsed = Settings.safeParse(json);
+  if (parsed.success) return undefined;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys')
+    return `has an unknown setting "${issue.keys[0]}" (the settings are ${Object.keys(Settings.shape).join(', ')})`;
+  return `"${issue?.path.join('.')}" ${issue?.message ?? 'is invalid'}`;
+}
+
+/**
+ * The settings in `home` (none if the file is absent). A file that cannot be read or is not
+ * valid is one line (what to fix) and exit 1: call it before anything is printed.
+ */
 export function loadSettingsOrExit(program: ProgramInfo, home: string): Settings {
   const path = join(home, 'settings.json');
   if (!existsSync(path)) return {};
-  let parsed: ReturnType<typeof Settings.safeParse>;
+  let text: string;
   try {
-    parsed = Settings.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
-    exitWith(program, `${path}: ${(error as Error).message}`, 1);
+    exitWith(program, `cannot read ${path}: ${fileProblem(error)}`, 1);
   }
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    exitWith(program, `${path}: ${issue?.path.join('.') || 'file'} ${issue?.message ?? 'is invalid'}`, 1);
-  }
-  return parsed.data;
+  const problem = settingsProblem(text);
+  if (problem !== undefined) exitWith(program, `${path} ${problem}; fix it or move it away`, 1);
+  return Settings.parse(JSON.parse(text));
 }
 
 interface RendezvousChoice {
@@ -93,8 +117,8 @@ export async function startRendezvousOrExit(
   home: string,
   knownPeers: KnownPeers,
   say: (line: string) => void,
+  settings: Settings = loadSettingsOrExit(program, home),
 ): Promise<RendezvousLink | undefined> {
-  const settings = loadSettingsOrExit(program, home);
   if (args.stun) {
     try {
       const server = await peer.resolve(args.stun.host, args.stun.port);
@@ -129,4 +153,22 @@ export async function startRendezvousOrExit(
       );
   });
   return link;
+}
+
+/**
+ * The link's `find`, for the client's PeerPort: it first waits (at most `waitMs`, the connect
+ * timeout) until we are registered, so a fingerprint given at start (--connect, or the first line
+ * of a pipe) is asked for once the rendezvous knows us, instead of failing as "not registered yet".
+ */
+export function rendezvousFinder(
+  link: RendezvousLink,
+  waitMs: number,
+): (fingerprint: string) => Promise<Address> {
+  return async (fingerprint) => {
+    if (!(await link.whenRegistered(waitMs)))
+      throw new Error(
+        `cannot find the peer: not registered with the rendezvous within ${waitMs / 1000} s (is it reachable?)`,
+      );
+    return link.find(fingerprint);
+  };
 }

@@ -1,8 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { completionScript, earlyAnswer, knownPeerAddresses, usageOptions } from '../src/index.js';
+import {
+  completionProblem,
+  completionScript,
+  earlyAnswer,
+  knownPeerAddresses,
+  usageOptions,
+} from '../src/index.js';
 import { KnownPeers } from '@netchat/core';
 
 const usage = `Usage: demo [options] <port>
@@ -36,7 +42,16 @@ describe('earlyAnswer', () => {
   });
 
   it('leaves every other command line to the full parser (which may call it an error)', () => {
-    for (const argv of [[], ['5555'], ['--nick', '--help'], ['5555', '--help'], ['--help', 'x'], ['completion'], ['completion', 'fish'], ['completion', 'peers']])
+    for (const argv of [
+      [],
+      ['5555'],
+      ['--nick', '--help'],
+      ['5555', '--help'],
+      ['--help', 'x'],
+      ['completion'],
+      ['completion', 'tcsh'],
+      ['completion', 'peers'],
+    ])
       expect(earlyAnswer(program, argv)).toBeUndefined();
   });
 
@@ -46,9 +61,10 @@ describe('earlyAnswer', () => {
     expect(versionReads).toBe(0);
   });
 
-  it('answers completion bash and zsh with a script for that program', () => {
+  it('answers completion bash, zsh and fish with a script for that program', () => {
     expect(earlyAnswer(program, ['completion', 'bash'])).toContain('complete -F _demo demo');
     expect(earlyAnswer(program, ['completion', 'zsh'])).toMatch(/^#compdef demo\n/);
+    expect(earlyAnswer(program, ['completion', 'fish'])).toMatch(/^# fish completion for demo\./);
   });
 });
 
@@ -73,22 +89,52 @@ describe('completion', () => {
 
   it('zsh: escapes brackets and colons in descriptions', () => {
     const script = completionScript('demo', usage, 'zsh');
-    expect(script).toContain("'--connect[ask this peer at start (\\[\\:\\:1\\]\\:6666 for IPv6)]:host\\:port:->peers'");
+    expect(script).toContain(
+      "'--connect[ask this peer at start (\\[\\:\\:1\\]\\:6666 for IPv6)]:host\\:port:->peers'",
+    );
     expect(script).toContain("'--accept[who may connect]:all|none|allow:(all none allow)'");
   });
 });
 
+describe('completion: fish, and a missing or unknown shell', () => {
+  it('fish: each option with its description, choices, and known peers after --connect', () => {
+    const script = completionScript('demo', usage, 'fish');
+    expect(script).toContain("complete -c demo -l host -x -d 'bind to this IP address'");
+    expect(script).toContain("complete -c demo -s y -l yes -d 'accept every request'");
+    expect(script).toContain("complete -c demo -l accept -x -a 'all none allow' -d 'who may connect'");
+    expect(script).toContain("complete -c demo -l connect -x -a '(demo completion peers 2>/dev/null)'");
+  });
+
+  it('says which shells there are, instead of a port error', () => {
+    expect(completionProblem('demo', undefined)).toBe(
+      'completion needs a shell: bash, zsh or fish (e.g. source <(demo completion bash))',
+    );
+    expect(completionProblem('demo', 'tcsh')).toBe(
+      'no completion for "tcsh": the shells are bash, zsh and fish',
+    );
+  });
+});
+
 describe('known peer addresses (for --connect)', () => {
-  const home = () => mkdtempSync(join(tmpdir(), 'netchat-options-'));
+  const home = () => temporaryDirectory('netchat-options-');
   const key = (n: number) => n.toString(16).padStart(64, '0');
 
   it('are where each known peer was last seen, most recent first, once each; peers never seen at an address are left out', () => {
     const dir = home();
     const peers = KnownPeers.load(dir);
-    peers.remember(key(1), 'bob', 'F1', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-01') });
-    peers.remember(key(2), 'carol', 'F2', { address: { host: '::1', port: 7000 }, at: new Date('2026-01-03') });
+    peers.remember(key(1), 'bob', 'F1', {
+      address: { host: '127.0.0.1', port: 6666 },
+      at: new Date('2026-01-01'),
+    });
+    peers.remember(key(2), 'carol', 'F2', {
+      address: { host: '::1', port: 7000 },
+      at: new Date('2026-01-03'),
+    });
     peers.remember(key(3), 'dave', 'F3', { at: new Date('2026-01-04') });
-    peers.remember(key(4), 'bob2', 'F4', { address: { host: '127.0.0.1', port: 6666 }, at: new Date('2026-01-02') });
+    peers.remember(key(4), 'bob2', 'F4', {
+      address: { host: '127.0.0.1', port: 6666 },
+      at: new Date('2026-01-02'),
+    });
     expect(knownPeerAddresses(dir)).toEqual(['[::1]:7000', '127.0.0.1:6666']);
   });
 

@@ -1,11 +1,11 @@
 /** The rendezvous and STUN flags, settings.json, and a binding request to a STUN server on loopback. */
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetchatPeer } from '@netchat/core';
 import * as stun from 'webrtc-stun';
+import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -13,6 +13,7 @@ import {
   parseCommandLine,
   peerFlags,
   RendezvousArguments,
+  settingsProblem,
   rendezvousFlags,
   Settings,
   stunBinding,
@@ -66,13 +67,35 @@ describe('settings.json', () => {
   });
 
   it('a broken file stops the program with one line and exit code 1', () => {
-    const home = mkdtempSync(join(tmpdir(), 'netchat-settings-'));
+    const home = temporaryDirectory('netchat-settings-');
     writeFileSync(join(home, 'settings.json'), '{"introductions": "everyone"}');
     const script = `import('${new URL('../dist/index.js', import.meta.url).href}').then((o) => o.loadSettingsOrExit({ name: 'netchat', version: '0', usage: '' }, ${JSON.stringify(home)}))`;
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(run.status).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^netchat: .*settings\.json: introductions /);
+    expect(run.stderr).toBe(
+      `netchat: ${join(home, 'settings.json')} "introductions" must be "anyone" or "known"; fix it or move it away\n`,
+    );
+  });
+
+  it.each([
+    [
+      '{"greting": true}',
+      'has an unknown setting "greting" (the settings are rendezvous, introductions, history)',
+    ],
+    ['{"history": "yes"}', '"history" must be true or false'],
+    [
+      '{"rendezvous": "nowhere"}',
+      '"rendezvous" invalid address "nowhere": expected IP and port, e.g. 127.0.0.1 6666 or [::1]:6666 (the rendezvous peer HOST:PORT)',
+    ],
+    ['[1]', 'must hold one JSON object, e.g. {"rendezvous": "rv.example.org:3478"}'],
+    ['{"history": true,}', expect.stringMatching(/^is not valid JSON \(.+\)$/)],
+  ])('%s is worded as what to fix: %s', (text, problem) => {
+    expect(settingsProblem(text)).toEqual(problem);
+  });
+
+  it('a valid file has no problem', () => {
+    expect(settingsProblem('{"rendezvous": "rv.example.org:3478", "history": false}')).toBeUndefined();
   });
 });
 

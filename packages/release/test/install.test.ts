@@ -118,6 +118,24 @@ describe('shell completion', () => {
     expect(bashOffers('netchat', 'netchat 5555 --connect 127.0.0.1:6', env)).toEqual(['6666']);
   });
 
+  it.skipIf(!hasCommand('fish'))('the fish script is valid fish, and offers the options', () => {
+    for (const { name } of COMMANDS) {
+      const got = run('fish', ['-c', `${name} completion fish | source; and complete -C '${name} --versi'`], installed.env);
+      expect(got.stderr).toBe('');
+      expect(got.stdout).toMatch(/^--version\tshow the version\n/);
+    }
+  });
+
+  it('completion with no shell, or an unknown one, says which shells there are (exit 2)', () => {
+    const none = run('netchat', ['completion'], installed.env);
+    expect([none.code, none.stderr]).toEqual([
+      2,
+      'netchat: completion needs a shell: bash, zsh or fish (e.g. source <(netchat completion bash))\n',
+    ]);
+    const tcsh = run('netchat-tui', ['completion', 'tcsh'], installed.env);
+    expect([tcsh.code, tcsh.stderr]).toEqual([2, 'netchat-tui: no completion for "tcsh": the shells are bash, zsh and fish\n']);
+  });
+
   it.skipIf(!hasCommand('zsh'))('the zsh script is valid zsh', () => {
     for (const { name } of COMMANDS) {
       const got = run('zsh', ['-c', `autoload -Uz compinit && compinit -u -D && source <(${name} completion zsh) && echo loaded`], installed.env);

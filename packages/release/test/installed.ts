@@ -4,10 +4,10 @@
  * the network. The commands are then run as processes straight from that prefix's bin folder.
  */
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshHome, temporaryDirectory } from '@netchat/testkit';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const tarball = join(repoRoot, 'packages', 'release', 'dist', 'netchat.tgz');
@@ -21,7 +21,8 @@ export interface Installation {
 
 /** `npm install -g <tarball>` with npm_config_prefix set to a new temporary folder. */
 export function installGlobally(target = tarball): Installation {
-  const dir = mkdtempSync(join(tmpdir(), 'netchat-install-'));
+  // Removed with its npm cache when the test file ends (the testkit's cleanUp).
+  const dir = temporaryDirectory('netchat-install-');
   const prefix = join(dir, 'prefix');
   const env = {
     ...process.env,
@@ -39,9 +40,9 @@ export function installGlobally(target = tarball): Installation {
   return { prefix, bin, env: { ...env, PATH: `${bin}:${process.env.PATH}`, NETCHAT_HOME: home() } };
 }
 
-/** A new, empty netchat home. */
+/** A new, empty netchat home (removed when the test file ends). */
 export function home(): string {
-  return mkdtempSync(join(tmpdir(), 'netchat-home-'));
+  return freshHome();
 }
 
 /** Runs a command to its end (at most 30 s) from a directory that is not the repository. */
@@ -75,7 +76,8 @@ export class Running {
   /** Waits (at most `ms`) until stdout matches; the error shows what was printed. */
   async waitFor(pattern: RegExp | string, ms = 15_000): Promise<void> {
     const deadline = Date.now() + ms;
-    const found = () => (typeof pattern === 'string' ? this.stdout.includes(pattern) : pattern.test(this.stdout));
+    const found = () =>
+      typeof pattern === 'string' ? this.stdout.includes(pattern) : pattern.test(this.stdout);
     while (!found()) {
       if (this.child.exitCode !== null || Date.now() > deadline)
         throw new Error(`no ${pattern} in\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`);
@@ -87,7 +89,10 @@ export class Running {
   async exit(ms = 10_000): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running after ${ms} ms\n${this.stdout}\n${this.stderr}`)), ms);
+      timer = setTimeout(
+        () => reject(new Error(`still running after ${ms} ms\n${this.stdout}\n${this.stderr}`)),
+        ms,
+      );
     });
     try {
       return await Promise.race([this.exited, late]);

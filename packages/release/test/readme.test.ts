@@ -151,7 +151,10 @@ describe('README: chatting', () => {
     const block = blocks.find((b) => b.text.startsWith('netchat [options] <port>\n'))?.text ?? '';
     const help = run('netchat', ['--help'], installed.env).stdout;
     const listed = (help.split('Options:\n')[1] ?? '').split('\n\n')[0] ?? '';
-    expect(block).toBe(`netchat [options] <port>\n${listed}\n\nnetchat completion bash|zsh     print a shell completion script\n`);
+    // Then the commands, as --help lists them under "Commands", without its indent.
+    const commands = (help.split(/^Commands.*:\n/m)[1] ?? '').split('\n\n')[0] ?? '';
+    expect(commands).toContain('netchat completion bash|zsh|fish');
+    expect(block).toBe(`netchat [options] <port>\n${listed}\n\n${commands.replace(/^ {2}/gm, '')}\n`);
   });
 
   it('the --json example prints the events shown, each with the fields shown, and exits 0', async () => {

@@ -1,8 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { temporaryDirectory } from './temporary.js';
 
-/** A new, empty netchat home, so a test's program gets its own key and known peers. */
+/** A new, empty netchat home, so a test's program gets its own key and known peers (removed by `cleanUp`). */
 export function freshHome(): string {
-  return mkdtempSync(join(tmpdir(), 'netchat-home-'));
+  return temporaryDirectory('netchat-home-');
 }

@@ -1,6 +1,8 @@
-export { ProgramProcess } from './program.js';
-export { hasTmux, TmuxTerminal } from './tmux.js';
+export { cleanUp } from './clean-up.js';
 export { freshHome } from './fresh-home.js';
 export { hasIpv6Loopback } from './ipv6.js';
+export { ProgramProcess, type ProgramOptions } from './program.js';
+export { removeTemporaryDirectories, temporaryDirectory } from './temporary.js';
+export { hasTmux, TmuxTerminal } from './tmux.js';
 export { settle, VirtualNetwork, VirtualPeer } from './virtual-network.js';
 export { forgedUdpUnavailable, sendForgedUdp, strangersInit, type UdpEndpoint } from './forged-udp.js';

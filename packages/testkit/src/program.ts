@@ -3,7 +3,17 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { freshHome } from './fresh-home.js';
 
+export interface ProgramOptions {
+  /**
+   * A command (and its arguments) that runs the program, as `unshare -m sh -c '…' …` does: node
+   * and the script are appended to it. The program runs straight under node without one.
+   */
+  wrapper?: string[];
+}
+
 export class ProgramProcess {
+  /** Every program started and not yet exited: `stopAll` ends them when a test file ends. */
+  private static readonly running = new Set<ProgramProcess>();
   readonly child: ChildProcessWithoutNullStreams;
   /** Its netchat home: `env`'s NETCHAT_HOME, else a new one that is removed once it exits. */
   readonly home: string;
@@ -15,13 +25,21 @@ export class ProgramProcess {
   private exitCode: number | null | undefined;
 
   /** Runs `node script ...args`, with its own new netchat home unless `env` names one. */
-  constructor(script: string, args: string[], env: Record<string, string> = {}) {
+  constructor(
+    script: string,
+    args: string[],
+    env: Record<string, string> = {},
+    options: ProgramOptions = {},
+  ) {
     const madeHome = env.NETCHAT_HOME === undefined;
     this.home = env.NETCHAT_HOME ?? freshHome();
-    this.child = spawn(process.execPath, [script, ...args], {
+    const [command = process.execPath, ...prefix] = options.wrapper ?? [];
+    const argv = options.wrapper ? [...prefix, process.execPath, script, ...args] : [script, ...args];
+    this.child = spawn(command, argv, {
       stdio: 'pipe',
       env: { ...process.env, ...env, NETCHAT_HOME: this.home },
     });
+    ProgramProcess.running.add(this);
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
     });
@@ -33,9 +51,17 @@ export class ProgramProcess {
         // The home it made goes with it: a test that looks inside afterwards names its own.
         if (madeHome) rmSync(this.home, { recursive: true, force: true });
         this.exitCode = code;
+        ProgramProcess.running.delete(this);
         resolve(code);
       }),
     );
+  }
+
+  /** Kills every program still running (SIGKILL) and waits until each has exited. */
+  static async stopAll(): Promise<void> {
+    const programs = [...ProgramProcess.running];
+    for (const program of programs) program.kill();
+    await Promise.all(programs.map((program) => program.exited));
   }
 
   type(line: string): void {

@@ -6,20 +6,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { freshHome } from './fresh-home.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 export class TmuxTerminal {
   private static count = 0;
+  /** Every terminal not yet closed: `closeAll` ends them when a test file ends. */
+  private static readonly open = new Set<TmuxTerminal>();
   readonly name = `w${TmuxTerminal.count++}`;
   /** A tmux server of its own: one terminal's trouble (or its server's exit) never reaches another test's. */
   private readonly socket = `netchat-test-${process.pid}-${this.name}`;
 
   /** `argv` is run by sh after the env assignments (a new netchat home unless `env` names one). */
   constructor(argv: string[], env: Record<string, string> = {}, size = { columns: 80, rows: 20 }) {
-    const vars = Object.entries({ NETCHAT_HOME: freshHome(), ...env })
+    const vars = Object.entries({ ...env, NETCHAT_HOME: env.NETCHAT_HOME ?? freshHome() })
       .map(([k, v]) => `${k}=${v} `)
       .join('');
     const command = `printf 'BEFORE\\n'; ${vars}${argv.join(' ')}; echo AFTER-EXIT $?; sleep 60`;
@@ -38,6 +40,12 @@ export class TmuxTerminal {
       '-c',
       command,
     );
+    TmuxTerminal.open.add(this);
+  }
+
+  /** Ends every terminal not closed yet, and its tmux server. */
+  static closeAll(): void {
+    for (const terminal of [...TmuxTerminal.open]) terminal.close();
   }
 
   /** Types text literally (no key names). */
@@ -50,11 +58,15 @@ export class TmuxTerminal {
    * (tmux paste-buffer -p), all at once.
    */
   paste(text: string): void {
-    const file = join(mkdtempSync(join(tmpdir(), 'netchat-paste-')), 'buffer');
-    writeFileSync(file, text);
-    this.tmux('load-buffer', '-b', 'paste', file);
-    this.tmux('paste-buffer', '-p', '-d', '-b', 'paste', '-t', this.name);
-    rmSync(dirname(file), { recursive: true, force: true });
+    const folder = mkdtempSync(join(tmpdir(), 'netchat-paste-'));
+    try {
+      const file = join(folder, 'buffer');
+      writeFileSync(file, text);
+      this.tmux('load-buffer', '-b', 'paste', file);
+      this.tmux('paste-buffer', '-p', '-d', '-b', 'paste', '-t', this.name);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   }
 
   /** Presses keys by tmux name: Enter, C-c, C-d, Escape, F1… */
@@ -98,6 +110,7 @@ export class TmuxTerminal {
 
   /** Ends the program's terminal and its tmux server. */
   close(): void {
+    TmuxTerminal.open.delete(this);
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
   }
 

@@ -101,6 +101,13 @@ export class VirtualPeer {
   }
 }
 
+/** A program's timer on the network's clock (what it would do with setTimeout). */
+interface VirtualTimer {
+  at: number;
+  order: number;
+  run: () => void;
+}
+
 export class VirtualNetwork {
   now = 0;
   latency = 5;
@@ -111,6 +118,22 @@ export class VirtualNetwork {
   private inFlight: InFlight[] = [];
   private order = 0;
   private readonly random: () => number;
+  private pendingTimers: VirtualTimer[] = [];
+
+  /**
+   * Timers on this network's clock, in the shape the client and the CLI take (`set`, `clear`):
+   * `run` fires each when its time comes, as it moves from one datagram or deadline to the next.
+   */
+  readonly timers = {
+    set: (run: () => void, delayMs: number): unknown => {
+      const timer = { at: this.now + Math.max(0, delayMs), order: this.order++, run };
+      this.pendingTimers.push(timer);
+      return timer;
+    },
+    clear: (handle: unknown): void => {
+      this.pendingTimers = this.pendingTimers.filter((t) => t !== handle);
+    },
+  };
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
@@ -161,6 +184,7 @@ export class VirtualNetwork {
   private nextTime(): number | undefined {
     let next: number | undefined;
     for (const d of this.inFlight) if (next === undefined || d.at < next) next = d.at;
+    for (const t of this.pendingTimers) if (next === undefined || t.at < next) next = t.at;
     for (const peer of this.peers.values()) {
       if (peer.frozen) continue;
       const at = peer.endpoint.nextTimeout();
@@ -191,8 +215,20 @@ export class VirtualNetwork {
       }
       for (const peer of this.peers.values()) if (!peer.frozen) peer.endpoint.handleTimeout(this.now);
       this.collect();
+      this.fireTimers();
     }
     throw new Error('network still busy after 2,000,000 steps');
+  }
+
+  /** Runs the timers that are due, in order (a timer may set another: it runs when its own time comes). */
+  private fireTimers(): void {
+    const due = this.pendingTimers
+      .filter((t) => t.at <= this.now)
+      .sort((a, b) => a.at - b.at || a.order - b.order);
+    if (due.length === 0) return;
+    this.pendingTimers = this.pendingTimers.filter((t) => t.at > this.now);
+    for (const timer of due) timer.run();
+    this.collect();
   }
 
   runFor(ms: number): void {

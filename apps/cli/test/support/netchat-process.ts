@@ -1,12 +1,12 @@
 /** Runs the built `netchat` as a child process and talks to it through its stdin and stdout. */
 import { fileURLToPath } from 'node:url';
-import { ProgramProcess } from '@netchat/testkit';
+import { type ProgramOptions, ProgramProcess } from '@netchat/testkit';
 
 const bin = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export class NetchatProcess extends ProgramProcess {
-  constructor(args: string[], env: Record<string, string> = {}) {
-    super(bin, args, env);
+  constructor(args: string[], env: Record<string, string> = {}, options: ProgramOptions = {}) {
+    super(bin, args, env, options);
   }
 
   /** Waits (at most `ms`) until stdout matches `pattern` at least `times` times. */

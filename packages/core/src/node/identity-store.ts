@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { equalBytes, generateKeyPair, type KeyPair, keyPairFromSecret, toHex } from '../secure/crypto.js';
+import { fileProblem } from './home-files.js';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
@@ -40,8 +41,10 @@ export function loadIdentity(home: string = netchatHome()): LoadedIdentity {
   try {
     mode = statSync(path).mode;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new IdentityError(`cannot read ${path}: ${(error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    // No key yet, or no home yet (a file where a folder of it should be is said when making it).
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      throw new IdentityError(`cannot read ${path}: ${fileProblem(error)}`);
     return { keyPair: createIdentity(home, path), path, created: true };
   }
   if ((mode & 0o077) !== 0) {
@@ -64,8 +67,14 @@ export function loadIdentity(home: string = netchatHome()): LoadedIdentity {
   return { keyPair, path, created: false };
 }
 
+const WRITABLE_HOME = 'set NETCHAT_HOME to a folder you can write';
+
 function createIdentity(home: string, path: string): KeyPair {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new IdentityError(`cannot make the netchat home ${home}: ${fileProblem(error)}; ${WRITABLE_HOME}`);
+  }
   const keyPair = generateKeyPair();
   const file = { version: 1, publicKey: toHex(keyPair.publicKey), secretKey: toHex(keyPair.secretKey) };
   try {
@@ -73,7 +82,9 @@ function createIdentity(home: string, path: string): KeyPair {
     writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(path, 0o600); // in case the umask took bits the mode asked for
   } catch (error) {
-    throw new IdentityError(`cannot create ${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new IdentityError(`${path} was made by another netchat at the same moment; start again`);
+    throw new IdentityError(`cannot create ${path}: ${fileProblem(error)}; ${WRITABLE_HOME}`);
   }
   return keyPair;
 }

@@ -6,12 +6,16 @@
  * The same list is the user's contacts: each entry also keeps where and when the peer was last
  * seen (`lastAddress`, `lastSeen`), so `/connect NICK` can find it again. Those two fields came
  * later and are optional: a file written before them still loads, and gains them as peers are seen.
+ * So did `verified` (the user compared the fingerprint aloud: `netchat contacts verify`; a new key
+ * using that nick is then refused, as SSH refuses a changed host key) and `named` (the user gave
+ * the nick: `netchat contacts rename`; the peer's own nick no longer replaces it).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Address } from '../address.js';
 import { terminalSafe } from '../terminal-text.js';
+import { type FileWriter, type SaveFailure, trySave, writeFileAtomically } from './home-files.js';
 import { IdentityError } from './identity-store.js';
 
 const Entry = z.strictObject({
@@ -25,6 +29,10 @@ const Entry = z.strictObject({
     .optional(),
   /** When the peer was last seen (ISO 8601): a chat with it opened or ended. */
   lastSeen: z.string().optional(),
+  /** When the user verified this key (ISO 8601), having compared its fingerprint with the peer. */
+  verified: z.string().optional(),
+  /** The nick is the user's name for the peer (contacts rename): the peer's own nick does not replace it. */
+  named: z.literal(true).optional(),
 });
 const KnownPeersFile = z.strictObject({ version: z.literal(1), peers: z.array(Entry) });
 type Entry = z.infer<typeof Entry>;
@@ -37,6 +45,10 @@ export interface KnownPeer {
   readonly firstSeen: string;
   readonly lastAddress: Address | undefined;
   readonly lastSeen: string | undefined;
+  /** When the user verified the key (ISO 8601); absent if they did not. */
+  readonly verified?: string;
+  /** True when the nick is the user's own name for the peer (renamed); absent otherwise. */
+  readonly named?: true;
 }
 
 /** When and where a peer was seen, for `remember`. */
@@ -46,32 +58,57 @@ export interface Sighting {
 }
 
 export type PeerTrust =
-  | { status: 'known'; knownAs: string }
+  /** `verified`: the user verified this key. */
+  | { status: 'known'; knownAs: string; verified?: true }
   | { status: 'new' }
-  /** The key is new, but a known peer used this nick: warn before the user answers. */
-  | { status: 'nick_conflict'; knownFingerprint: string };
+  /**
+   * The key is new, but a known peer used this nick: warn before the user answers. `verified`:
+   * the user verified that peer's key, so this one is refused until that peer is forgotten.
+   */
+  | { status: 'nick_conflict'; knownFingerprint: string; verified?: true };
+
+export interface KnownPeersOptions {
+  /** How the file is written (tests inject one that fails); whole or not at all by default. */
+  writeFile?: FileWriter;
+}
 
 export class KnownPeers {
+  private readonly saveListeners: ((failure: SaveFailure) => void)[] = [];
+  private readonly writeFile: FileWriter;
+  /** The last save that failed, until one works again. */
+  lastSaveFailure: SaveFailure | undefined;
+
   private constructor(
     private readonly path: string | undefined,
     private readonly entries: Entry[],
-  ) {}
+    options: KnownPeersOptions = {},
+  ) {
+    this.writeFile = options.writeFile ?? writeFileAtomically;
+  }
 
   /** Reads `known_peers.json` in `home` (none yet is fine). Throws IdentityError if corrupt. */
-  static load(home: string): KnownPeers {
+  static load(home: string, options: KnownPeersOptions = {}): KnownPeers {
     const path = join(home, 'known_peers.json');
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new KnownPeers(path, []);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new KnownPeers(path, [], options);
       throw new IdentityError(`cannot read ${path}: ${(error as Error).message}`);
     }
     try {
-      return new KnownPeers(path, KnownPeersFile.parse(JSON.parse(text)).peers);
+      return new KnownPeers(path, KnownPeersFile.parse(JSON.parse(text)).peers, options);
     } catch {
       throw new IdentityError(`${path} is corrupt; move it away to start a new list of known peers`);
     }
+  }
+
+  /**
+   * Calls `listener` when the list could not be saved (a read-only home, a full disk): the change
+   * holds in memory for this run, and nothing is thrown into the chat that made it.
+   */
+  onSaveFailure(listener: (failure: SaveFailure) => void): void {
+    this.saveListeners.push(listener);
   }
 
   /** A list kept in memory only (tests, and a bot that trusts no one in particular). */
@@ -81,9 +118,17 @@ export class KnownPeers {
 
   check(publicKey: string, nick: string): PeerTrust {
     const known = this.entries.find((e) => e.publicKey === publicKey);
-    if (known) return { status: 'known', knownAs: known.nick };
-    const sameNick = nick === '' ? undefined : this.entries.find((e) => e.nick === nick);
-    return sameNick ? { status: 'nick_conflict', knownFingerprint: sameNick.fingerprint } : { status: 'new' };
+    if (known)
+      return { status: 'known', knownAs: known.nick, ...(known.verified && { verified: true as const }) };
+    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick);
+    // A verified key with that nick weighs most: this one is then refused, not only warned about.
+    const conflict = sameNick.find((e) => e.verified) ?? sameNick[0];
+    if (!conflict) return { status: 'new' };
+    return {
+      status: 'nick_conflict',
+      knownFingerprint: conflict.fingerprint,
+      ...(conflict.verified && { verified: true as const }),
+    };
   }
 
   /** Trusts `publicKey` from now on, under `nick` (unless empty), seen now (and at `seen.address`). */
@@ -93,7 +138,7 @@ export class KnownPeers {
     if (!entry) {
       entry = { publicKey, nick, fingerprint, firstSeen: at };
       this.entries.push(entry);
-    } else if (nick) {
+    } else if (nick && !entry.named) {
       entry.nick = nick;
     }
     entry.lastSeen = at;
@@ -111,23 +156,65 @@ export class KnownPeers {
         firstSeen: e.firstSeen,
         lastAddress: e.lastAddress ? { ...e.lastAddress } : undefined,
         lastSeen: e.lastSeen,
+        ...(e.verified && { verified: e.verified }),
+        ...(e.named && { named: true as const }),
       }),
     );
     const seen = (p: KnownPeer) => p.lastSeen ?? '';
     return peers.sort((a, b) => seen(b).localeCompare(seen(a)) || a.nick.localeCompare(b.nick));
   }
 
-  private save(): void {
-    if (!this.path) return;
-    const dir = join(this.path, '..');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    // Still version 1: the new fields are optional, so an older netchat's file loads here.
-    writeFileSync(temporary, `${JSON.stringify({ version: 1, peers: this.entries }, null, 2)}\n`, {
-      mode: 0o600,
-    });
-    renameSync(temporary, this.path);
+  /**
+   * Forgets the peer with this key (its key is new again next time, and a verified nick is free
+   * for another key). Returns false if it was not known, or the list could not be saved (see
+   * `lastSaveFailure`; the change holds for this run).
+   */
+  forget(publicKey: string): boolean {
+    const index = this.entries.findIndex((e) => e.publicKey === publicKey);
+    if (index < 0) return false;
+    this.entries.splice(index, 1);
+    return this.save();
   }
+
+  /** Names the peer `nick` from now on, whatever nick it gives itself. False if unknown or not saved. */
+  rename(publicKey: string, nick: string): boolean {
+    const entry = this.entries.find((e) => e.publicKey === publicKey);
+    if (!entry) return false;
+    entry.nick = nick;
+    entry.named = true;
+    return this.save();
+  }
+
+  /**
+   * Marks the peer's key verified (the user compared its fingerprint with the peer, aloud): its
+   * requests say so, and a new key using its nick is refused. False if unknown or not saved.
+   */
+  verify(publicKey: string, at: Date = new Date()): boolean {
+    const entry = this.entries.find((e) => e.publicKey === publicKey);
+    if (!entry) return false;
+    entry.verified = at.toISOString();
+    return this.save();
+  }
+
+  /** Writes the list; a failure goes to the save listeners (never thrown). Returns whether it was saved. */
+  private save(): boolean {
+    const path = this.path;
+    if (!path) return true;
+    // Still version 1: the new fields are optional, so an older netchat's file loads here.
+    const text = `${JSON.stringify({ version: 1, peers: this.entries }, null, 2)}\n`;
+    const failure = trySave(path, () => this.writeFile(path, text));
+    this.lastSaveFailure = failure;
+    if (failure) for (const listener of this.saveListeners) listener(failure);
+    return failure === undefined;
+  }
+}
+
+/**
+ * What to call a peer: its nick, or when it has none (an empty nick is allowed on the wire) the
+ * first group of its fingerprint ("YRZP"), never an empty name. Raw: make it terminal-safe.
+ */
+export function peerName(nick: string, fingerprint: string): string {
+  return nick !== '' ? nick : (fingerprint.split('-')[0] ?? fingerprint);
 }
 
 /** How far a peer's key can be trusted: seen before, never seen, or a new key using a known nick. */
@@ -142,6 +229,11 @@ export interface TrustAssessment {
   readonly nick: string;
   /** `known`: the nick this key had when it was remembered. */
   readonly knownAs?: string;
+  /**
+   * `known`: the user verified this key. `impersonation`: the user verified the key of the known
+   * peer with this nick, so this key is refused (until that peer is forgotten).
+   */
+  readonly verified?: boolean;
   /** `impersonation`: the fingerprint of the key that the known peer with this nick has. */
   readonly knownFingerprint?: string;
 }
@@ -150,11 +242,23 @@ export interface TrustAssessment {
 export function assessTrust(fingerprint: string, nick: string, trust: PeerTrust): TrustAssessment {
   switch (trust.status) {
     case 'known':
-      return { level: 'known', fingerprint, nick, knownAs: trust.knownAs };
+      return {
+        level: 'known',
+        fingerprint,
+        nick,
+        knownAs: trust.knownAs,
+        ...(trust.verified && { verified: true }),
+      };
     case 'new':
       return { level: 'new', fingerprint, nick };
     case 'nick_conflict':
-      return { level: 'impersonation', fingerprint, nick, knownFingerprint: trust.knownFingerprint };
+      return {
+        level: 'impersonation',
+        fingerprint,
+        nick,
+        knownFingerprint: trust.knownFingerprint,
+        ...(trust.verified && { verified: true }),
+      };
   }
 }
 
@@ -166,7 +270,7 @@ export function describeTrust(fingerprint: string, nick: string, trust: PeerTrus
   const shownNick = terminalSafe(nick);
   switch (trust.status) {
     case 'known':
-      return [`Fingerprint: ${fingerprint} (known as ${terminalSafe(trust.knownAs)})`];
+      return [`Fingerprint: ${fingerprint} (known as ${terminalSafe(peerName(trust.knownAs, fingerprint))})`];
     case 'new':
       return [`Fingerprint: ${fingerprint} (new: this key has not been seen before)`];
     case 'nick_conflict':

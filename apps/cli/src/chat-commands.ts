@@ -1,0 +1,100 @@
+/**
+ * What a line typed in a chat means: `exit`, one of the commands `/history [N]`, `/log [on|off]`
+ * and `/me ACTION`, or a message exactly as typed. Only those command words are read as commands,
+ * so a script's `/usr/bin` or `//comment` lines are sent as they are; `//history` sends `/history`.
+ */
+import {
+  ACTION_PREFIX,
+  type ChatHistory,
+  type Conversation,
+  type HistoryEntry,
+  peerName,
+  texts,
+} from '@netchat/client';
+import type { FlowConsole } from './flow-console.js';
+
+/** How many lines `/history` shows without N, and at most. */
+export const HISTORY_SHOWN = 20;
+export const HISTORY_MOST = 1000;
+
+export type ChatCommand =
+  | { readonly name: 'message'; readonly text: string }
+  | { readonly name: 'nothing' }
+  | { readonly name: 'exit' }
+  | { readonly name: 'history'; readonly count: number }
+  | { readonly name: 'log'; readonly on: boolean | undefined }
+  | { readonly name: 'invalid'; readonly message: string };
+
+const COMMAND = /^\/(history|log|me)(?:\s|$)/;
+
+/** `text` as typed (only its line ending taken off). */
+export function readChatLine(text: string): ChatCommand {
+  const trimmed = text.trim();
+  if (trimmed === '') return { name: 'nothing' };
+  if (trimmed === 'exit') return { name: 'exit' };
+  // "//history": the command word as a message, one slash taken off.
+  if (/^\/\//.test(trimmed) && COMMAND.test(trimmed.slice(1)))
+    return { name: 'message', text: trimmed.slice(1) };
+  const word = COMMAND.exec(trimmed)?.[1];
+  const argument = trimmed.slice((word?.length ?? 0) + 1).trim();
+  switch (word) {
+    case 'history': {
+      if (argument === '') return { name: 'history', count: HISTORY_SHOWN };
+      const count = /^\d+$/.test(argument) ? Number(argument) : 0;
+      return count >= 1 && count <= HISTORY_MOST
+        ? { name: 'history', count }
+        : { name: 'invalid', message: `usage: /history [N] (N from 1 to ${HISTORY_MOST})` };
+    }
+    case 'log':
+      if (argument === '') return { name: 'log', on: undefined };
+      return argument === 'on' || argument === 'off'
+        ? { name: 'log', on: argument === 'on' }
+        : { name: 'invalid', message: 'usage: /log [on|off]' };
+    case 'me':
+      // The action is the message itself: its text starts with the marker (PROTOCOL.md, Actions).
+      return argument === ''
+        ? { name: 'invalid', message: 'usage: /me ACTION (e.g. /me waves)' }
+        : { name: 'message', text: `${ACTION_PREFIX}${argument}` };
+    default:
+      return { name: 'message', text };
+  }
+}
+
+/** `/history [N]`: the last N lines logged with this chat's peer (this chat's included). */
+export function showHistory(
+  out: FlowConsole,
+  history: ChatHistory | undefined,
+  conversation: Conversation,
+  count: number,
+): void {
+  if (!history) {
+    out.warn('Chat history is not available in this run.');
+    return;
+  }
+  const name = texts.who(conversation.peer ?? conversation.target, conversation.nick);
+  let entries: HistoryEntry[] = [];
+  try {
+    if (conversation.publicKey) entries = history.recent(conversation.publicKey, count);
+  } catch (error) {
+    out.warn(`Chat history could not be read: ${(error as Error).message}`);
+    return;
+  }
+  if (entries.length === 0) {
+    out.say(history.enabled ? `No chat history with ${name} yet.` : texts.historyStatusText(history));
+    return;
+  }
+  out.say(`The last ${entries.length} lines with ${name}:`);
+  const peer = conversation.trust ? peerName('', conversation.trust.fingerprint) : 'peer';
+  for (const entry of entries) out.say(`  ${texts.historyText(entry, { peer })}`);
+}
+
+/** `/log [on|off]`: chat history on or off, from now on and for later runs. */
+export function setLog(out: FlowConsole, history: ChatHistory | undefined, on: boolean | undefined): void {
+  if (!history) {
+    out.warn('Chat history is not available in this run.');
+    return;
+  }
+  // A settings.json that cannot be written is a warning of its own (watchStorage): the change holds for this run.
+  if (on !== undefined) history.setEnabled(on);
+  out.say(texts.historyStatusText(history));
+}

@@ -1,0 +1,201 @@
+/**
+ * `netchat history NAME` and `netchat contacts …`: reading and changing the netchat home from the
+ * command line, without a socket. NAME is a known peer's nick, its fingerprint or the start of it
+ * (as everywhere: the client's matchContacts). Each returns its exit code: 0 done, 1 nothing
+ * found, ambiguous or not saved, 2 a bad command line (one line each on stderr).
+ */
+import { parseArgs } from 'node:util';
+import { homeCommandsHelp } from './arguments.js';
+import { type ChatHistory, matchContacts, peerName, texts } from '@netchat/client';
+import {
+  fingerprint,
+  fingerprintBytes,
+  fingerprintText,
+  type KnownPeer,
+  type KnownPeers,
+  MAX_NICK_BYTES,
+  terminalSafe,
+} from '@netchat/core';
+
+export interface CommandOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** The files of the netchat home the commands read and change. */
+export interface HomeFiles {
+  readonly knownPeers: KnownPeers;
+  readonly history: ChatHistory;
+}
+
+const USAGE = 2;
+const NOT_DONE = 1;
+
+/** `netchat history NAME [--json] [--grep TEXT]`. */
+export function historyCommand(argv: string[], files: HomeFiles, io: CommandOutput): number {
+  const parsed = parse(argv, { json: { type: 'boolean' }, grep: { type: 'string' } }, io);
+  if (!parsed) return USAGE;
+  const [name, extra] = parsed.positionals;
+  if (name === undefined || extra !== undefined) {
+    io.err('netchat: usage: netchat history NAME [--json] [--grep TEXT] (NAME: a nick or a fingerprint)');
+    return USAGE;
+  }
+  const { history } = files;
+  const keys = historyKeys(files.knownPeers.list(), history, name);
+  if (keys.length !== 1) {
+    io.err(
+      `netchat: ${
+        keys.length === 0
+          ? noSuchPeer(name)
+          : ambiguous(
+              name,
+              keys.map((k) => k.fingerprint),
+            )
+      }`,
+    );
+    return NOT_DONE;
+  }
+  const grep = typeof parsed.values.grep === 'string' ? parsed.values.grep.toLowerCase() : undefined;
+  const entries = history
+    .all(keys[0]?.publicKey ?? '')
+    .filter((e) => grep === undefined || e.text.toLowerCase().includes(grep));
+  const peer = peerName('', keys[0]?.fingerprint ?? '');
+  for (const entry of entries)
+    io.out(parsed.values.json ? JSON.stringify(entry) : texts.historyText(entry, { peer }));
+  return 0;
+}
+
+/** `netchat contacts [--json]`, `contacts forget NAME`, `rename NAME NEW`, `verify FINGERPRINT`. */
+export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOutput): number {
+  const parsed = parse(argv, { json: { type: 'boolean' } }, io);
+  if (!parsed) return USAGE;
+  const [action, ...rest] = parsed.positionals;
+  const peers = files.knownPeers;
+  const saved = (done: string): number => {
+    if (peers.lastSaveFailure) {
+      io.err(`netchat: could not save ${peers.lastSaveFailure.path}: ${peers.lastSaveFailure.reason}`);
+      return NOT_DONE;
+    }
+    io.out(done);
+    return 0;
+  };
+  switch (action) {
+    case undefined: {
+      const list = peers.list();
+      if (parsed.values.json) for (const peer of list) io.out(JSON.stringify(peer));
+      else if (list.length === 0) io.out('No known peers yet: they are added as you chat.');
+      else for (const peer of list) io.out(texts.contactText(peer));
+      return 0;
+    }
+    case 'forget':
+    case 'rename':
+    case 'verify':
+      break;
+    default:
+      io.err(`netchat: unknown contacts command "${terminalSafe(action)}" (forget, rename or verify)`);
+      return USAGE;
+  }
+  const wanted = { forget: 1, rename: 2, verify: 1 }[action];
+  if (rest.length !== wanted) {
+    io.err(
+      `netchat: usage: ${
+        homeCommandsHelp
+          .split('\n')
+          .find((l) => l.includes(`contacts ${action}`))
+          ?.trim()
+          .split(/\s{2,}/)[0]
+      }`,
+    );
+    return USAGE;
+  }
+  const [name = '', nick = ''] = rest;
+  if (action === 'verify') {
+    // The whole fingerprint: verifying is comparing all of it, not a start that happens to match.
+    const bytes = fingerprintBytes(name);
+    if (!bytes) {
+      io.err(
+        'netchat: verify needs the whole fingerprint, e.g. YRZP-XNNN-LLZO-NRFE (compare it aloud first)',
+      );
+      return USAGE;
+    }
+    const peer = peers.list().find((p) => p.fingerprint === fingerprintText(bytes));
+    if (!peer) {
+      io.err(`netchat: ${fingerprintText(bytes)} is not a known peer: chat with it once, then verify it`);
+      return NOT_DONE;
+    }
+    peers.verify(peer.publicKey);
+    return saved(
+      `Verified ${label(peer)}: its requests say so, and another key calling itself ${terminalSafe(peer.nick) || 'by its nick'} is refused.`,
+    );
+  }
+  const found = matchContacts(peers.list(), name);
+  if (found.length !== 1) {
+    io.err(
+      `netchat: ${
+        found.length === 0
+          ? noSuchPeer(name)
+          : ambiguous(
+              name,
+              found.map((p) => p.fingerprint),
+            )
+      }`,
+    );
+    return NOT_DONE;
+  }
+  const peer = found[0] as KnownPeer;
+  if (action === 'forget') {
+    peers.forget(peer.publicKey);
+    return saved(
+      `Forgot ${label(peer)}: its key is new again next time (its chat history stays; see netchat history).`,
+    );
+  }
+  if (nick.trim() === '' || /\p{Cc}/u.test(nick) || Buffer.byteLength(nick) > MAX_NICK_BYTES) {
+    io.err(`netchat: the new name must be 1 to ${MAX_NICK_BYTES} bytes, without control characters`);
+    return USAGE;
+  }
+  peers.rename(peer.publicKey, nick.trim());
+  return saved(`${label(peer)} is called ${terminalSafe(nick.trim())} from now on.`);
+}
+
+/** The peers `name` means among the known peers, or (a whole fingerprint) among the history files. */
+function historyKeys(known: readonly KnownPeer[], history: ChatHistory, name: string) {
+  const found = matchContacts(known, name).map((p) => ({
+    publicKey: p.publicKey,
+    fingerprint: p.fingerprint,
+  }));
+  if (found.length > 0) return found;
+  const bytes = fingerprintBytes(name);
+  if (!bytes) return [];
+  const wanted = fingerprintText(bytes);
+  return history
+    .peers()
+    .map((publicKey) => ({ publicKey, fingerprint: fingerprint(Buffer.from(publicKey, 'hex')) }))
+    .filter((p) => p.fingerprint === wanted);
+}
+
+function label(peer: KnownPeer): string {
+  return `${terminalSafe(peer.nick) || '(no nick)'} (${peer.fingerprint})`;
+}
+
+function noSuchPeer(name: string): string {
+  return `no known peer is called "${terminalSafe(name)}" (see netchat contacts)`;
+}
+
+function ambiguous(name: string, fingerprints: readonly string[]): string {
+  return `"${terminalSafe(name)}" is ${fingerprints.length} known peers: ${fingerprints.join(', ')}; name one by the start of its fingerprint`;
+}
+
+type Flags = Parameters<typeof parseArgs>[0] extends infer C
+  ? C extends { options?: infer O }
+    ? O
+    : never
+  : never;
+
+function parse(argv: string[], options: Flags, io: CommandOutput) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.err(`netchat: ${(error as Error).message.split('\n')[0]} (see 'netchat --help')`);
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+/** The client's words for people: never an empty name, never doubled brackets. */
+import { assessTrust, describeTrust } from '@netchat/core';
+import { describe, expect, it } from 'vitest';
+import { actionOf, actionText, type Conversation, peerName, texts } from '../src/index.js';
+
+const print = 'YRZP-XNNN-LLZO-NRFE';
+
+describe('names', () => {
+  it('a peer with no nick is called by the first group of its fingerprint, never ""', () => {
+    expect(peerName('', print)).toBe('YRZP');
+    expect(peerName('bob', print)).toBe('bob');
+    const known = assessTrust(print, '', { status: 'known', knownAs: '' });
+    expect(texts.trustNotices(known).map((n) => n.text)).toEqual([`Fingerprint: ${print} (known as YRZP)`]);
+    expect(describeTrust(print, '', { status: 'known', knownAs: '' })).toEqual([
+      `Fingerprint: ${print} (known as YRZP)`,
+    ]);
+  });
+
+  it('an IPv6 peer is bracketed once before its lines and prompts', () => {
+    expect(texts.peerTag({ host: '::1', port: 8888 })).toBe('[::1]:8888');
+    expect(texts.peerTag({ host: '127.0.0.1', port: 8888 })).toBe('[127.0.0.1:8888]');
+  });
+});
+
+describe('actions (/me)', () => {
+  it('a text starting with the marker is shown as * nick does', () => {
+    const c = {
+      peer: { host: '127.0.0.1', port: 6666 },
+      target: { host: '127.0.0.1', port: 6666 },
+      nick: 'bob',
+      trust: undefined,
+    } as unknown as Conversation;
+    expect(actionText('waves')).toBe('/me waves');
+    expect(actionOf('/me waves')).toBe('waves');
+    expect(actionOf('/metoo')).toBeUndefined();
+    expect(texts.messageText(c, '/me waves 👋')).toBe('[127.0.0.1:6666] * bob waves 👋');
+    expect(texts.messageText(c, 'me waves')).toBe('[127.0.0.1:6666] bob: me waves');
+    expect(texts.messageText({ ...c, nick: '' }, '/me waves')).toBe(
+      '[127.0.0.1:6666] * 127.0.0.1 6666 waves',
+    );
+  });
+});
