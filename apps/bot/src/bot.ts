@@ -8,12 +8,12 @@ import {
   formatAddress,
   type NetchatEvent,
   type NetchatPeer,
+  peerName,
   type SessionId,
   type TokenBuckets,
 } from '@netchat/core';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from './access-policy.js';
-import { displayName } from './display-name.js';
 import { type RulesEngine, truncateUtf8 } from './rules.js';
 
 export interface BotSettings {
@@ -184,7 +184,7 @@ export class Bot {
     const info = this.peer.session(session);
     if (!info) return;
     const greeting = this.rules.greeting({
-      nick: displayName(nick, info.fingerprint),
+      nick: peerName(nick, info.fingerprint),
       peer: formatAddress(info.peer),
     });
     if (greeting) this.reply(session, formatAddress(info.peer), greeting, 'greeting');
@@ -196,7 +196,7 @@ export class Bot {
     this.log.info({ event: 'message_in', peer, session: e.session, text: e.text }, 'message in');
     const info = this.peer.session(e.session);
     if (!info) return;
-    const nick = displayName(info.peerNick, info.fingerprint);
+    const nick = peerName(info.peerNick, info.fingerprint);
     const reply = this.rules.reply({ text: e.text, nick, peer });
     if (reply !== undefined) this.reply(e.session, peer, reply, 'reply');
   }

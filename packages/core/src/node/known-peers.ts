@@ -210,11 +210,12 @@ export class KnownPeers {
 }
 
 /**
- * What to call a peer: its nick, or when it has none (an empty nick is allowed on the wire) the
- * first group of its fingerprint ("YRZP"), never an empty name. Raw: make it terminal-safe.
+ * What to call a peer: its nick, or when it has none (an empty nick is allowed on the wire) or
+ * one of spaces only, the first group of its fingerprint ("YRZP"), never an empty name. Raw:
+ * make it terminal-safe.
  */
 export function peerName(nick: string, fingerprint: string): string {
-  return nick !== '' ? nick : (fingerprint.split('-')[0] ?? fingerprint);
+  return nick.trim() !== '' ? nick : (fingerprint.split('-')[0] ?? fingerprint);
 }
 
 /** How far a peer's key can be trusted: seen before, never seen, or a new key using a known nick. */
