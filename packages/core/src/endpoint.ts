@@ -28,8 +28,6 @@ import { DEFAULT_SECURE_OPTIONS, SecureTransport, type SecureStats } from './sec
 import { Session, type SessionContext, type SessionInfo } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
-import { isRendezvousPayload } from './rendezvous/messages.js';
-import { isRelayPacket, RELAY_HOST } from './rendezvous/relay.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -37,6 +35,7 @@ import {
   type DeclineReason,
   decodeDatagram,
   encodeDatagram,
+  MESSAGE_VERSION,
 } from './wire/messages.js';
 
 /** The longest gap between resent handshake inits (ms). */
@@ -107,8 +106,12 @@ export class Endpoint {
   private sealing: Datagram | undefined;
   private readonly randomU32: () => number;
   private readonly context: SessionContext;
-  /** A rendezvous role (rendezvous/*.ts), if one is in use; its own session's events wait here. */
+  /** A rendezvous role (rendezvous/*.ts), if one is in use; its own sessions' events wait here. */
   private extension: EndpointExtension | undefined;
+  /** The role's virtual host (relayed peers): packets to it go to the role, not the socket. */
+  private virtualHost: string | undefined;
+  /** The role's own sessions: not the application's, not listed, not counted toward maxSessions. */
+  private readonly extensionSessions = new Set<SessionId>();
   private claimed: NetchatEvent[] = [];
 
   constructor(options: EndpointOptionsInput = {}, dependencies: EndpointDependencies = {}) {
@@ -121,9 +124,9 @@ export class Endpoint {
       this.identity,
       {
         transmit: (to, data) => {
-          if (to.host === RELAY_HOST) {
+          if (to.host === this.virtualHost) {
             // A peer reached through the relay: the sealed packet goes inside a relay packet.
-            const wrapped = this.extension?.wrapRelay?.(to, data);
+            const wrapped = this.extension?.wrap?.(to, data);
             if (!wrapped) return;
             to = wrapped.to;
             data = wrapped.data;
@@ -156,7 +159,7 @@ export class Endpoint {
           const record = this.table.get(event.session);
           if (record) this.lost.add(record);
         }
-        if (this.extension?.claims(event)) this.claimed.push(event);
+        if (this.extensionSessions.has(event.session)) this.claimed.push(event);
         else this.events.push(event);
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
@@ -188,7 +191,8 @@ export class Endpoint {
       this.settle(waiting);
       return waiting.session.id;
     }
-    if (this.table.size >= this.options.maxSessions) throw errors.tooManySessions(this.options.maxSessions);
+    if (this.applicationSessions >= this.options.maxSessions)
+      throw errors.tooManySessions(this.options.maxSessions);
     const reused = this.channelInUse(peer);
     const channel = reused?.channel ?? this.secure.connect(peer, now);
     const session = Session.outgoing(this.context, this.nextSessionId++, this.randomU32(), channel, now);
@@ -274,8 +278,17 @@ export class Endpoint {
     return this.table.get(id)?.session.info();
   }
 
+  /** The application's sessions (a rendezvous role's own are not among them). */
   listSessions(): SessionInfo[] {
-    return [...this.table.sessions()].map((r) => r.session.info());
+    const listed: SessionInfo[] = [];
+    for (const r of this.table.sessions())
+      if (!this.extensionSessions.has(r.session.id)) listed.push(r.session.info());
+    return listed;
+  }
+
+  /** Sessions that count toward maxSessions: every one but a rendezvous role's own. */
+  private get applicationSessions(): number {
+    return this.table.size - this.extensionSessions.size;
   }
 
   /** True while any session exists (closing ones included) or anything waits to be sent. */
@@ -293,7 +306,7 @@ export class Endpoint {
     this.now = now;
     this.stats.datagramsIn++;
     const extension = this.extension;
-    if (extension?.onRelay && isRelayPacket(bytes) && extension.onRelay(bytes, from, now)) {
+    if (extension?.onDatagram?.(bytes, from, now)) {
       this.runExtension(now, false);
       return;
     }
@@ -343,6 +356,7 @@ export class Endpoint {
     if (this.extension) throw errors.invalidArgument('extension', 'this endpoint already has one');
     const extension = make(this.host());
     this.extension = extension;
+    this.virtualHost = extension.virtualHost;
     return extension;
   }
 
@@ -380,18 +394,42 @@ export class Endpoint {
         this.secure.send(channel, bytes, now);
         return true;
       },
-      connect: (peer, now) => this.connect(peer, now),
+      connect: (peer, now) => {
+        // Counted as the role's before the call: its first events may come out of it.
+        const id = this.nextSessionId;
+        this.extensionSessions.add(id);
+        let made: SessionId | undefined;
+        try {
+          made = this.connect(peer, now);
+          return made;
+        } finally {
+          // Not made, or the connect accepted a request that peer was making (another id).
+          if (made !== id) this.extensionSessions.delete(id);
+          if (made !== undefined) this.extensionSessions.add(made);
+        }
+      },
+      probe: (session, now) => {
+        this.now = now;
+        const record = this.table.get(session);
+        if (!record || !this.extensionSessions.has(session)) return;
+        record.session.probe(now);
+        this.stats.probed++;
+        this.settle(record);
+      },
       punch: (peer, now) => {
         this.now = now;
         if (this.table.ofPeer(formatAddress(peer)).size > 0) return;
         // One init, at once forgotten: it opens our NAT for the peer's handshake, and never
         // completes a second channel (see PROTOCOL.md, "Hole punching").
-        const channel = this.secure.connect(peer, now);
-        const record = this.secure.channels.get(channel.id);
-        if (record) this.secure.close(record);
+        this.secure.punch(peer);
       },
       channelOf: (session) => this.view(this.table.get(session)?.channel.channel),
       openChannel: (channelId) => this.view(this.secure.channel(channelId)),
+      admitted: (channelId) => {
+        for (const r of this.table.channel(channelId)?.sessions.values() ?? [])
+          if (r.session.state === 'open') return true;
+        return false;
+      },
       transmit: (to, data) => {
         this.stats.datagramsOut++;
         this.outbox.push({ to, data });
@@ -404,11 +442,9 @@ export class Endpoint {
         this.now = now;
         let moved = false;
         for (const r of this.table.ofPeer(formatAddress(direct))) {
-          const channel = r.channel.channel;
-          if (r.session.state !== 'connecting' || channel.isOpen || !channel.initiator) continue;
           // The handshake goes on as it was (same init, same timers), through the relay.
-          channel.address = relayed;
-          moved = true;
+          if (r.session.state === 'connecting' && this.secure.redirect(r.channel.channel, relayed))
+            moved = true;
         }
         return moved;
       },
@@ -425,14 +461,13 @@ export class Endpoint {
         ];
         for (const r of records) {
           const channel = r.channel.channel;
-          if (!channel.isOpen || channel.address.host !== RELAY_HOST || channel.address.port !== relayed.port)
-            continue;
-          this.stats.datagramsOut++;
-          this.outbox.push({ to: direct, data: channel.seal(new Uint8Array(0), now) });
-          return true;
+          if (!sameAddress(channel.address, relayed)) continue;
+          if (this.secure.sendKeepaliveTo(channel, direct, now)) return true;
         }
         return false;
       },
+      random: (length) => this.secure.random(length),
+      lastHeard: (channelId) => this.secure.channel(channelId)?.lastReceivedAt,
       rtt: (channelId) => {
         for (const r of this.table.channel(channelId)?.sessions.values() ?? []) {
           const rtt = r.session.info().rtt;
@@ -513,7 +548,8 @@ export class Endpoint {
   }
 
   private onSessionMessage(channel: Channel, plaintext: Uint8Array, now: number): void {
-    if (isRendezvousPayload(plaintext)) {
+    if (plaintext[2] !== MESSAGE_VERSION && this.extension) {
+      // Another family beside session messages (a rendezvous role's): the role decodes it.
       this.onControl(channel, plaintext, now);
       return;
     }
@@ -565,7 +601,7 @@ export class Endpoint {
   /** Past maxSessions, or maxSessionsPerPeer live sessions with this peer (declined ones draining do not count). */
   private overLimit(peerKey: string): boolean {
     const { maxSessions, maxSessionsPerPeer } = this.options;
-    if (this.table.size >= maxSessions) return true;
+    if (this.applicationSessions >= maxSessions) return true;
     let counted = 0;
     for (const r of this.table.ofPeer(peerKey)) if (r.session.countsTowardPeerLimit) counted++;
     return counted >= maxSessionsPerPeer;
@@ -601,6 +637,8 @@ export class Endpoint {
       const left = this.table.remove(record);
       if (left) this.secure.release(left, this.now);
       else if (this.lost.has(record)) this.rehandshakeWaiting(channelRecord);
+      this.extensionSessions.delete(session.id);
+      this.extension?.onSessionEnded?.(channelRecord.channel.id, this.now);
       return;
     }
     // Only a deadline earlier than the one filed is filed now. A later one (the ack and
