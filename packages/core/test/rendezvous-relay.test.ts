@@ -33,8 +33,9 @@ function relayLab(homes: number, serverOptions = {}) {
 /** A relayed chat from `a` to `b`: a's session id and b's relayed address as a sees it. */
 function relayedChat(lab: RendezvousLab, a: Peer, b: Peer): { session: number; relayed: Address } {
   const result = chat(lab, a, b);
-  if (!result.accepted || result.accepted.peer.host !== 'relay') throw new Error('no relayed chat');
-  return { session: result.session as number, relayed: result.accepted.peer };
+  const peer = result.accepted?.peer;
+  if (peer?.host !== 'relay') throw new Error('no relayed chat');
+  return { session: result.session as number, relayed: peer };
 }
 
 function flood(lab: RendezvousLab, from: Peer, session: number, messages = 40): void {

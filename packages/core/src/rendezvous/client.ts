@@ -214,6 +214,9 @@ export class RendezvousClient implements EndpointExtension {
   onEvent(event: NetchatEvent, now: number): void {
     if (event.session !== this.session) return;
     if (event.type === 'heartbeat_sent') {
+      // The first heartbeat not yet answered: later ones (probes after a miss come every I/8)
+      // must not push its deadline on.
+      if (this.timers.get('answer') !== undefined) return;
       this.heartbeatAt = now;
       this.timers.set('answer', now + HEARTBEAT_ANSWER_MS);
     } else if (event.type === 'accepted') {
