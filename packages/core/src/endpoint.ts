@@ -27,7 +27,8 @@ import { generateKeyPair, type KeyPair, randomBytes, toHex } from './secure/cryp
 import { DEFAULT_SECURE_OPTIONS, SecureTransport, type SecureStats } from './secure/secure-transport.js';
 import { Session, type SessionContext, type SessionInfo } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
-import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
+import { ExtensionHost } from './extension-host.js';
+import type { EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -106,13 +107,8 @@ export class Endpoint {
   private sealing: Datagram | undefined;
   private readonly randomU32: () => number;
   private readonly context: SessionContext;
-  /** A rendezvous role (rendezvous/*.ts), if one is in use; its own sessions' events wait here. */
-  private extension: EndpointExtension | undefined;
-  /** The role's virtual host (relayed peers): packets to it go to the role, not the socket. */
-  private virtualHost: string | undefined;
-  /** The role's own sessions: not the application's, not listed, not counted toward maxSessions. */
-  private readonly extensionSessions = new Set<SessionId>();
-  private claimed: NetchatEvent[] = [];
+  /** The host of a rendezvous role (rendezvous/*.ts), if one is in use (see extension-host.ts). */
+  private role: ExtensionHost | undefined;
 
   constructor(options: EndpointOptionsInput = {}, dependencies: EndpointDependencies = {}) {
     this.options = resolveOptions(options);
@@ -124,9 +120,9 @@ export class Endpoint {
       this.identity,
       {
         transmit: (to, data) => {
-          if (to.host === this.virtualHost) {
+          if (this.role?.isVirtual(to)) {
             // A peer reached through the relay: the sealed packet goes inside a relay packet.
-            const wrapped = this.extension?.wrap?.(to, data);
+            const wrapped = this.role.wrap(to, data);
             if (!wrapped) return;
             to = wrapped.to;
             data = wrapped.data;
@@ -159,7 +155,7 @@ export class Endpoint {
           const record = this.table.get(event.session);
           if (record) this.lost.add(record);
         }
-        if (this.extensionSessions.has(event.session)) this.claimed.push(event);
+        if (this.role?.owns(event.session)) this.role.claim(event);
         else this.events.push(event);
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
@@ -281,14 +277,13 @@ export class Endpoint {
   /** The application's sessions (a rendezvous role's own are not among them). */
   listSessions(): SessionInfo[] {
     const listed: SessionInfo[] = [];
-    for (const r of this.table.sessions())
-      if (!this.extensionSessions.has(r.session.id)) listed.push(r.session.info());
+    for (const r of this.table.sessions()) if (!this.role?.owns(r.session.id)) listed.push(r.session.info());
     return listed;
   }
 
   /** Sessions that count toward maxSessions: every one but a rendezvous role's own. */
   private get applicationSessions(): number {
-    return this.table.size - this.extensionSessions.size;
+    return this.table.size - (this.role?.ownSessions ?? 0);
   }
 
   /** True while any session exists (closing ones included) or anything waits to be sent. */
@@ -305,13 +300,9 @@ export class Endpoint {
   handleDatagram(bytes: Uint8Array, from: Address, now: number): void {
     this.now = now;
     this.stats.datagramsIn++;
-    const extension = this.extension;
-    if (extension?.onDatagram?.(bytes, from, now)) {
-      this.runExtension(now, false);
-      return;
-    }
-    this.secure.receive(bytes, from, now);
-    if (extension) this.runExtension(now, false);
+    // A rendezvous role's own packets (relay packets) never reach the secure layer.
+    if (!this.role?.onDatagram(bytes, from, now)) this.secure.receive(bytes, from, now);
+    this.role?.run(now, false);
   }
 
   handleTimeout(now: number): void {
@@ -325,7 +316,7 @@ export class Endpoint {
       record.session.handleTimeout(now);
       this.settle(record);
     }
-    if (this.extension) this.runExtension(now, true);
+    this.role?.run(now, true);
   }
 
   // ---- output -------------------------------------------------------------------------------
@@ -343,139 +334,36 @@ export class Endpoint {
    * come before any timer is due (a deadline that moved later is found out then), never after.
    */
   nextTimeout(): number | undefined {
-    return earliest(
-      earliest(this.deadlines.peek(), this.secure.nextTimeout()),
-      this.extension?.nextTimeout(),
-    );
+    return earliest(earliest(this.deadlines.peek(), this.secure.nextTimeout()), this.role?.nextTimeout());
   }
 
   // ---- rendezvous ---------------------------------------------------------------------------
 
   /** Puts a rendezvous role (client or server) on this endpoint; one at most. */
   use<E extends EndpointExtension>(make: (host: EndpointHost) => E): E {
-    if (this.extension) throw errors.invalidArgument('extension', 'this endpoint already has one');
-    const extension = make(this.host());
-    this.extension = extension;
-    this.virtualHost = extension.virtualHost;
-    return extension;
-  }
-
-  private runExtension(now: number, timeout: boolean): void {
-    const extension = this.extension as EndpointExtension;
-    if (timeout) extension.handleTimeout(now);
-    while (this.claimed.length > 0) {
-      const claimed = this.claimed;
-      this.claimed = [];
-      for (const event of claimed) extension.onEvent(event, now);
-    }
-  }
-
-  private onControl(channel: Channel, plaintext: Uint8Array, now: number): void {
-    const view = this.view(channel);
-    if (!this.extension || !view) {
-      this.drop('malformed', 'rendezvous message to a peer that plays no rendezvous role');
-      return;
-    }
-    this.extension.onControl(view, plaintext, now);
-  }
-
-  private view(channel: Channel | undefined): ChannelView | undefined {
-    if (!channel?.isOpen || !channel.remoteStatic) return undefined;
-    return { id: channel.id, address: channel.address, remoteKey: channel.remoteStatic };
-  }
-
-  /** What an extension may ask of the endpoint (see EndpointHost). */
-  private host(): EndpointHost {
-    return {
-      sendControl: (channelId, bytes, now) => {
-        const channel = this.secure.channel(channelId);
-        if (!channel?.isOpen) return false;
+    if (this.role) throw errors.invalidArgument('extension', 'this endpoint already has one');
+    const role = new ExtensionHost({
+      secure: this.secure,
+      table: this.table,
+      nextSessionId: () => this.nextSessionId,
+      connect: (peer, now) => this.connect(peer, now),
+      at: (now) => {
         this.now = now;
-        this.secure.send(channel, bytes, now);
-        return true;
       },
-      connect: (peer, now) => {
-        // Counted as the role's before the call: its first events may come out of it.
-        const id = this.nextSessionId;
-        this.extensionSessions.add(id);
-        let made: SessionId | undefined;
-        try {
-          made = this.connect(peer, now);
-          return made;
-        } finally {
-          // Not made, or the connect accepted a request that peer was making (another id).
-          if (made !== id) this.extensionSessions.delete(id);
-          if (made !== undefined) this.extensionSessions.add(made);
-        }
-      },
-      probe: (session, now) => {
-        this.now = now;
-        const record = this.table.get(session);
-        if (!record || !this.extensionSessions.has(session)) return;
-        record.session.probe(now);
-        this.stats.probed++;
-        this.settle(record);
-      },
-      punch: (peer, now) => {
-        this.now = now;
-        if (this.table.ofPeer(formatAddress(peer)).size > 0) return;
-        // One init, at once forgotten: it opens our NAT for the peer's handshake, and never
-        // completes a second channel (see PROTOCOL.md, "Hole punching").
-        this.secure.punch(peer);
-      },
-      channelOf: (session) => this.view(this.table.get(session)?.channel.channel),
-      openChannel: (channelId) => this.view(this.secure.channel(channelId)),
-      admitted: (channelId) => {
-        for (const r of this.table.channel(channelId)?.sessions.values() ?? [])
-          if (r.session.state === 'open') return true;
-        return false;
-      },
+      settle: (record) => this.settle(record),
       transmit: (to, data) => {
         this.stats.datagramsOut++;
         this.outbox.push({ to, data });
       },
-      receive: (bytes, from, now) => {
-        this.now = now;
-        this.secure.receive(bytes, from, now);
+      probed: () => {
+        this.stats.probed++;
       },
-      relayConnect: (direct, relayed, now) => {
-        this.now = now;
-        let moved = false;
-        for (const r of this.table.ofPeer(formatAddress(direct))) {
-          // The handshake goes on as it was (same init, same timers), through the relay.
-          if (r.session.state === 'connecting' && this.secure.redirect(r.channel.channel, relayed))
-            moved = true;
-        }
-        return moved;
-      },
-      openTo: (address) => {
-        for (const r of this.table.ofPeer(formatAddress(address))) if (r.channel.channel.isOpen) return true;
-        return false;
-      },
-      probeDirect: (relayed, direct, now) => {
-        this.now = now;
-        // Our own connect is filed under the direct address it began with; the peer's under the relayed one.
-        const records = [
-          ...this.table.ofPeer(formatAddress(relayed)),
-          ...this.table.ofPeer(formatAddress(direct)),
-        ];
-        for (const r of records) {
-          const channel = r.channel.channel;
-          if (!sameAddress(channel.address, relayed)) continue;
-          if (this.secure.sendKeepaliveTo(channel, direct, now)) return true;
-        }
-        return false;
-      },
-      random: (length) => this.secure.random(length),
-      lastHeard: (channelId) => this.secure.channel(channelId)?.lastReceivedAt,
-      rtt: (channelId) => {
-        for (const r of this.table.channel(channelId)?.sessions.values() ?? []) {
-          const rtt = r.session.info().rtt;
-          if (rtt !== undefined) return rtt;
-        }
-        return undefined;
-      },
-    };
+      malformed: (reason) => this.drop('malformed', reason),
+    });
+    const extension = make(role);
+    role.attach(extension);
+    this.role = role;
+    return extension;
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -548,9 +436,9 @@ export class Endpoint {
   }
 
   private onSessionMessage(channel: Channel, plaintext: Uint8Array, now: number): void {
-    if (plaintext[2] !== MESSAGE_VERSION && this.extension) {
+    if (plaintext[2] !== MESSAGE_VERSION && this.role) {
       // Another family beside session messages (a rendezvous role's): the role decodes it.
-      this.onControl(channel, plaintext, now);
+      this.role.control(channel, plaintext, now);
       return;
     }
     const decoded = decodeDatagram(plaintext);
@@ -637,8 +525,7 @@ export class Endpoint {
       const left = this.table.remove(record);
       if (left) this.secure.release(left, this.now);
       else if (this.lost.has(record)) this.rehandshakeWaiting(channelRecord);
-      this.extensionSessions.delete(session.id);
-      this.extension?.onSessionEnded?.(channelRecord.channel.id, this.now);
+      this.role?.sessionEnded(session.id, channelRecord.channel.id, this.now);
       return;
     }
     // Only a deadline earlier than the one filed is filed now. A later one (the ack and

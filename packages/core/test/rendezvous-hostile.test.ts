@@ -9,8 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Address,
   addressToWire,
-  type Endpoint,
-  type EndpointHost,
   encodeRendezvous,
   fingerprint,
   generateKeyPair,
@@ -20,9 +18,8 @@ import {
   serveRendezvous,
 } from '../src/index.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
-import { type Peer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { hostOf, type Peer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 
-const hostOf = (endpoint: Endpoint) => (endpoint as unknown as { host(): EndpointHost }).host();
 const INIT_BYTES = 108;
 
 /** Sends `peer` a rendezvous message from the rendezvous, on the channel of peer's session with it. */

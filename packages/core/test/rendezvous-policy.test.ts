@@ -4,12 +4,9 @@
  * (nothing to the live ones). Raw peers and floods on the virtual network; every size measured.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeRendezvous, type Endpoint, type EndpointHost, fingerprintBytes } from '../src/index.js';
-import { chat, type Peer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { encodeRendezvous, fingerprintBytes } from '../src/index.js';
+import { chat, hostOf, type Peer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, type Node } from './support/virtual-network.js';
-
-/** The host an endpoint gives its role: a test's way to send rendezvous messages as it likes. */
-const hostOf = (endpoint: Endpoint) => (endpoint as unknown as { host(): EndpointHost }).host();
 
 /**
  * A raw peer that opens a channel to the rendezvous (a handshake, and a request the rendezvous's

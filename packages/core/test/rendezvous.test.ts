@@ -1,8 +1,8 @@
 /** Rendezvous and hole punching on virtual time, through modelled NAT routers (support/nat.ts). */
 import { describe, expect, it } from 'vitest';
-import { type Address, decodeRendezvous, type EndpointHost, encodeRendezvous } from '../src/index.js';
+import { type Address, decodeRendezvous, encodeRendezvous } from '../src/index.js';
 import { RELAY_AFTER_MS } from '../src/rendezvous/client.js';
-import { chat, type Home, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { chat, type Home, hostOf, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
 
 function registeredLab(kind: 'endpoint-independent' | 'port-randomising') {
@@ -92,6 +92,22 @@ describe('rendezvous: hole punching', () => {
     expect(b.node.endpoint.secureSizes.channels).toBe(2);
     // The application lists its chat only: the session with the rendezvous is the role's own.
     expect(a.node.endpoint.listSessions().map((s) => s.state)).toEqual(['open']);
+  });
+
+  it("a client's session with its rendezvous is not the application's: not listed, not counted toward maxSessions", () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent', 'anyone', [], { maxSessions: 1 });
+    const b = lab.home('endpoint-independent', 'anyone', [], { maxSessions: 1 });
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    expect(a.node.endpoint.listSessions()).toHaveLength(0);
+    // One chat each is within maxSessions 1: neither side's own request nor b's answer is refused.
+    const result = chat(lab, a, b);
+    expect(result.accepted).toBeDefined();
+    expect(eventsOf(a.node, 'declined')).toHaveLength(0);
+    expect(b.node.endpoint.stats.refusedOverLimit).toBe(0);
+    expect(a.node.endpoint.listSessions()).toHaveLength(1);
+    // A second is past it: the application's limit still holds.
+    expect(() => a.node.endpoint.connect({ host: '192.0.2.1', port: 9 }, lab.net.now)).toThrow(/limit of 1/);
   });
 
   it('when both people ask for each other at the same moment, one chat opens and one channel stays', () => {
@@ -239,17 +255,13 @@ describe('rendezvous: never amplifies, never throws', () => {
 
   it('drops and counts malformed rendezvous messages, at a rendezvous and at a peer without a role', () => {
     const { lab, a } = registeredLab('endpoint-independent');
-    const host = (a.client as unknown as { channelId: number }).channelId;
+    const host = (a.client as unknown as { registration: { channel: number } }).registration.channel;
     const garbage = [
       Uint8Array.from([0x4e, 0x43, 0x10, 0x09, 0, 0, 0, 1]), // unknown code
       Uint8Array.from([0x4e, 0x43, 0x10, 0x03, 0, 0, 0]), // truncated
       encodeRendezvous({ type: 'introduce_failed', request: 1, reason: 'unavailable' }), // only a rendezvous sends it
     ];
-    const send = (
-      a.node.endpoint as unknown as {
-        host(): { sendControl: (id: number, b: Uint8Array, n: number) => boolean };
-      }
-    ).host();
+    const send = hostOf(a.node.endpoint);
     for (const bytes of garbage) expect(send.sendControl(host, bytes, lab.net.now)).toBe(true);
     lab.runFor(100);
     expect(lab.server.stats.malformed).toBe(3);
@@ -261,11 +273,10 @@ describe('rendezvous: never amplifies, never throws', () => {
   it('a peer that plays no rendezvous role drops a rendezvous message and counts it', () => {
     const net = new VirtualNetwork(5);
     const { a, b } = openPair(net);
-    const channelId = (a.endpoint as unknown as { host(): EndpointHost })
-      .host()
-      .channelOf(eventsOf(a, 'accepted')[0]?.session as number)?.id as number;
+    const channelId = hostOf(a.endpoint).channelOf(eventsOf(a, 'accepted')[0]?.session as number)
+      ?.id as number;
     const before = b.endpoint.stats.malformed;
-    const sender = (a.endpoint as unknown as { host(): EndpointHost }).host();
+    const sender = hostOf(a.endpoint);
     expect(
       sender.sendControl(
         channelId,

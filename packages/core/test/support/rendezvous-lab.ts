@@ -6,6 +6,8 @@ import {
   type AcceptFrom,
   type Address,
   DEFAULT_RENDEZVOUS_SERVER_OPTIONS,
+  type Endpoint,
+  type EndpointHost,
   type EndpointOptionsInput,
   type EventOf,
   fingerprint,
@@ -174,4 +176,19 @@ export function chat(lab: RendezvousLab, a: Peer, b: Peer, waitMs = 40_000) {
   lab.run(() => opened() !== undefined || eventsOf(a.node, 'no_answer').length > 0, waitMs);
   const accepted = opened();
   return { ready, session, incoming, accepted, openedIn: accepted ? accepted.at - askedAt : undefined };
+}
+
+/**
+ * The host an endpoint gives its rendezvous role: a test's way to send rendezvous messages as it
+ * likes. An endpoint without a role gets one that does nothing.
+ */
+export function hostOf(endpoint: Endpoint): EndpointHost {
+  const role = (endpoint as unknown as { role?: EndpointHost }).role;
+  if (role) return role;
+  let host: EndpointHost | undefined;
+  endpoint.use((given) => {
+    host = given;
+    return { onControl() {}, onEvent() {}, handleTimeout() {}, nextTimeout: () => undefined };
+  });
+  return host as EndpointHost;
 }
