@@ -315,6 +315,10 @@ describe('rendezvous: relay fallback', () => {
     expect(lab.updatesOf(a, 'relayed')).toHaveLength(1);
     expect(result.accepted?.peer.host).toBe('relay');
     expect(result.incoming?.peer.host).toBe('relay');
+    // Relay tags are random u32s; a relayed peer's address takes a small number of our own for it,
+    // so it is a valid address wherever it is shown or kept (known_peers.json, the prompt).
+    expect(result.accepted?.peer.port).toBe(1);
+    expect(result.incoming?.peer.port).toBe(1);
     expect(result.accepted?.fingerprint).toBe(b.fingerprint);
     const secret = 'the relay must never read this';
     a.node.endpoint.send(result.session as number, secret, lab.net.now);

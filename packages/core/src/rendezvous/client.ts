@@ -25,7 +25,7 @@ import {
   type Introduction,
   type RendezvousMessage,
 } from './messages.js';
-import { looksLikeRelay, RELAY_HOST, relayAddress } from './relay.js';
+import { looksLikeRelay, RELAY_HOST } from './relay.js';
 import { RelayPaths } from './relay-paths.js';
 
 export {
@@ -278,8 +278,7 @@ export class RendezvousClient implements EndpointExtension {
   private begin(introduction: Introduction, address: Address, now: number): void {
     const key = Uint8Array.from(introduction.key);
     const requester = introduction.role === 'requester';
-    if (introduction.relayTag !== 0)
-      this.paths.follow(address, relayAddress(introduction.relayTag), requester, now);
+    if (introduction.relayTag !== 0) this.paths.follow(address, introduction.relayTag, requester, now);
     if (requester) {
       this.updates.push({ type: 'ready', request: introduction.request, address, key });
       return;

@@ -5,6 +5,10 @@
  * peer's public address now and then, so that path validation moves the chat to a direct path
  * once one opens. And the relay packets themselves: ours go out under our tag, counter and
  * relay key (from `registered`); the rendezvous's come in under the same key, each counter once.
+ *
+ * A relayed peer has a virtual address: host `relay`, and as port a small number of our own
+ * for its tag (tags are random u32, and an address's port is 1..65535 wherever it is shown or
+ * kept), given when the tag is first met and kept for the latest MAX_ALIASES tags.
  */
 import { type Address, formatAddress } from '../address.js';
 import { equalBytes } from '../secure/crypto.js';
@@ -21,6 +25,9 @@ export const DIRECT_PROBE_FOR_MS = 60_000;
 const MAX_PATHS = 16;
 /** Counters are u32 and never wrap. */
 const MAX_COUNTER = 0xffff_ffff;
+/** Relay tags given a local number at most (the least recently met is forgotten first). */
+const MAX_ALIASES = 4_096;
+const MAX_PORT = 65_535;
 
 /** An introduced peer: its public address, its relayed address, and what we still do about the path. */
 interface PeerPath {
@@ -52,6 +59,10 @@ export class RelayPaths {
   readonly stats: RelayPathStats = { relayedConnects: 0, directProbes: 0, relayDropped: 0 };
   private paths: PeerPath[] = [];
   private credentials: Credentials | undefined;
+  /** Relay tag → the port of its virtual address, and back; the Map's order is least recently met first. */
+  private readonly portOfTag = new Map<number, number>();
+  private readonly tagOfPort = new Map<number, number>();
+  private lastPort = 0;
 
   constructor(private readonly host: EndpointHost) {}
 
@@ -62,8 +73,32 @@ export class RelayPaths {
     this.credentials = given && { tag: given.tag, key: given.key, sent: 0, received: new ReplayWindow() };
   }
 
+  /** The virtual address of the peer with relay tag `tag`. */
+  relayedAddress(tag: number): Address {
+    let port = this.portOfTag.get(tag);
+    if (port !== undefined) {
+      this.portOfTag.delete(tag); // met again: last in the order
+      this.portOfTag.set(tag, port);
+      return relayAddress(port);
+    }
+    if (this.portOfTag.size >= MAX_ALIASES) {
+      const [oldTag, oldPort] = this.portOfTag.entries().next().value as [number, number];
+      this.portOfTag.delete(oldTag);
+      this.tagOfPort.delete(oldPort);
+    }
+    // The next number not in use (at most MAX_ALIASES are: there is always one).
+    port = this.lastPort;
+    do port = (port % MAX_PORT) + 1;
+    while (this.tagOfPort.has(port));
+    this.lastPort = port;
+    this.portOfTag.set(tag, port);
+    this.tagOfPort.set(port, tag);
+    return relayAddress(port);
+  }
+
   /** Follows a peer we were introduced to with a relay tag; `requester`: our own connect may move to the relay. */
-  follow(direct: Address, relayed: Address, requester: boolean, now: number): void {
+  follow(direct: Address, tag: number, requester: boolean, now: number): void {
+    const relayed = this.relayedAddress(tag);
     this.paths = this.paths.filter((p) => formatAddress(p.direct) !== formatAddress(direct));
     this.paths.push({
       direct,
@@ -115,8 +150,9 @@ export class RelayPaths {
     rendezvous: Address | undefined,
   ): { to: Address; data: Uint8Array } | undefined {
     const own = this.credentials;
-    if (!own || !rendezvous || own.sent > MAX_COUNTER || to.port === 0) return undefined;
-    const data = sealRelay({ from: own.tag, to: to.port, counter: own.sent++, inner }, own.key);
+    const tag = this.tagOfPort.get(to.port);
+    if (!own || !rendezvous || own.sent > MAX_COUNTER || tag === undefined) return undefined;
+    const data = sealRelay({ from: own.tag, to: tag, counter: own.sent++, inner }, own.key);
     return { to: rendezvous, data };
   }
 
@@ -139,6 +175,6 @@ export class RelayPaths {
       return;
     }
     own.received.mark(packet.counter);
-    this.host.receive(packet.inner, relayAddress(packet.from), now);
+    this.host.receive(packet.inner, this.relayedAddress(packet.from), now);
   }
 }

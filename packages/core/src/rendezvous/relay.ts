@@ -8,7 +8,8 @@
  * replay window make a copy worth nothing, so a packet is attributed to the registered client
  * that made it, never to whoever sent a datagram from its address.
  *
- * A relayed peer has a virtual address that can never be a real one: host `relay`, port = its tag.
+ * A relayed peer has a virtual address that can never be a real one: host `relay`, and a port of
+ * the client's own for the peer's tag (relay-paths.ts).
  */
 import type { z } from 'zod';
 import type { Address } from '../address.js';
@@ -96,8 +97,9 @@ export function isNetchatPacket(inner: Uint8Array): boolean {
   return readDataPacket(inner) !== undefined || decodePacket(inner).ok;
 }
 
-export function relayAddress(tag: number): Address {
-  return { host: RELAY_HOST, port: tag };
+/** A virtual address: host `relay`, `port` a local number standing for a relay tag (relay-paths.ts). */
+export function relayAddress(port: number): Address {
+  return { host: RELAY_HOST, port };
 }
 
 export function isRelayed(address: Address): boolean {
