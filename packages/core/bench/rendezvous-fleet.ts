@@ -115,6 +115,13 @@ export class ClientFleet {
     return client.endpoint.busy;
   }
 
+  /** Probes every client made of its session with the rendezvous (it doubted the rendezvous). */
+  probes(): number {
+    let sum = 0;
+    for (const client of this.clients) sum += client.rendezvous.stats.probes;
+    return sum;
+  }
+
   all(): Client[] {
     return [...this.clients];
   }

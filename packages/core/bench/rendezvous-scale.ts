@@ -37,7 +37,9 @@ interface Sample {
   cpu: { user: number; system: number };
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
+  arrayBuffers: number;
   registrations: number;
   sessions?: number;
   sizes: Record<string, number>;
@@ -117,19 +119,16 @@ async function leave(fleet: ClientFleet, rendezvous: RendezvousProcess) {
 
 /**
  * Waits until the rendezvous's secure layer has closed the channels of the clients that left
- * (a channel no session uses is closed after 30 s, by design), then samples after a full GC
- * every 5 s until RSS stops falling (V8 and the allocator give pages back over a few seconds):
- * within 1 MB of the previous sample, or after a minute.
+ * (a channel no session uses is closed after 30 s, by design), then lets it idle for 30 s more,
+ * sampling after a full GC every 5 s (V8 and the allocator give pages back over a few seconds),
+ * and returns the last sample.
  */
 async function settled(rendezvous: RendezvousProcess): Promise<Sample> {
   await until(async () => (await rendezvous.sample()).secure.channels === 0, 90_000);
   let last = await rendezvous.sample({ gc: true, sessions: true });
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 6; i++) {
     await sleep(5_000);
-    const next = await rendezvous.sample({ gc: true, sessions: true });
-    const falling = last.rss - next.rss > 1024 * 1024;
-    last = next;
-    if (!falling) break;
+    last = await rendezvous.sample({ gc: true, sessions: true });
   }
   return last;
 }
@@ -160,6 +159,7 @@ export async function rendezvousScale() {
     // ---- hold ----
     const holdSeconds = await register(fleet, CLIENTS, (i) => i);
     const held = await rendezvous.sample();
+    const probesBefore = fleet.probes();
     console.log(
       `  hold: ${held.registrations.toLocaleString('en-US')} registered in ${round(holdSeconds, 0)} s; settling ${SETTLE_SECONDS} s`,
     );
@@ -169,6 +169,7 @@ export async function rendezvousScale() {
     await sleep(IDLE_SECONDS * 1000);
     const idleEnd = await rendezvous.sample();
     const self = process.cpuUsage(selfBefore);
+    const probesInWindow = fleet.probes() - probesBefore;
     const windowMs = idleEnd.at - idleStart.at;
     const cpuMs = (idleEnd.cpu.user + idleEnd.cpu.system - idleStart.cpu.user - idleStart.cpu.system) / 1000;
     const MB = 1024 * 1024;
@@ -194,6 +195,9 @@ export async function rendezvousScale() {
       holdIdleSeconds: round(windowMs / 1000, 1),
       holdCpuPercent: round((cpuMs / windowMs) * 100, 2),
       clientsCpuPercent: round(((self.user + self.system) / 1000 / windowMs) * 100, 1),
+      // Clients that doubted the rendezvous (no answer within 2 s of a heartbeat) from the end of
+      // the set-up to the end of the window: 0 when it kept up.
+      clientProbes: probesInWindow,
       heartbeatSeconds: 25,
       load: os.loadavg().map((l) => round(l, 2)),
     };

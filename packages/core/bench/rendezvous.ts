@@ -124,7 +124,7 @@ if (scale) {
     [
       `rendezvous at scale (loopback; ${scale.addresses.toLocaleString('en-US')} client addresses, up to ${scale.perAddressLimit} sessions each; load ${scale.load.join(' ')}):`,
       `  churn: ${scale.churnRegistrations.toLocaleString('en-US')} registrations came and went in ${scale.churnSeconds} s: RSS ${scale.churnRssBeforeMB} MB before, ${scale.churnRssAfterMB} MB after (${scale.churnRssGrowthPercent > 0 ? '+' : ''}${scale.churnRssGrowthPercent} %; goal within 20 %: ${yes(churnOk)}); tables after: ${JSON.stringify(scale.churnSizesAfter)}, sessions ${scale.churnSessionsAfter}`,
-      `  hold: ${scale.holdRegistrations.toLocaleString('en-US')} registrations (goal ${scale.clients.toLocaleString('en-US')}, ${scale.holdRefused} refused), heartbeats ${scale.heartbeatSeconds} s: RSS ${scale.holdRssMB} MB (goal ≤ 1024 MB: ${yes(rssOk)}; ${scale.rssEmptyMB} MB empty), CPU ${scale.holdCpuPercent} % of one core over ${scale.holdIdleSeconds} s (goal ≤ 30 %: ${yes(cpuOk)}); the clients' process ${scale.clientsCpuPercent} %`,
+      `  hold: ${scale.holdRegistrations.toLocaleString('en-US')} registrations (goal ${scale.clients.toLocaleString('en-US')}, ${scale.holdRefused} refused), heartbeats ${scale.heartbeatSeconds} s: RSS ${scale.holdRssMB} MB (goal ≤ 1024 MB: ${yes(rssOk)}; ${scale.rssEmptyMB} MB empty), CPU ${scale.holdCpuPercent} % of one core over ${scale.holdIdleSeconds} s (goal ≤ 30 %: ${yes(cpuOk)}); the clients' process ${scale.clientsCpuPercent} % (same machine), ${scale.clientProbes} clients doubted it`,
     ].join('\n'),
   );
 }

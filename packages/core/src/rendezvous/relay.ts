@@ -54,12 +54,14 @@ const codec = makeCodec<RelayPacket>(
 /** Bytes to a relay packet (its MAC not yet checked), or why they are not one. Never throws. */
 export const decodeRelay = codec.decode;
 
+const NO_MAC = new Uint8Array(MAC_BYTES);
+
 /** A relay packet, its MAC computed under `key`. */
 export function sealRelay(
   fields: { from: number; to: number; counter: number; inner: Uint8Array },
   key: Uint8Array,
 ): Uint8Array {
-  const bytes = codec.encode({ type: 'relay', ...fields, mac: new Uint8Array(MAC_BYTES) });
+  const bytes = codec.encode({ type: 'relay', ...fields, mac: NO_MAC });
   bytes.set(macOf(bytes, key), AUTHENTICATED_HEADER_BYTES);
   return bytes;
 }
@@ -72,11 +74,15 @@ export function authentic(bytes: Uint8Array, packet: RelayPacket, key: Uint8Arra
   return difference === 0;
 }
 
+/** Reused by every MAC: read (or copied) at once, never kept. */
+const macScratch = new Uint8Array(MAC_BYTES);
+
 function macOf(bytes: Uint8Array, key: Uint8Array): Uint8Array {
-  return mac16(key, [
+  const parts = [
     bytes.subarray(0, AUTHENTICATED_HEADER_BYTES),
     bytes.subarray(AUTHENTICATED_HEADER_BYTES + MAC_BYTES),
-  ]);
+  ];
+  return mac16(key, parts, macScratch);
 }
 
 /** Whether a datagram claims to be a relay packet (it may still fail to decode). */
