@@ -28,7 +28,12 @@ const BENCHES = {
   roundtrip: { cwd: core, args: ['--import', 'tsx', 'bench/roundtrip.ts'] },
   throughput: { cwd: core, args: ['--import', 'tsx', 'bench/throughput.ts'] },
   connect: { cwd: core, args: ['--import', 'tsx', 'bench/connect.ts'] },
-  rendezvous: { cwd: core, args: ['--import', 'tsx', 'bench/rendezvous.ts'] },
+  // The scale part runs the rendezvous from dist/, and holds 100,000 client endpoints in this process.
+  rendezvous: {
+    cwd: core,
+    args: ['--max-old-space-size=8192', '--import', 'tsx', 'bench/rendezvous.ts'],
+    needsBuild: '@netchat/core',
+  },
   rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: '@netchat/bot' },
   hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: '@netchat/bot' },
   // The installed commands (packages/release/dist) against `node -e 0`.
@@ -139,13 +144,41 @@ function rows(r) {
       '',
     ]);
     out.push([
-      'Relay cost per packet at the rendezvous',
+      'Relay cost per packet at the rendezvous (MACs checked and made)',
       `${fmt(rv.relayUsPerPacket, 2)} µs, +${rv.relayOverheadBytes} B`,
       `${fmt(rv.bareForwardUsPerPacket, 2)} µs bare forwarding`,
       `${fmt(rv.relayUsPerPacket / rv.bareForwardUsPerPacket, 1)}×`,
       '',
       '',
     ]);
+    const sc = rv.scale;
+    if (sc) {
+      const all = sc.holdRegistrations >= sc.clients;
+      out.push([
+        `Rendezvous churn: ${fmt(sc.churnRegistrations)} registrations from ${fmt(sc.addresses)} addresses, RSS after`,
+        `${fmt(sc.churnRssAfterMB, 1)} MB (${sc.churnRssGrowthPercent > 0 ? '+' : ''}${fmt(sc.churnRssGrowthPercent, 1)} %)`,
+        `${fmt(sc.churnRssBeforeMB, 1)} MB before`,
+        '',
+        'within 20 %',
+        met(Math.abs(sc.churnRssGrowthPercent) <= 20),
+      ]);
+      out.push([
+        `Rendezvous holding ${fmt(sc.holdRegistrations)} registrations (heartbeats ${sc.heartbeatSeconds} s): RSS`,
+        `${fmt(sc.holdRssMB, 1)} MB`,
+        `${fmt(sc.rssEmptyMB, 1)} MB empty`,
+        '',
+        `${fmt(sc.clients)}, ≤ 1 GB`,
+        met(all && sc.holdRssMB <= 1024),
+      ]);
+      out.push([
+        `Rendezvous holding them: CPU over ${fmt(sc.holdIdleSeconds)} s`,
+        `${fmt(sc.holdCpuPercent, 2)}% of a core`,
+        `load ${sc.load.join(' ')}`,
+        '',
+        '≤ 30%',
+        met(all && sc.holdCpuPercent <= 30),
+      ]);
+    }
   }
   const s = r.sessionRate;
   if (s)

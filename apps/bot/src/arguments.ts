@@ -22,6 +22,8 @@ const flags = {
   connect: { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   rendezvous: { type: 'boolean' },
+  'max-registrations': { type: 'string' },
+  'relay-rate': { type: 'string' },
 } as const;
 
 const allowEntry = z.string().transform((text, ctx) => {
@@ -32,6 +34,13 @@ const allowEntry = z.string().transform((text, ctx) => {
     return z.NEVER;
   }
 });
+
+/** Bytes a second, 0 allowed (no relay). */
+const bytesPerSecond = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of bytes a second (0: no relay)')
+  .transform(Number)
+  .pipe(z.number().int().max(1_000_000_000, 'must be at most 1000000000'));
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -52,6 +61,8 @@ export const BotArguments = PeerArguments.extend({
   connect: z.array(peerArgument).default([]),
   'log-level': z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   rendezvous: z.boolean().default(false),
+  'max-registrations': wholeNumberArgument.default(10_000),
+  'relay-rate': bytesPerSecond.default(65_536),
 })
   // --allow alone means --accept allow; --accept allow needs someone to allow.
   .transform((args) => ({ ...args, accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all') }))
@@ -80,6 +91,8 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
   --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)
+  --max-registrations N       with --rendezvous: peers registered at once; past it new ones are refused (default 10000)
+  --relay-rate BYTES          with --rendezvous: bytes a second one peer may send, and receive, through the relay (default 65536; 0: no relay)
 
 ${keyHomeHelp}
 

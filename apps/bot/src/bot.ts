@@ -19,6 +19,8 @@ import { type RulesEngine, truncateUtf8 } from './rules.js';
 export interface BotSettings {
   maxSessions: number;
   maxMessageBytes: number;
+  /** More for the `summary` line (with --rendezvous: the rendezvous's counters). */
+  summaryExtra?: () => Record<string, unknown>;
 }
 
 export interface BotSummary {
@@ -127,7 +129,11 @@ export class Bot {
     this.log.info({ event: 'shutdown', sessions: this.open.size }, 'shutting down');
     await this.peer.close(timeoutMs);
     this.reportRateLimited();
-    this.log.info({ event: 'summary', ...this.summary, security: this.securityCounters() }, 'stopped');
+    const extra = this.settings.summaryExtra?.() ?? {};
+    this.log.info(
+      { event: 'summary', ...this.summary, security: this.securityCounters(), ...extra },
+      'stopped',
+    );
     return this.summary;
   }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { fingerprint, serveRendezvous, TokenBuckets } from '@netchat/core';
+import { fingerprint, type RendezvousServer, relayRate, serveRendezvous, TokenBuckets } from '@netchat/core';
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
@@ -47,13 +47,21 @@ async function main(): Promise<void> {
   });
   // Before anyone is answered (the Bot below answers): every accept and request carries it.
   if (args.nick === undefined) peer.setNick(defaultBotNick(fingerprint(keyPair.publicKey)));
-  // --rendezvous: the bot also introduces the peers it accepts to each other (hole punching).
-  const rendezvous = args.rendezvous ? serveRendezvous(peer) : undefined;
+  // --rendezvous: the bot also introduces the peers it accepts to each other (hole punching). It
+  // serves only peers whose session the Bot accepted (its --accept, --allow, --max-sessions).
+  const rendezvous = args.rendezvous
+    ? serveRendezvous(peer, {
+        maxRegistrations: args['max-registrations'],
+        ...relayRate(args['relay-rate']),
+      })
+    : undefined;
   // A token bucket per peer: no peer can make the bot flood anyone.
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
     maxMessageBytes: peer.options.maxMessageBytes,
+    // The rendezvous's counts (malformed messages, refusals, relay drops) close the summary too.
+    ...(rendezvous ? { summaryExtra: () => ({ rendezvous: rendezvousCounters(rendezvous) }) } : {}),
   });
   // Before the listening line: whoever waits for it may send SIGTERM at once.
   let stopping = false;
@@ -73,6 +81,9 @@ async function main(): Promise<void> {
       accept: args.accept,
       nick: peer.options.nick,
       rendezvous: args.rendezvous,
+      ...(args.rendezvous
+        ? { maxRegistrations: args['max-registrations'], relayRate: args['relay-rate'] }
+        : {}),
       fingerprint: fingerprint(keyPair.publicKey),
     },
     'listening',
@@ -80,14 +91,16 @@ async function main(): Promise<void> {
   setInterval(() => {
     bot.logStats();
     if (rendezvous)
-      log.info(
-        { event: 'rendezvous_stats', registered: rendezvous.size, ...rendezvous.stats },
-        'rendezvous stats',
-      );
+      log.info({ event: 'rendezvous_stats', ...rendezvousCounters(rendezvous) }, 'rendezvous stats');
   }, STATS_EVERY_MS).unref();
   setInterval(() => bot.reportRateLimited(), RATE_LIMITED_EVERY_MS).unref();
 
   for (const target of args.connect) void bot.connect(target.host, target.port);
+}
+
+/** What the rendezvous holds and counted: the `rendezvous_stats` line and the summary's `rendezvous`. */
+function rendezvousCounters(server: RendezvousServer): Record<string, number> {
+  return { registered: server.size, ...server.stats };
 }
 
 main().catch((error: unknown) =>

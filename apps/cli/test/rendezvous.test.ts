@@ -64,6 +64,19 @@ describe('netchat with --rendezvous', () => {
     await a.waitFor('Start chat with? (IP Port): ', 5_000, 2);
   });
 
+  it('with --json, tells of the rendezvous in `rendezvous` events, as README.md lists them', async () => {
+    const port = await rendezvous();
+    const a = netchat('--json', '--rendezvous', `127.0.0.1:${port}`);
+    const own = await a.port();
+    await a.waitFor('"type":"rendezvous"');
+    expect(a.events().filter((e) => e.type === 'rendezvous')).toEqual([
+      {
+        type: 'rendezvous',
+        text: `Registered with the rendezvous 127.0.0.1:${port}; it sees you at 127.0.0.1:${own}.`,
+      },
+    ]);
+  });
+
   it('without a rendezvous, says one is needed for a fingerprint, and prompts again', async () => {
     const a = netchat();
     await a.waitFor('Start chat with? (IP Port): ');

@@ -1,13 +1,17 @@
 /**
  * Rendezvous figures. Time from asking for a fingerprint to an open chat, direct (hole punching
  * through endpoint-independent NATs) and relayed (port-randomising NATs), on virtual time with
- * 20 ms one-way links: protocol time, the same on any machine. And the relay's cost per message:
- * the rendezvous's CPU time per relayed packet (sans-IO: handleDatagram to the packet out),
- * beside the runtime's limit for the same forwarding done bare (read the tag, look up, copy), in
- * the same run; and the bytes it adds.
+ * 20 ms one-way links: protocol time, the same on any machine. The relay's cost per message:
+ * the rendezvous's CPU time per relayed packet (sans-IO: handleDatagram to the packet out: the
+ * sender's MAC checked, the receiver's computed), beside the runtime's limit for the same
+ * forwarding done bare (read the tag, look up, copy), in the same run; and the bytes it adds.
+ * Then the rendezvous at scale, on loopback (rendezvous-scale.ts): 100,000 registrations coming
+ * and going, and 100,000 held, with their goals. `BENCH_RV_CLIENTS=0` leaves the scale part out.
  */
-import { eventsOf } from '../test/support/virtual-network.js';
+import { RELAY_OVERHEAD_BYTES } from '../src/rendezvous/relay.js';
 import { RendezvousLab } from '../test/support/rendezvous-lab.js';
+import { eventsOf } from '../test/support/virtual-network.js';
+import { rendezvousScale } from './rendezvous-scale.js';
 import { report, round } from './util.js';
 
 const BATCHES = 20;
@@ -33,18 +37,28 @@ function openTime(kind: 'endpoint-independent' | 'port-randomising') {
   lab.run(() => eventsOf(a.node, 'accepted').length > 0, 20_000);
   const accepted = eventsOf(a.node, 'accepted')[0];
   if (!accepted) throw new Error('not accepted');
-  return { lab, a, b, session, ms: accepted.at - start, relayed: accepted.peer.host === 'relay' };
+  return {
+    lab,
+    a,
+    b,
+    session,
+    ms: accepted.at - start,
+    relayed: accepted.peer,
+    isRelayed: accepted.peer.host === 'relay',
+  };
 }
 
 const direct = openTime('endpoint-independent');
 const relayed = openTime('port-randomising');
 
-// A relay packet as the relayed chat sends it: a's text, sealed, wrapped for b.
+// Relay packets as the relayed chat sends them: a's text, sealed, wrapped for b. Each under its
+// own counter (a copy would be dropped), made beforehand.
 const { lab, a } = relayed;
 a.node.endpoint.send(relayed.session, 'x'.repeat(64), lab.net.now);
 lab.net.collect();
 const packet = a.node.sent.filter((s) => s.data[3] === 6).at(-1);
 if (!packet) throw new Error('no relay packet');
+const inner = packet.data.subarray(RELAY_OVERHEAD_BYTES);
 // The address a's packets reach the rendezvous from (its NAT's port for that destination).
 const rendezvous = lab.rendezvous.endpoint;
 const aAtRendezvous = rendezvous.listSessions().find((s) => s.peer.host === '203.0.113.1')?.peer;
@@ -60,9 +74,13 @@ function perPacketUs(forward: () => void): number[] {
   return samples.sort((x, y) => x - y);
 }
 
+const packets: Uint8Array[] = [];
+for (let i = 0; i < BATCHES * PER_BATCH; i++)
+  packets.push(a.client.wrap(relayed.relayed, inner)?.data as Uint8Array);
+let next = 0;
 const before = lab.server.stats.relayed;
 const netchat = perPacketUs(() => {
-  rendezvous.handleDatagram(packet.data, aAtRendezvous, lab.net.now);
+  rendezvous.handleDatagram(packets[next++] as Uint8Array, aAtRendezvous, lab.net.now);
   while (rendezvous.pollTransmit()) {}
 });
 const forwarded = lab.server.stats.relayed - before;
@@ -82,17 +100,32 @@ const bare = perPacketUs(() => {
 const median = (s: number[]) => round(s[Math.floor(s.length / 2)] as number, 3);
 const figures = {
   openDirectMs: round(direct.ms, 0),
-  openDirectRelayed: direct.relayed,
+  openDirectRelayed: direct.isRelayed,
   openRelayedMs: round(relayed.ms, 0),
-  openRelayedRelayed: relayed.relayed,
+  openRelayedRelayed: relayed.isRelayed,
   oneWayLatencyMs: 20,
   relayUsPerPacket: median(netchat),
   bareForwardUsPerPacket: median(bare),
   forwardedInBench: forwarded,
   relayPacketBytes: packet.data.length,
-  relayOverheadBytes: 8,
+  relayOverheadBytes: RELAY_OVERHEAD_BYTES,
 };
 console.log(
-  `open, 20 ms links: direct ${figures.openDirectMs} ms, relayed ${figures.openRelayedMs} ms (virtual time); relay: ${figures.relayUsPerPacket} µs per packet at the rendezvous (bare forwarding: ${figures.bareForwardUsPerPacket} µs), +8 bytes (${figures.relayPacketBytes} B for a 64 B text)`,
+  `open, 20 ms links: direct ${figures.openDirectMs} ms, relayed ${figures.openRelayedMs} ms (virtual time); relay: ${figures.relayUsPerPacket} µs per packet at the rendezvous (bare forwarding: ${figures.bareForwardUsPerPacket} µs; ${forwarded} of ${BATCHES * PER_BATCH} forwarded), +${RELAY_OVERHEAD_BYTES} bytes (${figures.relayPacketBytes} B for a 64 B text)`,
 );
-report('rendezvous', figures);
+
+const scale = Number(process.env.BENCH_RV_CLIENTS ?? 100_000) > 0 ? await rendezvousScale() : undefined;
+if (scale) {
+  const yes = (ok: boolean) => (ok ? 'met' : 'NOT MET');
+  const churnOk = Math.abs(scale.churnRssGrowthPercent) <= 20;
+  const rssOk = scale.holdRssMB <= 1024 && scale.holdRegistrations >= scale.clients;
+  const cpuOk = scale.holdCpuPercent <= 30 && scale.holdRegistrations >= scale.clients;
+  console.log(
+    [
+      `rendezvous at scale (loopback; ${scale.addresses.toLocaleString('en-US')} client addresses, up to ${scale.perAddressLimit} sessions each; load ${scale.load.join(' ')}):`,
+      `  churn: ${scale.churnRegistrations.toLocaleString('en-US')} registrations came and went in ${scale.churnSeconds} s: RSS ${scale.churnRssBeforeMB} MB before, ${scale.churnRssAfterMB} MB after (${scale.churnRssGrowthPercent > 0 ? '+' : ''}${scale.churnRssGrowthPercent} %; goal within 20 %: ${yes(churnOk)}); tables after: ${JSON.stringify(scale.churnSizesAfter)}, sessions ${scale.churnSessionsAfter}`,
+      `  hold: ${scale.holdRegistrations.toLocaleString('en-US')} registrations (goal ${scale.clients.toLocaleString('en-US')}, ${scale.holdRefused} refused), heartbeats ${scale.heartbeatSeconds} s: RSS ${scale.holdRssMB} MB (goal ≤ 1024 MB: ${yes(rssOk)}; ${scale.rssEmptyMB} MB empty), CPU ${scale.holdCpuPercent} % of one core over ${scale.holdIdleSeconds} s (goal ≤ 30 %: ${yes(cpuOk)}); the clients' process ${scale.clientsCpuPercent} % (same machine), ${scale.clientProbes} clients doubted it`,
+    ].join('\n'),
+  );
+}
+report('rendezvous', { ...figures, ...(scale ? { scale } : {}) });

@@ -34,9 +34,8 @@ import {
   type SessionInfo,
 } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
-import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
-import { isRendezvousPayload } from './rendezvous/messages.js';
-import { isRelayPacket, RELAY_HOST } from './rendezvous/relay.js';
+import { ExtensionHost } from './extension-host.js';
+import type { EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -44,6 +43,7 @@ import {
   type DeclineReason,
   decodeDatagram,
   encodeDatagram,
+  MESSAGE_VERSION,
 } from './wire/messages.js';
 
 /** The longest gap between resent handshake inits (ms). */
@@ -114,9 +114,8 @@ export class Endpoint {
   private sealing: Datagram | undefined;
   private readonly randomU32: () => number;
   private readonly context: SessionContext;
-  /** A rendezvous role (rendezvous/*.ts), if one is in use; its own session's events wait here. */
-  private extension: EndpointExtension | undefined;
-  private claimed: NetchatEvent[] = [];
+  /** The host of a rendezvous role (rendezvous/*.ts), if one is in use (see extension-host.ts). */
+  private role: ExtensionHost | undefined;
 
   constructor(options: EndpointOptionsInput = {}, dependencies: EndpointDependencies = {}) {
     this.options = resolveOptions(options);
@@ -128,9 +127,9 @@ export class Endpoint {
       this.identity,
       {
         transmit: (to, data) => {
-          if (to.host === RELAY_HOST) {
+          if (this.role?.isVirtual(to)) {
             // A peer reached through the relay: the sealed packet goes inside a relay packet.
-            const wrapped = this.extension?.wrapRelay?.(to, data);
+            const wrapped = this.role.wrap(to, data);
             if (!wrapped) return;
             to = wrapped.to;
             data = wrapped.data;
@@ -163,7 +162,7 @@ export class Endpoint {
           const record = this.table.get(event.session);
           if (record) this.lost.add(record);
         }
-        if (this.extension?.claims(event)) this.claimed.push(event);
+        if (this.role?.owns(event.session)) this.role.claim(event);
         else this.events.push(event);
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
@@ -196,7 +195,8 @@ export class Endpoint {
       this.settle(waiting);
       return waiting.session.id;
     }
-    if (this.table.size >= this.options.maxSessions) throw errors.tooManySessions(this.options.maxSessions);
+    if (this.applicationSessions >= this.options.maxSessions)
+      throw errors.tooManySessions(this.options.maxSessions);
     const reused = this.channelInUse(peer);
     const channel = reused?.channel ?? this.secure.connect(peer, now);
     const session = Session.outgoing(this.context, this.nextSessionId++, this.randomU32(), channel, now);
@@ -289,8 +289,16 @@ export class Endpoint {
     return this.table.get(id)?.session.info();
   }
 
+  /** The application's sessions (a rendezvous role's own are not among them). */
   listSessions(): SessionInfo[] {
-    return [...this.table.sessions()].map((r) => r.session.info());
+    const listed: SessionInfo[] = [];
+    for (const r of this.table.sessions()) if (!this.role?.owns(r.session.id)) listed.push(r.session.info());
+    return listed;
+  }
+
+  /** Sessions that count toward maxSessions: every one but a rendezvous role's own. */
+  private get applicationSessions(): number {
+    return this.table.size - (this.role?.ownSessions ?? 0);
   }
 
   /** True while any session exists (closing ones included) or anything waits to be sent. */
@@ -307,13 +315,9 @@ export class Endpoint {
   handleDatagram(bytes: Uint8Array, from: Address, now: number): void {
     this.now = now;
     this.stats.datagramsIn++;
-    const extension = this.extension;
-    if (extension?.onRelay && isRelayPacket(bytes) && extension.onRelay(bytes, from, now)) {
-      this.runExtension(now, false);
-      return;
-    }
-    this.secure.receive(bytes, from, now);
-    if (extension) this.runExtension(now, false);
+    // A rendezvous role's own packets (relay packets) never reach the secure layer.
+    if (!this.role?.onDatagram(bytes, from, now)) this.secure.receive(bytes, from, now);
+    this.role?.run(now, false);
   }
 
   handleTimeout(now: number): void {
@@ -327,7 +331,7 @@ export class Endpoint {
       record.session.handleTimeout(now);
       this.settle(record);
     }
-    if (this.extension) this.runExtension(now, true);
+    this.role?.run(now, true);
   }
 
   // ---- output -------------------------------------------------------------------------------
@@ -345,117 +349,36 @@ export class Endpoint {
    * come before any timer is due (a deadline that moved later is found out then), never after.
    */
   nextTimeout(): number | undefined {
-    return earliest(
-      earliest(this.deadlines.peek(), this.secure.nextTimeout()),
-      this.extension?.nextTimeout(),
-    );
+    return earliest(earliest(this.deadlines.peek(), this.secure.nextTimeout()), this.role?.nextTimeout());
   }
 
   // ---- rendezvous ---------------------------------------------------------------------------
 
   /** Puts a rendezvous role (client or server) on this endpoint; one at most. */
   use<E extends EndpointExtension>(make: (host: EndpointHost) => E): E {
-    if (this.extension) throw errors.invalidArgument('extension', 'this endpoint already has one');
-    const extension = make(this.host());
-    this.extension = extension;
-    return extension;
-  }
-
-  private runExtension(now: number, timeout: boolean): void {
-    const extension = this.extension as EndpointExtension;
-    if (timeout) extension.handleTimeout(now);
-    while (this.claimed.length > 0) {
-      const claimed = this.claimed;
-      this.claimed = [];
-      for (const event of claimed) extension.onEvent(event, now);
-    }
-  }
-
-  private onControl(channel: Channel, plaintext: Uint8Array, now: number): void {
-    const view = this.view(channel);
-    if (!this.extension || !view) {
-      this.drop('malformed', 'rendezvous message to a peer that plays no rendezvous role');
-      return;
-    }
-    this.extension.onControl(view, plaintext, now);
-  }
-
-  private view(channel: Channel | undefined): ChannelView | undefined {
-    if (!channel?.isOpen || !channel.remoteStatic) return undefined;
-    return { id: channel.id, address: channel.address, remoteKey: channel.remoteStatic };
-  }
-
-  /** What an extension may ask of the endpoint (see EndpointHost). */
-  private host(): EndpointHost {
-    return {
-      sendControl: (channelId, bytes, now) => {
-        const channel = this.secure.channel(channelId);
-        if (!channel?.isOpen) return false;
-        this.now = now;
-        this.secure.send(channel, bytes, now);
-        return true;
-      },
+    if (this.role) throw errors.invalidArgument('extension', 'this endpoint already has one');
+    const role = new ExtensionHost({
+      secure: this.secure,
+      table: this.table,
+      nextSessionId: () => this.nextSessionId,
       connect: (peer, now) => this.connect(peer, now),
-      punch: (peer, now) => {
+      at: (now) => {
         this.now = now;
-        if (this.table.ofPeer(formatAddress(peer)).size > 0) return;
-        // One init, at once forgotten: it opens our NAT for the peer's handshake, and never
-        // completes a second channel (see PROTOCOL.md, "Hole punching").
-        const channel = this.secure.connect(peer, now);
-        const record = this.secure.channels.get(channel.id);
-        if (record) this.secure.close(record);
       },
-      channelOf: (session) => this.view(this.table.get(session)?.channel.channel),
-      openChannel: (channelId) => this.view(this.secure.channel(channelId)),
+      settle: (record) => this.settle(record),
       transmit: (to, data) => {
         this.stats.datagramsOut++;
         this.outbox.push({ to, data });
       },
-      receive: (bytes, from, now) => {
-        this.now = now;
-        this.secure.receive(bytes, from, now);
+      probed: () => {
+        this.stats.probed++;
       },
-      relayConnect: (direct, relayed, now) => {
-        this.now = now;
-        let moved = false;
-        for (const r of this.table.ofPeer(formatAddress(direct))) {
-          const channel = r.channel.channel;
-          if (r.session.state !== 'connecting' || channel.isOpen || !channel.initiator) continue;
-          // The handshake goes on as it was (same init, same timers), through the relay.
-          channel.address = relayed;
-          moved = true;
-        }
-        return moved;
-      },
-      openTo: (address) => {
-        for (const r of this.table.ofPeer(formatAddress(address))) if (r.channel.channel.isOpen) return true;
-        return false;
-      },
-      probeDirect: (relayed, direct, now) => {
-        this.now = now;
-        // Our own connect is filed under the direct address it began with; the peer's under the relayed one.
-        const records = [
-          ...this.table.ofPeer(formatAddress(relayed)),
-          ...this.table.ofPeer(formatAddress(direct)),
-        ];
-        for (const r of records) {
-          const channel = r.channel.channel;
-          if (!channel.isOpen || channel.address.host !== RELAY_HOST || channel.address.port !== relayed.port)
-            continue;
-          this.stats.datagramsOut++;
-          this.outbox.push({ to: direct, data: channel.seal(new Uint8Array(0), now) });
-          return true;
-        }
-        return false;
-      },
-      rtt: (channelId) => {
-        for (const r of this.table.channel(channelId)?.sessions.values() ?? []) {
-          const rtt = r.session.info().rtt;
-          if (rtt !== undefined) return rtt;
-        }
-        return undefined;
-      },
-    };
+      malformed: (reason) => this.drop('malformed', reason),
+    });
+    const extension = make(role);
+    role.attach(extension);
+    this.role = role;
+    return extension;
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -528,8 +451,9 @@ export class Endpoint {
   }
 
   private onSessionMessage(channel: Channel, plaintext: Uint8Array, now: number): void {
-    if (isRendezvousPayload(plaintext)) {
-      this.onControl(channel, plaintext, now);
+    if (plaintext[2] !== MESSAGE_VERSION && this.role) {
+      // Another family beside session messages (a rendezvous role's): the role decodes it.
+      this.role.control(channel, plaintext, now);
       return;
     }
     const decoded = decodeDatagram(plaintext);
@@ -580,7 +504,7 @@ export class Endpoint {
   /** Past maxSessions, or maxSessionsPerPeer live sessions with this peer (declined ones draining do not count). */
   private overLimit(peerKey: string): boolean {
     const { maxSessions, maxSessionsPerPeer } = this.options;
-    if (this.table.size >= maxSessions) return true;
+    if (this.applicationSessions >= maxSessions) return true;
     let counted = 0;
     for (const r of this.table.ofPeer(peerKey)) if (r.session.countsTowardPeerLimit) counted++;
     return counted >= maxSessionsPerPeer;
@@ -616,6 +540,7 @@ export class Endpoint {
       const left = this.table.remove(record);
       if (left) this.secure.release(left, this.now);
       else if (this.lost.has(record)) this.rehandshakeWaiting(channelRecord);
+      this.role?.sessionEnded(session.id, channelRecord.channel.id, this.now);
       return;
     }
     // Only a deadline earlier than the one filed is filed now. A later one (the ack and

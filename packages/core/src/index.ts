@@ -130,22 +130,28 @@ export {
   Introduce,
   IntroduceFailed,
   Introduction,
+  FAILURE_REASONS,
+  type FailureReason,
   RENDEZVOUS_VERSION,
   Register,
   Registered,
+  RegisterFailed,
   type RendezvousMessage,
 } from './rendezvous/messages.js';
 export {
   type IntroduceFailure,
   RendezvousClient,
   type RendezvousClientOptions,
+  type RendezvousClientStats,
   type RendezvousUpdate,
 } from './rendezvous/client.js';
 export {
+  DEFAULT_RELAY_BYTES_PER_SECOND,
   DEFAULT_RENDEZVOUS_SERVER_OPTIONS,
   RendezvousServer,
   type RendezvousServerOptions,
   type RendezvousServerStats,
+  relayRate,
 } from './rendezvous/server.js';
 export { RendezvousLink, type RendezvousLinkOptions, serveRendezvous } from './node/rendezvous-link.js';
 export { isRelayed, RELAY_HOST, relayAddress } from './rendezvous/relay.js';

@@ -12,7 +12,13 @@ import {
   generateKeyPair,
   type RendezvousMessage,
 } from '../src/index.js';
-import { decodeRelay, encodeRelay, type RelayPacket } from '../src/rendezvous/relay.js';
+import {
+  authentic,
+  decodeRelay,
+  isNetchatPacket,
+  type RelayPacket,
+  sealRelay,
+} from '../src/rendezvous/relay.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 const blocks = (kind: string) =>
@@ -27,12 +33,18 @@ const blocks = (kind: string) =>
       bytes: Uint8Array.from(Buffer.from(line('hex').replace(/ /g, ''), 'hex')),
       json: line('json'),
       why: line('why'),
+      key: line('key'),
     };
   });
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const toJson = (message: RendezvousMessage) =>
   JSON.parse(JSON.stringify(message, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)));
-const BYTE_FIELDS = new Set(['padding', 'keys', 'fingerprint', 'key', 'ip', 'inner']);
+const BYTE_FIELDS = new Set(['keys', 'fingerprint', 'key', 'ip', 'inner', 'relayKey', 'mac']);
+/** "5a × 32" as bytes. */
+const repeated = (text: string) => {
+  const [byte = '', times = ''] = text.split('×').map((t) => t.trim());
+  return new Uint8Array(Number(times)).fill(Number.parseInt(byte, 16));
+};
 const fromJson = (json: string): RendezvousMessage =>
   JSON.parse(json, (k, v) => (BYTE_FIELDS.has(k) ? Uint8Array.from(Buffer.from(v, 'hex')) : v));
 
@@ -47,7 +59,10 @@ describe('PROTOCOL.md rendezvous vectors', () => {
       'introduce',
       'introduction',
       'introduce_failed',
+      'register_failed',
     ]);
+    // Padding is no field of a decoded message: the vectors' JSON does not show it.
+    for (const v of vectors) expect(v.json).not.toContain('padding');
     expect(invalid.length).toBeGreaterThanOrEqual(5);
   });
 
@@ -63,18 +78,31 @@ describe('PROTOCOL.md rendezvous vectors', () => {
     expect(decodeRendezvous(v.bytes).ok).toBe(false);
   });
 
-  it("relay packet: decodes and re-encodes; its inner packet is the crypto vectors' data packet", () => {
+  it("relay packet: decodes, is authentic under its key, re-seals to the same bytes; its inner packet is the crypto vectors' data packet", () => {
     const [relay] = blocks('relay');
     if (!relay) throw new Error('PROTOCOL.md has no relay vector');
+    const key = repeated(relay.key);
     const decoded = decodeRelay(relay.bytes);
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
-    expect(
-      JSON.parse(JSON.stringify(decoded.datagram, (_k, v) => (v instanceof Uint8Array ? hex(v) : v))),
-    ).toEqual(JSON.parse(relay.json));
-    expect(hex(encodeRelay(fromJson(relay.json) as unknown as RelayPacket))).toBe(hex(relay.bytes));
-    expect(protocol).toContain(`data packet: ${hex(decoded.datagram.inner)}`);
-    expect(decodeRelay(relay.bytes.subarray(0, 8)).ok).toBe(false); // nothing inside
+    const packet = decoded.datagram;
+    expect(JSON.parse(JSON.stringify(packet, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)))).toEqual(
+      JSON.parse(relay.json),
+    );
+    expect(authentic(relay.bytes, packet, key)).toBe(true);
+    expect(authentic(relay.bytes, packet, new Uint8Array(32))).toBe(false);
+    const { mac: _mac, type: _type, ...fields } = fromJson(relay.json) as unknown as RelayPacket;
+    expect(hex(sealRelay(fields, key))).toBe(hex(relay.bytes));
+    expect(isNetchatPacket(packet.inner)).toBe(true);
+    expect(protocol).toContain(`data packet: ${hex(packet.inner)}`);
+  });
+
+  it.each(blocks('relay-invalid').map((v) => [v.why, v] as const))('relay: drops %s', (_why, v) => {
+    const key = repeated(blocks('relay')[0]?.key ?? '');
+    const decoded = decodeRelay(v.bytes);
+    const kept =
+      decoded.ok && authentic(v.bytes, decoded.datagram, key) && isNetchatPacket(decoded.datagram.inner);
+    expect(kept).toBe(false);
   });
 
   it('writes the addresses and the fingerprint the notes under the vectors name', () => {

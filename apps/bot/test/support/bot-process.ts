@@ -7,8 +7,9 @@ const bin = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 export type LogLine = Record<string, unknown> & { event?: string };
 
 export class BotProcess extends ProgramProcess {
-  constructor(args: string[]) {
-    super(bin, args);
+  /** `env` may name a NETCHAT_HOME (a bot started again with the same key); else a new one. */
+  constructor(args: string[], env: Record<string, string> = {}) {
+    super(bin, args, env);
   }
 
   logs(): LogLine[] {

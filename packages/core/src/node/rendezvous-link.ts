@@ -17,6 +17,7 @@ import {
   type RendezvousServerOptions,
 } from '../rendezvous/server.js';
 import { isFingerprint } from '../rendezvous/fingerprint.js';
+import { canReach } from './local-address.js';
 import type { NetchatPeer } from './netchat-peer.js';
 
 export interface RendezvousLinkOptions {
@@ -33,7 +34,9 @@ const FAILURES: Record<string, string> = {
   rate_limited: 'the rendezvous is limiting our requests; try again in a few seconds',
   timeout: 'the rendezvous did not answer',
   not_registered: 'not registered with the rendezvous yet (is it reachable?)',
+  full: 'the rendezvous is full and does not register us',
   wrong_key: 'the rendezvous named a key with another fingerprint',
+  bad_address: 'the rendezvous named an address that cannot be used',
 };
 
 export class RendezvousLink extends EventEmitter<{ update: [RendezvousUpdate] }> {
@@ -47,7 +50,14 @@ export class RendezvousLink extends EventEmitter<{ update: [RendezvousUpdate] }>
     options: RendezvousLinkOptions,
   ) {
     super();
-    this.client = peer.endpoint.use((host) => new Client(host, { ...options }));
+    // Introductions naming an address of an IP version this socket cannot send to are ignored.
+    const local = peer.udpSocket.address();
+    const binding = { host: local.address, port: local.port };
+    const dualStack = local.family === 'IPv6' && local.address === '::';
+    this.client = peer.endpoint.use(
+      (host) =>
+        new Client(host, { ...options, canReach: (address) => canReach(address, binding, dualStack) }),
+    );
     peer.on('pumped', () => this.drain());
     peer.run((_endpoint, now) => this.client.start(now));
   }

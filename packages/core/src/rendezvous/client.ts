@@ -1,61 +1,61 @@
 /**
  * The client's side of a rendezvous: keep a session with the rendezvous peer (its heartbeats keep
- * our NAT mapping open), register our key on it, ask for introductions, and send handshakes at
- * the moment the rendezvous names (hole punching).
+ * our NAT mapping open) and our registration on it (client-registration.ts), ask for
+ * introductions and act on them at the moment the rendezvous names (introductions.ts: the
+ * requester connects, the introduced side punches), and fall back to its relay (relay-paths.ts).
  *
- * The session is the extension's own: the application never sees its events. When it ends
- * (the rendezvous restarted, the path died), a new one is made after a back-off.
+ * The session is the role's own: the application never sees its events, nor lists it. A
+ * rendezvous that restarted is found out at the first request that gets no answer, or at our
+ * next heartbeat; we then register anew and send again what waits. A rendezvous that says it
+ * does not know us (`not_registered`) is registered with again at once.
  */
-import { type Address, formatAddress, sameAddress } from '../address.js';
-import type { NetchatEvent, SessionId } from '../events.js';
-import { equalBytes, fingerprint } from '../secure/crypto.js';
+import type { Address } from '../address.js';
+import { errors } from '../errors.js';
+import type { NetchatEvent } from '../events.js';
+import { ClientRegistration } from './client-registration.js';
+import { ClientTimers } from './client-timers.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
 import { fingerprintBytes } from './fingerprint.js';
+import { type IgnoredBecause, Introductions } from './introductions.js';
 import {
   type AcceptFrom,
-  addressFromWire,
   decodeRendezvous,
   encodeRendezvous,
   type FailureReason,
-  INTRODUCE_PADDING_BYTES,
   type Introduction,
-  MAX_LISTED_KEYS,
-  REGISTER_PADDING_BYTES,
   type RendezvousMessage,
 } from './messages.js';
-import { decodeRelay, encodeRelay, relayAddress } from './relay.js';
+import { looksLikeRelay, RELAY_HOST } from './relay.js';
+import { RelayPaths } from './relay-paths.js';
+
+export {
+  HEARTBEAT_ANSWER_MS,
+  PROBE_EVERY_MS,
+  RECONNECT_INITIAL_MS,
+  RECONNECT_MAX_MS,
+  REGISTER_REFUSED_RETRY_MS,
+} from './client-registration.js';
+export { INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from './introductions.js';
+export { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from './relay-paths.js';
 
 export interface RendezvousClientOptions {
   server: Address;
   /** Whom the rendezvous may introduce to us: anyone, or only the keys listed. */
   acceptFrom: AcceptFrom;
   listedKeys: readonly Uint8Array[];
+  /** Whether our socket can send to an address at all (its IP version); the adapter knows. */
+  canReach?: (address: Address) => boolean;
 }
 
-/** Gaps between resent requests (register, introduce) while unanswered (ms). */
-export const REQUEST_RETRY_MS = 1_000;
-/** An introduction not answered by then fails. */
-export const INTRODUCE_TIMEOUT_MS = 5_000;
-/** Back-off before a new session when the one with the rendezvous ended: doubling up to the max. */
-export const RECONNECT_INITIAL_MS = 1_000;
-export const RECONNECT_MAX_MS = 30_000;
-/** A connect that has not opened its channel by then goes through the relay. */
-export const RELAY_AFTER_MS = 3_000;
-/** While relayed, a keepalive goes straight to the peer's public address this often, for this long. */
-export const DIRECT_PROBE_EVERY_MS = 5_000;
-export const DIRECT_PROBE_FOR_MS = 60_000;
-/** Relay paths followed at most (older ones stop probing). */
-const MAX_PATHS = 16;
-/** Punches kept scheduled at most (introductions others asked for). */
-const MAX_SCHEDULED_PUNCHES = 16;
-
-export type IntroduceFailure = FailureReason | 'timeout' | 'not_registered' | 'wrong_key';
+export type IntroduceFailure = FailureReason | 'timeout' | 'wrong_key' | 'bad_address';
 
 export type RendezvousUpdate =
   /** Registered; `publicAddress` is where the rendezvous sees us (our NAT's public side). */
   | { readonly type: 'registered'; readonly publicAddress: Address }
   /** The session with the rendezvous ended (or never opened); a new one follows after `retryIn` ms. */
   | { readonly type: 'unregistered'; readonly retryIn: number; readonly wasRegistered: boolean }
+  /** The rendezvous would not register us (it is full); we try again after `retryIn` ms. */
+  | { readonly type: 'refused'; readonly reason: FailureReason; readonly retryIn: number }
   /** Our introduction: connect to `address` now (the peer sends its handshakes at this moment too). */
   | { readonly type: 'ready'; readonly request: number; readonly address: Address; readonly key: Uint8Array }
   | { readonly type: 'failed'; readonly request: number; readonly reason: IntroduceFailure }
@@ -64,103 +64,115 @@ export type RendezvousUpdate =
   /** No direct path opened to `address` in time: our connect goes through the relay as `relayed`. */
   | { readonly type: 'relayed'; readonly address: Address; readonly relayed: Address };
 
-/** An introduced peer: its public address, its relayed address, and what we still do about the path. */
-interface PeerPath {
-  readonly direct: Address;
-  readonly relayed: Address;
-  /** For our own connect: when to give up on the direct path. */
-  switchAt: number | undefined;
-  nextProbe: number;
-  readonly probeUntil: number;
-}
-
-interface PendingIntroduction {
-  readonly request: number;
-  readonly fingerprint: Uint8Array;
-  readonly bytes: Uint8Array;
-  readonly deadline: number;
-  resendAt: number;
-}
-
-interface ScheduledStart {
-  readonly at: number;
-  readonly introduction: Introduction;
-}
-
 export interface RendezvousClientStats {
+  /** Rendezvous messages that did not decode, came on another channel, or only a client sends. */
   malformed: number;
   introductionsReceived: number;
+  /** Introductions not acted on, by why (introductions.ts, IgnoredBecause). */
+  ignored: Record<IgnoredBecause, number>;
   punches: number;
   /** Connects moved to the relay, and keepalives sent straight to a relayed peer's public address. */
   relayedConnects: number;
   directProbes: number;
+  /** Relay packets dropped (undecodable, forged, a copy, not for us, or no netchat packet inside). */
+  relayDropped: number;
+  /** Our session with the rendezvous probed because an answer was missing. */
+  probes: number;
+  /** Registered again because the rendezvous said it did not know us. */
+  reregistrations: number;
 }
 
 export class RendezvousClient implements EndpointExtension {
-  readonly stats: RendezvousClientStats = {
-    malformed: 0,
-    introductionsReceived: 0,
-    punches: 0,
-    relayedConnects: 0,
-    directProbes: 0,
+  readonly virtualHost = RELAY_HOST;
+  private readonly counts = { malformed: 0, introductionsReceived: 0, punches: 0 };
+  private readonly ignored: Record<IgnoredBecause, number> = {
+    unasked: 0,
+    wrong_key: 0,
+    not_accepted: 0,
+    bad_address: 0,
+    punch_rate: 0,
   };
-  private paths: PeerPath[] = [];
-  private session: SessionId | undefined;
-  private channelId: number | undefined;
-  private registered = false;
-  private publicAddress: Address | undefined;
-  private registerResendAt: number | undefined;
-  private reconnectAt: number | undefined;
-  private reconnectGap = RECONNECT_INITIAL_MS;
+  private readonly options: RendezvousClientOptions;
+  private readonly timers = new ClientTimers();
+  private readonly registration: ClientRegistration;
+  private readonly introductions: Introductions;
+  private readonly paths: RelayPaths;
   private nextRequest = 1;
-  private readonly pending = new Map<number, PendingIntroduction>();
-  private starts: ScheduledStart[] = [];
   private readonly updates: RendezvousUpdate[] = [];
 
   constructor(
     private readonly host: EndpointHost,
-    private readonly options: RendezvousClientOptions,
-  ) {}
+    options: RendezvousClientOptions,
+  ) {
+    this.options = { ...options };
+    this.introductions = new Introductions(this.options);
+    this.paths = new RelayPaths(host);
+    this.registration = new ClientRegistration(host, this.timers, this.options, () => this.nextRequest++, {
+      registered: ({ tag, key, publicAddress, first }, now) => {
+        this.paths.setCredentials({ tag, key });
+        if (first) this.updates.push({ type: 'registered', publicAddress });
+        // Requests made while we were not known go (again) now; they keep their timeouts.
+        const channel = this.registration.channel as number;
+        for (const pending of this.introductions.waitingRequests())
+          this.host.sendControl(channel, pending.bytes, now);
+      },
+      forgotten: () => this.paths.setCredentials(undefined),
+      refused: (reason, retryIn) => {
+        this.updates.push({ type: 'refused', reason, retryIn });
+        for (const pending of this.introductions.waitingRequests())
+          this.fail(pending.request, 'not_registered');
+      },
+      ended: (retryIn, wasRegistered, announce) => {
+        if (announce) this.updates.push({ type: 'unregistered', retryIn, wasRegistered });
+      },
+    });
+  }
+
+  get stats(): Readonly<RendezvousClientStats> {
+    const { probes, reregistrations } = this.registration;
+    return { ...this.counts, ...this.paths.stats, probes, reregistrations, ignored: { ...this.ignored } };
+  }
 
   /** Opens the session with the rendezvous; registration follows when it is accepted. */
   start(now: number): void {
-    this.session = this.host.connect(this.options.server, now);
+    this.registration.start(now);
   }
 
   get isRegistered(): boolean {
-    return this.registered;
+    return this.registration.isRegistered;
   }
 
   /** Where the rendezvous sees us, once registered. */
   get observedAddress(): Address | undefined {
-    return this.publicAddress;
+    return this.registration.observedAddress;
   }
 
-  /** Asks to be introduced to the peer with this fingerprint; a `ready` or `failed` update follows for the returned request. */
+  /**
+   * Asks to be introduced to the peer with this fingerprint; a `ready` or `failed` update follows
+   * for the returned request. Throws INVALID_ARGUMENT if the text is not a fingerprint.
+   */
   introduce(fingerprintText: string, now: number): number {
-    const request = this.nextRequest++;
     const wanted = fingerprintBytes(fingerprintText);
-    if (!wanted) throw new RangeError(`not a fingerprint: ${fingerprintText}`);
-    const channel = this.channelId === undefined ? undefined : this.host.openChannel(this.channelId);
-    if (!this.registered || !channel) {
+    if (!wanted) throw errors.invalidArgument('fingerprint', `"${fingerprintText}" is not one`);
+    const request = this.nextRequest++;
+    const channel = this.registration.channel;
+    if (!this.registration.isRegistered || channel === undefined) {
       this.updates.push({ type: 'failed', request, reason: 'not_registered' });
       return request;
     }
-    const bytes = encodeRendezvous({
-      type: 'introduce',
-      request,
-      fingerprint: wanted,
-      padding: new Uint8Array(INTRODUCE_PADDING_BYTES),
-    });
-    this.pending.set(request, {
-      request,
-      fingerprint: wanted,
-      bytes,
-      deadline: now + INTRODUCE_TIMEOUT_MS,
-      resendAt: now + REQUEST_RETRY_MS,
-    });
-    this.host.sendControl(channel.id, bytes, now);
+    const bytes = encodeRendezvous({ type: 'introduce', request, fingerprint: wanted });
+    this.introductions.ask(request, wanted, bytes, now);
+    this.host.sendControl(channel, bytes, now);
+    this.refreshTimers();
     return request;
+  }
+
+  /** New terms for introductions (the setting changed): registered again with them at once. */
+  setIntroductions(acceptFrom: AcceptFrom, listedKeys: readonly Uint8Array[], now: number): void {
+    this.options.acceptFrom = acceptFrom;
+    this.options.listedKeys = listedKeys;
+    this.introductions.accept(this.options);
+    this.registration.register(now, true);
   }
 
   pollUpdate(): RendezvousUpdate | undefined {
@@ -169,212 +181,131 @@ export class RendezvousClient implements EndpointExtension {
 
   // ---- EndpointExtension ----------------------------------------------------------------------
 
-  onControl(channel: ChannelView, bytes: Uint8Array, now: number): void {
-    const decoded = decodeRendezvous(bytes);
-    // Only our rendezvous may tell us where to send handshakes.
-    if (!decoded.ok || channel.id !== this.channelId) {
-      this.stats.malformed++;
-      return;
-    }
-    this.onMessage(decoded.datagram, now);
-  }
-
-  claims(event: NetchatEvent): boolean {
-    return event.session === this.session;
-  }
-
-  onEvent(event: NetchatEvent, now: number): void {
-    if (event.type === 'accepted') {
-      this.channelId = this.host.channelOf(event.session)?.id;
-      this.reconnectGap = RECONNECT_INITIAL_MS;
-      this.sendRegister(now);
-      return;
-    }
-    if (
-      event.type === 'declined' ||
-      event.type === 'no_answer' ||
-      event.type === 'lost' ||
-      event.type === 'closed'
-    )
-      this.ended(now);
-  }
-
-  handleTimeout(now: number): void {
-    if (this.reconnectAt !== undefined && now >= this.reconnectAt) {
-      this.reconnectAt = undefined;
-      this.start(now);
-    }
-    if (this.registerResendAt !== undefined && now >= this.registerResendAt) this.sendRegister(now);
-    for (const pending of [...this.pending.values()]) {
-      if (now >= pending.deadline) {
-        this.pending.delete(pending.request);
-        this.updates.push({ type: 'failed', request: pending.request, reason: 'timeout' });
-      } else if (now >= pending.resendAt && this.channelId !== undefined) {
-        pending.resendAt = now + REQUEST_RETRY_MS;
-        this.host.sendControl(this.channelId, pending.bytes, now);
-      }
-    }
-    const due = this.starts.filter((s) => s.at <= now);
-    this.starts = this.starts.filter((s) => s.at > now);
-    for (const start of due) this.begin(start.introduction, now);
-    this.followPaths(now);
-  }
-
-  /** A relay packet from our rendezvous: its inner packet comes from the relayed address of its tag. */
-  onRelay(bytes: Uint8Array, from: Address, now: number): boolean {
-    const channel = this.channelId === undefined ? undefined : this.host.openChannel(this.channelId);
-    if (!channel || !sameAddress(channel.address, from)) return false; // not from our rendezvous: the secure layer drops it
-    const decoded = decodeRelay(bytes);
-    if (!decoded.ok) {
-      this.stats.malformed++;
-      return true;
-    }
-    this.host.receive(decoded.datagram.inner, relayAddress(decoded.datagram.tag), now);
+  onDatagram(bytes: Uint8Array, _from: Address, now: number): boolean {
+    if (!looksLikeRelay(bytes)) return false;
+    this.paths.unwrap(bytes, now);
     return true;
   }
 
-  wrapRelay(to: Address, bytes: Uint8Array): { to: Address; data: Uint8Array } | undefined {
-    const channel = this.channelId === undefined ? undefined : this.host.openChannel(this.channelId);
-    if (!channel) return undefined; // no rendezvous now: the packet is lost like any other, and resent
-    return { to: channel.address, data: encodeRelay({ type: 'relay', tag: to.port, inner: bytes }) };
+  wrap(to: Address, bytes: Uint8Array): { to: Address; data: Uint8Array } | undefined {
+    const channel = this.registration.channel;
+    const rendezvous = channel === undefined ? undefined : this.host.openChannel(channel);
+    return this.paths.wrap(to, bytes, rendezvous?.address);
+  }
+
+  onControl(channel: ChannelView, bytes: Uint8Array, now: number): void {
+    const decoded = decodeRendezvous(bytes);
+    // Only our rendezvous may tell us where to send handshakes.
+    if (!decoded.ok || channel.id !== this.registration.channel) {
+      this.counts.malformed++;
+      return;
+    }
+    this.onMessage(decoded.datagram, now);
+    this.refreshTimers();
+  }
+
+  onEvent(event: NetchatEvent, now: number): void {
+    this.registration.onEvent(event, now);
+  }
+
+  handleTimeout(now: number): void {
+    for (const name of this.timers.takeExpired(now)) {
+      switch (name) {
+        case 'reconnect':
+          this.registration.start(now);
+          break;
+        case 'register':
+          this.registration.register(now);
+          break;
+        case 'answer':
+          this.registration.answerDue(now);
+          break;
+        case 'request':
+          this.requestsDue(now);
+          break;
+        case 'start':
+          for (const due of this.introductions.takeDueStarts(now))
+            this.begin(due.introduction, due.address, now);
+          break;
+        case 'path':
+          for (const moved of this.paths.due(now))
+            this.updates.push({ type: 'relayed', address: moved.direct, relayed: moved.relayed });
+          break;
+      }
+    }
+    this.refreshTimers();
   }
 
   nextTimeout(): number | undefined {
-    let next: number | undefined;
-    const consider = (at: number | undefined) => {
-      if (at !== undefined && (next === undefined || at < next)) next = at;
-    };
-    consider(this.reconnectAt);
-    consider(this.registerResendAt);
-    for (const pending of this.pending.values()) consider(Math.min(pending.deadline, pending.resendAt));
-    for (const start of this.starts) consider(start.at);
-    for (const path of this.paths) {
-      consider(path.switchAt);
-      if (path.nextProbe <= path.probeUntil) consider(path.nextProbe);
-    }
-    return next;
+    return this.timers.next();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
   private onMessage(message: RendezvousMessage, now: number): void {
     switch (message.type) {
-      case 'registered': {
-        this.registerResendAt = undefined;
-        this.publicAddress = addressFromWire(message.ip, message.port);
-        if (!this.registered) this.updates.push({ type: 'registered', publicAddress: this.publicAddress });
-        this.registered = true;
+      case 'registered':
+        this.registration.onRegistered(message, now);
         return;
-      }
+      case 'register_failed':
+        this.registration.onRegisterFailed(message, now);
+        return;
       case 'introduction':
+        this.counts.introductionsReceived++;
         this.onIntroduction(message, now);
         return;
-      case 'introduce_failed': {
-        if (!this.pending.delete(message.request)) return;
-        this.updates.push({ type: 'failed', request: message.request, reason: message.reason });
+      case 'introduce_failed':
+        // Not known: register again; the request waits for that and goes again, within its timeout.
+        if (message.reason === 'not_registered') this.registration.onUnknown(now);
+        else if (this.introductions.answered(message.request))
+          this.updates.push({ type: 'failed', request: message.request, reason: message.reason });
         return;
-      }
       default:
-        this.stats.malformed++; // a client never gets register or introduce
+        this.counts.malformed++; // a client never gets register or introduce
     }
   }
 
   private onIntroduction(message: Introduction, now: number): void {
-    this.stats.introductionsReceived++;
-    if (message.role === 'requester') {
-      const pending = this.pending.get(message.request);
-      if (!pending) return; // a late copy
-      this.pending.delete(message.request);
-      // The rendezvous named the key; the handshake will prove it. A key that does not match the
-      // fingerprint asked for means a lying rendezvous: no connect.
-      const named = fingerprintBytes(fingerprint(message.key));
-      if (!named || !equalBytes(named, pending.fingerprint)) {
-        this.updates.push({ type: 'failed', request: message.request, reason: 'wrong_key' });
-        return;
-      }
-    } else if (this.starts.length >= MAX_SCHEDULED_PUNCHES) {
-      return;
-    }
-    this.starts.push({ at: now + message.startIn, introduction: message });
+    const ignored = this.introductions.onIntroduction(message, now);
+    if (ignored === undefined) return;
+    this.ignored[ignored]++;
+    // Our own request is settled either way; the others are dropped silently (counted).
+    if (message.role === 'requester' && ignored !== 'unasked')
+      this.fail(message.request, ignored === 'wrong_key' ? 'wrong_key' : 'bad_address');
   }
 
   /** The named moment came: the requester's application connects; the introduced side punches. */
-  private begin(introduction: Introduction, now: number): void {
-    const address = addressFromWire(introduction.ip, introduction.port);
+  private begin(introduction: Introduction, address: Address, now: number): void {
     const key = Uint8Array.from(introduction.key);
     const requester = introduction.role === 'requester';
-    if (introduction.relayTag !== 0)
-      this.follow(address, relayAddress(introduction.relayTag), requester, now);
+    if (introduction.relayTag !== 0) this.paths.follow(address, introduction.relayTag, requester, now);
     if (requester) {
       this.updates.push({ type: 'ready', request: introduction.request, address, key });
       return;
     }
-    this.stats.punches++;
+    this.counts.punches++;
     this.host.punch(address, now);
     this.updates.push({ type: 'punched', address, key });
   }
 
-  private follow(direct: Address, relayed: Address, requester: boolean, now: number): void {
-    this.paths = this.paths.filter((p) => formatAddress(p.direct) !== formatAddress(direct));
-    this.paths.push({
-      direct,
-      relayed,
-      switchAt: requester ? now + RELAY_AFTER_MS : undefined,
-      nextProbe: now + RELAY_AFTER_MS + DIRECT_PROBE_EVERY_MS,
-      probeUntil: now + DIRECT_PROBE_FOR_MS,
-    });
-    if (this.paths.length > MAX_PATHS) this.paths.shift();
+  private requestsDue(now: number): void {
+    const { expired, resend } = this.introductions.due(now);
+    for (const pending of expired) this.fail(pending.request, 'timeout');
+    const channel = this.registration.channel;
+    if (resend.length === 0 || channel === undefined) return;
+    for (const pending of resend) this.host.sendControl(channel, pending.bytes, now);
+    // No answer in a second: the rendezvous may have restarted and lost our channel.
+    this.registration.doubt(now);
   }
 
-  /**
-   * Our connect that has no open channel by its deadline moves to the relay; while a chat is
-   * relayed, both sides now and then send a keepalive straight to the other's public address:
-   * once one gets through, path validation moves the chat there.
-   */
-  private followPaths(now: number): void {
-    for (const path of this.paths) {
-      if (path.switchAt !== undefined && now >= path.switchAt) {
-        path.switchAt = undefined;
-        if (!this.host.openTo(path.direct) && this.host.relayConnect(path.direct, path.relayed, now)) {
-          this.stats.relayedConnects++;
-          this.updates.push({ type: 'relayed', address: path.direct, relayed: path.relayed });
-        }
-      }
-      if (now >= path.nextProbe && path.nextProbe <= path.probeUntil) {
-        path.nextProbe = now + DIRECT_PROBE_EVERY_MS;
-        if (this.host.probeDirect(path.relayed, path.direct, now)) this.stats.directProbes++;
-      }
-    }
-    this.paths = this.paths.filter((p) => p.switchAt !== undefined || p.nextProbe <= p.probeUntil);
+  private fail(request: number, reason: IntroduceFailure): void {
+    this.introductions.answered(request);
+    this.updates.push({ type: 'failed', request, reason });
   }
 
-  private sendRegister(now: number): void {
-    if (this.channelId === undefined) return;
-    const keys = this.options.listedKeys.slice(0, MAX_LISTED_KEYS);
-    const joined = new Uint8Array(keys.length * 32);
-    keys.forEach((key, i) => {
-      joined.set(key, i * 32);
-    });
-    const bytes = encodeRendezvous({
-      type: 'register',
-      request: this.nextRequest++,
-      acceptFrom: this.options.acceptFrom,
-      padding: new Uint8Array(REGISTER_PADDING_BYTES),
-      keys: joined,
-    });
-    if (!this.host.sendControl(this.channelId, bytes, now)) return;
-    this.registerResendAt = now + REQUEST_RETRY_MS;
-  }
-
-  private ended(now: number): void {
-    const wasRegistered = this.registered;
-    this.session = undefined;
-    this.channelId = undefined;
-    this.registered = false;
-    this.registerResendAt = undefined;
-    this.reconnectAt = now + this.reconnectGap;
-    if (wasRegistered || this.reconnectGap === RECONNECT_INITIAL_MS)
-      this.updates.push({ type: 'unregistered', retryIn: this.reconnectGap, wasRegistered });
-    this.reconnectGap = Math.min(RECONNECT_MAX_MS, this.reconnectGap * 2);
+  private refreshTimers(): void {
+    this.timers.set('request', this.introductions.nextRequestDeadline());
+    this.timers.set('start', this.introductions.nextStart());
+    this.timers.set('path', this.paths.next());
   }
 }

@@ -1,12 +1,15 @@
 /**
- * The seam between the endpoint and the rendezvous roles (client.ts, server.ts): what an
- * extension may ask of the endpoint (EndpointHost) and what the endpoint tells it
- * (EndpointExtension). Sans-IO like the endpoint: time comes in with every call.
+ * The seam between the endpoint and a rendezvous role (client.ts, server.ts): what a role may
+ * ask of the endpoint (EndpointHost) and what the endpoint tells it (EndpointExtension).
+ * Sans-IO like the endpoint: time comes in with every call.
+ *
+ * The role never touches a channel or a session itself: it asks the host, which asks the
+ * secure layer (the only one that writes a channel's address) or the session table.
  */
 import type { Address } from '../address.js';
 import type { NetchatEvent, SessionId } from '../events.js';
 
-/** A channel as an extension sees it: its id, the peer's current address and its proven key. */
+/** A channel as a role sees it: its id, the peer's current address and its proven key. */
 export interface ChannelView {
   readonly id: number;
   readonly address: Address;
@@ -16,23 +19,41 @@ export interface ChannelView {
 export interface EndpointHost {
   /** Seals `bytes` on an open channel; false if the channel is gone. */
   sendControl(channelId: number, bytes: Uint8Array, now: number): boolean;
-  /** An ordinary connect (a session the extension may keep for itself). */
+  /**
+   * A session of the role's own: its events go to the role's `onEvent`, never to the
+   * application; it is not listed by `listSessions` and does not count toward `maxSessions`.
+   */
   connect(peer: Address, now: number): SessionId;
-  /** Starts a handshake with `peer` and no session (hole punching); nothing if a channel to it is in use. */
+  /**
+   * Probes one of the role's sessions as a key seen from a new address is probed: a heartbeat
+   * now, and the session is lost unless the peer answers within two retransmission timeouts.
+   */
+  probe(session: SessionId, now: number): void;
+  /** One handshake init to `peer`, nothing kept (hole punching); nothing if we have a session with it. */
   punch(peer: Address, now: number): void;
   /** The open channel a session speaks over. */
   channelOf(session: SessionId): ChannelView | undefined;
   /** The channel with this id, if it is open. */
   openChannel(channelId: number): ChannelView | undefined;
+  /**
+   * Whether the channel carries an open session: one the application accepted (its policy and
+   * limits admitted the peer), or one we asked for and the peer accepted. Rendezvous messages
+   * are acted on only on such a channel (PROTOCOL.md, "Rendezvous messages").
+   */
+  admitted(channelId: number): boolean;
+  /** When the channel last received an authentic packet (endpoint clock), if it is ours. */
+  lastHeard(channelId: number): number | undefined;
   /** The smoothed round trip of a session on the channel, if measured. */
   rtt(channelId: number): number | undefined;
-  /** Sends a datagram as it is (a relay packet: its contents are sealed already). */
+  /** Random bytes (the endpoint's source: seeded in tests). */
+  random(length: number): Uint8Array;
+  /** Sends a datagram as it is (a relay packet: its inner packet is sealed already). */
   transmit(to: Address, bytes: Uint8Array): void;
   /** Takes a packet that came out of a relay packet as if it came from `from` (a relayed address). */
   receive(bytes: Uint8Array, from: Address, now: number): void;
   /**
-   * Our unopened connect to `direct` goes through the relay instead: its channel moves to the
-   * relayed address (its init is resent there). False if there is no such connect.
+   * Our unopened connect to `direct` goes through the relay instead: the secure layer moves its
+   * handshake to the relayed address (the next init goes there). False if there is no such connect.
    */
   relayConnect(direct: Address, relayed: Address, now: number): boolean;
   /** Whether a channel to `address` (with a session on it) is open. */
@@ -45,16 +66,27 @@ export interface EndpointHost {
 }
 
 export interface EndpointExtension {
-  /** A datagram that looks like a relay packet; true if the extension took it. Never throws. */
-  onRelay?(bytes: Uint8Array, from: Address, now: number): boolean;
-  /** The relay packet (and where it goes) for a packet to a relayed address; undefined: dropped. */
-  wrapRelay?(to: Address, bytes: Uint8Array): { to: Address; data: Uint8Array } | undefined;
-  /** A rendezvous message arrived sealed on `channel`. Never throws: malformed is counted. */
+  /**
+   * Addresses with this host are the role's virtual addresses (relayed peers): a packet the
+   * secure layer sends to one goes to `wrap` instead of the socket.
+   */
+  readonly virtualHost?: string;
+  /**
+   * Every datagram from the network, before the secure layer: true if it was the role's
+   * (taken, or dropped and counted), false to let the secure layer have it. Never throws.
+   */
+  onDatagram?(bytes: Uint8Array, from: Address, now: number): boolean;
+  /** The datagram (and where it goes) for a packet to a virtual address; undefined: dropped. */
+  wrap?(to: Address, bytes: Uint8Array): { to: Address; data: Uint8Array } | undefined;
+  /**
+   * A sealed payload that is not a session message (another version byte) arrived on an open
+   * `channel`. Never throws: anything the role does not take is counted as malformed.
+   */
   onControl(channel: ChannelView, bytes: Uint8Array, now: number): void;
-  /** Whether an event is the extension's own (its session's): then the application never sees it. */
-  claims(event: NetchatEvent): boolean;
-  /** An event `claims` took, delivered after the call that made it. */
+  /** An event of one of the role's own sessions (see EndpointHost.connect), after the call that made it. */
   onEvent(event: NetchatEvent, now: number): void;
+  /** A session on the channel (any session, the application's too) ended and was forgotten. */
+  onSessionEnded?(channelId: number, now: number): void;
   handleTimeout(now: number): void;
   nextTimeout(): number | undefined;
 }

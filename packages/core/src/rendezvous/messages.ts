@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { type Address, normalizeHost } from '../address.js';
 import { makeCodec } from '../wire/codec.js';
-import { enum8, fixedBytes, rest, u16, u32 } from '../wire/fields.js';
+import { enum8, fixedBytes, padding, rest, u16, u32 } from '../wire/fields.js';
 import { define, MAX_MESSAGE_DATAGRAM_BYTES } from '../wire/messages.js';
 
 /** The version byte of rendezvous messages: a family of its own beside session messages (2). */
@@ -22,21 +22,27 @@ export const IP_BYTES = 16;
 
 export const ACCEPT_FROM = ['anyone', 'listed'] as const;
 export type AcceptFrom = (typeof ACCEPT_FROM)[number];
-export const FAILURE_REASONS = ['unavailable', 'rate_limited'] as const;
+/**
+ * Why a request was refused. `introduce_failed` says `unavailable`, `rate_limited` or
+ * `not_registered`; `register_failed` says `full` (one enumeration for both, so a code means one thing).
+ */
+export const FAILURE_REASONS = ['unavailable', 'rate_limited', 'not_registered', 'full'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 export const ROLES = ['requester', 'introduced'] as const;
+/** The key that authenticates a client's relay packets (relay.ts), given in `registered`. */
+export const RELAY_KEY_BYTES = 32;
 
 const request = u32;
+const ip = fixedBytes(IP_BYTES);
+const port = u16;
 
 /**
  * Zeros (ignored when read) that make each request as long as the longest answer it can bring:
- * the rendezvous never sends more bytes than it was sent. register (26) ≥ registered (26);
- * introduce (65) ≥ introduction (65) ≥ introduce_failed (9).
+ * the rendezvous never sends more bytes than it was sent. register (62) = registered (62) >
+ * register_failed (9); introduce (65) = introduction (65) > introduce_failed (9).
  */
-export const REGISTER_PADDING_BYTES = 17;
+export const REGISTER_PADDING_BYTES = 53;
 export const INTRODUCE_PADDING_BYTES = 47;
-const ip = fixedBytes(IP_BYTES);
-const port = u16;
 
 /** Client → rendezvous: register my key (the channel's) and say whom I accept introductions from. */
 export const Register = define(
@@ -45,18 +51,26 @@ export const Register = define(
   {
     request,
     acceptFrom: enum8(ACCEPT_FROM),
-    padding: fixedBytes(REGISTER_PADDING_BYTES),
+    padding: padding(REGISTER_PADDING_BYTES),
     keys: rest(0, MAX_LISTED_KEYS * KEY_BYTES),
   },
   (value) => (value.keys.length % KEY_BYTES === 0 ? undefined : 'keys must be whole 32-byte keys'),
 );
-/** Rendezvous → client: registered; the address I see you at (as STUN would tell). */
-export const Registered = define('registered', 2, { request, ip, port });
+/**
+ * Rendezvous → client: registered; the address I see you at (as STUN would tell), your relay
+ * tag (relay packets name you by it) and the key your relay packets are authenticated with.
+ */
+export const Registered = define(
+  'registered',
+  2,
+  { request, ip, port, tag: u32, relayKey: fixedBytes(RELAY_KEY_BYTES) },
+  (value) => (value.tag === 0 ? 'tag 0 is no tag' : undefined),
+);
 /** Client → rendezvous: introduce me to the peer with this fingerprint. */
 export const Introduce = define('introduce', 3, {
   request,
   fingerprint: fixedBytes(FINGERPRINT_BYTES),
-  padding: fixedBytes(INTRODUCE_PADDING_BYTES),
+  padding: padding(INTRODUCE_PADDING_BYTES),
 });
 /**
  * Rendezvous → both clients: the other's key and the address it is seen at; both send
@@ -69,11 +83,13 @@ export const Introduction = define('introduction', 4, {
   ip,
   port,
   startIn: u16,
-  /** The other peer's relay tag: where relay packets for it go (see relay.ts). */
+  /** The other peer's relay tag: where relay packets for it go (see relay.ts); 0: no relay. */
   relayTag: u32,
 });
 /** Rendezvous → client: no introduction (the peer is unknown, or does not accept you: alike on purpose). */
 export const IntroduceFailed = define('introduce_failed', 5, { request, reason: enum8(FAILURE_REASONS) });
+/** Rendezvous → client: not registered (the rendezvous holds as many registrations as it may). */
+export const RegisterFailed = define('register_failed', 6, { request, reason: enum8(FAILURE_REASONS) });
 
 export const RENDEZVOUS_DEFINITIONS = [
   Register,
@@ -81,14 +97,22 @@ export const RENDEZVOUS_DEFINITIONS = [
   Introduce,
   Introduction,
   IntroduceFailed,
+  RegisterFailed,
 ] as const;
 
-export type Register = z.infer<typeof Register.schema>;
+export type Register = Omit<z.infer<typeof Register.schema>, 'padding'> & { padding?: undefined };
 export type Registered = z.infer<typeof Registered.schema>;
-export type Introduce = z.infer<typeof Introduce.schema>;
+export type Introduce = Omit<z.infer<typeof Introduce.schema>, 'padding'> & { padding?: undefined };
 export type Introduction = z.infer<typeof Introduction.schema>;
 export type IntroduceFailed = z.infer<typeof IntroduceFailed.schema>;
-export type RendezvousMessage = Register | Registered | Introduce | Introduction | IntroduceFailed;
+export type RegisterFailed = z.infer<typeof RegisterFailed.schema>;
+export type RendezvousMessage =
+  | Register
+  | Registered
+  | Introduce
+  | Introduction
+  | IntroduceFailed
+  | RegisterFailed;
 
 const codec = makeCodec<RendezvousMessage>(
   RENDEZVOUS_VERSION,
@@ -98,11 +122,6 @@ const codec = makeCodec<RendezvousMessage>(
 export const encodeRendezvous = codec.encode;
 /** Bytes to a rendezvous message, or why they are not one. Never throws. */
 export const decodeRendezvous = codec.decode;
-
-/** Whether a sealed payload is a rendezvous message (rather than a session message). */
-export function isRendezvousPayload(plaintext: Uint8Array): boolean {
-  return plaintext.length >= 4 && plaintext[2] === RENDEZVOUS_VERSION;
-}
 
 /** An address as its 16 wire bytes and port. IPv4 goes as ::ffff:a.b.c.d. */
 export function addressToWire(address: Address): { ip: Uint8Array; port: number } {

@@ -1,44 +1,55 @@
 /**
  * The rendezvous role: clients register their key (proven by the channel's handshake) and whom
- * they accept introductions from; a client that asks for a registered fingerprint, and is
- * accepted by its owner, is introduced: each side learns the address the rendezvous sees for the
- * other and when to start sending handshakes (hole punching).
+ * they accept introductions from; a registered client that asks for a registered fingerprint,
+ * and is accepted by its owner, is introduced: each side learns the address the rendezvous sees
+ * for the other and when to start sending handshakes (hole punching), and the pair may use the
+ * relay (relay-forwarder.ts) if no direct path opens.
  *
- * Little state: one record per registered key (bounded, least recently registered dropped
- * first), nothing per request. Every answer goes over the asker's channel, so to an address a
- * handshake or path validation proved: nothing is ever sent to an unproven address, and each
- * answer is no longer than the request it answers (tested). Requests are limited per host.
+ * Whom it serves is the operator's: rendezvous messages are acted on only on a channel that
+ * carries an open session, so only peers the application's policy and limits accepted (the
+ * bot's --accept, --allow, --max-sessions) may register, be introduced or relay. A registration
+ * lives while its session does: when the last open session on its channel ends it is forgotten
+ * at once, with everything kept for it (registration-table.ts). When the table is full a new
+ * client is refused (`register_failed`, `full`): a live registration is never evicted.
+ *
+ * Every answer goes over the asker's channel, so to an address a handshake or path validation
+ * proved, and is no longer than the request it answers (tested). Requests are limited per host.
  */
-import { type Address, formatAddress, sameAddress } from '../address.js';
-import type { NetchatEvent } from '../events.js';
-import { hostKey } from '../secure/host-key.js';
+import type { Address } from '../address.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
+import { hostKey } from '../secure/host-key.js';
 import { TokenBuckets } from '../token-buckets.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
 import { fingerprintText } from './fingerprint.js';
 import {
-  type AcceptFrom,
   addressToWire,
   decodeRendezvous,
   encodeRendezvous,
   type Introduce,
   KEY_BYTES,
+  RELAY_KEY_BYTES,
   type Register,
+  type RendezvousMessage,
 } from './messages.js';
-import { decodeRelay, encodeRelay } from './relay.js';
+import { type RelayBudget, RelayForwarder, type RelayStats } from './relay-forwarder.js';
+import { type RelayPair, RelayPairs } from './relay-pairs.js';
+import { type Registration, RegistrationTable } from './registration-table.js';
 
 export interface RendezvousServerOptions {
-  /** Registered keys kept at most (the least recently registered is dropped first). */
+  /** Registrations kept at most; past it new clients are refused (live ones are never evicted). */
   maxRegistrations: number;
   /** Requests (register, introduce) a second from one host, and the burst. */
   requestsPerSecond: number;
   requestBurst: number;
-  /** Relayed bytes a second one introduced pair may send each way, and the burst (bytes). */
+  /** Bytes a second one client may send through the relay, and receive (0: no relay); the burst (bytes). */
   relayBytesPerSecond: number;
   relayBurstBytes: number;
-  /** Introduced pairs kept for relaying at most, and how long one is kept unused (ms). */
+  /** Introduced pairs kept for relaying at most, in all and per client; how long one is kept unused (ms). */
   maxRelayPairs: number;
+  maxRelayPairsPerClient: number;
   relayPairIdleMs: number;
+  /** A new pair cannot be evicted for this long, though it has relayed nothing yet (ms). */
+  relayPairGraceMs: number;
   /** Added to half the slower client's round trip: how far ahead both are told to start. */
   startMarginMs: number;
   /**
@@ -49,73 +60,60 @@ export interface RendezvousServerOptions {
   requesterLagMs: number;
 }
 
+export const DEFAULT_RELAY_BYTES_PER_SECOND = 64 * 1024;
+
 export const DEFAULT_RENDEZVOUS_SERVER_OPTIONS: RendezvousServerOptions = {
   maxRegistrations: 10_000,
   requestsPerSecond: 5,
   requestBurst: 10,
-  relayBytesPerSecond: 64 * 1024,
-  relayBurstBytes: 128 * 1024,
+  relayBytesPerSecond: DEFAULT_RELAY_BYTES_PER_SECOND,
+  relayBurstBytes: 2 * DEFAULT_RELAY_BYTES_PER_SECOND,
   maxRelayPairs: 10_000,
+  maxRelayPairsPerClient: 16,
   relayPairIdleMs: 120_000,
+  relayPairGraceMs: 10_000,
   startMarginMs: 50,
   requesterLagMs: 20,
 };
 
-/** The least time between two re-indexings of registrations by address (see senderAt). */
-const REINDEX_EVERY_MS = 1_000;
+/** The relay options for a rate in bytes a second: bursts of two seconds' worth. */
+export function relayRate(
+  bytesPerSecond: number,
+): Pick<RendezvousServerOptions, 'relayBytesPerSecond' | 'relayBurstBytes'> {
+  return { relayBytesPerSecond: bytesPerSecond, relayBurstBytes: 2 * bytesPerSecond };
+}
 
 /** Assumed for a client whose round trip is not measured yet. */
 const UNMEASURED_RTT_MS = 200;
 
-export interface RendezvousServerStats {
+export interface RendezvousServerStats extends RelayStats {
+  /** `register` messages answered `registered`. */
   registrations: number;
+  /** `register` messages refused because the table was full. */
+  registrationsRefused: number;
   introductions: number;
-  /** Introductions refused: the peer unknown, gone, or not accepting the asker. */
+  /** Introductions refused: the peer unknown, gone, or not accepting the asker (or the asker unregistered). */
   refused: number;
   rateLimited: number;
+  /** Rendezvous messages that did not decode, or that only a rendezvous sends. */
   malformed: number;
-  /** Packets (and their bytes) relayed between introduced pairs. */
-  relayed: number;
-  relayedBytes: number;
-  /** Relay packets dropped: from an unregistered address, for a pair never introduced, or over the pair's bandwidth. */
-  relayDropped: number;
-}
-
-interface Registration {
-  readonly channelId: number;
-  readonly key: Uint8Array;
-  readonly acceptFrom: AcceptFrom;
-  readonly listed: ReadonlySet<string>;
-  /** Its number in relay packets (PROTOCOL.md, "Relay"). */
-  readonly tag: number;
-}
-
-/** One direction of an introduced pair, as the relay keeps it: a byte budget and when it was last used. */
-interface RelayPair {
-  tokens: number;
-  updatedAt: number;
+  /** Rendezvous messages on a channel with no open session (a peer the application did not accept): dropped. */
+  unadmitted: number;
 }
 
 export class RendezvousServer implements EndpointExtension {
-  readonly stats: RendezvousServerStats = {
+  private readonly counts = {
     registrations: 0,
+    registrationsRefused: 0,
     introductions: 0,
     refused: 0,
     rateLimited: 0,
     malformed: 0,
-    relayed: 0,
-    relayedBytes: 0,
-    relayDropped: 0,
+    unadmitted: 0,
   };
-  private readonly byTag = new Map<number, string>();
-  /** `${from tag}>${to tag}` for each introduced pair, both directions; the Map's order is least recently used first. */
-  private readonly pairs = new Map<string, RelayPair>();
-  /** Which registration speaks from an address (formatAddress), refreshed when a channel moved. */
-  private readonly byAddress = new Map<string, string>();
-  private nextTag = 1;
-  private lastReindex = Number.NEGATIVE_INFINITY;
-  /** By fingerprint text; the Map's order is the order of registration (oldest first). */
-  private readonly registrations = new Map<string, Registration>();
+  private readonly table = new RegistrationTable();
+  private readonly pairs: RelayPairs;
+  private readonly relay: RelayForwarder;
   private readonly limits: TokenBuckets;
 
   constructor(
@@ -123,27 +121,74 @@ export class RendezvousServer implements EndpointExtension {
     private readonly options: RendezvousServerOptions = DEFAULT_RENDEZVOUS_SERVER_OPTIONS,
   ) {
     this.limits = new TokenBuckets(options.requestsPerSecond, options.requestBurst);
+    this.pairs = new RelayPairs({
+      maxPairs: options.maxRelayPairs,
+      maxPairsPerClient: options.maxRelayPairsPerClient,
+      idleMs: options.relayPairIdleMs,
+      graceMs: options.relayPairGraceMs,
+    });
+    this.table.onRemoved((record) => this.pairs.forget(record));
+    this.relay = new RelayForwarder(host, this.table, this.pairs, {
+      bytesPerSecond: options.relayBytesPerSecond,
+      burstBytes: options.relayBurstBytes,
+    } satisfies RelayBudget);
   }
 
+  /** Registrations held now. */
   get size(): number {
-    return this.registrations.size;
+    return this.table.size;
+  }
+
+  get stats(): Readonly<RendezvousServerStats> {
+    return { ...this.counts, ...this.relay.stats };
+  }
+
+  /** What is held, for leak tests and benchmarks: every figure falls back when clients go. */
+  get sizes(): {
+    registrations: number;
+    byFingerprint: number;
+    byTag: number;
+    byChannel: number;
+    relayPairs: number;
+    relayPairTags: number;
+    relayAccounts: number;
+    rateLimitedHosts: number;
+  } {
+    return {
+      registrations: this.table.size,
+      ...this.table.indexSizes,
+      relayPairs: this.pairs.size,
+      relayPairTags: this.pairs.indexedTags,
+      relayAccounts: this.relay.size,
+      rateLimitedHosts: this.limits.size,
+    };
+  }
+
+  // ---- EndpointExtension ----------------------------------------------------------------------
+
+  onDatagram(bytes: Uint8Array, _from: Address, now: number): boolean {
+    return this.relay.onDatagram(bytes, now);
   }
 
   onControl(channel: ChannelView, bytes: Uint8Array, now: number): void {
     const decoded = decodeRendezvous(bytes);
     if (!decoded.ok) {
-      this.stats.malformed++;
+      this.counts.malformed++;
       return;
     }
     const message = decoded.datagram;
     if (message.type !== 'register' && message.type !== 'introduce') {
-      this.stats.malformed++; // only a rendezvous sends the others
+      this.counts.malformed++; // only a rendezvous sends the others
+      return;
+    }
+    if (!this.host.admitted(channel.id)) {
+      this.counts.unadmitted++;
       return;
     }
     if (!this.limits.tryTake(hostKey(channel.address), now)) {
-      this.stats.rateLimited++;
+      this.counts.rateLimited++;
       if (message.type === 'introduce')
-        this.reply(
+        this.send(
           channel,
           { type: 'introduce_failed', request: message.request, reason: 'rate_limited' },
           now,
@@ -154,8 +199,10 @@ export class RendezvousServer implements EndpointExtension {
     else this.introduce(channel, message, now);
   }
 
-  claims(_event: NetchatEvent): boolean {
-    return false;
+  /** A session ended: a registration whose channel has no open session left is forgotten now. */
+  onSessionEnded(channelId: number): void {
+    const record = this.table.onChannel(channelId);
+    if (record && !this.host.admitted(channelId)) this.table.remove(record);
   }
 
   onEvent(): void {}
@@ -164,173 +211,119 @@ export class RendezvousServer implements EndpointExtension {
     return undefined;
   }
 
+  // ---- requests -------------------------------------------------------------------------------
+
   private register(channel: ChannelView, message: Register, now: number): void {
     const listed = new Set<string>();
     for (let at = 0; at < message.keys.length; at += KEY_BYTES)
       listed.add(toHex(message.keys.subarray(at, at + KEY_BYTES)));
-    const name = fingerprint(channel.remoteKey);
-    const tag = this.registrations.get(name)?.tag ?? this.newTag();
-    this.registrations.delete(name);
-    this.registrations.set(name, {
-      channelId: channel.id,
-      key: channel.remoteKey,
-      acceptFrom: message.acceptFrom,
-      listed,
-      tag,
-    });
-    this.byTag.set(tag, name);
-    this.byAddress.set(formatAddress(channel.address), name);
-    if (this.registrations.size > this.options.maxRegistrations) {
-      const oldest = this.registrations.keys().next().value as string;
-      this.byTag.delete(this.registrations.get(oldest)?.tag as number);
-      this.registrations.delete(oldest);
+    let record = this.table.onChannel(channel.id);
+    if (record) {
+      // Registered again on the same channel: the same record (tag, relay key), maybe with new
+      // terms. Pairs its owner no longer accepts end now.
+      record.acceptFrom = message.acceptFrom;
+      record.listed = listed;
+      this.pairs.prune(record, allowed);
+    } else {
+      const name = fingerprint(channel.remoteKey);
+      const replaces = this.table.byFingerprintText(name);
+      if (!replaces && this.table.size >= this.options.maxRegistrations) {
+        this.counts.registrationsRefused++;
+        this.send(channel, { type: 'register_failed', request: message.request, reason: 'full' }, now);
+        return;
+      }
+      record = {
+        channelId: channel.id,
+        key: channel.remoteKey,
+        keyHex: toHex(channel.remoteKey),
+        fingerprint: name,
+        acceptFrom: message.acceptFrom,
+        listed,
+        tag: this.newTag(),
+        relayKey: this.host.random(RELAY_KEY_BYTES),
+      };
+      this.table.add(record);
     }
-    this.stats.registrations++;
-    this.reply(
+    this.counts.registrations++;
+    this.send(
       channel,
-      { type: 'registered', request: message.request, ...addressToWire(channel.address) },
+      {
+        type: 'registered',
+        request: message.request,
+        ...addressToWire(channel.address),
+        tag: record.tag,
+        relayKey: record.relayKey,
+      },
       now,
     );
   }
 
   private introduce(asker: ChannelView, message: Introduce, now: number): void {
-    const target = this.find(fingerprintText(message.fingerprint));
-    const askerKey = toHex(asker.remoteKey);
-    const accepts =
-      target !== undefined &&
-      toHex(target.remoteKey) !== askerKey &&
-      (target.registration.acceptFrom === 'anyone' || target.registration.listed.has(askerKey));
-    if (!target || !accepts) {
-      this.stats.refused++;
-      this.reply(asker, { type: 'introduce_failed', request: message.request, reason: 'unavailable' }, now);
+    const own = this.live(this.table.onChannel(asker.id));
+    if (!own) {
+      // The asker is not registered (it does not know: we restarted, or its record went): it
+      // registers again when told so, and then asks again.
+      this.counts.refused++;
+      this.send(asker, { type: 'introduce_failed', request: message.request, reason: 'not_registered' }, now);
+      return;
+    }
+    const target = this.live(this.table.byFingerprintText(fingerprintText(message.fingerprint)));
+    const to = target && this.host.openChannel(target.channelId);
+    if (!target || !to || target === own || !accepts(target, own)) {
+      this.counts.refused++;
+      this.send(asker, { type: 'introduce_failed', request: message.request, reason: 'unavailable' }, now);
       return;
     }
     // Both should send their first handshake at the same moment: each is told to wait the
     // difference between half the slower round trip (plus a margin) and half its own.
     const rttAsker = this.host.rtt(asker.id) ?? UNMEASURED_RTT_MS;
-    const rttTarget = this.host.rtt(target.id) ?? UNMEASURED_RTT_MS;
+    const rttTarget = this.host.rtt(to.id) ?? UNMEASURED_RTT_MS;
     const at = Math.max(rttAsker, rttTarget) / 2 + this.options.startMarginMs;
     const startIn = (rtt: number) => Math.min(65_535, Math.round(at - rtt / 2));
-    this.stats.introductions++;
-    const askerTag = this.find(fingerprint(asker.remoteKey))?.registration.tag ?? 0;
-    if (askerTag !== 0) {
-      this.pair(askerTag, target.registration.tag, now);
-      this.pair(target.registration.tag, askerTag, now);
-    }
-    this.send(target, introduction(0, 'introduced', asker, startIn(rttTarget), askerTag), now);
+    this.counts.introductions++;
+    // No relay tag when the relay is off or has no room for the pair: the two may still punch.
+    const pair = this.relay.enabled ? this.pairs.introduce(own, target, now) : undefined;
+    const relayTag = (record: Registration) => (pair ? record.tag : 0);
+    this.send(to, introduction(0, 'introduced', asker, startIn(rttTarget), relayTag(own)), now);
     const lagged = Math.min(65_535, startIn(rttAsker) + this.options.requesterLagMs);
-    this.reply(
-      asker,
-      introduction(message.request, 'requester', target, lagged, target.registration.tag),
-      now,
-    );
+    this.send(asker, introduction(message.request, 'requester', to, lagged, relayTag(target)), now);
   }
 
-  /**
-   * A relay packet: from a registered client's current (proven) address, for a peer it was
-   * introduced to, within the pair's bandwidth. Forwarded as it came, with the sender's tag in
-   * place of the receiver's, to the receiver's proven address: the same size, so no amplification.
-   */
-  onRelay(bytes: Uint8Array, from: Address, now: number): boolean {
-    const decoded = decodeRelay(bytes);
-    if (!decoded.ok) {
-      this.stats.relayDropped++;
-      return true;
-    }
-    const sender = this.senderAt(from, now);
-    const receiver = this.byTag.get(decoded.datagram.tag);
-    const target = receiver === undefined ? undefined : this.find(receiver);
-    const pair = sender && target && this.pairs.get(`${sender.tag}>${target.registration.tag}`);
-    if (!sender || !target || !pair || !this.spend(pair, bytes.length, now)) {
-      this.stats.relayDropped++;
-      return true;
-    }
-    this.stats.relayed++;
-    this.stats.relayedBytes += bytes.length;
-    this.host.transmit(
-      target.address,
-      encodeRelay({ type: 'relay', tag: sender.tag, inner: decoded.datagram.inner }),
-    );
-    return true;
+  /** The record, if its channel still carries an open session; else it is forgotten now. */
+  private live(record: Registration | undefined): Registration | undefined {
+    if (!record) return undefined;
+    if (this.host.admitted(record.channelId)) return record;
+    this.table.remove(record);
+    return undefined;
   }
 
-  /**
-   * The registration whose channel is now at `address`, if any. A channel that moved (roaming)
-   * is found by re-indexing every registration: at most once a second, so relay packets from
-   * unknown (or spoofed) addresses cannot make the rendezvous scan its table for each one.
-   */
-  private senderAt(address: Address, now: number): Registration | undefined {
-    const key = formatAddress(address);
-    const name = this.byAddress.get(key);
-    const found = name === undefined ? undefined : this.find(name);
-    if (found && sameAddress(found.address, address)) return found.registration;
-    if (now - this.lastReindex < REINDEX_EVERY_MS) return undefined;
-    this.lastReindex = now;
-    this.byAddress.clear();
-    for (const [other, registration] of this.registrations) {
-      const channel = this.host.openChannel(registration.channelId);
-      if (channel) this.byAddress.set(formatAddress(channel.address), other);
-    }
-    const again = this.byAddress.get(key);
-    return again === undefined ? undefined : this.registrations.get(again);
-  }
-
-  private pair(from: number, to: number, now: number): void {
-    const key = `${from}>${to}`;
-    this.pairs.delete(key);
-    this.pairs.set(key, { tokens: this.options.relayBurstBytes, updatedAt: now });
-    while (this.pairs.size > this.options.maxRelayPairs)
-      this.pairs.delete(this.pairs.keys().next().value as string);
-    // Pairs unused for long are forgotten (the oldest come first).
-    for (const [k, p] of this.pairs) {
-      if (now - p.updatedAt < this.options.relayPairIdleMs) break;
-      this.pairs.delete(k);
-    }
-  }
-
-  /** Takes `bytes` from the pair's budget (refilled at relayBytesPerSecond), if there is enough. */
-  private spend(pair: RelayPair, bytes: number, now: number): boolean {
-    const { relayBytesPerSecond, relayBurstBytes, relayPairIdleMs } = this.options;
-    if (now - pair.updatedAt > relayPairIdleMs) return false;
-    pair.tokens = Math.min(
-      relayBurstBytes,
-      pair.tokens + ((now - pair.updatedAt) / 1000) * relayBytesPerSecond,
-    );
-    pair.updatedAt = now;
-    if (pair.tokens < bytes) return false;
-    pair.tokens -= bytes;
-    return true;
-  }
-
+  /** A random non-zero tag no registration has: tags tell nothing of how many came before. */
   private newTag(): number {
-    while (this.byTag.has(this.nextTag) || this.nextTag === 0) this.nextTag = (this.nextTag + 1) >>> 0;
-    return this.nextTag++;
-  }
-
-  /** The registration for a fingerprint, if its channel is still open (else it is forgotten). */
-  private find(name: string): (ChannelView & { registration: Registration }) | undefined {
-    const registration = this.registrations.get(name);
-    if (!registration) return undefined;
-    const channel = this.host.openChannel(registration.channelId);
-    if (!channel || !sameKey(channel.remoteKey, registration.key)) {
-      this.registrations.delete(name);
-      return undefined;
+    for (;;) {
+      const bytes = this.host.random(4);
+      const tag =
+        (((bytes[0] as number) << 24) |
+          ((bytes[1] as number) << 16) |
+          ((bytes[2] as number) << 8) |
+          (bytes[3] as number)) >>>
+        0;
+      if (tag !== 0 && !this.table.hasTag(tag)) return tag;
     }
-    return { ...channel, registration };
   }
 
-  private reply(channel: ChannelView, message: Parameters<typeof encodeRendezvous>[0], now: number): void {
-    this.host.sendControl(channel.id, encodeRendezvous(message), now);
-  }
-
-  private send(channel: ChannelView, message: Parameters<typeof encodeRendezvous>[0], now: number): void {
+  private send(channel: ChannelView, message: RendezvousMessage, now: number): void {
     this.host.sendControl(channel.id, encodeRendezvous(message), now);
   }
 }
 
-/** The same channel gives the same key object; compare bytes only when it does not. */
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || Buffer.compare(a, b) === 0;
+/** Whether `target` accepts introductions to `asker`. */
+function accepts(target: Registration, asker: Registration): boolean {
+  return target.acceptFrom === 'anyone' || target.listed.has(asker.keyHex);
+}
+
+/** A pair stays while an introduction that made it is still accepted by the side that was asked for. */
+function allowed(pair: RelayPair): boolean {
+  return (pair.aAsked && accepts(pair.b, pair.a)) || (pair.bAsked && accepts(pair.a, pair.b));
 }
 
 function introduction(
@@ -339,9 +332,9 @@ function introduction(
   other: { remoteKey: Uint8Array; address: Address },
   startIn: number,
   relayTag: number,
-) {
+): RendezvousMessage {
   return {
-    type: 'introduction' as const,
+    type: 'introduction',
     request,
     role,
     key: other.remoteKey,

@@ -23,13 +23,21 @@
 import type { Address } from '../address.js';
 import { DeadlineQueue } from '../deadline-queue.js';
 import { MAGIC } from '../wire/header.js';
-import { decodePacket, HandshakeInit, PACKET_VERSION, readDataPacket } from '../wire/packets.js';
+import {
+  COOKIE_BYTES,
+  decodePacket,
+  encodePacket,
+  HandshakeInit,
+  PACKET_VERSION,
+  readDataPacket,
+} from '../wire/packets.js';
 import type { Channel } from './channel.js';
 import { type ChannelRecord, ChannelTable, type PendingHandshake, PendingTable } from './channel-table.js';
 import type { SecureContext } from './context.js';
 import { type KeyPair, randomBytes } from './crypto.js';
 import { DataPath } from './data-path.js';
 import { Initiator } from './initiator.js';
+import { copy, newNoise } from './noise.js';
 import { PathValidation } from './path-validation.js';
 import { Responder } from './responder.js';
 import {
@@ -110,6 +118,48 @@ export class SecureTransport implements SecureContext {
 
   nextTimeout(): number | undefined {
     return this.timers.peek();
+  }
+
+  // ---- calls from the rendezvous roles (through the endpoint's extension host) --------------
+
+  /**
+   * Hole punching: one `handshake_init` to `address`, and nothing kept. The datagram opens our
+   * NAT for the peer's own handshake; an answer to it names an index no channel has, so it is
+   * dropped and counted (PROTOCOL.md, "Hole punching").
+   */
+  punch(address: Address): void {
+    const noise = newNoise(true, this.identity);
+    const init = encodePacket({
+      type: 'handshake_init',
+      senderIndex: this.newIndex(),
+      cookie: new Uint8Array(COOKIE_BYTES),
+      noise: copy(noise.send()),
+    });
+    this.sink.transmit(address, init);
+  }
+
+  /**
+   * Our handshake with `channel`'s peer goes on at another address (the peer's relayed
+   * address): the same channel, init and timers; its next init goes there. False (and nothing
+   * changed) if the channel is not ours, is open, or is not our own handshake.
+   */
+  redirect(channel: Channel, address: Address): boolean {
+    const record = this.channels.get(channel.id);
+    if (record?.channel !== channel || channel.isOpen || !channel.initiator) return false;
+    channel.address = address;
+    return true;
+  }
+
+  /**
+   * Seals an empty packet (a keepalive) on an open channel and sends it to `address` rather
+   * than to the channel's own: a test of a direct path while the chat goes another way. If it
+   * gets through, the peer validates the new path and the channel moves there (as roaming does).
+   */
+  sendKeepaliveTo(channel: Channel, address: Address, now: number): boolean {
+    const record = this.channels.get(channel.id);
+    if (record?.channel !== channel || !channel.isOpen) return false;
+    this.sink.transmit(address, channel.seal(new Uint8Array(0), now));
+    return true;
   }
 
   handleTimeout(now: number): void {

@@ -194,6 +194,24 @@ export function enum8<const T extends readonly [string, ...string[]]>(names: T):
   };
 }
 
+/**
+ * `length` bytes sent as zeros and ignored when read: no value to give when encoding, undefined
+ * when decoded. (Typed `never` because the field lists take no `undefined` fields; a message's
+ * type says what it really is.) It lets a request be as long as the longest answer it can bring.
+ */
+export function padding(length: number): Field<never> {
+  return {
+    // `read` yields undefined or throws.
+    schema: exact(z.undefined().optional() as unknown as z.ZodType<never>, null),
+    size: () => length,
+    write: (_view, _bytes, offset) => offset + length, // a new message's bytes are already zero
+    read(_view, bytes, offset) {
+      need(bytes, offset, length);
+      return [undefined as never, offset + length];
+    },
+  };
+}
+
 /** Exactly `length` bytes. Decoding does not copy. */
 export function fixedBytes(length: number): Field<Uint8Array> {
   return {

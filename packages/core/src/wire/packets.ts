@@ -4,9 +4,9 @@
  * `data` packets sealed with ChaCha20-Poly1305 under an explicit 64-bit counter. Everything a
  * session says (requests, text, heartbeats, closing) travels inside `data`.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { makeCodec } from './codec.js';
-import { type Field, fixedBytes, rest, TruncatedError, u32, u64 } from './fields.js';
+import { fixedBytes, padding, rest, u32, u64 } from './fields.js';
 import { MAGIC } from './header.js';
 import { define, MAX_DATAGRAM_BYTES } from './messages.js';
 
@@ -24,23 +24,6 @@ export const HANDSHAKE_RESPONSE_BYTES = 4 + 4 + 4 + 96;
  */
 export const INIT_PADDING_BYTES = HANDSHAKE_RESPONSE_BYTES - (4 + 4 + COOKIE_BYTES + 32);
 export const HANDSHAKE_INIT_BYTES = HANDSHAKE_RESPONSE_BYTES;
-
-/**
- * `length` bytes sent as zeros and ignored when read: no value to give when encoding, undefined
- * when decoded. (Typed `never` because the field lists take no `undefined` fields; the packet
- * type below says what it really is.)
- */
-function padding(length: number): Field<never> {
-  return {
-    schema: z.undefined().optional() as unknown as z.ZodType<never>,
-    size: () => length,
-    write: (_view, _bytes, offset) => offset + length, // a new packet's bytes are already zero
-    read(_view, bytes, offset) {
-      if (offset + length > bytes.length) throw new TruncatedError('datagram truncated');
-      return [undefined as never, offset + length];
-    },
-  };
-}
 
 /** Noise XX message 1 (the initiator's ephemeral key), with the cookie once the responder gave one. */
 export const HandshakeInit = define('handshake_init', 1, {

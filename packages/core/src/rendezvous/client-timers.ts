@@ -1,0 +1,56 @@
+/**
+ * The named timers of a rendezvous client, each with the one rule that says when it fires (as
+ * session/timers.ts does for sessions). The client keeps at most one deadline per name; its
+ * next deadline is the smallest. Expiry is one switch by name in client.ts. The parts that keep
+ * many deadlines of one kind (the requests waiting for an answer, the starts the rendezvous
+ * named, the relay paths) file their earliest under their name.
+ */
+export const CLIENT_TIMER_NAMES = [
+  /** the session with the rendezvous ended: open a new one (back-off doubles up to 30 s). */
+  'reconnect',
+  /** our `register` is unanswered: send it again (every second), or again later after `full`. */
+  'register',
+  /** a heartbeat to the rendezvous went out: by now something must have come back, else it is probed. */
+  'answer',
+  /** the earliest introduce request due for a resend or past its timeout (introductions.ts). */
+  'request',
+  /** the earliest moment the rendezvous named for a connect or a punch (introductions.ts). */
+  'start',
+  /** the earliest relay switch or direct-path probe of a relayed peer (relay-paths.ts). */
+  'path',
+] as const;
+export type ClientTimerName = (typeof CLIENT_TIMER_NAMES)[number];
+
+export class ClientTimers {
+  private readonly deadlines = new Map<ClientTimerName, number>();
+
+  /** Sets `name` to `at`; undefined clears it. */
+  set(name: ClientTimerName, at: number | undefined): void {
+    if (at === undefined) this.deadlines.delete(name);
+    else this.deadlines.set(name, at);
+  }
+
+  get(name: ClientTimerName): number | undefined {
+    return this.deadlines.get(name);
+  }
+
+  /** The earliest deadline, or undefined when no timer is set. */
+  next(): number | undefined {
+    let earliest: number | undefined;
+    for (const at of this.deadlines.values()) if (earliest === undefined || at < earliest) earliest = at;
+    return earliest;
+  }
+
+  /** Removes and returns, in CLIENT_TIMER_NAMES order, every timer due at `now`. */
+  takeExpired(now: number): ClientTimerName[] {
+    const due: ClientTimerName[] = [];
+    for (const name of CLIENT_TIMER_NAMES) {
+      const at = this.deadlines.get(name);
+      if (at !== undefined && at <= now) {
+        this.deadlines.delete(name);
+        due.push(name);
+      }
+    }
+    return due;
+  }
+}
