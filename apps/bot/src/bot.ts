@@ -140,7 +140,17 @@ export class Bot {
   /** What was dropped and why: forged, replayed, malformed, rate-limited, and paths moved. */
   securityCounters(): Record<string, number> {
     const { malformed, protocolErrors, unknownSession, refusedOverLimit } = this.peer.stats;
-    return { ...this.peer.secureStats, malformed, protocolErrors, unknownSession, refusedOverLimit };
+    const { unusableSources, unusableDestinations, sendErrors } = this.peer.stats;
+    return {
+      ...this.peer.secureStats,
+      malformed,
+      protocolErrors,
+      unknownSession,
+      refusedOverLimit,
+      unusableSources,
+      unusableDestinations,
+      sendErrors,
+    };
   }
 
   /** Logs the counters (called every minute). */

@@ -44,6 +44,10 @@ describe.skipIf(forgedUdpUnavailable !== undefined)(
       p.send(session, 'still there?');
       expect(await b.whileRunning(reply)).toBe('echo: still there?'); // its default rule
       expect(b.child.exitCode).toBe(null);
+      // The operator sees what was dropped: both forged datagrams, in the summary's counters.
+      b.kill('SIGTERM');
+      const [summary] = await b.waitForLogs((l) => l.event === 'summary');
+      expect((summary?.security as Record<string, number>).unusableSources).toBe(2);
     });
 
     it('the rendezvous stays up, and registers and introduces peers after it', async () => {

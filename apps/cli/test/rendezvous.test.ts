@@ -12,9 +12,9 @@ afterEach(async () => {
 });
 
 /** A rendezvous peer that accepts every registration, as `netchat-bot --rendezvous` does. */
-async function rendezvous(): Promise<number> {
+async function rendezvous(maxRegistrations?: number): Promise<number> {
   const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'rendezvous' });
-  serveRendezvous(peer);
+  serveRendezvous(peer, maxRegistrations === undefined ? {} : { maxRegistrations });
   peer.on('request', (e) => peer.accept(e.session));
   peers.push(peer);
   return peer.address.port;
@@ -73,6 +73,20 @@ describe('netchat with --rendezvous', () => {
       {
         type: 'rendezvous',
         text: `Registered with the rendezvous 127.0.0.1:${port}; it sees you at 127.0.0.1:${own}.`,
+      },
+    ]);
+  });
+
+  it('says so when a full rendezvous refuses to register it, and when it will try again', async () => {
+    const port = await rendezvous(1);
+    const a = netchat('--rendezvous', `127.0.0.1:${port}`);
+    await a.waitFor('Registered with the rendezvous');
+    const b = netchat('--json', '--rendezvous', `127.0.0.1:${port}`);
+    await b.waitFor('would not register you');
+    expect(b.events().filter((e) => e.type === 'rendezvous')).toEqual([
+      {
+        type: 'rendezvous',
+        text: `The rendezvous 127.0.0.1:${port} would not register you (it holds as many registrations as its operator allows); trying again in 30 s.`,
       },
     ]);
   });

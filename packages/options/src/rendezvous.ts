@@ -151,8 +151,17 @@ export async function startRendezvousOrExit(
       say(
         `${u.wasRegistered ? 'Lost' : 'Cannot reach'} the rendezvous ${formatAddress(server)}; trying again in ${u.retryIn / 1000} s.`,
       );
+    if (u.type === 'refused')
+      say(
+        `The rendezvous ${formatAddress(server)} would not register you (${refusalText(u.reason)}); trying again in ${u.retryIn / 1000} s.`,
+      );
   });
   return link;
+}
+
+/** Why a rendezvous refused to register us, in words (RendezvousUpdate `refused`). */
+function refusalText(reason: string): string {
+  return reason === 'full' ? 'it holds as many registrations as its operator allows' : reason.replaceAll('_', ' ');
 }
 
 /**
