@@ -47,7 +47,7 @@ describe.skipIf(forgedUdpUnavailable !== undefined)(
       // The operator sees what was dropped: both forged datagrams, in the summary's counters.
       b.kill('SIGTERM');
       const [summary] = await b.waitForLogs((l) => l.event === 'summary');
-      expect((summary?.security as Record<string, number>).unusableSources).toBe(2);
+      expect((summary as { security: Record<string, number> }).security.unusableSources).toBe(2);
     });
 
     it('the rendezvous stays up, and registers and introduces peers after it', async () => {
