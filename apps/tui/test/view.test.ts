@@ -366,7 +366,9 @@ describe('the blessed screen', () => {
     const { model, view, written, screenText } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
-    model.currentTab.log.prepend([{ kind: 'peer', sender: 'alice', text: 'from last week', old: true }]);
+    model.currentTab.log.prependWithHeading('Earlier chats', [
+      { kind: 'peer', sender: 'alice', text: 'from last week', old: true },
+    ]);
     view.render();
     await settle();
     const params = [...written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].flatMap((m) =>
