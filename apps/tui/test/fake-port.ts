@@ -58,8 +58,10 @@ export class FakePort implements PeerPort {
   known = new Map<string, string>();
   /** Keys the test says the user verified (`netchat contacts verify`). */
   verified = new Set<string>();
+  /** Our own key's fingerprint. */
+  ownFingerprint = 'MYFP-MYFP-MYFP-MYFP';
   fingerprint(): string {
-    return 'MYFP-MYFP-MYFP-MYFP';
+    return this.ownFingerprint;
   }
   trust(publicKey: string, nick: string): PeerTrust {
     const knownAs = this.known.get(publicKey);
