@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChatHistory } from '@netchat/client';
 import { loadIdentity, NetchatPeer } from '@netchat/core';
 import { hasTmux, type TmuxTerminal } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
@@ -145,6 +146,57 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal: issue 18', () => {
     await t.waitFor('Accepted the request from');
     t.press('M-0');
     await t.waitFor(`> ${typed}`);
+  });
+
+  it('PgUp past the top of a chat reads its older history in, page by page, with no jump, down to its first line', async () => {
+    const home = newHome();
+    // A peer we chatted with before: 200 lines logged with its key.
+    const key = loadIdentity(newHome()).keyPair;
+    const history = new ChatHistory(home);
+    for (let i = 1; i <= 200; i++)
+      history.record(Buffer.from(key.publicKey).toString('hex'), {
+        at: new Date(Date.UTC(2026, 10, 1, 0, 0, i)).toISOString(),
+        direction: 'in',
+        nick: 'old',
+        text: `said ${i}`,
+      });
+    const peer = closeAfter(
+      await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'old', identity: key }),
+    );
+    peer.on('request', (e) => peer.accept(e.session));
+    const rows = 20;
+    const t = tui(['0', '--nick', 'zoe', '--connect', `127.0.0.1:${peer.address.port}`], {
+      size: { columns: 80, rows },
+      home,
+    });
+    await t.waitFor('Connected to');
+    /** The numbers of the history lines on screen, top to bottom. */
+    const said = (screen: string) => [...screen.matchAll(/<old> said (\d+)/g)].map((m) => Number(m[1]));
+    const first = said(t.screen());
+    expect(first).toEqual(Array.from({ length: 10 }, (_, i) => 191 + i));
+    let previous = first;
+    let fullPages = 0;
+    for (let presses = 0; presses < 30 && !previous.includes(1); presses++) {
+      t.press('PageUp');
+      const screen = await t.waitUntil((s) => said(s)[0] !== previous[0], 'the view scrolled up');
+      const now = said(screen);
+      // Contiguous, and the row that was at the top is at the bottom now (a page is the height less one row).
+      expect(now).toEqual(Array.from({ length: now.length }, (_, i) => (now[0] as number) + i));
+      if (now.length === rows - 3 && previous.length === rows - 3) {
+        expect(now.at(-1)).toBe(previous[0]);
+        fullPages++;
+      }
+      previous = now;
+    }
+    expect(previous[0]).toBe(1);
+    // 200 lines, 16 rows a page: most pages were whole screens of history, each checked.
+    expect(fullPages).toBeGreaterThanOrEqual(10);
+    expect(t.screen()).toContain('Earlier chats with this key: the last 200 lines, dimmed.');
+    // End: back to the chat, and it goes on.
+    t.press('End');
+    t.type('/me waves');
+    t.press('Enter');
+    await t.waitFor('* zoe waves');
   });
 
   // Another owner's home (read-only to us). Root writes anywhere, so as root the program runs as

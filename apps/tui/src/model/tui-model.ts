@@ -33,7 +33,7 @@ import type { ModelSettings, PeerPort } from './settings.js';
 import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
 import { Tab } from './tab.js';
 import { type Crowd, requestNick, type TabBarEntry, tabBarEntries, tabLabel } from './tab-bar.js';
-import { TabLog } from './tab-log.js';
+import { type ChatLine, TabLog } from './tab-log.js';
 
 export { HISTORY_LINES, HISTORY_PAGE_LINES } from './history-pages.js';
 export type { ModelSettings, PeerPort } from './settings.js';
@@ -394,11 +394,16 @@ export class TuiModel {
     for (const warning of warnings) this.currentTab.log.warn(warning);
   }
 
-  /** Older history above the top of `tab`, page by page, until `rows` rows are there to scroll (or none is left). */
+  /**
+   * Older history above the top of `tab`, page by page, until `rows` rows are there to scroll
+   * without bringing the heading into view (or none is left): the heading, which moves up as
+   * lines come in, never takes a row of the screen while there is more above it.
+   */
   private readOlderHistory(tab: Tab, rows: number, view: Viewport): void {
     const pages = tab.history;
     if (!pages || !this.settings.history?.enabled) return;
-    for (let read = 0; read < MAX_PAGES_PER_SCROLL && tab.log.rowsAbove(view, rows) < rows; read++) {
+    const wanted = () => rows + (pages.canLoad(tab.log) ? view.rowsOf(tab.log.lines[0] as ChatLine) : 0);
+    for (let read = 0; read < MAX_PAGES_PER_SCROLL && tab.log.rowsAbove(view, wanted()) < wanted(); read++) {
       try {
         if (!pages.loadOlder(tab.log, HISTORY_PAGE_LINES)) return;
       } catch (error) {
