@@ -4,6 +4,7 @@
  * same peer dialled the same way (by address, through the rendezvous, at the last address seen),
  * or the same one-line problem. The programs are the built ones, on loopback; the rendezvous is a
  * UDP socket that never answers (only what the name means is compared, not whether it opens).
+ * And the known peers: `/contacts` shows the lines `netchat contacts` prints.
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -195,5 +196,25 @@ describe.skipIf(!hasTmux)('the same name means the same peer to netchat and netc
     // /connect inside the TUI: the same peer, or the same problem (without the "--connect NAME: " a flag's error starts with).
     if (typed.kind === 'dials') expect(typed).toEqual(fromCli);
     else expect(fromCli.kind === 'refused' && fromCli.message.endsWith(typed.message)).toBe(true);
+  });
+});
+
+describe('the known peers', () => {
+  it('/contacts shows the lines netchat contacts prints: verified, renamed, where, last seen', async () => {
+    const copy = copyOfHome();
+    const known = KnownPeers.load(copy);
+    known.verify(bob.key.toString('hex'));
+    known.rename(dave.key.toString('hex'), 'David');
+    const program = new ProgramProcess(cli, ['contacts'], { NETCHAT_HOME: copy });
+    expect(await program.exited).toBe(0);
+    const printed = program.stdout.trim().split('\n');
+    expect(printed).toHaveLength(2);
+    expect(printed.join('\n')).toContain('(verified)');
+    expect(printed.join('\n')).toContain('(renamed)');
+    const { port: fake, model } = testModel();
+    fake.contactList = KnownPeers.load(copy).list();
+    model.editor.insert('/contacts');
+    model.submit();
+    expect(model.home.lines.slice(-2).map((l) => l.text)).toEqual(printed);
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ChatHistory } from '@netchat/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMMAND_HELP } from '../src/model/commands.js';
+import { dialogNotices } from '../src/model/request-dialog.js';
 import { identityOf, testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
@@ -180,5 +181,88 @@ describe('tabs read their conversation (issue 18, structure)', () => {
     expect([tab.nick, conversation.nick]).toEqual(['alicia', 'alicia']);
     model.onEvent({ type: 'closed', session: 1, peer: alice, reason: 'peer_closed' });
     expect([tab.state, conversation.state]).toEqual(['ended', 'ended']);
+  });
+});
+
+describe('contacts and verified keys (issue 18, what people reached for next)', () => {
+  const bobContact = {
+    publicKey: identityOf('bob').publicKey,
+    nick: 'bob',
+    fingerprint: identityOf('bob').fingerprint,
+    firstSeen: '2026-11-20T08:00:00.000Z',
+    lastAddress: bob,
+    lastSeen: '2026-11-24T09:15:00.000Z',
+  };
+
+  it('/contacts shows the marks netchat contacts shows: verified, renamed, where, last seen', () => {
+    const { port, model, type } = setup();
+    port.contactList = [
+      { ...bobContact, nick: 'Robert', verified: '2026-11-24T09:20:00.000Z', named: true },
+      {
+        ...bobContact,
+        publicKey: identityOf('dave').publicKey,
+        nick: '',
+        fingerprint: 'DAVE-FPFP-FPFP-FPFP',
+        lastAddress: undefined,
+        lastSeen: undefined,
+      },
+    ];
+    type('/contacts');
+    expect(model.home.lines.slice(-2).map((l) => l.text)).toEqual([
+      'Robert  BOBX-FPFP-FPFP-FPFP  127.0.0.1 6666  last seen 2026-11-24 09:15 UTC  (verified, renamed)',
+      '(no nick)  DAVE-FPFP-FPFP-FPFP  no address yet  not seen since',
+    ]);
+  });
+
+  it('a request from a verified key says so, on the home tab and in the dialog', () => {
+    const { port, model } = setup();
+    port.known.set(identityOf('bob').publicKey, 'bob');
+    port.verified.add(identityOf('bob').publicKey);
+    model.onEvent({ type: 'request', session: 1, peer: bob, nick: 'bob', ...identityOf('bob') });
+    const request = model.dialogRequest;
+    if (!request) throw new Error('no dialog');
+    const said = 'Fingerprint: BOBX-FPFP-FPFP-FPFP (known as bob, verified)';
+    expect(dialogNotices(request, model.requestNick(request)).map((n) => n.text)).toContain(said);
+    expect(model.home.lines.map((l) => l.text)).toContain(said);
+  });
+
+  it("a new key with a verified peer's nick is refused at once, and the home tab says why and what to do", () => {
+    const { port, model } = setup();
+    port.known.set(identityOf('bob').publicKey, 'bob');
+    port.verified.add(identityOf('bob').publicKey);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'bob', ...identityOf('mallory') });
+    expect(port.calls).toEqual(['decline 1']);
+    expect(model.dialogRequest).toBeUndefined();
+    expect(model.home.lines.at(-1)?.text).toMatch(
+      /^Refused a connection request from 127\.0\.0\.1 5555: it calls itself "bob", but the key of the bob you verified is KNWN-KNWN-KNWN-KNWN, .* run: netchat contacts forget bob$/,
+    );
+  });
+});
+
+describe('/me (issue 18, what people reached for next)', () => {
+  it('is sent as an action, shown as one, and logged as one: a reopened chat shows it as an action', () => {
+    const home = mkdtempSync(join(tmpdir(), 'netchat-tui-me-'));
+    homes.push(home);
+    const first = setup({ history: new ChatHistory(home) });
+    first.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    first.model.answerDialog(true);
+    first.type('/me waves  at everyone');
+    expect(first.port.calls.at(-1)).toBe('send 1 /me waves  at everyone');
+    first.model.onEvent({ type: 'message', session: 1, peer: alice, text: '/me bows' });
+    // "//me" is the text "/me", sent as it is: no action.
+    first.type('//me is a command');
+    expect(first.port.calls.at(-1)).toBe('send 1 /me is a command');
+    const shown = (model: typeof first.model) =>
+      model.currentTab.lines.filter((l) => l.kind !== 'notice').map((l) => [l.kind, l.sender, l.text]);
+    expect(shown(first.model)).toEqual([
+      ['own_action', 'me', 'waves  at everyone'],
+      ['peer_action', 'alice', 'bows'],
+      ['own_action', 'me', 'is a command'],
+    ]);
+    const again = setup({ history: new ChatHistory(home) });
+    again.model.onEvent({ type: 'request', session: 2, peer: alice, nick: 'alice', ...identityOf('alice') });
+    again.model.answerDialog(true);
+    expect(shown(again.model)).toEqual(shown(first.model));
+    expect(again.model.currentTab.lines.filter((l) => l.old).length).toBe(3);
   });
 });

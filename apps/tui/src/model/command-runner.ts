@@ -3,7 +3,7 @@
  * sending (and /me), /connect, answering requests, the lists (/requests, /list, /contacts), /log, /nick,
  * /close and the rest. Every refusal is one line in the tab, never an exception.
  */
-import { texts } from '@netchat/client';
+import { actionText, texts } from '@netchat/client';
 import { formatAddress, terminalSafe } from '@netchat/core';
 import type { Command } from './commands.js';
 import { clockTime, type Tab } from './tab.js';
@@ -88,7 +88,7 @@ function say(model: TuiModel, tab: Tab, text: string, action: boolean): boolean 
     return false;
   }
   try {
-    model.send(tab, conversation, text, action);
+    model.send(tab, conversation, action ? actionText(text) : text);
     return true;
   } catch (error) {
     tab.log.warn(`Not sent: ${(error as Error).message}`);

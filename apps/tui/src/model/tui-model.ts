@@ -9,7 +9,7 @@
  * history-pages.ts. The view renders this model; the app feeds it peer events and key presses.
  */
 import {
-  actionText,
+  actionOf,
   ChatClient,
   type Conversation,
   peerName,
@@ -360,13 +360,18 @@ export class TuiModel {
     return tab;
   }
 
-  /** Sends a message (or an action) in an open tab and shows it, marked until its fate is known. */
-  send(tab: Tab, conversation: Conversation, text: string, action: boolean): void {
-    const message = this.client.send(conversation, action ? actionText(text) : text);
+  /**
+   * Sends `text` as it goes on the wire in an open tab and shows it, marked until its fate is
+   * known. A text with the action marker (`/me waves`, also when typed as `//me waves`) is shown
+   * as the action the peer sees: `* me waves`.
+   */
+  send(tab: Tab, conversation: Conversation, text: string): void {
+    const message = this.client.send(conversation, text);
+    const action = actionOf(text);
     const line = tab.log.add({
-      kind: action ? 'own_action' : 'own',
+      kind: action === undefined ? 'own' : 'own_action',
       sender: this.nick || 'you',
-      text,
+      text: action ?? text,
       mark: 'pending',
     });
     this.updates.track(message, line);
