@@ -233,6 +233,7 @@ describe('contacts and verified keys (issue 18, what people reached for next)', 
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'bob', ...identityOf('mallory') });
     expect(port.calls).toEqual(['decline 1']);
     expect(model.dialogRequest).toBeUndefined();
+    expect(model.home.lines.at(-1)?.kind).toBe('warning');
     expect(model.home.lines.at(-1)?.text).toMatch(
       /^Refused a connection request from 127\.0\.0\.1 5555: it calls itself "bob", but the key of the bob you verified is KNWN-KNWN-KNWN-KNWN, .* run: netchat contacts forget bob$/,
     );

@@ -41,7 +41,9 @@ export class ClientUpdates {
         this.model.showNotices(this.model.home, texts.trustNotices(u.request.trust));
         return;
       case 'request_refused':
-        this.model.home.log.notice(texts.refusedText(u.request));
+        // A new key with the nick of a peer you verified stands out; a request declined as busy does not.
+        if (u.request.trust.level === 'impersonation') this.model.home.log.warn(texts.refusedText(u.request));
+        else this.model.home.log.notice(texts.refusedText(u.request));
         return;
       case 'request_gone':
         this.model.dialog.forget(u.request.session);
