@@ -8,6 +8,7 @@
  */
 import { actionOf, type ChatHistory, type HistoryCursor, type HistoryEntry } from '@netchat/client';
 import { terminalSafe } from '@netchat/core';
+import type { Viewport } from './scroll.js';
 import type { ChatLine, LineKind, NewLine, TabLog } from './tab-log.js';
 
 /** How the lines name their senders: us (read when a page is read: /nick may change it), and the peer when it had no nick. */
@@ -20,6 +21,8 @@ export interface HistoryNames {
 export const HISTORY_LINES = 10;
 /** How many older lines are read at a time as the tab is scrolled up past its top. */
 export const HISTORY_PAGE_LINES = 50;
+/** At most this many pages are read for one scroll. */
+const MAX_PAGES_PER_SCROLL = 20;
 
 export class HistoryPages {
   /** Where the next older page ends; undefined once the start of the log is reached. */
@@ -48,7 +51,7 @@ export class HistoryPages {
   }
 
   /** Whether older lines can be shown in `log`. */
-  canLoad(log: TabLog): boolean {
+  private canLoad(log: TabLog): boolean {
     return (
       this.before !== undefined && this.heading !== undefined && log.lines[0] === this.heading && log.room > 0
     );
@@ -58,7 +61,7 @@ export class HistoryPages {
    * Up to `count` older lines above the oldest shown, the heading moved above them; false when
    * there are none to show. Throws what reading the history throws.
    */
-  loadOlder(log: TabLog, count: number): boolean {
+  private loadOlder(log: TabLog, count: number): boolean {
     if (!this.canLoad(log)) return false;
     const page = this.history.page(this.publicKey, Math.min(count, log.room), this.before);
     this.before = page.before;
@@ -72,9 +75,25 @@ export class HistoryPages {
     return true;
   }
 
-  /** Stops paging (reading the history failed). */
-  stop(): void {
-    this.before = undefined;
+  /**
+   * Before a scroll up by `rows`: older lines read in above the top of `log`, page by page, until
+   * `rows` rows are there to scroll without bringing the heading into view (or none are left), so
+   * the heading, which moves up as lines come in, never takes a row of the screen while there is
+   * more above it. Nothing while the history is off. A log that cannot be read is one warning, and
+   * paging stops.
+   */
+  readAbove(log: TabLog, rows: number, view: Viewport): void {
+    if (!this.history.enabled) return;
+    const wanted = () => rows + (this.canLoad(log) ? view.rowsOf(log.lines[0] as ChatLine) : 0);
+    for (let read = 0; read < MAX_PAGES_PER_SCROLL && log.rowsAbove(view, wanted()) < wanted(); read++) {
+      try {
+        if (!this.loadOlder(log, HISTORY_PAGE_LINES)) return;
+      } catch (error) {
+        this.before = undefined;
+        log.warn(`Chat history could not be read: ${(error as Error).message}`);
+        return;
+      }
+    }
   }
 
   private headingText(): string {

@@ -25,7 +25,6 @@ import { ClientUpdates } from './client-updates.js';
 import { runCommand } from './command-runner.js';
 import { COMMAND_NAMES, type Command, parseInput } from './commands.js';
 import { Completer } from './completion.js';
-import { HISTORY_PAGE_LINES } from './history-pages.js';
 import { InputHistory, LineEditor } from './line-editor.js';
 import { RequestDialog } from './request-dialog.js';
 import type { Viewport } from './scroll.js';
@@ -33,7 +32,7 @@ import type { ModelSettings, PeerPort } from './settings.js';
 import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
 import { Tab } from './tab.js';
 import { type Crowd, requestNick, type TabBarEntry, tabBarEntries, tabLabel } from './tab-bar.js';
-import { type ChatLine, TabLog } from './tab-log.js';
+import { TabLog } from './tab-log.js';
 
 export { HISTORY_LINES, HISTORY_PAGE_LINES } from './history-pages.js';
 export type { ModelSettings, PeerPort } from './settings.js';
@@ -41,9 +40,6 @@ export type { ChatLine, LineKind, Mark } from './tab-log.js';
 export { clockTime, Tab, type TabState } from './tab.js';
 export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
-
-/** At most this many pages of history are read for one scroll (a page is HISTORY_PAGE_LINES lines). */
-const MAX_PAGES_PER_SCROLL = 20;
 
 export class TuiModel {
   readonly tabs: Tab[];
@@ -198,7 +194,7 @@ export class TuiModel {
    */
   scroll(rows: number, view: Viewport): void {
     const tab = this.currentTab;
-    if (rows > 0) this.readOlderHistory(tab, rows, view);
+    if (rows > 0) tab.history?.readAbove(tab.log, rows, view);
     tab.log.scroll(rows, view);
     this.showSaveWarnings();
   }
@@ -397,26 +393,6 @@ export class TuiModel {
     const warnings = this.storageWarnings;
     this.storageWarnings = [];
     for (const warning of warnings) this.currentTab.log.warn(warning);
-  }
-
-  /**
-   * Older history above the top of `tab`, page by page, until `rows` rows are there to scroll
-   * without bringing the heading into view (or none is left): the heading, which moves up as
-   * lines come in, never takes a row of the screen while there is more above it.
-   */
-  private readOlderHistory(tab: Tab, rows: number, view: Viewport): void {
-    const pages = tab.history;
-    if (!pages || !this.settings.history?.enabled) return;
-    const wanted = () => rows + (pages.canLoad(tab.log) ? view.rowsOf(tab.log.lines[0] as ChatLine) : 0);
-    for (let read = 0; read < MAX_PAGES_PER_SCROLL && tab.log.rowsAbove(view, wanted()) < wanted(); read++) {
-      try {
-        if (!pages.loadOlder(tab.log, HISTORY_PAGE_LINES)) return;
-      } catch (error) {
-        pages.stop();
-        tab.log.warn(`Chat history could not be read: ${(error as Error).message}`);
-        return;
-      }
-    }
   }
 
   tabOf(conversation: Conversation): Tab | undefined {
