@@ -14,6 +14,15 @@ import { identityOf, testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const bob = { host: '127.0.0.1', port: 6666 };
+/** bob as the known peers list him: seen at `bob` yesterday. */
+const bobContact = {
+  publicKey: identityOf('bob').publicKey,
+  nick: 'bob',
+  fingerprint: identityOf('bob').fingerprint,
+  firstSeen: '2026-11-20T08:00:00.000Z',
+  lastAddress: bob,
+  lastSeen: '2026-11-24T09:15:00.000Z',
+};
 const READ_ONLY = { path: '/home/zoe/.config/netchat/known_peers.json', reason: 'permission denied' };
 
 const homes: string[] = [];
@@ -127,16 +136,7 @@ describe('what people saw wrong (issue 18, 13)', () => {
 
   it('a /connect NICK tab is named by the nick, before and after it opens', async () => {
     const { port, model, type } = setup();
-    port.contactList = [
-      {
-        publicKey: identityOf('bob').publicKey,
-        nick: 'bob',
-        fingerprint: identityOf('bob').fingerprint,
-        firstSeen: '2026-11-20T08:00:00.000Z',
-        lastAddress: bob,
-        lastSeen: '2026-11-24T09:15:00.000Z',
-      },
-    ];
+    port.contactList = [bobContact];
     type('/connect bob');
     expect(model.tabBar()[1]?.label).toBe('1 bob');
     expect(model.statusBar()).toContain('│ bob │ connecting');
@@ -150,16 +150,7 @@ describe('a /connect NICK through a rendezvous (issue 18, 13)', () => {
   it('names the tab by the nick typed, not the fingerprint it stands for', () => {
     const bobPrint = identityOf('bob').fingerprint;
     const { port, model, type } = setup({ rendezvous: true });
-    port.contactList = [
-      {
-        publicKey: identityOf('bob').publicKey,
-        nick: 'bob',
-        fingerprint: bobPrint,
-        firstSeen: '2026-11-20T08:00:00.000Z',
-        lastAddress: bob,
-        lastSeen: '2026-11-24T09:15:00.000Z',
-      },
-    ];
+    port.contactList = [bobContact];
     type('/connect bob');
     expect(model.tabBar()[1]?.label).toBe('1 bob');
     expect(model.currentTab.conversation?.target).toEqual({ host: bobPrint, port: 0 });
@@ -185,15 +176,6 @@ describe('tabs read their conversation (issue 18, structure)', () => {
 });
 
 describe('contacts and verified keys (issue 18, what people reached for next)', () => {
-  const bobContact = {
-    publicKey: identityOf('bob').publicKey,
-    nick: 'bob',
-    fingerprint: identityOf('bob').fingerprint,
-    firstSeen: '2026-11-20T08:00:00.000Z',
-    lastAddress: bob,
-    lastSeen: '2026-11-24T09:15:00.000Z',
-  };
-
   it('/contacts shows the marks netchat contacts shows: verified, renamed, where, last seen', () => {
     const { port, model, type } = setup();
     port.contactList = [
