@@ -14,7 +14,7 @@ import {
   startPeerOrExit,
   startRendezvousOrExit,
 } from '@netchat/options';
-import { ChatHistory, resolveTarget, type Target, withFinder } from '@netchat/client';
+import { ChatHistory, resolveTarget, type Target, texts, withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
@@ -52,16 +52,7 @@ async function main(): Promise<void> {
       rendezvous,
       ownFingerprint,
     });
-    if (!resolved.ok) {
-      const why = resolved.problem;
-      exitWith(
-        program,
-        why.code === 'invalid_address'
-          ? `--connect ${why.message}`
-          : `--connect ${cli.connect}: ${why.message}`,
-        2,
-      );
-    }
+    if (!resolved.ok) exitWith(program, texts.connectArgumentText(cli.connect, resolved.problem), 2);
     connect = resolved.target;
   }
   const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(cli), opened);

@@ -1,13 +1,6 @@
 /** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
-import { type ChatHistory, portOf } from '@netchat/client';
-import {
-  type Address,
-  fingerprint,
-  formatAddress,
-  type KnownPeers,
-  type NetchatPeer,
-  type PeerSpec,
-} from '@netchat/core';
+import { type ChatHistory, portOf, type Target } from '@netchat/client';
+import { type Address, fingerprint, formatAddress, type KnownPeers, type NetchatPeer } from '@netchat/core';
 import { type PeerPort, TuiModel } from './model/tui-model.js';
 import { TuiView, type ViewOptions } from './view/tui-view.js';
 
@@ -18,10 +11,13 @@ export interface AppOptions extends ViewOptions {
   bell: boolean;
   /** Chat history in the netchat home (undefined: none this run). */
   history?: ChatHistory;
-  connect?: PeerSpec;
-  /** With a rendezvous: finds a peer by fingerprint, and /connect reads fingerprints and nicks. */
+  /** --connect, as resolveTarget read it. */
+  connect?: Target;
+  /**
+   * With a rendezvous: finds a peer by fingerprint (waiting until we are registered), and
+   * /connect reaches a peer known by key through it first.
+   */
   find?: (fingerprint: string) => Promise<Address>;
-  peerFrom?: (text: string) => PeerSpec;
   /** Called once every session is closed (or the wait ran out) and the terminal is restored. */
   onExit(): void;
 }
@@ -55,9 +51,10 @@ export class TuiApp {
       localAddress: formatAddress(local),
       acceptAll: options.acceptAll,
       verbose: options.verbose,
-      ...(options.peerFrom ? { peerFrom: options.peerFrom } : {}),
+      rendezvous: options.find !== undefined,
       bell: options.bell,
       history: options.history,
+      knownPeers: options.knownPeers,
       onChange: () => this.view.scheduleRender(),
     });
     this.view = new TuiView(this.model, options);
@@ -71,7 +68,7 @@ export class TuiApp {
   }
 
   start(): void {
-    if (this.options.connect) this.model.run({ name: 'connect', peer: this.options.connect });
+    if (this.options.connect) this.model.connect(this.options.connect);
     this.view.render();
   }
 

@@ -1,16 +1,16 @@
-/** The `netchat-tui` command line: the same options as `netchat`, except --json. */
+/** The `netchat-tui` command line: the same options as `netchat`, except --json and --wait. */
 import {
   FrontEndArguments,
   frontEndFlags,
   PeerArguments,
   parseCommandLine,
-  peerArgument,
   keyHomeHelp,
   peerFlags,
   peerFlagsHelp,
   RendezvousArguments,
   rendezvousFlags,
   rendezvousFlagsHelp,
+  settingsHelp,
   yesFlagHelp,
 } from '@netchat/options';
 import { z } from 'zod';
@@ -26,8 +26,6 @@ const flags = {
 export const TuiArguments = PeerArguments.extend(RendezvousArguments)
   .extend(FrontEndArguments)
   .extend({
-    // Still an address until the TUI reads --connect with the client's resolveTarget, as the CLI does.
-    connect: peerArgument.optional(),
     mouse: z.boolean().default(false),
     'no-bell': z.boolean().default(false),
   });
@@ -43,7 +41,7 @@ A full-screen netchat client: several conversations in tabs, requests in a dialo
 
 Options:
 ${peerFlagsHelp}
-  --connect HOST:PORT         open a tab to this peer at start ([::1]:6666 for IPv6)
+  --connect PEER              open a tab to this peer at start: HOST:PORT ([::1]:6666), a fingerprint or a nick
 ${yesFlagHelp}
   -v, --verbose               also show heartbeats sent
   --mouse                     take the mouse (wheel scrolls); without it drag-to-copy works
@@ -51,8 +49,10 @@ ${yesFlagHelp}
 ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
+${settingsHelp}
 
-Inside: /connect IP PORT (or NICK), /contacts, /accept, /decline, /requests, /list, /close,
-/nick, /me, /clear, /bell, /log, /whoami, /help (F1), /quit or /exit (Ctrl+C). Ctrl+N / Ctrl+P
-or Alt+1…9 switch tabs. Honours NO_COLOR.
+Inside: /connect IP PORT (or a fingerprint, or NICK), /contacts, /accept, /decline, /requests,
+/list, /close, /nick, /me, /clear, /bell, /log, /whoami, /help (F1), /quit or /exit (Ctrl+C).
+Ctrl+N / Ctrl+P or Alt+1…9 switch tabs; PgUp past the top of a chat shows older history.
+Honours NO_COLOR.
 `;

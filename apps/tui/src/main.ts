@@ -8,11 +8,15 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChatHistory, parseTarget } from '@netchat/client';
+import { ChatHistory, resolveTarget, type Target, texts } from '@netchat/client';
+import { fingerprint, netchatHome } from '@netchat/core';
 import {
   exitWith,
+  loadSettingsOrExit,
+  openHomeOrExit,
   peerOptionsFrom,
   readCommandLine,
+  rendezvousFinder,
   startPeerOrExit,
   startRendezvousOrExit,
 } from '@netchat/options';
@@ -26,12 +30,35 @@ async function main(): Promise<void> {
   const args = readCommandLine(program, parseTuiArguments);
   if (!process.stdout.isTTY || !process.stdin.isTTY)
     exitWith(program, 'needs a terminal; for scripts use netchat --json', 2);
-  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(args));
+  // Everything that can be wrong with the home or the command line is said before the screen is taken.
+  const settings = loadSettingsOrExit(program, netchatHome());
+  const opened = openHomeOrExit(program);
+  const ownFingerprint = fingerprint(opened.keyPair.publicKey);
+  let connect: Target | undefined;
+  if (args.connect !== undefined) {
+    // What --connect means, as the CLI reads it (and as /connect reads it inside).
+    const resolved = resolveTarget(args.connect, {
+      contacts: opened.knownPeers.list(),
+      rendezvous: (args.rendezvous ?? settings.rendezvous) !== undefined,
+      ownFingerprint,
+    });
+    if (!resolved.ok) exitWith(program, texts.connectArgumentText(args.connect, resolved.problem), 2);
+    connect = resolved.target;
+  }
+  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(args), opened);
   // Rendezvous and STUN news is printed only before the screen is taken (it would tear the screen).
   let screenTaken = false;
-  const link = await startRendezvousOrExit(program, peer, args, home, knownPeers, (line) => {
-    if (!screenTaken) process.stderr.write(`${line}\n`);
-  });
+  const link = await startRendezvousOrExit(
+    program,
+    peer,
+    args,
+    home,
+    knownPeers,
+    (line) => {
+      if (!screenTaken) process.stderr.write(`${line}\n`);
+    },
+    settings,
+  );
   screenTaken = true;
   let history: ChatHistory;
   try {
@@ -49,11 +76,9 @@ async function main(): Promise<void> {
     knownPeers,
     acceptAll: args.yes,
     verbose: args.verbose,
-    connect: args.connect,
-    ...(link && {
-      find: (print: string) => link.find(print),
-      peerFrom: (text: string) => parseTarget(text, knownPeers.list(), true),
-    }),
+    ...(connect && { connect }),
+    // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
+    ...(link && { find: rendezvousFinder(link, peer.options.connectTimeout) }),
     onExit: () => process.exit(0),
   });
 

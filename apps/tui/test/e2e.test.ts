@@ -2,15 +2,11 @@
  * The real netchat-tui in a real terminal (tmux), against a real peer on loopback: type, read
  * the reply off the screen, quit, and check the terminal was given back in its normal state.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { NetchatPeer } from '@netchat/core';
 import { hasTmux } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { closeAfter, echoPeer, removeAfter, tui } from './tmux-tui.js';
-
-const bin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   it('chats with a real peer, then quits on Ctrl+C (asked, then again) and restores the terminal', async () => {
@@ -45,8 +41,8 @@ describe.skipIf(!hasTmux)('netchat-tui in a terminal', () => {
   it('quits on SIGTERM and restores the terminal', async () => {
     const t = tui(['0']);
     await t.waitFor('netchat: listening on');
-    // Anchored, so it signals node and not the shell whose command line also names it.
-    execFileSync('pkill', ['-TERM', '-f', `^${process.execPath} ${bin} 0$`]);
+    // This terminal's program itself (not every netchat-tui whose command line looks the same).
+    process.kill(t.programPid(), 'SIGTERM');
     await t.waitFor('AFTER-EXIT 0');
     expect(t.state()).toBe('0 1 0');
   });

@@ -1,5 +1,5 @@
 /** A PeerPort that records calls and lets a test play the network. */
-import type { Address, KnownPeer, PeerTrust, SessionInfo } from '@netchat/core';
+import type { Address, KnownPeer, PeerTrust, SaveFailure, SessionInfo } from '@netchat/core';
 import { type ModelSettings, type PeerPort, TuiModel } from '../src/model/tui-model.js';
 
 export class FakePort implements PeerPort {
@@ -56,25 +56,42 @@ export class FakePort implements PeerPort {
   }
   /** Keys the test says are known, by public key: the nick they are known as. */
   known = new Map<string, string>();
+  /** Keys the test says the user verified (`netchat contacts verify`). */
+  verified = new Set<string>();
+  /** Our own key's fingerprint. */
+  ownFingerprint = 'MYFP-MYFP-MYFP-MYFP';
   fingerprint(): string {
-    return 'MYFP-MYFP-MYFP-MYFP';
+    return this.ownFingerprint;
   }
   trust(publicKey: string, nick: string): PeerTrust {
     const knownAs = this.known.get(publicKey);
-    if (knownAs !== undefined) return { status: 'known', knownAs };
+    if (knownAs !== undefined)
+      return { status: 'known', knownAs, ...(this.verified.has(publicKey) && { verified: true as const }) };
     for (const [key, name] of this.known)
       if (name === nick && key !== publicKey)
-        return { status: 'nick_conflict', knownFingerprint: 'KNWN-KNWN-KNWN-KNWN' };
+        return {
+          status: 'nick_conflict',
+          knownFingerprint: 'KNWN-KNWN-KNWN-KNWN',
+          ...(this.verified.has(key) && { verified: true as const }),
+        };
     return { status: 'new' };
   }
   /** Nicks whose keys the model asked to remember, in order. */
   remembered: string[] = [];
-  /** Set: remembering throws it, as KnownPeers does when the netchat home cannot be written. */
-  rememberFails: Error | undefined;
+  /**
+   * Set: remembering cannot be saved, and (as KnownPeers does when the netchat home cannot be
+   * written) the save-failure listeners are told; nothing is thrown.
+   */
+  rememberFails: SaveFailure | undefined;
+  private readonly saveListeners: ((failure: SaveFailure) => void)[] = [];
+  onSaveFailure(listener: (failure: SaveFailure) => void): void {
+    this.saveListeners.push(listener);
+  }
   remember(publicKey: string, nick: string): void {
-    if (this.rememberFails) throw this.rememberFails;
     this.remembered.push(nick);
     this.known.set(publicKey, nick);
+    const failure = this.rememberFails;
+    if (failure) for (const listener of this.saveListeners) listener(failure);
   }
 }
 
@@ -87,6 +104,7 @@ export function testModel(settings: Partial<ModelSettings> = {}): { port: FakePo
     acceptAll: false,
     verbose: false,
     clock: () => new Date('2026-11-24T10:30:00'),
+    knownPeers: port,
     ...settings,
   });
   return { port, model };

@@ -7,8 +7,8 @@ import { identityOf, testModel } from './fake-port.js';
 const alice = { host: '127.0.0.1', port: 5555 };
 const bob = { host: '127.0.0.1', port: 6666 };
 
-function setup() {
-  const { port, model } = testModel();
+function setup(settings: Parameters<typeof testModel>[0] = {}) {
+  const { port, model } = testModel(settings);
   const type = (text: string) => {
     model.editor.insert(text);
     model.submit();
@@ -132,15 +132,41 @@ describe('/connect', () => {
     expect(model.tabs).toHaveLength(1);
   });
 
-  it('/connect to a peer with an open tab focuses that tab', () => {
+  it('/connect to a peer with an open tab focuses that tab', async () => {
     const { model, port, type, texts } = setup();
     acceptFrom(model, 1, bob, 'bob');
     model.selectTab(0);
     type('/connect 127.0.0.1:6666');
+    // The client's one-chat-per-peer rule ends the new conversation as a duplicate as it dials.
+    await new Promise((r) => setTimeout(r, 0));
     expect(model.tabs).toHaveLength(2);
     expect(model.current).toBe(1);
-    expect(texts().at(-1)).toBe('Already chatting with 127.0.0.1 6666: this tab.');
+    expect(texts().at(-1)).toBe('Already chatting with 127.0.0.1 6666 (bob): this tab.');
     expect(port.calls).toEqual(['accept 1']);
+  });
+
+  it('/connect to a peer we are already asking shows that tab; no second request goes out', async () => {
+    const { model, port, type, texts } = setup();
+    type('/connect 127.0.0.1 6666');
+    await new Promise((r) => setTimeout(r, 0));
+    model.selectTab(0);
+    type('/connect localhost:6666');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
+    expect(model.tabs).toHaveLength(2);
+    expect(model.current).toBe(1);
+    expect(texts().at(-1)).toBe('Already asking 127.0.0.1 6666: this tab.');
+  });
+
+  it('/connect by fingerprint to a peer with an open tab (reached by address) shows that tab', async () => {
+    const { model, port, type, texts } = setup({ rendezvous: true });
+    acceptFrom(model, 1, bob, 'bob');
+    model.selectTab(0);
+    type(`/connect ${identityOf('bob').fingerprint}`);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(port.calls).toEqual(['accept 1']);
+    expect(model.current).toBe(1);
+    expect(texts().at(-1)).toBe('Already chatting with 127.0.0.1 6666 (bob): this tab.');
   });
 
   it('/connect by another name for a peer with an open tab asks no one and shows that tab', async () => {
@@ -152,7 +178,7 @@ describe('/connect', () => {
     expect(port.calls).toEqual(['accept 1']);
     expect(model.tabs).toHaveLength(2);
     expect(model.current).toBe(1);
-    expect(texts().at(-1)).toBe('Already chatting with 127.0.0.1 6666: this tab.');
+    expect(texts().at(-1)).toBe('Already chatting with 127.0.0.1 6666 (bob): this tab.');
   });
 
   it('a declined or unanswered /connect leaves no tab, and says why on the home tab', async () => {

@@ -378,11 +378,11 @@ describe('command parsing', () => {
   it.each([
     ['hello', { name: 'say', text: 'hello' }],
     ['exit', { name: 'exit_session' }],
-    [
-      '/connect 127.0.0.1 6666',
-      { name: 'connect', peer: { host: '127.0.0.1', port: 6666 }, typed: '127.0.0.1 6666' },
-    ],
-    ['/connect [::1]:6666', { name: 'connect', peer: { host: '::1', port: 6666 }, typed: '[::1]:6666' }],
+    // What the name means is the client's resolveTarget's to say, when it runs (see connect-names.test.ts).
+    ['/connect 127.0.0.1 6666', { name: 'connect', target: '127.0.0.1 6666' }],
+    ['/connect  [::1]:6666 ', { name: 'connect', target: '[::1]:6666' }],
+    ['/connect bob', { name: 'connect', target: 'bob' }],
+    ['/me  waves   twice ', { name: 'me', action: 'waves   twice' }],
     ['/accept', { name: 'accept', index: 1 }],
     ['/decline 2', { name: 'decline', index: 2 }],
     ['/QUIT', { name: 'quit' }],
@@ -390,7 +390,7 @@ describe('command parsing', () => {
   ])('%j', (line, command) => expect(parseInput(line)).toEqual(command));
 
   it.each([
-    ['/connect', /expected IP and port.*usage: \/connect IP PORT/],
+    ['/connect', /^usage: \/connect IP PORT \(or HOST:PORT, a fingerprint, a known nick\)$/],
     ['/accept x', /usage: \/accept \[N\]/],
     ['/nick', /usage: \/nick NAME/],
     ['/me', /usage: \/me ACTION/],

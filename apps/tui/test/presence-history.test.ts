@@ -226,7 +226,10 @@ describe('contacts', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(port.calls).toEqual(['connect 127.0.0.1:6666']);
     model.selectTab(0);
-    expect(say('/connect carol')).toBe('No known peer is called "carol" (see /contacts).');
+    // The client's words for a name that means no one (the CLI's too).
+    expect(say('/connect carol')).toBe(
+      'invalid address "carol": expected IP and port, e.g. 127.0.0.1 6666 or [::1]:6666; no known peer is called "carol" either',
+    );
   });
 
   it('completes known nicks with Tab', () => {

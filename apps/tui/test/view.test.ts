@@ -362,11 +362,29 @@ describe('the blessed screen', () => {
     expect(bar).toMatch(/\d+» *$/);
   });
 
+  it('draws actions as "* nick does", the nick in bold for the peer, marked like messages for us', async () => {
+    const { model, keys, screenText, view, written } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    view.render();
+    await keys('/me waves\r');
+    model.onEvent({ type: 'message', session: 1, peer: alice, text: '/me bows 🙇' });
+    view.render();
+    await settle();
+    const rows = screenText();
+    expect(rows.some((r) => /^10:30 \* me waves …\s*$/.test(r))).toBe(true);
+    expect(rows.some((r) => /^10:30 \* alice bows 🙇\s*$/.test(r))).toBe(true);
+    // "* alice" is drawn bold (SGR 1), as a peer's nick in a message is.
+    expect(written()).toMatch(new RegExp(`${ESC}\\[[\\d;]*\\b1[;\\d]*m\\* alice`));
+  });
+
   it('draws history lines dim (SGR 2), never invisible', async () => {
     const { model, view, written, screenText } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
     model.answerDialog(true);
-    model.currentTab.log.prepend([{ kind: 'peer', sender: 'alice', text: 'from last week', old: true }]);
+    model.currentTab.log.prependWithHeading('Earlier chats', [
+      { kind: 'peer', sender: 'alice', text: 'from last week', old: true },
+    ]);
     view.render();
     await settle();
     const params = [...written().matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].flatMap((m) =>

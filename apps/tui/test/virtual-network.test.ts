@@ -2,18 +2,19 @@
  * The view-model on real endpoints joined by testkit's virtual network, on virtual time: what the
  * status bar says about a link is what the sessions measure, not what a fake says.
  */
-import { parseTarget, portOf } from '@netchat/client';
+import { portOf } from '@netchat/client';
 import { type Address, fingerprint } from '@netchat/core';
 import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { type ModelSettings, type PeerPort, TuiModel } from '../src/model/tui-model.js';
+import { type PeerPort, TuiModel } from '../src/model/tui-model.js';
 
 /** The TUI's port on a virtual peer: the client's calls, plus the TUI's extras. */
 function tuiOn(
   net: VirtualNetwork,
   peer: VirtualPeer,
   acceptAll = false,
-  rendezvous?: Pick<PeerPort, 'find'> & Pick<ModelSettings, 'peerFrom'>,
+  /** A rendezvous's look-up: /connect then finds a peer known by key through it. */
+  find?: PeerPort['find'],
 ): TuiModel {
   const port: PeerPort = {
     ...portOf(peer),
@@ -23,7 +24,7 @@ function tuiOn(
     trust: (key, nick) => peer.knownPeers.check(key, nick),
     remember: (key, nick, print, seen) => peer.knownPeers.remember(key, nick, print, seen),
     contacts: () => peer.knownPeers.list(),
-    ...(rendezvous?.find && { find: rendezvous.find }),
+    ...(find && { find }),
   };
   const model = new TuiModel(port, {
     nick: 'me',
@@ -32,7 +33,8 @@ function tuiOn(
     verbose: false,
     clock: () => new Date(net.now),
     bell: false,
-    ...(rendezvous?.peerFrom && { peerFrom: rendezvous.peerFrom }),
+    rendezvous: find !== undefined,
+    knownPeers: peer.knownPeers,
   });
   peer.onEvent((e) => model.onEvent(e));
   return model;
@@ -89,7 +91,7 @@ describe('/connect with a rendezvous', () => {
       asked.push(print);
       return other.address;
     };
-    const model = tuiOn(net, me, false, { find, peerFrom: (text) => parseTarget(text, [], true) });
+    const model = tuiOn(net, me, false, find);
     const print = fingerprint(other.endpoint.identity.publicKey);
     model.editor.insert(`/connect ${print}`);
     model.submit();

@@ -224,7 +224,6 @@ export class ChatClient {
       case 'message': {
         const c = this.open(e.session);
         if (!c) return;
-        c.missed = 0;
         this.settings.history?.append(c, 'in', e.text);
         // Its message is what the peer was typing.
         this.presence.peerStoppedTyping(c);
@@ -235,7 +234,6 @@ export class ChatClient {
       case 'presence': {
         const c = this.open(e.session);
         if (!c) return;
-        c.missed = 0;
         this.presence.onPresence(c, e);
         return;
       }
@@ -250,9 +248,7 @@ export class ChatClient {
       }
       case 'heartbeat_missed': {
         const c = this.open(e.session);
-        if (!c) return;
-        c.missed = e.count;
-        this.emit({ type: 'heartbeat_missed', conversation: c, count: e.count });
+        if (c) this.emit({ type: 'heartbeat_missed', conversation: c, count: e.count });
         return;
       }
       case 'lost':
@@ -379,7 +375,6 @@ export class ChatClient {
   private end(conversation: Conversation, why: EndReason): void {
     conversation.state = 'ended';
     conversation.ended = why;
-    conversation.missed = 0;
     this.conversations.splice(this.conversations.indexOf(conversation), 1);
     this.presence.ended(conversation);
     const unsettled = this.fates.ended(conversation);

@@ -53,8 +53,8 @@ export interface ClientSettings {
   history?: ChatHistory;
   /**
    * One chat per peer: a connect to a peer already in a chat or a request with us is not sent,
-   * and ends as `duplicate` (see `ChatClient.duplicateOf`). Off by default only until the TUI,
-   * which still guards this itself, uses it; the CLI turns it on.
+   * and ends as `duplicate` (see `ChatClient.duplicateOf`). Both front-ends turn it on; off by
+   * default for callers that mean to hold two chats with one peer (tests of the engine's rules).
    */
   oneChatPerPeer?: boolean;
 }

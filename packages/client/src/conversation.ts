@@ -56,8 +56,6 @@ export interface Conversation {
   trust: TrustAssessment | undefined;
   state: ConversationState;
   ended: EndReason | undefined;
-  /** Heartbeat intervals missed in a row (0 after anything is heard). */
-  missed: number;
   /** Texts accepted but not handed to the peer yet: its send queue was full (backpressure). */
   readonly backlog: OutgoingMessage[];
   /** Until when (client clock, ms) the peer counts as typing; undefined when it is not. See `ChatClient.peerTyping`. */
@@ -98,7 +96,6 @@ export function newConversation(
     trust: undefined,
     state: 'connecting',
     ended: undefined,
-    missed: 0,
     backlog: [],
     peerTypingUntil: undefined,
     typingSentAt: undefined,

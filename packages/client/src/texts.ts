@@ -16,6 +16,7 @@ import { actionOf } from './actions.js';
 import type { ChatHistory, HistoryEntry } from './chat-history.js';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
+import type { TargetProblem } from './peer-target.js';
 import type { PresenceUpdate } from './presence.js';
 import type { WaitingRequest } from './waiting-request.js';
 
@@ -111,6 +112,16 @@ export function requestGoneText(
 
 export function connectingText(target: PeerSpec): string {
   return `Sending connection request to ${spaced(target)}...`;
+}
+
+/**
+ * The one line for a `--connect` that names no peer (a bad argument: exit 2), the same in every
+ * front-end: the address's own complaint, or the name and what to do.
+ */
+export function connectArgumentText(typed: string, problem: TargetProblem): string {
+  return problem.code === 'invalid_address'
+    ? `--connect ${problem.message}`
+    : `--connect ${terminalSafe(typed)}: ${problem.message}`;
 }
 
 /** How a conversation opened, then what is known of the peer's key. */

@@ -97,6 +97,17 @@ export class TmuxTerminal {
     }
   }
 
+  /**
+   * The pid of the program the terminal runs (the shell's child: the shell runs it, then prints
+   * AFTER-EXIT), so a test can signal that very process, never one found by its name.
+   */
+  programPid(): number {
+    const shell = this.tmux('display-message', '-p', '-t', this.name, '#{pane_pid}').trim();
+    const child = spawnSync('pgrep', ['-P', shell], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    if (!child) throw new Error(`the terminal ${this.name} runs no program now`);
+    return Number(child);
+  }
+
   /** "alternate-screen cursor-visible mouse": "0 1 0" is a terminal in its normal state. */
   state(): string {
     return this.tmux(

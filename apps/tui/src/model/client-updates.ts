@@ -1,61 +1,34 @@
 /**
  * What the client's updates change in the tabs: a request's notice on the home tab, a tab for a
- * conversation that opens (its history first), each message in its tab (unread, a bell when the
- * tab is not shown), the marks of sent lines, and why a conversation ended. Also the TUI's guard
- * against a second chat with a peer that already has an open tab (until the client has one).
+ * conversation that opens (its earlier chats first), each message in its tab (unread, a bell when
+ * the tab is not shown), the marks of sent lines, and why a conversation ended (a second chat
+ * with a peer already in one: that chat's tab is shown).
  */
 import {
-  type ChatHistory,
+  actionOf,
   type ClientUpdate,
   type Conversation,
   neverOpened,
   type OutgoingMessage,
-  type PeerPort as ClientPort,
-  portOf,
+  peerName,
   type PresenceUpdate,
   texts,
 } from '@netchat/client';
 import { formatAddress, terminalSafe } from '@netchat/core';
-import { ACTION_PREFIX } from './commands.js';
-import { historyLines } from './history-lines.js';
-import type { PeerPort } from './settings.js';
+import { HISTORY_LINES, HistoryPages } from './history-pages.js';
 import type { Tab } from './tab.js';
 import type { ChatLine } from './tab-log.js';
 import type { TuiModel } from './tui-model.js';
 
-/** How many lines of history a reopened chat shows. */
-export const HISTORY_LINES = 10;
-
 export class ClientUpdates {
   /** Each sent message's line, until the message's fate is known and marked on it. */
   private readonly sentLines = new Map<OutgoingMessage, ChatLine>();
-  /** The open tab a /connect turned out to be for, once its address was resolved (see guard). */
-  private twin: Tab | undefined;
 
   constructor(private readonly model: TuiModel) {}
 
   /** `line` shows `message`: its mark follows the message's fate. */
   track(message: OutgoingMessage, line: ChatLine): void {
     this.sentLines.set(message, line);
-  }
-
-  /**
-   * The peer as the client sees it, but for one check once a /connect's address is resolved: a
-   * peer that already has an open tab (typed differently, `localhost` for `127.0.0.1`) is not
-   * asked again; the dial fails and that tab is shown instead (see onEnded).
-   */
-  guard(port: PeerPort): ClientPort {
-    return {
-      ...portOf(port),
-      connectTo: (address) => {
-        const twin = this.model.tabFor(address.host, address.port);
-        if (twin?.state === 'open') {
-          this.twin = twin;
-          throw new Error(`already chatting with ${texts.spaced(address)}`);
-        }
-        return port.connectTo(address);
-      },
-    };
   }
 
   apply(u: ClientUpdate): void {
@@ -68,7 +41,9 @@ export class ClientUpdates {
         this.model.showNotices(this.model.home, texts.trustNotices(u.request.trust));
         return;
       case 'request_refused':
-        this.model.home.log.notice(texts.refusedText(u.request));
+        // A new key with the nick of a peer you verified stands out; a request declined as busy does not.
+        if (u.request.trust.level === 'impersonation') this.model.home.log.warn(texts.refusedText(u.request));
+        else this.model.home.log.notice(texts.refusedText(u.request));
         return;
       case 'request_gone':
         this.model.dialog.forget(u.request.session);
@@ -119,25 +94,25 @@ export class ClientUpdates {
   /**
    * The last lines of earlier conversations with this key, dimmed, above everything the tab
    * shows so far (a /connect's "Sending connection request…" included): their heading first,
-   * then the lines, then this chat.
+   * then the lines, then this chat. Older ones come as the tab is scrolled up (HistoryPages).
    */
   private showHistory(tab: Tab, conversation: Conversation): void {
     const history = this.model.settings.history;
     if (!history?.enabled || conversation.publicKey === undefined) return;
-    let entries: ReturnType<ChatHistory['recent']>;
+    const pages = new HistoryPages(
+      history,
+      conversation.publicKey,
+      {
+        own: () => this.model.nick || 'you',
+        peer: peerName('', conversation.trust?.fingerprint ?? ''),
+      },
+      this.model.clock,
+    );
     try {
-      entries = history.recent(conversation.publicKey, HISTORY_LINES);
+      if (pages.open(tab.log, HISTORY_LINES)) tab.history = pages;
     } catch (error) {
       tab.log.warn(`Chat history could not be read: ${(error as Error).message}`);
-      return;
     }
-    if (entries.length === 0) return;
-    const heading = {
-      kind: 'notice' as const,
-      sender: '',
-      text: `Earlier chats with this key: the last ${entries.length} line${entries.length === 1 ? '' : 's'}, dimmed.`,
-    };
-    tab.log.prepend([heading, ...historyLines(entries, this.model.nick || 'you', this.model.clock())]);
   }
 
   presence(u: PresenceUpdate): void {
@@ -149,12 +124,13 @@ export class ClientUpdates {
   private onMessage(conversation: Conversation, text: string): void {
     const tab = this.model.tabOf(conversation);
     if (!tab) return;
-    const sender = tab.nick || (tab.peer ? formatAddress(tab.peer) : 'peer');
-    const action = text.startsWith(ACTION_PREFIX);
+    // Never an empty name: a peer with no nick is the first group of its fingerprint.
+    const sender = peerName(tab.nick, tab.fingerprint) || (tab.peer ? formatAddress(tab.peer) : 'peer');
+    const action = actionOf(text);
     tab.log.add({
-      kind: action ? 'peer_action' : 'peer',
+      kind: action === undefined ? 'peer' : 'peer_action',
       sender: terminalSafe(sender),
-      text: terminalSafe(action ? text.slice(ACTION_PREFIX.length) : text),
+      text: terminalSafe(action ?? text),
     });
     if (tab !== this.model.currentTab) {
       tab.unread++;
@@ -166,14 +142,14 @@ export class ClientUpdates {
     const tab = this.model.tabOf(conversation);
     if (!tab) return;
     const notice = texts.endedNotice(conversation);
-    const twin = this.twin;
-    this.twin = undefined;
-    if (twin && conversation.ended?.kind === 'unreachable' && this.model.tabs.includes(twin)) {
+    const why = conversation.ended;
+    if (why?.kind === 'duplicate') {
+      // Not asked: the peer is already in a chat (or a request) with us. Its tab instead.
+      const existing = this.model.tabOf(why.existing);
       this.model.removeTab(tab);
-      this.model.show(twin);
-      twin.log.notice(
-        `Already chatting with ${texts.spaced(conversation.peer ?? conversation.target)}: this tab.`,
-      );
+      const shown = existing ?? this.model.home;
+      this.model.show(shown);
+      shown.log.notice(existing ? `${notice.text.replace(/\.$/, '')}: this tab.` : notice.text);
       return;
     }
     if (neverOpened(conversation)) {
@@ -185,7 +161,6 @@ export class ClientUpdates {
       this.model.showNotices(this.model.home, [notice]);
       return;
     }
-    const why = conversation.ended;
     const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
     if (notice.warning) tab.log.warn(text);
     else tab.log.notice(text);

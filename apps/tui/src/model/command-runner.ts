@@ -1,10 +1,10 @@
 /**
  * What each typed command does (commands.ts reads the line; this carries it out on the model):
- * sending, /connect, answering requests, the lists (/requests, /list, /contacts), /log, /nick,
+ * sending (and /me), /connect, answering requests, the lists (/requests, /list, /contacts), /log, /nick,
  * /close and the rest. Every refusal is one line in the tab, never an exception.
  */
-import { ContactError, findContact, texts } from '@netchat/client';
-import { formatAddress, type PeerSpec, terminalSafe } from '@netchat/core';
+import { actionText, texts } from '@netchat/client';
+import { formatAddress, terminalSafe } from '@netchat/core';
 import type { Command } from './commands.js';
 import { clockTime, type Tab } from './tab.js';
 import type { TuiModel } from './tui-model.js';
@@ -20,15 +20,12 @@ export function runCommand(model: TuiModel, command: Command): boolean {
     case 'me':
       return say(model, tab, command.action, true);
     case 'connect': {
-      // A peer named by fingerprint or nick (through a rendezvous) has no address yet: the tab
-      // is named by what was typed; an address, as the status bar writes it.
-      const { peer, typed } = command;
-      connect(model, peer, peer.port === 0 ? (typed ?? peer.host) : formatAddress(peer));
+      // What the name means, as the CLI reads it; a name that means no peer is one line here.
+      const resolved = model.resolve(command.target);
+      if (resolved.ok) model.connect(resolved.target);
+      else tab.log.warn(resolved.problem.message);
       return true;
     }
-    case 'connect_contact':
-      connectContact(model, tab, command.contact);
-      return true;
     case 'contacts':
       listContacts(model, tab);
       return true;
@@ -91,7 +88,7 @@ function say(model: TuiModel, tab: Tab, text: string, action: boolean): boolean 
     return false;
   }
   try {
-    model.send(tab, conversation, text, action);
+    model.send(tab, conversation, action ? actionText(text) : text);
     return true;
   } catch (error) {
     tab.log.warn(`Not sent: ${(error as Error).message}`);
@@ -99,33 +96,7 @@ function say(model: TuiModel, tab: Tab, text: string, action: boolean): boolean 
   }
 }
 
-/** Opens a tab named `label` and asks the peer; a peer already open or asked in a tab: that tab. */
-function connect(model: TuiModel, peer: PeerSpec, label: string): void {
-  const open = model.tabFor(peer.host, peer.port);
-  if (open) {
-    model.show(open);
-    open.log.notice(
-      `Already ${open.state === 'open' ? 'chatting with' : 'asking'} ${texts.spaced(peer)}: this tab.`,
-    );
-    return;
-  }
-  // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update, later.
-  const tab = model.newTab(model.client.connect(peer), label);
-  model.show(tab);
-  tab.log.notice(texts.connectingText(peer).replace(/\.\.\.$/, '…'));
-}
-
-/** `/connect bob`: the known peer at the address it was last seen at, in a tab named bob. */
-function connectContact(model: TuiModel, tab: Tab, name: string): void {
-  try {
-    const contact = findContact(model.port.contacts(), name);
-    connect(model, contact.lastAddress, terminalSafe(contact.nick) || name);
-  } catch (error) {
-    if (!(error instanceof ContactError)) throw error;
-    tab.log.warn(error.message);
-  }
-}
-
+/** The known peers as `netchat contacts` lists them: nick, fingerprint, where, last seen, verified or renamed. */
 function listContacts(model: TuiModel, tab: Tab): void {
   const contacts = model.port.contacts();
   if (contacts.length === 0) {
@@ -141,17 +112,9 @@ function setLog(model: TuiModel, tab: Tab, on: boolean | undefined): void {
     tab.log.warn('Chat history is not available in this run.');
     return;
   }
-  try {
-    if (on !== undefined) history.setEnabled(on);
-  } catch (error) {
-    tab.log.warn(`Could not change the history setting: ${(error as Error).message}`);
-    return;
-  }
-  tab.log.notice(
-    history.enabled
-      ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
-      : 'Chat history is off: nothing is logged (/log on starts it).',
-  );
+  // A settings.json that cannot be written is a warning of its own (watchStorage): the change holds for this run.
+  if (on !== undefined) history.setEnabled(on);
+  tab.log.notice(texts.historyStatusText(history));
 }
 
 function listRequests(model: TuiModel, tab: Tab): void {

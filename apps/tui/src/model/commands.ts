@@ -1,13 +1,14 @@
 /** What a line typed in the TUI asks for: a slash command, the original `exit`, or text to send. */
-import { type PeerSpec, parsePeerSpec } from '@netchat/core';
 
 export type Command =
   | { name: 'say'; text: string }
+  /** `/me waves`: sent as an action (the client's actionText), shown as `* me waves`. */
   | { name: 'me'; action: string }
-  /** `typed`: the words after /connect (a nick or fingerprint names the tab until the peer gives its nick). */
-  | { name: 'connect'; peer: PeerSpec; typed?: string }
-  /** `/connect NICK`: a known peer, at the address it was last seen at. */
-  | { name: 'connect_contact'; contact: string }
+  /**
+   * `/connect NAME`: NAME as typed (an address, a host name, a fingerprint or a known nick), read
+   * by the client's resolveTarget when it runs, as the CLI reads it.
+   */
+  | { name: 'connect'; target: string }
   | { name: 'contacts' }
   | { name: 'log'; on: boolean | undefined }
   | { name: 'accept'; index: number }
@@ -26,13 +27,10 @@ export type Command =
   | { name: 'nothing' }
   | { name: 'invalid'; message: string };
 
-/** How an action travels: as the text `/me ACTION` (the original netchat has no action message). */
-export const ACTION_PREFIX = '/me ';
-
 export const COMMAND_HELP: readonly [string, string][] = [
   ['/connect IP PORT', 'chat with a peer, in a new tab'],
-  ['/connect NICK', 'a known peer, last address'],
-  ['/contacts', 'the known peers'],
+  ['/connect NICK', 'a known nick, or a fingerprint'],
+  ['/contacts', 'known peers, verified, last seen'],
   ['/accept [N]', 'accept waiting request N (first)'],
   ['/decline [N]', 'decline waiting request N (first)'],
   ['/requests', 'list the waiting requests'],
@@ -53,7 +51,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
 export const KEY_HELP: readonly [string, string][] = [
   ['Ctrl+N, Ctrl+P', 'next, previous tab'],
   ['Alt+1 … Alt+9', 'tab 1 … 9 (Alt+0: home)'],
-  ['PgUp, PgDn', 'scroll the conversation'],
+  ['PgUp, PgDn', 'scroll; up past the top: history'],
   ['Home, End', 'oldest line; back to the newest'],
   ['Up, Down', 'recall what you typed'],
   ['Tab', 'complete a command or nick'],
@@ -87,14 +85,16 @@ export const COMMAND_NAMES: readonly string[] = [
   '/exit',
 ];
 
+const CONNECT_USAGE = '/connect IP PORT (or HOST:PORT, a fingerprint, a known nick)';
+
 function index(argument: string | undefined, usage: string): Command | number {
   if (argument === undefined || argument === '') return 1;
   if (!/^\d+$/.test(argument) || Number(argument) < 1) return { name: 'invalid', message: `usage: ${usage}` };
   return Number(argument);
 }
 
-/** `peerFrom` reads /connect's argument (with a rendezvous, client's parseTarget: also fingerprints and nicks). */
-export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = parsePeerSpec): Command {
+/** What `line` asks for; a command's words are trimmed, a message is kept as typed. */
+export function parseInput(line: string): Command {
   const text = line.trim();
   if (text === '') return { name: 'nothing' };
   if (text === 'exit') return { name: 'exit_session' };
@@ -106,17 +106,9 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
   const argument = rest.join(' ');
   switch (word.toLowerCase()) {
     case 'connect':
-      try {
-        return { name: 'connect', peer: peerFrom(argument), typed: argument };
-      } catch (error) {
-        // One word that is no address: the nick (or fingerprint start) of a known peer.
-        if (rest.length === 1 && !/[:.[\]]/.test(argument))
-          return { name: 'connect_contact', contact: argument };
-        return {
-          name: 'invalid',
-          message: `${(error as Error).message} (usage: /connect IP PORT or /connect NICK)`,
-        };
-      }
+      return argument
+        ? { name: 'connect', target: argument }
+        : { name: 'invalid', message: `usage: ${CONNECT_USAGE}` };
     case 'contacts':
       return { name: 'contacts' };
     case 'log':
@@ -141,8 +133,11 @@ export function parseInput(line: string, peerFrom: (text: string) => PeerSpec = 
       return { name: 'close' };
     case 'nick':
       return argument ? { name: 'nick', nick: argument } : { name: 'invalid', message: 'usage: /nick NAME' };
-    case 'me':
-      return argument ? { name: 'me', action: argument } : { name: 'invalid', message: 'usage: /me ACTION' };
+    case 'me': {
+      // What the person does, with its own spacing (only the space after /me goes).
+      const action = text.slice(1 + word.length).trim();
+      return action ? { name: 'me', action } : { name: 'invalid', message: 'usage: /me ACTION' };
+    }
     case 'clear':
       return { name: 'clear' };
     case 'help':

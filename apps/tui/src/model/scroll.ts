@@ -44,10 +44,8 @@ export function scrollAnchor(
 ): ScrollAnchor | undefined {
   if (lines.length === 0) return undefined;
   const last = lines.length - 1;
-  let index = anchor ? Math.min(indexOfSeq(lines, anchor.seq), last) : last;
   const rowsAt = (i: number) => Math.max(1, view.rowsOf(lines[i] as { seq: number }));
-  let row =
-    anchor && lines[index]?.seq === anchor.seq ? Math.min(anchor.row, rowsAt(index) - 1) : rowsAt(index) - 1;
+  let { index, row } = lastShown(lines, anchor, view);
   if (rows > 0) {
     let left = rows;
     while (left > 0) {
@@ -82,6 +80,39 @@ export function scrollAnchor(
   }
   if (index === last && row === rowsAt(last) - 1) return undefined;
   return { seq: (lines[index] as { seq: number }).seq, row };
+}
+
+/**
+ * How many rows there are above the view's top row, counted up to `enough` at most (a caller
+ * asking whether `enough` rows are there to scroll needs no more, however long the log).
+ */
+export function rowsAbove(
+  lines: Lines,
+  anchor: ScrollAnchor | undefined,
+  view: Viewport,
+  enough: number,
+): number {
+  if (lines.length === 0) return 0;
+  const { index, row } = lastShown(lines, anchor, view);
+  // The rows from the first one to the view's last, inclusive, counted from the top.
+  let rows = row + 1;
+  const wanted = view.height + enough;
+  for (let i = 0; i < index && rows < wanted; i++)
+    rows += Math.max(1, view.rowsOf(lines[i] as { seq: number }));
+  return Math.min(enough, Math.max(0, rows - view.height));
+}
+
+/** The line and row the view's last row is at: the anchor's, or the newest row when following. */
+function lastShown(
+  lines: Lines,
+  anchor: ScrollAnchor | undefined,
+  view: Viewport,
+): { index: number; row: number } {
+  const last = lines.length - 1;
+  const index = anchor ? Math.min(indexOfSeq(lines, anchor.seq), last) : last;
+  const rows = Math.max(1, view.rowsOf(lines[index] as { seq: number }));
+  const row = anchor && lines[index]?.seq === anchor.seq ? Math.min(anchor.row, rows - 1) : rows - 1;
+  return { index, row };
 }
 
 /** The anchor that shows the first row at the top of the view (Home). */

@@ -1,6 +1,6 @@
 /** What the TUI's model is given: the peer it talks through, and its settings. */
-import type { ChatHistory, ClientTimers, PeerPort as ClientPort } from '@netchat/client';
-import type { Address, KnownPeer, PeerSpec, PeerTrust } from '@netchat/core';
+import type { ChatHistory, ClientTimers, PeerPort as ClientPort, StorageSources } from '@netchat/client';
+import type { Address, KnownPeer, PeerTrust } from '@netchat/core';
 
 /**
  * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
@@ -14,7 +14,10 @@ export interface PeerPort extends ClientPort {
   fingerprint(): string;
   /** Whether a peer's key is known (trust on first use). */
   trust(publicKey: string, nick: string): PeerTrust;
-  /** Trusts a peer's key from now on, seen now at `seen.address`. May throw if it cannot be saved. */
+  /**
+   * Trusts a peer's key from now on, seen now at `seen.address`. Never throws: a save that fails
+   * is told to `ModelSettings.knownPeers`' listeners (KnownPeers does both).
+   */
   remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
   /** The known peers (contacts), most recently seen first. */
   contacts(): readonly KnownPeer[];
@@ -29,13 +32,18 @@ export interface ModelSettings {
   verbose: boolean;
   /** Ring the terminal bell for requests and for messages in other tabs (--no-bell: off). */
   bell?: boolean;
-  /** Where conversations are logged, per peer key; shown (dimmed) when a chat with a known peer opens. */
+  /**
+   * Where conversations are logged, per peer key; shown (dimmed) when a chat with a known peer
+   * opens, and older pages of it as the tab is scrolled up past its top.
+   */
   history?: ChatHistory;
+  /** Where the known peers tell of a save that failed (KnownPeers): one warning per file. */
+  knownPeers?: StorageSources['knownPeers'];
+  /** Whether a rendezvous is configured: /connect then finds a peer known by key through it first. */
+  rendezvous?: boolean;
   /** Called when something changes without a peer event (a peer's typing expired): redraw. */
   onChange?: () => void;
   /** The timer that ends a peer's typing (real timers by default; virtual ones in tests). */
   timers?: ClientTimers;
   clock?: () => Date;
-  /** How /connect reads a peer (default: IP PORT only). */
-  peerFrom?: (text: string) => PeerSpec;
 }

@@ -4,7 +4,7 @@
  * scroll position holds on to a line, and lines that arrive below it never move the view.
  */
 import type { MessageStatus } from '@netchat/client';
-import { type ScrollAnchor, scrollAnchor, topAnchor, type Viewport } from './scroll.js';
+import { rowsAbove, type ScrollAnchor, scrollAnchor, topAnchor, type Viewport } from './scroll.js';
 
 /** A sent line's mark: the fate of its message (the client's MessageStatus). */
 export type Mark = MessageStatus;
@@ -24,12 +24,13 @@ export interface ChatLine {
 
 export type NewLine = Omit<ChatLine, 'time' | 'seq'> & { readonly time?: Date };
 
-const MAX_LINES = 10_000;
+/** The lines a tab keeps: the oldest go first as new ones come. */
+export const MAX_LINES = 10_000;
 /**
- * The first line's number. Lines put before every other line (a reopened chat's history, see
- * `prepend`) take the numbers below it, so no line is ever renumbered.
+ * The first line's number. Lines put before every other line (earlier chats from the history,
+ * see `prependWithHeading`) take the numbers below it (below 0 if need be), so no line is ever renumbered.
  */
-const FIRST_SEQ = 1_000;
+const FIRST_SEQ = 0;
 
 export class TabLog {
   lines: ChatLine[] = [];
@@ -56,14 +57,28 @@ export class TabLog {
     this.add({ kind: 'warning', sender: '', text });
   }
 
-  /** Puts `lines` above every line shown so far, in their order (at most FIRST_SEQ - 1 of them). */
-  prepend(lines: readonly NewLine[]): void {
-    const first = this.lines[0]?.seq ?? this.nextSeq;
-    const kept = lines.slice(Math.max(0, lines.length - (first - 1)));
-    const numbered = kept.map(
-      (line, i): ChatLine => ({ ...line, time: line.time ?? this.clock(), seq: first - kept.length + i }),
-    );
-    this.lines.unshift(...numbered);
+  /** How many more lines the tab keeps before its oldest go. */
+  get room(): number {
+    return Math.max(0, MAX_LINES - this.lines.length);
+  }
+
+  /**
+   * A notice `heading`, then `lines` (as many of the newest as there is room for), above every
+   * line shown so far; returns the heading's line.
+   */
+  prependWithHeading(heading: string, lines: readonly NewLine[]): ChatLine {
+    const room = Math.max(0, this.room - 1);
+    const kept = lines.slice(Math.max(0, lines.length - room));
+    return this.putFirst([{ kind: 'notice', sender: '', text: heading }, ...kept])[0] as ChatLine;
+  }
+
+  /** Takes `line` out of the log; a view held on it holds on to the line after it. */
+  remove(line: ChatLine): void {
+    const index = this.lines.indexOf(line);
+    if (index < 0) return;
+    this.lines.splice(index, 1);
+    const next = this.lines[index];
+    if (this.anchor?.seq === line.seq) this.anchor = next ? { seq: next.seq, row: 0 } : undefined;
   }
 
   clear(): void {
@@ -75,6 +90,11 @@ export class TabLog {
   scroll(rows: number, view: Viewport): void {
     if (this.anchor === undefined) this.seenSeq = this.nextSeq - 1;
     this.anchor = scrollAnchor(this.lines, this.anchor, rows, view);
+  }
+
+  /** The rows above the view's top, counted up to `enough`. */
+  rowsAbove(view: Viewport, enough: number): number {
+    return rowsAbove(this.lines, this.anchor, view, enough);
   }
 
   /** Home: to the oldest line kept. */
@@ -91,5 +111,14 @@ export class TabLog {
   /** Lines that arrived below the view since it was scrolled back (0 when following). */
   newBelow(): number {
     return this.anchor === undefined ? 0 : this.nextSeq - 1 - this.seenSeq;
+  }
+
+  private putFirst(lines: readonly NewLine[]): ChatLine[] {
+    const first = this.lines[0]?.seq ?? this.nextSeq;
+    const numbered = lines.map(
+      (line, i): ChatLine => ({ ...line, time: line.time ?? this.clock(), seq: first - lines.length + i }),
+    );
+    this.lines.unshift(...numbered);
+    return numbered;
   }
 }

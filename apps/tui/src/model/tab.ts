@@ -1,10 +1,12 @@
 /**
  * A tab: the home tab, or one conversation as the TUI shows it. What the conversation is (its
  * state, peer, nick, session, key) is read from the client's Conversation, never copied; the tab
- * adds only what is the TUI's own: its log, unread count, draft and the name it was opened by.
+ * adds only what is the TUI's own: its log, unread count, draft, the name it was opened by, and
+ * the pages of earlier chats it shows.
  */
 import type { Conversation, ConversationState } from '@netchat/client';
 import type { Address, SessionId } from '@netchat/core';
+import type { HistoryPages } from './history-pages.js';
 import type { LineEditor } from './line-editor.js';
 import type { ChatLine, TabLog } from './tab-log.js';
 
@@ -12,6 +14,8 @@ export type TabState = 'home' | ConversationState;
 
 export class Tab {
   unread = 0;
+  /** The earlier chats with this peer's key shown above the chat, and older ones to show as it scrolls up. */
+  history: HistoryPages | undefined;
 
   constructor(
     readonly id: number,

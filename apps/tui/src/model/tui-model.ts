@@ -1,21 +1,32 @@
 /**
  * The TUI's state, with no terminal in it: the tabs (a home tab plus one per conversation) and
  * which one is shown, the input, and what each tab shows as the client's updates come. The
- * conversations, the queue of waiting requests, message fates, trust and the wording come from
- * @netchat/client's ChatClient, shared with the CLI; each tab reads its conversation. What typed
+ * conversations, the queue of waiting requests, message fates, trust, what a typed name means
+ * (resolveTarget), one chat per peer, the warnings for files that cannot be saved and the wording
+ * come from @netchat/client, shared with the CLI; each tab reads its conversation. What typed
  * commands do is in command-runner.ts, the request dialog in request-dialog.ts, the status bar in
- * status-fields.ts, the tab bar in tab-bar.ts, a tab's lines in tab-log.ts. The view renders this
- * model; the app feeds it peer events and key presses.
+ * status-fields.ts, the tab bar in tab-bar.ts, a tab's lines in tab-log.ts, earlier chats in
+ * history-pages.ts. The view renders this model; the app feeds it peer events and key presses.
  */
-import { ChatClient, type Conversation, texts, type WaitingRequest } from '@netchat/client';
-import type { NetchatEvent } from '@netchat/core';
+import {
+  actionOf,
+  ChatClient,
+  type Conversation,
+  peerName,
+  resolveTarget,
+  type Target,
+  type TargetResult,
+  texts,
+  type WaitingRequest,
+  watchStorage,
+} from '@netchat/client';
+import { formatAddress, type NetchatEvent, terminalSafe } from '@netchat/core';
 import { ClientUpdates } from './client-updates.js';
 import { runCommand } from './command-runner.js';
-import { ACTION_PREFIX, COMMAND_NAMES, type Command, parseInput } from './commands.js';
+import { COMMAND_NAMES, type Command, parseInput } from './commands.js';
 import { Completer } from './completion.js';
 import { InputHistory, LineEditor } from './line-editor.js';
 import { RequestDialog } from './request-dialog.js';
-import { SaveWarnings } from './save-warnings.js';
 import type { Viewport } from './scroll.js';
 import type { ModelSettings, PeerPort } from './settings.js';
 import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
@@ -23,7 +34,7 @@ import { Tab } from './tab.js';
 import { type Crowd, requestNick, type TabBarEntry, tabBarEntries, tabLabel } from './tab-bar.js';
 import { TabLog } from './tab-log.js';
 
-export { HISTORY_LINES } from './client-updates.js';
+export { HISTORY_LINES, HISTORY_PAGE_LINES } from './history-pages.js';
 export type { ModelSettings, PeerPort } from './settings.js';
 export type { ChatLine, LineKind, Mark } from './tab-log.js';
 export { clockTime, Tab, type TabState } from './tab.js';
@@ -43,8 +54,8 @@ export class TuiModel {
   nick: string;
   readonly completer = new Completer();
   readonly clock: () => Date;
-  /** What could not be saved in the netchat home: warnings, never a crash. */
-  readonly saveWarnings = new SaveWarnings();
+  /** Files of the netchat home that could not be saved, until said on the tab the person sees. */
+  private storageWarnings: string[] = [];
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
   private readonly history = new InputHistory();
@@ -59,11 +70,10 @@ export class TuiModel {
     this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
     this.client = new ChatClient(
-      this.updates.guard(port),
+      port,
       {
         check: (key, nick) => port.trust(key, nick),
-        remember: (key, nick, print, seen) =>
-          this.saveWarnings.guard('the known peers', () => port.remember(key, nick, print, seen)),
+        remember: (key, nick, print, seen) => port.remember(key, nick, print, seen),
         list: () => port.contacts(),
       },
       {
@@ -71,7 +81,13 @@ export class TuiModel {
         clock: () => this.clock().getTime(),
         history: settings.history,
         timers: settings.timers,
+        // A /connect to a peer already in a tab (by key, or however its address was typed) shows that tab.
+        oneChatPerPeer: true,
       },
+    );
+    // One warning per file for the run, as the CLI words it; shown once the action that failed is done.
+    watchStorage({ knownPeers: settings.knownPeers, history: settings.history }, (w) =>
+      this.storageWarnings.push(w.text),
     );
     this.client.subscribe((u) => this.updates.apply(u));
     this.client.subscribePresence((u) => this.updates.presence(u));
@@ -116,7 +132,7 @@ export class TuiModel {
   submit(): void {
     const editor = this.editor;
     const text = editor.take();
-    const used = this.run(parseInput(text, this.settings.peerFrom));
+    const used = this.run(parseInput(text));
     // A message that could not be sent (too large, chat not open) goes back to the input: nothing typed is lost.
     if (!used && editor.length === 0) editor.insert(text);
   }
@@ -171,9 +187,16 @@ export class TuiModel {
     this.currentTab.unread = 0;
   }
 
-  /** Scrolls the current tab by `rows` (positive: back in time); new lines then leave the view still. */
+  /**
+   * Scrolls the current tab by `rows` (positive: back in time); new lines then leave the view
+   * still. Scrolling up past the top first reads older history above it, HISTORY_PAGE_LINES at
+   * a time, so the view moves by `rows` into it as into any other lines.
+   */
   scroll(rows: number, view: Viewport): void {
-    this.currentTab.log.scroll(rows, view);
+    const tab = this.currentTab;
+    if (rows > 0) tab.history?.readAbove(tab.log, rows, view);
+    tab.log.scroll(rows, view);
+    this.showSaveWarnings();
   }
 
   /** Home: to the oldest line kept. */
@@ -312,26 +335,43 @@ export class TuiModel {
     else if (this.current > index) this.current--;
   }
 
-  /** Sends a message (or an action) in an open tab and shows it, marked until its fate is known. */
-  send(tab: Tab, conversation: Conversation, text: string, action: boolean): void {
-    const message = this.client.send(conversation, action ? `${ACTION_PREFIX}${text}` : text);
+  /** What a typed name means (the client's resolveTarget, as in the CLI): the known peers, the rendezvous, our own key. */
+  resolve(name: string): TargetResult {
+    return resolveTarget(name, {
+      contacts: this.port.contacts(),
+      rendezvous: this.settings.rendezvous ?? false,
+      ownFingerprint: this.port.fingerprint(),
+    });
+  }
+
+  /**
+   * Opens a tab for `target` and asks the peer; the outcome comes as an update. A peer already in
+   * a chat or a request with us is not asked again: the client ends this one as a duplicate, and
+   * the tab of the one there is is shown instead (see ClientUpdates).
+   */
+  connect(target: Target): Tab {
+    const tab = this.newTab(this.client.connect(target), targetLabel(target));
+    this.show(tab);
+    tab.log.notice(texts.connectingText(target.spec).replace(/\.\.\.$/, '…'));
+    return tab;
+  }
+
+  /**
+   * Sends `text` as it goes on the wire in an open tab and shows it, marked until its fate is
+   * known. A text with the action marker (`/me waves`, also when typed as `//me waves`) is shown
+   * as the action the peer sees: `* me waves`.
+   */
+  send(tab: Tab, conversation: Conversation, text: string): void {
+    const message = this.client.send(conversation, text);
+    const action = actionOf(text);
     const line = tab.log.add({
-      kind: action ? 'own_action' : 'own',
+      kind: action === undefined ? 'own' : 'own_action',
       sender: this.nick || 'you',
-      text,
+      text: action ?? text,
       mark: 'pending',
     });
     this.updates.track(message, line);
     tab.log.scrollToBottom();
-  }
-
-  /** A tab already talking to (or asking) this address, if any. */
-  tabFor(host: string, port: number): Tab | undefined {
-    const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-    return this.tabs.find((t) => {
-      const at = t.peer ?? t.conversation?.target;
-      return t.live && at !== undefined && at.port === port && at.host.toLowerCase() === bare;
-    });
   }
 
   // ---- peer events --------------------------------------------------------------------------
@@ -350,11 +390,19 @@ export class TuiModel {
 
   /** What could not be saved since the last look, as warnings on the tab the person sees. */
   private showSaveWarnings(): void {
-    this.saveWarnings.checkHistory(this.settings.history);
-    for (const warning of this.saveWarnings.take()) this.currentTab.log.warn(warning);
+    const warnings = this.storageWarnings;
+    this.storageWarnings = [];
+    for (const warning of warnings) this.currentTab.log.warn(warning);
   }
 
   tabOf(conversation: Conversation): Tab | undefined {
     return this.tabs.find((t) => t.conversation === conversation);
   }
+}
+
+/** A tab's name before the peer gives its nick: the nick it is known by (else its fingerprint's first group), or the address typed. */
+function targetLabel(target: Target): string {
+  return target.kind === 'key'
+    ? terminalSafe(peerName(target.nick, target.fingerprint))
+    : formatAddress(target.spec);
 }
