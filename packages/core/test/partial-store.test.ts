@@ -1,0 +1,434 @@
+/**
+ * The receiver's partial files on a real folder: byte-for-byte integrity, no clobbering, hash and
+ * size checks, cancel, resume after close and after a restart, the fsync policy, and what a
+ * hostile folder (links where folders or partials should be) cannot make it do.
+ */
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FileTransferError,
+  NetchatError,
+  type PartialIo,
+  PartialStore,
+  type PartialStoreOptions,
+  partialId,
+} from '../src/index.js';
+import { BOB, feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
+
+const KiB = 1024;
+const small: PartialStoreOptions = { bufferBytes: 64 * KiB, syncEveryBytes: 256 * KiB };
+
+let folders: ReturnType<typeof temporaryFolder>[] = [];
+function folder() {
+  const made = temporaryFolder('partial');
+  folders.push(made);
+  return made;
+}
+afterEach(() => {
+  for (const made of folders) made.remove();
+  folders = [];
+});
+
+async function failure(promise: Promise<unknown>): Promise<FileTransferError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FileTransferError) return error;
+    throw error;
+  }
+  throw new Error('did not fail');
+}
+
+describe('PartialStore: receiving whole files', () => {
+  it.each([0, 1, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 5 * 64 * KiB + 123, 3 * 1024 * KiB + 7])(
+    '%i bytes arrive byte for byte, and only the file is left in the folder',
+    async (size) => {
+      const { folder: dir, entries } = folder();
+      const data = randomData(size);
+      const store = new PartialStore(dir, small);
+      const file = await store.open(keyOf(data), 'received.bin');
+      expect(file.offset).toBe(0);
+      await feed(file, data);
+      const received = await file.finish();
+      expect(received).toEqual({
+        path: join(dir, 'received.bin'),
+        relativePath: 'received.bin',
+        size,
+        hash: keyOf(data).hash,
+      });
+      expect(readFileSync(received.path).equals(data)).toBe(true);
+      expect(entries()).toEqual(['received.bin']);
+    },
+  );
+
+  it('a name taken (by a file, a folder or a dangling link) gets name (1).ext; what was there is untouched', async () => {
+    const { folder: dir, entries } = folder();
+    writeFileSync(join(dir, 'report.pdf'), 'mine');
+    mkdirSync(join(dir, 'report (1).pdf'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'report (2).pdf'));
+    const data = randomData(1000);
+    const store = new PartialStore(dir, small);
+    const file = await store.open(keyOf(data), 'report.pdf');
+    await feed(file, data);
+    expect((await file.finish()).relativePath).toBe('report (3).pdf');
+    expect(readFileSync(join(dir, 'report.pdf'), 'utf8')).toBe('mine');
+    expect(lstatSync(join(dir, 'report (1).pdf')).isDirectory()).toBe(true);
+    expect(readlinkSync(join(dir, 'report (2).pdf'))).toBe(join(dir, 'nowhere'));
+    expect(readFileSync(join(dir, 'report (3).pdf')).equals(data)).toBe(true);
+    expect(entries()).toEqual(['report (1).pdf', 'report (2).pdf', 'report (3).pdf', 'report.pdf']);
+  });
+
+  it('on a file system without hard links, the name is reserved exclusively and still never overwrites', async () => {
+    const { folder: dir } = folder();
+    writeFileSync(join(dir, 'report.pdf'), 'mine');
+    let links = 0;
+    const io: Partial<PartialIo> = {
+      link: async () => {
+        links++;
+        throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+      },
+    };
+    const data = randomData(5000);
+    const store = new PartialStore(dir, { ...small, io });
+    const file = await store.open(keyOf(data), 'report.pdf');
+    await feed(file, data);
+    expect((await file.finish()).relativePath).toBe('report (1).pdf');
+    expect(links).toBe(1);
+    expect(readFileSync(join(dir, 'report.pdf'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(dir, 'report (1).pdf')).equals(data)).toBe(true);
+  });
+
+  it('makes the folders of a nested path', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(100);
+    const store = new PartialStore(dir, small);
+    const file = await store.open(keyOf(data), 'photos/2024/a.jpg');
+    await feed(file, data);
+    expect((await file.finish()).path).toBe(join(dir, 'photos', '2024', 'a.jpg'));
+    expect(readFileSync(join(dir, 'photos', '2024', 'a.jpg')).equals(data)).toBe(true);
+    expect(entries()).toEqual(['photos']);
+  });
+
+  it('a symbolic link where a folder should be is not followed: not_a_folder, nothing written through it, the complete partial kept', async () => {
+    const { folder: dir } = folder();
+    const { folder: elsewhere, entries: elsewhereEntries } = folder();
+    symlinkSync(elsewhere, join(dir, 'photos'));
+    const data = randomData(2000);
+    const store = new PartialStore(dir, small);
+    const file = await store.open(keyOf(data), 'photos/a.jpg');
+    await feed(file, data);
+    const error = await failure(file.finish());
+    expect(error.code).toBe('not_a_folder');
+    expect(elsewhereEntries()).toEqual([]);
+    // Verified and kept: offered again, nothing more is sent and it can be placed once the link is gone.
+    expect(await store.held(keyOf(data))).toBe(2000);
+  });
+
+  it('a file where a folder should be: not_a_folder', async () => {
+    const { folder: dir } = folder();
+    writeFileSync(join(dir, 'photos'), 'a file');
+    const data = randomData(10);
+    const file = await new PartialStore(dir, small).open(keyOf(data), 'photos/a.jpg');
+    await feed(file, data);
+    expect((await failure(file.finish())).code).toBe('not_a_folder');
+    expect(readFileSync(join(dir, 'photos'), 'utf8')).toBe('a file');
+  });
+});
+
+describe('PartialStore: data that does not match the offer', () => {
+  it('another hash: hash_mismatch, and nothing is left behind', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(300 * KiB);
+    const offered = { ...keyOf(data), hash: keyOf(randomData(300 * KiB, 1)).hash };
+    const file = await new PartialStore(dir, small).open(offered, 'x.bin');
+    await feed(file, data);
+    const error = await failure(file.finish());
+    expect(error.code).toBe('hash_mismatch');
+    expect(error.message).toContain('x.bin');
+    expect(entries()).toEqual([]);
+  });
+
+  it('data that ends early: size_mismatch, and nothing is left behind', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(300 * KiB);
+    const file = await new PartialStore(dir, small).open(keyOf(data), 'x.bin');
+    await feed(file, data, 0, 200 * KiB);
+    expect((await failure(file.finish())).code).toBe('size_mismatch');
+    expect(entries()).toEqual([]);
+  });
+
+  it('data past the size is refused (size_mismatch) without being written', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(1000);
+    const file = await new PartialStore(dir, small).open(keyOf(data), 'x.bin');
+    await feed(file, data, 0, 900);
+    expect((await failure(file.write(900, randomData(101)) ?? Promise.resolve())).code).toBe('size_mismatch');
+    expect(file.received).toBe(900);
+    await file.cancel();
+  });
+
+  it('cancel removes the partial and its state', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(1000 * KiB);
+    const store = new PartialStore(dir, small);
+    const file = await store.open(keyOf(data), 'x.bin');
+    await feed(file, data, 0, 700 * KiB);
+    expect(entries().length).toBe(2); // the partial and its state (a sync happened)
+    await file.cancel();
+    expect(entries()).toEqual([]);
+    expect(await store.held(keyOf(data))).toBe(0);
+  });
+
+  it('misuse throws INVALID_ARGUMENT: a write at another offset, after the end, or while one is pending', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(1000 * KiB);
+    const file = await new PartialStore(dir, small).open(keyOf(data), 'x.bin');
+    expect(() => file.write(5, data.subarray(5, 10))).toThrow(NetchatError);
+    const pending = file.write(0, data.subarray(0, 200 * KiB));
+    expect(pending).toBeInstanceOf(Promise);
+    expect(() => file.write(200 * KiB, data.subarray(200 * KiB, 200 * KiB + 1))).toThrow(/pending/);
+    await pending;
+    await file.cancel();
+    expect(() => file.write(200 * KiB, data.subarray(200 * KiB))).toThrow(/ended/);
+    await expect(new PartialStore(dir).open({ senderKey: 'x', hash: 'y', size: -1 }, 'a')).rejects.toThrow(
+      NetchatError,
+    );
+    await expect(new PartialStore(dir).open(keyOf(data), '../x')).rejects.toThrow(/not a safe relative path/);
+  });
+});
+
+describe('PartialStore: resuming', () => {
+  it('after close, a new store (a restart) goes on from the bytes kept, under the name offered now', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(2 * 1024 * KiB + 333);
+    const key = keyOf(data);
+    const first = await new PartialStore(dir, small).open(key, 'old name.bin');
+    await feed(first, data, 0, 1234 * KiB + 5);
+    expect(await first.close()).toBe(1234 * KiB + 5);
+    expect(entries().every((name) => name.startsWith('.netchat-'))).toBe(true);
+
+    const store = new PartialStore(dir, small);
+    expect(await store.held(key)).toBe(1234 * KiB + 5);
+    // Another sender offering the same file has nothing here.
+    expect(await store.held({ ...key, senderKey: BOB })).toBe(0);
+    const list = await store.list();
+    expect(list).toEqual([
+      expect.objectContaining({
+        id: partialId(key),
+        name: 'old name.bin',
+        held: 1234 * KiB + 5,
+        size: data.length,
+      }),
+    ]);
+    const second = await store.open(key, 'new name.bin');
+    expect(second.offset).toBe(1234 * KiB + 5);
+    await feed(second, data);
+    const received = await second.finish();
+    expect(received.relativePath).toBe('new name.bin');
+    expect(readFileSync(received.path).equals(data)).toBe(true);
+    expect(entries()).toEqual(['new name.bin']);
+  });
+
+  it('the same file is received once at a time (busy), and can be opened again once it ended', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(1000);
+    const store = new PartialStore(dir, small);
+    const [first, second] = await Promise.allSettled([
+      store.open(keyOf(data), 'a'),
+      store.open(keyOf(data), 'b'),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'busy' } });
+    if (first.status === 'fulfilled') await first.value.close();
+    const again = await store.open(keyOf(data), 'a');
+    await again.cancel();
+  });
+
+  it('bytes in the partial past what its state records (a crash) are dropped and written again', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(1024 * KiB);
+    const key = keyOf(data);
+    const first = await new PartialStore(dir, small).open(key, 'x.bin');
+    await feed(first, data, 0, 600 * KiB);
+    const kept = await first.close();
+    expect(kept).toBe(600 * KiB);
+    // As after a crash: bytes written after the last record, here not even the file's own.
+    const partial = join(dir, `.netchat-${partialId(key)}.part`);
+    writeFileSync(partial, Buffer.concat([readFileSync(partial), Buffer.alloc(50_000, 7)]));
+    const second = await new PartialStore(dir, small).open(key, 'x.bin');
+    expect(second.offset).toBe(kept);
+    await feed(second, data);
+    expect(readFileSync((await second.finish()).path).equals(data)).toBe(true);
+  });
+
+  it('a partial shorter than its state says, or a corrupt state, starts over', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(800 * KiB);
+    const key = keyOf(data);
+    const first = await new PartialStore(dir, small).open(key, 'x.bin');
+    await feed(first, data, 0, 500 * KiB);
+    await first.close();
+    const partial = join(dir, `.netchat-${partialId(key)}.part`);
+    const state = join(dir, `.netchat-${partialId(key)}.state`);
+    writeFileSync(partial, readFileSync(partial).subarray(0, 100));
+    expect(await new PartialStore(dir).held(key)).toBe(0);
+    const shortened = await new PartialStore(dir).open(key, 'x.bin');
+    expect(shortened.offset).toBe(0);
+    await feed(shortened, data, 0, 300 * KiB);
+    await shortened.close();
+    writeFileSync(state, '{"version": 1, "held": "lots"');
+    const corrupt = await new PartialStore(dir, small).open(key, 'x.bin');
+    expect(corrupt.offset).toBe(0);
+    await feed(corrupt, data);
+    expect(readFileSync((await corrupt.finish()).path).equals(data)).toBe(true);
+  });
+
+  it('a state saved by a libsodium of another layout: the bytes held are hashed again and the file verifies', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(900 * KiB);
+    const key = keyOf(data);
+    const first = await new PartialStore(dir, small).open(key, 'x.bin');
+    await feed(first, data, 0, 700 * KiB);
+    const kept = await first.close();
+    const statePath = join(dir, `.netchat-${partialId(key)}.state`);
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    writeFileSync(
+      statePath,
+      JSON.stringify({ ...state, hashFormat: 'blake2b-256/sodium/384/other', hashState: 'AAAA' }),
+    );
+    const second = await new PartialStore(dir, small).open(key, 'x.bin');
+    expect(second.offset).toBe(kept);
+    await feed(second, data);
+    expect(readFileSync((await second.finish()).path).equals(data)).toBe(true);
+  });
+
+  it('a damaged hash state in the right format is caught by the final check: hash_mismatch, nothing left', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(900 * KiB);
+    const key = keyOf(data);
+    const first = await new PartialStore(dir, small).open(key, 'x.bin');
+    await feed(first, data, 0, 700 * KiB);
+    await first.close();
+    const statePath = join(dir, `.netchat-${partialId(key)}.state`);
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    const hashState = Buffer.from(state.hashState, 'base64');
+    hashState[0] = (hashState[0] ?? 0) ^ 1;
+    writeFileSync(statePath, JSON.stringify({ ...state, hashState: hashState.toString('base64') }));
+    const second = await new PartialStore(dir, small).open(key, 'x.bin');
+    await feed(second, data);
+    expect((await failure(second.finish())).code).toBe('hash_mismatch');
+    expect(entries()).toEqual([]);
+  });
+
+  it('discard removes a kept partial; a partial being received is not discarded', async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(600 * KiB);
+    const store = new PartialStore(dir, small);
+    const file = await store.open(keyOf(data), 'x.bin');
+    await feed(file, data, 0, 300 * KiB);
+    expect(await store.discard(keyOf(data))).toBe(false);
+    await file.close();
+    expect(await store.discard(keyOf(data))).toBe(true);
+    expect(entries()).toEqual([]);
+    expect(await store.list()).toEqual([]);
+  });
+});
+
+describe('PartialStore: durability', () => {
+  it('the state only ever records bytes fsynced before it was written, and fsyncs are not per chunk', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(3 * 1024 * KiB + 17);
+    let syncedUpTo = 0;
+    let syncs = 0;
+    const recorded: number[] = [];
+    const io: Partial<PartialIo> = {
+      sync: async (handle) => {
+        // Every byte in the file when the fsync begins is durable when it ends.
+        const size = fstatSync(handle.fd).size;
+        await handle.datasync();
+        syncs++;
+        syncedUpTo = Math.max(syncedUpTo, size);
+      },
+      saveState: async (paths, text) => {
+        const { held } = JSON.parse(text) as { held: number };
+        expect(held).toBeLessThanOrEqual(syncedUpTo);
+        recorded.push(held);
+        const { saveStateDurably } = await import('../src/node/partial-state.js');
+        await saveStateDurably(paths.state, paths.temporary, text);
+      },
+    };
+    const store = new PartialStore(dir, { ...small, io });
+    const file = await store.open(keyOf(data), 'x.bin');
+    await feed(file, data, 0, data.length, 1200);
+    await file.finish();
+    // Some records while writing (3 MiB at 256 KiB between syncs), each at least a period after the last.
+    expect(recorded.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < recorded.length; i++)
+      expect((recorded[i] ?? 0) - (recorded[i - 1] ?? 0)).toBeGreaterThanOrEqual(256 * KiB);
+    // Never a sync per chunk (2,600 chunks of 1,200 bytes): one per period at most, and the last.
+    expect(syncs).toBeLessThanOrEqual(Math.ceil(data.length / (256 * KiB)) + 1);
+  });
+
+  it('a disk slow to sync holds writing back: never more than about two periods beyond what is durable', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(4 * 1024 * KiB);
+    const io: Partial<PartialIo> = {
+      // A disk whose every sync takes 100 ms, far longer than writing a period to the page cache.
+      sync: async (handle) => {
+        await handle.datasync();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+    };
+    const file = await new PartialStore(dir, { ...small, io }).open(keyOf(data), 'x.bin');
+    let worst = 0;
+    for (let at = 0; at < data.length; at += 8 * KiB) {
+      const waiting = file.write(at, data.subarray(at, at + 8 * KiB));
+      worst = Math.max(worst, file.received - file.durable);
+      if (waiting) await waiting;
+    }
+    expect(worst).toBeLessThanOrEqual(2 * 256 * KiB + 3 * 64 * KiB);
+    expect(readFileSync((await file.finish()).path).equals(data)).toBe(true);
+  });
+
+  it('a symbolic link planted at the partial file name is not written through', async () => {
+    const { folder: dir } = folder();
+    const { folder: elsewhere } = folder();
+    const victim = join(elsewhere, 'victim');
+    writeFileSync(victim, 'precious');
+    const data = randomData(1000);
+    symlinkSync(victim, join(dir, `.netchat-${partialId(keyOf(data))}.part`));
+    const error = await failure(new PartialStore(dir, small).open(keyOf(data), 'x.bin'));
+    expect(error.code).toBe('write_failed');
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+});
+
+describe('PartialStore: room', () => {
+  it('says whether the folder has room, counting what files being received still need', async () => {
+    const { folder: dir } = folder();
+    const store = new PartialStore(dir, small);
+    const room = await store.checkRoom(0);
+    expect(room.ok).toBe(true);
+    const tooMuch = await store.checkRoom(room.available * 2);
+    expect(tooMuch).toMatchObject({ ok: false, needed: room.available * 2 + 1024 * KiB });
+    if (!tooMuch.ok)
+      expect(tooMuch.reason).toMatch(/^not enough room in .*: \d+ bytes needed, \d+ bytes free$/);
+    // A file being received promises its remaining bytes.
+    const data = randomData(1000);
+    const promised = Math.floor(room.available / 2);
+    const file = await store.open({ ...keyOf(data), size: promised }, 'big.bin');
+    expect((await store.checkRoom(promised)).ok).toBe(false);
+    await file.cancel();
+    expect(existsSync(join(dir, 'big.bin'))).toBe(false);
+  });
+});
