@@ -176,5 +176,13 @@ describe('walkFolder', () => {
     expect(deep.code).toBe('too_many_files');
     expect(deep.message).toContain('deeper');
     expect((await failure(walkFolder(join(root, 'f0')))).code).toBe('not_a_folder');
+    // Entries that are not files count too: a folder of links is not read without end.
+    const links = join(dir, 'links');
+    mkdirSync(links);
+    for (let i = 0; i < 9; i++) symlinkSync('/', join(links, `l${i}`));
+    expect((await failure(walkFolder(links, { maxFiles: 2 }))).message).toContain(
+      'more than 8 entries in one folder',
+    );
+    expect((await walkFolder(links, { maxFiles: 3 })).skippedCount).toBe(9);
   });
 });

@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { fstatSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -410,6 +411,20 @@ describe('PartialStore: durability', () => {
     const error = await failure(new PartialStore(dir, small).open(keyOf(data), 'x.bin'));
     expect(error.code).toBe('write_failed');
     expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+});
+
+describe('PartialStore: a hostile folder', () => {
+  it('a pipe or a link planted at the state name is neither waited on nor followed: no state', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(1000);
+    const state = join(dir, `.netchat-${partialId(keyOf(data))}.state`);
+    expect(spawnSync('mkfifo', [state]).status).toBe(0);
+    const store = new PartialStore(dir, small);
+    expect(await store.held(keyOf(data))).toBe(0);
+    const file = await store.open(keyOf(data), 'x.bin');
+    expect(file.offset).toBe(0);
+    await file.cancel();
   });
 });
 

@@ -5,8 +5,9 @@
  * to `/` or to a parent folder would offer the whole disk or loop forever), nor sent: they are
  * listed as skipped, as are sockets, pipes and devices, names that are not UTF-8 (they could not
  * be written on the wire as they are) and folders that cannot be read. The folder named itself
- * may be a symbolic link: the person chose it. The walk is bounded: past `maxFiles` files or
- * `maxDepth` components it stops with `too_many_files`. Files come in path order.
+ * may be a symbolic link: the person chose it. The walk is bounded: past `maxFiles` files,
+ * `maxDepth` components or 4 × `maxFiles` entries in one folder it stops with `too_many_files`.
+ * Files come in path order.
  */
 import type { Dirent } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
@@ -52,6 +53,8 @@ export const MAX_SKIPPED_LISTED = 100;
 export async function walkFolder(root: string, options: WalkOptions = {}): Promise<WalkResult> {
   const maxFiles = options.maxFiles ?? OFFER_LIMITS.maxFiles;
   const maxDepth = options.maxDepth ?? OFFER_LIMITS.maxDepth;
+  // A folder's entries are read whole (to sort them): bounded, links and the like included.
+  const maxEntries = 4 * maxFiles;
   const rootStats = await stat(root).catch((error) => {
     throw fileErrors.readFailed(root, fileProblem(error));
   });
@@ -70,11 +73,13 @@ export async function walkFolder(root: string, options: WalkOptions = {}): Promi
     const [where, offered, depth] = folder;
     let entries: Dirent<Buffer>[];
     try {
-      entries = await readEntries(where);
+      entries = await readEntries(where, maxEntries);
     } catch {
       skip(offered, 'unreadable');
       continue;
     }
+    if (entries.length > maxEntries)
+      throw fileErrors.tooManyFiles(root, `more than ${maxEntries} entries in one folder`);
     const subfolders: [string, string, number][] = [];
     for (const entry of entries) {
       const raw = entry.name;
@@ -110,10 +115,18 @@ export async function walkFolder(root: string, options: WalkOptions = {}): Promi
   return { files, totalBytes, skipped, skippedCount };
 }
 
-async function readEntries(folder: string): Promise<Dirent<Buffer>[]> {
+/** The folder's entries in name order; stops after `limit` + 1 (the caller refuses that many). */
+async function readEntries(folder: string, limit: number): Promise<Dirent<Buffer>[]> {
   const entries: Dirent<Buffer>[] = [];
   const dir = await opendir(folder, { encoding: 'buffer' as BufferEncoding });
-  for await (const entry of dir) entries.push(entry as unknown as Dirent<Buffer>);
+  try {
+    for (let entry = await dir.read(); entry; entry = await dir.read()) {
+      entries.push(entry as unknown as Dirent<Buffer>);
+      if (entries.length > limit) break;
+    }
+  } finally {
+    await dir.close().catch(() => {});
+  }
   return entries.sort((a, b) => Buffer.compare(a.name, b.name));
 }
 

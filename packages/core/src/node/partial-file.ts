@@ -183,9 +183,7 @@ export class PartialFile {
         hash: this.key.hash,
       };
     } catch (error) {
-      throw error instanceof FileTransferError
-        ? error
-        : fileErrors.writeFailed(this.name, fileProblem(error));
+      throw this.fileError(error);
     } finally {
       await this.closeHandle();
       this.settings.release();
@@ -336,14 +334,15 @@ export class PartialFile {
   }
 
   private fail(error: unknown): void {
-    if (this.failure) return;
+    if (!this.failure) this.failure = this.fileError(error);
+  }
+
+  /** A system error as a FileTransferError: a full disk or quota is `disk_full`, the rest `write_failed`. */
+  private fileError(error: unknown): FileTransferError {
+    if (error instanceof FileTransferError) return error;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    this.failure =
-      code === 'ENOSPC' || code === 'EDQUOT'
-        ? fileErrors.diskFull(this.name, this.durableBytes)
-        : error instanceof FileTransferError
-          ? error
-          : fileErrors.writeFailed(this.name, fileProblem(error));
+    if (code === 'ENOSPC' || code === 'EDQUOT') return fileErrors.diskFull(this.name, this.durableBytes);
+    return fileErrors.writeFailed(this.name, fileProblem(error));
   }
 
   private async discard(error: FileTransferError): Promise<FileTransferError> {

@@ -11,7 +11,7 @@
  * fewer bytes than the partial holds (those are written again), never more.
  */
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { safeRelativePath } from '../files/names.js';
@@ -90,11 +90,24 @@ export function partialPaths(folder: string, id: string): PartialPaths {
   };
 }
 
-/** The state at `path`, or undefined if there is none or it is unusable (corrupt, another version). */
+/** The most a state file may be (it is under 1 KB). */
+const MAX_STATE_BYTES = 16 * 1024;
+
+/**
+ * The state at `path`, or undefined if there is none or it is unusable (corrupt, another version,
+ * not a regular file: a link or a pipe planted at its name is neither followed nor waited on).
+ */
 export async function readState(path: string): Promise<PartialState | undefined> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile() || stats.size > MAX_STATE_BYTES) return undefined;
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
   } catch {
     return undefined;
   }
