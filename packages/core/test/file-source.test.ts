@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, symlinkSync, truncateSync, utimesSync, write
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contentHash, FileSource, FileTransferError, walkFolder } from '../src/index.js';
-import { randomData, temporaryFolder } from './support/partial-files.js';
+import { failure, randomData, temporaryFolder } from './support/partial-files.js';
 
 let folders: ReturnType<typeof temporaryFolder>[] = [];
 let sources: FileSource[] = [];
@@ -24,16 +24,6 @@ afterEach(async () => {
   sources = [];
   folders = [];
 });
-
-async function failure(promise: Promise<unknown>): Promise<FileTransferError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FileTransferError) return error;
-    throw error;
-  }
-  throw new Error('did not fail');
-}
 
 describe('FileSource', () => {
   it('knows its size and time, reads any piece at any offset into the caller buffer, and hashes', async () => {

@@ -3,8 +3,11 @@
  * size checks, cancel, resume after close and after a restart, the fsync policy, and what a
  * hostile folder (links where folders or partials should be) cannot make it do.
  */
+
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   readFileSync,
@@ -12,8 +15,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { fstatSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -24,7 +25,7 @@ import {
   type PartialStoreOptions,
   partialId,
 } from '../src/index.js';
-import { BOB, feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
+import { BOB, failure, feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
 
 const KiB = 1024;
 const small: PartialStoreOptions = { bufferBytes: 64 * KiB, syncEveryBytes: 256 * KiB };
@@ -39,16 +40,6 @@ afterEach(() => {
   for (const made of folders) made.remove();
   folders = [];
 });
-
-async function failure(promise: Promise<unknown>): Promise<FileTransferError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof FileTransferError) return error;
-    throw error;
-  }
-  throw new Error('did not fail');
-}
 
 describe('PartialStore: receiving whole files', () => {
   it.each([0, 1, 64 * KiB - 1, 64 * KiB, 64 * KiB + 1, 5 * 64 * KiB + 123, 3 * 1024 * KiB + 7])(

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentHash, type PartialFile, type PartialKey } from '../../src/index.js';
+import { contentHash, FileTransferError, type PartialFile, type PartialKey } from '../../src/index.js';
 import { seededRandom } from './random.js';
 
 export const ALICE = 'a1'.repeat(32);
@@ -50,4 +50,15 @@ export function temporaryFolder(prefix: string) {
     entries: () => readdirSync(folder).sort(),
     remove: () => rmSync(folder, { recursive: true, force: true }),
   };
+}
+
+/** The FileTransferError `promise` rejects with (anything else is rethrown; no rejection fails the test). */
+export async function failure(promise: Promise<unknown>): Promise<FileTransferError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FileTransferError) return error;
+    throw error;
+  }
+  throw new Error('did not fail');
 }
