@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { contentHash, FileSource, FileTransferError, walkFolder } from '../src/index.js';
+import { contentHash, FileSource, walkFolder } from '../src/index.js';
 import { failure, randomData, temporaryFolder } from './support/partial-files.js';
 
 let folders: ReturnType<typeof temporaryFolder>[] = [];

@@ -106,6 +106,11 @@ export class PartialFile {
     return this.durableBytes;
   }
 
+  /** The failure that stopped this file (every later write rejects with it), if one did. */
+  get failed(): FileTransferError | undefined {
+    return this.failure;
+  }
+
   /** Bytes still to come. */
   get remaining(): number {
     return this.key.size - this.receivedBytes;
@@ -155,6 +160,8 @@ export class PartialFile {
     this.end();
     try {
       await this.drain();
+      // Data past the offer's size is a mismatch too: nothing is kept of it.
+      if (this.failure?.code === 'size_mismatch') throw await this.discard(this.failure);
       if (this.failure) throw this.failure;
       if (this.receivedBytes !== this.key.size)
         throw await this.discard(fileErrors.sizeMismatch(this.name, this.key.size, this.receivedBytes));
