@@ -155,3 +155,73 @@ export {
 } from './rendezvous/server.js';
 export { RendezvousLink, type RendezvousLinkOptions, serveRendezvous } from './node/rendezvous-link.js';
 export { isRelayed, RELAY_HOST, relayAddress } from './rendezvous/relay.js';
+
+// Files (issue 20, step 1): the building blocks of file transfer below its protocol.
+export {
+  ContentHasher,
+  contentHash,
+  HASH_BYTES,
+  STATE_BYTES as HASH_STATE_BYTES,
+  STATE_FORMAT as HASH_STATE_FORMAT,
+} from './files/content-hash.js';
+export { type FileFailure, FileTransferError, fileErrors } from './files/file-errors.js';
+export { fitName, splitExtension, utf8Bytes } from './files/name-parts.js';
+export {
+  isReserved,
+  MAX_NAME_BYTES,
+  MAX_PATH_BYTES,
+  MAX_PATH_DEPTH,
+  type NameRefusal,
+  type SafePath,
+  safeName,
+  safeRelativePath,
+} from './files/names.js';
+export {
+  type CheckedFile,
+  checkOffer,
+  OFFER_LIMITS,
+  type OfferCheck,
+  type OfferedFile,
+  type OfferProblem,
+} from './files/offer-limits.js';
+export { type ProgressOptions, ProgressEstimator, type ProgressSnapshot } from './files/progress.js';
+export { MAX_COPY_NUMBER, numberedName, uniqueName } from './files/unique-name.js';
+export {
+  MAX_SKIPPED_LISTED,
+  type SkippedEntry,
+  type SkipReason,
+  type WalkedFile,
+  type WalkOptions,
+  type WalkResult,
+  walkFolder,
+} from './node/directory-walk.js';
+export {
+  type DownloadFolderInputs,
+  type DownloadFolderSource,
+  downloadFolder,
+  type PreparedDownloadFolder,
+  prepareDownloadFolder,
+  type ResolvedDownloadFolder,
+  resolveDownloadFolder,
+  userDirsDownload,
+  userDirsPath,
+} from './node/download-folder.js';
+export { FileSource, type FileSourceOptions } from './node/file-source.js';
+export {
+  MAX_FILES as MAX_OUTGOING_FILES,
+  MAX_OFFERS as MAX_OUTGOING_OFFERS,
+  MAX_OFFERS_PER_PEER as MAX_OUTGOING_OFFERS_PER_PEER,
+  OUTGOING_TRANSFERS_FILE,
+  OutgoingFile,
+  OutgoingOffer,
+  OutgoingTransfers,
+  type OutgoingTransfersOptions,
+} from './node/outgoing-transfers.js';
+export { PartialFile, type PartialIo, type ReceivedFile } from './node/partial-file.js';
+export { type PartialKey, partialId } from './node/partial-state.js';
+export {
+  type PartialInfo,
+  PartialStore,
+  type PartialStoreOptions,
+  type RoomCheck,
+} from './node/partial-store.js';

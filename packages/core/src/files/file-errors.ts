@@ -1,0 +1,73 @@
+/**
+ * Why a file transfer, or one step of it, failed: a stable code (which step 2's wire and
+ * `--json` events carry as `reason`) and one line a person understands. Each code has one
+ * factory, as `errors.ts` does for the engine's API misuse.
+ */
+export type FileFailure =
+  /** The download folder has less free space than the offer needs. */
+  | 'no_room'
+  /** The disk filled while writing: what was made durable is kept for a later resume. */
+  | 'disk_full'
+  /** The data ended before, or went past, the size the offer said. */
+  | 'size_mismatch'
+  /** The data's BLAKE2b-256 is not the offer's (the file changed while it was sent, or was damaged). */
+  | 'hash_mismatch'
+  /** The sender's file changed (size or modification time) since it was opened or hashed. */
+  | 'source_changed'
+  /** A path names something that is not a regular file (a folder, a device, a socket). */
+  | 'not_a_file'
+  /** A folder on the way to a received file is a file or a symbolic link (never followed). */
+  | 'not_a_folder'
+  /** A folder offered has more files, or deeper folders, than an offer may carry. */
+  | 'too_many_files'
+  /** Reading a file failed (permission denied, it vanished, an I/O error). */
+  | 'read_failed'
+  /** Writing a file failed for another reason (permission denied, read-only file system, ...). */
+  | 'write_failed'
+  /** This file (same sender, hash and size) is already being received. */
+  | 'busy'
+  /** No free name: `name (1).ext` to `name (9999).ext` all exist. */
+  | 'no_free_name';
+
+export class FileTransferError extends Error {
+  override readonly name = 'FileTransferError';
+  constructor(
+    readonly code: FileFailure,
+    message: string,
+    /** The file concerned (a local path, or the name a peer offered). */
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+const fail = (code: FileFailure, message: string, path?: string) =>
+  new FileTransferError(code, message, path);
+
+export const fileErrors = {
+  noRoom: (folder: string, needed: number, available: number) =>
+    fail('no_room', `not enough room in ${folder}: ${needed} bytes needed, ${available} bytes free`, folder),
+  diskFull: (path: string, kept: number) =>
+    fail('disk_full', `no space left on the disk writing ${path} (${kept} bytes kept for a resume)`, path),
+  sizeMismatch: (path: string, expected: number, got: number) =>
+    fail('size_mismatch', `${path}: ${got} bytes arrived, the offer said ${expected}`, path),
+  hashMismatch: (path: string) =>
+    fail(
+      'hash_mismatch',
+      `${path}: the data does not match the offer's hash (changed while sent, or damaged)`,
+      path,
+    ),
+  sourceChanged: (path: string, what: string) =>
+    fail('source_changed', `${path} changed while it was being sent (${what})`, path),
+  notAFile: (path: string, what: string) =>
+    fail('not_a_file', `${path} is ${what}, not a regular file`, path),
+  notAFolder: (path: string) =>
+    fail('not_a_folder', `${path} is not a folder (a file or a symbolic link is in the way)`, path),
+  tooManyFiles: (path: string, why: string) => fail('too_many_files', `${path}: ${why}`, path),
+  readFailed: (path: string, reason: string) => fail('read_failed', `cannot read ${path}: ${reason}`, path),
+  writeFailed: (path: string, reason: string) =>
+    fail('write_failed', `cannot write ${path}: ${reason}`, path),
+  busy: (path: string) => fail('busy', `${path} is already being received`, path),
+  noFreeName: (path: string) =>
+    fail('no_free_name', `no free name for ${path}: up to 9999 copies exist`, path),
+};

@@ -1,0 +1,151 @@
+/**
+ * The small state file beside a partial file: which file it is (sender key, hash, size, the name
+ * it will take), how many bytes of it are durably held, and the BLAKE2b state after those bytes,
+ * so a resumed receiver goes on hashing without reading them again. Both files are hidden
+ * (dot-names) in the download folder, named after the transfer's identity:
+ * `.netchat-<id>.part` and `.netchat-<id>.state`, `<id>` = 32 hex digits of
+ * BLAKE2b("netchat partial v1" ‖ sender key ‖ hash ‖ size as 8 bytes big-endian).
+ *
+ * The state is written whole or not at all, and durably: a temporary file, fsync, rename. It
+ * only ever claims bytes already fsynced in the partial file, so after a crash it may claim
+ * fewer bytes than the partial holds (those are written again), never more.
+ */
+import { constants } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { safeRelativePath } from '../files/names.js';
+import { blake2b } from '../secure/crypto.js';
+
+/** What identifies a file for resume: who sends it, and its content. */
+export interface PartialKey {
+  /** The sender's static public key (64 hex digits). */
+  readonly senderKey: string;
+  /** The file's BLAKE2b-256 (64 hex digits). */
+  readonly hash: string;
+  readonly size: number;
+}
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
+export const PartialKeySchema = z.strictObject({
+  senderKey: hex32,
+  hash: hex32,
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+
+const StateFile = z
+  .strictObject({
+    version: z.literal(1),
+    ...PartialKeySchema.shape,
+    /** Bytes of the partial file fsynced before this state was written. */
+    held: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    /** ContentHasher's STATE_FORMAT when the state was saved. */
+    hashFormat: z.string().max(200),
+    /** The BLAKE2b state after `held` bytes, base64. */
+    hashState: z.string().max(2000),
+    /** The safe relative path the file takes in the download folder. */
+    name: z.string().min(1).max(4096),
+    /** When the state was written (ISO 8601). */
+    updated: z.string().max(40),
+  })
+  .refine((state) => state.held <= state.size, 'held is more than the size')
+  .refine((state) => {
+    const safe = safeRelativePath(state.name);
+    return safe.ok && !safe.changed;
+  }, 'name is not a safe relative path');
+export type PartialState = z.infer<typeof StateFile>;
+
+const ID_DOMAIN = Buffer.from('netchat partial v1');
+
+export function partialId(key: PartialKey): string {
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64BE(BigInt(key.size));
+  const input = Buffer.concat([
+    ID_DOMAIN,
+    Buffer.from(key.senderKey, 'hex'),
+    Buffer.from(key.hash, 'hex'),
+    size,
+  ]);
+  return Buffer.from(blake2b(16, input)).toString('hex');
+}
+
+export interface PartialPaths {
+  readonly data: string;
+  readonly state: string;
+  /** Where a new state is written before it is renamed over `state`. */
+  readonly temporary: string;
+}
+
+export const PARTIAL_PREFIX = '.netchat-';
+export const PARTIAL_DATA_SUFFIX = '.part';
+export const PARTIAL_STATE_SUFFIX = '.state';
+
+export function partialPaths(folder: string, id: string): PartialPaths {
+  const base = join(folder, `${PARTIAL_PREFIX}${id}`);
+  return {
+    data: `${base}${PARTIAL_DATA_SUFFIX}`,
+    state: `${base}${PARTIAL_STATE_SUFFIX}`,
+    // The pid keeps two programs sharing a download folder from writing the same temporary file.
+    temporary: `${base}${PARTIAL_STATE_SUFFIX}.${process.pid}.tmp`,
+  };
+}
+
+/** The most a state file may be (it is under 1 KB). */
+const MAX_STATE_BYTES = 16 * 1024;
+
+/**
+ * The state at `path`, or undefined if there is none or it is unusable (corrupt, another version,
+ * not a regular file: a link or a pipe planted at its name is neither followed nor waited on).
+ */
+export async function readState(path: string): Promise<PartialState | undefined> {
+  let text: string;
+  try {
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | NO_FOLLOW);
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile() || stats.size > MAX_STATE_BYTES) return undefined;
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = StateFile.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function stateText(state: PartialState): string {
+  return `${JSON.stringify(state)}\n`;
+}
+
+/** O_NOFOLLOW where the platform has it: a symbolic link planted at our name is not written through. */
+export const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/** Writes `text` to `path` whole or not at all, durably: a temporary file, fsync, rename. */
+export async function saveStateDurably(path: string, temporary: string, text: string): Promise<void> {
+  const handle = await open(
+    temporary,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NO_FOLLOW,
+    0o600,
+  );
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temporary, { force: true }).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => {});
+    throw error;
+  }
+}

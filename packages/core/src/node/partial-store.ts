@@ -1,0 +1,237 @@
+/**
+ * The receiver's side of file transfers on disk, in one download folder: a hidden partial file
+ * and a small state file per file being received (partial-state.ts), found again by the
+ * transfer's identity (sender key, hash, size) after an interruption or a restart of either
+ * program; the room check before an offer is accepted. A `PartialFile` (partial-file.ts) writes
+ * one file, verifies it and moves it into place.
+ *
+ * Within one process a file is received once at a time (`busy`). Two programs sharing one
+ * download folder and receiving the same file from the same sender at the same moment are not
+ * kept apart.
+ */
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { link, open, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { errors } from '../errors.js';
+import { ContentHasher } from '../files/content-hash.js';
+import { fileErrors } from '../files/file-errors.js';
+import { safeRelativePath } from '../files/names.js';
+import { fileProblem } from './home-files.js';
+import { PartialFile, type PartialIo } from './partial-file.js';
+import {
+  NO_FOLLOW,
+  PARTIAL_PREFIX,
+  PARTIAL_STATE_SUFFIX,
+  type PartialKey,
+  PartialKeySchema,
+  type PartialState,
+  partialId,
+  partialPaths,
+  readState,
+  saveStateDurably,
+} from './partial-state.js';
+
+export interface PartialStoreOptions {
+  /** Each of the two write buffers of a file being received (bytes): 1 MiB. */
+  readonly bufferBytes?: number;
+  /** Written bytes between two fsyncs of a partial file (and records in its state): 16 MiB. */
+  readonly syncEveryBytes?: number;
+  /** Free bytes an accepted offer must leave on the disk: 1 MiB (for state files and the folder). */
+  readonly reserveBytes?: number;
+  /** The clock of the state files' `updated`. */
+  readonly now?: () => Date;
+  /** How the disk is touched (tests watch or break it). */
+  readonly io?: Partial<PartialIo>;
+}
+
+export type RoomCheck =
+  | { readonly ok: true; readonly available: number }
+  | { readonly ok: false; readonly available: number; readonly needed: number; readonly reason: string };
+
+/** A partial in the folder (a transfer that was interrupted), as `list` shows it. */
+export interface PartialInfo extends PartialKey {
+  readonly id: string;
+  readonly name: string;
+  readonly held: number;
+  readonly updated: string;
+}
+
+const MiB = 1024 * 1024;
+const HASH_READ_BYTES = MiB;
+
+const defaultIo: PartialIo = {
+  sync: (handle) => handle.datasync(),
+  saveState: (paths, text) => saveStateDurably(paths.state, paths.temporary, text),
+  link,
+};
+
+export class PartialStore {
+  private readonly receiving = new Map<string, PartialFile | 'opening'>();
+  private readonly bufferBytes: number;
+  private readonly syncEveryBytes: number;
+  private readonly reserveBytes: number;
+  private readonly now: () => Date;
+  private readonly io: PartialIo;
+
+  constructor(
+    /** The download folder (it must exist: `prepareDownloadFolder`). */
+    readonly folder: string,
+    options: PartialStoreOptions = {},
+  ) {
+    this.bufferBytes = options.bufferBytes ?? MiB;
+    this.syncEveryBytes = options.syncEveryBytes ?? 16 * MiB;
+    this.reserveBytes = options.reserveBytes ?? MiB;
+    this.now = options.now ?? (() => new Date());
+    this.io = { ...defaultIo, ...options.io };
+    if (!(this.bufferBytes > 0 && this.syncEveryBytes > 0))
+      throw errors.invalidArgument(
+        'partial store options',
+        'bufferBytes and syncEveryBytes must be positive',
+      );
+  }
+
+  /**
+   * The bytes of this file durably held here (0 if none): the offset an accept tells the sender.
+   * Reads the small state file only.
+   */
+  async held(key: PartialKey): Promise<number> {
+    checkKey(key);
+    const paths = partialPaths(this.folder, partialId(key));
+    const state = await readState(paths.state);
+    if (!state || !sameKey(state, key)) return 0;
+    const size = await stat(paths.data).then(
+      (s) => s.size,
+      () => -1,
+    );
+    return size >= state.held ? state.held : 0;
+  }
+
+  /**
+   * Opens the file for receiving: goes on from a partial of the same (sender key, hash, size) if
+   * there is one (`offset` says from where; its name becomes `name`), else starts a new one.
+   * `name` is the safe relative path (`safeRelativePath`) it will take. Throws FileTransferError
+   * `busy` (already being received here) or `write_failed`.
+   */
+  async open(key: PartialKey, name: string): Promise<PartialFile> {
+    checkKey(key);
+    const safe = safeRelativePath(name);
+    if (!safe.ok || safe.changed)
+      throw errors.invalidArgument('name', `${JSON.stringify(name)} is not a safe relative path`);
+    const id = partialId(key);
+    if (this.receiving.has(id)) throw fileErrors.busy(name);
+    this.receiving.set(id, 'opening');
+    const paths = partialPaths(this.folder, id);
+    let handle: FileHandle | undefined;
+    try {
+      const state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
+      handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
+      const onDisk = (await handle.stat()).size;
+      // More than the state claims was written but never made durable: it goes, and comes again.
+      const held = state && onDisk >= state.held ? state.held : 0;
+      // A state that cannot be gone on from goes too, so it never describes the new partial.
+      if (state && held === 0) await rm(paths.state, { force: true });
+      await handle.truncate(held);
+      const hasher = state && held > 0 ? await this.hasherFor(state, handle) : ContentHasher.start();
+      const file = new PartialFile(key, name, held, handle, hasher, {
+        folder: this.folder,
+        paths,
+        bufferBytes: this.bufferBytes,
+        syncEveryBytes: this.syncEveryBytes,
+        io: this.io,
+        now: this.now,
+        release: () => this.receiving.delete(id),
+      });
+      this.receiving.set(id, file);
+      return file;
+    } catch (error) {
+      this.receiving.delete(id);
+      await handle?.close().catch(() => {});
+      throw fileErrors.writeFailed(name, fileProblem(error));
+    }
+  }
+
+  /**
+   * Whether the folder has room for `needed` more bytes (the offer's sizes less what `held` says
+   * is here), beside what the files being received still need and `reserveBytes`.
+   */
+  async checkRoom(needed: number): Promise<RoomCheck> {
+    const fs = await statfs(this.folder);
+    const available = fs.bavail * fs.bsize;
+    let promised = 0;
+    for (const file of this.receiving.values()) if (file !== 'opening') promised += file.remaining;
+    const total = needed + promised + this.reserveBytes;
+    if (total <= available) return { ok: true, available };
+    return {
+      ok: false,
+      available,
+      needed: total,
+      reason: fileErrors.noRoom(this.folder, total, available).message,
+    };
+  }
+
+  /** The interrupted transfers kept here (each a partial with its state), the most recent first. */
+  async list(): Promise<PartialInfo[]> {
+    const names = await readdir(this.folder).catch(() => [] as string[]);
+    const found: PartialInfo[] = [];
+    for (const entry of names) {
+      if (!entry.startsWith(PARTIAL_PREFIX) || !entry.endsWith(PARTIAL_STATE_SUFFIX)) continue;
+      const id = entry.slice(PARTIAL_PREFIX.length, -PARTIAL_STATE_SUFFIX.length);
+      const state = await readState(partialPaths(this.folder, id).state);
+      if (!state || partialId(state) !== id) continue;
+      const { senderKey, hash, size, name, held, updated } = state;
+      found.push({ id, senderKey, hash, size, name, held, updated });
+    }
+    return found.sort((a, b) => b.updated.localeCompare(a.updated));
+  }
+
+  /** Removes a kept partial and its state (the person gave up on it). False if it is being received. */
+  async discard(key: PartialKey): Promise<boolean> {
+    checkKey(key);
+    const id = partialId(key);
+    if (this.receiving.has(id)) return false;
+    const { data, state, temporary } = partialPaths(this.folder, id);
+    await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
+    return true;
+  }
+
+  /**
+   * The hash state the partial was saved with; or, if it was saved by a libsodium of another
+   * layout, the held bytes hashed again (read once, 1 MiB at a time).
+   */
+  private async hasherFor(state: PartialState, handle: FileHandle): Promise<ContentHasher> {
+    const resumed = ContentHasher.resume(
+      Buffer.from(state.hashState, 'base64'),
+      state.hashFormat,
+      state.held,
+    );
+    if (resumed) return resumed;
+    const hasher = ContentHasher.start();
+    const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
+    for (let position = 0; position < state.held; ) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, state.held - position),
+        position,
+      );
+      if (bytesRead === 0)
+        throw Object.assign(new Error('the partial file is shorter than its state says'), { code: 'EIO' });
+      hasher.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    return hasher;
+  }
+}
+
+function checkKey(key: PartialKey): void {
+  const parsed = PartialKeySchema.safeParse({ senderKey: key.senderKey, hash: key.hash, size: key.size });
+  if (!parsed.success)
+    throw errors.invalidArgument(
+      'partial key',
+      'senderKey and hash are 64 hex digits, size a whole number of bytes',
+    );
+}
+
+function sameKey(state: PartialKey, key: PartialKey): boolean {
+  return state.senderKey === key.senderKey && state.hash === key.hash && state.size === key.size;
+}

@@ -1,0 +1,120 @@
+/**
+ * Moving a verified partial file into place under its name, never over an existing file: the
+ * name is taken with `link(partial, name)`, which fails with EEXIST if anything (a file, a
+ * folder, a dangling symbolic link) already has it, and then the partial's own name is removed.
+ * A plain `rename` would replace the existing file, and checking first leaves a moment in which
+ * another program may take the name. On a file system without hard links (FAT, exFAT, some network
+ * shares: EPERM, ENOTSUP, ...) the name is reserved instead by creating an empty file exclusively
+ * (O_EXCL, which fails if the name exists) and the partial is renamed onto that reserved file,
+ * which is ours. Either way the next free name is tried on EEXIST (`name (1).ext`, ...).
+ *
+ * Folders on the way (`photos/2024/a.jpg`) are made; one that exists must be a real folder:
+ * a file or a symbolic link there is not followed but refused (`not_a_folder`).
+ */
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileErrors } from '../files/file-errors.js';
+import { MAX_COPY_NUMBER, numberedName } from '../files/unique-name.js';
+import { fileProblem } from './home-files.js';
+import { NO_FOLLOW } from './partial-state.js';
+
+export type LinkFile = (existing: string, target: string) => Promise<void>;
+
+/** Errors of `link` that mean "this file system has no hard links", not "the name is taken". */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK', 'EXDEV']);
+
+/**
+ * Moves `partial` to `folder/relativePath` or the first free numbered name; returns the relative
+ * path taken. The partial is gone afterwards, and the name durable (its folder fsynced).
+ * Throws FileTransferError (`not_a_folder`, `no_free_name`, `write_failed`); the partial is then
+ * still there.
+ */
+export async function placeFile(
+  partial: string,
+  folder: string,
+  relativePath: string,
+  linkFile: LinkFile = link,
+): Promise<string> {
+  const parent = await makeFolders(folder, relativePath);
+  let hardLinks = true;
+  for (let n = 0; n <= MAX_COPY_NUMBER; n++) {
+    const name = numberedName(relativePath, n);
+    const target = join(folder, name);
+    try {
+      if (hardLinks) {
+        try {
+          await linkFile(partial, target);
+        } catch (error) {
+          if (!NO_HARD_LINKS.has(code(error))) throw error;
+          hardLinks = false;
+        }
+      }
+      if (hardLinks) {
+        await syncFolder(parent);
+        // The file is in place; a partial name that cannot be removed is only a hidden leftover.
+        await unlink(partial).catch(() => {});
+      } else {
+        await reserveAndRename(partial, target);
+        await syncFolder(parent);
+      }
+      return name;
+    } catch (error) {
+      if (code(error) === 'EEXIST') continue;
+      throw fileErrors.writeFailed(name, fileProblem(error));
+    }
+  }
+  throw fileErrors.noFreeName(relativePath);
+}
+
+async function reserveAndRename(partial: string, target: string): Promise<void> {
+  const reserved = await open(
+    target,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW,
+    0o600,
+  );
+  await reserved.close();
+  try {
+    await rename(partial, target);
+  } catch (error) {
+    await unlink(target).catch(() => {});
+    throw error;
+  }
+}
+
+/** Makes the folders of `relativePath` under `folder` (each new one made durable); returns the last. */
+async function makeFolders(folder: string, relativePath: string): Promise<string> {
+  const parts = relativePath.split('/').slice(0, -1);
+  let current = folder;
+  for (const part of parts) {
+    const parent = current;
+    current = join(current, part);
+    try {
+      await mkdir(current);
+      await syncFolder(parent);
+      continue;
+    } catch (error) {
+      if (code(error) !== 'EEXIST') throw fileErrors.writeFailed(current, fileProblem(error));
+    }
+    const stats = await lstat(current).catch(() => undefined);
+    if (!stats?.isDirectory()) throw fileErrors.notAFolder(current);
+  }
+  return current;
+}
+
+/** fsync of a folder, so a name made in it survives a crash; skipped where folders cannot be opened. */
+async function syncFolder(path: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, constants.O_RDONLY);
+    await handle.sync();
+  } catch {
+    // Windows cannot open a folder; some file systems refuse fsync on one (EINVAL): nothing to do.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+function code(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+}
