@@ -81,6 +81,16 @@ describe('nick changes', () => {
     expect(mine.nick).toBe('bob');
   });
 
+  it('a peer forgotten during the chat (netchat contacts forget) is not brought back by its nick change', async () => {
+    const { net, bob, a, b } = setUp();
+    const { theirs } = await openChat(net, a.client, b.client, bob.address);
+    expect(bob.knownPeers.forget(theirs.publicKey ?? '')).toBe(true);
+    a.client.setNick('alicia');
+    net.runFor(100);
+    expect(b.presence.find((u) => u.type === 'nick')).toMatchObject({ nick: 'alicia' });
+    expect(bob.knownPeers.list()).toEqual([]);
+  });
+
   it('refuses a nick that cannot go on the wire, and tells no one', async () => {
     const { net, bob, a, b } = setUp();
     await openChat(net, a.client, b.client, bob.address);
