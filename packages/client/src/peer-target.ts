@@ -126,13 +126,6 @@ export function resolveTarget(text: string, context: TargetContext): TargetResul
   return problem('invalid_address', `${addressProblem}${hint}`);
 }
 
-/** `resolveTarget` for callers that want the PeerSpec or an Error with the problem's line. */
-export function parseTarget(text: string, contacts: readonly Contact[], rendezvous: boolean): PeerSpec {
-  const result = resolveTarget(text, { contacts, rendezvous });
-  if (!result.ok) throw new Error(result.problem.message);
-  return result.target.spec;
-}
-
 /** `port` with `find` added (a RendezvousLink's), for the front-ends; `port` itself when there is none. */
 export function withFinder(
   port: PeerPort,
