@@ -1,7 +1,8 @@
 /**
- * What a line typed in a chat means: `exit`, one of the commands `/history [N]`, `/log [on|off]`
- * and `/me ACTION`, or a message exactly as typed. Only those command words are read as commands,
- * so a script's `/usr/bin` or `//comment` lines are sent as they are; `//history` sends `/history`.
+ * What a line typed in a chat means, and doing what it asks: `exit`, one of the commands
+ * `/history [N]`, `/log [on|off]` and `/me ACTION`, or a message exactly as typed. Only those
+ * command words are read as commands, so a script's `/usr/bin` or `//comment` lines are sent as
+ * they are; `//history` sends `/history`.
  */
 import {
   ACTION_PREFIX,
@@ -57,6 +58,28 @@ export function readChatLine(text: string): ChatCommand {
         : { name: 'message', text: `${ACTION_PREFIX}${argument}` };
     default:
       return { name: 'message', text };
+  }
+}
+
+/** Does what a line that is neither a message nor `exit` asks for (the flow sends messages and closes chats). */
+export function runChatCommand(
+  out: FlowConsole,
+  history: ChatHistory | undefined,
+  conversation: Conversation,
+  command: Exclude<ChatCommand, { name: 'message' | 'exit' }>,
+): void {
+  switch (command.name) {
+    case 'history':
+      showHistory(out, history, conversation, command.count);
+      return;
+    case 'log':
+      setLog(out, history, command.on);
+      return;
+    case 'invalid':
+      out.warn(command.message);
+      return;
+    case 'nothing':
+      return;
   }
 }
 

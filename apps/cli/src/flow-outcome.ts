@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:os';
 import type { Conversation, OutgoingMessage, WaitingRequest } from '@netchat/client';
-import { texts } from '@netchat/client';
+import { neverOpened, texts } from '@netchat/client';
 import type { Address } from '@netchat/core';
 import type { LocalEvent, NotSentReason } from './json-events.js';
 
@@ -55,6 +55,20 @@ export class FlowOutcome {
     this.out.warn(`Not sent: ${detail}.${hint ? ` ${hint}` : ''}`);
     this.undelivered++;
     this.out.event({ type: 'not_sent', reason, detail, text, ...(conversation && where(conversation)) });
+  }
+
+  /**
+   * A script has one peer: when its chat cannot open (exit 3), or ends before the input does
+   * (exit 4; not when we closed it), the lines not yet taken have nowhere to go: each is not sent.
+   */
+  scriptChatEnded(c: Conversation, lines: { readonly done: boolean; takeAll(): string[] }): void {
+    if (neverOpened(c)) {
+      this.fail(EXIT.notConnected);
+      this.dropped(lines.takeAll(), 'not_connected', 'the chat never opened');
+    } else if (c.ended?.kind !== 'closed' && !lines.done) {
+      this.fail(EXIT.notDelivered);
+      this.dropped(lines.takeAll(), 'chat_ended', 'the chat ended before it could be sent');
+    }
   }
 
   /** Lines read and never taken (a script whose chat did not open, a program stopped): each is not sent. */
