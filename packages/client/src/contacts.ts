@@ -10,9 +10,10 @@ const normalFingerprint = (text: string) => text.toUpperCase().replace(/-/g, '')
 
 /**
  * The known peers `name` means: those with exactly that nick; else with that nick in another
- * case; else (4 characters or more) those whose fingerprint starts with it (dashes optional).
+ * case; else renamed peers whose own nick it is (any case: `forget alice` after a rename); else
+ * (4 characters or more) those whose fingerprint starts with it (dashes optional).
  */
-export function matchContacts<C extends Pick<KnownPeer, 'nick' | 'fingerprint'>>(
+export function matchContacts<C extends Pick<KnownPeer, 'nick' | 'fingerprint' | 'peerNick'>>(
   contacts: readonly C[],
   name: string,
 ): C[] {
@@ -21,6 +22,8 @@ export function matchContacts<C extends Pick<KnownPeer, 'nick' | 'fingerprint'>>
   const folded = name.toLowerCase();
   const anyCase = contacts.filter((c) => c.nick.toLowerCase() === folded);
   if (anyCase.length > 0) return anyCase;
+  const own = contacts.filter((c) => c.peerNick?.toLowerCase() === folded);
+  if (own.length > 0) return own;
   const prefix = normalFingerprint(name);
   if (prefix.length < 4 || !/^[A-Z2-7]+$/.test(prefix)) return [];
   return contacts.filter((c) => normalFingerprint(c.fingerprint).startsWith(prefix));

@@ -29,6 +29,8 @@ export interface Contact {
   readonly fingerprint: string;
   /** Where it was last seen, if anywhere. */
   readonly lastAddress?: Address | undefined;
+  /** A renamed peer's own nick: it names the peer too (after the names the person gave). */
+  readonly peerNick?: string | undefined;
 }
 
 /** What the resolver needs to know besides the text. */

@@ -134,7 +134,7 @@ export class PresenceTracker {
       nick === ''
         ? []
         : (trustStore.list?.() ?? [])
-            .filter((p) => p.publicKey !== c.publicKey && p.nick === nick)
+            .filter((p) => p.publicKey !== c.publicKey && (p.nick === nick || p.peerNick === nick))
             .map((p) => p.fingerprint);
     if (conflict.length === 0 && c.publicKey !== undefined && c.trust)
       trustStore.remember(c.publicKey, nick, c.trust.fingerprint, {

@@ -11,9 +11,10 @@
  * - The file is the truth for every key and field this program did not change.
  * - `forget`: the key goes, whatever the file says of it.
  * - `rename` and `verify`: set their field on the key as the file has it now; a key the file no
- *   longer has (forgotten meanwhile) stays forgotten.
+ *   longer has (forgotten meanwhile) stays forgotten. A rename keeps the peer's own nick
+ *   (`peerNick`), so a new key using it is still told apart.
  * - `remember`: on a key the file has, the sighting (last seen, last address) and the peer's nick
- *   (unless the key is `named`: the person's name wins), everything else (verified, named,
+ *   (unless the key is `named`: the person's name wins, and the nick goes to `peerNick`), everything else (verified, named,
  *   first seen) as the file has it. A key the file does not have is added (the person chose to
  *   chat with it: trust on first use again), unless the change only follows a peer that was
  *   known (`onlyIfKnown`: a nick change in a chat), which never brings back a forgotten key.
@@ -41,6 +42,11 @@ export const KnownPeerEntry = z.strictObject({
   verified: z.string().optional(),
   /** The nick is the user's name for the peer (contacts rename): the peer's own nick does not replace it. */
   named: z.literal(true).optional(),
+  /**
+   * A renamed peer's own nick (the last it gave): a new key using it is still a nick conflict, so
+   * renaming a verified peer never lets another key take the nick it goes by.
+   */
+  peerNick: z.string().max(200).optional(),
 });
 export type KnownPeerEntry = z.infer<typeof KnownPeerEntry>;
 // Still version 1: the newer fields are optional, so an older netchat's file loads here.
@@ -73,6 +79,7 @@ export function applyChange(entries: KnownPeerEntry[], change: KnownPeersChange)
       return;
     case 'rename':
       if (entry) {
+        if (!entry.named) entry.peerNick = entry.nick;
         entry.nick = change.nick;
         entry.named = true;
       }
@@ -85,7 +92,8 @@ export function applyChange(entries: KnownPeerEntry[], change: KnownPeersChange)
       const { publicKey, nick, fingerprint, at, address } = change;
       const seen = entry ?? { publicKey, nick, fingerprint, firstSeen: at };
       if (!entry) entries.push(seen);
-      else if (nick && !entry.named) entry.nick = nick;
+      else if (nick && entry.named) entry.peerNick = nick;
+      else if (nick) entry.nick = nick;
       seen.lastSeen = at;
       if (address) seen.lastAddress = { host: address.host, port: address.port };
       return;

@@ -42,6 +42,8 @@ export interface KnownPeer {
   readonly verified?: string;
   /** True when the nick is the user's own name for the peer (renamed); absent otherwise. */
   readonly named?: true;
+  /** A renamed peer's own nick (the last it gave), if it had one. */
+  readonly peerNick?: string;
 }
 
 /** When and where a peer was seen, for `remember`. */
@@ -133,7 +135,8 @@ export class KnownPeers {
     const known = this.entries.find((e) => e.publicKey === publicKey);
     if (known)
       return { status: 'known', knownAs: known.nick, ...(known.verified && { verified: true as const }) };
-    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick);
+    // A renamed peer still goes by its own nick: a new key using that is a conflict too.
+    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick || e.peerNick === nick);
     // A verified key with that nick weighs most: this one is then refused, not only warned about.
     const conflict = sameNick.find((e) => e.verified) ?? sameNick[0];
     if (!conflict) return { status: 'new' };
@@ -173,6 +176,7 @@ export class KnownPeers {
         lastSeen: e.lastSeen,
         ...(e.verified && { verified: e.verified }),
         ...(e.named && { named: true as const }),
+        ...(e.peerNick && { peerNick: e.peerNick }),
       }),
     );
     const seen = (p: KnownPeer) => p.lastSeen ?? '';
