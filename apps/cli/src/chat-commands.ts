@@ -106,7 +106,7 @@ export function showHistory(
     out.say(history.enabled ? `No chat history with ${name} yet.` : texts.historyStatusText(history));
     return;
   }
-  out.say(`The last ${entries.length} lines with ${name}:`);
+  out.say(`The last ${entries.length === 1 ? 'line' : `${entries.length} lines`} with ${name}:`);
   const peer = conversation.trust ? peerName('', conversation.trust.fingerprint) : 'peer';
   for (const entry of entries) out.say(`  ${texts.historyText(entry, { peer })}`);
 }

@@ -631,6 +631,8 @@ describe('ChatFlow', () => {
       expect(shown[0]).toBe('The last 2 lines with 127.0.0.2 2222 (bob):');
       expect(shown[1]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}bob: two$/);
       expect(shown[2]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}\* bob nods$/);
+      await type(a, '/history 1');
+      expect(a.console.lines.slice(-2)[0]).toBe('The last line with 127.0.0.2 2222 (bob):');
       await type(a, '/log off');
       expect(a.console.lines.at(-1)).toBe('Chat history is off: nothing is logged (/log on starts it).');
       await type(a, 'not logged');
