@@ -3,8 +3,9 @@
  * command changes in known_peers.json counts for the running program's next request, and is
  * still there after the running program saves its own changes.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KnownPeers } from '@netchat/core';
 import { freshHome } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetchatProcess } from './support/netchat-process.js';
@@ -77,5 +78,24 @@ describe('netchat contacts while netchat runs on the same home', () => {
     await sayHello(aliceHome, 'alice', port);
     await bob.waitFor('hello from alice', 10_000, 3);
     expect(bob.stdout.split('(new: this key has not been seen before)')).toHaveLength(4);
+  });
+
+  it('twelve netchat contacts rename at once on one home: every rename is kept (the file is locked while each reads and writes)', async () => {
+    const home = freshHome();
+    const known = KnownPeers.load(home);
+    const key = (i: number) => i.toString(16).padStart(64, '0');
+    for (let i = 1; i <= 12; i++)
+      known.remember(key(i), `peer${i}`, `P${String(i).padStart(3, '0')}A-AAAA-AAAA-AAAA`);
+    const renames = Array.from({ length: 12 }, (_, i) =>
+      netchatAt(home, 'contacts', 'rename', `peer${i + 1}`, `renamed${i + 1}`),
+    );
+    expect(await Promise.all(renames.map((p) => p.exited))).toEqual(Array(12).fill(0));
+    expect(
+      KnownPeers.load(home)
+        .list()
+        .map((p) => p.nick)
+        .sort(),
+    ).toEqual(Array.from({ length: 12 }, (_, i) => `renamed${i + 1}`).sort());
+    expect(existsSync(join(home, 'known_peers.json.lock'))).toBe(false);
   });
 });
