@@ -34,8 +34,11 @@ export const writeFileAtomically: FileWriter = (path, text) => {
   }
 };
 
-/** How long a program waits for another to finish writing a shared file (the work of milliseconds). */
-export const LOCK_WAIT_MS = 500;
+/**
+ * How long a program waits for others to finish writing a shared file: each holds it for the
+ * milliseconds of one read and one write, but a dozen at once on a loaded machine queue up.
+ */
+export const LOCK_WAIT_MS = 2_000;
 /** A lock older than this was left by a program that died while writing: it is taken over. */
 const STALE_LOCK_MS = 10_000;
 
