@@ -17,9 +17,23 @@ export function readStartLine(command: string, context: TargetContext): StartLin
   if (command === '') return { name: 'nothing' };
   if (command === 'exit') return { name: 'exit' };
   const resolved = resolveTarget(command, context);
-  return resolved.ok
-    ? { name: 'connect', target: resolved.target }
-    : { name: 'invalid', message: resolved.problem.message };
+  if (resolved.ok) return { name: 'connect', target: resolved.target };
+  // What a newcomer types here that is no peer (a known peer called "help" is still that peer).
+  return { name: 'invalid', message: promptHint(command) ?? resolved.problem.message };
+}
+
+const START =
+  'type "IP Port" (e.g. 127.0.0.1 6666), HOST:PORT, a fingerprint or a known nick to start a chat';
+
+/** A line for help, a chat command or an answer typed at the start prompt: what to type instead. */
+function promptHint(command: string): string | undefined {
+  const word = command.toLowerCase();
+  if (['help', '?', '/help', '-h', '--help'].includes(word))
+    return `At this prompt, ${START}; "exit" quits. In a chat: /me ACTION, /history [N], /log on|off, and "exit" closes it (see netchat --help).`;
+  if (['y', 'yes', 'n', 'no'].includes(word)) return `No request is waiting for an answer: ${START}.`;
+  const chatCommand = /^\/(me|history|log)\b/.exec(word)?.[0];
+  if (chatCommand) return `${chatCommand} works in a chat: ${START}.`;
+  return undefined;
 }
 
 /** y or yes, n or no, in any case; anything else is no answer. */
