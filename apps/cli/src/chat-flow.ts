@@ -246,7 +246,8 @@ export class ChatFlow {
         this.onRequest(u.request);
         return;
       case 'request_refused':
-        this.out.say(texts.refusedText(u.request));
+        this.view.refused(u.request);
+        this.outcome.declined(u.request, u.reason, u.detail);
         return;
       case 'request_gone':
         if (this.state.name === 'asking' && this.state.request === u.request) {

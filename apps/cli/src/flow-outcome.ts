@@ -7,7 +7,7 @@
 import { constants } from 'node:os';
 import type { Conversation, OutgoingMessage, WaitingRequest } from '@netchat/client';
 import { neverOpened, texts } from '@netchat/client';
-import type { Address } from '@netchat/core';
+import type { Address, DeclineReason } from '@netchat/core';
 import type { LocalEvent, NotSentReason } from './json-events.js';
 
 /** How the program ends; see README "Exit codes". */
@@ -103,7 +103,8 @@ export class FlowOutcome {
     this.out.event({ type: 'accepted', session: conversation.session, peer, nick, publicKey, fingerprint });
   }
 
-  declined(request: WaitingRequest, reason: 'declined' | 'busy', detail: string): void {
+  /** We declined a request: answered n, quitting, busy, or refused (not_allowed: a verified peer's nick). */
+  declined(request: WaitingRequest, reason: DeclineReason, detail: string): void {
     this.out.event({
       type: 'declined',
       session: request.session,

@@ -33,6 +33,13 @@ export class FlowView {
     for (const notice of texts.requestNotices(request)) this.notice(notice);
   }
 
+  /** A request declined at once: busy, or (a warning) a new key with a verified peer's nick. */
+  refused(request: WaitingRequest): void {
+    const text = texts.refusedText(request);
+    if (request.trust.level === 'impersonation' && request.trust.verified) this.out.warn(text);
+    else this.out.say(text);
+  }
+
   /** A chat opened: `auto` (--yes) says who asked; one we asked for says whom we reached. */
   opened(conversation: Conversation, how: 'connected' | 'accepted' | 'auto', request?: WaitingRequest): void {
     if (how === 'auto' && request) this.request(request);

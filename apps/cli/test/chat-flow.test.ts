@@ -392,6 +392,16 @@ describe('ChatFlow', () => {
     runUntilSeen(net, c, 'Connection declined by 127.0.0.2 2222: busy (in another chat).');
     expect(b.console.lines).toContain('Declined a connection request from 127.0.0.3 3333 (carol): busy.');
     expect(c.console.prompt_).toBe('Start chat with? (IP Port): ');
+    // --json: the request ends as an event here too.
+    expect(b.console.events).toContainEqual(
+      expect.objectContaining({
+        type: 'declined',
+        peer: carol.address,
+        reason: 'busy',
+        detail: 'in another chat',
+        by: 'local',
+      }),
+    );
   });
 
   it('ends the chat at once when the peer restarts, and answers its new request', async () => {

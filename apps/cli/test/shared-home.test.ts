@@ -98,4 +98,38 @@ describe('netchat contacts while netchat runs on the same home', () => {
     ).toEqual(Array.from({ length: 12 }, (_, i) => `renamed${i + 1}`).sort());
     expect(existsSync(join(home, 'known_peers.json.lock'))).toBe(false);
   });
+
+  it('--json: a request says what its key is to us, and one refused (a new key with a verified nick) ends as declined', async () => {
+    const bobHome = freshHome();
+    const aliceHome = freshHome();
+    const bob = netchatAt(bobHome, '0', '--nick', 'bob', '--yes', '--json');
+    const port = await bob.port();
+    await sayHello(aliceHome, 'alice', port);
+    await bob.waitFor('hello from alice');
+    const alice = await fingerprintOf(aliceHome);
+    expect(await netchatAt(bobHome, 'contacts', 'verify', alice).exited).toBe(0);
+    await sayHello(aliceHome, 'alice', port);
+    await bob.waitFor('hello from alice', 10_000, 2);
+    // Someone else, with another key, calling itself alice.
+    const impostor = netchatAt(freshHome(), '0', '--nick', 'alice', '--connect', `127.0.0.1:${port}`);
+    impostor.type('hello from the impostor');
+    impostor.endInput();
+    expect(await impostor.exited).toBe(3);
+    await bob.waitFor('"by":"local"');
+    const requests = bob.events().filter((e) => e.type === 'request');
+    expect(requests.map((e) => [e.trust, e.verified])).toEqual([
+      ['new', undefined],
+      ['known', true],
+      ['impersonation', true],
+    ]);
+    expect(bob.events().at(-1)).toEqual({
+      type: 'declined',
+      session: requests[2]?.session,
+      peer: requests[2]?.peer,
+      reason: 'not_allowed',
+      detail: '',
+      by: 'local',
+    });
+    expect(bob.stdout).not.toContain('hello from the impostor');
+  });
 });
