@@ -1,7 +1,8 @@
 /**
- * What a line typed in a chat means: `exit`, one of the commands `/history [N]`, `/log [on|off]`
- * and `/me ACTION`, or a message exactly as typed. Only those command words are read as commands,
- * so a script's `/usr/bin` or `//comment` lines are sent as they are; `//history` sends `/history`.
+ * What a line typed in a chat means, and doing what it asks: `exit`, one of the commands
+ * `/history [N]`, `/log [on|off]` and `/me ACTION`, or a message exactly as typed. Only those
+ * command words are read as commands, so a script's `/usr/bin` or `//comment` lines are sent as
+ * they are; `//history` sends `/history`.
  */
 import {
   ACTION_PREFIX,
@@ -60,6 +61,28 @@ export function readChatLine(text: string): ChatCommand {
   }
 }
 
+/** Does what a line that is neither a message nor `exit` asks for (the flow sends messages and closes chats). */
+export function runChatCommand(
+  out: FlowConsole,
+  history: ChatHistory | undefined,
+  conversation: Conversation,
+  command: Exclude<ChatCommand, { name: 'message' | 'exit' }>,
+): void {
+  switch (command.name) {
+    case 'history':
+      showHistory(out, history, conversation, command.count);
+      return;
+    case 'log':
+      setLog(out, history, command.on);
+      return;
+    case 'invalid':
+      out.warn(command.message);
+      return;
+    case 'nothing':
+      return;
+  }
+}
+
 /** `/history [N]`: the last N lines logged with this chat's peer (this chat's included). */
 export function showHistory(
   out: FlowConsole,
@@ -83,7 +106,7 @@ export function showHistory(
     out.say(history.enabled ? `No chat history with ${name} yet.` : texts.historyStatusText(history));
     return;
   }
-  out.say(`The last ${entries.length} lines with ${name}:`);
+  out.say(`The last ${entries.length === 1 ? 'line' : `${entries.length} lines`} with ${name}:`);
   const peer = conversation.trust ? peerName('', conversation.trust.fingerprint) : 'peer';
   for (const entry of entries) out.say(`  ${texts.historyText(entry, { peer })}`);
 }

@@ -15,26 +15,26 @@
  * that says so. Input is read only as fast as it can be sent (the console pauses).
  * Requests arriving while not idle are declined as busy (the client's capacity is 1). When input
  * ends, every message is delivered or reported, the chat is closed (the peer is always told),
- * and then the flow quits. It knows nothing of terminals: it talks to a FlowConsole.
+ * and then the flow quits. The flow decides; FlowView says it on a FlowConsole (no terminal here)
+ * and FlowOutcome keeps the account (the exit code, the --json events of this side).
  */
 import {
   ChatClient,
   type ClientUpdate,
   type Conversation,
-  neverOpened,
   type PeerPort,
-  type PresenceUpdate,
-  resolveTarget,
   type Target,
   type TrustStore,
   texts,
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import { readChatLine, setLog, showHistory } from './chat-commands.js';
-import { EXIT, FlowOutcome, notSentReason } from './flow-outcome.js';
+import { readChatLine, runChatCommand } from './chat-commands.js';
+import { FlowOutcome, notSentReason } from './flow-outcome.js';
 import type { FlowConsole, FlowOptions } from './flow-console.js';
+import { FlowView } from './flow-view.js';
 import { LineIntake } from './line-intake.js';
+import { readAnswer, readStartLine } from './prompt-lines.js';
 import { QuietWait } from './quiet-wait.js';
 
 export { EXIT } from './flow-outcome.js';
@@ -52,8 +52,8 @@ export class ChatFlow {
   private state: State = { name: 'idle' };
   /** The lines read and not yet taken, and which were begun for a chat that then ended. */
   private readonly intake: LineIntake;
-  /** The last `Missed N heartbeats` said, so a loss does not say it again. */
-  private missedShown = 0;
+  /** The prompts, and the lines that say what happens. */
+  private readonly view: FlowView;
   /** The exit code so far, the undelivered lines, and the events of this side. */
   private readonly outcome: FlowOutcome;
   private quitReported = false;
@@ -74,7 +74,12 @@ export class ChatFlow {
       ...(options.history && { history: options.history }),
     });
     this.outcome = new FlowOutcome(out);
-    this.intake = new LineIntake(out);
+    this.view = new FlowView(out, options.verbose);
+    this.intake = new LineIntake(out, {
+      ready: () => this.readyForLine(),
+      take: (text, endedChat) => this.handleLine(text, endedChat),
+      busy: () => this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation),
+    });
     this.quiet =
       options.waitMs === undefined
         ? undefined
@@ -82,7 +87,8 @@ export class ChatFlow {
             if (this.state.name === 'chatting') this.quit();
           });
     this.client.subscribe((u) => this.onUpdate(u));
-    this.client.subscribePresence((u) => this.onPresence(u));
+    // The peer's nick changes, in the current chat.
+    this.client.subscribePresence((u) => this.isCurrent(u.conversation) && this.view.presence(u));
     if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
   }
 
@@ -100,7 +106,7 @@ export class ChatFlow {
   /** A line the person typed (or that came down the pipe). */
   line(text: string): void {
     this.intake.push(text);
-    this.consumeLines();
+    this.intake.drain();
   }
 
   /** End of input (Ctrl-D, or the pipe closed). */
@@ -119,7 +125,7 @@ export class ChatFlow {
         this.becomeIdle();
       }
     }
-    this.consumeLines();
+    this.intake.drain();
     this.finishIfDone();
   }
 
@@ -138,14 +144,6 @@ export class ChatFlow {
   }
 
   // ---- lines --------------------------------------------------------------------------------
-
-  private consumeLines(): void {
-    this.intake.drain(
-      () => this.readyForLine(),
-      (text, endedChat) => this.handleLine(text, endedChat),
-      () => this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation),
-    );
-  }
 
   /** Whether the next line can be taken now; if not it waits (and input pauses). */
   private readyForLine(): boolean {
@@ -190,74 +188,47 @@ export class ChatFlow {
   }
 
   private onStartLine(text: string, ended: Conversation | undefined): void {
-    if (text === '') {
-      this.becomeIdle();
-      return;
-    }
-    if (text === 'exit') {
-      this.quit();
-      return;
-    }
-    const resolved = resolveTarget(text, {
-      contacts: this.options.contacts?.() ?? [],
-      rendezvous: this.options.rendezvous ?? false,
-      ownFingerprint: this.options.ownFingerprint,
-    });
-    if (!resolved.ok) {
+    const { contacts, rendezvous = false, ownFingerprint } = this.options;
+    const line = readStartLine(text, { contacts: contacts?.() ?? [], rendezvous, ownFingerprint });
+    if (line.name === 'exit') this.quit();
+    else if (line.name === 'connect') this.connect(line.target);
+    else {
       // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
-      if (ended)
-        this.outcome.notSent(
-          text,
-          'chat_ended',
-          `the chat with ${texts.who(ended.peer ?? ended.target, ended.nick)} had ended`,
-        );
-      else this.out.warn(resolved.problem.message);
+      if (line.name === 'invalid' && ended) {
+        const who = texts.who(ended.peer ?? ended.target, ended.nick);
+        this.outcome.notSent(text, 'chat_ended', `the chat with ${who} had ended`);
+      } else if (line.name === 'invalid') this.out.warn(line.message);
       this.becomeIdle();
-      return;
     }
-    this.connect(resolved.target);
   }
 
   private onAnswer(text: string, request: WaitingRequest): void {
-    const answer = text.toLowerCase();
-    if (answer === 'y' || answer === 'yes') {
-      this.client.accept(request);
-    } else if (answer === 'n' || answer === 'no') {
+    const answer = readAnswer(text);
+    if (answer === 'yes') this.client.accept(request);
+    else if (answer === 'no') {
       this.decline(request, 'declined', '');
       this.out.say('Connection declined.');
       this.becomeIdle();
     } else {
       this.out.warn('Please answer y or n.');
-      this.promptAnswer(request);
+      this.view.answerPrompt(request);
     }
   }
 
   private onChatLine(text: string, conversation: Conversation): void {
     const command = readChatLine(text);
-    switch (command.name) {
-      case 'exit':
-        this.client.close(conversation);
-        return;
-      case 'message':
-        try {
-          this.client.send(conversation, command.text);
-        } catch (error) {
-          this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
-        }
-        break;
-      case 'history':
-        showHistory(this.out, this.options.history, conversation, command.count);
-        break;
-      case 'log':
-        setLog(this.out, this.options.history, command.on);
-        break;
-      case 'invalid':
-        this.out.warn(command.message);
-        break;
-      case 'nothing':
-        break;
+    if (command.name === 'exit') {
+      this.client.close(conversation);
+      return;
     }
-    if (this.state === this.stateOf(conversation)) this.promptChat(conversation);
+    if (command.name !== 'message') runChatCommand(this.out, this.options.history, conversation, command);
+    else
+      try {
+        this.client.send(conversation, command.text);
+      } catch (error) {
+        this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
+      }
+    if (this.state === this.stateOf(conversation)) this.view.chatPrompt(conversation);
   }
 
   private connect(target: Target): void {
@@ -275,7 +246,8 @@ export class ChatFlow {
         this.onRequest(u.request);
         return;
       case 'request_refused':
-        this.out.say(texts.refusedText(u.request));
+        this.view.refused(u.request);
+        this.outcome.declined(u.request, u.reason, u.detail);
         return;
       case 'request_gone':
         if (this.state.name === 'asking' && this.state.request === u.request) {
@@ -291,7 +263,7 @@ export class ChatFlow {
         return;
       case 'message':
         if (!this.isCurrent(u.conversation)) return;
-        this.out.say(texts.messageText(u.conversation, u.text));
+        this.view.message(u.conversation, u.text);
         // --wait: the peer is not quiet yet.
         this.quiet?.heard();
         return;
@@ -303,18 +275,14 @@ export class ChatFlow {
         this.finishIfDone();
         return;
       case 'room':
-        this.consumeLines();
+        this.intake.drain();
         this.finishIfDone();
         return;
       case 'heartbeat_sent':
-        if (this.options.verbose && u.conversation.peer)
-          this.out.say(texts.heartbeatSentText(u.conversation.peer));
+        this.view.heartbeatSent(u.conversation);
         return;
       case 'heartbeat_missed':
-        if (this.options.verbose && this.isCurrent(u.conversation)) {
-          this.out.say(texts.missedText(u.count, u.conversation.peer));
-          this.missedShown = u.count;
-        }
+        if (this.isCurrent(u.conversation)) this.view.heartbeatMissed(u.conversation, u.count);
         return;
       default: {
         const unhandled: never = u;
@@ -324,10 +292,10 @@ export class ChatFlow {
   }
 
   private onRequest(request: WaitingRequest): void {
-    for (const notice of texts.requestNotices(request)) this.notice(notice);
+    this.view.request(request);
     this.state = { name: 'asking', request };
-    this.promptAnswer(request);
-    this.consumeLines();
+    this.view.answerPrompt(request);
+    this.intake.drain();
   }
 
   private onOpened(
@@ -335,13 +303,11 @@ export class ChatFlow {
     how: 'connected' | 'accepted' | 'auto',
     request?: WaitingRequest,
   ): void {
-    if (how === 'auto' && request) for (const notice of texts.requestNotices(request)) this.notice(notice);
+    this.view.opened(conversation, how, request);
     if (request) this.outcome.accepted(conversation, request);
-    if (how !== 'accepted') for (const notice of texts.openedNotices(conversation, how)) this.notice(notice);
     this.state = { name: 'chatting', conversation };
-    this.missedShown = 0;
-    this.promptChat(conversation);
-    this.consumeLines();
+    this.view.chatPrompt(conversation);
+    this.intake.drain();
     this.finishIfDone();
   }
 
@@ -350,19 +316,10 @@ export class ChatFlow {
     if (!current && this.state.name !== 'quitting') return;
     const why = conversation.ended;
     this.outcome.ended(conversation);
-    if (why?.kind === 'lost' && why.missed !== this.missedShown) this.out.say(texts.missedText(why.missed));
-    if (why?.kind !== 'closed' || this.state.name !== 'quitting')
-      this.notice(texts.endedNotice(conversation));
+    this.view.ended(conversation, this.state.name === 'quitting');
     if (this.state.name === 'quitting') return;
     if (this.script) {
-      // A script has one peer: when its chat cannot open or ends, the rest of its lines have nowhere to go.
-      if (neverOpened(conversation)) {
-        this.outcome.fail(EXIT.notConnected);
-        this.outcome.dropped(this.intake.takeAll(), 'not_connected', 'the chat never opened');
-      } else if (why?.kind !== 'closed' && !this.intake.done) {
-        this.outcome.fail(EXIT.notDelivered);
-        this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the chat ended before it could be sent');
-      }
+      this.outcome.scriptChatEnded(conversation, this.intake);
       this.quit();
       return;
     }
@@ -380,12 +337,6 @@ export class ChatFlow {
       : undefined;
   }
 
-  /** A peer's nick change is a line ("bob is now known as robert"); typing is not shown here. */
-  private onPresence(u: PresenceUpdate): void {
-    if (u.type === 'nick' && this.isCurrent(u.conversation))
-      for (const notice of texts.nickChangeNotices(u)) this.notice(notice);
-  }
-
   private isCurrent(conversation: Conversation): boolean {
     return this.state.name === 'chatting' && this.state.conversation === conversation;
   }
@@ -396,26 +347,13 @@ export class ChatFlow {
       this.finishIfDone();
       return;
     }
-    this.out.prompt('Start chat with? (IP Port): ');
-    this.consumeLines();
-  }
-
-  private promptChat(conversation: Conversation): void {
-    if (conversation.peer) this.out.prompt(`${texts.peerTag(conversation.peer)} Your message: `);
-  }
-
-  private promptAnswer(request: WaitingRequest): void {
-    this.out.prompt(`${texts.peerTag(request.peer)} Accept connection? (y/n): `, 'question');
+    this.view.startPrompt();
+    this.intake.drain();
   }
 
   private decline(request: WaitingRequest, reason: 'declined' | 'busy', detail: string): void {
     this.client.decline(request, reason, detail);
     this.outcome.declined(request, reason, detail);
-  }
-
-  private notice(notice: texts.Notice): void {
-    if (notice.warning) this.out.warn(notice.text);
-    else this.out.say(notice.text);
   }
 
   /** With input over and every line taken: close what is done, then quit once every message is settled. */

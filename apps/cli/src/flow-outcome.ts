@@ -6,8 +6,8 @@
  */
 import { constants } from 'node:os';
 import type { Conversation, OutgoingMessage, WaitingRequest } from '@netchat/client';
-import { texts } from '@netchat/client';
-import type { Address } from '@netchat/core';
+import { neverOpened, texts } from '@netchat/client';
+import type { Address, DeclineReason } from '@netchat/core';
 import type { LocalEvent, NotSentReason } from './json-events.js';
 
 /** How the program ends; see README "Exit codes". */
@@ -57,6 +57,20 @@ export class FlowOutcome {
     this.out.event({ type: 'not_sent', reason, detail, text, ...(conversation && where(conversation)) });
   }
 
+  /**
+   * A script has one peer: when its chat cannot open (exit 3), or ends before the input does
+   * (exit 4; not when we closed it), the lines not yet taken have nowhere to go: each is not sent.
+   */
+  scriptChatEnded(c: Conversation, lines: { readonly done: boolean; takeAll(): string[] }): void {
+    if (neverOpened(c)) {
+      this.fail(EXIT.notConnected);
+      this.dropped(lines.takeAll(), 'not_connected', 'the chat never opened');
+    } else if (c.ended?.kind !== 'closed' && !lines.done) {
+      this.fail(EXIT.notDelivered);
+      this.dropped(lines.takeAll(), 'chat_ended', 'the chat ended before it could be sent');
+    }
+  }
+
   /** Lines read and never taken (a script whose chat did not open, a program stopped): each is not sent. */
   dropped(lines: readonly string[], reason: NotSentReason, detail: string): void {
     for (const text of lines) {
@@ -89,7 +103,8 @@ export class FlowOutcome {
     this.out.event({ type: 'accepted', session: conversation.session, peer, nick, publicKey, fingerprint });
   }
 
-  declined(request: WaitingRequest, reason: 'declined' | 'busy', detail: string): void {
+  /** We declined a request: answered n, quitting, busy, or refused (not_allowed: a verified peer's nick). */
+  declined(request: WaitingRequest, reason: DeclineReason, detail: string): void {
     this.out.event({
       type: 'declined',
       session: request.session,

@@ -33,8 +33,9 @@ const NOT_DONE = 1;
 
 /** `netchat history NAME [--json] [--grep TEXT]`. */
 export function historyCommand(argv: string[], files: HomeFiles, io: CommandOutput): number {
-  const parsed = parse(argv, { json: { type: 'boolean' }, grep: { type: 'string' } }, io);
+  const parsed = parse('history', argv, { json: { type: 'boolean' }, grep: { type: 'string' } }, io);
   if (!parsed) return USAGE;
+  if (parsed.values.help) return help(io);
   const [name, extra] = parsed.positionals;
   if (name === undefined || extra !== undefined) {
     io.err('netchat: usage: netchat history NAME [--json] [--grep TEXT] (NAME: a nick or a fingerprint)');
@@ -67,8 +68,9 @@ export function historyCommand(argv: string[], files: HomeFiles, io: CommandOutp
 
 /** `netchat contacts [--json]`, `contacts forget NAME`, `rename NAME NEW`, `verify FINGERPRINT`. */
 export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOutput): number {
-  const parsed = parse(argv, { json: { type: 'boolean' } }, io);
+  const parsed = parse('contacts', argv, { json: { type: 'boolean' } }, io);
   if (!parsed) return USAGE;
+  if (parsed.values.help) return help(io);
   const [action, ...rest] = parsed.positionals;
   const peers = files.knownPeers;
   const saved = (done: string): number => {
@@ -191,11 +193,25 @@ type Flags = Parameters<typeof parseArgs>[0] extends infer C
     : never
   : never;
 
-function parse(argv: string[], options: Flags, io: CommandOutput) {
+/** `--help` (or -h) after a command: the commands' part of netchat --help, exit 0. */
+function help(io: CommandOutput): number {
+  for (const line of homeCommandsHelp.split('\n')) io.out(line);
+  return 0;
+}
+
+/** The command's flags (and --help), or one line saying what is wrong with them. */
+function parse(command: string, argv: string[], options: Flags, io: CommandOutput) {
+  const withHelp: Flags = { ...options, help: { type: 'boolean', short: 'h' } };
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args: argv, options: withHelp, allowPositionals: true, strict: true });
   } catch (error) {
-    io.err(`netchat: ${(error as Error).message.split('\n')[0]} (see 'netchat --help')`);
+    const { code, message } = error as NodeJS.ErrnoException;
+    // Node's own words for an unknown option run to three lines of advice; one is enough.
+    const problem =
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? `netchat ${command} has no option ${/'([^']*)'/.exec(message)?.[1] ?? ''}`
+        : message.split('\n')[0];
+    io.err(`netchat: ${problem} (see 'netchat ${command} --help')`);
     return undefined;
   }
 }

@@ -5,7 +5,13 @@
  * With them every message ends as an event (`delivered`, `failed` or `not_sent`) and every
  * request as one (`accepted`, `declined`, `no_answer`, `unreachable`, `cancelled`, ...).
  */
-import { type Address, type DeclineReason, formatAddress, type NetchatEvent } from '@netchat/core';
+import {
+  type Address,
+  type DeclineReason,
+  formatAddress,
+  type NetchatEvent,
+  type TrustAssessment,
+} from '@netchat/core';
 
 /** Why a line meant as a message never left. */
 export type NotSentReason =
@@ -62,8 +68,14 @@ export type LocalEvent =
   /** A signal stopped the program while something was pending; the exit code is 128 + its number. */
   | { readonly type: 'interrupted'; readonly signal: string };
 
-export function eventToJson(event: NetchatEvent): string {
-  return JSON.stringify({ ...event, peer: formatAddress(event.peer) });
+/**
+ * An endpoint event as JSON. `trust` (for a `request`): what the key is to us, as the person is
+ * told: `trust` `known`, `new` or `impersonation` (a new key with a known peer's nick), and
+ * `verified` when that key (or, for an impersonation, the known peer's) was verified.
+ */
+export function eventToJson(event: NetchatEvent, trust?: TrustAssessment): string {
+  const told = trust && { trust: trust.level, ...(trust.verified && { verified: true }) };
+  return JSON.stringify({ ...event, peer: formatAddress(event.peer), ...told });
 }
 
 export function localEventToJson(event: LocalEvent): string {

@@ -8,6 +8,16 @@
 import type { Conversation } from '@netchat/client';
 import type { FlowConsole } from './flow-console.js';
 
+/** Who takes the lines: the flow. */
+export interface LineTaker {
+  /** Whether the next line can be taken now; if not it waits (and input pauses). */
+  ready(): boolean;
+  /** One line, and the chat it was begun for if that chat ended under it. */
+  take(text: string, endedChat: Conversation | undefined): void;
+  /** Lines taken are still being sent (a chat's backlog): input pauses meanwhile. */
+  busy(): boolean;
+}
+
 export class LineIntake {
   private readonly waiting: string[] = [];
   private paused = false;
@@ -15,7 +25,10 @@ export class LineIntake {
   /** The chat that just ended, and how many lines were begun for it then. */
   private begunFor: { conversation: Conversation; lines: number } | undefined;
 
-  constructor(private readonly out: Pick<FlowConsole, 'pauseInput' | 'resumeInput' | 'hasDraft'>) {}
+  constructor(
+    private readonly out: Pick<FlowConsole, 'pauseInput' | 'resumeInput' | 'hasDraft'>,
+    private readonly taker: LineTaker,
+  ) {}
 
   push(text: string): void {
     this.waiting.push(text);
@@ -41,22 +54,18 @@ export class LineIntake {
   }
 
   /**
-   * Hands `take` each waiting line while `ready()`, with only its line ending taken off (a
+   * Hands the taker each waiting line while it is ready, with only its line ending taken off (a
    * message keeps its indentation), and the chat it was begun for if that chat ended under it.
-   * Then pauses the input while lines wait or `busy` (a chat's backlog), else resumes it.
+   * Then pauses the input while lines wait or the taker is busy, else resumes it.
    */
-  drain(
-    ready: () => boolean,
-    take: (text: string, endedChat: Conversation | undefined) => void,
-    busy: () => boolean,
-  ): void {
-    while (this.waiting.length > 0 && ready()) {
+  drain(): void {
+    while (this.waiting.length > 0 && this.taker.ready()) {
       const text = (this.waiting.shift() as string).replace(/\r$/, '');
       const begun = this.begunFor;
       if (begun && --begun.lines <= 0) this.begunFor = undefined;
-      take(text, begun?.conversation);
+      this.taker.take(text, begun?.conversation);
     }
-    const hold = this.waiting.length > 0 || busy();
+    const hold = this.waiting.length > 0 || this.taker.busy();
     if (hold && !this.paused) this.out.pauseInput();
     if (!hold && this.paused) this.out.resumeInput();
     this.paused = hold;

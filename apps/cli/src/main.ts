@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { fingerprint, netchatHome } from '@netchat/core';
+import { assessTrust, fingerprint, type NetchatEvent, netchatHome } from '@netchat/core';
 import {
   exitWith,
   loadKnownPeersOrExit,
@@ -65,7 +65,12 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`,
     );
-    peer.on('event', (event) => process.stdout.write(`${eventToJson(event)}\n`));
+    // A request says what its key is to us, as the flow will (the same list, read first).
+    const trustOf = (e: NetchatEvent) =>
+      e.type === 'request'
+        ? assessTrust(e.fingerprint, e.nick, knownPeers.check(e.publicKey, e.nick))
+        : undefined;
+    peer.on('event', (event) => process.stdout.write(`${eventToJson(event, trustOf(event))}\n`));
   } else {
     const reach = addresses.map((host) => `${host} ${port}`).join(', ');
     process.stdout.write(

@@ -289,6 +289,29 @@ describe('ChatFlow', () => {
     expect(a.console.lines.at(-1)).toMatch(/^! invalid address "nonsense"/);
   });
 
+  it('help, a chat command or an answer typed at the start prompt says what to type there; a peer called help is still that peer', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice, {
+      contacts: () => [{ nick: 'help', fingerprint: 'HELP-HELP-HELP-HELP', lastAddress: bob.address }],
+    });
+    program(bob, { yes: true });
+    const START =
+      'type "IP Port" (e.g. 127.0.0.1 6666), HOST:PORT, a fingerprint or a known nick to start a chat';
+    await type(a, '?');
+    expect(a.console.lines.at(-1)).toBe(
+      `! At this prompt, ${START}; "exit" quits. In a chat: /me ACTION, /history [N], /log on|off, and "exit" closes it (see netchat --help).`,
+    );
+    await type(a, '/history 5');
+    expect(a.console.lines.at(-1)).toBe(`! /history works in a chat: ${START}.`);
+    await type(a, '/me waves');
+    expect(a.console.lines.at(-1)).toBe(`! /me works in a chat: ${START}.`);
+    await type(a, 'Y');
+    expect(a.console.lines.at(-1)).toBe(`! No request is waiting for an answer: ${START}.`);
+    await type(a, 'help');
+    expect(a.console.text()).toContain('Sending connection request to 127.0.0.2 2222...');
+    net.runFor(1_000);
+  });
+
   it('a line begun after "Peer closed the session." is read at the prompt it was typed at, however late', async () => {
     const { net, alice, bob } = setUp();
     const a = program(alice);
@@ -369,6 +392,16 @@ describe('ChatFlow', () => {
     runUntilSeen(net, c, 'Connection declined by 127.0.0.2 2222: busy (in another chat).');
     expect(b.console.lines).toContain('Declined a connection request from 127.0.0.3 3333 (carol): busy.');
     expect(c.console.prompt_).toBe('Start chat with? (IP Port): ');
+    // --json: the request ends as an event here too.
+    expect(b.console.events).toContainEqual(
+      expect.objectContaining({
+        type: 'declined',
+        peer: carol.address,
+        reason: 'busy',
+        detail: 'in another chat',
+        by: 'local',
+      }),
+    );
   });
 
   it('ends the chat at once when the peer restarts, and answers its new request', async () => {
@@ -398,7 +431,10 @@ describe('ChatFlow', () => {
       await settle();
       net.loss = 0.3;
       expect(runPiped(net, a, feed, 600_000), `seed ${seed}`).toBe(true);
-      expect(a.console.lines.filter((l) => l.startsWith('!')), `seed ${seed}`).toEqual([]);
+      expect(
+        a.console.lines.filter((l) => l.startsWith('!')),
+        `seed ${seed}`,
+      ).toEqual([]);
       expect(a.exitCode, `seed ${seed}`).toBe(EXIT.ok);
       const got = b.console.lines.filter((l) => l.startsWith('[127.0.0.1:1111]'));
       expect(got, `seed ${seed}`).toEqual(lines.map((l) => `[127.0.0.1:1111] alice: ${l}`));
@@ -631,6 +667,8 @@ describe('ChatFlow', () => {
       expect(shown[0]).toBe('The last 2 lines with 127.0.0.2 2222 (bob):');
       expect(shown[1]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}bob: two$/);
       expect(shown[2]).toMatch(/^ {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}\* bob nods$/);
+      await type(a, '/history 1');
+      expect(a.console.lines.slice(-2)[0]).toBe('The last line with 127.0.0.2 2222 (bob):');
       await type(a, '/log off');
       expect(a.console.lines.at(-1)).toBe('Chat history is off: nothing is logged (/log on starts it).');
       await type(a, 'not logged');

@@ -144,4 +144,26 @@ describe('netchat contacts', () => {
       err: ['netchat: could not save /nonexistent/netchat-home/known_peers.json: read-only file system'],
     });
   });
+
+  it('--help after a command prints the commands; an unknown option is one short line, exit 2', () => {
+    const { files } = homeWith();
+    for (const [command, argv] of [
+      [contactsCommand, ['--help']],
+      [historyCommand, ['-h']],
+      [contactsCommand, ['verify', '--help']],
+    ] as const) {
+      const got = run(command, [...argv], files);
+      expect(got.code).toBe(0);
+      expect(got.out[0]).toMatch(/^Commands/);
+      expect(got.out.join('\n')).toContain('netchat contacts verify FINGERPRINT');
+    }
+    expect(run(contactsCommand, ['--bogus'], files)).toEqual({
+      code: 2,
+      out: [],
+      err: ["netchat: netchat contacts has no option --bogus (see 'netchat contacts --help')"],
+    });
+    expect(run(historyCommand, ['bob', '--grep'], files).err).toEqual([
+      "netchat: Option '--grep <value>' argument missing (see 'netchat history --help')",
+    ]);
+  });
 });

@@ -287,13 +287,14 @@ export class ChatClient {
     if (request.trust.level === 'impersonation' && request.trust.verified) {
       // A new key with the nick of a peer whose key the user verified: refused, as SSH refuses a changed host key.
       this.port.decline(e.session, 'not_allowed', '');
-      this.emit({ type: 'request_refused', request });
+      this.emit({ type: 'request_refused', request, reason: 'not_allowed', detail: '' });
       return;
     }
     const load = this.conversations.length + this.requests.size;
     if (this.refusing || load >= (this.settings.capacity ?? Number.POSITIVE_INFINITY)) {
-      this.port.decline(e.session, 'busy', this.refusing ? 'closing' : 'in another chat');
-      this.emit({ type: 'request_refused', request });
+      const detail = this.refusing ? 'closing' : 'in another chat';
+      this.port.decline(e.session, 'busy', detail);
+      this.emit({ type: 'request_refused', request, reason: 'busy', detail });
       return;
     }
     if (this.settings.acceptAll) {

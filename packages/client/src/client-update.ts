@@ -2,6 +2,7 @@
  * What the client tells its front-ends (`ClientUpdate`), and how it is set up (`ClientSettings`,
  * `ClientTimers`): the types the other client files share.
  */
+import type { DeclineReason } from '@netchat/core';
 import type { ChatHistory } from './chat-history.js';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
@@ -10,8 +11,16 @@ import type { WaitingRequest } from './waiting-request.js';
 export type ClientUpdate =
   /** A request waits for `accept` or `decline`. */
   | { readonly type: 'request'; readonly request: WaitingRequest }
-  /** A request was declined at once: the client is at capacity, or closing. */
-  | { readonly type: 'request_refused'; readonly request: WaitingRequest }
+  /**
+   * A request was declined at once, with the reason and detail the peer was sent: `busy` (the
+   * client is at capacity, or closing) or `not_allowed` (a new key with a verified peer's nick).
+   */
+  | {
+      readonly type: 'request_refused';
+      readonly request: WaitingRequest;
+      readonly reason: DeclineReason;
+      readonly detail: string;
+    }
   /** A waiting request went away before it was answered. */
   | {
       readonly type: 'request_gone';

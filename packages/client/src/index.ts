@@ -11,7 +11,7 @@ export {
   type HistoryPage,
   type HistoryStats,
 } from './chat-history.js';
-export { ContactError, type ContactErrorCode, findContact, matchContacts } from './contacts.js';
+export { matchContacts } from './contacts.js';
 export { type Conversation, type ConversationState, type EndReason, neverOpened } from './conversation.js';
 export { isSettled, type MessageStatus, type OutgoingMessage } from './outgoing-message.js';
 export { type PeerPort, portOf, type TrustStore } from './peer-port.js';
@@ -27,7 +27,6 @@ export { RequestQueue, type WaitingRequest } from './waiting-request.js';
 export {
   type Contact,
   isNamedTarget,
-  parseTarget,
   resolveTarget,
   sameAddress,
   type Target,

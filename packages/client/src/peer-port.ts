@@ -41,8 +41,17 @@ export interface PeerPort {
 /** Who we trust (KnownPeers in the apps): trust on first use. */
 export interface TrustStore {
   check(publicKey: string, nick: string): PeerTrust;
-  /** Trusts the key under `nick`, seen now at `seen.address` (KnownPeers keeps both for the contacts). */
-  remember(publicKey: string, nick: string, fingerprint: string, seen?: { address?: Address }): void;
+  /**
+   * Trusts the key under `nick`, seen now at `seen.address` (KnownPeers keeps both for the
+   * contacts). `seen.onlyIfKnown`: only follow a key still in the list (a nick change in a chat),
+   * never add back one that was forgotten meanwhile (`netchat contacts forget` in another terminal).
+   */
+  remember(
+    publicKey: string,
+    nick: string,
+    fingerprint: string,
+    seen?: { address?: Address; onlyIfKnown?: boolean },
+  ): void;
   /** Every known peer: lets a nick change be checked against the nicks of other known keys. */
   list?(): readonly KnownPeer[];
 }

@@ -29,6 +29,8 @@ export interface Contact {
   readonly fingerprint: string;
   /** Where it was last seen, if anywhere. */
   readonly lastAddress?: Address | undefined;
+  /** A renamed peer's own nick: it names the peer too (after the names the person gave). */
+  readonly peerNick?: string | undefined;
 }
 
 /** What the resolver needs to know besides the text. */
@@ -124,13 +126,6 @@ export function resolveTarget(text: string, context: TargetContext): TargetResul
   const word = /^[^\s:.[\]]+$/.test(line) && !/^\d+$/.test(line);
   const hint = word && line !== '' ? `; no known peer is called "${terminalSafe(line)}" either` : '';
   return problem('invalid_address', `${addressProblem}${hint}`);
-}
-
-/** `resolveTarget` for callers that want the PeerSpec or an Error with the problem's line. */
-export function parseTarget(text: string, contacts: readonly Contact[], rendezvous: boolean): PeerSpec {
-  const result = resolveTarget(text, { contacts, rendezvous });
-  if (!result.ok) throw new Error(result.problem.message);
-  return result.target.spec;
 }
 
 /** `port` with `find` added (a RendezvousLink's), for the front-ends; `port` itself when there is none. */

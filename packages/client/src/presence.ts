@@ -134,10 +134,13 @@ export class PresenceTracker {
       nick === ''
         ? []
         : (trustStore.list?.() ?? [])
-            .filter((p) => p.publicKey !== c.publicKey && p.nick === nick)
+            .filter((p) => p.publicKey !== c.publicKey && (p.nick === nick || p.peerNick === nick))
             .map((p) => p.fingerprint);
     if (conflict.length === 0 && c.publicKey !== undefined && c.trust)
-      trustStore.remember(c.publicKey, nick, c.trust.fingerprint, c.peer ? { address: c.peer } : {});
+      trustStore.remember(c.publicKey, nick, c.trust.fingerprint, {
+        ...(c.peer && { address: c.peer }),
+        onlyIfKnown: true,
+      });
     this.emit(
       conflict.length > 0
         ? { type: 'nick', conversation: c, previous, nick, conflict }

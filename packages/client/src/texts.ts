@@ -29,6 +29,16 @@ export interface Notice {
 const info = (text: string): Notice => ({ text, warning: false });
 const warning = (text: string): Notice => ({ text, warning: true });
 
+/** A name as it must be typed in a shell command: as it is if plain, else single-quoted ('carol smith'). */
+export function shellWord(name: string): string {
+  return /^[\p{L}\p{N}_][\p{L}\p{N}._@+-]*$/u.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`;
+}
+
+/** The command that forgets the peer called `nick`, as typed in a shell (a nick such as -x after --). */
+function forgetCommand(nick: string): string {
+  return `netchat contacts forget ${nick.startsWith('-') ? '-- ' : ''}${shellWord(nick)}`;
+}
+
 /** "127.0.0.1 6666", as the original netchat prompt takes it. */
 export function spaced(peer: Address | PeerSpec): string {
   // A peer named by fingerprint (port 0, see peer-target.ts) has no port yet.
@@ -93,7 +103,7 @@ export function refusedText(request: WaitingRequest): string {
   const { trust } = request;
   if (trust.level === 'impersonation' && trust.verified) {
     const nick = terminalSafe(request.nick);
-    return `Refused a connection request from ${spaced(request.peer)}: it calls itself "${nick}", but the key of the ${nick} you verified is ${trust.knownFingerprint ?? ''}, and this key is ${trust.fingerprint}. If ${nick} really has a new key, run: netchat contacts forget ${nick}`;
+    return `Refused a connection request from ${spaced(request.peer)}: it calls itself "${nick}", but the key of the ${nick} you verified is ${trust.knownFingerprint ?? ''}, and this key is ${trust.fingerprint}. If ${nick} really has a new key, run: ${forgetCommand(nick)}`;
   }
   return `Declined a connection request from ${who(request.peer, request.nick)}: busy.`;
 }
@@ -176,7 +186,7 @@ export function endedNotice(c: Conversation): Notice {
       const whose = why.nick ? `the key of ${terminalSafe(why.nick)} ` : '';
       const fix = c.expected
         ? 'to chat with it anyway, type its address'
-        : `if ${terminalSafe(why.nick)} really has a new key, run: netchat contacts forget ${terminalSafe(why.nick)}`;
+        : `if ${terminalSafe(why.nick)} really has a new key, run: ${forgetCommand(terminalSafe(why.nick))}`;
       return warning(
         `Not opened: the peer at ${spaced(c.peer ?? c.target)} has the key ${why.got}, not ${whose}(${why.expected}). It may be someone else; ${fix}.`,
       );

@@ -1,7 +1,7 @@
-/** Contacts: known peers with their last address and time, and finding one by nick for /connect NICK. */
+/** Contacts: known peers with their last address and time, and the peers a name means (resolveTarget's look-up). */
 import { KnownPeers } from '@netchat/core';
 import { describe, expect, it } from 'vitest';
-import { ChatClient, ContactError, findContact, matchContacts, texts } from '../src/index.js';
+import { ChatClient, matchContacts, texts } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
 import { VirtualNetwork } from '@netchat/testkit';
 
@@ -35,50 +35,18 @@ describe('contacts', () => {
     ]);
   });
 
-  it('finds a peer by nick (any case) with its last address', () => {
-    expect(findContact(contacts(), 'alice')).toMatchObject({
-      fingerprint: 'AAAA-BBBB-CCCC-DDDD',
-      lastAddress: { host: '127.0.0.1', port: 7001 },
-    });
-    expect(findContact(contacts(), 'ALICE').nick).toBe('alice');
-  });
-
-  it('refuses an ambiguous nick, listing the fingerprints, and takes the start of a fingerprint instead', () => {
-    let error: unknown;
-    try {
-      findContact(contacts(), 'netchat-bot');
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ContactError);
-    expect(error).toMatchObject({ code: 'AMBIGUOUS_CONTACT' });
-    expect((error as ContactError).message).toBe(
-      '"netchat-bot" is 2 known peers: BOTA-AAAA-AAAA-AAAA at [::1]:7002, BOTB-BBBB-BBBB-BBBB at 10.0.0.2:7003; name one by the start of its fingerprint.',
-    );
-    expect((error as ContactError).candidates.map((c) => c.fingerprint)).toEqual([
-      'BOTA-AAAA-AAAA-AAAA',
-      'BOTB-BBBB-BBBB-BBBB',
-    ]);
-    expect(findContact(contacts(), 'botb').lastAddress).toEqual({ host: '10.0.0.2', port: 7003 });
-    expect(findContact(contacts(), 'BOTA-AAAA').nick).toBe('netchat-bot');
-    expect(matchContacts(contacts(), 'BOT')).toEqual([]); // too short to be a fingerprint
-  });
-
-  it('says clearly when no one has that nick, or no address is known', () => {
-    expect(() => findContact(contacts(), 'dave')).toThrow(
-      expect.objectContaining({
-        code: 'NO_SUCH_CONTACT',
-        message: 'No known peer is called "dave" (see /contacts).',
-      }),
-    );
-    expect(() => findContact(contacts(), 'carol')).toThrow(
-      expect.objectContaining({
-        code: 'NO_KNOWN_ADDRESS',
-        message: 'No address is known for carol yet: connect by address once.',
-      }),
-    );
-    expect(() => findContact(contacts(), 'evil\u001b[2J')).toThrow('No known peer is called "evil');
-    expect(() => findContact(contacts(), '')).toThrow(expect.objectContaining({ code: 'NO_SUCH_CONTACT' }));
+  it('a name means the peers with that nick (exact, else in any case), or whose fingerprint starts with it', () => {
+    const fingerprints = (name: string) => matchContacts(contacts(), name).map((c) => c.fingerprint);
+    expect(fingerprints('alice')).toEqual(['AAAA-BBBB-CCCC-DDDD']);
+    expect(fingerprints('ALICE')).toEqual(['AAAA-BBBB-CCCC-DDDD']);
+    // A shared nick: both (resolveTarget then asks for the fingerprint).
+    expect(fingerprints('netchat-bot')).toEqual(['BOTA-AAAA-AAAA-AAAA', 'BOTB-BBBB-BBBB-BBBB']);
+    expect(fingerprints('botb')).toEqual(['BOTB-BBBB-BBBB-BBBB']);
+    expect(fingerprints('BOTA-AAAA')).toEqual(['BOTA-AAAA-AAAA-AAAA']);
+    expect(fingerprints('BOT')).toEqual([]); // too short to be a fingerprint
+    expect(fingerprints('dave')).toEqual([]);
+    expect(fingerprints('evil\u001b[2J')).toEqual([]);
+    expect(fingerprints('')).toEqual([]);
   });
 
   it('records the address and time a chat opened, so the contact can be dialled again', async () => {
@@ -90,11 +58,12 @@ describe('contacts', () => {
     alice.onEvent((e) => a.handle(e));
     bob.onEvent((e) => b.handle(e));
     const { mine } = await openChat(net, a, b, bob.address);
-    const found = findContact(alice.knownPeers.list(), 'bob');
-    expect(found.lastAddress).toEqual({ host: '127.0.0.2', port: 2222 });
-    expect(found.fingerprint).toBe(mine.trust?.fingerprint);
-    expect(Date.parse(found.lastSeen ?? '')).toBeGreaterThan(Date.UTC(2026, 0, 1));
-    expect(findContact(bob.knownPeers.list(), 'alice').lastAddress).toEqual({
+    const [found, ...others] = matchContacts(alice.knownPeers.list(), 'bob');
+    expect(others).toEqual([]);
+    expect(found?.lastAddress).toEqual({ host: '127.0.0.2', port: 2222 });
+    expect(found?.fingerprint).toBe(mine.trust?.fingerprint);
+    expect(Date.parse(found?.lastSeen ?? '')).toBeGreaterThan(Date.UTC(2026, 0, 1));
+    expect(matchContacts(bob.knownPeers.list(), 'alice')[0]?.lastAddress).toEqual({
       host: '127.0.0.1',
       port: 1111,
     });

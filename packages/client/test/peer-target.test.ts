@@ -7,7 +7,6 @@ import {
   type ClientUpdate,
   type Contact,
   isNamedTarget,
-  parseTarget,
   resolveTarget,
   sameAddress,
   texts,
@@ -15,45 +14,12 @@ import {
 } from '../src/index.js';
 
 const known = fingerprint(generateKeyPair().publicKey);
-const contacts = [{ nick: 'bob', fingerprint: known }];
 const own = fingerprint(generateKeyPair().publicKey);
 const carol = fingerprint(generateKeyPair().publicKey);
 const seen: Contact[] = [
   { nick: 'bob', fingerprint: known, lastAddress: { host: '127.0.0.2', port: 2222 } },
   { nick: 'carol', fingerprint: carol },
 ];
-
-describe('parseTarget', () => {
-  it('takes addresses as before, whatever the rendezvous', () => {
-    expect(parseTarget('127.0.0.1 6666', contacts, false)).toEqual({ host: '127.0.0.1', port: 6666 });
-    expect(parseTarget('[::1]:6666', contacts, true)).toEqual({ host: '::1', port: 6666 });
-  });
-
-  it('takes a fingerprint, as typed in any case and with or without dashes, when a rendezvous is set', () => {
-    const target = parseTarget(known.toLowerCase().replaceAll('-', ''), [], true);
-    expect(target).toEqual({ host: known, port: 0 });
-    expect(isNamedTarget(target)).toBe(true);
-    expect(texts.connectingText(target)).toBe(`Sending connection request to ${known}...`);
-  });
-
-  it("takes a known nick as that peer's fingerprint", () => {
-    expect(parseTarget('bob', contacts, true)).toEqual({ host: known, port: 0 });
-  });
-
-  it('says a rendezvous is needed for a fingerprint it knows no address for', () => {
-    expect(() => parseTarget(fingerprint(generateKeyPair().publicKey), contacts, false)).toThrow(
-      /to reach a fingerprint you need a rendezvous \(--rendezvous HOST:PORT\)/,
-    );
-    expect(() => parseTarget('bob', contacts, false)).toThrow(
-      `no address is known for bob (${known}) yet: connect by "IP Port" once, or use a rendezvous (--rendezvous HOST:PORT)`,
-    );
-  });
-
-  it('keeps the address error for anything else', () => {
-    expect(() => parseTarget('hello', contacts, true)).toThrow(/port/i);
-    expect(() => parseTarget('alice', contacts, true)).toThrow();
-  });
-});
 
 describe('resolveTarget: one meaning for a name', () => {
   const context = (rendezvous: boolean) => ({ contacts: seen, rendezvous, ownFingerprint: own });
@@ -89,6 +55,32 @@ describe('resolveTarget: one meaning for a name', () => {
       });
   });
 
+  it('a fingerprint, in any case and with or without dashes, goes through the rendezvous, known or not', () => {
+    const stranger = fingerprint(generateKeyPair().publicKey);
+    const result = resolveTarget(stranger.toLowerCase().replaceAll('-', ''), context(true));
+    expect(result).toEqual({
+      ok: true,
+      target: {
+        kind: 'key',
+        spec: { host: stranger, port: 0 },
+        fingerprint: stranger,
+        nick: '',
+        via: 'rendezvous',
+      },
+    });
+    const spec = result.ok ? result.target.spec : { host: '', port: 1 };
+    expect(isNamedTarget(spec)).toBe(true);
+    expect(texts.connectingText(spec)).toBe(`Sending connection request to ${stranger}...`);
+    // Without a rendezvous, a fingerprint never seen at an address cannot be reached.
+    expect(resolveTarget(stranger, context(false))).toEqual({
+      ok: false,
+      problem: {
+        code: 'no_route',
+        message: 'to reach a fingerprint you need a rendezvous (--rendezvous HOST:PORT); or type "IP Port"',
+      },
+    });
+  });
+
   it('a known peer never seen at an address, without a rendezvous: a problem that says what to do', () => {
     expect(resolveTarget('carol', context(false))).toEqual({
       ok: false,
@@ -114,6 +106,9 @@ describe('resolveTarget: one meaning for a name', () => {
       ok: false,
       problem: { code: 'ambiguous', candidates: [twins[0], twins[2]] },
     });
+    expect(result.ok ? '' : result.problem.message).toBe(
+      `"bob" is 2 known peers: ${known} at 127.0.0.2 2222, ${carol}; name one by the start of its fingerprint.`,
+    );
   });
 
   it('anything else keeps the address problem, and a lone word says no peer has that name', () => {

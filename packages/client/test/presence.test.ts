@@ -81,6 +81,30 @@ describe('nick changes', () => {
     expect(mine.nick).toBe('bob');
   });
 
+  it('warns too when the nick taken is the own nick of a peer we renamed', async () => {
+    const { net, bob, a, b } = setUp();
+    const carol = net.add('127.0.0.3', 3333, { nick: 'carol' });
+    const first = await openChat(net, clientOn(carol).client, b.client, bob.address);
+    bob.knownPeers.rename(first.theirs.publicKey ?? '', 'Caroline');
+    await openChat(net, a.client, b.client, bob.address);
+    a.client.setNick('carol');
+    net.runFor(100);
+    expect(b.presence.find((u) => u.type === 'nick')).toMatchObject({
+      nick: 'carol',
+      conflict: [first.theirs.trust?.fingerprint],
+    });
+  });
+
+  it('a peer forgotten during the chat (netchat contacts forget) is not brought back by its nick change', async () => {
+    const { net, bob, a, b } = setUp();
+    const { theirs } = await openChat(net, a.client, b.client, bob.address);
+    expect(bob.knownPeers.forget(theirs.publicKey ?? '')).toBe(true);
+    a.client.setNick('alicia');
+    net.runFor(100);
+    expect(b.presence.find((u) => u.type === 'nick')).toMatchObject({ nick: 'alicia' });
+    expect(bob.knownPeers.list()).toEqual([]);
+  });
+
   it('refuses a nick that cannot go on the wire, and tells no one', async () => {
     const { net, bob, a, b } = setUp();
     await openChat(net, a.client, b.client, bob.address);

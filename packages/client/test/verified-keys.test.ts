@@ -2,7 +2,7 @@
 import { fingerprint } from '@netchat/core';
 import { settle, VirtualNetwork } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { ChatClient, type ClientUpdate, texts } from '../src/index.js';
+import { ChatClient, type ClientUpdate, matchContacts, texts } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
 
 function setUp() {
@@ -68,5 +68,43 @@ describe('verified keys', () => {
       /; if bob really has a new key, run: netchat contacts forget bob\.$/,
     );
     expect(alice.knownPeers.check(hex(impostor.endpoint.identity.publicKey), '').status).toBe('new');
+  });
+
+  it('a verified peer the person renamed keeps its own nick: a new key using it is still refused, and `forget` by it works', async () => {
+    const { net, alice, bob, impostor, a, b, i } = setUp();
+    const { mine } = await openChat(net, a.client, b.client, bob.address);
+    a.client.close(mine);
+    const bobKey = hex(bob.endpoint.identity.publicKey);
+    alice.knownPeers.verify(bobKey);
+    alice.knownPeers.rename(bobKey, 'Robert at work');
+    const theirs = i.client.connect(alice.address);
+    await settle();
+    expect(net.run(() => theirs.state === 'ended', 10_000)).toBe(true);
+    expect(theirs.ended).toMatchObject({ kind: 'declined', reason: 'not_allowed' });
+    const refused = a.updates.find((u) => u.type === 'request_refused');
+    if (refused?.type !== 'request_refused') throw new Error('not refused');
+    expect(texts.refusedText(refused.request)).toMatch(/run: netchat contacts forget bob$/);
+    // "bob" still names the renamed peer (after any name the person gave).
+    expect(matchContacts(alice.knownPeers.list(), 'bob').map((c) => c.publicKey)).toEqual([bobKey]);
+    expect(alice.knownPeers.check(hex(impostor.endpoint.identity.publicKey), 'bob')).toMatchObject({
+      status: 'nick_conflict',
+      verified: true,
+    });
+  });
+
+  it('the command it suggests is one a shell takes, whatever the nick', () => {
+    expect(texts.shellWord('bob')).toBe('bob');
+    expect(texts.shellWord('Zoë')).toBe('Zoë');
+    expect(texts.shellWord('carol smith')).toBe("'carol smith'");
+    expect(texts.shellWord("o'hara $(x)")).toBe("'o'\\''hara $(x)'");
+    expect(texts.shellWord('-rf')).toBe("'-rf'");
+    const refusal = (nick: string) =>
+      texts.refusedText({
+        peer: { host: '127.0.0.3', port: 3333 },
+        nick,
+        trust: { level: 'impersonation', verified: true, fingerprint: 'F', nick, knownFingerprint: 'K' },
+      } as Parameters<typeof texts.refusedText>[0]);
+    expect(refusal('carol smith')).toMatch(/run: netchat contacts forget 'carol smith'$/);
+    expect(refusal('-rf')).toMatch(/run: netchat contacts forget -- '-rf'$/);
   });
 });

@@ -81,6 +81,25 @@ describe('KnownPeers: forget, rename, verify', () => {
     expect(peers.verify(bob)).toBe(false);
   });
 
+  it('a renamed peer keeps its own nick: a new key using it is still a conflict (verified: refused), and the nick follows the peer', () => {
+    const peers = KnownPeers.inMemory();
+    peers.remember(bob, 'bob', 'BBBB-BBBB-BBBB-BBBB');
+    peers.verify(bob);
+    peers.rename(bob, 'Robert');
+    expect(peers.check(mallory, 'bob')).toEqual({
+      status: 'nick_conflict',
+      knownFingerprint: 'BBBB-BBBB-BBBB-BBBB',
+      verified: true,
+    });
+    expect(peers.list()[0]).toMatchObject({ nick: 'Robert', named: true, peerNick: 'bob' });
+    // Renamed again: still the peer's own nick; the peer's new nick replaces it, not the name.
+    peers.rename(bob, 'Rob');
+    peers.remember(bob, 'bobby', 'BBBB-BBBB-BBBB-BBBB');
+    expect(peers.list()[0]).toMatchObject({ nick: 'Rob', peerNick: 'bobby' });
+    expect(peers.check(mallory, 'bobby')).toMatchObject({ status: 'nick_conflict', verified: true });
+    expect(peers.check(mallory, 'bob')).toEqual({ status: 'new' });
+  });
+
   it('the marks are saved, and a list written before them still loads', () => {
     const home = mkdtempSync(join(tmpdir(), 'netchat-known-peers-'));
     try {

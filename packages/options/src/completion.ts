@@ -1,9 +1,15 @@
 /**
  * Shell completion for bash, zsh and fish, written from the program's own `--help` text: the options
  * listed there are the options completed, so the two cannot drift apart. `--connect` completes
- * where known peers were last seen (`<program> completion peers` lists them).
- * Imports nothing, so `completion bash` answers as fast as `--help`.
+ * where known peers were last seen (`<program> completion peers` lists them). The commands the
+ * text lists (`netchat history NAME`, `netchat contacts verify FINGERPRINT`) complete their words,
+ * and their arguments from the known peers, by asking `<program> completion words -- WORD…`
+ * (completion-commands.ts). No word offered is ever expanded by the shell: a nick is the peer's
+ * choice, and completing must not run it.
+ * Imports nothing heavy, so `completion bash` answers as fast as `--help`.
  */
+import { type UsageCommand, usageCommands } from './completion-commands.js';
+
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
@@ -47,8 +53,16 @@ function functionName(program: string): string {
 
 export function completionScript(program: string, usage: string, shell: Shell): string {
   const options = usageOptions(usage);
-  if (shell === 'fish') return fishScript(program, options);
-  return shell === 'bash' ? bashScript(program, options) : zshScript(program, options);
+  const commands = usageCommands(program, usage);
+  if (shell === 'fish') return fishScript(program, options, commands);
+  return shell === 'bash' ? bashScript(program, options, commands) : zshScript(program, options, commands);
+}
+
+/** The first words of the commands (history, contacts, completion), once each, with the first one's description. */
+function commandNames(commands: readonly UsageCommand[]): { name: string; description: string }[] {
+  const names = new Map<string, string>();
+  for (const c of commands) if (c.words[0] && !names.has(c.words[0])) names.set(c.words[0], c.description);
+  return [...names].map(([name, description]) => ({ name, description }));
 }
 
 /**
@@ -62,7 +76,7 @@ export function completionProblem(program: string, shell: string | undefined): s
     : `no completion for "${shell}": the shells are ${shells('and')}`;
 }
 
-function bashScript(program: string, options: UsageOption[]): string {
+function bashScript(program: string, options: UsageOption[], commands: UsageCommand[]): string {
   const words = options.flatMap((o) => [`--${o.long}`, ...(o.short ? [`-${o.short}`] : [])]).join(' ');
   const cases = options
     .filter((o) => o.value)
@@ -76,12 +90,35 @@ function bashScript(program: string, options: UsageOption[]): string {
     })
     .join('\n');
   const fn = functionName(program);
+  const names = commandNames(commands).map((c) => c.name);
+  const commandLines =
+    names.length === 0
+      ? ''
+      : `  # A command (${names.join(', ')}): the program says what may come next.
+  if ((\${#typed[@]} > 1)) && [[ " ${names.join(' ')} " == *" \${typed[1]} "* ]]; then
+    _netchat_words "$(${program} completion words -- "\${typed[@]:1}" "$cur" 2>/dev/null)"
+    return
+  fi
+`;
+  const firstWord =
+    names.length === 0
+      ? ''
+      : `
+  elif ((\${#typed[@]} == 1)); then _netchat_words "${names.join(' ')}"`;
   return `# bash completion for ${program}. Load it with: source <(${program} completion bash)
 # (or save it as ~/.local/share/bash-completion/completions/${program}).
 _netchat_words() {
-  # Words containing ":" (HOST:PORT) would be split by bash at the colon: complete the whole
-  # word, then give back only the part after the last colon, as bash-completion does.
-  COMPREPLY=($(compgen -W "$1" -- "$cur"))
+  # The words of $1 that start with what is typed, as they are: split at blanks, never expanded
+  # (compgen -W would run a $(…) in a word). Words containing ":" (HOST:PORT) would be split by
+  # bash at the colon: complete the whole word, then give back only the part after the last
+  # colon, as bash-completion does.
+  local IFS=$' \\t\\n' word
+  local -a all
+  read -rd '' -a all <<< "$1"
+  COMPREPLY=()
+  for word in "\${all[@]}"; do
+    if [[ $word == "$cur"* ]]; then COMPREPLY+=("$word"); fi
+  done
   if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
     local colon_prefix=\${cur%"\${cur##*:}"}
     local i=\${#COMPREPLY[@]}
@@ -95,10 +132,14 @@ ${fn}() {
   local before=\${line%"$cur"}
   while [[ $before == *[[:space:]] ]]; do before=\${before%?}; done
   local prev=\${before##*[[:space:]]}
-  case $prev in
+  local IFS=$' \\t\\n'
+  local -a typed
+  read -ra typed <<< "$before"
+${commandLines}  case $prev in
 ${cases}
   esac
-  if [[ $cur == -* ]]; then _netchat_words "${words}"; fi
+  if [[ $cur == -* ]]; then _netchat_words "${words}"${firstWord}
+  fi
 }
 complete -F ${fn} ${program}
 `;
@@ -109,9 +150,20 @@ function fishText(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
 }
 
-function fishScript(program: string, options: UsageOption[]): string {
+function fishScript(program: string, options: UsageOption[], commands: UsageCommand[]): string {
+  const names = commandNames(commands);
+  const list = names.map((c) => c.name).join(' ');
+  // The program's options before a command; a command's own words and options come from the program.
+  const beforeCommand = names.length === 0 ? '' : ` -n 'not __fish_seen_subcommand_from ${list}'`;
+  const commandLines = names.flatMap((c) => [
+    `complete -c ${program} -n __fish_use_subcommand -a ${c.name} -d '${fishText(c.description)}'`,
+  ]);
+  if (names.length > 0)
+    commandLines.push(
+      `complete -c ${program} -n '__fish_seen_subcommand_from ${list}' -x -a '(${program} completion words -- (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'`,
+    );
   const lines = options.map((o) => {
-    const names = `${o.short ? `-s ${o.short} ` : ''}-l ${o.long}`;
+    const names = `${o.short ? `-s ${o.short} ` : ''}-l ${o.long}${beforeCommand}`;
     const described = `-d '${fishText(o.description)}'`;
     if (!o.value) return `complete -c ${program} ${names} ${described}`;
     if (o.long === 'connect')
@@ -124,7 +176,7 @@ function fishScript(program: string, options: UsageOption[]): string {
   return `# fish completion for ${program}. Load it with: ${program} completion fish | source
 # (or save it as ~/.config/fish/completions/${program}.fish).
 complete -c ${program} -f
-${lines.join('\n')}
+${[...lines, ...commandLines].join('\n')}
 `;
 }
 
@@ -133,7 +185,7 @@ function zshText(text: string): string {
   return text.replace(/([[\]:\\])/g, '\\$1').replace(/'/g, "'\\''");
 }
 
-function zshScript(program: string, options: UsageOption[]): string {
+function zshScript(program: string, options: UsageOption[], commands: UsageCommand[]): string {
   const specs = options.map((o) => {
     const description = zshText(o.description);
     let action = '';
@@ -150,14 +202,30 @@ function zshScript(program: string, options: UsageOption[]): string {
     return `    '${repeat}--${o.long}[${description}]${action}'`;
   });
   const fn = functionName(program);
+  const names = commandNames(commands).map((c) => c.name);
+  // After a command's word, the program says what may come next (words as typed, unquoted).
+  const commandLines =
+    names.length === 0
+      ? ''
+      : `  if (( CURRENT > 2 )) && [[ \${words[2]} == (${names.join('|')}) ]]; then
+    local -a next
+    next=(\${(f)"$(${program} completion words -- "\${(@Q)words[2,CURRENT]}" 2>/dev/null)"})
+    compadd -a next
+    return
+  fi
+`;
+  const first =
+    names.length === 0
+      ? `'1:port (0 picks a free one): '`
+      : `'1:port (0 picks a free one) or command:(${names.join(' ')})'`;
   return `#compdef ${program}
 # zsh completion for ${program}. Load it with: source <(${program} completion zsh)
 # (after compinit), or save it as _${program} in a directory of your $fpath.
 ${fn}() {
   local state
-  _arguments -s \\
+${commandLines}  _arguments -s \\
 ${specs.join(' \\\n')} \\
-    '1:port (0 picks a free one): '
+    ${first}
   if [[ $state == peers ]]; then
     local -a peers
     peers=(\${(f)"$(${program} completion peers 2>/dev/null)"})

@@ -165,6 +165,7 @@ export const keyHomeHelp =
   'Your key is kept in $NETCHAT_HOME, else $XDG_CONFIG_HOME/netchat, else ~/.config/netchat.';
 
 export {
+  completionWords,
   exitWith,
   listenOrExit,
   loadIdentityOrExit,
@@ -197,5 +198,6 @@ export {
   type UsageOption,
   usageOptions,
 } from './completion.js';
-export { knownPeerAddresses } from './known-addresses.js';
+export { knownPeerAddresses, knownPeerFingerprints, knownPeerNames } from './known-peer-words.js';
+export { type NextWords, nextWords, type UsageCommand, usageCommands } from './completion-commands.js';
 export { FrontEndArguments, frontEndFlags, peerNameArgument, yesFlagHelp } from './front-end.js';

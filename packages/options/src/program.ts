@@ -16,7 +16,8 @@ import {
 } from '@netchat/core';
 import { completionProblem } from './completion.js';
 import { earlyAnswer } from './early.js';
-import { knownPeerAddresses } from './known-addresses.js';
+import { nextWords, usageCommands } from './completion-commands.js';
+import { knownPeerAddresses, placeholderWords } from './known-peer-words.js';
 import { UsageError } from './usage-error.js';
 
 export interface ProgramInfo {
@@ -24,6 +25,19 @@ export interface ProgramInfo {
   name: string;
   version: string;
   usage: string;
+}
+
+/**
+ * What may come at the last of `typed` (the words after the program name) by the commands the
+ * usage lists, with NAME and FINGERPRINT filled from the known peers.
+ */
+export function completionWords(
+  program: ProgramInfo,
+  typed: readonly string[],
+  home = netchatHome(),
+): string[] {
+  const next = nextWords(usageCommands(program.name, program.usage), typed);
+  return [...next.words, ...next.placeholders.flatMap((placeholder) => placeholderWords(home, placeholder))];
 }
 
 /** Prints `name: message` on stderr and exits with `code`. */
@@ -49,6 +63,11 @@ export function readCommandLine<T extends object>(
   if (argv.length === 2 && argv[0] === 'completion' && argv[1] === 'peers') {
     // For shell completion of --connect: where known peers were last seen, most recent first.
     for (const address of knownPeerAddresses(netchatHome())) process.stdout.write(`${address}\n`);
+    process.exit(0);
+  }
+  if (argv[0] === 'completion' && argv[1] === 'words' && argv[2] === '--') {
+    // For shell completion after a command (netchat history …): what may come next, one a line.
+    for (const word of completionWords(program, argv.slice(3))) process.stdout.write(`${word}\n`);
     process.exit(0);
   }
   // `completion` with no shell or an unknown one (a known one was answered early): say which exist.

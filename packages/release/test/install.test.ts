@@ -1,5 +1,5 @@
 /** The three commands as installed by `npm install -g`: on the PATH, as processes, with man pages and completion. */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KnownPeers } from '@netchat/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,81 @@ describe('shell completion', () => {
     // bash splits words at ":": only what follows the last colon is given back.
     expect(bashOffers('netchat', 'netchat 5555 --connect 127.0.0.1:6', env)).toEqual(['6666']);
   });
+
+  /** A home whose known peers are bob, a nick that is shell code, and a nick with a space. */
+  function commandsHome(): { env: NodeJS.ProcessEnv; marker: string; fingerprints: string[] } {
+    const netchatHome = home();
+    const marker = join(netchatHome, 'ran');
+    const known = KnownPeers.load(netchatHome);
+    known.remember('1'.repeat(64), 'bob', 'BBBB-BBBB-BBBB-BBBB', { at: new Date(3) });
+    known.remember('2'.repeat(64), `$(touch ${marker})`, 'CCCC-CCCC-CCCC-CCCC', { at: new Date(2) });
+    known.remember('3'.repeat(64), 'carol smith', 'DDDD-DDDD-DDDD-DDDD', { at: new Date(1) });
+    return {
+      env: { ...installed.env, NETCHAT_HOME: netchatHome },
+      marker,
+      fingerprints: ['BBBB-BBBB-BBBB-BBBB', 'CCCC-CCCC-CCCC-CCCC', 'DDDD-DDDD-DDDD-DDDD'],
+    };
+  }
+  const names = ['bob', 'CCCC-CCCC-CCCC-CCCC', 'DDDD-DDDD-DDDD-DDDD'];
+
+  it('bash completes netchat history and netchat contacts: the commands, and names and fingerprints of the known peers', () => {
+    const { env, marker, fingerprints } = commandsHome();
+    expect(bashOffers('netchat', 'netchat ', env)).toEqual(['history', 'contacts', 'completion']);
+    expect(bashOffers('netchat', 'netchat con', env)).toEqual(['contacts']);
+    expect(bashOffers('netchat', 'netchat history ', env).sort()).toEqual([...names].sort());
+    expect(bashOffers('netchat', 'netchat history b', env)).toEqual(['bob']);
+    expect(bashOffers('netchat', 'netchat history bob --', env)).toEqual(['--json', '--grep']);
+    expect(bashOffers('netchat', 'netchat contacts ', env)).toEqual(['forget', 'rename', 'verify']);
+    expect(bashOffers('netchat', 'netchat contacts rename ', env).sort()).toEqual([...names].sort());
+    expect(bashOffers('netchat', 'netchat contacts rename bob ', env)).toEqual([]);
+    expect(bashOffers('netchat', 'netchat contacts verify ', env).sort()).toEqual(fingerprints);
+    expect(bashOffers('netchat', 'netchat contacts verify C', env)).toEqual(['CCCC-CCCC-CCCC-CCCC']);
+    expect(bashOffers('netchat', 'netchat completion ', env)).toEqual(['bash', 'zsh', 'fish']);
+    // A nick is the peer's choice: completing never runs it.
+    expect(existsSync(marker)).toBe(false);
+    // netchat-tui lists no commands: after a port, nothing.
+    expect(bashOffers('netchat-tui', 'netchat-tui ', env)).toEqual([]);
+  });
+
+  it.skipIf(!hasCommand('zsh'))(
+    'zsh completes the same words after netchat history and netchat contacts',
+    () => {
+      const { env, marker, fingerprints } = commandsHome();
+      // compadd, as the completion system would be given the words (the rest of the system is zsh's own).
+      const offers = (words: string[]) => {
+        const quoted = words.map((w) => `'${w}'`).join(' ');
+        const script = `autoload -Uz compinit && compinit -u -D && source <(netchat completion zsh) && compadd() { [[ $1 == -a ]] && print -rl -- \${(P)2} } && words=(${quoted}) && CURRENT=${words.length} && _netchat`;
+        const got = run('zsh', ['-fc', script], env);
+        expect(got.stderr).toBe('');
+        return got.stdout.split('\n').filter(Boolean);
+      };
+      expect(offers(['netchat', 'history', '']).sort()).toEqual([...names].sort());
+      expect(offers(['netchat', 'contacts', ''])).toEqual(['forget', 'rename', 'verify']);
+      expect(offers(['netchat', 'contacts', 'verify', '']).sort()).toEqual(fingerprints);
+      expect(offers(['netchat', 'history', '--grep', ''])).toEqual([]);
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
+
+  it.skipIf(!hasCommand('fish'))(
+    'fish completes the commands with their descriptions, and the same words after them',
+    () => {
+      const { env, marker, fingerprints } = commandsHome();
+      const offers = (line: string) => {
+        const got = run('fish', ['-c', `netchat completion fish | source; and complete -C '${line}'`], env);
+        expect(got.stderr).toBe('');
+        return got.stdout.split('\n').filter(Boolean);
+      };
+      expect(offers('netchat h')).toEqual([
+        'history\tprint the chat history with a peer (nick or fingerprint)',
+      ]);
+      expect(offers('netchat history ').sort()).toEqual([...names].sort());
+      expect(offers('netchat contacts ')).toEqual(['forget', 'rename', 'verify']);
+      expect(offers('netchat contacts verify ')).toEqual(fingerprints);
+      expect(offers('netchat history bob --')).toEqual(['--grep', '--json']);
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
 
   it.skipIf(!hasCommand('fish'))('the fish script is valid fish, and offers the options', () => {
     for (const { name } of COMMANDS) {

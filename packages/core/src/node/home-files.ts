@@ -4,7 +4,8 @@
  * beside it, then a rename), and a failure becomes a `SaveFailure` (where, and why in a few
  * words) for the program to show as one line, never an exception thrown into the chat.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 
 /** A file in the netchat home that could not be written. */
@@ -33,7 +34,96 @@ export const writeFileAtomically: FileWriter = (path, text) => {
   }
 };
 
+/**
+ * How long a program waits for others to finish writing a shared file: each holds it for the
+ * milliseconds of one read and one write, but a dozen at once on a loaded machine queue up.
+ */
+export const LOCK_WAIT_MS = 2_000;
+/** A lock older than this was left by a program that died while writing: it is taken over. */
+const STALE_LOCK_MS = 10_000;
+
+/**
+ * Runs `run` while holding `<path>.lock`, made exclusively (as git's index.lock), so programs
+ * sharing a netchat home never interleave their reads and writes of one file: each reads what
+ * the last one wrote. It is held for one read and one write. A lock left by a program that is
+ * gone (its pid runs no more on this machine, or older than 10 s anywhere) is taken over. One
+ * a live program holds beyond `waitMs` (a program stopped with Ctrl-Z while writing) throws an
+ * error with code ELOCKED. Where no lock can be made at all (a read-only home), `run` runs
+ * without one: its write then says what is wrong.
+ */
+export function withFileLock<T>(path: string, run: () => T, waitMs = LOCK_WAIT_MS): T {
+  const lock = `${path}.lock`;
+  const owner = `${hostname()} ${process.pid}\n`;
+  const deadline = Date.now() + waitMs;
+  let held = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, owner, { flag: 'wx', mode: 0o600 });
+      held = true;
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') break;
+    }
+    if (leftOver(lock)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline)
+      throw Object.assign(new Error(`${lock} is held by another program`), { code: 'ELOCKED' });
+    pause(5);
+  }
+  try {
+    return run();
+  } finally {
+    if (held) release(lock, owner);
+  }
+}
+
+/** Whether a lock is gone already, or was left by a program that no longer runs. */
+function leftOver(lock: string): boolean {
+  let text: string;
+  let age: number;
+  try {
+    age = Date.now() - statSync(lock).mtimeMs;
+    text = readFileSync(lock, 'utf8');
+  } catch {
+    return true;
+  }
+  if (age > STALE_LOCK_MS) return true;
+  const [host, pid] = text.trim().split(' ');
+  // Written but not yet filled in, or another machine's (a shared home): only its age tells.
+  if (host !== hostname() || pid === undefined) return false;
+  // Our own pid: this program holds no lock between its calls, so it is a dead one's that had our pid.
+  if (Number(pid) === process.pid) return true;
+  return !isRunning(Number(pid));
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes our lock (not one another program took over after we held it too long). */
+function release(lock: string, owner: string): void {
+  try {
+    if (readFileSync(lock, 'utf8') === owner) rmSync(lock, { force: true });
+  } catch {}
+}
+
+/** Blocks for `ms`: a wait for another program's write, which takes milliseconds. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 const REASONS: Record<string, string> = {
+  // Ours: a lock another program holds too long, and a file we will not write over.
+  ELOCKED: 'another program is writing it (its .lock file stays)',
+  ECORRUPT: 'it is corrupt (move it away to start a new one)',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'read-only file system',

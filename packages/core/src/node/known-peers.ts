@@ -10,32 +10,25 @@
  * using that nick is then refused, as SSH refuses a changed host key) and `named` (the user gave
  * the nick: `netchat contacts rename`; the peer's own nick no longer replaces it).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { Address } from '../address.js';
 import { terminalSafe } from '../terminal-text.js';
-import { type FileWriter, type SaveFailure, trySave, writeFileAtomically } from './home-files.js';
+import {
+  type FileWriter,
+  type SaveFailure,
+  trySave,
+  withFileLock,
+  writeFileAtomically,
+} from './home-files.js';
+import {
+  applyChange,
+  type KnownPeerEntry as Entry,
+  type KnownPeersChange,
+  knownPeersText,
+  knownPeersVersion,
+  readKnownPeersFile,
+} from './known-peers-file.js';
 import { IdentityError } from './identity-store.js';
-
-const Entry = z.strictObject({
-  publicKey: z.string().regex(/^[0-9a-f]{64}$/),
-  nick: z.string().max(200),
-  fingerprint: z.string(),
-  firstSeen: z.string(),
-  /** Where the peer was last seen (its address in the last chat). */
-  lastAddress: z
-    .strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) })
-    .optional(),
-  /** When the peer was last seen (ISO 8601): a chat with it opened or ended. */
-  lastSeen: z.string().optional(),
-  /** When the user verified this key (ISO 8601), having compared its fingerprint with the peer. */
-  verified: z.string().optional(),
-  /** The nick is the user's name for the peer (contacts rename): the peer's own nick does not replace it. */
-  named: z.literal(true).optional(),
-});
-const KnownPeersFile = z.strictObject({ version: z.literal(1), peers: z.array(Entry) });
-type Entry = z.infer<typeof Entry>;
 
 /** One known peer, as a contacts list shows it. */
 export interface KnownPeer {
@@ -49,12 +42,19 @@ export interface KnownPeer {
   readonly verified?: string;
   /** True when the nick is the user's own name for the peer (renamed); absent otherwise. */
   readonly named?: true;
+  /** A renamed peer's own nick (the last it gave), if it had one. */
+  readonly peerNick?: string;
 }
 
 /** When and where a peer was seen, for `remember`. */
 export interface Sighting {
   readonly address?: Address;
   readonly at?: Date;
+  /**
+   * Only follow a peer that is known (a nick change in a chat): a key that is not in the list,
+   * say because `netchat contacts forget` removed it meanwhile, is not added back.
+   */
+  readonly onlyIfKnown?: boolean;
 }
 
 export type PeerTrust =
@@ -70,18 +70,29 @@ export type PeerTrust =
 export interface KnownPeersOptions {
   /** How the file is written (tests inject one that fails); whole or not at all by default. */
   writeFile?: FileWriter;
+  /** How long a save waits for another program's lock on the file (ms; LOCK_WAIT_MS by default). */
+  lockWaitMs?: number;
 }
 
+/**
+ * The list, shared with the other programs on the same netchat home (known-peers-file.ts says
+ * how): it holds the file as last read with this program's unsaved changes on top, reads the
+ * file again whenever it changed, and saves by applying its own changes to the file as it is.
+ */
 export class KnownPeers {
   private readonly saveListeners: ((failure: SaveFailure) => void)[] = [];
   private readonly writeFile: FileWriter;
+  /** This program's changes that are not in the file yet (its saves failed): applied again at each save. */
+  private unsaved: KnownPeersChange[] = [];
+  /** The stamp of the file as last read or written here: another stamp means another program wrote it. */
+  private fileVersion: string | undefined;
   /** The last save that failed, until one works again. */
   lastSaveFailure: SaveFailure | undefined;
 
   private constructor(
     private readonly path: string | undefined,
-    private readonly entries: Entry[],
-    options: KnownPeersOptions = {},
+    private entries: Entry[],
+    private readonly options: KnownPeersOptions = {},
   ) {
     this.writeFile = options.writeFile ?? writeFileAtomically;
   }
@@ -89,17 +100,19 @@ export class KnownPeers {
   /** Reads `known_peers.json` in `home` (none yet is fine). Throws IdentityError if corrupt. */
   static load(home: string, options: KnownPeersOptions = {}): KnownPeers {
     const path = join(home, 'known_peers.json');
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new KnownPeers(path, [], options);
-      throw new IdentityError(`cannot read ${path}: ${(error as Error).message}`);
-    }
-    try {
-      return new KnownPeers(path, KnownPeersFile.parse(JSON.parse(text)).peers, options);
-    } catch {
-      throw new IdentityError(`${path} is corrupt; move it away to start a new list of known peers`);
+    const read = readKnownPeersFile(path);
+    switch (read.kind) {
+      case 'missing':
+        return new KnownPeers(path, [], options);
+      case 'unreadable':
+        throw new IdentityError(`cannot read ${path}: ${(read.error as Error).message}`);
+      case 'corrupt':
+        throw new IdentityError(`${path} is corrupt; move it away to start a new list of known peers`);
+      case 'read': {
+        const peers = new KnownPeers(path, read.peers, options);
+        peers.fileVersion = read.version;
+        return peers;
+      }
     }
   }
 
@@ -116,11 +129,14 @@ export class KnownPeers {
     return new KnownPeers(undefined, []);
   }
 
+  /** How far `publicKey` (calling itself `nick`) is trusted, as the file says now. */
   check(publicKey: string, nick: string): PeerTrust {
+    this.refresh();
     const known = this.entries.find((e) => e.publicKey === publicKey);
     if (known)
       return { status: 'known', knownAs: known.nick, ...(known.verified && { verified: true as const }) };
-    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick);
+    // A renamed peer still goes by its own nick: a new key using that is a conflict too.
+    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick || e.peerNick === nick);
     // A verified key with that nick weighs most: this one is then refused, not only warned about.
     const conflict = sameNick.find((e) => e.verified) ?? sameNick[0];
     if (!conflict) return { status: 'new' };
@@ -131,23 +147,25 @@ export class KnownPeers {
     };
   }
 
-  /** Trusts `publicKey` from now on, under `nick` (unless empty), seen now (and at `seen.address`). */
+  /**
+   * Trusts `publicKey` from now on, under `nick` (unless empty), seen now (and at `seen.address`).
+   * With `seen.onlyIfKnown`, only a key in the list is updated.
+   */
   remember(publicKey: string, nick: string, fingerprint: string, seen: Sighting = {}): void {
-    const at = (seen.at ?? new Date()).toISOString();
-    let entry = this.entries.find((e) => e.publicKey === publicKey);
-    if (!entry) {
-      entry = { publicKey, nick, fingerprint, firstSeen: at };
-      this.entries.push(entry);
-    } else if (nick && !entry.named) {
-      entry.nick = nick;
-    }
-    entry.lastSeen = at;
-    if (seen.address) entry.lastAddress = { host: seen.address.host, port: seen.address.port };
-    this.save();
+    this.change({
+      kind: 'remember',
+      publicKey,
+      nick,
+      fingerprint,
+      at: (seen.at ?? new Date()).toISOString(),
+      address: seen.address,
+      onlyIfKnown: seen.onlyIfKnown,
+    });
   }
 
   /** Every known peer, the most recently seen first (never seen since the file gained `lastSeen`: last). */
   list(): KnownPeer[] {
+    this.refresh();
     const peers = this.entries.map(
       (e): KnownPeer => ({
         publicKey: e.publicKey,
@@ -158,6 +176,7 @@ export class KnownPeers {
         lastSeen: e.lastSeen,
         ...(e.verified && { verified: e.verified }),
         ...(e.named && { named: true as const }),
+        ...(e.peerNick && { peerNick: e.peerNick }),
       }),
     );
     const seen = (p: KnownPeer) => p.lastSeen ?? '';
@@ -170,19 +189,12 @@ export class KnownPeers {
    * `lastSaveFailure`; the change holds for this run).
    */
   forget(publicKey: string): boolean {
-    const index = this.entries.findIndex((e) => e.publicKey === publicKey);
-    if (index < 0) return false;
-    this.entries.splice(index, 1);
-    return this.save();
+    return this.changeKnown({ kind: 'forget', publicKey });
   }
 
   /** Names the peer `nick` from now on, whatever nick it gives itself. False if unknown or not saved. */
   rename(publicKey: string, nick: string): boolean {
-    const entry = this.entries.find((e) => e.publicKey === publicKey);
-    if (!entry) return false;
-    entry.nick = nick;
-    entry.named = true;
-    return this.save();
+    return this.changeKnown({ kind: 'rename', publicKey, nick });
   }
 
   /**
@@ -190,19 +202,64 @@ export class KnownPeers {
    * requests say so, and a new key using its nick is refused. False if unknown or not saved.
    */
   verify(publicKey: string, at: Date = new Date()): boolean {
-    const entry = this.entries.find((e) => e.publicKey === publicKey);
-    if (!entry) return false;
-    entry.verified = at.toISOString();
-    return this.save();
+    return this.changeKnown({ kind: 'verify', publicKey, at: at.toISOString() });
   }
 
-  /** Writes the list; a failure goes to the save listeners (never thrown). Returns whether it was saved. */
-  private save(): boolean {
-    const path = this.path;
-    if (!path) return true;
-    // Still version 1: the new fields are optional, so an older netchat's file loads here.
-    const text = `${JSON.stringify({ version: 1, peers: this.entries }, null, 2)}\n`;
-    const failure = trySave(path, () => this.writeFile(path, text));
+  /** A change to a key that must be known (as the file says now): false if it is not, else whether it was saved. */
+  private changeKnown(change: KnownPeersChange): boolean {
+    this.refresh();
+    if (!this.entries.some((e) => e.publicKey === change.publicKey)) return false;
+    return this.change(change);
+  }
+
+  /** Makes a change here at once, and in the file (see save). */
+  private change(change: KnownPeersChange): boolean {
+    this.refresh();
+    applyChange(this.entries, change);
+    if (!this.path) return true;
+    this.unsaved.push(change);
+    return this.save(this.path);
+  }
+
+  /** Reads the file again if another program wrote it since (a file that cannot be read leaves what we hold). */
+  private refresh(): void {
+    if (!this.path || knownPeersVersion(this.path) === this.fileVersion) return;
+    const read = readKnownPeersFile(this.path);
+    if (read.kind === 'corrupt' || read.kind === 'unreadable') return;
+    this.adopt(read.kind === 'read' ? read.peers : [], read.kind === 'read' ? read.version : undefined);
+  }
+
+  /** The file's peers with this program's unsaved changes on top, as what we hold. */
+  private adopt(peers: Entry[], version: string | undefined): void {
+    for (const change of this.unsaved) applyChange(peers, change);
+    this.entries = peers;
+    this.fileVersion = version;
+  }
+
+  /**
+   * Applies this program's unsaved changes to the file as it is now, under its lock, and writes
+   * it. A failure goes to the save listeners (never thrown); the changes are kept, to be applied
+   * at the next save. Returns whether it was saved.
+   */
+  private save(path: string): boolean {
+    const failure = trySave(path, () =>
+      withFileLock(
+        path,
+        () => {
+          const read = readKnownPeersFile(path);
+          // Never write over a file we cannot read: it may be another program's, or a person's edit.
+          if (read.kind === 'corrupt')
+            throw Object.assign(new Error(`${path} is corrupt`), { code: 'ECORRUPT' });
+          if (read.kind === 'unreadable') throw read.error;
+          const peers = read.kind === 'read' ? read.peers : [];
+          for (const change of this.unsaved) applyChange(peers, change);
+          this.writeFile(path, knownPeersText(peers));
+          this.unsaved = [];
+          this.adopt(peers, knownPeersVersion(path));
+        },
+        this.options.lockWaitMs,
+      ),
+    );
     this.lastSaveFailure = failure;
     if (failure) for (const listener of this.saveListeners) listener(failure);
     return failure === undefined;
