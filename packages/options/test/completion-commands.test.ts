@@ -114,14 +114,17 @@ describe('the scripts, for a program with commands', () => {
   it('bash offers the commands first, then asks the program, and never expands a word', () => {
     const script = completionScript('demo', usage, 'bash');
     expect(script).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell code, not a template
       '_netchat_words "$(demo completion words -- "${typed[@]:1}" "$cur" 2>/dev/null)"',
     );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell code, not a template
     expect(script).toContain('elif ((${#typed[@]} == 1)); then _netchat_words "history contacts completion"');
     expect(script).not.toMatch(/compgen -W "/);
   });
 
   it('zsh and fish ask the program after a command, and offer the commands with their descriptions', () => {
     expect(completionScript('demo', usage, 'zsh')).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell code, not a template
       'next=(${(f)"$(demo completion words -- "${(@Q)words[2,CURRENT]}" 2>/dev/null)"})',
     );
     const fish = completionScript('demo', usage, 'fish');
