@@ -18,7 +18,15 @@ import {
   sendDisconnectAck,
   sendText,
 } from './outgoing.js';
+import { onFeatures } from './features.js';
 import { onPresence } from './presence.js';
+import {
+  onStreamCredit,
+  onStreamData,
+  onStreamLimit,
+  onStreamReset,
+  onStreamStop,
+} from './stream-handlers.js';
 import type { Session } from './session.js';
 import type { SessionState } from './transitions.js';
 
@@ -123,11 +131,13 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     accept: onPeerAccept,
     decline: onPeerDecline,
     disconnect: onPeerDisconnect,
+    features: onFeatures,
   },
   requested: {
     // The requester is still asking: it is still there.
     connect_request: (s, _d, now) => refreshRequestExpiry(s, now),
     disconnect: onPeerDisconnect,
+    features: onFeatures,
   },
   open: {
     // Our accept was lost: the requester is still asking.
@@ -137,6 +147,12 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     ack: onAck,
     presence: onPresence,
     disconnect: onPeerDisconnect,
+    features: onFeatures,
+    stream_data: onStreamData,
+    stream_credit: onStreamCredit,
+    stream_reset: onStreamReset,
+    stream_stop: onStreamStop,
+    stream_limit: onStreamLimit,
   },
   lingering: {
     // Acknowledgements still count; new text from the peer is not taken.

@@ -26,7 +26,9 @@
  */
 import type { Address } from '../address.js';
 import { errors } from '../errors.js';
-import type { MessageId, NetchatEvent, SessionId } from '../events.js';
+import type { MessageId, NetchatEvent, PeerFeatures, SessionId } from '../events.js';
+import type { Path } from '../path/path.js';
+import type { StreamSet } from '../streams/stream-set.js';
 import type { EndpointOptions } from '../options.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
 import type { TokenBuckets } from '../token-buckets.js';
@@ -49,6 +51,7 @@ import {
   refreshRequestExpiry,
 } from './connect-close.js';
 import { type Handler, HANDLERS } from './datagram-handlers.js';
+import { announceFeatures, onFeaturesTimeout } from './features.js';
 import { Liveness } from './liveness.js';
 import { sendPresence } from './presence.js';
 import {
@@ -87,6 +90,10 @@ export interface SessionContext {
   protocolError(reason: string): void;
   /** The pace of presence messages taken from each session's peer (PRESENCE_BURST, PRESENCE_PER_SECOND). */
   readonly presencePace: TokenBuckets<SessionId>;
+  /** Whether sessions say what they support (false only for the tests' peer that predates `features`). */
+  readonly sendsFeatures: boolean;
+  /** The path (congestion control, stream packets) of the channel a route is: made when first needed. */
+  pathFor(route: Route): Path;
 }
 
 /** A read-only view of a session for applications (status bars, logs). */
@@ -107,6 +114,8 @@ export interface SessionInfo {
   readonly missedHeartbeats: number;
   /** Messages sent but not yet delivered. */
   readonly pendingMessages: number;
+  /** What the peer supports (streams), once known: see the `features` event. */
+  readonly peerFeatures: PeerFeatures | undefined;
 }
 
 export { PRESENCE_BURST, presencePace } from './presence.js';
@@ -132,6 +141,12 @@ export class Session {
   connectDelay: number;
   disconnectsSent = 0;
   declineSent: Decline | undefined;
+  /** What the peer said it supports (features.ts); undefined until it did or was judged text only. */
+  peerFeatures: PeerFeatures | undefined;
+  /** The session's streams, made at the first one (streams/stream-set.ts). */
+  streams: StreamSet | undefined;
+  /** We picked the wire id (our request opened the session): our streams have even ids. */
+  pickedWireId: boolean;
 
   private constructor(
     readonly ctx: SessionContext,
@@ -145,6 +160,7 @@ export class Session {
   ) {
     const o = ctx.options;
     this.state = initiator ? 'connecting' : 'requested';
+    this.pickedWireId = initiator;
     this.connectDelay = o.connectRetryInitial;
     this.rtt = new RttEstimator(o.minRto, o.maxRto);
     this.sender = new ReliableSender(o.window, this.rtt);
@@ -219,6 +235,7 @@ export class Session {
       lastHeard: this.liveness.lastHeard,
       missedHeartbeats: this.liveness.missed,
       pendingMessages: this.sender.pendingMessages,
+      peerFeatures: this.peerFeatures,
     };
   }
 
@@ -230,6 +247,11 @@ export class Session {
 
   /** Throws NOT_A_REQUEST unless the session is `requested`. */
   accept(now: number): void {
+    this.acceptRequest(now);
+    announceFeatures(this, now);
+  }
+
+  private acceptRequest(now: number): void {
     if (this.state !== 'requested') throw errors.notARequest(this.id);
     sendAccept(this);
     this.fire('accept', now);
@@ -317,18 +339,21 @@ export class Session {
   adoptPeerRequest(request: ConnectRequest, route: Route, now: number): void {
     this.route = route;
     this.wireId = request.session;
+    this.pickedWireId = false;
     this.peerNick = request.nick;
     this.liveness.agree(request.heartbeatMs);
     this.seedRtt();
     sendAccept(this);
     this.fire('adopted', now);
     this.emitAccepted(request.nick);
+    announceFeatures(this, now);
   }
 
   /** The application connects to a peer whose request is waiting: that is a yes. */
   acceptAsConnect(now: number): void {
-    this.accept(now);
+    this.acceptRequest(now);
     this.emitAccepted(this.peerNick);
+    announceFeatures(this, now);
   }
 
   // ---- datagrams and time -----------------------------------------------------------------
@@ -358,6 +383,8 @@ export class Session {
     if (next === undefined)
       throw new Error(`session ${this.id}: no transition for ${event} in ${this.state}`);
     if (next === this.state) return;
+    // Streams live only while the session is open (README, Streams: closing cancels them).
+    if (this.streams && next !== 'open') this.streams.end(PEER_EVENTS.has(event) ? 'peer' : 'local');
     this.state = next;
     ENTER[next](this, now);
   }
@@ -372,6 +399,9 @@ export class Session {
     if (measured !== undefined) this.rtt.seed(measured);
   }
 }
+
+/** Events by which the peer ends a session (its streams are then cancelled by the peer). */
+const PEER_EVENTS: ReadonlySet<SessionEvent> = new Set(['peer_disconnected', 'peer_restarted']);
 
 /** What entering each state does (a state is entered only through `fire`). */
 const ENTER: Record<SessionState, (s: Session, now: number) => void> = {
@@ -401,4 +431,5 @@ const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void
   linger: giveUpLinger,
   disconnectRetry: onDisconnectRetry,
   drain: (s, now) => s.fire('drained', now),
+  features: onFeaturesTimeout,
 };
