@@ -325,8 +325,8 @@ export class Endpoint {
 
   /**
    * Opens a stream to the peer of an open session; we write it, the peer reads it. Throws
-   * STREAMS_DISABLED (option `streams` off), PEER_FEATURES_UNKNOWN (wait for `features`),
-   * STREAMS_UNSUPPORTED (a text-only peer), STREAM_LIMIT (wait for `streams_available`).
+   * STREAMS_DISABLED (option `streams` off), STREAMS_UNSUPPORTED (a text-only peer: see the
+   * `features` event), STREAM_LIMIT (wait for `streams_available`).
    */
   openStream(id: SessionId, now: number): StreamId {
     this.now = now;

@@ -18,7 +18,6 @@ export type NetchatErrorCode =
   | 'INVALID_OPTIONS'
   | 'STREAMS_DISABLED'
   | 'STREAMS_UNSUPPORTED'
-  | 'PEER_FEATURES_UNKNOWN'
   | 'STREAM_LIMIT'
   | 'NO_SUCH_STREAM'
   | 'STREAM_NOT_WRITABLE';
@@ -61,11 +60,6 @@ export const errors = {
     new NetchatError('STREAMS_DISABLED', 'this endpoint does not take streams (set the option streams: true)'),
   streamsUnsupported: (id: number) =>
     new NetchatError('STREAMS_UNSUPPORTED', `the peer of session ${id} takes no streams (text only)`),
-  peerFeaturesUnknown: (id: number) =>
-    new NetchatError(
-      'PEER_FEATURES_UNKNOWN',
-      `the peer of session ${id} has not said yet whether it takes streams: wait for the \`features\` event`,
-    ),
   streamLimit: (id: number, max: number) =>
     new NetchatError(
       'STREAM_LIMIT',

@@ -57,9 +57,10 @@ export type NetchatEvent =
   | (EventBase & { readonly type: 'closed'; readonly reason: CloseReason })
   // ---- streams (only on an endpoint with `streams: true`; see README, Streams) ----
   /**
-   * What the peer supports is known (SessionInfo.peerFeatures follows): it said so, or it said
-   * nothing for a retransmission timeout after the session opened (a peer that predates streams:
-   * text only). May come again if a peer judged text-only speaks up after all.
+   * What the peer supports, as the session opens (just after `accepted`, or after our `accept`):
+   * what it said, or text only if it said nothing (a peer that predates streams).
+   * SessionInfo.peerFeatures follows it. Comes again if a peer taken for text only speaks up
+   * after all (its word was lost).
    */
   | (EventBase & { readonly type: 'features'; readonly features: PeerFeatures })
   /** The peer opened a stream to us: read it (`stream_readable` follows) or cancel it. */

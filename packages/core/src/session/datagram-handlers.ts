@@ -18,7 +18,7 @@ import {
   sendDisconnectAck,
   sendText,
 } from './outgoing.js';
-import { onFeatures } from './features.js';
+import { announceFeatures, onFeatures } from './features.js';
 import { onPresence } from './presence.js';
 import {
   onStreamCredit,
@@ -41,6 +41,7 @@ function onPeerAccept(s: Session, accept: Accept, now: number): void {
   // No round-trip sample from request to accept: it includes the time a person took to decide.
   s.fire('peer_accepted', now);
   s.emitAccepted(accept.nick);
+  announceFeatures(s);
 }
 
 function onPeerDecline(s: Session, decline: Decline, now: number): void {

@@ -3,21 +3,21 @@
  * it connects, so an application knows at once whether it may open a stream.
  *
  * A `features` goes right before every `connect_request` (the responder keeps it for the request
- * that follows: EndpointStreams.holdFeatures) and every `accept`. It asks for an answer while the
- * sender has not heard the other's; each ask is answered once (a request's, by the accept). A peer that predates `features`
- * drops it as an unknown code: if nothing was heard by the time the session opened, one more ask
- * goes, and a retransmission timeout later the peer is taken to be text only. A `features` that
- * comes after all (both were lost) corrects that.
+ * that follows: EndpointStreams.holdFeatures) and before every `accept`, so each side has the
+ * other's when the session opens. A peer that predates `features` drops it as an unknown code and
+ * sends none: a session that opens without the peer's features takes the peer to be text only at
+ * once, and asks once more (a new peer whose `features` was lost answers, and corrects that: the
+ * `features` event comes again). Every ask is answered once (a request's, by the accept).
  */
 import type { PeerFeatures } from '../events.js';
-import { FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
 import type { Features } from '../wire/messages.js';
+import { FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
 import type { Session } from './session.js';
 
 /** A peer that said nothing: text only. */
 export const TEXT_ONLY: PeerFeatures = { streams: false, maxStreams: 0, streamWindow: 0 };
 
-/** Our features, asking for the peer's while we do not know them. */
+/** Our features, asking for the peer's while we have not heard them. */
 export function sendFeatures(s: Session): void {
   if (!s.ctx.sendsFeatures) return;
   const { streams, streamWindow, maxIncomingStreams } = s.ctx.options;
@@ -25,7 +25,7 @@ export function sendFeatures(s: Session): void {
     type: 'features',
     session: s.wireId,
     features: streams ? FEATURE_STREAMS : 0,
-    flags: s.peerFeatures === undefined ? FEATURES_ASK : 0,
+    flags: s.featuresHeard ? 0 : FEATURES_ASK,
     streamWindow: streams ? streamWindow : 0,
     maxStreams: streams ? maxIncomingStreams : 0,
   });
@@ -33,39 +33,30 @@ export function sendFeatures(s: Session): void {
 
 /** The peer's features arrived (states connecting, requested, open). */
 export function onFeatures(s: Session, features: Features): void {
-  const known = s.peerFeatures;
+  const before = s.peerFeatures;
   const streams = (features.features & FEATURE_STREAMS) !== 0;
-  const fresh: PeerFeatures = {
+  s.peerFeatures = {
     streams,
     maxStreams: streams ? features.maxStreams : 0,
     streamWindow: streams ? features.streamWindow : 0,
   };
-  s.peerFeatures = fresh;
-  s.timers.clear('features');
+  s.featuresHeard = true;
   // A request is answered by the accept (which brings ours), not before the person decides.
   if (features.flags & FEATURES_ASK && s.state !== 'requested') sendFeatures(s);
-  // Told once the session is open (announceFeatures), and again only if it changed since.
-  if (s.state === 'open' && (known === undefined || known.streams !== fresh.streams)) emitFeatures(s);
+  // Told once the session is open (announceFeatures), and again only if that was wrong.
+  if (s.state === 'open' && before?.streams !== streams) emitFeatures(s);
 }
 
 /**
  * The session just opened (after its `accepted`, if any): tell the application what the peer
- * supports, or ask once more and give it a retransmission timeout to answer.
+ * supports. Without a word from the peer it is text only, and is asked once more.
  */
-export function announceFeatures(s: Session, now: number): void {
+export function announceFeatures(s: Session): void {
   if (!s.ctx.sendsFeatures) return;
-  if (s.peerFeatures !== undefined) {
-    emitFeatures(s);
-    return;
+  if (!s.featuresHeard) {
+    s.peerFeatures = TEXT_ONLY;
+    sendFeatures(s);
   }
-  sendFeatures(s);
-  s.timers.set('features', now + s.rtt.rto);
-}
-
-/** The peer said nothing a retransmission timeout after the session opened: text only. */
-export function onFeaturesTimeout(s: Session): void {
-  if (s.peerFeatures !== undefined || s.state !== 'open') return;
-  s.peerFeatures = TEXT_ONLY;
   emitFeatures(s);
 }
 

@@ -51,7 +51,7 @@ import {
   refreshRequestExpiry,
 } from './connect-close.js';
 import { type Handler, HANDLERS } from './datagram-handlers.js';
-import { announceFeatures, onFeaturesTimeout } from './features.js';
+import { announceFeatures } from './features.js';
 import { Liveness } from './liveness.js';
 import { sendPresence } from './presence.js';
 import {
@@ -141,8 +141,10 @@ export class Session {
   connectDelay: number;
   disconnectsSent = 0;
   declineSent: Decline | undefined;
-  /** What the peer said it supports (features.ts); undefined until it did or was judged text only. */
+  /** What the peer supports (features.ts); undefined until it said so or the session opened without it. */
   peerFeatures: PeerFeatures | undefined;
+  /** The peer's `features` arrived (else we ask for them). */
+  featuresHeard = false;
   /** The session's streams, made at the first one (streams/stream-set.ts). */
   streams: StreamSet | undefined;
   /** We picked the wire id (our request opened the session): our streams have even ids. */
@@ -248,7 +250,7 @@ export class Session {
   /** Throws NOT_A_REQUEST unless the session is `requested`. */
   accept(now: number): void {
     this.acceptRequest(now);
-    announceFeatures(this, now);
+    announceFeatures(this);
   }
 
   private acceptRequest(now: number): void {
@@ -346,14 +348,14 @@ export class Session {
     sendAccept(this);
     this.fire('adopted', now);
     this.emitAccepted(request.nick);
-    announceFeatures(this, now);
+    announceFeatures(this);
   }
 
   /** The application connects to a peer whose request is waiting: that is a yes. */
   acceptAsConnect(now: number): void {
     this.acceptRequest(now);
     this.emitAccepted(this.peerNick);
-    announceFeatures(this, now);
+    announceFeatures(this);
   }
 
   // ---- datagrams and time -----------------------------------------------------------------
@@ -431,5 +433,4 @@ const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void
   linger: giveUpLinger,
   disconnectRetry: onDisconnectRetry,
   drain: (s, now) => s.fire('drained', now),
-  features: onFeaturesTimeout,
 };

@@ -28,8 +28,6 @@ export const TIMER_NAMES = [
   'disconnectRetry',
   /** draining: stop answering retransmitted requests after a decline. */
   'drain',
-  /** open, peer's features unknown: it said nothing a retransmission timeout after the open, so it is text only. */
-  'features',
 ] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 

@@ -222,10 +222,7 @@ export class EndpointStreams {
     if (!this.host.options.streams) throw errors.streamsDisabled();
     const session = this.host.session(id);
     if (session.state !== 'open') throw errors.sessionNotOpen(id, session.state);
-    if (opening) {
-      if (session.peerFeatures === undefined) throw errors.peerFeaturesUnknown(id);
-      if (!session.peerFeatures.streams) throw errors.streamsUnsupported(id);
-    }
+    if (opening && !session.peerFeatures?.streams) throw errors.streamsUnsupported(id);
     const streams = streamsOf(session);
     if (!streams) throw errors.streamsDisabled();
     return streams;

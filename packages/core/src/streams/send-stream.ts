@@ -71,7 +71,7 @@ export class SendStream {
   /** Bytes the application may write now, under the credit and `bufferLimit`. */
   room(bufferLimit: number): number {
     if (this.state !== 'open') return 0;
-    return Math.max(0, Math.min(this.maxOffset, this.acked + bufferLimit) - this.written);
+    return Math.max(0, Math.floor(Math.min(this.maxOffset, this.acked + bufferLimit) - this.written));
   }
 
   /** Takes up to `room` bytes of `data`; returns how many. */

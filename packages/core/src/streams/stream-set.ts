@@ -436,7 +436,7 @@ export class StreamSet implements PathUser {
 
   private bufferLimit(): number {
     const max = this.session.ctx.options.maxStreamWindow;
-    return Math.min(max, Math.max(MIN_SEND_BUFFER, 2 * this.path.controller.window()));
+    return Math.min(max, Math.max(MIN_SEND_BUFFER, Math.floor(2 * this.path.controller.window())));
   }
 
   /** A stream got something to send: it joins the round robin, and the path sends what it may. */

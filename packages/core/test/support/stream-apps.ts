@@ -48,7 +48,8 @@ export class StreamReader {
       if (event.type === 'stream_opened') this.opened.push(event.stream);
       if (event.type === 'stream_readable' && !this.paused) this.drain(event.stream);
       if (event.type === 'stream_finished' && event.direction === 'receive') this.finished.add(event.stream);
-      if (event.type === 'stream_cancelled' && event.direction === 'receive') this.cancelled.set(event.stream, event);
+      if (event.type === 'stream_cancelled' && event.direction === 'receive')
+        this.cancelled.set(event.stream, event);
     });
   }
 
@@ -62,7 +63,12 @@ export class StreamReader {
     for (let i = 0; i < 100_000 && total < limit; i++) {
       if (this.finished.has(stream) || this.cancelled.has(stream)) break;
       if (!this.endpoint.streamInfo(this.session, stream)) break;
-      const bytes = this.endpoint.readStream(this.session, stream, Math.min(this.maxRead, limit - total), this.net.now);
+      const bytes = this.endpoint.readStream(
+        this.session,
+        stream,
+        Math.min(this.maxRead, limit - total),
+        this.net.now,
+      );
       if (bytes.length === 0) break;
       total += bytes.length;
       this.bytesRead += bytes.length;
@@ -94,7 +100,8 @@ export class StreamWriter {
     private readonly finish = true,
   ) {
     listen(net, (from, event) => {
-      if (from !== node || event.session !== session || !('stream' in event) || event.stream !== stream) return;
+      if (from !== node || event.session !== session || !('stream' in event) || event.stream !== stream)
+        return;
       if (event.type === 'stream_writable') this.pump();
       if (event.type === 'stream_finished' && event.direction === 'send') this.done = true;
       if (event.type === 'stream_cancelled') this.cancelled = event;
@@ -106,7 +113,12 @@ export class StreamWriter {
     if (this.cancelled || this.finished) return;
     const endpoint = this.node.endpoint;
     if (this.written < this.data.length)
-      this.written += endpoint.writeStream(this.session, this.stream, this.data.subarray(this.written), this.net.now);
+      this.written += endpoint.writeStream(
+        this.session,
+        this.stream,
+        this.data.subarray(this.written),
+        this.net.now,
+      );
     if (this.written === this.data.length && this.finish && !this.finished) {
       this.finished = true;
       endpoint.finishStream(this.session, this.stream, this.net.now);

@@ -6,6 +6,7 @@ import {
   type Address,
   type Datagram,
   Endpoint,
+  type EndpointDependencies,
   type EndpointOptionsInput,
   formatAddress,
   type NetchatEvent,
@@ -85,10 +86,20 @@ export class VirtualNetwork {
     this.random = seededRandom(seed);
   }
 
-  add(host: string, port: number, options: EndpointOptionsInput = {}, seed = port): Node {
+  add(
+    host: string,
+    port: number,
+    options: EndpointOptionsInput = {},
+    seed = port,
+    dependencies: EndpointDependencies = {},
+  ): Node {
     const address = { host, port };
     const node: Node = {
-      endpoint: new Endpoint(options, { randomU32: seededU32(seed), randomBytes: seededBytes(seed) }),
+      endpoint: new Endpoint(options, {
+        randomU32: seededU32(seed),
+        randomBytes: seededBytes(seed),
+        ...dependencies,
+      }),
       address,
       events: [],
       sent: [],
