@@ -73,9 +73,6 @@ export interface StreamInfo {
   readonly state: 'open' | 'finishing' | 'done' | 'cancelled';
 }
 
-/** The least a stream we send may hold: the initial window of a typical peer. */
-const MIN_SEND_BUFFER = 256 * 1024;
-
 export class StreamSet implements PathUser {
   ended = false;
   private readonly sends = new Map<StreamId, SendStream>();
@@ -434,9 +431,15 @@ export class StreamSet implements PathUser {
     throw errors.noSuchStream(this.session.id, id);
   }
 
+  /**
+   * The most one stream we send holds unacknowledged. The peer's credit is the real bound (it
+   * grows only as fast as the reader keeps up); this one only caps a peer that grants too much.
+   * Not tied to the congestion window: behind a lost packet, everything sent after it waits for
+   * its retransmission (two round trips and more), and a buffer that shrank with the window
+   * would starve the path exactly when it must recover.
+   */
   private bufferLimit(): number {
-    const max = this.session.ctx.options.maxStreamWindow;
-    return Math.min(max, Math.max(MIN_SEND_BUFFER, Math.floor(2 * this.path.controller.window())));
+    return this.session.ctx.options.maxStreamWindow;
   }
 
   /** A stream got something to send: it joins the round robin, and the path sends what it may. */

@@ -79,8 +79,14 @@ export class VirtualNetwork {
    * if the pair is not shaped (then `conditions` apply).
    */
   shape: ((from: Address, to: Address, bytes: number, now: number) => number | 'drop' | undefined) | undefined;
-  /** Keep every datagram in `Node.sent` (a benchmark moving gigabytes turns it off). */
+  /** Keep every datagram in `Node.sent`, and every event in `Node.events` (a benchmark moving gigabytes turns them off). */
   recordSent = true;
+  recordEvents = true;
+  /**
+   * How late a node's timer fires after its deadline (ms): 0, or about 1 to model Node's timers
+   * as the adapter sets them (whole milliseconds, one more for safety; a benchmark's realism).
+   */
+  timerLateness = 0;
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
@@ -178,7 +184,7 @@ export class VirtualNetwork {
         }
         for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent()) {
           progressed = true;
-          node.events.push({ ...e, at: this.now });
+          if (this.recordEvents) node.events.push({ ...e, at: this.now });
           this.onEvent?.(node, e);
         }
       }
@@ -242,7 +248,8 @@ export class VirtualNetwork {
   private nextTime(): number | undefined {
     let next: number | undefined = this.inFlight[0]?.at;
     for (const node of this.nodes.values()) {
-      const at = node.endpoint.nextTimeout();
+      const deadline = node.endpoint.nextTimeout();
+      const at = deadline === undefined ? undefined : deadline + this.timerLateness;
       if (at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
