@@ -272,7 +272,10 @@ export class Path {
   onTimeout(now: number): void {
     const loss = this.loss;
     const deadline = loss.deadline;
-    if (now >= this.pacerWake) this.pacerWake = Number.POSITIVE_INFINITY;
+    if (now >= this.pacerWake) {
+      this.pacer.noteWakeLateness(now - this.pacerWake);
+      this.pacerWake = Number.POSITIVE_INFINITY;
+    }
     if (now >= this.acks.deadline) this.sendAck(now);
     if (deadline === undefined || now < deadline) {
       if (this.active.length > 0) this.pump(now);

@@ -42,6 +42,8 @@ import {
 import { ReceiveStream } from './receive-stream.js';
 import { type Chunk, SendStream, WRITABLE_THRESHOLD } from './send-stream.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** What a stream set needs of its session. */
 export interface StreamSession {
   readonly id: SessionId;
@@ -148,14 +150,23 @@ export class StreamSet implements PathUser {
   read(id: StreamId, max: number, now: number): Uint8Array {
     const stream = this.receives.get(id);
     if (!stream) {
-      if (this.sends.has(id)) throw errors.invalidArgument('stream', `${id} is ours to write, not to read`);
+      if (id % 2 === this.parity)
+        throw errors.invalidArgument('stream', `${id} is ours to write, not to read`);
+      // Read to its end, or cancelled: there is nothing more (a reader's last loop may ask again).
+      if (this.known(id)) return EMPTY;
       throw errors.noSuchStream(this.session.id, id);
     }
     const bytes = stream.take(max);
     if (stream.readable === 0) stream.readableSignalled = false;
     if (stream.state === 'open' && stream.atEnd) {
       stream.state = 'done';
-      this.emit({ type: 'stream_finished', stream: id, direction: 'receive' });
+      this.session.ctx.emit({
+        type: 'stream_finished',
+        session: this.session.id,
+        peer: this.session.peer,
+        stream: id,
+        direction: 'receive',
+      });
       this.retire(stream, now);
       return bytes;
     }
@@ -254,7 +265,12 @@ export class StreamSet implements PathUser {
     if (stream.stopSent && stream.finalSize !== undefined) this.retire(stream, now);
     if (stream.state === 'open' && !stream.readableSignalled && (stream.readable > 0 || stream.atEnd)) {
       stream.readableSignalled = true;
-      this.emit({ type: 'stream_readable', stream: stream.id });
+      this.session.ctx.emit({
+        type: 'stream_readable',
+        session: this.session.id,
+        peer: this.session.peer,
+        stream: stream.id,
+      });
     }
     return true;
   }
@@ -301,7 +317,12 @@ export class StreamSet implements PathUser {
     this.raisedLimit = d.maxStreams;
     if (this.limitBlocked) {
       this.limitBlocked = false;
-      this.emit({ type: 'streams_available', count: this.peerLimit - this.localOpened });
+      this.session.ctx.emit({
+        type: 'streams_available',
+        session: this.session.id,
+        peer: this.session.peer,
+        count: this.peerLimit - this.localOpened,
+      });
     }
     return true;
   }
@@ -331,7 +352,13 @@ export class StreamSet implements PathUser {
     if (!stream) return;
     if (stream.onAcked(offset, length, fin)) {
       this.sends.delete(id);
-      this.emit({ type: 'stream_finished', stream: id, direction: 'send' });
+      this.session.ctx.emit({
+        type: 'stream_finished',
+        session: this.session.id,
+        peer: this.session.peer,
+        stream: id,
+        direction: 'send',
+      });
       return;
     }
     this.checkWritable(stream);
@@ -389,7 +416,12 @@ export class StreamSet implements PathUser {
       opened = new ReceiveStream(2 * this.peerOpened + (1 - this.parity), window, now);
       this.receives.set(opened.id, opened);
       this.granted += window;
-      this.emit({ type: 'stream_opened', stream: opened.id });
+      this.session.ctx.emit({
+        type: 'stream_opened',
+        session: this.session.id,
+        peer: this.session.peer,
+        stream: opened.id,
+      });
     }
     return opened;
   }
@@ -459,7 +491,12 @@ export class StreamSet implements PathUser {
     const room = stream.room(this.bufferLimit());
     if (room === 0 || (room < WRITABLE_THRESHOLD && !stream.drained)) return;
     stream.wantsWritable = false;
-    this.emit({ type: 'stream_writable', stream: stream.id });
+    this.session.ctx.emit({
+      type: 'stream_writable',
+      session: this.session.id,
+      peer: this.session.peer,
+      stream: stream.id,
+    });
   }
 
   private sendCredit(stream: ReceiveStream, now: number): void {
@@ -524,12 +561,15 @@ export class StreamSet implements PathUser {
     reason: StreamCancelReason,
     code: number,
   ): void {
-    this.emit({ type: 'stream_cancelled', stream, direction, by, reason, code });
-  }
-
-  private emit(event: DistributiveOmit<NetchatEvent, 'session' | 'peer'>): void {
-    this.session.ctx.emit({ ...event, session: this.session.id, peer: this.session.peer } as NetchatEvent);
+    this.session.ctx.emit({
+      type: 'stream_cancelled',
+      session: this.session.id,
+      peer: this.session.peer,
+      stream,
+      direction,
+      by,
+      reason,
+      code,
+    });
   }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
