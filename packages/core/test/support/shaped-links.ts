@@ -10,17 +10,23 @@ import type { Address } from '../../src/index.js';
 import { Link, type LinkOptions } from './link.js';
 import type { VirtualNetwork } from './virtual-network.js';
 
+/** What a route sends datagrams through: when one arrives, or undefined if it is dropped. */
+export interface Admits {
+  admit(now: number, bytes: number): number | undefined;
+  readonly stats: { delivered: number; deliveredBytes: number };
+}
+
 interface Route {
   readonly from: string | undefined;
   readonly to: string | undefined;
-  readonly link: Link<never>;
+  readonly link: Admits;
 }
 
 export class ShapedLinks {
   private readonly routes: Route[] = [];
 
   /** Datagrams from host `from` to host `to` (undefined: any host) go through `link`; the first matching route wins. */
-  route(from: string | undefined, to: string | undefined, link: Link<never>): Link<never> {
+  route<L extends Admits>(from: string | undefined, to: string | undefined, link: L): L {
     this.routes.push({ from, to, link });
     return link;
   }
@@ -79,4 +85,37 @@ export function shapePath(net: VirtualNetwork, a: string, b: string, shape: Path
   const reverse = links.route(b, a, pathLink(shape, 0, seed + 1));
   links.install(net);
   return { links, forward, reverse };
+}
+
+/**
+ * A relay's per-pair budget (rendezvous/server.ts: 64 KiB/s in bursts of 128 KiB, a token bucket
+ * of bytes) in front of `delay` ms of path: a datagram the bucket cannot pay for is dropped, as
+ * the relay drops it. `overhead` bytes are added to each (the relay packet's header and tag).
+ */
+export class RelayBudget implements Admits {
+  readonly stats = { sent: 0, delivered: 0, deliveredBytes: 0, dropped: 0 };
+  private tokens: number;
+  private at = 0;
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    readonly delay: number,
+    readonly overhead = 8,
+  ) {
+    this.tokens = burst;
+  }
+
+  admit(now: number, bytes: number): number | undefined {
+    this.stats.sent++;
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) * this.rate) / 1000);
+    this.at = now;
+    const cost = bytes + this.overhead;
+    if (this.tokens < cost) {
+      this.stats.dropped++;
+      return undefined;
+    }
+    this.tokens -= cost;
+    return now + this.delay;
+  }
 }
