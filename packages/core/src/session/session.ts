@@ -114,8 +114,8 @@ export interface SessionInfo {
   readonly missedHeartbeats: number;
   /** Messages sent but not yet delivered. */
   readonly pendingMessages: number;
-  /** What the peer supports (streams), once known: see the `features` event. */
-  readonly peerFeatures: PeerFeatures | undefined;
+  /** What the peer supports (streams), once known (the `features` event); absent before. */
+  readonly peerFeatures?: PeerFeatures | undefined;
 }
 
 export { PRESENCE_BURST, presencePace } from './presence.js';
