@@ -69,8 +69,12 @@ export function build(path: PathCase, peers: number, sessionsEach: number, loss 
     heartbeatInterval: 5_000,
     ...(process.env.SW ? { streamWindow: Number(process.env.SW) } : {}),
   };
-  const receiver = net.add('10.0.0.9', 9000, options);
-  const senders = Array.from({ length: peers }, (_, i) => net.add(`10.0.0.${i + 1}`, 1000 + i, options));
+  // Stream packets undescribed, as in a real peer (an object per packet otherwise).
+  const quiet = { describeStreamPackets: false };
+  const receiver = net.add('10.0.0.9', 9000, options, 9000, quiet);
+  const senders = Array.from({ length: peers }, (_, i) =>
+    net.add(`10.0.0.${i + 1}`, 1000 + i, options, 1000 + i, quiet),
+  );
   const flows: Flow[] = [];
   for (const sender of senders) {
     for (let i = 0; i < sessionsEach; i++) {

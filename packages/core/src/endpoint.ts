@@ -55,7 +55,10 @@ export const HANDSHAKE_RETRY_MAX = 2_000;
 export interface Transmit {
   readonly to: Address;
   readonly data: Uint8Array;
-  /** The session message this packet carries, for diagnostics and tests (it is sent encrypted). */
+  /**
+   * The session message this packet carries, for diagnostics and tests (it is sent encrypted);
+   * for stream data only with EndpointDependencies.describeStreamPackets.
+   */
   readonly message?: Datagram;
 }
 
@@ -90,6 +93,8 @@ export interface EndpointDependencies {
    * messages as unknown codes and sends none of them, as netchat did before.
    */
   legacyPeer?: boolean;
+  /** Name stream data packets in `Transmit.message` too (tests; it costs an object per packet). */
+  describeStreamPackets?: boolean;
 }
 
 export class Endpoint {
@@ -190,6 +195,7 @@ export class Endpoint {
     this.decode = dependencies.legacyPeer ? legacyDecode : decodeDatagram;
     this.transport = new EndpointStreams({
       options: this.options,
+      describePackets: dependencies.describeStreamPackets ?? false,
       randomU32: this.randomU32,
       session: (id) => this.get(id).session,
       channelRecord: (channelId) => this.table.channel(channelId),
@@ -197,8 +203,10 @@ export class Endpoint {
       send: (route, message, plaintext, bulk) => {
         this.sealing = message;
         this.sendingBulk = bulk;
+        const channel = route as Channel;
         try {
-          this.secure.send(route as Channel, plaintext, this.now);
+          // A channel that is not open keeps what it is given until it is: not the path's scratch.
+          this.secure.send(channel, channel.isOpen ? plaintext : plaintext.slice(), this.now);
         } finally {
           this.sealing = undefined;
           this.sendingBulk = false;

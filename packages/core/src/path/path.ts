@@ -32,6 +32,7 @@ import {
   ackDelayToWire,
   type Datagram,
   encodeDatagram,
+  MAX_MESSAGE_DATAGRAM_BYTES,
   PACKET_OVERHEAD_BYTES,
   type StreamAck,
   type StreamData,
@@ -56,19 +57,30 @@ export interface PathUser extends FrameOwner {
 export interface PathHost {
   /**
    * Seals a session message on the path's channel and sends it: `bulk` (stream data) after
-   * everything else waiting (text, acks, heartbeats, control go first).
+   * everything else waiting (text, acks, heartbeats, control go first). `plaintext` may be a
+   * scratch buffer the path writes the next packet into: sealed now, or copied if it must wait
+   * (a channel whose handshake is starting over). `message` names it, if the path describes it.
    */
-  send(route: Route, message: Datagram, plaintext: Uint8Array, bulk: boolean): void;
+  send(route: Route, message: Datagram | undefined, plaintext: Uint8Array, bulk: boolean): void;
   /** A peer broke the stream rules (an acknowledgement of packets never sent): counted. */
   protocolError(reason: string): void;
 }
 
 export interface PathOptions {
+  /**
+   * Name every stream_data in its Transmit (`message`, for tests and diagnostics). Off, a data
+   * packet is built in one scratch buffer and sealed from there, with no object per packet: on
+   * loopback that was +45 % of stream throughput on a busy machine (less garbage to collect).
+   */
+  describePackets?: boolean;
   controller?: ControllerKind;
   randomU32?: () => number;
   /** The receiver's ack delay (ms): the longest an in-order packet's acknowledgement is held back. */
   ackDelay: number;
 }
+
+/** Every path's data packets are written here, and sealed at once (the engine is single-threaded). */
+const SCRATCH = new Uint8Array(MAX_MESSAGE_DATAGRAM_BYTES);
 
 export class Path {
   readonly rtt = new RttEstimator(1, 60_000);
@@ -89,6 +101,7 @@ export class Path {
   private readonly ackRanges = new Float64Array(2 * MAX_RANGES);
   /** Inside an operation that pumps when it ends: an activation then only joins the round robin. */
   private busy = false;
+  private readonly describePackets: boolean;
 
   constructor(
     readonly route: Route,
@@ -102,6 +115,7 @@ export class Path {
     });
     this.loss = new LossDetection(this.rtt, this.controller);
     this.acks = new AckTracker(options.ackDelay);
+    this.describePackets = options.describePackets ?? false;
   }
 
   /** When `onTimeout` has something to do: the loss timer, a held-back ack, the pacer's release. */
@@ -184,19 +198,24 @@ export class Path {
     now: number,
   ): void {
     const pn = this.loss.sent.next;
-    const plaintext = allocate(STREAM_DATA_OVERHEAD_BYTES + length);
+    const size = STREAM_DATA_OVERHEAD_BYTES + length;
+    const described = this.describePackets;
+    // The scratch is sealed (copied) before anything else is written to it: PathHost.send.
+    const plaintext = described ? allocate(size) : SCRATCH.subarray(0, size);
     writeStreamDataHeader(plaintext, session, pn, stream, offset, fin);
     source.copy(offset, length, plaintext, STREAM_DATA_OVERHEAD_BYTES);
-    const message: StreamData = {
-      type: 'stream_data',
-      session,
-      packet: pn,
-      stream,
-      offset,
-      fin: fin ? 1 : 0,
-      payload: plaintext.subarray(STREAM_DATA_OVERHEAD_BYTES),
-    };
-    this.record(pn, now, plaintext.length, DATA, owner, stream, offset, length, fin ? 1 : 0);
+    const message: StreamData | undefined = described
+      ? {
+          type: 'stream_data',
+          session,
+          packet: pn,
+          stream,
+          offset,
+          fin: fin ? 1 : 0,
+          payload: plaintext.subarray(STREAM_DATA_OVERHEAD_BYTES),
+        }
+      : undefined;
+    this.record(pn, now, size, DATA, owner, stream, offset, length, fin ? 1 : 0);
     this.stats.dataPackets++;
     this.host.send(this.route, message, plaintext, true);
   }

@@ -20,6 +20,8 @@ import type { StreamInfo, StreamSet } from './stream-set.js';
 /** What the stream calls need from the endpoint. */
 export interface StreamsHost extends PathHost {
   readonly options: EndpointOptions;
+  /** Name every stream_data in its Transmit (tests). */
+  readonly describePackets: boolean;
   readonly randomU32: () => number;
   /** The session with this id (throws NO_SUCH_SESSION). */
   session(id: SessionId): Session;
@@ -141,6 +143,7 @@ export class EndpointStreams {
     if (!record) throw new Error(`channel ${route.id} has no sessions: no path`);
     if (record.path) return record.path;
     const path = new Path(route, this.host, {
+      describePackets: this.host.describePackets,
       controller: this.host.options.congestionController,
       randomU32: this.host.randomU32,
       ackDelay: this.host.options.ackDelay,

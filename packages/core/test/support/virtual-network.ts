@@ -104,6 +104,7 @@ export class VirtualNetwork {
       endpoint: new Endpoint(options, {
         randomU32: seededU32(seed),
         randomBytes: seededBytes(seed),
+        describeStreamPackets: true,
         ...dependencies,
       }),
       address,
@@ -133,6 +134,7 @@ export class VirtualNetwork {
         randomU32: seededU32(seed),
         randomBytes: seededBytes(seed),
         identity,
+        describeStreamPackets: true,
       }),
       address,
       events: [],
