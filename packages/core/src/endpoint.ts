@@ -775,7 +775,7 @@ export class Endpoint {
     try {
       const plaintext = encodeDatagram(datagram);
       this.secure.send(channel, plaintext, this.now);
-      this.transport.onPrioritySent(channel.id, plaintext.length);
+      if (this.transport.hasPaths) this.transport.onPrioritySent(channel.id, plaintext.length);
     } finally {
       this.sealing = undefined;
     }

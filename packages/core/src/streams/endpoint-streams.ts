@@ -187,6 +187,11 @@ export class EndpointStreams {
     this.settle(path);
   }
 
+  /** Whether any channel has a path (else text needs no look-up per datagram: onPrioritySent). */
+  get hasPaths(): boolean {
+    return this.paths.size > 0;
+  }
+
   /** A session message went on a channel (text, heartbeat, …): it spends the path's pacer tokens too. */
   onPrioritySent(channelId: number, bytes: number): void {
     this.host.channelRecord(channelId)?.path?.onPrioritySent(bytes);
