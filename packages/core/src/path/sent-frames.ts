@@ -14,9 +14,9 @@ export const CONTROL = 2;
 export interface FrameOwner {
   /** The session ended: its packets' fates concern nobody. */
   readonly ended: boolean;
-  onDataAcked(stream: number, offset: number, length: number, fin: boolean, now: number): void;
+  onDataAcked(stream: number, offset: number, length: number, fin: boolean): void;
   onDataLost(stream: number, offset: number, length: number, fin: boolean, now: number): void;
-  onControlAcked(code: number, stream: number, now: number): void;
+  onControlAcked(code: number, stream: number): void;
   onControlLost(code: number, stream: number, now: number): void;
 }
 
@@ -70,10 +70,10 @@ export class SentFrames {
     if (kind === DATA) {
       const offset = this.offsets[slot] as number;
       const length = this.lengths[slot] as number;
-      if (acked) owner.onDataAcked(stream, offset, length, extra === 1, now);
+      if (acked) owner.onDataAcked(stream, offset, length, extra === 1);
       else owner.onDataLost(stream, offset, length, extra === 1, now);
     } else if (kind === CONTROL) {
-      if (acked) owner.onControlAcked(extra, stream, now);
+      if (acked) owner.onControlAcked(extra, stream);
       else owner.onControlLost(extra, stream, now);
     }
   }

@@ -20,13 +20,7 @@ import {
 } from './outgoing.js';
 import { announceFeatures, onFeatures } from './features.js';
 import { onPresence } from './presence.js';
-import {
-  onStreamCredit,
-  onStreamData,
-  onStreamLimit,
-  onStreamReset,
-  onStreamStop,
-} from './stream-handlers.js';
+import * as stream from './stream-handlers.js';
 import type { Session } from './session.js';
 import type { SessionState } from './transitions.js';
 
@@ -149,11 +143,11 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     presence: onPresence,
     disconnect: onPeerDisconnect,
     features: onFeatures,
-    stream_data: onStreamData,
-    stream_credit: onStreamCredit,
-    stream_reset: onStreamReset,
-    stream_stop: onStreamStop,
-    stream_limit: onStreamLimit,
+    stream_data: stream.onData,
+    stream_credit: stream.onCredit,
+    stream_reset: stream.onReset,
+    stream_stop: stream.onStop,
+    stream_limit: stream.onLimit,
   },
   lingering: {
     // Acknowledgements still count; new text from the peer is not taken.

@@ -4,6 +4,13 @@
  * the path. A peer that sends them although we take no streams breaks the rules: dropped,
  * counted, never acknowledged.
  */
+import {
+  onStreamCredit,
+  onStreamData,
+  onStreamLimit,
+  onStreamReset,
+  onStreamStop,
+} from '../streams/stream-peer.js';
 import { StreamSet } from '../streams/stream-set.js';
 import type { StreamCredit, StreamData, StreamLimit, StreamReset, StreamStop } from '../wire/messages.js';
 import type { Session } from './session.js';
@@ -31,8 +38,8 @@ function handle<M extends StreamMessage>(
   };
 }
 
-export const onStreamData = handle<StreamData>((streams, d, now) => streams.onData(d, now));
-export const onStreamCredit = handle<StreamCredit>((streams, d, now) => streams.onCredit(d, now));
-export const onStreamReset = handle<StreamReset>((streams, d, now) => streams.onReset(d, now));
-export const onStreamStop = handle<StreamStop>((streams, d, now) => streams.onStop(d, now));
-export const onStreamLimit = handle<StreamLimit>((streams, d) => streams.onLimit(d));
+export const onData = handle<StreamData>(onStreamData);
+export const onCredit = handle<StreamCredit>(onStreamCredit);
+export const onReset = handle<StreamReset>(onStreamReset);
+export const onStop = handle<StreamStop>(onStreamStop);
+export const onLimit = handle<StreamLimit>((streams, d) => onStreamLimit(streams, d));
