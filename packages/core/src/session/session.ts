@@ -19,6 +19,9 @@
  * - outgoing.ts: building what is sent, and the acknowledgements every datagram carries.
  * - connect-close.ts: connect retries, request expiry, the lingering close, disconnects; what
  *   entering each state does (ENTER below points there).
+ * - features.ts: what the peer supports (capabilities), exchanged as the session opens.
+ * - stream-handlers.ts: the stream messages of an open session, to its streams (streams/).
+ * - context.ts: the route, what the session needs of its endpoint, what the application sees.
  * This file keeps the session's record and the application's calls.
  *
  * The session does not know about sockets, clocks or other sessions: the endpoint hands it
@@ -26,13 +29,11 @@
  */
 import type { Address } from '../address.js';
 import { errors } from '../errors.js';
-import type { MessageId, NetchatEvent, PeerFeatures, SessionId } from '../events.js';
-import type { Path } from '../path/path.js';
-import type { StreamSet } from '../streams/stream-set.js';
-import type { EndpointOptions } from '../options.js';
+import type { MessageId, PeerFeatures, SessionId } from '../events.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
-import type { TokenBuckets } from '../token-buckets.js';
+import type { StreamSet } from '../streams/stream-set.js';
 import type { ConnectRequest, Datagram, Decline, DeclineReason } from '../wire/messages.js';
+import type { Route, SessionContext, SessionInfo } from './context.js';
 export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
 import {
   enterClosing,
@@ -71,52 +72,7 @@ import { type SessionEvent, type SessionState, TRANSITIONS } from './transitions
 
 export type { SessionEvent, SessionState } from './transitions.js';
 
-/** The secure channel a session speaks over: its peer's current address and verified key. */
-export interface Route {
-  readonly id: number;
-  readonly address: Address;
-  /** The peer's static public key, once the handshake completed. */
-  readonly remoteStatic: Uint8Array | undefined;
-  /** The round trip the handshake measured (ms), so a session knows its RTT before any text. */
-  readonly handshakeRtt: number | undefined;
-}
-
-/** What a session needs from its endpoint. */
-export interface SessionContext {
-  readonly options: EndpointOptions;
-  transmit(route: Route, datagram: Datagram): void;
-  emit(event: NetchatEvent): void;
-  /** Counts a datagram from the peer that broke the protocol rules. */
-  protocolError(reason: string): void;
-  /** The pace of presence messages taken from each session's peer (PRESENCE_BURST, PRESENCE_PER_SECOND). */
-  readonly presencePace: TokenBuckets<SessionId>;
-  /** Whether sessions say what they support (false only for the tests' peer that predates `features`). */
-  readonly sendsFeatures: boolean;
-  /** The path (congestion control, stream packets) of the channel a route is: made when first needed. */
-  pathFor(route: Route): Path;
-}
-
-/** A read-only view of a session for applications (status bars, logs). */
-export interface SessionInfo {
-  readonly id: SessionId;
-  readonly peer: Address;
-  readonly peerNick: string;
-  /** The peer's verified static public key (hex), and its short fingerprint; empty before the handshake. */
-  readonly publicKey: string;
-  readonly fingerprint: string;
-  readonly state: SessionState;
-  readonly initiator: boolean;
-  /** Smoothed round-trip time in ms, once measured (the handshake's, at first). */
-  readonly rtt: number | undefined;
-  /** When anything was last heard from the peer (endpoint clock, ms). */
-  readonly lastHeard: number;
-  /** Consecutive heartbeat intervals (plus the margin) without a word from the peer. */
-  readonly missedHeartbeats: number;
-  /** Messages sent but not yet delivered. */
-  readonly pendingMessages: number;
-  /** What the peer supports (streams), once known (the `features` event); absent before. */
-  readonly peerFeatures?: PeerFeatures | undefined;
-}
+export type { Route, SessionContext, SessionInfo } from './context.js';
 
 export { PRESENCE_BURST, presencePace } from './presence.js';
 
