@@ -62,13 +62,8 @@ export interface Flow {
 export function build(path: PathCase, peers: number, sessionsEach: number, loss = 0, seed = 1) {
   const net = new VirtualNetwork(seed);
   net.recordSent = false;
-  net.timerLateness = Number(process.env.LATE ?? 0);
   net.conditions = { latency: path.rtt / 2, jitter: 0, loss: 0, duplicate: 0 };
-  const options = {
-    streams: true,
-    heartbeatInterval: 5_000,
-    ...(process.env.SW ? { streamWindow: Number(process.env.SW) } : {}),
-  };
+  const options = { streams: true, heartbeatInterval: 5_000 };
   // Stream packets undescribed, as in a real peer (an object per packet otherwise).
   const quiet = { describeStreamPackets: false };
   const receiver = net.add('10.0.0.9', 9000, options, 9000, quiet);

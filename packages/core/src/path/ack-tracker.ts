@@ -15,7 +15,7 @@ import { MAX_ACK_EXTRA_RANGES } from '../wire/stream-messages.js';
  * text's ackEvery): within 1 % of the goodput of 2 on every simulated path. A slow stream is
  * acknowledged within the ack delay anyway, and a gap at once.
  */
-export const ACK_EVERY = Number(process.env.ACK_EVERY ?? 16);
+export const ACK_EVERY = 16;
 export const MAX_RANGES = 1 + MAX_ACK_EXTRA_RANGES;
 
 export class AckTracker {

@@ -82,11 +82,7 @@ export class VirtualNetwork {
   /** Keep every datagram in `Node.sent`, and every event in `Node.events` (a benchmark moving gigabytes turns them off). */
   recordSent = true;
   recordEvents = true;
-  /**
-   * How late a node's timer fires after its deadline (ms): 0, or about 1 to model Node's timers
-   * as the adapter sets them (whole milliseconds, one more for safety; a benchmark's realism).
-   */
-  timerLateness = 0;
+
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
@@ -250,8 +246,7 @@ export class VirtualNetwork {
   private nextTime(): number | undefined {
     let next: number | undefined = this.inFlight[0]?.at;
     for (const node of this.nodes.values()) {
-      const deadline = node.endpoint.nextTimeout();
-      const at = deadline === undefined ? undefined : deadline + this.timerLateness;
+      const at = node.endpoint.nextTimeout();
       if (at !== undefined && (next === undefined || at < next)) next = at;
     }
     return next;
