@@ -5,7 +5,8 @@
  * own limit measured in the same run (raw node:dgram), or next to its absolute goal.
  *
  *   pnpm bench                    everything (builds the bot first: its benchmark runs dist/)
- *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rendezvous, rate, hold, startup, tui)
+ *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rendezvous, transport, rate, hold, startup, tui)
+ *   pnpm bench transport --quick  the transport benchmark at half length (flags after the names go to the benchmarks)
  *   pnpm bench --readme           also rewrite README's performance table from the results
  *   pnpm bench --readme-only      only rewrite README's table from bench-results.json
  *
@@ -34,6 +35,8 @@ const BENCHES = {
     args: ['--max-old-space-size=8192', '--import', 'tsx', 'bench/rendezvous.ts'],
     needsBuild: '@netchat/core',
   },
+  // Streams on simulated paths and on loopback (its two processes run the built package).
+  transport: { cwd: core, args: ['--import', 'tsx', 'bench/transport.ts'], needsBuild: '@netchat/core' },
   rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: '@netchat/bot' },
   hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: '@netchat/bot' },
   // The installed commands (packages/release/dist) against `node -e 0`.
@@ -43,13 +46,16 @@ const BENCHES = {
 
 const argv = process.argv.slice(2);
 const flags = new Set(argv.filter((a) => a.startsWith('--')));
+/** Flags this script does not take itself go to the benchmarks (`--quick`, `--only=…`). */
+const OWN_FLAGS = new Set(['--readme', '--readme-only', '--no-build']);
+const passOn = argv.filter((a) => a.startsWith('--') && !OWN_FLAGS.has(a));
 const chosen = argv.filter((a) => !a.startsWith('--'));
 for (const name of chosen) if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}`);
 const names = chosen.length > 0 ? chosen : Object.keys(BENCHES);
 
 function run(name, { cwd, args }) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...args, ...passOn], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
     let buffered = '';
     const results = [];
     child.stdout.on('data', (chunk) => {
@@ -179,6 +185,68 @@ function rows(r) {
         met(all && sc.holdCpuPercent <= 30),
       ]);
     }
+  }
+  const tr = r.transport;
+  for (const p of tr?.simulated ?? []) {
+    out.push([
+      `Stream, ${p.path}, buffer 1 BDP: share of the bottleneck`,
+      `${fmt(p.share * 100, 1)} %`,
+      `${fmt(p.bitsPerSecond / 1e6)} Mbit/s (virtual time)`,
+      '',
+      '≥ 90 %',
+      met(p.share >= 0.9),
+    ]);
+    out.push([
+      `Chat line during it, one way, p95 (${p.path})`,
+      `${fmt(p.chatP95Ms, 1)} ms`,
+      `${p.rttMs} ms round trip`,
+      '',
+      `≤ ${p.chatLimitMs} ms`,
+      met(p.chatP95Ms <= p.chatLimitMs),
+    ]);
+    out.push([
+      `Two streams (two sessions; two peers), ${p.path}`,
+      `${fmt(p.fairSessions, 2)}; ${fmt(p.fairPeers, 2)}`,
+      '',
+      '',
+      '≥ 0.8',
+      met(p.fairSessions >= 0.8 && p.fairPeers >= 0.8),
+    ]);
+    out.push([
+      `Stream at 1 % random loss, ${p.path}`,
+      `${fmt(p.lossMbit, 1)} Mbit/s`,
+      `${fmt(p.mathisMbit, 1)} Mbit/s TCP (Mathis)`,
+      `${fmt(p.lossMbit / p.mathisMbit, 1)}×`,
+      '',
+      '',
+    ]);
+  }
+  const lb = tr?.loopback;
+  if (lb) {
+    out.push([
+      `Stream on loopback, ${fmt(lb.bytes / 1024 ** 2)} MiB, two processes`,
+      `${fmt(lb.bytesPerSecond / 1e6, 1)} MB/s`,
+      `${fmt(lb.rawBytesPerSecond / 1e6, 1)} MB/s raw dgram without loss`,
+      `${lb.ratio}`,
+      '≥ 0.5',
+      met(lb.ratio >= 0.5),
+    ]);
+    out.push([
+      'Stream on loopback: RSS sender, receiver',
+      `${fmt(lb.senderRssMB, 1)} MB, ${fmt(lb.receiverRssMB, 1)} MB`,
+      '',
+      '',
+      '≤ 150 MB',
+      met(Math.max(lb.senderRssMB, lb.receiverRssMB) <= 150),
+    ]);
+    out.push([
+      'Chat line during it, one way, p95',
+      `${fmt(lb.chatP95Ms, 1)} ms`,
+      '',
+      '',
+      '< 50 ms',
+      met(lb.chatP95Ms < 50),
+    ]);
   }
   const s = r.sessionRate;
   if (s)

@@ -265,6 +265,16 @@ export class ChatClient {
           e.reason === 'peer_restarted' ? { kind: 'peer_restarted' } : { kind: 'peer_closed' },
         );
         return;
+      // Streams (issue 19): the chat's endpoint does not take them (option `streams` off), so
+      // none of these ever comes.
+      case 'features':
+      case 'stream_opened':
+      case 'stream_readable':
+      case 'stream_writable':
+      case 'stream_finished':
+      case 'stream_cancelled':
+      case 'streams_available':
+        return;
       default: {
         const unhandled: never = e;
         void unhandled;

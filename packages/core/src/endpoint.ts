@@ -20,7 +20,7 @@ import { type Address, formatAddress, sameAddress } from './address.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { errors } from './errors.js';
 import { Fifo } from './fifo.js';
-import type { MessageId, NetchatEvent, SessionId } from './events.js';
+import type { MessageId, NetchatEvent, SessionId, StreamId } from './events.js';
 import { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
 import { generateKeyPair, type KeyPair, randomBytes, toHex } from './secure/crypto.js';
@@ -36,6 +36,9 @@ import {
 import { type SessionRecord, SessionTable } from './session-table.js';
 import { ExtensionHost } from './extension-host.js';
 import type { EndpointExtension, EndpointHost } from './rendezvous/extension.js';
+import { EndpointStreams, type PathInfo } from './streams/endpoint-streams.js';
+import type { StreamInfo } from './streams/stream-set.js';
+import { legacyDecode } from './wire/legacy.js';
 import {
   type ConnectRequest,
   type Datagram,
@@ -52,7 +55,10 @@ export const HANDSHAKE_RETRY_MAX = 2_000;
 export interface Transmit {
   readonly to: Address;
   readonly data: Uint8Array;
-  /** The session message this packet carries, for diagnostics and tests (it is sent encrypted). */
+  /**
+   * The session message this packet carries, for diagnostics and tests (it is sent encrypted);
+   * for stream data only with EndpointDependencies.describeStreamPackets.
+   */
   readonly message?: Datagram;
 }
 
@@ -82,6 +88,13 @@ export interface EndpointDependencies {
   randomBytes?: (length: number) => Uint8Array;
   /** Our long-term key pair; a new one if not given. */
   identity?: KeyPair;
+  /**
+   * Tests only: play a peer that predates capabilities and streams (issue 19): it drops their
+   * messages as unknown codes and sends none of them, as netchat did before.
+   */
+  legacyPeer?: boolean;
+  /** Name stream data packets in `Transmit.message` too (tests; it costs an object per packet). */
+  describeStreamPackets?: boolean;
 }
 
 export class Endpoint {
@@ -99,12 +112,18 @@ export class Endpoint {
     lastDropReason: '',
   };
   private readonly secure: SecureTransport;
-  private readonly table = new SessionTable();
+  private readonly table = new SessionTable((path) => this.transport.retire(path));
   /** Records that ended by silence (`lost`): their channel is suspect. */
   private readonly lost = new WeakSet<SessionRecord>();
   /** Each record is filed under its `scheduledAt` (the heap skips stale entries). */
   private readonly deadlines = new DeadlineQueue<SessionRecord>((r) => r.scheduledAt);
   private readonly outbox = new Fifo<Transmit>();
+  /** Stream data: sent after everything in `outbox` (chat first). */
+  private readonly bulk = new Fifo<Transmit>();
+  private sendingBulk = false;
+  /** Streams, paths and their congestion control (streams/endpoint-streams.ts). */
+  private readonly transport: EndpointStreams;
+  private readonly decode: typeof decodeDatagram;
   private readonly events = new Fifo<NetchatEvent>();
   private nextSessionId = 1;
   private nextMessageId = 1;
@@ -135,7 +154,9 @@ export class Endpoint {
             data = wrapped.data;
           }
           this.stats.datagramsOut++;
-          this.outbox.push(this.sealing ? { to, data, message: this.sealing } : { to, data });
+          (this.sendingBulk ? this.bulk : this.outbox).push(
+            this.sealing ? { to, data, message: this.sealing } : { to, data },
+          );
         },
         opened: (channel, now) => this.onChannelOpened(channel, now),
         message: (channel, plaintext, now) => this.onSessionMessage(channel, plaintext, now),
@@ -167,7 +188,30 @@ export class Endpoint {
       },
       protocolError: (reason) => this.drop('protocolErrors', reason),
       presencePace: presencePace(),
+      sendsFeatures: !dependencies.legacyPeer,
+      pathFor: (route) => this.transport.pathFor(route),
     };
+    this.decode = dependencies.legacyPeer ? legacyDecode : decodeDatagram;
+    this.transport = new EndpointStreams({
+      options: this.options,
+      describePackets: dependencies.describeStreamPackets ?? false,
+      randomU32: this.randomU32,
+      session: (id) => this.get(id).session,
+      channelRecord: (channelId) => this.table.channel(channelId),
+      protocolError: (reason) => this.drop('protocolErrors', reason),
+      send: (route, message, plaintext, bulk) => {
+        this.sealing = message;
+        this.sendingBulk = bulk;
+        const channel = route as Channel;
+        try {
+          // A channel that is not open keeps what it is given until it is: not the path's scratch.
+          this.secure.send(channel, channel.isOpen ? plaintext : plaintext.slice(), this.now);
+        } finally {
+          this.sealing = undefined;
+          this.sendingBulk = false;
+        }
+      },
+    });
   }
 
   /** Counts kept by the secure layer: forged, replayed, handshakes refused, paths moved. */
@@ -285,6 +329,56 @@ export class Endpoint {
     return record.session.sendPresence(typing);
   }
 
+  // ---- streams (README, Streams; PROTOCOL.md, Streams) ------------------------------------------
+
+  /**
+   * Opens a stream to the peer of an open session; we write it, the peer reads it. Throws
+   * STREAMS_DISABLED (option `streams` off), STREAMS_UNSUPPORTED (a text-only peer: see the
+   * `features` event), STREAM_LIMIT (wait for `streams_available`).
+   */
+  openStream(id: SessionId, now: number): StreamId {
+    this.now = now;
+    return this.transport.open(id);
+  }
+
+  /** Takes as much of `bytes` as the stream has room for now; returns how many (`stream_writable` tells of more room). */
+  writeStream(id: SessionId, stream: StreamId, bytes: Uint8Array, now: number): number {
+    this.now = now;
+    return this.transport.write(id, stream, bytes, now);
+  }
+
+  /** No more bytes: the stream ends after what was written (`stream_finished` when the peer has it all). */
+  finishStream(id: SessionId, stream: StreamId, now: number): void {
+    this.now = now;
+    this.transport.finish(id, stream, now);
+  }
+
+  /** Up to `max` bytes of a peer's stream, in order (empty if none wait); reading is what grows the peer's credit. */
+  readStream(id: SessionId, stream: StreamId, max: number, now: number): Uint8Array {
+    this.now = now;
+    return this.transport.read(id, stream, max, now);
+  }
+
+  /** Cancels a stream: ours is reset, the peer's is asked to stop; `code` (0-65535) is told to the peer. */
+  cancelStream(id: SessionId, stream: StreamId, now: number, code = 0): void {
+    this.now = now;
+    this.transport.cancel(id, stream, code, now);
+  }
+
+  streamInfo(id: SessionId, stream: StreamId): StreamInfo | undefined {
+    return this.transport.info(id, stream);
+  }
+
+  /** Caps what goes to `address` (bytes/s; undefined lifts it): a relay's per-pair budget. */
+  setPathRateLimit(address: Address, bytesPerSecond: number | undefined): void {
+    this.transport.setRateLimit(address, bytesPerSecond);
+  }
+
+  /** The congestion state of the path to `address`, if streams were used on it. */
+  pathInfo(address: Address): PathInfo | undefined {
+    return this.transport.pathInfo(address);
+  }
+
   session(id: SessionId): SessionInfo | undefined {
     return this.table.get(id)?.session.info();
   }
@@ -303,7 +397,7 @@ export class Endpoint {
 
   /** True while any session exists (closing ones included) or anything waits to be sent. */
   get busy(): boolean {
-    return this.table.size > 0 || this.outbox.size > 0;
+    return this.table.size > 0 || this.outbox.size > 0 || this.bulk.size > 0;
   }
 
   // ---- input --------------------------------------------------------------------------------
@@ -331,13 +425,15 @@ export class Endpoint {
       record.session.handleTimeout(now);
       this.settle(record);
     }
+    this.transport.handleTimeout(now);
     this.role?.run(now, true);
   }
 
   // ---- output -------------------------------------------------------------------------------
 
+  /** The next datagram to send: chat, acknowledgements and control before stream data. */
   pollTransmit(): Transmit | undefined {
-    return this.outbox.shift();
+    return this.outbox.shift() ?? this.bulk.shift();
   }
 
   pollEvent(): NetchatEvent | undefined {
@@ -349,7 +445,10 @@ export class Endpoint {
    * come before any timer is due (a deadline that moved later is found out then), never after.
    */
   nextTimeout(): number | undefined {
-    return earliest(earliest(this.deadlines.peek(), this.secure.nextTimeout()), this.role?.nextTimeout());
+    return earliest(
+      earliest(this.deadlines.peek(), this.secure.nextTimeout()),
+      earliest(this.role?.nextTimeout(), this.transport.nextTimeout()),
+    );
   }
 
   // ---- rendezvous ---------------------------------------------------------------------------
@@ -456,12 +555,17 @@ export class Endpoint {
       this.role.control(channel, plaintext, now);
       return;
     }
-    const decoded = decodeDatagram(plaintext);
+    const decoded = this.decode(plaintext);
     if (!decoded.ok) {
       this.drop('malformed', decoded.reason);
       return;
     }
     const datagram = decoded.datagram;
+    if (datagram.type === 'stream_ack') {
+      // The path's, whichever of its sessions it names.
+      this.transport.onAck(channel.id, datagram, now);
+      return;
+    }
     const record = this.table.route(channel.id, datagram.session);
     if (record) {
       record.session.handle(datagram, now);
@@ -480,6 +584,8 @@ export class Endpoint {
       // Both asked at once. The larger id wins on both sides, so they agree on one session.
       if (request.session < ours.session.wireId) return;
       if (request.session === ours.session.wireId) return; // cannot tell the two apart; both will time out
+      const held = this.transport.takeFeatures(channel.id, request.session);
+      if (held) ours.session.handle(held, now);
       ours.session.adoptPeerRequest(request, channel, now);
       const left = this.table.rebind(ours, channel);
       if (left) this.secure.release(left, now);
@@ -498,6 +604,8 @@ export class Endpoint {
       return;
     }
     const session = Session.incoming(this.context, this.nextSessionId++, request, channel, now);
+    const held = this.transport.takeFeatures(channel.id, request.session);
+    if (held) session.handle(held, now);
     this.settle(this.register(session, channel));
   }
 
@@ -517,6 +625,11 @@ export class Endpoint {
    * `disconnect`, so two peers cannot keep answering each other.
    */
   private onUnknownSession(datagram: Datagram, channel: Channel): void {
+    if (datagram.type === 'features') {
+      // It goes just before its connect_request (PROTOCOL.md, Capabilities): kept for it.
+      this.transport.holdFeatures(channel.id, datagram);
+      return;
+    }
     this.stats.unknownSession++;
     const session = datagram.session;
     if (datagram.type === 'disconnect') this.transmit(channel, { type: 'disconnect_ack', session });
@@ -533,6 +646,7 @@ export class Endpoint {
 
   /** After anything touched a session: forget it if it ended, else reschedule its deadline. */
   private settle(record: SessionRecord): void {
+    if (record.channel.path) this.transport.settleChannel(record.channel);
     const session = record.session;
     if (session.state === 'closed') {
       record.scheduledAt = undefined;
@@ -587,7 +701,9 @@ export class Endpoint {
   private transmit(channel: Channel, datagram: Datagram): void {
     this.sealing = datagram;
     try {
-      this.secure.send(channel, encodeDatagram(datagram), this.now);
+      const plaintext = encodeDatagram(datagram);
+      this.secure.send(channel, plaintext, this.now);
+      if (this.transport.hasPaths) this.transport.onPrioritySent(channel.id, plaintext.length);
     } finally {
       this.sealing = undefined;
     }

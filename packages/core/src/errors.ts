@@ -15,7 +15,12 @@ export type NetchatErrorCode =
   | 'SELF_CONNECT'
   | 'ADDRESS_FAMILY'
   | 'INVALID_ARGUMENT'
-  | 'INVALID_OPTIONS';
+  | 'INVALID_OPTIONS'
+  | 'STREAMS_DISABLED'
+  | 'STREAMS_UNSUPPORTED'
+  | 'STREAM_LIMIT'
+  | 'NO_SUCH_STREAM'
+  | 'STREAM_NOT_WRITABLE';
 
 export class NetchatError extends Error {
   override readonly name = 'NetchatError';
@@ -51,4 +56,17 @@ export const errors = {
   invalidArgument: (what: string, why: string) =>
     new NetchatError('INVALID_ARGUMENT', `invalid ${what}: ${why}`),
   invalidOptions: (why: string) => new NetchatError('INVALID_OPTIONS', `invalid options: ${why}`),
+  streamsDisabled: () =>
+    new NetchatError('STREAMS_DISABLED', 'this endpoint does not take streams (set the option streams: true)'),
+  streamsUnsupported: (id: number) =>
+    new NetchatError('STREAMS_UNSUPPORTED', `the peer of session ${id} takes no streams (text only)`),
+  streamLimit: (id: number, max: number) =>
+    new NetchatError(
+      'STREAM_LIMIT',
+      `the peer of session ${id} allows ${max} streams so far: wait for \`streams_available\``,
+    ),
+  noSuchStream: (session: number, stream: number) =>
+    new NetchatError('NO_SUCH_STREAM', `session ${session} has no stream ${stream}`),
+  streamNotWritable: (session: number, stream: number, why: string) =>
+    new NetchatError('STREAM_NOT_WRITABLE', `stream ${stream} of session ${session} ${why}`),
 };

@@ -7,6 +7,8 @@ import type { DeclineReason } from './wire/messages.js';
 
 export type SessionId = number;
 export type MessageId = number;
+/** A stream of a session: even ids are opened by the side that picked the session id, odd ones by the other. */
+export type StreamId = number;
 
 export interface EventBase {
   readonly session: SessionId;
@@ -52,7 +54,56 @@ export type NetchatEvent =
    */
   | (EventBase & { readonly type: 'presence'; readonly nick: string; readonly typing: boolean })
   /** The session ended from the peer's side: it closed (or withdrew its request), or it restarted. */
-  | (EventBase & { readonly type: 'closed'; readonly reason: CloseReason });
+  | (EventBase & { readonly type: 'closed'; readonly reason: CloseReason })
+  // ---- streams (only on an endpoint with `streams: true`; see README, Streams) ----
+  /**
+   * What the peer supports, as the session opens (just after `accepted`, or after our `accept`):
+   * what it said, or text only if it said nothing (a peer that predates streams).
+   * SessionInfo.peerFeatures follows it. Comes again if a peer taken for text only speaks up
+   * after all (its word was lost).
+   */
+  | (EventBase & { readonly type: 'features'; readonly features: PeerFeatures })
+  /** The peer opened a stream to us: read it (`stream_readable` follows) or cancel it. */
+  | (EventBase & { readonly type: 'stream_opened'; readonly stream: StreamId })
+  /** Bytes (or the stream's end) wait to be read; said again only after a read took everything. */
+  | (EventBase & { readonly type: 'stream_readable'; readonly stream: StreamId })
+  /** A stream we write has room again after a write took less than offered. */
+  | (EventBase & { readonly type: 'stream_writable'; readonly stream: StreamId })
+  /**
+   * A stream is complete. `send`: the peer received every byte we wrote and the end (its
+   * application may not have read them all yet). `receive`: we read every byte and the end.
+   */
+  | (EventBase & { readonly type: 'stream_finished'; readonly stream: StreamId; readonly direction: StreamDirection })
+  /**
+   * A stream ended before it was complete: cancelled by us or by the peer (`code`, the
+   * application's reason, from cancelStream), or because the session ended.
+   */
+  | (EventBase & {
+      readonly type: 'stream_cancelled';
+      readonly stream: StreamId;
+      readonly direction: StreamDirection;
+      readonly by: 'local' | 'peer';
+      readonly reason: StreamCancelReason;
+      readonly code: number;
+    })
+  /** The peer allows more streams again (openStream had failed with STREAM_LIMIT). */
+  | (EventBase & { readonly type: 'streams_available'; readonly count: number });
+
+/** What the peer of a session supports. */
+export interface PeerFeatures {
+  /** It takes and opens streams (issue 19); false for a peer that predates them or does not want them. */
+  readonly streams: boolean;
+  /** Streams we may open to it now (it raises the count as its application finishes them). */
+  readonly maxStreams: number;
+  /** The receive window it grants each stream we open, in bytes, before it reads anything. */
+  readonly streamWindow: number;
+}
+
+/** Our side of a stream: we write it (`send`) or read it (`receive`). */
+export type StreamDirection = 'send' | 'receive';
+
+/** Why a stream was cancelled: an application cancelled it, or its session ended. */
+export type StreamCancelReason = 'cancelled' | 'session_ended';
 
 /**
  * Why a session ended from the peer's side. `peer_restarted`: the same key completed a new

@@ -19,9 +19,29 @@ export type {
   MessageId,
   NetchatEvent,
   NetchatEventType,
+  PeerFeatures,
   PeerIdentity,
   SessionId,
+  StreamCancelReason,
+  StreamDirection,
+  StreamId,
 } from './events.js';
+export type { PathInfo } from './streams/endpoint-streams.js';
+export type { StreamInfo } from './streams/stream-set.js';
+export {
+  ackRangeCount,
+  encodeAckRanges,
+  FEATURE_STREAMS,
+  FEATURES_ASK,
+  Features,
+  MAX_STREAM_PAYLOAD_BYTES,
+  StreamAck,
+  StreamCredit,
+  StreamData,
+  StreamLimit,
+  StreamReset,
+  StreamStop,
+} from './wire/stream-messages.js';
 export {
   type AdapterStats,
   NetchatPeer,

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { errors } from './errors.js';
 import { MAX_ACK_DELAY_MS } from './session/rtt-estimator.js';
-import { MAX_NICK_BYTES, MIN_HEARTBEAT_MS } from './wire/messages.js';
+import { MAX_DATAGRAM_BYTES, MAX_NICK_BYTES, MIN_HEARTBEAT_MS } from './wire/messages.js';
 
 const duration = z.number().finite().positive();
 
@@ -70,6 +70,34 @@ export const EndpointOptions = z.strictObject({
   closeLinger: z.number().finite().min(0).default(3_000),
   /** Disconnects sent before giving up on an acknowledgement. */
   disconnectAttempts: z.number().int().min(1).max(20).default(4),
+  /**
+   * Take and open streams (README, Streams). Off by default: an application that never reads
+   * streams must not invite a peer to send them (the peer is told we take none, at once).
+   */
+  streams: z.boolean().default(false),
+  /** The receive window each stream the peer opens starts with (bytes); it grows as we read fast. */
+  streamWindow: z
+    .number()
+    .int()
+    .min(MAX_DATAGRAM_BYTES)
+    .max(2 ** 32 - 1)
+    .default(256 * 1024),
+  /** The most a stream's receive window grows to (bytes), and the most one stream we send holds. */
+  maxStreamWindow: z
+    .number()
+    .int()
+    .min(MAX_DATAGRAM_BYTES)
+    .default(16 * 1024 * 1024),
+  /** Streams the peer may have open to us at once (it may open more as ours finish). */
+  maxIncomingStreams: z.number().int().min(0).max(65_535).default(32),
+  /** The receive windows of one session's streams together stay within this (bytes): what a peer can make us hold. */
+  streamReceiveBudget: z
+    .number()
+    .int()
+    .min(MAX_DATAGRAM_BYTES)
+    .default(64 * 1024 * 1024),
+  /** The congestion controller of each path (PROTOCOL.md, Congestion control and pacing). */
+  congestionController: z.enum(['bbr', 'newreno', 'ledbat++']).default('bbr'),
 });
 export type EndpointOptions = z.infer<typeof EndpointOptions>;
 export type EndpointOptionsInput = z.input<typeof EndpointOptions>;

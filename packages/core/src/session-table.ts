@@ -8,6 +8,7 @@
  */
 import { formatAddress } from './address.js';
 import type { SessionId } from './events.js';
+import type { Path } from './path/path.js';
 import type { Channel } from './secure/channel.js';
 import { toHex } from './secure/crypto.js';
 import type { Session } from './session/session.js';
@@ -36,9 +37,17 @@ export interface ChannelRecord {
   readonly sessions: Map<number, SessionRecord>;
   /** The peer's static key (hex) under which the record is filed, once the handshake proved it. */
   staticKey: string | undefined;
+  /**
+   * The channel's path (congestion control, pacing and the stream packets of all its sessions),
+   * made by EndpointStreams when a session first uses streams; it goes with the record.
+   */
+  path: Path | undefined;
 }
 
 export class SessionTable {
+  /** `retirePath`: told when a channel's record (and so its path) goes away. */
+  constructor(private readonly retirePath: (path: Path) => void = () => {}) {}
+
   private readonly byId = new Map<SessionId, SessionRecord>();
   private readonly byChannel = new Map<number, ChannelRecord>();
   private readonly byPeer = new Map<string, Set<SessionRecord>>();
@@ -123,7 +132,7 @@ export class SessionTable {
   private channelRecord(channel: Channel): ChannelRecord {
     let record = this.byChannel.get(channel.id);
     if (!record) {
-      record = { channel, sessions: new Map(), staticKey: undefined };
+      record = { channel, sessions: new Map(), staticKey: undefined, path: undefined };
       this.byChannel.set(channel.id, record);
       this.proved(channel.id);
     }
@@ -141,6 +150,7 @@ export class SessionTable {
     }
     if (channel.sessions.size > 0) return undefined;
     this.byChannel.delete(channel.channel.id);
+    if (channel.path) this.retirePath(channel.path);
     if (channel.staticKey !== undefined) {
       const set = this.byStaticKey.get(channel.staticKey);
       set?.delete(channel);

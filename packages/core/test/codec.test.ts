@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  ackRangeCount,
   type Datagram,
   decodeDatagram,
+  encodeAckRanges,
   encodeDatagram,
+  MAX_STREAM_PAYLOAD_BYTES,
   MAX_DATAGRAM_BYTES,
   MAX_FRAGMENT_BYTES,
   MAX_MESSAGE_DATAGRAM_BYTES,
@@ -11,6 +14,7 @@ import {
 } from '../src/index.js';
 import { Decline, Presence } from '../src/wire/messages.js';
 import { exactCheckOf, utf8Length } from '../src/wire/fields.js';
+import { STREAM_DATA_OVERHEAD_BYTES, writeStreamDataHeader } from '../src/wire/stream-messages.js';
 import { seededRandom } from './support/random.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -36,7 +40,8 @@ const toJson = (datagram: Datagram) =>
   JSON.parse(JSON.stringify(datagram, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)));
 const fromJson = (json: string): Datagram => {
   const value = JSON.parse(json);
-  if (value.type === 'text') value.payload = Uint8Array.from(Buffer.from(value.payload, 'hex'));
+  for (const key of ['payload', 'ranges'])
+    if (typeof value[key] === 'string') value[key] = Uint8Array.from(Buffer.from(value[key], 'hex'));
   return value;
 };
 
@@ -57,9 +62,40 @@ describe('PROTOCOL.md test vectors', () => {
         'ack',
         'disconnect_ack',
         'presence',
+        'features',
+        'stream_data',
+        'stream_ack',
+        'stream_credit',
+        'stream_reset',
+        'stream_stop',
+        'stream_limit',
       ]),
     );
     expect(invalid.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(
+    [...protocol.matchAll(/```stream-ack\n([\s\S]*?)```/g)].map((m) => {
+      const [hexLine, rangesLine] = (m[1] ?? '').trim().split('\n');
+      return [
+        Uint8Array.from(Buffer.from((hexLine ?? '').slice(4).replace(/ /g, ''), 'hex')),
+        JSON.parse((rangesLine ?? '').slice(8)) as number[][],
+      ] as const;
+    }),
+  )('stream_ack %#: names its ranges', (bytes, ranges) => {
+    const decoded = decodeDatagram(bytes);
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok || decoded.datagram.type !== 'stream_ack') return;
+    const out = new Float64Array(64);
+    const count = ackRangeCount(decoded.datagram, out);
+    expect([...out.subarray(0, 2 * count)]).toEqual(ranges.flat());
+    // And the ranges encode back to the same fields.
+    const again = encodeAckRanges(out, count);
+    expect([again.largest, again.firstRange, hex(again.ranges)]).toEqual([
+      decoded.datagram.largest,
+      decoded.datagram.firstRange,
+      hex(decoded.datagram.ranges),
+    ]);
   });
 
   it.each(vectors.map((v) => [JSON.parse(v.json).type, v] as const))('%s decodes and re-encodes', (_t, v) => {
@@ -95,6 +131,36 @@ const samples: Datagram[] = [
   { type: 'ack', session: 9, ack: 5, sack: 1, ackDelay: 0 },
   { type: 'disconnect_ack', session: 9 },
   { type: 'presence', session: 9, activity: 'typing', nick: 'ナオミ🌸' },
+  {
+    type: 'features',
+    session: 9,
+    features: 2 ** 32 - 1,
+    flags: 255,
+    streamWindow: 2 ** 32 - 1,
+    maxStreams: 7,
+  },
+  {
+    type: 'stream_data',
+    session: 9,
+    packet: 2 ** 53 - 1,
+    stream: 2 ** 32 - 1,
+    offset: 2 ** 40,
+    fin: 1,
+    payload: new Uint8Array(MAX_STREAM_PAYLOAD_BYTES).fill(0x62),
+  },
+  { type: 'stream_data', session: 9, packet: 0, stream: 0, offset: 0, fin: 1, payload: new Uint8Array(0) },
+  {
+    type: 'stream_ack',
+    session: 9,
+    largest: 2 ** 40,
+    ackDelay: 65535,
+    firstRange: 9,
+    ranges: Uint8Array.from([0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0]),
+  },
+  { type: 'stream_credit', session: 9, packet: 5, stream: 3, maxOffset: 2 ** 53 - 1 },
+  { type: 'stream_reset', session: 9, packet: 6, stream: 4, finalSize: 12, code: 65535 },
+  { type: 'stream_stop', session: 9, packet: 7, stream: 5, code: 0 },
+  { type: 'stream_limit', session: 9, packet: 8, maxStreams: 2 ** 32 - 1 },
 ];
 
 describe('round trip', () => {
@@ -108,17 +174,50 @@ describe('round trip', () => {
     expect(encodeDatagram(samples[0] as Datagram).length).toBe(MAX_MESSAGE_DATAGRAM_BYTES);
     expect(MAX_MESSAGE_DATAGRAM_BYTES + PACKET_OVERHEAD_BYTES).toBe(MAX_DATAGRAM_BYTES);
   });
+
+  it('so is a full stream_data, and its header written in place is what the codec writes', () => {
+    for (const sample of samples) {
+      if (sample.type !== 'stream_data') continue;
+      const encoded = encodeDatagram(sample);
+      if (sample.payload.length === MAX_STREAM_PAYLOAD_BYTES)
+        expect(encoded.length).toBe(MAX_MESSAGE_DATAGRAM_BYTES);
+      const inPlace = new Uint8Array(encoded.length);
+      writeStreamDataHeader(
+        inPlace,
+        sample.session,
+        sample.packet,
+        sample.stream,
+        sample.offset,
+        sample.fin === 1,
+      );
+      inPlace.set(sample.payload, STREAM_DATA_OVERHEAD_BYTES);
+      expect(hex(inPlace)).toBe(hex(encoded));
+    }
+  });
 });
+
+/** Where the field that runs to the end of the datagram begins, for the messages that have one. */
+const REST_FIELD_FROM: Partial<Record<Datagram['type'], number>> = {
+  text: 25,
+  stream_data: STREAM_DATA_OVERHEAD_BYTES,
+  stream_ack: 22,
+};
 
 describe('malformed input never throws and is always rejected or valid', () => {
   it('rejects every truncation of every message', () => {
     for (const sample of samples) {
       const bytes = encodeDatagram(sample);
       for (let length = 0; length < bytes.length; length++) {
-        const result = decodeDatagram(bytes.subarray(0, length));
-        // A text cut inside its payload is still a (shorter) valid text; anything else is not.
-        if (sample.type !== 'text' || length <= 24)
+        const cut = bytes.subarray(0, length);
+        const result = decodeDatagram(cut);
+        // A message that ends in a field of the datagram's remaining bytes (text's payload, a
+        // stream_data's, a stream_ack's ranges), cut inside it, may still be a (shorter) valid
+        // message, which encodes back to exactly the bytes left; anything else is not valid.
+        const restFrom = REST_FIELD_FROM[sample.type];
+        if (restFrom === undefined || length < restFrom)
           expect(result.ok, `${sample.type} cut to ${length}`).toBe(false);
+        else if (result.ok)
+          expect(hex(encodeDatagram(result.datagram)), `${sample.type} cut to ${length}`).toBe(hex(cut));
       }
     }
   });

@@ -148,6 +148,7 @@ export class Bbr implements CongestionController {
     return this.cwnd;
   }
 
+
   pacingRate(): number | undefined {
     return this.pacing;
   }

@@ -25,6 +25,24 @@ export class Pacer {
   private tokens = MIN_BURST_DATAGRAMS * MAX_DATAGRAM_SIZE;
   private refilledAt = Number.NaN;
   private maxRate: number | undefined;
+  /** How late the sender's wake-ups come (ms, smoothed): the bucket holds that much more. */
+  private lateness = 0;
+
+  /**
+   * The sender woke `ms` after the time `nextSendTime` gave (its timer is coarse: Node's fire a
+   * millisecond or two late). A bucket of 1 ms that is woken every 2.5 ms sends at 40 % of the
+   * rate, and a controller that measures the delivery rate (BBR) then learns the lower rate; so
+   * the bucket holds the smoothed lateness more (never beyond MAX_BURST_INTERVAL). On exact
+   * timers (virtual time) it stays at TARGET_BURST_INTERVAL.
+   */
+  noteWakeLateness(ms: number): void {
+    this.lateness = 0.875 * this.lateness + 0.125 * Math.max(0, ms);
+  }
+
+  /** The burst the bucket aims at now (ms of sending). */
+  get burstInterval(): number {
+    return Math.min(MAX_BURST_INTERVAL, TARGET_BURST_INTERVAL + this.lateness);
+  }
 
   /** Caps the rate (bytes/s) whatever the controller says: a relay's budget. Undefined: no cap. */
   setMaxRate(bytesPerSecond: number | undefined): void {
@@ -55,7 +73,7 @@ export class Pacer {
   ): number {
     const rate = this.rate(window, srtt, controllerRate);
     if (rate === undefined || !(rate > 0)) return now;
-    const capacity = burstCapacity(rate);
+    const capacity = burstCapacity(rate, this.burstInterval);
     const elapsed = Number.isNaN(this.refilledAt) ? 0 : Math.max(0, now - this.refilledAt);
     this.refilledAt = now;
     this.tokens = Math.min(capacity, this.tokens + (rate * elapsed) / 1000);
@@ -70,9 +88,9 @@ export class Pacer {
   }
 }
 
-/** The bucket's size (bytes) at `rate` bytes/s. */
-export function burstCapacity(rate: number): number {
-  const target = (rate * TARGET_BURST_INTERVAL) / 1000;
+/** The bucket's size (bytes) at `rate` bytes/s, aiming at `interval` ms of sending. */
+export function burstCapacity(rate: number, interval = TARGET_BURST_INTERVAL): number {
+  const target = (rate * interval) / 1000;
   const ceiling = Math.max((rate * MAX_BURST_INTERVAL) / 1000, MAX_DATAGRAM_SIZE);
   const clamped = Math.min(
     Math.max(target, MIN_BURST_DATAGRAMS * MAX_DATAGRAM_SIZE),

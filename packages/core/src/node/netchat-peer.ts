@@ -14,11 +14,12 @@ import { isIP } from 'node:net';
 import { type Address, formatAddress, normalizeHost } from '../address.js';
 import { Endpoint, type EndpointStats } from '../endpoint.js';
 import { errors } from '../errors.js';
-import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId } from '../events.js';
+import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId, StreamId } from '../events.js';
 import type { EndpointOptions, EndpointOptionsInput } from '../options.js';
 import type { SecureStats } from '../secure/secure-transport.js';
 import type { KeyPair } from '../secure/crypto.js';
 import type { CloseOptions, SessionInfo } from '../session/session.js';
+import type { StreamInfo } from '../streams/stream-set.js';
 import type { DeclineReason } from '../wire/messages.js';
 import { type Binding, canReach, isDualStack, isOwnAddress, PeerAddresses } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
@@ -190,6 +191,35 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   /** Closes one session; `{ linger: false }` at once (see Endpoint.close). */
   closeSession(session: SessionId, options?: CloseOptions): void {
     this.call(() => this.endpoint.close(session, this.clock(), options));
+  }
+
+  // ---- streams: the endpoint's calls at this peer's clock (see Endpoint and README, Streams) ----
+
+  /** Opens a stream we write and the peer reads (Endpoint.openStream says when it throws). */
+  openStream(session: SessionId): StreamId {
+    return this.call(() => this.endpoint.openStream(session, this.clock()));
+  }
+
+  /** Takes what the stream has room for now; returns how many bytes (`stream_writable` says when there is more room). */
+  writeStream(session: SessionId, stream: StreamId, bytes: Uint8Array): number {
+    return this.call(() => this.endpoint.writeStream(session, stream, bytes, this.clock()));
+  }
+
+  finishStream(session: SessionId, stream: StreamId): void {
+    this.call(() => this.endpoint.finishStream(session, stream, this.clock()));
+  }
+
+  /** Up to `max` bytes of a peer's stream, in order (empty if none wait). */
+  readStream(session: SessionId, stream: StreamId, max: number): Uint8Array {
+    return this.call(() => this.endpoint.readStream(session, stream, max, this.clock()));
+  }
+
+  cancelStream(session: SessionId, stream: StreamId, code = 0): void {
+    this.call(() => this.endpoint.cancelStream(session, stream, this.clock(), code));
+  }
+
+  streamInfo(session: SessionId, stream: StreamId): StreamInfo | undefined {
+    return this.endpoint.streamInfo(session, stream);
   }
 
   session(id: SessionId): SessionInfo | undefined {

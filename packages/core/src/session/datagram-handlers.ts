@@ -18,7 +18,9 @@ import {
   sendDisconnectAck,
   sendText,
 } from './outgoing.js';
+import { announceFeatures, onFeatures } from './features.js';
 import { onPresence } from './presence.js';
+import * as stream from './stream-handlers.js';
 import type { Session } from './session.js';
 import type { SessionState } from './transitions.js';
 
@@ -33,6 +35,7 @@ function onPeerAccept(s: Session, accept: Accept, now: number): void {
   // No round-trip sample from request to accept: it includes the time a person took to decide.
   s.fire('peer_accepted', now);
   s.emitAccepted(accept.nick);
+  announceFeatures(s);
 }
 
 function onPeerDecline(s: Session, decline: Decline, now: number): void {
@@ -123,11 +126,13 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     accept: onPeerAccept,
     decline: onPeerDecline,
     disconnect: onPeerDisconnect,
+    features: onFeatures,
   },
   requested: {
     // The requester is still asking: it is still there.
     connect_request: (s, _d, now) => refreshRequestExpiry(s, now),
     disconnect: onPeerDisconnect,
+    features: onFeatures,
   },
   open: {
     // Our accept was lost: the requester is still asking.
@@ -137,6 +142,12 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     ack: onAck,
     presence: onPresence,
     disconnect: onPeerDisconnect,
+    features: onFeatures,
+    stream_data: stream.onData,
+    stream_credit: stream.onCredit,
+    stream_reset: stream.onReset,
+    stream_stop: stream.onStop,
+    stream_limit: stream.onLimit,
   },
   lingering: {
     // Acknowledgements still count; new text from the peer is not taken.

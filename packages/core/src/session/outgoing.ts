@@ -8,12 +8,15 @@
  * per-datagram path: no allocation beyond the message itself.
  */
 import { ackDelayToWire } from '../wire/messages.js';
+import { sendFeatures } from './features.js';
 import type { OutgoingFragment } from './reliable-sender.js';
 import type { Session } from './session.js';
 
 export function sendConnectRequest(s: Session, now: number): void {
   s.connectAttempts++;
   const { nick, heartbeatInterval } = s.ctx.options;
+  // Just before the request: the responder keeps them for it (PROTOCOL.md, Capabilities).
+  sendFeatures(s);
   s.ctx.transmit(s.route, {
     type: 'connect_request',
     session: s.wireId,
@@ -24,6 +27,8 @@ export function sendConnectRequest(s: Session, now: number): void {
 }
 
 export function sendAccept(s: Session): void {
+  // Before the accept, so the requester knows them when its session opens.
+  sendFeatures(s);
   s.ctx.transmit(s.route, {
     type: 'accept',
     session: s.wireId,

@@ -19,6 +19,9 @@
  * - outgoing.ts: building what is sent, and the acknowledgements every datagram carries.
  * - connect-close.ts: connect retries, request expiry, the lingering close, disconnects; what
  *   entering each state does (ENTER below points there).
+ * - features.ts: what the peer supports (capabilities), exchanged as the session opens.
+ * - stream-handlers.ts: the stream messages of an open session, to its streams (streams/).
+ * - context.ts: the route, what the session needs of its endpoint, what the application sees.
  * This file keeps the session's record and the application's calls.
  *
  * The session does not know about sockets, clocks or other sessions: the endpoint hands it
@@ -26,11 +29,11 @@
  */
 import type { Address } from '../address.js';
 import { errors } from '../errors.js';
-import type { MessageId, NetchatEvent, SessionId } from '../events.js';
-import type { EndpointOptions } from '../options.js';
+import type { MessageId, PeerFeatures, SessionId } from '../events.js';
 import { fingerprint, toHex } from '../secure/crypto.js';
-import type { TokenBuckets } from '../token-buckets.js';
+import type { StreamSet } from '../streams/stream-set.js';
 import type { ConnectRequest, Datagram, Decline, DeclineReason } from '../wire/messages.js';
+import type { Route, SessionContext, SessionInfo } from './context.js';
 export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
 import {
   enterClosing,
@@ -49,6 +52,7 @@ import {
   refreshRequestExpiry,
 } from './connect-close.js';
 import { type Handler, HANDLERS } from './datagram-handlers.js';
+import { announceFeatures } from './features.js';
 import { Liveness } from './liveness.js';
 import { sendPresence } from './presence.js';
 import {
@@ -68,46 +72,7 @@ import { type SessionEvent, type SessionState, TRANSITIONS } from './transitions
 
 export type { SessionEvent, SessionState } from './transitions.js';
 
-/** The secure channel a session speaks over: its peer's current address and verified key. */
-export interface Route {
-  readonly id: number;
-  readonly address: Address;
-  /** The peer's static public key, once the handshake completed. */
-  readonly remoteStatic: Uint8Array | undefined;
-  /** The round trip the handshake measured (ms), so a session knows its RTT before any text. */
-  readonly handshakeRtt: number | undefined;
-}
-
-/** What a session needs from its endpoint. */
-export interface SessionContext {
-  readonly options: EndpointOptions;
-  transmit(route: Route, datagram: Datagram): void;
-  emit(event: NetchatEvent): void;
-  /** Counts a datagram from the peer that broke the protocol rules. */
-  protocolError(reason: string): void;
-  /** The pace of presence messages taken from each session's peer (PRESENCE_BURST, PRESENCE_PER_SECOND). */
-  readonly presencePace: TokenBuckets<SessionId>;
-}
-
-/** A read-only view of a session for applications (status bars, logs). */
-export interface SessionInfo {
-  readonly id: SessionId;
-  readonly peer: Address;
-  readonly peerNick: string;
-  /** The peer's verified static public key (hex), and its short fingerprint; empty before the handshake. */
-  readonly publicKey: string;
-  readonly fingerprint: string;
-  readonly state: SessionState;
-  readonly initiator: boolean;
-  /** Smoothed round-trip time in ms, once measured (the handshake's, at first). */
-  readonly rtt: number | undefined;
-  /** When anything was last heard from the peer (endpoint clock, ms). */
-  readonly lastHeard: number;
-  /** Consecutive heartbeat intervals (plus the margin) without a word from the peer. */
-  readonly missedHeartbeats: number;
-  /** Messages sent but not yet delivered. */
-  readonly pendingMessages: number;
-}
+export type { Route, SessionContext, SessionInfo } from './context.js';
 
 export { PRESENCE_BURST, presencePace } from './presence.js';
 
@@ -132,6 +97,14 @@ export class Session {
   connectDelay: number;
   disconnectsSent = 0;
   declineSent: Decline | undefined;
+  /** What the peer supports (features.ts); undefined until it said so or the session opened without it. */
+  peerFeatures: PeerFeatures | undefined;
+  /** The peer's `features` arrived (else we ask for them). */
+  featuresHeard = false;
+  /** The session's streams, made at the first one (streams/stream-set.ts). */
+  streams: StreamSet | undefined;
+  /** We picked the wire id (our request opened the session): our streams have even ids. */
+  pickedWireId: boolean;
 
   private constructor(
     readonly ctx: SessionContext,
@@ -145,6 +118,7 @@ export class Session {
   ) {
     const o = ctx.options;
     this.state = initiator ? 'connecting' : 'requested';
+    this.pickedWireId = initiator;
     this.connectDelay = o.connectRetryInitial;
     this.rtt = new RttEstimator(o.minRto, o.maxRto);
     this.sender = new ReliableSender(o.window, this.rtt);
@@ -219,6 +193,7 @@ export class Session {
       lastHeard: this.liveness.lastHeard,
       missedHeartbeats: this.liveness.missed,
       pendingMessages: this.sender.pendingMessages,
+      peerFeatures: this.peerFeatures,
     };
   }
 
@@ -230,6 +205,11 @@ export class Session {
 
   /** Throws NOT_A_REQUEST unless the session is `requested`. */
   accept(now: number): void {
+    this.acceptRequest(now);
+    announceFeatures(this);
+  }
+
+  private acceptRequest(now: number): void {
     if (this.state !== 'requested') throw errors.notARequest(this.id);
     sendAccept(this);
     this.fire('accept', now);
@@ -317,18 +297,21 @@ export class Session {
   adoptPeerRequest(request: ConnectRequest, route: Route, now: number): void {
     this.route = route;
     this.wireId = request.session;
+    this.pickedWireId = false;
     this.peerNick = request.nick;
     this.liveness.agree(request.heartbeatMs);
     this.seedRtt();
     sendAccept(this);
     this.fire('adopted', now);
     this.emitAccepted(request.nick);
+    announceFeatures(this);
   }
 
   /** The application connects to a peer whose request is waiting: that is a yes. */
   acceptAsConnect(now: number): void {
-    this.accept(now);
+    this.acceptRequest(now);
     this.emitAccepted(this.peerNick);
+    announceFeatures(this);
   }
 
   // ---- datagrams and time -----------------------------------------------------------------
@@ -358,6 +341,8 @@ export class Session {
     if (next === undefined)
       throw new Error(`session ${this.id}: no transition for ${event} in ${this.state}`);
     if (next === this.state) return;
+    // Streams live only while the session is open (README, Streams: closing cancels them).
+    if (this.streams && next !== 'open') this.streams.end(PEER_EVENTS.has(event) ? 'peer' : 'local');
     this.state = next;
     ENTER[next](this, now);
   }
@@ -372,6 +357,9 @@ export class Session {
     if (measured !== undefined) this.rtt.seed(measured);
   }
 }
+
+/** Events by which the peer ends a session (its streams are then cancelled by the peer). */
+const PEER_EVENTS: ReadonlySet<SessionEvent> = new Set(['peer_disconnected', 'peer_restarted']);
 
 /** What entering each state does (a state is entered only through `fire`). */
 const ENTER: Record<SessionState, (s: Session, now: number) => void> = {

@@ -8,7 +8,7 @@
  * is checked by that factory's exact check, and the message's own refinements run as plain
  * functions. A message whose schema is anything else goes through `safeParse`, as before.
  */
-import { type ExactCheck, exactCheckOf, type Field, TruncatedError } from './fields.js';
+import { type ExactCheck, exactCheckOf, type Field, TruncatedError, u64 } from './fields.js';
 import { allocate } from '../slab.js';
 import {
   type CompiledDecoder,
@@ -17,9 +17,10 @@ import {
   compileDecoder,
   compileEncoder,
   REST,
+  U64,
 } from './compiled.js';
 import { HEADER_BYTES, MAGIC } from './header.js';
-import type { MessageDefinition } from './messages.js';
+import type { MessageDefinition } from './define.js';
 
 type AnyField = Field<unknown>;
 type Value = Record<string, unknown>;
@@ -121,7 +122,11 @@ function readUnsigned(bytes: Uint8Array, offset: number, width: number): number 
 
 /** Adds the compiled decoder and encoder to a plan whose checks are known and layout allows. */
 function compiled(plan: Plan, version: number, maxBytes: number): Plan {
-  const fields = plan.keys.map((key, i) => ({ key, width: plan.widths[i] as number }));
+  // A u64 is read by its field in the generic loops (width 0 there), inline once compiled.
+  const fields = plan.keys.map((key, i) => ({
+    key,
+    width: plan.fields[i] === u64 ? U64 : (plan.widths[i] as number),
+  }));
   if (!plan.fast || !compilable(fields)) return plan;
   const fieldChecks: { key: string; check: ExactCheck }[] = [];
   plan.fast.fields.forEach((check, i) => {

@@ -84,6 +84,14 @@ function unsigned(bits: 8 | 16 | 32): Field<number> {
 }
 
 export const u8 = unsigned(8);
+/** One byte that is 0 or 1 (a flag such as `fin`); any other value makes the message malformed. */
+export const flag8: Field<number> = {
+  ...unsigned(8),
+  schema: exact(z.number().int().min(0).max(1), (value) =>
+    (value as number) <= 1 ? undefined : 'must be 0 or 1',
+  ),
+};
+
 export const u16 = unsigned(16);
 export const u32 = unsigned(32);
 

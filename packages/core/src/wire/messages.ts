@@ -5,19 +5,21 @@
  */
 import { z } from 'zod';
 import { makeCodec } from './codec.js';
-import { HEADER_BYTES } from './header.js';
+import { define } from './define.js';
+import { enum8, rest, str8, u16, u32 } from './fields.js';
+import { HEADER_BYTES, MAX_MESSAGE_DATAGRAM_BYTES, MESSAGE_VERSION } from './header.js';
+import * as streams from './stream-messages.js';
 
-export { HEADER_BYTES, MAGIC } from './header.js';
-import { enum8, type Field, rest, str8, u16, u32 } from './fields.js';
+export { define, type Fields, type MessageDefinition } from './define.js';
+export {
+  HEADER_BYTES,
+  MAGIC,
+  MAX_DATAGRAM_BYTES,
+  MAX_MESSAGE_DATAGRAM_BYTES,
+  MESSAGE_VERSION,
+  PACKET_OVERHEAD_BYTES,
+} from './header.js';
 
-/** The version byte of session messages (inside encrypted packets). 2: acknowledgements carry ackDelay. */
-export const MESSAGE_VERSION = 2;
-/** A whole UDP datagram: fits inside the IPv6 minimum MTU (1280) with room for IP and UDP headers. */
-export const MAX_DATAGRAM_BYTES = 1200;
-/** What a data packet adds around a session message: header, receiver index, counter, tag. */
-export const PACKET_OVERHEAD_BYTES = HEADER_BYTES + 4 + 8 + 16;
-/** The longest session message, so that its data packet fits in one datagram. */
-export const MAX_MESSAGE_DATAGRAM_BYTES = MAX_DATAGRAM_BYTES - PACKET_OVERHEAD_BYTES;
 /** Session id, seq, ack, sack bitmap (4 bytes each), ack delay, fragment index and count (2 each). */
 export const TEXT_OVERHEAD_BYTES = HEADER_BYTES + 4 * 4 + 3 * 2;
 export const MAX_FRAGMENT_BYTES = MAX_MESSAGE_DATAGRAM_BYTES - TEXT_OVERHEAD_BYTES;
@@ -28,33 +30,6 @@ export type DeclineReason = (typeof DECLINE_REASONS)[number];
 
 // Nicks are shown on other people's terminals: no control characters, so no escape sequences.
 const nick = str8(MAX_NICK_BYTES, { pattern: /^[^\p{Cc}]*$/u, message: 'nick contains control characters' });
-
-export type Fields = Record<string, Field<never> | Field<number> | Field<string> | Field<Uint8Array>>;
-type ShapeOf<F extends Fields> = { [K in keyof F]: F[K]['schema'] };
-
-export interface MessageDefinition<Name extends string = string, F extends Fields = Fields> {
-  readonly name: Name;
-  readonly code: number;
-  readonly fields: F;
-  readonly schema: z.ZodType<{ type: Name } & { [K in keyof F]: z.infer<F[K]['schema']> }>;
-}
-
-export function define<const Name extends string, const F extends Fields>(
-  name: Name,
-  code: number,
-  fields: F,
-  refine?: (value: z.infer<z.ZodObject<ShapeOf<F>>>) => string | undefined,
-) {
-  const shape = Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.schema]));
-  let schema = z.strictObject({ type: z.literal(name), ...(shape as ShapeOf<F>) });
-  if (refine) {
-    schema = schema.superRefine((value, ctx) => {
-      const problem = refine(value as never);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
-  }
-  return { name, code, fields, schema };
-}
 
 const session = u32;
 /** Cumulative acknowledgement: the next sequence number expected, so every lower one has arrived. */
@@ -143,6 +118,7 @@ export const MESSAGE_DEFINITIONS = [
   Ack,
   DisconnectAck,
   Presence,
+  ...streams.STREAM_MESSAGE_DEFINITIONS,
 ] as const;
 
 export type Text = z.infer<typeof Text.schema>;
@@ -166,9 +142,25 @@ export const Datagram = z.discriminatedUnion('type', [
   Ack.schema,
   DisconnectAck.schema,
   Presence.schema,
+  streams.Features.schema,
+  streams.StreamData.schema,
+  streams.StreamAck.schema,
+  streams.StreamCredit.schema,
+  streams.StreamReset.schema,
+  streams.StreamStop.schema,
+  streams.StreamLimit.schema,
 ]);
 export type Datagram = z.infer<typeof Datagram>;
 export type DatagramType = Datagram['type'];
+export {
+  Features,
+  StreamAck,
+  StreamCredit,
+  StreamData,
+  StreamLimit,
+  StreamReset,
+  StreamStop,
+} from './stream-messages.js';
 
 const messageCodec = makeCodec<Datagram>(MESSAGE_VERSION, MESSAGE_DEFINITIONS, MAX_MESSAGE_DATAGRAM_BYTES);
 /** A session message as bytes (magic, MESSAGE_VERSION, code, fields). */

@@ -59,22 +59,32 @@ export class Link<T> {
 
   /** Offers a datagram; false if it was dropped (full buffer, or lost on the wire). */
   send(now: number, bytes: number, item: T): boolean {
+    const at = this.admit(now, bytes);
+    if (at === undefined) return false;
+    if (this.count === this.arrivals.length) this.grow();
+    const slot = (this.head + this.count++) % this.arrivals.length;
+    this.arrivals[slot] = at;
+    this.sizes[slot] = bytes;
+    this.items[slot] = item;
+    return true;
+  }
+
+  /**
+   * Offers a datagram the caller carries itself (the virtual network's links): when it arrives,
+   * or undefined if it was dropped. Counted as `send` counts; `delivered` is the caller's to count.
+   */
+  admit(now: number, bytes: number): number | undefined {
     this.stats.sent++;
     if (this.backlog(now) + bytes > this.options.buffer) {
       this.stats.droppedFull++;
-      return false;
+      return undefined;
     }
     this.freeAt = Math.max(now, this.freeAt) + (bytes * 1000) / this.options.bandwidth;
     if (this.options.loss && this.random() < this.options.loss) {
       this.stats.droppedRandom++;
-      return false;
+      return undefined;
     }
-    if (this.count === this.arrivals.length) this.grow();
-    const slot = (this.head + this.count++) % this.arrivals.length;
-    this.arrivals[slot] = this.freeAt + this.options.delay;
-    this.sizes[slot] = bytes;
-    this.items[slot] = item;
-    return true;
+    return this.freeAt + this.options.delay;
   }
 
   /** When the next datagram arrives, Infinity if none is on its way. */

@@ -7,6 +7,7 @@ import {
   type Address,
   type Datagram,
   encodeDatagram,
+  type EndpointOptionsInput,
   generateKeyPair,
   type NetchatEvent,
 } from '../../src/index.js';
@@ -74,14 +75,15 @@ export class RawPeer implements NodeEndpoint {
  * b has accepted a session (wire id `session`, b's id `sb`) with a raw peer, which can then send
  * b any session message it likes; `fragment` writes a text fragment of that session.
  */
-export function rawSession() {
+export function rawSession(options: EndpointOptionsInput = {}, before: Datagram[] = []) {
   const net = new VirtualNetwork();
-  const b = net.add('127.0.0.2', 2222);
+  const b = net.add('127.0.0.2', 2222, options);
   const node = net.attach(new RawPeer(), '127.0.0.1', 1111);
   const raw = node.endpoint;
   raw.connect(b.address, 0);
   net.run(() => raw.channel !== undefined, 1_000);
   const session = 77;
+  for (const message of before) raw.send(message);
   raw.send({ type: 'connect_request', session, heartbeatMs: 25_000, nick: 'raw' });
   net.run(() => eventsOf(b, 'request').length > 0, 1_000);
   const sb = eventsOf(b, 'request')[0]?.session ?? -1;

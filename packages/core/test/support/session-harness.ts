@@ -40,6 +40,11 @@ export function harness(options: EndpointOptionsInput = {}, route: Partial<Route
       emit: (event) => h.events.push({ ...event, at: h.now }),
       protocolError: (reason) => h.protocolErrors.push(reason),
       presencePace: presencePace(),
+      // A session on its own, as before capabilities: no features, no streams (no path to use).
+      sendsFeatures: false,
+      pathFor: () => {
+        throw new Error('the session harness has no paths');
+      },
     },
   };
   return h;

@@ -6,6 +6,7 @@ import {
   type Address,
   type Datagram,
   Endpoint,
+  type EndpointDependencies,
   type EndpointOptionsInput,
   formatAddress,
   type NetchatEvent,
@@ -59,7 +60,8 @@ export class VirtualNetwork {
   private readonly nodes = new Map<string, Node<NodeEndpoint>>();
   /** NAT rebinding: the address a node's datagrams now appear from (and are answered at). */
   private readonly apparent = new Map<Node<NodeEndpoint>, Address>();
-  private inFlight: InFlight[] = [];
+  /** Datagrams on their way: a min-heap by (arrival, order), so equal times keep their sending order. */
+  private readonly inFlight: InFlight[] = [];
   private order = 0;
   private readonly random: () => number;
   conditions: LinkConditions = { latency: 5, jitter: 0, loss: 0, duplicate: 0 };
@@ -70,15 +72,37 @@ export class VirtualNetwork {
    * with after it, or undefined to drop it. None by default.
    */
   translate: ((from: Address, to: Address) => { from: Address; to: Address } | undefined) | undefined;
+  /** Called with each event as it is collected: a test's application reacting at once (reading a stream). */
+  onEvent: ((node: Node<NodeEndpoint>, event: NetchatEvent) => void) | undefined;
+  /**
+   * Simulated paths (shaped-links.ts): when a datagram from → to arrives, 'drop', or undefined
+   * if the pair is not shaped (then `conditions` apply).
+   */
+  shape: ((from: Address, to: Address, bytes: number, now: number) => number | 'drop' | undefined) | undefined;
+  /** Keep every datagram in `Node.sent`, and every event in `Node.events` (a benchmark moving gigabytes turns them off). */
+  recordSent = true;
+  recordEvents = true;
+
 
   constructor(seed = 1) {
     this.random = seededRandom(seed);
   }
 
-  add(host: string, port: number, options: EndpointOptionsInput = {}, seed = port): Node {
+  add(
+    host: string,
+    port: number,
+    options: EndpointOptionsInput = {},
+    seed = port,
+    dependencies: EndpointDependencies = {},
+  ): Node {
     const address = { host, port };
     const node: Node = {
-      endpoint: new Endpoint(options, { randomU32: seededU32(seed), randomBytes: seededBytes(seed) }),
+      endpoint: new Endpoint(options, {
+        randomU32: seededU32(seed),
+        randomBytes: seededBytes(seed),
+        describeStreamPackets: true,
+        ...dependencies,
+      }),
       address,
       events: [],
       sent: [],
@@ -106,6 +130,7 @@ export class VirtualNetwork {
         randomU32: seededU32(seed),
         randomBytes: seededBytes(seed),
         identity,
+        describeStreamPackets: true,
       }),
       address,
       events: [],
@@ -136,20 +161,31 @@ export class VirtualNetwork {
     this.collect();
   }
 
-  /** Moves what every endpoint wants to send onto the wire and records its events. */
+  /**
+   * Moves what every endpoint wants to send onto the wire and records its events, until none has
+   * anything left (an `onEvent` handler may make an endpoint send more).
+   */
   collect(): void {
-    for (const node of this.nodes.values()) {
-      for (let t = node.endpoint.pollTransmit(); t; t = node.endpoint.pollTransmit()) {
-        node.sent.push({
-          at: this.now,
-          to: t.to,
-          data: t.data,
-          ...(t.message ? { message: t.message } : {}),
-        });
-        this.launch(this.apparent.get(node) ?? node.address, t.to, t.data, t.message);
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      for (const node of this.nodes.values()) {
+        for (let t = node.endpoint.pollTransmit(); t; t = node.endpoint.pollTransmit()) {
+          progressed = true;
+          if (this.recordSent)
+            node.sent.push({
+              at: this.now,
+              to: t.to,
+              data: t.data,
+              ...(t.message ? { message: t.message } : {}),
+            });
+          this.launch(this.apparent.get(node) ?? node.address, t.to, t.data, t.message);
+        }
+        for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent()) {
+          progressed = true;
+          if (this.recordEvents) node.events.push({ ...e, at: this.now });
+          this.onEvent?.(node, e);
+        }
       }
-      for (let e = node.endpoint.pollEvent(); e; e = node.endpoint.pollEvent())
-        node.events.push({ ...e, at: this.now });
     }
   }
 
@@ -157,19 +193,58 @@ export class VirtualNetwork {
     const routed = this.translate ? this.translate(sender, receiver) : { from: sender, to: receiver };
     if (!routed) return;
     const { from, to } = routed;
+    if (!this.filter(from, to, data, message)) return;
+    const shaped = this.shape?.(from, to, data.length, this.now);
+    if (shaped === 'drop') return;
+    if (shaped !== undefined) {
+      this.enqueue({ at: shaped, order: this.order++, from, to, data });
+      return;
+    }
     const c = this.conditions;
-    if (!this.filter(from, to, data, message) || this.random() < c.loss) return;
+    if (this.random() < c.loss) return;
     const copies = this.random() < c.duplicate ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const at = this.now + c.latency + this.random() * c.jitter;
-      this.inFlight.push({ at, order: this.order++, from, to, data });
+      this.enqueue({ at, order: this.order++, from, to, data });
     }
+  }
+
+  private enqueue(d: InFlight): void {
+    const heap = this.inFlight;
+    let i = heap.length;
+    heap.push(d);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(d, heap[parent] as InFlight)) break;
+      heap[i] = heap[parent] as InFlight;
+      i = parent;
+    }
+    heap[i] = d;
+  }
+
+  /** Takes the earliest datagram off the heap. */
+  private dequeue(): InFlight | undefined {
+    const heap = this.inFlight;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined || heap.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && earlier(heap[right] as InFlight, heap[left] as InFlight) ? right : left;
+      if (!earlier(heap[child] as InFlight, last)) break;
+      heap[i] = heap[child] as InFlight;
+      i = child;
+    }
+    heap[i] = last;
+    return top;
   }
 
   /** The time of the next thing to happen, or undefined when nothing ever will. */
   private nextTime(): number | undefined {
-    let next: number | undefined;
-    for (const d of this.inFlight) if (next === undefined || d.at < next) next = d.at;
+    let next: number | undefined = this.inFlight[0]?.at;
     for (const node of this.nodes.values()) {
       const at = node.endpoint.nextTimeout();
       if (at !== undefined && (next === undefined || at < next)) next = at;
@@ -191,10 +266,10 @@ export class VirtualNetwork {
         return until();
       }
       this.now = Math.max(this.now, next);
-      const due = this.inFlight
-        .filter((d) => d.at <= this.now)
-        .sort((a, b) => a.at - b.at || a.order - b.order);
-      this.inFlight = this.inFlight.filter((d) => d.at > this.now);
+      // Every datagram due now, in order, taken off before any is delivered (as before the heap).
+      const due: InFlight[] = [];
+      while (this.inFlight.length > 0 && (this.inFlight[0] as InFlight).at <= this.now)
+        due.push(this.dequeue() as InFlight);
       for (const d of due)
         this.nodes.get(formatAddress(d.to))?.endpoint.handleDatagram(d.data, d.from, this.now);
       for (const node of this.nodes.values()) node.endpoint.handleTimeout(this.now);
@@ -207,6 +282,10 @@ export class VirtualNetwork {
   runFor(ms: number): void {
     this.run(() => false, this.now + ms);
   }
+}
+
+function earlier(a: InFlight, b: InFlight): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
 }
 
 export function eventsOf<T extends NetchatEvent['type']>(node: Node<NodeEndpoint>, type: T) {

@@ -1,0 +1,159 @@
+/**
+ * Loopback, two processes (issue 19): one bulk stream of 1 GiB from one process to another,
+ * beside the rate at which raw node:dgram moves 1200-byte datagrams one way between two
+ * processes without loss, measured in the same run, both warmed up. Each process is a child of
+ * this one (`role` below); they talk to this one over IPC and to each other over UDP on 127.0.0.1.
+ *
+ * The raw baseline is fair: a sender paced at a given rate, a receiver that counts; the rate
+ * steps up until the receiver misses datagrams, and the figure is the highest rate it took
+ * without loss (≤ 0.1 %), as received.
+ *
+ * netchat: the receiver accepts, reads the stream as it arrives and answers nothing else; the
+ * sender writes 1 GiB pull-driven (a 256 KiB buffer written again and again, more when the
+ * stream says it has room) and sends a chat line every 100 ms; the receiver measures each line's
+ * one-way delay on the shared wall clock (performance.timeOrigin + now: one machine). Both
+ * sample their RSS every 100 ms. The children (transport-peer.mjs) run the built package
+ * (dist/: `pnpm build` first; scripts/bench.mjs does it).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const GIB = 1024 ** 3;
+const DATAGRAM = 1200;
+
+type Message = Record<string, unknown> & { type: string };
+
+function nextMessage(child: ReturnType<typeof fork>, type: string): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Message) => {
+      if (m.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number) => reject(new Error(`child exited (${code}) before ${type}`));
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+// ---- the orchestra --------------------------------------------------------------------------
+
+/** A child process playing `role`: compiled JavaScript (dist/), so its RSS is netchat's, not the TypeScript loader's. */
+function child(role: string): ReturnType<typeof fork> {
+  const script = fileURLToPath(new URL('./transport-peer.mjs', import.meta.url));
+  return fork(script, [role], {
+    execArgv: process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+async function both(roles: [string, string]) {
+  const [a, b] = roles.map(child) as [ReturnType<typeof fork>, ReturnType<typeof fork>];
+  const [readyA, readyB] = await Promise.all([nextMessage(a, 'ready'), nextMessage(b, 'ready')]);
+  return { a, b, readyA, readyB };
+}
+
+async function quit(...children: ReturnType<typeof fork>[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.send({ type: 'quit' });
+          setTimeout(() => c.kill(), 5_000).unref();
+        }),
+    ),
+  );
+}
+
+export interface RawResult {
+  /** Datagrams per second the receiver took without loss, the highest rate tried. */
+  datagramsPerSecond: number;
+  bytesPerSecond: number;
+  /** Every step: rate offered, share lost. */
+  steps: { rate: number; received: number; lost: number }[];
+}
+
+/** Steps the raw rate up until the receiver loses more than 0.1 %; the best lossless rate received. */
+export async function rawBaseline(seconds = 1): Promise<RawResult> {
+  const { a: sender, b: receiver, readyB } = await both(['raw-sender', 'raw-receiver']);
+  const port = readyB.port as number;
+  const steps: RawResult['steps'] = [];
+  const step = async (rate: number) => {
+    receiver.send({ type: 'count' });
+    const before = (await nextMessage(receiver, 'count')).received as number;
+    sender.send({ type: 'send', port, rate, seconds });
+    const { sent, seconds: took } = (await nextMessage(sender, 'sent')) as unknown as {
+      sent: number;
+      seconds: number;
+    };
+    await new Promise((r) => setTimeout(r, 100));
+    receiver.send({ type: 'count' });
+    const received = ((await nextMessage(receiver, 'count')).received as number) - before;
+    return { rate: sent / took, received: received / took, lost: Math.max(0, sent - received) / sent };
+  };
+  // Warm-up, not counted.
+  await step(20_000);
+  await step(50_000);
+  let best = 0;
+  for (let rate = 25_000; rate < 2_000_000; rate *= 1.2) {
+    const s = await step(rate);
+    steps.push({
+      rate: Math.round(s.rate),
+      received: Math.round(s.received),
+      lost: Math.round(s.lost * 1e4) / 1e4,
+    });
+    if (s.lost <= 0.001) best = Math.max(best, s.received);
+    // Two steps in a row with loss: the receiver is past what it can take.
+    if (steps.length >= 2 && steps.slice(-2).every((x) => x.lost > 0.001)) break;
+  }
+  await quit(sender, receiver);
+  return { datagramsPerSecond: Math.round(best), bytesPerSecond: Math.round(best * DATAGRAM), steps };
+}
+
+export interface NetchatResult {
+  bytes: number;
+  seconds: number;
+  bytesPerSecond: number;
+  chatLines: number;
+  chatP95Ms: number;
+  chatMaxMs: number;
+  senderRssMB: number;
+  receiverRssMB: number;
+  warmUpBytesPerSecond: number;
+  detail: unknown;
+}
+
+/** A warm-up transfer, then one of `bytes` (1 GiB), each over a fresh session between the same two processes. */
+export async function netchatTransfer(bytes = GIB, warmUp = 64 * 1024 ** 2): Promise<NetchatResult> {
+  const { a: sender, b: receiver, readyB } = await both(['netchat-sender', 'netchat-receiver']);
+  const port = readyB.port as number;
+  const run = async (size: number) => {
+    receiver.send({ type: 'expect', bytes: size });
+    const received = nextMessage(receiver, 'received');
+    sender.send({ type: 'transfer', port, bytes: size });
+    const [r, s] = await Promise.all([received, nextMessage(sender, 'sent')]);
+    return { r, s };
+  };
+  const warm = await run(warmUp);
+  const { r, s } = await run(bytes);
+  await quit(sender, receiver);
+  const delays = [...(r.delays as number[])].sort((x, y) => x - y);
+  const seconds = r.seconds as number;
+  return {
+    bytes,
+    seconds,
+    bytesPerSecond: bytes / seconds,
+    chatLines: delays.length,
+    chatP95Ms: delays[Math.floor(0.95 * (delays.length - 1))] ?? Number.NaN,
+    chatMaxMs: delays.at(-1) ?? Number.NaN,
+    senderRssMB: (s.rss as number) / 1024 ** 2,
+    receiverRssMB: (r.rss as number) / 1024 ** 2,
+    warmUpBytesPerSecond: warmUp / (warm.r.seconds as number),
+    detail: { sender: { path: s.path, stats: s.stats }, receiver: { path: r.path, stats: r.stats } },
+  };
+}

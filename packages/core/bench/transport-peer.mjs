@@ -1,0 +1,186 @@
+/**
+ * One process of the loopback benchmark (transport-loopback.ts forks it with a role): a raw
+ * node:dgram sender or receiver, or a netchat sender or receiver over the built package (dist/).
+ * Plain JavaScript, so the process's RSS is its own and netchat's, without a TypeScript loader.
+ * It takes orders and reports over IPC.
+ */
+import dgram from 'node:dgram';
+import { NetchatPeer } from '../dist/index.js';
+import { RECEIVE_BUFFER_BYTES } from '../dist/node/udp-socket.js';
+
+const DATAGRAM = 1200;
+const CHUNK = 256 * 1024;
+
+const send = (message) => process.send?.(message);
+/** Milliseconds on the machine's wall clock, sub-millisecond: both processes read the same one. */
+const wallClock = () => performance.timeOrigin + performance.now();
+
+/** The highest RSS seen, sampled every 100 ms. */
+function rssSampler() {
+  let max = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    max = Math.max(max, process.memoryUsage.rss());
+  }, 100);
+  return {
+    reset() {
+      max = process.memoryUsage.rss();
+    },
+    peak() {
+      return Math.max(max, process.memoryUsage.rss());
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
+async function rawReceiver() {
+  const socket = dgram.createSocket('udp4');
+  await new Promise((r) => socket.bind(0, '127.0.0.1', r));
+  // The receive buffer netchat's adapter asks for (udp-socket.ts): the same room for bursts.
+  socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+  let received = 0;
+  socket.on('message', () => {
+    received++;
+  });
+  process.on('message', (m) => {
+    if (m.type === 'count') send({ type: 'count', received });
+    if (m.type === 'quit') socket.close(() => process.exit(0));
+  });
+  send({ type: 'ready', port: socket.address().port });
+}
+
+async function rawSender() {
+  const socket = dgram.createSocket('udp4');
+  await new Promise((r) => socket.bind(0, '127.0.0.1', r));
+  const payload = Buffer.alloc(DATAGRAM, 0x61);
+  process.on('message', async (m) => {
+    if (m.type === 'quit') socket.close(() => process.exit(0));
+    if (m.type !== 'send') return;
+    const { port, rate, seconds } = m;
+    // Paced: whatever the clock says is due, in batches of at most 64, yielding between them.
+    const start = performance.now();
+    let sent = 0;
+    for (;;) {
+      const elapsed = (performance.now() - start) / 1000;
+      if (elapsed >= seconds) break;
+      const due = Math.floor(rate * elapsed);
+      for (let i = 0; sent < due && i < 64; i++, sent++) socket.send(payload, port, '127.0.0.1');
+      await new Promise((r) => setImmediate(r));
+    }
+    send({ type: 'sent', sent, seconds: (performance.now() - start) / 1000 });
+  });
+  send({ type: 'ready' });
+}
+
+async function netchatReceiver() {
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true });
+  const rss = rssSampler();
+  let bytes = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  let target = Number.POSITIVE_INFINITY;
+  const delays = [];
+  peer.on('request', (e) => peer.accept(e.session));
+  peer.on('stream_readable', (e) => {
+    for (;;) {
+      const chunk = peer.readStream(e.session, e.stream, 1 << 20);
+      if (chunk.length === 0) break;
+      if (bytes === 0) firstAt = performance.now();
+      bytes += chunk.length;
+      lastAt = performance.now();
+    }
+  });
+  peer.on('stream_finished', (e) => {
+    if (e.direction !== 'receive') return;
+    if (bytes >= target)
+      send({
+        type: 'received',
+        bytes,
+        seconds: (lastAt - firstAt) / 1000,
+        delays: [...delays],
+        rss: rss.peak(),
+        stats: { ...peer.stats },
+        path: peer.endpoint.pathInfo(e.peer),
+      });
+    bytes = 0;
+    delays.length = 0;
+  });
+  peer.on('message', (e) => {
+    delays.push(wallClock() - Number(e.text.split(' ')[1]));
+  });
+  process.on('message', async (m) => {
+    if (m.type === 'expect') {
+      target = m.bytes;
+      rss.reset();
+    }
+    if (m.type === 'quit') {
+      rss.stop();
+      await peer.close(200);
+      process.exit(0);
+    }
+  });
+  send({ type: 'ready', port: peer.address.port });
+}
+
+async function netchatSender() {
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true });
+  const rss = rssSampler();
+  const chunk = new Uint8Array(CHUNK).fill(0x5a);
+  process.on('message', async (m) => {
+    if (m.type === 'quit') {
+      rss.stop();
+      await peer.close(200);
+      process.exit(0);
+    }
+    if (m.type !== 'transfer') return;
+    rss.reset();
+    const { port, bytes: total } = m;
+    const accepted = new Promise((resolve) => peer.once('accepted', (e) => resolve(e.session)));
+    peer.connectTo({ host: '127.0.0.1', port });
+    const session = await accepted;
+    await new Promise((r) => setTimeout(r, 50));
+    const stream = peer.openStream(session);
+    let written = 0;
+    // Pull-driven: as much as the stream takes, the rest when it says it has room.
+    const write = () => {
+      while (written < total) {
+        const want = Math.min(CHUNK, total - written);
+        const took = peer.writeStream(session, stream, want === CHUNK ? chunk : chunk.subarray(0, want));
+        written += took;
+        if (took < want) return;
+      }
+      peer.finishStream(session, stream);
+    };
+    let finished;
+    const done = new Promise((resolve) => {
+      finished = resolve;
+    });
+    const onFinished = (e) => {
+      if (e.session === session && e.stream === stream && e.direction === 'send') finished();
+    };
+    const onWritable = (e) => {
+      if (e.session === session && e.stream === stream) write();
+    };
+    peer.on('stream_finished', onFinished);
+    peer.on('stream_writable', onWritable);
+    const chat = setInterval(() => peer.send(session, `at ${wallClock()}`), 100);
+    write();
+    await done;
+    clearInterval(chat);
+    peer.off('stream_finished', onFinished);
+    peer.off('stream_writable', onWritable);
+    const path = peer.endpoint.pathInfo({ host: '127.0.0.1', port });
+    peer.closeSession(session, { linger: false });
+    send({ type: 'sent', rss: rss.peak(), path, stats: { ...peer.stats } });
+  });
+  send({ type: 'ready' });
+}
+
+const roles = {
+  'raw-receiver': rawReceiver,
+  'raw-sender': rawSender,
+  'netchat-receiver': netchatReceiver,
+  'netchat-sender': netchatSender,
+};
+await roles[process.argv[2]]();

@@ -1,0 +1,66 @@
+/**
+ * Capabilities (PROTOCOL.md, Capabilities): what each peer of a session supports, exchanged as
+ * it connects, so an application knows at once whether it may open a stream.
+ *
+ * A `features` goes right before every `connect_request` (the responder keeps it for the request
+ * that follows: EndpointStreams.holdFeatures) and before every `accept`, so each side has the
+ * other's when the session opens. A peer that predates `features` drops it as an unknown code and
+ * sends none: a session that opens without the peer's features takes the peer to be text only at
+ * once, and asks once more (a new peer whose `features` was lost answers, and corrects that: the
+ * `features` event comes again). Every ask is answered once (a request's, by the accept).
+ */
+import type { PeerFeatures } from '../events.js';
+import type { Features } from '../wire/messages.js';
+import { FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
+import type { Session } from './session.js';
+
+/** A peer that said nothing: text only. */
+export const TEXT_ONLY: PeerFeatures = { streams: false, maxStreams: 0, streamWindow: 0 };
+
+/** Our features, asking for the peer's while we have not heard them. */
+export function sendFeatures(s: Session): void {
+  if (!s.ctx.sendsFeatures) return;
+  const { streams, streamWindow, maxIncomingStreams } = s.ctx.options;
+  s.ctx.transmit(s.route, {
+    type: 'features',
+    session: s.wireId,
+    features: streams ? FEATURE_STREAMS : 0,
+    flags: s.featuresHeard ? 0 : FEATURES_ASK,
+    streamWindow: streams ? streamWindow : 0,
+    maxStreams: streams ? maxIncomingStreams : 0,
+  });
+}
+
+/** The peer's features arrived (states connecting, requested, open). */
+export function onFeatures(s: Session, features: Features): void {
+  const before = s.peerFeatures;
+  const streams = (features.features & FEATURE_STREAMS) !== 0;
+  s.peerFeatures = {
+    streams,
+    maxStreams: streams ? features.maxStreams : 0,
+    streamWindow: streams ? features.streamWindow : 0,
+  };
+  s.featuresHeard = true;
+  // A request is answered by the accept (which brings ours), not before the person decides.
+  if (features.flags & FEATURES_ASK && s.state !== 'requested') sendFeatures(s);
+  // Told once the session is open (announceFeatures), and again only if that was wrong.
+  if (s.state === 'open' && before?.streams !== streams) emitFeatures(s);
+}
+
+/**
+ * The session just opened (after its `accepted`, if any): tell the application what the peer
+ * supports. Without a word from the peer it is text only, and is asked once more.
+ */
+export function announceFeatures(s: Session): void {
+  if (!s.ctx.sendsFeatures) return;
+  if (!s.featuresHeard) {
+    s.peerFeatures = TEXT_ONLY;
+    sendFeatures(s);
+  }
+  emitFeatures(s);
+}
+
+function emitFeatures(s: Session): void {
+  if (!s.ctx.options.streams || s.peerFeatures === undefined) return;
+  s.ctx.emit({ type: 'features', session: s.id, peer: s.peer, features: s.peerFeatures });
+}

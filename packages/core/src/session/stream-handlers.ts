@@ -1,0 +1,45 @@
+/**
+ * What the stream messages do in an open session (datagram-handlers.ts points here): each goes
+ * to the session's streams (streams/stream-set.ts), and a packet they took is acknowledged on
+ * the path. A peer that sends them although we take no streams breaks the rules: dropped,
+ * counted, never acknowledged.
+ */
+import {
+  onStreamCredit,
+  onStreamData,
+  onStreamLimit,
+  onStreamReset,
+  onStreamStop,
+} from '../streams/stream-peer.js';
+import { StreamSet } from '../streams/stream-set.js';
+import type { StreamCredit, StreamData, StreamLimit, StreamReset, StreamStop } from '../wire/messages.js';
+import type { Session } from './session.js';
+
+/** The session's streams, made (with the channel's path) at the first need; undefined if we take none. */
+export function streamsOf(s: Session): StreamSet | undefined {
+  if (!s.ctx.options.streams) return undefined;
+  s.streams ??= new StreamSet(s, s.ctx.pathFor(s.route));
+  return s.streams;
+}
+
+type StreamMessage = StreamData | StreamCredit | StreamReset | StreamStop | StreamLimit;
+
+/** Runs `take` on the session's streams; acknowledges the packet if it was taken. */
+function handle<M extends StreamMessage>(
+  take: (streams: StreamSet, message: M, now: number) => boolean,
+): (s: Session, message: M, now: number) => void {
+  return (s, message, now) => {
+    const streams = streamsOf(s);
+    if (!streams || streams.ended) {
+      s.ctx.protocolError(`${message.type} to a session that takes no streams`);
+      return;
+    }
+    if (take(streams, message, now)) streams.path.onReceived(message.packet, s.wireId, now);
+  };
+}
+
+export const onData = handle<StreamData>(onStreamData);
+export const onCredit = handle<StreamCredit>(onStreamCredit);
+export const onReset = handle<StreamReset>(onStreamReset);
+export const onStop = handle<StreamStop>(onStreamStop);
+export const onLimit = handle<StreamLimit>((streams, d) => onStreamLimit(streams, d));
