@@ -83,6 +83,7 @@ export interface SessionView {
   state: string;
   peerNick: string;
   heartbeatMs: number;
+  lastHeard: number;
   // biome-ignore lint/suspicious/noExplicitAny: the channel record, for tests that look inside
   channel: any;
   rtt: { srtt: number | undefined; rttvar: number | undefined; rto(): number };
@@ -101,7 +102,7 @@ export class IndependentPeer extends EventEmitter {
   rendezvous: RendezvousClient | undefined;
   nick: string;
   now(): number;
-  connect(host: string, port: number): number;
+  connect(host: string, port: number, options?: { wireId?: number }): number;
   accept(session: number): void;
   decline(session: number, reason?: string, detail?: string): void;
   send(session: number, text: string): number;
@@ -111,6 +112,9 @@ export class IndependentPeer extends EventEmitter {
   session(session: number): SessionView | undefined;
   liveSessions(): SessionView[];
   rekeyAll(): void;
+  rebind(): Promise<void>;
+  /** Seals one session message (as the decoders give them) on a channel. */
+  sendMessage(channel: unknown, message: Decoded): void;
   stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
 }
 

@@ -205,6 +205,7 @@ export class IndependentPeer extends EventEmitter {
       this.stats.malformedMessages++;
       return;
     }
+    this.emit('wire_message', { channel, message: m, from });
     const session = this.byWire.get(`${channel.localIndex}:${m.session}`);
     if (session) {
       if (!session.receive(m)) this.stats.ignoredForState++;
@@ -300,8 +301,8 @@ export class IndependentPeer extends EventEmitter {
 
   // ---- the application's calls -------------------------------------------------------------------
 
-  /** Asks `host` `port` to chat; returns the session's handle. `via` may name an address to use. */
-  connect(host, port, { rendezvousRole = false } = {}) {
+  /** Asks `host` `port` to chat; returns the session's handle. `wireId` may fix the session id (tests). */
+  connect(host, port, { rendezvousRole = false, wireId: fixedId } = {}) {
     const address = { host, port };
     // A request from that address waits: accept it instead.
     for (const s of this.sessions.values()) {
@@ -310,7 +311,7 @@ export class IndependentPeer extends EventEmitter {
         return s.handle;
       }
     }
-    const wireId = crypto.randomBytes(4).readUInt32BE(0);
+    const wireId = fixedId ?? crypto.randomBytes(4).readUInt32BE(0);
     // One channel per peer address: reuse one with a live session on it, or a handshake under way.
     for (const s of this.sessions.values()) {
       if (!s.channel || s.channel.closed || !sameAddress(s.channel.address, address)) continue;
@@ -391,6 +392,21 @@ export class IndependentPeer extends EventEmitter {
     return s;
   }
 
+  /**
+   * Moves to a new UDP port (as a NAT that rebinds, or a laptop on another network): a new
+   * socket; the old one is closed. Channels keep their keys; the peer sees a new address.
+   */
+  async rebind() {
+    const host = this.socket.address().address;
+    const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise((resolve) => socket.bind(0, host, resolve));
+    const old = this.socket;
+    this.socket = socket;
+    socket.on('message', (data, rinfo) => this.onDatagram(new Uint8Array(data), rinfo));
+    socket.on('error', (error) => this.internalError(error));
+    await new Promise((resolve) => old.close(resolve));
+  }
+
   /** Moves the sending side of every channel to the next key epoch now. */
   rekeyAll() {
     for (const c of this.secure.channels.values()) c.rekeyNow(this.now());
@@ -406,6 +422,7 @@ export class IndependentPeer extends EventEmitter {
    * `graceful`, closes every live session first and waits (bounded) for them to end.
    */
   async stop({ graceful = false, timeoutMs = 5000 } = {}) {
+    if (this.closed) return;
     if (graceful) {
       for (const s of [...this.sessions.values()]) s.close();
       const until = this.now() + timeoutMs;

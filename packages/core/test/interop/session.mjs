@@ -297,19 +297,20 @@ export class Session {
   onLiveness(now) {
     const I = this.heartbeatMs;
     const M = I / 2;
-    if (now >= this.lastHeard + this.options.missLimit * I + M) {
-      this.emit('lost', { missed: this.options.missLimit });
-      this.end('lost', 'lost');
-      return;
-    }
-    if (now >= this.lastHeard + (this.misses + 1) * I + M) {
+    // The n-th interval is missed at n·I + M; the miss limit's one is reported, then the peer is lost.
+    while (now >= this.lastHeard + (this.misses + 1) * I + M && this.misses < this.options.missLimit) {
       this.misses++;
       this.emit('heartbeat_missed', { count: this.misses });
-      if (this.misses === 1) {
+      if (this.misses === 1 && this.misses < this.options.missLimit) {
         this.lastProbeAt = now;
         this.stats.probesSent++;
         this.sendHeartbeat(now);
       }
+    }
+    if (now >= this.lastHeard + this.options.missLimit * I + M) {
+      this.emit('lost', { missed: this.misses });
+      this.end('lost', 'lost');
+      return;
     }
     if (this.lastProbeAt !== undefined && now >= this.lastProbeAt + Math.max(I / 8, PROBE_MIN_GAP_MS)) {
       this.lastProbeAt = now;
