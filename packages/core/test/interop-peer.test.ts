@@ -9,7 +9,13 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetchatPeer } from '../src/index.js';
 import { bigText, Stage } from './interop/harness.js';
-import { type IndependentPeer, type PeerEvent, x25519KeyPair, XXHandshake, encodePacket } from './interop/index.mjs';
+import {
+  type IndependentPeer,
+  type PeerEvent,
+  x25519KeyPair,
+  XXHandshake,
+  encodePacket,
+} from './interop/index.mjs';
 import { LossyRelay } from './support/lossy-relay.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -59,10 +65,18 @@ describe('interop: the independent peer and netchat', () => {
     const ids = fromP.map((t) => p.send(ps, t));
     const fromN = ['back 🎉', bigText(SIXTY_FOUR_KIB), 'ok'];
     const nIds = fromN.map((t) => n.send(ns, t));
-    await r.until(() => r.of('N', 'message').length === 3 && r.of('P', 'message').length === 3, 20_000, 'messages');
+    await r.until(
+      () => r.of('N', 'message').length === 3 && r.of('P', 'message').length === 3,
+      20_000,
+      'messages',
+    );
     expect(r.of('N', 'message').map((e) => e.text)).toEqual(fromP);
     expect(r.of('P', 'message').map((e) => e.text)).toEqual(fromN);
-    await r.until(() => r.of('P', 'delivered').length === 3 && r.of('N', 'delivered').length === 3, 10_000, 'delivered');
+    await r.until(
+      () => r.of('P', 'delivered').length === 3 && r.of('N', 'delivered').length === 3,
+      10_000,
+      'delivered',
+    );
     expect(r.of('P', 'delivered').map((e) => e.messageId)).toEqual(ids);
     expect(r.of('N', 'delivered').map((e) => e.messageId)).toEqual(nIds);
 
@@ -92,10 +106,18 @@ describe('interop: the independent peer and netchat', () => {
     n.send(ns, big);
     n.send(ns, '👩‍👩‍👧‍👦');
     p.send(ps, big);
-    await r.until(() => r.of('P', 'message').length === 2 && r.of('N', 'message').length === 1, 20_000, 'messages');
+    await r.until(
+      () => r.of('P', 'message').length === 2 && r.of('N', 'message').length === 1,
+      20_000,
+      'messages',
+    );
     expect(r.of('P', 'message').map((e) => e.text)).toEqual([big, '👩‍👩‍👧‍👦']);
     expect(r.of('N', 'message')[0]?.text).toBe(big);
-    await r.until(() => r.of('N', 'delivered').length === 2 && r.of('P', 'delivered').length === 1, 10_000, 'acks');
+    await r.until(
+      () => r.of('N', 'delivered').length === 2 && r.of('P', 'delivered').length === 1,
+      10_000,
+      'acks',
+    );
 
     n.closeSession(ns);
     expect((await r.waitFor('P', 'closed')).reason).toBe('peer_closed');
@@ -154,7 +176,11 @@ describe('interop: the independent peer and netchat', () => {
     const session = p.session(ps);
     expect(session?.heartbeatMs).toBe(200);
     // Ten intervals of silence but for heartbeats.
-    await r.until(() => (session?.stats.heartbeatsSent ?? 0) >= 10 && r.of('N', 'heartbeat_sent').length >= 10, 10_000, 'heartbeats');
+    await r.until(
+      () => (session?.stats.heartbeatsSent ?? 0) >= 10 && r.of('N', 'heartbeat_sent').length >= 10,
+      10_000,
+      'heartbeats',
+    );
     expect(r.of('N', 'heartbeat_missed')).toEqual([]);
     expect(r.of('P', 'heartbeat_missed')).toEqual([]);
     expect(n.session(ns)?.state).toBe('open');
@@ -254,7 +280,11 @@ describe('interop: the independent peer and netchat', () => {
     const staticKey = x25519KeyPair();
     for (let i = 1; i <= 140; i++) {
       const noise = new XXHandshake(true, staticKey).writeMessage1();
-      flood.send(encodePacket({ type: 'handshake_init', senderIndex: i, noise }), n.address.port, '127.0.0.1');
+      flood.send(
+        encodePacket({ type: 'handshake_init', senderIndex: i, noise }),
+        n.address.port,
+        '127.0.0.1',
+      );
     }
     await r.until(() => n.endpoint.secureSizes.pending >= 128, 5000, 'netchat under load');
     const { ps } = await independentAsks(stage, n, p);
@@ -350,9 +380,24 @@ describe('interop: the independent peer and netchat', () => {
       return seen.filter((m) => m.session === (message.session as number)).map((m) => m.type);
     };
     const ack = { ack: 0, sack: 0, ackDelay: 0 };
-    expect(await ask({ type: 'text', session: 101, seq: 0, ...ack, fragmentIndex: 0, fragmentCount: 1, payload: Uint8Array.of(0x68) }, 901)).toEqual(['disconnect']);
+    expect(
+      await ask(
+        {
+          type: 'text',
+          session: 101,
+          seq: 0,
+          ...ack,
+          fragmentIndex: 0,
+          fragmentCount: 1,
+          payload: Uint8Array.of(0x68),
+        },
+        901,
+      ),
+    ).toEqual(['disconnect']);
     expect(await ask({ type: 'heartbeat', session: 102, ...ack }, 902)).toEqual(['disconnect']);
-    expect(await ask({ type: 'accept', session: 103, heartbeatMs: 1000, nick: 'x' }, 903)).toEqual(['disconnect']);
+    expect(await ask({ type: 'accept', session: 103, heartbeatMs: 1000, nick: 'x' }, 903)).toEqual([
+      'disconnect',
+    ]);
     expect(await ask({ type: 'disconnect', session: 104 }, 904)).toEqual(['disconnect_ack']);
     expect(await ask({ type: 'ack', session: 105, ...ack }, 905)).toEqual([]);
     expect(await ask({ type: 'presence', session: 106, activity: 'idle', nick: 'x' }, 906)).toEqual([]);
@@ -373,33 +418,36 @@ describe('interop: the independent peer and netchat', () => {
   it.each([
     ['the independent id is the larger', 0xffff_fffe],
     ['netchat id is the larger', 1],
-  ])('simultaneous open: both ask at once (nobody accepts) and end in one session with the larger id (%s)', async (_, fixedId) => {
-    stage = new Stage();
-    const r = stage.recorder;
-    const n = await stage.netchat('N');
-    const p = await stage.independent('P');
-    const requestIds: number[] = [];
-    p.on('wire_message', (w: { message: { type: string; session: number } }) => {
-      if (w.message.type === 'connect_request') requestIds.push(w.message.session);
-    });
-    const ps = p.connect('127.0.0.1', n.address.port, { wireId: fixedId });
-    const mine = p.session(ps)?.wireId ?? 0;
-    const ns = await n.connect('127.0.0.1', p.address.port);
-    await r.waitFor('N', 'accepted', (e) => e.session === ns, 10_000);
-    await r.until(() => p.liveSessions().length === 1, 10_000, 'the independent side open');
-    const theirs = requestIds[0] ?? 0;
-    expect(theirs).not.toBe(mine);
-    expect(p.liveSessions()[0]?.wireId).toBe(Math.max(mine, theirs));
-    p.send(p.liveSessions()[0]?.handle ?? 0, 'one session');
-    n.send(ns, 'and back');
-    await r.waitFor('N', 'message', (e) => e.text === 'one session');
-    await r.waitFor('P', 'message', (e) => e.text === 'and back');
-    expect(p.liveSessions()).toHaveLength(1);
-    expect(n.listSessions().filter((s) => s.state === 'open')).toHaveLength(1);
-    expect(r.of('N', 'request')).toEqual([]);
-    expect(r.of('P', 'request')).toEqual([]);
-    expect(p.errors).toEqual([]);
-  });
+  ])(
+    'simultaneous open: both ask at once (nobody accepts) and end in one session with the larger id (%s)',
+    async (_, fixedId) => {
+      stage = new Stage();
+      const r = stage.recorder;
+      const n = await stage.netchat('N');
+      const p = await stage.independent('P');
+      const requestIds: number[] = [];
+      p.on('wire_message', (w: { message: { type: string; session: number } }) => {
+        if (w.message.type === 'connect_request') requestIds.push(w.message.session);
+      });
+      const ps = p.connect('127.0.0.1', n.address.port, { wireId: fixedId });
+      const mine = p.session(ps)?.wireId ?? 0;
+      const ns = await n.connect('127.0.0.1', p.address.port);
+      await r.waitFor('N', 'accepted', (e) => e.session === ns, 10_000);
+      await r.until(() => p.liveSessions().length === 1, 10_000, 'the independent side open');
+      const theirs = requestIds[0] ?? 0;
+      expect(theirs).not.toBe(mine);
+      expect(p.liveSessions()[0]?.wireId).toBe(Math.max(mine, theirs));
+      p.send(p.liveSessions()[0]?.handle ?? 0, 'one session');
+      n.send(ns, 'and back');
+      await r.waitFor('N', 'message', (e) => e.text === 'one session');
+      await r.waitFor('P', 'message', (e) => e.text === 'and back');
+      expect(p.liveSessions()).toHaveLength(1);
+      expect(n.listSessions().filter((s) => s.state === 'open')).toHaveLength(1);
+      expect(r.of('N', 'request')).toEqual([]);
+      expect(r.of('P', 'request')).toEqual([]);
+      expect(p.errors).toEqual([]);
+    },
+  );
 
   it('limits: a request past netchat maxSessionsPerPeer is declined too_many_sessions, on the same channel', async () => {
     stage = new Stage();

@@ -14,7 +14,8 @@ afterEach(async () => {
   await stage.close();
 });
 
-const same = (a: Address, b: Address) => a.port === b.port && a.host.replace('::ffff:', '') === b.host.replace('::ffff:', '');
+const same = (a: Address, b: Address) =>
+  a.port === b.port && a.host.replace('::ffff:', '') === b.host.replace('::ffff:', '');
 
 async function rendezvousServer(s: Stage): Promise<NetchatPeer> {
   const server = await s.netchat('R');
@@ -101,7 +102,11 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
     p.peer.send(found.session, 'through the relay 🛰');
     p.peer.send(found.session, big);
     n.peer.send(ns, 'back through it');
-    await r.until(() => r.of('N', 'message').length === 2 && r.of('P', 'message').length === 1, 15_000, 'messages');
+    await r.until(
+      () => r.of('N', 'message').length === 2 && r.of('P', 'message').length === 1,
+      15_000,
+      'messages',
+    );
     expect(r.of('N', 'message').map((e) => e.text)).toEqual(['through the relay 🛰', big]);
     expect(r.of('P', 'message')[0]?.text).toBe('back through it');
     await r.until(() => r.of('P', 'delivered').length === 2, 10_000, 'delivered');
@@ -131,7 +136,11 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
     p.peer.send(ps, 'relayed answer 🤝');
     await r.waitFor('P', 'message', (e) => e.text === 'relayed hello 👋');
     await r.waitFor('N', 'message', (e) => e.text === 'relayed answer 🤝');
-    await r.until(() => r.of('N', 'delivered').length === 1 && r.of('P', 'delivered').length === 1, 10_000, 'acks');
+    await r.until(
+      () => r.of('N', 'delivered').length === 1 && r.of('P', 'delivered').length === 1,
+      10_000,
+      'acks',
+    );
     expect(p.client.stats.relayedIn).toBeGreaterThan(0);
     expect(p.client.stats.relayDropped).toBe(0);
 
@@ -165,14 +174,22 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
     // Everything it sends now goes direct: netchat credits it, challenges, and moves too.
     p.peer.send(found.session, 'from the direct path');
     await r.waitFor('N', 'message', (e) => e.text === 'from the direct path');
-    await r.until(() => same(n.peer.session(ns)?.peer ?? { host: '', port: 0 }, p.peer.address), 5000, 'netchat direct');
+    await r.until(
+      () => same(n.peer.session(ns)?.peer ?? { host: '', port: 0 }, p.peer.address),
+      5000,
+      'netchat direct',
+    );
     expect(p.client.stats.directProbes).toBeGreaterThanOrEqual(1);
     const relayedBefore = p.client.stats.relayedIn + p.client.stats.relayedOut;
     p.peer.send(found.session, 'direct now');
     n.peer.send(ns, 'direct too');
     await r.waitFor('N', 'message', (e) => e.text === 'direct now');
     await r.waitFor('P', 'message', (e) => e.text === 'direct too');
-    await r.until(() => r.of('P', 'delivered').length === 2 && r.of('N', 'delivered').length === 1, 5000, 'acks');
+    await r.until(
+      () => r.of('P', 'delivered').length === 2 && r.of('N', 'delivered').length === 1,
+      5000,
+      'acks',
+    );
     expect(p.client.stats.relayedIn + p.client.stats.relayedOut).toBe(relayedBefore);
     expectClean(p.peer);
   }, 45_000);

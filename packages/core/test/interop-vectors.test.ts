@@ -223,9 +223,11 @@ describe('PROTOCOL.md relay vectors, by the independent implementation', () => {
       const opened = openRelay(bytes, key);
       expect(typeof opened).toBe('object');
       expect(asJson(opened as Decoded)).toEqual(json);
-      expect(hex(sealRelay({ from: json.from, to: json.to, counter: json.counter, key, inner: unhex(json.inner) }))).toBe(
-        hex(bytes),
-      );
+      expect(
+        hex(
+          sealRelay({ from: json.from, to: json.to, counter: json.counter, key, inner: unhex(json.inner) }),
+        ),
+      ).toBe(hex(bytes));
       // The inner packet is the crypto vectors' data packet.
       expect(decodePacket(unhex(json.inner))?.type).toBe('data');
     }
@@ -235,6 +237,7 @@ describe('PROTOCOL.md relay vectors, by the independent implementation', () => {
     const key = bytesOf(fields(blocks('relay')[0] ?? '').get('key') ?? '');
     const list = blocks('relay-invalid').map(fields);
     expect(list.length).toBeGreaterThanOrEqual(5);
-    for (const b of list) expect(typeof openRelay(unhex(b.get('hex') ?? ''), key), b.get('why')).toBe('string');
+    for (const b of list)
+      expect(typeof openRelay(unhex(b.get('hex') ?? ''), key), b.get('why')).toBe('string');
   });
 });

@@ -75,6 +75,8 @@ export interface IndependentPeerOptions {
   onRequest?: (event: PeerEvent) => RequestVerdict;
   inbound?: (from: Address, data: Bytes) => boolean;
   outbound?: (to: Address, data: Bytes) => boolean;
+  /** A test hook: true to ignore a session message after decoding it (as if it never came). */
+  dropMessage?: (message: Decoded, from: Address) => boolean;
 }
 
 export interface SessionView {
@@ -90,12 +92,43 @@ export interface SessionView {
   stats: Record<string, number>;
 }
 
+export interface IndependentPeerStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  droppedIn: number;
+  droppedOut: number;
+  malformedMessages: number;
+  unknownSession: number;
+  ignoredForState: number;
+  declinedForLimits: number;
+  restartsSeen: number;
+  internalErrors: number;
+}
+
+export interface RendezvousClientStats {
+  malformed: number;
+  ignored: number;
+  registered: number;
+  introductionsAsRequester: number;
+  introductionsAsIntroduced: number;
+  punchesSent: number;
+  relayedIn: number;
+  relayedOut: number;
+  relayDropped: number;
+  directProbes: number;
+  movedToRelay: number;
+}
+
 export class IndependentPeer extends EventEmitter {
   static listen(options?: IndependentPeerOptions): Promise<IndependentPeer>;
+  /** On a virtual network and clock: `send` takes what it sends; deliver with onDatagram, move time with timers.advance. */
+  static virtual(address: Address, send: (bytes: Bytes, to: Address) => void, options?: IndependentPeerOptions): IndependentPeer;
+  onDatagram(data: Bytes, from: { address: string; port: number }): void;
+  readonly timers: { now(): number; advance(to: number): void; nextAt(): number | undefined };
   readonly publicKey: Bytes;
   readonly fingerprint: string;
   readonly address: Address;
-  readonly stats: Record<string, number>;
+  readonly stats: IndependentPeerStats;
   readonly errors: unknown[];
   // biome-ignore lint/suspicious/noExplicitAny: the secure layer, for tests that look inside
   readonly secure: any;
@@ -123,7 +156,7 @@ export class RendezvousClient {
     peer: IndependentPeer,
     options: { server: Address; acceptFrom?: 'anyone' | 'listed'; listedKeys?: Bytes[] },
   );
-  readonly stats: Record<string, number>;
+  readonly stats: RendezvousClientStats;
   registered: { request: number; tag: number; relayKey: Bytes; address: Address } | undefined;
   start(): void;
   whenRegistered(timeoutMs: number): Promise<boolean>;
