@@ -188,6 +188,20 @@ describe('netchat, timed by the independent peer on a virtual clock', () => {
     ).toEqual(['m17', 'm18']);
   });
 
+  it('ackDelay is 0 while the acknowledgement covers no fragment (ack 0, sack 0), even with fragments held beyond the sack', () => {
+    const w = new World();
+    const { ps } = openFromIndependent(w);
+    const session = w.independent.session(ps);
+    const send = (m: Record<string, unknown>) =>
+      w.independent.sendMessage(session?.channel, { session: session?.wireId, ...m } as never);
+    w.runUntil(w.now + 1000); // a clock well past 0 (an ackDelay from time 0 would show)
+    const t = w.now;
+    send(textMessage(40, 'early')); // in the window, beyond the 32 fragments sack can name
+    w.runUntil(t + 100);
+    const acks = w.heardOf('ack').filter((h) => h.at > t);
+    expect(acks.map((h) => [h.at - t, h.message.ack, h.message.sack, h.message.ackDelay])).toEqual([[2 * L, 0, 0, 0]]);
+  });
+
   it('the receive window: fragments next … next + 127 are held and acknowledged, later ones dropped unacknowledged', () => {
     const w = new World();
     const { ps } = openFromIndependent(w);
