@@ -48,7 +48,6 @@ export class Channel {
     this.closed = false;
     this.setKeys(keys, now);
     this.candidates = new Map(); // addressKey -> { address, credit, lastHeard, challenge, challengedAt }
-    this.finalBytes = undefined; // responder: the final that opened it (a repeat gets a keepalive)
   }
 
   setKeys(keys, now) {

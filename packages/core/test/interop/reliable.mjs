@@ -29,6 +29,8 @@ export class RttEstimator {
     let adjusted = raw - Math.min(ackDelayMs, MAX_ACK_DELAY_MS);
     if (this.minImmediate !== undefined && adjusted < this.minImmediate) {
       adjusted = Math.min(raw, this.minImmediate);
+    } else if (this.minImmediate === undefined && adjusted <= 0) {
+      adjusted = raw;
     }
     if (!this.realSample) {
       this.realSample = true;
@@ -55,7 +57,7 @@ export class TextSender {
     this.setTimer = setTimer;
     this.clearTimer = clearTimer;
     this.onDelivered = delivered;
-    this.fragments = new Map(); // seq -> { payload, index, count, messageId, sentAt, sends, sacked, fastAt }
+    this.fragments = new Map(); // seq -> { payload, index, count, messageId, sentAt, sends, sacked }
     this.messages = []; // { messageId, lastSeq } in order, not yet delivered
     this.nextSeq = 0; // the next seq a new fragment gets
     this.sentUpTo = 0; // every seq below it went out at least once
@@ -85,7 +87,6 @@ export class TextSender {
         sentAt: undefined,
         sends: 0,
         sacked: false,
-        fastAt: undefined,
       });
     }
     this.messages.push({ messageId, lastSeq: this.nextSeq - 1 });
@@ -127,29 +128,34 @@ export class TextSender {
     this.armRto(now);
   }
 
-  /** The peer's acknowledgement fields; `invalid` if they name a fragment never sent (ignored). */
-  onAck(ack, sack, ackDelay, now) {
-    if (ack > this.sentUpTo) return { progress: false, newlyAcked: false, invalid: true };
+  /** The peer's acknowledgement fields (an ack past what was sent counts up to what was sent). */
+  onAck(ackField, sack, ackDelay, now) {
+    const ack = Math.min(ackField, this.sentUpTo);
     let progress = false;
     const newly = new Map(); // seq -> its record, acknowledged for the first time now
     for (let s = this.acked; s < ack; s++) {
       const f = this.fragments.get(s);
-      if (f && !f.sacked) newly.set(s, f);
+      if (f && !f.sacked) {
+        newly.set(s, f);
+        progress = true;
+      }
+      // Passing a message's last fragment delivers it: progress too, even if it was sacked.
+      if (f && f.index === f.count - 1) progress = true;
       this.fragments.delete(s);
-      progress = true;
     }
     if (ack > this.acked) this.acked = ack;
     let highestBit = -1;
     for (let i = 0; i < 32; i++) {
       if (((sack >>> i) & 1) === 0) continue;
       highestBit = i;
-      const f = this.fragments.get(ack + 1 + i);
-      if (f && f.sends > 0 && !f.sacked) {
+      const f = ack + 1 + i < this.sentUpTo ? this.fragments.get(ack + 1 + i) : undefined;
+      if (f && !f.sacked) {
         f.sacked = true;
         newly.set(ack + 1 + i, f);
         progress = true;
       }
     }
+    if (highestBit >= 0) this.highestSacked = Math.max(this.highestSacked ?? -1, ack + 1 + highestBit);
     // One RTT sample: the newest covered fragment, newly acknowledged, sent once (Karn).
     const newest = highestBit >= 0 ? ack + 1 + highestBit : ack - 1;
     const f = newly.get(newest);
@@ -167,20 +173,21 @@ export class TextSender {
       this.clearTimer();
       this.rtoAt = undefined;
     }
-    this.fastRetransmit(ack, highestBit, now);
+    this.fastRetransmit(now);
     this.pump(now);
     return { progress, newlyAcked: newly.size > 0 };
   }
 
-  /** A fragment three or more below a selectively acknowledged one, at most once per srtt. */
-  fastRetransmit(ack, highestBit, now) {
-    if (highestBit < 0) return;
-    const highestSacked = ack + 1 + highestBit;
-    for (let s = this.acked; s <= highestSacked - 3 && s < this.sentUpTo; s++) {
+  /**
+   * A fragment three or more below the highest seq a selective ack has named so far, if it was
+   * last sent at least one smoothed round trip ago.
+   */
+  fastRetransmit(now) {
+    if (this.highestSacked === undefined) return;
+    for (let s = this.acked; s <= this.highestSacked - 3 && s < this.sentUpTo; s++) {
       const f = this.fragments.get(s);
       if (!f || f.sacked) continue;
-      if (f.fastAt !== undefined && now - f.fastAt < (this.rtt.srtt ?? 0)) continue;
-      f.fastAt = now;
+      if (now - f.sentAt < (this.rtt.srtt ?? this.rtt.rto())) continue;
       this.resend(s, now);
     }
   }

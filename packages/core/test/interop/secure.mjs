@@ -143,10 +143,11 @@ export class Secure {
     this.timers.clearPrefix(`hs-giveup:${initiation.localIndex}`);
   }
 
-  onCookieReply(packet, now) {
+  onCookieReply(packet, from, now) {
     const initiation = this.initiations.get(packet.receiverIndex);
-    // Accepted until message 2 is read, ignored after (PROTOCOL.md *Handshake*, step 3).
-    if (!initiation || initiation.msg2At !== undefined) {
+    // Accepted until message 2 is read, ignored after (PROTOCOL.md *Handshake*, step 3), and
+    // only from the address the inits go to.
+    if (!initiation || initiation.msg2At !== undefined || !sameAddress(from, initiation.address)) {
       this.stats.unknownChannel++;
       return;
     }
@@ -156,13 +157,21 @@ export class Secure {
     this.sendInit(initiation, now);
   }
 
-  onResponse(packet, now) {
+  onResponse(packet, from, now) {
     const initiation = this.initiations.get(packet.receiverIndex);
-    if (!initiation) {
+    if (!initiation || !sameAddress(from, initiation.address)) {
       this.stats.unknownChannel++;
       return;
     }
-    if (initiation.msg2At !== undefined) return; // an answer to a repeated init: already read
+    if (initiation.msg2At !== undefined) {
+      // A copy of message 2 (the answer to a repeated init): the same final again, at once.
+      if (packet.senderIndex === initiation.channel?.remoteIndex && initiation.finalBytes) {
+        this.transmit(initiation.finalBytes, initiation.channel.address);
+      } else {
+        this.stats.unknownChannel++;
+      }
+      return;
+    }
     if (!initiation.hs.readMessage2(packet.noise)) {
       this.stats.badHandshakes++;
       this.stats.handshakeRestarts++;
@@ -200,6 +209,7 @@ export class Secure {
       this.channels.set(initiation.localIndex, initiation.channel);
     }
     this.stats.handshakesCompleted++;
+    initiation.finalBytes = final;
     const sendFinal = (t) => {
       this.transmit(final, initiation.channel.address);
       this.timers.set(`hs-final:${initiation.localIndex}`, t + FINAL_RESEND_MS, sendFinal);
@@ -280,34 +290,39 @@ export class Secure {
     this.timers.clear(`hs-half:${state.localIndex}`);
   }
 
-  onFinal(packet, raw, from, now) {
+  onFinal(packet, from, now) {
     const state = this.halfDone.get(packet.receiverIndex);
     if (!state) {
+      // A repeated final: any final for a channel we opened as responder, from its address.
       const channel = this.channels.get(packet.receiverIndex);
-      if (channel && !channel.initiator && channel.finalBytes && equal(channel.finalBytes, raw)) {
+      if (channel && !channel.initiator && !channel.closed && sameAddress(from, channel.address)) {
         this.stats.repeatedFinals++;
-        channel.send(new Uint8Array(0), now); // a repeated final: another keepalive
+        channel.send(new Uint8Array(0), now); // another keepalive
         return;
       }
       this.stats.unknownChannel++;
       return;
     }
+    if (!sameAddress(from, state.address)) {
+      this.stats.unknownChannel++;
+      return;
+    }
+    // A final that does not authenticate ends the half-done handshake (its state is spent).
+    this.dropHalfDone(state);
     if (!state.hs.readMessage3(packet.noise)) {
       this.stats.badHandshakes++;
       return;
     }
-    this.dropHalfDone(state);
     const channel = new Channel(this, {
       localIndex: state.localIndex,
       remoteIndex: state.remoteIndex,
-      address: sameAddress(from, state.address) ? state.address : from,
+      address: state.address,
       keys: state.hs.keys(),
       remoteStatic: state.hs.rs,
       initiator: false,
       handshakeRtt: now - state.responseAt,
       now,
     });
-    channel.finalBytes = raw.slice();
     this.channels.set(channel.localIndex, channel);
     this.stats.handshakesCompleted++;
     channel.send(new Uint8Array(0), now); // the confirmation
@@ -328,13 +343,13 @@ export class Secure {
         this.onInit(packet, from, now);
         return;
       case 'cookie_reply':
-        this.onCookieReply(packet, now);
+        this.onCookieReply(packet, from, now);
         return;
       case 'handshake_response':
-        this.onResponse(packet, now);
+        this.onResponse(packet, from, now);
         return;
       case 'handshake_final':
-        this.onFinal(packet, raw, from, now);
+        this.onFinal(packet, from, now);
         return;
       case 'data':
         this.onData(packet, raw, from, now);
