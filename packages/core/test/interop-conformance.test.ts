@@ -199,7 +199,9 @@ describe('netchat, timed by the independent peer on a virtual clock', () => {
     send(textMessage(40, 'early')); // in the window, beyond the 32 fragments sack can name
     w.runUntil(t + 100);
     const acks = w.heardOf('ack').filter((h) => h.at > t);
-    expect(acks.map((h) => [h.at - t, h.message.ack, h.message.sack, h.message.ackDelay])).toEqual([[2 * L, 0, 0, 0]]);
+    expect(acks.map((h) => [h.at - t, h.message.ack, h.message.sack, h.message.ackDelay])).toEqual([
+      [2 * L, 0, 0, 0],
+    ]);
   });
 
   it('the receive window: fragments next … next + 127 are held and acknowledged, later ones dropped unacknowledged', () => {

@@ -21,8 +21,16 @@ export class Recorder {
     });
   }
 
-  of(who: string, type: string): PeerEvent[] {
-    return this.events.filter((r) => r.who === who && r.event.type === type).map((r) => r.event);
+  of(who: string, type: string, since = 0): PeerEvent[] {
+    return this.events
+      .slice(since)
+      .filter((r) => r.who === who && r.event.type === type)
+      .map((r) => r.event);
+  }
+
+  /** A mark for `of(…, since)`: only what is recorded after it. */
+  mark(): number {
+    return this.events.length;
   }
 
   /** Resolves with the first recorded event (past or future) that matches; rejects after timeoutMs. */
