@@ -327,6 +327,45 @@ describe('interop: the independent peer and netchat', () => {
     expectClean(n, p);
   });
 
+  it('replayed, very old and forged data packets are dropped and counted by netchat, never delivered', async () => {
+    stage = new Stage();
+    const r = stage.recorder;
+    const n = await stage.netchat('N');
+    const sent: Uint8Array[] = [];
+    const p = await stage.independent('P', {
+      outbound: (_to, data) => {
+        sent.push(data.slice());
+        return true;
+      },
+    });
+    const { ps } = await independentAsks(stage, n, p);
+    p.send(ps, 'only once');
+    await r.waitFor('N', 'message', (e) => e.text === 'only once');
+    const packet = sent.findLast((d) => d[3] === 5 && d.length > 40) ?? new Uint8Array();
+    // The same datagram again (from the independent peer's own address: a copy on the path).
+    const replayedBefore = n.secureStats.replayed;
+    const forgedBefore = n.secureStats.forged;
+    const channel = p.session(ps)?.channel;
+    p.secure.transmit(packet, channel.address);
+    // 2048 counters later, the first data packet is outside the window.
+    channel.sendCounter += 2048;
+    p.send(ps, 'far ahead');
+    await r.waitFor('N', 'message', (e) => e.text === 'far ahead');
+    const first = sent.find((d) => d[3] === 5) ?? new Uint8Array();
+    p.secure.transmit(first, channel.address);
+    // A forged one: a fresh counter (so the replay window lets it through to the AEAD), and the
+    // ciphertext of another counter. (A changed copy of a counter already seen is a replay.)
+    const forged = packet.slice();
+    new DataView(forged.buffer).setBigUint64(8, BigInt(channel.sendCounter + 10));
+    p.secure.transmit(forged, channel.address);
+    p.send(ps, 'after them');
+    await r.waitFor('N', 'message', (e) => e.text === 'after them');
+    await r.until(() => n.secureStats.forged === forgedBefore + 1, 5000, 'the forgery counted');
+    expect(n.secureStats.replayed).toBe(replayedBefore + 2);
+    expect(r.of('N', 'message').map((e) => e.text)).toEqual(['only once', 'far ahead', 'after them']);
+    expect(p.errors).toEqual([]);
+  });
+
   it('roaming: the independent peer moves to a new port; netchat validates the path and follows', async () => {
     stage = new Stage();
     const r = stage.recorder;
