@@ -43,6 +43,19 @@ async function independentClient(s: Stage, name: string, server: NetchatPeer, fi
   return { peer, client };
 }
 
+/** A firewalled independent peer asks for a netchat peer: their chat opens through the relay. */
+async function relayedChat(s: Stage) {
+  const r = s.recorder;
+  const server = await rendezvousServer(s);
+  const n = await netchatClient(s, 'N', server);
+  const p = await independentClient(s, 'P', server, true);
+  n.peer.on('request', (e) => n.peer.accept(e.session));
+  const found = await p.client.find(fingerprint(n.peer.publicKey));
+  await r.waitFor('P', 'accepted', (e) => e.session === found.session, 15_000);
+  const ns = (await r.waitFor('N', 'request')).session as number;
+  return { r, n, p, found, ns };
+}
+
 function expectClean(p: IndependentPeer): void {
   expect(p.errors).toEqual([]);
   expect(p.stats.malformedMessages).toBe(0);
@@ -86,16 +99,9 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
 
   it('behind a firewall, the independent peer asks for netchat: the handshake moves to the relay and they chat', async () => {
     stage = new Stage();
-    const r = stage.recorder;
-    const server = await rendezvousServer(stage);
-    const n = await netchatClient(stage, 'N', server);
-    const p = await independentClient(stage, 'P', server, true);
-    n.peer.on('request', (e) => n.peer.accept(e.session));
-    const found = await p.client.find(fingerprint(n.peer.publicKey));
+    const { r, n, p, found, ns } = await relayedChat(stage);
     expect(found.relayTag).not.toBe(0);
-    await r.waitFor('P', 'accepted', (e) => e.session === found.session, 15_000);
     expect(p.client.stats.movedToRelay).toBe(1);
-    const ns = (await r.waitFor('N', 'request')).session as number;
     expect(n.peer.session(ns)?.peer.host).toBe('relay');
 
     const big = bigText(30_000);
@@ -151,14 +157,7 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
 
   it('a relayed chat goes back to a direct path once the firewall opens (direct keepalives, path validation)', async () => {
     stage = new Stage();
-    const r = stage.recorder;
-    const server = await rendezvousServer(stage);
-    const n = await netchatClient(stage, 'N', server);
-    const p = await independentClient(stage, 'P', server, true);
-    n.peer.on('request', (e) => n.peer.accept(e.session));
-    const found = await p.client.find(fingerprint(n.peer.publicKey));
-    await r.waitFor('P', 'accepted', (e) => e.session === found.session, 15_000);
-    const ns = (await r.waitFor('N', 'request')).session as number;
+    const { r, n, p, found, ns } = await relayedChat(stage);
     expect(n.peer.session(ns)?.peer.host).toBe('relay');
     // The firewall opens: from 8 s after the introduction each side sends keepalives straight to
     // the other's public address every 5 s; the first that gets through is validated (Roaming).

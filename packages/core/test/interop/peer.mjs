@@ -327,45 +327,31 @@ export class IndependentPeer extends EventEmitter {
       }
     }
     const wireId = fixedId ?? crypto.randomBytes(4).readUInt32BE(0);
+    const request = (channel, connectStartedAt) => {
+      const session = this.addSession({ wireId, channel, state: 'connecting', initiator: true, connectStartedAt });
+      session.rendezvousRole = rendezvousRole;
+      return session;
+    };
     // One channel per peer address: reuse one with a live session on it, or a handshake under way.
     for (const s of this.sessions.values()) {
       if (!s.channel || s.channel.closed || !sameAddress(s.channel.address, address)) continue;
       if (s.state !== 'open' && s.state !== 'lingering') continue;
-      const session = this.addSession({
-        wireId,
-        channel: s.channel,
-        state: 'connecting',
-        initiator: true,
-        connectStartedAt: this.now(),
-      });
+      const session = request(s.channel, this.now());
       session.peerKey = s.peerKey;
-      session.rendezvousRole = rendezvousRole;
       session.startRequest();
       return session.handle;
     }
     for (const [index, waiting] of this.waitingForChannel) {
       const initiation = this.secure.initiations.get(index);
       if (initiation && sameAddress(initiation.address, address)) {
-        const session = this.addSession({
-          wireId,
-          state: 'connecting',
-          initiator: true,
-          connectStartedAt: initiation.startedAt,
-        });
-        session.rendezvousRole = rendezvousRole;
+        const session = request(undefined, initiation.startedAt);
         session.armConnectTimeout();
         waiting.push(session);
         return session.handle;
       }
     }
     const initiation = this.secure.connect(address, this.options.connectTimeoutMs);
-    const session = this.addSession({
-      wireId,
-      state: 'connecting',
-      initiator: true,
-      connectStartedAt: initiation.startedAt,
-    });
-    session.rendezvousRole = rendezvousRole;
+    const session = request(undefined, initiation.startedAt);
     session.initiation = initiation;
     session.armConnectTimeout();
     this.waitingForChannel.set(initiation.localIndex, [session]);
