@@ -272,6 +272,27 @@ describe('interop: the independent peer and netchat', () => {
     expectClean(n, p2);
   });
 
+  it('the same key from a new port (a restart elsewhere): netchat probes the old session and loses it within 2 × RTO', async () => {
+    stage = new Stage();
+    const r = stage.recorder;
+    const n = await stage.netchat('N');
+    const secret = x25519KeyPair().secret;
+    const p1 = await stage.independent('P', { staticSecret: secret });
+    const { ns } = await independentAsks(stage, n, p1);
+    const oldPort = p1.address.port;
+    await p1.stop(); // gone without a word
+    const p2 = await stage.independent('P2', { staticSecret: secret });
+    expect(p2.address.port).not.toBe(oldPort);
+    const startedAt = n.now();
+    const ps2 = p2.connect('127.0.0.1', n.address.port);
+    await r.waitFor('P2', 'accepted', (e) => e.session === ps2);
+    await r.waitFor('N', 'lost', (e) => e.session === ns, 10_000);
+    // Probed at once, lost 2 × RTO later (the RTO is at least 200 ms): not before 400 ms.
+    expect(n.now() - startedAt).toBeGreaterThanOrEqual(400);
+    expect(r.of('N', 'closed').filter((e) => e.session === ns)).toEqual([]); // lost, not restarted
+    expectClean(n, p2);
+  });
+
   it('cookies: netchat under load makes the independent peer prove its address, and the reverse', async () => {
     stage = new Stage();
     const r = stage.recorder;
