@@ -42,6 +42,9 @@ async function independentAsks(
 function expectClean(n: NetchatPeer, p: IndependentPeer): void {
   expect(p.errors).toEqual([]);
   expect(p.stats.malformedMessages).toBe(0);
+  // netchat sends a `features` before each request and accept; a peer without capabilities drops
+  // them (PROTOCOL.md *Capabilities*), and the chat goes on as text only.
+  expect(p.stats.featuresIgnored).toBeGreaterThan(0);
   expect(p.secure.stats.forged).toBe(0);
   expect(n.stats.malformed).toBe(0);
   expect(n.stats.protocolErrors).toBe(0);

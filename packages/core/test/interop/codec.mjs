@@ -156,6 +156,13 @@ const SESSION_CODES = {
   ack: 7,
   disconnect_ack: 8,
   presence: 9,
+  features: 10,
+  stream_data: 11,
+  stream_ack: 12,
+  stream_credit: 13,
+  stream_reset: 14,
+  stream_stop: 15,
+  stream_limit: 16,
 };
 const SESSION_TYPES = Object.fromEntries(Object.entries(SESSION_CODES).map(([k, v]) => [v, k]));
 export const DECLINE_REASONS = ['declined', 'busy', 'not_allowed', 'too_many_sessions'];
@@ -174,6 +181,11 @@ class Writer {
   }
   u32(x) {
     this.bytes.push((x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255);
+  }
+  /** A u64 from a number below 2^53 (*Session messages*). */
+  u64(x) {
+    this.u32(Math.floor(x / 2 ** 32));
+    this.u32(x % 2 ** 32);
   }
   raw(b) {
     for (const x of b) this.bytes.push(x);
@@ -218,6 +230,13 @@ class Reader {
     const x = viewOf(this.b).getUint32(this.at);
     this.at += 4;
     return x;
+  }
+  /** A u64 as a number; one of 2^53 or more marks the reader failed. */
+  u64() {
+    const high = this.u32();
+    const low = this.u32();
+    if (high >= 2 ** 21) this.failed = true;
+    return high * 2 ** 32 + low;
   }
   raw(n) {
     if (!this.need(n)) return new Uint8Array(0);
@@ -287,6 +306,45 @@ export function encodeSessionMessage(m) {
     case 'disconnect':
     case 'disconnect_ack':
       break;
+    case 'features':
+      w.u32(m.features);
+      w.u8(m.flags);
+      w.u32(m.streamWindow);
+      w.u32(m.maxStreams);
+      break;
+    case 'stream_data':
+      w.u64(m.packet);
+      w.u32(m.stream);
+      w.u64(m.offset);
+      w.u8(m.fin);
+      w.raw(m.payload);
+      break;
+    case 'stream_ack':
+      w.u64(m.largest);
+      w.u16(m.ackDelay);
+      w.u32(m.firstRange);
+      w.raw(m.ranges);
+      break;
+    case 'stream_credit':
+      w.u64(m.packet);
+      w.u32(m.stream);
+      w.u64(m.maxOffset);
+      break;
+    case 'stream_reset':
+      w.u64(m.packet);
+      w.u32(m.stream);
+      w.u64(m.finalSize);
+      w.u16(m.code);
+      break;
+    case 'stream_stop':
+      w.u64(m.packet);
+      w.u32(m.stream);
+      w.u16(m.code);
+      break;
+    case 'stream_limit':
+      w.u64(m.packet);
+      w.u32(m.maxStreams);
+      break;
     default:
       throw new TypeError(`encodeSessionMessage: unknown type ${m.type}`);
   }
@@ -341,6 +399,61 @@ export function decodeSessionMessage(bytes) {
       m.nick = nick;
       break;
     }
+    case 'features':
+      m.features = r.u32();
+      m.flags = r.u8();
+      m.streamWindow = r.u32();
+      m.maxStreams = r.u32();
+      break;
+    case 'stream_data':
+      m.packet = r.u64();
+      m.stream = r.u32();
+      m.offset = r.u64();
+      m.fin = r.u8();
+      if (r.failed) return undefined;
+      m.payload = r.rest();
+      if (m.payload.length > MAX_SESSION_MESSAGE - 29 || m.fin > 1) return undefined;
+      if (m.payload.length === 0 && m.fin !== 1) return undefined;
+      if (m.offset + m.payload.length >= 2 ** 53) return undefined;
+      break;
+    case 'stream_ack': {
+      m.largest = r.u64();
+      m.ackDelay = r.u16();
+      m.firstRange = r.u32();
+      if (r.failed) return undefined;
+      m.ranges = r.rest();
+      if (m.ranges.length % 8 !== 0 || m.ranges.length > 31 * 8) return undefined;
+      // Walk the ranges down (*Streams*): none may reach below packet 0.
+      let smallest = m.largest - m.firstRange;
+      if (smallest < 0) return undefined;
+      const view = viewOf(m.ranges);
+      for (let at = 0; at < m.ranges.length; at += 8) {
+        const top = smallest - view.getUint32(at) - 2;
+        smallest = top - view.getUint32(at + 4);
+        if (top < 0 || smallest < 0) return undefined;
+      }
+      break;
+    }
+    case 'stream_credit':
+      m.packet = r.u64();
+      m.stream = r.u32();
+      m.maxOffset = r.u64();
+      break;
+    case 'stream_reset':
+      m.packet = r.u64();
+      m.stream = r.u32();
+      m.finalSize = r.u64();
+      m.code = r.u16();
+      break;
+    case 'stream_stop':
+      m.packet = r.u64();
+      m.stream = r.u32();
+      m.code = r.u16();
+      break;
+    case 'stream_limit':
+      m.packet = r.u64();
+      m.maxStreams = r.u32();
+      break;
     default:
       break;
   }

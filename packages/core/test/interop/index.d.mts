@@ -98,6 +98,7 @@ export interface IndependentPeerStats {
   droppedIn: number;
   droppedOut: number;
   malformedMessages: number;
+  featuresIgnored: number;
   unknownSession: number;
   ignoredForState: number;
   declinedForLimits: number;

@@ -79,6 +79,7 @@ export class IndependentPeer extends EventEmitter {
       droppedIn: 0,
       droppedOut: 0,
       malformedMessages: 0,
+      featuresIgnored: 0,
       unknownSession: 0,
       ignoredForState: 0,
       declinedForLimits: 0,
@@ -215,7 +216,15 @@ export class IndependentPeer extends EventEmitter {
       return;
     }
     const m = decodeSessionMessage(payload);
-    if (!m) {
+    // PROTOCOL.md *Capabilities*: this peer takes no streams, so it is the "old peer" the section
+    // describes: it acts on no `features`, sends none, and is taken to be text only; a stream
+    // message, which no peer may send it, is a protocol error. `features` are counted apart from
+    // malformed messages, so those stay a real alarm.
+    if (m && m.type === 'features') {
+      this.stats.featuresIgnored++;
+      return;
+    }
+    if (!m || m.type.startsWith('stream_')) {
       this.stats.malformedMessages++;
       return;
     }
