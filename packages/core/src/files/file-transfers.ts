@@ -118,6 +118,11 @@ export class FileTransfers implements TransferContext {
     });
   }
 
+  /** Throws what `offer` would for `session` (FILES_UNSUPPORTED, SESSION_NOT_OPEN, NO_SUCH_SESSION), before files are read. */
+  canOffer(session: SessionId): void {
+    checkFilesPeer(this, session);
+  }
+
   /** Accepts an offer of the peer's; `held` (per file, from the storage) is what is already here. */
   accept(transfer: TransferId, now: number, held: readonly number[] = []): void {
     this.run(now, () => acceptOffer(this, this.incoming(transfer, 'offered', 'accept'), held));
@@ -173,7 +178,12 @@ export class FileTransfers implements TransferContext {
       this.asked.delete(id);
       const t = this.table.get(request.transfer);
       const file = t?.files[request.file];
-      if (!t || !file) return;
+      if (!t || !file) {
+        // A partial file opened for a transfer forgotten meanwhile is put away again.
+        if (request.kind === 'open' && outcome.ok)
+          this.request({ kind: 'close', transfer: request.transfer, file: request.file });
+        return;
+      }
       if (request.kind === 'read') onReadDone(this, t, file, request.offset, request.length, outcome);
       else if (request.kind === 'open') onOpened(this, t, file, outcome);
       else if (request.kind === 'write') onWriteDone(this, t, file, request.bytes.length, outcome);

@@ -54,7 +54,7 @@ export function onOfferFile(
   collecting.next++;
   if (collecting.next >= collecting.files) files.collecting = undefined;
   const transfer = collecting.transfer === undefined ? undefined : ctx.table.get(collecting.transfer);
-  if (!transfer || transfer.state !== 'collecting') return undefined; // being skipped
+  if (transfer?.state !== 'collecting') return undefined; // being skipped
   const pathBytes = Buffer.byteLength(record.path, 'utf8');
   transfer.pathBytes += pathBytes;
   if (

@@ -81,8 +81,12 @@ export function onOpened(
   file: TransferFile,
   outcome: StorageOutcome,
 ): void {
-  if (file.state !== 'opening') return;
-  if (transfer.state !== 'accepted') return;
+  if (file.state !== 'opening' || transfer.state !== 'accepted') {
+    // The transfer ended while the partial file was being opened: removed if it was cancelled, else kept.
+    const kind = transfer.state === 'cancelled' ? 'discard' : 'close';
+    if (outcome.ok) ctx.request({ kind, transfer: transfer.id, file: file.index });
+    return;
+  }
   if (!outcome.ok) {
     sendVerdict(ctx, transfer, file, outcome.code === 'busy' ? 'busy' : 'write_failed');
     settleFile(ctx, transfer, file, storageFailure(outcome.code, outcome.message));

@@ -23,7 +23,7 @@ export function startSending(ctx: TransferContext, transfer: Transfer): void {
     const index = transfer.wanted[0];
     if (index === undefined) return;
     const file = transfer.files[index];
-    if (!file || file.state !== 'wanted') {
+    if (file?.state !== 'wanted') {
       transfer.wanted.shift();
       continue;
     }

@@ -14,9 +14,7 @@ export interface StreamPort {
   readStream(session: SessionId, stream: StreamId, max: number): Uint8Array;
   cancelStream(session: SessionId, stream: StreamId, code: number): void;
   streamInfo(session: SessionId, stream: StreamId): StreamInfo | undefined;
-  session(
-    id: SessionId,
-  ):
+  session(id: SessionId):
     | {
         readonly state: SessionState;
         readonly publicKey: string;
