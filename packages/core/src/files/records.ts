@@ -99,7 +99,8 @@ export const OfferFile = define('offer_file', 2, {
   index: u32,
   size: u64,
   hash: fixedBytes(FILE_HASH_BYTES),
-  path: str16(1, MAX_WIRE_PATH_BYTES),
+  // An empty path is the receiver's to refuse (Files: names), with the rest of the offer: not malformed.
+  path: str16(0, MAX_WIRE_PATH_BYTES),
 });
 /** The receiver takes the offer; `held`: bytes of it it already holds (a resume), for the sender to show. */
 export const Accept = define('accept', 3, { offer, held: u64 });

@@ -140,6 +140,16 @@ export class MemoryStorage implements NodeEndpoint {
     }
   }
 
+  /** The bytes of a file held durably (what an accept says, as PartialStore.held does). */
+  held(senderKey: string, hash: string, size: number): number {
+    return this.partials.get(`${senderKey}/${hash}/${size}`)?.durable ?? 0;
+  }
+
+  /** Reads asked for and not answered yet. */
+  pendingReads(): number {
+    return this.due.filter((d) => d.request.kind === 'read').length;
+  }
+
   /** The program was killed: open partials keep only what was synced; nothing answers any more. */
   crash(): void {
     this.due.length = 0;
