@@ -4,6 +4,7 @@
  * the real engine and the real streams on virtual time, with loss, duplication and reordering.
  */
 import {
+  contentHash,
   type Endpoint,
   type EndpointOptionsInput,
   type FileEvent,
@@ -14,7 +15,6 @@ import {
   type OfferInput,
   type SessionId,
   type StreamPort,
-  contentHash,
 } from '../../src/index.js';
 import { MemoryStorage } from './memory-storage.js';
 import { seededBytes } from './random.js';
@@ -80,7 +80,8 @@ export class FilePeer {
       hash: contentHash(data),
     }));
     const transfer = this.engine.offer(session, inputs, this.net.now, offerId);
-    Object.values(files).forEach((data, index) => this.storage.sources.set(`${transfer}/${index}`, data));
+    for (const [index, data] of Object.values(files).entries())
+      this.storage.sources.set(`${transfer}/${index}`, data);
     this.pump();
     return transfer;
   }
@@ -113,7 +114,11 @@ export class FilePeer {
 }
 
 /** Two endpoints that take files, with an open session, each with an engine. */
-export function filePair(options: EndpointOptionsInput = {}, seed = 1, engineOptions: FileTransferOptions = {}) {
+export function filePair(
+  options: EndpointOptionsInput = {},
+  seed = 1,
+  engineOptions: FileTransferOptions = {},
+) {
   const net = new VirtualNetwork(seed);
   const pair = openPair(net, { streams: true, files: true, ...options });
   net.run(() => pair.a.endpoint.session(pair.sa)?.peerFeatures !== undefined, net.now + 5_000);

@@ -39,7 +39,14 @@ export class MemoryStorage implements NodeEndpoint {
   readonly partials = new Map<string, MemoryPartial>();
   /** Files in place, by path (`name (1).ext` when taken). */
   readonly placed = new Map<string, Uint8Array>();
-  readonly counts: StorageCounts = { reads: 0, bytesRead: 0, writes: 0, bytesWritten: 0, opens: 0, discards: 0 };
+  readonly counts: StorageCounts = {
+    reads: 0,
+    bytesRead: 0,
+    writes: 0,
+    bytesWritten: 0,
+    opens: 0,
+    discards: 0,
+  };
   /** Milliseconds of virtual time each answer takes. */
   delay = 0;
   /** Bytes between two syncs of a partial (what a crash may lose past the last). */
@@ -72,12 +79,18 @@ export class MemoryStorage implements NodeEndpoint {
     switch (r.kind) {
       case 'read': {
         const source = this.sources.get(at);
-        if (!source) return answer({ ok: false, code: 'read_failed', message: 'no such source' });
+        if (!source) {
+          answer({ ok: false, code: 'read_failed', message: 'no such source' });
+          return;
+        }
         this.counts.reads++;
         this.counts.bytesRead += r.length;
-        if (this.changeAt?.key === at && r.offset + r.length > this.changeAt.offset)
-          return answer({ ok: false, code: 'source_changed', message: `${at} changed while it was being sent` });
-        return answer({ ok: true, bytes: source.slice(r.offset, r.offset + r.length) });
+        if (this.changeAt?.key === at && r.offset + r.length > this.changeAt.offset) {
+          answer({ ok: false, code: 'source_changed', message: `${at} changed while it was being sent` });
+          return;
+        }
+        answer({ ok: true, bytes: source.slice(r.offset, r.offset + r.length) });
+        return;
       }
       case 'release':
         return;
@@ -85,43 +98,67 @@ export class MemoryStorage implements NodeEndpoint {
         const key = `${r.senderKey}/${r.hash}/${r.size}`;
         this.keyOf.set(at, key);
         this.counts.opens++;
-        const partial = this.partials.get(key) ?? { data: new Uint8Array(r.size), length: 0, durable: 0, open: false, name: r.name };
-        if (partial.open) return answer({ ok: false, code: 'busy', message: `${r.name} is already being received` });
+        const partial = this.partials.get(key) ?? {
+          data: new Uint8Array(r.size),
+          length: 0,
+          durable: 0,
+          open: false,
+          name: r.name,
+        };
+        if (partial.open) {
+          answer({ ok: false, code: 'busy', message: `${r.name} is already being received` });
+          return;
+        }
         partial.open = true;
         partial.length = partial.durable;
         this.partials.set(key, partial);
-        return answer({ ok: true, offset: partial.durable });
+        answer({ ok: true, offset: partial.durable });
+        return;
       }
       case 'write': {
         const partial = this.partialOf(at);
-        if (!partial || r.offset !== partial.length) throw new Error(`write at ${r.offset} to ${at}, expected ${partial?.length}`);
-        if (this.usedBytes() + r.bytes.length > this.capacity)
-          return answer({ ok: false, code: 'disk_full', message: `no space left writing ${partial.name}` });
-        if (r.offset + r.bytes.length > partial.data.length)
-          return answer({ ok: false, code: 'size_mismatch', message: 'past the size' });
+        if (!partial || r.offset !== partial.length)
+          throw new Error(`write at ${r.offset} to ${at}, expected ${partial?.length}`);
+        if (this.usedBytes() + r.bytes.length > this.capacity) {
+          answer({ ok: false, code: 'disk_full', message: `no space left writing ${partial.name}` });
+          return;
+        }
+        if (r.offset + r.bytes.length > partial.data.length) {
+          answer({ ok: false, code: 'size_mismatch', message: 'past the size' });
+          return;
+        }
         partial.data.set(r.bytes, r.offset);
         partial.length += r.bytes.length;
         partial.durable = Math.max(partial.durable, partial.length - (partial.length % this.syncEvery));
         this.counts.writes++;
         this.counts.bytesWritten += r.bytes.length;
-        return answer({ ok: true });
+        answer({ ok: true });
+        return;
       }
       case 'finish': {
         const key = this.keyOf.get(at) ?? '';
         const partial = this.partials.get(key);
-        if (!partial) return answer({ ok: false, code: 'write_failed', message: 'no partial' });
+        if (!partial) {
+          answer({ ok: false, code: 'write_failed', message: 'no partial' });
+          return;
+        }
         const [, hash, size] = key.split('/');
         partial.open = false;
-        if (partial.length !== Number(size) || contentHash(partial.data.subarray(0, partial.length)) !== hash) {
+        if (
+          partial.length !== Number(size) ||
+          contentHash(partial.data.subarray(0, partial.length)) !== hash
+        ) {
           this.partials.delete(key);
           const code = partial.length !== Number(size) ? 'size_mismatch' : 'hash_mismatch';
-          return answer({ ok: false, code, message: `${partial.name}: ${code}` });
+          answer({ ok: false, code, message: `${partial.name}: ${code}` });
+          return;
         }
         this.partials.delete(key);
         let name = partial.name;
         for (let n = 1; this.placed.has(name); n++) name = `${partial.name} (${n})`;
         this.placed.set(name, partial.data);
-        return answer({ ok: true, path: name });
+        answer({ ok: true, path: name });
+        return;
       }
       case 'close': {
         const partial = this.partialOf(at);
