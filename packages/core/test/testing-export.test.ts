@@ -21,8 +21,8 @@ class Net extends SimulatedNetwork<Peer> {
 function readmeExample(seed = 7) {
   const net = new Net(seed);
   net.conditions.loss = 0.1;
-  const a = net.place({ endpoint: new Endpoint({ nick: 'a' }), address: { host: '10.0.0.1', port: 1 } });
-  const b = net.place({ endpoint: new Endpoint({ nick: 'b' }), address: { host: '10.0.0.2', port: 2 } });
+  const a: Peer = net.place({ endpoint: new Endpoint({ nick: 'a' }), address: { host: '10.0.0.1', port: 1 } });
+  const b: Peer = net.place({ endpoint: new Endpoint({ nick: 'b' }), address: { host: '10.0.0.2', port: 2 } });
   const session = a.endpoint.connect(b.address, net.now);
   const open = net.run(() => a.endpoint.session(session)?.state === 'open', net.now + 10_000);
   return { net, a, b, open };
