@@ -87,22 +87,6 @@ export class VirtualPeer {
  * CLI take; they run as the clock reaches them, between datagrams.
  */
 export class VirtualNetwork extends SimulatedNetwork<VirtualPeer> {
-  /** One-way delay (ms). */
-  get latency(): number {
-    return this.conditions.latency;
-  }
-  set latency(latency: number) {
-    this.conditions.latency = latency;
-  }
-
-  /** Chance each datagram is lost. */
-  get loss(): number {
-    return this.conditions.loss;
-  }
-  set loss(loss: number) {
-    this.conditions.loss = loss;
-  }
-
   add(host: string, port: number, options: EndpointOptionsInput = {}): VirtualPeer {
     return this.place(new VirtualPeer(this, new Endpoint(options), { host, port }));
   }

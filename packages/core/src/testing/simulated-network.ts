@@ -90,6 +90,22 @@ export class SimulatedNetwork<S extends Station = Station> {
     this.random = seededRandom(seed);
   }
 
+  /** One-way delay (ms) on unshaped pairs: `conditions.latency`. */
+  get latency(): number {
+    return this.conditions.latency;
+  }
+  set latency(ms: number) {
+    this.conditions.latency = ms;
+  }
+
+  /** Chance each datagram on an unshaped pair is lost, 0 to 1: `conditions.loss`. */
+  get loss(): number {
+    return this.conditions.loss;
+  }
+  set loss(loss: number) {
+    this.conditions.loss = loss;
+  }
+
   /** Puts a station on the network at its address (replacing whatever was there). */
   place<T extends S>(station: T): T {
     this.stations.set(formatAddress(station.address), station);

@@ -26,22 +26,6 @@ export interface SecureNode {
 }
 
 export class SecureNet extends SimulatedNetwork<SecureNode> {
-  /** Chance each datagram is lost, each way. */
-  get loss(): number {
-    return this.conditions.loss;
-  }
-  set loss(loss: number) {
-    this.conditions.loss = loss;
-  }
-
-  /** One-way delay (ms). */
-  get latency(): number {
-    return this.conditions.latency;
-  }
-  set latency(latency: number) {
-    this.conditions.latency = latency;
-  }
-
   add(host: string, port: number, options: Partial<SecureOptions> = {}, seed = port): SecureNode {
     const address = { host, port };
     const bytes = seededBytes(seed);
