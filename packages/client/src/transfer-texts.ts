@@ -4,6 +4,7 @@
  * names offered by a peer pass through `terminalSafe`.
  */
 import { type ProgressSnapshot, peerName, terminalSafe } from '@netchat/core';
+import stringWidth from 'string-width';
 import type { Conversation } from './conversation.js';
 import type { FileFailureNote, FileOutcome, Transfer } from './transfer.js';
 
@@ -18,7 +19,7 @@ export function sizeText(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  const shown = value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(1);
+  const shown = value >= 100 ? value.toFixed(0) : value.toFixed(1);
   return `${shown.replace(/\.0$/, '')} ${UNITS[unit]}`;
 }
 
@@ -83,24 +84,30 @@ export function acceptedText(t: Transfer): string {
 }
 
 /**
- * The progress line, redrawn in place: ` 42%  1.0 MB/2.4 MB  3.1 MB/s  ETA 0:01  report.pdf`,
- * cut to `width` columns (the name goes first, then the sizes).
+ * The progress line, redrawn in place: `[1]  42%  1 MB/2.4 MB  3.1 MB/s  ETA 0:01  report.pdf`,
+ * at most `width` terminal columns (wide characters count two): the sizes go first, then the
+ * name is shortened with `…`.
  */
 export function progressLine(t: Transfer, p: ProgressSnapshot, width = 80): string {
   const percent = `${String(Math.floor(p.fraction * 100)).padStart(3)}%`;
-  const figures = [
-    percent,
-    `${sizeText(p.bytes)}/${sizeText(p.size)}`,
-    rateText(p.rate),
-    `ETA ${durationText(p.eta)}`,
-  ];
   const name = t.files.length === 1 ? terminalSafe(t.files[0]?.path ?? '') : `${t.files.length} files`;
   const tag = `[${t.id}]${t.relayed ? ' relayed' : ''}`;
-  let line = [tag, ...figures, name].join('  ');
-  if (line.length > width)
-    line = [tag, percent, rateText(p.rate), `ETA ${durationText(p.eta)}`, name].join(' ');
-  if (line.length > width) line = [percent, rateText(p.rate), durationText(p.eta)].join(' ');
-  return line.length > width ? line.slice(0, Math.max(0, width)) : line;
+  const eta = `ETA ${durationText(p.eta)}`;
+  const full = [tag, percent, `${sizeText(p.bytes)}/${sizeText(p.size)}`, rateText(p.rate), eta].join('  ');
+  const short = [tag, percent, rateText(p.rate), eta].join(' ');
+  const figures = stringWidth(`${full}  ${name}`) <= width ? `${full}  ` : `${short} `;
+  return cutToWidth(figures + name, width);
+}
+
+/** `text` cut to `width` columns, a `…` marking the cut. */
+export function cutToWidth(text: string, width: number): string {
+  if (stringWidth(text) <= width) return text;
+  let out = '';
+  for (const c of text) {
+    if (stringWidth(`${out}${c}…`) > width) break;
+    out += c;
+  }
+  return `${out}…`;
 }
 
 /** `Received /home/me/Downloads/report.pdf (2.4 MB) in 0:03, 812 kB/s average, verified.` */

@@ -2,6 +2,7 @@
  * The client's file transfers on the virtual network: core's real engine on real streams,
  * virtual time as the client's clock, storage in memory (support/virtual-files.ts).
  */
+import stringWidth from 'string-width';
 import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import {
@@ -198,8 +199,19 @@ describe('Transfers', () => {
       elapsed: 1,
       averageRate: 1,
     };
-    for (const width of [40, 80])
-      expect(texts.progressLine(offer, snapshot, width).length).toBeLessThanOrEqual(width);
+    for (const width of [20, 40, 80])
+      expect(stringWidth(texts.progressLine(offer, snapshot, width))).toBeLessThanOrEqual(width);
     expect(texts.progressLine(offer, snapshot, 40)).toMatch(/41%/);
+    expect(texts.progressLine(offer, snapshot, 80)).toMatch(
+      /^\[1\] {3}41% {2}1 MB\/2\.4 MB {2}3\.1 MB\/s {2}ETA 0:01 {2}evil/,
+    );
+    // Wide characters count two columns: the name is cut to fit 40.
+    const wide = {
+      ...offer,
+      files: [{ ...must(offer.files[0]), path: '照片照片照片照片照片照片照片 🎉.bin' }],
+    };
+    const line = texts.progressLine(wide, snapshot, 40);
+    expect(stringWidth(line)).toBeLessThanOrEqual(40);
+    expect(line).toMatch(/^\[1\] {2}41% 3\.1 MB\/s ETA 0:01 照片.*…$/);
   });
 });
