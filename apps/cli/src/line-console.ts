@@ -40,6 +40,10 @@ export class LineConsole implements FlowConsole {
   private midLine = false;
   private prompting = false;
   private promptText = '';
+  /** At a terminal: the status line (a transfer's progress) shown above the prompt, if any. */
+  private statusLine: string | undefined;
+  /** Whether it is on the screen now (one row above the prompt's first). */
+  private statusShown = false;
   /** A draft set aside for a question, and the prompt it was typed at. */
   private stashed: { prompt: string; text: string } | undefined;
 
@@ -86,6 +90,15 @@ export class LineConsole implements FlowConsole {
     if (this.quiet) this.streams.output.write(`${localEventToJson(event)}\n`);
   }
 
+  /** One line redrawn in place above the prompt (at a terminal only; cut to its width by the caller). */
+  status(line: string | undefined): void {
+    if (!this.interactive || this.quiet) return;
+    if (line === this.statusLine && this.statusShown === (line !== undefined)) return;
+    this.clearShown();
+    this.statusLine = line;
+    this.redraw();
+  }
+
   prompt(text: string, kind: 'line' | 'question' = 'line'): void {
     if (this.quiet) return;
     if (!this.interactive) {
@@ -108,6 +121,7 @@ export class LineConsole implements FlowConsole {
     this.prompting = true;
     this.promptText = text;
     this.rl.setPrompt(text);
+    this.showStatus();
     this.rl.prompt(true);
   }
 
@@ -151,7 +165,7 @@ export class LineConsole implements FlowConsole {
       // Clear the prompt and the draft (every row it wraps over), print, then draw them again below.
       this.clearShown();
       stream.write(`${line}\n`);
-      if (this.prompting || this.draft() !== '') this.rl.prompt(true);
+      this.redraw();
       return;
     }
     if (this.midLine && stream === this.streams.output) stream.write('\n');
@@ -159,10 +173,23 @@ export class LineConsole implements FlowConsole {
     stream.write(`${line}\n`);
   }
 
-  /** Erases the prompt and the draft from the screen, from their first row down. */
+  /** The status line (if any), then the prompt and the draft, below what was printed. */
+  private redraw(): void {
+    this.showStatus();
+    if (this.prompting || this.draft() !== '') this.rl.prompt(true);
+  }
+
+  private showStatus(): void {
+    if (this.statusLine === undefined || this.statusShown) return;
+    this.streams.output.write(`${this.statusLine}\n`);
+    this.statusShown = true;
+  }
+
+  /** Erases the status line, the prompt and the draft from the screen, from their first row down. */
   private clearShown(): void {
     const out = this.streams.output;
-    const rows = this.rl.getCursorPos().rows;
+    const rows = this.rl.getCursorPos().rows + (this.statusShown ? 1 : 0);
+    this.statusShown = false;
     if (rows > 0) readline.moveCursor(out, 0, -rows);
     readline.cursorTo(out, 0);
     readline.clearScreenDown(out);

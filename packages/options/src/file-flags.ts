@@ -59,10 +59,8 @@ export const FileArguments = {
   'max-file-size': sizeArgument.optional(),
 };
 
-export const fileFlagsHelp = `  --download-dir DIR          save received files in DIR (default: downloadDir in settings.json,
-                              else $XDG_DOWNLOAD_DIR, else ~/Downloads)
-  --max-file-size SIZE        decline offers with a file larger than SIZE (e.g. 10M, 1.5G; K, M, G
-                              are powers of 1000, KiB, MiB, GiB of 1024)`;
+export const fileFlagsHelp = `  --download-dir DIR          save received files in DIR (default: downloadDir in settings.json, $XDG_DOWNLOAD_DIR, ~/Downloads)
+  --max-file-size SIZE        decline offers with a file larger than SIZE (e.g. 10M, 1.5G, 2GiB)`;
 
 /** The download folder (absolute) this process uses; it is made only when a file is accepted. */
 export function downloadFolderOf(
