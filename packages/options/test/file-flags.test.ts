@@ -12,6 +12,7 @@ import {
   peerOptionsFrom,
   Settings,
   UsageError,
+  completionScript,
 } from '../src/index.js';
 
 const parse = (...argv: string[]) =>
@@ -55,5 +56,29 @@ describe('file flags', () => {
     const args = PeerArguments.parse({ port: '0' });
     expect(peerOptionsFrom(args)).toEqual({ port: 0 });
     expect(peerOptionsFrom(args, { files: true })).toEqual({ port: 0, streams: true, files: true });
+  });
+});
+
+describe('completion of the file flags', () => {
+  const usage = `Usage: x [options] <port>
+
+Options:
+  --send-file PATH            offer this file
+  --download-dir DIR          save received files in DIR
+  --max-file-size SIZE        decline larger
+`;
+  it('a PATH completes file names, a DIR folders, a SIZE nothing, in every shell', () => {
+    const bash = completionScript('x', usage, 'bash');
+    expect(bash).toContain('--send-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;');
+    expect(bash).toContain('--download-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;');
+    expect(bash).toContain('--max-file-size) return ;;');
+    const zsh = completionScript('x', usage, 'zsh');
+    expect(zsh).toContain("'--send-file[offer this file]:path:_files'");
+    expect(zsh).toContain("'--download-dir[save received files in DIR]:dir:_files -/'");
+    const fish = completionScript('x', usage, 'fish');
+    expect(fish).toContain("complete -c x -l send-file -r -F -d 'offer this file'");
+    expect(fish).toContain(
+      "complete -c x -l download-dir -x -a '(__fish_complete_directories (commandline -ct))'",
+    );
   });
 });
