@@ -69,13 +69,10 @@ describe('netchat-bot docs', () => {
 
 describe('netchat-tui docs', () => {
   /** The `/commands` a text names (`/help`, `/quit`…), without `//text`. */
-  const commandsIn = (text: string) =>
-    new Set([...text.matchAll(/(?<![/\w])\/([a-z]+)\b/g)].map((m) => `/${m[1]}`));
+  const commandsIn = (text: string) => new Set([...text.matchAll(/(?<![/\w])\/([a-z]+)\b/g)].map((m) => `/${m[1]}`));
 
   it('the help overlay, --help, the README and the man page name the same commands', async () => {
-    const { COMMAND_HELP } = await import(
-      pathToFileURL(join(repoRoot, 'apps/tui/dist/model/commands.js')).href
-    );
+    const { COMMAND_HELP } = await import(pathToFileURL(join(repoRoot, 'apps/tui/dist/model/commands.js')).href);
     const overlay = commandsIn((COMMAND_HELP as [string, string][]).map(([what]) => what).join(' '));
     expect(overlay.size).toBeGreaterThan(8);
     const readme = read('apps/tui/README.md');
@@ -101,10 +98,7 @@ describe('man pages', () => {
     ['netchat-bot', 'apps/bot'],
   ])('man %s describes every option %s prints in --help, and no other', async (name, app) => {
     const page = read('packages/release/man', `${name}.1`);
-    const section = page.slice(
-      page.indexOf('.SH OPTIONS'),
-      page.indexOf('.SH', page.indexOf('.SH OPTIONS') + 4),
-    );
+    const section = page.slice(page.indexOf('.SH OPTIONS'), page.indexOf('.SH', page.indexOf('.SH OPTIONS') + 4));
     const optionLines = section.split('\n').filter((line) => line.startsWith('.B'));
     const inPage = optionLines.flatMap((line) =>
       [...line.matchAll(/\\-\\-((?:[a-z]|\\-)+)/g)].map((m) => (m[1] ?? '').replace(/\\-/g, '-')),

@@ -13,10 +13,7 @@ import { home, type Installation, installGlobally, Running, repoRoot, run } from
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const rootManifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
 const pnpmVersion = String(rootManifest.packageManager).split('@')[1];
-const blocks = [...readme.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
-  lang: m[1],
-  text: m[2] ?? '',
-}));
+const blocks = [...readme.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2] ?? '' }));
 const shellBlocks = blocks.filter((b) => b.lang === 'sh').map((b) => b.text.trim());
 const FINGERPRINT = /[A-Z2-7]{4}(?:-[A-Z2-7]{4}){3}/g;
 
@@ -59,22 +56,14 @@ describe('README: set-up', () => {
   });
 
   it('has exactly two set-up commands: install and start a peer, and run the tests (as .ci/run does)', () => {
-    expect(
-      readme.slice(readme.indexOf('## Set-up'), readme.indexOf('## Chatting')).match(/```sh/g),
-    ).toHaveLength(2);
+    expect(readme.slice(readme.indexOf('## Set-up'), readme.indexOf('## Chatting')).match(/```sh/g)).toHaveLength(2);
     expect(shellBlocks[1]).toBe(`npm install -g pnpm@${pnpmVersion} && pnpm install && pnpm test`);
-    expect(readFileSync(join(repoRoot, '.ci', 'run'), 'utf8')).toMatch(
-      /^pnpm test +# the README's test command$/m,
-    );
+    expect(readFileSync(join(repoRoot, '.ci', 'run'), 'utf8')).toMatch(/^pnpm test +# the README's test command$/m);
   });
 
   it('install command: pnpm at the packageManager version, then build, then npm install -g of the built tarball, then netchat 5555', async () => {
     const [pnpm, install, build, global, netchat] = setupParts();
-    expect([pnpm, install, build]).toEqual([
-      `npm install -g pnpm@${pnpmVersion}`,
-      'pnpm install',
-      'pnpm build',
-    ]);
+    expect([pnpm, install, build]).toEqual([`npm install -g pnpm@${pnpmVersion}`, 'pnpm install', 'pnpm build']);
     expect(global).toMatch(/^npm install -g \.\/packages\/release\/dist\/netchat\.tgz$/);
     expect(existsSync(join(repoRoot, global?.replace('npm install -g ', '') ?? ''))).toBe(true);
     // beforeAll ran that install into a temporary prefix; now the last command, from anywhere.
@@ -82,9 +71,7 @@ describe('README: set-up', () => {
     expect(name).toBe('netchat');
     expect(port).toBe('5555');
     const peer = start([name ?? '', '0']);
-    await peer.waitFor(
-      /Listening on UDP port \d+\. Others can reach you at: .*\nYour fingerprint: .*\nStart chat with\? \(IP Port\): /,
-    );
+    await peer.waitFor(/Listening on UDP port \d+\. Others can reach you at: .*\nYour fingerprint: .*\nStart chat with\? \(IP Port\): /);
     peer.type('exit');
     expect(await peer.exit()).toBe(0);
   });
@@ -93,10 +80,7 @@ describe('README: set-up', () => {
 describe('README: chatting', () => {
   /** The README's transcript blocks of the worked example, in order (Alice, Bob, what Alice sees). */
   function transcripts(): string[] {
-    const section = readme.slice(
-      readme.indexOf('## Chatting: a worked example'),
-      readme.indexOf('\n- netchat first'),
-    );
+    const section = readme.slice(readme.indexOf('## Chatting: a worked example'), readme.indexOf('\n- netchat first'));
     return [...section.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
   }
 
@@ -115,9 +99,7 @@ describe('README: chatting', () => {
   }
 
   it('the worked example runs as shown: Alice asks, Bob accepts and writes, Alice exits', async () => {
-    const [alice = '', bob = ''] = transcripts()
-      .slice(0, 2)
-      .map((t) => /^\$ (.*)$/m.exec(t)?.[1] ?? '');
+    const [alice = '', bob = ''] = transcripts().slice(0, 2).map((t) => /^\$ (.*)$/m.exec(t)?.[1] ?? '');
     expect(alice).toBe('NETCHAT_HOME=/tmp/alice netchat 5555 --nick alice');
     expect(bob).toBe('NETCHAT_HOME=/tmp/bob netchat 6666 --nick bob');
     const argv = (line: string) =>
@@ -155,9 +137,7 @@ describe('README: chatting', () => {
       for (const line of printedLines(block, ports)) expect(printed).toContain(line);
     }
     expect(readme).toContain('Bob sees `Peer closed the session.` and is back at `Start chat with?`');
-    expect(b.stdout.slice(b.stdout.indexOf('Peer closed the session.'))).toContain(
-      'Start chat with? (IP Port): ',
-    );
+    expect(b.stdout.slice(b.stdout.indexOf('Peer closed the session.'))).toContain('Start chat with? (IP Port): ');
   });
 
   it('netchat --fingerprint prints your fingerprint', () => {
@@ -189,14 +169,10 @@ describe('README: chatting', () => {
       NETCHAT_HOME: home(),
     });
     expect(got.code, got.stderr).toBe(0);
-    const events = got.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const events = got.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const expected = shown.map((l) => JSON.parse(l.replace('5dfe…ef22', 'x')));
     expect(events.map((e) => e.type)).toEqual(expected.map((e) => e.type));
-    for (const [i, event] of events.entries())
-      expect(Object.keys(event).sort()).toEqual(Object.keys(expected[i]).sort());
+    for (const [i, event] of events.entries()) expect(Object.keys(event).sort()).toEqual(Object.keys(expected[i]).sort());
   });
 
   it('netchat-bot 7000 starts a bot; SIGTERM stops it', async () => {
@@ -207,20 +183,17 @@ describe('README: chatting', () => {
     expect(await bot.exit(5_000)).toBe(0);
   });
 
-  it.skipIf(!hasTmux)(
-    'netchat-tui 5555 starts the full-screen client in a terminal; /quit quits',
-    async () => {
-      expect(readme.replace(/\s+/g, ' ')).toContain('`netchat-tui 5555` starts it');
-      const terminal = new TmuxTerminal([join(installed.bin, 'netchat-tui'), '0'], {
-        NETCHAT_HOME: home(),
-      });
-      terminals.push(terminal);
-      await terminal.waitUntil((screen) => /listening on \S+:\d+/.test(screen), 'the listening notice');
-      terminal.type('/quit');
-      terminal.press('Enter');
-      await terminal.waitFor('AFTER-EXIT 0');
-    },
-  );
+  it.skipIf(!hasTmux)('netchat-tui 5555 starts the full-screen client in a terminal; /quit quits', async () => {
+    expect(readme.replace(/\s+/g, ' ')).toContain('`netchat-tui 5555` starts it');
+    const terminal = new TmuxTerminal([join(installed.bin, 'netchat-tui'), '0'], {
+      NETCHAT_HOME: home(),
+    });
+    terminals.push(terminal);
+    await terminal.waitUntil((screen) => /listening on \S+:\d+/.test(screen), 'the listening notice');
+    terminal.type('/quit');
+    terminal.press('Enter');
+    await terminal.waitFor('AFTER-EXIT 0');
+  });
 });
 
 describe('README: development commands', () => {
