@@ -253,8 +253,10 @@ export class ChatFlow {
       if (this.script)
         this.outcome.notSent(command.text, 'unknown_command', command.detail, conversation, COMMANDS_HINT);
       else this.out.warn(`Not sent: ${command.detail}. ${COMMANDS_HINT}`);
-    } else if (command.name === 'send' || command.name === 'transfers' || command.name === 'cancel')
-      this.fileCommand(command, conversation);
+    } else if (command.name === 'send' || command.name === 'transfers' || command.name === 'cancel') {
+      if (this.files) this.files.run(command, conversation);
+      else this.out.warn('File transfer is not available in this run.');
+    }
     else if (command.name !== 'message')
       runChatCommand(this.out, this.options.history, conversation, command);
     else
@@ -264,23 +266,6 @@ export class ChatFlow {
         this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
       }
     if (this.state === this.stateOf(conversation)) this.chatPrompt(conversation);
-  }
-
-  private fileCommand(
-    command:
-      | { name: 'send'; paths: readonly string[] }
-      | { name: 'transfers' }
-      | { name: 'cancel'; id: number },
-    conversation: Conversation,
-  ): void {
-    const files = this.files;
-    if (!files) {
-      this.out.warn('File transfer is not available in this run.');
-      return;
-    }
-    if (command.name === 'send') files.send(conversation, command.paths);
-    else if (command.name === 'transfers') files.list();
-    else files.cancel(command.id);
   }
 
   /** The chat's prompt, or the question of an offer waiting for an answer. */

@@ -85,9 +85,17 @@ export class FileFlow {
     });
   }
 
-  /** `/send PATH...`. */
-  send(conversation: Conversation, paths: readonly string[]): void {
-    this.offer(conversation, paths, () => undefined);
+  /** `/send PATH...`, `/transfers` or `/cancel N`, typed in `conversation`. */
+  run(
+    command:
+      | { readonly name: 'send'; readonly paths: readonly string[] }
+      | { readonly name: 'transfers' }
+      | { readonly name: 'cancel'; readonly id: number },
+    conversation: Conversation,
+  ): void {
+    if (command.name === 'send') this.offer(conversation, command.paths, () => undefined);
+    else if (command.name === 'transfers') this.list();
+    else this.cancel(command.id);
   }
 
   /** `/transfers`: every transfer of this run, with its state. */

@@ -9,12 +9,13 @@
  */
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { texts } from '@netchat/client';
 import type { FlowConsole } from './chat-flow.js';
 import { type LocalEvent, localEventToJson } from './json-events.js';
 
 export interface ConsoleStreams {
   input: Readable & { isTTY?: boolean };
-  output: Writable & { isTTY?: boolean };
+  output: Writable & { isTTY?: boolean; columns?: number };
   errors: Writable;
 }
 
@@ -59,7 +60,13 @@ export class LineConsole implements FlowConsole {
       terminal: this.interactive,
       historySize: 100,
     });
-    this.rl.on('line', handlers.line);
+    this.rl.on('line', (text) => {
+      this.statusAboveEcho(text);
+      // The entered line is the terminal's now, and the cursor on a fresh row: nothing of the old
+      // prompt is to be cleared any more (a prompt that wrapped would have its echo's rows erased).
+      if (this.interactive) this.rl.setPrompt('');
+      handlers.line(text);
+    });
     this.rl.on('close', handlers.end);
     // At a terminal readline turns Ctrl-C into this event instead of a signal.
     this.rl.on('SIGINT', () => {
@@ -171,6 +178,23 @@ export class LineConsole implements FlowConsole {
     if (this.midLine && stream === this.streams.output) stream.write('\n');
     this.midLine = false;
     stream.write(`${line}\n`);
+  }
+
+  /**
+   * A line was entered: the terminal keeps its echo (the prompt and the text, over as many rows
+   * as they wrap to) below the status line. The status goes, and the echo is written again in
+   * its place, so the status is drawn anew below it, never left stale above a message.
+   */
+  private statusAboveEcho(text: string): void {
+    if (!this.interactive || !this.statusShown) return;
+    const out = this.streams.output;
+    const echo = `${this.promptText}${text}`;
+    const rows = Math.max(1, Math.ceil(texts.columnsOf(echo) / (out.columns || 80)));
+    readline.moveCursor(out, 0, -(rows + 1));
+    readline.cursorTo(out, 0);
+    readline.clearScreenDown(out);
+    out.write(`${echo}\n`);
+    this.statusShown = false;
   }
 
   /** The status line (if any), then the prompt and the draft, below what was printed. */

@@ -99,6 +99,11 @@ export function progressLine(t: Transfer, p: ProgressSnapshot, width = 80): stri
   return cutToWidth(figures + name, width);
 }
 
+/** The terminal columns `text` takes (wide CJK characters and emoji count two). */
+export function columnsOf(text: string): number {
+  return stringWidth(text);
+}
+
 /** `text` cut to `width` columns, a `…` marking the cut. */
 export function cutToWidth(text: string, width: number): string {
   if (stringWidth(text) <= width) return text;
