@@ -202,6 +202,7 @@ export class FileFlow {
 
   private onOffer(t: Transfer, auto: boolean): void {
     const more = t.files.length > 1 ? texts.offerFileLines(t) : [];
+    if (t.relayed) more.push(texts.RELAYED_TRANSFER_TEXT);
     if (auto) {
       this.out.say(
         `${texts

@@ -1,7 +1,8 @@
 /**
  * Sending a file as a person at a 40-column terminal (tmux): the progress is one line redrawn in
  * place (never two on the screen, never left behind above a message typed meanwhile), a name
- * with emoji and CJK fits, and the end is one line.
+ * with emoji and CJK fits, and the end is one line. The file is large enough (80 MB) for progress
+ * to show on an idle machine; the waits are long enough for a loaded one (several suites at once).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ describe.skipIf(!hasTmux)('a file sent at a 40-column terminal', () => {
     const folder = mkdtempSync(join(tmpdir(), 'netchat-files-tty-'));
     cleanup.push(() => rmSync(folder, { recursive: true, force: true }));
     const name = '照片照片 🎉 résumé.bin';
-    const data = randomBytes(150_000_000);
+    const data = randomBytes(80_000_000);
     writeFileSync(join(folder, name), data);
     const b = new NetchatProcess([
       '0',
@@ -46,7 +47,7 @@ describe.skipIf(!hasTmux)('a file sent at a 40-column terminal', () => {
     await t.waitUntil((s) => s.includes('Your message:'), 'the chat prompt');
     t.type(`/send ${join(folder, name).replace(/ /g, '\\ ')}`);
     t.press('Enter');
-    await t.waitUntil((s) => s.split('\n').some((l) => PROGRESS.test(l)), 'a progress line', 60_000);
+    await t.waitUntil((s) => s.split('\n').some((l) => PROGRESS.test(l)), 'a progress line', 120_000);
     // While it runs: never two progress lines on the screen; a line typed meanwhile leaves none above it.
     t.type('typed while sending');
     t.press('Enter');
@@ -60,14 +61,14 @@ describe.skipIf(!hasTmux)('a file sent at a 40-column terminal', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(seen).toBeGreaterThan(0);
-    const end = await t.waitUntil((s) => s.includes('bob verified'), 'the end line', 60_000);
+    const end = await t.waitUntil((s) => s.includes('bob verified'), 'the end line', 240_000);
     expect(end.split('\n').filter((l) => PROGRESS.test(l))).toEqual([]);
     // (tmux drops a space where a row wraps: the words are checked without them.)
     expect(end.replace(/\n/g, '').replace(/ /g, '')).toMatch(
-      /Sent照片照片🎉résumé\.bin\(150MB\)in\d+:\d\d,[\d.]+[kMG]?B\/saverage:bobverifiedit\./,
+      /Sent照片照片🎉résumé\.bin\(80MB\)in\d+:\d\d,[\d.]+[kMG]?B\/saverage:bobverifiedit\./,
     );
     expect(end.replace(/\n/g, '').replace(/ /g, '')).toContain('Yourmessage:typedwhilesending');
     await b.waitFor('typed while sending');
     expect(readFileSync(join(folder, 'in', name)).equals(data)).toBe(true);
-  }, 120_000);
+  }, 400_000);
 });
