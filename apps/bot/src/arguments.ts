@@ -7,6 +7,7 @@ import {
   keyHomeHelp,
   peerFlagsHelp,
   positiveNumberArgument,
+  sizeArgument,
   wholeNumberArgument,
 } from '@netchat/options';
 import { z } from 'zod';
@@ -24,7 +25,13 @@ const flags = {
   rendezvous: { type: 'boolean' },
   'max-registrations': { type: 'string' },
   'relay-rate': { type: 'string' },
+  'accept-files': { type: 'string' },
+  'max-file-size': { type: 'string' },
+  'files-quota': { type: 'string' },
 } as const;
+
+/** --files-quota when not given: what a drop box may hold in all. */
+export const DEFAULT_FILES_QUOTA = 1_000_000_000;
 
 const allowEntry = z.string().transform((text, ctx) => {
   try {
@@ -63,12 +70,23 @@ export const BotArguments = PeerArguments.extend({
   rendezvous: z.boolean().default(false),
   'max-registrations': wholeNumberArgument.default(10_000),
   'relay-rate': bytesPerSecond.default(65_536),
+  'accept-files': z.string().min(1, 'needs a folder').optional(),
+  'max-file-size': sizeArgument.optional(),
+  'files-quota': sizeArgument.optional(),
 })
   // --allow alone means --accept allow; --accept allow needs someone to allow.
   .transform((args) => ({ ...args, accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all') }))
   .refine((args) => args.accept !== 'allow' || args.allow.length > 0, {
     path: ['accept'],
     message: 'allow needs at least one --allow HOST[:PORT]',
+  })
+  .refine((args) => args['accept-files'] !== undefined || args['max-file-size'] === undefined, {
+    path: ['max-file-size'],
+    message: 'needs --accept-files DIR (it limits the files the bot takes)',
+  })
+  .refine((args) => args['accept-files'] !== undefined || args['files-quota'] === undefined, {
+    path: ['files-quota'],
+    message: 'needs --accept-files DIR (it limits the files the bot takes)',
   });
 export type BotArguments = z.infer<typeof BotArguments>;
 
@@ -93,6 +111,9 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)
   --max-registrations N       with --rendezvous: peers registered at once; past it new ones are refused (default 10000)
   --relay-rate BYTES          with --rendezvous: bytes a second one peer may send, and receive, through the relay (default 65536; 0: no relay)
+  --accept-files DIR          be a drop box: take file offers from the peers --accept allows, into DIR
+  --max-file-size SIZE        with --accept-files: decline offers with a file larger than SIZE (e.g. 10M, 1.5G; default: the quota)
+  --files-quota SIZE          with --accept-files: bytes DIR may hold in all, partial files included (default 1G)
 
 ${keyHomeHelp}
 

@@ -1,11 +1,21 @@
 #!/usr/bin/env node
 /** `netchat-bot <port>`: validates everything at start-up, then runs the bot until a signal. */
 import { createRequire } from 'node:module';
-import { fingerprint, type RendezvousServer, relayRate, serveRendezvous, TokenBuckets } from '@netchat/core';
+import { resolve } from 'node:path';
+import {
+  FileLink,
+  fingerprint,
+  prepareDownloadFolder,
+  type RendezvousServer,
+  relayRate,
+  serveRendezvous,
+  TokenBuckets,
+} from '@netchat/core';
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
-import { defaultBotNick, parseBotArguments, usage } from './arguments.js';
+import { DEFAULT_FILES_QUOTA, defaultBotNick, parseBotArguments, usage } from './arguments.js';
+import { DropBox } from './drop-box.js';
 import { Bot } from './bot.js';
 import { loadRulesFile, RulesEngine } from './rules.js';
 
@@ -39,8 +49,14 @@ async function main(): Promise<void> {
     { level: args['log-level'], base: { app: 'netchat-bot' } },
     pino.destination({ dest: 1, sync: true }),
   );
+  const dropFolder = args['accept-files'];
+  if (dropFolder !== undefined) {
+    // The folder is checked (and made) before anything listens: a bad one is a bad argument.
+    const prepared = prepareDownloadFolder(resolve(dropFolder));
+    if (!prepared.ok) exitWith(program, `--accept-files: ${prepared.message}`, 2);
+  }
   const { peer, keyPair } = await startPeerOrExit(program, {
-    ...peerOptionsFrom(args),
+    ...peerOptionsFrom(args, { files: dropFolder !== undefined }),
     maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
@@ -63,11 +79,25 @@ async function main(): Promise<void> {
     // The rendezvous's counts (malformed messages, refusals, relay drops) close the summary too.
     ...(rendezvous ? { summaryExtra: () => ({ rendezvous: rendezvousCounters(rendezvous) }) } : {}),
   });
+  const quota = args['files-quota'] ?? DEFAULT_FILES_QUOTA;
+  const dropBox =
+    dropFolder === undefined
+      ? undefined
+      : new DropBox(
+          peer,
+          // Resumes go through the drop box's checks too: core's auto-resume would skip them.
+          new FileLink(peer, { downloadFolder: resolve(dropFolder), autoResume: false }),
+          policy,
+          log,
+          { folder: resolve(dropFolder), maxFileSize: args['max-file-size'] ?? quota, quota },
+        );
   // Before the listening line: whoever waits for it may send SIGTERM at once.
   let stopping = false;
   const stop = async () => {
     if (stopping) process.exit(0); // a second signal: leave at once
     stopping = true;
+    // What arrived is made durable and kept for a resume; then the sessions close.
+    await dropBox?.close();
     await bot.shutdown(SHUTDOWN_WAIT_MS);
     process.exit(0);
   };
@@ -85,6 +115,11 @@ async function main(): Promise<void> {
         ? { maxRegistrations: args['max-registrations'], relayRate: args['relay-rate'] }
         : {}),
       fingerprint: fingerprint(keyPair.publicKey),
+      ...(dropFolder !== undefined && {
+        acceptFiles: resolve(dropFolder),
+        maxFileSize: args['max-file-size'] ?? quota,
+        filesQuota: quota,
+      }),
     },
     'listening',
   );

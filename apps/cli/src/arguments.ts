@@ -1,5 +1,8 @@
 /** The `netchat` command line: the shared peer flags plus the CLI's own. */
 import {
+  FileArguments,
+  fileFlags,
+  fileFlagsHelp,
   FrontEndArguments,
   frontEndFlags,
   keyHomeHelp,
@@ -14,21 +17,39 @@ import {
   settingsHelp,
   yesFlagHelp,
 } from '@netchat/options';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const flags = {
   ...peerFlags,
   ...rendezvousFlags,
   ...frontEndFlags,
+  ...fileFlags,
+  'send-file': { type: 'string', multiple: true },
+  'accept-files': { type: 'boolean' },
   json: { type: 'boolean' },
   wait: { type: 'string' },
 } as const;
 
 export const CliArguments = PeerArguments.extend(RendezvousArguments)
   .extend(FrontEndArguments)
+  .extend(FileArguments)
   .extend({
     json: z.boolean().default(false),
     wait: secondsArgument.optional(),
+    'send-file': z.array(z.string().min(1, 'needs a path')).default([]),
+    'accept-files': z.boolean().default(false),
+  })
+  .superRefine((args, ctx) => {
+    if (args['send-file'].length > 0 && args.connect === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['send-file'],
+        message: 'needs --connect PEER (whom to send the files to)',
+      });
+    for (const path of args['send-file'])
+      if (!existsSync(path))
+        ctx.addIssue({ code: 'custom', path: ['send-file'], message: `${path}: no such file or folder` });
   });
 export type CliArguments = z.infer<typeof CliArguments>;
 
@@ -55,6 +76,9 @@ ${yesFlagHelp}
   -v, --verbose               also show heartbeats sent and missed
   --json                      print every event as one JSON object a line, and no prompts
   --wait SECS                 when input ends, listen until the peer is quiet for SECS, then close
+  --send-file PATH            with --connect: offer this file or folder once the chat opens (repeatable)
+  --accept-files              accept every file offer (within --max-file-size) without asking
+${fileFlagsHelp}
 ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
@@ -63,14 +87,17 @@ ${settingsHelp}
 At the prompts: type "IP Port" (or HOST:PORT, a fingerprint or the nick of a known peer) to
 start a chat, y or n to answer a request, "cancel" to stop waiting for an answer, and "exit" to
 close the chat (or, at the start prompt, to quit). In a chat: /me ACTION, /history [N] (the last
-N lines with this peer), /log [on|off] (chat history). Ctrl-C clears a half-typed line; on an
-empty line it quits, as Ctrl-D does.
+N lines with this peer), /log [on|off] (chat history), /send PATH... (offer files or folders),
+/transfers (list them), /cancel N (stop transfer N); //text sends "/text", and any other line
+starting with "/" is refused, never sent. An offer asks y or n. Ctrl-C clears a half-typed line;
+on an empty line it quits, as Ctrl-D does.
 
 With --connect and piped input, every line is a message to that peer ("exit" closes the chat);
 when the input ends the chat closes at once, or after --wait SECS of quiet from the peer.
 Exit codes: 0 done (every message delivered), 1 cannot start (port, home, key file),
 2 bad arguments, 3 the chat never opened (no answer, declined, bad address), 4 a message was not
-delivered (not confirmed, or not sent) or the chat ended early, 128+N stopped by signal N
+delivered (not confirmed, or not sent), the chat ended early, or a --send-file file was not
+received and verified, 128+N stopped by signal N
 while a request waited or before the input ended (130 SIGINT, 143 SIGTERM).
 
 ${homeCommandsHelp}

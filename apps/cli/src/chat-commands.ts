@@ -1,8 +1,9 @@
 /**
  * What a line typed in a chat means, and doing what it asks: `exit`, one of the commands
- * `/history [N]`, `/log [on|off]` and `/me ACTION`, or a message exactly as typed. Only those
- * command words are read as commands, so a script's `/usr/bin` or `//comment` lines are sent as
- * they are; `//history` sends `/history`.
+ * `/history [N]`, `/log [on|off]`, `/me ACTION`, `/send PATH...`, `/transfers` and `/cancel N`,
+ * or a message exactly as typed. A line that starts with `//` is a message starting with `/`
+ * (`//history` sends `/history`); one that starts with a single `/` and is no command is refused
+ * with a hint, never sent by surprise.
  */
 import {
   ACTION_PREFIX,
@@ -24,19 +25,30 @@ export type ChatCommand =
   | { readonly name: 'exit' }
   | { readonly name: 'history'; readonly count: number }
   | { readonly name: 'log'; readonly on: boolean | undefined }
+  | { readonly name: 'send'; readonly paths: readonly string[] }
+  | { readonly name: 'transfers' }
+  | { readonly name: 'cancel'; readonly id: number }
+  /** A single `/` and no command: refused (`detail` names it), never sent. */
+  | { readonly name: 'unknown'; readonly text: string; readonly detail: string }
   | { readonly name: 'invalid'; readonly message: string };
 
-const COMMAND = /^\/(history|log|me)(?:\s|$)/;
+const COMMAND = /^\/(history|log|me|send|transfers|cancel)(?:\s|$)/;
+
+export const COMMANDS_HINT =
+  'Commands: /send PATH..., /transfers, /cancel N, /me ACTION, /history [N], /log [on|off]; "exit" closes the chat. To send a message that starts with "/", type "//".';
 
 /** `text` as typed (only its line ending taken off). */
 export function readChatLine(text: string): ChatCommand {
   const trimmed = text.trim();
   if (trimmed === '') return { name: 'nothing' };
   if (trimmed === 'exit') return { name: 'exit' };
-  // "//history": the command word as a message, one slash taken off.
-  if (/^\/\//.test(trimmed) && COMMAND.test(trimmed.slice(1)))
-    return { name: 'message', text: trimmed.slice(1) };
+  // "//text": a message that starts with "/", one slash taken off.
+  if (text.trimStart().startsWith('//')) return { name: 'message', text: text.trimStart().slice(1) };
   const word = COMMAND.exec(trimmed)?.[1];
+  if (word === undefined && trimmed.startsWith('/')) {
+    const typed = /^\/\S*/.exec(trimmed)?.[0] ?? '/';
+    return { name: 'unknown', text, detail: `${typed} is not a command` };
+  }
   const argument = trimmed.slice((word?.length ?? 0) + 1).trim();
   switch (word) {
     case 'history': {
@@ -56,9 +68,51 @@ export function readChatLine(text: string): ChatCommand {
       return argument === ''
         ? { name: 'invalid', message: 'usage: /me ACTION (e.g. /me waves)' }
         : { name: 'message', text: `${ACTION_PREFIX}${argument}` };
+    case 'send': {
+      const paths = shellWords(argument);
+      if (paths === undefined)
+        return { name: 'invalid', message: 'usage: /send PATH... (a quote is not closed)' };
+      return paths.length === 0
+        ? { name: 'invalid', message: 'usage: /send PATH... (files or folders; quote names with spaces)' }
+        : { name: 'send', paths };
+    }
+    case 'transfers':
+      return argument === '' ? { name: 'transfers' } : { name: 'invalid', message: 'usage: /transfers' };
+    case 'cancel':
+      return /^\d+$/.test(argument)
+        ? { name: 'cancel', id: Number(argument) }
+        : { name: 'invalid', message: 'usage: /cancel N (the transfer number /transfers shows)' };
     default:
       return { name: 'message', text };
   }
+}
+
+/**
+ * Paths as a shell splits them: on spaces, with '…' and "…" quoting and \ escaping one
+ * character; undefined if a quote is not closed.
+ */
+export function shellWords(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) word = (word ?? '') + text[++i];
+      else word = (word ?? '') + c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word = word ?? '';
+    } else if (c === '\\' && i + 1 < text.length) word = (word ?? '') + text[++i];
+    else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else word = (word ?? '') + c;
+  }
+  if (quote) return undefined;
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /** Does what a line that is neither a message nor `exit` asks for (the flow sends messages and closes chats). */
@@ -66,7 +120,7 @@ export function runChatCommand(
   out: FlowConsole,
   history: ChatHistory | undefined,
   conversation: Conversation,
-  command: Exclude<ChatCommand, { name: 'message' | 'exit' }>,
+  command: Exclude<ChatCommand, { name: 'message' | 'exit' | 'send' | 'transfers' | 'cancel' | 'unknown' }>,
 ): void {
   switch (command.name) {
     case 'history':

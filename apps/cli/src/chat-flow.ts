@@ -20,6 +20,7 @@
  */
 import {
   ChatClient,
+  Transfers,
   type ClientUpdate,
   type Conversation,
   type PeerPort,
@@ -29,7 +30,8 @@ import {
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import { readChatLine, runChatCommand } from './chat-commands.js';
+import { COMMANDS_HINT, readChatLine, runChatCommand } from './chat-commands.js';
+import { FileFlow } from './file-flow.js';
 import { FlowOutcome, notSentReason } from './flow-outcome.js';
 import type { FlowConsole, FlowOptions } from './flow-console.js';
 import { FlowView } from './flow-view.js';
@@ -59,6 +61,8 @@ export class ChatFlow {
   private quitReported = false;
   /** --wait: closes the chat once the peer has been quiet long enough after the input ended. */
   private readonly quiet: QuietWait | undefined;
+  /** File transfers, when the peer takes files (`options.files`). */
+  readonly files: FileFlow | undefined;
 
   constructor(
     port: PeerPort,
@@ -87,6 +91,24 @@ export class ChatFlow {
             if (this.state.name === 'chatting') this.quit();
           });
     this.client.subscribe((u) => this.onUpdate(u));
+    if (options.files) {
+      const transfers = new Transfers(
+        options.files.port,
+        () => this.client.conversations,
+        options.files.settings,
+      );
+      this.files = new FileFlow(
+        out,
+        transfers,
+        {
+          interactive: options.interactive,
+          script: this.script,
+          sendFiles: options.files.sendFiles ?? [],
+          columns: options.files.columns ?? (() => 80),
+        },
+        (prompt) => this.filesChanged(prompt),
+      );
+    }
     // The peer's nick changes, in the current chat.
     this.client.subscribePresence((u) => this.isCurrent(u.conversation) && this.view.presence(u));
     if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
@@ -216,19 +238,47 @@ export class ChatFlow {
   }
 
   private onChatLine(text: string, conversation: Conversation): void {
+    if (this.files?.asking) {
+      // The line answers the offer's question (y/n); the flow prompts again once it is answered.
+      this.files.answer(text);
+      return;
+    }
     const command = readChatLine(text);
     if (command.name === 'exit') {
       this.client.close(conversation);
       return;
     }
-    if (command.name !== 'message') runChatCommand(this.out, this.options.history, conversation, command);
+    if (command.name === 'unknown') {
+      // A script's line is counted as not sent (its exit code says so); a person is told what to type.
+      if (this.script)
+        this.outcome.notSent(command.text, 'unknown_command', command.detail, conversation, COMMANDS_HINT);
+      else this.out.warn(`Not sent: ${command.detail}. ${COMMANDS_HINT}`);
+    } else if (command.name === 'send' || command.name === 'transfers' || command.name === 'cancel') {
+      if (this.files) this.files.run(command, conversation);
+      else this.out.warn('File transfer is not available in this run.');
+    }
+    else if (command.name !== 'message')
+      runChatCommand(this.out, this.options.history, conversation, command);
     else
       try {
         this.client.send(conversation, command.text);
       } catch (error) {
         this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
       }
-    if (this.state === this.stateOf(conversation)) this.view.chatPrompt(conversation);
+    if (this.state === this.stateOf(conversation)) this.chatPrompt(conversation);
+  }
+
+  /** The chat's prompt, or the question of an offer waiting for an answer. */
+  private chatPrompt(conversation: Conversation): void {
+    if (this.files?.asking) this.files.ask();
+    else this.view.chatPrompt(conversation);
+  }
+
+  /** A transfer ended or an offer was answered: prompt again, and see whether the run is done. */
+  private filesChanged(prompt: boolean): void {
+    const s = this.state;
+    if (prompt && s.name === 'chatting') this.chatPrompt(s.conversation);
+    this.finishIfDone();
   }
 
   private connect(target: Target): void {
@@ -307,6 +357,7 @@ export class ChatFlow {
     if (request) this.outcome.accepted(conversation, request);
     this.state = { name: 'chatting', conversation };
     this.view.chatPrompt(conversation);
+    this.files?.opened(conversation);
     this.intake.drain();
     this.finishIfDone();
   }
@@ -362,7 +413,8 @@ export class ChatFlow {
     if (s.name === 'quitting') {
       if (this.client.unsettled().length === 0 && !this.quitReported) {
         this.quitReported = true;
-        this.onQuit(this.outcome.exitCode());
+        // --send-file: 4 unless every file was received and verified.
+        this.onQuit(this.outcome.exitCode() || (this.files?.exitCode() ?? 0));
       }
       return;
     }
@@ -376,6 +428,7 @@ export class ChatFlow {
         return;
       case 'chatting':
         if (!this.client.hasRoom(s.conversation)) return; // the rest is still being sent
+        if (this.files && !this.files.settled()) return; // files still being offered or moving
         if (this.quiet) this.quiet.start();
         else this.quit();
         return;
@@ -391,6 +444,7 @@ export class ChatFlow {
     const chatting = this.state.name === 'chatting';
     if (this.state.name === 'asking') this.decline(this.state.request, 'busy', 'quitting');
     this.quiet?.stop();
+    this.files?.quitting();
     this.state = { name: 'quitting' };
     this.out.hidePrompt();
     if (chatting) this.out.say('Closing session with peer...');

@@ -3,7 +3,15 @@
  * prompts, whether something is half typed, backpressure on the input, and the events --json
  * prints; LineConsole is the real one), and its options.
  */
-import type { ChatHistory, ClientTimers, Contact, StorageSources, Target } from '@netchat/client';
+import type {
+  ChatHistory,
+  ClientTimers,
+  Contact,
+  FilePort,
+  StorageSources,
+  Target,
+  TransfersSettings,
+} from '@netchat/client';
 import type { PeerSpec } from '@netchat/core';
 import type { LocalEvent } from './json-events.js';
 
@@ -14,6 +22,11 @@ export interface FlowConsole {
   warn(line: string): void;
   /** Waits for the next line behind this prompt. A `question` sets a half-typed line aside. */
   prompt(text: string, kind?: 'line' | 'question'): void;
+  /**
+   * At a terminal, one status line (a transfer's progress) drawn above the prompt and redrawn in
+   * place; undefined takes it away. Optional: consoles without a terminal have none.
+   */
+  status?(line: string | undefined): void;
   /** No prompt (while connecting, and when quitting). */
   hidePrompt(): void;
   /** Whether a line is half typed at this moment (at a terminal; never down a pipe). */
@@ -47,6 +60,17 @@ export interface FlowOptions {
    * many ms (what it sends is shown), then close. Without it the chat closes at once.
    */
   waitMs?: number;
+  /**
+   * File transfers (the peer takes files): the link (core's FileLink), the client's settings for
+   * them (download folder, --max-file-size, --accept-files), --send-file's paths, and the
+   * terminal's width for progress lines.
+   */
+  files?: {
+    port: FilePort;
+    settings: TransfersSettings;
+    sendFiles?: readonly string[];
+    columns?: () => number;
+  };
   /** The timer --wait runs on (tests: the virtual network's); setTimeout by default. */
   timers?: ClientTimers;
 }

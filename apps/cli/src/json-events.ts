@@ -7,6 +7,7 @@
  */
 import {
   type Address,
+  type LinkEvent,
   type DeclineReason,
   formatAddress,
   type NetchatEvent,
@@ -81,5 +82,36 @@ export function eventToJson(event: NetchatEvent, trust?: TrustAssessment): strin
 export function localEventToJson(event: LocalEvent): string {
   if ('peer' in event && event.peer !== undefined)
     return JSON.stringify({ ...event, peer: formatAddress(event.peer) });
+  return JSON.stringify(event);
+}
+
+/** Events of the streams under file transfers (printed as the file events instead). */
+export function isTransportEvent(event: NetchatEvent): boolean {
+  return event.type === 'features' || event.type.startsWith('stream');
+}
+
+/**
+ * A file event as JSON (README, "Scripts and pipes"): `file_offer`, `file_accepted` (`offset`:
+ * what the receiver already held), `file_progress` (`bytes` of `size`, about four a second),
+ * `file_received` (`path`, `size`, `hash`, `seconds`), `file_sent`, `file_declined`, `file_failed`
+ * (`reason`), `file_cancelled`, `file_done`; each with `transfer` and `session`. undefined for
+ * `file_started` (its offset is in `file_accepted`).
+ */
+export function fileEventToJson(event: LinkEvent): string | undefined {
+  if (event.type === 'file_started') return undefined;
+  if (event.type === 'file_offer') {
+    const { files, ...rest } = event;
+    return JSON.stringify({
+      ...rest,
+      files: files.map((f, i) => ({
+        path: f.path,
+        ...(f.renamed && { offeredPath: f.offeredPath }),
+        size: f.size,
+        hash: f.hash,
+        ...(event.held[i] ? { held: event.held[i] } : {}),
+      })),
+      held: undefined,
+    });
+  }
   return JSON.stringify(event);
 }

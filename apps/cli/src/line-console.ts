@@ -9,12 +9,13 @@
  */
 import readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { texts } from '@netchat/client';
 import type { FlowConsole } from './chat-flow.js';
 import { type LocalEvent, localEventToJson } from './json-events.js';
 
 export interface ConsoleStreams {
   input: Readable & { isTTY?: boolean };
-  output: Writable & { isTTY?: boolean };
+  output: Writable & { isTTY?: boolean; columns?: number };
   errors: Writable;
 }
 
@@ -40,6 +41,10 @@ export class LineConsole implements FlowConsole {
   private midLine = false;
   private prompting = false;
   private promptText = '';
+  /** At a terminal: the status line (a transfer's progress) shown above the prompt, if any. */
+  private statusLine: string | undefined;
+  /** Whether it is on the screen now (one row above the prompt's first). */
+  private statusShown = false;
   /** A draft set aside for a question, and the prompt it was typed at. */
   private stashed: { prompt: string; text: string } | undefined;
 
@@ -55,7 +60,13 @@ export class LineConsole implements FlowConsole {
       terminal: this.interactive,
       historySize: 100,
     });
-    this.rl.on('line', handlers.line);
+    this.rl.on('line', (text) => {
+      this.statusAboveEcho(text);
+      // The entered line is the terminal's now, and the cursor on a fresh row: nothing of the old
+      // prompt is to be cleared any more (a prompt that wrapped would have its echo's rows erased).
+      if (this.interactive) this.rl.setPrompt('');
+      handlers.line(text);
+    });
     this.rl.on('close', handlers.end);
     // At a terminal readline turns Ctrl-C into this event instead of a signal.
     this.rl.on('SIGINT', () => {
@@ -86,6 +97,15 @@ export class LineConsole implements FlowConsole {
     if (this.quiet) this.streams.output.write(`${localEventToJson(event)}\n`);
   }
 
+  /** One line redrawn in place above the prompt (at a terminal only; cut to its width by the caller). */
+  status(line: string | undefined): void {
+    if (!this.interactive || this.quiet) return;
+    if (line === this.statusLine && this.statusShown === (line !== undefined)) return;
+    this.clearShown();
+    this.statusLine = line;
+    this.redraw();
+  }
+
   prompt(text: string, kind: 'line' | 'question' = 'line'): void {
     if (this.quiet) return;
     if (!this.interactive) {
@@ -108,6 +128,7 @@ export class LineConsole implements FlowConsole {
     this.prompting = true;
     this.promptText = text;
     this.rl.setPrompt(text);
+    this.showStatus();
     this.rl.prompt(true);
   }
 
@@ -151,7 +172,7 @@ export class LineConsole implements FlowConsole {
       // Clear the prompt and the draft (every row it wraps over), print, then draw them again below.
       this.clearShown();
       stream.write(`${line}\n`);
-      if (this.prompting || this.draft() !== '') this.rl.prompt(true);
+      this.redraw();
       return;
     }
     if (this.midLine && stream === this.streams.output) stream.write('\n');
@@ -159,10 +180,40 @@ export class LineConsole implements FlowConsole {
     stream.write(`${line}\n`);
   }
 
-  /** Erases the prompt and the draft from the screen, from their first row down. */
+  /**
+   * A line was entered: the terminal keeps its echo (the prompt and the text, over as many rows
+   * as they wrap to) below the status line. The status goes, and the echo is written again in
+   * its place, so the status is drawn anew below it, never left stale above a message.
+   */
+  private statusAboveEcho(text: string): void {
+    if (!this.interactive || !this.statusShown) return;
+    const out = this.streams.output;
+    const echo = `${this.promptText}${text}`;
+    const rows = Math.max(1, Math.ceil(texts.columnsOf(echo) / (out.columns || 80)));
+    readline.moveCursor(out, 0, -(rows + 1));
+    readline.cursorTo(out, 0);
+    readline.clearScreenDown(out);
+    out.write(`${echo}\n`);
+    this.statusShown = false;
+  }
+
+  /** The status line (if any), then the prompt and the draft, below what was printed. */
+  private redraw(): void {
+    this.showStatus();
+    if (this.prompting || this.draft() !== '') this.rl.prompt(true);
+  }
+
+  private showStatus(): void {
+    if (this.statusLine === undefined || this.statusShown) return;
+    this.streams.output.write(`${this.statusLine}\n`);
+    this.statusShown = true;
+  }
+
+  /** Erases the status line, the prompt and the draft from the screen, from their first row down. */
   private clearShown(): void {
     const out = this.streams.output;
-    const rows = this.rl.getCursorPos().rows;
+    const rows = this.rl.getCursorPos().rows + (this.statusShown ? 1 : 0);
+    this.statusShown = false;
     if (rows > 0) readline.moveCursor(out, 0, -rows);
     readline.cursorTo(out, 0);
     readline.clearScreenDown(out);

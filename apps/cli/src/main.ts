@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
-import { assessTrust, fingerprint, type NetchatEvent, netchatHome } from '@netchat/core';
 import {
+  assessTrust,
+  FileLink,
+  fingerprint,
+  type NetchatEvent,
+  netchatHome,
+  OutgoingTransfers,
+} from '@netchat/core';
+import {
+  downloadFolderOf,
   exitWith,
   loadKnownPeersOrExit,
   loadSettingsOrExit,
@@ -18,7 +26,7 @@ import { ChatHistory, resolveTarget, type Target, texts, withFinder } from '@net
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
-import { eventToJson } from './json-events.js';
+import { eventToJson, fileEventToJson, isTransportEvent } from './json-events.js';
 import { LineConsole } from './line-console.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -55,7 +63,18 @@ async function main(): Promise<void> {
     if (!resolved.ok) exitWith(program, texts.connectArgumentText(cli.connect, resolved.problem), 2);
     connect = resolved.target;
   }
-  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(cli), opened);
+  const { peer, knownPeers, home } = await startPeerOrExit(
+    program,
+    peerOptionsFrom(cli, { files: true }),
+    opened,
+  );
+  const downloadFolder = downloadFolderOf(cli['download-dir'], settings.downloadDir);
+  const files = new FileLink(peer, {
+    downloadFolder,
+    // Unfinished offers of ours, made again when a chat with the same peer opens (a resume).
+    outgoing: OutgoingTransfers.load(home),
+    ...(cli['max-file-size'] !== undefined && { maxFileSize: cli['max-file-size'] }),
+  });
   // Its on/off comes from settings.json, read (and checked) above.
   const history = new ChatHistory(home);
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
@@ -70,7 +89,14 @@ async function main(): Promise<void> {
       e.type === 'request'
         ? assessTrust(e.fingerprint, e.nick, knownPeers.check(e.publicKey, e.nick))
         : undefined;
-    peer.on('event', (event) => process.stdout.write(`${eventToJson(event, trustOf(event))}\n`));
+    peer.on('event', (event) => {
+      // The streams under file transfers are the transport's business: their own events say it.
+      if (!isTransportEvent(event)) process.stdout.write(`${eventToJson(event, trustOf(event))}\n`);
+    });
+    files.on('event', (event) => {
+      const line = fileEventToJson(event);
+      if (line) process.stdout.write(`${line}\n`);
+    });
   } else {
     const reach = addresses.map((host) => `${host} ${port}`).join(', ');
     process.stdout.write(
@@ -101,6 +127,8 @@ async function main(): Promise<void> {
   const quit = async (code: number) => {
     quitting = true;
     terminal.close();
+    // What arrived is made durable and kept; our unfinished offers stay recorded for a resume.
+    await files.close();
     // Long enough for messages in flight to linger and for the disconnect to be acknowledged.
     await peer.close(peer.options.closeLinger + 5_000);
     process.stdout.write('', () => process.exit(code));
@@ -128,11 +156,23 @@ async function main(): Promise<void> {
       storage: { knownPeers, history },
       history,
       ...(cli.wait !== undefined && { waitMs: cli.wait }),
+      files: {
+        port: files,
+        settings: {
+          downloadFolder,
+          acceptAll: cli['accept-files'],
+          ...(cli['max-file-size'] !== undefined && { maxFileSize: cli['max-file-size'] }),
+        },
+        sendFiles: cli['send-file'],
+        columns: () => process.stdout.columns ?? 80,
+      },
     },
     knownPeers,
     (code) => void quit(code),
   );
   peer.on('event', (event) => flow?.client.handle(event));
+  files.on('event', (event) => flow?.files?.transfers.handle(event));
+  files.on('warning', (line) => terminal.warn(line));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
   flow.start();
 }

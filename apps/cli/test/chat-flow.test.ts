@@ -646,8 +646,14 @@ describe('ChatFlow', () => {
       runUntilSeen(net, b, '[127.0.0.1:1111] alice: /history');
       await type(a, '/me');
       expect(a.console.lines.at(-1)).toBe('! usage: /me ACTION (e.g. /me waves)');
+      // A single "/" and no command: refused with a hint, never sent; "//" sends it.
       await type(a, '/usr/bin is where it is');
+      expect(a.console.lines.at(-1)).toMatch(
+        /^! Not sent: \/usr\/bin is not a command\. Commands: \/send PATH\.\.\., .*type "\/\/"\.$/,
+      );
+      await type(a, '//usr/bin is where it is');
       runUntilSeen(net, b, 'alice: /usr/bin is where it is');
+      expect(b.console.text().split('alice: /usr/bin is where it is')).toHaveLength(2);
     });
 
     it('/history [N] shows the last lines logged with this peer; /log off stops the logging', async () => {

@@ -390,7 +390,7 @@ describe('bad input', () => {
     expect(await p.exited).toBe(1);
     expect(p.stdout).toBe('');
     expect(p.stderr).toBe(
-      `netchat: ${join(home, 'settings.json')} has an unknown setting "greting" (the settings are rendezvous, introductions, history); fix it or move it away\n`,
+      `netchat: ${join(home, 'settings.json')} has an unknown setting "greting" (the settings are rendezvous, introductions, history, downloadDir); fix it or move it away\n`,
     );
   });
 

@@ -24,6 +24,22 @@ export {
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
+export type { FilePort } from './file-port.js';
+export {
+  allVerified,
+  type FileFailureNote,
+  type FileOutcome,
+  hasEnded,
+  type Transfer,
+  type TransferPhase,
+} from './transfer.js';
+export {
+  type OfferResult,
+  type TransferAnswer,
+  Transfers,
+  type TransfersSettings,
+  type TransferUpdate,
+} from './transfers.js';
 export {
   type Contact,
   isNamedTarget,

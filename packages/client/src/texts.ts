@@ -292,3 +292,4 @@ export function historyStatusText(history: ChatHistory): string {
     ? `Chat history is on: conversations are logged in ${history.directory} (/log off stops it).`
     : 'Chat history is off: nothing is logged (/log on starts it).';
 }
+export * from './transfer-texts.js';

@@ -5,7 +5,8 @@
  * text lists (`netchat history NAME`, `netchat contacts verify FINGERPRINT`) complete their words,
  * and their arguments from the known peers, by asking `<program> completion words -- WORD…`
  * (completion-commands.ts). No word offered is ever expanded by the shell: a nick is the peer's
- * choice, and completing must not run it.
+ * choice, and completing must not run it. A FILE or PATH value completes file names, a DIR one
+ * folders (`--send-file`, `--download-dir`).
  * Imports nothing heavy, so `completion bash` answers as fast as `--help`.
  */
 import { type UsageCommand, usageCommands } from './completion-commands.js';
@@ -85,7 +86,9 @@ function bashScript(program: string, options: UsageOption[], commands: UsageComm
       if (o.long === 'connect')
         return `    ${names}) _netchat_words "$(${program} completion peers 2>/dev/null)"; return ;;`;
       if (choices(o).length > 0) return `    ${names}) _netchat_words "${choices(o).join(' ')}"; return ;;`;
-      if (o.value === 'FILE') return `    ${names}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`;
+      if (o.value === 'FILE' || o.value === 'PATH')
+        return `    ${names}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`;
+      if (o.value === 'DIR') return `    ${names}) COMPREPLY=($(compgen -d -- "$cur")); return ;;`;
       return `    ${names}) return ;;`;
     })
     .join('\n');
@@ -170,7 +173,9 @@ function fishScript(program: string, options: UsageOption[], commands: UsageComm
       return `complete -c ${program} ${names} -x -a '(${program} completion peers 2>/dev/null)' ${described}`;
     if (choices(o).length > 0)
       return `complete -c ${program} ${names} -x -a '${choices(o).join(' ')}' ${described}`;
-    if (o.value === 'FILE') return `complete -c ${program} ${names} -r -F ${described}`;
+    if (o.value === 'FILE' || o.value === 'PATH') return `complete -c ${program} ${names} -r -F ${described}`;
+    if (o.value === 'DIR')
+      return `complete -c ${program} ${names} -x -a '(__fish_complete_directories (commandline -ct))' ${described}`;
     return `complete -c ${program} ${names} -x ${described}`;
   });
   return `# fish completion for ${program}. Load it with: ${program} completion fish | source
@@ -193,7 +198,8 @@ function zshScript(program: string, options: UsageOption[], commands: UsageComma
       const label = zshText(o.value.toLowerCase());
       if (o.long === 'connect') action = `:${label}:->peers`;
       else if (choices(o).length > 0) action = `:${label}:(${choices(o).join(' ')})`;
-      else if (o.value === 'FILE') action = `:${label}:_files`;
+      else if (o.value === 'FILE' || o.value === 'PATH') action = `:${label}:_files`;
+      else if (o.value === 'DIR') action = `:${label}:_files -/`;
       else action = `:${label}: `;
     }
     // A repeatable option (--allow, the bot's --connect) may be given again: prefix with '*'.

@@ -140,8 +140,13 @@ function parseArgsProblem(error: Error & { code?: string }): string {
 }
 
 /** The core settings the shared flags stand for. */
-export function peerOptionsFrom(args: PeerArguments): PeerOptions {
+export function peerOptionsFrom(args: PeerArguments, take: { files?: boolean } = {}): PeerOptions {
   const options: PeerOptions = { port: args.port };
+  // Streams and files are off in core: only a program that handles offers (a FileLink) invites them.
+  if (take.files) {
+    options.streams = true;
+    options.files = true;
+  }
   if (args.host !== undefined) options.host = args.host;
   if (args['heartbeat-interval'] !== undefined) options.heartbeatInterval = args['heartbeat-interval'];
   if (args['miss-limit'] !== undefined) options.missLimit = args['miss-limit'];
@@ -176,6 +181,14 @@ export {
   readCommandLine,
   startPeerOrExit,
 } from './program.js';
+export {
+  downloadFolderOf,
+  FileArguments,
+  fileFlags,
+  fileFlagsHelp,
+  parseSize,
+  sizeArgument,
+} from './file-flags.js';
 export { reachableAddresses } from './reachable-addresses.js';
 export {
   loadSettingsOrExit,

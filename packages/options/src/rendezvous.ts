@@ -49,7 +49,7 @@ export const rendezvousFlagsHelp = `  --rendezvous HOST:PORT      a rendezvous p
   --stun HOST:PORT            ask this STUN server the address others see you at, and print it`;
 
 export const settingsHelp =
-  'settings.json in the netchat home may hold {"rendezvous": "HOST:PORT", "introductions": "known", "history": false}.';
+  'settings.json in the netchat home may hold {"rendezvous": "HOST:PORT", "introductions": "known", "history": false, "downloadDir": "~/Downloads"}.';
 
 /** settings.json in the netchat home: defaults for the flags above (a flag wins). */
 export const Settings = z.strictObject({
@@ -57,6 +57,8 @@ export const Settings = z.strictObject({
   introductions: z.enum(INTRODUCTIONS, { error: 'must be "anyone" or "known"' }).optional(),
   /** Chat history on or off: written by the client's ChatHistory (`/log on|off`). */
   history: z.boolean({ error: 'must be true or false' }).optional(),
+  /** Where received files go unless --download-dir says (`~/` is the home folder; relative to it). */
+  downloadDir: z.string({ error: 'must be a folder' }).min(1, 'must be a folder').optional(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -161,7 +163,9 @@ export async function startRendezvousOrExit(
 
 /** Why a rendezvous refused to register us, in words (RendezvousUpdate `refused`). */
 function refusalText(reason: string): string {
-  return reason === 'full' ? 'it holds as many registrations as its operator allows' : reason.replaceAll('_', ' ');
+  return reason === 'full'
+    ? 'it holds as many registrations as its operator allows'
+    : reason.replaceAll('_', ' ');
 }
 
 /**

@@ -81,7 +81,7 @@ describe('settings.json', () => {
   it.each([
     [
       '{"greting": true}',
-      'has an unknown setting "greting" (the settings are rendezvous, introductions, history)',
+      'has an unknown setting "greting" (the settings are rendezvous, introductions, history, downloadDir)',
     ],
     ['{"history": "yes"}', '"history" must be true or false'],
     [

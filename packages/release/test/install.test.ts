@@ -102,7 +102,12 @@ describe('shell completion', () => {
     expect(bashOffers('netchat', 'netchat --co').sort()).toEqual(['--connect', '--connect-timeout']);
     expect(bashOffers('netchat', 'netchat 5555 --j')).toEqual(['--json']);
     expect(bashOffers('netchat-tui', 'netchat-tui --j')).toEqual([]);
-    expect(bashOffers('netchat-bot', 'netchat-bot --max').sort()).toEqual(['--max-registrations', '--max-sessions']);
+    expect(bashOffers('netchat-bot', 'netchat-bot --max').sort()).toEqual([
+      '--max-file-size',
+      '--max-registrations',
+      '--max-sessions',
+    ]);
+    expect(bashOffers('netchat', 'netchat 5555 --send')).toEqual(['--send-file']);
     expect(bashOffers('netchat-bot', 'netchat-bot --accept a').sort()).toEqual(['all', 'allow']);
   });
 

@@ -26,6 +26,11 @@ export class NetchatProcess extends ProgramProcess {
     return Number(line ?? json);
   }
 
+  /** Waits (at most `ms`) until a JSON event of this type was printed (with --json). */
+  waitForEvent(type: string, ms = 10_000): Promise<void> {
+    return this.until(() => this.events().some((e) => e.type === type), `a ${type} event`, ms);
+  }
+
   /** The JSON events printed so far (with --json). */
   events(): Record<string, unknown>[] {
     return this.stdout

@@ -1,0 +1,235 @@
+/**
+ * `--accept-files DIR`: the bot as a drop box. It takes file offers from the peers its access
+ * policy allows, into DIR, within `--max-file-size` (a larger file: the offer is declined
+ * `too_large`) and a total quota (`--files-quota`: what DIR holds, partial files included, plus
+ * what accepted transfers may still bring; past it: declined `not_allowed`, logged `quota`).
+ * Each transfer is logged: its offer, the answer, each file received (path, size, hash, seconds)
+ * or failed, its end. Resumes go through the same checks (core's own auto-resume is off here).
+ * Names a peer offers never leave DIR (core's FileLink and PartialStore: PROTOCOL.md, Files).
+ */
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type FileLink,
+  formatAddress,
+  type LinkEvent,
+  type NetchatPeer,
+  type TransferId,
+} from '@netchat/core';
+import type { Logger } from 'pino';
+import type { AccessPolicy } from './access-policy.js';
+
+export interface DropBoxSettings {
+  readonly folder: string;
+  /** Bytes one file may have, at most. */
+  readonly maxFileSize: number;
+  /** Bytes DIR may hold, at most, with what accepted transfers may still bring. */
+  readonly quota: number;
+}
+
+export interface DropBoxSummary {
+  offers: number;
+  accepted: number;
+  declined: number;
+  filesReceived: number;
+  bytesReceived: number;
+  filesFailed: number;
+}
+
+/** Entries walked to measure DIR at start, at most (a folder of millions is not walked whole). */
+const MAX_WALKED = 100_000;
+
+export class DropBox {
+  /** Bytes in DIR (at start, then each file received). */
+  private used: number;
+  /** Bytes accepted transfers may still bring, by transfer. */
+  private readonly reserved = new Map<TransferId, number>();
+  readonly summary: DropBoxSummary = {
+    offers: 0,
+    accepted: 0,
+    declined: 0,
+    filesReceived: 0,
+    bytesReceived: 0,
+    filesFailed: 0,
+  };
+
+  constructor(
+    private readonly peer: NetchatPeer,
+    private readonly link: FileLink,
+    private readonly policy: AccessPolicy,
+    private readonly log: Logger,
+    private readonly settings: DropBoxSettings,
+  ) {
+    this.used = folderBytes(settings.folder);
+    link.on('event', (e) => this.onEvent(e));
+    link.on('warning', (line) => this.log.warn({ event: 'files_warning', detail: line }, line));
+  }
+
+  /** Bytes the quota has left now. */
+  get room(): number {
+    let reserved = 0;
+    for (const bytes of this.reserved.values()) reserved += bytes;
+    return Math.max(0, this.settings.quota - this.used - reserved);
+  }
+
+  async close(): Promise<void> {
+    await this.link.close();
+    this.log.info({ event: 'files_summary', ...this.summary, used: this.used }, 'files summary');
+  }
+
+  private onEvent(e: LinkEvent): void {
+    const peer = this.peer.session(e.session)?.peer;
+    const base = { transfer: e.transfer, session: e.session, ...(peer && { peer: formatAddress(peer) }) };
+    switch (e.type) {
+      case 'file_offer':
+        if (e.direction === 'receive') void this.onOffer(e, base);
+        return;
+      case 'file_accepted':
+        this.log.info({ event: 'file_accepted', ...base, offset: e.offset }, 'file accepted');
+        return;
+      case 'file_received':
+        this.summary.filesReceived++;
+        this.summary.bytesReceived += e.size;
+        this.used += e.size;
+        this.release(e.transfer, e.size);
+        this.log.info(
+          { event: 'file_received', ...base, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds },
+          'file received',
+        );
+        return;
+      case 'file_failed':
+        if (e.file !== undefined) this.summary.filesFailed++;
+        this.log.warn(
+          {
+            event: 'file_failed',
+            ...base,
+            file: e.file,
+            reason: e.reason,
+            detail: e.message,
+            resumable: e.resumable,
+          },
+          'file failed',
+        );
+        if (e.file === undefined) this.reserved.delete(e.transfer);
+        return;
+      case 'file_declined':
+        this.reserved.delete(e.transfer);
+        this.log.info({ event: 'file_declined', ...base, reason: e.reason, by: e.by }, 'file declined');
+        return;
+      case 'file_cancelled':
+        this.reserved.delete(e.transfer);
+        this.log.info({ event: 'file_cancelled', ...base, by: e.by }, 'file cancelled');
+        return;
+      case 'file_done':
+        this.reserved.delete(e.transfer);
+        this.log.info({ event: 'file_done', ...base, files: e.files, verified: e.verified }, 'transfer done');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async onOffer(
+    e: Extract<LinkEvent, { type: 'file_offer' }>,
+    base: Record<string, unknown>,
+  ): Promise<void> {
+    this.summary.offers++;
+    const held = e.held.reduce((a, b) => a + b, 0);
+    this.log.info(
+      {
+        event: 'file_offer',
+        ...base,
+        files: e.files.length,
+        totalSize: e.totalSize,
+        held,
+        // The first names only: a log line stays small whatever the offer.
+        names: e.files.slice(0, 10).map((f) => f.path),
+      },
+      'file offer',
+    );
+    const peer = this.peer.session(e.session)?.peer;
+    const refusal = peer ? this.policy.refusal(peer) : 'the chat ended';
+    if (refusal) return this.decline(e.transfer, 'not_allowed', refusal, base);
+    const large = e.files.find((f) => f.size > this.settings.maxFileSize);
+    if (large)
+      return this.decline(
+        e.transfer,
+        'too_large',
+        `${large.size} bytes in one file, more than the ${this.settings.maxFileSize} taken`,
+        base,
+      );
+    const needed = e.totalSize - held;
+    if (needed > this.room)
+      return this.decline(
+        e.transfer,
+        'not_allowed',
+        `quota: ${needed} bytes offered, ${this.room} left of ${this.settings.quota}`,
+        base,
+        'quota',
+      );
+    this.reserved.set(e.transfer, needed);
+    try {
+      const outcome = await this.link.accept(e.transfer, {
+        folder: this.settings.folder,
+        maxFileSize: this.settings.maxFileSize,
+      });
+      if (outcome.accepted) this.summary.accepted++;
+      else {
+        this.reserved.delete(e.transfer);
+        this.summary.declined++;
+        this.log.info(
+          { event: 'file_refused', ...base, reason: outcome.reason, detail: outcome.message },
+          'refused',
+        );
+      }
+    } catch (error) {
+      this.reserved.delete(e.transfer);
+      this.log.warn({ event: 'file_refused', ...base, detail: (error as Error).message }, 'could not accept');
+    }
+  }
+
+  private decline(
+    transfer: TransferId,
+    reason: 'not_allowed' | 'too_large',
+    detail: string,
+    base: Record<string, unknown>,
+    why: string = reason,
+  ): void {
+    this.summary.declined++;
+    this.log.info({ event: 'file_refused', ...base, reason: why, detail }, 'refused');
+    if (this.link.transfer(transfer)?.state === 'offered') this.link.decline(transfer, reason);
+  }
+
+  /** A file arrived: what it brought is no longer reserved. */
+  private release(transfer: TransferId, bytes: number): void {
+    const left = this.reserved.get(transfer);
+    if (left !== undefined) this.reserved.set(transfer, Math.max(0, left - bytes));
+  }
+}
+
+/** The bytes of the regular files under `folder` (partial files too), symbolic links not followed. */
+export function folderBytes(folder: string): number {
+  let total = 0;
+  let walked = 0;
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (++walked > MAX_WALKED) return;
+      const path = join(dir, name);
+      try {
+        const s = lstatSync(path);
+        if (s.isDirectory()) walk(path);
+        else if (s.isFile()) total += s.size;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  };
+  walk(folder);
+  return total;
+}

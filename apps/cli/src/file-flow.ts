@@ -1,0 +1,249 @@
+/**
+ * File transfers in the CLI's chat: `/send PATH...`, `/transfers`, `/cancel N`; an offer asks
+ * `Accept file "report.pdf" (2.4 MB) from bob? (y/n)` and the next line answers it; at a terminal
+ * the progress is one status line redrawn in place, and each file ends with one line (path, size,
+ * time, average rate). `--send-file` offers its files once the chat opens, and the run counts as
+ * done (exit 0) only when every one of them was received and verified by the peer. The client's
+ * `Transfers` keeps the transfers; this says them on the flow's console.
+ */
+import {
+  allVerified,
+  type Conversation,
+  texts,
+  type Transfer,
+  type Transfers,
+  type TransferUpdate,
+} from '@netchat/client';
+import type { FlowConsole } from './flow-console.js';
+import { readAnswer } from './prompt-lines.js';
+
+export interface FileFlowOptions {
+  /** A person types at a terminal: progress is drawn in place. */
+  readonly interactive: boolean;
+  /** A script (--connect, piped input): its lines are messages, so offers are declined unless accepted by itself. */
+  readonly script: boolean;
+  /** --send-file: offered once the chat opens. */
+  readonly sendFiles: readonly string[];
+  /** The terminal's width (progress lines are cut to it). */
+  readonly columns: () => number;
+}
+
+export class FileFlow {
+  /** Offers waiting for the person's answer, the first one asked. */
+  private readonly questions: Transfer[] = [];
+  /** --send-file: the offer's outcome (undefined while it is being made). */
+  private scriptOffer: { transfer?: Transfer; failed?: boolean } | undefined;
+  private offering = 0;
+
+  constructor(
+    private readonly out: FlowConsole,
+    readonly transfers: Transfers,
+    private readonly options: FileFlowOptions,
+    /** Something ended: the flow may be done. `prompt`: the chat prompt is due again. */
+    private readonly changed: (prompt: boolean) => void,
+  ) {
+    transfers.subscribe((u) => this.onUpdate(u));
+  }
+
+  /** An offer waits for a y/n: the next line in the chat answers it. */
+  get asking(): Transfer | undefined {
+    return this.questions[0];
+  }
+
+  /** Asks the first waiting offer's question (again). */
+  ask(): void {
+    const t = this.asking;
+    if (t) this.out.prompt(`${texts.offerQuestion(t)}: `, 'question');
+  }
+
+  answer(text: string): void {
+    const t = this.questions[0];
+    if (!t) return;
+    const answer = readAnswer(text.trim());
+    if (answer === undefined) {
+      this.out.warn('Please answer y or n.');
+      this.ask();
+      return;
+    }
+    this.questions.shift();
+    if (answer === 'yes')
+      void this.transfers.accept(t).then((r) => {
+        if (!r.ok) this.out.warn(r.message);
+      });
+    else this.transfers.decline(t);
+    this.changed(true);
+  }
+
+  /** The chat opened: --send-file's files are offered in it (once). */
+  opened(conversation: Conversation): void {
+    if (this.options.sendFiles.length === 0 || this.scriptOffer) return;
+    this.scriptOffer = {};
+    const made = this.scriptOffer;
+    this.offer(conversation, this.options.sendFiles, (transfer) => {
+      if (transfer) made.transfer = transfer;
+      else made.failed = true;
+    });
+  }
+
+  /** `/send PATH...`, `/transfers` or `/cancel N`, typed in `conversation`. */
+  run(
+    command:
+      | { readonly name: 'send'; readonly paths: readonly string[] }
+      | { readonly name: 'transfers' }
+      | { readonly name: 'cancel'; readonly id: number },
+    conversation: Conversation,
+  ): void {
+    if (command.name === 'send') this.offer(conversation, command.paths, () => undefined);
+    else if (command.name === 'transfers') this.list();
+    else this.cancel(command.id);
+  }
+
+  /** `/transfers`: every transfer of this run, with its state. */
+  list(): void {
+    const all = this.transfers.list();
+    if (all.length === 0) {
+      this.out.say('No file transfers yet. /send PATH... offers files.');
+      return;
+    }
+    for (const t of all) this.out.say(texts.transferLine(t, this.transfers.progress(t)));
+  }
+
+  /** `/cancel N`. */
+  cancel(id: number): void {
+    const t = this.transfers.get(id);
+    if (!t) this.out.warn(`No transfer ${id}: /transfers lists them.`);
+    else if (!this.transfers.cancel(t)) this.out.warn(`Transfer ${id} has ended (${t.phase}).`);
+  }
+
+  /**
+   * Nothing left that the end of input should wait for: no offer being made, no --send-file
+   * transfer running, and (down a pipe) no transfer moving either way.
+   */
+  settled(): boolean {
+    if (this.offering > 0) return false;
+    return this.transfers
+      .running()
+      .every((t) => !this.isScripts(t) && (this.options.interactive || t.phase !== 'moving'));
+  }
+
+  /** 0 unless --send-file was given and a file of it was not received and verified; then 4. */
+  exitCode(): number {
+    if (this.options.sendFiles.length === 0) return 0;
+    const t = this.scriptOffer?.transfer;
+    return t && allVerified(t) ? 0 : 4;
+  }
+
+  /** Offers waiting for an answer are declined (the program is quitting). */
+  quitting(): void {
+    for (const t of this.questions.splice(0)) this.transfers.decline(t);
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private isScripts(t: Transfer): boolean {
+    return this.scriptOffer?.transfer === t;
+  }
+
+  private offer(conversation: Conversation, paths: readonly string[], done: (t?: Transfer) => void): void {
+    this.offering++;
+    void this.transfers.offer(conversation, paths).then((r) => {
+      this.offering--;
+      this.status(undefined);
+      if (r.ok) done(r.transfer);
+      else {
+        this.out.warn(r.message);
+        done();
+      }
+      this.changed(false);
+    });
+  }
+
+  private onUpdate(u: TransferUpdate): void {
+    switch (u.type) {
+      case 'offer':
+        this.onOffer(u.transfer, u.auto);
+        return;
+      case 'resuming':
+        this.out.say(texts.resumingText(u.transfer));
+        return;
+      case 'offered':
+        this.out.say(texts.offeredText(u.transfer));
+        if (u.transfer.relayed) this.out.say(texts.RELAYED_TRANSFER_TEXT);
+        return;
+      case 'hashing':
+        if (u.total > 0)
+          this.status(
+            `Checking the files: ${Math.floor((100 * u.bytes) / u.total)}% of ${texts.sizeText(u.total)}`,
+          );
+        return;
+      case 'accepted':
+        this.out.say(texts.acceptedText(u.transfer));
+        return;
+      case 'progress':
+        this.status(texts.progressLine(u.transfer, u.progress, Math.max(20, this.options.columns() - 1)));
+        return;
+      case 'file_received':
+        this.status(undefined);
+        this.out.say(texts.receivedText(u.outcome));
+        return;
+      case 'file_sent':
+        this.status(undefined);
+        this.out.say(texts.sentText(u.transfer, u.outcome));
+        return;
+      case 'file_failed':
+        this.status(undefined);
+        this.out.warn(texts.fileFailedText(u.transfer, u.failure));
+        return;
+      case 'ended':
+        this.onEnded(u.transfer);
+        return;
+    }
+  }
+
+  private onOffer(t: Transfer, auto: boolean): void {
+    const more = t.files.length > 1 ? texts.offerFileLines(t) : [];
+    if (t.relayed) more.push(texts.RELAYED_TRANSFER_TEXT);
+    if (auto) {
+      this.out.say(
+        `${texts
+          .offerQuestion(t)
+          .replace(/^Accept /, 'Accepting ')
+          .replace(/\? \(y\/n\)$/, '.')}`,
+      );
+      for (const line of more) this.out.say(line);
+      return;
+    }
+    if (this.options.script) {
+      // A script's lines are messages, never answers: it takes files only with --accept-files.
+      this.out.warn(
+        `${texts.offerQuestion(t).replace(/\? \(y\/n\)$/, '')}: declined (a script takes files only with --accept-files).`,
+      );
+      this.transfers.decline(t);
+      return;
+    }
+    for (const line of more) this.out.say(line);
+    this.questions.push(t);
+    if (this.questions.length === 1) this.ask();
+  }
+
+  private onEnded(t: Transfer): void {
+    const waiting = this.questions.indexOf(t);
+    if (waiting >= 0) {
+      // The peer withdrew it (or the chat ended) before it was answered.
+      this.questions.splice(waiting, 1);
+      this.changed(true);
+    }
+    if (this.transfers.running().every((r) => r.phase !== 'moving')) this.status(undefined);
+    const single = t.files.length === 1 && t.phase === 'done' && allVerified(t);
+    if (!single)
+      (t.phase === 'done' && allVerified(t) ? this.out.say : this.out.warn).call(
+        this.out,
+        texts.endedText(t),
+      );
+    this.changed(false);
+  }
+
+  private status(line: string | undefined): void {
+    if (this.options.interactive) this.out.status?.(line);
+  }
+}

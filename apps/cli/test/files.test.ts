@@ -1,0 +1,269 @@
+/**
+ * Sending files between real netchat processes on loopback (port 0): an offer asked and
+ * answered, declined, cancelled; --send-file's exit codes; --accept-files with --max-file-size;
+ * the "//" escape and an unknown "/x" refused; names a hostile peer offers land safely.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostileSender } from './support/hostile-sender.js';
+import { NetchatProcess } from './support/netchat-process.js';
+
+const running: NetchatProcess[] = [];
+const folders: string[] = [];
+const hostile: HostileSender[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) p.kill();
+  for (const h of hostile.splice(0)) await h.close();
+  for (const f of folders.splice(0)) rmSync(f, { recursive: true, force: true });
+});
+
+function folder(): string {
+  const made = mkdtempSync(join(tmpdir(), 'netchat-files-'));
+  folders.push(made);
+  return made;
+}
+
+async function started(...args: string[]): Promise<[NetchatProcess, number]> {
+  const p = new NetchatProcess(['0', ...args]);
+  running.push(p);
+  return [p, await p.port()];
+}
+
+/** The files in a folder a person would see (no hidden partial files). */
+function visible(dir: string): string[] {
+  return readdirSync(dir).filter((name) => !name.startsWith('.'));
+}
+
+/** alice (piped, not a script) chatting with bob (--yes), bob saving into `dl`. */
+async function chatting(dl: string, ...bobArgs: string[]) {
+  const [b, portB] = await started('--nick', 'bob', '--yes', '--download-dir', dl, ...bobArgs);
+  const [a] = await started('--nick', 'alice');
+  await a.waitFor('Start chat with? (IP Port): ');
+  a.type(`127.0.0.1 ${portB}`);
+  await a.waitFor('Your message: ');
+  return { a, b };
+}
+
+describe('files between two netchat processes', () => {
+  it('/send offers a file, the peer answers y, both sides end with one line', async () => {
+    const src = folder();
+    const dl = folder();
+    const data = randomBytes(1_500_000);
+    writeFileSync(join(src, 'report.pdf'), data);
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'report.pdf')}`);
+    await a.waitFor('Offered "report.pdf" (1.5 MB) to bob: waiting for an answer (transfer 1).');
+    await b.waitFor('Accept file "report.pdf" (1.5 MB) from alice? (y/n): ');
+    b.type('y');
+    await a.waitFor(
+      /Sent report\.pdf \(1\.5 MB\) in \d+:\d\d, [\d.]+ [kMG]?B\/s average: bob verified it\./,
+      30_000,
+    );
+    await b.waitFor(
+      new RegExp(
+        `Received ${join(dl, 'report.pdf').replace(/[.]/g, '\\.')} \\(1\\.5 MB\\) in \\d+:\\d\\d, .* average, verified\\.`,
+      ),
+      30_000,
+    );
+    expect(readFileSync(join(dl, 'report.pdf')).equals(data)).toBe(true);
+    expect(readdirSync(dl)).toEqual(['report.pdf']);
+    a.type('/transfers');
+    await a.waitFor(/ {2}1 {2}→ bob {2}"report\.pdf" 1\.5 MB {2}done/);
+  });
+
+  it('n declines: the sender is told, nothing is written', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'a.txt'), 'hello');
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'a.txt')}`);
+    await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
+    b.type('maybe');
+    await b.waitFor('Please answer y or n.');
+    b.type('n');
+    await a.waitFor('bob declined "a.txt".');
+    await b.waitFor('You declined "a.txt" from alice.');
+    expect(readdirSync(dl)).toEqual([]);
+    // The chat goes on.
+    b.type('still here');
+    await a.waitFor('bob: still here');
+  });
+
+  it('/cancel N stops a running transfer; the peer is told and keeps no file', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'big.bin'), randomBytes(100_000_000));
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'big.bin')}`);
+    await b.waitFor('Accept file "big.bin" (100 MB) from alice? (y/n): ', 60_000);
+    b.type('y');
+    await a.waitFor('bob accepted "big.bin" (transfer 1).');
+    a.type('/cancel 1');
+    await a.waitFor('Transfer 1 cancelled.');
+    await b.waitFor('alice cancelled transfer 1 ("big.bin").');
+    expect(visible(dl)).toEqual([]);
+    a.type('/cancel 1');
+    await a.waitFor('Transfer 1 has ended (cancelled).');
+    a.type('/cancel 9');
+    await a.waitFor('No transfer 9: /transfers lists them.');
+  });
+
+  it('//text sends "/text"; a single "/" that is no command is refused with a hint, never sent', async () => {
+    const dl = folder();
+    const { a, b } = await chatting(dl);
+    a.type('/x marks the spot');
+    await a.waitFor('Not sent: /x is not a command. Commands: /send PATH..., /transfers, /cancel N,');
+    a.type('//x marks the spot');
+    await b.waitFor('alice: /x marks the spot');
+    expect(b.stdout.split('/x marks the spot').length - 1).toBe(1);
+  });
+});
+
+describe('files in scripts', () => {
+  it('--send-file exits 0 when the peer received and verified every file; --json has the events', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'one.bin'), randomBytes(300_000));
+    writeFileSync(join(src, 'two.txt'), 'two');
+    const [b, portB] = await started(
+      '--json',
+      '--yes',
+      '--accept-files',
+      '--download-dir',
+      dl,
+      '--max-file-size',
+      '1M',
+    );
+    const a = new NetchatProcess([
+      '0',
+      '--connect',
+      `127.0.0.1:${portB}`,
+      '--send-file',
+      join(src, 'one.bin'),
+      '--send-file',
+      join(src, 'two.txt'),
+    ]);
+    running.push(a);
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitForEvent('file_done', 10_000);
+    const types = b.events().map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining(['file_offer', 'file_accepted', 'file_received', 'file_done']),
+    );
+    const received = b.events().filter((e) => e.type === 'file_received');
+    expect(received.map((e) => e.path).sort()).toEqual([join(dl, 'one.bin'), join(dl, 'two.txt')]);
+    expect(received[0]).toMatchObject({
+      transfer: 1,
+      session: expect.any(Number),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(b.events().find((e) => e.type === 'file_accepted')).toMatchObject({ offset: 0 });
+    expect(readFileSync(join(dl, 'two.txt'), 'utf8')).toBe('two');
+  });
+
+  it('--send-file exits 4 when the peer declines (--max-file-size); --json file_declined says why', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'large.bin'), randomBytes(20_000));
+    const [b, portB] = await started(
+      '--json',
+      '--yes',
+      '--accept-files',
+      '--download-dir',
+      dl,
+      '--max-file-size',
+      '10k',
+    );
+    const a = new NetchatProcess([
+      '0',
+      '--json',
+      '--connect',
+      `127.0.0.1:${portB}`,
+      '--send-file',
+      join(src, 'large.bin'),
+    ]);
+    running.push(a);
+    a.endInput();
+    expect(await a.exited).toBe(4);
+    expect(a.events().find((e) => e.type === 'file_declined')).toMatchObject({
+      reason: 'too_large',
+      by: 'peer',
+      transfer: 1,
+    });
+    await b.waitForEvent('file_declined', 10_000);
+    expect(readdirSync(dl)).toEqual([]);
+  });
+
+  it('bad file arguments: a message and exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--send-file', '/nonexistent/x'], /--send-file needs --connect PEER/],
+      [
+        ['--connect', '127.0.0.1:9', '--send-file', '/nonexistent/x'],
+        /--send-file \/nonexistent\/x: no such file or folder/,
+      ],
+      [['--max-file-size', 'huge'], /--max-file-size must be a size, e.g. 500k, 10M, 1\.5G or 2GiB/],
+    ];
+    for (const [args, message] of cases) {
+      const p = new NetchatProcess(['0', ...args]);
+      running.push(p);
+      expect(await p.exited).toBe(2);
+      expect(p.stderr).toMatch(message);
+    }
+  });
+});
+
+describe('a hostile peer offering names', () => {
+  it('../../x, /etc/x, a/../../b are refused whole; control characters, 300 bytes, CON are made safe inside the folder', async () => {
+    const src = folder();
+    const dl = join(folder(), 'deep', 'dl');
+    mkdirSync(dl, { recursive: true });
+    writeFileSync(join(src, 'payload'), 'owned');
+    const [b, portB] = await started('--json', '--yes', '--accept-files', '--download-dir', dl);
+    const mallory = await HostileSender.start();
+    hostile.push(mallory);
+    const session = await mallory.connect(portB);
+    await mallory.offer(session, join(src, 'payload'), ['../../x', '/etc/x', 'a/../../b', 'fine.txt']);
+    await b.waitForEvent('file_declined', 20_000);
+    expect(b.events().find((e) => e.type === 'file_declined')).toMatchObject({
+      reason: 'bad_offer',
+      transfer: 1,
+    });
+    const safe = [
+      `bell${String.fromCharCode(7, 27)}[2J.txt`,
+      `${'é'.repeat(150)}.txt`,
+      'CON',
+      'sub/dir/x.txt',
+    ];
+    await mallory.offer(session, join(src, 'payload'), safe);
+    await b.waitForEvent('file_done', 20_000);
+    expect(b.events().find((e) => e.type === 'file_done')).toMatchObject({ files: 4, verified: 4 });
+    // Nothing escaped: the folders above the download folder hold only what the test made.
+    expect(readdirSync(join(dl, '..'))).toEqual(['dl']);
+    expect(readdirSync(join(dl, '..', '..'))).toEqual(['deep']);
+    const paths = b
+      .events()
+      .filter((e) => e.type === 'file_received')
+      .map((e) => String(e.path));
+    expect(paths).toHaveLength(4);
+    for (const path of paths) {
+      expect(path.startsWith(`${dl}/`)).toBe(true);
+      expect(readFileSync(path, 'utf8')).toBe('owned');
+      expect(
+        Buffer.byteLength(
+          path
+            .slice(dl.length + 1)
+            .split('/')
+            .at(-1) ?? '',
+        ),
+      ).toBeLessThanOrEqual(255);
+      expect([...path].some((c) => (c.codePointAt(0) ?? 0) < 32)).toBe(false);
+    }
+    expect(visible(dl).sort()).toHaveLength(4);
+    // The terminal never gets the control characters (--json escapes them).
+    expect(b.stdout.includes(String.fromCharCode(27))).toBe(false);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * What the front-ends say about file transfers (re-exported by texts.ts: `texts.offerQuestion`).
+ * Sizes are in decimal units as file managers and curl show them (`2.4 MB` is 2,400,000 bytes);
+ * names offered by a peer pass through `terminalSafe`.
+ */
+import { type ProgressSnapshot, peerName, terminalSafe } from '@netchat/core';
+import stringWidth from 'string-width';
+import type { Conversation } from './conversation.js';
+import type { FileFailureNote, FileOutcome, Transfer } from './transfer.js';
+
+const UNITS = ['kB', 'MB', 'GB', 'TB', 'PB'];
+
+/** `812 bytes`, `1 byte`, `2.4 MB`, `15 GB`: three significant figures at most. */
+export function sizeText(bytes: number): string {
+  if (bytes < 1000) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.95 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const shown = value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  return `${shown.replace(/\.0$/, '')} ${UNITS[unit]}`;
+}
+
+/** `2.4 MB/s`. */
+export function rateText(bytesPerSecond: number): string {
+  return `${sizeText(Math.round(bytesPerSecond)).replace(/ bytes?$/, ' B')}/s`;
+}
+
+/** `0:07`, `12:03`, `1:02:03`; `--:--` when unknown. */
+export function durationText(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '--:--';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+function peerOf(c: Conversation): string {
+  return c.trust ? peerName(c.nick, c.trust.fingerprint) : terminalSafe(c.nick) || 'the peer';
+}
+
+/** The offered file's name (one file) or `3 files`, terminal-safe. */
+export function whatText(t: Transfer): string {
+  const only = t.files.length === 1 ? t.files[0] : undefined;
+  return only ? `"${terminalSafe(only.path)}"` : `${t.files.length} files`;
+}
+
+/** `Accept file "report.pdf" (2.4 MB) from bob? (y/n)`; several: `Accept 3 files (7.1 MB) from bob? (y/n)`. */
+export function offerQuestion(t: Transfer): string {
+  const what = t.files.length === 1 ? `file ${whatText(t)}` : whatText(t);
+  return `Accept ${what} (${sizeText(t.totalSize)}) from ${peerOf(t.conversation)}? (y/n)`;
+}
+
+/** The names of an offer of several files, one a line (`  docs/a.txt  1.2 kB`), at most `most`. */
+export function offerFileLines(t: Transfer, most = 10): string[] {
+  const lines = t.files.slice(0, most).map((f) => `  ${terminalSafe(f.path)}  ${sizeText(f.size)}`);
+  if (t.files.length > most) lines.push(`  … and ${t.files.length - most} more`);
+  return lines;
+}
+
+export const RELAYED_TRANSFER_TEXT =
+  'This chat goes through the rendezvous relay (no direct path between you): the transfer is limited to the relay budget its operator set, so it is slower.';
+
+/** `Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).` */
+export function offeredText(t: Transfer): string {
+  return `Offered ${whatText(t)} (${sizeText(t.totalSize)}) to ${peerOf(t.conversation)}: waiting for an answer (transfer ${t.id}).`;
+}
+
+/** `Resuming "report.pdf" from bob at 1.2 MB of 2.4 MB (transfer 2).` */
+export function resumingText(t: Transfer): string {
+  const held = t.fileBytes.reduce((a, b) => a + b, 0);
+  return `Resuming ${whatText(t)} from ${peerOf(t.conversation)} (transfer ${t.id}).${held > 0 ? ` ${sizeText(held)} already here.` : ''}`;
+}
+
+/** `bob accepted "report.pdf" (transfer 1).` or, receiving, `Receiving "report.pdf" into /home/me/Downloads (transfer 1).` */
+export function acceptedText(t: Transfer): string {
+  const from = t.offset > 0 ? ` from ${sizeText(t.offset)} already held` : '';
+  return t.direction === 'send'
+    ? `${peerOf(t.conversation)} accepted ${whatText(t)}${from} (transfer ${t.id}).`
+    : `Receiving ${whatText(t)}${t.folder ? ` into ${t.folder}` : ''}${from} (transfer ${t.id}).`;
+}
+
+/**
+ * The progress line, redrawn in place: `[1]  42%  1 MB/2.4 MB  3.1 MB/s  ETA 0:01  report.pdf`,
+ * at most `width` terminal columns (wide characters count two): the sizes go first, then the
+ * name is shortened with `…`.
+ */
+export function progressLine(t: Transfer, p: ProgressSnapshot, width = 80): string {
+  const percent = `${String(Math.floor(p.fraction * 100)).padStart(3)}%`;
+  const name = t.files.length === 1 ? terminalSafe(t.files[0]?.path ?? '') : `${t.files.length} files`;
+  const tag = `[${t.id}]${t.relayed ? ' relayed' : ''}`;
+  const eta = `ETA ${durationText(p.eta)}`;
+  const full = [tag, percent, `${sizeText(p.bytes)}/${sizeText(p.size)}`, rateText(p.rate), eta].join('  ');
+  const short = [tag, percent, rateText(p.rate), eta].join(' ');
+  const figures = stringWidth(`${full}  ${name}`) <= width ? `${full}  ` : `${short} `;
+  return cutToWidth(figures + name, width);
+}
+
+/** The terminal columns `text` takes (wide CJK characters and emoji count two). */
+export function columnsOf(text: string): number {
+  return stringWidth(text);
+}
+
+/** `text` cut to `width` columns, a `…` marking the cut. */
+export function cutToWidth(text: string, width: number): string {
+  if (stringWidth(text) <= width) return text;
+  let out = '';
+  for (const c of text) {
+    if (stringWidth(`${out}${c}…`) > width) break;
+    out += c;
+  }
+  return `${out}…`;
+}
+
+/** `Received /home/me/Downloads/report.pdf (2.4 MB) in 0:03, 812 kB/s average, verified.` */
+export function receivedText(o: FileOutcome): string {
+  return `Received ${terminalSafe(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
+}
+
+/** `Sent report.pdf (2.4 MB) in 0:03, 812 kB/s average: bob verified it.` */
+export function sentText(t: Transfer, o: FileOutcome): string {
+  return `Sent ${terminalSafe(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
+}
+
+function averageRate(o: FileOutcome): number {
+  return o.seconds > 0 ? o.size / o.seconds : o.size;
+}
+
+/** `report.pdf failed: hash_mismatch (…)`. */
+export function fileFailedText(t: Transfer, f: FileFailureNote): string {
+  const name = f.file === undefined ? whatText(t) : `"${terminalSafe(t.files[f.file]?.path ?? '?')}"`;
+  const kept = f.resumable ? ' What arrived is kept: it goes on when offered again.' : '';
+  return `Transfer ${t.id}: ${name} failed: ${terminalSafe(f.message)}.${kept}`;
+}
+
+/** How a transfer ended, in one line. */
+export function endedText(t: Transfer): string {
+  const who = peerOf(t.conversation);
+  switch (t.phase) {
+    case 'done': {
+      const verified = t.direction === 'send' ? t.sent.length : t.received.length;
+      return verified === t.files.length
+        ? `Transfer ${t.id} done: ${t.files.length === 1 ? 'the file' : `all ${t.files.length} files`} verified.`
+        : `Transfer ${t.id} done: ${verified} of ${t.files.length} files verified, ${t.files.length - verified} failed.`;
+    }
+    case 'declined': {
+      const d = t.declined;
+      const why = d?.message ?? (d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '');
+      return d?.by === 'local'
+        ? `You declined ${whatText(t)} from ${who}${why ? ` (${terminalSafe(why)})` : ''}.`
+        : `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
+    }
+    case 'cancelled':
+      return t.cancelledBy === 'local'
+        ? `Transfer ${t.id} cancelled.`
+        : `${who} cancelled transfer ${t.id} (${whatText(t)}).`;
+    case 'interrupted':
+      return `Transfer ${t.id} interrupted (the chat ended): ${t.direction === 'send' ? 'it is offered again when the chat with this peer opens.' : 'what arrived is kept for a resume.'}`;
+    case 'failed':
+      return `Transfer ${t.id} failed: ${terminalSafe(t.failures.at(-1)?.message ?? 'the peer broke the protocol')}.`;
+    default:
+      return `Transfer ${t.id} is ${t.phase}.`;
+  }
+}
+
+/** One line of `/transfers`: `2  ← bob  "a.pdf" 2.4 MB  moving 42%  1.0 MB/s  ETA 0:02`. */
+export function transferLine(t: Transfer, p: ProgressSnapshot | undefined): string {
+  const arrow = t.direction === 'send' ? `→ ${peerOf(t.conversation)}` : `← ${peerOf(t.conversation)}`;
+  const state =
+    t.phase === 'moving' && p
+      ? `${Math.floor(p.fraction * 100)}%  ${rateText(p.rate)}  ETA ${durationText(p.eta)}`
+      : t.phase === 'offered' && t.direction === 'receive'
+        ? 'waiting for your answer'
+        : t.phase === 'offered'
+          ? 'waiting for an answer'
+          : t.phase;
+  return `${String(t.id).padStart(3)}  ${arrow}  ${whatText(t)} ${sizeText(t.totalSize)}  ${state}${t.relayed ? '  (relayed)' : ''}`;
+}
+
+/** An offer to a peer whose netchat takes no files. */
+export function noFilesText(c: Conversation): string {
+  return `${peerOf(c)}'s netchat cannot receive files (an older version, or started without them): nothing was offered.`;
+}

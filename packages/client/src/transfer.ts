@@ -1,0 +1,91 @@
+/**
+ * One file transfer as the front-ends show it: which conversation, which way, its files, where it
+ * stands (`phase`) and its figures. The client's `Transfers` owns every field; front-ends read.
+ */
+import type {
+  OfferDeclineReason,
+  ProgressEstimator,
+  TransferDirection,
+  TransferFailure,
+  TransferFileInfo,
+  TransferId,
+} from '@netchat/core';
+import type { Conversation } from './conversation.js';
+
+export type TransferPhase =
+  /** receive: the offer waits for the person's answer. send: it waits for the peer's. */
+  | 'offered'
+  /** Accepted: bytes are moving (or about to). */
+  | 'moving'
+  /** Every file settled: `verified` of them arrived whole (the others in `failures`). */
+  | 'done'
+  | 'declined'
+  | 'cancelled'
+  /** The chat ended first: what arrived is kept, and it goes on when offered again. */
+  | 'interrupted'
+  /** The whole transfer failed (the peer broke the protocol). */
+  | 'failed';
+
+export interface FileOutcome {
+  readonly file: number;
+  /** receive: the absolute path it was saved at; send: the path as offered. */
+  readonly path: string;
+  readonly size: number;
+  readonly hash: string;
+  readonly seconds: number;
+}
+
+export interface FileFailureNote {
+  readonly file: number | undefined;
+  readonly reason: TransferFailure;
+  readonly message: string;
+  readonly resumable: boolean;
+}
+
+export interface Transfer {
+  /** core's transfer id: a small number, stable for the run (`/cancel 3`). */
+  readonly id: TransferId;
+  readonly conversation: Conversation;
+  readonly direction: TransferDirection;
+  phase: TransferPhase;
+  readonly files: readonly TransferFileInfo[];
+  readonly totalSize: number;
+  /** Bytes held (receive: written) or sent (send: acknowledged) so far, all files together. */
+  bytes: number;
+  /** What the receiver already held when it accepted (a resume's bytes; 0 for new files). */
+  offset: number;
+  /** receive: accepted by itself because we hold part of it (a resume). */
+  resuming: boolean;
+  /** The chat goes through the rendezvous's relay: slower, within the relay's per-pair budget. */
+  readonly relayed: boolean;
+  /** receive: the folder it was accepted into. */
+  folder: string | undefined;
+  readonly received: FileOutcome[];
+  readonly sent: FileOutcome[];
+  readonly failures: FileFailureNote[];
+  /** declined: why, and who said no. */
+  declined:
+    | { readonly reason: OfferDeclineReason; readonly by: 'local' | 'peer'; readonly message?: string }
+    | undefined;
+  /** cancelled: by whom. */
+  cancelledBy: 'local' | 'peer' | undefined;
+  /** When it was offered, accepted and ended (the client's clock, ms). */
+  readonly offeredAt: number;
+  acceptedAt: number | undefined;
+  endedAt: number | undefined;
+  /** The rate and time-left estimator (core's), from the accept on. */
+  estimator: ProgressEstimator | undefined;
+  /** Bytes per file (the figure `bytes` sums). */
+  readonly fileBytes: number[];
+}
+
+/** Whether a transfer ended (no more events for it). */
+export function hasEnded(transfer: Pick<Transfer, 'phase'>): boolean {
+  return transfer.phase !== 'offered' && transfer.phase !== 'moving';
+}
+
+/** Every file of it arrived whole and was verified (an empty offer: none failed). */
+export function allVerified(transfer: Transfer): boolean {
+  const verified = transfer.direction === 'send' ? transfer.sent.length : transfer.received.length;
+  return transfer.phase === 'done' && verified === transfer.files.length;
+}

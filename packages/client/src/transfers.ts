@@ -1,0 +1,314 @@
+/**
+ * File transfers per conversation, for the front-ends: the offers in (waiting for the person's
+ * answer), the offers out, each transfer's phase and figures (bytes, rate and time left from
+ * core's ProgressEstimator on the client's clock, relayed or not), and the files received, sent
+ * or failed. Feed it the file link's events with `handle` (as the peer's go to
+ * `ChatClient.handle`); listen with `subscribe`. It asks the link (`FilePort`: core's FileLink)
+ * to offer, accept, decline and cancel, and words every refusal in one line (an offer to a peer
+ * whose netchat takes no files fails at once, never hangs).
+ */
+import {
+  isRelayed,
+  type LinkEvent,
+  NetchatError,
+  type OfferDeclineReason,
+  ProgressEstimator,
+  type ProgressSnapshot,
+  type TransferId,
+} from '@netchat/core';
+import type { Conversation } from './conversation.js';
+import type { FilePort } from './file-port.js';
+import { type FileFailureNote, type FileOutcome, hasEnded, type Transfer } from './transfer.js';
+import { noFilesText } from './transfer-texts.js';
+
+export type TransferUpdate =
+  /** receive: a peer offers files: answer with `accept` or `decline` (`auto`: being accepted by itself, `acceptAll`). */
+  | { readonly type: 'offer'; readonly transfer: Transfer; readonly auto: boolean }
+  /** receive: an offer of files we hold part of, accepted by itself (a resume). */
+  | { readonly type: 'resuming'; readonly transfer: Transfer }
+  /** send: our offer went out (or an unfinished one was made again: a resume). */
+  | { readonly type: 'offered'; readonly transfer: Transfer }
+  /** Files are hashed before an offer goes. */
+  | {
+      readonly type: 'hashing';
+      readonly conversation: Conversation;
+      readonly bytes: number;
+      readonly total: number;
+    }
+  /** The receiver took it (`transfer.offset`: what it already held). */
+  | { readonly type: 'accepted'; readonly transfer: Transfer }
+  /** At most four a second per transfer while bytes move. */
+  | { readonly type: 'progress'; readonly transfer: Transfer; readonly progress: ProgressSnapshot }
+  /** A file arrived whole, verified, and is in place (`outcome.path`, absolute). */
+  | { readonly type: 'file_received'; readonly transfer: Transfer; readonly outcome: FileOutcome }
+  /** The peer verified a file we sent. */
+  | { readonly type: 'file_sent'; readonly transfer: Transfer; readonly outcome: FileOutcome }
+  | { readonly type: 'file_failed'; readonly transfer: Transfer; readonly failure: FileFailureNote }
+  /** It ended: `transfer.phase` says how (done, declined, cancelled, interrupted, failed). */
+  | { readonly type: 'ended'; readonly transfer: Transfer };
+
+export interface TransfersSettings {
+  /** The clock the figures are measured on (ms). Default Date.now. */
+  readonly clock?: () => number;
+  /** Where accepted files go (the apps: `--download-dir`, settings.json, XDG, ~/Downloads). */
+  readonly downloadFolder?: string;
+  /** Offers with a larger file are declined (`too_large`). */
+  readonly maxFileSize?: number;
+  /** Accept every offer at once (`--accept-files`). */
+  readonly acceptAll?: boolean;
+  /** Ended transfers kept for `/transfers` (the oldest go first). Default 100. */
+  readonly keepEnded?: number;
+}
+
+export type TransferAnswer = { readonly ok: true } | { readonly ok: false; readonly message: string };
+export type OfferResult =
+  | { readonly ok: true; readonly transfer: Transfer }
+  | { readonly ok: false; readonly message: string };
+
+export class Transfers {
+  private readonly table = new Map<TransferId, Transfer>();
+  private readonly listeners: ((update: TransferUpdate) => void)[] = [];
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly port: FilePort,
+    /** The conversations connecting or open (`ChatClient.conversations`): an event's session names one. */
+    private readonly conversations: () => readonly Conversation[],
+    private readonly settings: TransfersSettings = {},
+  ) {
+    this.clock = settings.clock ?? (() => Date.now());
+  }
+
+  subscribe(listener: (update: TransferUpdate) => void): void {
+    this.listeners.push(listener);
+  }
+
+  // ---- what the person does -------------------------------------------------------------------
+
+  /**
+   * Offers files and folders (their regular files, with relative paths) in an open conversation.
+   * Resolves `{ ok: false, message }` at once for a chat that is not open or a peer that takes no
+   * files, and for a path that cannot be read; nothing is offered then.
+   */
+  async offer(conversation: Conversation, paths: readonly string[]): Promise<OfferResult> {
+    if (paths.length === 0)
+      return { ok: false, message: 'Nothing to send: name one or more files or folders.' };
+    if (conversation.state !== 'open' || conversation.session === undefined)
+      return { ok: false, message: 'Files can be sent only in an open chat.' };
+    try {
+      const id = await this.port.offer(conversation.session, paths, (bytes, total) =>
+        this.emit({ type: 'hashing', conversation, bytes, total }),
+      );
+      const transfer = this.table.get(id);
+      if (!transfer) return { ok: false, message: `The offer ended before it was made (transfer ${id}).` };
+      return { ok: true, transfer };
+    } catch (error) {
+      if (error instanceof NetchatError && error.code === 'FILES_UNSUPPORTED')
+        return { ok: false, message: noFilesText(conversation) };
+      return { ok: false, message: `Nothing was offered: ${(error as Error).message}` };
+    }
+  }
+
+  /**
+   * Accepts an offer into `folder` (default: the download folder), taking no file over
+   * `maxFileSize`. `{ ok: false, message }` if it was declined instead (too large, no room: the
+   * peer is told) or the folder cannot be used (the offer stays open).
+   */
+  async accept(
+    transfer: Transfer,
+    options: { readonly folder?: string; readonly maxFileSize?: number } = {},
+  ): Promise<TransferAnswer> {
+    if (transfer.direction !== 'receive' || transfer.phase !== 'offered')
+      return { ok: false, message: `Transfer ${transfer.id} is not an offer waiting for an answer.` };
+    const folder = options.folder ?? this.settings.downloadFolder;
+    const maxFileSize = options.maxFileSize ?? this.settings.maxFileSize;
+    try {
+      const outcome = await this.port.accept(transfer.id, {
+        ...(folder !== undefined && { folder }),
+        ...(maxFileSize !== undefined && { maxFileSize }),
+      });
+      if (outcome.accepted) {
+        transfer.folder = outcome.folder;
+        return { ok: true };
+      }
+      if (transfer.declined) transfer.declined = { ...transfer.declined, message: outcome.message };
+      return { ok: false, message: `Declined: ${outcome.message}.` };
+    } catch (error) {
+      return { ok: false, message: `Could not accept: ${(error as Error).message}` };
+    }
+  }
+
+  decline(transfer: Transfer, reason: OfferDeclineReason = 'declined'): boolean {
+    if (transfer.direction !== 'receive' || transfer.phase !== 'offered') return false;
+    this.port.decline(transfer.id, reason);
+    return true;
+  }
+
+  /** Cancels a transfer either way (the peer is told); false if it had ended. */
+  cancel(transfer: Transfer): boolean {
+    if (hasEnded(transfer)) return false;
+    return this.port.cancel(transfer.id);
+  }
+
+  // ---- what there is --------------------------------------------------------------------------
+
+  get(id: TransferId): Transfer | undefined {
+    return this.table.get(id);
+  }
+
+  /** Every transfer (running and recently ended), oldest first. */
+  list(): Transfer[] {
+    return [...this.table.values()];
+  }
+
+  /** The transfers of one conversation, oldest first. */
+  of(conversation: Conversation): Transfer[] {
+    return this.list().filter((t) => t.conversation === conversation);
+  }
+
+  /** Offers waiting for the person's answer. */
+  waiting(): Transfer[] {
+    return this.list().filter((t) => t.direction === 'receive' && t.phase === 'offered');
+  }
+
+  /** Transfers that have not ended. */
+  running(): Transfer[] {
+    return this.list().filter((t) => !hasEnded(t));
+  }
+
+  /** Bytes, fraction, rate, time left and average rate now; undefined before the accept. */
+  progress(transfer: Transfer, now = this.clock()): ProgressSnapshot | undefined {
+    return transfer.estimator?.snapshot(now);
+  }
+
+  // ---- what the link says ---------------------------------------------------------------------
+
+  /** One event of the file link. */
+  handle(e: LinkEvent): void {
+    const now = this.clock();
+    if (e.type === 'file_offer') {
+      this.onOffer(e, now);
+      return;
+    }
+    const t = this.table.get(e.transfer);
+    if (!t) return;
+    switch (e.type) {
+      case 'file_accepted':
+        t.phase = 'moving';
+        t.offset = e.offset;
+        t.bytes = e.offset;
+        t.acceptedAt = now;
+        t.estimator = new ProgressEstimator(t.totalSize, e.offset, now);
+        this.emit({ type: 'accepted', transfer: t });
+        return;
+      case 'file_started':
+        this.setBytes(t, e.file, e.offset, now);
+        return;
+      case 'file_progress':
+        this.setBytes(t, e.file, e.bytes, now);
+        if (t.estimator?.reportDue(now))
+          this.emit({ type: 'progress', transfer: t, progress: t.estimator.snapshot(now) });
+        return;
+      case 'file_received':
+      case 'file_sent': {
+        const outcome = { file: e.file, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds };
+        this.setBytes(t, e.file, e.size, now);
+        if (e.type === 'file_received') t.received.push(outcome);
+        else t.sent.push(outcome);
+        this.emit(
+          e.type === 'file_received'
+            ? { type: 'file_received', transfer: t, outcome }
+            : { type: 'file_sent', transfer: t, outcome },
+        );
+        return;
+      }
+      case 'file_failed': {
+        const failure = { file: e.file, reason: e.reason, message: e.message, resumable: e.resumable };
+        t.failures.push(failure);
+        if (e.file !== undefined) this.emit({ type: 'file_failed', transfer: t, failure });
+        else this.end(t, e.reason === 'interrupted' ? 'interrupted' : 'failed', now);
+        return;
+      }
+      case 'file_declined':
+        t.declined = { reason: e.reason, by: e.by };
+        this.end(t, 'declined', now);
+        return;
+      case 'file_cancelled':
+        t.cancelledBy = e.by;
+        this.end(t, 'cancelled', now);
+        return;
+      case 'file_done':
+        this.end(t, 'done', now);
+        return;
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private onOffer(e: Extract<LinkEvent, { type: 'file_offer' }>, now: number): void {
+    const conversation = this.conversations().find((c) => c.session === e.session && c.state === 'open');
+    if (!conversation) {
+      // No chat of ours has this session (it ended as the offer came): nobody can answer it.
+      if (e.direction === 'receive') this.port.decline(e.transfer, 'declined');
+      else this.port.cancel(e.transfer);
+      return;
+    }
+    const transfer: Transfer = {
+      id: e.transfer,
+      conversation,
+      direction: e.direction,
+      phase: 'offered',
+      files: e.files,
+      totalSize: e.totalSize,
+      bytes: 0,
+      offset: 0,
+      resuming: e.resuming,
+      relayed: conversation.peer !== undefined && isRelayed(conversation.peer),
+      folder: undefined,
+      received: [],
+      sent: [],
+      failures: [],
+      declined: undefined,
+      cancelledBy: undefined,
+      offeredAt: now,
+      acceptedAt: undefined,
+      endedAt: undefined,
+      estimator: undefined,
+      fileBytes: e.files.map(() => 0),
+    };
+    this.table.set(transfer.id, transfer);
+    if (e.direction === 'send') this.emit({ type: 'offered', transfer });
+    else if (e.resuming) this.emit({ type: 'resuming', transfer });
+    else {
+      const auto = this.settings.acceptAll === true;
+      this.emit({ type: 'offer', transfer, auto });
+      if (auto) void this.accept(transfer);
+    }
+  }
+
+  private setBytes(t: Transfer, file: number, bytes: number, now: number): void {
+    if (file < 0 || file >= t.fileBytes.length) return;
+    t.fileBytes[file] = bytes;
+    t.bytes = t.fileBytes.reduce((a, b) => a + b, 0);
+    t.estimator?.update(t.bytes, now);
+  }
+
+  private end(t: Transfer, phase: Transfer['phase'], now: number): void {
+    if (hasEnded(t)) return;
+    t.phase = phase;
+    t.endedAt = now;
+    this.emit({ type: 'ended', transfer: t });
+    this.forgetOld();
+  }
+
+  /** Keeps at most `keepEnded` ended transfers (the oldest go). */
+  private forgetOld(): void {
+    const keep = this.settings.keepEnded ?? 100;
+    const ended = this.list().filter(hasEnded);
+    for (const t of ended.slice(0, Math.max(0, ended.length - keep))) this.table.delete(t.id);
+  }
+
+  private emit(update: TransferUpdate): void {
+    for (const listener of this.listeners) listener(update);
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The client's file transfers on the virtual network: core's real engine on real streams,
+ * virtual time as the client's clock, storage in memory (support/virtual-files.ts).
+ */
+import stringWidth from 'string-width';
+import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
+import { describe, expect, it } from 'vitest';
+import {
+  allVerified,
+  ChatClient,
+  texts,
+  type Transfer,
+  Transfers,
+  type TransfersSettings,
+  type TransferUpdate,
+} from '../src/index.js';
+import { openChat } from './support/open-chat.js';
+import { VirtualFileLink } from './support/virtual-files.js';
+
+function sideOf(net: VirtualNetwork, peer: VirtualPeer, settings: TransfersSettings = {}) {
+  const client = new ChatClient(peer, peer.knownPeers, { clock: () => net.now });
+  peer.onEvent((e) => client.handle(e));
+  const link = new VirtualFileLink(net, peer);
+  const transfers = new Transfers(link, () => client.conversations, { clock: () => net.now, ...settings });
+  link.onEvent((e) => transfers.handle(e));
+  const updates: (TransferUpdate & { at: number })[] = [];
+  transfers.subscribe((u) => updates.push({ ...u, at: net.now }));
+  const of = <T extends TransferUpdate['type']>(type: T) =>
+    updates.filter((u): u is Extract<TransferUpdate, { type: T }> & { at: number } => u.type === type);
+  return { client, link, transfers, updates, of };
+}
+
+async function setUp(options: { bobFiles?: boolean; bob?: TransfersSettings; latency?: number } = {}) {
+  const net = new VirtualNetwork();
+  if (options.latency !== undefined) net.latency = options.latency;
+  const files = options.bobFiles ?? true;
+  const alice = net.add('127.0.0.1', 1111, { nick: 'alice', streams: true, files: true });
+  const bob = net.add('127.0.0.2', 2222, { nick: 'bob', streams: files, files });
+  const a = sideOf(net, alice);
+  const b = sideOf(net, bob, options.bob);
+  const { mine, theirs } = await openChat(net, a.client, b.client, bob.address);
+  // The capability exchange follows the open.
+  net.run(() => alice.endpoint.session(mine.session ?? -1)?.peerFeatures !== undefined, 5_000);
+  return { net, a, b, mine, theirs };
+}
+
+function data(size: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + seed * 7) & 0xff;
+  return bytes;
+}
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}
+
+describe('Transfers', () => {
+  it('offers a file, the peer accepts, progress comes about four a second, both sides end verified', async () => {
+    const { net, a, b, mine } = await setUp({ latency: 20 });
+    a.link.files.set('report.pdf', data(2_400_000));
+    const offered = await a.transfers.offer(mine, ['report.pdf']);
+    expect(offered.ok).toBe(true);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(a.of('offered').map((u) => u.transfer)).toEqual([sent]);
+    expect(texts.offeredText(sent)).toBe(
+      'Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).',
+    );
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    expect(b.of('offer')).toMatchObject([{ auto: false }]);
+    expect(texts.offerQuestion(offer)).toBe('Accept file "report.pdf" (2.4 MB) from alice? (y/n)');
+    expect(await b.transfers.accept(offer, { folder: '/dl' })).toEqual({ ok: true });
+    expect(net.run(() => offer.phase === 'done' && sent.phase === 'done', 120_000)).toBe(true);
+    expect(Buffer.from(must(b.link.placed.get('report.pdf'))).equals(Buffer.from(data(2_400_000)))).toBe(
+      true,
+    );
+    expect(allVerified(offer) && allVerified(sent)).toBe(true);
+    expect(b.of('file_received')[0]?.outcome).toMatchObject({ path: '/dl/report.pdf', size: 2_400_000 });
+    expect(a.of('file_sent')[0]?.outcome).toMatchObject({ path: 'report.pdf', size: 2_400_000 });
+    expect(texts.endedText(sent)).toBe('Transfer 1 done: the file verified.');
+    // Progress: at most four a second per transfer, the figures rising, a rate and a time left.
+    const progress = b.of('progress');
+    expect(progress.length).toBeGreaterThan(0);
+    for (const [i, u] of progress.entries()) {
+      const before = progress[i - 1];
+      if (!before) continue;
+      expect(u.at - before.at).toBeGreaterThanOrEqual(250);
+      expect(u.progress.bytes).toBeGreaterThanOrEqual(before.progress.bytes);
+    }
+    const last = must(progress.at(-1)).progress;
+    expect(last.rate).toBeGreaterThan(0);
+    expect(b.transfers.progress(offer)?.bytes).toBe(2_400_000);
+    expect(offer.bytes).toBe(2_400_000);
+    expect(sent.relayed).toBe(false);
+  });
+
+  it('a peer without files: the offer fails at once with a clear message, nothing is offered', async () => {
+    const { a, mine } = await setUp({ bobFiles: false });
+    a.link.files.set('a.txt', data(10));
+    const result = await a.transfers.offer(mine, ['a.txt']);
+    expect(result).toEqual({
+      ok: false,
+      message:
+        "bob's netchat cannot receive files (an older version, or started without them): nothing was offered.",
+    });
+    expect(a.transfers.list()).toEqual([]);
+  });
+
+  it('decline: both sides end declined, nothing is written', async () => {
+    const { net, a, b, mine } = await setUp();
+    a.link.files.set('a.txt', data(1000));
+    a.link.files.set('b.txt', data(2000));
+    const offered = await a.transfers.offer(mine, ['a.txt', 'b.txt']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    expect(texts.offerQuestion(offer)).toBe('Accept 2 files (3 kB) from alice? (y/n)');
+    expect(b.transfers.decline(offer)).toBe(true);
+    expect(net.run(() => sent.phase === 'declined', 5_000)).toBe(true);
+    expect(offer.phase).toBe('declined');
+    expect(texts.endedText(sent)).toBe('bob declined 2 files.');
+    expect(texts.endedText(offer)).toBe('You declined 2 files from alice.');
+    expect(b.link.placed.size).toBe(0);
+  });
+
+  it('cancel from the receiver while bytes move: both sides end cancelled', async () => {
+    const { net, a, b, mine } = await setUp({ latency: 20 });
+    a.link.files.set('big.bin', data(20_000_000));
+    const offered = await a.transfers.offer(mine, ['big.bin']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    net.run(() => b.transfers.waiting().length === 1, 5_000);
+    const offer = must(b.transfers.waiting()[0]);
+    await b.transfers.accept(offer);
+    expect(net.run(() => offer.bytes > 100_000, 60_000)).toBe(true);
+    expect(b.transfers.cancel(offer)).toBe(true);
+    expect(net.run(() => sent.phase === 'cancelled', 5_000)).toBe(true);
+    expect(offer).toMatchObject({ phase: 'cancelled', cancelledBy: 'local' });
+    expect(sent.cancelledBy).toBe('peer');
+    expect(texts.endedText(sent)).toBe('bob cancelled transfer 1 (big.bin).'.replace('big.bin', '"big.bin"'));
+    expect(b.transfers.cancel(offer)).toBe(false);
+    expect(b.link.placed.size).toBe(0);
+  });
+
+  it('acceptAll with maxFileSize: a small file is taken at once, a large one declined as too large', async () => {
+    const { net, a, b, mine } = await setUp({
+      bob: { acceptAll: true, maxFileSize: 5000, downloadFolder: '/in' },
+    });
+    a.link.files.set('small.txt', data(4000));
+    a.link.files.set('large.bin', data(6000));
+    const small = await a.transfers.offer(mine, ['small.txt']);
+    const large = await a.transfers.offer(mine, ['large.bin']);
+    const [s, l] = [small, large].map((r) => (r.ok ? r.transfer : must<Transfer>(undefined)));
+    expect(net.run(() => s?.phase === 'done' && l?.phase === 'declined', 30_000)).toBe(true);
+    await settle(); // the accept's answer
+    expect(b.of('offer').map((u) => u.auto)).toEqual([true, true]);
+    expect(l?.declined).toMatchObject({ reason: 'too_large', by: 'peer' });
+    expect(must(b.transfers.list()[1]).declined?.message).toMatch(/large\.bin is 6000 bytes/);
+    expect(b.of('file_received')[0]?.outcome.path).toBe('/in/small.txt');
+    expect([...b.link.placed.keys()]).toEqual(['small.txt']);
+  });
+
+  it('a chat that ends mid-transfer interrupts it on both sides; the list keeps it', async () => {
+    const { net, a, b, mine } = await setUp({ latency: 20 });
+    a.link.files.set('big.bin', data(20_000_000));
+    const offered = await a.transfers.offer(mine, ['big.bin']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    net.run(() => b.transfers.waiting().length === 1, 5_000);
+    const offer = must(b.transfers.waiting()[0]);
+    await b.transfers.accept(offer);
+    net.run(() => offer.bytes > 100_000, 60_000);
+    a.client.close(mine);
+    expect(net.run(() => sent.phase === 'interrupted' && offer.phase === 'interrupted', 30_000)).toBe(true);
+    expect(texts.endedText(sent)).toMatch(/offered again when the chat with this peer opens/);
+    expect(a.transfers.of(mine)).toEqual([sent]);
+    expect(a.transfers.running()).toEqual([]);
+  });
+
+  it('texts: sizes, durations, a progress line that fits 40 columns, hostile names made safe', async () => {
+    expect(texts.sizeText(0)).toBe('0 bytes');
+    expect(texts.sizeText(1)).toBe('1 byte');
+    expect(texts.sizeText(2_400_000)).toBe('2.4 MB');
+    expect(texts.sizeText(999_999)).toBe('1 MB');
+    expect(texts.sizeText(1_500_000_000)).toBe('1.5 GB');
+    expect(texts.durationText(3725)).toBe('1:02:05');
+    expect(texts.durationText(undefined)).toBe('--:--');
+    const { a, net, b, mine } = await setUp();
+    a.link.files.set('evil\u001b[2Jname.txt', data(10));
+    await a.transfers.offer(mine, ['evil\u001b[2Jname.txt']);
+    net.run(() => b.transfers.waiting().length === 1, 5_000);
+    const offer = must(b.transfers.waiting()[0]);
+    expect(texts.offerQuestion(offer).includes(String.fromCharCode(27))).toBe(false);
+    const snapshot = {
+      bytes: 1_000_000,
+      size: 2_400_000,
+      fraction: 0.416,
+      rate: 3_100_000,
+      eta: 1,
+      elapsed: 1,
+      averageRate: 1,
+    };
+    for (const width of [20, 40, 80])
+      expect(stringWidth(texts.progressLine(offer, snapshot, width))).toBeLessThanOrEqual(width);
+    expect(texts.progressLine(offer, snapshot, 40)).toMatch(/41%/);
+    expect(texts.progressLine(offer, snapshot, 80)).toMatch(
+      /^\[1\] {3}41% {2}1 MB\/2\.4 MB {2}3\.1 MB\/s {2}ETA 0:01 {2}evil/,
+    );
+    // Wide characters count two columns: the name is cut to fit 40.
+    const wide = {
+      ...offer,
+      files: [{ ...must(offer.files[0]), path: '照片照片照片照片照片照片照片 🎉.bin' }],
+    };
+    const line = texts.progressLine(wide, snapshot, 40);
+    expect(stringWidth(line)).toBeLessThanOrEqual(40);
+    expect(line).toMatch(/^\[1\] {2}41% 3\.1 MB\/s ETA 0:01 照片.*…$/);
+  });
+});
