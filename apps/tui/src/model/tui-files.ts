@@ -43,6 +43,8 @@ export class TuiFiles {
   readonly transfers: Transfers;
   /** Offers whose dialog was put aside with Esc (answered later with /accept N). */
   private readonly dismissed = new Set<TransferId>();
+  /** Offers answered whose answer the link has not confirmed yet: not asked about again. */
+  private readonly answered = new Set<TransferId>();
   /** The last figures the client gave for each moving transfer (what its progress row shows). */
   private readonly figures = new Map<TransferId, ProgressSnapshot>();
   /** Files being checked (hashed) before an offer goes, per conversation. */
@@ -67,12 +69,17 @@ export class TuiFiles {
 
   /** The offer the dialog asks about: the oldest one waiting that was not put aside. */
   get dialogOffer(): Transfer | undefined {
-    return this.transfers.waiting().find((t) => !this.dismissed.has(t.id));
+    return this.waiting().find((t) => !this.dismissed.has(t.id));
   }
 
   /** Offers in `conversation` waiting for an answer, oldest first. */
   waitingIn(conversation: Conversation | undefined): Transfer[] {
-    return conversation ? this.transfers.waiting().filter((t) => t.conversation === conversation) : [];
+    return conversation ? this.waiting().filter((t) => t.conversation === conversation) : [];
+  }
+
+  /** Offers waiting for the person's answer (not those answered a moment ago). */
+  private waiting(): Transfer[] {
+    return this.transfers.waiting().filter((t) => !this.answered.has(t.id));
   }
 
   /** Esc on the dialog: the offer waits for /accept N or /decline N. */
@@ -90,12 +97,17 @@ export class TuiFiles {
   /** Alt+Y / Alt+N, or /accept and /decline: answers an offer. */
   answer(t: Transfer, accept: boolean): void {
     this.dismissed.delete(t.id);
+    this.answered.add(t.id);
     if (!accept) {
       this.transfers.decline(t);
       return;
     }
     void this.transfers.accept(t).then((r) => {
-      if (!r.ok) this.tabFor(t).log.warn(r.message);
+      if (!r.ok) {
+        this.tabFor(t).log.warn(r.message);
+        // Still an offer (the folder could not be used): it can be answered again.
+        this.answered.delete(t.id);
+      }
       this.model.settings.onChange?.();
     });
   }
@@ -107,8 +119,7 @@ export class TuiFiles {
    */
   offerFor(tab: Tab, index: number | undefined): Transfer | undefined {
     if (index !== undefined) {
-      const t = this.transfers.get(index);
-      return t && t.direction === 'receive' && t.phase === 'offered' ? t : undefined;
+      return this.waiting().find((t) => t.id === index);
     }
     return this.waitingIn(tab.conversation).at(-1);
   }
@@ -215,7 +226,8 @@ export class TuiFiles {
         if (t.relayed) log.notice(texts.RELAYED_TRANSFER_TEXT);
         break;
       case 'accepted':
-        log.notice(texts.acceptedText(t));
+        // The link may say so before the accept's answer names the folder: it is ours then.
+        log.notice(texts.acceptedText(t.folder ? t : { ...t, folder: this.settings.downloadFolder }));
         if (t.relayed && t.direction === 'receive') log.notice(texts.RELAYED_TRANSFER_TEXT);
         break;
       case 'file_received':
@@ -247,6 +259,7 @@ export class TuiFiles {
 
   private onEnded(t: Transfer): void {
     this.dismissed.delete(t.id);
+    this.answered.delete(t.id);
     this.figures.delete(t.id);
     // One file received or sent whole: its line (path, size, time, rate) says it all.
     if (t.phase === 'done' && allVerified(t) && t.files.length === 1) return;
