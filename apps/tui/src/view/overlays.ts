@@ -53,9 +53,10 @@ export function dialogRows(model: TuiModel, request: WaitingRequest, width: numb
 export function offerRows(offer: Transfer, folder: string | undefined, width: number, height: number): Row[] {
   const lines = [
     {
+      // `File "report.pdf" (2.4 MB) from bob (transfer 3)`: the question's words, as a statement.
       text: `${texts
         .offerQuestion(offer)
-        .replace(/^Accept /, '')
+        .replace(/^Accept (file )?/, (_, file) => (file ? 'File ' : ''))
         .replace(/\? \(y\/n\)$/, '')} (transfer ${offer.id})`,
       look: {},
     },
