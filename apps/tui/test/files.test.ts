@@ -7,11 +7,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { relayAddress } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listDirectory } from '../src/directory-lister.js';
 import { tabText } from '../src/model/tab-bar.js';
 import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
-import { alice, build } from './blessed-screen.js';
+import { offerRows } from '../src/view/overlays.js';
+import { alice, build, until } from './blessed-screen.js';
 import { identityOf, testModel } from './fake-port.js';
 import { FakeFiles, fileInfo, offerIn } from './fake-files.js';
 
@@ -154,6 +156,36 @@ describe('an offer to us', () => {
   });
 });
 
+describe('a relayed chat', () => {
+  it('says the transfer is relayed, and why slower: in the chat, the dialog and the progress row', () => {
+    const { model, files, lines } = setup();
+    model.onEvent({
+      type: 'request',
+      session: 2,
+      peer: relayAddress(7),
+      nick: 'carol',
+      ...identityOf('carol'),
+    });
+    model.answerDialog(true);
+    files.deliver(offerIn(4, 2, [fileInfo('big.iso', 5_000_000)]));
+    expect(lines(2).slice(-1)).toEqual([
+      'This chat goes through the rendezvous relay (no direct path between you): the transfer is limited to the relay budget its operator set, so it is slower.',
+    ]);
+    const offer = model.dialogOffer;
+    if (!offer) throw new Error('no offer in the dialog');
+    const dialog = offerRows(offer, '/dl', 60, 10).map((row) => row.map((span) => span.text).join(''));
+    expect(dialog).toEqual([
+      'File "big.iso" (5 MB) from carol (transfer 4)',
+      'Into /dl',
+      'Relayed: slower (the relay budget)',
+      'Accept? Alt+Y yes, Alt+N no, Esc later',
+    ]);
+    model.answerDialog(true);
+    files.deliver({ type: 'file_accepted', transfer: 4, session: 2, direction: 'receive', offset: 0 });
+    expect(model.files?.progressRows(model.currentTab, 100)[0]?.text).toMatch(/^\[4\] relayed +0%/);
+  });
+});
+
 describe('cancelling', () => {
   it('our /send, accepted, then /cancel N: the peer is asked, the end said', async () => {
     const { model, files, type, lines } = setup();
@@ -254,6 +286,57 @@ describe('an offer while typing (the real screen)', () => {
     expect(model.editor.text).toBe('draft');
     expect(screenText()[9]).toMatch(/ 1 alice /);
     expect(screenText()[9]).not.toMatch(/!1/);
+  });
+});
+
+describe('progress on screen', () => {
+  it('rows under the log; figures arriving one by one are drawn at most four times a second, not once each', async () => {
+    const files = new FakeFiles();
+    let now = 0;
+    const { model, view, screenText } = build(80, 12, false, {
+      settings: { files: { port: files }, clock: () => new Date(now) },
+    });
+    // The app's wiring: figures redraw at the view's pace.
+    model.settings.onProgress = () => view.scheduleProgressRender();
+    files.deliver = (e) => model.files?.transfers.handle(e);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    files.deliver(offerIn(3, 1, [fileInfo('data.bin', 1_000_000)]));
+    model.answerDialog(true);
+    files.deliver({ type: 'file_accepted', transfer: 3, session: 1, direction: 'receive', offset: 0 });
+    view.render();
+    expect(screenText()[9]).toMatch(/^\[3\] +0% .*data\.bin/);
+    expect(screenText()[10]).toMatch(/^> /);
+    let renders = 0;
+    const render = view.render.bind(view);
+    view.render = () => {
+      renders++;
+      render();
+    };
+    const started = performance.now();
+    for (let i = 1; i <= 40; i++) {
+      // Each on a turn of its own, as figures come from the network.
+      await new Promise((r) => setImmediate(r));
+      now += 300;
+      files.deliver({
+        type: 'file_progress',
+        transfer: 3,
+        session: 1,
+        direction: 'receive',
+        file: 0,
+        bytes: i * 20_000,
+        size: 1_000_000,
+        rate: 66_000,
+        eta: 10,
+      });
+    }
+    const elapsed = performance.now() - started;
+    await until(() => renders > 0, 'the progress redraw');
+    await new Promise((r) => setTimeout(r, 300)); // the last quarter second's redraw, if one is due
+    // At most one redraw per 250 ms the burst lasted (plus the last), never one per figure.
+    expect(renders).toBeLessThanOrEqual(Math.floor(elapsed / 250) + 1);
+    expect(renders).toBeLessThan(40);
+    expect(screenText()[9]).toMatch(/^\[3\] +80% +800 kB\/1 MB/);
   });
 });
 
