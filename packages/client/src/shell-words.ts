@@ -37,20 +37,20 @@ export function splitShellWords(text: string): ShellSplit {
     const c = text[i] as string;
     if (quote) {
       if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) value += text[++i];
-      else value += c;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) value = (value ?? '') + text[++i];
+      else value = (value ?? '') + c;
     } else if (c === '"' || c === "'") {
       begin(i);
       quote = c;
     } else if (c === '\\' && i + 1 < text.length) {
       begin(i);
-      value += text[++i];
+      value = (value ?? '') + text[++i];
     } else if (/\s/.test(c)) {
       if (value !== undefined) words.push({ value, start, end: i });
       value = undefined;
     } else {
       begin(i);
-      value += c;
+      value = (value ?? '') + c;
     }
   }
   if (value !== undefined) words.push({ value, start, end: text.length });
