@@ -265,8 +265,10 @@ export class TuiFiles {
     if (t.phase === 'done' && allVerified(t) && t.files.length === 1) return;
     const log = this.tabFor(t).log;
     if (t.phase === 'done' && allVerified(t)) log.notice(texts.endedText(t));
+    // What the person did here (declined, cancelled) is a notice; what befell the transfer, a warning.
     else if (t.phase === 'declined' && t.declined?.by === 'local' && t.declined.reason === 'declined')
       log.notice(texts.endedText(t));
+    else if (t.phase === 'cancelled' && t.cancelledBy === 'local') log.notice(texts.endedText(t));
     else log.warn(texts.endedText(t));
   }
 

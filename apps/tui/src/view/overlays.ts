@@ -46,6 +46,28 @@ export function dialogRows(model: TuiModel, request: WaitingRequest, width: numb
   return [...rows.slice(0, room), ...keys];
 }
 
+/** What the dialog asks about: `request N`, or (no request waiting) `offer N`; undefined: nothing. */
+export function dialogSubject(model: TuiModel): string | undefined {
+  const request = model.dialogRequest;
+  const offer = model.dialogOffer;
+  return request ? `request ${request.session}` : offer ? `offer ${offer.id}` : undefined;
+}
+
+/** The dialog's rows for what it asks about (a request first). */
+export function dialogContent(model: TuiModel, width: number, height: number): Row[] {
+  const request = model.dialogRequest;
+  const offer = model.dialogOffer;
+  if (request) return dialogRows(model, request, width, height);
+  return offer ? offerRows(offer, model.files?.downloadFolder, width, height) : [];
+}
+
+/** The shown chat's progress rows, each drawn as its own bar. */
+export function progressRows(model: TuiModel, width: number, height: number): Row[] {
+  const files = model.files;
+  if (!files) return [];
+  return files.progressRows(model.currentTab, width, height).map((row) => progressRow(row, width));
+}
+
 /**
  * The dialog's rows for a file offer: who offers what (the name, or how many files and the
  * first names), its size, where it goes, relayed or not, and the keys, which always stay.

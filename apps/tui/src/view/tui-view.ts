@@ -23,7 +23,7 @@ import { invisibleAsDim } from './dim.js';
 import { type EditingKeys, editingKeys, type Key } from './keys.js';
 import { LogRows, type LogStyles } from './log-rows.js';
 import { PROGRESS_ROWS } from '../model/tui-files.js';
-import { dialogBox, dialogRows, helpScroll, helpText, offerRows, progressRow } from './overlays.js';
+import { dialogBox, dialogContent, dialogSubject, helpScroll, helpText, progressRows } from './overlays.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, filteredInput } from './paste-filter.js';
 
 export interface ViewOptions {
@@ -124,13 +124,13 @@ export class TuiView {
       this.logRowsShown(width, height),
     );
     this.progress = drawnBox({ ...line, bottom: 2, hidden: true }, (width, height) =>
-      this.progressRows(width, height),
+      progressRows(this.model, width, height),
     );
     drawnBox({ ...line, bottom: 1 }, (width) => [this.inputRow(width)]);
     drawnBox({ ...line, bottom: 0 }, (width) => [this.tabBarRow(width)]);
     this.dialog = drawnBox(
       { parent: this.screen, border: { type: 'line' }, hidden: true, label: ' Connection request ' },
-      (width, height) => this.dialogContent(width, height),
+      (width, height) => dialogContent(this.model, width, height),
     );
     this.confirm = drawnBox(
       {
@@ -287,23 +287,9 @@ export class TuiView {
     ];
   }
 
-  /** What the dialog asks about: `request N` or `offer N` (undefined: nothing). */
-  private dialogSubject(): string | undefined {
-    const request = this.model.dialogRequest;
-    const offer = this.model.dialogOffer;
-    return request ? `request ${request.session}` : offer ? `offer ${offer.id}` : undefined;
-  }
-
-  private dialogContent(width: number, height: number): Row[] {
-    const request = this.model.dialogRequest;
-    const offer = this.model.dialogOffer;
-    if (request) return dialogRows(this.model, request, width, height);
-    return offer ? offerRows(offer, this.model.files?.downloadFolder, width, height) : [];
-  }
-
   /** Shows the dialog, sized to its text and the screen, and notes when a new subject was first shown. */
   private placeDialog(): void {
-    const subject = this.dialogSubject();
+    const subject = dialogSubject(this.model);
     if (!subject || this.model.helpOpen || this.model.confirmingQuit) {
       this.dialog.hide();
       if (!subject) this.dialogSeen = undefined;
@@ -311,7 +297,7 @@ export class TuiView {
     }
     const screen = { width: Number(this.screen.width), height: Number(this.screen.height) };
     const inner = (screen.width < 60 ? screen.width : Math.floor(screen.width * 0.8)) - 2;
-    const needed = this.dialogContent(Math.max(1, inner), Number.POSITIVE_INFINITY).length;
+    const needed = dialogContent(this.model, Math.max(1, inner), Number.POSITIVE_INFINITY).length;
     Object.assign(this.dialog, dialogBox(screen, needed));
     this.dialog.setLabel(subject.startsWith('offer') ? ' File offer ' : ' Connection request ');
     this.dialog.show();
@@ -322,7 +308,9 @@ export class TuiView {
   private dialogReady(): boolean {
     const seen = this.dialogSeen;
     return (
-      seen !== undefined && seen.subject === this.dialogSubject() && this.clock() - seen.at >= DIALOG_ARM_MS
+      seen !== undefined &&
+      seen.subject === dialogSubject(this.model) &&
+      this.clock() - seen.at >= DIALOG_ARM_MS
     );
   }
 
@@ -342,12 +330,6 @@ export class TuiView {
       this.progress.show();
     }
     this.log.height = Math.max(1, height - 3 - rows);
-  }
-
-  private progressRows(width: number, height: number): Row[] {
-    const files = this.model.files;
-    if (!files) return [];
-    return files.progressRows(this.model.currentTab, width, height).map((row) => progressRow(row, width));
   }
 
   private scrollBy(rows: number): void {
