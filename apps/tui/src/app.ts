@@ -1,6 +1,18 @@
-/** Wires a NetchatPeer to the TUI model and view: peer events in, key presses out, one redraw per change. */
+/**
+ * Wires a NetchatPeer (and its FileLink) to the TUI model and view: peer and file events in, key
+ * presses out, one redraw per change (transfer figures: a few a second at most).
+ */
+import { homedir } from 'node:os';
 import { type ChatHistory, portOf, type Target } from '@netchat/client';
-import { type Address, fingerprint, formatAddress, type KnownPeers, type NetchatPeer } from '@netchat/core';
+import {
+  type Address,
+  type FileLink,
+  fingerprint,
+  formatAddress,
+  type KnownPeers,
+  type NetchatPeer,
+} from '@netchat/core';
+import { listDirectory } from './directory-lister.js';
 import { type PeerPort, TuiModel } from './model/tui-model.js';
 import { TuiView, type ViewOptions } from './view/tui-view.js';
 
@@ -11,6 +23,8 @@ export interface AppOptions extends ViewOptions {
   bell: boolean;
   /** Chat history in the netchat home (undefined: none this run). */
   history?: ChatHistory;
+  /** File transfers: the peer's FileLink, where accepted files go, the largest file taken. */
+  files?: { link: FileLink; downloadFolder: string; maxFileSize?: number };
   /** --connect, as resolveTarget read it. */
   connect?: Target;
   /**
@@ -56,11 +70,28 @@ export class TuiApp {
       history: options.history,
       knownPeers: options.knownPeers,
       onChange: () => this.view.scheduleRender(),
+      onProgress: () => this.view.scheduleProgressRender(),
+      ...(options.files && {
+        files: {
+          port: options.files.link,
+          downloadFolder: options.files.downloadFolder,
+          ...(options.files.maxFileSize !== undefined && { maxFileSize: options.files.maxFileSize }),
+        },
+      }),
+      paths: { list: listDirectory, home: homedir(), cwd: () => process.cwd() },
     });
     this.view = new TuiView(this.model, options);
     peer.on('event', (event) => {
       this.model.onEvent(event);
       // A burst of events (a busy chat) is drawn once.
+      this.view.scheduleRender();
+    });
+    options.files?.link.on('event', (event) => {
+      this.model.files?.transfers.handle(event);
+      this.view.scheduleRender();
+    });
+    options.files?.link.on('warning', (line) => {
+      this.model.currentTab.log.warn(line);
       this.view.scheduleRender();
     });
     this.ticker = setInterval(() => this.view.render(), STATUS_REFRESH_MS);
@@ -78,6 +109,10 @@ export class TuiApp {
     this.quitting = true;
     this.view.render();
     clearInterval(this.ticker);
+    // Offers not answered are declined; what arrived is made durable and kept for a resume, and
+    // our unfinished offers stay recorded to be made again.
+    this.model.files?.quitting();
+    await this.options.files?.link.close();
     // Long enough for messages in flight to linger (3 s) and the disconnects to be acknowledged.
     await this.peer.close(this.peer.options.closeLinger + 2_000);
     this.view.destroy();

@@ -1,5 +1,8 @@
 /** The `netchat-tui` command line: the same options as `netchat`, except --json and --wait. */
 import {
+  FileArguments,
+  fileFlags,
+  fileFlagsHelp,
   FrontEndArguments,
   frontEndFlags,
   PeerArguments,
@@ -19,12 +22,14 @@ const flags = {
   ...peerFlags,
   ...rendezvousFlags,
   ...frontEndFlags,
+  ...fileFlags,
   mouse: { type: 'boolean' },
   'no-bell': { type: 'boolean' },
 } as const;
 
 export const TuiArguments = PeerArguments.extend(RendezvousArguments)
   .extend(FrontEndArguments)
+  .extend(FileArguments)
   .extend({
     mouse: z.boolean().default(false),
     'no-bell': z.boolean().default(false),
@@ -37,7 +42,7 @@ export function parseTuiArguments(argv: string[]) {
 
 export const usage = `Usage: netchat-tui [options] <port>
 
-A full-screen netchat client: several conversations in tabs, requests in a dialog.
+A full-screen netchat client: several conversations in tabs, requests and file offers in a dialog.
 
 Options:
 ${peerFlagsHelp}
@@ -46,13 +51,15 @@ ${yesFlagHelp}
   -v, --verbose               also show heartbeats sent
   --mouse                     take the mouse (wheel scrolls); without it drag-to-copy works
   --no-bell                   no bell for requests and messages in other tabs (/bell on|off)
+${fileFlagsHelp}
 ${rendezvousFlagsHelp}
 
 ${keyHomeHelp}
 ${settingsHelp}
 
 Inside: /connect IP PORT (or a fingerprint, or NICK), /contacts, /accept, /decline, /requests,
-/list, /close, /nick, /me, /clear, /bell, /log, /whoami, /help (F1), /quit or /exit (Ctrl+C).
+/send PATH... (Tab completes paths), /transfers, /cancel N, /list, /close, /nick, /me, /clear,
+/bell, /log, /whoami, /help (F1), /quit or /exit (Ctrl+C).
 Ctrl+N / Ctrl+P or Alt+1…9 switch tabs; PgUp past the top of a chat shows older history.
 Honours NO_COLOR.
 `;

@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatHistory, resolveTarget, type Target, texts } from '@netchat/client';
-import { fingerprint, netchatHome } from '@netchat/core';
+import { FileLink, fingerprint, netchatHome, OutgoingTransfers } from '@netchat/core';
 import {
+  downloadFolderOf,
   exitWith,
   loadSettingsOrExit,
   openHomeOrExit,
@@ -45,7 +46,18 @@ async function main(): Promise<void> {
     if (!resolved.ok) exitWith(program, texts.connectArgumentText(args.connect, resolved.problem), 2);
     connect = resolved.target;
   }
-  const { peer, knownPeers, home } = await startPeerOrExit(program, peerOptionsFrom(args), opened);
+  const { peer, knownPeers, home } = await startPeerOrExit(
+    program,
+    peerOptionsFrom(args, { files: true }),
+    opened,
+  );
+  const downloadFolder = downloadFolderOf(args['download-dir'], settings.downloadDir);
+  const files = new FileLink(peer, {
+    downloadFolder,
+    // Unfinished offers of ours, made again when a chat with the same peer opens (a resume).
+    outgoing: OutgoingTransfers.load(home),
+    ...(args['max-file-size'] !== undefined && { maxFileSize: args['max-file-size'] }),
+  });
   // Rendezvous and STUN news is printed only before the screen is taken (it would tear the screen).
   let screenTaken = false;
   const link = await startRendezvousOrExit(
@@ -74,6 +86,11 @@ async function main(): Promise<void> {
     bell: !args['no-bell'],
     history,
     knownPeers,
+    files: {
+      link: files,
+      downloadFolder,
+      ...(args['max-file-size'] !== undefined && { maxFileSize: args['max-file-size'] }),
+    },
     acceptAll: args.yes,
     verbose: args.verbose,
     ...(connect && { connect }),

@@ -1,6 +1,7 @@
 /** The real blessed screen on in-memory streams, for tests: keys typed as raw bytes, cells read back. */
 import { PassThrough } from 'node:stream';
 import { afterEach } from 'vitest';
+import type { ModelSettings } from '../src/model/tui-model.js';
 import { TuiView } from '../src/view/tui-view.js';
 import { identityOf, testModel } from './fake-port.js';
 
@@ -17,7 +18,7 @@ export function build(
   columns = 80,
   rows = 24,
   noColor = false,
-  options: { terminal?: string; mouse?: boolean } = {},
+  options: { terminal?: string; mouse?: boolean; settings?: Partial<ModelSettings> } = {},
 ) {
   const input = new PassThrough() as Terminal;
   const output = new PassThrough() as Terminal;
@@ -27,10 +28,18 @@ export function build(
   output.on('data', (chunk: Buffer) => {
     written += chunk.toString();
   });
-  const { port, model } = testModel();
+  const { settings, ...viewOptions } = options;
+  const { port, model } = testModel(settings);
   let now = 0;
   const clock = () => now;
-  const view = new TuiView(model, { input, output, terminal: 'xterm-256color', noColor, clock, ...options });
+  const view = new TuiView(model, {
+    input,
+    output,
+    terminal: 'xterm-256color',
+    noColor,
+    clock,
+    ...viewOptions,
+  });
   views.push(view);
   view.render();
   /** Types raw bytes as a terminal would send them, then waits for blessed to handle them. */

@@ -152,6 +152,8 @@ describe('tab completion', () => {
     c.complete(e, COMMAND_NAMES, []);
     expect(e.text).toBe('/contacts ');
     c.complete(e, COMMAND_NAMES, []);
+    expect(e.text).toBe('/cancel ');
+    c.complete(e, COMMAND_NAMES, []);
     expect(e.text).toBe('/close ');
     c.complete(e, COMMAND_NAMES, []);
     expect(e.text).toBe('/clear ');

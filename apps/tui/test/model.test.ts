@@ -383,7 +383,7 @@ describe('command parsing', () => {
     ['/connect  [::1]:6666 ', { name: 'connect', target: '[::1]:6666' }],
     ['/connect bob', { name: 'connect', target: 'bob' }],
     ['/me  waves   twice ', { name: 'me', action: 'waves   twice' }],
-    ['/accept', { name: 'accept', index: 1 }],
+    ['/accept', { name: 'accept', index: undefined }],
     ['/decline 2', { name: 'decline', index: 2 }],
     ['/QUIT', { name: 'quit' }],
     ['   ', { name: 'nothing' }],

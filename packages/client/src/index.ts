@@ -21,6 +21,14 @@ export {
   PRESENCE_TYPING_REFRESH_MS,
   type PresenceUpdate,
 } from './presence.js';
+export {
+  expandHome,
+  quotePath,
+  type ShellSplit,
+  type ShellWord,
+  shellWords,
+  splitShellWords,
+} from './shell-words.js';
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';

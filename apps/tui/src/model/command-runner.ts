@@ -3,7 +3,7 @@
  * sending (and /me), /connect, answering requests, the lists (/requests, /list, /contacts), /log, /nick,
  * /close and the rest. Every refusal is one line in the tab, never an exception.
  */
-import { actionText, texts } from '@netchat/client';
+import { actionText, expandHome, texts } from '@netchat/client';
 import { formatAddress, terminalSafe } from '@netchat/core';
 import type { Command } from './commands.js';
 import { clockTime, type Tab } from './tab.js';
@@ -34,11 +34,29 @@ export function runCommand(model: TuiModel, command: Command): boolean {
       return true;
     case 'accept':
     case 'decline': {
-      const request = model.requests[command.index - 1];
-      if (request) model.answer(request, command.name === 'accept');
-      else tab.log.warn(`no waiting request ${command.index}: see /requests`);
+      // In a chat with a file offer waiting (or with N, offer N): the offer; else a request
+      // (on the home tab requests come first, then offer N).
+      const request = model.requests[(command.index ?? 1) - 1];
+      const offer =
+        tab.state !== 'home' || (request === undefined && command.index !== undefined)
+          ? model.files?.offerFor(tab, command.index)
+          : undefined;
+      if (offer) model.files?.answer(offer, command.name === 'accept');
+      else if (request) model.answer(request, command.name === 'accept');
+      else if (!model.files) tab.log.warn(`no waiting request ${command.index ?? 1}: see /requests`);
+      else
+        tab.log.warn(
+          command.index === undefined
+            ? 'Nothing is waiting for an answer: see /requests and /transfers.'
+            : `No waiting request or file offer ${command.index}: see /requests and /transfers.`,
+        );
       return true;
     }
+    case 'send':
+    case 'transfers':
+    case 'cancel':
+      fileCommand(model, tab, command);
+      return true;
     case 'requests':
       listRequests(model, tab);
       return true;
@@ -74,6 +92,27 @@ export function runCommand(model: TuiModel, command: Command): boolean {
     case 'invalid':
       tab.log.warn(command.message);
       return true;
+  }
+}
+
+function fileCommand(
+  model: TuiModel,
+  tab: Tab,
+  command: Extract<Command, { name: 'send' | 'transfers' | 'cancel' }>,
+): void {
+  const files = model.files;
+  if (!files) {
+    tab.log.warn('File transfer is not available in this run.');
+    return;
+  }
+  if (command.name === 'transfers') files.list(tab);
+  else if (command.name === 'cancel') files.cancel(tab, command.id);
+  else {
+    const home = model.settings.paths?.home;
+    files.send(
+      tab,
+      command.paths.map((p) => (home === undefined ? p : expandHome(p, home))),
+    );
   }
 }
 

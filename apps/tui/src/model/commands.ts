@@ -1,4 +1,5 @@
 /** What a line typed in the TUI asks for: a slash command, the original `exit`, or text to send. */
+import { shellWords } from '@netchat/client';
 
 export type Command =
   | { name: 'say'; text: string }
@@ -11,8 +12,16 @@ export type Command =
   | { name: 'connect'; target: string }
   | { name: 'contacts' }
   | { name: 'log'; on: boolean | undefined }
-  | { name: 'accept'; index: number }
-  | { name: 'decline'; index: number }
+  /**
+   * `/accept [N]`, `/decline [N]`: in a chat with a file offer waiting, that offer (the latest,
+   * or transfer N); else waiting request N (default: the first).
+   */
+  | { name: 'accept'; index: number | undefined }
+  | { name: 'decline'; index: number | undefined }
+  /** `/send PATH...`: the paths as a shell reads them (`~` not yet expanded). */
+  | { name: 'send'; paths: string[] }
+  | { name: 'transfers' }
+  | { name: 'cancel'; id: number }
   | { name: 'requests' }
   | { name: 'list' }
   | { name: 'bell'; on: boolean }
@@ -33,6 +42,11 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ['/contacts', 'known peers, verified, last seen'],
   ['/accept [N]', 'accept waiting request N (first)'],
   ['/decline [N]', 'decline waiting request N (first)'],
+  ['/send PATH...', 'offer files or folders (Tab: paths)'],
+  ['/accept, /decline', 'in a chat: its latest file offer'],
+  ['/accept N, /decline N', 'in a chat: file offer N'],
+  ['/transfers', 'file transfers: number, state'],
+  ['/cancel N', 'stop file transfer N'],
   ['/requests', 'list the waiting requests'],
   ['/list', 'the conversations and their state'],
   ['/close', 'close this chat; again: the tab'],
@@ -54,13 +68,13 @@ export const KEY_HELP: readonly [string, string][] = [
   ['PgUp, PgDn', 'scroll; up past the top: history'],
   ['Home, End', 'oldest line; back to the newest'],
   ['Up, Down', 'recall what you typed'],
-  ['Tab', 'complete a command or nick'],
+  ['Tab', 'complete a command, nick, path'],
   ['Ctrl+A, Ctrl+E', 'start, end of the input'],
   ['Alt+B, Alt+F', 'word left, right'],
   ['Ctrl+W, Ctrl+U, Ctrl+K', 'delete word, to start, to end'],
   ['Ctrl+J', 'new line in the message'],
-  ['Alt+Y, Alt+N', 'accept, decline the request'],
-  ['Esc', 'request: answer it later'],
+  ['Alt+Y, Alt+N', 'accept, decline request or offer'],
+  ['Esc', 'dialog: answer it later'],
   ['Ctrl+L', 'redraw the screen'],
   ['Ctrl+C', 'quit (asks if chats are open)'],
 ];
@@ -72,6 +86,9 @@ export const COMMAND_NAMES: readonly string[] = [
   '/accept',
   '/decline',
   '/requests',
+  '/send',
+  '/transfers',
+  '/cancel',
   '/list',
   '/close',
   '/nick',
@@ -87,8 +104,8 @@ export const COMMAND_NAMES: readonly string[] = [
 
 const CONNECT_USAGE = '/connect IP PORT (or HOST:PORT, a fingerprint, a known nick)';
 
-function index(argument: string | undefined, usage: string): Command | number {
-  if (argument === undefined || argument === '') return 1;
+function index(argument: string | undefined, usage: string): Command | number | undefined {
+  if (argument === undefined || argument === '') return undefined;
   if (!/^\d+$/.test(argument) || Number(argument) < 1) return { name: 'invalid', message: `usage: ${usage}` };
   return Number(argument);
 }
@@ -119,7 +136,24 @@ export function parseInput(line: string): Command {
     case 'accept':
     case 'decline': {
       const n = index(rest[0], `/${word} [N]`);
-      return typeof n === 'number' ? { name: word.toLowerCase() as 'accept' | 'decline', index: n } : n;
+      return typeof n === 'object' ? n : { name: word.toLowerCase() as 'accept' | 'decline', index: n };
+    }
+    case 'send': {
+      // The paths as typed after the word, quotes and escapes read as a shell reads them.
+      const paths = shellWords(text.slice(1 + word.length));
+      if (paths === undefined)
+        return { name: 'invalid', message: 'usage: /send PATH... (a quote is not closed)' };
+      return paths.length > 0
+        ? { name: 'send', paths }
+        : { name: 'invalid', message: 'usage: /send PATH... (files or folders; Tab completes them)' };
+    }
+    case 'transfers':
+      return { name: 'transfers' };
+    case 'cancel': {
+      const id = index(rest[0], '/cancel N (the number /transfers shows)');
+      return typeof id === 'number'
+        ? { name: 'cancel', id }
+        : { name: 'invalid', message: 'usage: /cancel N (the number /transfers shows)' };
     }
     case 'requests':
       return { name: 'requests' };

@@ -127,6 +127,11 @@ export class LineEditor {
     while (this.left.length > 0 && !isSpace(this.left.at(-1))) this.left.pop();
   }
 
+  /** The text before the cursor (for completing a path, which may hold escaped blanks). */
+  get beforeCursor(): string {
+    return this.left.join('');
+  }
+
   /** The word the cursor ends (for completion), and where it starts. */
   wordBeforeCursor(): { word: string; start: number } {
     let start = this.left.length;

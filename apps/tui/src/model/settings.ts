@@ -1,6 +1,8 @@
 /** What the TUI's model is given: the peer it talks through, and its settings. */
 import type { ChatHistory, ClientTimers, PeerPort as ClientPort, StorageSources } from '@netchat/client';
 import type { Address, KnownPeer, PeerTrust } from '@netchat/core';
+import type { DirectoryLister } from './path-completion.js';
+import type { FilesSettings } from './tui-files.js';
 
 /**
  * What the model needs from the peer: what the shared client needs (NetchatPeer offers it), and
@@ -43,6 +45,12 @@ export interface ModelSettings {
   rendezvous?: boolean;
   /** Called when something changes without a peer event (a peer's typing expired): redraw. */
   onChange?: () => void;
+  /** Transfer figures changed (a few times a second): redraw at the view's own pace. */
+  onProgress?: () => void;
+  /** File transfers (core's FileLink); without them /send and offers are not available. */
+  files?: FilesSettings;
+  /** Where Tab finds paths for /send: the folders' entries, the home folder (`~`), the working folder. */
+  paths?: { readonly list: DirectoryLister; readonly home: string; readonly cwd: () => string };
   /** The timer that ends a peer's typing (real timers by default; virtual ones in tests). */
   timers?: ClientTimers;
   clock?: () => Date;

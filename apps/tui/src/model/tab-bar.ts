@@ -13,7 +13,7 @@ export interface TabBarEntry {
   readonly label: string;
   readonly current: boolean;
   readonly unread: number;
-  /** Requests waiting for an answer (the home tab holds them). */
+  /** Requests waiting for an answer (the home tab), or file offers (a chat's tab). */
   readonly waiting: number;
   readonly ended: boolean;
 }
@@ -136,13 +136,20 @@ export function requestNick(request: WaitingRequest, crowd: Crowd): string {
   return clash ? `${nick}#${shortPrint(request.fingerprint)}` : nick;
 }
 
-/** The bar's entries, tab by tab: "0 home !1", "1 alice *2", "2 bob (ended)". */
-export function tabBarEntries(crowd: Crowd, current: number): TabBarEntry[] {
+/**
+ * The bar's entries, tab by tab: "0 home !1", "1 alice *2 !1", "2 bob (ended)"; `!` counts the
+ * requests waiting on the home tab, and the file offers waiting in a chat (`offers`).
+ */
+export function tabBarEntries(
+  crowd: Crowd,
+  current: number,
+  offers: (tab: Tab) => number = () => 0,
+): TabBarEntry[] {
   return crowd.tabs.map((tab, index) => ({
     label: `${index} ${tabLabel(tab, crowd)}`,
     current: index === current,
     unread: tab.unread,
-    waiting: tab.state === 'home' ? crowd.requests.length : 0,
+    waiting: tab.state === 'home' ? crowd.requests.length : offers(tab),
     ended: tab.state === 'ended',
   }));
 }

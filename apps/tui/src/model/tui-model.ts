@@ -33,6 +33,7 @@ import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
 import { Tab } from './tab.js';
 import { type Crowd, requestNick, type TabBarEntry, tabBarEntries, tabLabel } from './tab-bar.js';
 import { TabLog } from './tab-log.js';
+import { TuiFiles } from './tui-files.js';
 
 export { HISTORY_LINES, HISTORY_PAGE_LINES } from './history-pages.js';
 export type { ModelSettings, PeerPort } from './settings.js';
@@ -47,6 +48,8 @@ export class TuiModel {
   /** Conversations, waiting requests, message fates and trust: shared with the CLI. */
   readonly client: ChatClient;
   readonly dialog: RequestDialog;
+  /** File transfers (the client's Transfers): undefined when the app was started without them. */
+  readonly files: TuiFiles | undefined;
   helpOpen = false;
   /** Ctrl+C with chats open: the question "close them all and quit?" is up. */
   confirmingQuit = false;
@@ -92,6 +95,7 @@ export class TuiModel {
     this.client.subscribe((u) => this.updates.apply(u));
     this.client.subscribePresence((u) => this.updates.presence(u));
     this.dialog = new RequestDialog(() => this.requests);
+    this.files = settings.files ? new TuiFiles(this, settings.files) : undefined;
     this.tabs = [this.newTab()];
     this.home.log.notice(
       `netchat: listening on ${settings.localAddress}. /connect IP PORT to chat, F1 for help.`,
@@ -144,14 +148,25 @@ export class TuiModel {
     return used;
   }
 
+  /** The file offer the dialog asks about, when no request is asked first. */
+  get dialogOffer() {
+    return this.dialog.request ? undefined : this.files?.dialogOffer;
+  }
+
   /** Alt+Y / Alt+N on the dialog (the view takes them only once it has been seen). */
   answerDialog(accept: boolean): void {
     const request = this.dialog.request;
+    const offer = this.dialogOffer;
     if (request) this.answer(request, accept);
+    else if (offer) this.files?.answer(offer, accept);
   }
 
-  /** Esc on the dialog: leave the request waiting. */
+  /** Esc on the dialog: leave the request (or the file offer) waiting. */
   dismissDialog(): void {
+    if (!this.dialog.request) {
+      this.files?.dismiss();
+      return;
+    }
     const request = this.dialog.dismiss();
     if (request)
       this.home.log.notice(
@@ -234,12 +249,18 @@ export class TuiModel {
     else this.client.stopTyping(c);
   }
 
-  /** Tab: complete the command or nick before the cursor. */
+  /** Tab: complete the command, nick or (after /send) path before the cursor. */
   complete(): void {
     const nicks = [...this.tabs.map((t) => t.nick), ...this.port.contacts().map((c) => c.nick)].filter(
       (n) => n !== '',
     );
-    this.completer.complete(this.editor, COMMAND_NAMES, nicks);
+    const paths = this.settings.paths;
+    this.completer.complete(
+      this.editor,
+      COMMAND_NAMES,
+      nicks,
+      paths && { list: paths.list, home: paths.home, cwd: paths.cwd() },
+    );
   }
 
   /** Ctrl+C: quit at once with no chat open, or ask first. */
@@ -296,7 +317,11 @@ export class TuiModel {
   }
 
   tabBar(): TabBarEntry[] {
-    return tabBarEntries(this.crowd, this.current);
+    return tabBarEntries(
+      this.crowd,
+      this.current,
+      (tab) => this.files?.waitingIn(tab.conversation).length ?? 0,
+    );
   }
 
   labelOf(tab: Tab): string {

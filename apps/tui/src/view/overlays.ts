@@ -1,12 +1,16 @@
 /**
- * What the boxes drawn over the conversation say, as rows: the request dialog and the help. Their
+ * What the boxes drawn over the conversation say, as rows: the request dialog (or a file offer
+ * in it), the progress rows under a chat, and the help. Their
  * sizes follow the screen, so that the dialog never covers the input line (typing goes on while
  * it is up) and everything fits down to 40×10.
  */
+import { texts, type Transfer } from '@netchat/client';
 import { COMMAND_HELP, KEY_HELP } from '../model/commands.js';
 import { DIALOG_KEYS, dialogNotices } from '../model/request-dialog.js';
 import type { TuiModel, WaitingRequest } from '../model/tui-model.js';
-import type { Look, Row } from './cells.js';
+import { clusterWidth, graphemes } from '../model/text-width.js';
+import type { ProgressRow } from '../model/tui-files.js';
+import type { Look, Row, Span } from './cells.js';
 import { wrap } from './log-rows.js';
 
 const BOLD: Look = { bold: true };
@@ -40,6 +44,76 @@ export function dialogRows(model: TuiModel, request: WaitingRequest, width: numb
   const keys = wrap([{ text: `Accept? ${DIALOG_KEYS}`, look: BOLD }], width, 0);
   const room = Math.max(0, height - keys.length);
   return [...rows.slice(0, room), ...keys];
+}
+
+/** What the dialog asks about: `request N`, or (no request waiting) `offer N`; undefined: nothing. */
+export function dialogSubject(model: TuiModel): string | undefined {
+  const request = model.dialogRequest;
+  const offer = model.dialogOffer;
+  return request ? `request ${request.session}` : offer ? `offer ${offer.id}` : undefined;
+}
+
+/** The dialog's rows for what it asks about (a request first). */
+export function dialogContent(model: TuiModel, width: number, height: number): Row[] {
+  const request = model.dialogRequest;
+  const offer = model.dialogOffer;
+  if (request) return dialogRows(model, request, width, height);
+  return offer ? offerRows(offer, model.files?.downloadFolder, width, height) : [];
+}
+
+/** The shown chat's progress rows, each drawn as its own bar. */
+export function progressRows(model: TuiModel, width: number, height: number): Row[] {
+  const files = model.files;
+  if (!files) return [];
+  return files.progressRows(model.currentTab, width, height).map((row) => progressRow(row, width));
+}
+
+/**
+ * The dialog's rows for a file offer: who offers what (the name, or how many files and the
+ * first names), its size, where it goes, relayed or not, and the keys, which always stay.
+ */
+export function offerRows(offer: Transfer, folder: string | undefined, width: number, height: number): Row[] {
+  const lines = [
+    {
+      // `File "report.pdf" (2.4 MB) from bob (transfer 3)`: the question's words, as a statement.
+      text: `${texts
+        .offerQuestion(offer)
+        .replace(/^Accept (file )?/, (_, file) => (file ? 'File ' : ''))
+        .replace(/\? \(y\/n\)$/, '')} (transfer ${offer.id})`,
+      look: {},
+    },
+    ...(offer.files.length > 1 ? texts.offerFileLines(offer, 5).map((text) => ({ text, look: {} })) : []),
+    ...(folder ? [{ text: `Into ${folder}`, look: {} }] : []),
+    ...(offer.relayed ? [{ text: 'Relayed: slower (the relay budget)', look: BOLD }] : []),
+  ];
+  const rows: Row[] = [];
+  for (const line of lines) rows.push(...wrap([line], width, 0));
+  const keys = wrap([{ text: `Accept? ${DIALOG_KEYS}`, look: BOLD }], width, 0);
+  return [...rows.slice(0, Math.max(0, height - keys.length)), ...keys];
+}
+
+/**
+ * A progress row drawn as its own bar: the text over the whole width, the done part in inverse
+ * video (no block characters, whose width terminals disagree on), cut by cluster.
+ */
+export function progressRow(row: ProgressRow, width: number): Row {
+  const done = Math.max(0, Math.min(width, Math.round(row.fraction * width)));
+  const spans: Span[] = [];
+  let filled = '';
+  let rest = '';
+  let used = 0;
+  for (const cluster of graphemes(row.text)) {
+    const w = clusterWidth(cluster);
+    if (used + w > width) break;
+    if (used + w <= done) filled += cluster;
+    else rest += cluster;
+    used += w;
+  }
+  const pad = ' '.repeat(Math.max(0, width - used));
+  if (used < done) filled += pad.slice(0, done - used);
+  spans.push({ text: filled, look: { inverse: true } });
+  spans.push({ text: rest + pad.slice(Math.max(0, done - used)), look: {} });
+  return spans;
 }
 
 /** The help in two columns, or (too narrow for that) each explanation under its command. */

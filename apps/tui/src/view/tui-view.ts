@@ -22,7 +22,8 @@ import { type Look, PLAIN, type Row, type Span, drawnBox, shownCell, teachBlesse
 import { invisibleAsDim } from './dim.js';
 import { type EditingKeys, editingKeys, type Key } from './keys.js';
 import { LogRows, type LogStyles } from './log-rows.js';
-import { dialogBox, dialogRows, helpScroll, helpText } from './overlays.js';
+import { PROGRESS_ROWS } from '../model/tui-files.js';
+import { dialogBox, dialogContent, dialogSubject, helpScroll, helpText, progressRows } from './overlays.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, filteredInput } from './paste-filter.js';
 
 export interface ViewOptions {
@@ -40,6 +41,8 @@ export interface ViewOptions {
 
 const BOLD: Look = { bold: true };
 const INVERSE: Look = { inverse: true };
+/** Transfer figures are drawn at most this often (they come four a second per transfer). */
+const PROGRESS_REDRAW_MS = 250;
 /** Autowrap off while the screen is ours (see cells.ts), and back on. */
 const AUTOWRAP_OFF = '\u001b[?7l';
 const AUTOWRAP_ON = '\u001b[?7h';
@@ -60,6 +63,9 @@ function logStyles(noColor: boolean): LogStyles {
 export class TuiView {
   readonly screen: blessed.Widgets.Screen;
   private readonly log: blessed.Widgets.BoxElement;
+  /** The progress rows of the shown chat's transfers, between its log and the input line. */
+  private readonly progress: blessed.Widgets.BoxElement;
+  private progressTimer: NodeJS.Timeout | undefined;
   private readonly dialog: blessed.Widgets.BoxElement;
   private readonly confirm: blessed.Widgets.BoxElement;
   private readonly help: blessed.Widgets.BoxElement;
@@ -70,8 +76,8 @@ export class TuiView {
   private readonly clock: () => number;
   private destroyed = false;
   private renderQueued = false;
-  /** The request the dialog shows, and since when (keys answer it only once it could be seen). */
-  private dialogSeen: { session: number; at: number } | undefined;
+  /** What the dialog shows (`request 3`, `offer 2`), and since when (keys answer it only once it could be seen). */
+  private dialogSeen: { subject: string; at: number } | undefined;
   private helpTop = 0;
 
   constructor(
@@ -117,14 +123,14 @@ export class TuiView {
     this.log = drawnBox({ ...line, top: 1, height: '100%-3' }, (width, height) =>
       this.logRowsShown(width, height),
     );
+    this.progress = drawnBox({ ...line, bottom: 2, hidden: true }, (width, height) =>
+      progressRows(this.model, width, height),
+    );
     drawnBox({ ...line, bottom: 1 }, (width) => [this.inputRow(width)]);
     drawnBox({ ...line, bottom: 0 }, (width) => [this.tabBarRow(width)]);
     this.dialog = drawnBox(
       { parent: this.screen, border: { type: 'line' }, hidden: true, label: ' Connection request ' },
-      (width, height) => {
-        const request = this.model.dialogRequest;
-        return request ? dialogRows(this.model, request, width, height) : [];
-      },
+      (width, height) => dialogContent(this.model, width, height),
     );
     this.confirm = drawnBox(
       {
@@ -174,6 +180,7 @@ export class TuiView {
   render(): void {
     if (this.destroyed) return;
     const m = this.model;
+    this.placeProgress();
     this.placeDialog();
     if (m.confirmingQuit) this.confirm.show();
     else this.confirm.hide();
@@ -196,10 +203,21 @@ export class TuiView {
     });
   }
 
+  /** Transfer figures changed: drawn within PROGRESS_REDRAW_MS, however many came meanwhile. */
+  scheduleProgressRender(): void {
+    if (this.progressTimer) return;
+    this.progressTimer = setTimeout(() => {
+      this.progressTimer = undefined;
+      this.render();
+    }, PROGRESS_REDRAW_MS);
+    this.progressTimer.unref();
+  }
+
   /** Gives the terminal back as it was: normal screen, cursor shown, mouse off, no bracketed paste. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    clearTimeout(this.progressTimer);
     this.output.write(BRACKETED_PASTE_OFF + AUTOWRAP_ON);
     this.screen.destroy();
     this.closeInput();
@@ -269,21 +287,21 @@ export class TuiView {
     ];
   }
 
-  /** Shows the dialog, sized to its text and the screen, and notes when a new request was first shown. */
+  /** Shows the dialog, sized to its text and the screen, and notes when a new subject was first shown. */
   private placeDialog(): void {
-    const request = this.model.dialogRequest;
-    if (!request || this.model.helpOpen || this.model.confirmingQuit) {
+    const subject = dialogSubject(this.model);
+    if (!subject || this.model.helpOpen || this.model.confirmingQuit) {
       this.dialog.hide();
-      if (!request) this.dialogSeen = undefined;
+      if (!subject) this.dialogSeen = undefined;
       return;
     }
     const screen = { width: Number(this.screen.width), height: Number(this.screen.height) };
     const inner = (screen.width < 60 ? screen.width : Math.floor(screen.width * 0.8)) - 2;
-    const needed = dialogRows(this.model, request, Math.max(1, inner), Number.POSITIVE_INFINITY).length;
+    const needed = dialogContent(this.model, Math.max(1, inner), Number.POSITIVE_INFINITY).length;
     Object.assign(this.dialog, dialogBox(screen, needed));
+    this.dialog.setLabel(subject.startsWith('offer') ? ' File offer ' : ' Connection request ');
     this.dialog.show();
-    if (this.dialogSeen?.session !== request.session)
-      this.dialogSeen = { session: request.session, at: this.clock() };
+    if (this.dialogSeen?.subject !== subject) this.dialogSeen = { subject, at: this.clock() };
   }
 
   /** Whether the dialog has been on screen long enough to take an answer. */
@@ -291,9 +309,27 @@ export class TuiView {
     const seen = this.dialogSeen;
     return (
       seen !== undefined &&
-      seen.session === this.model.dialogRequest?.session &&
+      seen.subject === dialogSubject(this.model) &&
       this.clock() - seen.at >= DIALOG_ARM_MS
     );
+  }
+
+  /**
+   * The progress rows of the shown chat take rows from its log (at most PROGRESS_ROWS, one on a
+   * screen under 15 rows), so the log, the input line and the tab bar never overlap them.
+   */
+  private placeProgress(): void {
+    const height = Number(this.screen.height);
+    const most = height < 15 ? 1 : PROGRESS_ROWS;
+    const files = this.model.files;
+    const tab = this.model.currentTab;
+    const rows = files?.busy(tab) ? files.progressRows(tab, Number(this.screen.width), most).length : 0;
+    if (rows === 0) this.progress.hide();
+    else {
+      this.progress.height = rows;
+      this.progress.show();
+    }
+    this.log.height = Math.max(1, height - 3 - rows);
   }
 
   private scrollBy(rows: number): void {
@@ -314,7 +350,7 @@ export class TuiView {
       if (name === 'y' || name === 'n' || name === 'escape') m.answerQuit(name === 'y');
     } else if (m.helpOpen) {
       this.onHelpKey(name);
-    } else if (m.dialogRequest && DIALOG_ANSWERS[name] !== undefined) {
+    } else if ((m.dialogRequest || m.dialogOffer) && DIALOG_ANSWERS[name] !== undefined) {
       // Only keys no one types in flow answer it, and only once it could be seen.
       if (this.dialogReady()) {
         if (name === 'escape') m.dismissDialog();

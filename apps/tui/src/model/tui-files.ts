@@ -1,0 +1,279 @@
+/**
+ * File transfers as the TUI shows them, on the client's `Transfers` (shared with the CLI, never a
+ * copy): `/send`, `/accept`, `/decline`, `/cancel`, `/transfers`; an offer is shown like a
+ * request (a line in its chat, a bell, `!` on the chat's tab, and the dialog, which takes only
+ * Alt+Y, Alt+N and Esc once it could be seen); the running transfers of a tab as progress rows
+ * under its log (their figures change at most four times a second: the client's pace); and the
+ * end of each file as one line in its chat (path, size, time, average rate; a failure with its
+ * reason). A relayed transfer says so, and why it is slower.
+ */
+import {
+  allVerified,
+  type Conversation,
+  type FilePort,
+  texts,
+  type Transfer,
+  Transfers,
+  type TransferUpdate,
+} from '@netchat/client';
+import type { ProgressSnapshot, TransferId } from '@netchat/core';
+import type { Tab } from './tab.js';
+import type { TuiModel } from './tui-model.js';
+
+export interface FilesSettings {
+  /** Core's FileLink in the app (FilePort); a fake in tests. */
+  readonly port: FilePort;
+  /** Where accepted files go (`--download-dir`, settings.json, XDG, ~/Downloads). */
+  readonly downloadFolder?: string;
+  /** Offers with a larger file are declined (`--max-file-size`). */
+  readonly maxFileSize?: number;
+}
+
+/** One row under a tab's log: a running transfer (or files being checked before an offer). */
+export interface ProgressRow {
+  readonly text: string;
+  /** How much is done (0 to 1): the part of the row drawn as a bar. */
+  readonly fraction: number;
+}
+
+/** Rows at most under the log: the chat stays the main thing on screen. */
+export const PROGRESS_ROWS = 2;
+
+export class TuiFiles {
+  readonly transfers: Transfers;
+  /** Offers whose dialog was put aside with Esc (answered later with /accept N). */
+  private readonly dismissed = new Set<TransferId>();
+  /** Offers answered whose answer the link has not confirmed yet: not asked about again. */
+  private readonly answered = new Set<TransferId>();
+  /** The last figures the client gave for each moving transfer (what its progress row shows). */
+  private readonly figures = new Map<TransferId, ProgressSnapshot>();
+  /** Files being checked (hashed) before an offer goes, per conversation. */
+  private readonly hashing = new Map<Conversation, { bytes: number; total: number }>();
+
+  constructor(
+    private readonly model: TuiModel,
+    private readonly settings: FilesSettings,
+  ) {
+    this.transfers = new Transfers(settings.port, () => model.client.conversations, {
+      clock: () => model.clock().getTime(),
+      ...(settings.downloadFolder !== undefined && { downloadFolder: settings.downloadFolder }),
+      ...(settings.maxFileSize !== undefined && { maxFileSize: settings.maxFileSize }),
+    });
+    this.transfers.subscribe((u) => this.onUpdate(u));
+  }
+
+  /** The download folder offers are accepted into (shown in the dialog). */
+  get downloadFolder(): string | undefined {
+    return this.settings.downloadFolder;
+  }
+
+  /** The offer the dialog asks about: the oldest one waiting that was not put aside. */
+  get dialogOffer(): Transfer | undefined {
+    return this.waiting().find((t) => !this.dismissed.has(t.id));
+  }
+
+  /** Offers in `conversation` waiting for an answer, oldest first. */
+  waitingIn(conversation: Conversation | undefined): Transfer[] {
+    return conversation ? this.waiting().filter((t) => t.conversation === conversation) : [];
+  }
+
+  /** Offers waiting for the person's answer (not those answered a moment ago). */
+  private waiting(): Transfer[] {
+    return this.transfers.waiting().filter((t) => !this.answered.has(t.id));
+  }
+
+  /** Esc on the dialog: the offer waits for /accept N or /decline N. */
+  dismiss(): Transfer | undefined {
+    const t = this.dialogOffer;
+    if (t) {
+      this.dismissed.add(t.id);
+      this.tabFor(t).log.notice(
+        `File offer ${t.id} is waiting: /accept ${t.id} or /decline ${t.id} (see /transfers).`,
+      );
+    }
+    return t;
+  }
+
+  /** Alt+Y / Alt+N, or /accept and /decline: answers an offer. */
+  answer(t: Transfer, accept: boolean): void {
+    this.dismissed.delete(t.id);
+    this.answered.add(t.id);
+    if (!accept) {
+      this.transfers.decline(t);
+      return;
+    }
+    void this.transfers.accept(t).then((r) => {
+      if (!r.ok) {
+        this.tabFor(t).log.warn(r.message);
+        // Still an offer (the folder could not be used): it can be answered again.
+        this.answered.delete(t.id);
+      }
+      this.model.settings.onChange?.();
+    });
+  }
+
+  /**
+   * The offer `/accept [N]` or `/decline [N]` typed in `tab` means: with N, waiting offer N; without,
+   * the latest offer waiting in this chat. Undefined when there is none (the command is then a
+   * request's).
+   */
+  offerFor(tab: Tab, index: number | undefined): Transfer | undefined {
+    if (index !== undefined) {
+      return this.waiting().find((t) => t.id === index);
+    }
+    return this.waitingIn(tab.conversation).at(-1);
+  }
+
+  /** `/send PATH...` in `tab` (paths already expanded): hashed, then offered; a refusal is one line. */
+  send(tab: Tab, paths: readonly string[]): void {
+    const conversation = tab.conversation;
+    if (conversation === undefined || tab.state !== 'open') {
+      tab.log.warn(
+        tab.state === 'home'
+          ? 'Not offered: this is the home tab; /send offers files in a chat.'
+          : `Not offered: this session is ${tab.state}.`,
+      );
+      return;
+    }
+    this.hashing.set(conversation, { bytes: 0, total: 0 });
+    void this.transfers.offer(conversation, paths).then((r) => {
+      this.hashing.delete(conversation);
+      if (!r.ok) (this.model.tabOf(conversation) ?? tab).log.warn(r.message);
+      this.model.settings.onChange?.();
+    });
+  }
+
+  /** `/cancel N`. */
+  cancel(tab: Tab, id: number): void {
+    const t = this.transfers.get(id);
+    if (!t) tab.log.warn(`No transfer ${id}: /transfers lists them.`);
+    else if (!this.transfers.cancel(t)) tab.log.warn(`Transfer ${id} has ended (${t.phase}).`);
+  }
+
+  /** `/transfers`: every transfer of this run, with its state. */
+  list(tab: Tab): void {
+    const all = this.transfers.list();
+    if (all.length === 0) tab.log.notice('No file transfers yet. /send PATH... offers files.');
+    for (const t of all)
+      tab.log.notice(texts.transferLine(t, this.figures.get(t.id) ?? this.transfers.progress(t)));
+  }
+
+  /** Offers still waiting are declined (the program is quitting). */
+  quitting(): void {
+    for (const t of this.transfers.waiting()) this.transfers.decline(t);
+  }
+
+  /**
+   * The progress rows of `tab` at `width` cells, at most `most`: each moving transfer of its chat
+   * (the client's progress line: percent, sizes, rate, time left, name; `relayed` when it is),
+   * files being checked before an offer; when there are more than fit, the last row counts them.
+   */
+  progressRows(tab: Tab, width: number, most = PROGRESS_ROWS): ProgressRow[] {
+    const c = tab.conversation;
+    if (!c || most <= 0) return [];
+    const rows: ProgressRow[] = [];
+    const checking = this.hashing.get(c);
+    if (checking && checking.total > 0) {
+      const fraction = checking.bytes / checking.total;
+      rows.push({
+        text: `Checking the files before offering: ${Math.floor(fraction * 100)}% of ${texts.sizeText(checking.total)}`,
+        fraction,
+      });
+    }
+    for (const t of this.transfers.of(c)) {
+      if (t.phase !== 'moving') continue;
+      const p = this.figures.get(t.id) ?? this.transfers.progress(t);
+      if (p) rows.push({ text: texts.progressLine(t, p, width), fraction: p.fraction });
+    }
+    if (rows.length <= most) return rows;
+    const shown = rows.slice(0, most - 1);
+    const more = rows.length - shown.length;
+    return [...shown, { text: `… and ${more} more running: /transfers`, fraction: 0 }];
+  }
+
+  /** Whether a transfer of `tab`'s chat is moving or files are being checked (progress rows due). */
+  busy(tab: Tab): boolean {
+    const c = tab.conversation;
+    return c !== undefined && (this.hashing.has(c) || this.transfers.of(c).some((t) => t.phase === 'moving'));
+  }
+
+  // ---- the client's updates -------------------------------------------------------------------
+
+  private onUpdate(u: TransferUpdate): void {
+    if (u.type === 'progress') {
+      this.figures.set(u.transfer.id, u.progress);
+      // Figures come at most four a second per transfer: the view draws them on its own pace.
+      this.model.settings.onProgress?.();
+      return;
+    }
+    if (u.type === 'hashing') {
+      if (this.hashing.has(u.conversation))
+        this.hashing.set(u.conversation, { bytes: u.bytes, total: u.total });
+      this.model.settings.onProgress?.();
+      return;
+    }
+    const t = u.transfer;
+    const log = this.tabFor(t).log;
+    switch (u.type) {
+      case 'offer':
+        this.onOffer(t);
+        break;
+      case 'resuming':
+        log.notice(texts.resumingText(t));
+        break;
+      case 'offered':
+        log.notice(texts.offeredText(t));
+        if (t.relayed) log.notice(texts.RELAYED_TRANSFER_TEXT);
+        break;
+      case 'accepted':
+        // The link may say so before the accept's answer names the folder: it is ours then.
+        log.notice(texts.acceptedText(t.folder ? t : { ...t, folder: this.settings.downloadFolder }));
+        if (t.relayed && t.direction === 'receive') log.notice(texts.RELAYED_TRANSFER_TEXT);
+        break;
+      case 'file_received':
+        log.notice(texts.receivedText(u.outcome));
+        break;
+      case 'file_sent':
+        log.notice(texts.sentText(t, u.outcome));
+        break;
+      case 'file_failed':
+        log.warn(texts.fileFailedText(t, u.failure));
+        break;
+      case 'ended':
+        this.onEnded(t);
+        break;
+    }
+    this.model.settings.onChange?.();
+  }
+
+  private onOffer(t: Transfer): void {
+    const log = this.tabFor(t).log;
+    log.notice(
+      `${texts.offerQuestion(t).replace(/ \(y\/n\)$/, '')} Alt+Y / Alt+N in the dialog, or /accept ${t.id}, /decline ${t.id} (transfer ${t.id}).`,
+    );
+    if (t.files.length > 1) for (const line of texts.offerFileLines(t)) log.notice(line);
+    if (t.relayed) log.notice(texts.RELAYED_TRANSFER_TEXT);
+    // As a request: a bell, and `!` on the chat's tab until it is answered.
+    this.model.ringLater();
+  }
+
+  private onEnded(t: Transfer): void {
+    this.dismissed.delete(t.id);
+    this.answered.delete(t.id);
+    this.figures.delete(t.id);
+    // One file received or sent whole: its line (path, size, time, rate) says it all.
+    if (t.phase === 'done' && allVerified(t) && t.files.length === 1) return;
+    const log = this.tabFor(t).log;
+    if (t.phase === 'done' && allVerified(t)) log.notice(texts.endedText(t));
+    // What the person did here (declined, cancelled) is a notice; what befell the transfer, a warning.
+    else if (t.phase === 'declined' && t.declined?.by === 'local' && t.declined.reason === 'declined')
+      log.notice(texts.endedText(t));
+    else if (t.phase === 'cancelled' && t.cancelledBy === 'local') log.notice(texts.endedText(t));
+    else log.warn(texts.endedText(t));
+  }
+
+  /** The tab of a transfer's chat; the home tab once that tab is closed. */
+  private tabFor(t: Transfer): Tab {
+    return this.model.tabOf(t.conversation) ?? this.model.home;
+  }
+}
