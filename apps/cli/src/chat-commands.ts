@@ -5,12 +5,15 @@
  * (`//history` sends `/history`); one that starts with a single `/` and is no command is refused
  * with a hint, never sent by surprise.
  */
+import { homedir } from 'node:os';
 import {
   ACTION_PREFIX,
   type ChatHistory,
   type Conversation,
+  expandHome,
   type HistoryEntry,
   peerName,
+  shellWords,
   texts,
 } from '@netchat/client';
 import type { FlowConsole } from './flow-console.js';
@@ -69,7 +72,8 @@ export function readChatLine(text: string): ChatCommand {
         ? { name: 'invalid', message: 'usage: /me ACTION (e.g. /me waves)' }
         : { name: 'message', text: `${ACTION_PREFIX}${argument}` };
     case 'send': {
-      const paths = shellWords(argument);
+      // As the TUI reads them (@netchat/client's shell words): quotes, \ escapes, and ~ the home folder.
+      const paths = shellWords(argument)?.map((path) => expandHome(path, homedir()));
       if (paths === undefined)
         return { name: 'invalid', message: 'usage: /send PATH... (a quote is not closed)' };
       return paths.length === 0
@@ -85,34 +89,6 @@ export function readChatLine(text: string): ChatCommand {
     default:
       return { name: 'message', text };
   }
-}
-
-/**
- * Paths as a shell splits them: on spaces, with '…' and "…" quoting and \ escaping one
- * character; undefined if a quote is not closed.
- */
-export function shellWords(text: string): string[] | undefined {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) word = (word ?? '') + text[++i];
-      else word = (word ?? '') + c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      word = word ?? '';
-    } else if (c === '\\' && i + 1 < text.length) word = (word ?? '') + text[++i];
-    else if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else word = (word ?? '') + c;
-  }
-  if (quote) return undefined;
-  if (word !== undefined) words.push(word);
-  return words;
 }
 
 /** Does what a line that is neither a message nor `exit` asks for (the flow sends messages and closes chats). */
