@@ -1,17 +1,11 @@
 #!/usr/bin/env node
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
+import { ChatHistory, resolveTarget, type Target, texts, withFinder } from '@netchat/client';
+import { assessTrust, fingerprint, type NetchatEvent, netchatHome } from '@netchat/core';
 import {
-  assessTrust,
-  FileLink,
-  fingerprint,
-  type NetchatEvent,
-  netchatHome,
-  OutgoingTransfers,
-} from '@netchat/core';
-import {
-  downloadFolderOf,
   exitWith,
+  fileLinkOf,
   loadKnownPeersOrExit,
   loadSettingsOrExit,
   openHomeOrExit,
@@ -22,7 +16,6 @@ import {
   startPeerOrExit,
   startRendezvousOrExit,
 } from '@netchat/options';
-import { ChatHistory, resolveTarget, type Target, texts, withFinder } from '@netchat/client';
 import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
@@ -68,13 +61,7 @@ async function main(): Promise<void> {
     peerOptionsFrom(cli, { files: true }),
     opened,
   );
-  const downloadFolder = downloadFolderOf(cli['download-dir'], settings.downloadDir);
-  const files = new FileLink(peer, {
-    downloadFolder,
-    // Unfinished offers of ours, made again when a chat with the same peer opens (a resume).
-    outgoing: OutgoingTransfers.load(home),
-    ...(cli['max-file-size'] !== undefined && { maxFileSize: cli['max-file-size'] }),
-  });
+  const { files, downloadFolder } = fileLinkOf(peer, cli, settings, home);
   // Its on/off comes from settings.json, read (and checked) above.
   const history = new ChatHistory(home);
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.

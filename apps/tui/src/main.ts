@@ -9,10 +9,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatHistory, resolveTarget, type Target, texts } from '@netchat/client';
-import { FileLink, fingerprint, netchatHome, OutgoingTransfers } from '@netchat/core';
+import { fingerprint, netchatHome } from '@netchat/core';
 import {
-  downloadFolderOf,
   exitWith,
+  fileLinkOf,
   loadSettingsOrExit,
   openHomeOrExit,
   peerOptionsFrom,
@@ -51,13 +51,7 @@ async function main(): Promise<void> {
     peerOptionsFrom(args, { files: true }),
     opened,
   );
-  const downloadFolder = downloadFolderOf(args['download-dir'], settings.downloadDir);
-  const files = new FileLink(peer, {
-    downloadFolder,
-    // Unfinished offers of ours, made again when a chat with the same peer opens (a resume).
-    outgoing: OutgoingTransfers.load(home),
-    ...(args['max-file-size'] !== undefined && { maxFileSize: args['max-file-size'] }),
-  });
+  const { files, downloadFolder } = fileLinkOf(peer, args, settings, home);
   // Rendezvous and STUN news is printed only before the screen is taken (it would tear the screen).
   let screenTaken = false;
   const link = await startRendezvousOrExit(

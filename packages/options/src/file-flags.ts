@@ -6,7 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { resolveDownloadFolder, userDirsPath } from '@netchat/core';
+import {
+  FileLink,
+  type NetchatPeer,
+  OutgoingTransfers,
+  resolveDownloadFolder,
+  userDirsPath,
+} from '@netchat/core';
 import { z } from 'zod';
 
 export const fileFlags = {
@@ -76,4 +82,25 @@ export function downloadFolderOf(
     // No user-dirs.dirs (not a desktop): the default follows.
   }
   return resolveDownloadFolder({ argument, setting, env, home, cwd: process.cwd(), userDirs }).folder;
+}
+
+/**
+ * The files of a front-end that takes them (the CLI and the TUI): a FileLink on `peer` saving
+ * into the download folder this process uses (returned too, for what the program shows),
+ * declining files over `--max-file-size`, with our unfinished offers kept in the netchat home
+ * and made again when a chat with that peer opens (a resume).
+ */
+export function fileLinkOf(
+  peer: NetchatPeer,
+  args: { readonly 'download-dir'?: string | undefined; readonly 'max-file-size'?: number | undefined },
+  settings: { readonly downloadDir?: string | undefined },
+  home: string,
+): { readonly files: FileLink; readonly downloadFolder: string } {
+  const downloadFolder = downloadFolderOf(args['download-dir'], settings.downloadDir);
+  const files = new FileLink(peer, {
+    downloadFolder,
+    outgoing: OutgoingTransfers.load(home),
+    ...(args['max-file-size'] !== undefined && { maxFileSize: args['max-file-size'] }),
+  });
+  return { files, downloadFolder };
 }

@@ -3,14 +3,15 @@
  * and validated with zod at this one boundary. A bad flag becomes a UsageError: one line,
  * exit code 2.
  */
-import { parseArgs } from 'node:util';
+
 import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
 import {
   MAX_NICK_BYTES,
   MIN_HEARTBEAT_MS,
-  parsePeerSpec,
   type PeerOptions,
   type PeerSpec,
+  parsePeerSpec,
 } from '@netchat/core';
 import { z } from 'zod';
 
@@ -170,6 +171,27 @@ export const keyHomeHelp =
   'Your key is kept in $NETCHAT_HOME, else $XDG_CONFIG_HOME/netchat, else ~/.config/netchat.';
 
 export {
+  completionProblem,
+  completionScript,
+  SHELLS,
+  type Shell,
+  type UsageOption,
+  usageOptions,
+} from './completion.js';
+export { type NextWords, nextWords, type UsageCommand, usageCommands } from './completion-commands.js';
+export { answerEarly, type EarlyProgram, earlyAnswer } from './early.js';
+export {
+  downloadFolderOf,
+  FileArguments,
+  fileFlags,
+  fileFlagsHelp,
+  fileLinkOf,
+  parseSize,
+  sizeArgument,
+} from './file-flags.js';
+export { FrontEndArguments, frontEndFlags, peerNameArgument, yesFlagHelp } from './front-end.js';
+export { knownPeerAddresses, knownPeerFingerprints, knownPeerNames } from './known-peer-words.js';
+export {
   completionWords,
   exitWith,
   listenOrExit,
@@ -181,20 +203,12 @@ export {
   readCommandLine,
   startPeerOrExit,
 } from './program.js';
-export {
-  downloadFolderOf,
-  FileArguments,
-  fileFlags,
-  fileFlagsHelp,
-  parseSize,
-  sizeArgument,
-} from './file-flags.js';
 export { reachableAddresses } from './reachable-addresses.js';
 export {
   loadSettingsOrExit,
   RendezvousArguments,
-  rendezvousFlags,
   rendezvousFinder,
+  rendezvousFlags,
   rendezvousFlagsHelp,
   Settings,
   settingsHelp,
@@ -202,15 +216,3 @@ export {
   startRendezvousOrExit,
 } from './rendezvous.js';
 export { stunBinding } from './stun.js';
-export { type EarlyProgram, answerEarly, earlyAnswer } from './early.js';
-export {
-  completionProblem,
-  completionScript,
-  SHELLS,
-  type Shell,
-  type UsageOption,
-  usageOptions,
-} from './completion.js';
-export { knownPeerAddresses, knownPeerFingerprints, knownPeerNames } from './known-peer-words.js';
-export { type NextWords, nextWords, type UsageCommand, usageCommands } from './completion-commands.js';
-export { FrontEndArguments, frontEndFlags, peerNameArgument, yesFlagHelp } from './front-end.js';

@@ -15,8 +15,8 @@ import {
   type PeerOptions,
 } from '@netchat/core';
 import { completionProblem } from './completion.js';
-import { earlyAnswer } from './early.js';
 import { nextWords, usageCommands } from './completion-commands.js';
+import { earlyAnswer } from './early.js';
 import { knownPeerAddresses, placeholderWords } from './known-peer-words.js';
 import { UsageError } from './usage-error.js';
 
