@@ -6,85 +6,21 @@
  * what it holds once (from its state file: it does not read the held bytes again), and the file
  * arrives whole and verified. Every wait is for a condition, bounded.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contentHash } from '../src/index.js';
+import { FileProcess, stopAll, type } from './support/file-children.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
 
-const script = fileURLToPath(new URL('./support/file-process.ts', import.meta.url));
-const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
-
-type Line = Record<string, unknown> & { type: string };
-
-/** A file-process.ts child: its JSON lines, and waits for one. */
-class FileProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly lines: Line[] = [];
-  private output = '';
-  private errors = '';
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: packageRoot });
-    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      this.output += chunk;
-      for (let newline = this.output.indexOf('\n'); newline >= 0; newline = this.output.indexOf('\n')) {
-        this.lines.push(JSON.parse(this.output.slice(0, newline)) as Line);
-        this.output = this.output.slice(newline + 1);
-      }
-    });
-    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      this.errors += chunk;
-    });
-  }
-
-  get exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-
-  send(line: string): void {
-    this.child.stdin.write(`${line}\n`);
-  }
-
-  /** The first line since `from` that `match` takes, waiting at most `ms`. */
-  async waitFor(match: (line: Line) => boolean, ms = 20_000, from = 0): Promise<Line> {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      const found = this.lines.slice(from).find(match);
-      if (found) return found;
-      if (this.exited || performance.now() > deadline)
-        throw new Error(
-          `${this.exited ? 'exited' : 'timed out'} waiting; lines:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}\n${this.errors}`,
-        );
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  async kill(): Promise<void> {
-    if (this.exited) return;
-    const gone = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGKILL');
-    await gone;
-  }
-}
-
-const started: FileProcess[] = [];
 const folders: ReturnType<typeof temporaryFolder>[] = [];
 afterEach(async () => {
-  await Promise.all(started.splice(0).map((p) => p.kill()));
+  await stopAll();
   for (const f of folders.splice(0)) f.remove();
 });
 
-function run(args: string[]): FileProcess {
-  const p = new FileProcess(args);
-  started.push(p);
-  return p;
-}
-
-const type = (t: string) => (line: Line) => line.type === t;
+const run = (args: string[]) => new FileProcess(args);
 
 describe('a file transfer between two processes', () => {
   it('goes on from what the receiver held after it was killed (SIGKILL) and started again', async () => {

@@ -6,7 +6,10 @@
  *   node --import tsx file-process.ts receive SECRET_HEX HOST FOLDER [SYNC_DELAY_MS]
  *   node --import tsx file-process.ts send SECRET_HEX HOST
  *
- * Out: `ready` (port), `open` (session, peer), and the FileLink's events (`file_offer`,
+ * With NETCHAT_TEST_RENDEZVOUS=HOST:PORT it registers with that rendezvous (`registered` line)
+ * and takes `find FINGERPRINT` (a chat with that peer, introduced by the rendezvous).
+ *
+ * Out: `ready` (port, fingerprint), `open` (session), and the FileLink's events (`file_offer`,
  * `file_accepted`, `file_progress`, `file_received`, `file_done`, `file_failed`, ...), the last
  * with `rchar` (bytes this process has read through system calls so far, /proc/self/io).
  * In: `connect HOST PORT`, `offer PATH...` (to the last session that opened), `quit`.
@@ -15,7 +18,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { FileLink, keyPairFromSecret, NetchatPeer, type SessionId } from '../../src/index.js';
+import {
+  FileLink,
+  fingerprint,
+  keyPairFromSecret,
+  NetchatPeer,
+  RendezvousLink,
+  type SessionId,
+} from '../../src/index.js';
 
 const [role, secret, host, folder, syncDelay] = process.argv.slice(2);
 
@@ -53,6 +63,17 @@ const link = new FileLink(peer, {
   },
 });
 let session: SessionId | undefined;
+const rendezvous = process.env.NETCHAT_TEST_RENDEZVOUS?.split(':');
+const finder = rendezvous
+  ? new RendezvousLink(peer, {
+      server: { host: rendezvous[0] ?? '', port: Number(rendezvous[1]) },
+      acceptFrom: 'anyone',
+      listedKeys: [],
+    })
+  : undefined;
+finder?.on('update', (u) => {
+  if (u.type === 'registered') say({ type: 'registered' });
+});
 
 peer.on('request', (e) => peer.accept(e.session));
 peer.on('features', (e) => {
@@ -68,6 +89,11 @@ link.on('warning', (text) => say({ type: 'warning', text }));
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, ...args] = line.trim().split(' ');
   if (command === 'connect') peer.connectTo({ host: args[0] ?? '', port: Number(args[1]) });
+  if (command === 'find')
+    finder
+      ?.find(args[0] ?? '')
+      .then((address) => peer.connectTo(address))
+      .catch((error: Error) => say({ type: 'error', message: error.message }));
   if (command === 'offer' && session !== undefined)
     link.offer(session, args).catch((error: Error) => say({ type: 'error', message: error.message }));
   if (command === 'quit')
@@ -77,4 +103,4 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       .then(() => process.exit(0));
 });
 
-say({ type: 'ready', port: peer.address.port });
+say({ type: 'ready', port: peer.address.port, fingerprint: fingerprint(peer.publicKey) });
