@@ -55,6 +55,8 @@ export interface FileLoopbackResult {
   /** Bytes the sender read: hashing, and sending (each should be the file's size once). */
   hashedBytes: number;
   sentBytesRead: number;
+  /** Bytes the receiver read from files while receiving (/proc/self/io; -1 where unknown). */
+  receiverBytesRead: number;
   senderRssMB: number;
   receiverRssMB: number;
   chatLines: number;
@@ -96,6 +98,7 @@ export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackR
       hashSeconds: s.hashSeconds as number,
       hashedBytes: s.hashed as number,
       sentBytesRead: s.bytesRead as number,
+      receiverBytesRead: r.bytesRead as number,
       senderRssMB: (s.rss as number) / MiB,
       receiverRssMB: (r.rss as number) / MiB,
       chatLines: delays.length,

@@ -5,11 +5,24 @@
  * netchat's. It takes orders and reports over IPC; the raw baseline's processes are
  * transport-peer.mjs's.
  */
+import { readFileSync } from 'node:fs';
 import { FileLink, NetchatPeer } from '../dist/index.js';
 
 const send = (message) => process.send?.(message);
 /** Milliseconds on the machine's wall clock, sub-millisecond: both processes read the same one. */
 const wallClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * Bytes this process has read through read-like system calls (Linux /proc/self/io `rchar`; -1
+ * elsewhere). UDP datagrams arrive by recvmsg, which it does not count: what is left is files.
+ */
+function bytesReadFromFiles() {
+  try {
+    return Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? -1);
+  } catch {
+    return -1;
+  }
+}
 
 /** The highest RSS seen, sampled every 50 ms. */
 function rssSampler() {
@@ -40,6 +53,7 @@ async function receiver(folder) {
   const rss = rssSampler();
   const delays = [];
   let acceptedAt = 0;
+  let readBefore = 0;
   let receiving = false;
   peer.on('request', (e) => peer.accept(e.session));
   // The lines that cross while a file does (not those of the sender's hashing pass).
@@ -48,12 +62,16 @@ async function receiver(folder) {
   });
   link.on('file_offer', (e) => {
     acceptedAt = performance.now();
+    readBefore = bytesReadFromFiles();
     receiving = true;
     void link.accept(e.transfer);
   });
   link.on('file_received', (e) => {
     receiving = false;
+    const readAfter = bytesReadFromFiles();
     send({
+      // What this side read while receiving (its files; -1: not known here).
+      bytesRead: readBefore >= 0 && readAfter >= 0 ? readAfter - readBefore : -1,
       type: 'received',
       path: e.path,
       size: e.size,

@@ -6,7 +6,7 @@
  *    node:dgram moves 1200-byte datagrams one way without loss (transport-loopback.ts's
  *    baseline, the same run; goal ≥ 0.5); each side's peak RSS (goal ≤ 150 MB); a chat line's
  *    one-way delay during it (p95, goal < 50 ms); the bytes the sender read (goal: the file once
- *    to hash it and once to send it).
+ *    to hash it and once to send it) and the receiver read (goal: none of the file).
  * 2. Simulated paths (files-sim.ts): 100 Mbit/s at 50 ms and 10 Mbit/s at 200 ms, a file beside
  *    one bulk stream on the same path (goal: the file gets what the stream gets, ≥ 0.9 of it),
  *    chat lines during it (goal ≤ RTT + 25 ms).
@@ -64,6 +64,10 @@ async function loopback() {
   console.log(
     `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each)`,
   );
+  if (file.receiverBytesRead >= 0)
+    console.log(
+      `  receiver's reads   ${mark(file.receiverBytesRead < bytes / 100)} ${file.receiverBytesRead} bytes while receiving (goal: none of the file; it hashes as it writes)`,
+    );
   return {
     bytes,
     rawBytesPerSecond: raw.bytesPerSecond,
@@ -78,6 +82,7 @@ async function loopback() {
     chatP95Ms: round(file.chatP95Ms, 1),
     chatLines: file.chatLines,
     readsPerByte: round(reads, 3),
+    receiverBytesRead: file.receiverBytesRead,
   };
 }
 
