@@ -11,7 +11,7 @@
  * fewer bytes than the partial holds (those are written again), never more.
  */
 import { constants } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { safeRelativePath } from '../files/names.js';
@@ -88,6 +88,32 @@ export function partialPaths(folder: string, id: string): PartialPaths {
     // The pid keeps two programs sharing a download folder from writing the same temporary file.
     temporary: `${base}${PARTIAL_STATE_SUFFIX}.${process.pid}.tmp`,
   };
+}
+
+/**
+ * Removes the temporary state files of partial `id` that programs no longer running left (one
+ * killed while it wrote its state leaves `.netchat-<id>.state.<pid>.tmp`), so the folder holds
+ * nothing of a transfer once it ends. A running program's (ours, or another's sharing the
+ * folder) is left alone.
+ */
+export async function removeStaleTemporaries(folder: string, id: string): Promise<void> {
+  const start = `${PARTIAL_PREFIX}${id}${PARTIAL_STATE_SUFFIX}.`;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(start) && name.endsWith('.tmp') ? Number(name.slice(start.length, -4)) : 0;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    await rm(join(folder, name), { force: true }).catch(() => {});
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The most a state file may be (it is under 1 KB). */

@@ -28,6 +28,7 @@ import {
   partialId,
   partialPaths,
   readState,
+  removeStaleTemporaries,
   saveStateDurably,
 } from './partial-state.js';
 
@@ -123,6 +124,7 @@ export class PartialStore {
     const paths = partialPaths(this.folder, id);
     let handle: FileHandle | undefined;
     try {
+      await removeStaleTemporaries(this.folder, id);
       const state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
       handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
       const onDisk = (await handle.stat()).size;
@@ -191,6 +193,7 @@ export class PartialStore {
     if (this.receiving.has(id)) return false;
     const { data, state, temporary } = partialPaths(this.folder, id);
     await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
+    await removeStaleTemporaries(this.folder, id);
     return true;
   }
 
