@@ -7,10 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { FileLink, NetchatPeer } from '../dist/index.js';
+import { rssSampler, wallClock } from './peer-process.mjs';
 
 const send = (message) => process.send?.(message);
-/** Milliseconds on the machine's wall clock, sub-millisecond: both processes read the same one. */
-const wallClock = () => performance.timeOrigin + performance.now();
 
 /**
  * Bytes this process has read through read-like system calls (Linux /proc/self/io `rchar`; -1
@@ -24,25 +23,6 @@ function bytesReadFromFiles() {
   }
 }
 
-/** The highest RSS seen, sampled every 50 ms. */
-function rssSampler() {
-  let max = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    max = Math.max(max, process.memoryUsage.rss());
-  }, 50);
-  return {
-    reset() {
-      max = process.memoryUsage.rss();
-    },
-    peak() {
-      return Math.max(max, process.memoryUsage.rss());
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
-}
-
 async function listen() {
   return NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
 }
@@ -50,7 +30,7 @@ async function listen() {
 async function receiver(folder) {
   const peer = await listen();
   const link = new FileLink(peer, { downloadFolder: folder });
-  const rss = rssSampler();
+  const rss = rssSampler(50);
   const delays = [];
   let acceptedAt = 0;
   let readBefore = 0;
@@ -103,7 +83,7 @@ async function receiver(folder) {
 async function sender() {
   const peer = await listen();
   const link = new FileLink(peer, {});
-  const rss = rssSampler();
+  const rss = rssSampler(50);
   let session;
   process.on('message', async (m) => {
     if (m.type === 'quit') {

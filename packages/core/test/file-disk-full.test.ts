@@ -11,7 +11,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, type LinkEvent, NetchatPeer, PartialStore } from '../src/index.js';
+import { FileLink, NetchatPeer, PartialStore } from '../src/index.js';
+import { nextEvent } from './support/file-link-events.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
 
 const KiB = 1024;
@@ -27,25 +28,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** The first event of `type` (and `direction`) the link emits from now, at most `ms` away. */
-function next<T extends LinkEvent['type']>(
-  link: FileLink,
-  type: T,
-  direction: 'send' | 'receive',
-  ms = 20_000,
-): Promise<Extract<LinkEvent, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} (${direction}) within ${ms} ms`)), ms);
-    const on = (e: LinkEvent) => {
-      if (e.type !== type || e.direction !== direction) return;
-      clearTimeout(timer);
-      link.off('event', on);
-      resolve(e as Extract<LinkEvent, { type: T }>);
-    };
-    link.on('event', on);
-  });
-}
 
 describe('a file transfer onto a disk that fills', () => {
   it('stops with disk_full, keeps what arrived, and resumes from there once there is room', async (ctx) => {
@@ -94,8 +76,8 @@ describe('a file transfer onto a disk that fills', () => {
         writeFileSync(filler, Buffer.alloc(5 * MiB));
       });
     });
-    const failedHere = next(receiving, 'file_failed', 'receive');
-    const failedThere = next(sending, 'file_failed', 'send');
+    const failedHere = nextEvent(receiving, 'file_failed', (e) => e.direction === 'receive');
+    const failedThere = nextEvent(sending, 'file_failed', (e) => e.direction === 'send');
     await sending.offer(session, [path]);
     const [here, there] = await Promise.all([failedHere, failedThere]);
     expect(here.reason).toBe('disk_full');
@@ -114,9 +96,9 @@ describe('a file transfer onto a disk that fills', () => {
 
     // Room made: the same file offered again is a resume from what was kept.
     rmSync(filler);
-    const offered = next(receiving, 'file_offer', 'receive');
-    const accepted = next(receiving, 'file_accepted', 'receive');
-    const received = next(receiving, 'file_received', 'receive', 30_000);
+    const offered = nextEvent(receiving, 'file_offer', (e) => e.direction === 'receive');
+    const accepted = nextEvent(receiving, 'file_accepted', (e) => e.direction === 'receive');
+    const received = nextEvent(receiving, 'file_received', (e) => e.direction === 'receive', 30_000);
     await sending.offer(session, [path]);
     const offer = await offered;
     expect(offer.resuming).toBe(true);

@@ -10,13 +10,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FileLink,
-  generateKeyPair,
-  type LinkEvent,
-  NetchatPeer,
-  type PartialStoreOptions,
-} from '../src/index.js';
+import { FileLink, generateKeyPair, NetchatPeer, type PartialStoreOptions } from '../src/index.js';
+import { nextEvent as next } from './support/file-link-events.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
 
 const MiB = 1024 * 1024;
@@ -24,28 +19,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** The first event of `type` the link emits from now that `match` takes, at most `ms` away. */
-function next<T extends LinkEvent['type']>(
-  link: FileLink,
-  type: T,
-  match: (e: Extract<LinkEvent, { type: T }>) => boolean = () => true,
-  ms = 15_000,
-): Promise<Extract<LinkEvent, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      link.off('event', on);
-      reject(new Error(`no ${type} within ${ms} ms`));
-    }, ms);
-    const on = (e: LinkEvent) => {
-      if (e.type !== type || !match(e as Extract<LinkEvent, { type: T }>)) return;
-      clearTimeout(timer);
-      link.off('event', on);
-      resolve(e as Extract<LinkEvent, { type: T }>);
-    };
-    link.on('event', on);
-  });
-}
 
 /** A disk that syncs every 256 KiB, 20 ms a sync: about 12 MB/s, so a file can be stopped half-way. */
 const slowDisk: PartialStoreOptions = {
