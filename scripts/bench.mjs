@@ -5,7 +5,7 @@
  * own limit measured in the same run (raw node:dgram), or next to its absolute goal.
  *
  *   pnpm bench                    everything (builds the bot first: its benchmark runs dist/)
- *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rendezvous, transport, rate, hold, startup, tui)
+ *   pnpm bench roundtrip connect  only these (roundtrip, throughput, connect, rendezvous, transport, files, rate, hold, startup, tui)
  *   pnpm bench transport --quick  the transport benchmark at half length (flags after the names go to the benchmarks)
  *   pnpm bench --readme           also rewrite README's performance table from the results
  *   pnpm bench --readme-only      only rewrite README's table from bench-results.json
@@ -37,6 +37,8 @@ const BENCHES = {
   },
   // Streams on simulated paths and on loopback (its two processes run the built package).
   transport: { cwd: core, args: ['--import', 'tsx', 'bench/transport.ts'], needsBuild: '@netchat/core' },
+  // A file through FileLink on loopback (two processes on dist/; `--size=MiB`) and on simulated paths.
+  files: { cwd: core, args: ['--import', 'tsx', 'bench/files.ts'], needsBuild: '@netchat/core' },
   rate: { cwd: bot, args: ['bench/scale.mjs', 'rate'], needsBuild: '@netchat/bot' },
   hold: { cwd: bot, args: ['bench/scale.mjs', 'hold'], needsBuild: '@netchat/bot' },
   // The installed commands (packages/release/dist) against `node -e 0`.
@@ -246,6 +248,52 @@ function rows(r) {
       '',
       '< 50 ms',
       met(lb.chatP95Ms < 50),
+    ]);
+  }
+  const fl = r.files?.loopback;
+  if (fl) {
+    out.push([
+      `File on loopback, ${fmt(fl.bytes / 1024 ** 2)} MiB, two processes (read, written, fsynced, verified)`,
+      `${fmt(fl.bytesPerSecond / 1e6, 1)} MB/s`,
+      `${fmt(fl.rawBytesPerSecond / 1e6, 1)} MB/s raw dgram without loss`,
+      `${fl.ratio}`,
+      '≥ 0.5',
+      met(fl.verified && fl.ratio >= 0.5),
+    ]);
+    out.push([
+      'File on loopback: RSS sender, receiver',
+      `${fmt(fl.senderRssMB, 1)} MB, ${fmt(fl.receiverRssMB, 1)} MB`,
+      '',
+      '',
+      '≤ 150 MB',
+      met(Math.max(fl.senderRssMB, fl.receiverRssMB) <= 150),
+    ]);
+    out.push(['Chat line during it, one way, p95', `${fmt(fl.chatP95Ms, 1)} ms`, '', '', '< 50 ms', met(fl.chatP95Ms < 50)]);
+    out.push([
+      "File on loopback: the sender's reads (hashing + sending)",
+      `${fmt(fl.readsPerByte, 2)} × the file`,
+      '',
+      '',
+      '≤ 2×',
+      met(fl.readsPerByte <= 2),
+    ]);
+  }
+  for (const p of r.files?.simulated ?? []) {
+    out.push([
+      `File, ${p.path}, buffer 1 BDP, from 2 s on`,
+      `${fmt(p.fileMbit, 1)} Mbit/s`,
+      `${fmt(p.streamMbit, 1)} Mbit/s one bulk stream (virtual time)`,
+      `${p.ratio}`,
+      '≥ 0.9',
+      met(p.verified && p.ratio >= 0.9),
+    ]);
+    out.push([
+      `Chat line during it, one way, p95 (${p.path})`,
+      `${fmt(p.chatP95Ms, 1)} ms`,
+      `${p.rttMs} ms round trip`,
+      '',
+      `≤ ${p.chatLimitMs} ms`,
+      met(p.chatP95Ms <= p.chatLimitMs),
     ]);
   }
   const s = r.sessionRate;

@@ -23,7 +23,7 @@ const DATAGRAM = 1200;
 
 type Message = Record<string, unknown> & { type: string };
 
-function nextMessage(child: ReturnType<typeof fork>, type: string): Promise<Message> {
+export function nextMessage(child: ReturnType<typeof fork>, type: string): Promise<Message> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: Message) => {
       if (m.type !== type) return;
@@ -56,7 +56,7 @@ async function both(roles: [string, string]) {
   return { a, b, readyA, readyB };
 }
 
-async function quit(...children: ReturnType<typeof fork>[]): Promise<void> {
+export async function quit(...children: ReturnType<typeof fork>[]): Promise<void> {
   await Promise.all(
     children.map(
       (c) =>

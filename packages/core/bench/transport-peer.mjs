@@ -7,32 +7,12 @@
 import dgram from 'node:dgram';
 import { NetchatPeer } from '../dist/index.js';
 import { RECEIVE_BUFFER_BYTES } from '../dist/node/udp-socket.js';
+import { rssSampler, wallClock } from './peer-process.mjs';
 
 const DATAGRAM = 1200;
 const CHUNK = 256 * 1024;
 
 const send = (message) => process.send?.(message);
-/** Milliseconds on the machine's wall clock, sub-millisecond: both processes read the same one. */
-const wallClock = () => performance.timeOrigin + performance.now();
-
-/** The highest RSS seen, sampled every 100 ms. */
-function rssSampler() {
-  let max = process.memoryUsage.rss();
-  const timer = setInterval(() => {
-    max = Math.max(max, process.memoryUsage.rss());
-  }, 100);
-  return {
-    reset() {
-      max = process.memoryUsage.rss();
-    },
-    peak() {
-      return Math.max(max, process.memoryUsage.rss());
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
-}
 
 async function rawReceiver() {
   const socket = dgram.createSocket('udp4');

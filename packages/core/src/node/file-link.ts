@@ -322,7 +322,22 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       (event.type === 'file_failed' && event.reason === 'protocol_error')
     )
       this.outgoing.remove(peerKey, offerId);
-    if (this.isEnd(event)) this.running.delete(`${peerKey}/${offerId}`);
+    if (this.isEnd(event)) {
+      this.running.delete(`${peerKey}/${offerId}`);
+      // Interrupted with its session: if the peer's next chat opened before this one was found
+      // lost (a restarted peer: its old session is probed and lost after the new one opens), the
+      // offer is made again there now, as it would have been when that chat opened.
+      if (event.type === 'file_failed' && event.reason === 'interrupted')
+        queueMicrotask(() => this.offerAgainToKey(peerKey));
+    }
+  }
+
+  /** Our unfinished offers to `peerKey` made again on each open chat with it that takes files. */
+  private offerAgainToKey(peerKey: string): void {
+    if (this.closed) return;
+    for (const session of this.peer.listSessions())
+      if (session.publicKey === peerKey && session.state === 'open' && session.peerFeatures?.files)
+        void this.offerAgain(session.id);
   }
 
   /** The peer of `session` takes files: our unfinished offers to its key are made again. */

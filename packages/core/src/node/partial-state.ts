@@ -12,7 +12,7 @@
  */
 import { constants } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { safeRelativePath } from '../files/names.js';
 import { blake2b } from '../secure/crypto.js';
@@ -91,22 +91,22 @@ export function partialPaths(folder: string, id: string): PartialPaths {
 }
 
 /**
- * Removes the state temporaries of `state` that programs left when they were killed between
- * writing one and renaming it (the pid in the name is no longer running), so the folder holds
- * no leftovers once the transfer goes on or ends. A live program's temporary is left alone.
+ * Removes the temporary state files of partial `id` that programs no longer running left (one
+ * killed while it wrote its state leaves `.netchat-<id>.state.<pid>.tmp`), so the folder holds
+ * nothing of a transfer once it ends. A running program's (ours, or another's sharing the
+ * folder) is left alone.
  */
-export async function removeStaleTemporaries(state: string): Promise<void> {
-  const prefix = `${basename(state)}.`;
-  const names = await readdir(dirname(state)).catch(() => [] as string[]);
+export async function removeStaleTemporaries(folder: string, id: string): Promise<void> {
+  const start = `${PARTIAL_PREFIX}${id}${PARTIAL_STATE_SUFFIX}.`;
+  const names = await readdir(folder).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || running(pid)) continue;
-    await rm(join(dirname(state), name), { force: true }).catch(() => {});
+    const pid = name.startsWith(start) && name.endsWith('.tmp') ? Number(name.slice(start.length, -4)) : 0;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    await rm(join(folder, name), { force: true }).catch(() => {});
   }
 }
 
-function running(pid: number): boolean {
+function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

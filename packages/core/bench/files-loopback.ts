@@ -1,0 +1,114 @@
+/**
+ * `pnpm bench files` on loopback: a file from one process to another through FileLink, read from
+ * the disk, written, fsynced, verified and moved into place, beside the raw node:dgram rate of
+ * transport-loopback.ts (1200-byte datagrams one way between two processes without loss),
+ * measured in the same run. The two processes (files-peer.mjs) run the built package (dist/).
+ *
+ * A warm-up transfer (a sixteenth of the size, at least 16 MiB) goes first, not counted. The rate
+ * is the file's size over the time from the receiver's accept to the file verified, fsynced and
+ * in place; the sender's hashing pass before the offer is reported apart (and in the end-to-end
+ * time). The source is written just before, so it is read from the page cache: the disk's read
+ * rate is not what is measured, its write rate and fsync are.
+ */
+import { fork } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nextMessage, quit } from './transport-loopback.js';
+
+const MiB = 1024 ** 2;
+
+function child(role: string, folder?: string): ReturnType<typeof fork> {
+  const script = fileURLToPath(new URL('./files-peer.mjs', import.meta.url));
+  return fork(script, folder ? [role, folder] : [role], {
+    execArgv: process.env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** A file of `bytes` random bytes (written 1 MiB at a time). */
+function writeRandomFile(path: string, bytes: number): void {
+  const block = randomFillSync(Buffer.allocUnsafe(MiB));
+  const fd = openSync(path, 'w');
+  try {
+    for (let at = 0; at < bytes; at += MiB) {
+      randomFillSync(block, 0, 64); // no two blocks alike
+      writeSync(fd, block, 0, Math.min(MiB, bytes - at));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface FileLoopbackResult {
+  bytes: number;
+  /** Receiver: accept to verified, fsynced and in place. */
+  seconds: number;
+  bytesPerSecond: number;
+  /** Sender: from `offer` (hashing included) to the peer's verdict. */
+  endToEndSeconds: number;
+  hashSeconds: number;
+  /** Bytes the sender read: hashing, and sending (each should be the file's size once). */
+  hashedBytes: number;
+  sentBytesRead: number;
+  /** Bytes the receiver read from files while receiving (/proc/self/io; -1 where unknown). */
+  receiverBytesRead: number;
+  senderRssMB: number;
+  receiverRssMB: number;
+  chatLines: number;
+  chatP95Ms: number;
+  chatMaxMs: number;
+  verified: boolean;
+  path: unknown;
+}
+
+export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackResult> {
+  const folder = mkdtempSync(join(tmpdir(), 'netchat-bench-files-'));
+  const downloads = join(folder, 'downloads');
+  const receiver = child('file-receiver', downloads);
+  const sender = child('file-sender');
+  try {
+    const [ready] = await Promise.all([nextMessage(receiver, 'ready'), nextMessage(sender, 'ready')]);
+    const port = ready.port as number;
+    const run = async (name: string, size: number) => {
+      const source = join(folder, name);
+      writeRandomFile(source, size);
+      receiver.send({ type: 'reset' });
+      await nextMessage(receiver, 'reset');
+      const received = nextMessage(receiver, 'received');
+      sender.send({ type: 'send', port, path: source });
+      const [r, s] = await Promise.all([received, nextMessage(sender, 'sent')]);
+      rmSync(source);
+      rmSync(r.path as string);
+      return { r, s };
+    };
+    await run('warm-up.bin', Math.max(16 * MiB, Math.floor(bytes / 16)));
+    const { r, s } = await run('measured.bin', bytes);
+    const delays = (r.delays as number[]).sort((a, b) => a - b);
+    const seconds = r.seconds as number;
+    return {
+      bytes,
+      seconds,
+      bytesPerSecond: bytes / seconds,
+      endToEndSeconds: s.seconds as number,
+      hashSeconds: s.hashSeconds as number,
+      hashedBytes: s.hashed as number,
+      sentBytesRead: s.bytesRead as number,
+      receiverBytesRead: r.bytesRead as number,
+      senderRssMB: (s.rss as number) / MiB,
+      receiverRssMB: (r.rss as number) / MiB,
+      chatLines: delays.length,
+      chatP95Ms: delays[Math.floor(0.95 * (delays.length - 1))] ?? Number.NaN,
+      chatMaxMs: delays.at(-1) ?? Number.NaN,
+      verified: s.verified === 1 && r.size === bytes,
+      path: s.path,
+    };
+  } finally {
+    await quit(sender, receiver);
+    rmSync(folder, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `pnpm bench files` (issue 20): file transfer, measured.
+ *
+ * 1. Loopback, two processes (files-loopback.ts): a file (1 GiB unless `--size=MiB`) through
+ *    FileLink, read from the disk, written, fsynced, verified and placed, against the rate raw
+ *    node:dgram moves 1200-byte datagrams one way without loss (transport-loopback.ts's
+ *    baseline, the same run; goal ≥ 0.5); each side's peak RSS (goal ≤ 150 MB); a chat line's
+ *    one-way delay during it (p95, goal < 50 ms); the bytes the sender read (goal: the file once
+ *    to hash it and once to send it) and the receiver read (goal: none of the file).
+ * 2. Simulated paths (files-sim.ts): 100 Mbit/s at 50 ms and 10 Mbit/s at 200 ms, a file beside
+ *    one bulk stream on the same path (goal: the file gets what the stream gets, ≥ 0.9 of it),
+ *    chat lines during it (goal ≤ RTT + 25 ms).
+ *
+ *   node --import tsx bench/files.ts [--quick] [--size=MiB] [--only=loopback|sim]
+ *
+ * The loopback children run the built package: `pnpm build` first (scripts/bench.mjs does).
+ * Figures are printed as measured; nothing here fails on a missed goal.
+ */
+import { fileTransferLoopback } from './files-loopback.js';
+import { fileOnPath } from './files-sim.js';
+import { rawBaseline } from './transport-loopback.js';
+import { type PathCase, singleFlow } from './transport-sim.js';
+import { report, round } from './util.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+const sizeArg = args.find((a) => a.startsWith('--size='))?.slice(7);
+const sizeMiB = sizeArg ? Number(sizeArg) : quick ? 256 : 1024;
+if (!Number.isFinite(sizeMiB) || sizeMiB <= 0) throw new Error(`--size=${sizeArg}: a number of MiB`);
+const scale = quick ? 0.5 : 1;
+
+const PATHS: PathCase[] = [
+  { name: '100 Mbit/s, 50 ms', bitsPerSecond: 100e6, rtt: 50, seconds: 10 * scale },
+  { name: '10 Mbit/s, 200 ms', bitsPerSecond: 10e6, rtt: 200, seconds: 20 * scale },
+];
+
+const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
+const mbit = (bps: number) => `${round(bps / 1e6, 1)} Mbit/s`;
+
+async function loopback() {
+  const bytes = Math.round(sizeMiB * 1024 ** 2);
+  console.log(`Loopback, two processes: a ${sizeMiB} MiB file through FileLink, against raw node:dgram`);
+  const raw = await rawBaseline();
+  console.log(
+    `  raw node:dgram     ${round(raw.bytesPerSecond / 1e6, 1)} MB/s (${raw.datagramsPerSecond} datagrams/s of 1200 bytes received without loss)`,
+  );
+  const file = await fileTransferLoopback(bytes);
+  const ratio = file.bytesPerSecond / raw.bytesPerSecond;
+  const rss = Math.max(file.senderRssMB, file.receiverRssMB);
+  const reads = (file.hashedBytes + file.sentBytesRead) / bytes;
+  console.log(
+    `  file               ${mark(ratio >= 0.5 && file.verified)} ${round(file.bytesPerSecond / 1e6, 1)} MB/s = ${round(ratio, 2)} of raw (goal ≥ 0.5; ${round(file.seconds, 1)} s from accept to verified, fsynced and in place; ${file.verified ? 'verified' : 'NOT verified'})`,
+  );
+  console.log(
+    `  end to end         ${round(file.endToEndSeconds, 1)} s from offer to verdict, of which ${round(file.hashSeconds, 1)} s hashing before the offer`,
+  );
+  console.log(
+    `  RSS                ${mark(rss <= 150)} sender ${round(file.senderRssMB, 1)} MB, receiver ${round(file.receiverRssMB, 1)} MB (goal ≤ 150 MB each)`,
+  );
+  console.log(
+    `  chat line, one way ${mark(file.chatP95Ms < 50)} p95 ${round(file.chatP95Ms, 1)} ms, max ${round(file.chatMaxMs, 1)} ms of ${file.chatLines} lines (goal < 50 ms)`,
+  );
+  console.log(
+    `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each)`,
+  );
+  if (file.receiverBytesRead >= 0)
+    console.log(
+      `  receiver's reads   ${mark(file.receiverBytesRead < bytes / 100)} ${file.receiverBytesRead} bytes while receiving (goal: none of the file; it hashes as it writes)`,
+    );
+  return {
+    bytes,
+    rawBytesPerSecond: raw.bytesPerSecond,
+    bytesPerSecond: Math.round(file.bytesPerSecond),
+    ratio: round(ratio, 3),
+    verified: file.verified,
+    seconds: round(file.seconds, 2),
+    endToEndSeconds: round(file.endToEndSeconds, 2),
+    hashSeconds: round(file.hashSeconds, 2),
+    senderRssMB: round(file.senderRssMB, 1),
+    receiverRssMB: round(file.receiverRssMB, 1),
+    chatP95Ms: round(file.chatP95Ms, 1),
+    chatLines: file.chatLines,
+    readsPerByte: round(reads, 3),
+    receiverBytesRead: file.receiverBytesRead,
+  };
+}
+
+function simulated() {
+  console.log(
+    '\nA file on simulated paths (virtual time, real crypto; buffer 1 BDP), beside a bulk stream there',
+  );
+  const results = [];
+  for (const path of PATHS) {
+    const started = performance.now();
+    const stream = singleFlow(path);
+    const file = fileOnPath(path);
+    const ratio = file.goodputBps / stream.goodputBps;
+    const chatLimit = path.rtt + 25;
+    console.log(`\n${path.name}`);
+    console.log(`  bulk stream        ${mbit(stream.goodputBps)} from 2 s on`);
+    console.log(
+      `  file               ${mark(ratio >= 0.9 && file.verified)} ${mbit(file.goodputBps)} from 2 s on = ${round(ratio, 2)} of the stream (goal ≥ 0.9; ${round(file.bytes / 1e6, 1)} MB in ${round(file.seconds, 1)} s, ${file.verified ? 'verified' : 'NOT verified'})`,
+    );
+    console.log(
+      `  chat line, one way ${mark(file.chatP95Ms <= chatLimit)} p95 ${round(file.chatP95Ms, 1)} ms, max ${round(file.chatMaxMs, 1)} ms of ${file.chatLines} lines from 2 s on (goal ≤ RTT + 25 = ${chatLimit} ms; the first 2 s: max ${round(file.startUpChatMaxMs, 1)} ms)`,
+    );
+    console.log(`  [${round((performance.now() - started) / 1000, 1)} s]`);
+    results.push({
+      path: path.name,
+      rttMs: path.rtt,
+      streamMbit: round(stream.goodputBps / 1e6, 2),
+      fileMbit: round(file.goodputBps / 1e6, 2),
+      ratio: round(ratio, 3),
+      verified: file.verified,
+      chatP95Ms: round(file.chatP95Ms, 1),
+      chatLimitMs: chatLimit,
+    });
+  }
+  return results;
+}
+
+const figures: Record<string, unknown> = {};
+if (!only || only === 'loopback') figures.loopback = await loopback();
+if (!only || only === 'sim') figures.simulated = simulated();
+report('files', figures);

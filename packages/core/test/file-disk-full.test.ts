@@ -1,0 +1,112 @@
+/**
+ * A disk that fills during a file transfer, end to end: two peers with FileLinks on loopback, the
+ * receiver's download folder on a real 8 MiB tmpfs (mounting needs root on Linux: skipped with
+ * the reason otherwise). Something else fills the disk just after the offer is accepted; the
+ * transfer stops with a clear disk_full error on both sides, the receiver keeps what it made
+ * durable (and nothing in the folder but the hidden partial); once room is made and the same
+ * file is offered again, it is accepted by itself as a resume from what was kept and arrives whole.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileLink, NetchatPeer, PartialStore } from '../src/index.js';
+import { nextEvent } from './support/file-link-events.js';
+import { randomData, temporaryFolder } from './support/partial-files.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function run(command: string, args: string[]): string | undefined {
+  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
+  if (result.error) return result.error.message;
+  return result.status === 0 ? undefined : result.stderr.trim() || `exit code ${result.status}`;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('a file transfer onto a disk that fills', () => {
+  it('stops with disk_full, keeps what arrived, and resumes from there once there is room', async (ctx) => {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0)
+      ctx.skip('mounting a tmpfs needs root on Linux');
+    const mountPoint = mkdtempSync(join(tmpdir(), `netchat-fullxfer-${process.pid}-`));
+    const mounted = run('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint]);
+    if (mounted !== undefined) {
+      rmSync(mountPoint, { recursive: true, force: true });
+      ctx.skip(`cannot mount a tmpfs here: ${mounted}`);
+    }
+    cleanups.push(() => {
+      // Lazily, so a handle left open by a failed assertion cannot keep the mount.
+      run('umount', ['-l', mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    });
+    const source = temporaryFolder('fullxfer-src');
+    cleanups.push(() => source.remove());
+    const downloads = join(mountPoint, 'downloads');
+    const data = randomData(6 * MiB + 3, 6);
+    const path = join(source.folder, 'big.bin');
+    writeFileSync(path, data);
+
+    const alice = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+    const bob = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+    const sending = new FileLink(alice);
+    const receiving = new FileLink(bob, {
+      downloadFolder: downloads,
+      // Synced every 512 KiB, so a disk that fills keeps most of what arrived.
+      partialStore: { bufferBytes: 64 * KiB, syncEveryBytes: 512 * KiB, reserveBytes: 64 * KiB },
+    });
+    cleanups.push(async () => {
+      await Promise.all([sending.close(), receiving.close()]);
+      await Promise.all([alice.close(100), bob.close(100)]);
+    });
+    bob.on('request', (e) => bob.accept(e.session));
+    const opened = new Promise<number>((resolve) => alice.once('features', (e) => resolve(e.session)));
+    alice.connectTo(bob.address);
+    const session = await opened;
+
+    // Room for the offer when it is accepted; something else takes 5 MiB of the 8 right after.
+    const filler = join(mountPoint, 'filler');
+    receiving.once('file_offer', (e) => {
+      void receiving.accept(e.transfer).then((outcome) => {
+        expect(outcome.accepted).toBe(true);
+        writeFileSync(filler, Buffer.alloc(5 * MiB));
+      });
+    });
+    const failedHere = nextEvent(receiving, 'file_failed', (e) => e.direction === 'receive');
+    const failedThere = nextEvent(sending, 'file_failed', (e) => e.direction === 'send');
+    await sending.offer(session, [path]);
+    const [here, there] = await Promise.all([failedHere, failedThere]);
+    expect(here.reason).toBe('disk_full');
+    expect(here.resumable).toBe(true);
+    expect(here.message).toMatch(
+      /^no space left on the disk writing big\.bin \(\d+ bytes kept for a resume\)$/,
+    );
+    expect(there.reason).toBe('disk_full');
+    expect(there.resumable).toBe(true);
+    const kept = Number(/\((\d+) bytes kept/.exec(here.message)?.[1]);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(data.length);
+    // Only the hidden partial and its state in the folder: no file in place, nothing else.
+    const entries = () => readdirSync(downloads).sort();
+    expect(entries().every((name) => name.startsWith('.'))).toBe(true);
+
+    // Room made: the same file offered again is a resume from what was kept.
+    rmSync(filler);
+    const offered = nextEvent(receiving, 'file_offer', (e) => e.direction === 'receive');
+    const accepted = nextEvent(receiving, 'file_accepted', (e) => e.direction === 'receive');
+    const received = nextEvent(receiving, 'file_received', (e) => e.direction === 'receive', 30_000);
+    await sending.offer(session, [path]);
+    const offer = await offered;
+    expect(offer.resuming).toBe(true);
+    expect(offer.held).toEqual([kept]);
+    expect((await accepted).offset).toBe(kept);
+    const file = await received;
+    expect(readFileSync(file.path).equals(data)).toBe(true);
+    expect(entries()).toEqual(['big.bin']);
+    expect(await new PartialStore(downloads).list()).toEqual([]);
+  });
+});

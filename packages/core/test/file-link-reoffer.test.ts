@@ -1,0 +1,84 @@
+/**
+ * A receiver that comes back while its old chat is still open: the sender's unfinished offer is
+ * made again on the new chat when the old one ends, not only when a chat opens (a restarted peer's
+ * new chat opens before its old one is found lost, so the offer was still running then). Two
+ * NetchatPeers with one identity on loopback: the old one holds the file half-way on a slow disk,
+ * the new one opens a chat (the old stays open: it answers the sender's probe), then the old one
+ * closes; the new one resumes from what the old one kept. Fails without FileLink's re-offer on an
+ * interrupted transfer (it waits for a chat that is already open).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileLink, generateKeyPair, NetchatPeer, type PartialStoreOptions } from '../src/index.js';
+import { nextEvent as next } from './support/file-link-events.js';
+import { randomData, temporaryFolder } from './support/partial-files.js';
+
+const MiB = 1024 * 1024;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A disk that syncs every 256 KiB, 20 ms a sync: about 12 MB/s, so a file can be stopped half-way. */
+const slowDisk: PartialStoreOptions = {
+  syncEveryBytes: 256 * 1024,
+  bufferBytes: 64 * 1024,
+  io: {
+    async sync(handle) {
+      await new Promise((r) => setTimeout(r, 20));
+      await handle.datasync();
+    },
+  },
+};
+
+describe('FileLink offers an unfinished file again', () => {
+  it('on a chat with the same peer that opened while the offer still ran, once the old chat ends', async () => {
+    const source = temporaryFolder('reoffer-src');
+    const downloads = temporaryFolder('reoffer-dst');
+    cleanups.push(() => {
+      source.remove();
+      downloads.remove();
+    });
+    const data = randomData(12 * MiB + 5, 12);
+    const path = join(source.folder, 'big.bin');
+    writeFileSync(path, data);
+    const options = { port: 0, host: '127.0.0.1', streams: true, files: true } as const;
+    const identity = generateKeyPair();
+    const alice = await NetchatPeer.listen(options);
+    const oldBob = await NetchatPeer.listen({ ...options, identity });
+    const newBob = await NetchatPeer.listen({ ...options, identity });
+    const sending = new FileLink(alice);
+    const oldLink = new FileLink(oldBob, { downloadFolder: downloads.folder, partialStore: slowDisk });
+    const newLink = new FileLink(newBob, { downloadFolder: downloads.folder });
+    cleanups.push(async () => {
+      await Promise.all([sending.close(), oldLink.close(), newLink.close()]);
+      await Promise.all([alice.close(100), oldBob.close(100), newBob.close(100)]);
+    });
+    alice.on('request', (e) => alice.accept(e.session));
+    oldLink.on('file_offer', (e) => void oldLink.accept(e.transfer));
+
+    const first = new Promise<number>((resolve) => alice.once('features', (e) => resolve(e.session)));
+    oldBob.connectTo(alice.address);
+    const firstSession = await first;
+    await sending.offer(firstSession, [path]);
+    await next(oldLink, 'file_progress', (e) => e.bytes >= 3 * MiB);
+
+    // The same peer again from another port, while the old chat is open and the offer runs.
+    const second = new Promise<number>((resolve) => alice.once('features', (e) => resolve(e.session)));
+    newBob.connectTo(alice.address);
+    await second;
+    expect(sending.list().filter((t) => t.state === 'accepted')).toHaveLength(1);
+
+    // The old chat ends (what it received kept); the new one is offered the file again.
+    const offered = next(newLink, 'file_offer');
+    const received = next(newLink, 'file_received', () => true, 30_000);
+    await oldLink.close();
+    await oldBob.close(100);
+    const offer = await offered;
+    expect(offer.resuming).toBe(true);
+    expect(offer.held[0]).toBeGreaterThan(0);
+    const file = await received;
+    expect(readFileSync(file.path).equals(data)).toBe(true);
+  }, 60_000);
+});
