@@ -93,7 +93,16 @@ export class Path {
   /** The channel went away: the path is dropped with it. */
   retired = false;
   /** Counts for tests and benchmarks. */
-  readonly stats = { dataPackets: 0, controlPackets: 0, acksSent: 0, probes: 0, lostPackets: 0 };
+  readonly stats = {
+    dataPackets: 0,
+    controlPackets: 0,
+    acksSent: 0,
+    probes: 0,
+    lostPackets: 0,
+    /** Times the sender stopped with data waiting: the window full, the pacer empty (diagnostics). */
+    windowStops: 0,
+    pacerStops: 0,
+  };
   private readonly frames = new SentFrames();
   private readonly active: PathUser[] = [];
   private turn = 0;
@@ -160,7 +169,10 @@ export class Path {
     while (this.active.length > 0) {
       if (loss.probesDue === 0) {
         const window = this.controller.window();
-        if (loss.bytesInFlight + MAX_DATAGRAM_SIZE > window) return; // an ack wakes it
+        if (loss.bytesInFlight + MAX_DATAGRAM_SIZE > window) {
+          this.stats.windowStops++;
+          return; // an ack wakes it
+        }
         const at = this.pacer.nextSendTime(
           now,
           MAX_DATAGRAM_SIZE,
@@ -169,6 +181,7 @@ export class Path {
           this.controller.pacingRate(),
         );
         if (at > now) {
+          this.stats.pacerStops++;
           this.pacerWake = at;
           return;
         }

@@ -43,6 +43,9 @@ export interface PathInfo {
   readonly dataPackets: number;
   readonly lostPackets: number;
   readonly acksSent: number;
+  /** Times the sender stopped with data waiting: the window full, the pacer empty. */
+  readonly windowStops: number;
+  readonly pacerStops: number;
 }
 
 /** `features` held for requests that have not arrived yet (each is just behind its features). */
@@ -130,6 +133,8 @@ export class EndpointStreams {
         dataPackets: path.stats.dataPackets,
         lostPackets: path.stats.lostPackets,
         acksSent: path.stats.acksSent,
+        windowStops: path.stats.windowStops,
+        pacerStops: path.stats.pacerStops,
       };
     }
     return undefined;
