@@ -20,7 +20,11 @@ export type NetchatErrorCode =
   | 'STREAMS_UNSUPPORTED'
   | 'STREAM_LIMIT'
   | 'NO_SUCH_STREAM'
-  | 'STREAM_NOT_WRITABLE';
+  | 'STREAM_NOT_WRITABLE'
+  | 'FILES_DISABLED'
+  | 'FILES_UNSUPPORTED'
+  | 'NO_SUCH_TRANSFER'
+  | 'TRANSFER_STATE';
 
 export class NetchatError extends Error {
   override readonly name = 'NetchatError';
@@ -69,4 +73,14 @@ export const errors = {
     new NetchatError('NO_SUCH_STREAM', `session ${session} has no stream ${stream}`),
   streamNotWritable: (session: number, stream: number, why: string) =>
     new NetchatError('STREAM_NOT_WRITABLE', `stream ${stream} of session ${session} ${why}`),
+  filesDisabled: () =>
+    new NetchatError(
+      'FILES_DISABLED',
+      'this peer does not take files (set the options streams: true and files: true)',
+    ),
+  filesUnsupported: (id: number, why: string) =>
+    new NetchatError('FILES_UNSUPPORTED', `the peer of session ${id} cannot receive files: ${why}`),
+  noSuchTransfer: (id: number) => new NetchatError('NO_SUCH_TRANSFER', `no transfer ${id}`),
+  transferState: (id: number, why: string) =>
+    new NetchatError('TRANSFER_STATE', `transfer ${id} ${why}`),
 };

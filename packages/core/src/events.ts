@@ -93,6 +93,8 @@ export type NetchatEvent =
 export interface PeerFeatures {
   /** It takes and opens streams (issue 19); false for a peer that predates them or does not want them. */
   readonly streams: boolean;
+  /** It takes file offers (issue 20: PROTOCOL.md, Files: transfers); never without `streams`. */
+  readonly files: boolean;
   /** Streams we may open to it now (it raises the count as its application finishes them). */
   readonly maxStreams: number;
   /** The receive window it grants each stream we open, in bytes, before it reads anything. */

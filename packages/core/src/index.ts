@@ -31,6 +31,7 @@ export type { StreamInfo } from './streams/stream-set.js';
 export {
   ackRangeCount,
   encodeAckRanges,
+  FEATURE_FILES,
   FEATURE_STREAMS,
   FEATURES_ASK,
   Features,
@@ -245,3 +246,56 @@ export {
   type PartialStoreOptions,
   type RoomCheck,
 } from './node/partial-store.js';
+
+// Files (issue 20, step 2): the transfer protocol on streams, sans-IO, and its node adapter.
+export type {
+  FileEvent,
+  FileEventOf,
+  FileEventType,
+  FileState,
+  TransferDirection,
+  TransferFailure,
+  TransferFileInfo,
+  TransferId,
+  TransferInfo,
+  TransferState,
+} from './files/file-events.js';
+export { FileTransfers } from './files/file-transfers.js';
+export type { OfferInput } from './files/sending.js';
+export type { StorageOutcome, StorageRequest, StorageRequestKind } from './files/storage-requests.js';
+export type { StreamPort } from './files/stream-port.js';
+export {
+  type FileTransferOptions,
+  type FileTransferStats,
+  STREAM_CODES as FILE_STREAM_CODES,
+} from './files/transfer-context.js';
+export { TRANSFER_LIMITS, type TransferLimits } from './files/transfer-limits.js';
+export {
+  Accept as FileAccept,
+  CancelReceive,
+  CancelSend,
+  Data as FileData,
+  DECLINE_REASONS as OFFER_DECLINE_REASONS,
+  Decline as OfferDecline,
+  decodeRecord,
+  encodeRecord,
+  FILES_VERSION,
+  type FileRecord,
+  type FileRecordType,
+  FileFailed,
+  FileVerdict,
+  frame as frameRecord,
+  MAX_RECORD_BYTES,
+  Offer,
+  type OfferDeclineReason,
+  OfferFile,
+  RECORD_DEFINITIONS,
+  SEND_FAILURES,
+  type SendFailure,
+  type Verdict,
+  VERDICTS,
+  Want,
+} from './files/records.js';
+export { type AcceptOptions, type AcceptOutcome, FileLink, type FileLinkEvents, type FileLinkOptions, type LinkEvent } from './node/file-link.js';
+export { DiskStorage, type SourceFile, type StorageStats } from './node/file-storage.js';
+export { type HashProgress, type PreparedFile, type PreparedOffer, prepareOffer } from './node/offer-paths.js';

@@ -75,6 +75,11 @@ export const EndpointOptions = z.strictObject({
    * streams must not invite a peer to send them (the peer is told we take none, at once).
    */
   streams: z.boolean().default(false),
+  /**
+   * Tell peers we take file offers (the `files` capability; PROTOCOL.md, Files: transfers). Only
+   * with `streams`: an application that handles no offers (no FileLink) must not invite them.
+   */
+  files: z.boolean().default(false),
   /** The receive window each stream the peer opens starts with (bytes); it grows as we read fast. */
   streamWindow: z
     .number()

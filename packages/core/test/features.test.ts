@@ -44,6 +44,7 @@ describe('capabilities', () => {
     ]);
     expect(a.endpoint.session(sa)?.peerFeatures).toEqual({
       streams: true,
+      files: false,
       maxStreams: 7,
       streamWindow: 200_000,
     });

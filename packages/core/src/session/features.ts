@@ -11,20 +11,21 @@
  */
 import type { PeerFeatures } from '../events.js';
 import type { Features } from '../wire/messages.js';
-import { FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
+import { FEATURE_FILES, FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
 import type { Session } from './session.js';
 
 /** A peer that said nothing: text only. */
-export const TEXT_ONLY: PeerFeatures = { streams: false, maxStreams: 0, streamWindow: 0 };
+export const TEXT_ONLY: PeerFeatures = { streams: false, files: false, maxStreams: 0, streamWindow: 0 };
 
 /** Our features, asking for the peer's while we have not heard them. */
 export function sendFeatures(s: Session): void {
   if (!s.ctx.sendsFeatures) return;
-  const { streams, streamWindow, maxIncomingStreams } = s.ctx.options;
+  const { streams, files, streamWindow, maxIncomingStreams } = s.ctx.options;
   s.ctx.transmit(s.route, {
     type: 'features',
     session: s.wireId,
-    features: streams ? FEATURE_STREAMS : 0,
+    // Files travel on streams: the files bit is said only with the streams bit.
+    features: streams ? FEATURE_STREAMS | (files ? FEATURE_FILES : 0) : 0,
     flags: s.featuresHeard ? 0 : FEATURES_ASK,
     streamWindow: streams ? streamWindow : 0,
     maxStreams: streams ? maxIncomingStreams : 0,
@@ -37,6 +38,7 @@ export function onFeatures(s: Session, features: Features): void {
   const streams = (features.features & FEATURE_STREAMS) !== 0;
   s.peerFeatures = {
     streams,
+    files: streams && (features.features & FEATURE_FILES) !== 0,
     maxStreams: streams ? features.maxStreams : 0,
     streamWindow: streams ? features.streamWindow : 0,
   };
@@ -44,7 +46,8 @@ export function onFeatures(s: Session, features: Features): void {
   // A request is answered by the accept (which brings ours), not before the person decides.
   if (features.flags & FEATURES_ASK && s.state !== 'requested') sendFeatures(s);
   // Told once the session is open (announceFeatures), and again only if that was wrong.
-  if (s.state === 'open' && before?.streams !== streams) emitFeatures(s);
+  if (s.state === 'open' && (before?.streams !== streams || before.files !== s.peerFeatures.files))
+    emitFeatures(s);
 }
 
 /**

@@ -149,6 +149,8 @@ export class ReliableReceiver {
         }
       }
     }
+    // ack 0 and sack 0 cover no fragment, even when some are held beyond the sack's 32: no delay.
+    if (this.next === 0 && sack === 0) return NOTHING_RECEIVED;
     return { ack: this.next, sack: sack >>> 0, ackDelayMs: Math.max(0, now - newestAt) };
   }
 }

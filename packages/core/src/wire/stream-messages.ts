@@ -16,6 +16,8 @@ import { HEADER_BYTES, MAGIC, MAX_MESSAGE_DATAGRAM_BYTES, MESSAGE_VERSION } from
 
 /** `features` bit: the sender takes and opens streams (the messages below). */
 export const FEATURE_STREAMS = 1;
+/** `features` bit: the sender takes file offers (PROTOCOL.md, Files: transfers); sent only with FEATURE_STREAMS. */
+export const FEATURE_FILES = 2;
 /** `features` flags bit: the sender has not heard the receiver's features yet, and asks for them. */
 export const FEATURES_ASK = 1;
 
@@ -32,7 +34,7 @@ const ACK_RANGE_BYTES = 8;
 /** What the sender supports and grants, sent with every `connect_request` and before every `accept`. */
 export const Features = define('features', 10, {
   session: u32,
-  /** Bits: FEATURE_STREAMS; a receiver ignores bits it does not know. */
+  /** Bits: FEATURE_STREAMS, FEATURE_FILES; a receiver ignores bits it does not know. */
   features: u32,
   /** Bits: FEATURES_ASK; a receiver ignores bits it does not know. */
   flags: u8,

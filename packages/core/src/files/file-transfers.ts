@@ -1,0 +1,440 @@
+/**
+ * The file-transfer engine (PROTOCOL.md, Files: transfers), sans-IO: the streams' events and the
+ * storage's answers come in (`handle`, `complete`), with the time; records and file bytes go out
+ * on streams (through a StreamPort), storage requests (`pollRequest`) and events (`pollEvent`)
+ * come back. It never reads a clock, a socket or a disk.
+ *
+ * It claims every stream of every session it is given (a stream that is not the files
+ * protocol's is stopped). Calls and events may arrive while it is in the middle of one (a
+ * NetchatPeer emits stream events from inside a write): those wait in an inbox and run next,
+ * so its state is only ever changed by one thing at a time.
+ */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { errors } from '../errors.js';
+import type { NetchatEvent, SessionId } from '../events.js';
+import {
+  breakControl,
+  checkFilesPeer,
+  classify,
+  flushControl,
+  newSessionFiles,
+  readControl,
+  type SessionFiles,
+} from './control-streams.js';
+import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
+import { onCancelSend, onOffer, onOfferFile } from './offer-intake.js';
+import { OFFER_LIMITS } from './offer-limits.js';
+import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes, offerKey } from './records.js';
+import { RecordReader } from './record-reader.js';
+import {
+  onDataStream,
+  onFinished,
+  onReceiveEnd,
+  onReceiveStopped,
+  onWriteDone,
+  pumpReceive,
+} from './receive-pipe.js';
+import { acceptOffer, cancelReceive, declineOffer, onFileFailed, onOpened } from './receiving.js';
+import { onReadDone, onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
+import {
+  makeOffer,
+  onAccept,
+  onCancelReceive,
+  onDecline,
+  onVerdict,
+  onWant,
+  type OfferInput,
+} from './sending.js';
+import type { StorageOutcome, StorageRequest } from './storage-requests.js';
+import type { StreamPort } from './stream-port.js';
+import type {
+  ControlItem,
+  FileTransferOptions,
+  FileTransferStats,
+  NewRequest,
+  ResolvedFileOptions,
+  TransferContext,
+} from './transfer-context.js';
+import { cancelled, failed, interrupted } from './transfer-ending.js';
+import { TRANSFER_LIMITS } from './transfer-limits.js';
+import { isFinal, type Transfer, TransferTable, transferInfo } from './transfer-table.js';
+import { MAX_PATH_BYTES } from './names.js';
+
+type Job = () => void;
+
+export class FileTransfers implements TransferContext {
+  readonly table: TransferTable;
+  readonly options: ResolvedFileOptions;
+  readonly stats: FileTransferStats = {
+    recordsIn: 0,
+    recordsOut: 0,
+    protocolErrors: 0,
+    unknownTransfers: 0,
+    offersRefused: 0,
+    streamsRefused: 0,
+  };
+  now = 0;
+  private readonly sessions = new Map<SessionId, SessionFiles>();
+  private readonly events: FileEvent[] = [];
+  private readonly requests: StorageRequest[] = [];
+  /** Requests answered later, by id: what they were. */
+  private readonly asked = new Map<number, StorageRequest>();
+  private nextRequest = 1;
+  private readonly inbox: Job[] = [];
+  private running = false;
+
+  constructor(
+    readonly port: StreamPort,
+    options: FileTransferOptions = {},
+  ) {
+    this.options = {
+      chunkBytes: options.chunkBytes ?? 256 * 1024,
+      readAhead: options.readAhead ?? 2,
+      wantAhead: options.wantAhead ?? 4,
+      progressEveryMs: options.progressEveryMs ?? 250,
+      limits: { ...TRANSFER_LIMITS, ...options.limits },
+      randomBytes: options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n))),
+    };
+    this.table = new TransferTable(this.options.limits.maxEndedKept);
+  }
+
+  // ---- the application's calls ----------------------------------------------------------------
+
+  /**
+   * Offers files to the peer of `session`; returns the transfer's id. `offerId` (16 hex digits)
+   * makes an unfinished offer again under its first id. Throws at once, without sending anything:
+   * FILES_UNSUPPORTED (the peer takes no files), SESSION_NOT_OPEN, INVALID_ARGUMENT (no files, too
+   * many, a size or hash that is not one, paths over the limits).
+   */
+  offer(session: SessionId, files: readonly OfferInput[], now: number, offerId?: string): TransferId {
+    return this.run(now, () => {
+      const peerKey = checkFilesPeer(this, session);
+      checkOfferInput(files, this.options.limits.maxOfferPathBytes);
+      const id = offerId ?? Buffer.from(this.options.randomBytes(OFFER_ID_BYTES)).toString('hex');
+      if (!/^[0-9a-f]{16}$/.test(id)) throw errors.invalidArgument('offer id', `${id} is not 16 hex digits`);
+      if (this.table.byOfferId(session, 'send', id))
+        throw errors.invalidArgument('offer id', `${id} is already offered in session ${session}`);
+      return makeOffer(this, session, peerKey, id, files).id;
+    });
+  }
+
+  /** Throws what `offer` would for `session` (FILES_UNSUPPORTED, SESSION_NOT_OPEN, NO_SUCH_SESSION), before files are read. */
+  canOffer(session: SessionId): void {
+    checkFilesPeer(this, session);
+  }
+
+  /** Accepts an offer of the peer's; `held` (per file, from the storage) is what is already here. */
+  accept(transfer: TransferId, now: number, held: readonly number[] = []): void {
+    this.run(now, () => acceptOffer(this, this.incoming(transfer, 'offered', 'accept'), held));
+  }
+
+  decline(transfer: TransferId, now: number, reason: OfferDeclineReason = 'declined'): void {
+    this.run(now, () => declineOffer(this, this.incoming(transfer, 'offered', 'decline'), reason));
+  }
+
+  /** Cancels a transfer either way (the peer is told); an offer not answered yet is declined. False if it had ended. */
+  cancel(transfer: TransferId, now: number): boolean {
+    return this.run(now, () => {
+      const t = this.table.get(transfer);
+      if (!t) throw errors.noSuchTransfer(transfer);
+      if (isFinal(t.state)) return false;
+      if (t.direction === 'receive') cancelReceive(this, t);
+      else if (cancelled(this, t, 'local'))
+        this.send(t.session, { type: 'cancel_send', offer: offerBytes(t.offerId) });
+      return true;
+    });
+  }
+
+  /** Interrupts every transfer (the program stops): the receiver's files are kept for a resume. */
+  interruptAll(now: number, why = 'this program stopped'): void {
+    this.run(now, () => {
+      for (const t of [...this.table.all()]) if (!isFinal(t.state)) interrupted(this, t, why);
+    });
+  }
+
+  transfer(id: TransferId): TransferInfo | undefined {
+    const t = this.table.get(id);
+    return t ? transferInfo(t) : undefined;
+  }
+
+  /** Every transfer, running or recently ended, the oldest first. */
+  list(): TransferInfo[] {
+    return [...this.table.all()].map(transferInfo);
+  }
+
+  pollEvent(): FileEvent | undefined {
+    return this.events.shift();
+  }
+
+  pollRequest(): StorageRequest | undefined {
+    return this.requests.shift();
+  }
+
+  /** The storage's answer to request `id`. */
+  complete(id: number, outcome: StorageOutcome, now: number): void {
+    this.run(now, () => {
+      const request = this.asked.get(id);
+      if (!request) return;
+      this.asked.delete(id);
+      const t = this.table.get(request.transfer);
+      const file = t?.files[request.file];
+      if (!t || !file) {
+        // A partial file opened for a transfer forgotten meanwhile is put away again.
+        if (request.kind === 'open' && outcome.ok)
+          this.request({ kind: 'close', transfer: request.transfer, file: request.file });
+        return;
+      }
+      if (request.kind === 'read') onReadDone(this, t, file, request.offset, request.length, outcome);
+      else if (request.kind === 'open') onOpened(this, t, file, outcome);
+      else if (request.kind === 'write') onWriteDone(this, t, file, request.bytes.length, outcome);
+      else if (request.kind === 'finish') onFinished(this, t, file, outcome);
+    });
+  }
+
+  // ---- the streams' events ----------------------------------------------------------------------
+
+  /** An event of the endpoint the streams belong to (others are ignored). */
+  handle(event: NetchatEvent, now: number): void {
+    this.run(now, () => this.dispatch(event), true);
+  }
+
+  private dispatch(event: NetchatEvent): void {
+    switch (event.type) {
+      case 'stream_opened': {
+        const files = this.sessionFiles(event.session);
+        files.unknown.set(event.stream, new RecordReader());
+        this.onReadable(files, event.stream);
+        break;
+      }
+      case 'stream_readable':
+        this.onReadable(this.sessionFiles(event.session), event.stream);
+        break;
+      case 'stream_writable': {
+        const files = this.sessions.get(event.session);
+        const data = this.table.fileOfStream(event.session, event.stream);
+        if (files && event.stream === files.ours) flushControl(this, files);
+        else if (data) pumpSend(this, data.transfer, data.file);
+        break;
+      }
+      case 'stream_finished': {
+        const data = this.table.fileOfStream(event.session, event.stream);
+        if (data && event.direction === 'send') onSendComplete(this, data.transfer, data.file);
+        else if (data) onReceiveEnd(this, data.transfer, data.file);
+        break;
+      }
+      case 'stream_cancelled':
+        this.onStreamCancelled(event);
+        break;
+      case 'streams_available': {
+        const files = this.sessions.get(event.session);
+        if (files?.blocked) flushControl(this, files);
+        for (const t of this.table.forSession(event.session))
+          if (t.direction === 'send') startSending(this, t);
+        break;
+      }
+      case 'closed':
+      case 'lost':
+        this.sessionEnded(
+          event.session,
+          event.type === 'lost' ? 'the peer was lost' : 'the peer closed the chat',
+        );
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onReadable(files: SessionFiles, stream: number): void {
+    if (stream === files.theirs) {
+      readControl(
+        this,
+        files,
+        (r) => this.onRecord(files, r),
+        (why) => this.controlBroken(files, why),
+      );
+      return;
+    }
+    if (files.unknown.has(stream)) {
+      const kind = classify(this, files, stream);
+      if (kind.kind === 'data') onDataStream(this, files, stream, kind.first);
+      if (kind.kind !== 'control') return;
+      this.onRecord(files, kind.first);
+      if (files.broken) breakControl(this, files, (why) => this.controlBroken(files, why));
+      else this.onReadable(files, stream);
+      return;
+    }
+    const data = this.table.fileOfStream(files.session, stream);
+    if (data?.transfer.direction === 'receive') pumpReceive(this, data.transfer, data.file);
+  }
+
+  private onStreamCancelled(event: Extract<NetchatEvent, { type: 'stream_cancelled' }>): void {
+    if (event.reason === 'session_ended') {
+      this.sessionEnded(event.session, 'the chat ended');
+      return;
+    }
+    const files = this.sessions.get(event.session);
+    if (!files) return;
+    files.unknown.delete(event.stream);
+    if (event.stream === files.theirs || event.stream === files.ours) {
+      if (event.by === 'peer') this.controlBroken(files, 'the peer stopped a control stream');
+      return;
+    }
+    const data = this.table.fileOfStream(event.session, event.stream);
+    if (!data || event.by !== 'peer') return;
+    if (event.direction === 'send') onSendStopped(this, data.transfer, data.file);
+    else onReceiveStopped(this, data.transfer, data.file);
+  }
+
+  /** A record of the peer's control stream. */
+  private onRecord(files: SessionFiles, record: FileRecord): void {
+    const problem = this.recordProblem(files, record);
+    if (problem) {
+      files.broken = true;
+      files.brokenWhy = problem;
+      this.stats.protocolErrors++;
+    }
+  }
+
+  /** Acts on a record; returns what broke the protocol, if it did (the control stream is then of no more use). */
+  private recordProblem(files: SessionFiles, record: FileRecord): string | undefined {
+    if (files.collecting) {
+      const cancelsIt = record.type === 'cancel_send' && offerKey(record.offer) === files.collecting.offerId;
+      if (record.type !== 'offer_file' && !cancelsIt)
+        return `a ${record.type} record inside an offer's files`;
+    }
+    if (record.type === 'offer') return onOffer(this, files, record);
+    if (record.type === 'offer_file') return onOfferFile(this, files, record);
+    if (record.type === 'data') return 'a data record on a control stream';
+    // The rest name an offer: ours (the peer receives it) or the peer's (it sends it).
+    const direction = record.type === 'file_failed' || record.type === 'cancel_send' ? 'receive' : 'send';
+    const t = this.table.byOfferId(files.session, direction, offerKey(record.offer));
+    if (!t || isFinal(t.state)) {
+      this.stats.unknownTransfers++;
+      return undefined;
+    }
+    if (record.type === 'accept') onAccept(this, t, record);
+    else if (record.type === 'decline') onDecline(this, t, record);
+    else if (record.type === 'want') onWant(this, t, record);
+    else if (record.type === 'verdict') onVerdict(this, t, record);
+    else if (record.type === 'cancel_receive') onCancelReceive(this, t);
+    else if (record.type === 'file_failed') onFileFailed(this, t, record);
+    else onCancelSend(this, files, t);
+    return undefined;
+  }
+
+  /** The peer's control stream broke the protocol: the session's transfers fail; what arrived is kept. */
+  private controlBroken(files: SessionFiles, why: string): void {
+    files.broken = true;
+    files.collecting = undefined;
+    for (const t of this.table.forSession(files.session)) failed(this, t, why);
+  }
+
+  /** The session ended: every transfer of it is interrupted (resumed when a chat with the peer opens again). */
+  private sessionEnded(session: SessionId, why: string): void {
+    if (!this.sessions.has(session) && this.table.forSession(session).every((t) => isFinal(t.state))) return;
+    this.sessions.delete(session);
+    for (const t of this.table.forSession(session)) interrupted(this, t, why);
+  }
+
+  // ---- TransferContext --------------------------------------------------------------------------
+
+  emit(event: FileEvent): void {
+    this.events.push(event);
+  }
+
+  request(request: NewRequest): number {
+    if (request.kind === 'release' || request.kind === 'close' || request.kind === 'discard') {
+      this.requests.push(request);
+      return 0;
+    }
+    const id = this.nextRequest++;
+    const full = { ...request, id } as StorageRequest;
+    this.asked.set(id, full);
+    this.requests.push(full);
+    return id;
+  }
+
+  send(session: SessionId, item: ControlItem): void {
+    const files = this.sessionFiles(session);
+    files.out.push(item);
+    flushControl(this, files);
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private sessionFiles(session: SessionId): SessionFiles {
+    let files = this.sessions.get(session);
+    if (!files) {
+      files = newSessionFiles(session);
+      this.sessions.set(session, files);
+    }
+    return files;
+  }
+
+  private incoming(id: TransferId, state: 'offered', action: string): Transfer {
+    const t = this.table.get(id);
+    if (!t) throw errors.noSuchTransfer(id);
+    if (t.direction !== 'receive')
+      throw errors.transferState(id, `is ours: only the receiver may ${action} it`);
+    if (t.state !== state)
+      throw errors.transferState(id, `is ${t.state}: only an offer not answered yet can be answered`);
+    return t;
+  }
+
+  /**
+   * Runs `job` at `now`; then the events that came meanwhile. An event that comes while a job runs
+   * (a NetchatPeer emits them from inside a stream call) waits for it; a call does not: it throws.
+   */
+  private run<T>(now: number, job: () => T, isEvent = false): T {
+    if (this.running) {
+      if (!isEvent)
+        throw errors.invalidArgument(
+          'call',
+          'the file engine was called from inside one of its stream calls: call it after the event',
+        );
+      this.inbox.push(job as () => void);
+      return undefined as T;
+    }
+    this.running = true;
+    try {
+      this.now = now;
+      const result = job();
+      for (let next = this.inbox.shift(); next; next = this.inbox.shift()) next();
+      return result;
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
+/** The application's files for an offer, checked before anything is sent. */
+function checkOfferInput(files: readonly OfferInput[], maxPathBytes: number): void {
+  if (files.length === 0) throw errors.invalidArgument('offer', 'it has no files');
+  if (files.length > OFFER_LIMITS.maxFiles)
+    throw errors.invalidArgument(
+      'offer',
+      `${files.length} files; at most ${OFFER_LIMITS.maxFiles} in one offer`,
+    );
+  let pathBytes = 0;
+  let total = 0;
+  for (const file of files) {
+    const bytes = Buffer.byteLength(file.path, 'utf8');
+    if (bytes < 1 || bytes > MAX_PATH_BYTES)
+      throw errors.invalidArgument(
+        'offered path',
+        `${JSON.stringify(file.path)} is not 1 to ${MAX_PATH_BYTES} bytes`,
+      );
+    if (!Number.isSafeInteger(file.size) || file.size < 0)
+      throw errors.invalidArgument('file size', `${file.size}`);
+    if (!/^[0-9a-f]{64}$/.test(file.hash))
+      throw errors.invalidArgument('file hash', `${file.hash} is not 64 hex digits`);
+    pathBytes += bytes;
+    total += file.size;
+  }
+  if (pathBytes > maxPathBytes)
+    throw errors.invalidArgument(
+      'offer',
+      `its paths are ${pathBytes} bytes; at most ${maxPathBytes} in one offer`,
+    );
+  if (!Number.isSafeInteger(total)) throw errors.invalidArgument('offer', 'its total size is too large');
+}

@@ -1,0 +1,200 @@
+/**
+ * A file's bytes arriving on its data stream (the receiver's side): the stream's first record
+ * (`data`) must name a file we asked for, from the offset we asked; then its bytes are read only
+ * as fast as the storage writes them (one write at a time: a slow disk holds the stream, and so
+ * the sender, back; memory holds one chunk), to the file's size and the stream's end. Then the
+ * file is verified and placed, and the sender told. Data past the size, an end before it, or a
+ * stream nobody asked for: the stream is stopped and counted, and the file (if any) fails.
+ */
+import type { StreamId } from '../events.js';
+import type { SessionFiles } from './control-streams.js';
+import { refuse } from './control-streams.js';
+import { offerKey, type RecordOf } from './records.js';
+import { openMore, sendVerdict } from './receiving.js';
+import type { StorageOutcome } from './storage-requests.js';
+import { STREAM_CODES, type TransferContext } from './transfer-context.js';
+import { finalProgress, settleFile, stopDataStream, storageFailure } from './transfer-ending.js';
+import { advanceFile } from './transfer-states.js';
+import { type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
+
+/** A peer stream began with `data`: it carries the file it names, if we asked for it from there. */
+export function onDataStream(
+  ctx: TransferContext,
+  files: SessionFiles,
+  stream: StreamId,
+  record: RecordOf<'data'>,
+): void {
+  const transfer = ctx.table.byOfferId(files.session, 'receive', offerKey(record.offer));
+  const file = transfer?.files[record.index];
+  if (
+    !transfer ||
+    !file ||
+    transfer.state !== 'accepted' ||
+    file.state !== 'wanted' ||
+    record.offset !== file.offset
+  ) {
+    refuse(ctx, files, stream);
+    return;
+  }
+  advanceFile(file, 'start');
+  file.receive = { stream, writing: false, stopped: false, ended: false };
+  ctx.table.attachStream(transfer, file, stream);
+  pumpReceive(ctx, transfer, file);
+}
+
+/** Reads the next chunk if no write is in progress; past the file's size, checks the stream ends there. */
+export function pumpReceive(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const pipe = file.receive;
+  if (!pipe || pipe.writing || pipe.stopped || file.state !== 'moving') return;
+  const at = file.offset + file.moved;
+  const left = file.size - at;
+  let bytes: Uint8Array;
+  try {
+    // At the size, one byte more is asked for: there must be none (the fin comes there).
+    bytes = ctx.port.readStream(
+      transfer.session,
+      pipe.stream,
+      left > 0 ? Math.min(left, ctx.options.chunkBytes) : 1,
+    );
+  } catch {
+    return; // the stream ended: its event says how
+  }
+  if (bytes.length === 0) return; // `stream_readable` (or `stream_finished`) calls again
+  if (left === 0) {
+    ctx.stats.protocolErrors++;
+    const why = `${file.path}: data went on past the ${file.size} bytes offered`;
+    failReceiving(ctx, transfer, file, 'size_mismatch', why, STREAM_CODES.protocol);
+    return;
+  }
+  pipe.writing = true;
+  ctx.request({ kind: 'write', transfer: transfer.id, file: file.index, offset: at, bytes });
+}
+
+export function onWriteDone(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  length: number,
+  outcome: StorageOutcome,
+): void {
+  const pipe = file.receive;
+  if (!pipe || file.state !== 'moving') return;
+  pipe.writing = false;
+  if (!outcome.ok) {
+    failReceiving(ctx, transfer, file, outcome.code, outcome.message, STREAM_CODES.failed);
+    return;
+  }
+  file.moved += length;
+  reportProgress(ctx, transfer, file);
+  if (pipe.ended) complete(ctx, transfer, file);
+  else pumpReceive(ctx, transfer, file);
+}
+
+/** The stream ended (its fin read): once the last write is done, the file goes to be verified. */
+export function onReceiveEnd(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const pipe = file.receive;
+  if (!pipe || file.state !== 'moving') return;
+  pipe.ended = true;
+  ctx.table.detachStream(transfer.session, pipe.stream);
+  if (!pipe.writing) complete(ctx, transfer, file);
+}
+
+/** Every byte read and written: complete if that is the offer's size. */
+function complete(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const got = file.offset + file.moved;
+  if (got !== file.size) {
+    const why = `${file.path}: ${got} bytes arrived, the offer said ${file.size}`;
+    failReceiving(ctx, transfer, file, 'size_mismatch', why, STREAM_CODES.protocol);
+    return;
+  }
+  advanceFile(file, 'end');
+  file.partialOpen = false; // finishing ends the partial file, whatever comes of it
+  ctx.request({ kind: 'finish', transfer: transfer.id, file: file.index });
+}
+
+/** The storage verified and placed the file (or found it wrong). */
+export function onFinished(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  outcome: StorageOutcome,
+): void {
+  if (file.state !== 'finishing' || transfer.state !== 'accepted') return;
+  if (!outcome.ok) {
+    // A mismatch removed the partial already; anything else left it: kept if the disk filled
+    // (a resume), else removed (the folder keeps no partial of a transfer that ended).
+    file.partialOpen = outcome.code !== 'size_mismatch' && outcome.code !== 'hash_mismatch';
+    sendVerdict(ctx, transfer, file, verdictOf(outcome.code));
+    settleFile(ctx, transfer, file, storageFailure(outcome.code, outcome.message));
+  } else {
+    sendVerdict(ctx, transfer, file, 'verified');
+    ctx.emit({
+      type: 'file_received',
+      transfer: transfer.id,
+      session: transfer.session,
+      direction: 'receive',
+      file: file.index,
+      path: outcome.path ?? file.path,
+      size: file.size,
+      hash: file.hash,
+      seconds: (ctx.now - (file.startedAt ?? ctx.now)) / 1000,
+    });
+    finalProgress(ctx, transfer, file);
+    settleFile(ctx, transfer, file);
+  }
+  openMore(ctx, transfer);
+}
+
+/** The sender stopped the data stream: its record (file_failed, cancel_send) follows; nothing more is read. */
+export function onReceiveStopped(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  if (!file.receive) return;
+  file.receive.stopped = true;
+  ctx.table.detachStream(transfer.session, file.receive.stream);
+}
+
+/** The file failed here: the stream stops, the sender is told, and the partial goes (kept if the disk filled). */
+function failReceiving(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  code: Parameters<typeof storageFailure>[0],
+  message: string,
+  streamCode: number,
+): void {
+  stopDataStream(ctx, transfer, file, streamCode);
+  sendVerdict(ctx, transfer, file, verdictOf(code));
+  settleFile(ctx, transfer, file, storageFailure(code, message));
+  openMore(ctx, transfer);
+}
+
+function verdictOf(code: Parameters<typeof storageFailure>[0]): RecordOf<'verdict'>['result'] {
+  switch (code) {
+    case 'size_mismatch':
+    case 'hash_mismatch':
+    case 'disk_full':
+    case 'not_a_folder':
+    case 'no_free_name':
+    case 'busy':
+      return code;
+    default:
+      return 'write_failed';
+  }
+}
+
+function reportProgress(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const progress = transfer.progress;
+  if (!progress?.reportDue(ctx.now)) return;
+  progress.update(transferBytes(transfer), ctx.now);
+  const snapshot = progress.snapshot(ctx.now);
+  ctx.emit({
+    type: 'file_progress',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: 'receive',
+    file: file.index,
+    bytes: snapshot.bytes,
+    size: snapshot.size,
+    rate: snapshot.rate,
+    eta: snapshot.eta,
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * A wanted file's bytes, pull-driven from the storage to its data stream (toxcore's
+ * `file_chunk_request`): the stream first takes the `data` record, then the file from the
+ * receiver's offset. The engine asks the storage for a chunk at an offset only while the file
+ * has fewer than `readAhead` chunks read or being read that the stream has not taken: a slow disk
+ * holds the stream back, a slow network holds the disk back, and memory holds at most
+ * `readAhead` chunks per file being sent (the stream's own buffer is bounded by the peer's credit).
+ *
+ * One file of an offer is written at a time: when the stream has taken all of it (and the fin),
+ * the next wanted file starts at once, while the receiver still verifies the previous one.
+ */
+import type { FileFailure } from './file-errors.js';
+import { frame, offerBytes, type SendFailure } from './records.js';
+import type { StorageOutcome } from './storage-requests.js';
+import { STREAM_CODES, type TransferContext } from './transfer-context.js';
+import { settleFile, stopDataStream } from './transfer-ending.js';
+import { advanceFile } from './transfer-states.js';
+import { type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
+
+/** Starts the next wanted file of `transfer` if none of its files is being written. */
+export function startSending(ctx: TransferContext, transfer: Transfer): void {
+  while (transfer.state === 'accepted' && transfer.writing === undefined) {
+    const index = transfer.wanted[0];
+    if (index === undefined) return;
+    const file = transfer.files[index];
+    if (file?.state !== 'wanted') {
+      transfer.wanted.shift();
+      continue;
+    }
+    let stream: number;
+    try {
+      stream = ctx.port.openStream(transfer.session);
+    } catch {
+      // At the peer's stream limit, `streams_available` starts it; else the session's end is coming.
+      return;
+    }
+    transfer.wanted.shift();
+    transfer.writing = index;
+    advanceFile(file, 'start');
+    file.send = {
+      stream,
+      header: frame({ type: 'data', offer: offerBytes(transfer.offerId), index, offset: file.offset }),
+      pending: undefined,
+      readAt: file.offset,
+      writeAt: file.offset,
+      reading: 0,
+      ready: new Map(),
+    };
+    ctx.table.attachStream(transfer, file, stream);
+    pumpSend(ctx, transfer, file);
+  }
+}
+
+/** Writes what the stream takes, and asks for the chunks to come while there is room to hold them. */
+export function pumpSend(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const pipe = file.send;
+  if (!pipe || file.state !== 'moving') return;
+  const { session } = transfer;
+  const write = (bytes: Uint8Array): number => ctx.port.writeStream(session, pipe.stream, bytes);
+  try {
+    if (pipe.header) {
+      const took = write(pipe.header);
+      pipe.header = took < pipe.header.length ? pipe.header.subarray(took) : undefined;
+      if (pipe.header) return;
+    }
+    for (;;) {
+      if (!pipe.pending) {
+        pipe.pending = pipe.ready.get(pipe.writeAt);
+        if (pipe.pending) pipe.ready.delete(pipe.writeAt);
+      }
+      if (!pipe.pending) break;
+      const took = write(pipe.pending);
+      pipe.writeAt += took;
+      if (took < pipe.pending.length) {
+        pipe.pending = pipe.pending.subarray(took);
+        break; // `stream_writable` calls again
+      }
+      pipe.pending = undefined;
+    }
+  } catch {
+    // The stream or the session ended: its end comes as an event.
+    return;
+  }
+  while (
+    pipe.readAt < file.size &&
+    pipe.reading + pipe.ready.size + (pipe.pending ? 1 : 0) < ctx.options.readAhead
+  ) {
+    const length = Math.min(ctx.options.chunkBytes, file.size - pipe.readAt);
+    ctx.request({ kind: 'read', transfer: transfer.id, file: file.index, offset: pipe.readAt, length });
+    pipe.readAt += length;
+    pipe.reading++;
+  }
+  if (pipe.writeAt === file.size && !pipe.pending && !pipe.header) {
+    try {
+      ctx.port.finishStream(session, pipe.stream);
+    } catch {
+      return;
+    }
+    advanceFile(file, 'end');
+    ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
+    transfer.writing = undefined;
+    startSending(ctx, transfer);
+  }
+  reportSendProgress(ctx, transfer, file);
+}
+
+/** The storage answered a read. */
+export function onReadDone(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  offset: number,
+  length: number,
+  outcome: StorageOutcome,
+): void {
+  const pipe = file.send;
+  if (!pipe || file.state !== 'moving') return;
+  pipe.reading--;
+  if (!outcome.ok) {
+    failSending(ctx, transfer, file, outcome.code, outcome.message);
+    return;
+  }
+  const bytes = outcome.bytes;
+  if (!bytes || bytes.length !== length) {
+    failSending(ctx, transfer, file, 'source_changed', `${file.path} changed while it was being sent`);
+    return;
+  }
+  pipe.ready.set(offset, bytes);
+  pumpSend(ctx, transfer, file);
+}
+
+/**
+ * We cannot send a file (its source changed, or cannot be read): the receiver is told and drops
+ * what it holds of it, and the data stream stops.
+ */
+export function failSending(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  code: FileFailure,
+  message: string,
+): void {
+  if (file.state === 'verified' || file.state === 'failed') return;
+  const reason: SendFailure = code === 'source_changed' || code === 'not_a_file' ? code : 'read_failed';
+  ctx.send(transfer.session, {
+    type: 'file_failed',
+    offer: offerBytes(transfer.offerId),
+    index: file.index,
+    reason,
+  });
+  stopDataStream(ctx, transfer, file, STREAM_CODES.failed);
+  settleFile(ctx, transfer, file, { reason: code, message, resumable: false });
+  startSending(ctx, transfer);
+}
+
+/** The receiver stopped a data stream of ours: its verdict or cancel says why; nothing more is read. */
+export function onSendStopped(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  if (!file.send) return;
+  file.send.ready.clear();
+  file.send.pending = undefined;
+  ctx.table.detachStream(transfer.session, file.send.stream);
+  if (file.state === 'moving') {
+    // Stop asking for chunks; the verdict (or the session's end) settles it.
+    file.send.readAt = file.size;
+    file.send.writeAt = file.size;
+    ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
+    if (transfer.writing === file.index) transfer.writing = undefined;
+    file.state = 'finishing';
+    startSending(ctx, transfer);
+  }
+}
+
+/** The receiver has every byte of the stream (acknowledged): the progress shows it. */
+export function onSendComplete(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  file.moved = file.size - file.offset;
+  if (file.send) ctx.table.detachStream(transfer.session, file.send.stream);
+  reportSendProgress(ctx, transfer, file, true);
+}
+
+/** About four a second: the bytes the receiver acknowledged, of all the offer's files. */
+function reportSendProgress(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  force = false,
+): void {
+  const progress = transfer.progress;
+  if (!progress || !(force || progress.reportDue(ctx.now))) return;
+  if (file.send && file.state === 'moving') {
+    const info = ctx.port.streamInfo(transfer.session, file.send.stream);
+    // Bytes acknowledged on the stream, less the `data` record before the file's bytes.
+    if (info)
+      file.moved = Math.max(
+        0,
+        Math.min(file.size - file.offset, info.offset - info.buffered - DATA_FRAME_BYTES),
+      );
+  }
+  progress.update(transferBytes(transfer), ctx.now);
+  const snapshot = progress.snapshot(ctx.now);
+  ctx.emit({
+    type: 'file_progress',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: 'send',
+    file: file.index,
+    bytes: snapshot.bytes,
+    size: snapshot.size,
+    rate: snapshot.rate,
+    eta: snapshot.eta,
+  });
+}
+
+/** Bytes of the framed `data` record at the start of a data stream (all its fields are of fixed size). */
+const DATA_FRAME_BYTES = frame({ type: 'data', offer: new Uint8Array(8), index: 0, offset: 0 }).length;

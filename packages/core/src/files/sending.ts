@@ -1,0 +1,154 @@
+/**
+ * Our offers (the sender's side, PROTOCOL.md Files: transfers): making one, and what the
+ * receiver says about it on its control stream: accept, decline, a `want` per file (from the
+ * offset it holds), a verdict per file, a cancel. A wanted file's data goes on a stream of its own
+ * (send-pipe.ts), one file at a time per offer, in the order the receiver asked.
+ */
+import type { SessionId } from '../events.js';
+import { ProgressEstimator } from './progress.js';
+import { type RecordOf, offerBytes, type Verdict } from './records.js';
+import { startSending } from './send-pipe.js';
+import { STREAM_CODES, type TransferContext } from './transfer-context.js';
+import { cancelled, declined, settleFile, stopDataStream } from './transfer-ending.js';
+import { advance, advanceFile } from './transfer-states.js';
+import { fileInfo, newFile, type Transfer } from './transfer-table.js';
+
+/** A file of an offer we make: the path offered, its size and BLAKE2b-256 (hex). */
+export interface OfferInput {
+  readonly path: string;
+  readonly size: number;
+  readonly hash: string;
+}
+
+export function makeOffer(
+  ctx: TransferContext,
+  session: SessionId,
+  peerKey: string,
+  offerId: string,
+  inputs: readonly OfferInput[],
+): Transfer {
+  const files = inputs.map((f, index) => newFile(index, f.path, f.path, f.size, f.hash));
+  const totalSize = files.reduce((sum, f) => sum + f.size, 0);
+  const transfer = ctx.table.add({
+    direction: 'send',
+    session,
+    peerKey,
+    offerId,
+    state: 'offered',
+    totalSize,
+    expectedFiles: files.length,
+    files,
+  });
+  ctx.send(session, { type: 'offer', offer: offerBytes(offerId), files: files.length, totalSize });
+  ctx.send(session, { type: 'offer_files', transfer });
+  ctx.emit({
+    type: 'file_offer',
+    transfer: transfer.id,
+    session,
+    direction: 'send',
+    offerId,
+    files: files.map(fileInfo),
+    totalSize,
+  });
+  return transfer;
+}
+
+export function onAccept(ctx: TransferContext, transfer: Transfer, record: RecordOf<'accept'>): void {
+  if (record.held > transfer.totalSize || !advance(transfer, 'accept')) {
+    ctx.stats.protocolErrors++;
+    return;
+  }
+  transfer.held = record.held;
+  transfer.progress = new ProgressEstimator(transfer.totalSize, record.held, ctx.now, {
+    reportEveryMs: ctx.options.progressEveryMs,
+  });
+  ctx.emit({
+    type: 'file_accepted',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: 'send',
+    offset: record.held,
+  });
+}
+
+export function onDecline(ctx: TransferContext, transfer: Transfer, record: RecordOf<'decline'>): void {
+  if (!declined(ctx, transfer, record.reason, 'peer')) ctx.stats.protocolErrors++;
+}
+
+/** The receiver asks for a file from `offset`: it goes after the files asked for before it. */
+export function onWant(ctx: TransferContext, transfer: Transfer, record: RecordOf<'want'>): void {
+  const file = transfer.files[record.index];
+  if (transfer.state !== 'accepted' || !file || record.offset > file.size || !advanceFile(file, 'want')) {
+    ctx.stats.protocolErrors++;
+    return;
+  }
+  file.offset = record.offset;
+  file.startedAt = ctx.now;
+  transfer.wanted.push(file.index);
+  ctx.emit({
+    type: 'file_started',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: 'send',
+    file: file.index,
+    offset: file.offset,
+  });
+  startSending(ctx, transfer);
+}
+
+/** The receiver's last word on a file: verified (it is sent), or why not. */
+export function onVerdict(ctx: TransferContext, transfer: Transfer, record: RecordOf<'verdict'>): void {
+  const file = transfer.files[record.index];
+  if (transfer.state !== 'accepted' || !file) {
+    ctx.stats.protocolErrors++;
+    return;
+  }
+  if (record.result === 'verified') {
+    // Verified needs every byte: only a file whose bytes all went (its fin written) can be.
+    if (file.state !== 'finishing') {
+      ctx.stats.protocolErrors++;
+      return;
+    }
+    file.moved = file.size - file.offset;
+    ctx.emit({
+      type: 'file_sent',
+      transfer: transfer.id,
+      session: transfer.session,
+      direction: 'send',
+      file: file.index,
+      path: file.path,
+      size: file.size,
+      hash: file.hash,
+      seconds: (ctx.now - (file.startedAt ?? ctx.now)) / 1000,
+    });
+    settleFile(ctx, transfer, file);
+  } else {
+    if (file.state === 'verified' || file.state === 'failed') {
+      ctx.stats.protocolErrors++;
+      return;
+    }
+    // The receiver failed it while its bytes may still be going: they stop.
+    stopDataStream(ctx, transfer, file, STREAM_CODES.failed);
+    settleFile(ctx, transfer, file, verdictFailure(record.result));
+  }
+  startSending(ctx, transfer);
+}
+
+/** The receiver cancelled (after accepting). */
+export function onCancelReceive(ctx: TransferContext, transfer: Transfer): void {
+  if (!cancelled(ctx, transfer, 'peer')) ctx.stats.protocolErrors++;
+}
+
+/** What a failed verdict means for the sender: the reason, and whether it goes on when offered again. */
+function verdictFailure(result: Exclude<Verdict, 'verified'>) {
+  const words: Record<Exclude<Verdict, 'verified'>, string> = {
+    size_mismatch: 'the receiver got another size than offered',
+    hash_mismatch: "the data did not match the offer's hash at the receiver (changed while sent, or damaged)",
+    disk_full: "the receiver's disk is full: what arrived is kept there, and it goes on when offered again",
+    write_failed: 'the receiver could not write it',
+    not_a_folder: "a file is in the way of one of its folders at the receiver's",
+    no_free_name: 'the receiver has no free name for it',
+    busy: 'the receiver is already receiving the same file',
+  };
+  return { reason: result, message: words[result], resumable: result === 'disk_full' };
+}

@@ -1,0 +1,195 @@
+/**
+ * How files and transfers end, on either side: a file settles (verified or failed) and the
+ * transfer is done when every file has; a transfer is declined, cancelled (by either side: the
+ * other is told), interrupted (the session ended: kept for a resume), or fails (the peer broke
+ * the protocol). Each ending gives back what the transfer held: its data streams are cancelled,
+ * the sender's sources released, the receiver's partial files closed (kept) or discarded, and
+ * the transfer is listed as ended.
+ */
+import type { FileFailure } from './file-errors.js';
+import type { TransferFailure } from './file-events.js';
+import type { OfferDeclineReason } from './records.js';
+import { quietly, STREAM_CODES, type TransferContext } from './transfer-context.js';
+import { advance, advanceFile, fileSettled } from './transfer-states.js';
+import { type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
+
+/** A file's last word: verified, or failed (`failure`). Ends the transfer if it was the last. */
+export function settleFile(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  failure?: { reason: TransferFailure; message: string; resumable: boolean },
+): void {
+  if (fileSettled(file.state)) return;
+  if (failure) {
+    file.state = 'failed';
+    file.failure = failure.reason;
+    ctx.emit({
+      type: 'file_failed',
+      transfer: transfer.id,
+      session: transfer.session,
+      direction: transfer.direction,
+      file: file.index,
+      ...failure,
+    });
+  } else {
+    advanceFile(file, 'verify');
+    transfer.verified++;
+  }
+  releaseFile(ctx, transfer, file);
+  transfer.settled++;
+  if (transfer.settled < transfer.files.length) return;
+  if (!advance(transfer, 'settled')) return;
+  ctx.emit({
+    type: 'file_done',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: transfer.direction,
+    files: transfer.files.length,
+    verified: transfer.verified,
+  });
+  ctx.table.ended(transfer);
+}
+
+/** A last progress event for a transfer that is over (so a front-end's bar shows where it stopped). */
+export function finalProgress(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const progress = transfer.progress;
+  if (!progress) return;
+  progress.update(transferBytes(transfer), ctx.now);
+  const snapshot = progress.snapshot(ctx.now);
+  ctx.emit({
+    type: 'file_progress',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: transfer.direction,
+    file: file.index,
+    bytes: snapshot.bytes,
+    size: snapshot.size,
+    rate: snapshot.rate,
+    eta: snapshot.eta,
+  });
+}
+
+/** Stops a file's data stream (if it has one) with `code`, and forgets which file it carried. */
+export function stopDataStream(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  code: number,
+): void {
+  const stream = file.send?.stream ?? file.receive?.stream;
+  if (stream === undefined) return;
+  quietly(() => ctx.port.cancelStream(transfer.session, stream, code));
+  ctx.table.detachStream(transfer.session, stream);
+}
+
+/**
+ * What a file held goes back: a sender's source is released and its data stream's buffers
+ * dropped; a receiver's partial file is discarded (failed for good) or, `keep`, closed for a resume.
+ */
+function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFile, keep = false): void {
+  if (transfer.direction === 'send') {
+    if (file.send) {
+      file.send.ready.clear();
+      file.send.pending = undefined;
+      ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
+      if (transfer.writing === file.index) transfer.writing = undefined;
+    }
+    return;
+  }
+  if (!file.partialOpen) return;
+  file.partialOpen = false;
+  const resumable = keep || file.failure === 'disk_full';
+  ctx.request({ kind: resumable ? 'close' : 'discard', transfer: transfer.id, file: file.index });
+}
+
+/** The receiver said no (`by` local: we declined; peer: it declined our offer). */
+export function declined(
+  ctx: TransferContext,
+  transfer: Transfer,
+  reason: OfferDeclineReason,
+  by: 'local' | 'peer',
+): boolean {
+  if (!advance(transfer, 'decline')) return false;
+  ctx.emit({
+    type: 'file_declined',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: transfer.direction,
+    reason,
+    by,
+  });
+  ctx.table.ended(transfer);
+  return true;
+}
+
+/** Cancelled by either side: its data streams stop, and the receiver's partial files go. */
+export function cancelled(ctx: TransferContext, transfer: Transfer, by: 'local' | 'peer'): boolean {
+  if (!advance(transfer, 'cancel')) return false;
+  for (const file of transfer.files) {
+    if (fileSettled(file.state)) continue;
+    stopDataStream(ctx, transfer, file, STREAM_CODES.cancelled);
+    releaseFile(ctx, transfer, file);
+  }
+  ctx.emit({
+    type: 'file_cancelled',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: transfer.direction,
+    by,
+  });
+  ctx.table.ended(transfer);
+  return true;
+}
+
+/**
+ * The session ended, or the program stops, before the transfer was done: what the receiver
+ * wrote is kept (made durable), and the sender offers it again when a chat with the peer opens.
+ */
+export function interrupted(ctx: TransferContext, transfer: Transfer, why: string): boolean {
+  if (!advance(transfer, 'interrupt')) return false;
+  for (const file of transfer.files) {
+    if (fileSettled(file.state)) continue;
+    stopDataStream(ctx, transfer, file, STREAM_CODES.interrupted);
+    releaseFile(ctx, transfer, file, true);
+  }
+  ctx.emit({
+    type: 'file_failed',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: transfer.direction,
+    file: undefined,
+    reason: 'interrupted',
+    message: why,
+    resumable: true,
+  });
+  ctx.table.ended(transfer);
+  return true;
+}
+
+/** The peer broke the protocol for this transfer: it ends; what the receiver wrote is kept. */
+export function failed(ctx: TransferContext, transfer: Transfer, message: string): boolean {
+  if (!advance(transfer, 'fail')) return false;
+  for (const file of transfer.files) {
+    if (fileSettled(file.state)) continue;
+    stopDataStream(ctx, transfer, file, STREAM_CODES.protocol);
+    releaseFile(ctx, transfer, file, true);
+  }
+  ctx.emit({
+    type: 'file_failed',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: transfer.direction,
+    file: undefined,
+    reason: 'protocol_error',
+    message,
+    resumable: false,
+  });
+  ctx.table.ended(transfer);
+  return true;
+}
+
+/** A storage failure as the event's words. */
+export function storageFailure(code: FileFailure, message: string) {
+  return { reason: code, message, resumable: code === 'disk_full' };
+}

@@ -1,0 +1,26 @@
+/**
+ * What a receiver holds for offers it has not answered yet, and for the transfers it runs, so a
+ * peer can never make it hold more (PROTOCOL.md, Files: transfers, Limits). An offer beyond these
+ * is declined (`too_many_offers`, `bad_offer`), its file records read and dropped: memory stays
+ * bounded whatever a peer sends.
+ */
+import { OFFER_LIMITS } from './offer-limits.js';
+
+export const TRANSFER_LIMITS = {
+  /** Files in one offer. */
+  maxFiles: OFFER_LIMITS.maxFiles,
+  /** UTF-8 bytes of one offer's paths together (10,000 paths of 209 bytes on average). */
+  maxOfferPathBytes: 2 * 1024 * 1024,
+  /** Offers not answered yet, per session. */
+  maxPendingOffersPerSession: 8,
+  /** Offers not answered yet, in all sessions together, and their files and path bytes. */
+  maxPendingOffers: 16,
+  maxPendingFiles: 2 * OFFER_LIMITS.maxFiles,
+  maxPendingPathBytes: 4 * 1024 * 1024,
+  /** Offers being received at once (accepted, not done), in all sessions together. */
+  maxActiveReceives: 32,
+  /** Transfers that ended kept for `list` (the oldest forgotten first). */
+  maxEndedKept: 64,
+} as const;
+
+export type TransferLimits = { readonly [K in keyof typeof TRANSFER_LIMITS]: number };

@@ -1,0 +1,165 @@
+// Types for the independent peer's JavaScript (index.mjs), for the TypeScript tests.
+import type { EventEmitter } from 'node:events';
+
+export type Bytes = Uint8Array;
+export interface Address {
+  host: string;
+  port: number;
+}
+export interface KeyPair {
+  secret: Bytes;
+  publicKey: Bytes;
+}
+
+export function blake2b(message: Bytes, outLength?: number, key?: Bytes): Bytes;
+export function x25519KeyPair(secret?: Bytes): KeyPair;
+export function aeadSeal(key: Bytes, counter: bigint | number, ad: Bytes, plaintext: Bytes): Bytes;
+export function rekey(key: Bytes): Bytes;
+export function fingerprintOf(publicKey: Bytes): string;
+export function cookieAddressText(address: Address): string;
+export function cookieFor(secret: Bytes, address: Address): Bytes;
+
+/** Decoded objects: byte fields are Uint8Array, u64 counters bigint. */
+// biome-ignore lint/suspicious/noExplicitAny: a decoded message's fields depend on its type
+export type Decoded = { type: string; [field: string]: any };
+export function decodePacket(bytes: Bytes): Decoded | undefined;
+export function encodePacket(packet: Decoded): Bytes;
+export function decodeSessionMessage(bytes: Bytes): Decoded | undefined;
+export function encodeSessionMessage(message: Decoded): Bytes;
+export function decodeRendezvous(bytes: Bytes): Decoded | undefined;
+export function encodeRendezvous(message: Decoded): Bytes;
+
+export class XXHandshake {
+  constructor(initiator: boolean, staticKey: KeyPair, ephemeralSecret?: Bytes);
+  rs: Bytes | undefined;
+  writeMessage1(): Bytes;
+  readMessage1(message: Bytes): boolean;
+  writeMessage2(): Bytes;
+  readMessage2(message: Bytes): boolean;
+  writeMessage3(): Bytes;
+  readMessage3(message: Bytes): boolean;
+  keys(): { sendKey: Bytes; receiveKey: Bytes };
+}
+
+export class ReplayWindow {
+  check(counter: number): boolean;
+  mark(counter: number): void;
+}
+
+export function sealRelay(args: { from: number; to: number; counter: number; key: Bytes; inner: Bytes }): Bytes;
+export function openRelay(bytes: Bytes, key: Bytes): Decoded | 'malformed' | 'forged' | 'not_netchat';
+
+export interface PeerEvent {
+  type: string;
+  session?: number;
+  peer?: Address;
+  // biome-ignore lint/suspicious/noExplicitAny: event fields depend on the type
+  [field: string]: any;
+}
+
+export type RequestVerdict = 'accept' | { reason: string; detail: string } | undefined;
+
+export interface IndependentPeerOptions {
+  port?: number;
+  host?: string;
+  staticSecret?: Bytes;
+  nick?: string;
+  heartbeatMs?: number;
+  missLimit?: number;
+  connectTimeoutMs?: number;
+  maxMessageBytes?: number;
+  maxSessions?: number;
+  maxSessionsPerPeer?: number;
+  demandCookies?: boolean;
+  rekeyAfterMs?: number;
+  onRequest?: (event: PeerEvent) => RequestVerdict;
+  inbound?: (from: Address, data: Bytes) => boolean;
+  outbound?: (to: Address, data: Bytes) => boolean;
+  /** A test hook: true to ignore a session message after decoding it (as if it never came). */
+  dropMessage?: (message: Decoded, from: Address) => boolean;
+}
+
+export interface SessionView {
+  handle: number;
+  wireId: number;
+  state: string;
+  peerNick: string;
+  heartbeatMs: number;
+  lastHeard: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the channel record, for tests that look inside
+  channel: any;
+  rtt: { srtt: number | undefined; rttvar: number | undefined; rto(): number };
+  stats: Record<string, number>;
+}
+
+export interface IndependentPeerStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  droppedIn: number;
+  droppedOut: number;
+  malformedMessages: number;
+  featuresIgnored: number;
+  unknownSession: number;
+  ignoredForState: number;
+  declinedForLimits: number;
+  restartsSeen: number;
+  internalErrors: number;
+}
+
+export interface RendezvousClientStats {
+  malformed: number;
+  ignored: number;
+  registered: number;
+  introductionsAsRequester: number;
+  introductionsAsIntroduced: number;
+  punchesSent: number;
+  relayedIn: number;
+  relayedOut: number;
+  relayDropped: number;
+  directProbes: number;
+  movedToRelay: number;
+}
+
+export class IndependentPeer extends EventEmitter {
+  static listen(options?: IndependentPeerOptions): Promise<IndependentPeer>;
+  /** On a virtual network and clock: `send` takes what it sends; deliver with onDatagram, move time with timers.advance. */
+  static virtual(address: Address, send: (bytes: Bytes, to: Address) => void, options?: IndependentPeerOptions): IndependentPeer;
+  onDatagram(data: Bytes, from: { address: string; port: number }): void;
+  readonly timers: { now(): number; advance(to: number): void; nextAt(): number | undefined };
+  readonly publicKey: Bytes;
+  readonly fingerprint: string;
+  readonly address: Address;
+  readonly stats: IndependentPeerStats;
+  readonly errors: unknown[];
+  // biome-ignore lint/suspicious/noExplicitAny: the secure layer, for tests that look inside
+  readonly secure: any;
+  rendezvous: RendezvousClient | undefined;
+  nick: string;
+  now(): number;
+  connect(host: string, port: number, options?: { wireId?: number }): number;
+  accept(session: number): void;
+  decline(session: number, reason?: string, detail?: string): void;
+  send(session: number, text: string): number;
+  closeSession(session: number, options?: { linger?: boolean | number }): void;
+  setNick(nick: string): void;
+  setTyping(session: number, typing: boolean): boolean;
+  session(session: number): SessionView | undefined;
+  liveSessions(): SessionView[];
+  rekeyAll(): void;
+  rebind(): Promise<void>;
+  /** Seals one session message (as the decoders give them) on a channel. */
+  sendMessage(channel: unknown, message: Decoded): void;
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+export class RendezvousClient {
+  constructor(
+    peer: IndependentPeer,
+    options: { server: Address; acceptFrom?: 'anyone' | 'listed'; listedKeys?: Bytes[] },
+  );
+  readonly stats: RendezvousClientStats;
+  registered: { request: number; tag: number; relayKey: Bytes; address: Address } | undefined;
+  start(): void;
+  whenRegistered(timeoutMs: number): Promise<boolean>;
+  find(fingerprint: string): Promise<{ session: number; address: Address; relayTag: number }>;
+}

@@ -1,0 +1,129 @@
+/**
+ * File-transfer engines on the virtual network: each node's engine gets the node's stream events
+ * as they are collected, and its storage in memory (memory-storage.ts), so transfers run through
+ * the real engine and the real streams on virtual time, with loss, duplication and reordering.
+ */
+import {
+  contentHash,
+  type Endpoint,
+  type EndpointOptionsInput,
+  type FileEvent,
+  type FileEventOf,
+  type FileEventType,
+  type FileTransferOptions,
+  FileTransfers,
+  type OfferInput,
+  type SessionId,
+  type StreamPort,
+} from '../../src/index.js';
+import { MemoryStorage } from './memory-storage.js';
+import { seededBytes } from './random.js';
+import { listen } from './stream-apps.js';
+import { type Node, openPair, VirtualNetwork } from './virtual-network.js';
+
+/** An Endpoint's stream calls at the network's virtual time. */
+export function endpointPort(net: VirtualNetwork, endpoint: Endpoint): StreamPort {
+  return {
+    openStream: (session) => endpoint.openStream(session, net.now),
+    writeStream: (session, stream, bytes) => endpoint.writeStream(session, stream, bytes, net.now),
+    finishStream: (session, stream) => endpoint.finishStream(session, stream, net.now),
+    readStream: (session, stream, max) => endpoint.readStream(session, stream, max, net.now),
+    cancelStream: (session, stream, code) => endpoint.cancelStream(session, stream, net.now, code),
+    streamInfo: (session, stream) => endpoint.streamInfo(session, stream),
+    session: (id) => endpoint.session(id),
+  };
+}
+
+export class FilePeer {
+  readonly engine: FileTransfers;
+  readonly events: (FileEvent & { at: number })[] = [];
+  private alive = true;
+
+  constructor(
+    readonly net: VirtualNetwork,
+    readonly node: Node,
+    readonly storage: MemoryStorage = new MemoryStorage(net),
+    options: FileTransferOptions = {},
+  ) {
+    this.engine = new FileTransfers(endpointPort(net, node.endpoint), {
+      randomBytes: seededBytes(node.address.port),
+      ...options,
+    });
+    storage.engine = this.engine;
+    storage.onAnswered = () => this.pump();
+    net.attach(storage, `clock-${node.address.host}`, node.address.port);
+    listen(net, (from, event) => {
+      if (from !== node || !this.alive) return;
+      this.engine.handle(event, net.now);
+      this.pump();
+    });
+  }
+
+  /** Hands the engine's requests to the storage and records its events, until it has none. */
+  pump(): void {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      this.storage.take(this.engine);
+      let any = false;
+      for (let e = this.engine.pollEvent(); e; e = this.engine.pollEvent()) {
+        any = true;
+        this.events.push({ ...e, at: this.net.now });
+      }
+      if (!any) return;
+    }
+  }
+
+  /** Offers `files` (name → bytes) on `session`; returns the transfer. */
+  offer(session: SessionId, files: Record<string, Uint8Array>, offerId?: string): number {
+    const inputs: OfferInput[] = Object.entries(files).map(([path, data]) => ({
+      path,
+      size: data.length,
+      hash: contentHash(data),
+    }));
+    const transfer = this.engine.offer(session, inputs, this.net.now, offerId);
+    for (const [index, data] of Object.values(files).entries())
+      this.storage.sources.set(`${transfer}/${index}`, data);
+    this.pump();
+    return transfer;
+  }
+
+  accept(transfer: number, held: number[] = []): void {
+    this.engine.accept(transfer, this.net.now, held);
+    this.pump();
+  }
+
+  decline(transfer: number): void {
+    this.engine.decline(transfer, this.net.now);
+    this.pump();
+  }
+
+  cancel(transfer: number): boolean {
+    const result = this.engine.cancel(transfer, this.net.now);
+    this.pump();
+    return result;
+  }
+
+  /** The program was killed: its engine hears nothing more, its partial files keep what was synced. */
+  kill(): void {
+    this.alive = false;
+    this.storage.crash();
+  }
+
+  of<T extends FileEventType>(type: T): (FileEventOf<T> & { at: number })[] {
+    return this.events.filter((e): e is FileEventOf<T> & { at: number } => e.type === type);
+  }
+}
+
+/** Two endpoints that take files, with an open session, each with an engine. */
+export function filePair(
+  options: EndpointOptionsInput = {},
+  seed = 1,
+  engineOptions: FileTransferOptions = {},
+) {
+  const net = new VirtualNetwork(seed);
+  const pair = openPair(net, { streams: true, files: true, ...options });
+  net.run(() => pair.a.endpoint.session(pair.sa)?.peerFeatures !== undefined, net.now + 5_000);
+  net.run(() => pair.b.endpoint.session(pair.sb)?.peerFeatures !== undefined, net.now + 5_000);
+  const alice = new FilePeer(net, pair.a, undefined, engineOptions);
+  const bob = new FilePeer(net, pair.b, undefined, engineOptions);
+  return { net, ...pair, alice, bob };
+}

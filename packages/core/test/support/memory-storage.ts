@@ -1,0 +1,238 @@
+/**
+ * The file engine's storage in memory, for tests on virtual time: the sender's files are byte
+ * arrays, the receiver's partial files byte arrays with a durable length (what a crash keeps:
+ * synced every `syncEvery` bytes, all of it on `close`), found again by (sender key, hash, size)
+ * as the PartialStore does. Requests are answered after `delay` ms of the network's virtual
+ * time (0: at once), in the order they came: a slow disk.
+ */
+import {
+  type Address,
+  contentHash,
+  type FileTransfers,
+  type NetchatEvent,
+  type StorageOutcome,
+  type StorageRequest,
+} from '../../src/index.js';
+import type { NodeEndpoint, VirtualNetwork } from './virtual-network.js';
+
+export interface MemoryPartial {
+  data: Uint8Array;
+  length: number;
+  durable: number;
+  open: boolean;
+  name: string;
+}
+
+export interface StorageCounts {
+  reads: number;
+  bytesRead: number;
+  writes: number;
+  bytesWritten: number;
+  opens: number;
+  discards: number;
+}
+
+export class MemoryStorage implements NodeEndpoint {
+  /** The sender's files, by `transfer/file`. */
+  readonly sources = new Map<string, Uint8Array>();
+  /** The receiver's partial files, by `senderKey/hash/size`. */
+  readonly partials = new Map<string, MemoryPartial>();
+  /** Files in place, by path (`name (1).ext` when taken). */
+  readonly placed = new Map<string, Uint8Array>();
+  readonly counts: StorageCounts = {
+    reads: 0,
+    bytesRead: 0,
+    writes: 0,
+    bytesWritten: 0,
+    opens: 0,
+    discards: 0,
+  };
+  /** Milliseconds of virtual time each answer takes. */
+  delay = 0;
+  /** Bytes between two syncs of a partial (what a crash may lose past the last). */
+  syncEvery = 64 * 1024;
+  /** Bytes the disk takes before it is full (a write past it fails with disk_full). */
+  capacity = Number.POSITIVE_INFINITY;
+  /** A source whose bytes change from this offset while it is sent (a file edited meanwhile). */
+  changeAt: { key: string; offset: number } | undefined;
+  private readonly keyOf = new Map<string, string>();
+  private readonly due: { at: number; request: StorageRequest }[] = [];
+  engine: FileTransfers | undefined;
+  /** Called after answers that came due on the clock (the harness drains the engine then). */
+  onAnswered: (() => void) | undefined;
+
+  constructor(private readonly net: VirtualNetwork) {}
+
+  /** Takes every request the engine has, answering each now or after `delay`. */
+  take(engine: FileTransfers): void {
+    for (let r = engine.pollRequest(); r; r = engine.pollRequest()) {
+      if (this.delay > 0 && 'id' in r) this.due.push({ at: this.net.now + this.delay, request: r });
+      else this.perform(engine, r);
+    }
+  }
+
+  perform(engine: FileTransfers, r: StorageRequest): void {
+    const answer = (outcome: StorageOutcome) => {
+      if ('id' in r) engine.complete(r.id, outcome, this.net.now);
+    };
+    const at = `${r.transfer}/${r.file}`;
+    switch (r.kind) {
+      case 'read': {
+        const source = this.sources.get(at);
+        if (!source) {
+          answer({ ok: false, code: 'read_failed', message: 'no such source' });
+          return;
+        }
+        this.counts.reads++;
+        this.counts.bytesRead += r.length;
+        if (this.changeAt?.key === at && r.offset + r.length > this.changeAt.offset) {
+          answer({ ok: false, code: 'source_changed', message: `${at} changed while it was being sent` });
+          return;
+        }
+        answer({ ok: true, bytes: source.slice(r.offset, r.offset + r.length) });
+        return;
+      }
+      case 'release':
+        return;
+      case 'open': {
+        const key = `${r.senderKey}/${r.hash}/${r.size}`;
+        this.keyOf.set(at, key);
+        this.counts.opens++;
+        const partial = this.partials.get(key) ?? {
+          data: new Uint8Array(r.size),
+          length: 0,
+          durable: 0,
+          open: false,
+          name: r.name,
+        };
+        if (partial.open) {
+          answer({ ok: false, code: 'busy', message: `${r.name} is already being received` });
+          return;
+        }
+        partial.open = true;
+        partial.length = partial.durable;
+        this.partials.set(key, partial);
+        answer({ ok: true, offset: partial.durable });
+        return;
+      }
+      case 'write': {
+        const partial = this.partialOf(at);
+        if (!partial || r.offset !== partial.length)
+          throw new Error(`write at ${r.offset} to ${at}, expected ${partial?.length}`);
+        if (this.usedBytes() + r.bytes.length > this.capacity) {
+          answer({ ok: false, code: 'disk_full', message: `no space left writing ${partial.name}` });
+          return;
+        }
+        if (r.offset + r.bytes.length > partial.data.length) {
+          answer({ ok: false, code: 'size_mismatch', message: 'past the size' });
+          return;
+        }
+        partial.data.set(r.bytes, r.offset);
+        partial.length += r.bytes.length;
+        partial.durable = Math.max(partial.durable, partial.length - (partial.length % this.syncEvery));
+        this.counts.writes++;
+        this.counts.bytesWritten += r.bytes.length;
+        answer({ ok: true });
+        return;
+      }
+      case 'finish': {
+        const key = this.keyOf.get(at) ?? '';
+        const partial = this.partials.get(key);
+        if (!partial) {
+          answer({ ok: false, code: 'write_failed', message: 'no partial' });
+          return;
+        }
+        const [, hash, size] = key.split('/');
+        partial.open = false;
+        if (
+          partial.length !== Number(size) ||
+          contentHash(partial.data.subarray(0, partial.length)) !== hash
+        ) {
+          this.partials.delete(key);
+          const code = partial.length !== Number(size) ? 'size_mismatch' : 'hash_mismatch';
+          answer({ ok: false, code, message: `${partial.name}: ${code}` });
+          return;
+        }
+        this.partials.delete(key);
+        let name = partial.name;
+        for (let n = 1; this.placed.has(name); n++) name = `${partial.name} (${n})`;
+        this.placed.set(name, partial.data);
+        answer({ ok: true, path: name });
+        return;
+      }
+      case 'close': {
+        const partial = this.partialOf(at);
+        if (partial) {
+          partial.durable = partial.length;
+          partial.open = false;
+        }
+        return;
+      }
+      case 'discard': {
+        this.counts.discards++;
+        const key = this.keyOf.get(at);
+        if (key) this.partials.delete(key);
+        return;
+      }
+    }
+  }
+
+  /** The bytes of a file held durably (what an accept says, as PartialStore.held does). */
+  held(senderKey: string, hash: string, size: number): number {
+    return this.partials.get(`${senderKey}/${hash}/${size}`)?.durable ?? 0;
+  }
+
+  /** Reads asked for and not answered yet. */
+  pendingReads(): number {
+    return this.due.filter((d) => d.request.kind === 'read').length;
+  }
+
+  /** The program was killed: open partials keep only what was synced; nothing answers any more. */
+  crash(): void {
+    this.due.length = 0;
+    for (const partial of this.partials.values()) {
+      partial.open = false;
+      partial.length = partial.durable;
+    }
+  }
+
+  private partialOf(at: string): MemoryPartial | undefined {
+    const key = this.keyOf.get(at);
+    return key === undefined ? undefined : this.partials.get(key);
+  }
+
+  private usedBytes(): number {
+    let used = 0;
+    for (const p of this.partials.values()) used += p.length;
+    for (const f of this.placed.values()) used += f.length;
+    return used;
+  }
+
+  // ---- a node of the network only for its clock: answers come due on virtual time ----
+
+  handleDatagram(_bytes: Uint8Array, _from: Address, _now: number): void {}
+
+  handleTimeout(now: number): void {
+    const engine = this.engine;
+    if (!engine) return;
+    let answered = false;
+    while (this.due.length > 0 && (this.due[0]?.at ?? Number.POSITIVE_INFINITY) <= now) {
+      const next = this.due.shift();
+      if (next) this.perform(engine, next.request);
+      answered = true;
+    }
+    if (answered) this.onAnswered?.();
+  }
+
+  nextTimeout(): number | undefined {
+    return this.due[0]?.at;
+  }
+
+  pollTransmit(): undefined {
+    return undefined;
+  }
+
+  pollEvent(): NetchatEvent | undefined {
+    return undefined;
+  }
+}
