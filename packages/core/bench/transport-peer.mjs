@@ -82,8 +82,11 @@ async function rawSender() {
   send({ type: 'ready' });
 }
 
+/** NETCHAT_BENCH_SMALL=1: every datagram within 1200 bytes (no PMTU search), for A/B runs. */
+const LARGE = process.env.NETCHAT_BENCH_SMALL !== '1';
+
 async function netchatReceiver() {
-  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true });
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, largeDatagrams: LARGE });
   const rss = rssSampler();
   let bytes = 0;
   let firstAt = 0;
@@ -141,7 +144,7 @@ async function netchatReceiver() {
 }
 
 async function netchatSender() {
-  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true });
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, largeDatagrams: LARGE });
   const rss = rssSampler();
   const chunk = new Uint8Array(CHUNK).fill(0x5a);
   process.on('message', async (m) => {

@@ -46,6 +46,8 @@ import {
   type DeclineReason,
   decodeDatagram,
   encodeDatagram,
+  MAX_DATAGRAM_BYTES,
+  MAX_LARGE_DATAGRAM_BYTES,
   MESSAGE_VERSION,
 } from './wire/messages.js';
 
@@ -172,6 +174,8 @@ export class Endpoint {
         // Every session may have its own channel, and handshakes that have not brought their
         // request yet need room too: the channel limit follows the session limit, never below it.
         maxChannels: 2 * o.maxSessions + 64,
+        // Large datagrams are stream data's, to a peer we told we take them (session/features.ts).
+        maxDatagramBytes: o.streams && o.largeDatagrams ? MAX_LARGE_DATAGRAM_BYTES : MAX_DATAGRAM_BYTES,
       },
       dependencies.randomBytes ?? randomBytes,
     );
