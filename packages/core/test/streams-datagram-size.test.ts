@@ -9,6 +9,7 @@ import type { EndpointOptionsInput } from '../src/index.js';
 import { MAX_DATAGRAM_BYTES, MAX_LARGE_DATAGRAM_BYTES } from '../src/wire/header.js';
 import { MAX_LARGE_STREAM_PAYLOAD_BYTES } from '../src/wire/stream-messages.js';
 import { rawSession } from './support/raw-peer.js';
+import { chat, RendezvousLab } from './support/rendezvous-lab.js';
 import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf, type Node, VirtualNetwork } from './support/virtual-network.js';
 
@@ -119,6 +120,50 @@ describe('large datagrams', () => {
     );
     expect(lateData).toEqual([]);
     expect(p.a.endpoint.session(p.sa)?.state).toBe('open');
+  });
+});
+
+describe('large datagrams on a path that changes', () => {
+  it('follow the peer to a new address: the search starts over there, and finds 1452 again', () => {
+    const p = pair({}, {});
+    const reader = new StreamReader(p.net, p.b, p.sb);
+    const stream = p.a.endpoint.openStream(p.sa, p.net.now);
+    const data = pattern(3_000_000, 7);
+    const writer = new StreamWriter(p.net, p.a, p.sa, stream, data);
+    p.net.run(() => reader.bytesRead > 500_000, p.net.now + 60_000);
+    const probesBefore = p.a.sent.filter((s) => s.message?.type === 'pmtu_probe').length;
+    const moved = p.net.rebind(p.b, 4444);
+    expect(p.net.run(() => writer.done && reader.finished.has(stream), p.net.now + 60_000)).toBe(true);
+    expect(equal(reader.bytes(stream), data)).toBe(true);
+    const probesAfter = p.a.sent.filter((s) => s.message?.type === 'pmtu_probe' && s.to.port === moved.port);
+    expect(probesBefore).toBe(1);
+    expect(probesAfter.length).toBeGreaterThanOrEqual(1);
+    expect(p.a.endpoint.pathInfo(moved)?.datagramSize).toBe(MAX_LARGE_DATAGRAM_BYTES);
+  });
+
+  it('never go through the relay (it carries 1200 bytes): a relayed stream stays within 1200, unprobed', () => {
+    const lab = new RendezvousLab({ streams: true }, { relayBytesPerSecond: 1_000_000, relayBurstBytes: 200_000 });
+    const a = lab.home('port-randomising', 'anyone', [], { streams: true });
+    const b = lab.home('port-randomising', 'anyone', [], { streams: true });
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const result = chat(lab, a, b);
+    expect(result.accepted?.peer.host).toBe('relay');
+    const session = result.session as number;
+    const sb = eventsOf(b.node, 'request').at(-1)?.session ?? -1;
+    lab.net.run(
+      () => a.node.endpoint.session(session)?.peerFeatures?.largeDatagrams === true,
+      lab.net.now + 10_000,
+    );
+    const reader = new StreamReader(lab.net, b.node, sb);
+    const stream = a.node.endpoint.openStream(session, lab.net.now);
+    const data = pattern(200_000, 9);
+    const writer = new StreamWriter(lab.net, a.node, session, stream, data);
+    expect(lab.net.run(() => writer.done && reader.finished.has(stream), lab.net.now + 60_000)).toBe(true);
+    expect(equal(reader.bytes(stream), data)).toBe(true);
+    expect(a.node.sent.some((s) => s.message?.type === 'pmtu_probe')).toBe(false);
+    // What a sent through the relay: relay packets of at most 1232 bytes (a 1200-byte packet inside).
+    expect(Math.max(...a.node.sent.map((s) => s.data.length))).toBeLessThanOrEqual(1232);
+    expect(a.node.endpoint.pathInfo(result.accepted?.peer as never)?.datagramSize).toBe(MAX_DATAGRAM_BYTES);
   });
 });
 

@@ -166,9 +166,9 @@ export class Path {
   /** The channel moved to another address: a new path as far as its size goes (RFC 8899 §4.3). */
   onAddressChanged(): void {
     this.addressSeen = this.route.address;
-    const wasUsed = this.pmtu.state !== 'disabled';
     this.pmtu.disable();
-    if (wasUsed && !this.relayed) this.pmtu.enable();
+    // Off the relay onto a direct path mid-transfer: the search starts without waiting for a new activation.
+    if (!this.relayed && this.active.some((user) => user.largeDatagrams)) this.pmtu.enable();
   }
 
   /** Through the rendezvous's relay, which carries packets of at most 1200 bytes. */
