@@ -62,6 +62,11 @@ describe('NetchatPeer streams', () => {
     try {
       stream = a.openStream(session);
       expect(a.writeStream(session, stream, bytes)).toBe(bytes.length);
+      // All 8 data packets (the pacer may hold some back for a while when the handshake's round
+      // trip was long, as on a loaded machine), then the line.
+      const sentAll = () => (a.endpoint.pathInfo(b.address)?.dataPackets ?? 0) >= 8;
+      for (let i = 0; i < 500 && !sentAll(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(sentAll()).toBe(true);
       a.send(session, 'after the bytes');
     } finally {
       socket.send = send;
