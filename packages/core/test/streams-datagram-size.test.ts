@@ -18,8 +18,8 @@ const equal = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.fro
 /** a (options `a`) and b (options `b`) chat, each knowing the other's features. */
 function pair(a: EndpointOptionsInput, b: EndpointOptionsInput, seed = 1) {
   const net = new VirtualNetwork(seed);
-  const na = net.add('127.0.0.1', 1111, { streams: true, ...a });
-  const nb = net.add('127.0.0.2', 2222, { streams: true, ...b });
+  const na = net.add('127.0.0.1', 1111, { streams: true, largeDatagrams: true, ...a });
+  const nb = net.add('127.0.0.2', 2222, { streams: true, largeDatagrams: true, ...b });
   const sa = na.endpoint.connect(nb.address, net.now);
   net.run(() => eventsOf(nb, 'request').length > 0, net.now + 10_000);
   const sb = eventsOf(nb, 'request')[0]?.session ?? -1;
@@ -142,9 +142,10 @@ describe('large datagrams on a path that changes', () => {
   });
 
   it('never go through the relay (it carries 1200 bytes): a relayed stream stays within 1200, unprobed', () => {
-    const lab = new RendezvousLab({ streams: true }, { relayBytesPerSecond: 1_000_000, relayBurstBytes: 200_000 });
-    const a = lab.home('port-randomising', 'anyone', [], { streams: true });
-    const b = lab.home('port-randomising', 'anyone', [], { streams: true });
+    const options = { streams: true, largeDatagrams: true };
+    const lab = new RendezvousLab(options, { relayBytesPerSecond: 1_000_000, relayBurstBytes: 200_000 });
+    const a = lab.home('port-randomising', 'anyone', [], options);
+    const b = lab.home('port-randomising', 'anyone', [], options);
     expect(lab.run(() => lab.registered(a, b))).toBe(true);
     const result = chat(lab, a, b);
     expect(result.accepted?.peer.host).toBe('relay');
@@ -181,7 +182,7 @@ describe('large datagrams from a stranger', () => {
   });
 
   it('an endpoint that takes them still holds every other message to its own bound', () => {
-    const { net, b, raw, session, sb } = rawSession({ streams: true });
+    const { net, b, raw, session, sb } = rawSession({ streams: true, largeDatagrams: true });
     // A text fragment of 1300 bytes (over text's 1142) in a large packet: malformed like any.
     const fragment = (payload: Uint8Array) =>
       Uint8Array.from([0x4e, 0x43, 0x02, 0x01, 0, 0, 0, session, ...new Array(16).fill(0), 0, 1, ...payload]);
