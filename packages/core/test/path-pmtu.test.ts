@@ -92,13 +92,16 @@ describe('PmtuSearch', () => {
     expect(found).toBeLessThan(MAX_PLPMTU);
   });
 
-  it('falls back to 1200 when BLACK_HOLE_LOSSES large packets are lost in a row, and searches again', () => {
+  it('falls back to 1200 when BLACK_HOLE_LOSSES large packets are lost in a row and a later small one got through', () => {
     const p = new PmtuSearch();
     p.enable();
     search(p, 1500);
-    for (let i = 0; i < BLACK_HOLE_LOSSES - 1; i++) p.onLargeLost();
+    for (let pn = 100; pn < 100 + BLACK_HOLE_LOSSES; pn++) p.onLargeLost(pn);
+    // Only large packets went, and nothing small came back yet: a burst of congestion looks the same.
     expect(p.checkBlackHole()).toBe(false);
-    p.onLargeLost();
+    p.onSmallAcked(99); // sent before the losses: says nothing
+    expect(p.checkBlackHole()).toBe(false);
+    p.onSmallAcked(120); // a probe timeout's 1200-byte packet, sent after them, arrived
     expect(p.checkBlackHole()).toBe(true);
     expect(p.size).toBe(BASE_PLPMTU);
     expect(p.state).toBe('searching');
@@ -108,14 +111,20 @@ describe('PmtuSearch', () => {
     expect(p.size).toBe(BASE_PLPMTU);
   });
 
-  it('a large packet acknowledged between losses says the path still carries them (congestion, not a black hole)', () => {
+  it('fewer losses than BLACK_HOLE_LOSSES, or a large packet acknowledged between them, is no black hole', () => {
     const p = new PmtuSearch();
     p.enable();
     search(p, 1500);
+    for (let pn = 0; pn < BLACK_HOLE_LOSSES - 1; pn++) p.onLargeLost(pn);
+    p.onSmallAcked(50);
+    expect(p.checkBlackHole()).toBe(false);
     for (let round = 0; round < 10; round++) {
-      for (let i = 0; i < BLACK_HOLE_LOSSES - 1; i++) p.onLargeLost();
+      for (let i = 0; i < BLACK_HOLE_LOSSES - 1; i++) p.onLargeLost(100 * round + i);
       p.onLargeAcked();
+      p.onLargeLost(100 * round + 50);
+      p.onSmallAcked(100 * round + 60);
       expect(p.checkBlackHole()).toBe(false);
+      p.onLargeAcked();
     }
     expect(p.size).toBe(MAX_PLPMTU);
   });

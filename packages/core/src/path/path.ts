@@ -446,7 +446,7 @@ export class Path {
         frames.forget(pn);
         continue;
       }
-      if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeLost();
+      if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeLost(pn);
       frames.settle(pn, false, now);
     }
     const acked = loss.acked;
@@ -459,6 +459,7 @@ export class Path {
         continue;
       }
       if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeAcked();
+      else pmtu.onSmallAcked(pn);
       frames.settle(pn, true, now);
     }
     pmtu.checkBlackHole();

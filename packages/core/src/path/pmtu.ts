@@ -13,12 +13,14 @@
  *
  * Black holes (§4.3): a path may stop carrying what it carried (a route change, a tunnel). Large
  * packets (over 1200 bytes) then all vanish while small ones still arrive, so when
- * BLACK_HOLE_LOSSES large packets are declared lost with none acknowledged meanwhile, the size
- * falls back to 1200 and the search starts over. A congested path always gets some of its large
- * packets through (their acknowledgements reset the count), and a cut one gets nothing through,
- * so nothing is declared lost: neither looks like a black hole. The path sends the packets that
- * a probe timeout asks for at 1200 bytes, so that after a black hole something is acknowledged
- * (and the large ones are declared lost).
+ * BLACK_HOLE_LOSSES large packets are declared lost with none acknowledged meanwhile, and a small
+ * packet sent after the first of them was acknowledged, the size falls back to 1200 and the
+ * search starts over. A congested path gets some of its large packets through (their
+ * acknowledgements reset the count) or loses small ones too, and a cut one gets nothing through:
+ * neither looks like a black hole (a burst of losses at the end of Startup, with nothing small
+ * acknowledged, did look like one before the small packet was asked for). The path sends the
+ * packets that a probe timeout asks for at 1200 bytes, so that after a black hole something small
+ * is acknowledged (and the large ones are declared lost).
  *
  * Pure: time comes in as arguments.
  */
@@ -52,8 +54,10 @@ export class PmtuSearch {
   /** A probe is in flight: the next waits for its fate. */
   private outstanding = false;
   private raiseAt = Number.POSITIVE_INFINITY;
-  /** Large packets declared lost since one was last acknowledged. */
+  /** Large packets declared lost since one was last acknowledged, the first of them, and whether a small one sent after it was acknowledged. */
   private largeLost = 0;
+  private firstLargeLost = 0;
+  private smallAckedSince = false;
 
   /** The peer takes large datagrams over this path: search (from 1200, at once). */
   enable(): void {
@@ -109,11 +113,20 @@ export class PmtuSearch {
   /** A packet larger than BASE_PLPMTU (stream data) was acknowledged. */
   onLargeAcked(): void {
     this.largeLost = 0;
+    this.smallAckedSince = false;
   }
 
-  /** A packet larger than BASE_PLPMTU (stream data) was declared lost. */
-  onLargeLost(): void {
-    this.largeLost++;
+  /** Packet `pn`, larger than BASE_PLPMTU (stream data), was declared lost. */
+  onLargeLost(pn: number): void {
+    if (this.largeLost++ === 0) {
+      this.firstLargeLost = pn;
+      this.smallAckedSince = false;
+    }
+  }
+
+  /** Packet `pn`, of at most BASE_PLPMTU (not a probe), was acknowledged. */
+  onSmallAcked(pn: number): void {
+    if (this.largeLost > 0 && pn > this.firstLargeLost) this.smallAckedSince = true;
   }
 
   /**
@@ -122,7 +135,7 @@ export class PmtuSearch {
    * starts over.
    */
   checkBlackHole(): boolean {
-    if (this.largeLost < BLACK_HOLE_LOSSES || this.size <= BASE_PLPMTU) return false;
+    if (this.largeLost < BLACK_HOLE_LOSSES || !this.smallAckedSince || this.size <= BASE_PLPMTU) return false;
     this.stats.blackHoles++;
     this.startOver();
     return true;
@@ -135,6 +148,7 @@ export class PmtuSearch {
     this.trying = MAX_PLPMTU;
     this.lostProbes = 0;
     this.largeLost = 0;
+    this.smallAckedSince = false;
     this.raiseAt = Number.POSITIVE_INFINITY;
   }
 
