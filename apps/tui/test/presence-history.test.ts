@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatHistory } from '@netchat/client';
+import { VirtualClock } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelSettings } from '../src/model/tui-model.js';
 import { identityOf, testModel } from './fake-port.js';
@@ -11,39 +12,16 @@ const alice = { host: '127.0.0.1', port: 5555 };
 
 /** A model on a clock and timers the test moves. */
 function onVirtualTime(settings: Partial<ModelSettings> = {}) {
-  let now = new Date('2026-11-24T10:30:00Z').getTime();
-  const pending: { at: number; run: () => void; handle: number }[] = [];
-  let nextHandle = 1;
+  const clock = new VirtualClock(new Date('2026-11-24T10:30:00Z').getTime());
   let changes = 0;
   const built = testModel({
-    clock: () => new Date(now),
-    timers: {
-      set: (run, delay) => {
-        const handle = nextHandle++;
-        pending.push({ at: now + delay, run, handle });
-        return handle;
-      },
-      clear: (handle) => {
-        const i = pending.findIndex((t) => t.handle === handle);
-        if (i >= 0) pending.splice(i, 1);
-      },
-    },
+    clock: () => new Date(clock.now),
+    timers: clock.timers,
     onChange: () => changes++,
     ...settings,
   });
   /** Moves the clock, firing the timers that come due, in order. */
-  const advance = (ms: number) => {
-    const until = now + ms;
-    for (let fired = 0; fired < 100; fired++) {
-      pending.sort((a, b) => a.at - b.at);
-      const next = pending[0];
-      if (!next || next.at > until) break;
-      pending.shift();
-      now = next.at;
-      next.run();
-    }
-    now = until;
-  };
+  const advance = (ms: number) => clock.advance(ms, 100);
   const open = (session = 1, nick = 'alice') => {
     built.model.onEvent({ type: 'request', session, peer: alice, nick, ...identityOf(nick) });
     built.model.answerDialog(true);

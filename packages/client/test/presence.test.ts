@@ -2,40 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   ChatClient,
-  type ClientTimers,
   type ClientUpdate,
   PRESENCE_TYPING_EXPIRY_MS,
   type PresenceUpdate,
   texts,
 } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
-import { settle, type VirtualNetwork as Net, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
-
-/** Timers on the network's virtual clock: `fire` runs the ones due. */
-class VirtualTimers implements ClientTimers {
-  private pending: { at: number; run: () => void; handle: number }[] = [];
-  private next = 1;
-  constructor(private readonly net: Net) {}
-  set(run: () => void, delayMs: number): unknown {
-    const handle = this.next++;
-    this.pending.push({ at: this.net.now + delayMs, run, handle });
-    return handle;
-  }
-  clear(handle: unknown): void {
-    this.pending = this.pending.filter((t) => t.handle !== handle);
-  }
-  get size(): number {
-    return this.pending.length;
-  }
-  fire(): void {
-    const due = this.pending.filter((t) => t.at <= this.net.now);
-    this.pending = this.pending.filter((t) => t.at > this.net.now);
-    for (const t of due) t.run();
-  }
-}
+import { settle, VirtualNetwork, type VirtualPeer, VirtualTimers } from '@netchat/testkit';
 
 function clientOn(peer: VirtualPeer) {
-  const timers = new VirtualTimers(peer.net);
+  // Fired by hand (`fire`), so a test sees the moment a notice expires.
+  const timers = new VirtualTimers(() => peer.net.now);
   const client = new ChatClient(peer, peer.knownPeers, { clock: () => peer.net.now, timers });
   const updates: ClientUpdate[] = [];
   const presence: PresenceUpdate[] = [];

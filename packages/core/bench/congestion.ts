@@ -33,7 +33,7 @@ import { RttEstimator } from '../src/session/rtt-estimator.js';
 import { NewReno } from '../src/congestion/new-reno.js';
 import type { ControllerFactory } from '../test/support/bulk-sender.js';
 import { type FlowOptions, type PathOptions, PathSimulator } from '../test/support/path-simulator.js';
-import { seededU32 } from '../test/support/random.js';
+import { seededU32 } from '../src/testing/seeded-random.js';
 import { percentile, report, round } from './util.js';
 
 const args = process.argv.slice(2);

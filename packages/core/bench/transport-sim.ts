@@ -1,12 +1,11 @@
 /**
  * Streams through the real engine on simulated paths (issue 19): two or three Endpoints on the
  * virtual network, real crypto, the bottleneck a drop-tail link on virtual time
- * (test/support/shaped-links.ts). Bulk writers write as fast as their streams take bytes;
+ * (src/testing/shaped-links.ts). Bulk writers write as fast as their streams take bytes;
  * readers read everything as it arrives; the figures are what the readers got, in order.
  */
 import type { Endpoint, NetchatEvent, SessionId, StreamId } from '../src/index.js';
-import { seededRandom } from '../test/support/random.js';
-import { pathLink, ShapedLinks } from '../test/support/shaped-links.js';
+import { pathLink, ShapedLinks, seededRandom } from '../src/testing/index.js';
 import { eventsOf, type Node, type NodeEndpoint, VirtualNetwork } from '../test/support/virtual-network.js';
 
 export interface PathCase {

@@ -24,7 +24,8 @@ export type NetchatErrorCode =
   | 'FILES_DISABLED'
   | 'FILES_UNSUPPORTED'
   | 'NO_SUCH_TRANSFER'
-  | 'TRANSFER_STATE';
+  | 'TRANSFER_STATE'
+  | 'PEER_NOT_FOUND';
 
 export class NetchatError extends Error {
   override readonly name = 'NetchatError';
@@ -83,4 +84,6 @@ export const errors = {
   noSuchTransfer: (id: number) => new NetchatError('NO_SUCH_TRANSFER', `no transfer ${id}`),
   transferState: (id: number, why: string) =>
     new NetchatError('TRANSFER_STATE', `transfer ${id} ${why}`),
+  /** A rendezvous look-up that failed: `why` says so in words a person reads (not found, rate limited, no answer). */
+  peerNotFound: (why: string) => new NetchatError('PEER_NOT_FOUND', `cannot find the peer: ${why}`),
 };

@@ -156,11 +156,11 @@ function randomPath(next: () => number): string {
 }
 
 describe('property: whatever is offered, the result is safe or a refusal', () => {
-  it('20,000 seeded random paths (separators, dots, controls, surrogates, reserved names, long names)', () => {
-    const next = seededRandom(20);
+  it('5,000 seeded random paths (separators, dots, controls, surrogates, reserved names, long names)', () => {
+    const next = seededRandom(25);
     const reasons = new Set<string>();
     let made = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 5_000; i++) {
       const offered = randomPath(next);
       const result = safeRelativePath(offered);
       if (result.ok) {
@@ -172,7 +172,7 @@ describe('property: whatever is offered, the result is safe or a refusal', () =>
       }
     }
     // The generator reaches both outcomes and every refusal a short path can have.
-    expect(made).toBeGreaterThan(1000);
+    expect(made).toBeGreaterThan(250);
     expect([...reasons].sort()).toEqual([
       'absolute',
       'empty',

@@ -167,7 +167,7 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
     // A keepalive is 32 bytes, less than a 41-byte path challenge: the second one (13 s) pays for it.
     await r.until(
       () => same(p.peer.session(found.session)?.channel.address ?? { host: '', port: 0 }, n.peer.address),
-      20_000,
+      40_000,
       'the independent side on the direct path',
     );
     // Everything it sends now goes direct: netchat credits it, challenges, and moves too.
@@ -191,5 +191,5 @@ describe('interop: the independent peer with a netchat rendezvous', () => {
     );
     expect(p.client.stats.relayedIn + p.client.stats.relayedOut).toBe(relayedBefore);
     expectClean(p.peer);
-  }, 45_000);
+  }, 75_000);
 });

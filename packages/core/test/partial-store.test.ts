@@ -272,6 +272,23 @@ describe('PartialStore: durability', () => {
   });
 });
 
+describe('PartialStore: leftovers of a killed program', () => {
+  it("a state temporary left by a program that died goes when the file is received; a running program's stays", async () => {
+    const { folder: dir, entries } = folder();
+    const data = randomData(5 * KiB);
+    const base = `.netchat-${partialId(keyOf(data))}.state`;
+    // A program killed between writing its state temporary and renaming it leaves this behind.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(dir, `${base}.${dead}.tmp`), '{}');
+    writeFileSync(join(dir, `${base}.${process.ppid}.tmp`), '{}');
+    const store = new PartialStore(dir, small);
+    const file = await store.open(keyOf(data), 'received.bin');
+    await feed(file, data);
+    await file.finish();
+    expect(entries()).toEqual([`${base}.${process.ppid}.tmp`, 'received.bin']);
+  });
+});
+
 describe('PartialStore: a hostile folder', () => {
   it('a pipe or a link planted at the state name is neither waited on nor followed: no state', async () => {
     const { folder: dir } = folder();

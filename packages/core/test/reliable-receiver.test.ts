@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Text } from '../src/index.js';
 import { ReliableReceiver } from '../src/session/reliable-receiver.js';
+import { textFragment } from '../src/testing/fragments.js';
 
-const fragment = (seq: number, body: string, index = 0, count = 1): Text => ({
-  type: 'text',
-  session: 1,
-  seq,
-  ack: 0,
-  sack: 0,
-  ackDelay: 0,
-  fragmentIndex: index,
-  fragmentCount: count,
-  payload: new TextEncoder().encode(body),
-});
+const fragment = (seq: number, body: string, index = 0, count = 1): Text =>
+  textFragment(1, seq, body, index, count);
 const texts = (r: ReliableReceiver) => r.completed.map((b) => new TextDecoder().decode(b));
 
 describe('ReliableReceiver', () => {

@@ -18,6 +18,7 @@ import {
   ReplayWindow,
 } from '../src/index.js';
 import { Channel } from '../src/secure/channel.js';
+import { textFragment } from '../src/testing/fragments.js';
 import { RawPeer } from './support/raw-peer.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
 
@@ -126,17 +127,7 @@ describe('hostile datagrams are dropped, counted, and harm nothing', () => {
     // It guesses the session id: every text it sends goes to a session of its own channel, of which there is none.
     const session = b.endpoint.listSessions()[0];
     for (let id = 0; id < 100; id++) {
-      intruder.endpoint.send({
-        type: 'text',
-        session: id,
-        seq: 0,
-        ack: 0,
-        sack: 0,
-        ackDelay: 0,
-        fragmentIndex: 0,
-        fragmentCount: 1,
-        payload: new TextEncoder().encode('injected'),
-      });
+      intruder.endpoint.send(textFragment(id, 0, 'injected'));
       intruder.endpoint.send({ type: 'disconnect', session: id });
     }
     net.runFor(200);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type Datagram, MAX_FRAGMENT_BYTES, NetchatError } from '../src/index.js';
 import { Session } from '../src/session/session.js';
 import { SESSION_STATES, type SessionState, TRANSITIONS } from '../src/session/transitions.js';
+import { textFragment } from '../src/testing/fragments.js';
 import { ackDelayToWire } from '../src/wire/messages.js';
 import { seededRandom } from './support/random.js';
 import {
@@ -19,17 +20,8 @@ import {
   WIRE_ID,
 } from './support/session-harness.js';
 
-const text = (seq: number, body: string | Uint8Array, index = 0, count = 1): Datagram => ({
-  type: 'text',
-  session: WIRE_ID,
-  seq,
-  ack: 0,
-  sack: 0,
-  ackDelay: 0,
-  fragmentIndex: index,
-  fragmentCount: count,
-  payload: typeof body === 'string' ? new TextEncoder().encode(body) : body,
-});
+const text = (seq: number, body: string | Uint8Array, index = 0, count = 1): Datagram =>
+  textFragment(WIRE_ID, seq, body, index, count);
 type ConnectRequestLike = Extract<Datagram, { type: 'connect_request' }>;
 const heartbeat: Datagram = { type: 'heartbeat', session: WIRE_ID, ack: 0, sack: 0, ackDelay: 0 };
 

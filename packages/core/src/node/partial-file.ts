@@ -28,8 +28,8 @@ import { STATE_FORMAT } from '../files/content-hash.js';
 import { FileTransferError, fileErrors } from '../files/file-errors.js';
 import { fileProblem } from './home-files.js';
 import type { PartialKey, PartialPaths } from './partial-state.js';
-import { stateText } from './partial-state.js';
-import { placeFile, type LinkFile } from './place-file.js';
+import { removeStaleTemporaries, stateText } from './partial-state.js';
+import { type LinkFile, placeFile } from './place-file.js';
 
 /** How a partial file touches the disk: node's calls by default; tests pass their own to watch the order. */
 export interface PartialIo {
@@ -367,5 +367,6 @@ export class PartialFile {
   private async removeFiles(): Promise<void> {
     const { data, state, temporary } = this.settings.paths;
     await Promise.all([data, state, temporary].map((path) => rm(path, { force: true }).catch(() => {})));
+    await removeStaleTemporaries(state);
   }
 }

@@ -11,8 +11,8 @@
  * fewer bytes than the partial holds (those are written again), never more.
  */
 import { constants } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { safeRelativePath } from '../files/names.js';
 import { blake2b } from '../secure/crypto.js';
@@ -88,6 +88,32 @@ export function partialPaths(folder: string, id: string): PartialPaths {
     // The pid keeps two programs sharing a download folder from writing the same temporary file.
     temporary: `${base}${PARTIAL_STATE_SUFFIX}.${process.pid}.tmp`,
   };
+}
+
+/**
+ * Removes the state temporaries of `state` that programs left when they were killed between
+ * writing one and renaming it (the pid in the name is no longer running), so the folder holds
+ * no leftovers once the transfer goes on or ends. A live program's temporary is left alone.
+ */
+export async function removeStaleTemporaries(state: string): Promise<void> {
+  const prefix = `${basename(state)}.`;
+  const names = await readdir(dirname(state)).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || running(pid)) continue;
+    await rm(join(dirname(state), name), { force: true }).catch(() => {});
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The most a state file may be (it is under 1 KB). */

@@ -28,6 +28,7 @@ import {
   partialId,
   partialPaths,
   readState,
+  removeStaleTemporaries,
   saveStateDurably,
 } from './partial-state.js';
 
@@ -124,6 +125,7 @@ export class PartialStore {
     let handle: FileHandle | undefined;
     try {
       const state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
+      await removeStaleTemporaries(paths.state);
       handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
       const onDisk = (await handle.stat()).size;
       // More than the state claims was written but never made durable: it goes, and comes again.
@@ -191,6 +193,7 @@ export class PartialStore {
     if (this.receiving.has(id)) return false;
     const { data, state, temporary } = partialPaths(this.folder, id);
     await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
+    await removeStaleTemporaries(state);
     return true;
   }
 

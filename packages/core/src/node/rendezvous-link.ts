@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Address } from '../address.js';
+import { errors } from '../errors.js';
 import {
   type RendezvousClient,
   RendezvousClient as Client,
@@ -62,10 +63,14 @@ export class RendezvousLink extends EventEmitter<{ update: [RendezvousUpdate] }>
     peer.run((_endpoint, now) => this.client.start(now));
   }
 
-  /** Resolves with the peer's address at the moment to connect to it; rejects with a one-line reason. */
+  /**
+   * Resolves with the peer's address at the moment to connect to it; rejects with a one-line
+   * reason, a NetchatError: INVALID_ARGUMENT if the text is not a fingerprint, PEER_NOT_FOUND if
+   * the rendezvous does not introduce the peer (unknown, refused, rate limited, no answer).
+   */
   find(fingerprint: string): Promise<Address> {
     if (!isFingerprint(fingerprint))
-      return Promise.reject(new Error(`"${fingerprint}" is not a fingerprint`));
+      return Promise.reject(errors.invalidArgument('fingerprint', `"${fingerprint}" is not a fingerprint`));
     return new Promise((resolve, reject) => {
       this.holding = true;
       let request: number;
@@ -103,7 +108,7 @@ export class RendezvousLink extends EventEmitter<{ update: [RendezvousUpdate] }>
         const waiter = this.waiting.get(u.request);
         this.waiting.delete(u.request);
         if (u.type === 'ready') waiter?.resolve(u.address);
-        else waiter?.reject(new Error(`cannot find the peer: ${FAILURES[u.reason] ?? u.reason}`));
+        else waiter?.reject(errors.peerNotFound(FAILURES[u.reason] ?? u.reason));
       }
       this.emit('update', u);
     }

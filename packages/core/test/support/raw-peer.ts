@@ -6,13 +6,14 @@
 import {
   type Address,
   type Datagram,
-  encodeDatagram,
   type EndpointOptionsInput,
+  encodeDatagram,
   generateKeyPair,
   type NetchatEvent,
 } from '../../src/index.js';
 import type { Channel } from '../../src/secure/channel.js';
 import { SecureTransport } from '../../src/secure/secure-transport.js';
+import { textFragment } from '../../src/testing/fragments.js';
 import { eventsOf, type NodeEndpoint, VirtualNetwork } from './virtual-network.js';
 
 export class RawPeer implements NodeEndpoint {
@@ -89,16 +90,7 @@ export function rawSession(options: EndpointOptionsInput = {}, before: Datagram[
   const sb = eventsOf(b, 'request')[0]?.session ?? -1;
   b.endpoint.accept(sb, net.now);
   net.runFor(50);
-  const fragment = (seq: number, index: number, count: number, text: string): Datagram => ({
-    type: 'text',
-    session,
-    seq,
-    ack: 0,
-    sack: 0,
-    ackDelay: 0,
-    fragmentIndex: index,
-    fragmentCount: count,
-    payload: new TextEncoder().encode(text),
-  });
+  const fragment = (seq: number, index: number, count: number, text: string): Datagram =>
+    textFragment(session, seq, text, index, count);
   return { net, b, raw, session, sb, fragment };
 }

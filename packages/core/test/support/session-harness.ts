@@ -8,8 +8,8 @@ import {
   type NetchatEvent,
   resolveOptions,
 } from '../../src/index.js';
-import { ackDelayToWire } from '../../src/wire/messages.js';
 import { presencePace, type Route, Session, type SessionContext } from '../../src/session/session.js';
+import { ackDelayToWire } from '../../src/wire/messages.js';
 
 export interface Harness {
   readonly ctx: SessionContext;
