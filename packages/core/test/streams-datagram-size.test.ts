@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointOptionsInput } from '../src/index.js';
 import { MAX_DATAGRAM_BYTES, MAX_LARGE_DATAGRAM_BYTES } from '../src/wire/header.js';
 import { MAX_LARGE_STREAM_PAYLOAD_BYTES } from '../src/wire/stream-messages.js';
+import { filePair } from './support/file-peers.js';
+import { randomData } from './support/partial-files.js';
 import { rawSession } from './support/raw-peer.js';
 import { chat, RendezvousLab } from './support/rendezvous-lab.js';
 import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
@@ -120,6 +122,20 @@ describe('large datagrams', () => {
     );
     expect(lateData).toEqual([]);
     expect(p.a.endpoint.session(p.sa)?.state).toBe('open');
+  });
+});
+
+describe('large datagrams under a file transfer', () => {
+  it("the sender's last progress is every byte, though the verdict overtakes the last acknowledgement", () => {
+    const { net, sa, alice, bob } = filePair({ largeDatagrams: true });
+    net.conditions = { latency: 25, jitter: 0, loss: 0, duplicate: 0 };
+    const data = randomData(3_000_000, 5);
+    alice.offer(sa, { 'p.bin': data });
+    expect(net.run(() => bob.of('file_offer').length > 0, net.now + 10_000)).toBe(true);
+    bob.accept(bob.of('file_offer')[0]?.transfer ?? -1);
+    const done = () => bob.of('file_done').length > 0 && alice.of('file_done').length > 0;
+    expect(net.run(done, net.now + 60_000)).toBe(true);
+    expect(alice.of('file_progress').at(-1)).toMatchObject({ bytes: data.length, size: data.length });
   });
 });
 
