@@ -6,13 +6,18 @@
  */
 import dgram from 'node:dgram';
 import { NetchatPeer } from '../dist/index.js';
-import { RECEIVE_BUFFER_BYTES } from '../dist/node/udp-socket.js';
+import { numericLookup, RECEIVE_BUFFER_BYTES } from '../dist/node/udp-socket.js';
 import { rssSampler, wallClock } from './peer-process.mjs';
 
 const DATAGRAM = 1200;
 const CHUNK = 256 * 1024;
 
 const send = (message) => process.send?.(message);
+/** CPU time this process used (user + system), in microseconds. */
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 
 async function rawReceiver() {
   const socket = dgram.createSocket('udp4');
@@ -24,14 +29,17 @@ async function rawReceiver() {
     received++;
   });
   process.on('message', (m) => {
-    if (m.type === 'count') send({ type: 'count', received });
+    if (m.type === 'count') send({ type: 'count', received, cpu: cpuMicros() });
     if (m.type === 'quit') socket.close(() => process.exit(0));
   });
   send({ type: 'ready', port: socket.address().port });
 }
 
 async function rawSender() {
-  const socket = dgram.createSocket('udp4');
+  // The lookup netchat's socket has (udp-socket.ts): Node's default sends even a numeric address
+  // through dns.lookup and a process.nextTick per datagram; the baseline must not pay what
+  // netchat does not.
+  const socket = dgram.createSocket({ type: 'udp4', lookup: numericLookup });
   await new Promise((r) => socket.bind(0, '127.0.0.1', r));
   const payload = Buffer.alloc(DATAGRAM, 0x61);
   process.on('message', async (m) => {
@@ -40,6 +48,7 @@ async function rawSender() {
     const { port, rate, seconds } = m;
     // Paced: whatever the clock says is due, in batches of at most 64, yielding between them.
     const start = performance.now();
+    const cpuBefore = cpuMicros();
     let sent = 0;
     for (;;) {
       const elapsed = (performance.now() - start) / 1000;
@@ -48,17 +57,22 @@ async function rawSender() {
       for (let i = 0; sent < due && i < 64; i++, sent++) socket.send(payload, port, '127.0.0.1');
       await new Promise((r) => setImmediate(r));
     }
-    send({ type: 'sent', sent, seconds: (performance.now() - start) / 1000 });
+    send({ type: 'sent', sent, seconds: (performance.now() - start) / 1000, cpu: cpuMicros() - cpuBefore });
   });
   send({ type: 'ready' });
 }
 
+/** NETCHAT_BENCH_SMALL=1: every datagram within 1200 bytes (no PMTU search), for A/B runs. */
+const LARGE = process.env.NETCHAT_BENCH_SMALL !== '1';
+
 async function netchatReceiver() {
-  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true });
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, largeDatagrams: LARGE });
   const rss = rssSampler();
   let bytes = 0;
   let firstAt = 0;
   let lastAt = 0;
+  let cpuAtFirst = 0;
+  let cpuAtLast = 0;
   let target = Number.POSITIVE_INFINITY;
   const delays = [];
   peer.on('request', (e) => peer.accept(e.session));
@@ -66,18 +80,24 @@ async function netchatReceiver() {
     for (;;) {
       const chunk = peer.readStream(e.session, e.stream, 1 << 20);
       if (chunk.length === 0) break;
-      if (bytes === 0) firstAt = performance.now();
+      if (bytes === 0) {
+        firstAt = performance.now();
+        cpuAtFirst = cpuMicros();
+      }
       bytes += chunk.length;
       lastAt = performance.now();
     }
   });
   peer.on('stream_finished', (e) => {
     if (e.direction !== 'receive') return;
+    // Read once here, not per chunk: process.cpuUsage is a system call.
+    cpuAtLast = cpuMicros();
     if (bytes >= target)
       send({
         type: 'received',
         bytes,
         seconds: (lastAt - firstAt) / 1000,
+        cpu: cpuAtLast - cpuAtFirst,
         delays: [...delays],
         rss: rss.peak(),
         stats: { ...peer.stats },
@@ -104,7 +124,7 @@ async function netchatReceiver() {
 }
 
 async function netchatSender() {
-  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true });
+  const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, largeDatagrams: LARGE });
   const rss = rssSampler();
   const chunk = new Uint8Array(CHUNK).fill(0x5a);
   process.on('message', async (m) => {
@@ -121,6 +141,7 @@ async function netchatSender() {
     const session = await accepted;
     await new Promise((r) => setTimeout(r, 50));
     const stream = peer.openStream(session);
+    const cpuBefore = cpuMicros();
     let written = 0;
     // Pull-driven: as much as the stream takes, the rest when it says it has room.
     const write = () => {
@@ -145,14 +166,43 @@ async function netchatSender() {
     peer.on('stream_finished', onFinished);
     peer.on('stream_writable', onWritable);
     const chat = setInterval(() => peer.send(session, `at ${wallClock()}`), 100);
+    // NETCHAT_BENCH_TRACE=1: the path's state every 50 ms on stderr (for tuning).
+    const trace = process.env.NETCHAT_BENCH_TRACE
+      ? setInterval(() => {
+          const p = peer.endpoint.pathInfo({ host: '127.0.0.1', port });
+          const s = peer.streamInfo(session, stream);
+          console.error(
+            JSON.stringify({
+              t: Math.round(performance.now()),
+              w: Math.round(p.window),
+              inf: p.bytesInFlight,
+              rtt: p.rtt?.toFixed(2),
+              pace: Math.round((p.pacingRate ?? 0) / 1e6),
+              pk: p.dataPackets,
+              lost: p.lostPackets,
+              ws: p.windowStops,
+              ps: p.pacerStops,
+              buf: s?.buffered,
+              room: s?.available,
+              ...(() => {
+                const path = [...peer.endpoint.transport.paths][0];
+                const c = path?.controller;
+                return c ? { st: c.mode, bw: Math.round(c.bandwidth / 1e6), rtprop: c.minRtt?.toFixed(3), xa: Math.round(Math.max(...c.extraAcked)), pr: c.pacing && Math.round(c.pacing/1e6), late: path.pacer.lateness?.toFixed(2) } : {};
+              })(),
+            }),
+          );
+        }, 50)
+      : undefined;
     write();
     await done;
+    const cpu = cpuMicros() - cpuBefore;
     clearInterval(chat);
+    clearInterval(trace);
     peer.off('stream_finished', onFinished);
     peer.off('stream_writable', onWritable);
     const path = peer.endpoint.pathInfo({ host: '127.0.0.1', port });
     peer.closeSession(session, { linger: false });
-    send({ type: 'sent', rss: rss.peak(), path, stats: { ...peer.stats } });
+    send({ type: 'sent', rss: rss.peak(), cpu, path, stats: { ...peer.stats } });
   });
   send({ type: 'ready' });
 }

@@ -99,6 +99,9 @@ async function loopback() {
   console.log(
     `  chat line, one way ${mark(ours.chatP95Ms < 50)} p95 ${round(ours.chatP95Ms, 1)} ms, max ${round(ours.chatMaxMs, 1)} ms of ${ours.chatLines} lines (goal < 50 ms)`,
   );
+  console.log(
+    `  CPU per datagram   netchat sender ${round(ours.senderCpuUs, 2)} µs, receiver ${round(ours.receiverCpuUs, 2)} µs (${ours.datagrams} datagrams of ${round(bytes / ours.datagrams, 0)} stream bytes); raw sender ${round(raw.senderCpuUs, 2)} µs (flat out), receiver ${round(raw.receiverCpuUs, 2)} µs (1200 bytes)`,
+  );
   return {
     bytes,
     rawBytesPerSecond: raw.bytesPerSecond,
@@ -110,6 +113,11 @@ async function loopback() {
     receiverRssMB: round(ours.receiverRssMB, 1),
     chatP95Ms: round(ours.chatP95Ms, 1),
     chatLines: ours.chatLines,
+    senderCpuUs: round(ours.senderCpuUs, 2),
+    receiverCpuUs: round(ours.receiverCpuUs, 2),
+    datagrams: ours.datagrams,
+    rawSenderCpuUs: round(raw.senderCpuUs, 2),
+    rawReceiverCpuUs: round(raw.receiverCpuUs, 2),
   };
 }
 

@@ -25,7 +25,12 @@ import { presencePace, type SessionContext } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
 import { EndpointStreams } from './streams/endpoint-streams.js';
 import { legacyDecode } from './wire/legacy.js';
-import { type Datagram, decodeDatagram } from './wire/messages.js';
+import {
+  type Datagram,
+  decodeDatagram,
+  MAX_DATAGRAM_BYTES,
+  MAX_LARGE_DATAGRAM_BYTES,
+} from './wire/messages.js';
 
 /** The longest gap between resent handshake inits (ms). */
 export const HANDSHAKE_RETRY_MAX = 2_000;
@@ -83,6 +88,8 @@ export function joinParts(owner: PartsOwner): EndpointParts {
       // Every session may have its own channel, and handshakes that have not brought their
       // request yet need room too: the channel limit follows the session limit, never below it.
       maxChannels: 2 * o.maxSessions + 64,
+      // Large datagrams are stream data's, to a peer we told we take them (session/features.ts).
+      maxDatagramBytes: o.streams && o.largeDatagrams ? MAX_LARGE_DATAGRAM_BYTES : MAX_DATAGRAM_BYTES,
     },
     owner.randomBytes,
   );

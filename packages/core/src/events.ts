@@ -99,6 +99,8 @@ export interface PeerFeatures {
   readonly maxStreams: number;
   /** The receive window it grants each stream we open, in bytes, before it reads anything. */
   readonly streamWindow: number;
+  /** It takes datagrams of up to 1452 bytes: stream data to it may use them where the path carries them. */
+  readonly largeDatagrams: boolean;
 }
 
 /** Our side of a stream: we write it (`send`) or read it (`receive`). */

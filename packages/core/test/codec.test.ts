@@ -14,7 +14,14 @@ import {
 } from '../src/index.js';
 import { Decline, Presence } from '../src/wire/messages.js';
 import { exactCheckOf, utf8Length } from '../src/wire/fields.js';
-import { STREAM_DATA_OVERHEAD_BYTES, writeStreamDataHeader } from '../src/wire/stream-messages.js';
+import { MAX_LARGE_DATAGRAM_BYTES, MAX_LARGE_MESSAGE_BYTES } from '../src/wire/header.js';
+import {
+  MAX_LARGE_STREAM_PAYLOAD_BYTES,
+  PMTU_PROBE_OVERHEAD_BYTES,
+  STREAM_DATA_OVERHEAD_BYTES,
+  writePmtuProbe,
+  writeStreamDataHeader,
+} from '../src/wire/stream-messages.js';
 import { seededRandom } from './support/random.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -40,7 +47,7 @@ const toJson = (datagram: Datagram) =>
   JSON.parse(JSON.stringify(datagram, (_k, v) => (v instanceof Uint8Array ? hex(v) : v)));
 const fromJson = (json: string): Datagram => {
   const value = JSON.parse(json);
-  for (const key of ['payload', 'ranges'])
+  for (const key of ['payload', 'ranges', 'padding'])
     if (typeof value[key] === 'string') value[key] = Uint8Array.from(Buffer.from(value[key], 'hex'));
   return value;
 };
@@ -69,6 +76,7 @@ describe('PROTOCOL.md test vectors', () => {
         'stream_reset',
         'stream_stop',
         'stream_limit',
+        'pmtu_probe',
       ]),
     );
     expect(invalid.length).toBeGreaterThanOrEqual(10);
@@ -161,6 +169,7 @@ const samples: Datagram[] = [
   { type: 'stream_reset', session: 9, packet: 6, stream: 4, finalSize: 12, code: 65535 },
   { type: 'stream_stop', session: 9, packet: 7, stream: 5, code: 0 },
   { type: 'stream_limit', session: 9, packet: 8, maxStreams: 2 ** 32 - 1 },
+  { type: 'pmtu_probe', session: 9, packet: 2 ** 53 - 1, padding: new Uint8Array(8) },
 ];
 
 describe('round trip', () => {
@@ -196,11 +205,60 @@ describe('round trip', () => {
   });
 });
 
+describe('large packets (PROTOCOL.md, Datagram size)', () => {
+  it('a full stream_data or pmtu_probe of a large packet fills exactly 1452 bytes; one byte more is malformed', () => {
+    expect(MAX_LARGE_MESSAGE_BYTES + PACKET_OVERHEAD_BYTES).toBe(MAX_LARGE_DATAGRAM_BYTES);
+    const data: Datagram = {
+      type: 'stream_data',
+      session: 1,
+      packet: 2,
+      stream: 3,
+      offset: 4,
+      fin: 0,
+      payload: new Uint8Array(MAX_LARGE_STREAM_PAYLOAD_BYTES).fill(7),
+    };
+    const probe: Datagram = {
+      type: 'pmtu_probe',
+      session: 1,
+      packet: 5,
+      padding: new Uint8Array(MAX_LARGE_MESSAGE_BYTES - PMTU_PROBE_OVERHEAD_BYTES),
+    };
+    for (const message of [data, probe]) {
+      const bytes = encodeDatagram(message);
+      expect(bytes.length).toBe(MAX_LARGE_MESSAGE_BYTES);
+      expect(decodeDatagram(bytes)).toEqual({ ok: true, datagram: message });
+      const longer = new Uint8Array(bytes.length + 1);
+      longer.set(bytes);
+      expect(decodeDatagram(longer).ok).toBe(false);
+    }
+    // Every other message keeps its own bound: a text fragment is never longer than 1168.
+    const text = encodeDatagram(samples[0] as Datagram);
+    const longerText = new Uint8Array(text.length + 1);
+    longerText.set(text);
+    longerText[text.length] = 0x61;
+    expect(decodeDatagram(longerText).ok).toBe(false);
+  });
+
+  it('a probe written in place is what the codec writes', () => {
+    const size = MAX_LARGE_MESSAGE_BYTES;
+    const inPlace = new Uint8Array(size).fill(0xff);
+    writePmtuProbe(inPlace, 0x1234abcd, 2 ** 40 + 3, size);
+    const encoded = encodeDatagram({
+      type: 'pmtu_probe',
+      session: 0x1234abcd,
+      packet: 2 ** 40 + 3,
+      padding: new Uint8Array(size - PMTU_PROBE_OVERHEAD_BYTES),
+    });
+    expect(hex(inPlace)).toBe(hex(encoded));
+  });
+});
+
 /** Where the field that runs to the end of the datagram begins, for the messages that have one. */
 const REST_FIELD_FROM: Partial<Record<Datagram['type'], number>> = {
   text: 25,
   stream_data: STREAM_DATA_OVERHEAD_BYTES,
   stream_ack: 22,
+  pmtu_probe: PMTU_PROBE_OVERHEAD_BYTES,
 };
 
 describe('malformed input never throws and is always rejected or valid', () => {

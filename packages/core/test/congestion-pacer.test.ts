@@ -90,4 +90,26 @@ describe('Pacer', () => {
     pacer.setMaxRate(undefined);
     expect(pacer.rate(12_000, 100, undefined)).toBe(150_000);
   });
+
+  it('lets a datagram larger than the bucket (1452 bytes at a low rate) go once it has waited for it', () => {
+    // At 100 kB/s the bucket holds 10 ms of sending: 1000 bytes, less than the datagram.
+    const pacer = new Pacer();
+    const rate = 100_000;
+    let now = 0;
+    pacer.nextSendTime(now, 1452, 12_000, 50, rate);
+    pacer.onSent(pacer.rate(12_000, 50, rate) ?? 0); // empty
+    let sent = 0;
+    for (let i = 0; i < 100 && sent < 3; i++) {
+      const at = pacer.nextSendTime(now, 1452, 12_000, 50, rate);
+      if (at > now) {
+        now = at;
+        continue;
+      }
+      pacer.onSent(1452);
+      sent++;
+    }
+    expect(sent).toBe(3);
+    // Still paced: three datagrams of 1452 bytes take about their time at the rate.
+    expect(now).toBeGreaterThanOrEqual(((2 * 1452) / rate) * 1000);
+  });
 });

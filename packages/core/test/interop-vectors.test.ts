@@ -64,7 +64,7 @@ function asJson(decoded: Decoded | undefined): unknown {
 }
 
 /** The vectors' JSON with its hex strings as bytes where the layout has byte fields. */
-const BYTE_FIELDS = new Set(['payload', 'ranges', 'keys', 'ip', 'relayKey', 'fingerprint', 'key', 'mac', 'inner']);
+const BYTE_FIELDS = new Set(['payload', 'ranges', 'padding', 'keys', 'ip', 'relayKey', 'fingerprint', 'key', 'mac', 'inner']);
 function fromJson(json: Record<string, unknown>): Decoded {
   return Object.fromEntries(
     Object.entries(json).map(([k, v]) => [k, BYTE_FIELDS.has(k) && typeof v === 'string' ? unhex(v) : v]),

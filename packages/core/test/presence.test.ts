@@ -177,11 +177,11 @@ describe('presence from a hostile or different peer', () => {
     expect(oldCodec.decode(presence)).toEqual({ ok: false, reason: 'unknown message code 9' });
     expect(decodeDatagram(presence).ok).toBe(true);
 
-    // That is the path this endpoint takes for a code it does not know (17: 10 to 16 came with
+    // That is the path this endpoint takes for a code it does not know (18: 10 to 17 came with
     // issue 19's streams, the same way), inside an open session.
     const { net, b, raw, sb, fragment } = rawSession();
     const unknown = Uint8Array.from(presence);
-    unknown[3] = 17;
+    unknown[3] = 18;
     const answersBefore = raw.received.length;
     const heardBefore = b.endpoint.session(sb)?.lastHeard;
     raw.sendRaw(unknown);
@@ -189,7 +189,7 @@ describe('presence from a hostile or different peer', () => {
     expect(b.endpoint.stats).toMatchObject({
       malformed: 1,
       unknownSession: 0,
-      lastDropReason: 'unknown message code 17',
+      lastDropReason: 'unknown message code 18',
     });
     expect(raw.received.length).toBe(answersBefore);
     expect(b.endpoint.session(sb)).toMatchObject({ state: 'open', lastHeard: heardBefore });

@@ -13,7 +13,7 @@ import { emptied } from '../session/reliable-sender.js';
 import { MAX_ACK_DELAY_MS } from '../session/rtt-estimator.js';
 import type { AckedPacket, AckSummary, CongestionController, RttSource } from './controller.js';
 import { DeliveryRate } from './delivery-rate.js';
-import { ACK_ELICITING, ACKED, APP_LIMITED, IN_FLIGHT, LOST, SentPackets } from './sent-packets.js';
+import { ACK_ELICITING, ACKED, APP_LIMITED, IN_FLIGHT, LOST, PROBE, SentPackets } from './sent-packets.js';
 
 /** kPacketThreshold: a packet this many below an acknowledged one is lost (RFC 9002 §6.1.1). */
 export const PACKET_THRESHOLD = 3;
@@ -94,12 +94,25 @@ export class LossDetection {
     this.rate.onAppLimited(this.sent.bytesInFlight);
   }
 
-  /** OnPacketSent: records a packet and returns its packet number. */
-  onPacketSent(now: number, bytes: number, tag = 0, ackEliciting = true, inFlight = true): number {
+  /**
+   * OnPacketSent: records a packet and returns its packet number. A `probe` (a PMTU probe) is in
+   * flight and ack-eliciting like any packet, but its loss is no congestion event (RFC 9000 §14.4).
+   */
+  onPacketSent(
+    now: number,
+    bytes: number,
+    tag = 0,
+    ackEliciting = true,
+    inFlight = true,
+    probe = false,
+  ): number {
     const priorInFlight = this.sent.bytesInFlight;
     const appLimited = this.rate.appLimited;
     const flags =
-      (inFlight ? IN_FLIGHT : 0) | (ackEliciting ? ACK_ELICITING : 0) | (appLimited ? APP_LIMITED : 0);
+      (inFlight ? IN_FLIGHT : 0) |
+      (ackEliciting ? ACK_ELICITING : 0) |
+      (appLimited ? APP_LIMITED : 0) |
+      (probe ? PROBE : 0);
     const pn = this.sent.add(now, bytes, flags, tag);
     if (inFlight) {
       if (ackEliciting) this.timeOfLastAckEliciting = now;
@@ -242,7 +255,8 @@ export class LossDetection {
       sent.resolve(pn, LOST);
       this.lost.push(pn);
       this.lostTags.push(sent.tag(pn));
-      if ((flags & IN_FLIGHT) === 0) continue;
+      // A lost probe is neither congestion nor part of a run of losses (§7.6 counts only those).
+      if ((flags & IN_FLIGHT) === 0 || flags & PROBE) continue;
       lostBytes += sent.bytes(pn);
       if (sentAt > newestLostSentAt) newestLostSentAt = sentAt;
       if (!byAck || (flags & ACK_ELICITING) === 0) continue;

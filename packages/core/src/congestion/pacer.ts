@@ -73,7 +73,9 @@ export class Pacer {
   ): number {
     const rate = this.rate(window, srtt, controllerRate);
     if (rate === undefined || !(rate > 0)) return now;
-    const capacity = burstCapacity(rate, this.burstInterval);
+    // Never below the datagram asked about: at a low rate the bucket's ceiling (10 ms of sending)
+    // may be under a large datagram (1452 bytes), which would then never leave.
+    const capacity = Math.max(bytes, burstCapacity(rate, this.burstInterval));
     const elapsed = Number.isNaN(this.refilledAt) ? 0 : Math.max(0, now - this.refilledAt);
     this.refilledAt = now;
     this.tokens = Math.min(capacity, this.tokens + (rate * elapsed) / 1000);

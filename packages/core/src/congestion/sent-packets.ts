@@ -20,6 +20,11 @@ export const APP_LIMITED = 4;
 export const ACKED = 8;
 /** Resolved: declared lost. */
 export const LOST = 16;
+/**
+ * A PMTU probe (RFC 8899; RFC 9000 §14.4): in flight like any packet, but its loss says the probed
+ * size did not get through, not that the path is congested.
+ */
+export const PROBE = 32;
 const RESOLVED = ACKED | LOST;
 
 const INITIAL_CAPACITY = 256;
@@ -69,7 +74,7 @@ export class SentPackets {
     const slot = pn & this.mask;
     this.sentAtColumn[slot] = sentAt;
     this.bytesColumn[slot] = bytes;
-    this.flagsColumn[slot] = flags & (IN_FLIGHT | ACK_ELICITING | APP_LIMITED);
+    this.flagsColumn[slot] = flags & (IN_FLIGHT | ACK_ELICITING | APP_LIMITED | PROBE);
     this.tagColumn[slot] = tag;
     if (flags & IN_FLIGHT) this.bytesInFlight += bytes;
     if (flags & ACK_ELICITING) this.ackElicitingInFlight++;

@@ -83,6 +83,14 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping = false;
   private pumpAgain = false;
+  /** Inside the socket's datagram callback (Node runs one per datagram, up to 32 in a row). */
+  private receiving = false;
+  /**
+   * Events held until the datagrams ready now are all handled: a `stream_readable`, and every
+   * event after it (order is kept). See `hold`.
+   */
+  private held: NetchatEvent[] = [];
+  private releaseScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -107,8 +115,13 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       // A plain view, not the Buffer: the data path takes two views of every datagram, and a
       // Buffer's subarray costs about twice a typed array's.
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
-      this.endpoint.handleDatagram(bytes, { host, port: rinfo.port }, this.clock());
-      this.pump();
+      this.receiving = true;
+      try {
+        this.endpoint.handleDatagram(bytes, { host, port: rinfo.port }, this.clock());
+        this.pump();
+      } finally {
+        this.receiving = false;
+      }
     });
     // Errors on a bound UDP socket are per-datagram (ICMP unreachable and the like): not fatal.
     socket.on('error', () => {});
@@ -317,8 +330,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
         for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit())
           this.sendDatagram(t.to, t.data);
         for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
-          (this.emit as (type: string, event: NetchatEvent) => boolean)('event', e);
-          (this.emit as (type: string, event: NetchatEvent) => boolean)(e.type, e);
+          if (this.held.length > 0 || (this.receiving && e.type === 'stream_readable')) this.hold(e);
+          else this.deliver(e);
         }
       } while (this.pumpAgain);
     } finally {
@@ -328,6 +341,46 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     this.emit('pumped');
     if (!this.endpoint.busy && this.idleWaiters.length > 0)
       for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  private deliver(e: NetchatEvent): void {
+    (this.emit as (type: string, event: NetchatEvent) => boolean)('event', e);
+    (this.emit as (type: string, event: NetchatEvent) => boolean)(e.type, e);
+  }
+
+  /**
+   * A stream became readable while Node hands us datagrams one callback at a time: told once
+   * they are all handled (setImmediate runs after the I/O callbacks of this turn), so the
+   * application reads what the whole batch brought at once instead of a datagram's worth per
+   * read (each read costs a call through the engine, an array and a copy; loopback stream
+   * throughput depends on it). Every event after it waits too, so the order is kept; a chat
+   * line is held at most until the batch ends (well under a millisecond).
+   */
+  private hold(e: NetchatEvent): void {
+    this.held.push(e);
+    this.scheduleRelease();
+  }
+
+  private scheduleRelease(): void {
+    if (this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    setImmediate(() => this.release());
+  }
+
+  private release(): void {
+    const held = this.held;
+    let told = 0;
+    try {
+      // While these are told, the application's calls may bring more events: they queue behind
+      // (held is not empty), and this loop reaches them.
+      while (told < held.length) this.deliver(held[told++] as NetchatEvent);
+    } finally {
+      // A listener that threw leaves the rest for the next turn.
+      this.held = held.slice(told);
+      this.releaseScheduled = false;
+      if (this.held.length > 0) this.scheduleRelease();
+    }
+    this.pump();
   }
 
   /** Sends one datagram, or counts why not. Never throws: `to` may come from the network. */

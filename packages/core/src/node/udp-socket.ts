@@ -21,7 +21,7 @@ let lastVersion = 0;
  * dns.lookup and a process.nextTick before each datagram goes out; this answers them at once.
  * Names still go to dns.lookup.
  */
-function numericLookup(
+export function numericLookup(
   address: string,
   family: number,
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,

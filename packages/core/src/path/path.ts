@@ -19,11 +19,17 @@
  * back (two flows on 1 Gbit/s stuck at 555/375). Chat does not need it: it is outside the window. A
  * probe timeout sends two packets whatever the window. Acknowledgements and losses reach the
  * session that sent the packet (SentFrames), which moves its streams on.
+ *
+ * Datagram size (pmtu.ts): stream data fills datagrams of the size the path is proven to carry,
+ * 1200 bytes until a probe of a larger size (up to 1452) is acknowledged, on a direct path to a
+ * peer that takes large datagrams. Probes take their turn before data, within the window and at
+ * the pacer's times like data; what a probe timeout sends is cut to 1200 bytes (pmtu.ts says why).
  */
 import { createController, type ControllerKind } from '../congestion/controllers.js';
-import { type CongestionController, MAX_DATAGRAM_SIZE } from '../congestion/controller.js';
+import type { CongestionController } from '../congestion/controller.js';
 import { LossDetection } from '../congestion/loss-detection.js';
 import { Pacer } from '../congestion/pacer.js';
+import { RELAY_HOST } from '../rendezvous/relay.js';
 import { allocate } from '../slab.js';
 import { RttEstimator } from '../session/rtt-estimator.js';
 import type { Route } from '../session/session.js';
@@ -32,8 +38,9 @@ import {
   ackDelayToWire,
   type Datagram,
   encodeDatagram,
-  MAX_MESSAGE_DATAGRAM_BYTES,
+  MAX_LARGE_MESSAGE_BYTES,
   PACKET_OVERHEAD_BYTES,
+  type PmtuProbe,
   type StreamAck,
   type StreamData,
 } from '../wire/messages.js';
@@ -41,14 +48,22 @@ import type { ByteRing } from '../streams/byte-ring.js';
 import {
   ackRangeCount,
   encodeAckRanges,
+  MAX_STREAM_PAYLOAD_BYTES,
+  PMTU_PROBE_OVERHEAD_BYTES,
   STREAM_DATA_OVERHEAD_BYTES,
+  writePmtuProbe,
   writeStreamDataHeader,
 } from '../wire/stream-messages.js';
 import { AckTracker, MAX_RANGES } from './ack-tracker.js';
-import { CONTROL, DATA, type FrameOwner, SentFrames } from './sent-frames.js';
+import { PmtuSearch } from './pmtu.js';
+import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
 
 /** A session's streams on this path (stream-set.ts): sends its packets when its turn comes. */
 export interface PathUser extends FrameOwner {
+  /** The session's id on the wire (a probe names a session of the path). */
+  readonly wireId: number;
+  /** The session's peer takes datagrams of up to 1452 bytes (its `features`). */
+  readonly largeDatagrams: boolean;
   /** Sends one packet of stream data through `sendData`; false if it has nothing to send now. */
   sendOne(now: number): boolean;
 }
@@ -80,7 +95,9 @@ export interface PathOptions {
 }
 
 /** Every path's data packets are written here, and sealed at once (the engine is single-threaded). */
-const SCRATCH = new Uint8Array(MAX_MESSAGE_DATAGRAM_BYTES);
+const SCRATCH = new Uint8Array(MAX_LARGE_MESSAGE_BYTES);
+/** What a data packet of stream data adds to its payload (the message's header and the packet's). */
+const DATA_PACKET_OVERHEAD = STREAM_DATA_OVERHEAD_BYTES + PACKET_OVERHEAD_BYTES;
 
 export class Path {
   readonly rtt = new RttEstimator(1, 60_000);
@@ -88,12 +105,25 @@ export class Path {
   readonly loss: LossDetection;
   readonly pacer = new Pacer();
   readonly acks: AckTracker;
+  /** The largest datagram the path is proven to carry (RFC 8899's search). */
+  readonly pmtu = new PmtuSearch();
   /** The endpoint's deadline queue files the path under this (it skips stale entries). */
   scheduledAt: number | undefined;
   /** The channel went away: the path is dropped with it. */
   retired = false;
   /** Counts for tests and benchmarks. */
-  readonly stats = { dataPackets: 0, controlPackets: 0, acksSent: 0, probes: 0, lostPackets: 0 };
+  readonly stats = {
+    dataPackets: 0,
+    controlPackets: 0,
+    acksSent: 0,
+    probes: 0,
+    lostPackets: 0,
+    /** Times the sender stopped with data waiting: the window full, the pacer empty (diagnostics). */
+    windowStops: 0,
+    pacerStops: 0,
+  };
+  /** The address the path was last set up for (its rate cap, its datagram size): the channel may move. */
+  addressSeen: Route['address'] | undefined;
   private readonly frames = new SentFrames();
   private readonly active: PathUser[] = [];
   private turn = 0;
@@ -126,8 +156,29 @@ export class Path {
 
   /** A session has stream data to send: it takes its turn in the round robin. */
   activate(user: PathUser, now: number): void {
-    if (!this.active.includes(user)) this.active.push(user);
+    if (!this.active.includes(user)) {
+      this.active.push(user);
+      if (this.pmtu.state === 'disabled' && user.largeDatagrams && !this.relayed) this.pmtu.enable();
+    }
     if (!this.busy) this.pump(now);
+  }
+
+  /** The channel moved to another address: a new path as far as its size goes (RFC 8899 §4.3). */
+  onAddressChanged(): void {
+    this.addressSeen = this.route.address;
+    this.pmtu.disable();
+    // Off the relay onto a direct path mid-transfer: the search starts without waiting for a new activation.
+    if (!this.relayed && this.active.some((user) => user.largeDatagrams)) this.pmtu.enable();
+  }
+
+  /** Through the rendezvous's relay, which carries packets of at most 1200 bytes. */
+  private get relayed(): boolean {
+    return this.route.address.host === RELAY_HOST;
+  }
+
+  /** The most stream bytes the next data packet may carry: the proven size, 1200 bytes for what a probe timeout sends. */
+  get payloadLimit(): number {
+    return this.loss.probesDue > 0 ? MAX_STREAM_PAYLOAD_BYTES : this.pmtu.size - DATA_PACKET_OVERHEAD;
   }
 
   /** A session's streams ended: it leaves the round robin. */
@@ -157,25 +208,35 @@ export class Path {
 
   private fill(now: number): void {
     const loss = this.loss;
+    const pmtu = this.pmtu;
     while (this.active.length > 0) {
       if (loss.probesDue === 0) {
+        const size = pmtu.size;
         const window = this.controller.window();
-        if (loss.bytesInFlight + MAX_DATAGRAM_SIZE > window) return; // an ack wakes it
-        const at = this.pacer.nextSendTime(
-          now,
-          MAX_DATAGRAM_SIZE,
-          window,
-          this.rtt.srtt,
-          this.controller.pacingRate(),
-        );
+        if (loss.bytesInFlight + size > window) {
+          this.stats.windowStops++;
+          return; // an ack wakes it
+        }
+        const at = this.pacer.nextSendTime(now, size, window, this.rtt.srtt, this.controller.pacingRate());
         if (at > now) {
+          this.stats.pacerStops++;
           this.pacerWake = at;
           return;
         }
       }
       if (this.turn >= this.active.length) this.turn = 0;
       const user = this.active[this.turn] as PathUser;
-      if (user.ended || !user.sendOne(now)) {
+      if (user.ended) {
+        this.active.splice(this.turn, 1);
+        continue;
+      }
+      // A probe goes in the data's place (it needs the window and the pacer as data does).
+      const probe = loss.probesDue === 0 ? pmtu.probeSize(now) : 0;
+      if (probe > 0 && loss.bytesInFlight + probe <= this.controller.window()) {
+        this.sendProbe(user, probe, now);
+        continue;
+      }
+      if (!user.sendOne(now)) {
         this.active.splice(this.turn, 1);
         continue;
       }
@@ -183,7 +244,27 @@ export class Path {
     }
     this.pacerWake = Number.POSITIVE_INFINITY;
     // Out of data with room in the window: what goes from now on does not show what the path can carry.
-    if (loss.bytesInFlight + MAX_DATAGRAM_SIZE <= this.controller.window()) loss.onApplicationLimited();
+    if (loss.bytesInFlight + pmtu.size <= this.controller.window()) loss.onApplicationLimited();
+  }
+
+  /** A PMTU probe of `size` bytes (the whole datagram), named as a message of `user`'s session. */
+  private sendProbe(user: PathUser, size: number, now: number): void {
+    const pn = this.loss.sent.next;
+    const length = size - PACKET_OVERHEAD_BYTES;
+    const described = this.describePackets;
+    const plaintext = described ? allocate(length) : SCRATCH.subarray(0, length);
+    writePmtuProbe(plaintext, user.wireId, pn, length);
+    const message: PmtuProbe | undefined = described
+      ? {
+          type: 'pmtu_probe',
+          session: user.wireId,
+          packet: pn,
+          padding: plaintext.subarray(PMTU_PROBE_OVERHEAD_BYTES),
+        }
+      : undefined;
+    this.record(pn, now, length, PROBE, user, 0, 0, size, 0);
+    this.pmtu.onProbeSent();
+    this.host.send(this.route, message, plaintext, true);
   }
 
   /** One packet of stream bytes: `length` bytes of `source` (the stream's buffer) at `offset`. */
@@ -250,7 +331,7 @@ export class Path {
     const loss = this.loss;
     this.frames.record(loss.sent.base, pn, kind, owner, stream, offset, length, extra);
     if (loss.probesDue > 0) this.stats.probes++;
-    loss.onPacketSent(now, bytes);
+    loss.onPacketSent(now, bytes, 0, true, true, kind === PROBE);
     this.pacer.onSent(bytes);
   }
 
@@ -347,14 +428,40 @@ export class Path {
     this.host.send(this.route, message, plaintext, false);
   }
 
-  /** Tells the owners what the last acknowledgement or loss timeout resolved. */
+  /**
+   * Tells the owners what the last acknowledgement or loss timeout resolved, and the size search
+   * what became of its probes and of the large packets.
+   */
   private settleResolved(now: number): void {
     const loss = this.loss;
     const frames = this.frames;
+    const pmtu = this.pmtu;
     const lost = loss.lost;
     this.stats.lostPackets += lost.length;
-    for (let i = 0; i < lost.length; i++) frames.settle(lost[i] as number, false, now);
+    for (let i = 0; i < lost.length; i++) {
+      const pn = lost[i] as number;
+      const kind = frames.kind(pn);
+      if (kind === PROBE) {
+        pmtu.onProbeLost(frames.length(pn), now);
+        frames.forget(pn);
+        continue;
+      }
+      if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeLost(pn);
+      frames.settle(pn, false, now);
+    }
     const acked = loss.acked;
-    for (let i = 0; i < acked.length; i++) frames.settle(acked[i] as number, true, now);
+    for (let i = 0; i < acked.length; i++) {
+      const pn = acked[i] as number;
+      const kind = frames.kind(pn);
+      if (kind === PROBE) {
+        pmtu.onProbeAcked(frames.length(pn), now);
+        frames.forget(pn);
+        continue;
+      }
+      if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeAcked();
+      else pmtu.onSmallAcked(pn);
+      frames.settle(pn, true, now);
+    }
+    pmtu.checkBlackHole();
   }
 }

@@ -9,6 +9,8 @@
 export const DATA = 1;
 /** A control message (credit, reset, stop, limit): resent with its latest value when lost. */
 export const CONTROL = 2;
+/** A PMTU probe (the path's own, `length` its datagram size): never sent again. */
+export const PROBE = 3;
 
 /** The session's streams on a path, as the path sees them: they get their packets' fates. */
 export interface FrameOwner {
@@ -55,6 +57,18 @@ export class SentFrames {
 
   kind(pn: number): number {
     return this.kinds[pn & this.mask] as number;
+  }
+
+  /** DATA: the stream bytes `pn` carried; PROBE: its datagram size. */
+  length(pn: number): number {
+    return this.lengths[pn & this.mask] as number;
+  }
+
+  /** Forgets `pn` without telling anyone (a probe: the path takes its fate itself). */
+  forget(pn: number): void {
+    const slot = pn & this.mask;
+    this.kinds[slot] = 0;
+    this.owners[slot] = undefined;
   }
 
   /** Tells the owner of `pn` that it was acknowledged (`acked`) or lost, and forgets it. */

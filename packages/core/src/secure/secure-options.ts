@@ -3,6 +3,7 @@
  * Every limit has a name here and a line saying why it has the value it has.
  */
 import type { Address } from '../address.js';
+import { MAX_DATAGRAM_BYTES } from '../wire/header.js';
 import type { Channel } from './channel.js';
 
 export interface SecureOptions {
@@ -56,6 +57,11 @@ export interface SecureOptions {
    * it more. A real move needs one challenge, so a thousand peers a second can still roam.
    */
   pathPacketsPerSecond: number;
+  /**
+   * The largest datagram taken; a larger one is dropped and counted as malformed. 1200, or 1452
+   * (MAX_LARGE_DATAGRAM_BYTES) where the endpoint tells peers it takes large datagrams.
+   */
+  maxDatagramBytes: number;
 }
 
 export const DEFAULT_SECURE_OPTIONS: SecureOptions = {
@@ -75,6 +81,7 @@ export const DEFAULT_SECURE_OPTIONS: SecureOptions = {
   cookieRotation: 120_000,
   pathPacketsPerSecondPerHost: 10,
   pathPacketsPerSecond: 1_000,
+  maxDatagramBytes: MAX_DATAGRAM_BYTES,
 };
 
 export interface SecureStats {

@@ -181,6 +181,10 @@ export class SecureTransport implements SecureContext {
 
   /** One datagram from the network. Never throws. */
   receive(bytes: Uint8Array, from: Address, now: number): void {
+    if (bytes.length > this.options.maxDatagramBytes) {
+      this.stats.malformedPackets++;
+      return;
+    }
     const data = readDataPacket(bytes);
     if (data) {
       this.dataPath.onData(data, bytes, from, now);

@@ -148,6 +148,7 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     stream_reset: stream.onReset,
     stream_stop: stream.onStop,
     stream_limit: stream.onLimit,
+    pmtu_probe: stream.onProbe,
   },
   lingering: {
     // Acknowledgements still count; new text from the peer is not taken.

@@ -11,21 +11,29 @@
  */
 import type { PeerFeatures } from '../events.js';
 import type { Features } from '../wire/messages.js';
-import { FEATURE_FILES, FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
+import { FEATURE_FILES, FEATURE_LARGE_DATAGRAMS, FEATURE_STREAMS, FEATURES_ASK } from '../wire/stream-messages.js';
 import type { Session } from './session.js';
 
 /** A peer that said nothing: text only. */
-export const TEXT_ONLY: PeerFeatures = { streams: false, files: false, maxStreams: 0, streamWindow: 0 };
+export const TEXT_ONLY: PeerFeatures = {
+  streams: false,
+  files: false,
+  maxStreams: 0,
+  streamWindow: 0,
+  largeDatagrams: false,
+};
 
 /** Our features, asking for the peer's while we have not heard them. */
 export function sendFeatures(s: Session): void {
   if (!s.ctx.sendsFeatures) return;
-  const { streams, files, streamWindow, maxIncomingStreams } = s.ctx.options;
+  const { streams, files, streamWindow, maxIncomingStreams, largeDatagrams } = s.ctx.options;
   s.ctx.transmit(s.route, {
     type: 'features',
     session: s.wireId,
-    // Files travel on streams: the files bit is said only with the streams bit.
-    features: streams ? FEATURE_STREAMS | (files ? FEATURE_FILES : 0) : 0,
+    // Files and large datagrams go with streams: their bits are said only with the streams bit.
+    features: streams
+      ? FEATURE_STREAMS | (files ? FEATURE_FILES : 0) | (largeDatagrams ? FEATURE_LARGE_DATAGRAMS : 0)
+      : 0,
     flags: s.featuresHeard ? 0 : FEATURES_ASK,
     streamWindow: streams ? streamWindow : 0,
     maxStreams: streams ? maxIncomingStreams : 0,
@@ -41,6 +49,7 @@ export function onFeatures(s: Session, features: Features): void {
     files: streams && (features.features & FEATURE_FILES) !== 0,
     maxStreams: streams ? features.maxStreams : 0,
     streamWindow: streams ? features.streamWindow : 0,
+    largeDatagrams: streams && (features.features & FEATURE_LARGE_DATAGRAMS) !== 0,
   };
   s.featuresHeard = true;
   // A request is answered by the accept (which brings ours), not before the person decides.

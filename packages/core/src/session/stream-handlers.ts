@@ -12,7 +12,14 @@ import {
   onStreamStop,
 } from '../streams/stream-peer.js';
 import { StreamSet } from '../streams/stream-set.js';
-import type { StreamCredit, StreamData, StreamLimit, StreamReset, StreamStop } from '../wire/messages.js';
+import type {
+  PmtuProbe,
+  StreamCredit,
+  StreamData,
+  StreamLimit,
+  StreamReset,
+  StreamStop,
+} from '../wire/messages.js';
 import type { Session } from './session.js';
 
 /** The session's streams, made (with the channel's path) at the first need; undefined if we take none. */
@@ -22,7 +29,7 @@ export function streamsOf(s: Session): StreamSet | undefined {
   return s.streams;
 }
 
-type StreamMessage = StreamData | StreamCredit | StreamReset | StreamStop | StreamLimit;
+type StreamMessage = StreamData | StreamCredit | StreamReset | StreamStop | StreamLimit | PmtuProbe;
 
 /** Runs `take` on the session's streams; acknowledges the packet if it was taken. */
 function handle<M extends StreamMessage>(
@@ -43,3 +50,15 @@ export const onCredit = handle<StreamCredit>(onStreamCredit);
 export const onReset = handle<StreamReset>(onStreamReset);
 export const onStop = handle<StreamStop>(onStreamStop);
 export const onLimit = handle<StreamLimit>((streams, d) => onStreamLimit(streams, d));
+const takeProbe = handle<PmtuProbe>(() => true);
+/**
+ * A probe of the path's size (PROTOCOL.md, Datagram size): only acknowledged, and only where we
+ * said we take large datagrams (a peer that never heard so has no business probing).
+ */
+export function onProbe(s: Session, message: PmtuProbe, now: number): void {
+  if (!s.ctx.options.largeDatagrams) {
+    s.ctx.protocolError('pmtu_probe to an endpoint that takes no large datagrams');
+    return;
+  }
+  takeProbe(s, message, now);
+}

@@ -43,6 +43,11 @@ export interface PathInfo {
   readonly dataPackets: number;
   readonly lostPackets: number;
   readonly acksSent: number;
+  /** The largest datagram the path is proven to carry (1200 until a probe of more is acknowledged). */
+  readonly datagramSize: number;
+  /** Times the sender stopped with data waiting: the window full, the pacer empty. */
+  readonly windowStops: number;
+  readonly pacerStops: number;
 }
 
 /** `features` held for requests that have not arrived yet (each is just behind its features). */
@@ -53,8 +58,6 @@ export class EndpointStreams {
   /** Every live path (a channel with sessions that used streams), to apply rate caps by address. */
   private readonly paths = new Set<Path>();
   private readonly rateLimits = new Map<string, number>();
-  /** The address each path's cap was looked up for (a channel moves when its peer roams). */
-  private readonly cappedFor = new WeakMap<Path, Address>();
   /** By `channel id/session id`, oldest first. */
   private readonly heldFeatures = new Map<string, Features>();
 
@@ -130,6 +133,9 @@ export class EndpointStreams {
         dataPackets: path.stats.dataPackets,
         lostPackets: path.stats.lostPackets,
         acksSent: path.stats.acksSent,
+        datagramSize: path.pmtu.size,
+        windowStops: path.stats.windowStops,
+        pacerStops: path.stats.pacerStops,
       };
     }
     return undefined;
@@ -150,6 +156,7 @@ export class EndpointStreams {
     });
     record.path = path;
     this.paths.add(path);
+    path.addressSeen = route.address;
     this.applyCap(path);
     return path;
   }
@@ -239,7 +246,12 @@ export class EndpointStreams {
   /** Files the path's deadline if it moved earlier (a later one is found when the earlier comes due). */
   private settle(path: Path): void {
     if (path.retired) return;
-    if (path.route.address !== this.cappedFor.get(path)) this.applyCap(path);
+    if (path.route.address !== path.addressSeen) {
+      // The channel moved (its peer roamed, or left the relay): the cap of the new address, and a
+      // new size search.
+      path.onAddressChanged();
+      this.applyCap(path);
+    }
     const at = path.deadline;
     const filed = path.scheduledAt;
     if (at === undefined || (filed !== undefined && filed <= at)) return;
@@ -248,7 +260,6 @@ export class EndpointStreams {
   }
 
   private applyCap(path: Path): void {
-    this.cappedFor.set(path, path.route.address);
     path.setRateLimit(this.rateLimits.get(formatAddress(path.route.address)));
   }
 }

@@ -7,7 +7,6 @@
  */
 import type { StreamCancelReason, StreamDirection, StreamId } from '../events.js';
 import {
-  MAX_STREAM_PAYLOAD_BYTES,
   StreamCredit,
   StreamLimit,
   StreamReset,
@@ -25,7 +24,7 @@ export function sendOne(set: StreamSet, now: number): boolean {
   while (queue.length > 0) {
     if (set.turn >= queue.length) set.turn = 0;
     const stream = queue[set.turn] as SendStream;
-    if (!stream.sendable || !stream.next(MAX_STREAM_PAYLOAD_BYTES, set.chunk)) {
+    if (!stream.sendable || !stream.next(set.path.payloadLimit, set.chunk)) {
       queue.splice(set.turn, 1);
       continue;
     }

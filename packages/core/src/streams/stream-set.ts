@@ -103,6 +103,16 @@ export class StreamSet implements PathUser {
     this.incomingLimit = session.ctx.options.maxIncomingStreams;
   }
 
+  /** The session's id on the wire (PathUser). */
+  get wireId(): number {
+    return this.session.wireId;
+  }
+
+  /** Both sides take datagrams of up to 1452 bytes (PathUser: the path may probe for them). */
+  get largeDatagrams(): boolean {
+    return this.session.ctx.options.largeDatagrams && this.session.peerFeatures?.largeDatagrams === true;
+  }
+
   /** The parity of our streams' ids. */
   get parity(): number {
     return this.session.pickedWireId ? 0 : 1;

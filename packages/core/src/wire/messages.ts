@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { makeCodec } from './codec.js';
 import { define } from './define.js';
 import { enum8, rest, str8, u16, u32 } from './fields.js';
-import { HEADER_BYTES, MAX_MESSAGE_DATAGRAM_BYTES, MESSAGE_VERSION } from './header.js';
+import { HEADER_BYTES, MAX_LARGE_MESSAGE_BYTES, MAX_MESSAGE_DATAGRAM_BYTES, MESSAGE_VERSION } from './header.js';
 import * as streams from './stream-messages.js';
 
 export { define, type Fields, type MessageDefinition } from './define.js';
@@ -15,6 +15,8 @@ export {
   HEADER_BYTES,
   MAGIC,
   MAX_DATAGRAM_BYTES,
+  MAX_LARGE_DATAGRAM_BYTES,
+  MAX_LARGE_MESSAGE_BYTES,
   MAX_MESSAGE_DATAGRAM_BYTES,
   MESSAGE_VERSION,
   PACKET_OVERHEAD_BYTES,
@@ -149,11 +151,13 @@ export const Datagram = z.discriminatedUnion('type', [
   streams.StreamReset.schema,
   streams.StreamStop.schema,
   streams.StreamLimit.schema,
+  streams.PmtuProbe.schema,
 ]);
 export type Datagram = z.infer<typeof Datagram>;
 export type DatagramType = Datagram['type'];
 export {
   Features,
+  PmtuProbe,
   StreamAck,
   StreamCredit,
   StreamData,
@@ -162,7 +166,9 @@ export {
   StreamStop,
 } from './stream-messages.js';
 
-const messageCodec = makeCodec<Datagram>(MESSAGE_VERSION, MESSAGE_DEFINITIONS, MAX_MESSAGE_DATAGRAM_BYTES);
+// Each message bounds its own length (text to 1168 bytes); only stream_data and pmtu_probe may be
+// longer, in the large datagrams of a peer that takes them (the secure layer drops the others first).
+const messageCodec = makeCodec<Datagram>(MESSAGE_VERSION, MESSAGE_DEFINITIONS, MAX_LARGE_MESSAGE_BYTES);
 /** A session message as bytes (magic, MESSAGE_VERSION, code, fields). */
 export const encodeDatagram = messageCodec.encode;
 /** Bytes to a session message, or why they are not one. Never throws. */

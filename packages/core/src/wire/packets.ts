@@ -7,8 +7,8 @@
 import type { z } from 'zod';
 import { makeCodec } from './codec.js';
 import { fixedBytes, padding, rest, u32, u64 } from './fields.js';
-import { MAGIC } from './header.js';
-import { define, MAX_DATAGRAM_BYTES } from './messages.js';
+import { MAGIC, MAX_LARGE_DATAGRAM_BYTES } from './header.js';
+import { define } from './messages.js';
 
 export const PACKET_VERSION = 2;
 export const COOKIE_BYTES = 16;
@@ -42,11 +42,18 @@ export const HandshakeResponse = define('handshake_response', 3, {
 });
 /** Noise XX message 3: s, se (and an empty encrypted payload). */
 export const HandshakeFinal = define('handshake_final', 4, { receiverIndex, noise: rest(64, 64) });
-/** A sealed payload: a session message, a path challenge or response, or nothing (a keepalive). */
+/** The bytes of a data packet before its ciphertext: authenticated as associated data. */
+export const DATA_HEADER_BYTES = 4 + 4 + 8;
+
+/**
+ * A sealed payload: a session message, a path challenge or response, or nothing (a keepalive).
+ * Up to 1200 bytes, or 1452 to a peer that takes large datagrams: the codec takes both, the
+ * secure layer drops what is larger than its own limit first (SecureOptions.maxDatagramBytes).
+ */
 export const Data = define('data', 5, {
   receiverIndex,
   counter: u64,
-  ciphertext: rest(16, MAX_DATAGRAM_BYTES),
+  ciphertext: rest(16, MAX_LARGE_DATAGRAM_BYTES - DATA_HEADER_BYTES),
 });
 
 export const PACKET_DEFINITIONS = [
@@ -64,13 +71,10 @@ export type HandshakeFinal = z.infer<typeof HandshakeFinal.schema>;
 export type Data = z.infer<typeof Data.schema>;
 export type Packet = HandshakeInit | CookieReply | HandshakeResponse | HandshakeFinal | Data;
 
-const packetCodec = makeCodec<Packet>(PACKET_VERSION, PACKET_DEFINITIONS, MAX_DATAGRAM_BYTES);
+const packetCodec = makeCodec<Packet>(PACKET_VERSION, PACKET_DEFINITIONS, MAX_LARGE_DATAGRAM_BYTES);
 export const encodePacket = packetCodec.encode;
 /** Bytes to a packet, or why they are not one. Never throws. */
 export const decodePacket = packetCodec.decode;
-
-/** The bytes of a data packet before its ciphertext: authenticated as associated data. */
-export const DATA_HEADER_BYTES = 4 + 4 + 8;
 
 /**
  * The hot path: a data packet read straight from its bytes, with the same checks the schema
@@ -80,7 +84,7 @@ export const DATA_HEADER_BYTES = 4 + 4 + 8;
 export function readDataPacket(
   bytes: Uint8Array,
 ): { receiverIndex: number; counter: number; ciphertext: Uint8Array } | undefined {
-  if (bytes.length < DATA_HEADER_BYTES + 16 || bytes.length > MAX_DATAGRAM_BYTES) return undefined;
+  if (bytes.length < DATA_HEADER_BYTES + 16 || bytes.length > MAX_LARGE_DATAGRAM_BYTES) return undefined;
   // Byte by byte: a DataView per datagram costs more than the reads.
   if (bytes[0] !== MAGIC >>> 8 || bytes[1] !== (MAGIC & 0xff)) return undefined;
   if (bytes[2] !== PACKET_VERSION || bytes[3] !== Data.code) return undefined;

@@ -12,12 +12,24 @@
 import type { z } from 'zod';
 import { define } from './define.js';
 import { flag8, rest, u8, u16, u32, u64 } from './fields.js';
-import { HEADER_BYTES, MAGIC, MAX_MESSAGE_DATAGRAM_BYTES, MESSAGE_VERSION } from './header.js';
+import {
+  HEADER_BYTES,
+  MAGIC,
+  MAX_LARGE_MESSAGE_BYTES,
+  MAX_MESSAGE_DATAGRAM_BYTES,
+  MESSAGE_VERSION,
+} from './header.js';
 
 /** `features` bit: the sender takes and opens streams (the messages below). */
 export const FEATURE_STREAMS = 1;
 /** `features` bit: the sender takes file offers (PROTOCOL.md, Files: transfers); sent only with FEATURE_STREAMS. */
 export const FEATURE_FILES = 2;
+/**
+ * `features` bit: the sender takes `data` packets of up to MAX_LARGE_DATAGRAM_BYTES (1452) from
+ * this peer, and answers `pmtu_probe` (PROTOCOL.md, Datagram size). Without it, every datagram
+ * to it stays within 1200 bytes.
+ */
+export const FEATURE_LARGE_DATAGRAMS = 4;
 /** `features` flags bit: the sender has not heard the receiver's features yet, and asks for them. */
 export const FEATURES_ASK = 1;
 
@@ -25,6 +37,10 @@ export const FEATURES_ASK = 1;
 export const STREAM_DATA_OVERHEAD_BYTES = HEADER_BYTES + 4 + 8 + 4 + 8 + 1;
 /** The most stream bytes one `stream_data` carries (its data packet is then exactly 1200 bytes). */
 export const MAX_STREAM_PAYLOAD_BYTES = MAX_MESSAGE_DATAGRAM_BYTES - STREAM_DATA_OVERHEAD_BYTES;
+/** The same in a large datagram, on a path proven to carry 1452 bytes (its data packet is then exactly 1452 bytes). */
+export const MAX_LARGE_STREAM_PAYLOAD_BYTES = MAX_LARGE_MESSAGE_BYTES - STREAM_DATA_OVERHEAD_BYTES;
+/** Header, session, packet: the bytes of a `pmtu_probe` before its padding. */
+export const PMTU_PROBE_OVERHEAD_BYTES = HEADER_BYTES + 4 + 8;
 /** A stream's bytes are numbered below this (offsets and sizes are u64 on the wire, numbers here). */
 export const MAX_STREAM_OFFSET = Number.MAX_SAFE_INTEGER;
 /** Gap and length pairs a `stream_ack` may carry after its first range (QUIC's ACK ranges). */
@@ -54,7 +70,8 @@ export const StreamData = define(
     stream: u32,
     offset: u64,
     fin: flag8,
-    payload: rest(0, MAX_STREAM_PAYLOAD_BYTES),
+    // Up to 1139 bytes, or 1391 in a large datagram (a receiver that takes none drops the packet first).
+    payload: rest(0, MAX_LARGE_STREAM_PAYLOAD_BYTES),
   },
   (value) => {
     if (value.payload.length === 0 && value.fin === 0) return 'no payload and no fin';
@@ -114,6 +131,18 @@ export const StreamLimit = define('stream_limit', 16, {
   maxStreams: u32,
 });
 
+/**
+ * A packet of the stream space that only tests the path's size (RFC 8899's probe packet, QUIC's
+ * PING and PADDING): `padding` (zeros) makes its data packet as large as the size probed. It is
+ * acknowledged like any packet of the space; its loss says the size did not get through, not
+ * that the path is congested, and it is never sent again.
+ */
+export const PmtuProbe = define('pmtu_probe', 17, {
+  session: u32,
+  packet: u64,
+  padding: rest(0, MAX_LARGE_MESSAGE_BYTES - PMTU_PROBE_OVERHEAD_BYTES),
+});
+
 export type Features = z.infer<typeof Features.schema>;
 export type StreamData = z.infer<typeof StreamData.schema>;
 export type StreamAck = z.infer<typeof StreamAck.schema>;
@@ -121,6 +150,7 @@ export type StreamCredit = z.infer<typeof StreamCredit.schema>;
 export type StreamReset = z.infer<typeof StreamReset.schema>;
 export type StreamStop = z.infer<typeof StreamStop.schema>;
 export type StreamLimit = z.infer<typeof StreamLimit.schema>;
+export type PmtuProbe = z.infer<typeof PmtuProbe.schema>;
 
 export const STREAM_MESSAGE_DEFINITIONS = [
   Features,
@@ -130,6 +160,7 @@ export const STREAM_MESSAGE_DEFINITIONS = [
   StreamReset,
   StreamStop,
   StreamLimit,
+  PmtuProbe,
 ] as const;
 
 /** The fields of a stream_ack that say which packets it acknowledges. */
@@ -224,6 +255,21 @@ export function writeStreamDataHeader(
   writeU32(bytes, 20, Math.floor(offset / 4294967296));
   writeU32(bytes, 24, offset);
   bytes[28] = fin ? 1 : 0;
+}
+
+/**
+ * Writes a whole `pmtu_probe` of `size` bytes (its data packet is `size` + 32) into `bytes`: the
+ * header, then zeros up to `size`.
+ */
+export function writePmtuProbe(bytes: Uint8Array, session: number, packet: number, size: number): void {
+  bytes[0] = MAGIC >>> 8;
+  bytes[1] = MAGIC & 0xff;
+  bytes[2] = MESSAGE_VERSION;
+  bytes[3] = PmtuProbe.code;
+  writeU32(bytes, 4, session);
+  writeU32(bytes, 8, Math.floor(packet / 4294967296));
+  writeU32(bytes, 12, packet);
+  bytes.fill(0, PMTU_PROBE_OVERHEAD_BYTES, size);
 }
 
 function readU32(bytes: Uint8Array, at: number): number {

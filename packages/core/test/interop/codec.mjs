@@ -163,6 +163,7 @@ const SESSION_CODES = {
   stream_reset: 14,
   stream_stop: 15,
   stream_limit: 16,
+  pmtu_probe: 17,
 };
 const SESSION_TYPES = Object.fromEntries(Object.entries(SESSION_CODES).map(([k, v]) => [v, k]));
 export const DECLINE_REASONS = ['declined', 'busy', 'not_allowed', 'too_many_sessions'];
@@ -345,6 +346,10 @@ export function encodeSessionMessage(m) {
       w.u64(m.packet);
       w.u32(m.maxStreams);
       break;
+    case 'pmtu_probe':
+      w.u64(m.packet);
+      w.raw(m.padding);
+      break;
     default:
       throw new TypeError(`encodeSessionMessage: unknown type ${m.type}`);
   }
@@ -453,6 +458,12 @@ export function decodeSessionMessage(bytes) {
     case 'stream_limit':
       m.packet = r.u64();
       m.maxStreams = r.u32();
+      break;
+    case 'pmtu_probe':
+      // Only in a large packet is a probe longer than MAX_SESSION_MESSAGE; this peer takes none.
+      m.packet = r.u64();
+      if (r.failed) return undefined;
+      m.padding = r.rest();
       break;
     default:
       break;
