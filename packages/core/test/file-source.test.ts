@@ -108,7 +108,7 @@ describe('FileSource', () => {
     expect((await failure(FileSource.open(dir))).code).toBe('not_a_file');
     const missing = await failure(FileSource.open(join(dir, 'missing')));
     expect(missing.code).toBe('read_failed');
-    expect(missing.message).toBe(`cannot read ${join(dir, 'missing')}: its folder does not exist`);
+    expect(missing.message).toBe(`cannot read ${join(dir, 'missing')}: no such file or folder`);
   });
 });
 

@@ -56,7 +56,7 @@ export async function walkFolder(root: string, options: WalkOptions = {}): Promi
   // A folder's entries are read whole (to sort them): bounded, links and the like included.
   const maxEntries = 4 * maxFiles;
   const rootStats = await stat(root).catch((error) => {
-    throw fileErrors.readFailed(root, fileProblem(error));
+    throw fileErrors.readFailed(root, fileProblem(error, true));
   });
   if (!rootStats.isDirectory()) throw fileErrors.notAFolder(root);
   const files: WalkedFile[] = [];

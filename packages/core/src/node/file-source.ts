@@ -42,7 +42,7 @@ export class FileSource {
     try {
       handle = await open(path, 'r');
     } catch (error) {
-      throw fileErrors.readFailed(path, fileProblem(error));
+      throw fileErrors.readFailed(path, fileProblem(error, true));
     }
     try {
       const stats = await handle.stat({ bigint: true });
@@ -58,7 +58,7 @@ export class FileSource {
       );
     } catch (error) {
       await handle.close().catch(() => {});
-      throw error instanceof FileTransferError ? error : fileErrors.readFailed(path, fileProblem(error));
+      throw error instanceof FileTransferError ? error : fileErrors.readFailed(path, fileProblem(error, true));
     }
   }
 
@@ -68,7 +68,7 @@ export class FileSource {
     try {
       stats = await this.handle.stat({ bigint: true });
     } catch (error) {
-      throw fileErrors.readFailed(this.path, fileProblem(error));
+      throw fileErrors.readFailed(this.path, fileProblem(error, true));
     }
     if (Number(stats.size) !== this.size)
       throw fileErrors.sourceChanged(this.path, `its size went from ${this.size} to ${stats.size} bytes`);
@@ -88,7 +88,7 @@ export class FileSource {
       try {
         ({ bytesRead } = await this.handle.read(target, done, wanted - done, position + done));
       } catch (error) {
-        throw fileErrors.readFailed(this.path, fileProblem(error));
+        throw fileErrors.readFailed(this.path, fileProblem(error, true));
       }
       if (bytesRead === 0)
         throw fileErrors.sourceChanged(this.path, `it ends at ${position + done} bytes, not ${this.size}`);

@@ -138,9 +138,13 @@ const REASONS: Record<string, string> = {
   EIO: 'input/output error',
 };
 
-/** A file-system error in a few words: "read-only file system", not "EROFS: read-only file system, open '…'". */
-export function fileProblem(error: unknown): string {
+/**
+ * A file-system error in a few words: "read-only file system", not "EROFS: read-only file system,
+ * open '…'". `reading`: the path was to be read, so a missing one is the file itself, not its folder.
+ */
+export function fileProblem(error: unknown, reading = false): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (reading && code === 'ENOENT') return 'no such file or folder';
   if (code !== undefined && REASONS[code]) return REASONS[code];
   const message = error instanceof Error ? error.message : String(error);
   // The system's text without the call and path node adds ("EACCES: permission denied, open '/x'").

@@ -45,7 +45,7 @@ export async function prepareOffer(
   for (const given of paths) {
     const source = resolve(given);
     const stats = await stat(source).catch((error: unknown) => {
-      throw fileErrors.readFailed(given, fileProblem(error));
+      throw fileErrors.readFailed(given, fileProblem(error, true));
     });
     if (stats.isDirectory()) {
       const walk = await walkFolder(source);
