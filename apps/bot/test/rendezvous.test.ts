@@ -109,6 +109,33 @@ describe('netchat-bot --rendezvous', () => {
     await expect(bob.link.find(fingerprint(alice.peer.publicKey))).rejects.toThrow(/not registered/);
   });
 
+  it('leaves out its heartbeats in intervals where it answered one: an idle session costs one datagram in each way an interval', async () => {
+    const rendezvous = bot([]);
+    const port = await rendezvous.port();
+    // A plain client, heartbeats every 200 ms (the session takes the smaller interval).
+    const alice = await NetchatPeer.listen({
+      port: 0,
+      host: '127.0.0.1',
+      nick: 'alice',
+      heartbeatInterval: 200,
+    });
+    cleanup.push(() => alice.close(100));
+    let beats = 0;
+    alice.on('heartbeat_sent', () => beats++);
+    const accepted = new Promise<void>((resolve) => alice.once('accepted', () => resolve()));
+    alice.connectTo({ host: '127.0.0.1', port });
+    await accepted;
+    await until(() => beats >= 3, 10_000); // past the bot's first interval, and any greeting
+    const [beatsFrom, inFrom] = [beats, alice.stats.datagramsIn];
+    await until(() => beats >= beatsFrom + 15, 20_000);
+    const heard = alice.stats.datagramsIn - inFrom;
+    const sent = beats - beatsFrom;
+    // Each of alice's heartbeats answered, and nothing more (a bot keeping its grid would add one
+    // heartbeat of its own an interval: about twice as many). One or two in flight at the edges.
+    expect(heard).toBeGreaterThanOrEqual(sent - 2);
+    expect(heard).toBeLessThanOrEqual(sent + 2);
+  });
+
   it('killed and started again with the same key and port, it serves again within seconds', async () => {
     const home = freshHome();
     const first = bot([], { NETCHAT_HOME: home });
