@@ -49,6 +49,7 @@ process.on('message', (message) => {
     sizes: server.sizes,
     secure: peer.endpoint.secureSizes,
     stats: server.stats,
+    datagrams: { in: peer.stats.datagramsIn, out: peer.stats.datagramsOut },
   });
 });
 process.send({ type: 'listening', port: peer.address.port });
