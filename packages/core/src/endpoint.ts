@@ -473,6 +473,7 @@ export class Endpoint {
         this.stats.probed++;
       },
       malformed: (reason) => this.drop('malformed', reason),
+      setPathRateLimit: (address, bytesPerSecond) => this.setPathRateLimit(address, bytesPerSecond),
     });
     const extension = make(role);
     role.attach(extension);
