@@ -1,7 +1,8 @@
 /**
  * The rendezvous the scale benchmark measures (bench/rendezvous-scale.ts), in a process of its
  * own: a NetchatPeer on 127.0.0.1 serving the rendezvous role and accepting every session, as
- * `netchat-bot --rendezvous` does (without the bot's log line per request). Run from the built
+ * `netchat-bot --rendezvous` does (its answered heartbeats left out; BENCH_RV_KEEP_GRID=1 keeps
+ * them, to compare), without the bot's log line per request. Run from the built
  * package (dist), with --expose-gc. It answers the benchmark over IPC with its own view of
  * itself: CPU time, RSS (after a full GC when asked), and the rendezvous's table sizes.
  *
@@ -19,6 +20,8 @@ const peer = await NetchatPeer.listen({
   nick: 'rendezvous',
   maxSessions: max + 64,
   maxSessionsPerPeer: Number(perPeer),
+  // As netchat-bot --rendezvous runs: its heartbeats left out in intervals it answered one.
+  skipAnsweredHeartbeats: process.env.BENCH_RV_KEEP_GRID !== '1',
 });
 const server = serveRendezvous(peer, { maxRegistrations: max });
 peer.on('request', (e) => peer.accept(e.session));
