@@ -42,6 +42,7 @@ interface Sample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  mallocHeap: number;
   registrations: number;
   sessions?: number;
   sizes: Record<string, number>;
@@ -146,6 +147,7 @@ function memoryMB(s: Sample) {
     heapTotal: round(s.heapTotal / MB, 1),
     external: round(s.external / MB, 1),
     arrayBuffers: round(s.arrayBuffers / MB, 1),
+    mallocHeap: round(s.mallocHeap / MB, 1),
   };
 }
 
