@@ -48,8 +48,13 @@ export class Liveness {
   private openedAt = 0;
   /** When `probe()` last sent its heartbeat. */
   private probeSentAt = Number.NEGATIVE_INFINITY;
-  /** When the peer's latest heartbeat arrived (an answered interval needs none of ours). */
+  /**
+   * When the peer's latest heartbeat arrived, and the one before it (an answered interval needs
+   * none of ours). Two, because a timer that fires late may find the latest already past its
+   * grid point: then the one before may be the one that answered the interval.
+   */
   private peerHeartbeatAt = Number.NEGATIVE_INFINITY;
+  private previousPeerHeartbeatAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly session: Session,
@@ -75,6 +80,7 @@ export class Liveness {
 
   /** A heartbeat of the peer arrived (it is answered at once, in datagram-handlers.ts). */
   heardHeartbeat(now: number): void {
+    this.previousPeerHeartbeatAt = this.peerHeartbeatAt;
     this.peerHeartbeatAt = now;
   }
 
@@ -99,14 +105,16 @@ export class Liveness {
 
   /**
    * Whether our heartbeat due at `due` may be left out: we are the responder, we may skip, and
-   * the requester's latest heartbeat arrived after the previous grid point `since` and no later
-   * than `due` (so we answered one in this interval). One that arrived after `due`, before a late
-   * timer fired, counts for the next interval only, so one heartbeat never excuses two of ours.
+   * one of the requester's two latest heartbeats arrived after the previous grid point `since`
+   * and no later than `due` (so we answered one in this interval). One that arrived after `due`,
+   * before a late timer fired, counts for the next interval only, so one heartbeat never excuses
+   * two of ours.
    */
   private answered(since: number, due: number): boolean {
     const session = this.session;
-    const at = this.peerHeartbeatAt;
-    return session.ctx.options.skipAnsweredHeartbeats && !session.pickedWireId && at > since && at <= due;
+    if (!session.ctx.options.skipAnsweredHeartbeats || session.pickedWireId) return false;
+    const inInterval = (at: number) => at > since && at <= due;
+    return inInterval(this.peerHeartbeatAt) || inInterval(this.previousPeerHeartbeatAt);
   }
 
   /** Counts each interval of silence (beyond the margin) once; loses the peer at missLimit. */
