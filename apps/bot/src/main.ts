@@ -60,6 +60,9 @@ async function main(): Promise<void> {
     maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
+    // A rendezvous holds thousands of idle sessions, each requester's heartbeat answered: its own
+    // heartbeats in those intervals are left out (PROTOCOL.md, answered intervals), half the datagrams.
+    ...(args.rendezvous ? { skipAnsweredHeartbeats: true } : {}),
   });
   // Before anyone is answered (the Bot below answers): every accept and request carries it.
   if (args.nick === undefined) peer.setNick(defaultBotNick(fingerprint(keyPair.publicKey)));

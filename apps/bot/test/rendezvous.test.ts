@@ -109,6 +109,36 @@ describe('netchat-bot --rendezvous', () => {
     await expect(bob.link.find(fingerprint(alice.peer.publicKey))).rejects.toThrow(/not registered/);
   });
 
+  it('leaves out its heartbeats in intervals where it answered one: an idle session costs about one datagram each way an interval', async () => {
+    const rendezvous = bot([]);
+    const port = await rendezvous.port();
+    // A plain client, heartbeats every 500 ms (the session takes the smaller interval).
+    const alice = await NetchatPeer.listen({
+      port: 0,
+      host: '127.0.0.1',
+      nick: 'alice',
+      heartbeatInterval: 500,
+    });
+    cleanup.push(() => alice.close(100));
+    let beats = 0;
+    alice.on('heartbeat_sent', () => beats++);
+    const accepted = new Promise<void>((resolve) => alice.once('accepted', () => resolve()));
+    alice.connectTo({ host: '127.0.0.1', port });
+    await accepted;
+    await until(() => beats >= 2, 20_000); // past the bot's first interval, and any greeting
+    const [beatsFrom, inFrom] = [beats, alice.stats.datagramsIn];
+    await until(() => beats >= beatsFrom + 12, 30_000);
+    const heard = alice.stats.datagramsIn - inFrom;
+    const sent = beats - beatsFrom;
+    expect(sent).toBeGreaterThanOrEqual(12);
+    // Each of alice's heartbeats answered. A bot keeping its grid adds a heartbeat of its own
+    // every interval (twice as many datagrams); leaving them out, it sends one only in an
+    // interval no heartbeat of alice's reached (a late timer on a loaded machine), which leaves
+    // the next with two: at most one in two intervals. One or two in flight at the edges.
+    expect(heard).toBeGreaterThanOrEqual(sent - 2);
+    expect(heard).toBeLessThanOrEqual(1.5 * sent + 2);
+  }, 60_000);
+
   it('killed and started again with the same key and port, it serves again within seconds', async () => {
     const home = freshHome();
     const first = bot([], { NETCHAT_HOME: home });

@@ -31,6 +31,8 @@ const IN_FLIGHT = 64;
 /** One round's worth first (as many as there are addresses), so both sides are warm when measured. */
 const WARM_UP = ADDRESSES;
 const PER_ADDRESS_LIMIT = 16;
+/** Which parts run (`churn`, `hold` or both, comma-separated): one alone when looking into it. */
+const PARTS = new Set((process.env.BENCH_RV_PARTS ?? 'churn,hold').split(','));
 
 interface Sample {
   at: number;
@@ -40,11 +42,13 @@ interface Sample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  mallocHeap: number;
   registrations: number;
   sessions?: number;
   sizes: Record<string, number>;
   secure: { channels: number; pending: number; rateLimitedAddresses: number };
   stats: Record<string, number>;
+  datagrams: { in: number; out: number };
 }
 
 class RendezvousProcess {
@@ -133,74 +137,111 @@ async function settled(rendezvous: RendezvousProcess): Promise<Sample> {
   return last;
 }
 
+const MB = 1024 * 1024;
+
+/** A sample's memory, in MB: RSS, and what of it V8's heap and the buffers outside it account for. */
+function memoryMB(s: Sample) {
+  return {
+    rss: round(s.rss / MB, 1),
+    heapUsed: round(s.heapUsed / MB, 1),
+    heapTotal: round(s.heapTotal / MB, 1),
+    external: round(s.external / MB, 1),
+    arrayBuffers: round(s.arrayBuffers / MB, 1),
+    mallocHeap: round(s.mallocHeap / MB, 1),
+  };
+}
+
+/** CLIENTS registrations coming and going, ADDRESSES at a time; RSS before and after, settled. */
+async function churn(fleet: ClientFleet, rendezvous: RendezvousProcess) {
+  await register(fleet, WARM_UP, (i) => i);
+  await leave(fleet, rendezvous);
+  const before = await settled(rendezvous);
+  const churnStart = performance.now();
+  let registrations = 0;
+  let peak = before;
+  while (registrations < CLIENTS) {
+    const count = Math.min(ADDRESSES, CLIENTS - registrations);
+    await register(fleet, count, (i) => i);
+    registrations += count;
+    const full = await rendezvous.sample();
+    if (full.rss > peak.rss) peak = full;
+    await leave(fleet, rendezvous);
+    console.log(
+      `  churn: ${registrations.toLocaleString('en-US')} registrations came and went (RSS ${round(full.rss / MB, 1)} MB with them, ${full.secure.channels} channels)`,
+    );
+  }
+  const churnSeconds = (performance.now() - churnStart) / 1000;
+  const after = await settled(rendezvous);
+  return {
+    churnRegistrations: registrations,
+    churnSeconds: round(churnSeconds, 0),
+    churnRssBeforeMB: round(before.rss / MB, 1),
+    churnRssAfterMB: round(after.rss / MB, 1),
+    churnRssGrowthPercent: round(((after.rss - before.rss) / before.rss) * 100, 1),
+    churnHeapBeforeMB: round(before.heapUsed / MB, 1),
+    churnHeapAfterMB: round(after.heapUsed / MB, 1),
+    churnMemoryBeforeMB: memoryMB(before),
+    churnMemoryPeakMB: memoryMB(peak),
+    churnPeakChannels: peak.secure.channels,
+    churnMemoryAfterMB: memoryMB(after),
+    churnSizesAfter: after.sizes,
+    churnSessionsAfter: after.sessions,
+    churnSecureAfter: after.secure,
+  };
+}
+
+/** CLIENTS live registrations; the rendezvous's RSS and CPU over an idle window. */
+async function hold(fleet: ClientFleet, rendezvous: RendezvousProcess) {
+  const holdSeconds = await register(fleet, CLIENTS, (i) => i);
+  const held = await rendezvous.sample();
+  const probesBefore = fleet.probes();
+  console.log(
+    `  hold: ${held.registrations.toLocaleString('en-US')} registered in ${round(holdSeconds, 0)} s; settling ${SETTLE_SECONDS} s`,
+  );
+  await sleep(SETTLE_SECONDS * 1000);
+  const selfBefore = process.cpuUsage();
+  const idleStart = await rendezvous.sample();
+  await sleep(IDLE_SECONDS * 1000);
+  const idleEnd = await rendezvous.sample();
+  const self = process.cpuUsage(selfBefore);
+  const probesInWindow = fleet.probes() - probesBefore;
+  const windowMs = idleEnd.at - idleStart.at;
+  const cpuMs = (idleEnd.cpu.user + idleEnd.cpu.system - idleStart.cpu.user - idleStart.cpu.system) / 1000;
+  const perSecond = (n: number) => round((n / windowMs) * 1000, 0);
+  return {
+    holdRegistrations: idleEnd.registrations,
+    holdRefused: fleet.refused,
+    holdSetupSeconds: round(holdSeconds, 0),
+    holdRssMB: round(idleEnd.rss / MB, 1),
+    holdIdleSeconds: round(windowMs / 1000, 1),
+    holdCpuPercent: round((cpuMs / windowMs) * 100, 2),
+    // What the rendezvous received and sent a second over the window (heartbeats and answers).
+    holdDatagramsInPerSecond: perSecond(idleEnd.datagrams.in - idleStart.datagrams.in),
+    holdDatagramsOutPerSecond: perSecond(idleEnd.datagrams.out - idleStart.datagrams.out),
+    clientsCpuPercent: round(((self.user + self.system) / 1000 / windowMs) * 100, 1),
+    // Clients that doubted the rendezvous (no answer within 2 s of a heartbeat) from the end of
+    // the set-up to the end of the window: 0 when it kept up.
+    clientProbes: probesInWindow,
+    heartbeatSeconds: 25,
+  };
+}
+
 export async function rendezvousScale() {
   const rendezvous = new RendezvousProcess();
   const fleet = new ClientFleet({ host: '127.0.0.1', port: await rendezvous.port });
   try {
     await fleet.bind(ADDRESSES);
     const empty = await rendezvous.sample({ gc: true });
-
-    // ---- churn ----
-    await register(fleet, WARM_UP, (i) => i);
-    await leave(fleet, rendezvous);
-    const before = await settled(rendezvous);
-    const churnStart = performance.now();
-    let registrations = 0;
-    while (registrations < CLIENTS) {
-      const count = Math.min(ADDRESSES, CLIENTS - registrations);
-      await register(fleet, count, (i) => i);
-      registrations += count;
-      await leave(fleet, rendezvous);
-      console.log(`  churn: ${registrations.toLocaleString('en-US')} registrations came and went`);
-    }
-    const churnSeconds = (performance.now() - churnStart) / 1000;
-    const after = await settled(rendezvous);
-
-    // ---- hold ----
-    const holdSeconds = await register(fleet, CLIENTS, (i) => i);
-    const held = await rendezvous.sample();
-    const probesBefore = fleet.probes();
-    console.log(
-      `  hold: ${held.registrations.toLocaleString('en-US')} registered in ${round(holdSeconds, 0)} s; settling ${SETTLE_SECONDS} s`,
-    );
-    await sleep(SETTLE_SECONDS * 1000);
-    const selfBefore = process.cpuUsage();
-    const idleStart = await rendezvous.sample();
-    await sleep(IDLE_SECONDS * 1000);
-    const idleEnd = await rendezvous.sample();
-    const self = process.cpuUsage(selfBefore);
-    const probesInWindow = fleet.probes() - probesBefore;
-    const windowMs = idleEnd.at - idleStart.at;
-    const cpuMs = (idleEnd.cpu.user + idleEnd.cpu.system - idleStart.cpu.user - idleStart.cpu.system) / 1000;
-    const MB = 1024 * 1024;
-    return {
+    const churned = PARTS.has('churn') ? await churn(fleet, rendezvous) : undefined;
+    const held = PARTS.has('hold') ? await hold(fleet, rendezvous) : undefined;
+    const base = {
       clients: CLIENTS,
       addresses: ADDRESSES,
       perAddressLimit: PER_ADDRESS_LIMIT,
       rssEmptyMB: round(empty.rss / MB, 1),
-      churnRegistrations: registrations,
-      churnSeconds: round(churnSeconds, 0),
-      churnRssBeforeMB: round(before.rss / MB, 1),
-      churnRssAfterMB: round(after.rss / MB, 1),
-      churnRssGrowthPercent: round(((after.rss - before.rss) / before.rss) * 100, 1),
-      churnHeapBeforeMB: round(before.heapUsed / MB, 1),
-      churnHeapAfterMB: round(after.heapUsed / MB, 1),
-      churnSizesAfter: after.sizes,
-      churnSessionsAfter: after.sessions,
-      churnSecureAfter: after.secure,
-      holdRegistrations: idleEnd.registrations,
-      holdRefused: fleet.refused,
-      holdSetupSeconds: round(holdSeconds, 0),
-      holdRssMB: round(idleEnd.rss / MB, 1),
-      holdIdleSeconds: round(windowMs / 1000, 1),
-      holdCpuPercent: round((cpuMs / windowMs) * 100, 2),
-      clientsCpuPercent: round(((self.user + self.system) / 1000 / windowMs) * 100, 1),
-      // Clients that doubted the rendezvous (no answer within 2 s of a heartbeat) from the end of
-      // the set-up to the end of the window: 0 when it kept up.
-      clientProbes: probesInWindow,
-      heartbeatSeconds: 25,
       load: os.loadavg().map((l) => round(l, 2)),
     };
+    return { base, churn: churned, hold: held };
   } finally {
     rendezvous.kill();
     await fleet.shutdown();

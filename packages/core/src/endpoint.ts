@@ -328,6 +328,7 @@ export class Endpoint {
         this.stats.probed++;
       },
       malformed: (reason) => countDrop(this.stats, 'malformed', reason),
+      setPathRateLimit: (address, bytesPerSecond) => this.setPathRateLimit(address, bytesPerSecond),
     });
     const extension = make(role);
     role.attach(extension);

@@ -5,7 +5,7 @@
  *
  * A role never touches a channel or a session itself. What it asks of a channel goes to the
  * secure layer (the only one that writes a channel's address: `redirect`, `punch`,
- * `sendKeepaliveTo`); what it asks of a session goes through the endpoint's table. Its own
+ * `probePath`); what it asks of a session goes through the endpoint's table. Its own
  * sessions (its session with a rendezvous) are kept apart: their events go to the role, and
  * the endpoint neither lists them nor counts them toward `maxSessions`.
  */
@@ -33,6 +33,8 @@ export interface HostedEndpoint {
   probed(): void;
   /** A payload no role took (EndpointStats.malformed). */
   malformed(reason: string): void;
+  /** Caps what goes to an address (Endpoint.setPathRateLimit). */
+  setPathRateLimit(address: Address, bytesPerSecond: number | undefined): void;
 }
 
 export class ExtensionHost implements EndpointHost {
@@ -194,8 +196,8 @@ export class ExtensionHost implements EndpointHost {
     this.endpoint.at(now);
     let moved = false;
     for (const r of this.endpoint.table.ofPeer(formatAddress(direct))) {
-      // The handshake goes on as it was (same init, same timers), through the relay.
-      if (r.session.state === 'connecting' && this.endpoint.secure.redirect(r.channel.channel, relayed))
+      // The handshake goes on (same channel, same init, sent there at once), through the relay.
+      if (r.session.state === 'connecting' && this.endpoint.secure.redirect(r.channel.channel, relayed, now))
         moved = true;
     }
     return moved;
@@ -214,9 +216,13 @@ export class ExtensionHost implements EndpointHost {
     for (const r of [...table.ofPeer(formatAddress(relayed)), ...table.ofPeer(formatAddress(direct))]) {
       const channel = r.channel.channel;
       if (!sameAddress(channel.address, relayed)) continue;
-      if (this.endpoint.secure.sendKeepaliveTo(channel, direct, now)) return true;
+      if (this.endpoint.secure.probePath(channel, direct, now)) return true;
     }
     return false;
+  }
+
+  setPathRateLimit(address: Address, bytesPerSecond: number | undefined): void {
+    this.endpoint.setPathRateLimit(address, bytesPerSecond);
   }
 }
 

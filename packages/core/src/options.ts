@@ -22,6 +22,14 @@ export const EndpointOptions = z.strictObject({
     .min(MIN_HEARTBEAT_MS)
     .max(2 ** 32 - 1)
     .default(25_000),
+  /**
+   * As the responder of a session (we accepted its request), leave out a grid heartbeat when the
+   * requester's heartbeat arrived since the previous one (PROTOCOL.md, Heartbeats and liveness:
+   * answered intervals): an idle session then costs two datagrams an interval instead of four.
+   * Off by default: the responder then measures no round trip while the chat is idle (a status
+   * bar shows the last one). A rendezvous, with thousands of idle sessions, turns it on.
+   */
+  skipAnsweredHeartbeats: z.boolean().default(false),
   /** A peer silent for this many heartbeat intervals, plus half an interval of margin, is lost. */
   missLimit: z.number().int().min(1).max(1000).default(3),
   /** How long a connect request is retried before it is reported as no answer. */

@@ -60,6 +60,8 @@ describe('PROTOCOL.md rendezvous vectors', () => {
       'introduction',
       'introduce_failed',
       'register_failed',
+      'relay_rate_request',
+      'relay_rate',
     ]);
     // Padding is no field of a decoded message: the vectors' JSON does not show it.
     for (const v of vectors) expect(v.json).not.toContain('padding');

@@ -23,6 +23,7 @@ import {
   MAX_LISTED_KEYS,
   type Registered,
   type RegisterFailed,
+  type RelayRate,
 } from './messages.js';
 
 /** Back-off before a new session when the one with the rendezvous ended: doubling up to the max. */
@@ -56,6 +57,8 @@ export interface RegistrationListener {
   forgotten(): void;
   /** The rendezvous refused to register us. */
   refused(reason: RegisterFailed['reason'], retryIn: number): void;
+  /** The rendezvous told its relay budget (bytes a second, outer bytes; 0: no relay). */
+  relayRate(bytesPerSecond: number): void;
   /** The session ended; a new one in `retryIn` ms. */
   ended(retryIn: number, wasRegistered: boolean, announce: boolean): void;
 }
@@ -75,6 +78,8 @@ export class ClientRegistration {
   private probedAt: number | undefined;
   /** When the oldest heartbeat to the rendezvous still awaiting an answer went out. */
   private heartbeatAt: number | undefined;
+  /** The relay budget the rendezvous told on this session; undefined until told. */
+  private relayRate: number | undefined;
 
   constructor(
     private readonly host: EndpointHost,
@@ -148,6 +153,20 @@ export class ClientRegistration {
     this.sent++;
     if (this.host.sendControl(this.channelId, bytes, now))
       this.timers.set('register', now + REQUEST_RETRY_MS);
+    // The relay budget, asked with every register until told (a rendezvous that predates the
+    // question drops it, counted, and our relayed paths go unpaced, as before).
+    if (this.relayRate === undefined)
+      this.host.sendControl(
+        this.channelId,
+        encodeRendezvous({ type: 'relay_rate_request', request: this.request }),
+        now,
+      );
+  }
+
+  /** The rendezvous told its relay budget (bytes a second; 0: no relay). */
+  onRelayRate(message: RelayRate): void {
+    this.relayRate = message.bytesPerSecond;
+    this.listener.relayRate(message.bytesPerSecond);
   }
 
   onRegistered(message: Registered, now: number): void {
@@ -206,6 +225,7 @@ export class ClientRegistration {
     this.request = undefined;
     this.probedAt = undefined;
     this.heartbeatAt = undefined;
+    this.relayRate = undefined;
     this.forget();
     this.timers.set('register', undefined);
     this.timers.set('answer', undefined);

@@ -71,7 +71,7 @@ export interface RendezvousClientStats {
   /** Introductions not acted on, by why (introductions.ts, IgnoredBecause). */
   ignored: Record<IgnoredBecause, number>;
   punches: number;
-  /** Connects moved to the relay, and keepalives sent straight to a relayed peer's public address. */
+  /** Connects moved to the relay, and path challenges sent straight to a relayed peer's public address. */
   relayedConnects: number;
   directProbes: number;
   /** Relay packets dropped (undecodable, forged, a copy, not for us, or no netchat packet inside). */
@@ -117,6 +117,7 @@ export class RendezvousClient implements EndpointExtension {
           this.host.sendControl(channel, pending.bytes, now);
       },
       forgotten: () => this.paths.setCredentials(undefined),
+      relayRate: (bytesPerSecond) => this.paths.setRelayRate(bytesPerSecond),
       refused: (reason, retryIn) => {
         this.updates.push({ type: 'refused', reason, retryIn });
         for (const pending of this.introductions.waitingRequests())
@@ -249,6 +250,9 @@ export class RendezvousClient implements EndpointExtension {
         return;
       case 'register_failed':
         this.registration.onRegisterFailed(message, now);
+        return;
+      case 'relay_rate':
+        this.registration.onRelayRate(message);
         return;
       case 'introduction':
         this.counts.introductionsReceived++;

@@ -53,16 +53,19 @@ export interface EndpointHost {
   receive(bytes: Uint8Array, from: Address, now: number): void;
   /**
    * Our unopened connect to `direct` goes through the relay instead: the secure layer moves its
-   * handshake to the relayed address (the next init goes there). False if there is no such connect.
+   * handshake to the relayed address (its init goes there at once). False if there is no such connect.
    */
   relayConnect(direct: Address, relayed: Address, now: number): boolean;
   /** Whether a channel to `address` (with a session on it) is open. */
   openTo(address: Address): boolean;
   /**
-   * Sends a keepalive sealed on the channel of the session with `relayed` straight to `direct`:
-   * if it gets through, the peer moves the channel there (path validation, as roaming does).
+   * Sends a path challenge on the channel of the session with `relayed` straight to `direct`:
+   * if the peer's answer comes back from there, the channel moves there (path validation, as
+   * roaming does), and the peer, hearing us from there, follows.
    */
   probeDirect(relayed: Address, direct: Address, now: number): boolean;
+  /** Caps what goes to `address` (bytes a second; undefined lifts it): a relayed peer, paced to the relay's budget. */
+  setPathRateLimit(address: Address, bytesPerSecond: number | undefined): void;
 }
 
 export interface EndpointExtension {

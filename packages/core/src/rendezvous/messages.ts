@@ -39,10 +39,13 @@ const port = u16;
 /**
  * Zeros (ignored when read) that make each request as long as the longest answer it can bring:
  * the rendezvous never sends more bytes than it was sent. register (62) = registered (62) >
- * register_failed (9); introduce (65) = introduction (65) > introduce_failed (9).
+ * register_failed (9); introduce (65) = introduction (65) > introduce_failed (9);
+ * relay_rate_request (12) = relay_rate (12).
  */
 export const REGISTER_PADDING_BYTES = 53;
 export const INTRODUCE_PADDING_BYTES = 47;
+/** relay_rate_request (12) = relay_rate (12). */
+export const RELAY_RATE_REQUEST_PADDING_BYTES = 4;
 
 /** Client → rendezvous: register my key (the channel's) and say whom I accept introductions from. */
 export const Register = define(
@@ -91,6 +94,21 @@ export const IntroduceFailed = define('introduce_failed', 5, { request, reason: 
 /** Rendezvous → client: not registered (the rendezvous holds as many registrations as it may). */
 export const RegisterFailed = define('register_failed', 6, { request, reason: enum8(FAILURE_REASONS) });
 
+/**
+ * Client → rendezvous: what is my relay budget? Sent with every `register` until answered. A
+ * rendezvous that predates it drops it as malformed (counted) and the client relays unpaced, as
+ * before; padded to the answer's length (no amplification).
+ */
+export const RelayRateRequest = define('relay_rate_request', 7, {
+  request,
+  padding: padding(RELAY_RATE_REQUEST_PADDING_BYTES),
+});
+/**
+ * Rendezvous → client: the relay budget R, in bytes a second (outer bytes: inner + 32), that
+ * each registration may send, and receive, through the relay (bursts of 2R); 0: no relay.
+ */
+export const RelayRate = define('relay_rate', 8, { request, bytesPerSecond: u32 });
+
 export const RENDEZVOUS_DEFINITIONS = [
   Register,
   Registered,
@@ -98,6 +116,8 @@ export const RENDEZVOUS_DEFINITIONS = [
   Introduction,
   IntroduceFailed,
   RegisterFailed,
+  RelayRateRequest,
+  RelayRate,
 ] as const;
 
 export type Register = Omit<z.infer<typeof Register.schema>, 'padding'> & { padding?: undefined };
@@ -106,13 +126,19 @@ export type Introduce = Omit<z.infer<typeof Introduce.schema>, 'padding'> & { pa
 export type Introduction = z.infer<typeof Introduction.schema>;
 export type IntroduceFailed = z.infer<typeof IntroduceFailed.schema>;
 export type RegisterFailed = z.infer<typeof RegisterFailed.schema>;
+export type RelayRateRequest = Omit<z.infer<typeof RelayRateRequest.schema>, 'padding'> & {
+  padding?: undefined;
+};
+export type RelayRate = z.infer<typeof RelayRate.schema>;
 export type RendezvousMessage =
   | Register
   | Registered
   | Introduce
   | Introduction
   | IntroduceFailed
-  | RegisterFailed;
+  | RegisterFailed
+  | RelayRateRequest
+  | RelayRate;
 
 const codec = makeCodec<RendezvousMessage>(
   RENDEZVOUS_VERSION,

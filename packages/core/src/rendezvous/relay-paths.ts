@@ -1,10 +1,12 @@
 /**
  * A client's relay paths: the peers it was introduced to with a relay tag, and what it still
  * does about each (PROTOCOL.md, "Relay"): move our own connect to the relay if it has not
- * opened in RELAY_AFTER_MS, and while a chat is relayed, send a keepalive straight to the
+ * opened in RELAY_AFTER_MS, and while a chat is relayed, send a path challenge straight to the
  * peer's public address now and then, so that path validation moves the chat to a direct path
  * once one opens. And the relay packets themselves: ours go out under our tag, counter and
  * relay key (from `registered`); the rendezvous's come in under the same key, each counter once.
+ * Every relayed address is capped (Endpoint.setPathRateLimit) to the budget the rendezvous told
+ * in `relay_rate`, less the relay's 32 bytes a packet, so a bulk stream is paced, not dropped.
  *
  * A relayed peer has a virtual address: host `relay`, and as port a small number of our own
  * for its tag (tags are random u32, and an address's port is 1..65535 wherever it is shown or
@@ -14,11 +16,18 @@ import { type Address, formatAddress } from '../address.js';
 import { equalBytes } from '../secure/crypto.js';
 import { ReplayWindow } from '../secure/replay-window.js';
 import type { EndpointHost } from './extension.js';
-import { authentic, decodeRelay, isNetchatPacket, relayAddress, sealRelay } from './relay.js';
+import {
+  authentic,
+  decodeRelay,
+  isNetchatPacket,
+  RELAY_OVERHEAD_BYTES,
+  relayAddress,
+  sealRelay,
+} from './relay.js';
 
 /** A connect that has not opened its channel by then goes through the relay. */
 export const RELAY_AFTER_MS = 3_000;
-/** While relayed, a keepalive goes straight to the peer's public address this often, for this long. */
+/** While relayed, a path challenge goes straight to the peer's public address this often, for this long. */
 export const DIRECT_PROBE_EVERY_MS = 5_000;
 export const DIRECT_PROBE_FOR_MS = 60_000;
 /** Relay paths followed at most (older ones stop probing). */
@@ -28,6 +37,17 @@ const MAX_COUNTER = 0xffff_ffff;
 /** Relay tags given a local number at most (the least recently met is forgotten first). */
 const MAX_ALIASES = 4_096;
 const MAX_PORT = 65_535;
+/** The largest packet a relay packet carries: a bulk stream's packets are this size. */
+const FULL_INNER_BYTES = 1_200;
+
+/**
+ * What we send to a relayed peer is capped at this (bytes a second of our own packets) when the
+ * rendezvous's budget is `bytesPerSecond` of relay packets: each of ours travels 32 bytes larger,
+ * so full packets at the cap spend the budget exactly (PROTOCOL.md, "Relay": pacing).
+ */
+export function relayedPathCap(bytesPerSecond: number): number {
+  return (bytesPerSecond * FULL_INNER_BYTES) / (FULL_INNER_BYTES + RELAY_OVERHEAD_BYTES);
+}
 
 /** An introduced peer: its public address, its relayed address, and what we still do about the path. */
 interface PeerPath {
@@ -48,7 +68,7 @@ interface Credentials {
 }
 
 export interface RelayPathStats {
-  /** Connects moved to the relay, and keepalives sent straight to a relayed peer's public address. */
+  /** Connects moved to the relay, and path challenges sent straight to a relayed peer's public address. */
   relayedConnects: number;
   directProbes: number;
   /** Relay packets dropped: undecodable, not for us, a bad MAC or a copy, or an inner packet that is no netchat packet. */
@@ -63,14 +83,34 @@ export class RelayPaths {
   private readonly portOfTag = new Map<number, number>();
   private readonly tagOfPort = new Map<number, number>();
   private lastPort = 0;
+  /** The rendezvous's relay budget (bytes a second), once told; 0: no relay. */
+  private relayRate: number | undefined;
 
   constructor(private readonly host: EndpointHost) {}
+
+  /**
+   * The relay budget the rendezvous told (undefined: not told, or no longer registered): every
+   * relayed address is capped to it, so a bulk stream is paced under the budget rather than
+   * dropped against it. A new value re-caps them all.
+   */
+  setRelayRate(bytesPerSecond: number | undefined): void {
+    if (bytesPerSecond === this.relayRate) return;
+    this.relayRate = bytesPerSecond;
+    for (const port of this.tagOfPort.keys()) this.capPath(relayAddress(port));
+  }
+
+  private capPath(relayed: Address): void {
+    const rate = this.relayRate;
+    this.host.setPathRateLimit(relayed, rate ? relayedPathCap(rate) : undefined);
+  }
 
   /** Our relay tag and key (a new pair starts the counters over); undefined: not registered. */
   setCredentials(given: { tag: number; key: Uint8Array } | undefined): void {
     const now = this.credentials;
     if (given && now && now.tag === given.tag && equalBytes(now.key, given.key)) return;
     this.credentials = given && { tag: given.tag, key: given.key, sent: 0, received: new ReplayWindow() };
+    // Not registered: nothing can be relayed, and the next registration tells the budget again.
+    if (!given) this.setRelayRate(undefined);
   }
 
   /** The virtual address of the peer with relay tag `tag`. */
@@ -85,6 +125,7 @@ export class RelayPaths {
       const [oldTag, oldPort] = this.portOfTag.entries().next().value as [number, number];
       this.portOfTag.delete(oldTag);
       this.tagOfPort.delete(oldPort);
+      this.host.setPathRateLimit(relayAddress(oldPort), undefined);
     }
     // The next number not in use (at most MAX_ALIASES are: there is always one).
     port = this.lastPort;
@@ -93,7 +134,9 @@ export class RelayPaths {
     this.lastPort = port;
     this.portOfTag.set(tag, port);
     this.tagOfPort.set(port, tag);
-    return relayAddress(port);
+    const relayed = relayAddress(port);
+    if (this.relayRate) this.capPath(relayed);
+    return relayed;
   }
 
   /** Follows a peer we were introduced to with a relay tag; `requester`: our own connect may move to the relay. */
@@ -112,8 +155,9 @@ export class RelayPaths {
 
   /**
    * Our connect that has no open channel by its deadline moves to the relay; while a chat is
-   * relayed, both sides now and then send a keepalive straight to the other's public address:
-   * once one gets through, path validation moves the chat there. Returns the connects moved.
+   * relayed, both sides now and then send a path challenge straight to the other's public address:
+   * the first one answered moves the sender's channel there, and the other side, hearing it from
+   * there, validates and follows. Returns the connects moved.
    */
   due(now: number): { direct: Address; relayed: Address }[] {
     const moved: { direct: Address; relayed: Address }[] = [];

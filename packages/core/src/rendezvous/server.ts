@@ -83,6 +83,8 @@ export function relayRate(
   return { relayBytesPerSecond: bytesPerSecond, relayBurstBytes: 2 * bytesPerSecond };
 }
 
+/** The largest relay budget `relay_rate` can say. */
+const MAX_U32 = 0xffff_ffff;
 /** Assumed for a client whose round trip is not measured yet. */
 const UNMEASURED_RTT_MS = 200;
 
@@ -177,7 +179,11 @@ export class RendezvousServer implements EndpointExtension {
       return;
     }
     const message = decoded.datagram;
-    if (message.type !== 'register' && message.type !== 'introduce') {
+    if (
+      message.type !== 'register' &&
+      message.type !== 'introduce' &&
+      message.type !== 'relay_rate_request'
+    ) {
       this.counts.malformed++; // only a rendezvous sends the others
       return;
     }
@@ -196,7 +202,13 @@ export class RendezvousServer implements EndpointExtension {
       return;
     }
     if (message.type === 'register') this.register(channel, message, now);
-    else this.introduce(channel, message, now);
+    else if (message.type === 'introduce') this.introduce(channel, message, now);
+    else {
+      // The operator's budget, the same for everyone: what the client's relayed paths are capped to.
+      // (A u32 on the wire: a budget beyond 4 GB/s is told as that, no cap that matters.)
+      const bytesPerSecond = Math.min(MAX_U32, Math.floor(this.options.relayBytesPerSecond));
+      this.send(channel, { type: 'relay_rate', request: message.request, bytesPerSecond }, now);
+    }
   }
 
   /** A session ended: a registration whose channel has no open session left is forgotten now. */

@@ -38,6 +38,8 @@ export interface PathCandidate {
   token: Uint8Array | undefined;
   /** When that challenge went. */
   sentAt: number | undefined;
+  /** We challenged it unasked (a relayed peer's public address): see PathValidation.probe. */
+  probed?: boolean;
 }
 
 export interface ChannelRecord {

@@ -135,6 +135,22 @@ export class Initiator {
     }
   }
 
+  /**
+   * Our handshake now goes to another address (a relayed peer's, PROTOCOL.md "Relay"): the same
+   * init goes there at once, and its resends start over from the first gap, as on a new path.
+   * A cookie is bound to the address it was given for: dropped. Nothing to do once message 2
+   * was read (the final's resends follow the address by themselves).
+   */
+  redirected(record: ChannelRecord, now: number): void {
+    const handshake = record.initiator;
+    if (!handshake || handshake.final) return;
+    handshake.cookie = new Uint8Array(COOKIE_BYTES);
+    handshake.initDelay = this.ctx.options.handshakeRetryInitial;
+    record.timers.set('initRetry', now + handshake.initDelay);
+    this.sendInit(record, handshake, now);
+    this.ctx.schedule(record);
+  }
+
   /** A new ephemeral key, a new init, the same index and cookie; the channel is not open until it completes. */
   private restart(record: ChannelRecord, handshake: InitiatorHandshake, now: number): void {
     const { ctx } = this;

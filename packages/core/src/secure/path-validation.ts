@@ -34,6 +34,8 @@ export const MAX_PATH_CANDIDATES = 4;
 export const PATH_CHALLENGE_TTL = 3_000;
 /** At most one challenge a second to each address. */
 export const PATH_CHALLENGE_INTERVAL = 1_000;
+/** Keepalives sent where an answered probe moved the channel: credit for the peer's challenge. */
+const PROBE_FOLLOW_KEEPALIVES = 2;
 /** Each rate-limit table holds at most this many hosts (the least recently seen are forgotten first). */
 const MAX_LIMITED_HOSTS = 100_000;
 const EVERYONE = '';
@@ -77,8 +79,16 @@ export class PathValidation {
 
   /** Asks the peer to prove it receives at the candidate's address, if every limit allows. */
   challenge(record: ChannelRecord, candidate: PathCandidate, now: number): void {
-    if (candidate.sentAt !== undefined && now - candidate.sentAt < PATH_CHALLENGE_INTERVAL) return;
+    // Our own probe there does not hold back a challenge the peer's packets paid for: the peer
+    // may have moved on our probe's crossing twin, and now waits for us to validate it.
+    const recent = candidate.sentAt !== undefined && now - candidate.sentAt < PATH_CHALLENGE_INTERVAL;
+    if (recent && !candidate.probed) return;
     if (!this.mayReach(candidate, now)) return;
+    candidate.probed = false;
+    this.send(record, candidate, now);
+  }
+
+  private send(record: ChannelRecord, candidate: PathCandidate, now: number): void {
     const token = this.ctx.random(PATH_TOKEN_BYTES);
     candidate.token = token;
     candidate.sentAt = now;
@@ -87,6 +97,31 @@ export class PathValidation {
     payload.set(token, 1);
     this.ctx.stats.pathChallengesSent++;
     this.ctx.sink.transmit(candidate.address, record.channel.seal(payload, now));
+  }
+
+  /**
+   * Tests a path we were told of (a relayed peer's public address, from the rendezvous): a
+   * challenge straight there, before anything came from it, so it spends no credit; the per-host
+   * and total limits still hold, and the caller bounds how often (PROTOCOL.md, "Relay": back to
+   * a direct path). Its answer moves the channel there, as any answered challenge does.
+   */
+  probe(record: ChannelRecord, address: Address, now: number): boolean {
+    const paths = record.paths ?? [];
+    record.paths = paths;
+    let candidate = paths.find((c) => sameAddress(c.address, address));
+    if (!candidate) {
+      if (paths.length >= MAX_PATH_CANDIDATES) paths.splice(leastRecentlyHeard(paths), 1);
+      candidate = { address, credit: 0, heardAt: now, token: undefined, sentAt: undefined };
+      paths.push(candidate);
+    }
+    if (candidate.sentAt !== undefined && now - candidate.sentAt < PATH_CHALLENGE_INTERVAL) return false;
+    if (!this.perHost.tryTake(hostKey(address), now) || !this.total.tryTake(EVERYONE, now)) {
+      this.ctx.stats.pathPacketsLimited++;
+      return false;
+    }
+    candidate.probed = true;
+    this.send(record, candidate, now);
+    return true;
   }
 
   /**
@@ -120,6 +155,12 @@ export class PathValidation {
     // Sessions read their peer's address from the channel, so they follow without being told.
     record.channel.address = from;
     this.ctx.stats.pathMoves++;
+    // Our probe was answered: the peer still sends the other way until it validates us here,
+    // and it may challenge only with the credit our packets bring (41 bytes). Two keepalives
+    // (64) bring it now, rather than at whatever we send next.
+    if (match.probed)
+      for (let i = 0; i < PROBE_FOLLOW_KEEPALIVES; i++)
+        this.ctx.sink.transmit(from, record.channel.seal(new Uint8Array(0), now));
   }
 
   /**

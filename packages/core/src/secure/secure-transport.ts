@@ -140,26 +140,27 @@ export class SecureTransport implements SecureContext {
 
   /**
    * Our handshake with `channel`'s peer goes on at another address (the peer's relayed
-   * address): the same channel, init and timers; its next init goes there. False (and nothing
-   * changed) if the channel is not ours, is open, or is not our own handshake.
+   * address): the same channel and init, sent there at once. False (and nothing changed) if the
+   * channel is not ours, is open, or is not our own handshake.
    */
-  redirect(channel: Channel, address: Address): boolean {
+  redirect(channel: Channel, address: Address, now: number): boolean {
     const record = this.channels.get(channel.id);
     if (record?.channel !== channel || channel.isOpen || !channel.initiator) return false;
     channel.address = address;
+    this.initiator.redirected(record, now);
     return true;
   }
 
   /**
-   * Seals an empty packet (a keepalive) on an open channel and sends it to `address` rather
-   * than to the channel's own: a test of a direct path while the chat goes another way. If it
-   * gets through, the peer validates the new path and the channel moves there (as roaming does).
+   * Sends a path challenge on an open channel straight to `address` rather than to the channel's
+   * own: a test of a direct path while the chat goes another way (a relay). If the peer's answer
+   * comes back from there, the channel moves there, as for roaming; the peer, hearing us from a
+   * new address, validates it in turn.
    */
-  sendKeepaliveTo(channel: Channel, address: Address, now: number): boolean {
+  probePath(channel: Channel, address: Address, now: number): boolean {
     const record = this.channels.get(channel.id);
     if (record?.channel !== channel || !channel.isOpen) return false;
-    this.sink.transmit(address, channel.seal(new Uint8Array(0), now));
-    return true;
+    return this.paths.probe(record, address, now);
   }
 
   handleTimeout(now: number): void {

@@ -82,6 +82,7 @@ function onTextWhileClosing(s: Session, text: Text, now: number): void {
 }
 
 function onHeartbeat(s: Session, heartbeat: Datagram & { type: 'heartbeat' }, now: number): void {
+  s.liveness.heardHeartbeat(now);
   onAckFields(s, heartbeat.ack, heartbeat.sack, heartbeat.ackDelay, now);
   // Answered at once, so a probing peer hears back and measures a round trip (acks are never answered).
   if (s.state !== 'closed') sendAck(s, now);

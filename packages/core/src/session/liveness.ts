@@ -9,6 +9,12 @@
  * real silence ends a session. `probe()` asks a possibly dead channel at once instead (the
  * endpoint's restart rules): the peer then has PROBE_ANSWER_RTOS timeouts to answer.
  *
+ * Answered intervals (PROTOCOL.md): with `skipAnsweredHeartbeats`, the responder (the side that did
+ * not pick the session id) leaves out a grid heartbeat when the requester's heartbeat arrived
+ * since the previous grid point: it answered that one, so the requester heard from it in the
+ * interval, and an idle session costs two datagrams an interval instead of four. The requester
+ * never leaves one out, so a peer that predates the rule sees only heartbeats that were lost.
+ *
  * This owns the liveness state and its four timers (heartbeat, liveness, keepaliveProbe,
  * probeAnswer); it acts through the session (sending heartbeats, telling the application, ending
  * the session).
@@ -42,6 +48,13 @@ export class Liveness {
   private openedAt = 0;
   /** When `probe()` last sent its heartbeat. */
   private probeSentAt = Number.NEGATIVE_INFINITY;
+  /**
+   * When the peer's latest heartbeat arrived, and the one before it (an answered interval needs
+   * none of ours). Two, because a timer that fires late may find the latest already past its
+   * grid point: then the one before may be the one that answered the interval.
+   */
+  private peerHeartbeatAt = Number.NEGATIVE_INFINITY;
+  private previousPeerHeartbeatAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly session: Session,
@@ -65,6 +78,12 @@ export class Liveness {
     this.missed = 0;
   }
 
+  /** A heartbeat of the peer arrived (it is answered at once, in datagram-handlers.ts). */
+  heardHeartbeat(now: number): void {
+    this.previousPeerHeartbeatAt = this.peerHeartbeatAt;
+    this.peerHeartbeatAt = now;
+  }
+
   /** The session opened: the grid and the silence count start now. */
   start(now: number): void {
     this.openedAt = now;
@@ -76,12 +95,26 @@ export class Liveness {
 
   /** On the grid: the next heartbeat is due one interval after this one was, never after `now`. */
   onHeartbeatDue(now: number, due: number): void {
-    sendHeartbeat(this.session, now);
     const interval = this.interval;
+    if (!this.answered(due - interval, due)) sendHeartbeat(this.session, now);
     let next = due + interval;
     // Fired very late (a suspended laptop): skip to the first grid point after now.
     if (next <= now) next = due + interval * (Math.floor((now - due) / interval) + 1);
     this.session.timers.set('heartbeat', next);
+  }
+
+  /**
+   * Whether our heartbeat due at `due` may be left out: we are the responder, we may skip, and
+   * one of the requester's two latest heartbeats arrived after the previous grid point `since`
+   * and no later than `due` (so we answered one in this interval). One that arrived after `due`,
+   * before a late timer fired, counts for the next interval only, so one heartbeat never excuses
+   * two of ours.
+   */
+  private answered(since: number, due: number): boolean {
+    const session = this.session;
+    if (!session.ctx.options.skipAnsweredHeartbeats || session.pickedWireId) return false;
+    const inInterval = (at: number) => at > since && at <= due;
+    return inInterval(this.peerHeartbeatAt) || inInterval(this.previousPeerHeartbeatAt);
   }
 
   /** Counts each interval of silence (beyond the margin) once; loses the peer at missLimit. */

@@ -481,6 +481,8 @@ const RV_CODES = {
   introduction: 4,
   introduce_failed: 5,
   register_failed: 6,
+  relay_rate_request: 7,
+  relay_rate: 8,
 };
 const RV_TYPES = Object.fromEntries(Object.entries(RV_CODES).map(([k, v]) => [v, k]));
 export const ACCEPT_FROM = ['anyone', 'listed'];
@@ -518,6 +520,12 @@ export function encodeRendezvous(m) {
     case 'introduce_failed':
     case 'register_failed':
       w.u8(FAILURE_REASONS.indexOf(m.reason));
+      break;
+    case 'relay_rate_request':
+      w.raw(new Uint8Array(4));
+      break;
+    case 'relay_rate':
+      w.u32(m.bytesPerSecond);
       break;
     default:
       throw new TypeError(`encodeRendezvous: unknown type ${m.type}`);
@@ -565,6 +573,12 @@ export function decodeRendezvous(bytes) {
     case 'register_failed':
       m.reason = FAILURE_REASONS[r.u8()];
       if (m.reason === undefined) return undefined;
+      break;
+    case 'relay_rate_request':
+      r.raw(4);
+      break;
+    case 'relay_rate':
+      m.bytesPerSecond = r.u32();
       break;
     default:
       return undefined;
