@@ -25,7 +25,7 @@ import {
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { fileProblem, type SaveFailure, trySave, writeFileAtomically } from '@netchat/core';
+import { errors, fileProblem, type SaveFailure, trySave, writeFileAtomically } from '@netchat/core';
 import { z } from 'zod';
 import type { Conversation } from './conversation.js';
 
@@ -244,9 +244,10 @@ export class ChatHistory {
     this.sizes.delete(path);
   }
 
-  /** The file a peer's history is in. Throws RangeError for anything but a key in hex (no path tricks). */
+  /** The file a peer's history is in. Throws INVALID_ARGUMENT for anything but a key in hex (no path tricks). */
   pathOf(publicKey: string): string {
-    if (!publicKeyHex.test(publicKey)) throw new RangeError(`not a public key: ${publicKey.slice(0, 80)}`);
+    if (!publicKeyHex.test(publicKey))
+      throw errors.invalidArgument('publicKey', `not a public key: ${publicKey.slice(0, 80)}`);
     return join(this.directory, `${publicKey}.jsonl`);
   }
 
@@ -287,12 +288,12 @@ export class ChatHistory {
       text = readFileSync(this.settingsPath, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new Error(`cannot read ${this.settingsPath}: ${(error as Error).message}`);
+      throw errors.unreadableFile(this.settingsPath, `cannot be read: ${fileProblem(error)}`);
     }
     try {
       return SettingsFile.parse(JSON.parse(text));
     } catch {
-      throw new Error(`${this.settingsPath} is corrupt; fix it or move it away`);
+      throw errors.unreadableFile(this.settingsPath, 'is corrupt; fix it or move it away');
     }
   }
 }

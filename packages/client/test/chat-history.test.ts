@@ -1,11 +1,11 @@
 /** Chat history in a temporary netchat home: per-key files, modes, the bound, corrupt lines, the setting. */
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NetchatError, toHex } from '@netchat/core';
+import { temporaryDirectory, VirtualNetwork } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { toHex } from '@netchat/core';
 import { ChatClient, ChatHistory, type Conversation, type HistoryEntry } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
-import { VirtualNetwork, temporaryDirectory } from '@netchat/testkit';
 
 const home = () => temporaryDirectory('netchat-history-');
 const alice = 'a1'.repeat(32);
@@ -31,7 +31,9 @@ describe('ChatHistory', () => {
     expect(statSync(history.pathOf(alice)).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'history')).mode & 0o777).toBe(0o700);
     expect(history.pathOf(alice)).toBe(join(dir, 'history', `${alice}.jsonl`));
-    expect(() => history.pathOf('../../etc/passwd')).toThrow(RangeError);
+    expect(() => history.pathOf('../../etc/passwd')).toThrow(
+      expect.objectContaining({ name: 'NetchatError', code: 'INVALID_ARGUMENT' }),
+    );
     expect(history.stats).toEqual({ corruptLines: 0, writeErrors: 0, lastError: '' });
   });
 
@@ -98,6 +100,8 @@ describe('ChatHistory', () => {
     const dir = home();
     writeFileSync(join(dir, 'settings.json'), '{"history": "yes"}');
     expect(() => new ChatHistory(dir)).toThrow(/settings.json is corrupt; fix it or move it away$/);
+    expect(() => new ChatHistory(dir)).toThrow(NetchatError);
+    expect(() => new ChatHistory(dir)).toThrow(expect.objectContaining({ code: 'UNREADABLE_FILE' }));
   });
 
   it('logs a whole conversation through the client, both ways, under the peer key', async () => {

@@ -25,7 +25,8 @@ export type NetchatErrorCode =
   | 'FILES_UNSUPPORTED'
   | 'NO_SUCH_TRANSFER'
   | 'TRANSFER_STATE'
-  | 'PEER_NOT_FOUND';
+  | 'PEER_NOT_FOUND'
+  | 'UNREADABLE_FILE';
 
 export class NetchatError extends Error {
   override readonly name = 'NetchatError';
@@ -86,4 +87,6 @@ export const errors = {
     new NetchatError('TRANSFER_STATE', `transfer ${id} ${why}`),
   /** A rendezvous look-up that failed: `why` says so in words a person reads (not found, rate limited, no answer). */
   peerNotFound: (why: string) => new NetchatError('PEER_NOT_FOUND', `cannot find the peer: ${why}`),
+  /** A file of the netchat home that cannot be read or is corrupt (the message says which and what to do). */
+  unreadableFile: (path: string, why: string) => new NetchatError('UNREADABLE_FILE', `${path} ${why}`),
 };
