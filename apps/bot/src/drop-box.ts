@@ -2,7 +2,7 @@
  * `--accept-files DIR`: the bot as a drop box. It takes file offers from the peers its access
  * policy allows, into DIR, within `--max-file-size` (a larger file: the offer is declined
  * `too_large`) and a total quota (`--files-quota`: what DIR holds, partial files included, plus
- * what accepted transfers may still bring; past it: declined `not_allowed`, logged `quota`).
+ * what accepted transfers may still bring; past it: declined `no_room`, logged `quota`).
  * Each transfer is logged: its offer, the answer, each file received (path, size, hash, seconds)
  * or failed, its end. Resumes go through the same checks (core's own auto-resume is off here).
  * Names a peer offers never leave DIR (core's FileLink and PartialStore: PROTOCOL.md, Files).
@@ -162,7 +162,7 @@ export class DropBox {
     if (needed > this.room)
       return this.decline(
         e.transfer,
-        'not_allowed',
+        'no_room',
         `quota: ${needed} bytes offered, ${this.room} left of ${this.settings.quota}`,
         base,
         'quota',
@@ -190,7 +190,7 @@ export class DropBox {
 
   private decline(
     transfer: TransferId,
-    reason: 'not_allowed' | 'too_large',
+    reason: 'not_allowed' | 'too_large' | 'no_room',
     detail: string,
     base: Record<string, unknown>,
     why: string = reason,

@@ -94,7 +94,7 @@ describe('the bot as a drop box (--accept-files DIR)', () => {
     expect(b.logs()[0]).toMatchObject({ event: 'listening', acceptFiles: dir, filesQuota: 1_000_000_000 });
   });
 
-  it('declines a file over --max-file-size (too_large) and offers past --files-quota (not_allowed, logged quota)', async () => {
+  it('declines a file over --max-file-size (too_large) and offers past --files-quota (no_room, logged quota)', async () => {
     const dir = folder();
     const src = folder();
     writeFileSync(join(src, 'a.bin'), randomBytes(60_000));
@@ -110,7 +110,7 @@ describe('the bot as a drop box (--accept-files DIR)', () => {
     // 60 kB held, 40 kB left of the quota: 60 kB more is refused.
     expect(await ana.send([join(src, 'b.bin')])).toMatchObject({
       type: 'file_declined',
-      reason: 'not_allowed',
+      reason: 'no_room',
     });
     expect(readdirSync(dir)).toEqual(['a.bin']);
     const refused = await b.waitForLogs((l) => l.event === 'file_refused', 2);
@@ -127,7 +127,7 @@ describe('the bot as a drop box (--accept-files DIR)', () => {
     const ana = await sender(await b.port());
     expect(await ana.send([join(src, 'new.bin')])).toMatchObject({
       type: 'file_declined',
-      reason: 'not_allowed',
+      reason: 'no_room',
     });
     expect(readdirSync(dir)).toEqual(['old.bin']);
   });

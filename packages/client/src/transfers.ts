@@ -111,8 +111,8 @@ export class Transfers {
 
   /**
    * Accepts an offer into `folder` (default: the download folder), taking no file over
-   * `maxFileSize`. `{ ok: false, message }` if it was declined instead (too large, no room: the
-   * peer is told) or the folder cannot be used (the offer stays open).
+   * `maxFileSize`. `{ ok: false, message }` if it was declined instead (too large, no room or a
+   * folder that cannot be used: the peer is told) or it was no longer waiting for an answer.
    */
   async accept(
     transfer: Transfer,

@@ -28,6 +28,7 @@ import { FileTransfers } from '../files/file-transfers.js';
 import type { OfferDeclineReason } from '../files/records.js';
 import type { FileTransferOptions, FileTransferStats } from '../files/transfer-context.js';
 import { DiskStorage, type StorageStats } from './file-storage.js';
+import { fileProblem } from './home-files.js';
 import type { NetchatPeer } from './netchat-peer.js';
 import { type HashProgress, prepareOffer } from './offer-paths.js';
 import { OutgoingTransfers, type OutgoingOffer } from './outgoing-transfers.js';
@@ -126,15 +127,17 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   /**
    * Accepts an offer of the peer's into a folder (`options.folder`, else the download folder):
    * declined instead (and the peer told) if a file is larger than `maxFileSize` (`too_large`) or
-   * the folder lacks room for what is not here yet (`no_room`). Throws FileTransferError if the
-   * folder cannot be used (the offer stays open), TRANSFER_STATE if it was answered or ended.
+   * the folder lacks room for what is not here yet or cannot be used at all (`no_room`, the
+   * message says which). Throws TRANSFER_STATE if it was answered or ended.
    */
   async accept(transfer: TransferId, options: AcceptOptions = {}): Promise<AcceptOutcome> {
     const info = this.offered(transfer);
     const folder = options.folder ?? this.options.downloadFolder;
     if (!folder) throw errors.invalidArgument('download folder', 'none given, and the link has none');
+    // A folder that cannot be used has no room: the offer is declined and the peer told, never
+    // left waiting for an answer that cannot come.
     const prepared = prepareDownloadFolder(folder);
-    if (!prepared.ok) throw new FileTransferError('write_failed', prepared.message, folder);
+    if (!prepared.ok) return this.refuse(transfer, 'no_room', prepared.message);
     const maxFileSize = options.maxFileSize ?? this.options.maxFileSize ?? Number.POSITIVE_INFINITY;
     const large = info.files.find((f) => f.size > maxFileSize);
     if (large) {
@@ -142,9 +145,14 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       return this.refuse(transfer, 'too_large', message);
     }
     const store = this.store(prepared.folder);
-    const held = await this.heldBytes(store, info);
-    const room = await store.checkRoom(info.totalSize - held.reduce((a, b) => a + b, 0));
-    if (!room.ok) return this.refuse(transfer, 'no_room', room.reason);
+    let held: number[];
+    try {
+      held = await this.heldBytes(store, info);
+      const room = await store.checkRoom(info.totalSize - held.reduce((a, b) => a + b, 0));
+      if (!room.ok) return this.refuse(transfer, 'no_room', room.reason);
+    } catch (error) {
+      return this.refuse(transfer, 'no_room', `the download folder ${prepared.folder}: ${fileProblem(error)}`);
+    }
     // The peer may have cancelled while we looked.
     if (this.engine.transfer(transfer)?.state !== 'offered')
       throw errors.transferState(transfer, 'ended while it was being accepted');

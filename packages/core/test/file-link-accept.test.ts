@@ -1,0 +1,55 @@
+/**
+ * FileLink.accept into a download folder that cannot be used (a file has its name): the offer is
+ * declined `no_room` with the reason, and the sender is told at once, never left waiting.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileLink, NetchatPeer } from '../src/index.js';
+import { temporaryFolder } from './support/partial-files.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('FileLink.accept into a folder that cannot be used', () => {
+  it('declines no_room with the reason, and the sender hears file_declined by the peer', async () => {
+    const src = temporaryFolder('accept-src');
+    const dst = temporaryFolder('accept-dst');
+    cleanups.push(
+      () => src.remove(),
+      () => dst.remove(),
+    );
+    const notAFolder = join(dst.folder, 'downloads');
+    writeFileSync(notAFolder, 'a file where the download folder should be');
+    writeFileSync(join(src.folder, 'small.txt'), 'hello');
+    const a = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+    const b = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+    const la = new FileLink(a, {});
+    const lb = new FileLink(b, { downloadFolder: notAFolder });
+    cleanups.push(async () => {
+      await la.close();
+      await lb.close();
+      await a.close();
+      await b.close();
+    });
+    b.on('request', (e) => b.accept(e.session));
+    const outcome = new Promise((resolve) => lb.on('file_offer', (e) => resolve(lb.accept(e.transfer))));
+    const declined = new Promise<{ reason: string; by: string }>((resolve) =>
+      la.on('file_declined', resolve),
+    );
+    const session = await new Promise<number>((resolve) => {
+      a.on('features', (e) => resolve(e.session));
+      a.connectTo(b.address);
+    });
+    await la.offer(session, [join(src.folder, 'small.txt')]);
+    expect(await outcome).toEqual({
+      accepted: false,
+      reason: 'no_room',
+      message: `the download folder ${notAFolder} is not a folder`,
+    });
+    expect(await declined).toMatchObject({ reason: 'no_room', by: 'peer' });
+    expect(dst.entries()).toEqual(['downloads']);
+  });
+});
