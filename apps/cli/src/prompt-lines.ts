@@ -29,9 +29,9 @@ const START =
 function promptHint(command: string): string | undefined {
   const word = command.toLowerCase();
   if (['help', '?', '/help', '-h', '--help'].includes(word))
-    return `At this prompt, ${START}; "exit" quits. In a chat: /me ACTION, /history [N], /log on|off, and "exit" closes it (see netchat --help).`;
+    return `At this prompt, ${START}; "exit" quits. In a chat: /me ACTION, /history [N], /log on|off, /send PATH..., /transfers, /cancel N, and "exit" closes it (see netchat --help).`;
   if (['y', 'yes', 'n', 'no'].includes(word)) return `No request is waiting for an answer: ${START}.`;
-  const chatCommand = /^\/(me|history|log)\b/.exec(word)?.[0];
+  const chatCommand = /^\/(me|history|log|send|transfers|cancel)\b/.exec(word)?.[0];
   if (chatCommand) return `${chatCommand} works in a chat: ${START}.`;
   return undefined;
 }

@@ -299,12 +299,21 @@ describe('ChatFlow', () => {
       'type "IP Port" (e.g. 127.0.0.1 6666), HOST:PORT, a fingerprint or a known nick to start a chat';
     await type(a, '?');
     expect(a.console.lines.at(-1)).toBe(
-      `! At this prompt, ${START}; "exit" quits. In a chat: /me ACTION, /history [N], /log on|off, and "exit" closes it (see netchat --help).`,
+      `! At this prompt, ${START}; "exit" quits. In a chat: /me ACTION, /history [N], /log on|off, /send PATH..., /transfers, /cancel N, and "exit" closes it (see netchat --help).`,
     );
     await type(a, '/history 5');
     expect(a.console.lines.at(-1)).toBe(`! /history works in a chat: ${START}.`);
     await type(a, '/me waves');
     expect(a.console.lines.at(-1)).toBe(`! /me works in a chat: ${START}.`);
+    // The file commands too, never read as an address.
+    for (const [line, command] of [
+      ['/send files/small.txt', '/send'],
+      ['/transfers', '/transfers'],
+      ['/cancel 3', '/cancel'],
+    ]) {
+      await type(a, line as string);
+      expect(a.console.lines.at(-1)).toBe(`! ${command} works in a chat: ${START}.`);
+    }
     await type(a, 'Y');
     expect(a.console.lines.at(-1)).toBe(`! No request is waiting for an answer: ${START}.`);
     await type(a, 'help');
