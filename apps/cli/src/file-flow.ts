@@ -9,10 +9,10 @@
 import {
   allVerified,
   type Conversation,
-  texts,
   type Transfer,
   type Transfers,
   type TransferUpdate,
+  texts,
 } from '@netchat/client';
 import type { FlowConsole } from './flow-console.js';
 import { readAnswer } from './prompt-lines.js';
@@ -28,12 +28,18 @@ export interface FileFlowOptions {
   readonly columns: () => number;
 }
 
+/** How often a shown progress line is redrawn when no progress arrives (ms). */
+const REDRAW_EVERY_MS = 1000;
+
 export class FileFlow {
   /** Offers waiting for the person's answer, the first one asked. */
   private readonly questions: Transfer[] = [];
   /** --send-file: the offer's outcome (undefined while it is being made). */
   private scriptOffer: { transfer?: Transfer; failed?: boolean } | undefined;
   private offering = 0;
+  /** The transfer the status line shows, redrawn now and then so a stalled peer shows as a falling rate. */
+  private shown: Transfer | undefined;
+  private redrawTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly out: FlowConsole,
@@ -180,6 +186,7 @@ export class FileFlow {
         this.out.say(texts.acceptedText(u.transfer));
         return;
       case 'progress':
+        this.shown = u.transfer;
         this.status(texts.progressLine(u.transfer, u.progress, Math.max(20, this.options.columns() - 1)));
         return;
       case 'file_received':
@@ -244,6 +251,27 @@ export class FileFlow {
   }
 
   private status(line: string | undefined): void {
-    if (this.options.interactive) this.out.status?.(line);
+    if (!this.options.interactive) return;
+    this.out.status?.(line);
+    if (line === undefined) {
+      this.shown = undefined;
+      clearInterval(this.redrawTimer);
+      this.redrawTimer = undefined;
+    } else if (this.shown && !this.redrawTimer) {
+      // Progress comes with bytes: when none come (a peer stalled or gone), the line would keep
+      // its last rate and ETA. Redrawn from the figures now, the rate falls and the ETA goes.
+      this.redrawTimer = setInterval(() => this.redrawShown(), REDRAW_EVERY_MS);
+      this.redrawTimer.unref();
+    }
+  }
+
+  private redrawShown(): void {
+    const t = this.shown;
+    const progress = t && t.phase === 'moving' ? this.transfers.progress(t) : undefined;
+    if (!t || !progress) {
+      this.status(undefined);
+      return;
+    }
+    this.out.status?.(texts.progressLine(t, progress, Math.max(20, this.options.columns() - 1)));
   }
 }
