@@ -1,12 +1,17 @@
 /**
  * What the front-ends say about file transfers (re-exported by texts.ts: `texts.offerQuestion`).
  * Sizes are in decimal units as file managers and curl show them (`2.4 MB` is 2,400,000 bytes);
- * names offered by a peer pass through `terminalSafe`.
+ * names and reasons pass through `oneLine` (terminalSafe, and no line break: each text is one line).
  */
 import { type ProgressSnapshot, peerName, terminalSafe } from '@netchat/core';
 import stringWidth from 'string-width';
 import type { Conversation } from './conversation.js';
 import type { FileFailureNote, FileOutcome, Transfer } from './transfer.js';
+
+/** A name or reason as one line: what terminalSafe keeps (a tab, a newline) would break the line too. */
+function oneLine(text: string): string {
+  return terminalSafe(text).replace(/[\t\n]/g, '\uFFFD');
+}
 
 const UNITS = ['kB', 'MB', 'GB', 'TB', 'PB'];
 
@@ -39,13 +44,13 @@ export function durationText(seconds: number | undefined): string {
 }
 
 function peerOf(c: Conversation): string {
-  return c.trust ? peerName(c.nick, c.trust.fingerprint) : terminalSafe(c.nick) || 'the peer';
+  return c.trust ? peerName(c.nick, c.trust.fingerprint) : oneLine(c.nick) || 'the peer';
 }
 
 /** The offered file's name (one file) or `3 files`, terminal-safe. */
 export function whatText(t: Transfer): string {
   const only = t.files.length === 1 ? t.files[0] : undefined;
-  return only ? `"${terminalSafe(only.path)}"` : `${t.files.length} files`;
+  return only ? `"${oneLine(only.path)}"` : `${t.files.length} files`;
 }
 
 /** `Accept file "report.pdf" (2.4 MB) from bob? (y/n)`; several: `Accept 3 files (7.1 MB) from bob? (y/n)`. */
@@ -56,7 +61,7 @@ export function offerQuestion(t: Transfer): string {
 
 /** The names of an offer of several files, one a line (`  docs/a.txt  1.2 kB`), at most `most`. */
 export function offerFileLines(t: Transfer, most = 10): string[] {
-  const lines = t.files.slice(0, most).map((f) => `  ${terminalSafe(f.path)}  ${sizeText(f.size)}`);
+  const lines = t.files.slice(0, most).map((f) => `  ${oneLine(f.path)}  ${sizeText(f.size)}`);
   if (t.files.length > most) lines.push(`  … and ${t.files.length - most} more`);
   return lines;
 }
@@ -90,7 +95,7 @@ export function acceptedText(t: Transfer): string {
  */
 export function progressLine(t: Transfer, p: ProgressSnapshot, width = 80): string {
   const percent = `${String(Math.floor(p.fraction * 100)).padStart(3)}%`;
-  const name = t.files.length === 1 ? terminalSafe(t.files[0]?.path ?? '') : `${t.files.length} files`;
+  const name = t.files.length === 1 ? oneLine(t.files[0]?.path ?? '') : `${t.files.length} files`;
   const tag = `[${t.id}]${t.relayed ? ' relayed' : ''}`;
   const eta = `ETA ${durationText(p.eta)}`;
   const full = [tag, percent, `${sizeText(p.bytes)}/${sizeText(p.size)}`, rateText(p.rate), eta].join('  ');
@@ -117,23 +122,24 @@ export function cutToWidth(text: string, width: number): string {
 
 /** `Received /home/me/Downloads/report.pdf (2.4 MB) in 0:03, 812 kB/s average, verified.` */
 export function receivedText(o: FileOutcome): string {
-  return `Received ${terminalSafe(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
+  return `Received ${oneLine(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
 }
 
 /** `Sent report.pdf (2.4 MB) in 0:03, 812 kB/s average: bob verified it.` */
 export function sentText(t: Transfer, o: FileOutcome): string {
-  return `Sent ${terminalSafe(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
+  return `Sent ${oneLine(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
 }
 
+/** What moved this time over the time it took (a resume's held bytes did not move). */
 function averageRate(o: FileOutcome): number {
-  return o.seconds > 0 ? o.size / o.seconds : o.size;
+  return o.seconds > 0 ? o.moved / o.seconds : o.moved;
 }
 
 /** `report.pdf failed: hash_mismatch (…)`. */
 export function fileFailedText(t: Transfer, f: FileFailureNote): string {
-  const name = f.file === undefined ? whatText(t) : `"${terminalSafe(t.files[f.file]?.path ?? '?')}"`;
+  const name = f.file === undefined ? whatText(t) : `"${oneLine(t.files[f.file]?.path ?? '?')}"`;
   const kept = f.resumable ? ' What arrived is kept: it goes on when offered again.' : '';
-  return `Transfer ${t.id}: ${name} failed: ${terminalSafe(f.message)}.${kept}`;
+  return `Transfer ${t.id}: ${name} failed: ${oneLine(f.message)}.${kept}`;
 }
 
 /** How a transfer ended, in one line. */
@@ -150,7 +156,7 @@ export function endedText(t: Transfer): string {
       const d = t.declined;
       const why = d?.message ?? (d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '');
       return d?.by === 'local'
-        ? `You declined ${whatText(t)} from ${who}${why ? ` (${terminalSafe(why)})` : ''}.`
+        ? `You declined ${whatText(t)} from ${who}${why ? ` (${oneLine(why)})` : ''}.`
         : `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
     }
     case 'cancelled':
@@ -160,7 +166,7 @@ export function endedText(t: Transfer): string {
     case 'interrupted':
       return `Transfer ${t.id} interrupted (the chat ended): ${t.direction === 'send' ? 'it is offered again when the chat with this peer opens.' : 'what arrived is kept for a resume.'}`;
     case 'failed':
-      return `Transfer ${t.id} failed: ${terminalSafe(t.failures.at(-1)?.message ?? 'the peer broke the protocol')}.`;
+      return `Transfer ${t.id} failed: ${oneLine(t.failures.at(-1)?.message ?? 'the peer broke the protocol')}.`;
     default:
       return `Transfer ${t.id} is ${t.phase}.`;
   }

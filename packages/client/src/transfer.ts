@@ -33,6 +33,8 @@ export interface FileOutcome {
   readonly size: number;
   readonly hash: string;
   readonly seconds: number;
+  /** The bytes that moved this time: `size` less what the receiver already held (a resume). */
+  readonly moved: number;
 }
 
 export interface FileFailureNote {
@@ -76,6 +78,8 @@ export interface Transfer {
   /** The rate and time-left estimator (core's), from the accept on. */
   estimator: ProgressEstimator | undefined;
   /** Bytes per file (the figure `bytes` sums). */
+  /** Per file, the offset it started from this time (what the receiver held: a resume). */
+  readonly fileOffsets: number[];
   readonly fileBytes: number[];
 }
 

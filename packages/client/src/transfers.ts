@@ -202,6 +202,7 @@ export class Transfers {
         this.emit({ type: 'accepted', transfer: t });
         return;
       case 'file_started':
+        if (e.file >= 0 && e.file < t.fileOffsets.length) t.fileOffsets[e.file] = e.offset;
         this.setBytes(t, e.file, e.offset, now);
         return;
       case 'file_progress':
@@ -211,7 +212,8 @@ export class Transfers {
         return;
       case 'file_received':
       case 'file_sent': {
-        const outcome = { file: e.file, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds };
+        const moved = Math.max(0, e.size - (t.fileOffsets[e.file] ?? 0));
+        const outcome = { file: e.file, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds, moved };
         this.setBytes(t, e.file, e.size, now);
         if (e.type === 'file_received') t.received.push(outcome);
         else t.sent.push(outcome);
@@ -275,6 +277,7 @@ export class Transfers {
       endedAt: undefined,
       estimator: undefined,
       fileBytes: e.files.map(() => 0),
+      fileOffsets: e.files.map(() => 0),
     };
     this.table.set(transfer.id, transfer);
     if (e.direction === 'send') this.emit({ type: 'offered', transfer });

@@ -2,17 +2,18 @@
  * The client's file transfers on the virtual network: core's real engine on real streams,
  * virtual time as the client's clock, storage in memory (support/virtual-files.ts).
  */
-import stringWidth from 'string-width';
+
 import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
+import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import {
   allVerified,
   ChatClient,
-  texts,
   type Transfer,
   Transfers,
   type TransfersSettings,
   type TransferUpdate,
+  texts,
 } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
 import { VirtualFileLink } from './support/virtual-files.js';
@@ -184,6 +185,15 @@ describe('Transfers', () => {
     expect(texts.sizeText(1_500_000_000)).toBe('1.5 GB');
     expect(texts.durationText(3725)).toBe('1:02:05');
     expect(texts.durationText(undefined)).toBe('--:--');
+    // A resumed file's average counts what moved this time, not what the receiver held before.
+    const resumed = { file: 0, path: '/d/big.bin', size: 300e6, hash: 'ab', seconds: 4, moved: 180e6 };
+    expect(texts.receivedText(resumed)).toBe(
+      'Received /d/big.bin (300 MB) in 0:04, 45 MB/s average, verified.',
+    );
+    // A name with a newline or a tab stays one line.
+    expect(texts.receivedText({ ...resumed, path: '/d/new\nline\t.txt' })).toMatch(
+      /^Received \/d\/new\uFFFDline\uFFFD\.txt \(300 MB\)/,
+    );
     const { a, net, b, mine } = await setUp();
     a.link.files.set('evil\u001b[2Jname.txt', data(10));
     await a.transfers.offer(mine, ['evil\u001b[2Jname.txt']);

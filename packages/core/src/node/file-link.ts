@@ -16,7 +16,6 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import type { NetchatEvent, SessionId } from '../events.js';
-import { FileTransferError } from '../files/file-errors.js';
 import type {
   FileEvent,
   FileEventOf,
