@@ -1,6 +1,7 @@
 /**
- * FileLink.accept into a download folder that cannot be used (a file has its name): the offer is
- * declined `no_room` with the reason, and the sender is told at once, never left waiting.
+ * FileLink's answers to a person: an offer accepted into a download folder that cannot be used
+ * (a file has its name) is declined `no_room` with the reason, and the sender told at once, never
+ * left waiting; an unfinished offer forgotten (too many kept) is named in its warning.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,5 +52,37 @@ describe('FileLink.accept into a folder that cannot be used', () => {
     });
     expect(await declined).toMatchObject({ reason: 'no_room', by: 'peer' });
     expect(dst.entries()).toEqual(['downloads']);
+  });
+});
+
+describe('FileLink: unfinished offers past the record', () => {
+  it('names the forgotten offer in one warning line', async () => {
+    const src = temporaryFolder('forgotten-src');
+    cleanups.push(() => src.remove());
+    const a = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+    const b = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+    // The receiver never answers: every offer stays unfinished, and the sender keeps 8 per peer.
+    const la = new FileLink(a, {});
+    const lb = new FileLink(b, {});
+    cleanups.push(async () => {
+      await la.close();
+      await lb.close();
+      await a.close();
+      await b.close();
+    });
+    b.on('request', (e) => b.accept(e.session));
+    const warnings: string[] = [];
+    la.on('warning', (line) => warnings.push(line));
+    const session = await new Promise<number>((resolve) => {
+      a.on('features', (e) => resolve(e.session));
+      a.connectTo(b.address);
+    });
+    for (let i = 0; i < 9; i++) {
+      writeFileSync(join(src.folder, `f${i}.txt`), `file ${i}`);
+      await la.offer(session, [join(src.folder, `f${i}.txt`)]);
+    }
+    expect(warnings).toEqual([
+      'Unfinished offer of "f0.txt" forgotten: too many unfinished offers are kept; it will not be made again by itself.',
+    ]);
   });
 });

@@ -26,12 +26,12 @@ import type {
 import { FileTransfers } from '../files/file-transfers.js';
 import type { OfferDeclineReason } from '../files/records.js';
 import type { FileTransferOptions, FileTransferStats } from '../files/transfer-context.js';
+import { prepareDownloadFolder } from './download-folder.js';
 import { DiskStorage, type StorageStats } from './file-storage.js';
 import { fileProblem } from './home-files.js';
 import type { NetchatPeer } from './netchat-peer.js';
 import { type HashProgress, prepareOffer } from './offer-paths.js';
-import { OutgoingTransfers, type OutgoingOffer } from './outgoing-transfers.js';
-import { prepareDownloadFolder } from './download-folder.js';
+import { type OutgoingOffer, OutgoingTransfers } from './outgoing-transfers.js';
 import { PartialStore, type PartialStoreOptions } from './partial-store.js';
 
 export interface FileLinkOptions {
@@ -150,7 +150,11 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       const room = await store.checkRoom(info.totalSize - held.reduce((a, b) => a + b, 0));
       if (!room.ok) return this.refuse(transfer, 'no_room', room.reason);
     } catch (error) {
-      return this.refuse(transfer, 'no_room', `the download folder ${prepared.folder}: ${fileProblem(error)}`);
+      return this.refuse(
+        transfer,
+        'no_room',
+        `the download folder ${prepared.folder}: ${fileProblem(error)}`,
+      );
     }
     // The peer may have cancelled while we looked.
     if (this.engine.transfer(transfer)?.state !== 'offered')
@@ -305,7 +309,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     for (const offer of forgotten)
       this.emit(
         'warning',
-        `an unfinished offer of ${offer.files.length} files is forgotten (too many recorded)`,
+        `Unfinished offer of ${offeredWhat(offer.files)} forgotten: too many unfinished offers are kept; it will not be made again by itself.`,
       );
   }
 
@@ -434,4 +438,11 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       );
     return held;
   }
+}
+
+/** `"a.txt"` or `"a.txt" and 2 more files`, for a line about an offer. */
+function offeredWhat(files: readonly { readonly path: string }[]): string {
+  const first = JSON.stringify(files[0]?.path ?? '');
+  if (files.length <= 1) return first;
+  return `${first} and ${files.length - 1} more file${files.length === 2 ? '' : 's'}`;
 }
