@@ -406,6 +406,16 @@ function markdown(results) {
       `load average ${m.loadBefore} before; commit ${m.commit}. Loopback, encryption on. ` +
       'Regenerate with `pnpm bench --readme`.',
   ];
+  // Benchmarks not run this time keep their figures: say which, and that they are older.
+  const earlier = Object.entries(results).filter(([, v]) => v?.fromEarlierRun);
+  if (earlier.length > 0) {
+    const when = [...new Set(earlier.map(([, v]) => String(v.fromEarlierRun).slice(0, 16).replace('T', ' ')))];
+    lines.push(
+      '',
+      `Not run this time, so from an earlier run (${when.join(', ')} UTC or before, an older commit): ` +
+        `${earlier.map(([k]) => k).join(', ')}.`,
+    );
+  }
   return lines.join('\n');
 }
 
