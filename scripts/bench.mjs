@@ -226,7 +226,9 @@ function rows(r) {
   const lb = tr?.loopback;
   if (lb) {
     out.push([
-      `Stream on loopback, ${fmt(lb.bytes / 1024 ** 2)} MiB, two processes`,
+      `Stream on loopback, ${fmt(lb.bytes / 1024 ** 2)} MiB, two processes${
+        lb.largeDatagrams === false ? '' : ' (largeDatagrams on, not the default)'
+      }`,
       `${fmt(lb.bytesPerSecond / 1e6, 1)} MB/s`,
       `${fmt(lb.rawBytesPerSecond / 1e6, 1)} MB/s raw dgram without loss`,
       `${lb.ratio}`,

@@ -108,6 +108,8 @@ async function loopback() {
     rawDatagramsPerSecond: raw.datagramsPerSecond,
     rawSteps: raw.steps,
     bytesPerSecond: Math.round(ours.bytesPerSecond),
+    // transport-loopback.ts: large datagrams unless NETCHAT_BENCH_SMALL=1 (the option is off by default).
+    largeDatagrams: process.env.NETCHAT_BENCH_SMALL !== '1',
     ratio: round(ratio, 3),
     senderRssMB: round(ours.senderRssMB, 1),
     receiverRssMB: round(ours.receiverRssMB, 1),
