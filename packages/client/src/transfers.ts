@@ -122,6 +122,9 @@ export class Transfers {
       return { ok: false, message: `Transfer ${transfer.id} is not an offer waiting for an answer.` };
     const folder = options.folder ?? this.settings.downloadFolder;
     const maxFileSize = options.maxFileSize ?? this.settings.maxFileSize;
+    // The link tells the accept (`file_accepted`) before its promise settles: the folder is
+    // known by then, so the line that says where the files go can name it.
+    transfer.folder = folder;
     try {
       const outcome = await this.port.accept(transfer.id, {
         ...(folder !== undefined && { folder }),
@@ -131,9 +134,11 @@ export class Transfers {
         transfer.folder = outcome.folder;
         return { ok: true };
       }
+      transfer.folder = undefined;
       if (transfer.declined) transfer.declined = { ...transfer.declined, message: outcome.message };
       return { ok: false, message: `Declined: ${outcome.message}.` };
     } catch (error) {
+      transfer.folder = undefined;
       return { ok: false, message: `Could not accept: ${(error as Error).message}` };
     }
   }

@@ -71,7 +71,13 @@ describe('Transfers', () => {
     const offer = must(b.transfers.waiting()[0]);
     expect(b.of('offer')).toMatchObject([{ auto: false }]);
     expect(texts.offerQuestion(offer)).toBe('Accept file "report.pdf" (2.4 MB) from alice? (y/n)');
+    // The line said when the accept is told names the folder (the link tells it before accept settles).
+    const acceptedLines: string[] = [];
+    b.transfers.subscribe((u) => {
+      if (u.type === 'accepted') acceptedLines.push(texts.acceptedText(u.transfer));
+    });
     expect(await b.transfers.accept(offer, { folder: '/dl' })).toEqual({ ok: true });
+    expect(acceptedLines).toEqual(['Receiving "report.pdf" into /dl (transfer 1).']);
     expect(net.run(() => offer.phase === 'done' && sent.phase === 'done', 120_000)).toBe(true);
     expect(Buffer.from(must(b.link.placed.get('report.pdf'))).equals(Buffer.from(data(2_400_000)))).toBe(
       true,
