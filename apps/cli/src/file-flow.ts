@@ -158,6 +158,13 @@ export class FileFlow {
       if (r.ok) done(r.transfer);
       else {
         this.out.warn(r.message);
+        this.out.event({
+          type: 'file_not_offered',
+          paths,
+          detail: r.message,
+          ...(conversation.session !== undefined && { session: conversation.session }),
+          ...(conversation.peer !== undefined && { peer: conversation.peer }),
+        });
         done();
       }
       this.changed(false);

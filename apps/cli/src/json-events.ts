@@ -7,9 +7,9 @@
  */
 import {
   type Address,
-  type LinkEvent,
   type DeclineReason,
   formatAddress,
+  type LinkEvent,
   type NetchatEvent,
   type TrustAssessment,
 } from '@netchat/core';
@@ -63,6 +63,14 @@ export type LocalEvent =
       readonly reason: NotSentReason;
       readonly detail: string;
       readonly text: string;
+      readonly session?: number;
+      readonly peer?: Address;
+    }
+  /** Files we meant to offer that never were (a path that cannot be read, a peer without files). */
+  | {
+      readonly type: 'file_not_offered';
+      readonly paths: readonly string[];
+      readonly detail: string;
       readonly session?: number;
       readonly peer?: Address;
     }

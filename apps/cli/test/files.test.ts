@@ -198,6 +198,21 @@ describe('files in scripts', () => {
     expect(readdirSync(dl)).toEqual([]);
   });
 
+  it('--send-file of an empty folder: nothing is offered, --json says file_not_offered, exit 4', async () => {
+    const empty = folder();
+    const dl = folder();
+    const [, portB] = await started('--json', '--yes', '--accept-files', '--download-dir', dl);
+    const a = new NetchatProcess(['0', '--json', '--connect', `127.0.0.1:${portB}`, '--send-file', empty]);
+    running.push(a);
+    a.endInput();
+    expect(await a.exited).toBe(4);
+    const event = a.events().find((e) => e.type === 'file_not_offered');
+    expect(event).toMatchObject({ paths: [empty] });
+    expect(String(event?.detail)).not.toBe('');
+    expect(a.events().some((e) => e.type === 'file_offer')).toBe(false);
+    expect(readdirSync(dl)).toEqual([]);
+  });
+
   it('bad file arguments: a message and exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--send-file', '/nonexistent/x'], /--send-file needs --connect PEER/],
