@@ -1,7 +1,7 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   assessTrust,
   describeTrust,
@@ -13,7 +13,16 @@ import {
   toHex,
 } from '../src/index.js';
 
-const home = () => mkdtempSync(join(tmpdir(), 'netchat-identity-'));
+/** Every home a test made, removed after it (even when it fails). */
+const made: string[] = [];
+const home = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netchat-identity-'));
+  made.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('identity key file', () => {
   it('is made on first run with mode 0600, and the same key is read back after', () => {
