@@ -100,8 +100,8 @@ export class Bot {
       case 'closed':
         this.onEnded(e, 'closed');
         return;
-      // Streams (issue 19): the bot's endpoint does not take them (option `streams` off), so
-      // none of these ever comes.
+      // Streams carry file transfers: a FileLink on the same peer takes these events (and
+      // without files, the option `streams` is off and none comes).
       case 'features':
       case 'stream_opened':
       case 'stream_readable':

@@ -265,8 +265,8 @@ export class ChatClient {
           e.reason === 'peer_restarted' ? { kind: 'peer_restarted' } : { kind: 'peer_closed' },
         );
         return;
-      // Streams (issue 19): the chat's endpoint does not take them (option `streams` off), so
-      // none of these ever comes.
+      // Streams carry file transfers: a FileLink on the same peer takes these events (and
+      // without files, the option `streams` is off and none comes).
       case 'features':
       case 'stream_opened':
       case 'stream_readable':

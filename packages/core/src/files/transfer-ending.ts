@@ -147,32 +147,28 @@ export function cancelled(ctx: TransferContext, transfer: Transfer, by: 'local' 
  * wrote is kept (made durable), and the sender offers it again when a chat with the peer opens.
  */
 export function interrupted(ctx: TransferContext, transfer: Transfer, why: string): boolean {
-  if (!advance(transfer, 'interrupt')) return false;
-  for (const file of transfer.files) {
-    if (fileSettled(file.state)) continue;
-    stopDataStream(ctx, transfer, file, STREAM_CODES.interrupted);
-    releaseFile(ctx, transfer, file, true);
-  }
-  ctx.emit({
-    type: 'file_failed',
-    transfer: transfer.id,
-    session: transfer.session,
-    direction: transfer.direction,
-    file: undefined,
-    reason: 'interrupted',
-    message: why,
-    resumable: true,
-  });
-  ctx.table.ended(transfer);
-  return true;
+  return endUnfinished(ctx, transfer, 'interrupt', STREAM_CODES.interrupted, 'interrupted', why, true);
 }
 
 /** The peer broke the protocol for this transfer: it ends; what the receiver wrote is kept. */
 export function failed(ctx: TransferContext, transfer: Transfer, message: string): boolean {
-  if (!advance(transfer, 'fail')) return false;
+  return endUnfinished(ctx, transfer, 'fail', STREAM_CODES.protocol, 'protocol_error', message, false);
+}
+
+/** Ends a transfer whose files are not all settled: their streams stopped with `code`, what arrived kept. */
+function endUnfinished(
+  ctx: TransferContext,
+  transfer: Transfer,
+  event: 'interrupt' | 'fail',
+  code: number,
+  reason: 'interrupted' | 'protocol_error',
+  message: string,
+  resumable: boolean,
+): boolean {
+  if (!advance(transfer, event)) return false;
   for (const file of transfer.files) {
     if (fileSettled(file.state)) continue;
-    stopDataStream(ctx, transfer, file, STREAM_CODES.protocol);
+    stopDataStream(ctx, transfer, file, code);
     releaseFile(ctx, transfer, file, true);
   }
   ctx.emit({
@@ -181,9 +177,9 @@ export function failed(ctx: TransferContext, transfer: Transfer, message: string
     session: transfer.session,
     direction: transfer.direction,
     file: undefined,
-    reason: 'protocol_error',
+    reason,
     message,
-    resumable: false,
+    resumable,
   });
   ctx.table.ended(transfer);
   return true;
