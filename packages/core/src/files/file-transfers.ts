@@ -178,10 +178,18 @@ export class FileTransfers implements TransferContext {
       this.asked.delete(id);
       const t = this.table.get(request.transfer);
       const file = t?.files[request.file];
-      if (!t || !file) {
-        // A partial file opened for a transfer forgotten meanwhile is put away again.
+      if (!t || !file || isFinal(t.state)) {
+        // An answer after its transfer ended is dropped, whatever it says: the ending (interrupted,
+        // cancelled, failed) already put away what the transfer held and told the peer what it
+        // had to. A storage failure then is the ending's doing (a write whose file was closed
+        // under it), never a verdict: an interrupted transfer stays interrupted, and resumable.
+        // A partial file opened meanwhile is put away again (removed if it was cancelled).
         if (request.kind === 'open' && outcome.ok)
-          this.request({ kind: 'close', transfer: request.transfer, file: request.file });
+          this.request({
+            kind: t?.state === 'cancelled' ? 'discard' : 'close',
+            transfer: request.transfer,
+            file: request.file,
+          });
         return;
       }
       if (request.kind === 'read') onReadDone(this, t, file, request.offset, request.length, outcome);

@@ -46,6 +46,8 @@ export function onDataStream(
 export function pumpReceive(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
   const pipe = file.receive;
   if (!pipe || pipe.writing || pipe.stopped || file.state !== 'moving') return;
+  // An ended transfer's stream was cancelled: what it still holds is nobody's to write.
+  if (transfer.state !== 'accepted') return;
   const at = file.offset + file.moved;
   const left = file.size - at;
   let bytes: Uint8Array;

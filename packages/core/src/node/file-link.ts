@@ -7,6 +7,7 @@
  * home) and made again by themselves when a chat with the same peer key opens (a resume: each
  * file goes on from what the receiver holds). A peer offering again files we hold part of (the
  * same sender key and content, in the download folder) is accepted by itself (`autoResume`).
+ * Opening a download folder removes the partials there untouched for 7 days (`removeStale`).
  *
  * It claims every stream of the peer: a stream that is not the files protocol's is stopped.
  * Nothing the peer sends makes it throw, nor write outside the folder an offer was accepted into.
@@ -78,6 +79,8 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   readonly storage = new DiskStorage();
   readonly outgoing: OutgoingTransfers;
   private readonly stores = new Map<string, PartialStore>();
+  /** Each store's sweep of stale partials, begun as it is opened (`close` waits for them). */
+  private readonly sweeps: Promise<unknown>[] = [];
   /** Offers of ours running now, by `peerKey/offerId`: not made again while they run. */
   private readonly running = new Map<string, TransferId>();
   /** Events of transfers whose offer is being looked at (held bytes), kept until it is shown. */
@@ -199,6 +202,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     this.call(() => this.engine.interruptAll(this.peer.now()));
     this.pump();
     await this.storage.idle();
+    await Promise.all(this.sweeps);
     this.peer.off('event', this.onPeerEvent);
     this.outgoing.flush();
   }
@@ -425,6 +429,8 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     if (!store) {
       store = new PartialStore(folder, this.options.partialStore);
       this.stores.set(folder, store);
+      // Partials kept for a resume that never came go (the store's own use waits for this).
+      this.sweeps.push(store.removeStale());
     }
     return store;
   }

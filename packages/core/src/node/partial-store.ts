@@ -8,10 +8,15 @@
  * Within one process a file is received once at a time (`busy`). Two programs sharing one
  * download folder and receiving the same file from the same sender at the same moment are not
  * kept apart.
+ *
+ * A partial kept for a resume that never comes (the sender's file changed, so it is never
+ * offered again) would stay forever: `removeStale` removes those untouched (neither file
+ * modified) for `staleAfterMs`, 7 days by default, as a FileLink opens the store; taking a
+ * partial up again (a resume) touches it.
  */
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { link, open, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { link, lstat, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { errors } from '../errors.js';
 import { ContentHasher } from '../files/content-hash.js';
 import { fileErrors } from '../files/file-errors.js';
@@ -20,6 +25,7 @@ import { fileProblem } from './home-files.js';
 import { PartialFile, type PartialIo } from './partial-file.js';
 import {
   NO_FOLLOW,
+  PARTIAL_DATA_SUFFIX,
   PARTIAL_PREFIX,
   PARTIAL_STATE_SUFFIX,
   type PartialKey,
@@ -39,8 +45,10 @@ export interface PartialStoreOptions {
   readonly syncEveryBytes?: number;
   /** Free bytes an accepted offer must leave on the disk: 1 MiB (for state files and the folder). */
   readonly reserveBytes?: number;
-  /** The clock of the state files' `updated`. */
+  /** The clock of the state files' `updated`, of a resumed partial's touch and of `removeStale`. */
   readonly now?: () => Date;
+  /** A partial neither file of which was modified for this long (ms) is removed by `removeStale`: 7 days. */
+  readonly staleAfterMs?: number;
   /** How the disk is touched (tests watch or break it). */
   readonly io?: Partial<PartialIo>;
 }
@@ -58,6 +66,7 @@ export interface PartialInfo extends PartialKey {
 }
 
 const MiB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
 const HASH_READ_BYTES = MiB;
 
 const defaultIo: PartialIo = {
@@ -73,6 +82,9 @@ export class PartialStore {
   private readonly reserveBytes: number;
   private readonly now: () => Date;
   private readonly io: PartialIo;
+  private readonly staleAfterMs: number;
+  /** The sweep of stale partials in progress: opening and reading the folder wait for it. */
+  private sweeping: Promise<void> = Promise.resolve();
 
   constructor(
     /** The download folder (it must exist: `prepareDownloadFolder`). */
@@ -84,11 +96,27 @@ export class PartialStore {
     this.reserveBytes = options.reserveBytes ?? MiB;
     this.now = options.now ?? (() => new Date());
     this.io = { ...defaultIo, ...options.io };
-    if (!(this.bufferBytes > 0 && this.syncEveryBytes > 0))
+    this.staleAfterMs = options.staleAfterMs ?? 7 * DAY_MS;
+    if (!(this.bufferBytes > 0 && this.syncEveryBytes > 0 && this.staleAfterMs > 0))
       throw errors.invalidArgument(
         'partial store options',
-        'bufferBytes and syncEveryBytes must be positive',
+        'bufferBytes, syncEveryBytes and staleAfterMs must be positive',
       );
+  }
+
+  /**
+   * Removes the partials (data, state and temporaries) whose newest file was modified more than
+   * `staleAfterMs` ago by the store's clock; returns their ids. A file being received here is
+   * left alone; what cannot be read or removed is left for the next time (never a throw).
+   * `open`, `held` and `list` wait for a sweep in progress.
+   */
+  removeStale(): Promise<string[]> {
+    const swept = this.sweeping.then(() => this.sweep());
+    this.sweeping = swept.then(
+      () => {},
+      () => {},
+    );
+    return swept.catch(() => []);
   }
 
   /**
@@ -97,6 +125,7 @@ export class PartialStore {
    */
   async held(key: PartialKey): Promise<number> {
     checkKey(key);
+    await this.sweeping;
     const paths = partialPaths(this.folder, partialId(key));
     const state = await readState(paths.state);
     if (!state || !sameKey(state, key)) return 0;
@@ -124,6 +153,7 @@ export class PartialStore {
     const paths = partialPaths(this.folder, id);
     let handle: FileHandle | undefined;
     try {
+      await this.sweeping;
       await removeStaleTemporaries(this.folder, id);
       const state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
       handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
@@ -134,6 +164,8 @@ export class PartialStore {
       if (state && held === 0) await rm(paths.state, { force: true });
       await handle.truncate(held);
       const hasher = state && held > 0 ? await this.hasherFor(state, handle) : ContentHasher.start();
+      // Taken up again: touched, so it is not stale however long ago it was interrupted.
+      if (held > 0) await this.touch([paths.data, paths.state]);
       const file = new PartialFile(key, name, held, handle, hasher, {
         folder: this.folder,
         paths,
@@ -173,6 +205,7 @@ export class PartialStore {
 
   /** The interrupted transfers kept here (each a partial with its state), the most recent first. */
   async list(): Promise<PartialInfo[]> {
+    await this.sweeping;
     const names = await readdir(this.folder).catch(() => [] as string[]);
     const found: PartialInfo[] = [];
     for (const entry of names) {
@@ -195,6 +228,43 @@ export class PartialStore {
     await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
     await removeStaleTemporaries(this.folder, id);
     return true;
+  }
+
+  private async sweep(): Promise<string[]> {
+    const names = await readdir(this.folder).catch(() => [] as string[]);
+    const ids = new Set<string>();
+    for (const entry of names) {
+      if (!entry.startsWith(PARTIAL_PREFIX)) continue;
+      const suffix = entry.endsWith(PARTIAL_DATA_SUFFIX) ? PARTIAL_DATA_SUFFIX : PARTIAL_STATE_SUFFIX;
+      const id = entry.endsWith(suffix) ? entry.slice(PARTIAL_PREFIX.length, -suffix.length) : '';
+      if (/^[0-9a-f]{32}$/.test(id)) ids.add(id);
+    }
+    const removed: string[] = [];
+    const before = this.now().getTime() - this.staleAfterMs;
+    for (const id of ids) {
+      if (this.receiving.has(id)) continue;
+      const { data, state, temporary } = partialPaths(this.folder, id);
+      // lstat: a link planted at a partial's name is judged by itself, and only it removed.
+      const times = await Promise.all(
+        [data, state].map((path) =>
+          lstat(path).then(
+            (s) => s.mtimeMs,
+            () => Number.NEGATIVE_INFINITY,
+          ),
+        ),
+      );
+      if (Math.max(...times) >= before || this.receiving.has(id)) continue;
+      await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
+      await removeStaleTemporaries(this.folder, id);
+      removed.push(id);
+    }
+    return removed;
+  }
+
+  private async touch(paths: readonly string[]): Promise<void> {
+    const now = this.now();
+    // Best effort: a partial written to is touched by its writes anyway.
+    await Promise.all(paths.map((path) => utimes(path, now, now).catch(() => {})));
   }
 
   /**

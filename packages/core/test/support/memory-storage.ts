@@ -51,12 +51,21 @@ export class MemoryStorage implements NodeEndpoint {
   delay = 0;
   /** Bytes between two syncs of a partial (what a crash may lose past the last). */
   syncEvery = 64 * 1024;
+  /**
+   * What closing a partial does to its writes not answered yet: `drain`, as PartialFile does
+   * (they are written before it closes, and answered ok later); `break`, a handle closed under
+   * them (they fail with write_failed later, their bytes not kept).
+   */
+  pendingWritesOnClose: 'drain' | 'break' = 'drain';
+  /** What releasing a source does to its reads not answered yet: answered as asked, or failed (`break`). */
+  pendingReadsOnRelease: 'answer' | 'break' = 'answer';
   /** Bytes the disk takes before it is full (a write past it fails with disk_full). */
   capacity = Number.POSITIVE_INFINITY;
   /** A source whose bytes change from this offset while it is sent (a file edited meanwhile). */
   changeAt: { key: string; offset: number } | undefined;
   private readonly keyOf = new Map<string, string>();
-  private readonly due: { at: number; request: StorageRequest }[] = [];
+  /** Answers not given yet; `outcome`: decided already (a write a close drained or broke). */
+  private readonly due: { at: number; request: StorageRequest; outcome?: StorageOutcome }[] = [];
   engine: FileTransfers | undefined;
   /** Called after answers that came due on the clock (the harness drains the engine then). */
   onAnswered: (() => void) | undefined;
@@ -93,6 +102,15 @@ export class MemoryStorage implements NodeEndpoint {
         return;
       }
       case 'release':
+        // Its reads asked for and not answered yet fail, if a release breaks them (a source closed under them).
+        if (this.pendingReadsOnRelease === 'break')
+          for (const due of this.due)
+            if (
+              due.request.kind === 'read' &&
+              !due.outcome &&
+              at === `${due.request.transfer}/${due.request.file}`
+            )
+              due.outcome = { ok: false, code: 'read_failed', message: `${at}: closed under its read` };
         return;
       case 'open': {
         const key = `${r.senderKey}/${r.hash}/${r.size}`;
@@ -115,26 +133,9 @@ export class MemoryStorage implements NodeEndpoint {
         answer({ ok: true, offset: partial.durable });
         return;
       }
-      case 'write': {
-        const partial = this.partialOf(at);
-        if (!partial || r.offset !== partial.length)
-          throw new Error(`write at ${r.offset} to ${at}, expected ${partial?.length}`);
-        if (this.usedBytes() + r.bytes.length > this.capacity) {
-          answer({ ok: false, code: 'disk_full', message: `no space left writing ${partial.name}` });
-          return;
-        }
-        if (r.offset + r.bytes.length > partial.data.length) {
-          answer({ ok: false, code: 'size_mismatch', message: 'past the size' });
-          return;
-        }
-        partial.data.set(r.bytes, r.offset);
-        partial.length += r.bytes.length;
-        partial.durable = Math.max(partial.durable, partial.length - (partial.length % this.syncEvery));
-        this.counts.writes++;
-        this.counts.bytesWritten += r.bytes.length;
-        answer({ ok: true });
+      case 'write':
+        answer(this.write(at, r));
         return;
-      }
       case 'finish': {
         const key = this.keyOf.get(at) ?? '';
         const partial = this.partials.get(key);
@@ -162,6 +163,17 @@ export class MemoryStorage implements NodeEndpoint {
       }
       case 'close': {
         const partial = this.partialOf(at);
+        // Its writes asked for and not answered yet: written first (and answered later), or broken.
+        for (const due of this.due)
+          if (
+            due.request.kind === 'write' &&
+            !due.outcome &&
+            at === `${due.request.transfer}/${due.request.file}`
+          )
+            due.outcome =
+              this.pendingWritesOnClose === 'drain'
+                ? this.write(at, due.request)
+                : { ok: false, code: 'write_failed', message: `${partial?.name}: closed under its write` };
         if (partial) {
           partial.durable = partial.length;
           partial.open = false;
@@ -185,6 +197,30 @@ export class MemoryStorage implements NodeEndpoint {
   /** Reads asked for and not answered yet. */
   pendingReads(): number {
     return this.due.filter((d) => d.request.kind === 'read').length;
+  }
+
+  /** Writes asked for and not answered yet. */
+  pendingWrites(): number {
+    return this.due.filter((d) => d.request.kind === 'write').length;
+  }
+
+  /** Writes `r` to the partial of `at` (a write to one not open fails, as the disk's would). */
+  private write(at: string, r: Extract<StorageRequest, { kind: 'write' }>): StorageOutcome {
+    const partial = this.partialOf(at);
+    if (partial && !partial.open)
+      return { ok: false, code: 'write_failed', message: `${partial.name}: the partial file is not open` };
+    if (!partial || r.offset !== partial.length)
+      throw new Error(`write at ${r.offset} to ${at}, expected ${partial?.length}`);
+    if (this.usedBytes() + r.bytes.length > this.capacity)
+      return { ok: false, code: 'disk_full', message: `no space left writing ${partial.name}` };
+    if (r.offset + r.bytes.length > partial.data.length)
+      return { ok: false, code: 'size_mismatch', message: 'past the size' };
+    partial.data.set(r.bytes, r.offset);
+    partial.length += r.bytes.length;
+    partial.durable = Math.max(partial.durable, partial.length - (partial.length % this.syncEvery));
+    this.counts.writes++;
+    this.counts.bytesWritten += r.bytes.length;
+    return { ok: true };
   }
 
   /** The program was killed: open partials keep only what was synced; nothing answers any more. */
@@ -218,7 +254,8 @@ export class MemoryStorage implements NodeEndpoint {
     let answered = false;
     while (this.due.length > 0 && (this.due[0]?.at ?? Number.POSITIVE_INFINITY) <= now) {
       const next = this.due.shift();
-      if (next) this.perform(engine, next.request);
+      if (next?.outcome && 'id' in next.request) engine.complete(next.request.id, next.outcome, now);
+      else if (next) this.perform(engine, next.request);
       answered = true;
     }
     if (answered) this.onAnswered?.();
