@@ -202,6 +202,19 @@ describe('cancelling', () => {
     expect(a.endpoint.streamInfo(sa, stream)).toBeUndefined();
   });
 
+  it('by the reader: what it held unread is gone, a read after the cancel gives nothing', () => {
+    const pair = streamPair();
+    const { net, b, sb } = pair;
+    const { reader, stream } = transfer(pair, 5_000_000);
+    reader.paused = true;
+    net.run(() => (b.endpoint.streamInfo(sb, stream)?.available ?? 0) > 50_000, net.now + 10_000);
+    b.endpoint.cancelStream(sb, stream, net.now, 7);
+    // The bytes held before the cancel were given back with the buffer: none may be read (they
+    // would be whatever the freed memory holds now, not the peer's data).
+    expect(b.endpoint.readStream(sb, stream, 1_000_000, net.now).length).toBe(0);
+    expect(b.endpoint.streamInfo(sb, stream)?.available ?? 0).toBe(0);
+  });
+
   it('of every stream when the session closes, on both sides', () => {
     const pair = streamPair();
     const { net, a, b, sa } = pair;

@@ -65,6 +65,8 @@ export class ReceiveStream {
 
   /** Bytes the application can read now. */
   get readable(): number {
+    // Stopped by us: the buffer was given back, so nothing held before the stop may be read.
+    if (this.cancelledBy === 'local') return 0;
     return this.received.contiguousEnd(this.read) - this.read;
   }
 
