@@ -44,6 +44,11 @@ function writeRandomFile(path: string, bytes: number): void {
   }
 }
 
+interface Makeup {
+  heap: number;
+  arrayBuffers: number;
+}
+
 export interface FileLoopbackResult {
   bytes: number;
   /** Receiver: accept to verified, fsynced and in place. */
@@ -59,6 +64,14 @@ export interface FileLoopbackResult {
   receiverBytesRead: number;
   senderRssMB: number;
   receiverRssMB: number;
+  /** The highest JavaScript heap and bytes in ArrayBuffers (live or not yet collected), MB, per side. */
+  senderHeapMB: number;
+  senderArrayBuffersMB: number;
+  receiverHeapMB: number;
+  receiverArrayBuffersMB: number;
+  /** CPU (user + system) per byte of the file, in nanoseconds: the sender's after hashing, the receiver's from accept. */
+  senderCpuNsPerByte: number;
+  receiverCpuNsPerByte: number;
   chatLines: number;
   chatP95Ms: number;
   chatMaxMs: number;
@@ -101,6 +114,12 @@ export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackR
       receiverBytesRead: r.bytesRead as number,
       senderRssMB: (s.rss as number) / MiB,
       receiverRssMB: (r.rss as number) / MiB,
+      senderHeapMB: (s.makeup as Makeup).heap / MiB,
+      senderArrayBuffersMB: (s.makeup as Makeup).arrayBuffers / MiB,
+      receiverHeapMB: (r.makeup as Makeup).heap / MiB,
+      receiverArrayBuffersMB: (r.makeup as Makeup).arrayBuffers / MiB,
+      senderCpuNsPerByte: ((s.cpu as number) * 1000) / bytes,
+      receiverCpuNsPerByte: ((r.cpu as number) * 1000) / bytes,
       chatLines: delays.length,
       chatP95Ms: delays[Math.floor(0.95 * (delays.length - 1))] ?? Number.NaN,
       chatMaxMs: delays.at(-1) ?? Number.NaN,
