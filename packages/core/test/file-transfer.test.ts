@@ -229,6 +229,22 @@ describe('a file transfer', () => {
     expect(mostAsked).toBeLessThanOrEqual(2);
   });
 
+  it('reads each chunk into a buffer the stream is done with: a file costs its read-ahead in buffers, and arrives whole', () => {
+    for (const seed of [1, 2]) {
+      const pair = filePair({}, seed);
+      // Loss makes the stream take chunks in pieces (a chunk still being written must not be reused).
+      pair.net.conditions = { latency: 5, jitter: 10, loss: 0.05, duplicate: 0.05 };
+      const chunks = 12;
+      const data = randomData(chunks * CHUNK + 1000, seed);
+      send(pair, { 'big.bin': data }, 300_000);
+      expect(equal(pair.bob.storage.placed.get('big.bin'), data), `seed ${seed}`).toBe(true);
+      const { reads, readsInto } = pair.alice.storage.counts;
+      expect(reads).toBe(chunks + 1);
+      // Only the first reads (the read-ahead, two, and one more while the first chunk is written) allocate.
+      expect(reads - readsInto).toBeLessThanOrEqual(3);
+    }
+  });
+
   it('fails with source_changed when the file changes while it is sent, and nothing is left behind', () => {
     const pair = filePair();
     const { net, sa, alice, bob } = pair;
