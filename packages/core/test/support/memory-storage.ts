@@ -193,6 +193,18 @@ export class MemoryStorage implements NodeEndpoint {
     return this.partials.get(`${senderKey}/${hash}/${size}`)?.durable ?? 0;
   }
 
+  /** Writes asked for and not answered yet. */
+  pendingWrites(): number {
+    return this.due.filter((d) => d.request.kind === 'write').length;
+  }
+
+  /** Bytes of the writes asked for and not answered yet (done when they come due). */
+  pendingWriteBytes(): number {
+    let bytes = 0;
+    for (const d of this.due) if (d.request.kind === 'write') bytes += d.request.bytes.length;
+    return bytes;
+  }
+
   /** Reads asked for and not answered yet. */
   pendingReads(): number {
     return this.due.filter((d) => d.request.kind === 'read').length;
