@@ -71,6 +71,7 @@ async function receiver(folder) {
   const delays = [];
   let acceptedAt = 0;
   let cpuAtAccept = 0;
+  let datagramsAtAccept = { in: 0, out: 0 };
   let readBefore = 0;
   let receiving = false;
   peer.on('request', (e) => peer.accept(e.session));
@@ -81,6 +82,7 @@ async function receiver(folder) {
   link.on('file_offer', (e) => {
     acceptedAt = performance.now();
     cpuAtAccept = cpuMicros();
+    datagramsAtAccept = { in: peer.stats.datagramsIn, out: peer.stats.datagramsOut };
     readBefore = bytesReadFromFiles();
     receiving = true;
     void link.accept(e.transfer);
@@ -100,6 +102,9 @@ async function receiver(folder) {
       seconds: (performance.now() - acceptedAt) / 1000,
       // CPU (user + system) from the accept to the file in place.
       cpu,
+      // Datagrams this side took in and sent (acknowledgments, credits) while receiving.
+      datagramsIn: peer.stats.datagramsIn - datagramsAtAccept.in,
+      datagramsOut: peer.stats.datagramsOut - datagramsAtAccept.out,
       delays: [...delays],
       rss: rss.peak(),
       makeup: makeup.peak(),
@@ -177,6 +182,8 @@ async function sender() {
       seconds: (performance.now() - started) / 1000,
       bytesRead: after.bytesRead - before.bytesRead,
       sourcesOpened: after.sourcesOpened - before.sourcesOpened,
+      // Chunks read into a buffer the stream had taken (the rest allocated one).
+      readsIntoSpare: (after.readsIntoSpare ?? 0) - (before.readsIntoSpare ?? 0),
       rss: rss.peak(),
       makeup: makeup.peak(),
       cpu,

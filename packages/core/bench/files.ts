@@ -51,6 +51,11 @@ async function loopback() {
   const stream = await netchatTransfer(bytes, Math.max(16 * 1024 ** 2, Math.floor(bytes / 16)));
   const streamSenderNs = (stream.senderCpuUs * stream.datagrams * 1000) / bytes;
   const streamReceiverNs = (stream.receiverCpuUs * stream.datagrams * 1000) / bytes;
+  // The stream receiver's counts are of its whole life (the warm-up too): per MiB of both.
+  const streamReceiverStats = (
+    stream.detail as { receiver: { stats: { datagramsIn: number; datagramsOut: number } } }
+  ).receiver.stats;
+  const streamMiB = (bytes + Math.max(16 * 1024 ** 2, Math.floor(bytes / 16))) / 1024 ** 2;
   console.log(
     `  bare stream        ${round(stream.bytesPerSecond / 1e6, 1)} MB/s = ${round(stream.bytesPerSecond / raw.bytesPerSecond, 2)} of raw (${process.env.NETCHAT_BENCH_SMALL === '1' ? '1200-byte' : 'large'} datagrams; CPU per byte: sender ${round(streamSenderNs, 2)} ns, receiver ${round(streamReceiverNs, 2)} ns; RSS sender ${round(stream.senderRssMB, 1)} MB, receiver ${round(stream.receiverRssMB, 1)} MB)`,
   );
@@ -65,6 +70,9 @@ async function loopback() {
     `  file over stream   ${round(file.bytesPerSecond / stream.bytesPerSecond, 2)} of the bare stream's rate; CPU per byte: sender ${round(file.senderCpuNsPerByte, 2)} ns (hashing pass apart), receiver ${round(file.receiverCpuNsPerByte, 2)} ns`,
   );
   console.log(
+    `  receiver datagrams per MiB in, out: bare stream ${round(streamReceiverStats.datagramsIn / streamMiB, 1)}, ${round(streamReceiverStats.datagramsOut / streamMiB, 1)}; file ${round(file.receiverDatagramsIn / (bytes / 1024 ** 2), 1)}, ${round(file.receiverDatagramsOut / (bytes / 1024 ** 2), 1)}`,
+  );
+  console.log(
     `  end to end         ${round(file.endToEndSeconds, 1)} s from offer to verdict, of which ${round(file.hashSeconds, 1)} s hashing before the offer`,
   );
   console.log(
@@ -77,7 +85,7 @@ async function loopback() {
     `  chat line, one way ${mark(file.chatP95Ms < 50)} p95 ${round(file.chatP95Ms, 1)} ms, max ${round(file.chatMaxMs, 1)} ms of ${file.chatLines} lines (goal < 50 ms)`,
   );
   console.log(
-    `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each)`,
+    `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each; ${file.readsIntoSpare} chunks read into a reused buffer)`,
   );
   if (file.receiverBytesRead >= 0)
     console.log(

@@ -53,7 +53,13 @@ export class DiskStorage {
   private readonly receiving = new Map<string, Receiving>();
   private readonly stores = new Map<TransferId, PartialStore>();
   private readonly inProgress = new Set<Promise<unknown>>();
-  readonly stats: StorageStats = { bytesRead: 0, readsIntoSpare: 0, bytesWritten: 0, sourcesOpened: 0, partialsOpened: 0 };
+  readonly stats: StorageStats = {
+    bytesRead: 0,
+    readsIntoSpare: 0,
+    bytesWritten: 0,
+    sourcesOpened: 0,
+    partialsOpened: 0,
+  };
 
   /** The files of an offer we made, by index. */
   addSources(transfer: TransferId, files: readonly SourceFile[]): void {
