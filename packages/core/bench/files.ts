@@ -41,6 +41,31 @@ const PATHS: PathCase[] = [
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
 const mbit = (bps: number) => `${round(bps / 1e6, 1)} Mbit/s`;
 
+/**
+ * A bare stream of `bytes` between two netchat processes (transport-loopback.ts's, the same
+ * datagram size as the file's), for the file's A/B.
+ */
+async function bareStream(bytes: number, rawBytesPerSecond: number) {
+  const warmUp = Math.max(16 * 1024 ** 2, Math.floor(bytes / 16));
+  const stream = await netchatTransfer(bytes, warmUp);
+  const senderNsPerByte = (stream.senderCpuUs * stream.datagrams * 1000) / bytes;
+  const receiverNsPerByte = (stream.receiverCpuUs * stream.datagrams * 1000) / bytes;
+  // The receiver's counts are of its whole life: per MiB of the warm-up and the stream.
+  const counts = (stream.detail as { receiver: { stats: { datagramsIn: number; datagramsOut: number } } })
+    .receiver.stats;
+  const mib = (bytes + warmUp) / 1024 ** 2;
+  console.log(
+    `  bare stream        ${round(stream.bytesPerSecond / 1e6, 1)} MB/s = ${round(stream.bytesPerSecond / rawBytesPerSecond, 2)} of raw (${process.env.NETCHAT_BENCH_SMALL === '1' ? '1200-byte' : 'large'} datagrams; CPU per byte: sender ${round(senderNsPerByte, 2)} ns, receiver ${round(receiverNsPerByte, 2)} ns; RSS sender ${round(stream.senderRssMB, 1)} MB, receiver ${round(stream.receiverRssMB, 1)} MB)`,
+  );
+  return {
+    bytesPerSecond: stream.bytesPerSecond,
+    senderNsPerByte,
+    receiverNsPerByte,
+    datagramsInPerMiB: counts.datagramsIn / mib,
+    datagramsOutPerMiB: counts.datagramsOut / mib,
+  };
+}
+
 async function loopback() {
   const bytes = Math.round(sizeMiB * 1024 ** 2);
   console.log(`Loopback, two processes: a ${sizeMiB} MiB file through FileLink, against raw node:dgram`);
@@ -48,17 +73,7 @@ async function loopback() {
   console.log(
     `  raw node:dgram     ${round(raw.bytesPerSecond / 1e6, 1)} MB/s (${raw.datagramsPerSecond} datagrams/s of 1200 bytes received without loss)`,
   );
-  const stream = await netchatTransfer(bytes, Math.max(16 * 1024 ** 2, Math.floor(bytes / 16)));
-  const streamSenderNs = (stream.senderCpuUs * stream.datagrams * 1000) / bytes;
-  const streamReceiverNs = (stream.receiverCpuUs * stream.datagrams * 1000) / bytes;
-  // The stream receiver's counts are of its whole life (the warm-up too): per MiB of both.
-  const streamReceiverStats = (
-    stream.detail as { receiver: { stats: { datagramsIn: number; datagramsOut: number } } }
-  ).receiver.stats;
-  const streamMiB = (bytes + Math.max(16 * 1024 ** 2, Math.floor(bytes / 16))) / 1024 ** 2;
-  console.log(
-    `  bare stream        ${round(stream.bytesPerSecond / 1e6, 1)} MB/s = ${round(stream.bytesPerSecond / raw.bytesPerSecond, 2)} of raw (${process.env.NETCHAT_BENCH_SMALL === '1' ? '1200-byte' : 'large'} datagrams; CPU per byte: sender ${round(streamSenderNs, 2)} ns, receiver ${round(streamReceiverNs, 2)} ns; RSS sender ${round(stream.senderRssMB, 1)} MB, receiver ${round(stream.receiverRssMB, 1)} MB)`,
-  );
+  const stream = await bareStream(bytes, raw.bytesPerSecond);
   const file = await fileTransferLoopback(bytes);
   const ratio = file.bytesPerSecond / raw.bytesPerSecond;
   const rss = Math.max(file.senderRssMB, file.receiverRssMB);
@@ -70,7 +85,7 @@ async function loopback() {
     `  file over stream   ${round(file.bytesPerSecond / stream.bytesPerSecond, 2)} of the bare stream's rate; CPU per byte: sender ${round(file.senderCpuNsPerByte, 2)} ns (hashing pass apart), receiver ${round(file.receiverCpuNsPerByte, 2)} ns`,
   );
   console.log(
-    `  receiver datagrams per MiB in, out: bare stream ${round(streamReceiverStats.datagramsIn / streamMiB, 1)}, ${round(streamReceiverStats.datagramsOut / streamMiB, 1)}; file ${round(file.receiverDatagramsIn / (bytes / 1024 ** 2), 1)}, ${round(file.receiverDatagramsOut / (bytes / 1024 ** 2), 1)}`,
+    `  receiver datagrams per MiB in, out: bare stream ${round(stream.datagramsInPerMiB, 1)}, ${round(stream.datagramsOutPerMiB, 1)}; file ${round(file.receiverDatagramsIn / (bytes / 1024 ** 2), 1)}, ${round(file.receiverDatagramsOut / (bytes / 1024 ** 2), 1)}`,
   );
   console.log(
     `  end to end         ${round(file.endToEndSeconds, 1)} s from offer to verdict, of which ${round(file.hashSeconds, 1)} s hashing before the offer`,
@@ -95,8 +110,8 @@ async function loopback() {
     bytes,
     rawBytesPerSecond: raw.bytesPerSecond,
     streamBytesPerSecond: Math.round(stream.bytesPerSecond),
-    streamSenderCpuNsPerByte: round(streamSenderNs, 2),
-    streamReceiverCpuNsPerByte: round(streamReceiverNs, 2),
+    streamSenderCpuNsPerByte: round(stream.senderNsPerByte, 2),
+    streamReceiverCpuNsPerByte: round(stream.receiverNsPerByte, 2),
     bytesPerSecond: Math.round(file.bytesPerSecond),
     fileOverStream: round(file.bytesPerSecond / stream.bytesPerSecond, 3),
     senderCpuNsPerByte: round(file.senderCpuNsPerByte, 2),
