@@ -2,8 +2,8 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiskStorage } from '../src/index.js';
 import type { StorageOutcome, StorageRequest } from '../src/files/storage-requests.js';
+import { DiskStorage } from '../src/index.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
 
 let folders: ReturnType<typeof temporaryFolder>[] = [];
@@ -71,6 +71,5 @@ describe('DiskStorage reading a file being sent', () => {
     expect(Buffer.from(last.bytes).equals(data.subarray(2 * chunk))).toBe(true);
     expect(storage.stats.readsIntoSpare).toBe(2);
     expect(storage.stats.bytesRead).toBe(size);
-
   });
 });
