@@ -23,9 +23,11 @@ const MiB = 1024 ** 2;
 function child(role: string, folder?: string): ReturnType<typeof fork> {
   const script = fileURLToPath(new URL('./files-peer.mjs', import.meta.url));
   return fork(script, folder ? [role, folder] : [role], {
-    execArgv: process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [],
+    execArgv: [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      // BENCH_NODE_ARGS: more flags for both children (`--trace-gc`, say), split at spaces.
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
@@ -44,6 +46,11 @@ function writeRandomFile(path: string, bytes: number): void {
   }
 }
 
+interface Makeup {
+  heap: number;
+  arrayBuffers: number;
+}
+
 export interface FileLoopbackResult {
   bytes: number;
   /** Receiver: accept to verified, fsynced and in place. */
@@ -55,10 +62,23 @@ export interface FileLoopbackResult {
   /** Bytes the sender read: hashing, and sending (each should be the file's size once). */
   hashedBytes: number;
   sentBytesRead: number;
+  /** Chunks the sender read into a buffer it reused (of sentBytesRead / 256 KiB). */
+  readsIntoSpare: number;
   /** Bytes the receiver read from files while receiving (/proc/self/io; -1 where unknown). */
   receiverBytesRead: number;
   senderRssMB: number;
   receiverRssMB: number;
+  /** The highest JavaScript heap and bytes in ArrayBuffers (live or not yet collected), MB, per side. */
+  senderHeapMB: number;
+  senderArrayBuffersMB: number;
+  receiverHeapMB: number;
+  receiverArrayBuffersMB: number;
+  /** CPU (user + system) per byte of the file, in nanoseconds: the sender's after hashing, the receiver's from accept. */
+  senderCpuNsPerByte: number;
+  receiverCpuNsPerByte: number;
+  /** Datagrams the receiver took in and sent while receiving. */
+  receiverDatagramsIn: number;
+  receiverDatagramsOut: number;
   chatLines: number;
   chatP95Ms: number;
   chatMaxMs: number;
@@ -98,9 +118,18 @@ export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackR
       hashSeconds: s.hashSeconds as number,
       hashedBytes: s.hashed as number,
       sentBytesRead: s.bytesRead as number,
+      readsIntoSpare: s.readsIntoSpare as number,
       receiverBytesRead: r.bytesRead as number,
       senderRssMB: (s.rss as number) / MiB,
       receiverRssMB: (r.rss as number) / MiB,
+      senderHeapMB: (s.makeup as Makeup).heap / MiB,
+      senderArrayBuffersMB: (s.makeup as Makeup).arrayBuffers / MiB,
+      receiverHeapMB: (r.makeup as Makeup).heap / MiB,
+      receiverArrayBuffersMB: (r.makeup as Makeup).arrayBuffers / MiB,
+      senderCpuNsPerByte: ((s.cpu as number) * 1000) / bytes,
+      receiverCpuNsPerByte: ((r.cpu as number) * 1000) / bytes,
+      receiverDatagramsIn: r.datagramsIn as number,
+      receiverDatagramsOut: r.datagramsOut as number,
       chatLines: delays.length,
       chatP95Ms: delays[Math.floor(0.95 * (delays.length - 1))] ?? Number.NaN,
       chatMaxMs: delays.at(-1) ?? Number.NaN,

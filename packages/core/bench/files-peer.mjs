@@ -10,6 +10,13 @@ import { FileLink, NetchatPeer } from '../dist/index.js';
 import { rssSampler, wallClock } from './peer-process.mjs';
 
 const send = (message) => process.send?.(message);
+/** CPU time this process used (user + system), in microseconds. */
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+/** NETCHAT_BENCH_SMALL=1: every datagram within 1200 bytes, as transport-peer.mjs (the bare stream beside it). */
+const LARGE = process.env.NETCHAT_BENCH_SMALL !== '1';
 
 /**
  * Bytes this process has read through read-like system calls (Linux /proc/self/io `rchar`; -1
@@ -23,16 +30,48 @@ function bytesReadFromFiles() {
   }
 }
 
+/**
+ * What the memory is made of, sampled every 250 ms: the highest JavaScript heap and the highest
+ * bytes held in ArrayBuffers (Buffers; garbage ones too, until a collection frees them), in bytes.
+ */
+function makeupSampler() {
+  let heap = 0;
+  let arrayBuffers = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    heap = Math.max(heap, m.heapTotal);
+    arrayBuffers = Math.max(arrayBuffers, m.arrayBuffers);
+  };
+  const timer = setInterval(sample, 250);
+  return {
+    reset() {
+      heap = 0;
+      arrayBuffers = 0;
+      sample();
+    },
+    peak() {
+      sample();
+      return { heap, arrayBuffers };
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
+
 async function listen() {
-  return NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
+  return NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true, largeDatagrams: LARGE });
 }
 
 async function receiver(folder) {
   const peer = await listen();
   const link = new FileLink(peer, { downloadFolder: folder });
   const rss = rssSampler(50);
+  const makeup = makeupSampler();
   const delays = [];
   let acceptedAt = 0;
+  let cpuAtAccept = 0;
+  let datagramsAtAccept = { in: 0, out: 0 };
   let readBefore = 0;
   let receiving = false;
   peer.on('request', (e) => peer.accept(e.session));
@@ -42,12 +81,15 @@ async function receiver(folder) {
   });
   link.on('file_offer', (e) => {
     acceptedAt = performance.now();
+    cpuAtAccept = cpuMicros();
+    datagramsAtAccept = { in: peer.stats.datagramsIn, out: peer.stats.datagramsOut };
     readBefore = bytesReadFromFiles();
     receiving = true;
     void link.accept(e.transfer);
   });
   link.on('file_received', (e) => {
     receiving = false;
+    const cpu = cpuMicros() - cpuAtAccept;
     const readAfter = bytesReadFromFiles();
     send({
       // What this side read while receiving (its files; -1: not known here).
@@ -58,8 +100,14 @@ async function receiver(folder) {
       hash: e.hash,
       // From our accept to the file verified, fsynced and in place.
       seconds: (performance.now() - acceptedAt) / 1000,
+      // CPU (user + system) from the accept to the file in place.
+      cpu,
+      // Datagrams this side took in and sent (acknowledgments, credits) while receiving.
+      datagramsIn: peer.stats.datagramsIn - datagramsAtAccept.in,
+      datagramsOut: peer.stats.datagramsOut - datagramsAtAccept.out,
       delays: [...delays],
       rss: rss.peak(),
+      makeup: makeup.peak(),
       stats: { ...link.stats },
     });
     delays.length = 0;
@@ -68,10 +116,12 @@ async function receiver(folder) {
   process.on('message', async (m) => {
     if (m.type === 'reset') {
       rss.reset();
+      makeup.reset();
       send({ type: 'reset' });
     }
     if (m.type === 'quit') {
       rss.stop();
+      makeup.stop();
       await link.close();
       await peer.close(200);
       process.exit(0);
@@ -84,16 +134,19 @@ async function sender() {
   const peer = await listen();
   const link = new FileLink(peer, {});
   const rss = rssSampler(50);
+  const makeup = makeupSampler();
   let session;
   process.on('message', async (m) => {
     if (m.type === 'quit') {
       rss.stop();
+      makeup.stop();
       await link.close();
       await peer.close(200);
       process.exit(0);
     }
     if (m.type !== 'send') return;
     rss.reset();
+    makeup.reset();
     if (session === undefined) {
       const features = new Promise((resolve) => peer.once('features', (e) => resolve(e.session)));
       peer.connectTo({ host: '127.0.0.1', port: m.port });
@@ -115,7 +168,10 @@ async function sender() {
       hashed = bytes;
     });
     const hashSeconds = (performance.now() - started) / 1000;
+    const cpuAfterHash = cpuMicros();
     const end = await done;
+    // CPU (user + system) from the offer made (the hashing pass done) to the verdict.
+    const cpu = cpuMicros() - cpuAfterHash;
     clearInterval(chat);
     const after = link.stats;
     send({
@@ -126,7 +182,11 @@ async function sender() {
       seconds: (performance.now() - started) / 1000,
       bytesRead: after.bytesRead - before.bytesRead,
       sourcesOpened: after.sourcesOpened - before.sourcesOpened,
+      // Chunks read into a buffer the stream had taken (the rest allocated one).
+      readsIntoSpare: (after.readsIntoSpare ?? 0) - (before.readsIntoSpare ?? 0),
       rss: rss.peak(),
+      makeup: makeup.peak(),
+      cpu,
       path: peer.endpoint.pathInfo({ host: '127.0.0.1', port: m.port }),
     });
   });

@@ -6,7 +6,10 @@
  *    node:dgram moves 1200-byte datagrams one way without loss (transport-loopback.ts's
  *    baseline, the same run; goal ≥ 0.5); each side's peak RSS (goal ≤ 150 MB); a chat line's
  *    one-way delay during it (p95, goal < 50 ms); the bytes the sender read (goal: the file once
- *    to hash it and once to send it) and the receiver read (goal: none of the file).
+ *    to hash it and once to send it) and the receiver read (goal: none of the file). Beside it, in
+ *    the same run, a bare stream of the same size between two netchat processes with the same
+ *    datagram size (transport-loopback.ts's): what the file path adds over the transport, as the
+ *    ratio of the rates and each side's CPU (user + system) per byte.
  * 2. Simulated paths (files-sim.ts): 100 Mbit/s at 50 ms and 10 Mbit/s at 200 ms, a file beside
  *    one bulk stream on the same path (goal: the file gets what the stream gets, ≥ 0.9 of it),
  *    chat lines during it (goal ≤ RTT + 25 ms).
@@ -18,7 +21,7 @@
  */
 import { fileTransferLoopback } from './files-loopback.js';
 import { fileOnPath } from './files-sim.js';
-import { rawBaseline } from './transport-loopback.js';
+import { netchatTransfer, rawBaseline } from './transport-loopback.js';
 import { type PathCase, singleFlow } from './transport-sim.js';
 import { report, round } from './util.js';
 
@@ -38,6 +41,31 @@ const PATHS: PathCase[] = [
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
 const mbit = (bps: number) => `${round(bps / 1e6, 1)} Mbit/s`;
 
+/**
+ * A bare stream of `bytes` between two netchat processes (transport-loopback.ts's, the same
+ * datagram size as the file's), for the file's A/B.
+ */
+async function bareStream(bytes: number, rawBytesPerSecond: number) {
+  const warmUp = Math.max(16 * 1024 ** 2, Math.floor(bytes / 16));
+  const stream = await netchatTransfer(bytes, warmUp);
+  const senderNsPerByte = (stream.senderCpuUs * stream.datagrams * 1000) / bytes;
+  const receiverNsPerByte = (stream.receiverCpuUs * stream.datagrams * 1000) / bytes;
+  // The receiver's counts are of its whole life: per MiB of the warm-up and the stream.
+  const counts = (stream.detail as { receiver: { stats: { datagramsIn: number; datagramsOut: number } } })
+    .receiver.stats;
+  const mib = (bytes + warmUp) / 1024 ** 2;
+  console.log(
+    `  bare stream        ${round(stream.bytesPerSecond / 1e6, 1)} MB/s = ${round(stream.bytesPerSecond / rawBytesPerSecond, 2)} of raw (${process.env.NETCHAT_BENCH_SMALL === '1' ? '1200-byte' : 'large'} datagrams; CPU per byte: sender ${round(senderNsPerByte, 2)} ns, receiver ${round(receiverNsPerByte, 2)} ns; RSS sender ${round(stream.senderRssMB, 1)} MB, receiver ${round(stream.receiverRssMB, 1)} MB)`,
+  );
+  return {
+    bytesPerSecond: stream.bytesPerSecond,
+    senderNsPerByte,
+    receiverNsPerByte,
+    datagramsInPerMiB: counts.datagramsIn / mib,
+    datagramsOutPerMiB: counts.datagramsOut / mib,
+  };
+}
+
 async function loopback() {
   const bytes = Math.round(sizeMiB * 1024 ** 2);
   console.log(`Loopback, two processes: a ${sizeMiB} MiB file through FileLink, against raw node:dgram`);
@@ -45,6 +73,7 @@ async function loopback() {
   console.log(
     `  raw node:dgram     ${round(raw.bytesPerSecond / 1e6, 1)} MB/s (${raw.datagramsPerSecond} datagrams/s of 1200 bytes received without loss)`,
   );
+  const stream = await bareStream(bytes, raw.bytesPerSecond);
   const file = await fileTransferLoopback(bytes);
   const ratio = file.bytesPerSecond / raw.bytesPerSecond;
   const rss = Math.max(file.senderRssMB, file.receiverRssMB);
@@ -53,16 +82,25 @@ async function loopback() {
     `  file               ${mark(ratio >= 0.5 && file.verified)} ${round(file.bytesPerSecond / 1e6, 1)} MB/s = ${round(ratio, 2)} of raw (goal ≥ 0.5; ${round(file.seconds, 1)} s from accept to verified, fsynced and in place; ${file.verified ? 'verified' : 'NOT verified'})`,
   );
   console.log(
+    `  file over stream   ${round(file.bytesPerSecond / stream.bytesPerSecond, 2)} of the bare stream's rate; CPU per byte: sender ${round(file.senderCpuNsPerByte, 2)} ns (hashing pass apart), receiver ${round(file.receiverCpuNsPerByte, 2)} ns`,
+  );
+  console.log(
+    `  receiver datagrams per MiB in, out: bare stream ${round(stream.datagramsInPerMiB, 1)}, ${round(stream.datagramsOutPerMiB, 1)}; file ${round(file.receiverDatagramsIn / (bytes / 1024 ** 2), 1)}, ${round(file.receiverDatagramsOut / (bytes / 1024 ** 2), 1)}`,
+  );
+  console.log(
     `  end to end         ${round(file.endToEndSeconds, 1)} s from offer to verdict, of which ${round(file.hashSeconds, 1)} s hashing before the offer`,
   );
   console.log(
     `  RSS                ${mark(rss <= 150)} sender ${round(file.senderRssMB, 1)} MB, receiver ${round(file.receiverRssMB, 1)} MB (goal ≤ 150 MB each)`,
   );
   console.log(
+    `  of which, at most  JS heap: sender ${round(file.senderHeapMB, 1)} MB, receiver ${round(file.receiverHeapMB, 1)} MB; ArrayBuffers (live or awaiting collection): sender ${round(file.senderArrayBuffersMB, 1)} MB, receiver ${round(file.receiverArrayBuffersMB, 1)} MB`,
+  );
+  console.log(
     `  chat line, one way ${mark(file.chatP95Ms < 50)} p95 ${round(file.chatP95Ms, 1)} ms, max ${round(file.chatMaxMs, 1)} ms of ${file.chatLines} lines (goal < 50 ms)`,
   );
   console.log(
-    `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each)`,
+    `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each; ${file.readsIntoSpare} chunks read into a reused buffer)`,
   );
   if (file.receiverBytesRead >= 0)
     console.log(
@@ -71,7 +109,13 @@ async function loopback() {
   return {
     bytes,
     rawBytesPerSecond: raw.bytesPerSecond,
+    streamBytesPerSecond: Math.round(stream.bytesPerSecond),
+    streamSenderCpuNsPerByte: round(stream.senderNsPerByte, 2),
+    streamReceiverCpuNsPerByte: round(stream.receiverNsPerByte, 2),
     bytesPerSecond: Math.round(file.bytesPerSecond),
+    fileOverStream: round(file.bytesPerSecond / stream.bytesPerSecond, 3),
+    senderCpuNsPerByte: round(file.senderCpuNsPerByte, 2),
+    receiverCpuNsPerByte: round(file.receiverCpuNsPerByte, 2),
     ratio: round(ratio, 3),
     verified: file.verified,
     seconds: round(file.seconds, 2),
@@ -79,6 +123,10 @@ async function loopback() {
     hashSeconds: round(file.hashSeconds, 2),
     senderRssMB: round(file.senderRssMB, 1),
     receiverRssMB: round(file.receiverRssMB, 1),
+    senderHeapMB: round(file.senderHeapMB, 1),
+    senderArrayBuffersMB: round(file.senderArrayBuffersMB, 1),
+    receiverHeapMB: round(file.receiverHeapMB, 1),
+    receiverArrayBuffersMB: round(file.receiverArrayBuffersMB, 1),
     chatP95Ms: round(file.chatP95Ms, 1),
     chatLines: file.chatLines,
     readsPerByte: round(reads, 3),

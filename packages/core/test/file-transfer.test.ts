@@ -229,6 +229,55 @@ describe('a file transfer', () => {
     expect(mostAsked).toBeLessThanOrEqual(2);
   });
 
+  it('on a receiver whose disk stalls holds one chunk; the window closes and the sender stops reading', () => {
+    const window = 512 * 1024;
+    const pair = filePair({ maxStreamWindow: window });
+    const { net, sa, alice, bob } = pair;
+    const data = randomData(6_000_000, 5);
+    const transfer = alice.offer(sa, { 'stall.bin': data });
+    expect(net.run(() => bob.of('file_offer').length > 0, net.now + 5_000)).toBe(true);
+    bob.accept(bob.of('file_offer')[0]?.transfer ?? -1);
+    expect(net.run(() => bob.storage.counts.bytesWritten > 1_000_000, net.now + 60_000)).toBe(true);
+    // The disk stops answering for 60 s: each write asked for from now on waits that long.
+    bob.storage.delay = 60_000;
+    const writesAsked = () => bob.storage.counts.bytesWritten + bob.storage.pendingWriteBytes();
+    let mostPendingWrites = 0;
+    let mostUnwritten = 0;
+    const readAtStall = alice.storage.counts.bytesRead;
+    net.run(() => {
+      mostPendingWrites = Math.max(mostPendingWrites, bob.storage.pendingWrites());
+      // What the sender read and the receiver's disk has not been asked to write: in flight, or held.
+      mostUnwritten = Math.max(mostUnwritten, alice.storage.counts.bytesRead - writesAsked());
+      return false;
+    }, net.now + 30_000);
+    // The receiver asks for one write at a time, of one chunk at most, and reads no more meanwhile.
+    expect(mostPendingWrites).toBe(1);
+    expect(bob.storage.pendingWriteBytes()).toBeLessThanOrEqual(CHUNK);
+    // The sender stopped: it holds at most its read-ahead beyond what the window let through.
+    expect(alice.storage.counts.bytesRead - readAtStall).toBeGreaterThan(0);
+    expect(mostUnwritten).toBeLessThanOrEqual(window + 3 * CHUNK);
+    expect(alice.storage.counts.bytesRead).toBeLessThan(data.length);
+    bob.storage.delay = 0;
+    expect(net.run(() => alice.of('file_done').some((e) => e.transfer === transfer), net.now + 300_000)).toBe(true);
+    expect(equal(bob.storage.placed.get('stall.bin'), data)).toBe(true);
+  });
+
+  it('reads each chunk into a buffer the stream is done with: a file costs its read-ahead in buffers, and arrives whole', () => {
+    for (const seed of [1, 2]) {
+      const pair = filePair({}, seed);
+      // Loss makes the stream take chunks in pieces (a chunk still being written must not be reused).
+      pair.net.conditions = { latency: 5, jitter: 10, loss: 0.05, duplicate: 0.05 };
+      const chunks = 12;
+      const data = randomData(chunks * CHUNK + 1000, seed);
+      send(pair, { 'big.bin': data }, 300_000);
+      expect(equal(pair.bob.storage.placed.get('big.bin'), data), `seed ${seed}`).toBe(true);
+      const { reads, readsInto } = pair.alice.storage.counts;
+      expect(reads).toBe(chunks + 1);
+      // Only the first reads (the read-ahead, two, and one more while the first chunk is written) allocate.
+      expect(reads - readsInto).toBeLessThanOrEqual(3);
+    }
+  });
+
   it('fails with source_changed when the file changes while it is sent, and nothing is left behind', () => {
     const pair = filePair();
     const { net, sa, alice, bob } = pair;

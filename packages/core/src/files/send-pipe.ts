@@ -5,6 +5,8 @@
  * has fewer than `readAhead` chunks read or being read that the stream has not taken: a slow disk
  * holds the stream back, a slow network holds the disk back, and memory holds at most
  * `readAhead` chunks per file being sent (the stream's own buffer is bounded by the peer's credit).
+ * A chunk the stream has taken whole (it copies what it takes) is handed back with the next read
+ * for the storage to read into: a file costs `readAhead` buffers, not an allocation per chunk.
  *
  * One file of an offer is written at a time: when the stream has taken all of it (and the fin),
  * the next wanted file starts at once, while the receiver still verifies the previous one.
@@ -41,6 +43,8 @@ export function startSending(ctx: TransferContext, transfer: Transfer): void {
       stream,
       header: frame({ type: 'data', offer: offerBytes(transfer.offerId), index, offset: file.offset }),
       pending: undefined,
+      pendingChunk: undefined,
+      spare: [],
       readAt: file.offset,
       writeAt: file.offset,
       reading: 0,
@@ -66,6 +70,7 @@ export function pumpSend(ctx: TransferContext, transfer: Transfer, file: Transfe
     for (;;) {
       if (!pipe.pending) {
         pipe.pending = pipe.ready.get(pipe.writeAt);
+        pipe.pendingChunk = pipe.pending;
         if (pipe.pending) pipe.ready.delete(pipe.writeAt);
       }
       if (!pipe.pending) break;
@@ -76,6 +81,8 @@ export function pumpSend(ctx: TransferContext, transfer: Transfer, file: Transfe
         break; // `stream_writable` calls again
       }
       pipe.pending = undefined;
+      keepSpare(ctx, pipe.spare, pipe.pendingChunk);
+      pipe.pendingChunk = undefined;
     }
   } catch {
     // The stream or the session ended: its end comes as an event.
@@ -86,7 +93,15 @@ export function pumpSend(ctx: TransferContext, transfer: Transfer, file: Transfe
     pipe.reading + pipe.ready.size + (pipe.pending ? 1 : 0) < ctx.options.readAhead
   ) {
     const length = Math.min(ctx.options.chunkBytes, file.size - pipe.readAt);
-    ctx.request({ kind: 'read', transfer: transfer.id, file: file.index, offset: pipe.readAt, length });
+    const into = pipe.spare.pop();
+    ctx.request({
+      kind: 'read',
+      transfer: transfer.id,
+      file: file.index,
+      offset: pipe.readAt,
+      length,
+      ...(into ? { into } : {}),
+    });
     pipe.readAt += length;
     pipe.reading++;
   }
@@ -102,6 +117,11 @@ export function pumpSend(ctx: TransferContext, transfer: Transfer, file: Transfe
     startSending(ctx, transfer);
   }
   reportSendProgress(ctx, transfer, file);
+}
+
+/** A chunk the stream took whole is kept for a later read, if it is a whole chunk's size and room is left. */
+function keepSpare(ctx: TransferContext, spare: Uint8Array[], chunk: Uint8Array | undefined): void {
+  if (chunk?.length === ctx.options.chunkBytes && spare.length < ctx.options.readAhead) spare.push(chunk);
 }
 
 /** The storage answered a read. */
@@ -158,6 +178,8 @@ export function onSendStopped(ctx: TransferContext, transfer: Transfer, file: Tr
   if (!file.send) return;
   file.send.ready.clear();
   file.send.pending = undefined;
+  file.send.pendingChunk = undefined;
+  file.send.spare.length = 0;
   ctx.table.detachStream(transfer.session, file.send.stream);
   if (file.state === 'moving') {
     // Stop asking for chunks; the verdict (or the session's end) settles it.

@@ -26,6 +26,11 @@ export type StorageRequest =
       readonly id: number;
       readonly offset: number;
       readonly length: number;
+      /**
+       * A chunk buffer (at least `length` bytes) the engine is done with: the storage may read into
+       * it and answer with it, rather than allocate one per read.
+       */
+      readonly into?: Uint8Array;
     })
   /** send: no more reads of this file (its source can be closed). */
   | (About & { readonly kind: 'release' })

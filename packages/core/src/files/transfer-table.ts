@@ -24,6 +24,10 @@ export interface SendPipe {
   header: Uint8Array | undefined;
   /** What of the chunk being written the stream has not taken yet. */
   pending: Uint8Array | undefined;
+  /** The whole chunk `pending` is the rest of: once the stream took it, a spare. */
+  pendingChunk: Uint8Array | undefined;
+  /** Chunks the stream has taken whole (it copies what it takes): the next reads go into them. */
+  readonly spare: Uint8Array[];
   /** The next offset to read, and to write. */
   readAt: number;
   writeAt: number;

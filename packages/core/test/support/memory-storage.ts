@@ -30,6 +30,8 @@ export interface StorageCounts {
   bytesWritten: number;
   opens: number;
   discards: number;
+  /** Reads that came with a buffer of the engine's to read into (as the disk storage does, into it). */
+  readsInto: number;
 }
 
 export class MemoryStorage implements NodeEndpoint {
@@ -46,6 +48,7 @@ export class MemoryStorage implements NodeEndpoint {
     bytesWritten: 0,
     opens: 0,
     discards: 0,
+    readsInto: 0,
   };
   /** Milliseconds of virtual time each answer takes. */
   delay = 0;
@@ -98,7 +101,15 @@ export class MemoryStorage implements NodeEndpoint {
           answer({ ok: false, code: 'source_changed', message: `${at} changed while it was being sent` });
           return;
         }
-        answer({ ok: true, bytes: source.slice(r.offset, r.offset + r.length) });
+        if (r.into) {
+          // Into the engine's buffer, as the disk does: a buffer it still used would show as corrupt data.
+          this.counts.readsInto++;
+          r.into.set(source.subarray(r.offset, r.offset + r.length));
+          answer({ ok: true, bytes: r.into.length === r.length ? r.into : r.into.subarray(0, r.length) });
+          return;
+        }
+        // A copy (a Buffer's slice would be a view: a later read into it would write the source).
+        answer({ ok: true, bytes: new Uint8Array(source.subarray(r.offset, r.offset + r.length)) });
         return;
       }
       case 'release':
@@ -192,6 +203,18 @@ export class MemoryStorage implements NodeEndpoint {
   /** The bytes of a file held durably (what an accept says, as PartialStore.held does). */
   held(senderKey: string, hash: string, size: number): number {
     return this.partials.get(`${senderKey}/${hash}/${size}`)?.durable ?? 0;
+  }
+
+  /** Writes asked for and not answered yet. */
+  pendingWrites(): number {
+    return this.due.filter((d) => d.request.kind === 'write').length;
+  }
+
+  /** Bytes of the writes asked for and not answered yet (done when they come due). */
+  pendingWriteBytes(): number {
+    let bytes = 0;
+    for (const d of this.due) if (d.request.kind === 'write') bytes += d.request.bytes.length;
+    return bytes;
   }
 
   /** Reads asked for and not answered yet. */
