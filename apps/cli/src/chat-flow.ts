@@ -38,6 +38,12 @@ import { FlowView } from './flow-view.js';
 import { LineIntake } from './line-intake.js';
 import { readAnswer, readStartLine } from './prompt-lines.js';
 import { QuietWait } from './quiet-wait.js';
+import {
+  anythingUnfinished,
+  type UnfinishedWork,
+  unfinishedText,
+  unfinishedTransfers,
+} from './unfinished-work.js';
 
 export { EXIT } from './flow-outcome.js';
 export type { FlowConsole, FlowOptions } from './flow-console.js';
@@ -152,16 +158,30 @@ export class ChatFlow {
   }
 
   /**
-   * Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. A request that
-   * waits (ours or the peer's), or a script whose input had not ended, was stopped before it was
-   * done: the exit code says so (128 + the signal's number) and --json prints `interrupted`.
+   * Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. Anything asked for
+   * and not finished (a request that waits, ours or the peer's; a script whose input had not
+   * ended; a line not sent; an offer or a transfer not ended; a message not yet confirmed) was
+   * stopped before it was done: one line says what, the exit code says so (128 + the signal's
+   * number) and --json prints `interrupted`. With nothing pending the quit is a clean one.
    */
   interrupt(signal: NodeJS.Signals = 'SIGINT'): void {
-    if (this.state.name === 'quitting') return;
-    const name = this.state.name;
-    if (name === 'connecting' || name === 'asking' || (this.script && !this.intake.inputEnded))
+    const s = this.state;
+    if (s.name === 'quitting') return;
+    const lines = this.intake.takeAll();
+    const work: UnfinishedWork = {
+      ...(s.name === 'connecting' && { request: { ours: true, peer: texts.spaced(s.conversation.target) } }),
+      ...(s.name === 'asking' && { request: { ours: false, peer: texts.spaced(s.request.peer) } }),
+      inputOpen: this.script && !this.intake.inputEnded,
+      lines: lines.length,
+      offering: this.files?.offersBeingMade ?? 0,
+      transfers: unfinishedTransfers(this.files?.transfers.running() ?? []),
+      messages: this.client.unsettled().length,
+    };
+    if (anythingUnfinished(work)) {
+      this.out.warn(unfinishedText(work));
       this.outcome.interrupted(signal);
-    this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the program was stopped first');
+    }
+    this.outcome.dropped(lines, 'chat_ended', 'the program was stopped first');
     this.quit();
   }
 
