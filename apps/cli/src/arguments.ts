@@ -96,9 +96,10 @@ With --connect and piped input, every line is a message to that peer ("exit" clo
 when the input ends the chat closes at once, or after --wait SECS of quiet from the peer.
 Exit codes: 0 done (every message delivered), 1 cannot start (port, home, key file),
 2 bad arguments, 3 the chat never opened (no answer, declined, bad address), 4 a message was not
-delivered (not confirmed, or not sent), the chat ended early, or a --send-file file was not
-received and verified, 128+N stopped by signal N (Ctrl-C: 130) with something unfinished
-(a request waiting, a transfer, a message not yet confirmed, a script's input); 143 SIGTERM.
+delivered (not confirmed, or not sent), the chat ended early, a --send-file file was not
+received and verified, or a quit left a transfer unfinished, 128+N stopped by signal N
+(Ctrl-C: 130) with something unfinished (a request waiting, a transfer, a message not yet
+confirmed, a script's input); 143 SIGTERM.
 
 ${homeCommandsHelp}
 

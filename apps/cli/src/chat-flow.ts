@@ -34,7 +34,7 @@ import {
 } from '@netchat/client';
 import { FileFlow } from './file-flow.js';
 import type { FlowConsole, FlowOptions } from './flow-console.js';
-import { FlowOutcome } from './flow-outcome.js';
+import { EXIT, FlowOutcome } from './flow-outcome.js';
 import type { FlowState } from './flow-state.js';
 import { FlowView } from './flow-view.js';
 import { LineIntake } from './line-intake.js';
@@ -42,9 +42,10 @@ import { QuietWait } from './quiet-wait.js';
 import { TypedLines } from './typed-lines.js';
 import {
   anythingUnfinished,
+  transfersLeftText,
+  transfersOf,
   type UnfinishedWork,
   unfinishedText,
-  unfinishedTransfers,
 } from './unfinished-work.js';
 
 export { EXIT } from './flow-outcome.js';
@@ -184,8 +185,7 @@ export class ChatFlow {
       ...(s.name === 'asking' && { request: { ours: false, peer: texts.spaced(s.request.peer) } }),
       inputOpen: this.script && !this.intake.inputEnded,
       lines: lines.length,
-      offering: this.files?.offersBeingMade ?? 0,
-      transfers: unfinishedTransfers(this.files?.transfers.running() ?? []),
+      ...transfersOf(this.files),
       messages: this.client.unsettled().length,
     };
     if (anythingUnfinished(work)) {
@@ -193,7 +193,7 @@ export class ChatFlow {
       this.outcome.interrupted(signal);
     }
     this.outcome.dropped(lines, 'chat_ended', 'the program was stopped first');
-    this.quit();
+    this.quit(true);
   }
 
   // ---- lines --------------------------------------------------------------------------------
@@ -377,10 +377,20 @@ export class ChatFlow {
     }
   }
 
-  /** Closes everything (the peer is told), then quits once every message is delivered or reported. */
-  private quit(): void {
+  /**
+   * Closes everything (the peer is told), then quits once every message is delivered or reported.
+   * `interrupted`: a signal's quit, which has said what it left unfinished already.
+   */
+  private quit(interrupted = false): void {
     if (this.state.name === 'quitting') return;
     const chatting = this.state.name === 'chatting';
+    // Quitting (Ctrl-D, `exit`, the end of input) while a transfer asked for has not ended leaves
+    // it unfinished (it goes on when offered again): said, and the exit code is 4, not 0.
+    const left = interrupted ? undefined : transfersLeftText(this.files);
+    if (left) {
+      this.out.warn(left);
+      this.outcome.fail(EXIT.notDelivered);
+    }
     if (this.state.name === 'asking') this.decline(this.state.request, 'busy', 'quitting');
     this.quiet?.stop();
     this.files?.quitting();

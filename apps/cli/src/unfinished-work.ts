@@ -5,6 +5,7 @@
  * the interrupt alone never makes the exit code non-zero.
  */
 import { type Transfer, texts } from '@netchat/client';
+import type { FileFlow } from './file-flow.js';
 
 export interface UnfinishedWork {
   /** A request that waited: ours (withdrawn now) or the peer's (declined now). */
@@ -33,8 +34,11 @@ export function anythingUnfinished(u: UnfinishedWork): boolean {
   );
 }
 
-/** `Interrupted: transfer 1 ("big.bin", 41%) unfinished, 1 message not yet confirmed delivered.` */
-export function unfinishedText(u: UnfinishedWork): string {
+/**
+ * `Interrupted: transfer 1 ("big.bin", 41%) unfinished, 1 message not yet confirmed delivered.`
+ * (`Quitting: …` when the person quit with Ctrl-D or `exit` and left a transfer unfinished).
+ */
+export function unfinishedText(u: UnfinishedWork, lead: 'Interrupted' | 'Quitting' = 'Interrupted'): string {
   const parts: string[] = [];
   if (u.request)
     parts.push(
@@ -52,12 +56,25 @@ export function unfinishedText(u: UnfinishedWork): string {
         : `transfer ${t.id} (${texts.whatText(t)}, ${percent(t)}) unfinished`,
     );
   if (u.messages > 0) parts.push(`${count(u.messages, 'message')} not yet confirmed delivered`);
-  return `Interrupted: ${parts.join(', ')}.`;
+  return `${lead}: ${parts.join(', ')}.`;
 }
 
-/** The transfers of `all` that an interrupt leaves unfinished (an offer to us not yet answered is not: it was never asked for). */
-export function unfinishedTransfers(all: readonly Transfer[]): Transfer[] {
-  return all.filter((t) => t.direction === 'send' || t.phase === 'moving');
+/**
+ * The transfers a quit now would leave unfinished: ours not ended, theirs accepted and moving
+ * (an offer to us not yet answered is not: it was never asked for), and offers being checked.
+ */
+export function transfersOf(files: FileFlow | undefined): Pick<UnfinishedWork, 'transfers' | 'offering'> {
+  const running = files?.transfers.running() ?? [];
+  return {
+    transfers: running.filter((t) => t.direction === 'send' || t.phase === 'moving'),
+    offering: files?.offersBeingMade ?? 0,
+  };
+}
+
+/** `Quitting: transfer 3 ("big.bin", 12%) unfinished.`, or undefined when a quit leaves none. */
+export function transfersLeftText(files: FileFlow | undefined): string | undefined {
+  const left: UnfinishedWork = { inputOpen: false, lines: 0, messages: 0, ...transfersOf(files) };
+  return anythingUnfinished(left) ? unfinishedText(left, 'Quitting') : undefined;
 }
 
 function percent(t: Transfer): string {

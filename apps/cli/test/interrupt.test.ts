@@ -2,6 +2,7 @@
  * Ctrl-C in an interactive chat, at a real terminal (tmux): with something asked for still
  * unfinished (a transfer, a message not yet confirmed) one line says what, and netchat exits 130
  * (128 + SIGINT, as the shell reports an interrupt); with nothing pending it is a clean quit, 0.
+ * Ctrl-D (a quit, not an interrupt) that leaves a transfer unfinished says so too, and exits 4.
  * The peer is a real netchat on loopback, frozen (SIGSTOP) where a test needs work left pending,
  * so nothing depends on how fast the machine is. Every process, terminal and folder is removed.
  */
@@ -104,6 +105,41 @@ describe.skipIf(!hasTmux)('Ctrl-C in an interactive chat', () => {
     const end = await t.waitFor('AFTER-EXIT', 60_000);
     expect(joined(end)).toMatch(/Interrupted: transfer 1 \("big\.bin", \d+%\) unfinished\./);
     expect(end).toContain('AFTER-EXIT 130');
+    expect(readdirSync(dl).filter((name) => !name.startsWith('.'))).toEqual([]);
+  }, 90_000);
+
+  it('Ctrl-D while a file comes in: a quit, but not a clean one: the transfer is named, exit 4', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'big.bin'), randomBytes(1_000_000));
+    const t = new TmuxTerminal(
+      [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', dl],
+      {},
+      { columns: 100, rows: 20 },
+    );
+    cleanup.push(() => t.close());
+    const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
+    const [a] = await peer(
+      '--nick',
+      'alice',
+      '--connect',
+      `127.0.0.1:${portB}`,
+      '--send-file',
+      join(src, 'big.bin'),
+    );
+    await t.waitFor('Accept connection? (y/n):');
+    t.type('y');
+    t.press('Enter');
+    await t.waitFor('Accept file "big.bin" (1 MB) from alice? (y/n):', 30_000);
+    // alice freezes before our answer reaches her: the transfer is accepted here, and stays unfinished.
+    process.kill(a.child.pid as number, 'SIGSTOP');
+    t.type('y');
+    t.press('Enter');
+    await t.waitFor('Receiving "big.bin"');
+    t.press('C-d');
+    const end = await t.waitFor('AFTER-EXIT', 60_000);
+    expect(joined(end)).toMatch(/Quitting: transfer 1 \("big\.bin", \d+%\) unfinished\./);
+    expect(end).toContain('AFTER-EXIT 4');
     expect(readdirSync(dl).filter((name) => !name.startsWith('.'))).toEqual([]);
   }, 90_000);
 
