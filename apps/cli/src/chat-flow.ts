@@ -384,7 +384,7 @@ export class ChatFlow {
   private quit(interrupted = false): void {
     if (this.state.name === 'quitting') return;
     const chatting = this.state.name === 'chatting';
-    // Quitting (Ctrl-D, `exit`, the end of input) while a transfer asked for has not ended leaves
+    // Quitting (Ctrl-D, the end of input) while a transfer asked for has not ended leaves
     // it unfinished (it goes on when offered again): said, and the exit code is 4, not 0.
     const left = interrupted ? undefined : transfersLeftText(this.files);
     if (left) {

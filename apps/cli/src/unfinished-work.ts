@@ -36,7 +36,7 @@ export function anythingUnfinished(u: UnfinishedWork): boolean {
 
 /**
  * `Interrupted: transfer 1 ("big.bin", 41%) unfinished, 1 message not yet confirmed delivered.`
- * (`Quitting: …` when the person quit with Ctrl-D or `exit` and left a transfer unfinished).
+ * (`Quitting: …` when the person quit with Ctrl-D and left a transfer unfinished).
  */
 export function unfinishedText(u: UnfinishedWork, lead: 'Interrupted' | 'Quitting' = 'Interrupted'): string {
   const parts: string[] = [];
