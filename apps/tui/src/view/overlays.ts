@@ -136,15 +136,22 @@ export function progressRow(row: ProgressRow, width: number): Row {
   return spans;
 }
 
-/** The help in two columns, or (too narrow for that) each explanation under its command. */
+/**
+ * The help in two columns, or (too narrow for that) each explanation under its command, wrapped
+ * to the width so no word is cut off at the box's edge (at 40×10 the box is 34 columns wide).
+ */
 export function helpText(width: number): string[] {
   const rows = [...COMMAND_HELP, ['', ''] as [string, string], ...KEY_HELP];
   const pad = Math.max(...rows.map(([what]) => what.length));
   const longest = Math.max(...rows.map(([, why]) => why.length));
   const wide = 1 + pad + 2 + longest <= width;
+  const under = (why: string) =>
+    wrap([{ text: why, look: {} }], Math.max(1, width - 3), 0).map(
+      (row) => `   ${row.map((span) => span.text).join('')}`,
+    );
   return rows.flatMap(([what, why]) => {
     if (!what) return [''];
-    return wide ? [` ${what.padEnd(pad)}  ${why}`] : [` ${what}`, `   ${why}`];
+    return wide ? [` ${what.padEnd(pad)}  ${why}`] : [` ${what}`, ...under(why)];
   });
 }
 
