@@ -73,75 +73,48 @@ describe.skipIf(!hasTmux)('Ctrl-C in an interactive chat', () => {
     expect(end).toContain('AFTER-EXIT 130');
   }, 90_000);
 
-  it('while a file comes in: the transfer is named with how far it got, exit 130', async () => {
-    const src = folder();
-    const dl = folder();
-    writeFileSync(join(src, 'big.bin'), randomBytes(1_000_000));
-    const t = new TmuxTerminal(
-      [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', dl],
-      {},
-      { columns: 100, rows: 20 },
-    );
-    cleanup.push(() => t.close());
-    const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
-    const [a] = await peer(
-      '--nick',
-      'alice',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'big.bin'),
-    );
-    await t.waitFor('Accept connection? (y/n):');
-    t.type('y');
-    t.press('Enter');
-    await t.waitFor('Accept file "big.bin" (1 MB) from alice? (y/n):', 30_000);
-    // alice freezes before our answer reaches her: the transfer is accepted here, and stays unfinished.
-    process.kill(a.child.pid as number, 'SIGSTOP');
-    t.type('y');
-    t.press('Enter');
-    await t.waitFor('Receiving "big.bin"');
-    t.press('C-c');
-    const end = await t.waitFor('AFTER-EXIT', 60_000);
-    expect(joined(end)).toMatch(/Interrupted: transfer 1 \("big\.bin", \d+%\) unfinished\./);
-    expect(end).toContain('AFTER-EXIT 130');
-    expect(readdirSync(dl).filter((name) => !name.startsWith('.'))).toEqual([]);
-  }, 90_000);
-
-  it('Ctrl-D while a file comes in: a quit, but not a clean one: the transfer is named, exit 4', async () => {
-    const src = folder();
-    const dl = folder();
-    writeFileSync(join(src, 'big.bin'), randomBytes(1_000_000));
-    const t = new TmuxTerminal(
-      [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', dl],
-      {},
-      { columns: 100, rows: 20 },
-    );
-    cleanup.push(() => t.close());
-    const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
-    const [a] = await peer(
-      '--nick',
-      'alice',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'big.bin'),
-    );
-    await t.waitFor('Accept connection? (y/n):');
-    t.type('y');
-    t.press('Enter');
-    await t.waitFor('Accept file "big.bin" (1 MB) from alice? (y/n):', 30_000);
-    // alice freezes before our answer reaches her: the transfer is accepted here, and stays unfinished.
-    process.kill(a.child.pid as number, 'SIGSTOP');
-    t.type('y');
-    t.press('Enter');
-    await t.waitFor('Receiving "big.bin"');
-    t.press('C-d');
-    const end = await t.waitFor('AFTER-EXIT', 60_000);
-    expect(joined(end)).toMatch(/Quitting: transfer 1 \("big\.bin", \d+%\) unfinished\./);
-    expect(end).toContain('AFTER-EXIT 4');
-    expect(readdirSync(dl).filter((name) => !name.startsWith('.'))).toEqual([]);
-  }, 90_000);
+  for (const way of [
+    { key: 'C-c', what: 'Ctrl-C', lead: 'Interrupted', code: 130 },
+    { key: 'C-d', what: 'Ctrl-D (a quit, not an interrupt)', lead: 'Quitting', code: 4 },
+  ]) {
+    it(`${way.what} while a file comes in: the transfer is named with how far it got, exit ${way.code}`, async () => {
+      const src = folder();
+      const dl = folder();
+      writeFileSync(join(src, 'big.bin'), randomBytes(1_000_000));
+      const t = new TmuxTerminal(
+        [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', dl],
+        {},
+        { columns: 100, rows: 20 },
+      );
+      cleanup.push(() => t.close());
+      const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
+      const sending = [
+        '--nick',
+        'alice',
+        '--connect',
+        `127.0.0.1:${portB}`,
+        '--send-file',
+        join(src, 'big.bin'),
+      ];
+      const [a] = await peer(...sending);
+      await t.waitFor('Accept connection? (y/n):');
+      t.type('y');
+      t.press('Enter');
+      await t.waitFor('Accept file "big.bin" (1 MB) from alice? (y/n):', 30_000);
+      // alice freezes before our answer reaches her: the transfer is accepted here, and stays unfinished.
+      process.kill(a.child.pid as number, 'SIGSTOP');
+      t.type('y');
+      t.press('Enter');
+      await t.waitFor('Receiving "big.bin"');
+      t.press(way.key);
+      const end = await t.waitFor('AFTER-EXIT', 60_000);
+      expect(joined(end)).toMatch(
+        new RegExp(`${way.lead}: transfer 1 \\("big\\.bin", \\d+%\\) unfinished\\.`),
+      );
+      expect(end).toContain(`AFTER-EXIT ${way.code}`);
+      expect(readdirSync(dl).filter((name) => !name.startsWith('.'))).toEqual([]);
+    }, 90_000);
+  }
 
   it('with nothing pending: a clean quit, no such line, exit 0', async () => {
     const [b, portB] = await peer('--yes', '--nick', 'bob');

@@ -64,32 +64,31 @@ async function pressUntil(t: TmuxTerminal, key: string, done: (s: string) => boo
 }
 
 describe.skipIf(!hasTmux)('the dialogs in a real terminal', () => {
-  it('at 40x10 the request dialog shows every line, in fewer words, the keys last', async () => {
-    const { t, port } = await receiver({ columns: 40, rows: 10 });
-    const alice = closeAfter(await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'alice' }));
-    alice.connectTo({ host: '127.0.0.1', port });
-    const screen = await dialogShown(t, 'Connection request');
-    const print = fingerprint(alice.publicKey);
-    expect(dialogLines(screen)).toEqual([
-      `From: 127.0.0.1 ${alice.address.port} (alice)`,
-      `Fingerprint: ${print} (new)`,
-      KEYS,
-    ]);
-  });
-
-  it('at 100x30 the request dialog says it in full', async () => {
-    const { t, port } = await receiver({ columns: 100, rows: 30 });
-    const alice = closeAfter(await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'alice' }));
-    alice.connectTo({ host: '127.0.0.1', port });
-    const screen = await dialogShown(t, 'Connection request');
-    const print = fingerprint(alice.publicKey);
-    expect(dialogLines(screen)).toEqual([
-      `Connection request from: 127.0.0.1 ${alice.address.port}`,
-      'Nick: alice',
-      `Fingerprint: ${print} (new: this key has not been seen before)`,
-      KEYS,
-    ]);
-  });
+  for (const { size, lines } of [
+    {
+      // In fewer words: the address and the nick on one line, a new key just "(new)".
+      size: { columns: 40, rows: 10 },
+      lines: (port: number, print: string) => [
+        `From: 127.0.0.1 ${port} (alice)`,
+        `Fingerprint: ${print} (new)`,
+      ],
+    },
+    {
+      size: { columns: 100, rows: 30 },
+      lines: (port: number, print: string) => [
+        `Connection request from: 127.0.0.1 ${port}`,
+        'Nick: alice',
+        `Fingerprint: ${print} (new: this key has not been seen before)`,
+      ],
+    },
+  ])
+    it(`at ${size.columns}x${size.rows} the request dialog shows every line, the keys last`, async () => {
+      const { t, port } = await receiver(size);
+      const alice = closeAfter(await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'alice' }));
+      alice.connectTo({ host: '127.0.0.1', port });
+      const screen = await dialogShown(t, 'Connection request');
+      expect(dialogLines(screen)).toEqual([...lines(alice.address.port, fingerprint(alice.publicKey)), KEYS]);
+    });
 
   for (const size of [
     { columns: 40, rows: 10 },
