@@ -90,15 +90,16 @@ close the chat (or, at the start prompt, to quit). In a chat: /me ACTION, /histo
 N lines with this peer), /log [on|off] (chat history), /send PATH... (offer files or folders),
 /transfers (list them), /cancel N (stop transfer N); //text sends "/text", and any other line
 starting with "/" is refused, never sent. An offer asks y or n. Ctrl-C clears a half-typed line;
-on an empty line it quits, as Ctrl-D does.
+on an empty line it quits, saying what it leaves unfinished (then the exit code is 130).
 
 With --connect and piped input, every line is a message to that peer ("exit" closes the chat);
 when the input ends the chat closes at once, or after --wait SECS of quiet from the peer.
 Exit codes: 0 done (every message delivered), 1 cannot start (port, home, key file),
 2 bad arguments, 3 the chat never opened (no answer, declined, bad address), 4 a message was not
-delivered (not confirmed, or not sent), the chat ended early, or a --send-file file was not
-received and verified, 128+N stopped by signal N
-while a request waited or before the input ended (130 SIGINT, 143 SIGTERM).
+delivered (not confirmed, or not sent), the chat ended early, a --send-file file was not
+received and verified, or a quit left a transfer unfinished, 128+N stopped by signal N
+(Ctrl-C: 130) with something unfinished (a request waiting, a transfer, a message not yet
+confirmed, a script's input); 143 SIGTERM.
 
 ${homeCommandsHelp}
 

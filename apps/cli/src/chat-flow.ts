@@ -15,8 +15,10 @@
  * that says so. Input is read only as fast as it can be sent (the console pauses).
  * Requests arriving while not idle are declined as busy (the client's capacity is 1). When input
  * ends, every message is delivered or reported, the chat is closed (the peer is always told),
- * and then the flow quits. The flow decides; FlowView says it on a FlowConsole (no terminal here)
- * and FlowOutcome keeps the account (the exit code, the --json events of this side).
+ * and then the flow quits. The flow decides; TypedLines reads each line in the state it finds
+ * (typed-lines.ts), FlowView says it on a FlowConsole (no terminal here), FlowOutcome keeps the
+ * account (the exit code, the --json events of this side), and unfinished-work.ts says what an
+ * interrupt leaves undone.
  */
 import {
   ChatClient,
@@ -30,28 +32,28 @@ import {
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import { COMMANDS_HINT, readChatLine, runChatCommand } from './chat-commands.js';
 import { FileFlow } from './file-flow.js';
-import { FlowOutcome, notSentReason } from './flow-outcome.js';
 import type { FlowConsole, FlowOptions } from './flow-console.js';
+import { EXIT, FlowOutcome } from './flow-outcome.js';
+import type { FlowState } from './flow-state.js';
 import { FlowView } from './flow-view.js';
 import { LineIntake } from './line-intake.js';
-import { readAnswer, readStartLine } from './prompt-lines.js';
 import { QuietWait } from './quiet-wait.js';
+import { TypedLines } from './typed-lines.js';
+import {
+  anythingUnfinished,
+  transfersLeftText,
+  transfersOf,
+  type UnfinishedWork,
+  unfinishedText,
+} from './unfinished-work.js';
 
 export { EXIT } from './flow-outcome.js';
 export type { FlowConsole, FlowOptions } from './flow-console.js';
 
-type State =
-  | { name: 'idle' }
-  | { name: 'connecting'; conversation: Conversation }
-  | { name: 'asking'; request: WaitingRequest }
-  | { name: 'chatting'; conversation: Conversation }
-  | { name: 'quitting' };
-
 export class ChatFlow {
   readonly client: ChatClient;
-  private state: State = { name: 'idle' };
+  private state: FlowState = { name: 'idle' };
   /** The lines read and not yet taken, and which were begun for a chat that then ended. */
   private readonly intake: LineIntake;
   /** The prompts, and the lines that say what happens. */
@@ -63,6 +65,8 @@ export class ChatFlow {
   private readonly quiet: QuietWait | undefined;
   /** File transfers, when the peer takes files (`options.files`). */
   readonly files: FileFlow | undefined;
+  /** What a typed line does in each state. */
+  private readonly lines: TypedLines;
 
   constructor(
     port: PeerPort,
@@ -81,7 +85,7 @@ export class ChatFlow {
     this.view = new FlowView(out, options.verbose);
     this.intake = new LineIntake(out, {
       ready: () => this.readyForLine(),
-      take: (text, endedChat) => this.handleLine(text, endedChat),
+      take: (text, endedChat) => this.lines.take(text, endedChat),
       busy: () => this.state.name === 'chatting' && !this.client.hasRoom(this.state.conversation),
     });
     this.quiet =
@@ -112,6 +116,20 @@ export class ChatFlow {
     // The peer's nick changes, in the current chat.
     this.client.subscribePresence((u) => this.isCurrent(u.conversation) && this.view.presence(u));
     if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
+    this.lines = new TypedLines(
+      {
+        state: () => this.state,
+        script: () => this.script,
+        connect: (target) => this.connect(target),
+        quit: () => this.quit(),
+        becomeIdle: () => this.becomeIdle(),
+        decline: (request, reason, detail) => this.decline(request, reason, detail),
+        promptAgainIn: (conversation) => {
+          if (this.state === this.stateOf(conversation)) this.chatPrompt(conversation);
+        },
+      },
+      { client: this.client, out, view: this.view, outcome: this.outcome, options, files: this.files },
+    );
   }
 
   /** A script: its lines are only ever messages for the one peer named by --connect. */
@@ -152,17 +170,30 @@ export class ChatFlow {
   }
 
   /**
-   * Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. A request that
-   * waits (ours or the peer's), or a script whose input had not ended, was stopped before it was
-   * done: the exit code says so (128 + the signal's number) and --json prints `interrupted`.
+   * Ctrl-C (on an empty line) or a signal: close whatever is open and quit now. Anything asked for
+   * and not finished (a request that waits, ours or the peer's; a script whose input had not
+   * ended; a line not sent; an offer or a transfer not ended; a message not yet confirmed) was
+   * stopped before it was done: one line says what, the exit code says so (128 + the signal's
+   * number) and --json prints `interrupted`. With nothing pending the quit is a clean one.
    */
   interrupt(signal: NodeJS.Signals = 'SIGINT'): void {
-    if (this.state.name === 'quitting') return;
-    const name = this.state.name;
-    if (name === 'connecting' || name === 'asking' || (this.script && !this.intake.inputEnded))
+    const s = this.state;
+    if (s.name === 'quitting') return;
+    const lines = this.intake.takeAll();
+    const work: UnfinishedWork = {
+      ...(s.name === 'connecting' && { request: { ours: true, peer: texts.spaced(s.conversation.target) } }),
+      ...(s.name === 'asking' && { request: { ours: false, peer: texts.spaced(s.request.peer) } }),
+      inputOpen: this.script && !this.intake.inputEnded,
+      lines: lines.length,
+      ...transfersOf(this.files),
+      messages: this.client.unsettled().length,
+    };
+    if (anythingUnfinished(work)) {
+      this.out.warn(unfinishedText(work));
       this.outcome.interrupted(signal);
-    this.outcome.dropped(this.intake.takeAll(), 'chat_ended', 'the program was stopped first');
-    this.quit();
+    }
+    this.outcome.dropped(lines, 'chat_ended', 'the program was stopped first');
+    this.quit(true);
   }
 
   // ---- lines --------------------------------------------------------------------------------
@@ -174,98 +205,6 @@ export class ChatFlow {
     if (s.name === 'connecting') return this.options.interactive;
     if (s.name === 'chatting') return this.client.hasRoom(s.conversation);
     return true;
-  }
-
-  /**
-   * One line, as typed: `text` is a message's exact text; `command` the same, trimmed, for
-   * everything else. `endedChat`: the chat it was begun for ended under the person's fingers.
-   */
-  private handleLine(text: string, endedChat: Conversation | undefined): void {
-    const s = this.state;
-    const command = text.trim();
-    switch (s.name) {
-      case 'idle':
-        this.onStartLine(command, endedChat);
-        return;
-      case 'connecting':
-        if (command === 'cancel') this.client.cancel(s.conversation);
-        else
-          this.outcome.notSent(
-            text,
-            'waiting',
-            `still waiting for ${texts.spaced(s.conversation.target)} to answer`,
-            undefined,
-            'Type "cancel" to stop waiting.',
-          );
-        return;
-      case 'asking':
-        this.onAnswer(command, s.request);
-        return;
-      case 'chatting':
-        this.onChatLine(text, s.conversation);
-        return;
-      case 'quitting':
-        return;
-    }
-  }
-
-  private onStartLine(text: string, ended: Conversation | undefined): void {
-    const { contacts, rendezvous = false, ownFingerprint } = this.options;
-    const line = readStartLine(text, { contacts: contacts?.() ?? [], rendezvous, ownFingerprint });
-    if (line.name === 'exit') this.quit();
-    else if (line.name === 'connect') this.connect(line.target);
-    else {
-      // A line meant for a chat that ended as it was typed: say so, rather than "invalid address".
-      if (line.name === 'invalid' && ended) {
-        const who = texts.who(ended.peer ?? ended.target, ended.nick);
-        this.outcome.notSent(text, 'chat_ended', `the chat with ${who} had ended`);
-      } else if (line.name === 'invalid') this.out.warn(line.message);
-      this.becomeIdle();
-    }
-  }
-
-  private onAnswer(text: string, request: WaitingRequest): void {
-    const answer = readAnswer(text);
-    if (answer === 'yes') this.client.accept(request);
-    else if (answer === 'no') {
-      this.decline(request, 'declined', '');
-      this.out.say('Connection declined.');
-      this.becomeIdle();
-    } else {
-      this.out.warn('Please answer y or n.');
-      this.view.answerPrompt(request);
-    }
-  }
-
-  private onChatLine(text: string, conversation: Conversation): void {
-    if (this.files?.asking) {
-      // The line answers the offer's question (y/n); the flow prompts again once it is answered.
-      this.files.answer(text);
-      return;
-    }
-    const command = readChatLine(text);
-    if (command.name === 'exit') {
-      this.client.close(conversation);
-      return;
-    }
-    if (command.name === 'unknown') {
-      // A script's line is counted as not sent (its exit code says so); a person is told what to type.
-      if (this.script)
-        this.outcome.notSent(command.text, 'unknown_command', command.detail, conversation, COMMANDS_HINT);
-      else this.out.warn(`Not sent: ${command.detail}. ${COMMANDS_HINT}`);
-    } else if (command.name === 'send' || command.name === 'transfers' || command.name === 'cancel') {
-      if (this.files) this.files.run(command, conversation);
-      else this.out.warn('File transfer is not available in this run.');
-    }
-    else if (command.name !== 'message')
-      runChatCommand(this.out, this.options.history, conversation, command);
-    else
-      try {
-        this.client.send(conversation, command.text);
-      } catch (error) {
-        this.outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
-      }
-    if (this.state === this.stateOf(conversation)) this.chatPrompt(conversation);
   }
 
   /** The chat's prompt, or the question of an offer waiting for an answer. */
@@ -381,7 +320,7 @@ export class ChatFlow {
 
   // ---- states -------------------------------------------------------------------------------
 
-  private stateOf(conversation: Conversation): State | undefined {
+  private stateOf(conversation: Conversation): FlowState | undefined {
     const s = this.state;
     return (s.name === 'connecting' || s.name === 'chatting') && s.conversation === conversation
       ? s
@@ -438,10 +377,20 @@ export class ChatFlow {
     }
   }
 
-  /** Closes everything (the peer is told), then quits once every message is delivered or reported. */
-  private quit(): void {
+  /**
+   * Closes everything (the peer is told), then quits once every message is delivered or reported.
+   * `interrupted`: a signal's quit, which has said what it left unfinished already.
+   */
+  private quit(interrupted = false): void {
     if (this.state.name === 'quitting') return;
     const chatting = this.state.name === 'chatting';
+    // Quitting (Ctrl-D, the end of input) while a transfer asked for has not ended leaves
+    // it unfinished (it goes on when offered again): said, and the exit code is 4, not 0.
+    const left = interrupted ? undefined : transfersLeftText(this.files);
+    if (left) {
+      this.out.warn(left);
+      this.outcome.fail(EXIT.notDelivered);
+    }
     if (this.state.name === 'asking') this.decline(this.state.request, 'busy', 'quitting');
     this.quiet?.stop();
     this.files?.quitting();

@@ -132,6 +132,11 @@ export class FileFlow {
       .every((t) => !this.isScripts(t) && (this.options.interactive || t.phase !== 'moving'));
   }
 
+  /** Offers still being checked (hashed) before they go. */
+  get offersBeingMade(): number {
+    return this.offering;
+  }
+
   /** 0 unless --send-file was given and a file of it was not received and verified; then 4. */
   exitCode(): number {
     if (this.options.sendFiles.length === 0) return 0;

@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostileSender } from './support/hostile-sender.js';
 import { NetchatProcess } from './support/netchat-process.js';
 
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const running: NetchatProcess[] = [];
 const folders: string[] = [];
 const hostile: HostileSender[] = [];
@@ -109,6 +111,31 @@ describe('files between two netchat processes', () => {
     await a.waitFor('Transfer 1 has ended (cancelled).');
     a.type('/cancel 9');
     await a.waitFor('No transfer 9: /transfers lists them.');
+  });
+
+  it('several files: their names come first, the question last (the prompt answered), as README shows', async () => {
+    const src = folder();
+    const dl = folder();
+    mkdirSync(join(src, 'photos'));
+    writeFileSync(join(src, 'notes.txt'), randomBytes(1_200));
+    writeFileSync(join(src, 'photos', 'a.jpg'), randomBytes(2_400_000));
+    writeFileSync(join(src, 'photos', 'b.jpg'), randomBytes(2_300_000));
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'notes.txt')} ${join(src, 'photos')}`);
+    const question = 'Accept 3 files (4.7 MB) from alice? (y/n): ';
+    await b.waitFor(question, 30_000);
+    // The question is the last thing printed: what the person answers is right above the cursor.
+    expect(b.stdout.endsWith(question)).toBe(true);
+    const printed = b.stdout.slice(0, -question.length).trimEnd().split('\n');
+    const names = ['  notes.txt  1.2 kB', '  photos/a.jpg  2.4 MB', '  photos/b.jpg  2.3 MB'];
+    expect(printed.slice(-names.length)).toEqual(names);
+    // README.md shows the same lines, in the same order, the question (answered) last.
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const shown = /```\n((?: {2}.*\n)+Accept 3 files .*\n)```/.exec(readme)?.[1];
+    expect(shown).toBe(`${names.join('\n')}\n${question}y\n`);
+    b.type('y');
+    await b.waitFor('verified.', 30_000, 3);
+    expect(visible(dl).sort()).toEqual(['notes.txt', 'photos']);
   });
 
   it('//text sends "/text"; a single "/" that is no command is refused with a hint, never sent', async () => {

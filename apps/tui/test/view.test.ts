@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { COMMAND_HELP } from '../src/model/commands.js';
 import { invisibleAsDim } from '../src/view/dim.js';
 import { alice, build, chatWithFortyLines, ESC, settle, until } from './blessed-screen.js';
 import { identityOf } from './fake-port.js';
@@ -340,6 +341,24 @@ describe('the blessed screen', () => {
     for (let i = 0; i < 20 && !shown().includes('Ctrl+C'); i++) await keys('\x1b[6~'); // PgDn
     expect(shown()).toContain('Ctrl+C');
     expect(shown()).not.toContain('/connect IP PORT');
+  });
+
+  it('at 40×10 the help wraps every explanation inside its box: no word is cut at the edge', async () => {
+    const { keys, screenText } = build(40, 10);
+    await keys('\x1bOP'); // F1
+    const seen: string[] = [];
+    for (let i = 0; i < 60 && !seen.join('\n').includes('Ctrl+C'); i++) {
+      seen.push(...screenText());
+      await keys('\x1b[B'); // Down: one line
+    }
+    seen.push(...screenText());
+    // Inside the box's borders, the words read whole, whatever rows they were wrapped over.
+    const inside = seen
+      .filter((row) => row.includes('│'))
+      .map((row) => row.slice(row.indexOf('│') + 1, row.lastIndexOf('│')).trim());
+    const text = inside.join(' ').replace(/\s+/g, ' ');
+    expect(text).toContain('known peers, verified, last seen');
+    for (const [, why] of COMMAND_HELP) expect(text).toContain(why);
   });
 
   it('shows the current tab and counts hidden ones when the tabs do not fit', async () => {

@@ -38,7 +38,7 @@ export class ClientUpdates {
         this.model.home.log.notice(
           `${texts.requestFromText(u.request.peer, u.request.nick)}. Alt+Y / Alt+N in the dialog, or /accept ${this.model.requests.length}.`,
         );
-        this.model.showNotices(this.model.home, texts.trustNotices(u.request.trust));
+        this.model.home.log.notices(texts.trustNotices(u.request.trust));
         return;
       case 'request_refused':
         // A new key with the nick of a peer you verified stands out; a request declined as busy does not.
@@ -85,9 +85,9 @@ export class ClientUpdates {
       tab = this.model.newTab(conversation, formatAddress(conversation.peer ?? conversation.target));
     }
     this.showHistory(tab, conversation);
-    this.model.showNotices(tab, texts.openedNotices(conversation, how));
+    tab.log.notices(texts.openedNotices(conversation, how));
     if (how !== 'connected' && conversation.trust)
-      this.model.showNotices(tab, texts.trustNotices(conversation.trust));
+      tab.log.notices(texts.trustNotices(conversation.trust));
     if (how !== 'connected') this.model.show(tab);
   }
 
@@ -117,7 +117,7 @@ export class ClientUpdates {
 
   presence(u: PresenceUpdate): void {
     const tab = this.model.tabOf(u.conversation);
-    if (tab && u.type === 'nick') this.model.showNotices(tab, texts.nickChangeNotices(u));
+    if (tab && u.type === 'nick') tab.log.notices(texts.nickChangeNotices(u));
     this.model.settings.onChange?.();
   }
 
@@ -158,7 +158,7 @@ export class ClientUpdates {
       const wasCurrent = tab === this.model.currentTab;
       this.model.removeTab(tab);
       if (wasCurrent) this.model.selectTab(0);
-      this.model.showNotices(this.model.home, [notice]);
+      this.model.home.log.notices([notice]);
       return;
     }
     const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;

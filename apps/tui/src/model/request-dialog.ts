@@ -8,7 +8,7 @@
  * before) never answers it.
  */
 import { type texts as Texts, texts, type WaitingRequest } from '@netchat/client';
-import type { SessionId } from '@netchat/core';
+import { type SessionId, terminalSafe } from '@netchat/core';
 
 /** How long the dialog is on screen before Alt+Y, Alt+N or Esc answer it. */
 export const DIALOG_ARM_MS = 500;
@@ -47,4 +47,21 @@ export function dialogNotices(request: WaitingRequest, nick: string): Texts.Noti
     ...(request.nick ? [{ text: `Nick: ${nick}`, warning: false }] : []),
     ...texts.trustNotices(request.trust),
   ];
+}
+
+/**
+ * The same, in fewer words, for a dialog too small for them all (40×10 leaves it six rows of 38
+ * columns): the address and the nick on one line, a new key just `(new)`, and the warning of a
+ * known nick on a new key without its last sentence. Nothing a person needs to answer is left
+ * out, and the home tab has the whole texts.
+ */
+export function shortDialogNotices(request: WaitingRequest, nick: string): Texts.Notice[] {
+  const trust = request.trust;
+  const from = { text: `From: ${texts.spaced(request.peer)}${request.nick ? ` (${nick})` : ''}`, warning: false };
+  if (trust.level === 'known') return [from, ...texts.trustNotices(trust)];
+  const key = { text: `Fingerprint: ${trust.fingerprint} (new)`, warning: false };
+  if (trust.level === 'new') return [from, key];
+  const claimed = terminalSafe(trust.nick);
+  const warning = `WARNING: not the key of the ${claimed} you know (${trust.knownFingerprint ?? ''}).`;
+  return [from, { text: warning, warning: true }, key];
 }

@@ -4,8 +4,8 @@
  * as fit, and for each side the count of tabs left out, with how many of them have unread messages
  * or waiting requests ("«3 *1" on the left, "*1 !1 4»" on the right).
  */
-import type { WaitingRequest } from '@netchat/client';
-import { terminalSafe } from '@netchat/core';
+import { peerName, type Target, type WaitingRequest } from '@netchat/client';
+import { formatAddress, terminalSafe } from '@netchat/core';
 import { shortPrint, type Tab } from './tab.js';
 import { textWidth } from './text-width.js';
 
@@ -123,6 +123,13 @@ export function tabLabel(tab: Tab, crowd: Crowd): string {
     crowd.tabs.some((t) => t !== tab && t.nick === tab.nick && t.fingerprint !== print) ||
     crowd.requests.some((r) => r.nick === tab.nick && r.fingerprint !== print);
   return clash ? `${nick}#${shortPrint(print)}` : nick;
+}
+
+/** A tab's name before the peer gives its nick: the nick it is known by (else its fingerprint's first group), or the address typed. */
+export function targetLabel(target: Target): string {
+  return target.kind === 'key'
+    ? terminalSafe(peerName(target.nick, target.fingerprint))
+    : formatAddress(target.spec);
 }
 
 /** The request's nick, with a short fingerprint when a tab or another request uses the same one. */

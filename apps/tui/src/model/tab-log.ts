@@ -3,7 +3,7 @@
  * and where it is scrolled to. Lines are numbered (`seq`) in the order they are shown, so a
  * scroll position holds on to a line, and lines that arrive below it never move the view.
  */
-import type { MessageStatus } from '@netchat/client';
+import type { MessageStatus, Notice } from '@netchat/client';
 import { rowsAbove, type ScrollAnchor, scrollAnchor, topAnchor, type Viewport } from './scroll.js';
 
 /** A sent line's mark: the fate of its message (the client's MessageStatus). */
@@ -56,6 +56,14 @@ export class TabLog {
   warn(text: string): void {
     this.add({ kind: 'warning', sender: '', text });
   }
+  /** The client's notices, each a line (a warning marked as one). */
+  notices(notices: readonly Notice[]): void {
+    for (const notice of notices) {
+      if (notice.warning) this.warn(notice.text);
+      else this.notice(notice.text);
+    }
+  }
+
 
   /** How many more lines the tab keeps before its oldest go. */
   get room(): number {

@@ -112,3 +112,19 @@ export function fitWidth(text: string, width: number): string {
   }
   return `${out}…`;
 }
+
+/** `text` cut from its start to at most `width` cells, whole clusters only, with "…" first when something was cut (a path keeps its last, most telling part). */
+export function fitWidthFromStart(text: string, width: number): string {
+  if (textWidth(text) <= width) return text;
+  const clusters = graphemes(text);
+  let out = '';
+  let used = 0;
+  for (let i = clusters.length - 1; i >= 0; i--) {
+    const cluster = clusters[i] as string;
+    const w = clusterWidth(cluster);
+    if (used + w > width - 1) break;
+    out = cluster + out;
+    used += w;
+  }
+  return `…${out}`;
+}

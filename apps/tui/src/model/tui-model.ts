@@ -4,15 +4,14 @@
  * conversations, the queue of waiting requests, message fates, trust, what a typed name means
  * (resolveTarget), one chat per peer, the warnings for files that cannot be saved and the wording
  * come from @netchat/client, shared with the CLI; each tab reads its conversation. What typed
- * commands do is in command-runner.ts, the request dialog in request-dialog.ts, the status bar in
+ * commands do is in command-runner.ts, the tabs and which is shown in tab-list.ts, the request dialog in request-dialog.ts, the status bar in
  * status-fields.ts, the tab bar in tab-bar.ts, a tab's lines in tab-log.ts, earlier chats in
  * history-pages.ts. The view renders this model; the app feeds it peer events and key presses.
  */
 import {
   actionOf,
-  ChatClient,
+  type ChatClient,
   type Conversation,
-  peerName,
   resolveTarget,
   type Target,
   type TargetResult,
@@ -20,19 +19,27 @@ import {
   type WaitingRequest,
   watchStorage,
 } from '@netchat/client';
-import { formatAddress, type NetchatEvent, terminalSafe } from '@netchat/core';
+import type { NetchatEvent } from '@netchat/core';
+import { tuiChatClient } from './chat-client-setup.js';
 import { ClientUpdates } from './client-updates.js';
 import { runCommand } from './command-runner.js';
 import { COMMAND_NAMES, type Command, parseInput } from './commands.js';
 import { Completer } from './completion.js';
-import { InputHistory, LineEditor } from './line-editor.js';
+import type { LineEditor } from './line-editor.js';
 import { RequestDialog } from './request-dialog.js';
 import type { Viewport } from './scroll.js';
 import type { ModelSettings, PeerPort } from './settings.js';
 import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
-import { Tab } from './tab.js';
-import { type Crowd, requestNick, type TabBarEntry, tabBarEntries, tabLabel } from './tab-bar.js';
-import { TabLog } from './tab-log.js';
+import type { Tab } from './tab.js';
+import {
+  type Crowd,
+  requestNick,
+  type TabBarEntry,
+  tabBarEntries,
+  tabLabel,
+  targetLabel,
+} from './tab-bar.js';
+import { TabList } from './tab-list.js';
 import { TuiFiles } from './tui-files.js';
 
 export { HISTORY_LINES, HISTORY_PAGE_LINES } from './history-pages.js';
@@ -43,8 +50,8 @@ export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
 
 export class TuiModel {
-  readonly tabs: Tab[];
-  current = 0;
+  /** The tabs and which one is shown. */
+  readonly tabList: TabList;
   /** Conversations, waiting requests, message fates and trust: shared with the CLI. */
   readonly client: ChatClient;
   readonly dialog: RequestDialog;
@@ -61,9 +68,7 @@ export class TuiModel {
   private storageWarnings: string[] = [];
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
-  private readonly history = new InputHistory();
   private readonly updates = new ClientUpdates(this);
-  private nextTabId = 1;
 
   constructor(
     readonly port: PeerPort,
@@ -72,38 +77,32 @@ export class TuiModel {
     this.nick = settings.nick;
     this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
-    this.client = new ChatClient(
-      port,
-      {
-        check: (key, nick) => port.trust(key, nick),
-        remember: (key, nick, print, seen) => port.remember(key, nick, print, seen),
-        list: () => port.contacts(),
-      },
-      {
-        acceptAll: settings.acceptAll,
-        clock: () => this.clock().getTime(),
-        history: settings.history,
-        timers: settings.timers,
-        // A /connect to a peer already in a tab (by key, or however its address was typed) shows that tab.
-        oneChatPerPeer: true,
-      },
-    );
+    this.client = tuiChatClient(port, settings, () => this.clock().getTime());
     // One warning per file for the run, as the CLI words it; shown once the action that failed is done.
     watchStorage({ knownPeers: settings.knownPeers, history: settings.history }, (w) =>
       this.storageWarnings.push(w.text),
     );
+    this.tabList = new TabList(this.clock, (left) => this.client.stopTyping(left));
     this.client.subscribe((u) => this.updates.apply(u));
     this.client.subscribePresence((u) => this.updates.presence(u));
     this.dialog = new RequestDialog(() => this.requests);
     this.files = settings.files ? new TuiFiles(this, settings.files) : undefined;
-    this.tabs = [this.newTab()];
     this.home.log.notice(
       `netchat: listening on ${settings.localAddress}. /connect IP PORT to chat, F1 for help.`,
     );
   }
 
+  get tabs(): readonly Tab[] {
+    return this.tabList.tabs;
+  }
+
+  /** The index of the tab shown. */
+  get current(): number {
+    return this.tabList.current;
+  }
+
   get currentTab(): Tab {
-    return this.tabs[this.current] as Tab;
+    return this.tabList.currentTab;
   }
 
   /** The current tab's input. */
@@ -112,7 +111,7 @@ export class TuiModel {
   }
 
   get home(): Tab {
-    return this.tabs[0] as Tab;
+    return this.tabList.home;
   }
 
   /** The requests waiting for an answer, oldest first. */
@@ -187,19 +186,15 @@ export class TuiModel {
   }
 
   nextTab(): void {
-    this.selectTab((this.current + 1) % this.tabs.length);
+    this.tabList.next();
   }
 
   previousTab(): void {
-    this.selectTab((this.current - 1 + this.tabs.length) % this.tabs.length);
+    this.tabList.previous();
   }
 
   selectTab(index: number): void {
-    if (index < 0 || index >= this.tabs.length) return;
-    const leaving = this.tabs[this.current]?.conversation;
-    if (index !== this.current && leaving?.state === 'open') this.client.stopTyping(leaving);
-    this.current = index;
-    this.currentTab.unread = 0;
+    this.tabList.select(index);
   }
 
   /**
@@ -334,30 +329,18 @@ export class TuiModel {
 
   // ---- for the commands ---------------------------------------------------------------------
 
-  /** A new tab for a conversation (or the home tab), not yet in the list. */
+  /** A new tab for a conversation, not yet in the list. */
   newTab(conversation?: Conversation, label?: string): Tab {
-    return new Tab(
-      this.nextTabId++,
-      new TabLog(this.clock),
-      new LineEditor(this.history),
-      conversation,
-      label,
-    );
+    return this.tabList.newTab(conversation, label);
   }
 
   /** Shows `tab` (added at the end if new). */
   show(tab: Tab): void {
-    if (!this.tabs.includes(tab)) this.tabs.push(tab);
-    this.selectTab(this.tabs.indexOf(tab));
+    this.tabList.show(tab);
   }
 
   removeTab(tab: Tab): void {
-    const index = this.tabs.indexOf(tab);
-    if (index <= 0) return;
-    const wasCurrent = index === this.current;
-    this.tabs.splice(index, 1);
-    if (wasCurrent) this.selectTab(Math.min(index, this.tabs.length - 1));
-    else if (this.current > index) this.current--;
+    this.tabList.remove(tab);
   }
 
   /** What a typed name means (the client's resolveTarget, as in the CLI): the known peers, the rendezvous, our own key. */
@@ -406,13 +389,6 @@ export class TuiModel {
     this.showSaveWarnings();
   }
 
-  showNotices(tab: Tab, notices: readonly texts.Notice[]): void {
-    for (const notice of notices) {
-      if (notice.warning) tab.log.warn(notice.text);
-      else tab.log.notice(notice.text);
-    }
-  }
-
   /** What could not be saved since the last look, as warnings on the tab the person sees. */
   private showSaveWarnings(): void {
     const warnings = this.storageWarnings;
@@ -421,13 +397,6 @@ export class TuiModel {
   }
 
   tabOf(conversation: Conversation): Tab | undefined {
-    return this.tabs.find((t) => t.conversation === conversation);
+    return this.tabList.tabOf(conversation);
   }
-}
-
-/** A tab's name before the peer gives its nick: the nick it is known by (else its fingerprint's first group), or the address typed. */
-function targetLabel(target: Target): string {
-  return target.kind === 'key'
-    ? terminalSafe(peerName(target.nick, target.fingerprint))
-    : formatAddress(target.spec);
 }

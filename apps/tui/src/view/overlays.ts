@@ -6,14 +6,19 @@
  */
 import { texts, type Transfer } from '@netchat/client';
 import { COMMAND_HELP, KEY_HELP } from '../model/commands.js';
-import { DIALOG_KEYS, dialogNotices } from '../model/request-dialog.js';
+import { DIALOG_KEYS, dialogNotices, shortDialogNotices } from '../model/request-dialog.js';
 import type { TuiModel, WaitingRequest } from '../model/tui-model.js';
-import { clusterWidth, graphemes } from '../model/text-width.js';
+import { clusterWidth, fitWidthFromStart, graphemes } from '../model/text-width.js';
 import type { ProgressRow } from '../model/tui-files.js';
 import type { Look, Row, Span } from './cells.js';
 import { wrap } from './log-rows.js';
 
 const BOLD: Look = { bold: true };
+
+/** The rows the dialog may take: it may cover the status bar (at 40×10 every row counts), never the input line or the tab bar. */
+export function dialogRoom(screen: { height: number }): number {
+  return Math.max(3, screen.height - 2);
+}
 
 /** Where the dialog goes: as wide as 80% of the screen (all of it when narrow), above the input line. */
 export function dialogBox(
@@ -21,8 +26,7 @@ export function dialogBox(
   rowsNeeded: number,
 ): { top: number; left: number; width: number; height: number } {
   const width = screen.width < 60 ? screen.width : Math.floor(screen.width * 0.8);
-  // It may cover the status bar (at 40×10 every row counts), never the input line or the tab bar.
-  const room = Math.max(3, screen.height - 2);
+  const room = dialogRoom(screen);
   const height = Math.min(room, rowsNeeded + 2);
   return {
     top: Math.floor((room - height) / 2),
@@ -34,16 +38,29 @@ export function dialogBox(
 
 /**
  * The dialog's rows at `width`: who asks, its nick, what is known of its key (a warning in bold),
- * and how to answer. When they do not all fit in `height`, the last row (the keys) stays; the
- * home tab has every line too.
+ * and how to answer; in fewer words when that does not fit in `height`.
  */
 export function dialogRows(model: TuiModel, request: WaitingRequest, width: number, height: number): Row[] {
-  const rows: Row[] = [];
-  for (const notice of dialogNotices(request, model.requestNick(request)))
-    rows.push(...wrap([{ text: notice.text, look: notice.warning ? BOLD : {} }], width, 0));
+  const nick = model.requestNick(request);
+  return fitted([dialogNotices(request, nick), shortDialogNotices(request, nick)], width, height);
+}
+
+/** A dialog's lines: its text, and a warning in bold. */
+type DialogLine = { readonly text: string; readonly warning: boolean };
+
+/**
+ * The first of `forms` (each the same content, shorter and shorter) whose rows fit in `height`
+ * with the keys below them. When none fits (a very long nick or path), the shortest is cut and
+ * the keys stay, so the dialog can always be answered; the home tab and the chat have every line.
+ */
+function fitted(forms: readonly (readonly DialogLine[])[], width: number, height: number): Row[] {
   const keys = wrap([{ text: `Accept? ${DIALOG_KEYS}`, look: BOLD }], width, 0);
-  const room = Math.max(0, height - keys.length);
-  return [...rows.slice(0, room), ...keys];
+  let rows: Row[] = [];
+  for (const form of forms) {
+    rows = form.flatMap((line) => wrap([{ text: line.text, look: line.warning ? BOLD : {} }], width, 0));
+    if (rows.length + keys.length <= height) break;
+  }
+  return [...rows.slice(0, Math.max(0, height - keys.length)), ...keys];
 }
 
 /** What the dialog asks about: `request N`, or (no request waiting) `offer N`; undefined: nothing. */
@@ -70,26 +87,29 @@ export function progressRows(model: TuiModel, width: number, height: number): Ro
 
 /**
  * The dialog's rows for a file offer: who offers what (the name, or how many files and the
- * first names), its size, where it goes, relayed or not, and the keys, which always stay.
+ * first names), its size, where it goes, relayed or not, and the keys, which always stay. Where
+ * the screen is small, fewer names (down to `… and N more`), then the folder's path cut to its
+ * end on one row (`Into …/Downloads`).
  */
 export function offerRows(offer: Transfer, folder: string | undefined, width: number, height: number): Row[] {
-  const lines = [
-    {
-      // `File "report.pdf" (2.4 MB) from bob (transfer 3)`: the question's words, as a statement.
-      text: `${texts
-        .offerQuestion(offer)
-        .replace(/^Accept (file )?/, (_, file) => (file ? 'File ' : ''))
-        .replace(/\? \(y\/n\)$/, '')} (transfer ${offer.id})`,
-      look: {},
-    },
-    ...(offer.files.length > 1 ? texts.offerFileLines(offer, 5).map((text) => ({ text, look: {} })) : []),
-    ...(folder ? [{ text: `Into ${folder}`, look: {} }] : []),
-    ...(offer.relayed ? [{ text: 'Relayed: slower (the relay budget)', look: BOLD }] : []),
-  ];
-  const rows: Row[] = [];
-  for (const line of lines) rows.push(...wrap([line], width, 0));
-  const keys = wrap([{ text: `Accept? ${DIALOG_KEYS}`, look: BOLD }], width, 0);
-  return [...rows.slice(0, Math.max(0, height - keys.length)), ...keys];
+  const line = (text: string, warning = false): DialogLine => ({ text, warning });
+  // `File "report.pdf" (2.4 MB) from bob (transfer 3)`: the question's words, as a statement.
+  const what = `${texts
+    .offerQuestion(offer)
+    .replace(/^Accept (file )?/, (_, file) => (file ? 'File ' : ''))
+    .replace(/\? \(y\/n\)$/, '')} (transfer ${offer.id})`;
+  const into = folder === undefined ? [] : [folder, fitWidthFromStart(folder, width - 'Into '.length)];
+  const relayed = offer.relayed ? [line('Relayed: slower (the relay budget)', true)] : [];
+  const names = offer.files.length > 1 ? [5, 4, 3, 2, 1, 0] : [undefined];
+  const forms = (into.length > 0 ? into : [undefined]).flatMap((path) =>
+    names.map((most) => [
+      line(what),
+      ...(most === undefined ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
+      ...(path === undefined ? [] : [line(`Into ${path}`)]),
+      ...relayed,
+    ]),
+  );
+  return fitted(forms, width, height);
 }
 
 /**
@@ -116,15 +136,22 @@ export function progressRow(row: ProgressRow, width: number): Row {
   return spans;
 }
 
-/** The help in two columns, or (too narrow for that) each explanation under its command. */
+/**
+ * The help in two columns, or (too narrow for that) each explanation under its command, wrapped
+ * to the width so no word is cut off at the box's edge (at 40×10 the box is 34 columns wide).
+ */
 export function helpText(width: number): string[] {
   const rows = [...COMMAND_HELP, ['', ''] as [string, string], ...KEY_HELP];
   const pad = Math.max(...rows.map(([what]) => what.length));
   const longest = Math.max(...rows.map(([, why]) => why.length));
   const wide = 1 + pad + 2 + longest <= width;
+  const under = (why: string) =>
+    wrap([{ text: why, look: {} }], Math.max(1, width - 3), 0).map(
+      (row) => `   ${row.map((span) => span.text).join('')}`,
+    );
   return rows.flatMap(([what, why]) => {
     if (!what) return [''];
-    return wide ? [` ${what.padEnd(pad)}  ${why}`] : [` ${what}`, `   ${why}`];
+    return wide ? [` ${what.padEnd(pad)}  ${why}`] : [` ${what}`, ...under(why)];
   });
 }
 

@@ -23,7 +23,15 @@ import { invisibleAsDim } from './dim.js';
 import { type EditingKeys, editingKeys, type Key } from './keys.js';
 import { LogRows, type LogStyles } from './log-rows.js';
 import { PROGRESS_ROWS } from '../model/tui-files.js';
-import { dialogBox, dialogContent, dialogSubject, helpScroll, helpText, progressRows } from './overlays.js';
+import {
+  dialogBox,
+  dialogContent,
+  dialogRoom,
+  dialogSubject,
+  helpScroll,
+  helpText,
+  progressRows,
+} from './overlays.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, filteredInput } from './paste-filter.js';
 
 export interface ViewOptions {
@@ -297,7 +305,8 @@ export class TuiView {
     }
     const screen = { width: Number(this.screen.width), height: Number(this.screen.height) };
     const inner = (screen.width < 60 ? screen.width : Math.floor(screen.width * 0.8)) - 2;
-    const needed = dialogContent(this.model, Math.max(1, inner), Number.POSITIVE_INFINITY).length;
+    // Its rows as they fit the room there is (shorter texts on a small screen), within its borders.
+    const needed = dialogContent(this.model, Math.max(1, inner), dialogRoom(screen) - 2).length;
     Object.assign(this.dialog, dialogBox(screen, needed));
     this.dialog.setLabel(subject.startsWith('offer') ? ' File offer ' : ' Connection request ');
     this.dialog.show();
