@@ -222,11 +222,6 @@ export class MemoryStorage implements NodeEndpoint {
     return this.due.filter((d) => d.request.kind === 'read').length;
   }
 
-  /** Writes asked for and not answered yet. */
-  pendingWrites(): number {
-    return this.due.filter((d) => d.request.kind === 'write').length;
-  }
-
   /** Writes `r` to the partial of `at` (a write to one not open fails, as the disk's would). */
   private write(at: string, r: Extract<StorageRequest, { kind: 'write' }>): StorageOutcome {
     const partial = this.partialOf(at);
