@@ -65,11 +65,13 @@ export class PeerRestarts {
 
   /**
    * A session was forgotten while others still use its channel. If it was lost, the channel
-   * itself may be gone at the peer (it restarted): if only our requests are left on it, they
-   * move to a new handshake, so they do not wait out the connect timeout on a dead channel.
+   * itself may be gone at the peer (it restarted); if it closed cleanly, the peer closes the
+   * channel at once unless our request reached it first (PROTOCOL.md, Channels). Either way, if
+   * only our requests are left on it, they move to a new handshake, so they do not wait out the
+   * connect timeout on a dead channel.
    */
   forgotten(record: SessionRecord, channel: ChannelRecord): void {
-    if (this.lost.has(record)) this.rehandshakeWaiting(channel);
+    if (this.lost.has(record) || record.session.endedCleanly) this.rehandshakeWaiting(channel);
   }
 
   /**

@@ -23,7 +23,8 @@ export interface ScheduleHost {
   now(): number;
   /**
    * A session ended and was forgotten. `stillUsed`: its channel carries other sessions (else
-   * the channel was released to the secure layer, which ages it out).
+   * the channel was closed, after a clean close, or released to the secure layer, which ages it
+   * out).
    */
   forgotten(record: SessionRecord, channel: ChannelRecord, stillUsed: boolean): void;
 }
@@ -70,7 +71,9 @@ export class SessionSchedule {
     record.scheduledAt = undefined;
     const channel = record.channel;
     const left = this.host.table.remove(record);
-    if (left) this.host.secure.release(left, this.host.now());
+    // Both sides know a cleanly closed session is over: its channel has nothing left to wait for.
+    if (left && record.session.endedCleanly) this.host.secure.closeUnused(left);
+    else if (left) this.host.secure.release(left, this.host.now());
     this.host.forgotten(record, channel, left === undefined);
   }
 }

@@ -10,7 +10,12 @@ export const REPLAY_WINDOW = (BLOCKS - 1) * BLOCK_BITS; // 2048
 
 export class ReplayWindow {
   private highest = -1;
-  private readonly bitmap = new Uint32Array(BLOCKS);
+  /**
+   * The blocks, as 32-bit integers. A plain array, not a Uint32Array: 65 × 4 bytes is past the
+   * 64 bytes V8 keeps a typed array's contents on its heap for, so every channel would take a
+   * buffer from the C allocator, which keeps the pages after a churn of many channels.
+   */
+  private readonly bitmap: number[] = new Array<number>(BLOCKS).fill(0);
 
   /** False if `counter` was seen already or is too old to tell. */
   mayAccept(counter: number): boolean {

@@ -109,6 +109,8 @@ export interface SecureStats {
   handshakesRestarted: number;
   /** Unused channels closed to make room under maxChannels. */
   channelsEvicted: number;
+  /** Channels closed as soon as their last session ended by a clean close (not kept 30 s). */
+  channelsClosedClean: number;
   /** Times a channel moved to a new, validated address. */
   pathMoves: number;
   /** Path challenges sent (to addresses authentic packets came from: a peer that may have moved). */
@@ -135,6 +137,7 @@ export function newSecureStats(): SecureStats {
     handshakesCompleted: 0,
     handshakesRestarted: 0,
     channelsEvicted: 0,
+    channelsClosedClean: 0,
     pathMoves: 0,
     pathChallengesSent: 0,
     pathPacketsLimited: 0,

@@ -116,6 +116,18 @@ export class SecureTransport implements SecureContext {
     if (record?.channel === channel) this.releaseRecord(record, now);
   }
 
+  /**
+   * No session uses the channel any more, and its last one ended by a clean close (both sides
+   * know it is over): close it now rather than after the grace time, which exists for a peer that
+   * may still send on it (PROTOCOL.md, Channels). A channel a session took again is kept.
+   */
+  closeUnused(channel: Channel): void {
+    const record = this.channels.get(channel.id);
+    if (record?.channel !== channel) return;
+    this.close(record);
+    this.stats.channelsClosedClean++;
+  }
+
   nextTimeout(): number | undefined {
     return this.timers.peek();
   }

@@ -105,6 +105,12 @@ export class Session {
   streams: StreamSet | undefined;
   /** We picked the wire id (our request opened the session): our streams have even ids. */
   pickedWireId: boolean;
+  /**
+   * The session ended by a clean close: a `disconnect` one side sent and the other acknowledged
+   * (ours acknowledged, or the peer's received and answered). Both sides then know it is over,
+   * so the endpoint need not keep its channel for late packets (PROTOCOL.md, Channels).
+   */
+  endedCleanly = false;
 
   private constructor(
     readonly ctx: SessionContext,
@@ -344,6 +350,7 @@ export class Session {
     // Streams live only while the session is open (README, Streams: closing cancels them).
     if (this.streams && next !== 'open') this.streams.end(PEER_EVENTS.has(event) ? 'peer' : 'local');
     this.state = next;
+    if (next === 'closed') this.endedCleanly = CLEAN_ENDS.has(event);
     ENTER[next](this, now);
   }
 
@@ -357,6 +364,9 @@ export class Session {
     if (measured !== undefined) this.rtt.seed(measured);
   }
 }
+
+/** Events that end a session by a clean close: a disconnect sent by one side, acknowledged by the other. */
+const CLEAN_ENDS: ReadonlySet<SessionEvent> = new Set(['disconnect_acknowledged', 'peer_disconnected']);
 
 /** Events by which the peer ends a session (its streams are then cancelled by the peer). */
 const PEER_EVENTS: ReadonlySet<SessionEvent> = new Set(['peer_disconnected', 'peer_restarted']);
