@@ -186,6 +186,27 @@ describe('BBR', () => {
     expect(bbr.inflightBound).toBeCloseTo(bound + 3 * D, 6);
   });
 
+  it('counts a round as spent against the bound by the largest datagram sent (1452-byte datagrams leave up to 1451 bytes unused)', () => {
+    const bounded = () => {
+      const d = toProbeBw();
+      d.round({ rate: 1_000_000, inflight: 200_000, lost: 6_000 });
+      d.round({ rate: 1_000_000, inflight: 100_000 });
+      return d;
+    };
+    // Only 1200-byte datagrams: a round 1300 bytes under the bound had room for one more.
+    const small = bounded();
+    const smallBound = small.bbr.inflightBound;
+    small.bbr.onPacketSent(small.at(), D, 50_000, false);
+    small.round({ rate: 1_000_000, inflight: smallBound - 1_300 });
+    expect(small.bbr.inflightBound).toBe(smallBound);
+    // 1452-byte datagrams: the next one did not fit, so the round was limited by the bound.
+    const large = bounded();
+    const largeBound = large.bbr.inflightBound;
+    large.bbr.onPacketSent(large.at(), 1452, 50_000, false);
+    large.round({ rate: 1_000_000, inflight: largeBound - 1_300 });
+    expect(large.bbr.inflightBound).toBeCloseTo(largeBound + D, 6);
+  });
+
   it('ends Startup on a round that lost more than 2 % (8 datagrams at least): the buffer is full', () => {
     const d = driver();
     for (const rate of [120_000, 250_000, 500_000]) d.round({ rate });
