@@ -34,6 +34,17 @@ const PATHS: PathCase[] = [
 ];
 
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
+/**
+ * NETCHAT_SIM_SEEDS=1,2,3: the two-peer share run again with each seed (the endpoints'
+ * randomness: BBR's starting phase, so where the flows' probing cycles fall against each other).
+ * One seed's ratio is one draw: 0.77 to 0.99 over ten seeds on 100 Mbit/s. The goal is judged on
+ * seed 1 as before; the others are printed beside it.
+ */
+const extraSeeds = (process.env.NETCHAT_SIM_SEEDS ?? '')
+  .split(',')
+  .filter((s) => s !== '')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 1);
 const mbit = (bps: number) => `${round(bps / 1e6, 1)} Mbit/s`;
 
 function simulated() {
@@ -59,6 +70,12 @@ function simulated() {
     console.log(
       `  two peers          ${mark(peers.ratio >= 0.8)} ${round(peers.ratio, 2)} (${peers.rates.map(mbit).join(' / ')}; goal ≥ 0.8)`,
     );
+    if (extraSeeds.length > 0) {
+      const ratios = extraSeeds.map((seed) => twoFlows(path, 2, seed).ratio);
+      console.log(
+        `  two peers, seeds   ${extraSeeds.map((seed, i) => `${seed}: ${round(ratios[i] as number, 2)}`).join(', ')} (seed 1: ${round(peers.ratio, 2)}; worst ${round(Math.min(peers.ratio, ...ratios), 2)})`,
+      );
+    }
     console.log(
       `  1 % random loss         ${mbit(lossy.goodputBps)} beside TCP's ${mbit(lossy.mathisBps)} (Mathis: MSS/RTT × 1.22/√p): ${round(lossy.ratio, 1)}×`,
     );
