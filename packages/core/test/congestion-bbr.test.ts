@@ -209,6 +209,29 @@ describe('BBR', () => {
     expect(large.bbr.inflightBound).toBeCloseTo(largeBound + D, 6);
   });
 
+  it('counts the loss minimums and the raises of the bound in datagrams of the size the flow sends (1452 bytes after a PMTU raise)', () => {
+    const L = 1452;
+    // Startup: 7 lost 1452-byte datagrams (10,164 bytes, more than 8 × 1200) are not yet 8 datagrams.
+    const d = driver();
+    d.bbr.onPacketSent(d.at(), L, 50_000, false);
+    for (const rate of [120_000, 250_000, 500_000]) d.round({ rate });
+    d.round({ rate: 1_000_000, inflight: 150_000, lost: 7 * L });
+    d.round({ rate: 1_500_000 });
+    expect(d.bbr.mode).toBe('startup');
+    d.round({ rate: 2_000_000, inflight: 400_000, lost: 9 * L });
+    d.round({ rate: 2_200_000, inflight: 300_000 });
+    expect(d.bbr.mode).not.toBe('startup');
+    // ProbeBW: after a loss the bound rises by one datagram of 1452 bytes, then two.
+    const p = toProbeBw();
+    p.bbr.onPacketSent(p.at(), L, 50_000, false);
+    p.round({ rate: 1_000_000, inflight: 200_000, lost: 6_000 });
+    p.round({ rate: 1_000_000, inflight: 100_000 });
+    const bound = p.bbr.inflightBound;
+    p.round({ rate: 1_000_000, inflight: bound });
+    p.round({ rate: 1_000_000, inflight: bound + L });
+    expect(p.bbr.inflightBound).toBeCloseTo(bound + 3 * L, 6);
+  });
+
   it('ends Startup on a round that lost more than 2 % (8 datagrams at least): the buffer is full', () => {
     const d = driver();
     for (const rate of [120_000, 250_000, 500_000]) d.round({ rate });

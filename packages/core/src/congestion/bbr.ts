@@ -65,7 +65,9 @@ export const EXTRA_ACKED_MAX_MS = 20;
 /**
  * BBRv2's loss bound: a round that lost more than 2 % of its bytes (and at least 3 datagrams)
  * caps what may be in flight at 0.7 of the round's peak; each round the flow then spends
- * against the cap raises it, by one datagram, then two, four... (BBRv2's probe up).
+ * against the cap raises it, by one datagram, then two, four... (BBRv2's probe up). The bytes
+ * here are 1200-byte datagrams; a flow that sends larger ones (1452 after a PMTU raise) counts
+ * these minimums and raises in its own datagrams (see `largestSent`).
  */
 export const LOSS_THRESHOLD = 0.02;
 export const LOSS_MIN_BYTES = 3 * MAX_DATAGRAM_SIZE;
@@ -119,7 +121,10 @@ export class Bbr implements CongestionController {
    * whose peak in flight came within one of these of inflight_hi was limited by the bound: the
    * next datagram did not fit. Judged against 1200 instead, a flow of 1452-byte datagrams whose
    * window left 1201-1451 bytes unused never raised its bound again, and two such flows kept the
-   * split their first loss gave them (0.66 of each other on 100 Mbit/s, 50 ms).
+   * split their first loss gave them (0.66 of each other on 100 Mbit/s, 50 ms). The loss
+   * minimums and the bound's raises count datagrams of this size too (BBRv2 counts packets):
+   * in 1200-byte units a 1452-byte flow left Startup on fewer lost datagrams and raised its
+   * bound by less than a datagram a round.
    */
   private largestSent = MAX_DATAGRAM_SIZE;
   private roundAcked = 0;
@@ -254,10 +259,12 @@ export class Bbr implements CongestionController {
   /** A round ended: too much loss lowers the bound on what is in flight; a round against it raises it. */
   private endRound(): void {
     const lost = this.roundLost;
-    const minimum = this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES;
+    // The minimums count datagrams: of the size this flow sends.
+    const datagrams = this.largestSent / MAX_DATAGRAM_SIZE;
+    const minimum = (this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES) * datagrams;
     if (lost >= minimum && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
       this.inflightHi = Math.max(MIN_PIPE_CWND, LOSS_BETA * Math.min(this.inflightHi, this.roundMaxInFlight));
-      this.probeUpIncrement = MAX_DATAGRAM_SIZE;
+      this.probeUpIncrement = this.largestSent;
       // Startup overflowed the buffer: the pipe is full (BBRv2), whatever the bandwidth did.
       if (this.state === 'startup') this.filledPipe = true;
     } else if (this.state === 'probe_bw' && this.roundMaxInFlight + this.largestSent >= this.inflightHi) {
