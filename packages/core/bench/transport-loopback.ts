@@ -162,6 +162,8 @@ export interface NetchatResult {
   chatMaxMs: number;
   senderRssMB: number;
   receiverRssMB: number;
+  /** How late the receiver's own 10 ms timer ran (p95, ms): the wait any event has there, chat lines included. */
+  receiverLateP95Ms: number;
   /** CPU (user + system) per data datagram on each side. */
   senderCpuUs: number;
   receiverCpuUs: number;
@@ -196,6 +198,7 @@ export async function netchatTransfer(bytes = GIB, warmUp = 64 * 1024 ** 2): Pro
     chatMaxMs: delays.at(-1) ?? Number.NaN,
     senderRssMB: (s.rss as number) / 1024 ** 2,
     receiverRssMB: (r.rss as number) / 1024 ** 2,
+    receiverLateP95Ms: r.lateP95 as number,
     senderCpuUs: (s.cpu as number) / datagrams,
     receiverCpuUs: (r.cpu as number) / datagrams,
     datagrams,

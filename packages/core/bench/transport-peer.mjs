@@ -13,6 +13,35 @@ const DATAGRAM = 1200;
 const CHUNK = 256 * 1024;
 
 const send = (message) => process.send?.(message);
+
+/**
+ * How late this process's own timers run (a 10 ms interval, its lateness each time): what any
+ * event it waits for (a chat line's datagram among them) waits on top of the work queued before
+ * it. On a loaded machine it is mostly the scheduler's doing (a woken process waits for a core);
+ * beside the chat line's delay it tells how much of that delay is ours.
+ */
+function lateness(everyMs = 10) {
+  const lates = [];
+  let expected = performance.now() + everyMs;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (lates.length < 100_000) lates.push(Math.max(0, now - expected));
+    expected = now + everyMs;
+  }, everyMs);
+  return {
+    reset() {
+      lates.length = 0;
+      expected = performance.now() + everyMs;
+    },
+    p95() {
+      const sorted = [...lates].sort((a, b) => a - b);
+      return sorted[Math.floor(0.95 * (sorted.length - 1))] ?? Number.NaN;
+    },
+    stop() {
+      clearInterval(timer);
+    },
+  };
+}
 /** CPU time this process used (user + system), in microseconds. */
 const cpuMicros = () => {
   const { user, system } = process.cpuUsage();
@@ -68,6 +97,7 @@ const LARGE = process.env.NETCHAT_BENCH_SMALL !== '1';
 async function netchatReceiver() {
   const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, largeDatagrams: LARGE });
   const rss = rssSampler();
+  const late = lateness();
   let bytes = 0;
   let firstAt = 0;
   let lastAt = 0;
@@ -100,6 +130,7 @@ async function netchatReceiver() {
         cpu: cpuAtLast - cpuAtFirst,
         delays: [...delays],
         rss: rss.peak(),
+        lateP95: late.p95(),
         stats: { ...peer.stats },
         path: peer.endpoint.pathInfo(e.peer),
       });
@@ -113,9 +144,11 @@ async function netchatReceiver() {
     if (m.type === 'expect') {
       target = m.bytes;
       rss.reset();
+      late.reset();
     }
     if (m.type === 'quit') {
       rss.stop();
+      late.stop();
       await peer.close(200);
       process.exit(0);
     }

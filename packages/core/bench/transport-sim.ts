@@ -18,10 +18,14 @@ export interface PathCase {
 }
 
 export const MEASURE_FROM_MS = 2_000;
-/** Bytes of a datagram on the bottleneck for a full stream_data: 1200 + IPv4 and UDP headers. */
-export const WIRE_BYTES = 1228;
-/** Stream bytes it carries. */
-export const PAYLOAD_BYTES = 1139;
+/** IPv4 and UDP headers: what a datagram costs on the bottleneck beyond its own bytes. */
+const IP_UDP_BYTES = 28;
+/** A full stream_data datagram's bytes that are not stream bytes (1200 carries 1139). */
+const DATA_OVERHEAD_BYTES = 61;
+/** Bottleneck bytes per stream byte of full datagrams of `size` (1228/1139 at 1200, 1480/1391 at 1452). */
+export const wirePerPayload = (size: number) => (size + IP_UDP_BYTES) / (size - DATA_OVERHEAD_BYTES);
+/** The payload of a full datagram of 1200 bytes (the Mathis comparison's MSS). */
+export const PAYLOAD_BYTES = 1200 - DATA_OVERHEAD_BYTES;
 const BUCKET_MS = 100;
 const CHUNK = new Uint8Array(256 * 1024).fill(0x5a);
 
@@ -62,14 +66,16 @@ export function build(path: PathCase, peers: number, sessionsEach: number, loss 
   const net = new VirtualNetwork(seed);
   net.recordSent = false;
   net.conditions = { latency: path.rtt / 2, jitter: 0, loss: 0, duplicate: 0 };
-  // NETCHAT_SIM_LARGE=1: with large datagrams (off by default: two peers on 100 Mbit/s share 0.66, not 0.84).
+  // NETCHAT_SIM_LARGE=1: with large datagrams (off by default: options.ts says why).
   const largeDatagrams = process.env.NETCHAT_SIM_LARGE === '1';
   const options = { streams: true, heartbeatInterval: 5_000, largeDatagrams };
   // Stream packets undescribed, as in a real peer (an object per packet otherwise).
   const quiet = { describeStreamPackets: false };
-  const receiver = net.add('10.0.0.9', 9000, options, 9000, quiet);
+  // The endpoints' randomness (session ids, BBR's starting phase) from the seed too: seed 1 as before.
+  const base = (seed - 1) * 10_000;
+  const receiver = net.add('10.0.0.9', 9000, options, base + 9000, quiet);
   const senders = Array.from({ length: peers }, (_, i) =>
-    net.add(`10.0.0.${i + 1}`, 1000 + i, options, 1000 + i, quiet),
+    net.add(`10.0.0.${i + 1}`, 1000 + i, options, base + 1000 + i, quiet),
   );
   const flows: Flow[] = [];
   for (const sender of senders) {
@@ -174,7 +180,7 @@ export function singleFlow(path: PathCase): SingleFlowResult {
   const info = flow.sender.endpoint.pathInfo(receiver.address);
   return {
     goodputBps: goodput * 8,
-    share: (goodput * WIRE_BYTES) / PAYLOAD_BYTES / capacity,
+    share: (goodput * wirePerPayload(info?.datagramSize ?? 1200)) / capacity,
     goodputRatio: goodput / capacity,
     chatP95Ms: sorted[Math.floor(0.95 * (sorted.length - 1))] ?? Number.NaN,
     chatMaxMs: sorted.at(-1) ?? Number.NaN,
@@ -185,16 +191,24 @@ export function singleFlow(path: PathCase): SingleFlowResult {
 }
 
 /** Two bulk streams: two sessions on one channel (peers 1), or two peers behind one bottleneck (peers 2). */
-export function twoFlows(path: PathCase, peers: 1 | 2): { rates: number[]; ratio: number; share: number } {
-  const { net, flows, counter, start } = build(path, peers, peers === 1 ? 2 : 1);
+export function twoFlows(
+  path: PathCase,
+  peers: 1 | 2,
+  seed = 1,
+): { rates: number[]; ratio: number; share: number } {
+  const { net, flows, counter, start, receiver } = build(path, peers, peers === 1 ? 2 : 1, 0, seed);
   const end = start + path.seconds * 1000;
   net.run(() => false, end);
   const rates = flows.map((f) => counter.rate(f.peerSession, start + MEASURE_FROM_MS, end));
-  const total = rates.reduce((a, b) => a + b, 0);
+  // Each flow's bottleneck bytes by the datagram size its path ended at.
+  const wire = flows.map((f, i) => {
+    const size = f.sender.endpoint.pathInfo(receiver.address)?.datagramSize ?? 1200;
+    return (rates[i] as number) * wirePerPayload(size);
+  });
   return {
     rates: rates.map((r) => r * 8),
     ratio: Math.min(...rates) / Math.max(...rates),
-    share: (total * WIRE_BYTES) / PAYLOAD_BYTES / (path.bitsPerSecond / 8),
+    share: wire.reduce((a, b) => a + b, 0) / (path.bitsPerSecond / 8),
   };
 }
 

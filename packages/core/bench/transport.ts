@@ -34,6 +34,18 @@ const PATHS: PathCase[] = [
 ];
 
 const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS');
+/**
+ * NETCHAT_SIM_SEEDS=1,2,3: the two-peer share run again with each seed (the endpoints'
+ * randomness: BBR's starting phase, so where the flows' probing cycles fall against each other).
+ * One seed's ratio is one draw: with large datagrams 0.81 to 0.998 over ten seeds on 100 Mbit/s,
+ * 0.67 to 0.98 on 1 Gbit/s (NETCHAT_SIM_LARGE=1). The goal is judged on
+ * seed 1 as before; the others are printed beside it.
+ */
+const extraSeeds = (process.env.NETCHAT_SIM_SEEDS ?? '')
+  .split(',')
+  .filter((s) => s !== '')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 1);
 const mbit = (bps: number) => `${round(bps / 1e6, 1)} Mbit/s`;
 
 function simulated() {
@@ -59,6 +71,12 @@ function simulated() {
     console.log(
       `  two peers          ${mark(peers.ratio >= 0.8)} ${round(peers.ratio, 2)} (${peers.rates.map(mbit).join(' / ')}; goal ≥ 0.8)`,
     );
+    if (extraSeeds.length > 0) {
+      const ratios = extraSeeds.map((seed) => twoFlows(path, 2, seed).ratio);
+      console.log(
+        `  two peers, seeds   ${extraSeeds.map((seed, i) => `${seed}: ${round(ratios[i] as number, 2)}`).join(', ')} (seed 1: ${round(peers.ratio, 2)}; worst ${round(Math.min(peers.ratio, ...ratios), 2)})`,
+      );
+    }
     console.log(
       `  1 % random loss         ${mbit(lossy.goodputBps)} beside TCP's ${mbit(lossy.mathisBps)} (Mathis: MSS/RTT × 1.22/√p): ${round(lossy.ratio, 1)}×`,
     );
@@ -97,7 +115,7 @@ async function loopback() {
     `  RSS                ${mark(Math.max(ours.senderRssMB, ours.receiverRssMB) <= 150)} sender ${round(ours.senderRssMB, 1)} MB, receiver ${round(ours.receiverRssMB, 1)} MB (goal ≤ 150 MB each)`,
   );
   console.log(
-    `  chat line, one way ${mark(ours.chatP95Ms < 50)} p95 ${round(ours.chatP95Ms, 1)} ms, max ${round(ours.chatMaxMs, 1)} ms of ${ours.chatLines} lines (goal < 50 ms)`,
+    `  chat line, one way ${mark(ours.chatP95Ms < 50)} p95 ${round(ours.chatP95Ms, 1)} ms, max ${round(ours.chatMaxMs, 1)} ms of ${ours.chatLines} lines (goal < 50 ms; the receiver's own timers ran ${round(ours.receiverLateP95Ms, 1)} ms late at p95)`,
   );
   console.log(
     `  CPU per datagram   netchat sender ${round(ours.senderCpuUs, 2)} µs, receiver ${round(ours.receiverCpuUs, 2)} µs (${ours.datagrams} datagrams of ${round(bytes / ours.datagrams, 0)} stream bytes); raw sender ${round(raw.senderCpuUs, 2)} µs (flat out), receiver ${round(raw.receiverCpuUs, 2)} µs (1200 bytes)`,
@@ -114,6 +132,7 @@ async function loopback() {
     senderRssMB: round(ours.senderRssMB, 1),
     receiverRssMB: round(ours.receiverRssMB, 1),
     chatP95Ms: round(ours.chatP95Ms, 1),
+    receiverLateP95Ms: round(ours.receiverLateP95Ms, 1),
     chatLines: ours.chatLines,
     senderCpuUs: round(ours.senderCpuUs, 2),
     receiverCpuUs: round(ours.receiverCpuUs, 2),

@@ -116,8 +116,10 @@ describe('BBR', () => {
     const bdp = (1_000_000 * 100) / 1000;
     for (let i = 0; i < 20; i++) round({ rate: 1_000_000, inflight: bdp });
     // Each ack here acknowledges a whole round at once: 100 KB more than the rate explains at
-    // that instant, which is what extra_acked measures (a stretch ack must not starve the link).
-    expect(bbr.window()).toBeCloseTo(2 * bdp + burstCapacity(1_000_000) + bdp, 0);
+    // that instant, which is what extra_acked measures (a stretch ack must not starve the link),
+    // but the window holds at most EXTRA_ACKED_MAX_MS (20 ms) of it: 20 KB, not 100 KB (a chat
+    // line waits behind whatever the window holds beyond the model).
+    expect(bbr.window()).toBeCloseTo(2 * bdp + burstCapacity(1_000_000) + 20_000, 0);
   });
 
   it('cycles the pacing gain, probing by at most PROBE_QUEUE_MS of queue', () => {
@@ -184,6 +186,50 @@ describe('BBR', () => {
     round({ rate: 1_000_000, inflight: bound });
     round({ rate: 1_000_000, inflight: bound + D });
     expect(bbr.inflightBound).toBeCloseTo(bound + 3 * D, 6);
+  });
+
+  it('counts a round as spent against the bound by the largest datagram sent (1452-byte datagrams leave up to 1451 bytes unused)', () => {
+    const bounded = () => {
+      const d = toProbeBw();
+      d.round({ rate: 1_000_000, inflight: 200_000, lost: 6_000 });
+      d.round({ rate: 1_000_000, inflight: 100_000 });
+      return d;
+    };
+    // Only 1200-byte datagrams: a round 1300 bytes under the bound had room for one more.
+    const small = bounded();
+    const smallBound = small.bbr.inflightBound;
+    small.bbr.onPacketSent(small.at(), D, 50_000, false);
+    small.round({ rate: 1_000_000, inflight: smallBound - 1_300 });
+    expect(small.bbr.inflightBound).toBe(smallBound);
+    // 1452-byte datagrams: the next one did not fit, so the round was limited by the bound.
+    const large = bounded();
+    const largeBound = large.bbr.inflightBound;
+    large.bbr.onPacketSent(large.at(), 1452, 50_000, false);
+    large.round({ rate: 1_000_000, inflight: largeBound - 1_300 });
+    expect(large.bbr.inflightBound).toBeCloseTo(largeBound + D, 6);
+  });
+
+  it('counts the loss minimums and the raises of the bound in datagrams of the size the flow sends (1452 bytes after a PMTU raise)', () => {
+    const L = 1452;
+    // Startup: 7 lost 1452-byte datagrams (10,164 bytes, more than 8 × 1200) are not yet 8 datagrams.
+    const d = driver();
+    d.bbr.onPacketSent(d.at(), L, 50_000, false);
+    for (const rate of [120_000, 250_000, 500_000]) d.round({ rate });
+    d.round({ rate: 1_000_000, inflight: 150_000, lost: 7 * L });
+    d.round({ rate: 1_500_000 });
+    expect(d.bbr.mode).toBe('startup');
+    d.round({ rate: 2_000_000, inflight: 400_000, lost: 9 * L });
+    d.round({ rate: 2_200_000, inflight: 300_000 });
+    expect(d.bbr.mode).not.toBe('startup');
+    // ProbeBW: after a loss the bound rises by one datagram of 1452 bytes, then two.
+    const p = toProbeBw();
+    p.bbr.onPacketSent(p.at(), L, 50_000, false);
+    p.round({ rate: 1_000_000, inflight: 200_000, lost: 6_000 });
+    p.round({ rate: 1_000_000, inflight: 100_000 });
+    const bound = p.bbr.inflightBound;
+    p.round({ rate: 1_000_000, inflight: bound });
+    p.round({ rate: 1_000_000, inflight: bound + L });
+    expect(p.bbr.inflightBound).toBeCloseTo(bound + 3 * L, 6);
   });
 
   it('ends Startup on a round that lost more than 2 % (8 datagrams at least): the buffer is full', () => {

@@ -51,13 +51,23 @@ export const FULL_BW_ROUNDS = 3;
 export const FULL_BW_GROWTH = 1.25;
 /** Pacing a little under the estimate (Linux's bbr_pacing_margin_percent). */
 export const PACING_MARGIN = 0.01;
-/** The ack aggregation estimate: the max over two windows of this many rounds, at most this long (ms) of sending. */
+/**
+ * The ack aggregation estimate: the max over two windows of this many rounds, at most this long
+ * (ms) of sending. Linux allows 100 ms; but what the window holds beyond the model waits in the
+ * receiver's queue whenever acks came in a burst because the receiver was not running, and a chat
+ * line waits behind it. On loopback with a core kept busy by another process, 100 ms put a chat
+ * line 20-60 ms behind the receiver's own timer lateness at p95 (78-116 ms against 55-59); 20 ms
+ * kept it at that lateness (41-50 against 42-44) at the same rate. The simulated paths' acks come
+ * in bursts of 16 packets at most, far under 20 ms of sending.
+ */
 export const EXTRA_ACKED_ROUNDS = 5;
-export const EXTRA_ACKED_MAX_MS = 100;
+export const EXTRA_ACKED_MAX_MS = 20;
 /**
  * BBRv2's loss bound: a round that lost more than 2 % of its bytes (and at least 3 datagrams)
  * caps what may be in flight at 0.7 of the round's peak; each round the flow then spends
- * against the cap raises it, by one datagram, then two, four... (BBRv2's probe up).
+ * against the cap raises it, by one datagram, then two, four... (BBRv2's probe up). The bytes
+ * here are 1200-byte datagrams; a flow that sends larger ones (1452 after a PMTU raise) counts
+ * these minimums and raises in its own datagrams (see `largestSent`).
  */
 export const LOSS_THRESHOLD = 0.02;
 export const LOSS_MIN_BYTES = 3 * MAX_DATAGRAM_SIZE;
@@ -106,6 +116,17 @@ export class Bbr implements CongestionController {
   /** BBRv2's inflight_hi (Infinity until a round loses too much) and how much the next round adds. */
   private inflightHi = Number.POSITIVE_INFINITY;
   private probeUpIncrement = MAX_DATAGRAM_SIZE;
+  /**
+   * The largest datagram sent (bytes; 1452 once a path proved it carries large ones). A round
+   * whose peak in flight came within one of these of inflight_hi was limited by the bound: the
+   * next datagram did not fit. Judged against 1200 instead, a flow of 1452-byte datagrams whose
+   * window left 1201-1451 bytes unused never raised its bound again, and two such flows kept the
+   * split their first loss gave them (0.66 of each other on 100 Mbit/s, 50 ms). The loss
+   * minimums and the bound's raises count datagrams of this size too (BBRv2 counts packets):
+   * in 1200-byte units a 1452-byte flow left Startup on fewer lost datagrams and raised its
+   * bound by less than a datagram a round.
+   */
+  private largestSent = MAX_DATAGRAM_SIZE;
   private roundAcked = 0;
   private roundLost = 0;
   private roundMaxInFlight = 0;
@@ -148,13 +169,13 @@ export class Bbr implements CongestionController {
     return this.cwnd;
   }
 
-
   pacingRate(): number | undefined {
     return this.pacing;
   }
 
   /** BBRHandleRestartFromIdle (BBROnTransmit). */
-  onPacketSent(_now: number, _bytes: number, priorInFlight: number, appLimited: boolean): void {
+  onPacketSent(_now: number, bytes: number, priorInFlight: number, appLimited: boolean): void {
+    if (bytes > this.largestSent) this.largestSent = bytes;
     if (priorInFlight !== 0 || !appLimited) return;
     this.idleRestart = true;
     this.ackEpochAcked = 0;
@@ -238,13 +259,15 @@ export class Bbr implements CongestionController {
   /** A round ended: too much loss lowers the bound on what is in flight; a round against it raises it. */
   private endRound(): void {
     const lost = this.roundLost;
-    const minimum = this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES;
+    // The minimums count datagrams: of the size this flow sends.
+    const datagrams = this.largestSent / MAX_DATAGRAM_SIZE;
+    const minimum = (this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES) * datagrams;
     if (lost >= minimum && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
       this.inflightHi = Math.max(MIN_PIPE_CWND, LOSS_BETA * Math.min(this.inflightHi, this.roundMaxInFlight));
-      this.probeUpIncrement = MAX_DATAGRAM_SIZE;
+      this.probeUpIncrement = this.largestSent;
       // Startup overflowed the buffer: the pipe is full (BBRv2), whatever the bandwidth did.
       if (this.state === 'startup') this.filledPipe = true;
-    } else if (this.state === 'probe_bw' && this.roundMaxInFlight + MAX_DATAGRAM_SIZE >= this.inflightHi) {
+    } else if (this.state === 'probe_bw' && this.roundMaxInFlight + this.largestSent >= this.inflightHi) {
       this.inflightHi += this.probeUpIncrement;
       this.probeUpIncrement *= 2;
     }
