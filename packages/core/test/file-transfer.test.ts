@@ -232,7 +232,7 @@ describe('a file transfer', () => {
   it('writes each file from one chunk buffer of its own, lent to a slow disk and whole when written', () => {
     const pair = filePair();
     const { net, bob } = pair;
-    net.conditions = { latency: 5, jitter: 5, loss: 0.02 };
+    net.conditions = { latency: 5, jitter: 5, loss: 0.02, duplicate: 0 };
     bob.storage.delay = 20;
     const files = { 'a.bin': randomData(3_000_000, 11), 'b.bin': randomData(700_000, 12) };
     // Each write's memory, by file, and what it held when it was asked for (checked when written).
