@@ -229,6 +229,22 @@ export class Endpoint {
     return this.transport.read(id, stream, max, now);
   }
 
+  /**
+   * As readStream, but copies into `into` from `at` (at most `max` bytes, and what fits): one copy
+   * out of the stream's buffer, no array per read. Returns the bytes copied (0 if none wait).
+   */
+  readStreamInto(
+    id: SessionId,
+    stream: StreamId,
+    into: Uint8Array,
+    at: number,
+    max: number,
+    now: number,
+  ): number {
+    this.now = now;
+    return this.transport.readInto(id, stream, into, at, max, now);
+  }
+
   /** Cancels a stream: ours is reset, the peer's is asked to stop; `code` (0-65535) is told to the peer. */
   cancelStream(id: SessionId, stream: StreamId, now: number, code = 0): void {
     this.now = now;

@@ -229,6 +229,47 @@ describe('a file transfer', () => {
     expect(mostAsked).toBeLessThanOrEqual(2);
   });
 
+  it('writes each file from one chunk buffer of its own, lent to a slow disk and whole when written', () => {
+    const pair = filePair();
+    const { net, bob } = pair;
+    net.conditions = { latency: 5, jitter: 5, loss: 0.02, duplicate: 0 };
+    bob.storage.delay = 20;
+    const files = { 'a.bin': randomData(3_000_000, 11), 'b.bin': randomData(700_000, 12) };
+    // Each write's memory, by file, and what it held when it was asked for (checked when written).
+    const buffers = new Map<number, Set<ArrayBufferLike>>();
+    let writes = 0;
+    let changedWhileLent = 0;
+    const perform = bob.storage.perform.bind(bob.storage);
+    const asked = new Map<number, Uint8Array>();
+    bob.storage.perform = (engine, r) => {
+      if (r.kind === 'write') {
+        writes++;
+        const set = buffers.get(r.file) ?? new Set();
+        set.add(r.bytes.buffer);
+        buffers.set(r.file, set);
+        if (!equal(asked.get(r.id), r.bytes)) changedWhileLent++;
+      }
+      perform(engine, r);
+    };
+    const take = bob.storage.take.bind(bob.storage);
+    bob.storage.take = (engine) => {
+      const original = engine.pollRequest.bind(engine);
+      engine.pollRequest = () => {
+        const r = original();
+        if (r?.kind === 'write') asked.set(r.id, new Uint8Array(r.bytes));
+        return r;
+      };
+      take(engine);
+      engine.pollRequest = original;
+    };
+    send(pair, files, 300_000);
+    for (const [name, data] of Object.entries(files)) expect(equal(bob.storage.placed.get(name), data), name).toBe(true);
+    expect(writes).toBeGreaterThan(20);
+    expect(changedWhileLent).toBe(0);
+    // One buffer per file however many reads (before readStreamInto: a new array per read).
+    expect([...buffers.values()].map((set) => set.size)).toEqual([1, 1]);
+  });
+
   it('on a receiver whose disk stalls holds one chunk; the window closes and the sender stops reading', () => {
     const window = 512 * 1024;
     const pair = filePair({ maxStreamWindow: window });

@@ -42,6 +42,7 @@ export class VirtualFileLink implements FilePort {
       writeStream: (s, id, bytes) => endpoint.writeStream(s, id, bytes, net.now),
       finishStream: (s, id) => endpoint.finishStream(s, id, net.now),
       readStream: (s, id, max) => endpoint.readStream(s, id, max, net.now),
+      readStreamInto: (s, id, into, at, max) => endpoint.readStreamInto(s, id, into, at, max, net.now),
       cancelStream: (s, id, code) => endpoint.cancelStream(s, id, net.now, code),
       streamInfo: (s, id) => endpoint.streamInfo(s, id),
       session: (id) => endpoint.session(id),

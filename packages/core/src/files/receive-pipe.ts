@@ -37,7 +37,7 @@ export function onDataStream(
     return;
   }
   advanceFile(file, 'start');
-  file.receive = { stream, writing: false, stopped: false, ended: false };
+  file.receive = { stream, writing: false, stopped: false, ended: false, buffer: undefined };
   ctx.table.attachStream(transfer, file, stream);
   pumpReceive(ctx, transfer, file);
 }
@@ -50,18 +50,23 @@ export function pumpReceive(ctx: TransferContext, transfer: Transfer, file: Tran
   if (transfer.state !== 'accepted') return;
   const at = file.offset + file.moved;
   const left = file.size - at;
-  let bytes: Uint8Array;
+  // One chunk buffer per file, read into straight from the stream's buffer and lent to the
+  // storage for the write (it is ours again when the write is answered): no array per read.
+  pipe.buffer ??= new Uint8Array(Math.max(1, Math.min(file.size - file.offset, ctx.options.chunkBytes)));
+  let length: number;
   try {
     // At the size, one byte more is asked for: there must be none (the fin comes there).
-    bytes = ctx.port.readStream(
+    length = ctx.port.readStreamInto(
       transfer.session,
       pipe.stream,
-      left > 0 ? Math.min(left, ctx.options.chunkBytes) : 1,
+      pipe.buffer,
+      0,
+      left > 0 ? Math.min(left, pipe.buffer.length) : 1,
     );
   } catch {
     return; // the stream ended: its event says how
   }
-  if (bytes.length === 0) return; // `stream_readable` (or `stream_finished`) calls again
+  if (length === 0) return; // `stream_readable` (or `stream_finished`) calls again
   if (left === 0) {
     ctx.stats.protocolErrors++;
     const why = `${file.path}: data went on past the ${file.size} bytes offered`;
@@ -69,6 +74,7 @@ export function pumpReceive(ctx: TransferContext, transfer: Transfer, file: Tran
     return;
   }
   pipe.writing = true;
+  const bytes = pipe.buffer.subarray(0, length);
   ctx.request({ kind: 'write', transfer: transfer.id, file: file.index, offset: at, bytes });
 }
 
@@ -110,6 +116,7 @@ function complete(ctx: TransferContext, transfer: Transfer, file: TransferFile):
     return;
   }
   advanceFile(file, 'end');
+  if (file.receive) file.receive.buffer = undefined; // nothing more is read: its memory goes
   file.partialOpen = false; // finishing ends the partial file, whatever comes of it
   ctx.request({ kind: 'finish', transfer: transfer.id, file: file.index });
 }
@@ -151,6 +158,7 @@ export function onFinished(
 export function onReceiveStopped(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
   if (!file.receive) return;
   file.receive.stopped = true;
+  file.receive.buffer = undefined;
   ctx.table.detachStream(transfer.session, file.receive.stream);
 }
 
@@ -164,6 +172,7 @@ function failReceiving(
   streamCode: number,
 ): void {
   stopDataStream(ctx, transfer, file, streamCode);
+  if (file.receive) file.receive.buffer = undefined;
   sendVerdict(ctx, transfer, file, verdictOf(code));
   settleFile(ctx, transfer, file, storageFailure(code, message));
   openMore(ctx, transfer);

@@ -46,7 +46,11 @@ export type StorageRequest =
       readonly size: number;
       readonly name: string;
     })
-  /** receive: write `bytes` at `offset` (the next in order); answer `{ ok }` once the next may come. */
+  /**
+   * receive: write `bytes` at `offset` (the next in order); answer `{ ok }` once the next may come.
+   * `bytes` is a view of the engine's chunk buffer, lent until the answer: the storage copies or
+   * writes it before answering, and keeps no reference to it after.
+   */
   | (About & {
       readonly kind: 'write';
       readonly id: number;

@@ -12,6 +12,8 @@ export interface StreamPort {
   writeStream(session: SessionId, stream: StreamId, bytes: Uint8Array): number;
   finishStream(session: SessionId, stream: StreamId): void;
   readStream(session: SessionId, stream: StreamId, max: number): Uint8Array;
+  /** Copies up to `max` bytes into `into` at `at`; returns how many (NetchatPeer.readStreamInto). */
+  readStreamInto(session: SessionId, stream: StreamId, into: Uint8Array, at: number, max: number): number;
   cancelStream(session: SessionId, stream: StreamId, code: number): void;
   streamInfo(session: SessionId, stream: StreamId): StreamInfo | undefined;
   session(id: SessionId):

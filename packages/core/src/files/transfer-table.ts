@@ -46,6 +46,8 @@ export interface ReceivePipe {
   stopped: boolean;
   /** The stream's end was read: the file completes when the write in progress is done. */
   ended: boolean;
+  /** The chunk buffer the stream is read into and each write lends the storage (while it moves). */
+  buffer: Uint8Array | undefined;
 }
 
 export interface TransferFile {

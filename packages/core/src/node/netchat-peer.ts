@@ -227,6 +227,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.call(() => this.endpoint.readStream(session, stream, max, this.clock()));
   }
 
+  /** Copies up to `max` bytes of a peer's stream into `into` at `at`; returns how many (Endpoint.readStreamInto). */
+  readStreamInto(session: SessionId, stream: StreamId, into: Uint8Array, at: number, max: number): number {
+    return this.call(() => this.endpoint.readStreamInto(session, stream, into, at, max, this.clock()));
+  }
+
   cancelStream(session: SessionId, stream: StreamId, code = 0): void {
     this.call(() => this.endpoint.cancelStream(session, stream, this.clock(), code));
   }

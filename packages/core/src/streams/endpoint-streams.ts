@@ -89,6 +89,13 @@ export class EndpointStreams {
     return bytes;
   }
 
+  readInto(id: SessionId, stream: StreamId, into: Uint8Array, at: number, max: number, now: number): number {
+    const streams = this.usable(id, false);
+    const copied = streams.readInto(stream, into, at, max, now);
+    this.settle(streams.path);
+    return copied;
+  }
+
   cancel(id: SessionId, stream: StreamId, code: number, now: number): void {
     if (!Number.isInteger(code) || code < 0 || code > 0xffff)
       throw errors.invalidArgument('cancel code', `${code} is not an integer from 0 to 65535`);

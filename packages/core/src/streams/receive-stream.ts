@@ -100,14 +100,20 @@ export class ReceiveStream {
 
   /** Copies up to `max` readable bytes out (a new array; empty if none). */
   take(max: number): Uint8Array {
+    const out = new Uint8Array(Math.min(max, this.readable));
+    this.takeInto(out, 0, out.length);
+    return out;
+  }
+
+  /** Copies up to `max` readable bytes into `into` at `at` (no allocation); returns how many. */
+  takeInto(into: Uint8Array, at: number, max: number): number {
     const length = Math.min(max, this.readable);
-    const out = new Uint8Array(length);
-    if (length === 0) return out;
-    this.buffer.copy(this.read, length, out, 0);
+    if (length <= 0) return 0;
+    this.buffer.copy(this.read, length, into, at);
     this.read += length;
     this.buffer.release(this.read);
     this.received.removeBelow(this.read);
-    return out;
+    return length;
   }
 
   /**

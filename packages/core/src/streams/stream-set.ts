@@ -174,26 +174,51 @@ export class StreamSet implements PathUser {
   }
 
   read(id: StreamId, max: number, now: number): Uint8Array {
-    const stream = this.receives.get(id);
-    if (!stream) {
-      if (id % 2 === this.parity)
-        throw errors.invalidArgument('stream', `${id} is ours to write, not to read`);
-      // Read to its end, or cancelled: there is nothing more (a reader's last loop may ask again).
-      if (this.known(id)) return EMPTY;
-      throw errors.noSuchStream(this.session.id, id);
-    }
+    const stream = this.readSource(id);
+    if (!stream) return EMPTY;
     const bytes = stream.take(max);
+    this.afterRead(id, stream, now);
+    return bytes;
+  }
+
+  /**
+   * As `read`, but copies into `into` from `at` (up to `max` bytes, and the room `into` has):
+   * no array per read. Returns the bytes copied.
+   */
+  readInto(id: StreamId, into: Uint8Array, at: number, max: number, now: number): number {
+    if (!Number.isInteger(at) || at < 0 || at > into.length)
+      throw errors.invalidArgument('read offset', `${at} is not within the ${into.length} bytes given`);
+    if (!Number.isInteger(max) || max < 0)
+      throw errors.invalidArgument('read length', `${max} is not a whole number of bytes`);
+    const stream = this.readSource(id);
+    if (!stream) return 0;
+    const copied = stream.takeInto(into, at, Math.min(max, into.length - at));
+    this.afterRead(id, stream, now);
+    return copied;
+  }
+
+  /** The stream a read takes from; undefined if it was read to its end or cancelled (nothing more). */
+  private readSource(id: StreamId): ReceiveStream | undefined {
+    const stream = this.receives.get(id);
+    if (stream) return stream;
+    if (id % 2 === this.parity) throw errors.invalidArgument('stream', `${id} is ours to write, not to read`);
+    // Read to its end, or cancelled: there is nothing more (a reader's last loop may ask again).
+    if (this.known(id)) return undefined;
+    throw errors.noSuchStream(this.session.id, id);
+  }
+
+  /** After a read (of any length): the fin seen ends the stream, else the peer may get more credit. */
+  private afterRead(id: StreamId, stream: ReceiveStream, now: number): void {
     if (stream.readable === 0) stream.readableSignalled = false;
     if (stream.state === 'open' && stream.atEnd) {
       stream.state = 'done';
       emitFinished(this, id, 'receive');
       retire(this, stream, now);
-      return bytes;
+      return;
     }
     const rtt = this.path.rtt.srtt ?? this.session.rtt.srtt;
     const credit = stream.creditAfterRead(now, rtt, this.session.ctx.options.maxStreamWindow, this.grant);
     if (credit !== undefined) sendCredit(this, stream, now);
-    return bytes;
   }
 
   /** Cancels a stream: ours is reset, the peer's is asked to stop. Nothing if it is over already. */

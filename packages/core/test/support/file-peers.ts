@@ -28,6 +28,8 @@ export function endpointPort(net: VirtualNetwork, endpoint: Endpoint): StreamPor
     writeStream: (session, stream, bytes) => endpoint.writeStream(session, stream, bytes, net.now),
     finishStream: (session, stream) => endpoint.finishStream(session, stream, net.now),
     readStream: (session, stream, max) => endpoint.readStream(session, stream, max, net.now),
+    readStreamInto: (session, stream, into, at, max) =>
+      endpoint.readStreamInto(session, stream, into, at, max, net.now),
     cancelStream: (session, stream, code) => endpoint.cancelStream(session, stream, net.now, code),
     streamInfo: (session, stream) => endpoint.streamInfo(session, stream),
     session: (id) => endpoint.session(id),
