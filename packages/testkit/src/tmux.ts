@@ -123,6 +123,13 @@ export class TmuxTerminal {
   close(): void {
     TmuxTerminal.open.delete(this);
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
+    // A killed server leaves its socket file behind (thousands of them over many runs).
+    rmSync(this.socketPath, { force: true });
+  }
+
+  /** Where tmux keeps this server's socket (`-L name`: $TMUX_TMPDIR or /tmp, then tmux-UID). */
+  get socketPath(): string {
+    return join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket);
   }
 
   private tmux(...args: string[]): string {
