@@ -11,7 +11,7 @@
  * Run: node scripts/bench-startup.mjs (after pnpm build). Prints figures and one JSON line.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ const bin = join(root, 'packages/release/dist/netchat/dist');
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 30);
 const WARMUP = 3;
 const env = { ...process.env, NETCHAT_HOME: mkdtempSync(join(tmpdir(), 'netchat-bench-home-')) };
+// The home the peers make files in goes when the benchmark ends, however it ends.
+process.on('exit', () => rmSync(env.NETCHAT_HOME, { recursive: true, force: true }));
 
 const QUICK = {
   'node -e 0': [process.execPath, ['-e', '0']],
