@@ -224,9 +224,7 @@ export class PartialStore {
     checkKey(key);
     const id = partialId(key);
     if (this.receiving.has(id)) return false;
-    const { data, state, temporary } = partialPaths(this.folder, id);
-    await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
-    await removeStaleTemporaries(this.folder, id);
+    await this.removePartial(id);
     return true;
   }
 
@@ -243,7 +241,7 @@ export class PartialStore {
     const before = this.now().getTime() - this.staleAfterMs;
     for (const id of ids) {
       if (this.receiving.has(id)) continue;
-      const { data, state, temporary } = partialPaths(this.folder, id);
+      const { data, state } = partialPaths(this.folder, id);
       // lstat: a link planted at a partial's name is judged by itself, and only it removed.
       const times = await Promise.all(
         [data, state].map((path) =>
@@ -254,11 +252,17 @@ export class PartialStore {
         ),
       );
       if (Math.max(...times) >= before || this.receiving.has(id)) continue;
-      await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
-      await removeStaleTemporaries(this.folder, id);
+      await this.removePartial(id);
       removed.push(id);
     }
     return removed;
+  }
+
+  /** A partial's files go: its data, its state and any temporary a writer of it left. */
+  private async removePartial(id: string): Promise<void> {
+    const { data, state, temporary } = partialPaths(this.folder, id);
+    await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
+    await removeStaleTemporaries(this.folder, id);
   }
 
   private async touch(paths: readonly string[]): Promise<void> {
