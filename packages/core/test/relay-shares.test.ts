@@ -43,7 +43,7 @@ describe('relay shares', () => {
     expect(partCaps([1, 2])).toEqual([C / 2, C / 2]);
   });
 
-  it('an address silent for two sweeps leaves, and its share goes back', () => {
+  it('an address silent for two sweeps leaves, and its share goes back; with none left no sweep is due', () => {
     const { s, partCaps } = shares();
     let now = 0;
     for (let i = 0; i < 3; i++) {
@@ -60,6 +60,13 @@ describe('relay shares', () => {
     expect(s.has(2)).toBe(false);
     expect(partCaps([1])).toEqual([C]);
     expect(s.next(now)).toBe(now + SWEEP_MS);
+    // The last one falls silent too: nothing takes part, and no sweep is due (no timer while idle).
+    for (let i = 0; i < 2; i++) {
+      now += SWEEP_MS;
+      s.sweep(now);
+    }
+    expect(s.size).toBe(0);
+    expect(s.next(now)).toBeUndefined();
   });
 
   it('random traffic over 1 to 12 addresses that come and go: the caps never add up to more than C', () => {

@@ -111,11 +111,6 @@ export class RelayPaths {
     this.host.setPathRateLimit(relayed, this.shares.idleCap);
   }
 
-  /** Relayed addresses sharing the budget now (relay-shares.ts). */
-  get sharing(): number {
-    return this.shares.size;
-  }
-
   /** Measures the relayed addresses' use and shares the budget again (relay-shares.ts). */
   sweepShares(now: number): void {
     this.shares.sweep(now);

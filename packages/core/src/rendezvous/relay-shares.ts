@@ -38,8 +38,6 @@ interface Part {
   readonly address: Address;
   /** Inner bytes sent since the last sweep. */
   sent: number;
-  /** Bytes a second at the last sweep. */
-  rate: number;
   /** What it asks for (bytes a second): twice its rate if it was light, else all it can get (C / 32 at least). */
   demand: number;
   idleSweeps: number;
@@ -92,7 +90,7 @@ export class RelayShares {
     }
     // Beside others it starts with C / 32; alone, it has all of C; either way the next sweep measures it.
     const demand = this.parts.size > 0 ? 0 : Number.POSITIVE_INFINITY;
-    this.parts.set(port, { address, sent: bytes, rate: 0, demand, idleSweeps: 0, cap: this.total });
+    this.parts.set(port, { address, sent: bytes, demand, idleSweeps: 0, cap: this.total });
     this.share();
   }
 
@@ -113,9 +111,8 @@ export class RelayShares {
         this.setCap(part.address, this.total);
         continue;
       }
-      part.rate = (part.sent * 1000) / elapsed;
-      const light = part.rate < part.cap * LIGHT_BELOW;
-      part.demand = light ? 2 * part.rate : Number.POSITIVE_INFINITY;
+      const rate = (part.sent * 1000) / elapsed;
+      part.demand = rate < part.cap * LIGHT_BELOW ? 2 * rate : Number.POSITIVE_INFINITY;
       part.sent = 0;
     }
     this.share();
