@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { fingerprint, NetchatPeer } from '@netchat/core';
 import { hasTmux, ProgramProcess, type TmuxTerminal } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAfter, removeAfter, tui } from './tmux-tui.js';
+import { closeAfter, pressUntil, removeAfter, tui } from './tmux-tui.js';
 
 const cli = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
 const programs: ProgramProcess[] = [];
@@ -47,20 +47,6 @@ async function receiver(size: { columns: number; rows: number }, args: string[] 
   const port = Number(/127\.0\.0\.1:(\d+)/.exec(screen)?.[1]);
   expect(port).toBeGreaterThan(0);
   return { t, port };
-}
-
-/**
- * Presses `key` until the screen shows `done` (the dialog takes keys only once it has been on
- * screen for half a second), at most 40 times.
- */
-async function pressUntil(t: TmuxTerminal, key: string, done: (s: string) => boolean): Promise<string> {
-  for (let i = 0; i < 40; i++) {
-    t.press(key);
-    try {
-      return await t.waitUntil(done, `after ${key}`, 250);
-    } catch {}
-  }
-  return t.waitUntil(done, `after ${key}`, 1000);
 }
 
 describe.skipIf(!hasTmux)('the dialogs in a real terminal', () => {

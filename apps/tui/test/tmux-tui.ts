@@ -73,3 +73,21 @@ export async function echoPeer(nick: string): Promise<NetchatPeer> {
   peer.on('message', (e) => peer.send(e.session, `echo: ${e.text}`));
   return peer;
 }
+
+/**
+ * Presses `key` until the screen shows `done` (the request dialog takes keys only once it has
+ * been on screen for half a second), at most 40 times.
+ */
+export async function pressUntil(
+  t: TmuxTerminal,
+  key: string,
+  done: (s: string) => boolean,
+): Promise<string> {
+  for (let i = 0; i < 40; i++) {
+    t.press(key);
+    try {
+      return await t.waitUntil(done, `after ${key}`, 250);
+    } catch {}
+  }
+  return t.waitUntil(done, `after ${key}`, 1000);
+}

@@ -28,11 +28,12 @@ import {
 import { backgroundTimers, type ClientSettings, type ClientUpdate } from './client-update.js';
 import { type Conversation, type EndReason, newConversation } from './conversation.js';
 import { Dialler } from './dialler.js';
+import { EndedConversations } from './ended-conversations.js';
 import { MessageFates } from './message-fates.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
 import type { Target } from './peer-target.js';
-import { isPeerTyping, type PresenceUpdate, PresenceTracker } from './presence.js';
+import { isPeerTyping, PresenceTracker, type PresenceUpdate } from './presence.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
 export type { ClientSettings, ClientTimers, ClientUpdate } from './client-update.js';
@@ -45,6 +46,8 @@ export class ChatClient {
   private readonly fates: MessageFates;
   private readonly presence: PresenceTracker;
   private readonly dialler: Dialler;
+  /** The latest ended conversation with each peer key: what a new one with that peer continues. */
+  private readonly ended = new EndedConversations();
   private nextConversationId = 1;
   private refusing = false;
   private readonly clock: () => number;
@@ -352,7 +355,7 @@ export class ChatClient {
     conversation.state = 'open';
     // Chatting with a key is trusting it from now on (trust on first use), seen here and now.
     this.trustStore.remember(e.publicKey, e.nick, e.fingerprint, { address: e.peer });
-    this.emit({ type: 'opened', conversation, how: 'connected' });
+    this.emit({ type: 'opened', conversation, how: 'connected', resumes: this.ended.resumed(e.publicKey) });
   }
 
   private openIncoming(request: WaitingRequest, how: 'accepted' | 'auto'): Conversation {
@@ -364,7 +367,7 @@ export class ChatClient {
     conversation.trust = request.trust;
     conversation.state = 'open';
     this.trustStore.remember(request.publicKey, request.nick, request.fingerprint, { address: request.peer });
-    this.emit({ type: 'opened', conversation, how, request });
+    this.emit({ type: 'opened', conversation, how, request, resumes: this.ended.resumed(request.publicKey) });
     return conversation;
   }
 
@@ -387,6 +390,7 @@ export class ChatClient {
     conversation.state = 'ended';
     conversation.ended = why;
     this.conversations.splice(this.conversations.indexOf(conversation), 1);
+    this.ended.ended(conversation);
     this.presence.ended(conversation);
     const unsettled = this.fates.ended(conversation);
     this.emit({ type: 'ended', conversation });

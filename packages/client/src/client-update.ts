@@ -34,6 +34,11 @@ export type ClientUpdate =
       readonly how: 'connected' | 'accepted' | 'auto';
       /** The peer's request, when it asked (`accepted`, `auto`). */
       readonly request?: WaitingRequest;
+      /**
+       * The ended conversation with the same peer (the same key) this one continues, if there was
+       * one: a front-end shows it in that one's place (ended-conversations.ts).
+       */
+      readonly resumes?: Conversation;
     }
   /** The conversation ended, or (see `neverOpened`) its request failed; `conversation.ended` says why. */
   | { readonly type: 'ended'; readonly conversation: Conversation }

@@ -9,8 +9,8 @@ import {
   type KnownPeer,
   type PeerSpec,
   peerName,
-  terminalSafe,
   type TrustAssessment,
+  terminalSafe,
 } from '@netchat/core';
 import { actionOf } from './actions.js';
 import type { ChatHistory, HistoryEntry } from './chat-history.js';
@@ -143,6 +143,11 @@ export function openedNotices(c: Conversation, how: 'connected' | 'accepted' | '
   }[how];
   const relayed = c.peer !== undefined && isRelayed(c.peer) ? [info(RELAYED_TEXT)] : [];
   return [info(first), ...relayed, ...(how === 'connected' && c.trust ? trustNotices(c.trust) : [])];
+}
+
+/** The line a chat's place shows when the chat with the same peer (the same key) opens again there. */
+export function reopenedText(c: Conversation): string {
+  return `Chat with ${conversationWho(c)} reopened.`;
 }
 
 export const RELAYED_TEXT =

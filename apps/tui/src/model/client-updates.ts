@@ -1,6 +1,7 @@
 /**
  * What the client's updates change in the tabs: a request's notice on the home tab, a tab for a
- * conversation that opens (its earlier chats first), each message in its tab (unread, a bell when
+ * conversation that opens (its earlier chats first; a chat with a peer whose ended tab is there
+ * reopens in that tab), each message in its tab (unread, a bell when
  * the tab is not shown), the marks of sent lines, and why a conversation ended (a second chat
  * with a peer already in one: that chat's tab is shown).
  */
@@ -10,8 +11,8 @@ import {
   type Conversation,
   neverOpened,
   type OutgoingMessage,
-  peerName,
   type PresenceUpdate,
+  peerName,
   texts,
 } from '@netchat/client';
 import { formatAddress, terminalSafe } from '@netchat/core';
@@ -50,7 +51,7 @@ export class ClientUpdates {
         this.model.home.log.notice(texts.requestGoneText(u.request, u.why));
         return;
       case 'opened':
-        this.onOpened(u.conversation, u.how);
+        if (!this.reopened(u.conversation, u.how, u.resumes)) this.onOpened(u.conversation, u.how);
         return;
       case 'ended':
         this.onEnded(u.conversation);
@@ -86,9 +87,31 @@ export class ClientUpdates {
     }
     this.showHistory(tab, conversation);
     tab.log.notices(texts.openedNotices(conversation, how));
-    if (how !== 'connected' && conversation.trust)
-      tab.log.notices(texts.trustNotices(conversation.trust));
+    if (how !== 'connected' && conversation.trust) tab.log.notices(texts.trustNotices(conversation.trust));
     if (how !== 'connected') this.model.show(tab);
+  }
+
+  /**
+   * A chat with a peer (the same key) whose ended tab is still there: it continues in that tab,
+   * its lines above, and a /connect's own tab (its "Sending connection request…") goes. False if
+   * there is no such tab.
+   */
+  private reopened(
+    conversation: Conversation,
+    how: 'connected' | 'accepted' | 'auto',
+    resumes: Conversation | undefined,
+  ): boolean {
+    const tab = resumes ? this.model.tabOf(resumes) : undefined;
+    if (tab?.state !== 'ended') return false;
+    const asked = this.model.tabOf(conversation);
+    const wasShown = asked !== undefined && asked === this.model.currentTab;
+    if (asked) this.model.removeTab(asked);
+    tab.reopen(conversation);
+    tab.log.notice(texts.reopenedText(conversation));
+    tab.log.notices(texts.openedNotices(conversation, how));
+    if (how !== 'connected' && conversation.trust) tab.log.notices(texts.trustNotices(conversation.trust));
+    if (how !== 'connected' || wasShown) this.model.show(tab);
+    return true;
   }
 
   /**

@@ -14,6 +14,7 @@ export type TabState = 'home' | ConversationState;
 
 export class Tab {
   unread = 0;
+  private shown: Conversation | undefined;
   /** The earlier chats with this peer's key shown above the chat, and older ones to show as it scrolls up. */
   history: HistoryPages | undefined;
 
@@ -23,10 +24,22 @@ export class Tab {
     /** This tab's own draft (the history of what was sent is shared). */
     readonly editor: LineEditor,
     /** The client's conversation this tab shows; none for the home tab. */
-    readonly conversation?: Conversation,
+    conversation?: Conversation,
     /** What the tab was opened by (the text typed for /connect, a contact's nick, the asker's address). */
     readonly label = 'home',
-  ) {}
+  ) {
+    this.shown = conversation;
+  }
+
+  /** The client's conversation this tab shows (the latest, when the chat reopened here); none for the home tab. */
+  get conversation(): Conversation | undefined {
+    return this.shown;
+  }
+
+  /** The chat with the same peer opened again: this ended tab shows the new conversation from now on. */
+  reopen(conversation: Conversation): void {
+    this.shown = conversation;
+  }
 
   get state(): TabState {
     return this.conversation?.state ?? 'home';

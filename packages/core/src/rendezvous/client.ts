@@ -164,7 +164,7 @@ export class RendezvousClient implements EndpointExtension {
     const bytes = encodeRendezvous({ type: 'introduce', request, fingerprint: wanted });
     this.introductions.ask(request, wanted, bytes, now);
     this.host.sendControl(channel, bytes, now);
-    this.refreshTimers();
+    this.refreshTimers(now);
     return request;
   }
 
@@ -202,7 +202,7 @@ export class RendezvousClient implements EndpointExtension {
       return;
     }
     this.onMessage(decoded.datagram, now);
-    this.refreshTimers();
+    this.refreshTimers(now);
   }
 
   onEvent(event: NetchatEvent, now: number): void {
@@ -232,9 +232,12 @@ export class RendezvousClient implements EndpointExtension {
           for (const moved of this.paths.due(now))
             this.updates.push({ type: 'relayed', address: moved.direct, relayed: moved.relayed });
           break;
+        case 'share':
+          this.paths.sweepShares(now);
+          break;
       }
     }
-    this.refreshTimers();
+    this.refreshTimers(now);
   }
 
   nextTimeout(): number | undefined {
@@ -307,9 +310,15 @@ export class RendezvousClient implements EndpointExtension {
     this.updates.push({ type: 'failed', request, reason });
   }
 
-  private refreshTimers(): void {
+  /**
+   * Files every part's earliest deadline. The share sweep starts here too: a relayed address
+   * starts sharing in `wrap`, which brings no time, so its first sweep is filed at the next call
+   * that does (a relayed session always has a timer of its own due soon).
+   */
+  private refreshTimers(now: number): void {
     this.timers.set('request', this.introductions.nextRequestDeadline());
     this.timers.set('start', this.introductions.nextStart());
     this.timers.set('path', this.paths.next());
+    this.timers.set('share', this.paths.nextShareSweep(now));
   }
 }

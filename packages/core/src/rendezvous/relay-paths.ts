@@ -5,8 +5,9 @@
  * peer's public address now and then, so that path validation moves the chat to a direct path
  * once one opens. And the relay packets themselves: ours go out under our tag, counter and
  * relay key (from `registered`); the rendezvous's come in under the same key, each counter once.
- * Every relayed address is capped (Endpoint.setPathRateLimit) to the budget the rendezvous told
- * in `relay_rate`, less the relay's 32 bytes a packet, so a bulk stream is paced, not dropped.
+ * The relayed addresses share the budget the rendezvous told in `relay_rate`, less the relay's
+ * 32 bytes a packet (relay-shares.ts): each is capped (Endpoint.setPathRateLimit) so that all
+ * of them together never send more than the budget, and a bulk stream is paced, not dropped.
  *
  * A relayed peer has a virtual address: host `relay`, and as port a small number of our own
  * for its tag (tags are random u32, and an address's port is 1..65535 wherever it is shown or
@@ -24,6 +25,7 @@ import {
   relayAddress,
   sealRelay,
 } from './relay.js';
+import { RelayShares } from './relay-shares.js';
 
 /** A connect that has not opened its channel by then goes through the relay. */
 export const RELAY_AFTER_MS = 3_000;
@@ -85,23 +87,37 @@ export class RelayPaths {
   private lastPort = 0;
   /** The rendezvous's relay budget (bytes a second), once told; 0: no relay. */
   private relayRate: number | undefined;
+  /** How the relayed addresses share the budget. */
+  private readonly shares: RelayShares;
 
-  constructor(private readonly host: EndpointHost) {}
+  constructor(private readonly host: EndpointHost) {
+    this.shares = new RelayShares((address, cap) => host.setPathRateLimit(address, cap));
+  }
 
   /**
-   * The relay budget the rendezvous told (undefined: not told, or no longer registered): every
-   * relayed address is capped to it, so a bulk stream is paced under the budget rather than
-   * dropped against it. A new value re-caps them all.
+   * The relay budget the rendezvous told (undefined: not told, or no longer registered): the
+   * relayed addresses share it, so bulk streams are paced under the budget rather than dropped
+   * against it. A new value re-caps them all.
    */
   setRelayRate(bytesPerSecond: number | undefined): void {
     if (bytesPerSecond === this.relayRate) return;
     this.relayRate = bytesPerSecond;
-    for (const port of this.tagOfPort.keys()) this.capPath(relayAddress(port));
+    this.shares.setTotal(bytesPerSecond ? relayedPathCap(bytesPerSecond) : undefined);
+    for (const port of this.tagOfPort.keys()) if (!this.shares.has(port)) this.capIdle(relayAddress(port));
   }
 
-  private capPath(relayed: Address): void {
-    const rate = this.relayRate;
-    this.host.setPathRateLimit(relayed, rate ? relayedPathCap(rate) : undefined);
+  /** An address that sends nothing yet is capped at the whole budget (its first packet makes it share). */
+  private capIdle(relayed: Address): void {
+    this.host.setPathRateLimit(relayed, this.shares.idleCap);
+  }
+
+  /** Measures the relayed addresses' use and shares the budget again (relay-shares.ts). */
+  sweepShares(now: number): void {
+    this.shares.sweep(now);
+  }
+
+  nextShareSweep(now: number): number | undefined {
+    return this.shares.next(now);
   }
 
   /** Our relay tag and key (a new pair starts the counters over); undefined: not registered. */
@@ -125,6 +141,7 @@ export class RelayPaths {
       const [oldTag, oldPort] = this.portOfTag.entries().next().value as [number, number];
       this.portOfTag.delete(oldTag);
       this.tagOfPort.delete(oldPort);
+      this.shares.forget(oldPort);
       this.host.setPathRateLimit(relayAddress(oldPort), undefined);
     }
     // The next number not in use (at most MAX_ALIASES are: there is always one).
@@ -135,7 +152,7 @@ export class RelayPaths {
     this.portOfTag.set(tag, port);
     this.tagOfPort.set(port, tag);
     const relayed = relayAddress(port);
-    if (this.relayRate) this.capPath(relayed);
+    if (this.relayRate) this.capIdle(relayed);
     return relayed;
   }
 
@@ -197,6 +214,7 @@ export class RelayPaths {
     const tag = this.tagOfPort.get(to.port);
     if (!own || !rendezvous || own.sent > MAX_COUNTER || tag === undefined) return undefined;
     const data = sealRelay({ from: own.tag, to: tag, counter: own.sent++, inner }, own.key);
+    this.shares.sent(to.port, to, inner.length);
     return { to: rendezvous, data };
   }
 
