@@ -137,21 +137,28 @@ export function onFinished(
     settleFile(ctx, transfer, file, storageFailure(outcome.code, outcome.message));
   } else {
     sendVerdict(ctx, transfer, file, 'verified');
-    ctx.emit({
-      type: 'file_received',
-      transfer: transfer.id,
-      session: transfer.session,
-      direction: 'receive',
-      file: file.index,
-      path: outcome.path ?? file.path,
-      size: file.size,
-      hash: file.hash,
-      seconds: (ctx.now - (file.startedAt ?? ctx.now)) / 1000,
-    });
+    receivedEvent(ctx, transfer, file, outcome.path);
     finalProgress(ctx, transfer, file);
     settleFile(ctx, transfer, file);
   }
   openMore(ctx, transfer);
+}
+
+/**
+ * The storage finished a file after its transfer ended (interrupted, cancelled or failed while
+ * the file was being verified and placed): no verdict goes (the offer is over for the sender; an
+ * interrupted one it offers again, and the storage then answers that it holds the file), but if
+ * the file was placed, it is here: it is verified, and the person is told where.
+ */
+export function onLateFinish(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  outcome: StorageOutcome,
+): void {
+  if (!outcome.ok || file.state !== 'finishing' || !advanceFile(file, 'verify')) return;
+  transfer.verified++;
+  receivedEvent(ctx, transfer, file, outcome.path);
 }
 
 /** The sender stopped the data stream: its record (file_failed, cancel_send) follows; nothing more is read. */
@@ -207,5 +214,19 @@ function reportProgress(ctx: TransferContext, transfer: Transfer, file: Transfer
     size: snapshot.size,
     rate: snapshot.rate,
     eta: snapshot.eta,
+  });
+}
+
+function receivedEvent(ctx: TransferContext, transfer: Transfer, file: TransferFile, path?: string): void {
+  ctx.emit({
+    type: 'file_received',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: 'receive',
+    file: file.index,
+    path: path ?? file.path,
+    size: file.size,
+    hash: file.hash,
+    seconds: (ctx.now - (file.startedAt ?? ctx.now)) / 1000,
   });
 }

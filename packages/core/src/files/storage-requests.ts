@@ -59,7 +59,12 @@ export type StorageRequest =
     })
   /** receive: every byte arrived: verify size and hash, make it durable, place it; answer `{ ok, path }`. */
   | (About & { readonly kind: 'finish'; readonly id: number })
-  /** receive: interrupted: make what was written durable and keep it for a resume. */
+  /**
+   * receive: interrupted: make what was written durable and keep it for a resume. Of a file whose
+   * `finish` is pending: let the finish go on, and if it places the file, record where (the
+   * sender heard no verdict and will offer it again: the next `open` of it answers that every
+   * byte is held, and its `finish` the path it took, with nothing written twice).
+   */
   | (About & { readonly kind: 'close' })
   /** receive: cancelled or failed for good: remove the partial file and its state. */
   | (About & { readonly kind: 'discard' });

@@ -86,6 +86,10 @@ export function stopDataStream(
 /**
  * What a file held goes back: a sender's source is released and its data stream's buffers
  * dropped; a receiver's partial file is discarded (failed for good) or, `keep`, closed for a resume.
+ * A receiver's file being finished (its verdict not written yet) is told `close` too when kept:
+ * its finish goes on, and the storage records where it placed the file, so that when the sender
+ * offers it again (it heard no verdict) the storage answers that it holds it all, and no second
+ * copy is made (PROTOCOL.md Files: transfers, Session end, and resume).
  */
 function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFile, keep = false): void {
   if (transfer.direction === 'send') {
@@ -95,6 +99,10 @@ function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFil
       ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
       if (transfer.writing === file.index) transfer.writing = undefined;
     }
+    return;
+  }
+  if (keep && file.state === 'finishing') {
+    ctx.request({ kind: 'close', transfer: transfer.id, file: file.index });
     return;
   }
   if (!file.partialOpen) return;
