@@ -20,7 +20,7 @@
  * data not matching the offer (`size_mismatch`, `hash_mismatch`), which removes both.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import type { ContentHasher } from '../files/content-hash.js';
@@ -78,6 +78,11 @@ export class PartialFile {
   private failure: FileTransferError | undefined;
   private ended = false;
   private handleClosed = false;
+  /** The finish in progress or done (`keepPlaced` waits for it). */
+  private finishing: Promise<ReceivedFile> | undefined;
+  /** The transfer ended before the verdict: a placed file keeps its record (`keepPlaced`). */
+  private keepRecord = false;
+  private placedRecorded = false;
 
   constructor(
     readonly key: PartialKey,
@@ -156,7 +161,24 @@ export class PartialFile {
    * disk failure, or when it cannot be placed (a file where its folder should be, no free name),
    * the partial is kept (complete, if it was) for a later attempt and the error thrown.
    */
-  async finish(): Promise<ReceivedFile> {
+  finish(): Promise<ReceivedFile> {
+    this.finishing = this.finishFile();
+    return this.finishing;
+  }
+
+  /**
+   * The transfer ended while this file was being finished (its sender will hear no verdict, and
+   * offers it again): if the finish places the file, the state file stays and says where
+   * (`placed`), so the next offer of it is answered from there (placed-file.ts). Resolves once
+   * that is recorded, or the finish failed; never rejects.
+   */
+  async keepPlaced(): Promise<void> {
+    this.keepRecord = true;
+    const placed = await this.finishing?.catch(() => undefined);
+    if (placed && !this.placedRecorded) await this.recordPlaced(placed).catch(() => {});
+  }
+
+  private async finishFile(): Promise<ReceivedFile> {
     this.end();
     try {
       await this.drain();
@@ -182,13 +204,15 @@ export class PartialFile {
         await this.record(this.key.size).catch(() => {});
         throw error;
       }
-      await rm(this.settings.paths.state, { force: true }).catch(() => {});
-      return {
+      const placed = {
         path: join(this.settings.folder, ...relativePath.split('/')),
         relativePath,
         size: this.key.size,
         hash: this.key.hash,
       };
+      if (this.keepRecord) await this.recordPlaced(placed).catch(() => {});
+      else await rm(this.settings.paths.state, { force: true }).catch(() => {});
+      return placed;
     } catch (error) {
       throw this.fileError(error);
     } finally {
@@ -306,6 +330,28 @@ export class PartialFile {
         this.fail(error);
       },
     );
+  }
+
+  /** The state says the file is verified and placed at `placed` (no partial is left of it). */
+  private async recordPlaced(placed: ReceivedFile): Promise<void> {
+    const { mtimeMs } = await lstat(placed.path);
+    await this.settings.io.saveState(
+      this.settings.paths,
+      stateText({
+        version: 1,
+        senderKey: this.key.senderKey,
+        hash: this.key.hash,
+        size: this.key.size,
+        held: this.key.size,
+        hashFormat: STATE_FORMAT,
+        hashState: '',
+        name: this.name,
+        updated: this.settings.now().toISOString(),
+        placed: placed.relativePath,
+        placedMtimeMs: mtimeMs,
+      }),
+    );
+    this.placedRecorded = true;
   }
 
   private record(held: number, hashState = Buffer.from(this.hasher.exportState()).toString('base64')) {
