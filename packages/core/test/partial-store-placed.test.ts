@@ -110,6 +110,25 @@ describe('PartialStore: a file placed after its transfer ended', () => {
       expect(await store.held(key)).toBe(0);
     });
 
+  it('offered again while the finish still runs: waits for it, then is answered from the record', async () => {
+    const made = temporaryFolder('placed-waits');
+    folders.push(made);
+    const data = randomData(250 * KiB + 3, 59);
+    const key = keyOf(data);
+    const { store, file, finished, release } = await finishing(made.folder, data);
+    void file.keepPlaced();
+    // The same store (the same program): not `busy`, but the finish's outcome.
+    const held = store.held(key);
+    const again = store.receive(key, 'report.bin');
+    release();
+    await finished;
+    expect(await held).toBe(data.length);
+    const placed = await again;
+    expect(placed).toBeInstanceOf(PlacedFile);
+    expect((await placed.finish()).relativePath).toBe('photos/report.bin');
+    expect(made.entries()).toEqual(['photos']);
+  });
+
   it('is received again whole when the file placed was removed or changed', async () => {
     const made = temporaryFolder('placed-gone');
     folders.push(made);

@@ -83,6 +83,8 @@ export class PartialFile {
   /** The transfer ended before the verdict: a placed file keeps its record (`keepPlaced`). */
   private keepRecord = false;
   private placedRecorded = false;
+  /** The record `keepPlaced` writes after the finish. */
+  private keeping: Promise<void> | undefined;
 
   constructor(
     readonly key: PartialKey,
@@ -172,10 +174,22 @@ export class PartialFile {
    * (`placed`), so the next offer of it is answered from there (placed-file.ts). Resolves once
    * that is recorded, or the finish failed; never rejects.
    */
-  async keepPlaced(): Promise<void> {
+  keepPlaced(): Promise<void> {
     this.keepRecord = true;
-    const placed = await this.finishing?.catch(() => undefined);
-    if (placed && !this.placedRecorded) await this.recordPlaced(placed).catch(() => {});
+    this.keeping = (async () => {
+      const placed = await this.finishing?.catch(() => undefined);
+      if (placed && !this.placedRecorded) await this.recordPlaced(placed).catch(() => {});
+    })();
+    return this.keeping;
+  }
+
+  /**
+   * Resolves once a finish in progress ended (and the record `keepPlaced` asked for is written):
+   * at once if none is. Never rejects.
+   */
+  async finished(): Promise<void> {
+    await this.finishing?.catch(() => undefined);
+    await this.keeping;
   }
 
   private async finishFile(): Promise<ReceivedFile> {

@@ -127,6 +127,7 @@ export class PartialStore {
   async held(key: PartialKey): Promise<number> {
     checkKey(key);
     await this.sweeping;
+    await this.finishOf(partialId(key));
     const paths = partialPaths(this.folder, partialId(key));
     const state = await readState(paths.state);
     if (!state || !sameKey(state, key)) return 0;
@@ -155,6 +156,10 @@ export class PartialStore {
    * given as a PlacedFile, which holds every byte and writes nothing (placed-file.ts).
    */
   async receive(key: PartialKey, name: string): Promise<PartialFile | PlacedFile> {
+    checkKey(key);
+    // Offered again while the last offer's finish still runs (its chat ended meanwhile): what it
+    // placed decides.
+    await this.finishOf(partialId(key));
     const id = this.reserve(key, name);
     let state: PartialState | undefined;
     try {
@@ -181,6 +186,12 @@ export class PartialStore {
       throw fileErrors.writeFailed(name, fileProblem(error));
     }
     return this.openReserved(id, key, name, state);
+  }
+
+  /** Waits for the finish of file `id` if one is in progress here (a file being written is not waited for). */
+  private async finishOf(id: string): Promise<void> {
+    const current = this.receiving.get(id);
+    if (current instanceof PartialFile) await current.finished();
   }
 
   /** Checks the key and the name, and marks the file as being received here; its id. */
