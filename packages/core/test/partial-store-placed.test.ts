@@ -5,7 +5,7 @@
  * every byte and answers with the path, writing nothing and leaving one file in the folder. A
  * file removed since is received again whole; a record never outlives a normal finish.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartialFile, PartialStore, type PartialStoreOptions, PlacedFile } from '../src/index.js';
@@ -155,6 +155,39 @@ describe('PartialStore: a file placed after its transfer ended', () => {
     expect(received.relativePath).toBe('photos/report.bin');
     expect(readFileSync(join(made.folder, 'photos', 'report.bin')).equals(data)).toBe(true);
     expect(made.entries()).toEqual(['photos']);
+  });
+
+  it('trusts no record that names a path outside the folder, or a link where the file was', async () => {
+    const made = temporaryFolder('placed-hostile');
+    folders.push(made);
+    const data = randomData(120 * KiB, 67);
+    const key = keyOf(data);
+    const { file, finished, release } = await finishing(made.folder, data);
+    const kept = file.keepPlaced();
+    release();
+    const placed = await finished;
+    await kept;
+    const statePath = join(made.folder, made.entries().find((e) => e.endsWith('.state')) ?? '');
+    const record = JSON.parse(readFileSync(statePath, 'utf8'));
+
+    // A record pointing outside the folder (at a file of the right size) is no record.
+    const outside = temporaryFolder('placed-outside');
+    folders.push(outside);
+    writeFileSync(join(outside.folder, 'x.bin'), data);
+    writeFileSync(
+      statePath,
+      JSON.stringify({ ...record, placed: `../${outside.folder.split('/').pop()}/x.bin` }),
+    );
+    expect(await new PartialStore(made.folder).held(key)).toBe(0);
+
+    // A symbolic link planted where the file was (to a file of the right size) is not the file.
+    writeFileSync(statePath, JSON.stringify(record));
+    rmSync(placed.path);
+    symlinkSync(join(outside.folder, 'x.bin'), placed.path);
+    expect(await new PartialStore(made.folder).held(key)).toBe(0);
+    const fresh = await new PartialStore(made.folder).receive(key, 'report.bin');
+    expect(fresh).toBeInstanceOf(PartialFile);
+    await fresh.cancel();
   });
 
   it('leaves no record after a finish nobody asked to keep', async () => {
