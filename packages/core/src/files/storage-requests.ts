@@ -49,7 +49,9 @@ export type StorageRequest =
   /**
    * receive: write `bytes` at `offset` (the next in order); answer `{ ok }` once the next may come.
    * `bytes` is a view of the engine's chunk buffer, lent until the answer: the storage copies or
-   * writes it before answering, and keeps no reference to it after.
+   * writes it before answering, and keeps no reference to it after. Or it is a view, from its
+   * start, of the buffer the storage lent with its last answer (`into`): the bytes are already
+   * where the storage wants them, and it takes them without a copy.
    */
   | (About & {
       readonly kind: 'write';
@@ -80,5 +82,12 @@ export type StorageOutcome =
       readonly offset?: number;
       /** finish: the relative path the file took (`name (1).ext` if its name was taken). */
       readonly path?: string;
+      /**
+       * write: where the next bytes may be read into (the free part of the storage's own write
+       * buffer), lent until the next write, whose `bytes` is then a view of it from its start; the
+       * engine reads there rather than into its own buffer, so each byte is copied once. The
+       * storage does not touch it meanwhile. None: the engine uses its own.
+       */
+      readonly into?: Uint8Array;
     }
   | { readonly ok: false; readonly code: FileFailure; readonly message: string };

@@ -106,6 +106,22 @@ function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFil
     return;
   }
   if (!file.partialOpen) return;
+  const pipe = file.receive;
+  if (keep && pipe && !pipe.writing && pipe.filled > 0) {
+    // Read from the stream and not handed over yet (less than a chunk): written, then kept.
+    const from = pipe.lent ?? pipe.buffer;
+    if (from) {
+      const bytes = from.subarray(0, pipe.filled);
+      ctx.request({
+        kind: 'write',
+        transfer: transfer.id,
+        file: file.index,
+        offset: file.offset + file.moved,
+        bytes,
+      });
+    }
+    pipe.filled = 0;
+  }
   file.partialOpen = false;
   const resumable = keep || file.failure === 'disk_full';
   ctx.request({ kind: resumable ? 'close' : 'discard', transfer: transfer.id, file: file.index });

@@ -5,7 +5,9 @@
  *
  * Writing is buffered and pipelined: bytes are copied into one of two buffers (1 MiB each by
  * default); a full buffer is hashed and written at its offset while the other fills, so at most
- * one write is in flight and nothing is allocated per chunk. `write` returns undefined when the
+ * one write is in flight and nothing is allocated per chunk. The caller may put the bytes into
+ * the buffer itself (`lend`: the receive pipe reads the stream straight into it), and they are
+ * then not copied again. `write` returns undefined when the
  * bytes were taken, or a promise when the caller must wait (both buffers busy) before the next.
  *
  * Durability: every `syncEveryBytes` (16 MiB by default) of written data, the partial file is
@@ -145,7 +147,7 @@ export class PartialFile {
     }
     const buffer = this.buffers[this.current] as Buffer;
     if (data.length < buffer.length - this.fill) {
-      buffer.set(data, this.fill);
+      if (!this.isLent(data, buffer)) buffer.set(data, this.fill);
       this.fill += data.length;
       this.receivedBytes += data.length;
       return undefined;
@@ -155,6 +157,22 @@ export class PartialFile {
     });
     this.pendingWrite = pending;
     return pending;
+  }
+
+  /**
+   * The free rest of the buffer being filled, for the caller to put the next bytes straight into
+   * (a write of a view of it from its start takes them without a copy); untouched here until that
+   * write. Undefined while a write must be waited for, after a failure, or once the file ended.
+   */
+  lend(): Uint8Array | undefined {
+    if (this.ended || this.failure || this.pendingWrite) return undefined;
+    const buffer = this.buffers[this.current] as Buffer;
+    return this.fill < buffer.length ? buffer.subarray(this.fill) : undefined;
+  }
+
+  /** Whether `data` is where the next bytes go in `buffer` already (lent: `lend`). */
+  private isLent(data: Uint8Array, buffer: Buffer): boolean {
+    return data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset + this.fill;
   }
 
   /**
@@ -280,7 +298,8 @@ export class PartialFile {
     while (from < data.length) {
       const buffer = this.buffers[this.current] as Buffer;
       const n = Math.min(buffer.length - this.fill, data.length - from);
-      buffer.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.fill);
+      if (from > 0 || !this.isLent(data, buffer))
+        buffer.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.fill);
       this.fill += n;
       this.receivedBytes += n;
       from += n;

@@ -57,6 +57,11 @@ export class PlacedFile {
     return this.state.placed;
   }
 
+  /** Nothing to lend: no byte is to come. */
+  lend(): undefined {
+    return undefined;
+  }
+
   /** Any byte would go past the size. */
   write(offset: number, data: Uint8Array): Promise<void> {
     return Promise.reject(fileErrors.sizeMismatch(this.name, this.key.size, offset + data.length));
