@@ -66,6 +66,8 @@ export interface FileLoopbackResult {
   readsIntoSpare: number;
   /** Bytes the receiver read from files while receiving (/proc/self/io; -1 where unknown). */
   receiverBytesRead: number;
+  /** Bytes the receiver read from the stream straight into its partial file's write buffer (copied once). */
+  receiverBytesLent: number;
   senderRssMB: number;
   receiverRssMB: number;
   /** The highest JavaScript heap and bytes in ArrayBuffers (live or not yet collected), MB, per side. */
@@ -120,6 +122,7 @@ export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackR
       sentBytesRead: s.bytesRead as number,
       readsIntoSpare: s.readsIntoSpare as number,
       receiverBytesRead: r.bytesRead as number,
+      receiverBytesLent: (r.lent as number | undefined) ?? 0,
       senderRssMB: (s.rss as number) / MiB,
       receiverRssMB: (r.rss as number) / MiB,
       senderHeapMB: (s.makeup as Makeup).heap / MiB,

@@ -73,6 +73,7 @@ async function receiver(folder) {
   let cpuAtAccept = 0;
   let datagramsAtAccept = { in: 0, out: 0 };
   let readBefore = 0;
+  let lentBefore = 0;
   let receiving = false;
   peer.on('request', (e) => peer.accept(e.session));
   // The lines that cross while a file does (not those of the sender's hashing pass).
@@ -84,6 +85,7 @@ async function receiver(folder) {
     cpuAtAccept = cpuMicros();
     datagramsAtAccept = { in: peer.stats.datagramsIn, out: peer.stats.datagramsOut };
     readBefore = bytesReadFromFiles();
+    lentBefore = link.stats.bytesWrittenLent ?? 0;
     receiving = true;
     void link.accept(e.transfer);
   });
@@ -106,6 +108,8 @@ async function receiver(folder) {
       datagramsIn: peer.stats.datagramsIn - datagramsAtAccept.in,
       datagramsOut: peer.stats.datagramsOut - datagramsAtAccept.out,
       delays: [...delays],
+      // Bytes read from the stream straight into the partial file's write buffer (copied once).
+      lent: (link.stats.bytesWrittenLent ?? 0) - lentBefore,
       rss: rss.peak(),
       makeup: makeup.peak(),
       stats: { ...link.stats },

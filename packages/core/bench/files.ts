@@ -102,6 +102,9 @@ async function loopback() {
   console.log(
     `  sender's reads     ${mark(reads <= 2)} ${round(reads, 2)} × the file (hashed ${file.hashedBytes}, read to send ${file.sentBytesRead}; goal: once each; ${file.readsIntoSpare} chunks read into a reused buffer)`,
   );
+  console.log(
+    `  receiver's copies  ${round(file.receiverBytesLent / bytes, 3)} of the file read from the stream straight into the partial file's write buffer (copied once; the rest copied twice)`,
+  );
   if (file.receiverBytesRead >= 0)
     console.log(
       `  receiver's reads   ${mark(file.receiverBytesRead < bytes / 100)} ${file.receiverBytesRead} bytes while receiving (goal: none of the file; it hashes as it writes)`,
@@ -131,6 +134,7 @@ async function loopback() {
     chatLines: file.chatLines,
     readsPerByte: round(reads, 3),
     receiverBytesRead: file.receiverBytesRead,
+    receiverBytesLent: file.receiverBytesLent,
   };
 }
 

@@ -239,6 +239,7 @@ export {
   type OutgoingTransfersOptions,
 } from './node/outgoing-transfers.js';
 export { PartialFile, type PartialIo, type ReceivedFile } from './node/partial-file.js';
+export { PlacedFile } from './node/placed-file.js';
 export { type PartialKey, partialId } from './node/partial-state.js';
 export {
   type PartialInfo,

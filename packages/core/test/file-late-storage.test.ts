@@ -74,6 +74,35 @@ describe('a storage answer after the transfer was interrupted', () => {
         ]);
       });
 
+  it('bytes read from the stream and not yet handed to the storage (less than a chunk) are written and kept', () => {
+    // Progress once a minute: bytes are gathered into a whole chunk before a write.
+    const pair = filePair({}, 1, { progressEveryMs: 60_000 });
+    const { net, sa, sb, a, b, alice, bob } = pair;
+    net.conditions = { ...net.conditions, latency: 20 };
+    const data = randomData(SIZE, 37);
+    const aliceKey = Buffer.from(a.endpoint.identity.publicKey).toString('hex');
+    alice.offer(sa, { 'gathered.bin': data });
+    expect(net.run(() => bob.of('file_offer').length > 0, net.now + 5_000)).toBe(true);
+    const transfer = bob.of('file_offer')[0]?.transfer ?? -1;
+    bob.accept(transfer);
+    const pipe = () => bob.engine.table.get(transfer)?.files[0]?.receive;
+    const midChunk = () => {
+      const p = pipe();
+      return (bob.engine.list()[0]?.bytes ?? 0) > SIZE / 4 && p !== undefined && !p.writing && p.filled > 0;
+    };
+    expect(net.run(midChunk, net.now + 60_000)).toBe(true);
+    const read = (bob.engine.list()[0]?.bytes ?? 0) + (pipe()?.filled ?? 0);
+
+    b.endpoint.close(sb, net.now, { linger: false });
+    bob.pump();
+    expect(net.run(() => bob.of('file_failed').length > 0, net.now + 5_000)).toBe(true);
+    // Kept: every byte read from the stream, right.
+    const held = bob.storage.held(aliceKey, contentHash(data), SIZE);
+    expect(held).toBe(read);
+    const partial = bob.storage.partials.get(`${aliceKey}/${contentHash(data)}/${SIZE}`);
+    expect(Buffer.from(partial?.data.subarray(0, held) ?? []).equals(data.subarray(0, held))).toBe(true);
+  });
+
   it('is dropped on the sender too (interrupted by interruptAll, a pending read fails)', () => {
     const pair = filePair({ maxStreamWindow: 1024 * 1024 });
     const { net, sa, sb, b, alice, bob } = pair;

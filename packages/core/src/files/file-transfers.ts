@@ -29,6 +29,7 @@ import { RecordReader } from './record-reader.js';
 import {
   onDataStream,
   onFinished,
+  onLateFinish,
   onReceiveEnd,
   onReceiveStopped,
   onWriteDone,
@@ -190,6 +191,8 @@ export class FileTransfers implements TransferContext {
             transfer: request.transfer,
             file: request.file,
           });
+        // A finish that placed the file all the same: the file is here, and the person is told.
+        if (request.kind === 'finish' && t && file) onLateFinish(this, t, file, outcome);
         return;
       }
       if (request.kind === 'read') onReadDone(this, t, file, request.offset, request.length, outcome);

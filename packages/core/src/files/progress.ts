@@ -94,6 +94,11 @@ export class ProgressEstimator {
   }
 
   /** True (and the report counted as made) when `reportEveryMs` passed since the last report. */
+  /** Whether `reportDue` would say yes now (without counting it as reported). */
+  isDue(now: number): boolean {
+    return now - this.lastReport >= this.reportEveryMs;
+  }
+
   reportDue(now: number): boolean {
     if (now - this.lastReport < this.reportEveryMs) return false;
     this.lastReport = now;

@@ -15,7 +15,7 @@ import type { StorageOutcome } from './storage-requests.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
 import { finalProgress, settleFile, stopDataStream, storageFailure } from './transfer-ending.js';
 import { advanceFile } from './transfer-states.js';
-import { type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
+import { type ReceivePipe, type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
 
 /** A peer stream began with `data`: it carries the file it names, if we asked for it from there. */
 export function onDataStream(
@@ -37,31 +37,43 @@ export function onDataStream(
     return;
   }
   advanceFile(file, 'start');
-  file.receive = { stream, writing: false, stopped: false, ended: false, buffer: undefined };
+  file.receive = {
+    stream,
+    writing: false,
+    stopped: false,
+    ended: false,
+    buffer: undefined,
+    lent: undefined,
+    filled: 0,
+  };
   ctx.table.attachStream(transfer, file, stream);
   pumpReceive(ctx, transfer, file);
 }
 
-/** Reads the next chunk if no write is in progress; past the file's size, checks the stream ends there. */
+/**
+ * Reads what the stream holds if no write is in progress, into the buffer the storage lent (else
+ * ours), and hands it to the storage once a chunk's worth (`chunkBytes`) gathered, the buffer is
+ * full, the file's last byte came or progress is due to be reported; less waits for more (a read that takes all the stream holds
+ * is followed by `stream_readable` when more comes), so a write goes per chunk, not per datagram.
+ * Past the file's size, checks the stream ends there.
+ */
 export function pumpReceive(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
   const pipe = file.receive;
   if (!pipe || pipe.writing || pipe.stopped || file.state !== 'moving') return;
   // An ended transfer's stream was cancelled: what it still holds is nobody's to write.
   if (transfer.state !== 'accepted') return;
-  const at = file.offset + file.moved;
-  const left = file.size - at;
-  // One chunk buffer per file, read into straight from the stream's buffer and lent to the
-  // storage for the write (it is ours again when the write is answered): no array per read.
-  pipe.buffer ??= new Uint8Array(Math.max(1, Math.min(file.size - file.offset, ctx.options.chunkBytes)));
+  const into = pipe.lent ?? ownBuffer(ctx, file, pipe);
+  // Bytes of the file not read from the stream yet.
+  const left = file.size - file.offset - file.moved - pipe.filled;
   let length: number;
   try {
     // At the size, one byte more is asked for: there must be none (the fin comes there).
     length = ctx.port.readStreamInto(
       transfer.session,
       pipe.stream,
-      pipe.buffer,
-      0,
-      left > 0 ? Math.min(left, pipe.buffer.length) : 1,
+      into,
+      pipe.filled,
+      left > 0 ? Math.min(left, into.length - pipe.filled) : 1,
     );
   } catch {
     return; // the stream ended: its event says how
@@ -73,9 +85,40 @@ export function pumpReceive(ctx: TransferContext, transfer: Transfer, file: Tran
     failReceiving(ctx, transfer, file, 'size_mismatch', why, STREAM_CODES.protocol);
     return;
   }
+  pipe.filled += length;
+  // A slow stream's bytes go at least as often as progress is reported (what is written is shown).
+  if (
+    length === left ||
+    pipe.filled === into.length ||
+    pipe.filled >= ctx.options.chunkBytes ||
+    transfer.progress?.isDue(ctx.now)
+  )
+    writeFilled(ctx, transfer, file);
+}
+
+/** Our chunk buffer (when the storage lent none), made once per file. */
+function ownBuffer(ctx: TransferContext, file: TransferFile, pipe: ReceivePipe): Uint8Array {
+  pipe.buffer ??= new Uint8Array(Math.max(1, Math.min(file.size - file.offset, ctx.options.chunkBytes)));
+  return pipe.buffer;
+}
+
+/**
+ * Hands the bytes gathered to the storage: lent to it until the write is answered (a view of its
+ * own buffer if it lent one). The next bytes are read once it is answered.
+ */
+export function writeFilled(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+  const pipe = file.receive;
+  if (!pipe || pipe.writing || pipe.filled === 0) return;
+  const into = pipe.lent ?? pipe.buffer;
+  if (!into) return;
   pipe.writing = true;
-  const bytes = pipe.buffer.subarray(0, length);
-  ctx.request({ kind: 'write', transfer: transfer.id, file: file.index, offset: at, bytes });
+  ctx.request({
+    kind: 'write',
+    transfer: transfer.id,
+    file: file.index,
+    offset: file.offset + file.moved,
+    bytes: into.subarray(0, pipe.filled),
+  });
 }
 
 export function onWriteDone(
@@ -93,6 +136,8 @@ export function onWriteDone(
     return;
   }
   file.moved += length;
+  pipe.filled = 0;
+  pipe.lent = outcome.into && outcome.into.length > 0 ? outcome.into : undefined;
   reportProgress(ctx, transfer, file);
   if (pipe.ended) complete(ctx, transfer, file);
   else pumpReceive(ctx, transfer, file);
@@ -104,7 +149,9 @@ export function onReceiveEnd(ctx: TransferContext, transfer: Transfer, file: Tra
   if (!pipe || file.state !== 'moving') return;
   pipe.ended = true;
   ctx.table.detachStream(transfer.session, pipe.stream);
-  if (!pipe.writing) complete(ctx, transfer, file);
+  if (pipe.writing) return;
+  if (pipe.filled > 0) writeFilled(ctx, transfer, file);
+  else complete(ctx, transfer, file);
 }
 
 /** Every byte read and written: complete if that is the offer's size. */
@@ -116,7 +163,7 @@ function complete(ctx: TransferContext, transfer: Transfer, file: TransferFile):
     return;
   }
   advanceFile(file, 'end');
-  if (file.receive) file.receive.buffer = undefined; // nothing more is read: its memory goes
+  if (file.receive) dropBuffers(file.receive); // nothing more is read: its memory goes
   file.partialOpen = false; // finishing ends the partial file, whatever comes of it
   ctx.request({ kind: 'finish', transfer: transfer.id, file: file.index });
 }
@@ -137,28 +184,35 @@ export function onFinished(
     settleFile(ctx, transfer, file, storageFailure(outcome.code, outcome.message));
   } else {
     sendVerdict(ctx, transfer, file, 'verified');
-    ctx.emit({
-      type: 'file_received',
-      transfer: transfer.id,
-      session: transfer.session,
-      direction: 'receive',
-      file: file.index,
-      path: outcome.path ?? file.path,
-      size: file.size,
-      hash: file.hash,
-      seconds: (ctx.now - (file.startedAt ?? ctx.now)) / 1000,
-    });
+    receivedEvent(ctx, transfer, file, outcome.path);
     finalProgress(ctx, transfer, file);
     settleFile(ctx, transfer, file);
   }
   openMore(ctx, transfer);
 }
 
+/**
+ * The storage finished a file after its transfer ended (interrupted, cancelled or failed while
+ * the file was being verified and placed): no verdict goes (the offer is over for the sender; an
+ * interrupted one it offers again, and the storage then answers that it holds the file), but if
+ * the file was placed, it is here: it is verified, and the person is told where.
+ */
+export function onLateFinish(
+  ctx: TransferContext,
+  transfer: Transfer,
+  file: TransferFile,
+  outcome: StorageOutcome,
+): void {
+  if (!outcome.ok || file.state !== 'finishing' || !advanceFile(file, 'verify')) return;
+  transfer.verified++;
+  receivedEvent(ctx, transfer, file, outcome.path);
+}
+
 /** The sender stopped the data stream: its record (file_failed, cancel_send) follows; nothing more is read. */
 export function onReceiveStopped(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
   if (!file.receive) return;
   file.receive.stopped = true;
-  file.receive.buffer = undefined;
+  dropBuffers(file.receive);
   ctx.table.detachStream(transfer.session, file.receive.stream);
 }
 
@@ -172,10 +226,17 @@ function failReceiving(
   streamCode: number,
 ): void {
   stopDataStream(ctx, transfer, file, streamCode);
-  if (file.receive) file.receive.buffer = undefined;
+  if (file.receive) dropBuffers(file.receive);
   sendVerdict(ctx, transfer, file, verdictOf(code));
   settleFile(ctx, transfer, file, storageFailure(code, message));
   openMore(ctx, transfer);
+}
+
+/** What was read and not written goes (the file failed, or every byte was written). */
+function dropBuffers(pipe: ReceivePipe): void {
+  pipe.buffer = undefined;
+  pipe.lent = undefined;
+  pipe.filled = 0;
 }
 
 function verdictOf(code: Parameters<typeof storageFailure>[0]): RecordOf<'verdict'>['result'] {
@@ -207,5 +268,19 @@ function reportProgress(ctx: TransferContext, transfer: Transfer, file: Transfer
     size: snapshot.size,
     rate: snapshot.rate,
     eta: snapshot.eta,
+  });
+}
+
+function receivedEvent(ctx: TransferContext, transfer: Transfer, file: TransferFile, path?: string): void {
+  ctx.emit({
+    type: 'file_received',
+    transfer: transfer.id,
+    session: transfer.session,
+    direction: 'receive',
+    file: file.index,
+    path: path ?? file.path,
+    size: file.size,
+    hash: file.hash,
+    seconds: (ctx.now - (file.startedAt ?? ctx.now)) / 1000,
   });
 }

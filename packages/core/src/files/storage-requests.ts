@@ -49,7 +49,9 @@ export type StorageRequest =
   /**
    * receive: write `bytes` at `offset` (the next in order); answer `{ ok }` once the next may come.
    * `bytes` is a view of the engine's chunk buffer, lent until the answer: the storage copies or
-   * writes it before answering, and keeps no reference to it after.
+   * writes it before answering, and keeps no reference to it after. Or it is a view, from its
+   * start, of the buffer the storage lent with its last answer (`into`): the bytes are already
+   * where the storage wants them, and it takes them without a copy.
    */
   | (About & {
       readonly kind: 'write';
@@ -59,7 +61,12 @@ export type StorageRequest =
     })
   /** receive: every byte arrived: verify size and hash, make it durable, place it; answer `{ ok, path }`. */
   | (About & { readonly kind: 'finish'; readonly id: number })
-  /** receive: interrupted: make what was written durable and keep it for a resume. */
+  /**
+   * receive: interrupted: make what was written durable and keep it for a resume. Of a file whose
+   * `finish` is pending: let the finish go on, and if it places the file, record where (the
+   * sender heard no verdict and will offer it again: the next `open` of it answers that every
+   * byte is held, and its `finish` the path it took, with nothing written twice).
+   */
   | (About & { readonly kind: 'close' })
   /** receive: cancelled or failed for good: remove the partial file and its state. */
   | (About & { readonly kind: 'discard' });
@@ -75,5 +82,12 @@ export type StorageOutcome =
       readonly offset?: number;
       /** finish: the relative path the file took (`name (1).ext` if its name was taken). */
       readonly path?: string;
+      /**
+       * write: where the next bytes may be read into (the free part of the storage's own write
+       * buffer), lent until the next write, whose `bytes` is then a view of it from its start; the
+       * engine reads there rather than into its own buffer, so each byte is copied once. The
+       * storage does not touch it meanwhile. None: the engine uses its own.
+       */
+      readonly into?: Uint8Array;
     }
   | { readonly ok: false; readonly code: FileFailure; readonly message: string };

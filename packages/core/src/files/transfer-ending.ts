@@ -86,6 +86,10 @@ export function stopDataStream(
 /**
  * What a file held goes back: a sender's source is released and its data stream's buffers
  * dropped; a receiver's partial file is discarded (failed for good) or, `keep`, closed for a resume.
+ * A receiver's file being finished (its verdict not written yet) is told `close` too when kept:
+ * its finish goes on, and the storage records where it placed the file, so that when the sender
+ * offers it again (it heard no verdict) the storage answers that it holds it all, and no second
+ * copy is made (PROTOCOL.md Files: transfers, Session end, and resume).
  */
 function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFile, keep = false): void {
   if (transfer.direction === 'send') {
@@ -97,7 +101,27 @@ function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFil
     }
     return;
   }
+  if (keep && file.state === 'finishing') {
+    ctx.request({ kind: 'close', transfer: transfer.id, file: file.index });
+    return;
+  }
   if (!file.partialOpen) return;
+  const pipe = file.receive;
+  if (keep && pipe && !pipe.writing && pipe.filled > 0) {
+    // Read from the stream and not handed over yet (less than a chunk): written, then kept.
+    const from = pipe.lent ?? pipe.buffer;
+    if (from) {
+      const bytes = from.subarray(0, pipe.filled);
+      ctx.request({
+        kind: 'write',
+        transfer: transfer.id,
+        file: file.index,
+        offset: file.offset + file.moved,
+        bytes,
+      });
+    }
+    pipe.filled = 0;
+  }
   file.partialOpen = false;
   const resumable = keep || file.failure === 'disk_full';
   ctx.request({ kind: resumable ? 'close' : 'discard', transfer: transfer.id, file: file.index });

@@ -46,8 +46,18 @@ export interface ReceivePipe {
   stopped: boolean;
   /** The stream's end was read: the file completes when the write in progress is done. */
   ended: boolean;
-  /** The chunk buffer the stream is read into and each write lends the storage (while it moves). */
+  /**
+   * Our chunk buffer, read into when the storage lent none (allocated then, once per file); each
+   * write lends it to the storage until the write is answered.
+   */
   buffer: Uint8Array | undefined;
+  /**
+   * Where the storage said the next bytes may go (its own write buffer's free part: the bytes are
+   * then copied once, from the stream's buffer to the storage's), until the next write.
+   */
+  lent: Uint8Array | undefined;
+  /** Bytes read from the stream into `lent` (or `buffer`) and not yet handed to the storage. */
+  filled: number;
 }
 
 export interface TransferFile {

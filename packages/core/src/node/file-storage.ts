@@ -15,6 +15,7 @@ import type { StorageOutcome, StorageRequest } from '../files/storage-requests.j
 import { FileSource } from './file-source.js';
 import { fileProblem } from './home-files.js';
 import type { PartialFile } from './partial-file.js';
+import type { PlacedFile } from './placed-file.js';
 import type { PartialKey } from './partial-state.js';
 import type { PartialStore } from './partial-store.js';
 
@@ -33,7 +34,11 @@ interface Sending {
 interface Receiving {
   readonly store: PartialStore;
   readonly key: PartialKey;
-  partial: PartialFile | undefined;
+  partial: PartialFile | PlacedFile | undefined;
+  /** Its finish is in progress (answered, it is forgotten). */
+  finishing: boolean;
+  /** What the partial lent with the last write's answer (the next write's bytes should be in it). */
+  lent: Uint8Array | undefined;
 }
 
 /** What the storage read and wrote (the benchmark's "no side reads a file more often than it must"). */
@@ -42,6 +47,8 @@ export interface StorageStats {
   /** Reads that went into a chunk buffer the engine handed back (the rest allocated one). */
   readsIntoSpare: number;
   bytesWritten: number;
+  /** Of `bytesWritten`, those read from the stream straight into the partial's buffer it lent (no copy). */
+  bytesWrittenLent: number;
   sourcesOpened: number;
   partialsOpened: number;
 }
@@ -52,11 +59,15 @@ export class DiskStorage {
   private readonly sending = new Map<string, Sending>();
   private readonly receiving = new Map<string, Receiving>();
   private readonly stores = new Map<TransferId, PartialStore>();
+  /** Finishes in progress, per transfer: its store is kept until they are answered (`forget`). */
+  private readonly finishes = new Map<TransferId, number>();
+  private readonly forgotten = new Set<TransferId>();
   private readonly inProgress = new Set<Promise<unknown>>();
   readonly stats: StorageStats = {
     bytesRead: 0,
     readsIntoSpare: 0,
     bytesWritten: 0,
+    bytesWrittenLent: 0,
     sourcesOpened: 0,
     partialsOpened: 0,
   };
@@ -77,9 +88,14 @@ export class DiskStorage {
     return this.stores.get(transfer);
   }
 
-  /** Forgets what a transfer that ended kept here (its sources are closed by their release). */
+  /**
+   * Forgets what a transfer that ended kept here (its sources are closed by their release); its
+   * store once its finishes in progress are answered (a file placed after its transfer ended is
+   * still told, with its folder).
+   */
   forget(transfer: TransferId): void {
-    this.stores.delete(transfer);
+    if (this.finishes.has(transfer)) this.forgotten.add(transfer);
+    else this.stores.delete(transfer);
   }
 
   /** Does `request`; `answer` is called once for a request with an id (at once, or later). */
@@ -108,9 +124,11 @@ export class DiskStorage {
           store,
           key: { senderKey: request.senderKey, hash: request.hash, size: request.size },
           partial: undefined,
+          finishing: false,
+          lent: undefined,
         };
         this.receiving.set(key, receiving);
-        const opened = store.open(receiving.key, request.name).then((partial) => {
+        const opened = store.receive(receiving.key, request.name).then((partial) => {
           receiving.partial = partial;
           this.stats.partialsOpened++;
           return { ok: true, offset: partial.offset } as StorageOutcome;
@@ -119,8 +137,9 @@ export class DiskStorage {
         return;
       }
       case 'write': {
-        const partial = this.receiving.get(key)?.partial;
-        if (!partial) {
+        const receiving = this.receiving.get(key);
+        const partial = receiving?.partial;
+        if (!receiving || !partial) {
           answer(request.id, failure(fileErrors.writeFailed(key, 'the partial file is not open')));
           return;
         }
@@ -132,31 +151,51 @@ export class DiskStorage {
           return;
         }
         this.stats.bytesWritten += request.bytes.length;
-        if (!waiting) answer(request.id, { ok: true });
-        else
-          this.track(
-            waiting.then(() => ({ ok: true }) as StorageOutcome),
-            request.id,
-            answer,
-          );
+        const lent = receiving.lent;
+        if (lent && request.bytes.buffer === lent.buffer && request.bytes.byteOffset === lent.byteOffset)
+          this.stats.bytesWrittenLent += request.bytes.length;
+        receiving.lent = undefined;
+        // The next bytes go straight into the partial's buffer (`into`): copied once, from the stream.
+        const taken = (): StorageOutcome => {
+          receiving.lent = partial.lend();
+          return receiving.lent ? { ok: true, into: receiving.lent } : { ok: true };
+        };
+        if (!waiting) answer(request.id, taken());
+        else this.track(waiting.then(taken), request.id, answer);
         return;
       }
       case 'finish': {
         const receiving = this.receiving.get(key);
-        this.receiving.delete(key);
         const partial = receiving?.partial;
-        if (!partial) {
+        if (!receiving || !partial) {
+          this.receiving.delete(key);
           answer(request.id, failure(fileErrors.writeFailed(key, 'the partial file is not open')));
           return;
         }
+        receiving.finishing = true;
+        const transfer = request.transfer;
+        this.finishes.set(transfer, (this.finishes.get(transfer) ?? 0) + 1);
         const finished = partial
           .finish()
           .then((placed) => ({ ok: true, path: placed.relativePath }) as StorageOutcome);
-        this.track(finished, request.id, answer);
+        // Kept while the answer is given (what the engine asks then, a discard, finds it), then forgotten.
+        this.track(finished, request.id, (id, outcome) => {
+          try {
+            answer(id, outcome);
+          } finally {
+            if (this.receiving.get(key) === receiving) this.receiving.delete(key);
+            this.finishDone(transfer);
+          }
+        });
         return;
       }
       case 'close': {
         const receiving = this.receiving.get(key);
+        if (receiving?.finishing && receiving.partial) {
+          // Ended while finishing: the finish goes on, and a file it places stays recorded.
+          this.track(receiving.partial.keepPlaced());
+          return;
+        }
         this.receiving.delete(key);
         if (receiving?.partial) this.track(receiving.partial.close().catch(() => 0));
         return;
@@ -174,6 +213,16 @@ export class DiskStorage {
         return;
       }
     }
+  }
+
+  private finishDone(transfer: TransferId): void {
+    const left = (this.finishes.get(transfer) ?? 1) - 1;
+    if (left > 0) {
+      this.finishes.set(transfer, left);
+      return;
+    }
+    this.finishes.delete(transfer);
+    if (this.forgotten.delete(transfer)) this.stores.delete(transfer);
   }
 
   /** Resolves when nothing is in progress (at shutdown, after the transfers were interrupted). */

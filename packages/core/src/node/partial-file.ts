@@ -5,7 +5,9 @@
  *
  * Writing is buffered and pipelined: bytes are copied into one of two buffers (1 MiB each by
  * default); a full buffer is hashed and written at its offset while the other fills, so at most
- * one write is in flight and nothing is allocated per chunk. `write` returns undefined when the
+ * one write is in flight and nothing is allocated per chunk. The caller may put the bytes into
+ * the buffer itself (`lend`: the receive pipe reads the stream straight into it), and they are
+ * then not copied again. `write` returns undefined when the
  * bytes were taken, or a promise when the caller must wait (both buffers busy) before the next.
  *
  * Durability: every `syncEveryBytes` (16 MiB by default) of written data, the partial file is
@@ -20,7 +22,7 @@
  * data not matching the offer (`size_mismatch`, `hash_mismatch`), which removes both.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import type { ContentHasher } from '../files/content-hash.js';
@@ -78,6 +80,13 @@ export class PartialFile {
   private failure: FileTransferError | undefined;
   private ended = false;
   private handleClosed = false;
+  /** The finish in progress or done (`keepPlaced` waits for it). */
+  private finishing: Promise<ReceivedFile> | undefined;
+  /** The transfer ended before the verdict: a placed file keeps its record (`keepPlaced`). */
+  private keepRecord = false;
+  private placedRecorded = false;
+  /** The record `keepPlaced` writes after the finish. */
+  private keeping: Promise<void> | undefined;
 
   constructor(
     readonly key: PartialKey,
@@ -138,7 +147,7 @@ export class PartialFile {
     }
     const buffer = this.buffers[this.current] as Buffer;
     if (data.length < buffer.length - this.fill) {
-      buffer.set(data, this.fill);
+      if (!this.isLent(data, buffer)) buffer.set(data, this.fill);
       this.fill += data.length;
       this.receivedBytes += data.length;
       return undefined;
@@ -151,12 +160,57 @@ export class PartialFile {
   }
 
   /**
+   * The free rest of the buffer being filled, for the caller to put the next bytes straight into
+   * (a write of a view of it from its start takes them without a copy); untouched here until that
+   * write. Undefined while a write must be waited for, after a failure, or once the file ended.
+   */
+  lend(): Uint8Array | undefined {
+    if (this.ended || this.failure || this.pendingWrite) return undefined;
+    const buffer = this.buffers[this.current] as Buffer;
+    return this.fill < buffer.length ? buffer.subarray(this.fill) : undefined;
+  }
+
+  /** Whether `data` is where the next bytes go in `buffer` already (lent: `lend`). */
+  private isLent(data: Uint8Array, buffer: Buffer): boolean {
+    return data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset + this.fill;
+  }
+
+  /**
    * The file is complete: checks its size and hash, makes it durable and moves it into place.
    * On a size or hash mismatch, the partial and its state are removed and the error thrown. On a
    * disk failure, or when it cannot be placed (a file where its folder should be, no free name),
    * the partial is kept (complete, if it was) for a later attempt and the error thrown.
    */
-  async finish(): Promise<ReceivedFile> {
+  finish(): Promise<ReceivedFile> {
+    this.finishing = this.finishFile();
+    return this.finishing;
+  }
+
+  /**
+   * The transfer ended while this file was being finished (its sender will hear no verdict, and
+   * offers it again): if the finish places the file, the state file stays and says where
+   * (`placed`), so the next offer of it is answered from there (placed-file.ts). Resolves once
+   * that is recorded, or the finish failed; never rejects.
+   */
+  keepPlaced(): Promise<void> {
+    this.keepRecord = true;
+    this.keeping = (async () => {
+      const placed = await this.finishing?.catch(() => undefined);
+      if (placed && !this.placedRecorded) await this.recordPlaced(placed).catch(() => {});
+    })();
+    return this.keeping;
+  }
+
+  /**
+   * Resolves once a finish in progress ended (and the record `keepPlaced` asked for is written):
+   * at once if none is. Never rejects.
+   */
+  async finished(): Promise<void> {
+    await this.finishing?.catch(() => undefined);
+    await this.keeping;
+  }
+
+  private async finishFile(): Promise<ReceivedFile> {
     this.end();
     try {
       await this.drain();
@@ -182,13 +236,15 @@ export class PartialFile {
         await this.record(this.key.size).catch(() => {});
         throw error;
       }
-      await rm(this.settings.paths.state, { force: true }).catch(() => {});
-      return {
+      const placed = {
         path: join(this.settings.folder, ...relativePath.split('/')),
         relativePath,
         size: this.key.size,
         hash: this.key.hash,
       };
+      if (this.keepRecord) await this.recordPlaced(placed).catch(() => {});
+      else await rm(this.settings.paths.state, { force: true }).catch(() => {});
+      return placed;
     } catch (error) {
       throw this.fileError(error);
     } finally {
@@ -242,7 +298,8 @@ export class PartialFile {
     while (from < data.length) {
       const buffer = this.buffers[this.current] as Buffer;
       const n = Math.min(buffer.length - this.fill, data.length - from);
-      buffer.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.fill);
+      if (from > 0 || !this.isLent(data, buffer))
+        buffer.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.fill);
       this.fill += n;
       this.receivedBytes += n;
       from += n;
@@ -306,6 +363,28 @@ export class PartialFile {
         this.fail(error);
       },
     );
+  }
+
+  /** The state says the file is verified and placed at `placed` (no partial is left of it). */
+  private async recordPlaced(placed: ReceivedFile): Promise<void> {
+    const { mtimeMs } = await lstat(placed.path);
+    await this.settings.io.saveState(
+      this.settings.paths,
+      stateText({
+        version: 1,
+        senderKey: this.key.senderKey,
+        hash: this.key.hash,
+        size: this.key.size,
+        held: this.key.size,
+        hashFormat: STATE_FORMAT,
+        hashState: '',
+        name: this.name,
+        updated: this.settings.now().toISOString(),
+        placed: placed.relativePath,
+        placedMtimeMs: mtimeMs,
+      }),
+    );
+    this.placedRecorded = true;
   }
 
   private record(held: number, hashState = Buffer.from(this.hasher.exportState()).toString('base64')) {

@@ -6,6 +6,10 @@
  * `.netchat-<id>.part` and `.netchat-<id>.state`, `<id>` = 32 hex digits of
  * BLAKE2b("netchat partial v1" ‖ sender key ‖ hash ‖ size as 8 bytes big-endian).
  *
+ * A file verified and placed whose sender never heard so (the transfer ended while it was being
+ * finished) keeps its state, saying where it was placed (`placed`): the sender offers it again,
+ * and the receiver answers from that record that it holds it all (placed-file.ts).
+ *
  * The state is written whole or not at all, and durably: a temporary file, fsync, rename. It
  * only ever claims bytes already fsynced in the partial file, so after a crash it may claim
  * fewer bytes than the partial holds (those are written again), never more.
@@ -47,8 +51,24 @@ const StateFile = z
     name: z.string().min(1).max(4096),
     /** When the state was written (ISO 8601). */
     updated: z.string().max(40),
+    /**
+     * Set once the file was verified and placed but its sender never heard so (the transfer ended
+     * while it was being finished): the safe relative path it took, and that file's modification
+     * time then. Its partial is gone; `held` is the size while that file is still as placed.
+     */
+    placed: z.string().min(1).max(4096).optional(),
+    placedMtimeMs: z.number().min(0).optional(),
   })
   .refine((state) => state.held <= state.size, 'held is more than the size')
+  .refine(
+    (state) => state.placed === undefined || (state.held === state.size && state.placedMtimeMs !== undefined),
+    'a placed file is held whole, with its modification time',
+  )
+  .refine((state) => {
+    if (state.placed === undefined) return true;
+    const safe = safeRelativePath(state.placed);
+    return safe.ok && !safe.changed;
+  }, 'placed is not a safe relative path')
   .refine((state) => {
     const safe = safeRelativePath(state.name);
     return safe.ok && !safe.changed;

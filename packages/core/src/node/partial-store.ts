@@ -23,6 +23,7 @@ import { fileErrors } from '../files/file-errors.js';
 import { safeRelativePath } from '../files/names.js';
 import { fileProblem } from './home-files.js';
 import { PartialFile, type PartialIo } from './partial-file.js';
+import { PlacedFile, placedIntact } from './placed-file.js';
 import {
   NO_FOLLOW,
   PARTIAL_DATA_SUFFIX,
@@ -76,7 +77,7 @@ const defaultIo: PartialIo = {
 };
 
 export class PartialStore {
-  private readonly receiving = new Map<string, PartialFile | 'opening'>();
+  private readonly receiving = new Map<string, PartialFile | PlacedFile | 'opening'>();
   private readonly bufferBytes: number;
   private readonly syncEveryBytes: number;
   private readonly reserveBytes: number;
@@ -126,9 +127,11 @@ export class PartialStore {
   async held(key: PartialKey): Promise<number> {
     checkKey(key);
     await this.sweeping;
+    await this.finishOf(partialId(key));
     const paths = partialPaths(this.folder, partialId(key));
     const state = await readState(paths.state);
     if (!state || !sameKey(state, key)) return 0;
+    if (state.placed !== undefined) return (await placedIntact(this.folder, state)) ? state.held : 0;
     const size = await stat(paths.data).then(
       (s) => s.size,
       () => -1,
@@ -143,6 +146,56 @@ export class PartialStore {
    * `busy` (already being received here) or `write_failed`.
    */
   async open(key: PartialKey, name: string): Promise<PartialFile> {
+    const id = this.reserve(key, name);
+    return this.openReserved(id, key, name, undefined);
+  }
+
+  /**
+   * As `open`, but a file of the same (sender key, hash, size) received here before whose sender
+   * never heard so (its state says where it was placed, and that file is still as placed) is
+   * given as a PlacedFile, which holds every byte and writes nothing (placed-file.ts).
+   */
+  async receive(key: PartialKey, name: string): Promise<PartialFile | PlacedFile> {
+    checkKey(key);
+    // Offered again while the last offer's finish still runs (its chat ended meanwhile): what it
+    // placed decides.
+    await this.finishOf(partialId(key));
+    const id = this.reserve(key, name);
+    let state: PartialState | undefined;
+    try {
+      await this.sweeping;
+      const paths = partialPaths(this.folder, id);
+      state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
+      const placed = state?.placed;
+      if (state && placed !== undefined && (await placedIntact(this.folder, state))) {
+        const file = new PlacedFile(
+          key,
+          { ...state, placed },
+          {
+            folder: this.folder,
+            paths,
+            saveState: this.io.saveState,
+            release: () => this.receiving.delete(id),
+          },
+        );
+        this.receiving.set(id, file);
+        return file;
+      }
+    } catch (error) {
+      this.receiving.delete(id);
+      throw fileErrors.writeFailed(name, fileProblem(error));
+    }
+    return this.openReserved(id, key, name, state);
+  }
+
+  /** Waits for the finish of file `id` if one is in progress here (a file being written is not waited for). */
+  private async finishOf(id: string): Promise<void> {
+    const current = this.receiving.get(id);
+    if (current instanceof PartialFile) await current.finished();
+  }
+
+  /** Checks the key and the name, and marks the file as being received here; its id. */
+  private reserve(key: PartialKey, name: string): string {
     checkKey(key);
     const safe = safeRelativePath(name);
     if (!safe.ok || safe.changed)
@@ -150,16 +203,28 @@ export class PartialStore {
     const id = partialId(key);
     if (this.receiving.has(id)) throw fileErrors.busy(name);
     this.receiving.set(id, 'opening');
+    return id;
+  }
+
+  /** Opens the partial of a reserved file (`known`: its state, if read already). */
+  private async openReserved(
+    id: string,
+    key: PartialKey,
+    name: string,
+    known: PartialState | undefined,
+  ): Promise<PartialFile> {
     const paths = partialPaths(this.folder, id);
     let handle: FileHandle | undefined;
     try {
       await this.sweeping;
       await removeStaleTemporaries(this.folder, id);
-      const state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
+      const state =
+        known ?? (await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined)));
       handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
       const onDisk = (await handle.stat()).size;
       // More than the state claims was written but never made durable: it goes, and comes again.
-      const held = state && onDisk >= state.held ? state.held : 0;
+      // A record of a file placed whole is none to go on from (that file was removed or changed).
+      const held = state && state.placed === undefined && onDisk >= state.held ? state.held : 0;
       // A state that cannot be gone on from goes too, so it never describes the new partial.
       if (state && held === 0) await rm(paths.state, { force: true });
       await handle.truncate(held);
@@ -212,7 +277,8 @@ export class PartialStore {
       if (!entry.startsWith(PARTIAL_PREFIX) || !entry.endsWith(PARTIAL_STATE_SUFFIX)) continue;
       const id = entry.slice(PARTIAL_PREFIX.length, -PARTIAL_STATE_SUFFIX.length);
       const state = await readState(partialPaths(this.folder, id).state);
-      if (!state || partialId(state) !== id) continue;
+      // A file placed whole (its sender not told) is no partial: it is not listed.
+      if (!state || partialId(state) !== id || state.placed !== undefined) continue;
       const { senderKey, hash, size, name, held, updated } = state;
       found.push({ id, senderKey, hash, size, name, held, updated });
     }

@@ -3,7 +3,7 @@
  * arrays, the receiver's partial files byte arrays with a durable length (what a crash keeps:
  * synced every `syncEvery` bytes, all of it on `close`), found again by (sender key, hash, size)
  * as the PartialStore does. Requests are answered after `delay` ms of the network's virtual
- * time (0: at once), in the order they came: a slow disk.
+ * time (0: at once), in the order they came: a slow disk (a finish may take `finishDelay`).
  */
 import {
   type Address,
@@ -21,6 +21,10 @@ export interface MemoryPartial {
   durable: number;
   open: boolean;
   name: string;
+  /** Closed while its finish was pending: a finish that places it records where (as PartialFile does). */
+  keepPlaced?: boolean;
+  /** Placed after its transfer ended: where (a re-offer is answered from this, as PartialStore does). */
+  placedAt?: string;
 }
 
 export interface StorageCounts {
@@ -30,6 +34,8 @@ export interface StorageCounts {
   bytesWritten: number;
   opens: number;
   discards: number;
+  /** Files placed (a second copy of one shows here). */
+  finishes: number;
   /** Reads that came with a buffer of the engine's to read into (as the disk storage does, into it). */
   readsInto: number;
 }
@@ -48,10 +54,13 @@ export class MemoryStorage implements NodeEndpoint {
     bytesWritten: 0,
     opens: 0,
     discards: 0,
+    finishes: 0,
     readsInto: 0,
   };
   /** Milliseconds of virtual time each answer takes. */
   delay = 0;
+  /** Milliseconds a finish takes (the final fsync, verify and rename), if not `delay`. */
+  finishDelay: number | undefined;
   /** Bytes between two syncs of a partial (what a crash may lose past the last). */
   syncEvery = 64 * 1024;
   /**
@@ -78,7 +87,8 @@ export class MemoryStorage implements NodeEndpoint {
   /** Takes every request the engine has, answering each now or after `delay`. */
   take(engine: FileTransfers): void {
     for (let r = engine.pollRequest(); r; r = engine.pollRequest()) {
-      if (this.delay > 0 && 'id' in r) this.due.push({ at: this.net.now + this.delay, request: r });
+      const delay = r.kind === 'finish' ? (this.finishDelay ?? this.delay) : this.delay;
+      if (delay > 0 && 'id' in r) this.due.push({ at: this.net.now + delay, request: r });
       else this.perform(engine, r);
     }
   }
@@ -138,6 +148,11 @@ export class MemoryStorage implements NodeEndpoint {
           answer({ ok: false, code: 'busy', message: `${r.name} is already being received` });
           return;
         }
+        if (partial.placedAt !== undefined && !this.placed.has(partial.placedAt)) {
+          // The file placed earlier was removed since: it comes again whole.
+          partial.placedAt = undefined;
+          partial.durable = 0;
+        }
         partial.open = true;
         partial.length = partial.durable;
         this.partials.set(key, partial);
@@ -156,6 +171,13 @@ export class MemoryStorage implements NodeEndpoint {
         }
         const [, hash, size] = key.split('/');
         partial.open = false;
+        if (partial.placedAt !== undefined) {
+          // Placed in an earlier transfer whose verdict never went: its path, nothing written.
+          this.partials.delete(key);
+          if (this.placed.has(partial.placedAt)) answer({ ok: true, path: partial.placedAt });
+          else answer({ ok: false, code: 'write_failed', message: `${partial.placedAt} is gone` });
+          return;
+        }
         if (
           partial.length !== Number(size) ||
           contentHash(partial.data.subarray(0, partial.length)) !== hash
@@ -165,10 +187,15 @@ export class MemoryStorage implements NodeEndpoint {
           answer({ ok: false, code, message: `${partial.name}: ${code}` });
           return;
         }
-        this.partials.delete(key);
         let name = partial.name;
         for (let n = 1; this.placed.has(name); n++) name = `${partial.name} (${n})`;
         this.placed.set(name, partial.data);
+        this.counts.finishes++;
+        if (partial.keepPlaced) {
+          partial.keepPlaced = false;
+          partial.placedAt = name;
+          partial.durable = partial.length;
+        } else this.partials.delete(key);
         answer({ ok: true, path: name });
         return;
       }
@@ -188,6 +215,13 @@ export class MemoryStorage implements NodeEndpoint {
         if (partial) {
           partial.durable = partial.length;
           partial.open = false;
+          // Its finish is pending: it goes on, and records where it placed the file.
+          if (
+            this.due.some(
+              (d) => d.request.kind === 'finish' && at === `${d.request.transfer}/${d.request.file}`,
+            )
+          )
+            partial.keepPlaced = true;
         }
         return;
       }
@@ -202,7 +236,14 @@ export class MemoryStorage implements NodeEndpoint {
 
   /** The bytes of a file held durably (what an accept says, as PartialStore.held does). */
   held(senderKey: string, hash: string, size: number): number {
-    return this.partials.get(`${senderKey}/${hash}/${size}`)?.durable ?? 0;
+    const partial = this.partials.get(`${senderKey}/${hash}/${size}`);
+    if (partial?.placedAt !== undefined && !this.placed.has(partial.placedAt)) return 0;
+    return partial?.durable ?? 0;
+  }
+
+  /** Finishes asked for and not answered yet. */
+  pendingFinishes(): number {
+    return this.due.filter((d) => d.request.kind === 'finish').length;
   }
 
   /** Writes asked for and not answered yet. */
