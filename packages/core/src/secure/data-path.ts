@@ -5,7 +5,7 @@
 import { type Address, sameAddress } from '../address.js';
 import { MAGIC } from '../wire/header.js';
 import { DATA_HEADER_BYTES } from '../wire/packets.js';
-import type { Channel } from './channel.js';
+import { type Channel, OPEN_REPLAY } from './channel.js';
 import type { ChannelRecord } from './channel-table.js';
 import type { SecureContext } from './context.js';
 import type { Initiator } from './initiator.js';
@@ -56,15 +56,14 @@ export class DataPath {
       ctx.stats.unknownChannel++;
       return;
     }
-    const opened = channel.open(packet.counter, receivedHeader(bytes), packet.ciphertext);
-    if (!opened.ok) {
-      if (opened.reason === 'replay') ctx.stats.replayed++;
+    const plaintext = channel.openPayload(packet.counter, receivedHeader(bytes), packet.ciphertext);
+    if (typeof plaintext === 'number') {
+      if (plaintext === OPEN_REPLAY) ctx.stats.replayed++;
       else ctx.stats.forged++;
       return;
     }
     channel.lastReceivedAt = now;
     if (record.initiator !== undefined) this.initiator.confirmed(record);
-    const plaintext = opened.plaintext;
     const first = plaintext[0];
     if (first === PATH_RESPONSE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
       // Before any new challenge: the packet that answers one must not replace it.
