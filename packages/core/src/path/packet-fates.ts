@@ -9,7 +9,12 @@ import type { PmtuSearch } from './pmtu.js';
 import { DATA, PROBE, type SentFrames } from './sent-frames.js';
 
 /** Tells the owners and the size search what `loss.lost` and `loss.acked` name; returns how many were lost. */
-export function settleResolved(loss: LossDetection, frames: SentFrames, pmtu: PmtuSearch, now: number): number {
+export function settleResolved(
+  loss: LossDetection,
+  frames: SentFrames,
+  pmtu: PmtuSearch,
+  now: number,
+): number {
   const lost = loss.lost;
   for (let i = 0; i < lost.length; i++) {
     const pn = lost[i] as number;
