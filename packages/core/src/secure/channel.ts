@@ -23,9 +23,7 @@ export const REKEY_AFTER_MS = 120_000;
 /** Past this counter a channel is not used any more (a new handshake is needed); about 2^53. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER - EPOCH_PACKETS;
 
-export type OpenResult =
-  | { ok: true; plaintext: Uint8Array }
-  | { ok: false; reason: OpenFailureReason };
+export type OpenResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: OpenFailureReason };
 export type OpenFailureReason = 'replay' | 'forged' | 'stale_epoch';
 
 /** Why `openPayload` opened nothing: a number in the plaintext's place, so a packet costs no result object. */
@@ -139,14 +137,22 @@ export class Channel {
       : { ok: true, plaintext: opened };
   }
 
-  /** As `open`, for the data path: the plaintext, or why there is none (an OpenFailure). */
-  openPayload(counter: number, header: Uint8Array, ciphertext: Uint8Array): Uint8Array | OpenFailure {
+  /**
+   * As `open`, for the data path: the plaintext (in `into` if given: crypto.ts's `open`), or why
+   * there is none (an OpenFailure).
+   */
+  openPayload(
+    counter: number,
+    header: Uint8Array,
+    ciphertext: Uint8Array,
+    into?: Uint8Array,
+  ): Uint8Array | OpenFailure {
     const epoch = Math.floor(counter / EPOCH_PACKETS);
     const currentKey = this.rxKey;
     if (epoch === this.rxEpoch && currentKey !== undefined) {
       const window = this.rxWindow;
       if (!window.mayAccept(counter)) return OPEN_REPLAY;
-      const plaintext = open(currentKey, counter, header, ciphertext);
+      const plaintext = open(currentKey, counter, header, ciphertext, into);
       if (!plaintext) return OPEN_FORGED;
       window.mark(counter);
       return plaintext;
@@ -158,7 +164,7 @@ export class Channel {
     const current = this.rxKeys.get(this.rxEpoch) as Uint8Array;
     const key = epoch === this.rxEpoch + 1 ? rekey(current) : this.rxKeys.get(epoch);
     if (!key) return OPEN_STALE_EPOCH;
-    const plaintext = open(key, counter, header, ciphertext);
+    const plaintext = open(key, counter, header, ciphertext, into);
     if (!plaintext) return OPEN_FORGED;
     window.mark(counter);
     if (!known) this.replay.set(epoch, window);
