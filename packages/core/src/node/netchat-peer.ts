@@ -354,7 +354,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     }
     this.arm();
     this.emit('pumped');
-    if (!this.endpoint.busy && this.idleWaiters.length > 0)
+    if (this.idleWaiters.length > 0 && !this.endpoint.busy)
       for (const waiter of [...this.idleWaiters]) waiter();
   }
 
