@@ -34,18 +34,49 @@ const DATAGRAM = 1200;
 
 type Message = Record<string, unknown> & { type: string };
 
+/** The child's next message of `type`; rejects if the child reports a failure or exits first. */
 export function nextMessage(child: ReturnType<typeof fork>, type: string): Promise<Message> {
   return new Promise((resolve, reject) => {
-    const onMessage = (m: Message) => {
-      if (m.type !== type) return;
+    const done = () => {
       child.off('message', onMessage);
       child.off('exit', onExit);
+    };
+    const onMessage = (m: Message) => {
+      if (m.type === 'failed') {
+        done();
+        reject(new Error(`${String(m.role)} failed before ${type}: ${String(m.error)}`));
+        return;
+      }
+      if (m.type !== type) return;
+      done();
       resolve(m);
     };
-    const onExit = (code: number) => reject(new Error(`child exited (${code}) before ${type}`));
+    const onExit = (code: number) => {
+      done();
+      reject(new Error(`child exited (${code}) before ${type}`));
+    };
     child.on('message', onMessage);
     child.on('exit', onExit);
   });
+}
+
+/**
+ * Runs `work` with two children, and ends both when it is done (`quitAfter`) and on a failure (one child reported
+ * it, crashed, or the work threw) both are killed, so none is left running.
+ */
+async function withChildren<T>(
+  children: [ReturnType<typeof fork>, ReturnType<typeof fork>],
+  quitAfter: boolean,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    const result = await work();
+    if (quitAfter) await quit(...children);
+    return result;
+  } catch (error) {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    throw error;
+  }
 }
 
 // ---- the orchestra --------------------------------------------------------------------------
@@ -63,7 +94,9 @@ function child(role: string): ReturnType<typeof fork> {
 
 async function both(roles: [string, string]) {
   const [a, b] = roles.map(child) as [ReturnType<typeof fork>, ReturnType<typeof fork>];
-  const [readyA, readyB] = await Promise.all([nextMessage(a, 'ready'), nextMessage(b, 'ready')]);
+  const [readyA, readyB] = await withChildren([a, b], false, () =>
+    Promise.all([nextMessage(a, 'ready'), nextMessage(b, 'ready')]),
+  );
   return { a, b, readyA, readyB };
 }
 
@@ -95,62 +128,63 @@ export interface RawResult {
 /** Steps the raw rate up until the receiver loses more than 0.1 %; the best lossless rate received. */
 export async function rawBaseline(seconds = 1): Promise<RawResult> {
   const { a: sender, b: receiver, readyB } = await both(['raw-sender', 'raw-receiver']);
-  const port = readyB.port as number;
-  const steps: RawResult['steps'] = [];
-  const step = async (rate: number) => {
-    receiver.send({ type: 'count' });
-    const before = (await nextMessage(receiver, 'count')) as unknown as { received: number; cpu: number };
-    sender.send({ type: 'send', port, rate, seconds });
-    const {
-      sent,
-      seconds: took,
-      cpu,
-    } = (await nextMessage(sender, 'sent')) as unknown as {
-      sent: number;
-      seconds: number;
-      cpu: number;
+  return withChildren([sender, receiver], true, async () => {
+    const port = readyB.port as number;
+    const steps: RawResult['steps'] = [];
+    const step = async (rate: number) => {
+      receiver.send({ type: 'count' });
+      const before = (await nextMessage(receiver, 'count')) as unknown as { received: number; cpu: number };
+      sender.send({ type: 'send', port, rate, seconds });
+      const {
+        sent,
+        seconds: took,
+        cpu,
+      } = (await nextMessage(sender, 'sent')) as unknown as {
+        sent: number;
+        seconds: number;
+        cpu: number;
+      };
+      await new Promise((r) => setTimeout(r, 100));
+      receiver.send({ type: 'count' });
+      const after = (await nextMessage(receiver, 'count')) as unknown as { received: number; cpu: number };
+      const received = after.received - before.received;
+      return {
+        rate: sent / took,
+        received: received / took,
+        lost: Math.max(0, sent - received) / sent,
+        receiverCpuUs: (after.cpu - before.cpu) / Math.max(1, received),
+        senderCpuUs: cpu / Math.max(1, sent),
+      };
     };
-    await new Promise((r) => setTimeout(r, 100));
-    receiver.send({ type: 'count' });
-    const after = (await nextMessage(receiver, 'count')) as unknown as { received: number; cpu: number };
-    const received = after.received - before.received;
-    return {
-      rate: sent / took,
-      received: received / took,
-      lost: Math.max(0, sent - received) / sent,
-      receiverCpuUs: (after.cpu - before.cpu) / Math.max(1, received),
-      senderCpuUs: cpu / Math.max(1, sent),
-    };
-  };
-  // Warm-up, not counted.
-  await step(20_000);
-  await step(50_000);
-  let best = 0;
-  let receiverCpuUs = Number.NaN;
-  for (let rate = 25_000; rate < 2_000_000; rate *= 1.2) {
-    const s = await step(rate);
-    steps.push({
-      rate: Math.round(s.rate),
-      received: Math.round(s.received),
-      lost: Math.round(s.lost * 1e4) / 1e4,
-    });
-    if (s.lost <= 0.001 && s.received > best) {
-      best = s.received;
-      receiverCpuUs = s.receiverCpuUs;
+    // Warm-up, not counted.
+    await step(20_000);
+    await step(50_000);
+    let best = 0;
+    let receiverCpuUs = Number.NaN;
+    for (let rate = 25_000; rate < 2_000_000; rate *= 1.2) {
+      const s = await step(rate);
+      steps.push({
+        rate: Math.round(s.rate),
+        received: Math.round(s.received),
+        lost: Math.round(s.lost * 1e4) / 1e4,
+      });
+      if (s.lost <= 0.001 && s.received > best) {
+        best = s.received;
+        receiverCpuUs = s.receiverCpuUs;
+      }
+      // Two steps in a row with loss: the receiver is past what it can take.
+      if (steps.length >= 2 && steps.slice(-2).every((x) => x.lost > 0.001)) break;
     }
-    // Two steps in a row with loss: the receiver is past what it can take.
-    if (steps.length >= 2 && steps.slice(-2).every((x) => x.lost > 0.001)) break;
-  }
-  // The sender flat out (the receiver loses what it cannot take): its CPU per datagram.
-  const flatOut = await step(10_000_000);
-  await quit(sender, receiver);
-  return {
-    datagramsPerSecond: Math.round(best),
-    bytesPerSecond: Math.round(best * DATAGRAM),
-    steps,
-    receiverCpuUs,
-    senderCpuUs: flatOut.senderCpuUs,
-  };
+    // The sender flat out (the receiver loses what it cannot take): its CPU per datagram.
+    const flatOut = await step(10_000_000);
+    return {
+      datagramsPerSecond: Math.round(best),
+      bytesPerSecond: Math.round(best * DATAGRAM),
+      steps,
+      receiverCpuUs,
+      senderCpuUs: flatOut.senderCpuUs,
+    };
+  });
 }
 
 export interface NetchatResult {
@@ -175,34 +209,35 @@ export interface NetchatResult {
 /** A warm-up transfer, then one of `bytes` (1 GiB), each over a fresh session between the same two processes. */
 export async function netchatTransfer(bytes = GIB, warmUp = 64 * 1024 ** 2): Promise<NetchatResult> {
   const { a: sender, b: receiver, readyB } = await both(['netchat-sender', 'netchat-receiver']);
-  const port = readyB.port as number;
-  const run = async (size: number) => {
-    receiver.send({ type: 'expect', bytes: size });
-    const received = nextMessage(receiver, 'received');
-    sender.send({ type: 'transfer', port, bytes: size });
-    const [r, s] = await Promise.all([received, nextMessage(sender, 'sent')]);
-    return { r, s };
-  };
-  const warm = await run(warmUp);
-  const { r, s } = await run(bytes);
-  await quit(sender, receiver);
-  const delays = [...(r.delays as number[])].sort((x, y) => x - y);
-  const seconds = r.seconds as number;
-  const datagrams = (s.path as { dataPackets: number }).dataPackets;
-  return {
-    bytes,
-    seconds,
-    bytesPerSecond: bytes / seconds,
-    chatLines: delays.length,
-    chatP95Ms: delays[Math.floor(0.95 * (delays.length - 1))] ?? Number.NaN,
-    chatMaxMs: delays.at(-1) ?? Number.NaN,
-    senderRssMB: (s.rss as number) / 1024 ** 2,
-    receiverRssMB: (r.rss as number) / 1024 ** 2,
-    receiverLateP95Ms: r.lateP95 as number,
-    senderCpuUs: (s.cpu as number) / datagrams,
-    receiverCpuUs: (r.cpu as number) / datagrams,
-    datagrams,
-    warmUpBytesPerSecond: warmUp / (warm.r.seconds as number),
-    detail: { sender: { path: s.path, stats: s.stats }, receiver: { path: r.path, stats: r.stats } },
-  };
+  return withChildren([sender, receiver], true, async () => {
+    const port = readyB.port as number;
+    const run = async (size: number) => {
+      receiver.send({ type: 'expect', bytes: size });
+      const received = nextMessage(receiver, 'received');
+      sender.send({ type: 'transfer', port, bytes: size });
+      const [r, s] = await Promise.all([received, nextMessage(sender, 'sent')]);
+      return { r, s };
+    };
+    const warm = await run(warmUp);
+    const { r, s } = await run(bytes);
+    const delays = [...(r.delays as number[])].sort((x, y) => x - y);
+    const seconds = r.seconds as number;
+    const datagrams = (s.path as { dataPackets: number }).dataPackets;
+    return {
+      bytes,
+      seconds,
+      bytesPerSecond: bytes / seconds,
+      chatLines: delays.length,
+      chatP95Ms: delays[Math.floor(0.95 * (delays.length - 1))] ?? Number.NaN,
+      chatMaxMs: delays.at(-1) ?? Number.NaN,
+      senderRssMB: (s.rss as number) / 1024 ** 2,
+      receiverRssMB: (r.rss as number) / 1024 ** 2,
+      receiverLateP95Ms: r.lateP95 as number,
+      senderCpuUs: (s.cpu as number) / datagrams,
+      receiverCpuUs: (r.cpu as number) / datagrams,
+      datagrams,
+      warmUpBytesPerSecond: warmUp / (warm.r.seconds as number),
+      detail: { sender: { path: s.path, stats: s.stats }, receiver: { path: r.path, stats: r.stats } },
+    };
+  });
 }

@@ -15,6 +15,20 @@ const CHUNK = 256 * 1024;
 const send = (message) => process.send?.(message);
 
 /**
+ * Any failure of this child (a throw, a rejection, the session lost mid-transfer at extreme load)
+ * goes to the parent as `failed`, which then ends both children; this one ends at once. A child
+ * whose parent went away (killed, crashed) ends too: nothing is left to report to.
+ */
+function fail(error) {
+  const text = error instanceof Error ? `${error.code ?? error.name}: ${error.message}` : String(error);
+  if (!process.connected) process.exit(1);
+  process.send({ type: 'failed', role: process.argv[2], error: text }, () => process.exit(1));
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+process.on('disconnect', () => process.exit(1));
+
+/**
  * How late this process's own timers run (a 10 ms interval, its lateness each time): what any
  * event it waits for (a chat line's datagram among them) waits on top of the work queued before
  * it. On a loaded machine it is mostly the scheduler's doing (a woken process waits for a core);
@@ -196,8 +210,13 @@ async function netchatSender() {
     const onWritable = (e) => {
       if (e.session === session && e.stream === stream) write();
     };
+    // The session ended before the stream was delivered: the transfer failed (the parent ends both children).
+    const onEnded = (e) => {
+      if (e.session === session) fail(new Error(`the session ended (${e.type}) before the stream was delivered`));
+    };
     peer.on('stream_finished', onFinished);
     peer.on('stream_writable', onWritable);
+    for (const type of ['lost', 'closed', 'stream_cancelled']) peer.on(type, onEnded);
     const chat = setInterval(() => peer.send(session, `at ${wallClock()}`), 100);
     // NETCHAT_BENCH_TRACE=1: the path's state every 50 ms on stderr (for tuning).
     const trace = process.env.NETCHAT_BENCH_TRACE
@@ -233,6 +252,7 @@ async function netchatSender() {
     clearInterval(trace);
     peer.off('stream_finished', onFinished);
     peer.off('stream_writable', onWritable);
+    for (const type of ['lost', 'closed', 'stream_cancelled']) peer.off(type, onEnded);
     const path = peer.endpoint.pathInfo({ host: '127.0.0.1', port });
     peer.closeSession(session, { linger: false });
     send({ type: 'sent', rss: rss.peak(), cpu, path, stats: { ...peer.stats } });

@@ -76,6 +76,8 @@ export function joinParts(owner: PartsOwner): EndpointParts {
       transmit: (to, data) => outbox.sealed(to, data),
       opened: (channel, at) => restarts.channelOpened(channel, at),
       message: (channel, plaintext, at) => input.onPayload(channel, plaintext, at),
+      // Routing copies a stream_data's payload into its stream before it returns (endpoint-input.ts).
+      streamDataReadAtOnce: true,
     },
     {
       ...DEFAULT_SECURE_OPTIONS,

@@ -86,6 +86,12 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   /** Inside the socket's datagram callback (Node runs one per datagram, up to 32 in a row). */
   private receiving = false;
   /**
+   * The source of the last usable datagram, given again for the next one from there (a stream
+   * brings thousands a second from one peer): an address is a value nobody changes, so the
+   * endpoint may keep it, and it needs no new object or check per datagram.
+   */
+  private lastSource: Address | undefined;
+  /**
    * Events held until the datagrams ready now are all handled: a `stream_readable`, and every
    * event after it (order is kept). See `hold`.
    */
@@ -108,16 +114,20 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     socket.on('message', (data, rinfo) => {
       // Node reports IPv4 peers in normal form already; only IPv6 (and v4-mapped) needs work.
       const host = rinfo.family === 'IPv4' ? rinfo.address : normalizeHost(rinfo.address);
-      if (!this.peers.usable(host, rinfo.port)) {
-        this.counts.unusableSources++;
-        return;
+      let from = this.lastSource;
+      if (from === undefined || from.port !== rinfo.port || from.host !== host) {
+        if (!this.peers.usable(host, rinfo.port)) {
+          this.counts.unusableSources++;
+          return;
+        }
+        from = this.lastSource = { host, port: rinfo.port };
       }
       // A plain view, not the Buffer: the data path takes two views of every datagram, and a
       // Buffer's subarray costs about twice a typed array's.
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
       this.receiving = true;
       try {
-        this.endpoint.handleDatagram(bytes, { host, port: rinfo.port }, this.clock());
+        this.endpoint.handleDatagram(bytes, from, this.clock());
         this.pump();
       } finally {
         this.receiving = false;
@@ -344,7 +354,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     }
     this.arm();
     this.emit('pumped');
-    if (!this.endpoint.busy && this.idleWaiters.length > 0)
+    if (this.idleWaiters.length > 0 && !this.endpoint.busy)
       for (const waiter of [...this.idleWaiters]) waiter();
   }
 

@@ -30,31 +30,26 @@ import type { CongestionController } from '../congestion/controller.js';
 import { LossDetection } from '../congestion/loss-detection.js';
 import { Pacer } from '../congestion/pacer.js';
 import { RELAY_HOST } from '../rendezvous/relay.js';
-import { allocate } from '../slab.js';
 import { RttEstimator } from '../session/rtt-estimator.js';
 import type { Route } from '../session/session.js';
+import type { ByteRing } from '../streams/byte-ring.js';
 import {
   ackDelayFromWire,
   ackDelayToWire,
   type Datagram,
   encodeDatagram,
-  MAX_LARGE_MESSAGE_BYTES,
   PACKET_OVERHEAD_BYTES,
-  type PmtuProbe,
   type StreamAck,
-  type StreamData,
 } from '../wire/messages.js';
-import type { ByteRing } from '../streams/byte-ring.js';
 import {
   ackRangeCount,
   encodeAckRanges,
   MAX_STREAM_PAYLOAD_BYTES,
-  PMTU_PROBE_OVERHEAD_BYTES,
   STREAM_DATA_OVERHEAD_BYTES,
-  writePmtuProbe,
-  writeStreamDataHeader,
 } from '../wire/stream-messages.js';
 import { AckTracker, MAX_RANGES } from './ack-tracker.js';
+import { describeProbe, describeStreamData, writeProbe, writeStreamData } from './packet-writer.js';
+import { settleResolved } from './packet-fates.js';
 import { PmtuSearch } from './pmtu.js';
 import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
 
@@ -82,11 +77,7 @@ export interface PathHost {
 }
 
 export interface PathOptions {
-  /**
-   * Name every stream_data in its Transmit (`message`, for tests and diagnostics). Off, a data
-   * packet is built in one scratch buffer and sealed from there, with no object per packet: on
-   * loopback that was +45 % of stream throughput on a busy machine (less garbage to collect).
-   */
+  /** Name every stream_data in its Transmit (`message`, for tests and diagnostics): packet-writer.ts. */
   describePackets?: boolean;
   controller?: ControllerKind;
   randomU32?: () => number;
@@ -94,8 +85,6 @@ export interface PathOptions {
   ackDelay: number;
 }
 
-/** Every path's data packets are written here, and sealed at once (the engine is single-threaded). */
-const SCRATCH = new Uint8Array(MAX_LARGE_MESSAGE_BYTES);
 /** What a data packet of stream data adds to its payload (the message's header and the packet's). */
 const DATA_PACKET_OVERHEAD = STREAM_DATA_OVERHEAD_BYTES + PACKET_OVERHEAD_BYTES;
 
@@ -250,19 +239,10 @@ export class Path {
   /** A PMTU probe of `size` bytes (the whole datagram), named as a message of `user`'s session. */
   private sendProbe(user: PathUser, size: number, now: number): void {
     const pn = this.loss.sent.next;
-    const length = size - PACKET_OVERHEAD_BYTES;
     const described = this.describePackets;
-    const plaintext = described ? allocate(length) : SCRATCH.subarray(0, length);
-    writePmtuProbe(plaintext, user.wireId, pn, length);
-    const message: PmtuProbe | undefined = described
-      ? {
-          type: 'pmtu_probe',
-          session: user.wireId,
-          packet: pn,
-          padding: plaintext.subarray(PMTU_PROBE_OVERHEAD_BYTES),
-        }
-      : undefined;
-    this.record(pn, now, length, PROBE, user, 0, 0, size, 0);
+    const plaintext = writeProbe(described, user.wireId, pn, size - PACKET_OVERHEAD_BYTES);
+    const message = described ? describeProbe(plaintext, user.wireId, pn) : undefined;
+    this.record(pn, now, plaintext.length, PROBE, user, 0, 0, size, 0);
     this.pmtu.onProbeSent();
     this.host.send(this.route, message, plaintext, true);
   }
@@ -279,24 +259,10 @@ export class Path {
     now: number,
   ): void {
     const pn = this.loss.sent.next;
-    const size = STREAM_DATA_OVERHEAD_BYTES + length;
     const described = this.describePackets;
-    // The scratch is sealed (copied) before anything else is written to it: PathHost.send.
-    const plaintext = described ? allocate(size) : SCRATCH.subarray(0, size);
-    writeStreamDataHeader(plaintext, session, pn, stream, offset, fin);
-    source.copy(offset, length, plaintext, STREAM_DATA_OVERHEAD_BYTES);
-    const message: StreamData | undefined = described
-      ? {
-          type: 'stream_data',
-          session,
-          packet: pn,
-          stream,
-          offset,
-          fin: fin ? 1 : 0,
-          payload: plaintext.subarray(STREAM_DATA_OVERHEAD_BYTES),
-        }
-      : undefined;
-    this.record(pn, now, size, DATA, owner, stream, offset, length, fin ? 1 : 0);
+    const plaintext = writeStreamData(described, session, pn, stream, offset, length, fin, source);
+    const message = described ? describeStreamData(plaintext, session, pn, stream, offset, fin) : undefined;
+    this.record(pn, now, plaintext.length, DATA, owner, stream, offset, length, fin ? 1 : 0);
     this.stats.dataPackets++;
     this.host.send(this.route, message, plaintext, true);
   }
@@ -428,40 +394,8 @@ export class Path {
     this.host.send(this.route, message, plaintext, false);
   }
 
-  /**
-   * Tells the owners what the last acknowledgement or loss timeout resolved, and the size search
-   * what became of its probes and of the large packets.
-   */
+  /** Tells the owners and the size search what the last acknowledgement or loss timeout resolved. */
   private settleResolved(now: number): void {
-    const loss = this.loss;
-    const frames = this.frames;
-    const pmtu = this.pmtu;
-    const lost = loss.lost;
-    this.stats.lostPackets += lost.length;
-    for (let i = 0; i < lost.length; i++) {
-      const pn = lost[i] as number;
-      const kind = frames.kind(pn);
-      if (kind === PROBE) {
-        pmtu.onProbeLost(frames.length(pn), now);
-        frames.forget(pn);
-        continue;
-      }
-      if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeLost(pn);
-      frames.settle(pn, false, now);
-    }
-    const acked = loss.acked;
-    for (let i = 0; i < acked.length; i++) {
-      const pn = acked[i] as number;
-      const kind = frames.kind(pn);
-      if (kind === PROBE) {
-        pmtu.onProbeAcked(frames.length(pn), now);
-        frames.forget(pn);
-        continue;
-      }
-      if (kind === DATA && frames.length(pn) > MAX_STREAM_PAYLOAD_BYTES) pmtu.onLargeAcked();
-      else pmtu.onSmallAcked(pn);
-      frames.settle(pn, true, now);
-    }
-    pmtu.checkBlackHole();
+    this.stats.lostPackets += settleResolved(this.loss, this.frames, this.pmtu, now);
   }
 }

@@ -23,9 +23,15 @@ export const REKEY_AFTER_MS = 120_000;
 /** Past this counter a channel is not used any more (a new handshake is needed); about 2^53. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER - EPOCH_PACKETS;
 
-export type OpenResult =
-  | { ok: true; plaintext: Uint8Array }
-  | { ok: false; reason: 'replay' | 'forged' | 'stale_epoch' };
+export type OpenResult = { ok: true; plaintext: Uint8Array } | { ok: false; reason: OpenFailureReason };
+export type OpenFailureReason = 'replay' | 'forged' | 'stale_epoch';
+
+/** Why `openPayload` opened nothing: a number in the plaintext's place, so a packet costs no result object. */
+export const OPEN_REPLAY = 0;
+export const OPEN_FORGED = 1;
+export const OPEN_STALE_EPOCH = 2;
+export type OpenFailure = typeof OPEN_REPLAY | typeof OPEN_FORGED | typeof OPEN_STALE_EPOCH;
+const FAILURE_REASONS: readonly OpenFailureReason[] = ['replay', 'forged', 'stale_epoch'];
 
 export class Channel {
   remoteIndex = 0;
@@ -43,6 +49,12 @@ export class Channel {
   private rxEpoch = 0;
   /** A replay window per epoch (current and previous): a sender skips counters when it rekeys by time. */
   private readonly replay = new Map<number, ReplayWindow>([[0, new ReplayWindow()]]);
+  /**
+   * The current epoch's key and window, as held in `rxKeys` and `replay` (set wherever those
+   * change for `rxEpoch`): nearly every packet is of the current epoch, and opens without a look-up.
+   */
+  private rxKey: Uint8Array | undefined;
+  private rxWindow = this.replay.get(0) as ReplayWindow;
 
   constructor(
     /** Our index: the peer puts it in every packet for this channel. */
@@ -77,6 +89,7 @@ export class Channel {
     this.txKey = tx;
     this.txEpochStartedAt = now;
     this.rxKeys.set(0, rx);
+    if (this.rxEpoch === 0) this.rxKey = rx;
   }
 
   /**
@@ -90,7 +103,9 @@ export class Channel {
     this.rxKeys.clear();
     this.rxEpoch = 0;
     this.replay.clear();
-    this.replay.set(0, new ReplayWindow());
+    this.rxWindow = new ReplayWindow();
+    this.replay.set(0, this.rxWindow);
+    this.rxKey = undefined;
   }
 
   /** A whole data packet carrying `plaintext`. */
@@ -116,16 +131,41 @@ export class Channel {
 
   /** Opens a data packet's ciphertext; `header` is the packet's first DATA_HEADER_BYTES. */
   open(counter: number, header: Uint8Array, ciphertext: Uint8Array): OpenResult {
+    const opened = this.openPayload(counter, header, ciphertext);
+    return typeof opened === 'number'
+      ? { ok: false, reason: FAILURE_REASONS[opened] as OpenFailureReason }
+      : { ok: true, plaintext: opened };
+  }
+
+  /**
+   * As `open`, for the data path: the plaintext (in `into` if given: crypto.ts's `open`), or why
+   * there is none (an OpenFailure).
+   */
+  openPayload(
+    counter: number,
+    header: Uint8Array,
+    ciphertext: Uint8Array,
+    into?: Uint8Array,
+  ): Uint8Array | OpenFailure {
     const epoch = Math.floor(counter / EPOCH_PACKETS);
-    if (epoch < this.rxEpoch - 1 || epoch > this.rxEpoch + 1) return { ok: false, reason: 'stale_epoch' };
+    const currentKey = this.rxKey;
+    if (epoch === this.rxEpoch && currentKey !== undefined) {
+      const window = this.rxWindow;
+      if (!window.mayAccept(counter)) return OPEN_REPLAY;
+      const plaintext = open(currentKey, counter, header, ciphertext, into);
+      if (!plaintext) return OPEN_FORGED;
+      window.mark(counter);
+      return plaintext;
+    }
+    if (epoch < this.rxEpoch - 1 || epoch > this.rxEpoch + 1) return OPEN_STALE_EPOCH;
     const known = this.replay.get(epoch);
     const window = known ?? new ReplayWindow();
-    if (!window.mayAccept(counter)) return { ok: false, reason: 'replay' };
+    if (!window.mayAccept(counter)) return OPEN_REPLAY;
     const current = this.rxKeys.get(this.rxEpoch) as Uint8Array;
     const key = epoch === this.rxEpoch + 1 ? rekey(current) : this.rxKeys.get(epoch);
-    if (!key) return { ok: false, reason: 'stale_epoch' };
-    const plaintext = open(key, counter, header, ciphertext);
-    if (!plaintext) return { ok: false, reason: 'forged' };
+    if (!key) return OPEN_STALE_EPOCH;
+    const plaintext = open(key, counter, header, ciphertext, into);
+    if (!plaintext) return OPEN_FORGED;
     window.mark(counter);
     if (!known) this.replay.set(epoch, window);
     if (epoch > this.rxEpoch) {
@@ -133,8 +173,10 @@ export class Channel {
       this.rxKeys.delete(this.rxEpoch - 1);
       this.replay.delete(this.rxEpoch - 1);
       this.rxEpoch = epoch;
+      this.rxKey = key;
+      this.rxWindow = window;
     }
-    return { ok: true, plaintext };
+    return plaintext;
   }
 
   /** For tests and the rekey limit: the next counter this channel will seal with. */

@@ -91,15 +91,19 @@ function checkAead(longer: Uint8Array, shorter: Uint8Array, ad: Uint8Array, key:
     throw new RangeError('AEAD lengths: the sealed side must be 16 bytes longer, and the key 32 bytes');
 }
 
-/** The plaintext, or undefined if the ciphertext, counter or associated data was tampered with. */
+/**
+ * The plaintext, or undefined if the ciphertext, counter or associated data was tampered with.
+ * Written to `into` if given (exactly 16 bytes shorter than `ciphertext`), else to a new array.
+ */
 export function open(
   key: Uint8Array,
   counter: number,
   ad: Uint8Array,
   ciphertext: Uint8Array,
+  into?: Uint8Array,
 ): Uint8Array | undefined {
   if (ciphertext.length < TAG_BYTES) return undefined;
-  const out = allocate(ciphertext.length - TAG_BYTES);
+  const out = into ?? allocate(ciphertext.length - TAG_BYTES);
   checkAead(ciphertext, out, ad, key);
   // Negative when the tag does not verify (the wrapper would throw; a forgery is not exceptional).
   const opened = aead.crypto_aead_chacha20poly1305_ietf_decrypt(out, ciphertext, ad, nonce(counter), key);

@@ -1,12 +1,16 @@
 /**
  * The data path: seal and send, open and deliver. It is on the hot path of every message, so
- * it does one table lookup per packet and allocates nothing beyond the packet and its plaintext.
+ * it does one table lookup per packet and allocates nothing beyond the packet (and the plaintext
+ * of a packet that is not stream data: see OPEN_SCRATCH).
  */
 import { type Address, sameAddress } from '../address.js';
-import { MAGIC } from '../wire/header.js';
+import { allocate } from '../slab.js';
+import { MAGIC, MAX_LARGE_DATAGRAM_BYTES, MESSAGE_VERSION } from '../wire/header.js';
 import { DATA_HEADER_BYTES } from '../wire/packets.js';
-import type { Channel } from './channel.js';
+import { StreamData } from '../wire/stream-messages.js';
+import { type Channel, OPEN_REPLAY } from './channel.js';
 import type { ChannelRecord } from './channel-table.js';
+import { TAG_BYTES } from './crypto.js';
 import type { SecureContext } from './context.js';
 import type { Initiator } from './initiator.js';
 import { PATH_CHALLENGE, PATH_RESPONSE, PATH_TOKEN_BYTES, type PathValidation } from './path-validation.js';
@@ -56,15 +60,22 @@ export class DataPath {
       ctx.stats.unknownChannel++;
       return;
     }
-    const opened = channel.open(packet.counter, receivedHeader(bytes), packet.ciphertext);
-    if (!opened.ok) {
-      if (opened.reason === 'replay') ctx.stats.replayed++;
+    const ciphertext = packet.ciphertext;
+    const inScratch = ctx.sink.streamDataReadAtOnce === true;
+    const opened = channel.openPayload(
+      packet.counter,
+      receivedHeader(bytes),
+      ciphertext,
+      inScratch ? openScratch(ciphertext.length - TAG_BYTES) : undefined,
+    );
+    if (typeof opened === 'number') {
+      if (opened === OPEN_REPLAY) ctx.stats.replayed++;
       else ctx.stats.forged++;
       return;
     }
+    const plaintext = !inScratch || isStreamData(opened) ? opened : ownCopy(opened);
     channel.lastReceivedAt = now;
     if (record.initiator !== undefined) this.initiator.confirmed(record);
-    const plaintext = opened.plaintext;
     const first = plaintext[0];
     if (first === PATH_RESPONSE && plaintext.length === 1 + PATH_TOKEN_BYTES) {
       // Before any new challenge: the packet that answers one must not replace it.
@@ -83,6 +94,38 @@ export class DataPath {
     if (first === SESSION_MESSAGE_FIRST_BYTE) ctx.sink.message(channel, plaintext, now);
     else ctx.stats.malformedPackets++;
   }
+}
+
+/**
+ * For a sink that reads stream data at once (SecureSink.streamDataReadAtOnce: the endpoint's),
+ * every packet is opened into one scratch array (the engine is single-threaded). Stream data,
+ * nearly every packet of a bulk transfer, is used from there: its payload is copied into its
+ * stream before anything else is opened (nothing keeps a stream_data or its payload). Anything
+ * else may be kept (a text fragment held out of order, a role's message) and gets a copy of its
+ * own: `ownCopy`. The view is made again only when the size changes.
+ */
+const OPEN_SCRATCH = new Uint8Array(MAX_LARGE_DATAGRAM_BYTES);
+let openView = OPEN_SCRATCH.subarray(0, 0);
+
+function openScratch(length: number): Uint8Array {
+  if (openView.length !== length) openView = OPEN_SCRATCH.subarray(0, length);
+  return openView;
+}
+
+/** A session message of type stream_data (the header the codec checks again when it decodes it). */
+function isStreamData(plaintext: Uint8Array): boolean {
+  return (
+    plaintext[3] === StreamData.code &&
+    plaintext[2] === MESSAGE_VERSION &&
+    plaintext[0] === MAGIC >> 8 &&
+    plaintext[1] === (MAGIC & 0xff)
+  );
+}
+
+function ownCopy(plaintext: Uint8Array): Uint8Array {
+  const copy = allocate(plaintext.length);
+  copy.set(plaintext);
+  return copy;
 }
 
 /** Reused for every packet opened: sodium reads it synchronously, and nothing keeps it. */

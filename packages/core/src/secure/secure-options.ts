@@ -154,4 +154,10 @@ export interface SecureSink {
   opened(channel: Channel, now: number): void;
   /** An authentic session message arrived (`from` may differ from channel.address while roaming). */
   message(channel: Channel, plaintext: Uint8Array, now: number): void;
+  /**
+   * `message` is done with a stream_data's plaintext when it returns (the endpoint copies the
+   * payload into its stream): such plaintexts are then opened into one scratch array, and only
+   * the others are the sink's to keep. Off (by default), every plaintext is the sink's.
+   */
+  readonly streamDataReadAtOnce?: boolean;
 }

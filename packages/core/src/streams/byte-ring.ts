@@ -42,7 +42,9 @@ export class ByteRing {
     const capacity = this.bytes.length;
     const start = offset % capacity;
     const first = Math.min(length, capacity - start);
-    this.bytes.set(data.subarray(from, from + first), start);
+    // The whole of `data` in one piece (a datagram's payload, in order): no view of it needed.
+    if (first === length && from === 0 && length === data.length) this.bytes.set(data, start);
+    else this.bytes.set(data.subarray(from, from + first), start);
     if (first < length) this.bytes.set(data.subarray(from + first, from + length), 0);
   }
 

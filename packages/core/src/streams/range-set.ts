@@ -75,10 +75,15 @@ export class RangeSet {
     const { starts, ends } = this;
     let drop = 0;
     while (drop < starts.length && (ends[drop] as number) <= offset) drop++;
-    if (drop > 0) {
+    // shift() for the usual one or two: splice would make an array of what it removes.
+    if (drop > 2) {
       starts.splice(0, drop);
       ends.splice(0, drop);
-    }
+    } else
+      for (; drop > 0; drop--) {
+        starts.shift();
+        ends.shift();
+      }
     if (starts.length > 0 && (starts[0] as number) < offset) starts[0] = offset;
   }
 

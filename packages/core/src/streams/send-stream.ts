@@ -149,7 +149,11 @@ export class SendStream {
   onAcked(offset: number, length: number, fin: boolean): boolean {
     if (this.state === 'reset') return false;
     if (fin) this.finAcked = true;
-    if (length > 0 && offset + length > this.acked) {
+    if (length > 0 && offset + length > this.acked && offset <= this.acked && this.ackedAbove.count === 0) {
+      // In order (the common case): the bytes join the acknowledged front, nothing waits above it.
+      this.acked = offset + length;
+      this.buffer.release(this.acked);
+    } else if (length > 0 && offset + length > this.acked) {
       this.ackedAbove.add(Math.max(offset, this.acked), offset + length);
       const through = this.ackedAbove.contiguousEnd(this.acked);
       if (through > this.acked) {
