@@ -268,4 +268,30 @@ describe('BBR', () => {
     bbr.onPacketSent(1e6, D, 0, true);
     expect(bbr.pacingRate()).toBeCloseTo(1_000_000 * (1 - PACING_MARGIN), 3);
   });
+
+  it('lowers the bandwidth it paces at to what a round that lost more than 2 % delivered (at least 0.7 of it), until its next probe', () => {
+    const { bbr, round } = toProbeBw();
+    const bdp = 100_000;
+    // Into a phase at gain 1 (not probing: the bound is not applied while probing up).
+    for (let i = 0; i < 16 && bbr.pacingGain !== 1; i++) round({ rate: 1_000_000, inflight: bdp });
+    expect(bbr.pacingGain).toBe(1);
+    // 1 % random loss, another flow taking 40 % of the link: the model keeps the maximum.
+    round({ rate: 600_000, inflight: 200_000 });
+    round({ rate: 600_000, inflight: 200_000, lost: 1_200 });
+    expect(bbr.pacingRate()).toBeCloseTo(1_000_000 * (1 - PACING_MARGIN), 3);
+    // A round that lost 5 % and delivered at 600 KB/s: paced at max(600 KB/s, 0.7 × 1 MB/s).
+    round({ rate: 600_000, inflight: 200_000, lost: 6_000 });
+    expect(bbr.pacingRate()).toBeCloseTo(LOSS_BETA * 1_000_000 * (1 - PACING_MARGIN), 3);
+    expect(bbr.bandwidth).toBe(1_000_000); // the max filter itself is unchanged
+    expect(bbr.bandwidthBound).toBeCloseTo(LOSS_BETA * 1_000_000, 6);
+    // Another such round: 0.7 of the bound again, but never under what the round delivered.
+    round({ rate: 600_000, inflight: 200_000, lost: 6_000 });
+    expect(bbr.bandwidthBound).toBeCloseTo(600_000, 6);
+    // The next probe starts from the whole estimate (BtlBw) again.
+    for (let i = 0; i < 16 && bbr.pacingGain <= 1; i++) round({ rate: 700_000, inflight: bdp });
+    expect(bbr.pacingGain).toBeGreaterThan(1);
+    expect(bbr.bandwidthBound).toBe(Number.POSITIVE_INFINITY);
+    expect(bbr.bandwidth).toBe(700_000); // the 10-round filter forgot 1 MB/s meanwhile
+    expect(bbr.pacingRate()).toBeCloseTo(bbr.pacingGain * 700_000 * (1 - PACING_MARGIN), 3);
+  });
 });

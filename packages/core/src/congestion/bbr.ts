@@ -15,7 +15,9 @@
  * In bytes and ms, rates in bytes/s. Beyond draft-00, as Linux's bbr and libudx do: the window
  * also holds the recent ack aggregation (`extra_acked`: acks that arrive in bursts, as delayed
  * acks and an event loop's batching make them, must not starve the link), and pacing is 1 %
- * under the estimate so the model's own queue drains.
+ * under the estimate so the model's own queue drains. Beyond draft-00, from BBRv2/v3
+ * (draft-ietf-ccwg-bbr): a round that loses too much bounds what is in flight (inflight_hi) and,
+ * until the next probe, the bandwidth the model uses (bw_lo).
  */
 import {
   type AckedPacket,
@@ -128,6 +130,17 @@ export class Bbr implements CongestionController {
    */
   private largestSent = MAX_DATAGRAM_SIZE;
   private roundAcked = 0;
+  /**
+   * BBRv3's bw_lo: after a round that lost too much outside a probe, the bandwidth the model paces
+   * at and sizes the window from is at most this (Infinity otherwise), until the next probe. Without
+   * it a flow paced at the 10-round maximum of its own delivery rate kept pacing there after
+   * another flow took part of the link: the loss bound cut both flows' windows by the same
+   * fraction, the larger one kept its larger rate, and two peers at 1 Gbit/s, 10 ms kept a split
+   * of 0.67 for seconds.
+   */
+  private bwLo = Number.POSITIVE_INFINITY;
+  /** The largest delivery-rate sample of the round so far (BBRv3's bw_latest). */
+  private roundMaxRate = 0;
   private roundLost = 0;
   private roundMaxInFlight = 0;
   private ackEpochStart = 0;
@@ -158,6 +171,16 @@ export class Bbr implements CongestionController {
   /** BBR.BtlBw: the bottleneck bandwidth estimate (bytes/s), 0 before any sample. */
   get bandwidth(): number {
     return this.btlBwFilter.value;
+  }
+
+  /** The bound on the bandwidth the model uses that losses set (bw_lo; Infinity without one). */
+  get bandwidthBound(): number {
+    return this.bwLo;
+  }
+
+  /** What the pacing rate, the window's target and the ack aggregation go by: BtlBw within bw_lo. */
+  private get modelBandwidth(): number {
+    return Math.min(this.btlBwFilter.value, this.bwLo);
   }
 
   /** BBR.rtprop (ms), Infinity before any sample. */
@@ -230,8 +253,9 @@ export class Bbr implements CongestionController {
   /** BBRInflight(gain): gain × the estimated BDP, plus one pacer burst. */
   private inflight(gain: number): number {
     if (this.rtProp === Number.POSITIVE_INFINITY || this.bandwidth === 0) return INITIAL_WINDOW;
-    const bdp = (this.bandwidth * this.rtProp) / 1000;
-    return gain * bdp + burstCapacity(this.bandwidth);
+    const bandwidth = this.modelBandwidth;
+    const bdp = (bandwidth * this.rtProp) / 1000;
+    return gain * bdp + burstCapacity(bandwidth);
   }
 
   /** The upper bound on bytes in flight that losses set (Infinity without one). */
@@ -251,18 +275,25 @@ export class Bbr implements CongestionController {
       this.roundStart = true;
       this.packetConservation = false;
     }
+    // After the round-start check: the ack that begins a round brings that round's first sample.
+    if (s.deliveryRate > this.roundMaxRate) this.roundMaxRate = s.deliveryRate;
     const appLimited = s.rateAppLimited || s.delivered <= this.ignoreSamplesUntil;
     if (s.deliveryRate > 0 && (s.deliveryRate >= this.bandwidth || !appLimited))
       this.btlBwFilter.update(this.roundCount, s.deliveryRate);
   }
 
-  /** A round ended: too much loss lowers the bound on what is in flight; a round against it raises it. */
+  /**
+   * A round ended: too much loss lowers the bound on what is in flight and, outside a probe, the
+   * bandwidth (to what the round delivered, at least 0.7 of it); a round against the bound raises it.
+   */
   private endRound(): void {
     const lost = this.roundLost;
     // The minimums count datagrams: of the size this flow sends.
     const datagrams = this.largestSent / MAX_DATAGRAM_SIZE;
     const minimum = (this.state === 'startup' ? STARTUP_LOSS_MIN_BYTES : LOSS_MIN_BYTES) * datagrams;
     if (lost >= minimum && lost > LOSS_THRESHOLD * (lost + this.roundAcked)) {
+      if (this.state === 'probe_bw' && this.paceGain <= 1 && this.roundMaxRate > 0)
+        this.bwLo = Math.max(this.roundMaxRate, LOSS_BETA * this.modelBandwidth);
       this.inflightHi = Math.max(MIN_PIPE_CWND, LOSS_BETA * Math.min(this.inflightHi, this.roundMaxInFlight));
       this.probeUpIncrement = this.largestSent;
       // Startup overflowed the buffer: the pipe is full (BBRv2), whatever the bandwidth did.
@@ -271,7 +302,7 @@ export class Bbr implements CongestionController {
       this.inflightHi += this.probeUpIncrement;
       this.probeUpIncrement *= 2;
     }
-    this.roundAcked = this.roundLost = this.roundMaxInFlight = 0;
+    this.roundAcked = this.roundLost = this.roundMaxInFlight = this.roundMaxRate = 0;
   }
 
   /** How many more bytes were acknowledged than the bandwidth estimate explains (Linux's extra_acked). */
@@ -282,7 +313,7 @@ export class Bbr implements CongestionController {
       this.extraAckedIndex ^= 1;
       this.extraAcked[this.extraAckedIndex] = 0;
     }
-    let expected = (this.bandwidth * (now - this.ackEpochStart)) / 1000;
+    let expected = (this.modelBandwidth * (now - this.ackEpochStart)) / 1000;
     if (this.ackEpochAcked <= expected) {
       this.ackEpochAcked = 0;
       this.ackEpochStart = now;
@@ -308,6 +339,8 @@ export class Bbr implements CongestionController {
     const gain = PACING_GAIN_CYCLE[this.cycleIndex] as number;
     const bound = Math.min(gain - 1 > 0 ? gain - 1 : 1 - gain, PROBE_QUEUE_MS / this.rtProp);
     this.paceGain = gain > 1 ? 1 + bound : gain < 1 ? 1 - bound : 1;
+    // A probe looks for bandwidth beyond what the losses allowed (BBRv3's ResetLowerBounds on refill).
+    if (gain > 1) this.bwLo = Number.POSITIVE_INFINITY;
   }
 
   private checkFullPipe(s: AckSummary): void {
@@ -384,7 +417,7 @@ export class Bbr implements CongestionController {
   }
 
   private setPacingRateWithGain(gain: number): void {
-    const rate = gain * this.bandwidth * (1 - PACING_MARGIN);
+    const rate = gain * this.modelBandwidth * (1 - PACING_MARGIN);
     if (rate > 0 && (this.filledPipe || this.pacing === undefined || rate > this.pacing)) this.pacing = rate;
   }
 
@@ -408,7 +441,7 @@ export class Bbr implements CongestionController {
       let target = this.inflight(this.windowGain);
       if (this.filledPipe) {
         const extra = Math.max(this.extraAcked[0] as number, this.extraAcked[1] as number);
-        target += Math.min(extra, (this.bandwidth * EXTRA_ACKED_MAX_MS) / 1000);
+        target += Math.min(extra, (this.modelBandwidth * EXTRA_ACKED_MAX_MS) / 1000);
         this.cwnd = Math.min(this.cwnd + s.ackedBytes, target);
       } else if (this.cwnd < target || s.delivered < INITIAL_WINDOW) this.cwnd += s.ackedBytes;
       this.cwnd = Math.max(this.cwnd, MIN_PIPE_CWND);
