@@ -98,6 +98,36 @@ describe('path validation, per address', () => {
     expect(cb.address).toEqual(via(5001));
   });
 });
+describe('roaming follows only the newest packet (RFC 9000 §9.3)', () => {
+  it('a straggler sent before the peer moved, overtaken by what it sent since, challenges nothing and moves nothing back', () => {
+    const { net, a, b, ca, cb, answerFrom } = roamingPair();
+    // a sends two packets: the first takes a slow path (say the relay), the second the new one.
+    a.transport.send(ca, HELLO, net.now);
+    const straggler = a.sent.at(-1)?.bytes as Uint8Array;
+    a.transport.send(ca, HELLO, net.now);
+    const newest = a.sent.at(-1)?.bytes as Uint8Array;
+    let before = b.sent.length;
+    net.inject(b, via(5001), newest);
+    const toNew = b.sent.slice(before).find((s) => s.to.port === 5001)?.bytes as Uint8Array;
+    expect(toNew).toBeTruthy();
+    answerFrom(toNew, via(5001));
+    expect(cb.address).toEqual(via(5001));
+    // The straggler arrives later from the old address: its message is taken, nothing is challenged.
+    net.now += PATH_CHALLENGE_INTERVAL;
+    before = b.sent.length;
+    net.inject(b, { host: '10.0.0.1', port: 1111 }, straggler);
+    expect(b.sent.slice(before).filter((s) => s.to.port === 1111)).toHaveLength(0);
+    expect(b.messages).toHaveLength(2);
+    expect(cb.address).toEqual(via(5001));
+    expect(b.transport.stats.pathMoves).toBe(1);
+    // A new packet from there (the peer really went back) is challenged as ever.
+    a.transport.send(ca, HELLO, net.now);
+    before = b.sent.length;
+    net.inject(b, { host: '10.0.0.1', port: 1111 }, a.sent.at(-1)?.bytes as Uint8Array);
+    expect(b.sent.slice(before).some((s) => s.to.port === 1111)).toBe(true);
+  });
+});
+
 
 describe('path validation never amplifies', () => {
   it(`a keepalive (32 bytes) alone does not pay for a ${PATH_PACKET_BYTES}-byte challenge; the next one from there does`, () => {

@@ -181,6 +181,12 @@ describe('large datagrams on a path that changes', () => {
     // What a sent through the relay: relay packets of at most 1232 bytes (a 1200-byte packet inside).
     expect(Math.max(...a.node.sent.map((s) => s.data.length))).toBeLessThanOrEqual(1232);
     expect(a.node.endpoint.pathInfo(result.accepted?.peer as never)?.datagramSize).toBe(MAX_DATAGRAM_BYTES);
+    // A packet too large for a relay packet (one built for a direct path the channel just left)
+    // is dropped and counted by the relay client, never thrown out of the send.
+    const relayed = result.accepted?.peer as never;
+    expect(a.client.wrap(relayed, new Uint8Array(MAX_DATAGRAM_BYTES))).toBeDefined();
+    expect(a.client.wrap(relayed, new Uint8Array(MAX_LARGE_DATAGRAM_BYTES))).toBeUndefined();
+    expect(a.client.stats.relayTooLarge).toBe(1);
   });
 });
 

@@ -50,7 +50,7 @@ import {
 import { AckTracker, MAX_RANGES } from './ack-tracker.js';
 import { describeProbe, describeStreamData, writeProbe, writeStreamData } from './packet-writer.js';
 import { settleResolved } from './packet-fates.js';
-import { PmtuSearch } from './pmtu.js';
+import { BASE_PLPMTU, PmtuSearch } from './pmtu.js';
 import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
 
 /** A session's streams on this path (stream-set.ts): sends its packets when its turn comes. */
@@ -165,9 +165,19 @@ export class Path {
     return this.route.address.host === RELAY_HOST;
   }
 
+  /**
+   * The largest datagram the path sends now: the proven size, but 1200 bytes through the relay.
+   * The channel may have moved onto the relay (a late relayed packet from the peer) since the
+   * path last settled its size (`onAddressChanged` runs after the operation): a packet built
+   * larger would not fit in a relay packet.
+   */
+  private get datagramSize(): number {
+    return this.relayed ? BASE_PLPMTU : this.pmtu.size;
+  }
+
   /** The most stream bytes the next data packet may carry: the proven size, 1200 bytes for what a probe timeout sends. */
   get payloadLimit(): number {
-    return this.loss.probesDue > 0 ? MAX_STREAM_PAYLOAD_BYTES : this.pmtu.size - DATA_PACKET_OVERHEAD;
+    return this.loss.probesDue > 0 ? MAX_STREAM_PAYLOAD_BYTES : this.datagramSize - DATA_PACKET_OVERHEAD;
   }
 
   /** A session's streams ended: it leaves the round robin. */
@@ -200,7 +210,7 @@ export class Path {
     const pmtu = this.pmtu;
     while (this.active.length > 0) {
       if (loss.probesDue === 0) {
-        const size = pmtu.size;
+        const size = this.datagramSize;
         const window = this.controller.window();
         if (loss.bytesInFlight + size > window) {
           this.stats.windowStops++;
@@ -220,7 +230,7 @@ export class Path {
         continue;
       }
       // A probe goes in the data's place (it needs the window and the pacer as data does).
-      const probe = loss.probesDue === 0 ? pmtu.probeSize(now) : 0;
+      const probe = loss.probesDue === 0 && !this.relayed ? pmtu.probeSize(now) : 0;
       if (probe > 0 && loss.bytesInFlight + probe <= this.controller.window()) {
         this.sendProbe(user, probe, now);
         continue;

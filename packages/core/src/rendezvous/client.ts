@@ -76,6 +76,8 @@ export interface RendezvousClientStats {
   directProbes: number;
   /** Relay packets dropped (undecodable, forged, a copy, not for us, or no netchat packet inside). */
   relayDropped: number;
+  /** Packets of ours too large for a relay packet (over 1200 bytes), dropped instead of relayed. */
+  relayTooLarge: number;
   /** Our session with the rendezvous probed because an answer was missing. */
   probes: number;
   /** Registered again because the rendezvous said it did not know us. */

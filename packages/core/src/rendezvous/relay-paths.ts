@@ -16,6 +16,7 @@
 import { type Address, formatAddress } from '../address.js';
 import { equalBytes } from '../secure/crypto.js';
 import { ReplayWindow } from '../secure/replay-window.js';
+import { MAX_DATAGRAM_BYTES } from '../wire/header.js';
 import type { EndpointHost } from './extension.js';
 import {
   authentic,
@@ -75,10 +76,12 @@ export interface RelayPathStats {
   directProbes: number;
   /** Relay packets dropped: undecodable, not for us, a bad MAC or a copy, or an inner packet that is no netchat packet. */
   relayDropped: number;
+  /** Packets of ours too large for a relay packet (over 1200 bytes), dropped instead of relayed. */
+  relayTooLarge: number;
 }
 
 export class RelayPaths {
-  readonly stats: RelayPathStats = { relayedConnects: 0, directProbes: 0, relayDropped: 0 };
+  readonly stats: RelayPathStats = { relayedConnects: 0, directProbes: 0, relayDropped: 0, relayTooLarge: 0 };
   private paths: PeerPath[] = [];
   private credentials: Credentials | undefined;
   /** Relay tag → the port of its virtual address, and back; the Map's order is least recently met first. */
@@ -213,6 +216,12 @@ export class RelayPaths {
     const own = this.credentials;
     const tag = this.tagOfPort.get(to.port);
     if (!own || !rendezvous || own.sent > MAX_COUNTER || tag === undefined) return undefined;
+    if (inner.length > MAX_DATAGRAM_BYTES) {
+      // A relay packet carries at most 1200 bytes inside: a larger one is lost, as on a path
+      // that cannot carry it (the sender's loss recovery sends its bytes again, smaller).
+      this.stats.relayTooLarge++;
+      return undefined;
+    }
     const data = sealRelay({ from: own.tag, to: tag, counter: own.sent++, inner }, own.key);
     this.shares.sent(to.port, to, inner.length);
     return { to: rendezvous, data };

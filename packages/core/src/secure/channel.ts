@@ -39,6 +39,13 @@ export class Channel {
   /** Where packets go; moves only after the peer answered a challenge from the new address. */
   address: Address;
   lastReceivedAt: number;
+  /**
+   * Whether the packet opened last carried the highest counter opened on this channel so far.
+   * Roaming follows only such a packet (PROTOCOL.md, Roaming): one sent before the peer moved and
+   * overtaken on the way (through the relay, the slower path) must not send the channel back.
+   */
+  lastOpenedNewest = false;
+  private highestOpened = -1;
   /** The round trip the handshake measured (ms); undefined until it completes. */
   handshakeRtt: number | undefined;
   private txKey: Uint8Array | undefined;
@@ -106,6 +113,8 @@ export class Channel {
     this.rxWindow = new ReplayWindow();
     this.replay.set(0, this.rxWindow);
     this.rxKey = undefined;
+    this.highestOpened = -1;
+    this.lastOpenedNewest = false;
   }
 
   /** A whole data packet carrying `plaintext`. */
@@ -155,6 +164,7 @@ export class Channel {
       const plaintext = open(currentKey, counter, header, ciphertext, into);
       if (!plaintext) return OPEN_FORGED;
       window.mark(counter);
+      this.noteOpened(counter);
       return plaintext;
     }
     if (epoch < this.rxEpoch - 1 || epoch > this.rxEpoch + 1) return OPEN_STALE_EPOCH;
@@ -176,7 +186,13 @@ export class Channel {
       this.rxKey = key;
       this.rxWindow = window;
     }
+    this.noteOpened(counter);
     return plaintext;
+  }
+
+  private noteOpened(counter: number): void {
+    this.lastOpenedNewest = counter > this.highestOpened;
+    if (this.lastOpenedNewest) this.highestOpened = counter;
   }
 
   /** For tests and the rekey limit: the next counter this channel will seal with. */

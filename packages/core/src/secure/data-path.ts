@@ -89,7 +89,10 @@ export class DataPath {
     // The answer before our own challenge: the peer is proving its path, and the credit this
     // packet brought pays for the answer first.
     if (isChallenge) this.paths.answer(record, plaintext, from, candidate, now);
-    if (candidate) this.paths.challenge(record, candidate, now);
+    // Only the newest packet is followed (RFC 9000 §9.3 does the same): a straggler from the
+    // address the peer left, overtaken by what it sent since, challenges nothing, or the answer
+    // would move the channel back there.
+    if (candidate && channel.lastOpenedNewest) this.paths.challenge(record, candidate, now);
     if (plaintext.length === 0 || isChallenge) return; // a keepalive or confirmation; or answered
     if (first === SESSION_MESSAGE_FIRST_BYTE) ctx.sink.message(channel, plaintext, now);
     else ctx.stats.malformedPackets++;
