@@ -227,7 +227,7 @@ function rows(r) {
   if (lb) {
     out.push([
       `Stream on loopback, ${fmt(lb.bytes / 1024 ** 2)} MiB, two processes${
-        lb.largeDatagrams === false ? '' : ' (largeDatagrams on, not the default)'
+        lb.largeDatagrams === false ? ' (1200-byte datagrams, not the default)' : ''
       }`,
       `${fmt(lb.bytesPerSecond / 1e6, 1)} MB/s`,
       `${fmt(lb.rawBytesPerSecond / 1e6, 1)} MB/s raw dgram without loss`,

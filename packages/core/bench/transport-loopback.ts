@@ -15,7 +15,7 @@
  * Each side's CPU time (user + system) per datagram is reported too: the throughput of two
  * processes on a shared machine depends on what else runs, the work per datagram much less.
  *
- * netchat runs with `largeDatagrams` (off by default): after one probe, its stream data goes in
+ * netchat runs with `largeDatagrams` (the default): after one probe, its stream data goes in
  * datagrams of 1452 bytes (1391 stream bytes), as loopback carries them; the raw baseline stays
  * the issue's (1200-byte datagrams). NETCHAT_BENCH_SMALL=1 keeps netchat's within 1200 too (A/B).
  *

@@ -66,8 +66,8 @@ export function build(path: PathCase, peers: number, sessionsEach: number, loss 
   const net = new VirtualNetwork(seed);
   net.recordSent = false;
   net.conditions = { latency: path.rtt / 2, jitter: 0, loss: 0, duplicate: 0 };
-  // NETCHAT_SIM_LARGE=1: with large datagrams (off by default: options.ts says why).
-  const largeDatagrams = process.env.NETCHAT_SIM_LARGE === '1';
+  // Large datagrams, as by default; NETCHAT_SIM_SMALL=1: every datagram within 1200 bytes (A/B).
+  const largeDatagrams = process.env.NETCHAT_SIM_SMALL !== '1';
   const options = { streams: true, heartbeatInterval: 5_000, largeDatagrams };
   // Stream packets undescribed, as in a real peer (an object per packet otherwise).
   const quiet = { describeStreamPackets: false };

@@ -47,7 +47,7 @@ describe('capabilities', () => {
       files: false,
       maxStreams: 7,
       streamWindow: 200_000,
-      largeDatagrams: false,
+      largeDatagrams: true, // the default
     });
     // One `features` each way, nothing asked again.
     net.runFor(1_000);
