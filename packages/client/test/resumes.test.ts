@@ -19,13 +19,17 @@ function clientOn(peer: VirtualPeer) {
   return { client, opened };
 }
 
+/** Alice and Bob on one virtual network, each with a chat client. */
+function aliceAndBob() {
+  const net = new VirtualNetwork();
+  const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
+  const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
+  return { net, alice, bob, a: clientOn(alice), b: clientOn(bob) };
+}
+
 describe('opened.resumes', () => {
   it('names the ended chat with the same key, both ways, once', async () => {
-    const net = new VirtualNetwork();
-    const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
-    const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
-    const a = clientOn(alice);
-    const b = clientOn(bob);
+    const { net, alice, bob, a, b } = aliceAndBob();
     const first = await openChat(net, a.client, b.client, bob.address);
     expect(a.opened[0]?.resumes).toBeUndefined();
     expect(b.opened[0]?.resumes).toBeUndefined();
@@ -44,11 +48,7 @@ describe('opened.resumes', () => {
   });
 
   it('a different key at the same address continues nothing; nor does a request that came to nothing', async () => {
-    const net = new VirtualNetwork();
-    const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
-    const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
-    const a = clientOn(alice);
-    const b = clientOn(bob);
+    const { net, bob, a, b } = aliceAndBob();
     const first = await openChat(net, a.client, b.client, bob.address);
     a.client.close(first.mine);
     expect(net.run(() => first.theirs.state === 'ended', 10_000)).toBe(true);

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileLink, generateKeyPair, NetchatPeer, type PartialStoreOptions } from '../src/index.js';
 import { nextEvent as next } from './support/file-link-events.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
+import { until } from './support/until.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -72,7 +73,7 @@ describe('FileLink: the receiver stops while a file is being finished', () => {
     await sending.offer(await first, [path]);
     const lateReceived = next(oldLink, 'file_received');
     // Every byte arrived; the finish waits on its fsync.
-    for (let i = 0; i < 2_000 && disk.waiting() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => disk.waiting() > 0, 2_000, 10);
     expect(disk.waiting()).toBe(1);
 
     // The receiving program stops: its transfer is interrupted, then the finish completes.

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartialFile, PartialStore, type PartialStoreOptions, PlacedFile } from '../src/index.js';
 import { feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
+import { until } from './support/until.js';
 
 const KiB = 1024;
 
@@ -52,12 +53,6 @@ function heldSyncStore(dir: string) {
   };
 }
 
-/** Until `check` holds (bounded: 2,000 polls 5 ms apart, 10 s; the disk's threads may be slow). */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2_000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-}
-
 /** A file fed whole to a store whose final sync is held; its finish pending. */
 async function finishing(dir: string, data: Buffer) {
   const disk = heldSyncStore(dir);
@@ -65,8 +60,21 @@ async function finishing(dir: string, data: Buffer) {
   await feed(file, data);
   disk.hold();
   const finished = file.finish();
-  await until(() => disk.waiting() > 0);
+  expect(await until(() => disk.waiting() > 0)).toBe(true);
   return { ...disk, file, finished };
+}
+
+/** A file of `bytes` received whole into a new folder, its finish held, recorded by keepPlaced, then placed. */
+async function placedRecord(label: string, bytes: number, seed: number) {
+  const made = temporaryFolder(label);
+  folders.push(made);
+  const data = randomData(bytes, seed);
+  const { file, finished, release } = await finishing(made.folder, data);
+  const kept = file.keepPlaced();
+  release();
+  const placed = await finished;
+  await kept;
+  return { made, data, key: keyOf(data), placed };
 }
 
 describe('PartialStore: a file placed after its transfer ended', () => {
@@ -130,15 +138,7 @@ describe('PartialStore: a file placed after its transfer ended', () => {
   });
 
   it('is received again whole when the file placed was removed or changed', async () => {
-    const made = temporaryFolder('placed-gone');
-    folders.push(made);
-    const data = randomData(200 * KiB, 43);
-    const key = keyOf(data);
-    const { file, finished, release } = await finishing(made.folder, data);
-    const kept = file.keepPlaced();
-    release();
-    const placed = await finished;
-    await kept;
+    const { made, data, key, placed } = await placedRecord('placed-gone', 200 * KiB, 43);
 
     // Changed (another size): not held; removed: not held either.
     writeFileSync(placed.path, 'edited');
@@ -158,15 +158,7 @@ describe('PartialStore: a file placed after its transfer ended', () => {
   });
 
   it('trusts no record that names a path outside the folder, or a link where the file was', async () => {
-    const made = temporaryFolder('placed-hostile');
-    folders.push(made);
-    const data = randomData(120 * KiB, 67);
-    const key = keyOf(data);
-    const { file, finished, release } = await finishing(made.folder, data);
-    const kept = file.keepPlaced();
-    release();
-    const placed = await finished;
-    await kept;
+    const { made, data, key, placed } = await placedRecord('placed-hostile', 120 * KiB, 67);
     const statePath = join(made.folder, made.entries().find((e) => e.endsWith('.state')) ?? '');
     const record = JSON.parse(readFileSync(statePath, 'utf8'));
 
@@ -202,15 +194,7 @@ describe('PartialStore: a file placed after its transfer ended', () => {
   });
 
   it('keeps its record when the re-offer ends again before its verdict, and drops it on a cancel', async () => {
-    const made = temporaryFolder('placed-again');
-    folders.push(made);
-    const data = randomData(150 * KiB, 53);
-    const key = keyOf(data);
-    const { file, finished, release } = await finishing(made.folder, data);
-    const kept = file.keepPlaced();
-    release();
-    await finished;
-    await kept;
+    const { made, data, key } = await placedRecord('placed-again', 150 * KiB, 53);
 
     const store = new PartialStore(made.folder);
     const second = await store.receive(key, 'report.bin');

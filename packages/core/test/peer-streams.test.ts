@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type NetchatEvent, NetchatPeer, type SessionId } from '../src/index.js';
+import { until } from './support/until.js';
 
 const open: NetchatPeer[] = [];
 afterEach(async () => {
@@ -65,8 +66,7 @@ describe('NetchatPeer streams', () => {
       // All 8 data packets (the pacer may hold some back for a while when the handshake's round
       // trip was long, as on a loaded machine), then the line.
       const sentAll = () => (a.endpoint.pathInfo(b.address)?.dataPackets ?? 0) >= 8;
-      for (let i = 0; i < 500 && !sentAll(); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(sentAll()).toBe(true);
+      expect(await until(sentAll, 500, 10)).toBe(true);
       a.send(session, 'after the bytes');
     } finally {
       socket.send = send;
