@@ -86,9 +86,12 @@ async function withChildren<T>(
 function child(role: string): ReturnType<typeof fork> {
   const script = fileURLToPath(new URL('./transport-peer.mjs', import.meta.url));
   return fork(script, [role], {
-    execArgv: process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : [],
+    // BENCH_CPU_PROF=DIR profiles the children; BENCH_CPU_PROF_ROLE=netchat-receiver only that one
+    // (a profiled process runs slower, and its peer then idles: profile one side at a time).
+    execArgv:
+      process.env.BENCH_CPU_PROF && (process.env.BENCH_CPU_PROF_ROLE ?? role) === role
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 }
