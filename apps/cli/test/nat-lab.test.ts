@@ -132,6 +132,22 @@ async function chatByFingerprint(alice: InNamespace, bob: InNamespace, times = 1
 }
 
 describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
+  it('a lab left by a process that is gone (a killed run) is removed by the next sweep; a living process keeps its own', () => {
+    // A process that has exited: its pid names the stale lab (a pid is reused only after many more).
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const stale = `n${Number(gone.stdout.trim()).toString(36)}x0-pub`;
+    const living = `n${process.pid.toString(36)}x99-pub`;
+    const namespaces = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    try {
+      for (const ns of [stale, living]) expect(spawnSync('ip', ['netns', 'add', ns]).status).toBe(0);
+      expect(spawnSync(labScript, ['sweep']).status).toBe(0);
+      expect(namespaces()).not.toContain(stale);
+      expect(namespaces()).toContain(living);
+    } finally {
+      for (const ns of [stale, living]) spawnSync('ip', ['netns', 'del', ns]);
+    }
+  });
+
   it('two homes behind endpoint-independent NATs chat directly, found by fingerprint; nothing relayed', async () => {
     const { rendezvous, alice, bob } = await homes(lab('eim'));
     const { asked, opened } = await chatByFingerprint(alice, bob);

@@ -8,8 +8,23 @@
 #
 # A router drops every unsolicited UDP datagram to itself (as home routers do), so only what a
 # home asked for (conntrack) gets in.   usage: nat-lab.sh up|down PREFIX [eim|random]
+#
+# A test names its lab after its own process (n<pid in base 36>x<serial>, f<pid in base 36>r), so a
+# lab whose process is gone (a run killed before its clean-up) is known stale: `up` removes those
+# first, and `nat-lab.sh sweep` does only that. A lab of a living process is never touched.
 set -euo pipefail
-action=$1 p=$2 mode=${3:-eim}
+action=$1 p=${2:-} mode=${3:-eim}
+
+sweep() {
+  local ns owner
+  for ns in $(ip netns list | cut -d' ' -f1); do
+    [[ $ns =~ ^[nf]([0-9a-z]+)(x[0-9]+|r)-(pub|ra|rb|a|b)$ ]] || continue
+    owner=$((36#${BASH_REMATCH[1]}))
+    kill -0 "$owner" 2>/dev/null && continue
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+if [ "$action" = sweep ]; then sweep; exit 0; fi
 
 down() {
   for ns in "$p-a" "$p-b" "$p-ra" "$p-rb" "$p-pub"; do ip netns del "$ns" 2>/dev/null || true; done
@@ -17,6 +32,7 @@ down() {
 
 if [ "$action" = down ]; then down; exit 0; fi
 trap 'down' ERR
+sweep
 
 for ns in pub ra rb a b; do ip netns add "$p-$ns"; ip -n "$p-$ns" link set lo up; done
 ip -n "$p-pub" link add br0 type bridge
