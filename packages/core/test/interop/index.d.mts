@@ -75,6 +75,12 @@ export interface IndependentPeerOptions {
   onRequest?: (event: PeerEvent) => RequestVerdict;
   inbound?: (from: Address, data: Bytes) => boolean;
   outbound?: (to: Address, data: Bytes) => boolean;
+  /** Take streams (PROTOCOL.md *Capabilities*, *Streams*); off: a text-only "old peer". */
+  streams?: boolean;
+  /** The receive window we grant each stream the peer opens (bytes; 256 KiB). */
+  streamWindow?: number;
+  /** How many streams the peer may open at first (8). */
+  maxStreams?: number;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
   dropMessage?: (message: Decoded, from: Address) => boolean;
 }
@@ -90,6 +96,9 @@ export interface SessionView {
   channel: any;
   rtt: { srtt: number | undefined; rttvar: number | undefined; rto(): number };
   stats: Record<string, number>;
+  /** With the `streams` option: the session's streams (stats, the path with its own stats). */
+  // biome-ignore lint/suspicious/noExplicitAny: the stream layer, for tests that look inside
+  streams: any;
 }
 
 export interface IndependentPeerStats {
@@ -141,6 +150,14 @@ export class IndependentPeer extends EventEmitter {
   decline(session: number, reason?: string, detail?: string): void;
   send(session: number, text: string): number;
   closeSession(session: number, options?: { linger?: boolean | number }): void;
+  /** With the `streams` option: a stream to the peer (its id). Throws if the session takes none. */
+  openStream(session: number): number;
+  /** Holds all of `bytes` to send (the peer's credit bounds what goes); returns their count. */
+  writeStream(session: number, stream: number, bytes: Bytes): number;
+  finishStream(session: number, stream: number): void;
+  /** Up to `max` bytes of the peer's stream, in order (empty when none wait). */
+  readStream(session: number, stream: number, max: number): Bytes;
+  cancelStream(session: number, stream: number, code?: number): void;
   setNick(nick: string): void;
   setTyping(session: number, typing: boolean): boolean;
   session(session: number): SessionView | undefined;
