@@ -41,6 +41,11 @@ export class XXHandshake {
   keys(): { sendKey: Bytes; receiveKey: Bytes };
 }
 
+/** A files record (PROTOCOL.md *Files: transfers*) with its u16 length first; `offer` and `hash` as hex. */
+export function encodeRecord(record: Decoded): Bytes;
+/** A record's bytes (without its length), or undefined if malformed. */
+export function decodeRecord(bytes: Bytes): Decoded | undefined;
+
 export class ReplayWindow {
   check(counter: number): boolean;
   mark(counter: number): void;
@@ -81,6 +86,10 @@ export interface IndependentPeerOptions {
   streamWindow?: number;
   /** How many streams the peer may open at first (8). */
   maxStreams?: number;
+  /** With `streams`: take and make file offers (PROTOCOL.md *Files: transfers*). */
+  files?: boolean;
+  /** An offer arrived: 'accept', a decline reason, or undefined to answer later. */
+  onOffer?: (offer: { id: string; files: { path: string; size: number; hash: string }[] }) => string | undefined;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
   dropMessage?: (message: Decoded, from: Address) => boolean;
 }
@@ -158,6 +167,10 @@ export class IndependentPeer extends EventEmitter {
   /** Up to `max` bytes of the peer's stream, in order (empty when none wait). */
   readStream(session: number, stream: number, max: number): Bytes;
   cancelStream(session: number, stream: number, code?: number): void;
+  /** With the `files` option: offers files held in memory; returns the offer's id (hex). */
+  offerFiles(session: number, files: { path: string; content: Uint8Array }[]): string;
+  acceptOffer(session: number, offer: string): void;
+  declineOffer(session: number, offer: string, reason?: string): void;
   setNick(nick: string): void;
   setTyping(session: number, typing: boolean): boolean;
   session(session: number): SessionView | undefined;

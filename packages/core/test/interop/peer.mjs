@@ -28,6 +28,7 @@ const DEFAULTS = {
   streams: false,
   streamWindow: 262_144,
   maxStreams: 8,
+  files: false,
 };
 const KEPT_FEATURES = 64; // `features` ahead of their request, kept
 
@@ -39,7 +40,9 @@ export class IndependentPeer extends EventEmitter {
    * heartbeatMs, missLimit, connectTimeoutMs, maxSessions, maxSessionsPerPeer, demandCookies,
    * rekeyAfterMs, onRequest(event) -> 'accept' | { reason, detail } | undefined (ask later),
    * inbound(from) / outbound(to) -> false to drop a datagram (a firewall, for the relay tests);
-   * streams (false: a text-only "old peer"), streamWindow, maxStreams (what we grant the peer).
+   * streams (false: a text-only "old peer"), streamWindow, maxStreams (what we grant the peer);
+   * files (with streams: take and make file offers), onOffer(offer) -> 'accept' | a decline
+   * reason | undefined (answer later with acceptOffer / declineOffer).
    */
   static async listen(options = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -427,6 +430,23 @@ export class IndependentPeer extends EventEmitter {
   /** Resets our stream, or asks the peer to stop its stream. */
   cancelStream(handle, stream, code = 0) {
     this.streamsOf(handle).cancel(stream, code);
+  }
+
+  // ---- files (with the `files` option; PROTOCOL.md *Files: transfers*) --------------------------
+
+  /** Offers files held in memory ([{ path, content }]); returns the offer's id (hex). */
+  offerFiles(handle, files) {
+    const streams = this.streamsOf(handle);
+    if (!streams.filesEnabled) throw new Error('files: the session does not take files');
+    return streams.files.offer(files);
+  }
+
+  acceptOffer(handle, offer) {
+    this.streamsOf(handle).files.acceptOffer(offer);
+  }
+
+  declineOffer(handle, offer, reason) {
+    this.streamsOf(handle).files.declineOffer(offer, reason);
   }
 
   streamsOf(handle) {

@@ -5,6 +5,7 @@
 // as the application reads), sending (within the peer's credit, lost bytes first), cancelling.
 // Packets, acknowledgements and the window are the path's (path.mjs).
 
+import { FilesSession } from './files.mjs';
 import { StreamPath } from './path.mjs';
 
 export const FEATURE_STREAMS = 1;
@@ -56,7 +57,9 @@ export class StreamSession {
     this.session = session;
     this.endpoint = session.endpoint;
     const o = this.endpoint.options;
-    this.local = { streams: true, window: o.streamWindow, maxStreams: o.maxStreams };
+    this.local = { files: o.files, window: o.streamWindow, maxStreams: o.maxStreams };
+    // With the `files` option the files layer takes every stream of the session (*Files: transfers*).
+    this.files = o.files ? new FilesSession(this, { onOffer: o.onOffer }) : undefined;
     this.peer = undefined; // the peer's latest `features`
     this.path = undefined;
     this.sending = new Map(); // id -> our stream
@@ -86,6 +89,17 @@ export class StreamSession {
     return this.endpoint.now();
   }
 
+  /** A stream event: to the files layer if there is one, and to the application. */
+  notify(type, fields) {
+    this.session.emit(type, fields);
+    this.files?.onStreamEvent(type, fields);
+  }
+
+  /** Both said `files` (ours only with the option). */
+  get filesEnabled() {
+    return this.enabled && this.files !== undefined && (this.peer.features & FEATURE_FILES) !== 0;
+  }
+
   error(why) {
     this.stats.protocolErrors++;
     this.session.stats.protocolErrors++;
@@ -99,7 +113,7 @@ export class StreamSession {
     this.endpoint.sendMessage(this.session.channel, {
       type: 'features',
       session: this.wireId,
-      features: FEATURE_STREAMS,
+      features: FEATURE_STREAMS | (this.local.files ? FEATURE_FILES : 0),
       flags: this.peer === undefined ? FLAG_ASK : 0,
       streamWindow: this.local.window,
       maxStreams: this.local.maxStreams,
@@ -160,7 +174,7 @@ export class StreamSession {
       case 'stream_limit':
         if (m.maxStreams > this.peerLimit) {
           this.peerLimit = m.maxStreams;
-          this.session.emit('streams_available', { count: this.peerLimit - this.opened });
+          this.notify('streams_available', { count: this.peerLimit - this.opened });
         }
         verdict = 'take';
         break;
@@ -191,7 +205,7 @@ export class StreamSession {
         stopped: undefined, // our stop's code
       });
       this.peerOpened++;
-      this.session.emit('stream_opened', { stream: id });
+      this.notify('stream_opened', { stream: id });
     }
     const s = this.receiving.get(m.stream);
     if (!s) return 'take'; // over: acknowledged and dropped
@@ -240,7 +254,7 @@ export class StreamSession {
       moved = true;
     }
     const atEnd = s.finalSize !== undefined && s.arrived === s.finalSize;
-    if (moved || atEnd) this.session.emit('stream_readable', { stream: s.id });
+    if (moved || atEnd) this.notify('stream_readable', { stream: s.id });
   }
 
   onReset(s, m) {
@@ -248,7 +262,7 @@ export class StreamSession {
     if (m.finalSize > s.credit) return this.error('reset beyond the credit');
     if (s.finalSize !== undefined && m.finalSize !== s.finalSize) return this.error('final size changed');
     if (s.stopped === undefined) {
-      this.session.emit('stream_cancelled', { stream: s.id, direction: 'receive', by: 'peer', code: m.code });
+      this.notify('stream_cancelled', { stream: s.id, direction: 'receive', by: 'peer', code: m.code });
     }
     this.peerStreamOver(s);
     return 'take';
@@ -274,7 +288,7 @@ export class StreamSession {
       return 'take';
     }
     if (s.reset === undefined && !s.complete) {
-      this.session.emit('stream_cancelled', { stream: s.id, direction: 'send', by: 'peer', code: m.code });
+      this.notify('stream_cancelled', { stream: s.id, direction: 'send', by: 'peer', code: m.code });
       this.resetStream(s, m.code);
     }
     return 'take';
@@ -326,7 +340,7 @@ export class StreamSession {
     if (s.reset === undefined && s.finAcked && s.acked.covers(0, s.finalSize)) {
       s.complete = true;
       this.sending.delete(s.id);
-      this.session.emit('stream_finished', { stream: s.id, direction: 'send' });
+      this.notify('stream_finished', { stream: s.id, direction: 'send' });
     }
   }
 
@@ -454,7 +468,7 @@ export class StreamSession {
     return s;
   }
 
-  /** Up to `max` bytes in order; grants credit as they are read. */
+  /** Up to `max` bytes in order; grants credit as they are read; empty at the end, which finishes it. */
   read(id, max) {
     const s = this.receiving.get(id);
     if (!s || s.stopped !== undefined) return new Uint8Array(0);
@@ -469,8 +483,9 @@ export class StreamSession {
       taken += n;
     }
     s.read += taken;
-    if (s.finalSize !== undefined && s.read === s.finalSize) {
-      this.session.emit('stream_finished', { stream: s.id, direction: 'receive' });
+    // The end is seen by a read that finds nothing more (so the last bytes are the caller's first).
+    if (taken === 0 && s.finalSize !== undefined && s.read === s.finalSize) {
+      this.notify('stream_finished', { stream: s.id, direction: 'receive' });
       this.peerStreamOver(s);
     } else if (s.read - s.creditAt >= s.window / 2) {
       s.creditAt = s.read;
@@ -510,10 +525,10 @@ export class StreamSession {
   /** The session left `open`: every stream not complete ends. */
   end() {
     for (const s of this.sending.values()) {
-      this.session.emit('stream_cancelled', { stream: s.id, direction: 'send', by: 'local', reason: 'session_ended' });
+      this.notify('stream_cancelled', { stream: s.id, direction: 'send', by: 'local', reason: 'session_ended' });
     }
     for (const s of this.receiving.values()) {
-      this.session.emit('stream_cancelled', { stream: s.id, direction: 'receive', by: 'local', reason: 'session_ended' });
+      this.notify('stream_cancelled', { stream: s.id, direction: 'receive', by: 'local', reason: 'session_ended' });
     }
     this.sending.clear();
     this.receiving.clear();
