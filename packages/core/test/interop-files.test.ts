@@ -67,6 +67,7 @@ async function openBoth(linkOptions: ConstructorParameters<typeof FileLink>[1] =
 function expectClean(n: NetchatPeer, p: IndependentPeer, ps: number): void {
   expect(p.errors).toEqual([]);
   expect(p.stats.malformedMessages).toBe(0);
+  expect(p.stats.streamAcksRefused).toBe(0);
   expect(p.session(ps)?.stats.protocolErrors ?? 0).toBe(0);
   const files = p.session(ps)?.streams.files;
   expect(files.stats).toEqual({ ignored: 0, brokenStreams: 0, stoppedStreams: 0 });

@@ -83,6 +83,7 @@ function expectSame(chunks: Uint8Array[], data: Uint8Array): void {
 function expectClean(n: NetchatPeer, p: IndependentPeer, ps: number): void {
   expect(p.errors).toEqual([]);
   expect(p.stats.malformedMessages).toBe(0);
+  expect(p.stats.streamAcksRefused).toBe(0);
   expect(p.session(ps)?.stats.protocolErrors ?? 0).toBe(0);
   expect(p.secure.stats.forged).toBe(0);
   expect(n.stats.malformed).toBe(0);
@@ -202,6 +203,25 @@ describe('interop, streams: netchat and the independent peer on loopback', () =>
     expectSame(nRead.chunks, toN);
     expectClean(n, p, ps);
   }, 60_000);
+});
+
+describe('interop, streams: capabilities', () => {
+  it('a netchat without streams says so: the independent peer takes it to be text only, opens no stream, and text flows', async () => {
+    stage = new Stage();
+    const r = stage.recorder;
+    const n = await stage.netchat('N', { streams: false });
+    const p = await stage.independent('P', { streams: true });
+    n.on('request', (e) => n.accept(e.session));
+    const ps = p.connect('127.0.0.1', n.address.port);
+    const told = await r.waitFor('P', 'features', (e) => e.session === ps);
+    expect(told.streams).toBe(false);
+    expect(told.peerFeatures).toMatchObject({ features: 0, streamWindow: 0, maxStreams: 0 });
+    expect(() => p.openStream(ps)).toThrow(/does not take streams/);
+    p.send(ps, 'text only');
+    await r.waitFor('N', 'message', (e) => e.text === 'text only');
+    expect(n.stats.protocolErrors).toBe(0);
+    expect(p.session(ps)?.stats.protocolErrors).toBe(0);
+  }, 30_000);
 });
 
 describe('interop, streams: on a virtual clock with loss', () => {

@@ -122,6 +122,7 @@ export interface IndependentPeerStats {
   declinedForLimits: number;
   restartsSeen: number;
   internalErrors: number;
+  streamAcksRefused: number;
 }
 
 export interface RendezvousClientStats {

@@ -93,6 +93,7 @@ export class IndependentPeer extends EventEmitter {
       declinedForLimits: 0,
       restartsSeen: 0,
       internalErrors: 0,
+      streamAcksRefused: 0, // on a channel we sent no stream packet on, or naming packets never sent
     };
     this.errors = [];
     this.sessions = new Map(); // handle -> Session
@@ -239,6 +240,11 @@ export class IndependentPeer extends EventEmitter {
     }
     this.emit('wire_message', { channel, message: m, from });
     if (this.options.dropMessage?.(m, from)) return; // a test that plays deaf to some messages
+    if (m.type === 'stream_ack') {
+      // The path's, whichever session it names (PROTOCOL.md *Packets and acknowledgements*).
+      if (!channel.streamPath?.onAck(m)) this.stats.streamAcksRefused++;
+      return;
+    }
     const session = this.byWire.get(`${channel.localIndex}:${m.session}`);
     if (session) {
       if (!session.receive(m)) this.stats.ignoredForState++;

@@ -18,7 +18,7 @@ export const ACTS_ON = {
 };
 
 /** With streams (PROTOCOL.md *Capabilities*, *Streams*): what each state acts on besides. */
-const STREAM_TYPES = ['stream_data', 'stream_ack', 'stream_credit', 'stream_reset', 'stream_stop', 'stream_limit', 'pmtu_probe'];
+const STREAM_TYPES = ['stream_data', 'stream_credit', 'stream_reset', 'stream_stop', 'stream_limit', 'pmtu_probe'];
 export const ACTS_ON_WITH_STREAMS = Object.fromEntries(
   Object.entries(ACTS_ON).map(([state, types]) => {
     const more = state === 'open' ? ['features', ...STREAM_TYPES] : state === 'connecting' || state === 'requested' ? ['features'] : [];
