@@ -168,8 +168,11 @@ describe('interop, streams: netchat and the independent peer on loopback', () =>
     expect(reset).toMatchObject({ by: 'peer', code: 11 });
 
     // Each stream over on a side raised its limit: a stream_limit each way, and text still flows.
-    const limitSeen = r.until(() => (p.session(ps)?.streams.peerLimit ?? 0) > 8, 10_000, 'a raised limit');
-    await limitSeen;
+    const streams = p.session(ps)?.streams;
+    const initial = streams.peer.maxStreams as number;
+    await r.until(() => streams.peerLimit > initial, 10_000, "netchat's stream_limit");
+    expect(streams.peerLimit).toBe(initial + 1); // the one stream of ours that is over: `third`
+    expect(streams.limitForPeer).toBe(8 + 2); // netchat's `first` (reset) and `second` (stopped, then reset)
     p.send(ps, 'still here');
     await r.waitFor('N', 'message', (e) => e.text === 'still here');
     expectClean(n, p, ps);
