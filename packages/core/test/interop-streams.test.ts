@@ -297,3 +297,103 @@ describe('interop, streams: on a virtual clock with loss', () => {
     expect(w.netchat.stats.protocolErrors).toBe(0);
   }, 120_000);
 });
+
+describe('interop, streams: netchat keeps the rules PROTOCOL.md gives a receiver (virtual clock)', () => {
+  /** A session with streams both ways; the independent peer asked. */
+  function openWorld() {
+    const w = new World({ streams: true, nick: 'N' }, { streams: true, nick: 'P' }, 5);
+    const ps = w.independent.connect(NETCHAT.host, NETCHAT.port);
+    w.runUntilTrue(() => w.netchatOf('request').length > 0, 5_000);
+    const ns = (w.netchatOf('request')[0] as NetchatEvent).session;
+    w.onNetchat((end, now) => end.accept(ns, now));
+    w.runUntilTrue(() => w.independentOf('features').some((e) => e.streams === true), w.now + 5_000);
+    const session = w.independent.session(ps);
+    expect(session?.streams.enabled).toBe(true);
+    return { w, ps, ns, session: session as NonNullable<typeof session> };
+  }
+
+  /** Whether a stream_ack netchat sent names packet `n`. */
+  function acked(w: World, n: number): boolean {
+    return w.heardOf('stream_ack').some(({ message: m }) => {
+      let lo = m.largest - m.firstRange;
+      if (n >= lo && n <= m.largest) return true;
+      const view = new DataView(m.ranges.buffer, m.ranges.byteOffset, m.ranges.byteLength);
+      for (let at = 0; at < m.ranges.length; at += 8) {
+        const top = lo - view.getUint32(at) - 2;
+        lo = top - view.getUint32(at + 4);
+        if (n >= lo && n <= top) return true;
+      }
+      return false;
+    });
+  }
+
+  it('a message that breaks a stream rule is counted and never acknowledged; a good packet after it is', () => {
+    const { w, session } = openWorld();
+    const path = session.streams.path;
+    const send = (m: { type: string; [field: string]: unknown }) => {
+      const packet = path.nextPacket++; // numbered in its place, as a sender would
+      w.independent.sendMessage(session.channel, { session: session.wireId, packet, ...m });
+      return packet;
+    };
+    const window = 262_144; // netchat's default streamWindow, as its features said
+    expect(session.streams.peer.streamWindow).toBe(window);
+    const limit = session.streams.peer.maxStreams as number;
+    const bad = [
+      // netchat's own parity: the independent peer asked, so its streams are even, netchat's odd.
+      send({ type: 'stream_data', stream: 1, offset: 0, fin: 0, payload: new Uint8Array(10) }),
+      // beyond the streams netchat allows.
+      send({ type: 'stream_data', stream: 2 * limit, offset: 0, fin: 0, payload: new Uint8Array(10) }),
+      // beyond the credit (the first byte at the window).
+      send({ type: 'stream_data', stream: 0, offset: window, fin: 0, payload: new Uint8Array(1) }),
+      // a credit for a stream of netchat's it never opened.
+      send({ type: 'stream_credit', stream: 1, maxOffset: 1 << 20 }),
+    ];
+    const errorsBefore = w.netchat.stats.protocolErrors;
+    w.runUntil(w.now + 200);
+    expect(w.netchat.stats.protocolErrors - errorsBefore).toBe(bad.length);
+    for (const n of bad) expect(acked(w, n)).toBe(false);
+    // A stream_ack naming a packet netchat never sent: counted too.
+    w.independent.sendMessage(session.channel, {
+      type: 'stream_ack',
+      session: session.wireId,
+      largest: 1_000_000,
+      ackDelay: 0,
+      firstRange: 0,
+      ranges: new Uint8Array(0),
+    });
+    w.runUntil(w.now + 50);
+    expect(w.netchat.stats.protocolErrors - errorsBefore).toBe(bad.length + 1);
+    // A fin with no bytes exactly at the credit is within it (PROTOCOL.md *Flow control*).
+    const good = send({ type: 'stream_data', stream: 0, offset: window, fin: 1, payload: new Uint8Array(0) });
+    w.runUntil(w.now + 50);
+    expect(acked(w, good)).toBe(true);
+    expect(w.netchat.stats.protocolErrors - errorsBefore).toBe(bad.length + 1);
+    expect(w.netchatOf('stream_opened').map((e) => (e as { stream: number }).stream)).toEqual([0]);
+  });
+
+  it("netchat's features lost: the independent peer opens text only, asks, and netchat's answer brings streams", async () => {
+    stage = new Stage();
+    const r = stage.recorder;
+    const n = await stage.netchat('N', { streams: true });
+    let dropped = 0;
+    const p = await stage.independent('P', {
+      streams: true,
+      // Deaf to netchat's features until the session is open (as if they were lost).
+      dropMessage: (m) => m.type === 'features' && !r.of('P', 'accepted').length && ++dropped > 0,
+    });
+    n.on('request', (e) => n.accept(e.session));
+    const ps = p.connect('127.0.0.1', n.address.port);
+    const first = await r.waitFor('P', 'features', (e) => e.session === ps);
+    expect(first.streams).toBe(false); // text only at once
+    expect(dropped).toBeGreaterThan(0);
+    const later = await r.waitFor('P', 'features', (e) => e.session === ps && e.streams === true);
+    expect(later.peerFeatures.features & 1).toBe(1);
+    const ns = (await r.waitFor('N', 'request')).session as number;
+    const stream = p.openStream(ps);
+    p.writeStream(ps, stream, new Uint8Array(5000).fill(7));
+    p.finishStream(ps, stream);
+    await r.waitFor('P', 'stream_finished', (e) => e.stream === stream && e.direction === 'send');
+    await r.waitFor('N', 'stream_opened', (e) => e.session === ns && e.stream === stream);
+    expect(n.stats.protocolErrors).toBe(0);
+  }, 30_000);
+});
