@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileLink, type NetchatPeer } from '../src/index.js';
 import { Stage } from './interop/harness.js';
 import { blake2b, decodeRecord, encodeRecord, type IndependentPeer } from './interop/index.mjs';
+import { LossyRelay } from './support/lossy-relay.js';
 import { temporaryFolder } from './support/partial-files.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -130,7 +131,7 @@ describe('interop, files: netchat and the independent peer on loopback', () => {
   it('the independent peer offers a file (3 MiB) and an empty one; netchat accepts, writes them, verifies them and answers verified', async () => {
     const dst = folder('h4-dst');
     const { r, n, p, ps, link } = await openBoth({ downloadFolder: dst.folder });
-    link.on('file_offer', (e) => void link.accept(e.transfer));
+    link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
     const big = crypto.randomBytes(3 * 1024 * 1024);
     const offer = p.offerFiles(ps, [
       { path: 'in/big.bin', content: big },
@@ -156,6 +157,70 @@ describe('interop, files: netchat and the independent peer on loopback', () => {
     await r.waitFor('L', 'file_done', () => true, 10_000);
     expect(Buffer.compare(readFileSync(join(dst.folder, 'in', 'big.bin')), big)).toBe(0);
     expect(readFileSync(join(dst.folder, 'empty')).length).toBe(0);
+    expectClean(n, p, ps);
+  }, 90_000);
+
+  it('netchat stops (code 3) a stream whose first bytes are not a record, and a data stream it did not ask for', async () => {
+    const { r, n, p, ps, ns } = await openBoth();
+    // A length of 3 is outside 4 to 2048: not a record.
+    const junk = p.openStream(ps);
+    p.writeStream(ps, junk, Uint8Array.of(0, 3, 0x4e, 0x43, 0x20));
+    const stopped = await r.waitFor('P', 'stream_cancelled', (e) => e.stream === junk);
+    expect(stopped).toMatchObject({ direction: 'send', by: 'peer', code: 3 });
+    // A `data` record for an offer netchat never accepted.
+    const unasked = p.openStream(ps);
+    p.writeStream(
+      ps,
+      unasked,
+      encodeRecord({ type: 'data', offer: '0123456789abcdef', index: 0, offset: 0 }),
+    );
+    p.writeStream(ps, unasked, new Uint8Array(100));
+    const stopped2 = await r.waitFor('P', 'stream_cancelled', (e) => e.stream === unasked);
+    expect(stopped2).toMatchObject({ direction: 'send', by: 'peer', code: 3 });
+    // Nothing of it touches the chat.
+    p.send(ps, 'still chatting');
+    await r.waitFor('N', 'message', (e) => e.session === ns && e.text === 'still chatting');
+    expect(n.stats.protocolErrors).toBe(0); // the files protocol's breaches are not the transport's
+  }, 30_000);
+
+  it('through a lossy relay (5 % lost, 5 % twice, 10 % late by up to 30 ms): a 1 MiB file each way at once, both verified', async () => {
+    const s = new Stage();
+    stage = s;
+    const r = s.recorder;
+    const dst = folder('h4-lossy-dst');
+    const src = folder('h4-lossy-src');
+    const n = await s.netchat('N', { streams: true, files: true });
+    const link = new FileLink(n, { downloadFolder: dst.folder });
+    s.onCleanup(() => link.close());
+    r.watch('L', link as never);
+    link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
+    const p = await s.independent('P', { streams: true, files: true });
+    const relay = await LossyRelay.start(
+      n.address.port,
+      { loss: 0.05, duplicate: 0.05, delay: 0.1, maxDelayMs: 30 },
+      7,
+    );
+    s.onCleanup(async () => relay.close());
+    n.on('request', (e) => n.accept(e.session));
+    const ps = p.connect('127.0.0.1', relay.portForA);
+    await r.waitFor('P', 'features', (e) => e.session === ps && e.streams === true, 20_000);
+    const ns = (await r.waitFor('N', 'request')).session as number;
+    await r.waitFor('N', 'features', (e) => e.session === ns, 20_000);
+    const toN = crypto.randomBytes(1024 * 1024);
+    const toP = crypto.randomBytes(1024 * 1024);
+    writeFileSync(join(src.folder, 'to-p.bin'), toP);
+    const offer = p.offerFiles(ps, [{ path: 'to-n.bin', content: toN }]);
+    const transfer = await link.offer(ns, [join(src.folder, 'to-p.bin')]);
+    await r.waitFor('P', 'offer_done', (e) => e.offer === offer, 60_000);
+    await r.waitFor('L', 'file_done', (e) => e.transfer === transfer, 60_000);
+    expect(r.of('P', 'file_verdict').map((e) => e.result)).toEqual(['verified']);
+    const received = r.of('P', 'file_received');
+    expect(received.map((e) => e.result)).toEqual(['verified']);
+    expect(Buffer.compare(received[0]?.content, toP)).toBe(0);
+    await r.waitFor('L', 'file_received', () => true, 10_000);
+    expect(Buffer.compare(readFileSync(join(dst.folder, 'to-n.bin')), toN)).toBe(0);
+    expect(relay.dropped).toBeGreaterThan(0);
+    expect(p.session(ps)?.streams.path.stats.lost).toBeGreaterThan(0);
     expectClean(n, p, ps);
   }, 90_000);
 });
