@@ -7,7 +7,7 @@
 // pace, its window is capped at MAX_WINDOW). Receiving: the packets taken, and `stream_ack`s
 // when the document says.
 
-import { ACK_DELAY_UNIT_MS } from './reliable.mjs';
+import { ACK_DELAY_UNIT_MS, RttEstimator } from './reliable.mjs';
 
 const MAX_DATAGRAM = 1200;
 const INITIAL_WINDOW = 12_000;
@@ -70,11 +70,9 @@ export class StreamPath {
     this.recoveryStart = undefined;
     this.ptoCount = 0;
     this.lastAckElicitingAt = undefined;
-    this.srtt = channel.handshakeRtt;
-    this.rttvar = channel.handshakeRtt === undefined ? undefined : channel.handshakeRtt / 2;
-    this.realSample = false;
+    // The rules of text's estimate (*Round trips*), from the handshake's round trip.
+    this.rtt = new RttEstimator(channel.handshakeRtt);
     this.latestRtt = undefined;
-    this.minRtt = undefined;
     // receiving
     this.received = new PacketRanges();
     this.largestReceived = -1;
@@ -152,8 +150,10 @@ export class StreamPath {
   }
 
   pto() {
-    if (this.srtt === undefined) return 1000;
-    return this.srtt + Math.max(4 * this.rttvar, GRANULARITY) + MAX_ACK_DELAY;
+    const { srtt, rttvar } = this.rtt;
+    if (srtt === undefined) return 1000;
+    const bounded = (x) => Math.min(60_000, Math.max(1, x)); // [1 ms, 60 s] instead of text's bounds
+    return bounded(srtt) + Math.max(4 * rttvar, GRANULARITY) + MAX_ACK_DELAY;
   }
 
   armLossTimer() {
@@ -171,7 +171,7 @@ export class StreamPath {
   }
 
   lossDelay() {
-    const rtt = Math.max(this.latestRtt ?? 0, this.srtt ?? INITIAL_RTT);
+    const rtt = Math.max(this.latestRtt ?? 0, this.rtt.srtt ?? INITIAL_RTT);
     return Math.max(TIME_THRESHOLD * rtt, GRANULARITY);
   }
 
@@ -232,7 +232,10 @@ export class StreamPath {
     if (newly.length === 0) return true;
     newly.sort((a, b) => a[0] - b[0]);
     const newest = newly[newly.length - 1];
-    if (newest[0] === m.largest) this.rttSample(now - newest[1].at, m.ackDelay * ACK_DELAY_UNIT_MS);
+    if (newest[0] === m.largest) {
+      this.latestRtt = now - newest[1].at;
+      this.rtt.sample(this.latestRtt, m.ackDelay * ACK_DELAY_UNIT_MS);
+    }
     for (const [n, p] of newly) {
       this.sent.delete(n);
       this.bytesInFlight -= p.size;
@@ -246,22 +249,6 @@ export class StreamPath {
     this.armLossTimer();
     this.pump();
     return true;
-  }
-
-  rttSample(raw, ackDelay) {
-    this.latestRtt = raw;
-    this.minRtt = Math.min(this.minRtt ?? raw, raw);
-    let adjusted = raw;
-    if (raw - this.minRtt >= Math.min(ackDelay, MAX_ACK_DELAY)) adjusted = raw - Math.min(ackDelay, MAX_ACK_DELAY);
-    adjusted = Math.min(60_000, Math.max(1, adjusted));
-    if (!this.realSample) {
-      this.realSample = true;
-      this.srtt = adjusted;
-      this.rttvar = adjusted / 2;
-      return;
-    }
-    this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - adjusted);
-    this.srtt = 0.875 * this.srtt + 0.125 * adjusted;
   }
 
   detectLosses(now) {
