@@ -41,6 +41,11 @@ export class XXHandshake {
   keys(): { sendKey: Bytes; receiveKey: Bytes };
 }
 
+/** A files record (PROTOCOL.md *Files: transfers*) with its u16 length first; `offer` and `hash` as hex. */
+export function encodeRecord(record: Decoded): Bytes;
+/** A record's bytes (without its length), or undefined if malformed. */
+export function decodeRecord(bytes: Bytes): Decoded | undefined;
+
 export class ReplayWindow {
   check(counter: number): boolean;
   mark(counter: number): void;
@@ -75,6 +80,16 @@ export interface IndependentPeerOptions {
   onRequest?: (event: PeerEvent) => RequestVerdict;
   inbound?: (from: Address, data: Bytes) => boolean;
   outbound?: (to: Address, data: Bytes) => boolean;
+  /** Take streams (PROTOCOL.md *Capabilities*, *Streams*); off: a text-only "old peer". */
+  streams?: boolean;
+  /** The receive window we grant each stream the peer opens (bytes; 256 KiB). */
+  streamWindow?: number;
+  /** How many streams the peer may open at first (8). */
+  maxStreams?: number;
+  /** With `streams`: take and make file offers (PROTOCOL.md *Files: transfers*). */
+  files?: boolean;
+  /** An offer arrived: 'accept', a decline reason, or undefined to answer later. */
+  onOffer?: (offer: { id: string; files: { path: string; size: number; hash: string }[] }) => string | undefined;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
   dropMessage?: (message: Decoded, from: Address) => boolean;
 }
@@ -90,6 +105,9 @@ export interface SessionView {
   channel: any;
   rtt: { srtt: number | undefined; rttvar: number | undefined; rto(): number };
   stats: Record<string, number>;
+  /** With the `streams` option: the session's streams (stats, the path with its own stats). */
+  // biome-ignore lint/suspicious/noExplicitAny: the stream layer, for tests that look inside
+  streams: any;
 }
 
 export interface IndependentPeerStats {
@@ -104,6 +122,7 @@ export interface IndependentPeerStats {
   declinedForLimits: number;
   restartsSeen: number;
   internalErrors: number;
+  streamAcksRefused: number;
 }
 
 export interface RendezvousClientStats {
@@ -141,6 +160,18 @@ export class IndependentPeer extends EventEmitter {
   decline(session: number, reason?: string, detail?: string): void;
   send(session: number, text: string): number;
   closeSession(session: number, options?: { linger?: boolean | number }): void;
+  /** With the `streams` option: a stream to the peer (its id). Throws if the session takes none. */
+  openStream(session: number): number;
+  /** Holds all of `bytes` to send (the peer's credit bounds what goes); returns their count. */
+  writeStream(session: number, stream: number, bytes: Bytes): number;
+  finishStream(session: number, stream: number): void;
+  /** Up to `max` bytes of the peer's stream, in order (empty when none wait). */
+  readStream(session: number, stream: number, max: number): Bytes;
+  cancelStream(session: number, stream: number, code?: number): void;
+  /** With the `files` option: offers files held in memory; returns the offer's id (hex). */
+  offerFiles(session: number, files: { path: string; content: Uint8Array }[]): string;
+  acceptOffer(session: number, offer: string): void;
+  declineOffer(session: number, offer: string, reason?: string): void;
   setNick(nick: string): void;
   setTyping(session: number, typing: boolean): boolean;
   session(session: number): SessionView | undefined;

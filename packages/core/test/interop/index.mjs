@@ -12,6 +12,7 @@ export {
 } from './codec.mjs';
 export { aeadSeal, fingerprintOf, rekey, x25519KeyPair } from './crypto.mjs';
 export { cookieAddressText } from './address.mjs';
+export { decodeRecord, encodeRecord } from './files.mjs';
 export { XXHandshake } from './noise.mjs';
 export { IndependentPeer } from './peer.mjs';
 export { openRelay, RendezvousClient, sealRelay } from './rendezvous.mjs';

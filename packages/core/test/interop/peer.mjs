@@ -25,7 +25,12 @@ const DEFAULTS = {
   maxSessionsPerPeer: 4,
   demandCookies: false,
   rekeyAfterMs: 120_000,
+  streams: false,
+  streamWindow: 262_144,
+  maxStreams: 8,
+  files: false,
 };
+const KEPT_FEATURES = 64; // `features` ahead of their request, kept
 
 const LIVE = new Set(['open', 'lingering', 'closing']);
 
@@ -34,7 +39,10 @@ export class IndependentPeer extends EventEmitter {
    * Options: port (0), host ('127.0.0.1'), staticSecret (32 bytes; random if absent), nick,
    * heartbeatMs, missLimit, connectTimeoutMs, maxSessions, maxSessionsPerPeer, demandCookies,
    * rekeyAfterMs, onRequest(event) -> 'accept' | { reason, detail } | undefined (ask later),
-   * inbound(from) / outbound(to) -> false to drop a datagram (a firewall, for the relay tests).
+   * inbound(from) / outbound(to) -> false to drop a datagram (a firewall, for the relay tests);
+   * streams (false: a text-only "old peer"), streamWindow, maxStreams (what we grant the peer);
+   * files (with streams: take and make file offers), onOffer(offer) -> 'accept' | a decline
+   * reason | undefined (answer later with acceptOffer / declineOffer).
    */
   static async listen(options = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -85,11 +93,13 @@ export class IndependentPeer extends EventEmitter {
       declinedForLimits: 0,
       restartsSeen: 0,
       internalErrors: 0,
+      streamAcksRefused: 0, // on a channel we sent no stream packet on, or naming packets never sent
     };
     this.errors = [];
     this.sessions = new Map(); // handle -> Session
     this.byWire = new Map(); // channel.localIndex:wireId -> Session
     this.waitingForChannel = new Map(); // initiation.localIndex -> [Session]
+    this.earlyFeatures = new Map(); // channel.localIndex:wireId -> a `features` ahead of its request
     this.nextHandle = 1;
     this.rendezvous = undefined;
     this.secure = new Secure({
@@ -216,23 +226,36 @@ export class IndependentPeer extends EventEmitter {
       return;
     }
     const m = decodeSessionMessage(payload);
-    // PROTOCOL.md *Capabilities*: this peer takes no streams, so it is the "old peer" the section
-    // describes: it acts on no `features`, sends none, and is taken to be text only; a stream
-    // message, which no peer may send it, is a protocol error. `features` are counted apart from
-    // malformed messages, so those stay a real alarm.
-    if (m && m.type === 'features') {
+    // PROTOCOL.md *Capabilities*: without the `streams` option this peer is the "old peer" the
+    // section describes: it acts on no `features`, sends none, and is taken to be text only; a
+    // stream message, which no peer may send it, is a protocol error. `features` are counted apart
+    // from malformed messages, so those stay a real alarm.
+    if (m && !this.options.streams && m.type === 'features') {
       this.stats.featuresIgnored++;
       return;
     }
-    if (!m || m.type.startsWith('stream_')) {
+    if (!m || (!this.options.streams && (m.type.startsWith('stream_') || m.type === 'pmtu_probe'))) {
       this.stats.malformedMessages++;
       return;
     }
     this.emit('wire_message', { channel, message: m, from });
     if (this.options.dropMessage?.(m, from)) return; // a test that plays deaf to some messages
+    if (m.type === 'stream_ack') {
+      // The path's, whichever session it names (PROTOCOL.md *Packets and acknowledgements*).
+      if (!channel.streamPath?.onAck(m)) this.stats.streamAcksRefused++;
+      return;
+    }
     const session = this.byWire.get(`${channel.localIndex}:${m.session}`);
     if (session) {
       if (!session.receive(m)) this.stats.ignoredForState++;
+      return;
+    }
+    if (m.type === 'features') {
+      // The requester's, ahead of its request: kept for the session the request makes.
+      const key = `${channel.localIndex}:${m.session}`;
+      this.earlyFeatures.delete(key);
+      this.earlyFeatures.set(key, m);
+      if (this.earlyFeatures.size > KEPT_FEATURES) this.earlyFeatures.delete(this.earlyFeatures.keys().next().value);
       return;
     }
     this.unknownSession(channel, m, from);
@@ -267,13 +290,15 @@ export class IndependentPeer extends EventEmitter {
       if (m.session <= s.wireId) return; // the other side adopts ours (or, equal, both time out)
       this.byWire.delete(`${s.channel.localIndex}:${s.wireId}`);
       s.wireId = m.session;
+      s.pickedId = false; // the other side's id won
       s.channel = channel;
       s.peerKey = key;
       this.byWire.set(`${channel.localIndex}:${s.wireId}`, s);
       s.peerNick = m.nick;
       s.heartbeatMs = Math.min(m.heartbeatMs, this.options.heartbeatMs);
       s.answer = { type: 'accept', heartbeatMs: s.heartbeatMs, nick: this.nick };
-      s.send(s.answer);
+      this.takeEarlyFeatures(s);
+      s.sendAnswer();
       s.open();
       s.emit('accepted', { nick: m.nick, simultaneous: true });
       return;
@@ -287,6 +312,7 @@ export class IndependentPeer extends EventEmitter {
     }
     const session = this.addSession({ wireId: m.session, channel, state: 'requested', initiator: false });
     session.peerKey = key;
+    this.takeEarlyFeatures(session);
     session.requested(m);
     const event = {
       type: 'request',
@@ -300,6 +326,13 @@ export class IndependentPeer extends EventEmitter {
     const verdict = this.options.onRequest?.(event);
     if (verdict === 'accept') this.accept(session.handle);
     else if (verdict && typeof verdict === 'object') this.decline(session.handle, verdict.reason, verdict.detail);
+  }
+
+  takeEarlyFeatures(session) {
+    const key = `${session.channel.localIndex}:${session.wireId}`;
+    const m = this.earlyFeatures.get(key);
+    this.earlyFeatures.delete(key);
+    if (m && session.streams) session.streams.onFeatures(m);
   }
 
   addSession({ wireId, channel, state, initiator, connectStartedAt }) {
@@ -377,6 +410,55 @@ export class IndependentPeer extends EventEmitter {
 
   send(handle, text) {
     return this.need(handle).sendText(text);
+  }
+
+  // ---- streams (with the `streams` option; PROTOCOL.md *Streams*) ----------------------------
+
+  /** Opens a stream to the peer of an open session that takes streams; returns its id. */
+  openStream(handle) {
+    return this.streamsOf(handle).open();
+  }
+
+  /** Holds `bytes` to send on our stream (all of them: the peer's credit bounds what goes). */
+  writeStream(handle, stream, bytes) {
+    return this.streamsOf(handle).write(stream, bytes);
+  }
+
+  finishStream(handle, stream) {
+    this.streamsOf(handle).finish(stream);
+  }
+
+  /** Up to `max` bytes of the peer's stream, in order; credit goes back as they are read. */
+  readStream(handle, stream, max) {
+    return this.streamsOf(handle).read(stream, max);
+  }
+
+  /** Resets our stream, or asks the peer to stop its stream. */
+  cancelStream(handle, stream, code = 0) {
+    this.streamsOf(handle).cancel(stream, code);
+  }
+
+  // ---- files (with the `files` option; PROTOCOL.md *Files: transfers*) --------------------------
+
+  /** Offers files held in memory ([{ path, content }]); returns the offer's id (hex). */
+  offerFiles(handle, files) {
+    const streams = this.streamsOf(handle);
+    if (!streams.filesEnabled) throw new Error('files: the session does not take files');
+    return streams.files.offer(files);
+  }
+
+  acceptOffer(handle, offer) {
+    this.streamsOf(handle).files.acceptOffer(offer);
+  }
+
+  declineOffer(handle, offer, reason) {
+    this.streamsOf(handle).files.declineOffer(offer, reason);
+  }
+
+  streamsOf(handle) {
+    const s = this.need(handle);
+    if (!s.streams) throw new Error('streams: the option is off');
+    return s.streams;
   }
 
   closeSession(handle, options) {

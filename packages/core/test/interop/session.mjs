@@ -2,9 +2,11 @@
 //
 // One session (PROTOCOL.md *Sessions*): its state and what each state acts on, connecting and
 // answering requests, heartbeats on a fixed grid with liveness and probes, presence, reliable
-// text (reliable.mjs), lingering and closing.
+// text (reliable.mjs), lingering and closing; with the peer's `streams` option, `features` and
+// streams (streams.mjs).
 
 import { RttEstimator, TextReceiver, TextSender } from './reliable.mjs';
+import { StreamSession } from './streams.mjs';
 
 export const ACTS_ON = {
   connecting: new Set(['accept', 'decline', 'disconnect']),
@@ -14,6 +16,15 @@ export const ACTS_ON = {
   closing: new Set(['text', 'heartbeat', 'ack', 'disconnect', 'disconnect_ack']),
   draining: new Set(['connect_request']),
 };
+
+/** With streams (PROTOCOL.md *Capabilities*, *Streams*): what each state acts on besides. */
+const STREAM_TYPES = ['stream_data', 'stream_credit', 'stream_reset', 'stream_stop', 'stream_limit', 'pmtu_probe'];
+export const ACTS_ON_WITH_STREAMS = Object.fromEntries(
+  Object.entries(ACTS_ON).map(([state, types]) => {
+    const more = state === 'open' ? ['features', ...STREAM_TYPES] : state === 'connecting' || state === 'requested' ? ['features'] : [];
+    return [state, new Set([...types, ...more])];
+  }),
+);
 
 const CONNECT_FIRST_GAP_MS = 500;
 const CONNECT_MAX_GAP_MS = 2000;
@@ -38,6 +49,9 @@ export class Session {
     this.channel = channel;
     this.state = state;
     this.initiator = initiator;
+    this.pickedId = initiator; // our request made the session (a simultaneous open may change it)
+    this.streams = endpoint.options.streams ? new StreamSession(this) : undefined;
+    this.actsOn = this.streams ? ACTS_ON_WITH_STREAMS : ACTS_ON;
     this.connectStartedAt = connectStartedAt;
     this.peerNick = '';
     this.heartbeatMs = this.options.heartbeatMs;
@@ -104,6 +118,7 @@ export class Session {
     let gap = CONNECT_FIRST_GAP_MS;
     const sendRequest = (t) => {
       if (this.state !== 'connecting') return;
+      this.streams?.sendFeatures(); // right before each request
       this.send({ type: 'connect_request', heartbeatMs: this.options.heartbeatMs, nick: this.endpoint.nick });
       this.timer('request', t + gap, sendRequest);
       gap = Math.min(CONNECT_MAX_GAP_MS, gap * 2);
@@ -141,8 +156,14 @@ export class Session {
     this.clearTimer('expire');
     this.heartbeatMs = Math.min(this.requestedHeartbeatMs, this.options.heartbeatMs);
     this.answer = { type: 'accept', heartbeatMs: this.heartbeatMs, nick: this.endpoint.nick };
-    this.send(this.answer);
+    this.sendAnswer();
     this.open();
+  }
+
+  /** Our accept (with our `features` right before it) or decline, again for a repeated request. */
+  sendAnswer() {
+    if (this.answer.type === 'accept') this.streams?.sendFeatures();
+    this.send(this.answer);
   }
 
   decline(reason = 'declined', detail = '') {
@@ -162,13 +183,14 @@ export class Session {
     this.clearTimer('connect-timeout');
     this.heard(now);
     this.scheduleHeartbeat(now + this.heartbeatMs);
+    this.streams?.onOpen();
   }
 
   // ---- receiving ---------------------------------------------------------------------------------
 
   /** A valid message of this session; returns false if the state does not act on it. */
   receive(m) {
-    if (!ACTS_ON[this.state]?.has(m.type)) return false;
+    if (!this.actsOn[this.state]?.has(m.type)) return false;
     const now = this.now();
     this.heard(now);
     switch (m.type) {
@@ -184,7 +206,7 @@ export class Session {
         break;
       case 'connect_request':
         if (this.state === 'requested') this.refreshExpiry();
-        else if (this.answer) this.send(this.answer); // open: accept again; draining: the same decline
+        else if (this.answer) this.sendAnswer(); // open: accept again; draining: the same decline
         break;
       case 'disconnect':
         this.endpoint.sendMessage(this.channel, { type: 'disconnect_ack', session: this.wireId });
@@ -208,6 +230,11 @@ export class Session {
         this.onAckFields(m, now, false);
         this.onText(m, now);
         break;
+      case 'features':
+        this.streams.onFeatures(m);
+        break;
+      default:
+        this.streams.onMessage(m); // a stream message, in open
     }
     return true;
   }
@@ -343,6 +370,7 @@ export class Session {
     if (this.state === 'open') {
       if (this.endpoint.timers.has(`s${this.handle}:ack`)) this.sendAck(); // what we hold back first
       this.state = 'lingering';
+      this.streams?.end(); // the session left open: its streams end
       this.lingerChecks();
       if (typeof linger === 'number') this.timer('linger-limit', this.now() + linger, () => this.endLinger());
       if (linger === false) this.endLinger();
@@ -406,6 +434,7 @@ export class Session {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.sender.takeUndelivered();
+    this.streams?.end();
     this.endpoint.timers.clearPrefix(`s${this.handle}:`);
     this.endpoint.forget(this);
   }
