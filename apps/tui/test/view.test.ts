@@ -379,6 +379,8 @@ describe('the blessed screen', () => {
     expect(bar).toContain('6 peer6');
     expect(bar).toMatch(/^«\d+ \*1 /);
     expect(bar).toMatch(/\d+» *$/);
+    // One space between a hidden-tabs mark and the tab beside it, as between words ("«1 1 alice").
+    expect(bar.trimEnd()).not.toContain('  ');
   });
 
   it('draws actions as "* nick does", the nick in bold for the peer, marked like messages for us', async () => {
