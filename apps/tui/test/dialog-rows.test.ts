@@ -50,6 +50,23 @@ describe('the request dialog at 40x10 (38x6 inside)', () => {
     );
   });
 
+  it('a known key: the address stays on one row (the port was alone on a row of its own)', () => {
+    const { model, port } = testModel();
+    port.known.set(identityOf('alice').publicKey, 'alice');
+    model.onEvent({
+      type: 'request',
+      session: 1,
+      peer: { host: '127.0.0.1', port: 33870 },
+      nick: 'alice',
+      ...identityOf('alice'),
+    });
+    const rows = shown(model, 38, 6);
+    expect(rows.length).toBeLessThanOrEqual(6);
+    expect(rows.at(-1)).toBe(KEYS);
+    expect(rows.some((row) => row.includes('127.0.0.1 33870'))).toBe(true);
+    expect(rows.every((row) => !/^\d+$/.test(row))).toBe(true);
+  });
+
   it('a known nick on a new key: the warning whole, in bold, and the new key', () => {
     const { model, port } = testModel();
     port.known.set(identityOf('alice').publicKey, 'alice');

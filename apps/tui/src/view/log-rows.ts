@@ -120,11 +120,26 @@ export class LogRows {
       case 'peer_action':
         return [time, { text: `* ${line.sender}`, look: s.peer }, { text: ` ${body}`, look: s.plain }];
       case 'notice':
-        return [time, { text: `-- ${body}`, look: s.notice }];
+        return [time, { text: `-- ${keepNumbersWhole(body)}`, look: s.notice }];
       case 'warning':
-        return [time, { text: `!! ${body}`, look: s.warning }];
+        return [time, { text: `!! ${keepNumbersWhole(body)}`, look: s.warning }];
     }
   }
+}
+
+/** A space that wrapping never breaks at, drawn as a plain space. */
+const NO_BREAK = '\u00a0';
+
+/** A space between a number and the next number or its unit: "127.0.0.1 5555", "2.4 MB", "337 B/s". */
+const BETWEEN_NUMBER_AND_UNIT = /(?<=\d) (?=\d|(?:bytes?|[kMGT]?B|[KMGT]iB)(?:\/s)?(?![\p{L}\d]))/gu;
+
+/**
+ * Our own texts (notices, warnings, dialogs) with the spaces of addresses and sizes made
+ * unbreakable, so that a narrow screen never shows a port or a unit alone at the start of a row
+ * ("… from: 127.0.0.1" above "33870"). A peer's message is wrapped as typed.
+ */
+export function keepNumbersWhole(text: string): string {
+  return text.replace(BETWEEN_NUMBER_AND_UNIT, NO_BREAK);
 }
 
 /** A line's grapheme clusters, each with how it looks and the cells it takes (parallel arrays). */
@@ -136,8 +151,8 @@ interface Units {
 
 /**
  * Wraps styled spans into rows of at most `width` cells: at a line break, at the last space that
- * fits, or (a word longer than the row) anywhere between two clusters; rows after the first start
- * with `indent` spaces.
+ * fits (never a no-break space, which is drawn as a space), or (a word longer than the row)
+ * anywhere between two clusters; rows after the first start with `indent` spaces.
  */
 export function wrap(spans: readonly Span[], width: number, indent: number): Row[] {
   const units: Units = { texts: [], looks: [], widths: [] };
@@ -195,7 +210,7 @@ function spansOf(units: Units, from: number, to: number): Span[] {
     const look = units.looks[i] as Look;
     let j = i;
     while (j < to && units.looks[j] === look) j++;
-    out.push({ text: units.texts.slice(i, j).join(''), look });
+    out.push({ text: units.texts.slice(i, j).join('').replaceAll(NO_BREAK, ' '), look });
     i = j;
   }
   return out;
