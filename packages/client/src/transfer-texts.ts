@@ -154,10 +154,13 @@ export function endedText(t: Transfer): string {
     }
     case 'declined': {
       const d = t.declined;
-      const why = d?.message ?? (d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '');
-      return d?.by === 'local'
-        ? `You declined ${whatText(t)} from ${who}${why ? ` (${oneLine(why)})` : ''}.`
-        : `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
+      const reason = d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '';
+      const why = d?.message ?? reason;
+      if (d?.by !== 'local') return `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
+      // Declined for us (a file too large, no room, a folder that cannot be used), even after a y.
+      if (reason)
+        return `Could not take ${whatText(t)} from ${who}${d.message ? `: ${oneLine(d.message)}` : ''} (${who} was told: ${reason}).`;
+      return `You declined ${whatText(t)} from ${who}${why ? ` (${oneLine(why)})` : ''}.`;
     }
     case 'cancelled':
       return t.cancelledBy === 'local'
