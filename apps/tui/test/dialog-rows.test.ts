@@ -23,7 +23,17 @@ describe('the request dialog at 40x10 (38x6 inside)', () => {
   it('a new key: from whom, the fingerprint, the keys', () => {
     const { model } = testModel();
     model.onEvent({ type: 'request', session: 1, peer, nick: 'alice', ...identityOf('alice') });
+    // A row full up to a space breaks there: the full texts fit in 38x6.
     expect(shown(model, 38, 6)).toEqual([
+      'Connection request from:',
+      '127.0.0.1 6666',
+      'Nick: alice',
+      'Fingerprint: ALIC-FPFP-FPFP-FPFP (new:',
+      'this key has not been seen before)',
+      KEYS,
+    ]);
+    // One row less: fewer words.
+    expect(shown(model, 38, 5)).toEqual([
       'From: 127.0.0.1 6666 (alice)',
       'Fingerprint: ALIC-FPFP-FPFP-FPFP (new)',
       KEYS,

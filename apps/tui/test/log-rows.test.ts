@@ -19,6 +19,11 @@ describe('wrapping a line into rows', () => {
     ]);
   });
 
+  it('starts no row with the rest of the spaces it broke at (columns of /contacts)', () => {
+    expect(texts(wrap(plain('10:30 aaa bbb  ccc'), 13, 6))).toEqual(['10:30 aaa bbb', '      ccc']);
+    expect(texts(wrap(plain('10:30 aaa    bbb'), 12, 6))).toEqual(['10:30 aaa', '      bbb']);
+  });
+
   it('breaks a word longer than the row anywhere, keeps line breaks, and ends after a trailing one', () => {
     expect(texts(wrap(plain('x'.repeat(25)), 10, 0))).toEqual([
       'x'.repeat(10),

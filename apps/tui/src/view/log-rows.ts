@@ -184,9 +184,14 @@ export function wrap(spans: readonly Span[], width: number, indent: number): Row
     let next = end;
     const atBreak = end < count && texts[end] === '\n';
     if (atBreak) next = end + 1;
-    else if (end < count && lastSpace > start) {
-      end = lastSpace;
-      next = lastSpace + 1;
+    else if (end < count && (texts[end] === ' ' || lastSpace > start)) {
+      // At the space the row is full at, else at the last space in it.
+      if (texts[end] !== ' ') end = lastSpace;
+      next = end + 1;
+      // The run of spaces broken at goes at the break: none ends the row, none starts the next
+      // ("fp  127.0.0.1" showed " 127.0.0.1").
+      while (next < count && texts[next] === ' ') next++;
+      while (end > start && texts[end - 1] === ' ') end--;
     } else if (end === start && end < count) {
       // A cluster wider than the row: show it alone rather than loop.
       end = start + 1;
