@@ -357,6 +357,12 @@ export class TuiView {
       (this.screen as unknown as { realloc(): void }).realloc();
     } else if (m.confirmingQuit) {
       if (name === 'y' || name === 'n' || name === 'escape') m.answerQuit(name === 'y');
+      else {
+        // Typed on without answering (a Ctrl+C meant to clear the line, as in a shell): the
+        // question goes and the key goes to the draft, as typed; no key is lost.
+        m.answerQuit(false);
+        this.keys.press(name, ch, key);
+      }
     } else if (m.helpOpen) {
       this.onHelpKey(name);
     } else if ((m.dialogRequest || m.dialogOffer) && DIALOG_ANSWERS[name] !== undefined) {
