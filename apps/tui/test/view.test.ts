@@ -93,6 +93,11 @@ describe('the blessed screen', () => {
     expect(model.editor.text).toBe('hello, are you there?');
     expect(calls()).toEqual(['accept 1']);
     await keys('\x03');
+    await keys('\r'); // Enter closes the question; the draft is not sent
+    expect(model.confirmingQuit).toBe(false);
+    expect(model.editor.text).toBe('hello, are you there?');
+    expect(calls()).toEqual(['accept 1']);
+    await keys('\x03');
     await keys('y');
     expect(calls()).toEqual(['accept 1', 'quit']);
   });
