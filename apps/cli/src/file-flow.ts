@@ -74,7 +74,7 @@ export class FileFlow {
     this.questions.shift();
     if (answer === 'yes')
       void this.transfers.accept(t).then((r) => {
-        if (!r.ok) this.out.warn(r.message);
+        if (!r.ok && !r.told) this.out.warn(r.message);
       });
     else this.transfers.decline(t);
     this.changed(true);

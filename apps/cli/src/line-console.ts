@@ -12,6 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import { texts } from '@netchat/client';
 import type { FlowConsole } from './chat-flow.js';
 import { type LocalEvent, localEventToJson } from './json-events.js';
+import { LineCap } from './line-cap.js';
 
 export interface ConsoleStreams {
   input: Readable & { isTTY?: boolean };
@@ -55,7 +56,8 @@ export class LineConsole implements FlowConsole {
   ) {
     this.interactive = Boolean(streams.input.isTTY && streams.output.isTTY) && !quiet;
     this.rl = readline.createInterface({
-      input: streams.input,
+      // A person types at a terminal; a pipe may bring a "line" with no end (line-cap.ts).
+      input: this.interactive ? streams.input : streams.input.pipe(new LineCap()),
       output: this.interactive ? streams.output : undefined,
       terminal: this.interactive,
       historySize: 100,

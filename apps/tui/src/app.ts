@@ -12,6 +12,7 @@ import {
   type KnownPeers,
   type NetchatPeer,
 } from '@netchat/core';
+import { reachableAddresses } from '@netchat/options';
 import { listDirectory } from './directory-lister.js';
 import { type PeerPort, TuiModel } from './model/tui-model.js';
 import { TuiView, type ViewOptions } from './view/tui-view.js';
@@ -63,6 +64,7 @@ export class TuiApp {
     this.model = new TuiModel(port, {
       nick: peer.options.nick,
       localAddress: formatAddress(local),
+      reachableAt: reachableAddresses(local.host).map((host) => `${host} ${local.port}`),
       acceptAll: options.acceptAll,
       verbose: options.verbose,
       rendezvous: options.find !== undefined,

@@ -23,7 +23,17 @@ describe('the request dialog at 40x10 (38x6 inside)', () => {
   it('a new key: from whom, the fingerprint, the keys', () => {
     const { model } = testModel();
     model.onEvent({ type: 'request', session: 1, peer, nick: 'alice', ...identityOf('alice') });
+    // A row full up to a space breaks there: the full texts fit in 38x6.
     expect(shown(model, 38, 6)).toEqual([
+      'Connection request from:',
+      '127.0.0.1 6666',
+      'Nick: alice',
+      'Fingerprint: ALIC-FPFP-FPFP-FPFP (new:',
+      'this key has not been seen before)',
+      KEYS,
+    ]);
+    // One row less: fewer words.
+    expect(shown(model, 38, 5)).toEqual([
       'From: 127.0.0.1 6666 (alice)',
       'Fingerprint: ALIC-FPFP-FPFP-FPFP (new)',
       KEYS,
@@ -48,6 +58,23 @@ describe('the request dialog at 40x10 (38x6 inside)', () => {
     expect(rows.join(' ')).toBe(
       `Connection request from: 127.0.0.1 6666 Nick: alice Fingerprint: ALIC-FPFP-FPFP-FPFP (known as alice, verified) ${KEYS}`,
     );
+  });
+
+  it('a known key: the address stays on one row (the port was alone on a row of its own)', () => {
+    const { model, port } = testModel();
+    port.known.set(identityOf('alice').publicKey, 'alice');
+    model.onEvent({
+      type: 'request',
+      session: 1,
+      peer: { host: '127.0.0.1', port: 33870 },
+      nick: 'alice',
+      ...identityOf('alice'),
+    });
+    const rows = shown(model, 38, 6);
+    expect(rows.length).toBeLessThanOrEqual(6);
+    expect(rows.at(-1)).toBe(KEYS);
+    expect(rows.some((row) => row.includes('127.0.0.1 33870'))).toBe(true);
+    expect(rows.every((row) => !/^\d+$/.test(row))).toBe(true);
   });
 
   it('a known nick on a new key: the warning whole, in bold, and the new key', () => {

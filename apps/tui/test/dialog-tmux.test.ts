@@ -52,11 +52,14 @@ async function receiver(size: { columns: number; rows: number }, args: string[] 
 describe.skipIf(!hasTmux)('the dialogs in a real terminal', () => {
   for (const { size, lines } of [
     {
-      // In fewer words: the address and the nick on one line, a new key just "(new)".
+      // The full texts fit in 38x6, wrapped at spaces, the address and its port on one row.
       size: { columns: 40, rows: 10 },
       lines: (port: number, print: string) => [
-        `From: 127.0.0.1 ${port} (alice)`,
-        `Fingerprint: ${print} (new)`,
+        'Connection request from:',
+        `127.0.0.1 ${port}`,
+        'Nick: alice',
+        `Fingerprint: ${print} (new:`,
+        'this key has not been seen before)',
       ],
     },
     {

@@ -19,6 +19,11 @@ describe('wrapping a line into rows', () => {
     ]);
   });
 
+  it('starts no row with the rest of the spaces it broke at (columns of /contacts)', () => {
+    expect(texts(wrap(plain('10:30 aaa bbb  ccc'), 13, 6))).toEqual(['10:30 aaa bbb', '      ccc']);
+    expect(texts(wrap(plain('10:30 aaa    bbb'), 12, 6))).toEqual(['10:30 aaa', '      bbb']);
+  });
+
   it('breaks a word longer than the row anywhere, keeps line breaks, and ends after a trailing one', () => {
     expect(texts(wrap(plain('x'.repeat(25)), 10, 0))).toEqual([
       'x'.repeat(10),
@@ -101,5 +106,34 @@ describe('the rows on screen', () => {
       '10:30 <al> m10000',
     ]);
     expect(texts(rows.visible(lines, { seq: 5, row: 0 }, 40, 2))).toEqual(['10:30 <al> m4', '10:30 <al> m5']);
+  });
+
+  it("keeps a notice's sizes and addresses whole on a narrow screen, and a message as typed", () => {
+    const rows = new LogRows(styles);
+    const of = (seq: number, kind: ChatLine['kind'], text: string): ChatLine => ({
+      ...line(seq, text),
+      kind,
+    });
+    const notice = of(
+      1,
+      'notice',
+      'Accept file "sparse.bin" (1.1 GB) from al? Received in 0:00, 337 B/s average',
+    );
+    const shown = texts(rows.rows(notice, 40));
+    // Before: "(1.1" ended a row and "GB)" began the next; "337" and "B/s" likewise.
+    expect(shown.join('\n')).toContain('(1.1 GB)');
+    expect(shown.join('\n')).toContain('337 B/s');
+    expect(shown.every((row) => !row.includes('\u00a0'))).toBe(true);
+    const warning = of(2, 'warning', 'Connection request from: 127.0.0.1 33870 (al)');
+    expect(texts(rows.rows(warning, 40))).toEqual([
+      '10:30 !! Connection request from:',
+      '      127.0.0.1 33870 (al)',
+    ]);
+    // A message is the peer's text: wrapped at its spaces as ever.
+    const message = of(3, 'peer', 'abcdefghijklmnopqrstuvwxyz 12345 67');
+    expect(texts(rows.rows(message, 40))).toEqual([
+      '10:30 <al> abcdefghijklmnopqrstuvwxyz',
+      '      12345 67',
+    ]);
   });
 });

@@ -125,6 +125,22 @@ describe('who is asking: fingerprints and trust on first use', () => {
     type('/whoami');
     expect(texts().slice(-2)).toEqual(['You are me on [::]:7000.', 'Your fingerprint: MYFP-MYFP-MYFP-MYFP']);
   });
+
+  it('says at start, as netchat does, the addresses others can reach you at and your fingerprint', () => {
+    // Before, only "listening on [::]:7000": no address to tell a friend, no fingerprint.
+    const { type, texts } = setup({ reachableAt: ['192.0.2.2 7000', 'fd00::2 7000'] });
+    expect(texts(0)).toEqual([
+      'netchat: listening on [::]:7000. /connect IP PORT to chat, F1 for help.',
+      'Others can reach you at: 192.0.2.2 7000, fd00::2 7000',
+      'Your fingerprint: MYFP-MYFP-MYFP-MYFP',
+    ]);
+    type('/whoami');
+    expect(texts(0).slice(-3)).toEqual([
+      'You are me on [::]:7000.',
+      'Others can reach you at: 192.0.2.2 7000, fd00::2 7000',
+      'Your fingerprint: MYFP-MYFP-MYFP-MYFP',
+    ]);
+  });
 });
 
 describe('tabs and unread', () => {

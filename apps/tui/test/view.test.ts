@@ -74,6 +74,34 @@ describe('the blessed screen', () => {
     expect(model.editor.text).toBe(typed);
   });
 
+  it('the quit question: y quits, n stays; any other key closes it and goes to the draft, none lost', async () => {
+    const { model, keys, screenText, port, view } = build();
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    view.render();
+    await keys('\x03'); // Ctrl+C, as a shell's "clear the line"
+    expect(screenText().join('\n')).toContain('Close 1 chat and quit? (y/n)');
+    await keys('hello, are you there?');
+    // Before: every key but y and n was dropped while the question was up.
+    expect(model.confirmingQuit).toBe(false);
+    expect(model.editor.text).toBe('hello, are you there?');
+    expect(screenText().join('\n')).not.toContain('and quit?');
+    const calls = () => port.calls.filter((c) => !c.startsWith('typing'));
+    expect(calls()).toEqual(['accept 1']);
+    await keys('\x03');
+    await keys('n');
+    expect(model.editor.text).toBe('hello, are you there?');
+    expect(calls()).toEqual(['accept 1']);
+    await keys('\x03');
+    await keys('\r'); // Enter closes the question; the draft is not sent
+    expect(model.confirmingQuit).toBe(false);
+    expect(model.editor.text).toBe('hello, are you there?');
+    expect(calls()).toEqual(['accept 1']);
+    await keys('\x03');
+    await keys('y');
+    expect(calls()).toEqual(['accept 1', 'quit']);
+  });
+
   it('switches tabs with Ctrl+N, Ctrl+P and Alt+digit, and highlights unread ones', async () => {
     const { model, keys, screenText, view } = build();
     model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
@@ -379,6 +407,8 @@ describe('the blessed screen', () => {
     expect(bar).toContain('6 peer6');
     expect(bar).toMatch(/^«\d+ \*1 /);
     expect(bar).toMatch(/\d+» *$/);
+    // One space between a hidden-tabs mark and the tab beside it, as between words ("«1 1 alice").
+    expect(bar.trimEnd()).not.toContain('  ');
   });
 
   it('draws actions as "* nick does", the nick in bold for the peer, marked like messages for us', async () => {

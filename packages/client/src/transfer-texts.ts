@@ -138,7 +138,11 @@ function averageRate(o: FileOutcome): number {
 /** `report.pdf failed: hash_mismatch (…)`. */
 export function fileFailedText(t: Transfer, f: FileFailureNote): string {
   const name = f.file === undefined ? whatText(t) : `"${oneLine(t.files[f.file]?.path ?? '?')}"`;
-  const kept = f.resumable ? ' What arrived is kept: it goes on when offered again.' : '';
+  // The sender's words for a full disk at the receiver's say it already.
+  const kept =
+    f.resumable && !/offered again/.test(f.message)
+      ? ' What arrived is kept: it goes on when offered again.'
+      : '';
   return `Transfer ${t.id}: ${name} failed: ${oneLine(f.message)}.${kept}`;
 }
 
@@ -150,14 +154,17 @@ export function endedText(t: Transfer): string {
       const verified = t.direction === 'send' ? t.sent.length : t.received.length;
       return verified === t.files.length
         ? `Transfer ${t.id} done: ${t.files.length === 1 ? 'the file' : `all ${t.files.length} files`} verified.`
-        : `Transfer ${t.id} done: ${verified} of ${t.files.length} files verified, ${t.files.length - verified} failed.`;
+        : `Transfer ${t.id} ended: ${verified} of ${t.files.length} files verified, ${t.files.length - verified} failed.`;
     }
     case 'declined': {
       const d = t.declined;
-      const why = d?.message ?? (d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '');
-      return d?.by === 'local'
-        ? `You declined ${whatText(t)} from ${who}${why ? ` (${oneLine(why)})` : ''}.`
-        : `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
+      const reason = d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '';
+      const why = d?.message ?? reason;
+      if (d?.by !== 'local') return `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
+      // Declined for us (a file too large, no room, a folder that cannot be used), even after a y.
+      if (reason)
+        return `Could not take ${whatText(t)} from ${who}${d.message ? `: ${oneLine(d.message)}` : ''} (${who} was told: ${reason}).`;
+      return `You declined ${whatText(t)} from ${who}${why ? ` (${oneLine(why)})` : ''}.`;
     }
     case 'cancelled':
       return t.cancelledBy === 'local'

@@ -60,13 +60,21 @@ export interface TransfersSettings {
   readonly keepEnded?: number;
 }
 
-export type TransferAnswer = { readonly ok: true } | { readonly ok: false; readonly message: string };
+/**
+ * An accept's answer. `told`: the offer was declined instead (too large, no room, a folder that
+ * cannot be used), and its `ended` update already says why in full: nothing more to show.
+ */
+export type TransferAnswer =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly message: string; readonly told?: boolean };
 export type OfferResult =
   | { readonly ok: true; readonly transfer: Transfer }
   | { readonly ok: false; readonly message: string };
 
 export class Transfers {
   private readonly table = new Map<TransferId, Transfer>();
+  /** Offers being accepted, with when their accept declined them instead (undefined: it has not). */
+  private readonly accepting = new Map<TransferId, number | undefined>();
   private readonly listeners: ((update: TransferUpdate) => void)[] = [];
   private readonly clock: () => number;
 
@@ -125,6 +133,7 @@ export class Transfers {
     // The link tells the accept (`file_accepted`) before its promise settles: the folder is
     // known by then, so the line that says where the files go can name it.
     transfer.folder = folder;
+    this.accepting.set(transfer.id, undefined);
     try {
       const outcome = await this.port.accept(transfer.id, {
         ...(folder !== undefined && { folder }),
@@ -136,11 +145,22 @@ export class Transfers {
       }
       transfer.folder = undefined;
       if (transfer.declined) transfer.declined = { ...transfer.declined, message: outcome.message };
-      return { ok: false, message: `Declined: ${outcome.message}.` };
+      return { ok: false, message: `Declined: ${outcome.message}.`, told: this.endDeclined(transfer) };
     } catch (error) {
       transfer.folder = undefined;
       return { ok: false, message: `Could not accept: ${(error as Error).message}` };
+    } finally {
+      this.endDeclined(transfer);
     }
+  }
+
+  /** Ends a transfer whose accept turned into a decline, now that the decline's reason is known. */
+  private endDeclined(transfer: Transfer): boolean {
+    const declinedAt = this.accepting.get(transfer.id);
+    this.accepting.delete(transfer.id);
+    if (declinedAt === undefined) return false;
+    this.end(transfer, 'declined', declinedAt);
+    return true;
   }
 
   decline(transfer: Transfer, reason: OfferDeclineReason = 'declined'): boolean {
@@ -238,7 +258,9 @@ export class Transfers {
       }
       case 'file_declined':
         t.declined = { reason: e.reason, by: e.by };
-        this.end(t, 'declined', now);
+        // Declined by our accept (too large, no room): ended when the accept says why in words.
+        if (e.by === 'local' && this.accepting.has(t.id)) this.accepting.set(t.id, now);
+        else this.end(t, 'declined', now);
         return;
       case 'file_cancelled':
         t.cancelledBy = e.by;

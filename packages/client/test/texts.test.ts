@@ -1,7 +1,7 @@
 /** The client's words for people: never an empty name, never doubled brackets. */
 import { assessTrust, describeTrust } from '@netchat/core';
 import { describe, expect, it } from 'vitest';
-import { actionOf, actionText, type Conversation, peerName, texts } from '../src/index.js';
+import { actionOf, actionText, type Conversation, peerName, type Transfer, texts } from '../src/index.js';
 
 const print = 'YRZP-XNNN-LLZO-NRFE';
 
@@ -38,5 +38,38 @@ describe('actions (/me)', () => {
     expect(texts.messageText({ ...c, nick: '' }, '/me waves')).toBe(
       '[127.0.0.1:6666] * 127.0.0.1 6666 waves',
     );
+  });
+});
+
+describe('a transfer that failed', () => {
+  const conversation = { nick: 'bob', trust: undefined } as unknown as Conversation;
+  const failed = {
+    id: 1,
+    direction: 'send',
+    phase: 'done',
+    conversation,
+    files: [{ path: 'thirty.bin', size: 30_000_000 }],
+    sent: [],
+    received: [],
+  } as unknown as Transfer;
+
+  it("says once that what arrived is kept (the sender's words for a full disk say it already)", () => {
+    const diskFull = {
+      file: 0,
+      reason: 'disk_full',
+      message: "the receiver's disk is full: what arrived is kept there, and it goes on when offered again",
+      resumable: true,
+    } as const;
+    expect(texts.fileFailedText(failed, diskFull)).toBe(
+      `Transfer 1: "thirty.bin" failed: the receiver's disk is full: what arrived is kept there, and it goes on when offered again.`,
+    );
+    const noSpace = { ...diskFull, message: 'no space left on the disk writing thirty.bin' };
+    expect(texts.fileFailedText(failed, noSpace)).toBe(
+      'Transfer 1: "thirty.bin" failed: no space left on the disk writing thirty.bin. What arrived is kept: it goes on when offered again.',
+    );
+  });
+
+  it('ended, not "done", when a file failed', () => {
+    expect(texts.endedText(failed)).toBe('Transfer 1 ended: 0 of 1 files verified, 1 failed.');
   });
 });

@@ -131,6 +131,24 @@ describe('Transfers', () => {
     expect(b.link.placed.size).toBe(0);
   });
 
+  it('an accept that declines instead (too large) ends once, saying why, never "You declined"', async () => {
+    const { net, a, b, mine } = await setUp();
+    a.link.files.set('big.bin', data(6000));
+    const offered = await a.transfers.offer(mine, ['big.bin']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    const answer = await b.transfers.accept(offer, { maxFileSize: 5000 });
+    expect(answer).toMatchObject({ ok: false, told: true });
+    // One ended update, made once the reason in words was known (it used to come first, bare).
+    const ended = b.of('ended').map((u) => texts.endedText(u.transfer));
+    expect(ended).toEqual([
+      'Could not take "big.bin" from alice: big.bin is 6000 bytes, more than the 5000 taken (alice was told: too large).',
+    ]);
+    expect(net.run(() => sent.phase === 'declined', 5_000)).toBe(true);
+    expect(texts.endedText(sent)).toBe('bob declined "big.bin" (too large).');
+  });
+
   it('cancel from the receiver while bytes move: both sides end cancelled', async () => {
     const { net, a, b, mine } = await setUp({ latency: 20 });
     a.link.files.set('big.bin', data(20_000_000));

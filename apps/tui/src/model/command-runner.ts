@@ -82,7 +82,7 @@ export function runCommand(model: TuiModel, command: Command): boolean {
       return true;
     case 'whoami':
       tab.log.notice(`You are ${model.nick || '(no nick)'} on ${model.settings.localAddress}.`);
-      tab.log.notice(`Your fingerprint: ${model.port.fingerprint()}`);
+      for (const line of whereToReach(model.settings.reachableAt ?? [], model.port)) tab.log.notice(line);
       return true;
     case 'quit':
       model.confirmingQuit = false;
@@ -210,4 +210,12 @@ function changeNick(model: TuiModel, tab: Tab, nick: string): void {
   } catch (error) {
     tab.log.warn((error as Error).message);
   }
+}
+
+/** /whoami's and the start's "Others can reach you at: 192.0.2.2 5555, fd00::2 5555" and "Your fingerprint: …". */
+export function whereToReach(reachableAt: readonly string[], port: { fingerprint(): string }): string[] {
+  return [
+    ...(reachableAt.length > 0 ? [`Others can reach you at: ${reachableAt.join(', ')}`] : []),
+    `Your fingerprint: ${port.fingerprint()}`,
+  ];
 }

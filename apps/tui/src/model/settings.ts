@@ -29,6 +29,8 @@ export interface ModelSettings {
   nick: string;
   /** Where we listen, as shown in the status bar. */
   localAddress: string;
+  /** The addresses others can reach us at ("192.0.2.2 5555"), said at start and by /whoami. */
+  reachableAt?: readonly string[];
   /** Accept every request (--yes). */
   acceptAll: boolean;
   verbose: boolean;

@@ -2,7 +2,7 @@
  * The tab bar: each tab's name (a peer's nick, told apart by its fingerprint when two peers share
  * it), and which tabs it shows when they do not all fit: the current one with as many neighbours
  * as fit, and for each side the count of tabs left out, with how many of them have unread messages
- * or waiting requests ("«3 *1" on the left, "*1 !1 4»" on the right).
+ * or waiting requests ("«3 *1" on the left, "*1 !1 4»" on the right), one space from the tabs.
  */
 import { peerName, type Target, type WaitingRequest } from '@netchat/client';
 import { formatAddress, terminalSafe } from '@netchat/core';
@@ -48,9 +48,10 @@ export function hiddenText(hidden: HiddenTabs, side: 'left' | 'right'): string {
     hidden.unread > 0 ? `*${hidden.unread}` : '',
     hidden.waiting > 0 ? `!${hidden.waiting}` : '',
   ].filter(Boolean);
+  // No space on the tabs' side: each tab's text starts and ends with one ("«1 1 alice").
   return side === 'left'
-    ? `«${hidden.count}${marks.map((m) => ` ${m}`).join('')} `
-    : ` ${[...marks, `${hidden.count}»`].join(' ')}`;
+    ? `«${[hidden.count, ...marks].join(' ')}`
+    : [...marks, `${hidden.count}»`].join(' ');
 }
 
 const SEPARATOR = 1;

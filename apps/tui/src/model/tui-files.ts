@@ -104,8 +104,8 @@ export class TuiFiles {
     }
     void this.transfers.accept(t).then((r) => {
       if (!r.ok) {
-        this.tabFor(t).log.warn(r.message);
-        // Still an offer (the folder could not be used): it can be answered again.
+        // Declined for us (no room, too large): the ended line said why.
+        if (!r.told) this.tabFor(t).log.warn(r.message);
         this.answered.delete(t.id);
       }
       this.model.settings.onChange?.();

@@ -22,7 +22,7 @@ import {
 import type { NetchatEvent } from '@netchat/core';
 import { tuiChatClient } from './chat-client-setup.js';
 import { ClientUpdates } from './client-updates.js';
-import { runCommand } from './command-runner.js';
+import { runCommand, whereToReach } from './command-runner.js';
 import { COMMAND_NAMES, type Command, parseInput } from './commands.js';
 import { Completer } from './completion.js';
 import type { LineEditor } from './line-editor.js';
@@ -90,6 +90,9 @@ export class TuiModel {
     this.home.log.notice(
       `netchat: listening on ${settings.localAddress}. /connect IP PORT to chat, F1 for help.`,
     );
+    // What to tell a friend, as netchat says it at start: where, and the key's fingerprint.
+    if (settings.reachableAt)
+      for (const line of whereToReach(settings.reachableAt, port)) this.home.log.notice(line);
   }
 
   get tabs(): readonly Tab[] {

@@ -120,11 +120,26 @@ export class LogRows {
       case 'peer_action':
         return [time, { text: `* ${line.sender}`, look: s.peer }, { text: ` ${body}`, look: s.plain }];
       case 'notice':
-        return [time, { text: `-- ${body}`, look: s.notice }];
+        return [time, { text: `-- ${keepNumbersWhole(body)}`, look: s.notice }];
       case 'warning':
-        return [time, { text: `!! ${body}`, look: s.warning }];
+        return [time, { text: `!! ${keepNumbersWhole(body)}`, look: s.warning }];
     }
   }
+}
+
+/** A space that wrapping never breaks at, drawn as a plain space. */
+const NO_BREAK = '\u00a0';
+
+/** A space between a number and the next number or its unit: "127.0.0.1 5555", "2.4 MB", "337 B/s". */
+const BETWEEN_NUMBER_AND_UNIT = /(?<=\d) (?=\d|(?:bytes?|[kMGT]?B|[KMGT]iB)(?:\/s)?(?![\p{L}\d]))/gu;
+
+/**
+ * Our own texts (notices, warnings, dialogs) with the spaces of addresses and sizes made
+ * unbreakable, so that a narrow screen never shows a port or a unit alone at the start of a row
+ * ("… from: 127.0.0.1" above "33870"). A peer's message is wrapped as typed.
+ */
+export function keepNumbersWhole(text: string): string {
+  return text.replace(BETWEEN_NUMBER_AND_UNIT, NO_BREAK);
 }
 
 /** A line's grapheme clusters, each with how it looks and the cells it takes (parallel arrays). */
@@ -136,8 +151,8 @@ interface Units {
 
 /**
  * Wraps styled spans into rows of at most `width` cells: at a line break, at the last space that
- * fits, or (a word longer than the row) anywhere between two clusters; rows after the first start
- * with `indent` spaces.
+ * fits (never a no-break space, which is drawn as a space), or (a word longer than the row)
+ * anywhere between two clusters; rows after the first start with `indent` spaces.
  */
 export function wrap(spans: readonly Span[], width: number, indent: number): Row[] {
   const units: Units = { texts: [], looks: [], widths: [] };
@@ -169,9 +184,14 @@ export function wrap(spans: readonly Span[], width: number, indent: number): Row
     let next = end;
     const atBreak = end < count && texts[end] === '\n';
     if (atBreak) next = end + 1;
-    else if (end < count && lastSpace > start) {
-      end = lastSpace;
-      next = lastSpace + 1;
+    else if (end < count && (texts[end] === ' ' || lastSpace > start)) {
+      // At the space the row is full at, else at the last space in it.
+      if (texts[end] !== ' ') end = lastSpace;
+      next = end + 1;
+      // The run of spaces broken at goes at the break: none ends the row, none starts the next
+      // ("fp  127.0.0.1" showed " 127.0.0.1").
+      while (next < count && texts[next] === ' ') next++;
+      while (end > start && texts[end - 1] === ' ') end--;
     } else if (end === start && end < count) {
       // A cluster wider than the row: show it alone rather than loop.
       end = start + 1;
@@ -195,7 +215,7 @@ function spansOf(units: Units, from: number, to: number): Span[] {
     const look = units.looks[i] as Look;
     let j = i;
     while (j < to && units.looks[j] === look) j++;
-    out.push({ text: units.texts.slice(i, j).join(''), look });
+    out.push({ text: units.texts.slice(i, j).join('').replaceAll(NO_BREAK, ' '), look });
     i = j;
   }
   return out;

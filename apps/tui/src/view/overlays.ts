@@ -4,14 +4,14 @@
  * sizes follow the screen, so that the dialog never covers the input line (typing goes on while
  * it is up) and everything fits down to 40×10.
  */
-import { texts, type Transfer } from '@netchat/client';
+import { type Transfer, texts } from '@netchat/client';
 import { COMMAND_HELP, KEY_HELP } from '../model/commands.js';
 import { DIALOG_KEYS, dialogNotices, shortDialogNotices } from '../model/request-dialog.js';
-import type { TuiModel, WaitingRequest } from '../model/tui-model.js';
 import { clusterWidth, fitWidthFromStart, graphemes } from '../model/text-width.js';
 import type { ProgressRow } from '../model/tui-files.js';
+import type { TuiModel, WaitingRequest } from '../model/tui-model.js';
 import type { Look, Row, Span } from './cells.js';
-import { wrap } from './log-rows.js';
+import { keepNumbersWhole, wrap } from './log-rows.js';
 
 const BOLD: Look = { bold: true };
 
@@ -57,7 +57,9 @@ function fitted(forms: readonly (readonly DialogLine[])[], width: number, height
   const keys = wrap([{ text: `Accept? ${DIALOG_KEYS}`, look: BOLD }], width, 0);
   let rows: Row[] = [];
   for (const form of forms) {
-    rows = form.flatMap((line) => wrap([{ text: line.text, look: line.warning ? BOLD : {} }], width, 0));
+    rows = form.flatMap((line) =>
+      wrap([{ text: keepNumbersWhole(line.text), look: line.warning ? BOLD : {} }], width, 0),
+    );
     if (rows.length + keys.length <= height) break;
   }
   return [...rows.slice(0, Math.max(0, height - keys.length)), ...keys];

@@ -356,7 +356,14 @@ export class TuiView {
       // As in irssi and shells: clear the terminal and draw every cell again.
       (this.screen as unknown as { realloc(): void }).realloc();
     } else if (m.confirmingQuit) {
-      if (name === 'y' || name === 'n' || name === 'escape') m.answerQuit(name === 'y');
+      if (name === 'y' || name === 'n' || name === 'escape' || name === 'enter') m.answerQuit(name === 'y');
+      else {
+        // Typed on without answering (a Ctrl+C meant to clear the line, as in a shell): the
+        // question goes and the key goes to the draft, as typed; no key is lost. Enter only
+        // closes it: a draft is never sent by a key meant for the question.
+        m.answerQuit(false);
+        this.keys.press(name, ch, key);
+      }
     } else if (m.helpOpen) {
       this.onHelpKey(name);
     } else if ((m.dialogRequest || m.dialogOffer) && DIALOG_ANSWERS[name] !== undefined) {
