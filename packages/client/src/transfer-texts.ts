@@ -160,7 +160,15 @@ export function endedText(t: Transfer): string {
       const d = t.declined;
       const reason = d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '';
       const why = d?.message ?? reason;
-      if (d?.by !== 'local') return `${who} declined ${whatText(t)}${why ? ` (${why})` : ''}.`;
+      if (d?.by !== 'local') {
+        // `no_room` is also what a folder that cannot be written at all answers (PROTOCOL.md):
+        // the sender is told both, not a lack of room that may not be so.
+        const theirs =
+          d?.reason === 'no_room' && !d.message
+            ? `no room in ${who}'s download folder, or it cannot be written`
+            : why;
+        return `${who} declined ${whatText(t)}${theirs ? ` (${theirs})` : ''}.`;
+      }
       // Declined for us (a file too large, no room, a folder that cannot be used), even after a y.
       if (reason)
         return `Could not take ${whatText(t)} from ${who}${d.message ? `: ${oneLine(d.message)}` : ''} (${who} was told: ${reason}).`;

@@ -131,6 +131,19 @@ describe('Transfers', () => {
     expect(b.link.placed.size).toBe(0);
   });
 
+  it('a peer that answers no_room is said to lack room or a folder it can write (a read-only folder answers it too)', async () => {
+    const { net, a, b, mine } = await setUp();
+    a.link.files.set('big.bin', data(3000));
+    const offered = await a.transfers.offer(mine, ['big.bin']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    expect(b.transfers.decline(must(b.transfers.waiting()[0]), 'no_room')).toBe(true);
+    expect(net.run(() => sent.phase === 'declined', 5_000)).toBe(true);
+    expect(texts.endedText(sent)).toBe(
+      `bob declined "big.bin" (no room in bob's download folder, or it cannot be written).`,
+    );
+  });
+
   it('an accept that declines instead (too large) ends once, saying why, never "You declined"', async () => {
     const { net, a, b, mine } = await setUp();
     a.link.files.set('big.bin', data(6000));
