@@ -24,7 +24,11 @@ function child(role: string, folder?: string): ReturnType<typeof fork> {
   const script = fileURLToPath(new URL('./files-peer.mjs', import.meta.url));
   return fork(script, folder ? [role, folder] : [role], {
     execArgv: [
-      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      // BENCH_CPU_PROF=DIR profiles the children; BENCH_CPU_PROF_ROLE=file-receiver only that one
+      // (a profiled process runs slower, and its peer then idles: profile one side at a time).
+      ...(process.env.BENCH_CPU_PROF && (process.env.BENCH_CPU_PROF_ROLE ?? role) === role
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
       // BENCH_NODE_ARGS: more flags for both children (`--trace-gc`, say), split at spaces.
       ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
@@ -78,6 +82,9 @@ export interface FileLoopbackResult {
   /** CPU (user + system) per byte of the file, in nanoseconds: the sender's after hashing, the receiver's from accept. */
   senderCpuNsPerByte: number;
   receiverCpuNsPerByte: number;
+  /** Of those, each side's main thread (the rest is libuv's pool: the disk; and V8's threads); -1 where unknown. */
+  senderMainCpuNsPerByte: number;
+  receiverMainCpuNsPerByte: number;
   /** Datagrams the receiver took in and sent while receiving. */
   receiverDatagramsIn: number;
   receiverDatagramsOut: number;
@@ -88,8 +95,9 @@ export interface FileLoopbackResult {
   path: unknown;
 }
 
-export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackResult> {
-  const folder = mkdtempSync(join(tmpdir(), 'netchat-bench-files-'));
+/** `within`: where the source and the download folder go (the system's temporary folder unless given). */
+export async function fileTransferLoopback(bytes: number, within = tmpdir()): Promise<FileLoopbackResult> {
+  const folder = mkdtempSync(join(within, 'netchat-bench-files-'));
   const downloads = join(folder, 'downloads');
   const receiver = child('file-receiver', downloads);
   const sender = child('file-sender');
@@ -131,6 +139,8 @@ export async function fileTransferLoopback(bytes: number): Promise<FileLoopbackR
       receiverArrayBuffersMB: (r.makeup as Makeup).arrayBuffers / MiB,
       senderCpuNsPerByte: ((s.cpu as number) * 1000) / bytes,
       receiverCpuNsPerByte: ((r.cpu as number) * 1000) / bytes,
+      senderMainCpuNsPerByte: (s.mainCpu as number) < 0 ? -1 : ((s.mainCpu as number) * 1000) / bytes,
+      receiverMainCpuNsPerByte: (r.mainCpu as number) < 0 ? -1 : ((r.mainCpu as number) * 1000) / bytes,
       receiverDatagramsIn: r.datagramsIn as number,
       receiverDatagramsOut: r.datagramsOut as number,
       chatLines: delays.length,

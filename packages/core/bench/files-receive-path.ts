@@ -9,7 +9,7 @@
  * CPU (user + system) per byte, the wall time, the writes the storage was asked for and the
  * bytes read straight into the partial's buffer; with `--trace-gc` on node, the collections.
  *
- *   node --import tsx bench/files-receive-path.ts [--size=MiB] [--datagram=bytes] [--batch=N] [--runs=N]
+ *   node --import tsx bench/files-receive-path.ts [--size=MiB] [--datagram=bytes] [--batch=N] [--runs=N] [--buffer=KiB]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,8 @@ const datagram = arg('datagram', 1400);
 const runs = arg('runs', 3);
 /** Datagrams that arrive together, between two turns of the event loop (a socket's batch). */
 const batch = arg('batch', 4);
+/** The partial file's write buffers (KiB; the store's default unless given). */
+const bufferKiB = arg('buffer', 0);
 /** What the stream holds unread at most (its window): the sender waits beyond. */
 const WINDOW = 16 * MiB;
 const SESSION = 1;
@@ -161,7 +163,10 @@ async function receiveOnce(folder: string) {
   };
   event({ type: 'stream_opened', stream: CONTROL });
   const transfer = engine.list()[0]?.id ?? -1;
-  storage.setStore(transfer, new PartialStore(folder));
+  storage.setStore(
+    transfer,
+    new PartialStore(folder, bufferKiB > 0 ? { bufferBytes: bufferKiB * 1024 } : {}),
+  );
   const cpu = process.cpuUsage();
   const started = performance.now();
   engine.accept(transfer, now, [0]);

@@ -14,7 +14,11 @@
  *    one bulk stream on the same path (goal: the file gets what the stream gets, ≥ 0.9 of it),
  *    chat lines during it (goal ≤ RTT + 25 ms).
  *
- *   node --import tsx bench/files.ts [--quick] [--size=MiB] [--only=loopback|sim]
+ *   node --import tsx bench/files.ts [--quick] [--size=MiB] [--only=loopback|sim] [--dir=DIR]
+ *
+ * `--dir=DIR`: the loopback file's source and download folder go there (the system's temporary
+ * folder by default): a tmpfs (`--dir=/dev/shm`) against a disk shows what the disk's writes,
+ * page cache and fsyncs cost, apart from the file path's own work.
  *
  * The loopback children run the built package: `pnpm build` first (scripts/bench.mjs does).
  * Figures are printed as measured; nothing here fails on a missed goal.
@@ -29,6 +33,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 const sizeArg = args.find((a) => a.startsWith('--size='))?.slice(7);
+const dir = args.find((a) => a.startsWith('--dir='))?.slice(6);
 const sizeMiB = sizeArg ? Number(sizeArg) : quick ? 256 : 1024;
 if (!Number.isFinite(sizeMiB) || sizeMiB <= 0) throw new Error(`--size=${sizeArg}: a number of MiB`);
 const scale = quick ? 0.5 : 1;
@@ -74,7 +79,7 @@ async function loopback() {
     `  raw node:dgram     ${round(raw.bytesPerSecond / 1e6, 1)} MB/s (${raw.datagramsPerSecond} datagrams/s of 1200 bytes received without loss)`,
   );
   const stream = await bareStream(bytes, raw.bytesPerSecond);
-  const file = await fileTransferLoopback(bytes);
+  const file = await fileTransferLoopback(bytes, dir);
   const ratio = file.bytesPerSecond / raw.bytesPerSecond;
   const rss = Math.max(file.senderRssMB, file.receiverRssMB);
   const reads = (file.hashedBytes + file.sentBytesRead) / bytes;
@@ -84,6 +89,10 @@ async function loopback() {
   console.log(
     `  file over stream   ${round(file.bytesPerSecond / stream.bytesPerSecond, 2)} of the bare stream's rate; CPU per byte: sender ${round(file.senderCpuNsPerByte, 2)} ns (hashing pass apart), receiver ${round(file.receiverCpuNsPerByte, 2)} ns`,
   );
+  if (file.senderMainCpuNsPerByte >= 0 && file.receiverMainCpuNsPerByte >= 0)
+    console.log(
+      `  of which           main thread: sender ${round(file.senderMainCpuNsPerByte, 2)} ns, receiver ${round(file.receiverMainCpuNsPerByte, 2)} ns; the rest is libuv's pool (the disk's reads, writes, fsyncs) and V8's threads (to 10 ms; ${dir ? `files in ${dir}` : 'files in the temporary folder'})`,
+    );
   console.log(
     `  receiver datagrams per MiB in, out: bare stream ${round(stream.datagramsInPerMiB, 1)}, ${round(stream.datagramsOutPerMiB, 1)}; file ${round(file.receiverDatagramsIn / (bytes / 1024 ** 2), 1)}, ${round(file.receiverDatagramsOut / (bytes / 1024 ** 2), 1)}`,
   );
@@ -119,6 +128,9 @@ async function loopback() {
     fileOverStream: round(file.bytesPerSecond / stream.bytesPerSecond, 3),
     senderCpuNsPerByte: round(file.senderCpuNsPerByte, 2),
     receiverCpuNsPerByte: round(file.receiverCpuNsPerByte, 2),
+    senderMainCpuNsPerByte: round(file.senderMainCpuNsPerByte, 2),
+    receiverMainCpuNsPerByte: round(file.receiverMainCpuNsPerByte, 2),
+    ...(dir ? { dir } : {}),
     ratio: round(ratio, 3),
     verified: file.verified,
     seconds: round(file.seconds, 2),

@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readFileSync,
   readlinkSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -24,6 +25,7 @@ import {
   type PartialStoreOptions,
   partialId,
 } from '../src/index.js';
+import { partialPaths } from '../src/node/partial-state.js';
 import { failure, feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
 
 const KiB = 1024;
@@ -256,6 +258,24 @@ describe('PartialStore: durability', () => {
       if (waiting) await waiting;
     }
     expect(worst).toBeLessThanOrEqual(2 * 256 * KiB + 3 * 64 * KiB);
+    expect(readFileSync((await file.finish()).path).equals(data)).toBe(true);
+  });
+
+  it('by default a file being received holds at most two 256 KiB buffers of its bytes unwritten', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(3 * 1024 * KiB);
+    const key = keyOf(data);
+    const file = await new PartialStore(dir).open(key, 'x.bin');
+    const { data: partial } = partialPaths(dir, partialId(key));
+    let worst = 0;
+    for (let at = 0; at < data.length; at += 8 * KiB) {
+      const waiting = file.write(at, data.subarray(at, at + 8 * KiB));
+      if (waiting) await waiting;
+      // Taken but not in the file yet: the buffer filling, and at most one being written.
+      worst = Math.max(worst, file.received - statSync(partial).size);
+    }
+    expect(worst).toBeGreaterThan(0);
+    expect(worst).toBeLessThanOrEqual(2 * 256 * KiB);
     expect(readFileSync((await file.finish()).path).equals(data)).toBe(true);
   });
 

@@ -3,7 +3,7 @@
  * folder, and are hashed on the way; `finish` checks the size and the hash, fsyncs, and moves
  * the file into place under a name nobody has (place-file.ts). Made by `PartialStore.open`.
  *
- * Writing is buffered and pipelined: bytes are copied into one of two buffers (1 MiB each by
+ * Writing is buffered and pipelined: bytes are copied into one of two buffers (256 KiB each by
  * default); a full buffer is hashed and written at its offset while the other fills, so at most
  * one write is in flight and nothing is allocated per chunk. The caller may put the bytes into
  * the buffer itself (`lend`: the receive pipe reads the stream straight into it), and they are
