@@ -3,7 +3,7 @@
  * Sizes are in decimal units as file managers and curl show them (`2.4 MB` is 2,400,000 bytes);
  * names and reasons pass through `oneLine` (terminalSafe, and no line break: each text is one line).
  */
-import { type ProgressSnapshot, peerName, terminalSafe } from '@netchat/core';
+import { type ProgressSnapshot, peerName, sizeText, terminalSafe } from '@netchat/core';
 import stringWidth from 'string-width';
 import type { Conversation } from './conversation.js';
 import type { FileFailureNote, FileOutcome, Transfer } from './transfer.js';
@@ -13,20 +13,8 @@ function oneLine(text: string): string {
   return terminalSafe(text).replace(/[\t\n]/g, '\uFFFD');
 }
 
-const UNITS = ['kB', 'MB', 'GB', 'TB', 'PB'];
-
-/** `812 bytes`, `1 byte`, `2.4 MB`, `15 GB`: three significant figures at most. */
-export function sizeText(bytes: number): string {
-  if (bytes < 1000) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 999.95 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  const shown = value >= 100 ? value.toFixed(0) : value.toFixed(1);
-  return `${shown.replace(/\.0$/, '')} ${UNITS[unit]}`;
-}
+/** `812 bytes`, `2.4 MB`: core's, so that a size reads the same in core's messages. */
+export { sizeText };
 
 /** `2.4 MB/s`. */
 export function rateText(bytesPerSecond: number): string {

@@ -18,6 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fileErrors } from '../src/files/file-errors.js';
 import {
   NetchatError,
   type PartialIo,
@@ -307,6 +308,15 @@ describe('PartialStore: a hostile folder', () => {
 });
 
 describe('PartialStore: room', () => {
+  it('says the room in words a person reads, in bytes only when the rounded sizes would read the same', () => {
+    expect(fileErrors.noRoom('/in', 4_048_576, 1_048_576).message).toBe(
+      'not enough room in /in: 4 MB needed, 1 MB free',
+    );
+    expect(fileErrors.noRoom('/in', 1_040_000, 1_000_000).message).toBe(
+      'not enough room in /in: 1040000 bytes needed, 1000000 bytes free',
+    );
+  });
+
   it('says whether the folder has room, counting what files being received still need', async () => {
     const { folder: dir } = folder();
     const store = new PartialStore(dir, small);
@@ -315,7 +325,9 @@ describe('PartialStore: room', () => {
     const tooMuch = await store.checkRoom(room.available * 2);
     expect(tooMuch).toMatchObject({ ok: false, needed: room.available * 2 + 1024 * KiB });
     if (!tooMuch.ok)
-      expect(tooMuch.reason).toMatch(/^not enough room in .*: \d+ bytes needed, \d+ bytes free$/);
+      expect(tooMuch.reason).toMatch(
+        /^not enough room in .*: \d+(\.\d)? [kMGT]B needed, \d+(\.\d)? [kMGT]B free$/,
+      );
     // A file being received promises its remaining bytes.
     const data = randomData(1000);
     const promised = Math.floor(room.available / 2);

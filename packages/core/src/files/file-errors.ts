@@ -3,6 +3,8 @@
  * `--json` events carry as `reason`) and one line a person understands. Each code has one
  * factory, as `errors.ts` does for the engine's API misuse.
  */
+import { sizeText } from '../size-text.js';
+
 export type FileFailure =
   /** The download folder has less free space than the offer needs. */
   | 'no_room'
@@ -41,12 +43,18 @@ export class FileTransferError extends Error {
   }
 }
 
+/** `4 MB needed, 1 MB free`; in bytes when the rounded sizes would read the same. */
+function roomText(needed: number, available: number): string {
+  const [a, b] = [sizeText(needed), sizeText(available)];
+  return a === b ? `${needed} bytes needed, ${available} bytes free` : `${a} needed, ${b} free`;
+}
+
 const fail = (code: FileFailure, message: string, path?: string) =>
   new FileTransferError(code, message, path);
 
 export const fileErrors = {
   noRoom: (folder: string, needed: number, available: number) =>
-    fail('no_room', `not enough room in ${folder}: ${needed} bytes needed, ${available} bytes free`, folder),
+    fail('no_room', `not enough room in ${folder}: ${roomText(needed, available)}`, folder),
   diskFull: (path: string, kept: number) =>
     fail('disk_full', `no space left on the disk writing ${path} (${kept} bytes kept for a resume)`, path),
   sizeMismatch: (path: string, expected: number, got: number) =>

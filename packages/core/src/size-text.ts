@@ -1,0 +1,18 @@
+/**
+ * A byte count in words for people: `812 bytes`, `1 byte`, `2.4 MB`, `15 GB` (SI units, three
+ * significant figures at most). Core's own messages use it (a folder without room), and the
+ * chat front-ends for every size and rate they show, so a size reads the same everywhere.
+ */
+const UNITS = ['kB', 'MB', 'GB', 'TB', 'PB'];
+
+export function sizeText(bytes: number): string {
+  if (bytes < 1000) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.95 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const shown = value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  return `${shown.replace(/\.0$/, '')} ${UNITS[unit]}`;
+}
