@@ -65,6 +65,20 @@ describe('PartialStore: receiving whole files', () => {
     },
   );
 
+  it('a placed file has the mode any new file gets (0666 less the umask), not a private 0600', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(1000);
+    const before = process.umask(0o022);
+    try {
+      const file = await new PartialStore(dir, small).open(keyOf(data), 'shared.txt');
+      await feed(file, data);
+      const received = await file.finish();
+      expect(statSync(received.path).mode & 0o777).toBe(0o644);
+    } finally {
+      process.umask(before);
+    }
+  });
+
   it('a name taken (by a file, a folder or a dangling link) gets name (1).ext; what was there is untouched', async () => {
     const { folder: dir, entries } = folder();
     writeFileSync(join(dir, 'report.pdf'), 'mine');

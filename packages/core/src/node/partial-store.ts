@@ -226,7 +226,9 @@ export class PartialStore {
       await removeStaleTemporaries(this.folder, id);
       const state =
         known ?? (await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined)));
-      handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o600);
+      // 0o666 less the umask, as any file a program makes: the partial becomes the placed file (a
+      // rename keeps the mode), and a download the person cannot share (0600) surprises them.
+      handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o666);
       const onDisk = (await handle.stat()).size;
       // More than the state claims was written but never made durable: it goes, and comes again.
       // A record of a file placed whole is none to go on from (that file was removed or changed).
