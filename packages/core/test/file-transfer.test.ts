@@ -34,6 +34,18 @@ function noInternalTrouble(...peers: FilePeer[]) {
 }
 
 describe('a file transfer', () => {
+  it("a file's seconds count from its first byte, not from when it was asked for with those before it", () => {
+    const pair = filePair();
+    const files = { 'big.bin': randomData(3_000_000, 1), 'small.txt': randomData(2, 2) };
+    send(pair, files);
+    for (const side of [pair.alice.of('file_sent'), pair.bob.of('file_received')]) {
+      const seconds = (path: string) => side.find((e) => e.path === path)?.seconds ?? Number.NaN;
+      // Both are asked for at once; the small one's bytes go once the big one's went.
+      expect(seconds('big.bin')).toBeGreaterThan(0);
+      expect(seconds('small.txt')).toBeLessThan(seconds('big.bin') / 4);
+    }
+  });
+
   it('arrives byte for byte at 0, 1, a packet ± 1, a chunk ± 1 bytes and 3 MB, one offer', () => {
     const pair = filePair();
     const sizes = [

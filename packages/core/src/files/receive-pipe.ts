@@ -37,6 +37,8 @@ export function onDataStream(
     return;
   }
   advanceFile(file, 'start');
+  // Its seconds count from its first byte's stream, not from the ask (asked with others, it waits).
+  file.startedAt = ctx.now;
   file.receive = {
     stream,
     writing: false,

@@ -96,7 +96,6 @@ export function onOpened(
   file.partialOpen = true;
   file.offset = Math.min(file.size, outcome.offset ?? 0);
   file.held = file.offset;
-  file.startedAt = ctx.now;
   advanceFile(file, 'want');
   ctx.send(transfer.session, {
     type: 'want',

@@ -39,6 +39,8 @@ export function startSending(ctx: TransferContext, transfer: Transfer): void {
     transfer.wanted.shift();
     transfer.writing = index;
     advanceFile(file, 'start');
+    // Its seconds count from here: asked for with others, it waited for theirs to go first.
+    file.startedAt = ctx.now;
     file.send = {
       stream,
       header: frame({ type: 'data', offer: offerBytes(transfer.offerId), index, offset: file.offset }),

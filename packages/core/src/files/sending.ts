@@ -83,7 +83,6 @@ export function onWant(ctx: TransferContext, transfer: Transfer, record: RecordO
     return;
   }
   file.offset = record.offset;
-  file.startedAt = ctx.now;
   transfer.wanted.push(file.index);
   ctx.emit({
     type: 'file_started',

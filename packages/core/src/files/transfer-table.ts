@@ -78,6 +78,7 @@ export interface TransferFile {
   failure: TransferFailure | undefined;
   /** A partial file is open for it (receive): it must be closed or discarded. */
   partialOpen: boolean;
+  /** When its bytes began to move (its data stream opened): its `seconds` count from here. */
   startedAt: number | undefined;
   send: SendPipe | undefined;
   receive: ReceivePipe | undefined;
