@@ -92,6 +92,13 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
    */
   private lastSource: Address | undefined;
   /**
+   * The destination of the last datagram sent and the host string the socket was given for it:
+   * a stream sends thousands a second to one address object (its channel's), which nobody
+   * changes, so it is checked and mapped once, not per datagram.
+   */
+  private lastDestination: Address | undefined;
+  private lastDestinationHost = '';
+  /**
    * Events held until the datagrams ready now are all handled: a `stream_readable`, and every
    * event after it (order is kept). See `hold`.
    */
@@ -352,6 +359,14 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     } finally {
       this.pumping = false;
     }
+    // Inside the socket's datagram callbacks, the timer, the `pumped` listeners and the idle
+    // waiters are seen to once the batch is handled (release runs this again then), not per
+    // datagram: nothing they do is due before the batch ends, and a stream brings thousands of
+    // datagrams a second.
+    if (this.receiving) {
+      this.scheduleRelease();
+      return;
+    }
     this.arm();
     this.emit('pumped');
     if (this.idleWaiters.length > 0 && !this.endpoint.busy)
@@ -401,13 +416,19 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   /** Sends one datagram, or counts why not. Never throws: `to` may come from the network. */
   private sendDatagram(to: Address, data: Uint8Array): void {
     if (this.closed) return;
-    if (!this.peers.usable(to.host, to.port)) {
-      this.counts.unusableDestinations++;
-      this.reportSendError(errors.invalidAddress(formatAddress(to), UNUSABLE), to);
-      return;
+    let host: string;
+    if (to === this.lastDestination) host = this.lastDestinationHost;
+    else {
+      if (!this.peers.usable(to.host, to.port)) {
+        this.counts.unusableDestinations++;
+        this.reportSendError(errors.invalidAddress(formatAddress(to), UNUSABLE), to);
+        return;
+      }
+      // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
+      host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
+      this.lastDestination = to;
+      this.lastDestinationHost = host;
     }
-    // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
-    const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
     // A send callback costs a process.nextTick per datagram (≈0.5 µs a round trip): asked for
     // only while someone listens for send_error, the only thing it is for.
     const listening = this.listenerCount('send_error') > 0;
