@@ -63,7 +63,10 @@ export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
    * has a listener (each costs the socket a callback per datagram).
    */
   send_error: [Error & { to: Address }];
-  /** The endpoint was just run (datagram, timer or call): a rendezvous link reads its updates. */
+  /**
+   * The endpoint was just run (a call or the timer; datagrams: once the burst Node handed over is
+   * handled): a rendezvous link reads its updates.
+   */
   pumped: [];
 };
 
