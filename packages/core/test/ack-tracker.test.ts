@@ -1,13 +1,13 @@
 /**
  * When a path's receiver acknowledges (PROTOCOL.md, Streams, Packets and acknowledgements): at
- * once after ACK_EVERY (32) packets in order or on a gap, else within the ack delay.
+ * once after ACK_EVERY (16) packets in order or on a gap, else within the ack delay.
  */
 import { describe, expect, it } from 'vitest';
 import { ACK_EVERY, AckTracker } from '../src/path/ack-tracker.js';
 
 describe('AckTracker', () => {
-  it('holds in-order packets back until the 32nd, then asks for the acknowledgement at once', () => {
-    expect(ACK_EVERY).toBe(32);
+  it('holds in-order packets back until the 16th, then asks for the acknowledgement at once', () => {
+    expect(ACK_EVERY).toBe(16);
     const acks = new AckTracker(5);
     for (let pn = 0; pn < ACK_EVERY - 1; pn++) expect(acks.onReceived(pn, 1, 100 + pn)).toBe(false);
     // The held-back acknowledgement is due within the ack delay of the first packet held.

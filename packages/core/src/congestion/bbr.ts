@@ -59,8 +59,8 @@ export const PACING_MARGIN = 0.01;
  * receiver's queue whenever acks came in a burst because the receiver was not running, and a chat
  * line waits behind it. On loopback with a core kept busy by another process, 100 ms put a chat
  * line 20-60 ms behind the receiver's own timer lateness at p95 (78-116 ms against 55-59); 20 ms
- * kept it at that lateness (41-50 against 42-44) at the same rate. The simulated paths' acks cover
- * 32 packets (ACK_EVERY) or the 5 ms ack delay's worth, whichever is less: under 20 ms of sending.
+ * kept it at that lateness (41-50 against 42-44) at the same rate. The simulated paths' acks come
+ * in bursts of 16 packets at most, far under 20 ms of sending.
  */
 export const EXTRA_ACKED_ROUNDS = 5;
 export const EXTRA_ACKED_MAX_MS = 20;
