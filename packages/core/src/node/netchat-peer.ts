@@ -63,10 +63,7 @@ export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
    * has a listener (each costs the socket a callback per datagram).
    */
   send_error: [Error & { to: Address }];
-  /**
-   * The endpoint was just run (a call or the timer; datagrams: once the burst Node handed over is
-   * handled): a rendezvous link reads its updates.
-   */
+  /** The endpoint was just run (datagram, timer or call): a rendezvous link reads its updates. */
   pumped: [];
 };
 
@@ -361,14 +358,6 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       } while (this.pumpAgain);
     } finally {
       this.pumping = false;
-    }
-    // Inside the socket's datagram callbacks, the timer, the `pumped` listeners and the idle
-    // waiters are seen to once the batch is handled (release runs this again then), not per
-    // datagram: nothing they do is due before the batch ends, and a stream brings thousands of
-    // datagrams a second.
-    if (this.receiving) {
-      this.scheduleRelease();
-      return;
     }
     this.arm();
     this.emit('pumped');
