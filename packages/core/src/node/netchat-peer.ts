@@ -92,13 +92,6 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
    */
   private lastSource: Address | undefined;
   /**
-   * The destination of the last datagram sent and the host string the socket was given for it:
-   * a stream sends thousands a second to one address object (its channel's), which nobody
-   * changes, so it is checked and mapped once, not per datagram.
-   */
-  private lastDestination: Address | undefined;
-  private lastDestinationHost = '';
-  /**
    * Events held until the datagrams ready now are all handled: a `stream_readable`, and every
    * event after it (order is kept). See `hold`.
    */
@@ -408,19 +401,13 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   /** Sends one datagram, or counts why not. Never throws: `to` may come from the network. */
   private sendDatagram(to: Address, data: Uint8Array): void {
     if (this.closed) return;
-    let host: string;
-    if (to === this.lastDestination) host = this.lastDestinationHost;
-    else {
-      if (!this.peers.usable(to.host, to.port)) {
-        this.counts.unusableDestinations++;
-        this.reportSendError(errors.invalidAddress(formatAddress(to), UNUSABLE), to);
-        return;
-      }
-      // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
-      host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
-      this.lastDestination = to;
-      this.lastDestinationHost = host;
+    if (!this.peers.usable(to.host, to.port)) {
+      this.counts.unusableDestinations++;
+      this.reportSendError(errors.invalidAddress(formatAddress(to), UNUSABLE), to);
+      return;
     }
+    // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
+    const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
     // A send callback costs a process.nextTick per datagram (≈0.5 µs a round trip): asked for
     // only while someone listens for send_error, the only thing it is for.
     const listening = this.listenerCount('send_error') > 0;
