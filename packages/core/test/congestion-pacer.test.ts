@@ -7,6 +7,7 @@ import {
   PACING_GAIN,
   Pacer,
 } from '../src/congestion/pacer.js';
+import { seededRandom } from './support/random.js';
 
 const D = 1200;
 
@@ -111,5 +112,38 @@ describe('Pacer', () => {
     expect(sent).toBe(3);
     // Still paced: three datagrams of 1452 bytes take about their time at the rate.
     expect(now).toBeGreaterThanOrEqual(((2 * 1452) / rate) * 1000);
+  });
+
+  it('answers as the full computation would when asked again within one instant (its shortcut)', () => {
+    // `reference` computes everything on every call: setMaxRate(undefined) (no cap, as before)
+    // forgets the inputs the shortcut compares.
+    const pacer = new Pacer();
+    const reference = new Pacer();
+    const random = seededRandom(19);
+    let now = 0;
+    for (let i = 0; i < 20_000; i++) {
+      // Mostly the same instant (a burst in one pump), sometimes later; sizes, windows, RTTs and
+      // rates change now and then, a wake-up is late now and then.
+      if (random() < 0.03) now += random() * 10;
+      const bytes = random() < 0.9 ? 1452 : random() < 0.5 ? 1200 : 40;
+      const window = random() < 0.95 ? 300_000 : 10_000 + Math.floor(random() * 500_000);
+      const srtt = random() < 0.95 ? 2 : random() < 0.5 ? undefined : random() * 50;
+      // 3 MB/s: a bucket between its floor and its ceiling, which a late wake-up resizes;
+      // 100 kB/s: one under 1452 bytes; 150 MB/s: a bulk stream on loopback.
+      const usual = [3e6, 100e3, 150e6][Math.floor(i / 2000) % 3] as number;
+      const rate = random() < 0.9 ? usual : random() < 0.5 ? undefined : random() * 200e6;
+      if (random() < 0.02) {
+        const late = random() * 16;
+        pacer.noteWakeLateness(late);
+        reference.noteWakeLateness(late);
+      }
+      reference.setMaxRate(undefined);
+      const at = pacer.nextSendTime(now, bytes, window, srtt, rate);
+      expect(at).toBe(reference.nextSendTime(now, bytes, window, srtt, rate));
+      if (at === now) {
+        pacer.onSent(bytes);
+        reference.onSent(bytes);
+      }
+    }
   });
 });

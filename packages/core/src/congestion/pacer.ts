@@ -27,6 +27,11 @@ export class Pacer {
   private maxRate: number | undefined;
   /** How late the sender's wake-ups come (ms, smoothed): the bucket holds that much more. */
   private lateness = 0;
+  /** The inputs of the last `nextSendTime` (NaN: compute again); see its shortcut. */
+  private lastBytes = 0;
+  private lastWindow = Number.NaN;
+  private lastSrtt: number | undefined;
+  private lastControllerRate: number | undefined;
 
   /**
    * The sender woke `ms` after the time `nextSendTime` gave (its timer is coarse: Node's fire a
@@ -37,6 +42,7 @@ export class Pacer {
    */
   noteWakeLateness(ms: number): void {
     this.lateness = 0.875 * this.lateness + 0.125 * Math.max(0, ms);
+    this.lastWindow = Number.NaN;
   }
 
   /** The burst the bucket aims at now (ms of sending). */
@@ -47,6 +53,7 @@ export class Pacer {
   /** Caps the rate (bytes/s) whatever the controller says: a relay's budget. Undefined: no cap. */
   setMaxRate(bytesPerSecond: number | undefined): void {
     this.maxRate = bytesPerSecond;
+    this.lastWindow = Number.NaN;
   }
 
   /**
@@ -71,8 +78,28 @@ export class Pacer {
     srtt: number | undefined,
     controllerRate: number | undefined,
   ): number {
+    // Again within the same instant (a burst of packets sent in one pump), with the same inputs:
+    // nothing refilled and the bucket's size is the same, so the full computation below would
+    // answer `now` too (it is done once per instant, not once per datagram).
+    if (
+      now === this.refilledAt &&
+      bytes === this.lastBytes &&
+      this.tokens >= bytes &&
+      window === this.lastWindow &&
+      srtt === this.lastSrtt &&
+      controllerRate === this.lastControllerRate
+    )
+      return now;
+    this.lastBytes = bytes;
+    this.lastWindow = window;
+    this.lastSrtt = srtt;
+    this.lastControllerRate = controllerRate;
     const rate = this.rate(window, srtt, controllerRate);
-    if (rate === undefined || !(rate > 0)) return now;
+    if (rate === undefined || !(rate > 0)) {
+      // Unpaced: the tokens are not refilled, so the next call must compute again.
+      this.lastWindow = Number.NaN;
+      return now;
+    }
     // Never below the datagram asked about: at a low rate the bucket's ceiling (10 ms of sending)
     // may be under a large datagram (1452 bytes), which would then never leave.
     const capacity = Math.max(bytes, burstCapacity(rate, this.burstInterval));
