@@ -21,6 +21,7 @@ import type { KeyPair } from '../secure/crypto.js';
 import type { CloseOptions, SessionInfo } from '../session/session.js';
 import type { StreamInfo } from '../streams/stream-set.js';
 import type { DeclineReason } from '../wire/messages.js';
+import { HeldEvents } from './held-events.js';
 import { type Binding, canReach, isDualStack, isOwnAddress, PeerAddresses } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
 
@@ -91,12 +92,11 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
    * endpoint may keep it, and it needs no new object or check per datagram.
    */
   private lastSource: Address | undefined;
-  /**
-   * Events held until the datagrams ready now are all handled: a `stream_readable`, and every
-   * event after it (order is kept). See `hold`.
-   */
-  private held: NetchatEvent[] = [];
-  private releaseScheduled = false;
+  /** Events held until the datagrams ready now are all handled (held-events.ts). */
+  private readonly held = new HeldEvents(
+    (e) => this.deliver(e),
+    () => this.pump(),
+  );
   private idleWaiters: (() => void)[] = [];
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -345,7 +345,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
         for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit())
           this.sendDatagram(t.to, t.data);
         for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
-          if (this.held.length > 0 || (this.receiving && e.type === 'stream_readable')) this.hold(e);
+          if (this.held.mustWait(e, this.receiving)) this.held.hold(e);
           else this.deliver(e);
         }
       } while (this.pumpAgain);
@@ -361,41 +361,6 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   private deliver(e: NetchatEvent): void {
     (this.emit as (type: string, event: NetchatEvent) => boolean)('event', e);
     (this.emit as (type: string, event: NetchatEvent) => boolean)(e.type, e);
-  }
-
-  /**
-   * A stream became readable while Node hands us datagrams one callback at a time: told once
-   * they are all handled (setImmediate runs after the I/O callbacks of this turn), so the
-   * application reads what the whole batch brought at once instead of a datagram's worth per
-   * read (each read costs a call through the engine, an array and a copy; loopback stream
-   * throughput depends on it). Every event after it waits too, so the order is kept; a chat
-   * line is held at most until the batch ends (well under a millisecond).
-   */
-  private hold(e: NetchatEvent): void {
-    this.held.push(e);
-    this.scheduleRelease();
-  }
-
-  private scheduleRelease(): void {
-    if (this.releaseScheduled) return;
-    this.releaseScheduled = true;
-    setImmediate(() => this.release());
-  }
-
-  private release(): void {
-    const held = this.held;
-    let told = 0;
-    try {
-      // While these are told, the application's calls may bring more events: they queue behind
-      // (held is not empty), and this loop reaches them.
-      while (told < held.length) this.deliver(held[told++] as NetchatEvent);
-    } finally {
-      // A listener that threw leaves the rest for the next turn.
-      this.held = held.slice(told);
-      this.releaseScheduled = false;
-      if (this.held.length > 0) this.scheduleRelease();
-    }
-    this.pump();
   }
 
   /** Sends one datagram, or counts why not. Never throws: `to` may come from the network. */
