@@ -33,19 +33,6 @@ function reconnect(net: VirtualNetwork, from: Node, to: Node): number {
   return session;
 }
 
-/** bob takes the next offer with what his storage holds of each file (as FileLink does); its transfer. */
-function acceptWithHeld(net: VirtualNetwork, bob: FilePeer, senderKey: string): number {
-  const before = bob.of('file_offer').length;
-  expect(net.run(() => bob.of('file_offer').length > before, net.now + 10_000)).toBe(true);
-  const offer = bob.of('file_offer').at(-1);
-  if (!offer) throw new Error('no offer');
-  bob.accept(
-    offer.transfer,
-    offer.files.map((f) => bob.storage.held(senderKey, f.hash, f.size)),
-  );
-  return offer.transfer;
-}
-
 /** A transfer of one file to bob, stopped with its finish pending on bob's slow disk. */
 function finishing() {
   const pair = filePair(OPTIONS);
@@ -55,7 +42,7 @@ function finishing() {
   const aliceKey = Buffer.from(a.endpoint.identity.publicKey).toString('hex');
   const sent = alice.offer(sa, { 'report.bin': data });
   const offerId = alice.engine.transfer(sent)?.offerId ?? '';
-  const received = acceptWithHeld(net, bob, aliceKey);
+  const received = bob.acceptNextWithHeld(aliceKey);
   expect(net.run(() => bob.storage.pendingFinishes() > 0, net.now + 30_000)).toBe(true);
   expect(bob.engine.transfer(received)?.files[0]?.state).toBe('finishing');
   return { ...pair, data, aliceKey, sent, offerId, received };
@@ -111,7 +98,7 @@ describe('a transfer interrupted while its file is being finished', () => {
       if (how === 'the sender restarted') alice.storage.sources.clear();
       const readBefore = alice.storage.counts.bytesRead;
       const again = alice.offer(session, { 'report.bin': data }, offerId);
-      const resumed = acceptWithHeld(net, bob, aliceKey);
+      const resumed = bob.acceptNextWithHeld(aliceKey);
       expect(bob.of('file_accepted').at(-1)).toMatchObject({ transfer: resumed, offset: SIZE });
       expect(net.run(() => alice.of('file_done').some((e) => e.transfer === again), net.now + 30_000)).toBe(
         true,
@@ -141,7 +128,7 @@ describe('a transfer interrupted while its file is being finished', () => {
     expect(net.run(() => alice.of('file_failed').length > 0, net.now + 30_000)).toBe(true);
     const session = reconnect(net, a, b);
     const again = alice.offer(session, { 'report.bin': data }, offerId);
-    acceptWithHeld(net, bob, aliceKey);
+    bob.acceptNextWithHeld(aliceKey);
     expect(net.run(() => alice.of('file_done').some((e) => e.transfer === again), net.now + 30_000)).toBe(
       true,
     );

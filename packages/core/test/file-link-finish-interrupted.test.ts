@@ -10,9 +10,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, generateKeyPair, NetchatPeer, type PartialStoreOptions } from '../src/index.js';
+import type { PartialStoreOptions } from '../src/index.js';
 import { nextEvent as next } from './support/file-link-events.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
+import { returningReceiver } from './support/returning-receiver.js';
 import { until } from './support/until.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -51,26 +52,12 @@ describe('FileLink: the receiver stops while a file is being finished', () => {
     const data = randomData(3 * 1024 * 1024 + 11, 61);
     const path = join(source.folder, 'report.bin');
     writeFileSync(path, data);
-    const options = { port: 0, host: '127.0.0.1', streams: true, files: true } as const;
-    const identity = generateKeyPair();
-    const alice = await NetchatPeer.listen(options);
-    const oldBob = await NetchatPeer.listen({ ...options, identity });
-    const newBob = await NetchatPeer.listen({ ...options, identity });
     const disk = heldDisk();
-    const sending = new FileLink(alice);
-    const oldLink = new FileLink(oldBob, { downloadFolder: downloads.folder, partialStore: disk.options });
-    const newLink = new FileLink(newBob, { downloadFolder: downloads.folder });
-    cleanups.push(async () => {
-      disk.release();
-      await Promise.all([sending.close(), oldLink.close(), newLink.close()]);
-      await Promise.all([alice.close(100), oldBob.close(100), newBob.close(100)]);
-    });
-    alice.on('request', (e) => alice.accept(e.session));
-    oldLink.on('file_offer', (e) => void oldLink.accept(e.transfer));
-
-    const first = new Promise<number>((resolve) => alice.once('features', (e) => resolve(e.session)));
-    oldBob.connectTo(alice.address);
-    await sending.offer(await first, [path]);
+    const { identity, alice, oldBob, newBob, sending, oldLink, newLink, firstSession } =
+      await returningReceiver(downloads.folder, disk.options, cleanups);
+    // Run before the links close (cleanups go last first): a finish held on the disk would keep them.
+    cleanups.push(() => disk.release());
+    await sending.offer(firstSession, [path]);
     const lateReceived = next(oldLink, 'file_received');
     // Every byte arrived; the finish waits on its fsync.
     await until(() => disk.waiting() > 0, 2_000, 10);

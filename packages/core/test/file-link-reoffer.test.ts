@@ -10,9 +10,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, generateKeyPair, NetchatPeer, type PartialStoreOptions } from '../src/index.js';
+import type { PartialStoreOptions } from '../src/index.js';
 import { nextEvent as next } from './support/file-link-events.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
+import { returningReceiver } from './support/returning-receiver.js';
 
 const MiB = 1024 * 1024;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -46,24 +47,11 @@ describe('FileLink offers an unfinished file again', () => {
     const data = randomData(12 * MiB + 5, 12);
     const path = join(source.folder, 'big.bin');
     writeFileSync(path, data);
-    const options = { port: 0, host: '127.0.0.1', streams: true, files: true } as const;
-    const identity = generateKeyPair();
-    const alice = await NetchatPeer.listen(options);
-    const oldBob = await NetchatPeer.listen({ ...options, identity });
-    const newBob = await NetchatPeer.listen({ ...options, identity });
-    const sending = new FileLink(alice);
-    const oldLink = new FileLink(oldBob, { downloadFolder: downloads.folder, partialStore: slowDisk });
-    const newLink = new FileLink(newBob, { downloadFolder: downloads.folder });
-    cleanups.push(async () => {
-      await Promise.all([sending.close(), oldLink.close(), newLink.close()]);
-      await Promise.all([alice.close(100), oldBob.close(100), newBob.close(100)]);
-    });
-    alice.on('request', (e) => alice.accept(e.session));
-    oldLink.on('file_offer', (e) => void oldLink.accept(e.transfer));
-
-    const first = new Promise<number>((resolve) => alice.once('features', (e) => resolve(e.session)));
-    oldBob.connectTo(alice.address);
-    const firstSession = await first;
+    const { alice, oldBob, newBob, sending, oldLink, newLink, firstSession } = await returningReceiver(
+      downloads.folder,
+      slowDisk,
+      cleanups,
+    );
     await sending.offer(firstSession, [path]);
     await next(oldLink, 'file_progress', (e) => e.bytes >= 3 * MiB);
 

@@ -25,19 +25,6 @@ function reconnect(net: VirtualNetwork, from: Node, to: Node) {
   return { fromSession: session, toSession: request?.session ?? -1 };
 }
 
-/** bob's offer and his answer with what his storage holds of each file. */
-function acceptWithHeld(net: VirtualNetwork, bob: FilePeer, senderKey: string) {
-  const before = bob.of('file_offer').length;
-  expect(net.run(() => bob.of('file_offer').length > before, net.now + 10_000)).toBe(true);
-  const offer = bob.of('file_offer').at(-1);
-  if (!offer) throw new Error('no offer');
-  bob.accept(
-    offer.transfer,
-    offer.files.map((f) => bob.storage.held(senderKey, f.hash, f.size)),
-  );
-  return offer.transfer;
-}
-
 describe('a transfer interrupted by a killed program', () => {
   for (const killed of ['receiver', 'sender'] as const)
     it(`goes on from what the receiver holds durably when the ${killed} starts again`, () => {
@@ -48,7 +35,7 @@ describe('a transfer interrupted by a killed program', () => {
       const aliceKey = Buffer.from(a.endpoint.identity.publicKey).toString('hex');
       const first = alice.offer(sa, { 'resume.bin': data });
       const offerId = alice.engine.transfer(first)?.offerId ?? '';
-      acceptWithHeld(net, bob, aliceKey);
+      bob.acceptNextWithHeld(aliceKey);
       expect(net.run(() => (bob.engine.list()[0]?.bytes ?? 0) > SIZE / 2, net.now + 60_000)).toBe(true);
 
       const readBeforeKill = alice.storage.counts.bytesRead;
@@ -70,7 +57,11 @@ describe('a transfer interrupted by a killed program', () => {
       const { fromSession } = reconnect(net, aNode, bNode);
       const survivor = killed === 'receiver' ? alice : bob;
       expect(net.run(() => survivor.of('file_failed').length > 0, net.now + 30_000)).toBe(true);
-      expect(survivor.of('file_failed')[0]).toMatchObject({ reason: 'interrupted', resumable: true, file: undefined });
+      expect(survivor.of('file_failed')[0]).toMatchObject({
+        reason: 'interrupted',
+        resumable: true,
+        file: undefined,
+      });
       // A sender that lives on may read on until it learns the chat ended, within the credit the
       // receiver had granted before it was killed (its credit may still have been on the way).
       const readAtFail = alice.storage.counts.bytesRead;
@@ -83,7 +74,7 @@ describe('a transfer interrupted by a killed program', () => {
 
       // The same files under the same offer id: the receiver accepts with what it holds.
       const again = alice.offer(fromSession, { 'resume.bin': data }, offerId);
-      const received = acceptWithHeld(net, bob, aliceKey);
+      const received = bob.acceptNextWithHeld(aliceKey);
       expect(bob.of('file_accepted').at(-1)).toMatchObject({ transfer: received, offset: durable });
       const done = () => bob.of('file_done').some((e) => e.transfer === received);
       expect(net.run(done, net.now + 120_000)).toBe(true);

@@ -93,6 +93,23 @@ export class FilePeer {
     this.pump();
   }
 
+  /**
+   * Waits for the next offer and takes it with what this peer's storage holds of each file from
+   * `senderKey` (as FileLink does: a resume goes on from there); returns its transfer.
+   */
+  acceptNextWithHeld(senderKey: string): number {
+    const before = this.of('file_offer').length;
+    if (!this.net.run(() => this.of('file_offer').length > before, this.net.now + 10_000))
+      throw new Error('no offer came within 10 s');
+    const offer = this.of('file_offer').at(-1);
+    if (!offer) throw new Error('no offer');
+    this.accept(
+      offer.transfer,
+      offer.files.map((f) => this.storage.held(senderKey, f.hash, f.size)),
+    );
+    return offer.transfer;
+  }
+
   decline(transfer: number): void {
     this.engine.decline(transfer, this.net.now);
     this.pump();
