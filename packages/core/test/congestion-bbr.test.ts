@@ -4,8 +4,8 @@
  * delivery-rate sample, an RTT sample and what is in flight.
  */
 import { describe, expect, it } from 'vitest';
+import { Bbr } from '../src/congestion/bbr.js';
 import {
-  Bbr,
   HIGH_GAIN,
   LOSS_BETA,
   MIN_PIPE_CWND,
@@ -13,7 +13,7 @@ import {
   PROBE_QUEUE_MS,
   PROBE_RTT_DURATION_MS,
   RTPROP_FILTER_MS,
-} from '../src/congestion/bbr.js';
+} from '../src/congestion/bbr-parameters.js';
 import { type AckSummary, INITIAL_WINDOW } from '../src/congestion/controller.js';
 import { burstCapacity } from '../src/congestion/pacer.js';
 import { seededU32 } from './support/random.js';

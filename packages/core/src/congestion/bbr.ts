@@ -26,56 +26,26 @@ import {
   INITIAL_WINDOW,
   MAX_DATAGRAM_SIZE,
 } from './controller.js';
+import { AckAggregation } from './ack-aggregation.js';
+import {
+  BTL_BW_FILTER_ROUNDS,
+  FULL_BW_GROWTH,
+  FULL_BW_ROUNDS,
+  HIGH_GAIN,
+  LOSS_BETA,
+  LOSS_MIN_BYTES,
+  LOSS_THRESHOLD,
+  MIN_PIPE_CWND,
+  PACING_GAIN_CYCLE,
+  PACING_MARGIN,
+  PROBE_BW_CWND_GAIN,
+  PROBE_QUEUE_MS,
+  PROBE_RTT_DURATION_MS,
+  RTPROP_FILTER_MS,
+  STARTUP_LOSS_MIN_BYTES,
+} from './bbr-parameters.js';
 import { burstCapacity } from './pacer.js';
 import { WindowedMax } from './windowed-max.js';
-
-/** 2/ln(2): the smallest gain that doubles the delivery rate every round in Startup. */
-export const HIGH_GAIN = 2 / Math.LN2;
-export const PROBE_BW_CWND_GAIN = 2;
-export const PACING_GAIN_CYCLE = [1.25, 0.75, 1, 1, 1, 1, 1, 1] as const;
-/**
- * The queue (ms) one bandwidth probe may build. ProbeBW's 1.25 phase builds a quarter of the
- * propagation time: 50 ms on a 200 ms path, which a chat line sent then would wait behind. So
- * the probe gain is 1 + min(0.25, PROBE_QUEUE_MS / rtprop), and the drain after it the mirror
- * image (netchat's deviation from the draft: on long paths bandwidth increases are found more
- * slowly, 5 % a cycle at 200 ms, instead of 25 %).
- */
-export const PROBE_QUEUE_MS = 10;
-/** The bandwidth filter's window, in round trips. */
-export const BTL_BW_FILTER_ROUNDS = 10;
-/** How long a minimum RTT is believed without being measured again (ms). */
-export const RTPROP_FILTER_MS = 10_000;
-export const PROBE_RTT_DURATION_MS = 200;
-/** The smallest window (BBRMinPipeCwnd: 4 datagrams), and ProbeRTT's. */
-export const MIN_PIPE_CWND = 4 * MAX_DATAGRAM_SIZE;
-/** Startup ends after this many rounds in which the bandwidth grew by less than 25 %. */
-export const FULL_BW_ROUNDS = 3;
-export const FULL_BW_GROWTH = 1.25;
-/** Pacing a little under the estimate (Linux's bbr_pacing_margin_percent). */
-export const PACING_MARGIN = 0.01;
-/**
- * The ack aggregation estimate: the max over two windows of this many rounds, at most this long
- * (ms) of sending. Linux allows 100 ms; but what the window holds beyond the model waits in the
- * receiver's queue whenever acks came in a burst because the receiver was not running, and a chat
- * line waits behind it. On loopback with a core kept busy by another process, 100 ms put a chat
- * line 20-60 ms behind the receiver's own timer lateness at p95 (78-116 ms against 55-59); 20 ms
- * kept it at that lateness (41-50 against 42-44) at the same rate. The simulated paths' acks come
- * in bursts of 16 packets at most, far under 20 ms of sending.
- */
-export const EXTRA_ACKED_ROUNDS = 5;
-export const EXTRA_ACKED_MAX_MS = 20;
-/**
- * BBRv2's loss bound: a round that lost more than 2 % of its bytes (and at least 3 datagrams)
- * caps what may be in flight at 0.7 of the round's peak; each round the flow then spends
- * against the cap raises it, by one datagram, then two, four... (BBRv2's probe up). The bytes
- * here are 1200-byte datagrams; a flow that sends larger ones (1452 after a PMTU raise) counts
- * these minimums and raises in its own datagrams (see `largestSent`).
- */
-export const LOSS_THRESHOLD = 0.02;
-export const LOSS_MIN_BYTES = 3 * MAX_DATAGRAM_SIZE;
-export const LOSS_BETA = 0.7;
-/** Startup ends on loss only after at least this much of it in a round (BBRv2's full_loss_cnt: 8). */
-export const STARTUP_LOSS_MIN_BYTES = 8 * MAX_DATAGRAM_SIZE;
 
 export type BbrMode = 'startup' | 'drain' | 'probe_bw' | 'probe_rtt';
 
@@ -143,11 +113,7 @@ export class Bbr implements CongestionController {
   private roundMaxRate = 0;
   private roundLost = 0;
   private roundMaxInFlight = 0;
-  private ackEpochStart = 0;
-  private ackEpochAcked = 0;
-  private readonly extraAcked = [0, 0];
-  private extraAckedIndex = 0;
-  private extraAckedRounds = 0;
+  private readonly aggregation = new AckAggregation();
   private readonly randomU32: () => number;
 
   constructor(options: BbrOptions = {}) {
@@ -201,7 +167,7 @@ export class Bbr implements CongestionController {
     if (bytes > this.largestSent) this.largestSent = bytes;
     if (priorInFlight !== 0 || !appLimited) return;
     this.idleRestart = true;
-    this.ackEpochAcked = 0;
+    this.aggregation.restartEpoch();
     if (this.state === 'probe_bw') this.setPacingRateWithGain(1);
   }
 
@@ -239,7 +205,7 @@ export class Bbr implements CongestionController {
       this.pacing = (HIGH_GAIN * INITIAL_WINDOW * 1000) / Math.max(s.latestRtt, 1);
     }
     this.updateBtlBw(s);
-    this.updateAckAggregation(now, s);
+    this.aggregation.update(now, s.ackedBytes, this.roundStart, this.modelBandwidth, this.cwnd);
     if (this.state === 'probe_bw' && this.isNextCyclePhase(now, s)) this.advanceCyclePhase(now);
     this.checkFullPipe(s);
     this.checkDrain(now, s);
@@ -303,26 +269,6 @@ export class Bbr implements CongestionController {
       this.probeUpIncrement *= 2;
     }
     this.roundAcked = this.roundLost = this.roundMaxInFlight = this.roundMaxRate = 0;
-  }
-
-  /** How many more bytes were acknowledged than the bandwidth estimate explains (Linux's extra_acked). */
-  private updateAckAggregation(now: number, s: AckSummary): void {
-    if (s.ackedBytes <= 0) return;
-    if (this.roundStart && ++this.extraAckedRounds >= EXTRA_ACKED_ROUNDS) {
-      this.extraAckedRounds = 0;
-      this.extraAckedIndex ^= 1;
-      this.extraAcked[this.extraAckedIndex] = 0;
-    }
-    let expected = (this.modelBandwidth * (now - this.ackEpochStart)) / 1000;
-    if (this.ackEpochAcked <= expected) {
-      this.ackEpochAcked = 0;
-      this.ackEpochStart = now;
-      expected = 0;
-    }
-    this.ackEpochAcked += s.ackedBytes;
-    const extra = Math.min(this.ackEpochAcked - expected, this.cwnd);
-    if (extra > (this.extraAcked[this.extraAckedIndex] as number))
-      this.extraAcked[this.extraAckedIndex] = extra;
   }
 
   private isNextCyclePhase(now: number, s: AckSummary): boolean {
@@ -440,8 +386,7 @@ export class Bbr implements CongestionController {
     else {
       let target = this.inflight(this.windowGain);
       if (this.filledPipe) {
-        const extra = Math.max(this.extraAcked[0] as number, this.extraAcked[1] as number);
-        target += Math.min(extra, (this.modelBandwidth * EXTRA_ACKED_MAX_MS) / 1000);
+        target += this.aggregation.allowance(this.modelBandwidth);
         this.cwnd = Math.min(this.cwnd + s.ackedBytes, target);
       } else if (this.cwnd < target || s.delivered < INITIAL_WINDOW) this.cwnd += s.ackedBytes;
       this.cwnd = Math.max(this.cwnd, MIN_PIPE_CWND);

@@ -23,21 +23,13 @@ import {
 } from './control-streams.js';
 import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
 import { onCancelSend, onOffer, onOfferFile } from './offer-intake.js';
-import { OFFER_LIMITS } from './offer-limits.js';
 import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes, offerKey } from './records.js';
 import { RecordReader } from './record-reader.js';
+import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
+import { acceptOffer, cancelReceive, declineOffer, onFileFailed } from './receiving.js';
+import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
 import {
-  onDataStream,
-  onFinished,
-  onLateFinish,
-  onReceiveEnd,
-  onReceiveStopped,
-  onWriteDone,
-  pumpReceive,
-} from './receive-pipe.js';
-import { acceptOffer, cancelReceive, declineOffer, onFileFailed, onOpened } from './receiving.js';
-import { onReadDone, onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
-import {
+  checkOfferInput,
   makeOffer,
   onAccept,
   onCancelReceive,
@@ -46,6 +38,7 @@ import {
   onWant,
   type OfferInput,
 } from './sending.js';
+import { onStorageAnswer } from './storage-answers.js';
 import type { StorageOutcome, StorageRequest } from './storage-requests.js';
 import type { StreamPort } from './stream-port.js';
 import type {
@@ -59,7 +52,6 @@ import type {
 import { cancelled, failed, interrupted } from './transfer-ending.js';
 import { TRANSFER_LIMITS } from './transfer-limits.js';
 import { isFinal, type Transfer, TransferTable, transferInfo } from './transfer-table.js';
-import { MAX_PATH_BYTES } from './names.js';
 
 type Job = () => void;
 
@@ -177,28 +169,7 @@ export class FileTransfers implements TransferContext {
       const request = this.asked.get(id);
       if (!request) return;
       this.asked.delete(id);
-      const t = this.table.get(request.transfer);
-      const file = t?.files[request.file];
-      if (!t || !file || isFinal(t.state)) {
-        // An answer after its transfer ended is dropped, whatever it says: the ending (interrupted,
-        // cancelled, failed) already put away what the transfer held and told the peer what it
-        // had to. A storage failure then is the ending's doing (a write whose file was closed
-        // under it), never a verdict: an interrupted transfer stays interrupted, and resumable.
-        // A partial file opened meanwhile is put away again (removed if it was cancelled).
-        if (request.kind === 'open' && outcome.ok)
-          this.request({
-            kind: t?.state === 'cancelled' ? 'discard' : 'close',
-            transfer: request.transfer,
-            file: request.file,
-          });
-        // A finish that placed the file all the same: the file is here, and the person is told.
-        if (request.kind === 'finish' && t && file) onLateFinish(this, t, file, outcome);
-        return;
-      }
-      if (request.kind === 'read') onReadDone(this, t, file, request.offset, request.length, outcome);
-      else if (request.kind === 'open') onOpened(this, t, file, outcome);
-      else if (request.kind === 'write') onWriteDone(this, t, file, request.bytes.length, outcome);
-      else if (request.kind === 'finish') onFinished(this, t, file, outcome);
+      onStorageAnswer(this, request, outcome);
     });
   }
 
@@ -416,36 +387,4 @@ export class FileTransfers implements TransferContext {
       this.running = false;
     }
   }
-}
-
-/** The application's files for an offer, checked before anything is sent. */
-function checkOfferInput(files: readonly OfferInput[], maxPathBytes: number): void {
-  if (files.length === 0) throw errors.invalidArgument('offer', 'it has no files');
-  if (files.length > OFFER_LIMITS.maxFiles)
-    throw errors.invalidArgument(
-      'offer',
-      `${files.length} files; at most ${OFFER_LIMITS.maxFiles} in one offer`,
-    );
-  let pathBytes = 0;
-  let total = 0;
-  for (const file of files) {
-    const bytes = Buffer.byteLength(file.path, 'utf8');
-    if (bytes < 1 || bytes > MAX_PATH_BYTES)
-      throw errors.invalidArgument(
-        'offered path',
-        `${JSON.stringify(file.path)} is not 1 to ${MAX_PATH_BYTES} bytes`,
-      );
-    if (!Number.isSafeInteger(file.size) || file.size < 0)
-      throw errors.invalidArgument('file size', `${file.size}`);
-    if (!/^[0-9a-f]{64}$/.test(file.hash))
-      throw errors.invalidArgument('file hash', `${file.hash} is not 64 hex digits`);
-    pathBytes += bytes;
-    total += file.size;
-  }
-  if (pathBytes > maxPathBytes)
-    throw errors.invalidArgument(
-      'offer',
-      `its paths are ${pathBytes} bytes; at most ${maxPathBytes} in one offer`,
-    );
-  if (!Number.isSafeInteger(total)) throw errors.invalidArgument('offer', 'its total size is too large');
 }

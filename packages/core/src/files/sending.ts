@@ -4,7 +4,10 @@
  * offset it holds), a verdict per file, a cancel. A wanted file's data goes on a stream of its own
  * (send-pipe.ts), one file at a time per offer, in the order the receiver asked.
  */
+import { errors } from '../errors.js';
 import type { SessionId } from '../events.js';
+import { MAX_PATH_BYTES } from './names.js';
+import { OFFER_LIMITS } from './offer-limits.js';
 import { ProgressEstimator } from './progress.js';
 import { type RecordOf, offerBytes, type Verdict } from './records.js';
 import { startSending } from './send-pipe.js';
@@ -18,6 +21,38 @@ export interface OfferInput {
   readonly path: string;
   readonly size: number;
   readonly hash: string;
+}
+
+/** The application's files for an offer, checked before anything is sent. */
+export function checkOfferInput(files: readonly OfferInput[], maxPathBytes: number): void {
+  if (files.length === 0) throw errors.invalidArgument('offer', 'it has no files');
+  if (files.length > OFFER_LIMITS.maxFiles)
+    throw errors.invalidArgument(
+      'offer',
+      `${files.length} files; at most ${OFFER_LIMITS.maxFiles} in one offer`,
+    );
+  let pathBytes = 0;
+  let total = 0;
+  for (const file of files) {
+    const bytes = Buffer.byteLength(file.path, 'utf8');
+    if (bytes < 1 || bytes > MAX_PATH_BYTES)
+      throw errors.invalidArgument(
+        'offered path',
+        `${JSON.stringify(file.path)} is not 1 to ${MAX_PATH_BYTES} bytes`,
+      );
+    if (!Number.isSafeInteger(file.size) || file.size < 0)
+      throw errors.invalidArgument('file size', `${file.size}`);
+    if (!/^[0-9a-f]{64}$/.test(file.hash))
+      throw errors.invalidArgument('file hash', `${file.hash} is not 64 hex digits`);
+    pathBytes += bytes;
+    total += file.size;
+  }
+  if (pathBytes > maxPathBytes)
+    throw errors.invalidArgument(
+      'offer',
+      `its paths are ${pathBytes} bytes; at most ${maxPathBytes} in one offer`,
+    );
+  if (!Number.isSafeInteger(total)) throw errors.invalidArgument('offer', 'its total size is too large');
 }
 
 export function makeOffer(

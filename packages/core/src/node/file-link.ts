@@ -4,8 +4,8 @@
  * requests go to the disk (file-storage.ts: FileSource for what we send, a PartialStore per
  * download folder for what we receive); its events come out as this emitter's, with the paths of
  * received files made absolute. Unfinished offers are kept in OutgoingTransfers (in the netchat
- * home) and made again by themselves when a chat with the same peer key opens (a resume: each
- * file goes on from what the receiver holds). A peer offering again files we hold part of (the
+ * home) and made again by themselves when a chat with the same peer key opens (reoffers.ts: a
+ * resume, each file going on from what the receiver holds). A peer offering again files we hold part of (the
  * same sender key and content, in the download folder) is accepted by itself (`autoResume`).
  * Opening a download folder removes the partials there untouched for 7 days (`removeStale`).
  *
@@ -13,7 +13,6 @@
  * Nothing the peer sends makes it throw, nor write outside the folder an offer was accepted into.
  */
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import type { NetchatEvent, SessionId } from '../events.js';
@@ -32,8 +31,9 @@ import { DiskStorage, type StorageStats } from './file-storage.js';
 import { fileProblem } from './home-files.js';
 import type { NetchatPeer } from './netchat-peer.js';
 import { type HashProgress, prepareOffer } from './offer-paths.js';
-import { type OutgoingOffer, OutgoingTransfers } from './outgoing-transfers.js';
+import { OutgoingTransfers } from './outgoing-transfers.js';
 import { PartialStore, type PartialStoreOptions } from './partial-store.js';
+import { endsTransfer, Reoffers } from './reoffers.js';
 
 export interface FileLinkOptions {
   /** Where accepted files go unless `accept` names another folder (and where resumes are looked for). */
@@ -78,11 +78,10 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   readonly engine: FileTransfers;
   readonly storage = new DiskStorage();
   readonly outgoing: OutgoingTransfers;
+  private readonly reoffers: Reoffers;
   private readonly stores = new Map<string, PartialStore>();
   /** Each store's sweep of stale partials, begun as it is opened (`close` waits for them). */
   private readonly sweeps: Promise<unknown>[] = [];
-  /** Offers of ours running now, by `peerKey/offerId`: not made again while they run. */
-  private readonly running = new Map<string, TransferId>();
   /** Events of transfers whose offer is being looked at (held bytes), kept until it is shown. */
   private readonly holding = new Map<TransferId, LinkEvent[]>();
   /** Engine calls in progress (an event the peer emits from inside one is handled in the engine's inbox). */
@@ -100,6 +99,21 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     if (!peer.options.streams || !peer.options.files) throw errors.filesDisabled();
     this.engine = new FileTransfers(peer, options.engine);
     this.outgoing = options.outgoing ?? OutgoingTransfers.inMemory();
+    this.reoffers = new Reoffers({
+      peer,
+      engine: this.engine,
+      outgoing: this.outgoing,
+      offer: (session, files, offerId) => {
+        try {
+          const transfer = this.call(() => this.engine.offer(session, files, this.peer.now(), offerId));
+          this.storage.addSources(transfer, files);
+          return transfer;
+        } finally {
+          this.pump();
+        }
+      },
+      warn: (line) => this.emit('warning', line),
+    });
     peer.on('event', this.onPeerEvent);
   }
 
@@ -118,10 +132,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     const transfer = this.call(() => this.engine.offer(session, prepared.files, this.peer.now()));
     this.storage.addSources(transfer, prepared.files);
     const info = this.engine.transfer(transfer);
-    if (info) {
-      this.running.set(`${info.peerKey}/${info.offerId}`, transfer);
-      this.record(info, prepared.files);
-    }
+    if (info) this.reoffers.made(info, prepared.files);
     this.pump();
     return transfer;
   }
@@ -199,6 +210,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reoffers.close();
     this.call(() => this.engine.interruptAll(this.peer.now()));
     this.pump();
     await this.storage.idle();
@@ -214,7 +226,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     // Inside an engine call the event waits in its inbox, and the call's end pumps.
     this.call(() => this.engine.handle(event, this.peer.now()));
     if (event.type === 'features' && event.features.files)
-      queueMicrotask(() => void this.offerAgain(event.session));
+      queueMicrotask(() => void this.reoffers.offerAgain(event.session));
     if (this.depth === 0) this.pump();
   }
 
@@ -252,7 +264,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   }
 
   private onEngineEvent(event: FileEvent): void {
-    if (event.direction === 'send') this.keepRecord(event);
+    if (event.direction === 'send') this.reoffers.onEvent(event);
     if (event.type === 'file_offer' && event.direction === 'receive') {
       this.holding.set(event.transfer, []);
       void this.showOffer(event);
@@ -264,7 +276,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       const folder = this.storage.storeOf(event.transfer)?.folder ?? '';
       shown = { ...event, path: join(folder, ...event.path.split('/')), relativePath: event.path };
     }
-    if (this.isEnd(event)) this.storage.forget(event.transfer);
+    if (endsTransfer(event)) this.storage.forget(event.transfer);
     const held = this.holding.get(event.transfer);
     if (held) held.push(shown);
     else this.show(shown);
@@ -294,119 +306,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       );
   }
 
-  // ---- the sender's record: unfinished offers, made again when the chat opens ------------------
-
-  private record(info: TransferInfo, files: readonly { source: string; mtimeMs: number }[]): void {
-    const forgotten = this.outgoing.record({
-      peerKey: info.peerKey,
-      offerId: info.offerId,
-      created: new Date().toISOString(),
-      files: info.files.map((f, i) => ({
-        path: f.path,
-        source: files[i]?.source ?? '',
-        size: f.size,
-        hash: f.hash,
-        mtimeMs: files[i]?.mtimeMs ?? 0,
-        confirmed: 0,
-      })),
-    });
-    for (const offer of forgotten)
-      this.emit(
-        'warning',
-        `Unfinished offer of ${offeredWhat(offer.files)} forgotten: too many unfinished offers are kept; it will not be made again by itself.`,
-      );
-  }
-
-  private keepRecord(event: FileEvent): void {
-    const info = this.engine.transfer(event.transfer);
-    if (!info) return;
-    const { peerKey, offerId } = info;
-    const path = (index: number | undefined) => (index === undefined ? undefined : info.files[index]?.path);
-    if (event.type === 'file_started') {
-      const p = path(event.file);
-      if (p) this.outgoing.confirm(peerKey, offerId, p, event.offset);
-    } else if (
-      event.type === 'file_sent' ||
-      (event.type === 'file_failed' && event.file !== undefined && !event.resumable)
-    ) {
-      const p = path(event.file);
-      if (p) this.outgoing.fileDone(peerKey, offerId, p);
-    } else if (
-      event.type === 'file_declined' ||
-      event.type === 'file_cancelled' ||
-      (event.type === 'file_failed' && event.reason === 'protocol_error')
-    )
-      this.outgoing.remove(peerKey, offerId);
-    if (this.isEnd(event)) {
-      this.running.delete(`${peerKey}/${offerId}`);
-      // Interrupted with its session: if the peer's next chat opened before this one was found
-      // lost (a restarted peer: its old session is probed and lost after the new one opens), the
-      // offer is made again there now, as it would have been when that chat opened.
-      if (event.type === 'file_failed' && event.reason === 'interrupted')
-        queueMicrotask(() => this.offerAgainToKey(peerKey));
-    }
-  }
-
-  /** Our unfinished offers to `peerKey` made again on each open chat with it that takes files. */
-  private offerAgainToKey(peerKey: string): void {
-    if (this.closed) return;
-    for (const session of this.peer.listSessions())
-      if (session.publicKey === peerKey && session.state === 'open' && session.peerFeatures?.files)
-        void this.offerAgain(session.id);
-  }
-
-  /** The peer of `session` takes files: our unfinished offers to its key are made again. */
-  private async offerAgain(session: SessionId): Promise<void> {
-    const info = this.peer.session(session);
-    if (info?.state !== 'open' || this.closed) return;
-    for (const offer of this.outgoing.forPeer(info.publicKey)) {
-      if (this.running.has(`${offer.peerKey}/${offer.offerId}`)) continue;
-      const files = await this.unchanged(offer);
-      if (files.length === 0) continue;
-      if (
-        this.peer.session(session)?.state !== 'open' ||
-        this.running.has(`${offer.peerKey}/${offer.offerId}`)
-      )
-        return;
-      try {
-        const transfer = this.call(() => this.engine.offer(session, files, this.peer.now(), offer.offerId));
-        this.storage.addSources(transfer, files);
-        this.running.set(`${offer.peerKey}/${offer.offerId}`, transfer);
-      } catch (error) {
-        this.emit(
-          'warning',
-          `could not offer again ${offer.files.length} files: ${(error as Error).message}`,
-        );
-      }
-      this.pump();
-    }
-  }
-
-  /** The files of a recorded offer still as they were hashed (a changed one is dropped from the record). */
-  private async unchanged(offer: OutgoingOffer) {
-    const files: { path: string; size: number; hash: string; source: string; mtimeMs: number }[] = [];
-    for (const file of offer.files) {
-      const now = await stat(file.source, { bigint: true }).catch(() => undefined);
-      if (now?.isFile() && Number(now.size) === file.size && Number(now.mtimeMs) === file.mtimeMs)
-        files.push(file);
-      else {
-        this.outgoing.fileDone(offer.peerKey, offer.offerId, file.path);
-        this.emit('warning', `${file.source} changed since it was offered: it is not offered again`);
-      }
-    }
-    return files;
-  }
-
   // ---- internals --------------------------------------------------------------------------------
-
-  private isEnd(event: FileEvent): boolean {
-    return (
-      event.type === 'file_done' ||
-      event.type === 'file_declined' ||
-      event.type === 'file_cancelled' ||
-      (event.type === 'file_failed' && event.file === undefined)
-    );
-  }
 
   private offered(transfer: TransferId): TransferInfo {
     const info = this.engine.transfer(transfer);
@@ -444,11 +344,4 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       );
     return held;
   }
-}
-
-/** `"a.txt"` or `"a.txt" and 2 more files`, for a line about an offer. */
-function offeredWhat(files: readonly { readonly path: string }[]): string {
-  const first = JSON.stringify(files[0]?.path ?? '');
-  if (files.length <= 1) return first;
-  return `${first} and ${files.length - 1} more file${files.length === 2 ? '' : 's'}`;
 }

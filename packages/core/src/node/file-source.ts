@@ -58,7 +58,9 @@ export class FileSource {
       );
     } catch (error) {
       await handle.close().catch(() => {});
-      throw error instanceof FileTransferError ? error : fileErrors.readFailed(path, fileProblem(error, true));
+      throw error instanceof FileTransferError
+        ? error
+        : fileErrors.readFailed(path, fileProblem(error, true));
     }
   }
 

@@ -26,11 +26,10 @@ import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import type { ContentHasher } from '../files/content-hash.js';
-import { STATE_FORMAT } from '../files/content-hash.js';
 import { FileTransferError, fileErrors } from '../files/file-errors.js';
 import { fileProblem } from './home-files.js';
 import type { PartialKey, PartialPaths } from './partial-state.js';
-import { stateText } from './partial-state.js';
+import { heldState, placedState, stateText } from './partial-state.js';
 import { type LinkFile, placeFile } from './place-file.js';
 
 /** How a partial file touches the disk: node's calls by default; tests pass their own to watch the order. */
@@ -368,37 +367,13 @@ export class PartialFile {
   /** The state says the file is verified and placed at `placed` (no partial is left of it). */
   private async recordPlaced(placed: ReceivedFile): Promise<void> {
     const { mtimeMs } = await lstat(placed.path);
-    await this.settings.io.saveState(
-      this.settings.paths,
-      stateText({
-        version: 1,
-        senderKey: this.key.senderKey,
-        hash: this.key.hash,
-        size: this.key.size,
-        held: this.key.size,
-        hashFormat: STATE_FORMAT,
-        hashState: '',
-        name: this.name,
-        updated: this.settings.now().toISOString(),
-        placed: placed.relativePath,
-        placedMtimeMs: mtimeMs,
-      }),
-    );
+    const state = placedState(this.key, this.name, placed.relativePath, mtimeMs, this.settings.now());
+    await this.settings.io.saveState(this.settings.paths, stateText(state));
     this.placedRecorded = true;
   }
 
   private record(held: number, hashState = Buffer.from(this.hasher.exportState()).toString('base64')) {
-    const text = stateText({
-      version: 1,
-      senderKey: this.key.senderKey,
-      hash: this.key.hash,
-      size: this.key.size,
-      held,
-      hashFormat: STATE_FORMAT,
-      hashState,
-      name: this.name,
-      updated: this.settings.now().toISOString(),
-    });
+    const text = stateText(heldState(this.key, this.name, held, hashState, this.settings.now()));
     return this.settings.io.saveState(this.settings.paths, text);
   }
 

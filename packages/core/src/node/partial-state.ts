@@ -18,6 +18,7 @@ import { constants } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { STATE_FORMAT } from '../files/content-hash.js';
 import { safeRelativePath } from '../files/names.js';
 import { blake2b } from '../secure/crypto.js';
 
@@ -167,6 +168,40 @@ export async function readState(path: string): Promise<PartialState | undefined>
 
 export function stateText(state: PartialState): string {
   return `${JSON.stringify(state)}\n`;
+}
+
+/** The state of a file being received: `held` bytes fsynced, and the hash state after them (base64). */
+export function heldState(
+  key: PartialKey,
+  name: string,
+  held: number,
+  hashState: string,
+  updated: Date,
+): PartialState {
+  const { senderKey, hash, size } = key;
+  const hashFormat = STATE_FORMAT;
+  return {
+    version: 1,
+    senderKey,
+    hash,
+    size,
+    held,
+    hashFormat,
+    hashState,
+    name,
+    updated: updated.toISOString(),
+  };
+}
+
+/** The state of a file verified and placed at `placed` (its modification time then) whose sender never heard so. */
+export function placedState(
+  key: PartialKey,
+  name: string,
+  placed: string,
+  placedMtimeMs: number,
+  updated: Date,
+): PartialState {
+  return { ...heldState(key, name, key.size, '', updated), placed, placedMtimeMs };
 }
 
 /** O_NOFOLLOW where the platform has it: a symbolic link planted at our name is not written through. */
