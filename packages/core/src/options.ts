@@ -116,8 +116,8 @@ export const EndpointOptions = z.strictObject({
    * the same CPU a datagram). Off: every datagram stays within 1200 bytes. On by default since
    * two peers behind one simulated bottleneck share it as fairly with it as without: over ten
    * seeds at worst 0.798 / 0.805 / 0.905 (100 Mbit/s, 1 Gbit/s, 10 Mbit/s) against 0.827 / 0.786
-   * / 0.885 with 1200-byte datagrams, the benchmark's seed 0.90 or more on every path (README.md,
-   * the transport prose). A relayed path, an old peer and a path that does not carry them keep
+   * / 0.885 with 1200-byte datagrams, the benchmark's seed 0.90 or more on every path
+   * (PERFORMANCE.md). A relayed path, an old peer and a path that does not carry them keep
    * 1200.
    */
   largeDatagrams: z.boolean().default(true),
