@@ -141,7 +141,11 @@ export function joinParts(owner: PartsOwner): EndpointParts {
       // A rendezvous role's own session tells the role, never the application.
       const hosted = role();
       if (hosted?.owns(event.session)) hosted.claim(event);
-      else owner.deliver(event);
+      else {
+        // A silent peer may have moved where only the rendezvous can find it (Finding a peer again).
+        if (event.type === 'heartbeat_missed') hosted?.peerSilent(event.session, event.count);
+        owner.deliver(event);
+      }
     },
     protocolError,
     presencePace: presencePace(),

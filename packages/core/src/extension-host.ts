@@ -13,6 +13,7 @@ import { type Address, formatAddress, sameAddress } from './address.js';
 import type { NetchatEvent, SessionId } from './events.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 import type { Channel } from './secure/channel.js';
+import { toHex } from './secure/crypto.js';
 import type { SecureTransport } from './secure/secure-transport.js';
 import type { SessionRecord, SessionTable } from './session-table.js';
 
@@ -43,6 +44,8 @@ export class ExtensionHost implements EndpointHost {
   private readonly own = new Set<SessionId>();
   /** Events of the role's sessions, delivered after the call that made them. */
   private claimed: NetchatEvent[] = [];
+  /** Application sessions that missed a heartbeat, told the role after the call that counted it. */
+  private silent: { session: SessionId; missed: number }[] = [];
 
   constructor(private readonly endpoint: HostedEndpoint) {}
 
@@ -89,6 +92,11 @@ export class ExtensionHost implements EndpointHost {
     this.extension.onControl(view, plaintext, now);
   }
 
+  /** An application's session missed a heartbeat (`missed` in a row). */
+  peerSilent(session: SessionId, missed: number): void {
+    if (this.extension?.onPeerSilent && !this.own.has(session)) this.silent.push({ session, missed });
+  }
+
   /** A session was forgotten. */
   sessionEnded(session: SessionId, channelId: number, now: number): void {
     this.own.delete(session);
@@ -104,6 +112,14 @@ export class ExtensionHost implements EndpointHost {
       const claimed = this.claimed;
       this.claimed = [];
       for (const event of claimed) extension.onEvent(event, now);
+    }
+    if (this.silent.length > 0) {
+      const silent = this.silent;
+      this.silent = [];
+      for (const { session, missed } of silent) {
+        const view = this.channelOf(session);
+        if (view) extension.onPeerSilent?.(view, missed, now);
+      }
     }
   }
 
@@ -207,6 +223,21 @@ export class ExtensionHost implements EndpointHost {
     for (const r of this.endpoint.table.ofPeer(formatAddress(address)))
       if (r.channel.channel.isOpen) return true;
     return false;
+  }
+
+  openChannelOfKey(key: Uint8Array): ChannelView | undefined {
+    for (const record of this.endpoint.table.withStaticKey(toHex(key))) {
+      const view = viewOf(record.channel);
+      if (view) return view;
+    }
+    return undefined;
+  }
+
+  probeAt(channelId: number, address: Address, now: number): boolean {
+    const channel = this.endpoint.secure.channel(channelId);
+    if (!channel?.isOpen) return false;
+    this.endpoint.at(now);
+    return this.endpoint.secure.probePath(channel, address, now);
   }
 
   probeDirect(relayed: Address, direct: Address, now: number): boolean {

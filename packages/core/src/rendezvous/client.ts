@@ -9,12 +9,13 @@
  * next heartbeat; we then register anew and send again what waits. A rendezvous that says it
  * does not know us (`not_registered`) is registered with again at once.
  */
-import type { Address } from '../address.js';
+import { type Address, sameAddress } from '../address.js';
 import { errors } from '../errors.js';
 import type { NetchatEvent } from '../events.js';
 import { ClientRegistration } from './client-registration.js';
 import { ClientTimers } from './client-timers.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
+import { fingerprint } from '../secure/crypto.js';
 import { fingerprintBytes } from './fingerprint.js';
 import { type IgnoredBecause, Introductions } from './introductions.js';
 import {
@@ -27,6 +28,7 @@ import {
 } from './messages.js';
 import { looksLikeRelay, RELAY_HOST } from './relay.js';
 import { RelayPaths } from './relay-paths.js';
+import { Refinds } from './refinds.js';
 
 export {
   HEARTBEAT_ANSWER_MS,
@@ -37,6 +39,7 @@ export {
 } from './client-registration.js';
 export { INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from './introductions.js';
 export { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from './relay-paths.js';
+export { MAX_REFINDING, REFIND_EVERY_MS } from './refinds.js';
 
 export interface RendezvousClientOptions {
   server: Address;
@@ -78,6 +81,10 @@ export interface RendezvousClientStats {
   relayDropped: number;
   /** Packets of ours too large for a relay packet (over 1200 bytes), dropped instead of relayed. */
   relayTooLarge: number;
+  /** Introductions asked for because a chat's peer fell silent (Finding a peer again). */
+  refinds: number;
+  /** Path challenges sent on a chat's channel to where an introduction said its peer is now. */
+  refindProbes: number;
   /** Our session with the rendezvous probed because an answer was missing. */
   probes: number;
   /** Registered again because the rendezvous said it did not know us. */
@@ -86,7 +93,13 @@ export interface RendezvousClientStats {
 
 export class RendezvousClient implements EndpointExtension {
   readonly virtualHost = RELAY_HOST;
-  private readonly counts = { malformed: 0, introductionsReceived: 0, punches: 0 };
+  private readonly counts = {
+    malformed: 0,
+    introductionsReceived: 0,
+    punches: 0,
+    refinds: 0,
+    refindProbes: 0,
+  };
   private readonly ignored: Record<IgnoredBecause, number> = {
     unasked: 0,
     wrong_key: 0,
@@ -99,6 +112,7 @@ export class RendezvousClient implements EndpointExtension {
   private readonly registration: ClientRegistration;
   private readonly introductions: Introductions;
   private readonly paths: RelayPaths;
+  private readonly refinds = new Refinds();
   private nextRequest = 1;
   private readonly updates: RendezvousUpdate[] = [];
 
@@ -211,6 +225,17 @@ export class RendezvousClient implements EndpointExtension {
     this.registration.onEvent(event, now);
   }
 
+  /** A chat's peer fell silent: the rendezvous is asked where it is now (refinds.ts). */
+  onPeerSilent(channel: ChannelView, _missed: number, now: number): void {
+    const rendezvous = this.registration.channel;
+    if (!this.registration.isRegistered || rendezvous === undefined || channel.id === rendezvous) return;
+    // A relayed peer is reached through the rendezvous already, and its relay path follows it.
+    if (channel.address.host === RELAY_HOST) return;
+    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return;
+    this.counts.refinds++;
+    this.refinds.asked(this.introduce(fingerprint(channel.remoteKey), now));
+  }
+
   handleTimeout(now: number): void {
     for (const name of this.timers.takeExpired(now)) {
       switch (name) {
@@ -266,7 +291,7 @@ export class RendezvousClient implements EndpointExtension {
       case 'introduce_failed':
         // Not known: register again; the request waits for that and goes again, within its timeout.
         if (message.reason === 'not_registered') this.registration.onUnknown(now);
-        else if (this.introductions.answered(message.request))
+        else if (this.introductions.answered(message.request) && !this.refinds.settle(message.request))
           this.updates.push({ type: 'failed', request: message.request, reason: message.reason });
         return;
       default:
@@ -283,10 +308,21 @@ export class RendezvousClient implements EndpointExtension {
       this.fail(message.request, ignored === 'wrong_key' ? 'wrong_key' : 'bad_address');
   }
 
-  /** The named moment came: the requester's application connects; the introduced side punches. */
+  /**
+   * The named moment came: the requester's application connects; the introduced side punches.
+   * With a peer we chat with already, a path challenge goes to the named address instead, if it is
+   * not where the channel is: it opens our NAT to the peer's new address and, answered from there,
+   * moves the channel (Finding a peer again). Nothing is punched then, and a refind's answer is ours.
+   */
   private begin(introduction: Introduction, address: Address, now: number): void {
     const key = Uint8Array.from(introduction.key);
     const requester = introduction.role === 'requester';
+    const chatting = this.host.openChannelOfKey(key);
+    if (chatting && chatting.id !== this.registration.channel) {
+      if (!sameAddress(chatting.address, address) && this.host.probeAt(chatting.id, address, now))
+        this.counts.refindProbes++;
+      if (!requester || this.refinds.settle(introduction.request)) return;
+    }
     if (introduction.relayTag !== 0) this.paths.follow(address, introduction.relayTag, requester, now);
     if (requester) {
       this.updates.push({ type: 'ready', request: introduction.request, address, key });
@@ -309,7 +345,7 @@ export class RendezvousClient implements EndpointExtension {
 
   private fail(request: number, reason: IntroduceFailure): void {
     this.introductions.answered(request);
-    this.updates.push({ type: 'failed', request, reason });
+    if (!this.refinds.settle(request)) this.updates.push({ type: 'failed', request, reason });
   }
 
   /**

@@ -58,6 +58,14 @@ export interface EndpointHost {
   relayConnect(direct: Address, relayed: Address, now: number): boolean;
   /** Whether a channel to `address` (with a session on it) is open. */
   openTo(address: Address): boolean;
+  /** The open channel with a session whose peer proved this static key, if there is one. */
+  openChannelOfKey(key: Uint8Array): ChannelView | undefined;
+  /**
+   * Sends a path challenge on the open channel straight to `address`: if the peer's answer comes
+   * back from there, the channel moves there (as roaming does). False if it could not go (the
+   * channel is gone, or the path budgets refuse).
+   */
+  probeAt(channelId: number, address: Address, now: number): boolean;
   /**
    * Sends a path challenge on the channel of the session with `relayed` straight to `direct`:
    * if the peer's answer comes back from there, the channel moves there (path validation, as
@@ -90,6 +98,12 @@ export interface EndpointExtension {
   onEvent(event: NetchatEvent, now: number): void;
   /** A session on the channel (any session, the application's too) ended and was forgotten. */
   onSessionEnded?(channelId: number, now: number): void;
+  /**
+   * An application's session on `channel` counted its `missed`-th heartbeat interval without
+   * hearing the peer (its address may have moved where our NAT lets nothing in), after the call
+   * that counted it.
+   */
+  onPeerSilent?(channel: ChannelView, missed: number, now: number): void;
   handleTimeout(now: number): void;
   nextTimeout(): number | undefined;
 }

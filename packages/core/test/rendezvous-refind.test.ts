@@ -1,0 +1,148 @@
+/**
+ * Finding a peer again (PROTOCOL.md, *Finding a peer again*): two homes chat directly behind
+ * endpoint-independent NATs that filter by address and port (support/nat.ts), and one NAT maps
+ * its home anew (conntrack -F, a reboot, a new network). The other NAT lets nothing in from the
+ * new port, so neither side hears the other; the silent side asks the rendezvous for the peer
+ * again, and a path challenge to the address the rendezvous names opens the way and moves the
+ * channel (PROTOCOL.md, *Roaming*). On virtual time, 2 s heartbeats.
+ */
+import { describe, expect, it } from 'vitest';
+import { addressToWire, encodeRendezvous } from '../src/index.js';
+import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
+import { MAX_REFINDING, REFIND_EVERY_MS, Refinds } from '../src/rendezvous/refinds.js';
+import { chat, hostOf, RendezvousLab } from './support/rendezvous-lab.js';
+import { eventsOf } from './support/virtual-network.js';
+
+const HEARTBEATS = { heartbeatInterval: 2_000 };
+
+function chatting() {
+  const lab = new RendezvousLab(HEARTBEATS);
+  const a = lab.home('endpoint-independent', 'anyone', [], HEARTBEATS);
+  const b = lab.home('endpoint-independent', 'anyone', [], HEARTBEATS);
+  expect(lab.run(() => lab.registered(a, b))).toBe(true);
+  const { session, incoming, accepted } = chat(lab, a, b);
+  expect(accepted).toBeDefined();
+  const sessionB = incoming?.session as number;
+  a.node.endpoint.send(session as number, 'before', lab.net.now);
+  expect(lab.run(() => eventsOf(b.node, 'message').length === 1)).toBe(true);
+  return { lab, a, b, sessionA: session as number, sessionB };
+}
+
+const texts = (node: Parameters<typeof eventsOf>[0]) => eventsOf(node, 'message').map((e) => e.text);
+
+describe('rendezvous: finding a peer again', () => {
+  it("a home's NAT maps it anew mid-chat: both sides find each other again through the rendezvous, nothing lost", () => {
+    const { lab, a, b, sessionA, sessionB } = chatting();
+    a.nat.flush();
+    a.node.endpoint.send(sessionA, 'after, from a', lab.net.now);
+    b.node.endpoint.send(sessionB, 'after, from b', lab.net.now);
+    const both = () => texts(b.node).includes('after, from a') && texts(a.node).includes('after, from b');
+    expect(lab.run(both, 30_000)).toBe(true);
+    expect(texts(b.node)).toEqual(['before', 'after, from a']);
+    expect(texts(a.node)).toEqual(['after, from b']);
+    expect(eventsOf(a.node, 'lost')).toHaveLength(0);
+    expect(eventsOf(b.node, 'lost')).toHaveLength(0);
+    // b's channel moved to a's new public port, after a path challenge there.
+    expect(b.node.endpoint.secureStats.pathMoves).toBeGreaterThanOrEqual(1);
+    expect(a.client.stats.refinds + b.client.stats.refinds).toBeGreaterThanOrEqual(1);
+    // Neither application was told of an introduction it did not ask for.
+    expect(lab.updatesOf(a, 'ready').length).toBe(1);
+    expect(lab.updatesOf(b, 'punched').length).toBe(1);
+    expect(lab.updatesOf(a, 'failed')).toHaveLength(0);
+    expect(lab.updatesOf(b, 'failed')).toHaveLength(0);
+    // The chat goes on as before.
+    lab.runFor(20_000);
+    expect(eventsOf(a.node, 'lost')).toHaveLength(0);
+    expect(eventsOf(b.node, 'lost')).toHaveLength(0);
+  });
+
+  it('a peer really gone is asked for at most once per REFIND_EVERY_MS, and lost as before; the application hears of no introduction', () => {
+    const lab = new RendezvousLab(HEARTBEATS);
+    const a = lab.home('endpoint-independent', 'anyone', [], HEARTBEATS);
+    const b = lab.home('endpoint-independent', 'anyone', [], HEARTBEATS);
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const { session, accepted } = chat(lab, a, b);
+    expect(accepted).toBeDefined();
+    const cutAt = lab.net.now;
+    // b's home goes dark: nothing in or out, the rendezvous included.
+    const dark = new Set(['10.2.0.2', '203.0.113.2']);
+    lab.net.filter = (from, to) => !dark.has(from.host) && !dark.has(to.host);
+    a.node.endpoint.send(session as number, 'into the dark', lab.net.now);
+    expect(lab.run(() => eventsOf(a.node, 'lost').length > 0, 30_000)).toBe(true);
+    const seconds = (lab.net.now - cutAt) / 1000;
+    expect(a.client.stats.refinds).toBeGreaterThanOrEqual(1);
+    expect(a.client.stats.refinds).toBeLessThanOrEqual(1 + Math.floor((seconds * 1000) / REFIND_EVERY_MS));
+    expect(a.client.stats.refindProbes).toBe(0);
+    expect(eventsOf(a.node, 'failed').map((e) => e.reason)).toEqual(['lost']);
+    expect(lab.updatesOf(a, 'failed')).toHaveLength(0);
+    expect(lab.updatesOf(a, 'ready')).toHaveLength(1); // the chat's own introduction only
+  });
+
+  it("a hostile rendezvous naming a chat's peer at many addresses gets path challenges out at the punch rate at most, and never moves the chat", () => {
+    const { lab, a, b } = chatting();
+    const rendezvous = hostOf(lab.rendezvous.endpoint);
+    const session = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === '203.0.113.1');
+    const channel = session && rendezvous.channelOf(session.id);
+    if (!channel) throw new Error('no session with a');
+    const send = (port: number) =>
+      rendezvous.sendControl(
+        channel.id,
+        encodeRendezvous({
+          type: 'introduction',
+          request: 0,
+          role: 'introduced',
+          key: b.node.endpoint.identity.publicKey,
+          ...addressToWire({ host: '192.0.2.9', port }),
+          startIn: 0,
+          relayTag: 0,
+        }),
+        lab.net.now,
+      );
+    const start = lab.net.now;
+    for (let second = 0; second < 10; second++) {
+      for (let i = 0; i < 20; i++) send(9000 + second * 20 + i);
+      lab.runFor(1_000);
+    }
+    const seconds = (lab.net.now - start) / 1000;
+    const toVictim = a.node.sent.filter((s) => s.to.host === '192.0.2.9');
+    expect(toVictim.length).toBeGreaterThan(0);
+    expect(toVictim.length).toBe(a.client.stats.refindProbes);
+    expect(toVictim.length).toBeLessThanOrEqual(PUNCH_RATE.burst + PUNCH_RATE.perSecond * seconds);
+    // Each a sealed path challenge (41 bytes), never a handshake.
+    for (const s of toVictim) expect(s.data.length).toBe(41);
+    expect(a.client.stats.punches).toBe(0);
+    // The chat stays where it was, and goes on.
+    expect(a.node.endpoint.secureStats.pathMoves).toBe(0);
+    a.node.endpoint.send(eventsOf(a.node, 'accepted')[0]?.session as number, 'still here', lab.net.now);
+    expect(lab.run(() => eventsOf(b.node, 'message').some((e) => e.text === 'still here'))).toBe(true);
+  });
+});
+
+describe('refinds: how often', () => {
+  const key = (n: number) => new Uint8Array(32).fill(n);
+
+  it('asks for one peer at most once per REFIND_EVERY_MS', () => {
+    const refinds = new Refinds();
+    expect(refinds.shouldAsk(key(1), 0)).toBe(true);
+    expect(refinds.shouldAsk(key(1), REFIND_EVERY_MS - 1)).toBe(false);
+    expect(refinds.shouldAsk(key(1), REFIND_EVERY_MS)).toBe(true);
+  });
+
+  it('asks for at most MAX_REFINDING peers in any REFIND_EVERY_MS, however many fall silent', () => {
+    const refinds = new Refinds();
+    let asked = 0;
+    for (let n = 0; n < 100; n++) if (refinds.shouldAsk(key(n), n)) asked++;
+    expect(asked).toBe(MAX_REFINDING);
+    // Once the first ones are old enough, others are asked for again.
+    expect(refinds.shouldAsk(key(200), REFIND_EVERY_MS - 1)).toBe(false);
+    expect(refinds.shouldAsk(key(200), REFIND_EVERY_MS + MAX_REFINDING)).toBe(true);
+  });
+
+  it('keeps to itself only the requests it made', () => {
+    const refinds = new Refinds();
+    refinds.asked(7);
+    expect(refinds.settle(8)).toBe(false);
+    expect(refinds.settle(7)).toBe(true);
+    expect(refinds.settle(7)).toBe(false);
+  });
+});
