@@ -10,7 +10,8 @@
  *   a second device by the channel (endpoint-restarts.ts).
  * - Limits. `maxSessions` in all (a rendezvous role's own sessions do not count) and
  *   `maxSessionsPerPeer` live ones per peer address: our `connect` past them throws
- *   TOO_MANY_SESSIONS, a peer's request is declined `too_many_sessions`, and nothing is kept.
+ *   TOO_MANY_SESSIONS, a peer's request is declined `too_many_sessions`, and nothing is kept;
+ *   so is a request past `maxRequestsPerHost` waiting ones from its host.
  */
 import { type Address, formatAddress, sameAddress } from './address.js';
 import type { EndpointStats } from './endpoint-stats.js';
@@ -18,6 +19,7 @@ import { errors } from './errors.js';
 import type { SessionId } from './events.js';
 import type { EndpointOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
+import { hostKey } from './secure/host-key.js';
 import type { SecureTransport } from './secure/secure-transport.js';
 import { Session, type SessionContext } from './session/session.js';
 import type { ChannelRecord, SessionRecord, SessionTable } from './session-table.js';
@@ -103,7 +105,7 @@ export class Admission {
       host.settle(ours);
       return;
     }
-    if (this.overLimit(peerKey)) {
+    if (this.overLimit(peerKey) || this.hostAsksTooMuch(channel.address)) {
       host.stats.refusedOverLimit++;
       host.send(channel, {
         type: 'decline',
@@ -127,6 +129,17 @@ export class Admission {
     let counted = 0;
     for (const r of this.host.table.ofPeer(peerKey)) if (r.session.countsTowardPeerLimit) counted++;
     return counted >= maxSessionsPerPeer;
+  }
+
+  /** `maxRequestsPerHost` requests from the host of `address` wait for the application's answer already. */
+  private hostAsksTooMuch(address: Address): boolean {
+    const { maxRequestsPerHost } = this.host.options;
+    const host = hostKey(address);
+    let waiting = 0;
+    for (const r of this.host.table.sessions())
+      if (r.session.state === 'requested' && hostKey(r.channel.channel.address) === host)
+        if (++waiting >= maxRequestsPerHost) return true;
+    return false;
   }
 
   /**

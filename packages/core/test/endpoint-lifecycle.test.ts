@@ -159,6 +159,33 @@ describe('limits', () => {
   });
 });
 
+describe('requests from one host', () => {
+  it('a stranger with one address and many ports gets maxRequestsPerHost requests waiting, no more; another host still gets in', () => {
+    const net = new VirtualNetwork();
+    const b = net.add('127.0.0.2', 2222, { maxRequestsPerHost: 5 });
+    const stranger = Array.from({ length: 40 }, (_, i) => net.add('192.0.2.66', 3000 + i));
+    for (const port of stranger) port.endpoint.connect(b.address, net.now);
+    net.runFor(2_000);
+    expect(eventsOf(b, 'request')).toHaveLength(5);
+    const declined = stranger.filter((n) => eventsOf(n, 'declined')[0]?.reason === 'too_many_sessions');
+    expect(declined).toHaveLength(35);
+    expect(b.endpoint.stats.refusedOverLimit).toBe(35);
+    // Nothing is kept of the declined ones.
+    expect(b.endpoint.listSessions()).toHaveLength(5);
+    // A friend on another host is asked as usual.
+    const friend = net.add('198.51.100.7', 4000);
+    friend.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length === 6, net.now + 5_000);
+    expect(eventsOf(b, 'request')[5]?.peer).toEqual(friend.address);
+    // Answered requests no longer count: the stranger's next one waits again.
+    for (const r of eventsOf(b, 'request').slice(0, 5)) b.endpoint.decline(r.session, net.now, 'declined');
+    const again = net.add('192.0.2.66', 5000);
+    again.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length === 7, net.now + 5_000);
+    expect(eventsOf(b, 'request')).toHaveLength(7);
+  });
+});
+
 describe('one record per session', () => {
   it('forgets a request whose peer roamed, so connecting to the old address later starts a new session', () => {
     const net = new VirtualNetwork();
