@@ -5,7 +5,6 @@
  * found, ambiguous or not saved, 2 a bad command line (one line each on stderr).
  */
 import { parseArgs } from 'node:util';
-import { homeCommandsHelp } from './arguments.js';
 import { type ChatHistory, matchContacts, peerName, texts } from '@netchat/client';
 import {
   fingerprint,
@@ -16,6 +15,7 @@ import {
   MAX_NICK_BYTES,
   terminalSafe,
 } from '@netchat/core';
+import { homeCommandsHelp } from './arguments.js';
 
 export interface CommandOutput {
   out(line: string): void;
@@ -126,9 +126,7 @@ export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOut
       return NOT_DONE;
     }
     peers.verify(peer.publicKey);
-    return saved(
-      `Verified ${label(peer)}: its requests say so, and another key calling itself ${terminalSafe(peer.nick) || 'by its nick'} is refused.`,
-    );
+    return saved(`Verified ${label(peer)}: its requests say so${refusedNicks(peer)}.`);
   }
   const found = matchContacts(peers.list(), name);
   if (found.length !== 1) {
@@ -173,6 +171,17 @@ function historyKeys(known: readonly KnownPeer[], history: ChatHistory, name: st
     .peers()
     .map((publicKey) => ({ publicKey, fingerprint: fingerprint(Buffer.from(publicKey, 'hex')) }))
     .filter((p) => p.fingerprint === wanted);
+}
+
+/**
+ * Which nicks a verified key now keeps from others: the name it is known by and, once renamed,
+ * the nick it gives itself (known-peers refuses a new key with either), so the user is told both.
+ */
+function refusedNicks(peer: KnownPeer): string {
+  const nicks = [peer.peerNick, peer.nick].filter((n): n is string => Boolean(n));
+  const distinct = [...new Set(nicks)].map((n) => terminalSafe(n));
+  if (distinct.length === 0) return '';
+  return `, and another key calling itself ${distinct.join(' or ')} is refused`;
 }
 
 function label(peer: KnownPeer): string {

@@ -107,12 +107,22 @@ describe('netchat contacts', () => {
       `bob (${bob.print}) is called Robert from now on.`,
     ]);
     expect(run(contactsCommand, [], files).out[0]).toBe(
-      `Robert  ${bob.print}  127.0.0.1 6666  last seen 2026-11-24 10:00 UTC  (renamed)`,
+      `Robert  ${bob.print}  127.0.0.1 6666  last seen 2026-11-24 10:00 UTC  (renamed: calls itself bob)`,
     );
     expect(run(contactsCommand, ['forget', carol.print.slice(0, 4)], files).code).toBe(0);
     expect(files.knownPeers.list().map((p) => p.nick)).toEqual(['Robert']);
     expect(run(contactsCommand, ['forget', 'carol'], files)).toMatchObject({ code: 1 });
     expect(run(contactsCommand, ['rename', 'Robert'], files).code).toBe(2);
+    // Verifying a renamed peer names both nicks a new key is refused for: its own and the new name.
+    expect(run(contactsCommand, ['verify', bob.print], files).out).toEqual([
+      `Verified Robert (${bob.print}): its requests say so, and another key calling itself bob or Robert is refused.`,
+    ]);
+    const impostor = Buffer.from(generateKeyPair().publicKey).toString('hex');
+    for (const nick of ['bob', 'Robert'])
+      expect(files.knownPeers.check(impostor, nick)).toMatchObject({
+        status: 'nick_conflict',
+        verified: true,
+      });
     expect(run(contactsCommand, ['rename', 'Robert', 'x\u001b[2J'], files).code).toBe(2);
     expect(run(contactsCommand, ['wipe'], files)).toMatchObject({
       code: 2,

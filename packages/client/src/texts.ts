@@ -271,7 +271,10 @@ export function contactText(contact: KnownPeer): string {
   const when = contact.lastSeen
     ? `last seen ${contact.lastSeen.slice(0, 16).replace('T', ' ')} UTC`
     : 'not seen since';
-  const marks = [contact.verified ? 'verified' : '', contact.named ? 'renamed' : ''].filter(Boolean);
+  // A renamed peer still gives itself its own nick (in requests, in history): say which, or the
+  // user cannot tell that "bob" in a request is this "Robert".
+  const renamed = contact.peerNick ? `renamed: calls itself ${terminalSafe(contact.peerNick)}` : 'renamed';
+  const marks = [contact.verified ? 'verified' : '', contact.named ? renamed : ''].filter(Boolean);
   return `${nick}  ${contact.fingerprint}  ${where}  ${when}${marks.length > 0 ? `  (${marks.join(', ')})` : ''}`;
 }
 
