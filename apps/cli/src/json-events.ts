@@ -62,7 +62,11 @@ export type LocalEvent =
       readonly type: 'not_sent';
       readonly reason: NotSentReason;
       readonly detail: string;
+      /** The line, or (over 65,536 bytes: never a message) its first 256 characters. */
       readonly text: string;
+      /** Set when `text` is only the line's start; `bytes` is then the whole line's UTF-8 length. */
+      readonly truncated?: true;
+      readonly bytes?: number;
       readonly session?: number;
       readonly peer?: Address;
     }
