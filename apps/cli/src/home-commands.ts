@@ -73,12 +73,12 @@ export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOut
   if (parsed.values.help) return help(io);
   const [action, ...rest] = parsed.positionals;
   const peers = files.knownPeers;
-  const saved = (done: string): number => {
+  const saved = (...done: string[]): number => {
     if (peers.lastSaveFailure) {
       io.err(`netchat: could not save ${peers.lastSaveFailure.path}: ${peers.lastSaveFailure.reason}`);
       return NOT_DONE;
     }
-    io.out(done);
+    for (const line of done) io.out(line);
     return 0;
   };
   switch (action) {
@@ -126,7 +126,10 @@ export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOut
       return NOT_DONE;
     }
     peers.verify(peer.publicKey);
-    return saved(`Verified ${label(peer)}: its requests say so${refusedNicks(peer)}.`);
+    return saved(
+      `Verified ${label(peer)}: its requests say so${refusedNicks(peer)}.`,
+      ...stillKnown(peers.list(), peer),
+    );
   }
   const found = matchContacts(peers.list(), name);
   if (found.length !== 1) {
@@ -182,6 +185,22 @@ function refusedNicks(peer: KnownPeer): string {
   const distinct = [...new Set(nicks)].map((n) => terminalSafe(n));
   if (distinct.length === 0) return '';
   return `, and another key calling itself ${distinct.join(' or ')} is refused`;
+}
+
+/**
+ * Other known keys that go by one of its nicks (the old key of a peer that made a new one): a
+ * known key is let in as before, so "another key is refused" must not be all the user reads.
+ */
+function stillKnown(known: readonly KnownPeer[], peer: KnownPeer): string[] {
+  const nicks = new Set([peer.nick, peer.peerNick].filter((n): n is string => Boolean(n)));
+  const sharesANick = (p: KnownPeer) =>
+    nicks.has(p.nick) || (p.peerNick !== undefined && nicks.has(p.peerNick));
+  return known
+    .filter((p) => p.publicKey !== peer.publicKey && sharesANick(p))
+    .map(
+      (p) =>
+        `${label(p)} is known too and still let in: if that key is no longer this peer's, netchat contacts forget ${p.fingerprint}`,
+    );
 }
 
 function label(peer: KnownPeer): string {

@@ -101,6 +101,23 @@ describe('netchat contacts', () => {
     expect(files.knownPeers.check(bob.hex, 'bob')).toMatchObject({ verified: true });
   });
 
+  it('verify of a new key that shares its nick with a known key says the old key is still let in, and how to forget it', () => {
+    const { files, bob } = homeWith();
+    const newBob = generateKeyPair().publicKey;
+    const newHex = Buffer.from(newBob).toString('hex');
+    files.knownPeers.remember(newHex, 'bob', fingerprint(newBob), { at: new Date('2026-11-25T10:00:00Z') });
+    const done = run(contactsCommand, ['verify', fingerprint(newBob)], files);
+    expect(done).toMatchObject({ code: 0, err: [] });
+    expect(done.out).toEqual([
+      `Verified bob (${fingerprint(newBob)}): its requests say so, and another key calling itself bob is refused.`,
+      `bob (${bob.print}) is known too and still let in: if that key is no longer this peer's, netchat contacts forget ${bob.print}`,
+    ]);
+    // What the second line says is so: the old key is still known, not refused.
+    expect(files.knownPeers.check(bob.hex, 'bob')).toMatchObject({ status: 'known' });
+    expect(run(contactsCommand, ['forget', bob.print], files).code).toBe(0);
+    expect(run(contactsCommand, ['verify', fingerprint(newBob)], files).out).toHaveLength(1);
+  });
+
   it('rename and forget a peer by nick or the start of its fingerprint', () => {
     const { files, bob, carol } = homeWith();
     expect(run(contactsCommand, ['rename', 'bob', 'Robert'], files).out).toEqual([
