@@ -88,7 +88,9 @@ async function main(): Promise<void> {
     verbose: args.verbose,
     ...(connect && { connect }),
     // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
-    ...(link && { find: rendezvousFinder(link, peer.options.connectTimeout) }),
+    ...(link && {
+      find: rendezvousFinder(link, peer.options.connectTimeout, (line) => news?.(line)),
+    }),
     onExit: () => process.exit(0),
   });
 
