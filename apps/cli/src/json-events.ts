@@ -125,5 +125,13 @@ export function fileEventToJson(event: LinkEvent): string | undefined {
       held: undefined,
     });
   }
+  // The estimator's floats (`"rate":157656.73357462737`) are noise to a script: whole bytes a
+  // second, and the time left to a tenth of a second.
+  if (event.type === 'file_progress')
+    return JSON.stringify({
+      ...event,
+      rate: Math.round(event.rate),
+      eta: event.eta === undefined ? undefined : Math.round(event.eta * 10) / 10,
+    });
   return JSON.stringify(event);
 }
