@@ -134,6 +134,28 @@ describe('Transfers', () => {
     expect(sent.bytes).toBe(total);
   });
 
+  it('a cancel after some files of several arrived says how many arrived, verified, on both sides', async () => {
+    const { net, a, b, mine } = await setUp({ latency: 20 });
+    a.link.files.set('one.bin', data(1000, 1));
+    a.link.files.set('two.bin', data(2000, 2));
+    a.link.files.set('three.bin', data(4_000_000, 3));
+    const offered = await a.transfers.offer(mine, ['one.bin', 'two.bin', 'three.bin']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    expect(await b.transfers.accept(offer, { folder: '/dl' })).toEqual({ ok: true });
+    expect(net.run(() => offer.received.length === 2 && sent.sent.length === 2, 60_000)).toBe(true);
+    expect(offer.phase).toBe('moving');
+    expect(b.transfers.cancel(offer)).toBe(true);
+    expect(net.run(() => offer.phase === 'cancelled' && sent.phase === 'cancelled', 10_000)).toBe(true);
+    expect(texts.endedText(offer)).toBe(
+      'Transfer 1 cancelled: 2 of the 3 files had arrived, verified, and stay.',
+    );
+    expect(texts.endedText(sent)).toBe(
+      'bob cancelled transfer 1 (3 files): 2 of the 3 files had arrived, verified, and stay.',
+    );
+  });
+
   it('a peer without files: the offer fails at once with a clear message, nothing is offered', async () => {
     const { a, mine } = await setUp({ bobFiles: false });
     a.link.files.set('a.txt', data(10));
