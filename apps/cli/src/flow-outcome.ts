@@ -54,7 +54,13 @@ export class FlowOutcome {
   notSent(text: string, reason: NotSentReason, detail: string, conversation?: Conversation, hint = ''): void {
     this.out.warn(`Not sent: ${detail}.${hint ? ` ${hint}` : ''}`);
     this.undelivered++;
-    this.out.event({ type: 'not_sent', reason, detail, text, ...(conversation && where(conversation)) });
+    this.out.event({
+      type: 'not_sent',
+      reason,
+      detail,
+      ...lineOf(text),
+      ...(conversation && where(conversation)),
+    });
   }
 
   /**
@@ -75,7 +81,7 @@ export class FlowOutcome {
   dropped(lines: readonly string[], reason: NotSentReason, detail: string): void {
     for (const text of lines) {
       this.undelivered++;
-      this.out.event({ type: 'not_sent', reason, detail, text });
+      this.out.event({ type: 'not_sent', reason, detail, ...lineOf(text) });
     }
   }
 
@@ -91,7 +97,7 @@ export class FlowOutcome {
         type: 'not_sent',
         reason: 'chat_ended',
         detail: 'the chat ended before it could be sent',
-        text: message.text,
+        ...lineOf(message.text),
         ...where(message.conversation),
       });
   }
@@ -127,6 +133,26 @@ export class FlowOutcome {
     else if (why?.kind === 'duplicate' || why?.kind === 'wrong_key')
       this.out.event({ type: 'unreachable', target, detail: texts.endedNotice(c).text });
   }
+}
+
+/**
+ * A line longer than this can never be a message (65,536 bytes is the largest), so a `not_sent`
+ * event has no use for all of it: a piped line cut at 1 MiB made a 1 MiB event a script had to
+ * read whole. Shorter lines come whole, so a script can send them again.
+ */
+export const NOT_SENT_WHOLE_MAX_BYTES = 65_536;
+/** How much of a longer line the event keeps: enough to tell which line it was. */
+export const NOT_SENT_HEAD_CHARACTERS = 256;
+
+/** A `not_sent` event's `text`: the line, or its start with `truncated` and the line's `bytes`. */
+export function lineOf(text: string): { text: string; truncated?: true; bytes?: number } {
+  const bytes = Buffer.byteLength(text);
+  if (bytes <= NOT_SENT_WHOLE_MAX_BYTES) return { text };
+  // Whole code points only: a cut through a surrogate pair would not be valid JSON text for many readers.
+  const head = Array.from(text.slice(0, NOT_SENT_HEAD_CHARACTERS * 2))
+    .slice(0, NOT_SENT_HEAD_CHARACTERS)
+    .join('');
+  return { text: head, truncated: true, bytes };
 }
 
 /** The engine's refusal of a text, as a reason a script can test. */

@@ -5,7 +5,6 @@
  * found, ambiguous or not saved, 2 a bad command line (one line each on stderr).
  */
 import { parseArgs } from 'node:util';
-import { homeCommandsHelp } from './arguments.js';
 import { type ChatHistory, matchContacts, peerName, texts } from '@netchat/client';
 import {
   fingerprint,
@@ -16,6 +15,7 @@ import {
   MAX_NICK_BYTES,
   terminalSafe,
 } from '@netchat/core';
+import { homeCommandsHelp } from './arguments.js';
 
 export interface CommandOutput {
   out(line: string): void;
@@ -73,12 +73,12 @@ export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOut
   if (parsed.values.help) return help(io);
   const [action, ...rest] = parsed.positionals;
   const peers = files.knownPeers;
-  const saved = (done: string): number => {
+  const saved = (...done: string[]): number => {
     if (peers.lastSaveFailure) {
       io.err(`netchat: could not save ${peers.lastSaveFailure.path}: ${peers.lastSaveFailure.reason}`);
       return NOT_DONE;
     }
-    io.out(done);
+    for (const line of done) io.out(line);
     return 0;
   };
   switch (action) {
@@ -127,7 +127,8 @@ export function contactsCommand(argv: string[], files: HomeFiles, io: CommandOut
     }
     peers.verify(peer.publicKey);
     return saved(
-      `Verified ${label(peer)}: its requests say so, and another key calling itself ${terminalSafe(peer.nick) || 'by its nick'} is refused.`,
+      `Verified ${label(peer)}: its requests say so${refusedNicks(peer)}.`,
+      ...stillKnown(peers.list(), peer),
     );
   }
   const found = matchContacts(peers.list(), name);
@@ -173,6 +174,33 @@ function historyKeys(known: readonly KnownPeer[], history: ChatHistory, name: st
     .peers()
     .map((publicKey) => ({ publicKey, fingerprint: fingerprint(Buffer.from(publicKey, 'hex')) }))
     .filter((p) => p.fingerprint === wanted);
+}
+
+/**
+ * Which nicks a verified key now keeps from others: the name it is known by and, once renamed,
+ * the nick it gives itself (known-peers refuses a new key with either), so the user is told both.
+ */
+function refusedNicks(peer: KnownPeer): string {
+  const nicks = [peer.peerNick, peer.nick].filter((n): n is string => Boolean(n));
+  const distinct = [...new Set(nicks)].map((n) => terminalSafe(n));
+  if (distinct.length === 0) return '';
+  return `, and another key calling itself ${distinct.join(' or ')} is refused`;
+}
+
+/**
+ * Other known keys that go by one of its nicks (the old key of a peer that made a new one): a
+ * known key is let in as before, so "another key is refused" must not be all the user reads.
+ */
+function stillKnown(known: readonly KnownPeer[], peer: KnownPeer): string[] {
+  const nicks = new Set([peer.nick, peer.peerNick].filter((n): n is string => Boolean(n)));
+  const sharesANick = (p: KnownPeer) =>
+    nicks.has(p.nick) || (p.peerNick !== undefined && nicks.has(p.peerNick));
+  return known
+    .filter((p) => p.publicKey !== peer.publicKey && sharesANick(p))
+    .map(
+      (p) =>
+        `${label(p)} is known too and still let in: if that key is no longer this peer's, netchat contacts forget ${p.fingerprint}`,
+    );
 }
 
 function label(peer: KnownPeer): string {

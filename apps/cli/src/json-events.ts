@@ -62,7 +62,11 @@ export type LocalEvent =
       readonly type: 'not_sent';
       readonly reason: NotSentReason;
       readonly detail: string;
+      /** The line, or (over 65,536 bytes: never a message) its first 256 characters. */
       readonly text: string;
+      /** Set when `text` is only the line's start; `bytes` is then the whole line's UTF-8 length. */
+      readonly truncated?: true;
+      readonly bytes?: number;
       readonly session?: number;
       readonly peer?: Address;
     }
@@ -121,5 +125,13 @@ export function fileEventToJson(event: LinkEvent): string | undefined {
       held: undefined,
     });
   }
+  // The estimator's floats (`"rate":157656.73357462737`) are noise to a script: whole bytes a
+  // second, and the time left to a tenth of a second.
+  if (event.type === 'file_progress')
+    return JSON.stringify({
+      ...event,
+      rate: Math.round(event.rate),
+      eta: event.eta === undefined ? undefined : Math.round(event.eta * 10) / 10,
+    });
   return JSON.stringify(event);
 }

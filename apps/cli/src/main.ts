@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     quitting ? process.exit(EXIT.interrupted(signal)) : flow?.interrupt(signal);
   flow = new ChatFlow(
     // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
-    withFinder(peer, link && rendezvousFinder(link, peer.options.connectTimeout)),
+    withFinder(peer, link && rendezvousFinder(link, peer.options.connectTimeout, (line) => say(line))),
     terminal,
     {
       yes: cli.yes,

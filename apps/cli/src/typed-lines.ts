@@ -12,6 +12,7 @@ import type { FlowConsole, FlowOptions } from './flow-console.js';
 import { type FlowOutcome, notSentReason } from './flow-outcome.js';
 import type { FlowState } from './flow-state.js';
 import type { FlowView } from './flow-view.js';
+import { MAX_LINE_BYTES } from './line-cap.js';
 import { readAnswer, readStartLine } from './prompt-lines.js';
 
 /** What a line may ask of the flow. */
@@ -128,8 +129,27 @@ export class TypedLines {
       try {
         client.send(conversation, command.text);
       } catch (error) {
-        outcome.notSent(command.text, notSentReason(error), (error as Error).message, conversation);
+        outcome.notSent(
+          command.text,
+          notSentReason(error),
+          tooLongDetail(command.text, error, !options.interactive),
+          conversation,
+        );
       }
     this.flow.promptAgainIn(conversation);
   }
+}
+
+/**
+ * The engine's words for a text it refused; a piped line cut at MAX_LINE_BYTES (line-cap.ts) was
+ * longer than what reached it, so "message of 1048576 bytes" would understate it.
+ */
+function tooLongDetail(text: string, error: unknown, piped: boolean): string {
+  const words = (error as Error).message;
+  if (!piped || notSentReason(error) !== 'too_large' || Buffer.byteLength(text) < MAX_LINE_BYTES)
+    return words;
+  return words.replace(
+    /^message of \d+ bytes/,
+    `a line of ${MAX_LINE_BYTES} bytes or more (read only to there)`,
+  );
 }

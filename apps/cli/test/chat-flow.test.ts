@@ -8,6 +8,7 @@ import { settle, temporaryDirectory, VirtualNetwork, type VirtualPeer } from '@n
 import { describe, expect, it } from 'vitest';
 import { ChatFlow, EXIT, type FlowConsole, type FlowOptions } from '../src/chat-flow.js';
 import type { LocalEvent } from '../src/json-events.js';
+import { MAX_LINE_BYTES } from '../src/line-cap.js';
 
 /** What a person sees: lines (warnings marked "! "), and the prompt now showing. */
 class RecordingConsole implements FlowConsole {
@@ -565,7 +566,10 @@ describe('ChatFlow', () => {
           type: 'not_sent',
           reason: 'too_large',
           detail: 'message of 200000 bytes exceeds the maximum of 65536 bytes',
-          text: huge,
+          // Never a message: the event keeps its start and says how long it was, not all of it.
+          text: 'x'.repeat(256),
+          truncated: true,
+          bytes: 200_000,
           session: expect.any(Number),
         }),
         expect.objectContaining({ type: 'closed', reason: 'local' }),
@@ -575,6 +579,26 @@ describe('ChatFlow', () => {
         '[127.0.0.1:1111] alice: before',
         '[127.0.0.1:1111] alice: after',
       ]);
+    });
+
+    it('a piped line cut at 1 MiB is said to be 1 MiB or more, not exactly what was read of it', async () => {
+      const { net, alice, bob } = setUp();
+      const a = program(alice, { connect: bob.address, interactive: false });
+      program(bob, { yes: true });
+      // What line-cap.ts passes on of a longer line: its first MAX_LINE_BYTES bytes.
+      const cut = 'z'.repeat(MAX_LINE_BYTES);
+      const feed = pipe(a, [cut]);
+      await settle();
+      expect(runPiped(net, a, feed, 60_000)).toBe(true);
+      expect(a.console.events).toContainEqual(
+        expect.objectContaining({
+          type: 'not_sent',
+          reason: 'too_large',
+          detail: 'a line of 1048576 bytes or more (read only to there) exceeds the maximum of 65536 bytes',
+          truncated: true,
+          bytes: MAX_LINE_BYTES,
+        }),
+      );
     });
 
     it('SIGTERM while our request waits: the request is withdrawn, `interrupted` and `cancelled`, exit 143', async () => {

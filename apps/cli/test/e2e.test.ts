@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { fileURLToPath } from 'node:url';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freshHome, hasIpv6Loopback, hasTmux, TmuxTerminal } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetchatProcess } from './support/netchat-process.js';
@@ -129,7 +129,13 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     const events = a.events();
     expect(events.filter((e) => e.type === 'delivered')).toHaveLength(2);
     expect(events.filter((e) => e.type === 'not_sent')).toEqual([
-      expect.objectContaining({ reason: 'too_large', peer: `127.0.0.1:${portB}`, text: 'y'.repeat(200_000) }),
+      expect.objectContaining({
+        reason: 'too_large',
+        peer: `127.0.0.1:${portB}`,
+        text: 'y'.repeat(256),
+        truncated: true,
+        bytes: 200_000,
+      }),
     ]);
     expect(a.stderr).toContain('Not sent: message of 200000 bytes exceeds the maximum of 65536 bytes.');
   });

@@ -101,18 +101,45 @@ describe('netchat contacts', () => {
     expect(files.knownPeers.check(bob.hex, 'bob')).toMatchObject({ verified: true });
   });
 
+  it('verify of a new key that shares its nick with a known key says the old key is still let in, and how to forget it', () => {
+    const { files, bob } = homeWith();
+    const newBob = generateKeyPair().publicKey;
+    const newHex = Buffer.from(newBob).toString('hex');
+    files.knownPeers.remember(newHex, 'bob', fingerprint(newBob), { at: new Date('2026-11-25T10:00:00Z') });
+    const done = run(contactsCommand, ['verify', fingerprint(newBob)], files);
+    expect(done).toMatchObject({ code: 0, err: [] });
+    expect(done.out).toEqual([
+      `Verified bob (${fingerprint(newBob)}): its requests say so, and another key calling itself bob is refused.`,
+      `bob (${bob.print}) is known too and still let in: if that key is no longer this peer's, netchat contacts forget ${bob.print}`,
+    ]);
+    // What the second line says is so: the old key is still known, not refused.
+    expect(files.knownPeers.check(bob.hex, 'bob')).toMatchObject({ status: 'known' });
+    expect(run(contactsCommand, ['forget', bob.print], files).code).toBe(0);
+    expect(run(contactsCommand, ['verify', fingerprint(newBob)], files).out).toHaveLength(1);
+  });
+
   it('rename and forget a peer by nick or the start of its fingerprint', () => {
     const { files, bob, carol } = homeWith();
     expect(run(contactsCommand, ['rename', 'bob', 'Robert'], files).out).toEqual([
       `bob (${bob.print}) is called Robert from now on.`,
     ]);
     expect(run(contactsCommand, [], files).out[0]).toBe(
-      `Robert  ${bob.print}  127.0.0.1 6666  last seen 2026-11-24 10:00 UTC  (renamed)`,
+      `Robert  ${bob.print}  127.0.0.1 6666  last seen 2026-11-24 10:00 UTC  (renamed: calls itself bob)`,
     );
     expect(run(contactsCommand, ['forget', carol.print.slice(0, 4)], files).code).toBe(0);
     expect(files.knownPeers.list().map((p) => p.nick)).toEqual(['Robert']);
     expect(run(contactsCommand, ['forget', 'carol'], files)).toMatchObject({ code: 1 });
     expect(run(contactsCommand, ['rename', 'Robert'], files).code).toBe(2);
+    // Verifying a renamed peer names both nicks a new key is refused for: its own and the new name.
+    expect(run(contactsCommand, ['verify', bob.print], files).out).toEqual([
+      `Verified Robert (${bob.print}): its requests say so, and another key calling itself bob or Robert is refused.`,
+    ]);
+    const impostor = Buffer.from(generateKeyPair().publicKey).toString('hex');
+    for (const nick of ['bob', 'Robert'])
+      expect(files.knownPeers.check(impostor, nick)).toMatchObject({
+        status: 'nick_conflict',
+        verified: true,
+      });
     expect(run(contactsCommand, ['rename', 'Robert', 'x\u001b[2J'], files).code).toBe(2);
     expect(run(contactsCommand, ['wipe'], files)).toMatchObject({
       code: 2,

@@ -1,4 +1,5 @@
 /** netchat processes finding each other by fingerprint through a rendezvous (in this process, on loopback). */
+import { createSocket } from 'node:dgram';
 import { NetchatPeer, serveRendezvous } from '@netchat/core';
 import { freshHome } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,6 +90,26 @@ describe('netchat with --rendezvous', () => {
         text: `The rendezvous 127.0.0.1:${port} would not register you (it holds as many registrations as its operator allows); trying again in 30 s.`,
       },
     ]);
+  });
+
+  it('with the rendezvous down, a fingerprint says at once that it waits for it, then why it failed', async () => {
+    // A rendezvous that stopped: its port is bound (so nothing else takes it) and answers nothing.
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    const server = `127.0.0.1:${silent.address().port}`;
+    try {
+      const a = netchat('--rendezvous', server, '--connect-timeout', '2');
+      await a.waitFor('Start chat with? (IP Port): ');
+      a.type('AAAA-BBBB-CCCC-DDDD');
+      await a.waitFor(`Not registered with the rendezvous ${server} yet: waiting for it (at most 2 s).`);
+      expect(a.stdout).not.toContain('cannot find the peer');
+      await a.waitFor(
+        `cannot find the peer: not registered with the rendezvous ${server} within 2 s (is it running, and reachable from here?)`,
+      );
+      await a.waitFor('Start chat with? (IP Port): ', 5_000, 2);
+    } finally {
+      silent.close();
+    }
   });
 
   it('without a rendezvous, says one is needed for a fingerprint, and prompts again', async () => {

@@ -105,6 +105,15 @@ export class TuiApp {
     this.view.render();
   }
 
+  /**
+   * A line of news for the person (the rendezvous registered, lost, refused; STUN's answer) on the
+   * home tab: printed on stderr it was drawn over by the screen, or dropped once the screen was up.
+   */
+  notice(line: string): void {
+    this.model.home.log.notice(line);
+    this.view.scheduleRender();
+  }
+
   /** Closes every session gracefully (bounded), restores the terminal, then calls onExit. */
   async quit(): Promise<void> {
     if (this.quitting) return;

@@ -52,20 +52,19 @@ async function main(): Promise<void> {
     opened,
   );
   const { files, downloadFolder } = fileLinkOf(peer, args, settings, home);
-  // Rendezvous and STUN news is printed only before the screen is taken (it would tear the screen).
-  let screenTaken = false;
+  // Rendezvous and STUN news goes to the home tab (on stderr it would tear the screen): what comes
+  // before the screen is up waits for it.
+  let news: ((line: string) => void) | undefined;
+  const early: string[] = [];
   const link = await startRendezvousOrExit(
     program,
     peer,
     args,
     home,
     knownPeers,
-    (line) => {
-      if (!screenTaken) process.stderr.write(`${line}\n`);
-    },
+    (line) => (news ? news(line) : early.push(line)),
     settings,
   );
-  screenTaken = true;
   let history: ChatHistory;
   try {
     history = new ChatHistory(home);
@@ -89,9 +88,14 @@ async function main(): Promise<void> {
     verbose: args.verbose,
     ...(connect && { connect }),
     // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
-    ...(link && { find: rendezvousFinder(link, peer.options.connectTimeout) }),
+    ...(link && {
+      find: rendezvousFinder(link, peer.options.connectTimeout, (line) => news?.(line)),
+    }),
     onExit: () => process.exit(0),
   });
+
+  news = (line) => app.notice(line);
+  for (const line of early.splice(0)) news(line);
 
   // The terminal went away (its window closed, tmux killed): the pty answers writes with EIO or
   // EPIPE. That is a hangup, not a crash: close the sessions (the peers are told) and leave no log.

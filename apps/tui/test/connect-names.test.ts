@@ -210,7 +210,7 @@ describe('the known peers', () => {
     const printed = program.stdout.trim().split('\n');
     expect(printed).toHaveLength(2);
     expect(printed.join('\n')).toContain('(verified)');
-    expect(printed.join('\n')).toContain('(renamed)');
+    expect(printed.join('\n')).toContain('(renamed: calls itself dave)');
     const { port: fake, model } = testModel();
     fake.contactList = KnownPeers.load(copy).list();
     model.editor.insert('/contacts');

@@ -3,12 +3,13 @@ import { relayAddress } from '@netchat/core';
 import { describe, expect, it } from 'vitest';
 import { parseInput } from '../src/model/commands.js';
 import { LineEditor } from '../src/model/line-editor.js';
+import { dialogNotices } from '../src/model/request-dialog.js';
 import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
 import { identityOf, testModel } from './fake-port.js';
 
 /** The lines the dialog shows about the request's key. */
 const trustLines = (request: TuiModel['requests'][number] | undefined) =>
-  request ? texts.trustNotices(request.trust).map((n) => n.text) : [];
+  request ? texts.trustNotices(request.trust, false).map((n) => n.text) : [];
 
 const alice = { host: '127.0.0.1', port: 5555 };
 const bob = { host: '127.0.0.1', port: 6666 };
@@ -115,6 +116,12 @@ describe('who is asking: fingerprints and trust on first use', () => {
       /^WARNING: this peer calls itself "alice", but its key is not the key of the alice you know/,
     );
     expect(model.tabs[0]?.lines.some((l) => l.kind === 'warning' && l.text.startsWith('WARNING'))).toBe(true);
+    // The home tab says what to do if it is alice's new key; the dialog keeps to the answer.
+    expect(texts(0).some((t) => t.startsWith('If alice made a new key, compare '))).toBe(true);
+    const asking = model.dialogRequest;
+    const dialog = asking ? dialogNotices(asking, 'alice').map((n) => n.text) : [];
+    expect(dialog.some((l) => l.startsWith('WARNING'))).toBe(true);
+    expect(dialog.some((l) => l.startsWith('If alice'))).toBe(false);
     model.answerDialog(false);
     expect(port.remembered).toEqual([]);
     expect(texts(0).at(-1)).toBe('Declined the request from 127.0.0.1 6666.');

@@ -64,8 +64,11 @@ function conversationWho(c: Conversation): string {
   return spaced(at);
 }
 
-/** The peer's key: known, new, or (loudly, first) a new key using the nick of a peer we know. */
-export function trustNotices(trust: TrustAssessment): Notice[] {
+/**
+ * The peer's key: known, new, or (loudly, first) a new key using the nick of a peer we know,
+ * then (unless `nextStep` is false: a dialog short of room) what to do if it is that peer's new key.
+ */
+export function trustNotices(trust: TrustAssessment, nextStep = true): Notice[] {
   const nick = terminalSafe(trust.nick);
   switch (trust.level) {
     case 'known': {
@@ -82,6 +85,14 @@ export function trustNotices(trust: TrustAssessment): Notice[] {
           `WARNING: this peer calls itself "${nick}", but its key is not the key of the ${nick} you know (${trust.knownFingerprint ?? ''}). It may be someone else.`,
         ),
         info(`Fingerprint: ${trust.fingerprint} (new)`),
+        // The warning alone left the person with two keys called the same and no way forward.
+        ...(nextStep
+          ? [
+              info(
+                `If ${nick} made a new key, compare ${trust.fingerprint} with them; once you have chatted, netchat contacts verify ${trust.fingerprint} marks it, and netchat contacts forget ${trust.knownFingerprint ?? nick} drops the old one.`,
+              ),
+            ]
+          : []),
       ];
   }
 }
@@ -271,7 +282,10 @@ export function contactText(contact: KnownPeer): string {
   const when = contact.lastSeen
     ? `last seen ${contact.lastSeen.slice(0, 16).replace('T', ' ')} UTC`
     : 'not seen since';
-  const marks = [contact.verified ? 'verified' : '', contact.named ? 'renamed' : ''].filter(Boolean);
+  // A renamed peer still gives itself its own nick (in requests, in history): say which, or the
+  // user cannot tell that "bob" in a request is this "Robert".
+  const renamed = contact.peerNick ? `renamed: calls itself ${terminalSafe(contact.peerNick)}` : 'renamed';
+  const marks = [contact.verified ? 'verified' : '', contact.named ? renamed : ''].filter(Boolean);
   return `${nick}  ${contact.fingerprint}  ${where}  ${when}${marks.length > 0 ? `  (${marks.join(', ')})` : ''}`;
 }
 

@@ -162,10 +162,15 @@ export function endedText(t: Transfer): string {
         return `Could not take ${whatText(t)} from ${who}${d.message ? `: ${oneLine(d.message)}` : ''} (${who} was told: ${reason}).`;
       return `You declined ${whatText(t)} from ${who}${why ? ` (${oneLine(why)})` : ''}.`;
     }
-    case 'cancelled':
+    case 'cancelled': {
+      // Files of it that arrived before the cancel stay: "cancelled" alone read as all of it gone.
+      const arrived = t.direction === 'send' ? t.sent.length : t.received.length;
+      const kept =
+        arrived > 0 ? `: ${arrived} of the ${t.files.length} files had arrived, verified, and stay` : '';
       return t.cancelledBy === 'local'
-        ? `Transfer ${t.id} cancelled.`
-        : `${who} cancelled transfer ${t.id} (${whatText(t)}).`;
+        ? `Transfer ${t.id} cancelled${kept}.`
+        : `${who} cancelled transfer ${t.id} (${whatText(t)})${kept}.`;
+    }
     case 'interrupted':
       return `Transfer ${t.id} interrupted (the chat ended): ${t.direction === 'send' ? 'it is offered again when the chat with this peer opens.' : 'what arrived is kept for a resume.'}`;
     case 'failed':

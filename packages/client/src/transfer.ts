@@ -77,9 +77,9 @@ export interface Transfer {
   endedAt: number | undefined;
   /** The rate and time-left estimator (core's), from the accept on. */
   estimator: ProgressEstimator | undefined;
-  /** Bytes per file (the figure `bytes` sums). */
   /** Per file, the offset it started from this time (what the receiver held: a resume). */
   readonly fileOffsets: number[];
+  /** Per file, the bytes known held (where it started, whole once in place); `bytes` is at least their sum. */
   readonly fileBytes: number[];
 }
 

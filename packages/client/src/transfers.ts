@@ -231,7 +231,9 @@ export class Transfers {
         this.setBytes(t, e.file, e.offset, now);
         return;
       case 'file_progress':
-        this.setBytes(t, e.file, e.bytes, now);
+        // The engine's figure is the whole transfer's (every file), not this file's: summed with
+        // the other files it went past the size (`148 MB/110 MB` for a folder).
+        this.setTransferBytes(t, e.bytes, now);
         if (t.estimator?.reportDue(now))
           this.emit({ type: 'progress', transfer: t, progress: t.estimator.snapshot(now) });
         return;
@@ -316,10 +318,23 @@ export class Transfers {
     }
   }
 
+  /** One file's bytes (where it started, or whole once in place): the transfer's are at least their sum. */
   private setBytes(t: Transfer, file: number, bytes: number, now: number): void {
     if (file < 0 || file >= t.fileBytes.length) return;
     t.fileBytes[file] = bytes;
-    t.bytes = t.fileBytes.reduce((a, b) => a + b, 0);
+    this.setTransferBytes(
+      t,
+      Math.max(
+        t.bytes,
+        t.fileBytes.reduce((a, b) => a + b, 0),
+      ),
+      now,
+    );
+  }
+
+  /** The whole transfer's bytes held or sent, never past its size. */
+  private setTransferBytes(t: Transfer, bytes: number, now: number): void {
+    t.bytes = Math.min(bytes, t.totalSize);
     t.estimator?.update(t.bytes, now);
   }
 

@@ -1,4 +1,6 @@
 /** The client on real Endpoints and virtual time: whole conversations, busy peers, restarts, losses. */
+
+import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import {
   ChatClient,
@@ -8,7 +10,6 @@ import {
   texts,
 } from '../src/index.js';
 import { openChat } from './support/open-chat.js';
-import { settle, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 
 function clientOn(peer: VirtualPeer, settings: ClientSettings = {}) {
   const client = new ChatClient(peer, peer.knownPeers, { clock: () => peer.net.now, ...settings });
@@ -93,6 +94,13 @@ describe('ChatClient', () => {
     expect(notices[0]?.text).toMatch(
       /^WARNING: this peer calls itself "alice", but its key is not the key of the alice you know/,
     );
+    // Then what to do if it is alice's new key: the commands, with both fingerprints.
+    const newKey = request.trust.fingerprint;
+    const oldKey = first.theirs.trust?.fingerprint ?? '';
+    expect(notices.slice(1).map((n) => n.text)).toEqual([
+      `Fingerprint: ${newKey} (new)`,
+      `If alice made a new key, compare ${newKey} with them; once you have chatted, netchat contacts verify ${newKey} marks it, and netchat contacts forget ${oldKey} drops the old one.`,
+    ]);
   });
 
   it('declines requests as busy when at capacity, and the asker reads why without repetition', async () => {

@@ -102,6 +102,60 @@ describe('Transfers', () => {
     expect(sent.relayed).toBe(false);
   });
 
+  it('several files: the figures are of the whole transfer and never pass its size (core gives whole-transfer bytes)', async () => {
+    const { net, a, b, mine } = await setUp({ latency: 20 });
+    const sizes = [600_000, 3, 900_000, 1_200_000];
+    for (const [i, size] of sizes.entries()) a.link.files.set(`f${i}.bin`, data(size, i + 1));
+    const total = sizes.reduce((x, y) => x + y, 0);
+    const offered = await a.transfers.offer(
+      mine,
+      sizes.map((_, i) => `f${i}.bin`),
+    );
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    expect(await b.transfers.accept(offer, { folder: '/dl' })).toEqual({ ok: true });
+    // Sampled after every step of the network: what a progress line or /transfers would show then.
+    let most = 0;
+    const watched = net.run(() => {
+      most = Math.max(most, offer.bytes, sent.bytes);
+      for (const t of [offer, sent]) {
+        const shown = a.transfers.progress(t)?.bytes ?? b.transfers.progress(t)?.bytes ?? 0;
+        most = Math.max(most, shown);
+      }
+      return offer.phase === 'done' && sent.phase === 'done';
+    }, 120_000);
+    expect(watched).toBe(true);
+    expect(b.of('progress').length).toBeGreaterThan(1);
+    for (const u of [...a.of('progress'), ...b.of('progress')])
+      expect(u.progress.bytes).toBeLessThanOrEqual(total);
+    expect(most).toBeLessThanOrEqual(total);
+    expect(offer.bytes).toBe(total);
+    expect(sent.bytes).toBe(total);
+  });
+
+  it('a cancel after some files of several arrived says how many arrived, verified, on both sides', async () => {
+    const { net, a, b, mine } = await setUp({ latency: 20 });
+    a.link.files.set('one.bin', data(1000, 1));
+    a.link.files.set('two.bin', data(2000, 2));
+    a.link.files.set('three.bin', data(4_000_000, 3));
+    const offered = await a.transfers.offer(mine, ['one.bin', 'two.bin', 'three.bin']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    expect(await b.transfers.accept(offer, { folder: '/dl' })).toEqual({ ok: true });
+    expect(net.run(() => offer.received.length === 2 && sent.sent.length === 2, 60_000)).toBe(true);
+    expect(offer.phase).toBe('moving');
+    expect(b.transfers.cancel(offer)).toBe(true);
+    expect(net.run(() => offer.phase === 'cancelled' && sent.phase === 'cancelled', 10_000)).toBe(true);
+    expect(texts.endedText(offer)).toBe(
+      'Transfer 1 cancelled: 2 of the 3 files had arrived, verified, and stay.',
+    );
+    expect(texts.endedText(sent)).toBe(
+      'bob cancelled transfer 1 (3 files): 2 of the 3 files had arrived, verified, and stay.',
+    );
+  });
+
   it('a peer without files: the offer fails at once with a clear message, nothing is offered', async () => {
     const { a, mine } = await setUp({ bobFiles: false });
     a.link.files.set('a.txt', data(10));

@@ -144,6 +144,7 @@ export async function startRendezvousOrExit(
     acceptFrom: known ? 'listed' : 'anyone',
     listedKeys: known ? knownPeers.list().map((p) => Uint8Array.from(Buffer.from(p.publicKey, 'hex'))) : [],
   });
+  serverOf.set(link, server);
   link.on('update', (u) => {
     if (u.type === 'registered')
       say(
@@ -168,19 +169,31 @@ function refusalText(reason: string): string {
     : reason.replaceAll('_', ' ');
 }
 
+/** The rendezvous each link registers with, for the finder's words. */
+const serverOf = new WeakMap<RendezvousLink, Address>();
+
 /**
  * The link's `find`, for the client's PeerPort: it first waits (at most `waitMs`, the connect
  * timeout) until we are registered, so a fingerprint given at start (--connect, or the first line
  * of a pipe) is asked for once the rendezvous knows us, instead of failing as "not registered yet".
+ * A wait is said at once (`say`): with the rendezvous down, the person saw nothing for 30 s.
  */
 export function rendezvousFinder(
   link: RendezvousLink,
   waitMs: number,
+  say: (line: string) => void = () => {},
 ): (fingerprint: string) => Promise<Address> {
   return async (fingerprint) => {
-    if (!(await link.whenRegistered(waitMs)))
+    const server = serverOf.get(link);
+    const which = server ? `the rendezvous ${formatAddress(server)}` : 'the rendezvous';
+    const registered = link.whenRegistered(waitMs);
+    // Settled already when registered (no wait to tell of); pending otherwise.
+    const now = await Promise.race([registered, Promise.resolve(undefined)]);
+    if (now === undefined)
+      say(`Not registered with ${which} yet: waiting for it (at most ${waitMs / 1000} s).`);
+    if (!(await registered))
       throw new Error(
-        `cannot find the peer: not registered with the rendezvous within ${waitMs / 1000} s (is it reachable?)`,
+        `cannot find the peer: not registered with ${which} within ${waitMs / 1000} s (is it running, and reachable from here?)`,
       );
     return link.find(fingerprint);
   };

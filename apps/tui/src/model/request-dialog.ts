@@ -45,7 +45,8 @@ export function dialogNotices(request: WaitingRequest, nick: string): Texts.Noti
   return [
     { text: texts.requestFromText(request.peer), warning: false },
     ...(request.nick ? [{ text: `Nick: ${nick}`, warning: false }] : []),
-    ...texts.trustNotices(request.trust),
+    // What to do about a new key is on the home tab: the dialog keeps to what answering needs.
+    ...texts.trustNotices(request.trust, false),
   ];
 }
 
@@ -57,7 +58,10 @@ export function dialogNotices(request: WaitingRequest, nick: string): Texts.Noti
  */
 export function shortDialogNotices(request: WaitingRequest, nick: string): Texts.Notice[] {
   const trust = request.trust;
-  const from = { text: `From: ${texts.spaced(request.peer)}${request.nick ? ` (${nick})` : ''}`, warning: false };
+  const from = {
+    text: `From: ${texts.spaced(request.peer)}${request.nick ? ` (${nick})` : ''}`,
+    warning: false,
+  };
   if (trust.level === 'known') return [from, ...texts.trustNotices(trust)];
   const key = { text: `Fingerprint: ${trust.fingerprint} (new)`, warning: false };
   if (trust.level === 'new') return [from, key];
