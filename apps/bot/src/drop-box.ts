@@ -6,14 +6,20 @@
  * Each transfer is logged: its offer, the answer, each file received (path, size, hash, seconds)
  * or failed, its end. Resumes go through the same checks (core's own auto-resume is off here).
  * Names a peer offers never leave DIR (core's FileLink and PartialStore: PROTOCOL.md, Files).
+ *
+ * The partial files a transfer cut short leaves (kept for a resume) are counted from the disk
+ * before each offer is weighed: a peer that starts transfers and abandons them, again and again,
+ * would otherwise fill the disk past the quota with partials once their reservations ended.
  */
 import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type FileLink,
   formatAddress,
   type LinkEvent,
   type NetchatPeer,
+  partialId,
   type TransferId,
 } from '@netchat/core';
 import type { Logger } from 'pino';
@@ -39,11 +45,18 @@ export interface DropBoxSummary {
 /** Entries walked to measure DIR at start, at most (a folder of millions is not walked whole). */
 const MAX_WALKED = 100_000;
 
+/** core's partial files (PartialStore: `.netchat-<id>.part`, `.state` and its temporaries), at DIR's top. */
+const PARTIAL_NAME = /^\.netchat-([0-9a-f]{32})\.(part|state)/;
+
 export class DropBox {
-  /** Bytes in DIR (at start, then each file received). */
+  /** Bytes of DIR's files but the partials (at start, then each file received). */
   private used: number;
-  /** Bytes accepted transfers may still bring, by transfer. */
+  /** Bytes of the partials no accepted transfer is writing (measured before each offer is weighed). */
+  private partials: number;
+  /** Bytes accepted transfers may still bring, by transfer (their partials are not in `partials`). */
   private readonly reserved = new Map<TransferId, number>();
+  /** Offers are weighed one at a time: two at once would both see the room of one. */
+  private weighing: Promise<void> = Promise.resolve();
   readonly summary: DropBoxSummary = {
     offers: 0,
     accepted: 0,
@@ -60,7 +73,8 @@ export class DropBox {
     private readonly log: Logger,
     private readonly settings: DropBoxSettings,
   ) {
-    this.used = folderBytes(settings.folder);
+    this.partials = partialBytes(settings.folder);
+    this.used = folderBytes(settings.folder) - this.partials;
     link.on('event', (e) => this.onEvent(e));
     link.on('warning', (line) => this.log.warn({ event: 'files_warning', detail: line }, line));
   }
@@ -69,12 +83,13 @@ export class DropBox {
   get room(): number {
     let reserved = 0;
     for (const bytes of this.reserved.values()) reserved += bytes;
-    return Math.max(0, this.settings.quota - this.used - reserved);
+    return Math.max(0, this.settings.quota - this.used - this.partials - reserved);
   }
 
   async close(): Promise<void> {
     await this.link.close();
-    this.log.info({ event: 'files_summary', ...this.summary, used: this.used }, 'files summary');
+    const used = this.used + partialBytes(this.settings.folder);
+    this.log.info({ event: 'files_summary', ...this.summary, used }, 'files summary');
   }
 
   private onEvent(e: LinkEvent): void {
@@ -82,7 +97,15 @@ export class DropBox {
     const base = { transfer: e.transfer, session: e.session, ...(peer && { peer: formatAddress(peer) }) };
     switch (e.type) {
       case 'file_offer':
-        if (e.direction === 'receive') void this.onOffer(e, base);
+        if (e.direction === 'receive')
+          this.weighing = this.weighing
+            .then(() => this.onOffer(e, base))
+            .catch((error) =>
+              this.log.warn(
+                { event: 'file_refused', ...base, detail: (error as Error).message },
+                'could not weigh',
+              ),
+            );
         return;
       case 'file_accepted':
         this.log.info({ event: 'file_accepted', ...base, offset: e.offset }, 'file accepted');
@@ -158,6 +181,9 @@ export class DropBox {
         `${large.size} bytes in one file, more than the ${this.settings.maxFileSize} taken`,
         base,
       );
+    await this.measurePartials();
+    // The peer may have cancelled while the partials were measured.
+    if (this.link.transfer(e.transfer)?.state !== 'offered') return;
     const needed = e.totalSize - held;
     if (needed > this.room)
       return this.decline(
@@ -167,7 +193,8 @@ export class DropBox {
         base,
         'quota',
       );
-    this.reserved.set(e.transfer, needed);
+    // The whole size is reserved: what it holds already leaves `partials` at the next measure.
+    this.reserved.set(e.transfer, e.totalSize);
     try {
       const outcome = await this.link.accept(e.transfer, {
         folder: this.settings.folder,
@@ -200,11 +227,61 @@ export class DropBox {
     if (this.link.transfer(transfer)?.state === 'offered') this.link.decline(transfer, reason);
   }
 
+  /**
+   * The bytes of DIR's partials but those of accepted transfers (counted in `reserved`): what
+   * transfers cut short left. Never throws (a folder that cannot be read keeps the last figure).
+   */
+  private async measurePartials(): Promise<void> {
+    const writing = new Set<string>();
+    for (const transfer of this.reserved.keys()) {
+      const info = this.link.transfer(transfer);
+      for (const f of info?.files ?? [])
+        writing.add(partialId({ senderKey: info?.peerKey ?? '', hash: f.hash, size: f.size }));
+    }
+    let names: string[];
+    try {
+      names = await readdir(this.settings.folder);
+    } catch {
+      return;
+    }
+    let total = 0;
+    for (const name of names.slice(0, MAX_WALKED)) {
+      const id = PARTIAL_NAME.exec(name)?.[1];
+      if (id === undefined || writing.has(id)) continue;
+      total += await lstat(join(this.settings.folder, name)).then(
+        (s) => (s.isFile() ? s.size : 0),
+        () => 0,
+      );
+    }
+    this.partials = total;
+  }
+
   /** A file arrived: what it brought is no longer reserved. */
   private release(transfer: TransferId, bytes: number): void {
     const left = this.reserved.get(transfer);
     if (left !== undefined) this.reserved.set(transfer, Math.max(0, left - bytes));
   }
+}
+
+/** The bytes of core's partial files at the top of `folder` (what `PARTIAL_NAME` matches). */
+export function partialBytes(folder: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const name of names.slice(0, MAX_WALKED)) {
+    if (!PARTIAL_NAME.test(name)) continue;
+    try {
+      const s = lstatSync(join(folder, name));
+      if (s.isFile()) total += s.size;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
 }
 
 /** The bytes of the regular files under `folder` (partial files too), symbolic links not followed. */
