@@ -10,6 +10,8 @@
  * The partial files a transfer cut short leaves (kept for a resume) are counted from the disk
  * before each offer is weighed: a peer that starts transfers and abandons them, again and again,
  * would otherwise fill the disk past the quota with partials once their reservations ended.
+ * Each file and folder counts at least `MIN_CHARGE` bytes: empty files cost no bytes but an inode
+ * each, and a quota in bytes alone let a peer make as many as it liked, 10,000 an offer.
  */
 import { lstatSync, readdirSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
@@ -45,13 +47,22 @@ export interface DropBoxSummary {
 /** Entries walked to measure DIR at start, at most (a folder of millions is not walked whole). */
 const MAX_WALKED = 100_000;
 
+/**
+ * What a file or a folder counts at least against the quota (bytes): a disk block, and it stands
+ * for the inode and directory entry every file takes. A 1 GB quota holds at most 262,144 entries.
+ */
+export const MIN_CHARGE = 4096;
+
+/** What a file of `size` bytes counts against the quota. */
+export const charge = (size: number): number => Math.max(size, MIN_CHARGE);
+
 /** core's partial files (PartialStore: `.netchat-<id>.part`, `.state` and its temporaries), at DIR's top. */
 const PARTIAL_NAME = /^\.netchat-([0-9a-f]{32})\.(part|state)/;
 
 export class DropBox {
-  /** Bytes of DIR's files but the partials (at start, then each file received). */
+  /** What DIR's files and folders but the partials count (`charge`: at start, then each file received). */
   private used: number;
-  /** Bytes of the partials no accepted transfer is writing (measured before each offer is weighed). */
+  /** What the partials no accepted transfer is writing count (measured before each offer is weighed). */
   private partials: number;
   /** Bytes accepted transfers may still bring, by transfer (their partials are not in `partials`). */
   private readonly reserved = new Map<TransferId, number>();
@@ -113,8 +124,8 @@ export class DropBox {
       case 'file_received':
         this.summary.filesReceived++;
         this.summary.bytesReceived += e.size;
-        this.used += e.size;
-        this.release(e.transfer, e.size);
+        this.used += charge(e.size);
+        this.release(e.transfer, charge(e.size));
         this.log.info(
           { event: 'file_received', ...base, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds },
           'file received',
@@ -184,17 +195,21 @@ export class DropBox {
     await this.measurePartials();
     // The peer may have cancelled while the partials were measured.
     if (this.link.transfer(e.transfer)?.state !== 'offered') return;
-    const needed = e.totalSize - held;
-    if (needed > this.room)
+    const charged = offerCharge(e.files);
+    const needed = charged - held;
+    if (needed > this.room) {
+      // Said in files too when the entries' charge is what made it count.
+      const entries = charged > e.totalSize ? ` (${e.files.length} files, each at least ${MIN_CHARGE})` : '';
       return this.decline(
         e.transfer,
         'no_room',
-        `quota: ${needed} bytes offered, ${this.room} left of ${this.settings.quota}`,
+        `quota: ${needed} bytes offered${entries}, ${this.room} left of ${this.settings.quota}`,
         base,
         'quota',
       );
-    // The whole size is reserved: what it holds already leaves `partials` at the next measure.
-    this.reserved.set(e.transfer, e.totalSize);
+    }
+    // The whole charge is reserved: what it holds already leaves `partials` at the next measure.
+    this.reserved.set(e.transfer, charged);
     try {
       const outcome = await this.link.accept(e.transfer, {
         folder: this.settings.folder,
@@ -228,7 +243,7 @@ export class DropBox {
   }
 
   /**
-   * The bytes of DIR's partials but those of accepted transfers (counted in `reserved`): what
+   * What DIR's partials but those of accepted transfers count (counted in `reserved`): what
    * transfers cut short left. Never throws (a folder that cannot be read keeps the last figure).
    */
   private async measurePartials(): Promise<void> {
@@ -249,7 +264,7 @@ export class DropBox {
       const id = PARTIAL_NAME.exec(name)?.[1];
       if (id === undefined || writing.has(id)) continue;
       total += await lstat(join(this.settings.folder, name)).then(
-        (s) => (s.isFile() ? s.size : 0),
+        (s) => (s.isFile() ? charge(s.size) : 0),
         () => 0,
       );
     }
@@ -263,7 +278,7 @@ export class DropBox {
   }
 }
 
-/** The bytes of core's partial files at the top of `folder` (what `PARTIAL_NAME` matches). */
+/** What core's partial files at the top of `folder` (what `PARTIAL_NAME` matches) count (`charge`). */
 export function partialBytes(folder: string): number {
   let names: string[];
   try {
@@ -276,7 +291,7 @@ export function partialBytes(folder: string): number {
     if (!PARTIAL_NAME.test(name)) continue;
     try {
       const s = lstatSync(join(folder, name));
-      if (s.isFile()) total += s.size;
+      if (s.isFile()) total += charge(s.size);
     } catch {
       // Gone meanwhile.
     }
@@ -284,7 +299,22 @@ export function partialBytes(folder: string): number {
   return total;
 }
 
-/** The bytes of the regular files under `folder` (partial files too), symbolic links not followed. */
+/** What an offer counts against the quota: each file's charge, and each folder its paths name. */
+export function offerCharge(files: readonly { readonly path: string; readonly size: number }[]): number {
+  let total = 0;
+  const folders = new Set<string>();
+  for (const f of files) {
+    total += charge(f.size);
+    for (let at = f.path.indexOf('/'); at >= 0; at = f.path.indexOf('/', at + 1))
+      folders.add(f.path.slice(0, at));
+  }
+  return total + folders.size * MIN_CHARGE;
+}
+
+/**
+ * What the regular files under `folder` (partial files too) and its folders count against the
+ * quota (`charge`), symbolic links not followed.
+ */
 export function folderBytes(folder: string): number {
   let total = 0;
   let walked = 0;
@@ -300,8 +330,10 @@ export function folderBytes(folder: string): number {
       const path = join(dir, name);
       try {
         const s = lstatSync(path);
-        if (s.isDirectory()) walk(path);
-        else if (s.isFile()) total += s.size;
+        if (s.isDirectory()) {
+          total += MIN_CHARGE;
+          walk(path);
+        } else if (s.isFile()) total += charge(s.size);
       } catch {
         // Gone meanwhile.
       }
