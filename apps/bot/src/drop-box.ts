@@ -44,6 +44,13 @@ export interface DropBoxSummary {
   filesFailed: number;
 }
 
+/**
+ * Transfers from one host (IP) received at once, at most; past it its offers are declined
+ * `too_many_offers`. core receives 32 at once in all: one stranger that offered 32 files and
+ * never sent a byte held every slot, and every other peer's offer was declined while it stayed.
+ */
+export const MAX_RECEIVING_PER_HOST = 4;
+
 /** Entries walked to measure DIR at start, at most (a folder of millions is not walked whole). */
 const MAX_WALKED = 100_000;
 
@@ -64,8 +71,11 @@ export class DropBox {
   private used: number;
   /** What the partials no accepted transfer is writing count (measured before each offer is weighed). */
   private partials: number;
-  /** Bytes accepted transfers may still bring, by transfer (their partials are not in `partials`). */
-  private readonly reserved = new Map<TransferId, number>();
+  /**
+   * Accepted transfers: what each may still bring (their partials are not in `partials`), and
+   * the host it comes from (`MAX_RECEIVING_PER_HOST`).
+   */
+  private readonly reserved = new Map<TransferId, { bytes: number; host: string }>();
   /** Offers are weighed one at a time: two at once would both see the room of one. */
   private weighing: Promise<void> = Promise.resolve();
   readonly summary: DropBoxSummary = {
@@ -93,7 +103,7 @@ export class DropBox {
   /** Bytes the quota has left now. */
   get room(): number {
     let reserved = 0;
-    for (const bytes of this.reserved.values()) reserved += bytes;
+    for (const { bytes } of this.reserved.values()) reserved += bytes;
     return Math.max(0, this.settings.quota - this.used - this.partials - reserved);
   }
 
@@ -184,6 +194,15 @@ export class DropBox {
     const peer = this.peer.session(e.session)?.peer;
     const refusal = peer ? this.policy.refusal(peer) : 'the chat ended';
     if (refusal) return this.decline(e.transfer, 'not_allowed', refusal, base);
+    const host = peer?.host ?? '';
+    const running = [...this.reserved.values()].filter((r) => r.host === host).length;
+    if (running >= MAX_RECEIVING_PER_HOST)
+      return this.decline(
+        e.transfer,
+        'too_many_offers',
+        `${running} transfers from ${host} are being received already`,
+        base,
+      );
     const large = e.files.find((f) => f.size > this.settings.maxFileSize);
     if (large)
       return this.decline(
@@ -209,7 +228,7 @@ export class DropBox {
       );
     }
     // The whole charge is reserved: what it holds already leaves `partials` at the next measure.
-    this.reserved.set(e.transfer, charged);
+    this.reserved.set(e.transfer, { bytes: charged, host });
     try {
       const outcome = await this.link.accept(e.transfer, {
         folder: this.settings.folder,
@@ -232,7 +251,7 @@ export class DropBox {
 
   private decline(
     transfer: TransferId,
-    reason: 'not_allowed' | 'too_large' | 'no_room',
+    reason: 'not_allowed' | 'too_large' | 'no_room' | 'too_many_offers',
     detail: string,
     base: Record<string, unknown>,
     why: string = reason,
@@ -274,7 +293,7 @@ export class DropBox {
   /** A file arrived: what it brought is no longer reserved. */
   private release(transfer: TransferId, bytes: number): void {
     const left = this.reserved.get(transfer);
-    if (left !== undefined) this.reserved.set(transfer, Math.max(0, left - bytes));
+    if (left !== undefined) left.bytes = Math.max(0, left.bytes - bytes);
   }
 }
 
