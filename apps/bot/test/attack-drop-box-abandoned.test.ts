@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileLink, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
 import { CutCable } from './support/cut-cable.js';
+import { FileSender } from './support/file-sender.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -64,17 +64,10 @@ describe('the drop box and transfers abandoned again and again', () => {
       cleanup.push(() => cable.close());
       cable.cutAfter = SENT_BEFORE_CUT;
       // A new key each round: each file is a partial of its own (sender key, hash, size).
-      const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-      const link = new FileLink(peer);
-      cleanup.push(async () => {
-        await link.close();
-        await peer.close(0);
-      });
-      const session = new Promise<number>((resolve) => peer.on('features', (e) => resolve(e.session)));
-      await peer.connect('127.0.0.1', cable.port);
+      const stranger = await FileSender.connect(cable.port, cleanup);
       const src = join(root, `f${round}.bin`);
       writeFileSync(src, randomBytes(FILE));
-      await link.offer(await session, [src]);
+      await stranger.offer([src]);
       // The bot answers (taken or refused); taken, the cable cuts itself mid-file; refused, the
       // stranger vanishes anyway. The bot loses the session on its heartbeats.
       const answers = (l: { event?: string }) => l.event === 'file_accepted' || l.event === 'file_refused';
@@ -96,17 +89,10 @@ describe('the drop box and transfers abandoned again and again', () => {
     expect(dirBytes(dir)).toBeGreaterThan(SENT_BEFORE_CUT / 2);
 
     // The bot still takes what fits, and counts the partials in its summary.
-    const honest = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const link = new FileLink(honest);
-    cleanup.push(async () => {
-      await link.close();
-      await honest.close(100);
-    });
-    const session = new Promise<number>((resolve) => honest.on('features', (e) => resolve(e.session)));
-    await honest.connect('127.0.0.1', port);
+    const honest = await FileSender.connect(port, cleanup, '127.0.0.2');
     const small = join(root, 'small.bin');
     writeFileSync(small, randomBytes(100_000));
-    await link.offer(await session, [small]);
+    await honest.offer([small]);
     await b.waitForLogs((l) => l.event === 'file_received', 1, 20_000);
     b.kill('SIGTERM');
     const [summary] = await b.waitForLogs((l) => l.event === 'files_summary');

@@ -8,9 +8,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileLink, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
+import { FileSender } from './support/file-sender.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -53,18 +53,10 @@ describe('the drop box and empty files by the ten thousand', () => {
     ]);
     cleanup.push(() => b.kill());
     const port = await b.port();
-    const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const link = new FileLink(peer);
-    cleanup.push(async () => {
-      await link.close();
-      await peer.close(0);
-    });
-    const session = new Promise<number>((resolve) => peer.on('features', (e) => resolve(e.session)));
-    await peer.connect('127.0.0.1', port);
-    const s = await session;
+    const stranger = await FileSender.connect(port, cleanup);
     const answers = (l: { event?: string }) => l.event === 'file_accepted' || l.event === 'file_refused';
     const answer = async (folder: string, round: number) => {
-      await link.offer(s, [folder]);
+      await stranger.offer([folder]);
       return (await b.waitForLogs(answers, round, 30_000)).at(-1);
     };
 

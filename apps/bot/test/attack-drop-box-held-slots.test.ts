@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileLink, type LinkEvent, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndependentPeer } from '../../../packages/core/test/interop/index.mjs';
 import { BotProcess } from './support/bot-process.js';
+import { FileSender } from './support/file-sender.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -51,27 +51,11 @@ describe('a stranger that holds the drop box’s receiving slots', () => {
     }
     const taken = b.logs().filter((l) => l.event === 'file_accepted').length;
 
-    const honest = await NetchatPeer.listen({ port: 0, host: '127.0.0.2', streams: true, files: true });
-    const link = new FileLink(honest);
-    cleanup.push(async () => {
-      await link.close();
-      await honest.close(100);
-    });
-    const events: LinkEvent[] = [];
-    link.on('event', (e) => events.push(e));
-    const honestSession = new Promise<number>((resolve) =>
-      honest.once('features', (e) => resolve(e.session)),
-    );
-    await honest.connect('127.0.0.1', port);
+    const honest = await FileSender.connect(port, cleanup, '127.0.0.2');
     const src = join(root, 'honest.bin');
     const data = randomBytes(10_000);
     writeFileSync(src, data);
-    const transfer = await link.offer(await honestSession, [src]);
-    const ends = (e: LinkEvent) =>
-      e.transfer === transfer && (e.type === 'file_done' || e.type === 'file_declined');
-    for (const deadline = Date.now() + 20_000; !events.some(ends) && Date.now() < deadline; )
-      await new Promise((r) => setTimeout(r, 20));
-    const end = events.find(ends);
+    const end = await honest.end(await honest.offer([src]));
     const refused = b.logs().filter((l) => l.event === 'file_refused' && l.reason === 'too_many_offers');
     console.log(
       `held slots: ${taken} of the stranger's ${OFFERS} offers taken, ${refused.length} refused (too_many_offers); ` +

@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileLink, type LinkEvent, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndependentPeer } from '../../../packages/core/test/interop/index.mjs';
 import { BotProcess } from './support/bot-process.js';
+import { FileSender } from './support/file-sender.js';
 import { rssKiB } from './support/victim-measures.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -75,24 +75,12 @@ describe('strangers whose streams never have their first byte', () => {
     }
 
     // An honest peer's file arrives (the bot reads what it can read).
-    const honest = await NetchatPeer.listen({ port: 0, host: '127.0.0.2', streams: true, files: true });
-    const link = new FileLink(honest);
-    cleanup.push(async () => {
-      await link.close();
-      await honest.close(100);
-    });
-    const events: LinkEvent[] = [];
-    link.on('event', (e) => events.push(e));
-    const session = new Promise<number>((resolve) => honest.once('features', (e) => resolve(e.session)));
-    await honest.connect('127.0.0.1', port);
+    const honest = await FileSender.connect(port, cleanup, '127.0.0.2');
     const src = join(root, 'honest.bin');
     const data = randomBytes(1_000_000);
     writeFileSync(src, data);
     const started = performance.now();
-    const transfer = await link.offer(await session, [src]);
-    const done = (e: LinkEvent) => e.transfer === transfer && e.type === 'file_done';
-    for (const deadline = Date.now() + 30_000; !events.some(done) && Date.now() < deadline; )
-      await new Promise((r) => setTimeout(r, 20));
+    const end = await honest.end(await honest.offer([src]), 30_000);
     const seconds = (performance.now() - started) / 1000;
     const after = rssKiB(pid);
     const each = (after - before) / STRANGERS;
@@ -100,7 +88,7 @@ describe('strangers whose streams never have their first byte', () => {
       `stream gaps: ${STRANGERS} strangers sent ${sent} B; bot RSS ${before} KiB before, ${after} KiB after ` +
         `(+${each.toFixed(0)} KiB a stranger); an honest 1 MB file in ${seconds.toFixed(2)} s`,
     );
-    expect(events.find(done)).toMatchObject({ verified: 1 });
+    expect(end).toMatchObject({ type: 'file_done', verified: 1 });
     expect(readFileSync(join(dir, 'honest.bin')).equals(data)).toBe(true);
     expect(each).toBeLessThan(4 * 1024);
     expect(b.child.exitCode).toBe(null);
