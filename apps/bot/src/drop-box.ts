@@ -6,14 +6,22 @@
  * Each transfer is logged: its offer, the answer, each file received (path, size, hash, seconds)
  * or failed, its end. Resumes go through the same checks (core's own auto-resume is off here).
  * Names a peer offers never leave DIR (core's FileLink and PartialStore: PROTOCOL.md, Files).
+ *
+ * The partial files a transfer cut short leaves (kept for a resume) are counted from the disk
+ * before each offer is weighed: a peer that starts transfers and abandons them, again and again,
+ * would otherwise fill the disk past the quota with partials once their reservations ended.
+ * Each file and folder counts at least `MIN_CHARGE` bytes: empty files cost no bytes but an inode
+ * each, and a quota in bytes alone let a peer make as many as it liked, 10,000 an offer.
  */
 import { lstatSync, readdirSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type FileLink,
   formatAddress,
   type LinkEvent,
   type NetchatPeer,
+  partialId,
   type TransferId,
 } from '@netchat/core';
 import type { Logger } from 'pino';
@@ -36,14 +44,40 @@ export interface DropBoxSummary {
   filesFailed: number;
 }
 
+/**
+ * Transfers from one host (IP) received at once, at most; past it its offers are declined
+ * `too_many_offers`. core receives 32 at once in all: one stranger that offered 32 files and
+ * never sent a byte held every slot, and every other peer's offer was declined while it stayed.
+ */
+export const MAX_RECEIVING_PER_HOST = 4;
+
 /** Entries walked to measure DIR at start, at most (a folder of millions is not walked whole). */
 const MAX_WALKED = 100_000;
 
+/**
+ * What a file or a folder counts at least against the quota (bytes): a disk block, and it stands
+ * for the inode and directory entry every file takes. A 1 GB quota holds at most 262,144 entries.
+ */
+export const MIN_CHARGE = 4096;
+
+/** What a file of `size` bytes counts against the quota. */
+export const charge = (size: number): number => Math.max(size, MIN_CHARGE);
+
+/** core's partial files (PartialStore: `.netchat-<id>.part`, `.state` and its temporaries), at DIR's top. */
+const PARTIAL_NAME = /^\.netchat-([0-9a-f]{32})\.(part|state)/;
+
 export class DropBox {
-  /** Bytes in DIR (at start, then each file received). */
+  /** What DIR's files and folders but the partials count (`charge`: at start, then each file received). */
   private used: number;
-  /** Bytes accepted transfers may still bring, by transfer. */
-  private readonly reserved = new Map<TransferId, number>();
+  /** What the partials no accepted transfer is writing count (measured before each offer is weighed). */
+  private partials: number;
+  /**
+   * Accepted transfers: what each may still bring (their partials are not in `partials`), and
+   * the host it comes from (`MAX_RECEIVING_PER_HOST`).
+   */
+  private readonly reserved = new Map<TransferId, { bytes: number; host: string }>();
+  /** Offers are weighed one at a time: two at once would both see the room of one. */
+  private weighing: Promise<void> = Promise.resolve();
   readonly summary: DropBoxSummary = {
     offers: 0,
     accepted: 0,
@@ -60,7 +94,8 @@ export class DropBox {
     private readonly log: Logger,
     private readonly settings: DropBoxSettings,
   ) {
-    this.used = folderBytes(settings.folder);
+    this.partials = partialBytes(settings.folder);
+    this.used = folderBytes(settings.folder) - this.partials;
     link.on('event', (e) => this.onEvent(e));
     link.on('warning', (line) => this.log.warn({ event: 'files_warning', detail: line }, line));
   }
@@ -68,13 +103,14 @@ export class DropBox {
   /** Bytes the quota has left now. */
   get room(): number {
     let reserved = 0;
-    for (const bytes of this.reserved.values()) reserved += bytes;
-    return Math.max(0, this.settings.quota - this.used - reserved);
+    for (const { bytes } of this.reserved.values()) reserved += bytes;
+    return Math.max(0, this.settings.quota - this.used - this.partials - reserved);
   }
 
   async close(): Promise<void> {
     await this.link.close();
-    this.log.info({ event: 'files_summary', ...this.summary, used: this.used }, 'files summary');
+    const used = this.used + partialBytes(this.settings.folder);
+    this.log.info({ event: 'files_summary', ...this.summary, used }, 'files summary');
   }
 
   private onEvent(e: LinkEvent): void {
@@ -82,7 +118,15 @@ export class DropBox {
     const base = { transfer: e.transfer, session: e.session, ...(peer && { peer: formatAddress(peer) }) };
     switch (e.type) {
       case 'file_offer':
-        if (e.direction === 'receive') void this.onOffer(e, base);
+        if (e.direction === 'receive')
+          this.weighing = this.weighing
+            .then(() => this.onOffer(e, base))
+            .catch((error) =>
+              this.log.warn(
+                { event: 'file_refused', ...base, detail: (error as Error).message },
+                'could not weigh',
+              ),
+            );
         return;
       case 'file_accepted':
         this.log.info({ event: 'file_accepted', ...base, offset: e.offset }, 'file accepted');
@@ -90,8 +134,8 @@ export class DropBox {
       case 'file_received':
         this.summary.filesReceived++;
         this.summary.bytesReceived += e.size;
-        this.used += e.size;
-        this.release(e.transfer, e.size);
+        this.used += charge(e.size);
+        this.release(e.transfer, charge(e.size));
         this.log.info(
           { event: 'file_received', ...base, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds },
           'file received',
@@ -150,6 +194,15 @@ export class DropBox {
     const peer = this.peer.session(e.session)?.peer;
     const refusal = peer ? this.policy.refusal(peer) : 'the chat ended';
     if (refusal) return this.decline(e.transfer, 'not_allowed', refusal, base);
+    const host = peer?.host ?? '';
+    const running = [...this.reserved.values()].filter((r) => r.host === host).length;
+    if (running >= MAX_RECEIVING_PER_HOST)
+      return this.decline(
+        e.transfer,
+        'too_many_offers',
+        `${running} transfers from ${host} are being received already`,
+        base,
+      );
     const large = e.files.find((f) => f.size > this.settings.maxFileSize);
     if (large)
       return this.decline(
@@ -158,16 +211,24 @@ export class DropBox {
         `${large.size} bytes in one file, more than the ${this.settings.maxFileSize} taken`,
         base,
       );
-    const needed = e.totalSize - held;
-    if (needed > this.room)
+    await this.measurePartials();
+    // The peer may have cancelled while the partials were measured.
+    if (this.link.transfer(e.transfer)?.state !== 'offered') return;
+    const charged = offerCharge(e.files);
+    const needed = charged - held;
+    if (needed > this.room) {
+      // Said in files too when the entries' charge is what made it count.
+      const entries = charged > e.totalSize ? ` (${e.files.length} files, each at least ${MIN_CHARGE})` : '';
       return this.decline(
         e.transfer,
         'no_room',
-        `quota: ${needed} bytes offered, ${this.room} left of ${this.settings.quota}`,
+        `quota: ${needed} bytes offered${entries}, ${this.room} left of ${this.settings.quota}`,
         base,
         'quota',
       );
-    this.reserved.set(e.transfer, needed);
+    }
+    // The whole charge is reserved: what it holds already leaves `partials` at the next measure.
+    this.reserved.set(e.transfer, { bytes: charged, host });
     try {
       const outcome = await this.link.accept(e.transfer, {
         folder: this.settings.folder,
@@ -190,7 +251,7 @@ export class DropBox {
 
   private decline(
     transfer: TransferId,
-    reason: 'not_allowed' | 'too_large' | 'no_room',
+    reason: 'not_allowed' | 'too_large' | 'no_room' | 'too_many_offers',
     detail: string,
     base: Record<string, unknown>,
     why: string = reason,
@@ -200,14 +261,79 @@ export class DropBox {
     if (this.link.transfer(transfer)?.state === 'offered') this.link.decline(transfer, reason);
   }
 
+  /**
+   * What DIR's partials but those of accepted transfers count (counted in `reserved`): what
+   * transfers cut short left. Never throws (a folder that cannot be read keeps the last figure).
+   */
+  private async measurePartials(): Promise<void> {
+    const writing = new Set<string>();
+    for (const transfer of this.reserved.keys()) {
+      const info = this.link.transfer(transfer);
+      for (const f of info?.files ?? [])
+        writing.add(partialId({ senderKey: info?.peerKey ?? '', hash: f.hash, size: f.size }));
+    }
+    let names: string[];
+    try {
+      names = await readdir(this.settings.folder);
+    } catch {
+      return;
+    }
+    let total = 0;
+    for (const name of names.slice(0, MAX_WALKED)) {
+      const id = PARTIAL_NAME.exec(name)?.[1];
+      if (id === undefined || writing.has(id)) continue;
+      total += await lstat(join(this.settings.folder, name)).then(
+        (s) => (s.isFile() ? charge(s.size) : 0),
+        () => 0,
+      );
+    }
+    this.partials = total;
+  }
+
   /** A file arrived: what it brought is no longer reserved. */
   private release(transfer: TransferId, bytes: number): void {
     const left = this.reserved.get(transfer);
-    if (left !== undefined) this.reserved.set(transfer, Math.max(0, left - bytes));
+    if (left !== undefined) left.bytes = Math.max(0, left.bytes - bytes);
   }
 }
 
-/** The bytes of the regular files under `folder` (partial files too), symbolic links not followed. */
+/** What core's partial files at the top of `folder` (what `PARTIAL_NAME` matches) count (`charge`). */
+export function partialBytes(folder: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  let total = 0;
+  for (const name of names.slice(0, MAX_WALKED)) {
+    if (!PARTIAL_NAME.test(name)) continue;
+    try {
+      const s = lstatSync(join(folder, name));
+      if (s.isFile()) total += charge(s.size);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
+}
+
+/** What an offer counts against the quota: each file's charge, and each folder its paths name. */
+export function offerCharge(files: readonly { readonly path: string; readonly size: number }[]): number {
+  let total = 0;
+  const folders = new Set<string>();
+  for (const f of files) {
+    total += charge(f.size);
+    for (let at = f.path.indexOf('/'); at >= 0; at = f.path.indexOf('/', at + 1))
+      folders.add(f.path.slice(0, at));
+  }
+  return total + folders.size * MIN_CHARGE;
+}
+
+/**
+ * What the regular files under `folder` (partial files too) and its folders count against the
+ * quota (`charge`), symbolic links not followed.
+ */
 export function folderBytes(folder: string): number {
   let total = 0;
   let walked = 0;
@@ -223,8 +349,10 @@ export function folderBytes(folder: string): number {
       const path = join(dir, name);
       try {
         const s = lstatSync(path);
-        if (s.isDirectory()) walk(path);
-        else if (s.isFile()) total += s.size;
+        if (s.isDirectory()) {
+          total += MIN_CHARGE;
+          walk(path);
+        } else if (s.isFile()) total += charge(s.size);
       } catch {
         // Gone meanwhile.
       }

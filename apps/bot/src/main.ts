@@ -21,6 +21,18 @@ import { loadRulesFile, RulesEngine } from './rules.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const program = { name: 'netchat-bot', version, usage };
+/** Bytes of replies one peer may leave unacknowledged: two of the longest (64 KiB) messages. */
+const REPLY_BACKLOG_BYTES = 128 * 1024;
+
+/**
+ * What a drop box's sessions may make it hold in streams it cannot read yet: 4 streams (a control
+ * stream and data streams, one a file at a time and the next opening) of 64 KiB at first, 256 KiB
+ * a session. core's 32 of 256 KiB let a stranger that sent each stream's bytes but its first hold
+ * 8 MiB a session in pieces the bot could not read (12 MB of RSS a session measured: 12 GB at
+ * --max-sessions 1000). A window still grows as the bot reads a transfer's bytes.
+ */
+const DROP_BOX_STREAMS = { streamWindow: 64 * 1024, maxIncomingStreams: 4 };
+
 /** Shutdown must finish within 2 s: this leaves room to log and exit. */
 const SHUTDOWN_WAIT_MS = 1500;
 /** Room above --max-sessions for requests that are being declined (too_many_sessions). */
@@ -60,9 +72,14 @@ async function main(): Promise<void> {
     maxSessions: args['max-sessions'] + DECLINE_HEADROOM,
     // Replies in flight at shutdown get a short linger, so the whole shutdown fits in 2 s.
     closeLinger: 500,
+    // Replies a peer has not acknowledged, at most (past it a reply fails, logged reply_failed):
+    // two of the longest. A stranger that sends long messages and never acknowledges the echoes
+    // held core's 1 MiB a session (about 1.6 MB of RSS each: 1.6 GB at --max-sessions 1000).
+    maxQueuedBytes: REPLY_BACKLOG_BYTES,
     // A rendezvous holds thousands of idle sessions, each requester's heartbeat answered: its own
     // heartbeats in those intervals are left out (PROTOCOL.md, answered intervals), half the datagrams.
     ...(args.rendezvous ? { skipAnsweredHeartbeats: true } : {}),
+    ...(dropFolder !== undefined ? DROP_BOX_STREAMS : {}),
   });
   // Before anyone is answered (the Bot below answers): every accept and request carries it.
   if (args.nick === undefined) peer.setNick(defaultBotNick(fingerprint(keyPair.publicKey)));

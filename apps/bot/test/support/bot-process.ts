@@ -12,9 +12,11 @@ export class BotProcess extends ProgramProcess {
     super(bin, args, env);
   }
 
+  /** The log lines written whole so far (a long line may arrive in parts: the last is left until its end). */
   logs(): LogLine[] {
     return this.stdout
       .split('\n')
+      .slice(0, -1)
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line));
   }

@@ -1,0 +1,78 @@
+/**
+ * The attacker's test for netchat (the CLI) as a stranger runs it: 200 strangers (real keys,
+ * each from a port of its own) ask to chat while the person is at the start prompt. netchat asks
+ * about the first and declines the rest `busy`; it must stay up, keep its memory, and let the
+ * person go on: answer the first, then chat with a friend (another loopback address). Measured:
+ * its RSS before and after, and the bytes it prints per stranger (each declined request is a
+ * line on the person's terminal: printed as a figure, see the report).
+ */
+import { readFileSync } from 'node:fs';
+import { NetchatPeer } from '@netchat/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetchatProcess } from './support/netchat-process.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+function rssKiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  return Number(line?.[1] ?? 0);
+}
+
+const STRANGERS = 200;
+
+describe('netchat asked to chat by 200 strangers at once', () => {
+  it('declines them busy, keeps its memory, and the person still answers and chats with a friend', async () => {
+    const netchat = new NetchatProcess(['0', '--nick', 'target']);
+    cleanup.push(() => netchat.kill());
+    const port = await netchat.port();
+    await netchat.waitFor('Start chat with?');
+    const pid = netchat.child.pid ?? 0;
+    const before = rssKiB(pid);
+    const printedBefore = netchat.stdout.length;
+
+    const strangers: NetchatPeer[] = [];
+    cleanup.push(() => Promise.all(strangers.map((s) => s.close(0))));
+    const answered: Promise<unknown>[] = [];
+    for (let i = 0; i < STRANGERS; i++) {
+      const s = await NetchatPeer.listen({ port: 0, host: '127.0.0.3', nick: `stranger${i}` });
+      strangers.push(s);
+      answered.push(
+        new Promise((resolve) => {
+          s.once('declined', resolve);
+          s.once('accepted', resolve);
+          s.once('no_answer', resolve);
+        }),
+      );
+      await s.connect('127.0.0.1', port);
+    }
+    // All but the one asked about are declined at once (`busy`).
+    await netchat.waitFor(': busy.', 30_000, STRANGERS - 1);
+    const printed = netchat.stdout.length - printedBefore;
+    const after = rssKiB(pid);
+
+    // The person declines the first, and asks a friend.
+    netchat.type('n');
+    await netchat.waitFor('Start chat with?', 10_000, 2);
+    const friend = await NetchatPeer.listen({ port: 0, host: '127.0.0.2', nick: 'friend' });
+    cleanup.push(() => friend.close(100));
+    friend.on('request', (e) => friend.accept(e.session));
+    const heard = new Promise<string>((resolve) => friend.on('message', (e) => resolve(e.text)));
+    netchat.type(`127.0.0.2 ${friend.address.port}`);
+    await netchat.waitFor('friend', 10_000);
+    netchat.type('hello after the flood');
+    expect(await netchat.whileRunning(heard)).toBe('hello after the flood');
+    await Promise.all(
+      answered.map((a) => netchat.whileRunning(Promise.race([a, new Promise((r) => setTimeout(r, 10_000))]))),
+    );
+    console.log(
+      `request flood: ${STRANGERS} strangers; netchat printed ${printed} B (${(printed / STRANGERS).toFixed(0)} B a stranger); ` +
+        `RSS ${before} KiB before, ${after} KiB after`,
+    );
+    expect(after - before).toBeLessThan(30 * 1024);
+    expect(netchat.child.exitCode).toBe(null);
+    expect(netchat.stderr).toBe('');
+  }, 120_000);
+});
