@@ -24,7 +24,7 @@ export function cookieFor(secret: Bytes, address: Address): Bytes;
 export type Decoded = { type: string; [field: string]: any };
 export function decodePacket(bytes: Bytes): Decoded | undefined;
 export function encodePacket(packet: Decoded): Bytes;
-export function decodeSessionMessage(bytes: Bytes): Decoded | undefined;
+export function decodeSessionMessage(bytes: Bytes, large?: boolean): Decoded | undefined;
 export function encodeSessionMessage(message: Decoded): Bytes;
 export function decodeRendezvous(bytes: Bytes): Decoded | undefined;
 export function encodeRendezvous(message: Decoded): Bytes;
@@ -88,6 +88,8 @@ export interface IndependentPeerOptions {
   maxStreams?: number;
   /** With `streams`: take and make file offers (PROTOCOL.md *Files: transfers*). */
   files?: boolean;
+  /** With `streams`: take and send packets of up to 1452 bytes, probing the path (*Datagram size*). */
+  largeDatagrams?: boolean;
   /** An offer arrived: 'accept', a decline reason, or undefined to answer later. */
   onOffer?: (offer: { id: string; files: { path: string; size: number; hash: string }[] }) => string | undefined;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
@@ -135,6 +137,7 @@ export interface RendezvousClientStats {
   relayedIn: number;
   relayedOut: number;
   relayDropped: number;
+  tooLargeForRelay: number;
   directProbes: number;
   movedToRelay: number;
 }

@@ -29,6 +29,7 @@ const DEFAULTS = {
   streamWindow: 262_144,
   maxStreams: 8,
   files: false,
+  largeDatagrams: false,
 };
 const KEPT_FEATURES = 64; // `features` ahead of their request, kept
 
@@ -41,6 +42,7 @@ export class IndependentPeer extends EventEmitter {
    * rekeyAfterMs, onRequest(event) -> 'accept' | { reason, detail } | undefined (ask later),
    * inbound(from) / outbound(to) -> false to drop a datagram (a firewall, for the relay tests);
    * streams (false: a text-only "old peer"), streamWindow, maxStreams (what we grant the peer);
+   * largeDatagrams (with streams: take and send packets of up to 1452 bytes, *Datagram size*);
    * files (with streams: take and make file offers), onOffer(offer) -> 'accept' | a decline
    * reason | undefined (answer later with acceptOffer / declineOffer).
    */
@@ -225,7 +227,7 @@ export class IndependentPeer extends EventEmitter {
       else this.stats.malformedMessages++;
       return;
     }
-    const m = decodeSessionMessage(payload);
+    const m = decodeSessionMessage(payload, this.options.streams && this.options.largeDatagrams);
     // PROTOCOL.md *Capabilities*: without the `streams` option this peer is the "old peer" the
     // section describes: it acts on no `features`, sends none, and is taken to be text only; a
     // stream message, which no peer may send it, is a protocol error. `features` are counted apart
