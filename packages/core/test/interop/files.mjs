@@ -3,12 +3,12 @@
 // Files over streams (PROTOCOL.md *Files: transfers*): the records and their codec, one control
 // stream a side, a data stream per file; receiving an offer (accept or decline, `want` each file,
 // check size and BLAKE2b-256, `verdict`) and sending one (`offer`, `offer_file`s, a data stream
-// per `want`). A test peer: files are held in memory, not written to a folder, so *Files: names*
-// (the safe-path mapping) is not built here; an offer whose path is absolute, has an empty, `.`
-// or `..` component, or a NUL, is declined (`bad_offer`).
+// per `want`). Offered paths are mapped to safe ones, or the offer refused (*Files: names*:
+// names.mjs). Files are held in memory unless the peer has a download folder (downloads.mjs).
 
 import crypto from 'node:crypto';
 import { blake2b } from './blake2b.mjs';
+import { checkOfferPaths } from './names.mjs';
 
 export const RECORD_VERSION = 0x20;
 const CODES = {
@@ -39,7 +39,6 @@ export const FAILURES = ['source_changed', 'read_failed', 'not_a_file'];
 const CODE_CANCELLED = 1;
 const CODE_PROTOCOL = 3;
 const MAX_FILES = 10_000;
-const MAX_PATH_BYTES = 1024;
 const MAX_OFFER_PATHS = 2 * 1024 * 1024;
 
 const utf8 = new TextEncoder();
@@ -217,13 +216,6 @@ class RecordReader {
     this.buffer = new Uint8Array(0);
     return b;
   }
-}
-
-/** Whether a path is plainly unsafe (the part of *Files: names* this peer checks). */
-function unsafePath(path) {
-  if (path.length === 0 || utf8.encode(path).length > MAX_PATH_BYTES || path.includes('\0')) return true;
-  if (/^[/\\]/.test(path) || /^[A-Za-z]:([/\\]|$)/.test(path)) return true;
-  return path.split('/').some((c) => c === '' || c === '..');
 }
 
 // ---- one session's files ---------------------------------------------------------------------------
@@ -413,19 +405,30 @@ export class FilesSession {
 
   listed(o) {
     const sum = o.files.reduce((n, f) => n + f.size, 0);
-    const paths = new Set(o.files.map((f) => f.path));
+    const names = checkOfferPaths(o.files.map((f) => f.path));
     let bad;
     if (o.count === 0 || o.count > MAX_FILES || sum !== o.totalSize) bad = 'bad_offer';
-    else if (o.files.some((f) => unsafePath(f.path)) || paths.size !== o.files.length) bad = 'bad_offer';
+    else if (names.reason) bad = 'bad_offer'; // unsafe_name, duplicate_path, path_conflict
     else if (o.pathBytes > MAX_OFFER_PATHS) bad = 'too_many_offers';
     if (bad) {
       this.say({ type: 'decline', offer: o.id, reason: bad });
+      this.emit('offer_refused', { offer: o.id, reason: bad, names: names.reason && names });
       this.end(o, 'declined');
       return;
     }
+    o.files.forEach((f, i) => {
+      f.safePath = names.mapped[i];
+    });
     o.state = 'offered';
-    this.emit('file_offer', { offer: o.id, files: o.files.map(({ path, size, hash }) => ({ path, size, hash })) });
-    const answer = this.onOffer({ id: o.id, files: o.files.map(({ path, size, hash }) => ({ path, size, hash })) });
+    const shown = o.files.map(({ path, safePath, size, hash }) => ({
+      path,
+      safePath,
+      changed: safePath !== path,
+      size,
+      hash,
+    }));
+    this.emit('file_offer', { offer: o.id, files: shown });
+    const answer = this.onOffer({ id: o.id, files: shown });
     if (answer === 'accept') this.acceptOffer(o.id);
     else if (answer) this.declineOffer(o.id, answer);
   }
@@ -507,6 +510,13 @@ export class FilesSession {
   }
 
   cancelled(e) {
+    if (e.direction === 'send' && e.stream === this.control && e.by === 'peer') {
+      // The peer stopped our control stream (it broke the files protocol, *Broken streams*): every
+      // offer of the session fails, and no other control stream may be opened.
+      this.stats.controlStopped = (this.stats.controlStopped ?? 0) + 1;
+      for (const o of [...this.incoming.values(), ...this.outgoing.values()]) this.end(o, 'failed');
+      return;
+    }
     if (e.direction !== 'receive') return;
     const s = this.readers.get(e.stream);
     this.readers.delete(e.stream);

@@ -64,6 +64,23 @@ export interface PeerEvent {
 
 export type RequestVerdict = 'accept' | { reason: string; detail: string } | undefined;
 
+/** A file of an offer as the receiver shows it: `safePath` is where it would go (*Files: names*). */
+export interface OfferedFile {
+  path: string;
+  safePath: string;
+  changed: boolean;
+  size: number;
+  hash: string;
+}
+
+/** *Files: names*: the offered path mapped, or refused with the document's reason. */
+export function safePath(path: string): { out: string; changed: boolean; refused?: undefined } | { refused: string; out?: undefined };
+export function checkOfferPaths(
+  paths: string[],
+): { mapped: string[]; reason?: undefined } | { reason: 'unsafe_name' | 'duplicate_path' | 'path_conflict'; path: string; why?: string; mapped?: undefined };
+/** The name of copy `n` (1 to 9999) of a file named `name`. */
+export function copyName(name: string, n: number): string;
+
 export interface IndependentPeerOptions {
   port?: number;
   host?: string;
@@ -91,7 +108,7 @@ export interface IndependentPeerOptions {
   /** With `streams`: take and send packets of up to 1452 bytes, probing the path (*Datagram size*). */
   largeDatagrams?: boolean;
   /** An offer arrived: 'accept', a decline reason, or undefined to answer later. */
-  onOffer?: (offer: { id: string; files: { path: string; size: number; hash: string }[] }) => string | undefined;
+  onOffer?: (offer: { id: string; files: OfferedFile[] }) => string | undefined;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
   dropMessage?: (message: Decoded, from: Address) => boolean;
 }
