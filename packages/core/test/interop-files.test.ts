@@ -112,13 +112,21 @@ describe('interop, files: netchat and the independent peer on loopback', () => {
     const transfer = await link.offer(ns, [join(src.folder, 'big.bin'), join(src.folder, 'a.txt')]);
     const offer = await r.waitFor('P', 'file_offer');
     expect(offer.files).toEqual([
-      { path: 'big.bin', safePath: 'big.bin', changed: false, size: big.length, hash: hex(blake2b(big, 32)) },
+      {
+        path: 'big.bin',
+        safePath: 'big.bin',
+        changed: false,
+        size: big.length,
+        hash: hex(blake2b(big, 32)),
+        held: 0,
+      },
       {
         path: 'a.txt',
         safePath: 'a.txt',
         changed: false,
         size: 11,
         hash: '256c83b297114d201b30179f3f0ef0cace9783622da5974326b436178aeef610',
+        held: 0,
       },
     ]);
     const done = await r.waitFor('L', 'file_done', (e) => e.transfer === transfer, 60_000);

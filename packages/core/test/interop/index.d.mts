@@ -71,6 +71,8 @@ export interface OfferedFile {
   changed: boolean;
   size: number;
   hash: string;
+  /** The bytes of it this peer holds durably from this sender (a resume; 0 for a new file). */
+  held: number;
 }
 
 /** *Files: names*: the offered path mapped, or refused with the document's reason. */
@@ -109,6 +111,8 @@ export interface IndependentPeerOptions {
   largeDatagrams?: boolean;
   /** An offer arrived: 'accept', a decline reason, or undefined to answer later. */
   onOffer?: (offer: { id: string; files: OfferedFile[] }) => string | undefined;
+  /** Received files go here (made if missing), partial ones kept across sessions; else held in memory. */
+  downloadFolder?: string;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
   dropMessage?: (message: Decoded, from: Address) => boolean;
 }

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { isRelayed, sameAddress } from './address.mjs';
 import { decodeSessionMessage, encodeSessionMessage, PACKET, RENDEZVOUS_VERSION } from './codec.mjs';
 import { fingerprintOf, x25519KeyPair } from './crypto.mjs';
+import { FolderFiles, MemoryFiles } from './downloads.mjs';
 import { Secure } from './secure.mjs';
 import { Session } from './session.mjs';
 import { Timers, VirtualTimers } from './timers.mjs';
@@ -44,7 +45,8 @@ export class IndependentPeer extends EventEmitter {
    * streams (false: a text-only "old peer"), streamWindow, maxStreams (what we grant the peer);
    * largeDatagrams (with streams: take and send packets of up to 1452 bytes, *Datagram size*);
    * files (with streams: take and make file offers), onOffer(offer) -> 'accept' | a decline
-   * reason | undefined (answer later with acceptOffer / declineOffer).
+   * reason | undefined (answer later with acceptOffer / declineOffer); downloadFolder (received
+   * files go there, partial ones kept across sessions; else they are held in memory).
    */
   static async listen(options = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -104,6 +106,10 @@ export class IndependentPeer extends EventEmitter {
     this.earlyFeatures = new Map(); // channel.localIndex:wireId -> a `features` ahead of its request
     this.nextHandle = 1;
     this.rendezvous = undefined;
+    // Files: where received ones go (a folder keeps partial files across sessions: a resume), and
+    // our offers interrupted by a session's end, by peer key, made again when it opens another.
+    this.fileStore = this.options.downloadFolder ? new FolderFiles(this.options.downloadFolder) : new MemoryFiles();
+    this.unfinishedOffers = new Map();
     this.secure = new Secure({
       staticKey: this.staticKey,
       transmit: (bytes, to) => this.transmit(bytes, to),

@@ -59,7 +59,13 @@ export class StreamSession {
     const o = this.endpoint.options;
     this.local = { files: o.files, large: o.largeDatagrams, window: o.streamWindow, maxStreams: o.maxStreams };
     // With the `files` option the files layer takes every stream of the session (*Files: transfers*).
-    this.files = o.files ? new FilesSession(this, { onOffer: o.onOffer }) : undefined;
+    this.files = o.files
+      ? new FilesSession(this, {
+          onOffer: o.onOffer,
+          store: this.endpoint.fileStore,
+          unfinished: this.endpoint.unfinishedOffers,
+        })
+      : undefined;
     this.peer = undefined; // the peer's latest `features`
     this.path = undefined;
     this.sending = new Map(); // id -> our stream
@@ -153,6 +159,7 @@ export class StreamSession {
     if (streams) {
       this.path = this.session.channel.streamPath ??= new StreamPath(this.endpoint, this.session.channel);
       this.path.attach(this);
+      this.files?.offerAgain();
     }
   }
 
@@ -536,6 +543,7 @@ export class StreamSession {
 
   /** The session left `open`: every stream not complete ends. */
   end() {
+    this.files?.sessionEnded();
     for (const s of this.sending.values()) {
       this.notify('stream_cancelled', { stream: s.id, direction: 'send', by: 'local', reason: 'session_ended' });
     }
