@@ -66,6 +66,7 @@ export class DatagramSize {
   probeAcked(size, now) {
     this.probeInFlight = false;
     this.stats.probesAcked++;
+    this.largeLost = 0; // a large packet got through (PROTOCOL.md: a probe counts as one here)
     if (size > this.size) this.size = size;
     if (size === this.probing) this.nextSize(now);
   }
@@ -101,7 +102,7 @@ export class DatagramSize {
 
   // ---- black holes ----------------------------------------------------------------------------------
 
-  /** A data packet acknowledged: `large` if over BASE_SIZE, `packet` its number. */
+  /** A packet acknowledged but a probe: `large` if stream data over BASE_SIZE, `packet` its number. */
   dataAcked(large, packet) {
     if (large) {
       this.largeLost = 0;
@@ -113,7 +114,7 @@ export class DatagramSize {
     this.checkBlackHole();
   }
 
-  /** A data packet over BASE_SIZE declared lost (`packet` its number). */
+  /** A packet of stream data over BASE_SIZE declared lost (`packet` its number); never a probe. */
   largeDataLost(packet) {
     if (this.largeLost === 0 || packet < this.firstLargeLost) this.firstLargeLost = packet;
     this.largeLost++;
@@ -121,7 +122,7 @@ export class DatagramSize {
   }
 
   checkBlackHole() {
-    if (this.largeLost < BLACK_HOLE_LOSSES || !this.smallAckedSince) return;
+    if (this.largeLost < BLACK_HOLE_LOSSES || !this.smallAckedSince || this.size <= BASE_SIZE) return;
     this.stats.blackHoles++;
     this.reset();
     this.searched = true;

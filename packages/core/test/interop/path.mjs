@@ -169,23 +169,22 @@ export class StreamPath {
   pump() {
     this.checkAddress();
     for (let guard = 0; guard < 10_000; guard++) {
-      if (this.sendProbe() === 'wait') return;
+      if (this.sendProbe()) continue;
       if (this.bytesInFlight + this.size.size > this.window) return;
       if (!this.sendOneData()) return;
     }
   }
 
-  /** A probe if one is due: 'sent', 'wait' (no room in the window yet) or 'none'. */
+  /** A probe if one is due and the window has room for it (else data goes in its place); whether one went. */
   sendProbe() {
     const session = this.sessions.find((s) => this.takesLarge(s));
     const size = session && this.size.probeDue(this.now());
-    if (!size) return 'none';
-    if (this.bytesInFlight + size > this.window) return 'wait';
+    if (!size || this.bytesInFlight + size > this.window) return false;
     // packet = 32 + the message: its header and session (8), packet number (8), then the padding.
     const padding = new Uint8Array(size - 32 - 16);
     this.size.probeSent();
     this.sendPacket(session, { type: 'pmtu_probe', padding }, { kind: 'probe', size });
-    return 'sent';
+    return true;
   }
 
   /** One packet of stream data from the next session that has some; false if none has. */
@@ -307,7 +306,7 @@ export class StreamPath {
       this.onAcked(p);
       if (p.frame.kind === 'probe') this.size.probeAcked(p.frame.size, now);
       else {
-        if (p.frame.kind === 'data') this.size.dataAcked(p.size > BASE_SIZE, n);
+        this.size.dataAcked(p.frame.kind === 'data' && p.size > BASE_SIZE, n);
         p.session.acked(p.frame);
       }
     }
