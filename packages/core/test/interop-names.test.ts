@@ -9,10 +9,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink } from '../src/index.js';
-import { Stage } from './interop/harness.js';
+import { FilesBed, filesPair } from './interop/file-helpers.js';
 import { checkOfferPaths, copyName, safePath } from './interop/index.mjs';
-import { temporaryFolder } from './support/partial-files.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 
@@ -33,19 +31,9 @@ function nameVectors(): NameVector[] {
     .map((line) => JSON.parse(line) as NameVector);
 }
 
-let stage: Stage | undefined;
-const folders: { remove: () => void }[] = [];
-afterEach(async () => {
-  await stage?.close();
-  stage = undefined;
-  for (const f of folders.splice(0)) f.remove();
-});
-
-function folder(prefix: string) {
-  const f = temporaryFolder(prefix);
-  folders.push(f);
-  return f;
-}
+const bed = new FilesBed();
+afterEach(() => bed.close());
+const folder = (prefix: string) => bed.folder(prefix);
 
 /** Every file under `root`, as relative paths with `/`. */
 function filesUnder(root: string, at = ''): string[] {
@@ -58,23 +46,8 @@ function filesUnder(root: string, at = ''): string[] {
   return out.sort();
 }
 
-/** Both take files; the independent peer asks, netchat accepts; a FileLink on netchat's peer. */
-async function openBoth(downloadFolder: string) {
-  const s = new Stage();
-  stage = s;
-  const r = s.recorder;
-  const n = await s.netchat('N', { streams: true, files: true });
-  const link = new FileLink(n, { downloadFolder });
-  s.onCleanup(() => link.close());
-  r.watch('L', link as never);
-  const p = await s.independent('P', { streams: true, files: true });
-  n.on('request', (e) => n.accept(e.session));
-  const ps = p.connect('127.0.0.1', n.address.port);
-  await r.waitFor('P', 'features', (e) => e.session === ps && e.streams === true);
-  const ns = (await r.waitFor('N', 'request')).session as number;
-  await r.waitFor('N', 'features', (e) => e.session === ns && e.features.files === true);
-  return { r, n, p, ps, ns, link };
-}
+/** Both take files, a session open; a FileLink on netchat's peer writing to `downloadFolder`. */
+const openBoth = (downloadFolder: string) => filesPair(bed, { downloadFolder });
 
 describe('interop, file names: the mapping', () => {
   it('maps or refuses every name vector of PROTOCOL.md as it says, and a mapped path maps to itself', () => {

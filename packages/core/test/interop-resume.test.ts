@@ -12,54 +12,19 @@ import crypto from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink } from '../src/index.js';
-import { Stage } from './interop/harness.js';
+import { FilesBed, filesPair } from './interop/file-helpers.js';
 import type { IndependentPeerOptions } from './interop/index.mjs';
-import { temporaryFolder } from './support/partial-files.js';
 
 const SIZE = 2 * 1024 * 1024; // the independent peer's BLAKE2b is plain JavaScript: keep files small
 const CUT_AT = 512 * 1024;
 
-let stage: Stage | undefined;
-const folders: { remove: () => void }[] = [];
-afterEach(async () => {
-  await stage?.close();
-  stage = undefined;
-  for (const f of folders.splice(0)) f.remove();
-});
+const bed = new FilesBed();
+afterEach(() => bed.close());
+const folder = (prefix: string) => bed.folder(prefix);
 
-function folder(prefix: string) {
-  const f = temporaryFolder(prefix);
-  folders.push(f);
-  return f;
-}
-
-/** Both take files; the independent peer asks, netchat accepts every request; a FileLink on netchat. */
-async function openBoth(downloadFolder: string, independent: IndependentPeerOptions) {
-  const s = new Stage();
-  stage = s;
-  const r = s.recorder;
-  const n = await s.netchat('N', { streams: true, files: true });
-  const link = new FileLink(n, { downloadFolder });
-  s.onCleanup(() => link.close());
-  r.watch('L', link as never);
-  const p = await s.independent('P', { streams: true, files: true, ...independent });
-  n.on('request', (e) => n.accept(e.session));
-  const connect = async () => {
-    const mark = r.mark();
-    const ps = p.connect('127.0.0.1', n.address.port);
-    await r.waitFor('P', 'features', (e) => e.session === ps && e.streams === true);
-    const ns = (
-      await r.until(
-        () => r.of('N', 'features', mark).find((e) => e.features.files === true),
-        10_000,
-        'N features',
-      )
-    ).session as number;
-    return { ps, ns };
-  };
-  return { r, n, p, link, connect, ...(await connect()) };
-}
+/** Both take files, a session open; netchat's FileLink writes to `downloadFolder`. */
+const openBoth = (downloadFolder: string, independent: IndependentPeerOptions) =>
+  filesPair(bed, { downloadFolder }, independent);
 
 describe('interop, resume: against netchat on loopback', () => {
   it('netchat sends; the session is cut; the independent peer keeps its partial, and when netchat offers again by itself (same id) asks from it; only the rest moves', async () => {
