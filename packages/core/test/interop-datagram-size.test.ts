@@ -10,6 +10,7 @@ import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Stage } from './interop/harness.js';
 import {
+  acked,
   bothWaysInWorld,
   expectClean,
   expectSame,
@@ -200,4 +201,43 @@ describe('interop, datagram size: on a virtual clock', () => {
     expect(w.netchat.pathInfo(INDEPENDENT)?.datagramSize).toBe(BASE);
     expectWorldClean(w, opened.ps);
   }, 120_000);
+
+  it('a netchat that did not say large_datagrams: a pmtu_probe is a protocol error, never acknowledged; a large stream_data is dropped', () => {
+    const w = new World(
+      { streams: true, largeDatagrams: false, nick: 'N' },
+      { streams: true, largeDatagrams: true, nick: 'P' },
+      5,
+    );
+    const { ps } = openInWorld(w);
+    const session = w.independent.session(ps);
+    if (!session) throw new Error('no session');
+    const path = session.streams.path;
+    const send = (m: { type: string; [field: string]: unknown }) => {
+      const packet = path.nextPacket++; // numbered in its place, as a sender would
+      w.independent.sendMessage(session.channel, { session: session.wireId, packet, ...m });
+      return packet;
+    };
+    const errorsBefore = w.netchat.stats.protocolErrors;
+    const malformedBefore = w.netchat.secureStats.malformedPackets;
+    const small = send({ type: 'pmtu_probe', padding: new Uint8Array(100) }); // a 148-byte packet
+    const large = send({ type: 'pmtu_probe', padding: new Uint8Array(LARGE - 48) });
+    const bigData = send({
+      type: 'stream_data',
+      stream: 0,
+      offset: 0,
+      fin: 0,
+      payload: new Uint8Array(1391),
+    });
+    w.runUntil(w.now + 200);
+    expect(acked(w, small)).toBe(false);
+    expect(acked(w, large)).toBe(false);
+    expect(acked(w, bigData)).toBe(false);
+    expect(w.netchatOf('stream_opened')).toEqual([]);
+    // The small probe reached the session layer (a protocol error); the two large packets were
+    // dropped unread by the secure layer (malformed packets), as any datagram over 1200 bytes.
+    expect(w.netchat.stats.protocolErrors - errorsBefore).toBe(1);
+    expect(w.netchat.secureStats.malformedPackets - malformedBefore).toBe(2);
+    // And the independent peer, seeing no large_datagrams, never probed nor sent a large packet.
+    expect(path.size.stats.probesSent).toBe(0);
+  });
 });

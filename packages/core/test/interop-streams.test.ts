@@ -11,6 +11,7 @@ import type { NetchatPeer } from '../src/index.js';
 import { Stage } from './interop/harness.js';
 import type { IndependentPeer } from './interop/index.mjs';
 import {
+  acked,
   bothWaysInWorld,
   expectClean,
   expectSame,
@@ -195,21 +196,6 @@ describe('interop, streams: netchat keeps the rules PROTOCOL.md gives a receiver
     const session = w.independent.session(ps);
     expect(session?.streams.enabled).toBe(true);
     return { w, ps, ns, session: session as NonNullable<typeof session> };
-  }
-
-  /** Whether a stream_ack netchat sent names packet `n`. */
-  function acked(w: World, n: number): boolean {
-    return w.heardOf('stream_ack').some(({ message: m }) => {
-      let lo = m.largest - m.firstRange;
-      if (n >= lo && n <= m.largest) return true;
-      const view = new DataView(m.ranges.buffer, m.ranges.byteOffset, m.ranges.byteLength);
-      for (let at = 0; at < m.ranges.length; at += 8) {
-        const top = lo - view.getUint32(at) - 2;
-        lo = top - view.getUint32(at + 4);
-        if (n >= lo && n <= top) return true;
-      }
-      return false;
-    });
   }
 
   it('a message that breaks a stream rule is counted and never acknowledged; a good packet after it is', () => {

@@ -156,3 +156,18 @@ export function bothWaysInWorld(
   expectSame(pRead.chunks, toP);
   expectSame(nRead.chunks, toN);
 }
+
+/** Whether a stream_ack netchat sent (as the independent peer heard it) names packet `n`. */
+export function acked(w: World, n: number): boolean {
+  return w.heardOf('stream_ack').some(({ message: m }) => {
+    let lo = m.largest - m.firstRange;
+    if (n >= lo && n <= m.largest) return true;
+    const view = new DataView(m.ranges.buffer, m.ranges.byteOffset, m.ranges.byteLength);
+    for (let at = 0; at < m.ranges.length; at += 8) {
+      const top = lo - view.getUint32(at) - 2;
+      lo = top - view.getUint32(at + 4);
+      if (n >= lo && n <= top) return true;
+    }
+    return false;
+  });
+}
