@@ -6,11 +6,11 @@
  * writes (only inside its download folder, under the names the document gives, copies beside
  * files already there). Peers, links and temporary folders are removed at the end.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FilesBed, filesPair } from './interop/file-helpers.js';
-import { checkOfferPaths, copyName, safePath } from './interop/index.mjs';
+import { checkOfferPaths, copyName, type IndependentPeerOptions, safePath } from './interop/index.mjs';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 
@@ -47,7 +47,8 @@ function filesUnder(root: string, at = ''): string[] {
 }
 
 /** Both take files, a session open; a FileLink on netchat's peer writing to `downloadFolder`. */
-const openBoth = (downloadFolder: string) => filesPair(bed, { downloadFolder });
+const openBoth = (downloadFolder: string, independent: IndependentPeerOptions = {}) =>
+  filesPair(bed, { downloadFolder }, independent);
 
 describe('interop, file names: the mapping', () => {
   it('maps or refuses every name vector of PROTOCOL.md as it says, and a mapped path maps to itself', () => {
@@ -213,4 +214,52 @@ describe('interop, file names: against netchat on loopback', () => {
     expect(readFileSync(join(dst, 'report.pdf'), 'utf8')).toBe('already here');
     expect(readdirSync(root.folder)).toEqual(['downloads']);
   }, 60_000);
+
+  it("netchat's FileLink follows no folder on the way that is a file or a link: those files fail not_a_folder, nothing is written outside", async () => {
+    const root = folder('h4-names-root');
+    const dst = join(root.folder, 'downloads');
+    const outside = join(root.folder, 'outside');
+    mkdirSync(dst);
+    mkdirSync(outside);
+    symlinkSync(outside, join(dst, 'link'));
+    writeFileSync(join(dst, 'plain'), 'a file, not a folder');
+    const { r, p, ps, link } = await openBoth(dst);
+    link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
+    const content = new TextEncoder().encode('x');
+    const id = p.offerFiles(ps, [
+      { path: 'link/x', content },
+      { path: 'plain/y', content },
+      { path: 'ok.txt', content },
+    ]);
+    await r.waitFor('P', 'offer_done', (e) => e.offer === id, 30_000);
+    const verdicts = new Map(r.of('P', 'file_verdict').map((e) => [e.path as string, e.result as string]));
+    expect(verdicts).toEqual(
+      new Map([
+        ['link/x', 'not_a_folder'],
+        ['plain/y', 'not_a_folder'],
+        ['ok.txt', 'verified'],
+      ]),
+    );
+    expect(readdirSync(outside)).toEqual([]);
+    expect(filesUnder(dst).filter((f) => !f.startsWith('.'))).toEqual(['ok.txt', 'plain']);
+  }, 30_000);
+
+  it('the other way: netchat offers a folder; the independent peer follows no link on the way either, and netchat hears not_a_folder', async () => {
+    const src = folder('h4-names-src');
+    const root = folder('h4-names-root');
+    const pDownloads = join(root.folder, 'downloads');
+    const outside = join(root.folder, 'outside');
+    mkdirSync(join(src.folder, 'dir'));
+    writeFileSync(join(src.folder, 'dir', 'x'), 'x');
+    mkdirSync(pDownloads);
+    mkdirSync(outside);
+    symlinkSync(outside, join(pDownloads, 'dir'));
+    const { r, ns, link } = await openBoth(folder('h4-names-n').folder, { downloadFolder: pDownloads });
+    const transfer = await link.offer(ns, [join(src.folder, 'dir')]);
+    const failed = await r.waitFor('L', 'file_failed', (e) => e.transfer === transfer, 30_000);
+    expect(failed.reason).toBe('not_a_folder');
+    expect(r.of('P', 'file_received').map((e) => [e.path, e.result])).toEqual([['dir/x', 'not_a_folder']]);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(readdirSync(pDownloads)).toEqual(['dir']); // the partial is gone too
+  }, 30_000);
 });
