@@ -9,11 +9,10 @@ import crypto from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, type NetchatPeer } from '../src/index.js';
-import { Stage } from './interop/harness.js';
+import { FileLink, type FileLinkOptions, type NetchatPeer } from '../src/index.js';
+import { FilesBed, filesPair } from './interop/file-helpers.js';
 import { blake2b, decodeRecord, encodeRecord, type IndependentPeer } from './interop/index.mjs';
 import { LossyRelay } from './support/lossy-relay.js';
-import { temporaryFolder } from './support/partial-files.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s.replaceAll(' ', ''), 'hex'));
@@ -31,38 +30,15 @@ function blocks(kind: string): Map<string, string>[] {
   });
 }
 
-let stage: Stage | undefined;
-const folders: { remove: () => void }[] = [];
-afterEach(async () => {
-  await stage?.close();
-  stage = undefined;
-  for (const f of folders.splice(0)) f.remove();
-});
-
-function folder(prefix: string) {
-  const f = temporaryFolder(prefix);
-  folders.push(f);
-  return f;
-}
+const bed = new FilesBed();
+afterEach(() => bed.close());
+const folder = (prefix: string) => bed.folder(prefix);
 
 /** Both take files; the independent peer asks, netchat accepts; a link on netchat's peer. */
-async function openBoth(linkOptions: ConstructorParameters<typeof FileLink>[1] = {}) {
-  const s = new Stage();
-  stage = s;
-  const r = s.recorder;
-  const n = await s.netchat('N', { streams: true, files: true });
-  const link = new FileLink(n, linkOptions);
-  s.onCleanup(() => link.close());
-  r.watch('L', link as never);
-  const p = await s.independent('P', { streams: true, files: true });
-  n.on('request', (e) => n.accept(e.session));
-  const ps = p.connect('127.0.0.1', n.address.port);
-  await r.waitFor('P', 'features', (e) => e.session === ps && e.streams === true);
-  const ns = (await r.waitFor('N', 'request')).session as number;
-  const features = await r.waitFor('N', 'features', (e) => e.session === ns);
-  expect(features.features.files).toBe(true);
-  expect(p.session(ps)?.streams.filesEnabled).toBe(true);
-  return { s, r, n, p, ps, ns, link };
+async function openBoth(linkOptions: FileLinkOptions = {}) {
+  const pair = await filesPair(bed, linkOptions);
+  expect(pair.p.session(pair.ps)?.streams.filesEnabled).toBe(true);
+  return pair;
 }
 
 function expectClean(n: NetchatPeer, p: IndependentPeer, ps: number): void {
@@ -112,8 +88,22 @@ describe('interop, files: netchat and the independent peer on loopback', () => {
     const transfer = await link.offer(ns, [join(src.folder, 'big.bin'), join(src.folder, 'a.txt')]);
     const offer = await r.waitFor('P', 'file_offer');
     expect(offer.files).toEqual([
-      { path: 'big.bin', size: big.length, hash: hex(blake2b(big, 32)) },
-      { path: 'a.txt', size: 11, hash: '256c83b297114d201b30179f3f0ef0cace9783622da5974326b436178aeef610' },
+      {
+        path: 'big.bin',
+        safePath: 'big.bin',
+        changed: false,
+        size: big.length,
+        hash: hex(blake2b(big, 32)),
+        held: 0,
+      },
+      {
+        path: 'a.txt',
+        safePath: 'a.txt',
+        changed: false,
+        size: 11,
+        hash: '256c83b297114d201b30179f3f0ef0cace9783622da5974326b436178aeef610',
+        held: 0,
+      },
     ]);
     const done = await r.waitFor('L', 'file_done', (e) => e.transfer === transfer, 60_000);
     expect(done).toMatchObject({ files: 2, verified: 2 });
@@ -184,8 +174,7 @@ describe('interop, files: netchat and the independent peer on loopback', () => {
   }, 30_000);
 
   it('through a lossy relay (5 % lost, 5 % twice, 10 % late by up to 30 ms): a 1 MiB file each way at once, both verified', async () => {
-    const s = new Stage();
-    stage = s;
+    const s = bed.newStage();
     const r = s.recorder;
     const dst = folder('h4-lossy-dst');
     const src = folder('h4-lossy-src');

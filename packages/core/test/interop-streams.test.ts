@@ -7,87 +7,31 @@
  */
 import crypto from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NetchatEvent, NetchatPeer } from '../src/index.js';
+import type { NetchatPeer } from '../src/index.js';
 import { Stage } from './interop/harness.js';
 import type { IndependentPeer } from './interop/index.mjs';
-import { NETCHAT, World } from './interop/world.js';
+import {
+  acked,
+  bothWaysInWorld,
+  expectClean,
+  expectSame,
+  netchatWrites,
+  openInWorld,
+  openBoth as openStreams,
+  reader,
+} from './interop/stream-helpers.js';
+import { World } from './interop/world.js';
 
 const THREE_MIB = 3 * 1024 * 1024;
-const CHUNK = 65_536;
 
 let stage: Stage;
 afterEach(async () => {
   await stage?.close();
 });
 
-/** Both take streams; the independent peer asks, netchat accepts; both learned the other's features. */
 async function openBoth(): Promise<{ n: NetchatPeer; p: IndependentPeer; ps: number; ns: number }> {
   stage = new Stage();
-  const r = stage.recorder;
-  const n = await stage.netchat('N', { streams: true });
-  const p = await stage.independent('P', { streams: true });
-  n.on('request', (e) => n.accept(e.session));
-  const ps = p.connect('127.0.0.1', n.address.port);
-  await r.waitFor('P', 'features', (e) => e.session === ps && e.streams === true);
-  const request = await r.waitFor('N', 'request');
-  const ns = request.session as number;
-  const features = await r.waitFor('N', 'features', (e) => e.session === ns);
-  expect(features.features.streams).toBe(true);
-  return { n, p, ps, ns };
-}
-
-/** netchat writes `data` on a new stream, pull-driven, and finishes it. */
-function netchatWrites(n: NetchatPeer, ns: number, data: Uint8Array): number {
-  const stream = n.openStream(ns);
-  let sent = 0;
-  const more = () => {
-    while (sent < data.length) {
-      const took = n.writeStream(ns, stream, data.subarray(sent, sent + CHUNK));
-      sent += took;
-      if (took === 0) return;
-    }
-    n.finishStream(ns, stream);
-  };
-  n.on('stream_writable', (w) => {
-    if (w.session === ns && w.stream === stream && sent < data.length) more();
-  });
-  more();
-  return stream;
-}
-
-/** Collects what one side reads of a stream, reading on every `stream_readable`. */
-function reader(read: (max: number) => Uint8Array): {
-  chunks: Uint8Array[];
-  bytes: () => number;
-  drain: () => void;
-} {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const drain = () => {
-    for (let i = 0; i < 10_000; i++) {
-      const b = read(CHUNK);
-      if (b.length === 0) return;
-      chunks.push(b.slice());
-      total += b.length;
-    }
-  };
-  return { chunks, bytes: () => total, drain };
-}
-
-function expectSame(chunks: Uint8Array[], data: Uint8Array): void {
-  const got = Buffer.concat(chunks);
-  expect(got.length).toBe(data.length);
-  expect(got.equals(Buffer.from(data))).toBe(true);
-}
-
-function expectClean(n: NetchatPeer, p: IndependentPeer, ps: number): void {
-  expect(p.errors).toEqual([]);
-  expect(p.stats.malformedMessages).toBe(0);
-  expect(p.stats.streamAcksRefused).toBe(0);
-  expect(p.session(ps)?.stats.protocolErrors ?? 0).toBe(0);
-  expect(p.secure.stats.forged).toBe(0);
-  expect(n.stats.malformed).toBe(0);
-  expect(n.stats.protocolErrors).toBe(0);
+  return openStreams(stage);
 }
 
 describe('interop, streams: netchat and the independent peer on loopback', () => {
@@ -231,65 +175,11 @@ describe('interop, streams: on a virtual clock with loss', () => {
   it('3 MiB each way at once with every 17th datagram lost both ways: whole, in order', () => {
     stage = new Stage(); // nothing to close: the world is in memory
     const w = new World({ streams: true, nick: 'N' }, { streams: true, nick: 'P' }, 10);
-    const ps = w.independent.connect(NETCHAT.host, NETCHAT.port);
-    w.runUntilTrue(() => w.netchatOf('request').length > 0, 5_000);
-    const ns = (w.netchatOf('request')[0] as NetchatEvent).session;
-    w.onNetchat((end, now) => end.accept(ns, now));
-    w.runUntilTrue(() => w.independentOf('features').some((e) => e.streams === true), w.now + 5_000);
-    expect(w.independentOf('features').some((e) => e.streams === true)).toBe(true);
+    const opened = openInWorld(w);
+    const { ps } = opened;
     let count = 0;
     w.filter = () => ++count % 17 !== 0;
-
-    const toP = crypto.randomBytes(THREE_MIB);
-    const toN = crypto.randomBytes(THREE_MIB);
-    // The independent peer writes.
-    const pStream = w.independent.openStream(ps);
-    w.independent.writeStream(ps, pStream, toN);
-    w.independent.finishStream(ps, pStream);
-    // netchat writes, pull-driven.
-    const nStream = w.onNetchat((end, now) => end.openStream(ns, now));
-    let nSent = 0;
-    const nMore = () =>
-      w.onNetchat((end, now) => {
-        while (nSent < toP.length) {
-          const took = end.writeStream(ns, nStream, toP.subarray(nSent, nSent + CHUNK), now);
-          nSent += took;
-          if (took === 0) return;
-        }
-        end.finishStream(ns, nStream, now);
-      });
-    nMore();
-    const pRead = reader((max) => w.independent.readStream(ps, nStream, max));
-    const nRead = reader((max) => w.onNetchat((end, now) => end.readStream(ns, pStream, max, now)));
-    let seenEvents = 0;
-    const done = () => {
-      for (; seenEvents < w.netchatEvents.length; seenEvents++) {
-        const e = w.netchatEvents[seenEvents] as { type: string; stream?: number };
-        if (e.type === 'stream_writable' && e.stream === nStream && nSent < toP.length) nMore();
-      }
-      const finished = (who: 'N' | 'P', stream: number, direction: string) => {
-        const events = (
-          who === 'N' ? w.netchatOf('stream_finished') : w.independentOf('stream_finished')
-        ) as unknown[];
-        return (events as { stream: number; direction: string }[]).some(
-          (e) => e.stream === stream && e.direction === direction,
-        );
-      };
-      pRead.drain();
-      // netchat's readStream throws for a stream it has not opened yet, or that is over.
-      const nOpened = w.netchatOf('stream_opened').some((e) => (e as { stream: number }).stream === pStream);
-      if (nOpened && !finished('N', pStream, 'receive')) nRead.drain();
-      return (
-        finished('N', nStream, 'send') &&
-        finished('P', nStream, 'receive') &&
-        finished('P', pStream, 'send') &&
-        finished('N', pStream, 'receive')
-      );
-    };
-    w.runUntilTrue(done, w.now + 600_000);
-    expect(done()).toBe(true);
-    expectSame(pRead.chunks, toP);
-    expectSame(nRead.chunks, toN);
+    bothWaysInWorld(w, opened, crypto.randomBytes(THREE_MIB), crypto.randomBytes(THREE_MIB), 600_000);
     const path = w.independent.session(ps)?.streams.path;
     expect(path.stats.lost).toBeGreaterThan(0); // the independent peer's loss recovery worked
     expect(w.independent.errors).toEqual([]);
@@ -302,29 +192,10 @@ describe('interop, streams: netchat keeps the rules PROTOCOL.md gives a receiver
   /** A session with streams both ways; the independent peer asked. */
   function openWorld() {
     const w = new World({ streams: true, nick: 'N' }, { streams: true, nick: 'P' }, 5);
-    const ps = w.independent.connect(NETCHAT.host, NETCHAT.port);
-    w.runUntilTrue(() => w.netchatOf('request').length > 0, 5_000);
-    const ns = (w.netchatOf('request')[0] as NetchatEvent).session;
-    w.onNetchat((end, now) => end.accept(ns, now));
-    w.runUntilTrue(() => w.independentOf('features').some((e) => e.streams === true), w.now + 5_000);
+    const { ps, ns } = openInWorld(w);
     const session = w.independent.session(ps);
     expect(session?.streams.enabled).toBe(true);
     return { w, ps, ns, session: session as NonNullable<typeof session> };
-  }
-
-  /** Whether a stream_ack netchat sent names packet `n`. */
-  function acked(w: World, n: number): boolean {
-    return w.heardOf('stream_ack').some(({ message: m }) => {
-      let lo = m.largest - m.firstRange;
-      if (n >= lo && n <= m.largest) return true;
-      const view = new DataView(m.ranges.buffer, m.ranges.byteOffset, m.ranges.byteLength);
-      for (let at = 0; at < m.ranges.length; at += 8) {
-        const top = lo - view.getUint32(at) - 2;
-        lo = top - view.getUint32(at + 4);
-        if (n >= lo && n <= top) return true;
-      }
-      return false;
-    });
   }
 
   it('a message that breaks a stream rule is counted and never acknowledged; a good packet after it is', () => {

@@ -12,6 +12,10 @@ export const RENDEZVOUS_VERSION = 0x10;
 export const MAX_DATAGRAM = 1200;
 export const MAX_RELAY_DATAGRAM = 1232;
 export const MAX_SESSION_MESSAGE = 1168;
+// *Datagram size*: a large `data` packet, and the session message it carries (`stream_data` or
+// `pmtu_probe` only).
+export const MAX_LARGE_DATAGRAM = 1452;
+export const MAX_LARGE_MESSAGE = 1420;
 export const MAX_TEXT_PAYLOAD = 1142;
 
 export const PACKET = { init: 1, cookie: 2, response: 3, final: 4, data: 5, relay: 6 };
@@ -106,7 +110,8 @@ export function decodePacket(bytes) {
       inner: bytes.slice(32),
     };
   }
-  if (bytes.length > MAX_DATAGRAM) return undefined;
+  // Only a `data` packet may be large; whether the receiver takes one is its session layer's call.
+  if (bytes.length > (type === PACKET.data ? MAX_LARGE_DATAGRAM : MAX_DATAGRAM)) return undefined;
   switch (type) {
     case PACKET.init: {
       if (bytes.length !== 108) return undefined;
@@ -356,9 +361,15 @@ export function encodeSessionMessage(m) {
   return w.done();
 }
 
-/** A session message, or undefined if malformed (any rule of *Session messages* broken). */
-export function decodeSessionMessage(bytes) {
-  if (bytes.length < 4 || bytes.length > MAX_SESSION_MESSAGE) return undefined;
+/**
+ * A session message, or undefined if malformed (any rule of *Session messages* broken). `large`:
+ * the receiver said `large_datagrams`, so `stream_data` and `pmtu_probe` may be up to 1420 bytes.
+ */
+export function decodeSessionMessage(bytes, large = false) {
+  if (bytes.length < 4 || bytes.length > (large ? MAX_LARGE_MESSAGE : MAX_SESSION_MESSAGE)) return undefined;
+  if (bytes.length > MAX_SESSION_MESSAGE && bytes[3] !== SESSION_CODES.stream_data && bytes[3] !== SESSION_CODES.pmtu_probe) {
+    return undefined;
+  }
   if (bytes[0] !== MAGIC0 || bytes[1] !== MAGIC1 || bytes[2] !== SESSION_VERSION) return undefined;
   const type = SESSION_TYPES[bytes[3]];
   if (type === undefined) return undefined;
@@ -417,7 +428,7 @@ export function decodeSessionMessage(bytes) {
       m.fin = r.u8();
       if (r.failed) return undefined;
       m.payload = r.rest();
-      if (m.payload.length > MAX_SESSION_MESSAGE - 29 || m.fin > 1) return undefined;
+      if (m.payload.length > MAX_LARGE_MESSAGE - 29 || m.fin > 1) return undefined; // the size: above
       if (m.payload.length === 0 && m.fin !== 1) return undefined;
       if (m.offset + m.payload.length >= 2 ** 53) return undefined;
       break;
@@ -460,7 +471,7 @@ export function decodeSessionMessage(bytes) {
       m.maxStreams = r.u32();
       break;
     case 'pmtu_probe':
-      // Only in a large packet is a probe longer than MAX_SESSION_MESSAGE; this peer takes none.
+      // Its padding is ignored (zeros when sent); its length is bounded by the message's, above.
       m.packet = r.u64();
       if (r.failed) return undefined;
       m.padding = r.rest();

@@ -1,238 +1,39 @@
 // Independent netchat peer, written from PROTOCOL.md only (not from packages/core/src).
 //
-// Files over streams (PROTOCOL.md *Files: transfers*): the records and their codec, one control
-// stream a side, a data stream per file; receiving an offer (accept or decline, `want` each file,
+// Files over streams (PROTOCOL.md *Files: transfers*): one control stream a side, a data stream per file; receiving an offer (accept or decline, `want` each file,
 // check size and BLAKE2b-256, `verdict`) and sending one (`offer`, `offer_file`s, a data stream
-// per `want`). A test peer: files are held in memory, not written to a folder, so *Files: names*
-// (the safe-path mapping) is not built here; an offer whose path is absolute, has an empty, `.`
-// or `..` component, or a NUL, is declined (`bad_offer`).
+// per `want`); offers interrupted by the session's end, and made again (a resume). The records'
+// codec is records.mjs. Offered paths are mapped to safe ones, or the offer refused (*Files: names*:
+// names.mjs). Files are held in memory unless the peer has a download folder (downloads.mjs).
 
 import crypto from 'node:crypto';
 import { blake2b } from './blake2b.mjs';
+import { MemoryFiles } from './downloads.mjs';
+import { checkOfferPaths } from './names.mjs';
+import { encodeRecord, RecordReader } from './records.mjs';
 
-export const RECORD_VERSION = 0x20;
-const CODES = {
-  offer: 1,
-  offer_file: 2,
-  accept: 3,
-  decline: 4,
-  want: 5,
-  data: 6,
-  verdict: 7,
-  file_failed: 8,
-  cancel_send: 9,
-  cancel_receive: 10,
-};
-const TYPES = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k]));
-export const DECLINE_REASONS = ['declined', 'no_room', 'too_large', 'too_many_offers', 'bad_offer', 'not_allowed'];
-export const VERDICTS = [
-  'verified',
-  'size_mismatch',
-  'hash_mismatch',
-  'disk_full',
-  'write_failed',
-  'not_a_folder',
-  'no_free_name',
-  'busy',
-];
-export const FAILURES = ['source_changed', 'read_failed', 'not_a_file'];
 const CODE_CANCELLED = 1;
+const CODE_FAILED = 2;
 const CODE_PROTOCOL = 3;
 const MAX_FILES = 10_000;
-const MAX_PATH_BYTES = 1024;
 const MAX_OFFER_PATHS = 2 * 1024 * 1024;
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const hex = (b) => Buffer.from(b).toString('hex');
-
-// ---- the records ---------------------------------------------------------------------------------
-
-/** A record as it goes on a stream: its u16 length, then the record. */
-export function encodeRecord(r) {
-  const parts = [];
-  const u8 = (x) => parts.push(Uint8Array.of(x));
-  const u16 = (x) => parts.push(Uint8Array.of(x >>> 8, x & 255));
-  const u32 = (x) => parts.push(Uint8Array.of(x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255));
-  const u64 = (x) => {
-    u32(Math.floor(x / 2 ** 32));
-    u32(x % 2 ** 32);
-  };
-  parts.push(Uint8Array.of(0x4e, 0x43, RECORD_VERSION, CODES[r.type]));
-  parts.push(typeof r.offer === 'string' ? Buffer.from(r.offer, 'hex') : r.offer);
-  switch (r.type) {
-    case 'offer':
-      u32(r.files);
-      u64(r.totalSize);
-      break;
-    case 'offer_file': {
-      u32(r.index);
-      u64(r.size);
-      parts.push(typeof r.hash === 'string' ? Buffer.from(r.hash, 'hex') : r.hash);
-      const path = utf8.encode(r.path);
-      u16(path.length);
-      parts.push(path);
-      break;
-    }
-    case 'accept':
-      u64(r.held);
-      break;
-    case 'decline':
-      u8(DECLINE_REASONS.indexOf(r.reason));
-      break;
-    case 'want':
-    case 'data':
-      u32(r.index);
-      u64(r.offset);
-      break;
-    case 'verdict':
-      u32(r.index);
-      u8(VERDICTS.indexOf(r.result));
-      break;
-    case 'file_failed':
-      u32(r.index);
-      u8(FAILURES.indexOf(r.reason));
-      break;
-    case 'cancel_send':
-    case 'cancel_receive':
-      break;
-    default:
-      throw new TypeError(`encodeRecord: unknown type ${r.type}`);
-  }
-  const length = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(2 + length);
-  out[0] = length >>> 8;
-  out[1] = length & 255;
-  let at = 2;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** One record's bytes (without its length), or undefined if malformed. `offer` and `hash` as hex. */
-export function decodeRecord(b) {
-  if (b.length < 4 || b[0] !== 0x4e || b[1] !== 0x43 || b[2] !== RECORD_VERSION) return undefined;
-  const type = TYPES[b[3]];
-  if (!type) return undefined;
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let at = 4;
-  let failed = false;
-  const need = (n) => {
-    if (at + n > b.length) failed = true;
-    return !failed;
-  };
-  const u8 = () => (need(1) ? b[at++] : 0);
-  const u16 = () => (need(2) ? view.getUint16((at += 2) - 2) : 0);
-  const u32 = () => (need(4) ? view.getUint32((at += 4) - 4) : 0);
-  const u64 = () => {
-    const high = u32();
-    const low = u32();
-    if (high >= 2 ** 21) failed = true;
-    return high * 2 ** 32 + low;
-  };
-  const bytes = (n) => (need(n) ? b.subarray((at += n) - n, at) : new Uint8Array(0));
-  const r = { type, offer: hex(bytes(8)) };
-  const oneOf = (list, field) => {
-    const v = list[u8()];
-    if (v === undefined) failed = true;
-    r[field] = v;
-  };
-  switch (type) {
-    case 'offer':
-      r.files = u32();
-      r.totalSize = u64();
-      break;
-    case 'offer_file': {
-      r.index = u32();
-      r.size = u64();
-      r.hash = hex(bytes(32));
-      const path = bytes(u16());
-      if (failed) return undefined;
-      try {
-        r.path = strictUtf8.decode(path);
-      } catch {
-        return undefined;
-      }
-      break;
-    }
-    case 'accept':
-      r.held = u64();
-      break;
-    case 'decline':
-      oneOf(DECLINE_REASONS, 'reason');
-      break;
-    case 'want':
-    case 'data':
-      r.index = u32();
-      r.offset = u64();
-      break;
-    case 'verdict':
-      r.index = u32();
-      oneOf(VERDICTS, 'result');
-      break;
-    case 'file_failed':
-      r.index = u32();
-      oneOf(FAILURES, 'reason');
-      break;
-  }
-  if (failed || at !== b.length) return undefined;
-  return r;
-}
-
-/** Records out of a stream's bytes: `push(bytes)` returns the whole records now readable. */
-class RecordReader {
-  constructor() {
-    this.buffer = new Uint8Array(0);
-    this.broken = false;
-  }
-  push(bytes) {
-    const b = new Uint8Array(this.buffer.length + bytes.length);
-    b.set(this.buffer);
-    b.set(bytes, this.buffer.length);
-    this.buffer = b;
-  }
-  /** The next record, undefined when more bytes are needed, or 'broken'. */
-  next() {
-    if (this.broken) return 'broken';
-    if (this.buffer.length < 2) return undefined;
-    const length = (this.buffer[0] << 8) | this.buffer[1];
-    if (length < 4 || length > 2048) {
-      this.broken = true;
-      return 'broken';
-    }
-    if (this.buffer.length < 2 + length) return undefined;
-    const r = decodeRecord(this.buffer.subarray(2, 2 + length));
-    this.buffer = this.buffer.subarray(2 + length);
-    if (!r) {
-      this.broken = true;
-      return 'broken';
-    }
-    return r;
-  }
-  /** Bytes after the records read so far (a data stream's file bytes). */
-  take() {
-    const b = this.buffer;
-    this.buffer = new Uint8Array(0);
-    return b;
-  }
-}
-
-/** Whether a path is plainly unsafe (the part of *Files: names* this peer checks). */
-function unsafePath(path) {
-  if (path.length === 0 || utf8.encode(path).length > MAX_PATH_BYTES || path.includes('\0')) return true;
-  if (/^[/\\]/.test(path) || /^[A-Za-z]:([/\\]|$)/.test(path)) return true;
-  return path.split('/').some((c) => c === '' || c === '..');
-}
 
 // ---- one session's files ---------------------------------------------------------------------------
 
 export class FilesSession {
-  /** `streams`: the session's StreamSession; `events`: (type, fields) for the application. */
-  constructor(streams, { onOffer }) {
+  /**
+   * `streams`: the session's StreamSession; `onOffer` answers an offer; `store` keeps what arrives
+   * (downloads.mjs); `unfinished`: the peer's record of our offers interrupted, by peer key.
+   */
+  constructor(streams, { onOffer, store, unfinished }) {
     this.streams = streams;
     this.onOffer = onOffer ?? (() => 'accept');
+    this.store = store ?? new MemoryFiles();
+    this.unfinished = unfinished ?? new Map();
+    this.reoffered = false;
     this.control = undefined; // our control stream's id
     this.peerControl = undefined; // the peer's control stream's id
     this.readers = new Map(); // the peer's stream id -> { reader, kind: undefined | 'control' | 'data', file }
@@ -401,6 +202,7 @@ export class FilesSession {
         }
         f.settled = true;
         f.state = 'failed';
+        f.handle?.remove();
         if (f.stream !== undefined) this.streams.cancel(f.stream, CODE_CANCELLED);
         this.emit('file_failed', { offer: theirs.id, index: r.index, reason: r.reason });
         this.maybeDone(theirs);
@@ -413,19 +215,33 @@ export class FilesSession {
 
   listed(o) {
     const sum = o.files.reduce((n, f) => n + f.size, 0);
-    const paths = new Set(o.files.map((f) => f.path));
+    const names = checkOfferPaths(o.files.map((f) => f.path));
     let bad;
     if (o.count === 0 || o.count > MAX_FILES || sum !== o.totalSize) bad = 'bad_offer';
-    else if (o.files.some((f) => unsafePath(f.path)) || paths.size !== o.files.length) bad = 'bad_offer';
+    else if (names.reason) bad = 'bad_offer'; // unsafe_name, duplicate_path, path_conflict
     else if (o.pathBytes > MAX_OFFER_PATHS) bad = 'too_many_offers';
     if (bad) {
       this.say({ type: 'decline', offer: o.id, reason: bad });
+      this.emit('offer_refused', { offer: o.id, reason: bad, names: names.reason && names });
       this.end(o, 'declined');
       return;
     }
+    o.files.forEach((f, i) => {
+      f.safePath = names.mapped[i];
+      f.key = { senderKey: this.peerKey, hash: f.hash, size: f.size };
+      f.held = this.store.held(f.key); // a resume: the bytes of it held durably from this sender
+    });
     o.state = 'offered';
-    this.emit('file_offer', { offer: o.id, files: o.files.map(({ path, size, hash }) => ({ path, size, hash })) });
-    const answer = this.onOffer({ id: o.id, files: o.files.map(({ path, size, hash }) => ({ path, size, hash })) });
+    const shown = o.files.map(({ path, safePath, size, hash, held }) => ({
+      path,
+      safePath,
+      changed: safePath !== path,
+      size,
+      hash,
+      held,
+    }));
+    this.emit('file_offer', { offer: o.id, files: shown });
+    const answer = this.onOffer({ id: o.id, files: shown });
     if (answer === 'accept') this.acceptOffer(o.id);
     else if (answer) this.declineOffer(o.id, answer);
   }
@@ -434,10 +250,10 @@ export class FilesSession {
     const o = this.incoming.get(id);
     if (o?.state !== 'offered') throw new Error(`files: offer ${id} is not waiting for an answer`);
     o.state = 'accepted';
-    this.say({ type: 'accept', offer: id, held: 0 });
+    this.say({ type: 'accept', offer: id, held: o.files.reduce((n, f) => n + f.held, 0) });
     for (const f of o.files) {
       f.state = 'wanted';
-      this.say({ type: 'want', offer: id, index: f.index, offset: 0 });
+      this.say({ type: 'want', offer: id, index: f.index, offset: f.held });
     }
   }
 
@@ -452,26 +268,33 @@ export class FilesSession {
   dataStream(id, s, r) {
     const o = this.incoming.get(r.offer);
     const f = o?.state === 'accepted' ? o.files[r.index] : undefined;
-    if (!f || f.state !== 'wanted' || r.offset !== 0) {
+    if (!f || f.state !== 'wanted' || r.offset !== f.held) {
       this.stop(id, CODE_PROTOCOL);
       return;
     }
     f.state = 'moving';
     f.stream = id;
-    f.parts = [];
-    f.bytes = 0;
     s.file = { offer: o, file: f };
+    try {
+      f.handle = this.store.open(f.key, f.held);
+    } catch {
+      this.stop(id, CODE_FAILED);
+      this.settle(o, f, 'write_failed');
+      return;
+    }
+    this.emit('file_started', { offer: o.id, index: f.index, offset: f.held });
   }
 
   fileBytes(id, s, bytes) {
     const { offer, file } = s.file;
-    file.bytes += bytes.length;
-    if (file.bytes > file.size) {
+    if (file.settled) return;
+    if (file.handle.received + bytes.length > file.size) {
       this.stop(id, CODE_PROTOCOL);
       this.settle(offer, file, 'size_mismatch');
       return;
     }
-    file.parts.push(bytes);
+    file.handle.write(bytes);
+    this.emit('file_bytes', { offer: offer.id, index: file.index, received: file.handle.received });
   }
 
   /** The peer's stream was read to its end. */
@@ -481,21 +304,29 @@ export class FilesSession {
     if (s?.kind !== 'data' || !s.file) return;
     const { offer, file } = s.file;
     if (file.settled) return;
-    if (file.bytes !== file.size) {
+    if (!file.handle || file.handle.received !== file.size) {
       this.settle(offer, file, 'size_mismatch');
       return;
     }
-    const content = Buffer.concat(file.parts);
-    const verdict = hex(blake2b(content, 32)) === file.hash ? 'verified' : 'hash_mismatch';
-    file.content = content;
-    this.settle(offer, file, verdict);
+    const placed = file.handle.finish(file.key, file.safePath);
+    file.content = placed.content;
+    file.placedAt = placed.path;
+    this.settle(offer, file, placed.result);
   }
 
   settle(o, f, result) {
     f.settled = true;
     f.state = result === 'verified' ? 'verified' : 'failed';
+    if (result !== 'verified') f.handle?.remove();
     this.say({ type: 'verdict', offer: o.id, index: f.index, result });
-    this.emit('file_received', { offer: o.id, index: f.index, path: f.path, result, content: f.content });
+    this.emit('file_received', {
+      offer: o.id,
+      index: f.index,
+      path: f.path,
+      placedAt: f.placedAt,
+      result,
+      content: f.content,
+    });
     this.maybeDone(o);
   }
 
@@ -507,6 +338,13 @@ export class FilesSession {
   }
 
   cancelled(e) {
+    if (e.direction === 'send' && e.stream === this.control && e.by === 'peer') {
+      // The peer stopped our control stream (it broke the files protocol, *Broken streams*): every
+      // offer of the session fails, and no other control stream may be opened.
+      this.stats.controlStopped = (this.stats.controlStopped ?? 0) + 1;
+      for (const o of [...this.incoming.values(), ...this.outgoing.values()]) this.end(o, 'failed');
+      return;
+    }
     if (e.direction !== 'receive') return;
     const s = this.readers.get(e.stream);
     this.readers.delete(e.stream);
@@ -517,9 +355,8 @@ export class FilesSession {
 
   // ---- sending an offer ------------------------------------------------------------------------------
 
-  /** Offers `files` ([{ path, content }]); returns the offer's id (hex). */
-  offer(files) {
-    const id = crypto.randomBytes(8).toString('hex');
+  /** Offers `files` ([{ path, content }]); returns the offer's id (hex): new, or an unfinished one's. */
+  offer(files, id = crypto.randomBytes(8).toString('hex')) {
     const o = {
       id,
       mine: true,
@@ -528,6 +365,7 @@ export class FilesSession {
       files: files.map((f, index) => ({
         index,
         path: f.path,
+        source: f,
         content: f.content,
         size: f.content.length,
         hash: hex(blake2b(f.content, 32)),
@@ -548,6 +386,7 @@ export class FilesSession {
       return;
     }
     f.wanted = true;
+    this.emit('file_wanted', { offer: o.id, index: f.index, offset: r.offset });
     // One stream per file; this peer holds every byte it writes, so each goes at once.
     f.stream = this.streams.open();
     this.streams.write(f.stream, encodeRecord({ type: 'data', offer: o.id, index: f.index, offset: r.offset }));
@@ -563,8 +402,55 @@ export class FilesSession {
       return;
     }
     f.settled = true;
+    f.result = r.result;
     f.state = r.result === 'verified' ? 'verified' : 'failed';
     this.emit('file_verdict', { offer: o.id, index: f.index, path: f.path, result: r.result });
     this.maybeDone(o);
+  }
+
+  // ---- session end, and resume (*Session end, and resume*) --------------------------------------------
+
+  /** The peer's static key (hex): what, with hash and size, names a file for resume. */
+  get peerKey() {
+    return this.streams.session.peerKey;
+  }
+
+  /**
+   * The session left `open`: each offer not done is interrupted. What we received is made durable
+   * and kept; our offers not done are recorded (their files not yet verified) to be made again.
+   */
+  sessionEnded() {
+    for (const o of [...this.incoming.values()]) {
+      for (const f of o.files) if (!f.settled) f.handle?.interrupt();
+      this.interrupt(o);
+    }
+    for (const o of [...this.outgoing.values()]) {
+      const left = o.files.filter((f) => !f.settled || f.result === 'disk_full').map((f) => f.source);
+      if (left.length > 0) {
+        const record = this.unfinished.get(this.peerKey) ?? new Map();
+        record.set(o.id, left);
+        this.unfinished.set(this.peerKey, record);
+      }
+      this.interrupt(o);
+    }
+  }
+
+  interrupt(o) {
+    o.state = 'interrupted';
+    (o.mine ? this.outgoing : this.incoming).delete(o.id);
+    this.emit('offer_ended', { offer: o.id, state: 'interrupted', mine: o.mine });
+  }
+
+  /** Files are on in this session: our unfinished offers to this peer's key go again, same ids. */
+  offerAgain() {
+    if (this.reoffered || !this.streams.filesEnabled) return;
+    this.reoffered = true;
+    const record = this.unfinished.get(this.peerKey);
+    if (!record) return;
+    this.unfinished.delete(this.peerKey);
+    for (const [id, files] of record) {
+      this.offer(files, id);
+      this.emit('offer_again', { offer: id, files: files.length });
+    }
   }
 }

@@ -24,7 +24,7 @@ export function cookieFor(secret: Bytes, address: Address): Bytes;
 export type Decoded = { type: string; [field: string]: any };
 export function decodePacket(bytes: Bytes): Decoded | undefined;
 export function encodePacket(packet: Decoded): Bytes;
-export function decodeSessionMessage(bytes: Bytes): Decoded | undefined;
+export function decodeSessionMessage(bytes: Bytes, large?: boolean): Decoded | undefined;
 export function encodeSessionMessage(message: Decoded): Bytes;
 export function decodeRendezvous(bytes: Bytes): Decoded | undefined;
 export function encodeRendezvous(message: Decoded): Bytes;
@@ -64,6 +64,25 @@ export interface PeerEvent {
 
 export type RequestVerdict = 'accept' | { reason: string; detail: string } | undefined;
 
+/** A file of an offer as the receiver shows it: `safePath` is where it would go (*Files: names*). */
+export interface OfferedFile {
+  path: string;
+  safePath: string;
+  changed: boolean;
+  size: number;
+  hash: string;
+  /** The bytes of it this peer holds durably from this sender (a resume; 0 for a new file). */
+  held: number;
+}
+
+/** *Files: names*: the offered path mapped, or refused with the document's reason. */
+export function safePath(path: string): { out: string; changed: boolean; refused?: undefined } | { refused: string; out?: undefined };
+export function checkOfferPaths(
+  paths: string[],
+): { mapped: string[]; reason?: undefined } | { reason: 'unsafe_name' | 'duplicate_path' | 'path_conflict'; path: string; why?: string; mapped?: undefined };
+/** The name of copy `n` (1 to 9999) of a file named `name`. */
+export function copyName(name: string, n: number): string;
+
 export interface IndependentPeerOptions {
   port?: number;
   host?: string;
@@ -88,8 +107,12 @@ export interface IndependentPeerOptions {
   maxStreams?: number;
   /** With `streams`: take and make file offers (PROTOCOL.md *Files: transfers*). */
   files?: boolean;
+  /** With `streams`: take and send packets of up to 1452 bytes, probing the path (*Datagram size*). */
+  largeDatagrams?: boolean;
   /** An offer arrived: 'accept', a decline reason, or undefined to answer later. */
-  onOffer?: (offer: { id: string; files: { path: string; size: number; hash: string }[] }) => string | undefined;
+  onOffer?: (offer: { id: string; files: OfferedFile[] }) => string | undefined;
+  /** Received files go here (made if missing), partial ones kept across sessions; else held in memory. */
+  downloadFolder?: string;
   /** A test hook: true to ignore a session message after decoding it (as if it never came). */
   dropMessage?: (message: Decoded, from: Address) => boolean;
 }
@@ -135,6 +158,7 @@ export interface RendezvousClientStats {
   relayedIn: number;
   relayedOut: number;
   relayDropped: number;
+  tooLargeForRelay: number;
   directProbes: number;
   movedToRelay: number;
 }

@@ -12,8 +12,9 @@ export {
 } from './codec.mjs';
 export { aeadSeal, fingerprintOf, rekey, x25519KeyPair } from './crypto.mjs';
 export { cookieAddressText } from './address.mjs';
-export { decodeRecord, encodeRecord } from './files.mjs';
+export { decodeRecord, encodeRecord } from './records.mjs';
 export { XXHandshake } from './noise.mjs';
+export { checkOfferPaths, copyName, safePath } from './names.mjs';
 export { IndependentPeer } from './peer.mjs';
 export { openRelay, RendezvousClient, sealRelay } from './rendezvous.mjs';
 export { cookieFor } from './secure.mjs';

@@ -5,11 +5,15 @@
 // numbers, the RTT, loss detection (RFC 9002 §6: packet and time thresholds, the probe timeout)
 // and a NewReno window (the document leaves the controller to each sender; this peer does not
 // pace, its window is capped at MAX_WINDOW). Receiving: the packets taken, and `stream_ack`s
-// when the document says.
+// when the document says. The datagram size (*Datagram size*): datagram-size.mjs searches, this
+// sends its probes and fills packets of the size it found.
 
+import { addressKey, isRelayed } from './address.mjs';
+import { BASE_SIZE, DatagramSize } from './datagram-size.mjs';
 import { ACK_DELAY_UNIT_MS, RttEstimator } from './reliable.mjs';
 
-const MAX_DATAGRAM = 1200;
+const MAX_DATAGRAM = 1200; // the controller's constants count in these (*Congestion control*)
+const STREAM_DATA_OVERHEAD = 32 + 29; // the packet's header and tag, the message's fields
 const INITIAL_WINDOW = 12_000;
 const MINIMUM_WINDOW = 2_400;
 const MAX_WINDOW = 96_000; // no pacer: a burst of at most this much reaches the peer's socket
@@ -80,6 +84,34 @@ export class StreamPath {
     this.inOrderSinceAck = 0;
     this.ackSession = undefined; // the session id of the latest packet: the one a stream_ack names
     this.stats = { packetsSent: 0, lost: 0, ptos: 0, acksSent: 0, acksIn: 0, invalidAcks: 0, congestionEvents: 0 };
+    this.size = new DatagramSize();
+    this.sizeAddress = addressKey(channel.address); // a move to another address starts the size over
+    this.inProbeTimeout = false; // what a probe timeout sends stays within 1200 bytes
+    this.largestPacketSent = 0;
+  }
+
+  /** Whether `session` may get large packets now: it and its peer said so, and not through the relay. */
+  takesLarge(session) {
+    return session.largeDatagrams && !isRelayed(this.channel.address);
+  }
+
+  /** The largest packet of stream data for `session` now. */
+  dataPacketSize(session) {
+    if (this.inProbeTimeout || !this.takesLarge(session)) return BASE_SIZE;
+    return this.size.size;
+  }
+
+  /** The bytes of stream data one packet for `session` carries now. */
+  streamBytes(session) {
+    return this.dataPacketSize(session) - STREAM_DATA_OVERHEAD;
+  }
+
+  /** The channel moved (roaming, onto the relay or off it): the size starts over. */
+  checkAddress() {
+    const key = addressKey(this.channel.address);
+    if (key === this.sizeAddress) return;
+    this.sizeAddress = key;
+    this.size.reset();
   }
 
   now() {
@@ -103,6 +135,7 @@ export class StreamPath {
     // Its packets no longer need anything: drop them from flight (their data will not go again).
     for (const [n, p] of this.sent) {
       if (p.session !== session) continue;
+      if (p.frame.kind === 'probe') this.size.probeInFlight = false; // its fate will not be known
       this.bytesInFlight -= p.size;
       this.sent.delete(n);
     }
@@ -123,17 +156,35 @@ export class StreamPath {
     this.bytesInFlight += size;
     this.lastAckElicitingAt = now;
     this.stats.packetsSent++;
+    this.largestPacketSent = Math.max(this.largestPacketSent, size);
     this.endpoint.sendMessage(this.channel, full);
     this.armLossTimer();
     return packet;
   }
 
-  /** Stream data goes while the window has room, one packet per session in turn. */
+  /**
+   * Stream data goes while the window has room for a whole packet of the path's size, one packet
+   * per session in turn; a due `pmtu_probe` goes first, within the window like data.
+   */
   pump() {
+    this.checkAddress();
     for (let guard = 0; guard < 10_000; guard++) {
-      if (this.bytesInFlight + MAX_DATAGRAM > this.window) return;
+      if (this.sendProbe()) continue;
+      if (this.bytesInFlight + this.size.size > this.window) return;
       if (!this.sendOneData()) return;
     }
+  }
+
+  /** A probe if one is due and the window has room for it (else data goes in its place); whether one went. */
+  sendProbe() {
+    const session = this.sessions.find((s) => this.takesLarge(s));
+    const size = session && this.size.probeDue(this.now());
+    if (!size || this.bytesInFlight + size > this.window) return false;
+    // packet = 32 + the message: its header and session (8), packet number (8), then the padding.
+    const padding = new Uint8Array(size - 32 - 16);
+    this.size.probeSent();
+    this.sendPacket(session, { type: 'pmtu_probe', padding }, { kind: 'probe', size });
+    return true;
   }
 
   /** One packet of stream data from the next session that has some; false if none has. */
@@ -142,6 +193,7 @@ export class StreamPath {
     for (let i = 0; i < n; i++) {
       const s = this.sessions[(this.turn + i) % n];
       if (s.sendData(this)) {
+        if (this.takesLarge(s)) this.size.wanted(); // a peer that takes large packets has data: search
         this.turn = (this.turn + i + 1) % n;
         return true;
       }
@@ -197,12 +249,21 @@ export class StreamPath {
     // A probe timeout: two packets at once, whatever the window (new data, else the oldest again).
     this.ptoCount++;
     this.stats.ptos++;
-    const oldest = [...this.sent.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
-    for (let i = 0; i < 2; i++) {
-      if (this.sendOneData()) continue;
-      const p = oldest[i % Math.max(1, oldest.length)];
-      if (!p) break;
-      p.session.resend(this, p.frame); // a copy under a new number; the old one stays in flight
+    // A probe is never sent again.
+    const oldest = [...this.sent.entries()]
+      .filter(([, p]) => p.frame.kind !== 'probe')
+      .sort((a, b) => a[0] - b[0])
+      .map(([, p]) => p);
+    this.inProbeTimeout = true;
+    try {
+      for (let i = 0; i < 2; i++) {
+        if (this.sendOneData()) continue;
+        const p = oldest[i % Math.max(1, oldest.length)];
+        if (!p) break;
+        p.session.resend(this, p.frame); // a copy under a new number; the old one stays in flight
+      }
+    } finally {
+      this.inProbeTimeout = false;
     }
     this.armLossTimer();
   }
@@ -241,9 +302,13 @@ export class StreamPath {
       this.bytesInFlight -= p.size;
     }
     this.detectLosses(now);
-    for (const [, p] of newly) {
+    for (const [n, p] of newly) {
       this.onAcked(p);
-      p.session.acked(p.frame);
+      if (p.frame.kind === 'probe') this.size.probeAcked(p.frame.size, now);
+      else {
+        this.size.dataAcked(p.frame.kind === 'data' && p.size > BASE_SIZE, n);
+        p.session.acked(p.frame);
+      }
     }
     this.ptoCount = 0;
     this.armLossTimer();
@@ -259,8 +324,14 @@ export class StreamPath {
       if (this.largestAcked >= n + PACKET_THRESHOLD || p.at + delay <= now) {
         this.sent.delete(n);
         this.bytesInFlight -= p.size;
+        if (p.frame.kind === 'probe') {
+          // Not a congestion event, and never sent again.
+          this.size.probeLost(p.frame.size, now);
+          continue;
+        }
         this.stats.lost++;
         newestLostAt = Math.max(newestLostAt ?? p.at, p.at);
+        if (p.size > BASE_SIZE) this.size.largeDataLost(n);
         p.session.lost(this, p.frame);
       }
     }
@@ -361,6 +432,8 @@ function sizeOf(m) {
       return 8 + 8 + 4 + 2;
     case 'stream_limit':
       return 8 + 8 + 4;
+    case 'pmtu_probe':
+      return 8 + 8 + m.padding.length;
     default:
       return 8;
   }

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { isRelayed, sameAddress } from './address.mjs';
 import { decodeSessionMessage, encodeSessionMessage, PACKET, RENDEZVOUS_VERSION } from './codec.mjs';
 import { fingerprintOf, x25519KeyPair } from './crypto.mjs';
+import { FolderFiles, MemoryFiles } from './downloads.mjs';
 import { Secure } from './secure.mjs';
 import { Session } from './session.mjs';
 import { Timers, VirtualTimers } from './timers.mjs';
@@ -29,6 +30,7 @@ const DEFAULTS = {
   streamWindow: 262_144,
   maxStreams: 8,
   files: false,
+  largeDatagrams: false,
 };
 const KEPT_FEATURES = 64; // `features` ahead of their request, kept
 
@@ -41,8 +43,10 @@ export class IndependentPeer extends EventEmitter {
    * rekeyAfterMs, onRequest(event) -> 'accept' | { reason, detail } | undefined (ask later),
    * inbound(from) / outbound(to) -> false to drop a datagram (a firewall, for the relay tests);
    * streams (false: a text-only "old peer"), streamWindow, maxStreams (what we grant the peer);
+   * largeDatagrams (with streams: take and send packets of up to 1452 bytes, *Datagram size*);
    * files (with streams: take and make file offers), onOffer(offer) -> 'accept' | a decline
-   * reason | undefined (answer later with acceptOffer / declineOffer).
+   * reason | undefined (answer later with acceptOffer / declineOffer); downloadFolder (received
+   * files go there, partial ones kept across sessions; else they are held in memory).
    */
   static async listen(options = {}) {
     const host = options.host ?? '127.0.0.1';
@@ -102,6 +106,10 @@ export class IndependentPeer extends EventEmitter {
     this.earlyFeatures = new Map(); // channel.localIndex:wireId -> a `features` ahead of its request
     this.nextHandle = 1;
     this.rendezvous = undefined;
+    // Files: where received ones go (a folder keeps partial files across sessions: a resume), and
+    // our offers interrupted by a session's end, by peer key, made again when it opens another.
+    this.fileStore = this.options.downloadFolder ? new FolderFiles(this.options.downloadFolder) : new MemoryFiles();
+    this.unfinishedOffers = new Map();
     this.secure = new Secure({
       staticKey: this.staticKey,
       transmit: (bytes, to) => this.transmit(bytes, to),
@@ -225,7 +233,7 @@ export class IndependentPeer extends EventEmitter {
       else this.stats.malformedMessages++;
       return;
     }
-    const m = decodeSessionMessage(payload);
+    const m = decodeSessionMessage(payload, this.options.streams && this.options.largeDatagrams);
     // PROTOCOL.md *Capabilities*: without the `streams` option this peer is the "old peer" the
     // section describes: it acts on no `features`, sends none, and is taken to be text only; a
     // stream message, which no peer may send it, is a protocol error. `features` are counted apart

@@ -7,7 +7,14 @@
 
 import crypto from 'node:crypto';
 import { TokenBucket, isRelayed, relayedAddress, sameAddress } from './address.mjs';
-import { decodePacket, decodeRendezvous, encodePacket, encodeRendezvous, ipFromWire } from './codec.mjs';
+import {
+  decodePacket,
+  decodeRendezvous,
+  encodePacket,
+  encodeRendezvous,
+  ipFromWire,
+  MAX_DATAGRAM,
+} from './codec.mjs';
 import { base32Decode, blake2b, fingerprintBytes } from './crypto.mjs';
 import { ReplayWindow } from './replay.mjs';
 
@@ -79,6 +86,7 @@ export class RendezvousClient {
       punchesSent: 0,
       relayedIn: 0,
       relayedOut: 0,
+      tooLargeForRelay: 0,
       relayDropped: 0,
       directProbes: 0,
       movedToRelay: 0,
@@ -316,6 +324,12 @@ export class RendezvousClient {
 
   sendRelayed(inner, to) {
     if (!this.registered) return;
+    if (inner.length > MAX_DATAGRAM) {
+      // *Datagram size*: the relay carries at most 1200 bytes; a large packet is lost as on a path
+      // that cannot carry it (its bytes go again smaller).
+      this.stats.tooLargeForRelay++;
+      return;
+    }
     const packet = sealRelay({
       from: this.registered.tag,
       to: to.port,

@@ -10,8 +10,8 @@ import { StreamPath } from './path.mjs';
 
 export const FEATURE_STREAMS = 1;
 export const FEATURE_FILES = 2;
+export const FEATURE_LARGE_DATAGRAMS = 4;
 export const FLAG_ASK = 1;
-const STREAM_BYTES = 1139; // 1168 − 29: a 1200-byte packet
 const MAX_PIECES = 256; // pieces held out of order per stream; a packet needing more is not taken
 
 /** [lo, hi) byte intervals, merged. */
@@ -57,9 +57,15 @@ export class StreamSession {
     this.session = session;
     this.endpoint = session.endpoint;
     const o = this.endpoint.options;
-    this.local = { files: o.files, window: o.streamWindow, maxStreams: o.maxStreams };
+    this.local = { files: o.files, large: o.largeDatagrams, window: o.streamWindow, maxStreams: o.maxStreams };
     // With the `files` option the files layer takes every stream of the session (*Files: transfers*).
-    this.files = o.files ? new FilesSession(this, { onOffer: o.onOffer }) : undefined;
+    this.files = o.files
+      ? new FilesSession(this, {
+          onOffer: o.onOffer,
+          store: this.endpoint.fileStore,
+          unfinished: this.endpoint.unfinishedOffers,
+        })
+      : undefined;
     this.peer = undefined; // the peer's latest `features`
     this.path = undefined;
     this.sending = new Map(); // id -> our stream
@@ -95,6 +101,14 @@ export class StreamSession {
     this.files?.onStreamEvent(type, fields);
   }
 
+  /**
+   * Large packets may go to the peer: it said `large_datagrams` (*Datagram size*, "Who"); this peer
+   * sends them only when it said so too (the document asks only the peer's bit).
+   */
+  get largeDatagrams() {
+    return this.enabled && this.local.large && (this.peer.features & FEATURE_LARGE_DATAGRAMS) !== 0;
+  }
+
   /** Both said `files` (ours only with the option). */
   get filesEnabled() {
     return this.enabled && this.files !== undefined && (this.peer.features & FEATURE_FILES) !== 0;
@@ -113,7 +127,10 @@ export class StreamSession {
     this.endpoint.sendMessage(this.session.channel, {
       type: 'features',
       session: this.wireId,
-      features: FEATURE_STREAMS | (this.local.files ? FEATURE_FILES : 0),
+      features:
+        FEATURE_STREAMS |
+        (this.local.files ? FEATURE_FILES : 0) |
+        (this.local.large ? FEATURE_LARGE_DATAGRAMS : 0),
       flags: this.peer === undefined ? FLAG_ASK : 0,
       streamWindow: this.local.window,
       maxStreams: this.local.maxStreams,
@@ -142,6 +159,7 @@ export class StreamSession {
     if (streams) {
       this.path = this.session.channel.streamPath ??= new StreamPath(this.endpoint, this.session.channel);
       this.path.attach(this);
+      this.files?.offerAgain();
     }
   }
 
@@ -175,7 +193,8 @@ export class StreamSession {
         verdict = 'take';
         break;
       case 'pmtu_probe':
-        verdict = this.error('pmtu_probe: large_datagrams not offered');
+        // Taken (acknowledged) and nothing else, by a peer that said `large_datagrams`.
+        verdict = this.local.large ? 'take' : this.error('pmtu_probe: large_datagrams not offered');
         break;
     }
     if (verdict === 'take') this.path.took(this, m.packet);
@@ -360,7 +379,11 @@ export class StreamSession {
     const s = this.sending.get(frame.id);
     if (!s || s.reset !== undefined) return;
     const [range] = s.acked.missing(frame.offset, frame.offset + frame.length);
-    if (range) this.sendBytes(path, s, range[0], range[1] - range[0], frame.fin && range[1] === s.finalSize);
+    if (range) {
+      // A probe timeout's copy stays within 1200 bytes even if the packet it copies was large.
+      const length = Math.min(path.streamBytes(this), range[1] - range[0]);
+      this.sendBytes(path, s, range[0], length, frame.fin && range[0] + length === s.finalSize);
+    }
     else if (frame.fin && !s.finAcked) this.sendBytes(path, s, s.finalSize, 0, true);
   }
 
@@ -387,7 +410,7 @@ export class StreamSession {
         s.lost.shift();
         continue;
       }
-      const length = Math.min(STREAM_BYTES, range[1] - range[0]);
+      const length = Math.min(path.streamBytes(this), range[1] - range[0]);
       if (range[0] + length >= hi) s.lost.shift();
       else s.lost[0] = [range[0] + length, hi];
       const fin = s.finalSize !== undefined && range[0] + length === s.finalSize && !s.finAcked;
@@ -396,7 +419,7 @@ export class StreamSession {
       return true;
     }
     const room = Math.min(s.credit, s.data.length) - s.sentEnd;
-    const length = Math.min(STREAM_BYTES, Math.max(0, room));
+    const length = Math.min(path.streamBytes(this), Math.max(0, room));
     const fin = s.finalSize !== undefined && s.sentEnd + length === s.finalSize && (!s.finSent || s.finLost);
     if (length === 0 && !fin) return false;
     const offset = s.sentEnd;
@@ -520,6 +543,7 @@ export class StreamSession {
 
   /** The session left `open`: every stream not complete ends. */
   end() {
+    this.files?.sessionEnded();
     for (const s of this.sending.values()) {
       this.notify('stream_cancelled', { stream: s.id, direction: 'send', by: 'local', reason: 'session_ended' });
     }
