@@ -70,6 +70,21 @@ describe('PartialStore: resuming', () => {
     await again.cancel();
   });
 
+  it('offered again while its last transfer is still being closed (its chat just ended): held and open wait for the close and go on from all it kept', async () => {
+    const { folder: dir } = folder();
+    const data = randomData(2 * 1024 * KiB);
+    const key = keyOf(data);
+    const store = new PartialStore(dir, small);
+    const first = await store.open(key, 'f.bin');
+    await feed(first, data, 0, 700 * KiB + 3);
+    const closing = first.close(); // not waited for: the next offer comes at once
+    expect(await store.held(key)).toBe(700 * KiB + 3);
+    const again = await store.receive(key, 'f.bin');
+    expect(again.offset).toBe(700 * KiB + 3);
+    expect(await closing).toBe(700 * KiB + 3);
+    await (again as Awaited<ReturnType<PartialStore['open']>>).cancel();
+  });
+
   it('bytes in the partial past what its state records (a crash) are dropped and written again', async () => {
     const { folder: dir } = folder();
     const data = randomData(1024 * KiB);

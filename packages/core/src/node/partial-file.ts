@@ -86,6 +86,8 @@ export class PartialFile {
   private placedRecorded = false;
   /** The record `keepPlaced` writes after the finish. */
   private keeping: Promise<void> | undefined;
+  /** A close or cancel in progress or done. */
+  private closing: Promise<unknown> | undefined;
 
   constructor(
     readonly key: PartialKey,
@@ -201,12 +203,13 @@ export class PartialFile {
   }
 
   /**
-   * Resolves once a finish in progress ended (and the record `keepPlaced` asked for is written):
-   * at once if none is. Never rejects.
+   * Resolves once a finish, close or cancel in progress ended (and the record `keepPlaced` asked
+   * for is written): at once if none is, or while the file is still being written. Never rejects.
    */
   async finished(): Promise<void> {
     await this.finishing?.catch(() => undefined);
     await this.keeping;
+    await this.closing?.catch(() => undefined);
   }
 
   private async finishFile(): Promise<ReceivedFile> {
@@ -258,8 +261,15 @@ export class PartialFile {
    * kept (a later `PartialStore.open` goes on from there). After a disk failure, what was durable
    * before it is kept.
    */
-  async close(): Promise<number> {
-    if (this.ended) return this.durableBytes;
+  close(): Promise<number> {
+    if (this.ended)
+      return this.closing ? this.closing.then(() => this.durableBytes) : Promise.resolve(this.durableBytes);
+    const closing = this.closeFile();
+    this.closing = closing;
+    return closing;
+  }
+
+  private async closeFile(): Promise<number> {
     this.end();
     try {
       await this.drain();
@@ -275,8 +285,14 @@ export class PartialFile {
   }
 
   /** The transfer was cancelled (by either side): the partial and its state are removed. */
-  async cancel(): Promise<void> {
-    if (this.ended) return;
+  cancel(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    const cancelling = this.cancelFile();
+    this.closing = cancelling;
+    return cancelling;
+  }
+
+  private async cancelFile(): Promise<void> {
     this.end();
     try {
       await this.settle();

@@ -152,6 +152,8 @@ export class PartialStore {
    * `busy` (already being received here) or `write_failed`.
    */
   async open(key: PartialKey, name: string): Promise<PartialFile> {
+    checkKey(key);
+    await this.finishOf(partialId(key));
     const id = this.reserve(key, name);
     return this.openReserved(id, key, name, undefined);
   }
@@ -194,7 +196,11 @@ export class PartialStore {
     return this.openReserved(id, key, name, state);
   }
 
-  /** Waits for the finish of file `id` if one is in progress here (a file being written is not waited for). */
+  /**
+   * Waits for the end of file `id` if one is in progress here: a finish, or a close (its transfer
+   * was interrupted, and the same file may be offered again at once: what the close keeps is what
+   * it goes on from). A file still being written is not waited for.
+   */
   private async finishOf(id: string): Promise<void> {
     const current = this.receiving.get(id);
     if (current instanceof PartialFile) await current.finished();
