@@ -68,6 +68,20 @@ describe('KnownPeers: forget, rename, verify', () => {
     expect(peers.list().find((p) => p.publicKey === bob)?.verified).toBe('2026-11-24T10:00:00.000Z');
   });
 
+  it('a new key whose nick differs from a known one only in case, width or spaces is a conflict too', () => {
+    const peers = KnownPeers.inMemory();
+    peers.remember(bob, 'bob', 'BBBB-BBBB-BBBB-BBBB');
+    peers.verify(bob);
+    for (const lookalike of ['BOB', 'Bob', 'ｂｏｂ', ' bob ', 'ＢＯＢ'])
+      expect(peers.check(mallory, lookalike), lookalike).toEqual({
+        status: 'nick_conflict',
+        knownFingerprint: 'BBBB-BBBB-BBBB-BBBB',
+        verified: true,
+      });
+    expect(peers.check(mallory, 'bobby')).toEqual({ status: 'new' });
+    expect(peers.check(mallory, '')).toEqual({ status: 'new' });
+  });
+
   it('rename gives the peer a name its own nick no longer replaces; forget removes it', () => {
     const peers = KnownPeers.inMemory();
     peers.remember(bob, 'bob', 'BBBB-BBBB-BBBB-BBBB');

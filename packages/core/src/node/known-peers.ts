@@ -136,7 +136,15 @@ export class KnownPeers {
     if (known)
       return { status: 'known', knownAs: known.nick, ...(known.verified && { verified: true as const }) };
     // A renamed peer still goes by its own nick: a new key using that is a conflict too.
-    const sameNick = nick === '' ? [] : this.entries.filter((e) => e.nick === nick || e.peerNick === nick);
+    // Told apart as people read them, not by their bytes: "BOB", "Bob" and "ｂｏｂ" are bob.
+    const wanted = nickForm(nick);
+    const sameNick =
+      wanted === ''
+        ? []
+        : this.entries.filter(
+            (e) =>
+              nickForm(e.nick) === wanted || (e.peerNick !== undefined && nickForm(e.peerNick) === wanted),
+          );
     // A verified key with that nick weighs most: this one is then refused, not only warned about.
     const conflict = sameNick.find((e) => e.verified) ?? sameNick[0];
     if (!conflict) return { status: 'new' };
@@ -337,4 +345,12 @@ export function describeTrust(fingerprint: string, nick: string, trust: PeerTrus
         `Fingerprint: ${fingerprint} (new)`,
       ];
   }
+}
+
+/**
+ * A nick as people compare them: compatibility forms folded (fullwidth letters, ligatures), case
+ * folded, white space at the ends dropped. Two nicks of one form claim one name.
+ */
+function nickForm(nick: string): string {
+  return nick.normalize('NFKC').toLowerCase().trim();
 }
