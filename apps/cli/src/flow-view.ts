@@ -7,9 +7,14 @@ import type { Conversation, PresenceUpdate, WaitingRequest } from '@netchat/clie
 import { texts } from '@netchat/client';
 import type { FlowConsole } from './flow-console.js';
 
+/** Busy declines said one by one before the rest are only counted (a stranger's flood of requests). */
+export const BUSY_DECLINES_SAID = 3;
+
 export class FlowView {
   /** The last `Missed N heartbeats` said, so a loss does not say it again. */
   private missedShown = 0;
+  /** Requests declined as busy since the person was last free (at the start prompt). */
+  private busyDeclines = 0;
 
   constructor(
     private readonly out: FlowConsole,
@@ -17,6 +22,9 @@ export class FlowView {
   ) {}
 
   startPrompt(): void {
+    if (this.busyDeclines > BUSY_DECLINES_SAID)
+      this.out.say(texts.moreDeclinedText(this.busyDeclines - BUSY_DECLINES_SAID));
+    this.busyDeclines = 0;
     this.out.prompt('Start chat with? (IP Port): ');
   }
 
@@ -36,8 +44,14 @@ export class FlowView {
   /** A request declined at once: busy, or (a warning) a new key with a verified peer's nick. */
   refused(request: WaitingRequest): void {
     const text = texts.refusedText(request);
-    if (request.trust.level === 'impersonation' && request.trust.verified) this.out.warn(text);
-    else this.out.say(text);
+    if (request.trust.level === 'impersonation' && request.trust.verified) {
+      this.out.warn(text);
+      return;
+    }
+    // The first few are said; the rest only counted, and their number said at the next start prompt.
+    this.busyDeclines++;
+    if (this.busyDeclines <= BUSY_DECLINES_SAID) this.out.say(text);
+    else if (this.busyDeclines === BUSY_DECLINES_SAID + 1) this.out.say(texts.MORE_DECLINES_TEXT);
   }
 
   /** A chat opened: `auto` (--yes) says who asked; one we asked for says whom we reached. */

@@ -2,11 +2,12 @@
  * The CLI's chat flow in-process: real Endpoints on a virtual network and virtual time, a console
  * that records what a person would see. No child processes, no sleeps.
  */
-import { ChatHistory, type TrustStore } from '@netchat/client';
+import { ChatHistory, type TrustStore, texts } from '@netchat/client';
 import { KnownPeers } from '@netchat/core';
 import { settle, temporaryDirectory, VirtualNetwork, type VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { ChatFlow, EXIT, type FlowConsole, type FlowOptions } from '../src/chat-flow.js';
+import { BUSY_DECLINES_SAID } from '../src/flow-view.js';
 import type { LocalEvent } from '../src/json-events.js';
 import { MAX_LINE_BYTES } from '../src/line-cap.js';
 
@@ -388,6 +389,28 @@ describe('ChatFlow', () => {
     expect(b.exitCode).toBe(EXIT.ok);
     runUntilSeen(net, a, 'Connection declined by 127.0.0.2 2222: busy (quitting).');
     expect(b.console.text()).not.toContain('Your message');
+  });
+
+  it('a flood of requests during a chat: the first few declines are said, the rest counted and said once free', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob, { yes: true });
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, a, 'Connected to');
+    const strangers = Array.from({ length: BUSY_DECLINES_SAID + 5 }, (_, i) =>
+      program(net.add('127.0.0.9', 4000 + i, { nick: `stranger${i}` })),
+    );
+    for (const stranger of strangers) await type(stranger, '127.0.0.2 2222');
+    for (const stranger of strangers)
+      runUntilSeen(net, stranger, 'Connection declined by 127.0.0.2 2222: busy');
+    const declines = b.console.lines.filter((l) => l.startsWith('Declined a connection request from'));
+    expect(declines).toHaveLength(BUSY_DECLINES_SAID);
+    expect(b.console.lines.filter((l) => l === texts.MORE_DECLINES_TEXT)).toHaveLength(1);
+    // Free again: how many more were declined is said once, before the start prompt.
+    await type(b, 'exit');
+    expect(b.console.lines).toContain('Declined 5 more connection requests while busy.');
+    expect(b.console.prompt_).toBe('Start chat with? (IP Port): ');
+    expect(b.console.lines.filter((l) => /^Declined \d+ more/.test(l))).toHaveLength(1);
   });
 
   it('declines a request as busy during a chat, and the asker reads why', async () => {

@@ -119,6 +119,15 @@ export function refusedText(request: WaitingRequest): string {
   return `Declined a connection request from ${who(request.peer, request.nick)}: busy.`;
 }
 
+/** After the first few busy declines: the rest are counted, not each said (a flood would fill the screen). */
+export const MORE_DECLINES_TEXT =
+  'More connection requests are being declined while you are busy; how many is said when you are free.';
+
+/** The busy declines not said one by one, once the person is free again. */
+export function moreDeclinedText(count: number): string {
+  return `Declined ${count} more connection request${count === 1 ? '' : 's'} while busy.`;
+}
+
 export function requestGoneText(
   request: WaitingRequest,
   why: 'withdrawn' | 'expired' | 'peer_restarted',
