@@ -98,6 +98,17 @@ export class NatLab {
     }).stdout;
   }
 
+  /** The router's FORWARD chain with its counters (iptables -L -v -x), to say what it dropped. */
+  forwardRules(side: Side): string {
+    return spawnSync(
+      'ip',
+      ['netns', 'exec', `${this.prefix}-r${side}`, 'iptables', '-L', 'FORWARD', '-v', '-x', '-n'],
+      {
+        encoding: 'utf8',
+      },
+    ).stdout;
+  }
+
   private wrapper(namespace: string): string[] {
     return ['ip', 'netns', 'exec', `${this.prefix}-${namespace}`];
   }
