@@ -17,7 +17,16 @@ if (labMissing) console.log(`[nat-lab-files] skipped: ${labMissing} (needs root,
 
 afterEach(removeLabs);
 
-const RENDEZVOUS = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '2', '--connect-timeout', '8'];
+/** Registered with the lab's rendezvous; heartbeats every 2 s unless a test needs a peer lost sooner. */
+const rendezvousArgs = (heartbeat = '2') => [
+  '--rendezvous',
+  '10.200.0.1:3478',
+  '--heartbeat-interval',
+  heartbeat,
+  '--connect-timeout',
+  '8',
+];
+const RENDEZVOUS = rendezvousArgs();
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** A file of `size` random bytes in a new folder. */
@@ -27,19 +36,18 @@ function randomFile(size: number): string {
   return path;
 }
 
-/** bob in home b: registered, taking every chat and file into a new folder; his fingerprint. */
-async function receiver(lab: NatLab, extra: string[] = []) {
+/** bob in home b: registered (with `common`), taking every chat and file into a new folder; his fingerprint. */
+async function receiver(lab: NatLab, common = RENDEZVOUS) {
   const downloads = temporaryDirectory('nat-lab-dl-');
   const bob = lab.netchat('b', [
     '--nick',
     'bob',
-    ...RENDEZVOUS,
+    ...common,
     '--json',
     '--yes',
     '--accept-files',
     '--download-dir',
     downloads,
-    ...extra,
   ]);
   await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
   const fingerprint = String(bob.events().find((e) => e.type === 'listening')?.fingerprint);
@@ -67,6 +75,38 @@ function sender(lab: NatLab, fingerprint: string, file: string, json = true, hom
   );
   alice.endInput();
   return alice;
+}
+
+/** Heartbeats every second, the peer lost after two missed: 2.5 s of silence. */
+const FAST = [...rendezvousArgs('1'), '--miss-limit', '2'];
+
+/** Waits (at most `ms`, polling) until `done()` holds. */
+async function until(done: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A lab whose home a is shaped to 4 Mbit/s (so a 3 MB file takes seconds, and a test can act
+ * mid-transfer), and bob with FAST heartbeats; `held(transfer)`: the bytes bob last reported.
+ */
+async function slowReceiver() {
+  const lab = new NatLab('eim');
+  await lab.rendezvous();
+  lab.router('rate', 'a', '4mbit');
+  const { bob, fingerprint } = await receiver(lab, FAST);
+  const held = (transfer: number) =>
+    Math.max(
+      0,
+      ...bob
+        .events()
+        .filter((e) => e.type === 'file_progress' && e.transfer === transfer)
+        .map((e) => Number(e.bytes)),
+    );
+  return { lab, bob, fingerprint, held };
 }
 
 /** The events of `type` a program printed. */
@@ -158,6 +198,73 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
     const dropped = /(\d+)\s+\d+\s+DROP/.exec(lab.forwardRules('a'))?.[1];
     console.log(
       `[nat-lab-files] 5 % loss: 40 lines in order and 2 MB verified; the router dropped ${dropped} datagrams`,
+    );
+  }, 60_000);
+
+  it('a link cut shorter than the liveness limit (restored at the first missed heartbeat): the transfer goes on by itself, nothing lost', async () => {
+    const { lab, bob, fingerprint, held } = await slowReceiver();
+    const file = randomFile(3_000_000);
+    const alice = lab.netchat('a', [
+      '--nick',
+      'alice',
+      ...FAST,
+      '--json',
+      '--connect',
+      fingerprint,
+      '--send-file',
+      file,
+    ]);
+    alice.endInput();
+    await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
+    lab.router('cut', 'a');
+    await alice.waitForEvent('heartbeat_missed', 10_000);
+    lab.router('restore', 'a');
+    expect(await alice.exited, alice.stdout + alice.stderr).toBe(0);
+    await bob.waitForEvent('file_received', 10_000);
+    expect(sha256(String(eventsOf(bob, 'file_received')[0]?.path))).toBe(sha256(file));
+    expect(eventsOf(bob, 'lost')).toEqual([]);
+    expect(eventsOf(bob, 'file_accepted')).toHaveLength(1);
+  }, 60_000);
+
+  it('a link cut longer than the liveness limit: both sides report the peer lost and the transfer interrupted; alice started again re-offers by herself and bob resumes from what he held', async () => {
+    const { lab, bob, fingerprint, held } = await slowReceiver();
+    const file = randomFile(3_000_000);
+    const home = temporaryDirectory('nat-lab-alice-');
+    const alice = lab.netchat(
+      'a',
+      ['--nick', 'alice', ...FAST, '--json', '--connect', fingerprint, '--send-file', file],
+      home,
+    );
+    alice.endInput();
+    await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
+    lab.router('cut', 'a');
+    // The liveness limit (2 x 1 s + 0.5 s) passes on both sides: each reports the peer lost.
+    expect(await alice.exited, alice.stdout + alice.stderr).toBe(4);
+    await bob.waitForEvent('lost', 10_000);
+    const heldAtLoss = held(1);
+    lab.router('restore', 'a');
+    for (const side of [alice, bob])
+      expect(eventsOf(side, 'file_failed')[0]).toMatchObject({ reason: 'interrupted', resumable: true });
+    expect(alice.stderr).toContain(
+      'Transfer 1 interrupted (the chat ended): it is offered again when the chat with this peer opens.',
+    );
+    expect(eventsOf(alice, 'lost')).toHaveLength(1);
+
+    // alice again, same home, no --send-file: the open chat alone brings the offer back.
+    const again = lab.netchat('a', ['--nick', 'alice', ...FAST, '--json', '--connect', fingerprint], home);
+    await bob.waitForEvent('file_received', 30_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    const [reoffer] = eventsOf(bob, 'file_offer').slice(1);
+    expect(reoffer).toMatchObject({ resuming: true, offerId: eventsOf(bob, 'file_offer')[0]?.offerId });
+    const offset = Number(eventsOf(bob, 'file_accepted')[1]?.offset);
+    // bob kept (made durable) at least everything he had reported holding: nothing of it comes twice.
+    expect(offset).toBeGreaterThanOrEqual(heldAtLoss);
+    expect(offset).toBeLessThan(3_000_000);
+    const [received] = eventsOf(bob, 'file_received');
+    expect(sha256(String(received?.path))).toBe(sha256(file));
+    console.log(
+      `[nat-lab-files] cut past the liveness limit: bob reported ${heldAtLoss} bytes held at the loss; the re-offer resumed at ${offset}; ${Number(received?.size) - offset} bytes sent in the second chat`,
     );
   }, 60_000);
 });
