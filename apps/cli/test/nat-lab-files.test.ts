@@ -5,12 +5,18 @@
  * with 5 % of the router's datagrams lost. Skipped, saying why, without root, ip and iptables.
  * Every wait is for a line the programs print, bounded; only the lab's own addresses are used.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { temporaryDirectory } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { labMissing, NatLab, type NatMode, removeLabs } from './support/nat-lab.js';
+import {
+  eventsOf,
+  labMissing,
+  NatLab,
+  type NatMode,
+  randomFile,
+  removeLabs,
+  sha256,
+  until,
+} from './support/nat-lab.js';
 import type { NetchatProcess } from './support/netchat-process.js';
 
 if (labMissing) console.log(`[nat-lab-files] skipped: ${labMissing} (needs root, iproute2 and iptables)`);
@@ -27,14 +33,6 @@ const rendezvousArgs = (heartbeat = '2') => [
   '8',
 ];
 const RENDEZVOUS = rendezvousArgs();
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-/** A file of `size` random bytes in a new folder. */
-function randomFile(size: number): string {
-  const path = join(temporaryDirectory('nat-lab-src-'), 'payload.bin');
-  writeFileSync(path, randomBytes(size));
-  return path;
-}
 
 /** bob in home b: registered (with `common`), taking every chat and file into a new folder; his fingerprint. */
 async function receiver(lab: NatLab, common = RENDEZVOUS) {
@@ -80,15 +78,6 @@ function sender(lab: NatLab, fingerprint: string, file: string, json = true, hom
 /** Heartbeats every second, the peer lost after two missed: 2.5 s of silence. */
 const FAST = [...rendezvousArgs('1'), '--miss-limit', '2'];
 
-/** Waits (at most `ms`, polling) until `done()` holds. */
-async function until(done: () => boolean, what: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * A lab whose home a is shaped to 4 Mbit/s (so a 3 MB file takes seconds, and a test can act
  * mid-transfer), and bob with FAST heartbeats; `held(transfer)`: the bytes bob last reported.
@@ -108,9 +97,6 @@ async function slowReceiver() {
     );
   return { lab, bob, fingerprint, held };
 }
-
-/** The events of `type` a program printed. */
-const eventsOf = (p: NetchatProcess, type: string) => p.events().filter((e) => e.type === type);
 
 /** Sends `file` from a to b in a new lab of `mode`; returns both and what b received. */
 async function sendThrough(mode: NatMode, size: number, relayBytesPerSecond?: number, json = true) {

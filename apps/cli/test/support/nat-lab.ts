@@ -5,8 +5,11 @@
  * `removeLabs` (after each test) stops the lab's programs and removes its namespaces.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProgramProcess } from '@netchat/testkit';
+import { ProgramProcess, temporaryDirectory } from '@netchat/testkit';
 import { NetchatProcess } from './netchat-process.js';
 
 export const labScript = fileURLToPath(new URL('../lab/nat-lab.sh', import.meta.url));
@@ -83,9 +86,12 @@ export class NatLab {
     return rendezvous;
   }
 
-  /** netchat in a home (alice in a at 192.168.1.2, bob in b at 192.168.2.2); `home`: its NETCHAT_HOME. */
-  netchat(side: Side, args: string[], home?: string): NetchatProcess {
-    const host = side === 'a' ? '192.168.1.2' : '192.168.2.2';
+  /**
+   * netchat in a home (a at 192.168.1.2, b at 192.168.2.2) or on the public network beside the
+   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME.
+   */
+  netchat(side: Side | 'pub', args: string[], home?: string): NetchatProcess {
+    const host = { a: '192.168.1.2', b: '192.168.2.2', pub: '10.200.0.1' }[side];
     return new NetchatProcess(['0', '--host', host, ...args], home ? { NETCHAT_HOME: home } : {}, {
       wrapper: this.wrapper(side),
     });
@@ -118,4 +124,26 @@ export class NatLab {
 export async function removeLabs(): Promise<void> {
   await ProgramProcess.stopAll();
   for (const prefix of made.splice(0)) spawnSync(labScript, ['down', prefix]);
+}
+
+/** A file of `size` random bytes in a new folder. */
+export function randomFile(size: number): string {
+  const path = join(temporaryDirectory('nat-lab-src-'), 'payload.bin');
+  writeFileSync(path, randomBytes(size));
+  return path;
+}
+
+/** A file's SHA-256, to compare what arrived with what was sent. */
+export const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** The events of `type` a program printed. */
+export const eventsOf = (p: NetchatProcess, type: string) => p.events().filter((e) => e.type === type);
+
+/** Waits (at most `ms`, polling) until `done()` holds. */
+export async function until(done: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
