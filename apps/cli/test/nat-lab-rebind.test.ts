@@ -133,4 +133,34 @@ describe.skipIf(missing !== '')('NAT lab: rebinding', () => {
     expect(await alice.exited).toBe(4);
     expect(alice.stderr).toContain('Not confirmed delivered to 10.200.0.3');
   }, 60_000);
+
+  it('a relayed chat (port-randomising NATs) survives the rebinding: the rendezvous follows alice to her new port', async () => {
+    const lab = new NatLab('random');
+    await lab.rendezvous();
+    const common = ['--rendezvous', '10.200.0.1:3478', ...HEARTBEATS, '--json'];
+    const bob = lab.netchat('b', [...common, '--yes', '--nick', 'bob']);
+    await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
+    const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+    const alice = lab.netchat('a', [...common, '--nick', 'alice', '--connect', fingerprint]);
+    await alice.waitForEvent('accepted', 15_000);
+    expect(eventsOf(alice, 'accepted')[0]).toMatchObject({ peer: expect.stringMatching(/^relay:\d+$/) });
+    alice.type('before');
+    await bob.waitFor('"text":"before"');
+    lab.router('rebind', 'a');
+    alice.type('after');
+    await bob.waitFor('"text":"after"', 10_000);
+    bob.type('back');
+    await alice.waitFor('"text":"back"', 10_000);
+    // alice's datagrams to the rendezvous now leave her router from the new range, and are answered.
+    const toRendezvous = lab
+      .conntrack('a')
+      .split('\n')
+      .filter((line) => line.includes('dport=3478 ') && !line.includes('[UNREPLIED]'));
+    const mapped = /.*dport=(\d+)/.exec(toRendezvous.join('\n'))?.[1];
+    expect(Number(mapped)).toBeGreaterThanOrEqual(20_000);
+    expect(Number(mapped)).toBeLessThan(30_000);
+    alice.endInput();
+    expect(await alice.exited, alice.stdout + alice.stderr).toBe(0);
+    expect(eventsOf(bob, 'message').map((e) => e.text)).toEqual(['before', 'after']);
+  }, 60_000);
 });
