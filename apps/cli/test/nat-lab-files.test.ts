@@ -52,27 +52,34 @@ async function receiver(lab: NatLab, common = RENDEZVOUS) {
   return { bob, downloads, fingerprint };
 }
 
-/**
- * alice in home a asks for `fingerprint` and offers `file` once the chat opens; input ended.
- * With `json` false she prints what a person reads.
- */
-function sender(lab: NatLab, fingerprint: string, file: string, json = true, home?: string): NetchatProcess {
-  const alice = lab.netchat(
-    'a',
-    [
-      '--nick',
-      'alice',
-      ...RENDEZVOUS,
-      ...(json ? ['--json'] : []),
-      '--connect',
-      fingerprint,
-      '--send-file',
-      file,
-    ],
-    home,
-  );
-  alice.endInput();
-  return alice;
+interface SenderOptions {
+  /** Registration and heartbeat flags (RENDEZVOUS unless a test needs a peer lost sooner). */
+  common?: string[];
+  /** false: she prints what a person reads. */
+  json?: boolean;
+  /** Her NETCHAT_HOME, to start her again with the same key and unfinished transfers. */
+  home?: string;
+}
+
+/** alice in home a asks for `fingerprint` and, with `files`, offers them once the chat opens. */
+function sender(
+  lab: NatLab,
+  fingerprint: string,
+  files: string[],
+  options: SenderOptions = {},
+): NetchatProcess {
+  const { common = RENDEZVOUS, json = true, home } = options;
+  const offers = files.flatMap((file) => ['--send-file', file]);
+  const args = [
+    '--nick',
+    'alice',
+    ...common,
+    ...(json ? ['--json'] : []),
+    '--connect',
+    fingerprint,
+    ...offers,
+  ];
+  return lab.netchat('a', args, home);
 }
 
 /** Heartbeats every second, the peer lost after two missed: 2.5 s of silence. */
@@ -105,7 +112,8 @@ async function sendThrough(mode: NatMode, size: number, relayBytesPerSecond?: nu
   const { bob, downloads, fingerprint } = await receiver(lab);
   const file = randomFile(size);
   const start = performance.now();
-  const alice = sender(lab, fingerprint, file, json);
+  const alice = sender(lab, fingerprint, [file], { json });
+  alice.endInput();
   const code = await alice.exited;
   const seconds = (performance.now() - start) / 1000;
   await bob.waitForEvent('file_received', 10_000);
@@ -161,16 +169,7 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
     const { bob, fingerprint } = await receiver(lab);
     lab.router('loss', 'a', '0.05');
     const file = randomFile(2_000_000);
-    const alice = lab.netchat('a', [
-      '--nick',
-      'alice',
-      ...RENDEZVOUS,
-      '--json',
-      '--connect',
-      fingerprint,
-      '--send-file',
-      file,
-    ]);
+    const alice = sender(lab, fingerprint, [file]);
     await alice.waitForEvent('accepted', 30_000);
     const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1} of 40 through a lossy NAT`);
     for (const line of lines) alice.type(line);
@@ -190,16 +189,7 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
   it('a link cut shorter than the liveness limit (restored at the first missed heartbeat): the transfer goes on by itself, nothing lost', async () => {
     const { lab, bob, fingerprint, held } = await slowReceiver();
     const file = randomFile(3_000_000);
-    const alice = lab.netchat('a', [
-      '--nick',
-      'alice',
-      ...FAST,
-      '--json',
-      '--connect',
-      fingerprint,
-      '--send-file',
-      file,
-    ]);
+    const alice = sender(lab, fingerprint, [file], { common: FAST });
     alice.endInput();
     await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
     lab.router('cut', 'a');
@@ -216,11 +206,7 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
     const { lab, bob, fingerprint, held } = await slowReceiver();
     const file = randomFile(3_000_000);
     const home = temporaryDirectory('nat-lab-alice-');
-    const alice = lab.netchat(
-      'a',
-      ['--nick', 'alice', ...FAST, '--json', '--connect', fingerprint, '--send-file', file],
-      home,
-    );
+    const alice = sender(lab, fingerprint, [file], { common: FAST, home });
     alice.endInput();
     await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
     lab.router('cut', 'a');
@@ -237,7 +223,7 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
     expect(eventsOf(alice, 'lost')).toHaveLength(1);
 
     // alice again, same home, no --send-file: the open chat alone brings the offer back.
-    const again = lab.netchat('a', ['--nick', 'alice', ...FAST, '--json', '--connect', fingerprint], home);
+    const again = sender(lab, fingerprint, [], { common: FAST, home });
     await bob.waitForEvent('file_received', 30_000);
     again.endInput();
     expect(await again.exited, again.stdout + again.stderr).toBe(0);
