@@ -121,6 +121,27 @@ async function sendThrough(mode: NatMode, size: number, relayBytesPerSecond?: nu
   return { lab, rendezvous, alice, bob, file, downloads, received, code, seconds };
 }
 
+/**
+ * alice (her own home) sends 3 MB to bob through the shaped lab; once bob holds 800 kB her router
+ * drops everything until both sides have lost the other (alice, whose chat ended, exits 4), then
+ * forwards again. `heldAtLoss`: what bob last reported holding.
+ */
+async function cutPastLiveness() {
+  const { lab, bob, fingerprint, held } = await slowReceiver();
+  const file = randomFile(3_000_000);
+  const home = temporaryDirectory('nat-lab-alice-');
+  const alice = sender(lab, fingerprint, [file], { common: FAST, home });
+  alice.endInput();
+  await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
+  lab.router('cut', 'a');
+  // The liveness limit (2 x 1 s + 0.5 s) passes on both sides: each reports the peer lost.
+  expect(await alice.exited, alice.stdout + alice.stderr).toBe(4);
+  await bob.waitForEvent('lost', 10_000);
+  const heldAtLoss = held(1);
+  lab.router('restore', 'a');
+  return { lab, bob, alice, fingerprint, file, home, heldAtLoss };
+}
+
 describe.skipIf(labMissing !== '')('NAT lab: files', () => {
   it('behind endpoint-independent NATs a 3 MB file goes directly, arrives verified, and the sender exits 0', async () => {
     const { rendezvous, alice, bob, file, received, code, seconds } = await sendThrough('eim', 3_000_000);
@@ -203,18 +224,7 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
   }, 60_000);
 
   it('a link cut longer than the liveness limit: both sides report the peer lost and the transfer interrupted; alice started again re-offers by herself and bob resumes from what he held', async () => {
-    const { lab, bob, fingerprint, held } = await slowReceiver();
-    const file = randomFile(3_000_000);
-    const home = temporaryDirectory('nat-lab-alice-');
-    const alice = sender(lab, fingerprint, [file], { common: FAST, home });
-    alice.endInput();
-    await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
-    lab.router('cut', 'a');
-    // The liveness limit (2 x 1 s + 0.5 s) passes on both sides: each reports the peer lost.
-    expect(await alice.exited, alice.stdout + alice.stderr).toBe(4);
-    await bob.waitForEvent('lost', 10_000);
-    const heldAtLoss = held(1);
-    lab.router('restore', 'a');
+    const { lab, bob, alice, fingerprint, file, home, heldAtLoss } = await cutPastLiveness();
     for (const side of [alice, bob])
       expect(eventsOf(side, 'file_failed')[0]).toMatchObject({ reason: 'interrupted', resumable: true });
     expect(alice.stderr).toContain(
@@ -238,5 +248,19 @@ describe.skipIf(labMissing !== '')('NAT lab: files', () => {
     console.log(
       `[nat-lab-files] cut past the liveness limit: bob reported ${heldAtLoss} bytes held at the loss; the re-offer resumed at ${offset}; ${Number(received?.size) - offset} bytes sent in the second chat`,
     );
+  }, 60_000);
+
+  // FINDING (apps/cli, reported to the lead): alice started again as a script whose input has
+  // already ended (`--connect FINGERPRINT < /dev/null`) opens the chat and closes it at once: she
+  // never re-offers the interrupted transfer, says nothing of it, and exits 0. Wanted: exit 0 only
+  // once the file she left unfinished arrived (she waits for it as for a --send-file), else 4 with
+  // a word on it. Marked it.fails until the CLI does one of them; the test above keeps her input open.
+  it.fails('alice started again with her input already ended: exit 0 only if the unfinished file then arrived', async () => {
+    const { lab, bob, fingerprint, home } = await cutPastLiveness();
+    const again = sender(lab, fingerprint, [], { common: FAST, home });
+    again.endInput();
+    const code = await again.exited;
+    const received = eventsOf(bob, 'file_received').length === 1;
+    expect({ code, received }).toEqual(code === 0 ? { code: 0, received: true } : { code: 4, received });
   }, 60_000);
 });
