@@ -19,7 +19,8 @@ import {
 } from './support/nat-lab.js';
 import type { NetchatProcess } from './support/netchat-process.js';
 
-if (labMissing) console.log(`[nat-lab-files] skipped: ${labMissing} (needs root, iproute2 and iptables)`);
+if (labMissing)
+  console.log(`[nat-lab-files] skipped: ${labMissing} (needs root, iproute2 with tc, and iptables)`);
 
 afterEach(removeLabs);
 

@@ -22,7 +22,8 @@ import {
 import type { NetchatProcess } from './support/netchat-process.js';
 
 const missing = labMissing || (hasConntrack ? '' : 'no conntrack');
-if (missing) console.log(`[nat-lab-rebind] skipped: ${missing} (needs root, iproute2, iptables, conntrack)`);
+if (missing)
+  console.log(`[nat-lab-rebind] skipped: ${missing} (needs root, iproute2 with tc, iptables and conntrack)`);
 
 afterEach(removeLabs);
 

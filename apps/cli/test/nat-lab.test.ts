@@ -12,7 +12,9 @@ import { hasConntrack, labMissing, labScript, NatLab, removeLabs } from './suppo
 import type { NetchatProcess } from './support/netchat-process.js';
 
 if (labMissing)
-  console.log(`[nat-lab] skipped: ${labMissing} (needs root, iproute2 and iptables to build namespaces)`);
+  console.log(
+    `[nat-lab] skipped: ${labMissing} (needs root, iproute2 with tc, and iptables to build namespaces)`,
+  );
 
 afterEach(removeLabs);
 

@@ -1,7 +1,7 @@
 /**
  * The NAT lab's harness (lab/nat-lab.sh builds it): labs named after this process, the programs
  * run inside its namespaces, and what a test does to a router (loss, cut, restore, rate, rebind).
- * Needs root, ip and iptables; `labMissing` says what is missing, so a suite skips with the reason.
+ * Needs root, ip, tc and iptables; `labMissing` says what is missing, so a suite skips with the reason.
  * `removeLabs` (after each test) stops the lab's programs and removes its namespaces.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,16 +17,15 @@ const rendezvousScript = fileURLToPath(new URL('../lab/rendezvous.mjs', import.m
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const root = process.getuid?.() === 0;
-/** Why the lab cannot be built here ('' when it can). */
+/** Why the lab cannot be built here ('' when it can); tc shapes a router's links (nat-lab.sh rate). */
 export const labMissing = !root
   ? 'not root'
-  : !has('ip')
-    ? 'no ip (iproute2)'
+  : !has('ip') || !has('tc')
+    ? 'no ip or tc (iproute2)'
     : !has('iptables')
       ? 'no iptables'
       : '';
 export const hasConntrack = has('conntrack');
-export const hasTc = has('tc');
 
 /** The rendezvous of the lab: a program on the public network, its output collected. */
 export class LabRendezvous extends ProgramProcess {
