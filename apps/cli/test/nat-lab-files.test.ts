@@ -83,8 +83,11 @@ function sender(
   return lab.netchat('a', args, home);
 }
 
-/** Heartbeats every second, the peer lost after two missed: 2.5 s of silence. */
-const FAST = [...rendezvousArgs('1'), '--miss-limit', '2'];
+/**
+ * Heartbeats every second, the peer lost after three missed: 3.5 s of silence, so a test that
+ * restores a cut at the first miss (1.5 s) has two seconds to spare on a loaded machine.
+ */
+const FAST = [...rendezvousArgs('1'), '--miss-limit', '3'];
 
 /**
  * A lab whose home a is shaped to 4 Mbit/s (so a 3 MB file takes seconds, and a test can act
@@ -135,7 +138,7 @@ async function cutPastLiveness() {
   alice.endInput();
   await until(() => held(1) >= 800_000, 'bob to hold 800 kB', 20_000);
   lab.router('cut', 'a');
-  // The liveness limit (2 x 1 s + 0.5 s) passes on both sides: each reports the peer lost.
+  // The liveness limit (3 x 1 s + 0.5 s) passes on both sides: each reports the peer lost.
   expect(await alice.exited, alice.stdout + alice.stderr).toBe(4);
   await bob.waitForEvent('lost', 10_000);
   const heldAtLoss = held(1);

@@ -45,16 +45,21 @@ async function aliceAndCarol(lab: NatLab, carolArgs: string[] = [], aliceArgs: s
   return { carol, alice };
 }
 
-/** bob in home b and alice in home a, registered; alice asked for bob by fingerprint, and the chat is open. */
+/**
+ * bob in home b and alice in home a, registered; alice asked for bob by fingerprint, and the chat
+ * is open. `ask()` starts alice again (her home, a new port) asking bob.
+ */
 async function homesChatting(lab: NatLab) {
   await lab.rendezvous();
   const common = ['--rendezvous', '10.200.0.1:3478', ...HEARTBEATS, '--json'];
   const bob = lab.netchat('b', [...common, '--yes', '--nick', 'bob']);
   await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
   const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
-  const alice = lab.netchat('a', [...common, '--nick', 'alice', '--connect', fingerprint]);
+  const home = temporaryDirectory('nat-lab-alice-');
+  const ask = () => lab.netchat('a', [...common, '--nick', 'alice', '--connect', fingerprint], home);
+  const alice = ask();
   await alice.waitForEvent('accepted', 15_000);
-  return { alice, bob };
+  return { alice, bob, ask };
 }
 
 describe.skipIf(missing !== '')('NAT lab: rebinding', () => {
@@ -106,12 +111,12 @@ describe.skipIf(missing !== '')('NAT lab: rebinding', () => {
     console.log(`[nat-lab-rebind] mid-transfer: carol followed alice from ${before} to ${lastSeen(carol)}`);
   }, 60_000);
 
-  it('between two homes behind port-restricted NATs the peer cannot follow a rebinding: today the chat is lost, and both sides say so', async () => {
+  it('between two homes behind port-restricted NATs the peer cannot follow a rebinding: today the chat is lost, both sides say so, and a new chat opens', async () => {
     // What netchat does now (core has no way back: it does not ask the rendezvous where the peer
     // went, nor fall back to the relay). This test shows the loss is told, never silent; when core
     // learns to recover, it fails here and the test becomes the recovery's test.
     const lab = new NatLab('eim');
-    const { alice, bob } = await homesChatting(lab);
+    const { alice, bob, ask } = await homesChatting(lab);
     alice.type('before');
     await bob.waitFor('"text":"before"');
     lab.router('rebind', 'a');
@@ -124,6 +129,13 @@ describe.skipIf(missing !== '')('NAT lab: rebinding', () => {
     expect(eventsOf(bob, 'message').map((e) => e.text)).toEqual(['before']);
     expect(await alice.exited).toBe(4);
     expect(alice.stderr).toContain('Not confirmed delivered to 10.200.0.3');
+    // The way back today is a new chat: alice asks again, and the rendezvous introduces her anew.
+    const again = ask();
+    await again.waitForEvent('accepted', 15_000);
+    again.type('after, again');
+    await bob.waitFor('"text":"after, again"', 10_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
   }, 60_000);
 
   it('a relayed chat (port-randomising NATs) survives the rebinding: the rendezvous follows alice to her new port', async () => {
