@@ -1,118 +1,34 @@
 /**
- * The NAT lab: real network namespaces, veth pairs and iptables MASQUERADE (lab/nat-lab.sh),
- * a rendezvous on the "public" network and a netchat CLI in each home. Needs root, ip and
+ * The NAT lab: real network namespaces, veth pairs and iptables MASQUERADE (lab/nat-lab.sh,
+ * driven by support/nat-lab.ts), a rendezvous on the "public" network and a netchat CLI in each
+ * home: chat found by fingerprint, direct or relayed. Files, loss and cuts are in
+ * nat-lab-files.test.ts, NAT rebinding in nat-lab-rebind.test.ts. Needs root, ip and
  * iptables (CI installs them and runs as root); skipped with a message otherwise. Every wait
  * is bounded; traffic goes only to addresses inside the namespaces this test made.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { freshHome } from '@netchat/testkit';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasConntrack, labMissing, labScript, NatLab, removeLabs } from './support/nat-lab.js';
+import type { NetchatProcess } from './support/netchat-process.js';
 
-const labScript = fileURLToPath(new URL('./lab/nat-lab.sh', import.meta.url));
-const rendezvousScript = fileURLToPath(new URL('./lab/rendezvous.mjs', import.meta.url));
-const netchatBin = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+if (labMissing)
+  console.log(
+    `[nat-lab] skipped: ${labMissing} (needs root, iproute2 with tc, and iptables to build namespaces)`,
+  );
 
-const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const root = process.getuid?.() === 0;
-const missing = !root ? 'not root' : !has('ip') ? 'no ip (iproute2)' : !has('iptables') ? 'no iptables' : '';
-if (missing)
-  console.log(`[nat-lab] skipped: ${missing} (needs root, iproute2 and iptables to build namespaces)`);
-const hasConntrack = has('conntrack');
+afterEach(removeLabs);
 
-/** A program run inside a namespace, its output collected. */
-class InNamespace {
-  readonly child: ChildProcessWithoutNullStreams;
-  stdout = '';
-  private exited = false;
+const fingerprintOf = (p: NetchatProcess) => /Your fingerprint: (\S+)/.exec(p.stdout)?.[1] ?? '';
 
-  constructor(namespace: string, script: string, args: string[]) {
-    this.child = spawn('ip', ['netns', 'exec', namespace, process.execPath, script, ...args], {
-      env: { ...process.env, NETCHAT_HOME: freshHome() },
-    });
-    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-    });
-    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-    });
-    this.child.on('exit', () => {
-      this.exited = true;
-    });
-  }
-
-  type(line: string): void {
-    this.child.stdin.write(`${line}\n`);
-  }
-
-  /** Waits until stdout contains `text` (`times` times), at most `ms`; returns the time it took. */
-  async waitFor(text: string | RegExp, ms = 10_000, times = 1): Promise<number> {
-    const start = performance.now();
-    const count = () =>
-      typeof text === 'string'
-        ? this.stdout.split(text).length - 1
-        : (this.stdout.match(new RegExp(text, 'g')) ?? []).length;
-    while (count() < times) {
-      if (this.exited || performance.now() - start > ms)
-        throw new Error(
-          `${this.exited ? 'exited' : 'timed out'} waiting for ${text}\n--- output ---\n${this.stdout}`,
-        );
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return performance.now() - start;
-  }
-
-  stop(): void {
-    if (!this.exited) this.child.kill('SIGTERM');
-  }
-}
-
-const running: InNamespace[] = [];
-let labs: string[] = [];
-afterEach(() => {
-  for (const p of running.splice(0)) p.stop();
-  for (const prefix of labs) spawnSync(labScript, ['down', prefix]);
-  labs = [];
-});
-
-let serial = 0;
-/** Builds a lab; returns its prefix (namespaces PREFIX-pub, -ra, -rb, -a, -b). */
-function lab(mode: 'eim' | 'random'): string {
-  // Unique to this process (two suites may run side by side), and short: interface names are
-  // the prefix plus two characters, within Linux's 15.
-  const prefix = `n${process.pid.toString(36)}x${serial++}`;
-  labs.push(prefix);
-  const made = spawnSync(labScript, ['up', prefix, mode], { encoding: 'utf8', timeout: 30_000 });
-  if (made.status !== 0) throw new Error(`nat-lab.sh up failed: ${made.stderr}`);
-  return prefix;
-}
-
-function run(namespace: string, script: string, args: string[]): InNamespace {
-  const p = new InNamespace(namespace, script, args);
-  running.push(p);
-  return p;
-}
-
-const fingerprintOf = (p: InNamespace) => /Your fingerprint: (\S+)/.exec(p.stdout)?.[1] ?? '';
-
-/** The rendezvous and two registered homes (heartbeats every 2 s, so the flush test stays short). */
+/** What the relay must never carry: the rendezvous counts every datagram that holds it. */
 const SECRET = 'plaintext the relay must never see';
 
-/** What the rendezvous counted so far (it prints a stats line for each line it reads). */
-async function statsOf(rendezvous: InNamespace): Promise<Record<string, number>> {
-  const before = rendezvous.stdout.split('"stats"').length - 1;
-  rendezvous.type('stats');
-  await rendezvous.waitFor('"stats"', 5_000, before + 1);
-  const lines = rendezvous.stdout.split('\n').filter((l) => l.includes('"stats"'));
-  return JSON.parse(lines[lines.length - 1] as string);
-}
-
-async function homes(prefix: string) {
-  const rendezvous = run(`${prefix}-pub`, rendezvousScript, ['10.200.0.1', '3478', SECRET]);
-  await rendezvous.waitFor('"listening"');
+/** The rendezvous and two registered homes (heartbeats every 2 s, so the flush test stays short). */
+async function homes(made: NatLab) {
+  const rendezvous = await made.rendezvous(SECRET);
   const common = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '2', '--connect-timeout', '8'];
-  const alice = run(`${prefix}-a`, netchatBin, ['0', '--host', '192.168.1.2', '--nick', 'alice', ...common]);
-  const bob = run(`${prefix}-b`, netchatBin, ['0', '--host', '192.168.2.2', '--nick', 'bob', ...common]);
+  const alice = made.netchat('a', ['--nick', 'alice', ...common]);
+  const bob = made.netchat('b', ['--nick', 'bob', ...common]);
   // The rendezvous sees each behind its router's public address.
   await alice.waitFor(/it sees you at 10\.200\.0\.2:\d+\./);
   await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
@@ -121,7 +37,12 @@ async function homes(prefix: string) {
 }
 
 /** alice asks for bob by fingerprint; bob accepts. The time from typing to `Connected`. */
-async function chatByFingerprint(alice: InNamespace, bob: InNamespace, times = 1, via = /10\.200\.0\.3 \d+/) {
+async function chatByFingerprint(
+  alice: NetchatProcess,
+  bob: NetchatProcess,
+  times = 1,
+  via = /10\.200\.0\.3 \d+/,
+) {
   const start = performance.now();
   alice.type(fingerprintOf(bob));
   await bob.waitFor('Accept connection? (y/n): ', 15_000, times);
@@ -131,7 +52,7 @@ async function chatByFingerprint(alice: InNamespace, bob: InNamespace, times = 1
   return { asked, opened: performance.now() - start };
 }
 
-describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
+describe.skipIf(labMissing !== '')('NAT lab (network namespaces)', () => {
   it('a lab left by a process that is gone (a killed run) is removed by the next sweep; a living process keeps its own', () => {
     // A process that has exited: its pid names the stale lab (a pid is reused only after many more).
     const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
@@ -149,14 +70,14 @@ describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
   });
 
   it('two homes behind endpoint-independent NATs chat directly, found by fingerprint; nothing relayed', async () => {
-    const { rendezvous, alice, bob } = await homes(lab('eim'));
+    const { rendezvous, alice, bob } = await homes(new NatLab('eim'));
     const { asked, opened } = await chatByFingerprint(alice, bob);
     // Direct: alice talks to bob's router's public address, and the chat works both ways.
     alice.type('hello across two NATs');
     await bob.waitFor(/\[10\.200\.0\.2:\d+\] alice: hello across two NATs/);
     bob.type('hello back');
     await alice.waitFor(/\[10\.200\.0\.3:\d+\] bob: hello back/);
-    const stats = await statsOf(rendezvous);
+    const stats = await rendezvous.stats();
     expect(stats.introductions).toBe(1);
     expect(stats.relayed).toBe(0);
     console.log(
@@ -165,14 +86,14 @@ describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
   }, 60_000);
 
   it('behind port-randomising NATs (MASQUERADE --random-fully) the chat is relayed, and the relay sees no plaintext', async () => {
-    const { rendezvous, alice, bob } = await homes(lab('random'));
+    const { rendezvous, alice, bob } = await homes(new NatLab('random'));
     const { asked, opened } = await chatByFingerprint(alice, bob, 1, /relay \d+/);
     await alice.waitFor('Relayed through the rendezvous');
     alice.type(SECRET);
     await bob.waitFor(new RegExp(`\\[relay:\\d+\\] alice: ${SECRET}`));
     bob.type(`${SECRET} (back)`);
     await alice.waitFor(`bob: ${SECRET} (back)`);
-    const stats = await statsOf(rendezvous);
+    const stats = await rendezvous.stats();
     expect(stats.relayed).toBeGreaterThan(0);
     expect(stats.plaintextSeen).toBe(0);
     console.log(
@@ -183,8 +104,9 @@ describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
   it.skipIf(!hasConntrack)(
     'a NAT that forgets its mappings (conntrack -F) is re-learnt by the next heartbeat',
     async () => {
-      const prefix = lab('eim');
-      const { alice, bob } = await homes(prefix);
+      const made = new NatLab('eim');
+      const { prefix } = made;
+      const { alice, bob } = await homes(made);
       for (const router of ['ra', 'rb']) {
         const flushed = spawnSync('ip', ['netns', 'exec', `${prefix}-${router}`, 'conntrack', '-F'], {
           encoding: 'utf8',
@@ -212,7 +134,7 @@ describe.skipIf(missing !== '')('NAT lab (network namespaces)', () => {
       }
       const { opened } = await chatByFingerprint(alice, bob);
       console.log(`[nat-lab] after conntrack -F on both routers: chat open after ${opened.toFixed(0)} ms`);
-      expect(alice.stdout).not.toContain('Lost the rendezvous');
+      expect(alice.stdout + alice.stderr).not.toContain('Lost the rendezvous');
     },
     60_000,
   );

@@ -9,6 +9,15 @@
 # A router drops every unsolicited UDP datagram to itself (as home routers do), so only what a
 # home asked for (conntrack) gets in.   usage: nat-lab.sh up|down PREFIX [eim|random]
 #
+# What a test does to a router on a living lab (SIDE is a or b; each prints nothing and exits 0):
+#   nat-lab.sh loss PREFIX SIDE PROBABILITY  drop that share of what the router forwards, both ways
+#   nat-lab.sh cut PREFIX SIDE               drop everything it forwards, both ways (a cable cut)
+#   nat-lab.sh restore PREFIX SIDE           undo loss and cut: forward everything again
+#   nat-lab.sh rate PREFIX SIDE RATE         shape both of its links to RATE (tc tbf, e.g. 8mbit)
+#   nat-lab.sh rebind PREFIX SIDE            the NAT forgets its mappings (conntrack -F) and maps
+#                                            anew from another port range, so the home's next
+#                                            datagram leaves from a new public port
+#
 # A test names its lab after its own process (n<pid in base 36>x<serial>, f<pid in base 36>r), so a
 # lab whose process is gone (a run killed before its clean-up) is known stale: `up` removes those
 # first, and `nat-lab.sh sweep` does only that. A lab of a living process is never touched.
@@ -31,6 +40,39 @@ down() {
 }
 
 if [ "$action" = down ]; then down; exit 0; fi
+
+# The sub-commands on a router of a lab that is up. Loss and cut are rules of the router's FORWARD
+# chain, which nothing else uses, so restore empties it.
+side=${3:-} r="$p-r${3:-}"
+in_router() { ip netns exec "$r" "$@"; }
+case $action in
+  loss) in_router iptables -I FORWARD -m statistic --mode random --probability "$4" -j DROP; exit 0 ;;
+  cut) in_router iptables -I FORWARD -j DROP; exit 0 ;;
+  restore) in_router iptables -F FORWARD; exit 0 ;;
+  rate)
+    for dev in "${p}w$side" "${p}i$side"; do
+      in_router tc qdisc replace dev "$dev" root tbf rate "$4" burst 32kb latency 200ms
+    done
+    exit 0 ;;
+  rebind)
+    # MASQUERADE keeps a home's source port when it is free, so forgetting alone maps the same
+    # port again: a rule ahead of it maps UDP into a range the old mapping did not use (the homes'
+    # own ports are Linux's ephemeral 32768-60999), alternating between two so each rebind moves.
+    dev="${p}w$side" random=() range=20000-29999 old=10000-19999
+    in_router iptables -t nat -S POSTROUTING | grep -q -- --random-fully && random=(--random-fully)
+    masquerade() { # -D|-I, the port range, then where (-I 1)
+      local op=$1 ports=$2
+      shift 2
+      in_router iptables -t nat "$op" POSTROUTING "$@" -o "$dev" -p udp -j MASQUERADE --to-ports "$ports" "${random[@]}"
+    }
+    if in_router iptables -t nat -S POSTROUTING | grep -q -- '--to-ports 20000-29999'; then
+      range=10000-19999 old=20000-29999
+    fi
+    in_router iptables -t nat -S POSTROUTING | grep -q -- "--to-ports $old" && masquerade -D "$old"
+    masquerade -I "$range" 1
+    in_router conntrack -F 2>/dev/null
+    exit 0 ;;
+esac
 trap 'down' ERR
 sweep
 

@@ -1,10 +1,12 @@
 // The rendezvous of nat-lab.test.ts: a NetchatPeer that serves rendezvous and accepts every
 // registration (as `netchat-bot --rendezvous` does). Prints one JSON line when listening.
-import { NetchatPeer, serveRendezvous } from '@netchat/core';
+// usage: rendezvous.mjs HOST PORT [MARKER] [RELAY_BYTES_PER_SECOND] (the operator's --relay-rate;
+// the default budget, 64 KiB/s, would make a file test through the relay take minutes).
+import { NetchatPeer, relayRate, serveRendezvous } from '@netchat/core';
 
-const [host, port, marker = ''] = process.argv.slice(2);
+const [host, port, marker = '', rate = ''] = process.argv.slice(2);
 const peer = await NetchatPeer.listen({ port: Number(port), host, nick: 'rendezvous', heartbeatInterval: 2000 });
-const server = serveRendezvous(peer);
+const server = serveRendezvous(peer, rate ? relayRate(Number(rate)) : {});
 // The test's check that the relay never carries plaintext: every datagram in is searched for it.
 const needle = Buffer.from(marker);
 let plaintextSeen = 0;

@@ -1,0 +1,148 @@
+/**
+ * The NAT lab's harness (lab/nat-lab.sh builds it): labs named after this process, the programs
+ * run inside its namespaces, and what a test does to a router (loss, cut, restore, rate, rebind).
+ * Needs root, ip, tc and iptables; `labMissing` says what is missing, so a suite skips with the reason.
+ * `removeLabs` (after each test) stops the lab's programs and removes its namespaces.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ProgramProcess, temporaryDirectory } from '@netchat/testkit';
+import { NetchatProcess } from './netchat-process.js';
+
+export const labScript = fileURLToPath(new URL('../lab/nat-lab.sh', import.meta.url));
+const rendezvousScript = fileURLToPath(new URL('../lab/rendezvous.mjs', import.meta.url));
+
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const root = process.getuid?.() === 0;
+/** Why the lab cannot be built here ('' when it can); tc shapes a router's links (nat-lab.sh rate). */
+export const labMissing = !root
+  ? 'not root'
+  : !has('ip') || !has('tc')
+    ? 'no ip or tc (iproute2)'
+    : !has('iptables')
+      ? 'no iptables'
+      : '';
+export const hasConntrack = has('conntrack');
+
+/** The rendezvous of the lab: a program on the public network, its output collected. */
+export class LabRendezvous extends ProgramProcess {
+  /** Waits (at most `ms`) until its output holds `text` `times` times. */
+  waitFor(text: string, ms = 10_000, times = 1): Promise<void> {
+    return this.until(() => this.stdout.split(text).length - 1 >= times, text, ms);
+  }
+
+  /** What the rendezvous counted so far (it prints a stats line for each line it reads). */
+  async stats(): Promise<Record<string, number>> {
+    const before = this.stdout.split('"stats"').length - 1;
+    this.type('stats');
+    await this.waitFor('"stats"', 5_000, before + 1);
+    const lines = this.stdout.split('\n').filter((l) => l.includes('"stats"'));
+    return JSON.parse(lines[lines.length - 1] as string);
+  }
+}
+
+let serial = 0;
+const made: string[] = [];
+
+export type NatMode = 'eim' | 'random';
+export type Side = 'a' | 'b';
+
+/** One lab: the namespaces PREFIX-pub, -ra, -rb, -a, -b (nat-lab.sh's picture). */
+export class NatLab {
+  readonly prefix: string;
+
+  constructor(mode: NatMode) {
+    // Unique to this process (two suites may run side by side), and short: interface names are
+    // the prefix plus two characters, within Linux's 15.
+    this.prefix = `n${process.pid.toString(36)}x${serial++}`;
+    made.push(this.prefix);
+    const up = spawnSync(labScript, ['up', this.prefix, mode], { encoding: 'utf8', timeout: 30_000 });
+    if (up.status !== 0) throw new Error(`nat-lab.sh up failed: ${up.stderr}`);
+  }
+
+  /** Runs one of nat-lab.sh's router sub-commands (loss, cut, restore, rate, rebind) on a side. */
+  router(action: 'loss' | 'cut' | 'restore' | 'rate' | 'rebind', side: Side, ...args: string[]): void {
+    const done = spawnSync(labScript, [action, this.prefix, side, ...args], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    if (done.status !== 0) throw new Error(`nat-lab.sh ${action} ${side} failed: ${done.stderr}`);
+  }
+
+  /** The rendezvous on 10.200.0.1:3478 (MARKER: plaintext it counts; a relay budget in bytes/s). */
+  async rendezvous(marker = '', relayBytesPerSecond?: number): Promise<LabRendezvous> {
+    const args = [
+      '10.200.0.1',
+      '3478',
+      marker,
+      ...(relayBytesPerSecond ? [String(relayBytesPerSecond)] : []),
+    ];
+    const rendezvous = new LabRendezvous(rendezvousScript, args, {}, { wrapper: this.wrapper('pub') });
+    await rendezvous.waitFor('"listening"');
+    return rendezvous;
+  }
+
+  /**
+   * netchat in a home (a at 192.168.1.2, b at 192.168.2.2) or on the public network beside the
+   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME.
+   */
+  netchat(side: Side | 'pub', args: string[], home?: string): NetchatProcess {
+    const host = { a: '192.168.1.2', b: '192.168.2.2', pub: '10.200.0.1' }[side];
+    return new NetchatProcess(['0', '--host', host, ...args], home ? { NETCHAT_HOME: home } : {}, {
+      wrapper: this.wrapper(side),
+    });
+  }
+
+  /** What a router's conntrack holds for UDP (conntrack -L). */
+  conntrack(side: Side): string {
+    return spawnSync('ip', ['netns', 'exec', `${this.prefix}-r${side}`, 'conntrack', '-L', '-p', 'udp'], {
+      encoding: 'utf8',
+    }).stdout;
+  }
+
+  /** The router's FORWARD chain with its counters (iptables -L -v -x), to say what it dropped. */
+  forwardRules(side: Side): string {
+    return spawnSync(
+      'ip',
+      ['netns', 'exec', `${this.prefix}-r${side}`, 'iptables', '-L', 'FORWARD', '-v', '-x', '-n'],
+      {
+        encoding: 'utf8',
+      },
+    ).stdout;
+  }
+
+  private wrapper(namespace: string): string[] {
+    return ['ip', 'netns', 'exec', `${this.prefix}-${namespace}`];
+  }
+}
+
+/** Stops every program (the labs' too) and removes every lab this process made. For afterEach. */
+export async function removeLabs(): Promise<void> {
+  await ProgramProcess.stopAll();
+  for (const prefix of made.splice(0)) spawnSync(labScript, ['down', prefix]);
+}
+
+/** A file of `size` random bytes in a new folder. */
+export function randomFile(size: number): string {
+  const path = join(temporaryDirectory('nat-lab-src-'), 'payload.bin');
+  writeFileSync(path, randomBytes(size));
+  return path;
+}
+
+/** A file's SHA-256, to compare what arrived with what was sent. */
+export const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** The events of `type` a program printed. */
+export const eventsOf = (p: NetchatProcess, type: string) => p.events().filter((e) => e.type === type);
+
+/** Waits (at most `ms`, polling) until `done()` holds. */
+export async function until(done: () => boolean, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
