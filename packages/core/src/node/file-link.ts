@@ -35,6 +35,9 @@ import { OutgoingTransfers } from './outgoing-transfers.js';
 import { PartialStore, type PartialStoreOptions } from './partial-store.js';
 import { endsTransfer, Reoffers } from './reoffers.js';
 
+/** How long an offer waits for the word of a peer taken for text only (ms): at least, at most. */
+export const FEATURES_WAIT_MS = [250, 2_000] as const;
+
 export interface FileLinkOptions {
   /** Where accepted files go unless `accept` names another folder (and where resumes are looked for). */
   readonly downloadFolder?: string;
@@ -120,10 +123,12 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   /**
    * Offers files and folders to the peer of `session`: they are hashed, then offered. Rejects at
    * once (before reading anything) with NetchatError FILES_UNSUPPORTED when the peer takes no files
-   * (an older netchat), SESSION_NOT_OPEN or NO_SUCH_SESSION; with FileTransferError when a path
+   * (an older netchat; a peer that has not said yet is waited for a moment first: `peerFeatures`),
+   * SESSION_NOT_OPEN or NO_SUCH_SESSION; with FileTransferError when a path
    * cannot be read, or INVALID_ARGUMENT for two files under one name.
    */
   async offer(session: SessionId, paths: readonly string[], onHashing?: HashProgress): Promise<TransferId> {
+    await this.peerFeatures(session);
     this.engine.canOffer(session);
     const prepared = await prepareOffer(paths, (bytes, total) => {
       onHashing?.(bytes, total);
@@ -217,6 +222,31 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     await Promise.all(this.sweeps);
     this.peer.off('event', this.onPeerEvent);
     this.outgoing.flush();
+  }
+
+  /**
+   * Resolves once the peer of `session` has said what it supports. A chat that opened without its
+   * word takes it for text only and asks again (PROTOCOL.md, Capabilities): its `features` may
+   * only have been lost. So an offer waits for the answer a short while (4 round trips, within
+   * FEATURES_WAIT_MS) before it is refused as FILES_UNSUPPORTED; an older netchat never answers.
+   */
+  private async peerFeatures(session: SessionId): Promise<void> {
+    const info = this.peer.session(session);
+    if (info?.state !== 'open' || info.peerFeaturesHeard) return;
+    const waitMs = Math.min(FEATURES_WAIT_MS[1], Math.max(FEATURES_WAIT_MS[0], 4 * (info.rtt ?? 0)));
+    await new Promise<void>((resolve) => {
+      const onEvent = (e: NetchatEvent) => {
+        if (e.session !== session) return;
+        if (e.type === 'features' || e.type === 'closed' || e.type === 'lost') done();
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.peer.off('event', onEvent);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.peer.on('event', onEvent);
+    });
   }
 
   // ---- the engine's events and requests ---------------------------------------------------------

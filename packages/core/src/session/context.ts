@@ -55,5 +55,11 @@ export interface SessionInfo {
   readonly pendingMessages: number;
   /** What the peer supports (streams), once known (the `features` event); absent before. */
   readonly peerFeatures?: PeerFeatures | undefined;
+  /**
+   * Whether `peerFeatures` is the peer's own word. False while they are taken as text only for
+   * want of one (an older peer, or its `features` lost): it was asked again, and a `features`
+   * event corrects them if it answers.
+   */
+  readonly peerFeaturesHeard: boolean;
 }
 

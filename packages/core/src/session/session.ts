@@ -200,6 +200,7 @@ export class Session {
       missedHeartbeats: this.liveness.missed,
       pendingMessages: this.sender.pendingMessages,
       peerFeatures: this.peerFeatures,
+      peerFeaturesHeard: this.featuresHeard,
     };
   }
 
