@@ -9,6 +9,7 @@
 import {
   allVerified,
   type Conversation,
+  hasEnded,
   type Transfer,
   type Transfers,
   type TransferUpdate,
@@ -37,6 +38,8 @@ export class FileFlow {
   /** --send-file: the offer's outcome (undefined while it is being made). */
   private scriptOffer: { transfer?: Transfer; failed?: boolean } | undefined;
   private offering = 0;
+  /** Transfers offered by this run's `/send` and --send-file: the others we send are offers made again. */
+  private readonly madeHere = new Set<Transfer>();
   /** The transfer the status line shows, redrawn now and then so a stalled peer shows as a falling rate. */
   private shown: Transfer | undefined;
   private redrawTimer: NodeJS.Timeout | undefined;
@@ -125,8 +128,12 @@ export class FileFlow {
    * Nothing left that the end of input should wait for: no offer being made, no --send-file
    * transfer running, and (down a pipe) no transfer moving either way.
    */
-  settled(): boolean {
+  settled(conversation?: Conversation): boolean {
     if (this.offering > 0) return false;
+    // Down a pipe, our offers left unfinished by an earlier run are made again as the chat opens
+    // (a resume): the run is not over before they end.
+    if (!this.options.interactive && conversation && this.transfers.unfinishedOffersTo(conversation) > 0)
+      return false;
     return this.transfers
       .running()
       .every((t) => !this.isScripts(t) && (this.options.interactive || t.phase !== 'moving'));
@@ -139,6 +146,11 @@ export class FileFlow {
 
   /** 0 unless --send-file was given and a file of it was not received and verified; then 4. */
   exitCode(): number {
+    // An offer made again (a resume an earlier run left) that ended without every file verified.
+    const resumed = this.transfers
+      .list()
+      .filter((t) => t.direction === 'send' && !this.madeHere.has(t) && hasEnded(t));
+    if (resumed.some((t) => !allVerified(t))) return 4;
     if (this.options.sendFiles.length === 0) return 0;
     const t = this.scriptOffer?.transfer;
     return t && allVerified(t) ? 0 : 4;
@@ -160,7 +172,10 @@ export class FileFlow {
     void this.transfers.offer(conversation, paths).then((r) => {
       this.offering--;
       this.status(undefined);
-      if (r.ok) done(r.transfer);
+      if (r.ok) {
+        this.madeHere.add(r.transfer);
+        done(r.transfer);
+      }
       else {
         this.out.warn(r.message);
         this.out.event({

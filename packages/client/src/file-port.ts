@@ -28,4 +28,6 @@ export interface FilePort {
   /** Cancels either way (the peer is told); false if it had ended. */
   cancel(transfer: TransferId): boolean;
   transfer(id: TransferId): TransferInfo | undefined;
+  /** Our offers to the peer with this key (hex) left unfinished, made again when a chat with it opens. */
+  unfinishedOffers?(peerKey: string): number;
 }

@@ -201,6 +201,12 @@ export class Transfers {
     return this.list().filter((t) => !hasEnded(t));
   }
 
+  /** Our offers to this conversation's peer left unfinished (an earlier run's too), made again as the chat opens. */
+  unfinishedOffersTo(conversation: Conversation): number {
+    const key = conversation.publicKey;
+    return key === undefined ? 0 : (this.port.unfinishedOffers?.(key) ?? 0);
+  }
+
   /** Bytes, fraction, rate, time left and average rate now; undefined before the accept. */
   progress(transfer: Transfer, now = this.clock()): ProgressSnapshot | undefined {
     return transfer.estimator?.snapshot(now);

@@ -200,6 +200,11 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     return this.engine.transfer(id);
   }
 
+  /** Our offers to the peer with this key (hex) left unfinished: kept, and made again when a chat with it opens. */
+  unfinishedOffers(peerKey: string): number {
+    return this.outgoing.forPeer(peerKey).length;
+  }
+
   list(): TransferInfo[] {
     return this.engine.list();
   }
