@@ -367,7 +367,7 @@ export class ChatFlow {
         return;
       case 'chatting':
         if (!this.client.hasRoom(s.conversation)) return; // the rest is still being sent
-        if (this.files && !this.files.settled(s.conversation)) return; // files still being offered or moving
+        if (this.files && !this.files.settled()) return; // files still being offered or moving
         if (this.quiet) this.quiet.start();
         else this.quit();
         return;

@@ -29,6 +29,9 @@ export interface FileFlowOptions {
   readonly columns: () => number;
 }
 
+/** How long the end of input waits for offers left unfinished to be made again as a chat opens (ms). */
+const REOFFER_START_MS = 5_000;
+
 /** How often a shown progress line is redrawn when no progress arrives (ms). */
 const REDRAW_EVERY_MS = 1000;
 
@@ -40,6 +43,8 @@ export class FileFlow {
   private offering = 0;
   /** Transfers offered by this run's `/send` and --send-file: the others we send are offers made again. */
   private readonly madeHere = new Set<Transfer>();
+  /** While offers left unfinished to the chat's peer are expected to be made again (at most REOFFER_START_MS). */
+  private reofferWait: NodeJS.Timeout | undefined;
   /** The transfer the status line shows, redrawn now and then so a stalled peer shows as a falling rate. */
   private shown: Transfer | undefined;
   private redrawTimer: NodeJS.Timeout | undefined;
@@ -85,6 +90,7 @@ export class FileFlow {
 
   /** The chat opened: --send-file's files are offered in it (once). */
   opened(conversation: Conversation): void {
+    this.awaitReoffers(conversation);
     if (this.options.sendFiles.length === 0 || this.scriptOffer) return;
     this.scriptOffer = {};
     const made = this.scriptOffer;
@@ -128,12 +134,14 @@ export class FileFlow {
    * Nothing left that the end of input should wait for: no offer being made, no --send-file
    * transfer running, and (down a pipe) no transfer moving either way.
    */
-  settled(conversation?: Conversation): boolean {
+  settled(): boolean {
     if (this.offering > 0) return false;
-    // Down a pipe, our offers left unfinished by an earlier run are made again as the chat opens
-    // (a resume): the run is not over before they end.
-    if (!this.options.interactive && conversation && this.transfers.unfinishedOffersTo(conversation) > 0)
-      return false;
+    // Down a pipe, offers an earlier run left unfinished to this peer are made again as the chat
+    // opens (a resume): the run waits for them to start (a moment), then to end.
+    if (!this.options.interactive) {
+      if (this.reofferWait) return false;
+      if (this.transfers.running().some((t) => t.direction === 'send' && !this.madeHere.has(t))) return false;
+    }
     return this.transfers
       .running()
       .every((t) => !this.isScripts(t) && (this.options.interactive || t.phase !== 'moving'));
@@ -159,9 +167,31 @@ export class FileFlow {
   /** Offers waiting for an answer are declined (the program is quitting). */
   quitting(): void {
     for (const t of this.questions.splice(0)) this.transfers.decline(t);
+    clearTimeout(this.reofferWait);
+    this.reofferWait = undefined;
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /**
+   * Offers an earlier run left unfinished to this chat's peer are made again once it says it takes
+   * files: the end of input waits for them to appear (they then hold it as transfers moving), but
+   * never longer than REOFFER_START_MS, so a peer that takes no files, or an offer that cannot be
+   * made again, never keeps a script from ending.
+   */
+  private awaitReoffers(conversation: Conversation): void {
+    if (this.options.interactive || this.transfers.unfinishedOffersTo(conversation) === 0) return;
+    clearTimeout(this.reofferWait);
+    this.reofferWait = setTimeout(() => this.reofferMade(), REOFFER_START_MS);
+  }
+
+  /** An offer left unfinished was made again (or it is too late for one): the end of input goes by transfers now. */
+  private reofferMade(): void {
+    if (!this.reofferWait) return;
+    clearTimeout(this.reofferWait);
+    this.reofferWait = undefined;
+    this.changed(false);
+  }
 
   private isScripts(t: Transfer): boolean {
     return this.scriptOffer?.transfer === t;
@@ -175,8 +205,7 @@ export class FileFlow {
       if (r.ok) {
         this.madeHere.add(r.transfer);
         done(r.transfer);
-      }
-      else {
+      } else {
         this.out.warn(r.message);
         this.out.event({
           type: 'file_not_offered',
@@ -200,6 +229,7 @@ export class FileFlow {
         this.out.say(texts.resumingText(u.transfer));
         return;
       case 'offered':
+        if (!this.madeHere.has(u.transfer)) this.reofferMade();
         this.out.say(texts.offeredText(u.transfer));
         if (u.transfer.relayed) this.out.say(texts.RELAYED_TRANSFER_TEXT);
         return;
