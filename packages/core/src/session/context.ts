@@ -58,8 +58,8 @@ export interface SessionInfo {
   /**
    * Whether `peerFeatures` is the peer's own word. False while they are taken as text only for
    * want of one (an older peer, or its `features` lost): it was asked again, and a `features`
-   * event corrects them if it answers.
+   * event corrects them if it answers. (Optional for SessionInfos made by hand: absent reads as false.)
    */
-  readonly peerFeaturesHeard: boolean;
+  readonly peerFeaturesHeard?: boolean;
 }
 
