@@ -109,12 +109,17 @@ export function isTransportEvent(event: NetchatEvent): boolean {
  * (`reason`), `file_cancelled`, `file_done`; each with `transfer` and `session`. undefined for
  * `file_started` (its offset is in `file_accepted`).
  */
-export function fileEventToJson(event: LinkEvent): string | undefined {
+export function fileEventToJson(event: LinkEvent, relayed = false): string | undefined {
   if (event.type === 'file_started') return undefined;
+  // A transfer through the rendezvous's relay is held to the budget its operator set: said where a
+  // script learns of the transfer and of its start.
+  const through =
+    relayed && (event.type === 'file_offer' || event.type === 'file_accepted') ? { relayed: true } : {};
   if (event.type === 'file_offer') {
     const { files, ...rest } = event;
     return JSON.stringify({
       ...rest,
+      ...through,
       files: files.map((f, i) => ({
         path: f.path,
         ...(f.renamed && { offeredPath: f.offeredPath }),
@@ -133,5 +138,5 @@ export function fileEventToJson(event: LinkEvent): string | undefined {
       rate: Math.round(event.rate),
       eta: event.eta === undefined ? undefined : Math.round(event.eta * 10) / 10,
     });
-  return JSON.stringify(event);
+  return JSON.stringify({ ...event, ...through });
 }

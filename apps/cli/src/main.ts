@@ -2,7 +2,7 @@
 /** `netchat <port>`: wires the command line, the socket, the terminal and the chat flow together. */
 import { createRequire } from 'node:module';
 import { ChatHistory, resolveTarget, type Target, texts, withFinder } from '@netchat/client';
-import { assessTrust, fingerprint, type NetchatEvent, netchatHome } from '@netchat/core';
+import { assessTrust, fingerprint, isRelayed, type NetchatEvent, netchatHome } from '@netchat/core';
 import {
   exitWith,
   fileLinkOf,
@@ -81,7 +81,8 @@ async function main(): Promise<void> {
       if (!isTransportEvent(event)) process.stdout.write(`${eventToJson(event, trustOf(event))}\n`);
     });
     files.on('event', (event) => {
-      const line = fileEventToJson(event);
+      const at = peer.session(event.session)?.peer;
+      const line = fileEventToJson(event, at !== undefined && isRelayed(at));
       if (line) process.stdout.write(`${line}\n`);
     });
   } else {

@@ -45,3 +45,38 @@ describe('file_progress in --json', () => {
     );
   });
 });
+
+describe('a relayed transfer in --json', () => {
+  const offer = {
+    type: 'file_offer' as const,
+    transfer: 2,
+    session: 3,
+    direction: 'send' as const,
+    offerId: '0123456789abcdef',
+    files: [{ path: 'a.bin', offeredPath: 'a.bin', renamed: false, size: 5, hash: 'ab'.repeat(32) }],
+    totalSize: 5,
+    held: [0],
+    resuming: false,
+  };
+
+  it('says relayed on the offer and the accept, and only when it is', () => {
+    expect(JSON.parse(fileEventToJson(offer as never, true) ?? '')).toMatchObject({
+      type: 'file_offer',
+      relayed: true,
+    });
+    expect(JSON.parse(fileEventToJson(offer as never, false) ?? '')).not.toHaveProperty('relayed');
+    const accepted = {
+      type: 'file_accepted' as const,
+      transfer: 2,
+      session: 3,
+      direction: 'send' as const,
+      offset: 0,
+    };
+    expect(JSON.parse(fileEventToJson(accepted as never, true) ?? '')).toMatchObject({
+      relayed: true,
+      offset: 0,
+    });
+    const sent = { type: 'file_sent' as const, transfer: 2, session: 3, direction: 'send' as const, file: 0 };
+    expect(JSON.parse(fileEventToJson(sent as never, true) ?? '')).not.toHaveProperty('relayed');
+  });
+});
