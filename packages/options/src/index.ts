@@ -206,6 +206,7 @@ export {
 export { reachableAddresses } from './reachable-addresses.js';
 export {
   loadSettingsOrExit,
+  RENDEZVOUS_SILENCE_MS,
   RendezvousArguments,
   rendezvousFinder,
   rendezvousFlags,

@@ -145,7 +145,17 @@ export async function startRendezvousOrExit(
     listedKeys: known ? knownPeers.list().map((p) => Uint8Array.from(Buffer.from(p.publicKey, 'hex'))) : [],
   });
   serverOf.set(link, server);
+  // A rendezvous that never answers is told only when the connect gives up (about 25 s): a word
+  // after RENDEZVOUS_SILENCE_MS says the program is waiting for it, and what may be wrong.
+  const silence = setTimeout(() => {
+    if (!link.client.isRegistered)
+      say(
+        `No answer yet from the rendezvous ${formatAddress(server)}; still trying (is it running, and reachable from here?).`,
+      );
+  }, RENDEZVOUS_SILENCE_MS);
+  silence.unref();
   link.on('update', (u) => {
+    if (u.type === 'registered' || u.type === 'unregistered' || u.type === 'refused') clearTimeout(silence);
     if (u.type === 'registered')
       say(
         `Registered with the rendezvous ${formatAddress(server)}; it sees you at ${formatAddress(u.publicAddress)}.`,
@@ -161,6 +171,9 @@ export async function startRendezvousOrExit(
   });
   return link;
 }
+
+/** How long a rendezvous may be silent at start before the person is told we are still waiting (ms). */
+export const RENDEZVOUS_SILENCE_MS = 5_000;
 
 /** Why a rendezvous refused to register us, in words (RendezvousUpdate `refused`). */
 function refusalText(reason: string): string {

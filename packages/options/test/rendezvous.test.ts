@@ -1,9 +1,9 @@
 /** The rendezvous and STUN flags, settings.json, and a binding request to a STUN server on loopback. */
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NetchatPeer } from '@netchat/core';
+import { KnownPeers, NetchatPeer } from '@netchat/core';
 import * as stun from 'webrtc-stun';
 import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import type { z } from 'zod';
 import {
   PeerArguments,
   parseCommandLine,
+  RENDEZVOUS_SILENCE_MS,
+  startRendezvousOrExit,
   peerFlags,
   RendezvousArguments,
   settingsProblem,
@@ -144,4 +146,39 @@ describe('STUN binding request', () => {
       silent.close();
     }
   }, 15_000);
+});
+
+describe('a rendezvous that never answers', () => {
+  it('is said to be waited for after RENDEZVOUS_SILENCE_MS, once, with what may be wrong', async () => {
+    // A loopback port nobody listens on.
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+    const port = probe.address().port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const home = temporaryDirectory('options-rendezvous-');
+    const peer = await NetchatPeer.listen({ port: 0, host: '127.0.0.1' });
+    const lines: string[] = [];
+    try {
+      const started = performance.now();
+      await startRendezvousOrExit(
+        { name: 'netchat', version: '0', usage: '' },
+        peer,
+        { rendezvous: { host: '127.0.0.1', port } },
+        home,
+        KnownPeers.inMemory(),
+        (line) => lines.push(line),
+        {},
+      );
+      const said = () => lines.some((l) => l.startsWith('No answer yet from the rendezvous'));
+      for (let i = 0; i < 100 && !said(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(said()).toBe(true);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(RENDEZVOUS_SILENCE_MS - 50);
+      expect(lines.filter((l) => l.startsWith('No answer yet'))).toEqual([
+        `No answer yet from the rendezvous 127.0.0.1:${port}; still trying (is it running, and reachable from here?).`,
+      ]);
+    } finally {
+      await peer.close(0);
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
