@@ -9,13 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  encodePacket,
-  IndependentPeer,
-  RendezvousClient,
-  sealRelay,
-} from '../../../packages/core/test/interop/index.mjs';
+import { encodePacket, sealRelay } from '../../../packages/core/test/interop/index.mjs';
 import { BotProcess } from './support/bot-process.js';
+import { registeredAttacker, registeredBystander } from './support/registered-strangers.js';
 import { rssKiB, watchPeakRss } from './support/victim-measures.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -37,30 +33,14 @@ describe('a stranger floods the relay toward a peer it was introduced to', () =>
     const server = { host: '127.0.0.1', port };
     const pid = b.child.pid ?? 0;
 
-    let toBystander = 0;
-    const bystander = await IndependentPeer.listen({
-      host: '127.0.0.1',
-      inbound: (from, data) => {
-        if (from.port === port) toBystander += data.length;
-        return true;
-      },
-    });
+    const watched = await registeredBystander(server);
+    const bystander = watched.peer;
     cleanup.push(() => bystander.stop());
-    bystander.rendezvous = new RendezvousClient(bystander, { server, acceptFrom: 'anyone', listedKeys: [] });
-    bystander.rendezvous.start();
-    let fromAttacker = 0;
-    const attacker = await IndependentPeer.listen({
-      host: '127.0.0.1',
-      outbound: (to, data) => {
-        if (to.port === port) fromAttacker += data.length;
-        return true;
-      },
-    });
+    const stranger = await registeredAttacker(server);
+    const attacker = stranger.peer;
     cleanup.push(() => attacker.stop());
-    const client = new RendezvousClient(attacker, { server, acceptFrom: 'anyone', listedKeys: [] });
-    attacker.rendezvous = client;
-    client.start();
-    expect(await bystander.rendezvous.whenRegistered(10_000)).toBe(true);
+    const client = stranger.client;
+    expect(await watched.client.whenRegistered(10_000)).toBe(true);
     expect(await client.whenRegistered(10_000)).toBe(true);
     const introduction = await client.find(bystander.fingerprint);
     const registered = client.registered;
@@ -68,8 +48,8 @@ describe('a stranger floods the relay toward a peer it was introduced to', () =>
 
     const before = rssKiB(pid);
     const peak = watchPeakRss(pid);
-    const bystanderBefore = toBystander;
-    const attackerBefore = fromAttacker;
+    const bystanderBefore = watched.bytes();
+    const attackerBefore = stranger.bytes();
     const started = performance.now();
     // The client's own sender (its socket, its registered address), with our inner packets.
     const send = (inner: Uint8Array, tag: number) =>
@@ -94,7 +74,7 @@ describe('a stranger floods the relay toward a peer it was introduced to', () =>
         (
           attacker as unknown as { socket: { send(b: Uint8Array, port: number, host: string): void } }
         ).socket.send(forged, port, '127.0.0.1');
-        fromAttacker += forged.length;
+        stranger.add(forged.length);
       }
       if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
     }
@@ -104,8 +84,8 @@ describe('a stranger floods the relay toward a peer it was introduced to', () =>
     const [summary] = await b.waitForLogs((l) => l.event === 'summary');
     const peakKiB = peak.stop();
     const counters = (summary as { rendezvous: Record<string, number> }).rendezvous;
-    const inBytes = fromAttacker - attackerBefore;
-    const outBytes = toBystander - bystanderBefore;
+    const inBytes = stranger.bytes() - attackerBefore;
+    const outBytes = watched.bytes() - bystanderBefore;
     // The budget: two seconds' worth at once, then RATE a second (both ways counted per peer).
     const budget = 2 * RATE + RATE * (seconds + 1);
     console.log(

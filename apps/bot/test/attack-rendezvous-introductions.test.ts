@@ -12,6 +12,7 @@ import { fingerprint, NetchatPeer, RendezvousLink } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IndependentPeer, RendezvousClient } from '../../../packages/core/test/interop/index.mjs';
 import { BotProcess } from './support/bot-process.js';
+import { registeredAttacker, registeredBystander } from './support/registered-strangers.js';
 import { rssKiB, watchPeakRss } from './support/victim-measures.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -34,37 +35,21 @@ describe('a registered stranger asks the rendezvous for introductions by the tho
 
     // The bystander: registered, introduced to anyone (one that takes introductions from nobody
     // is never named to a requester: the bot refuses those asks), counts what the bot sends it.
-    let toBystander = 0;
-    const bystander = await IndependentPeer.listen({
-      host: '127.0.0.1',
-      inbound: (from, data) => {
-        if (from.port === port) toBystander += data.length;
-        return true;
-      },
-    });
+    const watched = await registeredBystander(server);
+    const bystander = watched.peer;
     cleanup.push(() => bystander.stop());
-    bystander.rendezvous = new RendezvousClient(bystander, { server, acceptFrom: 'anyone', listedKeys: [] });
-    bystander.rendezvous.start();
-    expect(await bystander.rendezvous.whenRegistered(10_000)).toBe(true);
+    expect(await watched.client.whenRegistered(10_000)).toBe(true);
 
     // The attacker, its bytes to the bot counted.
-    let fromAttacker = 0;
-    const attacker = await IndependentPeer.listen({
-      host: '127.0.0.1',
-      outbound: (to, data) => {
-        if (to.port === port) fromAttacker += data.length;
-        return true;
-      },
-    });
+    const stranger = await registeredAttacker(server, 'listed');
+    const attacker = stranger.peer;
     cleanup.push(() => attacker.stop());
-    const client = new RendezvousClient(attacker, { server, acceptFrom: 'listed', listedKeys: [] });
-    attacker.rendezvous = client;
-    client.start();
+    const client = stranger.client;
     expect(await client.whenRegistered(10_000)).toBe(true);
     const before = rssKiB(pid);
     const peak = watchPeakRss(pid);
-    const bystanderBefore = toBystander;
-    const attackerBefore = fromAttacker;
+    const bystanderBefore = watched.bytes();
+    const attackerBefore = stranger.bytes();
 
     const asks: Promise<unknown>[] = [];
     for (let i = 0; i < 300; i++) asks.push(client.find(bystander.fingerprint).catch((e: Error) => e));
@@ -98,8 +83,8 @@ describe('a registered stranger asks the rendezvous for introductions by the tho
     const met = await b.whileRunning(ana.link.find(fingerprint(bo.peer.publicKey)));
     expect(met).toEqual(bo.peer.address);
 
-    const inBytes = fromAttacker - attackerBefore;
-    const outBytes = toBystander - bystanderBefore;
+    const inBytes = stranger.bytes() - attackerBefore;
+    const outBytes = watched.bytes() - bystanderBefore;
     const found = answers.filter((a) => !(a instanceof Error)).length;
     b.kill('SIGTERM');
     const [summary] = await b.waitForLogs((l) => l.event === 'summary');
