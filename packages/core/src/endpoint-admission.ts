@@ -119,7 +119,9 @@ export class Admission {
     // The peer's `features` came just before its request (PROTOCOL.md, Capabilities).
     const held = host.streams.takeFeatures(channel.id, request.session);
     if (held) session.handle(held, now);
-    host.settle(this.register(session, channel));
+    const record = this.register(session, channel);
+    host.table.fileRequest(record, hostKey(channel.address));
+    host.settle(record);
   }
 
   /** Past maxSessions, or maxSessionsPerPeer live sessions with this peer (declined ones draining do not count). */
@@ -133,13 +135,7 @@ export class Admission {
 
   /** `maxRequestsPerHost` requests from the host of `address` wait for the application's answer already. */
   private hostAsksTooMuch(address: Address): boolean {
-    const { maxRequestsPerHost } = this.host.options;
-    const host = hostKey(address);
-    let waiting = 0;
-    for (const r of this.host.table.sessions())
-      if (r.session.state === 'requested' && hostKey(r.channel.channel.address) === host)
-        if (++waiting >= maxRequestsPerHost) return true;
-    return false;
+    return this.host.table.waitingRequests(hostKey(address)) >= this.host.options.maxRequestsPerHost;
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * Every session an endpoint holds, one record each, and the indexes that find a record: by local
- * id, by (channel, wire id), by the peer address the session was made for, and by the peer's
- * static key (to notice a peer that restarted). As in quinn's `ConnectionIndex`, adding or
+ * id, by (channel, wire id), by the peer address the session was made for, by the peer's static
+ * key (to notice a peer that restarted), and a peer's unanswered request by its source host. As in quinn's `ConnectionIndex`, adding or
  * forgetting a session touches its record and its index entries here, in one place; no two maps
  * hold pieces of the same thing, and whatever can be derived from a session's state (is it our
  * request? is it waiting for an answer?) is derived, not stored beside it.
@@ -28,6 +28,8 @@ export interface SessionRecord {
    * the table: the endpoint reads and writes it on every datagram.
    */
   scheduledAt: number | undefined;
+  /** The source host a peer's request was filed under (waitingRequests), until it is answered. */
+  requestHost?: string | undefined;
 }
 
 /** A channel that carries sessions. A channel with none is not here: the secure layer ages it out. */
@@ -52,6 +54,8 @@ export class SessionTable {
   private readonly byChannel = new Map<number, ChannelRecord>();
   private readonly byPeer = new Map<string, Set<SessionRecord>>();
   private readonly byStaticKey = new Map<string, Set<ChannelRecord>>();
+  /** Peers' requests by source host, waiting for the application's answer (answered ones leave as they are met). */
+  private readonly requestsByHost = new Map<string, Set<SessionRecord>>();
 
   get size(): number {
     return this.byId.size;
@@ -109,10 +113,29 @@ export class SessionTable {
     return left === channel ? undefined : left;
   }
 
+  /** Files a peer's request under its source host (a limit's `hostKey`), until it is answered. */
+  fileRequest(record: SessionRecord, host: string): void {
+    record.requestHost = host;
+    const set = this.requestsByHost.get(host) ?? new Set<SessionRecord>();
+    this.requestsByHost.set(host, set.add(record));
+  }
+
+  /**
+   * The requests from `host` still waiting for an answer. Those answered since are unfiled here, as
+   * they are met: each at most once, so a host's count costs what it holds, never the whole table.
+   */
+  waitingRequests(host: string): number {
+    const set = this.requestsByHost.get(host);
+    if (!set) return 0;
+    for (const r of set) if (r.session.state !== 'requested') this.unfileRequest(r);
+    return set.size;
+  }
+
   /** Forgets a session. Returns its channel if no session uses that channel any more. */
   remove(record: SessionRecord): Channel | undefined {
     if (this.byId.get(record.session.id) !== record) return undefined;
     this.byId.delete(record.session.id);
+    this.unfileRequest(record);
     const peers = this.byPeer.get(record.peerKey);
     peers?.delete(record);
     if (peers?.size === 0) this.byPeer.delete(record.peerKey);
@@ -137,6 +160,15 @@ export class SessionTable {
       this.proved(channel.id);
     }
     return record;
+  }
+
+  private unfileRequest(record: SessionRecord): void {
+    const host = record.requestHost;
+    if (host === undefined) return;
+    record.requestHost = undefined;
+    const set = this.requestsByHost.get(host);
+    set?.delete(record);
+    if (set?.size === 0) this.requestsByHost.delete(host);
   }
 
   /** Takes a session out of its channel's record; drops the record when it empties. */
