@@ -19,6 +19,7 @@ import { errors } from './errors.js';
 import type { SessionId } from './events.js';
 import type { EndpointOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
+import { isRelayed } from './rendezvous/relay.js';
 import { hostKey } from './secure/host-key.js';
 import type { SecureTransport } from './secure/secure-transport.js';
 import { Session, type SessionContext } from './session/session.js';
@@ -120,7 +121,7 @@ export class Admission {
     const held = host.streams.takeFeatures(channel.id, request.session);
     if (held) session.handle(held, now);
     const record = this.register(session, channel);
-    host.table.fileRequest(record, hostKey(channel.address));
+    host.table.fileRequest(record, requestHost(channel.address));
     host.settle(record);
   }
 
@@ -135,7 +136,7 @@ export class Admission {
 
   /** `maxRequestsPerHost` requests from the host of `address` wait for the application's answer already. */
   private hostAsksTooMuch(address: Address): boolean {
-    return this.host.table.waitingRequests(hostKey(address)) >= this.host.options.maxRequestsPerHost;
+    return this.host.table.waitingRequests(requestHost(address)) >= this.host.options.maxRequestsPerHost;
   }
 
   /**
@@ -167,4 +168,14 @@ export class Admission {
     this.host.secure.retain(channel);
     return record;
   }
+}
+
+/**
+ * The host a peer's request counts against: its IPv4 address or IPv6 /64. A relayed peer counts
+ * as itself: relayed addresses all share one virtual host, and one stranger's relayed requests
+ * must not use up what every relayed friend may ask (a relayed address comes only with an
+ * introduction, at the punch rate).
+ */
+function requestHost(address: Address): string {
+  return isRelayed(address) ? formatAddress(address) : hostKey(address);
 }

@@ -71,8 +71,8 @@ export const EndpointOptions = z.strictObject({
   /** Sessions with any one peer address (IP and port), so one peer cannot take every slot. */
   maxSessionsPerPeer: z.number().int().min(1).default(4),
   /**
-   * Requests from one host (an IPv4 address, or an IPv6 /64; every relayed peer counts as one
-   * host) waiting for the application's answer. A stranger with one address and many ports
+   * Requests from one host (an IPv4 address, or an IPv6 /64; each relayed peer counts as a host
+   * of its own) waiting for the application's answer. A stranger with one address and many ports
    * could otherwise fill every slot with requests (and a person's screen with questions).
    */
   maxRequestsPerHost: z.number().int().min(1).default(32),

@@ -68,11 +68,11 @@ describe('KnownPeers: forget, rename, verify', () => {
     expect(peers.list().find((p) => p.publicKey === bob)?.verified).toBe('2026-11-24T10:00:00.000Z');
   });
 
-  it('a new key whose nick differs from a known one only in case, width or spaces is a conflict too', () => {
+  it('a new key whose nick differs from a known one only in case, width, spaces or invisible characters is a conflict too', () => {
     const peers = KnownPeers.inMemory();
     peers.remember(bob, 'bob', 'BBBB-BBBB-BBBB-BBBB');
     peers.verify(bob);
-    for (const lookalike of ['BOB', 'Bob', 'ｂｏｂ', ' bob ', 'ＢＯＢ'])
+    for (const lookalike of ['BOB', 'Bob', 'ｂｏｂ', ' bob ', 'ＢＯＢ', 'bo\u200bb', 'b\u00adob', '\u2060bob', 'bob\u200d'])
       expect(peers.check(mallory, lookalike), lookalike).toEqual({
         status: 'nick_conflict',
         knownFingerprint: 'BBBB-BBBB-BBBB-BBBB',

@@ -348,9 +348,15 @@ export function describeTrust(fingerprint: string, nick: string, trust: PeerTrus
 }
 
 /**
- * A nick as people compare them: compatibility forms folded (fullwidth letters, ligatures), case
- * folded, white space at the ends dropped. Two nicks of one form claim one name.
+ * A nick as people compare them: compatibility forms folded (fullwidth letters, ligatures),
+ * invisible characters dropped, case folded, white space at the ends dropped. Two nicks of one
+ * form claim one name. (Letters of other scripts that look alike, a Cyrillic о in bob, are not
+ * folded: that needs Unicode's confusables table.)
  */
 function nickForm(nick: string): string {
-  return nick.normalize('NFKC').toLowerCase().trim();
+  // Invisible characters (zero-width spaces and joiners, soft hyphens, other format characters)
+  // draw nothing: "bob" with one inside is shown as bob, so it is bob here too.
+  return nick.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().trim();
 }
+
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;

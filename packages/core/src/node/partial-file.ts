@@ -262,8 +262,10 @@ export class PartialFile {
    * before it is kept.
    */
   close(): Promise<number> {
-    if (this.ended)
-      return this.closing ? this.closing.then(() => this.durableBytes) : Promise.resolve(this.durableBytes);
+    if (this.ended) {
+      const durable = () => this.durableBytes;
+      return this.closing ? this.closing.then(durable, durable) : Promise.resolve(this.durableBytes);
+    }
     const closing = this.closeFile();
     this.closing = closing;
     return closing;
