@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressToWire, encodeRendezvous } from '../src/index.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
-import { MAX_REFINDING, REFIND_EVERY_MS, REFIND_WINDOW_MS, Refinds } from '../src/rendezvous/refinds.js';
+import { REFIND_EVERY_MS, REFIND_RATE, Refinds } from '../src/rendezvous/refinds.js';
 import { chat, hostOf, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf } from './support/virtual-network.js';
 
@@ -131,22 +131,21 @@ describe('refinds: how often', () => {
     expect(refinds.shouldAsk(key(1), REFIND_EVERY_MS)).toBe(true);
   });
 
-  it('asks for at most MAX_REFINDING peers in any REFIND_WINDOW_MS, however many fall silent', () => {
+  it('asks within REFIND_RATE in all, however many peers fall silent: under what the rendezvous reads from one host', () => {
     const refinds = new Refinds();
     let asked = 0;
     for (let n = 0; n < 100; n++) if (refinds.shouldAsk(key(n), n)) asked++;
-    expect(asked).toBe(MAX_REFINDING);
-    // Once the first ones are old enough, others are asked for again.
-    expect(refinds.shouldAsk(key(200), REFIND_WINDOW_MS - 1)).toBe(false);
-    expect(refinds.shouldAsk(key(200), REFIND_WINDOW_MS + MAX_REFINDING)).toBe(true);
-    // Over a minute of 100 peers silent, one every 10 ms: never more than MAX_REFINDING in a window.
+    expect(asked).toBe(REFIND_RATE.burst);
+    // Over a minute of 100 peers silent, one asking every 10 ms: never more than the rate allows.
     const late = new Refinds();
     const times: number[] = [];
     for (let at = 0; at < 60_000; at += 10) if (late.shouldAsk(key(at % 100), at)) times.push(at);
-    for (const at of times)
-      expect(times.filter((t) => t >= at && t < at + REFIND_WINDOW_MS).length).toBeLessThanOrEqual(
-        MAX_REFINDING,
-      );
+    for (const at of times) {
+      const inSecond = times.filter((t) => t >= at && t < at + 1_000).length;
+      expect(inSecond).toBeLessThanOrEqual(REFIND_RATE.burst + REFIND_RATE.perSecond);
+    }
+    expect(times.length).toBeLessThanOrEqual(REFIND_RATE.burst + REFIND_RATE.perSecond * 60);
+    expect(times.length).toBeGreaterThanOrEqual(REFIND_RATE.perSecond * 59);
   });
 
   it('keeps to itself only the requests it made', () => {

@@ -39,7 +39,7 @@ export {
 } from './client-registration.js';
 export { INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from './introductions.js';
 export { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from './relay-paths.js';
-export { MAX_REFINDING, REFIND_EVERY_MS } from './refinds.js';
+export { REFIND_EVERY_MS, REFIND_RATE } from './refinds.js';
 
 export interface RendezvousClientOptions {
   server: Address;
@@ -318,11 +318,12 @@ export class RendezvousClient implements EndpointExtension {
     const key = Uint8Array.from(introduction.key);
     const requester = introduction.role === 'requester';
     const chatting = this.host.openChannelOfKey(key);
-    if (chatting && chatting.id !== this.registration.channel) {
-      if (!sameAddress(chatting.address, address) && this.host.probeAt(chatting.id, address, now))
-        this.counts.refindProbes++;
-      if (!requester || this.refinds.settle(introduction.request)) return;
-    }
+    const open = chatting !== undefined && chatting.id !== this.registration.channel;
+    if (open && !sameAddress(chatting.address, address) && this.host.probeAt(chatting.id, address, now))
+      this.counts.refindProbes++;
+    // A refind's answer is ours, whatever became of the chat meanwhile; with a peer we chat with,
+    // nothing is punched.
+    if ((requester && this.refinds.settle(introduction.request)) || (open && !requester)) return;
     if (introduction.relayTag !== 0) this.paths.follow(address, introduction.relayTag, requester, now);
     if (requester) {
       this.updates.push({ type: 'ready', request: introduction.request, address, key });
