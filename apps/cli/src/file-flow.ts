@@ -140,7 +140,11 @@ export class FileFlow {
     // opens (a resume): the run waits for them to start (a moment), then to end.
     if (!this.options.interactive) {
       if (this.reofferWait) return false;
-      if (this.transfers.running().some((t) => t.direction === 'send' && !this.madeHere.has(t))) return false;
+      // Moving, not merely offered: a peer that does not answer an offer made again (it is away, or
+      // lost its partial) never holds a script.
+      const resumed = (t: Transfer) =>
+        t.direction === 'send' && !this.madeHere.has(t) && t.phase === 'moving';
+      if (this.transfers.running().some(resumed)) return false;
     }
     return this.transfers
       .running()
@@ -152,7 +156,10 @@ export class FileFlow {
     return this.offering;
   }
 
-  /** 0 unless --send-file was given and a file of it was not received and verified; then 4. */
+  /**
+   * 4 if --send-file was given and a file of it was not received and verified, or an offer made
+   * again (one an earlier run left unfinished) ended without every file verified; else 0.
+   */
   exitCode(): number {
     // An offer made again (a resume an earlier run left) that ended without every file verified.
     const resumed = this.transfers
@@ -175,9 +182,10 @@ export class FileFlow {
 
   /**
    * Offers an earlier run left unfinished to this chat's peer are made again once it says it takes
-   * files: the end of input waits for them to appear (they then hold it as transfers moving), but
-   * never longer than REOFFER_START_MS, so a peer that takes no files, or an offer that cannot be
-   * made again, never keeps a script from ending.
+   * files, and its netchat takes them up by itself (a resume): the end of input waits for one to
+   * be accepted (it then holds it as a transfer moving), but never longer than REOFFER_START_MS,
+   * so a peer that takes no files or does not answer, or an offer that cannot be made again,
+   * never keeps a script from ending (the offer stays recorded for a later chat).
    */
   private awaitReoffers(conversation: Conversation): void {
     if (this.options.interactive || this.transfers.unfinishedOffersTo(conversation) === 0) return;
@@ -185,7 +193,7 @@ export class FileFlow {
     this.reofferWait = setTimeout(() => this.reofferMade(), REOFFER_START_MS);
   }
 
-  /** An offer left unfinished was made again (or it is too late for one): the end of input goes by transfers now. */
+  /** An offer left unfinished was taken up again (or it is too late for it): the end of input goes by transfers now. */
   private reofferMade(): void {
     if (!this.reofferWait) return;
     clearTimeout(this.reofferWait);
@@ -229,7 +237,6 @@ export class FileFlow {
         this.out.say(texts.resumingText(u.transfer));
         return;
       case 'offered':
-        if (!this.madeHere.has(u.transfer)) this.reofferMade();
         this.out.say(texts.offeredText(u.transfer));
         if (u.transfer.relayed) this.out.say(texts.RELAYED_TRANSFER_TEXT);
         return;
@@ -240,6 +247,7 @@ export class FileFlow {
           );
         return;
       case 'accepted':
+        if (u.transfer.direction === 'send' && !this.madeHere.has(u.transfer)) this.reofferMade();
         this.out.say(texts.acceptedText(u.transfer));
         return;
       case 'progress':

@@ -87,6 +87,8 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   private readonly sweeps: Promise<unknown>[] = [];
   /** Events of transfers whose offer is being looked at (held bytes), kept until it is shown. */
   private readonly holding = new Map<TransferId, LinkEvent[]>();
+  /** Offers waiting for the word of a peer taken for text only, one wait a session (peerFeatures). */
+  private readonly featureWaits = new Map<SessionId, Promise<void>>();
   /** Engine calls in progress (an event the peer emits from inside one is handled in the engine's inbox). */
   private depth = 0;
   private pumping = false;
@@ -235,11 +237,14 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
    * only have been lost. So an offer waits for the answer a short while (4 round trips, within
    * FEATURES_WAIT_MS) before it is refused as FILES_UNSUPPORTED; an older netchat never answers.
    */
-  private async peerFeatures(session: SessionId): Promise<void> {
+  private peerFeatures(session: SessionId): Promise<void> {
     const info = this.peer.session(session);
-    if (info?.state !== 'open' || info.peerFeaturesHeard) return;
+    if (info?.state !== 'open' || info.peerFeaturesHeard) return Promise.resolve();
+    // One wait a session, however many offers wait on it (one listener, not one an offer).
+    const waiting = this.featureWaits.get(session);
+    if (waiting) return waiting;
     const waitMs = Math.min(FEATURES_WAIT_MS[1], Math.max(FEATURES_WAIT_MS[0], 4 * (info.rtt ?? 0)));
-    await new Promise<void>((resolve) => {
+    const wait = new Promise<void>((resolve) => {
       const onEvent = (e: NetchatEvent) => {
         if (e.session !== session) return;
         if (e.type === 'features' || e.type === 'closed' || e.type === 'lost') done();
@@ -247,11 +252,14 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       const done = () => {
         clearTimeout(timer);
         this.peer.off('event', onEvent);
+        this.featureWaits.delete(session);
         resolve();
       };
       const timer = setTimeout(done, waitMs);
       this.peer.on('event', onEvent);
     });
+    this.featureWaits.set(session, wait);
+    return wait;
   }
 
   // ---- the engine's events and requests ---------------------------------------------------------
