@@ -192,6 +192,37 @@ describe('files in scripts', () => {
     expect(readFileSync(join(dl, 'two.txt'), 'utf8')).toBe('two');
   });
 
+  it('started again with its input already ended, a sender makes its unfinished offer again, waits for it, and exits 0 once it arrived', async () => {
+    const src = folder();
+    const dl = folder();
+    const home = folder();
+    const content = randomBytes(100_000_000);
+    writeFileSync(join(src, 'big.bin'), content);
+    const [b, portB] = await started('--json', '--yes', '--accept-files', '--download-dir', dl);
+    const first = new NetchatProcess(
+      ['0', '--connect', `127.0.0.1:${portB}`, '--send-file', join(src, 'big.bin')],
+      { NETCHAT_HOME: home },
+    );
+    running.push(first);
+    first.endInput();
+    await b.waitForEvent('file_progress', 20_000);
+    // The sender is stopped mid-transfer (Ctrl+C): the offer stays recorded in its home.
+    expect(await first.kill('SIGINT')).not.toBe(0);
+    await b.waitForEvent('file_failed', 10_000);
+    expect(visible(dl)).toEqual([]);
+    // Started again with nothing to send and its input at an end (`< /dev/null`).
+    const again = new NetchatProcess(['0', '--connect', `127.0.0.1:${portB}`], { NETCHAT_HOME: home });
+    running.push(again);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/accepted "big\.bin" from [\d.]+ [kM]?B already held/);
+    const accepted = b.events().filter((e) => e.type === 'file_accepted');
+    expect(accepted).toHaveLength(2);
+    expect(Number(accepted[1]?.offset)).toBeGreaterThan(0);
+    await b.waitForEvent('file_received', 10_000);
+    expect(Buffer.compare(readFileSync(join(dl, 'big.bin')), content)).toBe(0);
+  }, 60_000);
+
   it('--send-file exits 4 when the peer declines (--max-file-size); --json file_declined says why', async () => {
     const src = folder();
     const dl = folder();

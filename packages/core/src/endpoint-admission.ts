@@ -176,6 +176,6 @@ export class Admission {
  * must not use up what every relayed friend may ask (a relayed address comes only with an
  * introduction, at the punch rate).
  */
-function requestHost(address: Address): string {
+export function requestHost(address: Address): string {
   return isRelayed(address) ? formatAddress(address) : hostKey(address);
 }

@@ -4,6 +4,8 @@
  * Virtual time throughout: a 25 s heartbeat interval costs nothing here.
  */
 import { describe, expect, it } from 'vitest';
+import { requestHost } from '../src/endpoint-admission.js';
+import { RELAY_HOST } from '../src/rendezvous/relay.js';
 import { eventsOf, type Node, openPair, VirtualNetwork } from './support/virtual-network.js';
 
 /** Runs until `node` has a request, accepts it, and returns its session id. */
@@ -205,5 +207,16 @@ describe('one record per session', () => {
     // Today's bug: a stale "waiting request" entry under the old address made this throw.
     expect(() => b.endpoint.connect(oldAddress, net.now)).not.toThrow();
     expect(b.endpoint.listSessions().map((s) => s.state)).toEqual(['connecting']);
+  });
+});
+
+describe('the host a request counts against', () => {
+  it('an IPv4 address or IPv6 /64 whatever the port; each relayed peer its own, though they share one virtual host', () => {
+    expect(requestHost({ host: '192.0.2.7', port: 1 })).toBe(requestHost({ host: '192.0.2.7', port: 2 }));
+    expect(requestHost({ host: '2001:db8:1:2::5', port: 1 })).toBe(
+      requestHost({ host: '2001:db8:1:2::9', port: 7 }),
+    );
+    expect(requestHost({ host: RELAY_HOST, port: 1 })).not.toBe(requestHost({ host: RELAY_HOST, port: 2 }));
+    expect(requestHost({ host: RELAY_HOST, port: 1 })).toBe(requestHost({ host: RELAY_HOST, port: 1 }));
   });
 });
