@@ -142,9 +142,7 @@ export class FileFlow {
       if (this.reofferWait) return false;
       // Moving, not merely offered: a peer that does not answer an offer made again (it is away, or
       // lost its partial) never holds a script.
-      const resumed = (t: Transfer) =>
-        t.direction === 'send' && !this.madeHere.has(t) && t.phase === 'moving';
-      if (this.transfers.running().some(resumed)) return false;
+      if (this.transfers.running().some((t) => this.isReoffer(t) && t.phase === 'moving')) return false;
     }
     return this.transfers
       .running()
@@ -162,10 +160,7 @@ export class FileFlow {
    */
   exitCode(): number {
     // An offer made again (a resume an earlier run left) that ended without every file verified.
-    const resumed = this.transfers
-      .list()
-      .filter((t) => t.direction === 'send' && !this.madeHere.has(t) && hasEnded(t));
-    if (resumed.some((t) => !allVerified(t))) return 4;
+    if (this.transfers.list().some((t) => this.isReoffer(t) && hasEnded(t) && !allVerified(t))) return 4;
     if (this.options.sendFiles.length === 0) return 0;
     const t = this.scriptOffer?.transfer;
     return t && allVerified(t) ? 0 : 4;
@@ -199,6 +194,11 @@ export class FileFlow {
     clearTimeout(this.reofferWait);
     this.reofferWait = undefined;
     this.changed(false);
+  }
+
+  /** An offer of ours made again by the link (one an earlier run left unfinished), not by this run. */
+  private isReoffer(t: Transfer): boolean {
+    return t.direction === 'send' && !this.madeHere.has(t);
   }
 
   private isScripts(t: Transfer): boolean {
@@ -247,7 +247,7 @@ export class FileFlow {
           );
         return;
       case 'accepted':
-        if (u.transfer.direction === 'send' && !this.madeHere.has(u.transfer)) this.reofferMade();
+        if (this.isReoffer(u.transfer)) this.reofferMade();
         this.out.say(texts.acceptedText(u.transfer));
         return;
       case 'progress':

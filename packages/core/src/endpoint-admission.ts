@@ -106,7 +106,8 @@ export class Admission {
       host.settle(ours);
       return;
     }
-    if (this.overLimit(peerKey) || this.hostAsksTooMuch(channel.address)) {
+    const from = requestHost(channel.address);
+    if (this.overLimit(peerKey) || this.hostAsksTooMuch(from)) {
       host.stats.refusedOverLimit++;
       host.send(channel, {
         type: 'decline',
@@ -121,7 +122,7 @@ export class Admission {
     const held = host.streams.takeFeatures(channel.id, request.session);
     if (held) session.handle(held, now);
     const record = this.register(session, channel);
-    host.table.fileRequest(record, requestHost(channel.address));
+    host.table.fileRequest(record, from);
     host.settle(record);
   }
 
@@ -134,9 +135,9 @@ export class Admission {
     return counted >= maxSessionsPerPeer;
   }
 
-  /** `maxRequestsPerHost` requests from the host of `address` wait for the application's answer already. */
-  private hostAsksTooMuch(address: Address): boolean {
-    return this.host.table.waitingRequests(requestHost(address)) >= this.host.options.maxRequestsPerHost;
+  /** `maxRequestsPerHost` requests from `host` (requestHost) wait for the application's answer already. */
+  private hostAsksTooMuch(host: string): boolean {
+    return this.host.table.waitingRequests(host) >= this.host.options.maxRequestsPerHost;
   }
 
   /**

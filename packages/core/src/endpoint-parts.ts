@@ -143,7 +143,7 @@ export function joinParts(owner: PartsOwner): EndpointParts {
       if (hosted?.owns(event.session)) hosted.claim(event);
       else {
         // A silent peer may have moved where only the rendezvous can find it (Finding a peer again).
-        if (event.type === 'heartbeat_missed') hosted?.peerSilent(event.session, event.count);
+        if (event.type === 'heartbeat_missed') hosted?.peerSilent(event.session);
         owner.deliver(event);
       }
     },

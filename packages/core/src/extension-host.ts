@@ -45,7 +45,7 @@ export class ExtensionHost implements EndpointHost {
   /** Events of the role's sessions, delivered after the call that made them. */
   private claimed: NetchatEvent[] = [];
   /** Application sessions that missed a heartbeat, told the role after the call that counted it. */
-  private silent: { session: SessionId; missed: number }[] = [];
+  private silent: SessionId[] = [];
 
   constructor(private readonly endpoint: HostedEndpoint) {}
 
@@ -92,9 +92,9 @@ export class ExtensionHost implements EndpointHost {
     this.extension.onControl(view, plaintext, now);
   }
 
-  /** An application's session missed a heartbeat (`missed` in a row). */
-  peerSilent(session: SessionId, missed: number): void {
-    if (this.extension?.onPeerSilent && !this.own.has(session)) this.silent.push({ session, missed });
+  /** An application's session missed a heartbeat. */
+  peerSilent(session: SessionId): void {
+    if (this.extension?.onPeerSilent && !this.own.has(session)) this.silent.push(session);
   }
 
   /** A session was forgotten. */
@@ -116,9 +116,9 @@ export class ExtensionHost implements EndpointHost {
     if (this.silent.length > 0) {
       const silent = this.silent;
       this.silent = [];
-      for (const { session, missed } of silent) {
+      for (const session of silent) {
         const view = this.channelOf(session);
-        if (view) extension.onPeerSilent?.(view, missed, now);
+        if (view) extension.onPeerSilent?.(view, now);
       }
     }
   }

@@ -1,8 +1,9 @@
 /**
  * Every session an endpoint holds, one record each, and the indexes that find a record: by local
  * id, by (channel, wire id), by the peer address the session was made for, by the peer's static
- * key (to notice a peer that restarted), and a peer's unanswered request by its source host. As in quinn's `ConnectionIndex`, adding or
- * forgetting a session touches its record and its index entries here, in one place; no two maps
+ * key (to notice a peer that restarted), and a peer's unanswered request by its source host. As
+ * in quinn's `ConnectionIndex`, adding or forgetting a session touches its record and its index
+ * entries here, in one place; no two maps
  * hold pieces of the same thing, and whatever can be derived from a session's state (is it our
  * request? is it waiting for an answer?) is derived, not stored beside it.
  */

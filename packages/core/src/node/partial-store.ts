@@ -133,7 +133,7 @@ export class PartialStore {
   async held(key: PartialKey): Promise<number> {
     checkKey(key);
     await this.sweeping;
-    await this.finishOf(partialId(key));
+    await this.endOf(partialId(key));
     const paths = partialPaths(this.folder, partialId(key));
     const state = await readState(paths.state);
     if (!state || !sameKey(state, key)) return 0;
@@ -153,7 +153,7 @@ export class PartialStore {
    */
   async open(key: PartialKey, name: string): Promise<PartialFile> {
     checkKey(key);
-    await this.finishOf(partialId(key));
+    await this.endOf(partialId(key));
     const id = this.reserve(key, name);
     return this.openReserved(id, key, name, undefined);
   }
@@ -167,7 +167,7 @@ export class PartialStore {
     checkKey(key);
     // Offered again while the last offer's finish still runs (its chat ended meanwhile): what it
     // placed decides.
-    await this.finishOf(partialId(key));
+    await this.endOf(partialId(key));
     const id = this.reserve(key, name);
     let state: PartialState | undefined;
     try {
@@ -201,7 +201,7 @@ export class PartialStore {
    * was interrupted, and the same file may be offered again at once: what the close keeps is what
    * it goes on from). A file still being written is not waited for.
    */
-  private async finishOf(id: string): Promise<void> {
+  private async endOf(id: string): Promise<void> {
     const current = this.receiving.get(id);
     if (current instanceof PartialFile) await current.finished();
   }

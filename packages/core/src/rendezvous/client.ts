@@ -12,10 +12,10 @@
 import { type Address, sameAddress } from '../address.js';
 import { errors } from '../errors.js';
 import type { NetchatEvent } from '../events.js';
+import { fingerprint } from '../secure/crypto.js';
 import { ClientRegistration } from './client-registration.js';
 import { ClientTimers } from './client-timers.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
-import { fingerprint } from '../secure/crypto.js';
 import { fingerprintBytes } from './fingerprint.js';
 import { type IgnoredBecause, Introductions } from './introductions.js';
 import {
@@ -226,7 +226,7 @@ export class RendezvousClient implements EndpointExtension {
   }
 
   /** A chat's peer fell silent: the rendezvous is asked where it is now (refinds.ts). */
-  onPeerSilent(channel: ChannelView, _missed: number, now: number): void {
+  onPeerSilent(channel: ChannelView, now: number): void {
     const rendezvous = this.registration.channel;
     if (!this.registration.isRegistered || rendezvous === undefined || channel.id === rendezvous) return;
     // A relayed peer is reached through the rendezvous already, and its relay path follows it.

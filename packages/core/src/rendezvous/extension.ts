@@ -99,11 +99,10 @@ export interface EndpointExtension {
   /** A session on the channel (any session, the application's too) ended and was forgotten. */
   onSessionEnded?(channelId: number, now: number): void;
   /**
-   * An application's session on `channel` counted its `missed`-th heartbeat interval without
-   * hearing the peer (its address may have moved where our NAT lets nothing in), after the call
-   * that counted it.
+   * An application's session on `channel` counted a heartbeat interval without hearing the peer
+   * (its address may have moved where our NAT lets nothing in), after the call that counted it.
    */
-  onPeerSilent?(channel: ChannelView, missed: number, now: number): void;
+  onPeerSilent?(channel: ChannelView, now: number): void;
   handleTimeout(now: number): void;
   nextTimeout(): number | undefined;
 }
