@@ -43,8 +43,8 @@ export {
   StreamReset,
   StreamStop,
 } from './wire/stream-messages.js';
+export type { AdapterStats } from './node/datagram-out.js';
 export {
-  type AdapterStats,
   NetchatPeer,
   type PeerEvents,
   type PeerOptions,
@@ -298,6 +298,19 @@ export {
   VERDICTS,
   Want,
 } from './files/records.js';
-export { type AcceptOptions, type AcceptOutcome, FEATURES_WAIT_MS, FileLink, type FileLinkEvents, type FileLinkOptions, type LinkEvent } from './node/file-link.js';
+export {
+  type AcceptOptions,
+  type AcceptOutcome,
+  FEATURES_WAIT_MS,
+  FileLink,
+  type FileLinkEvents,
+  type FileLinkOptions,
+  type LinkEvent,
+} from './node/file-link.js';
 export { DiskStorage, type SourceFile, type StorageStats } from './node/file-storage.js';
-export { type HashProgress, type PreparedFile, type PreparedOffer, prepareOffer } from './node/offer-paths.js';
+export {
+  type HashProgress,
+  type PreparedFile,
+  type PreparedOffer,
+  prepareOffer,
+} from './node/offer-paths.js';

@@ -22,6 +22,7 @@ import type { CloseOptions, SessionInfo } from '../session/session.js';
 import type { StreamInfo } from '../streams/stream-set.js';
 import type { DeclineReason } from '../wire/messages.js';
 import { HeldEvents } from './held-events.js';
+import { type AdapterStats, DatagramOut, UNUSABLE } from './datagram-out.js';
 import { type Binding, canReach, isDualStack, isOwnAddress, PeerAddresses } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
 
@@ -34,19 +35,6 @@ export interface PeerOptions extends EndpointOptionsInput {
   clock?: () => number;
   /** Our long-term key pair (see loadIdentity); a throwaway one if not given. */
   identity?: KeyPair;
-}
-
-/** What the adapter itself counted: datagrams that never reached the endpoint or the wire. */
-export interface AdapterStats {
-  /** Datagrams dropped on arrival: their source cannot be answered (see PeerAddresses). */
-  unusableSources: number;
-  /** Datagrams not sent: the endpoint named a destination the socket cannot send to. */
-  unusableDestinations: number;
-  /**
-   * Sends that failed: thrown by the socket at once (always counted), or reported by its callback
-   * (counted only while someone listens for `send_error`: only then is the callback asked for).
-   */
-  sendErrors: number;
 }
 
 /** `NetchatPeer.stats`: the endpoint's counts and the adapter's. */
@@ -68,9 +56,6 @@ export type PeerEvents = { [K in NetchatEventType]: [EventOf<K>] } & {
   pumped: [];
 };
 
-const UNUSABLE =
-  'no datagram can go there (port 0, an unspecified, multicast or broadcast address, or an IP version the socket does not speak)';
-
 export class NetchatPeer extends EventEmitter<PeerEvents> {
   readonly endpoint: Endpoint;
   private readonly socket: dgram.Socket;
@@ -80,6 +65,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   private readonly dualStack: boolean;
   private readonly peers: PeerAddresses;
   private readonly counts: AdapterStats = { unusableSources: 0, unusableDestinations: 0, sendErrors: 0 };
+  private readonly out: DatagramOut;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping = false;
@@ -111,6 +97,10 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     this.binding = { host: normalizeHost(local.address), port: local.port };
     this.dualStack = isDualStack(this.binding);
     this.peers = new PeerAddresses(this.binding);
+    this.out = new DatagramOut(socket, this.peers, this.dualStack, this.counts, {
+      listening: () => this.listenerCount('send_error') > 0,
+      report: (error) => this.emit('send_error', error),
+    });
     socket.on('message', (data, rinfo) => {
       // Node reports IPv4 peers in normal form already; only IPv6 (and v4-mapped) needs work.
       const host = rinfo.family === 'IPv4' ? rinfo.address : normalizeHost(rinfo.address);
@@ -315,6 +305,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     this.call(() => this.endpoint.closeAll(this.clock()));
     await this.whenIdle(timeoutMs);
     this.closed = true;
+    this.out.closed = true;
     clearTimeout(this.timer);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
@@ -343,7 +334,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
       do {
         this.pumpAgain = false;
         for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit())
-          this.sendDatagram(t.to, t.data);
+          this.out.send(t.to, t.data);
         for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
           if (this.held.mustWait(e, this.receiving)) this.held.hold(e);
           else this.deliver(e);
@@ -362,44 +353,6 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     (this.emit as (type: string, event: NetchatEvent) => boolean)('event', e);
     (this.emit as (type: string, event: NetchatEvent) => boolean)(e.type, e);
   }
-
-  /** Sends one datagram, or counts why not. Never throws: `to` may come from the network. */
-  private sendDatagram(to: Address, data: Uint8Array): void {
-    if (this.closed) return;
-    if (!this.peers.usable(to.host, to.port)) {
-      this.counts.unusableDestinations++;
-      this.reportSendError(errors.invalidAddress(formatAddress(to), UNUSABLE), to);
-      return;
-    }
-    // Hosts are numeric and normalised: no ':' means IPv4, which a dual-stack socket maps.
-    const host = this.dualStack && !to.host.includes(':') ? `::ffff:${to.host}` : to.host;
-    // A send callback costs a process.nextTick per datagram (≈0.5 µs a round trip): asked for
-    // only while someone listens for send_error, the only thing it is for.
-    const listening = this.listenerCount('send_error') > 0;
-    try {
-      this.socket.send(data, to.port, host, listening ? this.onSent : undefined);
-    } catch (error) {
-      // Node throws at once on what it validates itself (a port, a closed socket): whatever
-      // slipped past the checks above, the datagram is lost and the receive path goes on.
-      this.counts.sendErrors++;
-      this.reportSendError(error instanceof Error ? error : new Error(String(error)), to);
-    }
-  }
-
-  private reportSendError(error: Error, to: Address): void {
-    if (this.listenerCount('send_error') > 0) this.emit('send_error', Object.assign(error, { to }));
-  }
-
-  /**
-   * One callback for every datagram, not a closure per send. Node's send errors carry the
-   * address and port the datagram was for, as given to `send`.
-   */
-  private readonly onSent = (error: Error | null): void => {
-    if (!error) return;
-    this.counts.sendErrors++;
-    const { address, port } = error as Error & { address?: string; port?: number };
-    this.reportSendError(error, { host: normalizeHost(address ?? ''), port: port ?? 0 });
-  };
 
   /** One timer for the whole endpoint, moved only when the next deadline comes sooner. */
   private arm(): void {

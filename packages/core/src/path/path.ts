@@ -25,7 +25,7 @@
  * peer that takes large datagrams. Probes take their turn before data, within the window and at
  * the pacer's times like data; what a probe timeout sends is cut to 1200 bytes (pmtu.ts says why).
  */
-import { createController, type ControllerKind } from '../congestion/controllers.js';
+import { createController } from '../congestion/controllers.js';
 import type { CongestionController } from '../congestion/controller.js';
 import { LossDetection } from '../congestion/loss-detection.js';
 import { Pacer } from '../congestion/pacer.js';
@@ -51,39 +51,8 @@ import { AckTracker, MAX_RANGES } from './ack-tracker.js';
 import { describeProbe, describeStreamData, writeProbe, writeStreamData } from './packet-writer.js';
 import { settleResolved } from './packet-fates.js';
 import { BASE_PLPMTU, PmtuSearch } from './pmtu.js';
+import type { PathHost, PathOptions, PathUser } from './path-ports.js';
 import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
-
-/** A session's streams on this path (stream-set.ts): sends its packets when its turn comes. */
-export interface PathUser extends FrameOwner {
-  /** The session's id on the wire (a probe names a session of the path). */
-  readonly wireId: number;
-  /** The session's peer takes datagrams of up to 1452 bytes (its `features`). */
-  readonly largeDatagrams: boolean;
-  /** Sends one packet of stream data through `sendData`; false if it has nothing to send now. */
-  sendOne(now: number): boolean;
-}
-
-/** What a path needs from its endpoint. */
-export interface PathHost {
-  /**
-   * Seals a session message on the path's channel and sends it: `bulk` (stream data) after
-   * everything else waiting (text, acks, heartbeats, control go first). `plaintext` may be a
-   * scratch buffer the path writes the next packet into: sealed now, or copied if it must wait
-   * (a channel whose handshake is starting over). `message` names it, if the path describes it.
-   */
-  send(route: Route, message: Datagram | undefined, plaintext: Uint8Array, bulk: boolean): void;
-  /** A peer broke the stream rules (an acknowledgement of packets never sent): counted. */
-  protocolError(reason: string): void;
-}
-
-export interface PathOptions {
-  /** Name every stream_data in its Transmit (`message`, for tests and diagnostics): packet-writer.ts. */
-  describePackets?: boolean;
-  controller?: ControllerKind;
-  randomU32?: () => number;
-  /** The receiver's ack delay (ms): the longest an in-order packet's acknowledgement is held back. */
-  ackDelay: number;
-}
 
 /** What a data packet of stream data adds to its payload (the message's header and the packet's). */
 const DATA_PACKET_OVERHEAD = STREAM_DATA_OVERHEAD_BYTES + PACKET_OVERHEAD_BYTES;

@@ -19,7 +19,8 @@ import type { Address } from '../address.js';
 import { errors } from '../errors.js';
 import type { NetchatEvent, PeerFeatures, SessionId, StreamDirection, StreamId } from '../events.js';
 import type { EndpointOptions } from '../options.js';
-import type { Path, PathUser } from '../path/path.js';
+import type { Path } from '../path/path.js';
+import type { PathUser } from '../path/path-ports.js';
 import type { ReceiveStream } from './receive-stream.js';
 import { type Chunk, SendStream } from './send-stream.js';
 import {
