@@ -107,6 +107,40 @@ describe('capabilities', () => {
     expect(a.endpoint.openStream(sa, net.now)).toBe(0);
   });
 
+  it('the ask goes again while the answer does not come: a `features` and an answer both lost still end in streams', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111, { streams: true });
+    const b = net.add('127.0.0.2', 2222, { streams: true });
+    // b's features before its accept and its answer to a's first ask are both lost.
+    let dropped = 0;
+    net.filter = (from, _to, _data, message) =>
+      !(message?.type === 'features' && from.port === 2222 && dropped++ < 2);
+    const { sa } = open(net, a, b);
+    const asked = () => a.sent.filter((d) => d.message?.type === 'features').length;
+    net.runFor(50);
+    expect(eventsOf(a, 'features').map((e) => e.features.streams)).toEqual([false]);
+    expect(asked()).toBe(2); // the one before the request, and the ask as the session opened
+    // One RTO later a asks again, and this answer arrives.
+    net.run(() => eventsOf(a, 'features').length > 1, net.now + 5_000);
+    expect(eventsOf(a, 'features').map((e) => e.features.streams)).toEqual([false, true]);
+    expect(asked()).toBe(3);
+    expect(a.endpoint.openStream(sa, net.now)).toBe(0);
+    net.runFor(30_000);
+    expect(asked()).toBe(3); // heard: no more asks
+  });
+
+  it('an old peer that never answers is asked three times in all, then no more', () => {
+    const net = new VirtualNetwork();
+    const fresh = net.add('127.0.0.1', 1111, { streams: true });
+    const old = net.add('127.0.0.2', 2222, {}, 2222, { legacyPeer: true });
+    open(net, fresh, old);
+    net.runFor(120_000);
+    const asks = fresh.sent.filter((d) => d.message?.type === 'features' && (d.message.flags & 1) === 1);
+    // The one before the request asks too (nothing heard yet), then three after the open.
+    expect(asks).toHaveLength(4);
+    expect(eventsOf(fresh, 'features')).toHaveLength(1);
+  });
+
   it('a features for a session nobody asked for is kept only for a while (64 at most)', () => {
     const net = new VirtualNetwork();
     const a = net.add('127.0.0.1', 1111, { streams: true });

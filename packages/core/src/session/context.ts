@@ -62,4 +62,3 @@ export interface SessionInfo {
    */
   readonly peerFeaturesHeard?: boolean;
 }
-

@@ -35,7 +35,7 @@ function onPeerAccept(s: Session, accept: Accept, now: number): void {
   // No round-trip sample from request to accept: it includes the time a person took to decide.
   s.fire('peer_accepted', now);
   s.emitAccepted(accept.nick);
-  announceFeatures(s);
+  announceFeatures(s, now);
 }
 
 function onPeerDecline(s: Session, decline: Decline, now: number): void {

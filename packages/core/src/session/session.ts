@@ -52,7 +52,7 @@ import {
   refreshRequestExpiry,
 } from './connect-close.js';
 import { type Handler, HANDLERS } from './datagram-handlers.js';
-import { announceFeatures } from './features.js';
+import { announceFeatures, askFeaturesAgain } from './features.js';
 import { Liveness } from './liveness.js';
 import { sendPresence } from './presence.js';
 import {
@@ -101,6 +101,8 @@ export class Session {
   peerFeatures: PeerFeatures | undefined;
   /** The peer's `features` arrived (else we ask for them). */
   featuresHeard = false;
+  /** Asks for the peer's features sent since the session opened without them (features.ts). */
+  featureAsks = 0;
   /** The session's streams, made at the first one (streams/stream-set.ts). */
   streams: StreamSet | undefined;
   /** We picked the wire id (our request opened the session): our streams have even ids. */
@@ -213,7 +215,7 @@ export class Session {
   /** Throws NOT_A_REQUEST unless the session is `requested`. */
   accept(now: number): void {
     this.acceptRequest(now);
-    announceFeatures(this);
+    announceFeatures(this, now);
   }
 
   private acceptRequest(now: number): void {
@@ -311,14 +313,14 @@ export class Session {
     sendAccept(this);
     this.fire('adopted', now);
     this.emitAccepted(request.nick);
-    announceFeatures(this);
+    announceFeatures(this, now);
   }
 
   /** The application connects to a peer whose request is waiting: that is a yes. */
   acceptAsConnect(now: number): void {
     this.acceptRequest(now);
     this.emitAccepted(this.peerNick);
-    announceFeatures(this);
+    announceFeatures(this, now);
   }
 
   // ---- datagrams and time -----------------------------------------------------------------
@@ -400,4 +402,5 @@ const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void
   linger: giveUpLinger,
   disconnectRetry: onDisconnectRetry,
   drain: (s, now) => s.fire('drained', now),
+  featuresAsk: askFeaturesAgain,
 };

@@ -28,6 +28,8 @@ export const TIMER_NAMES = [
   'disconnectRetry',
   /** draining: stop answering retransmitted requests after a decline. */
   'drain',
+  /** open without the peer's features: ask for them again (features.ts, at most FEATURE_ASKS in all). */
+  'featuresAsk',
 ] as const;
 export type TimerName = (typeof TIMER_NAMES)[number];
 
@@ -37,7 +39,7 @@ const UNSET = Number.POSITIVE_INFINITY;
 export class Timers {
   /**
    * Deadline by timer index; Infinity when unset. A flat array: no allocation when timers move.
-   * A plain array of doubles, not a Float64Array: 12 × 8 bytes is past the 64 bytes V8 keeps a
+   * A plain array of doubles, not a Float64Array: 13 × 8 bytes is past the 64 bytes V8 keeps a
    * typed array's contents on its heap for, so each session would take a buffer from the C
    * allocator, which keeps the pages after a churn of many sessions.
    */
