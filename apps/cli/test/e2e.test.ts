@@ -426,7 +426,9 @@ describe('bad input', () => {
     await new Promise<void>((resolve) => socket.bind(0, '::', resolve));
     const p = netchat(String(socket.address().port));
     expect(await p.exited).toBe(1);
-    expect(p.stderr.trim()).toBe(`netchat: port ${socket.address().port} is already in use`);
+    expect(p.stderr.trim()).toBe(
+      `netchat: port ${socket.address().port} is already in use (pick another, or 0 for any free port)`,
+    );
     socket.close();
   });
 

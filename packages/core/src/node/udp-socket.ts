@@ -81,8 +81,13 @@ function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.
 
 function describe(error: NodeJS.ErrnoException, port: number, host: string): BindError {
   const code = error.code ?? 'EBIND';
-  if (code === 'EADDRINUSE') return new BindError(code, `port ${port} is already in use`);
-  if (code === 'EACCES') return new BindError(code, `not allowed to listen on port ${port}`);
+  if (code === 'EADDRINUSE')
+    return new BindError(code, `port ${port} is already in use (pick another, or 0 for any free port)`);
+  if (code === 'EACCES')
+    return new BindError(
+      code,
+      `not allowed to listen on port ${port} (ports below 1024 need privileges: pick one from 1024 up, or 0)`,
+    );
   if (code === 'EADDRNOTAVAIL') return new BindError(code, `address ${host} is not on this machine`);
   return new BindError(code, `cannot listen on ${host} port ${port}: ${error.message}`);
 }
