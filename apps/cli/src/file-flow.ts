@@ -9,6 +9,7 @@
 import {
   allVerified,
   type Conversation,
+  fileEndNotice,
   hasEnded,
   type Transfer,
   type Transfers,
@@ -257,14 +258,10 @@ export class FileFlow {
         return;
       // Each ends with a line; the progress of transfers still moving stays on the status line.
       case 'file_received':
-        this.status(undefined);
-        this.out.say(texts.receivedText(u.outcome));
-        this.redrawShown();
+        this.fileEnded(fileEndNotice(u.transfer, texts.receivedText(u.outcome)));
         return;
       case 'file_sent':
-        this.status(undefined);
-        this.out.say(texts.sentText(u.transfer, u.outcome));
-        this.redrawShown();
+        this.fileEnded(fileEndNotice(u.transfer, texts.sentText(u.transfer, u.outcome)));
         return;
       case 'file_failed':
         this.status(undefined);
@@ -333,6 +330,14 @@ export class FileFlow {
       this.redrawTimer = setInterval(() => this.redrawShown(), REDRAW_EVERY_MS);
       this.redrawTimer.unref();
     }
+  }
+
+  /** A file ended well: its line (if it has one: fileEndNotice), the progress line kept below it. */
+  private fileEnded(line: string | undefined): void {
+    if (line === undefined) return;
+    this.status(undefined);
+    this.out.say(line);
+    this.redrawShown();
   }
 
   /** The progress of every transfer moving now, on one line (progress-status.ts). */
