@@ -1,6 +1,4 @@
 /** @netchat/client: the chat logic the people-facing front-ends share. */
-
-export { peerName } from '@netchat/core';
 export { ACTION_PREFIX, actionOf, actionText } from './actions.js';
 export { ChatClient, type ClientSettings, type ClientTimers, type ClientUpdate } from './chat-client.js';
 export {
@@ -15,22 +13,8 @@ export {
 } from './chat-history.js';
 export { matchContacts } from './contacts.js';
 export { type Conversation, type ConversationState, type EndReason, neverOpened } from './conversation.js';
-export { FILE_END_LINES, fileEndNotice } from './file-end-lines.js';
-export type { FilePort } from './file-port.js';
 export { isSettled, type MessageStatus, type OutgoingMessage } from './outgoing-message.js';
 export { type PeerPort, portOf, type TrustStore } from './peer-port.js';
-export {
-  type Contact,
-  isNamedTarget,
-  resolveTarget,
-  sameAddress,
-  type Target,
-  type TargetContext,
-  type TargetProblem,
-  type TargetProblemCode,
-  type TargetResult,
-  withFinder,
-} from './peer-target.js';
 export {
   isPeerTyping,
   PRESENCE_TYPING_EXPIRY_MS,
@@ -45,15 +29,11 @@ export {
   shellWords,
   splitShellWords,
 } from './shell-words.js';
-export {
-  type StorageSources,
-  type StorageWarning,
-  type StoredThing,
-  storageWarningText,
-  watchStorage,
-} from './storage-warnings.js';
-export type { Notice } from './texts.js';
 export * as texts from './texts.js';
+export type { Notice } from './texts.js';
+export { RequestQueue, type WaitingRequest } from './waiting-request.js';
+export { FILE_END_LINES, fileEndNotice } from './file-end-lines.js';
+export type { FilePort } from './file-port.js';
 export {
   allVerified,
   type FileFailureNote,
@@ -69,4 +49,23 @@ export {
   type TransfersSettings,
   type TransferUpdate,
 } from './transfers.js';
-export { RequestQueue, type WaitingRequest } from './waiting-request.js';
+export {
+  type Contact,
+  isNamedTarget,
+  resolveTarget,
+  sameAddress,
+  type Target,
+  type TargetContext,
+  type TargetProblem,
+  type TargetProblemCode,
+  type TargetResult,
+  withFinder,
+} from './peer-target.js';
+export { peerName } from '@netchat/core';
+export {
+  type StorageSources,
+  type StorageWarning,
+  type StoredThing,
+  storageWarningText,
+  watchStorage,
+} from './storage-warnings.js';
