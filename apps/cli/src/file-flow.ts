@@ -9,6 +9,7 @@
 import {
   allVerified,
   type Conversation,
+  fileEndNotice,
   hasEnded,
   type Transfer,
   type Transfers,
@@ -16,6 +17,7 @@ import {
   texts,
 } from '@netchat/client';
 import type { FlowConsole } from './flow-console.js';
+import { progressStatus } from './progress-status.js';
 import { readAnswer } from './prompt-lines.js';
 
 export interface FileFlowOptions {
@@ -45,8 +47,8 @@ export class FileFlow {
   private readonly madeHere = new Set<Transfer>();
   /** While offers left unfinished to the chat's peer are expected to be made again (at most REOFFER_START_MS). */
   private reofferWait: NodeJS.Timeout | undefined;
-  /** The transfer the status line shows, redrawn now and then so a stalled peer shows as a falling rate. */
-  private shown: Transfer | undefined;
+  /** Whether the status line shows progress: redrawn now and then so a stalled peer shows as a falling rate. */
+  private shown = false;
   private redrawTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -251,20 +253,20 @@ export class FileFlow {
         this.out.say(texts.acceptedText(u.transfer));
         return;
       case 'progress':
-        this.shown = u.transfer;
-        this.status(texts.progressLine(u.transfer, u.progress, Math.max(20, this.options.columns() - 1)));
+        this.shown = true;
+        this.status(this.progressNow());
         return;
+      // Each ends with a line; the progress of transfers still moving stays on the status line.
       case 'file_received':
-        this.status(undefined);
-        this.out.say(texts.receivedText(u.outcome));
+        this.fileEnded(fileEndNotice(u.transfer, texts.receivedText(u.outcome)));
         return;
       case 'file_sent':
-        this.status(undefined);
-        this.out.say(texts.sentText(u.transfer, u.outcome));
+        this.fileEnded(fileEndNotice(u.transfer, texts.sentText(u.transfer, u.outcome)));
         return;
       case 'file_failed':
         this.status(undefined);
         this.out.warn(texts.fileFailedText(u.transfer, u.failure));
+        this.redrawShown();
         return;
       case 'ended':
         this.onEnded(u.transfer);
@@ -319,7 +321,7 @@ export class FileFlow {
     if (!this.options.interactive) return;
     this.out.status?.(line);
     if (line === undefined) {
-      this.shown = undefined;
+      this.shown = false;
       clearInterval(this.redrawTimer);
       this.redrawTimer = undefined;
     } else if (this.shown && !this.redrawTimer) {
@@ -330,13 +332,31 @@ export class FileFlow {
     }
   }
 
+  /** A file ended well: its line (if it has one: fileEndNotice), the progress line kept below it. */
+  private fileEnded(line: string | undefined): void {
+    if (line === undefined) return;
+    this.status(undefined);
+    this.out.say(line);
+    this.redrawShown();
+  }
+
+  /** The progress of every transfer moving now, on one line (progress-status.ts). */
+  private progressNow(): string | undefined {
+    const moving = this.transfers.running().flatMap((transfer) => {
+      const progress = transfer.phase === 'moving' ? this.transfers.progress(transfer) : undefined;
+      return progress ? [{ transfer, progress }] : [];
+    });
+    return progressStatus(moving, this.options.columns() - 1);
+  }
+
   private redrawShown(): void {
-    const t = this.shown;
-    const progress = t && t.phase === 'moving' ? this.transfers.progress(t) : undefined;
-    if (!t || !progress) {
+    const line = this.progressNow();
+    if (line === undefined) {
       this.status(undefined);
       return;
     }
-    this.out.status?.(texts.progressLine(t, progress, Math.max(20, this.options.columns() - 1)));
+    this.shown = true;
+    if (this.redrawTimer) this.out.status?.(line);
+    else this.status(line);
   }
 }

@@ -182,6 +182,20 @@ Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}
     expect(await c.exited).toBe(3);
   });
 
+  it('a peer killed and started again on another port is let in again, never declined busy with itself', async () => {
+    const home = freshHome();
+    const [b, portB] = await started('--yes');
+    const a = netchatAt({ NETCHAT_HOME: home }, '0', '--connect', `127.0.0.1:${portB}`);
+    await a.waitFor('Connected to');
+    a.kill('SIGKILL');
+    // The same key (the same home) from a new port, while b still holds the old chat open.
+    const again = netchatAt({ NETCHAT_HOME: home }, '0', '--connect', `127.0.0.1:${portB}`);
+    await again.waitFor(`Connected to 127.0.0.1 ${portB}`, 20_000);
+    await b.waitFor('Connection lost. Ending session.');
+    expect(b.stdout).not.toContain('busy');
+    expect(again.stdout).not.toContain('declined');
+  });
+
   it('a script that is declined exits 3 and never takes its lines for addresses', async () => {
     const [b, portB] = await started();
     const [c, portC] = await started();

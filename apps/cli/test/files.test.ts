@@ -76,6 +76,28 @@ describe('files between two netchat processes', () => {
     await a.waitFor(/ {2}1 {2}→ bob {2}"report\.pdf" 1\.5 MB {2}done/);
   });
 
+  it('a folder of 15 files: a line for each of the first 10 on each side, one for the rest, then the end line', async () => {
+    const src = folder();
+    const dl = folder();
+    mkdirSync(join(src, 'photos'));
+    for (let i = 0; i < 15; i++) writeFileSync(join(src, 'photos', `p${i}.jpg`), `photo ${i}`);
+    const { a, b } = await chatting(dl, '--accept-files');
+    a.type(`/send ${join(src, 'photos')}`);
+    const rest =
+      'Transfer 1: its other 5 files are not listed one by one (a file that fails is); /transfers shows how far it is, and its end how it went.';
+    await a.waitFor('Transfer 1 done: all 15 files verified.', 30_000);
+    await b.waitFor('Transfer 1 done: all 15 files verified.', 30_000);
+    expect(visible(join(dl, 'photos'))).toHaveLength(15);
+    for (const [p, ended] of [
+      [a, /^Sent photos\/p\d+\.jpg/],
+      [b, /^Received .*photos\/p\d+\.jpg/],
+    ] as const) {
+      const said = p.stdout.split('\n');
+      expect(said.filter((l) => ended.test(l))).toHaveLength(10);
+      expect(said.filter((l) => l === rest)).toHaveLength(1);
+    }
+  });
+
   it('n declines: the sender is told, nothing is written', async () => {
     const src = folder();
     const dl = folder();

@@ -14,8 +14,8 @@ import { tabText } from '../src/model/tab-bar.js';
 import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
 import { offerRows } from '../src/view/overlays.js';
 import { alice, build, until } from './blessed-screen.js';
-import { identityOf, testModel } from './fake-port.js';
 import { FakeFiles, fileInfo, offerIn } from './fake-files.js';
+import { identityOf, testModel } from './fake-port.js';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -111,6 +111,42 @@ describe('an offer to us', () => {
     ]);
     expect(model.files?.busy(tab)).toBe(false);
     expect(model.files?.progressRows(tab, 100)).toEqual([]);
+  });
+
+  it('a folder of 25 files: a line for each of the first 10, one for the rest, then the end line', () => {
+    const { model, files, lines } = setup();
+    const names = Array.from({ length: 25 }, (_, i) => `photos/p${i}.jpg`);
+    files.deliver(
+      offerIn(
+        7,
+        1,
+        names.map((name, i) => fileInfo(name, 1000, i)),
+      ),
+    );
+    model.answerDialog(true);
+    files.deliver({ type: 'file_accepted', transfer: 7, session: 1, direction: 'receive', offset: 0 });
+    const before = lines().length;
+    names.forEach((name, file) => {
+      files.deliver({
+        type: 'file_received',
+        transfer: 7,
+        session: 1,
+        direction: 'receive',
+        file,
+        path: `/home/zoe/Downloads/${name}`,
+        relativePath: name,
+        size: 1000,
+        hash: 'ab'.repeat(32),
+        seconds: 1,
+      });
+    });
+    files.deliver({ type: 'file_done', transfer: 7, session: 1, direction: 'receive' } as never);
+    const said = lines().slice(before);
+    expect(said.filter((l) => l.startsWith('Received '))).toHaveLength(10);
+    expect(said.slice(10)).toEqual([
+      'Transfer 7: its other 15 files are not listed one by one (a file that fails is); /transfers shows how far it is, and its end how it went.',
+      'Transfer 7 done: all 25 files verified.',
+    ]);
   });
 
   it('/decline in the chat declines its latest offer; /accept N takes the one named', () => {

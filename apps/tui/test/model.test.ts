@@ -409,6 +409,8 @@ describe('command parsing', () => {
     ['/accept', { name: 'accept', index: undefined }],
     ['/decline 2', { name: 'decline', index: 2 }],
     ['/QUIT', { name: 'quit' }],
+    ['/bell', { name: 'bell', on: undefined }],
+    ['/bell off', { name: 'bell', on: false }],
     ['   ', { name: 'nothing' }],
   ])('%j', (line, command) => expect(parseInput(line)).toEqual(command));
 
@@ -417,6 +419,9 @@ describe('command parsing', () => {
     ['/accept x', /usage: \/accept \[N\]/],
     ['/nick', /usage: \/nick NAME/],
     ['/me', /usage: \/me ACTION/],
+    ['/bell maybe', /^usage: \/bell \[on\|off\]$/],
+    // netchat's /history, typed out of habit: where history is here, not "unknown command".
+    ['/history 50', /^no \/history here: PgUp past the top of a chat shows its older lines/],
   ])('%j gets a one-line hint', (line, message) => {
     const command = parseInput(line);
     expect(command.name).toBe('invalid');

@@ -175,6 +175,23 @@ describe('chat history', () => {
     expect(history.recent(identityOf('alice').publicKey, 10).map((e) => e.text)).toEqual(['logged']);
     expect(say('/log maybe')).toBe('usage: /log [on|off]');
   });
+
+  it('/bell alone tells whether it rings, as /log does; /bell off and on change it', () => {
+    const { model } = onVirtualTime({ bell: false });
+    const say = (text: string) => {
+      model.editor.insert(text);
+      model.submit();
+      return model.currentTab.lines.at(-1)?.text;
+    };
+    expect(say('/bell')).toBe(
+      'The bell is off for requests and messages in other tabs (/bell on turns it on).',
+    );
+    expect(say('/bell on')).toBe('Bell on for requests and messages in other tabs.');
+    expect(say('/bell')).toBe(
+      'The bell is on for requests and messages in other tabs (/bell off turns it off).',
+    );
+    expect(model.bell).toBe(true);
+  });
 });
 
 describe('contacts', () => {

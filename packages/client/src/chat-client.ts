@@ -1,12 +1,11 @@
 /**
  * The chat logic both people-facing front-ends share, with no terminal in it: conversations and
  * their states, the queue of waiting requests, and trust on first use. Feed it the peer's events
- * with `handle`; it answers with `ClientUpdate`s to its listeners. Three parts have files of
- * their own: dialling (`dialler.ts`: look-up, one chat per peer), each message's fate
+ * with `handle`; it answers with `ClientUpdate`s to its listeners. Four parts have files of
+ * their own: dialling (`dialler.ts`: look-up, one chat per peer, the answer), what becomes of a
+ * request (`request-admission.ts`: queued for `accept` or `decline`, refused, accepted at once,
+ * or held while the old chat of a peer that came back is probed), each message's fate
  * (`message-fates.ts`) and presence (`presence.ts`: typing and nicks).
- *
- * Requests: a request waits in the queue for `accept` or `decline`, unless the client is at
- * capacity (then it is declined as busy at once) or accepts all (`acceptAll`, --yes).
  * Messages: `send` hands a text to the peer, or holds it back while the peer's send queue is full
  * and sends it as room comes; a `room` update says the backlog has drained. Every message ends
  * `delivered`, `not_confirmed` (sent, never acknowledged) or `not_sent` (the chat ended first).
@@ -20,20 +19,20 @@ import {
   assessTrust,
   type DeclineReason,
   type EventOf,
-  formatAddress,
   type NetchatEvent,
   type PeerSpec,
   type SessionId,
 } from '@netchat/core';
 import { backgroundTimers, type ClientSettings, type ClientUpdate } from './client-update.js';
 import { type Conversation, type EndReason, newConversation } from './conversation.js';
-import { Dialler } from './dialler.js';
+import { Dialler, wrongKey } from './dialler.js';
 import { EndedConversations } from './ended-conversations.js';
 import { MessageFates } from './message-fates.js';
 import type { OutgoingMessage } from './outgoing-message.js';
 import type { PeerPort, TrustStore } from './peer-port.js';
 import type { Target } from './peer-target.js';
 import { isPeerTyping, PresenceTracker, type PresenceUpdate } from './presence.js';
+import { RequestAdmission } from './request-admission.js';
 import { RequestQueue, type WaitingRequest } from './waiting-request.js';
 
 export type { ClientSettings, ClientTimers, ClientUpdate } from './client-update.js';
@@ -49,8 +48,9 @@ export class ChatClient {
   /** The latest ended conversation with each peer key: what a new one with that peer continues. */
   private readonly ended = new EndedConversations();
   private nextConversationId = 1;
-  private refusing = false;
   private readonly clock: () => number;
+  /** What becomes of each request as it arrives (refused, accepted, queued, or held). */
+  private readonly admission: RequestAdmission;
 
   constructor(
     private readonly port: PeerPort,
@@ -59,6 +59,14 @@ export class ChatClient {
   ) {
     this.clock = settings.clock ?? (() => Date.now());
     const conversations = () => this.conversations;
+    this.admission = new RequestAdmission(settings, {
+      port,
+      requests: this.requests,
+      load: () => this.conversations.length + this.requests.size,
+      chattingWith: (key) => this.conversations.some((c) => c.state === 'open' && c.publicKey === key),
+      openAuto: (request) => this.openIncoming(request, 'auto'),
+      emit: (u) => this.emit(u),
+    });
     this.fates = new MessageFates(port, (u) => this.emit(u));
     this.presence = new PresenceTracker({
       port,
@@ -193,7 +201,7 @@ export class ChatClient {
 
   /** Closes every conversation, declines every waiting request, and refuses new ones from now on. */
   closeAll(): void {
-    this.refusing = true;
+    this.admission.refuseAll();
     for (const request of [...this.requests.list()]) this.decline(request, 'busy', 'closing');
     for (const conversation of [...this.conversations]) this.close(conversation);
   }
@@ -288,7 +296,7 @@ export class ChatClient {
   // ---- internals ------------------------------------------------------------------------------
 
   private onRequest(e: EventOf<'request'>): void {
-    const request: WaitingRequest = {
+    this.admission.admit({
       session: e.session,
       peer: e.peer,
       nick: e.nick,
@@ -296,54 +304,18 @@ export class ChatClient {
       fingerprint: e.fingerprint,
       trust: assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick)),
       since: this.clock(),
-    };
-    if (request.trust.level === 'impersonation' && request.trust.verified) {
-      // A new key with the nick of a peer whose key the user verified: refused, as SSH refuses a changed host key.
-      this.port.decline(e.session, 'not_allowed', '');
-      this.emit({ type: 'request_refused', request, reason: 'not_allowed', detail: '' });
-      return;
-    }
-    const load = this.conversations.length + this.requests.size;
-    if (this.refusing || load >= (this.settings.capacity ?? Number.POSITIVE_INFINITY)) {
-      const detail = this.refusing ? 'closing' : 'in another chat';
-      this.port.decline(e.session, 'busy', detail);
-      this.emit({ type: 'request_refused', request, reason: 'busy', detail });
-      return;
-    }
-    if (this.settings.acceptAll) {
-      this.port.accept(e.session);
-      this.openIncoming(request, 'auto');
-      return;
-    }
-    this.requests.add(request);
-    this.emit({ type: 'request', request });
+    });
   }
 
   private onAccepted(e: EventOf<'accepted'>): void {
     // Our connect may have answered a request the peer had already sent us: it is no longer waiting.
     this.requests.take(e.session);
-    const conversation =
-      this.conversations.find((c) => c.state === 'connecting' && c.session === e.session) ??
-      this.conversations.find(
-        (c) =>
-          c.state === 'connecting' &&
-          c.session === undefined &&
-          c.peer !== undefined &&
-          formatAddress(c.peer) === formatAddress(e.peer),
-      );
+    const conversation = this.dialler.answered(e);
     if (!conversation) return;
     conversation.session = e.session;
     conversation.peer = e.peer;
     const trust = assessTrust(e.fingerprint, e.nick, this.trustStore.check(e.publicKey, e.nick));
-    const asked = conversation.expected;
-    // Not the peer that was asked for (its last address is someone else's now), or a new key with
-    // a verified peer's nick: never opened, never trusted.
-    const wrong =
-      asked && e.fingerprint !== asked.fingerprint
-        ? { expected: asked.fingerprint, nick: asked.nick }
-        : trust.level === 'impersonation' && trust.verified
-          ? { expected: trust.knownFingerprint ?? '', nick: e.nick }
-          : undefined;
+    const wrong = wrongKey(conversation, e, trust);
     if (wrong) {
       this.port.closeSession(e.session);
       this.end(conversation, { kind: 'wrong_key', ...wrong, got: e.fingerprint });
@@ -377,6 +349,7 @@ export class ChatClient {
     requestWhy: 'withdrawn' | 'expired' | 'peer_restarted',
     why: EndReason,
   ): void {
+    if (this.admission.forget(session)) return;
     const request = this.requests.take(session);
     if (request) {
       this.emit({ type: 'request_gone', request, why: requestWhy });
@@ -395,6 +368,8 @@ export class ChatClient {
     const unsettled = this.fates.ended(conversation);
     this.emit({ type: 'ended', conversation });
     for (const message of unsettled) this.emit({ type: 'not_delivered', message });
+    // A request from this peer held while its old chat was probed may come in now.
+    this.admission.chatEnded(conversation.publicKey);
   }
 
   private add(

@@ -4,7 +4,13 @@
  * look-up (`localhost 6666` is `127.0.0.1 6666`), then the request sent. Every outcome is an end
  * reason for the client to report, never an exception.
  */
-import { type Address, checkPeerSpec } from '@netchat/core';
+import {
+  type Address,
+  checkPeerSpec,
+  type EventOf,
+  formatAddress,
+  type TrustAssessment,
+} from '@netchat/core';
 import type { Conversation, EndReason } from './conversation.js';
 import type { PeerPort } from './peer-port.js';
 import { isNamedTarget, sameAddress } from './peer-target.js';
@@ -64,6 +70,18 @@ export class Dialler {
     });
   }
 
+  /** The conversation of ours an `accepted` answers: by its session, else (sent as the peer asked us) by address. */
+  answered(e: EventOf<'accepted'>): Conversation | undefined {
+    const connecting = this.host.conversations().filter((c) => c.state === 'connecting');
+    return (
+      connecting.find((c) => c.session === e.session) ??
+      connecting.find(
+        (c) =>
+          c.session === undefined && c.peer !== undefined && formatAddress(c.peer) === formatAddress(e.peer),
+      )
+    );
+  }
+
   /** Ends a conversation that would be a second chat with the same peer (a typed reason, not an error). */
   private endIfDuplicate(conversation: Conversation): boolean {
     if (!this.host.oneChatPerPeer) return false;
@@ -83,4 +101,16 @@ export class Dialler {
 /** Where a conversation's peer is, once known, else as typed (none for a peer found by fingerprint). */
 function addressOf(c: Conversation) {
   return c.peer ?? (isNamedTarget(c.target) ? undefined : c.target);
+}
+
+/**
+ * Why an accepted conversation must not open, if it must not: not the peer that was asked for (its
+ * last address is someone else's now), or a new key with a verified peer's nick. Never trusted.
+ */
+export function wrongKey(conversation: Conversation, e: EventOf<'accepted'>, trust: TrustAssessment) {
+  const asked = conversation.expected;
+  if (asked && e.fingerprint !== asked.fingerprint) return { expected: asked.fingerprint, nick: asked.nick };
+  if (trust.level === 'impersonation' && trust.verified)
+    return { expected: trust.knownFingerprint ?? '', nick: e.nick };
+  return undefined;
 }

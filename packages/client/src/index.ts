@@ -32,6 +32,7 @@ export {
 export * as texts from './texts.js';
 export type { Notice } from './texts.js';
 export { RequestQueue, type WaitingRequest } from './waiting-request.js';
+export { FILE_END_LINES, fileEndNotice } from './file-end-lines.js';
 export type { FilePort } from './file-port.js';
 export {
   allVerified,

@@ -64,6 +64,12 @@ export function runCommand(model: TuiModel, command: Command): boolean {
       listTabs(model, tab);
       return true;
     case 'bell':
+      if (command.on === undefined) {
+        tab.log.notice(
+          `The bell is ${model.bell ? 'on' : 'off'} for requests and messages in other tabs (/bell ${model.bell ? 'off' : 'on'} turns it ${model.bell ? 'off' : 'on'}).`,
+        );
+        return true;
+      }
       model.bell = command.on;
       tab.log.notice(`Bell ${command.on ? 'on' : 'off'} for requests and messages in other tabs.`);
       return true;

@@ -24,7 +24,8 @@ export type Command =
   | { name: 'cancel'; id: number }
   | { name: 'requests' }
   | { name: 'list' }
-  | { name: 'bell'; on: boolean }
+  /** `/bell on|off`; alone (`on` undefined): says whether it rings. */
+  | { name: 'bell'; on: boolean | undefined }
   | { name: 'close' }
   | { name: 'nick'; nick: string }
   | { name: 'clear' }
@@ -54,7 +55,7 @@ export const COMMAND_HELP: readonly [string, string][] = [
   ['/me ACTION', 'send * you ACTION'],
   ['/clear', 'clear this tab'],
   ['/whoami', 'your nick and address'],
-  ['/bell on|off', 'bell for requests, other tabs'],
+  ['/bell [on|off]', 'bell for requests: state, on, off'],
   ['/log [on|off]', 'chat history: state, on, off'],
   ['/help, F1', 'this help'],
   ['/quit, /exit', 'close every chat and quit'],
@@ -101,6 +102,10 @@ export const COMMAND_NAMES: readonly string[] = [
   '/quit',
   '/exit',
 ];
+
+/** `/history` is netchat's (the line client's): the TUI shows history in the chat itself. */
+export const HISTORY_HINT =
+  'no /history here: PgUp past the top of a chat shows its older lines (netchat history NAME prints them all)';
 
 const CONNECT_USAGE = '/connect IP PORT (or HOST:PORT, a fingerprint, a known nick)';
 
@@ -160,9 +165,13 @@ export function parseInput(line: string): Command {
     case 'list':
       return { name: 'list' };
     case 'bell':
+      if (argument === '') return { name: 'bell', on: undefined };
       return argument === 'on' || argument === 'off'
         ? { name: 'bell', on: argument === 'on' }
-        : { name: 'invalid', message: 'usage: /bell on|off' };
+        : { name: 'invalid', message: 'usage: /bell [on|off]' };
+    case 'history':
+      // netchat's /history, typed here out of habit: where the TUI keeps it.
+      return { name: 'invalid', message: HISTORY_HINT };
     case 'close':
       return { name: 'close' };
     case 'nick':

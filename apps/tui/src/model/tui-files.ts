@@ -11,10 +11,11 @@ import {
   allVerified,
   type Conversation,
   type FilePort,
-  texts,
+  fileEndNotice,
   type Transfer,
   Transfers,
   type TransferUpdate,
+  texts,
 } from '@netchat/client';
 import type { ProgressSnapshot, TransferId } from '@netchat/core';
 import type { Tab } from './tab.js';
@@ -230,12 +231,16 @@ export class TuiFiles {
         log.notice(texts.acceptedText(t.folder ? t : { ...t, folder: this.settings.downloadFolder }));
         if (t.relayed && t.direction === 'receive') log.notice(texts.RELAYED_TRANSFER_TEXT);
         break;
+      // A folder of many files: the first few each have a line, then one says the rest are not listed.
       case 'file_received':
-        log.notice(texts.receivedText(u.outcome));
+      case 'file_sent': {
+        const line = fileEndNotice(
+          t,
+          u.type === 'file_received' ? texts.receivedText(u.outcome) : texts.sentText(t, u.outcome),
+        );
+        if (line) log.notice(line);
         break;
-      case 'file_sent':
-        log.notice(texts.sentText(t, u.outcome));
-        break;
+      }
       case 'file_failed':
         log.warn(texts.fileFailedText(t, u.failure));
         break;
