@@ -37,7 +37,8 @@ export class LogBudget {
 
   constructor(private readonly settings: LogBudgetSettings) {
     const rate = settings.linesPerSecond;
-    this.perPeer = new TokenBuckets(rate, rate);
+    // A burst of at least one line: a rate below 1 (0.5: a line every 2 s) still logs.
+    this.perPeer = new TokenBuckets(rate, Math.max(1, rate));
     this.everyone = new TokenBuckets(rate * ALL_PEERS_FACTOR, rate * ALL_PEERS_FACTOR);
   }
 
