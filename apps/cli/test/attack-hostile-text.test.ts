@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 /** What a terminal would act on, not show: C0 but the newline, DEL, C1, and bidi overrides and isolates. */
-const TERMINAL_ACTS_ON = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const TERMINAL_ACTS_ON = /(?!\n)\p{Cc}|[\u202a-\u202e\u2066-\u2069]/u;
 
 const CLIPBOARD = `\u001b]52;c;${Buffer.from('rm -rf ~').toString('base64')}\u0007`;
 const HOSTILE_TEXTS = [
