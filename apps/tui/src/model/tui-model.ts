@@ -49,6 +49,9 @@ export { clockTime, Tab, type TabState } from './tab.js';
 export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
 
+/** Requests ring the bell at most once in this long: a bell draws the eye; fifty add nothing. */
+export const REQUEST_BELL_GAP_MS = 5000;
+
 export class TuiModel {
   /** The tabs and which one is shown. */
   readonly tabList: TabList;
@@ -68,6 +71,8 @@ export class TuiModel {
   private storageWarnings: string[] = [];
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
+  /** When a request last rang (ms): requests ring at most once in REQUEST_BELL_GAP_MS. */
+  private lastRequestBell = Number.NEGATIVE_INFINITY;
   private readonly updates = new ClientUpdates(this);
 
   constructor(
@@ -275,6 +280,17 @@ export class TuiModel {
   /** Something deserves the bell (a request, a message in a tab not shown). */
   ringLater(): void {
     this.bellsDue++;
+  }
+
+  /**
+   * A request arrived: it rings, unless a request rang less than REQUEST_BELL_GAP_MS ago (strangers
+   * asking five a second rang five bells a second; the home tab's !N still counts each one).
+   */
+  ringForRequest(): void {
+    const now = this.clock().getTime();
+    if (now - this.lastRequestBell < REQUEST_BELL_GAP_MS) return;
+    this.lastRequestBell = now;
+    this.ringLater();
   }
 
   /** Whether to ring the bell now (once for all that asked since the last time). */
