@@ -11,6 +11,7 @@ import {
   peerName,
   type SessionId,
   type TokenBuckets,
+  terminalSafe,
 } from '@netchat/core';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from './access-policy.js';
@@ -68,7 +69,10 @@ export class Bot {
         this.onOpen(e.session, e.nick);
         return;
       case 'declined':
-        this.log.info({ event: 'declined', peer: at(e), reason: e.reason, detail: e.detail }, 'declined');
+        this.log.info(
+          { event: 'declined', peer: at(e), reason: e.reason, detail: terminalSafe(e.detail) },
+          'declined',
+        );
         return;
       case 'no_answer':
         this.log.warn({ event: 'no_answer', peer: at(e) }, 'no answer');
@@ -90,7 +94,7 @@ export class Bot {
         // Typing comes and goes every few seconds: only a nick change is worth a line.
         if (e.nick !== this.nicks.get(e.session)) {
           if (this.mayLog(at(e)))
-            this.log.info({ event: 'nick', peer: at(e), nick: e.nick }, 'peer changed nick');
+            this.log.info({ event: 'nick', peer: at(e), nick: terminalSafe(e.nick) }, 'peer changed nick');
           this.nicks.set(e.session, e.nick);
         }
         return;
@@ -203,7 +207,7 @@ export class Bot {
   private onRequest(e: EventOf<'request'>): void {
     const peer = at(e);
     this.log.info(
-      { event: 'request', peer, nick: e.nick, fingerprint: e.fingerprint, session: e.session },
+      { event: 'request', peer, nick: terminalSafe(e.nick), fingerprint: e.fingerprint, session: e.session },
       'request',
     );
     const refusal = this.accepting ? this.policy.refusal(e.peer) : 'shutting down';

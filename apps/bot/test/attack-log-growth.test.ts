@@ -29,7 +29,7 @@ describe('a stranger that sends text as fast as it can', () => {
     const b = new BotProcess(['0', '--host', '127.0.0.1']);
     cleanup.push(() => b.kill());
     const port = await b.port();
-    const stranger = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'flood' });
+    const stranger = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'flood\u202e\u2067' });
     cleanup.push(() => stranger.close(100));
     const accepted = new Promise<EventOf<'accepted'>>((resolve) => stranger.once('accepted', resolve));
     await stranger.connect('127.0.0.1', port);
