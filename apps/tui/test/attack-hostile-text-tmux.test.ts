@@ -8,10 +8,13 @@
  * the flood's last text drawn to the answer of a line typed after it.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NetchatPeer } from '@netchat/core';
-import { hasTmux, type TmuxTerminal } from '@netchat/testkit';
+import { HostileSender, hasTmux, type TmuxTerminal } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { closeAfter, tui } from './tmux-tui.js';
+import { closeAfter, removeAfter, tui } from './tmux-tui.js';
 
 const CLIPBOARD = `\u001b]52;c;${Buffer.from('rm -rf ~').toString('base64')}\u0007`;
 /** Short ones first: the screen is checked with them on it, before the long ones scroll them off. */
@@ -82,5 +85,50 @@ describe.skipIf(!hasTmux)('netchat-tui and a stranger whose words are terminal e
     expect(shown).toContain('clipboard \ufffd]52;c;cm0gLXJmIH4=\ufffd end');
     expect(after).toContain(' 0 home │ 1 m\ufffdyrollam');
     expect(answeredMs).toBeLessThan(5000);
+  }, 60_000);
+
+  it('a file offer whose names are terminal escapes sets no clipboard or title, and its names are drawn made safe', async () => {
+    const source = mkdtempSync(join(tmpdir(), 'netchat-hostile-src-'));
+    removeAfter(source);
+    const downloads = mkdtempSync(join(tmpdir(), 'netchat-hostile-dl-'));
+    removeAfter(downloads);
+    writeFileSync(join(source, 'payload'), 'not what it says');
+    const sender = await HostileSender.start();
+    try {
+      sender.peer.on('request', (e) => sender.peer.accept(e.session));
+      const takesFiles = new Promise<number>((resolve) =>
+        sender.peer.on('features', (e) => {
+          if (e.features.files) resolve(e.session);
+        }),
+      );
+      const t = tui(
+        [
+          '0',
+          '--nick',
+          'victim',
+          '--download-dir',
+          downloads,
+          '--connect',
+          `127.0.0.1:${sender.peer.address.port}`,
+        ],
+        { size: { columns: 100, rows: 30 } },
+      );
+      tmuxOf(t, 'set-option', '-g', 'set-clipboard', 'on');
+      const titleBefore = tmuxOf(t, 'display-message', '-p', '#{pane_title}');
+      const session = await takesFiles;
+      await sender.offer(session, join(source, 'payload'), [
+        `clip${CLIPBOARD}.txt`,
+        'title\u001b]2;PWNED\u0007.txt',
+        'report\u202etxt.exe',
+        '\u009b2Jclear.txt',
+      ]);
+      const shown = await t.waitFor('File offer', 10_000);
+      expect(tmuxOf(t, 'list-buffers')).toBe('');
+      expect(tmuxOf(t, 'display-message', '-p', '#{pane_title}')).toBe(titleBefore);
+      expect(shown).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      expect(shown).toMatch(/clip.]52;c;cm0gLXJmIH4=.\.txt/);
+    } finally {
+      await sender.close();
+    }
   }, 60_000);
 });
