@@ -4,7 +4,8 @@
  * that sets the clipboard, OSC 2 that retitles the window, BEL, the same as C1 controls), bidi
  * overrides, a 60,000-character line and 10,000 combining marks on one letter; another declines a
  * request with a detail of bidi overrides. Whatever it sends, no control character but the
- * newline (and no bidi override) reaches the person's terminal: each is shown as U+FFFD.
+ * newline (and no bidi override) reaches the person's terminal: each is shown as U+FFFD; a letter
+ * keeps 30 combining marks at most (10,000 drew over the lines around it in some terminals).
  * Measured: the bytes printed for each byte the stranger sent.
  */
 import { NetchatPeer } from '@netchat/core';
@@ -85,6 +86,8 @@ describe('a stranger whose words are terminal escapes', () => {
     expect(out).toContain('bell \ufffd\ufffd\ufffd end');
     expect(out).toContain('bidi \ufffdevil\ufffd \ufffdisolate\ufffd end');
     expect(out).toContain(`long ${'L'.repeat(60_000)} end`);
+    // The letter keeps 30 of its 10,000 combining marks (Unicode's stream-safe limit), no more.
+    expect(out).toContain(`zalgo a${'\u0301'.repeat(30)} end`);
     // The decliner's detail and the stranger's nick, bidi overrides and all, made safe too.
     expect(out).toContain('no \ufffdtxt.exe\ufffd thanks');
     expect(out).toContain('m\ufffdyrollam');
