@@ -5,7 +5,7 @@
  * overrides, a 60,000-character line and 10,000 combining marks on one letter; another declines a
  * request with a detail of bidi overrides. Whatever it sends, no control character but the
  * newline (and no bidi override) reaches the person's terminal: each is shown as U+FFFD; a letter
- * keeps 30 combining marks at most (10,000 drew over the lines around it in some terminals).
+ * keeps 30 combining marks at most (10,000 can draw over the lines around it in some terminals).
  * Measured: the bytes printed for each byte the stranger sent.
  */
 import { NetchatPeer } from '@netchat/core';

@@ -7,7 +7,7 @@
 const unsafe = /(?![\t\n])\p{Cc}|[\u202a-\u202e\u2066-\u2069]/gu;
 /**
  * Combining marks past the 30th in a row: Unicode's stream-safe limit (UAX #15), more than any
- * script writes on one letter. 10,000 on one letter draw over the lines around it in some
+ * script writes on one letter. 10,000 on one letter can draw over the lines around it in some
  * terminals (and cost every width computation that walks the cluster).
  */
 const tooManyMarks = /(\p{M}{30})\p{M}+/gu;
