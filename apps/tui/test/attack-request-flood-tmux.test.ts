@@ -4,13 +4,15 @@
  * In a real terminal (tmux): can the person still chat (a line typed every second, its echo drawn
  * within a bound)? Are the bells, tabs and dialogs bounded? tmux's alert-bell hook counts bells.
  * Measured: the echo's time, the bells rung, the TUI's memory. A bell rang for each request (50
- * here, five a second); requests now ring at most once in 5 s (tui-model.ts, REQUEST_BELL_GAP_MS).
+ * here, five a second), and for each offer of a peer let in that offers and cancels five a second;
+ * requests and offers now ring at most once in 5 s (tui-model.ts, REQUEST_BELL_GAP_MS).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetchatPeer } from '@netchat/core';
-import { hasTmux, type TmuxTerminal, temporaryDirectory } from '@netchat/testkit';
+import { writeFileSync } from 'node:fs';
+import { HostileSender, hasTmux, type TmuxTerminal, temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import { closeAfter, echoPeer, tui } from './tmux-tui.js';
 
@@ -94,4 +96,60 @@ describe.skipIf(!hasTmux)('netchat-tui while strangers ask to chat five a second
     expect(tabBar.trim()).toBe(`0 home !${STRANGERS} │ 1 friend`);
     expect(screen.split('Connection request from:').length - 1).toBe(1);
   }, 120_000);
+
+  it('a peer let in offers files five a second, cancelling each: bells bounded, the chat goes on', async () => {
+    const sender = await HostileSender.start();
+    try {
+      sender.peer.on('request', (e) => sender.peer.accept(e.session));
+      sender.peer.on('message', (e) => sender.peer.send(e.session, `echo: ${e.text}`));
+      const takesFiles = new Promise<number>((resolve) =>
+        sender.peer.on('features', (e) => {
+          if (e.features.files) resolve(e.session);
+        }),
+      );
+      const downloads = temporaryDirectory('netchat-offers-dl-');
+      const source = join(temporaryDirectory('netchat-offers-src-'), 'payload');
+      writeFileSync(source, 'an offer');
+      const t = tui(
+        [
+          '0',
+          '--nick',
+          'victim',
+          '--download-dir',
+          downloads,
+          '--connect',
+          `127.0.0.1:${sender.peer.address.port}`,
+        ],
+        { size: { columns: 100, rows: 30 } },
+      );
+      const session = await takesFiles;
+      await t.waitFor('Connected to 127.0.0.1');
+      const bells = join(temporaryDirectory('netchat-bells-'), 'bells');
+      tmuxOf(t, 'set-option', '-g', 'monitor-bell', 'on');
+      tmuxOf(t, 'set-option', '-g', 'bell-action', 'any');
+      tmuxOf(t, 'set-hook', '-g', 'alert-bell', `run-shell 'echo bell >> ${bells}'`);
+      const started = performance.now();
+      const OFFERS = 50;
+      for (let i = 0; i < OFFERS; i++) {
+        const transfer = await sender.offer(session, source, [`offer-${i}.txt`]);
+        // Cancelled before the next: core lets 8 wait at once; this one never stops coming.
+        setTimeout(() => sender.link.cancel(transfer), EVERY_MS / 2);
+        const next = started + (i + 1) * EVERY_MS;
+        await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+      }
+      const floodSeconds = (performance.now() - started) / 1000;
+      t.type('still there?');
+      t.press('Enter');
+      await t.waitFor('echo: still there?', 10_000);
+      let rung = 0;
+      try {
+        rung = readFileSync(bells, 'utf8').split('\n').filter(Boolean).length;
+      } catch {}
+      console.log(`offer flood: ${OFFERS} offers in ${floodSeconds.toFixed(1)} s; ${rung} bells`);
+      expect(rung).toBeGreaterThanOrEqual(1);
+      expect(rung).toBeLessThanOrEqual(Math.ceil(floodSeconds / 5) + 1);
+    } finally {
+      await sender.close();
+    }
+  }, 60_000);
 });

@@ -49,7 +49,7 @@ export { clockTime, Tab, type TabState } from './tab.js';
 export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
 
-/** Requests ring the bell at most once in this long: a bell draws the eye; fifty add nothing. */
+/** Requests ring the bell at most once in this long, and offers too: a bell draws the eye; fifty add nothing. */
 export const REQUEST_BELL_GAP_MS = 5000;
 
 export class TuiModel {
@@ -71,8 +71,8 @@ export class TuiModel {
   private storageWarnings: string[] = [];
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
-  /** When a request last rang (ms): requests ring at most once in REQUEST_BELL_GAP_MS. */
-  private lastRequestBell = Number.NEGATIVE_INFINITY;
+  /** When a request, and an offer, last rang (ms): each rings at most once in REQUEST_BELL_GAP_MS. */
+  private readonly lastQuestionBell = { request: Number.NEGATIVE_INFINITY, offer: Number.NEGATIVE_INFINITY };
   private readonly updates = new ClientUpdates(this);
 
   constructor(
@@ -283,13 +283,14 @@ export class TuiModel {
   }
 
   /**
-   * A request arrived: it rings, unless a request rang less than REQUEST_BELL_GAP_MS ago (strangers
-   * asking five a second rang five bells a second; the home tab's !N still counts each one).
+   * A request or a file offer arrived: it rings, unless one of its kind rang less than
+   * REQUEST_BELL_GAP_MS ago (strangers asking, or a peer offering, five a second rang five bells a
+   * second; the tabs' !N still count each one).
    */
-  ringForRequest(): void {
+  ringForQuestion(kind: 'request' | 'offer'): void {
     const now = this.clock().getTime();
-    if (now - this.lastRequestBell < REQUEST_BELL_GAP_MS) return;
-    this.lastRequestBell = now;
+    if (now - this.lastQuestionBell[kind] < REQUEST_BELL_GAP_MS) return;
+    this.lastQuestionBell[kind] = now;
     this.ringLater();
   }
 
