@@ -8,6 +8,7 @@
  * lines are held to --log-rate a second (20, bursts of 20), the rest counted in `log_suppressed`.
  */
 import { type EventOf, NetchatPeer } from '@netchat/core';
+import { floodText } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess, type LogLine } from './support/bot-process.js';
 
@@ -34,25 +35,18 @@ describe('a stranger that sends text as fast as it can', () => {
     const accepted = new Promise<EventOf<'accepted'>>((resolve) => stranger.once('accepted', resolve));
     await stranger.connect('127.0.0.1', port);
     const session = (await accepted).session;
-    let delivered = 0;
-    stranger.on('delivered', () => delivered++);
-
     const logBefore = Buffer.byteLength(b.stdout);
-    const started = performance.now();
-    let sent = 0;
-    // Bounded in time and count: as many as the queue takes, then a breath for acknowledgements.
-    while (performance.now() - started < FLOOD_MS && sent < MAX_MESSAGES) {
-      try {
-        stranger.send(session, TEXT);
-        sent++;
-      } catch {
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      if (sent % 50 === 0) await new Promise((r) => setImmediate(r));
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const {
+      sent,
+      delivered: acknowledged,
+      seconds,
+    } = await floodText(stranger, session, TEXT, {
+      ms: FLOOD_MS,
+      max: MAX_MESSAGES,
+    });
     // What the bot had received is what it acknowledged; its log then has every line it will write.
-    await b.whileRunning(waitFor(() => delivered >= sent, 30_000));
+    await b.whileRunning(waitFor(() => acknowledged() >= sent, 30_000));
+    const delivered = acknowledged();
     b.kill('SIGTERM');
     await b.exited;
     const logBytes = Buffer.byteLength(b.stdout) - logBefore;

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EventOf, NetchatPeer } from '@netchat/core';
+import { floodText } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetchatProcess } from './support/netchat-process.js';
 
@@ -37,23 +38,14 @@ describe('netchat --yes and a stranger that sends text as fast as it can', () =>
     const accepted = new Promise<EventOf<'accepted'>>((resolve) => stranger.once('accepted', resolve));
     await stranger.connect('127.0.0.1', port);
     const session = (await netchat.whileRunning(accepted)).session;
-    let delivered = 0;
-    stranger.on('delivered', () => delivered++);
     const written = () => writtenBytes(pid) - Buffer.byteLength(netchat.stdout);
     const before = written();
     const started = performance.now();
-    let sent = 0;
-    while (performance.now() - started < FLOOD_MS && sent < MAX_MESSAGES) {
-      try {
-        stranger.send(session, TEXT);
-        sent++;
-      } catch {
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      if (sent % 20 === 0) await new Promise((r) => setImmediate(r));
-    }
+    const flood = await floodText(stranger, session, TEXT, { ms: FLOOD_MS, max: MAX_MESSAGES });
+    const { sent } = flood;
     const deadline = Date.now() + 30_000;
-    while (delivered < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (flood.delivered() < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const delivered = flood.delivered();
     expect(delivered).toBe(sent);
     // Its printing caught up too: the last line is on stdout, so the history has it.
     await netchat.waitFor(TEXT, 30_000, sent);

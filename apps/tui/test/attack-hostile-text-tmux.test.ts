@@ -95,12 +95,7 @@ describe.skipIf(!hasTmux)('netchat-tui and a stranger whose words are terminal e
     writeFileSync(join(source, 'payload'), 'not what it says');
     const sender = await HostileSender.start();
     try {
-      sender.peer.on('request', (e) => sender.peer.accept(e.session));
-      const takesFiles = new Promise<number>((resolve) =>
-        sender.peer.on('features', (e) => {
-          if (e.features.files) resolve(e.session);
-        }),
-      );
+      const takesFiles = sender.acceptAll();
       const t = tui(
         [
           '0',

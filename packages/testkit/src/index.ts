@@ -6,5 +6,6 @@ export { HostileSender } from './hostile-sender.js';
 export { hasIpv6Loopback } from './ipv6.js';
 export { type ProgramOptions, ProgramProcess } from './program.js';
 export { removeTemporaryDirectories, temporaryDirectory } from './temporary.js';
+export { floodText, type TextFlood } from './text-flood.js';
 export { hasTmux, TmuxTerminal } from './tmux.js';
 export { settle, VirtualNetwork, VirtualPeer } from './virtual-network.js';
