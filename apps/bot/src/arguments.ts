@@ -22,6 +22,8 @@ const flags = {
   rate: { type: 'string' },
   connect: { type: 'string', multiple: true },
   'log-level': { type: 'string' },
+  'log-text': { type: 'string' },
+  'log-rate': { type: 'string' },
   rendezvous: { type: 'boolean' },
   'max-registrations': { type: 'string' },
   'relay-rate': { type: 'string' },
@@ -49,6 +51,11 @@ const bytesPerSecond = z
   .transform(Number)
   .pipe(z.number().int().max(1_000_000_000, 'must be at most 1000000000'));
 
+/** --log-text when not given: characters of a message logged (a line of chat, not a paste). */
+export const DEFAULT_LOG_TEXT = 200;
+/** The longest message (64 KiB) is at most this many characters: a higher --log-text is a typo. */
+const MAX_LOG_TEXT = 65_536;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
@@ -67,6 +74,13 @@ export const BotArguments = PeerArguments.extend({
   rate: positiveNumberArgument.default(20),
   connect: z.array(peerArgument).default([]),
   'log-level': z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  'log-text': z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of characters (0: no text)')
+    .transform(Number)
+    .pipe(z.number().int().max(MAX_LOG_TEXT, `must be at most ${MAX_LOG_TEXT}`))
+    .default(DEFAULT_LOG_TEXT),
+  'log-rate': positiveNumberArgument.default(20),
   rendezvous: z.boolean().default(false),
   'max-registrations': wholeNumberArgument.default(10_000),
   'relay-rate': bytesPerSecond.default(65_536),
@@ -108,6 +122,8 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --rate N                    replies per second to one peer, at most; the rest are dropped and counted (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default info)
+  --log-text CHARS            characters of a message's text logged, the rest cut, its length said (default 200; 0: no text)
+  --log-rate N                log lines a second about one peer's messages, in bursts of N, all peers 10 times that; the rest counted (default 20)
   --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)
   --max-registrations N       with --rendezvous: peers registered at once; past it new ones are refused (default 10000)
   --relay-rate BYTES          with --rendezvous: bytes a second one peer may send, and receive, through the relay (default 65536; 0: no relay)

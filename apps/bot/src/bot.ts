@@ -11,14 +11,18 @@ import {
   peerName,
   type SessionId,
   type TokenBuckets,
+  terminalSafe,
 } from '@netchat/core';
 import type { Logger } from 'pino';
 import type { AccessPolicy } from './access-policy.js';
+import type { LogBudget } from './log-budget.js';
 import { type RulesEngine, truncateUtf8 } from './rules.js';
 
 export interface BotSettings {
   maxSessions: number;
   maxMessageBytes: number;
+  /** What a peer's messages may make the bot log: texts cut, lines a second. */
+  logBudget: LogBudget;
   /** More for the `summary` line (with --rendezvous: the rendezvous's counters). */
   summaryExtra?: () => Record<string, unknown>;
 }
@@ -65,7 +69,10 @@ export class Bot {
         this.onOpen(e.session, e.nick);
         return;
       case 'declined':
-        this.log.info({ event: 'declined', peer: at(e), reason: e.reason, detail: e.detail }, 'declined');
+        this.log.info(
+          { event: 'declined', peer: at(e), reason: e.reason, detail: terminalSafe(e.detail) },
+          'declined',
+        );
         return;
       case 'no_answer':
         this.log.warn({ event: 'no_answer', peer: at(e) }, 'no answer');
@@ -74,17 +81,20 @@ export class Bot {
         this.onMessage(e);
         return;
       case 'delivered':
-        this.log.info({ event: 'delivered', peer: at(e), messageId: e.messageId }, 'delivered');
+        if (this.mayLog(at(e)))
+          this.log.info({ event: 'delivered', peer: at(e), messageId: e.messageId }, 'delivered');
         return;
       case 'failed':
-        this.log.warn({ event: 'failed', peer: at(e), messageId: e.messageId, reason: e.reason }, 'failed');
+        if (this.mayLog(at(e)))
+          this.log.warn({ event: 'failed', peer: at(e), messageId: e.messageId, reason: e.reason }, 'failed');
         return;
       case 'heartbeat_sent':
         return;
       case 'presence':
         // Typing comes and goes every few seconds: only a nick change is worth a line.
         if (e.nick !== this.nicks.get(e.session)) {
-          this.log.info({ event: 'nick', peer: at(e), nick: e.nick }, 'peer changed nick');
+          if (this.mayLog(at(e)))
+            this.log.info({ event: 'nick', peer: at(e), nick: terminalSafe(e.nick) }, 'peer changed nick');
           this.nicks.set(e.session, e.nick);
         }
         return;
@@ -139,6 +149,7 @@ export class Bot {
     this.log.info({ event: 'shutdown', sessions: this.open.size }, 'shutting down');
     await this.peer.close(timeoutMs);
     this.reportRateLimited();
+    this.reportSuppressed();
     const extra = this.settings.summaryExtra?.() ?? {};
     this.log.info(
       { event: 'summary', ...this.summary, security: this.securityCounters(), ...extra },
@@ -178,10 +189,25 @@ export class Bot {
     this.rateLimited.clear();
   }
 
+  /**
+   * One `log_suppressed` line if lines about peers' messages were left out since the last one
+   * (called every few seconds, and at shutdown).
+   */
+  reportSuppressed(): void {
+    const report = this.settings.logBudget.takeReport();
+    if (report)
+      this.log.warn({ event: 'log_suppressed', ...report }, 'log lines left out: peers over --log-rate');
+  }
+
+  /** Whether a line about `peer`'s messages fits in the log budget now. */
+  private mayLog(peer: string): boolean {
+    return this.settings.logBudget.allows(peer, this.peer.now());
+  }
+
   private onRequest(e: EventOf<'request'>): void {
     const peer = at(e);
     this.log.info(
-      { event: 'request', peer, nick: e.nick, fingerprint: e.fingerprint, session: e.session },
+      { event: 'request', peer, nick: terminalSafe(e.nick), fingerprint: e.fingerprint, session: e.session },
       'request',
     );
     const refusal = this.accepting ? this.policy.refusal(e.peer) : 'shutting down';
@@ -219,7 +245,10 @@ export class Bot {
   private onMessage(e: EventOf<'message'>): void {
     const peer = at(e);
     this.summary.messagesIn++;
-    this.log.info({ event: 'message_in', peer, session: e.session, text: e.text }, 'message in');
+    if (this.mayLog(peer)) {
+      const shown = this.settings.logBudget.text(e.text);
+      this.log.info({ event: 'message_in', peer, session: e.session, ...shown }, 'message in');
+    }
     const info = this.peer.session(e.session);
     if (!info) return;
     const nick = peerName(info.peerNick, info.fingerprint);
@@ -238,15 +267,19 @@ export class Bot {
     try {
       const messageId = this.peer.send(session, cut);
       this.summary.messagesOut++;
-      this.log.info(
-        { event: 'reply_out', kind, peer, session, messageId, text: cut, cut: cut !== text },
-        kind,
-      );
+      if (this.mayLog(peer)) {
+        const shown = this.settings.logBudget.text(cut);
+        this.log.info(
+          { event: 'reply_out', kind, peer, session, messageId, ...shown, cut: cut !== text },
+          kind,
+        );
+      }
     } catch (error) {
-      this.log.warn(
-        { event: 'reply_failed', peer, session, error: (error as Error).message },
-        'reply not sent',
-      );
+      if (this.mayLog(peer))
+        this.log.warn(
+          { event: 'reply_failed', peer, session, error: (error as Error).message },
+          'reply not sent',
+        );
     }
   }
 

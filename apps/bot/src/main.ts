@@ -17,6 +17,7 @@ import { AccessPolicy } from './access-policy.js';
 import { DEFAULT_FILES_QUOTA, defaultBotNick, parseBotArguments, usage } from './arguments.js';
 import { DropBox } from './drop-box.js';
 import { Bot } from './bot.js';
+import { LogBudget } from './log-budget.js';
 import { loadRulesFile, RulesEngine } from './rules.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -39,7 +40,10 @@ const SHUTDOWN_WAIT_MS = 1500;
 const DECLINE_HEADROOM = 64;
 /** How often the security counters are logged. */
 const STATS_EVERY_MS = 60_000;
-/** How often replies dropped by --rate are reported: one line per peer that had any. */
+/**
+ * How often replies dropped by --rate are reported (one line per peer that had any), and log
+ * lines left out by --log-rate (one line).
+ */
 const RATE_LIMITED_EVERY_MS = 10_000;
 
 async function main(): Promise<void> {
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
     maxMessageBytes: peer.options.maxMessageBytes,
+    logBudget: new LogBudget({ textChars: args['log-text'], linesPerSecond: args['log-rate'] }),
     // The rendezvous's counts (malformed messages, refusals, relay drops) close the summary too.
     ...(rendezvous ? { summaryExtra: () => ({ rendezvous: rendezvousCounters(rendezvous) }) } : {}),
   });
@@ -148,7 +153,10 @@ async function main(): Promise<void> {
     if (rendezvous)
       log.info({ event: 'rendezvous_stats', ...rendezvousCounters(rendezvous) }, 'rendezvous stats');
   }, STATS_EVERY_MS).unref();
-  setInterval(() => bot.reportRateLimited(), RATE_LIMITED_EVERY_MS).unref();
+  setInterval(() => {
+    bot.reportRateLimited();
+    bot.reportSuppressed();
+  }, RATE_LIMITED_EVERY_MS).unref();
 
   for (const target of args.connect) void bot.connect(target.host, target.port);
 }

@@ -25,7 +25,8 @@ const TEXT_BYTES = 60_000;
 
 describe('strangers that never acknowledge the echoes', () => {
   it(`${STRANGERS} deaf strangers x ${MESSAGES} messages of ${TEXT_BYTES} B: at most 128 KiB of replies queued for each`, async () => {
-    const b = new BotProcess(['0', '--host', '127.0.0.1']);
+    // Every message's lines logged (--log-rate far past the flood): this test counts them.
+    const b = new BotProcess(['0', '--host', '127.0.0.1', '--log-rate', '100000']);
     cleanup.push(() => b.kill());
     const port = await b.port();
     const pid = b.child.pid ?? 0;

@@ -164,7 +164,8 @@ describe('netchat-bot with real peers on loopback', () => {
   });
 
   it('limits replies per peer to --rate a second, and counts what it dropped instead of a line each', async () => {
-    const b = bot('--rate', '3');
+    // Every message's lines logged (--log-rate past the 200 at once): this test counts them.
+    const b = bot('--rate', '3', '--log-rate', '1000');
     const port = await b.port();
     const p = await peer();
     const session = await connect(p, port);

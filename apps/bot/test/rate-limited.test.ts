@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccessPolicy } from '../src/access-policy.js';
 import { Bot } from '../src/bot.js';
+import { LogBudget } from '../src/log-budget.js';
 import { RulesEngine } from '../src/rules.js';
 import type { LogLine } from './support/bot-process.js';
 
@@ -38,6 +39,8 @@ async function botWithLog() {
   const bot = new Bot(peer, RulesEngine.echo(), policy, new TokenBuckets(3, 3), log, {
     maxSessions: 10,
     maxMessageBytes: peer.options.maxMessageBytes,
+    // Every line logged: this test counts them.
+    logBudget: new LogBudget({ textChars: 200, linesPerSecond: 1_000_000 }),
   });
   const events = (event: string, peer?: string) =>
     lines.filter((l) => l.event === event && (peer === undefined || l.peer === peer));

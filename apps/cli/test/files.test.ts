@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HostileSender } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HostileSender } from './support/hostile-sender.js';
 import { NetchatProcess } from './support/netchat-process.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

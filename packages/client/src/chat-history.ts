@@ -5,7 +5,11 @@
  * Layout: `<home>/history/<peer public key hex>.jsonl` (directory 0700, files 0600, like the
  * identity key beside them), one JSON object per line, appended as messages go and come. Each
  * file is bounded: past `maxBytesPerPeer` (256 KiB) it is rewritten with only its newest lines,
- * up to three quarters of the bound (so it is not rewritten on every message). Lines are checked
+ * up to three quarters of the bound (so it is not rewritten on every message). So is the folder:
+ * past `maxTotalBytes` (64 MiB, each file counted at least a block of 4 KiB) the files written
+ * least recently are removed, down to three quarters of it: strangers that a `--yes` netchat let
+ * in, each with a fresh key, a line or 256 KiB each, would otherwise fill the disk a file each
+ * (one a stranger, without bound; test/attack-history-churn.test.ts). Lines are checked
  * with `HistoryEntry` when read: a line that is not one (a torn write, an edit by hand) is skipped
  * and counted, never thrown. Writing never throws either: a chat must not end because a disk is
  * full; failures are counted, with the last one's reason, and told to `onWriteFailure` listeners.
@@ -45,6 +49,10 @@ const SettingsFile = z.looseObject({ history: z.boolean().optional() });
 
 /** 256 KiB per peer: thousands of chat lines, and nothing a full disk would notice. */
 export const DEFAULT_MAX_BYTES_PER_PEER = 256 * 1024;
+/** 64 MiB in all: 256 peers' full files, or 16,384 short ones (each counts a block at least). */
+export const DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024;
+/** What a file costs at least: a block (and the inode an empty one takes), as a file system counts it. */
+const BLOCK_BYTES = 4096;
 /** Logging is on unless the person turned it off (README: why). */
 export const HISTORY_ON_BY_DEFAULT = true;
 
@@ -52,6 +60,8 @@ const publicKeyHex = /^[0-9a-f]{64}$/;
 
 export interface ChatHistoryOptions {
   maxBytesPerPeer?: number;
+  /** All peers' files together (each counted at least 4 KiB); the least recently written go first. */
+  maxTotalBytes?: number;
   /** For the `at` of each entry. */
   clock?: () => Date;
 }
@@ -89,6 +99,9 @@ export class ChatHistory {
   readonly directory: string;
   private readonly settingsPath: string;
   private readonly maxBytes: number;
+  private readonly maxTotalBytes: number;
+  /** What the folder holds (each file at least a block), as we know it: read once, then kept up. */
+  private total: number | undefined;
   private readonly clock: () => Date;
   /** Each file's size as we know it (after our own writes), so an append needs no stat. */
   private readonly sizes = new Map<string, number>();
@@ -103,6 +116,7 @@ export class ChatHistory {
     this.directory = join(home, 'history');
     this.settingsPath = join(home, 'settings.json');
     this.maxBytes = options.maxBytesPerPeer ?? DEFAULT_MAX_BYTES_PER_PEER;
+    this.maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
     this.clock = options.clock ?? (() => new Date());
     this.on = this.readSettings().history ?? HISTORY_ON_BY_DEFAULT;
   }
@@ -158,10 +172,14 @@ export class ChatHistory {
         // A torn last line (a crash mid-write) must not swallow this one.
         if (size > 0 && !endsWithNewline(path, size)) line = `\n${line}`;
       }
+      this.total ??= this.filesOnDisk().reduce((sum, f) => sum + f.cost, 0);
       appendFileSync(path, line, { mode: 0o600 });
+      const before = blockCost(size);
       size += Buffer.byteLength(line);
       this.sizes.set(path, size);
+      this.total += blockCost(size) - before;
       if (size > this.maxBytes) this.trim(path);
+      if (this.total > this.maxTotalBytes) this.prune(path);
     } catch (error) {
       this.stats.writeErrors++;
       this.stats.lastError = (error as Error).message;
@@ -241,7 +259,11 @@ export class ChatHistory {
   clear(publicKey: string): void {
     const path = this.pathOf(publicKey);
     rmSync(path, { force: true });
+    const size = this.sizes.get(path);
     this.sizes.delete(path);
+    // Not known here (never written by this run): the total is counted afresh at the next write.
+    if (size === undefined) this.total = undefined;
+    else if (this.total !== undefined) this.total -= blockCost(size);
   }
 
   /** The file a peer's history is in. Throws INVALID_ARGUMENT for anything but a key in hex (no path tricks). */
@@ -279,7 +301,43 @@ export class ChatHistory {
       bytes += cost;
     }
     writeFileAtomically(path, `${kept.reverse().join('\n')}\n`);
+    const before = this.sizes.get(path) ?? 0;
     this.sizes.set(path, bytes);
+    if (this.total !== undefined) this.total += blockCost(bytes) - blockCost(before);
+  }
+
+  /**
+   * Removes the files written least recently (never `keep`, the one just written) until the folder
+   * holds three quarters of its bound, counted afresh from the disk (another netchat on the same
+   * home may have written too).
+   */
+  private prune(keep: string): void {
+    const files = this.filesOnDisk().sort((a, b) => a.mtimeMs - b.mtimeMs);
+    let total = files.reduce((sum, f) => sum + f.cost, 0);
+    const budget = Math.floor((this.maxTotalBytes * 3) / 4);
+    for (const file of files) {
+      if (total <= budget) break;
+      if (file.path === keep) continue;
+      rmSync(file.path, { force: true });
+      this.sizes.delete(file.path);
+      total -= file.cost;
+    }
+    this.total = total;
+  }
+
+  /** The peers' files in the folder: path, what each costs (at least a block), when last written. */
+  private filesOnDisk(): { path: string; cost: number; mtimeMs: number }[] {
+    const found: { path: string; cost: number; mtimeMs: number }[] = [];
+    for (const key of this.peers()) {
+      const path = this.pathOf(key);
+      try {
+        const stat = statSync(path);
+        found.push({ path, cost: blockCost(stat.size), mtimeMs: stat.mtimeMs });
+      } catch {
+        // Removed meanwhile (`netchat history` forgetting it, another netchat pruning): nothing to count.
+      }
+    }
+    return found;
   }
 
   private readSettings(): z.infer<typeof SettingsFile> {
@@ -305,6 +363,11 @@ function parseLine(line: string): HistoryEntry | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a file of `size` bytes takes on disk, at least: whole blocks (an empty one is never written). */
+function blockCost(size: number): number {
+  return Math.ceil(size / BLOCK_BYTES) * BLOCK_BYTES;
 }
 
 function sizeOf(path: string): number {

@@ -49,6 +49,9 @@ export { clockTime, Tab, type TabState } from './tab.js';
 export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
 
+/** Requests ring the bell at most once in this long, and offers too: a bell draws the eye; fifty add nothing. */
+export const REQUEST_BELL_GAP_MS = 5000;
+
 export class TuiModel {
   /** The tabs and which one is shown. */
   readonly tabList: TabList;
@@ -68,6 +71,8 @@ export class TuiModel {
   private storageWarnings: string[] = [];
   /** Bells asked for since the view last rang (it rings once per redraw at most). */
   private bellsDue = 0;
+  /** When a request, and an offer, last rang (ms): each rings at most once in REQUEST_BELL_GAP_MS. */
+  private readonly lastQuestionBell = { request: Number.NEGATIVE_INFINITY, offer: Number.NEGATIVE_INFINITY };
   private readonly updates = new ClientUpdates(this);
 
   constructor(
@@ -275,6 +280,18 @@ export class TuiModel {
   /** Something deserves the bell (a request, a message in a tab not shown). */
   ringLater(): void {
     this.bellsDue++;
+  }
+
+  /**
+   * A request or a file offer arrived: it rings, unless one of its kind rang less than
+   * REQUEST_BELL_GAP_MS ago (strangers asking, or a peer offering, five a second rang five bells a
+   * second; the tabs' !N still count each one).
+   */
+  ringForQuestion(kind: 'request' | 'offer'): void {
+    const now = this.clock().getTime();
+    if (now - this.lastQuestionBell[kind] < REQUEST_BELL_GAP_MS) return;
+    this.lastQuestionBell[kind] = now;
+    this.ringLater();
   }
 
   /** Whether to ring the bell now (once for all that asked since the last time). */

@@ -33,6 +33,19 @@ export class HostileSender {
     return features;
   }
 
+  /**
+   * Accepts every request (a program that connects to it); resolves with the first session whose
+   * peer said it takes files.
+   */
+  acceptAll(): Promise<SessionId> {
+    this.peer.on('request', (e) => this.peer.accept(e.session));
+    return new Promise<SessionId>((resolve) =>
+      this.peer.on('features', (e) => {
+        if (e.features.files) resolve(e.session);
+      }),
+    );
+  }
+
   /** Offers the contents of `source` under each of `names` (one file each). */
   async offer(session: SessionId, source: string, names: readonly string[]): Promise<number> {
     const prepared = await prepareOffer([source]);
