@@ -122,17 +122,21 @@ export {
   netchatHome,
 } from './node/identity-store.js';
 export {
-  assessTrust,
-  describeTrust,
   type KnownPeer,
   KnownPeers,
   type KnownPeersOptions,
   type PeerTrust,
-  peerName,
+  SIGHTING_SAVE_GAP_MS,
   type Sighting,
+} from './node/known-peers.js';
+export { MAX_UNMARKED_PEERS } from './node/known-peers-file.js';
+export {
+  assessTrust,
+  describeTrust,
+  peerName,
   type TrustAssessment,
   type TrustLevel,
-} from './node/known-peers.js';
+} from './node/trust-words.js';
 export {
   type FileWriter,
   fileProblem,

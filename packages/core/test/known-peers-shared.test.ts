@@ -17,7 +17,7 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KnownPeers, type SaveFailure } from '../src/index.js';
+import { KnownPeers, type KnownPeersOptions, type SaveFailure } from '../src/index.js';
 
 const bob = 'b2'.repeat(32);
 const carol = 'c3'.repeat(32);
@@ -42,13 +42,17 @@ function onDisk(dir: string): Record<string, { nick: string; verified?: string; 
   return Object.fromEntries(file.peers.map((p) => [p.publicKey, p]));
 }
 
+/** Every save at once: these tests are about what two programs' saves do to each other, not when they come. */
+const load = (dir: string, options: KnownPeersOptions = {}) =>
+  KnownPeers.load(dir, { sightingSaveGapMs: 0, ...options });
+
 describe('two programs on one netchat home', () => {
   it("a verify, rename or forget by one is never undone by the other's next save", () => {
     const dir = home();
-    const running = KnownPeers.load(dir);
+    const running = load(dir);
     running.remember(bob, 'bob', BOB, { address: { host: '127.0.0.1', port: 6666 } });
     // `netchat contacts verify` in another terminal, while the chat program runs.
-    const contacts = KnownPeers.load(dir);
+    const contacts = load(dir);
     expect(contacts.verify(bob, new Date('2026-12-01T10:00:00Z'))).toBe(true);
     // The running program saves: a new peer seen.
     running.remember(carol, 'carol', CAROL);
@@ -56,7 +60,7 @@ describe('two programs on one netchat home', () => {
     expect(onDisk(dir)[carol]?.nick).toBe('carol');
 
     // A rename there, then the peer's own nick seen here: the person's name wins.
-    expect(KnownPeers.load(dir).rename(carol, 'Caroline')).toBe(true);
+    expect(load(dir).rename(carol, 'Caroline')).toBe(true);
     running.remember(carol, 'carol-laptop', CAROL, { address: { host: '::1', port: 7000 } });
     expect(onDisk(dir)[carol]).toMatchObject({
       nick: 'Caroline',
@@ -65,7 +69,7 @@ describe('two programs on one netchat home', () => {
     });
 
     // A forget there, then a nick change in the running program's chat: it stays forgotten.
-    expect(KnownPeers.load(dir).forget(bob)).toBe(true);
+    expect(load(dir).forget(bob)).toBe(true);
     running.remember(bob, 'robert', BOB, { onlyIfKnown: true });
     expect(onDisk(dir)[bob]).toBeUndefined();
     expect(running.list().map((p) => p.publicKey)).toEqual([carol]);
@@ -73,11 +77,11 @@ describe('two programs on one netchat home', () => {
 
   it('the running program answers trust from the file as it is now: a verify or forget done meanwhile counts', () => {
     const dir = home();
-    const running = KnownPeers.load(dir);
+    const running = load(dir);
     running.remember(bob, 'bob', BOB);
     expect(running.check(bob, 'bob')).toEqual({ status: 'known', knownAs: 'bob' });
 
-    KnownPeers.load(dir).verify(bob);
+    load(dir).verify(bob);
     expect(running.check(bob, 'bob')).toEqual({ status: 'known', knownAs: 'bob', verified: true });
     // A new key calling itself bob is refused now, not only warned about.
     expect(running.check(mallory, 'bob')).toEqual({
@@ -86,7 +90,7 @@ describe('two programs on one netchat home', () => {
       verified: true,
     });
 
-    KnownPeers.load(dir).forget(bob);
+    load(dir).forget(bob);
     expect(running.check(bob, 'bob')).toEqual({ status: 'new' });
     expect(running.check(mallory, 'bob')).toEqual({ status: 'new' });
     expect(running.list()).toEqual([]);
@@ -98,8 +102,8 @@ describe('two programs on one netchat home', () => {
 
   it('interleaved changes by both, each applied per key to the file as the other left it', () => {
     const dir = home();
-    const a = KnownPeers.load(dir);
-    const b = KnownPeers.load(dir);
+    const a = load(dir);
+    const b = load(dir);
     a.remember(bob, 'bob', BOB);
     b.remember(carol, 'carol', CAROL);
     a.verify(bob);
@@ -121,7 +125,7 @@ describe('two programs on one netchat home', () => {
 
   it('a list the person removed stays removed: the next save writes only what was changed since', () => {
     const dir = home();
-    const running = KnownPeers.load(dir);
+    const running = load(dir);
     running.remember(bob, 'bob', BOB);
     unlinkSync(join(dir, 'known_peers.json'));
     running.remember(carol, 'carol', CAROL);
@@ -130,7 +134,7 @@ describe('two programs on one netchat home', () => {
 
   it('a file that became corrupt is never written over; the change holds here and is saved once it is readable', () => {
     const dir = home();
-    const running = KnownPeers.load(dir);
+    const running = load(dir);
     const told: SaveFailure[] = [];
     running.onSaveFailure((f) => told.push(f));
     running.remember(bob, 'bob', BOB);
@@ -158,7 +162,7 @@ describe("the file's lock", () => {
   it('a lock a live program holds is waited for, then the save fails (told, kept) and the change goes with the next save', () => {
     const dir = home();
     const path = join(dir, 'known_peers.json');
-    const running = KnownPeers.load(dir, { lockWaitMs: 20 });
+    const running = load(dir, { lockWaitMs: 20 });
     const told: SaveFailure[] = [];
     running.onSaveFailure((f) => told.push(f));
     // Our parent (the test runner's) runs: its lock is live.
@@ -181,7 +185,7 @@ describe("the file's lock", () => {
       'process.stdout.write(String(process.pid))',
     ]).stdout.toString();
     writeFileSync(`${path}.lock`, `${hostname()} ${gone}\n`);
-    const running = KnownPeers.load(dir, { lockWaitMs: 20 });
+    const running = load(dir, { lockWaitMs: 20 });
     running.remember(bob, 'bob', BOB);
     expect(Object.keys(onDisk(dir))).toEqual([bob]);
     // Another machine's lock (a shared home) from 11 s ago.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { peerName } from '../src/node/known-peers.js';
+import { peerName } from '../src/node/trust-words.js';
 
 describe('peerName: what the front-ends and the bot call a peer', () => {
   it('is its nick when it has one', () => {

@@ -19,6 +19,11 @@
  *   chat with it: trust on first use again), unless the change only follows a peer that was
  *   known (`onlyIfKnown`: a nick change in a chat), which never brings back a forgotten key.
  *
+ * The list keeps at most MAX_UNMARKED_PEERS keys the person never verified nor renamed: a
+ * program that lets everyone in (`netchat --yes`, a bot) meets strangers with fresh keys without
+ * end, and each one would stay for ever, and be read and written again at every save. Past that
+ * number, adding a key drops the unmarked key seen longest ago (never a verified or renamed one).
+ *
  * A running program reads the file again before it answers a question about trust when the
  * file changed since it last read it (its inode, size or modification time), so a `verify` or a
  * `forget` done meanwhile counts for the next request.
@@ -69,6 +74,9 @@ export type KnownPeersChange =
   | { readonly kind: 'rename'; readonly publicKey: string; readonly nick: string }
   | { readonly kind: 'verify'; readonly publicKey: string; readonly at: string };
 
+/** Keys the list keeps that the person never verified nor renamed (see above): about 300 KB of file. */
+export const MAX_UNMARKED_PEERS = 1_000;
+
 /** Applies one change to `entries` (in place), by the rules above. */
 export function applyChange(entries: KnownPeerEntry[], change: KnownPeersChange): void {
   const index = entries.findIndex((e) => e.publicKey === change.publicKey);
@@ -91,14 +99,38 @@ export function applyChange(entries: KnownPeerEntry[], change: KnownPeersChange)
       if (!entry && change.onlyIfKnown) return;
       const { publicKey, nick, fingerprint, at, address } = change;
       const seen = entry ?? { publicKey, nick, fingerprint, firstSeen: at };
-      if (!entry) entries.push(seen);
-      else if (nick && entry.named) entry.peerNick = nick;
+      if (!entry) {
+        entries.push(seen);
+        dropUnmarkedPastLimit(entries);
+      } else if (nick && entry.named) entry.peerNick = nick;
       else if (nick) entry.nick = nick;
       seen.lastSeen = at;
       if (address) seen.lastAddress = { host: address.host, port: address.port };
       return;
     }
   }
+}
+
+/**
+ * Past MAX_UNMARKED_PEERS unmarked keys, drops those seen longest ago (the newest, last, stays).
+ * A list that grew past it before (an older netchat) is brought within it at once.
+ */
+function dropUnmarkedPastLimit(entries: KnownPeerEntry[]): void {
+  const seen = (i: number) => {
+    const e = entries[i] as KnownPeerEntry;
+    return e.lastSeen ?? e.firstSeen;
+  };
+  const unmarked: number[] = [];
+  for (let i = 0; i < entries.length - 1; i++) {
+    const e = entries[i] as KnownPeerEntry;
+    if (e.verified === undefined && !e.named) unmarked.push(i);
+  }
+  const excess = unmarked.length + 1 - MAX_UNMARKED_PEERS;
+  if (excess <= 0) return;
+  const dropped = unmarked
+    .sort((a, b) => (seen(a) < seen(b) ? -1 : seen(a) > seen(b) ? 1 : a - b))
+    .slice(0, excess);
+  for (const i of dropped.sort((a, b) => b - a)) entries.splice(i, 1);
 }
 
 /** The file's text for `entries`. */

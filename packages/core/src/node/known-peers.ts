@@ -12,7 +12,6 @@
  */
 import { join } from 'node:path';
 import type { Address } from '../address.js';
-import { terminalSafe } from '../terminal-text.js';
 import {
   type FileWriter,
   type SaveFailure,
@@ -70,9 +69,23 @@ export type PeerTrust =
 export interface KnownPeersOptions {
   /** How the file is written (tests inject one that fails); whole or not at all by default. */
   writeFile?: FileWriter;
+  /** The least time between two saves of sightings alone (ms; SIGHTING_SAVE_GAP_MS by default). */
+  sightingSaveGapMs?: number;
   /** How long a save waits for another program's lock on the file (ms; LOCK_WAIT_MS by default). */
   lockWaitMs?: number;
 }
+
+/**
+ * Sightings (`remember`: a chat opened or ended, a key trusted on first use) are saved at most
+ * once in this long; those in between wait, and go with the next save (a person's own change
+ * saves at once and takes them along), on a timer, or as the process exits. Each save writes the
+ * whole file: a program that let in a stranger a millisecond rewrote it a thousand times a second.
+ */
+export const SIGHTING_SAVE_GAP_MS = 1_000;
+
+/** Lists with sightings waiting to be saved: saved as the process exits (one listener for all). */
+const waitingAtExit = new Set<KnownPeers>();
+let exitListener: (() => void) | undefined;
 
 /**
  * The list, shared with the other programs on the same netchat home (known-peers-file.ts says
@@ -88,6 +101,9 @@ export class KnownPeers {
   private fileVersion: string | undefined;
   /** The last save that failed, until one works again. */
   lastSaveFailure: SaveFailure | undefined;
+  /** When the last save was tried (performance.now()), and the timer of a sighting's save that waits. */
+  private lastSaveAt = Number.NEGATIVE_INFINITY;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly path: string | undefined,
@@ -160,15 +176,27 @@ export class KnownPeers {
    * With `seen.onlyIfKnown`, only a key in the list is updated.
    */
   remember(publicKey: string, nick: string, fingerprint: string, seen: Sighting = {}): void {
-    this.change({
-      kind: 'remember',
-      publicKey,
-      nick,
-      fingerprint,
-      at: (seen.at ?? new Date()).toISOString(),
-      address: seen.address,
-      onlyIfKnown: seen.onlyIfKnown,
-    });
+    this.change(
+      {
+        kind: 'remember',
+        publicKey,
+        nick,
+        fingerprint,
+        at: (seen.at ?? new Date()).toISOString(),
+        address: seen.address,
+        onlyIfKnown: seen.onlyIfKnown,
+      },
+      true,
+    );
+  }
+
+  /** Saves the sightings that wait for their turn now (SIGHTING_SAVE_GAP_MS); false if that failed. */
+  flush(): boolean {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    waitingAtExit.delete(this);
+    if (!this.path || this.unsaved.length === 0) return true;
+    return this.save(this.path);
   }
 
   /** Every known peer, the most recently seen first (never seen since the file gained `lastSeen`: last). */
@@ -220,13 +248,30 @@ export class KnownPeers {
     return this.change(change);
   }
 
-  /** Makes a change here at once, and in the file (see save). */
-  private change(change: KnownPeersChange): boolean {
+  /** Makes a change here at once, and in the file (see save): a `sighting` within SIGHTING_SAVE_GAP_MS of the last save later. */
+  private change(change: KnownPeersChange, sighting = false): boolean {
     this.refresh();
     applyChange(this.entries, change);
     if (!this.path) return true;
     this.unsaved.push(change);
+    const wait =
+      this.lastSaveAt + (this.options.sightingSaveGapMs ?? SIGHTING_SAVE_GAP_MS) - performance.now();
+    if (sighting && (wait > 0 || this.saveTimer)) {
+      this.saveLater(wait);
+      return true;
+    }
     return this.save(this.path);
+  }
+
+  private saveLater(wait: number): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => this.flush(), Math.max(0, wait));
+    this.saveTimer.unref();
+    waitingAtExit.add(this);
+    exitListener ??= () => {
+      for (const peers of [...waitingAtExit]) peers.flush();
+    };
+    if (!process.listeners('exit').includes(exitListener)) process.on('exit', exitListener);
   }
 
   /** Reads the file again if another program wrote it since (a file that cannot be read leaves what we hold). */
@@ -250,6 +295,7 @@ export class KnownPeers {
    * at the next save. Returns whether it was saved.
    */
   private save(path: string): boolean {
+    this.lastSaveAt = performance.now();
     const failure = trySave(path, () =>
       withFileLock(
         path,
@@ -271,79 +317,6 @@ export class KnownPeers {
     this.lastSaveFailure = failure;
     if (failure) for (const listener of this.saveListeners) listener(failure);
     return failure === undefined;
-  }
-}
-
-/**
- * What to call a peer: its nick, or when it has none (an empty nick is allowed on the wire) or
- * one of spaces only, the first group of its fingerprint ("YRZP"), never an empty name. Raw:
- * make it terminal-safe.
- */
-export function peerName(nick: string, fingerprint: string): string {
-  return nick.trim() !== '' ? nick : (fingerprint.split('-')[0] ?? fingerprint);
-}
-
-/** How far a peer's key can be trusted: seen before, never seen, or a new key using a known nick. */
-export type TrustLevel = 'known' | 'new' | 'impersonation';
-
-/** The trust decision as data, for front-ends to word and style (no strings to sniff). */
-export interface TrustAssessment {
-  readonly level: TrustLevel;
-  /** The peer's key fingerprint, as the handshake proved it. */
-  readonly fingerprint: string;
-  /** The nick the peer gave now (raw: make it terminal-safe before showing it). */
-  readonly nick: string;
-  /** `known`: the nick this key had when it was remembered. */
-  readonly knownAs?: string;
-  /**
-   * `known`: the user verified this key. `impersonation`: the user verified the key of the known
-   * peer with this nick, so this key is refused (until that peer is forgotten).
-   */
-  readonly verified?: boolean;
-  /** `impersonation`: the fingerprint of the key that the known peer with this nick has. */
-  readonly knownFingerprint?: string;
-}
-
-/** The structured form of `KnownPeers.check` for one peer. */
-export function assessTrust(fingerprint: string, nick: string, trust: PeerTrust): TrustAssessment {
-  switch (trust.status) {
-    case 'known':
-      return {
-        level: 'known',
-        fingerprint,
-        nick,
-        knownAs: trust.knownAs,
-        ...(trust.verified && { verified: true }),
-      };
-    case 'new':
-      return { level: 'new', fingerprint, nick };
-    case 'nick_conflict':
-      return {
-        level: 'impersonation',
-        fingerprint,
-        nick,
-        knownFingerprint: trust.knownFingerprint,
-        ...(trust.verified && { verified: true }),
-      };
-  }
-}
-
-/**
- * What to tell a person about a peer's key, one line each: the fingerprint and whether it is
- * known, or a loud warning first when a new key uses a known nick.
- */
-export function describeTrust(fingerprint: string, nick: string, trust: PeerTrust): string[] {
-  const shownNick = terminalSafe(nick);
-  switch (trust.status) {
-    case 'known':
-      return [`Fingerprint: ${fingerprint} (known as ${terminalSafe(peerName(trust.knownAs, fingerprint))})`];
-    case 'new':
-      return [`Fingerprint: ${fingerprint} (new: this key has not been seen before)`];
-    case 'nick_conflict':
-      return [
-        `WARNING: this peer calls itself "${shownNick}", but its key is not the key of the ${shownNick} you know (${trust.knownFingerprint}). It may be someone else.`,
-        `Fingerprint: ${fingerprint} (new)`,
-      ];
   }
 }
 
