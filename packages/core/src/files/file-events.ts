@@ -47,7 +47,9 @@ export type TransferFailure =
   /** The session ended before it was done (the peer was lost, the chat closed, a program stopped). */
   | 'interrupted'
   /** The peer broke the protocol (a record that does not decode, data beyond a file's size, ...). */
-  | 'protocol_error';
+  | 'protocol_error'
+  /** Too little came for too long (the receiver's floor, PROTOCOL.md Files: transfers, Limits): kept for a resume. */
+  | 'stalled';
 
 export interface TransferFileInfo {
   readonly index: number;

@@ -26,6 +26,7 @@ import { onCancelSend, onOffer, onOfferFile } from './offer-intake.js';
 import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes, offerKey } from './records.js';
 import { RecordReader } from './record-reader.js';
 import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
+import { checkStalls, nextStallCheck } from './receive-stalls.js';
 import { acceptOffer, cancelReceive, declineOffer, onFileFailed } from './receiving.js';
 import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
 import {
@@ -155,6 +156,19 @@ export class FileTransfers implements TransferContext {
     return [...this.table.all()].map(transferInfo);
   }
 
+  /**
+   * When `tick` is due (the injected clock's ms), or undefined while nothing waits on time: while
+   * it receives, a check a second of the receives that stalled (receive-stalls.ts).
+   */
+  nextDeadline(): number | undefined {
+    return nextStallCheck(this);
+  }
+
+  /** The time came (`nextDeadline`): receives below the floor at their window's end are ended `stalled`. */
+  tick(now: number): void {
+    this.run(now, () => checkStalls(this));
+  }
+
   pollEvent(): FileEvent | undefined {
     return this.events.shift();
   }
@@ -169,6 +183,8 @@ export class FileTransfers implements TransferContext {
       const request = this.asked.get(id);
       if (!request) return;
       this.asked.delete(id);
+      const pace = this.table.get(request.transfer)?.pace;
+      if (pace && pace.storageWaits > 0) pace.storageWaits--;
       onStorageAnswer(this, request, outcome);
     });
   }
@@ -332,6 +348,9 @@ export class FileTransfers implements TransferContext {
     const id = this.nextRequest++;
     const full = { ...request, id } as StorageRequest;
     this.asked.set(id, full);
+    // A receive's clock stands still while the storage has one of its requests (receive-stalls.ts).
+    const pace = this.table.get(request.transfer)?.pace;
+    if (pace) pace.storageWaits++;
     this.requests.push(full);
     return id;
   }

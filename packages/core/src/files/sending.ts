@@ -186,6 +186,12 @@ function verdictFailure(result: Exclude<Verdict, 'verified'>) {
     not_a_folder: "a file is in the way of one of its folders at the receiver's",
     no_free_name: 'the receiver has no free name for it',
     busy: 'the receiver is already receiving the same file',
+    stalled:
+      'the receiver stopped waiting: too little came for too long; what arrived is kept there, and it goes on when offered again',
   };
-  return { reason: result, message: words[result], resumable: result === 'disk_full' };
+  return {
+    reason: result,
+    message: words[result],
+    resumable: result === 'disk_full' || result === 'stalled',
+  };
 }

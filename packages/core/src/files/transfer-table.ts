@@ -16,6 +16,7 @@ import type {
   TransferState,
 } from './file-events.js';
 import type { ProgressEstimator } from './progress.js';
+import type { ReceivePace } from './receive-stalls.js';
 
 /** The sender's side of a file's data stream: reads asked for, bytes read and not yet written. */
 export interface SendPipe {
@@ -102,6 +103,8 @@ export interface Transfer {
   settled: number;
   verified: number;
   progress: ProgressEstimator | undefined;
+  /** receive, while accepted: what arrived in its window of waiting on the sender (receive-stalls.ts). */
+  pace: ReceivePace | undefined;
   /** send: files wanted and not yet started, in the order asked. */
   readonly wanted: number[];
   /** send: the file whose bytes are being written (one at a time per offer). */
@@ -162,6 +165,7 @@ export class TransferTable {
       settled: 0,
       verified: 0,
       progress: undefined,
+      pace: undefined,
       wanted: [],
       writing: undefined,
       ...fields,
