@@ -16,7 +16,7 @@ import {
 import { filePair, FilePeer } from './support/file-peers.js';
 import { randomData } from './support/partial-files.js';
 import { offerOf, RawFiles } from './support/raw-files.js';
-import { openPair, VirtualNetwork } from './support/virtual-network.js';
+import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
 
 const WINDOW = TRANSFER_LIMITS.stallWindowMs;
 
@@ -165,5 +165,42 @@ describe('every slot taken', () => {
     expect(stalledOf(s, transfer)).toHaveLength(0);
     expect(s.raw.of('decline').map((d) => d.reason)).toEqual(Array(5).fill('too_many_offers'));
     expect(s.bob.engine.transfer(transfer)?.state).toBe('accepted');
+  });
+});
+
+describe('the sender of a receive that stalled', () => {
+  it('hears the stalled verdict (resumable) and, in the next chat, goes on from what the receiver kept', () => {
+    const { net, alice, bob, a, b, sa } = filePair({}, 13);
+    const aliceKey = Buffer.from(a.endpoint.identity.publicKey).toString('hex');
+    a.endpoint.setPathRateLimit(b.address, 256); // half the floor's pace
+    const data = randomData(40_000, 17);
+    const first = alice.offer(sa, { 'trickle.bin': data });
+    const offerId = alice.engine.transfer(first)?.offerId ?? '';
+    bob.acceptNextWithHeld(aliceKey);
+    expect(net.run(() => alice.of('file_failed').length > 0, net.now + WINDOW + 5_000)).toBe(true);
+    expect(alice.of('file_failed')[0]).toMatchObject({ reason: 'stalled', resumable: true, file: 0 });
+    expect(alice.of('file_failed')[0]?.message).toMatch(/stopped waiting.*goes on when offered again/);
+    expect(alice.engine.transfer(first)?.state).toBe('done');
+    const kept = bob.storage.held(aliceKey, contentHash(data), data.length);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(16 * 1024);
+
+    // The next chat: the same offer id, from what bob kept, at full speed.
+    a.endpoint.close(sa, net.now);
+    net.run(
+      () => a.endpoint.session(sa) === undefined || a.endpoint.session(sa)?.state === 'closed',
+      net.now + 10_000,
+    );
+    a.endpoint.setPathRateLimit(b.address, undefined);
+    const before = eventsOf(b, 'request').length;
+    const session = a.endpoint.connect(b.address, net.now);
+    expect(net.run(() => eventsOf(b, 'request').length > before, net.now + 10_000)).toBe(true);
+    b.endpoint.accept(eventsOf(b, 'request').at(-1)?.session ?? -1, net.now);
+    net.run(() => a.endpoint.session(session)?.peerFeatures?.files === true, net.now + 10_000);
+    alice.offer(session, { 'trickle.bin': data }, offerId);
+    const again = bob.acceptNextWithHeld(aliceKey);
+    expect(bob.of('file_accepted').at(-1)).toMatchObject({ transfer: again, offset: kept });
+    expect(net.run(() => bob.of('file_received').length > 0, net.now + 30_000)).toBe(true);
+    expect(bob.storage.placed.get('trickle.bin')).toEqual(new Uint8Array(data));
   });
 });
