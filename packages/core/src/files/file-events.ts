@@ -53,11 +53,11 @@ export type TransferFailure =
 
 export interface TransferFileInfo {
   readonly index: number;
-  /** receive: the safe relative path it is saved under (before any `name (1).ext`); send: as offered. */
+  /** receive: the safe relative path it is saved under (before any `name (1).ext`); send: the application's path. */
   readonly path: string;
-  /** The path as the sender offered it. */
+  /** The path as the sender offered it on the wire (a sender offers `path` mapped as the receiver maps it). */
   readonly offeredPath: string;
-  /** receive: the safe path differs from the offered one. */
+  /** The safe path differs from the offered one (receive), or the offered one from the application's (send). */
   readonly renamed: boolean;
   readonly size: number;
   /** BLAKE2b-256, hex. */

@@ -98,17 +98,19 @@ export class FileTransfers implements TransferContext {
    * Offers files to the peer of `session`; returns the transfer's id. `offerId` (16 hex digits)
    * makes an unfinished offer again under its first id. Throws at once, without sending anything:
    * FILES_UNSUPPORTED (the peer takes no files), SESSION_NOT_OPEN, INVALID_ARGUMENT (no files, too
-   * many, a size or hash that is not one, paths over the limits).
+   * many, a size or hash that is not one, paths over the limits, a path a receiver refuses or two
+   * that map to one). Each path is offered as the receiver maps it (`CON` as `_CON`: the file's
+   * `offeredPath`, `renamed`).
    */
   offer(session: SessionId, files: readonly OfferInput[], now: number, offerId?: string): TransferId {
     return this.run(now, () => {
       const peerKey = checkFilesPeer(this, session);
-      checkOfferInput(files, this.options.limits.maxOfferPathBytes);
+      const wire = checkOfferInput(files, this.options.limits.maxOfferPathBytes);
       const id = offerId ?? Buffer.from(this.options.randomBytes(OFFER_ID_BYTES)).toString('hex');
       if (!/^[0-9a-f]{16}$/.test(id)) throw errors.invalidArgument('offer id', `${id} is not 16 hex digits`);
       if (this.table.byOfferId(session, 'send', id))
         throw errors.invalidArgument('offer id', `${id} is already offered in session ${session}`);
-      return makeOffer(this, session, peerKey, id, files).id;
+      return makeOffer(this, session, peerKey, id, files, wire).id;
     });
   }
 

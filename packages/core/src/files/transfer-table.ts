@@ -63,8 +63,9 @@ export interface ReceivePipe {
 
 export interface TransferFile {
   readonly index: number;
+  /** The path on the wire (send: the application's, mapped as the receiver maps it). */
   readonly offeredPath: string;
-  /** receive: the safe relative path; send: the offered path. */
+  /** receive: the safe relative path; send: the application's path. */
   readonly path: string;
   readonly renamed: boolean;
   readonly size: number;
