@@ -95,6 +95,27 @@ describe('a receive that does not move', () => {
     expect(s.raw.cancelled.some((c) => c.stream === stream)).toBe(true);
   });
 
+  it('bytes timed to keep a write pending at each check do not stop the clock (it stops to the millisecond)', () => {
+    const s = rawSender();
+    s.bob.storage.delay = 300; // each write answered 300 ms later
+    const { transfer, acceptedAt } = offerAndAccept(s, 100_000);
+    s.net.run(() => s.raw.of('want').length > 0, s.net.now + 5_000);
+    const want = s.raw.of('want')[0] as Extract<FileRecord, { type: 'want' }>;
+    const stream = s.raw.stream(frameRecord({ type: 'data', offer: want.offer, index: 0, offset: 0 }), false);
+    // Each byte arrives 100 ms before the engine's next check: a write is pending at every check.
+    for (let i = 0; i < 80 && stalledOf(s, transfer).length === 0; i++) {
+      const check = s.bob.engine.nextDeadline() ?? s.net.now;
+      s.net.run(() => stalledOf(s, transfer).length > 0, Math.max(s.net.now, check - 105));
+      if (stalledOf(s, transfer).length > 0) break;
+      s.raw.more(stream, new Uint8Array([i]));
+      s.net.run(() => stalledOf(s, transfer).length > 0, check + 1);
+    }
+    const [failed] = stalledOf(s, transfer);
+    // 30 s of waiting on the sender: about 700 ms of each second (300 ms a write is ours).
+    expect(failed?.at).toBeGreaterThanOrEqual(acceptedAt + WINDOW);
+    expect(failed?.at).toBeLessThanOrEqual(acceptedAt + WINDOW / 0.7 + 3_000);
+  });
+
   it("an honest sender at a relayed peer's share of the relay's budget (64 KiB/s over 32: 2 KiB/s), and at 1 KiB/s, is not ended", () => {
     for (const rate of [2048, 1024]) {
       const { net, alice, bob, a, b, sa } = filePair({}, 5);

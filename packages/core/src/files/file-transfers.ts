@@ -26,7 +26,7 @@ import { onCancelSend, onOffer, onOfferFile } from './offer-intake.js';
 import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes, offerKey } from './records.js';
 import { RecordReader } from './record-reader.js';
 import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
-import { checkStalls, nextStallCheck } from './receive-stalls.js';
+import { checkStalls, nextStallCheck, storageAnswered, storageAsked } from './receive-stalls.js';
 import { acceptOffer, cancelReceive, declineOffer, onFileFailed } from './receiving.js';
 import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
 import {
@@ -76,6 +76,8 @@ export class FileTransfers implements TransferContext {
   private nextRequest = 1;
   private readonly inbox: Job[] = [];
   private running = false;
+  /** When `tick` last ran (its next is a second later while it receives). */
+  private lastTick: number | undefined;
 
   constructor(
     readonly port: StreamPort,
@@ -163,11 +165,15 @@ export class FileTransfers implements TransferContext {
    * it receives, a check a second of the receives that stalled (receive-stalls.ts).
    */
   nextDeadline(): number | undefined {
-    return nextStallCheck(this);
+    return nextStallCheck(this, this.lastTick);
   }
 
   /** The time came (`nextDeadline`): receives below the floor at their window's end are ended `stalled`. */
   tick(now: number): void {
+    // Called early (a driver that calls every timer at once), it waits for its time.
+    const due = this.nextDeadline();
+    if (due === undefined || now < due) return;
+    this.lastTick = now;
     this.run(now, () => checkStalls(this));
   }
 
@@ -186,7 +192,7 @@ export class FileTransfers implements TransferContext {
       if (!request) return;
       this.asked.delete(id);
       const pace = this.table.get(request.transfer)?.pace;
-      if (pace && pace.storageWaits > 0) pace.storageWaits--;
+      if (pace) storageAnswered(pace, now);
       onStorageAnswer(this, request, outcome);
     });
   }
@@ -352,7 +358,7 @@ export class FileTransfers implements TransferContext {
     this.asked.set(id, full);
     // A receive's clock stands still while the storage has one of its requests (receive-stalls.ts).
     const pace = this.table.get(request.transfer)?.pace;
-    if (pace) pace.storageWaits++;
+    if (pace) storageAsked(pace, this.now);
     this.requests.push(full);
     return id;
   }

@@ -18,6 +18,9 @@
  *   its window (after `stallGraceMs` of it: a new window has not had its chance yet) is ended
  *   `stalled` at once to make room; if none is behind, the offer is refused (`too_many_offers`).
  *
+ * The clock stops and starts to the millisecond with each storage request and answer; a check
+ * once a second reads it (a stall is found within a second of the window's end).
+ *
  * A stalled receive ends like a failed disk write that keeps its bytes: each file not settled gets
  * the `stalled` verdict (the sender stops its data stream and offers it again in a later chat),
  * and its partial file is closed, kept for that resume. Checked on the injected clock: the engine
@@ -37,16 +40,39 @@ export const STALL_CHECK_MS = 1_000;
 export interface ReceivePace {
   /** What arrived in this window: bytes written, and `stallFileBytes` per file whose data ended. */
   got: number;
-  /** Time of this window spent waiting on the peer (ms). */
+  /** Time of this window spent waiting on the peer (ms), counted up to `countedTo`. */
   waited: number;
-  /** When `waited` was last brought up to date. */
-  checkedAt: number;
+  /** Up to when `waited` is counted (while a storage request is pending: when the wait began). */
+  countedTo: number;
   /** Storage requests of the receive not answered yet: while any is, the clock stands still. */
   storageWaits: number;
 }
 
 export function newPace(now: number): ReceivePace {
-  return { got: 0, waited: 0, checkedAt: now, storageWaits: 0 };
+  return { got: 0, waited: 0, countedTo: now, storageWaits: 0 };
+}
+
+/**
+ * The receive asked its storage for something (open, write, finish): its clock stops here, to the
+ * millisecond, until the answer (a sampled clock could be fooled by bytes timed to keep a write
+ * pending at each check).
+ */
+export function storageAsked(pace: ReceivePace, now: number): void {
+  if (pace.storageWaits === 0) countTo(pace, now);
+  pace.storageWaits++;
+}
+
+/** The storage answered: once nothing of the receive is pending, its clock runs again from `now`. */
+export function storageAnswered(pace: ReceivePace, now: number): void {
+  if (pace.storageWaits === 0) return;
+  pace.storageWaits--;
+  if (pace.storageWaits === 0) pace.countedTo = now;
+}
+
+/** Counts the time since `countedTo` as waiting on the peer (nothing of ours was pending). */
+function countTo(pace: ReceivePace, now: number): void {
+  pace.waited += Math.max(0, now - pace.countedTo);
+  pace.countedTo = now;
 }
 
 /** Counts what arrived for `transfer` (bytes written, or a file's end as `stallFileBytes`). */
@@ -61,14 +87,15 @@ function running(ctx: TransferContext): Transfer[] {
   return found;
 }
 
-/** When the engine wants its next tick: a check a second while any receive runs. */
-export function nextStallCheck(ctx: TransferContext): number | undefined {
-  let next: number | undefined;
-  for (const t of running(ctx)) {
-    const at = (t.pace?.checkedAt ?? ctx.now) + STALL_CHECK_MS;
-    if (next === undefined || at < next) next = at;
-  }
-  return next;
+/**
+ * When the engine wants its next tick after one at `lastCheck` (now if none was): a check a second
+ * while any receive runs.
+ */
+export function nextStallCheck(ctx: TransferContext, lastCheck: number | undefined): number | undefined {
+  for (const t of ctx.table.all())
+    if (t.pace && t.state === 'accepted')
+      return lastCheck === undefined ? ctx.now : lastCheck + STALL_CHECK_MS;
+  return undefined;
 }
 
 /** Brings every receive's clock up to `ctx.now`, and ends those below the floor at a window's end. */
@@ -76,7 +103,8 @@ export function checkStalls(ctx: TransferContext): void {
   const { stallWindowMs, stallFloorBytes } = ctx.options.limits;
   for (const t of running(ctx)) {
     const pace = t.pace as ReceivePace;
-    if (!advanceClock(ctx, pace) || pace.waited < stallWindowMs) continue;
+    advanceClock(ctx, pace);
+    if (pace.waited < stallWindowMs) continue;
     if (pace.got < stallFloorBytes) {
       const seconds = Math.round(pace.waited / 1000);
       stalled(
@@ -91,13 +119,9 @@ export function checkStalls(ctx: TransferContext): void {
   }
 }
 
-/** Adds the time since the last check if nothing of ours was pending; false if something was. */
-function advanceClock(ctx: TransferContext, pace: ReceivePace): boolean {
-  const elapsed = Math.max(0, ctx.now - pace.checkedAt);
-  pace.checkedAt = ctx.now;
-  if (pace.storageWaits > 0) return false;
-  pace.waited += elapsed;
-  return true;
+/** Brings the clock up to now (while a storage request of the receive is pending, it stands still). */
+function advanceClock(ctx: TransferContext, pace: ReceivePace): void {
+  if (pace.storageWaits === 0) countTo(pace, ctx.now);
 }
 
 /**
@@ -110,7 +134,8 @@ export function makeRoom(ctx: TransferContext): boolean {
   let worstBehind = 0;
   for (const t of running(ctx)) {
     const pace = t.pace as ReceivePace;
-    if (!advanceClock(ctx, pace) || pace.waited < stallGraceMs) continue;
+    advanceClock(ctx, pace);
+    if (pace.waited < stallGraceMs) continue;
     const behind = (stallFloorBytes * Math.min(pace.waited, stallWindowMs)) / stallWindowMs - pace.got;
     if (behind > worstBehind) {
       worst = t;
@@ -130,13 +155,15 @@ export function makeRoom(ctx: TransferContext): boolean {
 
 /**
  * Ends a receive that stalled: each file not settled gets the `stalled` verdict and fails,
- * resumable (its data stream stopped, its partial file closed and kept). The transfer is done.
+ * resumable (its data stream stopped, its partial file closed and kept). A file whose bytes all
+ * came and that is being checked and placed finishes as it would have (its verdict follows); the
+ * transfer is done once it has.
  */
 function stalled(ctx: TransferContext, transfer: Transfer, why: string): void {
   transfer.pace = undefined;
   const result: RecordOf<'verdict'>['result'] = 'stalled';
   for (const file of transfer.files) {
-    if (fileSettled(file.state)) continue;
+    if (fileSettled(file.state) || file.state === 'finishing') continue;
     stopDataStream(ctx, transfer, file, STREAM_CODES.failed);
     if (file.receive) file.receive.stopped = true;
     sendVerdict(ctx, transfer, file, result);
