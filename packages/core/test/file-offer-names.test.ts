@@ -97,4 +97,22 @@ describe('names mapped before offering', () => {
     // Only the chat's own packets (acknowledgements, heartbeats) went: no stream was opened.
     expect(a.sent.slice(sentBefore).some((d) => d.message?.type === 'stream_data')).toBe(false);
   });
+
+  it('mapNames: false (a test playing a stranger) offers paths as given: the receiver refuses or maps them', () => {
+    const { net, alice, bob, sa } = filePair({}, 34, { mapNames: false });
+    const data = randomData(10, 6);
+    const file = (path: string) => ({ path, size: data.length, hash: contentHash(data) });
+    alice.engine.offer(sa, [file('../../x')], net.now);
+    alice.engine.offer(sa, [file('CON')], net.now);
+    alice.pump();
+    expect(
+      net.run(() => alice.of('file_declined').length > 0 && bob.of('file_offer').length > 0, net.now + 5_000),
+    ).toBe(true);
+    expect(alice.of('file_declined')[0]).toMatchObject({ reason: 'bad_offer', by: 'peer' });
+    expect(bob.of('file_offer')[0]?.files[0]).toMatchObject({
+      path: '_CON',
+      offeredPath: 'CON',
+      renamed: true,
+    });
+  });
 });

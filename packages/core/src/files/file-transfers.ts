@@ -90,6 +90,7 @@ export class FileTransfers implements TransferContext {
       progressEveryMs: options.progressEveryMs ?? 250,
       limits: { ...TRANSFER_LIMITS, ...options.limits },
       randomBytes: options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n))),
+      mapNames: options.mapNames ?? true,
     };
     this.table = new TransferTable(this.options.limits.maxEndedKept);
   }
@@ -107,7 +108,7 @@ export class FileTransfers implements TransferContext {
   offer(session: SessionId, files: readonly OfferInput[], now: number, offerId?: string): TransferId {
     return this.run(now, () => {
       const peerKey = checkFilesPeer(this, session);
-      const wire = checkOfferInput(files, this.options.limits.maxOfferPathBytes);
+      const wire = checkOfferInput(files, this.options.limits.maxOfferPathBytes, this.options.mapNames);
       const id = offerId ?? Buffer.from(this.options.randomBytes(OFFER_ID_BYTES)).toString('hex');
       if (!/^[0-9a-f]{16}$/.test(id)) throw errors.invalidArgument('offer id', `${id} is not 16 hex digits`);
       if (this.table.byOfferId(session, 'send', id))

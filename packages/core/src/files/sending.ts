@@ -32,7 +32,11 @@ export interface OfferInput {
  * A path the receiver would refuse (`../x`, `/etc/x`), or two that map to one (`a\b` and `a_b`),
  * is INVALID_ARGUMENT here rather than a `bad_offer` from the peer.
  */
-export function checkOfferInput(files: readonly OfferInput[], maxPathBytes: number): readonly CheckedFile[] {
+export function checkOfferInput(
+  files: readonly OfferInput[],
+  maxPathBytes: number,
+  mapNames = true,
+): readonly CheckedFile[] {
   if (files.length === 0) throw errors.invalidArgument('offer', 'it has no files');
   if (files.length > OFFER_LIMITS.maxFiles)
     throw errors.invalidArgument(
@@ -54,7 +58,9 @@ export function checkOfferInput(files: readonly OfferInput[], maxPathBytes: numb
       throw errors.invalidArgument('file hash', `${file.hash} is not 64 hex digits`);
     total += file.size;
   }
-  const mapped = wirePaths(files);
+  const mapped = mapNames
+    ? wirePaths(files)
+    : files.map((f) => ({ path: f.path, size: f.size, renamed: false }));
   for (const file of mapped) pathBytes += Buffer.byteLength(file.path, 'utf8');
   if (pathBytes > maxPathBytes)
     throw errors.invalidArgument(
