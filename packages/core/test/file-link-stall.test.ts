@@ -7,10 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, type LinkEvent, NetchatPeer } from '../src/index.js';
+import type { FileLink, LinkEvent } from '../src/index.js';
+import { type Cleanups, linkPair } from './support/link-pair.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -23,24 +24,14 @@ describe("FileLink's stall timer", () => {
       () => src.remove(),
       () => dst.remove(),
     );
-    const options = { port: 0, host: '127.0.0.1', streams: true, files: true } as const;
-    const a = await NetchatPeer.listen(options);
-    const b = await NetchatPeer.listen(options);
     const limits = { stallWindowMs: 2_000, stallFloorBytes: 4_096, stallGraceMs: 500 };
-    const la = new FileLink(a, {});
-    const lb = new FileLink(b, { downloadFolder: dst.folder, engine: { limits } });
-    cleanups.push(async () => {
-      await la.close();
-      await lb.close();
-      await a.close();
-      await b.close();
+    const { a, b, la, lb, chat } = await linkPair(cleanups, {
+      downloadFolder: dst.folder,
+      engine: { limits },
     });
-    b.on('request', (e) => b.accept(e.session));
     lb.on('file_offer', (e) => void lb.accept(e.transfer));
     writeFileSync(join(src.folder, 'slow.bin'), randomData(200_000, 3));
-    const features = new Promise<number>((r) => a.on('features', (e) => r(e.session)));
-    a.connectTo(b.address);
-    const session = await features;
+    const session = await chat();
     a.run((endpoint) => endpoint.setPathRateLimit(b.address, 100));
     const failed = (link: FileLink) =>
       new Promise<LinkEvent>((resolve) =>
