@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, NetchatPeer } from '../src/index.js';
+import { type Cleanups, linkPair } from './support/link-pair.js';
 import { temporaryFolder } from './support/partial-files.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -25,25 +25,12 @@ describe('FileLink.accept into a folder that cannot be used', () => {
     const notAFolder = join(dst.folder, 'downloads');
     writeFileSync(notAFolder, 'a file where the download folder should be');
     writeFileSync(join(src.folder, 'small.txt'), 'hello');
-    const a = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const b = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const la = new FileLink(a, {});
-    const lb = new FileLink(b, { downloadFolder: notAFolder });
-    cleanups.push(async () => {
-      await la.close();
-      await lb.close();
-      await a.close();
-      await b.close();
-    });
-    b.on('request', (e) => b.accept(e.session));
+    const { la, lb, chat } = await linkPair(cleanups, { downloadFolder: notAFolder });
     const outcome = new Promise((resolve) => lb.on('file_offer', (e) => resolve(lb.accept(e.transfer))));
     const declined = new Promise<{ reason: string; by: string }>((resolve) =>
       la.on('file_declined', resolve),
     );
-    const session = await new Promise<number>((resolve) => {
-      a.on('features', (e) => resolve(e.session));
-      a.connectTo(b.address);
-    });
+    const session = await chat();
     await la.offer(session, [join(src.folder, 'small.txt')]);
     expect(await outcome).toEqual({
       accepted: false,
@@ -59,24 +46,11 @@ describe('FileLink: unfinished offers past the record', () => {
   it('names the forgotten offer in one warning line', async () => {
     const src = temporaryFolder('forgotten-src');
     cleanups.push(() => src.remove());
-    const a = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const b = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
     // The receiver never answers: every offer stays unfinished, and the sender keeps 8 per peer.
-    const la = new FileLink(a, {});
-    const lb = new FileLink(b, {});
-    cleanups.push(async () => {
-      await la.close();
-      await lb.close();
-      await a.close();
-      await b.close();
-    });
-    b.on('request', (e) => b.accept(e.session));
+    const { la, chat } = await linkPair(cleanups);
     const warnings: string[] = [];
     la.on('warning', (line) => warnings.push(line));
-    const session = await new Promise<number>((resolve) => {
-      a.on('features', (e) => resolve(e.session));
-      a.connectTo(b.address);
-    });
+    const session = await chat();
     for (let i = 0; i < 9; i++) {
       writeFileSync(join(src.folder, `f${i}.txt`), `file ${i}`);
       await la.offer(session, [join(src.folder, `f${i}.txt`)]);

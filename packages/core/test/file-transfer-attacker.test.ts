@@ -6,10 +6,10 @@
  * what it may not do is refused and counted, and the chat goes on.
  */
 import { describe, expect, it } from 'vitest';
-import { contentHash, type FileRecord, frameRecord, TRANSFER_LIMITS } from '../src/index.js';
+import { type FileRecord, frameRecord, TRANSFER_LIMITS } from '../src/index.js';
 import { FilePeer } from './support/file-peers.js';
 import { randomData } from './support/partial-files.js';
-import { RawFiles } from './support/raw-files.js';
+import { offerId, offerOf, RawFiles } from './support/raw-files.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
 
 /** A raw files peer (a) in a session with an engine (bob, on b). */
@@ -21,26 +21,6 @@ function hostile(seed = 1) {
   const bob = new FilePeer(net, pair.b);
   const raw = new RawFiles(net, pair.a, pair.sa);
   return { net, ...pair, bob, raw };
-}
-
-let nextId = 1;
-function offerId(): Uint8Array {
-  const id = new Uint8Array(8);
-  new DataView(id.buffer).setUint32(4, nextId++);
-  return id;
-}
-
-/** An offer's records: its header and one record per file. */
-function offerOf(files: { path: string; size?: number; data?: Uint8Array }[], id = offerId()): FileRecord[] {
-  const listed = files.map((f) => {
-    const data = f.data ?? randomData(Math.min(f.size ?? 10, 100));
-    return { path: f.path, size: f.size ?? data.length, hash: Buffer.from(contentHash(data), 'hex') };
-  });
-  const totalSize = listed.reduce((sum, f) => sum + f.size, 0);
-  return [
-    { type: 'offer', offer: id, files: listed.length, totalSize },
-    ...listed.map((f, index) => ({ type: 'offer_file' as const, offer: id, index, ...f })),
-  ];
 }
 
 function chatStillWorks(h: ReturnType<typeof hostile>) {

@@ -19,7 +19,8 @@ export class HostileSender {
       files: true,
       nick: 'mallory',
     });
-    return new HostileSender(peer, new FileLink(peer));
+    // Names as given: netchat's own sender maps them first (the protocol's SHOULD), a stranger need not.
+    return new HostileSender(peer, new FileLink(peer, { engine: { mapNames: false } }));
   }
 
   /** Connects to the program at `port`; resolves with the session once the peer said it takes files. */

@@ -47,15 +47,17 @@ export type TransferFailure =
   /** The session ended before it was done (the peer was lost, the chat closed, a program stopped). */
   | 'interrupted'
   /** The peer broke the protocol (a record that does not decode, data beyond a file's size, ...). */
-  | 'protocol_error';
+  | 'protocol_error'
+  /** Too little came for too long (the receiver's floor, PROTOCOL.md Files: transfers, Limits): kept for a resume. */
+  | 'stalled';
 
 export interface TransferFileInfo {
   readonly index: number;
-  /** receive: the safe relative path it is saved under (before any `name (1).ext`); send: as offered. */
+  /** receive: the safe relative path it is saved under (before any `name (1).ext`); send: the application's path. */
   readonly path: string;
-  /** The path as the sender offered it. */
+  /** The path as the sender offered it on the wire (a sender offers `path` mapped as the receiver maps it). */
   readonly offeredPath: string;
-  /** receive: the safe path differs from the offered one. */
+  /** The safe path differs from the offered one (receive), or the offered one from the application's (send). */
   readonly renamed: boolean;
   readonly size: number;
   /** BLAKE2b-256, hex. */

@@ -26,6 +26,7 @@ import { onCancelSend, onOffer, onOfferFile } from './offer-intake.js';
 import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes, offerKey } from './records.js';
 import { RecordReader } from './record-reader.js';
 import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
+import { checkStalls, nextStallCheck, storageAnswered, storageAsked } from './receive-stalls.js';
 import { acceptOffer, cancelReceive, declineOffer, onFileFailed } from './receiving.js';
 import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
 import {
@@ -75,6 +76,8 @@ export class FileTransfers implements TransferContext {
   private nextRequest = 1;
   private readonly inbox: Job[] = [];
   private running = false;
+  /** When `tick` last ran (its next is a second later while it receives). */
+  private lastTick: number | undefined;
 
   constructor(
     readonly port: StreamPort,
@@ -87,6 +90,7 @@ export class FileTransfers implements TransferContext {
       progressEveryMs: options.progressEveryMs ?? 250,
       limits: { ...TRANSFER_LIMITS, ...options.limits },
       randomBytes: options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n))),
+      mapNames: options.mapNames ?? true,
     };
     this.table = new TransferTable(this.options.limits.maxEndedKept);
   }
@@ -97,17 +101,19 @@ export class FileTransfers implements TransferContext {
    * Offers files to the peer of `session`; returns the transfer's id. `offerId` (16 hex digits)
    * makes an unfinished offer again under its first id. Throws at once, without sending anything:
    * FILES_UNSUPPORTED (the peer takes no files), SESSION_NOT_OPEN, INVALID_ARGUMENT (no files, too
-   * many, a size or hash that is not one, paths over the limits).
+   * many, a size or hash that is not one, paths over the limits, a path a receiver refuses or two
+   * that map to one). Each path is offered as the receiver maps it (`CON` as `_CON`: the file's
+   * `offeredPath`, `renamed`).
    */
   offer(session: SessionId, files: readonly OfferInput[], now: number, offerId?: string): TransferId {
     return this.run(now, () => {
       const peerKey = checkFilesPeer(this, session);
-      checkOfferInput(files, this.options.limits.maxOfferPathBytes);
+      const wire = checkOfferInput(files, this.options.limits.maxOfferPathBytes, this.options.mapNames);
       const id = offerId ?? Buffer.from(this.options.randomBytes(OFFER_ID_BYTES)).toString('hex');
       if (!/^[0-9a-f]{16}$/.test(id)) throw errors.invalidArgument('offer id', `${id} is not 16 hex digits`);
       if (this.table.byOfferId(session, 'send', id))
         throw errors.invalidArgument('offer id', `${id} is already offered in session ${session}`);
-      return makeOffer(this, session, peerKey, id, files).id;
+      return makeOffer(this, session, peerKey, id, files, wire).id;
     });
   }
 
@@ -155,6 +161,23 @@ export class FileTransfers implements TransferContext {
     return [...this.table.all()].map(transferInfo);
   }
 
+  /**
+   * When `tick` is due (the injected clock's ms), or undefined while nothing waits on time: while
+   * it receives, a check a second of the receives that stalled (receive-stalls.ts).
+   */
+  nextDeadline(): number | undefined {
+    return nextStallCheck(this, this.lastTick);
+  }
+
+  /** The time came (`nextDeadline`): receives below the floor at their window's end are ended `stalled`. */
+  tick(now: number): void {
+    // Called early (a driver that calls every timer at once), it waits for its time.
+    const due = this.nextDeadline();
+    if (due === undefined || now < due) return;
+    this.lastTick = now;
+    this.run(now, () => checkStalls(this));
+  }
+
   pollEvent(): FileEvent | undefined {
     return this.events.shift();
   }
@@ -169,6 +192,8 @@ export class FileTransfers implements TransferContext {
       const request = this.asked.get(id);
       if (!request) return;
       this.asked.delete(id);
+      const pace = this.table.get(request.transfer)?.pace;
+      if (pace) storageAnswered(pace, now);
       onStorageAnswer(this, request, outcome);
     });
   }
@@ -332,6 +357,9 @@ export class FileTransfers implements TransferContext {
     const id = this.nextRequest++;
     const full = { ...request, id } as StorageRequest;
     this.asked.set(id, full);
+    // A receive's clock stands still while the storage has one of its requests (receive-stalls.ts).
+    const pace = this.table.get(request.transfer)?.pace;
+    if (pace) storageAsked(pace, this.now);
     this.requests.push(full);
     return id;
   }

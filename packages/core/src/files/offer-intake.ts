@@ -3,10 +3,12 @@
  * file in order. Before anything is kept, the offer is held to the limits (transfer-limits.ts):
  * past them it is declined at once (`too_many_offers`, `bad_offer`) and its file records are read
  * and dropped, so what a peer can make us hold is bounded whatever it sends. Once its last file
- * came, each path is made safe or the offer refused (Files: names), and the person is asked.
+ * came, each path is made safe or the offer refused (Files: names), and the person is asked. When
+ * every receive slot is taken, a receive that stalled makes room, if one has (receive-stalls.ts).
  */
 import type { SessionId } from '../events.js';
 import { checkOffer } from './offer-limits.js';
+import { makeRoom } from './receive-stalls.js';
 import { offerBytes, offerKey, type RecordOf } from './records.js';
 import type { Collecting, SessionFiles } from './control-streams.js';
 import type { TransferContext } from './transfer-context.js';
@@ -122,10 +124,11 @@ function admit(
   if (
     load.sessionOffers >= limits.maxPendingOffersPerSession ||
     load.offers >= limits.maxPendingOffers ||
-    load.files + record.files > limits.maxPendingFiles ||
-    load.active >= limits.maxActiveReceives
+    load.files + record.files > limits.maxPendingFiles
   )
     return 'too_many_offers';
+  // Every slot taken: a receive behind the floor's pace makes room (receive-stalls.ts), if one is.
+  if (load.active >= limits.maxActiveReceives && !makeRoom(ctx)) return 'too_many_offers';
   return undefined;
 }
 

@@ -10,6 +10,7 @@ import type { StreamId } from '../events.js';
 import type { SessionFiles } from './control-streams.js';
 import { refuse } from './control-streams.js';
 import { offerKey, type RecordOf } from './records.js';
+import { paceGot } from './receive-stalls.js';
 import { openMore, sendVerdict } from './receiving.js';
 import type { StorageOutcome } from './storage-requests.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
@@ -138,6 +139,7 @@ export function onWriteDone(
     return;
   }
   file.moved += length;
+  paceGot(transfer, length);
   pipe.filled = 0;
   pipe.lent = outcome.into && outcome.into.length > 0 ? outcome.into : undefined;
   reportProgress(ctx, transfer, file);
@@ -165,6 +167,7 @@ function complete(ctx: TransferContext, transfer: Transfer, file: TransferFile):
     return;
   }
   advanceFile(file, 'end');
+  paceGot(transfer, ctx.options.limits.stallFileBytes);
   if (file.receive) dropBuffers(file.receive); // nothing more is read: its memory goes
   file.partialOpen = false; // finishing ends the partial file, whatever comes of it
   ctx.request({ kind: 'finish', transfer: transfer.id, file: file.index });

@@ -9,6 +9,7 @@
  */
 import { offerBytes, type OfferDeclineReason, type RecordOf } from './records.js';
 import { ProgressEstimator } from './progress.js';
+import { newPace } from './receive-stalls.js';
 import type { StorageOutcome } from './storage-requests.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
 import { cancelled, declined, settleFile, stopDataStream, storageFailure } from './transfer-ending.js';
@@ -22,6 +23,7 @@ export function acceptOffer(ctx: TransferContext, transfer: Transfer, held: read
   });
   transfer.held = transfer.files.reduce((sum, f) => sum + f.held, 0);
   advance(transfer, 'accept');
+  transfer.pace = newPace(ctx.now);
   transfer.progress = new ProgressEstimator(transfer.totalSize, transfer.held, ctx.now, {
     reportEveryMs: ctx.options.progressEveryMs,
   });

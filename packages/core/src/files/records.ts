@@ -56,6 +56,11 @@ export const VERDICTS = [
   'no_free_name',
   /** The same file (sender, hash, size) is being received in another offer. */
   'busy',
+  /**
+   * Too little of the offer came for too long (Files: transfers, Limits): what arrived is kept,
+   * and the file goes on when it is offered again.
+   */
+  'stalled',
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 

@@ -2,12 +2,15 @@
  * Our offers (the sender's side, PROTOCOL.md Files: transfers): making one, and what the
  * receiver says about it on its control stream: accept, decline, a `want` per file (from the
  * offset it holds), a verdict per file, a cancel. A wanted file's data goes on a stream of its own
- * (send-pipe.ts), one file at a time per offer, in the order the receiver asked.
+ * (send-pipe.ts), one file at a time per offer, in the order the receiver asked. Each path goes
+ * on the wire as the receiver would map it (Files: names: a sender SHOULD offer paths that map to
+ * themselves), by the receiver's own check (offer-limits.ts `checkOffer`), so it is saved under
+ * the name the sender was shown.
  */
 import { errors } from '../errors.js';
 import type { SessionId } from '../events.js';
 import { MAX_PATH_BYTES } from './names.js';
-import { OFFER_LIMITS } from './offer-limits.js';
+import { type CheckedFile, checkOffer, OFFER_LIMITS } from './offer-limits.js';
 import { ProgressEstimator } from './progress.js';
 import { type RecordOf, offerBytes, type Verdict } from './records.js';
 import { startSending } from './send-pipe.js';
@@ -23,8 +26,17 @@ export interface OfferInput {
   readonly hash: string;
 }
 
-/** The application's files for an offer, checked before anything is sent. */
-export function checkOfferInput(files: readonly OfferInput[], maxPathBytes: number): void {
+/**
+ * The application's files for an offer, checked before anything is sent; returns each path as it
+ * goes on the wire: mapped as the receiver maps it (`CON` is offered as `_CON`, `a\b` as `a_b`).
+ * A path the receiver would refuse (`../x`, `/etc/x`), or two that map to one (`a\b` and `a_b`),
+ * is INVALID_ARGUMENT here rather than a `bad_offer` from the peer.
+ */
+export function checkOfferInput(
+  files: readonly OfferInput[],
+  maxPathBytes: number,
+  mapNames = true,
+): readonly CheckedFile[] {
   if (files.length === 0) throw errors.invalidArgument('offer', 'it has no files');
   if (files.length > OFFER_LIMITS.maxFiles)
     throw errors.invalidArgument(
@@ -44,15 +56,36 @@ export function checkOfferInput(files: readonly OfferInput[], maxPathBytes: numb
       throw errors.invalidArgument('file size', `${file.size}`);
     if (!/^[0-9a-f]{64}$/.test(file.hash))
       throw errors.invalidArgument('file hash', `${file.hash} is not 64 hex digits`);
-    pathBytes += bytes;
     total += file.size;
   }
+  const mapped = mapNames
+    ? wirePaths(files)
+    : files.map((f) => ({ path: f.path, size: f.size, renamed: false }));
+  for (const file of mapped) pathBytes += Buffer.byteLength(file.path, 'utf8');
   if (pathBytes > maxPathBytes)
     throw errors.invalidArgument(
       'offer',
       `its paths are ${pathBytes} bytes; at most ${maxPathBytes} in one offer`,
     );
   if (!Number.isSafeInteger(total)) throw errors.invalidArgument('offer', 'its total size is too large');
+  return mapped;
+}
+
+/** Each path mapped by the receiver's check of an offer, or why the receiver would refuse the offer. */
+function wirePaths(files: readonly OfferInput[]): readonly CheckedFile[] {
+  const check = checkOffer(files.map((f) => ({ path: f.path, size: f.size })));
+  if (check.ok) return check.files;
+  const { problem } = check;
+  const index = 'index' in problem ? problem.index : 0;
+  const path = JSON.stringify(files[index]?.path);
+  if (problem.reason === 'unsafe_name')
+    throw errors.invalidArgument('offered path', `${path} is one a receiver refuses (${problem.refusal})`);
+  if (problem.reason === 'duplicate_path' || problem.reason === 'path_conflict')
+    throw errors.invalidArgument(
+      'offer',
+      `${path} would be saved where another of its files is, once its name is made safe: offer them separately`,
+    );
+  throw errors.invalidArgument('offer', `${path}: ${problem.reason}`);
 }
 
 export function makeOffer(
@@ -61,8 +94,13 @@ export function makeOffer(
   peerKey: string,
   offerId: string,
   inputs: readonly OfferInput[],
+  wire: readonly CheckedFile[],
 ): Transfer {
-  const files = inputs.map((f, index) => newFile(index, f.path, f.path, f.size, f.hash));
+  // `path` is the application's (its name here); `offeredPath` what the receiver is told.
+  const files = inputs.map((f, index) => {
+    const mapped = wire[index] ?? { path: f.path, renamed: false };
+    return newFile(index, mapped.path, f.path, f.size, f.hash, mapped.renamed);
+  });
   const totalSize = files.reduce((sum, f) => sum + f.size, 0);
   const transfer = ctx.table.add({
     direction: 'send',
@@ -186,6 +224,12 @@ function verdictFailure(result: Exclude<Verdict, 'verified'>) {
     not_a_folder: "a file is in the way of one of its folders at the receiver's",
     no_free_name: 'the receiver has no free name for it',
     busy: 'the receiver is already receiving the same file',
+    stalled:
+      'the receiver stopped waiting: too little came for too long; what arrived is kept there, and it goes on when offered again',
   };
-  return { reason: result, message: words[result], resumable: result === 'disk_full' };
+  return {
+    reason: result,
+    message: words[result],
+    resumable: result === 'disk_full' || result === 'stalled',
+  };
 }

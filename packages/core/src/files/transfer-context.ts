@@ -26,6 +26,12 @@ export interface FileTransferOptions {
   readonly limits?: Partial<TransferLimits>;
   /** Random bytes for offer ids (tests pass a seeded source). */
   readonly randomBytes?: (length: number) => Uint8Array;
+  /**
+   * Offer each path mapped as the receiver maps it (PROTOCOL.md Files: names, the sender's
+   * SHOULD). Default true; false offers paths as given: only for a test playing a sender that
+   * does not (a stranger's `../../x`), to see what the receiver does with it.
+   */
+  readonly mapNames?: boolean;
 }
 
 export interface ResolvedFileOptions {
@@ -35,6 +41,7 @@ export interface ResolvedFileOptions {
   readonly progressEveryMs: number;
   readonly limits: TransferLimits;
   readonly randomBytes: (length: number) => Uint8Array;
+  readonly mapNames: boolean;
 }
 
 /** What the engine counted: what it refused from peers never throws, it is counted here. */

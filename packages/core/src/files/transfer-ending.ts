@@ -36,7 +36,7 @@ export function settleFile(
     advanceFile(file, 'verify');
     transfer.verified++;
   }
-  releaseFile(ctx, transfer, file);
+  releaseFile(ctx, transfer, file, failure?.resumable ?? false);
   transfer.settled++;
   if (transfer.settled < transfer.files.length) return;
   if (!advance(transfer, 'settled')) return;
@@ -85,7 +85,8 @@ export function stopDataStream(
 
 /**
  * What a file held goes back: a sender's source is released and its data stream's buffers
- * dropped; a receiver's partial file is discarded (failed for good) or, `keep`, closed for a resume.
+ * dropped; a receiver's partial file is discarded (failed for good) or, `keep` (interrupted, or a
+ * failure that is resumable: the disk filled, the receive stalled), closed for a resume.
  * A receiver's file being finished (its verdict not written yet) is told `close` too when kept:
  * its finish goes on, and the storage records where it placed the file, so that when the sender
  * offers it again (it heard no verdict) the storage answers that it holds it all, and no second
@@ -123,8 +124,7 @@ function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFil
     pipe.filled = 0;
   }
   file.partialOpen = false;
-  const resumable = keep || file.failure === 'disk_full';
-  ctx.request({ kind: resumable ? 'close' : 'discard', transfer: transfer.id, file: file.index });
+  ctx.request({ kind: keep ? 'close' : 'discard', transfer: transfer.id, file: file.index });
 }
 
 /** The receiver said no (`by` local: we declined; peer: it declined our offer). */

@@ -19,6 +19,16 @@ export const TRANSFER_LIMITS = {
   maxPendingPathBytes: 4 * 1024 * 1024,
   /** Offers being received at once (accepted, not done), in all sessions together. */
   maxActiveReceives: 32,
+  /**
+   * An accepted receive must get this much (bytes written; a file whose data ended counts
+   * `stallFileBytes`) in each window of `stallWindowMs` spent waiting on its sender, or it ends
+   * `stalled` (receive-stalls.ts); when every slot is taken, one behind that pace after
+   * `stallGraceMs` of its window makes room for a new offer.
+   */
+  stallWindowMs: 30_000,
+  stallFloorBytes: 16 * 1024,
+  stallGraceMs: 5_000,
+  stallFileBytes: 1024,
   /** Transfers that ended kept for `list` (the oldest forgotten first). */
   maxEndedKept: 64,
 } as const;

@@ -16,6 +16,7 @@ import type {
   TransferState,
 } from './file-events.js';
 import type { ProgressEstimator } from './progress.js';
+import type { ReceivePace } from './receive-stalls.js';
 
 /** The sender's side of a file's data stream: reads asked for, bytes read and not yet written. */
 export interface SendPipe {
@@ -62,8 +63,9 @@ export interface ReceivePipe {
 
 export interface TransferFile {
   readonly index: number;
+  /** The path on the wire (send: the application's, mapped as the receiver maps it). */
   readonly offeredPath: string;
-  /** receive: the safe relative path; send: the offered path. */
+  /** receive: the safe relative path; send: the application's path. */
   readonly path: string;
   readonly renamed: boolean;
   readonly size: number;
@@ -102,6 +104,8 @@ export interface Transfer {
   settled: number;
   verified: number;
   progress: ProgressEstimator | undefined;
+  /** receive, while accepted: what arrived in its window of waiting on the sender (receive-stalls.ts). */
+  pace: ReceivePace | undefined;
   /** send: files wanted and not yet started, in the order asked. */
   readonly wanted: number[];
   /** send: the file whose bytes are being written (one at a time per offer). */
@@ -162,6 +166,7 @@ export class TransferTable {
       settled: 0,
       verified: 0,
       progress: undefined,
+      pace: undefined,
       wanted: [],
       writing: undefined,
       ...fields,

@@ -92,6 +92,8 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   /** Engine calls in progress (an event the peer emits from inside one is handled in the engine's inbox). */
   private depth = 0;
   private pumping = false;
+  /** The engine's next tick (its nextDeadline): one timer, moved when the deadline moves. */
+  private timer: { at: number; handle: NodeJS.Timeout } | undefined;
   private pumpAgain = false;
   private closed = false;
   private readonly onPeerEvent = (event: NetchatEvent) => this.peerEvent(event);
@@ -224,7 +226,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     this.closed = true;
     this.reoffers.close();
     this.call(() => this.engine.interruptAll(this.peer.now()));
-    this.pump();
+    this.pump(); // closed: its timer is cleared
     await this.storage.idle();
     await Promise.all(this.sweeps);
     this.peer.off('event', this.onPeerEvent);
@@ -299,6 +301,27 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     } finally {
       this.pumping = false;
     }
+    this.armTimer();
+  }
+
+  /** Sets the timer for the engine's next deadline (a receive's stall check), or clears it. */
+  private armTimer(): void {
+    const at = this.closed ? undefined : this.engine.nextDeadline();
+    if (this.timer && this.timer.at === at) return;
+    if (this.timer) clearTimeout(this.timer.handle);
+    this.timer = undefined;
+    if (at === undefined) return;
+    const handle = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.closed) return;
+        this.call(() => this.engine.tick(this.peer.now()));
+        this.pump();
+      },
+      Math.max(0, at - this.peer.now()),
+    );
+    handle.unref();
+    this.timer = { at, handle };
   }
 
   private answer(id: number, outcome: Parameters<FileTransfers['complete']>[1]): void {

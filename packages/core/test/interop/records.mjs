@@ -27,6 +27,7 @@ export const VERDICTS = [
   'not_a_folder',
   'no_free_name',
   'busy',
+  'stalled',
 ];
 export const FAILURES = ['source_changed', 'read_failed', 'not_a_file'];
 const utf8 = new TextEncoder();

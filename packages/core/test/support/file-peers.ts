@@ -54,6 +54,22 @@ export class FilePeer {
     storage.engine = this.engine;
     storage.onAnswered = () => this.pump();
     net.attach(storage, `clock-${node.address.host}`, node.address.port);
+    // The engine's own deadline (its stall checks), on the network's virtual time.
+    net.attach(
+      {
+        handleDatagram: () => undefined,
+        handleTimeout: (now) => {
+          if (!this.alive) return;
+          this.engine.tick(now);
+          this.pump();
+        },
+        nextTimeout: () => (this.alive ? this.engine.nextDeadline() : undefined),
+        pollTransmit: () => undefined,
+        pollEvent: () => undefined,
+      },
+      `ticks-${node.address.host}`,
+      node.address.port,
+    );
     listen(net, (from, event) => {
       if (from !== node || !this.alive) return;
       this.engine.handle(event, net.now);

@@ -5,6 +5,7 @@
  * is how the tests play a hostile peer that holds a valid key and takes files.
  */
 import {
+  contentHash,
   type FileRecord,
   frameRecord,
   type NetchatEvent,
@@ -12,6 +13,7 @@ import {
   type StreamId,
 } from '../../src/index.js';
 import { RecordReader } from '../../src/files/record-reader.js';
+import { randomData } from './partial-files.js';
 import { listen } from './stream-apps.js';
 import type { Node, VirtualNetwork } from './virtual-network.js';
 
@@ -57,6 +59,11 @@ export class RawFiles {
     const stream = this.open();
     this.write(stream, bytes, finish);
     return stream;
+  }
+
+  /** More bytes on a stream of ours (a trickle), finished after them if `finish`. */
+  more(stream: StreamId, bytes: Uint8Array, finish = false): void {
+    this.write(stream, bytes, finish);
   }
 
   private open(): StreamId {
@@ -125,4 +132,28 @@ export class RawFiles {
   of<T extends FileRecord['type']>(type: T): Extract<FileRecord, { type: T }>[] {
     return this.heard.filter((r): r is Extract<FileRecord, { type: T }> => r.type === type);
   }
+}
+
+let nextId = 1;
+/** A new offer id (8 bytes), each one once. */
+export function offerId(): Uint8Array {
+  const id = new Uint8Array(8);
+  new DataView(id.buffer).setUint32(4, nextId++);
+  return id;
+}
+
+/** An offer's records: its header and one record per file. */
+export function offerOf(
+  files: { path: string; size?: number; data?: Uint8Array }[],
+  id = offerId(),
+): FileRecord[] {
+  const listed = files.map((f) => {
+    const data = f.data ?? randomData(Math.min(f.size ?? 10, 100));
+    return { path: f.path, size: f.size ?? data.length, hash: Buffer.from(contentHash(data), 'hex') };
+  });
+  const totalSize = listed.reduce((sum, f) => sum + f.size, 0);
+  return [
+    { type: 'offer', offer: id, files: listed.length, totalSize },
+    ...listed.map((f, index) => ({ type: 'offer_file' as const, offer: id, index, ...f })),
+  ];
 }
