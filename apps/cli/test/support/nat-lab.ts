@@ -49,6 +49,8 @@ const made: string[] = [];
 
 export type NatMode = 'eim' | 'random';
 export type Side = 'a' | 'b';
+/** What a router does to the datagrams it forwards (nat-lab.sh's sub-commands of that name). */
+export type RouterAction = 'loss' | 'cut' | 'restore' | 'rate' | 'rebind' | 'duplicate' | 'reorder';
 
 /** One lab: the namespaces PREFIX-pub, -ra, -rb, -a, -b (nat-lab.sh's picture). */
 export class NatLab {
@@ -63,13 +65,22 @@ export class NatLab {
     if (up.status !== 0) throw new Error(`nat-lab.sh up failed: ${up.stderr}`);
   }
 
-  /** Runs one of nat-lab.sh's router sub-commands (loss, cut, restore, rate, rebind) on a side. */
-  router(action: 'loss' | 'cut' | 'restore' | 'rate' | 'rebind', side: Side, ...args: string[]): void {
+  /** Runs one of nat-lab.sh's router sub-commands on a side (c: the home a laptop moved to). */
+  router(action: RouterAction, side: Side | 'c', ...args: string[]): void {
     const done = spawnSync(labScript, [action, this.prefix, side, ...args], {
       encoding: 'utf8',
       timeout: 10_000,
     });
     if (done.status !== 0) throw new Error(`nat-lab.sh ${action} ${side} failed: ${done.stderr}`);
+  }
+
+  /**
+   * Carries home a's laptop to home c (nat-lab.sh move): same private address and sockets, a new
+   * router, so the world sees it at 10.200.0.4 instead of 10.200.0.2.
+   */
+  moveLaptop(): void {
+    const done = spawnSync(labScript, ['move', this.prefix], { encoding: 'utf8', timeout: 10_000 });
+    if (done.status !== 0) throw new Error(`nat-lab.sh move failed: ${done.stderr}`);
   }
 
   /** The rendezvous on 10.200.0.1:3478 (MARKER: plaintext it counts; a relay budget in bytes/s). */
@@ -87,11 +98,13 @@ export class NatLab {
 
   /**
    * netchat in a home (a at 192.168.1.2, b at 192.168.2.2) or on the public network beside the
-   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME.
+   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME; `port`: the
+   * one to listen on (0: any, as a test normally asks; a fixed one to start a program again there).
    */
-  netchat(side: Side | 'pub', args: string[], home?: string): NetchatProcess {
+  netchat(side: Side | 'pub', args: string[], home?: string, port = 0): NetchatProcess {
     const host = { a: '192.168.1.2', b: '192.168.2.2', pub: '10.200.0.1' }[side];
-    return new NetchatProcess(['0', '--host', host, ...args], home ? { NETCHAT_HOME: home } : {}, {
+    const at = [String(port), '--host', host];
+    return new NetchatProcess([...at, ...args], home ? { NETCHAT_HOME: home } : {}, {
       wrapper: this.wrapper(side),
     });
   }
