@@ -24,8 +24,8 @@
 #                                            has no netem, so no duplication out of the home)
 #   nat-lab.sh reorder PREFIX SIDE PROBABILITY
 #                                            hold back that share of what comes into the home in a
-#                                            slow queue of its own (tc prio + tbf, marked by
-#                                            iptables), so what came after it overtakes it
+#                                            slow queue of its own (tc htb, picked by iptables
+#                                            CLASSIFY), so what came after it overtakes it
 #   nat-lab.sh move PREFIX                   carry P-a's laptop from home a to home c: its link to
 #                                            router a is unplugged and one to router c plugged in
 #   nat-lab.sh cut PREFIX SIDE               drop everything it forwards, both ways (a cable cut)
@@ -81,14 +81,16 @@ case $action in
       --probability "$4" -j TEE --gateway "$(home_address)"
     exit 0 ;;
   reorder)
-    # Band 1 of a prio qdisc is the ordinary path; marked datagrams go to band 2, a token bucket of
-    # 64 kbit/s that holds them (one datagram of 1200 bytes waits about 0.15 s), so later ones pass.
+    # An htb qdisc on the home's link: class 1 is the ordinary path, class 2 a slow one (1 Mbit/s:
+    # a datagram of 1200 bytes waits 10 ms there, more once a few queue up) for the share
+    # iptables CLASSIFYs into it, so what came after a held-back datagram overtakes it. (This
+    # kernel has neither netem nor the prio qdisc nor the fw classifier; htb, CLASSIFY it has.)
     dev="${p}i$side"
-    in_router tc qdisc replace dev "$dev" root handle 1: prio bands 2 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
-    in_router tc qdisc replace dev "$dev" parent 1:2 handle 20: tbf rate 64kbit burst 1600 limit 100000
-    in_router tc filter replace dev "$dev" parent 1: protocol ip handle 7 fw flowid 1:2
+    in_router tc qdisc replace dev "$dev" root handle 1: htb default 1
+    in_router tc class replace dev "$dev" parent 1: classid 1:1 htb rate 10gbit quantum 1514
+    in_router tc class replace dev "$dev" parent 1: classid 1:2 htb rate 1mbit ceil 1mbit quantum 1514
     in_router iptables -t mangle -A FORWARD -i "${p}w$side" -p udp -m statistic --mode random \
-      --probability "$4" -j MARK --set-mark 7
+      --probability "$4" -j CLASSIFY --set-class 1:2
     exit 0 ;;
   restore)
     in_router iptables -F FORWARD

@@ -110,10 +110,35 @@ export class NatLab {
   }
 
   /** What a router's conntrack holds for UDP (conntrack -L). */
-  conntrack(side: Side): string {
+  conntrack(side: Side | 'c'): string {
     return spawnSync('ip', ['netns', 'exec', `${this.prefix}-r${side}`, 'conntrack', '-L', '-p', 'udp'], {
       encoding: 'utf8',
     }).stdout;
+  }
+
+  /**
+   * The bytes and datagrams a home's link carried so far (its own end: tx what the home sent, rx
+   * what reached it), from the kernel's counters (ip -s link).
+   */
+  homeLink(side: Side): { txBytes: number; rxBytes: number; txPackets: number; rxPackets: number } {
+    const shown = spawnSync(
+      'ip',
+      ['-n', `${this.prefix}-${side}`, '-j', '-s', 'link', 'show', `${this.prefix}h${side}`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const [link] = JSON.parse(shown.stdout || '[]') as {
+      stats64: Record<'tx' | 'rx', Record<string, number>>;
+    }[];
+    if (!link) throw new Error(`no link ${this.prefix}h${side}: ${shown.stderr}`);
+    const { tx, rx } = link.stats64;
+    return {
+      txBytes: Number(tx.bytes),
+      rxBytes: Number(rx.bytes),
+      txPackets: Number(tx.packets),
+      rxPackets: Number(rx.packets),
+    };
   }
 
   /** The router's FORWARD chain with its counters (iptables -L -v -x), to say what it dropped. */
@@ -124,6 +149,27 @@ export class NatLab {
       {
         encoding: 'utf8',
       },
+    ).stdout;
+  }
+
+  /** The router's mangle FORWARD chain with its counters: what duplicate and reorder matched. */
+  mangleRules(side: Side): string {
+    return spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        `${this.prefix}-r${side}`,
+        'iptables',
+        '-t',
+        'mangle',
+        '-L',
+        'FORWARD',
+        '-v',
+        '-x',
+        '-n',
+      ],
+      { encoding: 'utf8' },
     ).stdout;
   }
 
