@@ -7,7 +7,16 @@
  */
 import { temporaryDirectory } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventsOf, labMissing, NatLab, randomFile, removeLabs, sha256, until } from './support/nat-lab.js';
+import {
+  eventsOf,
+  type LabRendezvous,
+  labMissing,
+  NatLab,
+  randomFile,
+  removeLabs,
+  sha256,
+  until,
+} from './support/nat-lab.js';
 import type { NetchatProcess } from './support/netchat-process.js';
 
 if (labMissing)
@@ -23,8 +32,8 @@ const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(
  * bob in home b taking every chat and file; `alice(port)` starts alice in home a (always the same
  * home, so the same key and unfinished transfers) asking bob by fingerprint, with `extra` flags.
  */
-async function bobAndAlice(lab: NatLab) {
-  await lab.rendezvous();
+async function bobAndAlice(lab: NatLab, rendezvous?: LabRendezvous) {
+  if (!rendezvous) await lab.rendezvous();
   const downloads = temporaryDirectory('nat-lab-dl-');
   const bob = lab.netchat('b', [
     ...FAST,
@@ -118,6 +127,105 @@ describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again',
     console.log(
       `[nat-lab-restart] alice killed mid-transfer (bob reported ${heldAtKill} bytes), started again on port ${port}: resumed at ${offset}, file verified and alice exited 0 ${took} s after the restart; bob saw: ${story(bob, seen)}`,
     );
+  }, 90_000);
+
+  // FOUND BY THIS LAB, not fixed here (packages/client): alice started again on a NEW port while
+  // bob's chat with her old port is still open. bob's endpoint sees her key proved from another
+  // address and probes the old chat (PROTOCOL.md, *Channels, restarts and limits*), but her
+  // request reaches bob's ChatClient in the same moment, before the probe can fail: it is in a
+  // chat, so it declines her `busy` ("in another chat"), she exits 3, and only then, a round trip
+  // or two later, is the old chat lost. A person who restarts `netchat 0` (any port) is turned
+  // away once; a script gives up. Passes once a request from the key of an open chat's peer waits
+  // for that chat's probe before being refused as busy.
+  it.fails('alice killed with SIGKILL mid-chat and started again on a new port: bob takes her new request (his old chat with her is probed and lost)', async () => {
+    const lab = new NatLab('eim');
+    const { bob, alice } = await bobAndAlice(lab);
+    const first = alice();
+    await first.waitForEvent('accepted', 15_000);
+    first.type('before the kill');
+    await bob.waitFor('"text":"before the kill"');
+    const seen = bob.events().length;
+    await first.kill('SIGKILL');
+    const start = performance.now();
+    const again = alice();
+    const answered = () => eventsOf(again, 'accepted').length + eventsOf(again, 'declined').length > 0;
+    await until(answered, 'an answer to alice started again', 20_000);
+    const answer = seconds(start);
+    await until(() => eventsOf(bob, 'lost').length > 0, 'bob to lose the old chat', 10_000);
+    const declined = eventsOf(again, 'declined').map((e) => `declined(${e.reason}: ${e.detail})`);
+    console.log(
+      `[nat-lab-restart] alice killed mid-chat, started again on a new port: answered after ${answer} s, ${declined.join('') || 'accepted'}; bob lost the old chat ${seconds(start)} s after; bob saw: ${story(bob, seen)}`,
+    );
+    expect(declined).toEqual([]);
+    again.type('after the restart');
+    await bob.waitFor('"text":"after the restart"', 10_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+  }, 60_000);
+
+  /**
+   * alice and bob in a relayed chat (port-randomising NATs); once a line went through, the
+   * rendezvous is killed and started again on its address, and alice types another line. Waits
+   * until it arrives or alice's chat is lost.
+   */
+  async function relayedChatAcrossRestart() {
+    const lab = new NatLab('random');
+    const first = await lab.rendezvous();
+    const { bob, alice } = await bobAndAlice(lab, first);
+    const chat = alice();
+    await chat.waitForEvent('accepted', 20_000);
+    expect(eventsOf(chat, 'accepted')[0]).toMatchObject({ peer: expect.stringMatching(/^relay:\d+$/) });
+    chat.type('before the restart');
+    await bob.waitFor('"text":"before the restart"');
+    await chat.waitForEvent('delivered');
+    const seen = bob.events().length;
+    await first.kill('SIGKILL');
+    const start = performance.now();
+    const second = await lab.rendezvous();
+    chat.type('after the restart');
+    const arrived = () => bob.stdout.includes('"text":"after the restart"');
+    await until(() => arrived() || eventsOf(chat, 'lost').length > 0, 'the line, or the chat lost', 30_000);
+    console.log(
+      `[nat-lab-restart] rendezvous restarted under a relayed chat: the next line ${arrived() ? 'arrived' : 'did not: the chat was lost'} after ${seconds(start)} s; bob saw: ${story(bob, seen)}`,
+    );
+    const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+    return { lab, bob, chat, second, arrived, fingerprint };
+  }
+
+  it('the rendezvous killed and started again under a relayed chat: the chat is lost, said on both sides (the line not delivered, exit 4); both register again, and a new chat between them goes through the new relay', async () => {
+    const { lab, bob, chat, second, fingerprint } = await relayedChatAcrossRestart();
+    await bob.waitForEvent('lost', 10_000);
+    chat.endInput();
+    expect(await chat.exited, chat.stdout + chat.stderr).toBe(4);
+    expect(bob.stdout).not.toContain('"text":"after the restart"');
+    expect(eventsOf(chat, 'delivered')).toHaveLength(1);
+    expect(eventsOf(chat, 'failed')).toMatchObject([{ messageId: 2, reason: 'lost' }]);
+    // bob registers with the new rendezvous by himself; then a new chat opens through its relay.
+    await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./, 30_000, 2);
+    const start = performance.now();
+    const again = lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint]);
+    await again.waitForEvent('accepted', 30_000);
+    expect(eventsOf(again, 'accepted')[0]).toMatchObject({ peer: expect.stringMatching(/^relay:\d+$/) });
+    again.type('through the new relay');
+    await bob.waitFor('"text":"through the new relay"', 10_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    expect((await second.stats()).relayed).toBeGreaterThan(0);
+    console.log(`[nat-lab-restart] after the restart a new relayed chat opened in ${seconds(start)} s`);
+  }, 90_000);
+
+  // FOUND BY THIS LAB, not fixed here (packages/core, rendezvous): a relayed chat does not survive
+  // the rendezvous's restart, even when both peers have registered again before the chat's
+  // liveness runs out (tried with --miss-limit 12: both registered again, the new rendezvous
+  // relayed 0 packets, the chat lost at 12.5 s). The relay pair lived only in the old process's
+  // memory, and nothing makes one again for a chat already open: the peers' refinds (*Finding a
+  // peer again*) go out at the first missed heartbeat, while they are not yet registered, and a
+  // relayed chat's path is not re-paired through the new registration. Passes once it is.
+  it.fails('the rendezvous killed and started again under a relayed chat: the chat goes on through the new relay', async () => {
+    const { chat, arrived } = await relayedChatAcrossRestart();
+    expect(arrived()).toBe(true);
+    chat.endInput();
+    expect(await chat.exited, chat.stdout + chat.stderr).toBe(0);
   }, 90_000);
 
   it('the rendezvous killed with SIGKILL and started again on its address: alice and bob register again by themselves, and alice finds bob by fingerprint', async () => {
