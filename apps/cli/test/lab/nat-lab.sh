@@ -12,7 +12,8 @@
 # the world sees it at a new public address.
 #
 # A router drops every unsolicited UDP datagram to itself (as home routers do), so only what a
-# home asked for (conntrack) gets in.   usage: nat-lab.sh up|down PREFIX [eim|random]
+# home asked for (conntrack) gets in.   usage: nat-lab.sh up|down PREFIX [eim|random] [eim|random]
+# (the second mode: home c's router, if it differs from the others')
 #
 # What a test does to a router on a living lab (SIDE is a or b; each prints nothing and exits 0):
 #   nat-lab.sh loss PREFIX SIDE PROBABILITY [in|out]
@@ -40,7 +41,7 @@
 # lab whose process is gone (a run killed before its clean-up) is known stale: `up` removes those
 # first, and `nat-lab.sh sweep` does only that. A lab of a living process is never touched.
 set -euo pipefail
-action=$1 p=${2:-} mode=${3:-eim}
+action=$1 p=${2:-} mode=${3:-eim} mode_c=${4:-${3:-eim}}
 
 sweep() {
   local ns owner
@@ -147,8 +148,9 @@ router() { # side, router's public address, home prefix (192.168.N); home c: no 
   ip -n "$r" link set "${p}w$side" up
   [ "$side" = c ] || home_link
   ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
-  local random=()
-  [ "$mode" = random ] && random=(--random-fully)
+  local random=() its_mode=$mode
+  [ "$side" = c ] && its_mode=$mode_c
+  [ "$its_mode" = random ] && random=(--random-fully)
   ip netns exec "$r" iptables -t nat -A POSTROUTING -o "${p}w$side" -j MASQUERADE "${random[@]}"
   ip netns exec "$r" iptables -A INPUT -i "${p}w$side" -p udp -j DROP
 }

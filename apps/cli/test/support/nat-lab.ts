@@ -56,12 +56,13 @@ export type RouterAction = 'loss' | 'cut' | 'restore' | 'rate' | 'rebind' | 'dup
 export class NatLab {
   readonly prefix: string;
 
-  constructor(mode: NatMode) {
+  /** `mode`: the routers' NATs; `homeC`: home c's (where a laptop moves), if it differs. */
+  constructor(mode: NatMode, homeC: NatMode = mode) {
     // Unique to this process (two suites may run side by side), and short: interface names are
     // the prefix plus two characters, within Linux's 15.
     this.prefix = `n${process.pid.toString(36)}x${serial++}`;
     made.push(this.prefix);
-    const up = spawnSync(labScript, ['up', this.prefix, mode], { encoding: 'utf8', timeout: 30_000 });
+    const up = spawnSync(labScript, ['up', this.prefix, mode, homeC], { encoding: 'utf8', timeout: 30_000 });
     if (up.status !== 0) throw new Error(`nat-lab.sh up failed: ${up.stderr}`);
   }
 
