@@ -9,10 +9,22 @@
  */
 import { temporaryDirectory } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventsOf, labMissing, NatLab, randomFile, removeLabs, sha256 } from './support/nat-lab.js';
+import {
+  eventsOf,
+  labCannotSpoil,
+  labMissing,
+  NatLab,
+  randomFile,
+  removeLabs,
+  sha256,
+} from './support/nat-lab.js';
 
 if (labMissing)
   console.log(`[nat-lab-loss] skipped: ${labMissing} (needs root, iproute2 with tc, and iptables)`);
+/** Why duplication and reordering cannot be tried here ('' when they can). */
+const cannotSpoil = labCannotSpoil();
+if (cannotSpoil && !labMissing)
+  console.log(`[nat-lab-loss] duplication and reordering skipped: ${cannotSpoil}`);
 
 afterEach(removeLabs);
 
@@ -102,27 +114,35 @@ describe.skipIf(labMissing !== '')('NAT lab: loss, duplication and reordering', 
     console.log(`[nat-lab-loss] 10 % both ways: ${figures}; the router dropped ${dropped} datagrams`);
   }, 200_000);
 
-  it('10 % of what comes into each home delivered twice (iptables TEE): nothing arrives twice, the file is verified', async () => {
-    const { lab, figures } = await fileThroughBadRouter((lab) => {
-      lab.router('duplicate', 'a', '0.1');
-      lab.router('duplicate', 'b', '0.1');
-    });
-    const doubled = matched(lab.mangleRules('b'), 'TEE') + matched(lab.mangleRules('a'), 'TEE');
-    expect(doubled).toBeGreaterThan(1000);
-    console.log(
-      `[nat-lab-loss] 10 % duplicated into each home: ${figures}; the routers doubled ${doubled} datagrams`,
-    );
-  }, 200_000);
+  it.skipIf(cannotSpoil !== '')(
+    '10 % of what comes into each home delivered twice (iptables TEE): nothing arrives twice, the file is verified',
+    async () => {
+      const { lab, figures } = await fileThroughBadRouter((lab) => {
+        lab.router('duplicate', 'a', '0.1');
+        lab.router('duplicate', 'b', '0.1');
+      });
+      const doubled = matched(lab.mangleRules('b'), 'TEE') + matched(lab.mangleRules('a'), 'TEE');
+      expect(doubled).toBeGreaterThan(1000);
+      console.log(
+        `[nat-lab-loss] 10 % duplicated into each home: ${figures}; the routers doubled ${doubled} datagrams`,
+      );
+    },
+    200_000,
+  );
 
-  it('5 % of what comes into each home held back and overtaken (a slow queue): the file is verified and every line in order', async () => {
-    const { lab, figures } = await fileThroughBadRouter((lab) => {
-      lab.router('reorder', 'a', '0.05');
-      lab.router('reorder', 'b', '0.05');
-    });
-    const heldBack = matched(lab.mangleRules('b'), 'CLASSIFY') + matched(lab.mangleRules('a'), 'CLASSIFY');
-    expect(heldBack).toBeGreaterThan(500);
-    console.log(
-      `[nat-lab-loss] 5 % reordered into each home: ${figures}; the routers held back ${heldBack} datagrams`,
-    );
-  }, 200_000);
+  it.skipIf(cannotSpoil !== '')(
+    '5 % of what comes into each home held back and overtaken (a slow queue): the file is verified and every line in order',
+    async () => {
+      const { lab, figures } = await fileThroughBadRouter((lab) => {
+        lab.router('reorder', 'a', '0.05');
+        lab.router('reorder', 'b', '0.05');
+      });
+      const heldBack = matched(lab.mangleRules('b'), 'CLASSIFY') + matched(lab.mangleRules('a'), 'CLASSIFY');
+      expect(heldBack).toBeGreaterThan(500);
+      console.log(
+        `[nat-lab-loss] 5 % reordered into each home: ${figures}; the routers held back ${heldBack} datagrams`,
+      );
+    },
+    200_000,
+  );
 });

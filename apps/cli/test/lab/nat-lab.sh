@@ -54,6 +54,20 @@ sweep() {
 }
 if [ "$action" = sweep ]; then sweep; exit 0; fi
 
+# `nat-lab.sh probe PREFIX`: whether this kernel can duplicate and reorder (TEE, CLASSIFY, htb),
+# tried in a namespace of its own that is removed at once; prints what is missing, or nothing.
+if [ "$action" = probe ]; then
+  ns="$p-pub" missing=()
+  ip netns add "$ns"
+  trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
+  ip -n "$ns" link add "${p}v0" type veth peer name "${p}v1"
+  ip netns exec "$ns" iptables -t mangle -A FORWARD -j TEE --gateway 192.168.1.2 2>/dev/null || missing+=(TEE)
+  ip netns exec "$ns" iptables -t mangle -A FORWARD -j CLASSIFY --set-class 1:2 2>/dev/null || missing+=(CLASSIFY)
+  ip netns exec "$ns" tc qdisc add dev "${p}v0" root handle 1: htb default 1 2>/dev/null || missing+=(htb)
+  echo "${missing[*]}"
+  exit 0
+fi
+
 down() {
   for ns in "$p-a" "$p-b" "$p-ra" "$p-rb" "$p-rc" "$p-pub"; do ip netns del "$ns" 2>/dev/null || true; done
 }

@@ -45,6 +45,21 @@ export class LabRendezvous extends ProgramProcess {
 }
 
 let serial = 0;
+
+/**
+ * What the kernel lacks to duplicate and reorder (nat-lab.sh probe: iptables TEE and CLASSIFY, tc
+ * htb), '' when it has them all; asked in a namespace of this process's, removed at once.
+ */
+export function labCannotSpoil(): string {
+  if (labMissing) return labMissing;
+  const probed = spawnSync(labScript, ['probe', `n${process.pid.toString(36)}x${serial++}`], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (probed.status !== 0) return `nat-lab.sh probe failed: ${probed.stderr}`;
+  const missing = probed.stdout.trim();
+  return missing ? `no ${missing} in this kernel` : '';
+}
 const made: string[] = [];
 
 export type NatMode = 'eim' | 'random';
