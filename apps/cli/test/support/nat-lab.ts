@@ -45,31 +45,58 @@ export class LabRendezvous extends ProgramProcess {
 }
 
 let serial = 0;
+
+/**
+ * What the kernel lacks to duplicate and reorder (nat-lab.sh probe: iptables TEE and CLASSIFY, tc
+ * htb), '' when it has them all; asked in a namespace of this process's, removed at once.
+ */
+export function labCannotSpoil(): string {
+  if (labMissing) return labMissing;
+  const probed = spawnSync(labScript, ['probe', `n${process.pid.toString(36)}x${serial++}`], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (probed.status !== 0) return `nat-lab.sh probe failed: ${probed.stderr}`;
+  const missing = probed.stdout.trim();
+  return missing ? `no ${missing} in this kernel` : '';
+}
 const made: string[] = [];
 
 export type NatMode = 'eim' | 'random';
 export type Side = 'a' | 'b';
+/** What a router does to the datagrams it forwards (nat-lab.sh's sub-commands of that name). */
+export type RouterAction = 'loss' | 'cut' | 'restore' | 'rate' | 'rebind' | 'duplicate' | 'reorder';
 
 /** One lab: the namespaces PREFIX-pub, -ra, -rb, -a, -b (nat-lab.sh's picture). */
 export class NatLab {
   readonly prefix: string;
 
-  constructor(mode: NatMode) {
+  /** `mode`: the routers' NATs; `homeC`: home c's (where a laptop moves), if it differs. */
+  constructor(mode: NatMode, homeC: NatMode = mode) {
     // Unique to this process (two suites may run side by side), and short: interface names are
     // the prefix plus two characters, within Linux's 15.
     this.prefix = `n${process.pid.toString(36)}x${serial++}`;
     made.push(this.prefix);
-    const up = spawnSync(labScript, ['up', this.prefix, mode], { encoding: 'utf8', timeout: 30_000 });
+    const up = spawnSync(labScript, ['up', this.prefix, mode, homeC], { encoding: 'utf8', timeout: 30_000 });
     if (up.status !== 0) throw new Error(`nat-lab.sh up failed: ${up.stderr}`);
   }
 
-  /** Runs one of nat-lab.sh's router sub-commands (loss, cut, restore, rate, rebind) on a side. */
-  router(action: 'loss' | 'cut' | 'restore' | 'rate' | 'rebind', side: Side, ...args: string[]): void {
+  /** Runs one of nat-lab.sh's router sub-commands on a side (c: the home a laptop moved to). */
+  router(action: RouterAction, side: Side | 'c', ...args: string[]): void {
     const done = spawnSync(labScript, [action, this.prefix, side, ...args], {
       encoding: 'utf8',
       timeout: 10_000,
     });
     if (done.status !== 0) throw new Error(`nat-lab.sh ${action} ${side} failed: ${done.stderr}`);
+  }
+
+  /**
+   * Carries home a's laptop to home c (nat-lab.sh move): same private address and sockets, a new
+   * router, so the world sees it at 10.200.0.4 instead of 10.200.0.2.
+   */
+  moveLaptop(): void {
+    const done = spawnSync(labScript, ['move', this.prefix], { encoding: 'utf8', timeout: 10_000 });
+    if (done.status !== 0) throw new Error(`nat-lab.sh move failed: ${done.stderr}`);
   }
 
   /** The rendezvous on 10.200.0.1:3478 (MARKER: plaintext it counts; a relay budget in bytes/s). */
@@ -87,20 +114,47 @@ export class NatLab {
 
   /**
    * netchat in a home (a at 192.168.1.2, b at 192.168.2.2) or on the public network beside the
-   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME.
+   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME; `port`: the
+   * one to listen on (0: any, as a test normally asks; a fixed one to start a program again there).
    */
-  netchat(side: Side | 'pub', args: string[], home?: string): NetchatProcess {
+  netchat(side: Side | 'pub', args: string[], home?: string, port = 0): NetchatProcess {
     const host = { a: '192.168.1.2', b: '192.168.2.2', pub: '10.200.0.1' }[side];
-    return new NetchatProcess(['0', '--host', host, ...args], home ? { NETCHAT_HOME: home } : {}, {
+    const at = [String(port), '--host', host];
+    return new NetchatProcess([...at, ...args], home ? { NETCHAT_HOME: home } : {}, {
       wrapper: this.wrapper(side),
     });
   }
 
   /** What a router's conntrack holds for UDP (conntrack -L). */
-  conntrack(side: Side): string {
+  conntrack(side: Side | 'c'): string {
     return spawnSync('ip', ['netns', 'exec', `${this.prefix}-r${side}`, 'conntrack', '-L', '-p', 'udp'], {
       encoding: 'utf8',
     }).stdout;
+  }
+
+  /**
+   * The bytes and datagrams a home's link carried so far (its own end: tx what the home sent, rx
+   * what reached it), from the kernel's counters (ip -s link).
+   */
+  homeLink(side: Side): { txBytes: number; rxBytes: number; txPackets: number; rxPackets: number } {
+    const shown = spawnSync(
+      'ip',
+      ['-n', `${this.prefix}-${side}`, '-j', '-s', 'link', 'show', `${this.prefix}h${side}`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const [link] = JSON.parse(shown.stdout || '[]') as {
+      stats64: Record<'tx' | 'rx', Record<string, number>>;
+    }[];
+    if (!link) throw new Error(`no link ${this.prefix}h${side}: ${shown.stderr}`);
+    const { tx, rx } = link.stats64;
+    return {
+      txBytes: Number(tx.bytes),
+      rxBytes: Number(rx.bytes),
+      txPackets: Number(tx.packets),
+      rxPackets: Number(rx.packets),
+    };
   }
 
   /** The router's FORWARD chain with its counters (iptables -L -v -x), to say what it dropped. */
@@ -111,6 +165,27 @@ export class NatLab {
       {
         encoding: 'utf8',
       },
+    ).stdout;
+  }
+
+  /** The router's mangle FORWARD chain with its counters: what duplicate and reorder matched. */
+  mangleRules(side: Side): string {
+    return spawnSync(
+      'ip',
+      [
+        'netns',
+        'exec',
+        `${this.prefix}-r${side}`,
+        'iptables',
+        '-t',
+        'mangle',
+        '-L',
+        'FORWARD',
+        '-v',
+        '-x',
+        '-n',
+      ],
+      { encoding: 'utf8' },
     ).stdout;
   }
 

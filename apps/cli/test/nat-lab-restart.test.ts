@@ -1,0 +1,321 @@
+/**
+ * Programs killed and started again in the NAT lab (support/nat-lab.ts, lab/nat-lab.sh): a peer
+ * behind a NAT killed with SIGKILL (nothing said, nothing saved on the way out) and started again
+ * on the same port with the same home, mid-chat and mid-transfer; and the rendezvous killed and
+ * started again on its address, its registrations gone. Each prints how long the way back took.
+ * Skipped, saying why, without root, ip and iptables. Every wait is bounded.
+ */
+import { temporaryDirectory } from '@netchat/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  eventsOf,
+  type LabRendezvous,
+  labMissing,
+  NatLab,
+  randomFile,
+  removeLabs,
+  sha256,
+  until,
+} from './support/nat-lab.js';
+import type { NetchatProcess } from './support/netchat-process.js';
+
+if (labMissing)
+  console.log(`[nat-lab-restart] skipped: ${labMissing} (needs root, iproute2 with tc, and iptables)`);
+
+afterEach(removeLabs);
+
+/** Heartbeats every second, the peer lost after three missed (3.5 s of silence). */
+const FAST = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '1', '--miss-limit', '3'];
+const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
+
+/**
+ * bob in home b taking every chat and file; `alice(port)` starts alice in home a (always the same
+ * home, so the same key and unfinished transfers) asking bob by fingerprint, with `extra` flags.
+ */
+async function bobAndAlice(lab: NatLab, rendezvous?: LabRendezvous) {
+  if (!rendezvous) await lab.rendezvous();
+  const downloads = temporaryDirectory('nat-lab-dl-');
+  const bob = lab.netchat('b', [
+    ...FAST,
+    '--json',
+    '--yes',
+    '--nick',
+    'bob',
+    '--accept-files',
+    '--download-dir',
+    downloads,
+  ]);
+  await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
+  const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+  const home = temporaryDirectory('nat-lab-alice-');
+  const alice = (port = 0, extra: string[] = []) =>
+    lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint, ...extra], home, port);
+  return { bob, alice };
+}
+
+/** What bob printed since alice's first run was killed, as `type(reason)` words, for the log. */
+const story = (bob: NetchatProcess, from: number) =>
+  bob
+    .events()
+    .slice(from)
+    .filter((e) => !/^(file_progress|heartbeat_)/.test(String(e.type)))
+    .map((e) => `${e.type}${e.reason ? `(${e.reason})` : ''}`)
+    .join(' ');
+
+describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again', () => {
+  it('alice killed with SIGKILL mid-chat and started again on the same port behind her NAT: the chat opens again and lines go both ways', async () => {
+    const lab = new NatLab('eim');
+    const { bob, alice } = await bobAndAlice(lab);
+    const first = alice();
+    await first.waitForEvent('accepted', 15_000);
+    first.type('before the kill');
+    await bob.waitFor('"text":"before the kill"');
+    const port = await first.port();
+    const seen = bob.events().length;
+    await first.kill('SIGKILL');
+
+    const start = performance.now();
+    const again = alice(port);
+    // The same port: her NAT's mapping (still in its conntrack) carries her from the same public
+    // address, so bob's channel meets a new handshake with the same key from the same address.
+    await again.waitForEvent('accepted', 20_000);
+    const reopened = seconds(start);
+    again.type('after the restart');
+    await bob.waitFor('"text":"after the restart"', 10_000);
+    bob.type('welcome back');
+    await again.waitFor('"text":"welcome back"', 10_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    expect(eventsOf(bob, 'message').map((e) => e.text)).toEqual(['before the kill', 'after the restart']);
+    expect(eventsOf(again, 'accepted')[0]).toMatchObject({
+      peer: expect.stringMatching(/^10\.200\.0\.3:\d+$/),
+    });
+    console.log(
+      `[nat-lab-restart] alice killed mid-chat, started again on port ${port}: chat open again after ${reopened} s; bob saw: ${story(bob, seen)}`,
+    );
+  }, 60_000);
+
+  it('alice killed with SIGKILL mid-transfer and started again on the same port, her input ended: she offers the file again, bob resumes from what he held, and she exits 0', async () => {
+    const lab = new NatLab('eim');
+    lab.router('rate', 'a', '4mbit');
+    const { bob, alice } = await bobAndAlice(lab);
+    const file = randomFile(3_000_000);
+    const first = alice(0, ['--send-file', file]);
+    first.endInput();
+    const held = () => Math.max(0, ...eventsOf(bob, 'file_progress').map((e) => Number(e.bytes)));
+    await until(() => held() >= 800_000, 'bob to hold 800 kB', 20_000);
+    const port = await first.port();
+    const heldAtKill = held();
+    const seen = bob.events().length;
+    await first.kill('SIGKILL');
+
+    const start = performance.now();
+    const again = alice(port);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    const took = seconds(start);
+    await bob.waitForEvent('file_received', 10_000);
+    const [received] = eventsOf(bob, 'file_received');
+    expect(sha256(String(received?.path))).toBe(sha256(file));
+    const offers = eventsOf(bob, 'file_offer');
+    expect(offers).toHaveLength(2);
+    expect(offers[1]).toMatchObject({ resuming: true, offerId: offers[0]?.offerId });
+    const offset = Number(eventsOf(bob, 'file_accepted')[1]?.offset);
+    // What bob had made durable when alice died is not sent again (he reports what he wrote).
+    expect(offset).toBeGreaterThan(0);
+    expect(offset).toBeLessThan(3_000_000);
+    console.log(
+      `[nat-lab-restart] alice killed mid-transfer (bob reported ${heldAtKill} bytes), started again on port ${port}: resumed at ${offset}, file verified and alice exited 0 ${took} s after the restart; bob saw: ${story(bob, seen)}`,
+    );
+  }, 90_000);
+
+  // A receiver keeps durable what it fsynced: every 16 MiB (core's PartialFile), so bob is killed
+  // once he holds 28 MB of 40, well past the first sync, on a link shaped to 40 Mbit/s.
+  it('bob, the receiver, killed with SIGKILL mid-transfer and started again on his port: alice loses him and exits 4, the transfer interrupted; alice started again resumes it from what bob had made durable', async () => {
+    const lab = new NatLab('eim');
+    await lab.rendezvous();
+    lab.router('rate', 'a', '40mbit');
+    const downloads = temporaryDirectory('nat-lab-dl-');
+    const bobHome = temporaryDirectory('nat-lab-bob-');
+    const bobArgs = [
+      ...FAST,
+      '--json',
+      '--yes',
+      '--nick',
+      'bob',
+      '--accept-files',
+      '--download-dir',
+      downloads,
+    ];
+    const bob = lab.netchat('b', bobArgs, bobHome);
+    await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
+    const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+    const port = await bob.port();
+    const aliceHome = temporaryDirectory('nat-lab-alice-');
+    const alice = (extra: string[] = []) =>
+      lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint, ...extra], aliceHome);
+    const file = randomFile(40_000_000);
+    const first = alice(['--send-file', file]);
+    first.endInput();
+    const held = () => Math.max(0, ...eventsOf(bob, 'file_progress').map((e) => Number(e.bytes)));
+    await until(() => held() >= 28_000_000, 'bob to hold 28 MB', 30_000);
+    const heldAtKill = held();
+    await bob.kill('SIGKILL');
+    const killed = performance.now();
+    const bobAgain = lab.netchat('b', bobArgs, bobHome, port);
+    await bobAgain.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
+    // Nothing tells alice that bob lost his keys (a packet on a channel he no longer has gets no
+    // answer: PROTOCOL.md), so she finds out by silence, within the liveness limit.
+    expect(await first.exited, first.stdout + first.stderr).toBe(4);
+    const lostAfter = seconds(killed);
+    expect(eventsOf(first, 'lost')).toHaveLength(1);
+    expect(eventsOf(first, 'file_failed')[0]).toMatchObject({ reason: 'interrupted', resumable: true });
+    const start = performance.now();
+    const again = alice();
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    await bobAgain.waitForEvent('file_received', 10_000);
+    const [received] = eventsOf(bobAgain, 'file_received');
+    expect(sha256(String(received?.path))).toBe(sha256(file));
+    const [offer] = eventsOf(bobAgain, 'file_offer');
+    expect(offer).toMatchObject({ resuming: true, offerId: eventsOf(bob, 'file_offer')[0]?.offerId });
+    const offset = Number(eventsOf(bobAgain, 'file_accepted')[0]?.offset);
+    expect(offset).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    expect(offset).toBeLessThanOrEqual(heldAtKill);
+    console.log(
+      `[nat-lab-restart] bob killed mid-transfer (he had reported ${heldAtKill} bytes), started again on port ${port}: alice lost him ${lostAfter} s after the kill; alice started again: resumed at ${offset}, verified, exit 0 in ${seconds(start)} s`,
+    );
+  }, 90_000);
+
+  // FOUND BY THIS LAB, not fixed here (packages/client): alice started again on a NEW port while
+  // bob's chat with her old port is still open. bob's endpoint sees her key proved from another
+  // address and probes the old chat (PROTOCOL.md, *Channels, restarts and limits*), but her
+  // request reaches bob's ChatClient in the same moment, before the probe can fail: it is in a
+  // chat, so it declines her `busy` ("in another chat"), she exits 3, and only then, a round trip
+  // or two later, is the old chat lost. A person who restarts `netchat 0` (any port) is turned
+  // away once; a script gives up. Passes once a request from the key of an open chat's peer waits
+  // for that chat's probe before being refused as busy.
+  it.fails('alice killed with SIGKILL mid-chat and started again on a new port: bob takes her new request (his old chat with her is probed and lost)', async () => {
+    const lab = new NatLab('eim');
+    const { bob, alice } = await bobAndAlice(lab);
+    const first = alice();
+    await first.waitForEvent('accepted', 15_000);
+    first.type('before the kill');
+    await bob.waitFor('"text":"before the kill"');
+    const seen = bob.events().length;
+    await first.kill('SIGKILL');
+    const start = performance.now();
+    const again = alice();
+    const answered = () => eventsOf(again, 'accepted').length + eventsOf(again, 'declined').length > 0;
+    await until(answered, 'an answer to alice started again', 20_000);
+    const answer = seconds(start);
+    await until(() => eventsOf(bob, 'lost').length > 0, 'bob to lose the old chat', 10_000);
+    const declined = eventsOf(again, 'declined').map((e) => `declined(${e.reason}: ${e.detail})`);
+    console.log(
+      `[nat-lab-restart] alice killed mid-chat, started again on a new port: answered after ${answer} s, ${declined.join('') || 'accepted'}; bob lost the old chat ${seconds(start)} s after; bob saw: ${story(bob, seen)}`,
+    );
+    expect(declined).toEqual([]);
+    again.type('after the restart');
+    await bob.waitFor('"text":"after the restart"', 10_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+  }, 60_000);
+
+  /**
+   * alice and bob in a relayed chat (port-randomising NATs); once a line went through, the
+   * rendezvous is killed and started again on its address, and alice types another line. Waits
+   * until it arrives or alice's chat is lost.
+   */
+  async function relayedChatAcrossRestart() {
+    const lab = new NatLab('random');
+    const first = await lab.rendezvous();
+    const { bob, alice } = await bobAndAlice(lab, first);
+    const chat = alice();
+    await chat.waitForEvent('accepted', 20_000);
+    expect(eventsOf(chat, 'accepted')[0]).toMatchObject({ peer: expect.stringMatching(/^relay:\d+$/) });
+    chat.type('before the restart');
+    await bob.waitFor('"text":"before the restart"');
+    await chat.waitForEvent('delivered');
+    const seen = bob.events().length;
+    await first.kill('SIGKILL');
+    const start = performance.now();
+    const second = await lab.rendezvous();
+    chat.type('after the restart');
+    const arrived = () => bob.stdout.includes('"text":"after the restart"');
+    await until(() => arrived() || eventsOf(chat, 'lost').length > 0, 'the line, or the chat lost', 30_000);
+    console.log(
+      `[nat-lab-restart] rendezvous restarted under a relayed chat: the next line ${arrived() ? 'arrived' : 'did not: the chat was lost'} after ${seconds(start)} s; bob saw: ${story(bob, seen)}`,
+    );
+    const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+    return { lab, bob, chat, second, arrived, fingerprint };
+  }
+
+  it('the rendezvous killed and started again under a relayed chat: the chat is lost, said on both sides (the line not delivered, exit 4); both register again, and a new chat between them goes through the new relay', async () => {
+    const { lab, bob, chat, second, fingerprint } = await relayedChatAcrossRestart();
+    await bob.waitForEvent('lost', 10_000);
+    chat.endInput();
+    expect(await chat.exited, chat.stdout + chat.stderr).toBe(4);
+    expect(bob.stdout).not.toContain('"text":"after the restart"');
+    expect(eventsOf(chat, 'delivered')).toHaveLength(1);
+    expect(eventsOf(chat, 'failed')).toMatchObject([{ messageId: 2, reason: 'lost' }]);
+    // bob registers with the new rendezvous by himself; then a new chat opens through its relay.
+    await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./, 30_000, 2);
+    const start = performance.now();
+    const again = lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint]);
+    await again.waitForEvent('accepted', 30_000);
+    expect(eventsOf(again, 'accepted')[0]).toMatchObject({ peer: expect.stringMatching(/^relay:\d+$/) });
+    again.type('through the new relay');
+    await bob.waitFor('"text":"through the new relay"', 10_000);
+    again.endInput();
+    expect(await again.exited, again.stdout + again.stderr).toBe(0);
+    expect((await second.stats()).relayed).toBeGreaterThan(0);
+    console.log(`[nat-lab-restart] after the restart a new relayed chat opened in ${seconds(start)} s`);
+  }, 90_000);
+
+  // FOUND BY THIS LAB, not fixed here (packages/core, rendezvous): a relayed chat does not survive
+  // the rendezvous's restart, even when both peers have registered again before the chat's
+  // liveness runs out (tried with --miss-limit 12: both registered again, the new rendezvous
+  // relayed 0 packets, the chat lost at 12.5 s). The relay pair lived only in the old process's
+  // memory, and nothing makes one again for a chat already open: the peers' refinds (*Finding a
+  // peer again*) go out at the first missed heartbeat, while they are not yet registered, and a
+  // relayed chat's path is not re-paired through the new registration. Passes once it is.
+  it.fails('the rendezvous killed and started again under a relayed chat: the chat goes on through the new relay', async () => {
+    const { chat, arrived } = await relayedChatAcrossRestart();
+    expect(arrived()).toBe(true);
+    chat.endInput();
+    expect(await chat.exited, chat.stdout + chat.stderr).toBe(0);
+  }, 90_000);
+
+  it('the rendezvous killed with SIGKILL and started again on its address: alice and bob register again by themselves, and alice finds bob by fingerprint', async () => {
+    const lab = new NatLab('eim');
+    const first = await lab.rendezvous();
+    const common = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '2', '--connect-timeout', '8'];
+    const registered = /it sees you at 10\.200\.0\.\d+:\d+\./g;
+    const alice = lab.netchat('a', ['--nick', 'alice', ...common]);
+    const bob = lab.netchat('b', ['--nick', 'bob', '--yes', ...common]);
+    await alice.waitFor(registered);
+    await bob.waitFor(registered);
+    await alice.waitFor('Start chat with? (IP Port): ');
+    const fingerprint = /Your fingerprint: (\S+)/.exec(bob.stdout)?.[1] ?? '';
+    expect(fingerprint).not.toBe('');
+
+    await first.kill('SIGKILL');
+    const start = performance.now();
+    const second = await lab.rendezvous();
+    await alice.waitFor(registered, 30_000, 2);
+    const aliceBack = seconds(start);
+    await bob.waitFor(registered, 30_000, 2);
+    const bobBack = seconds(start);
+    expect((await second.stats()).registrations).toBeGreaterThanOrEqual(2);
+
+    const asked = performance.now();
+    alice.type(fingerprint);
+    await alice.waitFor(/Connected to 10\.200\.0\.3 \d+ \(bob\)\./, 15_000);
+    const found = seconds(asked);
+    alice.type('hello after the restart');
+    await bob.waitFor(/alice: hello after the restart/, 10_000);
+    console.log(
+      `[nat-lab-restart] rendezvous restarted: alice registered again ${aliceBack} s after, bob ${bobBack} s after (heartbeats every 2 s); then found by fingerprint and the chat open in ${found} s`,
+    );
+  }, 90_000);
+});
