@@ -187,15 +187,10 @@ describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again',
     );
   }, 90_000);
 
-  // FOUND BY THIS LAB, not fixed here (packages/client): alice started again on a NEW port while
-  // bob's chat with her old port is still open. bob's endpoint sees her key proved from another
-  // address and probes the old chat (PROTOCOL.md, *Channels, restarts and limits*), but her
-  // request reaches bob's ChatClient in the same moment, before the probe can fail: it is in a
-  // chat, so it declines her `busy` ("in another chat"), she exits 3, and only then, a round trip
-  // or two later, is the old chat lost. A person who restarts `netchat 0` (any port) is turned
-  // away once; a script gives up. Passes once a request from the key of an open chat's peer waits
-  // for that chat's probe before being refused as busy.
-  it.fails('alice killed with SIGKILL mid-chat and started again on a new port: bob takes her new request (his old chat with her is probed and lost)', async () => {
+  // Found by this lab: bob's ChatClient declined her new request `busy` ("in another chat")
+  // before his endpoint's probe of the old chat could fail, and she exited 3. A request from the
+  // key of an open chat's peer now waits for that probe (client's request-admission.ts).
+  it('alice killed with SIGKILL mid-chat and started again on a new port: bob takes her new request (his old chat with her is probed and lost)', async () => {
     const lab = new NatLab('eim');
     const { bob, alice } = await bobAndAlice(lab);
     const first = alice();

@@ -55,8 +55,15 @@ const fail = (code: FileFailure, message: string, path?: string) =>
 export const fileErrors = {
   noRoom: (folder: string, needed: number, available: number) =>
     fail('no_room', `not enough room in ${folder}: ${roomText(needed, available)}`, folder),
+  // `kept`: the bytes a resume starts from (written and synced), not what the partial holds now.
   diskFull: (path: string, kept: number) =>
-    fail('disk_full', `no space left on the disk writing ${path} (${kept} bytes kept for a resume)`, path),
+    fail(
+      'disk_full',
+      kept > 0
+        ? `no space left on the disk writing ${path}: the first ${sizeText(kept)} are kept, and it goes on from there when offered again`
+        : `no space left on the disk writing ${path}: nothing of it could be kept; it starts over when offered again`,
+      path,
+    ),
   sizeMismatch: (path: string, expected: number, got: number) =>
     fail('size_mismatch', `${path}: ${got} bytes arrived, the offer said ${expected}`, path),
   hashMismatch: (path: string) =>
