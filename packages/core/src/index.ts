@@ -126,7 +126,7 @@ export {
   KnownPeers,
   type KnownPeersOptions,
   type PeerTrust,
-  SIGHTING_SAVE_GAP_MS,
+  SIGHTING_SAVES,
   type Sighting,
 } from './node/known-peers.js';
 export { MAX_UNMARKED_PEERS } from './node/known-peers-file.js';

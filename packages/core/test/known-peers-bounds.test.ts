@@ -1,8 +1,8 @@
 /**
  * What strangers can make the known peers cost: a program that lets everyone in meets fresh keys
  * without end. The list keeps at most MAX_UNMARKED_PEERS keys the person never verified nor
- * renamed, and sightings are saved at most once in SIGHTING_SAVE_GAP_MS (each save writes the
- * whole file), with what waits saved as the process exits.
+ * renamed, and sightings are saved within a budget (SIGHTING_SAVES: each save writes the whole
+ * file), with what waits saved by a timer, with the next save, or as the process exits.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -64,9 +64,9 @@ describe('known peers against strangers', () => {
     expect(entries.some((e) => e.nick === 'old')).toBe(false);
   });
 
-  it('saves sightings at most once a gap; a person’s own change saves at once and takes them along', () => {
+  it('saves sightings within their budget; a person’s own change saves at once and takes them along', () => {
     const home = newHome();
-    const peers = KnownPeers.load(home, { sightingSaveGapMs: 60_000 });
+    const peers = KnownPeers.load(home, { sightingSaves: { perSecond: 1 / 60, burst: 1 } });
     peers.remember(key(1), 'one', 'F1');
     expect(keysInFile(home)).toEqual([key(1)]); // the first save goes at once
     peers.remember(key(2), 'two', 'F2');
@@ -81,11 +81,23 @@ describe('known peers against strangers', () => {
     expect(keysInFile(home)).toEqual([key(1), key(2), key(3), key(4)]);
   });
 
+  it('sightings past the budget are saved by a timer at the next token', async () => {
+    const home = newHome();
+    const peers = KnownPeers.load(home, { sightingSaves: { perSecond: 20, burst: 1 } });
+    peers.remember(key(1), 'one', 'F1');
+    peers.remember(key(2), 'two', 'F2');
+    expect(keysInFile(home)).toEqual([key(1)]);
+    const until = performance.now() + 5_000;
+    while (keysInFile(home).length < 2 && performance.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(keysInFile(home)).toEqual([key(1), key(2)]);
+  });
+
   it('sightings that wait are saved as the process exits', () => {
     const home = newHome();
     const script = `
       const { KnownPeers } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
-      const peers = KnownPeers.load(${JSON.stringify(home)}, { sightingSaveGapMs: 60_000 });
+      const peers = KnownPeers.load(${JSON.stringify(home)}, { sightingSaves: { perSecond: 1 / 60, burst: 1 } });
       for (let i = 1; i <= 50; i++) peers.remember(i.toString(16).padStart(64, '0'), 'p' + i, 'F');
       process.exit(0);
     `;

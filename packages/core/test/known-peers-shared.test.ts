@@ -44,7 +44,7 @@ function onDisk(dir: string): Record<string, { nick: string; verified?: string; 
 
 /** Every save at once: these tests are about what two programs' saves do to each other, not when they come. */
 const load = (dir: string, options: KnownPeersOptions = {}) =>
-  KnownPeers.load(dir, { sightingSaveGapMs: 0, ...options });
+  KnownPeers.load(dir, { sightingSaves: { perSecond: 1e6, burst: 1e6 }, ...options });
 
 describe('two programs on one netchat home', () => {
   it("a verify, rename or forget by one is never undone by the other's next save", () => {

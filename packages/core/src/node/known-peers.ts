@@ -69,19 +69,20 @@ export type PeerTrust =
 export interface KnownPeersOptions {
   /** How the file is written (tests inject one that fails); whole or not at all by default. */
   writeFile?: FileWriter;
-  /** The least time between two saves of sightings alone (ms; SIGHTING_SAVE_GAP_MS by default). */
-  sightingSaveGapMs?: number;
+  /** How often sightings alone are saved (SIGHTING_SAVES by default). */
+  sightingSaves?: { readonly perSecond: number; readonly burst: number };
   /** How long a save waits for another program's lock on the file (ms; LOCK_WAIT_MS by default). */
   lockWaitMs?: number;
 }
 
 /**
- * Sightings (`remember`: a chat opened or ended, a key trusted on first use) are saved at most
- * once in this long; those in between wait, and go with the next save (a person's own change
- * saves at once and takes them along), on a timer, or as the process exits. Each save writes the
- * whole file: a program that let in a stranger a millisecond rewrote it a thousand times a second.
+ * Sightings (`remember`: a chat opened or ended, a key trusted on first use) are saved at once
+ * while this budget allows (a token bucket: 16 in a row, then one a second); past it they wait,
+ * and go with the next save (a person's own change saves at once and takes them along), on a
+ * timer at the next token, or as the process exits. Each save writes the whole file: a program
+ * that let in a stranger a millisecond rewrote it a thousand times a second.
  */
-export const SIGHTING_SAVE_GAP_MS = 1_000;
+export const SIGHTING_SAVES = { perSecond: 1, burst: 16 } as const;
 
 /** Lists with sightings waiting to be saved: saved as the process exits (one listener for all). */
 const waitingAtExit = new Set<KnownPeers>();
@@ -101,8 +102,10 @@ export class KnownPeers {
   private fileVersion: string | undefined;
   /** The last save that failed, until one works again. */
   lastSaveFailure: SaveFailure | undefined;
-  /** When the last save was tried (performance.now()), and the timer of a sighting's save that waits. */
-  private lastSaveAt = Number.NEGATIVE_INFINITY;
+  /** The sightings' save budget (SIGHTING_SAVES): tokens, as of `tokensAt` (performance.now()). */
+  private saveTokens: number;
+  private tokensAt = performance.now();
+  /** The timer of the save that sightings past the budget wait for. */
   private saveTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -111,6 +114,22 @@ export class KnownPeers {
     private readonly options: KnownPeersOptions = {},
   ) {
     this.writeFile = options.writeFile ?? writeFileAtomically;
+    this.saveTokens = this.budget.burst;
+  }
+
+  private get budget(): { readonly perSecond: number; readonly burst: number } {
+    return this.options.sightingSaves ?? SIGHTING_SAVES;
+  }
+
+  /** Takes a token of the sightings' budget; else how long (ms) until one comes. */
+  private takeSaveToken(): number {
+    const now = performance.now();
+    const { perSecond, burst } = this.budget;
+    this.saveTokens = Math.min(burst, this.saveTokens + ((now - this.tokensAt) / 1000) * perSecond);
+    this.tokensAt = now;
+    if (this.saveTokens < 1) return ((1 - this.saveTokens) / perSecond) * 1000;
+    this.saveTokens--;
+    return 0;
   }
 
   /** Reads `known_peers.json` in `home` (none yet is fine). Throws IdentityError if corrupt. */
@@ -190,7 +209,7 @@ export class KnownPeers {
     );
   }
 
-  /** Saves the sightings that wait for their turn now (SIGHTING_SAVE_GAP_MS); false if that failed. */
+  /** Saves the sightings that wait for their turn (SIGHTING_SAVES) now; false if that failed. */
   flush(): boolean {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
@@ -248,24 +267,31 @@ export class KnownPeers {
     return this.change(change);
   }
 
-  /** Makes a change here at once, and in the file (see save): a `sighting` within SIGHTING_SAVE_GAP_MS of the last save later. */
+  /** Makes a change here at once, and in the file (see save): a `sighting` past its budget (SIGHTING_SAVES) later. */
   private change(change: KnownPeersChange, sighting = false): boolean {
     this.refresh();
     applyChange(this.entries, change);
     if (!this.path) return true;
     this.unsaved.push(change);
-    const wait =
-      this.lastSaveAt + (this.options.sightingSaveGapMs ?? SIGHTING_SAVE_GAP_MS) - performance.now();
-    if (sighting && (wait > 0 || this.saveTimer)) {
-      this.saveLater(wait);
-      return true;
+    if (sighting) {
+      const wait = this.saveTimer ? 0 : this.takeSaveToken();
+      if (this.saveTimer || wait > 0) {
+        this.saveLater(wait);
+        return true;
+      }
     }
     return this.save(this.path);
   }
 
   private saveLater(wait: number): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => this.flush(), Math.max(0, wait));
+    this.saveTimer = setTimeout(
+      () => {
+        this.takeSaveToken(); // the token this save waited for
+        this.flush();
+      },
+      Math.max(0, wait),
+    );
     this.saveTimer.unref();
     waitingAtExit.add(this);
     exitListener ??= () => {
@@ -295,7 +321,6 @@ export class KnownPeers {
    * at the next save. Returns whether it was saved.
    */
   private save(path: string): boolean {
-    this.lastSaveAt = performance.now();
     const failure = trySave(path, () =>
       withFileLock(
         path,
