@@ -13,6 +13,7 @@ import {
   NatLab,
   type NatMode,
   randomFile,
+  receivingBob,
   removeLabs,
   sha256,
   until,
@@ -36,22 +37,7 @@ const rendezvousArgs = (heartbeat = '2') => [
 const RENDEZVOUS = rendezvousArgs();
 
 /** bob in home b: registered (with `common`), taking every chat and file into a new folder; his fingerprint. */
-async function receiver(lab: NatLab, common = RENDEZVOUS) {
-  const downloads = temporaryDirectory('nat-lab-dl-');
-  const bob = lab.netchat('b', [
-    '--nick',
-    'bob',
-    ...common,
-    '--json',
-    '--yes',
-    '--accept-files',
-    '--download-dir',
-    downloads,
-  ]);
-  await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
-  const fingerprint = String(bob.events().find((e) => e.type === 'listening')?.fingerprint);
-  return { bob, downloads, fingerprint };
-}
+const receiver = (lab: NatLab, common = RENDEZVOUS) => receivingBob(lab, [...common, '--json']);
 
 interface SenderOptions {
   /** Registration and heartbeat flags (RENDEZVOUS unless a test needs a peer lost sooner). */

@@ -7,7 +7,6 @@
  * (duplication: iptables TEE, into a home only; reordering: a slow tc queue for a marked share).
  * Skipped, saying why, without root, ip and iptables. Every wait is bounded.
  */
-import { temporaryDirectory } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   eventsOf,
@@ -15,6 +14,7 @@ import {
   labMissing,
   NatLab,
   randomFile,
+  receivingBob,
   removeLabs,
   sha256,
 } from './support/nat-lab.js';
@@ -40,18 +40,7 @@ const LINES = Array.from({ length: 20 }, (_, i) => `line ${i + 1} of 20 beside t
 async function fileThroughBadRouter(spoil: (lab: NatLab) => void, fromStart = false) {
   const lab = new NatLab('eim');
   await lab.rendezvous();
-  const downloads = temporaryDirectory('nat-lab-dl-');
-  const bob = lab.netchat('b', [
-    ...COMMON,
-    '--yes',
-    '--nick',
-    'bob',
-    '--accept-files',
-    '--download-dir',
-    downloads,
-  ]);
-  await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
-  const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+  const { bob, fingerprint } = await receivingBob(lab, COMMON);
   const file = randomFile(SIZE);
   const before = lab.homeLink('a');
   if (fromStart) spoil(lab);

@@ -17,6 +17,7 @@ import {
   NatLab,
   type NatMode,
   randomFile,
+  receivingBob,
   removeLabs,
   sha256,
   until,
@@ -38,18 +39,7 @@ async function moveMidTransfer(mode: NatMode) {
   const lab = new NatLab(mode);
   const rendezvous = await lab.rendezvous('', mode === 'random' ? 1024 * 1024 : undefined);
   if (mode === 'eim') lab.router('rate', 'b', '4mbit');
-  const downloads = temporaryDirectory('nat-lab-dl-');
-  const bob = lab.netchat('b', [
-    ...FAST,
-    '--yes',
-    '--nick',
-    'bob',
-    '--accept-files',
-    '--download-dir',
-    downloads,
-  ]);
-  await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
-  const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+  const { bob, fingerprint } = await receivingBob(lab, FAST);
   const file = randomFile(3_000_000);
   const alice = lab.netchat('a', [...FAST, '--nick', 'alice', '--connect', fingerprint, '--send-file', file]);
   await alice.waitForEvent('accepted', 20_000);

@@ -13,6 +13,7 @@ import {
   labMissing,
   NatLab,
   randomFile,
+  receivingBob,
   removeLabs,
   sha256,
   until,
@@ -34,19 +35,7 @@ const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(
  */
 async function bobAndAlice(lab: NatLab, rendezvous?: LabRendezvous) {
   if (!rendezvous) await lab.rendezvous();
-  const downloads = temporaryDirectory('nat-lab-dl-');
-  const bob = lab.netchat('b', [
-    ...FAST,
-    '--json',
-    '--yes',
-    '--nick',
-    'bob',
-    '--accept-files',
-    '--download-dir',
-    downloads,
-  ]);
-  await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
-  const fingerprint = String(eventsOf(bob, 'listening')[0]?.fingerprint);
+  const { bob, fingerprint } = await receivingBob(lab, [...FAST, '--json']);
   const home = temporaryDirectory('nat-lab-alice-');
   const alice = (port = 0, extra: string[] = []) =>
     lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint, ...extra], home, port);

@@ -221,3 +221,25 @@ export async function until(done: () => boolean, what: string, ms: number): Prom
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * bob in home b, taking every chat (`--yes`) and every file into a fresh download folder, with
+ * `flags` before those; resolves once the lab's rendezvous has answered him, with his fingerprint.
+ */
+export async function receivingBob(
+  lab: NatLab,
+  flags: readonly string[],
+): Promise<{ bob: NetchatProcess; fingerprint: string; downloads: string }> {
+  const downloads = temporaryDirectory('nat-lab-dl-');
+  const bob = lab.netchat('b', [
+    ...flags,
+    '--yes',
+    '--nick',
+    'bob',
+    '--accept-files',
+    '--download-dir',
+    downloads,
+  ]);
+  await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./);
+  return { bob, fingerprint: String(eventsOf(bob, 'listening')[0]?.fingerprint), downloads };
+}

@@ -35,8 +35,15 @@ import { OutgoingTransfers } from './outgoing-transfers.js';
 import { PartialStore, type PartialStoreOptions } from './partial-store.js';
 import { endsTransfer, Reoffers } from './reoffers.js';
 
-/** How long an offer waits for the word of a peer taken for text only (ms): at least, at most. */
-export const FEATURES_WAIT_MS = [250, 2_000] as const;
+/**
+ * How long an offer waits for the word of a peer taken for text only (ms): at least, at most. The
+ * session asks three times (at the open, an RTO later, two more after that; the RTO at least
+ * 200 ms, about 3 round trips at first), so its last answer comes within about 10 round trips
+ * of the open, or 0.6 s on a fast path: the wait is 12 round trips within these bounds. (It was
+ * 4 round trips from 0.25 s, shorter than the second ask: a netns lab at 10 % loss still refused
+ * an offer now and then.)
+ */
+export const FEATURES_WAIT_MS = [1_000, 5_000] as const;
 
 export interface FileLinkOptions {
   /** Where accepted files go unless `accept` names another folder (and where resumes are looked for). */
@@ -236,7 +243,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   /**
    * Resolves once the peer of `session` has said what it supports. A chat that opened without its
    * word takes it for text only and asks again (PROTOCOL.md, Capabilities): its `features` may
-   * only have been lost. So an offer waits for the answer a short while (4 round trips, within
+   * only have been lost. So an offer waits for the answers a short while (12 round trips, within
    * FEATURES_WAIT_MS) before it is refused as FILES_UNSUPPORTED; an older netchat never answers.
    */
   private peerFeatures(session: SessionId): Promise<void> {
@@ -245,7 +252,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     // One wait a session, however many offers wait on it (one listener, not one an offer).
     const waiting = this.featureWaits.get(session);
     if (waiting) return waiting;
-    const waitMs = Math.min(FEATURES_WAIT_MS[1], Math.max(FEATURES_WAIT_MS[0], 4 * (info.rtt ?? 0)));
+    const waitMs = Math.min(FEATURES_WAIT_MS[1], Math.max(FEATURES_WAIT_MS[0], 12 * (info.rtt ?? 0)));
     const wait = new Promise<void>((resolve) => {
       const onEvent = (e: NetchatEvent) => {
         if (e.session !== session) return;
