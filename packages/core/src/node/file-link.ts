@@ -256,6 +256,9 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     const wait = new Promise<void>((resolve) => {
       const onEvent = (e: NetchatEvent) => {
         if (e.session !== session) return;
+        // A `features` that is not the peer's word is the text-only one the session's open told
+        // (an offer made at `accepted` starts waiting before that event is delivered).
+        if (e.type === 'features' && !this.peer.session(session)?.peerFeaturesHeard) return;
         if (e.type === 'features' || e.type === 'closed' || e.type === 'lost') done();
       };
       const done = () => {
