@@ -18,6 +18,21 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
+/** Drops the first `count` sealed `features` `b` sends (as the network would); how many so far. */
+function dropFeatures(b: NetchatPeer, count: number): () => number {
+  let dropped = 0;
+  const socket = b.udpSocket as unknown as { send: (data: Uint8Array, ...rest: unknown[]) => void };
+  const send = socket.send.bind(socket);
+  socket.send = (data, ...rest) => {
+    if (dropped < count && data.length === FEATURES_DATAGRAM_BYTES) {
+      dropped++;
+      return;
+    }
+    send(data, ...rest);
+  };
+  return () => dropped;
+}
+
 async function peers(bOptions: { streams?: boolean; files?: boolean } = { streams: true, files: true }) {
   const src = temporaryFolder('features-src');
   const dst = temporaryFolder('features-dst');
@@ -46,22 +61,13 @@ describe('an offer at once to a peer whose features were lost as the chat opened
       const { a, b, la, src, dst } = await peers();
       const lb = new FileLink(b, { downloadFolder: dst.folder });
       cleanup.push(() => lb.close());
-      let dropped = 0;
-      const socket = b.udpSocket as unknown as { send: (data: Uint8Array, ...rest: unknown[]) => void };
-      const send = socket.send.bind(socket);
-      socket.send = (data, ...rest) => {
-        if (dropped < lost && data.length === FEATURES_DATAGRAM_BYTES) {
-          dropped++;
-          return;
-        }
-        send(data, ...rest);
-      };
+      const dropped = dropFeatures(b, lost);
       b.on('request', (e) => b.accept(e.session));
       lb.on('file_offer', (e) => void lb.accept(e.transfer));
       const accepted = new Promise<number>((resolve) => a.on('accepted', (e) => resolve(e.session)));
       a.connectTo(b.address);
       const session = await accepted;
-      expect(dropped).toBe(1);
+      expect(dropped()).toBe(1);
       expect(a.session(session)?.peerFeaturesHeard).toBe(false);
       expect(a.session(session)?.peerFeatures?.files).toBe(false);
       const data = randomData(100_000);
@@ -69,7 +75,7 @@ describe('an offer at once to a peer whose features were lost as the chat opened
       const received = new Promise((resolve) => lb.on('file_received', resolve));
       await la.offer(session, [join(src.folder, 'f.bin')]);
       await received;
-      expect(dropped).toBe(lost);
+      expect(dropped()).toBe(lost);
       expect(a.session(session)?.peerFeatures?.files).toBe(true);
     },
     20_000,
@@ -79,16 +85,7 @@ describe('an offer at once to a peer whose features were lost as the chat opened
     const { a, b, la, src, dst } = await peers();
     const lb = new FileLink(b, { downloadFolder: dst.folder });
     cleanup.push(() => lb.close());
-    let dropped = 0;
-    const socket = b.udpSocket as unknown as { send: (data: Uint8Array, ...rest: unknown[]) => void };
-    const send = socket.send.bind(socket);
-    socket.send = (data, ...rest) => {
-      if (dropped === 0 && data.length === FEATURES_DATAGRAM_BYTES) {
-        dropped++;
-        return;
-      }
-      send(data, ...rest);
-    };
+    const dropped = dropFeatures(b, 1);
     b.on('request', (e) => b.accept(e.session));
     lb.on('file_offer', (e) => void lb.accept(e.transfer));
     writeFileSync(join(src.folder, 'f.bin'), randomData(10_000));
@@ -103,7 +100,7 @@ describe('an offer at once to a peer whose features were lost as the chat opened
     a.connectTo(b.address);
     expect(await offered).toEqual(expect.any(Number));
     await received;
-    expect(dropped).toBe(1);
+    expect(dropped()).toBe(1);
   }, 20_000);
 
   it('an older, text-only peer is still refused FILES_UNSUPPORTED, within the wait', async () => {

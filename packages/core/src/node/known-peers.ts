@@ -12,6 +12,7 @@
  */
 import { join } from 'node:path';
 import type { Address } from '../address.js';
+import { TokenBuckets } from '../token-buckets.js';
 import {
   type FileWriter,
   type SaveFailure,
@@ -19,6 +20,7 @@ import {
   withFileLock,
   writeFileAtomically,
 } from './home-files.js';
+import { IdentityError } from './identity-store.js';
 import {
   applyChange,
   type KnownPeerEntry as Entry,
@@ -27,7 +29,6 @@ import {
   knownPeersVersion,
   readKnownPeersFile,
 } from './known-peers-file.js';
-import { IdentityError } from './identity-store.js';
 
 /** One known peer, as a contacts list shows it. */
 export interface KnownPeer {
@@ -102,9 +103,9 @@ export class KnownPeers {
   private fileVersion: string | undefined;
   /** The last save that failed, until one works again. */
   lastSaveFailure: SaveFailure | undefined;
-  /** The sightings' save budget (SIGHTING_SAVES): tokens, as of `tokensAt` (performance.now()). */
-  private saveTokens: number;
-  private tokensAt = performance.now();
+  /** The sightings' save budget (SIGHTING_SAVES), and the time one token of it takes (ms). */
+  private readonly saveBudget: TokenBuckets<'saves'>;
+  private readonly tokenMs: number;
   /** The timer of the save that sightings past the budget wait for. */
   private saveTimer: NodeJS.Timeout | undefined;
 
@@ -114,22 +115,9 @@ export class KnownPeers {
     private readonly options: KnownPeersOptions = {},
   ) {
     this.writeFile = options.writeFile ?? writeFileAtomically;
-    this.saveTokens = this.budget.burst;
-  }
-
-  private get budget(): { readonly perSecond: number; readonly burst: number } {
-    return this.options.sightingSaves ?? SIGHTING_SAVES;
-  }
-
-  /** Takes a token of the sightings' budget; else how long (ms) until one comes. */
-  private takeSaveToken(): number {
-    const now = performance.now();
-    const { perSecond, burst } = this.budget;
-    this.saveTokens = Math.min(burst, this.saveTokens + ((now - this.tokensAt) / 1000) * perSecond);
-    this.tokensAt = now;
-    if (this.saveTokens < 1) return ((1 - this.saveTokens) / perSecond) * 1000;
-    this.saveTokens--;
-    return 0;
+    const { perSecond, burst } = options.sightingSaves ?? SIGHTING_SAVES;
+    this.saveBudget = new TokenBuckets(perSecond, burst, 1);
+    this.tokenMs = 1000 / perSecond;
   }
 
   /** Reads `known_peers.json` in `home` (none yet is fine). Throws IdentityError if corrupt. */
@@ -273,25 +261,20 @@ export class KnownPeers {
     applyChange(this.entries, change);
     if (!this.path) return true;
     this.unsaved.push(change);
-    if (sighting) {
-      const wait = this.saveTimer ? 0 : this.takeSaveToken();
-      if (this.saveTimer || wait > 0) {
-        this.saveLater(wait);
-        return true;
-      }
+    if (sighting && (this.saveTimer || !this.saveBudget.tryTake('saves', performance.now()))) {
+      this.saveLater();
+      return true;
     }
     return this.save(this.path);
   }
 
-  private saveLater(wait: number): void {
+  /** Saves what waits once a token has come (at most one token's time from now), or at exit. */
+  private saveLater(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(
-      () => {
-        this.takeSaveToken(); // the token this save waited for
-        this.flush();
-      },
-      Math.max(0, wait),
-    );
+    this.saveTimer = setTimeout(() => {
+      this.saveBudget.tryTake('saves', performance.now()); // the token this save waited for
+      this.flush();
+    }, this.tokenMs);
     this.saveTimer.unref();
     waitingAtExit.add(this);
     exitListener ??= () => {
