@@ -21,10 +21,10 @@ const texts = (node: Node) => eventsOf(node, 'message').map((e) => e.text);
 const peerOf = (home: Home) => home.node.endpoint.listSessions()[0]?.peer;
 
 /** A chat from a to b, both homes behind `kind` NATs, one line through; direct or relayed as the NATs allow. */
-function chatting(kind: 'endpoint-independent' | 'port-randomising') {
-  const lab = new RendezvousLab(HEARTBEATS);
-  const a = lab.home(kind, 'anyone', [], HEARTBEATS);
-  const b = lab.home(kind, 'anyone', [], HEARTBEATS);
+function chatting(kind: 'endpoint-independent' | 'port-randomising', heartbeats = HEARTBEATS) {
+  const lab = new RendezvousLab(heartbeats);
+  const a = lab.home(kind, 'anyone', [], heartbeats);
+  const b = lab.home(kind, 'anyone', [], heartbeats);
   expect(lab.run(() => lab.registered(a, b))).toBe(true);
   const { session, incoming, accepted } = chat(lab, a, b);
   expect(accepted).toBeDefined();
@@ -71,6 +71,26 @@ describe('an open chat falls back to the relay', () => {
     expect(lab.updatesOf(b, 'failed')).toHaveLength(0);
     console.log(
       `[relay fallback] a direct chat whose NAT started randomising moved onto the relay ${moved} ms after, the lines sent meanwhile arrived ${took} ms after`,
+    );
+  });
+
+  // The lab's settings (1 s heartbeats, lost after 3.5 s): a refind every missed interval must
+  // not put the fallback off (it did: each introduction planned it a second later again).
+  it('with 1 s heartbeats, asked for again every second: on the relay within the liveness (3.5 s)', () => {
+    const { lab, a, b, sessionA } = chatting('endpoint-independent', { heartbeatInterval: 1_000 });
+    lab.runFor(10_000);
+    const movedAt = lab.net.now;
+    a.nat.startRandomising();
+    a.node.endpoint.send(sessionA, 'after', lab.net.now);
+    const relayed = () => peerOf(a)?.host === RELAY_HOST && peerOf(b)?.host === RELAY_HOST;
+    expect(lab.run(relayed, 10_000)).toBe(true);
+    const moved = lab.net.now - movedAt;
+    expect(moved).toBeLessThan(3_500);
+    expect(lab.run(() => texts(b.node).includes('after'))).toBe(true);
+    expect([...eventsOf(a.node, 'lost'), ...eventsOf(b.node, 'lost')]).toEqual([]);
+    expect(texts(b.node)).toEqual(['before', 'after']);
+    console.log(
+      `[relay fallback] 1 s heartbeats: on the relay ${moved} ms after the NAT started randomising`,
     );
   });
 

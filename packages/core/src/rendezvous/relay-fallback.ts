@@ -52,8 +52,16 @@ export class RelayFallback {
         this.stats.relayRepairs++;
       return;
     }
-    this.waiting = this.waiting.filter((f) => f.channel !== channel);
-    this.waiting.push({ channel, relayed, at: now + RELAY_FALLBACK_MS, heard: this.host.lastHeard(channel) });
+    // Asked again (a refind each missed interval): the first plan's time stands, never put off.
+    const planned = this.waiting.find((f) => f.channel === channel);
+    this.waiting = this.waiting.filter((f) => f !== planned);
+    const at = planned?.at ?? now + RELAY_FALLBACK_MS;
+    this.waiting.push({
+      channel,
+      relayed,
+      at,
+      heard: planned ? planned.heard : this.host.lastHeard(channel),
+    });
     if (this.waiting.length > MAX_FALLBACKS) this.waiting.shift();
   }
 
