@@ -226,3 +226,54 @@ describe('relay fallback, attacked: a hostile rendezvous', () => {
     expect(a.client.stats.relayFallbacks).toBe(0);
   });
 });
+
+/**
+ * A peer that predates the fallback (PROTOCOL.md: "A peer that predates this"): its client acts
+ * on no relay tag for an open chat, asks for no relayed chat's peer and never doubts its
+ * rendezvous for a chat's silence. Played by switching those three off in a current client.
+ */
+function predating(home: Home): void {
+  const client = home.client as unknown as {
+    fallback: { offer: () => void };
+    repairRelayedChats: () => void;
+  };
+  client.fallback.offer = () => {};
+  client.repairRelayedChats = () => {};
+  const silent = home.client.onPeerSilent.bind(home.client);
+  home.client.onPeerSilent = (channel, now) => {
+    if (channel.address.host !== RELAY_HOST) silent(channel, now);
+  };
+}
+
+describe('relay fallback with a peer that predates it', () => {
+  it('a direct chat whose NAT starts randomising, the other side old: the new side moves both onto the relay', () => {
+    const { lab, a, b, sessionA, sessionB } = chatting('endpoint-independent');
+    predating(b);
+    a.nat.startRandomising();
+    a.node.endpoint.send(sessionA, 'after, from a', lab.net.now);
+    b.node.endpoint.send(sessionB, 'after, from b', lab.net.now);
+    const both = () => texts(b.node).includes('after, from a') && texts(a.node).includes('after, from b');
+    expect(lab.run(both, 30_000)).toBe(true);
+    expect(peerOf(a)?.host).toBe(RELAY_HOST);
+    expect(peerOf(b)?.host).toBe(RELAY_HOST);
+    expect(b.client.stats.relayFallbacks).toBe(0);
+    expect([...eventsOf(a.node, 'lost'), ...eventsOf(b.node, 'lost')]).toEqual([]);
+  });
+
+  it('a relayed chat across a rendezvous restart, the other side old: re-paired by the new side (default heartbeats)', () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('port-randomising');
+    const b = lab.home('port-randomising');
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const { session, accepted } = chat(lab, a, b);
+    expect(accepted?.peer.host).toBe(RELAY_HOST);
+    predating(b);
+    lab.runFor(10_000);
+    lab.restartRendezvous();
+    a.node.endpoint.send(session as number, 'after the restart', lab.net.now);
+    expect(lab.run(() => texts(b.node).includes('after the restart'), 90_000)).toBe(true);
+    expect(b.client.stats.relayRepairs).toBe(0);
+    expect(a.client.stats.relayRepairs).toBeGreaterThanOrEqual(1);
+    expect([...eventsOf(a.node, 'lost'), ...eventsOf(b.node, 'lost')]).toEqual([]);
+  });
+});
