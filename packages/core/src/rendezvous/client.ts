@@ -2,7 +2,9 @@
  * The client's side of a rendezvous: keep a session with the rendezvous peer (its heartbeats keep
  * our NAT mapping open) and our registration on it (client-registration.ts), ask for
  * introductions and act on them at the moment the rendezvous names (introductions.ts: the
- * requester connects, the introduced side punches), and fall back to its relay (relay-paths.ts).
+ * requester connects, the introduced side punches), and fall back to its relay (relay-paths.ts);
+ * an open chat whose path dies, or whose relay pair died with a restarted rendezvous, goes on
+ * through the relay (relay-fallback.ts).
  *
  * The session is the role's own: the application never sees its events, nor lists it. A
  * rendezvous that restarted is found out at the first request that gets no answer, or at our
