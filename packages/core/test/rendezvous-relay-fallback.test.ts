@@ -215,15 +215,43 @@ describe('relay fallback, attacked: a hostile rendezvous', () => {
     });
   }
 
-  it('silent chats with many peers: the fallbacks waiting stay bounded', () => {
-    const { lab, a } = chatting('endpoint-independent');
+  it('20 chats fall silent at once while the rendezvous names each peer with made-up relay tags: at most MAX_FALLBACKS wait (the punch and refind rates keep it lower), one challenge each, all to the rendezvous', () => {
+    const lab = new RendezvousLab(HEARTBEATS);
+    const a = lab.home('endpoint-independent', 'anyone', [], HEARTBEATS);
+    const peers = Array.from({ length: 20 }, (_, i) => lab.client(`198.18.5.${i + 1}`, 7000));
+    expect(lab.run(() => lab.registered(a, ...peers))).toBe(true);
+    for (const peer of peers) {
+      const opened = chat(lab, a, peer);
+      expect(opened.accepted, JSON.stringify(opened.failed)).toBeDefined();
+      lab.runFor(300); // within what the rendezvous reads from one host (5 requests a second)
+    }
     const send = hostile(lab, '203.0.113.1');
-    // Introductions naming keys we chat with are the only ones that plan a fallback; strangers' keys plan nothing.
-    for (let i = 0; i < 200; i++) send(new Uint8Array(32).fill(i), 9000 + i, 1 + i);
-    lab.runFor(5_000);
+    // Every peer goes dark (the rendezvous still holds their registrations for a while).
+    const dark = new Set(peers.map((p) => p.node.address.host));
+    lab.net.filter = (from, to) => !dark.has(from.host) && !dark.has(to.host);
     const fallback = (a.client as unknown as { fallback: { size: number } }).fallback;
-    expect(fallback.size).toBeLessThanOrEqual(MAX_FALLBACKS);
-    expect(a.client.stats.relayFallbacks).toBe(0);
+    const sentBefore = a.node.sent.length;
+    let most = 0;
+    let tag = 1;
+    for (let second = 0; second < 6; second++) {
+      for (const peer of peers) send(peer.node.endpoint.identity.publicKey, 9000 + tag, tag++);
+      lab.run(() => {
+        most = Math.max(most, fallback.size);
+        return false;
+      }, 1_000);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(MAX_FALLBACKS);
+    // Each fallback tried is one path challenge inside a relay packet (73 bytes), to the rendezvous.
+    const relayPackets = a.node.sent
+      .slice(sentBefore)
+      .filter((s) => s.data[3] === RELAY_PACKET_CODE)
+      .map((s) => ({ host: s.to.host, bytes: s.data.length }));
+    expect(relayPackets.length).toBe(a.client.stats.relayFallbacks);
+    for (const packet of relayPackets) expect(packet).toEqual({ host: '198.51.100.1', bytes: 73 });
+    console.log(
+      `[relay fallback] 20 silent chats, hostile introductions: at most ${most} fallbacks waited, ${relayPackets.length} tried`,
+    );
   });
 });
 
