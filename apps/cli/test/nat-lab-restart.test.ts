@@ -268,4 +268,37 @@ describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again',
     expect(await again.exited, again.stdout + again.stderr).toBe(0);
     console.log(`[nat-lab-restart] after the restart a new relayed chat opened in ${seconds(start)} s`);
   }, 90_000);
+
+  it('the rendezvous killed with SIGKILL and started again on its address: alice and bob register again by themselves, and alice finds bob by fingerprint', async () => {
+    const lab = new NatLab('eim');
+    const first = await lab.rendezvous();
+    const common = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '2', '--connect-timeout', '8'];
+    const registered = /it sees you at 10\.200\.0\.\d+:\d+\./g;
+    const alice = lab.netchat('a', ['--nick', 'alice', ...common]);
+    const bob = lab.netchat('b', ['--nick', 'bob', '--yes', ...common]);
+    await alice.waitFor(registered);
+    await bob.waitFor(registered);
+    await alice.waitFor('Start chat with? (IP Port): ');
+    const fingerprint = /Your fingerprint: (\S+)/.exec(bob.stdout)?.[1] ?? '';
+    expect(fingerprint).not.toBe('');
+
+    await first.kill('SIGKILL');
+    const start = performance.now();
+    const second = await lab.rendezvous();
+    await alice.waitFor(registered, 30_000, 2);
+    const aliceBack = seconds(start);
+    await bob.waitFor(registered, 30_000, 2);
+    const bobBack = seconds(start);
+    expect((await second.stats()).registrations).toBeGreaterThanOrEqual(2);
+
+    const asked = performance.now();
+    alice.type(fingerprint);
+    await alice.waitFor(/Connected to 10\.200\.0\.3 \d+ \(bob\)\./, 15_000);
+    const found = seconds(asked);
+    alice.type('hello after the restart');
+    await bob.waitFor(/alice: hello after the restart/, 10_000);
+    console.log(
+      `[nat-lab-restart] rendezvous restarted: alice registered again ${aliceBack} s after, bob ${bobBack} s after (heartbeats every 2 s); then found by fingerprint and the chat open in ${found} s`,
+    );
+  }, 90_000);
 });
