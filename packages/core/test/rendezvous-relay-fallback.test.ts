@@ -74,6 +74,35 @@ describe('an open chat falls back to the relay', () => {
     );
   });
 
+  it("a chat that fell back to the relay goes back to a direct path once one opens again, its peer's address changed meanwhile", () => {
+    const { lab, a, b, sessionA } = chatting('endpoint-independent');
+    // a's NAT maps her anew while the two homes cannot reach each other directly at all.
+    const homeOf = (host: string) =>
+      ['10.1.0.2', '203.0.113.1'].includes(host)
+        ? 'a'
+        : ['10.2.0.2', '203.0.113.2'].includes(host)
+          ? 'b'
+          : '';
+    lab.net.filter = (from, to) =>
+      !(homeOf(from.host) && homeOf(to.host) && homeOf(from.host) !== homeOf(to.host));
+    a.nat.flush();
+    a.node.endpoint.send(sessionA, 'relayed', lab.net.now);
+    const relayed = () => peerOf(a)?.host === RELAY_HOST && peerOf(b)?.host === RELAY_HOST;
+    expect(lab.run(relayed, 30_000)).toBe(true);
+    expect(lab.run(() => texts(b.node).includes('relayed'))).toBe(true);
+    const openedAt = lab.net.now;
+    lab.net.filter = () => true;
+    // The relay path's probes (every 5 s, from 8 s to 60 s after the introduction) find the direct path.
+    const direct = () => peerOf(a)?.host !== RELAY_HOST && peerOf(b)?.host !== RELAY_HOST;
+    expect(lab.run(direct, 60_000)).toBe(true);
+    const took = lab.net.now - openedAt;
+    a.node.endpoint.send(sessionA, 'direct again', lab.net.now);
+    expect(lab.run(() => texts(b.node).includes('direct again'))).toBe(true);
+    expect(texts(b.node)).toEqual(['before', 'relayed', 'direct again']);
+    expect([...eventsOf(a.node, 'lost'), ...eventsOf(b.node, 'lost')]).toEqual([]);
+    console.log(`[relay fallback] back on a direct path ${took} ms after one opened again`);
+  });
+
   // The lab's settings (1 s heartbeats, lost after 3.5 s): a refind every missed interval must
   // not put the fallback off (it did: each introduction planned it a second later again).
   it('with 1 s heartbeats, asked for again every second: on the relay within the liveness (3.5 s)', () => {
