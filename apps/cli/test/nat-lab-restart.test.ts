@@ -2,7 +2,7 @@
  * Programs killed and started again in the NAT lab (support/nat-lab.ts, lab/nat-lab.sh): a peer
  * behind a NAT killed with SIGKILL (nothing said, nothing saved on the way out) and started again
  * on the same port with the same home, mid-chat and mid-transfer; and the rendezvous killed and
- * started again on its address, its registrations gone. Each prints how long the way back took.
+ * started again on its address, its registrations gone (a relayed chat goes on through the new one). Each prints how long the way back took.
  * Skipped, saying why, without root, ip and iptables. Every wait is bounded.
  */
 import { temporaryDirectory } from '@netchat/testkit';
@@ -27,18 +27,27 @@ afterEach(removeLabs);
 
 /** Heartbeats every second, the peer lost after three missed (3.5 s of silence). */
 const FAST = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '1', '--miss-limit', '3'];
+/**
+ * A relayed chat across the rendezvous's restart is given 8 missed heartbeats (8.5 s of silence).
+ * Its peers find the restart at the chat's first miss; their sessions with the old process are
+ * then found lost, a second's back-off, a new registration each, and the re-pair: about 3 s with
+ * 1 s heartbeats, more when the new process is not up at the first try. With 3 missed the chat is
+ * lost at worst 2.5 s after the restart (its last heartbeat may have come a second before it): it
+ * passed 5 runs of 5 so, with no margin, and the virtual network has a phase where it is lost.
+ */
+const RESTART_LIVENESS = FAST.map((flag, i) => (FAST[i - 1] === '--miss-limit' ? '8' : flag));
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
 /**
  * bob in home b taking every chat and file; `alice(port)` starts alice in home a (always the same
  * home, so the same key and unfinished transfers) asking bob by fingerprint, with `extra` flags.
  */
-async function bobAndAlice(lab: NatLab, rendezvous?: LabRendezvous) {
+async function bobAndAlice(lab: NatLab, rendezvous?: LabRendezvous, common = FAST) {
   if (!rendezvous) await lab.rendezvous();
-  const { bob, fingerprint } = await receivingBob(lab, [...FAST, '--json']);
+  const { bob, fingerprint } = await receivingBob(lab, [...common, '--json']);
   const home = temporaryDirectory('nat-lab-alice-');
   const alice = (port = 0, extra: string[] = []) =>
-    lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint, ...extra], home, port);
+    lab.netchat('a', [...common, '--json', '--nick', 'alice', '--connect', fingerprint, ...extra], home, port);
   return { bob, alice };
 }
 
@@ -213,7 +222,7 @@ describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again',
   async function relayedChatAcrossRestart() {
     const lab = new NatLab('random');
     const first = await lab.rendezvous();
-    const { bob, alice } = await bobAndAlice(lab, first);
+    const { bob, alice } = await bobAndAlice(lab, first, RESTART_LIVENESS);
     const chat = alice();
     await chat.waitForEvent('accepted', 20_000);
     expect(eventsOf(chat, 'accepted')[0]).toMatchObject({ peer: expect.stringMatching(/^relay:\d+$/) });
@@ -234,16 +243,21 @@ describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again',
     return { lab, bob, chat, second, arrived, fingerprint };
   }
 
-  it('the rendezvous killed and started again under a relayed chat: the chat is lost, said on both sides (the line not delivered, exit 4); both register again, and a new chat between them goes through the new relay', async () => {
-    const { lab, bob, chat, second, fingerprint } = await relayedChatAcrossRestart();
-    await bob.waitForEvent('lost', 10_000);
+  // Found by this lab (s27), fixed in core (rendezvous/client.ts, relay-fallback.ts): the chat was
+  // lost 3.5 s after the restart. The relay pair lived only in the old process's memory and nothing
+  // made one again for a chat already open. Now a relayed chat's silence makes its peers doubt
+  // their session with the rendezvous (found lost, registered anew), a new registration asks for
+  // each relayed chat's peer, and the introduction's new relay tag is challenged on the chat's own
+  // channel: the answer through the new relay moves it there.
+  it('the rendezvous killed and started again under a relayed chat: the chat goes on through the new relay, the line typed after the restart delivered once, nobody lost, exit 0; a new chat between them goes through the new relay too', async () => {
+    const { lab, bob, chat, second, arrived, fingerprint } = await relayedChatAcrossRestart();
+    expect(arrived()).toBe(true);
+    await until(() => eventsOf(chat, 'delivered').length >= 2, 'both lines delivered', 10_000);
     chat.endInput();
-    expect(await chat.exited, chat.stdout + chat.stderr).toBe(4);
-    expect(bob.stdout).not.toContain('"text":"after the restart"');
-    expect(eventsOf(chat, 'delivered')).toHaveLength(1);
-    expect(eventsOf(chat, 'failed')).toMatchObject([{ messageId: 2, reason: 'lost' }]);
-    // bob registers with the new rendezvous by himself; then a new chat opens through its relay.
-    await bob.waitFor(/it sees you at 10\.200\.0\.3:\d+\./, 30_000, 2);
+    expect(await chat.exited, chat.stdout + chat.stderr).toBe(0);
+    expect(eventsOf(bob, 'message').map((e) => e.text)).toEqual(['before the restart', 'after the restart']);
+    expect([...eventsOf(chat, 'lost'), ...eventsOf(bob, 'lost'), ...eventsOf(chat, 'failed')]).toEqual([]);
+    expect((await second.stats()).relayed).toBeGreaterThan(0);
     const start = performance.now();
     const again = lab.netchat('a', [...FAST, '--json', '--nick', 'alice', '--connect', fingerprint]);
     await again.waitForEvent('accepted', 30_000);
@@ -252,22 +266,7 @@ describe.skipIf(labMissing !== '')('NAT lab: programs killed and started again',
     await bob.waitFor('"text":"through the new relay"', 10_000);
     again.endInput();
     expect(await again.exited, again.stdout + again.stderr).toBe(0);
-    expect((await second.stats()).relayed).toBeGreaterThan(0);
     console.log(`[nat-lab-restart] after the restart a new relayed chat opened in ${seconds(start)} s`);
-  }, 90_000);
-
-  // FOUND BY THIS LAB, not fixed here (packages/core, rendezvous): a relayed chat does not survive
-  // the rendezvous's restart, even when both peers have registered again before the chat's
-  // liveness runs out (tried with --miss-limit 12: both registered again, the new rendezvous
-  // relayed 0 packets, the chat lost at 12.5 s). The relay pair lived only in the old process's
-  // memory, and nothing makes one again for a chat already open: the peers' refinds (*Finding a
-  // peer again*) go out at the first missed heartbeat, while they are not yet registered, and a
-  // relayed chat's path is not re-paired through the new registration. Passes once it is.
-  it.fails('the rendezvous killed and started again under a relayed chat: the chat goes on through the new relay', async () => {
-    const { chat, arrived } = await relayedChatAcrossRestart();
-    expect(arrived()).toBe(true);
-    chat.endInput();
-    expect(await chat.exited, chat.stdout + chat.stderr).toBe(0);
   }, 90_000);
 
   it('the rendezvous killed with SIGKILL and started again on its address: alice and bob register again by themselves, and alice finds bob by fingerprint', async () => {

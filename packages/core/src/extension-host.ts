@@ -233,6 +233,23 @@ export class ExtensionHost implements EndpointHost {
     return undefined;
   }
 
+  chatChannels(): ChannelView[] {
+    const views = new Map<number, ChannelView>();
+    for (const record of this.endpoint.table.sessions()) {
+      if (this.own.has(record.session.id)) continue;
+      const view = viewOf(record.channel.channel);
+      if (view) views.set(view.id, view);
+    }
+    return [...views.values()];
+  }
+
+  missedHeartbeat(channelId: number): boolean {
+    for (const r of this.endpoint.table.channel(channelId)?.sessions.values() ?? [])
+      if (!this.own.has(r.session.id) && r.session.state === 'open' && r.session.liveness.missed > 0)
+        return true;
+    return false;
+  }
+
   probeAt(channelId: number, address: Address, now: number): boolean {
     const channel = this.endpoint.secure.channel(channelId);
     if (!channel?.isOpen) return false;

@@ -18,6 +18,8 @@ export const CLIENT_TIMER_NAMES = [
   'start',
   /** the earliest relay switch or direct-path probe of a relayed peer (relay-paths.ts). */
   'path',
+  /** the earliest silent direct chat due to try the relay (relay-fallback.ts). */
+  'fallback',
   /** while relayed addresses share the relay budget: measure their use again (relay-shares.ts, every 500 ms). */
   'share',
 ] as const;

@@ -2,7 +2,9 @@
  * The client's side of a rendezvous: keep a session with the rendezvous peer (its heartbeats keep
  * our NAT mapping open) and our registration on it (client-registration.ts), ask for
  * introductions and act on them at the moment the rendezvous names (introductions.ts: the
- * requester connects, the introduced side punches), and fall back to its relay (relay-paths.ts).
+ * requester connects, the introduced side punches), and fall back to its relay (relay-paths.ts);
+ * an open chat whose path dies, or whose relay pair died with a restarted rendezvous, goes on
+ * through the relay (relay-fallback.ts).
  *
  * The session is the role's own: the application never sees its events, nor lists it. A
  * rendezvous that restarted is found out at the first request that gets no answer, or at our
@@ -26,9 +28,10 @@ import {
   type Introduction,
   type RendezvousMessage,
 } from './messages.js';
-import { looksLikeRelay, RELAY_HOST } from './relay.js';
-import { RelayPaths } from './relay-paths.js';
 import { Refinds } from './refinds.js';
+import { looksLikeRelay, RELAY_HOST } from './relay.js';
+import { RelayFallback } from './relay-fallback.js';
+import { RelayPaths } from './relay-paths.js';
 
 export {
   HEARTBEAT_ANSWER_MS,
@@ -38,8 +41,9 @@ export {
   REGISTER_REFUSED_RETRY_MS,
 } from './client-registration.js';
 export { INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from './introductions.js';
-export { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from './relay-paths.js';
 export { REFIND_EVERY_MS, REFIND_RATE } from './refinds.js';
+export { MAX_FALLBACKS, RELAY_FALLBACK_MS } from './relay-fallback.js';
+export { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from './relay-paths.js';
 
 export interface RendezvousClientOptions {
   server: Address;
@@ -85,6 +89,10 @@ export interface RendezvousClientStats {
   refinds: number;
   /** Path challenges sent on a chat's channel to where an introduction said its peer is now. */
   refindProbes: number;
+  /** Silent direct chats whose peer's relayed address was challenged (relay-fallback.ts). */
+  relayFallbacks: number;
+  /** Relayed chats challenged at their peer's new relayed address, after a new registration. */
+  relayRepairs: number;
   /** Our session with the rendezvous probed because an answer was missing. */
   probes: number;
   /** Registered again because the rendezvous said it did not know us. */
@@ -112,6 +120,9 @@ export class RendezvousClient implements EndpointExtension {
   private readonly registration: ClientRegistration;
   private readonly introductions: Introductions;
   private readonly paths: RelayPaths;
+  private readonly fallback: RelayFallback;
+  /** Our relay tag in the registration before: a new one means every relayed chat needs a new pair. */
+  private tag: number | undefined;
   private readonly refinds = new Refinds();
   private nextRequest = 1;
   private readonly updates: RendezvousUpdate[] = [];
@@ -123,6 +134,7 @@ export class RendezvousClient implements EndpointExtension {
     this.options = { ...options };
     this.introductions = new Introductions(this.options);
     this.paths = new RelayPaths(host);
+    this.fallback = new RelayFallback(host);
     this.registration = new ClientRegistration(host, this.timers, this.options, () => this.nextRequest++, {
       registered: ({ tag, key, publicAddress, first }, now) => {
         this.paths.setCredentials({ tag, key });
@@ -131,6 +143,9 @@ export class RendezvousClient implements EndpointExtension {
         const channel = this.registration.channel as number;
         for (const pending of this.introductions.waitingRequests())
           this.host.sendControl(channel, pending.bytes, now);
+        // A new tag: the relay pairs of our relayed chats died with the old registration.
+        if (tag !== this.tag) this.repairRelayedChats(now);
+        this.tag = tag;
       },
       forgotten: () => this.paths.setCredentials(undefined),
       relayRate: (bytesPerSecond) => this.paths.setRelayRate(bytesPerSecond),
@@ -147,7 +162,14 @@ export class RendezvousClient implements EndpointExtension {
 
   get stats(): Readonly<RendezvousClientStats> {
     const { probes, reregistrations } = this.registration;
-    return { ...this.counts, ...this.paths.stats, probes, reregistrations, ignored: { ...this.ignored } };
+    return {
+      ...this.counts,
+      ...this.paths.stats,
+      ...this.fallback.stats,
+      probes,
+      reregistrations,
+      ignored: { ...this.ignored },
+    };
   }
 
   /** Opens the session with the rendezvous; registration follows when it is accepted. */
@@ -225,15 +247,19 @@ export class RendezvousClient implements EndpointExtension {
     this.registration.onEvent(event, now);
   }
 
-  /** A chat's peer fell silent: the rendezvous is asked where it is now (refinds.ts). */
+  /**
+   * A chat's peer fell silent: the rendezvous is asked where it is now (refinds.ts). A relayed
+   * chat's silence may be the rendezvous's (it restarted, its pairs gone): our session with it is
+   * doubted too, so a lost one is found out now and registered anew, and the answer re-pairs.
+   */
   onPeerSilent(channel: ChannelView, now: number): void {
     const rendezvous = this.registration.channel;
-    if (!this.registration.isRegistered || rendezvous === undefined || channel.id === rendezvous) return;
-    // A relayed peer is reached through the rendezvous already, and its relay path follows it.
-    if (channel.address.host === RELAY_HOST) return;
-    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return;
-    this.counts.refinds++;
-    this.refinds.asked(this.introduce(fingerprint(channel.remoteKey), now));
+    if (rendezvous === undefined || channel.id === rendezvous) return;
+    if (channel.address.host === RELAY_HOST) {
+      this.registration.doubt(now);
+      if (!this.introductions.accepts(channel.remoteKey)) return;
+    }
+    this.refind(channel, now);
   }
 
   handleTimeout(now: number): void {
@@ -254,6 +280,9 @@ export class RendezvousClient implements EndpointExtension {
         case 'start':
           for (const due of this.introductions.takeDueStarts(now))
             this.begin(due.introduction, due.address, now);
+          break;
+        case 'fallback':
+          this.fallback.due(now);
           break;
         case 'path':
           for (const moved of this.paths.due(now))
@@ -319,8 +348,7 @@ export class RendezvousClient implements EndpointExtension {
     const requester = introduction.role === 'requester';
     const chatting = this.host.openChannelOfKey(key);
     const open = chatting !== undefined && chatting.id !== this.registration.channel;
-    if (open && !sameAddress(chatting.address, address) && this.host.probeAt(chatting.id, address, now))
-      this.counts.refindProbes++;
+    if (open) this.keepChat(chatting, address, introduction.relayTag, now);
     // A refind's answer is ours, whatever became of the chat meanwhile; with a peer we chat with,
     // nothing is punched.
     if ((requester && this.refinds.settle(introduction.request)) || (open && !requester)) return;
@@ -332,6 +360,38 @@ export class RendezvousClient implements EndpointExtension {
     this.counts.punches++;
     this.host.punch(address, now);
     this.updates.push({ type: 'punched', address, key });
+  }
+
+  /**
+   * An introduction named the peer of an open chat: a path challenge to the address named (a
+   * NAT that mapped the peer anew), and with a relay tag, its relayed address followed (the chat,
+   * once relayed, probes the direct address now and then) and offered to the chat: a relayed chat
+   * re-pairs at once, a silent direct one tries the relay if it is still silent in a second.
+   * Only with a peer our `introductions` terms accept: a user who stopped accepting the peer ended
+   * its relay pair, and our own requests do not make it again.
+   */
+  private keepChat(chat: ChannelView, address: Address, relayTag: number, now: number): void {
+    if (!sameAddress(chat.address, address) && this.host.probeAt(chat.id, address, now))
+      this.counts.refindProbes++;
+    // The relay carries a chat on only with a peer our terms accept (its pair ends when they stop).
+    if (relayTag === 0 || !this.introductions.accepts(chat.remoteKey)) return;
+    this.paths.follow(address, relayTag, false, now);
+    this.fallback.offer(chat.id, chat.address, this.paths.relayedAddress(relayTag), now);
+  }
+
+  /** Asks the rendezvous for a chat's peer again, within the refind limits (refinds.ts). */
+  private refind(channel: ChannelView, now: number): void {
+    if (!this.registration.isRegistered) return;
+    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return;
+    this.counts.refinds++;
+    this.refinds.asked(this.introduce(fingerprint(channel.remoteKey), now));
+  }
+
+  /** Registered anew: each relayed chat asks for its peer, whose introduction names its new relay tag. */
+  private repairRelayedChats(now: number): void {
+    for (const chat of this.host.chatChannels())
+      if (chat.address.host === RELAY_HOST && this.introductions.accepts(chat.remoteKey))
+        this.refind(chat, now);
   }
 
   private requestsDue(now: number): void {
@@ -358,6 +418,7 @@ export class RendezvousClient implements EndpointExtension {
     this.timers.set('request', this.introductions.nextRequestDeadline());
     this.timers.set('start', this.introductions.nextStart());
     this.timers.set('path', this.paths.next());
+    this.timers.set('fallback', this.fallback.next());
     this.timers.set('share', this.paths.nextShareSweep(now));
   }
 }

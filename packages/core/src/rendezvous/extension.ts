@@ -60,6 +60,13 @@ export interface EndpointHost {
   openTo(address: Address): boolean;
   /** The open channel with a session whose peer proved this static key, if there is one. */
   openChannelOfKey(key: Uint8Array): ChannelView | undefined;
+  /** The open channels that carry an application's session (not the role's own), each once. */
+  chatChannels(): ChannelView[];
+  /**
+   * Whether an application's session on the channel has missed a heartbeat interval and heard
+   * nothing since (its peer is silent now, not merely idle).
+   */
+  missedHeartbeat(channelId: number): boolean;
   /**
    * Sends a path challenge on the open channel straight to `address`: if the peer's answer comes
    * back from there, the channel moves there (as roaming does). False if it could not go (the

@@ -72,6 +72,11 @@ export class Introductions {
     this.listed = new Set(terms.listedKeys.map(toHex));
   }
 
+  /** Whether our terms accept introductions to the peer with this key (anyone, or a key we listed). */
+  accepts(key: Uint8Array): boolean {
+    return this.terms.acceptFrom === 'anyone' || this.listed.has(toHex(key));
+  }
+
   get waiting(): number {
     return this.pending.size;
   }
@@ -141,7 +146,7 @@ export class Introductions {
       if (!named || !equalBytes(named, pending.fingerprint)) return 'wrong_key';
       if (!this.usable(address)) return 'bad_address';
     } else {
-      if (this.terms.acceptFrom === 'listed' && !this.listed.has(toHex(message.key))) return 'not_accepted';
+      if (!this.accepts(message.key)) return 'not_accepted';
       if (!this.usable(address)) return 'bad_address';
       if (this.starts.length >= MAX_SCHEDULED_PUNCHES || !this.punches.tryTake('punch', now))
         return 'punch_rate';

@@ -32,7 +32,7 @@ export class Nat {
   constructor(
     readonly publicHost: string,
     readonly inside: string,
-    readonly kind: NatKind,
+    private kind: NatKind,
     seed = 7,
   ) {
     this.random = seededRandom(seed);
@@ -72,6 +72,15 @@ export class Nat {
   flush(): void {
     this.byInside.clear();
     this.byPort.clear();
+  }
+
+  /**
+   * From now on a new public port for each destination, every mapping forgotten: the home's
+   * laptop carried behind a port-randomising NAT (its public host kept, for the test's simplicity).
+   */
+  startRandomising(): void {
+    this.kind = 'port-randomising';
+    this.flush();
   }
 
   private allocate(): number {
