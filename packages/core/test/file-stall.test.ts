@@ -13,7 +13,7 @@ import {
   TRANSFER_LIMITS,
   type TransferLimits,
 } from '../src/index.js';
-import { filePair, FilePeer } from './support/file-peers.js';
+import { FilePeer, filePair } from './support/file-peers.js';
 import { randomData } from './support/partial-files.js';
 import { offerOf, RawFiles } from './support/raw-files.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
@@ -186,6 +186,28 @@ describe('every slot taken', () => {
     expect(stalledOf(s, transfer)).toHaveLength(0);
     expect(s.raw.of('decline').map((d) => d.reason)).toEqual(Array(5).fill('too_many_offers'));
     expect(s.bob.engine.transfer(transfer)?.state).toBe('accepted');
+  });
+  it('a receive that moved well rides out one dark window (over the floor, up to a floor, carried): not made to make room in it, stalled only after the next', () => {
+    const s = rawSender({ maxActiveReceives: 1 });
+    const { transfer, acceptedAt } = offerAndAccept(s, 500_000);
+    s.net.run(() => s.raw.of('want').length > 0, s.net.now + 5_000);
+    const want = s.raw.of('want')[0] as Extract<FileRecord, { type: 'want' }>;
+    const stream = s.raw.stream(frameRecord({ type: 'data', offer: want.offer, index: 0, offset: 0 }), false);
+    // 4 KiB a second for 20 s (80 KiB: five floors), then nothing: the path goes dark.
+    for (let second = 0; second < 20; second++) {
+      s.raw.more(stream, randomData(4096, second));
+      s.net.run(() => false, s.net.now + 1_000);
+    }
+    // 10 s into the second window, without a byte in it: an offer comes and is refused.
+    s.net.run(() => false, acceptedAt + WINDOW + 10_000);
+    s.raw.say(...offerOf([{ path: 'later.bin', size: 10 }]));
+    s.net.run(() => s.raw.of('decline').length > 0, s.net.now + 2_000);
+    expect(s.raw.of('decline').map((d) => d.reason)).toEqual(['too_many_offers']);
+    expect(stalledOf(s, transfer)).toHaveLength(0);
+    // The second window passes on what was carried; the third, still dark, does not.
+    s.net.run(() => stalledOf(s, transfer).length > 0, acceptedAt + 3 * WINDOW + 3_000);
+    const at = stalledOf(s, transfer)[0]?.at ?? 0;
+    expect(at).toBeGreaterThanOrEqual(acceptedAt + 3 * WINDOW);
   });
 });
 

@@ -11,6 +11,7 @@
  *
  * - The rule: in each `stallWindowMs` of that time (windows one after the other), at least
  *   `stallFloorBytes` must arrive; a receive below the floor at a window's end is ended `stalled`.
+ *   What came over the floor in a window counts in the next, up to one floor (carried).
  *   The floor is about 0.5 KiB/s, a quarter of what a relayed receiver at the relay's default
  *   budget (64 KiB/s) gives each of 32 receives at once, so an honest slow path keeps its slot,
  *   and one byte a minute never resets anything.
@@ -26,8 +27,9 @@
  * and its partial file is closed, kept for that resume. Checked on the injected clock: the engine
  * asks for a tick at `nextDeadline` while it runs accepted receives.
  */
-import type { RecordOf } from './records.js';
+
 import { sendVerdict } from './receiving.js';
+import type { RecordOf } from './records.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
 import { settleFile, stopDataStream } from './transfer-ending.js';
 import { fileSettled } from './transfer-states.js';
@@ -113,7 +115,10 @@ export function checkStalls(ctx: TransferContext): void {
         `${pace.got} bytes came in ${seconds} s of waiting on the sender (the floor is ${stallFloorBytes})`,
       );
     } else {
-      pace.got = 0;
+      // What came over the floor is carried into the next window, up to one floor: a receive
+      // that moved well rides out one dark window (a path's outage, a move to the relay) and a
+      // stranger's offer in it, while a trickle still has to meet the floor every other window.
+      pace.got = Math.min(pace.got - stallFloorBytes, stallFloorBytes);
       pace.waited = 0;
     }
   }
