@@ -258,7 +258,7 @@ describe('relay fallback, attacked: a hostile rendezvous', () => {
     // Every peer goes dark (the rendezvous still holds their registrations for a while).
     const dark = new Set(peers.map((p) => p.node.address.host));
     lab.net.filter = (from, to) => !dark.has(from.host) && !dark.has(to.host);
-    const fallback = (a.client as unknown as { fallback: { size: number } }).fallback;
+    const fallback = (a.client as unknown as { chats: { fallback: { size: number } } }).chats.fallback;
     const sentBefore = a.node.sent.length;
     let most = 0;
     let tag = 1;
@@ -290,12 +290,11 @@ describe('relay fallback, attacked: a hostile rendezvous', () => {
  * rendezvous for a chat's silence. Played by switching those three off in a current client.
  */
 function predating(home: Home): void {
-  const client = home.client as unknown as {
-    fallback: { offer: () => void };
-    repairRelayedChats: () => void;
+  const { chats } = home.client as unknown as {
+    chats: { fallback: { offer: () => void }; repairRelayed: () => void };
   };
-  client.fallback.offer = () => {};
-  client.repairRelayedChats = () => {};
+  chats.fallback.offer = () => {};
+  chats.repairRelayed = () => {};
   const silent = home.client.onPeerSilent.bind(home.client);
   home.client.onPeerSilent = (channel, now) => {
     if (channel.address.host !== RELAY_HOST) silent(channel, now);

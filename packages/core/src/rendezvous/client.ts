@@ -4,17 +4,16 @@
  * introductions and act on them at the moment the rendezvous names (introductions.ts: the
  * requester connects, the introduced side punches), and fall back to its relay (relay-paths.ts);
  * an open chat whose path dies, or whose relay pair died with a restarted rendezvous, goes on
- * through the relay (relay-fallback.ts).
+ * through the relay (open-chats.ts, relay-fallback.ts).
  *
  * The session is the role's own: the application never sees its events, nor lists it. A
  * rendezvous that restarted is found out at the first request that gets no answer, or at our
  * next heartbeat; we then register anew and send again what waits. A rendezvous that says it
  * does not know us (`not_registered`) is registered with again at once.
  */
-import { type Address, sameAddress } from '../address.js';
+import type { Address } from '../address.js';
 import { errors } from '../errors.js';
 import type { NetchatEvent } from '../events.js';
-import { fingerprint } from '../secure/crypto.js';
 import { ClientRegistration } from './client-registration.js';
 import { ClientTimers } from './client-timers.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
@@ -28,9 +27,8 @@ import {
   type Introduction,
   type RendezvousMessage,
 } from './messages.js';
-import { Refinds } from './refinds.js';
+import { OpenChats } from './open-chats.js';
 import { looksLikeRelay, RELAY_HOST } from './relay.js';
-import { RelayFallback } from './relay-fallback.js';
 import { RelayPaths } from './relay-paths.js';
 
 export {
@@ -105,8 +103,6 @@ export class RendezvousClient implements EndpointExtension {
     malformed: 0,
     introductionsReceived: 0,
     punches: 0,
-    refinds: 0,
-    refindProbes: 0,
   };
   private readonly ignored: Record<IgnoredBecause, number> = {
     unasked: 0,
@@ -120,10 +116,9 @@ export class RendezvousClient implements EndpointExtension {
   private readonly registration: ClientRegistration;
   private readonly introductions: Introductions;
   private readonly paths: RelayPaths;
-  private readonly fallback: RelayFallback;
+  private readonly chats: OpenChats;
   /** Our relay tag in the registration before: a new one means every relayed chat needs a new pair. */
   private tag: number | undefined;
-  private readonly refinds = new Refinds();
   private nextRequest = 1;
   private readonly updates: RendezvousUpdate[] = [];
 
@@ -134,7 +129,6 @@ export class RendezvousClient implements EndpointExtension {
     this.options = { ...options };
     this.introductions = new Introductions(this.options);
     this.paths = new RelayPaths(host);
-    this.fallback = new RelayFallback(host);
     this.registration = new ClientRegistration(host, this.timers, this.options, () => this.nextRequest++, {
       registered: ({ tag, key, publicAddress, first }, now) => {
         this.paths.setCredentials({ tag, key });
@@ -144,7 +138,7 @@ export class RendezvousClient implements EndpointExtension {
         for (const pending of this.introductions.waitingRequests())
           this.host.sendControl(channel, pending.bytes, now);
         // A new tag: the relay pairs of our relayed chats died with the old registration.
-        if (tag !== this.tag) this.repairRelayedChats(now);
+        if (tag !== this.tag) this.chats.repairRelayed(now);
         this.tag = tag;
       },
       forgotten: () => this.paths.setCredentials(undefined),
@@ -158,14 +152,21 @@ export class RendezvousClient implements EndpointExtension {
         if (announce) this.updates.push({ type: 'unregistered', retryIn, wasRegistered });
       },
     });
+    this.chats = new OpenChats(host, {
+      registration: this.registration,
+      introductions: this.introductions,
+      paths: this.paths,
+      introduce: (fingerprintText, now) => this.introduce(fingerprintText, now),
+    });
   }
 
   get stats(): Readonly<RendezvousClientStats> {
     const { probes, reregistrations } = this.registration;
     return {
       ...this.counts,
+      ...this.chats.counts,
       ...this.paths.stats,
-      ...this.fallback.stats,
+      ...this.chats.fallback.stats,
       probes,
       reregistrations,
       ignored: { ...this.ignored },
@@ -247,19 +248,9 @@ export class RendezvousClient implements EndpointExtension {
     this.registration.onEvent(event, now);
   }
 
-  /**
-   * A chat's peer fell silent: the rendezvous is asked where it is now (refinds.ts). A relayed
-   * chat's silence may be the rendezvous's (it restarted, its pairs gone): our session with it is
-   * doubted too, so a lost one is found out now and registered anew, and the answer re-pairs.
-   */
+  /** A chat's peer fell silent: the rendezvous is asked where it is now (open-chats.ts). */
   onPeerSilent(channel: ChannelView, now: number): void {
-    const rendezvous = this.registration.channel;
-    if (rendezvous === undefined || channel.id === rendezvous) return;
-    if (channel.address.host === RELAY_HOST) {
-      this.registration.doubt(now);
-      if (!this.introductions.accepts(channel.remoteKey)) return;
-    }
-    this.refind(channel, now);
+    this.chats.onPeerSilent(channel, now);
   }
 
   handleTimeout(now: number): void {
@@ -282,7 +273,7 @@ export class RendezvousClient implements EndpointExtension {
             this.begin(due.introduction, due.address, now);
           break;
         case 'fallback':
-          this.fallback.due(now);
+          this.chats.fallback.due(now);
           break;
         case 'path':
           for (const moved of this.paths.due(now))
@@ -320,7 +311,7 @@ export class RendezvousClient implements EndpointExtension {
       case 'introduce_failed':
         // Not known: register again; the request waits for that and goes again, within its timeout.
         if (message.reason === 'not_registered') this.registration.onUnknown(now);
-        else if (this.introductions.answered(message.request) && !this.refinds.settle(message.request))
+        else if (this.introductions.answered(message.request) && !this.chats.refinds.settle(message.request))
           this.updates.push({ type: 'failed', request: message.request, reason: message.reason });
         return;
       default:
@@ -348,10 +339,10 @@ export class RendezvousClient implements EndpointExtension {
     const requester = introduction.role === 'requester';
     const chatting = this.host.openChannelOfKey(key);
     const open = chatting !== undefined && chatting.id !== this.registration.channel;
-    if (open) this.keepChat(chatting, address, introduction.relayTag, now);
+    if (open) this.chats.keep(chatting, address, introduction.relayTag, now);
     // A refind's answer is ours, whatever became of the chat meanwhile; with a peer we chat with,
     // nothing is punched.
-    if ((requester && this.refinds.settle(introduction.request)) || (open && !requester)) return;
+    if ((requester && this.chats.refinds.settle(introduction.request)) || (open && !requester)) return;
     if (introduction.relayTag !== 0) this.paths.follow(address, introduction.relayTag, requester, now);
     if (requester) {
       this.updates.push({ type: 'ready', request: introduction.request, address, key });
@@ -360,38 +351,6 @@ export class RendezvousClient implements EndpointExtension {
     this.counts.punches++;
     this.host.punch(address, now);
     this.updates.push({ type: 'punched', address, key });
-  }
-
-  /**
-   * An introduction named the peer of an open chat: a path challenge to the address named (a
-   * NAT that mapped the peer anew), and with a relay tag, its relayed address followed (the chat,
-   * once relayed, probes the direct address now and then) and offered to the chat: a relayed chat
-   * re-pairs at once, a silent direct one tries the relay if it is still silent in a second.
-   * Only with a peer our `introductions` terms accept: a user who stopped accepting the peer ended
-   * its relay pair, and our own requests do not make it again.
-   */
-  private keepChat(chat: ChannelView, address: Address, relayTag: number, now: number): void {
-    if (!sameAddress(chat.address, address) && this.host.probeAt(chat.id, address, now))
-      this.counts.refindProbes++;
-    // The relay carries a chat on only with a peer our terms accept (its pair ends when they stop).
-    if (relayTag === 0 || !this.introductions.accepts(chat.remoteKey)) return;
-    this.paths.follow(address, relayTag, false, now);
-    this.fallback.offer(chat.id, chat.address, this.paths.relayedAddress(relayTag), now);
-  }
-
-  /** Asks the rendezvous for a chat's peer again, within the refind limits (refinds.ts). */
-  private refind(channel: ChannelView, now: number): void {
-    if (!this.registration.isRegistered) return;
-    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return;
-    this.counts.refinds++;
-    this.refinds.asked(this.introduce(fingerprint(channel.remoteKey), now));
-  }
-
-  /** Registered anew: each relayed chat asks for its peer, whose introduction names its new relay tag. */
-  private repairRelayedChats(now: number): void {
-    for (const chat of this.host.chatChannels())
-      if (chat.address.host === RELAY_HOST && this.introductions.accepts(chat.remoteKey))
-        this.refind(chat, now);
   }
 
   private requestsDue(now: number): void {
@@ -406,7 +365,7 @@ export class RendezvousClient implements EndpointExtension {
 
   private fail(request: number, reason: IntroduceFailure): void {
     this.introductions.answered(request);
-    if (!this.refinds.settle(request)) this.updates.push({ type: 'failed', request, reason });
+    if (!this.chats.refinds.settle(request)) this.updates.push({ type: 'failed', request, reason });
   }
 
   /**
@@ -418,7 +377,7 @@ export class RendezvousClient implements EndpointExtension {
     this.timers.set('request', this.introductions.nextRequestDeadline());
     this.timers.set('start', this.introductions.nextStart());
     this.timers.set('path', this.paths.next());
-    this.timers.set('fallback', this.fallback.next());
+    this.timers.set('fallback', this.chats.fallback.next());
     this.timers.set('share', this.paths.nextShareSweep(now));
   }
 }
