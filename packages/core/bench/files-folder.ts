@@ -70,7 +70,10 @@ function writeTree(root: string, name: string, { files, size }: FolderCase): str
 }
 
 /** Each case in turn between the same two processes; the files in `within` (the temporary folder by default). */
-export async function folderTransfers(cases: readonly FolderCase[], within = tmpdir()): Promise<FolderResult[]> {
+export async function folderTransfers(
+  cases: readonly FolderCase[],
+  within = tmpdir(),
+): Promise<FolderResult[]> {
   const folder = mkdtempSync(join(within, 'netchat-bench-folder-'));
   const downloads = join(folder, 'downloads');
   const receiver = child('file-receiver', downloads);

@@ -191,7 +191,9 @@ async function folder() {
     );
     console.log(`  receiver's disk    ${kinds} (from asked to answered)`);
     console.log(`  sender's disk      ${timed(r.senderStorage, ['read'])}`);
-    console.log(`  RSS                sender ${round(r.senderRssMB, 1)} MB, receiver ${round(r.receiverRssMB, 1)} MB`);
+    console.log(
+      `  RSS                sender ${round(r.senderRssMB, 1)} MB, receiver ${round(r.receiverRssMB, 1)} MB`,
+    );
   }
   return results.map((r) => ({
     files: r.files,
