@@ -86,7 +86,9 @@ export class FileTransfers implements TransferContext {
     this.options = {
       chunkBytes: options.chunkBytes ?? 256 * 1024,
       readAhead: options.readAhead ?? 2,
-      wantAhead: options.wantAhead ?? 4,
+      wantAhead: options.wantAhead ?? 16,
+      filesAtOnce: options.filesAtOnce ?? 8,
+      overlapBytes: options.overlapBytes ?? 256 * 1024,
       progressEveryMs: options.progressEveryMs ?? 250,
       limits: { ...TRANSFER_LIMITS, ...options.limits },
       randomBytes: options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n))),

@@ -4,7 +4,8 @@
  * the file into place under a name nobody has (place-file.ts). Made by `PartialStore.open`.
  *
  * Writing is buffered and pipelined: bytes are copied into one of two buffers (256 KiB each by
- * default); a full buffer is hashed and written at its offset while the other fills, so at most
+ * default, or the bytes still to come if fewer: a 4 KiB file takes 4 KiB; made at the first
+ * write, so a file asked for ahead holds none until its bytes come); a full buffer is hashed and written at its offset while the other fills, so at most
  * one write is in flight and nothing is allocated per chunk. The caller may put the bytes into
  * the buffer itself (`lend`: the receive pipe reads the stream straight into it), and they are
  * then not copied again. `write` returns undefined when the
@@ -64,7 +65,8 @@ export interface ReceivedFile {
 }
 
 export class PartialFile {
-  private readonly buffers: [Buffer, Buffer];
+  /** Made at the first write or lend (`buffer`), each of `bufferBytes` or the bytes left if fewer. */
+  private readonly buffers: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
   private current = 0;
   private fill = 0;
   private receivedBytes: number;
@@ -99,7 +101,6 @@ export class PartialFile {
     private readonly hasher: ContentHasher,
     private readonly settings: PartialFileSettings,
   ) {
-    this.buffers = [Buffer.allocUnsafe(settings.bufferBytes), Buffer.allocUnsafe(settings.bufferBytes)];
     this.receivedBytes = offset;
     this.writtenBytes = offset;
     this.durableBytes = offset;
@@ -146,7 +147,7 @@ export class PartialFile {
       this.failure = fileErrors.sizeMismatch(this.name, this.key.size, offset + data.length);
       return Promise.reject(this.failure);
     }
-    const buffer = this.buffers[this.current] as Buffer;
+    const buffer = this.buffer();
     if (data.length < buffer.length - this.fill) {
       if (!this.isLent(data, buffer)) buffer.set(data, this.fill);
       this.fill += data.length;
@@ -167,8 +168,22 @@ export class PartialFile {
    */
   lend(): Uint8Array | undefined {
     if (this.ended || this.failure || this.pendingWrite) return undefined;
-    const buffer = this.buffers[this.current] as Buffer;
+    const buffer = this.buffer();
     return this.fill < buffer.length ? buffer.subarray(this.fill) : undefined;
+  }
+
+  /**
+   * The buffer being filled, made the first time it is needed: `bufferBytes`, or the bytes still
+   * to come from here if fewer (at least 1), so a small file costs its size, not two chunks.
+   */
+  private buffer(): Buffer {
+    let buffer = this.buffers[this.current];
+    if (!buffer) {
+      const left = this.key.size - this.receivedBytes;
+      buffer = Buffer.allocUnsafe(Math.max(1, Math.min(this.settings.bufferBytes, left)));
+      this.buffers[this.current] = buffer;
+    }
+    return buffer;
   }
 
   /** Whether `data` is where the next bytes go in `buffer` already (lent: `lend`). */
@@ -313,7 +328,7 @@ export class PartialFile {
   private async writeThroughBuffers(data: Uint8Array): Promise<void> {
     let from = 0;
     while (from < data.length) {
-      const buffer = this.buffers[this.current] as Buffer;
+      const buffer = this.buffer();
       const n = Math.min(buffer.length - this.fill, data.length - from);
       if (from > 0 || !this.isLent(data, buffer))
         buffer.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.fill);
@@ -334,7 +349,7 @@ export class PartialFile {
   /** Hashes the current buffer and writes it at its offset; the other buffer becomes current. */
   private startWrite(): void {
     if (this.fill === 0) return;
-    const data = (this.buffers[this.current] as Buffer).subarray(0, this.fill);
+    const data = this.buffer().subarray(0, this.fill);
     const position = this.receivedBytes - this.fill;
     this.hasher.update(data);
     this.current ^= 1;
