@@ -2,9 +2,9 @@
  * What the parts of the file-transfer engine share (FileTransfers implements it): the streams
  * under it, the table of transfers, the control streams, the queues of events and storage
  * requests, the options and the counts. The parts, one concept a file: control-streams.ts (the
- * records each side says), sending.ts and send-pipe.ts (our offers and their data),
- * receiving.ts, offer-intake.ts and receive-pipe.ts (the peer's), transfer-ending.ts (how a
- * transfer or a file ends).
+ * records each side says), peer-records.ts (what each of the peer's records does), sending.ts
+ * and send-pipe.ts (our offers and their data), receiving.ts, offer-intake.ts and
+ * receive-pipe.ts (the peer's), transfer-ending.ts (how a transfer or a file ends).
  */
 import type { SessionId } from '../events.js';
 import type { FileEvent } from './file-events.js';
