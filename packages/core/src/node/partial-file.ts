@@ -36,6 +36,8 @@ export interface PartialIo {
 export interface PartialFileSettings {
   readonly folder: string;
   readonly paths: PartialPaths;
+  /** Whether a state file of it may be there (false for a new partial: none is, until one is saved). */
+  readonly stateOnDisk?: boolean;
   readonly bufferBytes: number;
   readonly syncEveryBytes: number;
   readonly io: PartialIo;
@@ -56,6 +58,8 @@ export interface ReceivedFile {
 
 export class PartialFile {
   private readonly writes: PartialWrites;
+  /** A state file of it may be there (found at the open, or saved since): the finish removes it. */
+  private stateSaved: boolean;
   private ended = false;
   private handleClosed = false;
   /** The finish in progress or done (`keepPlaced` waits for it). */
@@ -78,6 +82,7 @@ export class PartialFile {
     private readonly hasher: ContentHasher,
     private readonly settings: PartialFileSettings,
   ) {
+    this.stateSaved = settings.stateOnDisk ?? true;
     this.writes = new PartialWrites(offset, handle, hasher, {
       name,
       size: key.size,
@@ -200,7 +205,7 @@ export class PartialFile {
         hash: this.key.hash,
       };
       if (this.keepRecord) await this.recordPlaced(placed).catch(() => {});
-      else await rm(this.settings.paths.state, { force: true }).catch(() => {});
+      else if (this.stateSaved) await rm(this.settings.paths.state, { force: true }).catch(() => {});
       return placed;
     } catch (error) {
       throw this.writes.fileError(error);
@@ -266,12 +271,14 @@ export class PartialFile {
   private async recordPlaced(placed: ReceivedFile): Promise<void> {
     const { mtimeMs } = await lstat(placed.path);
     const state = placedState(this.key, this.name, placed.relativePath, mtimeMs, this.settings.now());
+    this.stateSaved = true;
     await this.settings.io.saveState(this.settings.paths, stateText(state));
     this.placedRecorded = true;
   }
 
   private record(held: number, hashState = Buffer.from(this.hasher.exportState()).toString('base64')) {
     const text = stateText(heldState(this.key, this.name, held, hashState, this.settings.now()));
+    this.stateSaved = true;
     return this.settings.io.saveState(this.settings.paths, text);
   }
 
