@@ -30,7 +30,10 @@ describe('GroupedSyncs: a folder fsync shared by the files placed at once', () =
     const served = await Promise.all(asked);
     expect(runs).toHaveLength(2);
     for (const { at, done } of served)
-      expect(runs.some((r) => r.began > at && r.ended < done), `asked at ${at}`).toBe(true);
+      expect(
+        runs.some((r) => r.began > at && r.ended < done),
+        `asked at ${at}`,
+      ).toBe(true);
     expect(syncs.size).toBe(0); // nothing kept once all ended
   });
 
