@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FileLink, NetchatPeer } from '../dist/index.js';
+import { diskBaseline, storageTimer } from './files-folder-peer.mjs';
 import { rssSampler, wallClock } from './peer-process.mjs';
 
 const send = (message) => process.send?.(message);
@@ -83,7 +84,7 @@ async function listen() {
 
 async function receiver(folder) {
   const peer = await listen();
-  const link = new FileLink(peer, { downloadFolder: folder });
+  const link = new FileLink(peer, { downloadFolder: folder, engine: JSON.parse(process.env.BENCH_ENGINE ?? '{}') });
   const rss = rssSampler(50);
   const makeup = makeupSampler();
   const delays = [];
@@ -94,12 +95,17 @@ async function receiver(folder) {
   let readBefore = 0;
   let lentBefore = 0;
   let receiving = false;
+  /** Files of the offer being received: a folder's (more than one) is reported at its end, not per file. */
+  let offerFiles = 1;
+  const timer = storageTimer(link);
   peer.on('request', (e) => peer.accept(e.session));
   // The lines that cross while a file does (not those of the sender's hashing pass).
   peer.on('message', (e) => {
     if (receiving) delays.push(wallClock() - Number(e.text.split(' ')[1]));
   });
   link.on('file_offer', (e) => {
+    offerFiles = e.files.length;
+    timer.reset();
     acceptedAt = performance.now();
     cpuAtAccept = cpuMicros();
     mainCpuAtAccept = mainThreadCpuMicros();
@@ -109,7 +115,25 @@ async function receiver(folder) {
     receiving = true;
     void link.accept(e.transfer);
   });
+  link.on('file_done', (e) => {
+    if (e.direction !== 'receive' || offerFiles === 1) return;
+    receiving = false;
+    send({
+      type: 'folder_received',
+      files: e.files,
+      verified: e.verified,
+      // From our accept to the last file verified, fsynced and in place.
+      seconds: (performance.now() - acceptedAt) / 1000,
+      cpu: cpuMicros() - cpuAtAccept,
+      datagramsIn: peer.stats.datagramsIn - datagramsAtAccept.in,
+      datagramsOut: peer.stats.datagramsOut - datagramsAtAccept.out,
+      storage: timer.summary(),
+      rss: rss.peak(),
+      makeup: makeup.peak(),
+    });
+  });
   link.on('file_received', (e) => {
+    if (offerFiles !== 1) return;
     receiving = false;
     const cpu = cpuMicros() - cpuAtAccept;
     const mainCpu = mainCpuAtAccept < 0 ? -1 : mainThreadCpuMicros() - mainCpuAtAccept;
@@ -145,6 +169,7 @@ async function receiver(folder) {
       makeup.reset();
       send({ type: 'reset' });
     }
+    if (m.type === 'disk-baseline') send({ type: 'disk-baseline', ...(await diskBaseline(m)) });
     if (m.type === 'quit') {
       rss.stop();
       makeup.stop();
@@ -158,7 +183,8 @@ async function receiver(folder) {
 
 async function sender() {
   const peer = await listen();
-  const link = new FileLink(peer, {});
+  const link = new FileLink(peer, { engine: JSON.parse(process.env.BENCH_ENGINE ?? '{}') });
+  const timer = storageTimer(link);
   const rss = rssSampler(50);
   const makeup = makeupSampler();
   let session;
@@ -173,6 +199,7 @@ async function sender() {
     if (m.type !== 'send') return;
     rss.reset();
     makeup.reset();
+    timer.reset();
     if (session === undefined) {
       const features = new Promise((resolve) => peer.once('features', (e) => resolve(e.session)));
       peer.connectTo({ host: '127.0.0.1', port: m.port });
@@ -212,6 +239,7 @@ async function sender() {
       sourcesOpened: after.sourcesOpened - before.sourcesOpened,
       // Chunks read into a buffer the stream had taken (the rest allocated one).
       readsIntoSpare: (after.readsIntoSpare ?? 0) - (before.readsIntoSpare ?? 0),
+      storage: timer.summary(),
       rss: rss.peak(),
       makeup: makeup.peak(),
       cpu,

@@ -10,19 +10,27 @@
  *    the same run, a bare stream of the same size between two netchat processes with the same
  *    datagram size (transport-loopback.ts's): what the file path adds over the transport, as the
  *    ratio of the rates and each side's CPU (user + system) per byte.
- * 2. Simulated paths (files-sim.ts): 100 Mbit/s at 50 ms and 10 Mbit/s at 200 ms, a file beside
+ * 2. A folder of many small files on loopback (files-folder.ts): 2,000 of 4 KiB and 500 of
+ *    64 KiB, files a second and MB/s beside what the receiver's process does alone writing,
+ *    fsyncing and placing the same files (one at a time and 8 at a time: the disk's own limit),
+ *    with the receiver's disk requests timed by kind.
+ * 3. Simulated paths (files-sim.ts): 100 Mbit/s at 50 ms and 10 Mbit/s at 200 ms, a file beside
  *    one bulk stream on the same path (goal: the file gets what the stream gets, ≥ 0.9 of it),
  *    chat lines during it (goal ≤ RTT + 25 ms).
  *
- *   node --import tsx bench/files.ts [--quick] [--size=MiB] [--only=loopback|sim] [--dir=DIR]
+ *   node --import tsx bench/files.ts [--quick] [--size=MiB] [--only=loopback|folder|sim] [--dir=DIR]
  *
  * `--dir=DIR`: the loopback file's source and download folder go there (the system's temporary
  * folder by default): a tmpfs (`--dir=/dev/shm`) against a disk shows what the disk's writes,
  * page cache and fsyncs cost, apart from the file path's own work.
  *
+ * BENCH_ENGINE='{"wantAhead":4,"filesAtOnce":1}' (JSON, FileTransferOptions) sets both children's
+ * file engine: an A/B against other settings in the same build.
+ *
  * The loopback children run the built package: `pnpm build` first (scripts/bench.mjs does).
  * Figures are printed as measured; nothing here fails on a missed goal.
  */
+import { folderTransfers } from './files-folder.js';
 import { fileTransferLoopback } from './files-loopback.js';
 import { fileOnPath } from './files-sim.js';
 import { netchatTransfer, rawBaseline } from './transport-loopback.js';
@@ -150,6 +158,57 @@ async function loopback() {
   };
 }
 
+async function folder() {
+  const cases = quick
+    ? [
+        { files: 1000, size: 4096 },
+        { files: 250, size: 65536 },
+      ]
+    : [
+        { files: 2000, size: 4096 },
+        { files: 500, size: 65536 },
+      ];
+  console.log(
+    `\nLoopback, two processes: a folder of small files through FileLink (100 to a subfolder), against the disk's own limit${dir ? ` (files in ${dir})` : ''}`,
+  );
+  const results = await folderTransfers(cases, dir);
+  const timed = (storage: Record<string, unknown>, names: string[]) =>
+    names
+      .map((kind) => {
+        const k = storage[kind] as { count: number; meanMs: number; most: number } | undefined;
+        return k ? `${kind} ${k.count} × ${round(k.meanMs, 2)} ms (≤ ${k.most} at once)` : undefined;
+      })
+      .filter(Boolean)
+      .join(', ');
+  for (const r of results) {
+    const kinds = timed(r.storage, ['open', 'write', 'finish']);
+    console.log(`\n${r.files} files of ${r.size / 1024} KiB`);
+    console.log(
+      `  folder             ${round(r.filesPerSecond, 0)} files/s, ${round(r.bytesPerSecond / 1e6, 2)} MB/s (${round(r.seconds, 2)} s from accept to the last in place; ${r.verified} of ${r.files} verified; hashing before the offer ${round(r.hashSeconds, 2)} s)`,
+    );
+    console.log(
+      `  the disk alone     ${round(r.diskSequential, 0)} files/s one at a time, ${round(r.diskParallel, 0)} files/s 8 at a time (write, fdatasync, link, folder fsync); the folder = ${round(r.filesPerSecond / r.diskParallel, 2)} of the latter`,
+    );
+    console.log(`  receiver's disk    ${kinds} (from asked to answered)`);
+    console.log(`  sender's disk      ${timed(r.senderStorage, ['read'])}`);
+    console.log(
+      `  RSS                sender ${round(r.senderRssMB, 1)} MB, receiver ${round(r.receiverRssMB, 1)} MB`,
+    );
+  }
+  return results.map((r) => ({
+    files: r.files,
+    size: r.size,
+    filesPerSecond: round(r.filesPerSecond, 1),
+    bytesPerSecond: Math.round(r.bytesPerSecond),
+    diskSequentialFilesPerSecond: round(r.diskSequential, 1),
+    diskParallelFilesPerSecond: round(r.diskParallel, 1),
+    verified: r.verified,
+    hashSeconds: round(r.hashSeconds, 2),
+    senderRssMB: round(r.senderRssMB, 1),
+    receiverRssMB: round(r.receiverRssMB, 1),
+  }));
+}
+
 function simulated() {
   console.log(
     '\nA file on simulated paths (virtual time, real crypto; buffer 1 BDP), beside a bulk stream there',
@@ -186,5 +245,6 @@ function simulated() {
 
 const figures: Record<string, unknown> = {};
 if (!only || only === 'loopback') figures.loopback = await loopback();
+if (!only || only === 'folder') figures.folder = await folder();
 if (!only || only === 'sim') figures.simulated = simulated();
 report('files', figures);

@@ -22,23 +22,14 @@ import {
   type SessionFiles,
 } from './control-streams.js';
 import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
-import { onCancelSend, onOffer, onOfferFile } from './offer-intake.js';
-import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes, offerKey } from './records.js';
+import { actOnRecord } from './peer-records.js';
+import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
 import { RecordReader } from './record-reader.js';
 import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
 import { checkStalls, nextStallCheck, storageAnswered, storageAsked } from './receive-stalls.js';
-import { acceptOffer, cancelReceive, declineOffer, onFileFailed } from './receiving.js';
+import { acceptOffer, cancelReceive, declineOffer } from './receiving.js';
 import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
-import {
-  checkOfferInput,
-  makeOffer,
-  onAccept,
-  onCancelReceive,
-  onDecline,
-  onVerdict,
-  onWant,
-  type OfferInput,
-} from './sending.js';
+import { checkOfferInput, makeOffer, type OfferInput } from './sending.js';
 import { onStorageAnswer } from './storage-answers.js';
 import type { StorageOutcome, StorageRequest } from './storage-requests.js';
 import type { StreamPort } from './stream-port.js';
@@ -86,7 +77,9 @@ export class FileTransfers implements TransferContext {
     this.options = {
       chunkBytes: options.chunkBytes ?? 256 * 1024,
       readAhead: options.readAhead ?? 2,
-      wantAhead: options.wantAhead ?? 4,
+      wantAhead: options.wantAhead ?? 16,
+      filesAtOnce: options.filesAtOnce ?? 8,
+      overlapBytes: options.overlapBytes ?? 256 * 1024,
       progressEveryMs: options.progressEveryMs ?? 250,
       limits: { ...TRANSFER_LIMITS, ...options.limits },
       randomBytes: options.randomBytes ?? ((n) => new Uint8Array(cryptoRandomBytes(n))),
@@ -294,39 +287,12 @@ export class FileTransfers implements TransferContext {
 
   /** A record of the peer's control stream. */
   private onRecord(files: SessionFiles, record: FileRecord): void {
-    const problem = this.recordProblem(files, record);
+    const problem = actOnRecord(this, files, record);
     if (problem) {
       files.broken = true;
       files.brokenWhy = problem;
       this.stats.protocolErrors++;
     }
-  }
-
-  /** Acts on a record; returns what broke the protocol, if it did (the control stream is then of no more use). */
-  private recordProblem(files: SessionFiles, record: FileRecord): string | undefined {
-    if (files.collecting) {
-      const cancelsIt = record.type === 'cancel_send' && offerKey(record.offer) === files.collecting.offerId;
-      if (record.type !== 'offer_file' && !cancelsIt)
-        return `a ${record.type} record inside an offer's files`;
-    }
-    if (record.type === 'offer') return onOffer(this, files, record);
-    if (record.type === 'offer_file') return onOfferFile(this, files, record);
-    if (record.type === 'data') return 'a data record on a control stream';
-    // The rest name an offer: ours (the peer receives it) or the peer's (it sends it).
-    const direction = record.type === 'file_failed' || record.type === 'cancel_send' ? 'receive' : 'send';
-    const t = this.table.byOfferId(files.session, direction, offerKey(record.offer));
-    if (!t || isFinal(t.state)) {
-      this.stats.unknownTransfers++;
-      return undefined;
-    }
-    if (record.type === 'accept') onAccept(this, t, record);
-    else if (record.type === 'decline') onDecline(this, t, record);
-    else if (record.type === 'want') onWant(this, t, record);
-    else if (record.type === 'verdict') onVerdict(this, t, record);
-    else if (record.type === 'cancel_receive') onCancelReceive(this, t);
-    else if (record.type === 'file_failed') onFileFailed(this, t, record);
-    else onCancelSend(this, files, t);
-    return undefined;
   }
 
   /** The peer's control stream broke the protocol: the session's transfers fail; what arrived is kept. */

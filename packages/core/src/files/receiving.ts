@@ -2,8 +2,9 @@
  * The peer's offers once shown (the receiver's side, PROTOCOL.md Files: transfers): the person's
  * answer, then, accepted, each file's partial file opened (its offset: what is held durably of
  * the same file from the same sender) and asked for with a `want`, a few files ahead of the one
- * moving (`wantAhead`, each with a partial open, none with a buffer until its bytes come); the
- * bytes arrive on a data stream (receive-pipe.ts); each file ends with a verdict to the sender.
+ * moving (`wantAhead`, within a bound for all receives together: `openMore`), each with a
+ * partial open, none with a buffer until its bytes come; the bytes arrive on a data stream
+ * (receive-pipe.ts); each file ends with a verdict to the sender.
  * Two files with the same content (two empty files, a copy) are asked for one after the other:
  * the partial file of a content is open once at a time.
  */
@@ -43,15 +44,62 @@ export function declineOffer(ctx: TransferContext, transfer: Transfer, reason: O
   declined(ctx, transfer, reason, 'local');
 }
 
-/** Opens (and then asks for) the next files, up to `wantAhead` files of the offer not settled at once. */
+/**
+ * Opens (and then asks for) the next files: of `transfer` first, then of the other receives (a
+ * file that settled here may leave room for theirs). A receive asks for up to `wantAhead` files
+ * (16) not settled at once: its `ownFilesAsked` (4) always, the rest while all receives together
+ * have fewer than `sharedFilesAsked` (64) asked (TRANSFER_LIMITS): many small files overlap their
+ * opens, fsyncs and verdicts, and the partial files open stay bounded however many offers run.
+ */
 export function openMore(ctx: TransferContext, transfer: Transfer): void {
+  const census = askedCensus(ctx);
+  askFor(ctx, transfer, census);
+  for (const other of census.receives) if (other !== transfer) askFor(ctx, other, census);
+}
+
+interface AskedCensus {
+  readonly receives: Transfer[];
+  /** Files asked for and not settled, in all receives. */
+  total: number;
+  /** The contents (sender key, hash, size) whose partial file is open or being opened. */
+  readonly open: Set<string>;
+}
+
+/** What the accepted receives have asked for (each receive's `asked`, the settled ones dropped). */
+function askedCensus(ctx: TransferContext): AskedCensus {
+  const census: AskedCensus = { receives: [], total: 0, open: new Set() };
+  for (const t of ctx.table.all()) {
+    if (t.direction !== 'receive' || t.state !== 'accepted') continue;
+    census.receives.push(t);
+    for (const index of t.asked) {
+      const f = t.files[index];
+      if (!f || fileSettled(f.state)) {
+        t.asked.delete(index);
+        continue;
+      }
+      census.total++;
+      if (f.state === 'opening' || f.partialOpen) census.open.add(contentKey(t, f));
+    }
+  }
+  return census;
+}
+
+function askFor(ctx: TransferContext, transfer: Transfer, census: AskedCensus): void {
   if (transfer.state !== 'accepted') return;
-  let busy = transfer.files.filter((f) => f.state !== 'waiting' && !fileSettled(f.state)).length;
-  for (const file of transfer.files) {
-    if (busy >= ctx.options.wantAhead) return;
-    if (file.state !== 'waiting' || contentOpen(ctx, transfer, file)) continue;
+  const { wantAhead, limits } = ctx.options;
+  const files = transfer.files;
+  while (files[transfer.askFrom] && files[transfer.askFrom]?.state !== 'waiting') transfer.askFrom++;
+  for (let i = transfer.askFrom; i < files.length; i++) {
+    const busy = transfer.asked.size;
+    if (busy >= wantAhead) return;
+    if (busy >= limits.ownFilesAsked && census.total >= limits.sharedFilesAsked) return;
+    const file = files[i] as TransferFile;
+    // Two files with one content (two empty files, a copy) go one after the other.
+    if (file.state !== 'waiting' || census.open.has(contentKey(transfer, file))) continue;
     advanceFile(file, 'open');
-    busy++;
+    transfer.asked.add(i);
+    census.total++;
+    census.open.add(contentKey(transfer, file));
     ctx.request({
       kind: 'open',
       transfer: transfer.id,
@@ -64,16 +112,8 @@ export function openMore(ctx: TransferContext, transfer: Transfer): void {
   }
 }
 
-/** Whether a file of the same content from the same sender has its partial open (then this one waits). */
-function contentOpen(ctx: TransferContext, transfer: Transfer, file: TransferFile): boolean {
-  for (const other of ctx.table.all()) {
-    if (other.direction !== 'receive' || other.peerKey !== transfer.peerKey || other.state !== 'accepted')
-      continue;
-    for (const f of other.files)
-      if (f.hash === file.hash && f.size === file.size && (f.state === 'opening' || f.partialOpen))
-        return true;
-  }
-  return false;
+function contentKey(transfer: Transfer, file: TransferFile): string {
+  return `${transfer.peerKey}/${file.hash}/${file.size}`;
 }
 
 /** The partial file is open: the file is asked for from what it holds. */

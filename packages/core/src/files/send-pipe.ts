@@ -8,8 +8,13 @@
  * A chunk the stream has taken whole (it copies what it takes) is handed back with the next read
  * for the storage to read into: a file costs `readAhead` buffers, not an allocation per chunk.
  *
- * One file of an offer is written at a time: when the stream has taken all of it (and the fin),
- * the next wanted file starts at once, while the receiver still verifies the previous one.
+ * The files of an offer go one after the other, in the order asked, each on its stream: the next
+ * wanted file starts as soon as the files being written have fewer than `overlapBytes` (256 KiB)
+ * left to hand to their streams, up to `filesAtOnce` (8) files at a time. So a large file goes
+ * alone (the next starts as its last chunk goes), while small ones (a folder of 4 KiB files) go
+ * several at once: each file's own wait (its first read from the disk, the receiver's fsync and
+ * verdict) overlaps the others' instead of adding up. Memory stays `readAhead` chunks per file
+ * being written, each at most the file's size.
  */
 import type { FileFailure } from './file-errors.js';
 import { frame, offerBytes, type SendFailure } from './records.js';
@@ -19,9 +24,9 @@ import { settleFile, stopDataStream } from './transfer-ending.js';
 import { advanceFile } from './transfer-states.js';
 import { type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
 
-/** Starts the next wanted file of `transfer` if none of its files is being written. */
+/** Starts the next wanted files of `transfer` while those being written have little left (`roomToStart`). */
 export function startSending(ctx: TransferContext, transfer: Transfer): void {
-  while (transfer.state === 'accepted' && transfer.writing === undefined) {
+  while (transfer.state === 'accepted' && roomToStart(ctx, transfer)) {
     const index = transfer.wanted[0];
     if (index === undefined) return;
     const file = transfer.files[index];
@@ -37,7 +42,7 @@ export function startSending(ctx: TransferContext, transfer: Transfer): void {
       return;
     }
     transfer.wanted.shift();
-    transfer.writing = index;
+    transfer.writing.add(index);
     advanceFile(file, 'start');
     // Its seconds count from here: asked for with others, it waited for theirs to go first.
     file.startedAt = ctx.now;
@@ -115,10 +120,26 @@ export function pumpSend(ctx: TransferContext, transfer: Transfer, file: Transfe
     }
     advanceFile(file, 'end');
     ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
-    transfer.writing = undefined;
-    startSending(ctx, transfer);
+    transfer.writing.delete(file.index);
   }
   reportSendProgress(ctx, transfer, file);
+  // What the stream took may leave room for the next file (or the one that ended did).
+  if (transfer.wanted.length > 0) startSending(ctx, transfer);
+}
+
+/**
+ * Whether another wanted file may start: none is being written, or fewer than `filesAtOnce` are
+ * and together they have fewer than `overlapBytes` left to hand to their streams.
+ */
+function roomToStart(ctx: TransferContext, transfer: Transfer): boolean {
+  if (transfer.writing.size === 0) return true;
+  if (transfer.writing.size >= ctx.options.filesAtOnce) return false;
+  let left = 0;
+  for (const index of transfer.writing) {
+    const file = transfer.files[index];
+    if (file?.send) left += file.size - file.send.writeAt;
+  }
+  return left < ctx.options.overlapBytes;
 }
 
 /** A chunk the stream took whole is kept for a later read, if it is a whole chunk's size and room is left. */
@@ -188,7 +209,7 @@ export function onSendStopped(ctx: TransferContext, transfer: Transfer, file: Tr
     file.send.readAt = file.size;
     file.send.writeAt = file.size;
     ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
-    if (transfer.writing === file.index) transfer.writing = undefined;
+    transfer.writing.delete(file.index);
     file.state = 'finishing';
     startSending(ctx, transfer);
   }

@@ -2,9 +2,9 @@
  * What the parts of the file-transfer engine share (FileTransfers implements it): the streams
  * under it, the table of transfers, the control streams, the queues of events and storage
  * requests, the options and the counts. The parts, one concept a file: control-streams.ts (the
- * records each side says), sending.ts and send-pipe.ts (our offers and their data),
- * receiving.ts, offer-intake.ts and receive-pipe.ts (the peer's), transfer-ending.ts (how a
- * transfer or a file ends).
+ * records each side says), peer-records.ts (what each of the peer's records does), sending.ts
+ * and send-pipe.ts (our offers and their data), receiving.ts, offer-intake.ts and
+ * receive-pipe.ts (the peer's), transfer-ending.ts (how a transfer or a file ends).
  */
 import type { SessionId } from '../events.js';
 import type { FileEvent } from './file-events.js';
@@ -19,8 +19,15 @@ export interface FileTransferOptions {
   readonly chunkBytes?: number;
   /** Chunks one file being sent may have read ahead of its stream (2: one written while one is read). */
   readonly readAhead?: number;
-  /** Files of one offer the receiver opens and asks for ahead of the one moving (4). */
+  /** Files of one offer the receiver opens and asks for ahead of the one moving (16; receiving.ts). */
   readonly wantAhead?: number;
+  /**
+   * Files of one offer the sender writes at once (8), while those being written have fewer than
+   * `overlapBytes` (256 KiB) left to hand to their streams: small files overlap, a large one goes
+   * alone (send-pipe.ts).
+   */
+  readonly filesAtOnce?: number;
+  readonly overlapBytes?: number;
   /** The least time between two progress events of a transfer (ms): 250, four a second. */
   readonly progressEveryMs?: number;
   readonly limits?: Partial<TransferLimits>;
@@ -38,6 +45,8 @@ export interface ResolvedFileOptions {
   readonly chunkBytes: number;
   readonly readAhead: number;
   readonly wantAhead: number;
+  readonly filesAtOnce: number;
+  readonly overlapBytes: number;
   readonly progressEveryMs: number;
   readonly limits: TransferLimits;
   readonly randomBytes: (length: number) => Uint8Array;

@@ -98,7 +98,7 @@ function releaseFile(ctx: TransferContext, transfer: Transfer, file: TransferFil
       file.send.ready.clear();
       file.send.pending = undefined;
       ctx.request({ kind: 'release', transfer: transfer.id, file: file.index });
-      if (transfer.writing === file.index) transfer.writing = undefined;
+      transfer.writing.delete(file.index);
     }
     return;
   }

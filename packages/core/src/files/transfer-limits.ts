@@ -20,6 +20,14 @@ export const TRANSFER_LIMITS = {
   /** Offers being received at once (accepted, not done), in all sessions together. */
   maxActiveReceives: 32,
   /**
+   * Files asked for and not settled yet (each with its partial file open until it is verified),
+   * in all receives together: each receive may always have `ownFilesAsked` (4), and up to its
+   * `wantAhead` (16) while all together have fewer than `sharedFilesAsked` (64). So at most
+   * 32 × 4 + 64 = 192 partial files are open at once, whatever peers offer (receiving.ts).
+   */
+  ownFilesAsked: 4,
+  sharedFilesAsked: 64,
+  /**
    * An accepted receive must get this much (bytes written; a file whose data ended counts
    * `stallFileBytes`) in each window of `stallWindowMs` spent waiting on its sender, or it ends
    * `stalled` (receive-stalls.ts); when every slot is taken, one behind that pace after

@@ -106,10 +106,17 @@ export interface Transfer {
   progress: ProgressEstimator | undefined;
   /** receive, while accepted: what arrived in its window of waiting on the sender (receive-stalls.ts). */
   pace: ReceivePace | undefined;
+  /** receive: the files opened and asked for (`open`, `want`) and not settled yet, by index (receiving.ts). */
+  readonly asked: Set<number>;
+  /** receive: every file before this index has been asked for (the next to ask is at or after it). */
+  askFrom: number;
   /** send: files wanted and not yet started, in the order asked. */
   readonly wanted: number[];
-  /** send: the file whose bytes are being written (one at a time per offer). */
-  writing: number | undefined;
+  /**
+   * send: the files whose bytes are being written, by index: one at a time, or several small ones
+   * (send-pipe.ts `startSending`).
+   */
+  readonly writing: Set<number>;
 }
 
 export function newFile(
@@ -168,7 +175,9 @@ export class TransferTable {
       progress: undefined,
       pace: undefined,
       wanted: [],
-      writing: undefined,
+      asked: new Set(),
+      askFrom: 0,
+      writing: new Set(),
       ...fields,
     };
     this.byId.set(transfer.id, transfer);

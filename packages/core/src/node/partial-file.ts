@@ -3,19 +3,9 @@
  * folder, and are hashed on the way; `finish` checks the size and the hash, fsyncs, and moves
  * the file into place under a name nobody has (place-file.ts). Made by `PartialStore.open`.
  *
- * Writing is buffered and pipelined: bytes are copied into one of two buffers (256 KiB each by
- * default); a full buffer is hashed and written at its offset while the other fills, so at most
- * one write is in flight and nothing is allocated per chunk. The caller may put the bytes into
- * the buffer itself (`lend`: the receive pipe reads the stream straight into it), and they are
- * then not copied again. `write` returns undefined when the
- * bytes were taken, or a promise when the caller must wait (both buffers busy) before the next.
- *
- * Durability: every `syncEveryBytes` (16 MiB by default) of written data, the partial file is
- * fdatasynced and only then does the state file record those bytes (with the hash state after
- * them), while further writes go on; writing waits if another period is written before the sync
- * ends. So the state never claims bytes that a crash could lose, and a crash costs at most about
- * twice `syncEveryBytes` plus the buffers, written again on resume. `close` (the transfer
- * interrupted) makes everything written durable and recorded. No fsync per chunk.
+ * Its bytes are taken, hashed, written and made durable every `syncEveryBytes` by
+ * partial-writes.ts; `close` (the transfer interrupted) makes everything written durable and
+ * recorded.
  *
  * A failure (the disk full, an I/O error) sticks: every later call rejects with it. The partial
  * and its last state stay for a later resume unless the transfer is cancelled, or ended with the
@@ -26,10 +16,11 @@ import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import type { ContentHasher } from '../files/content-hash.js';
-import { FileTransferError, fileErrors } from '../files/file-errors.js';
-import { fileProblem } from './home-files.js';
+import type { FileTransferError } from '../files/file-errors.js';
+import { fileErrors } from '../files/file-errors.js';
 import type { PartialKey, PartialPaths } from './partial-state.js';
 import { heldState, placedState, stateText } from './partial-state.js';
+import { PartialWrites } from './partial-writes.js';
 import { type LinkFile, placeFile } from './place-file.js';
 
 /** How a partial file touches the disk: node's calls by default; tests pass their own to watch the order. */
@@ -45,6 +36,8 @@ export interface PartialIo {
 export interface PartialFileSettings {
   readonly folder: string;
   readonly paths: PartialPaths;
+  /** Whether a state file of it may be there (false for a new partial: none is, until one is saved). */
+  readonly stateOnDisk?: boolean;
   readonly bufferBytes: number;
   readonly syncEveryBytes: number;
   readonly io: PartialIo;
@@ -64,19 +57,9 @@ export interface ReceivedFile {
 }
 
 export class PartialFile {
-  private readonly buffers: [Buffer, Buffer];
-  private current = 0;
-  private fill = 0;
-  private receivedBytes: number;
-  private writtenBytes: number;
-  private durableBytes: number;
-  /** Where the last sync began: the policy counts from here. */
-  private syncedFrom: number;
-  /** The one write in flight; it never rejects (a failure is kept in `failure`). */
-  private inFlight: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
-  private pendingWrite: Promise<void> | undefined;
-  private failure: FileTransferError | undefined;
+  private readonly writes: PartialWrites;
+  /** A state file of it may be there (found at the open, or saved since): the finish removes it. */
+  private stateSaved: boolean;
   private ended = false;
   private handleClosed = false;
   /** The finish in progress or done (`keepPlaced` waits for it). */
@@ -99,31 +82,35 @@ export class PartialFile {
     private readonly hasher: ContentHasher,
     private readonly settings: PartialFileSettings,
   ) {
-    this.buffers = [Buffer.allocUnsafe(settings.bufferBytes), Buffer.allocUnsafe(settings.bufferBytes)];
-    this.receivedBytes = offset;
-    this.writtenBytes = offset;
-    this.durableBytes = offset;
-    this.syncedFrom = offset;
+    this.stateSaved = settings.stateOnDisk ?? true;
+    this.writes = new PartialWrites(offset, handle, hasher, {
+      name,
+      size: key.size,
+      bufferBytes: settings.bufferBytes,
+      syncEveryBytes: settings.syncEveryBytes,
+      sync: (h) => settings.io.sync(h),
+      record: (held, hashState) => this.record(held, hashState),
+    });
   }
 
   /** Bytes taken so far (buffered, written or durable): the next write's offset. */
   get received(): number {
-    return this.receivedBytes;
+    return this.writes.received;
   }
 
   /** Bytes fsynced and recorded in the state file: what a resume would go on from. */
   get durable(): number {
-    return this.durableBytes;
+    return this.writes.durable;
   }
 
   /** The failure that stopped this file (every later write rejects with it), if one did. */
   get failed(): FileTransferError | undefined {
-    return this.failure;
+    return this.writes.failed;
   }
 
   /** Bytes still to come. */
   get remaining(): number {
-    return this.key.size - this.receivedBytes;
+    return this.key.size - this.writes.received;
   }
 
   /**
@@ -135,29 +122,7 @@ export class PartialFile {
    */
   write(offset: number, data: Uint8Array): Promise<void> | undefined {
     if (this.ended) throw errors.invalidArgument('write', 'the partial file has ended');
-    if (this.pendingWrite) throw errors.invalidArgument('write', 'the previous write is still pending');
-    if (offset !== this.receivedBytes)
-      throw errors.invalidArgument(
-        'write offset',
-        `${offset}; the next byte expected is ${this.receivedBytes}`,
-      );
-    if (this.failure) return Promise.reject(this.failure);
-    if (offset + data.length > this.key.size) {
-      this.failure = fileErrors.sizeMismatch(this.name, this.key.size, offset + data.length);
-      return Promise.reject(this.failure);
-    }
-    const buffer = this.buffers[this.current] as Buffer;
-    if (data.length < buffer.length - this.fill) {
-      if (!this.isLent(data, buffer)) buffer.set(data, this.fill);
-      this.fill += data.length;
-      this.receivedBytes += data.length;
-      return undefined;
-    }
-    const pending = this.writeThroughBuffers(data).finally(() => {
-      this.pendingWrite = undefined;
-    });
-    this.pendingWrite = pending;
-    return pending;
+    return this.writes.write(offset, data);
   }
 
   /**
@@ -166,14 +131,7 @@ export class PartialFile {
    * write. Undefined while a write must be waited for, after a failure, or once the file ended.
    */
   lend(): Uint8Array | undefined {
-    if (this.ended || this.failure || this.pendingWrite) return undefined;
-    const buffer = this.buffers[this.current] as Buffer;
-    return this.fill < buffer.length ? buffer.subarray(this.fill) : undefined;
-  }
-
-  /** Whether `data` is where the next bytes go in `buffer` already (lent: `lend`). */
-  private isLent(data: Uint8Array, buffer: Buffer): boolean {
-    return data.buffer === buffer.buffer && data.byteOffset === buffer.byteOffset + this.fill;
+    return this.ended ? undefined : this.writes.lend();
   }
 
   /**
@@ -215,12 +173,14 @@ export class PartialFile {
   private async finishFile(): Promise<ReceivedFile> {
     this.end();
     try {
-      await this.drain();
+      await this.writes.drain();
+      const failure = this.writes.failed;
       // Data past the offer's size is a mismatch too: nothing is kept of it.
-      if (this.failure?.code === 'size_mismatch') throw await this.discard(this.failure);
-      if (this.failure) throw this.failure;
-      if (this.receivedBytes !== this.key.size)
-        throw await this.discard(fileErrors.sizeMismatch(this.name, this.key.size, this.receivedBytes));
+      if (failure?.code === 'size_mismatch') throw await this.discard(failure);
+      if (failure) throw failure;
+      const received = this.writes.received;
+      if (received !== this.key.size)
+        throw await this.discard(fileErrors.sizeMismatch(this.name, this.key.size, received));
       if (this.hasher.digestHex() !== this.key.hash)
         throw await this.discard(fileErrors.hashMismatch(this.name));
       await this.settings.io.sync(this.handle);
@@ -245,10 +205,10 @@ export class PartialFile {
         hash: this.key.hash,
       };
       if (this.keepRecord) await this.recordPlaced(placed).catch(() => {});
-      else await rm(this.settings.paths.state, { force: true }).catch(() => {});
+      else if (this.stateSaved) await rm(this.settings.paths.state, { force: true }).catch(() => {});
       return placed;
     } catch (error) {
-      throw this.fileError(error);
+      throw this.writes.fileError(error);
     } finally {
       await this.closeHandle();
       this.settings.release();
@@ -263,8 +223,8 @@ export class PartialFile {
    */
   close(): Promise<number> {
     if (this.ended) {
-      const durable = () => this.durableBytes;
-      return this.closing ? this.closing.then(durable, durable) : Promise.resolve(this.durableBytes);
+      const durable = () => this.writes.durable;
+      return this.closing ? this.closing.then(durable, durable) : Promise.resolve(this.writes.durable);
     }
     const closing = this.closeFile();
     this.closing = closing;
@@ -274,16 +234,13 @@ export class PartialFile {
   private async closeFile(): Promise<number> {
     this.end();
     try {
-      await this.drain();
-      if (!this.failure && this.writtenBytes > this.durableBytes) {
-        this.startSync();
-        await this.syncing;
-      }
+      await this.writes.drain();
+      await this.writes.syncAll();
     } finally {
       await this.closeHandle();
       this.settings.release();
     }
-    return this.durableBytes;
+    return this.writes.durable;
   }
 
   /** The transfer was cancelled (by either side): the partial and its state are removed. */
@@ -297,7 +254,7 @@ export class PartialFile {
   private async cancelFile(): Promise<void> {
     this.end();
     try {
-      await this.settle();
+      await this.writes.settle();
     } finally {
       await this.closeHandle();
       await this.removeFiles();
@@ -310,118 +267,19 @@ export class PartialFile {
     this.ended = true;
   }
 
-  private async writeThroughBuffers(data: Uint8Array): Promise<void> {
-    let from = 0;
-    while (from < data.length) {
-      const buffer = this.buffers[this.current] as Buffer;
-      const n = Math.min(buffer.length - this.fill, data.length - from);
-      if (from > 0 || !this.isLent(data, buffer))
-        buffer.set(from === 0 && n === data.length ? data : data.subarray(from, from + n), this.fill);
-      this.fill += n;
-      this.receivedBytes += n;
-      from += n;
-      if (this.fill === buffer.length) {
-        if (this.inFlight) await this.inFlight;
-        // A disk slower to sync than the data comes: wait, so a crash never loses more than about two periods.
-        while (this.syncing && this.writtenBytes - this.syncedFrom >= this.settings.syncEveryBytes)
-          await this.syncing;
-        if (this.failure) throw this.failure;
-        this.startWrite();
-      }
-    }
-  }
-
-  /** Hashes the current buffer and writes it at its offset; the other buffer becomes current. */
-  private startWrite(): void {
-    if (this.fill === 0) return;
-    const data = (this.buffers[this.current] as Buffer).subarray(0, this.fill);
-    const position = this.receivedBytes - this.fill;
-    this.hasher.update(data);
-    this.current ^= 1;
-    this.fill = 0;
-    this.inFlight = this.writeAll(data, position).then(
-      () => {
-        this.inFlight = undefined;
-        this.writtenBytes = position + data.length;
-        // The hash state now covers exactly the written bytes: the next buffer waits for this one.
-        if (!this.syncing && this.writtenBytes - this.syncedFrom >= this.settings.syncEveryBytes)
-          this.startSync();
-      },
-      (error) => {
-        this.inFlight = undefined;
-        this.fail(error);
-      },
-    );
-  }
-
-  private async writeAll(data: Buffer, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
-  }
-
-  /** fdatasync, then the state records the written bytes: only bytes on the disk are ever claimed. */
-  private startSync(): void {
-    const upTo = this.writtenBytes;
-    const hashState = Buffer.from(this.hasher.exportState()).toString('base64');
-    this.syncedFrom = upTo;
-    this.syncing = (async () => {
-      await this.settings.io.sync(this.handle);
-      await this.record(upTo, hashState);
-      this.durableBytes = upTo;
-    })().then(
-      () => {
-        this.syncing = undefined;
-      },
-      (error) => {
-        this.syncing = undefined;
-        this.fail(error);
-      },
-    );
-  }
-
   /** The state says the file is verified and placed at `placed` (no partial is left of it). */
   private async recordPlaced(placed: ReceivedFile): Promise<void> {
     const { mtimeMs } = await lstat(placed.path);
     const state = placedState(this.key, this.name, placed.relativePath, mtimeMs, this.settings.now());
+    this.stateSaved = true;
     await this.settings.io.saveState(this.settings.paths, stateText(state));
     this.placedRecorded = true;
   }
 
   private record(held: number, hashState = Buffer.from(this.hasher.exportState()).toString('base64')) {
     const text = stateText(heldState(this.key, this.name, held, hashState, this.settings.now()));
+    this.stateSaved = true;
     return this.settings.io.saveState(this.settings.paths, text);
-  }
-
-  /** Everything taken written, and the sync in progress done (a failure is left in `failure`). */
-  private async drain(): Promise<void> {
-    await this.settle();
-    if (!this.failure && this.fill > 0) {
-      this.startWrite();
-      await this.inFlight;
-    }
-    if (this.syncing) await this.syncing;
-  }
-
-  /** Waits for whatever is in progress, whatever its outcome. */
-  private async settle(): Promise<void> {
-    if (this.pendingWrite) await this.pendingWrite.catch(() => {});
-    if (this.inFlight) await this.inFlight;
-    if (this.syncing) await this.syncing;
-  }
-
-  private fail(error: unknown): void {
-    if (!this.failure) this.failure = this.fileError(error);
-  }
-
-  /** A system error as a FileTransferError: a full disk or quota is `disk_full`, the rest `write_failed`. */
-  private fileError(error: unknown): FileTransferError {
-    if (error instanceof FileTransferError) return error;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return fileErrors.diskFull(this.name, this.durableBytes);
-    return fileErrors.writeFailed(this.name, fileProblem(error));
   }
 
   private async discard(error: FileTransferError): Promise<FileTransferError> {

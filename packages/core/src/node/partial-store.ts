@@ -16,20 +16,21 @@
  */
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { link, lstat, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
+import { link, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { errors } from '../errors.js';
 import { ContentHasher } from '../files/content-hash.js';
 import { fileErrors } from '../files/file-errors.js';
 import { safeRelativePath } from '../files/names.js';
 import { fileProblem } from './home-files.js';
 import { PartialFile, type PartialIo } from './partial-file.js';
+import { removePartial, sweepStalePartials } from './partial-sweep.js';
 import { PlacedFile, placedIntact } from './placed-file.js';
 import {
   NO_FOLLOW,
-  PARTIAL_DATA_SUFFIX,
   PARTIAL_PREFIX,
   PARTIAL_STATE_SUFFIX,
   type PartialKey,
+  type PartialPaths,
   PartialKeySchema,
   type PartialState,
   partialId,
@@ -118,7 +119,11 @@ export class PartialStore {
    * `open`, `held` and `list` wait for a sweep in progress.
    */
   removeStale(): Promise<string[]> {
-    const swept = this.sweeping.then(() => this.sweep());
+    const swept = this.sweeping.then(() =>
+      sweepStalePartials(this.folder, this.now().getTime() - this.staleAfterMs, (id) =>
+        this.receiving.has(id),
+      ),
+    );
     this.sweeping = swept.then(
       () => {},
       () => {},
@@ -155,7 +160,7 @@ export class PartialStore {
     checkKey(key);
     await this.endOf(partialId(key));
     const id = this.reserve(key, name);
-    return this.openReserved(id, key, name, undefined);
+    return this.openReserved(id, key, name);
   }
 
   /**
@@ -193,7 +198,7 @@ export class PartialStore {
       this.receiving.delete(id);
       throw fileErrors.writeFailed(name, fileProblem(error));
     }
-    return this.openReserved(id, key, name, state);
+    return this.openReserved(id, key, name, { state });
   }
 
   /**
@@ -218,23 +223,38 @@ export class PartialStore {
     return id;
   }
 
-  /** Opens the partial of a reserved file (`known`: its state, if read already). */
+  /**
+   * Opens the partial of a reserved file (`known`: its state, if read already). A new one (no
+   * partial and no state of it here: most files) costs two calls, a state read that finds none
+   * and an exclusive create; one found again also has its leftovers swept, its size checked and
+   * its unclaimed tail cut.
+   */
   private async openReserved(
     id: string,
     key: PartialKey,
     name: string,
-    known: PartialState | undefined,
+    known?: { readonly state: PartialState | undefined },
   ): Promise<PartialFile> {
     const paths = partialPaths(this.folder, id);
     let handle: FileHandle | undefined;
     try {
       await this.sweeping;
-      await removeStaleTemporaries(this.folder, id);
-      const state =
-        known ?? (await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined)));
+      const state = known
+        ? known.state
+        : await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
       // 0o666 less the umask, as any file a program makes: the partial becomes the placed file (a
       // rename keeps the mode), and a download the person cannot share (0600) surprises them.
-      handle = await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o666);
+      handle = await open(
+        paths.data,
+        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW,
+        0o666,
+      ).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        return undefined;
+      });
+      if (handle && !state) return this.made(id, key, name, paths, handle, 0, ContentHasher.start(), false);
+      await removeStaleTemporaries(this.folder, id);
+      handle ??= await open(paths.data, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, 0o666);
       const onDisk = (await handle.stat()).size;
       // More than the state claims was written but never made durable: it goes, and comes again.
       // A record of a file placed whole is none to go on from (that file was removed or changed).
@@ -245,22 +265,37 @@ export class PartialStore {
       const hasher = state && held > 0 ? await this.hasherFor(state, handle) : ContentHasher.start();
       // Taken up again: touched, so it is not stale however long ago it was interrupted.
       if (held > 0) await this.touch([paths.data, paths.state]);
-      const file = new PartialFile(key, name, held, handle, hasher, {
-        folder: this.folder,
-        paths,
-        bufferBytes: this.bufferBytes,
-        syncEveryBytes: this.syncEveryBytes,
-        io: this.io,
-        now: this.now,
-        release: () => this.receiving.delete(id),
-      });
-      this.receiving.set(id, file);
-      return file;
+      return this.made(id, key, name, paths, handle, held, hasher);
     } catch (error) {
       this.receiving.delete(id);
       await handle?.close().catch(() => {});
       throw fileErrors.writeFailed(name, fileProblem(error));
     }
+  }
+
+  /** The PartialFile of an opened partial, held `held` bytes, recorded as being received here. */
+  private made(
+    id: string,
+    key: PartialKey,
+    name: string,
+    paths: PartialPaths,
+    handle: FileHandle,
+    held: number,
+    hasher: ContentHasher,
+    stateOnDisk = true,
+  ): PartialFile {
+    const file = new PartialFile(key, name, held, handle, hasher, {
+      folder: this.folder,
+      paths,
+      stateOnDisk,
+      bufferBytes: this.bufferBytes,
+      syncEveryBytes: this.syncEveryBytes,
+      io: this.io,
+      now: this.now,
+      release: () => this.receiving.delete(id),
+    });
+    this.receiving.set(id, file);
+    return file;
   }
 
   /**
@@ -304,45 +339,8 @@ export class PartialStore {
     checkKey(key);
     const id = partialId(key);
     if (this.receiving.has(id)) return false;
-    await this.removePartial(id);
+    await removePartial(this.folder, id);
     return true;
-  }
-
-  private async sweep(): Promise<string[]> {
-    const names = await readdir(this.folder).catch(() => [] as string[]);
-    const ids = new Set<string>();
-    for (const entry of names) {
-      if (!entry.startsWith(PARTIAL_PREFIX)) continue;
-      const suffix = entry.endsWith(PARTIAL_DATA_SUFFIX) ? PARTIAL_DATA_SUFFIX : PARTIAL_STATE_SUFFIX;
-      const id = entry.endsWith(suffix) ? entry.slice(PARTIAL_PREFIX.length, -suffix.length) : '';
-      if (/^[0-9a-f]{32}$/.test(id)) ids.add(id);
-    }
-    const removed: string[] = [];
-    const before = this.now().getTime() - this.staleAfterMs;
-    for (const id of ids) {
-      if (this.receiving.has(id)) continue;
-      const { data, state } = partialPaths(this.folder, id);
-      // lstat: a link planted at a partial's name is judged by itself, and only it removed.
-      const times = await Promise.all(
-        [data, state].map((path) =>
-          lstat(path).then(
-            (s) => s.mtimeMs,
-            () => Number.NEGATIVE_INFINITY,
-          ),
-        ),
-      );
-      if (Math.max(...times) >= before || this.receiving.has(id)) continue;
-      await this.removePartial(id);
-      removed.push(id);
-    }
-    return removed;
-  }
-
-  /** A partial's files go: its data, its state and any temporary a writer of it left. */
-  private async removePartial(id: string): Promise<void> {
-    const { data, state, temporary } = partialPaths(this.folder, id);
-    await Promise.all([data, state, temporary].map((path) => rm(path, { force: true })));
-    await removeStaleTemporaries(this.folder, id);
   }
 
   private async touch(paths: readonly string[]): Promise<void> {

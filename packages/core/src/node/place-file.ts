@@ -10,6 +10,12 @@
  *
  * Folders on the way (`photos/2024/a.jpg`) are made; one that exists must be a real folder:
  * a file or a symbolic link there is not followed but refused (`not_a_folder`).
+ *
+ * The name is durable once its folder is fsynced, and only then is the file said to be in place.
+ * Files placed in one folder at once (a folder of small files, several finishing together) share
+ * that fsync: one that asks while another's runs waits for the next, which starts when it ends and
+ * serves everyone who asked meanwhile (a group commit: each name is fsynced by a sync that began
+ * after it was made, and a folder has at most one running and one waiting).
  */
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
@@ -82,13 +88,21 @@ async function reserveAndRename(partial: string, target: string): Promise<void> 
   }
 }
 
-/** Makes the folders of `relativePath` under `folder` (each new one made durable); returns the last. */
+/**
+ * Makes the folders of `relativePath` under `folder` (each new one made durable); returns the
+ * last. One that is there already costs one lstat (a folder of many files: all but the first).
+ */
 async function makeFolders(folder: string, relativePath: string): Promise<string> {
   const parts = relativePath.split('/').slice(0, -1);
   let current = folder;
   for (const part of parts) {
     const parent = current;
     current = join(current, part);
+    const there = await lstat(current).catch(() => undefined);
+    if (there) {
+      if (!there.isDirectory()) throw fileErrors.notAFolder(current);
+      continue;
+    }
     try {
       await mkdir(current);
       await syncFolder(parent);
@@ -96,14 +110,60 @@ async function makeFolders(folder: string, relativePath: string): Promise<string
     } catch (error) {
       if (code(error) !== 'EEXIST') throw fileErrors.writeFailed(current, fileProblem(error));
     }
+    // Made meanwhile (another file of the offer): it must be a real folder all the same.
     const stats = await lstat(current).catch(() => undefined);
     if (!stats?.isDirectory()) throw fileErrors.notAFolder(current);
   }
   return current;
 }
 
+/**
+ * Syncs by key shared by those who ask at once (a group commit): `sync(key)` resolves once a run
+ * of `run(key)` that began after the call has ended. Per key at most one runs and one waits; the
+ * waiting one serves everyone who asks while the running one runs. `run` must not reject.
+ */
+export class GroupedSyncs {
+  private readonly syncs = new Map<string, { running: Promise<void>; next: Promise<void> | undefined }>();
+
+  constructor(private readonly run: (key: string) => Promise<void>) {}
+
+  sync(key: string): Promise<void> {
+    const syncs = this.syncs.get(key);
+    if (!syncs) {
+      const running = this.run(key).finally(() => this.ended(key));
+      this.syncs.set(key, { running, next: undefined });
+      return running;
+    }
+    syncs.next ??= syncs.running.then(() => this.run(key)).finally(() => this.ended(key));
+    return syncs.next;
+  }
+
+  /** Keys with a sync running (none once all ended: nothing is kept per key). */
+  get size(): number {
+    return this.syncs.size;
+  }
+
+  /** The key's running sync ended: the waiting one, if any, is the running one now. */
+  private ended(key: string): void {
+    const syncs = this.syncs.get(key);
+    if (!syncs) return;
+    if (syncs.next) {
+      syncs.running = syncs.next;
+      syncs.next = undefined;
+    } else this.syncs.delete(key);
+  }
+}
+
+/** Every folder's fsyncs in this process, grouped. */
+const folderSyncs = new GroupedSyncs((path) => fsyncFolder(path));
+
+/** Resolves once a fsync of folder `path` that began after this call has ended. */
+function syncFolder(path: string): Promise<void> {
+  return folderSyncs.sync(path);
+}
+
 /** fsync of a folder, so a name made in it survives a crash; skipped where folders cannot be opened. */
-async function syncFolder(path: string): Promise<void> {
+async function fsyncFolder(path: string): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(path, constants.O_RDONLY);

@@ -57,6 +57,13 @@ export class MemoryStorage implements NodeEndpoint {
     finishes: 0,
     readsInto: 0,
   };
+  /** Partial files open now (opened, not finished, closed or discarded), and the most at once. */
+  openNow = 0;
+  mostOpen = 0;
+  /** The most files with a read asked for and not answered at once (the sender's files overlapping). */
+  mostFilesRead = 0;
+  /** Each read asked for, in order: `transfer/file@offset`. */
+  readsAsked: string[] = [];
   /** Milliseconds of virtual time each answer takes. */
   delay = 0;
   /** Milliseconds a finish takes (the final fsync, verify and rename), if not `delay`. */
@@ -87,10 +94,19 @@ export class MemoryStorage implements NodeEndpoint {
   /** Takes every request the engine has, answering each now or after `delay`. */
   take(engine: FileTransfers): void {
     for (let r = engine.pollRequest(); r; r = engine.pollRequest()) {
+      if (r.kind === 'read') this.readsAsked.push(`${r.transfer}/${r.file}@${r.offset}`);
       const delay = r.kind === 'finish' ? (this.finishDelay ?? this.delay) : this.delay;
       if (delay > 0 && 'id' in r) this.due.push({ at: this.net.now + delay, request: r });
       else this.perform(engine, r);
+      if (r.kind === 'read') this.countFilesRead();
     }
+  }
+
+  private countFilesRead(): void {
+    const files = new Set<string>();
+    for (const d of this.due)
+      if (d.request.kind === 'read' && !d.outcome) files.add(`${d.request.transfer}/${d.request.file}`);
+    this.mostFilesRead = Math.max(this.mostFilesRead, files.size);
   }
 
   perform(engine: FileTransfers, r: StorageRequest): void {
@@ -154,6 +170,8 @@ export class MemoryStorage implements NodeEndpoint {
           partial.durable = 0;
         }
         partial.open = true;
+        this.openNow++;
+        this.mostOpen = Math.max(this.mostOpen, this.openNow);
         partial.length = partial.durable;
         this.partials.set(key, partial);
         answer({ ok: true, offset: partial.durable });
@@ -170,6 +188,7 @@ export class MemoryStorage implements NodeEndpoint {
           return;
         }
         const [, hash, size] = key.split('/');
+        if (partial.open) this.openNow--;
         partial.open = false;
         if (partial.placedAt !== undefined) {
           // Placed in an earlier transfer whose verdict never went: its path, nothing written.
@@ -214,6 +233,7 @@ export class MemoryStorage implements NodeEndpoint {
                 : { ok: false, code: 'write_failed', message: `${partial?.name}: closed under its write` };
         if (partial) {
           partial.durable = partial.length;
+          if (partial.open) this.openNow--;
           partial.open = false;
           // Its finish is pending: it goes on, and records where it placed the file.
           if (
@@ -228,6 +248,7 @@ export class MemoryStorage implements NodeEndpoint {
       case 'discard': {
         this.counts.discards++;
         const key = this.keyOf.get(at);
+        if (key && this.partials.get(key)?.open) this.openNow--;
         if (key) this.partials.delete(key);
         return;
       }
@@ -285,6 +306,7 @@ export class MemoryStorage implements NodeEndpoint {
   /** The program was killed: open partials keep only what was synced; nothing answers any more. */
   crash(): void {
     this.due.length = 0;
+    this.openNow = 0;
     for (const partial of this.partials.values()) {
       partial.open = false;
       partial.length = partial.durable;
