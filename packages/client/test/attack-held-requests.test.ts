@@ -107,4 +107,23 @@ describe('a stranger with an open chat asks again with its key from many address
     net.run(() => second?.state === 'open', net.now + 5_000);
     expect(second?.state).toBe('open');
   });
+
+  it("a stranger with the friend's nick (another key) while the friend's chat is open: declined busy at once, never held", async () => {
+    const net = new VirtualNetwork();
+    const alice = net.add('127.0.0.1', 1111, { nick: 'alice' });
+    const bob = net.add('127.0.0.2', 2222, { nick: 'bob' });
+    const a = clientOn(alice, { capacity: 1, acceptAll: true });
+    const b = clientOn(bob);
+    const mine = await openWithYes(net, b.client, alice);
+    const mallory = clientOn(net.add('127.0.0.9', 2222, { nick: 'bob' }));
+    const asking = mallory.client.connect(alice.address);
+    await settle();
+    const start = net.now;
+    net.run(() => asking.state === 'ended', start + 2_000);
+    expect(asking.ended).toEqual({ kind: 'declined', reason: 'busy', detail: 'in another chat' });
+    // Bob's chat ends: nothing of mallory's was kept to be let in on it.
+    b.client.close(mine);
+    net.run(() => false, net.now + HOLD_REQUEST_MS);
+    expect(a.updates.filter((u) => u.type === 'opened')).toHaveLength(1);
+  });
 });
