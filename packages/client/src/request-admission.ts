@@ -9,8 +9,9 @@
  * gone (PROTOCOL.md, *Channels, restarts and limits*). Declining the request as busy meanwhile
  * would turn the person away from a chat with themselves, so at capacity such a request is
  * **held**: let in as any other once that chat ends, or declined busy after HOLD_REQUEST_MS if
- * the chat goes on (the same key on a second device). A held request its sender withdraws is
- * forgotten, never shown.
+ * the chat goes on (the same key on a second device). At most one request is held for a key: a
+ * newer one from that key (from yet another address) replaces it, and the older is declined busy
+ * at once. A held request its sender withdraws is forgotten, never shown.
  */
 import type { DeclineReason, SessionId } from '@netchat/core';
 import {
@@ -109,6 +110,15 @@ export class RequestAdmission {
   }
 
   private hold(request: WaitingRequest): void {
+    // One held a key: the newest is the program that came back; an older one from that key is
+    // declined at once. Without this a stranger with an open chat held a request in core and
+    // here for each address it asked from (40 hosts: 40 for 10 s, asked again at each chat end).
+    for (const [session, older] of [...this.held]) {
+      if (older.request.publicKey !== request.publicKey) continue;
+      this.timers.clear(older.timer);
+      this.held.delete(session);
+      this.refuse(older.request, 'busy', 'in another chat');
+    }
     const timer = this.timers.set(() => {
       if (!this.held.delete(request.session)) return;
       this.refuse(request, 'busy', 'in another chat');

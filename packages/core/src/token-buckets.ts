@@ -19,8 +19,8 @@ export class TokenBuckets<K = string> {
     private readonly maxKeys = 100_000,
   ) {}
 
-  /** Takes a token for `key` at time `now` (ms) if one is left. */
-  tryTake(key: K, now: number): boolean {
+  /** Takes `count` tokens for `key` at time `now` (ms) if that many are left (none taken if not). */
+  tryTake(key: K, now: number, count = 1): boolean {
     this.sweep(now);
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.rate);
@@ -28,8 +28,8 @@ export class TokenBuckets<K = string> {
     this.buckets.delete(key); // re-inserted last: the Map's order is least recently used first
     this.buckets.set(key, bucket);
     if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value as K);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < count) return false;
+    bucket.tokens -= count;
     return true;
   }
 

@@ -85,6 +85,15 @@ export interface KnownPeersOptions {
  */
 export const SIGHTING_SAVES = { perSecond: 1, burst: 16 } as const;
 
+/**
+ * And the bytes they may write: 8 KiB a second, in bursts of 512 KiB (a save costs the size of
+ * the one before it). A list of a few dozen contacts saves its 16 in a row as before; a list at
+ * its bound of strangers (about 360 KB) is saved once, then at most every 45 s: strangers
+ * churning keys past the bound had it rewritten once a second, 360 KB/s (1.7 MB/s for the first
+ * 16), for as long as they came.
+ */
+export const SIGHTING_SAVE_BYTES = { perSecond: 8 * 1024, burst: 512 * 1024 } as const;
+
 /** Lists with sightings waiting to be saved: saved as the process exits (one listener for all). */
 const waitingAtExit = new Set<KnownPeers>();
 let exitListener: (() => void) | undefined;
@@ -106,6 +115,13 @@ export class KnownPeers {
   /** The sightings' save budget (SIGHTING_SAVES), and the time one token of it takes (ms). */
   private readonly saveBudget: TokenBuckets<'saves'>;
   private readonly tokenMs: number;
+  /** Their byte budget (SIGHTING_SAVE_BYTES), and the bytes the last save wrote: the next one's cost. */
+  private readonly byteBudget = new TokenBuckets<'bytes'>(
+    SIGHTING_SAVE_BYTES.perSecond,
+    SIGHTING_SAVE_BYTES.burst,
+    1,
+  );
+  private lastSaveBytes = 0;
   /** The timer of the save that sightings past the budget wait for. */
   private saveTimer: NodeJS.Timeout | undefined;
 
@@ -134,6 +150,7 @@ export class KnownPeers {
       case 'read': {
         const peers = new KnownPeers(path, read.peers, options);
         peers.fileVersion = read.version;
+        peers.lastSaveBytes = knownPeersText(read.peers).length;
         return peers;
       }
     }
@@ -261,20 +278,37 @@ export class KnownPeers {
     applyChange(this.entries, change);
     if (!this.path) return true;
     this.unsaved.push(change);
-    if (sighting && (this.saveTimer || !this.saveBudget.tryTake('saves', performance.now()))) {
+    if (sighting && (this.saveTimer || !this.mayWriteSighting())) {
       this.saveLater();
       return true;
     }
     return this.save(this.path);
   }
 
-  /** Saves what waits once a token has come (at most one token's time from now), or at exit. */
+  /** Whether both budgets allow a sighting's save now: a save's token, and the last save's bytes. */
+  private mayWriteSighting(): boolean {
+    const now = performance.now();
+    return this.saveBudget.tryTake('saves', now) && this.byteBudget.tryTake('bytes', now, this.saveCost());
+  }
+
+  /** What the next save costs of the byte budget: the size of the last (at most a burst, so it can go). */
+  private saveCost(): number {
+    return Math.min(this.lastSaveBytes, SIGHTING_SAVE_BYTES.burst);
+  }
+
+  /** Saves what waits once both budgets have refilled for it (at most a token's or a save's bytes' time), or at exit. */
   private saveLater(): void {
     if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveBudget.tryTake('saves', performance.now()); // the token this save waited for
-      this.flush();
-    }, this.tokenMs);
+    const bytesMs = (this.saveCost() / SIGHTING_SAVE_BYTES.perSecond) * 1000;
+    this.saveTimer = setTimeout(
+      () => {
+        const now = performance.now();
+        this.saveBudget.tryTake('saves', now); // the tokens this save waited for
+        this.byteBudget.tryTake('bytes', now, this.saveCost());
+        this.flush();
+      },
+      Math.max(this.tokenMs, bytesMs),
+    );
     this.saveTimer.unref();
     waitingAtExit.add(this);
     exitListener ??= () => {
@@ -315,7 +349,9 @@ export class KnownPeers {
           if (read.kind === 'unreadable') throw read.error;
           const peers = read.kind === 'read' ? read.peers : [];
           for (const change of this.unsaved) applyChange(peers, change);
-          this.writeFile(path, knownPeersText(peers));
+          const text = knownPeersText(peers);
+          this.writeFile(path, text);
+          this.lastSaveBytes = text.length;
           this.unsaved = [];
           this.adopt(peers, knownPeersVersion(path));
         },

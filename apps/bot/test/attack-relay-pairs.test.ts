@@ -1,0 +1,124 @@
+/**
+ * The attacker's test for the rendezvous's relay pairs (PROTOCOL.md Relay, Pairs: at most 16 a
+ * client; a pair that relayed within 120 s, or was introduced less than 10 s ago, is never
+ * evicted): 16 strangers, each registered with a key of its own, ask the bot to introduce them to
+ * a victim that takes introductions from anyone, so the victim's 16 pairs are theirs. Then a
+ * friend asks for the victim more than 10 s later: does its introduction carry a relay tag (a
+ * friend behind a NAT that no punch gets through reaches the victim only through the relay)?
+ * Against the real process, the strangers and the victim are the independent peer
+ * (packages/core/test/interop, PROTOCOL.md alone). Measured: what the strangers sent the bot.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  encodePacket,
+  IndependentPeer,
+  RendezvousClient,
+  sealRelay,
+} from '../../../packages/core/test/interop/index.mjs';
+import { BotProcess } from './support/bot-process.js';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+type Server = { host: string; port: number };
+const PAIRS_PER_CLIENT = 16;
+/** A new pair's grace (PROTOCOL.md: introduced less than 10 s ago, never evicted), and a margin. */
+const PAST_GRACE_MS = 10_500;
+
+/** An independent peer registered with the bot; `sent` counts its bytes to the bot. */
+async function registered(
+  server: Server,
+  host: string,
+  acceptFrom: 'anyone' | 'listed',
+  meter = { sent: 0 },
+) {
+  const peer = await IndependentPeer.listen({
+    host,
+    outbound: (to, data) => {
+      if (to.port === server.port) meter.sent += data.length;
+      return true;
+    },
+  });
+  cleanup.push(() => peer.stop());
+  const client = new RendezvousClient(peer, { server, acceptFrom, listedKeys: [] });
+  peer.rendezvous = client;
+  client.start();
+  expect(await client.whenRegistered(10_000)).toBe(true);
+  return { peer, client };
+}
+
+/** 16 strangers take the victim's pairs; each relays one packet to it when `relay`. */
+async function takeThePairs(relay: boolean) {
+  const b = new BotProcess(['0', '--host', '127.0.0.1', '--rendezvous']);
+  cleanup.push(() => b.kill());
+  const server = { host: '127.0.0.1', port: await b.port() };
+  const victim = await registered(server, '127.0.0.2', 'anyone');
+  const meter = { sent: 0 };
+  const strangers = [];
+  // Each from an address of its own (the bot reads 5 requests a second from one host: from one,
+  // the same takes about 7 s).
+  for (let i = 0; i < PAIRS_PER_CLIENT; i++)
+    strangers.push(await registered(server, `127.0.3.${i + 1}`, 'listed', meter));
+  const tags = await Promise.all(strangers.map((s) => s.client.find(victim.peer.fingerprint)));
+  const takenAt = performance.now();
+  if (relay) {
+    // One authentic relay packet each (a data packet for a channel the victim does not have:
+    // it answers nothing), from a socket of the stranger's: the pair has relayed, so it stays.
+    const socket = createSocket('udp4');
+    cleanup.push(() => socket.close());
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.3', r));
+    strangers.forEach((s, i) => {
+      const mine = s.client.registered;
+      if (!mine) throw new Error('not registered');
+      const inner = encodePacket({
+        type: 'data',
+        receiverIndex: 7,
+        counter: 0n,
+        ciphertext: randomBytes(48),
+      });
+      const packet = sealRelay({
+        from: mine.tag,
+        to: tags[i]?.relayTag ?? 0,
+        counter: 0,
+        key: mine.relayKey,
+        inner,
+      });
+      meter.sent += packet.length;
+      socket.send(packet, server.port, server.host);
+    });
+  }
+  // The pairs' grace passes (a rule on the bot's clock: this wait is what is tested).
+  await new Promise((r) => setTimeout(r, Math.max(0, takenAt + PAST_GRACE_MS - performance.now())));
+  const friend = await registered(server, '127.0.0.4', 'listed');
+  const found = await friend.client.find(victim.peer.fingerprint);
+  console.log(
+    `[relay pairs] ${PAIRS_PER_CLIENT} strangers ${relay ? 'relaying one packet each' : 'only introduced'}: ` +
+      `they sent the bot ${meter.sent} B in all; every stranger had a relay tag: ${tags.every((t) => t.relayTag !== 0)}; ` +
+      `the friend's introduction ${found.relayTag !== 0 ? 'carries a relay tag' : 'carries no relay tag'}`,
+  );
+  expect(tags.every((t) => t.relayTag !== 0)).toBe(true);
+  return found;
+}
+
+describe("strangers take a victim's 16 relay pairs", () => {
+  it('introduced only: past the 10 s grace, a friend asking for the victim gets a relay tag (a stranger pair makes room)', async () => {
+    const found = await takeThePairs(false);
+    expect(found.relayTag).not.toBe(0);
+  }, 60_000);
+
+  // A weakness of the pair rule, kept as it.fails for packages/core/src/rendezvous (relay-pairs.ts):
+  // one relay packet a stranger every 120 s (16 × 96 bytes; 8 KB in all with the registrations)
+  // makes all 16 of the victim's pairs "in use", never evicted, so no one else's introduction to
+  // the victim carries a relay tag for as long as the strangers go on (asking again every 9 s,
+  // which refreshes the grace, does as well). Requiring the pair to have relayed both ways is not
+  // enough (a stranger's handshake through the relay is answered through it): pairs the victim
+  // did not ask for could be held to part of its share, or make room for a new introduction.
+  it.fails('relaying one packet each: a friend asking for the victim still gets a relay tag', async () => {
+    const found = await takeThePairs(true);
+    expect(found.relayTag).not.toBe(0);
+  }, 60_000);
+});
