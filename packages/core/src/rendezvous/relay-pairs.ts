@@ -5,9 +5,16 @@
  *
  * A pair is kept `idleMs` after its introduction or its last relayed packet. A pair in use (it
  * relayed within `idleMs`) or just introduced (within `graceMs`: its relay starts a few seconds
- * after the introduction) is never evicted: when the table, or one client's share of it, is
+ * after the introduction) is not evicted to make room in the table as a whole: when the table is
  * full of such pairs, a new pair is refused instead (its introduction goes out without a relay
- * tag). Only pairs introduced and never used since the grace time may make room early.
+ * tag). Only pairs introduced and never used since the grace time may make room there.
+ *
+ * One client's share is different: strangers who ask for a client that takes introductions from
+ * anyone, and relay a packet now and then, would otherwise hold all its pairs for as long as they
+ * like, and no one else's introduction to it would carry a relay tag. So when a client's share
+ * is full, a new introduction may also take the place of its pair made longest ago that it did
+ * not ask for itself, once that pair is `tenureMs` old: a pair it asked for is its own choice, and
+ * a chat whose pair is taken asks for its peer again (open-chats.ts) and is paired anew.
  */
 import type { Registration } from './registration-table.js';
 
@@ -20,6 +27,8 @@ export interface RelayPairsOptions {
   idleMs: number;
   /** How long a new pair that relayed nothing yet cannot be evicted (ms). */
   graceMs: number;
+  /** How long a pair keeps its place in a full share against a new introduction, if its client did not ask for it (ms). */
+  tenureMs: number;
 }
 
 export interface RelayPair {
@@ -29,6 +38,8 @@ export interface RelayPair {
   aAsked: boolean;
   bAsked: boolean;
   introducedAt: number;
+  /** When it was made (an introduction that refreshes it leaves this as it was). */
+  readonly madeAt: number;
   /** When it last relayed a packet; undefined: never. */
   relayedAt: number | undefined;
   /** Its place in the activity order was last refreshed then. */
@@ -79,6 +90,7 @@ export class RelayPairs {
       aAsked: true,
       bAsked: false,
       introducedAt: now,
+      madeAt: now,
       relayedAt: undefined,
       touchedAt: now,
     };
@@ -120,14 +132,27 @@ export class RelayPairs {
     }
   }
 
+  /**
+   * Room in `record`'s share: a pair never used past its grace makes it (the one idle longest), else
+   * the pair made longest ago that `record` did not ask for, past its tenure.
+   */
   private roomFor(record: Registration, now: number): boolean {
     const pairs = this.byTag.get(record.tag);
     if (!pairs || pairs.size < this.options.maxPairsPerClient) return true;
+    let unused: RelayPair | undefined;
     let oldest: RelayPair | undefined;
-    for (const pair of pairs.values())
-      if (this.evictable(pair, now) && (!oldest || lastActive(pair) < lastActive(oldest))) oldest = pair;
-    if (!oldest) return false;
-    this.remove(oldest);
+    for (const pair of pairs.values()) {
+      if (this.evictable(pair, now) && (!unused || lastActive(pair) < lastActive(unused))) unused = pair;
+      if (
+        !askedBy(pair, record) &&
+        now - pair.madeAt >= this.options.tenureMs &&
+        (!oldest || pair.madeAt < oldest.madeAt)
+      )
+        oldest = pair;
+    }
+    const room = unused ?? oldest;
+    if (!room) return false;
+    this.remove(room);
     return true;
   }
 
@@ -175,6 +200,11 @@ export class RelayPairs {
     this.unfile(pair.a.tag, pair.b.tag);
     this.unfile(pair.b.tag, pair.a.tag);
   }
+}
+
+/** Whether `record` asked for an introduction that made or refreshed the pair. */
+function askedBy(pair: RelayPair, record: Registration): boolean {
+  return pair.a === record ? pair.aAsked : pair.bAsked;
 }
 
 function lastActive(pair: RelayPair): number {

@@ -31,9 +31,9 @@ import {
   type Register,
   type RendezvousMessage,
 } from './messages.js';
+import { type Registration, RegistrationTable } from './registration-table.js';
 import { type RelayBudget, RelayForwarder, type RelayStats } from './relay-forwarder.js';
 import { type RelayPair, RelayPairs } from './relay-pairs.js';
-import { type Registration, RegistrationTable } from './registration-table.js';
 
 export interface RendezvousServerOptions {
   /** Registrations kept at most; past it new clients are refused (live ones are never evicted). */
@@ -50,6 +50,11 @@ export interface RendezvousServerOptions {
   relayPairIdleMs: number;
   /** A new pair cannot be evicted for this long, though it has relayed nothing yet (ms). */
   relayPairGraceMs: number;
+  /**
+   * A client whose share is full may lose, to a new introduction, its pair made longest ago that it
+   * did not ask for, once that pair is this old (ms), whether it relays or not.
+   */
+  relayPairTenureMs: number;
   /** Added to half the slower client's round trip: how far ahead both are told to start. */
   startMarginMs: number;
   /**
@@ -72,6 +77,7 @@ export const DEFAULT_RENDEZVOUS_SERVER_OPTIONS: RendezvousServerOptions = {
   maxRelayPairsPerClient: 16,
   relayPairIdleMs: 120_000,
   relayPairGraceMs: 10_000,
+  relayPairTenureMs: 30_000,
   startMarginMs: 50,
   requesterLagMs: 20,
 };
@@ -128,6 +134,7 @@ export class RendezvousServer implements EndpointExtension {
       maxPairsPerClient: options.maxRelayPairsPerClient,
       idleMs: options.relayPairIdleMs,
       graceMs: options.relayPairGraceMs,
+      tenureMs: options.relayPairTenureMs,
     });
     this.table.onRemoved((record) => this.pairs.forget(record));
     this.relay = new RelayForwarder(host, this.table, this.pairs, {

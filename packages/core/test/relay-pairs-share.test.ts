@@ -1,0 +1,82 @@
+/**
+ * One client's share of relay pairs (relay-pairs.ts; PROTOCOL.md Relay, Pairs): strangers who ask
+ * for a client and relay a packet now and then cannot hold its whole share for ever. Once a pair
+ * the client did not ask for is 30 s old, a new introduction may take its place; a pair the
+ * client asked for itself keeps its place. The rule alone, on its own clock.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Registration } from '../src/rendezvous/registration-table.js';
+import { RelayPairs } from '../src/rendezvous/relay-pairs.js';
+import { DEFAULT_RENDEZVOUS_SERVER_OPTIONS } from '../src/rendezvous/server.js';
+
+const GRACE = DEFAULT_RENDEZVOUS_SERVER_OPTIONS.relayPairGraceMs;
+const TENURE = DEFAULT_RENDEZVOUS_SERVER_OPTIONS.relayPairTenureMs;
+
+function pairs(share = 2) {
+  return new RelayPairs({
+    maxPairs: 100,
+    maxPairsPerClient: share,
+    idleMs: 120_000,
+    graceMs: GRACE,
+    tenureMs: TENURE,
+  });
+}
+
+let nextTag = 1;
+const client = () => ({ tag: nextTag++ }) as Registration;
+
+/** `strangers` ask for `victim` at `at`, and each relays a packet every 5 s until `until`. */
+function strangersHold(
+  table: RelayPairs,
+  victim: Registration,
+  strangers: Registration[],
+  at: number,
+  until: number,
+) {
+  for (const s of strangers) expect(table.introduce(s, victim, at)).toBeDefined();
+  for (let t = at; t <= until; t += 5_000)
+    for (const s of strangers)
+      table.relayed(table.between(s.tag, victim.tag) as NonNullable<ReturnType<RelayPairs['between']>>, t);
+}
+
+describe("a client's share of relay pairs, held by strangers who relay", () => {
+  it('a friend asking before the strangers’ pairs are 30 s old gets none; after, the pair made longest ago makes room', () => {
+    const table = pairs();
+    const victim = client();
+    const [s1, s2] = [client(), client()];
+    strangersHold(table, victim, [s1 as Registration], 0, 30_000);
+    strangersHold(table, victim, [s2 as Registration], 1_000, 30_000);
+    const friend = client();
+    expect(table.introduce(friend, victim, GRACE + 5_000)).toBeUndefined();
+    expect(table.introduce(friend, victim, TENURE - 1)).toBeUndefined();
+    expect(table.introduce(friend, victim, TENURE + 500)).toBeDefined();
+    expect(table.between(s1.tag, victim.tag)).toBeUndefined();
+    expect(table.between(s2.tag, victim.tag)).toBeDefined();
+  });
+
+  it('asking again does not renew a pair’s tenure', () => {
+    const table = pairs();
+    const victim = client();
+    const strangers = [client(), client()];
+    strangersHold(table, victim, strangers, 0, 30_000);
+    for (const s of strangers) expect(table.introduce(s, victim, TENURE - 5_000)).toBeDefined();
+    expect(table.introduce(client(), victim, TENURE)).toBeDefined();
+  });
+
+  it('pairs the client asked for itself keep their place, however old', () => {
+    const table = pairs();
+    const victim = client();
+    const [p1, p2] = [client(), client()];
+    for (const p of [p1, p2]) expect(table.introduce(victim, p as Registration, 0)).toBeDefined();
+    for (let t = 0; t <= 5 * TENURE; t += 5_000)
+      for (const p of [p1, p2])
+        table.relayed(
+          table.between(victim.tag, (p as Registration).tag) as NonNullable<
+            ReturnType<RelayPairs['between']>
+          >,
+          t,
+        );
+    expect(table.introduce(client(), victim, 5 * TENURE)).toBeUndefined();
+    expect(table.size).toBe(2);
+  });
+});
