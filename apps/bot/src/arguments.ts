@@ -7,6 +7,7 @@ import {
   keyHomeHelp,
   peerFlagsHelp,
   positiveNumberArgument,
+  parseSize,
   sizeArgument,
   wholeNumberArgument,
 } from '@netchat/options';
@@ -44,12 +45,21 @@ const allowEntry = z.string().transform((text, ctx) => {
   }
 });
 
-/** Bytes a second, 0 allowed (no relay). */
+/** Bytes a second, as a size like the other size flags (64K, 1.5M, 64KiB), 0 allowed (no relay). */
 const bytesPerSecond = z
   .string()
-  .regex(/^\d+$/, 'must be a whole number of bytes a second (0: no relay)')
-  .transform(Number)
-  .pipe(z.number().int().max(1_000_000_000, 'must be at most 1000000000'));
+  .transform((text, ctx) => {
+    const bytes = parseSize(text);
+    if (bytes === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be bytes a second, e.g. 65536, 64K, 1.5M or 64KiB (0: no relay)',
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  })
+  .pipe(z.number().max(1_000_000_000, 'must be at most 1G (a second)'));
 
 /** --log-text when not given: characters of a message logged (a line of chat, not a paste). */
 export const DEFAULT_LOG_TEXT = 200;
@@ -126,12 +136,12 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --log-rate N                log lines a second about one peer's messages, in bursts of N, all peers 10 times that; the rest counted (default 20)
   --rendezvous                also be a rendezvous for peers behind NAT (they name it with --rendezvous HOST:PORT)
   --max-registrations N       with --rendezvous: peers registered at once; past it new ones are refused (default 10000)
-  --relay-rate BYTES          with --rendezvous: bytes a second one peer may send, and receive, through the relay (default 65536; 0: no relay)
+  --relay-rate SIZE           with --rendezvous: bytes a second one peer may send, and receive, through the relay (e.g. 64K, 1M; default 64KiB; 0: no relay)
   --accept-files DIR          be a drop box: take file offers from the peers --accept allows, into DIR
   --max-file-size SIZE        with --accept-files: decline offers with a file larger than SIZE (e.g. 10M, 1.5G; default: the quota)
   --files-quota SIZE          with --accept-files: bytes DIR may hold in all, partial files included (default 1G)
 
 ${keyHomeHelp}
 
-SIGTERM or SIGINT closes every session and exits 0 within 2 seconds.
+SIGTERM or SIGINT closes every session and exits 0 within 2 seconds; SIGUSR1 logs the stats now.
 `;

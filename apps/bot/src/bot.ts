@@ -174,9 +174,12 @@ export class Bot {
     };
   }
 
-  /** Logs the counters (called every minute). */
+  /** Logs the counters so far (every minute, and at SIGUSR1). */
   logStats(): void {
-    this.log.info({ event: 'stats', sessions: this.open.size, security: this.securityCounters() }, 'stats');
+    this.log.info(
+      { event: 'stats', sessions: this.open.size, ...this.summary, security: this.securityCounters() },
+      'stats',
+    );
   }
 
   /**

@@ -113,6 +113,11 @@ export class DropBox {
     this.log.info({ event: 'files_summary', ...this.summary, used }, 'files summary');
   }
 
+  /** The counters so far and the quota's room (with the bot's `stats`). */
+  logStats(): void {
+    this.log.info({ event: 'files_stats', ...this.summary, used: this.used, room: this.room }, 'files stats');
+  }
+
   private onEvent(e: LinkEvent): void {
     const peer = this.peer.session(e.session)?.peer;
     const base = { transfer: e.transfer, session: e.session, ...(peer && { peer: formatAddress(peer) }) };

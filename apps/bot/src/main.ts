@@ -148,11 +148,15 @@ async function main(): Promise<void> {
     },
     'listening',
   );
-  setInterval(() => {
+  const logStats = () => {
     bot.logStats();
     if (rendezvous)
       log.info({ event: 'rendezvous_stats', ...rendezvousCounters(rendezvous) }, 'rendezvous stats');
-  }, STATS_EVERY_MS).unref();
+    dropBox?.logStats();
+  };
+  setInterval(logStats, STATS_EVERY_MS).unref();
+  // An operator asks what the bot is doing now (`kill -USR1 PID`) instead of waiting for the minute.
+  process.on('SIGUSR1', logStats);
   setInterval(() => {
     bot.reportRateLimited();
     bot.reportSuppressed();

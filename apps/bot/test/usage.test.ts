@@ -21,3 +21,26 @@ describe('--rendezvous', () => {
     );
   });
 });
+
+describe('--relay-rate', () => {
+  it('is a size a second like the other size flags (an operator writes 64K or 1M), 0 turns the relay off', async () => {
+    const { parseBotArguments } = await import('../src/arguments.js');
+    const rate = (value: string) => {
+      const args = parseBotArguments(['7000', '--rendezvous', '--relay-rate', value]);
+      return 'relay-rate' in args ? args['relay-rate'] : undefined;
+    };
+    expect(parseBotArguments(['7000', '--rendezvous'])).toMatchObject({ 'relay-rate': 65_536 });
+    expect(rate('65536')).toBe(65_536);
+    expect(rate('64K')).toBe(64_000);
+    expect(rate('64KiB')).toBe(65_536);
+    expect(rate('1.5M')).toBe(1_500_000);
+    expect(rate('0')).toBe(0);
+    expect(() => rate('10XB')).toThrow(
+      '--relay-rate must be bytes a second, e.g. 65536, 64K, 1.5M or 64KiB (0: no relay)',
+    );
+    expect(() => parseBotArguments(['7000', '--rendezvous', '--relay-rate=-1'])).toThrow(
+      '--relay-rate must be bytes a second',
+    );
+    expect(() => rate('2G')).toThrow('--relay-rate must be at most 1G (a second)');
+  });
+});

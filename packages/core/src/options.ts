@@ -135,6 +135,9 @@ export type EndpointOptionsInput = z.input<typeof EndpointOptions>;
 
 export function resolveOptions(input: EndpointOptionsInput = {}): EndpointOptions {
   const parsed = EndpointOptions.safeParse(input);
-  if (!parsed.success) throw errors.invalidOptions(z.prettifyError(parsed.error).replace(/\n/g, '; '));
+  if (!parsed.success)
+    throw errors.invalidOptions(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`).join('; '),
+    );
   return parsed.data;
 }

@@ -72,6 +72,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   private pumpAgain = false;
   /** Inside the socket's datagram callback (Node runs one per datagram, up to 32 in a row). */
   private receiving = false;
+  /** A stream read is running: the events it brings are held (see `read`). */
+  private reading = false;
   /**
    * The source of the last usable datagram, given again for the next one from there (a stream
    * brings thousands a second from one peer): an address is a value nobody changes, so the
@@ -224,12 +226,27 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
 
   /** Up to `max` bytes of a peer's stream, in order (empty if none wait). */
   readStream(session: SessionId, stream: StreamId, max: number): Uint8Array {
-    return this.call(() => this.endpoint.readStream(session, stream, max, this.clock()));
+    return this.read(() => this.endpoint.readStream(session, stream, max, this.clock()));
   }
 
   /** Copies up to `max` bytes of a peer's stream into `into` at `at`; returns how many (Endpoint.readStreamInto). */
   readStreamInto(session: SessionId, stream: StreamId, into: Uint8Array, at: number, max: number): number {
-    return this.call(() => this.endpoint.readStreamInto(session, stream, into, at, max, this.clock()));
+    return this.read(() => this.endpoint.readStreamInto(session, stream, into, at, max, this.clock()));
+  }
+
+  /**
+   * A read's events are told after it returned, never inside it: the read of a stream's last bytes
+   * brings its `stream_finished`, and a caller reading outside an event (a sink's 'drain') would
+   * hear it, and end its sink, before it had those bytes to write. (A read inside a listener is
+   * already safe: its events wait for the listener to return.)
+   */
+  private read<T>(action: () => T): T {
+    this.reading = true;
+    try {
+      return this.call(action);
+    } finally {
+      this.reading = false;
+    }
   }
 
   cancelStream(session: SessionId, stream: StreamId, code = 0): void {
@@ -336,7 +353,7 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
         for (let t = this.endpoint.pollTransmit(); t; t = this.endpoint.pollTransmit())
           this.out.send(t.to, t.data);
         for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
-          if (this.held.mustWait(e, this.receiving)) this.held.hold(e);
+          if (this.reading || this.held.mustWait(e, this.receiving)) this.held.hold(e);
           else this.deliver(e);
         }
       } while (this.pumpAgain);
