@@ -424,6 +424,22 @@ describe('bad input', () => {
     );
   });
 
+  // Node 20's recursive mkdir never returns under /proc (every mkdir there is ENOENT): it hung
+  // with no output.
+  it.skipIf(!existsSync('/proc/self'))(
+    'a netchat home under /proc is one line at once, not a hang; exit 1',
+    async () => {
+      const home = `/proc/netchat-test-${process.pid}/home`;
+      const p = netchatAt({ NETCHAT_HOME: home }, '0');
+      expect(await p.exited).toBe(1);
+      expect(p.stderr).toMatch(
+        new RegExp(
+          `^netchat: cannot make the netchat home ${home}: .+; set NETCHAT_HOME to a folder you can write\n$`,
+        ),
+      );
+    },
+  );
+
   it('completion with no shell, or an unknown one, names the shells; exit 2', async () => {
     const none = netchat('completion');
     expect(await none.exited).toBe(2);

@@ -20,7 +20,6 @@
 import {
   appendFileSync,
   closeSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -29,7 +28,14 @@ import {
   statSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { errors, fileProblem, type SaveFailure, trySave, writeFileAtomically } from '@netchat/core';
+import {
+  errors,
+  fileProblem,
+  makeFolder,
+  type SaveFailure,
+  trySave,
+  writeFileAtomically,
+} from '@netchat/core';
 import { z } from 'zod';
 import type { Conversation } from './conversation.js';
 
@@ -167,7 +173,7 @@ export class ChatHistory {
       let size = this.sizes.get(path);
       let line = `${JSON.stringify(entry)}\n`;
       if (size === undefined) {
-        mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+        makeFolder(this.directory, 0o700);
         size = sizeOf(path);
         // A torn last line (a crash mid-write) must not swallow this one.
         if (size > 0 && !endsWithNewline(path, size)) line = `\n${line}`;

@@ -144,6 +144,7 @@ export {
   trySave,
   writeFileAtomically,
 } from './node/home-files.js';
+export { makeFolder } from './node/make-folder.js';
 export type { ChannelView, EndpointExtension, EndpointHost } from './rendezvous/extension.js';
 export { fingerprintBytes, fingerprintText, isFingerprint } from './rendezvous/fingerprint.js';
 export {

@@ -12,10 +12,11 @@
  * says in one line why it cannot be used; `downloadFolder` does both with the process's own
  * environment.
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileProblem } from './home-files.js';
+import { makeFolder } from './make-folder.js';
 
 export type DownloadFolderSource = 'argument' | 'settings' | 'environment' | 'user-dirs' | 'default';
 
@@ -90,7 +91,7 @@ export function prepareDownloadFolder(folder: string): PreparedDownloadFolder {
   }
   if (!exists) {
     try {
-      mkdirSync(folder, { recursive: true });
+      makeFolder(folder);
     } catch (error) {
       return { ok: false, message: `cannot make the download folder ${folder}: ${fileProblem(error)}` };
     }

@@ -4,9 +4,10 @@
  * beside it, then a rename), and a failure becomes a `SaveFailure` (where, and why in a few
  * words) for the program to show as one line, never an exception thrown into the chat.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { makeFolder } from './make-folder.js';
 
 /** A file in the netchat home that could not be written. */
 export interface SaveFailure {
@@ -19,7 +20,7 @@ export interface SaveFailure {
 export type FileWriter = (path: string, text: string) => void;
 
 export const writeFileAtomically: FileWriter = (path, text) => {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeFolder(dirname(path), 0o700);
   // The pid keeps two programs sharing a home from writing the same temporary file.
   const temporary = `${path}.${process.pid}.tmp`;
   try {

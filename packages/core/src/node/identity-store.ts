@@ -3,12 +3,13 @@
  * $XDG_CONFIG_HOME/netchat, else ~/.config/netchat. Created on first run; the key file is
  * mode 0600 and refused, with a line that says how to fix it, if others can read it.
  */
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { equalBytes, generateKeyPair, type KeyPair, keyPairFromSecret, toHex } from '../secure/crypto.js';
 import { fileProblem } from './home-files.js';
+import { makeFolder } from './make-folder.js';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
@@ -71,7 +72,7 @@ const WRITABLE_HOME = 'set NETCHAT_HOME to a folder you can write';
 
 function createIdentity(home: string, path: string): KeyPair {
   try {
-    mkdirSync(home, { recursive: true, mode: 0o700 });
+    makeFolder(home, 0o700);
   } catch (error) {
     throw new IdentityError(`cannot make the netchat home ${home}: ${fileProblem(error)}; ${WRITABLE_HOME}`);
   }
