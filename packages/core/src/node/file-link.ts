@@ -27,6 +27,7 @@ import { FileTransfers } from '../files/file-transfers.js';
 import type { OfferDeclineReason } from '../files/records.js';
 import type { FileTransferOptions, FileTransferStats } from '../files/transfer-context.js';
 import { prepareDownloadFolder } from './download-folder.js';
+import { FeatureWaits } from './feature-waits.js';
 import { DiskStorage, type StorageStats } from './file-storage.js';
 import { fileProblem } from './home-files.js';
 import type { NetchatPeer } from './netchat-peer.js';
@@ -35,15 +36,7 @@ import { OutgoingTransfers } from './outgoing-transfers.js';
 import { PartialStore, type PartialStoreOptions } from './partial-store.js';
 import { endsTransfer, Reoffers } from './reoffers.js';
 
-/**
- * How long an offer waits for the word of a peer taken for text only (ms): at least, at most. The
- * session asks three times (at the open, an RTO later, two more after that; the RTO at least
- * 200 ms, about 3 round trips at first), so its last answer comes within about 10 round trips
- * of the open, or 0.6 s on a fast path: the wait is 12 round trips within these bounds. (It was
- * 4 round trips from 0.25 s, shorter than the second ask: a netns lab at 10 % loss still refused
- * an offer now and then.)
- */
-export const FEATURES_WAIT_MS = [1_000, 5_000] as const;
+export { FEATURES_WAIT_MS } from './feature-waits.js';
 
 export interface FileLinkOptions {
   /** Where accepted files go unless `accept` names another folder (and where resumes are looked for). */
@@ -95,7 +88,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   /** Events of transfers whose offer is being looked at (held bytes), kept until it is shown. */
   private readonly holding = new Map<TransferId, LinkEvent[]>();
   /** Offers waiting for the word of a peer taken for text only, one wait a session (peerFeatures). */
-  private readonly featureWaits = new Map<SessionId, Promise<void>>();
+  private readonly featureWaits: FeatureWaits;
   /** Engine calls in progress (an event the peer emits from inside one is handled in the engine's inbox). */
   private depth = 0;
   private pumping = false;
@@ -112,6 +105,7 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     super();
     if (!peer.options.streams || !peer.options.files) throw errors.filesDisabled();
     this.engine = new FileTransfers(peer, options.engine);
+    this.featureWaits = new FeatureWaits(peer);
     this.outgoing = options.outgoing ?? OutgoingTransfers.inMemory();
     this.reoffers = new Reoffers({
       peer,
@@ -134,12 +128,12 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   /**
    * Offers files and folders to the peer of `session`: they are hashed, then offered. Rejects at
    * once (before reading anything) with NetchatError FILES_UNSUPPORTED when the peer takes no files
-   * (an older netchat; a peer that has not said yet is waited for a moment first: `peerFeatures`),
+   * (an older netchat; a peer that has not said yet is waited for a moment first: feature-waits.ts),
    * SESSION_NOT_OPEN or NO_SUCH_SESSION; with FileTransferError when a path
    * cannot be read, or INVALID_ARGUMENT for two files under one name.
    */
   async offer(session: SessionId, paths: readonly string[], onHashing?: HashProgress): Promise<TransferId> {
-    await this.peerFeatures(session);
+    await this.featureWaits.whenKnown(session);
     this.engine.canOffer(session);
     const prepared = await prepareOffer(paths, (bytes, total) => {
       onHashing?.(bytes, total);
@@ -238,40 +232,6 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     await Promise.all(this.sweeps);
     this.peer.off('event', this.onPeerEvent);
     this.outgoing.flush();
-  }
-
-  /**
-   * Resolves once the peer of `session` has said what it supports. A chat that opened without its
-   * word takes it for text only and asks again (PROTOCOL.md, Capabilities): its `features` may
-   * only have been lost. So an offer waits for the answers a short while (12 round trips, within
-   * FEATURES_WAIT_MS) before it is refused as FILES_UNSUPPORTED; an older netchat never answers.
-   */
-  private peerFeatures(session: SessionId): Promise<void> {
-    const info = this.peer.session(session);
-    if (info?.state !== 'open' || info.peerFeaturesHeard) return Promise.resolve();
-    // One wait a session, however many offers wait on it (one listener, not one an offer).
-    const waiting = this.featureWaits.get(session);
-    if (waiting) return waiting;
-    const waitMs = Math.min(FEATURES_WAIT_MS[1], Math.max(FEATURES_WAIT_MS[0], 12 * (info.rtt ?? 0)));
-    const wait = new Promise<void>((resolve) => {
-      const onEvent = (e: NetchatEvent) => {
-        if (e.session !== session) return;
-        // A `features` that is not the peer's word is the text-only one the session's open told
-        // (an offer made at `accepted` starts waiting before that event is delivered).
-        if (e.type === 'features' && !this.peer.session(session)?.peerFeaturesHeard) return;
-        if (e.type === 'features' || e.type === 'closed' || e.type === 'lost') done();
-      };
-      const done = () => {
-        clearTimeout(timer);
-        this.peer.off('event', onEvent);
-        this.featureWaits.delete(session);
-        resolve();
-      };
-      const timer = setTimeout(done, waitMs);
-      this.peer.on('event', onEvent);
-    });
-    this.featureWaits.set(session, wait);
-    return wait;
   }
 
   // ---- the engine's events and requests ---------------------------------------------------------
