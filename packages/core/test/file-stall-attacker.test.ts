@@ -10,32 +10,15 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { frameRecord, type SessionId, TRANSFER_LIMITS } from '../src/index.js';
-import { FilePeer } from './support/file-peers.js';
+import { frameRecord, TRANSFER_LIMITS } from '../src/index.js';
+import { FilePeer, filesChat } from './support/file-peers.js';
 import { randomData } from './support/partial-files.js';
 import { offerOf, RawFiles } from './support/raw-files.js';
-import { eventsOf, type Node, VirtualNetwork } from './support/virtual-network.js';
+import { type Node, VirtualNetwork } from './support/virtual-network.js';
 
 const STRANGERS = 8;
 const OFFERS_EACH = 4;
 const FEATURES = { streams: true, files: true } as const;
-
-/** `from` opens a chat with `to`, which accepts; returns `from`'s session once both know each other's features. */
-function chat(net: VirtualNetwork, from: Node, to: Node): SessionId {
-  const before = eventsOf(to, 'request').length;
-  const session = from.endpoint.connect(to.address, net.now);
-  if (!net.run(() => eventsOf(to, 'request').length > before, net.now + 10_000))
-    throw new Error('no request');
-  const theirs = eventsOf(to, 'request').at(-1)?.session ?? -1;
-  to.endpoint.accept(theirs, net.now);
-  net.run(
-    () =>
-      from.endpoint.session(session)?.peerFeatures?.files === true &&
-      to.endpoint.session(theirs)?.peerFeatures?.files === true,
-    net.now + 10_000,
-  );
-  return session;
-}
 
 /** The heap after a full collection (gc exposed for this measure only). */
 function heapUsed(): number {
@@ -61,7 +44,7 @@ describe('strangers holding every receive slot', () => {
 
     const strangers = Array.from({ length: STRANGERS }, (_, i) => {
       const node = net.add(`10.0.${i}.1`, 4000 + i, { nick: `s${i}`, ...FEATURES });
-      return { node, raw: new RawFiles(net, node, chat(net, node, b)), trickles: i % 2 === 1 };
+      return { node, raw: new RawFiles(net, node, filesChat(net, node, b)), trickles: i % 2 === 1 };
     });
     // One after another (the receiver holds 16 offers not answered yet in all), each taken at once.
     strangers.forEach(({ raw }, i) => {
@@ -96,7 +79,7 @@ describe('strangers holding every receive slot', () => {
     // The friend, from its own address, offers a file.
     const a = net.add('127.0.0.1', 1111, { nick: 'friend', ...FEATURES });
     const friend = new FilePeer(net, a);
-    const session = chat(net, a, b);
+    const session = filesChat(net, a, b);
     const data = randomData(256 * 1024, 5);
     const offeredAt = net.now;
     friend.offer(session, { 'report.pdf': data });

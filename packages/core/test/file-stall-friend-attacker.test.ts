@@ -8,33 +8,16 @@
  * virtual network.
  */
 import { describe, expect, it } from 'vitest';
-import { frameRecord, type SessionId, TRANSFER_LIMITS } from '../src/index.js';
+import { frameRecord, TRANSFER_LIMITS } from '../src/index.js';
 import { shapePath } from '../src/testing/shaped-links.js';
-import { FilePeer } from './support/file-peers.js';
+import { FilePeer, filesChat } from './support/file-peers.js';
 import { randomData } from './support/partial-files.js';
 import { offerOf, RawFiles } from './support/raw-files.js';
-import { eventsOf, type Node, VirtualNetwork } from './support/virtual-network.js';
+import { VirtualNetwork } from './support/virtual-network.js';
 
 const FEATURES = { streams: true, files: true } as const;
 /** The friend's path is dark this long, from 2 s before its first window ends. */
 const OUTAGE_MS = 10_000;
-
-/** `from` opens a chat with `to`, which accepts; returns `from`'s session once both know each other's features. */
-function chat(net: VirtualNetwork, from: Node, to: Node): SessionId {
-  const before = eventsOf(to, 'request').length;
-  const session = from.endpoint.connect(to.address, net.now);
-  if (!net.run(() => eventsOf(to, 'request').length > before, net.now + 10_000))
-    throw new Error('no request');
-  const theirs = eventsOf(to, 'request').at(-1)?.session ?? -1;
-  to.endpoint.accept(theirs, net.now);
-  net.run(
-    () =>
-      from.endpoint.session(session)?.peerFeatures?.files === true &&
-      to.endpoint.session(theirs)?.peerFeatures?.files === true,
-    net.now + 10_000,
-  );
-  return session;
-}
 
 describe("strangers just ahead of the floor, and a friend's slow transfer through a 10 s outage", () => {
   // Judged by its window alone, the friend (15 times the floor's pace until then) was the only
@@ -54,7 +37,7 @@ describe("strangers just ahead of the floor, and a friend's slow transfer throug
     let dark = false;
     net.filter = (from, to) => !(dark && (from.host === '127.0.0.1' || to.host === '127.0.0.1'));
     const friend = new FilePeer(net, a);
-    const session = chat(net, a, b);
+    const session = filesChat(net, a, b);
     shapePath(net, '127.0.0.1', '127.0.0.2', { bitsPerSecond: 64_000, rtt: 200, bufferBdp: 4 });
     const data = randomData(512 * 1024, 7);
     friend.offer(session, { 'photos.zip': data });
@@ -68,7 +51,7 @@ describe("strangers just ahead of the floor, and a friend's slow transfer throug
     // 31 slots for the strangers: 8 addresses, 4 offers each but the first's 3.
     const strangers = Array.from({ length: 8 }, (_, i) => {
       const node = net.add(`10.0.${i}.1`, 4000 + i, { nick: `s${i}`, ...FEATURES });
-      return new RawFiles(net, node, chat(net, node, b));
+      return new RawFiles(net, node, filesChat(net, node, b));
     });
     strangers.forEach((raw, i) => {
       const offers = i === 0 ? 3 : 4;
@@ -90,7 +73,7 @@ describe("strangers just ahead of the floor, and a friend's slow transfer throug
     );
     // A ninth stranger offers a new file every second.
     const churnerNode = net.add('10.0.9.2', 4998, { nick: 'churn', ...FEATURES });
-    const churn = new RawFiles(net, churnerNode, chat(net, churnerNode, b));
+    const churn = new RawFiles(net, churnerNode, filesChat(net, churnerNode, b));
     let offered = 0;
 
     // Second by second: each stranger slot gets 1 KiB, the churner offers, the friend goes dark

@@ -19,7 +19,7 @@ import {
 import { MemoryStorage } from './memory-storage.js';
 import { seededBytes } from './random.js';
 import { listen } from './stream-apps.js';
-import { type Node, openPair, VirtualNetwork } from './virtual-network.js';
+import { eventsOf, type Node, openPair, VirtualNetwork } from './virtual-network.js';
 
 /** An Endpoint's stream calls at the network's virtual time. */
 export function endpointPort(net: VirtualNetwork, endpoint: Endpoint): StreamPort {
@@ -161,4 +161,21 @@ export function filePair(
   const alice = new FilePeer(net, pair.a, undefined, engineOptions);
   const bob = new FilePeer(net, pair.b, undefined, engineOptions);
   return { net, ...pair, alice, bob };
+}
+
+/** `from` opens a chat with `to`, which accepts; returns `from`'s session once both know each other's features. */
+export function filesChat(net: VirtualNetwork, from: Node, to: Node): SessionId {
+  const before = eventsOf(to, 'request').length;
+  const session = from.endpoint.connect(to.address, net.now);
+  if (!net.run(() => eventsOf(to, 'request').length > before, net.now + 10_000))
+    throw new Error('no request');
+  const theirs = eventsOf(to, 'request').at(-1)?.session ?? -1;
+  to.endpoint.accept(theirs, net.now);
+  net.run(
+    () =>
+      from.endpoint.session(session)?.peerFeatures?.files === true &&
+      to.endpoint.session(theirs)?.peerFeatures?.files === true,
+    net.now + 10_000,
+  );
+  return session;
 }
