@@ -21,6 +21,7 @@ import type { EndpointOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
 import type { KeyPair } from './secure/crypto.js';
 import { DEFAULT_SECURE_OPTIONS, SecureTransport } from './secure/secure-transport.js';
+import { resendOnNewPath } from './session/outgoing.js';
 import { presencePace, type SessionContext } from './session/session.js';
 import { type SessionRecord, SessionTable } from './session-table.js';
 import { EndpointStreams } from './streams/endpoint-streams.js';
@@ -75,6 +76,14 @@ export function joinParts(owner: PartsOwner): EndpointParts {
     {
       transmit: (to, data) => outbox.sealed(to, data),
       opened: (channel, at) => restarts.channelOpened(channel, at),
+      // A chat that moved (roaming, onto or off the relay) resends at once what waited on the dead path.
+      moved: (channel, at) => {
+        for (const record of table.channel(channel.id)?.sessions.values() ?? []) {
+          if (record.session.state !== 'open') continue;
+          resendOnNewPath(record.session, at);
+          settle(record);
+        }
+      },
       message: (channel, plaintext, at) => input.onPayload(channel, plaintext, at),
       // Routing copies a stream_data's payload into its stream before it returns (endpoint-input.ts).
       streamDataReadAtOnce: true,

@@ -55,6 +55,9 @@ describe('an open chat falls back to the relay', () => {
     expect(a.client.stats.relayFallbacks + b.client.stats.relayFallbacks).toBeGreaterThanOrEqual(1);
     // Within the liveness (3 missed intervals and a half: 7 s).
     expect(took).toBeLessThan(7_000);
+    // The lines waiting on the dead path went again as each channel moved, not at the next
+    // retransmission timer the dead path had backed off (2.1 s later, before that was done).
+    expect(took - moved).toBeLessThan(500);
     // The chat goes on: lines both ways, each once, nobody lost.
     lab.runFor(20_000);
     a.node.endpoint.send(sessionA, 'later, from a', lab.net.now);

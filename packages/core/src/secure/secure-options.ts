@@ -152,6 +152,8 @@ export interface SecureSink {
    * and completed anew: the keys, and possibly the peer's key, are new.
    */
   opened(channel: Channel, now: number): void;
+  /** The channel moved to a newly validated address (path validation's answer came from there). */
+  moved?(channel: Channel, now: number): void;
   /** An authentic session message arrived (`from` may differ from channel.address while roaming). */
   message(channel: Channel, plaintext: Uint8Array, now: number): void;
   /**

@@ -122,6 +122,12 @@ export function resendLost(s: Session, now: number): void {
   armRetransmit(s);
 }
 
+/** The session's channel moved to a validated path: what waits for an acknowledgement goes again now. */
+export function resendOnNewPath(s: Session, now: number): void {
+  s.sender.pathChanged(now);
+  resendLost(s, now);
+}
+
 export function armRetransmit(s: Session): void {
   const at = s.sender.nextDeadline();
   if (at === undefined) s.timers.clear('retransmit');

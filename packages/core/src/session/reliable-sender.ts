@@ -265,6 +265,17 @@ export class ReliableSender {
     return out;
   }
 
+  /**
+   * The channel moved to a newly validated path (roaming, or onto or off the relay): whatever is
+   * unacknowledged goes again now, with the backoff the dead path built up forgotten (it may have
+   * put the next try up to maxRto away). The liveness count stays as it is.
+   */
+  pathChanged(now: number): void {
+    if (this.unacked >= this.unsent) return;
+    this.backoff = 0;
+    this.rtoDeadline = now;
+  }
+
   /** When the retransmission timer expires, or undefined with nothing in flight. */
   nextDeadline(): number | undefined {
     return this.rtoDeadline;
