@@ -76,8 +76,9 @@ export function joinParts(owner: PartsOwner): EndpointParts {
     {
       transmit: (to, data) => outbox.sealed(to, data),
       opened: (channel, at) => restarts.channelOpened(channel, at),
-      // A chat that moved (roaming, onto or off the relay) resends at once what waited on the dead path.
-      moved: (channel, at) => {
+      // A chat whose path changed (either side roamed; onto or off the relay) resends at once
+      // what waited on the dead path.
+      pathChanged: (channel, at) => {
         for (const record of table.channel(channel.id)?.sessions.values() ?? []) {
           if (record.session.state !== 'open') continue;
           resendOnNewPath(record.session, at);

@@ -247,4 +247,30 @@ describe('ReliableSender against a receiver that says anything', () => {
       expect([...delivered, ...s.drainUndelivered()], `seed ${seed}`).toEqual(enqueued);
     }
   });
+
+  it('resends the flight at once when the path changed, its backoff forgotten; at most once a timeout, whoever asks', () => {
+    const { sender: s, rtt } = sender();
+    s.enqueue(1, bytes(1));
+    s.enqueue(2, bytes(1));
+    expect(seqs(s.takeNew(0))).toEqual([0, 1]);
+    // The path is dead: three timeouts back the timer off to 8 RTOs.
+    let at = 0;
+    for (let i = 0; i < 3; i++) {
+      at = s.nextDeadline() as number;
+      s.takeRetransmissions(at);
+    }
+    expect((s.nextDeadline() as number) - at).toBe(Math.min(10_000, 8 * rtt.rto));
+    s.pathChanged(at + 100);
+    expect(s.nextDeadline()).toBe(at + 100);
+    expect(seqs(s.takeRetransmissions(at + 100))).toEqual([0, 1]);
+    // Asked again within a timeout (a peer's challenges, say), nothing more goes before the timer.
+    const next = s.nextDeadline();
+    s.pathChanged(at + 150);
+    expect(s.nextDeadline()).toBe(next);
+    expect(seqs(s.takeRetransmissions(at + 150))).toEqual([]);
+    // Nothing in flight: nothing to resend.
+    s.onAck(2, 0, 0, at + 200);
+    s.pathChanged(at + 10_000);
+    expect(s.nextDeadline()).toBeUndefined();
+  });
 });

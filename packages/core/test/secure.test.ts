@@ -229,6 +229,28 @@ describe('roaming', () => {
     expect(eventsOf(a, 'failed').length + eventsOf(b, 'failed').length).toBe(0);
   });
 
+  it('a peer whose NAT rebound while its line was lost resends it when challenged at its new address, not at its backed-off timer', () => {
+    const net = new VirtualNetwork(7);
+    net.conditions = { latency: 20 };
+    const { a, b, sa } = openPair(net);
+    a.endpoint.send(sa, 'before', net.now);
+    net.runFor(500);
+    // a's datagrams are lost for 3 s (its retransmission timer backs off), then its NAT rebinds.
+    const darkUntil = net.now + 3_000;
+    net.filter = (from) => from.port !== a.address.port || net.now > darkUntil;
+    a.endpoint.send(sa, 'while dark', net.now);
+    net.runFor(3_000);
+    net.rebind(a, 4444);
+    const rebound = net.now;
+    a.endpoint.send(sa, 'after', net.now);
+    expect(net.run(() => eventsOf(b, 'message').length === 3, net.now + 20_000)).toBe(true);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['before', 'while dark', 'after']);
+    // 'after' reaches b from the new port, b challenges it there, a answers and resends 'while
+    // dark' at once: about three one-way trips (it was 260 ms: a's timer, its backoff reset only
+    // by the acknowledgement of 'after').
+    expect(net.now - rebound).toBeLessThan(150);
+  });
+
   it('never moves for a replayed packet sent from another address', () => {
     const net = new VirtualNetwork();
     const { a, b, sa, sb } = openPair(net);

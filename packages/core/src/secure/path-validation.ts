@@ -139,6 +139,8 @@ export class PathValidation {
     const answer = new Uint8Array(challenge);
     answer[0] = PATH_RESPONSE;
     this.ctx.sink.transmit(from, record.channel.seal(answer, now));
+    // From the channel's own address: the peer tests a new address of ours (it heard us from one).
+    if (!candidate) this.ctx.sink.pathChanged?.(record.channel, now);
   }
 
   onResponse(record: ChannelRecord, token: Uint8Array, from: Address, now: number): void {
@@ -155,7 +157,7 @@ export class PathValidation {
     // Sessions read their peer's address from the channel, so they follow without being told.
     record.channel.address = from;
     this.ctx.stats.pathMoves++;
-    this.ctx.sink.moved?.(record.channel, now);
+    this.ctx.sink.pathChanged?.(record.channel, now);
     // Our probe was answered: the peer still sends the other way until it validates us here,
     // and it may challenge only with the credit our packets bring (41 bytes). Two keepalives
     // (64) bring it now, rather than at whatever we send next.

@@ -152,8 +152,12 @@ export interface SecureSink {
    * and completed anew: the keys, and possibly the peer's key, are new.
    */
   opened(channel: Channel, now: number): void;
-  /** The channel moved to a newly validated address (path validation's answer came from there). */
-  moved?(channel: Channel, now: number): void;
+  /**
+   * The channel's path changed: it moved to a newly validated address (our challenge was answered
+   * from there), or the peer challenged us from the channel's own address (it heard us from a new
+   * one of ours: our NAT rebound, or we moved).
+   */
+  pathChanged?(channel: Channel, now: number): void;
   /** An authentic session message arrived (`from` may differ from channel.address while roaming). */
   message(channel: Channel, plaintext: Uint8Array, now: number): void;
   /**

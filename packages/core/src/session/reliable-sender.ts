@@ -62,6 +62,8 @@ export class ReliableSender {
   private readonly waitingIds = new Fifo<MessageId>();
   private readonly waitingBodies = new Fifo<string | Uint8Array>();
   private backoff = 0;
+  /** When `pathChanged` last resent (ms). */
+  private pathChangedAt = Number.NEGATIVE_INFINITY;
   /** Retransmission timeouts in a row with nothing newly acknowledged (a lingering close gives up on many). */
   stalledTimeouts = 0;
   /** The highest sequence number a selective acknowledgement has named: fragments well below it are lost. */
@@ -272,6 +274,10 @@ export class ReliableSender {
    */
   pathChanged(now: number): void {
     if (this.unacked >= this.unsent) return;
+    // At most once a timeout: a peer's challenges cannot make us resend faster than a timer
+    // without backoff would.
+    if (now - this.pathChangedAt < this.rtt.rto) return;
+    this.pathChangedAt = now;
     this.backoff = 0;
     this.rtoDeadline = now;
   }
