@@ -231,7 +231,7 @@ describe('roaming', () => {
 
   it('a peer whose NAT rebound while its line was lost resends it when challenged at its new address, not at its backed-off timer', () => {
     const net = new VirtualNetwork(7);
-    net.conditions = { latency: 20 };
+    net.conditions = { latency: 20, jitter: 0, loss: 0, duplicate: 0 };
     const { a, b, sa } = openPair(net);
     a.endpoint.send(sa, 'before', net.now);
     net.runFor(500);
