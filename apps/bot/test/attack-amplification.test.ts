@@ -17,11 +17,10 @@ import {
   encodePacket,
   encodeRendezvous,
   encodeSessionMessage,
-  IndependentPeer,
-  RendezvousClient,
   sealRelay,
 } from '../../../packages/core/test/interop/index.mjs';
 import { BotProcess } from './support/bot-process.js';
+import { startRegistering } from './support/registered-strangers.js';
 import { rssKiB, watchPeakRss } from './support/victim-measures.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -38,28 +37,22 @@ interface Meter {
   out: number;
 }
 
-/** An independent peer on `host`, its bytes to and from the bot counted in `meter`, registered. */
+/** An independent peer on `host`, its bytes to and from the bot counted in `meter`, registering. */
 async function registeredPeer(server: Server, host: string, meter: Meter, acceptFrom: 'anyone' | 'listed') {
-  const fromBot = (a: { port: number }, data: Uint8Array) => {
-    if (a.port === server.port) meter.out += data.length;
-    return true;
-  };
-  const toBot = (a: { port: number }, data: Uint8Array) => {
-    if (a.port === server.port) meter.in += data.length;
-    return true;
-  };
   // Heartbeats 10 minutes apart (the bot's too): none falls in a measurement.
-  const peer = await IndependentPeer.listen({
+  const started = await startRegistering(server, {
     host,
-    inbound: fromBot,
-    outbound: toBot,
+    acceptFrom,
     heartbeatMs: 600_000,
+    toBot: (bytes) => {
+      meter.in += bytes;
+    },
+    fromBot: (bytes) => {
+      meter.out += bytes;
+    },
   });
-  cleanup.push(() => peer.stop());
-  const client = new RendezvousClient(peer, { server, acceptFrom, listedKeys: [] });
-  peer.rendezvous = client;
-  client.start();
-  return { peer, client };
+  cleanup.push(() => started.peer.stop());
+  return started;
 }
 
 /** Waits until no byte moved for `stillMs` (at most `ms`): a condition on the counters, not a sleep. */

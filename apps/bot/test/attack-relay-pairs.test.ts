@@ -11,13 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  encodePacket,
-  IndependentPeer,
-  RendezvousClient,
-  sealRelay,
-} from '../../../packages/core/test/interop/index.mjs';
+import { encodePacket, sealRelay } from '../../../packages/core/test/interop/index.mjs';
 import { BotProcess } from './support/bot-process.js';
+import { startRegistering } from './support/registered-strangers.js';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -38,19 +34,16 @@ async function registered(
   acceptFrom: 'anyone' | 'listed',
   meter = { sent: 0 },
 ) {
-  const peer = await IndependentPeer.listen({
+  const started = await startRegistering(server, {
     host,
-    outbound: (to, data) => {
-      if (to.port === server.port) meter.sent += data.length;
-      return true;
+    acceptFrom,
+    toBot: (bytes) => {
+      meter.sent += bytes;
     },
   });
-  cleanup.push(() => peer.stop());
-  const client = new RendezvousClient(peer, { server, acceptFrom, listedKeys: [] });
-  peer.rendezvous = client;
-  client.start();
-  expect(await client.whenRegistered(10_000)).toBe(true);
-  return { peer, client };
+  cleanup.push(() => started.peer.stop());
+  expect(await started.client.whenRegistered(10_000)).toBe(true);
+  return started;
 }
 
 /** 16 strangers take the victim's pairs; each relays one packet to it when `relay`. */
