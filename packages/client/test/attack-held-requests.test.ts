@@ -11,20 +11,9 @@
 import { Endpoint } from '@netchat/core';
 import { settle, VirtualNetwork, VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { ChatClient, type ClientSettings, type ClientUpdate, type Conversation } from '../src/index.js';
+import type { ChatClient, Conversation } from '../src/index.js';
 import { HOLD_REQUEST_MS } from '../src/request-admission.js';
-
-function clientOn(peer: VirtualPeer, settings: ClientSettings = {}) {
-  const client = new ChatClient(peer, peer.knownPeers, {
-    clock: () => peer.net.now,
-    timers: peer.net.timers,
-    ...settings,
-  });
-  const updates: ClientUpdate[] = [];
-  client.subscribe((u) => updates.push(u));
-  peer.onEvent((e) => client.handle(e));
-  return { client, updates };
-}
+import { clientOn } from './support/client-on.js';
 
 const ASKERS = 40;
 

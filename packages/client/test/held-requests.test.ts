@@ -5,21 +5,10 @@
 import { Endpoint } from '@netchat/core';
 import { settle, VirtualNetwork, VirtualPeer } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
-import { ChatClient, type ClientSettings, type ClientUpdate, texts } from '../src/index.js';
+import { type ClientSettings, texts } from '../src/index.js';
 import { HOLD_REQUEST_MS } from '../src/request-admission.js';
+import { clientOn } from './support/client-on.js';
 import { openChat } from './support/open-chat.js';
-
-function clientOn(peer: VirtualPeer, settings: ClientSettings = {}) {
-  const client = new ChatClient(peer, peer.knownPeers, {
-    clock: () => peer.net.now,
-    timers: peer.net.timers,
-    ...settings,
-  });
-  const updates: ClientUpdate[] = [];
-  client.subscribe((u) => updates.push(u));
-  peer.onEvent((e) => client.handle(e));
-  return { client, updates, types: () => updates.map((u) => u.type) };
-}
 
 /** Bob's program is killed (its address answers nothing) and starts again with the same key on `port`. */
 function restartElsewhere(net: VirtualNetwork, bob: VirtualPeer, port: number): VirtualPeer {
