@@ -8,7 +8,7 @@
  * its choosing moves nothing, and gets out at most what its introductions already get.
  */
 import { describe, expect, it } from 'vitest';
-import { addressToWire, encodeRendezvous, RELAY_HOST } from '../src/index.js';
+import { addressToWire, type EndpointOptionsInput, encodeRendezvous, RELAY_HOST } from '../src/index.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
 import { RELAY_PACKET_CODE } from '../src/rendezvous/relay.js';
 import { MAX_FALLBACKS } from '../src/rendezvous/relay-fallback.js';
@@ -21,7 +21,10 @@ const texts = (node: Node) => eventsOf(node, 'message').map((e) => e.text);
 const peerOf = (home: Home) => home.node.endpoint.listSessions()[0]?.peer;
 
 /** A chat from a to b, both homes behind `kind` NATs, one line through; direct or relayed as the NATs allow. */
-function chatting(kind: 'endpoint-independent' | 'port-randomising', heartbeats = HEARTBEATS) {
+function chatting(
+  kind: 'endpoint-independent' | 'port-randomising',
+  heartbeats: EndpointOptionsInput = HEARTBEATS,
+) {
   const lab = new RendezvousLab(heartbeats);
   const a = lab.home(kind, 'anyone', [], heartbeats);
   const b = lab.home(kind, 'anyone', [], heartbeats);
@@ -158,16 +161,12 @@ describe('an open chat falls back to the relay', () => {
   });
 
   it('the same with the default heartbeats (25 s): re-paired well within the liveness (87.5 s)', () => {
-    const lab = new RendezvousLab();
-    const a = lab.home('port-randomising');
-    const b = lab.home('port-randomising');
-    expect(lab.run(() => lab.registered(a, b))).toBe(true);
-    const { session, accepted } = chat(lab, a, b);
-    expect(accepted?.peer.host).toBe(RELAY_HOST);
+    const { lab, a, b, sessionA: session } = chatting('port-randomising', {});
+    expect(peerOf(a)?.host).toBe(RELAY_HOST);
     lab.runFor(10_000);
     lab.restartRendezvous();
     const restartedAt = lab.net.now;
-    a.node.endpoint.send(session as number, 'after the restart', lab.net.now);
+    a.node.endpoint.send(session, 'after the restart', lab.net.now);
     expect(lab.run(() => texts(b.node).includes('after the restart'), 90_000)).toBe(true);
     const took = lab.net.now - restartedAt;
     expect(took).toBeLessThan(60_000);
@@ -320,16 +319,12 @@ describe('relay fallback with a peer that predates it', () => {
   });
 
   it('a relayed chat across a rendezvous restart, the other side old: re-paired by the new side (default heartbeats)', () => {
-    const lab = new RendezvousLab();
-    const a = lab.home('port-randomising');
-    const b = lab.home('port-randomising');
-    expect(lab.run(() => lab.registered(a, b))).toBe(true);
-    const { session, accepted } = chat(lab, a, b);
-    expect(accepted?.peer.host).toBe(RELAY_HOST);
+    const { lab, a, b, sessionA: session } = chatting('port-randomising', {});
+    expect(peerOf(a)?.host).toBe(RELAY_HOST);
     predating(b);
     lab.runFor(10_000);
     lab.restartRendezvous();
-    a.node.endpoint.send(session as number, 'after the restart', lab.net.now);
+    a.node.endpoint.send(session, 'after the restart', lab.net.now);
     expect(lab.run(() => texts(b.node).includes('after the restart'), 90_000)).toBe(true);
     expect(b.client.stats.relayRepairs).toBe(0);
     expect(a.client.stats.relayRepairs).toBeGreaterThanOrEqual(1);
