@@ -79,6 +79,7 @@ export function joinParts(owner: PartsOwner): EndpointParts {
       // A chat whose path changed (either side roamed; onto or off the relay) resends at once
       // what waited on the dead path.
       pathChanged: (channel, at) => {
+        streams.channelMoved(channel.id, at);
         for (const record of table.channel(channel.id)?.sessions.values() ?? []) {
           if (record.session.state !== 'open') continue;
           resendOnNewPath(record.session, at);

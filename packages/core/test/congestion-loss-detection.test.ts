@@ -112,6 +112,36 @@ describe('LossDetection (RFC 9002 §6)', () => {
     expect(loss.deadline).toBeUndefined();
   });
 
+  it('on a new path (RFC 9000 §9.4): the old packets leave the flight, stay held, and are settled with no congestion event', () => {
+    const { loss, cc: old, rtt } = setup();
+    send(loss, 0, 1);
+    ack(loss, 20, [[0, 0]]);
+    send(loss, 20, 6); // 1-6 in flight on the old path
+    expect(loss.bytesInFlight).toBe(6 * D);
+    const cc = new Recorder();
+    rtt.reset();
+    loss.newPath(cc);
+    expect(loss.bytesInFlight).toBe(0);
+    expect(rtt.srtt).toBeUndefined();
+    expect(loss.minRtt).toBe(Number.POSITIVE_INFINITY);
+    // Still held, and still ack-eliciting: the probe timer runs from their sending, PTO 1 s (no sample).
+    expect(loss.deadline).toBe(20 + 1000);
+    send(loss, 100, 3); // 7-9 on the new path
+    expect(loss.bytesInFlight).toBe(3 * D);
+    // An ACK of an old packet settles it but tells the new controller nothing of it.
+    expect(ack(loss, 150, [[1, 1]])).toBe(1);
+    expect(cc.acked).toEqual([]);
+    expect(rtt.srtt).toBeUndefined(); // nor a round-trip sample (it crossed the old path)
+    // New packets acknowledged past the old ones: those left are lost, with no congestion event.
+    expect(ack(loss, 160, [[7, 9]])).toBe(3);
+    expect(loss.lost).toEqual([2, 3, 4, 5, 6]);
+    expect(cc.congestion).toEqual([]);
+    expect(cc.acked.map((p) => p.sentAt)).toEqual([100, 100, 100]);
+    expect(loss.bytesInFlight).toBe(0);
+    expect(loss.latestRtt).toBe(60);
+    expect(old.acked).toHaveLength(1); // the old controller heard nothing after the move
+  });
+
   it('finds the packet lost when its timer fires, whatever the rounding of now - loss_delay', () => {
     // Times where (sent + delay) - delay < sent in floating point: judged by "sent <= now -
     // loss_delay", the timer at loss_time would find nothing lost and fire again at once, forever.

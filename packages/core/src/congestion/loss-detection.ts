@@ -35,7 +35,7 @@ export type LossTimeout = 'none' | 'lost' | 'probe';
 
 export class LossDetection {
   readonly sent = new SentPackets();
-  readonly rate = new DeliveryRate();
+  rate = new DeliveryRate();
   /** Packet numbers the last call newly acknowledged, ascending, and their tags. Reused. */
   readonly acked: number[] = [];
   readonly ackedTags: number[] = [];
@@ -73,7 +73,7 @@ export class LossDetection {
 
   constructor(
     private readonly rtt: RttSource,
-    private readonly controller: CongestionController,
+    private controller: CongestionController,
     private readonly maxAckDelay = MAX_ACK_DELAY_MS,
   ) {}
 
@@ -164,7 +164,8 @@ export class LossDetection {
     if (acked.length === 0) return 0;
     summary.latestRtt = Number.NaN;
     summary.ackDelay = 0;
-    if (largestNewlyAcked && ackElicitingAcked) {
+    // No sample from a packet out of flight: one sent on a path the peer has left (newPath).
+    if (largestNewlyAcked && ackElicitingAcked && sent.flags(largest) & IN_FLIGHT) {
       this.latestRtt = now - sent.sentAt(largest);
       if (this.latestRtt < this.minRtt) this.minRtt = this.latestRtt;
       if (this.firstRttSampleAt === Number.POSITIVE_INFINITY) this.firstRttSampleAt = now;
@@ -214,6 +215,27 @@ export class LossDetection {
     this.probesDue = PROBES_PER_PTO;
     this.setTimer();
     return 'probe';
+  }
+
+  /**
+   * The peer is now reached over another path (RFC 9000 §9.4): what is in flight was sent on the
+   * old one and tells nothing of the new, so `controller`, new, takes over and the round-trip
+   * and delivery-rate state starts over. The packets still outstanding leave the bytes in flight
+   * (quinn does the same) but stay held: an acknowledgement settles them, and once packets sent
+   * on the new path are acknowledged past them they are lost as any other (their frames sent
+   * again), with no congestion event. Packet numbers go on.
+   */
+  newPath(controller: CongestionController): void {
+    const sent = this.sent;
+    for (let pn = sent.base; pn < sent.next; pn++) if (sent.isOutstanding(pn)) sent.leaveFlight(pn);
+    this.controller = controller;
+    this.rate = new DeliveryRate();
+    this.latestRtt = 0;
+    this.minRtt = Number.POSITIVE_INFINITY;
+    this.firstRttSampleAt = Number.POSITIVE_INFINITY;
+    this.ptoCount = 0;
+    this.probesDue = 0;
+    this.setTimer();
   }
 
   /** The PTO before backoff (§6.2.1), in ms. */

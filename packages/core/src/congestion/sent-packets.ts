@@ -111,6 +111,15 @@ export class SentPackets {
     if (flags & ACK_ELICITING) this.ackElicitingInFlight--;
   }
 
+  /** Takes an outstanding packet out of the bytes in flight, still held (a path that changed). */
+  leaveFlight(pn: number): void {
+    const slot = pn & this.mask;
+    const flags = this.flagsColumn[slot] as number;
+    if ((flags & IN_FLIGHT) === 0) return;
+    this.flagsColumn[slot] = flags & ~IN_FLIGHT;
+    this.bytesInFlight -= this.bytesColumn[slot] as number;
+  }
+
   /** Forgets the resolved packets at the front. */
   trim(): void {
     while (

@@ -25,8 +25,9 @@
  * peer that takes large datagrams. Probes take their turn before data, within the window and at
  * the pacer's times like data; what a probe timeout sends is cut to 1200 bytes (pmtu.ts says why).
  */
-import { createController } from '../congestion/controllers.js';
+
 import type { CongestionController } from '../congestion/controller.js';
+import { type ControllerChoice, createController } from '../congestion/controllers.js';
 import { LossDetection } from '../congestion/loss-detection.js';
 import { Pacer } from '../congestion/pacer.js';
 import { RELAY_HOST } from '../rendezvous/relay.js';
@@ -48,10 +49,10 @@ import {
   STREAM_DATA_OVERHEAD_BYTES,
 } from '../wire/stream-messages.js';
 import { AckTracker, MAX_RANGES } from './ack-tracker.js';
-import { describeProbe, describeStreamData, writeProbe, writeStreamData } from './packet-writer.js';
 import { settleResolved } from './packet-fates.js';
-import { BASE_PLPMTU, PmtuSearch } from './pmtu.js';
+import { describeProbe, describeStreamData, writeProbe, writeStreamData } from './packet-writer.js';
 import type { PathHost, PathOptions, PathUser } from './path-ports.js';
+import { BASE_PLPMTU, PmtuSearch } from './pmtu.js';
 import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
 
 /** What a data packet of stream data adds to its payload (the message's header and the packet's). */
@@ -59,7 +60,8 @@ const DATA_PACKET_OVERHEAD = STREAM_DATA_OVERHEAD_BYTES + PACKET_OVERHEAD_BYTES;
 
 export class Path {
   readonly rtt = new RttEstimator(1, 60_000);
-  readonly controller: CongestionController;
+  /** New when the peer moves to another host (`newPath`). */
+  controller: CongestionController;
   readonly loss: LossDetection;
   readonly pacer = new Pacer();
   readonly acks: AckTracker;
@@ -79,6 +81,8 @@ export class Path {
     /** Times the sender stopped with data waiting: the window full, the pacer empty (diagnostics). */
     windowStops: 0,
     pacerStops: 0,
+    /** Times the peer moved to another host and the path started over (`newPath`). */
+    newPaths: 0,
   };
   /** The address the path was last set up for (its rate cap, its datagram size): the channel may move. */
   addressSeen: Route['address'] | undefined;
@@ -90,6 +94,7 @@ export class Path {
   /** Inside an operation that pumps when it ends: an activation then only joins the round robin. */
   private busy = false;
   private readonly describePackets: boolean;
+  private readonly controllerChoice: ControllerChoice;
 
   constructor(
     readonly route: Route,
@@ -97,10 +102,11 @@ export class Path {
     options: PathOptions,
   ) {
     if (route.handshakeRtt !== undefined) this.rtt.seed(route.handshakeRtt);
-    this.controller = createController(this.rtt, {
+    this.controllerChoice = {
       ...(options.controller ? { kind: options.controller } : {}),
       ...(options.randomU32 ? { randomU32: options.randomU32 } : {}),
-    });
+    };
+    this.controller = createController(this.rtt, this.controllerChoice);
     this.loss = new LossDetection(this.rtt, this.controller);
     this.acks = new AckTracker(options.ackDelay);
     this.describePackets = options.describePackets ?? false;
@@ -119,6 +125,20 @@ export class Path {
       if (this.pmtu.state === 'disabled' && user.largeDatagrams && !this.relayed) this.pmtu.enable();
     }
     if (!this.busy) this.pump(now);
+  }
+
+  /**
+   * The peer is now reached at another host (it moved, or the chat went onto or off the relay):
+   * nothing measured on the old path holds (RFC 9000 §9.4). The round-trip estimate and the
+   * congestion controller start over, as on a new connection; what is in flight on the old path
+   * no longer counts against the new one's window (LossDetection.newPath). A port change alone
+   * (a NAT that rebound) keeps everything: the path is the same.
+   */
+  newPath(): void {
+    this.stats.newPaths++;
+    this.rtt.reset();
+    this.controller = createController(this.rtt, this.controllerChoice);
+    this.loss.newPath(this.controller);
   }
 
   /** The channel moved to another address: a new path as far as its size goes (RFC 8899 §4.3). */

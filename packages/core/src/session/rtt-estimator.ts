@@ -65,6 +65,17 @@ export class RttEstimator {
     this.seededOnly = true;
   }
 
+  /**
+   * Back to no estimate at all, as a new path starts (RFC 9000 §9.4: a peer that moved to
+   * another host is reached over a path nothing was measured on).
+   */
+  reset(): void {
+    this.smoothed = undefined;
+    this.variation = 0;
+    this.minimum = UNKNOWN;
+    this.seededOnly = false;
+  }
+
   private smooth(adjusted: number): void {
     if (this.smoothed === undefined) {
       this.smoothed = adjusted;

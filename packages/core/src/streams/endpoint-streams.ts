@@ -251,6 +251,21 @@ export class EndpointStreams {
     return streams;
   }
 
+  /**
+   * The secure layer moved the channel to a newly validated address (SecureSink.pathChanged): if
+   * the peer is now at another host, its path starts over (Path.newPath) and sends at once what
+   * its new window allows.
+   */
+  channelMoved(channelId: number, now: number): void {
+    const path = this.host.channelRecord(channelId)?.path;
+    if (!path || path.retired) return;
+    const seen = path.addressSeen;
+    if (seen !== undefined && seen.host !== path.route.address.host) path.newPath();
+    this.settle(path);
+    path.pump(now);
+    this.settle(path);
+  }
+
   /** Files the path's deadline if it moved earlier (a later one is found when the earlier comes due). */
   private settle(path: Path): void {
     if (path.retired) return;

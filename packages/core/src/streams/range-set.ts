@@ -13,6 +13,20 @@ export class RangeSet {
     return this.starts.length;
   }
 
+  /** The lowest number in the set (Infinity when empty), and the end of its range. */
+  get first(): number {
+    return this.starts.length > 0 ? (this.starts[0] as number) : Number.POSITIVE_INFINITY;
+  }
+  get firstEnd(): number {
+    return this.ends.length > 0 ? (this.ends[0] as number) : Number.POSITIVE_INFINITY;
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.starts.length = 0;
+    this.ends.length = 0;
+  }
+
   /** The end of the range that starts at or before `from` and covers it, else `from` itself. */
   contiguousEnd(from: number): number {
     const i = this.indexCovering(from);

@@ -54,9 +54,12 @@ export class SendStream {
   /** The stream_reset was acknowledged: nothing more to send. */
   resetAcked = false;
   private readonly ackedAbove = new RangeSet();
-  /** Lost ranges, oldest first (parallel arrays of start and end). */
-  private lostStarts: number[] = [];
-  private lostEnds: number[] = [];
+  /**
+   * Lost ranges, merged, sent again lowest offset first (as TCP retransmits from the left edge):
+   * the receiver's in-order front waits for the lowest. In the order they were lost, the bytes a
+   * probe timeout sent again (the oldest, in the newest packets) would go last.
+   */
+  private readonly lost = new RangeSet();
   private finSent = false;
   private finLost = false;
   private finAcked = false;
@@ -99,7 +102,7 @@ export class SendStream {
   /** Whether a packet of this stream could go now. */
   get sendable(): boolean {
     if (this.state === 'reset' || this.state === 'done') return false;
-    if (this.lostStarts.length > 0 || this.finLost) return true;
+    if (this.lost.count > 0 || this.finLost) return true;
     if (this.sent < Math.min(this.written, this.maxOffset)) return true;
     return this.state === 'finishing' && !this.finSent && this.sent === this.written;
   }
@@ -109,18 +112,18 @@ export class SendStream {
    * False if there is nothing (call only when `sendable`).
    */
   next(max: number, chunk: Chunk): boolean {
-    while (this.lostStarts.length > 0) {
-      const start = this.lostStarts[0] as number;
-      const end = this.lostEnds[0] as number;
+    const lost = this.lost;
+    while (lost.count > 0) {
+      const start = lost.first;
+      const end = lost.firstEnd;
       // Skip what was acknowledged since it was lost (it went again in a packet that arrived).
       const from = Math.max(start, this.acked, this.ackedAbove.contiguousEnd(start));
       if (from >= end) {
-        this.shiftLost();
+        lost.removeBelow(end);
         continue;
       }
       const next = Math.min(end, from + max, this.ackedAbove.nextPresent(from));
-      if (next >= end) this.shiftLost();
-      else this.lostStarts[0] = next;
+      lost.removeBelow(next);
       chunk.offset = from;
       chunk.length = next - from;
       chunk.fin = this.finLost && next === this.written && this.state === 'finishing';
@@ -174,8 +177,7 @@ export class SendStream {
     if (this.state === 'reset' || this.state === 'done') return;
     if (fin && !this.finAcked) this.finLost = true;
     if (length === 0 || offset + length <= this.acked) return;
-    this.lostStarts.push(offset);
-    this.lostEnds.push(offset + length);
+    this.lost.add(offset, offset + length);
   }
 
   /** Cancels: nothing more of it goes but the reset; returns the final size (bytes ever sent). */
@@ -184,8 +186,7 @@ export class SendStream {
     this.resetCode = code;
     this.cancelledBy = by;
     this.wantsWritable = false;
-    this.lostStarts = [];
-    this.lostEnds = [];
+    this.lost.clear();
     this.buffer.dispose();
     return this.sent;
   }
@@ -193,10 +194,5 @@ export class SendStream {
   /** Everything written was acknowledged (so room is as large as it gets). */
   get drained(): boolean {
     return this.acked === this.written;
-  }
-
-  private shiftLost(): void {
-    this.lostStarts.shift();
-    this.lostEnds.shift();
   }
 }

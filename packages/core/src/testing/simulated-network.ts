@@ -117,9 +117,12 @@ export class SimulatedNetwork<S extends Station = Station> {
     this.stations.delete(formatAddress(address));
   }
 
-  /** From now on the station's datagrams come from `port` on its host, as after a NAT rebinding. */
-  rebind(station: S, port: number): Address {
-    const address = { host: station.address.host, port };
+  /**
+   * From now on the station's datagrams come from `port` on its host, as after a NAT rebinding,
+   * or from `host` too, as after a move to another network.
+   */
+  rebind(station: S, port: number, host = station.address.host): Address {
+    const address = { host, port };
     this.apparent.set(station, address);
     this.stations.set(formatAddress(address), station);
     return address;
