@@ -239,7 +239,14 @@ async function netchatSender() {
               ...(() => {
                 const path = [...peer.endpoint.transport.paths][0];
                 const c = path?.controller;
-                return c ? { st: c.mode, bw: Math.round(c.bandwidth / 1e6), rtprop: c.minRtt?.toFixed(3), xa: Math.round(Math.max(...c.extraAcked)), pr: c.pacing && Math.round(c.pacing/1e6), late: path.pacer.lateness?.toFixed(2) } : {};
+                return c
+                  ? {
+                      st: c.mode,
+                      bw: Math.round(c.bandwidth / 1e6),
+                      rtprop: c.minRtt?.toFixed(3),
+                      hi: Math.round(c.inflightBound),
+                    }
+                  : {};
               })(),
             }),
           );

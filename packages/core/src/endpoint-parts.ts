@@ -78,8 +78,8 @@ export function joinParts(owner: PartsOwner): EndpointParts {
       opened: (channel, at) => restarts.channelOpened(channel, at),
       // A chat whose path changed (either side roamed; onto or off the relay) resends at once
       // what waited on the dead path.
-      pathChanged: (channel, at) => {
-        streams.channelMoved(channel.id, at);
+      pathChanged: (channel, at, rtt) => {
+        streams.channelMoved(channel.id, at, rtt);
         for (const record of table.channel(channel.id)?.sessions.values() ?? []) {
           if (record.session.state !== 'open') continue;
           resendOnNewPath(record.session, at);

@@ -128,15 +128,15 @@ export class Path {
   }
 
   /**
-   * The peer is now reached at another host (it moved, or the chat went onto or off the relay):
-   * nothing measured on the old path holds (RFC 9000 §9.4). The round-trip estimate and the
-   * congestion controller start over, as on a new connection; what is in flight on the old path
-   * no longer counts against the new one's window (LossDetection.newPath). A port change alone
-   * (a NAT that rebound) keeps everything: the path is the same.
+   * The peer is now at another host (it moved; the chat went onto or off the relay): nothing
+   * measured on the old path holds (RFC 9000 §9.4). Round trip (from `rtt`, the path challenge's)
+   * and controller start over; what is in flight leaves the window (LossDetection.newPath). A
+   * port change alone (a NAT that rebound) keeps everything: the path is the same.
    */
-  newPath(): void {
+  newPath(rtt: number | undefined): void {
     this.stats.newPaths++;
     this.rtt.reset();
+    if (rtt !== undefined) this.rtt.seed(rtt);
     this.controller = createController(this.rtt, this.controllerChoice);
     this.loss.newPath(this.controller);
   }

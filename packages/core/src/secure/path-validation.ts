@@ -157,7 +157,8 @@ export class PathValidation {
     // Sessions read their peer's address from the channel, so they follow without being told.
     record.channel.address = from;
     this.ctx.stats.pathMoves++;
-    this.ctx.sink.pathChanged?.(record.channel, now);
+    // The challenge's round trip: the first measure of the new path.
+    this.ctx.sink.pathChanged?.(record.channel, now, now - (match.sentAt as number));
     // Our probe was answered: the peer still sends the other way until it validates us here,
     // and it may challenge only with the credit our packets bring (41 bytes). Two keepalives
     // (64) bring it now, rather than at whatever we send next.

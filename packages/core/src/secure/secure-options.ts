@@ -155,9 +155,10 @@ export interface SecureSink {
   /**
    * The channel's path changed: it moved to a newly validated address (our challenge was answered
    * from there), or the peer challenged us from the channel's own address (it heard us from a new
-   * one of ours: our NAT rebound, or we moved).
+   * one of ours: our NAT rebound, or we moved). `rtt`: when the channel moved, the round trip
+   * (ms) of the challenge that proved the new address.
    */
-  pathChanged?(channel: Channel, now: number): void;
+  pathChanged?(channel: Channel, now: number, rtt?: number): void;
   /** An authentic session message arrived (`from` may differ from channel.address while roaming). */
   message(channel: Channel, plaintext: Uint8Array, now: number): void;
   /**

@@ -253,14 +253,14 @@ export class EndpointStreams {
 
   /**
    * The secure layer moved the channel to a newly validated address (SecureSink.pathChanged): if
-   * the peer is now at another host, its path starts over (Path.newPath) and sends at once what
-   * its new window allows.
+   * the peer is now at another host, its path starts over (Path.newPath, from `rtt`, the round
+   * trip that proved the address) and sends at once what its new window allows.
    */
-  channelMoved(channelId: number, now: number): void {
+  channelMoved(channelId: number, now: number, rtt: number | undefined): void {
     const path = this.host.channelRecord(channelId)?.path;
     if (!path || path.retired) return;
     const seen = path.addressSeen;
-    if (seen !== undefined && seen.host !== path.route.address.host) path.newPath();
+    if (seen !== undefined && seen.host !== path.route.address.host) path.newPath(rtt);
     this.settle(path);
     path.pump(now);
     this.settle(path);
