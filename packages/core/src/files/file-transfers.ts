@@ -22,6 +22,7 @@ import {
   type SessionFiles,
 } from './control-streams.js';
 import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
+import { OfferQueue } from './offer-queue.js';
 import { actOnRecord } from './peer-records.js';
 import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
 import { RecordReader } from './record-reader.js';
@@ -29,7 +30,6 @@ import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './rec
 import { checkStalls, nextStallCheck, storageAnswered, storageAsked } from './receive-stalls.js';
 import { acceptOffer, cancelReceive, declineOffer } from './receiving.js';
 import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
-import { OfferQueue } from './offer-queue.js';
 import { checkOfferInput, makeOffer, type OfferInput } from './sending.js';
 import { onStorageAnswer } from './storage-answers.js';
 import type { StorageOutcome, StorageRequest } from './storage-requests.js';

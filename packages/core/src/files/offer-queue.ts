@@ -86,7 +86,10 @@ export class OfferQueue {
     if (out) out.cap = Math.max(1, unanswered(out));
     transfer.busyDeclines++;
     ctx.table.renumber(transfer, freshId(ctx, transfer.session));
-    const wait = Math.min(OFFER_QUEUE.firstRetryMs * 2 ** (transfer.busyDeclines - 1), OFFER_QUEUE.maxRetryMs);
+    const wait = Math.min(
+      OFFER_QUEUE.firstRetryMs * 2 ** (transfer.busyDeclines - 1),
+      OFFER_QUEUE.maxRetryMs,
+    );
     const entry: Waiting = { transfer, why: 'peer_busy', dueAt: ctx.now + wait, told: true };
     const at = this.waiting.findIndex((w) => w.transfer.id > transfer.id);
     this.waiting.splice(at < 0 ? this.waiting.length : at, 0, entry);
@@ -107,7 +110,7 @@ export class OfferQueue {
   nextDue(): number | undefined {
     let due: number | undefined;
     for (const w of this.waiting)
-      if (w.why === 'peer_busy' && (due === undefined || w.dueAt < due)) due = w.dueAt;
+      if (Number.isFinite(w.dueAt) && (due === undefined || w.dueAt < due)) due = w.dueAt;
     return due;
   }
 
@@ -123,9 +126,11 @@ export class OfferQueue {
     const full = new Set<SessionId>();
     for (const w of [...this.waiting]) {
       const t = w.transfer;
-      if (w.dueAt > ctx.now || full.has(t.session)) continue;
+      if (w.dueAt > ctx.now) continue;
       const out = this.outstanding(t.session);
-      if (!fits(out, t)) {
+      if (full.has(t.session) || !fits(out, t)) {
+        // Due, but the peer holds as many of ours as it takes: it goes when it answers one.
+        w.dueAt = Number.NEGATIVE_INFINITY;
         full.add(t.session);
         continue;
       }
@@ -134,7 +139,13 @@ export class OfferQueue {
       out.sent.add(t);
       went = true;
       if (w.told)
-        ctx.emit({ type: 'file_offer_sent', transfer: t.id, session: t.session, direction: 'send', offerId: t.offerId });
+        ctx.emit({
+          type: 'file_offer_sent',
+          transfer: t.id,
+          session: t.session,
+          direction: 'send',
+          offerId: t.offerId,
+        });
     }
     for (const w of this.waiting) {
       if (w.told) continue;
@@ -206,7 +217,12 @@ function unanswered(out: Outstanding): number {
 /** A queued offer goes on the wire: its `offer` record and its files. */
 function goOut(ctx: TransferContext, t: Transfer): void {
   advance(t, 'send');
-  ctx.send(t.session, { type: 'offer', offer: offerBytes(t.offerId), files: t.files.length, totalSize: t.totalSize });
+  ctx.send(t.session, {
+    type: 'offer',
+    offer: offerBytes(t.offerId),
+    files: t.files.length,
+    totalSize: t.totalSize,
+  });
   ctx.send(t.session, { type: 'offer_files', transfer: t });
 }
 
