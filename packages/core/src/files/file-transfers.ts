@@ -171,20 +171,14 @@ export class FileTransfers implements TransferContext {
     return stall === undefined || (retry !== undefined && retry < stall) ? retry : stall;
   }
 
-  /**
-   * The time came (`nextDeadline`): receives below the floor at their window's end are ended
-   * `stalled`; offers due to go again go (at the end of every step).
-   */
+  /** The time came (`nextDeadline`): stalled receives end `stalled`; offers due go again (each step's end). */
   tick(now: number): void {
     // Called early (a driver that calls every timer at once), it waits for its time.
     const stall = nextStallCheck(this, this.lastTick);
-    const retry = this.queue.nextDue();
     const stallDue = stall !== undefined && now >= stall;
-    if (!stallDue && (retry === undefined || now < retry)) return;
+    if (!stallDue && !(now >= (this.queue.nextDue() ?? Number.POSITIVE_INFINITY))) return;
     if (stallDue) this.lastTick = now;
-    this.run(now, () => {
-      if (stallDue) checkStalls(this);
-    });
+    this.run(now, () => stallDue && checkStalls(this));
   }
 
   pollEvent(): FileEvent | undefined {
