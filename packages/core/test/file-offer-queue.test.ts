@@ -6,21 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contentHash, type FileRecord, NetchatError, OFFER_QUEUE, TRANSFER_LIMITS } from '../src/index.js';
-import { FilePeer, filePair } from './support/file-peers.js';
-import { RawFiles } from './support/raw-files.js';
-import { openPair, VirtualNetwork } from './support/virtual-network.js';
+import { engineAndRaw, filePair } from './support/file-peers.js';
 
 const hex = (id: Uint8Array) => Buffer.from(id).toString('hex');
 
 /** Alice's engine (on a) sends to a raw files peer (on b) that answers as each test says. */
 function toRaw(seed = 1) {
-  const net = new VirtualNetwork(seed);
-  const pair = openPair(net, { streams: true, files: true });
-  net.run(() => pair.a.endpoint.session(pair.sa)?.peerFeatures?.files === true, net.now + 5_000);
-  net.run(() => pair.b.endpoint.session(pair.sb)?.peerFeatures?.files === true, net.now + 5_000);
-  const alice = new FilePeer(net, pair.a);
-  const raw = new RawFiles(net, pair.b, pair.sb);
-  return { net, ...pair, alice, raw };
+  const h = engineAndRaw(seed, 'a');
+  return { ...h, alice: h.engine };
 }
 
 function decline(offer: Uint8Array, reason: 'too_many_offers' | 'declined' = 'too_many_offers'): FileRecord {
