@@ -121,6 +121,14 @@ export class OfferQueue {
   pump(ctx: TransferContext): boolean {
     if (this.waiting.length === 0 && this.sessions.size === 0) return false;
     for (const [session, out] of this.sessions) this.noteAnswers(ctx, session, out);
+    const went = this.waiting.length > 0 && this.sendWaiting(ctx);
+    for (const [session, out] of this.sessions)
+      if (out.sent.size === 0 && !this.waiting.some((w) => w.transfer.session === session))
+        this.sessions.delete(session);
+    return went;
+  }
+
+  private sendWaiting(ctx: TransferContext): boolean {
     this.waiting = this.waiting.filter((w) => w.transfer.state === 'queued');
     let went = false;
     const full = new Set<SessionId>();
@@ -161,9 +169,6 @@ export class OfferQueue {
         retryInMs: undefined,
       });
     }
-    for (const [session, out] of this.sessions)
-      if (out.sent.size === 0 && !this.waiting.some((w) => w.transfer.session === session))
-        this.sessions.delete(session);
     return went;
   }
 
