@@ -99,6 +99,36 @@ describe('offers past what the peer holds unanswered', () => {
     expect(h.raw.of('offer')).toHaveLength(OFFER_QUEUE.retries + 1);
   });
 
+  it("a stranger's declines: a flood for ids never offered and for an old id are counted and dropped, the tries stay bounded", () => {
+    const h = toRaw(6);
+    const t = h.alice.offer(h.sa, { 'a.txt': new TextEncoder().encode('hello') });
+    expect(h.net.run(() => h.raw.of('offer').length === 1, h.net.now + 5_000)).toBe(true);
+    const first = h.raw.of('offer')[0]?.offer as Uint8Array;
+    h.raw.say(decline(first));
+    expect(h.net.run(() => h.alice.of('file_queued').length === 1, h.net.now + 5_000)).toBe(true);
+    // The old id again, and ids never offered, 2,000 times each: none is ours now.
+    const bogus = new Uint8Array(8).fill(0xee);
+    for (let i = 0; i < 2_000; i++) h.raw.say(decline(first), decline(bogus));
+    h.net.runFor(500);
+    expect(h.alice.engine.stats.unknownTransfers).toBe(4_000);
+    expect(h.alice.engine.stats.protocolErrors).toBe(0);
+    expect(h.alice.engine.transfer(t)?.state).toBe('queued');
+    expect(h.alice.of('file_queued')).toHaveLength(1);
+    // Answered busy each time it comes: it ends after the bound, having sent 1 + retries offers.
+    for (let n = 2; n <= OFFER_QUEUE.retries + 1; n++) {
+      expect(h.net.run(() => h.raw.of('offer').length === n, h.net.now + 60_000)).toBe(true);
+      h.raw.say(decline(h.raw.of('offer')[n - 1]?.offer as Uint8Array));
+    }
+    expect(h.net.run(() => h.alice.engine.transfer(t)?.state === 'declined', h.net.now + 5_000)).toBe(true);
+    const bytesIn = h.b.sent.reduce((n, d) => n + d.data.length, 0);
+    const bytesOut = h.a.sent.reduce((n, d) => n + d.data.length, 0);
+    console.log(
+      `declines flood: ${bytesIn} bytes in, ${bytesOut} bytes out, ${h.raw.of('offer').length} offers`,
+    );
+    expect(h.raw.of('offer')).toHaveLength(OFFER_QUEUE.retries + 1);
+    expect(bytesOut).toBeLessThan(bytesIn / 4);
+  });
+
   it('an offer declined busy waits while the peer holds ours, and goes at once when it answers one', () => {
     const h = toRaw(3);
     const first = h.alice.offer(h.sa, { 'a.txt': new TextEncoder().encode('a') });
