@@ -248,6 +248,9 @@ export class FileFlow {
             `Checking the files: ${Math.floor((100 * u.bytes) / u.total)}% of ${texts.sizeText(u.total)}`,
           );
         return;
+      case 'waiting':
+        this.out.say(texts.waitingText(u.transfer));
+        return;
       case 'accepted':
         if (this.isReoffer(u.transfer)) this.reofferMade();
         this.out.say(texts.acceptedText(u.transfer));

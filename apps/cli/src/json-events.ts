@@ -103,7 +103,8 @@ export function isTransportEvent(event: NetchatEvent): boolean {
 }
 
 /**
- * A file event as JSON (README, "Scripts and pipes"): `file_offer`, `file_accepted` (`offset`:
+ * A file event as JSON (README, "Scripts and pipes"): `file_offer`, `file_queued` (our offer waits
+ * for the peer to answer earlier ones: `why`, `tries`), `file_offer_sent`, `file_accepted` (`offset`:
  * what the receiver already held), `file_progress` (`bytes` of `size`, about four a second),
  * `file_received` (`path`, `size`, `hash`, `seconds`), `file_sent`, `file_declined`, `file_failed`
  * (`reason`), `file_cancelled`, `file_done`; each with `transfer` and `session`. undefined for

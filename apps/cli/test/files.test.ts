@@ -116,6 +116,25 @@ describe('files between two netchat processes', () => {
     await a.waitFor('bob: still here');
   });
 
+  it('a ninth /send before bob answered waits, said so and in /transfers, and goes when bob answers one', async () => {
+    const src = folder();
+    const dl = folder();
+    for (let i = 0; i < 9; i++) writeFileSync(join(src, `f${i}.txt`), `file ${i}`);
+    const { a, b } = await chatting(dl);
+    for (let i = 0; i < 9; i++) {
+      a.type(`/send ${join(src, `f${i}.txt`)}`);
+      await a.waitFor(`Offered "f${i}.txt" (6 bytes) to bob: waiting for an answer (transfer ${i + 1}).`);
+    }
+    await a.waitFor('Transfer 9 ("f8.txt") waits for bob to answer earlier offers: it goes as soon as bob answers one.');
+    a.type('/transfers');
+    await a.waitFor(/ {2}9 {2}→ bob {2}"f8\.txt" 6 bytes {2}waiting for earlier offers to be answered/);
+    await b.waitFor('Accept file "f0.txt" (6 bytes) from alice? (y/n): ');
+    b.type('n');
+    await a.waitFor('bob declined "f0.txt".');
+    await a.waitFor('Transfer 9 ("f8.txt") offered to bob now: waiting for an answer.');
+    expect(a.stdout).not.toMatch(/too many offers/);
+  });
+
   it('/cancel N stops a running transfer; the peer is told and keeps no file', async () => {
     const src = folder();
     const dl = folder();

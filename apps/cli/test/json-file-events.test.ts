@@ -80,3 +80,35 @@ describe('a relayed transfer in --json', () => {
     expect(JSON.parse(fileEventToJson(sent as never, true) ?? '')).not.toHaveProperty('relayed');
   });
 });
+
+describe('an offer that waits in --json', () => {
+  it('file_queued says why, with the tries and the wait (absent while it waits for earlier offers); file_offer_sent when it goes', () => {
+    const base = { transfer: 9, session: 1, direction: 'send' } as const;
+    const waiting = fileEventToJson({
+      ...base,
+      type: 'file_queued',
+      why: 'earlier_offers',
+      message: 'waiting for the peer to answer earlier offers',
+      tries: 0,
+      retryInMs: undefined,
+    });
+    expect(JSON.parse(waiting ?? '')).toEqual({
+      ...base,
+      type: 'file_queued',
+      why: 'earlier_offers',
+      message: 'waiting for the peer to answer earlier offers',
+      tries: 0,
+    });
+    const busy = fileEventToJson({
+      ...base,
+      type: 'file_queued',
+      why: 'peer_busy',
+      message: 'the peer has too many offers waiting',
+      tries: 2,
+      retryInMs: 2000,
+    });
+    expect(JSON.parse(busy ?? '')).toMatchObject({ why: 'peer_busy', tries: 2, retryInMs: 2000 });
+    const sent = fileEventToJson({ ...base, type: 'file_offer_sent', offerId: '0123456789abcdef' });
+    expect(JSON.parse(sent ?? '')).toEqual({ ...base, type: 'file_offer_sent', offerId: '0123456789abcdef' });
+  });
+});

@@ -3,7 +3,7 @@
  * Sizes are in decimal units as file managers and curl show them (`2.4 MB` is 2,400,000 bytes);
  * names and reasons pass through `oneLine` (terminalSafe, and no line break: each text is one line).
  */
-import { type ProgressSnapshot, peerName, sizeText, terminalSafe } from '@netchat/core';
+import { OFFER_QUEUE, type ProgressSnapshot, peerName, sizeText, terminalSafe } from '@netchat/core';
 import stringWidth from 'string-width';
 import type { Conversation } from './conversation.js';
 import type { FileFailureNote, FileOutcome, Transfer } from './transfer.js';
@@ -60,6 +60,20 @@ export const RELAYED_TRANSFER_TEXT =
 /** `Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).` */
 export function offeredText(t: Transfer): string {
   return `Offered ${whatText(t)} (${sizeText(t.totalSize)}) to ${peerOf(t.conversation)}: waiting for an answer (transfer ${t.id}).`;
+}
+
+/**
+ * Our offer waits here, or went after waiting: `Transfer 9 ("a.txt") waits for bob to answer earlier
+ * offers: it goes as soon as bob answers one.`
+ */
+export function waitingText(t: Transfer): string {
+  const who = peerOf(t.conversation);
+  const w = t.waiting;
+  if (!w) return `Transfer ${t.id} (${whatText(t)}) offered to ${who} now: waiting for an answer.`;
+  if (w.why === 'earlier_offers')
+    return `Transfer ${t.id} (${whatText(t)}) waits for ${who} to answer earlier offers: it goes as soon as ${who} answers one.`;
+  const seconds = Math.ceil((w.retryInMs ?? 0) / 1000);
+  return `${who} has too many offers waiting: transfer ${t.id} (${whatText(t)}) is offered again when ${who} answers one of yours, or in ${seconds} s (try ${w.tries} of ${OFFER_QUEUE.retries}).`;
 }
 
 /** `Resuming "report.pdf" from bob at 1.2 MB of 2.4 MB (transfer 2).` */
@@ -148,6 +162,8 @@ export function endedText(t: Transfer): string {
       const d = t.declined;
       const reason = d && d.reason !== 'declined' ? d.reason.replace(/_/g, ' ') : '';
       const why = d?.message ?? reason;
+      if (d?.by !== 'local' && d?.reason === 'too_many_offers' && t.direction === 'send')
+        return `${who} still had too many offers waiting after ${OFFER_QUEUE.retries} tries over about 2 minutes: ${whatText(t)} was not sent (transfer ${t.id}); send it again later.`;
       if (d?.by !== 'local') {
         // `no_room` is also what a folder that cannot be written at all answers (PROTOCOL.md):
         // the sender is told both, not a lack of room that may not be so.
@@ -188,9 +204,13 @@ export function transferLine(t: Transfer, p: ProgressSnapshot | undefined): stri
       ? `${Math.floor(p.fraction * 100)}%  ${rateText(p.rate)}  ETA ${durationText(p.eta)}`
       : t.phase === 'offered' && t.direction === 'receive'
         ? 'waiting for your answer'
-        : t.phase === 'offered'
-          ? 'waiting for an answer'
-          : t.phase;
+        : t.phase === 'offered' && t.waiting?.why === 'earlier_offers'
+          ? 'waiting for earlier offers to be answered'
+          : t.phase === 'offered' && t.waiting
+            ? `the peer has too many offers: again soon (try ${t.waiting.tries} of ${OFFER_QUEUE.retries})`
+            : t.phase === 'offered'
+              ? 'waiting for an answer'
+              : t.phase;
   return `${String(t.id).padStart(3)}  ${arrow}  ${whatText(t)} ${sizeText(t.totalSize)}  ${state}${t.relayed ? '  (relayed)' : ''}`;
 }
 

@@ -5,6 +5,7 @@
 import type {
   OfferDeclineReason,
   ProgressEstimator,
+  QueuedWhy,
   TransferDirection,
   TransferFailure,
   TransferFileInfo,
@@ -44,6 +45,12 @@ export interface FileFailureNote {
   readonly resumable: boolean;
 }
 
+export interface TransferWaiting {
+  readonly why: QueuedWhy;
+  readonly tries: number;
+  readonly retryInMs: number | undefined;
+}
+
 export interface Transfer {
   /** core's transfer id: a small number, stable for the run (`/cancel 3`). */
   readonly id: TransferId;
@@ -71,6 +78,12 @@ export interface Transfer {
     | undefined;
   /** cancelled: by whom. */
   cancelledBy: 'local' | 'peer' | undefined;
+  /**
+   * send, offered: it waits here, nothing sent yet (core's `file_queued`): the peer has not answered
+   * earlier offers, or it had too many (`tries` declines so far; offered again `retryInMs` after
+   * it said so, or sooner). undefined once it went.
+   */
+  waiting: TransferWaiting | undefined;
   /** When it was offered, accepted and ended (the client's clock, ms). */
   readonly offeredAt: number;
   acceptedAt: number | undefined;

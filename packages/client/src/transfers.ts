@@ -35,6 +35,11 @@ export type TransferUpdate =
       readonly bytes: number;
       readonly total: number;
     }
+  /**
+   * send: our offer waits here (`transfer.waiting` says why: the peer has not answered earlier
+   * offers, or had too many), or, `transfer.waiting` undefined, it went now. Not a failure.
+   */
+  | { readonly type: 'waiting'; readonly transfer: Transfer }
   /** The receiver took it (`transfer.offset`: what it already held). */
   | { readonly type: 'accepted'; readonly transfer: Transfer }
   /** At most four a second per transfer while bytes move. */
@@ -224,6 +229,14 @@ export class Transfers {
     const t = this.table.get(e.transfer);
     if (!t) return;
     switch (e.type) {
+      case 'file_queued':
+        t.waiting = { why: e.why, tries: e.tries, retryInMs: e.retryInMs };
+        this.emit({ type: 'waiting', transfer: t });
+        return;
+      case 'file_offer_sent':
+        t.waiting = undefined;
+        this.emit({ type: 'waiting', transfer: t });
+        return;
       case 'file_accepted':
         t.phase = 'moving';
         t.offset = e.offset;
@@ -307,6 +320,7 @@ export class Transfers {
       failures: [],
       declined: undefined,
       cancelledBy: undefined,
+      waiting: undefined,
       offeredAt: now,
       acceptedAt: undefined,
       endedAt: undefined,

@@ -168,6 +168,32 @@ describe('Transfers', () => {
     expect(a.transfers.list()).toEqual([]);
   });
 
+  it('a ninth offer before bob answered waits (said so, not failed), and goes when bob answers one', async () => {
+    const { net, a, b, mine } = await setUp();
+    const sent: Transfer[] = [];
+    for (let i = 0; i < 9; i++) {
+      a.link.files.set(`f${i}.txt`, data(100, i));
+      const offered = await a.transfers.offer(mine, [`f${i}.txt`]);
+      sent.push(offered.ok ? offered.transfer : must<Transfer>(undefined));
+    }
+    expect(net.run(() => b.transfers.waiting().length === 8, 5_000)).toBe(true);
+    const ninth = must(sent[8]);
+    expect(ninth.phase).toBe('offered');
+    expect(ninth.waiting).toEqual({ why: 'earlier_offers', tries: 0, retryInMs: undefined });
+    expect(a.of('waiting').map((u) => u.transfer)).toEqual([ninth]);
+    expect(texts.waitingText(ninth)).toBe(
+      'Transfer 9 ("f8.txt") waits for bob to answer earlier offers: it goes as soon as bob answers one.',
+    );
+    expect(texts.transferLine(ninth, undefined)).toMatch(/waiting for earlier offers to be answered$/);
+    expect(b.transfers.decline(must(b.transfers.waiting()[0]))).toBe(true);
+    expect(net.run(() => b.transfers.waiting().length === 8 && ninth.waiting === undefined, 5_000)).toBe(
+      true,
+    );
+    expect(texts.waitingText(ninth)).toBe('Transfer 9 ("f8.txt") offered to bob now: waiting for an answer.');
+    expect(b.transfers.waiting().at(-1)?.files[0]?.path).toBe('f8.txt');
+    expect(sent.filter((t) => t.phase === 'declined')).toEqual([sent[0]]);
+  });
+
   it('decline: both sides end declined, nothing is written', async () => {
     const { net, a, b, mine } = await setUp();
     a.link.files.set('a.txt', data(1000));

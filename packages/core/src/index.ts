@@ -260,6 +260,7 @@ export type {
   FileEventOf,
   FileEventType,
   FileState,
+  QueuedWhy,
   TransferDirection,
   TransferFailure,
   TransferFileInfo,
@@ -268,6 +269,7 @@ export type {
   TransferState,
 } from './files/file-events.js';
 export { FileTransfers } from './files/file-transfers.js';
+export { OFFER_QUEUE } from './files/offer-queue.js';
 export type { OfferInput } from './files/sending.js';
 export type { StorageOutcome, StorageRequest, StorageRequestKind } from './files/storage-requests.js';
 export type { StreamPort } from './files/stream-port.js';

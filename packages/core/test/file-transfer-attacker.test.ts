@@ -7,20 +7,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type FileRecord, frameRecord, TRANSFER_LIMITS } from '../src/index.js';
-import { FilePeer } from './support/file-peers.js';
+import { engineAndRaw } from './support/file-peers.js';
 import { randomData } from './support/partial-files.js';
-import { offerId, offerOf, RawFiles } from './support/raw-files.js';
-import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
+import { offerId, offerOf } from './support/raw-files.js';
+import { eventsOf } from './support/virtual-network.js';
 
 /** A raw files peer (a) in a session with an engine (bob, on b). */
 function hostile(seed = 1) {
-  const net = new VirtualNetwork(seed);
-  const pair = openPair(net, { streams: true, files: true });
-  net.run(() => pair.b.endpoint.session(pair.sb)?.peerFeatures?.files === true, net.now + 5_000);
-  net.run(() => pair.a.endpoint.session(pair.sa)?.peerFeatures?.files === true, net.now + 5_000);
-  const bob = new FilePeer(net, pair.b);
-  const raw = new RawFiles(net, pair.a, pair.sa);
-  return { net, ...pair, bob, raw };
+  const h = engineAndRaw(seed, 'b');
+  return { ...h, bob: h.engine };
 }
 
 function chatStillWorks(h: ReturnType<typeof hostile>) {

@@ -226,6 +226,9 @@ export class TuiFiles {
         log.notice(texts.offeredText(t));
         if (t.relayed) log.notice(texts.RELAYED_TRANSFER_TEXT);
         break;
+      case 'waiting':
+        log.notice(texts.waitingText(t));
+        break;
       case 'accepted':
         // The link may say so before the accept's answer names the folder: it is ours then.
         log.notice(texts.acceptedText(t.folder ? t : { ...t, folder: this.settings.downloadFolder }));

@@ -14,6 +14,12 @@ export type TransferDirection = 'send' | 'receive';
 export type TransferState =
   /** receive: the offer's files are still arriving. */
   | 'collecting'
+  /**
+   * send: made, and held here, nothing of it on the wire: the peer holds as many of our offers
+   * unanswered as it takes, or it said it had too many (`too_many_offers`) and it goes again
+   * (offer-queue.ts).
+   */
+  | 'queued'
   /** The receiver has not answered yet. */
   | 'offered'
   /** Accepted: files are moving. */
@@ -76,7 +82,11 @@ export interface TransferInfo {
   readonly direction: TransferDirection;
   /** The peer's public key (hex). */
   readonly peerKey: string;
-  /** The offer's id on the wire (hex), the same across re-offers. */
+  /**
+   * The offer's id (hex) as first made, the same across re-offers (a resume). An offer the peer
+   * declined `too_many_offers` goes again on the wire under a new id (ids are never used twice in a
+   * session), but keeps this one.
+   */
   readonly offerId: string;
   readonly state: TransferState;
   readonly files: readonly TransferFileInfo[];
@@ -84,6 +94,9 @@ export interface TransferInfo {
   /** Bytes held or sent so far, of all its files. */
   readonly bytes: number;
 }
+
+/** Why an offer of ours waits here (`file_queued`). */
+export type QueuedWhy = 'earlier_offers' | 'peer_busy';
 
 interface Base {
   readonly transfer: TransferId;
@@ -94,7 +107,8 @@ interface Base {
 export type FileEvent =
   /**
    * receive: the peer offers files; answer with `accept` or `decline` (nothing is written before).
-   * send: our offer went out (also an unfinished one made again).
+   * send: our offer is made (also an unfinished one made again): it went out, or, if
+   * `file_queued` follows, it waits here for its turn.
    */
   | (Base & {
       readonly type: 'file_offer';
@@ -102,6 +116,21 @@ export type FileEvent =
       readonly files: readonly TransferFileInfo[];
       readonly totalSize: number;
     })
+  /**
+   * send: our offer waits here, nothing of it sent: `earlier_offers`, the peer holds as many of our
+   * offers unanswered as it takes; `peer_busy`, the peer declined it `too_many_offers` (`tries`
+   * times so far): it goes again when the peer answers one of our offers, or after `retryInMs`.
+   * Not a failure: `file_offer_sent` says when it goes; past the bound it ends declined.
+   */
+  | (Base & {
+      readonly type: 'file_queued';
+      readonly why: QueuedWhy;
+      readonly message: string;
+      readonly tries: number;
+      readonly retryInMs: number | undefined;
+    })
+  /** send: an offer that waited (`file_queued`) went out: the receiver's answer is awaited. */
+  | (Base & { readonly type: 'file_offer_sent'; readonly offerId: string })
   /** The receiver took the offer; `offset`: the bytes of it it already held (0 for new files). */
   | (Base & { readonly type: 'file_accepted'; readonly offset: number })
   /** A file's bytes begin to move, from `offset` (a resume's: the bytes the receiver held). */

@@ -22,6 +22,7 @@ import {
   type SessionFiles,
 } from './control-streams.js';
 import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
+import { OfferQueue } from './offer-queue.js';
 import { actOnRecord } from './peer-records.js';
 import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
 import { RecordReader } from './record-reader.js';
@@ -58,6 +59,7 @@ export class FileTransfers implements TransferContext {
     offersRefused: 0,
     streamsRefused: 0,
   };
+  readonly queue = new OfferQueue();
   now = 0;
   private readonly sessions = new Map<SessionId, SessionFiles>();
   private readonly events: FileEvent[] = [];
@@ -92,10 +94,12 @@ export class FileTransfers implements TransferContext {
 
   /**
    * Offers files to the peer of `session`; returns the transfer's id. `offerId` (16 hex digits)
-   * makes an unfinished offer again under its first id. Throws at once, without sending anything:
-   * FILES_UNSUPPORTED (the peer takes no files), SESSION_NOT_OPEN, INVALID_ARGUMENT (no files, too
-   * many, a size or hash that is not one, paths over the limits, a path a receiver refuses or two
-   * that map to one). Each path is offered as the receiver maps it (`CON` as `_CON`: the file's
+   * makes an unfinished offer again under its first id. It goes at once, or waits here
+   * (`file_queued`) while the peer holds as many of our offers unanswered as it takes
+   * (offer-queue.ts). Throws at once, without sending anything: FILES_UNSUPPORTED (the peer takes
+   * no files), SESSION_NOT_OPEN, INVALID_ARGUMENT (no files, too many, a size or hash that is not
+   * one, paths over the limits, a path a receiver refuses or two that map to one, or already 64
+   * offers waiting here). Each path is offered as the receiver maps it (`CON` as `_CON`: the file's
    * `offeredPath`, `renamed`).
    */
   offer(session: SessionId, files: readonly OfferInput[], now: number, offerId?: string): TransferId {
@@ -130,8 +134,10 @@ export class FileTransfers implements TransferContext {
       const t = this.table.get(transfer);
       if (!t) throw errors.noSuchTransfer(transfer);
       if (isFinal(t.state)) return false;
+      // An offer waiting here has nothing on the wire: the peer is told nothing.
+      const onWire = t.state !== 'queued';
       if (t.direction === 'receive') cancelReceive(this, t);
-      else if (cancelled(this, t, 'local'))
+      else if (cancelled(this, t, 'local') && onWire)
         this.send(t.session, { type: 'cancel_send', offer: offerBytes(t.offerId) });
       return true;
     });
@@ -156,19 +162,23 @@ export class FileTransfers implements TransferContext {
 
   /**
    * When `tick` is due (the injected clock's ms), or undefined while nothing waits on time: while
-   * it receives, a check a second of the receives that stalled (receive-stalls.ts).
+   * it receives, a check a second of the receives that stalled (receive-stalls.ts); an offer the
+   * peer declined `too_many_offers`, when it goes again (offer-queue.ts).
    */
   nextDeadline(): number | undefined {
-    return nextStallCheck(this, this.lastTick);
+    const stall = nextStallCheck(this, this.lastTick);
+    const retry = this.queue.nextDue();
+    return stall === undefined || (retry !== undefined && retry < stall) ? retry : stall;
   }
 
-  /** The time came (`nextDeadline`): receives below the floor at their window's end are ended `stalled`. */
+  /** The time came (`nextDeadline`): stalled receives end `stalled`; offers due go again (each step's end). */
   tick(now: number): void {
     // Called early (a driver that calls every timer at once), it waits for its time.
-    const due = this.nextDeadline();
-    if (due === undefined || now < due) return;
-    this.lastTick = now;
-    this.run(now, () => checkStalls(this));
+    const stall = nextStallCheck(this, this.lastTick);
+    const stallDue = stall !== undefined && now >= stall;
+    if (!stallDue && !(now >= (this.queue.nextDue() ?? Number.POSITIVE_INFINITY))) return;
+    if (stallDue) this.lastTick = now;
+    this.run(now, () => stallDue && checkStalls(this));
   }
 
   pollEvent(): FileEvent | undefined {
@@ -375,7 +385,9 @@ export class FileTransfers implements TransferContext {
     try {
       this.now = now;
       const result = job();
-      for (let next = this.inbox.shift(); next; next = this.inbox.shift()) next();
+      // Each offer that goes may bring events (inbox); each pass sends at least one or stops.
+      do for (let next = this.inbox.shift(); next; next = this.inbox.shift()) next();
+      while (this.queue.pump(this));
       return result;
     } finally {
       this.running = false;

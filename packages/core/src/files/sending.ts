@@ -12,7 +12,7 @@ import type { SessionId } from '../events.js';
 import { MAX_PATH_BYTES } from './names.js';
 import { type CheckedFile, checkOffer, OFFER_LIMITS } from './offer-limits.js';
 import { ProgressEstimator } from './progress.js';
-import { type RecordOf, offerBytes, type Verdict } from './records.js';
+import type { RecordOf, Verdict } from './records.js';
 import { startSending } from './send-pipe.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
 import { cancelled, declined, finalProgress, settleFile, stopDataStream } from './transfer-ending.js';
@@ -88,6 +88,10 @@ function wirePaths(files: readonly OfferInput[]): readonly CheckedFile[] {
   throw errors.invalidArgument('offer', `${path}: ${problem.reason}`);
 }
 
+/**
+ * Makes our offer: it waits in the queue (offer-queue.ts), which sends it at once when the peer
+ * has room for it (at the end of the engine's step), and says so (`file_queued`) if not.
+ */
 export function makeOffer(
   ctx: TransferContext,
   session: SessionId,
@@ -96,6 +100,7 @@ export function makeOffer(
   inputs: readonly OfferInput[],
   wire: readonly CheckedFile[],
 ): Transfer {
+  ctx.queue.checkRoom(inputs.length);
   // `path` is the application's (its name here); `offeredPath` what the receiver is told.
   const files = inputs.map((f, index) => {
     const mapped = wire[index] ?? { path: f.path, renamed: false };
@@ -107,13 +112,13 @@ export function makeOffer(
     session,
     peerKey,
     offerId,
-    state: 'offered',
+    state: 'queued',
     totalSize,
     expectedFiles: files.length,
     files,
   });
-  ctx.send(session, { type: 'offer', offer: offerBytes(offerId), files: files.length, totalSize });
-  ctx.send(session, { type: 'offer_files', transfer });
+  transfer.pathBytes = files.reduce((sum, f) => sum + Buffer.byteLength(f.offeredPath, 'utf8'), 0);
+  ctx.queue.add(transfer);
   ctx.emit({
     type: 'file_offer',
     transfer: transfer.id,
@@ -144,8 +149,14 @@ export function onAccept(ctx: TransferContext, transfer: Transfer, record: Recor
   });
 }
 
+/** The receiver said no; `too_many_offers` is "not now": the offer waits and goes again (offer-queue.ts), up to a bound. */
 export function onDecline(ctx: TransferContext, transfer: Transfer, record: RecordOf<'decline'>): void {
-  if (!declined(ctx, transfer, record.reason, 'peer')) ctx.stats.protocolErrors++;
+  if (transfer.state !== 'offered') {
+    ctx.stats.protocolErrors++;
+    return;
+  }
+  if (record.reason === 'too_many_offers' && ctx.queue.peerBusy(ctx, transfer)) return;
+  declined(ctx, transfer, record.reason, 'peer');
 }
 
 /** The receiver asks for a file from `offset`: it goes after the files asked for before it. */

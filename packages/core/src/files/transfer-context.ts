@@ -8,6 +8,7 @@
  */
 import type { SessionId } from '../events.js';
 import type { FileEvent } from './file-events.js';
+import type { OfferQueue } from './offer-queue.js';
 import type { FileRecord } from './records.js';
 import type { StorageRequest } from './storage-requests.js';
 import type { StreamPort } from './stream-port.js';
@@ -94,6 +95,8 @@ export interface TransferContext {
   readonly table: TransferTable;
   readonly options: ResolvedFileOptions;
   readonly stats: FileTransferStats;
+  /** Our offers waiting for their turn (offer-queue.ts). */
+  readonly queue: OfferQueue;
   /** The time of the call or event being handled (ms). */
   readonly now: number;
   emit(event: FileEvent): void;

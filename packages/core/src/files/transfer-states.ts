@@ -9,6 +9,10 @@ import type { FileState, TransferState } from './file-events.js';
 export type TransferEvent =
   /** receive: the offer's last file record arrived. */
   | 'offer_complete'
+  /** send: a queued offer goes on the wire. */
+  | 'send'
+  /** send: the peer declined it `too_many_offers`: it waits here to go again (offer-queue.ts). */
+  | 'requeue'
   | 'accept'
   | 'decline'
   | 'cancel'
@@ -27,8 +31,10 @@ const TRANSFER_MOVES: Readonly<Record<TransferState, Partial<Record<TransferEven
     interrupt: 'interrupted',
     fail: 'failed',
   },
+  queued: { send: 'offered', cancel: 'cancelled', interrupt: 'interrupted', fail: 'failed' },
   offered: {
     accept: 'accepted',
+    requeue: 'queued',
     decline: 'declined',
     cancel: 'cancelled',
     interrupt: 'interrupted',

@@ -91,7 +91,10 @@ export interface Transfer {
   readonly direction: TransferDirection;
   readonly session: SessionId;
   readonly peerKey: string;
-  readonly offerId: string;
+  /** The id on the wire now (changed only by `TransferTable.renumber`: an offer that goes again). */
+  offerId: string;
+  /** The id it was first made under: the application's (a resume's), shown as `TransferInfo.offerId`. */
+  readonly firstOfferId: string;
   readonly files: TransferFile[];
   totalSize: number;
   /** receive, while collecting: how many files the offer said. */
@@ -101,6 +104,8 @@ export interface Transfer {
   state: TransferState;
   /** The bytes the receiver said it held when it accepted. */
   held: number;
+  /** send: how many times the peer declined it `too_many_offers` (offer-queue.ts). */
+  busyDeclines: number;
   settled: number;
   verified: number;
   progress: ProgressEstimator | undefined;
@@ -170,6 +175,8 @@ export class TransferTable {
       files: fields.files ?? [],
       pathBytes: 0,
       held: 0,
+      busyDeclines: 0,
+      firstOfferId: fields.offerId,
       settled: 0,
       verified: 0,
       progress: undefined,
@@ -183,6 +190,13 @@ export class TransferTable {
     this.byId.set(transfer.id, transfer);
     this.byOffer.set(offerIndex(transfer.session, transfer.direction, transfer.offerId), transfer);
     return transfer;
+  }
+
+  /** An offer of ours goes on the wire again under a new id: the index follows. */
+  renumber(transfer: Transfer, offerId: string): void {
+    this.byOffer.delete(offerIndex(transfer.session, transfer.direction, transfer.offerId));
+    transfer.offerId = offerId;
+    this.byOffer.set(offerIndex(transfer.session, transfer.direction, offerId), transfer);
   }
 
   get(id: TransferId): Transfer | undefined {
@@ -248,7 +262,7 @@ function streamIndex(session: SessionId, stream: StreamId): string {
 
 /** Ended: nothing more happens to it. */
 export function isFinal(state: TransferState): boolean {
-  return state !== 'collecting' && state !== 'offered' && state !== 'accepted';
+  return state !== 'collecting' && state !== 'queued' && state !== 'offered' && state !== 'accepted';
 }
 
 export function fileInfo(file: TransferFile): TransferFileInfo {
@@ -273,7 +287,7 @@ export function transferInfo(transfer: Transfer): TransferInfo {
     session: transfer.session,
     direction: transfer.direction,
     peerKey: transfer.peerKey,
-    offerId: transfer.offerId,
+    offerId: transfer.firstOfferId,
     state: transfer.state,
     files,
     totalSize: transfer.totalSize,

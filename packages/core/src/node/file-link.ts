@@ -126,7 +126,9 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
   }
 
   /**
-   * Offers files and folders to the peer of `session`: they are hashed, then offered. Rejects at
+   * Offers files and folders to the peer of `session`: they are hashed, then offered (or, while
+   * the peer holds as many of our offers unanswered as it takes, held until it answers one:
+   * `file_queued`, then `file_offer_sent`; files/offer-queue.ts). Rejects at
    * once (before reading anything) with NetchatError FILES_UNSUPPORTED when the peer takes no files
    * (an older netchat; a peer that has not said yet is waited for a moment first: feature-waits.ts),
    * SESSION_NOT_OPEN or NO_SUCH_SESSION; with FileTransferError when a path

@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { MemoryStorage } from './memory-storage.js';
 import { seededBytes } from './random.js';
+import { RawFiles } from './raw-files.js';
 import { listen } from './stream-apps.js';
 import { eventsOf, type Node, openPair, VirtualNetwork } from './virtual-network.js';
 
@@ -178,4 +179,18 @@ export function filesChat(net: VirtualNetwork, from: Node, to: Node): SessionId 
     net.now + 10_000,
   );
   return session;
+}
+
+/**
+ * An open session that takes files, with an engine (FilePeer) on one end, `engineOn`, and a raw
+ * files peer (RawFiles: the tests' stranger, or a receiver answering as a test says) on the other.
+ */
+export function engineAndRaw(seed: number, engineOn: 'a' | 'b') {
+  const net = new VirtualNetwork(seed);
+  const pair = openPair(net, { streams: true, files: true });
+  net.run(() => pair.a.endpoint.session(pair.sa)?.peerFeatures?.files === true, net.now + 5_000);
+  net.run(() => pair.b.endpoint.session(pair.sb)?.peerFeatures?.files === true, net.now + 5_000);
+  const engine = new FilePeer(net, engineOn === 'a' ? pair.a : pair.b);
+  const raw = engineOn === 'a' ? new RawFiles(net, pair.b, pair.sb) : new RawFiles(net, pair.a, pair.sa);
+  return { net, ...pair, engine, raw };
 }
