@@ -110,12 +110,20 @@ export function cutToWidth(text: string, width: number): string {
 
 /** `Received /home/me/Downloads/report.pdf (2.4 MB) in 0:03, 812 kB/s average, verified.` */
 export function receivedText(o: FileOutcome): string {
-  return `Received ${oneLine(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
+  return `Received ${oneLine(o.path)} (${movedText(o)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
 }
 
 /** `Sent report.pdf (2.4 MB) in 0:03, 812 kB/s average: bob verified it.` */
 export function sentText(t: Transfer, o: FileOutcome): string {
-  return `Sent ${oneLine(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
+  return `Sent ${oneLine(o.path)} (${movedText(o)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
+}
+
+/**
+ * The file's size and, for a resume, what of it moved this time: the time and the average are
+ * this run's, so "315 MB in 0:02" alone would claim a rate the link never had.
+ */
+function movedText(o: FileOutcome): string {
+  return o.moved < o.size ? `${sizeText(o.size)}, ${sizeText(o.moved)} of it this time` : sizeText(o.size);
 }
 
 /** What moved this time over the time it took (a resume's held bytes did not move). */
