@@ -428,3 +428,52 @@ describe('Tab after /send completes paths', () => {
     expect(tab('/send /no/such/folder/x')).toBe('/send /no/such/folder/x');
   });
 });
+
+describe('quitting with a transfer moving', () => {
+  it('the quit question says what quitting stops, at 40×10 too, with the question whole below it', async () => {
+    const files = new FakeFiles();
+    const { model, view, screenText, keys, port } = build(40, 10, false, {
+      settings: { files: { port: files, downloadFolder: '/dl' } },
+    });
+    files.deliver = (e) => model.files?.transfers.handle(e);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    files.deliver(offerIn(3, 1, [fileInfo('big300.bin', 300_000_000)]));
+    model.answerDialog(true);
+    files.deliver({ type: 'file_accepted', transfer: 3, session: 1, direction: 'receive', offset: 0 });
+    files.deliver({
+      type: 'file_progress',
+      transfer: 3,
+      session: 1,
+      direction: 'receive',
+      file: 0,
+      bytes: 69_000_000,
+      size: 300_000_000,
+      rate: 20_000_000,
+      eta: 11.5,
+    });
+    view.render();
+    await keys('\x03'); // Ctrl+C
+    view.render();
+    // The box's rows, inside its borders, read as one text.
+    const inside = screenText()
+      .filter((row) => row.startsWith('│'))
+      .map((row) => row.slice(1, row.lastIndexOf('│')).trim())
+      .join(' ');
+    // Before: only "Close 1 chat and quit? (y/n)", and the 23% received stopped unsaid.
+    expect(inside).toBe(
+      'It stops transfer 3 ("big300.bin", 23%) unfinished: what arrived is kept, and it goes on when offered again. Close 1 chat and quit? (y/n)',
+    );
+    expect(screenText()[8]).toMatch(/^> /); // the input line stays in sight
+    await keys('n');
+    expect(model.confirmingQuit).toBe(false);
+    expect(port.calls).not.toContain('quit');
+    // Nothing moving: the question alone.
+    files.deliver({ type: 'file_cancelled', transfer: 3, session: 1, direction: 'receive', by: 'peer' });
+    await keys('\x03');
+    view.render();
+    expect(screenText().filter((row) => row.startsWith('│')).map((row) => row.slice(1, row.lastIndexOf('│')).trim())).toEqual([
+      'Close 1 chat and quit? (y/n)',
+    ]);
+  });
+});

@@ -41,6 +41,16 @@ export function whatText(t: Transfer): string {
   return only ? `"${oneLine(only.path)}"` : `${t.files.length} files`;
 }
 
+/**
+ * What quitting now leaves of `t`: `transfer 1 ("big.bin", 41%) unfinished`, or `… not yet
+ * answered` for our offer the peer has not answered (the CLI's interrupt line, the TUI's quit).
+ */
+export function transferLeftText(t: Transfer): string {
+  if (t.phase === 'offered') return `transfer ${t.id} (${whatText(t)}) not yet answered`;
+  const percent = t.totalSize > 0 ? Math.floor((100 * t.bytes) / t.totalSize) : 0;
+  return `transfer ${t.id} (${whatText(t)}, ${percent}%) unfinished`;
+}
+
 /** `Accept file "report.pdf" (2.4 MB) from bob? (y/n)`; several: `Accept 3 files (7.1 MB) from bob? (y/n)`. */
 export function offerQuestion(t: Transfer): string {
   const what = t.files.length === 1 ? `file ${whatText(t)}` : whatText(t);

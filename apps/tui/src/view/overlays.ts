@@ -1,6 +1,6 @@
 /**
  * What the boxes drawn over the conversation say, as rows: the request dialog (or a file offer
- * in it), the progress rows under a chat, and the help. Their
+ * in it), the quit question, the progress rows under a chat, and the help. Their
  * sizes follow the screen, so that the dialog never covers the input line (typing goes on while
  * it is up) and everything fits down to 40×10.
  */
@@ -63,6 +63,20 @@ function fitted(forms: readonly (readonly DialogLine[])[], width: number, height
     if (rows.length + keys.length <= height) break;
   }
   return [...rows.slice(0, Math.max(0, height - keys.length)), ...keys];
+}
+
+/**
+ * The quit question at `width`, in at most `height` rows: what quitting leaves unfinished (a
+ * transfer at 23% would otherwise stop unsaid), then the question, which always shows.
+ */
+export function quitRows(model: TuiModel, width: number, height: number): Row[] {
+  const n = model.openChats;
+  const question = wrap([{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }], width, 0);
+  const left = model.files?.unfinished();
+  const said = left
+    ? wrap([{ text: `It stops ${left}: what arrived is kept, and it goes on when offered again.`, look: {} }], width, 0)
+    : [];
+  return [...said.slice(0, Math.max(0, height - question.length)), ...question];
 }
 
 /** What the dialog asks about: `request N`, or (no request waiting) `offer N`; undefined: nothing. */
