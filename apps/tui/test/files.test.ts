@@ -325,6 +325,33 @@ describe('an offer while typing (the real screen)', () => {
   });
 });
 
+describe('an offer of many files at 40×10', () => {
+  it('with no room for a name, the dialog says the count once, never "… and 200 more" of none', () => {
+    const files = new FakeFiles();
+    const { model, view, screenText } = build(40, 10, false, {
+      settings: { files: { port: files, downloadFolder: '/home/zoe/Downloads' } },
+    });
+    files.deliver = (e) => model.files?.transfers.handle(e);
+    model.onEvent({
+      type: 'request',
+      session: 1,
+      peer: alice,
+      nick: 'carolinewithaverylongnickname_x',
+      ...identityOf('carol'),
+    });
+    model.answerDialog(true);
+    const many = Array.from({ length: 200 }, (_, i) => fileInfo(`folder200/f${i}.txt`, 9, i));
+    files.deliver(offerIn(4, 1, many));
+    view.render();
+    const inside = screenText()
+      .filter((row) => row.startsWith('│'))
+      .map((row) => row.slice(1, row.lastIndexOf('│')).trim());
+    expect(inside.join(' ')).toMatch(/^200 files \(1\.8 kB\) from carolinewithaverylongnickname_x \(transfer 4\)/);
+    expect(inside.join(' ')).not.toContain('more');
+    expect(inside.at(-1)).toBe('Accept? Alt+Y yes, Alt+N no, Esc later');
+  });
+});
+
 describe('progress on screen', () => {
   it('rows under the log; figures arriving one by one are drawn at most four times a second, not once each', async () => {
     const files = new FakeFiles();

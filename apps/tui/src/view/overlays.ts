@@ -120,7 +120,8 @@ export function offerRows(offer: Transfer, folder: string | undefined, width: nu
   const forms = (into.length > 0 ? into : [undefined]).flatMap((path) =>
     names.map((most) => [
       line(what),
-      ...(most === undefined ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
+      // With no name listed, "… and 200 more" (more than none) says less than the count above.
+      ...(most === undefined || most === 0 ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
       ...(path === undefined ? [] : [line(`Into ${path}`)]),
       ...relayed,
     ]),
