@@ -67,9 +67,13 @@ export function offerFileLines(t: Transfer, most = 10): string[] {
 export const RELAYED_TRANSFER_TEXT =
   'This chat goes through the rendezvous relay (no direct path between you): the transfer is limited to the relay budget its operator set, so it is slower.';
 
-/** `Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).` */
+/**
+ * `Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).`; an offer made again
+ * by itself says so, else it reads as a second `/send` no one typed (and one more was typed).
+ */
 export function offeredText(t: Transfer): string {
-  return `Offered ${whatText(t)} (${sizeText(t.totalSize)}) to ${peerOf(t.conversation)}: waiting for an answer (transfer ${t.id}).`;
+  const again = t.resuming ? ', left unfinished in an earlier chat' : '';
+  return `${t.resuming ? 'Offering again' : 'Offered'} ${whatText(t)} (${sizeText(t.totalSize)}) to ${peerOf(t.conversation)}${again}: waiting for an answer (transfer ${t.id}).`;
 }
 
 /** `Resuming "report.pdf" from bob at 1.2 MB of 2.4 MB (transfer 2).` */

@@ -268,6 +268,24 @@ describe('Transfers', () => {
     expect(a.transfers.running()).toEqual([]);
   });
 
+  it('an offer the link made again by itself (left unfinished before) says so; a /send says "Offered"', async () => {
+    const { a, net, mine } = await setUp();
+    a.link.files.set('big.bin', data(1000));
+    // As the node link does when a chat opens with our offers to that peer left unfinished: no
+    // offer() of the client's made it. Before, its line was the same as a /send's.
+    await a.link.offer(must(mine.session), ['big.bin']);
+    net.run(() => a.of('offered').length === 1, 5_000);
+    const again = must(a.of('offered')[0]).transfer;
+    expect(texts.offeredText(again)).toBe(
+      `Offering again "big.bin" (1 kB) to bob, left unfinished in an earlier chat: waiting for an answer (transfer ${again.id}).`,
+    );
+    const typed = await a.transfers.offer(mine, ['big.bin']);
+    const sent = typed.ok ? typed.transfer : must<Transfer>(undefined);
+    expect(texts.offeredText(sent)).toBe(
+      `Offered "big.bin" (1 kB) to bob: waiting for an answer (transfer ${sent.id}).`,
+    );
+  });
+
   it('texts: sizes, durations, a progress line that fits 40 columns, hostile names made safe', async () => {
     expect(texts.sizeText(0)).toBe('0 bytes');
     expect(texts.sizeText(1)).toBe('1 byte');
