@@ -346,7 +346,9 @@ describe('an offer of many files at 40×10', () => {
     const inside = screenText()
       .filter((row) => row.startsWith('│'))
       .map((row) => row.slice(1, row.lastIndexOf('│')).trim());
-    expect(inside.join(' ')).toMatch(/^200 files \(1\.8 kB\) from carolinewithaverylongnickname_x \(transfer 4\)/);
+    expect(inside.join(' ')).toMatch(
+      /^200 files \(1\.8 kB\) from carolinewithaverylongnickname_x \(transfer 4\)/,
+    );
     expect(inside.join(' ')).not.toContain('more');
     expect(inside.at(-1)).toBe('Accept? Alt+Y yes, Alt+N no, Esc later');
   });
@@ -499,8 +501,10 @@ describe('quitting with a transfer moving', () => {
     files.deliver({ type: 'file_cancelled', transfer: 3, session: 1, direction: 'receive', by: 'peer' });
     await keys('\x03');
     view.render();
-    expect(screenText().filter((row) => row.startsWith('│')).map((row) => row.slice(1, row.lastIndexOf('│')).trim())).toEqual([
-      'Close 1 chat and quit? (y/n)',
-    ]);
+    expect(
+      screenText()
+        .filter((row) => row.startsWith('│'))
+        .map((row) => row.slice(1, row.lastIndexOf('│')).trim()),
+    ).toEqual(['Close 1 chat and quit? (y/n)']);
   });
 });

@@ -71,10 +71,18 @@ function fitted(forms: readonly (readonly DialogLine[])[], width: number, height
  */
 export function quitRows(model: TuiModel, width: number, height: number): Row[] {
   const n = model.openChats;
-  const question = wrap([{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }], width, 0);
+  const question = wrap(
+    [{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }],
+    width,
+    0,
+  );
   const left = model.files?.unfinished();
   const said = left
-    ? wrap([{ text: `It stops ${left}: what arrived is kept, and it goes on when offered again.`, look: {} }], width, 0)
+    ? wrap(
+        [{ text: `It stops ${left}: what arrived is kept, and it goes on when offered again.`, look: {} }],
+        width,
+        0,
+      )
     : [];
   return [...said.slice(0, Math.max(0, height - question.length)), ...question];
 }

@@ -269,7 +269,10 @@ export class TuiView {
     }
     const screen = { width: Number(this.screen.width), height: Number(this.screen.height) };
     const inner = Math.max(1, dialogBox(screen, 0).width - 2);
-    Object.assign(this.confirm, dialogBox(screen, quitRows(this.model, inner, dialogRoom(screen) - 2).length));
+    Object.assign(
+      this.confirm,
+      dialogBox(screen, quitRows(this.model, inner, dialogRoom(screen) - 2).length),
+    );
     this.confirm.show();
   }
 
