@@ -125,14 +125,18 @@ export function offerRows(offer: Transfer, folder: string | undefined, width: nu
   const into = folder === undefined ? [] : [folder, fitWidthFromStart(folder, width - 'Into '.length)];
   const relayed = offer.relayed ? [line('Relayed: slower (the relay budget)', true)] : [];
   const names = offer.files.length > 1 ? [5, 4, 3, 2, 1, 0] : [undefined];
-  const forms = (into.length > 0 ? into : [undefined]).flatMap((path) =>
-    names.map((most) => [
-      line(what),
-      // With no name listed, "… and 200 more" (more than none) says less than the count above.
-      ...(most === undefined || most === 0 ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
-      ...(path === undefined ? [] : [line(`Into ${path}`)]),
-      ...relayed,
-    ]),
+  const paths = into.length > 0 ? into : [undefined];
+  const forms = paths.flatMap((path, i) =>
+    names
+      // No name at all only with the shortest path: a name and the path's end say more.
+      .filter((most) => most !== 0 || i === paths.length - 1)
+      .map((most) => [
+        line(what),
+        // With no name listed, "… and 200 more" (more than none) says less than the count above.
+        ...(most === undefined || most === 0 ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
+        ...(path === undefined ? [] : [line(`Into ${path}`)]),
+        ...relayed,
+      ]),
   );
   return fitted(forms, width, height);
 }
