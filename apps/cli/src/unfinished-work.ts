@@ -49,12 +49,7 @@ export function unfinishedText(u: UnfinishedWork, lead: 'Interrupted' | 'Quittin
   if (u.inputOpen) parts.push('the input not all read');
   if (u.lines > 0) parts.push(`${count(u.lines, 'line')} not sent`);
   if (u.offering > 0) parts.push(`${count(u.offering, 'offer')} still being checked, not made`);
-  for (const t of u.transfers)
-    parts.push(
-      t.phase === 'offered'
-        ? `transfer ${t.id} (${texts.whatText(t)}) not yet answered`
-        : `transfer ${t.id} (${texts.whatText(t)}, ${percent(t)}) unfinished`,
-    );
+  for (const t of u.transfers) parts.push(texts.transferLeftText(t));
   if (u.messages > 0) parts.push(`${count(u.messages, 'message')} not yet confirmed delivered`);
   return `${lead}: ${parts.join(', ')}.`;
 }
@@ -75,10 +70,6 @@ export function transfersOf(files: FileFlow | undefined): Pick<UnfinishedWork, '
 export function transfersLeftText(files: FileFlow | undefined): string | undefined {
   const left: UnfinishedWork = { inputOpen: false, lines: 0, messages: 0, ...transfersOf(files) };
   return anythingUnfinished(left) ? unfinishedText(left, 'Quitting') : undefined;
-}
-
-function percent(t: Transfer): string {
-  return `${t.totalSize > 0 ? Math.floor((100 * t.bytes) / t.totalSize) : 0}%`;
 }
 
 function count(n: number, what: string): string {

@@ -33,8 +33,11 @@ export interface AppOptions extends ViewOptions {
    * /connect reaches a peer known by key through it first.
    */
   find?: (fingerprint: string) => Promise<Address>;
-  /** Called once every session is closed (or the wait ran out) and the terminal is restored. */
-  onExit(): void;
+  /**
+   * Called once every session is closed (or the wait ran out) and the terminal is restored, with
+   * the line that says what the quit left unfinished (for the shell the person is back at).
+   */
+  onExit(left?: string): void;
 }
 
 /** How often "heard Ns ago" in the status bar is brought up to date. */
@@ -120,6 +123,7 @@ export class TuiApp {
     this.quitting = true;
     this.view.render();
     clearInterval(this.ticker);
+    const unfinished = this.model.files?.unfinished();
     // Offers not answered are declined; what arrived is made durable and kept for a resume, and
     // our unfinished offers stay recorded to be made again.
     this.model.files?.quitting();
@@ -127,6 +131,6 @@ export class TuiApp {
     // Long enough for messages in flight to linger (3 s) and the disconnects to be acknowledged.
     await this.peer.close(this.peer.options.closeLinger + 2_000);
     this.view.destroy();
-    this.options.onExit();
+    this.options.onExit(unfinished && `Quit with ${unfinished}: it goes on when offered again.`);
   }
 }

@@ -91,7 +91,14 @@ async function main(): Promise<void> {
     ...(link && {
       find: rendezvousFinder(link, peer.options.connectTimeout, (line) => news?.(line)),
     }),
-    onExit: () => process.exit(0),
+    onExit: (left) => {
+      // The terminal is the shell's again: what the screen said last would otherwise go unsaid;
+      // and, as netchat's, the exit code is 4 when something asked for was left unfinished.
+      try {
+        if (left) process.stderr.write(`netchat-tui: ${left}\n`);
+      } catch {}
+      process.exit(left ? 4 : 0);
+    },
   });
 
   news = (line) => app.notice(line);

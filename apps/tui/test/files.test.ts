@@ -325,6 +325,35 @@ describe('an offer while typing (the real screen)', () => {
   });
 });
 
+describe('an offer of many files at 40×10', () => {
+  it('with no room for a name, the dialog says the count once, never "… and 200 more" of none', () => {
+    const files = new FakeFiles();
+    const { model, view, screenText } = build(40, 10, false, {
+      settings: { files: { port: files, downloadFolder: '/home/zoe/Downloads' } },
+    });
+    files.deliver = (e) => model.files?.transfers.handle(e);
+    model.onEvent({
+      type: 'request',
+      session: 1,
+      peer: alice,
+      nick: 'carolinewithaverylongnickname_x',
+      ...identityOf('carol'),
+    });
+    model.answerDialog(true);
+    const many = Array.from({ length: 200 }, (_, i) => fileInfo(`folder200/f${i}.txt`, 9, i));
+    files.deliver(offerIn(4, 1, many));
+    view.render();
+    const inside = screenText()
+      .filter((row) => row.startsWith('│'))
+      .map((row) => row.slice(1, row.lastIndexOf('│')).trim());
+    expect(inside.join(' ')).toMatch(
+      /^200 files \(1\.8 kB\) from carolinewithaverylongnickname_x \(transfer 4\)/,
+    );
+    expect(inside.join(' ')).not.toContain('more');
+    expect(inside.at(-1)).toBe('Accept? Alt+Y yes, Alt+N no, Esc later');
+  });
+});
+
 describe('progress on screen', () => {
   it('rows under the log; figures arriving one by one are drawn at most four times a second, not once each', async () => {
     const files = new FakeFiles();
@@ -426,5 +455,56 @@ describe('Tab after /send completes paths', () => {
     expect(model.editor.text).toBe('/send 😀\\ smile.png ');
     expect(tab('/send nothing-here')).toBe('/send nothing-here');
     expect(tab('/send /no/such/folder/x')).toBe('/send /no/such/folder/x');
+  });
+});
+
+describe('quitting with a transfer moving', () => {
+  it('the quit question says what quitting stops, at 40×10 too, with the question whole below it', async () => {
+    const files = new FakeFiles();
+    const { model, view, screenText, keys, port } = build(40, 10, false, {
+      settings: { files: { port: files, downloadFolder: '/dl' } },
+    });
+    files.deliver = (e) => model.files?.transfers.handle(e);
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    model.answerDialog(true);
+    files.deliver(offerIn(3, 1, [fileInfo('big300.bin', 300_000_000)]));
+    model.answerDialog(true);
+    files.deliver({ type: 'file_accepted', transfer: 3, session: 1, direction: 'receive', offset: 0 });
+    files.deliver({
+      type: 'file_progress',
+      transfer: 3,
+      session: 1,
+      direction: 'receive',
+      file: 0,
+      bytes: 69_000_000,
+      size: 300_000_000,
+      rate: 20_000_000,
+      eta: 11.5,
+    });
+    view.render();
+    await keys('\x03'); // Ctrl+C
+    view.render();
+    // The box's rows, inside its borders, read as one text.
+    const inside = screenText()
+      .filter((row) => row.startsWith('│'))
+      .map((row) => row.slice(1, row.lastIndexOf('│')).trim())
+      .join(' ');
+    // Before: only "Close 1 chat and quit? (y/n)", and the 23% received stopped unsaid.
+    expect(inside).toBe(
+      'It stops transfer 3 ("big300.bin", 23%) unfinished: what arrived is kept, and it goes on when offered again. Close 1 chat and quit? (y/n)',
+    );
+    expect(screenText()[8]).toMatch(/^> /); // the input line stays in sight
+    await keys('n');
+    expect(model.confirmingQuit).toBe(false);
+    expect(port.calls).not.toContain('quit');
+    // Nothing moving: the question alone.
+    files.deliver({ type: 'file_cancelled', transfer: 3, session: 1, direction: 'receive', by: 'peer' });
+    await keys('\x03');
+    view.render();
+    expect(
+      screenText()
+        .filter((row) => row.startsWith('│'))
+        .map((row) => row.slice(1, row.lastIndexOf('│')).trim()),
+    ).toEqual(['Close 1 chat and quit? (y/n)']);
   });
 });

@@ -269,7 +269,15 @@ describe('sending and marks', () => {
     expect(port.calls.at(-1)).toBe('send 1 /etc/passwd is a path');
     type('/frobnicate now');
     expect(port.calls.at(-1)).toBe('send 1 /etc/passwd is a path');
-    expect(texts().at(-1)).toBe('unknown command /frobnicate: type /help for the list');
+    expect(texts().at(-1)).toBe(
+      'Not sent: /frobnicate is not a command (/help lists them; type // to send a line that starts with /).',
+    );
+    // The line stays in the input, to be fixed (a second `/` sends it) rather than typed again.
+    expect(model.editor.text).toBe('/frobnicate now');
+    model.editor.home();
+    model.editor.insert('/');
+    model.submit();
+    expect(port.calls.at(-1)).toBe('send 1 /frobnicate now');
   });
 
   it('explains why text cannot be sent on the home tab or an ended chat, and a send error', () => {

@@ -41,6 +41,16 @@ export function whatText(t: Transfer): string {
   return only ? `"${oneLine(only.path)}"` : `${t.files.length} files`;
 }
 
+/**
+ * What quitting now leaves of `t`: `transfer 1 ("big.bin", 41%) unfinished`, or `… not yet
+ * answered` for our offer the peer has not answered (the CLI's interrupt line, the TUI's quit).
+ */
+export function transferLeftText(t: Transfer): string {
+  if (t.phase === 'offered') return `transfer ${t.id} (${whatText(t)}) not yet answered`;
+  const percent = t.totalSize > 0 ? Math.floor((100 * t.bytes) / t.totalSize) : 0;
+  return `transfer ${t.id} (${whatText(t)}, ${percent}%) unfinished`;
+}
+
 /** `Accept file "report.pdf" (2.4 MB) from bob? (y/n)`; several: `Accept 3 files (7.1 MB) from bob? (y/n)`. */
 export function offerQuestion(t: Transfer): string {
   const what = t.files.length === 1 ? `file ${whatText(t)}` : whatText(t);
@@ -57,9 +67,13 @@ export function offerFileLines(t: Transfer, most = 10): string[] {
 export const RELAYED_TRANSFER_TEXT =
   'This chat goes through the rendezvous relay (no direct path between you): the transfer is limited to the relay budget its operator set, so it is slower.';
 
-/** `Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).` */
+/**
+ * `Offered "report.pdf" (2.4 MB) to bob: waiting for an answer (transfer 1).`; an offer made again
+ * by itself says so, else it reads as a second `/send` no one typed (and one more was typed).
+ */
 export function offeredText(t: Transfer): string {
-  return `Offered ${whatText(t)} (${sizeText(t.totalSize)}) to ${peerOf(t.conversation)}: waiting for an answer (transfer ${t.id}).`;
+  const again = t.resuming ? ', left unfinished in an earlier chat' : '';
+  return `${t.resuming ? 'Offering again' : 'Offered'} ${whatText(t)} (${sizeText(t.totalSize)}) to ${peerOf(t.conversation)}${again}: waiting for an answer (transfer ${t.id}).`;
 }
 
 /**
@@ -124,12 +138,20 @@ export function cutToWidth(text: string, width: number): string {
 
 /** `Received /home/me/Downloads/report.pdf (2.4 MB) in 0:03, 812 kB/s average, verified.` */
 export function receivedText(o: FileOutcome): string {
-  return `Received ${oneLine(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
+  return `Received ${oneLine(o.path)} (${movedText(o)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average, verified.`;
 }
 
 /** `Sent report.pdf (2.4 MB) in 0:03, 812 kB/s average: bob verified it.` */
 export function sentText(t: Transfer, o: FileOutcome): string {
-  return `Sent ${oneLine(o.path)} (${sizeText(o.size)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
+  return `Sent ${oneLine(o.path)} (${movedText(o)}) in ${durationText(o.seconds)}, ${rateText(averageRate(o))} average: ${peerOf(t.conversation)} verified it.`;
+}
+
+/**
+ * The file's size and, for a resume, what of it moved this time: the time and the average are
+ * this run's, so "315 MB in 0:02" alone would claim a rate the link never had.
+ */
+function movedText(o: FileOutcome): string {
+  return o.moved < o.size ? `${sizeText(o.size)}, ${sizeText(o.moved)} of it this time` : sizeText(o.size);
 }
 
 /** What moved this time over the time it took (a resume's held bytes did not move). */

@@ -63,7 +63,10 @@ export interface Transfer {
   bytes: number;
   /** What the receiver already held when it accepted (a resume's bytes; 0 for new files). */
   offset: number;
-  /** receive: accepted by itself because we hold part of it (a resume). */
+  /**
+   * receive: accepted by itself because we hold part of it (a resume); send: made again by
+   * itself as the chat opened, left unfinished in an earlier chat (no `/send` made it).
+   */
   resuming: boolean;
   /** The chat goes through the rendezvous's relay: slower, within the relay's per-pair budget. */
   readonly relayed: boolean;

@@ -294,6 +294,24 @@ describe('Transfers', () => {
     expect(a.transfers.running()).toEqual([]);
   });
 
+  it('an offer the link made again by itself (left unfinished before) says so; a /send says "Offered"', async () => {
+    const { a, net, mine } = await setUp();
+    a.link.files.set('big.bin', data(1000));
+    // As the node link does when a chat opens with our offers to that peer left unfinished: no
+    // offer() of the client's made it. Before, its line was the same as a /send's.
+    await a.link.offer(must(mine.session), ['big.bin']);
+    net.run(() => a.of('offered').length === 1, 5_000);
+    const again = must(a.of('offered')[0]).transfer;
+    expect(texts.offeredText(again)).toBe(
+      `Offering again "big.bin" (1 kB) to bob, left unfinished in an earlier chat: waiting for an answer (transfer ${again.id}).`,
+    );
+    const typed = await a.transfers.offer(mine, ['big.bin']);
+    const sent = typed.ok ? typed.transfer : must<Transfer>(undefined);
+    expect(texts.offeredText(sent)).toBe(
+      `Offered "big.bin" (1 kB) to bob: waiting for an answer (transfer ${sent.id}).`,
+    );
+  });
+
   it('texts: sizes, durations, a progress line that fits 40 columns, hostile names made safe', async () => {
     expect(texts.sizeText(0)).toBe('0 bytes');
     expect(texts.sizeText(1)).toBe('1 byte');
@@ -302,14 +320,18 @@ describe('Transfers', () => {
     expect(texts.sizeText(1_500_000_000)).toBe('1.5 GB');
     expect(texts.durationText(3725)).toBe('1:02:05');
     expect(texts.durationText(undefined)).toBe('--:--');
-    // A resumed file's average counts what moved this time, not what the receiver held before.
+    // A resumed file's average counts what moved this time, not what the receiver held before,
+    // and the line says how much that was: its time and average are this run's.
     const resumed = { file: 0, path: '/d/big.bin', size: 300e6, hash: 'ab', seconds: 4, moved: 180e6 };
     expect(texts.receivedText(resumed)).toBe(
-      'Received /d/big.bin (300 MB) in 0:04, 45 MB/s average, verified.',
+      'Received /d/big.bin (300 MB, 180 MB of it this time) in 0:04, 45 MB/s average, verified.',
+    );
+    expect(texts.receivedText({ ...resumed, moved: 300e6 })).toBe(
+      'Received /d/big.bin (300 MB) in 0:04, 75 MB/s average, verified.',
     );
     // A name with a newline or a tab stays one line.
     expect(texts.receivedText({ ...resumed, path: '/d/new\nline\t.txt' })).toMatch(
-      /^Received \/d\/new\uFFFDline\uFFFD\.txt \(300 MB\)/,
+      /^Received \/d\/new\uFFFDline\uFFFD\.txt \(300 MB, /,
     );
     const { a, net, b, mine } = await setUp();
     a.link.files.set('evil\u001b[2Jname.txt', data(10));
@@ -317,6 +339,9 @@ describe('Transfers', () => {
     net.run(() => b.transfers.waiting().length === 1, 5_000);
     const offer = must(b.transfers.waiting()[0]);
     expect(texts.offerQuestion(offer).includes(String.fromCharCode(27))).toBe(false);
+    expect(texts.sentText(offer, resumed)).toMatch(
+      /^Sent \/d\/big\.bin \(300 MB, 180 MB of it this time\) in 0:04, 45 MB\/s average: \S+ verified it\.$/,
+    );
     const snapshot = {
       bytes: 1_000_000,
       size: 2_400_000,

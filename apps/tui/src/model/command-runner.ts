@@ -98,6 +98,10 @@ export function runCommand(model: TuiModel, command: Command): boolean {
     case 'invalid':
       tab.log.warn(command.message);
       return true;
+    case 'not_command':
+      // Not used: back to the input, where one more `/` makes it a message.
+      tab.log.warn(command.message);
+      return false;
   }
 }
 

@@ -35,7 +35,9 @@ export type Command =
   /** `exit` typed alone: close the current session, as in the CLI. */
   | { name: 'exit_session' }
   | { name: 'nothing' }
-  | { name: 'invalid'; message: string };
+  | { name: 'invalid'; message: string }
+  /** A single `/` and no command (`/etc/hosts is…`): not sent, and the line stays to be fixed. */
+  | { name: 'not_command'; message: string };
 
 export const COMMAND_HELP: readonly [string, string][] = [
   ['/connect IP PORT', 'chat with a peer, in a new tab'],
@@ -191,6 +193,9 @@ export function parseInput(line: string): Command {
     case 'exit':
       return { name: 'quit' };
     default:
-      return { name: 'invalid', message: `unknown command /${word}: type /help for the list` };
+      return {
+        name: 'not_command',
+        message: `Not sent: /${word} is not a command (/help lists them; type // to send a line that starts with /).`,
+      };
   }
 }

@@ -159,6 +159,16 @@ export class TuiFiles {
       tab.log.notice(texts.transferLine(t, this.figures.get(t.id) ?? this.transfers.progress(t)));
   }
 
+  /**
+   * What quitting now would leave unfinished, as the CLI's interrupt counts it (`transfer 2
+   * ("big.bin", 23%) unfinished, …`): our offers not ended, and offers to us accepted and moving
+   * (an offer to us not yet answered was never asked for); undefined: nothing.
+   */
+  unfinished(): string | undefined {
+    const left = this.transfers.running().filter((t) => t.direction === 'send' || t.phase === 'moving');
+    return left.length === 0 ? undefined : left.map(texts.transferLeftText).join(', ');
+  }
+
   /** Offers still waiting are declined (the program is quitting). */
   quitting(): void {
     for (const t of this.transfers.waiting()) this.transfers.decline(t);

@@ -1,6 +1,6 @@
 /**
  * What the boxes drawn over the conversation say, as rows: the request dialog (or a file offer
- * in it), the progress rows under a chat, and the help. Their
+ * in it), the quit question, the progress rows under a chat, and the help. Their
  * sizes follow the screen, so that the dialog never covers the input line (typing goes on while
  * it is up) and everything fits down to 40×10.
  */
@@ -65,6 +65,28 @@ function fitted(forms: readonly (readonly DialogLine[])[], width: number, height
   return [...rows.slice(0, Math.max(0, height - keys.length)), ...keys];
 }
 
+/**
+ * The quit question at `width`, in at most `height` rows: what quitting leaves unfinished (a
+ * transfer at 23% would otherwise stop unsaid), then the question, which always shows.
+ */
+export function quitRows(model: TuiModel, width: number, height: number): Row[] {
+  const n = model.openChats;
+  const question = wrap(
+    [{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }],
+    width,
+    0,
+  );
+  const left = model.files?.unfinished();
+  const said = left
+    ? wrap(
+        [{ text: `It stops ${left}: what arrived is kept, and it goes on when offered again.`, look: {} }],
+        width,
+        0,
+      )
+    : [];
+  return [...said.slice(0, Math.max(0, height - question.length)), ...question];
+}
+
 /** What the dialog asks about: `request N`, or (no request waiting) `offer N`; undefined: nothing. */
 export function dialogSubject(model: TuiModel): string | undefined {
   const request = model.dialogRequest;
@@ -103,13 +125,18 @@ export function offerRows(offer: Transfer, folder: string | undefined, width: nu
   const into = folder === undefined ? [] : [folder, fitWidthFromStart(folder, width - 'Into '.length)];
   const relayed = offer.relayed ? [line('Relayed: slower (the relay budget)', true)] : [];
   const names = offer.files.length > 1 ? [5, 4, 3, 2, 1, 0] : [undefined];
-  const forms = (into.length > 0 ? into : [undefined]).flatMap((path) =>
-    names.map((most) => [
-      line(what),
-      ...(most === undefined ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
-      ...(path === undefined ? [] : [line(`Into ${path}`)]),
-      ...relayed,
-    ]),
+  const paths = into.length > 0 ? into : [undefined];
+  const forms = paths.flatMap((path, i) =>
+    names
+      // No name at all only with the shortest path: a name and the path's end say more.
+      .filter((most) => most !== 0 || i === paths.length - 1)
+      .map((most) => [
+        line(what),
+        // With no name listed, "… and 200 more" (more than none) says less than the count above.
+        ...(most === undefined || most === 0 ? [] : texts.offerFileLines(offer, most).map((n) => line(n))),
+        ...(path === undefined ? [] : [line(`Into ${path}`)]),
+        ...relayed,
+      ]),
   );
   return fitted(forms, width, height);
 }

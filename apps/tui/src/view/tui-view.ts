@@ -1,7 +1,8 @@
 /**
  * The blessed edge of the TUI: a status bar on top, the conversation, one input line, and the
- * tab bar at the bottom, plus the request dialog, the quit question and the help overlay. It
- * renders a TuiModel and turns key presses into model calls; all decisions live in the model.
+ * tab bar at the bottom (their rows in bar-rows.ts), plus the request dialog, the quit question
+ * and the help overlay. It renders a TuiModel and turns key presses into model calls; all
+ * decisions live in the model.
  * Every text is drawn by cells.ts (grapheme clusters, measured as wrapped); blessed keeps the
  * screen, the borders, the keys and the diffing.
  *
@@ -15,10 +16,9 @@ import blessed from 'blessed';
 import { DIALOG_ARM_MS } from '../model/request-dialog.js';
 import type { Viewport } from '../model/scroll.js';
 import { fitStatus } from '../model/status-fields.js';
-import { hiddenText, layoutTabBar, tabText } from '../model/tab-bar.js';
-import { clusterWidth } from '../model/text-width.js';
 import type { ChatLine, TuiModel } from '../model/tui-model.js';
-import { type Look, PLAIN, type Row, type Span, drawnBox, shownCell, teachBlessedCells } from './cells.js';
+import { inputRow, tabBarRow } from './bar-rows.js';
+import { type Look, PLAIN, type Row, drawnBox, shownCell, teachBlessedCells } from './cells.js';
 import { invisibleAsDim } from './dim.js';
 import { type EditingKeys, editingKeys, type Key } from './keys.js';
 import { LogRows, type LogStyles } from './log-rows.js';
@@ -31,6 +31,7 @@ import {
   helpScroll,
   helpText,
   progressRows,
+  quitRows,
 } from './overlays.js';
 import { BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, filteredInput } from './paste-filter.js';
 
@@ -134,27 +135,15 @@ export class TuiView {
     this.progress = drawnBox({ ...line, bottom: 2, hidden: true }, (width, height) =>
       progressRows(this.model, width, height),
     );
-    drawnBox({ ...line, bottom: 1 }, (width) => [this.inputRow(width)]);
-    drawnBox({ ...line, bottom: 0 }, (width) => [this.tabBarRow(width)]);
+    drawnBox({ ...line, bottom: 1 }, (width) => [inputRow(this.model, width)]);
+    drawnBox({ ...line, bottom: 0 }, (width) => [tabBarRow(this.model, width)]);
     this.dialog = drawnBox(
       { parent: this.screen, border: { type: 'line' }, hidden: true, label: ' Connection request ' },
       (width, height) => dialogContent(this.model, width, height),
     );
     this.confirm = drawnBox(
-      {
-        parent: this.screen,
-        top: 'center',
-        left: 'center',
-        width: '80%',
-        height: 3,
-        border: { type: 'line' },
-        hidden: true,
-        label: ' Quit ',
-      },
-      () => {
-        const n = this.model.openChats;
-        return [[{ text: `Close ${n} chat${n === 1 ? '' : 's'} and quit? (y/n)`, look: BOLD }]];
-      },
+      { parent: this.screen, border: { type: 'line' }, hidden: true, label: ' Quit ' },
+      (width, height) => quitRows(this.model, width, height),
     );
     this.help = drawnBox(
       {
@@ -190,8 +179,7 @@ export class TuiView {
     const m = this.model;
     this.placeProgress();
     this.placeDialog();
-    if (m.confirmingQuit) this.confirm.show();
-    else this.confirm.hide();
+    this.placeQuit();
     if (m.helpOpen) this.help.show();
     else {
       this.help.hide();
@@ -255,46 +243,6 @@ export class TuiView {
     return [{ text: fitStatus(this.model.statusFields(), width), look: INVERSE }];
   }
 
-  private tabBarRow(width: number): Row {
-    const layout = layoutTabBar(this.model.tabBar(), width);
-    const row: Span[] = [];
-    const hiddenLook = (h: typeof layout.left): Look => (h.unread > 0 || h.waiting > 0 ? BOLD : PLAIN);
-    row.push({ text: hiddenText(layout.left, 'left'), look: hiddenLook(layout.left) });
-    layout.shown.forEach((entry, i) => {
-      if (i > 0) row.push({ text: '│', look: PLAIN });
-      const look: Look = entry.current
-        ? INVERSE
-        : entry.waiting > 0
-          ? { bold: true, underline: true }
-          : entry.unread > 0
-            ? BOLD
-            : PLAIN;
-      row.push({ text: tabText(entry), look });
-    });
-    row.push({ text: hiddenText(layout.right, 'right'), look: hiddenLook(layout.right) });
-    return row;
-  }
-
-  /** The input line: the part around the cursor, and the length once it does not all show. */
-  private inputRow(width: number): Row {
-    const editor = this.model.editor;
-    const room = Math.max(1, width - 3);
-    let w = editor.window(room, shownWidth);
-    let summary = '';
-    if (w.clippedLeft || w.clippedRight) {
-      summary = ` [${editor.length}]`;
-      w = editor.window(Math.max(1, room - summary.length), shownWidth);
-    }
-    const show = (s: string) => s.replace(/\n/g, '↵').replace(/\t/g, ' ');
-    return [
-      { text: w.clippedLeft ? '… ' : '> ', look: PLAIN },
-      { text: show(w.before), look: PLAIN },
-      { text: w.at === '' || shownWidth(w.at) === 0 ? ' ' : show(w.at), look: INVERSE },
-      { text: show(w.after), look: PLAIN },
-      { text: summary, look: BOLD },
-    ];
-  }
-
   /** Shows the dialog, sized to its text and the screen, and notes when a new subject was first shown. */
   private placeDialog(): void {
     const subject = dialogSubject(this.model);
@@ -311,6 +259,21 @@ export class TuiView {
     this.dialog.setLabel(subject.startsWith('offer') ? ' File offer ' : ' Connection request ');
     this.dialog.show();
     if (this.dialogSeen?.subject !== subject) this.dialogSeen = { subject, at: this.clock() };
+  }
+
+  /** Shows the quit question, as the dialog is placed: sized to what it says and the screen. */
+  private placeQuit(): void {
+    if (!this.model.confirmingQuit) {
+      this.confirm.hide();
+      return;
+    }
+    const screen = { width: Number(this.screen.width), height: Number(this.screen.height) };
+    const inner = Math.max(1, dialogBox(screen, 0).width - 2);
+    Object.assign(
+      this.confirm,
+      dialogBox(screen, quitRows(this.model, inner, dialogRoom(screen) - 2).length),
+    );
+    this.confirm.show();
   }
 
   /** Whether the dialog has been on screen long enough to take an answer. */
@@ -402,11 +365,6 @@ const DIALOG_ANSWERS: Record<string, 'accept' | 'decline' | 'later'> = {
   'M-N': 'decline',
   escape: 'later',
 };
-
-/** A cluster's cells in the input line, where a line break shows as ↵ and a tab as a space. */
-function shownWidth(cluster: string): number {
-  return cluster === '\n' || cluster === '\t' ? 1 : clusterWidth(cluster);
-}
 
 /**
  * Runs `make` with console.error silenced. blessed compiles every terminfo string when it makes a
