@@ -24,11 +24,11 @@ import {
 import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
 import { OfferQueue } from './offer-queue.js';
 import { actOnRecord } from './peer-records.js';
-import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
-import { RecordReader } from './record-reader.js';
 import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
 import { checkStalls, nextStallCheck, storageAnswered, storageAsked } from './receive-stalls.js';
 import { acceptOffer, cancelReceive, declineOffer } from './receiving.js';
+import { RecordReader } from './record-reader.js';
+import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
 import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
 import { checkOfferInput, makeOffer, type OfferInput } from './sending.js';
 import { onStorageAnswer } from './storage-answers.js';
@@ -209,6 +209,9 @@ export class FileTransfers implements TransferContext {
   }
 
   private dispatch(event: NetchatEvent): void {
+    // A stream event told after its session ended (the program's event loop was behind): the
+    // streams are gone with it, and its `closed` or `lost` follows.
+    if (event.type.startsWith('stream') && this.port.session(event.session)?.state !== 'open') return;
     switch (event.type) {
       case 'stream_opened': {
         const files = this.sessionFiles(event.session);

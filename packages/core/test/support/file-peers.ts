@@ -12,6 +12,7 @@ import {
   type FileEventType,
   type FileTransferOptions,
   FileTransfers,
+  type NetchatEvent,
   type OfferInput,
   type SessionId,
   type StreamPort,
@@ -40,6 +41,11 @@ export function endpointPort(net: VirtualNetwork, endpoint: Endpoint): StreamPor
 export class FilePeer {
   readonly engine: FileTransfers;
   readonly events: (FileEvent & { at: number })[] = [];
+  /**
+   * While set, the endpoint's events wait here instead of reaching the engine (a program whose
+   * event loop is behind: NetchatPeer tells a batch after the engine call that made it).
+   */
+  held: NetchatEvent[] | undefined;
   private alive = true;
 
   constructor(
@@ -73,6 +79,10 @@ export class FilePeer {
     );
     listen(net, (from, event) => {
       if (from !== node || !this.alive) return;
+      if (this.held) {
+        this.held.push(event);
+        return;
+      }
       this.engine.handle(event, net.now);
       this.pump();
     });
@@ -136,6 +146,14 @@ export class FilePeer {
     const result = this.engine.cancel(transfer, this.net.now);
     this.pump();
     return result;
+  }
+
+  /** Hands the engine every event held back (`held`), in order, and stops holding. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const event of held) this.engine.handle(event, this.net.now);
+    this.pump();
   }
 
   /** The program was killed: its engine hears nothing more, its partial files keep what was synced. */

@@ -1,0 +1,47 @@
+/**
+ * Stream events that reach the file engine after their session ended (a program whose event loop
+ * fell behind: stopped with SIGSTOP and resumed, or starved; NetchatPeer tells a batch of events
+ * after the engine call that made it, so a `stream_readable` can come after the endpoint already
+ * forgot the session). Nothing throws, nothing is kept for the dead session, and the transfer
+ * ends interrupted when the `closed` comes.
+ */
+import { describe, expect, it } from 'vitest';
+import type { NetchatEvent } from '../src/index.js';
+import { filePair } from './support/file-peers.js';
+import { randomData } from './support/partial-files.js';
+import { eventsOf } from './support/virtual-network.js';
+
+describe('stream events after their session ended', () => {
+  it("the sender, behind, hears the peer's control stream readable after the peer quit: no throw, the transfer interrupted", () => {
+    const { net, sa, sb, a, b, alice, bob } = filePair();
+    const transfer = alice.offer(sa, { 'big.bin': randomData(3_000_000, 1) });
+    expect(net.run(() => bob.of('file_offer').length > 0, net.now + 10_000)).toBe(true);
+    bob.accept(bob.of('file_offer')[0]?.transfer ?? -1);
+    expect(net.run(() => alice.of('file_progress').length > 0, net.now + 30_000)).toBe(true);
+    // Bob's control stream, as alice's endpoint saw it open.
+    const theirs = eventsOf(a, 'stream_opened').find((e) => e.session === sa)?.stream;
+    expect(theirs).toBeDefined();
+    alice.held = [];
+    b.endpoint.close(sb, net.now);
+    expect(
+      net.run(
+        () => a.endpoint.session(sa) === undefined || a.endpoint.session(sa)?.state !== 'open',
+        net.now + 10_000,
+      ),
+    ).toBe(true);
+    // Late events for the gone session, then what was held (the `closed` among them).
+    const stale: NetchatEvent[] = [
+      { type: 'stream_readable', session: sa, stream: theirs as number },
+      { type: 'stream_writable', session: sa, stream: 0 },
+      { type: 'streams_available', session: sa } as NetchatEvent,
+      { type: 'stream_opened', session: sa, stream: 99 } as NetchatEvent,
+    ];
+    for (const event of stale) expect(() => alice.engine.handle(event, net.now)).not.toThrow();
+    alice.release();
+    expect(alice.of('file_failed').filter((e) => e.transfer === transfer)).toMatchObject([
+      { reason: 'interrupted' },
+    ]);
+    expect(alice.engine.list().find((t) => t.id === transfer)?.state).toBe('interrupted');
+    expect(alice.engine.stats.protocolErrors).toBe(0);
+  });
+});
