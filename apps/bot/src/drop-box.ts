@@ -22,6 +22,7 @@ import {
   type LinkEvent,
   type NetchatPeer,
   partialId,
+  sizesApart,
   type TransferId,
 } from '@netchat/core';
 import type { Logger } from 'pino';
@@ -213,7 +214,7 @@ export class DropBox {
       return this.decline(
         e.transfer,
         'too_large',
-        `${large.size} bytes in one file, more than the ${this.settings.maxFileSize} taken`,
+        `${sizesApart(large.size, this.settings.maxFileSize).join(' in one file, more than the ')} taken`,
         base,
       );
     await this.measurePartials();

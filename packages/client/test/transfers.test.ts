@@ -236,7 +236,7 @@ describe('Transfers', () => {
     // One ended update, made once the reason in words was known (it used to come first, bare).
     const ended = b.of('ended').map((u) => texts.endedText(u.transfer));
     expect(ended).toEqual([
-      'Could not take "big.bin" from alice: big.bin is 6000 bytes, more than the 5000 taken (alice was told: too large).',
+      'Could not take "big.bin" from alice: big.bin is 6 kB, more than the 5 kB taken (alice was told: too large).',
     ]);
     expect(net.run(() => sent.phase === 'declined', 5_000)).toBe(true);
     expect(texts.endedText(sent)).toBe('bob declined "big.bin" (too large).');
@@ -273,7 +273,9 @@ describe('Transfers', () => {
     await settle(); // the accept's answer
     expect(b.of('offer').map((u) => u.auto)).toEqual([true, true]);
     expect(l?.declined).toMatchObject({ reason: 'too_large', by: 'peer' });
-    expect(must(b.transfers.list()[1]).declined?.message).toMatch(/large\.bin is 6000 bytes/);
+    expect(must(b.transfers.list()[1]).declined?.message).toMatch(
+      /large\.bin is 6 kB, more than the 5 kB taken/,
+    );
     expect(b.of('file_received')[0]?.outcome.path).toBe('/in/small.txt');
     expect([...b.link.placed.keys()]).toEqual(['small.txt']);
   });

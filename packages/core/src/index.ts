@@ -53,7 +53,7 @@ export {
 export { BindError } from './node/udp-socket.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 export type { CloseOptions, Linger, Route, SessionInfo, SessionState } from './session/session.js';
-export { sizeText } from './size-text.js';
+export { sizesApart, sizeText } from './size-text.js';
 export { terminalSafe } from './terminal-text.js';
 export { type Codec, type DecodeResult, makeCodec } from './wire/codec.js';
 export {

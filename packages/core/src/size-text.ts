@@ -16,3 +16,12 @@ export function sizeText(bytes: number): string {
   const shown = value >= 100 ? value.toFixed(0) : value.toFixed(1);
   return `${shown.replace(/\.0$/, '')} ${UNITS[unit]}`;
 }
+
+/**
+ * Two byte counts in words that tell them apart (a size against a limit): exact bytes when the
+ * rounded words would read the same (`5000001 bytes` against `5000000 bytes`, not `5 MB` twice).
+ */
+export function sizesApart(a: number, b: number): [string, string] {
+  const words: [string, string] = [sizeText(a), sizeText(b)];
+  return words[0] === words[1] && a !== b ? [`${a} bytes`, `${b} bytes`] : words;
+}

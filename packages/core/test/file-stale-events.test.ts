@@ -30,11 +30,13 @@ describe('stream events after their session ended', () => {
       ),
     ).toBe(true);
     // Late events for the gone session, then what was held (the `closed` among them).
+    const base = { session: sa, peer: b.address };
     const stale: NetchatEvent[] = [
-      { type: 'stream_readable', session: sa, stream: theirs as number },
-      { type: 'stream_writable', session: sa, stream: 0 },
-      { type: 'streams_available', session: sa } as NetchatEvent,
-      { type: 'stream_opened', session: sa, stream: 99 } as NetchatEvent,
+      { ...base, type: 'stream_readable', stream: theirs as number },
+      { ...base, type: 'stream_writable', stream: 0 },
+      { ...base, type: 'streams_available', count: 1 },
+      { ...base, type: 'stream_opened', stream: 99 },
+      { ...base, type: 'stream_finished', stream: 0, direction: 'send' },
     ];
     for (const event of stale) expect(() => alice.engine.handle(event, net.now)).not.toThrow();
     alice.release();

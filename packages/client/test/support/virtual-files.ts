@@ -14,6 +14,7 @@ import {
   type OfferDeclineReason,
   type StorageOutcome,
   type StorageRequest,
+  sizesApart,
   type TransferId,
   type TransferInfo,
 } from '@netchat/core';
@@ -81,7 +82,7 @@ export class VirtualFileLink implements FilePort {
       return {
         accepted: false,
         reason: 'too_large',
-        message: `${large.path} is ${large.size} bytes, more than the ${options.maxFileSize} taken`,
+        message: `${large.path} is ${sizesApart(large.size, options.maxFileSize ?? 0).join(', more than the ')} taken`,
       };
     }
     this.folders.set(transfer, folder);

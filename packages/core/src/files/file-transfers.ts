@@ -210,8 +210,11 @@ export class FileTransfers implements TransferContext {
 
   private dispatch(event: NetchatEvent): void {
     // A stream event told after its session ended (the program's event loop was behind): the
-    // streams are gone with it, and its `closed` or `lost` follows.
-    if (event.type.startsWith('stream') && this.port.session(event.session)?.state !== 'open') return;
+    // streams are gone with it, and the session's end is told too (`closed`, `lost`, or the
+    // `stream_cancelled` of reason `session_ended` that a chat we close brings).
+    const ending = event.type === 'stream_cancelled' && event.reason === 'session_ended';
+    if (event.type.startsWith('stream') && !ending && this.port.session(event.session)?.state !== 'open')
+      return;
     switch (event.type) {
       case 'stream_opened': {
         const files = this.sessionFiles(event.session);

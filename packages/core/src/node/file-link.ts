@@ -26,6 +26,7 @@ import type {
 import { FileTransfers } from '../files/file-transfers.js';
 import type { OfferDeclineReason } from '../files/records.js';
 import type { FileTransferOptions, FileTransferStats } from '../files/transfer-context.js';
+import { sizesApart } from '../size-text.js';
 import { prepareDownloadFolder } from './download-folder.js';
 import { FeatureWaits } from './feature-waits.js';
 import { DiskStorage, type StorageStats } from './file-storage.js';
@@ -166,7 +167,8 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
     const maxFileSize = options.maxFileSize ?? this.options.maxFileSize ?? Number.POSITIVE_INFINITY;
     const large = info.files.find((f) => f.size > maxFileSize);
     if (large) {
-      const message = `${large.path} is ${large.size} bytes, more than the ${maxFileSize} taken`;
+      const [size, limit] = sizesApart(large.size, maxFileSize);
+      const message = `${large.path} is ${size}, more than the ${limit} taken`;
       return this.refuse(transfer, 'too_large', message);
     }
     const store = this.store(prepared.folder);
