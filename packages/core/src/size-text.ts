@@ -9,7 +9,8 @@ export function sizeText(bytes: number): string {
   if (bytes < 1000) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
   let value = bytes / 1000;
   let unit = 0;
-  while (value >= 999.95 && unit < UNITS.length - 1) {
+  // 999.5 and up would show as 1000 of this unit (no decimals above 100): the next unit says 1.
+  while (value >= 999.5 && unit < UNITS.length - 1) {
     value /= 1000;
     unit++;
   }
