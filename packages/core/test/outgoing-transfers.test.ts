@@ -75,6 +75,21 @@ describe('OutgoingTransfers', () => {
     expect(OutgoingTransfers.load(made.folder).all()).toEqual([]);
   });
 
+  it("a file's content verified in any offer to a peer leaves that peer's other unfinished offers", () => {
+    made = temporaryFolder('outgoing');
+    const record = OutgoingTransfers.load(made.folder);
+    record.record(offer(BOB, 'o1')); // photos/0.jpg (1000 bytes) and photos/1.jpg (1001 bytes)
+    record.record(offer(BOB, 'o2', 1)); // photos/0.jpg alone, as a /send made anew would
+    record.record(offer(ALICE, 'o3', 1));
+    // Bob verified the content of photos/0.jpg (in o2): it is in no offer to bob any more, and
+    // o2, left with nothing, is forgotten. Alice's copy stays; so does another size.
+    record.contentDone(BOB, hash, 1000);
+    record.contentDone(BOB, hash, 5);
+    const again = OutgoingTransfers.load(made.folder);
+    expect(again.forPeer(BOB)).toEqual([{ ...offer(BOB, 'o1'), files: [offer(BOB, 'o1').files[1]] }]);
+    expect(again.forPeer(ALICE)).toEqual([offer(ALICE, 'o3', 1)]);
+  });
+
   it('confirmed never exceeds the size; unknown offers and files are ignored', () => {
     const record = OutgoingTransfers.inMemory();
     record.record(offer(BOB, 'o1', 1));

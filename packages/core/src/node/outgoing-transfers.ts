@@ -185,6 +185,26 @@ export class OutgoingTransfers {
     else this.saveSoon();
   }
 
+  /**
+   * The receiver verified a file of this content (hash and size) in any offer: the same content
+   * in our other unfinished offers to it is not offered again (it has it; a `/send` made anew
+   * after a transfer failed must not leave the old one offered at every chat).
+   */
+  contentDone(peerKey: string, hash: string, size: number): void {
+    let changed = false;
+    for (const offer of this.offers) {
+      if (offer.peerKey !== peerKey) continue;
+      const kept = offer.files.filter((f) => !(f.hash === hash && f.size === size));
+      if (kept.length !== offer.files.length) {
+        offer.files = kept;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    this.offers = this.offers.filter((o) => o.files.length > 0);
+    this.saveNow();
+  }
+
   /** The offer ended (declined, cancelled by either side, every file done): forgotten at once. */
   remove(peerKey: string, offerId: string): void {
     const before = this.offers.length;

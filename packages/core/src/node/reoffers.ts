@@ -83,6 +83,8 @@ export class Reoffers {
     ) {
       const p = path(event.file);
       if (p) this.link.outgoing.fileDone(peerKey, offerId, p);
+      const file = event.type === 'file_sent' ? info.files[event.file] : undefined;
+      if (file) this.link.outgoing.contentDone(peerKey, file.hash, file.size);
     } else if (
       event.type === 'file_declined' ||
       event.type === 'file_cancelled' ||
