@@ -57,11 +57,11 @@ describe('a transfer that failed', () => {
     const diskFull = {
       file: 0,
       reason: 'disk_full',
-      message: "the receiver's disk is full: what arrived is kept there, and it goes on when offered again",
+      message: "the receiver's disk is full: it goes on from what the receiver could keep when offered again",
       resumable: true,
     } as const;
     expect(texts.fileFailedText(failed, diskFull)).toBe(
-      `Transfer 1: "thirty.bin" failed: the receiver's disk is full: what arrived is kept there, and it goes on when offered again.`,
+      `Transfer 1: "thirty.bin" failed: the receiver's disk is full: it goes on from what the receiver could keep when offered again.`,
     );
     const noSpace = { ...diskFull, message: 'no space left on the disk writing thirty.bin' };
     expect(texts.fileFailedText(failed, noSpace)).toBe(

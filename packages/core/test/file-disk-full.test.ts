@@ -89,6 +89,8 @@ describe('a file transfer onto a disk that fills', () => {
     expect(keptText).toBeDefined();
     expect(there.reason).toBe('disk_full');
     expect(there.resumable).toBe(true);
+    // The sender claims nothing of what was kept (the verdict does not say; the receiver's line does).
+    expect(there.message).toMatch(/it goes on from what the receiver could keep when offered again/);
     // Only the hidden partial and its state in the folder: no file in place, nothing else.
     const entries = () => readdirSync(downloads).sort();
     expect(entries().every((name) => name.startsWith('.'))).toBe(true);

@@ -3,7 +3,7 @@
  * `--json` events carry as `reason`) and one line a person understands. Each code has one
  * factory, as `errors.ts` does for the engine's API misuse.
  */
-import { sizeText } from '../size-text.js';
+import { sizesApart, sizeText } from '../size-text.js';
 
 export type FileFailure =
   /** The download folder has less free space than the offer needs. */
@@ -45,8 +45,8 @@ export class FileTransferError extends Error {
 
 /** `4 MB needed, 1 MB free`; in bytes when the rounded sizes would read the same. */
 function roomText(needed: number, available: number): string {
-  const [a, b] = [sizeText(needed), sizeText(available)];
-  return a === b ? `${needed} bytes needed, ${available} bytes free` : `${a} needed, ${b} free`;
+  const [a, b] = sizesApart(needed, available);
+  return `${a} needed, ${b} free`;
 }
 
 const fail = (code: FileFailure, message: string, path?: string) =>
