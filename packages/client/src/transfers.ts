@@ -80,11 +80,6 @@ export class Transfers {
   private readonly table = new Map<TransferId, Transfer>();
   /** Offers being accepted, with when their accept declined them instead (undefined: it has not). */
   private readonly accepting = new Map<TransferId, number | undefined>();
-  /**
-   * Our offers being made (checked, then sent), per chat: an offer of ours the link tells of
-   * while none is, it made again by itself (left unfinished in an earlier chat).
-   */
-  private readonly making = new Map<Conversation, number>();
   private readonly listeners: ((update: TransferUpdate) => void)[] = [];
   private readonly clock: () => number;
 
@@ -113,7 +108,6 @@ export class Transfers {
       return { ok: false, message: 'Nothing to send: name one or more files or folders.' };
     if (conversation.state !== 'open' || conversation.session === undefined)
       return { ok: false, message: 'Files can be sent only in an open chat.' };
-    this.making.set(conversation, (this.making.get(conversation) ?? 0) + 1);
     try {
       const id = await this.port.offer(conversation.session, paths, (bytes, total) =>
         this.emit({ type: 'hashing', conversation, bytes, total }),
@@ -125,10 +119,6 @@ export class Transfers {
       if (error instanceof NetchatError && error.code === 'FILES_UNSUPPORTED')
         return { ok: false, message: noFilesText(conversation) };
       return { ok: false, message: `Nothing was offered: ${(error as Error).message}` };
-    } finally {
-      const left = (this.making.get(conversation) ?? 1) - 1;
-      if (left > 0) this.making.set(conversation, left);
-      else this.making.delete(conversation);
     }
   }
 
@@ -322,7 +312,8 @@ export class Transfers {
       totalSize: e.totalSize,
       bytes: 0,
       offset: 0,
-      resuming: e.direction === 'send' ? !this.making.has(conversation) : e.resuming,
+      // send: an unfinished offer the link made again by itself; receive: one it accepted by itself.
+      resuming: e.resuming,
       relayed: conversation.peer !== undefined && isRelayed(conversation.peer),
       folder: undefined,
       received: [],

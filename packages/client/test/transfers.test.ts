@@ -299,9 +299,9 @@ describe('Transfers', () => {
   it('an offer the link made again by itself (left unfinished before) says so; a /send says "Offered"', async () => {
     const { a, net, mine } = await setUp();
     a.link.files.set('big.bin', data(1000));
-    // As the node link does when a chat opens with our offers to that peer left unfinished: no
-    // offer() of the client's made it. Before, its line was the same as a /send's.
-    await a.link.offer(must(mine.session), ['big.bin']);
+    // As the node link does when a chat opens with our offers to that peer left unfinished (its
+    // file_offer says `resuming`). Before, its line was the same as a /send's.
+    await a.link.offerAgain(must(mine.session), ['big.bin']);
     net.run(() => a.of('offered').length === 1, 5_000);
     const again = must(a.of('offered')[0]).transfer;
     expect(texts.offeredText(again)).toBe(

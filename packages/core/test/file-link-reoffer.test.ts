@@ -52,7 +52,9 @@ describe('FileLink offers an unfinished file again', () => {
       slowDisk,
       cleanups,
     );
+    const firstOffer = next(sending, 'file_offer', (e) => e.direction === 'send');
     await sending.offer(firstSession, [path]);
+    expect((await firstOffer).resuming).toBe(false);
     await next(oldLink, 'file_progress', (e) => e.bytes >= 3 * MiB);
 
     // The same peer again from another port, while the old chat is open and the offer runs.
@@ -63,11 +65,14 @@ describe('FileLink offers an unfinished file again', () => {
 
     // The old chat ends (what it received kept); the new one is offered the file again.
     const offered = next(newLink, 'file_offer');
+    const madeAgain = next(sending, 'file_offer', (e) => e.direction === 'send');
     const received = next(newLink, 'file_received', () => true, 30_000);
     await oldLink.close();
     await oldBob.close(100);
     const offer = await offered;
     expect(offer.resuming).toBe(true);
+    // The sender's own event says it was made again by itself (its first offer's did not).
+    expect((await madeAgain).resuming).toBe(true);
     expect(offer.held[0]).toBeGreaterThan(0);
     const file = await received;
     expect(readFileSync(file.path).equals(data)).toBe(true);

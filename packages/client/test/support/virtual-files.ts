@@ -32,6 +32,8 @@ export class VirtualFileLink implements FilePort {
   private readonly partials = new Map<string, { data: Uint8Array; length: number; name: string }>();
   private readonly listeners: ((e: LinkEvent) => void)[] = [];
   private readonly folders = new Map<TransferId, string>();
+  /** Offers made as the node link makes one again by itself. */
+  private readonly again = new Set<TransferId>();
 
   constructor(
     private readonly net: VirtualNetwork,
@@ -59,6 +61,15 @@ export class VirtualFileLink implements FilePort {
   }
 
   async offer(session: number, paths: readonly string[]): Promise<TransferId> {
+    return this.make(session, paths, false);
+  }
+
+  /** As the node link makes an unfinished offer again by itself when a chat opens (`resuming`). */
+  async offerAgain(session: number, paths: readonly string[]): Promise<TransferId> {
+    return this.make(session, paths, true);
+  }
+
+  private make(session: number, paths: readonly string[], again: boolean): TransferId {
     this.engine.canOffer(session);
     const inputs = paths.map((path) => {
       const data = this.files.get(path);
@@ -66,6 +77,7 @@ export class VirtualFileLink implements FilePort {
       return { path, size: data.length, hash: contentHash(data) };
     });
     const transfer = this.engine.offer(session, inputs, this.net.now);
+    if (again) this.again.add(transfer);
     for (const [index, path] of paths.entries())
       this.sources.set(`${transfer}/${index}`, this.files.get(path) ?? new Uint8Array());
     this.pump();
@@ -124,7 +136,8 @@ export class VirtualFileLink implements FilePort {
 
   private show(e: FileEvent): void {
     let shown = e as LinkEvent;
-    if (e.type === 'file_offer') shown = { ...e, held: e.files.map(() => 0), resuming: false };
+    if (e.type === 'file_offer')
+      shown = { ...e, held: e.files.map(() => 0), resuming: this.again.has(e.transfer) };
     if (e.type === 'file_received') {
       const folder = this.folders.get(e.transfer) ?? '/downloads';
       shown = { ...e, path: `${folder}/${e.path}`, relativePath: e.path };

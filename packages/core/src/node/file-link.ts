@@ -67,7 +67,10 @@ export type AcceptOutcome =
 export type LinkEvent =
   | Exclude<FileEvent, { type: 'file_received' | 'file_offer' }>
   | (FileEventOf<'file_received'> & { readonly relativePath: string })
-  /** receive: `held` per file, what is here already (a resume); `resuming`: accepted by itself. */
+  /**
+   * receive: `held` per file, what is here already (a resume); `resuming`: accepted by itself.
+   * send: `held` all 0; `resuming`: an unfinished offer the link made again by itself.
+   */
   | (FileEventOf<'file_offer'> & { readonly held: readonly number[]; readonly resuming: boolean });
 
 export type FileLinkEvents = { [K in FileEventType]: [Extract<LinkEvent, { type: K }>] } & {
@@ -311,7 +314,12 @@ export class FileLink extends EventEmitter<FileLinkEvents> {
       return;
     }
     let shown: LinkEvent = event as LinkEvent;
-    if (event.type === 'file_offer') shown = { ...event, held: event.files.map(() => 0), resuming: false };
+    if (event.type === 'file_offer') {
+      // send: `resuming` says the link made an unfinished offer again by itself.
+      const info = this.engine.transfer(event.transfer);
+      const resuming = info !== undefined && this.reoffers.madeAgain(info.peerKey, info.offerId);
+      shown = { ...event, held: event.files.map(() => 0), resuming };
+    }
     if (event.type === 'file_received') {
       const folder = this.storage.storeOf(event.transfer)?.folder ?? '';
       shown = { ...event, path: join(folder, ...event.path.split('/')), relativePath: event.path };

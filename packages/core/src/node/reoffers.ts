@@ -37,6 +37,8 @@ export function endsTransfer(event: FileEvent): boolean {
 export class Reoffers {
   /** Offers of ours running now, by `peerKey/offerId`: not made again while they run. */
   private readonly running = new Map<string, TransferId>();
+  /** Of those, the ones made again by themselves (not by the application), by `peerKey/offerId`. */
+  private readonly again = new Set<string>();
   private closed = false;
 
   constructor(private readonly link: ReofferLink) {}
@@ -93,12 +95,18 @@ export class Reoffers {
       this.link.outgoing.remove(peerKey, offerId);
     if (endsTransfer(event)) {
       this.running.delete(`${peerKey}/${offerId}`);
+      this.again.delete(`${peerKey}/${offerId}`);
       // Interrupted with its session: if the peer's next chat opened before this one was found
       // lost (a restarted peer: its old session is probed and lost after the new one opens), the
       // offer is made again there now, as it would have been when that chat opened.
       if (event.type === 'file_failed' && event.reason === 'interrupted')
         queueMicrotask(() => this.offerAgainToKey(peerKey));
     }
+  }
+
+  /** Whether our offer `offerId` to `peerKey` is one made again by itself (a resume), not the application's. */
+  madeAgain(peerKey: string, offerId: string): boolean {
+    return this.again.has(`${peerKey}/${offerId}`);
   }
 
   /** Our unfinished offers to `peerKey` made again on each open chat with it that takes files. */
@@ -122,10 +130,13 @@ export class Reoffers {
         this.running.has(`${offer.peerKey}/${offer.offerId}`)
       )
         return;
+      const key = `${offer.peerKey}/${offer.offerId}`;
+      this.again.add(key); // before the offer: its file_offer is told inside the call
       try {
         const transfer = this.link.offer(session, files, offer.offerId);
-        this.running.set(`${offer.peerKey}/${offer.offerId}`, transfer);
+        this.running.set(key, transfer);
       } catch (error) {
+        this.again.delete(key);
         this.link.warn(`could not offer again ${offer.files.length} files: ${(error as Error).message}`);
       }
     }
