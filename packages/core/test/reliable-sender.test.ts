@@ -273,4 +273,32 @@ describe('ReliableSender against a receiver that says anything', () => {
     s.pathChanged(at + 10_000);
     expect(s.nextDeadline()).toBeUndefined();
   });
+
+  it('resends on a path change once until something is acknowledged: a peer challenging every timeout and acknowledging nothing gets the backed-off timer', () => {
+    const { sender: s, rtt } = sender();
+    for (let id = 1; id <= 3; id++) s.enqueue(id, bytes(1));
+    expect(seqs(s.takeNew(0))).toEqual([0, 1, 2]);
+    let at = s.nextDeadline() as number;
+    s.takeRetransmissions(at);
+    // The first path change: the whole flight at once.
+    at += 10 * rtt.rto;
+    s.pathChanged(at);
+    expect(seqs(s.takeRetransmissions(at))).toEqual([0, 1, 2]);
+    // Asked again before each backed-off timeout, nothing acknowledged meanwhile: the timer
+    // stands, and sends its first fragment only, as for a silent peer.
+    for (let i = 0; i < 3; i++) {
+      const timer = s.nextDeadline() as number;
+      s.pathChanged(timer - rtt.rto / 2);
+      expect(s.nextDeadline()).toBe(timer);
+      expect(seqs(s.takeRetransmissions(timer - rtt.rto / 2))).toEqual([]);
+      expect(seqs(s.takeRetransmissions(timer))).toEqual([0]);
+      at = timer;
+    }
+    // The first line acknowledged: the next path change resends the rest at once.
+    s.onAck(1, 0, 0, at);
+    at += rtt.rto;
+    s.pathChanged(at);
+    expect(s.nextDeadline()).toBe(at);
+    expect(seqs(s.takeRetransmissions(at))).toEqual([1, 2]);
+  });
 });

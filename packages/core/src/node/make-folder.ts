@@ -4,10 +4,13 @@
  * (`NETCHAT_HOME=/proc/x` hung the programs with no output): each folder is made here on its own,
  * from the deepest one that exists, so such a path fails at once with the system's error.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-/** Makes `path` and every missing folder above it (each with `mode`). Throws the system's error. */
+/**
+ * Makes `path` and every missing folder above it (each with `mode`). Throws the system's error,
+ * having made nothing (the folders it made before the failure are removed).
+ */
 export function makeFolder(path: string, mode?: number): void {
   const target = resolve(path);
   const missing: string[] = [];
@@ -19,21 +22,43 @@ export function makeFolder(path: string, mode?: number): void {
   }
   // There already, but not a folder: mkdir's own error (EEXIST), as a recursive mkdir gives.
   if (missing.length === 0 && !statSync(target).isDirectory()) mkdirSync(target);
-  for (const folder of missing.reverse()) {
-    try {
-      mkdirSync(folder, { mode });
-    } catch (error) {
-      // Made meanwhile by another program (two sharing a home) is what was asked for.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw error;
+  const made: string[] = [];
+  try {
+    for (const folder of missing.reverse()) {
+      try {
+        mkdirSync(folder, { mode });
+        made.push(folder);
+      } catch (error) {
+        // Made meanwhile by another program (two sharing a home) is what was asked for.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory())
+          throw error;
+      }
     }
+  } catch (error) {
+    // Failed on the way (a name past the file system's limit below missing folders): the folders
+    // made for it are taken away again, deepest first; one another program filled stays.
+    for (const folder of made.reverse()) {
+      try {
+        rmdirSync(folder);
+      } catch {
+        break;
+      }
+    }
+    throw error;
   }
 }
 
+/**
+ * Whether `path` exists; only ENOENT says it does not. Anything else (ENAMETOOLONG, ELOOP,
+ * ENOTDIR, EACCES) is thrown before a folder is made: a path of 4,000 components failed only at
+ * the 2,040th mkdir, leaving 2,039 folders behind (too deep for Node's own recursive rmSync).
+ */
 function exists(path: string): boolean {
   try {
     statSync(path);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
   }
 }

@@ -238,6 +238,9 @@ export class PartialFile {
       await this.writes.syncAll();
     } finally {
       await this.closeHandle();
+      // Nothing held: nothing to resume from, so nothing is kept (a stranger whose files' data
+      // never came left an empty partial of each, kept 7 days, 176 for 32 offers in 2 s).
+      if (this.writes.durable === 0) await this.removeFiles();
       this.settings.release();
     }
     return this.writes.durable;

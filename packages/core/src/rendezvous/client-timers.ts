@@ -20,6 +20,8 @@ export const CLIENT_TIMER_NAMES = [
   'path',
   /** the earliest silent direct chat due to try the relay (relay-fallback.ts). */
   'fallback',
+  /** someone asked for us with a relay tag lately: look over the relayed chats to claim (relay-claims.ts). */
+  'claim',
   /** while relayed addresses share the relay budget: measure their use again (relay-shares.ts, every 500 ms). */
   'share',
 ] as const;

@@ -91,6 +91,8 @@ export interface RendezvousClientStats {
   relayFallbacks: number;
   /** Relayed chats challenged at their peer's new relayed address, after a new registration. */
   relayRepairs: number;
+  /** Accepted relayed chats whose pair another asked for, asked for by us too (relay-claims.ts). */
+  relayClaims: number;
   /** Our session with the rendezvous probed because an answer was missing. */
   probes: number;
   /** Registered again because the rendezvous said it did not know us. */
@@ -275,6 +277,9 @@ export class RendezvousClient implements EndpointExtension {
         case 'fallback':
           this.chats.fallback.due(now);
           break;
+        case 'claim':
+          this.chats.claimDue(now);
+          break;
         case 'path':
           for (const moved of this.paths.due(now))
             this.updates.push({ type: 'relayed', address: moved.direct, relayed: moved.relayed });
@@ -342,6 +347,8 @@ export class RendezvousClient implements EndpointExtension {
     if (open) this.chats.keep(chatting, address, introduction.relayTag, now);
     // A refind's answer is ours, whatever became of the chat meanwhile; with a peer we chat with,
     // nothing is punched.
+    if (introduction.relayTag !== 0)
+      this.chats.claims.introduced(requester, this.paths.relayedAddress(introduction.relayTag), now);
     if ((requester && this.chats.refinds.settle(introduction.request)) || (open && !requester)) return;
     if (introduction.relayTag !== 0) this.paths.follow(address, introduction.relayTag, requester, now);
     if (requester) {
@@ -378,6 +385,7 @@ export class RendezvousClient implements EndpointExtension {
     this.timers.set('start', this.introductions.nextStart());
     this.timers.set('path', this.paths.next());
     this.timers.set('fallback', this.chats.fallback.next());
+    this.timers.set('claim', this.chats.claims.next());
     this.timers.set('share', this.paths.nextShareSweep(now));
   }
 }

@@ -15,6 +15,7 @@ import type { ChannelView, EndpointHost } from './extension.js';
 import type { Introductions } from './introductions.js';
 import { Refinds } from './refinds.js';
 import { RELAY_HOST } from './relay.js';
+import { RelayClaims } from './relay-claims.js';
 import { RelayFallback } from './relay-fallback.js';
 import type { RelayPaths } from './relay-paths.js';
 
@@ -32,15 +33,28 @@ export class OpenChats {
     refinds: 0,
     /** Path challenges sent on a chat's channel to where an introduction said its peer is now. */
     refindProbes: 0,
+    /** Accepted relayed chats whose pair another asked for, asked for by us too (relay-claims.ts). */
+    relayClaims: 0,
   };
   readonly refinds = new Refinds();
   readonly fallback: RelayFallback;
+  readonly claims: RelayClaims;
 
   constructor(
     private readonly host: EndpointHost,
     private readonly client: OpenChatsClient,
   ) {
     this.fallback = new RelayFallback(host);
+    this.claims = new RelayClaims(host);
+  }
+
+  /** Accepted relayed chats whose relay pair another asked for: we ask for the peer too, so it is ours. */
+  claimDue(now: number): void {
+    this.claims.due(now, (chat) => {
+      if (!this.client.introductions.accepts(chat.remoteKey) || !this.refind(chat, now)) return false;
+      this.counts.relayClaims++;
+      return true;
+    });
   }
 
   /**
@@ -83,11 +97,12 @@ export class OpenChats {
         this.refind(chat, now);
   }
 
-  /** Asks the rendezvous for a chat's peer again, within the refind limits (refinds.ts). */
-  private refind(channel: ChannelView, now: number): void {
-    if (!this.client.registration.isRegistered) return;
-    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return;
+  /** Asks the rendezvous for a chat's peer again, within the refind limits (refinds.ts); whether it did. */
+  private refind(channel: ChannelView, now: number): boolean {
+    if (!this.client.registration.isRegistered) return false;
+    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return false;
     this.counts.refinds++;
     this.refinds.asked(this.client.introduce(fingerprint(channel.remoteKey), now));
+    return true;
   }
 }

@@ -162,6 +162,14 @@ export class RelayPaths {
   /** Follows a peer we were introduced to with a relay tag; `requester`: our own connect may move to the relay. */
   follow(direct: Address, tag: number, requester: boolean, now: number): void {
     const relayed = this.relayedAddress(tag);
+    // The same peer at the same places again (an open chat's peer asked for by either side: a
+    // claim, relay-claims.ts): its direct-path probes go on as planned, not 8 s later again.
+    const known = this.paths.find(
+      (p) =>
+        formatAddress(p.direct) === formatAddress(direct) &&
+        formatAddress(p.relayed) === formatAddress(relayed),
+    );
+    if (known && !requester && now <= known.probeUntil) return;
     this.paths = this.paths.filter((p) => formatAddress(p.direct) !== formatAddress(direct));
     this.paths.push({
       direct,

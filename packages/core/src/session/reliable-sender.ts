@@ -64,6 +64,8 @@ export class ReliableSender {
   private backoff = 0;
   /** When `pathChanged` last resent (ms). */
   private pathChangedAt = Number.NEGATIVE_INFINITY;
+  /** Something was newly acknowledged since `pathChanged` last resent (or it never did). */
+  private progressSincePathChange = true;
   /** Retransmission timeouts in a row with nothing newly acknowledged (a lingering close gives up on many). */
   stalledTimeouts = 0;
   /** The highest sequence number a selective acknowledgement has named: fragments well below it are lost. */
@@ -180,6 +182,7 @@ export class ReliableSender {
     if (this.unacknowledged < before || delivered.length > 0) {
       this.backoff = 0;
       this.stalledTimeouts = 0;
+      this.progressSincePathChange = true;
       this.rtoDeadline = this.unacked < this.unsent ? now + this.timeout() : undefined;
       return true;
     }
@@ -277,6 +280,12 @@ export class ReliableSender {
     // At most once a timeout: a peer's challenges cannot make us resend faster than a timer
     // without backoff would.
     if (now - this.pathChangedAt < this.rtt.rto) return;
+    // And once until the peer acknowledges something: a peer that acknowledges nothing and
+    // challenges us from its own address every timeout had the whole flight again each time,
+    // for as long as it liked (32 MB out for 246 KB in over 60 s: a silent peer's timer, backing
+    // off, sends 0.23 MB). A move that worked is acknowledged, and the next one resends again.
+    if (!this.progressSincePathChange) return;
+    this.progressSincePathChange = false;
     this.pathChangedAt = now;
     this.backoff = 0;
     this.rtoDeadline = now;

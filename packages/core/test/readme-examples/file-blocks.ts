@@ -33,7 +33,7 @@ for (const [i, { path, size }] of check.files.entries()) {
     progress.update(file.received, performance.now());
   }
   const received = await file.finish(); // { path, relativePath, size, hash }: verified, fsynced, in place
-  // or: await file.close() (interrupted: kept for a resume), await file.cancel() (removed)
+  // or: await file.close() (interrupted: kept for a resume, unless it holds nothing), await file.cancel() (removed)
   await source.close();
   console.log(`${received.relativePath}: ${received.size} bytes, ${progress.snapshot(performance.now()).averageRate} B/s`);
 }
