@@ -332,11 +332,21 @@ export class Transfers {
     this.table.set(transfer.id, transfer);
     if (e.direction === 'send') this.emit({ type: 'offered', transfer });
     else if (e.resuming) this.emit({ type: 'resuming', transfer });
-    else {
+    else if (this.overSizeTaken(transfer)) {
+      // Nobody is asked about what this side would refuse anyway: the accept declines it with
+      // the reason (`too_large`, the sizes in words), told as the transfer ends.
+      void this.accept(transfer);
+    } else {
       const auto = this.settings.acceptAll === true;
       this.emit({ type: 'offer', transfer, auto });
       if (auto) void this.accept(transfer);
     }
+  }
+
+  /** Whether a file of the offer is over `maxFileSize`, the most this side takes. */
+  private overSizeTaken(t: Transfer): boolean {
+    const max = this.settings.maxFileSize;
+    return max !== undefined && t.files.some((f) => f.size > max);
   }
 
   /** One file's bytes (where it started, or whole once in place): the transfer's are at least their sum. */

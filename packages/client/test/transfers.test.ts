@@ -260,6 +260,20 @@ describe('Transfers', () => {
     expect(b.link.placed.size).toBe(0);
   });
 
+  it('maxFileSize without acceptAll: a file over it is declined with the sizes, nobody asked', async () => {
+    const { net, a, b, mine } = await setUp({ bob: { maxFileSize: 5000, downloadFolder: '/in' } });
+    a.link.files.set('large.bin', data(6000));
+    const large = await a.transfers.offer(mine, ['large.bin']);
+    const l = large.ok ? large.transfer : must<Transfer>(undefined);
+    expect(net.run(() => l.phase === 'declined', 30_000)).toBe(true);
+    await settle();
+    expect(b.of('offer')).toEqual([]);
+    expect(l.declined).toMatchObject({ reason: 'too_large', by: 'peer' });
+    expect(must(b.transfers.list()[0]).declined?.message).toMatch(
+      /large\.bin is 6 kB, more than the 5 kB taken/,
+    );
+  });
+
   it('acceptAll with maxFileSize: a small file is taken at once, a large one declined as too large', async () => {
     const { net, a, b, mine } = await setUp({
       bob: { acceptAll: true, maxFileSize: 5000, downloadFolder: '/in' },
@@ -271,7 +285,8 @@ describe('Transfers', () => {
     const [s, l] = [small, large].map((r) => (r.ok ? r.transfer : must<Transfer>(undefined)));
     expect(net.run(() => s?.phase === 'done' && l?.phase === 'declined', 30_000)).toBe(true);
     await settle(); // the accept's answer
-    expect(b.of('offer').map((u) => u.auto)).toEqual([true, true]);
+    // The large one was never put as an offer (nobody asked, nothing "Accepting"): declined at once.
+    expect(b.of('offer').map((u) => u.auto)).toEqual([true]);
     expect(l?.declined).toMatchObject({ reason: 'too_large', by: 'peer' });
     expect(must(b.transfers.list()[1]).declined?.message).toMatch(
       /large\.bin is 6 kB, more than the 5 kB taken/,
