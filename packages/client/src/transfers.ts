@@ -330,8 +330,10 @@ export class Transfers {
       fileOffsets: e.files.map(() => 0),
     };
     this.table.set(transfer.id, transfer);
-    if (e.direction === 'send') this.emit({ type: 'offered', transfer });
-    else if (e.resuming) this.emit({ type: 'resuming', transfer });
+    if (e.direction === 'send') {
+      // One that waits for the peer to answer earlier offers has not gone: its `waiting` says so.
+      if (this.port.transfer(e.transfer)?.state !== 'queued') this.emit({ type: 'offered', transfer });
+    } else if (e.resuming) this.emit({ type: 'resuming', transfer });
     else if (this.overSizeTaken(transfer)) {
       // Nobody is asked about what this side would refuse anyway: the accept declines it with
       // the reason (`too_large`, the sizes in words), told as the transfer ends.

@@ -181,6 +181,8 @@ describe('Transfers', () => {
     expect(ninth.phase).toBe('offered');
     expect(ninth.waiting).toEqual({ why: 'earlier_offers', tries: 0, retryInMs: undefined });
     expect(a.of('waiting').map((u) => u.transfer)).toEqual([ninth]);
+    // Not "Offered" for the ninth: it has not gone (its waiting line says so).
+    expect(a.of('offered').map((u) => u.transfer)).toEqual(sent.slice(0, 8));
     expect(texts.waitingText(ninth)).toBe(
       'Transfer 9 ("f8.txt") waits for bob to answer earlier offers: it goes as soon as bob answers one.',
     );

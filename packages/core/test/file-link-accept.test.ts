@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_OUTGOING_OFFERS_PER_PEER } from '../src/index.js';
 import { type Cleanups, linkPair } from './support/link-pair.js';
 import { temporaryFolder } from './support/partial-files.js';
 
@@ -46,12 +47,13 @@ describe('FileLink: unfinished offers past the record', () => {
   it('names the forgotten offer in one warning line', async () => {
     const src = temporaryFolder('forgotten-src');
     cleanups.push(() => src.remove());
-    // The receiver never answers: every offer stays unfinished, and the sender keeps 8 per peer.
+    // The receiver never answers: every offer stays unfinished (8 sent, the rest waiting), and
+    // the sender keeps 64 per peer.
     const { la, chat } = await linkPair(cleanups);
     const warnings: string[] = [];
     la.on('warning', (line) => warnings.push(line));
     const session = await chat();
-    for (let i = 0; i < 9; i++) {
+    for (let i = 0; i < MAX_OUTGOING_OFFERS_PER_PEER + 1; i++) {
       writeFileSync(join(src.folder, `f${i}.txt`), `file ${i}`);
       await la.offer(session, [join(src.folder, `f${i}.txt`)]);
     }

@@ -28,7 +28,12 @@ import {
   writeFileAtomically,
 } from './home-files.js';
 
-export const MAX_OFFERS_PER_PEER = 8;
+/**
+ * As many as can be running to one peer (the offer queue lets 64 wait: OFFER_QUEUE.maxWaiting):
+ * at 8, a ninth /send to a peer that had not answered yet dropped the first's resume record, with
+ * a warning about an offer that was still running.
+ */
+export const MAX_OFFERS_PER_PEER = 64;
 export const MAX_OFFERS = 64;
 export const MAX_FILES = OFFER_LIMITS.maxFiles;
 
