@@ -162,6 +162,11 @@ export function joinParts(owner: PartsOwner): EndpointParts {
     presencePace: presencePace(),
     sendsFeatures: !owner.legacyPeer,
     pathFor: (route) => streams.pathFor(route),
+    // Unanswered sends: as a missed heartbeat, the peer may have moved (Finding a peer again).
+    peerQuiet: (session) => {
+      const hosted = role();
+      if (!hosted?.owns(session)) hosted?.peerSilent(session);
+    },
   };
   const admission = new Admission({
     options: o,

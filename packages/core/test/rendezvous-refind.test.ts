@@ -11,6 +11,7 @@ import { addressToWire, encodeRendezvous } from '../src/index.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
 import { REFIND_EVERY_MS, REFIND_RATE, Refinds } from '../src/rendezvous/refinds.js';
 import { chat, hostOf, RendezvousLab } from './support/rendezvous-lab.js';
+import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
 
 const HEARTBEATS = { heartbeatInterval: 2_000 };
@@ -54,6 +55,52 @@ describe('rendezvous: finding a peer again', () => {
     lab.runFor(20_000);
     expect(eventsOf(a.node, 'lost')).toHaveLength(0);
     expect(eventsOf(b.node, 'lost')).toHaveLength(0);
+  });
+
+  it("with the default 25 s heartbeats, a line sent after a home's NAT maps it anew arrives within 3 s: an unanswered send asks the rendezvous, not only a missed heartbeat", () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent', 'anyone', []);
+    const b = lab.home('endpoint-independent', 'anyone', []);
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const { session, incoming } = chat(lab, a, b);
+    const sessionA = session as number;
+    a.node.endpoint.send(sessionA, 'before', lab.net.now);
+    expect(lab.run(() => texts(b.node).includes('before'))).toBe(true);
+    lab.runFor(5_000);
+    a.nat.flush();
+    const sentAt = lab.net.now;
+    a.node.endpoint.send(sessionA, 'after, from a', lab.net.now);
+    // Before: the first missed heartbeat, 37.5 s of silence, was the only thing that asked.
+    expect(lab.run(() => texts(b.node).includes('after, from a'), 60_000)).toBe(true);
+    expect(lab.net.now - sentAt).toBeLessThan(3_000);
+    expect(eventsOf(a.node, 'heartbeat_missed')).toHaveLength(0);
+    expect(incoming?.session).toBeDefined();
+  });
+
+  it("the same mid-transfer, no line typed: the stream's probe timeouts ask the rendezvous, and the bytes flow again within 5 s", () => {
+    const streams = { streams: true };
+    const lab = new RendezvousLab(streams);
+    const a = lab.home('endpoint-independent', 'anyone', [], streams);
+    const b = lab.home('endpoint-independent', 'anyone', [], streams);
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const { session, incoming } = chat(lab, a, b);
+    const sessionA = session as number;
+    const sessionB = incoming?.session as number;
+    expect(lab.run(() => a.node.endpoint.session(sessionA)?.peerFeatures !== undefined)).toBe(true);
+    const reader = new StreamReader(lab.net, b.node, sessionB);
+    const stream = a.node.endpoint.openStream(sessionA, lab.net.now);
+    new StreamWriter(lab.net, a.node, sessionA, stream, pattern(50_000_000, 1));
+    expect(lab.run(() => reader.bytesRead > 1_000_000, 30_000)).toBe(true);
+    a.nat.flush();
+    const flushedAt = lab.net.now;
+    const before = reader.bytesRead;
+    lab.runFor(500);
+    const stalledAt = reader.bytesRead;
+    expect(lab.run(() => reader.bytesRead > stalledAt + 1_000_000, 60_000)).toBe(true);
+    // Before: nothing moved until the first missed heartbeat, 37.5 s of silence.
+    expect(lab.net.now - flushedAt).toBeLessThan(5_000);
+    expect(before).toBeGreaterThan(0);
+    expect(eventsOf(a.node, 'heartbeat_missed')).toHaveLength(0);
   });
 
   it('a peer really gone is asked for at most once per REFIND_EVERY_MS, and lost as before; the application hears of no introduction', () => {

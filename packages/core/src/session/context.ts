@@ -33,6 +33,11 @@ export interface SessionContext {
   readonly sendsFeatures: boolean;
   /** The path (congestion control, stream packets) of the channel a route is: made when first needed. */
   pathFor(route: Route): Path;
+  /**
+   * A send of ours went unanswered through a silence of EARLY_SILENCE_MS (liveness.ts): the peer
+   * may have moved where only the rendezvous can find it. Once a silence.
+   */
+  peerQuiet?(session: SessionId, now: number): void;
 }
 
 /** A read-only view of a session for applications (status bars, logs). */

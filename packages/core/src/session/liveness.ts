@@ -36,6 +36,12 @@ const LIVENESS_MARGIN = 0.5;
 const PROBES_PER_INTERVAL = 8;
 /** After `probe()`, the peer has this many retransmission timeouts to answer. */
 const PROBE_ANSWER_RTOS = 2;
+/**
+ * A send unanswered after this much silence (ms) is told (`SessionContext.peerQuiet`): a peer
+ * that moved behind a NAT that lets nothing of ours in is then asked for at the rendezvous in
+ * about a second, not at the first missed heartbeat (37.5 s at the default 25 s interval).
+ */
+export const EARLY_SILENCE_MS = 1_000;
 
 export class Liveness {
   /** Agreed at open: the smaller of the intervals the two peers asked for. */
@@ -55,6 +61,8 @@ export class Liveness {
    */
   private peerHeartbeatAt = Number.NEGATIVE_INFINITY;
   private previousPeerHeartbeatAt = Number.NEGATIVE_INFINITY;
+  /** This silence was told as quiet (`onUnanswered`); hearing the peer ends it. */
+  private quietTold = false;
 
   constructor(
     private readonly session: Session,
@@ -76,6 +84,19 @@ export class Liveness {
   heard(now: number): void {
     this.lastHeard = now;
     this.missed = 0;
+    this.quietTold = false;
+  }
+
+  /**
+   * A send of ours timed out unanswered (text's retransmission timeout, or the stream path's
+   * probe timeout): after EARLY_SILENCE_MS of silence the peer may have moved where only the
+   * rendezvous can find it, so that is told, once a silence (the rendezvous's refinds are
+   * bounded besides). A missed heartbeat is still what counts toward losing the peer.
+   */
+  onUnanswered(now: number): void {
+    if (this.quietTold || now - Math.max(this.lastHeard, this.openedAt) < EARLY_SILENCE_MS) return;
+    this.quietTold = true;
+    this.session.ctx.peerQuiet?.(this.session.id, now);
   }
 
   /** A heartbeat of the peer arrived (it is answered at once, in datagram-handlers.ts). */

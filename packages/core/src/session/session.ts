@@ -34,7 +34,9 @@ import { fingerprint, toHex } from '../secure/crypto.js';
 import type { StreamSet } from '../streams/stream-set.js';
 import type { ConnectRequest, Datagram, Decline, DeclineReason } from '../wire/messages.js';
 import type { Route, SessionContext, SessionInfo } from './context.js';
+
 export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
+
 import {
   enterClosing,
   enterDraining,
@@ -51,10 +53,9 @@ import {
   onRequestExpired,
   refreshRequestExpiry,
 } from './connect-close.js';
-import { type Handler, HANDLERS } from './datagram-handlers.js';
+import { HANDLERS, type Handler } from './datagram-handlers.js';
 import { announceFeatures, askFeaturesAgain } from './features.js';
 import { Liveness } from './liveness.js';
-import { sendPresence } from './presence.js';
 import {
   armRetransmit,
   resendLost,
@@ -64,17 +65,16 @@ import {
   sendWithdrawal,
   transmitFragments,
 } from './outgoing.js';
+import { sendPresence } from './presence.js';
 import { ReliableReceiver } from './reliable-receiver.js';
 import { ReliableSender } from './reliable-sender.js';
 import { HeartbeatSampler, RttEstimator } from './rtt-estimator.js';
 import { TIMER_NAMES, type TimerName, Timers } from './timers.js';
 import { type SessionEvent, type SessionState, TRANSITIONS } from './transitions.js';
 
-export type { SessionEvent, SessionState } from './transitions.js';
-
 export type { Route, SessionContext, SessionInfo } from './context.js';
-
 export { PRESENCE_BURST, presencePace } from './presence.js';
+export type { SessionEvent, SessionState } from './transitions.js';
 
 /**
  * The session's record. Its fields are the session's own: only this file and the concept files
@@ -397,6 +397,7 @@ const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void
   retransmit: (s, now) => {
     if (s.state === 'lingering' && lingerStalled(s, now)) return;
     if (s.state === 'open' || s.state === 'lingering') resendLost(s, now);
+    if (s.state === 'open') s.liveness.onUnanswered(now);
   },
   ack: sendAck,
   linger: giveUpLinger,

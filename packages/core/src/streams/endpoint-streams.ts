@@ -230,6 +230,10 @@ export class EndpointStreams {
     for (const path of due) {
       if (path.retired) continue;
       path.onTimeout(now);
+      // A probe timeout: stream packets went unanswered, as text's retransmission timeout.
+      if (path.loss.ptoCount > 0)
+        for (const record of this.host.channelRecord(path.route.id)?.sessions.values() ?? [])
+          if (record.session.state === 'open') record.session.liveness.onUnanswered(now);
       this.settle(path);
     }
   }
