@@ -31,8 +31,11 @@ export function durationText(seconds: number | undefined): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** As the chat names the peer: its nick, else the name we know its key by, else its fingerprint's start. */
 function peerOf(c: Conversation): string {
-  return c.trust ? peerName(c.nick, c.trust.fingerprint) : oneLine(c.nick) || 'the peer';
+  return c.trust
+    ? peerName(c.nick || (c.trust.knownAs ?? ''), c.trust.fingerprint)
+    : oneLine(c.nick) || 'the peer';
 }
 
 /** The offered file's name (one file) or `3 files`, terminal-safe. */

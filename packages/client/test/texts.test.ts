@@ -16,6 +16,26 @@ describe('names', () => {
     ]);
   });
 
+  it("a transfer's lines name a peer with no nick as its fingerprint line does: by the name we know its key by", () => {
+    const trust = assessTrust(print, '', { status: 'known', knownAs: 'bob' });
+    expect(texts.trustNotices(trust).map((n) => n.text)).toEqual([`Fingerprint: ${print} (known as bob)`]);
+    const conversation = { nick: '', trust } as unknown as Conversation;
+    const offer = {
+      id: 3,
+      conversation,
+      files: [{ path: 'a.txt', size: 10 }],
+      totalSize: 10,
+    } as unknown as Transfer;
+    expect(texts.offeredText(offer)).toBe(
+      'Offered "a.txt" (10 bytes) to bob: waiting for an answer (transfer 3).',
+    );
+    const stranger = {
+      nick: '',
+      trust: assessTrust(print, '', { status: 'new' }),
+    } as unknown as Conversation;
+    expect(texts.offeredText({ ...offer, conversation: stranger })).toMatch(/ to YRZP: /);
+  });
+
   it('an IPv6 peer is bracketed once before its lines and prompts', () => {
     expect(texts.peerTag({ host: '::1', port: 8888 })).toBe('[::1]:8888');
     expect(texts.peerTag({ host: '127.0.0.1', port: 8888 })).toBe('[127.0.0.1:8888]');
