@@ -243,10 +243,12 @@ export class ExtensionHost implements EndpointHost {
     return [...views.values()];
   }
 
-  missedHeartbeat(channelId: number): boolean {
-    for (const r of this.endpoint.table.channel(channelId)?.sessions.values() ?? [])
-      if (!this.own.has(r.session.id) && r.session.state === 'open' && r.session.liveness.missed > 0)
-        return true;
+  chatSilent(channelId: number): boolean {
+    for (const r of this.endpoint.table.channel(channelId)?.sessions.values() ?? []) {
+      const { session } = r;
+      if (this.own.has(session.id) || session.state !== 'open') continue;
+      if (session.liveness.missed > 0 || session.liveness.quietTold) return true;
+    }
     return false;
   }
 

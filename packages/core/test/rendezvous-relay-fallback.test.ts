@@ -80,6 +80,19 @@ describe('an open chat falls back to the relay', () => {
     );
   });
 
+  it('the same with the default heartbeats (25 s): a line sent after the move arrives through the relay within 5 s, not at the first missed heartbeat (37.5 s)', () => {
+    const { lab, a, b, sessionA } = chatting('endpoint-independent', {});
+    lab.runFor(5_000);
+    const movedAt = lab.net.now;
+    a.nat.startRandomising();
+    a.node.endpoint.send(sessionA, 'after, from a', lab.net.now);
+    expect(lab.run(() => texts(b.node).includes('after, from a'), 60_000)).toBe(true);
+    expect(lab.net.now - movedAt).toBeLessThan(5_000);
+    // a's channel went onto the relay (b's answer came from there).
+    expect(peerOf(a)?.host).toBe(RELAY_HOST);
+    expect(eventsOf(a.node, 'heartbeat_missed')).toHaveLength(0);
+  });
+
   it("a chat that fell back to the relay goes back to a direct path once one opens again, its peer's address changed meanwhile", () => {
     const { lab, a, b, sessionA } = chatting('endpoint-independent');
     // a's NAT maps her anew while the two homes cannot reach each other directly at all.

@@ -63,10 +63,11 @@ export interface EndpointHost {
   /** The open channels that carry an application's session (not the role's own), each once. */
   chatChannels(): ChannelView[];
   /**
-   * Whether an application's session on the channel has missed a heartbeat interval and heard
-   * nothing since (its peer is silent now, not merely idle).
+   * Whether an application's session on the channel is silent now, not merely idle: it missed a
+   * heartbeat interval, or a send of it went unanswered through a second of silence
+   * (`Liveness.onUnanswered`), and it has heard nothing since.
    */
-  missedHeartbeat(channelId: number): boolean;
+  chatSilent(channelId: number): boolean;
   /**
    * Sends a path challenge on the open channel straight to `address`: if the peer's answer comes
    * back from there, the channel moves there (as roaming does). False if it could not go (the

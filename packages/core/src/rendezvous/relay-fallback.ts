@@ -73,10 +73,7 @@ export class RelayFallback {
     for (const fallback of due) {
       const channel = this.host.openChannel(fallback.channel);
       if (!channel || channel.address.host === RELAY_HOST) continue;
-      if (
-        this.host.lastHeard(fallback.channel) !== fallback.heard ||
-        !this.host.missedHeartbeat(fallback.channel)
-      )
+      if (this.host.lastHeard(fallback.channel) !== fallback.heard || !this.host.chatSilent(fallback.channel))
         continue;
       if (this.host.probeAt(fallback.channel, fallback.relayed, now)) this.stats.relayFallbacks++;
     }

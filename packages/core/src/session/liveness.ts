@@ -62,7 +62,7 @@ export class Liveness {
   private peerHeartbeatAt = Number.NEGATIVE_INFINITY;
   private previousPeerHeartbeatAt = Number.NEGATIVE_INFINITY;
   /** This silence was told as quiet (`onUnanswered`); hearing the peer ends it. */
-  private quietTold = false;
+  quietTold = false;
 
   constructor(
     private readonly session: Session,
