@@ -47,6 +47,28 @@ function setup(settings: Partial<ModelSettings> = {}) {
 
 const bar = (model: TuiModel) => model.tabBar().map(tabText);
 
+/**
+ * The real screen at `columns`×`rows`, its model taking files from a FakeFiles (downloads in
+ * `downloadFolder`), with a chat open with `peer` (alice unless named): tab 1.
+ */
+function chatScreen(
+  columns: number,
+  rows: number,
+  downloadFolder: string | undefined,
+  settings: Partial<ModelSettings> = {},
+  peer: { nick: string; name: string } = { nick: 'alice', name: 'alice' },
+) {
+  const files = new FakeFiles();
+  const screen = build(columns, rows, false, {
+    settings: { files: { port: files, ...(downloadFolder && { downloadFolder }) }, ...settings },
+  });
+  const { model } = screen;
+  files.deliver = (e) => model.files?.transfers.handle(e);
+  model.onEvent({ type: 'request', session: 1, peer: alice, nick: peer.nick, ...identityOf(peer.name) });
+  model.answerDialog(true);
+  return { ...screen, files };
+}
+
 describe('an offer to us', () => {
   it('is shown like a request, then accepted: progress rows, one end line, nothing left waiting', () => {
     const { model, files, lines, advance } = setup();
@@ -280,13 +302,7 @@ describe('cancelling', () => {
 
 describe('an offer while typing (the real screen)', () => {
   it('never takes the keys typed before it could be seen; Alt+Y once seen accepts it', async () => {
-    const files = new FakeFiles();
-    const { model, keys, screenText, wait, view } = build(100, 30, false, {
-      settings: { files: { port: files, downloadFolder: '/home/zoe/Downloads' } },
-    });
-    files.deliver = (e) => model.files?.transfers.handle(e);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-    model.answerDialog(true);
+    const { model, keys, screenText, wait, view, files } = chatScreen(100, 30, '/home/zoe/Downloads');
     const typed = 'hello sunny day';
     for (const [i, ch] of Array.from(typed).entries()) {
       if (i === 6) files.deliver(offerIn(9, 1, [fileInfo('写真 😀.jpg', 1_500_000)]));
@@ -301,13 +317,7 @@ describe('an offer while typing (the real screen)', () => {
   });
 
   it('Alt+Y pressed before the dialog was on screen long enough answers nothing', async () => {
-    const files = new FakeFiles();
-    const { model, keys, screenText, wait, view } = build(40, 10, false, {
-      settings: { files: { port: files, downloadFolder: '/dl' } },
-    });
-    files.deliver = (e) => model.files?.transfers.handle(e);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-    model.answerDialog(true);
+    const { model, keys, screenText, wait, view, files } = chatScreen(40, 10, '/dl');
     await keys('draft');
     files.deliver(offerIn(9, 1, [fileInfo('report.pdf', 2_400_000)]));
     view.render();
@@ -327,19 +337,16 @@ describe('an offer while typing (the real screen)', () => {
 
 describe('an offer of many files at 40×10', () => {
   it('with no room for a name, the dialog says the count once, never "… and 200 more" of none', () => {
-    const files = new FakeFiles();
-    const { model, view, screenText } = build(40, 10, false, {
-      settings: { files: { port: files, downloadFolder: '/home/zoe/Downloads' } },
-    });
-    files.deliver = (e) => model.files?.transfers.handle(e);
-    model.onEvent({
-      type: 'request',
-      session: 1,
-      peer: alice,
-      nick: 'carolinewithaverylongnickname_x',
-      ...identityOf('carol'),
-    });
-    model.answerDialog(true);
+    const { view, screenText, files } = chatScreen(
+      40,
+      10,
+      '/home/zoe/Downloads',
+      {},
+      {
+        nick: 'carolinewithaverylongnickname_x',
+        name: 'carol',
+      },
+    );
     const many = Array.from({ length: 200 }, (_, i) => fileInfo(`folder200/f${i}.txt`, 9, i));
     files.deliver(offerIn(4, 1, many));
     view.render();
@@ -356,16 +363,10 @@ describe('an offer of many files at 40×10', () => {
 
 describe('progress on screen', () => {
   it('rows under the log; figures arriving one by one are drawn at most four times a second, not once each', async () => {
-    const files = new FakeFiles();
     let now = 0;
-    const { model, view, screenText } = build(80, 12, false, {
-      settings: { files: { port: files }, clock: () => new Date(now) },
-    });
+    const { model, view, screenText, files } = chatScreen(80, 12, undefined, { clock: () => new Date(now) });
     // The app's wiring: figures redraw at the view's pace.
     model.settings.onProgress = () => view.scheduleProgressRender();
-    files.deliver = (e) => model.files?.transfers.handle(e);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-    model.answerDialog(true);
     files.deliver(offerIn(3, 1, [fileInfo('data.bin', 1_000_000)]));
     model.answerDialog(true);
     files.deliver({ type: 'file_accepted', transfer: 3, session: 1, direction: 'receive', offset: 0 });
@@ -460,13 +461,7 @@ describe('Tab after /send completes paths', () => {
 
 describe('quitting with a transfer moving', () => {
   it('the quit question says what quitting stops, at 40×10 too, with the question whole below it', async () => {
-    const files = new FakeFiles();
-    const { model, view, screenText, keys, port } = build(40, 10, false, {
-      settings: { files: { port: files, downloadFolder: '/dl' } },
-    });
-    files.deliver = (e) => model.files?.transfers.handle(e);
-    model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
-    model.answerDialog(true);
+    const { model, view, screenText, keys, port, files } = chatScreen(40, 10, '/dl');
     files.deliver(offerIn(3, 1, [fileInfo('big300.bin', 300_000_000)]));
     model.answerDialog(true);
     files.deliver({ type: 'file_accepted', transfer: 3, session: 1, direction: 'receive', offset: 0 });

@@ -247,7 +247,7 @@ export class ExtensionHost implements EndpointHost {
     for (const r of this.endpoint.table.channel(channelId)?.sessions.values() ?? []) {
       const { session } = r;
       if (this.own.has(session.id) || session.state !== 'open') continue;
-      if (session.liveness.missed > 0 || session.liveness.quietTold) return true;
+      if (session.liveness.missed > 0 || session.liveness.quiet) return true;
     }
     return false;
   }

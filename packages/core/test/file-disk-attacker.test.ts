@@ -56,6 +56,30 @@ function folders() {
   return { top: top.folder, dst, outside };
 }
 
+/**
+ * Holds every `want` the independent peer gets (so no file data goes) until `release()` hands
+ * them on: the test acts on the disk meanwhile, or, never released, the peer sends nothing.
+ */
+function holdWants(p: Awaited<ReturnType<typeof filesPair>>['p'], ps: number) {
+  const files = (
+    p.session(ps) as unknown as { streams: { files: { onWant: (o: unknown, r: unknown) => void } } }
+  ).streams.files;
+  const onWant = files.onWant.bind(files);
+  const held: [unknown, unknown][] = [];
+  files.onWant = (o, w) => {
+    held.push([o, w]);
+  };
+  return {
+    get held() {
+      return held.length;
+    },
+    release() {
+      files.onWant = onWant;
+      for (const [o, w] of held.splice(0)) onWant(o, w);
+    },
+  };
+}
+
 describe.skipIf(!linux)('files on a real disk, attacked', () => {
   it('1,000 one-byte files in 100 subfolders, then 8 offers of names colliding after mapping: each lands once inside the folder, descriptors and heap bounded', async () => {
     const { top, dst, outside } = folders();
@@ -111,13 +135,7 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
     const { r, n, p, ps, link } = await filesPair(bed, { downloadFolder: dst });
     link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
     // The stranger takes each `want` and sends nothing.
-    const files = (
-      p.session(ps) as unknown as { streams: { files: { onWant: (o: unknown, r: unknown) => void } } }
-    ).streams.files;
-    let wants = 0;
-    files.onWant = () => {
-      wants++;
-    };
+    const wants = holdWants(p, ps);
     const fdsBefore = fdCount();
     const fds = sampleFds();
     for (let o = 0; o < 32; o++) {
@@ -136,8 +154,8 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
     let seen = -1;
     await r.until(
       () => {
-        if (wants > 0 && wants === seen) return true;
-        seen = wants;
+        if (wants.held > 0 && wants.held === seen) return true;
+        seen = wants.held;
         return false;
       },
       15_000,
@@ -153,10 +171,10 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
     await r.until(() => fdCount() <= fdsBefore, 10_000, 'the descriptors closed');
     await r.until(() => partials() === 0, 5_000, 'the empty partials removed').catch(() => undefined);
     console.log(
-      `[disk attack] 32 offers of 100 files whose data never comes: ${wants} wanted, descriptors ${fdsBefore} before, ${during} at most; partial and state files on disk ${partialsDuring}, after the session ${partials()}`,
+      `[disk attack] 32 offers of 100 files whose data never comes: ${wants.held} wanted, descriptors ${fdsBefore} before, ${during} at most; partial and state files on disk ${partialsDuring}, after the session ${partials()}`,
     );
-    expect(wants).toBeGreaterThan(0);
-    expect(wants).toBeLessThanOrEqual(32 * 4 + 64);
+    expect(wants.held).toBeGreaterThan(0);
+    expect(wants.held).toBeLessThanOrEqual(32 * 4 + 64);
     expect(during - fdsBefore).toBeLessThanOrEqual(32 * 4 + 64 + 8);
     // A partial that holds nothing is not kept for a resume: nothing to resume from (176 empty
     // partials stayed for 7 days before, as many again for each such session).
@@ -171,14 +189,7 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
     const { r, p, ps, link } = await filesPair(bed, { downloadFolder: dst });
     link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
     // The data waits until the test has swapped the folder.
-    const files = (
-      p.session(ps) as unknown as { streams: { files: { onWant: (o: unknown, r: unknown) => void } } }
-    ).streams.files;
-    const onWant = files.onWant.bind(files);
-    const held: [unknown, unknown][] = [];
-    files.onWant = (o, w) => {
-      held.push([o, w]);
-    };
+    const wants = holdWants(p, ps);
     // A folder that exists before the offer (the sender's earlier files went there).
     mkdirSync(join(dst, 'in'));
     // And one planted as a link before the offer.
@@ -187,12 +198,11 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
       { path: 'in/a.bin', content: Buffer.alloc(300_000, 7) },
       { path: 'planted/b.bin', content: Buffer.alloc(300_000, 8) },
     ]);
-    await r.until(() => held.length === 2, 20_000, 'both files wanted');
+    await r.until(() => wants.held === 2, 20_000, 'both files wanted');
     // While the partials wait: in/ is moved away and a link to outside put in its place.
     renameSync(join(dst, 'in'), join(dst, 'in-moved'));
     symlinkSync(outside, join(dst, 'in'));
-    files.onWant = onWant;
-    for (const [o, w] of held.splice(0)) onWant(o, w);
+    wants.release();
     await r.waitFor('P', 'offer_done', (e) => e.offer === offer, 60_000);
     await r.waitFor('L', 'file_done', () => true, 10_000);
     const verdicts = r.of('P', 'file_verdict').map((e) => [e.path, e.result]);
@@ -215,20 +225,12 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
     const { top, dst, outside } = folders();
     const { r, p, ps, link } = await filesPair(bed, { downloadFolder: dst });
     link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
-    const files = (
-      p.session(ps) as unknown as { streams: { files: { onWant: (o: unknown, r: unknown) => void } } }
-    ).streams.files;
-    const onWant = files.onWant.bind(files);
-    const held: [unknown, unknown][] = [];
-    files.onWant = (o, w) => {
-      held.push([o, w]);
-    };
+    const wants = holdWants(p, ps);
     const offer = p.offerFiles(ps, [{ path: 'sub/a.bin', content: Buffer.alloc(300_000, 9) }]);
-    await r.until(() => held.length === 1, 20_000, 'the file wanted');
+    await r.until(() => wants.held === 1, 20_000, 'the file wanted');
     renameSync(dst, join(top, 'downloads-moved'));
     symlinkSync(outside, dst);
-    files.onWant = onWant;
-    for (const [o, w] of held.splice(0)) onWant(o, w);
+    wants.release();
     await r.waitFor('P', 'offer_done', (e) => e.offer === offer, 60_000);
     const verdicts = r.of('P', 'file_verdict').map((e) => [e.path, e.result]);
     console.log(

@@ -7,10 +7,10 @@
  * Virtual time; every figure from the datagrams each node sent.
  */
 import { describe, expect, it } from 'vitest';
-import { addressToWire, encodeRendezvous, RELAY_HOST } from '../src/index.js';
+import { RELAY_HOST } from '../src/index.js';
 import { PROBE_EVERY_MS } from '../src/rendezvous/client-registration.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
-import { chat, hostOf, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { chat, hostileIntroducer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf } from './support/virtual-network.js';
 
 const HEARTBEATS = { heartbeatInterval: 2_000 };
@@ -25,10 +25,7 @@ describe('open chats, attacked', () => {
     const opened = chat(lab, a, b);
     expect(opened.accepted).toBeDefined();
     const before = a.node.endpoint.listSessions()[0]?.peer;
-    const rendezvous = hostOf(lab.rendezvous.endpoint);
-    const session = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === '203.0.113.1');
-    const channel = session && rendezvous.channelOf(session.id);
-    if (!channel) throw new Error('no session with a');
+    const introduce = hostileIntroducer(lab, '203.0.113.1');
     const key = b.node.endpoint.identity.publicKey;
     const rendezvousSentBefore = lab.rendezvous.sent.length;
     const sentBefore = a.node.sent.length;
@@ -37,19 +34,7 @@ describe('open chats, attacked', () => {
     for (let second = 0; second < 10; second++) {
       for (let i = 0; i < 20; i++, n++) {
         const third = { host: `${THIRD_PARTIES}${(n % 20) + 1}`, port: 9000 + Math.floor(n / 20) };
-        rendezvous.sendControl(
-          channel.id,
-          encodeRendezvous({
-            type: 'introduction',
-            request: 0,
-            role: 'introduced',
-            key,
-            ...addressToWire(third),
-            startIn: 0,
-            relayTag: 1 + n,
-          }),
-          lab.net.now,
-        );
+        introduce(key, third, 1 + n);
       }
       lab.runFor(1_000);
     }

@@ -7,10 +7,9 @@
  * channel (PROTOCOL.md, *Roaming*). On virtual time, 2 s heartbeats.
  */
 import { describe, expect, it } from 'vitest';
-import { addressToWire, encodeRendezvous } from '../src/index.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
 import { REFIND_EVERY_MS, REFIND_RATE, Refinds } from '../src/rendezvous/refinds.js';
-import { chat, hostOf, RendezvousLab } from './support/rendezvous-lab.js';
+import { chat, hostileIntroducer, RendezvousLab } from './support/rendezvous-lab.js';
 import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
 
@@ -130,24 +129,9 @@ describe('rendezvous: finding a peer again', () => {
 
   it("a hostile rendezvous naming a chat's peer at many addresses gets path challenges out at the punch rate at most, and never moves the chat", () => {
     const { lab, a, b } = chatting();
-    const rendezvous = hostOf(lab.rendezvous.endpoint);
-    const session = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === '203.0.113.1');
-    const channel = session && rendezvous.channelOf(session.id);
-    if (!channel) throw new Error('no session with a');
+    const introduce = hostileIntroducer(lab, '203.0.113.1');
     const send = (port: number) =>
-      rendezvous.sendControl(
-        channel.id,
-        encodeRendezvous({
-          type: 'introduction',
-          request: 0,
-          role: 'introduced',
-          key: b.node.endpoint.identity.publicKey,
-          ...addressToWire({ host: '192.0.2.9', port }),
-          startIn: 0,
-          relayTag: 0,
-        }),
-        lab.net.now,
-      );
+      introduce(b.node.endpoint.identity.publicKey, { host: '192.0.2.9', port }, 0);
     const start = lab.net.now;
     for (let second = 0; second < 10; second++) {
       for (let i = 0; i < 20; i++) send(9000 + second * 20 + i);

@@ -8,11 +8,11 @@
  * its choosing moves nothing, and gets out at most what its introductions already get.
  */
 import { describe, expect, it } from 'vitest';
-import { addressToWire, type EndpointOptionsInput, encodeRendezvous, RELAY_HOST } from '../src/index.js';
+import { type EndpointOptionsInput, RELAY_HOST } from '../src/index.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
 import { RELAY_PACKET_CODE } from '../src/rendezvous/relay.js';
 import { MAX_FALLBACKS } from '../src/rendezvous/relay-fallback.js';
-import { chat, type Home, hostOf, RendezvousLab } from './support/rendezvous-lab.js';
+import { chat, type Home, hostileIntroducer, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, type Node } from './support/virtual-network.js';
 
 const HEARTBEATS = { heartbeatInterval: 2_000 };
@@ -202,33 +202,13 @@ describe('an open chat falls back to the relay', () => {
 });
 
 describe('relay fallback, attacked: a hostile rendezvous', () => {
-  /** The rendezvous's channel with the home at `publicHost`, to send it what a hostile rendezvous would. */
-  function hostile(lab: RendezvousLab, publicHost: string) {
-    const rendezvous = hostOf(lab.rendezvous.endpoint);
-    const session = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === publicHost);
-    const channel = session && rendezvous.channelOf(session.id);
-    if (!channel) throw new Error(`no session with ${publicHost}`);
-    return (key: Uint8Array, port: number, relayTag: number) =>
-      rendezvous.sendControl(
-        channel.id,
-        encodeRendezvous({
-          type: 'introduction',
-          request: 0,
-          role: 'introduced',
-          key,
-          ...addressToWire({ host: '192.0.2.9', port }),
-          startIn: 0,
-          relayTag,
-        }),
-        lab.net.now,
-      );
-  }
-
   for (const kind of ['endpoint-independent', 'port-randomising'] as const) {
     it(`naming a ${kind === 'endpoint-independent' ? 'direct' : 'relayed'} chat's peer 20 times a second with random relay tags: the chat never moves, and the relay challenges stay within the punch rate`, () => {
       const { lab, a, b, sessionA } = chatting(kind);
       const before = peerOf(a);
-      const send = hostile(lab, '203.0.113.1');
+      const introduce = hostileIntroducer(lab, '203.0.113.1');
+      const send = (key: Uint8Array, port: number, relayTag: number) =>
+        introduce(key, { host: '192.0.2.9', port }, relayTag);
       const key = b.node.endpoint.identity.publicKey;
       const start = lab.net.now;
       const sentBefore = a.node.sent.length;
@@ -269,7 +249,9 @@ describe('relay fallback, attacked: a hostile rendezvous', () => {
       expect(opened.accepted, JSON.stringify(opened.failed)).toBeDefined();
       lab.runFor(300); // within what the rendezvous reads from one host (5 requests a second)
     }
-    const send = hostile(lab, '203.0.113.1');
+    const introduce = hostileIntroducer(lab, '203.0.113.1');
+    const send = (key: Uint8Array, port: number, relayTag: number) =>
+      introduce(key, { host: '192.0.2.9', port }, relayTag);
     // Every peer goes dark (the rendezvous still holds their registrations for a while).
     const dark = new Set(peers.map((p) => p.node.address.host));
     lab.net.filter = (from, to) => !dark.has(from.host) && !dark.has(to.host);

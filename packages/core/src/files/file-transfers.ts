@@ -205,16 +205,23 @@ export class FileTransfers implements TransferContext {
 
   /** An event of the endpoint the streams belong to (others are ignored). */
   handle(event: NetchatEvent, now: number): void {
-    this.run(now, () => this.dispatch(event), true);
+    this.run(now, () => this.dispatchLive(event), true);
+  }
+
+  /**
+   * A stream event told after its session ended (a batch is told after the engine call that made
+   * it): its stream calls throw, and it is dropped; the session's end comes next. The session is
+   * looked at only then (its info is not free, and stream events come with most datagrams).
+   */
+  private dispatchLive(event: NetchatEvent): void {
+    try {
+      this.dispatch(event);
+    } catch (error) {
+      if (!event.type.startsWith('stream') || this.port.session(event.session)?.state === 'open') throw error;
+    }
   }
 
   private dispatch(event: NetchatEvent): void {
-    // A stream event told after its session ended (the program's event loop was behind): the
-    // streams are gone with it, and the session's end is told too (`closed`, `lost`, or the
-    // `stream_cancelled` of reason `session_ended` that a chat we close brings).
-    const ending = event.type === 'stream_cancelled' && event.reason === 'session_ended';
-    if (event.type.startsWith('stream') && !ending && this.port.session(event.session)?.state !== 'open')
-      return;
     switch (event.type) {
       case 'stream_opened': {
         const files = this.sessionFiles(event.session);

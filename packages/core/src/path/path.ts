@@ -81,8 +81,6 @@ export class Path {
     /** Times the sender stopped with data waiting: the window full, the pacer empty (diagnostics). */
     windowStops: 0,
     pacerStops: 0,
-    /** Times the peer moved to another host and the path started over (`newPath`). */
-    newPaths: 0,
   };
   /** The address the path was last set up for (its rate cap, its datagram size): the channel may move. */
   addressSeen: Route['address'] | undefined;
@@ -134,7 +132,6 @@ export class Path {
    * port change alone (a NAT that rebound) keeps everything: the path is the same.
    */
   newPath(rtt: number | undefined): void {
-    this.stats.newPaths++;
     this.rtt.reset();
     if (rtt !== undefined) this.rtt.seed(rtt);
     this.controller = createController(this.rtt, this.controllerChoice);

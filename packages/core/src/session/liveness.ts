@@ -62,7 +62,7 @@ export class Liveness {
   private peerHeartbeatAt = Number.NEGATIVE_INFINITY;
   private previousPeerHeartbeatAt = Number.NEGATIVE_INFINITY;
   /** This silence was told as quiet (`onUnanswered`); hearing the peer ends it. */
-  quietTold = false;
+  private quietTold = false;
 
   constructor(
     private readonly session: Session,
@@ -85,6 +85,11 @@ export class Liveness {
     this.lastHeard = now;
     this.missed = 0;
     this.quietTold = false;
+  }
+
+  /** A send of ours went unanswered through this silence, told (`onUnanswered`): silent, not merely idle. */
+  get quiet(): boolean {
+    return this.quietTold;
   }
 
   /**

@@ -5,11 +5,13 @@
 import {
   type AcceptFrom,
   type Address,
+  addressToWire,
   DEFAULT_RENDEZVOUS_SERVER_OPTIONS,
   type Endpoint,
   type EndpointHost,
   type EndpointOptionsInput,
   type EventOf,
+  encodeRendezvous,
   fingerprint,
   RendezvousClient,
   RendezvousServer,
@@ -191,4 +193,29 @@ export function hostOf(endpoint: Endpoint): EndpointHost {
     return { onControl() {}, onEvent() {}, handleTimeout() {}, nextTimeout: () => undefined };
   });
   return host as EndpointHost;
+}
+
+/**
+ * The rendezvous turned hostile toward the home at `publicHost`: sends it an `introduction` of
+ * its choosing (role `introduced`, start at once) naming `key` at `address` with `relayTag`.
+ */
+export function hostileIntroducer(lab: RendezvousLab, publicHost: string) {
+  const rendezvous = hostOf(lab.rendezvous.endpoint);
+  const session = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === publicHost);
+  const channel = session && rendezvous.channelOf(session.id);
+  if (!channel) throw new Error(`no session with ${publicHost}`);
+  return (key: Uint8Array, address: Address, relayTag: number) =>
+    rendezvous.sendControl(
+      channel.id,
+      encodeRendezvous({
+        type: 'introduction',
+        request: 0,
+        role: 'introduced',
+        key,
+        ...addressToWire(address),
+        startIn: 0,
+        relayTag,
+      }),
+      lab.net.now,
+    );
 }
