@@ -116,6 +116,23 @@ describe('files between two netchat processes', () => {
     await a.waitFor('bob: still here');
   });
 
+  it('the input ending while an offer asks y/n declines it, and the chat is closed once, said once', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'a.txt'), 'hello');
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'a.txt')}`);
+    await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
+    b.endInput();
+    await a.waitFor('bob declined "a.txt".');
+    await a.waitFor('Peer closed the session.');
+    expect(await b.exited).toBe(0);
+    // Declining the question ended its transfer, which asked the flow whether it was done while it
+    // was quitting: the quit ran a second time inside the first ("Closing session" twice).
+    expect(b.stdout.split('Closing session with peer...')).toHaveLength(2);
+    expect(b.stdout).toContain('You declined "a.txt" from alice.');
+  });
+
   it('a ninth /send before bob answered waits, said so and in /transfers, and goes when bob answers one', async () => {
     const src = folder();
     const dl = folder();
