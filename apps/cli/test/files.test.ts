@@ -213,6 +213,40 @@ describe('files between two netchat processes', () => {
 });
 
 describe('files in scripts', () => {
+  it('--json file_progress comes about four times a second, as README says, however many files a folder has', async () => {
+    const src = folder();
+    const dl = folder();
+    mkdirSync(join(src, 'many'));
+    for (let i = 0; i < 300; i++) writeFileSync(join(src, 'many', `n${i}.txt`), `file ${i}`);
+    const [b, portB] = await started('--json', '--yes', '--accept-files', '--download-dir', dl);
+    const began = Date.now();
+    const a = new NetchatProcess([
+      '0',
+      '--json',
+      '--connect',
+      `127.0.0.1:${portB}`,
+      '--send-file',
+      join(src, 'many'),
+    ]);
+    running.push(a);
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitForEvent('file_done', 10_000);
+    const seconds = (Date.now() - began) / 1000;
+    for (const p of [a, b]) {
+      const events = p.events();
+      const progress = events.filter((e) => e.type === 'file_progress');
+      // Every file ended with a progress event of its own: 300 and more in a second or two.
+      expect(progress.length, `${progress.length} in ${seconds} s`).toBeLessThanOrEqual(4 * seconds + 2);
+      expect(progress.length).toBeGreaterThan(0);
+      // The last says where the transfer ended: all of it.
+      const done = events.findIndex((e) => e.type === 'file_done');
+      const last = events.slice(0, done).findLast((e) => e.type === 'file_progress');
+      expect(last?.bytes).toBe(last?.size);
+      expect(events[done]).toMatchObject({ files: 300, verified: 300 });
+    }
+  });
+
   it('--send-file exits 0 when the peer received and verified every file; --json has the events', async () => {
     const src = folder();
     const dl = folder();
