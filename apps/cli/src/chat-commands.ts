@@ -35,7 +35,8 @@ export type ChatCommand =
   | { readonly name: 'unknown'; readonly text: string; readonly detail: string }
   | { readonly name: 'invalid'; readonly message: string };
 
-const COMMAND = /^\/(history|log|me|send|transfers|cancel)(?:\s|$)/;
+/** A command's word, in any case as the TUI reads it (`/SEND` with Caps Lock on is /send). */
+const COMMAND = /^\/(history|log|me|send|transfers|cancel)(?:\s|$)/i;
 
 export const COMMANDS_HINT =
   'Commands: /send PATH..., /transfers, /cancel N, /me ACTION, /history [N], /log [on|off]; "exit" closes the chat. To send a message that starts with "/", type "//".';
@@ -47,7 +48,7 @@ export function readChatLine(text: string): ChatCommand {
   if (trimmed === 'exit') return { name: 'exit' };
   // "//text": a message that starts with "/", one slash taken off.
   if (text.trimStart().startsWith('//')) return { name: 'message', text: text.trimStart().slice(1) };
-  const word = COMMAND.exec(trimmed)?.[1];
+  const word = COMMAND.exec(trimmed)?.[1]?.toLowerCase();
   if (word === undefined && trimmed.startsWith('/')) {
     const typed = /^\/\S*/.exec(trimmed)?.[0] ?? '/';
     return { name: 'unknown', text, detail: `${typed} is not a command` };

@@ -22,7 +22,6 @@
  */
 import {
   ChatClient,
-  Transfers,
   type ClientUpdate,
   type Conversation,
   type PeerPort,
@@ -48,8 +47,8 @@ import {
   unfinishedText,
 } from './unfinished-work.js';
 
-export { EXIT } from './flow-outcome.js';
 export type { FlowConsole, FlowOptions } from './flow-console.js';
+export { EXIT } from './flow-outcome.js';
 
 export class ChatFlow {
   readonly client: ChatClient;
@@ -61,6 +60,8 @@ export class ChatFlow {
   /** The exit code so far, the undelivered lines, and the events of this side. */
   private readonly outcome: FlowOutcome;
   private quitReported = false;
+  /** quit() has begun (the state is 'quitting' once it has closed what it closes). */
+  private quitStarted = false;
   /** --wait: closes the chat once the peer has been quiet long enough after the input ended. */
   private readonly quiet: QuietWait | undefined;
   /** File transfers, when the peer takes files (`options.files`). */
@@ -95,24 +96,13 @@ export class ChatFlow {
             if (this.state.name === 'chatting') this.quit();
           });
     this.client.subscribe((u) => this.onUpdate(u));
-    if (options.files) {
-      const transfers = new Transfers(
-        options.files.port,
-        () => this.client.conversations,
-        options.files.settings,
-      );
-      this.files = new FileFlow(
-        out,
-        transfers,
-        {
-          interactive: options.interactive,
-          script: this.script,
-          sendFiles: options.files.sendFiles ?? [],
-          columns: options.files.columns ?? (() => 80),
-        },
-        (prompt) => this.filesChanged(prompt),
-      );
-    }
+    this.files = FileFlow.forChat(
+      out,
+      options,
+      this.script,
+      () => this.client.conversations,
+      (prompt) => this.filesChanged(prompt),
+    );
     // The peer's nick changes, in the current chat.
     this.client.subscribePresence((u) => this.isCurrent(u.conversation) && this.view.presence(u));
     if (options.storage) watchStorage(options.storage, (w) => this.out.warn(w.text));
@@ -349,6 +339,9 @@ export class ChatFlow {
   /** With input over and every line taken: close what is done, then quit once every message is settled. */
   private finishIfDone(): void {
     const s = this.state;
+    // Inside quit: declining the offers that ask y/n ends their transfers, which asks this; the
+    // quit itself asks it once everything is closed (else it ran again inside itself).
+    if (this.quitStarted && s.name !== 'quitting') return;
     if (s.name === 'quitting') {
       if (this.client.unsettled().length === 0 && !this.quitReported) {
         this.quitReported = true;
@@ -382,7 +375,8 @@ export class ChatFlow {
    * `interrupted`: a signal's quit, which has said what it left unfinished already.
    */
   private quit(interrupted = false): void {
-    if (this.state.name === 'quitting') return;
+    if (this.state.name === 'quitting' || this.quitStarted) return;
+    this.quitStarted = true;
     const chatting = this.state.name === 'chatting';
     // Quitting (Ctrl-D, the end of input) while a transfer asked for has not ended leaves
     // it unfinished (it goes on when offered again): said, and the exit code is 4, not 0.

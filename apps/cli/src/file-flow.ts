@@ -12,11 +12,11 @@ import {
   fileEndNotice,
   hasEnded,
   type Transfer,
-  type Transfers,
+  Transfers,
   type TransferUpdate,
   texts,
 } from '@netchat/client';
-import type { FlowConsole } from './flow-console.js';
+import type { FlowConsole, FlowOptions } from './flow-console.js';
 import { progressStatus } from './progress-status.js';
 import { readAnswer } from './prompt-lines.js';
 
@@ -59,6 +59,29 @@ export class FileFlow {
     private readonly changed: (prompt: boolean) => void,
   ) {
     transfers.subscribe((u) => this.onUpdate(u));
+  }
+
+  /** The file flow of a chat flow with these options, if the peer takes files (`options.files`). */
+  static forChat(
+    out: FlowConsole,
+    options: FlowOptions,
+    script: boolean,
+    conversations: () => readonly Conversation[],
+    changed: (prompt: boolean) => void,
+  ): FileFlow | undefined {
+    const files = options.files;
+    if (!files) return undefined;
+    return new FileFlow(
+      out,
+      new Transfers(files.port, conversations, files.settings),
+      {
+        interactive: options.interactive,
+        script,
+        sendFiles: files.sendFiles ?? [],
+        columns: files.columns ?? (() => 80),
+      },
+      changed,
+    );
   }
 
   /** An offer waits for a y/n: the next line in the chat answers it. */

@@ -20,6 +20,7 @@ import { parseCliArguments, usage } from './arguments.js';
 import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
 import { eventToJson, fileEventToJson, isTransportEvent } from './json-events.js';
+import { JsonProgressGate } from './json-progress.js';
 import { LineConsole } from './line-console.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -80,10 +81,11 @@ async function main(): Promise<void> {
       // The streams under file transfers are the transport's business: their own events say it.
       if (!isTransportEvent(event)) process.stdout.write(`${eventToJson(event, trustOf(event))}\n`);
     });
+    const progress = new JsonProgressGate();
     files.on('event', (event) => {
       const at = peer.session(event.session)?.peer;
       const line = fileEventToJson(event, at !== undefined && isRelayed(at));
-      if (line) process.stdout.write(`${line}\n`);
+      for (const printed of line ? progress.lines(event, line) : []) process.stdout.write(`${printed}\n`);
     });
   } else {
     const reach = addresses.map((host) => `${host} ${port}`).join(', ');

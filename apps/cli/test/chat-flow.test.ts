@@ -702,6 +702,9 @@ describe('ChatFlow', () => {
       runUntilSeen(net, b, '[127.0.0.1:1111] alice: /history');
       await type(a, '/me');
       expect(a.console.lines.at(-1)).toBe('! usage: /me ACTION (e.g. /me waves)');
+      // In any case, as the TUI reads them (Caps Lock on): "/ME" is /me, not "no command".
+      await type(a, '/ME shouts');
+      runUntilSeen(net, b, '[127.0.0.1:1111] * alice shouts');
       // A single "/" and no command: refused with a hint, never sent; "//" sends it.
       await type(a, '/usr/bin is where it is');
       expect(a.console.lines.at(-1)).toMatch(

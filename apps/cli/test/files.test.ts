@@ -116,6 +116,23 @@ describe('files between two netchat processes', () => {
     await a.waitFor('bob: still here');
   });
 
+  it('the input ending while an offer asks y/n declines it, and the chat is closed once, said once', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'a.txt'), 'hello');
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'a.txt')}`);
+    await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
+    b.endInput();
+    await a.waitFor('bob declined "a.txt".');
+    await a.waitFor('Peer closed the session.');
+    expect(await b.exited).toBe(0);
+    // Declining the question ended its transfer, which asked the flow whether it was done while it
+    // was quitting: the quit ran a second time inside the first ("Closing session" twice).
+    expect(b.stdout.split('Closing session with peer...')).toHaveLength(2);
+    expect(b.stdout).toContain('You declined "a.txt" from alice.');
+  });
+
   it('a ninth /send before bob answered waits, said so and in /transfers, and goes when bob answers one', async () => {
     const src = folder();
     const dl = folder();
@@ -196,6 +213,40 @@ describe('files between two netchat processes', () => {
 });
 
 describe('files in scripts', () => {
+  it('--json file_progress comes about four times a second, as README says, however many files a folder has', async () => {
+    const src = folder();
+    const dl = folder();
+    mkdirSync(join(src, 'many'));
+    for (let i = 0; i < 300; i++) writeFileSync(join(src, 'many', `n${i}.txt`), `file ${i}`);
+    const [b, portB] = await started('--json', '--yes', '--accept-files', '--download-dir', dl);
+    const began = Date.now();
+    const a = new NetchatProcess([
+      '0',
+      '--json',
+      '--connect',
+      `127.0.0.1:${portB}`,
+      '--send-file',
+      join(src, 'many'),
+    ]);
+    running.push(a);
+    a.endInput();
+    expect(await a.exited).toBe(0);
+    await b.waitForEvent('file_done', 10_000);
+    const seconds = (Date.now() - began) / 1000;
+    for (const p of [a, b]) {
+      const events = p.events();
+      const progress = events.filter((e) => e.type === 'file_progress');
+      // Every file ended with a progress event of its own: 300 and more in a second or two.
+      expect(progress.length, `${progress.length} in ${seconds} s`).toBeLessThanOrEqual(4 * seconds + 2);
+      expect(progress.length).toBeGreaterThan(0);
+      // The last says where the transfer ended: all of it.
+      const done = events.findIndex((e) => e.type === 'file_done');
+      const last = events.slice(0, done).findLast((e) => e.type === 'file_progress');
+      expect(last?.bytes).toBe(last?.size);
+      expect(events[done]).toMatchObject({ files: 300, verified: 300 });
+    }
+  });
+
   it('--send-file exits 0 when the peer received and verified every file; --json has the events', async () => {
     const src = folder();
     const dl = folder();

@@ -1,6 +1,7 @@
 /** The file events as a script reads them (README, "Files in scripts"). */
 import { describe, expect, it } from 'vitest';
 import { fileEventToJson } from '../src/json-events.js';
+import { JSON_PROGRESS_EVERY_MS, JsonProgressGate } from '../src/json-progress.js';
 
 describe('file_progress in --json', () => {
   it('gives the rate in whole bytes a second and the time left to a tenth of a second', () => {
@@ -110,5 +111,51 @@ describe('an offer that waits in --json', () => {
     expect(JSON.parse(busy ?? '')).toMatchObject({ why: 'peer_busy', tries: 2, retryInMs: 2000 });
     const sent = fileEventToJson({ ...base, type: 'file_offer_sent', offerId: '0123456789abcdef' });
     expect(JSON.parse(sent ?? '')).toEqual({ ...base, type: 'file_offer_sent', offerId: '0123456789abcdef' });
+  });
+});
+
+describe('file_progress in --json, about four a second a transfer', () => {
+  const progress = (transfer: number, bytes: number, size = 100) =>
+    ({
+      type: 'file_progress',
+      transfer,
+      session: 1,
+      direction: 'send',
+      file: 0,
+      bytes,
+      size,
+      rate: 1,
+      eta: undefined,
+    }) as const;
+  const printed = (gate: JsonProgressGate, event: Parameters<JsonProgressGate['lines']>[0]) =>
+    gate.lines(event, JSON.stringify(event)).map((line) => JSON.parse(line));
+
+  it('holds those within 250 ms of the last printed, and prints the newest held just before the end', () => {
+    let now = 0;
+    const gate = new JsonProgressGate(() => now);
+    expect(printed(gate, progress(1, 10))).toHaveLength(1);
+    now = 100;
+    expect(printed(gate, progress(1, 20))).toEqual([]);
+    // Another transfer has a clock of its own.
+    expect(printed(gate, progress(2, 5))).toHaveLength(1);
+    now = 200;
+    expect(printed(gate, progress(1, 30))).toEqual([]);
+    now = JSON_PROGRESS_EVERY_MS;
+    expect(printed(gate, progress(1, 40)).map((e) => e.bytes)).toEqual([40]);
+    now = 300;
+    expect(printed(gate, progress(1, 50))).toEqual([]);
+    const done = { type: 'file_done', transfer: 1, session: 1, direction: 'send', files: 1, verified: 1 } as const;
+    expect(printed(gate, done).map((e) => e.type)).toEqual(['file_progress', 'file_done']);
+    expect(printed(gate, done).map((e) => e.type)).toEqual(['file_done']);
+  });
+
+  it('prints the first that says every byte is here at once, its repeats as any other', () => {
+    let now = 0;
+    const gate = new JsonProgressGate(() => now);
+    printed(gate, progress(1, 10));
+    now = 10;
+    expect(printed(gate, progress(1, 100)).map((e) => e.bytes)).toEqual([100]);
+    now = 20;
+    expect(printed(gate, progress(1, 100))).toEqual([]);
   });
 });

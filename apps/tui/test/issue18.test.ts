@@ -144,6 +144,39 @@ describe('what people saw wrong (issue 18, 13)', () => {
     model.onEvent({ type: 'accepted', session: 100, peer: bob, nick: 'bob', ...identityOf('bob') });
     expect(model.tabBar()[1]?.label).toBe('1 bob');
   });
+
+  it('a /connect NICK to an old address is withdrawn once a chat with that key opens elsewhere', async () => {
+    // bob's program moved to another port: `/connect bob` asks where he was (no answer for 30 s),
+    // `/connect 127.0.0.1 6667` reaches him. Two tabs were called bob, one "connecting" still.
+    const { port, model, type } = setup();
+    port.contactList = [bobContact];
+    type('/connect bob');
+    await new Promise((r) => setTimeout(r, 0));
+    type('/connect 127.0.0.1 6667');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(port.calls).toEqual(['connect 127.0.0.1:6666', 'connect 127.0.0.1:6667']);
+    const moved = { host: '127.0.0.1', port: 6667 };
+    model.onEvent({ type: 'accepted', session: 101, peer: moved, nick: 'bob', ...identityOf('bob') });
+    expect(port.calls.at(-1)).toBe('close 100');
+    expect(model.tabBar().map((t) => t.label)).toEqual(['0 home', '1 bob']);
+    expect(model.currentTab.conversation?.peer).toEqual(moved);
+    expect(model.currentTab.lines.at(-1)?.text).toBe('Already chatting with 127.0.0.1 6667 (bob): this tab.');
+    // A late answer from the old address opens nothing.
+    model.onEvent({ type: 'accepted', session: 100, peer: bob, nick: 'bob', ...identityOf('bob') });
+    expect(model.tabs).toHaveLength(2);
+  });
+
+  it('so is it when that key asks us from its new address and we accept', async () => {
+    const { port, model, type } = setup();
+    port.contactList = [bobContact];
+    type('/connect bob');
+    await new Promise((r) => setTimeout(r, 0));
+    const moved = { host: '127.0.0.1', port: 6667 };
+    model.onEvent({ type: 'request', session: 7, peer: moved, nick: 'bob', ...identityOf('bob') });
+    model.answerDialog(true);
+    expect(port.calls).toEqual(['connect 127.0.0.1:6666', 'accept 7', 'close 100']);
+    expect(model.tabs.map((t) => t.conversation?.peer)).toEqual([undefined, moved]);
+  });
 });
 
 describe('a /connect NICK through a rendezvous (issue 18, 13)', () => {

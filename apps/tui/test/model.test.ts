@@ -226,6 +226,16 @@ describe('tabs and unread', () => {
     expect(texts().at(-1)).toBe('Missed 3 heartbeats. Connection lost. Ending session.');
     expect(model.tabBar()[1]?.ended).toBe(true);
   });
+
+  it('a chat found lost by a check, with no heartbeat missed, says no count of heartbeats', () => {
+    // The peer asked again from a new port (its program started again): the chat is checked at
+    // once and lost within a second, before any heartbeat was missed ("Missed 0 heartbeats.").
+    const { model, texts } = setup();
+    acceptFrom(model, 1);
+    model.onEvent({ type: 'lost', session: 1, peer: alice, missed: 0 });
+    expect(model.currentTab.state).toBe('ended');
+    expect(texts().at(-1)).toBe('Connection lost. Ending session.');
+  });
 });
 
 describe('sending and marks', () => {

@@ -328,6 +328,7 @@ export class ChatClient {
     // Chatting with a key is trusting it from now on (trust on first use), seen here and now.
     this.trustStore.remember(e.publicKey, e.nick, e.fingerprint, { address: e.peer });
     this.emit({ type: 'opened', conversation, how: 'connected', resumes: this.ended.resumed(e.publicKey) });
+    this.dialler.withdrawRequestsTo(conversation);
   }
 
   private openIncoming(request: WaitingRequest, how: 'accepted' | 'auto'): Conversation {
@@ -340,6 +341,7 @@ export class ChatClient {
     conversation.state = 'open';
     this.trustStore.remember(request.publicKey, request.nick, request.fingerprint, { address: request.peer });
     this.emit({ type: 'opened', conversation, how, request, resumes: this.ended.resumed(request.publicKey) });
+    this.dialler.withdrawRequestsTo(conversation);
     return conversation;
   }
 

@@ -70,6 +70,22 @@ export class Dialler {
     });
   }
 
+  /**
+   * A chat with `open`'s key has opened: our requests still on their way to that key by name (a
+   * nick or fingerprint, its last address perhaps stale since its program moved to another port)
+   * would only be a second chat with it. They are withdrawn, ended as duplicates of this one.
+   */
+  withdrawRequestsTo(open: Conversation): void {
+    const fingerprint = open.trust?.fingerprint;
+    if (!this.host.oneChatPerPeer || fingerprint === undefined) return;
+    const second = (c: Conversation) =>
+      c !== open && c.state === 'connecting' && c.expected?.fingerprint === fingerprint;
+    for (const c of this.host.conversations().filter(second)) {
+      if (c.session !== undefined) this.host.port.closeSession(c.session);
+      this.host.end(c, { kind: 'duplicate', existing: open });
+    }
+  }
+
   /** The conversation of ours an `accepted` answers: by its session, else (sent as the peer asked us) by address. */
   answered(e: EventOf<'accepted'>): Conversation | undefined {
     const connecting = this.host.conversations().filter((c) => c.state === 'connecting');

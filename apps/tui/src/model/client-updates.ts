@@ -184,7 +184,9 @@ export class ClientUpdates {
       this.model.home.log.notices([notice]);
       return;
     }
-    const text = why?.kind === 'lost' ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
+    // A chat found lost by a check (its peer asked again from a new port) missed no heartbeat.
+    const text =
+      why?.kind === 'lost' && why.missed > 0 ? `${texts.missedText(why.missed)}. ${notice.text}` : notice.text;
     if (notice.warning) tab.log.warn(text);
     else tab.log.notice(text);
   }
