@@ -6,6 +6,7 @@
  */
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -14,10 +15,17 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { link } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PartialStore, type PartialStoreOptions } from '../src/index.js';
+import { PartialStore, type PartialStoreOptions, PlacedFile } from '../src/index.js';
 import { FolderIdentity } from '../src/node/folder-identity.js';
+import {
+  partialId,
+  partialPaths,
+  placedState,
+  saveStateDurably,
+  stateText,
+} from '../src/node/partial-state.js';
 import { failure, feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
 
 const KiB = 1024;
@@ -94,6 +102,29 @@ describe('PartialStore: the download folder swapped for a link', () => {
     const error = await failure(store.open(keyOf(data), 'b.bin'));
     expect(error.code).toBe('not_a_folder');
     expect(inOutside()).toEqual([]);
+  });
+
+  it("a placed file's record, cancelled after the swap: nothing removed through the link", async () => {
+    const { top, downloads, outside, swapTop } = folders();
+    const data = randomData(700);
+    const key = keyOf(data);
+    // A file placed whole whose sender never heard so: its record says where.
+    writeFileSync(join(downloads, 'a.bin'), data);
+    const { mtimeMs } = lstatSync(join(downloads, 'a.bin'));
+    const paths = partialPaths(downloads, partialId(key));
+    const record = stateText(placedState(key, 'a.bin', 'a.bin', mtimeMs, new Date()));
+    await saveStateDurably(paths.state, paths.temporary, record);
+    const store = new PartialStore(downloads, small);
+    const placed = await store.receive(key, 'a.bin');
+    expect(placed).toBeInstanceOf(PlacedFile);
+    swapTop();
+    // A file of the record's name outside, where the link now leads.
+    const recordName = basename(paths.state);
+    writeFileSync(join(outside, recordName), record);
+    await placed.cancel();
+    expect(readFileSync(join(outside, recordName), 'utf8')).toBe(record);
+    // The record stays in the folder moved away, for the next offer.
+    expect(existsSync(join(top, 'downloads-moved', recordName))).toBe(true);
   });
 
   it("a download folder that is a link by the person's choice stays usable (the folder it leads to is the identity)", async () => {

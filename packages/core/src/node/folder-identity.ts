@@ -15,7 +15,7 @@
  * followed at once by the one call that makes or writes). Without `openat` it cannot be closed;
  * it is kept to that one call by checking right before each. The checks run per file (before its
  * partial is made, before its folders are made and again right before its name is taken), per
- * state save (every 16 MiB written, and at the end) and before a partial is removed: never per
+ * state save (every 16 MiB written, and at the end) and before a partial or a record is removed: never per
  * write.
  */
 import type { BigIntStats } from 'node:fs';
@@ -61,6 +61,16 @@ export class FolderIdentity {
       if (!there.isDirectory()) throw fileErrors.notAFolder(current);
     }
   }
+}
+
+/** Whether `identity`'s folder is still the one first seen (true without one): removals ask this. */
+export function stillSameFolder(identity: FolderIdentity | undefined): Promise<boolean> {
+  return identity
+    ? identity.check().then(
+        () => true,
+        () => false,
+      )
+    : Promise.resolve(true);
 }
 
 function replaced(folder: string) {

@@ -18,7 +18,7 @@ import { errors } from '../errors.js';
 import type { ContentHasher } from '../files/content-hash.js';
 import type { FileTransferError } from '../files/file-errors.js';
 import { fileErrors } from '../files/file-errors.js';
-import type { FolderIdentity } from './folder-identity.js';
+import { type FolderIdentity, stillSameFolder } from './folder-identity.js';
 import type { PartialKey, PartialPaths } from './partial-state.js';
 import { heldState, placedState, stateText } from './partial-state.js';
 import { PartialWrites } from './partial-writes.js';
@@ -302,14 +302,8 @@ export class PartialFile {
   }
 
   private async removeFiles(): Promise<void> {
-    // The download folder replaced by a link: nothing is removed through it either.
-    if (
-      await this.settings.identity?.check().then(
-        () => false,
-        () => true,
-      )
-    )
-      return;
+    // The download folder replaced by a link: nothing is removed through it.
+    if (!(await stillSameFolder(this.settings.identity))) return;
     const { data, state, temporary } = this.settings.paths;
     await Promise.all([data, state, temporary].map((path) => rm(path, { force: true }).catch(() => {})));
   }

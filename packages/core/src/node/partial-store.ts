@@ -207,6 +207,7 @@ export class PartialStore {
             folder: this.folder,
             paths,
             saveState: this.io.saveState,
+            identity: this.identity,
             release: () => this.receiving.delete(id),
           },
         );
