@@ -11,12 +11,12 @@
  * person's choice (`~/Downloads` → `/data/dl`) stays usable, and what matters is that the path
  * still names the same folder. Below it, nothing is followed.
  *
- * A window remains between a check and the call it guards (a few microseconds: the check is
- * followed at once by the one call that makes or writes). Without `openat` it cannot be closed;
- * it is kept to that one call by checking right before each. The checks run per file (before its
+ * A window remains between a check and the call it guards (tens of microseconds: the check's
+ * last call and the guarded one follow each other). Without `openat` it cannot be closed; it is
+ * kept to that one call by checking right before each. The checks run per file (before its
  * partial is made, before its folders are made and again right before its name is taken), per
- * state save (every 16 MiB written, and at the end) and before a partial or a record is removed: never per
- * write.
+ * state save (every 16 MiB written, and at the end) and before a partial or a record is removed:
+ * never per write. A check costs 30 to 60 µs of CPU (bench/files-receive-path.ts).
  */
 import type { BigIntStats } from 'node:fs';
 import { lstat, stat } from 'node:fs/promises';
