@@ -7,11 +7,13 @@
  * two turns of the event loop; `stream_readable` when a read had taken all there was, as
  * NetchatPeer says it), then verify, fsync and place it. It prints
  * CPU (user + system) per byte, the wall time, the writes the storage was asked for and the
- * bytes read straight into the partial's buffer; with `--trace-gc` on node, the collections.
+ * bytes read straight into the partial's buffer, and how often the download folder's identity was
+ * checked (node/folder-identity.ts) and what one check costs; with `--trace-gc` on node, the
+ * collections.
  *
  *   node --import tsx bench/files-receive-path.ts [--size=MiB] [--datagram=bytes] [--batch=N] [--runs=N] [--buffer=KiB]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sodium from 'sodium-native';
@@ -163,10 +165,8 @@ async function receiveOnce(folder: string) {
   };
   event({ type: 'stream_opened', stream: CONTROL });
   const transfer = engine.list()[0]?.id ?? -1;
-  storage.setStore(
-    transfer,
-    new PartialStore(folder, bufferKiB > 0 ? { bufferBytes: bufferKiB * 1024 } : {}),
-  );
+  const store = new PartialStore(folder, bufferKiB > 0 ? { bufferBytes: bufferKiB * 1024 } : {});
+  storage.setStore(transfer, store);
   const cpu = process.cpuUsage();
   const started = performance.now();
   engine.accept(transfer, now, [0]);
@@ -207,7 +207,9 @@ async function receiveOnce(folder: string) {
     userNsPerByte: (used.user * 1000) / size,
     writes,
     lent: storage.stats.bytesWrittenLent ?? 0,
+    folderChecks: store.identity.checks,
     path: received ?? '',
+    store,
   };
 }
 
@@ -232,7 +234,7 @@ try {
     if (run === 0) continue;
     results.push(result);
     console.log(
-      `  run ${run}: CPU ${round(result.cpuNsPerByte)} ns a byte (user ${round(result.userNsPerByte)}), ${round(size / 1e6 / result.seconds, 1)} MB/s, ${result.writes} writes asked, ${round(result.lent / size, 3)} of the bytes read straight into the partial's buffer`,
+      `  run ${run}: CPU ${round(result.cpuNsPerByte)} ns a byte (user ${round(result.userNsPerByte)}), ${round(size / 1e6 / result.seconds, 1)} MB/s, ${result.writes} writes asked, ${round(result.lent / size, 3)} of the bytes read straight into the partial's buffer, ${result.folderChecks} checks of the download folder`,
     );
   }
   const cpu = results.map((r) => r.cpuNsPerByte).sort((a, b) => a - b);
@@ -240,6 +242,32 @@ try {
   console.log(
     `@@bench ${JSON.stringify({ name: 'files-receive-path', size, datagram, cpuNsPerByte: cpu.map((c) => round(c)) })}`,
   );
+  // A check of the folder timed alone, warmed up: the top only (a stat: before a partial is made
+  // and at each state save), and with two folders below (a stat and two lstats: at the placing).
+  const store = results[0]?.store;
+  if (store) {
+    mkdirSync(join(folder, 'a', 'b'), { recursive: true });
+    const timeChecks = async (below: string[]) => {
+      for (let i = 0; i < 500; i++) await store.identity.check(below);
+      const checks = 4000;
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = performance.now();
+      for (let i = 0; i < checks; i++) await store.identity.check(below);
+      const used = process.cpuUsage(cpuBefore);
+      return {
+        cpuUs: (used.user + used.system) / checks,
+        wallUs: ((performance.now() - wallBefore) * 1000) / checks,
+      };
+    };
+    const top = await timeChecks([]);
+    const deep = await timeChecks(['a', 'b']);
+    const checks = results[0]?.folderChecks ?? 0;
+    // At most: every check of the file priced as the dearer kind.
+    const share = (checks * deep.cpuUs * 1000) / (size * (cpu[0] ?? 1));
+    console.log(
+      `  a folder check: ${round(top.cpuUs, 1)} µs CPU (${round(top.wallUs, 1)} µs wall) the top alone, ${round(deep.cpuUs, 1)} µs (${round(deep.wallUs, 1)} µs) with two folders below; ${checks} a file of ${size / MiB} MiB (per file and per 16 MiB state save, never per write): at most ${round(share * 100, 3)} % of its CPU`,
+    );
+  }
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }

@@ -8,7 +8,7 @@
  *   8 offers of names that collide after mapping;
  * - 40 offers of 100 one-byte files whose data never comes (every `want` taken, nothing sent);
  * - a subfolder that becomes a symlink to a folder outside while its file is being received,
- *   and one planted before the offer; and the download folder itself replaced by a link (it.fails).
+ *   and one planted before the offer; and the download folder itself replaced by a link.
  * Waits are for conditions, bounded; peers, links and folders are removed at the end.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync } from 'node:fs';
@@ -214,14 +214,12 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
     expect(tree(top).filter((x) => !x.startsWith('downloads'))).toEqual(['outside']);
   }, 60_000);
 
-  // A weakness kept as it.fails for node/place-file.ts and node/partial-* (H3's): the download
-  // folder is named by its path at each step, so one moved away and replaced by a link (by
-  // whoever may write its parent: not a stranger on the network) while a file waits has the
-  // file's folder (`sub`) and its state file made through the link, outside (the file itself then
-  // fails, write_failed, its data left in the moved folder). The folder's identity (device and
-  // inode) taken when the FileLink opens it, and checked before a folder or state is made,
-  // would refuse it.
-  it.fails('the download folder itself moved away and made a link to a folder outside while a file waits for its data: nothing made outside', async () => {
+  // The download folder moved away and replaced by a link (by whoever may write its parent: not a
+  // stranger on the network) while a file waits: named by its path at each step, the file's
+  // folder (`sub`) and its state file were made through the link, outside. The folder's identity
+  // (device and inode), taken when the store first used it and checked before anything is made
+  // (node/folder-identity.ts), refuses it: not_a_folder, nothing outside.
+  it('the download folder itself moved away and made a link to a folder outside while a file waits for its data: nothing made outside', async () => {
     const { top, dst, outside } = folders();
     const { r, p, ps, link } = await filesPair(bed, { downloadFolder: dst });
     link.on('file_offer', (e) => e.direction === 'receive' && void link.accept(e.transfer));
@@ -237,5 +235,6 @@ describe.skipIf(!linux)('files on a real disk, attacked', () => {
       `[disk attack] the download folder made a link to outside: verdicts ${JSON.stringify(verdicts)}; outside: ${JSON.stringify(tree(outside))}; moved: ${JSON.stringify(tree(join(top, 'downloads-moved')))}`,
     );
     expect(tree(outside)).toEqual([]);
+    expect(verdicts).toEqual([['sub/a.bin', 'not_a_folder']]);
   }, 60_000);
 });

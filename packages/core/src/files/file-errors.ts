@@ -18,7 +18,11 @@ export type FileFailure =
   | 'source_changed'
   /** A path names something that is not a regular file (a folder, a device, a socket). */
   | 'not_a_file'
-  /** A folder on the way to a received file is a file or a symbolic link (never followed). */
+  /**
+   * A folder on the way to a received file is a file or a symbolic link (never followed), or the
+   * download folder itself is no longer the folder it was when opened (moved away, or a link put
+   * in its place).
+   */
   | 'not_a_folder'
   /** A folder offered has more files, or deeper folders, than an offer may carry. */
   | 'too_many_files'
@@ -76,8 +80,12 @@ export const fileErrors = {
     fail('source_changed', `${path} changed while it was being sent (${what})`, path),
   notAFile: (path: string, what: string) =>
     fail('not_a_file', `${path} is ${what}, not a regular file`, path),
-  notAFolder: (path: string) =>
-    fail('not_a_folder', `${path} is not a folder (a file or a symbolic link is in the way)`, path),
+  notAFolder: (path: string, why?: string) =>
+    fail(
+      'not_a_folder',
+      why ? `${path}: ${why}` : `${path} is not a folder (a file or a symbolic link is in the way)`,
+      path,
+    ),
   tooManyFiles: (path: string, why: string) => fail('too_many_files', `${path}: ${why}`, path),
   readFailed: (path: string, reason: string) => fail('read_failed', `cannot read ${path}: ${reason}`, path),
   writeFailed: (path: string, reason: string) =>

@@ -12,27 +12,16 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { errors } from '../errors.js';
 import type { NetchatEvent, SessionId } from '../events.js';
-import {
-  breakControl,
-  checkFilesPeer,
-  classify,
-  flushControl,
-  newSessionFiles,
-  readControl,
-  type SessionFiles,
-} from './control-streams.js';
+import { checkFilesPeer, flushControl } from './control-streams.js';
 import type { FileEvent, TransferId, TransferInfo } from './file-events.js';
 import { OfferQueue } from './offer-queue.js';
-import { actOnRecord } from './peer-records.js';
-import { onDataStream, onReceiveEnd, onReceiveStopped, pumpReceive } from './receive-pipe.js';
 import { checkStalls, nextStallCheck, storageAnswered, storageAsked } from './receive-stalls.js';
 import { acceptOffer, cancelReceive, declineOffer } from './receiving.js';
-import { RecordReader } from './record-reader.js';
-import { type FileRecord, OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
-import { onSendComplete, onSendStopped, pumpSend, startSending } from './send-pipe.js';
+import { OFFER_ID_BYTES, type OfferDeclineReason, offerBytes } from './records.js';
 import { checkOfferInput, makeOffer, type OfferInput } from './sending.js';
 import { onStorageAnswer } from './storage-answers.js';
 import type { StorageOutcome, StorageRequest } from './storage-requests.js';
+import { StreamEvents } from './stream-events.js';
 import type { StreamPort } from './stream-port.js';
 import type {
   ControlItem,
@@ -42,7 +31,7 @@ import type {
   ResolvedFileOptions,
   TransferContext,
 } from './transfer-context.js';
-import { cancelled, failed, interrupted } from './transfer-ending.js';
+import { cancelled, interrupted } from './transfer-ending.js';
 import { TRANSFER_LIMITS } from './transfer-limits.js';
 import { isFinal, type Transfer, TransferTable, transferInfo } from './transfer-table.js';
 
@@ -61,7 +50,8 @@ export class FileTransfers implements TransferContext {
   };
   readonly queue = new OfferQueue();
   now = 0;
-  private readonly sessions = new Map<SessionId, SessionFiles>();
+  /** The streams' events, and each session's control streams. */
+  private readonly streamEvents = new StreamEvents(this);
   private readonly events: FileEvent[] = [];
   private readonly requests: StorageRequest[] = [];
   /** Requests answered later, by id: what they were. */
@@ -205,131 +195,7 @@ export class FileTransfers implements TransferContext {
 
   /** An event of the endpoint the streams belong to (others are ignored). */
   handle(event: NetchatEvent, now: number): void {
-    this.run(now, () => this.dispatchLive(event), true);
-  }
-
-  /**
-   * A stream event told after its session ended (a batch is told after the engine call that made
-   * it): its stream calls throw, and it is dropped; the session's end comes next. The session is
-   * looked at only then (its info is not free, and stream events come with most datagrams).
-   */
-  private dispatchLive(event: NetchatEvent): void {
-    try {
-      this.dispatch(event);
-    } catch (error) {
-      if (!event.type.startsWith('stream') || this.port.session(event.session)?.state === 'open') throw error;
-    }
-  }
-
-  private dispatch(event: NetchatEvent): void {
-    switch (event.type) {
-      case 'stream_opened': {
-        const files = this.sessionFiles(event.session);
-        files.unknown.set(event.stream, new RecordReader());
-        this.onReadable(files, event.stream);
-        break;
-      }
-      case 'stream_readable':
-        this.onReadable(this.sessionFiles(event.session), event.stream);
-        break;
-      case 'stream_writable': {
-        const files = this.sessions.get(event.session);
-        const data = this.table.fileOfStream(event.session, event.stream);
-        if (files && event.stream === files.ours) flushControl(this, files);
-        else if (data) pumpSend(this, data.transfer, data.file);
-        break;
-      }
-      case 'stream_finished': {
-        const data = this.table.fileOfStream(event.session, event.stream);
-        if (data && event.direction === 'send') onSendComplete(this, data.transfer, data.file);
-        else if (data) onReceiveEnd(this, data.transfer, data.file);
-        break;
-      }
-      case 'stream_cancelled':
-        this.onStreamCancelled(event);
-        break;
-      case 'streams_available': {
-        const files = this.sessions.get(event.session);
-        if (files?.blocked) flushControl(this, files);
-        for (const t of this.table.forSession(event.session))
-          if (t.direction === 'send') startSending(this, t);
-        break;
-      }
-      case 'closed':
-      case 'lost':
-        this.sessionEnded(
-          event.session,
-          event.type === 'lost' ? 'the peer was lost' : 'the peer closed the chat',
-        );
-        break;
-      default:
-        break;
-    }
-  }
-
-  private onReadable(files: SessionFiles, stream: number): void {
-    if (stream === files.theirs) {
-      readControl(
-        this,
-        files,
-        (r) => this.onRecord(files, r),
-        (why) => this.controlBroken(files, why),
-      );
-      return;
-    }
-    if (files.unknown.has(stream)) {
-      const kind = classify(this, files, stream);
-      if (kind.kind === 'data') onDataStream(this, files, stream, kind.first);
-      if (kind.kind !== 'control') return;
-      this.onRecord(files, kind.first);
-      if (files.broken) breakControl(this, files, (why) => this.controlBroken(files, why));
-      else this.onReadable(files, stream);
-      return;
-    }
-    const data = this.table.fileOfStream(files.session, stream);
-    if (data?.transfer.direction === 'receive') pumpReceive(this, data.transfer, data.file);
-  }
-
-  private onStreamCancelled(event: Extract<NetchatEvent, { type: 'stream_cancelled' }>): void {
-    if (event.reason === 'session_ended') {
-      this.sessionEnded(event.session, 'the chat ended');
-      return;
-    }
-    const files = this.sessions.get(event.session);
-    if (!files) return;
-    files.unknown.delete(event.stream);
-    if (event.stream === files.theirs || event.stream === files.ours) {
-      if (event.by === 'peer') this.controlBroken(files, 'the peer stopped a control stream');
-      return;
-    }
-    const data = this.table.fileOfStream(event.session, event.stream);
-    if (!data || event.by !== 'peer') return;
-    if (event.direction === 'send') onSendStopped(this, data.transfer, data.file);
-    else onReceiveStopped(this, data.transfer, data.file);
-  }
-
-  /** A record of the peer's control stream. */
-  private onRecord(files: SessionFiles, record: FileRecord): void {
-    const problem = actOnRecord(this, files, record);
-    if (problem) {
-      files.broken = true;
-      files.brokenWhy = problem;
-      this.stats.protocolErrors++;
-    }
-  }
-
-  /** The peer's control stream broke the protocol: the session's transfers fail; what arrived is kept. */
-  private controlBroken(files: SessionFiles, why: string): void {
-    files.broken = true;
-    files.collecting = undefined;
-    for (const t of this.table.forSession(files.session)) failed(this, t, why);
-  }
-
-  /** The session ended: every transfer of it is interrupted (resumed when a chat with the peer opens again). */
-  private sessionEnded(session: SessionId, why: string): void {
-    if (!this.sessions.has(session) && this.table.forSession(session).every((t) => isFinal(t.state))) return;
-    this.sessions.delete(session);
-    for (const t of this.table.forSession(session)) interrupted(this, t, why);
+    this.run(now, () => this.streamEvents.handle(event), true);
   }
 
   // ---- TransferContext --------------------------------------------------------------------------
@@ -354,21 +220,12 @@ export class FileTransfers implements TransferContext {
   }
 
   send(session: SessionId, item: ControlItem): void {
-    const files = this.sessionFiles(session);
+    const files = this.streamEvents.sessionFiles(session);
     files.out.push(item);
     flushControl(this, files);
   }
 
   // ---- internals --------------------------------------------------------------------------------
-
-  private sessionFiles(session: SessionId): SessionFiles {
-    let files = this.sessions.get(session);
-    if (!files) {
-      files = newSessionFiles(session);
-      this.sessions.set(session, files);
-    }
-    return files;
-  }
 
   private incoming(id: TransferId, state: 'offered', action: string): Transfer {
     const t = this.table.get(id);

@@ -48,8 +48,9 @@ export function declineOffer(ctx: TransferContext, transfer: Transfer, reason: O
  * Opens (and then asks for) the next files: of `transfer` first, then of the other receives (a
  * file that settled here may leave room for theirs). A receive asks for up to `wantAhead` files
  * (16) not settled at once: its `ownFilesAsked` (4) always, the rest while all receives together
- * have fewer than `sharedFilesAsked` (64) asked (TRANSFER_LIMITS): many small files overlap their
- * opens, fsyncs and verdicts, and the partial files open stay bounded however many offers run.
+ * have fewer than `sharedFilesAsked` (64) asked and its peer's fewer than `peerFilesAsked` (32)
+ * (TRANSFER_LIMITS): many small files overlap their opens, fsyncs and verdicts, the partial files
+ * open stay bounded however many offers run, and one peer's receives never hold the whole pool.
  */
 export function openMore(ctx: TransferContext, transfer: Transfer): void {
   const census = askedCensus(ctx);
@@ -61,13 +62,15 @@ interface AskedCensus {
   readonly receives: Transfer[];
   /** Files asked for and not settled, in all receives. */
   total: number;
+  /** Files asked for and not settled, by the peer's key. */
+  readonly byPeer: Map<string, number>;
   /** The contents (sender key, hash, size) whose partial file is open or being opened. */
   readonly open: Set<string>;
 }
 
 /** What the accepted receives have asked for (each receive's `asked`, the settled ones dropped). */
 function askedCensus(ctx: TransferContext): AskedCensus {
-  const census: AskedCensus = { receives: [], total: 0, open: new Set() };
+  const census: AskedCensus = { receives: [], total: 0, byPeer: new Map(), open: new Set() };
   for (const t of ctx.table.all()) {
     if (t.direction !== 'receive' || t.state !== 'accepted') continue;
     census.receives.push(t);
@@ -78,6 +81,7 @@ function askedCensus(ctx: TransferContext): AskedCensus {
         continue;
       }
       census.total++;
+      census.byPeer.set(t.peerKey, (census.byPeer.get(t.peerKey) ?? 0) + 1);
       if (f.state === 'opening' || f.partialOpen) census.open.add(contentKey(t, f));
     }
   }
@@ -92,13 +96,19 @@ function askFor(ctx: TransferContext, transfer: Transfer, census: AskedCensus): 
   for (let i = transfer.askFrom; i < files.length; i++) {
     const busy = transfer.asked.size;
     if (busy >= wantAhead) return;
-    if (busy >= limits.ownFilesAsked && census.total >= limits.sharedFilesAsked) return;
+    if (
+      busy >= limits.ownFilesAsked &&
+      (census.total >= limits.sharedFilesAsked ||
+        (census.byPeer.get(transfer.peerKey) ?? 0) >= limits.peerFilesAsked)
+    )
+      return;
     const file = files[i] as TransferFile;
     // Two files with one content (two empty files, a copy) go one after the other.
     if (file.state !== 'waiting' || census.open.has(contentKey(transfer, file))) continue;
     advanceFile(file, 'open');
     transfer.asked.add(i);
     census.total++;
+    census.byPeer.set(transfer.peerKey, (census.byPeer.get(transfer.peerKey) ?? 0) + 1);
     census.open.add(contentKey(transfer, file));
     ctx.request({
       kind: 'open',

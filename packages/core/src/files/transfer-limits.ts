@@ -22,11 +22,19 @@ export const TRANSFER_LIMITS = {
   /**
    * Files asked for and not settled yet (each with its partial file open until it is verified),
    * in all receives together: each receive may always have `ownFilesAsked` (4), and up to its
-   * `wantAhead` (16) while all together have fewer than `sharedFilesAsked` (64). So at most
-   * 32 × 4 + 64 = 192 partial files are open at once, whatever peers offer (receiving.ts).
+   * `wantAhead` (16) while all together have fewer than `sharedFilesAsked` (64), and those of
+   * its peer fewer than `peerFilesAsked` (32). So at most 32 × 4 + 64 = 192 partial files are
+   * open at once, whatever peers offer (receiving.ts).
    */
   ownFilesAsked: 4,
   sharedFilesAsked: 64,
+  /**
+   * Files asked for and not settled by the receives of one peer (its key) together, past which
+   * each of them asks only its own `ownFilesAsked`: half of `sharedFilesAsked`, so one peer never
+   * takes the whole pool and every other peer's receive can still go past its own 4. One or two
+   * receives of a peer at once never reach it (16 each).
+   */
+  peerFilesAsked: 32,
   /**
    * An accepted receive must get this much (bytes written; a file whose data ended counts
    * `stallFileBytes`) in each window of `stallWindowMs` spent waiting on its sender, or it ends

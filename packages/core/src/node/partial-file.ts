@@ -18,6 +18,7 @@ import { errors } from '../errors.js';
 import type { ContentHasher } from '../files/content-hash.js';
 import type { FileTransferError } from '../files/file-errors.js';
 import { fileErrors } from '../files/file-errors.js';
+import { type FolderIdentity, stillSameFolder } from './folder-identity.js';
 import type { PartialKey, PartialPaths } from './partial-state.js';
 import { heldState, placedState, stateText } from './partial-state.js';
 import { PartialWrites } from './partial-writes.js';
@@ -35,6 +36,8 @@ export interface PartialIo {
 
 export interface PartialFileSettings {
   readonly folder: string;
+  /** The download folder's identity: checked before the file is placed or its partial removed. */
+  readonly identity?: FolderIdentity;
   readonly paths: PartialPaths;
   /** Whether a state file of it may be there (false for a new partial: none is, until one is saved). */
   readonly stateOnDisk?: boolean;
@@ -192,6 +195,7 @@ export class PartialFile {
           this.settings.folder,
           this.name,
           this.settings.io.link,
+          this.settings.identity,
         );
       } catch (error) {
         // Verified and complete: recorded so, for a later attempt to place it.
@@ -298,6 +302,8 @@ export class PartialFile {
   }
 
   private async removeFiles(): Promise<void> {
+    // The download folder replaced by a link: nothing is removed through it.
+    if (!(await stillSameFolder(this.settings.identity))) return;
     const { data, state, temporary } = this.settings.paths;
     await Promise.all([data, state, temporary].map((path) => rm(path, { force: true }).catch(() => {})));
   }

@@ -9,6 +9,10 @@
  * download folder and receiving the same file from the same sender at the same moment are not
  * kept apart.
  *
+ * The folder is held to the one first opened (folder-identity.ts): before a partial or its state
+ * is made, written or removed, and before a file is placed, a download folder moved away and
+ * replaced by a link meanwhile is refused (`not_a_folder`), and nothing is made through it.
+ *
  * A partial kept for a resume that never comes (the sender's file changed, so it is never
  * offered again) would stay forever: `removeStale` removes those untouched (neither file
  * modified) for `staleAfterMs`, 7 days by default, as a FileLink opens the store; taking a
@@ -19,19 +23,19 @@ import type { FileHandle } from 'node:fs/promises';
 import { link, open, readdir, rm, stat, statfs, utimes } from 'node:fs/promises';
 import { errors } from '../errors.js';
 import { ContentHasher } from '../files/content-hash.js';
-import { fileErrors } from '../files/file-errors.js';
+import { FileTransferError, fileErrors } from '../files/file-errors.js';
 import { safeRelativePath } from '../files/names.js';
+import { FolderIdentity } from './folder-identity.js';
 import { fileProblem } from './home-files.js';
 import { PartialFile, type PartialIo } from './partial-file.js';
-import { removePartial, sweepStalePartials } from './partial-sweep.js';
-import { PlacedFile, placedIntact } from './placed-file.js';
+import { resumedHasher } from './partial-hasher.js';
 import {
   NO_FOLLOW,
   PARTIAL_PREFIX,
   PARTIAL_STATE_SUFFIX,
   type PartialKey,
-  type PartialPaths,
   PartialKeySchema,
+  type PartialPaths,
   type PartialState,
   partialId,
   partialPaths,
@@ -39,6 +43,8 @@ import {
   removeStaleTemporaries,
   saveStateDurably,
 } from './partial-state.js';
+import { removePartial, sweepStalePartials } from './partial-sweep.js';
+import { PlacedFile, placedIntact } from './placed-file.js';
 
 export interface PartialStoreOptions {
   /**
@@ -75,7 +81,6 @@ export interface PartialInfo extends PartialKey {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const HASH_READ_BYTES = MiB;
 
 const defaultIo: PartialIo = {
   sync: (handle) => handle.datasync(),
@@ -91,6 +96,8 @@ export class PartialStore {
   private readonly now: () => Date;
   private readonly io: PartialIo;
   private readonly staleAfterMs: number;
+  /** The download folder's identity, taken at its first use here and checked before each change. */
+  readonly identity: FolderIdentity;
   /** The sweep of stale partials in progress: opening and reading the folder wait for it. */
   private sweeping: Promise<void> = Promise.resolve();
 
@@ -103,7 +110,16 @@ export class PartialStore {
     this.syncEveryBytes = options.syncEveryBytes ?? 16 * MiB;
     this.reserveBytes = options.reserveBytes ?? MiB;
     this.now = options.now ?? (() => new Date());
-    this.io = { ...defaultIo, ...options.io };
+    this.identity = new FolderIdentity(folder);
+    const io = { ...defaultIo, ...options.io };
+    // Every state save (every `syncEveryBytes` written, and at the end) checks the folder first.
+    this.io = {
+      ...io,
+      saveState: async (paths, text) => {
+        await this.identity.check();
+        await io.saveState(paths, text);
+      },
+    };
     this.staleAfterMs = options.staleAfterMs ?? 7 * DAY_MS;
     if (!(this.bufferBytes > 0 && this.syncEveryBytes > 0 && this.staleAfterMs > 0))
       throw errors.invalidArgument(
@@ -119,11 +135,13 @@ export class PartialStore {
    * `open`, `held` and `list` wait for a sweep in progress.
    */
   removeStale(): Promise<string[]> {
-    const swept = this.sweeping.then(() =>
-      sweepStalePartials(this.folder, this.now().getTime() - this.staleAfterMs, (id) =>
+    // The first use of the folder: its identity is taken here (before the sweep removes anything).
+    const swept = this.sweeping.then(async () => {
+      await this.identity.check();
+      return sweepStalePartials(this.folder, this.now().getTime() - this.staleAfterMs, (id) =>
         this.receiving.has(id),
-      ),
-    );
+      );
+    });
     this.sweeping = swept.then(
       () => {},
       () => {},
@@ -177,6 +195,7 @@ export class PartialStore {
     let state: PartialState | undefined;
     try {
       await this.sweeping;
+      await this.identity.check();
       const paths = partialPaths(this.folder, id);
       state = await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
       const placed = state?.placed;
@@ -188,6 +207,7 @@ export class PartialStore {
             folder: this.folder,
             paths,
             saveState: this.io.saveState,
+            identity: this.identity,
             release: () => this.receiving.delete(id),
           },
         );
@@ -196,7 +216,7 @@ export class PartialStore {
       }
     } catch (error) {
       this.receiving.delete(id);
-      throw fileErrors.writeFailed(name, fileProblem(error));
+      throw asFileError(name, error);
     }
     return this.openReserved(id, key, name, { state });
   }
@@ -239,6 +259,8 @@ export class PartialStore {
     let handle: FileHandle | undefined;
     try {
       await this.sweeping;
+      // Per file, before its partial is made: the folder is still the one first opened.
+      await this.identity.check();
       const state = known
         ? known.state
         : await readState(paths.state).then((s) => (s && sameKey(s, key) ? s : undefined));
@@ -262,14 +284,14 @@ export class PartialStore {
       // A state that cannot be gone on from goes too, so it never describes the new partial.
       if (state && held === 0) await rm(paths.state, { force: true });
       await handle.truncate(held);
-      const hasher = state && held > 0 ? await this.hasherFor(state, handle) : ContentHasher.start();
+      const hasher = state && held > 0 ? await resumedHasher(state, handle) : ContentHasher.start();
       // Taken up again: touched, so it is not stale however long ago it was interrupted.
       if (held > 0) await this.touch([paths.data, paths.state]);
       return this.made(id, key, name, paths, handle, held, hasher);
     } catch (error) {
       this.receiving.delete(id);
       await handle?.close().catch(() => {});
-      throw fileErrors.writeFailed(name, fileProblem(error));
+      throw asFileError(name, error);
     }
   }
 
@@ -286,6 +308,7 @@ export class PartialStore {
   ): PartialFile {
     const file = new PartialFile(key, name, held, handle, hasher, {
       folder: this.folder,
+      identity: this.identity,
       paths,
       stateOnDisk,
       bufferBytes: this.bufferBytes,
@@ -339,6 +362,7 @@ export class PartialStore {
     checkKey(key);
     const id = partialId(key);
     if (this.receiving.has(id)) return false;
+    await this.identity.check();
     await removePartial(this.folder, id);
     return true;
   }
@@ -347,34 +371,6 @@ export class PartialStore {
     const now = this.now();
     // Best effort: a partial written to is touched by its writes anyway.
     await Promise.all(paths.map((path) => utimes(path, now, now).catch(() => {})));
-  }
-
-  /**
-   * The hash state the partial was saved with; or, if it was saved by a libsodium of another
-   * layout, the held bytes hashed again (read once, 1 MiB at a time).
-   */
-  private async hasherFor(state: PartialState, handle: FileHandle): Promise<ContentHasher> {
-    const resumed = ContentHasher.resume(
-      Buffer.from(state.hashState, 'base64'),
-      state.hashFormat,
-      state.held,
-    );
-    if (resumed) return resumed;
-    const hasher = ContentHasher.start();
-    const buffer = Buffer.allocUnsafe(HASH_READ_BYTES);
-    for (let position = 0; position < state.held; ) {
-      const { bytesRead } = await handle.read(
-        buffer,
-        0,
-        Math.min(buffer.length, state.held - position),
-        position,
-      );
-      if (bytesRead === 0)
-        throw Object.assign(new Error('the partial file is shorter than its state says'), { code: 'EIO' });
-      hasher.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-    return hasher;
   }
 }
 
@@ -385,6 +381,13 @@ function checkKey(key: PartialKey): void {
       'partial key',
       'senderKey and hash are 64 hex digits, size a whole number of bytes',
     );
+}
+
+/** A refusal of the folder as it is (`not_a_folder`); any other failure as `write_failed`. */
+function asFileError(name: string, error: unknown): FileTransferError {
+  return error instanceof FileTransferError && error.code === 'not_a_folder'
+    ? error
+    : fileErrors.writeFailed(name, fileProblem(error));
 }
 
 function sameKey(state: PartialKey, key: PartialKey): boolean {

@@ -9,7 +9,11 @@
  * which is ours. Either way the next free name is tried on EEXIST (`name (1).ext`, ...).
  *
  * Folders on the way (`photos/2024/a.jpg`) are made; one that exists must be a real folder:
- * a file or a symbolic link there is not followed but refused (`not_a_folder`).
+ * a file or a symbolic link there is not followed but refused (`not_a_folder`). Given the
+ * download folder's identity (folder-identity.ts), the folder is checked to be the one first
+ * opened before its folders are made, and the whole way down again right before the name is
+ * taken: a download folder or a folder in it swapped for a link meanwhile is refused
+ * (`not_a_folder`) and nothing is made through it.
  *
  * The name is durable once its folder is fsynced, and only then is the file said to be in place.
  * Files placed in one folder at once (a folder of small files, several finishing together) share
@@ -20,8 +24,9 @@
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileErrors } from '../files/file-errors.js';
+import { FileTransferError, fileErrors } from '../files/file-errors.js';
 import { MAX_COPY_NUMBER, numberedName } from '../files/unique-name.js';
+import type { FolderIdentity } from './folder-identity.js';
 import { fileProblem } from './home-files.js';
 import { NO_FOLLOW } from './partial-state.js';
 
@@ -41,13 +46,19 @@ export async function placeFile(
   folder: string,
   relativePath: string,
   linkFile: LinkFile = link,
+  identity?: FolderIdentity,
 ): Promise<string> {
-  const parent = await makeFolders(folder, relativePath);
+  const folders = relativePath.split('/').slice(0, -1);
+  await identity?.check();
+  const parent = await makeFolders(folder, folders);
   let hardLinks = true;
   for (let n = 0; n <= MAX_COPY_NUMBER; n++) {
     const name = numberedName(relativePath, n);
     const target = join(folder, name);
     try {
+      // Right before the name is taken, the way to it is what was made (the window left is this
+      // one call: folder-identity.ts).
+      await identity?.check(folders, false);
       if (hardLinks) {
         try {
           await linkFile(partial, target);
@@ -67,6 +78,7 @@ export async function placeFile(
       return name;
     } catch (error) {
       if (code(error) === 'EEXIST') continue;
+      if (error instanceof FileTransferError) throw error;
       throw fileErrors.writeFailed(name, fileProblem(error));
     }
   }
@@ -89,11 +101,10 @@ async function reserveAndRename(partial: string, target: string): Promise<void> 
 }
 
 /**
- * Makes the folders of `relativePath` under `folder` (each new one made durable); returns the
+ * Makes the folders `parts` (in order) under `folder` (each new one made durable); returns the
  * last. One that is there already costs one lstat (a folder of many files: all but the first).
  */
-async function makeFolders(folder: string, relativePath: string): Promise<string> {
-  const parts = relativePath.split('/').slice(0, -1);
+async function makeFolders(folder: string, parts: readonly string[]): Promise<string> {
   let current = folder;
   for (const part of parts) {
     const parent = current;

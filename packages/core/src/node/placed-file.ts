@@ -12,6 +12,7 @@ import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../errors.js';
 import { fileErrors } from '../files/file-errors.js';
+import { type FolderIdentity, stillSameFolder } from './folder-identity.js';
 import type { ReceivedFile } from './partial-file.js';
 import { type PartialKey, type PartialPaths, type PartialState, stateText } from './partial-state.js';
 
@@ -20,6 +21,8 @@ export interface PlacedFileSettings {
   readonly paths: PartialPaths;
   /** Writes the state file again (whole or not at all, durably). */
   readonly saveState: (paths: PartialPaths, text: string) => Promise<void>;
+  /** The download folder's identity: checked before the record is removed. */
+  readonly identity?: FolderIdentity;
   /** Called once the file ended (finished, closed or cancelled): the store forgets it. */
   readonly release: () => void;
 }
@@ -126,6 +129,8 @@ export class PlacedFile {
   }
 
   private async removeRecord(): Promise<void> {
+    // The download folder replaced by a link: nothing is removed through it.
+    if (!(await stillSameFolder(this.settings.identity))) return;
     const { state, temporary } = this.settings.paths;
     await Promise.all([state, temporary].map((path) => rm(path, { force: true }).catch(() => {})));
     this.recordRemoved = true;

@@ -13,12 +13,13 @@
  *
  * Where things live, one concept a file:
  * - transitions.ts: every state change, as a table (h11-style); reached only through `fire`.
- * - timers.ts: the named timers (quinn-style); what each does when it fires is TIMEOUTS below.
+ * - timers.ts: the named timers (quinn-style); timeouts.ts: what each does when it fires.
+ * - state-changes.ts: `fire`'s work: the table's next state, then what entering it does.
  * - datagram-handlers.ts: what each datagram does in each state (HANDLERS).
  * - liveness.ts: heartbeats on the grid, missed intervals, probes.
  * - outgoing.ts: building what is sent, and the acknowledgements every datagram carries.
  * - connect-close.ts: connect retries, request expiry, the lingering close, disconnects; what
- *   entering each state does (ENTER below points there).
+ *   entering each state does (ENTER in state-changes.ts points there).
  * - features.ts: what the peer supports (capabilities), exchanged as the session opens.
  * - stream-handlers.ts: the stream messages of an open session, to its streams (streams/).
  * - context.ts: the route, what the session needs of its endpoint, what the application sees.
@@ -37,30 +38,13 @@ import type { Route, SessionContext, SessionInfo } from './context.js';
 
 export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
 
-import {
-  enterClosing,
-  enterDraining,
-  enterLingering,
-  enterOpen,
-  failUndelivered,
-  giveUpLinger,
-  type Linger,
-  limitLinger,
-  lingerStalled,
-  onConnectGiveUp,
-  onConnectRetry,
-  onDisconnectRetry,
-  onRequestExpired,
-  refreshRequestExpiry,
-} from './connect-close.js';
+import { failUndelivered, type Linger, limitLinger, refreshRequestExpiry } from './connect-close.js';
 import { HANDLERS, type Handler } from './datagram-handlers.js';
-import { announceFeatures, askFeaturesAgain } from './features.js';
+import { announceFeatures } from './features.js';
 import { Liveness } from './liveness.js';
 import {
   armRetransmit,
-  resendLost,
   sendAccept,
-  sendAck,
   sendConnectRequest,
   sendWithdrawal,
   transmitFragments,
@@ -69,7 +53,9 @@ import { sendPresence } from './presence.js';
 import { ReliableReceiver } from './reliable-receiver.js';
 import { ReliableSender } from './reliable-sender.js';
 import { HeartbeatSampler, RttEstimator } from './rtt-estimator.js';
-import { TIMER_NAMES, type TimerName, Timers } from './timers.js';
+import { changeState } from './state-changes.js';
+import { TIMEOUTS } from './timeouts.js';
+import { TIMER_NAMES, Timers } from './timers.js';
 import { type SessionEvent, type SessionState, TRANSITIONS } from './transitions.js';
 
 export type { Route, SessionContext, SessionInfo } from './context.js';
@@ -343,18 +329,9 @@ export class Session {
 
   // ---- state changes ------------------------------------------------------------------------
 
-  /** The one place the state changes: by the table, then what entering the new state does. */
+  /** The one place the state changes: by the table, then what entering the new state does (state-changes.ts). */
   fire(event: SessionEvent, now: number): void {
-    const next = TRANSITIONS[this.state][event];
-    // Callers check first; reaching this is a bug in session/, not the peer's or the caller's.
-    if (next === undefined)
-      throw new Error(`session ${this.id}: no transition for ${event} in ${this.state}`);
-    if (next === this.state) return;
-    // Streams live only while the session is open (README, Streams: closing cancels them).
-    if (this.streams && next !== 'open') this.streams.end(PEER_EVENTS.has(event) ? 'peer' : 'local');
-    this.state = next;
-    if (next === 'closed') this.endedCleanly = CLEAN_ENDS.has(event);
-    ENTER[next](this, now);
+    changeState(this, event, now);
   }
 
   emitAccepted(nick: string): void {
@@ -367,41 +344,3 @@ export class Session {
     if (measured !== undefined) this.rtt.seed(measured);
   }
 }
-
-/** Events that end a session by a clean close: a disconnect sent by one side, acknowledged by the other. */
-const CLEAN_ENDS: ReadonlySet<SessionEvent> = new Set(['disconnect_acknowledged', 'peer_disconnected']);
-
-/** Events by which the peer ends a session (its streams are then cancelled by the peer). */
-const PEER_EVENTS: ReadonlySet<SessionEvent> = new Set(['peer_disconnected', 'peer_restarted']);
-
-/** What entering each state does (a state is entered only through `fire`). */
-const ENTER: Record<SessionState, (s: Session, now: number) => void> = {
-  connecting: () => {},
-  requested: () => {},
-  open: enterOpen,
-  lingering: enterLingering,
-  closing: enterClosing,
-  draining: enterDraining,
-  closed: (s) => s.timers.clearAll(),
-};
-
-/** What each named timer does when it fires (`due` is the deadline it had). */
-const TIMEOUTS: Record<TimerName, (s: Session, now: number, due: number) => void> = {
-  connectRetry: onConnectRetry,
-  connectGiveUp: onConnectGiveUp,
-  requestExpiry: onRequestExpired,
-  heartbeat: (s, now, due) => s.liveness.onHeartbeatDue(now, due),
-  liveness: (s, now) => s.liveness.onCheck(now),
-  keepaliveProbe: (s, now) => s.liveness.onProbeDue(now),
-  probeAnswer: (s, now) => s.liveness.onProbeAnswerDue(now),
-  retransmit: (s, now) => {
-    if (s.state === 'lingering' && lingerStalled(s, now)) return;
-    if (s.state === 'open' || s.state === 'lingering') resendLost(s, now);
-    if (s.state === 'open') s.liveness.onUnanswered(now);
-  },
-  ack: sendAck,
-  linger: giveUpLinger,
-  disconnectRetry: onDisconnectRetry,
-  drain: (s, now) => s.fire('drained', now),
-  featuresAsk: askFeaturesAgain,
-};
