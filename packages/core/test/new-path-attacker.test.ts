@@ -15,7 +15,6 @@
  *   validated; the path starts over at most once in 10 s, and the rate that survives is asserted.
  */
 import { describe, expect, it } from 'vitest';
-import type { Address } from '../src/index.js';
 import { pathLink, ShapedLinks } from '../src/testing/shaped-links.js';
 import { pattern, StreamReader, StreamWriter, streamPair } from './support/stream-apps.js';
 
