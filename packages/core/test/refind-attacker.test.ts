@@ -7,12 +7,16 @@
  * chat onto the relay and off it again and again? Per minute, against the stated bounds
  * (PROTOCOL.md, *Finding a peer again*: 1 refind a second per peer, 2 a second in all, in bursts
  * of 4; the rendezvous reads 5 a second from one host). Virtual time, the default 25 s heartbeats,
- * a client sending a line every 250 ms throughout.
+ * a client sending a line every 250 ms throughout. And a hostile rendezvous that names the peer
+ * of a direct transfer with a new relay tag 20 times a second: the relay is tried only by a chat
+ * that is silent, so the transfer neither moves nor slows.
  */
 import { describe, expect, it } from 'vitest';
 import { RELAY_HOST } from '../src/index.js';
 import { REFIND_RATE } from '../src/rendezvous/refinds.js';
-import { chat, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { pathLink, ShapedLinks } from '../src/testing/shaped-links.js';
+import { chat, hostileIntroducer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
 
 const MINUTES = 3;
@@ -192,4 +196,59 @@ describe('early refind, attacked', () => {
       expect(figures.lost).toBe(0);
     },
   );
+});
+
+/** More than 10 Mbit/s carries in the 22 s: the stream never ends first. */
+const TRANSFER = pattern(32_000_000, 1);
+
+describe('a hostile rendezvous and a direct transfer', () => {
+  it('introductions naming the peer with a new relay tag 20 times a second for 20 s: the transfer stays direct and keeps its rate', () => {
+    const run = (hostile: boolean) => {
+      const streams = { streams: true };
+      const lab = new RendezvousLab(streams);
+      const a = lab.home('endpoint-independent', 'anyone', [], streams);
+      const b = lab.home('endpoint-independent', 'anyone', [], streams);
+      expect(lab.run(() => lab.registered(a, b))).toBe(true);
+      const { session, incoming } = chat(lab, a, b);
+      const sessionA = session as number;
+      const sessionB = incoming?.session as number;
+      expect(lab.run(() => a.node.endpoint.session(sessionA)?.peerFeatures !== undefined)).toBe(true);
+      const links = new ShapedLinks();
+      // Between the NATs: from one's public address to the other's home address (translated both ways).
+      links.route(a.nat.publicHost, b.node.address.host, pathLink({ bitsPerSecond: 10e6, rtt: 40 }));
+      links.route(b.nat.publicHost, a.node.address.host, pathLink({ bitsPerSecond: 10e6, rtt: 40 }));
+      links.install(lab.net);
+      const reader = new StreamReader(lab.net, b.node, sessionB);
+      const stream = a.node.endpoint.openStream(sessionA, lab.net.now);
+      new StreamWriter(lab.net, a.node, sessionA, stream, TRANSFER);
+      lab.runFor(2_000);
+      const introduce = hostileIntroducer(lab, a.nat.publicHost);
+      const peerAddress = a.node.endpoint.session(sessionA)?.peer;
+      if (!peerAddress) throw new Error('no peer');
+      const key = b.node.endpoint.identity.publicKey;
+      const movesBefore = a.node.endpoint.secureStats.pathMoves;
+      const readBefore = reader.bytesRead;
+      const start = lab.net.now;
+      for (let i = 0; i < 20 * 20; i++) {
+        if (hostile) introduce(key, peerAddress, 1_000 + i);
+        lab.runFor(50);
+      }
+      const mbps = ((reader.bytesRead - readBefore) * 8) / ((lab.net.now - start) / 1000) / 1e6;
+      return {
+        mbps,
+        moves: a.node.endpoint.secureStats.pathMoves - movesBefore,
+        relayed: a.node.endpoint.session(sessionA)?.peer.host === RELAY_HOST,
+        fallbacks: a.client.stats.relayFallbacks,
+      };
+    };
+    const calm = run(false);
+    const attacked = run(true);
+    console.log(
+      `[early refind] a direct transfer: ${calm.mbps.toFixed(1)} Mbit/s; with a hostile rendezvous's 400 introductions (new relay tags) over 20 s ${attacked.mbps.toFixed(1)} Mbit/s, ${attacked.moves} moves, ${attacked.fallbacks} relay fallbacks`,
+    );
+    expect(attacked.moves).toBe(0);
+    expect(attacked.relayed).toBe(false);
+    expect(attacked.fallbacks).toBe(0);
+    expect(attacked.mbps).toBeGreaterThan(0.9 * calm.mbps);
+  });
 });
