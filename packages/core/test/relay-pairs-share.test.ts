@@ -2,7 +2,9 @@
  * One client's share of relay pairs (relay-pairs.ts; PROTOCOL.md Relay, Pairs): strangers who ask
  * for a client and relay a packet now and then cannot hold its whole share for ever. Once a pair
  * the client did not ask for is 30 s old, a new introduction may take its place; a pair the
- * client asked for itself keeps its place. The rule alone, on its own clock.
+ * client asked for itself keeps its place while such a pair is in its share, and when it asked
+ * for all of them, the one made longest ago gives way past its tenure (one it claimed first).
+ * The rule alone, on its own clock.
  */
 import { describe, expect, it } from 'vitest';
 import type { Registration } from '../src/rendezvous/registration-table.js';
@@ -63,20 +65,49 @@ describe("a client's share of relay pairs, held by strangers who relay", () => {
     expect(table.introduce(client(), victim, TENURE)).toBeDefined();
   });
 
-  it('pairs the client asked for itself keep their place, however old', () => {
+  it('pairs the client asked for itself keep their place while a pair it did not ask for is in its share, however old', () => {
+    const table = pairs();
+    const victim = client();
+    const own = client();
+    expect(table.introduce(victim, own, 0)).toBeDefined();
+    const between = table.between(victim.tag, own.tag) as NonNullable<ReturnType<RelayPairs['between']>>;
+    for (let t = 0; t < 5 * TENURE - 10_000; t += 5_000) table.relayed(between, t);
+    strangersHold(table, victim, [client()], 5 * TENURE - 10_000, 5 * TENURE);
+    for (let t = 5 * TENURE - 10_000; t <= 5 * TENURE; t += 5_000) table.relayed(between, t);
+    // The stranger's pair is inside its tenure: nothing gives way, the client's own pair least of all.
+    expect(table.introduce(client(), victim, 5 * TENURE)).toBeUndefined();
+    expect(table.between(victim.tag, own.tag)).toBeDefined();
+  });
+
+  it('a share the client asked for whole: past their tenure, a pair it claimed gives way before one it made', () => {
+    const table = pairs();
+    const victim = client();
+    const [own, claimed] = [client(), client()];
+    expect(table.introduce(victim, own, 0)).toBeDefined();
+    // Made by the peer, then asked for by the victim too (its claim).
+    expect(table.introduce(claimed, victim, 1_000)).toBeDefined();
+    expect(table.introduce(victim, claimed, 2_000)).toBeDefined();
+    for (let t = 0; t <= 2 * TENURE; t += 5_000)
+      for (const p of [own, claimed])
+        table.relayed(table.between(victim.tag, p.tag) as NonNullable<ReturnType<RelayPairs['between']>>, t);
+    expect(table.introduce(client(), victim, TENURE - 1)).toBeUndefined(); // both inside their tenure
+    expect(table.introduce(client(), victim, TENURE + 1_000)).toBeDefined();
+    expect(table.between(victim.tag, claimed.tag)).toBeUndefined();
+    expect(table.between(victim.tag, own.tag)).toBeDefined();
+  });
+
+  it('a share of pairs the client made itself, all in use: past their tenure, the one made longest ago gives way', () => {
     const table = pairs();
     const victim = client();
     const [p1, p2] = [client(), client()];
-    for (const p of [p1, p2]) expect(table.introduce(victim, p as Registration, 0)).toBeDefined();
+    expect(table.introduce(victim, p1, 0)).toBeDefined();
+    expect(table.introduce(victim, p2, 1_000)).toBeDefined();
     for (let t = 0; t <= 5 * TENURE; t += 5_000)
       for (const p of [p1, p2])
-        table.relayed(
-          table.between(victim.tag, (p as Registration).tag) as NonNullable<
-            ReturnType<RelayPairs['between']>
-          >,
-          t,
-        );
-    expect(table.introduce(client(), victim, 5 * TENURE)).toBeUndefined();
+        table.relayed(table.between(victim.tag, p.tag) as NonNullable<ReturnType<RelayPairs['between']>>, t);
+    expect(table.introduce(client(), victim, 5 * TENURE)).toBeDefined();
+    expect(table.between(victim.tag, p1.tag)).toBeUndefined();
+    expect(table.between(victim.tag, p2.tag)).toBeDefined();
     expect(table.size).toBe(2);
   });
 });

@@ -157,20 +157,39 @@ describe('refinds: how often', () => {
 
   it('asks for one peer at most once per REFIND_EVERY_MS', () => {
     const refinds = new Refinds();
-    expect(refinds.shouldAsk(key(1), 0)).toBe(true);
-    expect(refinds.shouldAsk(key(1), REFIND_EVERY_MS - 1)).toBe(false);
-    expect(refinds.shouldAsk(key(1), REFIND_EVERY_MS)).toBe(true);
+    expect(refinds.shouldAsk(key(1), 1, 0)).toBe(true);
+    expect(refinds.shouldAsk(key(1), 1, REFIND_EVERY_MS - 1)).toBe(false);
+    expect(refinds.shouldAsk(key(1), 1, REFIND_EVERY_MS)).toBe(true);
   });
 
   it('asks within REFIND_RATE in all, however many peers fall silent: under what the rendezvous reads from one host', () => {
     const refinds = new Refinds();
     let asked = 0;
-    for (let n = 0; n < 100; n++) if (refinds.shouldAsk(key(n), n)) asked++;
+    for (let n = 0; n < 100; n++) if (refinds.shouldAsk(key(n), n, n)) asked++;
     expect(asked).toBe(REFIND_RATE.burst);
+    // The rest wait their turn, oldest first, as tokens come.
+    expect(refinds.waitingCount).toBe(100 - REFIND_RATE.burst);
+    const turns: number[] = [];
+    for (let at = 100; at < 60_000; at += 500)
+      refinds.due(
+        at,
+        () => true,
+        (channel) => turns.push(channel),
+      );
+    expect(turns).toEqual(Array.from({ length: 100 - REFIND_RATE.burst }, (_, i) => i + REFIND_RATE.burst));
     // Over a minute of 100 peers silent, one asking every 10 ms: never more than the rate allows.
     const late = new Refinds();
     const times: number[] = [];
-    for (let at = 0; at < 60_000; at += 10) if (late.shouldAsk(key(at % 100), at)) times.push(at);
+    for (let at = 0; at < 60_000; at += 10) {
+      if (late.shouldAsk(key(at % 100), at % 100, at)) times.push(at);
+      if ((late.next() ?? Number.POSITIVE_INFINITY) <= at)
+        late.due(
+          at,
+          () => true,
+          () => times.push(at),
+        );
+    }
+    expect(late.waitingCount).toBeLessThanOrEqual(100);
     for (const at of times) {
       const inSecond = times.filter((t) => t >= at && t < at + 1_000).length;
       expect(inSecond).toBeLessThanOrEqual(REFIND_RATE.burst + REFIND_RATE.perSecond);

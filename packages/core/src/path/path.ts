@@ -55,6 +55,14 @@ import type { PathHost, PathOptions, PathUser } from './path-ports.js';
 import { BASE_PLPMTU, PmtuSearch } from './pmtu.js';
 import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
 
+/**
+ * A path starts over (`newPath`) at most this often. Each start costs the transfer about half a
+ * second of its rate (slow start, its overshoot); a peer flapping between two networks, or a
+ * stranger who relays its packets from hosts of its own (RFC 9000 §9.3.3), could otherwise move
+ * it every round trip and hold it there: 11% of the rate at a move every 100 ms.
+ */
+export const NEW_PATH_INTERVAL_MS = 10_000;
+
 /** What a data packet of stream data adds to its payload (the message's header and the packet's). */
 const DATA_PACKET_OVERHEAD = STREAM_DATA_OVERHEAD_BYTES + PACKET_OVERHEAD_BYTES;
 
@@ -93,6 +101,8 @@ export class Path {
   private busy = false;
   private readonly describePackets: boolean;
   private readonly controllerChoice: ControllerChoice;
+  /** When `newPath` last started the path over (ms). */
+  private startedOverAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly route: Route,
@@ -129,9 +139,12 @@ export class Path {
    * The peer is now at another host (it moved; the chat went onto or off the relay): nothing
    * measured on the old path holds (RFC 9000 §9.4). Round trip (from `rtt`, the path challenge's)
    * and controller start over; what is in flight leaves the window (LossDetection.newPath). A
-   * port change alone (a NAT that rebound) keeps everything: the path is the same.
+   * port change alone (a NAT that rebound) keeps everything: the path is the same, and so does
+   * a move within NEW_PATH_INTERVAL_MS of the last start.
    */
-  newPath(rtt: number | undefined): void {
+  newPath(rtt: number | undefined, now: number): void {
+    if (now - this.startedOverAt < NEW_PATH_INTERVAL_MS) return;
+    this.startedOverAt = now;
     this.rtt.reset();
     if (rtt !== undefined) this.rtt.seed(rtt);
     this.controller = createController(this.rtt, this.controllerChoice);

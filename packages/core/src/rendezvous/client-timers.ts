@@ -22,6 +22,8 @@ export const CLIENT_TIMER_NAMES = [
   'fallback',
   /** someone asked for us with a relay tag lately: look over the relayed chats to claim (relay-claims.ts). */
   'claim',
+  /** a chat's refind found the budget spent: the next token comes for the chats waiting their turn (refinds.ts). */
+  'refind',
   /** while relayed addresses share the relay budget: measure their use again (relay-shares.ts, every 500 ms). */
   'share',
 ] as const;

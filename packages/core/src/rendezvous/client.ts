@@ -253,6 +253,7 @@ export class RendezvousClient implements EndpointExtension {
   /** A chat's peer fell silent: the rendezvous is asked where it is now (open-chats.ts). */
   onPeerSilent(channel: ChannelView, now: number): void {
     this.chats.onPeerSilent(channel, now);
+    this.refreshTimers(now); // a refind that waits its turn
   }
 
   handleTimeout(now: number): void {
@@ -279,6 +280,9 @@ export class RendezvousClient implements EndpointExtension {
           break;
         case 'claim':
           this.chats.claimDue(now);
+          break;
+        case 'refind':
+          this.chats.refindDue(now);
           break;
         case 'path':
           for (const moved of this.paths.due(now))
@@ -386,6 +390,7 @@ export class RendezvousClient implements EndpointExtension {
     this.timers.set('path', this.paths.next());
     this.timers.set('fallback', this.chats.fallback.next());
     this.timers.set('claim', this.chats.claims.next());
+    this.timers.set('refind', this.chats.refinds.next());
     this.timers.set('share', this.paths.nextShareSweep(now));
   }
 }

@@ -97,12 +97,31 @@ export class OpenChats {
         this.refind(chat, now);
   }
 
-  /** Asks the rendezvous for a chat's peer again, within the refind limits (refinds.ts); whether it did. */
+  /** Chats whose refind waited for the budget, asked for in turn (refinds.ts). */
+  refindDue(now: number): void {
+    this.refinds.due(
+      now,
+      (id) => this.client.registration.isRegistered && this.host.openChannel(id) !== undefined,
+      (id) => {
+        const channel = this.host.openChannel(id);
+        if (channel) this.ask(channel, now);
+      },
+    );
+  }
+
+  /**
+   * Asks the rendezvous for a chat's peer again, within the refind limits (refinds.ts); whether it
+   * did now (refused by the budget alone, it is asked in turn: `refindDue`).
+   */
   private refind(channel: ChannelView, now: number): boolean {
     if (!this.client.registration.isRegistered) return false;
-    if (!this.refinds.shouldAsk(channel.remoteKey, now)) return false;
+    if (!this.refinds.shouldAsk(channel.remoteKey, channel.id, now)) return false;
+    this.ask(channel, now);
+    return true;
+  }
+
+  private ask(channel: ChannelView, now: number): void {
     this.counts.refinds++;
     this.refinds.asked(this.client.introduce(fingerprint(channel.remoteKey), now));
-    return true;
   }
 }

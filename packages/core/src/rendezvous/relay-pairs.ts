@@ -14,7 +14,11 @@
  * like, and no one else's introduction to it would carry a relay tag. So when a client's share
  * is full, a new introduction may also take the place of its pair made longest ago that it did
  * not ask for itself, once that pair is `tenureMs` old: a pair it asked for is its own choice, and
- * a chat whose pair is taken asks for its peer again (open-chats.ts) and is paired anew.
+ * a chat whose pair is taken asks for its peer again (open-chats.ts) and is paired anew. Only
+ * when it asked for all of them does one of those give way, the one made longest ago past its
+ * tenure (one it claimed, asked for after another made it, before one it made): a client that
+ * accepts anyone claims the strangers' chats it accepted too, and they would otherwise hold its
+ * whole share for good.
  */
 import type { Registration } from './registration-table.js';
 
@@ -134,23 +138,30 @@ export class RelayPairs {
 
   /**
    * Room in `record`'s share: a pair never used past its grace makes it (the one idle longest), else
-   * the pair made longest ago that `record` did not ask for, past its tenure.
+   * the pair made longest ago that `record` did not ask for, past its tenure. Only when `record`
+   * asked for every pair of its share, the one made longest ago past its tenure, a pair another
+   * made and `record` claimed (asked for later: relay-claims.ts) before one it made itself: a
+   * client that accepts anyone claims strangers' chats too (and asks for them again when their
+   * pair dies), and 16 of them kept in use would otherwise hold its share for good.
    */
   private roomFor(record: Registration, now: number): boolean {
     const pairs = this.byTag.get(record.tag);
     if (!pairs || pairs.size < this.options.maxPairsPerClient) return true;
     let unused: RelayPair | undefined;
     let oldest: RelayPair | undefined;
+    let oldestClaimed: RelayPair | undefined;
+    let oldestOwn: RelayPair | undefined;
+    let allAsked = true;
     for (const pair of pairs.values()) {
       if (this.evictable(pair, now) && (!unused || lastActive(pair) < lastActive(unused))) unused = pair;
-      if (
-        !askedBy(pair, record) &&
-        now - pair.madeAt >= this.options.tenureMs &&
-        (!oldest || pair.madeAt < oldest.madeAt)
-      )
-        oldest = pair;
+      const asked = askedBy(pair, record);
+      allAsked &&= asked;
+      if (now - pair.madeAt < this.options.tenureMs) continue;
+      if (!asked) oldest = madeFirst(oldest, pair);
+      else if (pair.a === record) oldestOwn = madeFirst(oldestOwn, pair);
+      else oldestClaimed = madeFirst(oldestClaimed, pair);
     }
-    const room = unused ?? oldest;
+    const room = unused ?? oldest ?? (allAsked ? (oldestClaimed ?? oldestOwn) : undefined);
     if (!room) return false;
     this.remove(room);
     return true;
@@ -205,6 +216,11 @@ export class RelayPairs {
 /** Whether `record` asked for an introduction that made or refreshed the pair. */
 function askedBy(pair: RelayPair, record: Registration): boolean {
   return pair.a === record ? pair.aAsked : pair.bAsked;
+}
+
+/** Of two pairs (the first may be none), the one made first. */
+function madeFirst(so: RelayPair | undefined, pair: RelayPair): RelayPair {
+  return so && so.madeAt <= pair.madeAt ? so : pair;
 }
 
 function lastActive(pair: RelayPair): number {

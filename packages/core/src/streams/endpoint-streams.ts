@@ -264,7 +264,7 @@ export class EndpointStreams {
     const path = this.host.channelRecord(channelId)?.path;
     if (!path || path.retired) return;
     const seen = path.addressSeen;
-    if (seen !== undefined && seen.host !== path.route.address.host) path.newPath(rtt);
+    if (seen !== undefined && seen.host !== path.route.address.host) path.newPath(rtt, now);
     this.settle(path);
     path.pump(now);
     this.settle(path);
