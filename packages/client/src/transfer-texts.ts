@@ -6,6 +6,7 @@
 import { OFFER_QUEUE, type ProgressSnapshot, peerName, sizeText, terminalSafe } from '@netchat/core';
 import stringWidth from 'string-width';
 import type { Conversation } from './conversation.js';
+import { quotePath } from './shell-words.js';
 import type { FileFailureNote, FileOutcome, Transfer } from './transfer.js';
 
 /** A name or reason as one line: what terminalSafe keeps (a tab, a newline) would break the line too. */
@@ -237,6 +238,19 @@ export function transferLine(t: Transfer, p: ProgressSnapshot | undefined): stri
               ? 'waiting for an answer'
               : t.phase;
   return `${String(t.id).padStart(3)}  ${arrow}  ${whatText(t)} ${sizeText(t.totalSize)}  ${state}${t.relayed ? '  (relayed)' : ''}`;
+}
+
+/**
+ * `/send` takes several paths, split at spaces as a shell would, so a name with spaces typed bare
+ * reads as several names and the first that is not there fails. When more than one was given,
+ * the line says how to give one name with spaces.
+ */
+export function unreadableOfferText(message: string, paths: readonly string[]): string {
+  if (paths.length < 2) return `Nothing was offered: ${message}`;
+  const joined = paths.join(' ');
+  const written = /["\\]/.test(joined) ? quotePath(joined) : `"${joined}"`;
+  const hint = ` If that was one name with spaces, put it in quotes: /send ${written}`;
+  return `Nothing was offered: ${message}.${hint}`;
 }
 
 /** An offer to a peer whose netchat takes no files. */

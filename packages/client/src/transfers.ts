@@ -8,6 +8,7 @@
  * whose netchat takes no files fails at once, never hangs).
  */
 import {
+  FileTransferError,
   isRelayed,
   type LinkEvent,
   NetchatError,
@@ -19,7 +20,7 @@ import {
 import type { Conversation } from './conversation.js';
 import type { FilePort } from './file-port.js';
 import { type FileFailureNote, type FileOutcome, hasEnded, type Transfer } from './transfer.js';
-import { noFilesText } from './transfer-texts.js';
+import { noFilesText, unreadableOfferText } from './transfer-texts.js';
 
 export type TransferUpdate =
   /** receive: a peer offers files: answer with `accept` or `decline` (`auto`: being accepted by itself, `acceptAll`). */
@@ -118,6 +119,8 @@ export class Transfers {
     } catch (error) {
       if (error instanceof NetchatError && error.code === 'FILES_UNSUPPORTED')
         return { ok: false, message: noFilesText(conversation) };
+      if (error instanceof FileTransferError && error.code === 'read_failed')
+        return { ok: false, message: unreadableOfferText(error.message, paths) };
       return { ok: false, message: `Nothing was offered: ${(error as Error).message}` };
     }
   }

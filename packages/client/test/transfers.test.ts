@@ -168,6 +168,26 @@ describe('Transfers', () => {
     expect(a.transfers.list()).toEqual([]);
   });
 
+  it('a name with spaces typed bare: the line says to put it in quotes, only when several names were read', async () => {
+    const { a, mine } = await setUp();
+    a.link.files.set('my photo.jpg', data(10));
+    const bare = await a.transfers.offer(mine, ['my', 'photo.jpg']);
+    expect(bare).toEqual({
+      ok: false,
+      message:
+        'Nothing was offered: cannot read my: no such file or folder. If that was one name with spaces, put it in quotes: /send "my photo.jpg"',
+    });
+    const odd = await a.transfers.offer(mine, ['say', '"hi".txt']);
+    expect(odd.ok || odd.message).toMatch(/put it in quotes: \/send say\\ \\"hi\\"\.txt$/);
+    const one = await a.transfers.offer(mine, ['missing.txt']);
+    expect(one).toEqual({
+      ok: false,
+      message: 'Nothing was offered: cannot read missing.txt: no such file or folder',
+    });
+    const quoted = await a.transfers.offer(mine, ['my photo.jpg']);
+    expect(quoted.ok).toBe(true);
+  });
+
   it('a ninth offer before bob answered waits (said so, not failed), and goes when bob answers one', async () => {
     const { net, a, b, mine } = await setUp();
     const sent: Transfer[] = [];

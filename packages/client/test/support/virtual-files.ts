@@ -10,6 +10,7 @@ import {
   contentHash,
   type FileEvent,
   FileTransfers,
+  fileErrors,
   type LinkEvent,
   type OfferDeclineReason,
   type StorageOutcome,
@@ -73,7 +74,7 @@ export class VirtualFileLink implements FilePort {
     this.engine.canOffer(session);
     const inputs = paths.map((path) => {
       const data = this.files.get(path);
-      if (!data) throw new Error(`cannot read ${path}: no such file`);
+      if (!data) throw fileErrors.readFailed(path, 'no such file or folder');
       return { path, size: data.length, hash: contentHash(data) };
     });
     const transfer = this.engine.offer(session, inputs, this.net.now);
