@@ -323,11 +323,26 @@ describe('PartialStore: a hostile folder', () => {
 
 describe('PartialStore: room', () => {
   it('says the room in words a person reads, in bytes only when the rounded sizes would read the same', () => {
-    expect(fileErrors.noRoom('/in', 4_048_576, 1_048_576).message).toBe(
+    const offer = (bytes: number) => ({ offer: bytes, underWay: 0, keptFree: 0 });
+    expect(fileErrors.noRoom('/in', offer(4_048_576), 1_048_576).message).toBe(
       'not enough room in /in: 4 MB needed, 1 MB free',
     );
-    expect(fileErrors.noRoom('/in', 1_040_000, 1_000_000).message).toBe(
+    expect(fileErrors.noRoom('/in', offer(1_040_000), 1_000_000).message).toBe(
       'not enough room in /in: 1040000 bytes needed, 1000000 bytes free',
+    );
+  });
+
+  it('says the margin it keeps free, and what transfers under way still need, beside the offer', () => {
+    // A 3 MB file into a folder with 3 MB free: the 4 MB it needs is the file and the margin.
+    const needs = { offer: 3_000_000, underWay: 0, keptFree: 1_048_576 };
+    expect(fileErrors.noRoom('/in', needs, 3_000_000).message).toBe(
+      'not enough room in /in: 4 MB needed (3 MB for the offer and 1 MB kept free), 3 MB free',
+    );
+    expect(fileErrors.noRoom('/in', { ...needs, underWay: 2_500_000 }, 3_000_000).message).toBe(
+      'not enough room in /in: 6.5 MB needed (3 MB for the offer, 2.5 MB still to come in transfers under way and 1 MB kept free), 3 MB free',
+    );
+    expect(fileErrors.noRoom('/in', { ...needs, offer: 0, underWay: 2_500_000 }, 3_000_000).message).toBe(
+      'not enough room in /in: 3.5 MB needed (2.5 MB still to come in transfers under way and 1 MB kept free), 3 MB free',
     );
   });
 
@@ -340,7 +355,7 @@ describe('PartialStore: room', () => {
     expect(tooMuch).toMatchObject({ ok: false, needed: room.available * 2 + 1024 * KiB });
     if (!tooMuch.ok)
       expect(tooMuch.reason).toMatch(
-        /^not enough room in .*: \d+(\.\d)? [kMGT]B needed, \d+(\.\d)? [kMGT]B free$/,
+        /^not enough room in .*: \d+(\.\d)? [kMGT]B needed \(\d+(\.\d)? [kMGT]B for the offer and 1 MB kept free\), \d+(\.\d)? [kMGT]B free$/,
       );
     // A file being received promises its remaining bytes.
     const data = randomData(1000);

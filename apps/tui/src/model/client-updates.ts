@@ -35,7 +35,7 @@ export class ClientUpdates {
   apply(u: ClientUpdate): void {
     switch (u.type) {
       case 'request':
-        this.model.ringForQuestion('request');
+        this.model.bells.ringForQuestion('request');
         this.model.home.log.notice(
           `${texts.requestFromText(u.request.peer, u.request.nick)}. Alt+Y / Alt+N in the dialog, or /accept ${this.model.requests.length}.`,
         );
@@ -157,7 +157,7 @@ export class ClientUpdates {
     });
     if (tab !== this.model.currentTab) {
       tab.unread++;
-      this.model.ringLater();
+      this.model.bells.ringLater();
     }
   }
 

@@ -4,9 +4,12 @@
  * address before the session's state), and what is left is cut with "…" only if even the most
  * important ones do not fit.
  */
+
+import { texts } from '@netchat/client';
 import { formatAddress, isRelayed, type SessionInfo } from '@netchat/core';
 import type { Tab } from './tab.js';
 import { fitWidth, textWidth } from './text-width.js';
+import type { TuiModel } from './tui-model.js';
 
 export interface StatusField {
   readonly text: string;
@@ -31,6 +34,22 @@ export interface StatusSources {
   readonly info: SessionInfo | undefined;
   /** The engine's clock (ms), the one `info.lastHeard` is on. */
   readonly now: number;
+}
+
+/** The status bar's fields for the tab the model shows: what it reads, gathered. */
+export function modelStatusFields(model: TuiModel): StatusField[] {
+  const tab = model.currentTab;
+  const c = tab.conversation;
+  return statusFields({
+    own: `${model.nick || 'you'}@${model.settings.localAddress}`,
+    tab,
+    label: model.labelOf(tab),
+    openChats: model.tabs.filter((t) => t.state === 'open').length,
+    waitingRequests: model.requests.length,
+    typing: c && model.client.peerTyping(c) ? texts.typingText(c) : undefined,
+    info: tab.session === undefined ? undefined : model.port.session(tab.session),
+    now: model.port.now(),
+  });
 }
 
 export function statusFields(s: StatusSources): StatusField[] {

@@ -272,7 +272,7 @@ export class TuiFiles {
     if (t.files.length > 1) for (const line of texts.offerFileLines(t)) log.notice(line);
     if (t.relayed) log.notice(texts.RELAYED_TRANSFER_TEXT);
     // As a request: a bell (offers at most one in 5 s), and `!` on the chat's tab until it is answered.
-    this.model.ringForQuestion('offer');
+    this.model.bells.ringForQuestion('offer');
   }
 
   private onEnded(t: Transfer): void {

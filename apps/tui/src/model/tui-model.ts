@@ -4,9 +4,10 @@
  * conversations, the queue of waiting requests, message fates, trust, what a typed name means
  * (resolveTarget), one chat per peer, the warnings for files that cannot be saved and the wording
  * come from @netchat/client, shared with the CLI; each tab reads its conversation. What typed
- * commands do is in command-runner.ts, the tabs and which is shown in tab-list.ts, the request dialog in request-dialog.ts, the status bar in
- * status-fields.ts, the tab bar in tab-bar.ts, a tab's lines in tab-log.ts, earlier chats in
- * history-pages.ts. The view renders this model; the app feeds it peer events and key presses.
+ * commands do is in command-runner.ts, the tabs and which is shown in tab-list.ts, the request
+ * dialog in request-dialog.ts, the status bar in status-fields.ts, the tab bar in tab-bar.ts, a
+ * tab's lines in tab-log.ts, earlier chats in history-pages.ts, when the bell rings in bells.ts.
+ * The view renders this model; the app feeds it peer events and key presses.
  */
 import {
   actionOf,
@@ -20,6 +21,7 @@ import {
   watchStorage,
 } from '@netchat/client';
 import type { NetchatEvent } from '@netchat/core';
+import { Bells } from './bells.js';
 import { tuiChatClient } from './chat-client-setup.js';
 import { ClientUpdates } from './client-updates.js';
 import { runCommand, whereToReach } from './command-runner.js';
@@ -29,7 +31,7 @@ import type { LineEditor } from './line-editor.js';
 import { RequestDialog } from './request-dialog.js';
 import type { Viewport } from './scroll.js';
 import type { ModelSettings, PeerPort } from './settings.js';
-import { SEPARATOR, type StatusField, statusFields } from './status-fields.js';
+import { modelStatusFields, SEPARATOR, type StatusField } from './status-fields.js';
 import type { Tab } from './tab.js';
 import {
   type Crowd,
@@ -42,15 +44,13 @@ import {
 import { TabList } from './tab-list.js';
 import { TuiFiles } from './tui-files.js';
 
+export type { WaitingRequest } from '@netchat/client';
+export { REQUEST_BELL_GAP_MS } from './bells.js';
 export { HISTORY_LINES, HISTORY_PAGE_LINES } from './history-pages.js';
 export type { ModelSettings, PeerPort } from './settings.js';
-export type { ChatLine, LineKind, Mark } from './tab-log.js';
 export { clockTime, Tab, type TabState } from './tab.js';
-export type { WaitingRequest } from '@netchat/client';
 export type { TabBarEntry } from './tab-bar.js';
-
-/** Requests ring the bell at most once in this long, and offers too: a bell draws the eye; fifty add nothing. */
-export const REQUEST_BELL_GAP_MS = 5000;
+export type { ChatLine, LineKind, Mark } from './tab-log.js';
 
 export class TuiModel {
   /** The tabs and which one is shown. */
@@ -63,16 +63,13 @@ export class TuiModel {
   helpOpen = false;
   /** Ctrl+C with chats open: the question "close them all and quit?" is up. */
   confirmingQuit = false;
-  bell: boolean;
+  /** When the terminal's bell rings (requests, offers, messages in other tabs). */
+  readonly bells: Bells;
   nick: string;
   readonly completer = new Completer();
   readonly clock: () => Date;
   /** Files of the netchat home that could not be saved, until said on the tab the person sees. */
   private storageWarnings: string[] = [];
-  /** Bells asked for since the view last rang (it rings once per redraw at most). */
-  private bellsDue = 0;
-  /** When a request, and an offer, last rang (ms): each rings at most once in REQUEST_BELL_GAP_MS. */
-  private readonly lastQuestionBell = { request: Number.NEGATIVE_INFINITY, offer: Number.NEGATIVE_INFINITY };
   private readonly updates = new ClientUpdates(this);
 
   constructor(
@@ -80,8 +77,8 @@ export class TuiModel {
     readonly settings: ModelSettings,
   ) {
     this.nick = settings.nick;
-    this.bell = settings.bell ?? true;
     this.clock = settings.clock ?? (() => new Date());
+    this.bells = new Bells(settings.bell ?? true, this.clock);
     this.client = tuiChatClient(port, settings, () => this.clock().getTime());
     // One warning per file for the run, as the CLI words it; shown once the action that failed is done.
     watchStorage({ knownPeers: settings.knownPeers, history: settings.history }, (w) =>
@@ -277,28 +274,18 @@ export class TuiModel {
     else this.confirmingQuit = false;
   }
 
-  /** Something deserves the bell (a request, a message in a tab not shown). */
-  ringLater(): void {
-    this.bellsDue++;
+  /** Whether the bell rings at all (`/bell on|off`). */
+  get bell(): boolean {
+    return this.bells.on;
   }
 
-  /**
-   * A request or a file offer arrived: it rings, unless one of its kind rang less than
-   * REQUEST_BELL_GAP_MS ago (strangers asking, or a peer offering, five a second rang five bells a
-   * second; the tabs' !N still count each one).
-   */
-  ringForQuestion(kind: 'request' | 'offer'): void {
-    const now = this.clock().getTime();
-    if (now - this.lastQuestionBell[kind] < REQUEST_BELL_GAP_MS) return;
-    this.lastQuestionBell[kind] = now;
-    this.ringLater();
+  set bell(on: boolean) {
+    this.bells.on = on;
   }
 
-  /** Whether to ring the bell now (once for all that asked since the last time). */
+  /** Whether to ring the bell now (bells.ts). */
   takeBell(): boolean {
-    const due = this.bellsDue > 0 && this.bell;
-    this.bellsDue = 0;
-    return due;
+    return this.bells.take();
   }
 
   // ---- what the view shows ------------------------------------------------------------------
@@ -310,18 +297,7 @@ export class TuiModel {
 
   /** The status bar's fields, ranked so a narrow screen drops the least important first. */
   statusFields(): StatusField[] {
-    const tab = this.currentTab;
-    const c = tab.conversation;
-    return statusFields({
-      own: `${this.nick || 'you'}@${this.settings.localAddress}`,
-      tab,
-      label: this.labelOf(tab),
-      openChats: this.tabs.filter((t) => t.state === 'open').length,
-      waitingRequests: this.requests.length,
-      typing: c && this.client.peerTyping(c) ? texts.typingText(c) : undefined,
-      info: tab.session === undefined ? undefined : this.port.session(tab.session),
-      now: this.port.now(),
-    });
+    return modelStatusFields(this);
   }
 
   /** The status bar's full text (the view fits it to the width). */

@@ -47,18 +47,40 @@ export class FileTransferError extends Error {
   }
 }
 
-/** `4 MB needed, 1 MB free`; in bytes when the rounded sizes would read the same. */
-function roomText(needed: number, available: number): string {
-  const [a, b] = sizesApart(needed, available);
-  return `${a} needed, ${b} free`;
+/** What an offer needs on the disk, by why (PartialStore.checkRoom). */
+export interface RoomNeeds {
+  /** The offer's bytes not held here yet. */
+  readonly offer: number;
+  /** What the files being received here already still need. */
+  readonly underWay: number;
+  /** The margin left free (for state files and the folder). */
+  readonly keptFree: number;
+}
+
+/**
+ * `4 MB needed (3 MB for the offer and 1 MB kept free), 3 MB free`: the total, and what makes it
+ * when more than the offer does (a total that shows the margin without saying so reads false);
+ * in bytes when the rounded total and free would read the same.
+ */
+function roomText(needs: RoomNeeds, available: number): string {
+  const total = needs.offer + needs.underWay + needs.keptFree;
+  const [a, b] = sizesApart(total, available);
+  const parts = [
+    needs.offer > 0 ? `${sizeText(needs.offer)} for the offer` : '',
+    needs.underWay > 0 ? `${sizeText(needs.underWay)} still to come in transfers under way` : '',
+    needs.keptFree > 0 ? `${sizeText(needs.keptFree)} kept free` : '',
+  ].filter((part) => part !== '');
+  const listed = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0];
+  const why = needs.offer === total ? '' : ` (${listed})`;
+  return `${a} needed${why}, ${b} free`;
 }
 
 const fail = (code: FileFailure, message: string, path?: string) =>
   new FileTransferError(code, message, path);
 
 export const fileErrors = {
-  noRoom: (folder: string, needed: number, available: number) =>
-    fail('no_room', `not enough room in ${folder}: ${roomText(needed, available)}`, folder),
+  noRoom: (folder: string, needs: RoomNeeds, available: number) =>
+    fail('no_room', `not enough room in ${folder}: ${roomText(needs, available)}`, folder),
   // `kept`: the bytes a resume starts from (written and synced), not what the partial holds now.
   diskFull: (path: string, kept: number) =>
     fail(

@@ -9,13 +9,13 @@
 import type { StreamId } from '../events.js';
 import type { SessionFiles } from './control-streams.js';
 import { refuse } from './control-streams.js';
-import { offerKey, type RecordOf } from './records.js';
 import { paceGot } from './receive-stalls.js';
 import { openMore, sendVerdict } from './receiving.js';
+import { offerKey, type RecordOf } from './records.js';
 import type { StorageOutcome } from './storage-requests.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
 import { finalProgress, settleFile, stopDataStream, storageFailure } from './transfer-ending.js';
-import { advanceFile } from './transfer-states.js';
+import { advanceFile, fileSettled } from './transfer-states.js';
 import { type ReceivePipe, type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
 
 /** A peer stream began with `data`: it carries the file it names, if we asked for it from there. */
@@ -170,7 +170,23 @@ function complete(ctx: TransferContext, transfer: Transfer, file: TransferFile):
   paceGot(transfer, ctx.options.limits.stallFileBytes);
   if (file.receive) dropBuffers(file.receive); // nothing more is read: its memory goes
   file.partialOpen = false; // finishing ends the partial file, whatever comes of it
-  ctx.request({ kind: 'finish', transfer: transfer.id, file: file.index });
+  const keepRecord = sameContentWaits(ctx, transfer, file);
+  ctx.request({ kind: 'finish', transfer: transfer.id, file: file.index, keepRecord });
+}
+
+/**
+ * Whether another offer of the peer's (answered or not) has a file of this content not settled:
+ * it waits while this one is received (`askFor` opens one content at a time), and is then
+ * answered from the file this one places instead of receiving it all again.
+ */
+function sameContentWaits(ctx: TransferContext, transfer: Transfer, file: TransferFile): boolean {
+  for (const other of ctx.table.all()) {
+    if (other === transfer || other.direction !== 'receive' || other.peerKey !== transfer.peerKey) continue;
+    if (other.state !== 'offered' && other.state !== 'accepted') continue;
+    for (const f of other.files)
+      if (!fileSettled(f.state) && f.hash === file.hash && f.size === file.size) return true;
+  }
+  return false;
 }
 
 /** The storage verified and placed the file (or found it wrong). */

@@ -230,9 +230,10 @@ function verdictFailure(result: Exclude<Verdict, 'verified'>) {
   const words: Record<Exclude<Verdict, 'verified'>, string> = {
     size_mismatch: 'the receiver got another size than offered',
     hash_mismatch: "the data did not match the offer's hash at the receiver (changed while sent, or damaged)",
-    // The verdict does not say how much the receiver could keep (its own message does: all it
-    // synced, or nothing): only that it goes on from there.
-    disk_full: "the receiver's disk is full: it goes on from what the receiver could keep when offered again",
+    // The verdict does not say how much the receiver kept (its own message does: all it synced,
+    // or nothing, and then nothing of it stays on its disk): the next accept's offset will.
+    disk_full:
+      "the receiver's disk is full: offered again, it goes on from what the receiver kept, or from the start if it kept nothing",
     write_failed: 'the receiver could not write it',
     not_a_folder: "a file is in the way of one of its folders at the receiver's",
     no_free_name: 'the receiver has no free name for it',

@@ -59,8 +59,13 @@ export type StorageRequest =
       readonly offset: number;
       readonly bytes: Uint8Array;
     })
-  /** receive: every byte arrived: verify size and hash, make it durable, place it; answer `{ ok, path }`. */
-  | (About & { readonly kind: 'finish'; readonly id: number })
+  /**
+   * receive: every byte arrived: verify size and hash, make it durable, place it; answer `{ ok, path }`.
+   * `keepRecord`: another offer of the same content from the same peer waits for this one: where
+   * the file is placed is recorded, so that offer's `open` answers that every byte is held (no
+   * byte sent or written twice, no second copy).
+   */
+  | (About & { readonly kind: 'finish'; readonly id: number; readonly keepRecord?: boolean })
   /**
    * receive: interrupted: make what was written durable and keep it for a resume. Of a file whose
    * `finish` is pending: let the finish go on, and if it places the file, record where (the

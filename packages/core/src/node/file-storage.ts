@@ -15,9 +15,9 @@ import type { StorageOutcome, StorageRequest } from '../files/storage-requests.j
 import { FileSource } from './file-source.js';
 import { fileProblem } from './home-files.js';
 import type { PartialFile } from './partial-file.js';
-import type { PlacedFile } from './placed-file.js';
 import type { PartialKey } from './partial-state.js';
 import type { PartialStore } from './partial-store.js';
+import type { PlacedFile } from './placed-file.js';
 
 /** A file we offered: where it is, and what it was when hashed. */
 export interface SourceFile {
@@ -178,6 +178,8 @@ export class DiskStorage {
         const finished = partial
           .finish()
           .then((placed) => ({ ok: true, path: placed.relativePath }) as StorageOutcome);
+        // Another offer of the same content waits: it is answered from where this one is placed.
+        if (request.keepRecord) this.track(partial.keepPlaced());
         // Kept while the answer is given (what the engine asks then, a discard, finds it), then forgotten.
         this.track(finished, request.id, (id, outcome) => {
           try {

@@ -7,9 +7,10 @@
  * partial-writes.ts; `close` (the transfer interrupted) makes everything written durable and
  * recorded.
  *
- * A failure (the disk full, an I/O error) sticks: every later call rejects with it. The partial
- * and its last state stay for a later resume unless the transfer is cancelled, or ended with the
- * data not matching the offer (`size_mismatch`, `hash_mismatch`), which removes both.
+ * A failure (the disk full, an I/O error) sticks: every later call rejects with it. What the
+ * last state records stays for a later resume (the bytes past it are cut; with nothing recorded,
+ * nothing stays) unless the transfer is cancelled, or ended with the data not matching the offer
+ * (`size_mismatch`, `hash_mismatch`), which removes both.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, rm } from 'node:fs/promises';
@@ -140,8 +141,9 @@ export class PartialFile {
   /**
    * The file is complete: checks its size and hash, makes it durable and moves it into place.
    * On a size or hash mismatch, the partial and its state are removed and the error thrown. On a
-   * disk failure, or when it cannot be placed (a file where its folder should be, no free name),
-   * the partial is kept (complete, if it was) for a later attempt and the error thrown.
+   * disk failure before the file is complete and synced, what its state records is kept (`close`)
+   * and the error thrown. When it cannot be placed (a file where its folder should be, no free
+   * name), the complete partial is kept for a later attempt and the error thrown.
    */
   finish(): Promise<ReceivedFile> {
     this.finishing = this.finishFile();
@@ -180,13 +182,19 @@ export class PartialFile {
       const failure = this.writes.failed;
       // Data past the offer's size is a mismatch too: nothing is kept of it.
       if (failure?.code === 'size_mismatch') throw await this.discard(failure);
-      if (failure) throw failure;
+      if (failure) {
+        await this.keepDurable();
+        throw this.writes.keptFailure(failure);
+      }
       const received = this.writes.received;
       if (received !== this.key.size)
         throw await this.discard(fileErrors.sizeMismatch(this.name, this.key.size, received));
       if (this.hasher.digestHex() !== this.key.hash)
         throw await this.discard(fileErrors.hashMismatch(this.name));
-      await this.settings.io.sync(this.handle);
+      await this.settings.io.sync(this.handle).catch(async (error: unknown) => {
+        await this.keepDurable();
+        throw this.writes.fileError(error);
+      });
       await this.closeHandle();
       let relativePath: string;
       try {
@@ -241,10 +249,7 @@ export class PartialFile {
       await this.writes.drain();
       await this.writes.syncAll();
     } finally {
-      await this.closeHandle();
-      // Nothing held: nothing to resume from, so nothing is kept (a stranger whose files' data
-      // never came left an empty partial of each, kept 7 days, 176 for 32 offers in 2 s).
-      if (this.writes.durable === 0) await this.removeFiles();
+      await this.keepDurable();
       this.settings.release();
     }
     return this.writes.durable;
@@ -287,6 +292,28 @@ export class PartialFile {
     const text = stateText(heldState(this.key, this.name, held, hashState, this.settings.now()));
     this.stateSaved = true;
     return this.settings.io.saveState(this.settings.paths, text);
+  }
+
+  /**
+   * Keeps only what the state records (the file stopped short: interrupted, or the disk failed).
+   * Nothing durable: nothing to resume from, so the partial goes (a stranger whose files' data
+   * never came left an empty partial of each, kept 7 days, 176 for 32 offers in 2 s; a disk that
+   * filled before the first sync kept 3.2 MB of a file we said we kept nothing of, and stayed
+   * full). Some: the bytes past it, which a resume writes again anyway, are cut, so a full disk
+   * gets their room back at once.
+   */
+  private async keepDurable(): Promise<void> {
+    // A sync in progress may still record more: what it records is kept.
+    await this.writes.settle();
+    const durable = this.writes.durable;
+    // Only when there is more (a truncate moves the modification time: a resume's touch stays).
+    const onDisk = await this.handle.stat().then(
+      (s) => s.size,
+      () => durable,
+    );
+    if (durable > 0 && onDisk > durable) await this.handle.truncate(durable).catch(() => {});
+    await this.closeHandle();
+    if (durable === 0) await this.removeFiles();
   }
 
   private async discard(error: FileTransferError): Promise<FileTransferError> {

@@ -323,7 +323,8 @@ export class PartialStore {
 
   /**
    * Whether the folder has room for `needed` more bytes (the offer's sizes less what `held` says
-   * is here), beside what the files being received still need and `reserveBytes`.
+   * is here), beside what the files being received still need and `reserveBytes`; the reason
+   * says each of the three (a total with the margin in it, unsaid, reads as a false need).
    */
   async checkRoom(needed: number): Promise<RoomCheck> {
     const fs = await statfs(this.folder);
@@ -332,11 +333,12 @@ export class PartialStore {
     for (const file of this.receiving.values()) if (file !== 'opening') promised += file.remaining;
     const total = needed + promised + this.reserveBytes;
     if (total <= available) return { ok: true, available };
+    const needs = { offer: needed, underWay: promised, keptFree: this.reserveBytes };
     return {
       ok: false,
       available,
       needed: total,
-      reason: fileErrors.noRoom(this.folder, total, available).message,
+      reason: fileErrors.noRoom(this.folder, needs, available).message,
     };
   }
 

@@ -94,7 +94,7 @@ export class PartialWrites {
         'write offset',
         `${offset}; the next byte expected is ${this.receivedBytes}`,
       );
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return this.rejection();
     if (offset + data.length > this.settings.size) {
       this.failure = fileErrors.sizeMismatch(this.settings.name, this.settings.size, offset + data.length);
       return Promise.reject(this.failure);
@@ -145,6 +145,22 @@ export class PartialWrites {
     if (this.syncing) await this.syncing;
   }
 
+  /**
+   * `failure` in the words of what is kept: a `disk_full` made before a sync ended says the bytes
+   * durable now (a sync in progress when the disk filled may have recorded more since).
+   */
+  keptFailure(failure: FileTransferError): FileTransferError {
+    return failure.code === 'disk_full'
+      ? fileErrors.diskFull(this.settings.name, this.durableBytes)
+      : failure;
+  }
+
+  /** Rejects with the failure once no sync is in progress: what it says is kept stays so. */
+  private async rejection(): Promise<never> {
+    if (this.syncing) await this.syncing;
+    throw this.keptFailure(this.failure ?? fileErrors.writeFailed(this.settings.name, 'it failed'));
+  }
+
   /** A system error as a FileTransferError: a full disk or quota is `disk_full`, the rest `write_failed`. */
   fileError(error: unknown): FileTransferError {
     if (error instanceof FileTransferError) return error;
@@ -188,7 +204,7 @@ export class PartialWrites {
         // A disk slower to sync than the data comes: wait, so a crash never loses more than about two periods.
         while (this.syncing && this.writtenBytes - this.syncedFrom >= this.settings.syncEveryBytes)
           await this.syncing;
-        if (this.failure) throw this.failure;
+        if (this.failure) return this.rejection();
         this.startWrite();
       }
     }
@@ -207,7 +223,12 @@ export class PartialWrites {
         this.inFlight = undefined;
         this.writtenBytes = position + data.length;
         // The hash state now covers exactly the written bytes: the next buffer waits for this one.
-        if (!this.syncing && this.writtenBytes - this.syncedFrom >= this.settings.syncEveryBytes)
+        // After a failure nothing more is recorded: what its message says is kept stays so.
+        if (
+          !this.failure &&
+          !this.syncing &&
+          this.writtenBytes - this.syncedFrom >= this.settings.syncEveryBytes
+        )
           this.startSync();
       },
       (error) => {
