@@ -281,8 +281,15 @@ export class PartialFile {
 
   /** The state says the file is verified and placed at `placed` (no partial is left of it). */
   private async recordPlaced(placed: ReceivedFile): Promise<void> {
-    const { mtimeMs } = await lstat(placed.path);
-    const state = placedState(this.key, this.name, placed.relativePath, mtimeMs, this.settings.now());
+    const { mtimeMs, ctimeMs } = await lstat(placed.path);
+    const state = placedState(
+      this.key,
+      this.name,
+      placed.relativePath,
+      mtimeMs,
+      this.settings.now(),
+      ctimeMs,
+    );
     this.stateSaved = true;
     await this.settings.io.saveState(this.settings.paths, stateText(state));
     this.placedRecorded = true;

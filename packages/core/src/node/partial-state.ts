@@ -59,6 +59,12 @@ const StateFile = z
      */
     placed: z.string().min(1).max(4096).optional(),
     placedMtimeMs: z.number().min(0).optional(),
+    /**
+     * That file's status change time then: a file rewritten or renamed into its place with its
+     * modification time set back (`cp -p`, `touch -r`) has a new one, which no one can set back.
+     * Absent in records written before 2026-12-07 (the modification time alone is compared).
+     */
+    placedCtimeMs: z.number().min(0).optional(),
   })
   .refine((state) => state.held <= state.size, 'held is more than the size')
   .refine(
@@ -193,15 +199,20 @@ export function heldState(
   };
 }
 
-/** The state of a file verified and placed at `placed` (its modification time then) whose sender never heard so. */
+/**
+ * The state of a file verified and placed at `placed` (its modification and status change times
+ * then) whose sender never heard so.
+ */
 export function placedState(
   key: PartialKey,
   name: string,
   placed: string,
   placedMtimeMs: number,
   updated: Date,
+  placedCtimeMs?: number,
 ): PartialState {
-  return { ...heldState(key, name, key.size, '', updated), placed, placedMtimeMs };
+  const state = { ...heldState(key, name, key.size, '', updated), placed, placedMtimeMs };
+  return placedCtimeMs === undefined ? state : { ...state, placedCtimeMs };
 }
 
 /** O_NOFOLLOW where the platform has it: a symbolic link planted at our name is not written through. */

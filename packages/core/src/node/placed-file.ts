@@ -3,8 +3,8 @@
  * (the peer lost, the chat closed, the program stopping) while the file was being finished, so no
  * verdict went, and the sender offers it again. Its state file says where it was placed
  * (partial-state.ts, `placed`); `PartialStore.receive` gives this instead of a partial file while
- * that file is still as it was placed (a regular file of the size, its modification time the
- * same). It holds every byte: the `want` asks from the size, nothing is written, and `finish`
+ * that file is still as it was placed (`placedIntact`: a regular file of the size, its
+ * modification and status change times the same). It holds every byte: the `want` asks from the size, nothing is written, and `finish`
  * answers with the path the file took, so the sender gets its `verified` and no second copy
  * (`name (1).ext`) is made. A file removed or changed since is received again whole instead.
  */
@@ -27,12 +27,21 @@ export interface PlacedFileSettings {
   readonly release: () => void;
 }
 
-/** Whether the file a state says was placed is still there as it was placed. */
+/**
+ * Whether the file a state says was placed is still there as it was placed: a regular file of the
+ * size, its modification time and (when recorded) its status change time the same. The size and
+ * modification time alone are no proof: `cp -p` or `touch -r` puts other bytes of the same size
+ * behind the same time, and the sender would be told `verified` for bytes no longer here. Any
+ * write, rename into place or time set back moves the status change time; a chmod or a new hard
+ * link moves it too, and the file is then received again (a copy beside it), never wrongly held.
+ */
 export async function placedIntact(folder: string, state: PartialState): Promise<boolean> {
   if (state.placed === undefined) return false;
   // lstat: a link planted at its name is not the file placed.
   const stats = await lstat(join(folder, ...state.placed.split('/'))).catch(() => undefined);
-  return stats?.isFile() === true && stats.size === state.size && stats.mtimeMs === state.placedMtimeMs;
+  if (stats?.isFile() !== true || stats.size !== state.size || stats.mtimeMs !== state.placedMtimeMs)
+    return false;
+  return state.placedCtimeMs === undefined || stats.ctimeMs === state.placedCtimeMs;
 }
 
 export class PlacedFile {
