@@ -218,9 +218,9 @@ function askedBy(pair: RelayPair, record: Registration): boolean {
   return pair.a === record ? pair.aAsked : pair.bAsked;
 }
 
-/** Of two pairs (the first may be none), the one made first. */
-function madeFirst(so: RelayPair | undefined, pair: RelayPair): RelayPair {
-  return so && so.madeAt <= pair.madeAt ? so : pair;
+/** Of the pair chosen so far (none yet: undefined) and `pair`, the one made first. */
+function madeFirst(chosen: RelayPair | undefined, pair: RelayPair): RelayPair {
+  return chosen && chosen.madeAt <= pair.madeAt ? chosen : pair;
 }
 
 function lastActive(pair: RelayPair): number {
