@@ -62,11 +62,14 @@ export function readChatLine(text: string): ChatCommand {
         ? { name: 'history', count }
         : { name: 'invalid', message: `usage: /history [N] (N from 1 to ${HISTORY_MOST})` };
     }
-    case 'log':
+    case 'log': {
       if (argument === '') return { name: 'log', on: undefined };
-      return argument === 'on' || argument === 'off'
-        ? { name: 'log', on: argument === 'on' }
+      // In any case, as the word is: Caps Lock's '/LOG OFF' means what it says.
+      const setting = argument.toLowerCase();
+      return setting === 'on' || setting === 'off'
+        ? { name: 'log', on: setting === 'on' }
         : { name: 'invalid', message: 'usage: /log [on|off]' };
+    }
     case 'me':
       // The action is the message itself: its text starts with the marker (PROTOCOL.md, Actions).
       return argument === ''

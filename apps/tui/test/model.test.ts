@@ -429,6 +429,9 @@ describe('command parsing', () => {
     ['/QUIT', { name: 'quit' }],
     ['/bell', { name: 'bell', on: undefined }],
     ['/bell off', { name: 'bell', on: false }],
+    // Caps Lock on: the setting in any case, as the command's word.
+    ['/BELL OFF', { name: 'bell', on: false }],
+    ['/Log On', { name: 'log', on: true }],
     ['   ', { name: 'nothing' }],
   ])('%j', (line, command) => expect(parseInput(line)).toEqual(command));
 

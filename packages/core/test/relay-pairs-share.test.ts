@@ -111,3 +111,25 @@ describe("a client's share of relay pairs, held by strangers who relay", () => {
     expect(table.size).toBe(2);
   });
 });
+
+describe('a pair that gives way only for a pair that is made', () => {
+  it("a client whose own share would give way keeps its pair when the other side's share has no room", () => {
+    const table = pairs();
+    const [friend, victim] = [client(), client()];
+    const [f1, f2] = [client(), client()];
+    // The friend asked for both pairs of its share itself, and uses them: past their tenure, its
+    // oldest would give way for a new one.
+    expect(table.introduce(friend, f1, 0)).toBeDefined();
+    expect(table.introduce(friend, f2, 1_000)).toBeDefined();
+    // The victim's share: two strangers' pairs in use, inside their tenure.
+    strangersHold(table, victim, [client(), client()], 2 * TENURE, 2 * TENURE + 10_000);
+    for (let t = 0; t <= 2 * TENURE + 10_000; t += 5_000)
+      for (const f of [f1, f2])
+        table.relayed(table.between(friend.tag, f.tag) as NonNullable<ReturnType<RelayPairs['between']>>, t);
+    // No room at the victim's: no pair, and the friend's own pair in use stays.
+    expect(table.introduce(friend, victim, 2 * TENURE + 10_000)).toBeUndefined();
+    expect(table.between(friend.tag, f1.tag)).toBeDefined();
+    expect(table.between(friend.tag, f2.tag)).toBeDefined();
+    expect(table.size).toBe(4);
+  });
+});

@@ -7,8 +7,11 @@
  * channel (PROTOCOL.md, *Roaming*). On virtual time, 2 s heartbeats.
  */
 import { describe, expect, it } from 'vitest';
+import type { ChannelView, EndpointHost } from '../src/rendezvous/extension.js';
 import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
+import { OpenChats, type OpenChatsClient } from '../src/rendezvous/open-chats.js';
 import { REFIND_EVERY_MS, REFIND_RATE, Refinds } from '../src/rendezvous/refinds.js';
+import { RELAY_HOST } from '../src/rendezvous/relay.js';
 import { chat, hostileIntroducer, RendezvousLab } from './support/rendezvous-lab.js';
 import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
@@ -204,5 +207,36 @@ describe('refinds: how often', () => {
     expect(refinds.settle(8)).toBe(false);
     expect(refinds.settle(7)).toBe(true);
     expect(refinds.settle(7)).toBe(false);
+  });
+});
+
+describe('a refind that waited its turn', () => {
+  it("of a relayed chat is not asked once our terms no longer accept its peer (it would make the pair the user ended)", () => {
+    const relayed = (id: number): ChannelView => ({
+      id,
+      address: { host: RELAY_HOST, port: id },
+      remoteKey: new Uint8Array(32).fill(id),
+    });
+    const channels = new Map(Array.from({ length: REFIND_RATE.burst + 2 }, (_, i) => [i + 1, relayed(i + 1)]));
+    let accepting = true;
+    const asked: string[] = [];
+    // Only what refinds touch: the open channels, the registration, the terms, `introduce`.
+    const host = { openChannel: (id: number) => channels.get(id) } as unknown as EndpointHost;
+    const client = {
+      registration: { channel: 0, isRegistered: true, doubt: () => {} },
+      introductions: { accepts: () => accepting },
+      introduce: (fingerprint: string) => asked.push(fingerprint),
+    } as unknown as OpenChatsClient;
+    const chats = new OpenChats(host, client);
+    for (const channel of channels.values()) chats.onPeerSilent(channel, 0);
+    expect(asked).toHaveLength(REFIND_RATE.burst);
+    expect(chats.refinds.waitingCount).toBe(2);
+    // One still accepted is asked for in turn; one no longer accepted is not.
+    chats.refindDue(chats.refinds.next() ?? 0);
+    expect(asked).toHaveLength(REFIND_RATE.burst + 1);
+    accepting = false;
+    chats.refindDue(chats.refinds.next() ?? 10_000);
+    expect(asked).toHaveLength(REFIND_RATE.burst + 1);
+    expect(chats.refinds.waitingCount).toBe(0);
   });
 });

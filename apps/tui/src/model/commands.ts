@@ -117,6 +117,14 @@ function index(argument: string | undefined, usage: string): Command | number | 
   return Number(argument);
 }
 
+/** `/log` or `/bell` turned on or off, in any case as the command's word is (Caps Lock's `/BELL OFF`). */
+function onOff(argument: string, name: 'log' | 'bell'): Command {
+  const setting = argument.toLowerCase();
+  return setting === 'on' || setting === 'off'
+    ? { name, on: setting === 'on' }
+    : { name: 'invalid', message: `usage: /${name} [on|off]` };
+}
+
 /** What `line` asks for; a command's words are trimmed, a message is kept as typed. */
 export function parseInput(line: string): Command {
   const text = line.trim();
@@ -137,9 +145,7 @@ export function parseInput(line: string): Command {
       return { name: 'contacts' };
     case 'log':
       if (argument === '') return { name: 'log', on: undefined };
-      return argument === 'on' || argument === 'off'
-        ? { name: 'log', on: argument === 'on' }
-        : { name: 'invalid', message: 'usage: /log [on|off]' };
+      return onOff(argument, 'log');
     case 'accept':
     case 'decline': {
       const n = index(rest[0], `/${word} [N]`);
@@ -168,9 +174,7 @@ export function parseInput(line: string): Command {
       return { name: 'list' };
     case 'bell':
       if (argument === '') return { name: 'bell', on: undefined };
-      return argument === 'on' || argument === 'off'
-        ? { name: 'bell', on: argument === 'on' }
-        : { name: 'invalid', message: 'usage: /bell [on|off]' };
+      return onOff(argument, 'bell');
     case 'history':
       // netchat's /history, typed here out of habit: where the TUI keeps it.
       return { name: 'invalid', message: HISTORY_HINT };

@@ -6,7 +6,8 @@
  * receivers do (RFC 9000 §13.2). It keeps at most MAX_RANGES ranges; older ones fall off (they
  * were acknowledged long ago, and an acknowledgement may always say less than it could).
  */
-import { MAX_ACK_EXTRA_RANGES } from '../wire/stream-messages.js';
+import { ackDelayToWire, type StreamAck } from '../wire/messages.js';
+import { encodeAckRanges, MAX_ACK_EXTRA_RANGES } from '../wire/stream-messages.js';
 
 /**
  * In-order ack-eliciting packets acknowledged together. QUIC's default is 2; every acknowledgement
@@ -49,6 +50,20 @@ export class AckTracker {
     if (outOfOrder || this.unacknowledged >= ACK_EVERY) return true;
     if (this.deadline === Number.POSITIVE_INFINITY) this.deadline = now + this.ackDelay;
     return false;
+  }
+
+  /** The `stream_ack` of what arrived, to go now (the delay counts from the largest's arrival); taken, nothing is held back. */
+  take(now: number): StreamAck {
+    const { largest, firstRange, ranges } = encodeAckRanges(this.ranges, this.count);
+    this.sent();
+    return {
+      type: 'stream_ack',
+      session: this.session,
+      largest,
+      ackDelay: ackDelayToWire(now - this.largestAt),
+      firstRange,
+      ranges,
+    };
   }
 
   /** The acknowledgement went (its fields are `ranges`, `count`): nothing is held back now. */

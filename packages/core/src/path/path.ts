@@ -36,7 +36,6 @@ import type { Route } from '../session/session.js';
 import type { ByteRing } from '../streams/byte-ring.js';
 import {
   ackDelayFromWire,
-  ackDelayToWire,
   type Datagram,
   encodeDatagram,
   PACKET_OVERHEAD_BYTES,
@@ -44,7 +43,6 @@ import {
 } from '../wire/messages.js';
 import {
   ackRangeCount,
-  encodeAckRanges,
   MAX_STREAM_PAYLOAD_BYTES,
   STREAM_DATA_OVERHEAD_BYTES,
 } from '../wire/stream-messages.js';
@@ -385,18 +383,8 @@ export class Path {
 
   /** The acknowledgement of what arrived goes now. */
   private sendAck(now: number): void {
-    const acks = this.acks;
-    if (acks.count === 0) return;
-    const { largest, firstRange, ranges } = encodeAckRanges(acks.ranges, acks.count);
-    const message: StreamAck = {
-      type: 'stream_ack',
-      session: acks.session,
-      largest,
-      ackDelay: ackDelayToWire(now - acks.largestAt),
-      firstRange,
-      ranges,
-    };
-    acks.sent();
+    if (this.acks.count === 0) return;
+    const message = this.acks.take(now);
     this.stats.acksSent++;
     const plaintext = encodeDatagram(message);
     this.pacer.onSent(plaintext.length + PACKET_OVERHEAD_BYTES);

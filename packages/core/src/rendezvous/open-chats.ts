@@ -97,11 +97,20 @@ export class OpenChats {
         this.refind(chat, now);
   }
 
-  /** Chats whose refind waited for the budget, asked for in turn (refinds.ts). */
+  /**
+   * Chats whose refind waited for the budget, asked for in turn (refinds.ts), if they still would
+   * be: a relayed chat's only while our terms accept its peer (it may have been a minute in line,
+   * and our request would make the relay pair a user who stopped accepting the peer ended).
+   */
   refindDue(now: number): void {
+    const { registration, introductions } = this.client;
     this.refinds.due(
       now,
-      (id) => this.client.registration.isRegistered && this.host.openChannel(id) !== undefined,
+      (id) => {
+        const channel = this.host.openChannel(id);
+        if (!registration.isRegistered || channel === undefined) return false;
+        return channel.address.host !== RELAY_HOST || introductions.accepts(channel.remoteKey);
+      },
       (id) => {
         const channel = this.host.openChannel(id);
         if (channel) this.ask(channel, now);

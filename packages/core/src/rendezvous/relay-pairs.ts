@@ -50,6 +50,9 @@ export interface RelayPair {
   touchedAt: number;
 }
 
+/** Room in a client's share for a new pair: there is (`free`), this pair gives way, or none may (`none`). */
+type ShareRoom = RelayPair | 'free' | 'none';
+
 /** A relayed pair is moved to the back of the activity order at most this often (ms). */
 const TOUCH_EVERY_MS = 1_000;
 /** Candidates looked at for eviction from the front of the order (bounded work per introduction). */
@@ -87,7 +90,11 @@ export class RelayPairs {
       this.touch(known, now);
       return known;
     }
-    if (!this.roomFor(asker, now) || !this.roomFor(target, now) || !this.roomInAll(now)) return undefined;
+    // What gives way is chosen first, and removed only once the pair has room in both shares and
+    // in all: a share that has none must not cost the other side a pair (one in use, its own).
+    const giving = [this.roomFor(asker, now), this.roomFor(target, now)];
+    if (giving.includes('none') || !this.roomInAll(now, giving)) return undefined;
+    for (const pair of giving) if (typeof pair === 'object') this.remove(pair);
     const pair: RelayPair = {
       a: asker,
       b: target,
@@ -137,16 +144,17 @@ export class RelayPairs {
   }
 
   /**
-   * Room in `record`'s share: a pair never used past its grace makes it (the one idle longest), else
-   * the pair made longest ago that `record` did not ask for, past its tenure. Only when `record`
+   * Room in `record`'s share (`free`), else the pair that would give way for a new one (`none`: no
+   * pair may): a pair never used past its grace makes it (the one idle longest), else the pair
+   * made longest ago that `record` did not ask for, past its tenure. Only when `record`
    * asked for every pair of its share, the one made longest ago past its tenure, a pair another
    * made and `record` claimed (asked for later: relay-claims.ts) before one it made itself: a
    * client that accepts anyone claims strangers' chats too (and asks for them again when their
    * pair dies), and 16 of them kept in use would otherwise hold its share for good.
    */
-  private roomFor(record: Registration, now: number): boolean {
+  private roomFor(record: Registration, now: number): ShareRoom {
     const pairs = this.byTag.get(record.tag);
-    if (!pairs || pairs.size < this.options.maxPairsPerClient) return true;
+    if (!pairs || pairs.size < this.options.maxPairsPerClient) return 'free';
     let unused: RelayPair | undefined;
     let oldest: RelayPair | undefined;
     let oldestClaimed: RelayPair | undefined;
@@ -161,14 +169,13 @@ export class RelayPairs {
       else if (pair.a === record) oldestOwn = madeFirst(oldestOwn, pair);
       else oldestClaimed = madeFirst(oldestClaimed, pair);
     }
-    const room = unused ?? oldest ?? (allAsked ? (oldestClaimed ?? oldestOwn) : undefined);
-    if (!room) return false;
-    this.remove(room);
-    return true;
+    return unused ?? oldest ?? (allAsked ? (oldestClaimed ?? oldestOwn) : undefined) ?? 'none';
   }
 
-  private roomInAll(now: number): boolean {
-    if (this.order.size < this.options.maxPairs) return true;
+  /** Room for one more pair in all: a pair giving way in a share makes it, else a pair never used (removed here). */
+  private roomInAll(now: number, giving: readonly ShareRoom[]): boolean {
+    const freed = giving.filter((pair) => typeof pair === 'object').length;
+    if (this.order.size - freed < this.options.maxPairs) return true;
     let looked = 0;
     for (const pair of this.order) {
       if (this.evictable(pair, now)) {
@@ -218,9 +225,9 @@ function askedBy(pair: RelayPair, record: Registration): boolean {
   return pair.a === record ? pair.aAsked : pair.bAsked;
 }
 
-/** Of two pairs (the first may be none), the one made first. */
-function madeFirst(so: RelayPair | undefined, pair: RelayPair): RelayPair {
-  return so && so.madeAt <= pair.madeAt ? so : pair;
+/** Of the pair chosen so far (none yet: undefined) and `pair`, the one made first. */
+function madeFirst(chosen: RelayPair | undefined, pair: RelayPair): RelayPair {
+  return chosen && chosen.madeAt <= pair.madeAt ? chosen : pair;
 }
 
 function lastActive(pair: RelayPair): number {

@@ -2,8 +2,8 @@
  * How a session begins and ends (PROTOCOL.md, Connecting and Closing): the connect request's
  * retries and timeout, a request nobody answers any more, the lingering close, the disconnect's
  * retries, a declined request draining, and the ways a session is lost. What entering a state
- * does is here (ENTER in session.ts points at these); the state itself changes only through
- * `Session.fire`.
+ * does is here (ENTER in state-changes.ts points at these); the state itself changes only
+ * through `Session.fire`.
  */
 import { errors } from '../errors.js';
 import type { FailReason } from '../events.js';

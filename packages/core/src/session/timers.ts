@@ -1,7 +1,7 @@
 /**
  * The named timers of one session, each with the one rule that says when it fires.
  * A session keeps at most one deadline per name; its next deadline is the smallest. Expiry is
- * one lookup by name in session.ts (`Session.timeouts`).
+ * one lookup by name in timeouts.ts (`TIMEOUTS`, run by `Session.handleTimeout`).
  */
 export const TIMER_NAMES = [
   /** connecting: resend the connect request (backoff doubles up to connectRetryMax). */

@@ -5,7 +5,8 @@
  * application's calls (`accept`, `decline`, `close`), what the peer said (`peer_accepted`,
  * `peer_disconnected`, …) and what time did (`connect_timed_out`, `peer_lost`, …). TRANSITIONS maps
  * (state, event) to the next state and nothing else: the side effects of an event (what to send,
- * what to tell the application) and of entering a state (which timers run) live in session.ts.
+ * what to tell the application) live in session.ts and its handlers, and those of entering a state
+ * (which timers run) in state-changes.ts (ENTER).
  * An event with no entry for the current state is not allowed there: for the application's calls
  * that is the caller's mistake (Session throws or ignores, as documented on each call), for
  * anything else it means the event cannot happen in that state.
@@ -18,7 +19,7 @@
  *   open, lingering, closing ──peer_lost──▶ closed
  *
  * Datagrams that do not change the state (text, heartbeats, acknowledgements, retransmitted
- * requests) are dispatched by session.ts's own per-state table of datagram handlers.
+ * requests) are dispatched by the per-state table of datagram handlers (datagram-handlers.ts).
  */
 
 export const SESSION_STATES = [
