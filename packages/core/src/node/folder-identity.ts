@@ -3,7 +3,9 @@
  * path (Node has no `openat`), so whoever may write its parent could move it away and put a link
  * to a folder elsewhere in its place while a file waits for its data: the file's folders, state
  * and name would then be made through the link, outside. Its identity (device and inode) is taken
- * at the first check, and every check after compares: the path must still lead to that folder,
+ * at the first check (the old partials' sweep, when the first file is accepted into the folder),
+ * so a folder swapped before then is the one trusted: it is what the path named at that time.
+ * Every check after compares: the path must still lead to that folder,
  * and each folder below it on the way to a file must be a real folder (`lstat`: a link is refused,
  * never followed). A check that fails throws `not_a_folder` and the caller makes nothing.
  *

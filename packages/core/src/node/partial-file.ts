@@ -318,6 +318,8 @@ export class PartialFile {
       (s) => s.size,
       () => durable,
     );
+    // A truncate that fails leaves bytes past the state's count: a resume writes over them and
+    // the stale sweep removes an abandoned partial, so nothing reads them; only their room waits.
     if (durable > 0 && onDisk > durable) await this.handle.truncate(durable).catch(() => {});
     await this.closeHandle();
     if (durable === 0) await this.removeFiles();
