@@ -34,6 +34,21 @@ async function started(...args: string[]): Promise<[NetchatProcess, number]> {
   return [p, await p.port()];
 }
 
+/** netchat as a script: connects to `port`, offers each path with --send-file, its input ended. */
+function scriptSending(port: number, options: { json?: boolean }, ...paths: string[]): NetchatProcess {
+  const sendFiles = paths.flatMap((path) => ['--send-file', path]);
+  const p = new NetchatProcess([
+    '0',
+    ...(options.json ? ['--json'] : []),
+    '--connect',
+    `127.0.0.1:${port}`,
+    ...sendFiles,
+  ]);
+  running.push(p);
+  p.endInput();
+  return p;
+}
+
 /** The files in a folder a person would see (no hidden partial files). */
 function visible(dir: string): string[] {
   return readdirSync(dir).filter((name) => !name.startsWith('.'));
@@ -220,16 +235,7 @@ describe('files in scripts', () => {
     for (let i = 0; i < 300; i++) writeFileSync(join(src, 'many', `n${i}.txt`), `file ${i}`);
     const [b, portB] = await started('--json', '--yes', '--accept-files', '--download-dir', dl);
     const began = Date.now();
-    const a = new NetchatProcess([
-      '0',
-      '--json',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'many'),
-    ]);
-    running.push(a);
-    a.endInput();
+    const a = scriptSending(portB, { json: true }, join(src, 'many'));
     expect(await a.exited).toBe(0);
     await b.waitForEvent('file_done', 10_000);
     const seconds = (Date.now() - began) / 1000;
@@ -261,17 +267,7 @@ describe('files in scripts', () => {
       '--max-file-size',
       '1M',
     );
-    const a = new NetchatProcess([
-      '0',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'one.bin'),
-      '--send-file',
-      join(src, 'two.txt'),
-    ]);
-    running.push(a);
-    a.endInput();
+    const a = scriptSending(portB, {}, join(src, 'one.bin'), join(src, 'two.txt'));
     expect(await a.exited).toBe(0);
     await b.waitForEvent('file_done', 10_000);
     const types = b.events().map((e) => e.type);
@@ -333,16 +329,7 @@ describe('files in scripts', () => {
       '--max-file-size',
       '10k',
     );
-    const a = new NetchatProcess([
-      '0',
-      '--json',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'large.bin'),
-    ]);
-    running.push(a);
-    a.endInput();
+    const a = scriptSending(portB, { json: true }, join(src, 'large.bin'));
     expect(await a.exited).toBe(4);
     expect(a.events().find((e) => e.type === 'file_declined')).toMatchObject({
       reason: 'too_large',

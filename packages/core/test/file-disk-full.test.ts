@@ -1,28 +1,13 @@
-/**
- * A disk that fills during a file transfer, end to end: two peers with FileLinks on loopback, the
- * receiver's download folder on a real 8 MiB tmpfs (mounting needs root on Linux: skipped with
- * the reason otherwise). Something else fills the disk just after the offer is accepted; the
- * transfer stops with a clear disk_full error on both sides, the receiver keeps what it made
- * durable (and nothing in the folder but the hidden partial); once room is made and the same
- * file is offered again, it is accepted by itself as a resume from what was kept and arrives whole.
- */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileLink, NetchatPeer, PartialStore, sizeText } from '../src/index.js';
 import { nextEvent } from './support/file-link-events.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
+import { mountTinyDisk } from './support/tiny-disk.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-function run(command: string, args: string[]): string | undefined {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
-  if (result.error) return result.error.message;
-  return result.status === 0 ? undefined : result.stderr.trim() || `exit code ${result.status}`;
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,19 +16,9 @@ afterEach(async () => {
 
 describe('a file transfer onto a disk that fills', () => {
   it('stops with disk_full, keeps what arrived, and resumes from there once there is room', async (ctx) => {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0)
-      ctx.skip('mounting a tmpfs needs root on Linux');
-    const mountPoint = mkdtempSync(join(tmpdir(), `netchat-fullxfer-${process.pid}-`));
-    const mounted = run('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mountPoint]);
-    if (mounted !== undefined) {
-      rmSync(mountPoint, { recursive: true, force: true });
-      ctx.skip(`cannot mount a tmpfs here: ${mounted}`);
-    }
-    cleanups.push(() => {
-      // Lazily, so a handle left open by a failed assertion cannot keep the mount.
-      run('umount', ['-l', mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
-    });
+    const disk = mountTinyDisk('fullxfer', '8m', (reason) => ctx.skip(reason));
+    cleanups.push(() => disk.remove());
+    const { mountPoint } = disk;
     const source = temporaryFolder('fullxfer-src');
     cleanups.push(() => source.remove());
     const downloads = join(mountPoint, 'downloads');

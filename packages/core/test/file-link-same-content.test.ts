@@ -11,13 +11,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileLink, NetchatPeer } from '../src/index.js';
 import { nextEvent } from './support/file-link-events.js';
+import { type Cleanups, linkPair } from './support/link-pair.js';
 import { randomData, temporaryFolder } from './support/partial-files.js';
 
 const KiB = 1024;
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -53,22 +53,17 @@ describe('the same file offered again while it is still arriving', () => {
       await handle.datasync();
     };
 
-    const alice = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const bob = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', streams: true, files: true });
-    const sending = new FileLink(alice);
-    const receiving = new FileLink(bob, {
+    const {
+      la: sending,
+      lb: receiving,
+      chat,
+    } = await linkPair(cleanups, {
       downloadFolder: downloads.folder,
       partialStore: { bufferBytes: 64 * KiB, syncEveryBytes: 256 * KiB, io: { sync } },
     });
-    cleanups.push(async () => {
-      openGate();
-      await Promise.all([sending.close(), receiving.close()]);
-      await Promise.all([alice.close(100), bob.close(100)]);
-    });
-    bob.on('request', (e) => bob.accept(e.session));
-    const opened = new Promise<number>((resolve) => alice.once('features', (e) => resolve(e.session)));
-    alice.connectTo(bob.address);
-    const session = await opened;
+    // Run first (cleanups run last to first): a sync held at the gate would hold the close.
+    cleanups.push(() => openGate());
+    const session = await chat();
 
     const received: string[] = [];
     receiving.on('file_received', (e) => received.push(e.path));

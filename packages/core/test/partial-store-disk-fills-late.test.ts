@@ -1,19 +1,11 @@
-/**
- * A disk that fills while a file is being finished (its last buffer written, or its last sync):
- * the partial keeps exactly what its state records. Nothing durable: nothing is left, and the
- * disk gets its room back; some: the bytes past it are cut, the state says how many are kept,
- * and the message says the same. Once with the sync failing (any machine), once on a real tmpfs
- * that something else fills (mounting needs root on Linux: skipped with the reason otherwise).
- */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartialStore, sizeText } from '../src/index.js';
 import { partialId, partialPaths } from '../src/node/partial-state.js';
 import { failure, feed, keyOf, randomData, temporaryFolder } from './support/partial-files.js';
+import { mountTinyDisk } from './support/tiny-disk.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -89,19 +81,9 @@ describe('a disk that fills as a file is finished', () => {
   });
 
   it('on a real tmpfs another writer filled: no partial left, and the disk has its room back', async (ctx) => {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0)
-      ctx.skip('mounting a tmpfs needs root on Linux');
-    const mountPoint = mkdtempSync(join(tmpdir(), `netchat-latefull-${process.pid}-`));
-    const mounted = run('mount', ['-t', 'tmpfs', '-o', 'size=5m,mode=0700', 'tmpfs', mountPoint]);
-    if (mounted !== undefined) {
-      rmSync(mountPoint, { recursive: true, force: true });
-      ctx.skip(`cannot mount a tmpfs here: ${mounted}`);
-    }
-    cleanups.push(() => {
-      // Lazily, so a handle left open by a failed assertion cannot keep the mount.
-      run('umount', ['-l', mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
-    });
+    const disk = mountTinyDisk('latefull', '5m', (reason) => ctx.skip(reason));
+    cleanups.push(() => disk.remove());
+    const { mountPoint } = disk;
     const free = () => {
       const fs = statfsSync(mountPoint);
       return fs.bavail * fs.bsize;
@@ -124,9 +106,3 @@ describe('a disk that fills as a file is finished', () => {
     expect(free()).toBe(before);
   });
 });
-
-function run(command: string, args: string[]): string | undefined {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
-  if (result.error) return result.error.message;
-  return result.status === 0 ? undefined : result.stderr.trim() || `exit code ${result.status}`;
-}

@@ -1,34 +1,15 @@
-/**
- * A disk that fills during a transfer, on a real 1 MiB tmpfs (mounting needs root: skipped with
- * the reason otherwise): the room check refuses an offer too big for it; a transfer that fills it
- * stops with disk_full, keeps what was made durable, and goes on from there once there is room.
- */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FileTransferError, PartialStore } from '../src/index.js';
 import { feed, keyOf, randomData } from './support/partial-files.js';
+import { mountTinyDisk } from './support/tiny-disk.js';
 
 const KiB = 1024;
 
-function run(command: string, args: string[]): string | undefined {
-  const result = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
-  if (result.error) return result.error.message;
-  return result.status === 0 ? undefined : result.stderr.trim() || `exit code ${result.status}`;
-}
-
 describe('PartialStore on a full disk', () => {
   it('refuses an offer without room, stops with disk_full keeping what is durable, and resumes once there is room', async (ctx) => {
-    if (process.platform !== 'linux' || process.getuid?.() !== 0)
-      ctx.skip('mounting a tmpfs needs root on Linux');
-    const mountPoint = mkdtempSync(join(tmpdir(), `netchat-full-${process.pid}-`));
-    const mounted = run('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', mountPoint]);
-    if (mounted !== undefined) {
-      rmSync(mountPoint, { recursive: true, force: true });
-      ctx.skip(`cannot mount a tmpfs here: ${mounted}`);
-    }
+    const disk = mountTinyDisk('full', '1m', (reason) => ctx.skip(reason));
+    const { mountPoint } = disk;
     try {
       const store = new PartialStore(mountPoint, {
         bufferBytes: 64 * KiB,
@@ -59,7 +40,7 @@ describe('PartialStore on a full disk', () => {
       expect(await store.held(key)).toBe(kept);
 
       // Room again (the person freed some): the transfer goes on from what was kept.
-      expect(run('mount', ['-o', 'remount,size=4m', mountPoint])).toBeUndefined();
+      expect(disk.resize('4m')).toBeUndefined();
       const resumed = await new PartialStore(mountPoint, {
         bufferBytes: 64 * KiB,
         syncEveryBytes: 128 * KiB,
@@ -69,9 +50,7 @@ describe('PartialStore on a full disk', () => {
       const received = await resumed.finish();
       expect(readFileSync(received.path).equals(data)).toBe(true);
     } finally {
-      // Lazily, so a handle left open by a failed assertion cannot keep the mount.
-      run('umount', ['-l', mountPoint]);
-      rmSync(mountPoint, { recursive: true, force: true });
+      disk.remove();
     }
   });
 });

@@ -15,7 +15,13 @@ import { describe, expect, it } from 'vitest';
 import { RELAY_HOST } from '../src/index.js';
 import { REFIND_RATE } from '../src/rendezvous/refinds.js';
 import { pathLink, ShapedLinks } from '../src/testing/shaped-links.js';
-import { chat, hostileIntroducer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
+import {
+  chat,
+  hostileIntroducer,
+  RENDEZVOUS_ADDRESS,
+  RendezvousLab,
+  streamChat,
+} from './support/rendezvous-lab.js';
 import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
 
@@ -204,15 +210,7 @@ const TRANSFER = pattern(32_000_000, 1);
 describe('a hostile rendezvous and a direct transfer', () => {
   it('introductions naming the peer with a new relay tag 20 times a second for 20 s: the transfer stays direct and keeps its rate', () => {
     const run = (hostile: boolean) => {
-      const streams = { streams: true };
-      const lab = new RendezvousLab(streams);
-      const a = lab.home('endpoint-independent', 'anyone', [], streams);
-      const b = lab.home('endpoint-independent', 'anyone', [], streams);
-      expect(lab.run(() => lab.registered(a, b))).toBe(true);
-      const { session, incoming } = chat(lab, a, b);
-      const sessionA = session as number;
-      const sessionB = incoming?.session as number;
-      expect(lab.run(() => a.node.endpoint.session(sessionA)?.peerFeatures !== undefined)).toBe(true);
+      const { lab, a, b, sessionA, sessionB } = streamChat();
       const links = new ShapedLinks();
       // Between the NATs: from one's public address to the other's home address (translated both ways).
       links.route(a.nat.publicHost, b.node.address.host, pathLink({ bitsPerSecond: 10e6, rtt: 40 }));

@@ -12,7 +12,7 @@ import { PUNCH_RATE } from '../src/rendezvous/introductions.js';
 import { OpenChats, type OpenChatsClient } from '../src/rendezvous/open-chats.js';
 import { REFIND_EVERY_MS, REFIND_RATE, Refinds } from '../src/rendezvous/refinds.js';
 import { RELAY_HOST } from '../src/rendezvous/relay.js';
-import { chat, hostileIntroducer, RendezvousLab } from './support/rendezvous-lab.js';
+import { chat, hostileIntroducer, RendezvousLab, streamChat } from './support/rendezvous-lab.js';
 import { pattern, StreamReader, StreamWriter } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
 
@@ -80,15 +80,7 @@ describe('rendezvous: finding a peer again', () => {
   });
 
   it("the same mid-transfer, no line typed: the stream's probe timeouts ask the rendezvous, and the bytes flow again within 5 s", () => {
-    const streams = { streams: true };
-    const lab = new RendezvousLab(streams);
-    const a = lab.home('endpoint-independent', 'anyone', [], streams);
-    const b = lab.home('endpoint-independent', 'anyone', [], streams);
-    expect(lab.run(() => lab.registered(a, b))).toBe(true);
-    const { session, incoming } = chat(lab, a, b);
-    const sessionA = session as number;
-    const sessionB = incoming?.session as number;
-    expect(lab.run(() => a.node.endpoint.session(sessionA)?.peerFeatures !== undefined)).toBe(true);
+    const { lab, a, b, sessionA, sessionB } = streamChat();
     const reader = new StreamReader(lab.net, b.node, sessionB);
     const stream = a.node.endpoint.openStream(sessionA, lab.net.now);
     new StreamWriter(lab.net, a.node, sessionA, stream, pattern(50_000_000, 1));
@@ -211,13 +203,15 @@ describe('refinds: how often', () => {
 });
 
 describe('a refind that waited its turn', () => {
-  it("of a relayed chat is not asked once our terms no longer accept its peer (it would make the pair the user ended)", () => {
+  it('of a relayed chat is not asked once our terms no longer accept its peer (it would make the pair the user ended)', () => {
     const relayed = (id: number): ChannelView => ({
       id,
       address: { host: RELAY_HOST, port: id },
       remoteKey: new Uint8Array(32).fill(id),
     });
-    const channels = new Map(Array.from({ length: REFIND_RATE.burst + 2 }, (_, i) => [i + 1, relayed(i + 1)]));
+    const channels = new Map(
+      Array.from({ length: REFIND_RATE.burst + 2 }, (_, i) => [i + 1, relayed(i + 1)]),
+    );
     let accepting = true;
     const asked: string[] = [];
     // Only what refinds touch: the open channels, the registration, the terms, `introduce`.

@@ -2,6 +2,8 @@
  * A virtual internet for rendezvous tests: a rendezvous peer on a public address, and homes
  * behind NAT routers (nat.ts), each with a client registered on the rendezvous.
  */
+
+import { expect } from 'vitest';
 import {
   type AcceptFrom,
   type Address,
@@ -178,6 +180,23 @@ export function chat(lab: RendezvousLab, a: Peer, b: Peer, waitMs = 40_000) {
   lab.run(() => opened() !== undefined || eventsOf(a.node, 'no_answer').length > 0, waitMs);
   const accepted = opened();
   return { ready, session, incoming, accepted, openedIn: accepted ? accepted.at - askedAt : undefined };
+}
+
+/**
+ * Two homes behind endpoint-independent NATs, both with streams, registered, with a chat open
+ * from A to B whose features have been exchanged (so streams can be opened at once).
+ */
+export function streamChat() {
+  const streams = { streams: true };
+  const lab = new RendezvousLab(streams);
+  const a = lab.home('endpoint-independent', 'anyone', [], streams);
+  const b = lab.home('endpoint-independent', 'anyone', [], streams);
+  expect(lab.run(() => lab.registered(a, b))).toBe(true);
+  const { session, incoming } = chat(lab, a, b);
+  const sessionA = session as number;
+  const sessionB = incoming?.session as number;
+  expect(lab.run(() => a.node.endpoint.session(sessionA)?.peerFeatures !== undefined)).toBe(true);
+  return { lab, a, b, sessionA, sessionB };
 }
 
 /**
