@@ -10,6 +10,7 @@ import { ChatHistory } from '@netchat/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMMAND_HELP } from '../src/model/commands.js';
 import { dialogNotices } from '../src/model/request-dialog.js';
+import { until } from './blessed-screen.js';
 import { identityOf, testModel } from './fake-port.js';
 
 const alice = { host: '127.0.0.1', port: 5555 };
@@ -151,9 +152,9 @@ describe('what people saw wrong (issue 18, 13)', () => {
     const { port, model, type } = setup();
     port.contactList = [bobContact];
     type('/connect bob');
-    await new Promise((r) => setTimeout(r, 0));
+    await until(() => port.calls.includes('connect 127.0.0.1:6666'), "bob's contact dialled");
     type('/connect 127.0.0.1 6667');
-    await new Promise((r) => setTimeout(r, 0));
+    await until(() => port.calls.includes('connect 127.0.0.1:6667'), 'the new port dialled');
     expect(port.calls).toEqual(['connect 127.0.0.1:6666', 'connect 127.0.0.1:6667']);
     const moved = { host: '127.0.0.1', port: 6667 };
     model.onEvent({ type: 'accepted', session: 101, peer: moved, nick: 'bob', ...identityOf('bob') });
@@ -170,7 +171,7 @@ describe('what people saw wrong (issue 18, 13)', () => {
     const { port, model, type } = setup();
     port.contactList = [bobContact];
     type('/connect bob');
-    await new Promise((r) => setTimeout(r, 0));
+    await until(() => port.calls.includes('connect 127.0.0.1:6666'), "bob's contact dialled");
     const moved = { host: '127.0.0.1', port: 6667 };
     model.onEvent({ type: 'request', session: 7, peer: moved, nick: 'bob', ...identityOf('bob') });
     model.answerDialog(true);
