@@ -51,6 +51,12 @@ export class InputRouter {
     if (datagram.type === 'stream_ack') {
       // The path's, whichever of its sessions it names.
       host.streams.onAck(channel.id, datagram, now);
+      // A close that waited for its streams' bytes (Closing) may go on now.
+      for (const record of host.table.channel(channel.id)?.sessions.values() ?? []) {
+        if (record.session.state !== 'lingering') continue;
+        record.session.streamsAcknowledged(now);
+        host.settle(record);
+      }
       return;
     }
     const record = host.table.route(channel.id, datagram.session);

@@ -39,7 +39,7 @@ import type { SecureStats, SecureTransport } from './secure/secure-transport.js'
 import { type CloseOptions, checkedLinger, type SessionInfo } from './session/session.js';
 import type { SessionRecord, SessionTable } from './session-table.js';
 import type { EndpointStreams, PathInfo } from './streams/endpoint-streams.js';
-import type { StreamInfo } from './streams/stream-set.js';
+import type { OpenStreamOptions, StreamInfo } from './streams/stream-set.js';
 import { type Datagram, Decline, type DeclineReason } from './wire/messages.js';
 
 export type { Transmit } from './endpoint-outbox.js';
@@ -204,11 +204,12 @@ export class Endpoint {
   /**
    * Opens a stream to the peer of an open session; we write it, the peer reads it. Throws
    * STREAMS_DISABLED (option `streams` off), STREAMS_UNSUPPORTED (a text-only peer: see the
-   * `features` event), STREAM_LIMIT (wait for `streams_available`).
+   * `features` event), STREAM_LIMIT (wait for `streams_available`). With `lingers`, a close of
+   * the session waits until what was written on it is acknowledged (OpenStreamOptions).
    */
-  openStream(id: SessionId, now: number): StreamId {
+  openStream(id: SessionId, now: number, options: OpenStreamOptions = {}): StreamId {
     this.now = now;
-    return this.transport.open(id);
+    return this.transport.open(id, options);
   }
 
   /** Takes as much of `bytes` as the stream has room for now; returns how many (`stream_writable` tells of more room). */

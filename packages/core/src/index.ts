@@ -27,7 +27,7 @@ export type {
   StreamId,
 } from './events.js';
 export type { PathInfo } from './streams/endpoint-streams.js';
-export type { StreamInfo } from './streams/stream-set.js';
+export type { OpenStreamOptions, StreamInfo } from './streams/stream-set.js';
 export {
   ackRangeCount,
   encodeAckRanges,

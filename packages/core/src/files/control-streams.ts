@@ -72,7 +72,8 @@ export function flushControl(ctx: TransferContext, files: SessionFiles): void {
   if (files.ours === undefined) {
     if (files.out.length === 0) return;
     try {
-      files.ours = ctx.port.openStream(files.session);
+      // A close waits for our records (a decline, a cancel) to reach the peer: it lingers for them.
+      files.ours = ctx.port.openStream(files.session, { lingers: true });
       files.blocked = false;
     } catch (error) {
       if (error instanceof NetchatError && error.code === 'STREAM_LIMIT') files.blocked = true;

@@ -5,10 +5,10 @@
  */
 import type { PeerFeatures, SessionId, StreamId } from '../events.js';
 import type { SessionState } from '../session/transitions.js';
-import type { StreamInfo } from '../streams/stream-set.js';
+import type { OpenStreamOptions, StreamInfo } from '../streams/stream-set.js';
 
 export interface StreamPort {
-  openStream(session: SessionId): StreamId;
+  openStream(session: SessionId, options?: OpenStreamOptions): StreamId;
   writeStream(session: SessionId, stream: StreamId, bytes: Uint8Array): number;
   finishStream(session: SessionId, stream: StreamId): void;
   readStream(session: SessionId, stream: StreamId, max: number): Uint8Array;

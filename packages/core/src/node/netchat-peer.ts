@@ -7,8 +7,8 @@
  * and counted before the endpoint sees it, every destination is checked the same way before a
  * send, and a send that throws anyway is counted and reported (`send_error`), never rethrown.
  */
-import { lookup } from 'node:dns/promises';
 import type dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { type Address, formatAddress, normalizeHost } from '../address.js';
@@ -16,13 +16,13 @@ import { Endpoint, type EndpointStats } from '../endpoint.js';
 import { errors } from '../errors.js';
 import type { EventOf, MessageId, NetchatEvent, NetchatEventType, SessionId, StreamId } from '../events.js';
 import type { EndpointOptions, EndpointOptionsInput } from '../options.js';
-import type { SecureStats } from '../secure/secure-transport.js';
 import type { KeyPair } from '../secure/crypto.js';
+import type { SecureStats } from '../secure/secure-transport.js';
 import type { CloseOptions, SessionInfo } from '../session/session.js';
-import type { StreamInfo } from '../streams/stream-set.js';
+import type { OpenStreamOptions, StreamInfo } from '../streams/stream-set.js';
 import type { DeclineReason } from '../wire/messages.js';
-import { HeldEvents } from './held-events.js';
 import { type AdapterStats, DatagramOut, UNUSABLE } from './datagram-out.js';
+import { HeldEvents } from './held-events.js';
 import { type Binding, canReach, isDualStack, isOwnAddress, PeerAddresses } from './local-address.js';
 import { openUdpSocket } from './udp-socket.js';
 
@@ -211,8 +211,8 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   // ---- streams: the endpoint's calls at this peer's clock (see Endpoint and README, Streams) ----
 
   /** Opens a stream we write and the peer reads (Endpoint.openStream says when it throws). */
-  openStream(session: SessionId): StreamId {
-    return this.call(() => this.endpoint.openStream(session, this.clock()));
+  openStream(session: SessionId, options: OpenStreamOptions = {}): StreamId {
+    return this.call(() => this.endpoint.openStream(session, this.clock(), options));
   }
 
   /** Takes what the stream has room for now; returns how many bytes (`stream_writable` says when there is more room). */

@@ -7,6 +7,7 @@
  */
 import { errors } from '../errors.js';
 import type { FailReason } from '../events.js';
+import { STREAM_LINGER_MS } from '../streams/stream-set.js';
 import { flushAck, sendConnectRequest, sendDisconnect, sendWithdrawal } from './outgoing.js';
 import type { Session } from './session.js';
 
@@ -75,7 +76,20 @@ export const LINGER_STALL_TIMEOUTS = 16;
 export function enterLingering(s: Session, now: number): void {
   // What we delivered must be acknowledged before the peer hears that we are closing.
   flushAck(s, now);
-  if (s.sender.pendingMessages === 0) s.fire('all_delivered', now);
+  checkLingerDone(s, now);
+}
+
+/**
+ * While lingering, after anything was acknowledged: on to closing once every message and every
+ * byte of the streams a close waits for (StreamSet.linger) was delivered. While only streams
+ * hold it, the linger ends at most STREAM_LINGER_MS after it began (a peer that takes none of
+ * them cannot hold the session).
+ */
+export function checkLingerDone(s: Session, now: number): void {
+  if (s.state !== 'lingering' || s.sender.pendingMessages > 0) return;
+  const since = s.streams?.holdsCloseSince;
+  if (since === undefined) s.fire('all_delivered', now);
+  else limitLinger(s, now, Math.max(0, since + STREAM_LINGER_MS - now));
 }
 
 /** Bounds the linger (a close while lingering may only shorten it). */

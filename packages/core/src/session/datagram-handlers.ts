@@ -9,7 +9,8 @@
  */
 import type { Accept, Datagram, Decline, Text } from '../wire/messages.js';
 import { ackDelayFromWire } from '../wire/messages.js';
-import { failUndelivered, refreshRequestExpiry } from './connect-close.js';
+import { checkLingerDone, failUndelivered, refreshRequestExpiry } from './connect-close.js';
+import { announceFeatures, onFeatures } from './features.js';
 import {
   acknowledgeSoon,
   resendDecline,
@@ -18,10 +19,9 @@ import {
   sendDisconnectAck,
   sendText,
 } from './outgoing.js';
-import { announceFeatures, onFeatures } from './features.js';
 import { onPresence } from './presence.js';
-import * as stream from './stream-handlers.js';
 import type { Session } from './session.js';
+import * as stream from './stream-handlers.js';
 import type { SessionState } from './transitions.js';
 
 export type Handler<D extends Datagram = Datagram> = (s: Session, datagram: D, now: number) => void;
@@ -113,7 +113,7 @@ function onAckFields(s: Session, ack: number, sack: number, ackDelay: number, no
     s.ctx.emit({ type: 'delivered', session: s.id, peer: s.peer, messageId });
   }
   if (s.state === 'lingering' && sender.pendingMessages === 0) {
-    s.fire('all_delivered', now);
+    checkLingerDone(s, now);
     return true;
   }
   // The window may have opened, and the acknowledgement may show holes.

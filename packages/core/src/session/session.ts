@@ -38,7 +38,13 @@ import type { Route, SessionContext, SessionInfo } from './context.js';
 
 export { type CloseOptions, checkedLinger, type Linger } from './connect-close.js';
 
-import { failUndelivered, type Linger, limitLinger, refreshRequestExpiry } from './connect-close.js';
+import {
+  checkLingerDone,
+  failUndelivered,
+  type Linger,
+  limitLinger,
+  refreshRequestExpiry,
+} from './connect-close.js';
 import { HANDLERS, type Handler } from './datagram-handlers.js';
 import { announceFeatures } from './features.js';
 import { Liveness } from './liveness.js';
@@ -266,6 +272,11 @@ export class Session {
     this.fire('close', now);
     // Still lingering (something is in flight): the caller's limit applies.
     if ((this.state as SessionState) === 'lingering') limitLinger(this, now, linger);
+  }
+
+  /** The channel's path took a stream acknowledgement: a close that waits for stream bytes may go on. */
+  streamsAcknowledged(now: number): void {
+    if (this.state === 'lingering') checkLingerDone(this, now);
   }
 
   /**

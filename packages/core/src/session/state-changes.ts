@@ -14,8 +14,10 @@ export function changeState(session: Session, event: SessionEvent, now: number):
   if (next === undefined)
     throw new Error(`session ${session.id}: no transition for ${event} in ${session.state}`);
   if (next === session.state) return;
-  // Streams live only while the session is open (README, Streams: closing cancels them).
-  if (session.streams && next !== 'open') session.streams.end(PEER_EVENTS.has(event) ? 'peer' : 'local');
+  // Streams live only while the session is open (README, Streams: closing cancels them), but for
+  // those a local close lingers for (StreamSet.linger).
+  if (session.streams && next === 'lingering') session.streams.linger(now);
+  else if (session.streams && next !== 'open') session.streams.end(PEER_EVENTS.has(event) ? 'peer' : 'local');
   session.state = next;
   if (next === 'closed') session.endedCleanly = CLEAN_ENDS.has(event);
   ENTER[next](session, now);

@@ -16,7 +16,7 @@ import type { Route, Session } from '../session/session.js';
 import { streamsOf } from '../session/stream-handlers.js';
 import type { ChannelRecord } from '../session-table.js';
 import type { Features, StreamAck } from '../wire/messages.js';
-import type { StreamInfo, StreamSet } from './stream-set.js';
+import type { OpenStreamOptions, StreamInfo, StreamSet } from './stream-set.js';
 
 /** What the stream calls need from the endpoint. */
 export interface StreamsHost extends PathHost {
@@ -66,8 +66,8 @@ export class EndpointStreams {
 
   // ---- the application's calls ----------------------------------------------------------------
 
-  open(id: SessionId): StreamId {
-    return this.usable(id, true).open();
+  open(id: SessionId, options: OpenStreamOptions): StreamId {
+    return this.usable(id, true).open(options);
   }
 
   write(id: SessionId, stream: StreamId, bytes: Uint8Array, now: number): number {

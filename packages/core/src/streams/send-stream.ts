@@ -53,6 +53,8 @@ export class SendStream {
   cancelledBy: 'local' | 'peer' | undefined;
   /** The stream_reset was acknowledged: nothing more to send. */
   resetAcked = false;
+  /** What was written on it goes before a close (OpenStreamOptions.lingers): a close lingers for it. */
+  lingers = false;
   private readonly ackedAbove = new RangeSet();
   /**
    * Lost ranges, merged, sent again lowest offset first (as TCP retransmits from the left edge):
@@ -97,6 +99,11 @@ export class SendStream {
     if (maxOffset <= this.maxOffset) return false;
     this.maxOffset = maxOffset;
     return true;
+  }
+
+  /** Every byte written, and the fin once finished, was acknowledged. */
+  get delivered(): boolean {
+    return this.acked >= this.written && (this.state === 'open' || this.finAcked);
   }
 
   /** Whether a packet of this stream could go now. */

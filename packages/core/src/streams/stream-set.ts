@@ -72,8 +72,24 @@ export interface StreamInfo {
   readonly state: 'open' | 'finishing' | 'done' | 'cancelled';
 }
 
+/** How a stream is opened (Endpoint.openStream). */
+export interface OpenStreamOptions {
+  /**
+   * A close of the session waits until what was written on it is acknowledged (PROTOCOL.md,
+   * Closing), as it waits for text: for a few records the peer must have, such as the files
+   * protocol's control stream (a decline written just before a close). Off by default: bulk data
+   * is cancelled by a close.
+   */
+  readonly lingers?: boolean;
+}
+
+/** The longest a close lingers for streams alone (text still lingers by its own rule). */
+export const STREAM_LINGER_MS = 10_000;
+
 export class StreamSet implements PathUser {
   ended = false;
+  /** When a local close began to wait for our `lingers` streams (see `linger`); undefined otherwise. */
+  lingerSince: number | undefined;
   readonly sends = new Map<StreamId, SendStream>();
   readonly receives = new Map<StreamId, ReceiveStream>();
   /** Our streams with something to send, in round-robin order, and whose turn it is. */
@@ -143,14 +159,16 @@ export class StreamSet implements PathUser {
 
   // ---- the application's calls --------------------------------------------------------------
 
-  open(): StreamId {
+  open(options: OpenStreamOptions = {}): StreamId {
     if (this.localOpened >= this.peerLimit) {
       this.limitBlocked = true;
       throw errors.streamLimit(this.session.id, this.peerLimit);
     }
     const id = 2 * this.localOpened + this.parity;
     this.localOpened++;
-    this.sends.set(id, new SendStream(id, this.session.peerFeatures?.streamWindow ?? 0));
+    const stream = new SendStream(id, this.session.peerFeatures?.streamWindow ?? 0);
+    stream.lingers = options.lingers === true;
+    this.sends.set(id, stream);
     return id;
   }
 
@@ -279,6 +297,44 @@ export class StreamSet implements PathUser {
 
   get size(): number {
     return this.sends.size + this.receives.size;
+  }
+
+  /**
+   * A local close: the session lingers. Our streams opened with `lingers` that hold bytes not yet
+   * acknowledged go on (retransmitted as ever) until they are; every other stream is cancelled as
+   * by `end`. Ends at once when none holds the close.
+   */
+  linger(now: number): void {
+    if (this.ended || this.lingerSince !== undefined) return;
+    const holding = (s: SendStream) =>
+      s.lingers && (s.state === 'open' || s.state === 'finishing') && !s.delivered;
+    if (![...this.sends.values()].some(holding)) {
+      this.end('local');
+      return;
+    }
+    this.lingerSince = now;
+    for (const s of [...this.sends.values()]) {
+      if (holding(s)) {
+        s.wantsWritable = false; // the session is not open: nothing more is written
+        continue;
+      }
+      if (s.state === 'open' || s.state === 'finishing')
+        cancelled(this, s.id, 'send', 'local', 'session_ended', 0);
+      this.sends.delete(s.id);
+    }
+    for (const r of this.receives.values())
+      if (r.state === 'open') cancelled(this, r.id, 'receive', 'local', 'session_ended', 0);
+    this.receives.clear();
+    for (let i = this.queue.length - 1; i >= 0; i--)
+      if (!this.sends.has((this.queue[i] as SendStream).id)) this.queue.splice(i, 1);
+  }
+
+  /** While a close lingers for our `lingers` streams: since when (undefined once they were delivered, or if none). */
+  get holdsCloseSince(): number | undefined {
+    if (this.ended || this.lingerSince === undefined) return undefined;
+    for (const s of this.sends.values())
+      if (s.lingers && !s.delivered && s.state !== 'reset') return this.lingerSince;
+    return undefined;
   }
 
   /** The session left `open`: every stream not complete is cancelled, and nothing more is sent. */

@@ -26,7 +26,7 @@ import { eventsOf, type Node, openPair, VirtualNetwork } from './virtual-network
 /** An Endpoint's stream calls at the network's virtual time. */
 export function endpointPort(net: VirtualNetwork, endpoint: Endpoint): StreamPort {
   return {
-    openStream: (session) => endpoint.openStream(session, net.now),
+    openStream: (session, options) => endpoint.openStream(session, net.now, options),
     writeStream: (session, stream, bytes) => endpoint.writeStream(session, stream, bytes, net.now),
     finishStream: (session, stream) => endpoint.finishStream(session, stream, net.now),
     readStream: (session, stream, max) => endpoint.readStream(session, stream, max, net.now),
