@@ -321,8 +321,10 @@ export class FileFlow {
       this.transfers.decline(t);
       return;
     }
-    for (const line of more) this.out.say(line);
     this.questions.push(t);
+    // One question at a time: a later offer is said as it comes (else it seemed lost until asked).
+    if (this.questions.length > 1) this.out.say(texts.queuedOfferText(t, this.questions.length - 1));
+    for (const line of more) this.out.say(line);
     if (this.questions.length === 1) this.ask();
   }
 

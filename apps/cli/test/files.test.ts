@@ -131,6 +131,36 @@ describe('files between two netchat processes', () => {
     await a.waitFor('bob: still here');
   });
 
+  it('a second offer while one asks y/n is said at once, then asked once the first is answered', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'a.txt'), 'hello');
+    writeFileSync(join(src, 'b.txt'), 'world!');
+    mkdirSync(join(src, 'pics'));
+    writeFileSync(join(src, 'pics', 'c.jpg'), 'c');
+    writeFileSync(join(src, 'pics', 'd.jpg'), 'dd');
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'a.txt')}`);
+    await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
+    a.type(`/send ${join(src, 'b.txt')}`);
+    a.type(`/send ${join(src, 'pics')}`);
+    // The later offers are not silent until their turn: each says it waits, and for what.
+    await b.waitFor(
+      'Another offer waits: file "b.txt" (6 bytes) from alice (transfer 2), asked after this one.',
+    );
+    await b.waitFor(
+      'Another offer waits: 2 files (3 bytes) from alice (transfer 3), asked after the 2 before it.',
+    );
+    await b.waitFor('  pics/d.jpg  2 bytes');
+    b.type('y');
+    await b.waitFor('Accept file "b.txt" (6 bytes) from alice? (y/n): ');
+    b.type('n');
+    await b.waitFor('Accept 2 files (3 bytes) from alice? (y/n): ');
+    b.type('y');
+    await a.waitFor('Transfer 3 done: all 2 files verified.', 30_000);
+    expect(visible(dl).sort()).toEqual(['a.txt', 'pics']);
+  });
+
   it('the input ending while an offer asks y/n declines it, and the chat is closed once, said once', async () => {
     const src = folder();
     const dl = folder();
