@@ -381,6 +381,10 @@ describe('files in scripts', () => {
     const event = a.events().find((e) => e.type === 'file_not_offered');
     expect(event).toMatchObject({ paths: [empty] });
     expect(String(event?.detail)).not.toBe('');
+    // Said by name, in words a person reads: no "invalid offer" jargon.
+    expect(event?.detail).toBe(
+      `Nothing was offered: ${empty} holds no regular file to send (links and special files are not sent)`,
+    );
     expect(a.events().some((e) => e.type === 'file_offer')).toBe(false);
     expect(readdirSync(dl)).toEqual([]);
   });
