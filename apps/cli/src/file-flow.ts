@@ -100,7 +100,8 @@ export class FileFlow {
     if (!t) return;
     const answer = readAnswer(text.trim());
     if (answer === undefined) {
-      this.out.warn('Please answer y or n.');
+      // The question stands in for the chat's prompt: a message typed at it would seem sent.
+      this.out.warn(text.trim() === '' ? 'Please answer y or n.' : texts.notAnAnswerText(t));
       this.ask();
       return;
     }

@@ -122,6 +122,11 @@ describe('files between two netchat processes', () => {
     await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
     b.type('maybe');
     await b.waitFor('Please answer y or n.');
+    // A line meant for the chat, typed at the question, is said not sent: it only seemed to go.
+    b.type('hello alice, what is this?');
+    await b.waitFor(
+      'Please answer y or n. That line was not sent: the offer of "a.txt" from alice waits for your answer first.',
+    );
     b.type('n');
     await a.waitFor('bob declined "a.txt".');
     await b.waitFor('You declined "a.txt" from alice.');

@@ -72,6 +72,14 @@ export function queuedOfferText(t: Transfer, ahead: number): string {
   return `Another offer waits: ${what} (${sizeText(t.totalSize)}) from ${peerOf(t.conversation)} (transfer ${t.id}), ${when}.`;
 }
 
+/**
+ * A line typed at an offer's y/n question that is neither (a message meant for the chat, or
+ * `exit`): it was not sent, and the question comes first.
+ */
+export function notAnAnswerText(t: Transfer): string {
+  return `Please answer y or n. That line was not sent: the offer of ${whatText(t)} from ${peerOf(t.conversation)} waits for your answer first.`;
+}
+
 /** The names of an offer of several files, one a line (`  docs/a.txt  1.2 kB`), at most `most`. */
 export function offerFileLines(t: Transfer, most = 10): string[] {
   const lines = t.files.slice(0, most).map((f) => `  ${oneLine(f.path)}  ${sizeText(f.size)}`);
