@@ -1,13 +1,13 @@
 /** The `netchat-bot` command line: the shared peer flags plus the bot's own. */
 import {
+  keyHomeHelp,
   PeerArguments,
   parseCommandLine,
+  parseSize,
   peerArgument,
   peerFlags,
-  keyHomeHelp,
   peerFlagsHelp,
   positiveNumberArgument,
-  parseSize,
   sizeArgument,
   wholeNumberArgument,
 } from '@netchat/options';
@@ -92,14 +92,29 @@ export const BotArguments = PeerArguments.extend({
     .default(DEFAULT_LOG_TEXT),
   'log-rate': positiveNumberArgument.default(20),
   rendezvous: z.boolean().default(false),
-  'max-registrations': wholeNumberArgument.default(10_000),
-  'relay-rate': bytesPerSecond.default(65_536),
+  // Their defaults are set below, once it is known whether they were given (they need --rendezvous).
+  'max-registrations': wholeNumberArgument.optional(),
+  'relay-rate': bytesPerSecond.optional(),
   'accept-files': z.string().min(1, 'needs a folder').optional(),
   'max-file-size': sizeArgument.optional(),
   'files-quota': sizeArgument.optional(),
 })
+  // A limit on something the bot does not do is a mistake to say, not to ignore (as --files-quota).
+  .refine((args) => args.rendezvous || args['relay-rate'] === undefined, {
+    path: ['relay-rate'],
+    message: 'needs --rendezvous (it limits what the relay carries)',
+  })
+  .refine((args) => args.rendezvous || args['max-registrations'] === undefined, {
+    path: ['max-registrations'],
+    message: 'needs --rendezvous (it limits the peers registered)',
+  })
   // --allow alone means --accept allow; --accept allow needs someone to allow.
-  .transform((args) => ({ ...args, accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all') }))
+  .transform((args) => ({
+    ...args,
+    accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all'),
+    'max-registrations': args['max-registrations'] ?? 10_000,
+    'relay-rate': args['relay-rate'] ?? 65_536,
+  }))
   .refine((args) => args.accept !== 'allow' || args.allow.length > 0, {
     path: ['accept'],
     message: 'allow needs at least one --allow HOST[:PORT]',

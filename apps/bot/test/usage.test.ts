@@ -44,3 +44,20 @@ describe('--relay-rate', () => {
     expect(() => rate('2G')).toThrow('--relay-rate must be at most 1G (a second)');
   });
 });
+
+describe('the rendezvous options without --rendezvous', () => {
+  it('are refused, as --files-quota without --accept-files is, never silently ignored', async () => {
+    const { parseBotArguments } = await import('../src/arguments.js');
+    expect(() => parseBotArguments(['7000', '--relay-rate', '1M'])).toThrow(
+      '--relay-rate needs --rendezvous (it limits what the relay carries)',
+    );
+    expect(() => parseBotArguments(['7000', '--max-registrations', '50'])).toThrow(
+      '--max-registrations needs --rendezvous (it limits the peers registered)',
+    );
+    expect(parseBotArguments(['7000', '--rendezvous', '--max-registrations', '50'])).toMatchObject({
+      'max-registrations': 50,
+      'relay-rate': 65_536,
+    });
+    expect(parseBotArguments(['7000'])).toMatchObject({ 'max-registrations': 10_000, 'relay-rate': 65_536 });
+  });
+});

@@ -100,7 +100,8 @@ export class FileFlow {
     if (!t) return;
     const answer = readAnswer(text.trim());
     if (answer === undefined) {
-      this.out.warn('Please answer y or n.');
+      // The question stands in for the chat's prompt: a message typed at it would seem sent.
+      this.out.warn(text.trim() === '' ? 'Please answer y or n.' : texts.notAnAnswerText(t));
       this.ask();
       return;
     }
@@ -321,8 +322,10 @@ export class FileFlow {
       this.transfers.decline(t);
       return;
     }
-    for (const line of more) this.out.say(line);
     this.questions.push(t);
+    // One question at a time: a later offer is said as it comes (else it seemed lost until asked).
+    if (this.questions.length > 1) this.out.say(texts.queuedOfferText(t, this.questions.length - 1));
+    for (const line of more) this.out.say(line);
     if (this.questions.length === 1) this.ask();
   }
 

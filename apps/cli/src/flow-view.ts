@@ -61,11 +61,15 @@ export class FlowView {
     this.missedShown = 0;
   }
 
-  /** How a chat ended; a chat we closed ourselves is not news while quitting (we said so already). */
+  /**
+   * How a chat ended. A chat we closed, or a request we withdrew, is not news while quitting: the
+   * quit said so already (`Closing session…`, `Interrupted: the request to … withdrawn.`).
+   */
   ended(conversation: Conversation, quitting: boolean): void {
     const why = conversation.ended;
     if (why?.kind === 'lost' && why.missed !== this.missedShown) this.out.say(texts.missedText(why.missed));
-    if (why?.kind !== 'closed' || !quitting) this.notice(texts.endedNotice(conversation));
+    const ours = why?.kind === 'closed' || why?.kind === 'cancelled';
+    if (!ours || !quitting) this.notice(texts.endedNotice(conversation));
   }
 
   message(conversation: Conversation, text: string): void {

@@ -378,6 +378,19 @@ describe('ChatFlow', () => {
     runUntilSeen(net, b, 'was withdrawn');
   });
 
+  it('Ctrl-C while our request waits says once that it is withdrawn, not twice in other words', async () => {
+    const { net, alice, bob } = setUp();
+    const a = program(alice);
+    const b = program(bob);
+    await type(a, '127.0.0.2 2222');
+    runUntilSeen(net, b, 'Connection request from');
+    a.flow.interrupt('SIGINT');
+    expect(a.console.text()).toContain('Interrupted: the request to 127.0.0.2 2222 withdrawn.');
+    expect(a.console.text()).not.toContain('Cancelled the connection request');
+    expect(a.exitCode).toBe(130);
+    runUntilSeen(net, b, 'was withdrawn');
+  });
+
   it('Ctrl-D while a request asks us declines it and quits, without opening a chat', async () => {
     const { net, alice, bob } = setUp();
     const a = program(alice);

@@ -457,7 +457,7 @@ describe('bad input', () => {
     const p = netchat(String(socket.address().port));
     expect(await p.exited).toBe(1);
     expect(p.stderr.trim()).toBe(
-      `netchat: port ${socket.address().port} is already in use (pick another, or 0 for any free port)`,
+      `netchat: UDP port ${socket.address().port} is already in use (pick another, or 0 for any free port)`,
     );
     socket.close();
   });

@@ -122,6 +122,11 @@ describe('files between two netchat processes', () => {
     await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
     b.type('maybe');
     await b.waitFor('Please answer y or n.');
+    // A line meant for the chat, typed at the question, is said not sent: it only seemed to go.
+    b.type('hello alice, what is this?');
+    await b.waitFor(
+      'Please answer y or n. That line was not sent: the offer of "a.txt" from alice waits for your answer first.',
+    );
     b.type('n');
     await a.waitFor('bob declined "a.txt".');
     await b.waitFor('You declined "a.txt" from alice.');
@@ -129,6 +134,36 @@ describe('files between two netchat processes', () => {
     // The chat goes on.
     b.type('still here');
     await a.waitFor('bob: still here');
+  });
+
+  it('a second offer while one asks y/n is said at once, then asked once the first is answered', async () => {
+    const src = folder();
+    const dl = folder();
+    writeFileSync(join(src, 'a.txt'), 'hello');
+    writeFileSync(join(src, 'b.txt'), 'world!');
+    mkdirSync(join(src, 'pics'));
+    writeFileSync(join(src, 'pics', 'c.jpg'), 'c');
+    writeFileSync(join(src, 'pics', 'd.jpg'), 'dd');
+    const { a, b } = await chatting(dl);
+    a.type(`/send ${join(src, 'a.txt')}`);
+    await b.waitFor('Accept file "a.txt" (5 bytes) from alice? (y/n): ');
+    a.type(`/send ${join(src, 'b.txt')}`);
+    a.type(`/send ${join(src, 'pics')}`);
+    // The later offers are not silent until their turn: each says it waits, and for what.
+    await b.waitFor(
+      'Another offer waits: file "b.txt" (6 bytes) from alice (transfer 2), asked after this one.',
+    );
+    await b.waitFor(
+      'Another offer waits: 2 files (3 bytes) from alice (transfer 3), asked after the 2 before it.',
+    );
+    await b.waitFor('  pics/d.jpg  2 bytes');
+    b.type('y');
+    await b.waitFor('Accept file "b.txt" (6 bytes) from alice? (y/n): ');
+    b.type('n');
+    await b.waitFor('Accept 2 files (3 bytes) from alice? (y/n): ');
+    b.type('y');
+    await a.waitFor('Transfer 3 done: all 2 files verified.', 30_000);
+    expect(visible(dl).sort()).toEqual(['a.txt', 'pics']);
   });
 
   it('the input ending while an offer asks y/n declines it, and the chat is closed once, said once', async () => {
@@ -351,6 +386,10 @@ describe('files in scripts', () => {
     const event = a.events().find((e) => e.type === 'file_not_offered');
     expect(event).toMatchObject({ paths: [empty] });
     expect(String(event?.detail)).not.toBe('');
+    // Said by name, in words a person reads: no "invalid offer" jargon.
+    expect(event?.detail).toBe(
+      `Nothing was offered: ${empty} holds no regular file to send (links and special files are not sent)`,
+    );
     expect(a.events().some((e) => e.type === 'file_offer')).toBe(false);
     expect(readdirSync(dl)).toEqual([]);
   });

@@ -194,6 +194,47 @@ describe('the blessed screen', () => {
     expect(rows[0]).toBe('me@[::]:7000 │ alice │ 127.0.0.1:5555 │ open'.padEnd(100));
   });
 
+  it("at 40 columns keeps the peer's name in the status bar, shortened when it must be, not dropped", async () => {
+    const { model, port, screenText, view } = build(40, 10);
+    const nick = 'bartholomew-the-magnificent';
+    model.onEvent({ type: 'request', session: 1, peer: alice, nick, ...identityOf(nick) });
+    model.answerDialog(true);
+    const info = {
+      id: 1,
+      peer: alice,
+      peerNick: nick,
+      ...identityOf(nick),
+      state: 'open' as const,
+      initiator: false,
+      rtt: 12,
+      lastHeard: 0,
+      missedHeartbeats: 0,
+      pendingMessages: 0,
+    };
+    port.infos.set(1, info);
+    view.render();
+    // Who this tab talks to outranks how (direct or relayed), the round trip and the rest.
+    expect(screenText()[0]).toBe(`${nick} │ open`.padEnd(40));
+    // A heartbeat warning takes room: the name is cut to what is left, never dropped.
+    port.infos.set(1, { ...info, missedHeartbeats: 3 });
+    view.render();
+    const bar = screenText()[0] ?? '';
+    expect(bar).toMatch(/^bartholo\S*… │ open │ ⚠ 3 heartbeats missed\s*$/);
+    expect(Array.from(bar.trimEnd()).length).toBeGreaterThan(36);
+    // A short name stays whole beside the scroll mark.
+    const short = build(40, 10);
+    short.model.onEvent({ type: 'request', session: 1, peer: alice, nick: 'alice', ...identityOf('alice') });
+    short.model.answerDialog(true);
+    short.port.infos.set(1, { ...info, peerNick: 'alice', ...identityOf('alice') });
+    for (let i = 0; i < 20; i++)
+      short.model.onEvent({ type: 'message', session: 1, peer: alice, text: `line ${i}` });
+    short.view.render();
+    await short.keys('\x1b[5~'); // PgUp
+    short.model.onEvent({ type: 'message', session: 1, peer: alice, text: 'new' });
+    short.view.render();
+    expect(short.screenText()[0]).toMatch(/^alice │ open │ ▼ 1 new line below \(End\)\s*$/);
+  });
+
   /** Every SGR parameter list the program wrote. */
   const sgrs = (written: string) =>
     [...written.matchAll(new RegExp(`${ESC}\\[([\\d;]*)m`, 'g'))].map((m) => (m[1] ?? '').split(';'));

@@ -61,6 +61,25 @@ export function offerQuestion(t: Transfer): string {
   return `Accept ${what} (${sizeText(t.totalSize)}) from ${peerOf(t.conversation)}? (y/n)`;
 }
 
+/**
+ * An offer that came while another waits for the person's y/n (the line client asks one at a
+ * time), so it is not taken for lost: `Another offer waits: file "b.txt" (6 bytes) from alice
+ * (transfer 2), asked after this one.` `ahead`: the offers to be answered before it (1 or more).
+ */
+export function queuedOfferText(t: Transfer, ahead: number): string {
+  const what = t.files.length === 1 ? `file ${whatText(t)}` : whatText(t);
+  const when = ahead === 1 ? 'asked after this one' : `asked after the ${ahead} before it`;
+  return `Another offer waits: ${what} (${sizeText(t.totalSize)}) from ${peerOf(t.conversation)} (transfer ${t.id}), ${when}.`;
+}
+
+/**
+ * A line typed at an offer's y/n question that is neither (a message meant for the chat, or
+ * `exit`): it was not sent, and the question comes first.
+ */
+export function notAnAnswerText(t: Transfer): string {
+  return `Please answer y or n. That line was not sent: the offer of ${whatText(t)} from ${peerOf(t.conversation)} waits for your answer first.`;
+}
+
 /** The names of an offer of several files, one a line (`  docs/a.txt  1.2 kB`), at most `most`. */
 export function offerFileLines(t: Transfer, most = 10): string[] {
   const lines = t.files.slice(0, most).map((f) => `  ${oneLine(f.path)}  ${sizeText(f.size)}`);

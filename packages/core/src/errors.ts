@@ -61,9 +61,18 @@ export const errors = {
     ),
   invalidArgument: (what: string, why: string) =>
     new NetchatError('INVALID_ARGUMENT', `invalid ${what}: ${why}`),
+  /** `/send` of folders with no regular file in them: said by name, not as an "invalid offer". */
+  nothingToOffer: (named: readonly string[]) =>
+    new NetchatError(
+      'INVALID_ARGUMENT',
+      `${named.length === 1 ? `${named[0]} holds no` : `none of ${named.join(', ')} holds a`} regular file to send (links and special files are not sent)`,
+    ),
   invalidOptions: (why: string) => new NetchatError('INVALID_OPTIONS', `invalid options: ${why}`),
   streamsDisabled: () =>
-    new NetchatError('STREAMS_DISABLED', 'this endpoint does not take streams (set the option streams: true)'),
+    new NetchatError(
+      'STREAMS_DISABLED',
+      'this endpoint does not take streams (set the option streams: true)',
+    ),
   streamsUnsupported: (id: number) =>
     new NetchatError('STREAMS_UNSUPPORTED', `the peer of session ${id} takes no streams (text only)`),
   streamLimit: (id: number, max: number) =>
@@ -83,8 +92,7 @@ export const errors = {
   filesUnsupported: (id: number, why: string) =>
     new NetchatError('FILES_UNSUPPORTED', `the peer of session ${id} cannot receive files: ${why}`),
   noSuchTransfer: (id: number) => new NetchatError('NO_SUCH_TRANSFER', `no transfer ${id}`),
-  transferState: (id: number, why: string) =>
-    new NetchatError('TRANSFER_STATE', `transfer ${id} ${why}`),
+  transferState: (id: number, why: string) => new NetchatError('TRANSFER_STATE', `transfer ${id} ${why}`),
   /** A rendezvous look-up that failed: `why` says so in words a person reads (not found, rate limited, no answer). */
   peerNotFound: (why: string) => new NetchatError('PEER_NOT_FOUND', `cannot find the peer: ${why}`),
   /** A file of the netchat home that cannot be read or is corrupt (the message says which and what to do). */

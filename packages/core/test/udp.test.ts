@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
 import NoiseState from 'noise-handshake';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   decodePacket,
   encodePacket,
@@ -198,7 +198,7 @@ describe('over real UDP on loopback', () => {
     const a = await listen();
     await expect(NetchatPeer.listen({ port: a.address.port, host: '127.0.0.1' })).rejects.toMatchObject({
       code: 'EADDRINUSE',
-      message: `port ${a.address.port} is already in use (pick another, or 0 for any free port)`,
+      message: `UDP port ${a.address.port} on 127.0.0.1 is already in use (pick another, or 0 for any free port)`,
     });
   });
 

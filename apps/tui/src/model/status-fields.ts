@@ -1,8 +1,9 @@
 /**
  * The status bar: who you are, who this tab talks to and how the link is doing, as fields with
  * a rank. When the bar is wider than the screen, the least important fields go first (your own
- * address before the session's state), and what is left is cut with "…" only if even the most
- * important ones do not fit.
+ * address before the session's state); the peer's name is cut short (`bartholo…`) before it
+ * would go, since on a narrow terminal it is the one sign of whom the tab talks to; and what is
+ * left is cut with "…" only if even the most important ones do not fit.
  */
 
 import { texts } from '@netchat/client';
@@ -15,7 +16,12 @@ export interface StatusField {
   readonly text: string;
   /** Higher stays longer. */
   readonly rank: number;
+  /** The fewest cells it may be cut to (with "…") before it goes; unset: whole or gone. */
+  readonly shortest?: number;
 }
+
+/** A peer's name cut shorter than this ("barth…") names no one: it goes instead. */
+const SHORTEST_NAME = 6;
 
 export const SEPARATOR = ' │ ';
 
@@ -60,14 +66,15 @@ export function statusFields(s: StatusSources): StatusField[] {
     fields.push({ text: 'home', rank: 6 }, { text: `${chats} chat${chats === 1 ? '' : 's'}`, rank: 3 });
     if (s.waitingRequests > 0) fields.push({ text: `${s.waitingRequests} waiting (/requests)`, rank: 7 });
   } else {
-    if (tab.nick) fields.push({ text: s.label, rank: 5 });
-    fields.push({ text: tab.peer ? formatAddress(tab.peer) : tab.label, rank: tab.nick ? 2 : 5 });
+    // The name outranks how the link goes (direct, relayed, rtt): it says whom the tab is with.
+    if (tab.nick) fields.push({ text: s.label, rank: 6, shortest: SHORTEST_NAME });
+    fields.push({ text: tab.peer ? formatAddress(tab.peer) : tab.label, rank: tab.nick ? 2 : 6 });
     fields.push({ text: tab.state, rank: 8 });
     if (s.typing) fields.push({ text: s.typing, rank: 7 });
     if (tab.state === 'open' && info) {
       // How the datagrams travel: straight to the peer, or through the rendezvous's relay
       // (still sealed end to end); it changes when a direct path opens later.
-      fields.push({ text: isRelayed(info.peer) ? 'relayed' : 'direct', rank: 6 });
+      fields.push({ text: isRelayed(info.peer) ? 'relayed' : 'direct', rank: 5 });
       fields.push({ text: info.rtt === undefined ? 'rtt –' : `rtt ${Math.round(info.rtt)} ms`, rank: 4 });
       fields.push({ text: `heard ${formatAge(s.now - info.lastHeard)} ago`, rank: 3 });
       // Live from the session: it is back to 0 as soon as any datagram of the peer arrives.
@@ -86,12 +93,18 @@ export function statusFields(s: StatusSources): StatusField[] {
   return fields;
 }
 
-/** The fields that fit in `width` cells, most important kept, joined. */
+/** The fields that fit in `width` cells, most important kept (a name cut short first), joined. */
 export function fitStatus(fields: readonly StatusField[], width: number): string {
   let kept = [...fields];
   const total = () => kept.reduce((sum, f, i) => sum + textWidth(f.text) + (i > 0 ? SEPARATOR.length : 0), 0);
   while (kept.length > 1 && total() > width) {
     const lowest = kept.reduce((low, f) => (f.rank < low.rank ? f : low));
+    const room = textWidth(lowest.text) - (total() - width);
+    if (lowest.shortest !== undefined && room >= lowest.shortest) {
+      const cut = { ...lowest, text: fitWidth(lowest.text, room) };
+      kept = kept.map((f) => (f === lowest ? cut : f));
+      break;
+    }
     kept = kept.filter((f) => f !== lowest);
   }
   return fitWidth(kept.map((f) => f.text).join(SEPARATOR), width);

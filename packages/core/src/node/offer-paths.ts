@@ -13,8 +13,8 @@ import { fileErrors } from '../files/file-errors.js';
 import { checkOffer, OFFER_LIMITS } from '../files/offer-limits.js';
 import type { OfferInput } from '../files/sending.js';
 import { type SkippedEntry, walkFolder } from './directory-walk.js';
-import type { SourceFile } from './file-storage.js';
 import { FileSource } from './file-source.js';
+import type { SourceFile } from './file-storage.js';
 import { fileProblem } from './home-files.js';
 
 export interface PreparedFile extends OfferInput, SourceFile {}
@@ -57,7 +57,7 @@ export async function prepareOffer(
     if (listed.length > OFFER_LIMITS.maxFiles)
       throw fileErrors.tooManyFiles(given, `more than ${OFFER_LIMITS.maxFiles} files in one offer`);
   }
-  if (listed.length === 0) throw errors.invalidArgument('offer', 'the folders named hold no regular file');
+  if (listed.length === 0) throw errors.nothingToOffer(paths);
   const check = checkOffer(listed.map((f) => ({ path: f.path, size: 0 })));
   if (!check.ok) {
     const problem = check.problem;

@@ -81,8 +81,15 @@ function bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.
 
 function describe(error: NodeJS.ErrnoException, port: number, host: string): BindError {
   const code = error.code ?? 'EBIND';
-  if (code === 'EADDRINUSE')
-    return new BindError(code, `port ${port} is already in use (pick another, or 0 for any free port)`);
+  if (code === 'EADDRINUSE') {
+    // UDP said, as people look for the holder with `ss -lun` (a TCP port of that number is no
+    // clash); the address too when one was asked for, as another may be free on it.
+    const on = host === '::' || host === '0.0.0.0' ? '' : ` on ${host}`;
+    return new BindError(
+      code,
+      `UDP port ${port}${on} is already in use (pick another, or 0 for any free port)`,
+    );
+  }
   if (code === 'EACCES')
     return new BindError(
       code,
