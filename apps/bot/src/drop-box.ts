@@ -22,6 +22,7 @@ import {
   type LinkEvent,
   type NetchatPeer,
   partialId,
+  requestHost,
   sizesApart,
   type TransferId,
 } from '@netchat/core';
@@ -46,7 +47,8 @@ export interface DropBoxSummary {
 }
 
 /**
- * Transfers from one host (IP) received at once, at most; past it its offers are declined
+ * Transfers from one host (core's `requestHost`: an IPv4 address, an IPv6 /64, a relayed peer as
+ * itself) received at once, at most; past it its offers are declined
  * `too_many_offers`. core receives 32 at once in all: one stranger that offered 32 files and
  * never sent a byte held every slot, and every other peer's offer was declined while it stayed.
  */
@@ -200,7 +202,9 @@ export class DropBox {
     const peer = this.peer.session(e.session)?.peer;
     const refusal = peer ? this.policy.refusal(peer) : 'the chat ended';
     if (refusal) return this.decline(e.transfer, 'not_allowed', refusal, base);
-    const host = peer?.host ?? '';
+    // As core counts hosts for its own limits: one IPv6 host picks any address of its /64, and
+    // every relayed peer has host `relay` (one stranger's 4 would be every relayed friend's).
+    const host = peer ? requestHost(peer) : '';
     const running = [...this.reserved.values()].filter((r) => r.host === host).length;
     if (running >= MAX_RECEIVING_PER_HOST)
       return this.decline(
