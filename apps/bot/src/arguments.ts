@@ -1,13 +1,13 @@
 /** The `netchat-bot` command line: the shared peer flags plus the bot's own. */
 import {
+  keyHomeHelp,
   PeerArguments,
   parseCommandLine,
+  parseSize,
   peerArgument,
   peerFlags,
-  keyHomeHelp,
   peerFlagsHelp,
   positiveNumberArgument,
-  parseSize,
   sizeArgument,
   wholeNumberArgument,
 } from '@netchat/options';
@@ -19,6 +19,7 @@ const flags = {
   accept: { type: 'string' },
   allow: { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
+  'max-sessions-per-host': { type: 'string' },
   rules: { type: 'string' },
   rate: { type: 'string' },
   connect: { type: 'string', multiple: true },
@@ -76,10 +77,20 @@ export function defaultBotNick(keyFingerprint: string): string {
   return `netchat-bot-${keyFingerprint.slice(0, 4)}`;
 }
 
+/**
+ * --max-sessions-per-host when not given: a tenth of --max-sessions (at least 1), so one host
+ * never holds them all, and a network of many people behind one address (an office, a carrier's
+ * NAT) still has room.
+ */
+export function defaultSessionsPerHost(maxSessions: number): number {
+  return Math.max(1, Math.floor(maxSessions / 10));
+}
+
 export const BotArguments = PeerArguments.extend({
   accept: z.enum(['all', 'none', 'allow'], { error: 'must be all, none or allow' }).optional(),
   allow: z.array(allowEntry).default([]),
   'max-sessions': wholeNumberArgument.default(1000),
+  'max-sessions-per-host': wholeNumberArgument.optional(),
   rules: z.string().optional(),
   rate: positiveNumberArgument.default(20),
   connect: z.array(peerArgument).default([]),
@@ -99,7 +110,11 @@ export const BotArguments = PeerArguments.extend({
   'files-quota': sizeArgument.optional(),
 })
   // --allow alone means --accept allow; --accept allow needs someone to allow.
-  .transform((args) => ({ ...args, accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all') }))
+  .transform((args) => ({
+    ...args,
+    accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all'),
+    'max-sessions-per-host': args['max-sessions-per-host'] ?? defaultSessionsPerHost(args['max-sessions']),
+  }))
   .refine((args) => args.accept !== 'allow' || args.allow.length > 0, {
     path: ['accept'],
     message: 'allow needs at least one --allow HOST[:PORT]',
@@ -128,6 +143,7 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --accept all|none|allow     who may connect (default all; with --allow, allow)
   --allow HOST[:PORT]         may connect (repeatable; host names are looked up at start-up); everyone else is declined
   --max-sessions N            sessions at once; past it requests are declined (too_many_sessions) (default 1000)
+  --max-sessions-per-host N   sessions one host (IPv4 address, IPv6 /64) may hold at once; past it too_many_sessions (default a tenth of --max-sessions)
   --rules FILE                JSON rules to reply by (default: echo every message)
   --rate N                    replies per second to one peer, at most; the rest are dropped and counted (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)
