@@ -19,6 +19,7 @@ const flags = {
   accept: { type: 'string' },
   allow: { type: 'string', multiple: true },
   'max-sessions': { type: 'string' },
+  'max-sessions-per-host': { type: 'string' },
   rules: { type: 'string' },
   rate: { type: 'string' },
   connect: { type: 'string', multiple: true },
@@ -76,10 +77,20 @@ export function defaultBotNick(keyFingerprint: string): string {
   return `netchat-bot-${keyFingerprint.slice(0, 4)}`;
 }
 
+/**
+ * --max-sessions-per-host when not given: a tenth of --max-sessions (at least 1), so one host
+ * never holds them all, and a network of many people behind one address (an office, a carrier's
+ * NAT) still has room.
+ */
+export function defaultSessionsPerHost(maxSessions: number): number {
+  return Math.max(1, Math.floor(maxSessions / 10));
+}
+
 export const BotArguments = PeerArguments.extend({
   accept: z.enum(['all', 'none', 'allow'], { error: 'must be all, none or allow' }).optional(),
   allow: z.array(allowEntry).default([]),
   'max-sessions': wholeNumberArgument.default(1000),
+  'max-sessions-per-host': wholeNumberArgument.optional(),
   rules: z.string().optional(),
   rate: positiveNumberArgument.default(20),
   connect: z.array(peerArgument).default([]),
@@ -114,6 +125,7 @@ export const BotArguments = PeerArguments.extend({
     accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all'),
     'max-registrations': args['max-registrations'] ?? 10_000,
     'relay-rate': args['relay-rate'] ?? 65_536,
+    'max-sessions-per-host': args['max-sessions-per-host'] ?? defaultSessionsPerHost(args['max-sessions']),
   }))
   .refine((args) => args.accept !== 'allow' || args.allow.length > 0, {
     path: ['accept'],
@@ -143,6 +155,7 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --accept all|none|allow     who may connect (default all; with --allow, allow)
   --allow HOST[:PORT]         may connect (repeatable; host names are looked up at start-up); everyone else is declined
   --max-sessions N            sessions at once; past it requests are declined (too_many_sessions) (default 1000)
+  --max-sessions-per-host N   sessions one host (IPv4 address, IPv6 /64) may hold at once; past it too_many_sessions (default a tenth of --max-sessions)
   --rules FILE                JSON rules to reply by (default: echo every message)
   --rate N                    replies per second to one peer, at most; the rest are dropped and counted (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)

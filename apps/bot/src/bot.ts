@@ -9,6 +9,7 @@ import {
   type NetchatEvent,
   type NetchatPeer,
   peerName,
+  requestHost,
   type SessionId,
   type TokenBuckets,
   terminalSafe,
@@ -20,6 +21,13 @@ import { type RulesEngine, truncateUtf8 } from './rules.js';
 
 export interface BotSettings {
   maxSessions: number;
+  /**
+   * Sessions one host (core's `requestHost`: an IPv4 address, an IPv6 /64, a relayed peer as
+   * itself) may hold at once. The bot answers every request at once, so core's limit on the
+   * requests a host has waiting never applies: one stranger with a port for each session held
+   * every one of --max-sessions, and everyone else was declined.
+   */
+  maxSessionsPerHost: number;
   maxMessageBytes: number;
   /** What a peer's messages may make the bot log: texts cut, lines a second. */
   logBudget: LogBudget;
@@ -37,6 +45,9 @@ export interface BotSummary {
 
 export class Bot {
   private readonly open = new Set<SessionId>();
+  /** Each open session's host as it opened (`requestHost`), and how many each host holds. */
+  private readonly hostOf = new Map<SessionId, string>();
+  private readonly perHost = new Map<string, number>();
   /** Each open session's peer nick, as last logged: a presence that changes it is logged. */
   private readonly nicks = new Map<SessionId, string>();
   /**
@@ -222,6 +233,10 @@ export class Bot {
       this.decline(e.session, peer, 'too_many_sessions', 'too many chats');
       return;
     }
+    if ((this.perHost.get(requestHost(e.peer)) ?? 0) >= this.settings.maxSessionsPerHost) {
+      this.decline(e.session, peer, 'too_many_sessions', 'too many chats from your network');
+      return;
+    }
     this.peer.accept(e.session);
     this.log.info({ event: 'accept', peer, session: e.session }, 'accepted');
     this.onOpen(e.session, e.nick);
@@ -238,6 +253,9 @@ export class Bot {
     this.summary.sessionsServed++;
     const info = this.peer.session(session);
     if (!info) return;
+    const host = requestHost(info.peer);
+    this.hostOf.set(session, host);
+    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
     const greeting = this.rules.greeting({
       nick: peerName(nick, info.fingerprint),
       peer: formatAddress(info.peer),
@@ -289,6 +307,13 @@ export class Bot {
   private onEnded(e: EventOf<'lost'> | EventOf<'closed'>, event: 'lost' | 'closed'): void {
     this.open.delete(e.session);
     this.nicks.delete(e.session);
+    const host = this.hostOf.get(e.session);
+    if (host !== undefined) {
+      this.hostOf.delete(e.session);
+      const left = (this.perHost.get(host) ?? 1) - 1;
+      if (left > 0) this.perHost.set(host, left);
+      else this.perHost.delete(host);
+    }
     const reason = e.type === 'closed' ? { reason: e.reason } : {};
     this.log.info({ event, peer: at(e), session: e.session, ...reason }, event);
   }

@@ -22,6 +22,7 @@ import {
   type LinkEvent,
   type NetchatPeer,
   partialId,
+  requestHost,
   sizesApart,
   type TransferId,
 } from '@netchat/core';
@@ -46,7 +47,8 @@ export interface DropBoxSummary {
 }
 
 /**
- * Transfers from one host (IP) received at once, at most; past it its offers are declined
+ * Transfers from one host (core's `requestHost`: an IPv4 address, an IPv6 /64, a relayed peer as
+ * itself) received at once, at most; past it its offers are declined
  * `too_many_offers`. core receives 32 at once in all: one stranger that offered 32 files and
  * never sent a byte held every slot, and every other peer's offer was declined while it stayed.
  */
@@ -68,8 +70,18 @@ export const charge = (size: number): number => Math.max(size, MIN_CHARGE);
 const PARTIAL_NAME = /^\.netchat-([0-9a-f]{32})\.(part|state)/;
 
 export class DropBox {
-  /** What DIR's files and folders but the partials count (`charge`: at start, then each file received). */
+  /**
+   * What DIR's files and folders but the partials count (`charge`: at start, then each file
+   * received, with the folders it was placed in that were not counted yet).
+   */
   private used: number;
+  /**
+   * DIR's folders counted in `used` (relative paths): a file received in new folders counts them
+   * too. Once a file arrived only the file was counted, and a stranger sending one-byte files at
+   * the bottom of 16 new folders each made DIR hold 17 entries for each one counted. Bounded: each
+   * costs MIN_CHARGE of the quota.
+   */
+  private readonly folders = new Set<string>();
   /** What the partials no accepted transfer is writing count (measured before each offer is weighed). */
   private partials: number;
   /**
@@ -96,7 +108,7 @@ export class DropBox {
     private readonly settings: DropBoxSettings,
   ) {
     this.partials = partialBytes(settings.folder);
-    this.used = folderBytes(settings.folder) - this.partials;
+    this.used = folderBytes(settings.folder, this.folders) - this.partials;
     link.on('event', (e) => this.onEvent(e));
     link.on('warning', (line) => this.log.warn({ event: 'files_warning', detail: line }, line));
   }
@@ -140,8 +152,7 @@ export class DropBox {
       case 'file_received':
         this.summary.filesReceived++;
         this.summary.bytesReceived += e.size;
-        this.used += charge(e.size);
-        this.release(e.transfer, charge(e.size));
+        this.received(e.transfer, charge(e.size) + this.countFolders(e.relativePath));
         this.log.info(
           { event: 'file_received', ...base, path: e.path, size: e.size, hash: e.hash, seconds: e.seconds },
           'file received',
@@ -200,7 +211,9 @@ export class DropBox {
     const peer = this.peer.session(e.session)?.peer;
     const refusal = peer ? this.policy.refusal(peer) : 'the chat ended';
     if (refusal) return this.decline(e.transfer, 'not_allowed', refusal, base);
-    const host = peer?.host ?? '';
+    // As core counts hosts for its own limits: one IPv6 host picks any address of its /64, and
+    // every relayed peer has host `relay` (one stranger's 4 would be every relayed friend's).
+    const host = peer ? requestHost(peer) : '';
     const running = [...this.reserved.values()].filter((r) => r.host === host).length;
     if (running >= MAX_RECEIVING_PER_HOST)
       return this.decline(
@@ -296,8 +309,21 @@ export class DropBox {
     this.partials = total;
   }
 
-  /** A file arrived: what it brought is no longer reserved. */
-  private release(transfer: TransferId, bytes: number): void {
+  /** What the folders of `relativePath` (a received file's, in DIR) not yet counted in `used` count; they are now. */
+  private countFolders(relativePath: string): number {
+    let added = 0;
+    for (let at = relativePath.indexOf('/'); at >= 0; at = relativePath.indexOf('/', at + 1)) {
+      const folder = relativePath.slice(0, at);
+      if (this.folders.has(folder)) continue;
+      this.folders.add(folder);
+      added += MIN_CHARGE;
+    }
+    return added;
+  }
+
+  /** A file arrived, counting `bytes` (with its new folders): DIR's now, no longer reserved. */
+  private received(transfer: TransferId, bytes: number): void {
+    this.used += bytes;
     const left = this.reserved.get(transfer);
     if (left !== undefined) left.bytes = Math.max(0, left.bytes - bytes);
   }
@@ -338,12 +364,13 @@ export function offerCharge(files: readonly { readonly path: string; readonly si
 
 /**
  * What the regular files under `folder` (partial files too) and its folders count against the
- * quota (`charge`), symbolic links not followed.
+ * quota (`charge`), symbolic links not followed; the folders counted (relative paths, `/`
+ * between names) go into `folders`.
  */
-export function folderBytes(folder: string): number {
+export function folderBytes(folder: string, folders?: Set<string>): number {
   let total = 0;
   let walked = 0;
-  const walk = (dir: string) => {
+  const walk = (dir: string, relative: string) => {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -357,13 +384,15 @@ export function folderBytes(folder: string): number {
         const s = lstatSync(path);
         if (s.isDirectory()) {
           total += MIN_CHARGE;
-          walk(path);
+          const inside = relative === '' ? name : `${relative}/${name}`;
+          folders?.add(inside);
+          walk(path, inside);
         } else if (s.isFile()) total += charge(s.size);
       } catch {
         // Gone meanwhile.
       }
     }
   };
-  walk(folder);
+  walk(folder, '');
   return total;
 }

@@ -15,8 +15,8 @@ import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@ne
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import { DEFAULT_FILES_QUOTA, defaultBotNick, parseBotArguments, usage } from './arguments.js';
-import { DropBox } from './drop-box.js';
 import { Bot } from './bot.js';
+import { DropBox } from './drop-box.js';
 import { LogBudget } from './log-budget.js';
 import { loadRulesFile, RulesEngine } from './rules.js';
 
@@ -99,6 +99,7 @@ async function main(): Promise<void> {
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
+    maxSessionsPerHost: args['max-sessions-per-host'],
     maxMessageBytes: peer.options.maxMessageBytes,
     logBudget: new LogBudget({ textChars: args['log-text'], linesPerSecond: args['log-rate'] }),
     // The rendezvous's counts (malformed messages, refusals, relay drops) close the summary too.

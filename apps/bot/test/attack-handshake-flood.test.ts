@@ -2,7 +2,7 @@
  * The attacker's test for the bot's front door, as a stranger runs it against the real process
  * (a rendezvous too, so both roles are in the way): handshake inits with forged sources, all
  * naming one bystander (amplification toward an address that never spoke) and from 5,000 ports
- * (half-open handshakes); then 200 real peers that complete handshakes and hold sessions open;
+ * (half-open handshakes); then 200 real peers (from two hosts) that complete handshakes and hold sessions open;
  * then churn (connect, request, close) 100 times. Measured: the bot's memory before, at its
  * peak and after, its CPU, the bytes the bystander got against the bytes forged in its name,
  * and the round trip of an honest peer (another loopback address) chatting throughout.
@@ -79,11 +79,12 @@ describe.skipIf(forgedUdpUnavailable !== undefined)(
       await sendForgedFlood(bot, halfOpen);
       trips.push(await roundTrip());
 
-      // 3. 200 real peers that complete handshakes and hold their sessions, saying nothing.
+      // 3. 200 real peers that complete handshakes and hold their sessions, saying nothing: from
+      // two hosts, since one host holds at most a tenth of --max-sessions (100).
       const holders: NetchatPeer[] = [];
       cleanup.push(() => Promise.all(holders.map((h) => h.close(0))));
       for (let i = 0; i < 200; i++) {
-        const h = await NetchatPeer.listen({ port: 0, host: '127.0.0.3' });
+        const h = await NetchatPeer.listen({ port: 0, host: i % 2 === 0 ? '127.0.0.3' : '127.0.0.7' });
         holders.push(h);
         const opened = new Promise<boolean>((resolve) => {
           h.once('accepted', () => resolve(true));

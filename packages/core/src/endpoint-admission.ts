@@ -19,8 +19,7 @@ import { errors } from './errors.js';
 import type { SessionId } from './events.js';
 import type { EndpointOptions } from './options.js';
 import type { Channel } from './secure/channel.js';
-import { isRelayed } from './rendezvous/relay.js';
-import { hostKey } from './secure/host-key.js';
+import { askerHost } from './secure/host-key.js';
 import type { SecureTransport } from './secure/secure-transport.js';
 import { Session, type SessionContext } from './session/session.js';
 import type { ChannelRecord, SessionRecord, SessionTable } from './session-table.js';
@@ -172,11 +171,11 @@ export class Admission {
 }
 
 /**
- * The host a peer's request counts against: its IPv4 address or IPv6 /64. A relayed peer counts
- * as itself: relayed addresses all share one virtual host, and one stranger's relayed requests
- * must not use up what every relayed friend may ask (a relayed address comes only with an
- * introduction, at the punch rate).
+ * The host a peer's request counts against (`askerHost`): its IPv4 address or IPv6 /64. A relayed
+ * peer counts as itself: relayed addresses all share one virtual host, and one stranger's relayed
+ * requests must not use up what every relayed friend may ask (a relayed address comes only with
+ * an introduction, at the punch rate).
  */
 export function requestHost(address: Address): string {
-  return isRelayed(address) ? formatAddress(address) : hostKey(address);
+  return askerHost(address);
 }

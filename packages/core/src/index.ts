@@ -10,6 +10,8 @@ export {
   sameAddress,
 } from './address.js';
 export { Endpoint, type EndpointDependencies, type EndpointStats, type Transmit } from './endpoint.js';
+/** The host a per-host limit counts a peer against: IPv4 address, IPv6 /64, or a relayed peer as itself. */
+export { requestHost } from './endpoint-admission.js';
 export { errors, NetchatError, type NetchatErrorCode } from './errors.js';
 export type {
   CloseReason,

@@ -27,42 +27,55 @@ function development(app: string, args: string[]) {
 }
 
 describe('npm install -g of the built tarball (offline, empty npm cache, temporary prefix)', () => {
-  it.each(COMMANDS)('puts $name in the prefix bin folder, an executable file with a node shebang', ({ name }) => {
-    const file = realpathSync(join(installed.bin, name));
-    expect(statSync(file).mode & 0o111).not.toBe(0);
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
-  });
+  it.each(COMMANDS)(
+    'puts $name in the prefix bin folder, an executable file with a node shebang',
+    ({ name }) => {
+      const file = realpathSync(join(installed.bin, name));
+      expect(statSync(file).mode & 0o111).not.toBe(0);
+      expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    },
+  );
 
-  it.each(COMMANDS)('$name answers --help, -h, --version and -V from any folder exactly as the built app does', ({ name, app }) => {
-    for (const flag of ['--help', '-h', '--version', '-V']) {
-      const got = run(name, [flag], installed.env);
-      const want = development(app, [flag]);
-      expect(got.code, `${name} ${flag}: ${got.stderr}`).toBe(0);
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.stdout.length).toBeGreaterThan(10);
-    }
-  });
+  it.each(COMMANDS)(
+    '$name answers --help, -h, --version and -V from any folder exactly as the built app does',
+    ({ name, app }) => {
+      for (const flag of ['--help', '-h', '--version', '-V']) {
+        const got = run(name, [flag], installed.env);
+        const want = development(app, [flag]);
+        expect(got.code, `${name} ${flag}: ${got.stderr}`).toBe(0);
+        expect(got.stdout).toBe(want.stdout);
+        expect(got.stdout.length).toBeGreaterThan(10);
+      }
+    },
+  );
 
-  it.each(COMMANDS)('$name refuses a bad command line as the built app does: one line, exit code 2', ({ name, app }) => {
-    for (const args of [['--nick', '--help'], ['--bogus'], ['99999'], ['5555', 'extra']]) {
-      const got = run(name, args, installed.env);
-      expect(got.code).toBe(2);
-      expect(got.stderr).toBe(development(app, args).stderr);
-      expect(got.stderr.trim().split('\n')).toHaveLength(1);
-    }
-  });
+  it.each(COMMANDS)(
+    '$name refuses a bad command line as the built app does: one line, exit code 2',
+    ({ name, app }) => {
+      for (const args of [['--nick', '--help'], ['--bogus'], ['99999'], ['5555', 'extra']]) {
+        const got = run(name, args, installed.env);
+        expect(got.code).toBe(2);
+        expect(got.stderr).toBe(development(app, args).stderr);
+        expect(got.stderr.trim().split('\n')).toHaveLength(1);
+      }
+    },
+  );
 
   it('netchat --fingerprint makes a key in NETCHAT_HOME and shows it', () => {
     const env = { ...installed.env, NETCHAT_HOME: home() };
     const got = run('netchat', ['--fingerprint'], env);
     expect(got.code).toBe(0);
-    expect(got.stdout).toMatch(/^Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}\nKey file: .*identity\.key\n$/);
+    expect(got.stdout).toMatch(
+      /^Your fingerprint: [A-Z2-7]{4}(-[A-Z2-7]{4}){3}\nKey file: .*identity\.key\n$/,
+    );
   });
 
   it('netchat starts a peer at its prompt, from a folder outside the repository, and exit quits it', async () => {
     const peer = new Running('netchat', ['0'], installed.env);
     running.push(peer);
-    await peer.waitFor(/Listening on UDP port \d+\. .*\nYour fingerprint: .*\nStart chat with\? \(IP Port\): /);
+    await peer.waitFor(
+      /Listening on UDP port \d+\. .*\nYour fingerprint: .*\nStart chat with\? \(IP Port\): /,
+    );
     peer.type('exit');
     expect(await peer.exit()).toBe(0);
   });
@@ -76,17 +89,20 @@ describe('npm install -g of the built tarball (offline, empty npm cache, tempora
     expect(bot.stdout).toContain('"event":"summary"');
   });
 
-  it.skipIf(!hasCommand('man'))('man finds every page through the PATH alone (npm put them beside bin)', () => {
-    for (const { name } of COMMANDS) {
-      const found = run('man', ['-w', name], { ...installed.env, MANPATH: '' });
-      expect(found.code, found.stderr).toBe(0);
-      expect(realpathSync(found.stdout.trim())).toBe(
-        realpathSync(join(installed.prefix, 'lib', 'node_modules', 'netchat', 'man', `${name}.1`)),
-      );
-      const page = run('man', [name], { ...installed.env, MANPATH: '', MANPAGER: 'cat', MANWIDTH: '80' });
-      expect(page.stdout).toMatch(new RegExp(`NAME\\s+${name}\\s+-\\s`));
-    }
-  });
+  it.skipIf(!hasCommand('man'))(
+    'man finds every page through the PATH alone (npm put them beside bin)',
+    () => {
+      for (const { name } of COMMANDS) {
+        const found = run('man', ['-w', name], { ...installed.env, MANPATH: '' });
+        expect(found.code, found.stderr).toBe(0);
+        expect(realpathSync(found.stdout.trim())).toBe(
+          realpathSync(join(installed.prefix, 'lib', 'node_modules', 'netchat', 'man', `${name}.1`)),
+        );
+        const page = run('man', [name], { ...installed.env, MANPATH: '', MANPAGER: 'cat', MANWIDTH: '80' });
+        expect(page.stdout).toMatch(new RegExp(`NAME\\s+${name}\\s+-\\s`));
+      }
+    },
+  );
 });
 
 describe('shell completion', () => {
@@ -106,6 +122,7 @@ describe('shell completion', () => {
       '--max-file-size',
       '--max-registrations',
       '--max-sessions',
+      '--max-sessions-per-host',
     ]);
     expect(bashOffers('netchat', 'netchat 5555 --send')).toEqual(['--send-file']);
     expect(bashOffers('netchat-bot', 'netchat-bot --accept a').sort()).toEqual(['all', 'allow']);
@@ -114,7 +131,10 @@ describe('shell completion', () => {
   it('completes --connect with where the known peers were last seen, most recent first', () => {
     const netchatHome = home();
     const known = KnownPeers.load(netchatHome);
-    known.remember('1'.repeat(64), 'bob', 'F1', { address: { host: '127.0.0.1', port: 6666 }, at: new Date(1) });
+    known.remember('1'.repeat(64), 'bob', 'F1', {
+      address: { host: '127.0.0.1', port: 6666 },
+      at: new Date(1),
+    });
     known.remember('2'.repeat(64), 'carol', 'F2', { address: { host: '::1', port: 7000 }, at: new Date(2) });
     const env = { ...installed.env, NETCHAT_HOME: netchatHome };
     expect(run('netchat', ['completion', 'peers'], env).stdout).toBe('[::1]:7000\n127.0.0.1:6666\n');
@@ -200,7 +220,11 @@ describe('shell completion', () => {
 
   it.skipIf(!hasCommand('fish'))('the fish script is valid fish, and offers the options', () => {
     for (const { name } of COMMANDS) {
-      const got = run('fish', ['-c', `${name} completion fish | source; and complete -C '${name} --versi'`], installed.env);
+      const got = run(
+        'fish',
+        ['-c', `${name} completion fish | source; and complete -C '${name} --versi'`],
+        installed.env,
+      );
       expect(got.stderr).toBe('');
       expect(got.stdout).toMatch(/^--version\tshow the version\n/);
     }
@@ -213,12 +237,19 @@ describe('shell completion', () => {
       'netchat: completion needs a shell: bash, zsh or fish (e.g. source <(netchat completion bash))\n',
     ]);
     const tcsh = run('netchat-tui', ['completion', 'tcsh'], installed.env);
-    expect([tcsh.code, tcsh.stderr]).toEqual([2, 'netchat-tui: no completion for "tcsh": the shells are bash, zsh and fish\n']);
+    expect([tcsh.code, tcsh.stderr]).toEqual([
+      2,
+      'netchat-tui: no completion for "tcsh": the shells are bash, zsh and fish\n',
+    ]);
   });
 
   it.skipIf(!hasCommand('zsh'))('the zsh script is valid zsh', () => {
     for (const { name } of COMMANDS) {
-      const got = run('zsh', ['-c', `autoload -Uz compinit && compinit -u -D && source <(${name} completion zsh) && echo loaded`], installed.env);
+      const got = run(
+        'zsh',
+        ['-c', `autoload -Uz compinit && compinit -u -D && source <(${name} completion zsh) && echo loaded`],
+        installed.env,
+      );
       expect(got.stderr).toBe('');
       expect(got.stdout).toBe('loaded\n');
     }

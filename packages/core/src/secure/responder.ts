@@ -20,7 +20,7 @@ import type { SecureContext } from './context.js';
 import { Cookies } from './cookies.js';
 import { equalBytes } from './crypto.js';
 import { HandshakeLoad } from './handshake-load.js';
-import { hostKey } from './host-key.js';
+import { askerHost, hostKey } from './host-key.js';
 import { copy, newNoise } from './noise.js';
 
 /** Each rate-limit table holds at most this many keys (the least recently seen are forgotten first). */
@@ -118,7 +118,8 @@ export class Responder {
       ctx.stats.cookiesSent++;
       return false;
     }
-    if (!this.handshakeGate.tryTake(host, now)) {
+    // Who asks, not where the answer goes: each relayed peer has a budget of its own.
+    if (!this.handshakeGate.tryTake(askerHost(from), now)) {
       ctx.stats.handshakesRateLimited++;
       return false;
     }
