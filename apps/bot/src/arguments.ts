@@ -80,7 +80,8 @@ export function defaultBotNick(keyFingerprint: string): string {
 /**
  * --max-sessions-per-host when not given: a tenth of --max-sessions (at least 1), so one host
  * never holds them all, and a network of many people behind one address (an office, a carrier's
- * NAT) still has room.
+ * NAT) still has room. Not given, it spares the bot's own machine (loopback peers are its
+ * operator's: a load test, a local front-end); given, it applies to every host.
  */
 export function defaultSessionsPerHost(maxSessions: number): number {
   return Math.max(1, Math.floor(maxSessions / 10));
@@ -125,7 +126,6 @@ export const BotArguments = PeerArguments.extend({
     accept: args.accept ?? (args.allow.length > 0 ? 'allow' : 'all'),
     'max-registrations': args['max-registrations'] ?? 10_000,
     'relay-rate': args['relay-rate'] ?? 65_536,
-    'max-sessions-per-host': args['max-sessions-per-host'] ?? defaultSessionsPerHost(args['max-sessions']),
   }))
   .refine((args) => args.accept !== 'allow' || args.allow.length > 0, {
     path: ['accept'],
@@ -155,7 +155,7 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
   --accept all|none|allow     who may connect (default all; with --allow, allow)
   --allow HOST[:PORT]         may connect (repeatable; host names are looked up at start-up); everyone else is declined
   --max-sessions N            sessions at once; past it requests are declined (too_many_sessions) (default 1000)
-  --max-sessions-per-host N   sessions one host (IPv4 address, IPv6 /64) may hold at once; past it too_many_sessions (default a tenth of --max-sessions)
+  --max-sessions-per-host N   sessions one host (IPv4 address, IPv6 /64) may hold at once; past it too_many_sessions (default a tenth of --max-sessions, loopback spared)
   --rules FILE                JSON rules to reply by (default: echo every message)
   --rate N                    replies per second to one peer, at most; the rest are dropped and counted (default 20)
   --connect HOST:PORT         also ask this peer to chat at start (repeatable)

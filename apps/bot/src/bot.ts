@@ -6,6 +6,7 @@ import {
   type DeclineReason,
   type EventOf,
   formatAddress,
+  isLoopbackHost,
   type NetchatEvent,
   type NetchatPeer,
   peerName,
@@ -28,6 +29,8 @@ export interface BotSettings {
    * every one of --max-sessions, and everyone else was declined.
    */
   maxSessionsPerHost: number;
+  /** Whether maxSessionsPerHost holds for loopback peers too (on the bot's own machine): only when the operator set it. */
+  limitsLoopback: boolean;
   maxMessageBytes: number;
   /** What a peer's messages may make the bot log: texts cut, lines a second. */
   logBudget: LogBudget;
@@ -233,7 +236,10 @@ export class Bot {
       this.decline(e.session, peer, 'too_many_sessions', 'too many chats');
       return;
     }
-    if ((this.perHost.get(requestHost(e.peer)) ?? 0) >= this.settings.maxSessionsPerHost) {
+    if (
+      (this.settings.limitsLoopback || !isLoopbackHost(e.peer.host)) &&
+      (this.perHost.get(requestHost(e.peer)) ?? 0) >= this.settings.maxSessionsPerHost
+    ) {
       this.decline(e.session, peer, 'too_many_sessions', 'too many chats from your network');
       return;
     }

@@ -14,7 +14,13 @@ import {
 import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
-import { DEFAULT_FILES_QUOTA, defaultBotNick, parseBotArguments, usage } from './arguments.js';
+import {
+  DEFAULT_FILES_QUOTA,
+  defaultBotNick,
+  defaultSessionsPerHost,
+  parseBotArguments,
+  usage,
+} from './arguments.js';
 import { Bot } from './bot.js';
 import { DropBox } from './drop-box.js';
 import { LogBudget } from './log-budget.js';
@@ -99,7 +105,8 @@ async function main(): Promise<void> {
   const limiter = new TokenBuckets(args.rate, args.rate);
   const bot = new Bot(peer, rules, policy, limiter, log, {
     maxSessions: args['max-sessions'],
-    maxSessionsPerHost: args['max-sessions-per-host'],
+    maxSessionsPerHost: args['max-sessions-per-host'] ?? defaultSessionsPerHost(args['max-sessions']),
+    limitsLoopback: args['max-sessions-per-host'] !== undefined,
     maxMessageBytes: peer.options.maxMessageBytes,
     logBudget: new LogBudget({ textChars: args['log-text'], linesPerSecond: args['log-rate'] }),
     // The rendezvous's counts (malformed messages, refusals, relay drops) close the summary too.

@@ -10,10 +10,13 @@
  *
  * Against the real process on loopback: the stranger asks from 127.0.0.1 with a socket for each
  * session, then an honest peer asks from 127.0.0.2. Measured: the stranger's sessions accepted,
- * and the honest peer's answer.
+ * and the honest peer's answer. Loopback peers are on the bot's own machine, which the default
+ * spares (a load test of the operator's holds every session from 127.0.0.1), so the stranger's
+ * test sets the default's value explicitly, which applies to every host.
  */
 import { type EventOf, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultSessionsPerHost } from '../src/arguments.js';
 import { BotProcess } from './support/bot-process.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -42,7 +45,16 @@ async function ask(host: string, port: number): Promise<'accepted' | string> {
 
 describe('one host asking for every session the bot may have', () => {
   it(`${STRANGER_SESSIONS} sessions from one IP, --max-sessions ${MAX_SESSIONS}: at most a tenth taken, and an honest peer from another host is accepted`, async () => {
-    const b = new BotProcess(['0', '--host', '127.0.0.1', '--max-sessions', String(MAX_SESSIONS)]);
+    const perHost = String(defaultSessionsPerHost(MAX_SESSIONS));
+    const b = new BotProcess([
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--max-sessions',
+      String(MAX_SESSIONS),
+      '--max-sessions-per-host',
+      perHost,
+    ]);
     cleanup.push(() => b.kill());
     const port = await b.port();
     const answers: string[] = [];
@@ -57,5 +69,14 @@ describe('one host asking for every session the bot may have', () => {
     expect(taken).toBeLessThanOrEqual(MAX_SESSIONS / 10);
     expect(taken).toBeGreaterThan(0);
     expect(honest).toBe('accepted');
+  }, 60_000);
+
+  it("without --max-sessions-per-host the bot's own machine is spared: every session from loopback is taken", async () => {
+    const b = new BotProcess(['0', '--host', '127.0.0.1', '--max-sessions', String(MAX_SESSIONS)]);
+    cleanup.push(() => b.kill());
+    const port = await b.port();
+    const answers: string[] = [];
+    for (let i = 0; i < MAX_SESSIONS; i++) answers.push(await ask('127.0.0.1', port));
+    expect(answers.filter((a) => a === 'accepted')).toHaveLength(MAX_SESSIONS);
   }, 60_000);
 });

@@ -39,6 +39,7 @@ async function botWithLog() {
   const bot = new Bot(peer, RulesEngine.echo(), policy, new TokenBuckets(3, 3), log, {
     maxSessions: 10,
     maxSessionsPerHost: 10,
+    limitsLoopback: true,
     maxMessageBytes: peer.options.maxMessageBytes,
     // Every line logged: this test counts them.
     logBudget: new LogBudget({ textChars: 200, linesPerSecond: 1_000_000 }),

@@ -64,15 +64,19 @@ describe('the rendezvous options without --rendezvous', () => {
 
 describe('--max-sessions-per-host', () => {
   it('is a tenth of --max-sessions unless given, at least 1', async () => {
-    const { parseBotArguments } = await import('../src/arguments.js');
+    const { defaultSessionsPerHost, parseBotArguments } = await import('../src/arguments.js');
     const perHost = (...argv: string[]) => {
       const args = parseBotArguments(['7000', ...argv]);
       return 'max-sessions-per-host' in args ? args['max-sessions-per-host'] : undefined;
     };
-    expect(perHost()).toBe(100);
-    expect(perHost('--max-sessions', '55')).toBe(5);
-    expect(perHost('--max-sessions', '5')).toBe(1);
+    // Not given: main.ts takes a tenth, and spares loopback peers (the bot's own machine).
+    expect(perHost()).toBeUndefined();
+    expect(defaultSessionsPerHost(1000)).toBe(100);
+    expect(defaultSessionsPerHost(55)).toBe(5);
+    expect(defaultSessionsPerHost(5)).toBe(1);
     expect(perHost('--max-sessions-per-host', '1000')).toBe(1000);
-    expect(() => perHost('--max-sessions-per-host', '0')).toThrow('--max-sessions-per-host must be at least 1');
+    expect(() => perHost('--max-sessions-per-host', '0')).toThrow(
+      '--max-sessions-per-host must be at least 1',
+    );
   });
 });

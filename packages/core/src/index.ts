@@ -53,6 +53,7 @@ export {
   type PeerStats,
 } from './node/netchat-peer.js';
 export { BindError } from './node/udp-socket.js';
+export { isLoopback as isLoopbackHost } from './node/local-address.js';
 export { EndpointOptions, type EndpointOptionsInput, resolveOptions } from './options.js';
 export type { CloseOptions, Linger, Route, SessionInfo, SessionState } from './session/session.js';
 export { sizesApart, sizeText } from './size-text.js';

@@ -15,7 +15,8 @@ export interface Binding {
 
 const WILDCARDS = new Set(['::', '0.0.0.0']);
 
-function isLoopback(host: string): boolean {
+/** A loopback address (127.0.0.0/8, ::1): a peer on this machine. */
+export function isLoopback(host: string): boolean {
   return host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
