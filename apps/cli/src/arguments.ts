@@ -1,56 +1,44 @@
 /** The `netchat` command line: the shared peer flags plus the CLI's own. */
+
+import { existsSync } from 'node:fs';
 import {
-  FileArguments,
-  fileFlags,
   fileFlagsHelp,
-  FrontEndArguments,
-  frontEndFlags,
   keyHomeHelp,
-  PeerArguments,
   parseCommandLine,
-  peerFlags,
   peerFlagsHelp,
-  RendezvousArguments,
-  rendezvousFlags,
-  secondsArgument,
   rendezvousFlagsHelp,
+  SharedFrontEndArguments,
+  secondsArgument,
   settingsHelp,
+  sharedFrontEndFlags,
   yesFlagHelp,
 } from '@netchat/options';
-import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const flags = {
-  ...peerFlags,
-  ...rendezvousFlags,
-  ...frontEndFlags,
-  ...fileFlags,
+  ...sharedFrontEndFlags,
   'send-file': { type: 'string', multiple: true },
   'accept-files': { type: 'boolean' },
   json: { type: 'boolean' },
   wait: { type: 'string' },
 } as const;
 
-export const CliArguments = PeerArguments.extend(RendezvousArguments)
-  .extend(FrontEndArguments)
-  .extend(FileArguments)
-  .extend({
-    json: z.boolean().default(false),
-    wait: secondsArgument.optional(),
-    'send-file': z.array(z.string().min(1, 'needs a path')).default([]),
-    'accept-files': z.boolean().default(false),
-  })
-  .superRefine((args, ctx) => {
-    if (args['send-file'].length > 0 && args.connect === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['send-file'],
-        message: 'needs --connect PEER (whom to send the files to)',
-      });
-    for (const path of args['send-file'])
-      if (!existsSync(path))
-        ctx.addIssue({ code: 'custom', path: ['send-file'], message: `${path}: no such file or folder` });
-  });
+export const CliArguments = SharedFrontEndArguments.extend({
+  json: z.boolean().default(false),
+  wait: secondsArgument.optional(),
+  'send-file': z.array(z.string().min(1, 'needs a path')).default([]),
+  'accept-files': z.boolean().default(false),
+}).superRefine((args, ctx) => {
+  if (args['send-file'].length > 0 && args.connect === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['send-file'],
+      message: 'needs --connect PEER (whom to send the files to)',
+    });
+  for (const path of args['send-file'])
+    if (!existsSync(path))
+      ctx.addIssue({ code: 'custom', path: ['send-file'], message: `${path}: no such file or folder` });
+});
 export type CliArguments = z.infer<typeof CliArguments>;
 
 export function parseCliArguments(argv: string[]) {

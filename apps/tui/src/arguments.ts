@@ -1,39 +1,27 @@
 /** The `netchat-tui` command line: the same options as `netchat`, except --json and --wait. */
 import {
-  FileArguments,
-  fileFlags,
   fileFlagsHelp,
-  FrontEndArguments,
-  frontEndFlags,
-  PeerArguments,
-  parseCommandLine,
   keyHomeHelp,
-  peerFlags,
+  parseCommandLine,
   peerFlagsHelp,
-  RendezvousArguments,
-  rendezvousFlags,
   rendezvousFlagsHelp,
+  SharedFrontEndArguments,
   settingsHelp,
+  sharedFrontEndFlags,
   yesFlagHelp,
 } from '@netchat/options';
 import { z } from 'zod';
 
 const flags = {
-  ...peerFlags,
-  ...rendezvousFlags,
-  ...frontEndFlags,
-  ...fileFlags,
+  ...sharedFrontEndFlags,
   mouse: { type: 'boolean' },
   'no-bell': { type: 'boolean' },
 } as const;
 
-export const TuiArguments = PeerArguments.extend(RendezvousArguments)
-  .extend(FrontEndArguments)
-  .extend(FileArguments)
-  .extend({
-    mouse: z.boolean().default(false),
-    'no-bell': z.boolean().default(false),
-  });
+export const TuiArguments = SharedFrontEndArguments.extend({
+  mouse: z.boolean().default(false),
+  'no-bell': z.boolean().default(false),
+});
 export type TuiArguments = z.infer<typeof TuiArguments>;
 
 export function parseTuiArguments(argv: string[]) {

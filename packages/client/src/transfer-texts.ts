@@ -148,13 +148,16 @@ export function columnsOf(text: string): number {
   return stringWidth(text);
 }
 
-/** `text` cut to `width` columns, a `…` marking the cut. */
+/** Grapheme clusters: what a terminal draws as one (a flag is two code points, a family five). */
+const clusters = new Intl.Segmenter();
+
+/** `text` cut to `width` columns, a `…` marking the cut, never inside a grapheme cluster. */
 export function cutToWidth(text: string, width: number): string {
   if (stringWidth(text) <= width) return text;
   let out = '';
-  for (const c of text) {
-    if (stringWidth(`${out}${c}…`) > width) break;
-    out += c;
+  for (const { segment } of clusters.segment(text)) {
+    if (stringWidth(`${out}${segment}…`) > width) break;
+    out += segment;
   }
   return `${out}…`;
 }

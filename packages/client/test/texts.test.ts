@@ -93,3 +93,20 @@ describe('a transfer that failed', () => {
     expect(texts.endedText(failed)).toBe('Transfer 1 ended: 0 of 1 files verified, 1 failed.');
   });
 });
+
+describe('cutToWidth', () => {
+  const clusters = (text: string) => [...new Intl.Segmenter().segment(text)].map((s) => s.segment);
+  it('cuts between grapheme clusters only: a flag, a family or a skin tone is kept whole or left out', () => {
+    for (const text of ['ab🇫🇷🇩🇪xyz', 'a👨‍👩‍👧b👨‍👩‍👧c', 'x👍🏽y👍🏽z', 'éééé', '照片🎉照片']) {
+      const whole = clusters(text);
+      for (let width = 1; width <= 12; width++) {
+        const cut = texts.cutToWidth(text, width);
+        if (cut === text) continue;
+        expect(cut.endsWith('…')).toBe(true);
+        const kept = clusters(cut.slice(0, -1));
+        expect(kept, `${text} at ${width}`).toEqual(whole.slice(0, kept.length));
+        expect(texts.columnsOf(cut)).toBeLessThanOrEqual(width);
+      }
+    }
+  });
+});

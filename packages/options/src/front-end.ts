@@ -4,6 +4,9 @@
  * them (their words differ: "ask this peer" at a prompt, "open a tab" in the TUI).
  */
 import { z } from 'zod';
+import { FileArguments, fileFlags } from './file-flags.js';
+import { PeerArguments, peerFlags } from './peer-flags.js';
+import { RendezvousArguments, rendezvousFlags } from './rendezvous.js';
 
 export const frontEndFlags = {
   connect: { type: 'string' },
@@ -30,3 +33,20 @@ export const FrontEndArguments = {
 
 /** The --yes line of a usage page (the same in both front-ends). */
 export const yesFlagHelp = '  -y, --yes                   accept every connection request without asking';
+
+/**
+ * Every flag netchat and netchat-tui share, in one: the peer's, the rendezvous', these and the
+ * files'. Each adds its own (`{ ...sharedFrontEndFlags, json: ... }`), so the two take the same
+ * shared flags by construction.
+ */
+export const sharedFrontEndFlags = {
+  ...peerFlags,
+  ...rendezvousFlags,
+  ...frontEndFlags,
+  ...fileFlags,
+} as const;
+
+/** What `sharedFrontEndFlags` become; a front-end `.extend`s it with its own. */
+export const SharedFrontEndArguments = PeerArguments.extend(RendezvousArguments)
+  .extend(FrontEndArguments)
+  .extend(FileArguments);

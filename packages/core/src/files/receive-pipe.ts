@@ -14,9 +14,9 @@ import { openMore, sendVerdict } from './receiving.js';
 import { offerKey, type RecordOf } from './records.js';
 import type { StorageOutcome } from './storage-requests.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
-import { finalProgress, settleFile, stopDataStream, storageFailure } from './transfer-ending.js';
+import { emitProgress, settleFile, stopDataStream, storageFailure } from './transfer-ending.js';
 import { advanceFile, fileSettled } from './transfer-states.js';
-import { type ReceivePipe, type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
+import type { ReceivePipe, Transfer, TransferFile } from './transfer-table.js';
 
 /** A peer stream began with `data`: it carries the file it names, if we asked for it from there. */
 export function onDataStream(
@@ -206,7 +206,7 @@ export function onFinished(
   } else {
     sendVerdict(ctx, transfer, file, 'verified');
     receivedEvent(ctx, transfer, file, outcome.path);
-    finalProgress(ctx, transfer, file);
+    emitProgress(ctx, transfer, file);
     settleFile(ctx, transfer, file);
   }
   openMore(ctx, transfer);
@@ -275,21 +275,7 @@ function verdictOf(code: Parameters<typeof storageFailure>[0]): RecordOf<'verdic
 }
 
 function reportProgress(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
-  const progress = transfer.progress;
-  if (!progress?.reportDue(ctx.now)) return;
-  progress.update(transferBytes(transfer), ctx.now);
-  const snapshot = progress.snapshot(ctx.now);
-  ctx.emit({
-    type: 'file_progress',
-    transfer: transfer.id,
-    session: transfer.session,
-    direction: 'receive',
-    file: file.index,
-    bytes: snapshot.bytes,
-    size: snapshot.size,
-    rate: snapshot.rate,
-    eta: snapshot.eta,
-  });
+  if (transfer.progress?.reportDue(ctx.now)) emitProgress(ctx, transfer, file);
 }
 
 function receivedEvent(ctx: TransferContext, transfer: Transfer, file: TransferFile, path?: string): void {

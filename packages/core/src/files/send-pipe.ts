@@ -20,9 +20,9 @@ import type { FileFailure } from './file-errors.js';
 import { frame, offerBytes, type SendFailure } from './records.js';
 import type { StorageOutcome } from './storage-requests.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
-import { settleFile, stopDataStream } from './transfer-ending.js';
+import { emitProgress, settleFile, stopDataStream } from './transfer-ending.js';
 import { advanceFile } from './transfer-states.js';
-import { type Transfer, type TransferFile, transferBytes } from './transfer-table.js';
+import type { Transfer, TransferFile } from './transfer-table.js';
 
 /** Starts the next wanted files of `transfer` while those being written have little left (`roomToStart`). */
 export function startSending(ctx: TransferContext, transfer: Transfer): void {
@@ -240,19 +240,7 @@ function reportSendProgress(
         Math.min(file.size - file.offset, info.offset - info.buffered - DATA_FRAME_BYTES),
       );
   }
-  progress.update(transferBytes(transfer), ctx.now);
-  const snapshot = progress.snapshot(ctx.now);
-  ctx.emit({
-    type: 'file_progress',
-    transfer: transfer.id,
-    session: transfer.session,
-    direction: 'send',
-    file: file.index,
-    bytes: snapshot.bytes,
-    size: snapshot.size,
-    rate: snapshot.rate,
-    eta: snapshot.eta,
-  });
+  emitProgress(ctx, transfer, file);
 }
 
 /** Bytes of the framed `data` record at the start of a data stream (all its fields are of fixed size). */

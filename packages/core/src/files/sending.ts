@@ -15,7 +15,7 @@ import { ProgressEstimator } from './progress.js';
 import type { RecordOf, Verdict } from './records.js';
 import { startSending } from './send-pipe.js';
 import { STREAM_CODES, type TransferContext } from './transfer-context.js';
-import { cancelled, declined, finalProgress, settleFile, stopDataStream } from './transfer-ending.js';
+import { cancelled, declined, emitProgress, settleFile, stopDataStream } from './transfer-ending.js';
 import { advance, advanceFile } from './transfer-states.js';
 import { fileInfo, newFile, type Transfer } from './transfer-table.js';
 
@@ -195,7 +195,7 @@ export function onVerdict(ctx: TransferContext, transfer: Transfer, record: Reco
     file.moved = file.size - file.offset;
     // The verdict may overtake the acknowledgement of the stream's last bytes (it goes at once;
     // an ack may wait max_ack_delay): the progress shows every byte moved all the same.
-    finalProgress(ctx, transfer, file);
+    emitProgress(ctx, transfer, file);
     ctx.emit({
       type: 'file_sent',
       transfer: transfer.id,

@@ -51,8 +51,12 @@ export function settleFile(
   ctx.table.ended(transfer);
 }
 
-/** A last progress event for a transfer that is over (so a front-end's bar shows where it stopped). */
-export function finalProgress(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
+/**
+ * A `file_progress` event: the transfer's bytes now, of all its files, as `file` moves. The pipes
+ * send one about four times a second (when `reportDue`), and one last for a transfer that is over
+ * (so a front-end's bar shows where it stopped).
+ */
+export function emitProgress(ctx: TransferContext, transfer: Transfer, file: TransferFile): void {
   const progress = transfer.progress;
   if (!progress) return;
   progress.update(transferBytes(transfer), ctx.now);

@@ -8,6 +8,7 @@ import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { makeFolder } from './make-folder.js';
+import { isRunning } from './running-process.js';
 
 /** A file in the netchat home that could not be written. */
 export interface SaveFailure {
@@ -97,16 +98,6 @@ function leftOver(lock: string): boolean {
   // Our own pid: this program holds no lock between its calls, so it is a dead one's that had our pid.
   if (Number(pid) === process.pid) return true;
   return !isRunning(Number(pid));
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes our lock (not one another program took over after we held it too long). */

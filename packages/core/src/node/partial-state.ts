@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { STATE_FORMAT } from '../files/content-hash.js';
 import { safeRelativePath } from '../files/names.js';
 import { blake2b } from '../secure/crypto.js';
+import { isRunning } from './running-process.js';
 
 /** What identifies a file for resume: who sends it, and its content. */
 export interface PartialKey {
@@ -130,16 +131,6 @@ export async function removeStaleTemporaries(folder: string, id: string): Promis
     const pid = name.startsWith(start) && name.endsWith('.tmp') ? Number(name.slice(start.length, -4)) : 0;
     if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
     await rm(join(folder, name), { force: true }).catch(() => {});
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,10 +3,24 @@
  * it (`PathUser`, a session's streams), the endpoint that seals and sends its packets
  * (`PathHost`), and its settings.
  */
+
+import type { Address } from '../address.js';
 import type { ControllerKind } from '../congestion/controllers.js';
-import type { Route } from '../session/session.js';
 import type { Datagram } from '../wire/messages.js';
 import type { FrameOwner } from './sent-frames.js';
+
+/**
+ * The secure channel a path (and each session on it) speaks over: its peer's current address and
+ * verified key. Defined here, below the sessions, so that a path never reaches up to them.
+ */
+export interface Route {
+  readonly id: number;
+  readonly address: Address;
+  /** The peer's static public key, once the handshake completed. */
+  readonly remoteStatic: Uint8Array | undefined;
+  /** The round trip the handshake measured (ms), so a session knows its RTT before any text. */
+  readonly handshakeRtt: number | undefined;
+}
 
 /** A session's streams on this path (stream-set.ts): sends its packets when its turn comes. */
 export interface PathUser extends FrameOwner {

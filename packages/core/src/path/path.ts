@@ -32,7 +32,6 @@ import { LossDetection } from '../congestion/loss-detection.js';
 import { Pacer } from '../congestion/pacer.js';
 import { RELAY_HOST } from '../rendezvous/relay.js';
 import { RttEstimator } from '../session/rtt-estimator.js';
-import type { Route } from '../session/session.js';
 import type { ByteRing } from '../streams/byte-ring.js';
 import {
   ackDelayFromWire,
@@ -49,7 +48,7 @@ import {
 import { AckTracker, MAX_RANGES } from './ack-tracker.js';
 import { settleResolved } from './packet-fates.js';
 import { describeProbe, describeStreamData, writeProbe, writeStreamData } from './packet-writer.js';
-import type { PathHost, PathOptions, PathUser } from './path-ports.js';
+import type { PathHost, PathOptions, PathUser, Route } from './path-ports.js';
 import { BASE_PLPMTU, PmtuSearch } from './pmtu.js';
 import { CONTROL, DATA, type FrameOwner, PROBE, SentFrames } from './sent-frames.js';
 

@@ -5,6 +5,8 @@
  * many deadlines of one kind (the requests waiting for an answer, the starts the rendezvous
  * named, the relay paths) file their earliest under their name.
  */
+import { NamedTimers } from '../named-timers.js';
+
 export const CLIENT_TIMER_NAMES = [
   /** the session with the rendezvous ended: open a new one (back-off doubles up to 30 s). */
   'reconnect',
@@ -29,36 +31,9 @@ export const CLIENT_TIMER_NAMES = [
 ] as const;
 export type ClientTimerName = (typeof CLIENT_TIMER_NAMES)[number];
 
-export class ClientTimers {
-  private readonly deadlines = new Map<ClientTimerName, number>();
-
-  /** Sets `name` to `at`; undefined clears it. */
-  set(name: ClientTimerName, at: number | undefined): void {
-    if (at === undefined) this.deadlines.delete(name);
-    else this.deadlines.set(name, at);
-  }
-
-  get(name: ClientTimerName): number | undefined {
-    return this.deadlines.get(name);
-  }
-
-  /** The earliest deadline, or undefined when no timer is set. */
-  next(): number | undefined {
-    let earliest: number | undefined;
-    for (const at of this.deadlines.values()) if (earliest === undefined || at < earliest) earliest = at;
-    return earliest;
-  }
-
-  /** Removes and returns, in CLIENT_TIMER_NAMES order, every timer due at `now`. */
-  takeExpired(now: number): ClientTimerName[] {
-    const due: ClientTimerName[] = [];
-    for (const name of CLIENT_TIMER_NAMES) {
-      const at = this.deadlines.get(name);
-      if (at !== undefined && at <= now) {
-        this.deadlines.delete(name);
-        due.push(name);
-      }
-    }
-    return due;
+/** This client's deadlines, taken in CLIENT_TIMER_NAMES order. */
+export class ClientTimers extends NamedTimers<ClientTimerName> {
+  constructor() {
+    super(CLIENT_TIMER_NAMES);
   }
 }

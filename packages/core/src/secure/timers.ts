@@ -4,6 +4,8 @@
  * next deadline is the smallest. A half-done responder handshake has one deadline only (its
  * expiry) and needs no table.
  */
+import { NamedTimers } from '../named-timers.js';
+
 export const CHANNEL_TIMER_NAMES = [
   /** initiator, before message 2: resend the init (backoff doubles up to handshakeRetryMax). */
   'initRetry',
@@ -18,38 +20,9 @@ export const CHANNEL_TIMER_NAMES = [
 ] as const;
 export type ChannelTimerName = (typeof CHANNEL_TIMER_NAMES)[number];
 
-export class ChannelTimers {
-  private readonly deadlines = new Map<ChannelTimerName, number>();
-
-  set(name: ChannelTimerName, at: number): void {
-    this.deadlines.set(name, at);
-  }
-
-  clear(name: ChannelTimerName): void {
-    this.deadlines.delete(name);
-  }
-
-  get(name: ChannelTimerName): number | undefined {
-    return this.deadlines.get(name);
-  }
-
-  /** The earliest deadline, or undefined when no timer is set. */
-  next(): number | undefined {
-    let earliest: number | undefined;
-    for (const at of this.deadlines.values()) if (earliest === undefined || at < earliest) earliest = at;
-    return earliest;
-  }
-
-  /** Removes and returns, in CHANNEL_TIMER_NAMES order, every timer due at `now`. */
-  takeExpired(now: number): ChannelTimerName[] {
-    const due: ChannelTimerName[] = [];
-    for (const name of CHANNEL_TIMER_NAMES) {
-      const at = this.deadlines.get(name);
-      if (at !== undefined && at <= now) {
-        this.deadlines.delete(name);
-        due.push(name);
-      }
-    }
-    return due;
+/** This channel's deadlines, taken in CHANNEL_TIMER_NAMES order. */
+export class ChannelTimers extends NamedTimers<ChannelTimerName> {
+  constructor() {
+    super(CHANNEL_TIMER_NAMES);
   }
 }

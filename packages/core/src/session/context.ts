@@ -1,24 +1,19 @@
 /**
- * What a session and its endpoint know of each other: the route it speaks over, what it needs
- * from the endpoint (SessionContext), and what the application can read of it (SessionInfo).
+ * What a session and its endpoint know of each other: the route it speaks over (path-ports.ts),
+ * what it needs from the endpoint (SessionContext), and what the application can read of it
+ * (SessionInfo).
  */
 import type { Address } from '../address.js';
 import type { NetchatEvent, PeerFeatures, SessionId } from '../events.js';
 import type { EndpointOptions } from '../options.js';
 import type { Path } from '../path/path.js';
+import type { Route } from '../path/path-ports.js';
 import type { TokenBuckets } from '../token-buckets.js';
 import type { Datagram } from '../wire/messages.js';
 import type { SessionState } from './transitions.js';
 
-/** The secure channel a session speaks over: its peer's current address and verified key. */
-export interface Route {
-  readonly id: number;
-  readonly address: Address;
-  /** The peer's static public key, once the handshake completed. */
-  readonly remoteStatic: Uint8Array | undefined;
-  /** The round trip the handshake measured (ms), so a session knows its RTT before any text. */
-  readonly handshakeRtt: number | undefined;
-}
+/** The secure channel a session speaks over (defined with the path, which speaks over it too). */
+export type { Route };
 
 /** What a session needs from its endpoint. */
 export interface SessionContext {
