@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeRendezvous, fingerprintBytes } from '../src/index.js';
+import { FRESH_REGISTRATION_MS } from '../src/rendezvous/client.js';
 import { chat, hostOf, type Peer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, type Node } from './support/virtual-network.js';
 
@@ -94,6 +95,8 @@ describe('rendezvous: only peers its application admitted', () => {
     const a = lab.home('endpoint-independent');
     const b = lab.home('endpoint-independent');
     expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    // Past a's fresh registration, whose lookups ask again after unavailable (rendezvous-fresh.test.ts).
+    lab.runFor(FRESH_REGISTRATION_MS);
     const sessionOfB = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === '203.0.113.2');
     lab.rendezvous.endpoint.close(sessionOfB?.id as number, lab.net.now);
     lab.runFor(100);

@@ -1,7 +1,7 @@
 /** Rendezvous and hole punching on virtual time, through modelled NAT routers (support/nat.ts). */
 import { describe, expect, it } from 'vitest';
 import { type Address, decodeRendezvous, encodeRendezvous } from '../src/index.js';
-import { RELAY_AFTER_MS } from '../src/rendezvous/client.js';
+import { FRESH_REGISTRATION_MS, RELAY_AFTER_MS } from '../src/rendezvous/client.js';
 import { chat, type Home, hostOf, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, openPair, VirtualNetwork } from './support/virtual-network.js';
 
@@ -168,6 +168,8 @@ describe('rendezvous: who may be introduced', () => {
     const a = lab.home('endpoint-independent');
     const strict = lab.home('endpoint-independent', 'listed', []);
     expect(lab.run(() => lab.registered(a, strict))).toBe(true);
+    // Past a's fresh registration, whose lookups ask again after unavailable (rendezvous-fresh.test.ts).
+    lab.runFor(FRESH_REGISTRATION_MS);
     const result = chat(lab, a, strict);
     expect(result.failed?.reason).toBe('unavailable');
     expect(lab.updatesOf(strict, 'punched')).toHaveLength(0);

@@ -70,6 +70,8 @@ export class ClientRegistration {
   private session: SessionId | undefined;
   private channelId: number | undefined;
   private registered = false;
+  /** When the rendezvous last registered us anew (not a refresh of a registration it held). */
+  private registeredAt: number | undefined;
   private publicAddress: Address | undefined;
   /** The request number of the registration under way: its resends keep it. */
   private request: number | undefined;
@@ -91,6 +93,11 @@ export class ClientRegistration {
 
   get isRegistered(): boolean {
     return this.registered;
+  }
+
+  /** Whether we are registered, and were registered anew less than `ms` ago. */
+  registeredWithin(ms: number, now: number): boolean {
+    return this.registered && this.registeredAt !== undefined && now - this.registeredAt < ms;
   }
 
   /** The channel of our open session with the rendezvous, if any. */
@@ -175,6 +182,7 @@ export class ClientRegistration {
     this.timers.set('register', undefined);
     this.publicAddress = addressFromWire(message.ip, message.port);
     const first = !this.registered;
+    if (first) this.registeredAt = now;
     this.registered = true;
     this.listener.registered(
       { tag: message.tag, key: Uint8Array.from(message.relayKey), publicAddress: this.publicAddress, first },

@@ -18,7 +18,7 @@ import { ClientRegistration } from './client-registration.js';
 import { ClientTimers } from './client-timers.js';
 import type { ChannelView, EndpointExtension, EndpointHost } from './extension.js';
 import { fingerprintBytes } from './fingerprint.js';
-import { type IgnoredBecause, Introductions } from './introductions.js';
+import { FRESH_REGISTRATION_MS, type IgnoredBecause, Introductions } from './introductions.js';
 import {
   type AcceptFrom,
   decodeRendezvous,
@@ -38,7 +38,7 @@ export {
   RECONNECT_MAX_MS,
   REGISTER_REFUSED_RETRY_MS,
 } from './client-registration.js';
-export { INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from './introductions.js';
+export { FRESH_REGISTRATION_MS, INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from './introductions.js';
 export { REFIND_EVERY_MS, REFIND_RATE } from './refinds.js';
 export { MAX_FALLBACKS, RELAY_FALLBACK_MS } from './relay-fallback.js';
 export { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from './relay-paths.js';
@@ -320,6 +320,12 @@ export class RendezvousClient implements EndpointExtension {
       case 'introduce_failed':
         // Not known: register again; the request waits for that and goes again, within its timeout.
         if (message.reason === 'not_registered') this.registration.onUnknown(now);
+        else if (
+          message.reason === 'unavailable' &&
+          this.registration.registeredWithin(FRESH_REGISTRATION_MS, now) &&
+          this.introductions.askAgain(message.request, now)
+        )
+          return; // the peer may register in a moment (FRESH_REGISTRATION_MS): asked again in a second
         else if (this.introductions.answered(message.request) && !this.chats.refinds.settle(message.request))
           this.updates.push({ type: 'failed', request: message.request, reason: message.reason });
         return;
@@ -365,13 +371,14 @@ export class RendezvousClient implements EndpointExtension {
   }
 
   private requestsDue(now: number): void {
-    const { expired, resend } = this.introductions.due(now);
-    for (const pending of expired) this.fail(pending.request, 'timeout');
+    const { expired, resend, unanswered } = this.introductions.due(now);
+    for (const pending of expired)
+      this.fail(pending.request, pending.unavailable ? 'unavailable' : 'timeout');
     const channel = this.registration.channel;
     if (resend.length === 0 || channel === undefined) return;
     for (const pending of resend) this.host.sendControl(channel, pending.bytes, now);
     // No answer in a second: the rendezvous may have restarted and lost our channel.
-    this.registration.doubt(now);
+    if (unanswered) this.registration.doubt(now);
   }
 
   private fail(request: number, reason: IntroduceFailure): void {

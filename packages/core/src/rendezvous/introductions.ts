@@ -20,6 +20,13 @@ import { type AcceptFrom, addressFromWire, type Introduction } from './messages.
 export const REQUEST_RETRY_MS = 1_000;
 /** An introduction not answered by then fails. */
 export const INTRODUCE_TIMEOUT_MS = 5_000;
+/**
+ * Within this long of our registration an `unavailable` answer is asked again each second, until
+ * the request's timeout: a rendezvous that just started (or restarted) knows only who has
+ * registered so far, and the peer asked for may be a second or two behind us (lab: 3.5 to 4.9 s
+ * after a restart, and more when both waited for a rendezvous not yet up).
+ */
+export const FRESH_REGISTRATION_MS = 10_000;
 /** Introductions others asked for, kept scheduled at most. */
 export const MAX_SCHEDULED_PUNCHES = 16;
 /** Punches a second, and the burst: an introduced peer punches once per introduction. */
@@ -41,6 +48,10 @@ export interface PendingRequest {
   resendAt: number;
   /** Resent at least once: no answer came in a second. */
   resent: boolean;
+  /** Answered `unavailable` and asked again: it fails so at its timeout, not as unanswered. */
+  unavailable: boolean;
+  /** The resend due is one we chose (after `unavailable`), not one for want of an answer. */
+  askingAgain: boolean;
 }
 
 export interface IntroductionTerms {
@@ -90,7 +101,22 @@ export class Introductions {
       deadline: now + INTRODUCE_TIMEOUT_MS,
       resendAt: now + REQUEST_RETRY_MS,
       resent: false,
+      unavailable: false,
+      askingAgain: false,
     });
+  }
+
+  /**
+   * `unavailable` came for a request: asks again in a second if it still has that long before its
+   * timeout (true), else leaves it to be settled now (false).
+   */
+  askAgain(request: number, now: number): boolean {
+    const pending = this.pending.get(request);
+    if (!pending || now + REQUEST_RETRY_MS >= pending.deadline) return false;
+    pending.unavailable = true;
+    pending.askingAgain = true;
+    pending.resendAt = now + REQUEST_RETRY_MS;
+    return true;
   }
 
   /** An answer came: the request, if it was still waiting. */
@@ -105,10 +131,14 @@ export class Introductions {
     return [...this.pending.values()];
   }
 
-  /** Requests past their timeout (forgotten now), and those due for a resend (rescheduled). */
-  due(now: number): { expired: PendingRequest[]; resend: PendingRequest[] } {
+  /**
+   * Requests past their timeout (forgotten now), and those due for a resend (rescheduled);
+   * `unanswered`: some resend is for want of an answer (not one asked again after `unavailable`).
+   */
+  due(now: number): { expired: PendingRequest[]; resend: PendingRequest[]; unanswered: boolean } {
     const expired: PendingRequest[] = [];
     const resend: PendingRequest[] = [];
+    let unanswered = false;
     for (const pending of this.pending.values()) {
       if (now >= pending.deadline) {
         this.pending.delete(pending.request);
@@ -116,10 +146,12 @@ export class Introductions {
       } else if (now >= pending.resendAt) {
         pending.resendAt = now + REQUEST_RETRY_MS;
         pending.resent = true;
+        if (!pending.askingAgain) unanswered = true;
+        pending.askingAgain = false;
         resend.push(pending);
       }
     }
-    return { expired, resend };
+    return { expired, resend, unanswered };
   }
 
   nextRequestDeadline(): number | undefined {
