@@ -138,6 +138,8 @@ export function decodePacket(bytes) {
       return { type: 'handshake_final', receiverIndex: v.getUint32(4), noise: bytes.slice(8, 72) };
     case PACKET.data:
       if (bytes.length < 32) return undefined;
+      // *Data packets*: a counter is below 2^53; a larger one makes the packet malformed.
+      if (v.getBigUint64(8) >= 2n ** 53n) return undefined;
       return {
         type: 'data',
         receiverIndex: v.getUint32(4),
