@@ -21,8 +21,8 @@ import {
   openRelay,
   rekey,
   sealRelay,
-  x25519KeyPair,
   XXHandshake,
+  x25519KeyPair,
 } from './interop/index.mjs';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -64,7 +64,18 @@ function asJson(decoded: Decoded | undefined): unknown {
 }
 
 /** The vectors' JSON with its hex strings as bytes where the layout has byte fields. */
-const BYTE_FIELDS = new Set(['payload', 'ranges', 'padding', 'keys', 'ip', 'relayKey', 'fingerprint', 'key', 'mac', 'inner']);
+const BYTE_FIELDS = new Set([
+  'payload',
+  'ranges',
+  'padding',
+  'keys',
+  'ip',
+  'relayKey',
+  'fingerprint',
+  'key',
+  'mac',
+  'inner',
+]);
 function fromJson(json: Record<string, unknown>): Decoded {
   return Object.fromEntries(
     Object.entries(json).map(([k, v]) => [k, BYTE_FIELDS.has(k) && typeof v === 'string' ? unhex(v) : v]),
@@ -190,7 +201,12 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
     // Epoch 1: its first counter, sealed under REKEY of epoch 0's key, the nonce the whole counter.
     const counter1 = BigInt(v('data counter (epoch 1)'));
     expect(counter1).toBe(2n ** 24n);
-    const head1 = encodePacket({ type: 'data', receiverIndex, counter: counter1, ciphertext: new Uint8Array(0) });
+    const head1 = encodePacket({
+      type: 'data',
+      receiverIndex,
+      counter: counter1,
+      ciphertext: new Uint8Array(0),
+    });
     expect(
       hex(
         encodePacket({

@@ -18,7 +18,7 @@ import {
 } from '../src/index.js';
 import { Channel } from '../src/secure/channel.js';
 import { cookieFor } from '../src/secure/cookies.js';
-import { readDataPacket, readInitPacket } from '../src/wire/packets.js';
+import { PACKET_DEFINITIONS, readDataPacket, readInitPacket } from '../src/wire/packets.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 const vectors = new Map<string, string>();
@@ -117,13 +117,19 @@ describe('PROTOCOL.md crypto vectors', () => {
       cookie: bytes('cookie'),
       noise: bytes('message1'),
     });
-    const final = encodePacket({ type: 'handshake_final', receiverIndex: 0x05060708, noise: bytes('message3') });
+    const final = encodePacket({
+      type: 'handshake_final',
+      receiverIndex: 0x05060708,
+      noise: bytes('message3'),
+    });
     expect([toHex(reply), toHex(again), toHex(final)]).toEqual([
       hex('cookie reply packet'),
       hex('init packet with cookie'),
       hex('final packet'),
     ]);
-    expect(toHex(readInitPacket(bytes('init packet with cookie'))?.cookie ?? new Uint8Array())).toBe(hex('cookie'));
+    expect(toHex(readInitPacket(bytes('init packet with cookie'))?.cookie ?? new Uint8Array())).toBe(
+      hex('cookie'),
+    );
     for (const name of ['cookie reply packet', 'init packet with cookie', 'final packet']) {
       const decoded = decodePacket(bytes(name));
       expect(decoded.ok, name).toBe(true);
@@ -153,14 +159,29 @@ describe('PROTOCOL.md crypto vectors', () => {
     receiver.establish(9, new Uint8Array(32), new Uint8Array(32), key, 0);
     const packet = readDataPacket(bytes('data packet (epoch 1)'));
     expect(packet?.counter).toBe(counter);
-    const opened = receiver.open(counter, bytes('data packet (epoch 1)').subarray(0, 16), packet?.ciphertext ?? new Uint8Array());
+    const opened = receiver.open(
+      counter,
+      bytes('data packet (epoch 1)').subarray(0, 16),
+      packet?.ciphertext ?? new Uint8Array(),
+    );
     expect(opened.ok && toHex(opened.plaintext)).toBe(hex('data plaintext'));
+  });
+
+  it('has a packet on the wire of every type the codec knows', () => {
+    const types = [...vectors]
+      .filter(([name]) => / packet( |$)/.test(name))
+      .map(([name]) => {
+        const decoded = decodePacket(bytes(name));
+        return decoded.ok ? decoded.datagram.type : `${name} does not decode`;
+      });
+    expect(new Set(types)).toEqual(new Set(PACKET_DEFINITIONS.map((d) => d.name)));
   });
 
   it.each(
     [...protocol.matchAll(/```packet-invalid\n([\s\S]*?)```/g)].map((m) => {
       const lines = (m[1] ?? '').trim().split('\n');
-      const field = (name: string) => lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? '';
+      const field = (name: string) =>
+        lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? '';
       return [field('why'), Uint8Array.from(Buffer.from(field('hex').replace(/ /g, ''), 'hex'))] as const;
     }),
   )('drops the packet: %s', (_why, packet) => {
