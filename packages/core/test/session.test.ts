@@ -316,6 +316,15 @@ describe('reliable text', () => {
     expect(eventsOf(a, 'delivered').map((e) => e.messageId)).toEqual(ids);
   });
 
+  it('delivers a text that starts with U+FEFF as it was sent: the mark is a character, not a BOM to strip', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    a.endpoint.send(sa, '\ufeffhi', net.now);
+    a.endpoint.send(sa, '\ufeff\ufeff', net.now);
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['\ufeffhi', '\ufeff\ufeff']);
+  });
+
   it('survives 30% loss, duplication and reordering each way: 1,000 messages exactly once, in order', () => {
     const net = new VirtualNetwork(42);
     const { a, b, sa, sb } = openPair(net);

@@ -10,6 +10,7 @@
 import type { Accept, Datagram, Decline, Text } from '../wire/messages.js';
 import { ackDelayFromWire } from '../wire/messages.js';
 import { failUndelivered, refreshRequestExpiry } from './connect-close.js';
+import { announceFeatures, onFeatures } from './features.js';
 import {
   acknowledgeSoon,
   resendDecline,
@@ -18,16 +19,16 @@ import {
   sendDisconnectAck,
   sendText,
 } from './outgoing.js';
-import { announceFeatures, onFeatures } from './features.js';
 import { onPresence } from './presence.js';
-import * as stream from './stream-handlers.js';
 import type { Session } from './session.js';
+import * as stream from './stream-handlers.js';
 import type { SessionState } from './transitions.js';
 
 export type Handler<D extends Datagram = Datagram> = (s: Session, datagram: D, now: number) => void;
 type HandlersFor = { readonly [T in Datagram['type']]?: Handler<Extract<Datagram, { type: T }>> };
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a text that starts with U+FEFF arrives with it (PROTOCOL.md, Transport: strings).
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function onPeerAccept(s: Session, accept: Accept, now: number): void {
   s.peerNick = accept.nick;
