@@ -120,6 +120,10 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
       'rekey of data key',
       'data counter (epoch 1)',
       'data packet (epoch 1)',
+      'path token',
+      'path challenge packet (counter 6)',
+      'path response packet (counter 7)',
+      'keepalive packet (counter 8)',
       'cookie secret',
       'cookie peer',
       'cookie address',
@@ -198,6 +202,18 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
     });
     expect(hex(packet)).toBe(v('data packet'));
     expect(hex(rekey(key))).toBe(v('rekey of data key'));
+    // The payloads that are not session messages: a path challenge, its response, a keepalive.
+    const token = unhex(v('path token'));
+    const sealAt = (n: number, payload: Uint8Array) => {
+      const c = BigInt(n);
+      const h = encodePacket({ type: 'data', receiverIndex, counter: c, ciphertext: new Uint8Array(0) });
+      return hex(
+        encodePacket({ type: 'data', receiverIndex, counter: c, ciphertext: aeadSeal(key, c, h, payload) }),
+      );
+    };
+    expect(sealAt(6, Uint8Array.from([0x01, ...token]))).toBe(v('path challenge packet (counter 6)'));
+    expect(sealAt(7, Uint8Array.from([0x02, ...token]))).toBe(v('path response packet (counter 7)'));
+    expect(sealAt(8, new Uint8Array(0))).toBe(v('keepalive packet (counter 8)'));
     // Epoch 1: its first counter, sealed under REKEY of epoch 0's key, the nonce the whole counter.
     const counter1 = BigInt(v('data counter (epoch 1)'));
     expect(counter1).toBe(2n ** 24n);

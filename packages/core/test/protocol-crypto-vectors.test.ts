@@ -18,6 +18,7 @@ import {
 } from '../src/index.js';
 import { Channel } from '../src/secure/channel.js';
 import { cookieFor } from '../src/secure/cookies.js';
+import { PATH_CHALLENGE, PATH_RESPONSE, PATH_TOKEN_BYTES } from '../src/secure/path-validation.js';
 import { PACKET_DEFINITIONS, readDataPacket, readInitPacket } from '../src/wire/packets.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -135,6 +136,26 @@ describe('PROTOCOL.md crypto vectors', () => {
       expect(decoded.ok, name).toBe(true);
       if (decoded.ok) expect(toHex(encodePacket(decoded.datagram))).toBe(hex(name));
     }
+  });
+
+  it('a path challenge, its response and a keepalive, sealed on after the data packet, are as listed', () => {
+    const key = bytes('data key');
+    const channel = new Channel(1, { host: '127.0.0.1', port: 1 }, true, 0);
+    channel.establish(0x01020304, new Uint8Array(32), key, key, 0);
+    for (let i = 0; i < 5; i++) channel.seal(new Uint8Array(0), 0);
+    expect(toHex(channel.seal(bytes('data plaintext'), 0))).toBe(hex('data packet'));
+    const token = bytes('path token');
+    expect(token.length).toBe(PATH_TOKEN_BYTES);
+    const challenge = channel.seal(Uint8Array.from([PATH_CHALLENGE, ...token]), 0);
+    const response = channel.seal(Uint8Array.from([PATH_RESPONSE, ...token]), 0);
+    const keepalive = channel.seal(new Uint8Array(0), 0);
+    expect([toHex(challenge), toHex(response), toHex(keepalive)]).toEqual([
+      hex('path challenge packet (counter 6)'),
+      hex('path response packet (counter 7)'),
+      hex('keepalive packet (counter 8)'),
+    ]);
+    // The sizes the text counts on (Roaming): a path packet 41 bytes, a keepalive 32.
+    expect([challenge.length, response.length, keepalive.length]).toEqual([41, 41, 32]);
   });
 
   it("a data packet in epoch 1: sealed under the rekeyed key with the whole counter as nonce, and opened by the receiver's channel", () => {
