@@ -76,7 +76,7 @@ export class Admission {
       throw errors.tooManySessions(host.options.maxSessions);
     const reused = this.channelInUse(peer);
     const channel = reused?.channel ?? host.secure.connect(peer, now);
-    const session = Session.outgoing(host.context, this.nextId++, host.randomU32(), channel, now);
+    const session = Session.outgoing(host.context, this.nextId++, this.freeWireId(channel.id), channel, now);
     const record = this.register(session, channel);
     if (reused && !reused.handshaking) {
       // The channel may have died with a peer that restarted: prove it alive before relying on it.
@@ -85,6 +85,19 @@ export class Admission {
     }
     host.settle(record);
     return session.id;
+  }
+
+  /**
+   * A random session id that no session on the channel has, whichever side picked it: a message
+   * names its session by (channel, id) alone, so a second session under a taken id would take the
+   * first one's messages (PROTOCOL.md, Session messages). A clash is a 2^-32 chance a pick.
+   */
+  private freeWireId(channelId: number): number {
+    const taken = this.host.table.channel(channelId)?.sessions;
+    for (;;) {
+      const id = this.host.randomU32();
+      if (!taken?.has(id)) return id;
+    }
   }
 
   /** A `connect_request` for a session we do not have. */
@@ -151,7 +164,11 @@ export class Admission {
       if (!sameAddress(channel.address, peer)) continue;
       // Our own handshake still under way: the request waits for it like the first one does.
       if (!channel.isOpen && channel.initiator) return { channel, handshaking: true };
-      const live = r.session.state === 'open' || r.session.state === 'lingering';
+      // Our own request on an open channel counts too: a second handshake with the address would
+      // prove our key again from there, which the peer must take for a restart (PROTOCOL.md,
+      // Channels, restarts and limits) and end the first request, or the session it became.
+      const live =
+        r.session.state === 'open' || r.session.state === 'lingering' || r.session.state === 'connecting';
       if (live && channel.isOpen) return { channel, handshaking: false };
     }
     return undefined;

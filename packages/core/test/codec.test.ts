@@ -6,15 +6,15 @@ import {
   decodeDatagram,
   encodeAckRanges,
   encodeDatagram,
-  MAX_STREAM_PAYLOAD_BYTES,
   MAX_DATAGRAM_BYTES,
   MAX_FRAGMENT_BYTES,
   MAX_MESSAGE_DATAGRAM_BYTES,
+  MAX_STREAM_PAYLOAD_BYTES,
   PACKET_OVERHEAD_BYTES,
 } from '../src/index.js';
-import { Decline, Presence } from '../src/wire/messages.js';
 import { exactCheckOf, utf8Length } from '../src/wire/fields.js';
 import { MAX_LARGE_DATAGRAM_BYTES, MAX_LARGE_MESSAGE_BYTES } from '../src/wire/header.js';
+import { Decline, MESSAGE_DEFINITIONS, Presence } from '../src/wire/messages.js';
 import {
   MAX_LARGE_STREAM_PAYLOAD_BYTES,
   PMTU_PROBE_OVERHEAD_BYTES,
@@ -80,6 +80,8 @@ describe('PROTOCOL.md test vectors', () => {
       ]),
     );
     expect(invalid.length).toBeGreaterThanOrEqual(10);
+    // And every message the codec knows: a new one fails here until PROTOCOL.md has its vector.
+    expect(new Set(types)).toEqual(new Set(MESSAGE_DEFINITIONS.map((d) => d.name)));
   });
 
   it.each(

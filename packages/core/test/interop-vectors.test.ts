@@ -1,6 +1,6 @@
 /**
- * Every vector block of PROTOCOL.md that the independent peer covers (crypto, session messages,
- * rendezvous messages, relay packets), checked with the independent implementation in
+ * Every vector block of PROTOCOL.md that the independent peer covers (crypto, packets, session
+ * messages, rendezvous messages, relay packets), checked with the independent implementation in
  * test/interop/ (written from PROTOCOL.md alone), not with netchat's code: hex in, hex out.
  * The congestion and file-name blocks are outside the independent peer's scope.
  */
@@ -21,8 +21,8 @@ import {
   openRelay,
   rekey,
   sealRelay,
-  x25519KeyPair,
   XXHandshake,
+  x25519KeyPair,
 } from './interop/index.mjs';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
@@ -64,7 +64,18 @@ function asJson(decoded: Decoded | undefined): unknown {
 }
 
 /** The vectors' JSON with its hex strings as bytes where the layout has byte fields. */
-const BYTE_FIELDS = new Set(['payload', 'ranges', 'padding', 'keys', 'ip', 'relayKey', 'fingerprint', 'key', 'mac', 'inner']);
+const BYTE_FIELDS = new Set([
+  'payload',
+  'ranges',
+  'padding',
+  'keys',
+  'ip',
+  'relayKey',
+  'fingerprint',
+  'key',
+  'mac',
+  'inner',
+]);
 function fromJson(json: Record<string, unknown>): Decoded {
   return Object.fromEntries(
     Object.entries(json).map(([k, v]) => [k, BYTE_FIELDS.has(k) && typeof v === 'string' ? unhex(v) : v]),
@@ -98,12 +109,21 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
       'responder fingerprint',
       'init packet',
       'response packet',
+      'cookie reply packet',
+      'init packet with cookie',
+      'final packet',
       'data key',
       'data receiver index',
       'data counter',
       'data plaintext',
       'data packet',
       'rekey of data key',
+      'data counter (epoch 1)',
+      'data packet (epoch 1)',
+      'path token',
+      'path challenge packet (counter 6)',
+      'path response packet (counter 7)',
+      'keepalive packet (counter 8)',
       'cookie secret',
       'cookie peer',
       'cookie address',
@@ -152,6 +172,18 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
       noise: m2,
     });
     expect(hex(response)).toBe(v('response packet'));
+    const cookie = unhex(v('cookie'));
+    expect(hex(encodePacket({ type: 'cookie_reply', receiverIndex: 0x01020304, cookie }))).toBe(
+      v('cookie reply packet'),
+    );
+    expect(hex(encodePacket({ type: 'handshake_init', senderIndex: 0x01020304, cookie, noise: m1 }))).toBe(
+      v('init packet with cookie'),
+    );
+    expect(hex(encodePacket({ type: 'handshake_final', receiverIndex: 0x05060708, noise: m3 }))).toBe(
+      v('final packet'),
+    );
+    for (const name of ['cookie reply packet', 'init packet with cookie', 'final packet'])
+      expect(hex(encodePacket(decodePacket(unhex(v(name))) as Decoded)), name).toBe(v(name));
   });
 
   it('the data packet, its next epoch key and the cookies', () => {
@@ -170,6 +202,37 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
     });
     expect(hex(packet)).toBe(v('data packet'));
     expect(hex(rekey(key))).toBe(v('rekey of data key'));
+    // The payloads that are not session messages: a path challenge, its response, a keepalive.
+    const token = unhex(v('path token'));
+    const sealAt = (n: number, payload: Uint8Array) => {
+      const c = BigInt(n);
+      const h = encodePacket({ type: 'data', receiverIndex, counter: c, ciphertext: new Uint8Array(0) });
+      return hex(
+        encodePacket({ type: 'data', receiverIndex, counter: c, ciphertext: aeadSeal(key, c, h, payload) }),
+      );
+    };
+    expect(sealAt(6, Uint8Array.from([0x01, ...token]))).toBe(v('path challenge packet (counter 6)'));
+    expect(sealAt(7, Uint8Array.from([0x02, ...token]))).toBe(v('path response packet (counter 7)'));
+    expect(sealAt(8, new Uint8Array(0))).toBe(v('keepalive packet (counter 8)'));
+    // Epoch 1: its first counter, sealed under REKEY of epoch 0's key, the nonce the whole counter.
+    const counter1 = BigInt(v('data counter (epoch 1)'));
+    expect(counter1).toBe(2n ** 24n);
+    const head1 = encodePacket({
+      type: 'data',
+      receiverIndex,
+      counter: counter1,
+      ciphertext: new Uint8Array(0),
+    });
+    expect(
+      hex(
+        encodePacket({
+          type: 'data',
+          receiverIndex,
+          counter: counter1,
+          ciphertext: aeadSeal(rekey(key), counter1, head1, plaintext),
+        }),
+      ),
+    ).toBe(v('data packet (epoch 1)'));
 
     const secret = unhex(v('cookie secret'));
     for (const suffix of ['', ' (IPv6)']) {
@@ -181,7 +244,7 @@ describe('PROTOCOL.md crypto vectors, by the independent implementation', () => 
   });
 });
 
-describe('PROTOCOL.md session and rendezvous message vectors, by the independent implementation', () => {
+describe('PROTOCOL.md session and rendezvous message vectors and malformed packets, by the independent implementation', () => {
   const codecs = {
     vector: [decodeSessionMessage, encodeSessionMessage],
     rendezvous: [decodeRendezvous, encodeRendezvous],
@@ -203,6 +266,7 @@ describe('PROTOCOL.md session and rendezvous message vectors, by the independent
   for (const [kind, decode] of [
     ['invalid', decodeSessionMessage],
     ['rendezvous-invalid', decodeRendezvous],
+    ['packet-invalid', decodePacket],
   ] as const) {
     const list = blocks(kind).map(fields);
     it(`${kind}: ${list.length} blocks are dropped`, () => {

@@ -18,7 +18,8 @@ import {
 } from '../src/index.js';
 import { Channel } from '../src/secure/channel.js';
 import { cookieFor } from '../src/secure/cookies.js';
-import { readInitPacket } from '../src/wire/packets.js';
+import { PATH_CHALLENGE, PATH_RESPONSE, PATH_TOKEN_BYTES } from '../src/secure/path-validation.js';
+import { PACKET_DEFINITIONS, readDataPacket, readInitPacket } from '../src/wire/packets.js';
 
 const protocol = readFileSync(new URL('../../../PROTOCOL.md', import.meta.url), 'utf8');
 const vectors = new Map<string, string>();
@@ -108,6 +109,108 @@ describe('PROTOCOL.md crypto vectors', () => {
       expect(toHex(blake2b(16, listed, bytes('cookie secret')))).toBe(hex(`cookie${v}`));
     },
   );
+
+  it('the cookie reply, the init sent again with its cookie, and the final are as listed', () => {
+    const reply = encodePacket({ type: 'cookie_reply', receiverIndex: 0x01020304, cookie: bytes('cookie') });
+    const again = encodePacket({
+      type: 'handshake_init',
+      senderIndex: 0x01020304,
+      cookie: bytes('cookie'),
+      noise: bytes('message1'),
+    });
+    const final = encodePacket({
+      type: 'handshake_final',
+      receiverIndex: 0x05060708,
+      noise: bytes('message3'),
+    });
+    expect([toHex(reply), toHex(again), toHex(final)]).toEqual([
+      hex('cookie reply packet'),
+      hex('init packet with cookie'),
+      hex('final packet'),
+    ]);
+    expect(toHex(readInitPacket(bytes('init packet with cookie'))?.cookie ?? new Uint8Array())).toBe(
+      hex('cookie'),
+    );
+    for (const name of ['cookie reply packet', 'init packet with cookie', 'final packet']) {
+      const decoded = decodePacket(bytes(name));
+      expect(decoded.ok, name).toBe(true);
+      if (decoded.ok) expect(toHex(encodePacket(decoded.datagram))).toBe(hex(name));
+    }
+  });
+
+  it('a path challenge, its response and a keepalive, sealed on after the data packet, are as listed', () => {
+    const key = bytes('data key');
+    const channel = new Channel(1, { host: '127.0.0.1', port: 1 }, true, 0);
+    channel.establish(0x01020304, new Uint8Array(32), key, key, 0);
+    for (let i = 0; i < 5; i++) channel.seal(new Uint8Array(0), 0);
+    expect(toHex(channel.seal(bytes('data plaintext'), 0))).toBe(hex('data packet'));
+    const token = bytes('path token');
+    expect(token.length).toBe(PATH_TOKEN_BYTES);
+    const challenge = channel.seal(Uint8Array.from([PATH_CHALLENGE, ...token]), 0);
+    const response = channel.seal(Uint8Array.from([PATH_RESPONSE, ...token]), 0);
+    const keepalive = channel.seal(new Uint8Array(0), 0);
+    expect([toHex(challenge), toHex(response), toHex(keepalive)]).toEqual([
+      hex('path challenge packet (counter 6)'),
+      hex('path response packet (counter 7)'),
+      hex('keepalive packet (counter 8)'),
+    ]);
+    // The sizes the text counts on (Roaming): a path packet 41 bytes, a keepalive 32.
+    expect([challenge.length, response.length, keepalive.length]).toEqual([41, 41, 32]);
+  });
+
+  it("a data packet in epoch 1: sealed under the rekeyed key with the whole counter as nonce, and opened by the receiver's channel", () => {
+    const key = bytes('data key');
+    const index = Buffer.from(bytes('data receiver index')).readUInt32BE(0);
+    const counter = Number(text('data counter (epoch 1)'));
+    const plaintext = bytes('data plaintext');
+    const sender = new Channel(1, { host: '127.0.0.1', port: 1 }, true, 0);
+    sender.establish(index, new Uint8Array(32), key, key, 0);
+    sender.seal(new Uint8Array(0), 0); // counter 0; 120 s later the sender moves to epoch 1
+    expect(toHex(sender.seal(plaintext, 120_000))).toBe(hex('data packet (epoch 1)'));
+    // From PROTOCOL.md's words with OpenSSL's ChaCha20-Poly1305: the key of epoch 1, the whole counter.
+    const header = Buffer.from(dataHeader(index, counter));
+    const nonce = Buffer.alloc(12);
+    nonce.writeBigUInt64LE(BigInt(counter), 4);
+    const cipher = createCipheriv('chacha20-poly1305', Buffer.from(rekey(key)), nonce, { authTagLength: 16 });
+    cipher.setAAD(header, { plaintextLength: plaintext.length });
+    const sealed = Buffer.concat([header, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    expect(sealed.toString('hex')).toBe(hex('data packet (epoch 1)'));
+    // A receiver that holds epoch 0's key opens it (one epoch above the highest it has seen).
+    const receiver = new Channel(2, { host: '127.0.0.1', port: 2 }, false, 0);
+    receiver.establish(9, new Uint8Array(32), new Uint8Array(32), key, 0);
+    const packet = readDataPacket(bytes('data packet (epoch 1)'));
+    expect(packet?.counter).toBe(counter);
+    const opened = receiver.open(
+      counter,
+      bytes('data packet (epoch 1)').subarray(0, 16),
+      packet?.ciphertext ?? new Uint8Array(),
+    );
+    expect(opened.ok && toHex(opened.plaintext)).toBe(hex('data plaintext'));
+  });
+
+  it('has a packet on the wire of every type the codec knows', () => {
+    const types = [...vectors]
+      .filter(([name]) => / packet( |$)/.test(name))
+      .map(([name]) => {
+        const decoded = decodePacket(bytes(name));
+        return decoded.ok ? decoded.datagram.type : `${name} does not decode`;
+      });
+    expect(new Set(types)).toEqual(new Set(PACKET_DEFINITIONS.map((d) => d.name)));
+  });
+
+  it.each(
+    [...protocol.matchAll(/```packet-invalid\n([\s\S]*?)```/g)].map((m) => {
+      const lines = (m[1] ?? '').trim().split('\n');
+      const field = (name: string) =>
+        lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? '';
+      return [field('why'), Uint8Array.from(Buffer.from(field('hex').replace(/ /g, ''), 'hex'))] as const;
+    }),
+  )('drops the packet: %s', (_why, packet) => {
+    expect(decodePacket(packet).ok).toBe(false);
+    // The in-place readers of the hot path give the same answer.
+    expect(readDataPacket(packet)).toBeUndefined();
+    expect(readInitPacket(packet)).toBeUndefined();
+  });
 
   it('the first two handshake packets are as listed, the init padded to the length of the response', () => {
     const init = encodePacket({

@@ -12,6 +12,7 @@ import {
   generateKeyPair,
   type RendezvousMessage,
 } from '../src/index.js';
+import { RENDEZVOUS_DEFINITIONS } from '../src/rendezvous/messages.js';
 import {
   authentic,
   decodeRelay,
@@ -63,6 +64,10 @@ describe('PROTOCOL.md rendezvous vectors', () => {
       'relay_rate_request',
       'relay_rate',
     ]);
+    // And every message the codec knows: a new one fails here until PROTOCOL.md has its vector.
+    expect(new Set(vectors.map((v) => JSON.parse(v.json).type))).toEqual(
+      new Set(RENDEZVOUS_DEFINITIONS.map((d) => d.name)),
+    );
     // Padding is no field of a decoded message: the vectors' JSON does not show it.
     for (const v of vectors) expect(v.json).not.toContain('padding');
     expect(invalid.length).toBeGreaterThanOrEqual(5);
@@ -80,9 +85,13 @@ describe('PROTOCOL.md rendezvous vectors', () => {
     expect(decodeRendezvous(v.bytes).ok).toBe(false);
   });
 
-  it("relay packet: decodes, is authentic under its key, re-seals to the same bytes; its inner packet is the crypto vectors' data packet", () => {
-    const [relay] = blocks('relay');
-    if (!relay) throw new Error('PROTOCOL.md has no relay vector');
+  it("relay packets (the client's, and as the rendezvous forwards it): each decodes, is authentic under its key, re-seals to the same bytes; its inner packet is the crypto vectors' data packet", () => {
+    expect(blocks('relay').length).toBeGreaterThanOrEqual(2);
+    expect(new Set(blocks('relay').map((r) => r.key)).size).toBe(blocks('relay').length);
+    for (const relay of blocks('relay')) checkRelay(relay);
+  });
+
+  function checkRelay(relay: ReturnType<typeof blocks>[number]) {
     const key = repeated(relay.key);
     const decoded = decodeRelay(relay.bytes);
     expect(decoded.ok).toBe(true);
@@ -97,7 +106,7 @@ describe('PROTOCOL.md rendezvous vectors', () => {
     expect(hex(sealRelay(fields, key))).toBe(hex(relay.bytes));
     expect(isNetchatPacket(packet.inner)).toBe(true);
     expect(protocol).toContain(`data packet: ${hex(packet.inner)}`);
-  });
+  }
 
   it.each(blocks('relay-invalid').map((v) => [v.why, v] as const))('relay: drops %s', (_why, v) => {
     const key = repeated(blocks('relay')[0]?.key ?? '');

@@ -160,6 +160,40 @@ describe('the handshake keeps no state for addresses it has not validated', () =
     expect(b.sent.filter((s) => s.data.length < init.length)).toHaveLength(500 - 128);
   });
 
+  it('under load, answers a repeated init with the same response, asking no cookie (PROTOCOL.md, Handshake step 4)', () => {
+    const net = new VirtualNetwork();
+    const b = net.add('127.0.0.2', 2222);
+    const init = encodePacket({
+      type: 'handshake_init',
+      senderIndex: 1,
+      cookie: new Uint8Array(16),
+      noise: new Uint8Array(32).fill(9),
+    });
+    const first = { host: '127.0.0.1', port: 10_000 };
+    net.inject(b, first, init);
+    const response = b.sent.at(-1)?.data;
+    expect(response?.[3]).toBe(3); // handshake_response
+    for (let port = 10_001; port < 10_200; port++) net.inject(b, { host: '127.0.0.1', port }, init);
+    expect(b.endpoint.secureStats.cookiesSent).toBeGreaterThan(0); // under load now
+    const cookies = b.endpoint.secureStats.cookiesSent;
+    net.inject(b, first, init);
+    expect(b.sent.at(-1)?.to).toEqual(first);
+    expect(Buffer.from(b.sent.at(-1)?.data ?? []).equals(Buffer.from(response ?? []))).toBe(true);
+    expect(b.endpoint.secureStats.cookiesSent).toBe(cookies);
+    // The same address and index with another message 1 is a new attempt: under load, a cookie first.
+    net.inject(
+      b,
+      first,
+      encodePacket({
+        type: 'handshake_init',
+        senderIndex: 1,
+        cookie: new Uint8Array(16),
+        noise: new Uint8Array(32).fill(7),
+      }),
+    );
+    expect(b.sent.at(-1)?.data[3]).toBe(2); // cookie_reply
+  });
+
   it('under a flood of valid handshakes from many ports, memory stays bounded and a real peer still connects', () => {
     const net = new VirtualNetwork();
     const b = net.add('127.0.0.2', 2222);

@@ -102,6 +102,67 @@ describe('connecting', () => {
     expect(b.endpoint.busy).toBe(false);
   });
 
+  it('sends a second request while the first is unanswered over the same channel, and ends neither', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111, { nick: 'alice' });
+    const b = net.add('127.0.0.2', 2222, { nick: 'bob' });
+    const first = a.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length === 1, net.now + 10_000);
+    b.endpoint.accept(eventsOf(b, 'request')[0]?.session ?? -1, net.now);
+    // Before the accept arrives: a second handshake would prove a's key again from its address,
+    // which b must take for a restart of a (and a, once it completes, for one of b).
+    const second = a.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length === 2, net.now + 10_000);
+    b.endpoint.accept(eventsOf(b, 'request')[1]?.session ?? -1, net.now);
+    net.run(() => eventsOf(a, 'accepted').length === 2, net.now + 10_000);
+    a.endpoint.send(first, 'one', net.now);
+    a.endpoint.send(second, 'two', net.now);
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['one', 'two']);
+    expect([...eventsOf(a, 'closed'), ...eventsOf(b, 'closed')]).toEqual([]);
+    expect(a.endpoint.secureStats.handshakesCompleted + b.endpoint.secureStats.handshakesCompleted).toBe(2);
+  });
+
+  it('picks a session id no session on the channel has, whichever side made that one', () => {
+    const net = new VirtualNetwork();
+    /** Session ids from a list, then counting up: the list makes the clashes. */
+    const ids = (list: number[]) => {
+      let next = 1_000;
+      return () => list.shift() ?? next++;
+    };
+    const a = net.add('127.0.0.1', 1111, { nick: 'alice' }, 1111, { randomU32: ids([7, 7]) });
+    const b = net.add('127.0.0.2', 2222, { nick: 'bob' }, 2222, { randomU32: ids([7]) });
+    const accept = (node: typeof a, count: number) => {
+      net.run(() => eventsOf(node, 'request').length === count, net.now + 10_000);
+      const request = eventsOf(node, 'request')[count - 1];
+      if (request) node.endpoint.accept(request.session, net.now);
+      return request?.session ?? -1;
+    };
+    const first = a.endpoint.connect(b.address, net.now);
+    const firstAtB = accept(b, 1);
+    net.run(() => eventsOf(a, 'accepted').length === 1, net.now + 10_000);
+    // a's second request over the same channel: 7 again would be the first session's id.
+    const second = a.endpoint.connect(b.address, net.now);
+    const secondAtB = accept(b, 2);
+    // And b's own request to a: 7 is the id of a's first session on that channel.
+    const third = b.endpoint.connect(a.address, net.now);
+    const thirdAtA = accept(a, 1);
+    net.run(
+      () => eventsOf(b, 'accepted').length === 1 && eventsOf(a, 'accepted').length === 2,
+      net.now + 10_000,
+    );
+    a.endpoint.send(first, 'one', net.now);
+    a.endpoint.send(second, 'two', net.now);
+    b.endpoint.send(third, 'three', net.now);
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => [e.session, e.text])).toEqual([
+      [firstAtB, 'one'],
+      [secondAtB, 'two'],
+    ]);
+    expect(eventsOf(a, 'message').map((e) => [e.session, e.text])).toEqual([[thirdAtA, 'three']]);
+    expect(new Set([firstAtB, secondAtB]).size).toBe(2);
+  });
+
   it('makes exactly one session when two peers ask each other at the same moment', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const net = new VirtualNetwork(seed);
@@ -314,6 +375,15 @@ describe('reliable text', () => {
     net.runFor(1_000);
     expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['one', 'two', 'three']);
     expect(eventsOf(a, 'delivered').map((e) => e.messageId)).toEqual(ids);
+  });
+
+  it('delivers a text that starts with U+FEFF as it was sent: the mark is a character, not a BOM to strip', () => {
+    const net = new VirtualNetwork();
+    const { a, b, sa } = openPair(net);
+    a.endpoint.send(sa, '\ufeffhi', net.now);
+    a.endpoint.send(sa, '\ufeff\ufeff', net.now);
+    net.runFor(1_000);
+    expect(eventsOf(b, 'message').map((e) => e.text)).toEqual(['\ufeffhi', '\ufeff\ufeff']);
   });
 
   it('survives 30% loss, duplication and reordering each way: 1,000 messages exactly once, in order', () => {

@@ -73,7 +73,9 @@ const offer = fixedBytes(OFFER_ID_BYTES);
 /** A UTF-8 string preceded by its byte length as a u16, `minBytes` to `maxBytes` long. */
 function str16(minBytes: number, maxBytes: number): Field<string> {
   const encoder = new TextEncoder();
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM: a path that starts with U+FEFF keeps it (PROTOCOL.md, Transport: strings), so
+  // every implementation maps and compares the same name.
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const inRange = (value: string) => {
     const length = encoder.encode(value).length;
     return length >= minBytes && length <= maxBytes;

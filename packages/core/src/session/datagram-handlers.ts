@@ -27,7 +27,8 @@ import type { SessionState } from './transitions.js';
 export type Handler<D extends Datagram = Datagram> = (s: Session, datagram: D, now: number) => void;
 type HandlersFor = { readonly [T in Datagram['type']]?: Handler<Extract<Datagram, { type: T }>> };
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a text that starts with U+FEFF arrives with it (PROTOCOL.md, Transport: strings).
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function onPeerAccept(s: Session, accept: Accept, now: number): void {
   s.peerNick = accept.nick;

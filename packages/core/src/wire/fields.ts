@@ -26,8 +26,10 @@ export interface Field<T> {
 }
 
 const utf8Encoder = new TextEncoder();
-// fatal: a datagram with invalid UTF-8 is malformed, not silently repaired.
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// fatal: a datagram with invalid UTF-8 is malformed, not silently repaired. ignoreBOM: a leading
+// U+FEFF is a character of the string (PROTOCOL.md, Transport), not a mark to drop: without it a
+// nick sent as "\ufeffbob" would arrive as "bob", and decode and encode would not agree.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function need(bytes: Uint8Array, offset: number, length: number): void {
   if (offset + length > bytes.length) throw new TruncatedError('datagram truncated');

@@ -21,7 +21,8 @@ export const MAX_TEXT_PAYLOAD = 1142;
 export const PACKET = { init: 1, cookie: 2, response: 3, final: 4, data: 5, relay: 6 };
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is a character of the string (*Transport*), not a mark to drop.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CONTROL = /\p{Cc}/u;
 
 function header(type, version, length) {
@@ -138,6 +139,8 @@ export function decodePacket(bytes) {
       return { type: 'handshake_final', receiverIndex: v.getUint32(4), noise: bytes.slice(8, 72) };
     case PACKET.data:
       if (bytes.length < 32) return undefined;
+      // *Data packets*: a counter is below 2^53; a larger one makes the packet malformed.
+      if (v.getBigUint64(8) >= 2n ** 53n) return undefined;
       return {
         type: 'data',
         receiverIndex: v.getUint32(4),

@@ -31,7 +31,8 @@ export const VERDICTS = [
 ];
 export const FAILURES = ['source_changed', 'read_failed', 'not_a_file'];
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is a character of the path (*Transport*), not a mark to drop.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const hex = (b) => Buffer.from(b).toString('hex');
 
 /** A record as it goes on a stream: its u16 length, then the record. */

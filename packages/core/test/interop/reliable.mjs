@@ -13,7 +13,8 @@ const MIN_RTO = 200;
 const MAX_RTO = 10_000;
 const MAX_BACKOFFS = 4;
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is a character of the text (*Transport*), not a mark to drop.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class RttEstimator {
   constructor(handshakeRtt) {
