@@ -42,6 +42,7 @@ import { PRESENCE_BURST } from '../src/session/presence.js';
 import { MAX_ACK_DELAY_MS } from '../src/session/rtt-estimator.js';
 import { MAX_HELD_FEATURES } from '../src/streams/endpoint-streams.js';
 import { MAX_RECEIVE_RANGES } from '../src/streams/receive-stream.js';
+import { STREAM_LINGER_MS } from '../src/streams/stream-set.js';
 import {
   MAX_DATAGRAM_BYTES,
   MAX_LARGE_DATAGRAM_BYTES,
@@ -103,6 +104,7 @@ const CODE: Record<string, number> = {
   'text fragments in order before an acknowledgement': options.ackEvery,
   'longest message': options.maxMessageBytes,
   'timeouts in a row that end a linger': LINGER_STALL_TIMEOUTS,
+  'longest linger for streams alone': STREAM_LINGER_MS,
   'linger at shutdown': options.closeLinger,
   'disconnects sent': options.disconnectAttempts,
   sessions: options.maxSessions,
