@@ -280,10 +280,17 @@ describe('netchat-bot --rendezvous: the amplification of every message a strange
     // Toward anyone else, never more than the stranger sent: no reflection, no amplification.
     for (const r of rows) expect(r.toOthers, r.message).toBeLessThanOrEqual(r.bytesIn);
     // Back to the stranger itself (addresses its handshake proved), at most what it sent, but
-    // for the answers to a new session (accept, features and the bot's greeting).
+    // for the answers to a new session (accept, features and the bot's greeting), and the echo:
+    // its text is the same size as the stranger's, and the session's own acknowledgements and
+    // heartbeats come on top of it (a separate ack when the echo is later than the ack delay, as
+    // on a loaded machine: 11,704 bytes back for 11,030 in one CI run), so a quarter more.
     for (const r of rows) {
       const bound =
-        r.message.startsWith('connect_request') || r.message.startsWith('100 registrations') ? 6 : 1;
+        r.message.startsWith('connect_request') || r.message.startsWith('100 registrations')
+          ? 6
+          : r.message.startsWith('text,')
+            ? 1.25
+            : 1;
       expect(r.toStranger, r.message).toBeLessThanOrEqual(r.bytesIn * bound);
     }
     // Relayed bytes reach the pair as they came (same size), within the budget.
