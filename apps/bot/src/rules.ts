@@ -125,6 +125,9 @@ export class RulesEngine {
   }
 }
 
+// ignoreBOM: a text that starts with U+FEFF keeps it (PROTOCOL.md, Transport: strings), as core decodes it.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
 /** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
 export function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = new TextEncoder().encode(text);
@@ -132,5 +135,5 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   let end = maxBytes;
   // Step back over continuation bytes (10xxxxxx) to a character boundary.
   while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-  return new TextDecoder().decode(bytes.subarray(0, end));
+  return utf8.decode(bytes.subarray(0, end));
 }

@@ -50,6 +50,10 @@ describe('rules engine', () => {
     expect(truncateUtf8('aé', 2)).toBe('a');
     expect(truncateUtf8('😀😀', 5)).toBe('😀');
   });
+
+  it('keeps a leading U+FEFF when it cuts (a character of the text, as core decodes it, not a byte order mark)', () => {
+    expect(truncateUtf8('\ufeffabc', 5)).toBe('\ufeffab');
+  });
 });
 
 describe('rules files', () => {

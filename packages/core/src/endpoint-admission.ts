@@ -153,10 +153,11 @@ export class Admission {
   }
 
   /**
-   * An open channel to `peer` that a live chat uses, if any: new sessions to that address share
-   * it. Only a chat that is open (or lingering) counts: it can be probed, so a channel the peer
-   * lost is found out at once. A channel that carries only closing or unanswered sessions may be
-   * dead already, so a new handshake is made instead (at the peer it supersedes only those).
+   * An open channel to `peer` that a live chat, or our own unanswered request, uses, if any: new
+   * sessions to that address share it (PROTOCOL.md, Channels, restarts and limits). Those can be
+   * probed, so a channel the peer lost is found out at once. A channel that carries only closing
+   * sessions or the peer's requests may be dead already, so a new handshake is made instead (at
+   * the peer it supersedes only those).
    */
   private channelInUse(peer: Address): { channel: Channel; handshaking: boolean } | undefined {
     for (const r of this.host.table.ofPeer(formatAddress(peer))) {

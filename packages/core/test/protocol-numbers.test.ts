@@ -17,6 +17,7 @@ import {
   REGISTER_REFUSED_RETRY_MS,
 } from '../src/rendezvous/client-registration.js';
 import {
+  FRESH_REGISTRATION_MS,
   INTRODUCE_TIMEOUT_MS,
   MAX_SCHEDULED_PUNCHES,
   REQUEST_RETRY_MS,
@@ -140,6 +141,7 @@ const CODE: Record<string, number> = {
   "requester's extra startIn": rendezvous.requesterLagMs,
   'rendezvous request resend': REQUEST_RETRY_MS,
   'introduce gives up after': INTRODUCE_TIMEOUT_MS,
+  'unavailable asked again within, after registering': FRESH_REGISTRATION_MS,
   'rendezvous reconnect, first': RECONNECT_INITIAL_MS,
   'rendezvous reconnect, largest gap': RECONNECT_MAX_MS,
   'register again after register_failed': REGISTER_REFUSED_RETRY_MS,
