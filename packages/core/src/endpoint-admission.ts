@@ -94,10 +94,13 @@ export class Admission {
    */
   private freeWireId(channelId: number): number {
     const taken = this.host.table.channel(channelId)?.sessions;
-    for (;;) {
-      const id = this.host.randomU32();
-      if (!taken?.has(id)) return id;
-    }
+    let id = this.host.randomU32();
+    if (!taken) return id;
+    // Random picks first; should randomness repeat itself (an injected source), the next free id
+    // after the last pick: at most taken.size steps, as a channel holds that many ids.
+    for (let tries = 0; tries < 16 && taken.has(id); tries++) id = this.host.randomU32();
+    for (let steps = 0; steps <= taken.size && taken.has(id); steps++) id = (id + 1) >>> 0;
+    return id;
   }
 
   /** A `connect_request` for a session we do not have. */

@@ -123,6 +123,24 @@ describe('connecting', () => {
     expect(a.endpoint.secureStats.handshakesCompleted + b.endpoint.secureStats.handshakesCompleted).toBe(2);
   });
 
+  it('picks a free session id even when randomness repeats itself (an injected source): the next free one', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111, { nick: 'alice' }, 1111, { randomU32: () => 7 });
+    const b = net.add('127.0.0.2', 2222, { nick: 'bob' }, 2222);
+    const sessions = [0, 1, 2].map(() => a.endpoint.connect(b.address, net.now));
+    net.run(() => eventsOf(b, 'request').length === 3, net.now + 10_000);
+    for (const r of eventsOf(b, 'request')) b.endpoint.accept(r.session, net.now);
+    net.run(() => eventsOf(a, 'accepted').length === 3, net.now + 10_000);
+    sessions.forEach((s, i) => a.endpoint.send(s, `line ${i}`, net.now));
+    net.runFor(1_000);
+    expect(
+      eventsOf(b, 'message')
+        .map((e) => e.text)
+        .sort(),
+    ).toEqual(['line 0', 'line 1', 'line 2']);
+    expect(new Set(eventsOf(b, 'message').map((e) => e.session)).size).toBe(3);
+  });
+
   it('picks a session id no session on the channel has, whichever side made that one', () => {
     const net = new VirtualNetwork();
     /** Session ids from a list, then counting up: the list makes the clashes. */
