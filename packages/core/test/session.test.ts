@@ -131,7 +131,7 @@ describe('connecting', () => {
     net.run(() => eventsOf(b, 'request').length === 3, net.now + 10_000);
     for (const r of eventsOf(b, 'request')) b.endpoint.accept(r.session, net.now);
     net.run(() => eventsOf(a, 'accepted').length === 3, net.now + 10_000);
-    sessions.forEach((s, i) => a.endpoint.send(s, `line ${i}`, net.now));
+    for (const [i, s] of sessions.entries()) a.endpoint.send(s, `line ${i}`, net.now);
     net.runFor(1_000);
     expect(
       eventsOf(b, 'message')
