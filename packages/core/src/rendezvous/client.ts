@@ -322,6 +322,10 @@ export class RendezvousClient implements EndpointExtension {
         if (message.reason === 'not_registered') this.registration.onUnknown(now);
         else if (
           message.reason === 'unavailable' &&
+          // A refind is not asked again: a chat still silent asks in its turn, within the refind
+          // budget. Asked again outside it, 12 silent chats of an unregistered stranger made 54
+          // requests in the window, and the rendezvous refused our user's lookup for its rate.
+          !this.chats.refinds.has(message.request) &&
           this.registration.registeredWithin(FRESH_REGISTRATION_MS, now) &&
           this.introductions.askAgain(message.request, now)
         )

@@ -1,0 +1,67 @@
+/**
+ * The stranger against the fresh registration's asking again (rendezvous/introductions.ts,
+ * FRESH_REGISTRATION_MS): within 10 s of registering, an `unavailable` answer is asked again each
+ * second until the request's timeout. A stranger that is registered nowhere opens chats with us
+ * in those 10 s and falls silent: each silent chat is refound (rendezvous/refinds.ts, 2 a second
+ * in all, in bursts of 4, "well under what a rendezvous reads from one host (5 a second, bursts of
+ * 10), so our own user's requests are not refused for it"), and each refind is answered
+ * `unavailable`. Measured on the virtual network: the introduce requests we send our rendezvous
+ * in the window, the ones it refused for its rate, and how our user's own lookup of a registered
+ * friend, made in the window, is answered.
+ */
+import { describe, expect, it } from 'vitest';
+import { FRESH_REGISTRATION_MS, REFIND_RATE } from '../src/rendezvous/client.js';
+import { RendezvousLab } from './support/rendezvous-lab.js';
+import { eventsOf, type Node } from './support/virtual-network.js';
+
+const STRANGER_CHATS = 12;
+
+describe('a fresh registration and a stranger whose chats fall silent', () => {
+  it(`${STRANGER_CHATS} silent chats of an unregistered stranger: refinds stay within their budget, and our own lookup is not refused for the rendezvous's rate`, () => {
+    const lab = new RendezvousLab();
+    const victim = lab.client('198.51.100.10', 4000);
+    const friend = lab.client('198.51.100.20', 4000);
+    expect(lab.run(() => lab.registered(victim, friend))).toBe(true);
+    const registeredAt = lab.net.now;
+    // The stranger: plain endpoints on one host (no rendezvous client), each asking the victim directly.
+    const strangers: Node[] = [];
+    for (let i = 0; i < STRANGER_CHATS; i++) {
+      const node = lab.net.add('192.0.2.66', 7000 + i, { nick: `stranger${i}` });
+      node.endpoint.connect(victim.node.address, lab.net.now);
+      strangers.push(node);
+    }
+    const requests = () => eventsOf(victim.node, 'request');
+    expect(lab.run(() => requests().length === STRANGER_CHATS, 5_000)).toBe(true);
+    for (const r of requests()) victim.node.endpoint.accept(r.session, lab.net.now);
+    expect(lab.run(() => strangers.every((s) => eventsOf(s, 'accepted').length > 0), 5_000)).toBe(true);
+    // From now on the stranger answers nothing; the victim says something in each chat.
+    lab.net.filter = (from) => from.host !== '192.0.2.66';
+    const asked = () =>
+      lab.server.stats.introductions + lab.server.stats.refused + lab.server.stats.rateLimited;
+    const askedBefore = asked();
+    const limitedBefore = lab.server.stats.rateLimited;
+    for (const r of requests()) victim.node.endpoint.send(r.session, 'hello?', lab.net.now);
+    // Our user looks a friend up while the window is still open.
+    lab.runFor(Math.max(0, registeredAt + FRESH_REGISTRATION_MS / 2 - lab.net.now));
+    const lookup = victim.client.introduce(friend.fingerprint, lab.net.now);
+    const settled = () =>
+      [...lab.updatesOf(victim, 'ready'), ...lab.updatesOf(victim, 'failed')].find(
+        (u) => u.request === lookup,
+      );
+    expect(lab.run(() => settled() !== undefined, 10_000)).toBe(true);
+    lab.runFor(Math.max(0, registeredAt + FRESH_REGISTRATION_MS - lab.net.now));
+    const windowSeconds = (lab.net.now - registeredAt) / 1000;
+    // The requests the rendezvous read from the victim since the stranger fell silent (the victim
+    // is the only client on its host, and asks nothing else).
+    const introduces = asked() - askedBefore;
+    const refinds = victim.client.stats.refinds;
+    const limited = lab.server.stats.rateLimited - limitedBefore;
+    console.log(
+      `[fresh registration] ${STRANGER_CHATS} silent stranger chats, ${windowSeconds.toFixed(1)} s after registering: ${refinds} refinds, ${introduces} introduce requests to the rendezvous, ${limited} refused for its rate; our lookup: ${settled()?.type} ${(settled() as { reason?: string })?.reason ?? ''}`,
+    );
+    expect(settled()).toMatchObject({ type: 'ready' });
+    expect(limited).toBe(0);
+    // Each refind one request (plus our user's lookup): nothing asked again outside the budget.
+    expect(introduces).toBeLessThanOrEqual(REFIND_RATE.burst + REFIND_RATE.perSecond * windowSeconds + 1);
+  });
+});
