@@ -10,8 +10,9 @@
  * friend, made in the window, is answered.
  */
 import { describe, expect, it } from 'vitest';
-import { FRESH_REGISTRATION_MS, REFIND_RATE } from '../src/rendezvous/client.js';
-import { RendezvousLab } from './support/rendezvous-lab.js';
+import { FRESH_REGISTRATION_MS, INTRODUCE_TIMEOUT_MS, REFIND_RATE } from '../src/rendezvous/client.js';
+import { encodeRendezvous } from '../src/rendezvous/messages.js';
+import { hostOf, RendezvousLab } from './support/rendezvous-lab.js';
 import { eventsOf, type Node } from './support/virtual-network.js';
 
 const STRANGER_CHATS = 12;
@@ -63,5 +64,39 @@ describe('a fresh registration and a stranger whose chats fall silent', () => {
     expect(limited).toBe(0);
     // Each refind one request (plus our user's lookup): nothing asked again outside the budget.
     expect(introduces).toBeLessThanOrEqual(REFIND_RATE.burst + REFIND_RATE.perSecond * windowSeconds + 1);
+  });
+
+  it('a rendezvous that floods `unavailable` for our lookup (50 a second) gets no more requests for it than the 5 a quiet one gets, and the lookup fails within its timeout', () => {
+    const lab = new RendezvousLab();
+    const victim = lab.client('198.51.100.10', 4000);
+    expect(lab.run(() => lab.registered(victim))).toBe(true);
+    const asked = () =>
+      lab.server.stats.introductions + lab.server.stats.refused + lab.server.stats.rateLimited;
+    const askedBefore = asked();
+    const rendezvous = hostOf(lab.rendezvous.endpoint);
+    const session = lab.rendezvous.endpoint.listSessions().find((s) => s.peer.host === '198.51.100.10');
+    const channel = session && rendezvous.channelOf(session.id);
+    if (!channel) throw new Error('no session with the victim');
+    const askedAt = lab.net.now;
+    const request = victim.client.introduce('AAAA-BBBB-CCCC-DDDD', lab.net.now);
+    const settled = () => lab.updatesOf(victim, 'failed').find((u) => u.request === request);
+    let forged = 0;
+    for (let i = 0; i < 400 && settled() === undefined; i++) {
+      rendezvous.sendControl(
+        channel.id,
+        encodeRendezvous({ type: 'introduce_failed', request, reason: 'unavailable' }),
+        lab.net.now,
+      );
+      forged++;
+      lab.runFor(20);
+    }
+    const requests = asked() - askedBefore;
+    console.log(
+      `[fresh registration] ${forged} forged unavailable answers in ${((lab.net.now - askedAt) / 1000).toFixed(1)} s: ${requests} requests for the lookup, settled ${JSON.stringify(settled()?.reason)} after ${(settled()?.at ?? Number.NaN) - askedAt} ms`,
+    );
+    expect(settled()).toMatchObject({ type: 'failed', reason: 'unavailable' });
+    expect((settled()?.at ?? 0) - askedAt).toBeLessThanOrEqual(INTRODUCE_TIMEOUT_MS);
+    // The first ask, and at most one a second after it (each answer only moves the next one).
+    expect(requests).toBeLessThanOrEqual(INTRODUCE_TIMEOUT_MS / 1_000);
   });
 });
