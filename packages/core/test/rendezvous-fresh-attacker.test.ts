@@ -99,4 +99,56 @@ describe('a fresh registration and a stranger whose chats fall silent', () => {
     // The first ask, and at most one a second after it (each answer only moves the next one).
     expect(requests).toBeLessThanOrEqual(INTRODUCE_TIMEOUT_MS / 1_000);
   });
+
+  it('8 users behind one address, each looking up a friend who registers 2 s later: all found, though the rendezvous reads 5 requests a second from their host', () => {
+    const USERS = 8;
+    const lab = new RendezvousLab();
+    const office = Array.from({ length: USERS }, (_, i) => lab.client('198.51.100.30', 4000 + i));
+    const friends = Array.from({ length: USERS }, (_, i) => lab.client(`198.51.100.${100 + i}`, 4000));
+    // The friends' programs are not running yet: their clients send nothing until they are.
+    for (const friend of friends) friend.node.frozen = true;
+    expect(lab.run(() => lab.registered(...office))).toBe(true);
+    const requests = office.map((user, i) =>
+      user.client.introduce(friends[i]?.fingerprint ?? '', lab.net.now),
+    );
+    lab.runFor(2_000);
+    for (const friend of friends) friend.node.frozen = false;
+    const outcome = (i: number) => {
+      const user = office[i];
+      if (!user) return undefined;
+      const u = [...lab.updatesOf(user, 'ready'), ...lab.updatesOf(user, 'failed')].find(
+        (x) => x.request === requests[i],
+      );
+      return u && (u.type === 'ready' ? 'ready' : u.reason);
+    };
+    expect(lab.run(() => office.every((_, i) => outcome(i) !== undefined), 10_000)).toBe(true);
+    const outcomes = office.map((_, i) => outcome(i));
+    console.log(
+      `[fresh registration] ${USERS} users behind one address: ${outcomes.join(', ')}; ${lab.server.stats.rateLimited} requests refused for the rate on the way`,
+    );
+    // Asked again after rate_limited too: before, all 8 failed rate_limited (4 users: 2 of them).
+    expect(outcomes).toEqual(office.map(() => 'ready'));
+  });
+
+  it('a client that floods 30 lookups in its fresh window: each asked at most once a second, the introductions within the rate, the punches bounded', () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent');
+    const b = lab.home('endpoint-independent');
+    expect(lab.run(() => lab.registered(a, b))).toBe(true);
+    const asked = () =>
+      lab.server.stats.introductions + lab.server.stats.refused + lab.server.stats.rateLimited;
+    const askedBefore = asked();
+    const startedAt = lab.net.now;
+    for (let i = 0; i < 30; i++) a.client.introduce(b.fingerprint, lab.net.now);
+    lab.run(() => lab.updatesOf(a, 'failed').length + lab.updatesOf(a, 'ready').length >= 30);
+    const seconds = (lab.net.now - startedAt) / 1000;
+    console.log(
+      `[fresh registration] 30 lookups at once: ${asked() - askedBefore} requests read in ${seconds.toFixed(1)} s, ${lab.server.stats.introductions} introductions, ${b.client.stats.punches} punches by the peer named`,
+    );
+    // Each request asked at most once a second within its 5 s; introductions within the rate
+    // (bursts of 10, then 5 a second); the introduced side's punches within its own bound.
+    expect(asked() - askedBefore).toBeLessThanOrEqual(30 * (INTRODUCE_TIMEOUT_MS / 1_000));
+    expect(lab.server.stats.introductions).toBeLessThanOrEqual(10 + 5 * Math.ceil(seconds));
+    expect(b.client.stats.punches).toBeLessThanOrEqual(16);
+  });
 });
