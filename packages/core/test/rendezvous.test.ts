@@ -201,6 +201,9 @@ describe('rendezvous: who may be introduced', () => {
 
   it('limits requests per host', () => {
     const { lab, a, b } = registeredLab('endpoint-independent');
+    // Past a's fresh registration, whose lookups ask again after rate_limited
+    // (rendezvous-fresh-attacker.test.ts has the flood within it).
+    lab.runFor(FRESH_REGISTRATION_MS);
     for (let i = 0; i < 30; i++) a.client.introduce(b.fingerprint, lab.net.now);
     lab.run(() => lab.updatesOf(a, 'failed').length + lab.updatesOf(a, 'ready').length >= 30);
     expect(lab.updatesOf(a, 'failed').filter((u) => u.reason === 'rate_limited').length).toBeGreaterThan(0);

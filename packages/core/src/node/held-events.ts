@@ -6,7 +6,16 @@
  * loopback stream throughput depends on it). Every event after a held one waits too, so the order
  * is kept; a chat line is held at most until the batch ends (well under a millisecond).
  */
-import type { NetchatEvent } from '../events.js';
+import type { NetchatEvent, SessionId } from '../events.js';
+
+/** The events that tell the application a session is over. */
+const ENDINGS: ReadonlySet<NetchatEvent['type']> = new Set([
+  'closed',
+  'lost',
+  'declined',
+  'no_answer',
+  'request_expired',
+]);
 
 export class HeldEvents {
   private held: NetchatEvent[] = [];
@@ -24,6 +33,15 @@ export class HeldEvents {
   /** Whether `e` must wait: events are held already (order is kept), or a stream became readable mid-batch. */
   mustWait(e: NetchatEvent, receiving: boolean): boolean {
     return this.held.length > 0 || (receiving && e.type === 'stream_readable');
+  }
+
+  /**
+   * Whether an event that ends `session` waits here: the application has not heard yet that the
+   * session is over, and may still answer an event it was told before (a request withdrawn in
+   * the same batch of datagrams).
+   */
+  endsHeld(session: SessionId): boolean {
+    return this.held.some((e) => ENDINGS.has(e.type) && 'session' in e && e.session === session);
   }
 
   hold(e: NetchatEvent): void {

@@ -181,11 +181,15 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
     return this.call(() => this.endpoint.connect(address, this.clock()));
   }
 
+  /** Accepts a request (a session whose end the application has not been told yet: nothing, see `overUntold`). */
   accept(session: SessionId): void {
+    if (this.overUntold(session)) return;
     this.call(() => this.endpoint.accept(session, this.clock()));
   }
 
+  /** Declines a request (a session whose end the application has not been told yet: nothing, see `overUntold`). */
   decline(session: SessionId, reason?: DeclineReason, detail?: string): void {
+    if (this.overUntold(session)) return;
     this.call(() => this.endpoint.decline(session, this.clock(), reason, detail));
   }
 
@@ -206,6 +210,17 @@ export class NetchatPeer extends EventEmitter<PeerEvents> {
   /** Closes one session; `{ linger: false }` at once (see Endpoint.close). */
   closeSession(session: SessionId, options?: CloseOptions): void {
     this.call(() => this.endpoint.close(session, this.clock(), options));
+  }
+
+  /**
+   * The session is gone, and the event that says so waits among the held ones (held-events.ts):
+   * the application answers an event told before it (a `request`) and cannot know. Its call is
+   * then nothing, not NO_SUCH_SESSION: a stranger's burst of stream bytes, a request and its
+   * withdrawal made the bot's accept of that request throw from the held events' release, and
+   * the bot exited (test/held-request-withdrawn.test.ts; the bot's test/attack-withdrawn-in-batch.test.ts).
+   */
+  private overUntold(session: SessionId): boolean {
+    return this.endpoint.session(session) === undefined && this.held.endsHeld(session);
   }
 
   // ---- streams: the endpoint's calls at this peer's clock (see Endpoint and README, Streams) ----

@@ -321,11 +321,15 @@ export class RendezvousClient implements EndpointExtension {
         // Not known: register again; the request waits for that and goes again, within its timeout.
         if (message.reason === 'not_registered') this.registration.onUnknown(now);
         else if (
-          message.reason === 'unavailable' &&
+          (message.reason === 'unavailable' || message.reason === 'rate_limited') &&
+          // A refind is not asked again: a chat still silent asks in its turn, within the refind
+          // budget. Asked again outside it, 12 silent chats of an unregistered stranger made 54
+          // requests in the window, and the rendezvous refused our user's lookup for its rate.
+          !this.chats.refinds.has(message.request) &&
           this.registration.registeredWithin(FRESH_REGISTRATION_MS, now) &&
-          this.introductions.askAgain(message.request, now)
+          this.introductions.askAgain(message.request, message.reason, now)
         )
-          return; // the peer may register in a moment (FRESH_REGISTRATION_MS): asked again in a second
+          return; // the peer may register in a moment, the rate have room (FRESH_REGISTRATION_MS): asked again in a second
         else if (this.introductions.answered(message.request) && !this.chats.refinds.settle(message.request))
           this.updates.push({ type: 'failed', request: message.request, reason: message.reason });
         return;
@@ -372,8 +376,7 @@ export class RendezvousClient implements EndpointExtension {
 
   private requestsDue(now: number): void {
     const { expired, resend, unanswered } = this.introductions.due(now);
-    for (const pending of expired)
-      this.fail(pending.request, pending.unavailable ? 'unavailable' : 'timeout');
+    for (const pending of expired) this.fail(pending.request, pending.refused ?? 'timeout');
     const channel = this.registration.channel;
     if (resend.length === 0 || channel === undefined) return;
     for (const pending of resend) this.host.sendControl(channel, pending.bytes, now);

@@ -24,7 +24,10 @@ export const INTRODUCE_TIMEOUT_MS = 5_000;
  * Within this long of our registration an `unavailable` answer is asked again each second, until
  * the request's timeout: a rendezvous that just started (or restarted) knows only who has
  * registered so far, and the peer asked for may be a second or two behind us (lab: 3.5 to 4.9 s
- * after a restart, and more when both waited for a rendezvous not yet up).
+ * after a restart, and more when both waited for a rendezvous not yet up). A `rate_limited` one
+ * too: the rendezvous reads 5 requests a second from one host, and users behind one address who
+ * all ask again each second spend it (4 users a moment ahead of their friends: 2 refused for
+ * good; 8: all 8), while one asked again a second later is read when its turn comes.
  */
 export const FRESH_REGISTRATION_MS = 10_000;
 /** Introductions others asked for, kept scheduled at most. */
@@ -48,9 +51,9 @@ export interface PendingRequest {
   resendAt: number;
   /** Resent at least once: no answer came in a second. */
   resent: boolean;
-  /** Answered `unavailable` and asked again: it fails so at its timeout, not as unanswered. */
-  unavailable: boolean;
-  /** The resend due is one we chose (after `unavailable`), not one for want of an answer. */
+  /** Answered so (the latest) and asked again: it fails so at its timeout, not as unanswered. */
+  refused: 'unavailable' | 'rate_limited' | undefined;
+  /** The resend due is one we chose (after `refused`), not one for want of an answer. */
   askingAgain: boolean;
 }
 
@@ -101,19 +104,19 @@ export class Introductions {
       deadline: now + INTRODUCE_TIMEOUT_MS,
       resendAt: now + REQUEST_RETRY_MS,
       resent: false,
-      unavailable: false,
+      refused: undefined,
       askingAgain: false,
     });
   }
 
   /**
-   * `unavailable` came for a request: asks again in a second if it still has that long before its
-   * timeout (true), else leaves it to be settled now (false).
+   * `unavailable` or `rate_limited` came for a request: asks again in a second if it still has that
+   * long before its timeout (true), else leaves it to be settled now (false).
    */
-  askAgain(request: number, now: number): boolean {
+  askAgain(request: number, reason: 'unavailable' | 'rate_limited', now: number): boolean {
     const pending = this.pending.get(request);
     if (!pending || now + REQUEST_RETRY_MS >= pending.deadline) return false;
-    pending.unavailable = true;
+    pending.refused = reason;
     pending.askingAgain = true;
     pending.resendAt = now + REQUEST_RETRY_MS;
     return true;
@@ -133,7 +136,7 @@ export class Introductions {
 
   /**
    * Requests past their timeout (forgotten now), and those due for a resend (rescheduled);
-   * `unanswered`: some resend is for want of an answer (not one asked again after `unavailable`).
+   * `unanswered`: some resend is for want of an answer (not one asked again after a refusal).
    */
   due(now: number): { expired: PendingRequest[]; resend: PendingRequest[]; unanswered: boolean } {
     const expired: PendingRequest[] = [];

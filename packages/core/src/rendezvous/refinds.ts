@@ -87,6 +87,11 @@ export class Refinds {
     this.requests.add(request);
   }
 
+  /** Whether `request` is a refind still waiting for its answer. */
+  has(request: number): boolean {
+    return this.requests.has(request);
+  }
+
   /** Whether `request` was a refind (answered now: it is forgotten). */
   settle(request: number): boolean {
     return this.requests.delete(request);
