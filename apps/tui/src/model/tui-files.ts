@@ -171,7 +171,12 @@ export class TuiFiles {
 
   /** Offers still waiting are declined (the program is quitting). */
   quitting(): void {
-    for (const t of this.transfers.waiting()) this.transfers.decline(t);
+    this.transfers.declineOnClose();
+  }
+
+  /** The person closes `tab`'s chat (`/close`, `exit`): its offers still waiting are declined first. */
+  closing(tab: Tab): void {
+    if (tab.conversation) this.transfers.declineOnClose(tab.conversation);
   }
 
   /**
