@@ -236,6 +236,9 @@ export function endedText(t: Transfer): string {
         : `${who} cancelled transfer ${t.id} (${whatText(t)})${kept}.`;
     }
     case 'interrupted':
+      // An offer to us never answered has nothing kept: "what arrived is kept" misled.
+      if (t.direction === 'receive' && t.acceptedAt === undefined && !t.resuming)
+        return `Transfer ${t.id} interrupted (the chat ended) before you answered: nothing of ${whatText(t)} was taken; ${who} offers it again when your next chat opens.`;
       return `Transfer ${t.id} interrupted (the chat ended): ${t.direction === 'send' ? 'it is offered again when the chat with this peer opens.' : 'what arrived is kept for a resume.'}`;
     case 'failed':
       return `Transfer ${t.id} failed: ${oneLine(t.failures.at(-1)?.message ?? 'the peer broke the protocol')}.`;

@@ -246,6 +246,19 @@ describe('Transfers', () => {
     expect(a.transfers.unfinishedOffersTo(mine)).toBe(0);
   });
 
+  it('the chat ending before the person answered an offer says so: nothing of it was taken, no "what arrived is kept"', async () => {
+    const { net, a, b, mine } = await setUp();
+    a.link.files.set('a.txt', data(1000));
+    await a.transfers.offer(mine, ['a.txt']);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    a.client.close(mine);
+    expect(net.run(() => offer.phase === 'interrupted', 15_000)).toBe(true);
+    expect(texts.endedText(offer)).toBe(
+      'Transfer 1 interrupted (the chat ended) before you answered: nothing of "a.txt" was taken; alice offers it again when your next chat opens.',
+    );
+  });
+
   it('a peer that answers no_room is said to lack room or a folder it can write (a read-only folder answers it too)', async () => {
     const { net, a, b, mine } = await setUp();
     a.link.files.set('big.bin', data(3000));
