@@ -523,4 +523,29 @@ describe('quitting with a transfer moving', () => {
         .map((row) => row.slice(1, row.lastIndexOf('│')).trim()),
     ).toEqual(['Close 1 chat and quit? (y/n)']);
   });
+
+  it('the quit question says which offers still asked it declines (its box hides their dialog)', async () => {
+    const { model, view, screenText, keys, files } = chatScreen(40, 10, '/dl');
+    const inside = () =>
+      screenText()
+        .filter((row) => row.startsWith('│'))
+        .map((row) => row.slice(1, row.lastIndexOf('│')).trim())
+        .join(' ');
+    files.deliver(offerIn(4, 1, [fileInfo('a.txt', 10)]));
+    view.render();
+    await keys('\x03');
+    view.render();
+    // Before: only "Close 1 chat and quit? (y/n)", the offer declined unsaid.
+    expect(inside()).toBe(
+      'It declines the offer of "a.txt" from alice, not yet answered. Close 1 chat and quit? (y/n)',
+    );
+    await keys('n');
+    files.deliver(offerIn(5, 1, [fileInfo('b.txt', 10), fileInfo('c.txt', 10)]));
+    await keys('\x03');
+    view.render();
+    expect(inside()).toBe(
+      'It declines 2 offers not yet answered (transfers 4, 5). Close 1 chat and quit? (y/n)',
+    );
+    expect(model.confirmingQuit).toBe(true);
+  });
 });

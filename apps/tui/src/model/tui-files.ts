@@ -169,6 +169,11 @@ export class TuiFiles {
     return left.length === 0 ? undefined : left.map(texts.transferLeftText).join(', ');
   }
 
+  /** What the quit question says quitting declines (its box hides their dialog); undefined: nothing. */
+  declinedByQuit(): string | undefined {
+    return texts.quitDeclinesText(this.transfers.waiting());
+  }
+
   /** Offers still waiting are declined (the program is quitting). */
   quitting(): void {
     this.transfers.declineOnClose();
