@@ -21,7 +21,7 @@ import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
 import { eventToJson, fileEventToJson, isTransportEvent } from './json-events.js';
 import { JsonProgressGate } from './json-progress.js';
-import { LineConsole } from './line-console.js';
+import { LineConsole, terminalGone } from './line-console.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const program = { name: 'netchat', version, usage };
@@ -164,6 +164,13 @@ async function main(): Promise<void> {
   files.on('event', (event) => flow?.files?.transfers.handle(event));
   files.on('warning', (line) => terminal.warn(line));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
+  // The terminal went away (EIO, EPIPE on its streams): a hangup, as SIGHUP (which comes too).
+  // Once quitting, what can no longer be written is let go: the peers are told all the same.
+  for (const stream of [process.stdin, process.stdout, process.stderr])
+    stream.on('error', (error) => {
+      if (!terminalGone(error)) throw error;
+      if (!quitting) interrupt('SIGHUP');
+    });
   flow.start();
 }
 
