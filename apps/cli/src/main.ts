@@ -128,9 +128,13 @@ async function main(): Promise<void> {
       terminal.say(line);
       return true;
     };
-  // A second interrupt while closing quits at once.
-  const interrupt = (signal: NodeJS.Signals) =>
-    quitting ? process.exit(EXIT.interrupted(signal)) : flow?.interrupt(signal);
+  // A second interrupt while closing quits at once (a person's second Ctrl-C). Not a second
+  // hangup: a closed terminal sends more than one (tmux, then the kernel), and the close must
+  // go on until the peer is told.
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (!quitting) flow?.interrupt(signal);
+    else if (signal !== 'SIGHUP') process.exit(EXIT.interrupted(signal));
+  };
   flow = new ChatFlow(
     // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
     withFinder(peer, link && rendezvousFinder(link, peer.options.connectTimeout, (line) => say(line))),

@@ -63,4 +63,49 @@ describe.skipIf(!hasTmux)('the terminal going away', () => {
     expect(a.stdout).toContain('bob declined "big.bin".');
     expect(a.stdout).not.toContain('interrupted');
   }, 60_000);
+
+  it('a second SIGHUP while closing (tmux, then the kernel, each send one) does not cut the close short', async () => {
+    const src = folder();
+    writeFileSync(join(src, 'big.bin'), randomBytes(100_000));
+    const t = new TmuxTerminal(
+      [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', folder()],
+      {},
+      { columns: 100, rows: 20 },
+    );
+    cleanup.push(() => t.close());
+    const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
+    const a = new NetchatProcess([
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--nick',
+      'alice',
+      '--connect',
+      `127.0.0.1:${portB}`,
+      '--send-file',
+      join(src, 'big.bin'),
+    ]);
+    cleanup.push(() => void a.kill());
+    await t.waitFor('Accept connection? (y/n):');
+    t.type('y');
+    t.press('Enter');
+    await t.waitFor('Accept file "big.bin"');
+    // alice frozen: bob's close waits (lingers) for her to take the decline.
+    const alicePid = a.child.pid as number;
+    process.kill(alicePid, 'SIGSTOP');
+    try {
+      const bob = t.programPid();
+      process.kill(bob, 'SIGHUP');
+      await t.waitFor('Closing session with peer...');
+      process.kill(bob, 'SIGHUP');
+      // Give a wrongly quick exit its moment to show.
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      process.kill(alicePid, 'SIGCONT');
+    }
+    await a.waitFor('Peer closed the session.', 15_000).catch((error) => {
+      throw new Error(`${error}; alice said:\n${a.stdout}`);
+    });
+    expect(a.stdout).toContain('bob declined "big.bin".');
+  }, 60_000);
 });
