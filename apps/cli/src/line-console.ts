@@ -70,6 +70,11 @@ export class LineConsole implements FlowConsole {
       handlers.line(text);
     });
     this.rl.on('close', handlers.end);
+    // The terminal went away (its window closed): readline, leaving raw mode as the input ends,
+    // gets EIO. Not a crash: the hangup's SIGHUP, and the close that follows, end the chat.
+    this.rl.on('error', (error: NodeJS.ErrnoException) => {
+      if (!terminalGone(error)) throw error;
+    });
     // At a terminal readline turns Ctrl-C into this event instead of a signal.
     this.rl.on('SIGINT', () => {
       if (this.draft() === '') {
@@ -240,4 +245,10 @@ export class LineConsole implements FlowConsole {
     const after = this.rl.getCursorPos();
     readline.moveCursor(this.streams.output, after.cols - end.cols, after.rows - end.rows);
   }
+}
+
+/** An error that says the terminal is gone (EIO from a pty whose window closed, EPIPE). */
+export function terminalGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EIO' || code === 'EPIPE';
 }

@@ -21,7 +21,7 @@ import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
 import { eventToJson, fileEventToJson, isTransportEvent } from './json-events.js';
 import { JsonProgressGate } from './json-progress.js';
-import { LineConsole } from './line-console.js';
+import { LineConsole, terminalGone } from './line-console.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 const program = { name: 'netchat', version, usage };
@@ -128,9 +128,13 @@ async function main(): Promise<void> {
       terminal.say(line);
       return true;
     };
-  // A second interrupt while closing quits at once.
-  const interrupt = (signal: NodeJS.Signals) =>
-    quitting ? process.exit(EXIT.interrupted(signal)) : flow?.interrupt(signal);
+  // A second interrupt while closing quits at once (a person's second Ctrl-C). Not a second
+  // hangup: a closed terminal sends more than one (tmux, then the kernel), and the close must
+  // go on until the peer is told.
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (!quitting) flow?.interrupt(signal);
+    else if (signal !== 'SIGHUP') process.exit(EXIT.interrupted(signal));
+  };
   flow = new ChatFlow(
     // A fingerprint asked for at start waits (up to the connect timeout) until we are registered.
     withFinder(peer, link && rendezvousFinder(link, peer.options.connectTimeout, (line) => say(line))),
@@ -164,6 +168,13 @@ async function main(): Promise<void> {
   files.on('event', (event) => flow?.files?.transfers.handle(event));
   files.on('warning', (line) => terminal.warn(line));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
+  // The terminal went away (EIO, EPIPE on its streams): a hangup, as SIGHUP (which comes too).
+  // Once quitting, what can no longer be written is let go: the peers are told all the same.
+  for (const stream of [process.stdin, process.stdout, process.stderr])
+    stream.on('error', (error) => {
+      if (!terminalGone(error)) throw error;
+      if (!quitting) interrupt('SIGHUP');
+    });
   flow.start();
 }
 

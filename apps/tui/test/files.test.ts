@@ -212,6 +212,27 @@ describe('an offer to us', () => {
     model.answerDialog(false);
     expect(model.dialogOffer?.id).toBe(5);
   });
+
+  it('closing the chat (/close, exit) while offers wait declines them first: the sender hears "declined", not "interrupted"', () => {
+    const { model, port, files, type, lines } = setup();
+    model.onEvent({ type: 'request', session: 2, peer: alice, nick: 'bob', ...identityOf('bob') });
+    model.answerDialog(true);
+    files.deliver(offerIn(5, 1, [fileInfo('a.txt', 10)]));
+    files.deliver(offerIn(6, 1, [fileInfo('b.txt', 10)]));
+    files.deliver(offerIn(7, 2, [fileInfo('c.txt', 10)]));
+    model.dismissDialog(); // one of them put aside with Esc: still waiting, still declined
+    model.selectTab(1);
+    type('/close');
+    // Each decline goes before the close, so the peer has it before the session ends.
+    expect(files.calls).toEqual(['decline 5', 'decline 6']);
+    expect(port.calls.at(-1)).toBe('close 1');
+    expect(lines().filter((l) => l.startsWith('You declined'))).toEqual([
+      'You declined "a.txt" from alice.',
+      'You declined "b.txt" from alice.',
+    ]);
+    // bob's offer, in the other chat, still waits.
+    expect(model.dialogOffer?.id).toBe(7);
+  });
 });
 
 describe('a relayed chat', () => {
@@ -501,5 +522,30 @@ describe('quitting with a transfer moving', () => {
         .filter((row) => row.startsWith('│'))
         .map((row) => row.slice(1, row.lastIndexOf('│')).trim()),
     ).toEqual(['Close 1 chat and quit? (y/n)']);
+  });
+
+  it('the quit question says which offers still asked it declines (its box hides their dialog)', async () => {
+    const { model, view, screenText, keys, files } = chatScreen(40, 10, '/dl');
+    const inside = () =>
+      screenText()
+        .filter((row) => row.startsWith('│'))
+        .map((row) => row.slice(1, row.lastIndexOf('│')).trim())
+        .join(' ');
+    files.deliver(offerIn(4, 1, [fileInfo('a.txt', 10)]));
+    view.render();
+    await keys('\x03');
+    view.render();
+    // Before: only "Close 1 chat and quit? (y/n)", the offer declined unsaid.
+    expect(inside()).toBe(
+      'It declines the offer of "a.txt" from alice, not yet answered. Close 1 chat and quit? (y/n)',
+    );
+    await keys('n');
+    files.deliver(offerIn(5, 1, [fileInfo('b.txt', 10), fileInfo('c.txt', 10)]));
+    await keys('\x03');
+    view.render();
+    expect(inside()).toBe(
+      'It declines 2 offers not yet answered (transfers 4, 5). Close 1 chat and quit? (y/n)',
+    );
+    expect(model.confirmingQuit).toBe(true);
   });
 });

@@ -55,6 +55,19 @@ export function transferLeftText(t: Transfer): string {
   return `transfer ${t.id} (${whatText(t)}, ${percent}%) unfinished`;
 }
 
+/**
+ * The offers not yet answered that quitting declines, for a quit question: `It declines the
+ * offer of "a.txt" from alice, not yet answered.`, `It declines 2 offers not yet answered
+ * (transfers 4, 5).`; undefined for none.
+ */
+export function quitDeclinesText(offers: readonly Transfer[]): string | undefined {
+  const only = offers.length === 1 ? offers[0] : undefined;
+  if (only)
+    return `It declines the offer of ${whatText(only)} from ${peerOf(only.conversation)}, not yet answered.`;
+  if (offers.length === 0) return undefined;
+  return `It declines ${offers.length} offers not yet answered (transfers ${offers.map((t) => t.id).join(', ')}).`;
+}
+
 /** `Accept file "report.pdf" (2.4 MB) from bob? (y/n)`; several: `Accept 3 files (7.1 MB) from bob? (y/n)`. */
 export function offerQuestion(t: Transfer): string {
   const what = t.files.length === 1 ? `file ${whatText(t)}` : whatText(t);
@@ -236,6 +249,9 @@ export function endedText(t: Transfer): string {
         : `${who} cancelled transfer ${t.id} (${whatText(t)})${kept}.`;
     }
     case 'interrupted':
+      // An offer to us never answered has nothing kept: "what arrived is kept" misled.
+      if (t.direction === 'receive' && t.acceptedAt === undefined && !t.resuming)
+        return `Transfer ${t.id} interrupted (the chat ended) before you answered: nothing of ${whatText(t)} was taken; ${who} offers it again when your next chat opens.`;
       return `Transfer ${t.id} interrupted (the chat ended): ${t.direction === 'send' ? 'it is offered again when the chat with this peer opens.' : 'what arrived is kept for a resume.'}`;
     case 'failed':
       return `Transfer ${t.id} failed: ${oneLine(t.failures.at(-1)?.message ?? 'the peer broke the protocol')}.`;

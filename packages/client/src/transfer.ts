@@ -2,14 +2,16 @@
  * One file transfer as the front-ends show it: which conversation, which way, its files, where it
  * stands (`phase`) and its figures. The client's `Transfers` owns every field; front-ends read.
  */
-import type {
-  OfferDeclineReason,
-  ProgressEstimator,
-  QueuedWhy,
-  TransferDirection,
-  TransferFailure,
-  TransferFileInfo,
-  TransferId,
+import {
+  isRelayed,
+  type LinkEvent,
+  type OfferDeclineReason,
+  type ProgressEstimator,
+  type QueuedWhy,
+  type TransferDirection,
+  type TransferFailure,
+  type TransferFileInfo,
+  type TransferId,
 } from '@netchat/core';
 import type { Conversation } from './conversation.js';
 
@@ -108,4 +110,38 @@ export function hasEnded(transfer: Pick<Transfer, 'phase'>): boolean {
 export function allVerified(transfer: Transfer): boolean {
   const verified = transfer.direction === 'send' ? transfer.sent.length : transfer.received.length;
   return transfer.phase === 'done' && verified === transfer.files.length;
+}
+
+/** A transfer as a file link's `file_offer` makes it, in `conversation`: offered, nothing moved. */
+export function newTransfer(
+  e: Extract<LinkEvent, { type: 'file_offer' }>,
+  conversation: Conversation,
+  now: number,
+): Transfer {
+  return {
+    id: e.transfer,
+    conversation,
+    direction: e.direction,
+    phase: 'offered',
+    files: e.files,
+    totalSize: e.totalSize,
+    bytes: 0,
+    offset: 0,
+    // send: an unfinished offer the link made again by itself; receive: one it accepted by itself.
+    resuming: e.resuming,
+    relayed: conversation.peer !== undefined && isRelayed(conversation.peer),
+    folder: undefined,
+    received: [],
+    sent: [],
+    failures: [],
+    declined: undefined,
+    cancelledBy: undefined,
+    waiting: undefined,
+    offeredAt: now,
+    acceptedAt: undefined,
+    endedAt: undefined,
+    estimator: undefined,
+    fileBytes: e.files.map(() => 0),
+    fileOffsets: e.files.map(() => 0),
+  };
 }

@@ -9,7 +9,6 @@
  */
 import {
   FileTransferError,
-  isRelayed,
   type LinkEvent,
   NetchatError,
   type OfferDeclineReason,
@@ -19,7 +18,7 @@ import {
 } from '@netchat/core';
 import type { Conversation } from './conversation.js';
 import type { FilePort } from './file-port.js';
-import { type FileFailureNote, type FileOutcome, hasEnded, type Transfer } from './transfer.js';
+import { type FileFailureNote, type FileOutcome, hasEnded, newTransfer, type Transfer } from './transfer.js';
 import { noFilesText, unreadableOfferText } from './transfer-texts.js';
 
 export type TransferUpdate =
@@ -177,6 +176,20 @@ export class Transfers {
     return true;
   }
 
+  /**
+   * The person closes this chat (none named: quits, closing every chat): its offers still waiting
+   * for an answer are declined, as `n` would, so the sender hears "declined"; left to the close
+   * they ended "interrupted" and were offered again when the next chat opened. Call it before the
+   * close (core sends a decline written just before one). Offers being accepted are left be.
+   */
+  declineOnClose(conversation?: Conversation): Transfer[] {
+    const declined = this.waiting().filter(
+      (t) => (conversation === undefined || t.conversation === conversation) && !this.accepting.has(t.id),
+    );
+    for (const t of declined) this.decline(t);
+    return declined;
+  }
+
   /** Cancels a transfer either way (the peer is told); false if it had ended. */
   cancel(transfer: Transfer): boolean {
     if (hasEnded(transfer)) return false;
@@ -306,32 +319,7 @@ export class Transfers {
       else this.port.cancel(e.transfer);
       return;
     }
-    const transfer: Transfer = {
-      id: e.transfer,
-      conversation,
-      direction: e.direction,
-      phase: 'offered',
-      files: e.files,
-      totalSize: e.totalSize,
-      bytes: 0,
-      offset: 0,
-      // send: an unfinished offer the link made again by itself; receive: one it accepted by itself.
-      resuming: e.resuming,
-      relayed: conversation.peer !== undefined && isRelayed(conversation.peer),
-      folder: undefined,
-      received: [],
-      sent: [],
-      failures: [],
-      declined: undefined,
-      cancelledBy: undefined,
-      waiting: undefined,
-      offeredAt: now,
-      acceptedAt: undefined,
-      endedAt: undefined,
-      estimator: undefined,
-      fileBytes: e.files.map(() => 0),
-      fileOffsets: e.files.map(() => 0),
-    };
+    const transfer = newTransfer(e, conversation, now);
     this.table.set(transfer.id, transfer);
     if (e.direction === 'send') {
       // One that waits for the peer to answer earlier offers has not gone: its `waiting` says so.

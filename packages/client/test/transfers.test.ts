@@ -233,6 +233,32 @@ describe('Transfers', () => {
     expect(b.link.placed.size).toBe(0);
   });
 
+  it('declineOnClose then close: the sender hears "declined", not "interrupted" (and offers nothing again)', async () => {
+    const { net, a, b, mine, theirs } = await setUp();
+    a.link.files.set('a.txt', data(1000));
+    const offered = await a.transfers.offer(mine, ['a.txt']);
+    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    expect(b.transfers.declineOnClose(theirs)).toHaveLength(1);
+    b.client.close(theirs);
+    expect(net.run(() => sent.phase !== 'offered', 15_000)).toBe(true);
+    expect(texts.endedText(sent)).toBe('bob declined "a.txt".');
+    expect(a.transfers.unfinishedOffersTo(mine)).toBe(0);
+  });
+
+  it('the chat ending before the person answered an offer says so: nothing of it was taken, no "what arrived is kept"', async () => {
+    const { net, a, b, mine } = await setUp();
+    a.link.files.set('a.txt', data(1000));
+    await a.transfers.offer(mine, ['a.txt']);
+    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+    const offer = must(b.transfers.waiting()[0]);
+    a.client.close(mine);
+    expect(net.run(() => offer.phase === 'interrupted', 15_000)).toBe(true);
+    expect(texts.endedText(offer)).toBe(
+      'Transfer 1 interrupted (the chat ended) before you answered: nothing of "a.txt" was taken; alice offers it again when your next chat opens.',
+    );
+  });
+
   it('a peer that answers no_room is said to lack room or a folder it can write (a read-only folder answers it too)', async () => {
     const { net, a, b, mine } = await setUp();
     a.link.files.set('big.bin', data(3000));

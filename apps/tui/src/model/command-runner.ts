@@ -206,7 +206,10 @@ function closeTab(model: TuiModel, tab: Tab, removeIfEnded: boolean): void {
   }
   // The client says how it ended ("Closing session with peer...", or a withdrawn request);
   // a request withdrawn before any answer takes its tab with it (see the model's onEnded).
-  if (tab.conversation) model.client.close(tab.conversation);
+  if (!tab.conversation) return;
+  // Offers still asked in it are declined before the close, as quitting does (not "interrupted").
+  model.files?.closing(tab);
+  model.client.close(tab.conversation);
 }
 
 function changeNick(model: TuiModel, tab: Tab, nick: string): void {

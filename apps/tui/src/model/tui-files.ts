@@ -169,9 +169,19 @@ export class TuiFiles {
     return left.length === 0 ? undefined : left.map(texts.transferLeftText).join(', ');
   }
 
+  /** What the quit question says quitting declines (its box hides their dialog); undefined: nothing. */
+  declinedByQuit(): string | undefined {
+    return texts.quitDeclinesText(this.transfers.waiting());
+  }
+
   /** Offers still waiting are declined (the program is quitting). */
   quitting(): void {
-    for (const t of this.transfers.waiting()) this.transfers.decline(t);
+    this.transfers.declineOnClose();
+  }
+
+  /** The person closes `tab`'s chat (`/close`, `exit`): its offers still waiting are declined first. */
+  closing(tab: Tab): void {
+    if (tab.conversation) this.transfers.declineOnClose(tab.conversation);
   }
 
   /**

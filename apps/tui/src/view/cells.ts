@@ -160,6 +160,42 @@ export function drawRows(screen: Screen, region: Region, rows: readonly Row[], f
   }
 }
 
+/**
+ * Mends the two-cell clusters another widget cut in half: a box drawn over the log (a dialog,
+ * the help) whose border lands on one cell of a cluster. A filler left without its cluster
+ * would go to the terminal as a raw \x03, which it draws as nothing, so the rest of the row
+ * came one cell left, and stayed so (later frames write only the cells that changed); a
+ * cluster left without its filler would make blessed skip the border cell after it. Each
+ * becomes a blank of its look.
+ */
+export function mendSplitClusters(screen: Pick<Screen, 'lines'>): void {
+  for (const line of screen.lines) {
+    for (let x = 0; x < line.length; x++) {
+      const cell = line[x] as Cell;
+      const ch = cell[1];
+      if (ch.length === 1 && ch.charCodeAt(0) < 0x7f && ch !== FILLER) continue;
+      const split =
+        ch === FILLER
+          ? x === 0 || cellWidth((line[x - 1] as Cell)[1]) !== 2
+          : cellWidth(ch) === 2 && line[x + 1]?.[1] !== FILLER;
+      if (split) {
+        cell[1] = ' ';
+        line.dirty = true;
+      }
+    }
+  }
+}
+
+/** Has blessed mend split clusters (mendSplitClusters) in every frame, just before it writes it. */
+export function mendEveryFrame(screen: blessed.Widgets.Screen): void {
+  const s = screen as unknown as Screen & { draw(start: number, end: number): void };
+  const draw = s.draw.bind(s);
+  s.draw = (start, end) => {
+    mendSplitClusters(s);
+    draw(start, end);
+  };
+}
+
 /** A cell as a person sees it (what drawRows put there, without the guard's sequences). */
 export function shownCell(ch: string): string {
   if (ch === FILLER) return '';

@@ -67,7 +67,8 @@ function fitted(forms: readonly (readonly DialogLine[])[], width: number, height
 
 /**
  * The quit question at `width`, in at most `height` rows: what quitting leaves unfinished (a
- * transfer at 23% would otherwise stop unsaid), then the question, which always shows.
+ * transfer at 23% would otherwise stop unsaid) and the offers it declines, then the question,
+ * which always shows.
  */
 export function quitRows(model: TuiModel, width: number, height: number): Row[] {
   const n = model.openChats;
@@ -77,13 +78,11 @@ export function quitRows(model: TuiModel, width: number, height: number): Row[] 
     0,
   );
   const left = model.files?.unfinished();
-  const said = left
-    ? wrap(
-        [{ text: `It stops ${left}: what arrived is kept, and it goes on when offered again.`, look: {} }],
-        width,
-        0,
-      )
-    : [];
+  const declines = model.files?.declinedByQuit();
+  const said = [
+    ...(left ? [`It stops ${left}: what arrived is kept, and it goes on when offered again.`] : []),
+    ...(declines ? [declines] : []),
+  ].flatMap((text) => wrap([{ text, look: {} }], width, 0));
   return [...said.slice(0, Math.max(0, height - question.length)), ...question];
 }
 

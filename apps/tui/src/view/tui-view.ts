@@ -16,13 +16,21 @@ import blessed from 'blessed';
 import { DIALOG_ARM_MS } from '../model/request-dialog.js';
 import type { Viewport } from '../model/scroll.js';
 import { fitStatus } from '../model/status-fields.js';
+import { PROGRESS_ROWS } from '../model/tui-files.js';
 import type { ChatLine, TuiModel } from '../model/tui-model.js';
 import { inputRow, tabBarRow } from './bar-rows.js';
-import { type Look, PLAIN, type Row, drawnBox, shownCell, teachBlessedCells } from './cells.js';
+import {
+  drawnBox,
+  type Look,
+  mendEveryFrame,
+  PLAIN,
+  type Row,
+  shownCell,
+  teachBlessedCells,
+} from './cells.js';
 import { invisibleAsDim } from './dim.js';
 import { type EditingKeys, editingKeys, type Key } from './keys.js';
 import { LogRows, type LogStyles } from './log-rows.js';
-import { PROGRESS_ROWS } from '../model/tui-files.js';
 import {
   dialogBox,
   dialogContent,
@@ -119,6 +127,8 @@ export class TuiView {
     // Draw box lines as UTF-8 characters rather than through the alternate character set (as
     // ncurses does with NCURSES_NO_UTF8_ACS): the text is UTF-8 anyway, and it reads the same.
     (this.screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+    // A dialog's border over a wide cluster of the log must not leave half of it (cells.ts).
+    mendEveryFrame(this.screen);
     const program = this.screen.program as unknown as { _write(text: string): unknown };
     const write = program._write.bind(program);
     program._write = (text: string) => write(invisibleAsDim(text));

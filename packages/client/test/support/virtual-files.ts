@@ -42,7 +42,8 @@ export class VirtualFileLink implements FilePort {
   ) {
     const endpoint = peer.endpoint;
     this.engine = new FileTransfers({
-      openStream: (s) => endpoint.openStream(s, net.now),
+      // The options too: the control stream lingers (a decline written just before a close goes first).
+      openStream: (s, options) => endpoint.openStream(s, net.now, options),
       writeStream: (s, id, bytes) => endpoint.writeStream(s, id, bytes, net.now),
       finishStream: (s, id) => endpoint.finishStream(s, id, net.now),
       readStream: (s, id, max) => endpoint.readStream(s, id, max, net.now),
