@@ -8,12 +8,11 @@
  * NetchatPeer with its FileLink behind a forwarder that cuts itself after a byte count.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BotProcess } from './support/bot-process.js';
 import { CutCable } from './support/cut-cable.js';
+import { offerAnswered, startDropBox } from './support/drop-box.js';
 import { FileSender } from './support/file-sender.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -38,24 +37,12 @@ const ROUNDS = 4;
 
 describe('the drop box and transfers abandoned again and again', () => {
   it(`${ROUNDS} rounds of ${FILE} B offered, ${SENT_BEFORE_CUT} B sent, then silence: DIR stays within the ${QUOTA} B quota`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'netchat-attack-abandon-'));
-    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
-    const dir = join(root, 'drop');
-    const b = new BotProcess([
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--accept-files',
+    // A stranger that vanishes is lost after a second or so, not 75 s.
+    const {
+      root,
       dir,
-      '--files-quota',
-      String(QUOTA),
-      // A stranger that vanishes is lost after a second or so, not 75 s.
-      '--heartbeat-interval',
-      '0.5',
-      '--miss-limit',
-      '2',
-    ]);
-    cleanup.push(() => b.kill());
+      bot: b,
+    } = startDropBox('abandon', QUOTA, cleanup, ['--heartbeat-interval', '0.5', '--miss-limit', '2']);
     const port = await b.port();
 
     let attackerBytes = 0;
@@ -70,7 +57,7 @@ describe('the drop box and transfers abandoned again and again', () => {
       await stranger.offer([src]);
       // The bot answers (taken or refused); taken, the cable cuts itself mid-file; refused, the
       // stranger vanishes anyway. The bot loses the session on its heartbeats.
-      const answers = (l: { event?: string }) => l.event === 'file_accepted' || l.event === 'file_refused';
+      const answers = offerAnswered;
       await b.waitForLogs(answers, round + 1, 20_000);
       if (b.logs().filter(answers).at(-1)?.event === 'file_refused') cable.cutNow();
       await b.waitForLogs((l) => l.event === 'lost', round + 1, 20_000);

@@ -7,11 +7,10 @@
  * folders, made DIR hold 17 entries for each one counted. The bot, a real process on loopback;
  * the stranger, core's FileLink offering a folder.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BotProcess } from './support/bot-process.js';
+import { offerAnswered, startDropBox } from './support/drop-box.js';
 import { FileSender } from './support/file-sender.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -46,22 +45,10 @@ function deep(root: string, name: string): string {
 
 describe('the drop box and files at the bottom of new folders', () => {
   it(`${ROUNDS} one-byte files, each under ${DEPTH} new folders, one after the other, in a ${QUOTA} B quota: at most ${Math.floor(QUOTA / 4096)} entries in DIR`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'netchat-attack-deep-'));
-    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
-    const dir = join(root, 'drop');
-    const b = new BotProcess([
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--accept-files',
-      dir,
-      '--files-quota',
-      String(QUOTA),
-    ]);
-    cleanup.push(() => b.kill());
+    const { root, dir, bot: b } = startDropBox('deep', QUOTA, cleanup);
     const port = await b.port();
     const stranger = await FileSender.connect(port, cleanup);
-    const answers = (l: { event?: string }) => l.event === 'file_accepted' || l.event === 'file_refused';
+    const answers = offerAnswered;
     let accepted = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const transfer = await stranger.offer([deep(root, `deep${round}`)]);

@@ -5,11 +5,10 @@
  * now counts at least 4096 bytes (drop-box.ts, MIN_CHARGE). The bot, a real process on loopback;
  * the stranger, core's FileLink offering folders of empty files.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BotProcess } from './support/bot-process.js';
+import { offerAnswered, startDropBox } from './support/drop-box.js';
 import { FileSender } from './support/file-sender.js';
 
 const cleanup: (() => unknown)[] = [];
@@ -39,22 +38,10 @@ const QUOTA = 1_000_000;
 
 describe('the drop box and empty files by the ten thousand', () => {
   it(`10,000 empty files, then 150 and 150 more, in a ${QUOTA} B quota: at most ${Math.floor(QUOTA / 4096)} entries in DIR`, async () => {
-    const root = mkdtempSync(join(tmpdir(), 'netchat-attack-empty-'));
-    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
-    const dir = join(root, 'drop');
-    const b = new BotProcess([
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--accept-files',
-      dir,
-      '--files-quota',
-      String(QUOTA),
-    ]);
-    cleanup.push(() => b.kill());
+    const { root, dir, bot: b } = startDropBox('empty', QUOTA, cleanup);
     const port = await b.port();
     const stranger = await FileSender.connect(port, cleanup);
-    const answers = (l: { event?: string }) => l.event === 'file_accepted' || l.event === 'file_refused';
+    const answers = offerAnswered;
     const answer = async (folder: string, round: number) => {
       await stranger.offer([folder]);
       return (await b.waitForLogs(answers, round, 30_000)).at(-1);

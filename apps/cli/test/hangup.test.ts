@@ -27,34 +27,43 @@ function folder(): string {
   return made;
 }
 
+/**
+ * bob in a real terminal, asked by alice (a script: `--connect` and `--send-file`) whether he
+ * takes a file. alice keeps her input open (a script's lines are messages): she stays until bob
+ * ends the chat.
+ */
+async function bobAskedAboutAFile(): Promise<{ t: TmuxTerminal; a: NetchatProcess }> {
+  const src = folder();
+  writeFileSync(join(src, 'big.bin'), randomBytes(100_000));
+  const t = new TmuxTerminal(
+    [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', folder()],
+    {},
+    { columns: 100, rows: 20 },
+  );
+  cleanup.push(() => t.close());
+  const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
+  const a = new NetchatProcess([
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--nick',
+    'alice',
+    '--connect',
+    `127.0.0.1:${portB}`,
+    '--send-file',
+    join(src, 'big.bin'),
+  ]);
+  cleanup.push(() => void a.kill());
+  await t.waitFor('Accept connection? (y/n):');
+  t.type('y');
+  t.press('Enter');
+  await t.waitFor('Accept file "big.bin"');
+  return { t, a };
+}
+
 describe.skipIf(!hasTmux)('the terminal going away', () => {
   it('while an offer asks y/n: the peer is told "declined" and the chat closed, at once', async () => {
-    const src = folder();
-    writeFileSync(join(src, 'big.bin'), randomBytes(100_000));
-    const t = new TmuxTerminal(
-      [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', folder()],
-      {},
-      { columns: 100, rows: 20 },
-    );
-    cleanup.push(() => t.close());
-    const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
-    // alice keeps her input open (a script's lines are messages): she stays until bob ends the chat.
-    const a = new NetchatProcess([
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--nick',
-      'alice',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'big.bin'),
-    ]);
-    cleanup.push(() => void a.kill());
-    await t.waitFor('Accept connection? (y/n):');
-    t.type('y');
-    t.press('Enter');
-    await t.waitFor('Accept file "big.bin"');
+    const { t, a } = await bobAskedAboutAFile();
     t.close(); // the terminal is gone: SIGHUP, and EIO from the pty
     // Within seconds, not the 75 s three missed heartbeats take.
     await a.waitFor('Peer closed the session.', 15_000).catch((error) => {
@@ -65,31 +74,7 @@ describe.skipIf(!hasTmux)('the terminal going away', () => {
   }, 60_000);
 
   it('a second SIGHUP while closing (tmux, then the kernel, each send one) does not cut the close short', async () => {
-    const src = folder();
-    writeFileSync(join(src, 'big.bin'), randomBytes(100_000));
-    const t = new TmuxTerminal(
-      [process.execPath, bin, '0', '--host', '127.0.0.1', '--nick', 'bob', '--download-dir', folder()],
-      {},
-      { columns: 100, rows: 20 },
-    );
-    cleanup.push(() => t.close());
-    const portB = Number(/Listening on UDP port (\d+)\./.exec(await t.waitFor('Start chat with?'))?.[1]);
-    const a = new NetchatProcess([
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--nick',
-      'alice',
-      '--connect',
-      `127.0.0.1:${portB}`,
-      '--send-file',
-      join(src, 'big.bin'),
-    ]);
-    cleanup.push(() => void a.kill());
-    await t.waitFor('Accept connection? (y/n):');
-    t.type('y');
-    t.press('Enter');
-    await t.waitFor('Accept file "big.bin"');
+    const { t, a } = await bobAskedAboutAFile();
     // alice frozen: bob's close waits (lingers) for her to take the decline.
     const alicePid = a.child.pid as number;
     process.kill(alicePid, 'SIGSTOP');

@@ -106,6 +106,11 @@ export class SendStream {
     return this.acked >= this.written && (this.state === 'open' || this.finAcked);
   }
 
+  /** A close waits for this stream (StreamSet.linger): opened with `lingers`, live, not all delivered. */
+  get holdsClose(): boolean {
+    return this.lingers && (this.state === 'open' || this.state === 'finishing') && !this.delivered;
+  }
+
   /** Whether a packet of this stream could go now. */
   get sendable(): boolean {
     if (this.state === 'reset' || this.state === 'done') return false;

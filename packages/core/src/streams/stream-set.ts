@@ -306,25 +306,20 @@ export class StreamSet implements PathUser {
    */
   linger(now: number): void {
     if (this.ended || this.lingerSince !== undefined) return;
-    const holding = (s: SendStream) =>
-      s.lingers && (s.state === 'open' || s.state === 'finishing') && !s.delivered;
-    if (![...this.sends.values()].some(holding)) {
+    if (![...this.sends.values()].some((s) => s.holdsClose)) {
       this.end('local');
       return;
     }
     this.lingerSince = now;
     for (const s of [...this.sends.values()]) {
-      if (holding(s)) {
+      if (s.holdsClose) {
         s.wantsWritable = false; // the session is not open: nothing more is written
         continue;
       }
-      if (s.state === 'open' || s.state === 'finishing')
-        cancelled(this, s.id, 'send', 'local', 'session_ended', 0);
+      cancelSend(this, s, 'local');
       this.sends.delete(s.id);
     }
-    for (const r of this.receives.values())
-      if (r.state === 'open') cancelled(this, r.id, 'receive', 'local', 'session_ended', 0);
-    this.receives.clear();
+    cancelReceives(this, 'local');
     for (let i = this.queue.length - 1; i >= 0; i--)
       if (!this.sends.has((this.queue[i] as SendStream).id)) this.queue.splice(i, 1);
   }
@@ -332,8 +327,7 @@ export class StreamSet implements PathUser {
   /** While a close lingers for our `lingers` streams: since when (undefined once they were delivered, or if none). */
   get holdsCloseSince(): number | undefined {
     if (this.ended || this.lingerSince === undefined) return undefined;
-    for (const s of this.sends.values())
-      if (s.lingers && !s.delivered && s.state !== 'reset') return this.lingerSince;
+    for (const s of this.sends.values()) if (s.holdsClose) return this.lingerSince;
     return undefined;
   }
 
@@ -342,13 +336,9 @@ export class StreamSet implements PathUser {
     if (this.ended) return;
     this.ended = true;
     this.path.deactivate(this);
-    for (const s of this.sends.values())
-      if (s.state === 'open' || s.state === 'finishing')
-        cancelled(this, s.id, 'send', by, 'session_ended', 0);
-    for (const r of this.receives.values())
-      if (r.state === 'open') cancelled(this, r.id, 'receive', by, 'session_ended', 0);
+    for (const s of this.sends.values()) cancelSend(this, s, by);
     this.sends.clear();
-    this.receives.clear();
+    cancelReceives(this, by);
     this.queue.length = 0;
   }
 
@@ -389,4 +379,16 @@ export class StreamSet implements PathUser {
       throw errors.streamNotWritable(this.session.id, id, 'is over');
     throw errors.noSuchStream(this.session.id, id);
   }
+}
+
+/** Tells the application a stream we send ended with the session (if it was not complete). */
+function cancelSend(set: StreamSet, s: SendStream, by: 'local' | 'peer'): void {
+  if (s.state === 'open' || s.state === 'finishing') cancelled(set, s.id, 'send', by, 'session_ended', 0);
+}
+
+/** Every peer stream ends with the session: the application is told of those not complete. */
+function cancelReceives(set: StreamSet, by: 'local' | 'peer'): void {
+  for (const r of set.receives.values())
+    if (r.state === 'open') cancelled(set, r.id, 'receive', by, 'session_ended', 0);
+  set.receives.clear();
 }
