@@ -6,15 +6,21 @@
  * address, which a peer that holds the channel answers at once and one that lost it cannot
  * (PROTOCOL.md, Channels, restarts and limits). An answer to one of the check's challenges proves
  * it alive (any other packet might have left the peer before it restarted, and still be on its
- * way); after three challenges and no answer, the channel is reported silent and the endpoint
+ * way); after five challenges and no answer, the channel is reported silent and the endpoint
  * moves its requests to a new handshake.
  */
 import type { ChannelRecord } from './channel-table.js';
 import type { SecureContext } from './context.js';
 import { equalBytes } from './crypto.js';
 
-/** Challenges sent before a channel that answered none is reported silent. */
-export const LIVENESS_CHECK_SENDS = 3;
+/**
+ * Challenges sent before a channel that answered none is reported silent. A live channel taken
+ * for dead costs the peer's person the request it was deciding on (the new handshake looks like
+ * our restart, and supersedes it). On the virtual network (10 ms each way, 30 % loss each way),
+ * of 100 live channels so checked the peer superseded a waiting request 19 times with 3
+ * challenges, 10 with 4, 4 with 5; at 10 % loss, none with any of them.
+ */
+export const LIVENESS_CHECK_SENDS = 5;
 
 /** A check under way: its challenges' tokens, whether one was answered, the gap before the next step. */
 export interface LivenessCheck {
@@ -25,8 +31,8 @@ export interface LivenessCheck {
 
 /**
  * Starts a check of `record`'s channel unless one is under way: the first challenge goes now,
- * the next after handshakeRetryInitial, doubling (at the defaults 0, 0.5 and 1.5 s; silent at
- * 3.5 s).
+ * the next after handshakeRetryInitial, the gap doubling up to handshakeRetryMax (at the
+ * defaults 0, 0.5, 1.5, 3.5 and 5.5 s, a request's own resend times; silent at 7.5 s).
  */
 export function startLivenessCheck(
   ctx: SecureContext,
@@ -43,14 +49,19 @@ export function startLivenessCheck(
  * The check's timer: done if a challenge was answered; otherwise the next challenge, or, after
  * the last one's gap, true: the channel is silent.
  */
-export function stepLivenessCheck(record: ChannelRecord, challenge: () => Uint8Array, now: number): boolean {
+export function stepLivenessCheck(
+  ctx: SecureContext,
+  record: ChannelRecord,
+  challenge: () => Uint8Array,
+  now: number,
+): boolean {
   const check = record.livenessCheck;
   if (!check) return false;
   if (check.answered || check.tokens.length >= LIVENESS_CHECK_SENDS) {
     record.livenessCheck = undefined;
     return !check.answered;
   }
-  check.gap *= 2;
+  check.gap = Math.min(check.gap * 2, ctx.options.handshakeRetryMax);
   check.tokens.push(challenge());
   record.timers.set('livenessCheck', now + check.gap);
   return false;

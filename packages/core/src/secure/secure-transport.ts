@@ -200,7 +200,7 @@ export class SecureTransport implements SecureContext {
         if (name === 'unused') this.close(item);
         else if (name === 'livenessCheck') {
           const record = item;
-          if (stepLivenessCheck(record, () => this.paths.challengeChannel(record, now), now))
+          if (stepLivenessCheck(this, record, () => this.paths.challengeChannel(record, now), now))
             this.sink.channelSilent?.(record.channel, now);
         } else this.initiator.onTimer(item, name, now);
       }
