@@ -3,7 +3,14 @@
  * Sizes are in decimal units as file managers and curl show them (`2.4 MB` is 2,400,000 bytes);
  * names and reasons pass through `oneLine` (terminalSafe, and no line break: each text is one line).
  */
-import { OFFER_QUEUE, type ProgressSnapshot, peerName, sizeText, terminalSafe } from '@netchat/core';
+import {
+  OFFER_QUEUE,
+  type OfferDeclineReason,
+  type ProgressSnapshot,
+  peerName,
+  sizeText,
+  terminalSafe,
+} from '@netchat/core';
 import stringWidth from 'string-width';
 import type { Conversation } from './conversation.js';
 import { quotePath } from './shell-words.js';
@@ -226,12 +233,7 @@ export function endedText(t: Transfer): string {
       if (d?.by !== 'local' && d?.reason === 'too_many_offers' && t.direction === 'send')
         return `${who} still had too many offers waiting after ${OFFER_QUEUE.retries} tries over about 2 minutes: ${whatText(t)} was not sent (transfer ${t.id}); send it again later.`;
       if (d?.by !== 'local') {
-        // `no_room` is also what a folder that cannot be written at all answers (PROTOCOL.md):
-        // the sender is told both, not a lack of room that may not be so.
-        const theirs =
-          d?.reason === 'no_room' && !d.message
-            ? `no room in ${who}'s download folder, or it cannot be written`
-            : why;
+        const theirs = (d && !d.message && peerDeclineText(d.reason, who)) || why;
         return `${who} declined ${whatText(t)}${theirs ? ` (${theirs})` : ''}.`;
       }
       // Declined for us (a file too large, no room, a folder that cannot be used), even after a y.
@@ -294,4 +296,24 @@ export function unreadableOfferText(message: string, paths: readonly string[]): 
 /** An offer to a peer whose netchat takes no files. */
 export function noFilesText(c: Conversation): string {
   return `${peerOf(c)}'s netchat cannot receive files (an older version, or started without them): nothing was offered.`;
+}
+
+/**
+ * What the peer's decline of our offer means, for the codes whose name alone says too little to
+ * a person (only the code travels: PROTOCOL.md, Files: transfers). `no_room` is also what a
+ * folder that cannot be written at all answers, and a drop box's quota (netchat-bot): the sender
+ * is told all three, not a lack of disk that may not be so. `not_allowed` is an access policy:
+ * no smaller offer gets through, unlike `no_room` or `too_large`.
+ */
+function peerDeclineText(reason: OfferDeclineReason, who: string): string | undefined {
+  switch (reason) {
+    case 'no_room':
+      return `no room for it at ${who}: its download folder is full or at its quota, or cannot be written`;
+    case 'not_allowed':
+      return `${who} takes no files from you`;
+    case 'bad_offer':
+      return `${who} cannot take this offer: a name it refuses, two files at one path, or too many files`;
+    default:
+      return undefined;
+  }
 }

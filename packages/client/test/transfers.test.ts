@@ -259,18 +259,24 @@ describe('Transfers', () => {
     );
   });
 
-  it('a peer that answers no_room is said to lack room or a folder it can write (a read-only folder answers it too)', async () => {
-    const { net, a, b, mine } = await setUp();
-    a.link.files.set('big.bin', data(3000));
-    const offered = await a.transfers.offer(mine, ['big.bin']);
-    const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
-    expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
-    expect(b.transfers.decline(must(b.transfers.waiting()[0]), 'no_room')).toBe(true);
-    expect(net.run(() => sent.phase === 'declined', 5_000)).toBe(true);
-    expect(texts.endedText(sent)).toBe(
-      `bob declined "big.bin" (no room in bob's download folder, or it cannot be written).`,
-    );
-  });
+  // Only the code travels: each says what it means to the person who offered.
+  for (const [reason, said] of [
+    // A read-only folder answers no_room too, and so does a drop box at its quota (netchat-bot).
+    ['no_room', `no room for it at bob: its download folder is full or at its quota, or cannot be written`],
+    // An access policy: unlike no_room, no smaller offer gets through.
+    ['not_allowed', 'bob takes no files from you'],
+    ['bad_offer', 'bob cannot take this offer: a name it refuses, two files at one path, or too many files'],
+  ] as const)
+    it(`a peer that answers ${reason} is said to mean what it means`, async () => {
+      const { net, a, b, mine } = await setUp();
+      a.link.files.set('big.bin', data(3000));
+      const offered = await a.transfers.offer(mine, ['big.bin']);
+      const sent = offered.ok ? offered.transfer : must<Transfer>(undefined);
+      expect(net.run(() => b.transfers.waiting().length === 1, 5_000)).toBe(true);
+      expect(b.transfers.decline(must(b.transfers.waiting()[0]), reason)).toBe(true);
+      expect(net.run(() => sent.phase === 'declined', 5_000)).toBe(true);
+      expect(texts.endedText(sent)).toBe(`bob declined "big.bin" (${said}).`);
+    });
 
   it('an accept that declines instead (too large) ends once, saying why, never "You declined"', async () => {
     const { net, a, b, mine } = await setUp();

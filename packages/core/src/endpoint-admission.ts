@@ -38,7 +38,10 @@ export interface AdmissionHost {
   settle(record: SessionRecord): void;
   /** Seals a session message on a channel (the decline of a request over the limits). */
   send(channel: Channel, datagram: Datagram): void;
-  /** Probes the open sessions on a channel we are about to rely on. */
+  /**
+   * Probes the open sessions on a channel we are about to rely on, or, if it carries none (our
+   * own requests only), the channel itself.
+   */
   probeChannel(record: ChannelRecord | undefined, now: number): void;
   /** How many sessions a rendezvous role holds itself (they do not count toward maxSessions). */
   roleSessions(): number;
@@ -80,6 +83,7 @@ export class Admission {
     const record = this.register(session, channel);
     if (reused && !reused.handshaking) {
       // The channel may have died with a peer that restarted: prove it alive before relying on it.
+      // Dead, its requests (this one too) move to a new handshake (endpoint-restarts.ts).
       host.probeChannel(host.table.channel(channel.id), now);
       session.routeOpened(now);
     }

@@ -86,6 +86,7 @@ export function joinParts(owner: PartsOwner): EndpointParts {
           settle(record);
         }
       },
+      channelSilent: (channel) => restarts.channelSilent(channel),
       message: (channel, plaintext, at) => input.onPayload(channel, plaintext, at),
       // Routing copies a stream_data's payload into its stream before it returns (endpoint-input.ts).
       streamDataReadAtOnce: true,
@@ -178,7 +179,11 @@ export function joinParts(owner: PartsOwner): EndpointParts {
     stats,
     settle,
     send,
-    probeChannel: (record, at) => restarts.probeChannel(record, at),
+    probeChannel: (record, at) => {
+      const probed = restarts.probeChannel(record, at);
+      // Nothing on it to probe (our own requests only): ask the channel itself.
+      if (probed === 0 && record) secure.checkAlive(record.channel, at);
+    },
     roleSessions: () => role()?.ownSessions ?? 0,
   });
   const input = new InputRouter({

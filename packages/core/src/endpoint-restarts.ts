@@ -52,15 +52,31 @@ export class PeerRestarts {
     }
   }
 
-  /** Probes the open sessions on a channel: each must hear from its peer within a round trip or two. */
-  probeChannel(record: ChannelRecord | undefined, now: number): void {
-    if (!record) return;
+  /**
+   * Probes the open sessions on a channel: each must hear from its peer within a round trip or
+   * two. Returns how many were probed.
+   */
+  probeChannel(record: ChannelRecord | undefined, now: number): number {
+    if (!record) return 0;
+    let probed = 0;
     for (const r of [...record.sessions.values()]) {
       if (r.session.state === 'connecting' || r.session.state === 'requested') continue;
       r.session.probe(now);
       this.host.stats.probed++;
+      probed++;
       this.host.settle(r);
     }
+    return probed;
+  }
+
+  /**
+   * A channel that carried only our requests answered none of the secure layer's challenges
+   * (liveness-check.ts): the peer lost it, so the requests move to a new handshake rather than
+   * wait out the connect timeout.
+   */
+  channelSilent(channel: Channel): void {
+    const record = this.host.table.channel(channel.id);
+    if (record?.channel === channel) this.rehandshakeWaiting(record);
   }
 
   /**
@@ -106,7 +122,7 @@ export class PeerRestarts {
     const now = this.host.now();
     const fresh = secure.connect(channel.channel.address, now);
     for (const r of waiting) {
-      r.session.route = fresh;
+      r.session.rerouted(fresh);
       const left = table.rebind(r, fresh);
       if (left) secure.release(left, now);
     }

@@ -70,6 +70,47 @@ describe('a peer that restarts', () => {
     expect(net.now - askedAt).toBeLessThan(1_000);
   });
 
+  it('is reached at once by a second request while our first waits on the channel it lost', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    const first = a.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length > 0, net.now + 5_000);
+    net.runFor(2_000);
+    // b restarts while its person has not answered: a's first request now waits on a dead channel.
+    const b2 = net.restart(b);
+    const second = a.endpoint.connect(b.address, net.now);
+    const askedAt = net.now;
+    net.run(() => eventsOf(b2, 'request').length === 2, net.now + 10_000);
+    // Both requests moved to a new handshake, the first too: it would otherwise wait out 30 s.
+    expect(eventsOf(b2, 'request')).toHaveLength(2);
+    expect(net.now - askedAt).toBeLessThan(8_000); // five challenges unanswered by 7.5 s, then the handshake
+    for (const r of eventsOf(b2, 'request')) b2.endpoint.accept(r.session, net.now);
+    net.run(() => eventsOf(a, 'accepted').length === 2, net.now + 5_000);
+    expect(
+      eventsOf(a, 'accepted')
+        .map((e) => e.session)
+        .sort(),
+    ).toEqual([first, second].sort());
+    expect(eventsOf(a, 'no_answer')).toEqual([]);
+  });
+
+  it('a second request while the first waits on a live channel goes over it: a silent person is no dead peer', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    a.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length > 0, net.now + 5_000);
+    a.endpoint.connect(b.address, net.now);
+    // Long past the check of the channel: b's person still thinks, and both requests wait.
+    net.runFor(15_000);
+    expect(b.endpoint.listSessions().map((s) => s.state)).toEqual(['requested', 'requested']);
+    // The channel was asked (its own address challenged), and answered: no new handshake.
+    expect(a.endpoint.secureStats.pathChallengesSent).toBeGreaterThan(0);
+    expect(a.endpoint.secureStats.handshakesCompleted + b.endpoint.secureStats.handshakesCompleted).toBe(2);
+    expect(eventsOf(b, 'closed')).toEqual([]);
+  });
+
   it('on a new port (same key) has its old session probed and lost within a round trip or two', () => {
     const net = new VirtualNetwork();
     const { a, b, sa } = openPair(net);

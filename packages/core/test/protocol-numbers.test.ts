@@ -29,6 +29,7 @@ import { MAX_FALLBACKS, RELAY_FALLBACK_MS } from '../src/rendezvous/relay-fallba
 import { DIRECT_PROBE_EVERY_MS, DIRECT_PROBE_FOR_MS, RELAY_AFTER_MS } from '../src/rendezvous/relay-paths.js';
 import { DEFAULT_RENDEZVOUS_SERVER_OPTIONS } from '../src/rendezvous/server.js';
 import { EPOCH_PACKETS, REKEY_AFTER_MS } from '../src/secure/channel.js';
+import { LIVENESS_CHECK_SENDS } from '../src/secure/liveness-check.js';
 import {
   MAX_PATH_CANDIDATES,
   PATH_CHALLENGE_INTERVAL,
@@ -119,6 +120,7 @@ const CODE: Record<string, number> = {
   'handshakes started for one host under load': secure.handshakesPerSecondPerHost,
   'cookie secret replaced every': secure.cookieRotation,
   'unused channel closed after': secure.unusedChannelTtl,
+  'challenges of a reused channel with no session to probe': LIVENESS_CHECK_SENDS,
   'features asks after the open': FEATURE_ASKS,
   'features kept for unknown sessions': MAX_HELD_FEATURES,
   'presence burst': PRESENCE_BURST,

@@ -83,6 +83,28 @@ describe('a close and the streams it lingers for', () => {
     expect(eventsOf(b, 'closed')[0]?.reason).toBe('peer_closed');
   });
 
+  it('a stop from the peer for a lingering stream ends the wait for it at once', () => {
+    const { net, a, b, sa, sb } = streamPair({}, 8);
+    net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };
+    const stream = a.endpoint.openStream(sa, net.now, { lingers: true });
+    a.endpoint.writeStream(sa, stream, randomData(3_000, 6), net.now);
+    // b acknowledges none of it: only its stop can end a's wait before STREAM_LINGER_MS.
+    net.filter = (from, _to, _data, message) =>
+      !(from.port === b.address.port && message?.type === 'stream_ack');
+    expect(net.run(() => eventsOf(b, 'stream_opened').length > 0, net.now + 5_000)).toBe(true);
+    a.endpoint.close(sa, net.now);
+    expect(a.endpoint.session(sa)?.state).toBe('lingering');
+    const stoppedAt = net.now;
+    b.endpoint.cancelStream(sb, stream, net.now, 7);
+    expect(net.run(() => eventsOf(b, 'closed').length > 0, net.now + 30_000)).toBe(true);
+    expect((eventsOf(b, 'closed')[0]?.at ?? 0) - stoppedAt).toBeLessThan(200);
+    expect(eventsOf(b, 'closed')[0]?.reason).toBe('peer_closed');
+    // a's application hears why its stream ended: the peer's stop, with its code.
+    expect(eventsOf(a, 'stream_cancelled')).toMatchObject([
+      { stream, by: 'peer', reason: 'cancelled', code: 7 },
+    ]);
+  });
+
   it('a lingering stream whose bytes were all acknowledged before the close holds nothing', () => {
     const { net, a, b, sa, sb } = streamPair({}, 7);
     net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };

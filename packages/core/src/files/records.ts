@@ -31,7 +31,7 @@ const MAX_WIRE_PATH_BYTES = 1024;
 export const DECLINE_REASONS = [
   /** The person (or the program's policy for everyone) said no. */
   'declined',
-  /** The download folder has less room than the offer needs. */
+  /** The download folder has less room than the offer needs (or its quota leaves), or cannot be written. */
   'no_room',
   /** A file is larger than the receiver takes. */
   'too_large',
@@ -39,7 +39,7 @@ export const DECLINE_REASONS = [
   'too_many_offers',
   /** The offer breaks the rules: a name refused (Files: names), two files at one path, a limit. */
   'bad_offer',
-  /** The receiver's access policy or quota does not allow it. */
+  /** The receiver's access policy takes no files from this sender (a quota is `no_room`). */
   'not_allowed',
 ] as const;
 export type OfferDeclineReason = (typeof DECLINE_REASONS)[number];

@@ -7,6 +7,7 @@
 import type NoiseState from 'noise-handshake';
 import type { Address } from '../address.js';
 import type { Channel } from './channel.js';
+import type { LivenessCheck } from './liveness-check.js';
 import { ChannelTimers } from './timers.js';
 
 /** An initiator's handshake in progress; dropped once the responder confirmed it. */
@@ -53,6 +54,8 @@ export interface ChannelRecord {
   paths: PathCandidate[] | undefined;
   /** Set while no session uses the channel. */
   unusedSince: number | undefined;
+  /** A check that the peer still holds the channel, while one is under way (liveness-check.ts). */
+  livenessCheck?: LivenessCheck;
   readonly timers: ChannelTimers;
   /** The deadline last queued for this record, so an unchanged one is not queued twice. */
   scheduledAt: number | undefined;

@@ -109,7 +109,11 @@ export class Initiator {
     this.ctx.schedule(record);
   }
 
-  onTimer(record: ChannelRecord, name: Exclude<ChannelTimerName, 'unused'>, now: number): void {
+  onTimer(
+    record: ChannelRecord,
+    name: Exclude<ChannelTimerName, 'unused' | 'livenessCheck'>,
+    now: number,
+  ): void {
     const { ctx } = this;
     const handshake = record.initiator;
     if (!handshake) return;

@@ -21,6 +21,7 @@ import type { ChannelRecord, PathCandidate } from './channel-table.js';
 import type { SecureContext } from './context.js';
 import { equalBytes, TAG_BYTES } from './crypto.js';
 import { hostKey } from './host-key.js';
+import { answersLivenessCheck } from './liveness-check.js';
 
 /** First byte of a sealed payload that is not a session message (those start with 'N'). */
 export const PATH_CHALLENGE = 0x01;
@@ -125,6 +126,21 @@ export class PathValidation {
   }
 
   /**
+   * A challenge to the channel's own address, proven by the handshake (so no credit or budget
+   * applies; the caller bounds how often): its answer shows the peer still holds the channel
+   * (liveness-check.ts), and moves nothing. Returns its token.
+   */
+  challengeChannel(record: ChannelRecord, now: number): Uint8Array {
+    const token = this.ctx.random(PATH_TOKEN_BYTES);
+    const payload = new Uint8Array(1 + PATH_TOKEN_BYTES);
+    payload[0] = PATH_CHALLENGE;
+    payload.set(token, 1);
+    this.ctx.stats.pathChallengesSent++;
+    this.ctx.sink.transmit(record.channel.address, record.channel.seal(payload, now));
+    return token;
+  }
+
+  /**
    * Answers a challenge on the path it came by: that is the path being tested. To an address
    * that is not the channel's (`candidate`), only within the limits.
    */
@@ -144,6 +160,7 @@ export class PathValidation {
   }
 
   onResponse(record: ChannelRecord, token: Uint8Array, from: Address, now: number): void {
+    if (answersLivenessCheck(record, token)) return;
     const match = record.paths?.find(
       (c) =>
         c.token !== undefined &&

@@ -159,6 +159,11 @@ export interface SecureSink {
    * (ms) of the challenge that proved the new address.
    */
   pathChanged?(channel: Channel, now: number, rtt?: number): void;
+  /**
+   * A liveness check (`SecureTransport.checkAlive`) heard nothing on the channel: the peer has
+   * most likely lost it (it restarted).
+   */
+  channelSilent?(channel: Channel, now: number): void;
   /** An authentic session message arrived (`from` may differ from channel.address while roaming). */
   message(channel: Channel, plaintext: Uint8Array, now: number): void;
   /**

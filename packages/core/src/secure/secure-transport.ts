@@ -37,6 +37,7 @@ import type { SecureContext } from './context.js';
 import { type KeyPair, randomBytes } from './crypto.js';
 import { DataPath } from './data-path.js';
 import { Initiator } from './initiator.js';
+import { startLivenessCheck, stepLivenessCheck } from './liveness-check.js';
 import { copy, newNoise } from './noise.js';
 import { PathValidation } from './path-validation.js';
 import { Responder } from './responder.js';
@@ -175,6 +176,17 @@ export class SecureTransport implements SecureContext {
     return this.paths.probe(record, address, now);
   }
 
+  /**
+   * Checks that the peer still holds an open channel (liveness-check.ts): sink.channelSilent
+   * follows if it answers nothing. A check already under way is not started again.
+   */
+  checkAlive(channel: Channel, now: number): void {
+    const record = this.channels.get(channel.id);
+    if (record?.channel !== channel) return;
+    startLivenessCheck(this, record, () => this.paths.challengeChannel(record, now), now);
+    this.schedule(record);
+  }
+
   handleTimeout(now: number): void {
     // A record can be queued twice for one deadline (its deadline moved away and back): once is enough.
     for (const item of new Set(this.timers.takeDue(now))) {
@@ -186,7 +198,11 @@ export class SecureTransport implements SecureContext {
       for (const name of item.timers.takeExpired(now)) {
         if (!this.channels.holds(item)) break;
         if (name === 'unused') this.close(item);
-        else this.initiator.onTimer(item, name, now);
+        else if (name === 'livenessCheck') {
+          const record = item;
+          if (stepLivenessCheck(this, record, () => this.paths.challengeChannel(record, now), now))
+            this.sink.channelSilent?.(record.channel, now);
+        } else this.initiator.onTimer(item, name, now);
       }
       this.schedule(item);
     }

@@ -15,6 +15,8 @@ export const CHANNEL_TIMER_NAMES = [
   'finalRetry',
   /** initiator: handshakeTimeout passed without a confirmed handshake; close the channel. */
   'giveUp',
+  /** a liveness check under way (liveness-check.ts): the next challenge, or the channel is silent. */
+  'livenessCheck',
   /** no session used the channel for unusedChannelTtl; close it. */
   'unused',
 ] as const;

@@ -158,6 +158,10 @@ export const HANDLERS: Record<SessionState, HandlersFor> = {
     heartbeat: onHeartbeat,
     ack: onAck,
     disconnect: onPeerDisconnect,
+    // A stop ends the wait for a stream the close lingers for (stream_ack is the path's, taken in
+    // every state; no credit is needed, as nothing written is past the peer's credit).
+    stream_stop: stream.onStopWhileLingering,
+    stream_reset: stream.onResetWhileLingering,
   },
   closing: {
     text: onTextWhileClosing,

@@ -71,7 +71,7 @@ export type { SessionEvent, SessionState } from './transitions.js';
 /**
  * The session's record. Its fields are the session's own: only this file and the concept files
  * beside it (listed above) read or write them; nothing outside `session/` does (the endpoint
- * reads `state`, `id`, `wireId`, `route` and `peer`, and sets `route` when it moves a request to
+ * reads `state`, `id`, `wireId`, `route` and `peer`, and calls `rerouted` when it moves a request to
  * a new handshake).
  */
 export class Session {
@@ -164,6 +164,18 @@ export class Session {
     return key
       ? { publicKey: toHex(key), fingerprint: fingerprint(key) }
       : { publicKey: '', fingerprint: '' };
+  }
+
+  /**
+   * Our request moves to a new route (a new handshake: the old channel went dead). It goes again
+   * as a first one once that route opens, rather than at a retry the dead route backed off.
+   */
+  rerouted(route: Route): void {
+    this.route = route;
+    if (this.state !== 'connecting') return;
+    this.connectAttempts = 0;
+    this.connectDelay = this.ctx.options.connectRetryInitial;
+    this.timers.clear('connectRetry');
   }
 
   /** The route finished its handshake: now the request can go. */

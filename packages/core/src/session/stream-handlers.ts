@@ -20,6 +20,7 @@ import type {
   StreamReset,
   StreamStop,
 } from '../wire/messages.js';
+import { checkLingerDone } from './connect-close.js';
 import type { Session } from './session.js';
 
 /** The session's streams, made (with the channel's path) at the first need; undefined if we take none. */
@@ -61,4 +62,25 @@ export function onProbe(s: Session, message: PmtuProbe, now: number): void {
     return;
   }
   takeProbe(s, message, now);
+}
+
+/**
+ * While a close lingers for our `lingers` streams (StreamSet.linger): the peer's stop for one ends
+ * the wait for it at once (it wants no more of it: the stream is reset, as when open), and the
+ * close goes on if nothing else holds it. Once our close ended every stream, a late stop is
+ * nothing to wait for, and no fault.
+ */
+export function onStopWhileLingering(s: Session, message: StreamStop, now: number): void {
+  if (!s.streams || s.streams.ended) return;
+  onStop(s, message, now);
+  checkLingerDone(s, now);
+}
+
+/**
+ * While lingering: the peer's reset of one of its streams (which our close cancelled already) is
+ * taken and acknowledged, so the peer stops resending it; it holds nothing of ours.
+ */
+export function onResetWhileLingering(s: Session, message: StreamReset, now: number): void {
+  if (!s.streams || s.streams.ended) return;
+  onReset(s, message, now);
 }
