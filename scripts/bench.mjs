@@ -92,8 +92,8 @@ function rows(r) {
       `${fmt(rt.netchat.medianUs, 1)} µs`,
       `${fmt(rt.raw.medianUs, 1)} µs`,
       `${rt.medianRatio}×`,
-      '≤ 1.5×',
-      met(rt.medianRatio <= 1.5),
+      '≤ 1.25×',
+      met(rt.medianRatio <= 1.25),
     ]);
     out.push([
       'Round trip, 64 B, p99',
