@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventOf, fingerprint, NetchatPeer, type NetchatEventType } from '@netchat/core';
+import { type EventOf, fingerprint, type NetchatEventType, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
 
@@ -251,7 +251,7 @@ describe('bad start-up input', () => {
     [['--allow', '256.1.1.1'], /^netchat-bot: --allow "256\.1\.1\.1" is not an IPv4 address/],
     [
       ['--connect', '256.1.1.1:6666'],
-      /^netchat-bot: --connect invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4/,
+      /^netchat-bot: --connect: invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4 address \(four numbers, each 0-255\) \(see 'netchat-bot --help'\)\n$/,
     ],
   ])('%j exits 2 with one line', async (args, message) => {
     const b = bot(...args);

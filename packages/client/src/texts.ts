@@ -150,7 +150,7 @@ export function connectingText(target: PeerSpec): string {
  */
 export function connectArgumentText(typed: string, problem: TargetProblem): string {
   return problem.code === 'invalid_address'
-    ? `--connect ${problem.message}`
+    ? `--connect: ${problem.message}`
     : `--connect ${terminalSafe(typed)}: ${problem.message}`;
 }
 
