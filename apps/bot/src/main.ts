@@ -11,7 +11,7 @@ import {
   serveRendezvous,
   TokenBuckets,
 } from '@netchat/core';
-import { exitWith, exitWithUsage, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
+import { exitWith, peerOptionsFrom, readCommandLine, startPeerOrExit } from '@netchat/options';
 import { pino } from 'pino';
 import { AccessPolicy } from './access-policy.js';
 import {
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     policy = await AccessPolicy.create(args.accept, args.allow);
   } catch (error) {
     // A bad rules file or an --allow host that does not resolve: a bad argument, like any other.
-    exitWithUsage(program, (error as Error).message);
+    exitWith(program, (error as Error).message, 2);
   }
 
   // One write(2) per line, on this thread. pino's default for stdout is an asynchronous

@@ -231,13 +231,20 @@ describe('netchat-bot with real peers on loopback', () => {
     const p = await peer('target');
     p.on('request', (e) => p.accept(e.session));
     const greeted = next(p, 'message');
-    bot(
+    const b = bot(
       '--connect',
       `127.0.0.1:${p.address.port}`,
       '--rules',
       rulesFile({ greeting: 'hi {nick}, bot here' }),
     );
     expect((await greeted).text).toBe('hi target, bot here');
+    // The log says the peer took the request, not only that it was asked.
+    const [connected] = await b.waitForLogs((l) => l.event === 'connected');
+    expect(connected).toMatchObject({
+      peer: `127.0.0.1:${p.address.port}`,
+      nick: 'target',
+      fingerprint: fingerprint(p.publicKey),
+    });
   });
 });
 
