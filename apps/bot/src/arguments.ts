@@ -171,5 +171,5 @@ ${peerFlagsHelp.replace('your name, sent', 'its name (default netchat-bot-XXXX, 
 
 ${keyHomeHelp}
 
-SIGTERM or SIGINT closes every session and exits 0 within 2 seconds; SIGUSR1 logs the stats now.
+SIGTERM, SIGINT or SIGHUP closes every session and exits 0 within 2 seconds; SIGUSR1 logs the stats now.
 `;

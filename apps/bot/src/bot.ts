@@ -51,6 +51,8 @@ export class Bot {
   /** Each open session's host as it opened (`requestHost`), and how many each host holds. */
   private readonly hostOf = new Map<SessionId, string>();
   private readonly perHost = new Map<string, number>();
+  /** Sessions `--connect` asked for and not yet answered: their accept is logged as `connected`. */
+  private readonly dialled = new Set<SessionId>();
   /** Each open session's peer nick, as last logged: a presence that changes it is logged. */
   private readonly nicks = new Map<SessionId, string>();
   /**
@@ -80,15 +82,23 @@ export class Bot {
         this.onRequest(e);
         return;
       case 'accepted':
+        // The bot's own accept of a request is logged as `accept`; a peer taking its request, here.
+        if (this.dialled.delete(e.session))
+          this.log.info(
+            { event: 'connected', peer: at(e), nick: terminalSafe(e.nick), fingerprint: e.fingerprint },
+            'connected',
+          );
         this.onOpen(e.session, e.nick);
         return;
       case 'declined':
+        this.dialled.delete(e.session);
         this.log.info(
           { event: 'declined', peer: at(e), reason: e.reason, detail: terminalSafe(e.detail) },
           'declined',
         );
         return;
       case 'no_answer':
+        this.dialled.delete(e.session);
         this.log.warn({ event: 'no_answer', peer: at(e) }, 'no answer');
         return;
       case 'message':
@@ -145,6 +155,7 @@ export class Bot {
   async connect(host: string, port: number): Promise<void> {
     try {
       const session = await this.peer.connect(host, port);
+      this.dialled.add(session);
       this.log.info(
         { event: 'connect', peer: formatAddress(await this.peer.resolve(host, port)), session },
         'connecting',
@@ -312,6 +323,7 @@ export class Bot {
 
   private onEnded(e: EventOf<'lost'> | EventOf<'closed'>, event: 'lost' | 'closed'): void {
     this.open.delete(e.session);
+    this.dialled.delete(e.session);
     this.nicks.delete(e.session);
     const host = this.hostOf.get(e.session);
     if (host !== undefined) {

@@ -67,10 +67,16 @@ async function main(): Promise<void> {
   // One write(2) per line, on this thread. pino's default for stdout is an asynchronous
   // fs.write, one thread-pool request per line (about five lines a session): 19-22 % of the
   // bot's CPU while accepting sessions, against 2.6 % for the plain write (CPU profiles).
-  const log = pino(
-    { level: args['log-level'], base: { app: 'netchat-bot' } },
-    pino.destination({ dest: 1, sync: true }),
-  );
+  const destination = pino.destination({ dest: 1, sync: true });
+  // A terminal closed under the bot answers every write with EIO (a pipe closed: EPIPE): the log
+  // has nowhere to go, but the bot must not die of it with sessions open (it closes them on the
+  // SIGHUP that comes with it). Later lines are dropped, as pino does for EPIPE, rather than kept
+  // in the destination's buffer for a retry that cannot succeed. Any other write error is fatal.
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EIO' && error.code !== 'EPIPE') throw error;
+    destination.write = () => true;
+  });
+  const log = pino({ level: args['log-level'], base: { app: 'netchat-bot' } }, destination);
   const dropFolder = args['accept-files'];
   if (dropFolder !== undefined) {
     // The folder is checked (and made) before anything listens: a bad one is a bad argument.
@@ -136,6 +142,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  // The terminal it ran in was closed: close as on SIGTERM (peers told at once, not after their
+  // heartbeats; what arrived kept). A closed terminal may send two, so a second does not cut it short.
+  process.on('SIGHUP', () => {
+    if (!stopping) void stop();
+  });
   log.info(
     {
       event: 'listening',

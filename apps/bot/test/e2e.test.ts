@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventOf, fingerprint, NetchatPeer, type NetchatEventType } from '@netchat/core';
+import { type EventOf, fingerprint, type NetchatEventType, NetchatPeer } from '@netchat/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
 
@@ -231,13 +231,20 @@ describe('netchat-bot with real peers on loopback', () => {
     const p = await peer('target');
     p.on('request', (e) => p.accept(e.session));
     const greeted = next(p, 'message');
-    bot(
+    const b = bot(
       '--connect',
       `127.0.0.1:${p.address.port}`,
       '--rules',
       rulesFile({ greeting: 'hi {nick}, bot here' }),
     );
     expect((await greeted).text).toBe('hi target, bot here');
+    // The log says the peer took the request, not only that it was asked.
+    const [connected] = await b.waitForLogs((l) => l.event === 'connected');
+    expect(connected).toMatchObject({
+      peer: `127.0.0.1:${p.address.port}`,
+      nick: 'target',
+      fingerprint: fingerprint(p.publicKey),
+    });
   });
 });
 
@@ -251,7 +258,7 @@ describe('bad start-up input', () => {
     [['--allow', '256.1.1.1'], /^netchat-bot: --allow "256\.1\.1\.1" is not an IPv4 address/],
     [
       ['--connect', '256.1.1.1:6666'],
-      /^netchat-bot: --connect invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4/,
+      /^netchat-bot: --connect: invalid address "256\.1\.1\.1:6666": "256\.1\.1\.1" is not an IPv4 address \(four numbers, each 0-255\) \(see 'netchat-bot --help'\)\n$/,
     ],
   ])('%j exits 2 with one line', async (args, message) => {
     const b = bot(...args);

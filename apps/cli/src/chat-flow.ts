@@ -211,7 +211,7 @@ export class ChatFlow {
   }
 
   private connect(target: Target): void {
-    this.out.say(texts.connectingText(target.spec));
+    this.out.say(texts.connectingText(target));
     this.out.hidePrompt();
     // The outcome (opened, or ended: a bad address, no answer, declined) comes as an update.
     this.state = { name: 'connecting', conversation: this.client.connect(target) };

@@ -16,6 +16,7 @@ import {
   type TransferUpdate,
   texts,
 } from '@netchat/client';
+import { readChatLine } from './chat-commands.js';
 import type { FlowConsole, FlowOptions } from './flow-console.js';
 import { progressStatus } from './progress-status.js';
 import { readAnswer } from './prompt-lines.js';
@@ -100,8 +101,11 @@ export class FileFlow {
     if (!t) return;
     const answer = readAnswer(text.trim());
     if (answer === undefined) {
-      // The question stands in for the chat's prompt: a message typed at it would seem sent.
-      this.out.warn(text.trim() === '' ? 'Please answer y or n.' : texts.notAnAnswerText(t));
+      // The question stands in for the chat's prompt: a message typed at it would seem sent, and
+      // a command (`exit`, `/transfers`) seem run; it was neither, and is typed again after.
+      const line = readChatLine(text);
+      const command = line.name === 'message' || line.name === 'unknown' ? undefined : text.trim();
+      this.out.warn(line.name === 'nothing' ? 'Please answer y or n.' : texts.notAnAnswerText(t, command));
       this.ask();
       return;
     }

@@ -5,6 +5,7 @@ import { ChatHistory, resolveTarget, type Target, texts, withFinder } from '@net
 import { assessTrust, fingerprint, isRelayed, type NetchatEvent, netchatHome } from '@netchat/core';
 import {
   exitWith,
+  exitWithUsage,
   fileLinkOf,
   loadKnownPeersOrExit,
   loadSettingsOrExit,
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
       rendezvous,
       ownFingerprint,
     });
-    if (!resolved.ok) exitWith(program, texts.connectArgumentText(cli.connect, resolved.problem), 2);
+    if (!resolved.ok) exitWithUsage(program, texts.connectArgumentText(cli.connect, resolved.problem));
     connect = resolved.target;
   }
   const { peer, knownPeers, home } = await startPeerOrExit(

@@ -319,7 +319,7 @@ describe('ChatFlow', () => {
     await type(a, 'Y');
     expect(a.console.lines.at(-1)).toBe(`! No request is waiting for an answer: ${START}.`);
     await type(a, 'help');
-    expect(a.console.text()).toContain('Sending connection request to 127.0.0.2 2222...');
+    expect(a.console.text()).toContain('Sending connection request to 127.0.0.2 2222 (help)...');
     net.runFor(1_000);
   });
 

@@ -385,15 +385,22 @@ describe('bad input', () => {
   it.each([
     [['65536'], /^netchat: port must be a port number \(0-65535; 0 picks a free one\)/],
     [['5555', '--miss-limit', 'many'], /^netchat: --miss-limit must be a whole number/],
-    [['5555', '--connect', 'nowhere'], /^netchat: --connect invalid address "nowhere"/],
+    [
+      ['5555', '--connect', 'nowhere'],
+      /^netchat: --connect: invalid address "nowhere": .* no known peer is called "nowhere" either \(see 'netchat --help'\)\n$/,
+    ],
     [
       ['5555', '--connect', '256.1.1.1:5'],
-      /^netchat: --connect invalid address "256.1.1.1:5": "256.1.1.1" is not an IPv4/,
+      /^netchat: --connect: invalid address "256.1.1.1:5": "256.1.1.1" is not an IPv4 .*\(see 'netchat --help'\)\n$/,
     ],
     [['5555', '--bogus'], /^netchat: unknown option --bogus \(see 'netchat --help'\)\n/],
     [
       ['5555', '--heartbeat-interval', '-1'],
       /^netchat: --heartbeat-interval needs a value \(for a value that starts/,
+    ],
+    [
+      ['5555', '--rendezvous', 'nowhere'],
+      /^netchat: --rendezvous: invalid address "nowhere": .*\(the rendezvous peer HOST:PORT\) \(see 'netchat --help'\)\n$/,
     ],
     [[], /^netchat: port is required/],
   ])('%j exits 2 with one line', async (args, message) => {

@@ -127,6 +127,13 @@ describe('files between two netchat processes', () => {
     await b.waitFor(
       'Please answer y or n. That line was not sent: the offer of "a.txt" from alice waits for your answer first.',
     );
+    // A command typed there was not run, rather than "not sent" (it was never a message).
+    b.type('exit');
+    await b.waitFor(
+      'Please answer y or n. "exit" was not run: the offer of "a.txt" from alice waits for your answer first; type it again then.',
+    );
+    b.type('/transfers');
+    await b.waitFor('"/transfers" was not run: the offer of "a.txt"');
     b.type('n');
     await a.waitFor('bob declined "a.txt".');
     await b.waitFor('You declined "a.txt" from alice.');

@@ -68,7 +68,7 @@ describe('scripts that name the peer by fingerprint (--rendezvous)', () => {
     });
     expect(await a.exited).toBe(2);
     expect(a.stderr).toBe(
-      `netchat: --connect ${print}: ${print} is your own fingerprint: give the other person's (they see theirs with netchat --fingerprint)\n`,
+      `netchat: --connect ${print}: ${print} is your own fingerprint: give the other person's (they see theirs with netchat --fingerprint) (see 'netchat --help')\n`,
     );
     expect(a.stdout).toBe('');
   });
@@ -77,7 +77,7 @@ describe('scripts that name the peer by fingerprint (--rendezvous)', () => {
     const a = netchat('--connect', 'bob');
     expect(await a.exited).toBe(2);
     expect(a.stderr).toBe(
-      'netchat: --connect invalid address "bob": expected IP and port, e.g. 127.0.0.1 6666 or [::1]:6666; no known peer is called "bob" either\n',
+      `netchat: --connect: invalid address "bob": expected IP and port, e.g. 127.0.0.1 6666 or [::1]:6666; no known peer is called "bob" either (see 'netchat --help')\n`,
     );
   });
 });

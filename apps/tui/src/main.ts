@@ -12,6 +12,7 @@ import { ChatHistory, resolveTarget, type Target, texts } from '@netchat/client'
 import { fingerprint, netchatHome } from '@netchat/core';
 import {
   exitWith,
+  exitWithUsage,
   fileLinkOf,
   loadSettingsOrExit,
   openHomeOrExit,
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
       rendezvous: (args.rendezvous ?? settings.rendezvous) !== undefined,
       ownFingerprint,
     });
-    if (!resolved.ok) exitWith(program, texts.connectArgumentText(args.connect, resolved.problem), 2);
+    if (!resolved.ok) exitWithUsage(program, texts.connectArgumentText(args.connect, resolved.problem));
     connect = resolved.target;
   }
   const { peer, knownPeers, home } = await startPeerOrExit(

@@ -23,6 +23,12 @@ type Outcome = { kind: 'dials'; to: string } | { kind: 'refused'; message: strin
 
 const DIALS = /Sending connection request to (.+?)(?:\.\.\.|…)/;
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A usage line names its own program ("see 'netchat-tui --help'"): the rest must be the same. */
+const sameProgram = (message: string) =>
+  message.replace(/\(see 'netchat(?:-tui)? --help'\)$/, "(see 'PROGRAM --help')");
+
 let sink: Socket;
 let port = 0;
 let home = '';
@@ -64,7 +70,8 @@ async function viaCli(name: string, rendezvous: boolean): Promise<Outcome> {
       const dials = DIALS.exec(program.stdout);
       if (dials) return { kind: 'dials', to: dials[1] as string };
       const code = await Promise.race([program.exited, new Promise((r) => setTimeout(r, 50, 'running'))]);
-      if (code === 2) return { kind: 'refused', message: program.stderr.trim().replace(/^netchat: /, '') };
+      if (code === 2)
+        return { kind: 'refused', message: sameProgram(program.stderr.trim().replace(/^netchat: /, '')) };
       if (code !== 'running' || Date.now() > deadline)
         throw new Error(`netchat: no outcome (${String(code)})\n${program.stdout}\n${program.stderr}`);
     }
@@ -82,7 +89,7 @@ async function viaTuiCommandLine(name: string, rendezvous: boolean): Promise<Out
     if (dials) return { kind: 'dials', to: dials[1] as string };
     expect(screen).toContain('AFTER-EXIT 2');
     const line = screen.split('\n').find((row) => row.startsWith('netchat-tui: ')) ?? '';
-    return { kind: 'refused', message: line.trim().replace(/^netchat-tui: /, '') };
+    return { kind: 'refused', message: sameProgram(line.trim().replace(/^netchat-tui: /, '')) };
   } finally {
     t.close();
   }
@@ -122,25 +129,25 @@ describe.skipIf(!hasTmux)('the same name means the same peer to netchat and netc
       'a fingerprint, with a rendezvous',
       bobPrint,
       true,
-      (o) => expect(o).toEqual({ kind: 'dials', to: bobPrint() }),
+      (o) => expect(o).toEqual({ kind: 'dials', to: `${bobPrint()} (bob)` }),
     ],
     [
       'a known fingerprint, no rendezvous: its last address',
       () => bobPrint().toLowerCase(),
       false,
-      (o) => expect(o).toEqual({ kind: 'dials', to: `127.0.0.1 ${port}` }),
+      (o) => expect(o).toEqual({ kind: 'dials', to: `127.0.0.1 ${port} (bob)` }),
     ],
     [
       'a known nick, with a rendezvous',
       () => 'bob',
       true,
-      (o) => expect(o).toEqual({ kind: 'dials', to: bobPrint() }),
+      (o) => expect(o).toEqual({ kind: 'dials', to: `${bobPrint()} (bob)` }),
     ],
     [
       'a known nick, no rendezvous: its last address',
       () => 'Bob',
       false,
-      (o) => expect(o).toEqual({ kind: 'dials', to: `127.0.0.1 ${port}` }),
+      (o) => expect(o).toEqual({ kind: 'dials', to: `127.0.0.1 ${port} (bob)` }),
     ],
     [
       'a known nick with no address, no rendezvous',
@@ -193,9 +200,16 @@ describe.skipIf(!hasTmux)('the same name means the same peer to netchat and netc
     expected(fromCli);
     // --connect: the same outcome, word for word, from both programs.
     expect(fromTui).toEqual(fromCli);
-    // /connect inside the TUI: the same peer, or the same problem (without the "--connect NAME: " a flag's error starts with).
+    // /connect inside the TUI: the same peer, or the same problem (without the "--connect NAME: "
+    // a flag's error starts with, and the "(see … --help)" it ends with).
     if (typed.kind === 'dials') expect(typed).toEqual(fromCli);
-    else expect(fromCli.kind === 'refused' && fromCli.message.endsWith(typed.message)).toBe(true);
+    else
+      expect(fromCli).toEqual({
+        kind: 'refused',
+        message: expect.stringMatching(
+          new RegExp(`${escapeRegExp(typed.message)} \\(see 'PROGRAM --help'\\)$`),
+        ),
+      });
   });
 });
 

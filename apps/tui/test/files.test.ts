@@ -135,6 +135,34 @@ describe('an offer to us', () => {
     expect(model.files?.progressRows(tab, 100)).toEqual([]);
   });
 
+  it('a transfer that stalls (the sender killed) shows its rate falling and no time left, not its last figures', () => {
+    const { model, files, advance } = setup();
+    files.deliver(offerIn(7, 1, [fileInfo('big.bin', 50_000_000)]));
+    model.answerDialog(true);
+    files.deliver({ type: 'file_accepted', transfer: 7, session: 1, direction: 'receive', offset: 0 });
+    for (let i = 1; i <= 8; i++) {
+      advance(500);
+      files.deliver({
+        type: 'file_progress',
+        transfer: 7,
+        session: 1,
+        direction: 'receive',
+        file: 0,
+        bytes: i * 5_000_000,
+        size: 50_000_000,
+        rate: 10_000_000,
+        eta: 1,
+      });
+    }
+    const row = () => model.files?.progressRows(model.currentTab, 100)[0]?.text;
+    expect(row()).toMatch(/^\[7\] +80% {2}40 MB\/50 MB {2}10 MB\/s {2}ETA 0:01 {2}big\.bin$/);
+    // Nothing more arrives: the view redraws every second, and the row follows the clock.
+    advance(2_000);
+    expect(row()).toMatch(/^\[7\] +80% {2}40 MB\/50 MB {2}6 MB\/s {2}ETA 0:02 {2}big\.bin$/);
+    advance(10_000);
+    expect(row()).toMatch(/^\[7\] +80% {2}40 MB\/50 MB {2}0 B\/s {2}ETA --:-- {2}big\.bin$/);
+  });
+
   it('a folder of 25 files: a line for each of the first 10, one for the rest, then the end line', () => {
     const { model, files, lines } = setup();
     const names = Array.from({ length: 25 }, (_, i) => `photos/p${i}.jpg`);

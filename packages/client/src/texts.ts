@@ -16,7 +16,7 @@ import { actionOf } from './actions.js';
 import type { ChatHistory, HistoryEntry } from './chat-history.js';
 import type { Conversation } from './conversation.js';
 import type { OutgoingMessage } from './outgoing-message.js';
-import type { TargetProblem } from './peer-target.js';
+import type { Target, TargetProblem } from './peer-target.js';
 import type { PresenceUpdate } from './presence.js';
 import type { WaitingRequest } from './waiting-request.js';
 
@@ -140,8 +140,9 @@ export function requestGoneText(
   return `The connection request from ${who(request.peer, request.nick)} ${what}.`;
 }
 
-export function connectingText(target: PeerSpec): string {
-  return `Sending connection request to ${spaced(target)}...`;
+/** The request going out: where, and the nick a peer named by its key is known by (`… (bob)...`). */
+export function connectingText(target: Target): string {
+  return `Sending connection request to ${who(target.spec, target.kind === 'key' ? target.nick : '')}...`;
 }
 
 /**
@@ -150,7 +151,7 @@ export function connectingText(target: PeerSpec): string {
  */
 export function connectArgumentText(typed: string, problem: TargetProblem): string {
   return problem.code === 'invalid_address'
-    ? `--connect ${problem.message}`
+    ? `--connect: ${problem.message}`
     : `--connect ${terminalSafe(typed)}: ${problem.message}`;
 }
 

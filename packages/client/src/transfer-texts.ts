@@ -93,11 +93,14 @@ export function queuedOfferText(t: Transfer, ahead: number): string {
 }
 
 /**
- * A line typed at an offer's y/n question that is neither (a message meant for the chat, or
- * `exit`): it was not sent, and the question comes first.
+ * A line typed at an offer's y/n question that is neither: a message meant for the chat was not
+ * sent; a `command` (`exit`, `/transfers`) was not run, and is to be typed again once answered.
  */
-export function notAnAnswerText(t: Transfer): string {
-  return `Please answer y or n. That line was not sent: the offer of ${whatText(t)} from ${peerOf(t.conversation)} waits for your answer first.`;
+export function notAnAnswerText(t: Transfer, command?: string): string {
+  const offer = `the offer of ${whatText(t)} from ${peerOf(t.conversation)} waits for your answer first`;
+  return command === undefined
+    ? `Please answer y or n. That line was not sent: ${offer}.`
+    : `Please answer y or n. "${oneLine(command)}" was not run: ${offer}; type it again then.`;
 }
 
 /** The names of an offer of several files, one a line (`  docs/a.txt  1.2 kB`), at most `most`. */

@@ -31,6 +31,17 @@ describe('resolveTarget: one meaning for a name', () => {
     });
   });
 
+  it('the request going out names a peer known by its key with its nick, by the rendezvous or at its address', () => {
+    const by = (name: string, rendezvous: boolean) => {
+      const result = resolveTarget(name, context(rendezvous));
+      return result.ok ? texts.connectingText(result.target) : result.problem.message;
+    };
+    expect(by('BOB', true)).toBe(`Sending connection request to ${known} (bob)...`);
+    expect(by(known, false)).toBe('Sending connection request to 127.0.0.2 2222 (bob)...');
+    // An address typed is only an address: whoever answers there may hold another key.
+    expect(by('127.0.0.2 2222', false)).toBe('Sending connection request to 127.0.0.2 2222...');
+  });
+
   it('a known peer goes through the rendezvous where there is one, else to where it was last seen', () => {
     expect(resolveTarget('bob', context(true))).toEqual({
       ok: true,
@@ -70,7 +81,9 @@ describe('resolveTarget: one meaning for a name', () => {
     });
     const spec = result.ok ? result.target.spec : { host: '', port: 1 };
     expect(isNamedTarget(spec)).toBe(true);
-    expect(texts.connectingText(spec)).toBe(`Sending connection request to ${stranger}...`);
+    expect(result.ok && texts.connectingText(result.target)).toBe(
+      `Sending connection request to ${stranger}...`,
+    );
     // Without a rendezvous, a fingerprint never seen at an address cannot be reached.
     expect(resolveTarget(stranger, context(false))).toEqual({
       ok: false,

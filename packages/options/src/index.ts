@@ -34,6 +34,7 @@ export {
 export { knownPeerAddresses, knownPeerFingerprints, knownPeerNames } from './known-peer-words.js';
 export {
   keyHomeHelp,
+  ownSentence,
   PeerArguments,
   parseCommandLine,
   peerArgument,
@@ -47,6 +48,7 @@ export {
 export {
   completionWords,
   exitWith,
+  exitWithUsage,
   listenOrExit,
   loadIdentityOrExit,
   loadKnownPeersOrExit,

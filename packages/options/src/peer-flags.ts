@@ -74,10 +74,23 @@ export const peerArgument = z.string().transform((text, ctx): PeerSpec => {
   try {
     return parsePeerSpec(text);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    ctx.addIssue(ownSentence((error as Error).message));
     return z.NEVER;
   }
 });
+
+/**
+ * An issue whose message is a complaint of its own (a thrown error's text, `invalid address
+ * "x": …`), not the rest of a sentence that starts with the flag (`must be …`): the usage line
+ * puts a colon after the flag (`--connect: invalid address …`), as it does after a file name.
+ */
+export function ownSentence(message: string): {
+  code: 'custom';
+  message: string;
+  params: { ownSentence: true };
+} {
+  return { code: 'custom', message, params: { ownSentence: true } };
+}
 
 /** The validated shared flags (`port` is the first positional argument). */
 export const PeerArguments = z.object({
@@ -120,7 +133,8 @@ export function parseCommandLine<S extends z.ZodType>(
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? '');
     const label = name === 'port' ? 'port' : `--${name}`;
-    throw new UsageError(`${label} ${issue?.message ?? 'is invalid'}`);
+    const own = issue?.code === 'custom' && issue.params?.ownSentence === true;
+    throw new UsageError(`${label}${own ? ':' : ''} ${issue?.message ?? 'is invalid'}`);
   }
   return result.data;
 }

@@ -46,6 +46,11 @@ export function exitWith(program: ProgramInfo, message: string, code: number): n
   process.exit(code);
 }
 
+/** A bad command line found after parsing: `name: message (see 'name --help')`, exit code 2. */
+export function exitWithUsage(program: ProgramInfo, message: string): never {
+  exitWith(program, `${message} (see '${program.name} --help')`, 2);
+}
+
 /**
  * The parsed arguments, or (for --help, --version, --fingerprint, `completion …` and usage
  * errors) the process ends here.
@@ -76,8 +81,7 @@ export function readCommandLine<T extends object>(
   try {
     parsed = parse(argv);
   } catch (error) {
-    if (error instanceof UsageError)
-      exitWith(program, `${error.message} (see '${program.name} --help')`, error.exitCode);
+    if (error instanceof UsageError) exitWithUsage(program, error.message);
     throw error;
   }
   if ('help' in parsed && parsed.help === true) {

@@ -16,6 +16,7 @@ import {
   RendezvousLink,
 } from '@netchat/core';
 import { z } from 'zod';
+import { ownSentence } from './peer-flags.js';
 import { exitWith, type ProgramInfo } from './program.js';
 import { stunBinding } from './stun.js';
 
@@ -32,7 +33,7 @@ const hostPort = (what: string) =>
     try {
       return parsePeerSpec(text);
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `${(error as Error).message} (${what} HOST:PORT)` });
+      ctx.addIssue(ownSentence(`${(error as Error).message} (${what} HOST:PORT)`));
       return z.NEVER;
     }
   });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KnownPeers } from '@netchat/core';
 import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +10,6 @@ import {
   knownPeerAddresses,
   usageOptions,
 } from '../src/index.js';
-import { KnownPeers } from '@netchat/core';
 
 const usage = `Usage: demo [options] <port>
 

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  completionScript,
   downloadFolderOf,
   FileArguments,
   fileFlags,
@@ -12,7 +13,6 @@ import {
   peerOptionsFrom,
   Settings,
   UsageError,
-  completionScript,
 } from '../src/index.js';
 
 const parse = (...argv: string[]) =>

@@ -4,20 +4,20 @@ import dgram from 'node:dgram';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KnownPeers, NetchatPeer } from '@netchat/core';
-import * as stun from 'webrtc-stun';
 import { temporaryDirectory } from '@netchat/testkit';
 import { describe, expect, it } from 'vitest';
+import * as stun from 'webrtc-stun';
 import type { z } from 'zod';
 import {
   PeerArguments,
   parseCommandLine,
-  RENDEZVOUS_SILENCE_MS,
-  startRendezvousOrExit,
   peerFlags,
+  RENDEZVOUS_SILENCE_MS,
   RendezvousArguments,
-  settingsProblem,
   rendezvousFlags,
   Settings,
+  settingsProblem,
+  startRendezvousOrExit,
   stunBinding,
 } from '../src/index.js';
 
@@ -42,7 +42,9 @@ describe('rendezvous flags', () => {
   });
 
   it('refuses a bad value with one line naming the flag', () => {
-    expect(() => parse(['5555', '--rendezvous', 'nowhere'])).toThrow(/^--rendezvous .*HOST:PORT/);
+    expect(() => parse(['5555', '--rendezvous', 'nowhere'])).toThrow(
+      /^--rendezvous: invalid address "nowhere": .*HOST:PORT\)$/,
+    );
     expect(() => parse(['5555', '--introductions', 'friends'])).toThrow(
       '--introductions must be anyone or known',
     );

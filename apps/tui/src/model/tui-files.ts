@@ -37,6 +37,9 @@ export interface ProgressRow {
   readonly fraction: number;
 }
 
+/** Figures older than this are taken again when drawn (a second: the status bar's redraw). */
+const FIGURES_STALE_MS = 1000;
+
 /** Rows at most under the log: the chat stays the main thing on screen. */
 export const PROGRESS_ROWS = 2;
 
@@ -46,8 +49,8 @@ export class TuiFiles {
   private readonly dismissed = new Set<TransferId>();
   /** Offers answered whose answer the link has not confirmed yet: not asked about again. */
   private readonly answered = new Set<TransferId>();
-  /** The last figures the client gave for each moving transfer (what its progress row shows). */
-  private readonly figures = new Map<TransferId, ProgressSnapshot>();
+  /** The last figures the client gave for each moving transfer (what its progress row shows), and when. */
+  private readonly figures = new Map<TransferId, { progress: ProgressSnapshot; at: number }>();
   /** Files being checked (hashed) before an offer goes, per conversation. */
   private readonly hashing = new Map<Conversation, { bytes: number; total: number }>();
 
@@ -155,8 +158,7 @@ export class TuiFiles {
   list(tab: Tab): void {
     const all = this.transfers.list();
     if (all.length === 0) tab.log.notice('No file transfers yet. /send PATH... offers files.');
-    for (const t of all)
-      tab.log.notice(texts.transferLine(t, this.figures.get(t.id) ?? this.transfers.progress(t)));
+    for (const t of all) tab.log.notice(texts.transferLine(t, this.figuresOf(t)));
   }
 
   /**
@@ -203,13 +205,27 @@ export class TuiFiles {
     }
     for (const t of this.transfers.of(c)) {
       if (t.phase !== 'moving') continue;
-      const p = this.figures.get(t.id) ?? this.transfers.progress(t);
+      const p = this.figuresOf(t);
       if (p) rows.push({ text: texts.progressLine(t, p, width), fraction: p.fraction });
     }
     if (rows.length <= most) return rows;
     const shown = rows.slice(0, most - 1);
     const more = rows.length - shown.length;
     return [...shown, { text: `… and ${more} more running: /transfers`, fraction: 0 }];
+  }
+
+  /**
+   * The figures `t`'s row shows: the client's last, at its pace; once none came for FIGURES_STALE_MS
+   * (a peer killed or cut off, found lost only after its heartbeats), figures taken now, so the
+   * rate falls and the time left grows on the view's redraws instead of the last ones standing.
+   */
+  private figuresOf(t: Transfer): ProgressSnapshot | undefined {
+    const now = this.model.clock().getTime();
+    const last = this.figures.get(t.id);
+    if (last && now - last.at < FIGURES_STALE_MS) return last.progress;
+    const progress = this.transfers.progress(t, now);
+    if (progress && t.phase === 'moving') this.figures.set(t.id, { progress, at: now });
+    return progress;
   }
 
   /** Whether a transfer of `tab`'s chat is moving or files are being checked (progress rows due). */
@@ -222,7 +238,7 @@ export class TuiFiles {
 
   private onUpdate(u: TransferUpdate): void {
     if (u.type === 'progress') {
-      this.figures.set(u.transfer.id, u.progress);
+      this.figures.set(u.transfer.id, { progress: u.progress, at: this.model.clock().getTime() });
       // Figures come at most four a second per transfer: the view draws them on its own pace.
       this.model.settings.onProgress?.();
       return;

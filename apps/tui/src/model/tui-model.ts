@@ -356,7 +356,7 @@ export class TuiModel {
   connect(target: Target): Tab {
     const tab = this.newTab(this.client.connect(target), targetLabel(target));
     this.show(tab);
-    tab.log.notice(texts.connectingText(target.spec).replace(/\.\.\.$/, '…'));
+    tab.log.notice(texts.connectingText(target).replace(/\.\.\.$/, '…'));
     return tab;
   }
 
