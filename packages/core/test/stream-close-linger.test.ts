@@ -105,6 +105,31 @@ describe('a close and the streams it lingers for', () => {
     ]);
   });
 
+  it("a peer's stream opened and reset after our close is acknowledged, not opened: the application closed the session", () => {
+    const { net, a, b, sa, sb } = streamPair({}, 9);
+    net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };
+    const stream = a.endpoint.openStream(sa, net.now, { lingers: true });
+    a.endpoint.writeStream(sa, stream, randomData(3_000, 7), net.now);
+    // b acknowledges none of a's stream, so a lingers; b's own packets still go.
+    net.filter = (from, _to, _data, message) =>
+      !(from.port === b.address.port && message?.type === 'stream_ack');
+    expect(net.run(() => eventsOf(b, 'stream_opened').length > 0, net.now + 5_000)).toBe(true);
+    a.endpoint.close(sa, net.now);
+    expect(a.endpoint.session(sa)?.state).toBe('lingering');
+    const closedAt = net.now;
+    // b has not heard of the close: it opens a stream of its own and resets it at once.
+    const late = b.endpoint.openStream(sb, net.now);
+    b.endpoint.cancelStream(sb, late, net.now, 3);
+    net.runFor(1_000);
+    expect(a.endpoint.session(sa)?.state).toBe('lingering');
+    // a's application closed the session: it hears of no stream after that.
+    expect(eventsOf(a, 'stream_opened').filter((e) => e.at >= closedAt)).toEqual([]);
+    expect(eventsOf(a, 'stream_cancelled').filter((e) => e.stream === late)).toEqual([]);
+    // The reset was acknowledged: b sent it once, not again and again.
+    const resets = b.sent.filter((d) => d.at >= closedAt && d.message?.type === 'stream_reset');
+    expect(resets).toHaveLength(1);
+  });
+
   it('a lingering stream whose bytes were all acknowledged before the close holds nothing', () => {
     const { net, a, b, sa, sb } = streamPair({}, 7);
     net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };
