@@ -1,0 +1,195 @@
+/**
+ * A netchat peer in Python, written from PROTOCOL.md alone (packages/core/test/interop-py), against
+ * the real programs over UDP on 127.0.0.1: it checks the document's vectors with its own code,
+ * then makes the Noise XX handshake, opens a session, sends a text, takes one back, answers
+ * heartbeats and closes cleanly, as initiator and as responder, with netchat and netchat-bot.
+ * CI installs python3 and python3-cryptography (.ci/run); nothing here is skipped without them.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ProgramProcess } from '@netchat/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetchatProcess } from './support/netchat-process.js';
+
+const dir = fileURLToPath(new URL('../../../packages/core/test/interop-py/', import.meta.url));
+const protocol = fileURLToPath(new URL('../../../PROTOCOL.md', import.meta.url));
+const bot = fileURLToPath(new URL('../../bot/dist/main.js', import.meta.url));
+
+type PyEvent = Record<string, unknown> & { type: string };
+
+/** The Python program as a child process (-B: it leaves no __pycache__ in the repository). */
+class Python {
+  static readonly running = new Set<Python>();
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<number | null>;
+  stdout = '';
+  stderr = '';
+
+  constructor(script: string, args: string[]) {
+    this.child = spawn('python3', ['-B', `${dir}${script}`, ...args], { stdio: 'pipe' });
+    Python.running.add(this);
+    this.child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      this.stdout += c;
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      this.stderr += c;
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        Python.running.delete(this);
+        resolve(code);
+      }),
+    );
+  }
+
+  events(): PyEvent[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as PyEvent);
+  }
+
+  /** Waits (at most `ms`) for an event of this type; fails with what it printed otherwise. */
+  async event(type: string, ms = 10_000): Promise<PyEvent> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.events().find((e) => e.type === type);
+      if (found) return found;
+      if (this.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`no ${type} event from the python peer\n${this.stdout}\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async port(): Promise<number> {
+    return Number((await this.event('listening')).port);
+  }
+}
+
+afterEach(async () => {
+  const left = [...Python.running];
+  for (const p of left) p.child.kill('SIGKILL');
+  await Promise.all(left.map((p) => p.exited));
+  await ProgramProcess.stopAll();
+});
+
+/** The bot, whose log is one JSON object a line; its port is in its `listening` line. */
+class Bot extends ProgramProcess {
+  constructor(args: string[]) {
+    super(bot, ['0', '--host', '127.0.0.1', '--heartbeat-interval', '0.2', ...args]);
+  }
+
+  waitForLog(event: string, ms = 10_000): Promise<void> {
+    return this.until(() => this.logs().some((l) => l.event === event), `a ${event} log line`, ms);
+  }
+
+  logs(): Record<string, unknown>[] {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+  }
+
+  async port(): Promise<number> {
+    await this.waitForLog('listening');
+    return Number(this.logs().find((l) => l.event === 'listening')?.port);
+  }
+}
+
+const cliArgs = ['0', '--host', '127.0.0.1', '--json', '--heartbeat-interval', '0.2'];
+// Bounded: the peer gives up (exit 1) after this many seconds.
+const peerArgs = ['--heartbeat-ms', '200', '--heartbeats', '3', '--timeout', '20'];
+
+/** What a clean run of the python peer printed: the text it took, heartbeats it answered, a clean close. */
+async function expectCleanRun(py: Python, received: string, how: 'closed' | 'peer_closed') {
+  expect(await py.exited, py.stdout + py.stderr).toBe(0);
+  const events = py.events();
+  expect(events.filter((e) => e.type === 'text').map((e) => e.text)).toEqual([received]);
+  expect(events.some((e) => e.type === 'delivered')).toBe(true);
+  const closed = events.find((e) => e.type === 'closed');
+  expect(closed?.how).toBe(how);
+  expect(Number(closed?.heartbeats_answered)).toBeGreaterThanOrEqual(3);
+  expect(closed?.dropped).toBe(0);
+}
+
+describe('a python peer written from PROTOCOL.md', () => {
+  it("checks the document's crypto, packet and session-message vectors with its own code", async () => {
+    const py = new Python('vectors.py', [protocol]);
+    expect(await py.exited, py.stdout + py.stderr).toBe(0);
+    const result = await py.event('vectors');
+    expect(result.failures).toEqual([]);
+    // Every block of each kind it knows was read: none was missed by its parser.
+    const text = readFileSync(protocol, 'utf8');
+    const count = (kind: string) => text.split(`\n\`\`\`${kind}\n`).length - 1;
+    const kinds = ['crypto', 'packet-invalid', 'vector', 'invalid', 'stream-ack'];
+    expect(result.checked).toEqual(Object.fromEntries(kinds.map((k) => [k, count(k)])));
+    for (const k of kinds) expect(count(k)).toBeGreaterThan(0);
+  });
+
+  it('connects to netchat, chats both ways, answers heartbeats and closes', async () => {
+    const cli = new NetchatProcess([...cliArgs, '-y']);
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--connect',
+      `127.0.0.1:${await cli.port()}`,
+      '--send',
+      'hello from python ✓',
+      '--expect',
+      'hello from node',
+    ]);
+    await cli.whileRunning(cli.waitForEvent('accepted'));
+    cli.type('hello from node');
+    await cli.whileRunning(cli.waitFor('"type":"closed"', 20_000));
+    await expectCleanRun(py, 'hello from node', 'closed');
+    const events = cli.events();
+    expect(events.find((e) => e.type === 'message')?.text).toBe('hello from python ✓');
+    expect(events.find((e) => e.type === 'closed')?.reason).toBe('peer_closed');
+    expect(events.some((e) => e.type === 'delivered')).toBe(true);
+  });
+
+  it('takes a connection from netchat, chats both ways, and answers its close', async () => {
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--wait-close',
+      '--send',
+      'hi node',
+      '--expect',
+      'hi python',
+    ]);
+    const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
+    await cli.whileRunning(cli.waitForEvent('accepted'));
+    cli.type('hi python');
+    await py.event('goals_met', 20_000);
+    cli.endInput(); // the chat closes: every message delivered, so netchat exits 0
+    expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
+    await expectCleanRun(py, 'hi python', 'peer_closed');
+    expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
+  });
+
+  it('connects to netchat-bot and gets its echo', async () => {
+    const b = new Bot([]);
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--connect',
+      `127.0.0.1:${await b.port()}`,
+      '--send',
+      'ping',
+      '--expect',
+      'echo: ping',
+    ]);
+    await expectCleanRun(py, 'echo: ping', 'closed');
+    await b.whileRunning(b.waitForLog('closed'));
+    expect(b.logs().find((l) => l.event === 'message_in')?.text).toBe('ping');
+    expect(await b.kill('SIGTERM')).toBe(0);
+  });
+
+  it('takes a connection from netchat-bot and gets its echo', async () => {
+    const py = new Python('peer.py', [...peerArgs, '--send', 'pong', '--expect', 'echo: pong']);
+    const b = new Bot(['--connect', `127.0.0.1:${await py.port()}`]);
+    await expectCleanRun(py, 'echo: pong', 'closed');
+    await b.whileRunning(b.waitForLog('closed'));
+    expect(b.logs().find((l) => l.event === 'message_in')?.text).toBe('pong');
+    expect(await b.kill('SIGTERM')).toBe(0);
+  });
+});

@@ -1,0 +1,447 @@
+"""A netchat peer from PROTOCOL.md alone: one channel, one session, text both ways, heartbeats,
+and a clean close, over real UDP. Prints one JSON object a line on stdout; exits 0 when every
+goal was met and the session closed cleanly, 1 otherwise (with a "fail" line saying why).
+
+  python3 peer.py [--connect HOST:PORT] [--send TEXT] [--expect TEXT] [--heartbeats N]
+                  [--wait-close] [--nick NICK] [--heartbeat-ms MS] [--timeout SECS]
+
+Without --connect it listens on 127.0.0.1 port 0 (printed as {"type":"listening","port":P})
+and answers the first request."""
+
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+import time
+
+import noise
+import wire
+
+FRAGMENT = 1142
+RTO = 1.0  # before any measurement (Reliable, ordered text); this peer does not measure
+
+
+def log(**event):
+    print(json.dumps(event), flush=True)
+
+
+def rand_u32():
+    while True:
+        v = struct.unpack(">I", os.urandom(4))[0]
+        if v:
+            return v
+
+
+class Peer:
+    def __init__(self, args):
+        self.args = args
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.static = os.urandom(32)
+        self.timers = {}  # name -> (due, callback)
+        self.stats = {"dropped": 0, "heartbeats_answered": 0, "heartbeats_sent": 0}
+        # Channel.
+        self.addr = None
+        self.index = rand_u32()
+        self.peer_index = None
+        self.hs = None
+        self.msg1 = None
+        self.response = None  # responder: the bytes of our response, for a repeated init
+        self.cookie = b"\x00" * 16
+        self.keys = None
+        self.send_counter = 0
+        self.seen = set()
+        self.confirmed = False
+        # Session.
+        self.session = None
+        self.state = None
+        self.interval = args.heartbeat_ms / 1000
+        self.opened_at = None
+        self.next_seq = 0
+        self.in_flight = {}  # seq -> (message dict, last sent)
+        self.messages_sent = 0
+        self.delivered = 0
+        self.rx_next = 0
+        self.rx_parts = []
+        self.received = []
+        self.disconnects_sent = 0
+        self.done = None
+        self.goals_met = False
+
+    # --- timers and sending ----------------------------------------------------------------
+
+    def at(self, name, delay, callback):
+        self.timers[name] = (time.monotonic() + delay, callback)
+
+    def cancel(self, name):
+        self.timers.pop(name, None)
+
+    def send_raw(self, b, addr=None):
+        self.sock.sendto(b, addr or self.addr)
+
+    def send_payload(self, payload, addr=None):
+        send_key, _ = self.keys
+        h = wire.data_header(self.peer_index, self.send_counter)
+        self.send_raw(h + noise.seal(send_key, self.send_counter, h, payload), addr)
+        self.send_counter += 1
+
+    def send_message(self, m):
+        m.setdefault("session", self.session)
+        self.send_payload(wire.encode_message(m))
+
+    def ack_fields(self):
+        # Every fragment is handed over in order at once, so nothing waits: sack 0, no delay.
+        return {"ack": self.rx_next, "sack": 0, "ackDelay": 0}
+
+    # --- handshake -------------------------------------------------------------------------
+
+    def connect(self, addr):
+        self.addr = addr
+        self.start_handshake()
+        self.connect_deadline = time.monotonic() + 30
+
+    def start_handshake(self):
+        self.hs = noise.Handshake(True, self.static, os.urandom(32))
+        self.msg1 = self.hs.write_message1()
+        self.keys = None
+        self.send_init(0.5)
+
+    def send_init(self, gap):
+        self.send_raw(wire.encode_init(self.index, self.cookie, self.msg1))
+        self.at("init", gap, lambda: self.send_init(min(gap * 2, 2)))
+
+    def send_final(self):
+        self.send_raw(wire.encode_final(self.peer_index, self.final_msg))
+        self.at("final", 0.5, self.send_final)
+
+    def on_packet(self, b, addr):
+        try:
+            p = wire.decode_packet(b)
+        except wire.Malformed:
+            self.stats["dropped"] += 1
+            return
+        t = p["type"]
+        if t == "cookie_reply" and self.args.connect and self.hs and self.hs.rs is None:
+            if addr == self.addr and p["receiver"] == self.index:
+                self.cookie = p["cookie"]
+                self.send_raw(wire.encode_init(self.index, self.cookie, self.msg1))
+            return
+        if t == "response" and self.args.connect and addr == self.addr and p["receiver"] == self.index:
+            if self.hs.rs is not None:
+                if p["sender"] == self.peer_index and not self.confirmed:
+                    self.send_raw(wire.encode_final(self.peer_index, self.final_msg))
+                return
+            try:
+                self.hs.read_message2(p["noise"])
+            except Exception:
+                self.stats["dropped"] += 1
+                self.start_handshake()  # its Noise state is spent: start over
+                return
+            self.cancel("init")
+            self.peer_index = p["sender"]
+            self.final_msg = self.hs.write_message3()
+            self.keys = self.hs.split()
+            log(type="handshake", role="initiator", peer=noise.fingerprint(self.hs.rs))
+            self.send_final()
+            self.open_session_request()
+            return
+        if t == "init" and not self.args.connect:
+            if self.keys is None and self.response and (addr, p["sender"], p["noise"]) == self.response[0]:
+                self.send_raw(self.response[1], addr)  # a repeated init: the same response
+                return
+            if self.keys is not None:
+                return  # this peer holds one channel; a restart is beyond its scope
+            hs = noise.Handshake(False, self.static, os.urandom(32))
+            try:
+                hs.read_message1(p["noise"])
+                msg2 = hs.write_message2()
+            except Exception:
+                self.stats["dropped"] += 1
+                return
+            self.hs, self.addr, self.peer_index = hs, addr, p["sender"]
+            out = wire.encode_response(self.index, p["sender"], msg2)
+            self.response = ((addr, p["sender"], p["noise"]), out)
+            self.send_raw(out, addr)
+            return
+        if t == "final" and not self.args.connect and addr == self.addr and p["receiver"] == self.index:
+            if self.keys is not None:
+                self.send_payload(b"")  # a repeated final: another keepalive
+                return
+            try:
+                self.hs.read_message3(p["noise"])
+            except Exception:
+                self.stats["dropped"] += 1
+                self.hs = self.response = None
+                return
+            self.keys = self.hs.split()
+            log(type="handshake", role="responder", peer=noise.fingerprint(self.hs.rs))
+            self.send_payload(b"")  # the confirmation
+            return
+        if t == "data" and self.keys is not None and p["receiver"] == self.index:
+            self.on_data(p, addr)
+            return
+        self.stats["dropped"] += 1
+
+    def on_data(self, p, addr):
+        c = p["counter"]
+        if c in self.seen or (self.seen and c + 2048 <= max(self.seen)):
+            self.stats["dropped"] += 1
+            return
+        try:
+            payload = noise.open_(self.keys[1], c, p["ad"], p["ciphertext"])
+        except Exception:
+            self.stats["dropped"] += 1
+            return
+        self.seen.add(c)
+        if not self.confirmed:
+            self.confirmed = True
+            self.cancel("final")
+        if not payload:
+            return  # a keepalive
+        if payload[0] == 1 and len(payload) == 9:
+            self.send_payload(b"\x02" + payload[1:], addr)
+            return
+        if payload[:2] != wire.MAGIC or len(payload) < 3 or payload[2] != wire.VERSION:
+            self.stats["dropped"] += 1  # a path response we never asked for, or a rendezvous message
+            return
+        try:
+            m = wire.decode_message(payload)
+        except wire.Malformed:
+            self.stats["dropped"] += 1
+            return
+        self.on_message(m)
+
+    # --- session ---------------------------------------------------------------------------
+
+    def features(self, ask=False):
+        # Text only: no streams, so no window and no streams granted.
+        return {"type": "features", "features": 0, "flags": 1 if ask else 0, "streamWindow": 0, "maxStreams": 0}
+
+    def open_session_request(self):
+        self.session = rand_u32()
+        self.state = "connecting"
+        self.send_request(0.5)
+
+    def send_request(self, gap):
+        if time.monotonic() > self.connect_deadline:
+            self.fail("no answer to connect_request")
+            return
+        self.send_message(self.features())
+        self.send_message({"type": "connect_request", "heartbeatMs": self.args.heartbeat_ms, "nick": self.args.nick})
+        self.at("request", gap, lambda: self.send_request(min(gap * 2, 2)))
+
+    def on_message(self, m):
+        t, sid = m["type"], m["session"]
+        if self.session is None and t == "connect_request" and not self.args.connect:
+            self.session, self.state = sid, "open"
+            self.interval = min(m["heartbeatMs"], self.args.heartbeat_ms) / 1000
+            log(type="request", nick=m["nick"], heartbeatMs=m["heartbeatMs"])
+            self.accept()
+            self.on_open()
+            return
+        if sid != self.session or self.state is None:
+            self.unknown_session(m)
+            return
+        if t == "features":
+            if m["flags"] & 1 and self.state in ("connecting", "open"):
+                self.send_message(self.features())
+            return
+        if self.state == "connecting":
+            if t == "accept":
+                self.cancel("request")
+                self.state = "open"
+                self.interval = min(m["heartbeatMs"], self.args.heartbeat_ms) / 1000
+                log(type="accepted", nick=m["nick"], heartbeatMs=m["heartbeatMs"])
+                self.on_open()
+            elif t == "decline":
+                self.fail(f"declined: {m['reason']} {m['detail']}")
+            elif t == "disconnect":
+                self.send_message({"type": "disconnect_ack"})
+                self.fail("disconnected while connecting")
+            return
+        if t == "disconnect":
+            self.send_message({"type": "disconnect_ack"})
+            self.finish("peer_closed")
+            return
+        if t == "disconnect_ack" and self.state == "closing":
+            self.finish("closed")
+            return
+        if t == "connect_request" and self.state == "open" and not self.args.connect:
+            self.accept()  # our accept was lost
+            return
+        if t in ("text", "heartbeat", "ack") and self.state in ("open", "lingering", "closing"):
+            self.take_ack(m)
+        if t == "text":
+            self.on_text(m)
+        elif t == "heartbeat":
+            self.send_message({"type": "ack", **self.ack_fields()})
+            self.stats["heartbeats_answered"] += 1
+            self.check_goals()
+        elif t == "presence":
+            log(type="presence", nick=m["nick"], activity=m["activity"])
+
+    def unknown_session(self, m):
+        t = m["type"]
+        reply = {"disconnect": "disconnect_ack", "accept": "disconnect", "text": "disconnect", "heartbeat": "disconnect"}
+        if t in reply:
+            self.send_message({"type": reply[t], "session": m["session"]})
+
+    def accept(self):
+        self.send_message(self.features())
+        self.send_message({"type": "accept", "heartbeatMs": round(self.interval * 1000), "nick": self.args.nick})
+
+    def on_open(self):
+        self.opened_at = time.monotonic()
+        self.grid = 1
+        self.at("heartbeat", self.interval, self.heartbeat)
+        if self.args.send is not None:
+            self.send_text(self.args.send)
+        self.check_goals()
+
+    def heartbeat(self):
+        self.send_message({"type": "heartbeat", **self.ack_fields()})
+        self.stats["heartbeats_sent"] += 1
+        # The next is due one interval after this one was due (a fixed grid).
+        now = time.monotonic()
+        self.grid = max(self.grid + 1, int((now - self.opened_at) / self.interval) + 1)
+        self.at("heartbeat", self.opened_at + self.grid * self.interval - now, self.heartbeat)
+
+    def send_text(self, text):
+        data = text.encode("utf-8")
+        parts = [data[i : i + FRAGMENT] for i in range(0, len(data), FRAGMENT)]
+        for i, part in enumerate(parts):
+            m = {"type": "text", "seq": self.next_seq, "fragmentIndex": i, "fragmentCount": len(parts), "payload": part.hex()}
+            self.next_seq += 1
+            self.in_flight[m["seq"]] = m
+            self.send_message({**m, **self.ack_fields()})
+        self.messages_sent += 1
+        self.at("rto", RTO, self.retransmit)
+
+    def retransmit(self):
+        if not self.in_flight:
+            return
+        for m in self.in_flight.values():
+            self.send_message({**m, **self.ack_fields()})
+        self.at("rto", RTO, self.retransmit)
+
+    def take_ack(self, m):
+        progress = False
+        for s in list(self.in_flight):
+            if s < m["ack"] or (s > m["ack"] and (m["sack"] >> (s - m["ack"] - 1)) & 1):
+                fin = self.in_flight.pop(s)
+                progress = True
+                if s < m["ack"] and fin["fragmentIndex"] == fin["fragmentCount"] - 1:
+                    self.delivered += 1
+                    log(type="delivered", seq=s)
+        if progress:
+            self.at("rto", RTO, self.retransmit) if self.in_flight else self.cancel("rto")
+            self.check_goals()
+
+    def on_text(self, m):
+        if m["seq"] == self.rx_next and self.state == "open":
+            self.rx_next += 1
+            if m["fragmentIndex"] == 0:
+                self.rx_parts = []
+            self.rx_parts.append(bytes.fromhex(m["payload"]))
+            if m["fragmentIndex"] == m["fragmentCount"] - 1:
+                text = b"".join(self.rx_parts).decode("utf-8")
+                self.received.append(text)
+                log(type="text", text=text)
+        # Acknowledged at once: in order, out of order (not taken: this peer keeps no gaps), or a copy.
+        self.send_message({"type": "ack", **self.ack_fields()})
+        self.check_goals()
+
+    def check_goals(self):
+        a = self.args
+        if self.state != "open":
+            return
+        if a.send is not None and self.delivered < self.messages_sent:
+            return
+        if a.expect is not None and a.expect not in self.received:
+            return
+        if self.stats["heartbeats_answered"] < a.heartbeats:
+            return
+        if not self.goals_met:
+            self.goals_met = True
+            log(type="goals_met", **self.stats)
+        if not a.wait_close:
+            self.close()
+
+    def close(self):
+        # Every message we sent is delivered (a goal), so the linger is over at once.
+        self.state = "closing"
+        self.send_disconnect()
+
+    def send_disconnect(self):
+        if self.disconnects_sent == 4:
+            self.fail("no disconnect_ack after 4 disconnects")
+            return
+        self.send_message({"type": "disconnect"})
+        self.disconnects_sent += 1
+        self.at("disconnect", RTO, self.send_disconnect)
+
+    def finish(self, how):
+        if how == "peer_closed" and not self.goals_met:
+            self.fail("the peer closed before every goal was met")
+            return
+        self.state = None
+        self.timers.clear()
+        log(type="closed", how=how, **self.stats)
+        self.done = 0
+
+    def fail(self, why):
+        log(type="fail", why=why, state=self.state, **self.stats)
+        self.timers.clear()
+        self.done = 1
+
+    def run(self, deadline):
+        while self.done is None:
+            now = time.monotonic()
+            if now > deadline:
+                self.fail("timed out")
+                break
+            for name, (due, cb) in list(self.timers.items()):
+                if due <= now and self.timers.get(name) == (due, cb):
+                    del self.timers[name]
+                    cb()
+                    if self.done is not None:
+                        return self.done
+            nxt = min([due for due, _ in self.timers.values()] + [deadline])
+            self.sock.settimeout(max(0.001, nxt - time.monotonic()))
+            try:
+                b, addr = self.sock.recvfrom(2048)
+            except socket.timeout:
+                continue
+            try:
+                self.on_packet(b, addr)
+            except Exception as e:  # nothing from the network may end the peer
+                self.stats["dropped"] += 1
+                log(type="error", error=repr(e))
+        return self.done
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--connect")
+    ap.add_argument("--nick", default="py")
+    ap.add_argument("--heartbeat-ms", type=int, default=200)
+    ap.add_argument("--send")
+    ap.add_argument("--expect")
+    ap.add_argument("--heartbeats", type=int, default=2, help="heartbeats to answer before closing")
+    ap.add_argument("--wait-close", action="store_true", help="once every goal is met, wait for the peer to close")
+    ap.add_argument("--timeout", type=float, default=30)
+    args = ap.parse_args()
+    peer = Peer(args)
+    log(type="listening", port=peer.sock.getsockname()[1], fingerprint=noise.fingerprint(noise.public_of(peer.static)))
+    if args.connect:
+        host, port = args.connect.rsplit(":", 1)
+        peer.connect((host, int(port)))
+    code = peer.run(time.monotonic() + args.timeout)
+    peer.sock.close()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
