@@ -74,10 +74,14 @@ afterEach(async () => {
   await ProgramProcess.stopAll();
 });
 
+// Heartbeats every 200 ms, so a few come in a second; a miss limit of 10 so that a stall of the
+// loaded machine (not the peer) cannot lose the peer: 2.1 s of silence would.
+const quick = ['--heartbeat-interval', '0.2', '--miss-limit', '10'];
+
 /** The bot, whose log is one JSON object a line; its port is in its `listening` line. */
 class Bot extends ProgramProcess {
   constructor(args: string[]) {
-    super(bot, ['0', '--host', '127.0.0.1', '--heartbeat-interval', '0.2', ...args]);
+    super(bot, ['0', '--host', '127.0.0.1', ...quick, ...args]);
   }
 
   waitForLog(event: string, ms = 10_000): Promise<void> {
@@ -97,7 +101,7 @@ class Bot extends ProgramProcess {
   }
 }
 
-const cliArgs = ['0', '--host', '127.0.0.1', '--json', '--heartbeat-interval', '0.2'];
+const cliArgs = ['0', '--host', '127.0.0.1', '--json', ...quick];
 // Bounded: the peer gives up (exit 1) after this many seconds.
 const peerArgs = ['--heartbeat-ms', '200', '--heartbeats', '3', '--timeout', '20'];
 
@@ -165,6 +169,91 @@ describe('a python peer written from PROTOCOL.md', () => {
     expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
     await expectCleanRun(py, 'hi python', 'peer_closed');
     expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
+  });
+
+  it('goes on through losses, a new key, a new port, and what netchat must drop or answer', async () => {
+    const cli = new NetchatProcess([...cliArgs, '-y']);
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--connect',
+      `127.0.0.1:${await cli.port()}`,
+      '--send',
+      'once',
+      '--expect',
+      'hello from node',
+      // The final, a text each way: lost once each, sent again by their resends.
+      ...['--lose', 'final', '--lose', 'text_out', '--lose', 'text_in'],
+      '--rekey-after',
+      '6',
+      '--extras',
+      protocol,
+      '--roam',
+    ]);
+    await cli.whileRunning(cli.waitForEvent('accepted'));
+    cli.type('hello from node');
+    await cli.whileRunning(cli.waitFor('"type":"closed"', 20_000));
+    await expectCleanRun(py, 'hello from node', 'closed');
+    const seen = py.events().map((e) => e.type);
+    for (const type of ['rekeyed', 'path_response', 'roamed', 'extras_sent'])
+      expect(seen, py.stdout).toContain(type);
+    // A heartbeat for a session netchat does not have is answered with disconnect, and a
+    // disconnect with disconnect_ack (Messages for unknown sessions).
+    const answers = py.events().filter((e) => e.type === 'answered_unknown');
+    expect(answers.map((e) => e.answer).sort()).toEqual(['disconnect', 'disconnect_ack']);
+    const events = cli.events();
+    // The text arrived once, though sent twice; the session ended at the port the peer moved to.
+    expect(events.filter((e) => e.type === 'message').map((e) => e.text)).toEqual(['once']);
+    const roaming = py.events().find((e) => e.type === 'roaming');
+    expect(events.find((e) => e.type === 'closed')).toMatchObject({
+      reason: 'peer_closed',
+      peer: `127.0.0.1:${roaming?.port}`,
+    });
+  });
+
+  it('asks netchat for a cookie, loses its response, and netchat still connects', async () => {
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--wait-close',
+      '--cookie',
+      ...['--lose', 'response', '--lose', 'text_in'],
+      '--send',
+      'hi node',
+      '--expect',
+      'hi python',
+    ]);
+    const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
+    await cli.whileRunning(cli.waitForEvent('accepted'));
+    cli.type('hi python');
+    await py.event('goals_met', 20_000);
+    cli.endInput();
+    expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
+    await expectCleanRun(py, 'hi python', 'peer_closed');
+    expect(py.events().filter((e) => e.type === 'cookie_reply')).toHaveLength(1);
+    expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
+  });
+
+  it('restarts (same key, same port): netchat ends the old session and takes the new request', async () => {
+    const cli = new NetchatProcess([...cliArgs, '-y']);
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--connect',
+      `127.0.0.1:${await cli.port()}`,
+      '--send',
+      'before and after',
+      '--restart',
+    ]);
+    expect(await py.exited, py.stdout + py.stderr).toBe(0);
+    await cli.whileRunning(cli.waitFor('"type":"closed"', 10_000, 2));
+    const closed = cli.events().filter((e) => e.type === 'closed');
+    expect(closed.map((e) => [e.session, e.reason])).toEqual([
+      [1, 'peer_restarted'],
+      [2, 'peer_closed'],
+    ]);
+    const texts = cli.events().filter((e) => e.type === 'message');
+    expect(texts.map((e) => [e.session, e.text])).toEqual([
+      [1, 'before and after'],
+      [2, 'before and after'],
+    ]);
   });
 
   it('connects to netchat-bot and gets its echo', async () => {

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 PROTOCOL_NAME = b"Noise_XX_25519_ChaChaPoly_BLAKE2b"
 PROLOGUE = b"netchat protocol 2"
 HASHLEN = 64
+EPOCH = 2**24  # counters per key (Data packets, Rekeying)
 
 
 def blake2b(data, size=64, key=b""):

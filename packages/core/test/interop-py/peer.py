@@ -11,6 +11,7 @@ and answers the first request."""
 import argparse
 import json
 import os
+import select
 import socket
 import struct
 import sys
@@ -39,6 +40,10 @@ class Peer:
         self.args = args
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
+        self.socks = [self.sock]  # every socket it reads: the one it left after --roam too
+        self.on_socket = self.sock
+        self.pending = {}  # what --extras waits for: name -> what it sent
+        self.roamed = None  # --roam: None, "moved" (sending from a new port), "challenged", "done"
         self.static = os.urandom(32)
         self.timers = {}  # name -> (due, callback)
         self.stats = {"dropped": 0, "heartbeats_answered": 0, "heartbeats_sent": 0}
@@ -69,6 +74,11 @@ class Peer:
         self.disconnects_sent = 0
         self.done = None
         self.goals_met = False
+        self.peer_features = False
+        self.early_features = None
+        self.rx_newest_at = 0.0
+        self.losses = list(args.lose)
+        self.cookie_secret = os.urandom(32)
 
     # --- timers and sending ----------------------------------------------------------------
 
@@ -78,11 +88,29 @@ class Peer:
     def cancel(self, name):
         self.timers.pop(name, None)
 
+    def lose(self, what):
+        """True once for each name in --lose: the packet is 'lost' (not sent, or not read)."""
+        if what in self.losses:
+            self.losses.remove(what)
+            log(type="lost", what=what)
+            return True
+        return False
+
     def send_raw(self, b, addr=None):
+        kind = {wire.RESPONSE: "response", wire.FINAL: "final"}.get(b[3])
+        if kind and self.lose(kind):
+            return
         self.sock.sendto(b, addr or self.addr)
 
     def send_payload(self, payload, addr=None):
         send_key, _ = self.keys
+        if self.args.rekey_after is not None and self.send_counter == self.args.rekey_after:
+            # As a sender 120 s into an epoch does: the next epoch's key, from its first counter.
+            epoch = self.send_counter // noise.EPOCH + 1
+            self.keys = (noise.rekey(send_key), self.keys[1])
+            send_key = self.keys[0]
+            self.send_counter = epoch * noise.EPOCH
+            log(type="rekeyed", epoch=epoch)
         h = wire.data_header(self.peer_index, self.send_counter)
         self.send_raw(h + noise.seal(send_key, self.send_counter, h, payload), addr)
         self.send_counter += 1
@@ -92,8 +120,12 @@ class Peer:
         self.send_payload(wire.encode_message(m))
 
     def ack_fields(self):
-        # Every fragment is handed over in order at once, so nothing waits: sack 0, no delay.
-        return {"ack": self.rx_next, "sack": 0, "ackDelay": 0}
+        # This peer keeps no fragment beyond a gap, so sack is 0; ackDelay is the time since the
+        # newest fragment covered (seq ack - 1) arrived, in 8 us units, 0 if none did.
+        if self.rx_next == 0:
+            return {"ack": 0, "sack": 0, "ackDelay": 0}
+        delay = round((time.monotonic() - self.rx_newest_at) / 8e-6)
+        return {"ack": self.rx_next, "sack": 0, "ackDelay": min(delay, 65535)}
 
     # --- handshake -------------------------------------------------------------------------
 
@@ -153,6 +185,13 @@ class Peer:
                 return
             if self.keys is not None:
                 return  # this peer holds one channel; a restart is beyond its scope
+            if self.args.cookie:
+                # Under load, as PROTOCOL.md's step 3: a cookie for the sender's address first.
+                want = noise.blake2b(f"{addr[0]}:{addr[1]}".encode(), 16, self.cookie_secret)
+                if p["cookie"] != want:
+                    self.send_raw(wire.encode_cookie_reply(p["sender"], want), addr)
+                    log(type="cookie_reply")
+                    return
             hs = noise.Handshake(False, self.static, os.urandom(32))
             try:
                 hs.read_message1(p["noise"])
@@ -185,6 +224,16 @@ class Peer:
         self.stats["dropped"] += 1
 
     def on_data(self, p, addr):
+        if getattr(self, "frozen_at", None) is not None:
+            try:
+                payload = noise.open_(self.keys[1], p["counter"], p["ad"], p["ciphertext"])
+                m = wire.decode_message(payload)
+            except Exception:
+                return
+            now = time.monotonic()
+            self.timeline.append([m["type"], round((now - self.frozen_at) * 1000)])
+            self.at("thaw", 2, self.thaw)
+            return
         c = p["counter"]
         if c in self.seen or (self.seen and c + 2048 <= max(self.seen)):
             self.stats["dropped"] += 1
@@ -200,8 +249,22 @@ class Peer:
             self.cancel("final")
         if not payload:
             return  # a keepalive
+        if self.roamed in ("moved", "challenged") and self.on_socket is self.sock:
+            if payload[:1] == b"\x01":
+                self.roamed = "challenged"
+            elif self.roamed == "challenged":
+                # A packet of the peer at the new port, not a challenge: the channel moved.
+                self.roamed = "done"
+                log(type="roamed")
         if payload[0] == 1 and len(payload) == 9:
             self.send_payload(b"\x02" + payload[1:], addr)
+            return
+        if payload[0] == 2 and len(payload) == 9:
+            if self.pending.get("path_response") == payload[1:]:
+                del self.pending["path_response"]
+                log(type="path_response")
+            else:
+                self.stats["dropped"] += 1
             return
         if payload[:2] != wire.MAGIC or len(payload) < 3 or payload[2] != wire.VERSION:
             self.stats["dropped"] += 1  # a path response we never asked for, or a rendezvous message
@@ -215,12 +278,14 @@ class Peer:
 
     # --- session ---------------------------------------------------------------------------
 
-    def features(self, ask=False):
-        # Text only: no streams, so no window and no streams granted.
-        return {"type": "features", "features": 0, "flags": 1 if ask else 0, "streamWindow": 0, "maxStreams": 0}
+    def features(self):
+        # Text only: no streams, so no window and no streams granted. It asks (flags bit 0)
+        # while it has not received the peer's.
+        ask = 0 if self.peer_features else 1
+        return {"type": "features", "features": 0, "flags": ask, "streamWindow": 0, "maxStreams": 0}
 
     def open_session_request(self):
-        self.session = rand_u32()
+        self.session = rand_u32() if self.args.session_id is None else self.args.session_id
         self.state = "connecting"
         self.send_request(0.5)
 
@@ -228,24 +293,31 @@ class Peer:
         if time.monotonic() > self.connect_deadline:
             self.fail("no answer to connect_request")
             return
-        self.send_message(self.features())
+        if not self.args.no_features:
+            self.send_message(self.features())
         self.send_message({"type": "connect_request", "heartbeatMs": self.args.heartbeat_ms, "nick": self.args.nick})
         self.at("request", gap, lambda: self.send_request(min(gap * 2, 2)))
 
     def on_message(self, m):
         t, sid = m["type"], m["session"]
         if self.session is None and t == "connect_request" and not self.args.connect:
+            self.peer_features = self.early_features == sid
             self.session, self.state = sid, "open"
             self.interval = min(m["heartbeatMs"], self.args.heartbeat_ms) / 1000
             log(type="request", nick=m["nick"], heartbeatMs=m["heartbeatMs"])
             self.accept()
             self.on_open()
             return
+        if self.session is None and t == "features" and not self.args.connect:
+            self.early_features = sid  # the requester's, ahead of its request: kept for it
+            return
         if sid != self.session or self.state is None:
             self.unknown_session(m)
             return
         if t == "features":
-            if m["flags"] & 1 and self.state in ("connecting", "open"):
+            self.peer_features = True
+            log(type="features", features=m["features"], flags=m["flags"])
+            if m["flags"] & 1 and self.state in ("connecting", "open") and not self.args.no_features:
                 self.send_message(self.features())
             return
         if self.state == "connecting":
@@ -274,6 +346,8 @@ class Peer:
         if t in ("text", "heartbeat", "ack") and self.state in ("open", "lingering", "closing"):
             self.take_ack(m)
         if t == "text":
+            if self.lose("text_in"):
+                return
             self.on_text(m)
         elif t == "heartbeat":
             self.send_message({"type": "ack", **self.ack_fields()})
@@ -284,21 +358,85 @@ class Peer:
 
     def unknown_session(self, m):
         t = m["type"]
+        if self.pending.get(t) == m["session"]:
+            del self.pending[t]
+            log(type="answered_unknown", answer=t)
+            self.check_goals()
+            return
         reply = {"disconnect": "disconnect_ack", "accept": "disconnect", "text": "disconnect", "heartbeat": "disconnect"}
         if t in reply:
             self.send_message({"type": reply[t], "session": m["session"]})
 
     def accept(self):
-        self.send_message(self.features())
+        if not self.args.no_features:
+            self.send_message(self.features())
         self.send_message({"type": "accept", "heartbeatMs": round(self.interval * 1000), "nick": self.args.nick})
 
     def on_open(self):
         self.opened_at = time.monotonic()
         self.grid = 1
         self.at("heartbeat", self.interval, self.heartbeat)
+        if self.args.extras:
+            self.extras()
         if self.args.send is not None:
             self.send_text(self.args.send)
         self.check_goals()
+
+    def extras(self):
+        """Beyond the chat: a path challenge, messages for sessions the peer does not have, and
+        every session message PROTOCOL.md says a receiver MUST drop (none may be answered, nor
+        harm the session)."""
+        token = os.urandom(8)
+        self.pending["path_response"] = token
+        self.send_payload(b"\x01" + token)
+        other = self.session ^ 0x5A5A5A5A
+        self.pending["disconnect"] = other  # a heartbeat for no session is answered so
+        self.send_message({"type": "heartbeat", "session": other, "ack": 0, "sack": 0, "ackDelay": 0})
+        self.pending["disconnect_ack"] = other + 1 & 0xFFFFFFFF
+        self.send_message({"type": "disconnect", "session": other + 1 & 0xFFFFFFFF})
+        for b in self.args.invalid:
+            self.send_payload(b)
+        log(type="extras_sent", invalid=len(self.args.invalid))
+
+    def restart(self):
+        """Forgets the channel and the session, as a peer that restarted does (same key, same
+        address), and connects again: the peer must end the old session (peer_restarted) and
+        take the new request as any other. The second session only sends, answers heartbeats
+        and closes."""
+        log(type="restarting")
+        a = self.args
+        a.restart, a.expect = False, None
+        self.timers.clear()
+        self.index, self.peer_index, self.keys, self.confirmed = rand_u32(), None, None, False
+        self.cookie, self.send_counter, self.seen = b"\x00" * 16, 0, set()
+        self.session = self.state = None
+        self.next_seq = self.messages_sent = self.delivered = self.rx_next = 0
+        self.in_flight, self.rx_parts, self.received = {}, [], []
+        self.disconnects_sent, self.goals_met, self.peer_features = 0, False, False
+        self.stats["heartbeats_answered"] = 0
+        self.connect(self.addr)
+
+    def freeze(self):
+        """Goes silent (sends nothing, answers nothing) and logs when each of the peer's
+        heartbeats arrives, in ms after the last packet it sent us; done once the peer has been
+        silent for 2 s (it lost us)."""
+        self.frozen_at = time.monotonic()
+        self.timeline = []
+        self.timers.clear()
+        self.at("thaw", 2, self.thaw)
+
+    def thaw(self):
+        log(type="frozen", heard_ms=self.timeline)
+        self.done = 0
+
+    def roam(self):
+        """Sends from a new port from now on (as after a NAT rebinding), still reading the old one."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.socks.append(self.sock)
+        self.roamed = "moved"
+        log(type="roaming", port=self.sock.getsockname()[1])
+        self.send_message({"type": "heartbeat", **self.ack_fields()})
 
     def heartbeat(self):
         self.send_message({"type": "heartbeat", **self.ack_fields()})
@@ -315,7 +453,8 @@ class Peer:
             m = {"type": "text", "seq": self.next_seq, "fragmentIndex": i, "fragmentCount": len(parts), "payload": part.hex()}
             self.next_seq += 1
             self.in_flight[m["seq"]] = m
-            self.send_message({**m, **self.ack_fields()})
+            if not self.lose("text_out"):
+                self.send_message({**m, **self.ack_fields()})
         self.messages_sent += 1
         self.at("rto", RTO, self.retransmit)
 
@@ -342,6 +481,7 @@ class Peer:
     def on_text(self, m):
         if m["seq"] == self.rx_next and self.state == "open":
             self.rx_next += 1
+            self.rx_newest_at = time.monotonic()
             if m["fragmentIndex"] == 0:
                 self.rx_parts = []
             self.rx_parts.append(bytes.fromhex(m["payload"]))
@@ -361,12 +501,20 @@ class Peer:
             return
         if a.expect is not None and a.expect not in self.received:
             return
-        if self.stats["heartbeats_answered"] < a.heartbeats:
+        if self.stats["heartbeats_answered"] < a.heartbeats or self.pending:
+            return
+        if a.roam and self.roamed is None:
+            self.roam()
+        if a.roam and self.roamed != "done":
             return
         if not self.goals_met:
             self.goals_met = True
             log(type="goals_met", **self.stats)
-        if not a.wait_close:
+        if a.restart:
+            self.restart()
+        elif a.freeze:
+            self.freeze()
+        elif not a.wait_close:
             self.close()
 
     def close(self):
@@ -409,11 +557,11 @@ class Peer:
                     if self.done is not None:
                         return self.done
             nxt = min([due for due, _ in self.timers.values()] + [deadline])
-            self.sock.settimeout(max(0.001, nxt - time.monotonic()))
-            try:
-                b, addr = self.sock.recvfrom(2048)
-            except socket.timeout:
+            ready, _, _ = select.select(self.socks, [], [], max(0.001, nxt - time.monotonic()))
+            if not ready:
                 continue
+            b, addr = ready[0].recvfrom(2048)
+            self.on_socket = ready[0]
             try:
                 self.on_packet(b, addr)
             except Exception as e:  # nothing from the network may end the peer
@@ -431,8 +579,23 @@ def main():
     ap.add_argument("--expect")
     ap.add_argument("--heartbeats", type=int, default=2, help="heartbeats to answer before closing")
     ap.add_argument("--wait-close", action="store_true", help="once every goal is met, wait for the peer to close")
+    ap.add_argument("--session-id", type=int, help="the session id to ask with (default random, never 0)")
+    ap.add_argument("--rekey-after", type=int, help="after this many data packets, move to the next epoch's key")
+    ap.add_argument("--no-features", action="store_true", help="act as a peer that predates capabilities")
+    ap.add_argument("--cookie", action="store_true", help="as responder, act under load: ask every new address for a cookie")
+    ap.add_argument("--lose", action="append", default=[], choices=["response", "final", "text_in", "text_out"], help="lose the first of these (repeatable)")
+    ap.add_argument("--extras", metavar="PROTOCOL_MD", help="also send a path challenge, messages for unknown sessions, and the document's invalid session messages")
+    ap.add_argument("--roam", action="store_true", help="once every other goal is met, move to a new port, and wait until the peer follows")
+    ap.add_argument("--freeze", action="store_true", help="once every goal is met, go silent and log the peer's probes until it gives up")
+    ap.add_argument("--restart", action="store_true", help="once every goal is met, restart (same key and port) and chat again")
     ap.add_argument("--timeout", type=float, default=30)
     args = ap.parse_args()
+    args.invalid = []
+    if args.extras:
+        import vectors
+
+        text = open(args.extras, encoding="utf-8").read()
+        args.invalid = [vectors.hexbytes(vectors.fields(body)["hex"]) for kind, body in vectors.blocks(text) if kind == "invalid"]
     peer = Peer(args)
     log(type="listening", port=peer.sock.getsockname()[1], fingerprint=noise.fingerprint(noise.public_of(peer.static)))
     if args.connect:
