@@ -210,11 +210,14 @@ describe('a python peer written from PROTOCOL.md', () => {
     });
   });
 
-  it('asks netchat for a cookie, loses its response, and netchat still connects', async () => {
+  it('asks netchat for a cookie, loses its response, and netchat still connects; epochs and replays', async () => {
     const py = new Python('peer.py', [
       ...peerArgs,
       '--wait-close',
       '--cookie',
+      // Sealed in epochs from two below to two above, and around the replay window's edge: the
+      // peer fails (exit 1) unless netchat answers exactly those the document says it takes.
+      '--epochs',
       ...['--lose', 'response', '--lose', 'text_in'],
       '--send',
       'hi node',
@@ -229,6 +232,7 @@ describe('a python peer written from PROTOCOL.md', () => {
     expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
     await expectCleanRun(py, 'hi python', 'peer_closed');
     expect(py.events().filter((e) => e.type === 'cookie_reply')).toHaveLength(1);
+    expect(py.events().find((e) => e.type === 'epochs')?.wrong).toEqual([]);
     expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
   });
 

@@ -358,6 +358,9 @@ class Peer:
 
     def unknown_session(self, m):
         t = m["type"]
+        if t == "disconnect_ack" and m["session"] in getattr(self, "epoch_plan", {}):
+            self.epoch_answer(m["session"])
+            return
         if self.pending.get(t) == m["session"]:
             del self.pending[t]
             log(type="answered_unknown", answer=t)
@@ -378,6 +381,8 @@ class Peer:
         self.at("heartbeat", self.interval, self.heartbeat)
         if self.args.extras:
             self.extras()
+        if self.args.epochs:
+            self.epochs()
         if self.args.send is not None:
             self.send_text(self.args.send)
         self.check_goals()
@@ -428,6 +433,50 @@ class Peer:
     def thaw(self):
         log(type="frozen", heard_ms=self.timeline)
         self.done = 0
+
+    def epochs(self):
+        """Messages for unknown sessions (each a `disconnect`, answered with a `disconnect_ack`
+        naming it) sealed in chosen epochs: a receiver takes epochs from one below to one above
+        the highest it has authenticated (Data packets, Rekeying). Loopback keeps their order,
+        so one not answered before a later one's answer was dropped. The same for the replay
+        window."""
+        E = noise.EPOCH
+        c0 = self.send_counter
+        keys = [self.keys[0]]
+        for _ in range(2):
+            keys.append(noise.rekey(keys[-1]))
+        # (epoch, counter, answered?)
+        # First the replay window of 2048 (Data packets): a jump ahead, the counter 2048 below it
+        # (dropped), 2047 below (taken), the jump again (a replay: dropped).
+        b = c0 + 3000
+        plan = [(0, b, True), (0, b - 2048, False), (0, b - 2047, True), (0, b, False)]
+        plan += [(2, 2 * E, False), (0, b + 1, True), (1, E, True), (0, b + 2, True),
+                 (2, 2 * E + 1, True), (0, b + 3, False), (1, E + 1, True), (2, 2 * E + 2, True)]
+        base = self.session ^ 0x3C3C3C3C
+        self.epoch_plan = {}
+        for i, (epoch, counter, answered) in enumerate(plan):
+            sid = base + i & 0xFFFFFFFF
+            self.epoch_plan[sid] = [epoch, counter, answered, False]
+            h = wire.data_header(self.peer_index, counter)
+            payload = wire.encode_message({"type": "disconnect", "session": sid})
+            self.send_raw(h + noise.seal(keys[epoch], counter, h, payload))
+        self.epoch_last = sid
+        self.pending["epochs"] = True
+        # It goes on in epoch 2, past every counter it used.
+        self.keys = (keys[2], self.keys[1])
+        self.send_counter = 2 * E + 3
+
+    def epoch_answer(self, sid):
+        self.epoch_plan[sid][3] = True
+        if sid != self.epoch_last:
+            return
+        wrong = [p for p in self.epoch_plan.values() if p[2] != p[3]]
+        log(type="epochs", plan=list(self.epoch_plan.values()), wrong=wrong)
+        if wrong:
+            self.fail("epochs taken or dropped against the document")
+            return
+        del self.pending["epochs"]
+        self.check_goals()
 
     def roam(self):
         """Sends from a new port from now on (as after a NAT rebinding), still reading the old one."""
@@ -588,6 +637,7 @@ def main():
     ap.add_argument("--roam", action="store_true", help="once every other goal is met, move to a new port, and wait until the peer follows")
     ap.add_argument("--freeze", action="store_true", help="once every goal is met, go silent and log the peer's probes until it gives up")
     ap.add_argument("--restart", action="store_true", help="once every goal is met, restart (same key and port) and chat again")
+    ap.add_argument("--epochs", action="store_true", help="at the open, check which epochs the peer takes")
     ap.add_argument("--timeout", type=float, default=30)
     args = ap.parse_args()
     args.invalid = []
