@@ -260,6 +260,22 @@ describe('a python peer written from PROTOCOL.md', () => {
     ]);
   });
 
+  it('is declined by netchat, and declined the same again while netchat drains the request', async () => {
+    const cli = new NetchatProcess(cliArgs);
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--connect',
+      `127.0.0.1:${await cli.port()}`,
+      '--expect-decline',
+      'declined',
+    ]);
+    await cli.whileRunning(cli.waitForEvent('request'));
+    cli.type('n');
+    expect(await py.exited, py.stdout + py.stderr).toBe(0);
+    const declines = py.events().filter((e) => e.type === 'declined');
+    expect(declines.map((e) => e.reason)).toEqual(['declined', 'declined']);
+  });
+
   it('connects to netchat-bot and gets its echo', async () => {
     const b = new Bot([]);
     const py = new Python('peer.py', [
@@ -274,6 +290,37 @@ describe('a python peer written from PROTOCOL.md', () => {
     await expectCleanRun(py, 'echo: ping', 'closed');
     await b.whileRunning(b.waitForLog('closed'));
     expect(b.logs().find((l) => l.event === 'message_in')?.text).toBe('ping');
+    expect(await b.kill('SIGTERM')).toBe(0);
+  });
+
+  it("is declined by a bot that takes no one (not_allowed), the same for the request's resend", async () => {
+    const b = new Bot(['--accept', 'none']);
+    const py = new Python('peer.py', [
+      ...peerArgs,
+      '--connect',
+      `127.0.0.1:${await b.port()}`,
+      '--expect-decline',
+      'not_allowed',
+    ]);
+    expect(await py.exited, py.stdout + py.stderr).toBe(0);
+    expect(py.events().filter((e) => e.type === 'declined')).toHaveLength(2);
+    expect(await b.kill('SIGTERM')).toBe(0);
+  });
+
+  it('as the requester, has its heartbeats answered by a rendezvous bot that leaves its own out', async () => {
+    const b = new Bot(['--rendezvous']);
+    const py = new Python('peer.py', [
+      ...['--heartbeat-ms', '200', '--heartbeats', '0', '--hold', '10', '--timeout', '20'],
+      ...['--connect', `127.0.0.1:${await b.port()}`, '--send', 'x', '--expect', 'echo: x'],
+    ]);
+    expect(await py.exited, py.stdout + py.stderr).toBe(0);
+    const closed = py.events().find((e) => e.type === 'closed');
+    expect(closed?.how).toBe('closed');
+    // Every heartbeat of ours answered with an ack (the last may still be on its way; one more
+    // acknowledges the text); the bot's own heartbeats left out for the intervals ours arrived in
+    // (Answered intervals), so far fewer than ours.
+    expect(Number(closed?.acks)).toBeGreaterThanOrEqual(Number(closed?.heartbeats_sent) - 1);
+    expect(Number(closed?.heartbeats_answered)).toBeLessThanOrEqual(Number(closed?.heartbeats_sent) / 2);
     expect(await b.kill('SIGTERM')).toBe(0);
   });
 

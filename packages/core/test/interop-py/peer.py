@@ -46,7 +46,7 @@ class Peer:
         self.roamed = None  # --roam: None, "moved" (sending from a new port), "challenged", "done"
         self.static = os.urandom(32)
         self.timers = {}  # name -> (due, callback)
-        self.stats = {"dropped": 0, "heartbeats_answered": 0, "heartbeats_sent": 0}
+        self.stats = {"dropped": 0, "heartbeats_answered": 0, "heartbeats_sent": 0, "acks": 0}
         # Channel.
         self.addr = None
         self.index = rand_u32()
@@ -76,6 +76,7 @@ class Peer:
         self.goals_met = False
         self.peer_features = False
         self.early_features = None
+        self.first_decline = None
         self.rx_newest_at = 0.0
         self.losses = list(args.lose)
         self.cookie_secret = os.urandom(32)
@@ -328,7 +329,7 @@ class Peer:
                 log(type="accepted", nick=m["nick"], heartbeatMs=m["heartbeatMs"])
                 self.on_open()
             elif t == "decline":
-                self.fail(f"declined: {m['reason']} {m['detail']}")
+                self.on_decline(m)
             elif t == "disconnect":
                 self.send_message({"type": "disconnect_ack"})
                 self.fail("disconnected while connecting")
@@ -353,8 +354,32 @@ class Peer:
             self.send_message({"type": "ack", **self.ack_fields()})
             self.stats["heartbeats_answered"] += 1
             self.check_goals()
+        elif t == "ack":
+            self.stats["acks"] += 1
         elif t == "presence":
             log(type="presence", nick=m["nick"], activity=m["activity"])
+
+    def on_decline(self, m):
+        """A decline ends the request, unless --expect-decline names its reason: then the
+        request goes once more (as if the decline was lost) and must get the same decline, from
+        a session the peer keeps draining (Connecting, step 4)."""
+        log(type="declined", reason=m["reason"], detail=m["detail"])
+        if m["reason"] != self.args.expect_decline:
+            self.fail(f"declined: {m['reason']} {m['detail']}")
+            return
+        if self.first_decline is None:
+            self.first_decline = m
+            self.cancel("request")
+            self.send_message(self.features())
+            self.send_message({"type": "connect_request", "heartbeatMs": self.args.heartbeat_ms, "nick": self.args.nick})
+            return
+        if m != self.first_decline:
+            self.fail("a second decline unlike the first")
+            return
+        self.state = None
+        self.timers.clear()
+        log(type="closed", how="declined_twice", **self.stats)
+        self.done = 0
 
     def unknown_session(self, m):
         t = m["type"]
@@ -494,6 +519,7 @@ class Peer:
         now = time.monotonic()
         self.grid = max(self.grid + 1, int((now - self.opened_at) / self.interval) + 1)
         self.at("heartbeat", self.opened_at + self.grid * self.interval - now, self.heartbeat)
+        self.check_goals()  # last: a restart it may start forgets this session's timers
 
     def send_text(self, text):
         data = text.encode("utf-8")
@@ -551,6 +577,8 @@ class Peer:
         if a.expect is not None and a.expect not in self.received:
             return
         if self.stats["heartbeats_answered"] < a.heartbeats or self.pending:
+            return
+        if a.hold and self.stats["heartbeats_sent"] < a.hold:
             return
         if a.roam and self.roamed is None:
             self.roam()
@@ -638,6 +666,8 @@ def main():
     ap.add_argument("--freeze", action="store_true", help="once every goal is met, go silent and log the peer's probes until it gives up")
     ap.add_argument("--restart", action="store_true", help="once every goal is met, restart (same key and port) and chat again")
     ap.add_argument("--epochs", action="store_true", help="at the open, check which epochs the peer takes")
+    ap.add_argument("--expect-decline", choices=["declined", "busy", "not_allowed", "too_many_sessions"], help="the request must be declined so, twice")
+    ap.add_argument("--hold", type=int, default=0, help="send at least this many heartbeats before closing")
     ap.add_argument("--timeout", type=float, default=30)
     args = ap.parse_args()
     args.invalid = []
