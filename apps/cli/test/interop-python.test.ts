@@ -236,6 +236,33 @@ describe('a python peer written from PROTOCOL.md', () => {
     expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
   });
 
+  it.each([
+    ['wins', '4294967295'],
+    ['loses', '0'],
+  ])(
+    'asks netchat at the moment netchat asks it, and %s on session ids (simultaneous open)',
+    async (how, id) => {
+      const py = new Python('peer.py', [
+        ...peerArgs,
+        ...['--wait-close', '--simultaneous', '--session-id', id],
+        ...['--send', 'crossed', '--expect', 'hi python'],
+      ]);
+      const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
+      await cli.whileRunning(cli.waitForEvent('accepted'));
+      cli.type('hi python');
+      await py.event('goals_met', 20_000);
+      cli.endInput();
+      expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
+      await expectCleanRun(py, 'hi python', 'peer_closed');
+      const crossing = py.events().find((e) => e.type === 'crossing_request');
+      expect(crossing?.ours).toBe(Number(id));
+      // The larger id wins: netchat accepts ours (it adopts it), or we accept its own.
+      expect(py.events().some((e) => e.type === 'accepted')).toBe(how === 'wins');
+      expect(cli.events().filter((e) => e.type === 'accepted')).toHaveLength(1);
+      expect(cli.events().find((e) => e.type === 'message')?.text).toBe('crossed');
+    },
+  );
+
   it('restarts (same key, same port): netchat ends the old session and takes the new request', async () => {
     const cli = new NetchatProcess([...cliArgs, '-y']);
     const py = new Python('peer.py', [

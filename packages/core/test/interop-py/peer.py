@@ -218,6 +218,10 @@ class Peer:
             self.keys = self.hs.split()
             log(type="handshake", role="responder", peer=noise.fingerprint(self.hs.rs))
             self.send_payload(b"")  # the confirmation
+            if self.args.simultaneous:
+                # Asks too, at once: its request crosses the peer's (Simultaneous open).
+                self.connect_deadline = time.monotonic() + 30
+                self.open_session_request()
             return
         if t == "data" and self.keys is not None and p["receiver"] == self.index:
             self.on_data(p, addr)
@@ -309,6 +313,16 @@ class Peer:
             self.accept()
             self.on_open()
             return
+        if self.state == "connecting" and t == "connect_request" and sid != self.session:
+            # Simultaneous open: the larger id wins; the side with the smaller adopts it.
+            log(type="crossing_request", ours=self.session, theirs=sid)
+            if sid > self.session:
+                self.cancel("request")
+                self.session, self.state = sid, "open"
+                self.interval = min(m["heartbeatMs"], self.args.heartbeat_ms) / 1000
+                self.accept()
+                self.on_open()
+            return
         if self.session is None and t == "features" and not self.args.connect:
             self.early_features = sid  # the requester's, ahead of its request: kept for it
             return
@@ -322,7 +336,9 @@ class Peer:
                 self.send_message(self.features())
             return
         if self.state == "connecting":
-            if t == "accept":
+            if t == "connect_request" and sid != self.session:
+                pass  # a crossing request: handled below, under the id it names
+            elif t == "accept":
                 self.cancel("request")
                 self.state = "open"
                 self.interval = min(m["heartbeatMs"], self.args.heartbeat_ms) / 1000
@@ -668,6 +684,7 @@ def main():
     ap.add_argument("--epochs", action="store_true", help="at the open, check which epochs the peer takes")
     ap.add_argument("--expect-decline", choices=["declined", "busy", "not_allowed", "too_many_sessions"], help="the request must be declined so, twice")
     ap.add_argument("--hold", type=int, default=0, help="send at least this many heartbeats before closing")
+    ap.add_argument("--simultaneous", action="store_true", help="as responder, also ask at once (with --session-id to win or lose)")
     ap.add_argument("--timeout", type=float, default=30)
     args = ap.parse_args()
     args.invalid = []
