@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeRendezvous, encodeRendezvous } from '../src/index.js';
+import { RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from '../src/rendezvous/client.js';
 import { INTRODUCE_TIMEOUT_MS, REQUEST_RETRY_MS } from '../src/rendezvous/introductions.js';
 import { hostOf, type Peer, RENDEZVOUS_ADDRESS, RendezvousLab } from './support/rendezvous-lab.js';
 
@@ -96,5 +97,39 @@ describe('a hostile rendezvous against the registration', () => {
       expect.objectContaining({ reason: 'timeout' }),
     ]);
     expect(out).toBeLessThan(into);
+  });
+
+  it('a rendezvous that registers us, then closes our session at once, again and again for 2 minutes: the client backs off as from one that is down, and says so a few times, not each second', () => {
+    const lab = new RendezvousLab();
+    const a = lab.home('endpoint-independent');
+    expect(lab.run(() => lab.registered(a))).toBe(true);
+    const publicHost = lab.homes[0]?.nat.publicHost as string;
+    const start = lab.net.now;
+    const end = start + 120_000;
+    while (lab.net.now < end) {
+      // Registered (again): the rendezvous ends the session as soon as it sent `registered`.
+      if (lab.server.size > 0)
+        for (const s of lab.rendezvous.endpoint.listSessions())
+          if (s.peer.host === publicHost) lab.rendezvous.endpoint.close(s.id, lab.net.now, { linger: false });
+      lab.runFor(50);
+    }
+    const said = a.updates.filter(
+      (u) => u.at >= start && (u.type === 'registered' || u.type === 'unregistered'),
+    );
+    const connects = a.node.sent.filter(
+      (s) => s.at >= start && s.to.host === RENDEZVOUS_ADDRESS.host && s.data[3] === 1,
+    ).length;
+    console.log(
+      `2 minutes of a rendezvous that closes each session once it registered us: ${said.length} registered/unregistered updates, ${a.client.stats.reregistrations} reregistrations, ${connects} handshake inits`,
+    );
+    // Gaps of 1, 2, 4, 8, 16, then 30 s: 9 new sessions in 2 minutes at most, each said twice.
+    let sessions = 0;
+    for (
+      let t = 0, gap = RECONNECT_INITIAL_MS;
+      t < 120_000;
+      t += gap, gap = Math.min(2 * gap, RECONNECT_MAX_MS)
+    )
+      sessions++;
+    expect(said.length).toBeLessThanOrEqual(2 * sessions);
   });
 });
