@@ -127,4 +127,30 @@ describe('netchat --rendezvous against a hostile rendezvous', () => {
     expect(fromClient).toBeLessThan(toClient);
     expect(rssAfter - rssBefore).toBeLessThan(32 * 1024);
   });
+
+  it('a rendezvous that ends our session as soon as it registered us, again and again for 20 s: a few lines, not two a second', async () => {
+    const hostile = await NetchatPeer.listen({ port: 0, host: '127.0.0.1', nick: 'hostile' });
+    cleanup.push(() => hostile.close(100));
+    const server = serveRendezvous(hostile);
+    hostile.on('request', (e) => hostile.accept(e.session));
+    const client = new NetchatProcess(
+      ['0', '--host', '127.0.0.1', '--json', '--rendezvous', `127.0.0.1:${hostile.address.port}`],
+      { NETCHAT_HOME: freshHome() },
+    );
+    cleanup.push(() => client.kill());
+    await client.port();
+    const started = Date.now();
+    while (Date.now() - started < 20_000) {
+      if (server.size > 0)
+        for (const s of hostile.listSessions())
+          if (s.state === 'open') hostile.closeSession(s.id, { linger: false });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const lines = client.events().filter((e) => e.type === 'rendezvous');
+    console.log(`20 s of a rendezvous that ends each session once it registered us: ${lines.length} lines`);
+    expect(client.child.exitCode).toBe(null);
+    // New sessions after 1, 2, 4 and 8 s (at 0, 1, 3, 7 and 15 s at the earliest): five, two lines each.
+    expect(lines.length).toBeLessThanOrEqual(10);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+  }, 40_000);
 });
