@@ -5,7 +5,8 @@
  * what reaches them), answers to requests never made, and `relay_rate`s. Measured: the lines the
  * person is shown, what reaches the bystanders (the punch rate: 4 at once, then 1 a second), the
  * client's bytes to the rendezvous against the rendezvous's to it, and the client's memory. It
- * must stay up and go on answering its person.
+ * must stay up and go on answering its person. Then a rendezvous that ends each session as soon
+ * as it registered the client: the lines said in 20 s (the reconnect back-off).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
