@@ -79,4 +79,18 @@ describe('one host asking for every session the bot may have', () => {
     for (let i = 0; i < MAX_SESSIONS; i++) answers.push(await ask('127.0.0.1', port));
     expect(answers.filter((a) => a === 'accepted')).toHaveLength(MAX_SESSIONS);
   }, 60_000);
+
+  it('on its default dual-stack socket, one host asking from its IPv4 address and from its IPv4-mapped form is one host', async () => {
+    // The bot's '::' socket sees every IPv4 peer as ::ffff:a.b.c.d; the limit must count it as a.b.c.d.
+    const b = new BotProcess(['0', '--max-sessions', String(MAX_SESSIONS), '--max-sessions-per-host', '2']);
+    cleanup.push(() => b.kill());
+    const port = await b.port();
+    const answers: string[] = [];
+    for (let i = 0; i < 6; i++) answers.push(await ask(i % 2 === 0 ? '127.0.0.3' : '::ffff:127.0.0.3', port));
+    const honest = await ask('127.0.0.4', port);
+    console.log(`one host in two forms on a dual-stack bot: ${answers.join(', ')}; another host: ${honest}`);
+    expect(answers.filter((a) => a === 'accepted')).toHaveLength(2);
+    expect(answers.filter((a) => a === 'too_many_sessions')).toHaveLength(4);
+    expect(honest).toBe('accepted');
+  }, 60_000);
 });

@@ -1,10 +1,10 @@
 /**
  * The NAT lab: real network namespaces, veth pairs and iptables MASQUERADE (lab/nat-lab.sh,
  * driven by support/nat-lab.ts), a rendezvous on the "public" network and a netchat CLI in each
- * home: chat found by fingerprint, direct or relayed. Files, loss and cuts are in
- * nat-lab-files.test.ts, NAT rebinding in nat-lab-rebind.test.ts. Needs root, ip and
- * iptables (CI installs them and runs as root); skipped with a message otherwise. Every wait
- * is bounded; traffic goes only to addresses inside the namespaces this test made.
+ * home: chat found by fingerprint, direct or relayed, and two laptops behind one NAT. Files,
+ * loss and cuts are in nat-lab-files.test.ts, NAT rebinding in nat-lab-rebind.test.ts. Needs
+ * root, ip and iptables (CI installs them and runs as root); skipped with a message otherwise.
+ * Every wait is bounded; traffic goes only to addresses inside the namespaces this test made.
  */
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,34 @@ describe.skipIf(labMissing !== '')('NAT lab (network namespaces)', () => {
     expect(stats.plaintextSeen).toBe(0);
     console.log(
       `[nat-lab] random-fully: relayed; request reached bob ${asked.toFixed(0)} ms after alice typed the fingerprint (3 s of it waiting for a direct path); chat open after ${opened.toFixed(0)} ms; the relay forwarded ${stats.relayed} packets, ${stats.relayedBytes} bytes`,
+    );
+  }, 60_000);
+
+  it('two laptops behind one NAT that does not hairpin (Linux MASQUERADE) find each other by fingerprint: relayed, and the chat works', async () => {
+    // The rendezvous sees both at router a's public address and introduces each at it; a datagram
+    // to the router's own public address from inside is not sent back in, so no direct path opens
+    // (netchat learns no local addresses) and the relay carries the chat, the user told so.
+    const made = new NatLab('eim');
+    made.addNeighbour();
+    const rendezvous = await made.rendezvous(SECRET);
+    const common = ['--rendezvous', '10.200.0.1:3478', '--heartbeat-interval', '2', '--connect-timeout', '8'];
+    const alice = made.netchat('a', ['--nick', 'alice', ...common]);
+    const bob = made.netchat('n', ['--nick', 'bob', ...common]);
+    await alice.waitFor(/it sees you at 10\.200\.0\.2:\d+\./);
+    await bob.waitFor(/it sees you at 10\.200\.0\.2:\d+\./);
+    await alice.waitFor('Start chat with? (IP Port): ');
+    const { asked, opened } = await chatByFingerprint(alice, bob, 1, /relay \d+/);
+    await alice.waitFor('Relayed through the rendezvous: no direct path opened');
+    alice.type(SECRET);
+    await bob.waitFor(new RegExp(`\\[relay:\\d+\\] alice: ${SECRET}`));
+    bob.type('hello from the next room');
+    await alice.waitFor('bob: hello from the next room');
+    const stats = await rendezvous.stats();
+    expect(stats.introductions).toBe(1);
+    expect(stats.relayed).toBeGreaterThan(0);
+    expect(stats.plaintextSeen).toBe(0);
+    console.log(
+      `[nat-lab] one NAT, no hairpin: relayed; request reached bob ${asked.toFixed(0)} ms after alice typed the fingerprint; chat open after ${opened.toFixed(0)} ms`,
     );
   }, 60_000);
 

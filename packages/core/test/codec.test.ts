@@ -117,7 +117,12 @@ describe('PROTOCOL.md test vectors', () => {
   });
 
   it.each(invalid.map((v) => [v.why, v] as const))('drops: %s', (_why, v) => {
-    expect(decodeDatagram(v.bytes).ok).toBe(false);
+    const decoded = decodeDatagram(v.bytes);
+    expect(decoded.ok).toBe(false);
+    // Dropped for the reason the block gives, where the decoder names it: a vector once said
+    // "unknown message code" of code 17, which pmtu_probe took since (it was dropped as too short).
+    if (v.why.startsWith('unknown message code') && !decoded.ok)
+      expect(decoded.reason).toBe(`unknown message code ${v.bytes[3]}`);
   });
 });
 

@@ -69,4 +69,36 @@ describe('a rendezvous leaving out answered heartbeats', () => {
     expect(peer.client.isRegistered).toBe(true);
     expect(HEARTBEAT_ANSWER_MS).toBeLessThan(INTERVAL / 2); // the probe goes before a miss could
   });
+
+  it('a lost answer and then its probe lost too: the probe is sent again, and one more lost datagram ends nothing', () => {
+    // The NAT lab with 20 % loss both ways: a connect by fingerprint lost the rendezvous
+    // ("Lost the rendezvous", a new registration, 2.5 s more to connect) when the one
+    // heartbeat of the probe, or its answer, was lost.
+    const { lab, peers } = registered(true);
+    const [peer] = peers;
+    if (!peer) throw new Error('no peer');
+    const from = lab.net.now;
+    const dropped = { ack: 0, probe: 0 };
+    lab.net.filter = (from, to, _data, message) => {
+      const toClient = from.port === RENDEZVOUS_ADDRESS.port && to.port === peer.node.address.port;
+      const toRendezvous = to.port === RENDEZVOUS_ADDRESS.port && from.port === peer.node.address.port;
+      if (toClient && message?.type === 'ack' && dropped.ack === 0) {
+        dropped.ack++;
+        return false;
+      }
+      // The first heartbeat after that lost answer is the probe's.
+      if (toRendezvous && dropped.ack === 1 && message?.type === 'heartbeat' && dropped.probe === 0) {
+        dropped.probe++;
+        return false;
+      }
+      return true;
+    };
+    lab.runFor(3 * INTERVAL);
+    expect(dropped).toEqual({ ack: 1, probe: 1 });
+    expect(peer.client.stats.probes).toBe(1);
+    // The same session with the rendezvous throughout: none lost, none opened again.
+    expect(peer.node.events.filter((e) => e.at >= from).map((e) => e.type)).not.toContain('lost');
+    expect(sentBetween(peer.node, 'connect_request', from)).toBe(0);
+    expect(peer.client.isRegistered).toBe(true);
+  });
 });

@@ -182,6 +182,21 @@ describe('over real UDP on loopback', () => {
     await expect(a.connect('no-such-host.invalid', 1)).rejects.toThrow(/host name not found/);
   });
 
+  it('listens on an IPv4-mapped address (::ffff:127.0.0.1) as on its IPv4 form, and chats both ways', async () => {
+    // It was a udp6 socket that reported itself as 127.0.0.1, took IPv4 addresses to send to, and
+    // sent nothing (no request reached b; the connect gave up 'no_answer').
+    const a = await listen({ host: '::ffff:127.0.0.1', nick: 'mapped', connectTimeout: 5_000 });
+    const b = await listen({ nick: 'plain' });
+    expect(a.address.host).toBe('127.0.0.1');
+    const session = await connectPair(a, b);
+    const got = next<{ text: string }>(a, 'message');
+    const theirs = b.listSessions()[0]?.id as number;
+    b.send(theirs, 'to the mapped one');
+    expect((await got).text).toBe('to the mapped one');
+    expect(a.stats.sendErrors + a.stats.unusableDestinations).toBe(0);
+    expect(session).toBeGreaterThan(0);
+  });
+
   it('reports a datagram the socket cannot send as send_error, with the address it was for', async () => {
     const peer = await listen();
     const failed = next<Error & { to: { host: string; port: number } }>(peer, 'send_error');

@@ -36,6 +36,11 @@
 #   nat-lab.sh rebind PREFIX SIDE            the NAT forgets its mappings (conntrack -F) and maps
 #                                            anew from another port range, so the home's next
 #                                            datagram leaves from a new public port
+#   nat-lab.sh neighbour PREFIX              a second laptop behind router a (P-n, 192.168.3.2, on
+#                                            the router's second home port, 192.168.3.1): the world
+#                                            sees it at 10.200.0.2 too, and the router does not
+#                                            hairpin (no DNAT: a datagram to its own public address
+#                                            from inside is not sent back in)
 #
 # A test names its lab after its own process (n<pid in base 36>x<serial>, f<pid in base 36>r), so a
 # lab whose process is gone (a run killed before its clean-up) is known stale: `up` removes those
@@ -46,7 +51,7 @@ action=$1 p=${2:-} mode=${3:-eim} mode_c=${4:-${3:-eim}}
 sweep() {
   local ns owner
   for ns in $(ip netns list | cut -d' ' -f1); do
-    [[ $ns =~ ^[nf]([0-9a-z]+)(x[0-9]+|r)-(pub|ra|rb|rc|a|b)$ ]] || continue
+    [[ $ns =~ ^[nf]([0-9a-z]+)(x[0-9]+|r)-(pub|ra|rb|rc|a|b|n)$ ]] || continue
     owner=$((36#${BASH_REMATCH[1]}))
     kill -0 "$owner" 2>/dev/null && continue
     ip netns del "$ns" 2>/dev/null || true
@@ -69,10 +74,22 @@ if [ "$action" = probe ]; then
 fi
 
 down() {
-  for ns in "$p-a" "$p-b" "$p-ra" "$p-rb" "$p-rc" "$p-pub"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "$p-a" "$p-b" "$p-n" "$p-ra" "$p-rb" "$p-rc" "$p-pub"; do ip netns del "$ns" 2>/dev/null || true; done
 }
 
 if [ "$action" = down ]; then down; exit 0; fi
+
+if [ "$action" = neighbour ]; then
+  ip netns add "$p-n"
+  ip -n "$p-n" link set lo up
+  ip link add "${p}ja" netns "$p-ra" type veth peer name "${p}ka" netns "$p-n"
+  ip -n "$p-ra" addr add 192.168.3.1/24 dev "${p}ja"
+  ip -n "$p-ra" link set "${p}ja" up
+  ip -n "$p-n" addr add 192.168.3.2/24 dev "${p}ka"
+  ip -n "$p-n" link set "${p}ka" up
+  ip -n "$p-n" route add default via 192.168.3.1
+  exit 0
+fi
 
 # The sub-commands on a router of a lab that is up. Loss and cut are rules of the router's FORWARD
 # chain, duplicate and reorder of its mangle table's FORWARD chain, which nothing else uses, so

@@ -99,6 +99,15 @@ export class NatLab {
     if (done.status !== 0) throw new Error(`nat-lab.sh move failed: ${done.stderr}`);
   }
 
+  /**
+   * A second laptop behind router a (nat-lab.sh neighbour: namespace PREFIX-n, 192.168.3.2): the
+   * same public address as home a's, and the router does not hairpin.
+   */
+  addNeighbour(): void {
+    const done = spawnSync(labScript, ['neighbour', this.prefix], { encoding: 'utf8', timeout: 10_000 });
+    if (done.status !== 0) throw new Error(`nat-lab.sh neighbour failed: ${done.stderr}`);
+  }
+
   /** The rendezvous on 10.200.0.1:3478 (MARKER: plaintext it counts; a relay budget in bytes/s). */
   async rendezvous(marker = '', relayBytesPerSecond?: number): Promise<LabRendezvous> {
     const args = [
@@ -113,12 +122,13 @@ export class NatLab {
   }
 
   /**
-   * netchat in a home (a at 192.168.1.2, b at 192.168.2.2) or on the public network beside the
-   * rendezvous (pub, 10.200.0.1: no NAT in front of it); `home`: its NETCHAT_HOME; `port`: the
-   * one to listen on (0: any, as a test normally asks; a fixed one to start a program again there).
+   * netchat in a home (a at 192.168.1.2, b at 192.168.2.2, n: home a's neighbour at 192.168.3.2,
+   * once added) or on the public network beside the rendezvous (pub, 10.200.0.1: no NAT in front
+   * of it); `home`: its NETCHAT_HOME; `port`: the one to listen on (0: any, as a test normally
+   * asks; a fixed one to start a program again there).
    */
-  netchat(side: Side | 'pub', args: string[], home?: string, port = 0): NetchatProcess {
-    const host = { a: '192.168.1.2', b: '192.168.2.2', pub: '10.200.0.1' }[side];
+  netchat(side: Side | 'pub' | 'n', args: string[], home?: string, port = 0): NetchatProcess {
+    const host = { a: '192.168.1.2', b: '192.168.2.2', n: '192.168.3.2', pub: '10.200.0.1' }[side];
     const at = [String(port), '--host', host];
     return new NetchatProcess([...at, ...args], home ? { NETCHAT_HOME: home } : {}, {
       wrapper: this.wrapper(side),

@@ -2,6 +2,7 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
+import { normalizeHost } from '../address.js';
 
 export class BindError extends Error {
   override readonly name = 'BindError';
@@ -107,6 +108,10 @@ export async function openUdpSocket(port: number, host?: string): Promise<dgram.
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new BindError('EINVAL', `cannot listen on port ${port}: a port is 0 (any free one) to 65535`);
   if (host !== undefined) {
+    // An IPv4-mapped address (::ffff:a.b.c.d) is its IPv4 address: bound as udp6, the socket
+    // reported itself as a.b.c.d (addresses are normalised), took IPv4 addresses to send to, and
+    // the kernel sent none of them (test/udp.test.ts).
+    host = normalizeHost(host);
     try {
       return await bind(isIP(host) === 6 ? 'udp6' : 'udp4', port, host);
     } catch (error) {

@@ -26,7 +26,13 @@ import {
   type RelayRate,
 } from './messages.js';
 
-/** Back-off before a new session when the one with the rendezvous ended: doubling up to the max. */
+/**
+ * Back-off before a new session when the one with the rendezvous ended: doubling up to the max,
+ * and back to the first once a session lasted RECONNECT_MAX_MS. Not at once when one is accepted:
+ * a rendezvous that accepted us and ended the session at once, again and again, had us open a
+ * new one (a handshake, a registration, two lines to the person) every second (230 lines in 2
+ * minutes: test/rendezvous-hostile-registration.test.ts).
+ */
 export const RECONNECT_INITIAL_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
 /** After `register_failed` (`full`), the next try. */
@@ -77,6 +83,8 @@ export class ClientRegistration {
   private request: number | undefined;
   private sent = 0;
   private reconnectGap = RECONNECT_INITIAL_MS;
+  /** When the rendezvous accepted our session (undefined: not accepted, or ended). */
+  private acceptedAt: number | undefined;
   private probedAt: number | undefined;
   /** When the oldest heartbeat to the rendezvous still awaiting an answer went out. */
   private heartbeatAt: number | undefined;
@@ -125,7 +133,7 @@ export class ClientRegistration {
       this.timers.set('answer', now + HEARTBEAT_ANSWER_MS);
     } else if (event.type === 'accepted') {
       this.channelId = this.host.channelOf(event.session)?.id;
-      this.reconnectGap = RECONNECT_INITIAL_MS;
+      this.acceptedAt = now;
       this.register(now, true);
     } else if (
       event.type === 'declined' ||
@@ -228,6 +236,10 @@ export class ClientRegistration {
 
   private ended(now: number): void {
     const wasRegistered = this.registered;
+    // A session that lasted starts the back-off over; one ended soon after it opened does not.
+    if (this.acceptedAt !== undefined && now - this.acceptedAt >= RECONNECT_MAX_MS)
+      this.reconnectGap = RECONNECT_INITIAL_MS;
+    this.acceptedAt = undefined;
     this.session = undefined;
     this.channelId = undefined;
     this.request = undefined;

@@ -73,7 +73,7 @@ export interface RendezvousClientStats {
   /** Rendezvous messages that did not decode, came on another channel, or only a client sends. */
   malformed: number;
   introductionsReceived: number;
-  /** Introductions not acted on, by why (introductions.ts, IgnoredBecause). */
+  /** Introductions, and `not_registered` answers, not acted on, by why (introductions.ts, IgnoredBecause). */
   ignored: Record<IgnoredBecause, number>;
   punches: number;
   /** Connects moved to the relay, and path challenges sent straight to a relayed peer's public address. */
@@ -319,8 +319,12 @@ export class RendezvousClient implements EndpointExtension {
         return;
       case 'introduce_failed':
         // Not known: register again; the request waits for that and goes again, within its timeout.
-        if (message.reason === 'not_registered') this.registration.onUnknown(now);
-        else if (
+        // Only for a request of ours, at most once a second each: a rendezvous that repeats it (or
+        // names requests never made) made us register, and say so to the person, each time.
+        if (message.reason === 'not_registered') {
+          if (this.introductions.toldUnregistered(message.request)) this.registration.onUnknown(now);
+          else this.ignored.unasked++;
+        } else if (
           (message.reason === 'unavailable' || message.reason === 'rate_limited') &&
           // A refind is not asked again: a chat still silent asks in its turn, within the refind
           // budget. Asked again outside it, 12 silent chats of an unregistered stranger made 54

@@ -37,7 +37,7 @@ export const PUNCH_RATE = { perSecond: 1, burst: 4 } as const;
 
 /** Why an introduction is not acted on (counted by the client; a requester's is reported too). */
 export type IgnoredBecause =
-  | 'unasked' // a requester introduction for no request of ours (or a late copy)
+  | 'unasked' // a requester introduction, or a `not_registered`, for no request of ours waiting (or a copy)
   | 'wrong_key' // it names a key whose fingerprint is not the one we asked for
   | 'not_accepted' // an introduced one from a key our setting does not accept
   | 'bad_address' // an address no datagram can go to (port 0, unspecified, multicast, broadcast, wrong IP version)
@@ -55,6 +55,13 @@ export interface PendingRequest {
   refused: 'unavailable' | 'rate_limited' | undefined;
   /** The resend due is one we chose (after `refused`), not one for want of an answer. */
   askingAgain: boolean;
+  /**
+   * `not_registered` came for it since its last timed resend: we register again at most once a
+   * REQUEST_RETRY_MS for it, not for every copy a hostile rendezvous repeats, nor again for the
+   * send that follows our new registration (that loop registered 32 times in 5 s:
+   * test/rendezvous-hostile-registration.test.ts).
+   */
+  toldUnregistered: boolean;
 }
 
 export interface IntroductionTerms {
@@ -106,7 +113,19 @@ export class Introductions {
       resent: false,
       refused: undefined,
       askingAgain: false,
+      toldUnregistered: false,
     });
+  }
+
+  /**
+   * `not_registered` came for a request: true if it is one of ours, waiting, and the first such
+   * answer since its last timed resend (register again); false for a request never made, or a copy.
+   */
+  toldUnregistered(request: number): boolean {
+    const pending = this.pending.get(request);
+    if (!pending || pending.toldUnregistered) return false;
+    pending.toldUnregistered = true;
+    return true;
   }
 
   /**
@@ -151,6 +170,7 @@ export class Introductions {
         pending.resent = true;
         if (!pending.askingAgain) unanswered = true;
         pending.askingAgain = false;
+        pending.toldUnregistered = false;
         resend.push(pending);
       }
     }

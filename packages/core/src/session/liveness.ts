@@ -7,7 +7,8 @@
  * missLimit·I + M of silence. The first miss sends a probe at once, and more follow every I/8
  * (never closer than MIN_PROBE_GAP_MS) until something is heard, as TCP keepalive probes do: only
  * real silence ends a session. `probe()` asks a possibly dead channel at once instead (the
- * endpoint's restart rules): the peer then has PROBE_ANSWER_RTOS timeouts to answer.
+ * endpoint's restart rules, the rendezvous client's doubt): the peer then has PROBE_ANSWER_RTOS
+ * timeouts to answer, and the heartbeat goes again every half RTO until it does.
  *
  * Answered intervals (PROTOCOL.md): with `skipAnsweredHeartbeats`, the responder (the side that did
  * not pick the session id) leaves out a grid heartbeat when the requester's heartbeat arrived
@@ -37,6 +38,12 @@ const PROBES_PER_INTERVAL = 8;
 /** After `probe()`, the peer has this many retransmission timeouts to answer. */
 const PROBE_ANSWER_RTOS = 2;
 /**
+ * Until answered, `probe()` sends its heartbeat again every RTO / this: with one heartbeat, its
+ * loss or its answer's (36 % of probes at 20 % loss each way, as in the NAT lab) ended the
+ * session, and a single lost datagram must never end one.
+ */
+const PROBE_RESENDS_PER_RTO = 2;
+/**
  * A send unanswered after this much silence (ms) is told (`SessionContext.peerQuiet`): a peer
  * that moved behind a NAT that lets nothing of ours in is then asked for at the rendezvous in
  * about a second, not at the first missed heartbeat (37.5 s at the default 25 s interval).
@@ -52,8 +59,10 @@ export class Liveness {
   missed = 0;
   /** When the session opened: silence counts from here or the last datagram, whichever is later. */
   private openedAt = 0;
-  /** When `probe()` last sent its heartbeat. */
+  /** When `probe()` sent its first heartbeat: anything heard after it answers the probe. */
   private probeSentAt = Number.NEGATIVE_INFINITY;
+  /** When the peer probed by `probe()` is lost if it has not been heard. */
+  private probeDeadline = Number.NEGATIVE_INFINITY;
   /**
    * When the peer's latest heartbeat arrived, and the one before it (an answered interval needs
    * none of ours). Two, because a timer that fires late may find the latest already past its
@@ -177,14 +186,31 @@ export class Liveness {
     );
   }
 
-  /** Asks at once whether the peer is still there: it must be heard within PROBE_ANSWER_RTOS timeouts. */
+  /**
+   * Asks at once whether the peer is still there: it must be heard within PROBE_ANSWER_RTOS
+   * timeouts, and the heartbeat goes again every RTO / PROBE_RESENDS_PER_RTO until it is.
+   */
   probe(now: number): void {
+    const rto = this.session.rtt.rto;
     this.probeSentAt = now;
+    this.probeDeadline = now + PROBE_ANSWER_RTOS * rto;
     sendHeartbeat(this.session, now);
-    this.session.timers.set('probeAnswer', now + PROBE_ANSWER_RTOS * this.session.rtt.rto);
+    this.session.timers.set('probeAnswer', Math.min(this.probeDeadline, now + this.probeGap(rto)));
   }
 
+  /** A probe's heartbeat went unanswered so far: send it again, or lose the peer at the deadline. */
   onProbeAnswerDue(now: number): void {
-    if (this.lastHeard <= this.probeSentAt) lose(this.session, now);
+    if (this.lastHeard > this.probeSentAt) return;
+    if (now >= this.probeDeadline) {
+      lose(this.session, now);
+      return;
+    }
+    sendHeartbeat(this.session, now);
+    const next = now + this.probeGap(this.session.rtt.rto);
+    this.session.timers.set('probeAnswer', Math.min(this.probeDeadline, next));
+  }
+
+  private probeGap(rto: number): number {
+    return Math.max(MIN_PROBE_GAP_MS, rto / PROBE_RESENDS_PER_RTO);
   }
 }

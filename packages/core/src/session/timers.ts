@@ -16,7 +16,7 @@ export const TIMER_NAMES = [
   'liveness',
   /** after a missed interval: send another heartbeat (every interval / 8) until the peer is heard. */
   'keepaliveProbe',
-  /** after `probe()`: the peer had 2 RTO to answer the heartbeat sent then; if it did not, it is lost. */
+  /** after `probe()`: send its heartbeat again (every RTO / 2); once 2 RTO passed unanswered, the peer is lost. */
   'probeAnswer',
   /** open, lingering: the oldest unacknowledged text fragment is due for retransmission. */
   'retransmit',
