@@ -111,6 +111,35 @@ describe('a peer that restarts', () => {
     expect(eventsOf(b, 'closed')).toEqual([]);
   });
 
+  it('a check of a channel whose handshake starts over meanwhile (the peer confirmed none of it) ends without a throw', () => {
+    const net = new VirtualNetwork();
+    const a = net.add('127.0.0.1', 1111);
+    const b = net.add('127.0.0.2', 2222);
+    // b's handshake response gets through, nothing after it: a's channel is open but never
+    // confirmed, so a starts its handshake over on it (pendingHandshakeTtl, 5 s) mid-check.
+    let fromB = 0;
+    net.filter = (from) => from.port !== b.address.port || fromB++ === 0;
+    const first = a.endpoint.connect(b.address, net.now);
+    net.run(() => eventsOf(b, 'request').length > 0, net.now + 5_000);
+    net.runFor(1_000);
+    const second = a.endpoint.connect(b.address, net.now);
+    // The check's challenges go at 0, 0.5, 1.5, 3.5 and 5.5 s: the last ones on a channel with no keys.
+    net.runFor(8_000);
+    expect(a.endpoint.secureStats.handshakesRestarted).toBeGreaterThan(0);
+    net.filter = () => true;
+    // b's person takes every request as it comes (those over the old keys end with them).
+    net.run(() => {
+      for (const s of b.endpoint.listSessions())
+        if (s.state === 'requested') b.endpoint.accept(s.id, net.now);
+      return eventsOf(a, 'accepted').length === 2;
+    }, net.now + 15_000);
+    expect(
+      eventsOf(a, 'accepted')
+        .map((e) => e.session)
+        .sort(),
+    ).toEqual([first, second].sort());
+  });
+
   it('on a new port (same key) has its old session probed and lost within a round trip or two', () => {
     const net = new VirtualNetwork();
     const { a, b, sa } = openPair(net);

@@ -12,6 +12,21 @@ import { randomData } from './support/partial-files.js';
 import { StreamReader, streamPair } from './support/stream-apps.js';
 import { eventsOf } from './support/virtual-network.js';
 
+/**
+ * A pair where a wrote 3,000 bytes on a stream its close lingers for, and b takes the packets but
+ * never acknowledges them (it still answers heartbeats and text, and sends its own packets).
+ */
+function unacknowledgedLingeringStream(seed: number, dataSeed: number) {
+  const pair = streamPair({}, seed);
+  const { net, a, b, sa } = pair;
+  net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };
+  const stream = a.endpoint.openStream(sa, net.now, { lingers: true });
+  a.endpoint.writeStream(sa, stream, randomData(3_000, dataSeed), net.now);
+  net.filter = (from, _to, _data, message) =>
+    !(from.port === b.address.port && message?.type === 'stream_ack');
+  return { ...pair, stream };
+}
+
 describe('a close and the streams it lingers for', () => {
   for (const loss of [0, 0.2])
     it(`a decline written just before a close reaches the peer as a decline (${loss * 100} % loss)`, () => {
@@ -66,13 +81,7 @@ describe('a close and the streams it lingers for', () => {
   });
 
   it('a peer that acknowledges none of a lingering stream holds the close at most STREAM_LINGER_MS', () => {
-    const { net, a, b, sa } = streamPair({}, 6);
-    net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };
-    const stream = a.endpoint.openStream(sa, net.now, { lingers: true });
-    a.endpoint.writeStream(sa, stream, randomData(3_000, 4), net.now);
-    // b takes the packets but never acknowledges them (it still answers heartbeats and text).
-    net.filter = (from, _to, _data, message) =>
-      !(from.port === b.address.port && message?.type === 'stream_ack');
+    const { net, a, b, sa } = unacknowledgedLingeringStream(6, 4);
     const closedAt = net.now;
     a.endpoint.close(sa, net.now);
     expect(a.endpoint.session(sa)?.state).toBe('lingering');
@@ -84,13 +93,8 @@ describe('a close and the streams it lingers for', () => {
   });
 
   it('a stop from the peer for a lingering stream ends the wait for it at once', () => {
-    const { net, a, b, sa, sb } = streamPair({}, 8);
-    net.conditions = { latency: 10, jitter: 0, loss: 0, duplicate: 0 };
-    const stream = a.endpoint.openStream(sa, net.now, { lingers: true });
-    a.endpoint.writeStream(sa, stream, randomData(3_000, 6), net.now);
     // b acknowledges none of it: only its stop can end a's wait before STREAM_LINGER_MS.
-    net.filter = (from, _to, _data, message) =>
-      !(from.port === b.address.port && message?.type === 'stream_ack');
+    const { net, a, b, sa, sb, stream } = unacknowledgedLingeringStream(8, 6);
     expect(net.run(() => eventsOf(b, 'stream_opened').length > 0, net.now + 5_000)).toBe(true);
     a.endpoint.close(sa, net.now);
     expect(a.endpoint.session(sa)?.state).toBe('lingering');
@@ -103,6 +107,26 @@ describe('a close and the streams it lingers for', () => {
     expect(eventsOf(a, 'stream_cancelled')).toMatchObject([
       { stream, by: 'peer', reason: 'cancelled', code: 7 },
     ]);
+  });
+
+  it("a peer's stream opened and reset after our close is acknowledged, not opened: the application closed the session", () => {
+    // b acknowledges none of a's stream, so a lingers; b's own packets still go.
+    const { net, a, b, sa, sb } = unacknowledgedLingeringStream(9, 7);
+    expect(net.run(() => eventsOf(b, 'stream_opened').length > 0, net.now + 5_000)).toBe(true);
+    a.endpoint.close(sa, net.now);
+    expect(a.endpoint.session(sa)?.state).toBe('lingering');
+    const closedAt = net.now;
+    // b has not heard of the close: it opens a stream of its own and resets it at once.
+    const late = b.endpoint.openStream(sb, net.now);
+    b.endpoint.cancelStream(sb, late, net.now, 3);
+    net.runFor(1_000);
+    expect(a.endpoint.session(sa)?.state).toBe('lingering');
+    // a's application closed the session: it hears of no stream after that.
+    expect(eventsOf(a, 'stream_opened').filter((e) => e.at >= closedAt)).toEqual([]);
+    expect(eventsOf(a, 'stream_cancelled').filter((e) => e.stream === late)).toEqual([]);
+    // The reset was acknowledged: b sent it once, not again and again.
+    const resets = b.sent.filter((d) => d.at >= closedAt && d.message?.type === 'stream_reset');
+    expect(resets).toHaveLength(1);
   });
 
   it('a lingering stream whose bytes were all acknowledged before the close holds nothing', () => {

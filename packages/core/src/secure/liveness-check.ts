@@ -47,7 +47,10 @@ export function startLivenessCheck(
 
 /**
  * The check's timer: done if a challenge was answered; otherwise the next challenge, or, after
- * the last one's gap, true: the channel is silent.
+ * the last one's gap, true: the channel is silent. Done too, and silent about it, if the channel
+ * is no longer open: our handshake started over on it (the peer confirmed none of it,
+ * initiator.ts), and asks the peer itself (its answer opens the channel again, and its silence
+ * closes it); a challenge could not even be sealed.
  */
 export function stepLivenessCheck(
   ctx: SecureContext,
@@ -57,6 +60,10 @@ export function stepLivenessCheck(
 ): boolean {
   const check = record.livenessCheck;
   if (!check) return false;
+  if (!record.channel.isOpen) {
+    record.livenessCheck = undefined;
+    return false;
+  }
   if (check.answered || check.tokens.length >= LIVENESS_CHECK_SENDS) {
     record.livenessCheck = undefined;
     return !check.answered;

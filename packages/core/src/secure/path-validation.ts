@@ -90,14 +90,19 @@ export class PathValidation {
   }
 
   private send(record: ChannelRecord, candidate: PathCandidate, now: number): void {
-    const token = this.ctx.random(PATH_TOKEN_BYTES);
-    candidate.token = token;
+    candidate.token = this.sendChallenge(record, candidate.address, now);
     candidate.sentAt = now;
+  }
+
+  /** A challenge with a fresh token, sealed on the record's channel and sent to `to`; returns the token. */
+  private sendChallenge(record: ChannelRecord, to: Address, now: number): Uint8Array {
+    const token = this.ctx.random(PATH_TOKEN_BYTES);
     const payload = new Uint8Array(1 + PATH_TOKEN_BYTES);
     payload[0] = PATH_CHALLENGE;
     payload.set(token, 1);
     this.ctx.stats.pathChallengesSent++;
-    this.ctx.sink.transmit(candidate.address, record.channel.seal(payload, now));
+    this.ctx.sink.transmit(to, record.channel.seal(payload, now));
+    return token;
   }
 
   /**
@@ -131,13 +136,7 @@ export class PathValidation {
    * (liveness-check.ts), and moves nothing. Returns its token.
    */
   challengeChannel(record: ChannelRecord, now: number): Uint8Array {
-    const token = this.ctx.random(PATH_TOKEN_BYTES);
-    const payload = new Uint8Array(1 + PATH_TOKEN_BYTES);
-    payload[0] = PATH_CHALLENGE;
-    payload.set(token, 1);
-    this.ctx.stats.pathChallengesSent++;
-    this.ctx.sink.transmit(record.channel.address, record.channel.seal(payload, now));
-    return token;
+    return this.sendChallenge(record, record.channel.address, now);
   }
 
   /**

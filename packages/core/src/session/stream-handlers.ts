@@ -78,9 +78,16 @@ export function onStopWhileLingering(s: Session, message: StreamStop, now: numbe
 
 /**
  * While lingering: the peer's reset of one of its streams (which our close cancelled already) is
- * taken and acknowledged, so the peer stops resending it; it holds nothing of ours.
+ * taken and acknowledged, so the peer stops resending it; it holds nothing of ours. A stream the
+ * peer opened after our close (it had not heard of it) is not opened now: the application closed
+ * the session and hears of no new stream; its reset is only acknowledged.
  */
 export function onResetWhileLingering(s: Session, message: StreamReset, now: number): void {
-  if (!s.streams || s.streams.ended) return;
-  onReset(s, message, now);
+  const streams = s.streams;
+  if (!streams || streams.ended) return;
+  const id = message.stream;
+  const index = (id - (id % 2)) / 2;
+  const opensOne = id % 2 !== streams.parity && !streams.known(id) && index < streams.incomingLimit;
+  if (opensOne) streams.path.onReceived(message.packet, s.wireId, now);
+  else onReset(s, message, now);
 }
