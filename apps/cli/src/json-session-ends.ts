@@ -5,9 +5,11 @@
  * sends its disconnect, a declined request drains its retries. What the engine tells of it then
  * (heartbeats sent and missed, `lost`, a later `closed` when the peer restarted) would reach a
  * script after the session's end as if it still ran; only a message's fate (`delivered`,
- * `failed`) is still news, since every message ends as an event.
+ * `failed`) is still news, since every message ends as an event. A session the engine had
+ * already ended when netchat closed it (lost: the end of its transfer made a script quit before
+ * the `lost` event was told) is not ended here: the engine's own end still comes, and is true.
  */
-import type { NetchatEvent, SessionId } from '@netchat/core';
+import type { NetchatEvent, SessionId, SessionState } from '@netchat/core';
 import type { LocalEvent } from './json-events.js';
 
 /** Ended sessions kept before those the engine has let go of are forgotten. */
@@ -16,14 +18,16 @@ const PRUNE_ABOVE = 64;
 export class JsonSessionEnds {
   private readonly ended = new Set<SessionId>();
 
-  /** `held(id)`: the engine still has the session (then its events may still come). */
-  constructor(private readonly held: (session: SessionId) => boolean) {}
+  /** `stateOf(id)`: the session's state in the engine, undefined once the engine let it go. */
+  constructor(private readonly stateOf: (session: SessionId) => SessionState | undefined) {}
 
-  /** A line this side printed: a local `closed` or `declined` is the session's end for a script. */
+  /** A line this side printed: a local `closed` or `declined` ends its session for a script. */
   noteLocal(event: LocalEvent): void {
     if ((event.type !== 'closed' && event.type !== 'declined') || event.session === undefined) return;
+    const state = this.stateOf(event.session);
+    if (state === undefined || state === 'closed') return;
     if (this.ended.size >= PRUNE_ABOVE)
-      for (const id of this.ended) if (!this.held(id)) this.ended.delete(id);
+      for (const id of this.ended) if (this.stateOf(id) === undefined) this.ended.delete(id);
     this.ended.add(event.session);
   }
 

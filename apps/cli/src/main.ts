@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const port = peer.address.port;
   const addresses = reachableAddresses(peer.address.host);
   // --json: a session this side closed or declined is over for a script, though the engine lingers.
-  const ends = new JsonSessionEnds((session) => peer.session(session) !== undefined);
+  const ends = new JsonSessionEnds((session) => peer.session(session)?.state);
   if (cli.json) {
     process.stdout.write(
       `${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`,
