@@ -53,6 +53,8 @@ export class LineConsole implements FlowConsole {
     private readonly streams: ConsoleStreams,
     handlers: ConsoleHandlers,
     private readonly quiet = false,
+    /** Told each local event printed (--json: the sessions ended here, json-session-ends.ts). */
+    private readonly printed?: (event: LocalEvent) => void,
   ) {
     this.interactive = Boolean(streams.input.isTTY && streams.output.isTTY) && !quiet;
     this.rl = readline.createInterface({
@@ -101,7 +103,9 @@ export class LineConsole implements FlowConsole {
 
   /** With --json (quiet), one JSON object a line on stdout; a person reads the words instead. */
   event(event: LocalEvent): void {
-    if (this.quiet) this.streams.output.write(`${localEventToJson(event)}\n`);
+    if (!this.quiet) return;
+    this.printed?.(event);
+    this.streams.output.write(`${localEventToJson(event)}\n`);
   }
 
   /** One line redrawn in place above the prompt (at a terminal only; cut to its width by the caller). */

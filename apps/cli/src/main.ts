@@ -22,6 +22,7 @@ import { ChatFlow, EXIT } from './chat-flow.js';
 import { contactsCommand, historyCommand } from './home-commands.js';
 import { eventToJson, fileEventToJson, isTransportEvent } from './json-events.js';
 import { JsonProgressGate } from './json-progress.js';
+import { JsonSessionEnds } from './json-session-ends.js';
 import { LineConsole, terminalGone } from './line-console.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
   // Where we are, first: the port we got (port 0 picks one) and what to tell a friend.
   const port = peer.address.port;
   const addresses = reachableAddresses(peer.address.host);
+  // --json: a session this side closed or declined is over for a script, though the engine lingers.
+  const ends = new JsonSessionEnds((session) => peer.session(session)?.state);
   if (cli.json) {
     process.stdout.write(
       `${JSON.stringify({ type: 'listening', port, addresses, fingerprint: ownFingerprint })}\n`,
@@ -80,7 +83,8 @@ async function main(): Promise<void> {
         : undefined;
     peer.on('event', (event) => {
       // The streams under file transfers are the transport's business: their own events say it.
-      if (!isTransportEvent(event)) process.stdout.write(`${eventToJson(event, trustOf(event))}\n`);
+      if (!isTransportEvent(event) && ends.tells(event))
+        process.stdout.write(`${eventToJson(event, trustOf(event))}\n`);
     });
     const progress = new JsonProgressGate();
     files.on('event', (event) => {
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
     { input: process.stdin, output: process.stdout, errors: process.stderr },
     { line: (text) => flow?.line(text), end: () => flow?.endOfInput(), interrupt: () => interrupt('SIGINT') },
     cli.json,
+    (event) => ends.noteLocal(event),
   );
   const quit = async (code: number) => {
     quitting = true;
