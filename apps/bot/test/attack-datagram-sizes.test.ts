@@ -7,10 +7,9 @@
  * socket as its session). Nothing may throw or end the bot; every one is dropped and counted in
  * the summary; the chat and the registration go on. Bytes the bot sends back: none for these.
  */
-import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { fingerprint, NetchatPeer, RendezvousLink } from '@netchat/core';
-import { temporaryDirectory } from '@netchat/testkit';
+import { DATAGRAM_SIZES, datagramsOfEverySize, temporaryDirectory } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotProcess } from './support/bot-process.js';
 
@@ -18,25 +17,6 @@ const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-const SIZES = [0, 1, 4, 1_201, 1_453, 65_507];
-/** Magic "NC", the packet version (2), then each packet code there is and two that are not. */
-const CODES = [0, 1, 2, 3, 4, 5, 6, 7, 255];
-
-/** Every datagram of the batch: each size as random bytes, and (from 4 bytes) behind each header. */
-function batch(): Buffer[] {
-  const all: Buffer[] = [];
-  for (const size of SIZES) {
-    all.push(randomBytes(size));
-    if (size < 4) continue;
-    for (const code of CODES) {
-      const bytes = randomBytes(size);
-      bytes.set([0x4e, 0x43, 2, code]);
-      all.push(bytes);
-    }
-  }
-  return all;
-}
 
 type Summary = { security: Record<string, number>; rendezvous: Record<string, number> };
 /**
@@ -73,7 +53,7 @@ describe('netchat-bot and datagrams of every size, at every state', () => {
         );
     };
     let sent = 0;
-    const first = batch();
+    const first = datagramsOfEverySize();
     await sendFrom(raw, first);
     sent += first.length;
 
@@ -107,7 +87,7 @@ describe('netchat-bot and datagrams of every size, at every state', () => {
     };
     expect(await echo('before')).toBe('echo: before');
 
-    const second = batch();
+    const second = datagramsOfEverySize();
     await sendFrom(peer.udpSocket, second);
     sent += second.length;
     expect(await echo('after')).toBe('echo: after'); // the chat goes on
@@ -121,7 +101,7 @@ describe('netchat-bot and datagrams of every size, at every state', () => {
     const relayDropped = (summary as Summary).rendezvous.relayDropped ?? 0;
     const dropped = DROP_COUNTS.reduce((n, name) => n + (security[name] ?? 0), relayDropped);
     console.log(
-      `${sent} datagrams of ${SIZES.join(', ')} bytes: ${dropped} counted dropped (${DROP_COUNTS.map((n) => `${n} ${security[n] ?? 0}`).join(', ')}, relayDropped ${relayDropped}); ${answered} answered`,
+      `${sent} datagrams of ${DATAGRAM_SIZES.join(', ')} bytes: ${dropped} counted dropped (${DROP_COUNTS.map((n) => `${n} ${security[n] ?? 0}`).join(', ')}, relayDropped ${relayDropped}); ${answered} answered`,
     );
     expect(dropped).toBe(sent);
   });

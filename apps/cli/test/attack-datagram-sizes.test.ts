@@ -6,9 +6,9 @@
  * own socket), and in a chat (from the peer's socket). netchat must stay up, print nothing of
  * them, answer none, and go on: the request is answered, the chat carries lines both ways.
  */
-import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { NetchatPeer } from '@netchat/core';
+import { DATAGRAM_SIZES, datagramsOfEverySize } from '@netchat/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NetchatProcess } from './support/netchat-process.js';
 
@@ -17,26 +17,8 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const SIZES = [0, 1, 4, 1_201, 1_453, 65_507];
-/** Magic "NC", the packet version (2), then each packet code there is and two that are not. */
-const CODES = [0, 1, 2, 3, 4, 5, 6, 7, 255];
-
-function batch(): Buffer[] {
-  const all: Buffer[] = [];
-  for (const size of SIZES) {
-    all.push(randomBytes(size));
-    if (size < 4) continue;
-    for (const code of CODES) {
-      const bytes = randomBytes(size);
-      bytes.set([0x4e, 0x43, 2, code]);
-      all.push(bytes);
-    }
-  }
-  return all;
-}
-
 async function sendAll(socket: Socket, port: number): Promise<number> {
-  const datagrams = batch();
+  const datagrams = datagramsOfEverySize();
   for (const d of datagrams)
     await new Promise<void>((resolve, reject) =>
       socket.send(d, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
@@ -72,7 +54,7 @@ describe('netchat and datagrams of every size, at every state', () => {
     expect(await netchat.whileRunning(reply)).toBe('still here');
     const shown = netchat.events().map((e) => e.type);
     console.log(
-      `${sent} datagrams of ${SIZES.join(', ')} bytes: ${answered} answered; events shown: ${[...new Set(shown)].join(', ')}`,
+      `${sent} datagrams of ${DATAGRAM_SIZES.join(', ')} bytes: ${answered} answered; events shown: ${[...new Set(shown)].join(', ')}`,
     );
     expect(netchat.child.exitCode).toBe(null);
     expect(netchat.stderr).toBe('');

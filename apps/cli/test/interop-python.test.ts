@@ -119,8 +119,44 @@ async function expectCleanRun(py: Python, received: string, how: 'closed' | 'pee
   expect(closed?.dropped).toBe(0);
 }
 
+/**
+ * The python peer (with `args`) connects to netchat (-y), sends its text and expects "hello from
+ * node", which netchat types once the chat opens; the peer closes once it has both.
+ */
+async function pythonAsks(args: string[]): Promise<{ py: Python; cli: NetchatProcess }> {
+  const cli = new NetchatProcess([...cliArgs, '-y']);
+  const py = new Python('peer.py', [
+    ...peerArgs,
+    ...['--connect', `127.0.0.1:${await cli.port()}`, '--expect', 'hello from node'],
+    ...args,
+  ]);
+  await cli.whileRunning(cli.waitForEvent('accepted'));
+  cli.type('hello from node');
+  await cli.whileRunning(cli.waitFor('"type":"closed"', 20_000));
+  await expectCleanRun(py, 'hello from node', 'closed');
+  return { py, cli };
+}
+
+/**
+ * netchat connects to the python peer (with `args`) and types "hi python", which the peer
+ * expects; once the peer has what it waits for, netchat's input ends: the chat closes with every
+ * message delivered, so netchat exits 0, and the peer saw the close.
+ */
+async function netchatAsks(args: string[]): Promise<{ py: Python; cli: NetchatProcess }> {
+  const py = new Python('peer.py', [...peerArgs, '--wait-close', '--expect', 'hi python', ...args]);
+  const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
+  await cli.whileRunning(cli.waitForEvent('accepted'));
+  cli.type('hi python');
+  await py.event('goals_met', 20_000);
+  cli.endInput();
+  expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
+  await expectCleanRun(py, 'hi python', 'peer_closed');
+  return { py, cli };
+}
+
 const hasPython = spawnSync('python3', ['-c', 'import cryptography']).status === 0;
-if (!hasPython) console.warn('interop-python.test.ts skipped: python3 with its cryptography package is not installed');
+if (!hasPython)
+  console.warn('interop-python.test.ts skipped: python3 with its cryptography package is not installed');
 
 describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
   it("checks the document's crypto, packet and session-message vectors with its own code", async () => {
@@ -137,20 +173,7 @@ describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
   });
 
   it('connects to netchat, chats both ways, answers heartbeats and closes', async () => {
-    const cli = new NetchatProcess([...cliArgs, '-y']);
-    const py = new Python('peer.py', [
-      ...peerArgs,
-      '--connect',
-      `127.0.0.1:${await cli.port()}`,
-      '--send',
-      'hello from python ✓',
-      '--expect',
-      'hello from node',
-    ]);
-    await cli.whileRunning(cli.waitForEvent('accepted'));
-    cli.type('hello from node');
-    await cli.whileRunning(cli.waitFor('"type":"closed"', 20_000));
-    await expectCleanRun(py, 'hello from node', 'closed');
+    const { cli } = await pythonAsks(['--send', 'hello from python ✓']);
     const events = cli.events();
     expect(events.find((e) => e.type === 'message')?.text).toBe('hello from python ✓');
     expect(events.find((e) => e.type === 'closed')?.reason).toBe('peer_closed');
@@ -158,34 +181,14 @@ describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
   });
 
   it('takes a connection from netchat, chats both ways, and answers its close', async () => {
-    const py = new Python('peer.py', [
-      ...peerArgs,
-      '--wait-close',
-      '--send',
-      'hi node',
-      '--expect',
-      'hi python',
-    ]);
-    const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
-    await cli.whileRunning(cli.waitForEvent('accepted'));
-    cli.type('hi python');
-    await py.event('goals_met', 20_000);
-    cli.endInput(); // the chat closes: every message delivered, so netchat exits 0
-    expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
-    await expectCleanRun(py, 'hi python', 'peer_closed');
+    const { cli } = await netchatAsks(['--send', 'hi node']);
     expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
   });
 
   it('goes on through losses, a new key, a new port, and what netchat must drop or answer', async () => {
-    const cli = new NetchatProcess([...cliArgs, '-y']);
-    const py = new Python('peer.py', [
-      ...peerArgs,
-      '--connect',
-      `127.0.0.1:${await cli.port()}`,
+    const { py, cli } = await pythonAsks([
       '--send',
       'once',
-      '--expect',
-      'hello from node',
       // The final, a text each way: lost once each, sent again by their resends.
       ...['--lose', 'final', '--lose', 'text_out', '--lose', 'text_in'],
       '--rekey-after',
@@ -194,10 +197,6 @@ describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
       protocol,
       '--roam',
     ]);
-    await cli.whileRunning(cli.waitForEvent('accepted'));
-    cli.type('hello from node');
-    await cli.whileRunning(cli.waitFor('"type":"closed"', 20_000));
-    await expectCleanRun(py, 'hello from node', 'closed');
     const seen = py.events().map((e) => e.type);
     for (const type of ['rekeyed', 'path_response', 'roamed', 'extras_sent'])
       expect(seen, py.stdout).toContain(type);
@@ -216,9 +215,7 @@ describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
   });
 
   it('asks netchat for a cookie, loses its response, and netchat still connects; epochs and replays', async () => {
-    const py = new Python('peer.py', [
-      ...peerArgs,
-      '--wait-close',
+    const { py, cli } = await netchatAsks([
       '--cookie',
       // Sealed in epochs from two below to two above, and around the replay window's edge: the
       // peer fails (exit 1) unless netchat answers exactly those the document says it takes.
@@ -226,16 +223,7 @@ describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
       ...['--lose', 'response', '--lose', 'text_in'],
       '--send',
       'hi node',
-      '--expect',
-      'hi python',
     ]);
-    const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
-    await cli.whileRunning(cli.waitForEvent('accepted'));
-    cli.type('hi python');
-    await py.event('goals_met', 20_000);
-    cli.endInput();
-    expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
-    await expectCleanRun(py, 'hi python', 'peer_closed');
     expect(py.events().filter((e) => e.type === 'cookie_reply')).toHaveLength(1);
     expect(py.events().find((e) => e.type === 'epochs')?.wrong).toEqual([]);
     expect(cli.events().find((e) => e.type === 'message')?.text).toBe('hi node');
@@ -247,18 +235,7 @@ describe.skipIf(!hasPython)('a python peer written from PROTOCOL.md', () => {
   ])(
     'asks netchat at the moment netchat asks it, and %s on session ids (simultaneous open)',
     async (how, id) => {
-      const py = new Python('peer.py', [
-        ...peerArgs,
-        ...['--wait-close', '--simultaneous', '--session-id', id],
-        ...['--send', 'crossed', '--expect', 'hi python'],
-      ]);
-      const cli = new NetchatProcess([...cliArgs, '--connect', `127.0.0.1:${await py.port()}`]);
-      await cli.whileRunning(cli.waitForEvent('accepted'));
-      cli.type('hi python');
-      await py.event('goals_met', 20_000);
-      cli.endInput();
-      expect(await cli.exited, cli.stdout + cli.stderr).toBe(0);
-      await expectCleanRun(py, 'hi python', 'peer_closed');
+      const { py, cli } = await netchatAsks(['--simultaneous', '--session-id', id, '--send', 'crossed']);
       const crossing = py.events().find((e) => e.type === 'crossing_request');
       expect(crossing?.ours).toBe(Number(id));
       // The larger id wins: netchat accepts ours (it adopts it), or we accept its own.

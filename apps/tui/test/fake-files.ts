@@ -82,3 +82,11 @@ export function offerIn(transfer: number, session: number, files: TransferFileIn
     resuming: false,
   };
 }
+
+/** The link's figures for file 0 of a receive in `session` 1, as a `file_progress` event. */
+export function progressIn(
+  transfer: number,
+  figures: { bytes: number; size: number; rate: number; eta: number },
+): LinkEvent {
+  return { type: 'file_progress', transfer, session: 1, direction: 'receive', file: 0, ...figures };
+}

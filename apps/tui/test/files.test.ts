@@ -14,7 +14,7 @@ import { tabText } from '../src/model/tab-bar.js';
 import type { ModelSettings, TuiModel } from '../src/model/tui-model.js';
 import { offerRows } from '../src/view/overlays.js';
 import { alice, build, until } from './blessed-screen.js';
-import { FakeFiles, fileInfo, offerIn } from './fake-files.js';
+import { FakeFiles, fileInfo, offerIn, progressIn } from './fake-files.js';
 import { identityOf, testModel } from './fake-port.js';
 
 const folders: string[] = [];
@@ -97,17 +97,7 @@ describe('an offer to us', () => {
     });
     for (let i = 1; i <= 4; i++) {
       advance(500);
-      files.deliver({
-        type: 'file_progress',
-        transfer: 7,
-        session: 1,
-        direction: 'receive',
-        file: 0,
-        bytes: i * 300_000,
-        size: 2_400_000,
-        rate: 600_000,
-        eta: 2,
-      });
+      files.deliver(progressIn(7, { bytes: i * 300_000, size: 2_400_000, rate: 600_000, eta: 2 }));
     }
     const rows = model.files?.progressRows(tab, 100) ?? [];
     expect(rows).toHaveLength(1);
@@ -142,17 +132,7 @@ describe('an offer to us', () => {
     files.deliver({ type: 'file_accepted', transfer: 7, session: 1, direction: 'receive', offset: 0 });
     for (let i = 1; i <= 8; i++) {
       advance(500);
-      files.deliver({
-        type: 'file_progress',
-        transfer: 7,
-        session: 1,
-        direction: 'receive',
-        file: 0,
-        bytes: i * 5_000_000,
-        size: 50_000_000,
-        rate: 10_000_000,
-        eta: 1,
-      });
+      files.deliver(progressIn(7, { bytes: i * 5_000_000, size: 50_000_000, rate: 10_000_000, eta: 1 }));
     }
     const row = () => model.files?.progressRows(model.currentTab, 100)[0]?.text;
     expect(row()).toMatch(/^\[7\] +80% {2}40 MB\/50 MB {2}10 MB\/s {2}ETA 0:01 {2}big\.bin$/);
@@ -433,17 +413,7 @@ describe('progress on screen', () => {
       // Each on a turn of its own, as figures come from the network.
       await new Promise((r) => setImmediate(r));
       now += 300;
-      files.deliver({
-        type: 'file_progress',
-        transfer: 3,
-        session: 1,
-        direction: 'receive',
-        file: 0,
-        bytes: i * 20_000,
-        size: 1_000_000,
-        rate: 66_000,
-        eta: 10,
-      });
+      files.deliver(progressIn(3, { bytes: i * 20_000, size: 1_000_000, rate: 66_000, eta: 10 }));
     }
     const elapsed = performance.now() - started;
     await until(() => renders > 0, 'the progress redraw');
@@ -514,17 +484,7 @@ describe('quitting with a transfer moving', () => {
     files.deliver(offerIn(3, 1, [fileInfo('big300.bin', 300_000_000)]));
     model.answerDialog(true);
     files.deliver({ type: 'file_accepted', transfer: 3, session: 1, direction: 'receive', offset: 0 });
-    files.deliver({
-      type: 'file_progress',
-      transfer: 3,
-      session: 1,
-      direction: 'receive',
-      file: 0,
-      bytes: 69_000_000,
-      size: 300_000_000,
-      rate: 20_000_000,
-      eta: 11.5,
-    });
+    files.deliver(progressIn(3, { bytes: 69_000_000, size: 300_000_000, rate: 20_000_000, eta: 11.5 }));
     view.render();
     await keys('\x03'); // Ctrl+C
     view.render();

@@ -1,5 +1,6 @@
 export { VirtualClock, VirtualTimers } from '@netchat/core/testing';
 export { cleanUp } from './clean-up.js';
+export { DATAGRAM_SIZES, datagramsOfEverySize } from './datagrams-of-every-size.js';
 export { forgedUdpUnavailable, sendForgedUdp, strangersInit, type UdpEndpoint } from './forged-udp.js';
 export { freshHome } from './fresh-home.js';
 export { HostileSender } from './hostile-sender.js';

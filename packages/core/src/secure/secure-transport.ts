@@ -199,9 +199,8 @@ export class SecureTransport implements SecureContext {
         if (!this.channels.holds(item)) break;
         if (name === 'unused') this.close(item);
         else if (name === 'livenessCheck') {
-          const record = item;
-          if (stepLivenessCheck(this, record, () => this.paths.challengeChannel(record, now), now))
-            this.sink.channelSilent?.(record.channel, now);
+          if (stepLivenessCheck(this, item, () => this.paths.challengeChannel(item, now), now))
+            this.sink.channelSilent?.(item.channel, now);
         } else this.initiator.onTimer(item, name, now);
       }
       this.schedule(item);

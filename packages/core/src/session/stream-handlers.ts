@@ -10,6 +10,7 @@ import {
   onStreamLimit,
   onStreamReset,
   onStreamStop,
+  opensPeerStream,
 } from '../streams/stream-peer.js';
 import { StreamSet } from '../streams/stream-set.js';
 import type {
@@ -85,9 +86,6 @@ export function onStopWhileLingering(s: Session, message: StreamStop, now: numbe
 export function onResetWhileLingering(s: Session, message: StreamReset, now: number): void {
   const streams = s.streams;
   if (!streams || streams.ended) return;
-  const id = message.stream;
-  const index = (id - (id % 2)) / 2;
-  const opensOne = id % 2 !== streams.parity && !streams.known(id) && index < streams.incomingLimit;
-  if (opensOne) streams.path.onReceived(message.packet, s.wireId, now);
+  if (opensPeerStream(streams, message.stream)) streams.path.onReceived(message.packet, s.wireId, now);
   else onReset(s, message, now);
 }

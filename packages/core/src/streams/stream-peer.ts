@@ -107,6 +107,11 @@ function peerStream(set: StreamSet, id: StreamId, now: number): ReceiveStream | 
   return opened;
 }
 
+/** Whether a message for `id` would open one of the peer's streams: new, and within our limit. */
+export function opensPeerStream(set: StreamSet, id: StreamId): boolean {
+  return id % 2 !== set.parity && !set.known(id) && (id - (id % 2)) / 2 < set.incomingLimit;
+}
+
 function isOurs(set: StreamSet, id: StreamId): boolean {
   return (
     id % 2 === set.parity ||
